@@ -1,0 +1,127 @@
+using System.Diagnostics.CodeAnalysis;
+using Jobs.Sdk.Drivers;
+using Jobs.Sdk.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Jobs.Sdk;
+
+/// <summary>Configures jobs for a service collection: the driver, job handlers, workers and middleware.</summary>
+public sealed class JobsBuilder
+{
+    internal JobsBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The service collection being configured (for driver packages and extensions).</summary>
+    public IServiceCollection Services { get; }
+
+    internal Func<IServiceProvider, IJobDriver>? DriverFactory { get; private set; }
+    internal List<Func<IServiceProvider, JobDefinition>> Definitions { get; } = [];
+    internal HashSet<string> RegisteredNames { get; } = new(StringComparer.Ordinal);
+    internal bool WorkersAdded { get; private set; }
+
+    /// <summary>Uses the embedded in-memory driver (no persistence; for development, tests and single-process use).</summary>
+    public JobsBuilder UseInMemory(Action<InMemoryJobDriverOptions>? configure = null)
+    {
+        var options = new InMemoryJobDriverOptions();
+        configure?.Invoke(options);
+        return UseDriver(sp => new InMemoryJobDriver(options, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+    }
+
+    /// <summary>Uses a driver created from the container (driver packages call this).</summary>
+    public JobsBuilder UseDriver(Func<IServiceProvider, IJobDriver> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (DriverFactory is not null)
+        {
+            throw new InvalidOperationException("A job driver is already configured. Call UseInMemory or UsePostgres once per AddJobs.");
+        }
+
+        DriverFactory = factory;
+        return this;
+    }
+
+    /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for <typeparamref name="TJob"/>.</summary>
+    public JobsBuilder AddJob<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
+        Action<JobRegistrationOptions>? configure = null)
+        where TJob : IJob<TJob>
+        where THandler : class, IJobHandler<TJob>
+    {
+        var options = Configure(configure);
+        Register<TJob>();
+        Services.TryAddScoped<THandler>();
+        Definitions.Add(_ => JobDefinition<TJob>.ForHandler<THandler>(options.RetryStrategy, options.Timeout));
+        return this;
+    }
+
+    /// <summary>Registers a delegate handler for <typeparamref name="TJob"/>.</summary>
+    public JobsBuilder AddJob<TJob>(Func<TJob, JobContext, CancellationToken, Task> handler, Action<JobRegistrationOptions>? configure = null)
+        where TJob : IJob<TJob>
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var options = Configure(configure);
+        Register<TJob>();
+        Definitions.Add(_ => new JobDefinition<TJob>((_, job, ctx, ct) => handler(job, ctx, ct), options.RetryStrategy, options.Timeout));
+        return this;
+    }
+
+    /// <summary>Runs workers in this process (an <c>IHostedService</c>).</summary>
+    public JobsBuilder AddWorkers(Action<JobWorkerOptions>? configure = null)
+    {
+        if (configure is not null)
+        {
+            Services.Configure(configure);
+        }
+
+        if (!WorkersAdded)
+        {
+            WorkersAdded = true;
+            Services.AddSingleton<JobWorker>();
+            Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
+        }
+
+        return this;
+    }
+
+    /// <summary>Adds a middleware instance. Middleware runs in registration order (first is outermost around handlers).</summary>
+    public JobsBuilder AddMiddleware(IJobMiddleware middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        Services.AddSingleton(middleware);
+        return this;
+    }
+
+    /// <summary>Adds a middleware type resolved from the container as a singleton.</summary>
+    public JobsBuilder AddMiddleware<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TMiddleware>()
+        where TMiddleware : class, IJobMiddleware
+    {
+        Services.AddSingleton<IJobMiddleware, TMiddleware>();
+        return this;
+    }
+
+    /// <summary>Configures queue-wide defaults (the default retry strategy).</summary>
+    public JobsBuilder ConfigureQueue(Action<JobQueueOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>Whether a handler is already registered for the job name (generated registration uses it to skip duplicates).</summary>
+    public bool IsRegistered(string jobName) => RegisteredNames.Contains(jobName);
+
+    private void Register<TJob>() where TJob : IJob<TJob>
+    {
+        if (!RegisteredNames.Add(TJob.JobName))
+        {
+            throw new InvalidOperationException(
+                $"A handler for job '{TJob.JobName}' ({typeof(TJob).Name}) is already registered. Register each job once.");
+        }
+    }
+
+    private static JobRegistrationOptions Configure(Action<JobRegistrationOptions>? configure)
+    {
+        var options = new JobRegistrationOptions();
+        configure?.Invoke(options);
+        return options;
+    }
+}

@@ -1,0 +1,51 @@
+using Jobs.Sdk;
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Jobs.Sdk in a service collection.</summary>
+public static class JobsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds a <see cref="JobQueue"/> (singleton), the configured driver, job handlers and optionally workers.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// services.AddJobs(jobs => jobs
+    ///     .UseInMemory()
+    ///     .AddJob&lt;SendEmail, SendEmailHandler&gt;()
+    ///     .AddWorkers(o => o.Concurrency = 16));
+    /// </code>
+    /// </example>
+    public static IServiceCollection AddJobs(this IServiceCollection services, Action<JobsBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        if (services.Any(d => d.ServiceType == typeof(JobsBuilder)))
+        {
+            throw new InvalidOperationException("AddJobs was already called on this service collection; configure all jobs in one AddJobs call.");
+        }
+
+        var builder = new JobsBuilder(services);
+        services.AddSingleton(builder);
+        configure(builder);
+
+        services.AddOptions();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<JobQueueOptions>>().Value);
+        services.TryAddSingleton(sp => new JobRegistry(builder.Definitions.Select(f => f(sp))));
+        services.TryAddSingleton<IJobDriver>(sp => (builder.DriverFactory ?? throw new InvalidOperationException(
+            "No job driver is configured. Call jobs.UseInMemory() or jobs.UsePostgres(...) inside AddJobs.")).Invoke(sp));
+        services.TryAddSingleton(sp => new JobQueue(
+            sp.GetRequiredService<IJobDriver>(),
+            sp.GetRequiredService<JobRegistry>(),
+            sp.GetRequiredService<JobQueueOptions>(),
+            sp.GetServices<IJobMiddleware>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<JobQueue>>()));
+        return services;
+    }
+}

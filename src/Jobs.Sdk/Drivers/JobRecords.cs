@@ -1,0 +1,58 @@
+namespace Jobs.Sdk.Drivers;
+
+/// <summary>A job to store, as the queue hands it to a driver.</summary>
+public sealed record JobPushRecord
+{
+    /// <summary>Client-generated id.</summary>
+    public required JobId Id { get; init; }
+    /// <summary>The job name.</summary>
+    public required string Name { get; init; }
+    /// <summary>The payload, UTF-8 JSON.</summary>
+    public required ReadOnlyMemory<byte> Payload { get; init; }
+    /// <summary>Priority.</summary>
+    public JobPriority Priority { get; init; } = JobPriority.Normal;
+    /// <summary>Earliest run time; <see langword="null"/> means now on the store's clock.</summary>
+    public DateTimeOffset? RunAt { get; init; }
+    /// <summary>Attempts allowed.</summary>
+    public int MaxAttempts { get; init; } = 4;
+    /// <summary>Optional headers (trace context, schedule info).</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+}
+
+/// <summary>A job a worker has claimed: it owns it under a lease until it reports an outcome.</summary>
+public sealed record ClaimedJob
+{
+    /// <summary>The id.</summary>
+    public required JobId Id { get; init; }
+    /// <summary>The job name.</summary>
+    public required string Name { get; init; }
+    /// <summary>The payload, UTF-8 JSON.</summary>
+    public required ReadOnlyMemory<byte> Payload { get; init; }
+    /// <summary>The attempt now starting (1-based).</summary>
+    public required int Attempt { get; init; }
+    /// <summary>Attempts allowed.</summary>
+    public required int MaxAttempts { get; init; }
+    /// <summary>Priority.</summary>
+    public JobPriority Priority { get; init; } = JobPriority.Normal;
+    /// <summary>When the job was pushed.</summary>
+    public required DateTimeOffset QueuedAt { get; init; }
+    /// <summary>When the job became due.</summary>
+    public required DateTimeOffset RunAt { get; init; }
+    /// <summary>Headers stored with the job.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+}
+
+/// <summary>A claim request.</summary>
+/// <param name="WorkerId">The claiming worker; recorded with the job and checked on completion.</param>
+/// <param name="MaxJobs">How many jobs at most (the worker's free slots).</param>
+/// <param name="LeaseDuration">How long the claim holds without renewal before the job may be rescued.</param>
+public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, TimeSpan LeaseDuration);
+
+/// <summary>The result of a lease renewal.</summary>
+/// <param name="Lost">Jobs this worker no longer owns (rescued elsewhere, deleted): their handlers must stop.</param>
+/// <param name="CancelRequested">Jobs a user asked to cancel while running.</param>
+public sealed record LeaseRenewalResult(IReadOnlyList<JobId> Lost, IReadOnlyList<JobId> CancelRequested)
+{
+    /// <summary>Nothing lost, nothing cancelled.</summary>
+    public static LeaseRenewalResult None { get; } = new([], []);
+}

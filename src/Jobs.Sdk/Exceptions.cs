@@ -1,0 +1,131 @@
+namespace Jobs.Sdk;
+
+/// <summary>Base type of errors raised by Jobs.Sdk itself.</summary>
+public class JobsException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public JobsException() { }
+    /// <summary>Creates the exception.</summary>
+    public JobsException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public JobsException(string message, Exception? innerException) : base(message, innerException) { }
+}
+
+/// <summary>
+/// A stored payload could not be read back as its job type. The worker fails that one job with this message;
+/// nothing else is affected.
+/// </summary>
+public sealed class JobDecodeException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobDecodeException() { }
+    /// <summary>Creates the exception.</summary>
+    public JobDecodeException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public JobDecodeException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception for a job, member and JSON path.</summary>
+    public JobDecodeException(string jobName, string? member, string? path, string reason, Exception? innerException = null)
+        : base(Format(jobName, member, path, reason), innerException)
+    {
+        JobName = jobName;
+        Member = member;
+        Path = path;
+    }
+
+    /// <summary>The job name whose payload failed to decode.</summary>
+    public string? JobName { get; }
+    /// <summary>The member being read, when known.</summary>
+    public string? Member { get; }
+    /// <summary>The JSON path of the failure, when known (for example <c>$.items[2].sku</c>).</summary>
+    public string? Path { get; }
+
+    private static string Format(string jobName, string? member, string? path, string reason)
+    {
+        var where = member is null ? "" : $" member '{member}'";
+        var at = path is null ? "" : $" at {path}";
+        return $"Cannot decode job '{jobName}'{where}{at}: {reason}";
+    }
+}
+
+/// <summary>A job attempt ran longer than its timeout. Counts as a failed attempt.</summary>
+public sealed class JobTimeoutException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobTimeoutException() { }
+    /// <summary>Creates the exception.</summary>
+    public JobTimeoutException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public JobTimeoutException(string message, Exception? innerException) : base(message, innerException) { }
+}
+
+/// <summary>No handler is registered in this process for a job name.</summary>
+public sealed class UnknownJobException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public UnknownJobException() { }
+    /// <summary>Creates the exception.</summary>
+    public UnknownJobException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public UnknownJobException(string message, Exception? innerException) : base(message, innerException) { }
+}
+
+/// <summary>
+/// Thrown from a handler to run the job again later <b>without</b> counting a failure
+/// (for example "the report is not ready yet, look again in a minute").
+/// </summary>
+public sealed class JobRescheduleException : JobsException
+{
+    /// <summary>Run again after <paramref name="delay"/>.</summary>
+    public JobRescheduleException(TimeSpan delay, RescheduleAttempts attempts = RescheduleAttempts.Keep)
+        : base($"Job asked to run again in {delay}.")
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        Delay = delay;
+        Attempts = attempts;
+    }
+
+    /// <summary>Run again at <paramref name="until"/>.</summary>
+    public JobRescheduleException(DateTimeOffset until, RescheduleAttempts attempts = RescheduleAttempts.Keep)
+        : base($"Job asked to run again at {until:O}.")
+    {
+        Until = until;
+        Attempts = attempts;
+    }
+
+    /// <summary>Creates the exception with no delay.</summary>
+    public JobRescheduleException() : this(TimeSpan.Zero) { }
+    /// <summary>Creates the exception with no delay.</summary>
+    public JobRescheduleException(string message) : base(message) { }
+    /// <summary>Creates the exception with no delay.</summary>
+    public JobRescheduleException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Relative delay, when given.</summary>
+    public TimeSpan? Delay { get; }
+    /// <summary>Absolute time, when given.</summary>
+    public DateTimeOffset? Until { get; }
+    /// <summary>What happens to the attempt counter.</summary>
+    public RescheduleAttempts Attempts { get; }
+}
+
+/// <summary>What a <see cref="JobRescheduleException"/> does to the job's attempt counter.</summary>
+public enum RescheduleAttempts
+{
+    /// <summary>The next run has the same attempt number as this one.</summary>
+    Keep,
+    /// <summary>The next run is attempt 1 again.</summary>
+    Reset,
+    /// <summary>The next run counts as the next attempt (as a failure would, without the error).</summary>
+    Increment,
+}
+
+/// <summary>The job queue cannot be used yet or any more (for example migrations failed).</summary>
+public sealed class JobQueueUnavailableException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobQueueUnavailableException() { }
+    /// <summary>Creates the exception.</summary>
+    public JobQueueUnavailableException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public JobQueueUnavailableException(string message, Exception? innerException) : base(message, innerException) { }
+}

@@ -1,0 +1,49 @@
+namespace Jobs.Sdk;
+
+/// <summary>Worker (processor) settings.</summary>
+public sealed class JobWorkerOptions
+{
+    /// <summary>Jobs running at once in this process. Default 16.</summary>
+    public int Concurrency { get; set; } = 16;
+
+    /// <summary>
+    /// On shutdown, how long running jobs may take to finish. Jobs still running after it are cancelled and put back
+    /// to pending (not failed, attempt not counted). Default 30 s.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a claimed job stays owned by this worker without a heartbeat. The worker renews leases every third of
+    /// it; a job whose worker died becomes runnable again (as its next attempt) once the lease expires. Default 30 s.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often this worker looks for expired leases of dead workers. Default 15 s.</summary>
+    public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A stable id for this worker; by default a new one per process (<c>machine:pid:random</c>).</summary>
+    public string? WorkerId { get; set; }
+
+    internal void Validate()
+    {
+        if (Concurrency < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency, "JobWorkerOptions.Concurrency must be at least 1.");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), ShutdownTimeout, "JobWorkerOptions.ShutdownTimeout must not be negative.");
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "JobWorkerOptions.LeaseDuration must be at least 1 second.");
+        }
+
+        if (RescueInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RescueInterval), RescueInterval, "JobWorkerOptions.RescueInterval must be positive.");
+        }
+    }
+}

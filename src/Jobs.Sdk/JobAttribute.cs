@@ -1,0 +1,41 @@
+namespace Jobs.Sdk;
+
+/// <summary>
+/// Marks a <c>partial</c> class, record or struct as a job. The Jobs.Sdk source generator makes the type
+/// implement <see cref="IJob{TSelf}"/> (name, AOT-safe JSON serializer) and emits typed
+/// <c>Push{Type}Async</c> and <c>Add{Type}</c> methods for it.
+/// </summary>
+/// <example>
+/// <code>
+/// [Job("send-email", MaxAttempts = 5, TimeoutSeconds = 30)]
+/// public partial record SendEmail(string To, string Subject);
+/// </code>
+/// </example>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct, AllowMultiple = false, Inherited = false)]
+public sealed class JobAttribute : Attribute
+{
+    /// <summary>Creates the attribute.</summary>
+    /// <param name="name">
+    /// The stable name stored with every queued job and used to find its handler. Renaming the CLR type is safe;
+    /// renaming this string strands jobs already queued under the old name.
+    /// </param>
+    public JobAttribute(string name) => Name = name;
+
+    /// <summary>The stable job name (1–255 characters, no control characters).</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Total attempts (first run included) before the job is marked failed. <c>0</c> (the default) means
+    /// "use the queue's retry strategy" (4 attempts with exponential backoff unless configured).
+    /// </summary>
+    public int MaxAttempts { get; set; }
+
+    /// <summary>Per-attempt timeout in seconds. <c>0</c> (the default) means no timeout.</summary>
+    public int TimeoutSeconds { get; set; }
+
+    /// <summary>
+    /// An optional <c>System.Text.Json.Serialization.JsonSerializerContext</c> used for member types the
+    /// generated serializer does not handle itself. Resolved through its <c>JsonTypeInfo</c>, so it stays AOT-safe.
+    /// </summary>
+    public Type? JsonContext { get; set; }
+}

@@ -1,0 +1,14 @@
+namespace Jobs.Sdk;
+
+/// <summary>Queue-wide defaults.</summary>
+public sealed class JobQueueOptions
+{
+    /// <summary>
+    /// The retry strategy for jobs whose registration and <see cref="JobAttribute"/> say nothing:
+    /// exponential backoff with jitter, 4 attempts, at most 120 s between attempts.
+    /// </summary>
+    public IJobRetryStrategy DefaultRetryStrategy { get; set; } = JobRetryStrategy.ExponentialJitter();
+
+    /// <summary>Longest stored error text (type and message); longer errors are cut. Default 2,000 characters.</summary>
+    public int MaxErrorLength { get; set; } = 2000;
+}

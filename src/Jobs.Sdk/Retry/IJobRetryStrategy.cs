@@ -1,0 +1,14 @@
+namespace Jobs.Sdk;
+
+/// <summary>Decides whether and when a failed attempt runs again.</summary>
+public interface IJobRetryStrategy
+{
+    /// <summary>The attempts this strategy allows (used to store the limit with the job for crash rescue).</summary>
+    int MaxAttempts { get; }
+
+    /// <summary>Whether to run the job again after <paramref name="attempt"/> failed with <paramref name="error"/>.</summary>
+    bool ShouldRetry(int attempt, Exception error);
+
+    /// <summary>How long to wait before the next attempt after <paramref name="attempt"/> failed.</summary>
+    TimeSpan GetDelay(int attempt, Exception error);
+}
