@@ -110,7 +110,7 @@ public sealed partial class JobGenerator
             }
 
             int maxAttempts = 0, timeoutSeconds = 0;
-            INamedTypeSymbol? jsonContext = null;
+            var jsonContext = JobTypeSupport.GetJsonContext(attribute);
             foreach (var named in attribute.NamedArguments)
             {
                 switch (named.Key)
@@ -120,9 +120,6 @@ public sealed partial class JobGenerator
                         break;
                     case KnownNames.JobAttributeTimeoutSeconds when named.Value.Value is int t:
                         timeoutSeconds = t;
-                        break;
-                    case KnownNames.JobAttributeJsonContext when named.Value.Value is INamedTypeSymbol c && DerivesFrom(c, KnownNames.JsonSerializerContext):
-                        jsonContext = c;
                         break;
                 }
             }
@@ -297,19 +294,6 @@ public sealed partial class JobGenerator
 
                 return builder.ToString();
             }
-        }
-
-        private static bool DerivesFrom(INamedTypeSymbol type, string metadataName)
-        {
-            for (var t = type.BaseType; t is not null; t = t.BaseType)
-            {
-                if (t.ToDisplayString() == metadataName)
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
 
         /// <summary>"public" when the type and all its containers are public, "internal" when all are at least internal, else null.</summary>
