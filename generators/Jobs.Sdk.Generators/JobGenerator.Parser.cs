@@ -185,7 +185,8 @@ public sealed partial class JobGenerator
                 builder.Objects.ToEquatableArray(),
                 hasPushConstructor,
                 pushParameters.ToEquatableArray(),
-                docs.Summary);
+                docs.Summary,
+                builder.HasObliviousNullability);
 
             static IEnumerable<string> containingTypesNames(INamedTypeSymbol t)
             {
@@ -217,6 +218,9 @@ public sealed partial class JobGenerator
             public List<ObjectModel> Objects { get; } = [];
 
             public List<ContextTypeModel> ContextTypes { get; } = [];
+
+            /// <summary>Some member type comes from a <c>#nullable disable</c> context (the emitter then silences nullable warnings).</summary>
+            public bool HasObliviousNullability { get; private set; }
 
             public string GetObjectId(INamedTypeSymbol type)
             {
@@ -260,6 +264,11 @@ public sealed partial class JobGenerator
             private TypeModel BuildType(ITypeSymbol type)
             {
                 var shape = JobTypeSupport.Classify(type, _hasContext, _job);
+                if (!type.IsValueType && type.NullableAnnotation == NullableAnnotation.None)
+                {
+                    HasObliviousNullability = true;
+                }
+
                 var element = shape.Element is null ? null : BuildType(shape.Element);
                 string? objectId = null;
                 var contextIndex = -1;

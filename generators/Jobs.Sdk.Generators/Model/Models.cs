@@ -77,7 +77,8 @@ internal sealed record JobModel(
     EquatableArray<ObjectModel> Objects,
     bool HasPushConstructor,
     EquatableArray<PushParameterModel> PushParameters,
-    string? Summary);
+    string? Summary,
+    bool HasObliviousNullability);
 
 /// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
 internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal);
