@@ -299,6 +299,14 @@ public sealed partial class JobGenerator
                     }
                 }
 
+                foreach (var e in _job.Enums)
+                {
+                    for (var i = 0; i < e.Members.Count; i++)
+                    {
+                        w.Line($"private static readonly {Json}.JsonEncodedText s_{e.Id}_{i} = {Json}.JsonEncodedText.Encode({Literal(e.Members[i])});");
+                    }
+                }
+
                 w.Line();
                 w.Open($"internal static void Serialize({Writer} writer, {_job.TypeOfName} job)");
                 if (!_objects[_job.RootObjectId].IsValueType)
@@ -332,6 +340,12 @@ public sealed partial class JobGenerator
                     EmitWriteObject(o);
                     w.Line();
                     EmitReadObject(o);
+                }
+
+                foreach (var e in _job.Enums)
+                {
+                    w.Line();
+                    EmitWriteEnum(e);
                 }
 
                 foreach (var c in _job.ContextTypes)
@@ -465,7 +479,7 @@ public sealed partial class JobGenerator
                     case JsonTypeKind.String or JsonTypeKind.Guid or JsonTypeKind.DateTime or JsonTypeKind.DateTimeOffset: w.Line($"writer.WriteStringValue({x});"); break;
                     case JsonTypeKind.Uri: w.Line($"writer.WriteStringValue({x}.OriginalString);"); break;
                     case JsonTypeKind.ByteArray: w.Line($"writer.WriteBase64StringValue({x});"); break;
-                    case JsonTypeKind.Enum: w.Line($"writer.WriteStringValue({x}.ToString());"); break;
+                    case JsonTypeKind.Enum: w.Line($"WriteEnum_{t.ObjectId}(writer, {x});"); break;
                     case JsonTypeKind.Object: w.Line($"Write_{t.ObjectId}(writer, {x});"); break;
                     case JsonTypeKind.JsonContext: w.Line($"{Json}.JsonSerializer.Serialize(writer, {x}, TypeInfo{t.ContextIndex});"); break;
                     case JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary:
@@ -518,6 +532,25 @@ public sealed partial class JobGenerator
                     default:
                         throw new InvalidOperationException("Unexpected kind " + t.Kind);
                 }
+            }
+
+            private void EmitWriteEnum(EnumModel e)
+            {
+                var w = _w;
+                w.Open($"internal static void WriteEnum_{e.Id}({Writer} writer, {e.Fqn} value)");
+                w.Open("switch (value)");
+                for (var i = 0; i < e.Members.Count; i++)
+                {
+                    w.Line($"case {e.Fqn}.{Identifier(e.Members[i])}:");
+                    w.Line($"    writer.WriteStringValue(s_{e.Id}_{i});");
+                    w.Line("    break;");
+                }
+
+                w.Line("default:");
+                w.Line("    writer.WriteStringValue(value.ToString());");
+                w.Line("    break;");
+                w.Close();
+                w.Close();
             }
 
             // ---------------------------------------------------------------- reading

@@ -183,6 +183,7 @@ public sealed partial class JobGenerator
                 builder.ContextTypes.ToEquatableArray(),
                 rootId,
                 builder.Objects.ToEquatableArray(),
+                builder.Enums.ToEquatableArray(),
                 hasPushConstructor,
                 pushParameters.ToEquatableArray(),
                 docs.Summary,
@@ -218,6 +219,8 @@ public sealed partial class JobGenerator
             public List<ObjectModel> Objects { get; } = [];
 
             public List<ContextTypeModel> ContextTypes { get; } = [];
+
+            public List<EnumModel> Enums { get; } = [];
 
             /// <summary>Some member type comes from a <c>#nullable disable</c> context (the emitter then silences nullable warnings).</summary>
             public bool HasObliviousNullability { get; private set; }
@@ -261,6 +264,29 @@ public sealed partial class JobGenerator
                 return id;
             }
 
+            private string GetEnumId(INamedTypeSymbol type)
+            {
+                if (_ids.TryGetValue(type, out var existing))
+                {
+                    return existing;
+                }
+
+                var id = Sanitize(type.ToDisplayString(PlainFormat).Replace("global::", ""));
+                while (!_usedIds.Add(id))
+                {
+                    id += "_";
+                }
+
+                _ids.Add(type, id);
+                var seen = new HashSet<object>();
+                var members = type.GetMembers().OfType<IFieldSymbol>()
+                    .Where(f => f.HasConstantValue && f.ConstantValue is not null && seen.Add(f.ConstantValue))
+                    .Select(f => f.Name)
+                    .ToEquatableArray();
+                Enums.Add(new EnumModel(id, type.ToDisplayString(PlainFormat), members));
+                return id;
+            }
+
             private TypeModel BuildType(ITypeSymbol type)
             {
                 var shape = JobTypeSupport.Classify(type, _hasContext, _job);
@@ -277,6 +303,9 @@ public sealed partial class JobGenerator
                 {
                     case JsonTypeKind.Object:
                         objectId = GetObjectId((INamedTypeSymbol)type);
+                        break;
+                    case JsonTypeKind.Enum:
+                        objectId = GetEnumId((INamedTypeSymbol)type);
                         break;
                     case JsonTypeKind.JsonContext:
                         if (!_contextIndexes.TryGetValue(typeOfName, out contextIndex))

@@ -125,7 +125,7 @@ public class GeneratorBehaviourTests
             using Jobs.Sdk;
             namespace Contracts;
             [Job("shared")] public partial record SharedJob(int Value);
-            """);
+            """).WithAssemblyName("Contracts");
         GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(library, out var libraryOutput, out _);
         using var stream = new MemoryStream();
         var emit = libraryOutput.Emit(stream);
