@@ -19,7 +19,7 @@ namespace Jobs.Sdk;
 /// background completer (whatever finished while the previous batch was written goes in the next one); a heartbeat
 /// renews the leases of owned jobs, and a rescuer requeues the jobs of workers that stopped renewing theirs.
 /// </remarks>
-public sealed class JobWorker : IHostedService, IAsyncDisposable
+public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 {
     private readonly JobQueue _queue;
     private readonly IJobDriver _driver;
@@ -172,6 +172,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         var failures = 0;
         while (!stop.IsCancellationRequested)
         {
+            MarkAlive();
             try
             {
                 await slots.WaitAsync(stop).ConfigureAwait(false);
@@ -282,12 +283,14 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
     {
         var job = run.Job;
         JobOutcome? outcome = null;
+        run.Telemetry = JobsInstrumentation.StartProcess(_driver.QueueName, job, _time);
         try
         {
             outcome = await ExecuteAsync(run).ConfigureAwait(false);
         }
         finally
         {
+            run.Telemetry?.Stop(outcome);
             if (outcome is { } o && run.TryFinish())
             {
                 _outcomes.Writer.TryWrite(o);
@@ -311,6 +314,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
             var error = new UnknownJobException(
                 $"No handler is registered for job '{job.Name}' in worker {WorkerId}. Register it with AddJob/Add{{Job}} or AddGeneratedJobs(), " +
                 "or run this job on a worker that handles it.");
+            run.Telemetry?.SetDiscarded(error);
             return await UnrunnableAsync(job, error).ConfigureAwait(false);
         }
 
@@ -321,6 +325,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         }
         catch (JobDecodeException ex)
         {
+            run.Telemetry?.SetDiscarded(ex);
             return await UnrunnableAsync(job, ex).ConfigureAwait(false);
         }
 
@@ -387,6 +392,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
             }
         }
 
+        run.Telemetry?.SetError(ex);
         if (ex is JobRescheduleException reschedule)
         {
             var delay = reschedule.Until is { } until ? until - _time.GetUtcNow() : reschedule.Delay ?? TimeSpan.Zero;
@@ -502,6 +508,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
+            MarkAlive();
             var owned = _owned.Keys.ToArray();
             if (owned.Length == 0)
             {
@@ -621,6 +628,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
 
         public ClaimedJob Job { get; } = job;
         public Task? Task { get; set; }
+        public JobProcessTelemetry? Telemetry { get; set; }
         public CancellationToken Token => _cts.Token;
         public CancelReason Reason => (CancelReason)Volatile.Read(ref _reason);
 
