@@ -136,7 +136,7 @@ internal sealed class ObsHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Services.GetService<JobsBuilder>()?.WorkersAdded == true && Worker.IsStarted)
+        if (Services.GetService<JobsBuilder>()?.WorkersAdded == true && Worker.IsStarted && !Worker.Completion.IsCompleted)
         {
             await Worker.StopAsync(CancellationToken.None).WaitAsync(Obs.Timeout);
         }
