@@ -106,6 +106,19 @@ internal static class JobsInstrumentation
             return new PushTelemetry(null, records, queueName);
         }
 
+        try
+        {
+            return StartPushSpan(queueName, records);
+        }
+        catch (Exception ex) when (IsListenerFault(ex))
+        {
+            // A throwing listener must not stop the push.
+            return new PushTelemetry(null, records, queueName);
+        }
+    }
+
+    private static PushTelemetry StartPushSpan(string queueName, IReadOnlyList<JobPushRecord> records)
+    {
         var first = records[0];
         var activity = Source.StartActivity(string.Concat("send ", first.Name), ActivityKind.Producer);
         if (activity is null)
@@ -144,6 +157,19 @@ internal static class JobsInstrumentation
             return null;
         }
 
+        try
+        {
+            return StartProcessCore(queueName, job, time);
+        }
+        catch (Exception ex) when (IsListenerFault(ex))
+        {
+            // A throwing listener must not stop the job from running.
+            return null;
+        }
+    }
+
+    private static JobProcessTelemetry? StartProcessCore(string queueName, ClaimedJob job, TimeProvider time)
+    {
         var tracing = Source.HasListeners();
         var metrics = ProcessMetricsEnabled;
         if (!tracing && !metrics)
@@ -265,6 +291,12 @@ internal static class JobsInstrumentation
         return measurements ?? [];
     }
 
+    /// <summary>
+    /// Exceptions thrown by a user's listener (an <see cref="ActivityListener"/> or <see cref="MeterListener"/>
+    /// callback) are swallowed: instrumentation never changes what a push or a job does.
+    /// </summary>
+    internal static bool IsListenerFault(Exception exception) => exception is not OutOfMemoryException;
+
     internal static void RecordException(Activity activity, Exception exception)
     {
         activity.SetStatus(ActivityStatusCode.Error, exception.Message);
@@ -300,6 +332,18 @@ internal readonly struct PushTelemetry : IDisposable
             return;
         }
 
+        try
+        {
+            CountStored();
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+        }
+    }
+
+    private void CountStored()
+    {
+
         // Batches hold one job type; count runs of equal names so mixed batches stay exact.
         var records = Records;
         var start = 0;
@@ -320,14 +364,31 @@ internal readonly struct PushTelemetry : IDisposable
     /// <summary>The push threw: marks the span as failed.</summary>
     public void Failed(Exception exception)
     {
-        if (_activity is not null)
+        if (_activity is null)
+        {
+            return;
+        }
+
+        try
         {
             JobsInstrumentation.RecordException(_activity, exception);
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
         }
     }
 
     /// <summary>Ends the span.</summary>
-    public void Dispose() => _activity?.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            _activity?.Dispose();
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+        }
+    }
 }
 
 /// <summary>One attempt being measured (created only when someone listens).</summary>
@@ -365,6 +426,18 @@ internal sealed class JobProcessTelemetry
 
     /// <summary>Records the attempt's outcome (<see langword="null"/>: the worker lost the job's lease) and ends the span.</summary>
     public void Stop(JobOutcome? outcome)
+    {
+        try
+        {
+            StopCore(outcome);
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+            // A throwing listener must not lose the outcome: the worker records it right after this call.
+        }
+    }
+
+    private void StopCore(JobOutcome? outcome)
     {
         var kind = outcome?.Kind;
         var outcomeName = _discardReason is not null ? "discarded" : kind switch

@@ -201,3 +201,57 @@ public sealed class TracingTests
         Assert.True(link.Context.IsRemote);
     }
 }
+
+[Collection(ObservabilityCollection.Name)]
+public sealed class ThrowingListenerTests
+{
+    [Fact]
+    public async Task Listeners_that_throw_change_nothing_about_pushes_and_jobs()
+    {
+        var queueName = Obs.NewQueueName("trace-throwing");
+        using var activities = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == JobsDiagnostics.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = _ => throw new InvalidOperationException("listener start"),
+            ActivityStopped = _ => throw new InvalidOperationException("listener stop"),
+            ExceptionRecorder = (Activity _, Exception _, ref TagList _) => throw new InvalidOperationException("listener exception"),
+        };
+        ActivitySource.AddActivityListener(activities);
+        using var meters = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == JobsDiagnostics.MeterName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meters.SetMeasurementEventCallback<long>((_, _, _, _) => throw new InvalidOperationException("listener measurement"));
+        meters.SetMeasurementEventCallback<double>((_, _, _, _) => throw new InvalidOperationException("listener measurement"));
+        meters.Start();
+        var attempts = new ConcurrentQueue<int>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await ObsHost.Create(queueName, j => j
+            .AddJob<ObsJob>((job, ctx, ct) =>
+            {
+                attempts.Enqueue(ctx.Attempt);
+                if (ctx.Attempt < 3)
+                {
+                    throw new InvalidOperationException("boom");
+                }
+
+                done.TrySetResult();
+                return Task.CompletedTask;
+            }, o => o.RetryStrategy = Obs.FastRetry)
+            .AddWorkers()).StartAsync();
+
+        var id = await host.Queue.PushAsync(new ObsJob(1));
+        await done.Task.WaitAsync(Obs.Timeout);
+        await host.Worker.StopAsync(CancellationToken.None).WaitAsync(Obs.Timeout);
+
+        Assert.Equal([1, 2, 3], attempts);
+        Assert.Null(await host.Queue.GetJobAsync(id)); // completed (and not retained)
+    }
+}
