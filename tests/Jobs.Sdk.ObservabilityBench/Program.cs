@@ -19,7 +19,7 @@ if (args.Length >= 2 && args[0] == "--child")
 var jobs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
 var repeats = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 string[] modes = ["none", "listener", "off"];
-var results = modes.ToDictionary(m => m, _ => new List<(double Push, double Drain)>());
+var results = modes.ToDictionary(m => m, _ => new List<(double Push, double Drain, double PushCpu, double DrainCpu)>());
 for (var r = 0; r < repeats; r++)
 {
     foreach (var mode in modes)
@@ -39,19 +39,22 @@ for (var r = 0; r < repeats; r++)
         var line = (await child.StandardOutput.ReadToEndAsync()).Trim().Split('\n')[^1];
         await child.WaitForExitAsync();
         var parts = line.Split(' ');
-        results[mode].Add((double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture)));
-        Console.WriteLine($"run {r + 1} {mode,-8} push {parts[1]} s  drain {parts[2]} s  ({jobs / double.Parse(parts[2], CultureInfo.InvariantCulture):N0} jobs/s)");
+        var values = parts.Skip(1).Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        results[mode].Add((values[0], values[1], values[2], values[3]));
+        Console.WriteLine($"run {r + 1} {mode,-8} push {values[0]:F3} s (cpu {values[2]:F3})  drain {values[1]:F3} s (cpu {values[3]:F3})  {jobs / values[1]:N0} jobs/s");
     }
 }
 
 Console.WriteLine();
 Console.WriteLine($"{jobs:N0} no-op jobs, median of {repeats} processes per mode ({Environment.ProcessorCount} cores, {RuntimeVersion()}):");
-Console.WriteLine("mode      push s   drain s   drain jobs/s");
+Console.WriteLine("mode      push s  push cpu s   drain s  drain cpu s   drain jobs/s   cpu us/job (drain)");
 foreach (var mode in modes)
 {
     var push = Median(results[mode].Select(x => x.Push));
     var drain = Median(results[mode].Select(x => x.Drain));
-    Console.WriteLine($"{mode,-8}  {push,6:F3}   {drain,7:F3}   {jobs / drain,12:N0}");
+    var pushCpu = Median(results[mode].Select(x => x.PushCpu));
+    var drainCpu = Median(results[mode].Select(x => x.DrainCpu));
+    Console.WriteLine($"{mode,-8}  {push,6:F3}  {pushCpu,10:F3}   {drain,7:F3}  {drainCpu,11:F3}   {jobs / drain,12:N0}   {drainCpu * 1e6 / jobs,18:F2}");
 }
 
 return 0;
@@ -105,14 +108,20 @@ internal static class Child
 
         // Warm-up round (JIT, tiering), then the measured round.
         await RoundAsync(Math.Max(jobs / 10, 1000));
-        var (push, drain) = await RoundAsync(jobs);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode} {push:F3} {drain:F3}"));
+        var (push, drain, pushCpu, drainCpu) = await RoundAsync(jobs);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode} {push:F3} {drain:F3} {pushCpu:F3} {drainCpu:F3}"));
         activities?.Dispose();
         meters?.Dispose();
         return 0;
     }
 
-    private static async Task<(double Push, double Drain)> RoundAsync(int jobs)
+    private static double Cpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
+    }
+
+    private static async Task<(double Push, double Drain, double PushCpu, double DrainCpu)> RoundAsync(int jobs)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var ran = 0;
@@ -134,6 +143,7 @@ internal static class Child
         {
             var queue = services.GetRequiredService<JobQueue>();
             var worker = services.GetRequiredService<JobWorker>();
+            var cpu = Cpu();
             var clock = Stopwatch.StartNew();
             for (var pushed = 0; pushed < jobs; pushed += 10_000)
             {
@@ -142,11 +152,13 @@ internal static class Child
             }
 
             var push = clock.Elapsed.TotalSeconds;
+            var pushCpu = Cpu() - cpu;
+            cpu = Cpu();
             clock.Restart();
             await worker.StartAsync(CancellationToken.None);
             await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
             await worker.StopAsync(CancellationToken.None);
-            return (push, clock.Elapsed.TotalSeconds);
+            return (push, clock.Elapsed.TotalSeconds, pushCpu, Cpu() - cpu);
         }
     }
 }

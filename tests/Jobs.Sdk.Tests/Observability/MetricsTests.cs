@@ -138,17 +138,21 @@ public sealed class MetricsTests
         var queueName = Obs.NewQueueName("metrics-gauge-slow");
         using var metrics = new MetricCollector(queueName);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var queryStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var queries = 0;
         await using var host = ObsHost.Create(queueName, j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
             driver: d => d.OnGetCounts = async ct =>
             {
                 Interlocked.Increment(ref queries);
+                queryStarted.TrySetResult();
                 await gate.Task.WaitAsync(ct);
             });
         await host.Queue.PushAsync(new ObsJob(1));
 
         // The store hangs: observing returns at once, with nothing for this queue, and starts a single query.
-        for (var i = 0; i < 3; i++)
+        await Task.Run(metrics.RecordObservableInstruments).WaitAsync(Obs.Timeout);
+        await queryStarted.Task.WaitAsync(Obs.Timeout);
+        for (var i = 0; i < 2; i++)
         {
             await Task.Run(metrics.RecordObservableInstruments).WaitAsync(Obs.Timeout);
         }
