@@ -322,7 +322,6 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     {
         var job = run.Job;
         JobOutcome? outcome = null;
-        run.Telemetry = JobsInstrumentation.StartProcess(_driver.QueueName, job, _time);
         try
         {
             if (_stopClaiming.IsCancellationRequested)
@@ -353,6 +352,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private async Task<JobOutcome?> ExecuteAsync(RunningJob run)
     {
         var job = run.Job;
+        run.Telemetry = JobsInstrumentation.StartProcess(_driver.QueueName, job, _time);
         if (!_queue.Registry.TryGet(job.Name, out var definition))
         {
             var error = new UnknownJobException(
