@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text.Json;
+using Jobs.Sdk.Drivers;
+using Jobs.Sdk.InMemory;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Jobs.Sdk.Tests.Scheduling;
+
+/// <summary>A hand-written job for scheduler tests.</summary>
+public sealed record Ping(string Tag = "") : IJob<Ping>
+{
+    public static string JobName => "test.ping";
+
+    public static void Serialize(Utf8JsonWriter writer, Ping job)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("tag", job.Tag);
+        writer.WriteEndObject();
+    }
+
+    public static Ping Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new Ping(doc.RootElement.TryGetProperty("tag", out var tag) ? tag.GetString() ?? "" : "");
+    }
+}
+
+/// <summary>A second job type, for key derivation tests.</summary>
+public sealed record Report(string Name) : IJob<Report>
+{
+    public static string JobName => "test.report";
+
+    public static void Serialize(Utf8JsonWriter writer, Report job)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name", job.Name);
+        writer.WriteEndObject();
+    }
+
+    public static Report Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new Report(doc.RootElement.GetProperty("name").GetString()!);
+    }
+}
+
+internal static class Zones
+{
+    public static TimeZoneInfo London { get; } = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+    public static TimeZoneInfo NewYork { get; } = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+}
+
+internal static class Times
+{
+    public static DateTimeOffset Utc(int y, int mo, int d, int h = 0, int mi = 0, int s = 0) => new(y, mo, d, h, mi, s, TimeSpan.Zero);
+
+    /// <summary>The next <paramref name="count"/> fire times after <paramref name="from"/>, as UTC "O" strings.</summary>
+    public static List<DateTimeOffset> Next(Schedule schedule, DateTimeOffset from, int count)
+    {
+        var result = new List<DateTimeOffset>();
+        var cursor = from;
+        for (var i = 0; i < count && schedule.GetNextOccurrence(cursor) is { } next; i++)
+        {
+            result.Add(next.ToUniversalTime());
+            cursor = next;
+        }
+
+        return result;
+    }
+
+    public static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+}
+
+/// <summary>Collects scheduler hook events and lets a test await a condition over them (no sleeps).</summary>
+internal sealed class SchedulerProbe
+{
+    private readonly object _gate = new();
+    private readonly List<(Func<bool> Condition, TaskCompletionSource Done)> _waiters = [];
+    private readonly Dictionary<string, DateTimeOffset> _waitingFor = new(StringComparer.Ordinal);
+
+    public List<(string Key, DateTimeOffset Fire, bool Pushed)> Handled { get; } = [];
+
+    public void Attach(JobScheduler scheduler)
+    {
+        scheduler.Waiting += (key, next) => Update(() => _waitingFor[key] = next);
+        scheduler.FireHandled += (key, fire, pushed) => Update(() => Handled.Add((key, fire, pushed)));
+    }
+
+    /// <summary>Completes once the entry <paramref name="key"/> is waiting for <paramref name="next"/>.</summary>
+    public Task WaitingForAsync(string key, DateTimeOffset next)
+        => WhenAsync(() => _waitingFor.TryGetValue(key, out var n) && n == next, $"entry '{key}' waiting for {next:O}");
+
+    public int PushedCount(string key) { lock (_gate) { return Handled.Count(h => h.Key == key && h.Pushed); } }
+
+    public Task WhenAsync(Func<bool> condition, string what)
+    {
+        TaskCompletionSource done;
+        lock (_gate)
+        {
+            if (condition())
+            {
+                return Task.CompletedTask;
+            }
+
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((condition, done));
+        }
+
+        return done.Task.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(
+            t => t.IsFaulted ? throw new TimeoutException($"Timed out waiting for {what}; last waiting: {Describe()}") : t,
+            TaskScheduler.Default).Unwrap();
+    }
+
+    private string Describe()
+    {
+        lock (_gate)
+        {
+            return string.Join(", ", _waitingFor.Select(kv => $"{kv.Key} -> {kv.Value:O}"));
+        }
+    }
+
+    private void Update(Action change)
+    {
+        List<TaskCompletionSource>? ready = null;
+        lock (_gate)
+        {
+            change();
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Condition())
+                {
+                    (ready ??= []).Add(_waiters[i].Done);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+
+        ready?.ForEach(t => t.TrySetResult());
+    }
+}
+
+/// <summary>One scheduler "node" over a (possibly shared) driver.</summary>
+internal sealed class SchedulerNode : IAsyncDisposable
+{
+    public SchedulerNode(IJobDriver driver, FakeTimeProvider time, JobSchedule schedule)
+    {
+        Queue = new JobQueue(driver, new JobRegistry([]), new JobQueueOptions(), [], time);
+        Scheduler = new JobScheduler(Queue, schedule);
+        Probe.Attach(Scheduler);
+    }
+
+    public JobQueue Queue { get; }
+    public JobScheduler Scheduler { get; }
+    public SchedulerProbe Probe { get; } = new();
+
+    public Task StartAsync() => Scheduler.StartAsync(CancellationToken.None);
+
+    public Task StopAsync() => Scheduler.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+    public ValueTask DisposeAsync() => Scheduler.DisposeAsync();
+}
+
+internal static class DriverExtensions
+{
+    /// <summary>Claims every due job (as a fake worker) so tests can inspect what was pushed.</summary>
+    public static async Task<IReadOnlyList<ClaimedJob>> ClaimAllAsync(this InMemoryJobDriver driver)
+        => await driver.ClaimAsync(new JobClaimRequest("test", 100_000, TimeSpan.FromHours(1)), CancellationToken.None);
+
+    public static DateTimeOffset ScheduledAt(this ClaimedJob job) => Times.Parse(job.Headers![JobHeaders.ScheduledAt]);
+}
