@@ -47,8 +47,14 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         _time = queue.TimeProvider;
     }
 
-    /// <summary>Test hook: an entry is about to wait for <c>next</c> (all earlier fire times are handled).</summary>
-    internal event Action<string, DateTimeOffset>? Waiting;
+    /// <summary>
+    /// Test hook: an entry waits for its next fire time (all earlier ones are handled); its timer, already registered, wakes
+    /// it at the third argument (at most a minute ahead, so wall-clock changes are noticed).
+    /// </summary>
+    internal event Action<string, DateTimeOffset, DateTimeOffset>? Waiting;
+
+    /// <summary>Test hook: a store call failed and the entry waits <c>delay</c> before retrying (the timer is registered).</summary>
+    internal event Action<string, TimeSpan>? RetryWaiting;
 
     /// <summary>Test hook: a fire time was handled (<c>true</c>: this scheduler pushed it; <c>false</c>: it was already pushed).</summary>
     internal event Action<string, DateTimeOffset, bool>? FireHandled;
@@ -151,9 +157,10 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
 
                 if (fire > now)
                 {
-                    Waiting?.Invoke(entry.Key, fire);
-                    var wait = fire - now;
-                    await Task.Delay(wait < MaxWait ? wait : MaxWait, _time, stop).ConfigureAwait(false);
+                    var wait = fire - now < MaxWait ? fire - now : MaxWait;
+                    var delay = Task.Delay(wait, _time, stop);
+                    Waiting?.Invoke(entry.Key, fire, now + wait);
+                    await delay.ConfigureAwait(false);
                     continue;
                 }
 
@@ -232,7 +239,9 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
             {
                 SchedulerLog.StoreFailed(_logger, ex, entryKey, delay);
-                await Task.Delay(delay, _time, stop).ConfigureAwait(false);
+                var wait = Task.Delay(delay, _time, stop);
+                RetryWaiting?.Invoke(entryKey, delay);
+                await wait.ConfigureAwait(false);
                 delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
             }
         }

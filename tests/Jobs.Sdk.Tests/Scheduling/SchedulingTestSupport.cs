@@ -77,18 +77,39 @@ internal sealed class SchedulerProbe
     private readonly object _gate = new();
     private readonly List<(Func<bool> Condition, TaskCompletionSource Done)> _waiters = [];
     private readonly Dictionary<string, DateTimeOffset> _waitingFor = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _wakeAt = new(StringComparer.Ordinal);
 
     public List<(string Key, DateTimeOffset Fire, bool Pushed)> Handled { get; } = [];
 
     public void Attach(JobScheduler scheduler)
     {
-        scheduler.Waiting += (key, next) => Update(() => _waitingFor[key] = next);
+        scheduler.Waiting += (key, next, wakeAt) => Update(() =>
+        {
+            _waitingFor[key] = next;
+            _wakeAt[key] = wakeAt;
+        });
         scheduler.FireHandled += (key, fire, pushed) => Update(() => Handled.Add((key, fire, pushed)));
+        scheduler.RetryWaiting += (key, delay) => Update(() => Retries.Add((key, delay)));
     }
+
+    public List<(string Key, TimeSpan Delay)> Retries { get; } = [];
+
+    /// <summary>Completes once <paramref name="count"/> retry waits have been registered.</summary>
+    public Task RetriesAsync(int count) => WhenAsync(() => Retries.Count >= count, $"{count} retries");
 
     /// <summary>Completes once the entry <paramref name="key"/> is waiting for <paramref name="next"/>.</summary>
     public Task WaitingForAsync(string key, DateTimeOffset next)
         => WhenAsync(() => _waitingFor.TryGetValue(key, out var n) && n == next, $"entry '{key}' waiting for {next:O}");
+
+    /// <summary>
+    /// Completes once every entry in <paramref name="keys"/> is parked on a timer that wakes after <paramref name="now"/>:
+    /// the scheduler has handled everything due at <paramref name="now"/> and the fake clock may be advanced again.
+    /// </summary>
+    public Task SettledAsync(IEnumerable<string> keys, DateTimeOffset now)
+    {
+        var list = keys.ToArray();
+        return WhenAsync(() => list.All(k => _wakeAt.TryGetValue(k, out var w) && w > now), $"entries parked after {now:O}");
+    }
 
     public int PushedCount(string key) { lock (_gate) { return Handled.Count(h => h.Key == key && h.Pushed); } }
 
@@ -147,6 +168,8 @@ internal sealed class SchedulerNode : IAsyncDisposable
         Queue = new JobQueue(driver, new JobRegistry([]), new JobQueueOptions(), [], time);
         Scheduler = new JobScheduler(Queue, schedule);
         Probe.Attach(Scheduler);
+        Keys = schedule.Entries.Select(e => e.Key).ToArray();
+        Time = time;
     }
 
     public JobQueue Queue { get; }
@@ -154,6 +177,20 @@ internal sealed class SchedulerNode : IAsyncDisposable
     public SchedulerProbe Probe { get; } = new();
 
     public Task StartAsync() => Scheduler.StartAsync(CancellationToken.None);
+
+    /// <summary>Waits until every entry is parked after the fake clock's current time.</summary>
+    public Task SettledAsync() => Probe.SettledAsync(Keys, Time.GetUtcNow());
+
+    /// <summary>Advances the fake clock and waits until this node has handled everything due.</summary>
+    public Task AdvanceAsync(TimeSpan by)
+    {
+        Time.Advance(by);
+        return SettledAsync();
+    }
+
+    public IReadOnlyList<string> Keys { get; }
+
+    public FakeTimeProvider Time { get; }
 
     public Task StopAsync() => Scheduler.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -167,4 +204,74 @@ internal static class DriverExtensions
         => await driver.ClaimAsync(new JobClaimRequest("test", 100_000, TimeSpan.FromHours(1)), CancellationToken.None);
 
     public static DateTimeOffset ScheduledAt(this ClaimedJob job) => Times.Parse(job.Headers![JobHeaders.ScheduledAt]);
+}
+
+/// <summary>An <see cref="IJobDriver"/> that forwards to an inner in-memory driver and stores no schedules.</summary>
+internal class DelegatingDriver(InMemoryJobDriver inner) : IJobDriver
+{
+    public InMemoryJobDriver Inner { get; } = inner;
+    public string QueueName => Inner.QueueName;
+    public event Action<JobId>? RunningJobCancelled { add => Inner.RunningJobCancelled += value; remove => Inner.RunningJobCancelled -= value; }
+    public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => Inner.WaitUntilReadyAsync(cancellationToken);
+    public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken) => Inner.PushAsync(jobs, transaction, cancellationToken);
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken) => Inner.ClaimAsync(request, cancellationToken);
+    public Task WaitForWorkAsync(CancellationToken cancellationToken) => Inner.WaitForWorkAsync(cancellationToken);
+    public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken) => Inner.CompleteAsync(workerId, outcomes, cancellationToken);
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken) => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+    public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => Inner.RescueExpiredLeasesAsync(cancellationToken);
+    public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => Inner.CancelAsync(id, cancellationToken);
+    public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => Inner.PauseAsync(id, cancellationToken);
+    public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => Inner.ResumeAsync(id, cancellationToken);
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => Inner.GetJobAsync(id, cancellationToken);
+    public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => Inner.GetCountsAsync(cancellationToken);
+    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => Inner.CleanupAsync(options, cancellationToken);
+    public ValueTask DisposeAsync() => Inner.DisposeAsync();
+}
+
+/// <summary>A schedule store whose first calls throw, to test that the scheduler survives store errors.</summary>
+internal sealed class FlakyStoreDriver(InMemoryJobDriver inner, int readFailures, int pushFailures) : DelegatingDriver(inner), IJobScheduleStore
+{
+    private int _reads = readFailures;
+    private int _pushes = pushFailures;
+
+    public int Calls { get; private set; }
+
+    public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
+    {
+        Fail(ref _reads);
+        return Inner.GetLastFireTimeAsync(entryKey, cancellationToken);
+    }
+
+    public Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+    {
+        Fail(ref _pushes);
+        return Inner.TryPushScheduledAsync(entryKey, fireTime, job, cancellationToken);
+    }
+
+    private void Fail(ref int remaining)
+    {
+        Calls++;
+        if (remaining-- > 0)
+        {
+            throw new InvalidOperationException("Simulated store outage.");
+        }
+    }
+}
+
+internal static class Cluster
+{
+    /// <summary>Advances the fake clock in steps no longer than <paramref name="step"/>, letting every node settle after each.</summary>
+    public static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan by, TimeSpan step, params SchedulerNode[] nodes)
+    {
+        while (by > TimeSpan.Zero)
+        {
+            var s = by < step ? by : step;
+            time.Advance(s);
+            by -= s;
+            foreach (var node in nodes)
+            {
+                await node.SettledAsync();
+            }
+        }
+    }
 }
