@@ -224,7 +224,7 @@ internal class DelegatingDriver(InMemoryJobDriver inner) : IJobDriver
     public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => Inner.ResumeAsync(id, cancellationToken);
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => Inner.GetJobAsync(id, cancellationToken);
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => Inner.GetCountsAsync(cancellationToken);
-    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => Inner.CleanupAsync(options, cancellationToken);
+    public virtual Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => Inner.CleanupAsync(options, cancellationToken);
     public ValueTask DisposeAsync() => Inner.DisposeAsync();
 }
 
@@ -235,6 +235,12 @@ internal sealed class FlakyStoreDriver(InMemoryJobDriver inner, int readFailures
     private int _pushes = pushFailures;
 
     public int Calls { get; private set; }
+
+    /// <summary>When set, <see cref="CleanupAsync"/> throws it.</summary>
+    public Exception? CleanupError { get; set; }
+
+    public override Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
+        => CleanupError is { } error ? Task.FromException(error) : base.CleanupAsync(options, cancellationToken);
 
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
     {
