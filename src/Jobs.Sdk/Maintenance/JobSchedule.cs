@@ -35,11 +35,21 @@ public sealed class JobSchedule
     /// which changes when the schedule changes (the entry then starts afresh). Give a key to keep history across schedule
     /// edits, or to add the same job twice with the same schedule.
     /// </param>
-    /// <exception cref="ArgumentException">The key is empty or already used in this schedule.</exception>
+    /// <exception cref="ArgumentException">The key is empty or already used in this schedule, or the job cannot be serialized.</exception>
     public JobSchedule Add<TJob>(TJob job, Schedule schedule, ScheduleAccuracy accuracy = ScheduleAccuracy.Latest, string? key = null)
         where TJob : IJob<TJob>
     {
         ArgumentNullException.ThrowIfNull(job);
+        try
+        {
+            // The same value is serialized at every fire: fail now, not at 3 a.m.
+            JobSerializer.Serialize(job);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new ArgumentException($"The scheduled job '{TJob.JobName}' cannot be serialized: {ex.Message}", nameof(job), ex);
+        }
+
         return AddEntry(TJob.JobName, job, schedule, accuracy, key,
             static (queue, job, options, headers) => queue.CreateRecord((TJob)job, options, headers));
     }

@@ -186,6 +186,10 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
+        catch (Exception ex)
+        {
+            SchedulerLog.EntryFailed(_logger, ex, entry.Key);
+        }
     }
 
     private async Task PushAsync(IJobScheduleStore store, JobScheduleEntry entry, DateTimeOffset fire, CancellationToken stop)

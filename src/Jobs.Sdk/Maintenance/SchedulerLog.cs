@@ -29,6 +29,9 @@ internal static partial class SchedulerLog
     [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Schedule entry '{EntryKey}' has no further fire times; it stops")]
     public static partial void Exhausted(ILogger logger, string entryKey);
 
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Error, Message = "Schedule entry '{EntryKey}' stopped after an unexpected error; restart the scheduler to resume it")]
+    public static partial void EntryFailed(ILogger logger, Exception exception, string entryKey);
+
     [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "Middleware {Middleware} threw in OnPush for scheduled job {JobId}")]
     public static partial void MiddlewareFailed(ILogger logger, Exception exception, string middleware, JobId jobId);
 }

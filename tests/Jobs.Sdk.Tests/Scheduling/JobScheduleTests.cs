@@ -48,6 +48,14 @@ public sealed class JobScheduleTests
     }
 
     [Fact]
+    public void A_job_that_cannot_be_serialized_is_rejected_at_configuration()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new JobSchedule().Add(new Unserializable(), Schedule.Daily()));
+        Assert.Contains("test.unserializable", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("no payload for you", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cleanup_of_processing_jobs_is_rejected()
     {
         var ex = Assert.Throws<ArgumentException>(() => new JobSchedule().AddCleanup(new CleanupOptions { ProcessingJobs = CleanupAction.Rerun }, Schedule.Daily()));

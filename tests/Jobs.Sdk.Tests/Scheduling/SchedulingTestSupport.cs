@@ -281,3 +281,13 @@ internal static class Cluster
         }
     }
 }
+
+/// <summary>A job whose serializer always throws.</summary>
+public sealed record Unserializable : IJob<Unserializable>
+{
+    public static string JobName => "test.unserializable";
+
+    public static void Serialize(Utf8JsonWriter writer, Unserializable job) => throw new InvalidOperationException("no payload for you");
+
+    public static Unserializable Deserialize(ReadOnlySpan<byte> utf8Json) => new();
+}
