@@ -209,7 +209,7 @@ public sealed class Schedule
         {
             expression = CronExpression.Parse(cron, format);
         }
-        catch (CronFormatException ex)
+        catch (Exception ex) when (ex is CronFormatException or MissingSeedException or FormatException or ArgumentException or InvalidOperationException)
         {
             throw new ArgumentException($"Schedule.{method}: '{cron}' is not a valid cron expression: {ex.Message}", "expression", ex);
         }

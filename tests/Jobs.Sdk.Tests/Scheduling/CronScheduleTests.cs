@@ -91,12 +91,18 @@ public sealed class CronScheduleTests
     [InlineData("0 0 1 * mon", "both day-of-month")]
     [InlineData("0 0 30 2 *", "never fires")]
     [InlineData("H * * * *", "jitter")]
+    [InlineData("H/5 * * * *", "jitter")]
+    [InlineData("0 H(0-5) * * *", "jitter")]
     public void Invalid_expressions_throw_ArgumentException_with_a_clear_message(string expression, string expected)
     {
         var ex = Assert.ThrowsAny<ArgumentException>(() => Schedule.Cron(expression));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
         Assert.Equal("expression", ex.ParamName);
     }
+
+    [Fact]
+    public void Names_containing_an_h_are_not_mistaken_for_jitter()
+        => Assert.Equal([Utc(2026, 1, 1, 0, 0), Utc(2026, 1, 8, 0, 0)], Next(Schedule.Cron("0 0 * * thu"), Utc(2025, 12, 31), 2));
 
     [Fact]
     public void Null_expression_throws_ArgumentNullException()
