@@ -132,6 +132,40 @@ public sealed class JobSchedulerTests
     }
 
     [Fact]
+    public async Task The_scheduler_waits_for_the_store_to_be_ready()
+    {
+        var time = new FakeTimeProvider(Utc(2026, 1, 1, 10, 30));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var driver = new FlakyStoreDriver(new InMemoryJobDriver(timeProvider: time), 0, 0) { ReadyGate = gate.Task };
+        await using var node = new SchedulerNode(driver, time, Hourly());
+        await node.StartAsync();
+        await driver.ReadyRequested.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, driver.Calls);
+
+        gate.SetResult();
+        await node.SettledAsync();
+        Assert.Equal(1, driver.Calls); // read the last fire time
+    }
+
+    [Fact]
+    public async Task A_store_that_never_becomes_ready_stops_the_scheduler_without_touching_the_store()
+    {
+        var time = new FakeTimeProvider(Utc(2026, 1, 1, 10, 30));
+        var driver = new FlakyStoreDriver(new InMemoryJobDriver(timeProvider: time), 0, 0)
+        {
+            ReadyGate = Task.FromException(new JobQueueUnavailableException("migrations failed")),
+        };
+        var node = new SchedulerNode(driver, time, Hourly());
+        await node.StartAsync();
+        await driver.ReadyRequested.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        time.Advance(TimeSpan.FromHours(2));
+        await node.StopAsync();
+        await node.DisposeAsync();
+        Assert.Equal(0, driver.Calls);
+        Assert.Empty(node.Probe.Handled);
+    }
+
+    [Fact]
     public async Task A_driver_without_a_schedule_store_fails_at_start_with_an_actionable_message()
     {
         var time = new FakeTimeProvider(Utc(2026, 1, 1));

@@ -212,7 +212,7 @@ internal class DelegatingDriver(InMemoryJobDriver inner) : IJobDriver
     public InMemoryJobDriver Inner { get; } = inner;
     public string QueueName => Inner.QueueName;
     public event Action<JobId>? RunningJobCancelled { add => Inner.RunningJobCancelled += value; remove => Inner.RunningJobCancelled -= value; }
-    public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => Inner.WaitUntilReadyAsync(cancellationToken);
+    public virtual Task WaitUntilReadyAsync(CancellationToken cancellationToken) => Inner.WaitUntilReadyAsync(cancellationToken);
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken) => Inner.PushAsync(jobs, transaction, cancellationToken);
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken) => Inner.ClaimAsync(request, cancellationToken);
     public Task WaitForWorkAsync(CancellationToken cancellationToken) => Inner.WaitForWorkAsync(cancellationToken);
@@ -235,6 +235,21 @@ internal sealed class FlakyStoreDriver(InMemoryJobDriver inner, int readFailures
     private int _pushes = pushFailures;
 
     public int Calls { get; private set; }
+
+    /// <summary>Completes when the scheduler starts waiting for readiness.</summary>
+    public TaskCompletionSource ReadyRequested { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>When set, readiness waits for it.</summary>
+    public Task? ReadyGate { get; set; }
+
+    public override async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        ReadyRequested.TrySetResult();
+        if (ReadyGate is { } gate)
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+    }
 
     /// <summary>When set, <see cref="CleanupAsync"/> throws it.</summary>
     public Exception? CleanupError { get; set; }
