@@ -199,6 +199,27 @@ public sealed class JobSchedulerTests
         Assert.Equal("test.report@cron */2 * * * * UTC", jobs.First(j => j.Name == "test.report").Headers![JobHeaders.ScheduleEntry]);
     }
 
+    [Theory]
+    [InlineData("Europe/London", 2026, 10, 24, 1, 30, new[] { "2026-10-25T00:30:00Z" })]  // 01:30 repeats: pushed once
+    [InlineData("Europe/London", 2026, 3, 28, 1, 30, new[] { "2026-03-29T01:00:00Z" })]   // 01:30 skipped: pushed at 02:00 BST
+    [InlineData("America/New_York", 2026, 10, 31, 1, 30, new[] { "2026-11-01T05:30:00Z" })]
+    [InlineData("America/New_York", 2026, 3, 7, 2, 30, new[] { "2026-03-08T07:00:00Z" })]
+    public async Task Across_a_daylight_saving_change_the_scheduler_pushes_the_day_once(string zone, int y, int m, int d, int hour, int minute, string[] expected)
+    {
+        // Start on the evening before the change (UTC), run 24 h in 15-minute steps with a daily schedule.
+        var time = new FakeTimeProvider(Utc(y, m, d, 12, 0));
+        var driver = new InMemoryJobDriver(timeProvider: time);
+        var schedule = new JobSchedule().Add(new Ping(), Schedule.Daily(hour, minute, TimeZoneInfo.FindSystemTimeZoneById(zone)), ScheduleAccuracy.All);
+        await using var node = new SchedulerNode(driver, time, schedule);
+        await node.StartAsync();
+        await node.SettledAsync();
+        await Cluster.AdvanceAsync(time, TimeSpan.FromHours(24), TimeSpan.FromMinutes(15), node);
+
+        var jobs = await driver.ClaimAllAsync();
+        Assert.Equal(expected.Select(Parse), jobs.Select(j => j.ScheduledAt().ToUniversalTime()));
+        Assert.Equal(TimeZoneInfo.FindSystemTimeZoneById(zone).GetUtcOffset(jobs[0].ScheduledAt()), jobs[0].ScheduledAt().Offset);
+    }
+
     [Fact]
     public async Task Stop_ends_the_loops_and_nothing_more_is_pushed()
     {
