@@ -52,29 +52,29 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolAnalysisContext context, KnownSymbols known, ConcurrentBag<(string, INamedTypeSymbol, Location)> names)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (known.GetJobAttribute(type) is not { } attribute)
+        var attribute = known.GetJobAttribute(type);
+        if (attribute is null)
         {
+            // A type containing a job must be partial too. Reported from the container's own action so the diagnostic
+            // stays local to the symbol being analyzed (which code fixes and IDE live analysis need).
+            if (type.GetTypeMembers().Length > 0 && !IsPartial(type) && FindNestedJob(type, known) is { } nested)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.JobTypeNotPartial, IdentifierLocation(type),
+                    type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat),
+                    "it contains job type '" + nested.Name + "', which the Jobs.Sdk generator extends"));
+            }
+
             return;
         }
 
         var typeName = type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat);
         var identifier = IdentifierLocation(type);
 
-        // Shape: the generator adds members to the type, so it and every containing type must be partial.
+        // Shape: the generator adds members to the type, so it must be partial.
         if (!IsPartial(type))
         {
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.JobTypeNotPartial, identifier, typeName,
                 "the Jobs.Sdk generator implements IJob<" + type.Name + "> in it"));
-        }
-
-        for (var container = type.ContainingType; container is not null; container = container.ContainingType)
-        {
-            if (!IsPartial(container))
-            {
-                context.ReportDiagnostic(Diagnostic.Create(Descriptors.JobTypeNotPartial, IdentifierLocation(container),
-                    container.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat),
-                    "it contains job type '" + type.Name + "', which the Jobs.Sdk generator extends"));
-            }
         }
 
         if (type.IsGenericType)
@@ -198,6 +198,24 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
         }
 
         return builder.Append('\'').ToString();
+    }
+
+    private static INamedTypeSymbol? FindNestedJob(INamedTypeSymbol type, KnownSymbols known)
+    {
+        foreach (var member in type.GetTypeMembers())
+        {
+            if (known.GetJobAttribute(member) is not null)
+            {
+                return member;
+            }
+
+            if (FindNestedJob(member, known) is { } deeper)
+            {
+                return deeper;
+            }
+        }
+
+        return null;
     }
 
     internal static bool IsPartial(INamedTypeSymbol type)
