@@ -279,13 +279,14 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             foreach (var group in _items.GroupBy(i => i.Builder))
             {
                 var seen = new Dictionary<ITypeSymbol, Location>(SymbolEqualityComparer.Default);
-                foreach (var item in group.OrderBy(i => i.Invocation.Syntax.SpanStart))
+                // Order by the method name: every call of a fluent chain starts at the same position.
+                foreach (var item in group.Select(i => (i.Job, i.Invocation, Location: NameLocation(i.Invocation))).OrderBy(i => i.Location.SourceSpan.Start))
                 {
-                    var location = item.Invocation.Syntax.GetLocation();
+                    var location = item.Location;
                     if (seen.TryGetValue(item.Job, out var first))
                     {
                         var line = (first.GetLineSpan().StartLinePosition.Line + 1).ToString(CultureInfo.InvariantCulture);
-                        context.ReportDiagnostic(Diagnostic.Create(Descriptors.DuplicateRegistration, NameLocation(item.Invocation),
+                        context.ReportDiagnostic(Diagnostic.Create(Descriptors.DuplicateRegistration, location,
                             item.Job.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), line));
                     }
                     else
