@@ -78,10 +78,10 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor UnsupportedMemberType = Create(
         DiagnosticIds.UnsupportedMemberType,
-        "Job member type is not supported by the generated serializer",
-        "Member '{0}' of job '{1}' has type '{2}', which the generated serializer does not support; change the type or set JsonContext on [Job] to a JsonSerializerContext that includes it",
+        "Job cannot be serialized by the generated serializer",
+        "Job '{0}' cannot be serialized by the generated serializer: {1}: {2}",
         DiagnosticSeverity.Error,
-        "The generated job serializer handles primitives, strings, enums, common value types, arrays, lists, dictionaries with string keys and nested types it can serialize; anything else needs a JsonSerializerContext passed as JsonContext.");
+        "The generated job serializer handles primitives, strings, enums, common value types (Guid, DateTimeOffset, TimeSpan, ...), arrays, lists, sets, dictionaries with string keys and classes, records and structs built from those. Anything else needs a JsonSerializerContext named with [Job(..., JsonContext = typeof(...))].");
 
     public static readonly DiagnosticDescriptor HandlerIgnoresCancellation = Create(
         DiagnosticIds.HandlerIgnoresCancellation,

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using Jobs.Sdk.Generators.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -29,7 +30,8 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.GenericJobType,
         Descriptors.AbstractJobType,
         Descriptors.InvalidJobName,
-        Descriptors.InvalidAttributeSetting);
+        Descriptors.InvalidAttributeSetting,
+        Descriptors.UnsupportedMemberType);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -86,6 +88,10 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
         {
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.AbstractJobType, identifier, typeName, type.IsStatic ? "static" : "abstract"));
         }
+        else if (!type.IsGenericType)
+        {
+            ReportSerializationProblem(context, type, attribute, typeName, identifier);
+        }
 
         var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) as AttributeSyntax;
         var attributeLocation = syntax?.GetLocation() ?? identifier;
@@ -129,6 +135,34 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
                     named.Key, value.ToString(CultureInfo.InvariantCulture), problem));
             }
         }
+    }
+
+    /// <summary>JOBS010: the generator's own classification (linked from Shared/) decides what it can serialize.</summary>
+    private static void ReportSerializationProblem(SymbolAnalysisContext context, INamedTypeSymbol type, AttributeData attribute, string typeName, Location identifier)
+    {
+        var hasJsonContext = false;
+        foreach (var named in attribute.NamedArguments)
+        {
+            hasJsonContext |= named.Key == KnownNames.JobAttributeJsonContext && named.Value.Value is ITypeSymbol;
+        }
+
+        if (JobTypeSupport.FindProblem(type, hasJsonContext) is not { Kind: not JobTypeProblemKind.GenericJobType } problem)
+        {
+            return;
+        }
+
+        // Report on the job's own member that leads to the problem when it is declared in this type, else on the type.
+        var location = identifier;
+        if (problem.RootMember is { } root && SymbolEqualityComparer.Default.Equals(root.ContainingType, type)
+            && root.Locations.FirstOrDefault(l => l.IsInSource) is { } memberLocation)
+        {
+            location = memberLocation;
+        }
+
+        var subject = problem.MemberPath.Length == 0
+            ? "type '" + typeName + "'"
+            : "member '" + problem.MemberPath + "'" + (problem.Type is null ? "" : " (type '" + problem.Type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat) + "')");
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnsupportedMemberType, location, typeName, subject, problem.Reason));
     }
 
     private static void ReportDuplicateNames(CompilationAnalysisContext context, ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)> names)

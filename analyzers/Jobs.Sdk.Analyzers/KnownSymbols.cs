@@ -1,3 +1,4 @@
+using Jobs.Sdk.Generators.Shared;
 using Microsoft.CodeAnalysis;
 
 namespace Jobs.Sdk.Analyzers;
@@ -5,23 +6,15 @@ namespace Jobs.Sdk.Analyzers;
 /// <summary>The Jobs.Sdk types the analyzers look for, resolved once per compilation.</summary>
 internal sealed class KnownSymbols
 {
-    public const string JobAttributeName = "Jobs.Sdk.JobAttribute";
-    public const string JobInterfaceName = "Jobs.Sdk.IJob`1";
-    public const string JobHandlerInterfaceName = "Jobs.Sdk.IJobHandler`1";
-    public const string JobQueueName = "Jobs.Sdk.JobQueue";
-    public const string JobsBuilderName = "Jobs.Sdk.JobsBuilder";
-    public const string JobPushMethodAttributeName = "Jobs.Sdk.Infrastructure.JobPushMethodAttribute";
-    public const string JobRegistrationMethodAttributeName = "Jobs.Sdk.Infrastructure.JobRegistrationMethodAttribute";
-
     private KnownSymbols(Compilation compilation, INamedTypeSymbol jobAttribute)
     {
         JobAttribute = jobAttribute;
-        JobInterface = compilation.GetTypeByMetadataName(JobInterfaceName);
-        JobHandlerInterface = compilation.GetTypeByMetadataName(JobHandlerInterfaceName);
-        JobQueue = compilation.GetTypeByMetadataName(JobQueueName);
-        JobsBuilder = compilation.GetTypeByMetadataName(JobsBuilderName);
-        JobPushMethodAttribute = compilation.GetTypeByMetadataName(JobPushMethodAttributeName);
-        JobRegistrationMethodAttribute = compilation.GetTypeByMetadataName(JobRegistrationMethodAttributeName);
+        JobInterface = compilation.GetTypeByMetadataName(KnownNames.JobInterface);
+        JobHandlerInterface = compilation.GetTypeByMetadataName(KnownNames.JobHandlerInterface);
+        JobQueue = compilation.GetTypeByMetadataName(KnownNames.JobQueue);
+        JobsBuilder = compilation.GetTypeByMetadataName(KnownNames.JobsBuilder);
+        JobPushMethodAttribute = compilation.GetTypeByMetadataName(KnownNames.JobPushMethodAttribute);
+        JobRegistrationMethodAttribute = compilation.GetTypeByMetadataName(KnownNames.JobRegistrationMethodAttribute);
         CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
     }
 
@@ -36,7 +29,7 @@ internal sealed class KnownSymbols
 
     /// <summary>Returns <see langword="null"/> when the compilation does not reference Jobs.Sdk (the analyzers then do nothing).</summary>
     public static KnownSymbols? TryCreate(Compilation compilation)
-        => compilation.GetTypeByMetadataName(JobAttributeName) is { } attribute ? new KnownSymbols(compilation, attribute) : null;
+        => compilation.GetTypeByMetadataName(KnownNames.JobAttribute) is { } attribute ? new KnownSymbols(compilation, attribute) : null;
 
     /// <summary>The type's <c>[Job]</c> attribute, if any.</summary>
     public AttributeData? GetJobAttribute(ITypeSymbol type)
