@@ -66,7 +66,7 @@ public class JobRegistrationAnalyzerTests
                     => services.AddJobs(jobs => jobs
                         .UseInMemory()
                         .AddWorkers()
-                        .AddSchedule(s => {|#0:s.Add(new Resize(1), "*/5 * * * *")|}));
+                        .AddTestSchedule(s => {|#0:s.Add(new Resize(1), "*/5 * * * *")|}));
 
                 public static async Task PushAsync(JobQueue queue)
                 {

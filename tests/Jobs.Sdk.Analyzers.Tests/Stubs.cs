@@ -59,7 +59,7 @@ internal static class Stubs
 
             public static class JobScheduleExtensions
             {
-                public static global::Jobs.Sdk.JobsBuilder AddSchedule(this global::Jobs.Sdk.JobsBuilder jobs, global::System.Action<JobScheduleBuilder> configure) => jobs;
+                public static global::Jobs.Sdk.JobsBuilder AddTestSchedule(this global::Jobs.Sdk.JobsBuilder jobs, global::System.Action<JobScheduleBuilder> configure) => jobs;
             }
         }
         """;
