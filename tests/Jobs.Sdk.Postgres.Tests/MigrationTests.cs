@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -82,6 +83,7 @@ public sealed class MigrationTests(PostgresFixture fixture)
     private static IHost BuildHost(Npgsql.NpgsqlDataSource dataSource, string schema, bool dryRun)
     {
         var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
         builder.Services.AddJobs(jobs => jobs
             .UsePostgres(dataSource, o =>
             {
