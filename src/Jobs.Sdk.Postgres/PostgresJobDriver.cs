@@ -514,15 +514,20 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             }
         }
 
-        if (_channel is null)
+        // Requeued jobs: wake this process's workers when they fall due (other nodes poll, or get the NOTIFY when due now).
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var o in outcomes)
         {
-            foreach (var o in outcomes)
+            if (o.Kind is JobOutcomeKind.Release || (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule && o.Delay <= TimeSpan.Zero))
             {
-                if (o.Kind is JobOutcomeKind.Release || (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule && o.Delay <= TimeSpan.Zero))
+                if (_channel is null)
                 {
                     Signal();
-                    break;
                 }
+            }
+            else if (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule)
+            {
+                WakeAt(now + (long)o.Delay.TotalMilliseconds);
             }
         }
     }
@@ -947,17 +952,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         else if (payload.StartsWith("d:", StringComparison.Ordinal)
             && long.TryParse(payload.AsSpan(2), NumberStyles.Integer, CultureInfo.InvariantCulture, out var wakeAt))
         {
-            lock (_signalLock)
-            {
-                if (wakeAt < _wakeAtMs)
-                {
-                    _wakeAtMs = wakeAt;
-                    // Re-evaluate the current wait with the earlier wake-up time.
-                    var old = _signal;
-                    _signal = NewSignal();
-                    old.TrySetResult();
-                }
-            }
+            WakeAt(wakeAt);
         }
         else if (payload.StartsWith("c:", StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(2), out var id))
         {
@@ -992,6 +987,27 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         }, (this, handler, id), preferLocal: false);
     }
 
+    /// <summary>Remembers that a delayed job falls due at <paramref name="unixMs"/>, so that idle waits end then.</summary>
+    private void WakeAt(long unixMs)
+    {
+        lock (_signalLock)
+        {
+            if (unixMs >= _wakeAtMs)
+            {
+                return;
+            }
+
+            _wakeAtMs = unixMs;
+            // A wait in progress ends by itself within one poll interval; only cut it short when the job is due earlier.
+            if (unixMs < DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)_options.PollInterval.TotalMilliseconds)
+            {
+                var old = _signal;
+                _signal = NewSignal();
+                old.TrySetResult();
+            }
+        }
+    }
+
     private void Signal()
     {
         lock (_signalLock)
@@ -1006,6 +1022,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private void SignalIfDue(IReadOnlyList<JobPushRecord> jobs)
     {
         var now = DateTimeOffset.UtcNow;
+        var earliest = DateTimeOffset.MaxValue;
         foreach (var job in jobs)
         {
             if (job.RunAt is not { } runAt || runAt <= now)
@@ -1013,7 +1030,14 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
                 Signal();
                 return;
             }
+
+            if (runAt < earliest)
+            {
+                earliest = runAt;
+            }
         }
+
+        WakeAt(earliest.ToUnixTimeMilliseconds());
     }
 
     /// <inheritdoc />
