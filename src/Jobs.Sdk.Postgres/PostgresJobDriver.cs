@@ -44,8 +44,11 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
 
     private Task? _ready;
     private Task? _listener;
-    private TaskCompletionSource _signal = NewSignal();
-    private bool _signalled;
+    // Wake-ups: every Signal() bumps _generation and completes _signal with it; WaitForWorkAsync returns at once while
+    // a generation it has not consumed exists, so a notification that arrives between two waits is never lost.
+    private TaskCompletionSource<long> _signal = NewSignal();
+    private long _generation;
+    private long _consumed;
     private long _wakeAtMs = long.MaxValue;
     private int _disposed;
 
@@ -400,13 +403,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public async Task WaitForWorkAsync(CancellationToken cancellationToken)
     {
         EnsureListener();
-        Task signal;
+        Task<long> signal;
         TimeSpan wait;
         lock (_signalLock)
         {
-            if (_signalled)
+            if (_generation != _consumed)
             {
-                _signalled = false;
+                _consumed = _generation;
                 return;
             }
 
@@ -439,7 +442,11 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         await cts.CancelAsync().ConfigureAwait(false);
         lock (_signalLock)
         {
-            _signalled = false;
+            if (signal.IsCompletedSuccessfully && signal.Result > _consumed)
+            {
+                _consumed = signal.Result;
+            }
+
             if (_wakeAtMs != long.MaxValue && _wakeAtMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
             {
                 _wakeAtMs = long.MaxValue;
@@ -1003,7 +1010,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             {
                 var old = _signal;
                 _signal = NewSignal();
-                old.TrySetResult();
+                old.TrySetResult(_consumed);
             }
         }
     }
@@ -1012,10 +1019,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     {
         lock (_signalLock)
         {
-            _signalled = true;
+            _generation++;
             var old = _signal;
             _signal = NewSignal();
-            old.TrySetResult();
+            old.TrySetResult(_generation);
         }
     }
 
@@ -1051,7 +1058,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         await _disposing.CancelAsync().ConfigureAwait(false);
         lock (_signalLock)
         {
-            _signal.TrySetResult();
+            _signal.TrySetResult(_consumed);
         }
 
         if (_listener is { } listener)
@@ -1118,7 +1125,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private static TimeSpan Backoff(int failures)
         => TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, Math.Min(failures - 1, 10))));
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static TaskCompletionSource<long> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static string Sub(string sql, string schema) => sql.Replace("{s}", schema, StringComparison.Ordinal);
 
