@@ -21,6 +21,9 @@ namespace Jobs.Sdk;
 /// </remarks>
 public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long a busy worker waits for more free slots before a claim (micro-batching of claims).</summary>
+    private static readonly TimeSpan ClaimBatchWindow = TimeSpan.FromMilliseconds(2);
+
     private readonly JobQueue _queue;
     private readonly IJobDriver _driver;
     private readonly IServiceScopeFactory _scopeFactory;
@@ -186,11 +189,13 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
-            var free = 1;
             var capacity = _options.Concurrency + _options.Prefetch;
-            while (free < capacity && slots.Wait(0))
+            var free = 1 + TakeFreeSlots(slots, capacity - 1);
+            if (free * 2 < capacity && !_running.IsEmpty)
             {
-                free++;
+                // Busy: jobs are finishing one after another. Give them a moment so that one claim (one round trip, one
+                // commit) fills several slots instead of one. An idle worker claims at once, so latency is unaffected.
+                free += await GatherSlotsAsync(slots, capacity / 2 - free, stop).ConfigureAwait(false);
             }
 
             IReadOnlyList<ClaimedJob> claimed;
@@ -232,6 +237,49 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 await _driver.WaitForWorkAsync(stop).ConfigureAwait(false);
             }
         }
+    }
+
+    private static int TakeFreeSlots(SemaphoreSlim slots, int max)
+    {
+        var taken = 0;
+        while (taken < max && slots.Wait(0))
+        {
+            taken++;
+        }
+
+        return taken;
+    }
+
+    /// <summary>Waits up to <see cref="ClaimBatchWindow"/> for up to <paramref name="wanted"/> more slots to free up.</summary>
+    private static async Task<int> GatherSlotsAsync(SemaphoreSlim slots, int wanted, CancellationToken cancellationToken)
+    {
+        var taken = 0;
+        var deadline = Environment.TickCount64 + (long)ClaimBatchWindow.TotalMilliseconds;
+        while (taken < wanted)
+        {
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                break;
+            }
+
+            try
+            {
+                if (!await slots.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            taken++;
+            taken += TakeFreeSlots(slots, wanted - taken);
+        }
+
+        return taken;
     }
 
     private async Task DrainRunningJobsAsync(CancellationToken cancellationToken)
