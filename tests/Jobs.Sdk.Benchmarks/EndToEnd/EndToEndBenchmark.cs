@@ -157,6 +157,7 @@ internal static class EndToEndBenchmark
         {
             await Task.Delay(1100).ConfigureAwait(false); // backends flush their statistics at most once a second
             var after = await ServerStatsAsync(ds).ConfigureAwait(false);
+            Log(((CountingDriver)workers.GetRequiredService<IJobDriver>()).Summary(o.Jobs));
             Log($"server during the drain: {(after.Commits - before.Commits) / (double)o.Jobs:0.###} commits/job, " +
                 $"{(after.WalBytes - before.WalBytes) / (double)o.Jobs:0} WAL bytes/job, {(after.Statements - before.Statements) / (double)o.Jobs:0.###} statements/job" +
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
@@ -340,14 +341,31 @@ internal static class EndToEndBenchmark
             .AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace));
         services.AddJobs(jobs =>
         {
-            jobs.UsePostgres(ds, p =>
+            var options = new PostgresJobDriverOptions
             {
-                p.QueueName = queue;
-                p.Schema = schema;
-                p.PollInterval = PollInterval(o);
-                p.UseListenNotify = !o.PollOnly;
-                p.Retention = new RetentionPolicy();
-            });
+                QueueName = queue,
+                Schema = schema,
+                PollInterval = PollInterval(o),
+                UseListenNotify = !o.PollOnly,
+                Retention = new RetentionPolicy(),
+            };
+            if (o.Explain && recorder is not null)
+            {
+                // Diagnostics: the same driver behind a counting decorator (migrations run through its readiness gate).
+                jobs.UseDriver(_ => new CountingDriver(new PostgresJobDriver(ds, options)));
+            }
+            else
+            {
+                jobs.UsePostgres(ds, p =>
+                {
+                    p.QueueName = options.QueueName;
+                    p.Schema = options.Schema;
+                    p.PollInterval = options.PollInterval;
+                    p.UseListenNotify = options.UseListenNotify;
+                    p.Retention = options.Retention;
+                });
+            }
+
             if (recorder is not null)
             {
                 jobs.AddJob<BenchJob>((job, _, _) =>
