@@ -337,17 +337,24 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand(_claimSql, connection);
+            await using var batch = WorkerBatch(connection);
+            var command = new NpgsqlBatchCommand(_claimSql);
             var p = command.Parameters;
             p.Add(Text(_queue));
             p.Add(new NpgsqlParameter<int> { TypedValue = request.MaxJobs, NpgsqlDbType = NpgsqlDbType.Integer });
             p.Add(Text(request.WorkerId));
             p.Add(new NpgsqlParameter<double> { TypedValue = request.LeaseDuration.TotalMilliseconds, NpgsqlDbType = NpgsqlDbType.Double });
-            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            batch.BatchCommands.Add(command);
+            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             List<ClaimedJob>? claimed = null;
             await using (reader.ConfigureAwait(false))
             {
+                if (batch.BatchCommands.Count > 1)
+                {
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     (claimed ??= new List<ClaimedJob>(request.MaxJobs)).Add(new ClaimedJob
@@ -482,7 +489,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand(_completeSql, connection);
+            await using var batch = WorkerBatch(connection);
+            var command = new NpgsqlBatchCommand(_completeSql);
+            batch.BatchCommands.Add(command);
             var p = command.Parameters;
             p.Add(Text(_queue));
             p.Add(Text(workerId));
@@ -494,7 +503,15 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             p.Add(new NpgsqlParameter<string?[]> { TypedValue = errors, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
             p.Add(new NpgsqlParameter<bool[]> { TypedValue = remove, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean });
             p.Add(Text(_channel));
-            await ExecuteArraysAsync(command, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidCastException or NotSupportedException)
+            {
+                throw ArraysNotEnabled(ex);
+            }
         }
 
         if (_channel is null)
@@ -1032,6 +1049,21 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>
+    /// A batch for worker bookkeeping (claims, completions). With <see cref="PostgresJobDriverOptions.FastWorkerCommits"/>
+    /// it starts with a transaction-local <c>synchronous_commit = off</c>, so the commit does not wait for the WAL flush.
+    /// </summary>
+    private NpgsqlBatch WorkerBatch(NpgsqlConnection connection)
+    {
+        var batch = new NpgsqlBatch(connection);
+        if (_options.FastWorkerCommits)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.AsynchronousCommit));
+        }
+
+        return batch;
+    }
 
     private static async Task ExecuteArraysAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -219,6 +219,9 @@ internal static class JobSql
         WHERE queue_name = $1 AND state = $2
         """;
 
+    /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>
+    public const string AsynchronousCommit = "SELECT set_config('synchronous_commit', 'off', true)";
+
     /// <summary>Wakes listeners of channel $1 (after a cleanup rerun).</summary>
     public const string Notify = "SELECT pg_notify($1, '')";
 }
