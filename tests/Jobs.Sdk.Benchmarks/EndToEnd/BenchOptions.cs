@@ -16,6 +16,7 @@ internal sealed class BenchOptions
     public bool PollOnly { get; private set; }
     public bool ReportRss { get; private set; }
     public bool Explain { get; private set; }
+    public bool FastWorkerCommits { get; private set; }
     public int? PollIntervalMs { get; private set; }
     public int BatchSize { get; private set; } = 1000;
 
@@ -45,6 +46,7 @@ internal sealed class BenchOptions
                 case "--poll-only": o.PollOnly = true; break;
                 case "--report-rss": o.ReportRss = true; break;
                 case "--explain": o.Explain = true; break;
+                case "--fast-worker-commits": o.FastWorkerCommits = true; break;
                 case "--worker": o.Worker = true; break;
                 case "--schema": o.Schema = Next(); break;
                 case "--results": o.Results = Next(); break;

@@ -33,7 +33,7 @@ internal static class EndToEndBenchmark
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}\nusage: --workload enqueue|enqueue_batch|drain|latency --jobs N --concurrency C " +
-                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain]")
+                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits]")
                 .ConfigureAwait(false);
             return 2;
         }
@@ -46,7 +46,7 @@ internal static class EndToEndBenchmark
 
         var schema = $"bench_{Environment.ProcessId}_{Random.Shared.Next(1 << 20):x5}";
         Log($".NET {Environment.Version}, schema {schema}, workload {o.Workload}, N={o.Jobs}, C={o.Concurrency}, P={o.Processes}" +
-            (o.PollOnly ? ", poll-only" : "") + (o.RetainedHistory > 0 ? $", history {o.RetainedHistory}" : ""));
+            (o.PollOnly ? ", poll-only" : "") + (o.RetainedHistory > 0 ? $", history {o.RetainedHistory}" : "") + (o.FastWorkerCommits ? ", FastWorkerCommits" : ""));
         Result result;
         try
         {
@@ -184,7 +184,7 @@ internal static class EndToEndBenchmark
             for (var p = 0; p < o.Processes; p++)
             {
                 var results = Path.Combine(dir.FullName, $"w{p}.txt");
-                var process = StartSelf(["--worker", "--connection", o.Connection, "--schema", schema, "--concurrency",
+                var process = StartSelf([.. o.FastWorkerCommits ? ["--fast-worker-commits"] : Array.Empty<string>(), "--worker", "--connection", o.Connection, "--schema", schema, "--concurrency",
                     o.Concurrency.ToString(CultureInfo.InvariantCulture), "--jobs", o.Jobs.ToString(CultureInfo.InvariantCulture), "--results", results,
                     .. o.PollIntervalMs is { } ms ? ["--poll-interval-ms", ms.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>()]);
                 children.Add((process, results, WaitForLineAsync(process, "ready")));
@@ -348,6 +348,7 @@ internal static class EndToEndBenchmark
                 PollInterval = PollInterval(o),
                 UseListenNotify = !o.PollOnly,
                 Retention = new RetentionPolicy(),
+                FastWorkerCommits = o.FastWorkerCommits,
             };
             if (o.Explain && recorder is not null)
             {
@@ -363,6 +364,7 @@ internal static class EndToEndBenchmark
                     p.PollInterval = options.PollInterval;
                     p.UseListenNotify = options.UseListenNotify;
                     p.Retention = options.Retention;
+                    p.FastWorkerCommits = options.FastWorkerCommits;
                 });
             }
 
