@@ -60,6 +60,41 @@ public sealed class WorkerTests
     }
 
     [Fact]
+    public async Task Prefetched_jobs_wait_in_the_buffer_respect_concurrency_and_are_released_at_shutdown()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = 0;
+        var host = TestHost.Create(j => j
+            .AddJob<ValueJob>(async (job, ctx, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                started.TrySetResult();
+                await release.Task;
+            })
+            .AddWorkers(o => { o.Concurrency = 1; o.Prefetch = 3; o.ShutdownTimeout = TimeSpan.FromMinutes(1); }),
+            driver: d => d.Retention = new RetentionPolicy { CancelledJobs = Retain.Yes });
+        await using var _ = host;
+        var ids = await host.Queue.PushManyAsync(Enumerable.Range(1, 6).Select(i => new ValueJob(i)));
+        await host.StartAsync();
+        await started.Task.WaitAsync(TestHost.Timeout);
+        await WaitUntil(async () => (await host.Queue.GetCountsAsync()).Processing == 4); // 1 running + 3 buffered
+
+        Assert.True(await host.Queue.CancelAsync(ids[2]));                                // a buffered job
+        var stop = host.Worker.StopAsync(CancellationToken.None);
+        release.SetResult();
+        await stop.WaitAsync(TestHost.Timeout);
+
+        Assert.Equal(1, runs);
+        Assert.Equal(JobState.Cancelled, (await host.Queue.GetJobAsync(ids[2]))!.State);
+        foreach (var id in new[] { ids[1], ids[3], ids[4], ids[5] })
+        {
+            var info = await host.Queue.GetJobAsync(id);
+            Assert.Equal((JobState.Pending, 0), (info!.State, info.Attempts));
+        }
+    }
+
+    [Fact]
     public async Task Higher_priority_runs_first_and_equal_priority_runs_in_push_order()
     {
         var log = new RunLog();

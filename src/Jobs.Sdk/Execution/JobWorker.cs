@@ -31,11 +31,13 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
     private readonly ConcurrentDictionary<JobId, RunningJob> _running = new();
     private readonly ConcurrentDictionary<JobId, byte> _owned = new();
     private readonly Channel<JobOutcome> _outcomes = Channel.CreateUnbounded<JobOutcome>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopBackground = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SemaphoreSlim? _slots;
     private Task? _claimLoop;
+    private Task[] _runners = [];
     private Task? _completer;
     private Task? _heartbeat;
     private Task? _rescuer;
@@ -76,7 +78,8 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("This JobWorker was already started.");
         }
 
-        _slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+        var capacity = _options.Concurrency + _options.Prefetch;
+        _slots = new SemaphoreSlim(capacity, capacity);
         _driver.RunningJobCancelled += OnRunningJobCancelled;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -166,6 +169,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         _completer = Task.Run(CompleteLoopAsync, CancellationToken.None);
         _heartbeat = Task.Run(HeartbeatLoopAsync, CancellationToken.None);
         _rescuer = Task.Run(RescueLoopAsync, CancellationToken.None);
+        _runners = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunnerLoopAsync, CancellationToken.None)).ToArray();
         Log.WorkerStarted(_logger, WorkerId, _driver.QueueName, _options.Concurrency);
 
         var slots = _slots!;
@@ -182,7 +186,8 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
             }
 
             var free = 1;
-            while (free < _options.Concurrency && slots.Wait(0))
+            var capacity = _options.Concurrency + _options.Prefetch;
+            while (free < capacity && slots.Wait(0))
             {
                 free++;
             }
@@ -217,7 +222,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 var run = new RunningJob(job);
                 _owned[job.Id] = 0;
                 _running[job.Id] = run;
-                run.Task = Task.Run(() => RunJobAsync(run), CancellationToken.None);
+                _ready.Writer.TryWrite(run);
             }
 
             if (claimed.Count < free)
@@ -230,16 +235,27 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
 
     private async Task DrainRunningJobsAsync(CancellationToken cancellationToken)
     {
-        var running = _running.Values.Select(r => r.Task!).ToArray();
-        if (running.Length == 0)
+        // Jobs claimed but not started (the prefetch buffer) go straight back to the queue.
+        _ready.Writer.TryComplete();
+        while (_ready.Reader.TryRead(out var buffered))
         {
-            return;
+            buffered.Cancel(CancelReason.Shutdown);
+            if (NotStartedOutcome(buffered) is { } outcome && buffered.TryFinish())
+            {
+                _outcomes.Writer.TryWrite(outcome);
+            }
+            else
+            {
+                _owned.TryRemove(buffered.Job.Id, out _);
+            }
+
+            _running.TryRemove(buffered.Job.Id, out _);
         }
 
-        var all = Task.WhenAll(running);
+        var runners = Task.WhenAll(_runners);
         try
         {
-            await all.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
+            await runners.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (TimeoutException)
@@ -260,11 +276,11 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         // it are abandoned: their jobs are released now so that another worker can run them.
         try
         {
-            await Task.WhenAll(left.Select(r => r.Task!)).WaitAsync(TimeSpan.FromSeconds(2), _time, CancellationToken.None).ConfigureAwait(false);
+            await runners.WaitAsync(TimeSpan.FromSeconds(2), _time, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            foreach (var run in left.Where(r => !r.Task!.IsCompleted))
+            foreach (var run in left)
             {
                 if (run.TryFinish())
                 {
@@ -272,9 +288,32 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 }
             }
         }
-        catch (Exception)
+    }
+
+    /// <summary>The outcome of a job cancelled, lost or shut down while it waited in the prefetch buffer.</summary>
+    private static JobOutcome? NotStartedOutcome(RunningJob run) => run.Reason switch
+    {
+        CancelReason.UserCancel => new JobOutcome(run.Job.Id, JobOutcomeKind.Cancelled, run.Job.Attempt, Error: "Cancelled before it started."),
+        CancelReason.LeaseLost => null,
+        _ => new JobOutcome(run.Job.Id, JobOutcomeKind.Release, run.Job.Attempt),
+    };
+
+    private async Task RunnerLoopAsync()
+    {
+        var reader = _ready.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            // Handler exceptions are recorded as outcomes by RunJobAsync itself.
+            while (reader.TryRead(out var run))
+            {
+                try
+                {
+                    await RunJobAsync(run).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Log.MiddlewareFailed(_logger, ex, nameof(JobWorker), "run");
+                }
+            }
         }
     }
 
@@ -284,7 +323,12 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         JobOutcome? outcome = null;
         try
         {
-            outcome = await ExecuteAsync(run).ConfigureAwait(false);
+            if (_stopClaiming.IsCancellationRequested)
+            {
+                run.Cancel(CancelReason.Shutdown); // stopping: buffered jobs are not started any more
+            }
+
+            outcome = run.Reason == CancelReason.None ? await ExecuteAsync(run).ConfigureAwait(false) : NotStartedOutcome(run);
         }
         finally
         {
@@ -620,7 +664,6 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         private int _finished;
 
         public ClaimedJob Job { get; } = job;
-        public Task? Task { get; set; }
         public CancellationToken Token => _cts.Token;
         public CancelReason Reason => (CancelReason)Volatile.Read(ref _reason);
 

@@ -1,0 +1,61 @@
+using Jobs.Sdk.Generators.Shared;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Jobs.Sdk.Generators;
+
+/// <summary>
+/// Generates, for every <c>[Job("name")]</c> partial type: the <c>IJob&lt;TSelf&gt;</c> implementation with a
+/// Utf8JsonWriter/Utf8JsonReader serializer, typed <c>Push{Type}Async</c> methods on <c>JobQueue</c> and
+/// <c>Add{Type}</c> methods on <c>JobsBuilder</c>; and one internal <c>AddGeneratedJobs()</c> per assembly.
+/// Never reports diagnostics: unsupported input is skipped and reported by Jobs.Sdk.Analyzers.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class JobGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var jobs = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.JobAttribute,
+                static (node, _) => node is ClassDeclarationSyntax or StructDeclarationSyntax or RecordDeclarationSyntax,
+                static (ctx, ct) => Parser.ParseJob(ctx, ct))
+            .WithTrackingName(TrackingNames.JobModels)
+            .Where(static job => job is not null)
+            .Select(static (job, _) => job!)
+            .WithTrackingName(TrackingNames.Jobs);
+
+        context.RegisterSourceOutput(jobs, static (spc, job) => spc.AddSource(job.HintName, Emitter.EmitJob(job)));
+
+        var handlers = context.SyntaxProvider
+            .CreateSyntaxProvider(Parser.IsCandidateHandler, Parser.ParseHandler)
+            .WithTrackingName(TrackingNames.Handlers)
+            .SelectMany(static (found, _) => found)
+            .Collect()
+            .WithTrackingName(TrackingNames.HandlerList);
+
+        var jobNames = jobs
+            .Select(static (job, _) => job.TypeOfName)
+            .Collect()
+            .WithTrackingName(TrackingNames.JobNames);
+
+        var assemblyName = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.AssemblyName)
+            .WithTrackingName(TrackingNames.AssemblyName);
+
+        var registration = jobNames
+            .Combine(handlers)
+            .Combine(assemblyName)
+            .Select(static (input, _) => Parser.CreateRegistration(input.Left.Left, input.Left.Right, input.Right))
+            .WithTrackingName(TrackingNames.Registration);
+
+        context.RegisterSourceOutput(registration, static (spc, model) =>
+        {
+            if (model.LocalJobs.Count > 0 || model.Handlers.Count > 0)
+            {
+                spc.AddSource("JobsRegistration.g.cs", Emitter.EmitRegistration(model));
+            }
+        });
+    }
+}

@@ -1,0 +1,86 @@
+using Jobs.Sdk.Generators.Helpers;
+using Jobs.Sdk.Generators.Shared;
+
+namespace Jobs.Sdk.Generators.Model;
+
+/// <summary>A type as the emitter sees it: kind, how to spell it, and its element for wrappers and collections.</summary>
+/// <param name="Kind">The serializer's handling of the type.</param>
+/// <param name="Fqn">The <c>global::</c>-qualified name with nullable annotations (for declarations).</param>
+/// <param name="TypeOfName">The <c>global::</c>-qualified name without nullable reference annotations (for <c>typeof</c>).</param>
+/// <param name="AllowsNull">JSON null is acceptable.</param>
+/// <param name="IsValueType">The type is a value type.</param>
+/// <param name="Element">The element (<c>Nullable</c> underlying, collection element, dictionary value).</param>
+/// <param name="ObjectId">For <see cref="JsonTypeKind.Object"/>: the id of its <see cref="ObjectModel"/>.</param>
+/// <param name="ContextIndex">For <see cref="JsonTypeKind.JsonContext"/>: the index of its <see cref="ContextTypeModel"/>.</param>
+internal sealed record TypeModel(
+    JsonTypeKind Kind,
+    string Fqn,
+    string TypeOfName,
+    bool AllowsNull,
+    bool IsValueType,
+    TypeModel? Element,
+    string? ObjectId,
+    int ContextIndex);
+
+/// <summary>One serialized member of an object.</summary>
+/// <param name="Name">CLR property name.</param>
+/// <param name="JsonName">JSON property name.</param>
+/// <param name="Type">Member type.</param>
+/// <param name="IsConstructorParameter">Read into the constructor.</param>
+/// <param name="IsRequired">Missing from the payload is a decode error.</param>
+/// <param name="IsRequiredProperty">A C# <c>required</c> property (set in the object initializer).</param>
+/// <param name="IsInitOnly">Has an <c>init</c> accessor (set through an UnsafeAccessor when optional).</param>
+/// <param name="DefaultValue">C# expression used when an optional constructor parameter is missing.</param>
+/// <param name="DeclaringTypeFqn">The type declaring the property (UnsafeAccessor target).</param>
+/// <param name="DeclaringTypeIsValueType">The declaring type is a struct.</param>
+internal sealed record MemberModel(
+    string Name,
+    string JsonName,
+    TypeModel Type,
+    bool IsConstructorParameter,
+    bool IsRequired,
+    bool IsRequiredProperty,
+    bool IsInitOnly,
+    string DefaultValue,
+    string DeclaringTypeFqn,
+    bool DeclaringTypeIsValueType);
+
+/// <summary>A user class, record or struct serialized member by member.</summary>
+internal sealed record ObjectModel(string Id, string Fqn, string DisplayName, bool IsValueType, EquatableArray<MemberModel> Members);
+
+/// <summary>A type serialized through the job's JsonSerializerContext.</summary>
+internal sealed record ContextTypeModel(int Index, string TypeOfName);
+
+/// <summary>A parameter of the typed push overload (from the job's constructor).</summary>
+internal sealed record PushParameterModel(string Name, string Fqn, string? DefaultValue, string? Documentation);
+
+/// <summary>An enclosing type declaration (for nested job types).</summary>
+internal sealed record ContainingTypeModel(string Declaration);
+
+/// <summary>Everything the emitter needs for one <c>[Job]</c> type.</summary>
+internal sealed record JobModel(
+    string? Namespace,
+    string TypeName,
+    string Fqn,
+    string TypeOfName,
+    string HintName,
+    string Declaration,
+    EquatableArray<ContainingTypeModel> ContainingTypes,
+    string? ExtensionAccessibility,
+    string ExtensionClassName,
+    string JobName,
+    int MaxAttempts,
+    int TimeoutSeconds,
+    string? ContextFqn,
+    EquatableArray<ContextTypeModel> ContextTypes,
+    string RootObjectId,
+    EquatableArray<ObjectModel> Objects,
+    bool HasPushConstructor,
+    EquatableArray<PushParameterModel> PushParameters,
+    string? Summary);
+
+/// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
+internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal);
+
+/// <summary>The assembly-wide registration: jobs generated here and the handlers found here.</summary>
+internal sealed record RegistrationModel(string ClassName, EquatableArray<string> LocalJobs, EquatableArray<HandlerModel> Handlers);

@@ -1,0 +1,662 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace Jobs.Sdk.Generators.Shared;
+
+/// <summary>How the generated serializer handles one type.</summary>
+internal enum JsonTypeKind
+{
+    Unsupported = 0,
+    Boolean,
+    Byte,
+    SByte,
+    Int16,
+    UInt16,
+    Int32,
+    UInt32,
+    Int64,
+    UInt64,
+    IntPtr,
+    UIntPtr,
+    Single,
+    Double,
+    Decimal,
+    Char,
+    String,
+    Guid,
+    DateTime,
+    DateTimeOffset,
+    DateOnly,
+    TimeOnly,
+    TimeSpan,
+    Uri,
+    ByteArray,
+    Enum,
+    /// <summary><c>Nullable&lt;T&gt;</c>; the element is <c>T</c>.</summary>
+    Nullable,
+    Array,
+    List,
+    IList,
+    ICollection,
+    IReadOnlyList,
+    IReadOnlyCollection,
+    IEnumerable,
+    ImmutableArray,
+    HashSet,
+    /// <summary><c>Dictionary&lt;string, T&gt;</c>; the element is <c>T</c>.</summary>
+    Dictionary,
+    IDictionary,
+    IReadOnlyDictionary,
+    /// <summary>A user class, record or struct serialized member by member.</summary>
+    Object,
+    /// <summary>Serialized through the <c>JsonSerializerContext</c> named on <c>[Job(JsonContext = ...)]</c>.</summary>
+    JsonContext,
+}
+
+/// <summary>The shallow classification of a type: its kind and, for wrappers and collections, the element type.</summary>
+internal readonly struct JsonTypeShape
+{
+    public JsonTypeShape(JsonTypeKind kind, ITypeSymbol type, ITypeSymbol? element = null, string? reason = null)
+    {
+        Kind = kind;
+        Type = type;
+        Element = element;
+        Reason = reason;
+    }
+
+    public JsonTypeKind Kind { get; }
+    public ITypeSymbol Type { get; }
+    public ITypeSymbol? Element { get; }
+    /// <summary>Why the type is <see cref="JsonTypeKind.Unsupported"/>, when it is.</summary>
+    public string? Reason { get; }
+
+    public bool IsCollection => Kind is >= JsonTypeKind.Array and <= JsonTypeKind.HashSet;
+    public bool IsDictionary => Kind is JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary;
+}
+
+/// <summary>One serialized member of an object: a constructor parameter and/or a public property.</summary>
+internal sealed class JobMemberShape
+{
+    public JobMemberShape(string name, string jsonName, ITypeSymbol type, IPropertySymbol property, IParameterSymbol? parameter,
+        bool isRequired, bool allowsNull)
+    {
+        Name = name;
+        JsonName = jsonName;
+        Type = type;
+        Property = property;
+        Parameter = parameter;
+        IsRequired = isRequired;
+        AllowsNull = allowsNull;
+    }
+
+    /// <summary>The CLR member name (the property's).</summary>
+    public string Name { get; }
+    /// <summary>The JSON property name (camelCase unless <c>[JsonPropertyName]</c>).</summary>
+    public string JsonName { get; }
+    /// <summary>The member type (the constructor parameter's type when bound to one).</summary>
+    public ITypeSymbol Type { get; }
+    /// <summary>The property read when serializing.</summary>
+    public IPropertySymbol Property { get; }
+    /// <summary>The constructor parameter the member is read into, or <see langword="null"/> for a property set after construction.</summary>
+    public IParameterSymbol? Parameter { get; }
+    /// <summary>Missing from the payload is an error (non-nullable constructor parameter without default, or a <c>required</c> property).</summary>
+    public bool IsRequired { get; }
+    /// <summary>JSON <c>null</c> is allowed (nullable value type or nullable/oblivious reference type).</summary>
+    public bool AllowsNull { get; }
+    /// <summary>The property is a <c>required</c> member that must be set in the object initializer.</summary>
+    public bool IsRequiredProperty => Parameter is null && Property.IsRequired;
+    /// <summary>The property has an <c>init</c> accessor (not <c>set</c>).</summary>
+    public bool IsInitOnly => Property.SetMethod?.IsInitOnly == true;
+}
+
+/// <summary>How an object is built and which members it has.</summary>
+internal sealed class JobObjectShape
+{
+    public JobObjectShape(INamedTypeSymbol type, IMethodSymbol? constructor, bool constructorSetsRequiredMembers, ImmutableArray<JobMemberShape> members)
+    {
+        Type = type;
+        Constructor = constructor;
+        ConstructorSetsRequiredMembers = constructorSetsRequiredMembers;
+        Members = members;
+    }
+
+    public INamedTypeSymbol Type { get; }
+    /// <summary>The constructor used to create instances; <see langword="null"/> means the implicit struct default.</summary>
+    public IMethodSymbol? Constructor { get; }
+    public bool ConstructorSetsRequiredMembers { get; }
+    /// <summary>Constructor parameters first (in order), then settable properties (base types first, declaration order).</summary>
+    public ImmutableArray<JobMemberShape> Members { get; }
+}
+
+internal enum JobTypeProblemKind
+{
+    /// <summary>A member's type is not handled by the generated serializer and no JsonContext is given.</summary>
+    UnsupportedType,
+    /// <summary>A type contains itself (directly or through other types).</summary>
+    Cycle,
+    /// <summary>A type has no constructor the generated serializer can call, or its parameters don't match properties.</summary>
+    NoUsableConstructor,
+    /// <summary>The job type is generic (job types must be closed, non-generic types).</summary>
+    GenericJobType,
+}
+
+/// <summary>Why the generated serializer cannot handle a job type.</summary>
+internal sealed class JobTypeProblem
+{
+    public JobTypeProblem(JobTypeProblemKind kind, ISymbol? rootMember, ISymbol? member, string memberPath, ITypeSymbol? type, string reason)
+    {
+        Kind = kind;
+        RootMember = rootMember;
+        Member = member;
+        MemberPath = memberPath;
+        Type = type;
+        Reason = reason;
+    }
+
+    public JobTypeProblemKind Kind { get; }
+    /// <summary>The job type's own member that leads to the problem (report here), when there is one.</summary>
+    public ISymbol? RootMember { get; }
+    /// <summary>The innermost member whose type is the problem (may belong to a nested type).</summary>
+    public ISymbol? Member { get; }
+    /// <summary>A readable path from the job type, for example <c>Items[].Sku</c>; empty for the job type itself.</summary>
+    public string MemberPath { get; }
+    /// <summary>The offending type.</summary>
+    public ITypeSymbol? Type { get; }
+    /// <summary>A sentence saying what is wrong.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>
+/// What the generated serializer supports. Pure functions over Roslyn symbols, shared by file link with
+/// <c>Jobs.Sdk.Analyzers</c> so the generator and the analyzers can never disagree.
+/// </summary>
+internal static class JobTypeSupport
+{
+    /// <summary>Classifies <paramref name="type"/> one level deep.</summary>
+    /// <param name="type">The type to classify.</param>
+    /// <param name="hasJsonContext">Whether the job names a JsonSerializerContext (unsupported types then go through it).</param>
+    /// <param name="within">The job type; types nested in it may be private.</param>
+    public static JsonTypeShape Classify(ITypeSymbol type, bool hasJsonContext, INamedTypeSymbol? within = null)
+    {
+        var shape = ClassifyCore(type, within);
+        if (shape.Kind == JsonTypeKind.Unsupported && hasJsonContext && type is INamedTypeSymbol or IArrayTypeSymbol)
+        {
+            return new JsonTypeShape(JsonTypeKind.JsonContext, type);
+        }
+
+        return shape;
+    }
+
+    private static JsonTypeShape ClassifyCore(ITypeSymbol type, INamedTypeSymbol? within)
+    {
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_Boolean: return new(JsonTypeKind.Boolean, type);
+            case SpecialType.System_Byte: return new(JsonTypeKind.Byte, type);
+            case SpecialType.System_SByte: return new(JsonTypeKind.SByte, type);
+            case SpecialType.System_Int16: return new(JsonTypeKind.Int16, type);
+            case SpecialType.System_UInt16: return new(JsonTypeKind.UInt16, type);
+            case SpecialType.System_Int32: return new(JsonTypeKind.Int32, type);
+            case SpecialType.System_UInt32: return new(JsonTypeKind.UInt32, type);
+            case SpecialType.System_Int64: return new(JsonTypeKind.Int64, type);
+            case SpecialType.System_UInt64: return new(JsonTypeKind.UInt64, type);
+            case SpecialType.System_IntPtr: return new(JsonTypeKind.IntPtr, type);
+            case SpecialType.System_UIntPtr: return new(JsonTypeKind.UIntPtr, type);
+            case SpecialType.System_Single: return new(JsonTypeKind.Single, type);
+            case SpecialType.System_Double: return new(JsonTypeKind.Double, type);
+            case SpecialType.System_Decimal: return new(JsonTypeKind.Decimal, type);
+            case SpecialType.System_Char: return new(JsonTypeKind.Char, type);
+            case SpecialType.System_String: return new(JsonTypeKind.String, type);
+            case SpecialType.System_DateTime: return new(JsonTypeKind.DateTime, type);
+        }
+
+        if (type is IArrayTypeSymbol array)
+        {
+            if (!array.IsSZArray)
+            {
+                return Unsupported(type, "multi-dimensional arrays are not supported");
+            }
+
+            return array.ElementType.SpecialType == SpecialType.System_Byte
+                ? new(JsonTypeKind.ByteArray, type)
+                : new(JsonTypeKind.Array, type, array.ElementType);
+        }
+
+        if (type is not INamedTypeSymbol named)
+        {
+            return Unsupported(type, $"'{type.ToDisplayString()}' is not a serializable type");
+        }
+
+        if (named.TypeKind == TypeKind.Enum)
+        {
+            return IsAccessible(named, within) ? new(JsonTypeKind.Enum, type) : Unsupported(type, $"'{type.ToDisplayString()}' is not accessible to generated code");
+        }
+
+        if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+        {
+            return new(JsonTypeKind.Nullable, type, named.TypeArguments[0]);
+        }
+
+        if (IsInNamespace(named, "System") && named.Arity == 0)
+        {
+            switch (named.Name)
+            {
+                case "Guid": return new(JsonTypeKind.Guid, type);
+                case "DateTimeOffset": return new(JsonTypeKind.DateTimeOffset, type);
+                case "DateOnly": return new(JsonTypeKind.DateOnly, type);
+                case "TimeOnly": return new(JsonTypeKind.TimeOnly, type);
+                case "TimeSpan": return new(JsonTypeKind.TimeSpan, type);
+                case "Uri": return new(JsonTypeKind.Uri, type);
+            }
+        }
+
+        if (named.IsGenericType)
+        {
+            var original = named.OriginalDefinition;
+            switch (original.SpecialType)
+            {
+                case SpecialType.System_Collections_Generic_IEnumerable_T: return new(JsonTypeKind.IEnumerable, type, named.TypeArguments[0]);
+                case SpecialType.System_Collections_Generic_IList_T: return new(JsonTypeKind.IList, type, named.TypeArguments[0]);
+                case SpecialType.System_Collections_Generic_ICollection_T: return new(JsonTypeKind.ICollection, type, named.TypeArguments[0]);
+                case SpecialType.System_Collections_Generic_IReadOnlyList_T: return new(JsonTypeKind.IReadOnlyList, type, named.TypeArguments[0]);
+                case SpecialType.System_Collections_Generic_IReadOnlyCollection_T: return new(JsonTypeKind.IReadOnlyCollection, type, named.TypeArguments[0]);
+            }
+
+            if (IsInNamespace(named, "System", "Collections", "Generic"))
+            {
+                switch (named.Name)
+                {
+                    case "List" when named.Arity == 1: return new(JsonTypeKind.List, type, named.TypeArguments[0]);
+                    case "HashSet" when named.Arity == 1: return new(JsonTypeKind.HashSet, type, named.TypeArguments[0]);
+                    case "Dictionary" when named.Arity == 2: return Dictionary(JsonTypeKind.Dictionary, named);
+                    case "IDictionary" when named.Arity == 2: return Dictionary(JsonTypeKind.IDictionary, named);
+                    case "IReadOnlyDictionary" when named.Arity == 2: return Dictionary(JsonTypeKind.IReadOnlyDictionary, named);
+                }
+            }
+
+            if (named.Name == "ImmutableArray" && named.Arity == 1 && IsInNamespace(named, "System", "Collections", "Immutable"))
+            {
+                return new(JsonTypeKind.ImmutableArray, type, named.TypeArguments[0]);
+            }
+        }
+
+        if (IsObjectCandidate(named, within, out var reason))
+        {
+            if (GetObjectShape(named, out var error) is null)
+            {
+                return Unsupported(type, error!);
+            }
+
+            return new(JsonTypeKind.Object, type);
+        }
+
+        return Unsupported(type, reason);
+    }
+
+    private static JsonTypeShape Dictionary(JsonTypeKind kind, INamedTypeSymbol named)
+        => named.TypeArguments[0].SpecialType == SpecialType.System_String
+            ? new(kind, named, named.TypeArguments[1])
+            : Unsupported(named, "dictionaries must have string keys");
+
+    private static JsonTypeShape Unsupported(ITypeSymbol type, string reason) => new(JsonTypeKind.Unsupported, type, null, reason);
+
+    private static bool IsObjectCandidate(INamedTypeSymbol type, INamedTypeSymbol? within, out string reason)
+    {
+        var display = type.ToDisplayString();
+        if (type.TypeKind is not (TypeKind.Class or TypeKind.Struct))
+        {
+            reason = $"'{display}' is an {type.TypeKind.ToString().ToLowerInvariant()}, which the generated serializer cannot create";
+            return false;
+        }
+
+        if (type.SpecialType == SpecialType.System_Object || type.IsAbstract || type.IsStatic || type.IsRefLikeType)
+        {
+            reason = $"'{display}' is abstract, static, a ref struct or object, which the generated serializer cannot create";
+            return false;
+        }
+
+        var ns = type.ContainingNamespace;
+        while (ns is { IsGlobalNamespace: false, ContainingNamespace.IsGlobalNamespace: false })
+        {
+            ns = ns.ContainingNamespace;
+        }
+
+        if (ns is { IsGlobalNamespace: false, Name: "System" or "Microsoft" })
+        {
+            reason = $"'{display}' is a framework type the generated serializer does not support";
+            return false;
+        }
+
+        if (type.TypeParameters.Length > 0 && type.TypeArguments.Any(a => a is ITypeParameterSymbol))
+        {
+            reason = $"'{display}' is an open generic type";
+            return false;
+        }
+
+        if (!IsAccessible(type, within))
+        {
+            reason = $"'{display}' is not accessible to generated code (make it internal or public)";
+            return false;
+        }
+
+        reason = "";
+        return true;
+    }
+
+    /// <summary>Whether generated code inside <paramref name="within"/> (or at namespace level) can name <paramref name="type"/>.</summary>
+    public static bool IsAccessible(INamedTypeSymbol type, INamedTypeSymbol? within)
+    {
+        for (ISymbol? current = type; current is INamedTypeSymbol t; current = t.ContainingType)
+        {
+            if (within is not null && SymbolEqualityComparer.Default.Equals(t, within))
+            {
+                return true;
+            }
+
+            if (t.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal
+                && !(within is not null && IsContainedIn(within, t.ContainingType)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsContainedIn(INamedTypeSymbol type, INamedTypeSymbol? container)
+    {
+        for (var t = type; t is not null; t = t.ContainingType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(t, container))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether JSON <c>null</c> is acceptable for a value of this type (annotated or oblivious).</summary>
+    public static bool AllowsNull(ITypeSymbol type)
+    {
+        if (type.IsValueType)
+        {
+            return type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
+        }
+
+        return type.NullableAnnotation != NullableAnnotation.NotAnnotated;
+    }
+
+    /// <summary>
+    /// Finds the constructor and members of an object type the way the generated serializer uses them:
+    /// <c>[JsonConstructor]</c>, else the single public constructor (ignoring a struct's implicit one), else the public
+    /// parameterless constructor. Constructor parameters bind to public properties by name (case-insensitive); other
+    /// properties are serialized when they have a public getter and a public <c>set</c> or <c>init</c> accessor.
+    /// </summary>
+    public static JobObjectShape? GetObjectShape(INamedTypeSymbol type, out string? error)
+    {
+        var properties = new List<IPropertySymbol>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var chain = new List<INamedTypeSymbol>();
+        for (var t = type; t is not null && t.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); t = t.BaseType)
+        {
+            chain.Add(t);
+        }
+
+        // Most derived first for de-duplication (an override or 'new' hides the base property), then reorder base-first.
+        var byLevel = new List<List<IPropertySymbol>>();
+        foreach (var t in chain)
+        {
+            var level = new List<IPropertySymbol>();
+            foreach (var member in t.GetMembers())
+            {
+                if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public } p
+                    && p.GetMethod is { DeclaredAccessibility: Accessibility.Public }
+                    && p.Name != "EqualityContract"
+                    && seen.Add(p.Name))
+                {
+                    level.Add(p);
+                }
+            }
+
+            byLevel.Add(level);
+        }
+
+        for (var i = byLevel.Count - 1; i >= 0; i--)
+        {
+            properties.AddRange(byLevel[i]);
+        }
+
+        var constructor = ChooseConstructor(type);
+        if (constructor is null && type.TypeKind != TypeKind.Struct)
+        {
+            error = $"'{type.ToDisplayString()}' has no public constructor the generated serializer can use (add a public parameterless or a single public constructor, or mark one [JsonConstructor])";
+            return null;
+        }
+
+        var setsRequired = constructor is not null && HasAttribute(constructor, KnownNames.SetsRequiredMembersAttribute);
+        var members = ImmutableArray.CreateBuilder<JobMemberShape>();
+        var bound = new HashSet<string>(StringComparer.Ordinal);
+        if (constructor is not null)
+        {
+            foreach (var parameter in constructor.Parameters)
+            {
+                var property = properties.FirstOrDefault(p => string.Equals(p.Name, parameter.Name, StringComparison.Ordinal))
+                    ?? properties.FirstOrDefault(p => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
+                if (property is null)
+                {
+                    error = $"constructor parameter '{parameter.Name}' of '{type.ToDisplayString()}' has no public property of the same name to serialize it from";
+                    return null;
+                }
+
+                if (parameter.RefKind != RefKind.None)
+                {
+                    error = $"constructor parameter '{parameter.Name}' of '{type.ToDisplayString()}' is passed by reference";
+                    return null;
+                }
+
+                bound.Add(property.Name);
+                var allowsNull = AllowsNull(parameter.Type);
+                members.Add(new JobMemberShape(property.Name, JsonName(property), parameter.Type, property, parameter,
+                    isRequired: !parameter.HasExplicitDefaultValue && !allowsNull, allowsNull));
+            }
+        }
+
+        foreach (var property in properties)
+        {
+            if (bound.Contains(property.Name) || property.SetMethod is not { DeclaredAccessibility: Accessibility.Public } || property.IsReadOnly)
+            {
+                continue;
+            }
+
+            if (HasAttribute(property, KnownNames.JsonIgnoreAttribute) && !property.IsRequired)
+            {
+                continue;
+            }
+
+            members.Add(new JobMemberShape(property.Name, JsonName(property), property.Type, property, null,
+                isRequired: property.IsRequired && !setsRequired, AllowsNull(property.Type)));
+        }
+
+        error = null;
+        return new JobObjectShape(type, constructor, setsRequired, members.ToImmutable());
+    }
+
+    private static IMethodSymbol? ChooseConstructor(INamedTypeSymbol type)
+    {
+        var candidates = type.InstanceConstructors.Where(c => c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal).ToList();
+        var marked = candidates.FirstOrDefault(c => HasAttribute(c, KnownNames.JsonConstructorAttribute));
+        if (marked is not null)
+        {
+            return marked;
+        }
+
+        var publicCtors = candidates.Where(c => c.DeclaredAccessibility == Accessibility.Public).ToList();
+        var explicitCtors = publicCtors.Where(c => !(type.IsValueType && c.Parameters.Length == 0 && c.IsImplicitlyDeclared)).ToList();
+        if (explicitCtors.Count == 1)
+        {
+            return explicitCtors[0];
+        }
+
+        return publicCtors.FirstOrDefault(c => c.Parameters.Length == 0);
+    }
+
+    /// <summary>The JSON name of a property: <c>[JsonPropertyName]</c> or the camelCase CLR name.</summary>
+    public static string JsonName(IPropertySymbol property)
+    {
+        foreach (var attribute in property.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() == KnownNames.JsonPropertyNameAttribute
+                && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string name)
+            {
+                return name;
+            }
+        }
+
+        return CamelCase(property.Name);
+    }
+
+    /// <summary>camelCase as System.Text.Json's policy does it: lower the leading run of capitals ("URLValue" → "urlValue").</summary>
+    public static string CamelCase(string name)
+    {
+        if (name.Length == 0 || !char.IsUpper(name[0]))
+        {
+            return name;
+        }
+
+        var chars = name.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (i == 1 && !char.IsUpper(chars[i]))
+            {
+                break;
+            }
+
+            var hasNext = i + 1 < chars.Length;
+            if (i > 0 && hasNext && !char.IsUpper(chars[i + 1]))
+            {
+                if (chars[i + 1] == ' ')
+                {
+                    chars[i] = char.ToLowerInvariant(chars[i]);
+                }
+
+                break;
+            }
+
+            chars[i] = char.ToLowerInvariant(chars[i]);
+        }
+
+        return new string(chars);
+    }
+
+    public static bool HasAttribute(ISymbol symbol, string metadataName)
+    {
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() == metadataName)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInNamespace(INamedTypeSymbol type, params string[] parts)
+    {
+        var ns = type.ContainingNamespace;
+        for (var i = parts.Length - 1; i >= 0; i--)
+        {
+            if (ns is null || ns.IsGlobalNamespace || ns.Name != parts[i])
+            {
+                return false;
+            }
+
+            ns = ns.ContainingNamespace;
+        }
+
+        return ns is { IsGlobalNamespace: true };
+    }
+
+    /// <summary>
+    /// Walks the job type and every type reachable through its members; returns the first problem that stops the
+    /// generator from emitting a serializer, or <see langword="null"/> when the whole graph is supported.
+    /// </summary>
+    public static JobTypeProblem? FindProblem(INamedTypeSymbol jobType, bool hasJsonContext)
+    {
+        if (jobType.IsGenericType)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.GenericJobType, null, null, "", jobType,
+                $"job type '{jobType.ToDisplayString()}' is generic; job types must be non-generic");
+        }
+
+        var shape = GetObjectShape(jobType, out var error);
+        if (shape is null)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.NoUsableConstructor, null, null, "", jobType, error!);
+        }
+
+        var stack = new List<INamedTypeSymbol> { jobType };
+        return CheckMembers(shape, jobType, hasJsonContext, stack, null, "");
+    }
+
+    private static JobTypeProblem? CheckMembers(JobObjectShape shape, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
+        ISymbol? rootMember, string path)
+    {
+        foreach (var member in shape.Members)
+        {
+            var memberSymbol = (ISymbol?)member.Parameter ?? member.Property;
+            var root = rootMember ?? member.Property;
+            var memberPath = path.Length == 0 ? member.Name : path + "." + member.Name;
+            var problem = CheckType(member.Type, job, hasJsonContext, stack, root, memberSymbol, memberPath);
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    private static JobTypeProblem? CheckType(ITypeSymbol type, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
+        ISymbol root, ISymbol member, string path)
+    {
+        var shape = Classify(type, hasJsonContext, job);
+        switch (shape.Kind)
+        {
+            case JsonTypeKind.Unsupported:
+                return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member, path, type,
+                    shape.Reason + "; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]");
+            case JsonTypeKind.Nullable:
+                return CheckType(shape.Element!, job, hasJsonContext, stack, root, member, path);
+            case JsonTypeKind.Object:
+                var named = (INamedTypeSymbol)type;
+                if (stack.Any(s => SymbolEqualityComparer.Default.Equals(s, named)))
+                {
+                    return new JobTypeProblem(JobTypeProblemKind.Cycle, root, member, path, type,
+                        $"'{named.ToDisplayString()}' contains itself through '{path}'; the generated serializer does not support cycles");
+                }
+
+                var objectShape = GetObjectShape(named, out var error);
+                if (objectShape is null)
+                {
+                    return new JobTypeProblem(JobTypeProblemKind.NoUsableConstructor, root, member, path, type, error!);
+                }
+
+                stack.Add(named);
+                var problem = CheckMembers(objectShape, job, hasJsonContext, stack, root, path);
+                stack.RemoveAt(stack.Count - 1);
+                return problem;
+            default:
+                if (shape.Element is not null)
+                {
+                    return CheckType(shape.Element, job, hasJsonContext, stack, root, member, path + (shape.IsDictionary ? "{}" : "[]"));
+                }
+
+                return null;
+        }
+    }
+}

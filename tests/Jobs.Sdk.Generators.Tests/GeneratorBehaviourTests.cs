@@ -1,0 +1,107 @@
+namespace Jobs.Sdk.Generators.Tests;
+
+public class GeneratorBehaviourTests
+{
+    [Fact]
+    public void Unsupported_member_type_without_context_emits_nothing_for_that_job()
+    {
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("bad")] public partial record BadJob(System.Numerics.BigInteger Value);
+            [Job("good")] public partial record GoodJob(int Value);
+            """).AssertClean();
+
+        Assert.False(output.Files.ContainsKey("App.BadJob.g.cs"));
+        Assert.True(output.Files.ContainsKey("App.GoodJob.g.cs"));
+    }
+
+    [Fact]
+    public void Cyclic_types_emit_nothing()
+    {
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            public sealed record Node(string Name, Node? Next);
+            [Job("cyclic")] public partial record CyclicJob(Node Head);
+            """).AssertClean();
+
+        Assert.DoesNotContain("App.CyclicJob.g.cs", output.Files.Keys);
+    }
+
+    [Fact]
+    public void Non_partial_type_emits_nothing()
+    {
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("np")] public record NotPartial(int Value);
+            """).AssertClean();
+
+        Assert.DoesNotContain("App.NotPartial.g.cs", output.Files.Keys);
+    }
+
+    [Fact]
+    public void Nested_job_in_partial_class_compiles_and_gets_extensions_when_accessible()
+    {
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            public static partial class Outer
+            {
+                [Job("nested")] public partial record Inner(int Value);
+                [Job("hidden")] private partial record Hidden(int Value);
+            }
+            """).AssertClean();
+
+        Assert.Contains("public static partial class OuterInnerJobExtensions", output.Files["App.Outer.Inner.g.cs"], StringComparison.Ordinal);
+        Assert.DoesNotContain("JobExtensions", output.Files["App.Outer.Hidden.g.cs"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_supported_member_type_compiles_without_warnings()
+    {
+        GeneratorHarness.Run("""
+            using System;
+            using System.Collections.Generic;
+            using System.Collections.Immutable;
+            using Jobs.Sdk;
+            namespace App;
+            public enum Color { Red, Green }
+            public struct Point { public int X { get; set; } public int Y { get; set; } }
+            [Job("all")]
+            public partial record AllTypes(
+                bool A, byte B, sbyte C, short D, ushort E, int F, uint G, long H, ulong I, nint J, nuint K,
+                float L, double M, decimal N, char O, string P, Guid Q, DateTime R, DateTimeOffset S, DateOnly T,
+                TimeOnly U, TimeSpan V, Uri W, Color X, byte[] Y, int? Z, Color? A2, Point P2, Point? P3,
+                int[] C1, List<string?> C2, IReadOnlyList<Point> C3, IEnumerable<long> C4, ImmutableArray<Guid> C5,
+                HashSet<string> C6, Dictionary<string, int?> C7, IReadOnlyDictionary<string, List<Color>> C8,
+                IList<double> C9, ICollection<char> C10, IReadOnlyCollection<TimeSpan> C11, IDictionary<string, Point> C12,
+                List<List<int>>? C13);
+            """).AssertClean();
+    }
+
+    [Fact]
+    public void Keyword_member_names_and_parameter_name_clashes_compile()
+    {
+        GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("kw")] public partial record KeywordJob(int @class, string queue, string options, int job);
+            """).AssertClean();
+    }
+
+    [Fact]
+    public void Class_with_required_members_only_gets_job_object_overloads()
+    {
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("req")] public partial class RequiredJob { public required string Name { get; init; } }
+            """).AssertClean();
+
+        var text = output.Files["App.RequiredJob.g.cs"];
+        Assert.Contains("PushRequiredJobAsync(this global::Jobs.Sdk.JobQueue queue, global::App.RequiredJob job,", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("new global::App.RequiredJob(", text.Split("JobExtensions")[1], StringComparison.Ordinal);
+    }
+}

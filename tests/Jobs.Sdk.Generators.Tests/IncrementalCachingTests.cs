@@ -1,0 +1,90 @@
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Jobs.Sdk.Generators.Tests;
+
+public class IncrementalCachingTests
+{
+    private const string JobSource = """
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Jobs.Sdk;
+        namespace App;
+        public sealed record Line(string Sku, int Quantity);
+        [Job("order", MaxAttempts = 3)] public partial record OrderJob(int Id, List<Line> Lines);
+        public sealed class OrderHandler : IJobHandler<OrderJob>
+        {
+            public Task HandleAsync(OrderJob job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+        }
+        """;
+
+    private static readonly string[] TrackingNames = typeof(JobGenerator).Assembly
+        .GetType("Jobs.Sdk.Generators.TrackingNames")!
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .ToArray();
+
+    [Fact]
+    public void Unchanged_compilation_is_fully_cached()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(JobSource);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        driver = driver.RunGenerators(compilation.Clone());
+        AssertAllCachedOrUnchanged(driver.GetRunResult());
+    }
+
+    [Fact]
+    public void Unrelated_edit_is_cached_or_unchanged()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(JobSource, "namespace App; public static class Other { public static int X => 1; }");
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var otherTree = compilation.SyntaxTrees.Last();
+        var edited = compilation.ReplaceSyntaxTree(otherTree,
+            CSharpSyntaxTree.ParseText("namespace App; public static class Other { public static int X => 2; public static int Y => 3; }",
+                GeneratorHarness.ParseOptions, path: otherTree.FilePath));
+        driver = driver.RunGenerators(edited);
+        AssertAllCachedOrUnchanged(driver.GetRunResult());
+    }
+
+    [Fact]
+    public void Changing_the_attribute_argument_modifies_the_job_model()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(JobSource);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree,
+            CSharpSyntaxTree.ParseText(JobSource.Replace("MaxAttempts = 3", "MaxAttempts = 4", StringComparison.Ordinal), GeneratorHarness.ParseOptions, path: tree.FilePath));
+        driver = driver.RunGenerators(edited);
+        var result = driver.GetRunResult().Results.Single();
+
+        var steps = result.TrackedSteps[Generators.TrackingNames.Jobs].SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
+        Assert.Contains(IncrementalStepRunReason.Modified, steps);
+        Assert.Contains("static int? global::Jobs.Sdk.IJob<global::App.OrderJob>.MaxAttempts => 4;",
+            result.GeneratedSources.Single(s => s.HintName == "App.OrderJob.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    private static void AssertAllCachedOrUnchanged(GeneratorDriverRunResult runResult)
+    {
+        var result = runResult.Results.Single();
+        Assert.Null(result.Exception);
+        var tracked = result.TrackedSteps.Where(s => TrackingNames.Contains(s.Key)).ToList();
+        Assert.Equal(TrackingNames.Order(StringComparer.Ordinal), tracked.Select(s => s.Key).Order(StringComparer.Ordinal));
+        foreach (var (name, runs) in tracked)
+        {
+            foreach (var output in runs.SelectMany(r => r.Outputs))
+            {
+                Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                    $"Step '{name}' was {output.Reason}; expected Cached or Unchanged.");
+            }
+        }
+
+        foreach (var output in result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(r => r.Outputs))
+        {
+            Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"An output step was {output.Reason}.");
+        }
+    }
+}
