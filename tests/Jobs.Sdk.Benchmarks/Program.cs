@@ -49,7 +49,7 @@ public static class Program
         }
 
         // Shared 2-core machines can take minutes to build the generated benchmark project: allow it.
-        var config = DefaultConfig.Instance.WithBuildTimeout(TimeSpan.FromMinutes(10));
+        var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(10));
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
     }

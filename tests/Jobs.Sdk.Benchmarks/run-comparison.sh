@@ -10,6 +10,7 @@
 #   BENCH_DRAIN_C="1 4 16 64" concurrency sweep of the drain table
 #   BENCH_PROCESSES="1 2 4"  worker processes of the multi-process drain rows (C=BENCH_CONCURRENCY each); "" skips
 #   BENCH_HISTORY=100000     retained finished rows for the drain-with-history row; 0 skips
+#   BENCH_PREFETCH=500       JobWorkerOptions.Prefetch of the "drain with Prefetch" rows (graphile's localQueue.size is 500)
 #   BENCH_POLL_MS=200        poll interval of the poll-only latency row
 #   BENCH_RSS=0              1 adds a 100k-job drain with --report-rss (slow)
 #   BENCH_REPEAT=1           runs per cell; the median (by the cell's figure) is reported
@@ -29,6 +30,7 @@ DRAIN_C=${BENCH_DRAIN_C:-1 4 16 64}
 PROCS=${BENCH_PROCESSES-1 2 4}
 HISTORY=${BENCH_HISTORY:-100000}
 POLL_MS=${BENCH_POLL_MS:-200}
+PREFETCH=${BENCH_PREFETCH:-500}
 REPEAT=${BENCH_REPEAT:-1}
 FAST=${BENCH_FAST:-0}
 SYSTEMS=${BENCH_SYSTEMS:-jobs-sdk graphile graphile-defaults}
@@ -111,6 +113,8 @@ for r in $(seq "$REPEAT"); do
 done
 for r in $(seq "$REPEAT"); do
   [[ " $SYSTEMS " == *" jobs-sdk "* ]] && run_one jobs-sdk "drain_fast_commits" --workload drain --jobs "$N" --concurrency "$C" --fast-worker-commits
+  [[ " $SYSTEMS " == *" jobs-sdk "* ]] && run_one jobs-sdk "drain_prefetch" --workload drain --jobs "$N" --concurrency "$C" --prefetch "$PREFETCH"
+  [[ " $SYSTEMS " == *" jobs-sdk "* ]] && run_one jobs-sdk "drain_prefetch_fast" --workload drain --jobs "$N" --concurrency "$C" --prefetch "$PREFETCH" --fast-worker-commits
 done
 for c in $DRAIN_C; do cell "drain_c$c" --workload drain --jobs "$N" --concurrency "$c"; done
 for p in $PROCS; do [ "$p" -gt 1 ] && cell "drain_p$p" --workload drain --jobs "$N" --concurrency "$C" --processes "$p"; done
@@ -120,9 +124,9 @@ for p in $PROCS; do [ "$p" -gt 1 ] && cell "drain_p$p" --workload drain --jobs "
 # ---------------------------------------------------------------- table
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
 META="$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average at end $(cut -d' ' -f1-3 /proc/loadavg); $SERVER_NOTE; .NET $(dotnet --version); node $(node --version 2>/dev/null || echo -), graphile-worker ${GRAPHILE_VERSION:-n/a}; N=$N, C=$C, runs per cell $REPEAT (median)"
-TABLE=$(python3 - "$RESULTS" "$META" "$N" "$C" "$POLL_MS" "$HISTORY" <<'PY'
+TABLE=$(python3 - "$RESULTS" "$META" "$N" "$C" "$POLL_MS" "$HISTORY" "$PREFETCH" <<'PY'
 import json, sys, statistics
-path, meta, n, c, poll_ms, history = sys.argv[1:7]
+path, meta, n, c, poll_ms, history, prefetch = sys.argv[1:8]
 rows = [json.loads(l) for l in open(path) if l.strip()]
 systems = [s for s in ["jobs-sdk", "graphile", "graphile-defaults"] if any(r["system"] == s for r in rows)]
 names = {"jobs-sdk": "Jobs.Sdk", "graphile": "graphile-worker (batched)", "graphile-defaults": "graphile-worker (defaults)"}
@@ -157,7 +161,9 @@ def add(title, label, key, unit, higher_better=True):
 add(f"enqueue, one at a time (jobs/s, N={n})", "enqueue", "jobs_per_sec", "")
 add(f"enqueue_batch (jobs/s, N={n})", "enqueue_batch", "jobs_per_sec", "")
 add(f"drain (jobs/s, N={n}, C={c})", "drain", "jobs_per_sec", "")
-add(f"drain with FastWorkerCommits (jobs/s, N={n}, C={c})", "drain_fast_commits", "jobs_per_sec", "")
+add(f"drain, Jobs.Sdk with FastWorkerCommits (jobs/s, C={c})", "drain_fast_commits", "jobs_per_sec", "")
+add(f"drain, Jobs.Sdk with Prefetch={prefetch} (jobs/s, C={c})", "drain_prefetch", "jobs_per_sec", "")
+add(f"drain, Jobs.Sdk with Prefetch={prefetch} + FastWorkerCommits (jobs/s, C={c})", "drain_prefetch_fast", "jobs_per_sec", "")
 add("latency p50 (ms, LISTEN/NOTIFY)", "latency", "p50_ms", " ms", False)
 add("latency p99 (ms, LISTEN/NOTIFY)", "latency", "p99_ms", " ms", False)
 add(f"latency p50, poll-only (ms, poll {poll_ms} ms)", "latency_poll", "p50_ms", " ms", False)

@@ -17,6 +17,7 @@ internal sealed class BenchOptions
     public bool ReportRss { get; private set; }
     public bool Explain { get; private set; }
     public bool FastWorkerCommits { get; private set; }
+    public int Prefetch { get; private set; }
     public int? PollIntervalMs { get; private set; }
     public int BatchSize { get; private set; } = 1000;
 
@@ -47,6 +48,7 @@ internal sealed class BenchOptions
                 case "--report-rss": o.ReportRss = true; break;
                 case "--explain": o.Explain = true; break;
                 case "--fast-worker-commits": o.FastWorkerCommits = true; break;
+                case "--prefetch": o.Prefetch = NextInt(); break;
                 case "--worker": o.Worker = true; break;
                 case "--schema": o.Schema = Next(); break;
                 case "--results": o.Results = Next(); break;
@@ -69,9 +71,9 @@ internal sealed class BenchOptions
             throw new ArgumentException("--jobs N (N >= 1) is required.");
         }
 
-        if (o.Concurrency < 1 || o.Processes < 1 || o.RetainedHistory < 0 || o.PollIntervalMs is < 1)
+        if (o.Concurrency < 1 || o.Processes < 1 || o.RetainedHistory < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0)
         {
-            throw new ArgumentException("--concurrency, --processes and --poll-interval-ms must be >= 1; --retained-history >= 0.");
+            throw new ArgumentException("--concurrency, --processes and --poll-interval-ms must be >= 1; --retained-history and --prefetch >= 0.");
         }
 
         if (o.Worker && (o.Schema is null || o.Results is null))

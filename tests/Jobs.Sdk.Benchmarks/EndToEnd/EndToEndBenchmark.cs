@@ -33,7 +33,7 @@ internal static class EndToEndBenchmark
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}\nusage: --workload enqueue|enqueue_batch|drain|latency --jobs N --concurrency C " +
-                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits]")
+                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K]")
                 .ConfigureAwait(false);
             return 2;
         }
@@ -46,7 +46,7 @@ internal static class EndToEndBenchmark
 
         var schema = $"bench_{Environment.ProcessId}_{Random.Shared.Next(1 << 20):x5}";
         Log($".NET {Environment.Version}, schema {schema}, workload {o.Workload}, N={o.Jobs}, C={o.Concurrency}, P={o.Processes}" +
-            (o.PollOnly ? ", poll-only" : "") + (o.RetainedHistory > 0 ? $", history {o.RetainedHistory}" : "") + (o.FastWorkerCommits ? ", FastWorkerCommits" : ""));
+            (o.PollOnly ? ", poll-only" : "") + (o.RetainedHistory > 0 ? $", history {o.RetainedHistory}" : "") + (o.FastWorkerCommits ? ", FastWorkerCommits" : "") + (o.Prefetch > 0 ? $", Prefetch {o.Prefetch}" : ""));
         Result result;
         try
         {
@@ -184,7 +184,8 @@ internal static class EndToEndBenchmark
             for (var p = 0; p < o.Processes; p++)
             {
                 var results = Path.Combine(dir.FullName, $"w{p}.txt");
-                var process = StartSelf([.. o.FastWorkerCommits ? ["--fast-worker-commits"] : Array.Empty<string>(), "--worker", "--connection", o.Connection, "--schema", schema, "--concurrency",
+                var process = StartSelf([.. o.FastWorkerCommits ? ["--fast-worker-commits"] : Array.Empty<string>(),
+                    "--prefetch", o.Prefetch.ToString(CultureInfo.InvariantCulture), "--worker", "--connection", o.Connection, "--schema", schema, "--concurrency",
                     o.Concurrency.ToString(CultureInfo.InvariantCulture), "--jobs", o.Jobs.ToString(CultureInfo.InvariantCulture), "--results", results,
                     .. o.PollIntervalMs is { } ms ? ["--poll-interval-ms", ms.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>()]);
                 children.Add((process, results, WaitForLineAsync(process, "ready")));
@@ -375,7 +376,11 @@ internal static class EndToEndBenchmark
                         recorder.Record(job);
                         return Task.CompletedTask;
                     })
-                    .AddWorkers(w => w.Concurrency = o.Concurrency);
+                    .AddWorkers(w =>
+                    {
+                        w.Concurrency = o.Concurrency;
+                        w.Prefetch = o.Prefetch;
+                    });
             }
         });
         return services.BuildServiceProvider();
