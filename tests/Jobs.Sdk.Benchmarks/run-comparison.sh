@@ -18,6 +18,7 @@
 #   BENCH_CONNECTION=...     use this server (npgsql connection string) instead of starting one
 #   BENCH_SYSTEMS="jobs-sdk graphile graphile-defaults"  which systems to run
 #   BENCH_OUT=path           also write the table (markdown) and raw JSON lines (path.jsonl) there
+#   BENCH_TABLE_FROM=file    only print the table from an earlier run's JSON lines (BENCH_OUT's path.jsonl)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -37,13 +38,20 @@ SYSTEMS=${BENCH_SYSTEMS:-jobs-sdk graphile graphile-defaults}
 WORK=$(mktemp -d /tmp/jobs-sdk-bench.XXXXXX)
 RESULTS="$WORK/results.jsonl"
 : > "$RESULTS"
+TABLE_ONLY=0
+if [ -n "${BENCH_TABLE_FROM:-}" ]; then
+  cp "$BENCH_TABLE_FROM" "$RESULTS"
+  TABLE_ONLY=1
+fi
 log() { echo "[run-comparison] $*" >&2; }
 
 # ---------------------------------------------------------------- PostgreSQL
 STARTED_PG=0
 cleanup() { if [ "$STARTED_PG" = 1 ]; then stop_postgres; fi; rm -rf "$WORK"; }
 trap cleanup EXIT
-if [ -n "${BENCH_CONNECTION:-}" ]; then
+if [ "$TABLE_ONLY" = 1 ]; then
+  SERVER_NOTE="table from $BENCH_TABLE_FROM"
+elif [ -n "${BENCH_CONNECTION:-}" ]; then
   CONN=$BENCH_CONNECTION
   SERVER_NOTE="existing server (settings as found)"
 else
@@ -64,7 +72,7 @@ else
 fi
 log "$SERVER_NOTE"
 
-# ---------------------------------------------------------------- build both harnesses
+if [ "$TABLE_ONLY" = 0 ]; then # ------------------------------------ the runs (the whole block is parsed before it runs)
 log "building tests/Jobs.Sdk.Benchmarks (Release)"
 dotnet build -c Release tests/Jobs.Sdk.Benchmarks -v q -nologo >&2
 PEER_DIR="$HERE/peers/graphile"
@@ -95,6 +103,7 @@ run_one() { # system label workload args...
   fi
   log "$system $label: $out"
   printf '{"system":"%s","label":"%s","exit":%d,"result":%s}\n' "$system" "$label" "$rc" "$out" >> "$RESULTS"
+  if [ -n "${BENCH_OUT:-}" ]; then cp "$RESULTS" "$BENCH_OUT.jsonl"; fi
 }
 
 cell() { # label args... (every system, REPEAT times)
@@ -120,6 +129,7 @@ for c in $DRAIN_C; do cell "drain_c$c" --workload drain --jobs "$N" --concurrenc
 for p in $PROCS; do [ "$p" -gt 1 ] && cell "drain_p$p" --workload drain --jobs "$N" --concurrency "$C" --processes "$p"; done
 [ "$HISTORY" -gt 0 ] && cell "drain_history" --workload drain --jobs "$N" --concurrency "$C" --retained-history "$HISTORY"
 [ "${BENCH_RSS:-0}" = 1 ] && cell "drain_rss" --workload drain --jobs 100000 --concurrency "$C" --report-rss
+fi
 
 # ---------------------------------------------------------------- table
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
@@ -182,6 +192,6 @@ PY
 echo "$TABLE"
 if [ -n "${BENCH_OUT:-}" ]; then
   printf '%s\n' "$TABLE" > "$BENCH_OUT"
-  cp "$RESULTS" "$BENCH_OUT.jsonl"
+  [ "$TABLE_ONLY" = 1 ] || cp "$RESULTS" "$BENCH_OUT.jsonl"
   log "wrote $BENCH_OUT and $BENCH_OUT.jsonl"
 fi
