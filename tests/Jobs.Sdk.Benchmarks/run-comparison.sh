@@ -161,31 +161,37 @@ def ratio(a, b, higher_better=True):
 out = [f"_{meta}_", ""]
 hdr = "| workload | " + " | ".join(names[s] for s in systems) + (" | Jobs.Sdk vs batched | Jobs.Sdk vs defaults |" if "jobs-sdk" in systems else " |")
 out += [hdr, "|" + "---|" * (hdr.count("|") - 1)]
-def add(title, label, key, unit, higher_better=True):
+def add(title, label, key, unit, higher_better=True, ref=None):
+    # ref: a Jobs.Sdk-only row (opt-in settings) is compared with the peers' figures of row `ref`.
     vals = {s: pick(s, label, key) for s in systems}
     if all(v is None for v in vals.values()): return
+    peers = {s: pick(s, ref, key) for s in systems} if ref else vals
     line = f"| {title} | " + " | ".join(fmt(vals[s], unit) for s in systems)
     if "jobs-sdk" in systems:
-        line += " | " + " | ".join(ratio(vals["jobs-sdk"], vals.get(o), higher_better) if o in systems else "–" for o in ["graphile", "graphile-defaults"])
+        line += " | " + " | ".join(ratio(vals["jobs-sdk"], peers.get(o), higher_better) if o in systems else "–" for o in ["graphile", "graphile-defaults"])
     out.append(line + " |")
 add(f"enqueue, one at a time (jobs/s, N={n})", "enqueue", "jobs_per_sec", "")
 add(f"enqueue_batch (jobs/s, N={n})", "enqueue_batch", "jobs_per_sec", "")
 add(f"drain (jobs/s, N={n}, C={c})", "drain", "jobs_per_sec", "")
-add(f"drain, Jobs.Sdk with FastWorkerCommits (jobs/s, C={c})", "drain_fast_commits", "jobs_per_sec", "")
-add(f"drain, Jobs.Sdk with Prefetch={prefetch} (jobs/s, C={c})", "drain_prefetch", "jobs_per_sec", "")
-add(f"drain, Jobs.Sdk with Prefetch={prefetch} + FastWorkerCommits (jobs/s, C={c})", "drain_prefetch_fast", "jobs_per_sec", "")
+add(f"drain, Jobs.Sdk with FastWorkerCommits (jobs/s, C={c})", "drain_fast_commits", "jobs_per_sec", "", ref="drain")
+add(f"drain, Jobs.Sdk with Prefetch={prefetch} (jobs/s, C={c})", "drain_prefetch", "jobs_per_sec", "", ref="drain")
+add(f"drain, Jobs.Sdk with Prefetch={prefetch} + FastWorkerCommits (jobs/s, C={c})", "drain_prefetch_fast", "jobs_per_sec", "", ref="drain")
 add("latency p50 (ms, LISTEN/NOTIFY)", "latency", "p50_ms", " ms", False)
 add("latency p99 (ms, LISTEN/NOTIFY)", "latency", "p99_ms", " ms", False)
 add(f"latency p50, poll-only (ms, poll {poll_ms} ms)", "latency_poll", "p50_ms", " ms", False)
 add(f"latency p99, poll-only (ms, poll {poll_ms} ms)", "latency_poll", "p99_ms", " ms", False)
-for label in sorted({r["label"] for r in rows if r["label"].startswith("drain_c")}, key=lambda l: int(l[7:])):
-    add(f"drain, C={label[7:]} (jobs/s)", label, "jobs_per_sec", "")
-for label in sorted({r["label"] for r in rows if r["label"].startswith("drain_p")}, key=lambda l: int(l[7:])):
-    add(f"drain, {label[7:]} processes × C={c} (jobs/s)", label, "jobs_per_sec", "")
+import re
+def numbered(prefix):
+    found = {int(m.group(1)): l for l in {r["label"] for r in rows} if (m := re.fullmatch(prefix + r"(\d+)", l))}
+    return [(k, found[k]) for k in sorted(found)]
+for k, label in numbered("drain_c"):
+    add(f"drain, C={k} (jobs/s)", label, "jobs_per_sec", "")
+for k, label in numbered("drain_p"):
+    add(f"drain, {k} processes × C={c} (jobs/s)", label, "jobs_per_sec", "")
 add(f"drain with {int(history):,} finished rows retained (jobs/s)", "drain_history", "jobs_per_sec", "")
 add("drain 100k: RSS at 10k jobs (MB)", "drain_rss", "rss_mb_10k", " MB", False)
 add("drain 100k: RSS at 100k jobs (MB)", "drain_rss", "rss_mb_100k", " MB", False)
-out += ["", "Ratios: > 1× means Jobs.Sdk is better (more jobs/s, or lower latency)."]
+out += ["", "Ratios: > 1× means Jobs.Sdk is better (more jobs/s, or lower latency). Jobs.Sdk-only rows (opt-in settings) are compared with the peers' headline drain row."]
 print("\n".join(out))
 PY
 )
