@@ -44,8 +44,11 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
 
     private Task? _ready;
     private Task? _listener;
-    private TaskCompletionSource _signal = NewSignal();
-    private bool _signalled;
+    // Wake-ups: every Signal() bumps _generation and completes _signal with it; WaitForWorkAsync returns at once while
+    // a generation it has not consumed exists, so a notification that arrives between two waits is never lost.
+    private TaskCompletionSource<long> _signal = NewSignal();
+    private long _generation;
+    private long _consumed;
     private long _wakeAtMs = long.MaxValue;
     private int _disposed;
 
@@ -400,13 +403,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public async Task WaitForWorkAsync(CancellationToken cancellationToken)
     {
         EnsureListener();
-        Task signal;
+        Task<long> signal;
         TimeSpan wait;
         lock (_signalLock)
         {
-            if (_signalled)
+            if (_generation != _consumed)
             {
-                _signalled = false;
+                _consumed = _generation;
                 return;
             }
 
@@ -439,7 +442,11 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         await cts.CancelAsync().ConfigureAwait(false);
         lock (_signalLock)
         {
-            _signalled = false;
+            if (signal.IsCompletedSuccessfully && signal.Result > _consumed)
+            {
+                _consumed = signal.Result;
+            }
+
             if (_wakeAtMs != long.MaxValue && _wakeAtMs <= DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())
             {
                 _wakeAtMs = long.MaxValue;
@@ -514,15 +521,20 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             }
         }
 
-        if (_channel is null)
+        // Requeued jobs: wake this process's workers when they fall due (other nodes poll, or get the NOTIFY when due now).
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var o in outcomes)
         {
-            foreach (var o in outcomes)
+            if (o.Kind is JobOutcomeKind.Release || (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule && o.Delay <= TimeSpan.Zero))
             {
-                if (o.Kind is JobOutcomeKind.Release || (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule && o.Delay <= TimeSpan.Zero))
+                if (_channel is null)
                 {
                     Signal();
-                    break;
                 }
+            }
+            else if (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule)
+            {
+                WakeAt(now + (long)o.Delay.TotalMilliseconds);
             }
         }
     }
@@ -947,17 +959,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         else if (payload.StartsWith("d:", StringComparison.Ordinal)
             && long.TryParse(payload.AsSpan(2), NumberStyles.Integer, CultureInfo.InvariantCulture, out var wakeAt))
         {
-            lock (_signalLock)
-            {
-                if (wakeAt < _wakeAtMs)
-                {
-                    _wakeAtMs = wakeAt;
-                    // Re-evaluate the current wait with the earlier wake-up time.
-                    var old = _signal;
-                    _signal = NewSignal();
-                    old.TrySetResult();
-                }
-            }
+            WakeAt(wakeAt);
         }
         else if (payload.StartsWith("c:", StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(2), out var id))
         {
@@ -992,20 +994,42 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         }, (this, handler, id), preferLocal: false);
     }
 
+    /// <summary>Remembers that a delayed job falls due at <paramref name="unixMs"/>, so that idle waits end then.</summary>
+    private void WakeAt(long unixMs)
+    {
+        lock (_signalLock)
+        {
+            if (unixMs >= _wakeAtMs)
+            {
+                return;
+            }
+
+            _wakeAtMs = unixMs;
+            // A wait in progress ends by itself within one poll interval; only cut it short when the job is due earlier.
+            if (unixMs < DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)_options.PollInterval.TotalMilliseconds)
+            {
+                var old = _signal;
+                _signal = NewSignal();
+                old.TrySetResult(_consumed);
+            }
+        }
+    }
+
     private void Signal()
     {
         lock (_signalLock)
         {
-            _signalled = true;
+            _generation++;
             var old = _signal;
             _signal = NewSignal();
-            old.TrySetResult();
+            old.TrySetResult(_generation);
         }
     }
 
     private void SignalIfDue(IReadOnlyList<JobPushRecord> jobs)
     {
         var now = DateTimeOffset.UtcNow;
+        var earliest = DateTimeOffset.MaxValue;
         foreach (var job in jobs)
         {
             if (job.RunAt is not { } runAt || runAt <= now)
@@ -1013,7 +1037,14 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
                 Signal();
                 return;
             }
+
+            if (runAt < earliest)
+            {
+                earliest = runAt;
+            }
         }
+
+        WakeAt(earliest.ToUnixTimeMilliseconds());
     }
 
     /// <inheritdoc />
@@ -1027,7 +1058,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         await _disposing.CancelAsync().ConfigureAwait(false);
         lock (_signalLock)
         {
-            _signal.TrySetResult();
+            _signal.TrySetResult(_consumed);
         }
 
         if (_listener is { } listener)
@@ -1094,7 +1125,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private static TimeSpan Backoff(int failures)
         => TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, Math.Min(failures - 1, 10))));
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static TaskCompletionSource<long> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static string Sub(string sql, string schema) => sql.Replace("{s}", schema, StringComparison.Ordinal);
 

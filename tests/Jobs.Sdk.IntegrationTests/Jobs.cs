@@ -197,3 +197,19 @@ public sealed partial class AllTypesJob
     /// <summary>Member.</summary>
     public List<List<int>>? Nested { get; set; }
 }
+
+/// <summary>A struct job with init-only properties and a default (set through generated accessors when present).</summary>
+[Job("struct-init")]
+public partial struct StructInitJob
+{
+    /// <summary>Creates the job with defaults.</summary>
+    public StructInitJob()
+    {
+    }
+
+    /// <summary>A number.</summary>
+    public int A { get; init; }
+
+    /// <summary>A label with a default.</summary>
+    public string B { get; init; } = "default-b";
+}

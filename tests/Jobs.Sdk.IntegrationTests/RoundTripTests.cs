@@ -200,6 +200,16 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Struct_with_init_properties_sets_present_members_and_keeps_defaults()
+    {
+        var full = JobJson.Deserialize<StructInitJob>(JobJson.Serialize(new StructInitJob { A = 5, B = "set" }));
+        Assert.Equal((5, "set"), (full.A, full.B));
+
+        var partial = JobJson.Deserialize<StructInitJob>("""{"a":9}""");
+        Assert.Equal((9, "default-b"), (partial.A, partial.B));
+    }
+
+    [Fact]
     public void Attribute_settings_are_exposed_through_IJob()
     {
         Assert.Equal("ship-order", JobJson.Name<ShipOrderJob>());

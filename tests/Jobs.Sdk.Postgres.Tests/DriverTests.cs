@@ -320,3 +320,60 @@ public sealed class DriverTests(PostgresFixture fixture)
         public override void Rollback() { }
     }
 }
+
+[Collection(PostgresCollection.Name)]
+public sealed class DriverExtraTests(PostgresFixture fixture)
+{
+    [Fact]
+    public async Task Slim_data_source_without_arrays_gives_an_actionable_error()
+    {
+        var builder = new NpgsqlSlimDataSourceBuilder(fixture.ConnectionString);
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), dataSource: builder.Build());
+        // A single push needs no arrays.
+        await q.Queue.PushAsync(new ValueJob(1));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => q.Queue.PushManyAsync([new ValueJob(2), new ValueJob(3)]));
+        Assert.Contains("EnableArrays()", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Claim_uses_the_partial_runnable_index_with_a_large_finished_history()
+    {
+        await using var q = await TestQueue.CreateAsync(fixture, _ => { });
+        await q.DataSource.ExecAsync($$"""
+            INSERT INTO jobs_test.jobs (id, queue_name, name, payload, state, finished_at)
+            SELECT gen_random_uuid(), '{{q.Queue.QueueName}}', 'old', '{}', 3, now() FROM generate_series(1, 50000);
+            ANALYZE jobs_test.jobs;
+            """);
+        await q.Queue.PushAsync(new ValueJob(1));
+        await using var connection = await q.DataSource.OpenConnectionAsync();
+        var sql = "EXPLAIN " + JobSql.Claim.Replace("{s}", "\"jobs_test\"", StringComparison.Ordinal)
+            .Replace("$1", $"'{q.Queue.QueueName}'", StringComparison.Ordinal).Replace("$2", "10", StringComparison.Ordinal)
+            .Replace("$3", "'w'", StringComparison.Ordinal).Replace("$4", "1000", StringComparison.Ordinal);
+        await using var command = new NpgsqlCommand(sql, connection);
+        var plan = new StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains("jobs_runnable_idx", plan.ToString(), StringComparison.Ordinal);
+        Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w", 10, TimeSpan.FromMinutes(1)), default));
+        await q.Queue.CleanupAsync(new CleanupOptions { CompletedJobs = CleanupAction.Remove });
+    }
+
+    [Fact]
+    public async Task Fast_worker_commits_drain_the_queue()
+    {
+        var done = new Recorder<int>();
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((job, _, _) => { done.Add(job.Value); return Task.CompletedTask; }),
+            driver: o => o.FastWorkerCommits = true, worker: o => o.Concurrency = 8);
+        await q.Queue.PushManyAsync(Enumerable.Range(0, 300).Select(i => new ValueJob(i)));
+        await q.StartAsync();
+        await done.WaitForCountAsync(300);
+        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()) == new JobCounts());
+        Assert.Equal(Enumerable.Range(0, 300), done.Items.Order());
+    }
+}

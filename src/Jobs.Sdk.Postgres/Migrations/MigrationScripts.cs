@@ -38,8 +38,9 @@ internal static class MigrationScripts
         COMMENT ON COLUMN {s}.jobs.state IS '0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused';
         -- The claim path: runnable rows only, in claim order. Finished history never enters this index.
         CREATE INDEX jobs_runnable_idx ON {s}.jobs (queue_name, priority DESC, run_at, id) WHERE state IN (0, 2);
-        -- Counts, cleanup (by state and age) and lease rescue (processing rows of a queue).
-        CREATE INDEX jobs_queue_state_idx ON {s}.jobs (queue_name, state, updated_at);
+        -- Everything else (processing, finished, paused): counts, cleanup by state and age, lease rescue. Partial on the
+        -- complement of the runnable states, so the claim can only ever use jobs_runnable_idx (ordered, no sort).
+        CREATE INDEX jobs_queue_state_idx ON {s}.jobs (queue_name, state, updated_at) WHERE state NOT IN (0, 2);
         """;
 
     private const string CreateScheduleFires = """

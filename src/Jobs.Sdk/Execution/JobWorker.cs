@@ -19,7 +19,7 @@ namespace Jobs.Sdk;
 /// background completer (whatever finished while the previous batch was written goes in the next one); a heartbeat
 /// renews the leases of owned jobs, and a rescuer requeues the jobs of workers that stopped renewing theirs.
 /// </remarks>
-public sealed class JobWorker : IHostedService, IAsyncDisposable
+public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 {
     private readonly JobQueue _queue;
     private readonly IJobDriver _driver;
@@ -176,6 +176,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         var failures = 0;
         while (!stop.IsCancellationRequested)
         {
+            MarkAlive();
             try
             {
                 await slots.WaitAsync(stop).ConfigureAwait(false);
@@ -332,6 +333,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         }
         finally
         {
+            run.Telemetry?.Stop(outcome);
             if (outcome is { } o && run.TryFinish())
             {
                 _outcomes.Writer.TryWrite(o);
@@ -350,11 +352,13 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
     private async Task<JobOutcome?> ExecuteAsync(RunningJob run)
     {
         var job = run.Job;
+        run.Telemetry = JobsInstrumentation.StartProcess(_driver.QueueName, job, _time);
         if (!_queue.Registry.TryGet(job.Name, out var definition))
         {
             var error = new UnknownJobException(
                 $"No handler is registered for job '{job.Name}' in worker {WorkerId}. Register it with AddJob/Add{{Job}} or AddGeneratedJobs(), " +
                 "or run this job on a worker that handles it.");
+            run.Telemetry?.SetDiscarded(error);
             return await UnrunnableAsync(job, error).ConfigureAwait(false);
         }
 
@@ -365,6 +369,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         }
         catch (JobDecodeException ex)
         {
+            run.Telemetry?.SetDiscarded(ex);
             return await UnrunnableAsync(job, ex).ConfigureAwait(false);
         }
 
@@ -431,6 +436,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
             }
         }
 
+        run.Telemetry?.SetError(ex);
         if (ex is JobRescheduleException reschedule)
         {
             var delay = reschedule.Until is { } until ? until - _time.GetUtcNow() : reschedule.Delay ?? TimeSpan.Zero;
@@ -546,6 +552,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
+            MarkAlive();
             var owned = _owned.Keys.ToArray();
             if (owned.Length == 0)
             {
@@ -664,6 +671,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         private int _finished;
 
         public ClaimedJob Job { get; } = job;
+        public JobProcessTelemetry? Telemetry { get; set; }
         public CancellationToken Token => _cts.Token;
         public CancelReason Reason => (CancelReason)Volatile.Read(ref _reason);
 

@@ -206,10 +206,12 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
 
         var options = new JobOptions { DelayUntil = fire };
-        var record = entry.CreateRecord(_queue, options, headers);
+        using var telemetry = JobsInstrumentation.StartPush(_queue.QueueName, [entry.CreateRecord(_queue, options, headers)]);
+        var record = telemetry.Records[0];
         var pushed = await WithRetryAsync(entry.Key, ct => store.TryPushScheduledAsync(entry.Key, fire, record, ct), stop).ConfigureAwait(false);
         if (pushed)
         {
+            telemetry.Stored();
             SchedulerLog.Pushed(_logger, entry.Key, record.Id, fire);
             foreach (var middleware in _queue.Middleware)
             {

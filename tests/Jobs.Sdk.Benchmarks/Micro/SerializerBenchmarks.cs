@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using BenchmarkDotNet.Attributes;
 using Jobs.Sdk;
 
-namespace Jobs.Sdk.Benchmarks.Micro;
+namespace JobsSdk.Benchmarks.Micro;
 
 /// <summary>Shipping speed.</summary>
 public enum ShippingSpeed

@@ -1,0 +1,17 @@
+namespace Jobs.Sdk.Analyzers;
+
+/// <summary>Stable diagnostic ids of the Jobs.Sdk analyzers. Never renumber a shipped id.</summary>
+internal static class DiagnosticIds
+{
+    public const string UnregisteredJob = "JOBS001";
+    public const string DuplicateRegistration = "JOBS002";
+    public const string DuplicateJobName = "JOBS003";
+    public const string JobTypeNotPartial = "JOBS004";
+    public const string GenericJobType = "JOBS005";
+    public const string AbstractJobType = "JOBS006";
+    public const string InvalidJobName = "JOBS007";
+    public const string InvalidAttributeSetting = "JOBS008";
+    public const string HandlerForNonJob = "JOBS009";
+    public const string UnsupportedMemberType = "JOBS010";
+    public const string HandlerIgnoresCancellation = "JOBS011";
+}

@@ -1,0 +1,333 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Jobs.Sdk.Analyzers;
+
+/// <summary>
+/// JOBS001: a project that runs workers pushes a job it registers no handler for. JOBS002: one builder registers a job twice.
+/// One operation action per invocation records facts (pushes, registrations, AddWorkers) into concurrent collections; the
+/// compilation-end action only joins them. Nothing rescans the compilation.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        Descriptors.UnregisteredJob,
+        Descriptors.DuplicateRegistration);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        // Generated code is skipped on purpose: a generated Add{Job}<THandler> body registers nothing until user code calls it.
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (KnownSymbols.TryCreate(start.Compilation) is not { JobQueue: not null, JobsBuilder: not null } known)
+            {
+                return;
+            }
+
+            var state = new State(known);
+            start.RegisterOperationBlockStartAction(block =>
+            {
+                var chains = new BuilderRegistrations();
+                block.RegisterOperationAction(operation => state.Analyze(operation, chains), OperationKind.Invocation);
+                block.RegisterOperationBlockEndAction(end => chains.Report(end));
+            });
+            start.RegisterCompilationEndAction(state.Report);
+        });
+    }
+
+    /// <summary>Facts for one compilation.</summary>
+    private sealed class State(KnownSymbols known)
+    {
+        private readonly ConcurrentBag<(ITypeSymbol Job, Location Location)> _pushes = [];
+        private readonly ConcurrentDictionary<ITypeSymbol, byte> _registered = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IMethodSymbol, MethodKind> _methodKinds = new(SymbolEqualityComparer.Default);
+        private int _workers;
+
+        private enum MethodKind { None, Push, Registration }
+
+        public void Analyze(OperationAnalysisContext context, BuilderRegistrations chains)
+        {
+            var invocation = (IInvocationOperation)context.Operation;
+            var method = invocation.TargetMethod;
+            var definition = method.ReducedFrom ?? method;
+            var receiverType = method.ReducedFrom is not null ? method.ReceiverType
+                : method.IsExtensionMethod && method.Parameters.Length > 0 ? method.Parameters[0].Type
+                : method.ContainingType;
+
+            if (SymbolEqualityComparer.Default.Equals(receiverType, known.JobQueue))
+            {
+                if (method.ContainingType.Equals(known.JobQueue, SymbolEqualityComparer.Default)
+                    && method.Name is "PushAsync" or "PushManyAsync" && method.TypeArguments.Length == 1)
+                {
+                    AddPush(method.TypeArguments[0], invocation);
+                }
+                else if (GetMarkedTypes(definition, isPush: true) is { Length: 1 } pushed)
+                {
+                    AddPush(pushed[0], invocation);
+                }
+
+                return;
+            }
+
+            if (SymbolEqualityComparer.Default.Equals(receiverType, known.JobsBuilder))
+            {
+                if (method.Name == "AddWorkers")
+                {
+                    Interlocked.Exchange(ref _workers, 1);
+                    return;
+                }
+
+                if (method.ContainingType.Equals(known.JobsBuilder, SymbolEqualityComparer.Default)
+                    && method.Name == "AddJob" && method.TypeArguments.Length >= 1)
+                {
+                    _registered.TryAdd(method.TypeArguments[0], 0);
+                    chains.Add(invocation, method.TypeArguments[0]);
+                    return;
+                }
+
+                var registered = GetMarkedTypes(definition, isPush: false);
+                foreach (var type in registered)
+                {
+                    _registered.TryAdd(type, 0);
+                }
+
+                // Multi-job methods (AddGeneratedJobs) skip jobs that are already registered, so only single-job ones can collide.
+                if (registered.Length == 1)
+                {
+                    chains.Add(invocation, registered[0]);
+                }
+
+                return;
+            }
+
+            // Schedule entries: s.Add(job, schedule, ...) on the scheduler's builder (Jobs.Sdk.* type named *Schedule*).
+            if (method.Name == "Add" && IsScheduleBuilder(method.ContainingType))
+            {
+                if (method.TypeArguments.Length == 1 && known.IsJobType(method.TypeArguments[0]))
+                {
+                    AddPush(method.TypeArguments[0], invocation);
+                }
+                else if (invocation.Arguments.Length > 0
+                    && Unwrap(invocation.Arguments[0].Value).Type is { } argumentType && known.IsJobType(argumentType))
+                {
+                    AddPush(argumentType, invocation);
+                }
+            }
+        }
+
+        public void Report(CompilationAnalysisContext context)
+        {
+            if (Volatile.Read(ref _workers) == 0)
+            {
+                return; // producer-only project: handlers live elsewhere.
+            }
+
+            foreach (var (job, location) in _pushes)
+            {
+                if (_registered.ContainsKey(job))
+                {
+                    continue;
+                }
+
+                var name = known.GetJobName(job);
+                if (IsExternal(context, location, job, name))
+                {
+                    continue;
+                }
+
+                var display = job.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat);
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnregisteredJob, location,
+                    name ?? display, display));
+            }
+        }
+
+        private void AddPush(ITypeSymbol job, IInvocationOperation invocation)
+        {
+            if (job.TypeKind is TypeKind.TypeParameter or TypeKind.Error)
+            {
+                return; // generic helpers (PushAsync<T> inside a method generic in T) cannot be judged.
+            }
+
+            _pushes.Add((job, invocation.Syntax.GetLocation()));
+        }
+
+        private ImmutableArray<ITypeSymbol> GetMarkedTypes(IMethodSymbol method, bool isPush)
+        {
+            var attributeType = isPush ? known.JobPushMethodAttribute : known.JobRegistrationMethodAttribute;
+            if (attributeType is null)
+            {
+                return [];
+            }
+
+            // The method-kind cache avoids reading attributes of the same unmarked method again.
+            if (_methodKinds.TryGetValue(method, out var kind) && kind == MethodKind.None)
+            {
+                return [];
+            }
+
+            var builder = ImmutableArray.CreateBuilder<ITypeSymbol>();
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeType) || attribute.ConstructorArguments.Length != 1)
+                {
+                    continue;
+                }
+
+                var argument = attribute.ConstructorArguments[0];
+                if (argument.Kind == TypedConstantKind.Array)
+                {
+                    foreach (var item in argument.Values)
+                    {
+                        if (item.Value is ITypeSymbol type)
+                        {
+                            builder.Add(type);
+                        }
+                    }
+                }
+                else if (argument.Value is ITypeSymbol type)
+                {
+                    builder.Add(type);
+                }
+            }
+
+            _methodKinds[method] = builder.Count == 0 ? MethodKind.None : isPush ? MethodKind.Push : MethodKind.Registration;
+            return builder.ToImmutable();
+        }
+
+        private static bool IsScheduleBuilder(INamedTypeSymbol? type)
+        {
+            if (type is null || type.Name.IndexOf("Schedule", System.StringComparison.Ordinal) < 0)
+            {
+                return false;
+            }
+
+            var ns = type.ContainingNamespace;
+            while (ns is { IsGlobalNamespace: false, ContainingNamespace.IsGlobalNamespace: false })
+            {
+                ns = ns.ContainingNamespace;
+            }
+
+            // Jobs.Sdk or one of its sub-namespaces: the top-level namespace is 'Jobs', the next one 'Sdk'.
+            var full = type.ContainingNamespace.ToDisplayString();
+            return ns?.Name == "Jobs" && (full == "Jobs.Sdk" || full.StartsWith("Jobs.Sdk.", System.StringComparison.Ordinal));
+        }
+
+        private static bool IsExternal(CompilationAnalysisContext context, Location location, ITypeSymbol job, string? name)
+        {
+            if (location.SourceTree is not { } tree
+                || !context.Options.AnalyzerConfigOptionsProvider.GetOptions(tree).TryGetValue(Descriptors.ExternalJobsOption, out var value))
+            {
+                return false;
+            }
+
+            var fullName = job.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "");
+            foreach (var entry in value.Split(',', ';'))
+            {
+                var item = entry.Trim();
+                if (item.Length > 0 && (item == name || item == fullName || item == job.Name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    private static IOperation Unwrap(IOperation operation)
+    {
+        while (operation is IConversionOperation { IsImplicit: true } conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation;
+    }
+
+    /// <summary>
+    /// Registrations within one operation block, grouped by builder: the parameter or local the chain starts from
+    /// (<c>jobs.AddJob&lt;A, H&gt;(); jobs.AddJob&lt;A, H2&gt;();</c>) or the chain's root expression.
+    /// </summary>
+    private sealed class BuilderRegistrations
+    {
+        private readonly ConcurrentQueue<(object Builder, ITypeSymbol Job, IInvocationOperation Invocation)> _items = new();
+
+        public void Add(IInvocationOperation invocation, ITypeSymbol job)
+        {
+            if (job.TypeKind is TypeKind.TypeParameter or TypeKind.Error)
+            {
+                return;
+            }
+
+            _items.Enqueue((BuilderKey(invocation), job, invocation));
+        }
+
+        public void Report(OperationBlockAnalysisContext context)
+        {
+            foreach (var group in _items.GroupBy(i => i.Builder))
+            {
+                var seen = new Dictionary<ITypeSymbol, Location>(SymbolEqualityComparer.Default);
+                // Order by the method name: every call of a fluent chain starts at the same position.
+                foreach (var item in group.Select(i => (i.Job, i.Invocation, Location: NameLocation(i.Invocation))).OrderBy(i => i.Location.SourceSpan.Start))
+                {
+                    var location = item.Location;
+                    if (seen.TryGetValue(item.Job, out var first))
+                    {
+                        var line = (first.GetLineSpan().StartLinePosition.Line + 1).ToString(CultureInfo.InvariantCulture);
+                        context.ReportDiagnostic(Diagnostic.Create(Descriptors.DuplicateRegistration, location,
+                            item.Job.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat), line));
+                    }
+                    else
+                    {
+                        seen.Add(item.Job, location);
+                    }
+                }
+            }
+        }
+
+        private static Location NameLocation(IInvocationOperation invocation)
+            => invocation.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax
+            {
+                Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax member,
+            }
+                ? Location.Create(invocation.Syntax.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(member.Name.SpanStart, invocation.Syntax.Span.End))
+                : invocation.Syntax.GetLocation();
+
+        private static object BuilderKey(IInvocationOperation invocation)
+        {
+            IOperation? receiver = invocation;
+            while (true)
+            {
+                var next = receiver is IInvocationOperation call
+                    ? call.Instance ?? (call.TargetMethod.IsExtensionMethod && call.Arguments.Length > 0 ? call.Arguments[0].Value : null)
+                    : null;
+                if (next is null)
+                {
+                    break;
+                }
+
+                receiver = Unwrap(next);
+            }
+
+            return receiver switch
+            {
+                IParameterReferenceOperation parameter => parameter.Parameter,
+                ILocalReferenceOperation local => local.Local,
+                IFieldReferenceOperation field => field.Field,
+                _ => receiver!,
+            };
+        }
+    }
+}
