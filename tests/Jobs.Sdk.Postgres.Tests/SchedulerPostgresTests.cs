@@ -66,8 +66,10 @@ public sealed class SchedulerPostgresTests(PostgresFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task Cleanup_job_of_one_queue_leaves_the_other_queue_of_the_schema_alone()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cleanup_job_of_one_queue_leaves_the_other_queue_of_the_schema_alone(bool fireFromSchedule)
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var cleanup = new CleanupOptions { FailedJobs = CleanupAction.Remove };
@@ -85,20 +87,42 @@ public sealed class SchedulerPostgresTests(PostgresFixture fixture)
         Assert.Equal(3, (await a.Queue.GetCountsAsync()).Failed);
         Assert.Equal(2, (await b.Queue.GetCountsAsync()).Failed);
 
-        // Push queue A's built-in cleanup job exactly as its schedule entry would, and let A's worker run it.
-        var entry = Assert.Single(scheduleA!.Entries);
-        var cleanupRecord = entry.CreateRecord(a.Queue, new JobOptions(), new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [JobHeaders.ScheduleEntry] = entry.Key,
-        });
-        Assert.Equal("jobs.cleanup:" + a.Queue.QueueName, cleanupRecord.Name);
-        await a.Driver.PushAsync([cleanupRecord], null, CancellationToken.None);
         await a.StartAsync();
+        JobId cleanupId;
+        if (fireFromSchedule)
+        {
+            // A scheduler process of queue A (no workers) whose fake clock starts 90 s behind the database's: its first fire
+            // (the next whole minute) is already due by the database clock once the fake clock has moved a minute on.
+            await using var node = PostgresSchedulerNode.Create(fixture, Schema, a.Queue.QueueName, DateTimeOffset.UtcNow.AddSeconds(-90),
+                s => s.AddCleanup(cleanup, Schedule.EveryMinute(), key: "cleanup"));
+            await node.StartAsync();
+            await node.SettledAsync();
+            node.Time.Advance(Step);
+            await node.SettledAsync();
+            var fire = Assert.Single(node.Probe.Handled);
+            Assert.True(fire.Pushed);
+            await using var dataSource = fixture.CreateDataSource();
+            await using var command = dataSource.CreateCommand($"SELECT job_id FROM {Schema}.schedule_fires WHERE queue_name = $1 AND entry_key = 'cleanup'");
+            command.Parameters.Add(new NpgsqlParameter { Value = a.Queue.QueueName });
+            cleanupId = new JobId((Guid)(await command.ExecuteScalarAsync())!);
+        }
+        else
+        {
+            // Push queue A's built-in cleanup job exactly as its schedule entry would.
+            var entry = Assert.Single(scheduleA!.Entries);
+            var cleanupRecord = entry.CreateRecord(a.Queue, new JobOptions(), new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [JobHeaders.ScheduleEntry] = entry.Key,
+            });
+            Assert.Equal("jobs.cleanup:" + a.Queue.QueueName, cleanupRecord.Name);
+            await a.Driver.PushAsync([cleanupRecord], null, CancellationToken.None);
+            cleanupId = cleanupRecord.Id;
+        }
 
-        // The cleanup job is gone (completed jobs are not retained) or completed; it must not have failed.
+        // A's worker runs it: the job is gone (completed jobs are not retained) or completed; it must not have failed.
         await TestExtensions.EventuallyAsync(async () =>
         {
-            var info = await a.Queue.GetJobAsync(cleanupRecord.Id);
+            var info = await a.Queue.GetJobAsync(cleanupId);
             Assert.NotEqual(JobState.Failed, info?.State);
             return info is null || info.State == JobState.Completed;
         }, what: "queue A's cleanup job to finish");
