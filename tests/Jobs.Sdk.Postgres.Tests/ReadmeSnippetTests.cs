@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
-// The code of src/Jobs.Sdk.Postgres/README.md, compiled here (and run where it touches the database).
+// The code of README.md's PostgreSQL section, compiled here (and run where it touches the database).
 // Keep the two in sync: each region below is one README snippet.
 
 public sealed record SendEmail(string To, string Subject) : IJob<SendEmail>
