@@ -110,7 +110,7 @@ public sealed partial class JobGenerator
             }
 
             int maxAttempts = 0, timeoutSeconds = 0;
-            INamedTypeSymbol? jsonContext = null;
+            var jsonContext = JobTypeSupport.GetJsonContext(attribute);
             foreach (var named in attribute.NamedArguments)
             {
                 switch (named.Key)
@@ -120,9 +120,6 @@ public sealed partial class JobGenerator
                         break;
                     case KnownNames.JobAttributeTimeoutSeconds when named.Value.Value is int t:
                         timeoutSeconds = t;
-                        break;
-                    case KnownNames.JobAttributeJsonContext when named.Value.Value is INamedTypeSymbol c && DerivesFrom(c, KnownNames.JsonSerializerContext):
-                        jsonContext = c;
                         break;
                 }
             }
@@ -186,9 +183,11 @@ public sealed partial class JobGenerator
                 builder.ContextTypes.ToEquatableArray(),
                 rootId,
                 builder.Objects.ToEquatableArray(),
+                builder.Enums.ToEquatableArray(),
                 hasPushConstructor,
                 pushParameters.ToEquatableArray(),
-                docs.Summary);
+                docs.Summary,
+                builder.HasObliviousNullability);
 
             static IEnumerable<string> containingTypesNames(INamedTypeSymbol t)
             {
@@ -220,6 +219,11 @@ public sealed partial class JobGenerator
             public List<ObjectModel> Objects { get; } = [];
 
             public List<ContextTypeModel> ContextTypes { get; } = [];
+
+            public List<EnumModel> Enums { get; } = [];
+
+            /// <summary>Some member type comes from a <c>#nullable disable</c> context (the emitter then silences nullable warnings).</summary>
+            public bool HasObliviousNullability { get; private set; }
 
             public string GetObjectId(INamedTypeSymbol type)
             {
@@ -260,9 +264,37 @@ public sealed partial class JobGenerator
                 return id;
             }
 
+            private string GetEnumId(INamedTypeSymbol type)
+            {
+                if (_ids.TryGetValue(type, out var existing))
+                {
+                    return existing;
+                }
+
+                var id = Sanitize(type.ToDisplayString(PlainFormat).Replace("global::", ""));
+                while (!_usedIds.Add(id))
+                {
+                    id += "_";
+                }
+
+                _ids.Add(type, id);
+                var seen = new HashSet<object>();
+                var members = type.GetMembers().OfType<IFieldSymbol>()
+                    .Where(f => f.HasConstantValue && f.ConstantValue is not null && seen.Add(f.ConstantValue))
+                    .Select(f => f.Name)
+                    .ToEquatableArray();
+                Enums.Add(new EnumModel(id, type.ToDisplayString(PlainFormat), members));
+                return id;
+            }
+
             private TypeModel BuildType(ITypeSymbol type)
             {
                 var shape = JobTypeSupport.Classify(type, _hasContext, _job);
+                if (!type.IsValueType && type.NullableAnnotation == NullableAnnotation.None)
+                {
+                    HasObliviousNullability = true;
+                }
+
                 var element = shape.Element is null ? null : BuildType(shape.Element);
                 string? objectId = null;
                 var contextIndex = -1;
@@ -271,6 +303,9 @@ public sealed partial class JobGenerator
                 {
                     case JsonTypeKind.Object:
                         objectId = GetObjectId((INamedTypeSymbol)type);
+                        break;
+                    case JsonTypeKind.Enum:
+                        objectId = GetEnumId((INamedTypeSymbol)type);
                         break;
                     case JsonTypeKind.JsonContext:
                         if (!_contextIndexes.TryGetValue(typeOfName, out contextIndex))
@@ -297,19 +332,6 @@ public sealed partial class JobGenerator
 
                 return builder.ToString();
             }
-        }
-
-        private static bool DerivesFrom(INamedTypeSymbol type, string metadataName)
-        {
-            for (var t = type.BaseType; t is not null; t = t.BaseType)
-            {
-                if (t.ToDisplayString() == metadataName)
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
 
         /// <summary>"public" when the type and all its containers are public, "internal" when all are at least internal, else null.</summary>

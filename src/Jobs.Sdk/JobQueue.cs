@@ -22,6 +22,7 @@ public sealed class JobQueue
         TimeProvider = timeProvider;
         Logger = logger ?? NullLogger<JobQueue>.Instance;
         _middleware = middleware.ToArray();
+        JobsInstrumentation.TrackQueue(driver);
     }
 
     internal IJobDriver Driver { get; }
@@ -125,7 +126,19 @@ public sealed class JobQueue
     internal async Task<JobId> PushRecordsAsync(IReadOnlyList<JobPushRecord> records, IReadOnlyList<object> jobs, JobOptions options,
         DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        await Driver.PushAsync(records, transaction, cancellationToken).ConfigureAwait(false);
+        using var telemetry = JobsInstrumentation.StartPush(QueueName, records);
+        records = telemetry.Records;
+        try
+        {
+            await Driver.PushAsync(records, transaction, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            telemetry.Failed(ex);
+            throw;
+        }
+
+        telemetry.Stored();
         if (_middleware.Length > 0)
         {
             for (var i = 0; i < records.Count; i++)

@@ -104,4 +104,46 @@ public class GeneratorBehaviourTests
         Assert.Contains("PushRequiredJobAsync(this global::Jobs.Sdk.JobQueue queue, global::App.RequiredJob job,", text, StringComparison.Ordinal);
         Assert.DoesNotContain("new global::App.RequiredJob(", text.Split("JobExtensions")[1], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Job_declared_without_nullable_annotations_compiles_without_warnings()
+    {
+        GeneratorHarness.Run("""
+            #nullable disable
+            using System.Collections.Generic;
+            using Jobs.Sdk;
+            namespace App;
+            public sealed class Item { public string Name { get; set; } }
+            [Job("oblivious")] public partial record ObliviousJob(string Name, List<string> Tags, Dictionary<string, Item> Items, Item Main);
+            """).AssertClean();
+    }
+
+    [Fact]
+    public void Jobs_in_referenced_assemblies_are_registered_with_local_handlers()
+    {
+        var library = GeneratorHarness.CreateCompilation("""
+            using Jobs.Sdk;
+            namespace Contracts;
+            [Job("shared")] public partial record SharedJob(int Value);
+            """).WithAssemblyName("Contracts");
+        GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(library, out var libraryOutput, out _);
+        using var stream = new MemoryStream();
+        var emit = libraryOutput.Emit(stream);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
+
+        var app = GeneratorHarness.CreateCompilation("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Jobs.Sdk;
+            namespace App;
+            public sealed class SharedHandler : IJobHandler<Contracts.SharedJob>
+            {
+                public Task HandleAsync(Contracts.SharedJob job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """).AddReferences(Microsoft.CodeAnalysis.MetadataReference.CreateFromImage(stream.ToArray()));
+        var driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(app, out var output, out _);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning));
+        var registration = driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("JobsRegistration.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("Register<global::Contracts.SharedJob, global::App.SharedHandler>(builder);", registration, StringComparison.Ordinal);
+    }
 }

@@ -10,7 +10,7 @@ namespace Jobs.Sdk.Generators.Model;
 /// <param name="AllowsNull">JSON null is acceptable.</param>
 /// <param name="IsValueType">The type is a value type.</param>
 /// <param name="Element">The element (<c>Nullable</c> underlying, collection element, dictionary value).</param>
-/// <param name="ObjectId">For <see cref="JsonTypeKind.Object"/>: the id of its <see cref="ObjectModel"/>.</param>
+/// <param name="ObjectId">For <see cref="JsonTypeKind.Object"/>: the id of its <see cref="ObjectModel"/>; for <see cref="JsonTypeKind.Enum"/>: the id of its <see cref="EnumModel"/>.</param>
 /// <param name="ContextIndex">For <see cref="JsonTypeKind.JsonContext"/>: the index of its <see cref="ContextTypeModel"/>.</param>
 internal sealed record TypeModel(
     JsonTypeKind Kind,
@@ -48,6 +48,9 @@ internal sealed record MemberModel(
 /// <summary>A user class, record or struct serialized member by member.</summary>
 internal sealed record ObjectModel(string Id, string Fqn, string DisplayName, bool IsValueType, EquatableArray<MemberModel> Members);
 
+/// <summary>An enum written by name (one name per distinct value, declaration order).</summary>
+internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> Members);
+
 /// <summary>A type serialized through the job's JsonSerializerContext.</summary>
 internal sealed record ContextTypeModel(int Index, string TypeOfName);
 
@@ -75,9 +78,11 @@ internal sealed record JobModel(
     EquatableArray<ContextTypeModel> ContextTypes,
     string RootObjectId,
     EquatableArray<ObjectModel> Objects,
+    EquatableArray<EnumModel> Enums,
     bool HasPushConstructor,
     EquatableArray<PushParameterModel> PushParameters,
-    string? Summary);
+    string? Summary,
+    bool HasObliviousNullability);
 
 /// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
 internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal);

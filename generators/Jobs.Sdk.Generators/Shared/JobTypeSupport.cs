@@ -582,6 +582,30 @@ internal static class JobTypeSupport
     }
 
     /// <summary>
+    /// The <c>JsonSerializerContext</c> named by <c>[Job(..., JsonContext = typeof(X))]</c>, or <see langword="null"/> when none is
+    /// named or the named type does not derive from <c>System.Text.Json.Serialization.JsonSerializerContext</c>
+    /// (the generator then behaves as if none were given).
+    /// </summary>
+    public static INamedTypeSymbol? GetJsonContext(AttributeData jobAttribute)
+    {
+        foreach (var named in jobAttribute.NamedArguments)
+        {
+            if (named.Key == KnownNames.JobAttributeJsonContext && named.Value.Value is INamedTypeSymbol context)
+            {
+                for (var t = context.BaseType; t is not null; t = t.BaseType)
+                {
+                    if (t.ToDisplayString() == KnownNames.JsonSerializerContext)
+                    {
+                        return context;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Walks the job type and every type reachable through its members; returns the first problem that stops the
     /// generator from emitting a serializer, or <see langword="null"/> when the whole graph is supported.
     /// </summary>

@@ -19,8 +19,11 @@ namespace Jobs.Sdk;
 /// background completer (whatever finished while the previous batch was written goes in the next one); a heartbeat
 /// renews the leases of owned jobs, and a rescuer requeues the jobs of workers that stopped renewing theirs.
 /// </remarks>
-public sealed class JobWorker : IHostedService, IAsyncDisposable
+public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long a busy worker waits for more free slots before a claim (micro-batching of claims).</summary>
+    private static readonly TimeSpan ClaimBatchWindow = TimeSpan.FromMilliseconds(2);
+
     private readonly JobQueue _queue;
     private readonly IJobDriver _driver;
     private readonly IServiceScopeFactory _scopeFactory;
@@ -31,11 +34,13 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
     private readonly ConcurrentDictionary<JobId, RunningJob> _running = new();
     private readonly ConcurrentDictionary<JobId, byte> _owned = new();
     private readonly Channel<JobOutcome> _outcomes = Channel.CreateUnbounded<JobOutcome>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<RunningJob> _ready = Channel.CreateUnbounded<RunningJob>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopBackground = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SemaphoreSlim? _slots;
     private Task? _claimLoop;
+    private Task[] _runners = [];
     private Task? _completer;
     private Task? _heartbeat;
     private Task? _rescuer;
@@ -76,7 +81,8 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("This JobWorker was already started.");
         }
 
-        _slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+        var capacity = _options.Concurrency + _options.Prefetch;
+        _slots = new SemaphoreSlim(capacity, capacity);
         _driver.RunningJobCancelled += OnRunningJobCancelled;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -166,12 +172,14 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         _completer = Task.Run(CompleteLoopAsync, CancellationToken.None);
         _heartbeat = Task.Run(HeartbeatLoopAsync, CancellationToken.None);
         _rescuer = Task.Run(RescueLoopAsync, CancellationToken.None);
+        _runners = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunnerLoopAsync, CancellationToken.None)).ToArray();
         Log.WorkerStarted(_logger, WorkerId, _driver.QueueName, _options.Concurrency);
 
         var slots = _slots!;
         var failures = 0;
         while (!stop.IsCancellationRequested)
         {
+            MarkAlive();
             try
             {
                 await slots.WaitAsync(stop).ConfigureAwait(false);
@@ -181,10 +189,13 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
-            var free = 1;
-            while (free < _options.Concurrency && slots.Wait(0))
+            var capacity = _options.Concurrency + _options.Prefetch;
+            var free = 1 + TakeFreeSlots(slots, capacity - 1);
+            if (free * 2 < capacity && !_running.IsEmpty)
             {
-                free++;
+                // Busy: jobs are finishing one after another. Give them a moment so that one claim (one round trip, one
+                // commit) fills several slots instead of one. An idle worker claims at once, so latency is unaffected.
+                free += await GatherSlotsAsync(slots, capacity / 2 - free, stop).ConfigureAwait(false);
             }
 
             IReadOnlyList<ClaimedJob> claimed;
@@ -217,7 +228,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 var run = new RunningJob(job);
                 _owned[job.Id] = 0;
                 _running[job.Id] = run;
-                run.Task = Task.Run(() => RunJobAsync(run), CancellationToken.None);
+                _ready.Writer.TryWrite(run);
             }
 
             if (claimed.Count < free)
@@ -228,18 +239,72 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task DrainRunningJobsAsync(CancellationToken cancellationToken)
+    private static int TakeFreeSlots(SemaphoreSlim slots, int max)
     {
-        var running = _running.Values.Select(r => r.Task!).ToArray();
-        if (running.Length == 0)
+        var taken = 0;
+        while (taken < max && slots.Wait(0))
         {
-            return;
+            taken++;
         }
 
-        var all = Task.WhenAll(running);
+        return taken;
+    }
+
+    /// <summary>Waits up to <see cref="ClaimBatchWindow"/> for up to <paramref name="wanted"/> more slots to free up.</summary>
+    private static async Task<int> GatherSlotsAsync(SemaphoreSlim slots, int wanted, CancellationToken cancellationToken)
+    {
+        var taken = 0;
+        var deadline = Environment.TickCount64 + (long)ClaimBatchWindow.TotalMilliseconds;
+        while (taken < wanted)
+        {
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                break;
+            }
+
+            try
+            {
+                if (!await slots.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            taken++;
+            taken += TakeFreeSlots(slots, wanted - taken);
+        }
+
+        return taken;
+    }
+
+    private async Task DrainRunningJobsAsync(CancellationToken cancellationToken)
+    {
+        // Jobs claimed but not started (the prefetch buffer) go straight back to the queue.
+        _ready.Writer.TryComplete();
+        while (_ready.Reader.TryRead(out var buffered))
+        {
+            buffered.Cancel(CancelReason.Shutdown);
+            if (NotStartedOutcome(buffered) is { } outcome && buffered.TryFinish())
+            {
+                _outcomes.Writer.TryWrite(outcome);
+            }
+            else
+            {
+                _owned.TryRemove(buffered.Job.Id, out _);
+            }
+
+            _running.TryRemove(buffered.Job.Id, out _);
+        }
+
+        var runners = Task.WhenAll(_runners);
         try
         {
-            await all.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
+            await runners.WaitAsync(_options.ShutdownTimeout, _time, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (TimeoutException)
@@ -260,11 +325,11 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         // it are abandoned: their jobs are released now so that another worker can run them.
         try
         {
-            await Task.WhenAll(left.Select(r => r.Task!)).WaitAsync(TimeSpan.FromSeconds(2), _time, CancellationToken.None).ConfigureAwait(false);
+            await runners.WaitAsync(TimeSpan.FromSeconds(2), _time, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            foreach (var run in left.Where(r => !r.Task!.IsCompleted))
+            foreach (var run in left)
             {
                 if (run.TryFinish())
                 {
@@ -272,9 +337,32 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 }
             }
         }
-        catch (Exception)
+    }
+
+    /// <summary>The outcome of a job cancelled, lost or shut down while it waited in the prefetch buffer.</summary>
+    private static JobOutcome? NotStartedOutcome(RunningJob run) => run.Reason switch
+    {
+        CancelReason.UserCancel => new JobOutcome(run.Job.Id, JobOutcomeKind.Cancelled, run.Job.Attempt, Error: "Cancelled before it started."),
+        CancelReason.LeaseLost => null,
+        _ => new JobOutcome(run.Job.Id, JobOutcomeKind.Release, run.Job.Attempt),
+    };
+
+    private async Task RunnerLoopAsync()
+    {
+        var reader = _ready.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            // Handler exceptions are recorded as outcomes by RunJobAsync itself.
+            while (reader.TryRead(out var run))
+            {
+                try
+                {
+                    await RunJobAsync(run).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    Log.MiddlewareFailed(_logger, ex, nameof(JobWorker), "run");
+                }
+            }
         }
     }
 
@@ -284,10 +372,16 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         JobOutcome? outcome = null;
         try
         {
-            outcome = await ExecuteAsync(run).ConfigureAwait(false);
+            if (_stopClaiming.IsCancellationRequested)
+            {
+                run.Cancel(CancelReason.Shutdown); // stopping: buffered jobs are not started any more
+            }
+
+            outcome = run.Reason == CancelReason.None ? await ExecuteAsync(run).ConfigureAwait(false) : NotStartedOutcome(run);
         }
         finally
         {
+            run.Telemetry?.Stop(outcome);
             if (outcome is { } o && run.TryFinish())
             {
                 _outcomes.Writer.TryWrite(o);
@@ -306,11 +400,13 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
     private async Task<JobOutcome?> ExecuteAsync(RunningJob run)
     {
         var job = run.Job;
+        run.Telemetry = JobsInstrumentation.StartProcess(_driver.QueueName, job, _time);
         if (!_queue.Registry.TryGet(job.Name, out var definition))
         {
             var error = new UnknownJobException(
                 $"No handler is registered for job '{job.Name}' in worker {WorkerId}. Register it with AddJob/Add{{Job}} or AddGeneratedJobs(), " +
                 "or run this job on a worker that handles it.");
+            run.Telemetry?.SetDiscarded(error);
             return await UnrunnableAsync(job, error).ConfigureAwait(false);
         }
 
@@ -321,6 +417,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         }
         catch (JobDecodeException ex)
         {
+            run.Telemetry?.SetDiscarded(ex);
             return await UnrunnableAsync(job, ex).ConfigureAwait(false);
         }
 
@@ -387,6 +484,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
             }
         }
 
+        run.Telemetry?.SetError(ex);
         if (ex is JobRescheduleException reschedule)
         {
             var delay = reschedule.Until is { } until ? until - _time.GetUtcNow() : reschedule.Delay ?? TimeSpan.Zero;
@@ -502,6 +600,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
+            MarkAlive();
             var owned = _owned.Keys.ToArray();
             if (owned.Length == 0)
             {
@@ -620,7 +719,7 @@ public sealed class JobWorker : IHostedService, IAsyncDisposable
         private int _finished;
 
         public ClaimedJob Job { get; } = job;
-        public Task? Task { get; set; }
+        public JobProcessTelemetry? Telemetry { get; set; }
         public CancellationToken Token => _cts.Token;
         public CancelReason Reason => (CancelReason)Volatile.Read(ref _reason);
 

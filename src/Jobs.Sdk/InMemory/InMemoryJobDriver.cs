@@ -21,8 +21,11 @@ public sealed class InMemoryJobDriverOptions
 /// The embedded driver: full queue semantics (delay, priority, cancel, pause, resume, retries, leases, retention)
 /// in process memory. Thread-safe. Nothing survives the process.
 /// </summary>
-public sealed class InMemoryJobDriver : IJobDriver
+public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
 {
+    /// <summary>How far below an entry's latest fire time individual fire records are kept (older fires count as recorded).</summary>
+    private static readonly TimeSpan ScheduleRecordWindow = TimeSpan.FromDays(1);
+
     private readonly object _gate = new();
     private readonly Dictionary<JobId, Entry> _jobs = [];
     private readonly SortedSet<Entry> _waiting = new(WaitingOrder.Instance);
@@ -31,6 +34,7 @@ public sealed class InMemoryJobDriver : IJobDriver
     private TaskCompletionSource _signal = NewSignal();
     private bool _signalled;
     private long _sequence;
+    private readonly Dictionary<string, ScheduleRecords> _schedules = new(StringComparer.Ordinal);
 
     /// <summary>Creates the driver.</summary>
     public InMemoryJobDriver(InMemoryJobDriverOptions? options = null, TimeProvider? timeProvider = null)
@@ -439,6 +443,53 @@ public sealed class InMemoryJobDriver : IJobDriver
     }
 
     /// <inheritdoc />
+    public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return Task.FromResult(_schedules.TryGetValue(entryKey, out var records) ? records.Last : (DateTimeOffset?)null);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Fire records are kept for a day below the entry's latest fire; a fire older than that counts as recorded, so memory
+    /// stays bounded for frequent schedules.
+    /// </remarks>
+    public Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        ArgumentNullException.ThrowIfNull(job);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_schedules.TryGetValue(entryKey, out var records))
+            {
+                records = new ScheduleRecords();
+                _schedules.Add(entryKey, records);
+            }
+
+            if (records.Fires.Contains(fireTime) || (records.Last is { } latest && fireTime < latest - ScheduleRecordWindow))
+            {
+                return Task.FromResult(false);
+            }
+
+            // Push first: if it throws, the fire stays unrecorded and a retry can push it.
+            PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+            records.Fires.Add(fireTime);
+            if (records.Last is not { } last || fireTime > last)
+            {
+                records.Last = fireTime;
+                records.Fires.RemoveWhere(f => f < fireTime - ScheduleRecordWindow);
+            }
+
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
         lock (_gate)
@@ -503,6 +554,12 @@ public sealed class InMemoryJobDriver : IJobDriver
         LastError = e.LastError,
         WorkerId = e.WorkerId,
     };
+
+    private sealed class ScheduleRecords
+    {
+        public HashSet<DateTimeOffset> Fires { get; } = [];
+        public DateTimeOffset? Last { get; set; }
+    }
 
     private sealed class Entry
     {

@@ -24,6 +24,8 @@ namespace Shop.Jobs
             private static readonly global::System.Text.Json.JsonEncodedText s_Shop_Jobs_Line_Sku = global::System.Text.Json.JsonEncodedText.Encode("sku");
             private static readonly global::System.Text.Json.JsonEncodedText s_Shop_Jobs_Line_Quantity = global::System.Text.Json.JsonEncodedText.Encode("quantity");
             private static readonly global::System.Text.Json.JsonEncodedText s_Shop_Jobs_Line_Price = global::System.Text.Json.JsonEncodedText.Encode("price");
+            private static readonly global::System.Text.Json.JsonEncodedText s_Shop_Jobs_Carrier_0 = global::System.Text.Json.JsonEncodedText.Encode("Post");
+            private static readonly global::System.Text.Json.JsonEncodedText s_Shop_Jobs_Carrier_1 = global::System.Text.Json.JsonEncodedText.Encode("Courier");
 
             internal static void Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.ShipOrder job)
             {
@@ -79,7 +81,7 @@ namespace Shop.Jobs
                     writer.WriteNullValue();
                 }
                 writer.WritePropertyName(s_Shop_Jobs_ShipOrder_Carrier);
-                writer.WriteStringValue(value.Carrier.ToString());
+                WriteEnum_Shop_Jobs_Carrier(writer, value.Carrier);
                 writer.WritePropertyName(s_Shop_Jobs_ShipOrder_Tags);
                 if (value.Tags is { } __v3)
                 {
@@ -404,6 +406,22 @@ namespace Shop.Jobs
                 var result = new global::Shop.Jobs.Line(v0, v1, v2);
 
                 return result;
+            }
+
+            internal static void WriteEnum_Shop_Jobs_Carrier(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.Carrier value)
+            {
+                switch (value)
+                {
+                    case global::Shop.Jobs.Carrier.Post:
+                        writer.WriteStringValue(s_Shop_Jobs_Carrier_0);
+                        break;
+                    case global::Shop.Jobs.Carrier.Courier:
+                        writer.WriteStringValue(s_Shop_Jobs_Carrier_1);
+                        break;
+                    default:
+                        writer.WriteStringValue(value.ToString());
+                        break;
+                }
             }
 
             [global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = "set_Items")]

@@ -1,0 +1,91 @@
+// A Native AOT job worker: Generic Host, configuration from appsettings.json and environment variables
+// (e.g. ConnectionStrings__Jobs, Jobs__Concurrency), PostgreSQL driver with its migrations service, typed jobs with
+// generated serializers, a schedule, and graceful shutdown on SIGTERM/SIGINT.
+//
+//   dotnet run --project samples/Jobs.Sdk.Samples.AotWorker -- --push 100     (JIT)
+//   dotnet publish samples/Jobs.Sdk.Samples.AotWorker -c Release -r linux-x64  (native)
+//
+// --push N pushes N jobs of every kind (with delays and priorities) before working; the worker then runs until stopped.
+using System.Globalization;
+using Jobs.Sdk;
+using Jobs.Sdk.Postgres;
+using Jobs.Sdk.Samples.AotWorker;
+using Jobs.Sdk.Samples.AotWorker.Jobs;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+var builder = Host.CreateApplicationBuilder(args);
+var config = builder.Configuration;
+var connectionString = config.GetConnectionString("Jobs")
+    ?? throw new InvalidOperationException("Set ConnectionStrings:Jobs in appsettings.json or the ConnectionStrings__Jobs environment variable.");
+var queueName = config["Jobs:QueueName"] ?? "aot-worker";
+var schema = config["Jobs:Schema"] ?? "jobs";
+var concurrency = int.Parse(config["Jobs:Concurrency"] ?? "16", CultureInfo.InvariantCulture);
+var pollInterval = TimeSpan.FromMilliseconds(int.Parse(config["Jobs:PollIntervalMs"] ?? "1000", CultureInfo.InvariantCulture));
+var push = ParsePush(args);
+
+// The slim builder keeps the native binary small: only the type mappings the driver needs.
+var dataSourceBuilder = new NpgsqlSlimDataSourceBuilder(connectionString);
+dataSourceBuilder.EnableArrays();
+await using var dataSource = dataSourceBuilder.Build();
+
+builder.Services.AddSingleton<WorkerStats>();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(45));
+builder.Services.AddJobs(jobs => jobs
+    .UsePostgres(dataSource, o =>
+    {
+        o.QueueName = queueName;
+        o.Schema = schema;
+        o.PollInterval = pollInterval;
+    })
+    .AddGeneratedJobs()   // every [Job] type with its IJobHandler<T> in this assembly
+    .AddSchedule(s => s.Add(new NightlyDigest("team"), Schedule.Daily(hour: 3, minute: 0)))
+    .AddWorkers(o =>
+    {
+        o.Concurrency = concurrency;
+        o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+    }));
+
+using var host = builder.Build();
+await host.StartAsync();
+
+if (push > 0)
+{
+    var queue = host.Services.GetRequiredService<JobQueue>();
+    var now = DateTimeOffset.UtcNow;
+    for (var i = 0; i < push; i++)
+    {
+        await queue.PushPingAsync(i, new JobOptions { Priority = i % 10 == 0 ? JobPriority.Highest : JobPriority.Normal });
+        await queue.PushProcessOrderAsync(Guid.NewGuid(), new Customer($"customer-{i}", $"c{i}@example.com"),
+            [new OrderLine("SKU-1", 1 + (i % 3), 9.99m), new OrderLine("SKU-2", 2, 0.5m)],
+            new JobOptions { DelayUntil = now.AddMilliseconds(200 + (i % 5) * 100), Priority = JobPriority.Higher });
+        if (i % 10 == 0)
+        {
+            await queue.PushDeliverWebhookAsync(new Uri($"https://hooks.example.com/{i}"), "order.created",
+                new JobOptions { Priority = JobPriority.Lower });
+        }
+    }
+
+    Console.WriteLine($"pushed {push} ping, {push} process-order and {(push + 9) / 10} deliver-webhook jobs to queue '{queueName}'");
+}
+
+await host.WaitForShutdownAsync();
+return 0;
+
+static int ParsePush(string[] args)
+{
+    var i = Array.IndexOf(args, "--push");
+    if (i < 0)
+    {
+        return 0;
+    }
+
+    if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+    {
+        throw new ArgumentException("--push takes a job count, e.g. --push 100");
+    }
+
+    return n;
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>Log messages of the PostgreSQL driver (source-generated).</summary>
+internal static partial class PostgresLog
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Applied {Count} job queue migrations to schema '{Schema}': {Names}")]
+    public static partial void MigrationsApplied(ILogger logger, int count, string schema, string names);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Job queue schema '{Schema}' is up to date")]
+    public static partial void MigrationsUpToDate(ILogger logger, string schema);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Job queue schema '{Schema}' is not usable")]
+    public static partial void MigrationsFailed(ILogger logger, Exception exception, string schema);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cannot reach PostgreSQL to check the job queue schema '{Schema}'; retrying in {Delay}")]
+    public static partial void MigrationsRetrying(ILogger logger, Exception exception, string schema, TimeSpan delay);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "Listening for job notifications on channel '{Channel}'")]
+    public static partial void Listening(ILogger logger, string channel);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "The job notification listener lost its connection; reconnecting in {Delay} (polling continues meanwhile)")]
+    public static partial void ListenerFailed(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Ignoring malformed job notification '{Payload}'")]
+    public static partial void BadNotification(ILogger logger, string payload);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}")]
+    public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
+}

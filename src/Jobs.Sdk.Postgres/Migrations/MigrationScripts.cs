@@ -1,0 +1,56 @@
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// The driver's migrations, in order. Never edit a shipped migration: add a new one at the end. <c>{s}</c> is the
+/// quoted schema, substituted once.
+/// </summary>
+internal static class MigrationScripts
+{
+    public static readonly (string Name, string Sql)[] All =
+    [
+        ("0001_create_jobs", CreateJobs),
+        ("0002_create_schedule_fires", CreateScheduleFires),
+    ];
+
+    // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.
+    private const string CreateJobs = """
+        CREATE TABLE {s}.jobs (
+            id               uuid        NOT NULL PRIMARY KEY,
+            queue_name       text        NOT NULL,
+            name             text        NOT NULL,
+            payload          jsonb       NOT NULL,
+            headers          jsonb,
+            state            smallint    NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 6),
+            paused_from      smallint,
+            priority         smallint    NOT NULL DEFAULT 2,
+            run_at           timestamptz NOT NULL DEFAULT now(),
+            attempts         integer     NOT NULL DEFAULT 0,
+            max_attempts     integer     NOT NULL DEFAULT 4,
+            worker_id        text,
+            lease_expires_at timestamptz,
+            cancel_requested boolean     NOT NULL DEFAULT false,
+            last_error       text,
+            created_at       timestamptz NOT NULL DEFAULT now(),
+            started_at       timestamptz,
+            finished_at      timestamptz,
+            updated_at       timestamptz NOT NULL DEFAULT now()
+        );
+        COMMENT ON COLUMN {s}.jobs.state IS '0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused';
+        -- The claim path: runnable rows only, in claim order. Finished history never enters this index.
+        CREATE INDEX jobs_runnable_idx ON {s}.jobs (queue_name, priority DESC, run_at, id) WHERE state IN (0, 2);
+        -- Everything else (processing, finished, paused): counts, cleanup by state and age, lease rescue. Partial on the
+        -- complement of the runnable states, so the claim can only ever use jobs_runnable_idx (ordered, no sort).
+        CREATE INDEX jobs_queue_state_idx ON {s}.jobs (queue_name, state, updated_at) WHERE state NOT IN (0, 2);
+        """;
+
+    private const string CreateScheduleFires = """
+        CREATE TABLE {s}.schedule_fires (
+            queue_name text        NOT NULL,
+            entry_key  text        NOT NULL,
+            fire_time  timestamptz NOT NULL,
+            job_id     uuid        NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (queue_name, entry_key, fire_time)
+        );
+        """;
+}

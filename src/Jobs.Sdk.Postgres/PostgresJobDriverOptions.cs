@@ -1,0 +1,80 @@
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>Settings of the PostgreSQL driver (<c>jobs.UsePostgres(dataSource, o => ...)</c>).</summary>
+public sealed class PostgresJobDriverOptions
+{
+    /// <summary>
+    /// The queue this driver serves. Queues sharing one database (and schema) are isolated by name; any text is allowed
+    /// (it is stored as a value, never spliced into SQL). Default <c>"default"</c>.
+    /// </summary>
+    public string QueueName { get; set; } = "default";
+
+    /// <summary>
+    /// The schema holding the job tables. Must be a plain identifier (letters, digits, underscores, not starting with a
+    /// digit, at most 63 characters). Default <c>"jobs"</c>.
+    /// </summary>
+    public string Schema { get; set; } = "jobs";
+
+    /// <summary>
+    /// The longest idle wait between checks for due jobs. With LISTEN/NOTIFY on, pushes wake idle workers at once and
+    /// polling is only the safety net (and what picks up delayed jobs pushed by other processes). Default 1 s.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>What is kept once jobs finish. Defaults: keep failed; delete completed and cancelled.</summary>
+    public RetentionPolicy Retention { get; set; } = new();
+
+    /// <summary>
+    /// Whether pushes send a NOTIFY and workers hold a dedicated LISTEN connection (instant wake-ups, cluster-wide
+    /// cancellation of running jobs). Set to <see langword="false"/> behind PgBouncer in transaction pooling mode:
+    /// workers then poll every <see cref="PollInterval"/> and learn of cancellations through lease renewal. Default true.
+    /// </summary>
+    public bool UseListenNotify { get; set; } = true;
+
+    /// <summary>
+    /// Whether <c>UsePostgres</c> registers <see cref="PostgresMigrationService"/>, which applies the driver's migrations
+    /// when the host starts. When <see langword="false"/>, nothing is applied automatically: a DBA applies
+    /// <see cref="PostgresJobMigrations.GetScript"/> and the driver only verifies, on first use, that the schema is up to
+    /// date (failing with the list of pending migrations otherwise). Default true.
+    /// </summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="MigrateOnStartup"/>: only verify the schema instead of applying migrations. Pending migrations
+    /// then fail host startup (and every push and worker) with their names. Default false.
+    /// </summary>
+    public bool DryRun { get; set; }
+
+    /// <summary>
+    /// Whether claims and completions commit with <c>synchronous_commit = off</c> (transaction-local): workers no longer
+    /// wait for a WAL flush per claim and per completion batch, which raises throughput a lot on disks with slow fsync.
+    /// The cost: after a database <i>crash</i> (not a clean restart or failover with synchronous replication), the
+    /// claims and completions of the last few hundred milliseconds may be lost, so those jobs run again (they are
+    /// never lost: pushes, cancels, pauses and cleanup always commit durably). Default false.
+    /// </summary>
+    public bool FastWorkerCommits { get; set; }
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(QueueName, nameof(QueueName));
+        if (QueueName.Length == 0)
+        {
+            throw new ArgumentException("PostgresJobDriverOptions.QueueName must not be empty.", nameof(QueueName));
+        }
+
+        if (QueueName.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("PostgresJobDriverOptions.QueueName must not contain NUL characters.", nameof(QueueName));
+        }
+
+        PostgresIdentifier.Validate(Schema, nameof(Schema));
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "PostgresJobDriverOptions.PollInterval must be positive.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Retention, nameof(Retention));
+    }
+
+    internal PostgresJobDriverOptions Clone() => (PostgresJobDriverOptions)MemberwiseClone();
+}

@@ -1,0 +1,71 @@
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>Configures Jobs.Sdk to store jobs in PostgreSQL.</summary>
+public static class PostgresJobsBuilderExtensions
+{
+    /// <summary>
+    /// Stores jobs in PostgreSQL through <paramref name="dataSource"/> (which you keep owning). A data source built with
+    /// <see cref="NpgsqlSlimDataSourceBuilder"/> must call <c>EnableArrays()</c>.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// services.AddJobs(jobs => jobs
+    ///     .UsePostgres(dataSource, o => { o.QueueName = "emails"; o.Schema = "jobs"; })
+    ///     .AddWorkers());
+    /// </code>
+    /// </example>
+    public static JobsBuilder UsePostgres(this JobsBuilder builder, NpgsqlDataSource dataSource, Action<PostgresJobDriverOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return Use(builder, _ => dataSource, ownsDataSource: false, configure);
+    }
+
+    /// <summary>
+    /// Stores jobs in PostgreSQL at <paramref name="connectionString"/>. The driver builds (and disposes) a slim,
+    /// AOT-friendly data source with arrays enabled.
+    /// </summary>
+    public static JobsBuilder UsePostgres(this JobsBuilder builder, string connectionString, Action<PostgresJobDriverOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        return Use(builder, sp => CreateDataSource(connectionString, sp.GetService<ILoggerFactory>()), ownsDataSource: true, configure);
+    }
+
+    /// <summary>Builds the data source the connection-string overload uses: slim builder, arrays enabled.</summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
+        builder.EnableArrays();
+        if (loggerFactory is not null)
+        {
+            builder.UseLoggerFactory(loggerFactory);
+        }
+
+        return builder.Build();
+    }
+
+    private static JobsBuilder Use(JobsBuilder builder, Func<IServiceProvider, NpgsqlDataSource> dataSource, bool ownsDataSource,
+        Action<PostgresJobDriverOptions>? configure)
+    {
+        var options = new PostgresJobDriverOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        builder.UseDriver(sp => new PostgresJobDriver(dataSource(sp), options,
+            sp.GetService<ILoggerFactory>()?.CreateLogger<PostgresJobDriver>(), ownsDataSource));
+        builder.Services.AddSingleton(sp => (PostgresJobDriver)sp.GetRequiredService<IJobDriver>());
+        builder.Services.AddSingleton<IJobScheduleStore>(sp => sp.GetRequiredService<PostgresJobDriver>());
+        if (options.MigrateOnStartup)
+        {
+            builder.Services.AddHostedService(sp => new PostgresMigrationService(sp.GetRequiredService<PostgresJobDriver>()));
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,590 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk;
+
+/// <summary>
+/// The runtime's tracing and metrics: one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
+/// <see cref="JobsDiagnostics.MeterName"/>. Every entry point checks for listeners first, so nothing is allocated or
+/// measured when nobody listens. The queue and the worker call these helpers at a few fixed points.
+/// </summary>
+internal static class JobsInstrumentation
+{
+    /// <summary>AppContext switch that turns all instrumentation off (read once, at first use).</summary>
+    internal const string DisableSwitch = "Jobs.Sdk.Instrumentation.Disabled";
+
+    internal const string MessagingSystemTag = "messaging.system";
+    internal const string MessagingSystem = "jobs.sdk";
+    internal const string OperationTypeTag = "messaging.operation.type";
+    internal const string OperationNameTag = "messaging.operation.name";
+    internal const string DestinationTag = "messaging.destination.name";
+    internal const string MessageIdTag = "messaging.message.id";
+    internal const string BatchCountTag = "messaging.batch.message_count";
+    internal const string JobNameTag = "jobs.job.name";
+    internal const string AttemptTag = "jobs.job.attempt";
+    internal const string OutcomeTag = "jobs.job.outcome";
+    internal const string StateTag = "jobs.job.state";
+    internal const string DiscardReasonTag = "jobs.discard.reason";
+    internal const string ErrorTypeTag = "error.type";
+
+    /// <summary>False when the <see cref="DisableSwitch"/> AppContext switch is set: no span, no measurement.</summary>
+    internal static readonly bool Enabled = !(AppContext.TryGetSwitch(DisableSwitch, out var disabled) && disabled);
+
+    private static readonly string? Version = typeof(JobsInstrumentation).Assembly.GetName().Version?.ToString(3);
+
+    private static readonly ConditionalWeakTable<IJobDriver, JobStateCountSampler> Samplers = new();
+
+    private static readonly string[] StateNames = ["pending", "processing", "retrying", "completed", "failed", "cancelled", "paused"];
+
+    private static readonly double[] SecondsBuckets =
+        [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+    internal static readonly ActivitySource Source = new(JobsDiagnostics.ActivitySourceName, Version);
+
+    internal static readonly Meter Meter = new(JobsDiagnostics.MeterName, Version);
+
+    internal static readonly Counter<long> Pushed = Meter.CreateCounter<long>(
+        JobsDiagnostics.PushedInstrument, "{job}", "Jobs stored by a push.");
+
+    internal static readonly Counter<long> Completed = Meter.CreateCounter<long>(
+        JobsDiagnostics.CompletedInstrument, "{job}", "Jobs whose attempt completed them.");
+
+    internal static readonly Counter<long> Failed = Meter.CreateCounter<long>(
+        JobsDiagnostics.FailedInstrument, "{job}", "Jobs failed for good (attempts used up or error not retryable).");
+
+    internal static readonly Counter<long> Retried = Meter.CreateCounter<long>(
+        JobsDiagnostics.RetriedInstrument, "{attempt}", "Failed attempts queued again for a later attempt.");
+
+    internal static readonly Counter<long> Cancelled = Meter.CreateCounter<long>(
+        JobsDiagnostics.CancelledInstrument, "{job}", "Running jobs cancelled by a user.");
+
+    internal static readonly Counter<long> Discarded = Meter.CreateCounter<long>(
+        JobsDiagnostics.DiscardedInstrument, "{job}", "Jobs failed without running: no handler registered, or payload not decodable.");
+
+    internal static readonly Histogram<double> ExecutionDuration = Meter.CreateHistogram(
+        JobsDiagnostics.ExecutionDurationInstrument, "s", "Duration of one attempt, from claim to outcome.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+
+    internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram(
+        JobsDiagnostics.QueueWaitInstrument, "s", "Time a due job waited for a worker, from the later of push and due time to start.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+
+    internal static readonly ObservableGauge<long> StateCount = Meter.CreateObservableGauge(
+        JobsDiagnostics.StateCountInstrument, ObserveStateCounts, "{job}", "Stored jobs per state and queue (sampled every few seconds).");
+
+    /// <summary>Whether any outcome instrument of an attempt is listened to.</summary>
+    private static bool ProcessMetricsEnabled
+        => Completed.Enabled || Failed.Enabled || Retried.Enabled || Cancelled.Enabled || Discarded.Enabled
+            || ExecutionDuration.Enabled || QueueWait.Enabled;
+
+    /// <summary>Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held).</summary>
+    internal static void TrackQueue(IJobDriver driver)
+    {
+        if (Enabled)
+        {
+            Samplers.GetValue(driver, static d => new JobStateCountSampler(d));
+        }
+    }
+
+    /// <summary>Stops reporting <paramref name="driver"/> (it was disposed).</summary>
+    internal static void ForgetQueue(IJobDriver driver) => Samplers.Remove(driver);
+
+    /// <summary>The state-count sampler of <paramref name="driver"/>, when tracked.</summary>
+    internal static JobStateCountSampler? GetSampler(IJobDriver driver)
+        => Samplers.TryGetValue(driver, out var sampler) ? sampler : null;
+
+    /// <summary>
+    /// Starts the producer span of a push (when sampled) and returns the records to store: with the span's W3C trace
+    /// context in their headers when a span exists, else the same records.
+    /// </summary>
+    internal static PushTelemetry StartPush(string queueName, IReadOnlyList<JobPushRecord> records)
+    {
+        if (!Enabled || records.Count == 0 || !Source.HasListeners())
+        {
+            return new PushTelemetry(null, records, queueName);
+        }
+
+        try
+        {
+            return StartPushSpan(queueName, records);
+        }
+        catch (Exception ex) when (IsListenerFault(ex))
+        {
+            // A throwing listener must not stop the push.
+            return new PushTelemetry(null, records, queueName);
+        }
+    }
+
+    private static PushTelemetry StartPushSpan(string queueName, IReadOnlyList<JobPushRecord> records)
+    {
+        var first = records[0];
+        var activity = Source.StartActivity(string.Concat("send ", first.Name), ActivityKind.Producer);
+        if (activity is null)
+        {
+            return new PushTelemetry(null, records, queueName);
+        }
+
+        if (activity.IsAllDataRequested)
+        {
+            activity.SetTag(MessagingSystemTag, MessagingSystem);
+            activity.SetTag(OperationTypeTag, "send");
+            activity.SetTag(OperationNameTag, "send");
+            activity.SetTag(DestinationTag, queueName);
+            activity.SetTag(JobNameTag, first.Name);
+            if (records.Count == 1)
+            {
+                activity.SetTag(MessageIdTag, first.Id.ToString());
+            }
+            else
+            {
+                activity.SetTag(BatchCountTag, records.Count);
+            }
+        }
+
+        return new PushTelemetry(activity, WithTraceContext(records, activity), queueName);
+    }
+
+    /// <summary>
+    /// Starts measuring one attempt: the consumer span (a root span linked to the push-time context) and the queue
+    /// wait. Returns <see langword="null"/> when nobody listens.
+    /// </summary>
+    internal static JobProcessTelemetry? StartProcess(string queueName, ClaimedJob job, TimeProvider time)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        try
+        {
+            return StartProcessCore(queueName, job, time);
+        }
+        catch (Exception ex) when (IsListenerFault(ex))
+        {
+            // A throwing listener must not stop the job from running.
+            return null;
+        }
+    }
+
+    private static JobProcessTelemetry? StartProcessCore(string queueName, ClaimedJob job, TimeProvider time)
+    {
+        var tracing = Source.HasListeners();
+        var metrics = ProcessMetricsEnabled;
+        if (!tracing && !metrics)
+        {
+            return null;
+        }
+
+        Activity? activity = null;
+        if (tracing)
+        {
+            // The consumer span is a new trace linked to the push, never a child of whatever is current on this thread.
+            Activity.Current = null;
+            ActivityLink[]? links = null;
+            if (job.Headers is { } headers && headers.TryGetValue(JobHeaders.TraceParent, out var traceParent)
+                && ActivityContext.TryParse(traceParent, headers.GetValueOrDefault(JobHeaders.TraceState), isRemote: true, out var pushContext))
+            {
+                links = [new ActivityLink(pushContext)];
+            }
+
+            activity = Source.StartActivity(string.Concat("process ", job.Name), ActivityKind.Consumer, parentContext: default, tags: null, links: links);
+            if (activity is { IsAllDataRequested: true })
+            {
+                activity.SetTag(MessagingSystemTag, MessagingSystem);
+                activity.SetTag(OperationTypeTag, "process");
+                activity.SetTag(OperationNameTag, "process");
+                activity.SetTag(DestinationTag, queueName);
+                activity.SetTag(MessageIdTag, job.Id.ToString());
+                activity.SetTag(JobNameTag, job.Name);
+                activity.SetTag(AttemptTag, job.Attempt);
+            }
+        }
+
+        if (QueueWait.Enabled)
+        {
+            var due = job.RunAt > job.QueuedAt ? job.RunAt : job.QueuedAt;
+            var wait = time.GetUtcNow() - due;
+            QueueWait.Record(wait > TimeSpan.Zero ? wait.TotalSeconds : 0, new TagList
+            {
+                { JobNameTag, job.Name },
+                { DestinationTag, queueName },
+            });
+        }
+
+        return new JobProcessTelemetry(activity, job, queueName, time);
+    }
+
+    private static IReadOnlyList<JobPushRecord> WithTraceContext(IReadOnlyList<JobPushRecord> records, Activity activity)
+    {
+        if (activity.IdFormat != ActivityIdFormat.W3C || activity.Id is not { } traceParent)
+        {
+            return records;
+        }
+
+        var traceState = activity.TraceStateString;
+        Dictionary<string, string>? shared = null;
+        var result = new JobPushRecord[records.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var record = records[i];
+            Dictionary<string, string> headers;
+            if (record.Headers is null || record.Headers.Count == 0)
+            {
+                // Drivers only read headers: records without headers of their own share one dictionary.
+                headers = shared ??= TraceHeaders(null, traceParent, traceState);
+            }
+            else
+            {
+                headers = TraceHeaders(record.Headers, traceParent, traceState);
+            }
+
+            result[i] = record with { Headers = headers };
+        }
+
+        return result;
+    }
+
+    private static Dictionary<string, string> TraceHeaders(IReadOnlyDictionary<string, string>? existing, string traceParent, string? traceState)
+    {
+        var headers = existing is null ? new Dictionary<string, string>(2, StringComparer.Ordinal) : new Dictionary<string, string>(existing, StringComparer.Ordinal);
+        headers[JobHeaders.TraceParent] = traceParent;
+        if (traceState is null)
+        {
+            headers.Remove(JobHeaders.TraceState);
+        }
+        else
+        {
+            headers[JobHeaders.TraceState] = traceState;
+        }
+
+        return headers;
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveStateCounts()
+    {
+        if (!Enabled)
+        {
+            return [];
+        }
+
+        List<Measurement<long>>? measurements = null;
+        foreach (var (driver, sampler) in Samplers)
+        {
+            if (sampler.GetCounts() is not { } counts)
+            {
+                continue;
+            }
+
+            measurements ??= [];
+            for (var state = JobState.Pending; state <= JobState.Paused; state++)
+            {
+                measurements.Add(new Measurement<long>(counts[state], new TagList
+                {
+                    { DestinationTag, driver.QueueName },
+                    { StateTag, StateNames[(int)state] },
+                }));
+            }
+        }
+
+        return measurements ?? [];
+    }
+
+    /// <summary>
+    /// Exceptions thrown by a user's listener (an <see cref="ActivityListener"/> or <see cref="MeterListener"/>
+    /// callback) are swallowed: instrumentation never changes what a push or a job does.
+    /// </summary>
+    internal static bool IsListenerFault(Exception exception) => exception is not OutOfMemoryException;
+
+    internal static void RecordException(Activity activity, Exception exception)
+    {
+        activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        if (activity.IsAllDataRequested)
+        {
+            activity.SetTag(ErrorTypeTag, exception.GetType().FullName);
+            activity.AddException(exception);
+        }
+    }
+}
+
+/// <summary>The producer side of one push: the span (if sampled) and the records to store.</summary>
+internal readonly struct PushTelemetry : IDisposable
+{
+    private readonly Activity? _activity;
+    private readonly string _queueName;
+
+    internal PushTelemetry(Activity? activity, IReadOnlyList<JobPushRecord> records, string queueName)
+    {
+        _activity = activity;
+        Records = records;
+        _queueName = queueName;
+    }
+
+    /// <summary>The records to hand to the driver (carrying the trace context when a span was started).</summary>
+    public IReadOnlyList<JobPushRecord> Records { get; }
+
+    /// <summary>The records are stored: counts them.</summary>
+    public void Stored()
+    {
+        if (!JobsInstrumentation.Enabled || !JobsInstrumentation.Pushed.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            CountStored();
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+        }
+    }
+
+    private void CountStored()
+    {
+
+        // Batches hold one job type; count runs of equal names so mixed batches stay exact.
+        var records = Records;
+        var start = 0;
+        for (var i = 1; i <= records.Count; i++)
+        {
+            if (i == records.Count || !string.Equals(records[i].Name, records[start].Name, StringComparison.Ordinal))
+            {
+                JobsInstrumentation.Pushed.Add(i - start, new TagList
+                {
+                    { JobsInstrumentation.JobNameTag, records[start].Name },
+                    { JobsInstrumentation.DestinationTag, _queueName },
+                });
+                start = i;
+            }
+        }
+    }
+
+    /// <summary>The push threw: marks the span as failed.</summary>
+    public void Failed(Exception exception)
+    {
+        if (_activity is null)
+        {
+            return;
+        }
+
+        try
+        {
+            JobsInstrumentation.RecordException(_activity, exception);
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+        }
+    }
+
+    /// <summary>Ends the span.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _activity?.Dispose();
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+        }
+    }
+}
+
+/// <summary>One attempt being measured (created only when someone listens).</summary>
+internal sealed class JobProcessTelemetry
+{
+    private readonly Activity? _activity;
+    private readonly ClaimedJob _job;
+    private readonly string _queueName;
+    private readonly TimeProvider _time;
+    private readonly long _started;
+    private Exception? _error;
+    private string? _discardReason;
+
+    internal JobProcessTelemetry(Activity? activity, ClaimedJob job, string queueName, TimeProvider time)
+    {
+        _activity = activity;
+        _job = job;
+        _queueName = queueName;
+        _time = time;
+        _started = time.GetTimestamp();
+    }
+
+    /// <summary>The consumer span, when sampled.</summary>
+    internal Activity? Activity => _activity;
+
+    /// <summary>The attempt failed with <paramref name="error"/> (the outcome tells whether it is retried).</summary>
+    public void SetError(Exception error) => _error = error;
+
+    /// <summary>The job cannot run here: no handler, or an undecodable payload.</summary>
+    public void SetDiscarded(Exception error)
+    {
+        _error = error;
+        _discardReason = error is JobDecodeException ? "decode_error" : "unknown_job";
+    }
+
+    /// <summary>Records the attempt's outcome (<see langword="null"/>: the worker lost the job's lease) and ends the span.</summary>
+    public void Stop(JobOutcome? outcome)
+    {
+        try
+        {
+            StopCore(outcome);
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+            // A throwing listener must not lose the outcome: the worker records it right after this call.
+        }
+    }
+
+    private void StopCore(JobOutcome? outcome)
+    {
+        var kind = outcome?.Kind;
+        var outcomeName = _discardReason is not null ? "discarded" : kind switch
+        {
+            JobOutcomeKind.Completed => "completed",
+            JobOutcomeKind.Failed => "failed",
+            JobOutcomeKind.Retry => "retried",
+            JobOutcomeKind.Reschedule => "rescheduled",
+            JobOutcomeKind.Release => "released",
+            JobOutcomeKind.Cancelled => "cancelled",
+            _ => "lease_lost",
+        };
+
+        var tags = new TagList
+        {
+            { JobsInstrumentation.JobNameTag, _job.Name },
+            { JobsInstrumentation.DestinationTag, _queueName },
+        };
+        switch (outcomeName)
+        {
+            case "completed":
+                JobsInstrumentation.Completed.Add(1, tags);
+                break;
+            case "failed":
+                JobsInstrumentation.Failed.Add(1, WithError(tags));
+                break;
+            case "retried":
+                JobsInstrumentation.Retried.Add(1, WithError(tags));
+                break;
+            case "cancelled":
+                JobsInstrumentation.Cancelled.Add(1, tags);
+                break;
+            case "discarded":
+                var discardTags = tags;
+                discardTags.Add(JobsInstrumentation.DiscardReasonTag, _discardReason);
+                JobsInstrumentation.Discarded.Add(1, discardTags);
+                break;
+        }
+
+        if (JobsInstrumentation.ExecutionDuration.Enabled)
+        {
+            var durationTags = tags;
+            durationTags.Add(JobsInstrumentation.OutcomeTag, outcomeName);
+            JobsInstrumentation.ExecutionDuration.Record(_time.GetElapsedTime(_started).TotalSeconds, durationTags);
+        }
+
+        if (_activity is null)
+        {
+            return;
+        }
+
+        if (_activity.IsAllDataRequested)
+        {
+            _activity.SetTag(JobsInstrumentation.OutcomeTag, outcomeName);
+        }
+
+        switch (outcomeName)
+        {
+            case "failed" or "retried" or "discarded" when _error is not null:
+                JobsInstrumentation.RecordException(_activity, _error);
+                break;
+            case "failed" or "retried" or "discarded":
+                _activity.SetStatus(ActivityStatusCode.Error);
+                break;
+            case "lease_lost":
+                _activity.SetStatus(ActivityStatusCode.Error, "The worker lost the job's lease; another worker may run it.");
+                break;
+        }
+
+        _activity.Dispose();
+    }
+
+    private TagList WithError(TagList tags)
+    {
+        if (_error is not null)
+        {
+            tags.Add(JobsInstrumentation.ErrorTypeTag, _error.GetType().FullName);
+        }
+
+        return tags;
+    }
+}
+
+/// <summary>
+/// Caches one driver's <see cref="IJobDriver.GetCountsAsync"/> for the state gauge: the gauge callback never waits
+/// on the store; it returns the cached counts and starts a background refresh when they are older than
+/// <see cref="RefreshInterval"/>.
+/// </summary>
+internal sealed class JobStateCountSampler
+{
+    internal static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly IJobDriver _driver;
+    private readonly Lock _gate = new();
+    private JobCounts? _counts;
+    private long _refreshedAt;
+    private Task _refresh = Task.CompletedTask;
+
+    internal JobStateCountSampler(IJobDriver driver) => _driver = driver;
+
+    /// <summary>The latest counts (<see langword="null"/> before the first successful query); refreshes in the background when stale.</summary>
+    public JobCounts? GetCounts()
+    {
+        var refreshedAt = Interlocked.Read(ref _refreshedAt);
+        if (refreshedAt == 0 || Environment.TickCount64 - refreshedAt >= (long)RefreshInterval.TotalMilliseconds)
+        {
+            _ = RefreshAsync();
+        }
+
+        return Volatile.Read(ref _counts);
+    }
+
+    /// <summary>Starts a refresh unless one is running; completes when it ends (never throws).</summary>
+    internal Task RefreshAsync()
+    {
+        lock (_gate)
+        {
+            if (_refresh.IsCompleted)
+            {
+                _refresh = Task.Run(RefreshCoreAsync);
+            }
+
+            return _refresh;
+        }
+    }
+
+    private async Task RefreshCoreAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(QueryTimeout);
+            var counts = await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
+            Volatile.Write(ref _counts, counts);
+        }
+        catch (ObjectDisposedException)
+        {
+            JobsInstrumentation.ForgetQueue(_driver);
+        }
+#pragma warning disable CA1031 // a failed sample keeps the previous value; the health check reports store errors
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _refreshedAt, Math.Max(Environment.TickCount64, 1));
+        }
+    }
+}

@@ -1,0 +1,255 @@
+using System.Globalization;
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Jobs.Sdk;
+
+/// <summary>
+/// Pushes the jobs of a <see cref="JobSchedule"/> when they fall due. Runs as an <see cref="IHostedService"/> (added by
+/// <c>AddSchedule</c>) or standalone through <see cref="StartAsync"/> and <see cref="StopAsync"/>.
+/// </summary>
+/// <remarks>
+/// <para>Any number of processes may run the same schedule, with no leader: every scheduler tries every fire time, and the
+/// driver's <see cref="IJobScheduleStore"/> records (entry, fire time) together with the job, so each fire is pushed exactly
+/// once and a node that dies costs nothing as long as another one runs.</para>
+/// <para>At start each entry resumes from the last fire time recorded in the store: missed fire times are pushed per its
+/// <see cref="ScheduleAccuracy"/>. An entry the store has never seen starts from now (history is not back-filled).</para>
+/// <para>Jobs are pushed with their fire time as run-at (the store's clock decides when they are due) and carry the headers
+/// <see cref="JobHeaders.ScheduledAt"/>, <see cref="JobHeaders.NextScheduledAt"/> and <see cref="JobHeaders.ScheduleEntry"/>,
+/// surfaced as <see cref="JobContext.ScheduledAt"/> and <see cref="JobContext.NextScheduledAt"/>. Store errors are logged and
+/// retried with exponential backoff (1 s up to 1 min); all time comes from the queue's <see cref="System.TimeProvider"/>.</para>
+/// </remarks>
+public sealed class JobScheduler : IHostedService, IAsyncDisposable
+{
+    /// <summary>Longest single wait, so a wall-clock change is noticed within a minute.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+
+    private readonly JobQueue _queue;
+    private readonly JobSchedule _schedule;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _run;
+    private int _started;
+
+    /// <summary>Creates a scheduler that pushes <paramref name="schedule"/>'s jobs to <paramref name="queue"/>.</summary>
+    public JobScheduler(JobQueue queue, JobSchedule schedule, ILogger<JobScheduler>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(schedule);
+        _queue = queue;
+        _schedule = schedule;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _time = queue.TimeProvider;
+    }
+
+    /// <summary>
+    /// Test hook: an entry waits for its next fire time (all earlier ones are handled); its timer, already registered, wakes
+    /// it at the third argument (at most a minute ahead, so wall-clock changes are noticed).
+    /// </summary>
+    internal event Action<string, DateTimeOffset, DateTimeOffset>? Waiting;
+
+    /// <summary>Test hook: a store call failed and the entry waits <c>delay</c> before retrying (the timer is registered).</summary>
+    internal event Action<string, TimeSpan>? RetryWaiting;
+
+    /// <summary>Test hook: a fire time was handled (<c>true</c>: this scheduler pushed it; <c>false</c>: it was already pushed).</summary>
+    internal event Action<string, DateTimeOffset, bool>? FireHandled;
+
+    /// <summary>
+    /// Starts the scheduler. Returns at once; waits for the store (migrations) in the background.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The queue's driver cannot store schedules, or the scheduler was already started.</exception>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_queue.Driver is not IJobScheduleStore store)
+        {
+            throw new InvalidOperationException(
+                $"The job driver of queue '{_queue.QueueName}' ({_queue.Driver.GetType().Name}) cannot store schedules: it does not implement " +
+                $"{nameof(IJobScheduleStore)}. Use a driver that does (UseInMemory() or UsePostgres(...)), or remove AddSchedule.");
+        }
+
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("This JobScheduler was already started.");
+        }
+
+        _run = Task.Run(() => RunAsync(store, _stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stops pushing and waits for the scheduling loops to end (or <paramref name="cancellationToken"/>).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_run is null)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            SchedulerLog.Stopped(_logger, _queue.QueueName);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_run is not null && !_run.IsCompleted)
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(IJobScheduleStore store, CancellationToken stop)
+    {
+        try
+        {
+            await _queue.Driver.WaitUntilReadyAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex)
+        {
+            SchedulerLog.NotReady(_logger, ex, _queue.QueueName);
+            throw;
+        }
+
+        SchedulerLog.Started(_logger, _queue.QueueName, _schedule.Entries.Count);
+        var loops = new Task[_schedule.Entries.Count];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            var entry = _schedule.Entries[i];
+            loops[i] = Task.Run(() => RunEntryAsync(store, entry, stop), CancellationToken.None);
+        }
+
+        await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RunEntryAsync(IJobScheduleStore store, JobScheduleEntry entry, CancellationToken stop)
+    {
+        try
+        {
+            var last = await WithRetryAsync(entry.Key, ct => store.GetLastFireTimeAsync(entry.Key, ct), stop).ConfigureAwait(false);
+
+            // Nothing recorded: start from now rather than back-filling history.
+            var cursor = last ?? _time.GetUtcNow();
+            while (!stop.IsCancellationRequested)
+            {
+                var now = _time.GetUtcNow();
+                if (entry.Schedule.GetNextOccurrence(cursor) is not { } fire)
+                {
+                    SchedulerLog.Exhausted(_logger, entry.Key);
+                    return;
+                }
+
+                if (fire > now)
+                {
+                    var wait = fire - now < MaxWait ? fire - now : MaxWait;
+                    var delay = Task.Delay(wait, _time, stop);
+                    Waiting?.Invoke(entry.Key, fire, now + wait);
+                    await delay.ConfigureAwait(false);
+                    continue;
+                }
+
+                if (entry.Accuracy == ScheduleAccuracy.Latest)
+                {
+                    var missed = 1;
+                    while (entry.Schedule.GetNextOccurrence(fire) is { } later && later <= now)
+                    {
+                        fire = later;
+                        missed++;
+                    }
+
+                    if (missed > 1)
+                    {
+                        SchedulerLog.CatchUpLatest(_logger, entry.Key, missed, fire);
+                    }
+                }
+
+                await PushAsync(store, entry, fire, stop).ConfigureAwait(false);
+                cursor = fire;
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            SchedulerLog.EntryFailed(_logger, ex, entry.Key);
+        }
+    }
+
+    private async Task PushAsync(IJobScheduleStore store, JobScheduleEntry entry, DateTimeOffset fire, CancellationToken stop)
+    {
+        var next = entry.Schedule.GetNextOccurrence(fire);
+        var headers = new Dictionary<string, string>(3, StringComparer.Ordinal)
+        {
+            [JobHeaders.ScheduledAt] = fire.ToString("O", CultureInfo.InvariantCulture),
+            [JobHeaders.ScheduleEntry] = entry.Key,
+        };
+        if (next is { } n)
+        {
+            headers[JobHeaders.NextScheduledAt] = n.ToString("O", CultureInfo.InvariantCulture);
+        }
+
+        var options = new JobOptions { DelayUntil = fire };
+        using var telemetry = JobsInstrumentation.StartPush(_queue.QueueName, [entry.CreateRecord(_queue, options, headers)]);
+        var record = telemetry.Records[0];
+        var pushed = await WithRetryAsync(entry.Key, ct => store.TryPushScheduledAsync(entry.Key, fire, record, ct), stop).ConfigureAwait(false);
+        if (pushed)
+        {
+            telemetry.Stored();
+            SchedulerLog.Pushed(_logger, entry.Key, record.Id, fire);
+            foreach (var middleware in _queue.Middleware)
+            {
+                try
+                {
+                    await middleware.OnPushAsync(new JobPushContext(record.Id, record.Name, _queue.QueueName, 1, entry.Job, options), stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+                {
+                    SchedulerLog.MiddlewareFailed(_logger, ex, middleware.GetType().Name, record.Id);
+                }
+            }
+        }
+        else
+        {
+            SchedulerLog.AlreadyPushed(_logger, entry.Key, fire);
+        }
+
+        FireHandled?.Invoke(entry.Key, fire, pushed);
+    }
+
+    private async Task<T> WithRetryAsync<T>(string entryKey, Func<CancellationToken, Task<T>> action, CancellationToken stop)
+    {
+        var delay = MinRetryDelay;
+        while (true)
+        {
+            try
+            {
+                return await action(stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+            {
+                SchedulerLog.StoreFailed(_logger, ex, entryKey, delay);
+                var wait = Task.Delay(delay, _time, stop);
+                RetryWaiting?.Invoke(entryKey, delay);
+                await wait.ConfigureAwait(false);
+                delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace Jobs.Sdk.Benchmarks.EndToEnd;
+
+/// <summary>The end-to-end command line (see README.md). Unknown arguments are errors.</summary>
+internal sealed class BenchOptions
+{
+    public static readonly string[] Workloads = ["enqueue", "enqueue_batch", "drain", "latency"];
+
+    public string Workload { get; private set; } = "";
+    public int Jobs { get; private set; }
+    public int Concurrency { get; private set; } = 16;
+    public string Connection { get; private set; } = "";
+    public int Processes { get; private set; } = 1;
+    public long RetainedHistory { get; private set; }
+    public bool PollOnly { get; private set; }
+    public bool ReportRss { get; private set; }
+    public bool Explain { get; private set; }
+    public bool FastWorkerCommits { get; private set; }
+    public int Prefetch { get; private set; }
+    public int? PollIntervalMs { get; private set; }
+    public int BatchSize { get; private set; } = 1000;
+
+    // Hidden: a child worker process of a multi-process drain.
+    public bool Worker { get; private set; }
+    public string? Schema { get; private set; }
+    public string? Results { get; private set; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"Missing value after {a}.");
+            int NextInt() => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+                ? v : throw new ArgumentException($"{a} expects an integer, got '{args[i]}'.");
+            switch (a)
+            {
+                case "--workload": o.Workload = Next(); break;
+                case "--jobs": o.Jobs = NextInt(); break;
+                case "--concurrency": o.Concurrency = NextInt(); break;
+                case "--connection": o.Connection = Next(); break;
+                case "--processes": o.Processes = NextInt(); break;
+                case "--retained-history": o.RetainedHistory = NextInt(); break;
+                case "--poll-interval-ms": o.PollIntervalMs = NextInt(); break;
+                case "--poll-only": o.PollOnly = true; break;
+                case "--report-rss": o.ReportRss = true; break;
+                case "--explain": o.Explain = true; break;
+                case "--fast-worker-commits": o.FastWorkerCommits = true; break;
+                case "--prefetch": o.Prefetch = NextInt(); break;
+                case "--worker": o.Worker = true; break;
+                case "--schema": o.Schema = Next(); break;
+                case "--results": o.Results = Next(); break;
+                default: throw new ArgumentException($"Unknown argument '{a}'.");
+            }
+        }
+
+        if (o.Connection.Length == 0)
+        {
+            throw new ArgumentException("--connection \"<npgsql connection string>\" is required.");
+        }
+
+        if (!o.Worker && !Workloads.Contains(o.Workload))
+        {
+            throw new ArgumentException($"--workload must be one of {string.Join(", ", Workloads)}.");
+        }
+
+        if (!o.Worker && o.Workload != "latency" && o.Jobs < 1)
+        {
+            throw new ArgumentException("--jobs N (N >= 1) is required.");
+        }
+
+        if (o.Concurrency < 1 || o.Processes < 1 || o.RetainedHistory < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0)
+        {
+            throw new ArgumentException("--concurrency, --processes and --poll-interval-ms must be >= 1; --retained-history and --prefetch >= 0.");
+        }
+
+        if (o.Worker && (o.Schema is null || o.Results is null))
+        {
+            throw new ArgumentException("--worker needs --schema and --results.");
+        }
+
+        var batch = Environment.GetEnvironmentVariable("BENCH_BATCH_SIZE");
+        if (!string.IsNullOrEmpty(batch))
+        {
+            o.BatchSize = int.TryParse(batch, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b >= 1
+                ? b : throw new ArgumentException($"BENCH_BATCH_SIZE must be a positive integer, got '{batch}'.");
+        }
+
+        return o;
+    }
+}

@@ -1,0 +1,342 @@
+// End-to-end benchmark harness for graphile-worker (the peer of Jobs.Sdk's EndToEnd benchmark).
+// Same command line and the same single JSON line on stdout as `dotnet run --project tests/Jobs.Sdk.Benchmarks`:
+//   node bench.mjs --workload W --jobs N --concurrency C --connection "<npgsql or postgres:// connection string>"
+//     [--processes P] [--retained-history R] [--poll-only] [--report-rss] [--poll-interval-ms MS]
+// Logs go to stderr. Environment: BENCH_BATCH_SIZE (enqueue_batch, default 1000);
+// GRAPHILE_BATCHING=1 (default) uses the documented batching options (localQueue.size 500, completeJobBatchDelay 0,
+// failJobBatchDelay 0), GRAPHILE_BATCHING=0 runs graphile-worker with its defaults (one job per fetch and completion).
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { run, makeWorkerUtils, Logger } from "graphile-worker";
+
+const TASK = "bench";
+const WARMUP_JOBS = 200;
+const LATENCY_JOBS = 300;
+const LATENCY_SPACING_MS = 10;
+
+// ---------------------------------------------------------------- arguments
+function parseArgs(argv) {
+  const o = { workload: null, jobs: null, concurrency: 16, connection: null, processes: 1, retainedHistory: 0,
+    pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => { if (i + 1 >= argv.length) fail(`missing value after ${a}`); return argv[++i]; };
+    switch (a) {
+      case "--workload": o.workload = next(); break;
+      case "--jobs": o.jobs = int(next(), a); break;
+      case "--concurrency": o.concurrency = int(next(), a); break;
+      case "--connection": o.connection = next(); break;
+      case "--processes": o.processes = int(next(), a); break;
+      case "--retained-history": o.retainedHistory = int(next(), a); break;
+      case "--poll-interval-ms": o.pollIntervalMs = int(next(), a); break;
+      case "--poll-only": o.pollOnly = true; break;
+      case "--report-rss": o.reportRss = true; break;
+      case "--worker": o.worker = true; break; // hidden: a child worker process of a multi-process drain
+      case "--schema": o.schema = next(); break; // hidden
+      case "--results": o.results = next(); break; // hidden
+      default: fail(`unknown argument ${a}`);
+    }
+  }
+  if (!o.connection) fail("--connection is required");
+  if (!o.worker) {
+    if (!["enqueue", "enqueue_batch", "drain", "latency"].includes(o.workload)) fail("--workload must be enqueue, enqueue_batch, drain or latency");
+    if (o.jobs == null || o.jobs < 1) fail("--jobs N (N >= 1) is required");
+  }
+  if (o.concurrency < 1 || o.processes < 1 || o.retainedHistory < 0) fail("--concurrency and --processes must be >= 1, --retained-history >= 0");
+  return o;
+}
+function int(s, name) { const v = Number(s); if (!Number.isInteger(v)) fail(`${name} expects an integer, got '${s}'`); return v; }
+function fail(msg) { console.error(`bench.mjs: ${msg}`); process.exit(2); }
+const log = (...a) => console.error("[graphile]", ...a);
+
+// Npgsql "Host=..;Port=..;Username=..;Password=..;Database=.." → postgres:// URL (URLs pass through).
+function toPgUrl(cs) {
+  if (/^postgres(ql)?:\/\//.test(cs)) return cs;
+  const kv = {};
+  for (const part of cs.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) kv[part.slice(0, i).trim().toLowerCase().replace(/\s+/g, "")] = part.slice(i + 1).trim();
+  }
+  const host = kv.host ?? kv.server ?? "127.0.0.1";
+  const port = kv.port ?? "5432";
+  const user = kv.username ?? kv.userid ?? kv.user ?? "postgres";
+  const pass = kv.password ?? "";
+  const db = kv.database ?? kv.db ?? "postgres";
+  const auth = encodeURIComponent(user) + (pass ? ":" + encodeURIComponent(pass) : "");
+  return `postgres://${auth}@${host}:${port}/${encodeURIComponent(db)}`;
+}
+
+const now = () => performance.now(); // ms, monotonic
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+const round2 = (x) => (x == null ? null : Math.round(x * 100) / 100);
+
+// ---------------------------------------------------------------- graphile setup
+const batching = (process.env.GRAPHILE_BATCHING ?? "1") !== "0";
+const logger = new Logger(() => (level, message) => { if (level === "error" || level === "warning") console.error(`[graphile:${level}] ${message}`); });
+
+function preset(o, url, schema) {
+  const worker = {
+    connectionString: url,
+    schema,
+    concurrentJobs: o.concurrency,
+    maxPoolSize: Math.max(10, o.concurrency + 2),
+    pollInterval: o.pollIntervalMs ?? 2000,
+    logger,
+  };
+  if (batching) {
+    worker.localQueue = { size: 500 };
+    worker.completeJobBatchDelay = 0;
+    worker.failJobBatchDelay = 0;
+  }
+  return { worker };
+}
+
+// A job-run recorder: which sequence numbers ran (verification), how many, and when a target count is reached.
+class Recorder {
+  constructor(n) { this.seen = new Uint8Array(n); this.count = 0; this.dupes = 0; this.outOfRange = 0; this.latencies = []; this.waiters = []; this.rss = {}; this.reportRss = false; }
+  record(payload) {
+    const s = payload.s;
+    if (payload.t != null) this.latencies.push(performance.timeOrigin + now() - payload.t);
+    if (s >= 0 && s < this.seen.length) { if (this.seen[s]++ > 0) this.dupes++; } else if (s >= 0) this.outOfRange++;
+    this.count++;
+    if (this.reportRss && (this.count === 10000 || this.count === 100000)) this.rss[this.count] = rssMb();
+    for (const w of this.waiters) if (this.count >= w.n) w.resolve();
+    this.waiters = this.waiters.filter((w) => this.count < w.n);
+  }
+  reach(n) { return this.count >= n ? Promise.resolve() : new Promise((resolve) => this.waiters.push({ n, resolve })); }
+}
+
+async function startRunner(o, url, schema, recorder) {
+  const taskList = { [TASK]: async (payload) => { recorder.record(payload); } };
+  return await run({ preset: preset(o, url, schema), taskList, noHandleSignals: true });
+}
+
+async function withClient(url, fn) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try { return await fn(c); } finally { await c.end(); }
+}
+
+// Rows that are still to run (pending or locked); completed jobs are deleted by graphile-worker, permanently failed
+// history rows (attempts = max_attempts) are excluded.
+async function liveJobs(client, schema) {
+  const r = await client.query(`select count(*)::int as n from "${schema}"._private_jobs where attempts < max_attempts or locked_at is not null`);
+  return r.rows[0].n;
+}
+
+async function waitUntilEmpty(client, schema, timeoutMs = 600000) {
+  const deadline = now() + timeoutMs;
+  while ((await liveJobs(client, schema)) > 0) {
+    if (now() > deadline) throw new Error("timed out waiting for the queue to empty");
+    await sleep(2);
+  }
+}
+
+async function prefill(utils, n, batch = 1000, seqBase = 0) {
+  for (let i = 0; i < n; i += batch) {
+    const specs = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) specs.push({ identifier: TASK, payload: { s: seqBase + j } });
+    await utils.addJobs(specs);
+  }
+}
+
+async function fillHistory(client, schema, r) {
+  if (r <= 0) return;
+  log(`inserting ${r} permanently failed history rows`);
+  await client.query(`insert into "${schema}"._private_tasks (identifier) values ($1) on conflict do nothing`, [TASK]);
+  await client.query(`insert into "${schema}"._private_jobs (task_id, payload, attempts, max_attempts, last_error, run_at)
+    select (select id from "${schema}"._private_tasks where identifier = $1), json_build_object('s', -1), 1, 1, 'bench history', now() - interval '1 day'
+    from generate_series(1, $2)`, [TASK, r]);
+  await client.query(`vacuum analyze "${schema}"._private_jobs`);
+}
+
+async function clearJobs(client, schema) {
+  await client.query(`delete from "${schema}"._private_jobs where attempts < max_attempts or locked_at is not null`);
+  await client.query(`vacuum analyze "${schema}"._private_jobs`);
+}
+
+// Warm-up: the same process pushes and drains WARMUP_JOBS with a throwaway runner (JIT, pools), then stops it.
+async function warmUpWorkers(o, url, schema, utils) {
+  const rec = new Recorder(0);
+  await prefill(utils, WARMUP_JOBS, 100, -1e9);
+  const runner = await startRunner(o, url, schema, rec);
+  await rec.reach(WARMUP_JOBS);
+  await runner.stop();
+  await withClient(url, (c) => waitUntilEmpty(c, schema));
+}
+
+// ---------------------------------------------------------------- workloads
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const url = toPgUrl(o.connection);
+  if (o.worker) return await childWorker(o, url);
+
+  const schema = `gw_bench_${process.pid}_${Date.now().toString(36)}`;
+  log(`node ${process.version}, graphile-worker batching=${batching}, schema ${schema}, workload ${o.workload}, N=${o.jobs}, C=${o.concurrency}, P=${o.processes}`);
+  const utils = await makeWorkerUtils({ connectionString: url, schema, logger });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  let result;
+  try {
+    await utils.migrate();
+    await fillHistory(admin, schema, o.retainedHistory);
+    switch (o.workload) {
+      case "enqueue": result = await enqueue(o, utils, admin, schema); break;
+      case "enqueue_batch": result = await enqueueBatch(o, utils, admin, schema); break;
+      case "drain": result = o.processes > 1 ? await drainMulti(o, url, utils, admin, schema) : await drain(o, url, utils, admin, schema); break;
+      case "latency": result = await latency(o, url, utils, admin, schema); break;
+    }
+  } finally {
+    await utils.release();
+    try { await admin.query(`drop schema if exists "${schema}" cascade`); } catch (e) { log(`drop schema failed: ${e.message}`); }
+    await admin.end();
+  }
+  process.stdout.write(JSON.stringify(result.json) + "\n");
+  if (!result.ok) { log(`VERIFICATION FAILED: ${result.error}`); process.exitCode = 1; }
+}
+
+function line(o, seconds, jobs, p50 = null, p99 = null, extra = {}) {
+  const latency = o.workload === "latency";
+  return { workload: o.workload, jobs, seconds: Math.round(seconds * 1000) / 1000,
+    jobs_per_sec: latency ? null : Math.round(jobs / seconds), p50_ms: round2(p50), p99_ms: round2(p99), ...extra };
+}
+
+async function enqueue(o, utils, admin, schema) {
+  for (let i = 0; i < WARMUP_JOBS; i++) await utils.addJob(TASK, { s: -1 });
+  await clearJobs(admin, schema);
+  const t0 = now();
+  for (let i = 0; i < o.jobs; i++) await utils.addJob(TASK, { s: i });
+  const s = (now() - t0) / 1000;
+  const stored = await liveJobs(admin, schema);
+  return { json: line(o, s, o.jobs), ok: stored === o.jobs, error: `${stored} jobs stored, expected ${o.jobs}` };
+}
+
+async function enqueueBatch(o, utils, admin, schema) {
+  const batch = int(process.env.BENCH_BATCH_SIZE ?? "1000", "BENCH_BATCH_SIZE");
+  await prefill(utils, Math.min(batch * 2, 2000), batch, -1e9);
+  await clearJobs(admin, schema);
+  const t0 = now();
+  for (let i = 0; i < o.jobs; i += batch) {
+    const specs = [];
+    for (let j = i; j < Math.min(o.jobs, i + batch); j++) specs.push({ identifier: TASK, payload: { s: j } });
+    await utils.addJobs(specs);
+  }
+  const s = (now() - t0) / 1000;
+  const stored = await liveJobs(admin, schema);
+  return { json: line(o, s, o.jobs, null, null, { batch_size: batch }), ok: stored === o.jobs, error: `${stored} jobs stored, expected ${o.jobs}` };
+}
+
+function verify(rec, n) {
+  let missing = 0;
+  for (let i = 0; i < n; i++) if (rec.seen[i] === 0) missing++;
+  if (missing || rec.dupes || rec.outOfRange) return `${missing} jobs never ran, ${rec.dupes} ran twice, ${rec.outOfRange} unknown`;
+  return null;
+}
+
+async function drain(o, url, utils, admin, schema) {
+  await warmUpWorkers(o, url, schema, utils);
+  await prefill(utils, o.jobs);
+  await admin.query(`vacuum analyze "${schema}"._private_jobs`);
+  const rec = new Recorder(o.jobs);
+  rec.reportRss = o.reportRss;
+  const t0 = now();
+  const runner = await startRunner(o, url, schema, rec);
+  await rec.reach(o.jobs);
+  await waitUntilEmpty(admin, schema);
+  const s = (now() - t0) / 1000;
+  await sleep(200); // anything run twice would show up now
+  await runner.stop();
+  const error = verify(rec, o.jobs);
+  const extra = o.reportRss ? { rss_mb_10k: rec.rss[10000] ?? null, rss_mb_100k: rec.rss[100000] ?? null } : {};
+  return { json: line(o, s, o.jobs, null, null, extra), ok: !error, error };
+}
+
+async function drainMulti(o, url, utils, admin, schema) {
+  await prefill(utils, o.jobs);
+  await admin.query(`vacuum analyze "${schema}"._private_jobs`);
+  const dir = mkdtempSync(join(tmpdir(), "gw-bench-"));
+  const self = fileURLToPath(import.meta.url);
+  const children = [];
+  for (let p = 0; p < o.processes; p++) {
+    const results = join(dir, `w${p}.json`);
+    const child = spawn(process.execPath, [self, "--worker", "--connection", o.connection, "--schema", schema, "--concurrency", String(o.concurrency),
+      "--jobs", String(o.jobs), "--results", results], { stdio: ["pipe", "pipe", "inherit"] });
+    const lines = createInterface({ input: child.stdout });
+    const ready = new Promise((resolve, reject) => { lines.on("line", (l) => { if (l === "ready") resolve(); }); child.on("exit", (c) => reject(new Error(`worker exited with ${c}`))); });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    children.push({ child, ready, exited, results });
+  }
+  await Promise.all(children.map((c) => c.ready));
+  const t0 = now();
+  for (const c of children) c.child.stdin.write("go\n");
+  await waitUntilEmpty(admin, schema);
+  const s = (now() - t0) / 1000;
+  await sleep(200);
+  for (const c of children) c.child.stdin.end("stop\n");
+  const codes = await Promise.all(children.map((c) => c.exited));
+  const rec = new Recorder(o.jobs);
+  for (const c of children) for (const seq of JSON.parse(readFileSync(c.results, "utf8"))) rec.record({ s: seq });
+  rmSync(dir, { recursive: true, force: true });
+  let error = verify(rec, o.jobs);
+  if (codes.some((c) => c !== 0)) error = `worker exit codes ${codes.join(",")}` + (error ? `; ${error}` : "");
+  return { json: line(o, s, o.jobs, null, null, { processes: o.processes }), ok: !error, error };
+}
+
+async function childWorker(o, url) {
+  const seqs = [];
+  const rec = { record: (p) => seqs.push(p.s) };
+  const lines = createInterface({ input: process.stdin });
+  const go = new Promise((resolve) => lines.on("line", (l) => { if (l === "go") resolve(); }));
+  const stop = new Promise((resolve) => { lines.on("line", (l) => { if (l === "stop") resolve(); }); lines.on("close", resolve); });
+  // Open the pool before "ready" so that connecting is not timed.
+  const pool = new pg.Pool({ connectionString: url, max: Math.max(10, o.concurrency + 2) });
+  pool.on("error", (e) => log(`pool error: ${e.message}`));
+  await Promise.all(Array.from({ length: 4 }, () => pool.query("select 1")));
+  process.stdout.write("ready\n");
+  await go;
+  const runner = await run({ preset: preset(o, url, o.schema), pgPool: pool, taskList: { [TASK]: async (payload) => rec.record(payload) }, noHandleSignals: true });
+  await stop;
+  await runner.stop();
+  await pool.end();
+  writeFileSync(o.results, JSON.stringify(seqs));
+}
+
+async function latency(o, url, utils, admin, schema) {
+  if (o.pollOnly) log("graphile-worker always LISTENs for new jobs; --poll-only has no equivalent (figures are with LISTEN/NOTIFY)");
+  const rec = new Recorder(LATENCY_JOBS);
+  const runner = await startRunner(o, url, schema, rec);
+  // Warm-up on the running worker: pushes spaced like the measurement, then a pause so the workers are idle.
+  for (let i = 0; i < 50; i++) { await utils.addJob(TASK, { s: -1 }); await sleep(LATENCY_SPACING_MS); }
+  await rec.reach(50);
+  await sleep(500);
+  rec.latencies = [];
+  const start = now();
+  const t0 = now();
+  for (let i = 0; i < LATENCY_JOBS; i++) {
+    const due = start + i * LATENCY_SPACING_MS;
+    const wait = due - now();
+    if (wait > 0) await sleep(wait);
+    await utils.addJob(TASK, { s: i, t: performance.timeOrigin + now() });
+  }
+  await rec.reach(50 + LATENCY_JOBS);
+  const s = (now() - t0) / 1000;
+  await runner.stop();
+  const sorted = rec.latencies.slice().sort((a, b) => a - b);
+  const error = rec.dupes ? `${rec.dupes} jobs ran twice` : (sorted.length !== LATENCY_JOBS ? `${sorted.length} latencies recorded` : null);
+  const json = line(o, s, LATENCY_JOBS, percentile(sorted, 50), percentile(sorted, 99), o.pollOnly ? { poll_only: "unsupported" } : {});
+  return { json, ok: !error, error };
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,96 @@
+// A worker process for the multi-process, crash and restart tests of Jobs.Sdk.Postgres.
+// Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs>
+// Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
+using System.Text.Json;
+using Jobs.Sdk;
+using Jobs.Sdk.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+if (args.Length < 7)
+{
+    Console.Error.WriteLine("usage: <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs>");
+    return 2;
+}
+
+var (cs, schema, queue, table) = (args[0], args[1], args[2], args[3]);
+var concurrency = int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
+var lease = TimeSpan.FromSeconds(double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
+var workMs = int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture);
+if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
+{
+    Console.Error.WriteLine("bad table name");
+    return 2;
+}
+
+await using var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(cs);
+var insert = $"INSERT INTO \"{schema}\".{table} (job_id, runs, worker) VALUES ($1, 1, $2) ON CONFLICT (job_id) DO UPDATE SET runs = {table}.runs + 1";
+var services = new ServiceCollection();
+services.AddJobs(jobs => jobs
+    .UsePostgres(dataSource, o =>
+    {
+        o.Schema = schema;
+        o.QueueName = queue;
+        o.PollInterval = TimeSpan.FromMilliseconds(200);
+    })
+    .AddJob<RecordJob>(async (job, context, ct) =>
+    {
+        if (workMs > 0)
+        {
+            await Task.Delay(workMs, ct);
+        }
+
+        await using var command = dataSource.CreateCommand(insert);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
+        await command.ExecuteNonQueryAsync(ct);
+    })
+    .AddWorkers(o =>
+    {
+        o.Concurrency = concurrency;
+        o.LeaseDuration = lease;
+        o.RescueInterval = TimeSpan.FromSeconds(1);
+        o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+    }));
+await using var provider = services.BuildServiceProvider();
+var worker = provider.GetRequiredService<JobWorker>();
+await provider.GetRequiredService<PostgresJobDriver>().WaitUntilReadyAsync(CancellationToken.None);
+await worker.StartAsync(CancellationToken.None);
+Console.WriteLine("READY");
+Console.Out.Flush();
+while (Console.ReadLine() is { } line && line != "stop")
+{
+}
+
+await worker.StopAsync(CancellationToken.None);
+Console.WriteLine("STOPPED");
+return 0;
+
+/// <summary>A job that records its run in a table.</summary>
+internal sealed record RecordJob(int N) : IJob<RecordJob>
+{
+    public static string JobName => "mp.record";
+
+    public static void Serialize(Utf8JsonWriter writer, RecordJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("n", job.N);
+        writer.WriteEndObject();
+    }
+
+    public static RecordJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        var n = 0;
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("n"))
+            {
+                reader.Read();
+                n = reader.GetInt32();
+            }
+        }
+
+        return new RecordJob(n);
+    }
+}

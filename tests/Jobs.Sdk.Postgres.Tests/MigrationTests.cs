@@ -1,0 +1,139 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+[Collection(PostgresCollection.Name)]
+public sealed class MigrationTests(PostgresFixture fixture)
+{
+    private static string NewSchema() => "mig_" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task Many_concurrent_migrators_apply_migrations_once()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => PostgresJobMigrations.ApplyAsync(dataSource, schema))));
+        var all = PostgresJobMigrations.GetMigrations(schema).Select(m => m.Name).ToArray();
+        Assert.Equal(all, results.SelectMany(r => r).Order(StringComparer.Ordinal));
+        Assert.Equal(all.Length, await dataSource.ScalarAsync($"SELECT count(*) FROM {schema}.schema_migrations"));
+        Assert.Empty(await PostgresJobMigrations.GetPendingAsync(dataSource, schema));
+
+        // Eight drivers starting at once (the migration gate of each) also succeed.
+        var drivers = Enumerable.Range(0, 8).Select(_ => new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = NewSchemaShared(schema) })).ToArray();
+        await Task.WhenAll(drivers.Select(d => d.WaitUntilReadyAsync(default))).WaitAsync(TimeSpan.FromSeconds(60));
+        foreach (var d in drivers)
+        {
+            await d.DisposeAsync();
+        }
+    }
+
+    private static string NewSchemaShared(string schema) => schema + "_b";
+
+    [Fact]
+    public async Task Dry_run_fails_with_the_pending_migrations_and_everything_waiting_on_the_gate_fails_too()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = schema, DryRun = true });
+        var ex = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.WaitUntilReadyAsync(default).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("0001_create_jobs", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("0002_create_schedule_fires", ex.Message, StringComparison.Ordinal);
+        var inner = Assert.IsType<PostgresMigrationException>(ex.InnerException);
+        Assert.Equal(["0001_create_jobs", "0002_create_schedule_fires"], inner.PendingMigrations);
+        await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.PushAsync([new Drivers.JobPushRecord
+        {
+            Id = JobId.New(), Name = "x", Payload = "{}"u8.ToArray(),
+        }], null, default));
+        await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.CleanupAsync(new CleanupOptions(), default));
+        // Nothing was created.
+        Assert.Equal(0L, await dataSource.ScalarAsync($"SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'"));
+    }
+
+    [Fact]
+    public async Task Hosted_migration_service_applies_or_fails_host_startup_in_dry_run()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+
+        var dry = BuildHost(dataSource, schema, dryRun: true);
+        var ex = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => dry.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("0001_create_jobs", ex.Message, StringComparison.Ordinal);
+        // A worker in that host fails with the same error instead of hanging.
+        var worker = dry.Services.GetRequiredService<JobWorker>();
+        await worker.StartAsync(default);
+        await Assert.ThrowsAsync<JobQueueUnavailableException>(() => worker.Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+        dry.Dispose();
+
+        using var real = BuildHost(dataSource, schema, dryRun: false);
+        await real.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Empty(await PostgresJobMigrations.GetPendingAsync(dataSource, schema));
+        var queue = real.Services.GetRequiredService<JobQueue>();
+        await queue.PushAsync(new ValueJob(1), new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
+        await real.StopAsync();
+
+        // Once applied, a dry run passes.
+        using var dryAgain = BuildHost(dataSource, schema, dryRun: true);
+        await dryAgain.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, (await dryAgain.Services.GetRequiredService<JobQueue>().GetCountsAsync()).Pending);
+        await dryAgain.StopAsync();
+    }
+
+    private static IHost BuildHost(Npgsql.NpgsqlDataSource dataSource, string schema, bool dryRun)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o =>
+            {
+                o.Schema = schema;
+                o.DryRun = dryRun;
+            })
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddWorkers());
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task Unknown_applied_migrations_give_a_clear_error()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        await dataSource.ExecAsync($"INSERT INTO {schema}.schema_migrations (version, name) VALUES (3, '0003_from_the_future')");
+        var ex = await Assert.ThrowsAsync<PostgresMigrationException>(() => PostgresJobMigrations.ApplyAsync(dataSource, schema));
+        Assert.Contains("not a prefix", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("3:0003_from_the_future", ex.Message, StringComparison.Ordinal);
+
+        await dataSource.ExecAsync($"DELETE FROM {schema}.schema_migrations WHERE version = 3; UPDATE {schema}.schema_migrations SET name = 'renamed' WHERE version = 1");
+        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = schema });
+        var gate = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.WaitUntilReadyAsync(default).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("1:renamed", gate.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dba_script_is_idempotent_and_leaves_nothing_pending()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var script = PostgresJobMigrations.GetScript(schema);
+        await dataSource.ExecAsync(script);
+        await dataSource.ExecAsync(script);
+        Assert.Empty(await PostgresJobMigrations.GetPendingAsync(dataSource, schema));
+        Assert.Empty(await PostgresJobMigrations.ApplyAsync(dataSource, schema));
+
+        // MigrateOnStartup = false: the driver only verifies, and the script made it usable.
+        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = schema, MigrateOnStartup = false });
+        await driver.WaitUntilReadyAsync(default).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task Without_migrate_on_startup_a_missing_schema_fails_clearly()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = NewSchema(), MigrateOnStartup = false });
+        var ex = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.GetCountsAsync(default).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("needs 2 migration(s)", ex.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// One PostgreSQL server for the whole test run, from (in order) env <c>JOBS_TEST_POSTGRES</c>, Testcontainers when a
+/// Docker engine answers, or a throwaway local cluster built from the PostgreSQL binaries on the machine. Throws (never
+/// skips) when none can be had.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    private PostgreSqlContainer? _container;
+
+    public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The local cluster this fixture owns (null with JOBS_TEST_POSTGRES or a container).</summary>
+    public LocalPostgresCluster? Cluster { get; private set; }
+
+    public string Source { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("JOBS_TEST_POSTGRES");
+        if (!string.IsNullOrWhiteSpace(fromEnv))
+        {
+            ConnectionString = fromEnv;
+            Source = "JOBS_TEST_POSTGRES";
+        }
+        else if (await TryStartContainerAsync())
+        {
+            Source = "Testcontainers";
+        }
+        else
+        {
+            try
+            {
+                Cluster = await LocalPostgresCluster.StartAsync();
+            }
+            catch (Exception ex)
+            {
+                throw new InvalidOperationException(
+                    "No PostgreSQL for the Jobs.Sdk.Postgres tests: JOBS_TEST_POSTGRES is not set, no Docker engine answers, and starting a local " +
+                    "cluster from /usr/lib/postgresql/*/bin failed. Set JOBS_TEST_POSTGRES to a connection string.", ex);
+            }
+
+            ConnectionString = Cluster.ConnectionString;
+            Source = "local cluster";
+        }
+
+        // Fail loudly now if the server does not answer.
+        await using var dataSource = CreateDataSource();
+        await using var command = dataSource.CreateCommand("SELECT 1");
+        await command.ExecuteScalarAsync();
+    }
+
+    public NpgsqlDataSource CreateDataSource(Action<NpgsqlConnectionStringBuilder>? configure = null)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        configure?.Invoke(builder);
+        return PostgresJobsBuilderExtensions.CreateDataSource(builder.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+        }
+
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+    }
+
+    private async Task<bool> TryStartContainerAsync()
+    {
+        var dockerHost = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        if (string.IsNullOrEmpty(dockerHost) && !File.Exists("/var/run/docker.sock"))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            _container = new PostgreSqlBuilder("postgres:16-alpine").Build();
+            await _container.StartAsync(cts.Token);
+            ConnectionString = _container.GetConnectionString();
+            return true;
+        }
+        catch (Exception)
+        {
+            if (_container is not null)
+            {
+                await _container.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+                _container = null;
+            }
+
+            return false;
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "Postgres";
+}
+
+/// <summary>A throwaway PostgreSQL cluster (initdb + pg_ctl) on 127.0.0.1 and a free port, trust auth.</summary>
+public sealed class LocalPostgresCluster : IAsyncDisposable
+{
+    private readonly string _binDir;
+    private readonly string _root;
+    private readonly string _dataDir;
+
+    private LocalPostgresCluster(string binDir, string root, int port)
+    {
+        _binDir = binDir;
+        _root = root;
+        _dataDir = Path.Combine(root, "data");
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Maximum Pool Size=60;Timeout=10";
+
+    public static async Task<LocalPostgresCluster> StartAsync()
+    {
+        var binDir = FindBinDir() ?? throw new InvalidOperationException("No PostgreSQL binaries (initdb) under /usr/lib/postgresql/*/bin.");
+        var root = Path.Combine(Path.GetTempPath(), "jobs-pg-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        var cluster = new LocalPostgresCluster(binDir, root, FreePort());
+        if (IsRoot)
+        {
+            await RunAsync("chown", $"postgres \"{root}\"", asPostgres: false);
+        }
+
+        await cluster.PgAsync("initdb", $"-D \"{cluster._dataDir}\" -A trust -U postgres --no-sync -E UTF8");
+        await cluster.PgCtlAsync("start");
+        return cluster;
+    }
+
+    /// <summary>Restarts the server (fast shutdown: connections are dropped).</summary>
+    public Task RestartAsync() => PgCtlAsync("restart -m fast");
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await PgAsync("pg_ctl", $"-D \"{_dataDir}\" stop -m immediate");
+        }
+        catch (Exception)
+        {
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (Exception)
+        {
+        }
+    }
+
+    private Task PgCtlAsync(string verb)
+    {
+        var options = $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        return PgAsync("pg_ctl", $"-D \"{_dataDir}\" -o \"{options}\" -l \"{Path.Combine(_root, "log")}\" -w -t 60 {verb}");
+    }
+
+    private Task PgAsync(string tool, string arguments) => RunAsync(Path.Combine(_binDir, tool), arguments, asPostgres: IsRoot);
+
+    private static bool IsRoot => Environment.UserName == "root";
+
+    private static string? FindBinDir()
+    {
+        if (!Directory.Exists("/usr/lib/postgresql"))
+        {
+            return null;
+        }
+
+        return Directory.GetDirectories("/usr/lib/postgresql")
+            .Select(d => Path.Combine(d, "bin"))
+            .Where(d => File.Exists(Path.Combine(d, "initdb")))
+            .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
+            .FirstOrDefault();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task RunAsync(string file, string arguments, bool asPostgres)
+    {
+        var info = asPostgres
+            ? new ProcessStartInfo("runuser", $"-u postgres -- {file} {arguments}")
+            : new ProcessStartInfo(file, arguments);
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.WorkingDirectory = "/tmp";
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {file}.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {arguments} exited with {process.ExitCode}: {await stderr} {await stdout}");
+        }
+    }
+}

@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>The job the TestWorker process runs (same name and shape as its own type).</summary>
+public sealed record RecordJob(int N) : IJob<RecordJob>
+{
+    public static string JobName => "mp.record";
+
+    public static void Serialize(Utf8JsonWriter writer, RecordJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("n", job.N);
+        writer.WriteEndObject();
+    }
+
+    public static RecordJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(0);
+}
+
+/// <summary>Several worker processes, kill -9, and server restarts.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Three_worker_processes_drain_5000_jobs_each_exactly_once()
+    {
+        await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
+        var table = await CreateRunsTableAsync(setup.DataSource);
+        await setup.Queue.PushManyAsync(Enumerable.Range(0, 5000).Select(i => new RecordJob(i)));
+
+        var workers = new List<WorkerProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                workers.Add(await WorkerProcess.StartAsync(fixture.ConnectionString, setup.Queue.QueueName, table, concurrency: 8, leaseSeconds: 30, workMs: 0));
+            }
+
+            await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.{table}") == 5000,
+                seconds: 120, what: "5000 runs recorded");
+            await TestExtensions.EventuallyAsync(async () => Live(await setup.Queue.GetCountsAsync()) == 0, what: "queue drained");
+            foreach (var w in workers)
+            {
+                Assert.Equal(0, await w.StopAsync());
+            }
+
+            Assert.Equal(1L, await setup.DataSource.ScalarAsync($"SELECT max(runs) FROM jobs_test.{table}"));
+            Assert.Equal(5000L, await setup.DataSource.ScalarAsync($"SELECT sum(runs) FROM jobs_test.{table}"));
+            var perWorker = await setup.DataSource.ScalarAsync($"SELECT count(DISTINCT worker) FROM jobs_test.{table}");
+            output.WriteLine($"workers that ran jobs: {perWorker}");
+            Assert.Equal(0, (await setup.Queue.GetCountsAsync()).Failed);
+        }
+        finally
+        {
+            foreach (var w in workers)
+            {
+                w.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Killed_worker_jobs_are_rescued_by_lease_expiry_and_none_is_lost()
+    {
+        await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
+        var table = await CreateRunsTableAsync(setup.DataSource);
+        const int total = 1500;
+        await setup.Queue.PushManyAsync(Enumerable.Range(0, total).Select(i => new RecordJob(i)));
+
+        var workers = new List<WorkerProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                workers.Add(await WorkerProcess.StartAsync(fixture.ConnectionString, setup.Queue.QueueName, table, concurrency: 8, leaseSeconds: 2, workMs: 20));
+            }
+
+            await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.{table}") >= 200,
+                seconds: 60, what: "first runs");
+            workers[0].Kill();
+            output.WriteLine("killed worker 0");
+
+            await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.{table}") == total,
+                seconds: 120, what: "every job ran");
+            await TestExtensions.EventuallyAsync(async () => Live(await setup.Queue.GetCountsAsync()) == 0, seconds: 60, what: "queue drained");
+            var counts = await setup.Queue.GetCountsAsync();
+            Assert.Equal(0, counts.Failed);
+            var extra = await setup.DataSource.ScalarAsync($"SELECT sum(runs) - count(*) FROM jobs_test.{table}");
+            output.WriteLine($"jobs run again after the kill: {extra}");
+            // Only jobs the killed worker had in flight (or whose outcome it had not yet written) may run twice.
+            Assert.InRange(extra, 0, 64);
+            foreach (var w in workers.Skip(1))
+            {
+                Assert.Equal(0, await w.StopAsync());
+            }
+        }
+        finally
+        {
+            foreach (var w in workers)
+            {
+                w.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Server_restart_during_a_drain_workers_recover_and_every_job_completes()
+    {
+        LocalPostgresCluster? own = null;
+        var cluster = fixture.Cluster;
+        if (cluster is null)
+        {
+            own = await LocalPostgresCluster.StartAsync();
+            cluster = own;
+        }
+
+        try
+        {
+            var runs = new ConcurrentDictionary<int, int>();
+            var done = new Recorder<int>();
+            var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(cluster.ConnectionString);
+            await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (job, _, ct) =>
+            {
+                await Task.Delay(2, ct);
+                if (runs.AddOrUpdate(job.Value, 1, (_, n) => n + 1) == 1)
+                {
+                    done.Add(job.Value);
+                }
+            }), driver: o => o.PollInterval = TimeSpan.FromSeconds(30),
+                worker: o =>
+                {
+                    o.Concurrency = 8;
+                    o.LeaseDuration = TimeSpan.FromSeconds(3);
+                    o.RescueInterval = TimeSpan.FromSeconds(1);
+                }, dataSource: dataSource);
+            const int total = 3000;
+            await q.Queue.PushManyAsync(Enumerable.Range(0, total).Select(i => new ValueJob(i)));
+            await q.StartAsync();
+            await done.WaitForCountAsync(300, seconds: 60);
+            await cluster.RestartAsync();
+            output.WriteLine($"restarted with {done.Count} done");
+
+            await done.WaitForCountAsync(total, seconds: 120);
+            await TestExtensions.EventuallyAsync(async () =>
+            {
+                try
+                {
+                    return Live(await q.Queue.GetCountsAsync()) == 0;
+                }
+                catch (NpgsqlException)
+                {
+                    return false;
+                }
+            }, seconds: 60, what: "queue drained");
+
+            // The listener reconnected: a new job wakes the idle worker long before the 30 s poll.
+            var after = await q.Queue.PushAsync(new ValueJob(total));
+            await done.WaitForCountAsync(total + 1, seconds: 20);
+            Assert.NotEqual(default, after);
+            Assert.Equal(Enumerable.Range(0, total + 1), runs.Keys.Order());
+            output.WriteLine($"jobs run twice: {runs.Values.Count(v => v > 1)}");
+        }
+        finally
+        {
+            if (own is not null)
+            {
+                await own.DisposeAsync();
+            }
+        }
+    }
+
+    private static long Live(JobCounts c) => c.Pending + c.Processing + c.Retrying;
+
+    private static async Task<string> CreateRunsTableAsync(NpgsqlDataSource dataSource)
+    {
+        var table = "runs_" + Guid.NewGuid().ToString("N")[..10];
+        await dataSource.ExecAsync($"CREATE TABLE jobs_test.{table} (job_id uuid PRIMARY KEY, runs int NOT NULL, worker text NOT NULL)");
+        return table;
+    }
+
+    private sealed class WorkerProcess : IDisposable
+    {
+        private readonly Process _process;
+
+        private WorkerProcess(Process process) => _process = process;
+
+        public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs)
+        {
+            var info = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            info.ArgumentList.Add(WorkerDll());
+            info.ArgumentList.Add(connectionString);
+            info.ArgumentList.Add("jobs_test");
+            info.ArgumentList.Add(queue);
+            info.ArgumentList.Add(table);
+            info.ArgumentList.Add(concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            info.ArgumentList.Add(leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            info.ArgumentList.Add(workMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start the test worker process.");
+            var worker = new WorkerProcess(process);
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginErrorReadLine();
+            var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            if (ready != "READY")
+            {
+                worker.Dispose();
+                throw new InvalidOperationException($"The test worker did not start: '{ready}'.");
+            }
+
+            return worker;
+        }
+
+        public async Task<int> StopAsync()
+        {
+            await _process.StandardInput.WriteLineAsync("stop");
+            await _process.StandardInput.FlushAsync();
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            return _process.ExitCode;
+        }
+
+        public void Kill() => _process.Kill(entireProcessTree: true);
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
+
+        private static string WorkerDll()
+        {
+            // tests/Jobs.Sdk.Postgres.Tests/bin/<Configuration>/net10.0/ -> tests/Jobs.Sdk.Postgres.TestWorker/bin/<Configuration>/net10.0/
+            var here = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+            var candidate = here.Replace("Jobs.Sdk.Postgres.Tests", "Jobs.Sdk.Postgres.TestWorker", StringComparison.Ordinal);
+            var dll = Path.Combine(candidate, "Jobs.Sdk.Postgres.TestWorker.dll");
+            return File.Exists(dll)
+                ? dll
+                : throw new FileNotFoundException($"Test worker not found at {dll}. Build tests/Jobs.Sdk.Postgres.TestWorker (the test project references it).");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>A job with an int value (hand-written IJob, as the generator would emit).</summary>
+public sealed record ValueJob(int Value) : IJob<ValueJob>
+{
+    public static string JobName => "test.value";
+
+    public static void Serialize(Utf8JsonWriter writer, ValueJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static ValueJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        int? value = null;
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("value"))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var v))
+                {
+                    throw new JobDecodeException(JobName, "Value", "$.value", $"expected an int, found {reader.TokenType}");
+                }
+
+                value = v;
+            }
+        }
+
+        return new ValueJob(value ?? throw new JobDecodeException(JobName, "Value", "$.value", "missing"));
+    }
+}
+
+/// <summary>A job with a string message.</summary>
+public sealed record MessageJob(int Id, string Message) : IJob<MessageJob>
+{
+    public static string JobName => "test.message";
+
+    public static void Serialize(Utf8JsonWriter writer, MessageJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("id", job.Id);
+        writer.WriteString("message", job.Message);
+        writer.WriteEndObject();
+    }
+
+    public static MessageJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        int id = 0;
+        string message = "";
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            if (reader.ValueTextEquals("id"))
+            {
+                reader.Read();
+                id = reader.GetInt32();
+            }
+            else if (reader.ValueTextEquals("message"))
+            {
+                reader.Read();
+                message = reader.GetString()!;
+            }
+        }
+
+        return new MessageJob(id, message);
+    }
+}
+
+/// <summary>A job type whose name nobody registers (for the unknown-job test).</summary>
+public sealed record OrphanJob(int Value) : IJob<OrphanJob>
+{
+    public static string JobName => "test.orphan";
+
+    public static void Serialize(Utf8JsonWriter writer, OrphanJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static OrphanJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(0);
+}
+
+/// <summary>A queue + optional worker on the shared test database.</summary>
+public sealed class TestQueue : IAsyncDisposable
+{
+    private readonly ServiceProvider _provider;
+    private bool _started;
+
+    private TestQueue(ServiceProvider provider, NpgsqlDataSource dataSource)
+    {
+        _provider = provider;
+        DataSource = dataSource;
+        Queue = provider.GetRequiredService<JobQueue>();
+        Driver = provider.GetRequiredService<PostgresJobDriver>();
+    }
+
+    public JobQueue Queue { get; }
+    public PostgresJobDriver Driver { get; }
+    public NpgsqlDataSource DataSource { get; }
+    public JobWorker Worker => _provider.GetRequiredService<JobWorker>();
+
+    public static async Task<TestQueue> CreateAsync(PostgresFixture fixture, Action<JobsBuilder> jobs, Action<PostgresJobDriverOptions>? driver = null,
+        Action<JobWorkerOptions>? worker = null, string? queueName = null, [CallerMemberName] string test = "", NpgsqlDataSource? dataSource = null)
+    {
+        dataSource ??= fixture.CreateDataSource();
+        var services = new ServiceCollection();
+        services.AddJobs(b =>
+        {
+            b.UsePostgres(dataSource, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = queueName ?? test + "_" + Guid.NewGuid().ToString("N")[..6];
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                driver?.Invoke(o);
+            });
+            b.ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(maxAttempts: 4, maxBackoff: TimeSpan.FromMilliseconds(10)));
+            jobs(b);
+            b.AddWorkers(o =>
+            {
+                o.Concurrency = 4;
+                o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+                worker?.Invoke(o);
+            });
+        });
+        var provider = services.BuildServiceProvider();
+        var queue = new TestQueue(provider, dataSource);
+        await queue.Driver.WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        return queue;
+    }
+
+    public async Task StartAsync()
+    {
+        _started = true;
+        await Worker.StartAsync(CancellationToken.None);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_started)
+        {
+            _started = false;
+            await Worker.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _provider.DisposeAsync();
+        await DataSource.DisposeAsync();
+    }
+}
+
+/// <summary>Collects values from handlers and lets tests await a count.</summary>
+public sealed class Recorder<T>
+{
+    private readonly ConcurrentQueue<T> _items = new();
+    private readonly object _gate = new();
+    private readonly List<(Func<int, bool> Condition, TaskCompletionSource Tcs)> _waiters = [];
+
+    public IReadOnlyList<T> Items => _items.ToArray();
+
+    public int Count => _items.Count;
+
+    public void Add(T item)
+    {
+        _items.Enqueue(item);
+        lock (_gate)
+        {
+            foreach (var w in _waiters.ToArray())
+            {
+                if (w.Condition(_items.Count))
+                {
+                    w.Tcs.TrySetResult();
+                    _waiters.Remove(w);
+                }
+            }
+        }
+    }
+
+    public Task WaitForCountAsync(int count, int seconds = 30)
+    {
+        lock (_gate)
+        {
+            if (_items.Count >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((n => n >= count, tcs));
+            return tcs.Task.WaitAsync(TimeSpan.FromSeconds(seconds));
+        }
+    }
+}
+
+public static class TestExtensions
+{
+    /// <summary>Polls a condition on the database (for state visible only there) with a timeout.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, int seconds = 30, string? what = null)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Condition not met within {seconds}s: {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public static async Task<long> ScalarAsync(this NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    public static async Task ExecAsync(this NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}

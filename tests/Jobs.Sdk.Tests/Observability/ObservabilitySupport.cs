@@ -1,0 +1,404 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Jobs.Sdk.Drivers;
+using Jobs.Sdk.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Sdk.Tests.Observability;
+
+/// <summary>
+/// Activity and meter listeners are process-wide: the observability tests run alone (not in parallel with any other
+/// test) and every assertion also filters by the test's own queue name.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ObservabilityCollection
+{
+    public const string Name = "Observability";
+}
+
+/// <summary>A hand-written job (what the generator emits for a [Job] type).</summary>
+public sealed record ObsJob(int Value) : IJob<ObsJob>
+{
+    public static string JobName => "obs.job";
+
+    public static void Serialize(Utf8JsonWriter writer, ObsJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static ObsJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("value"))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.Number)
+                {
+                    throw new JobDecodeException(JobName, "Value", "$.value", $"expected a number, found {reader.TokenType}");
+                }
+
+                return new ObsJob(reader.GetInt32());
+            }
+        }
+
+        throw new JobDecodeException(JobName, "Value", "$.value", "required member is missing");
+    }
+}
+
+/// <summary>Writes a string where <see cref="ObsJob"/> expects a number, under <see cref="ObsJob"/>'s name.</summary>
+public sealed record ObsBadPayloadJob(string Text) : IJob<ObsBadPayloadJob>
+{
+    public static string JobName => ObsJob.JobName;
+
+    public static void Serialize(Utf8JsonWriter writer, ObsBadPayloadJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("value", job.Text);
+        writer.WriteEndObject();
+    }
+
+    public static ObsBadPayloadJob Deserialize(ReadOnlySpan<byte> utf8Json) => throw new NotSupportedException();
+}
+
+/// <summary>A job no handler is registered for.</summary>
+public sealed record ObsOrphanJob(int Value) : IJob<ObsOrphanJob>
+{
+    public static string JobName => "obs.orphan";
+    public static void Serialize(Utf8JsonWriter writer, ObsOrphanJob job) => ObsJob.Serialize(writer, new ObsJob(job.Value));
+    public static ObsOrphanJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(ObsJob.Deserialize(utf8Json).Value);
+}
+
+/// <summary>A second job type (for failure and cancellation counters).</summary>
+public sealed record ObsOtherJob(int Value) : IJob<ObsOtherJob>
+{
+    public static string JobName => "obs.other";
+    public static void Serialize(Utf8JsonWriter writer, ObsOtherJob job) => ObsJob.Serialize(writer, new ObsJob(job.Value));
+    public static ObsOtherJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(ObsJob.Deserialize(utf8Json).Value);
+}
+
+internal static class Obs
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public static readonly IJobRetryStrategy FastRetry = JobRetryStrategy.ExponentialJitter(maxAttempts: 3, maxBackoff: TimeSpan.FromMilliseconds(1));
+
+    public static string NewQueueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+}
+
+/// <summary>A container with the in-memory driver (wrapped in a <see cref="TestDriver"/>) for one queue.</summary>
+internal sealed class ObsHost : IAsyncDisposable
+{
+    private ObsHost(ServiceProvider services) => Services = services;
+
+    public ServiceProvider Services { get; }
+    public JobQueue Queue => Services.GetRequiredService<JobQueue>();
+    public JobWorker Worker => Services.GetRequiredService<JobWorker>();
+    public TestDriver Driver => (TestDriver)Services.GetRequiredService<IJobDriver>();
+
+    public static ObsHost Create(string queueName, Action<JobsBuilder> configure, Action<TestDriver>? driver = null,
+        TimeProvider? time = null, Action<IServiceCollection>? services = null, Action<InMemoryJobDriverOptions>? inMemory = null)
+    {
+        var collection = new ServiceCollection();
+        if (time is not null)
+        {
+            collection.AddSingleton(time);
+        }
+
+        services?.Invoke(collection);
+        collection.AddJobs(jobs =>
+        {
+            jobs.UseDriver(sp =>
+            {
+                var options = new InMemoryJobDriverOptions { QueueName = queueName };
+                inMemory?.Invoke(options);
+                var d = new TestDriver(new InMemoryJobDriver(options, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+                driver?.Invoke(d);
+                return d;
+            });
+            configure(jobs);
+        });
+        return new ObsHost(collection.BuildServiceProvider(validateScopes: true));
+    }
+
+    public async Task<ObsHost> StartAsync()
+    {
+        await Worker.StartAsync(CancellationToken.None);
+        return this;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Services.GetService<JobsBuilder>()?.WorkersAdded == true && Worker.IsStarted && !Worker.Completion.IsCompleted)
+        {
+            await Worker.StopAsync(CancellationToken.None).WaitAsync(Obs.Timeout);
+        }
+
+        await Services.DisposeAsync();
+    }
+}
+
+/// <summary>A test double around the in-memory driver: hooks to fail or block calls and to observe the worker's loop.</summary>
+internal sealed class TestDriver(InMemoryJobDriver inner) : IJobDriver
+{
+    public InMemoryJobDriver Inner { get; } = inner;
+
+    public Func<CancellationToken, Task>? OnWaitUntilReady { get; set; }
+    public Func<CancellationToken, Task>? OnGetCounts { get; set; }
+    public TaskCompletionSource WaitingForWork { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string QueueName => Inner.QueueName;
+
+    public event Action<JobId>? RunningJobCancelled
+    {
+        add => Inner.RunningJobCancelled += value;
+        remove => Inner.RunningJobCancelled -= value;
+    }
+
+    public Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+        => OnWaitUntilReady?.Invoke(cancellationToken) ?? Inner.WaitUntilReadyAsync(cancellationToken);
+
+    public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
+        => Inner.PushAsync(jobs, transaction, cancellationToken);
+
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
+        => Inner.ClaimAsync(request, cancellationToken);
+
+    public Task WaitForWorkAsync(CancellationToken cancellationToken)
+    {
+        WaitingForWork.TrySetResult();
+        return Inner.WaitForWorkAsync(cancellationToken);
+    }
+
+    public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
+        => Inner.CompleteAsync(workerId, outcomes, cancellationToken);
+
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
+        => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+
+    public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => Inner.RescueExpiredLeasesAsync(cancellationToken);
+
+    public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => Inner.CancelAsync(id, cancellationToken);
+
+    public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => Inner.PauseAsync(id, cancellationToken);
+
+    public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => Inner.ResumeAsync(id, cancellationToken);
+
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => Inner.GetJobAsync(id, cancellationToken);
+
+    public async Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken)
+    {
+        if (OnGetCounts is { } hook)
+        {
+            await hook(cancellationToken);
+        }
+
+        return await Inner.GetCountsAsync(cancellationToken);
+    }
+
+    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => Inner.CleanupAsync(options, cancellationToken);
+
+    public ValueTask DisposeAsync() => Inner.DisposeAsync();
+}
+
+/// <summary>Collects stopped activities of the Jobs.Sdk source (and the test's own source) for one queue.</summary>
+internal sealed class ActivityCollector : IDisposable
+{
+    public const string TestSourceName = "Jobs.Sdk.Tests.App";
+
+    private readonly ActivityListener _listener;
+    private readonly string _queueName;
+    private readonly ConcurrentQueue<Activity> _stopped = new();
+    private readonly List<(Func<IReadOnlyList<Activity>, bool> Condition, TaskCompletionSource Done)> _waiters = [];
+    private readonly Lock _gate = new();
+
+    public ActivityCollector(string queueName, ActivitySamplingResult sampling = ActivitySamplingResult.AllDataAndRecorded)
+    {
+        _queueName = queueName;
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is JobsDiagnostics.ActivitySourceName or TestSourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => sampling,
+            ActivityStopped = OnStopped,
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    /// <summary>The Jobs.Sdk spans of this collector's queue, in stop order.</summary>
+    public IReadOnlyList<Activity> Spans => _stopped.ToArray();
+
+    public Task WaitAsync(Func<IReadOnlyList<Activity>, bool> condition)
+    {
+        lock (_gate)
+        {
+            if (condition(Spans))
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((condition, done));
+            return done.Task.WaitAsync(Obs.Timeout);
+        }
+    }
+
+    private void OnStopped(Activity activity)
+    {
+        if (activity.Source.Name != JobsDiagnostics.ActivitySourceName
+            || activity.GetTagItem(JobsInstrumentation.DestinationTag) as string != _queueName)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _stopped.Enqueue(activity);
+            var spans = Spans;
+            foreach (var waiter in _waiters.Where(w => w.Condition(spans)).ToArray())
+            {
+                waiter.Done.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
+
+/// <summary>One measurement of a Jobs.Sdk instrument.</summary>
+internal sealed record MetricPoint(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags)
+{
+    public string? Tag(string key) => Tags.TryGetValue(key, out var value) ? value?.ToString() : null;
+}
+
+/// <summary>Collects the Jobs.Sdk meter's measurements for one queue.</summary>
+internal sealed class MetricCollector : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly string _queueName;
+    private readonly ConcurrentQueue<MetricPoint> _points = new();
+    private readonly List<(Func<IReadOnlyList<MetricPoint>, bool> Condition, TaskCompletionSource Done)> _waiters = [];
+    private readonly Lock _gate = new();
+
+    public MetricCollector(string queueName)
+    {
+        _queueName = queueName;
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == JobsDiagnostics.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        _listener.Start();
+    }
+
+    public IReadOnlyList<MetricPoint> Points => _points.ToArray();
+
+    public IReadOnlyList<MetricPoint> Of(string instrument) => Points.Where(p => p.Instrument == instrument).ToArray();
+
+    public double Sum(string instrument) => Of(instrument).Sum(p => p.Value);
+
+    public void RecordObservableInstruments() => _listener.RecordObservableInstruments();
+
+    public Task WaitAsync(Func<MetricCollector, bool> condition)
+    {
+        lock (_gate)
+        {
+            if (condition(this))
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((_ => condition(this), done));
+            return done.Task.WaitAsync(Obs.Timeout);
+        }
+    }
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var map = new Dictionary<string, object?>();
+        foreach (var tag in tags)
+        {
+            map[tag.Key] = tag.Value;
+        }
+
+        if (map.GetValueOrDefault(JobsInstrumentation.DestinationTag) as string != _queueName)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _points.Enqueue(new MetricPoint(instrument.Name, value, map));
+            foreach (var waiter in _waiters.Where(w => w.Condition(Points)).ToArray())
+            {
+                waiter.Done.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
+
+/// <summary>A log sink that records each entry with the scopes active when it was written.</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
+{
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public ConcurrentQueue<LogEntry> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    public void Dispose()
+    {
+    }
+
+    internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, IReadOnlyDictionary<string, object?> State,
+        IReadOnlyDictionary<string, object?> Scope);
+
+    private sealed class CapturingLogger(CapturingLoggerProvider provider, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => provider._scopes.Push(state);
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var scope = new Dictionary<string, object?>();
+            provider._scopes.ForEachScope((s, acc) =>
+            {
+                if (s is IEnumerable<KeyValuePair<string, object?>> pairs)
+                {
+                    foreach (var pair in pairs)
+                    {
+                        acc[pair.Key] = pair.Value;
+                    }
+                }
+            }, scope);
+            var values = new Dictionary<string, object?>();
+            if (state is IEnumerable<KeyValuePair<string, object?>> statePairs)
+            {
+                foreach (var pair in statePairs)
+                {
+                    values[pair.Key] = pair.Value;
+                }
+            }
+
+            provider.Entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), values, scope));
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using static Jobs.Sdk.Tests.Scheduling.Times;
+
+namespace Jobs.Sdk.Tests.Scheduling;
+
+/// <summary>Five-field crontab parsing through <see cref="Schedule.Cron"/> (2026-01-01 is a Thursday).</summary>
+public sealed class CronScheduleTests
+{
+    [Fact]
+    public void Ranges()
+        => Assert.Equal([Utc(2026, 1, 1, 17, 0), Utc(2026, 1, 2, 9, 0), Utc(2026, 1, 2, 10, 0)],
+            Next(Schedule.Cron("0 9-17 * * *"), Utc(2026, 1, 1, 16, 30), 3));
+
+    [Fact]
+    public void Steps_over_the_whole_field()
+        => Assert.Equal([Utc(2026, 1, 1, 10, 15), Utc(2026, 1, 1, 10, 30), Utc(2026, 1, 1, 10, 45), Utc(2026, 1, 1, 11, 0)],
+            Next(Schedule.Cron("*/15 * * * *"), Utc(2026, 1, 1, 10, 7), 4));
+
+    [Fact]
+    public void Steps_over_a_range()
+        => Assert.Equal([Utc(2026, 1, 1, 10, 10), Utc(2026, 1, 1, 10, 20), Utc(2026, 1, 1, 10, 30), Utc(2026, 1, 1, 11, 0)],
+            Next(Schedule.Cron("0-30/10 * * * *"), Utc(2026, 1, 1, 10, 7), 4));
+
+    [Fact]
+    public void Lists_mixed_with_ranges()
+        => Assert.Equal([Utc(2026, 1, 1, 12, 0), Utc(2026, 1, 1, 18, 0), Utc(2026, 1, 1, 19, 0), Utc(2026, 1, 2, 8, 0)],
+            Next(Schedule.Cron("0 8,12,18-19 * * *"), Utc(2026, 1, 1, 8, 0), 4));
+
+    [Fact]
+    public void Day_names_and_ranges_of_names()
+        => Assert.Equal([Utc(2026, 1, 5, 9, 0), Utc(2026, 1, 6, 9, 0)], Next(Schedule.Cron("0 9 * * mon-fri"), Utc(2026, 1, 2, 10, 0), 2));
+
+    [Fact]
+    public void Month_names_are_case_insensitive()
+        => Assert.Equal([Utc(2026, 7, 1), Utc(2027, 1, 1)], Next(Schedule.Cron("0 0 1 JAN,jul *"), Utc(2026, 1, 1), 2));
+
+    [Theory]
+    [InlineData("0 0 * * 0")]
+    [InlineData("0 0 * * 7")]
+    [InlineData("0 0 * * sun")]
+    [InlineData("0 0 * * SUN")]
+    public void Zero_seven_and_sun_all_mean_sunday(string expression)
+        => Assert.Equal([Utc(2026, 1, 4), Utc(2026, 1, 11)], Next(Schedule.Cron(expression), Utc(2026, 1, 1), 2));
+
+    [Fact]
+    public void Day_of_week_range_ending_in_seven()
+        => Assert.Equal([Utc(2026, 1, 3), Utc(2026, 1, 4), Utc(2026, 1, 10)], Next(Schedule.Cron("0 0 * * 6-7"), Utc(2026, 1, 1), 3));
+
+    [Theory]
+    [InlineData("@yearly", 2027, 1, 1, 0)]
+    [InlineData("@annually", 2027, 1, 1, 0)]
+    [InlineData("@monthly", 2026, 2, 1, 0)]
+    [InlineData("@weekly", 2026, 1, 4, 0)]
+    [InlineData("@daily", 2026, 1, 2, 0)]
+    [InlineData("@midnight", 2026, 1, 2, 0)]
+    [InlineData("@hourly", 2026, 1, 1, 11)]
+    public void Nicknames(string expression, int year, int month, int day, int hour)
+        => Assert.Equal([Utc(year, month, day, hour, 0)], Next(Schedule.Cron(expression), Utc(2026, 1, 1, 10, 30), 1));
+
+    [Fact]
+    public void Day_of_month_31_and_february_29()
+    {
+        Assert.Equal([Utc(2026, 3, 31), Utc(2026, 5, 31)], Next(Schedule.Cron("0 0 31 * *"), Utc(2026, 2, 1), 2));
+        Assert.Equal([Utc(2028, 2, 29), Utc(2032, 2, 29)], Next(Schedule.Cron("0 0 29 feb *"), Utc(2026, 1, 1), 2));
+    }
+
+    [Fact]
+    public void Extra_whitespace_is_normalised_in_the_description()
+        => Assert.Equal(Schedule.Cron("*/5 * * * *").Description, Schedule.Cron("  */5   *  * * *  ").Description);
+
+    [Fact]
+    public void Time_zone_applies_to_cron()
+        => Assert.Equal([Utc(2026, 1, 1, 14, 0), Utc(2026, 7, 1, 13, 0)],
+            [Next(Schedule.Cron("0 9 * * *", Zones.NewYork), Utc(2026, 1, 1), 1)[0], Next(Schedule.Cron("0 9 * * *", Zones.NewYork), Utc(2026, 7, 1), 1)[0]]);
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("   ", "empty")]
+    [InlineData("* * * *", "has 4 fields")]
+    [InlineData("0 * * * * *", "has 6 fields")]
+    [InlineData("60 * * * *", "not a valid cron expression")]
+    [InlineData("* 24 * * *", "not a valid cron expression")]
+    [InlineData("* * 32 * *", "not a valid cron expression")]
+    [InlineData("* * 0 * *", "not a valid cron expression")]
+    [InlineData("* * * 13 *", "not a valid cron expression")]
+    [InlineData("* * * * 8", "not a valid cron expression")]
+    [InlineData("* * * * funday", "not a valid cron expression")]
+    [InlineData("0 0 * smarch *", "not a valid cron expression")]
+    [InlineData("abc * * * *", "not a valid cron expression")]
+    [InlineData("*/0 * * * *", "not a valid cron expression")]
+    [InlineData("@fortnightly", "not a valid cron expression")]
+    [InlineData("0 0 1 * mon", "both day-of-month")]
+    [InlineData("0 0 30 2 *", "never fires")]
+    [InlineData("H * * * *", "jitter")]
+    [InlineData("H/5 * * * *", "jitter")]
+    [InlineData("0 H(0-5) * * *", "jitter")]
+    public void Invalid_expressions_throw_ArgumentException_with_a_clear_message(string expression, string expected)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Schedule.Cron(expression));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Equal("expression", ex.ParamName);
+    }
+
+    [Fact]
+    public void Names_containing_an_h_are_not_mistaken_for_jitter()
+        => Assert.Equal([Utc(2026, 1, 1, 0, 0), Utc(2026, 1, 8, 0, 0)], Next(Schedule.Cron("0 0 * * thu"), Utc(2025, 12, 31), 2));
+
+    [Fact]
+    public void Null_expression_throws_ArgumentNullException()
+        => Assert.Throws<ArgumentNullException>(() => Schedule.Cron(null!));
+}
