@@ -101,7 +101,7 @@ public sealed class JobHandlerAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            if (HasOptionalTokenParameter(invocation, cancellationTokenType) || HasTokenOverload(invocation.TargetMethod, cancellationTokenType))
+            if (HasOptionalTokenParameter(invocation, cancellationTokenType) || HasTokenOverload(invocation.TargetMethod, cancellationTokenType, operationContext.Compilation, method.ContainingType))
             {
                 operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.HandlerIgnoresCancellation, invocation.Syntax.GetLocation(),
                     token.Name, invocation.TargetMethod.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
@@ -162,9 +162,9 @@ public sealed class JobHandlerAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>An overload with the same parameters plus a trailing CancellationToken (the shape CA2016 looks for).</summary>
-    private static bool HasTokenOverload(IMethodSymbol target, INamedTypeSymbol cancellationTokenType)
+    private static bool HasTokenOverload(IMethodSymbol target, INamedTypeSymbol cancellationTokenType, Compilation compilation, INamedTypeSymbol within)
     {
-        var method = target.ReducedFrom ?? target;
+        var method = (target.ReducedFrom ?? target).OriginalDefinition;
         foreach (var member in method.ContainingType.GetMembers(method.Name))
         {
             if (member is not IMethodSymbol candidate
@@ -184,7 +184,7 @@ public sealed class JobHandlerAnalyzer : DiagnosticAnalyzer
                     : SymbolEqualityComparer.Default.Equals(method.Parameters[i].Type, candidate.Parameters[i].Type);
             }
 
-            if (same && candidate.DeclaredAccessibility == Accessibility.Public)
+            if (same && compilation.IsSymbolAccessibleWithin(candidate, within))
             {
                 return true;
             }

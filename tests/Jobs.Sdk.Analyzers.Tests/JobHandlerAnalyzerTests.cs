@@ -68,6 +68,8 @@ public class JobHandlerAnalyzerTests
                     {
                         await {|#0:Task.Delay(100)|};
                         await {|#1:SendAsync(job.To)|};
+                        await {|#2:LoadAsync(job.To)|};
+                        await LoadAsync(job.To, ct);
                         await Task.Delay(100, ct);
                         await SendAsync(job.To, ct);
                         await SendAsync(job.To, cancellationToken: CancellationToken.None);
@@ -76,12 +78,15 @@ public class JobHandlerAnalyzerTests
                     }
 
                     private static Task SendAsync(string to, CancellationToken cancellationToken = default) => Task.CompletedTask;
+                    private static Task<T> LoadAsync<T>(T value) => Task.FromResult(value);
+                    private static Task<T> LoadAsync<T>(T value, CancellationToken cancellationToken) => Task.FromResult(value);
                 }
                 """, Stubs.Job("SendEmail", "send-email", ns: "")],
             null,
             V.Diagnostic("JOBS011").WithLocation(0)
                 .WithMessage("Forward the handler's CancellationToken 'ct' to 'Task.Delay(int)' so job timeouts, cancellation and shutdown stop it"),
-            V.Diagnostic("JOBS011").WithLocation(1).WithArguments("ct", "EmailHandler.SendAsync(string, CancellationToken)"));
+            V.Diagnostic("JOBS011").WithLocation(1).WithArguments("ct", "EmailHandler.SendAsync(string, CancellationToken)"),
+            V.Diagnostic("JOBS011").WithLocation(2).WithArguments("ct", "EmailHandler.LoadAsync<string>(string)"));
 
     [Fact]
     public Task JOBS011_only_inside_HandleAsync_of_a_handler()

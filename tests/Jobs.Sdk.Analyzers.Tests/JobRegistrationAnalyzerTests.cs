@@ -82,6 +82,25 @@ public class JobRegistrationAnalyzerTests
             V.Diagnostic("JOBS001").WithLocation(3).WithArguments("send-email", "SendEmail"));
 
     [Fact]
+    public Task JOBS001_entries_of_the_real_scheduler()
+        => VerifyAsync("""
+            public static class Program
+            {
+                public static void Configure(IServiceCollection services)
+                    => services.AddJobs(jobs => jobs
+                        .UseInMemory()
+                        .AddJob<SendEmail, EmailHandler>()
+                        .AddWorkers()
+                        .AddSchedule(s =>
+                        {
+                            s.Add(new SendEmail("ops@example.com"), Schedule.Daily(hour: 3));
+                            {|#0:s.Add(new Resize(1), Schedule.Hourly())|};
+                        }));
+            }
+            """,
+            V.Diagnostic("JOBS001").WithLocation(0).WithArguments("resize", "Resize"));
+
+    [Fact]
     public Task JOBS001_not_reported_in_producer_only_project()
         => VerifyAsync("""
             public static class Program
