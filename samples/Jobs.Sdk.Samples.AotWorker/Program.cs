@@ -27,7 +27,10 @@ var pollInterval = TimeSpan.FromMilliseconds(int.Parse(config["Jobs:PollInterval
 var push = ParsePush(args);
 
 // The slim builder keeps the native binary small: only the type mappings the driver needs.
+// The job tables use built-in types only, so the start-up query of the server's type catalog can be skipped.
 var dataSourceBuilder = new NpgsqlSlimDataSourceBuilder(connectionString);
+dataSourceBuilder.ConfigureTypeLoading(t => t.EnableTypeLoading(false));
+dataSourceBuilder.ConnectionStringBuilder.NoResetOnClose = true;
 dataSourceBuilder.EnableArrays();
 await using var dataSource = dataSourceBuilder.Build();
 
