@@ -75,7 +75,11 @@ public sealed class JobsBuilder
         if (!WorkersAdded)
         {
             WorkersAdded = true;
-            Services.AddSingleton<JobWorker>();
+            Services.AddSingleton(sp => new JobWorker(
+                sp.GetRequiredService<JobsRuntime>(),
+                sp.GetRequiredService<IServiceScopeFactory>(),
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobWorkerOptions>>(),
+                sp.GetService<Microsoft.Extensions.Logging.ILogger<JobWorker>>()));
             Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         }
 

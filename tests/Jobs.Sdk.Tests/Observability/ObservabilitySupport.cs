@@ -100,6 +100,7 @@ internal sealed class ObsHost : IAsyncDisposable
 
     public ServiceProvider Services { get; }
     public JobQueue Queue => Services.GetRequiredService<JobQueue>();
+    public JobsRuntime Runtime => Services.GetRequiredService<JobsRuntime>();
     public JobWorker Worker => Services.GetRequiredService<JobWorker>();
     public TestDriver Driver => (TestDriver)Services.GetRequiredService<IJobDriver>();
 

@@ -165,8 +165,9 @@ internal sealed class SchedulerNode : IAsyncDisposable
 {
     public SchedulerNode(IJobDriver driver, FakeTimeProvider time, JobSchedule schedule)
     {
-        Queue = new JobQueue(driver, new JobRegistry([]), new JobQueueOptions(), [], time);
-        Scheduler = new JobScheduler(Queue, schedule);
+        var runtime = new JobsRuntime(driver, new JobRegistry([]), new JobQueueOptions(), time, []);
+        Queue = new JobQueue(runtime);
+        Scheduler = new JobScheduler(runtime, schedule);
         Probe.Attach(Scheduler);
         Keys = schedule.Entries.Select(e => e.Key).ToArray();
         Time = time;
