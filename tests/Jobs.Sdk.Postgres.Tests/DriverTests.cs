@@ -305,10 +305,10 @@ public sealed class DriverTests(PostgresFixture fixture)
     [Fact]
     public void Long_queue_names_get_a_hashed_channel_within_the_identifier_limit()
     {
-        var channel = PostgresJobDriver.ChannelName("jobs", new string('x', 200));
+        var channel = PostgresNotifier.ChannelName("jobs", new string('x', 200));
         Assert.True(Encoding.UTF8.GetByteCount(channel) <= 63);
-        Assert.NotEqual(channel, PostgresJobDriver.ChannelName("jobs", new string('x', 199)));
-        Assert.Equal("jobs:jobs:emails", PostgresJobDriver.ChannelName("jobs", "emails"));
+        Assert.NotEqual(channel, PostgresNotifier.ChannelName("jobs", new string('x', 199)));
+        Assert.Equal("jobs:jobs:emails", PostgresNotifier.ChannelName("jobs", "emails"));
     }
 
     [SuppressMessage("Design", "CA1065", Justification = "Test double.")]
