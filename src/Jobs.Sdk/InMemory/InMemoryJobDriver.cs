@@ -205,7 +205,8 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             var requeued = false;
             foreach (var outcome in outcomes)
             {
-                if (!_jobs.TryGetValue(outcome.Id, out var entry) || entry.State != JobState.Processing || entry.WorkerId != workerId)
+                if (!_jobs.TryGetValue(outcome.Id, out var entry) || entry.State != JobState.Processing || entry.WorkerId != workerId
+                    || entry.Attempts != outcome.Attempt)
                 {
                     continue;
                 }
@@ -584,7 +585,7 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         public bool CancelRequested { get; set; }
     }
 
-    /// <summary>Priority (highest first), then run time, then push order.</summary>
+    /// <summary>Priority (highest first), then run time, then id (the claim order of every driver).</summary>
     private sealed class WaitingOrder : IComparer<Entry>
     {
         public static readonly WaitingOrder Instance = new();
@@ -603,6 +604,11 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             }
 
             c = x.RunAt.CompareTo(y.RunAt);
+            if (c == 0)
+            {
+                c = x.Id.Value.CompareTo(y.Id.Value);
+            }
+
             return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
         }
     }
