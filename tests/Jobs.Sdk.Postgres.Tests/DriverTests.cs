@@ -49,6 +49,23 @@ public sealed class DriverTests(PostgresFixture fixture)
         => q.DataSource.ScalarAsync($"SELECT extract(epoch FROM lease_expires_at - now())::bigint FROM jobs_test.jobs WHERE id = '{id}'");
 
     [Fact]
+    public async Task Equal_priority_and_run_time_are_claimed_in_id_order_whatever_the_push_order()
+    {
+        await using var q = await TestQueue.CreateAsync(fixture, _ => { });
+        var at = DateTimeOffset.UtcNow.AddSeconds(-5);
+        var ids = Enumerable.Range(0, 6).Select(_ => JobId.New()).OrderBy(i => i.Value).ToArray();
+        await q.Driver.PushAsync(ids.Reverse().Select(id => Record(1, runAt: at) with { Id = id }).ToList(), null, default);
+        // One at a time: the LIMIT picks in (priority, run_at, id) order in SQL, not only the sort after RETURNING.
+        var claimed = new List<JobId>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            claimed.Add(Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w", 1, Minute), default)).Id);
+        }
+
+        Assert.Equal(ids, claimed);
+    }
+
+    [Fact]
     public async Task Claimed_payload_is_the_stored_jsonb_text()
     {
         await using var q = await TestQueue.CreateAsync(fixture, _ => { });

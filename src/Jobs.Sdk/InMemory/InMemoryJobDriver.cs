@@ -585,7 +585,7 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         public bool CancelRequested { get; set; }
     }
 
-    /// <summary>Priority (highest first), then run time, then id (the claim order of every driver).</summary>
+    /// <summary>Priority (highest first), then run time, then push order.</summary>
     private sealed class WaitingOrder : IComparer<Entry>
     {
         public static readonly WaitingOrder Instance = new();
@@ -604,11 +604,6 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             }
 
             c = x.RunAt.CompareTo(y.RunAt);
-            if (c == 0)
-            {
-                c = x.Id.Value.CompareTo(y.Id.Value);
-            }
-
             return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
         }
     }
