@@ -42,19 +42,11 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     {
     }
 
-    /// <summary>Creates the driver on <paramref name="dataSource"/> (which the caller keeps owning), reading time from <paramref name="timeProvider"/>.</summary>
-    /// <param name="dataSource">The data source. Slim data sources need <c>EnableArrays()</c>.</param>
-    /// <param name="options">Queue name, schema, polling, retention, migrations.</param>
-    /// <param name="logger">Logger, or null.</param>
-    /// <param name="timeProvider">
-    /// The clock of the driver's own waits (idle polling, wake-ups of delayed jobs, reconnect backoff). What is due is
-    /// always decided by the database clock.
-    /// </param>
-    public PostgresJobDriver(NpgsqlDataSource dataSource, PostgresJobDriverOptions? options, ILogger<PostgresJobDriver>? logger, TimeProvider timeProvider)
-        : this(dataSource, options, logger, timeProvider ?? throw new ArgumentNullException(nameof(timeProvider)), ownsDataSource: false)
-    {
-    }
-
+    /// <summary>
+    /// The constructor <c>UsePostgres</c> uses: time from the registered <see cref="TimeProvider"/> (the clock of the
+    /// driver's own waits: idle polling, wake-ups of delayed jobs, reconnect backoff; what is due is always decided by
+    /// the database clock), and the data source owned (disposed with the driver) when the driver built it.
+    /// </summary>
     internal PostgresJobDriver(NpgsqlDataSource dataSource, PostgresJobDriverOptions? options, ILogger? logger, TimeProvider? timeProvider,
         bool ownsDataSource)
     {

@@ -148,6 +148,33 @@ public sealed class DriverTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Idle_waits_and_wake_ups_of_delayed_jobs_run_on_the_drivers_time_provider()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var driver = new PostgresJobDriver(fixture.CreateDataSource(), new PostgresJobDriverOptions
+        {
+            Schema = "jobs_test",
+            QueueName = "time_" + Guid.NewGuid().ToString("N")[..10],
+            UseListenNotify = false,
+            PollInterval = TimeSpan.FromHours(1),
+        }, logger: null, timeProvider: time, ownsDataSource: true);
+        await driver.WaitUntilReadyAsync(default);
+
+        // Nothing can end this wait but the fake clock reaching the poll interval.
+        var idle = driver.WaitForWorkAsync(default);
+        Assert.False(idle.IsCompleted);
+        time.Advance(TimeSpan.FromHours(1));
+        await idle.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Poll-only mode: a delayed push ends the next idle wait when the job falls due on that clock.
+        await driver.PushAsync([Record(1, runAt: time.GetUtcNow().AddMinutes(5))], null, default);
+        var delayed = driver.WaitForWorkAsync(default);
+        Assert.False(delayed.IsCompleted);
+        time.Advance(TimeSpan.FromMinutes(5));
+        await delayed.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task Schedule_store_records_each_fire_once()
     {
         await using var q = await TestQueue.CreateAsync(fixture, _ => { });
