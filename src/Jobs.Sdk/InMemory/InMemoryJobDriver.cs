@@ -188,7 +188,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             var requeued = false;
             foreach (var outcome in outcomes)
             {
-                if (!_jobs.TryGetValue(outcome.Id, out var entry) || entry.State != JobState.Processing || entry.WorkerId != workerId)
+                if (!_jobs.TryGetValue(outcome.Id, out var entry) || entry.State != JobState.Processing || entry.WorkerId != workerId
+                    || entry.Attempts != outcome.Attempt)
                 {
                     continue;
                 }
