@@ -59,7 +59,7 @@ public class MiddlewareErrorPolicyTests
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         IServiceProvider? services = null;
         await using var host = await TestHost.Create(j => j
-            .ConfigureQueue(q => q.DefaultRetryStrategy = FastRetry)
+            .ConfigureQueue(q => q.DefaultRetryStrategy = new RetryAnHourLater())
             .AddMiddleware(new StateProbe(() => services!.GetRequiredService<JobQueue>(), states, done))
             .AddJob<ValueJob>((_, _, _) => throw new InvalidOperationException())
             .AddWorkers()).StartAsync();
@@ -69,6 +69,7 @@ public class MiddlewareErrorPolicyTests
         await done.Task.WaitAsync(TestHost.Timeout);
 
         // Attempt 1 is seen as pending (stored by the push); attempt 2 as retrying (stored by the completer), never processing.
+        // The retry is due an hour later, so no claim can move the job on before the observer reads it.
         Assert.Equal([JobState.Pending, JobState.Retrying], states);
     }
 
@@ -97,12 +98,21 @@ public class MiddlewareErrorPolicyTests
         : IJobMiddleware
     {
         public async ValueTask OnPushAsync(JobPushContext context, CancellationToken cancellationToken)
-            => states.Enqueue((await queue().GetJobAsync(context.JobId, cancellationToken))?.State);
-
-        public ValueTask OnCompletedAsync(JobCompletedContext context, CancellationToken cancellationToken)
         {
-            done.TrySetResult();
-            return default;
+            states.Enqueue((await queue().GetJobAsync(context.JobId, cancellationToken))?.State);
+            if (states.Count == 2)
+            {
+                done.TrySetResult(); // the push and the retry have both been observed
+            }
         }
+    }
+
+    private sealed class RetryAnHourLater : IJobRetryStrategy
+    {
+        public int MaxAttempts => 2;
+
+        public bool ShouldRetry(int attempt, Exception error) => true;
+
+        public TimeSpan GetDelay(int attempt, Exception error) => TimeSpan.FromHours(1);
     }
 }
