@@ -7,9 +7,7 @@ namespace Shop.Jobs
     partial class ShipOrder : global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>
     {
         static string global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.JobName => __JobsJson.JobName;
-
         static void global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.ShipOrder job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-
         static global::Shop.Jobs.ShipOrder global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
             => __JobJsonServices.Deserialize<global::Shop.Jobs.ShipOrder>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
@@ -230,10 +228,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.ShipOrder))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushShipOrderAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.ShipOrder job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(job, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
 
         /// <summary>Pushes a <c>ship-order</c> job (<see cref="global::Shop.Jobs.ShipOrder"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
         /// <param name="queue">The job queue.</param>
@@ -244,10 +239,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.ShipOrder))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushShipOrderAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.ShipOrder job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(job, transaction, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
 
         /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>ship-order</c> job (<see cref="global::Shop.Jobs.ShipOrder"/>).</summary>
         /// <typeparam name="THandler">The handler type.</typeparam>
@@ -258,10 +250,7 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddShipOrder<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
             this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
             where THandler : class, global::Jobs.Sdk.IJobHandler<global::Shop.Jobs.ShipOrder>
-        {
-            global::System.ArgumentNullException.ThrowIfNull(builder);
-            return builder.AddJob<global::Shop.Jobs.ShipOrder, THandler>(configure);
-        }
+            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.ShipOrder, THandler>(configure);
 
         /// <summary>Registers a delegate handler for the <c>ship-order</c> job (<see cref="global::Shop.Jobs.ShipOrder"/>).</summary>
         /// <param name="builder">The jobs builder.</param>
@@ -272,9 +261,6 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddShipOrder(this global::Jobs.Sdk.JobsBuilder builder,
             global::System.Func<global::Shop.Jobs.ShipOrder, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
             global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(builder);
-            return builder.AddJob<global::Shop.Jobs.ShipOrder>(handler, configure);
-        }
+            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.ShipOrder>(handler, configure);
     }
 }

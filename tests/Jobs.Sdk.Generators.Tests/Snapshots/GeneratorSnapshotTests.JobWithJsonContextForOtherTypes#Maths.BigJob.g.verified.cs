@@ -7,9 +7,7 @@ namespace Maths
     partial record BigJob : global::Jobs.Sdk.IJob<global::Maths.BigJob>
     {
         static string global::Jobs.Sdk.IJob<global::Maths.BigJob>.JobName => __JobsJson.JobName;
-
         static void global::Jobs.Sdk.IJob<global::Maths.BigJob>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Maths.BigJob job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-
         static global::Maths.BigJob global::Jobs.Sdk.IJob<global::Maths.BigJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
             => __JobJsonServices.Deserialize<global::Maths.BigJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
@@ -84,10 +82,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Maths.BigJob job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(job, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
 
         /// <summary>Pushes a <c>big</c> job (<see cref="global::Maths.BigJob"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
         /// <param name="queue">The job queue.</param>
@@ -98,10 +93,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Maths.BigJob job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(job, transaction, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
 
         /// <summary>Pushes a <c>big</c> job (<see cref="global::Maths.BigJob"/>).</summary>
         /// <param name="queue">The job queue.</param>
@@ -112,10 +104,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Numerics.BigInteger Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(new global::Maths.BigJob(Value, Scale), options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Maths.BigJob(Value, Scale), options, cancellationToken);
 
         /// <summary>Pushes a <c>big</c> job (<see cref="global::Maths.BigJob"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
         /// <param name="queue">The job queue.</param>
@@ -127,10 +116,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, global::System.Numerics.BigInteger Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(new global::Maths.BigJob(Value, Scale), transaction, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Maths.BigJob(Value, Scale), transaction, options, cancellationToken);
 
         /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>big</c> job (<see cref="global::Maths.BigJob"/>).</summary>
         /// <typeparam name="THandler">The handler type.</typeparam>
@@ -141,10 +127,7 @@ namespace Maths
         public static global::Jobs.Sdk.JobsBuilder AddBigJob<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
             this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
             where THandler : class, global::Jobs.Sdk.IJobHandler<global::Maths.BigJob>
-        {
-            global::System.ArgumentNullException.ThrowIfNull(builder);
-            return builder.AddJob<global::Maths.BigJob, THandler>(configure);
-        }
+            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Maths.BigJob, THandler>(configure);
 
         /// <summary>Registers a delegate handler for the <c>big</c> job (<see cref="global::Maths.BigJob"/>).</summary>
         /// <param name="builder">The jobs builder.</param>
@@ -155,9 +138,6 @@ namespace Maths
         public static global::Jobs.Sdk.JobsBuilder AddBigJob(this global::Jobs.Sdk.JobsBuilder builder,
             global::System.Func<global::Maths.BigJob, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
             global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(builder);
-            return builder.AddJob<global::Maths.BigJob>(handler, configure);
-        }
+            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Maths.BigJob>(handler, configure);
     }
 }

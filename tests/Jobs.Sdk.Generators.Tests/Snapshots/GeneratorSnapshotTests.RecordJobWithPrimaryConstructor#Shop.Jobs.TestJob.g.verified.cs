@@ -7,13 +7,9 @@ namespace Shop.Jobs
     partial record TestJob : global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>
     {
         static string global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.JobName => __JobsJson.JobName;
-
         static int? global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.MaxAttempts => 5;
-
         static global::System.TimeSpan? global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Timeout => global::System.TimeSpan.FromSeconds(30);
-
         static void global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.TestJob job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-
         static global::Shop.Jobs.TestJob global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
             => __JobJsonServices.Deserialize<global::Shop.Jobs.TestJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
@@ -88,10 +84,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.TestJob job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(job, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
 
         /// <summary>Pushes a <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>) inside the caller's database transaction (it exists only if the transaction commits). Sends a test message.</summary>
         /// <param name="queue">The job queue.</param>
@@ -102,10 +95,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.TestJob job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(job, transaction, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
 
         /// <summary>Pushes a <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>). Sends a test message.</summary>
         /// <param name="queue">The job queue.</param>
@@ -117,10 +107,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, int Value, string Name, string? Note = null, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(new global::Shop.Jobs.TestJob(Value, Name, Note), options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Shop.Jobs.TestJob(Value, Name, Note), options, cancellationToken);
 
         /// <summary>Pushes a <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>) inside the caller's database transaction (it exists only if the transaction commits). Sends a test message.</summary>
         /// <param name="queue">The job queue.</param>
@@ -133,10 +120,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, int Value, string Name, string? Note = null, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(queue);
-            return queue.PushAsync(new global::Shop.Jobs.TestJob(Value, Name, Note), transaction, options, cancellationToken);
-        }
+            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Shop.Jobs.TestJob(Value, Name, Note), transaction, options, cancellationToken);
 
         /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>).</summary>
         /// <typeparam name="THandler">The handler type.</typeparam>
@@ -147,10 +131,7 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddTestJob<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
             this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
             where THandler : class, global::Jobs.Sdk.IJobHandler<global::Shop.Jobs.TestJob>
-        {
-            global::System.ArgumentNullException.ThrowIfNull(builder);
-            return builder.AddJob<global::Shop.Jobs.TestJob, THandler>(configure);
-        }
+            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.TestJob, THandler>(configure);
 
         /// <summary>Registers a delegate handler for the <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>).</summary>
         /// <param name="builder">The jobs builder.</param>
@@ -161,9 +142,6 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddTestJob(this global::Jobs.Sdk.JobsBuilder builder,
             global::System.Func<global::Shop.Jobs.TestJob, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
             global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(builder);
-            return builder.AddJob<global::Shop.Jobs.TestJob>(handler, configure);
-        }
+            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.TestJob>(handler, configure);
     }
 }

@@ -5,9 +5,7 @@ using __JobJsonServices = global::Jobs.Sdk.Infrastructure.JobJsonServices;
 readonly partial record struct Tick : global::Jobs.Sdk.IJob<global::Tick>
 {
     static string global::Jobs.Sdk.IJob<global::Tick>.JobName => __JobsJson.JobName;
-
     static void global::Jobs.Sdk.IJob<global::Tick>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Tick job) => __JobsJson.Write0(writer, job);
-
     static global::Tick global::Jobs.Sdk.IJob<global::Tick>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
         => __JobJsonServices.Deserialize<global::Tick>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
@@ -88,10 +86,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, global::Tick job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(queue);
-        return queue.PushAsync(job, options, cancellationToken);
-    }
+        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
 
     /// <summary>Pushes a <c>tick</c> job (<see cref="global::Tick"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
     /// <param name="queue">The job queue.</param>
@@ -102,10 +97,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, global::Tick job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(queue);
-        return queue.PushAsync(job, transaction, options, cancellationToken);
-    }
+        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
 
     /// <summary>Pushes a <c>tick</c> job (<see cref="global::Tick"/>).</summary>
     /// <param name="queue">The job queue.</param>
@@ -117,10 +109,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, long Sequence, global::System.TimeSpan Interval, byte[]? Payload, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(queue);
-        return queue.PushAsync(new global::Tick(Sequence, Interval, Payload), options, cancellationToken);
-    }
+        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Tick(Sequence, Interval, Payload), options, cancellationToken);
 
     /// <summary>Pushes a <c>tick</c> job (<see cref="global::Tick"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
     /// <param name="queue">The job queue.</param>
@@ -133,10 +122,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, long Sequence, global::System.TimeSpan Interval, byte[]? Payload, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(queue);
-        return queue.PushAsync(new global::Tick(Sequence, Interval, Payload), transaction, options, cancellationToken);
-    }
+        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Tick(Sequence, Interval, Payload), transaction, options, cancellationToken);
 
     /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>tick</c> job (<see cref="global::Tick"/>).</summary>
     /// <typeparam name="THandler">The handler type.</typeparam>
@@ -147,10 +133,7 @@ public static partial class TickJobExtensions
     public static global::Jobs.Sdk.JobsBuilder AddTick<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
         this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
         where THandler : class, global::Jobs.Sdk.IJobHandler<global::Tick>
-    {
-        global::System.ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddJob<global::Tick, THandler>(configure);
-    }
+        => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Tick, THandler>(configure);
 
     /// <summary>Registers a delegate handler for the <c>tick</c> job (<see cref="global::Tick"/>).</summary>
     /// <param name="builder">The jobs builder.</param>
@@ -161,8 +144,5 @@ public static partial class TickJobExtensions
     public static global::Jobs.Sdk.JobsBuilder AddTick(this global::Jobs.Sdk.JobsBuilder builder,
         global::System.Func<global::Tick, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
         global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddJob<global::Tick>(handler, configure);
-    }
+        => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Tick>(handler, configure);
 }
