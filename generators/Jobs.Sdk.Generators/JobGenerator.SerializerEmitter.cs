@@ -291,6 +291,11 @@ public sealed partial class JobGenerator
                 for (var i = 0; i < o.Members.Count; i++)
                 {
                     var m = o.Members[i];
+                    if (!m.IsRead && !m.IsConstructorParameter && !m.IsRequiredProperty)
+                    {
+                        continue;
+                    }
+
                     locals[m] = "v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
                     w.Line($"{m.Type.Fqn} v{i} = {(m.IsConstructorParameter ? m.DefaultValue : "default!")};");
                 }
