@@ -67,7 +67,7 @@ internal static class Descriptors
         "Invalid MaxAttempts or TimeoutSeconds",
         "{0} = {1} is invalid: {2}",
         DiagnosticSeverity.Error,
-        "When set, MaxAttempts must be at least 1 and TimeoutSeconds must be greater than 0. Leave them unset to use the queue's defaults.");
+        "When set, MaxAttempts must be at least 1 and TimeoutSeconds must be from 1 to 4294967 (the longest timeout a CancellationTokenSource accepts). Leave them unset to use the queue's defaults.");
 
     public static readonly DiagnosticDescriptor HandlerForNonJob = Create(
         DiagnosticIds.HandlerForNonJob,
@@ -89,6 +89,27 @@ internal static class Descriptors
         "Forward the handler's CancellationToken '{0}' to '{1}' so job timeouts, cancellation and shutdown stop it",
         DiagnosticSeverity.Info,
         "The token passed to HandleAsync is cancelled on timeout, user cancellation, lease loss and shutdown. Calls that accept a CancellationToken should receive it.");
+
+    public static readonly DiagnosticDescriptor DuplicateJsonName = Create(
+        DiagnosticIds.DuplicateJsonName,
+        "Two members map to the same JSON property name",
+        "Job '{0}': {1}; rename one or give it a distinct [JsonPropertyName]",
+        DiagnosticSeverity.Error,
+        "Member names are written camelCase (or as [JsonPropertyName] says). Two members with the same JSON name would write duplicate keys and mix up their values on read, so the generator emits nothing for the job (System.Text.Json throws for the same case).");
+
+    public static readonly DiagnosticDescriptor UnserializedMember = Create(
+        DiagnosticIds.UnserializedMember,
+        "Member is not carried by the job payload",
+        "'{0}' is not carried by job '{1}': {2}; a worker sees its default value (mark it [JsonIgnore] if that is intended)",
+        DiagnosticSeverity.Warning,
+        "The generated serializer writes public properties that a worker can set again: constructor parameters and properties with a public set or init accessor. A property with a non-public setter, a get-only auto-property no constructor parameter sets, or a public field would silently come back with its default.");
+
+    public static readonly DiagnosticDescriptor GeneratedMethodNameCollision = Create(
+        DiagnosticIds.GeneratedMethodNameCollision,
+        "Generated method name is hidden by a built-in member",
+        "The generated '{0}' for job type '{1}' has the same name as {2}, which wins over the extension method: calls would silently run the built-in one; rename the job type",
+        DiagnosticSeverity.Error,
+        "The generator adds Push{Type}Async to JobQueue and Add{Type} to JobsBuilder as extension methods. An instance member with the same name is chosen first by C#, so the typed method would never be called.");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description, params string[] tags)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, description: description,

@@ -14,4 +14,7 @@ internal static class DiagnosticIds
     public const string HandlerForNonJob = "JOBS009";
     public const string UnsupportedMemberType = "JOBS010";
     public const string HandlerIgnoresCancellation = "JOBS011";
+    public const string DuplicateJsonName = "JOBS012";
+    public const string UnserializedMember = "JOBS013";
+    public const string GeneratedMethodNameCollision = "JOBS014";
 }

@@ -20,6 +20,9 @@ namespace Jobs.Sdk.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
 {
+    /// <summary>The longest per-attempt timeout, in seconds, a CancellationTokenSource accepts (uint.MaxValue - 1 ms).</summary>
+    public const int MaxTimeoutSeconds = 4_294_967;
+
     /// <summary>Longest job name the drivers store.</summary>
     public const int MaxJobNameLength = 255;
 
@@ -31,7 +34,10 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.AbstractJobType,
         Descriptors.InvalidJobName,
         Descriptors.InvalidAttributeSetting,
-        Descriptors.UnsupportedMemberType);
+        Descriptors.UnsupportedMemberType,
+        Descriptors.DuplicateJsonName,
+        Descriptors.UnserializedMember,
+        Descriptors.GeneratedMethodNameCollision);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -93,6 +99,8 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
             ReportSerializationProblem(context, type, attribute, typeName, identifier);
         }
 
+        ReportNameCollisions(context, type, known, typeName, identifier);
+
         var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) as AttributeSyntax;
         var attributeLocation = syntax?.GetLocation() ?? identifier;
 
@@ -125,6 +133,8 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
             {
                 "MaxAttempts" when value < 1 => "it must be at least 1 (leave it unset to use the queue's retry strategy)",
                 "TimeoutSeconds" when value <= 0 => "it must be greater than 0 (leave it unset for no timeout)",
+                "TimeoutSeconds" when value > MaxTimeoutSeconds => "it must be at most " + MaxTimeoutSeconds.ToString(CultureInfo.InvariantCulture)
+                    + " (about 49.7 days, the longest timeout a CancellationTokenSource accepts)",
                 _ => null,
             };
             if (problem is not null)
@@ -148,6 +158,7 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
 
         if (JobTypeSupport.FindProblem(type, hasJsonContext) is not { Kind: not JobTypeProblemKind.GenericJobType } problem)
         {
+            ReportUnserializedMembers(context, type, hasJsonContext, typeName);
             return;
         }
 
@@ -159,10 +170,55 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
             location = memberLocation;
         }
 
+        if (problem.Kind == JobTypeProblemKind.DuplicateJsonName)
+        {
+            if (problem.Member is { } member && SymbolEqualityComparer.Default.Equals(member.ContainingType ?? member.ContainingSymbol?.ContainingType, type)
+                && member.Locations.FirstOrDefault(l => l.IsInSource) is { } duplicateLocation)
+            {
+                location = duplicateLocation;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.DuplicateJsonName, location, typeName, problem.Reason));
+            return;
+        }
+
         var subject = problem.MemberPath.Length == 0
             ? "type '" + typeName + "'"
             : "member '" + problem.MemberPath + "'" + (problem.Type is null ? "" : " (type '" + problem.Type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat) + "')");
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnsupportedMemberType, location, typeName, subject, problem.Reason));
+    }
+
+    /// <summary>JOBS013: members holding data the payload does not carry (in this compilation's source only).</summary>
+    private static void ReportUnserializedMembers(SymbolAnalysisContext context, INamedTypeSymbol type, bool hasJsonContext, string typeName)
+    {
+        foreach (var (member, reason) in JobTypeSupport.FindUnserializedMembers(type, hasJsonContext))
+        {
+            if (member.Locations.FirstOrDefault(l => l.IsInSource) is { SourceTree: { } tree } location && context.Compilation.ContainsSyntaxTree(tree))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnserializedMember, location,
+                    member.ContainingType.Name + "." + member.Name, typeName, reason));
+            }
+        }
+    }
+
+    /// <summary>JOBS014: a generated extension method hidden by an instance member of JobQueue or JobsBuilder.</summary>
+    private static void ReportNameCollisions(SymbolAnalysisContext context, INamedTypeSymbol type, KnownSymbols known, string typeName, Location identifier)
+    {
+        for (var t = type; t is not null; t = t.ContainingType)
+        {
+            if (t.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+            {
+                return;
+            }
+        }
+
+        foreach (var (target, method) in new[] { (known.JobQueue, KnownNames.PushMethodName(type.Name)), (known.JobsBuilder, KnownNames.AddMethodName(type.Name)) })
+        {
+            if (target is not null && target.GetMembers(method).Any(m => !m.IsStatic && m.DeclaredAccessibility == Accessibility.Public))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.GeneratedMethodNameCollision, identifier, method, typeName, target.Name + "." + method));
+            }
+        }
     }
 
     private static void ReportDuplicateNames(CompilationAnalysisContext context, ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)> names)

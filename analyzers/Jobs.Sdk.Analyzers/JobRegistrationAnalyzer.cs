@@ -53,6 +53,8 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentBag<(ITypeSymbol Job, Location Location)> _pushes = [];
         private readonly ConcurrentDictionary<ITypeSymbol, byte> _registered = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, MethodKind> _methodKinds = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal), byte> _helperParameters = new();
+        private readonly ConcurrentBag<(IMethodSymbol Method, ImmutableArray<ITypeSymbol> TypeArguments)> _genericCalls = [];
         private int _workers;
 
         private enum MethodKind { None, Push, Registration }
@@ -65,6 +67,13 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             var receiverType = method.ReducedFrom is not null ? method.ReceiverType
                 : method.IsExtensionMethod && method.Parameters.Length > 0 ? method.Parameters[0].Type
                 : method.ContainingType;
+
+            // Calls of the user's own generic methods: resolved at the end against helpers that register a type parameter.
+            var unreduced = method.ReducedFrom is not null ? method.GetConstructedReducedFrom() ?? method : method;
+            if (unreduced.TypeArguments.Length > 0 && unreduced.DeclaringSyntaxReferences.Length > 0)
+            {
+                _genericCalls.Add((unreduced.OriginalDefinition, unreduced.TypeArguments));
+            }
 
             if (SymbolEqualityComparer.Default.Equals(receiverType, known.JobQueue))
             {
@@ -93,6 +102,12 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                     && method.Name == "AddJob" && method.TypeArguments.Length >= 1)
                 {
                     _registered.TryAdd(method.TypeArguments[0], 0);
+                    if (method.TypeArguments[0] is ITypeParameterSymbol { DeclaringMethod: { } helper } parameter)
+                    {
+                        // A generic helper of the user's (Register<TJob, THandler>(...) => builder.AddJob<TJob, THandler>()).
+                        _helperParameters.TryAdd((helper.OriginalDefinition, parameter.Ordinal), 0);
+                    }
+
                     chains.Add(invocation, method.TypeArguments[0]);
                     return;
                 }
@@ -134,6 +149,8 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                 return; // producer-only project: handlers live elsewhere.
             }
 
+            ResolveGenericHelpers();
+
             foreach (var (job, location) in _pushes)
             {
                 if (_registered.ContainsKey(job))
@@ -150,6 +167,38 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                 var display = job.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat);
                 context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnregisteredJob, location,
                     name ?? display, display));
+            }
+        }
+
+        /// <summary>
+        /// Registers the type arguments passed to the user's generic registration helpers, following helpers that call
+        /// other helpers with their own type parameters until nothing changes.
+        /// </summary>
+        private void ResolveGenericHelpers()
+        {
+            var calls = _genericCalls.ToArray();
+            for (var changed = true; changed;)
+            {
+                changed = false;
+                foreach (var (method, typeArguments) in calls)
+                {
+                    for (var i = 0; i < typeArguments.Length; i++)
+                    {
+                        if (!_helperParameters.ContainsKey((method, i)))
+                        {
+                            continue;
+                        }
+
+                        if (typeArguments[i] is ITypeParameterSymbol { DeclaringMethod: { } outer } parameter)
+                        {
+                            changed |= _helperParameters.TryAdd((outer.OriginalDefinition, parameter.Ordinal), 0);
+                        }
+                        else
+                        {
+                            _registered.TryAdd(typeArguments[i], 0);
+                        }
+                    }
+                }
             }
         }
 

@@ -65,10 +65,10 @@ public sealed partial class JobGenerator
         }
 
         /// <summary>Combines the generated jobs and the handlers found in the assembly into the registration model.</summary>
-        public static RegistrationModel CreateRegistration(ImmutableArray<string> localJobs, ImmutableArray<HandlerModel> handlers, string? assemblyName)
+        public static RegistrationModel CreateRegistration(ImmutableArray<string> localJobs, ImmutableArray<HandlerModel> handlers, AssemblyModel assembly)
         {
             var name = new StringBuilder();
-            foreach (var c in assemblyName ?? "")
+            foreach (var c in assembly.Name ?? "")
             {
                 name.Append(char.IsLetterOrDigit(c) ? c : '_');
             }
@@ -79,10 +79,72 @@ public sealed partial class JobGenerator
             }
 
             name.Append("GeneratedJobsExtensions");
+            while (assembly.TypeNamesInRegistrationNamespace.Contains(name.ToString()))
+            {
+                name.Append('_');
+            }
+
             return new RegistrationModel(
                 name.ToString(),
                 localJobs.Distinct(StringComparer.Ordinal).OrderBy(j => j, StringComparer.Ordinal).ToEquatableArray(),
-                handlers.Distinct().OrderBy(h => h.JobTypeOfName, StringComparer.Ordinal).ThenBy(h => h.HandlerTypeOfName, StringComparer.Ordinal).ToEquatableArray());
+                handlers.Distinct().OrderBy(h => h.JobTypeOfName, StringComparer.Ordinal).ThenBy(h => h.HandlerTypeOfName, StringComparer.Ordinal).ToEquatableArray(),
+                assembly.GrantsInternalsVisibleTo);
+        }
+
+        /// <summary>Whether a type is (only) a partial class the generator itself completes: declared nowhere in source.</summary>
+        private static bool IsGeneratedExtensionClass(INamedTypeSymbol type) => type.DeclaringSyntaxReferences.Length == 0 && type.Locations.All(l => !l.IsInSource);
+
+        /// <summary>The assembly facts the registration class depends on.</summary>
+        public static AssemblyModel ParseAssembly(Compilation compilation, CancellationToken cancellationToken)
+        {
+            var grants = false;
+            foreach (var attribute in compilation.Assembly.GetAttributes())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                grants |= attribute.AttributeClass?.ToDisplayString() == "System.Runtime.CompilerServices.InternalsVisibleToAttribute";
+            }
+
+            var names = new List<string>();
+            var ns = compilation.Assembly.GlobalNamespace.GetNamespaceMembers().FirstOrDefault(n => n.Name == "Microsoft")
+                ?.GetNamespaceMembers().FirstOrDefault(n => n.Name == "Extensions")
+                ?.GetNamespaceMembers().FirstOrDefault(n => n.Name == "DependencyInjection");
+            if (ns is not null)
+            {
+                names.AddRange(ns.GetTypeMembers().Select(t => t.Name).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal));
+            }
+
+            return new AssemblyModel(compilation.AssemblyName, grants, names.ToEquatableArray());
+        }
+
+        /// <summary>
+        /// Gives every job a hint name that is unique ignoring case (Roslyn compares hint names case-insensitively, CS8785):
+        /// jobs whose natural names collide get a suffix that encodes the letter case of their full name.
+        /// </summary>
+        public static EquatableArray<string> FindCaseCollisions(ImmutableArray<string> hintNames)
+            => hintNames.GroupBy(h => h, StringComparer.OrdinalIgnoreCase)
+                .Where(g => g.Distinct(StringComparer.Ordinal).Count() > 1)
+                .SelectMany(g => g.Distinct(StringComparer.Ordinal))
+                .OrderBy(h => h, StringComparer.Ordinal)
+                .ToEquatableArray();
+
+        /// <summary>The hint name of a job whose natural hint name collides with another's ignoring case.</summary>
+        public static string DisambiguateHintName(string hintName)
+        {
+            var stem = hintName.Substring(0, hintName.Length - ".g.cs".Length);
+            var pattern = new StringBuilder(stem.Length);
+            foreach (var c in stem)
+            {
+                pattern.Append(char.IsUpper(c) ? 'U' : char.IsLower(c) ? 'l' : '_');
+            }
+
+            // FNV-1a over the case pattern: stable across runs and platforms.
+            var hash = 2166136261u;
+            foreach (var c in pattern.ToString())
+            {
+                hash = unchecked((hash ^ c) * 16777619u);
+            }
+
+            return stem + "." + hash.ToString("x8", CultureInfo.InvariantCulture) + ".g.cs";
         }
 
         /// <summary>Builds the model of one <c>[Job]</c> type, or <see langword="null"/> when nothing can be generated (the analyzers report why).</summary>
@@ -165,6 +227,20 @@ public sealed partial class JobGenerator
 
             var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
             var nestedName = string.Concat(containingTypesNames(type)) + type.Name;
+
+            // Generated names must not collide with the user's: a member of the job type named like the helper class,
+            // or a type in the namespace named like the extension class, gets a suffix instead of a compiler error.
+            var helperClassName = "__JobsJson";
+            while (type.GetMembers(helperClassName).Length > 0)
+            {
+                helperClassName += "_";
+            }
+
+            var extensionClassName = nestedName + "JobExtensions";
+            while (type.ContainingNamespace.GetTypeMembers(extensionClassName).Any(t => !IsGeneratedExtensionClass(t)))
+            {
+                extensionClassName += "_";
+            }
             var typeOfName = type.ToDisplayString(PlainFormat);
             return new JobModel(
                 ns,
@@ -175,7 +251,7 @@ public sealed partial class JobGenerator
                 DeclarationOf(type),
                 containingTypes.ToEquatableArray(),
                 accessibility,
-                nestedName + "JobExtensions",
+                extensionClassName,
                 jobName,
                 maxAttempts,
                 timeoutSeconds,
@@ -187,7 +263,8 @@ public sealed partial class JobGenerator
                 hasPushConstructor,
                 pushParameters.ToEquatableArray(),
                 docs.Summary,
-                builder.HasObliviousNullability);
+                builder.HasObliviousNullability,
+                helperClassName);
 
             static IEnumerable<string> containingTypesNames(INamedTypeSymbol t)
             {
@@ -207,7 +284,6 @@ public sealed partial class JobGenerator
             private readonly INamedTypeSymbol _job;
             private readonly bool _hasContext;
             private readonly Dictionary<ITypeSymbol, string> _ids = new(SymbolEqualityComparer.Default);
-            private readonly HashSet<string> _usedIds = new(StringComparer.Ordinal);
             private readonly Dictionary<string, int> _contextIndexes = new(StringComparer.Ordinal);
 
             public GraphBuilder(INamedTypeSymbol job, bool hasContext)
@@ -232,12 +308,7 @@ public sealed partial class JobGenerator
                     return existing;
                 }
 
-                var id = Sanitize(type.ToDisplayString(PlainFormat).Replace("global::", ""));
-                while (!_usedIds.Add(id))
-                {
-                    id += "_";
-                }
-
+                var id = Objects.Count.ToString(CultureInfo.InvariantCulture);
                 _ids.Add(type, id);
                 var index = Objects.Count;
                 Objects.Add(null!);
@@ -257,7 +328,16 @@ public sealed partial class JobGenerator
                         member.IsInitOnly,
                         member.Parameter is { HasExplicitDefaultValue: true } p ? DefaultLiteral(p) : "default!",
                         declaring,
-                        member.Property.ContainingType.IsValueType));
+                        member.Property.ContainingType.IsValueType,
+                        member.Ignore switch
+                        {
+                            JsonIgnoreKind.Always or JsonIgnoreKind.WhenWriting => MemberWriteCondition.Never,
+                            JsonIgnoreKind.WhenWritingNull => MemberWriteCondition.WhenNotNull,
+                            JsonIgnoreKind.WhenWritingDefault => MemberWriteCondition.WhenNotDefault,
+                            _ => MemberWriteCondition.Always,
+                        },
+                        member.IsRead,
+                        type.Name + "." + member.Name));
                 }
 
                 Objects[index] = new ObjectModel(id, type.ToDisplayString(PlainFormat), type.ToDisplayString(), type.IsValueType, members.ToEquatableArray());
@@ -271,12 +351,7 @@ public sealed partial class JobGenerator
                     return existing;
                 }
 
-                var id = Sanitize(type.ToDisplayString(PlainFormat).Replace("global::", ""));
-                while (!_usedIds.Add(id))
-                {
-                    id += "_";
-                }
-
+                var id = "e" + Enums.Count.ToString(CultureInfo.InvariantCulture);
                 _ids.Add(type, id);
                 var seen = new HashSet<object>();
                 var members = type.GetMembers().OfType<IFieldSymbol>()
@@ -322,16 +397,6 @@ public sealed partial class JobGenerator
                     element, objectId, contextIndex);
             }
 
-            private static string Sanitize(string name)
-            {
-                var builder = new StringBuilder(name.Length);
-                foreach (var c in name)
-                {
-                    builder.Append(char.IsLetterOrDigit(c) ? c : '_');
-                }
-
-                return builder.ToString();
-            }
         }
 
         /// <summary>"public" when the type and all its containers are public, "internal" when all are at least internal, else null.</summary>

@@ -1,4 +1,5 @@
 using Jobs.Sdk.Generators.Shared;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -26,7 +27,20 @@ public sealed partial class JobGenerator : IIncrementalGenerator
             .Select(static (job, _) => job!)
             .WithTrackingName(TrackingNames.Jobs);
 
-        context.RegisterSourceOutput(jobs, static (spc, job) => spc.AddSource(job.HintName, Emitter.EmitJob(job)));
+        // Hint names are compared ignoring case (CS8785): the few that collide get a suffix. Only the collision set is
+        // shared between jobs, so editing one job leaves the others cached.
+        var caseCollisions = jobs
+            .Select(static (job, _) => job.HintName)
+            .Collect()
+            .Select(static (hintNames, _) => Parser.FindCaseCollisions(hintNames))
+            .WithTrackingName(TrackingNames.HintNameCollisions);
+
+        context.RegisterSourceOutput(jobs.Combine(caseCollisions), static (spc, input) =>
+        {
+            var (job, collisions) = input;
+            var hintName = collisions.Contains(job.HintName) ? Parser.DisambiguateHintName(job.HintName) : job.HintName;
+            spc.AddSource(hintName, Emitter.EmitJob(job));
+        });
 
         var handlers = context.SyntaxProvider
             .CreateSyntaxProvider(Parser.IsCandidateHandler, Parser.ParseHandler)
@@ -40,13 +54,13 @@ public sealed partial class JobGenerator : IIncrementalGenerator
             .Collect()
             .WithTrackingName(TrackingNames.JobNames);
 
-        var assemblyName = context.CompilationProvider
-            .Select(static (compilation, _) => compilation.AssemblyName)
+        var assembly = context.CompilationProvider
+            .Select(static (compilation, ct) => Parser.ParseAssembly(compilation, ct))
             .WithTrackingName(TrackingNames.AssemblyName);
 
         var registration = jobNames
             .Combine(handlers)
-            .Combine(assemblyName)
+            .Combine(assembly)
             .Select(static (input, _) => Parser.CreateRegistration(input.Left.Left, input.Left.Right, input.Right))
             .WithTrackingName(TrackingNames.Registration);
 

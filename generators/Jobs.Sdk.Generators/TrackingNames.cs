@@ -5,6 +5,7 @@ internal static class TrackingNames
 {
     public const string JobModels = nameof(JobModels);
     public const string Jobs = nameof(Jobs);
+    public const string HintNameCollisions = nameof(HintNameCollisions);
     public const string Handlers = nameof(Handlers);
     public const string HandlerList = nameof(HandlerList);
     public const string JobNames = nameof(JobNames);

@@ -25,13 +25,23 @@ public sealed class JobAttribute : Attribute
     public string Name { get; }
 
     /// <summary>
-    /// Total attempts (first run included) before the job is marked failed. <c>0</c> (the default) means
-    /// "use the queue's retry strategy" (4 attempts with exponential backoff unless configured).
+    /// Total attempts (first run included) before the job is marked failed; at least 1 when set. Leave it unset to
+    /// use the queue's retry strategy (4 attempts with exponential backoff unless configured). Setting it to
+    /// <c>0</c> or a negative value is a compile-time error (JOBS008): write nothing rather than <c>0</c>.
     /// </summary>
     public int MaxAttempts { get; set; }
 
-    /// <summary>Per-attempt timeout in seconds. <c>0</c> (the default) means no timeout.</summary>
+    /// <summary>
+    /// Per-attempt timeout in seconds; from 1 to <see cref="MaxTimeoutSeconds"/> when set. Leave it unset for no
+    /// timeout. <c>0</c>, negative values and values above <see cref="MaxTimeoutSeconds"/> are a compile-time error (JOBS008).
+    /// </summary>
     public int TimeoutSeconds { get; set; }
+
+    /// <summary>
+    /// The longest timeout a <see cref="System.Threading.CancellationTokenSource"/> accepts, in whole seconds
+    /// (<see cref="uint.MaxValue"/> − 1 milliseconds, about 49.7 days).
+    /// </summary>
+    public const int MaxTimeoutSeconds = 4_294_967;
 
     /// <summary>
     /// An optional <c>System.Text.Json.Serialization.JsonSerializerContext</c> used for member types the

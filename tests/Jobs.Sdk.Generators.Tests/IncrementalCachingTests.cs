@@ -67,6 +67,68 @@ public class IncrementalCachingTests
             result.GeneratedSources.Single(s => s.HintName == "App.OrderJob.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Editing_the_jobs_own_file_without_changing_the_job_is_cached_or_unchanged()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(JobSource);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            "// a comment at the top\n" + JobSource.Replace("Task.CompletedTask;", "Task.CompletedTask; // handler body edited", StringComparison.Ordinal)
+                + "\nnamespace App { internal static class Helper { public static int X => 42; } }",
+            GeneratorHarness.ParseOptions, path: tree.FilePath));
+        driver = driver.RunGenerators(edited);
+
+        AssertAllCachedOrUnchanged(driver.GetRunResult());
+    }
+
+    [Fact]
+    public void Adding_a_member_to_the_job_regenerates_its_file()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(JobSource);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            JobSource.Replace("OrderJob(int Id, List<Line> Lines)", "OrderJob(int Id, List<Line> Lines, string? Note = null)", StringComparison.Ordinal),
+            GeneratorHarness.ParseOptions, path: tree.FilePath));
+        driver = driver.RunGenerators(edited);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Contains(IncrementalStepRunReason.Modified,
+            result.TrackedSteps[Generators.TrackingNames.JobModels].SelectMany(s => s.Outputs).Select(o => o.Reason));
+        Assert.Contains(IncrementalStepRunReason.Modified,
+            result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(r => r.Outputs).Select(o => o.Reason));
+        Assert.Contains("\"note\"", result.GeneratedSources.Single(s => s.HintName == "App.OrderJob.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void No_symbol_syntax_node_or_compilation_reaches_a_pipeline_output()
+    {
+        var compilation = GeneratorHarness.CreateCompilation(JobSource, """
+            using Jobs.Sdk;
+            namespace App;
+            public enum Kind { A, B }
+            [Job("other", JsonContext = typeof(OtherContext))] public partial record OtherJob(Kind Kind, System.Numerics.BigInteger Big);
+            [System.Text.Json.Serialization.JsonSerializable(typeof(System.Numerics.BigInteger))]
+            internal sealed partial class OtherContext : System.Text.Json.Serialization.JsonSerializerContext;
+            """);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single();
+
+        var walked = 0;
+        foreach (var (name, runs) in result.TrackedSteps.Where(s => TrackingNames.Contains(s.Key)))
+        {
+            foreach (var (value, _) in runs.SelectMany(r => r.Outputs))
+            {
+                walked += ForbiddenGraphWalker.Walk(value, name);
+            }
+        }
+
+        Assert.True(walked > 20, $"Only {walked} objects were walked; the guard is not looking at the models.");
+    }
+
     private static void AssertAllCachedOrUnchanged(GeneratorDriverRunResult runResult)
     {
         var result = runResult.Results.Single();

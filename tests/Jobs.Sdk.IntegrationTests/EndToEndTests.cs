@@ -97,10 +97,10 @@ public sealed class EndToEndTests : IAsyncLifetime
     public void Generated_registration_registered_every_job_with_a_handler()
     {
         var builder = _services.GetRequiredService<JobsBuilder>();
-        Assert.True(builder.IsRegistered("ship-order"));
-        Assert.True(builder.IsRegistered("reindex"));
-        Assert.True(builder.IsRegistered("report"));
-        Assert.True(builder.IsRegistered("versioned"));
-        Assert.False(builder.IsRegistered("all-types"));
+        Assert.True(Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, "ship-order"));
+        Assert.True(Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, "reindex"));
+        Assert.True(Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, "report"));
+        Assert.True(Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, "versioned"));
+        Assert.False(Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, "all-types"));
     }
 }

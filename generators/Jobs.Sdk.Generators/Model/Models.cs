@@ -33,6 +33,9 @@ internal sealed record TypeModel(
 /// <param name="DefaultValue">C# expression used when an optional constructor parameter is missing.</param>
 /// <param name="DeclaringTypeFqn">The type declaring the property (UnsafeAccessor target).</param>
 /// <param name="DeclaringTypeIsValueType">The declaring type is a struct.</param>
+/// <param name="WriteCondition">When the member is left out of the payload (System.Text.Json's <c>JsonIgnoreCondition</c>).</param>
+/// <param name="IsRead">Read from the payload (<see langword="false"/> for <c>[JsonIgnore]</c> and <c>Condition = WhenReading</c>: a constructor parameter then gets its default).</param>
+/// <param name="NullLabel">How an <c>ArgumentNullException</c> names the member (<c>Type.Member</c>).</param>
 internal sealed record MemberModel(
     string Name,
     string JsonName,
@@ -43,7 +46,23 @@ internal sealed record MemberModel(
     bool IsInitOnly,
     string DefaultValue,
     string DeclaringTypeFqn,
-    bool DeclaringTypeIsValueType);
+    bool DeclaringTypeIsValueType,
+    MemberWriteCondition WriteCondition,
+    bool IsRead,
+    string NullLabel);
+
+/// <summary>When a member is written (the subset of System.Text.Json's <c>JsonIgnoreCondition</c> that keeps a member).</summary>
+internal enum MemberWriteCondition
+{
+    /// <summary>Always written.</summary>
+    Always,
+    /// <summary>Left out when <see langword="null"/>.</summary>
+    WhenNotNull,
+    /// <summary>Left out when equal to the type's default.</summary>
+    WhenNotDefault,
+    /// <summary>Never written (<c>[JsonIgnore]</c>, <c>Condition = WhenWriting</c>).</summary>
+    Never,
+}
 
 /// <summary>A user class, record or struct serialized member by member.</summary>
 internal sealed record ObjectModel(string Id, string Fqn, string DisplayName, bool IsValueType, EquatableArray<MemberModel> Members);
@@ -60,7 +79,10 @@ internal sealed record PushParameterModel(string Name, string Fqn, string? Defau
 /// <summary>An enclosing type declaration (for nested job types).</summary>
 internal sealed record ContainingTypeModel(string Declaration);
 
-/// <summary>Everything the emitter needs for one <c>[Job]</c> type.</summary>
+/// <summary>
+/// Everything the emitter needs for one <c>[Job]</c> type. Job-level settings read from <c>[Job]</c> sit next to
+/// <see cref="MaxAttempts"/>; member-level roles (future key attributes) belong on <see cref="MemberModel"/>.
+/// </summary>
 internal sealed record JobModel(
     string? Namespace,
     string TypeName,
@@ -82,10 +104,21 @@ internal sealed record JobModel(
     bool HasPushConstructor,
     EquatableArray<PushParameterModel> PushParameters,
     string? Summary,
-    bool HasObliviousNullability);
+    bool HasObliviousNullability,
+    string HelperClassName);
 
 /// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
 internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal);
 
 /// <summary>The assembly-wide registration: jobs generated here and the handlers found here.</summary>
-internal sealed record RegistrationModel(string ClassName, EquatableArray<string> LocalJobs, EquatableArray<HandlerModel> Handlers);
+/// <param name="ClassName">The assembly-specific class name.</param>
+/// <param name="LocalJobs">The job types generated in this assembly.</param>
+/// <param name="Handlers">The handlers found in this assembly.</param>
+/// <param name="YieldsToFriends">
+/// The assembly grants <c>InternalsVisibleTo</c>: its <c>AddGeneratedJobs</c> takes an optional parameter so a friend
+/// assembly's own <c>AddGeneratedJobs</c> (without one) wins overload resolution instead of being ambiguous (CS0121).
+/// </param>
+internal sealed record RegistrationModel(string ClassName, EquatableArray<string> LocalJobs, EquatableArray<HandlerModel> Handlers, bool YieldsToFriends);
+
+/// <summary>The assembly facts the registration needs (equatable, so unrelated edits stay cached).</summary>
+internal sealed record AssemblyModel(string? Name, bool GrantsInternalsVisibleTo, EquatableArray<string> TypeNamesInRegistrationNamespace);

@@ -81,8 +81,9 @@ internal readonly struct JsonTypeShape
 internal sealed class JobMemberShape
 {
     public JobMemberShape(string name, string jsonName, ITypeSymbol type, IPropertySymbol property, IParameterSymbol? parameter,
-        bool isRequired, bool allowsNull)
+        bool isRequired, bool allowsNull, JsonIgnoreKind ignore = JsonIgnoreKind.None)
     {
+        Ignore = ignore;
         Name = name;
         JsonName = jsonName;
         Type = type;
@@ -110,13 +111,33 @@ internal sealed class JobMemberShape
     public bool IsRequiredProperty => Parameter is null && Property.IsRequired;
     /// <summary>The property has an <c>init</c> accessor (not <c>set</c>).</summary>
     public bool IsInitOnly => Property.SetMethod?.IsInitOnly == true;
+    /// <summary>The property's <c>[JsonIgnore]</c> condition, if any.</summary>
+    public JsonIgnoreKind Ignore { get; }
+    /// <summary>Written to the payload (always or conditionally).</summary>
+    public bool IsWritten => Ignore is not (JsonIgnoreKind.Always or JsonIgnoreKind.WhenWriting);
+    /// <summary>Read from the payload.</summary>
+    public bool IsRead => Ignore is not (JsonIgnoreKind.Always or JsonIgnoreKind.WhenReading);
+}
+
+/// <summary>System.Text.Json's <c>JsonIgnoreCondition</c> values (same numbers), plus <see cref="None"/> for no attribute.</summary>
+internal enum JsonIgnoreKind
+{
+    /// <summary>No <c>[JsonIgnore]</c>, or <c>Condition = Never</c>.</summary>
+    None = 0,
+    Always = 1,
+    WhenWritingDefault = 2,
+    WhenWritingNull = 3,
+    WhenWriting = 4,
+    WhenReading = 5,
 }
 
 /// <summary>How an object is built and which members it has.</summary>
 internal sealed class JobObjectShape
 {
-    public JobObjectShape(INamedTypeSymbol type, IMethodSymbol? constructor, bool constructorSetsRequiredMembers, ImmutableArray<JobMemberShape> members)
+    public JobObjectShape(INamedTypeSymbol type, IMethodSymbol? constructor, bool constructorSetsRequiredMembers, ImmutableArray<JobMemberShape> members,
+        ImmutableArray<IPropertySymbol> unbound)
     {
+        Unbound = unbound;
         Type = type;
         Constructor = constructor;
         ConstructorSetsRequiredMembers = constructorSetsRequiredMembers;
@@ -129,6 +150,30 @@ internal sealed class JobObjectShape
     public bool ConstructorSetsRequiredMembers { get; }
     /// <summary>Constructor parameters first (in order), then settable properties (base types first, declaration order).</summary>
     public ImmutableArray<JobMemberShape> Members { get; }
+    /// <summary>Public readable properties that are neither constructor parameters nor publicly settable (not serialized).</summary>
+    public ImmutableArray<IPropertySymbol> Unbound { get; }
+
+    /// <summary>The first member whose JSON name another (earlier) member already uses, or <see langword="null"/>.</summary>
+    public (JobMemberShape First, JobMemberShape Second)? FindDuplicateJsonName()
+    {
+        var seen = new Dictionary<string, JobMemberShape>(StringComparer.Ordinal);
+        foreach (var member in Members)
+        {
+            if (!member.IsRead && !member.IsWritten)
+            {
+                continue;
+            }
+
+            if (seen.TryGetValue(member.JsonName, out var first))
+            {
+                return (first, member);
+            }
+
+            seen.Add(member.JsonName, member);
+        }
+
+        return null;
+    }
 }
 
 internal enum JobTypeProblemKind
@@ -141,6 +186,8 @@ internal enum JobTypeProblemKind
     NoUsableConstructor,
     /// <summary>The job type is generic (job types must be closed, non-generic types).</summary>
     GenericJobType,
+    /// <summary>Two members of one type map to the same JSON property name.</summary>
+    DuplicateJsonName,
 }
 
 /// <summary>Why the generated serializer cannot handle a job type.</summary>
@@ -324,7 +371,7 @@ internal static class JobTypeSupport
             ns = ns.ContainingNamespace;
         }
 
-        if (ns is { IsGlobalNamespace: false, Name: "System" or "Microsoft" })
+        if (ns is { IsGlobalNamespace: false, Name: "System" or "Microsoft" } && type.DeclaringSyntaxReferences.Length == 0)
         {
             reason = $"'{display}' is a framework type the generated serializer does not support";
             return false;
@@ -458,31 +505,51 @@ internal static class JobTypeSupport
                     return null;
                 }
 
+                if (!SymbolEqualityComparer.Default.Equals(parameter.Type, property.Type))
+                {
+                    error = $"constructor parameter '{parameter.Name}' of '{type.ToDisplayString()}' is a '{parameter.Type.ToDisplayString()}' but binds to property '{property.Name}' of type '{property.Type.ToDisplayString()}'; as with System.Text.Json, the types must be the same";
+                    return null;
+                }
+
                 bound.Add(property.Name);
                 var allowsNull = AllowsNull(parameter.Type);
+                var ignore = GetIgnoreKind(property);
                 members.Add(new JobMemberShape(property.Name, JsonName(property), parameter.Type, property, parameter,
-                    isRequired: !parameter.HasExplicitDefaultValue && !allowsNull, allowsNull));
+                    isRequired: !parameter.HasExplicitDefaultValue && !allowsNull && ignore == JsonIgnoreKind.None, allowsNull, ignore));
             }
         }
 
+        var unbound = ImmutableArray.CreateBuilder<IPropertySymbol>();
         foreach (var property in properties)
         {
-            if (bound.Contains(property.Name) || property.SetMethod is not { DeclaredAccessibility: Accessibility.Public } || property.IsReadOnly)
+            if (bound.Contains(property.Name))
             {
                 continue;
             }
 
-            if (HasAttribute(property, KnownNames.JsonIgnoreAttribute) && !property.IsRequired)
+            var ignore = GetIgnoreKind(property);
+            if (property.SetMethod is not { DeclaredAccessibility: Accessibility.Public } || property.IsReadOnly)
+            {
+                unbound.Add(property);
+                continue;
+            }
+
+            if (ignore == JsonIgnoreKind.Always && !property.IsRequired)
             {
                 continue;
+            }
+
+            if (property.IsRequired)
+            {
+                ignore = JsonIgnoreKind.None;
             }
 
             members.Add(new JobMemberShape(property.Name, JsonName(property), property.Type, property, null,
-                isRequired: property.IsRequired && !setsRequired, AllowsNull(property.Type)));
+                isRequired: property.IsRequired && !setsRequired, AllowsNull(property.Type), ignore));
         }
 
         error = null;
-        return new JobObjectShape(type, constructor, setsRequired, members.ToImmutable());
+        return new JobObjectShape(type, constructor, setsRequired, members.ToImmutable(), unbound.ToImmutable());
     }
 
     private static IMethodSymbol? ChooseConstructor(INamedTypeSymbol type)
@@ -502,6 +569,30 @@ internal static class JobTypeSupport
         }
 
         return publicCtors.FirstOrDefault(c => c.Parameters.Length == 0);
+    }
+
+    /// <summary>The <c>[JsonIgnore]</c> condition on a property or field (<see cref="JsonIgnoreKind.None"/> without the attribute).</summary>
+    public static JsonIgnoreKind GetIgnoreKind(ISymbol member)
+    {
+        foreach (var attribute in member.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() != KnownNames.JsonIgnoreAttribute)
+            {
+                continue;
+            }
+
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key == "Condition" && named.Value.Value is int condition)
+                {
+                    return condition is >= 0 and <= 5 ? (JsonIgnoreKind)condition : JsonIgnoreKind.Always;
+                }
+            }
+
+            return JsonIgnoreKind.Always;
+        }
+
+        return JsonIgnoreKind.None;
     }
 
     /// <summary>The JSON name of a property: <c>[JsonPropertyName]</c> or the camelCase CLR name.</summary>
@@ -630,6 +721,14 @@ internal static class JobTypeSupport
     private static JobTypeProblem? CheckMembers(JobObjectShape shape, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
         ISymbol? rootMember, string path)
     {
+        if (shape.FindDuplicateJsonName() is { } duplicate)
+        {
+            var second = (ISymbol?)duplicate.Second.Parameter ?? duplicate.Second.Property;
+            return new JobTypeProblem(JobTypeProblemKind.DuplicateJsonName, rootMember ?? duplicate.Second.Property, second,
+                path.Length == 0 ? duplicate.Second.Name : path + "." + duplicate.Second.Name, shape.Type,
+                $"'{duplicate.First.Name}' and '{duplicate.Second.Name}' of '{shape.Type.ToDisplayString()}' both map to the JSON property '{duplicate.Second.JsonName}'");
+        }
+
         foreach (var member in shape.Members)
         {
             var memberSymbol = (ISymbol?)member.Parameter ?? member.Property;
@@ -682,5 +781,88 @@ internal static class JobTypeSupport
 
                 return null;
         }
+    }
+
+    /// <summary>
+    /// Members of the job type and of every object type it contains that hold data the generated serializer does not
+    /// carry: public properties with a non-public setter, get-only auto-properties no constructor parameter sets, and
+    /// public instance fields (System.Text.Json needs <c>[JsonInclude]</c> or <c>IncludeFields</c> for those; this
+    /// serializer does not support them). Members marked <c>[JsonIgnore]</c> are skipped.
+    /// </summary>
+    public static List<(ISymbol Member, string Reason)> FindUnserializedMembers(INamedTypeSymbol jobType, bool hasJsonContext)
+    {
+        var result = new List<(ISymbol, string)>();
+        var visited = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
+        Visit(jobType);
+        return result;
+
+        void Visit(INamedTypeSymbol type)
+        {
+            if (!visited.Add(type) || GetObjectShape(type, out _) is not { } shape)
+            {
+                return;
+            }
+
+            foreach (var property in shape.Unbound)
+            {
+                if (GetIgnoreKind(property) == JsonIgnoreKind.Always)
+                {
+                    continue;
+                }
+
+                if (property.SetMethod is not null)
+                {
+                    result.Add((property, "its setter is not public, so it is not read back from the payload"));
+                }
+                else if (IsAutoProperty(property))
+                {
+                    result.Add((property, "it is get-only and no constructor parameter sets it, so it is not serialized"));
+                }
+            }
+
+            for (var t = type; t is not null && t.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); t = t.BaseType)
+            {
+                foreach (var member in t.GetMembers())
+                {
+                    if (member is IFieldSymbol { IsStatic: false, IsConst: false, IsImplicitlyDeclared: false, DeclaredAccessibility: Accessibility.Public } field
+                        && GetIgnoreKind(field) != JsonIgnoreKind.Always)
+                    {
+                        result.Add((field, "public fields are not serialized (make it a property with a public setter or a constructor parameter)"));
+                    }
+                }
+            }
+
+            foreach (var member in shape.Members)
+            {
+                VisitType(member.Type);
+            }
+        }
+
+        void VisitType(ITypeSymbol type)
+        {
+            var classified = Classify(type, hasJsonContext, jobType);
+            if (classified.Kind == JsonTypeKind.Object)
+            {
+                Visit((INamedTypeSymbol)type);
+            }
+            else if (classified.Element is not null)
+            {
+                VisitType(classified.Element);
+            }
+        }
+    }
+
+    private static bool IsAutoProperty(IPropertySymbol property)
+    {
+        foreach (var reference in property.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax { ExpressionBody: null, AccessorList: { } accessors }
+                && accessors.Accessors.All(a => a.Body is null && a.ExpressionBody is null))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -111,9 +111,6 @@ public sealed class JobsBuilder
         return this;
     }
 
-    /// <summary>Whether a handler is already registered for the job name (generated registration uses it to skip duplicates).</summary>
-    public bool IsRegistered(string jobName) => RegisteredNames.Contains(jobName);
-
     private void Register<TJob>() where TJob : IJob<TJob>
     {
         if (!RegisteredNames.Add(TJob.JobName))

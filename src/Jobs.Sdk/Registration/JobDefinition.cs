@@ -12,6 +12,12 @@ internal abstract class JobDefinition
 {
     protected JobDefinition(string name, IJobRetryStrategy? retryStrategy, TimeSpan? timeout)
     {
+        if (timeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromSeconds(JobAttribute.MaxTimeoutSeconds)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), t,
+                $"The timeout of job '{name}' must be greater than zero and at most {JobAttribute.MaxTimeoutSeconds} seconds (the longest a CancellationTokenSource accepts).");
+        }
+
         Name = name;
         RetryStrategy = retryStrategy;
         Timeout = timeout;

@@ -26,7 +26,7 @@ namespace Microsoft.Extensions.DependencyInjection
             where TJob : global::Jobs.Sdk.IJob<TJob>
             where THandler : class, global::Jobs.Sdk.IJobHandler<TJob>
         {
-            if (!builder.IsRegistered(TJob.JobName))
+            if (!global::Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, TJob.JobName))
             {
                 builder.AddJob<TJob, THandler>();
             }

@@ -1,0 +1,482 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Jobs.Sdk.Generators.Helpers;
+using Jobs.Sdk.Generators.Model;
+using Jobs.Sdk.Generators.Shared;
+
+namespace Jobs.Sdk.Generators;
+
+public sealed partial class JobGenerator
+{
+    internal static partial class Emitter
+    {
+        /// <summary>
+        /// Emits the nested helper class holding what is specific to one job: its property names, one writer and one
+        /// reader per object type, one writer per enum. Everything fixed lives in <c>Jobs.Sdk.Infrastructure.JobJsonServices</c>
+        /// (aliased <see cref="Services"/>).
+        /// </summary>
+        private sealed class SerializerEmitter
+        {
+            private readonly JobModel _job;
+            private readonly SourceWriter _w;
+            private readonly Dictionary<string, ObjectModel> _objects;
+            private readonly Dictionary<string, int> _enumIndexes;
+            private readonly List<string> _accessors = [];
+            private int _counter;
+
+            public SerializerEmitter(JobModel job, SourceWriter writer)
+            {
+                _job = job;
+                _w = writer;
+                _objects = job.Objects.ToDictionary(o => o.Id, StringComparer.Ordinal);
+                _enumIndexes = job.Enums.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+            }
+
+            public void Emit()
+            {
+                var w = _w;
+                w.Line(GeneratedCode);
+                w.Open($"private static class {_job.HelperClassName}");
+                w.Line($"internal const string JobName = {Literal(_job.JobName)};");
+                foreach (var o in _job.Objects)
+                {
+                    var names = Named(o).SelectMany(x => new[] { Literal(x.Member.Name), Literal(x.Member.JsonName) });
+                    w.Line($"private static readonly string[] s_names{o.Id} = [{string.Join(", ", names)}];");
+                    foreach (var (m, i) in Named(o).Where(x => x.Member.WriteCondition != MemberWriteCondition.Never))
+                    {
+                        w.Line($"private static readonly {Json}.JsonEncodedText s_{o.Id}_{i} = {Json}.JsonEncodedText.Encode({Literal(m.JsonName)});");
+                    }
+                }
+
+                for (var e = 0; e < _job.Enums.Count; e++)
+                {
+                    for (var i = 0; i < _job.Enums[e].Members.Count; i++)
+                    {
+                        w.Line($"private static readonly {Json}.JsonEncodedText s_e{e}_{i} = {Json}.JsonEncodedText.Encode({Literal(_job.Enums[e].Members[i])});");
+                    }
+                }
+
+                foreach (var o in _job.Objects)
+                {
+                    w.Line();
+                    EmitWriteObject(o);
+                    w.Line();
+                    EmitReadObject(o);
+                }
+
+                for (var e = 0; e < _job.Enums.Count; e++)
+                {
+                    w.Line();
+                    EmitWriteEnum(_job.Enums[e], e);
+                }
+
+                foreach (var c in _job.ContextTypes)
+                {
+                    w.Line();
+                    var info = $"{Json}.Serialization.Metadata.JsonTypeInfo<{c.TypeOfName}>";
+                    w.Line($"private static {info}? s_typeInfo{c.Index};");
+                    w.Line($"private static {info} TypeInfo{c.Index} => s_typeInfo{c.Index} ??=");
+                    w.Line($"    ({info}?){_job.ContextFqn}.Default.GetTypeInfo(typeof({c.TypeOfName}))");
+                    w.Line($"    ?? throw new global::System.InvalidOperationException({Literal($"The JsonSerializerContext '{_job.ContextFqn!.Replace("global::", "")}' has no metadata for '{c.TypeOfName.Replace("global::", "")}' (job '{_job.JobName}'). Add [JsonSerializable(typeof({c.TypeOfName.Replace("global::", "")}))] to the context.")});");
+                }
+
+                foreach (var accessor in _accessors)
+                {
+                    w.Line();
+                    w.Lines(accessor);
+                }
+
+                w.Close();
+            }
+
+            /// <summary>The members that are written or read, with their index in the object's name table.</summary>
+            private static IEnumerable<(MemberModel Member, int Index)> Named(ObjectModel o)
+                => o.Members.Where(m => m.IsRead || m.WriteCondition != MemberWriteCondition.Never).Select((m, i) => (m, i));
+
+            private string Next(string prefix) => $"{prefix}{_counter++}";
+
+            // ---------------------------------------------------------------- writing
+
+            private void EmitWriteObject(ObjectModel o)
+            {
+                var w = _w;
+                w.Open($"internal static void Write{o.Id}({Writer} writer, {o.Fqn} value)");
+                w.Line("writer.WriteStartObject();");
+                foreach (var (m, i) in Named(o).Where(x => x.Member.WriteCondition != MemberWriteCondition.Never))
+                {
+                    var expression = "value." + Identifier(m.Name);
+                    var condition = m.WriteCondition switch
+                    {
+                        MemberWriteCondition.WhenNotNull when m.Type.AllowsNull => $"{expression} is not null",
+                        MemberWriteCondition.WhenNotDefault when !m.Type.IsValueType => $"{expression} is not null",
+                        MemberWriteCondition.WhenNotDefault => $"!global::System.Collections.Generic.EqualityComparer<{m.Type.Fqn}>.Default.Equals({expression}, default)",
+                        _ => null,
+                    };
+                    if (condition is not null)
+                    {
+                        w.Open($"if ({condition})");
+                    }
+
+                    EmitWriteProperty($"s_{o.Id}_{i}", m, expression);
+                    if (condition is not null)
+                    {
+                        w.Close();
+                    }
+                }
+
+                w.Line("writer.WriteEndObject();");
+                w.Close();
+            }
+
+            private void EmitWriteProperty(string name, MemberModel m, string expression)
+            {
+                var w = _w;
+                var t = m.Type;
+                var inner = t.Kind == JsonTypeKind.Nullable ? t.Element! : t;
+                if (CombinedWrite(inner.Kind) is { } combined)
+                {
+                    if (t.Kind == JsonTypeKind.Nullable)
+                    {
+                        var local = Next("v");
+                        w.Line($"if ({expression} is {{ }} {local}) writer.{combined.Method}({name}, {string.Format(combined.Format, local)}); else writer.WriteNull({name});");
+                    }
+                    else
+                    {
+                        var value = t.Kind == JsonTypeKind.String && !t.AllowsNull ? NotNull(expression, m.NullLabel) : expression;
+                        w.Line($"writer.{combined.Method}({name}, {string.Format(combined.Format, value)});");
+                    }
+
+                    return;
+                }
+
+                w.Line($"writer.WritePropertyName({name});");
+                EmitWriteValue(t, expression, m.NullLabel);
+            }
+
+            private static string NotNull(string expression, string label) => $"{Services}.NotNull({expression}, {Literal(label)})";
+
+            /// <summary>Kinds written with one <c>Write*(name, value)</c> call (string handles null itself).</summary>
+            private static (string Method, string Format)? CombinedWrite(JsonTypeKind kind) => kind switch
+            {
+                JsonTypeKind.Boolean => ("WriteBoolean", "{0}"),
+                JsonTypeKind.Byte or JsonTypeKind.SByte or JsonTypeKind.Int16 or JsonTypeKind.UInt16 => ("WriteNumber", "(int){0}"),
+                JsonTypeKind.Int32 or JsonTypeKind.UInt32 or JsonTypeKind.Int64 or JsonTypeKind.UInt64 or JsonTypeKind.Decimal => ("WriteNumber", "{0}"),
+                JsonTypeKind.IntPtr => ("WriteNumber", "(long){0}"),
+                JsonTypeKind.UIntPtr => ("WriteNumber", "(ulong){0}"),
+                JsonTypeKind.String or JsonTypeKind.Guid or JsonTypeKind.DateTime or JsonTypeKind.DateTimeOffset => ("WriteString", "{0}"),
+                _ => null,
+            };
+
+            private void EmitWriteValue(TypeModel t, string expression, string label)
+            {
+                var w = _w;
+                if (t.Kind == JsonTypeKind.Nullable || (!t.IsValueType && t.AllowsNull && t.Kind != JsonTypeKind.String))
+                {
+                    var local = Next("v");
+                    w.Open($"if ({expression} is {{ }} {local})");
+                    EmitWriteNonNull(t.Kind == JsonTypeKind.Nullable ? t.Element! : t, local, label);
+                    w.Close();
+                    w.Line("else writer.WriteNullValue();");
+                    return;
+                }
+
+                if (!t.IsValueType && !t.AllowsNull)
+                {
+                    var local = Next("v");
+                    w.Line($"var {local} = {NotNull(expression, label)};");
+                    expression = local;
+                }
+
+                EmitWriteNonNull(t, expression, label);
+            }
+
+            private void EmitWriteNonNull(TypeModel t, string x, string label)
+            {
+                var w = _w;
+                switch (t.Kind)
+                {
+                    case JsonTypeKind.Boolean: w.Line($"writer.WriteBooleanValue({x});"); break;
+                    case JsonTypeKind.Byte or JsonTypeKind.SByte or JsonTypeKind.Int16 or JsonTypeKind.UInt16: w.Line($"writer.WriteNumberValue((int){x});"); break;
+                    case JsonTypeKind.Int32 or JsonTypeKind.UInt32 or JsonTypeKind.Int64 or JsonTypeKind.UInt64 or JsonTypeKind.Decimal: w.Line($"writer.WriteNumberValue({x});"); break;
+                    case JsonTypeKind.IntPtr: w.Line($"writer.WriteNumberValue((long){x});"); break;
+                    case JsonTypeKind.UIntPtr: w.Line($"writer.WriteNumberValue((ulong){x});"); break;
+                    case JsonTypeKind.Single or JsonTypeKind.Double or JsonTypeKind.Char or JsonTypeKind.DateOnly or JsonTypeKind.TimeOnly or JsonTypeKind.TimeSpan:
+                        w.Line($"{Services}.Write{t.Kind}(writer, {x});");
+                        break;
+                    case JsonTypeKind.String or JsonTypeKind.Guid or JsonTypeKind.DateTime or JsonTypeKind.DateTimeOffset: w.Line($"writer.WriteStringValue({x});"); break;
+                    case JsonTypeKind.Uri: w.Line($"writer.WriteStringValue({x}.OriginalString);"); break;
+                    case JsonTypeKind.ByteArray: w.Line($"writer.WriteBase64StringValue({x});"); break;
+                    case JsonTypeKind.Enum: w.Line($"WriteEnum{_enumIndexes[t.ObjectId!]}(writer, {x});"); break;
+                    case JsonTypeKind.Object: w.Line($"Write{t.ObjectId}(writer, {x});"); break;
+                    case JsonTypeKind.JsonContext: w.Line($"{Json}.JsonSerializer.Serialize(writer, {x}, TypeInfo{t.ContextIndex});"); break;
+                    case JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary:
+                    {
+                        var pair = Next("kv");
+                        w.Line("writer.WriteStartObject();");
+                        w.Open($"foreach (var {pair} in {x})");
+                        w.Line($"writer.WritePropertyName({pair}.Key);");
+                        EmitWriteValue(t.Element!, pair + ".Value", label + "{}");
+                        w.Close();
+                        w.Line("writer.WriteEndObject();");
+                        break;
+                    }
+
+                    case JsonTypeKind.IReadOnlyList or JsonTypeKind.IList:
+                    {
+                        var i = Next("i");
+                        w.Line("writer.WriteStartArray();");
+                        w.Open($"for (var {i} = 0; {i} < {x}.Count; {i}++)");
+                        EmitWriteValue(t.Element!, $"{x}[{i}]", label + "[]");
+                        w.Close();
+                        w.Line("writer.WriteEndArray();");
+                        break;
+                    }
+
+                    case JsonTypeKind.ImmutableArray:
+                    {
+                        var item = Next("e");
+                        w.Line("writer.WriteStartArray();");
+                        w.Open($"if (!{x}.IsDefault)");
+                        w.Open($"foreach (var {item} in {x})");
+                        EmitWriteValue(t.Element!, item, label + "[]");
+                        w.Close();
+                        w.Close();
+                        w.Line("writer.WriteEndArray();");
+                        break;
+                    }
+
+                    case JsonTypeKind.Array or JsonTypeKind.List or JsonTypeKind.HashSet or JsonTypeKind.ICollection or JsonTypeKind.IReadOnlyCollection or JsonTypeKind.IEnumerable:
+                    {
+                        var item = Next("e");
+                        w.Line("writer.WriteStartArray();");
+                        w.Open($"foreach (var {item} in {x})");
+                        EmitWriteValue(t.Element!, item, label + "[]");
+                        w.Close();
+                        w.Line("writer.WriteEndArray();");
+                        break;
+                    }
+
+                    default:
+                        throw new InvalidOperationException("Unexpected kind " + t.Kind);
+                }
+            }
+
+            private void EmitWriteEnum(EnumModel e, int index)
+            {
+                var w = _w;
+                w.Open($"internal static void WriteEnum{index}({Writer} writer, {e.Fqn} value)");
+                w.Open("switch (value)");
+                for (var i = 0; i < e.Members.Count; i++)
+                {
+                    w.Line($"case {e.Fqn}.{Identifier(e.Members[i])}: writer.WriteStringValue(s_e{index}_{i}); break;");
+                }
+
+                w.Line($"default: {Services}.WriteEnum(writer, value); break;");
+                w.Close();
+                w.Close();
+            }
+
+            // ---------------------------------------------------------------- reading
+
+            private void EmitReadObject(ObjectModel o)
+            {
+                var w = _w;
+                w.Open($"internal static {o.Fqn} Read{o.Id}(ref {Reader} reader)");
+                w.Line($"{Services}.StartObject(ref reader);");
+                var written = Named(o).Where(x => x.Member.IsRead).ToList();
+                var flags = written.Where(x => NeedsFlag(x.Member)).Select(x => x.Index).ToList();
+                var locals = new Dictionary<MemberModel, string>();
+                for (var i = 0; i < o.Members.Count; i++)
+                {
+                    var m = o.Members[i];
+                    if (!m.IsRead && !m.IsConstructorParameter && !m.IsRequiredProperty)
+                    {
+                        continue;
+                    }
+
+                    locals[m] = "v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    w.Line($"{m.Type.Fqn} v{i} = {(m.IsConstructorParameter ? m.DefaultValue : "default!")};");
+                }
+
+                if (flags.Count > 0)
+                {
+                    w.Line($"global::System.Span<bool> seen = stackalloc bool[{Named(o).Count()}];");
+                }
+
+                if (written.Count > 0)
+                {
+                    w.Line("var at = -1;");
+                    w.Open("try");
+                    w.Open($"while ({Services}.NextProperty(ref reader, out var name))");
+                    w.Line("at = -1;");
+                    w.Open("switch (name.Length)");
+                    foreach (var (m, i) in written.OrderBy(x => Encoding.UTF8.GetByteCount(x.Member.JsonName)))
+                    {
+                        w.Line($"case {Encoding.UTF8.GetByteCount(m.JsonName)} when global::System.MemoryExtensions.SequenceEqual(name, {Literal(m.JsonName)}u8):");
+                        w.Indent++;
+                        w.Line($"at = {i};");
+                        EmitReadValue(m.Type, locals[m]);
+                        if (NeedsFlag(m))
+                        {
+                            w.Line($"seen[{i}] = true;");
+                        }
+
+                        w.Line("break;");
+                        w.Indent--;
+                    }
+
+                    w.Line("default: reader.Skip(); break;");
+                    w.Close();
+                    w.Close();
+                    w.Close();
+                    w.Line($"catch (global::System.Exception exception) when ({Services}.IsReadError(exception)) {{ throw {Services}.At(exception, at, s_names{o.Id}); }}");
+                }
+                else
+                {
+                    w.Line($"while ({Services}.NextProperty(ref reader, out _)) reader.Skip();");
+                }
+
+                foreach (var (m, i) in written.Where(x => x.Member.IsRequired))
+                {
+                    w.Line($"if (!seen[{i}]) throw {Services}.Missing({i}, s_names{o.Id});");
+                }
+
+                var ctorArgs = string.Join(", ", o.Members.Where(m => m.IsConstructorParameter).Select(m => locals[m]));
+                var initializers = o.Members.Where(m => !m.IsConstructorParameter && m.IsRequiredProperty).Select(m => $"{Identifier(m.Name)} = {locals[m]}").ToList();
+                var creation = $"new {o.Fqn}({ctorArgs})" + (initializers.Count > 0 ? " { " + string.Join(", ", initializers) + " }" : "");
+                var setters = written.Where(x => !(x.Member.IsConstructorParameter || x.Member.IsRequiredProperty)).ToList();
+                if (setters.Count == 0)
+                {
+                    w.Line($"return {creation};");
+                    w.Close();
+                    return;
+                }
+
+                w.Line($"var result = {creation};");
+                foreach (var (m, i) in setters)
+                {
+                    if (m.IsInitOnly)
+                    {
+                        var accessor = $"Set{o.Id}_{i}";
+                        var target = m.DeclaringTypeIsValueType ? "ref " + m.DeclaringTypeFqn : m.DeclaringTypeFqn;
+                        _accessors.Add(
+                            $"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"set_{m.Name}\")]\n" +
+                            $"private static extern void {accessor}({target} target, {m.Type.Fqn} value);");
+                        w.Line($"if (seen[{i}]) {accessor}({(m.DeclaringTypeIsValueType ? "ref " : "")}result, {locals[m]});");
+                    }
+                    else
+                    {
+                        w.Line($"if (seen[{i}]) result.{Identifier(m.Name)} = {locals[m]};");
+                    }
+                }
+
+                w.Line("return result;");
+                w.Close();
+            }
+
+            private static bool NeedsFlag(MemberModel m) => m.IsRequired || !(m.IsConstructorParameter || m.IsRequiredProperty);
+
+            private static string? SimpleRead(TypeModel t) => t.Kind switch
+            {
+                JsonTypeKind.Enum => $"{Services}.ReadEnum<{t.TypeOfName}>(ref reader)",
+                JsonTypeKind.Object => $"Read{t.ObjectId}(ref reader)",
+                JsonTypeKind.Nullable => SimpleRead(t.Element!),
+                JsonTypeKind.JsonContext or JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary => null,
+                _ when t.Element is not null => null,
+                _ => $"{Services}.Read{t.Kind}(ref reader)",
+            };
+
+            private void EmitReadValue(TypeModel t, string target)
+            {
+                var w = _w;
+                var simple = SimpleRead(t);
+                if (simple is not null)
+                {
+                    w.Line(t.AllowsNull ? $"{target} = reader.TokenType == {Token}.Null ? null : {simple};" : $"{target} = {simple};");
+                    return;
+                }
+
+                if (t.AllowsNull)
+                {
+                    w.Line($"if (reader.TokenType == {Token}.Null) {target} = null;");
+                    w.Open("else");
+                    EmitReadNonNull(t.Kind == JsonTypeKind.Nullable ? t.Element! : t, target);
+                    w.Close();
+                    return;
+                }
+
+                EmitReadNonNull(t, target);
+            }
+
+            private void EmitReadNonNull(TypeModel t, string target)
+            {
+                var w = _w;
+                switch (t.Kind)
+                {
+                    case JsonTypeKind.JsonContext:
+                        if (!t.AllowsNull)
+                        {
+                            w.Line($"if (reader.TokenType == {Token}.Null) throw {Services}.Unexpected(ref reader, \"a value\");");
+                        }
+
+                        w.Line($"{target} = {Json}.JsonSerializer.Deserialize(ref reader, TypeInfo{t.ContextIndex})!;");
+                        return;
+                    case JsonTypeKind.Nullable:
+                        EmitReadValue(t.Element!, target);
+                        return;
+                    case JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary:
+                    {
+                        var dictionary = Next("d");
+                        var key = Next("k");
+                        var value = Next("e");
+                        w.Line($"{Services}.StartObject(ref reader);");
+                        w.Line($"var {dictionary} = new global::System.Collections.Generic.Dictionary<string, {t.Element!.Fqn}>();");
+                        w.Line($"var {key} = \"\";");
+                        w.Open("try");
+                        w.Open($"while (reader.Read() && reader.TokenType != {Token}.EndObject)");
+                        w.Line($"{key} = reader.GetString()!;");
+                        w.Line("reader.Read();");
+                        w.Line($"{t.Element.Fqn} {value};");
+                        EmitReadValue(t.Element, value);
+                        w.Line($"{dictionary}[{key}] = {value};");
+                        w.Close();
+                        w.Close();
+                        w.Line($"catch (global::System.Exception exception) when ({Services}.IsReadError(exception)) {{ throw {Services}.AtKey(exception, {key}); }}");
+                        w.Line($"{target} = {dictionary};");
+                        return;
+                    }
+
+                    default:
+                    {
+                        var list = Next("l");
+                        var index = Next("i");
+                        var value = Next("e");
+                        var e = t.Element!;
+                        w.Line($"{Services}.StartArray(ref reader);");
+                        var collection = t.Kind == JsonTypeKind.HashSet ? "HashSet" : "List";
+                        w.Line($"var {list} = new global::System.Collections.Generic.{collection}<{e.Fqn}>();");
+                        w.Line($"var {index} = 0;");
+                        w.Open("try");
+                        w.Open($"for (; reader.Read() && reader.TokenType != {Token}.EndArray; {index}++)");
+                        w.Line($"{e.Fqn} {value};");
+                        EmitReadValue(e, value);
+                        w.Line($"{list}.Add({value});");
+                        w.Close();
+                        w.Close();
+                        w.Line($"catch (global::System.Exception exception) when ({Services}.IsReadError(exception)) {{ throw {Services}.AtIndex(exception, {index}); }}");
+                        var result = t.Kind switch
+                        {
+                            JsonTypeKind.Array => $"{list}.ToArray()",
+                            JsonTypeKind.ImmutableArray => $"global::System.Collections.Immutable.ImmutableArray.CreateRange({list})",
+                            _ => list,
+                        };
+                        w.Line($"{target} = {result};");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
