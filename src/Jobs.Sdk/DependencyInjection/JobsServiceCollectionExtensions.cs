@@ -45,7 +45,11 @@ public static class JobsServiceCollectionExtensions
             sp.GetRequiredService<JobQueueOptions>(),
             sp.GetServices<IJobMiddleware>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILogger<JobQueue>>()));
+            sp.GetService<ILogger<JobQueue>>()) { AdminResolver = () => sp.GetService<JobAdmin>() });
+        services.TryAddSingleton(sp => sp.GetRequiredService<IJobDriver>() as IJobAdminStore ?? throw new InvalidOperationException(
+            $"The job driver {sp.GetRequiredService<IJobDriver>().GetType().Name} has no admin store (IJobAdminStore); JobAdmin needs one."));
+        services.TryAddSingleton(sp => new JobAdmin(sp.GetRequiredService<IJobAdminStore>(), sp.GetService<ILogger<JobAdmin>>()));
+        services.AddHostedService(sp => new JobPresenceService(sp));
         return services;
     }
 }

@@ -21,7 +21,7 @@ public sealed class InMemoryJobDriverOptions
 /// The embedded driver: full queue semantics (delay, priority, cancel, pause, resume, retries, leases, retention)
 /// in process memory. Thread-safe. Nothing survives the process.
 /// </summary>
-public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
+public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
 {
     /// <summary>How far below an entry's latest fire time individual fire records are kept (older fires count as recorded).</summary>
     private static readonly TimeSpan ScheduleRecordWindow = TimeSpan.FromDays(1);
@@ -107,6 +107,11 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         var claimed = new List<ClaimedJob>();
         lock (_gate)
         {
+            if (IsQueuePaused)
+            {
+                return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed);
+            }
+
             List<Entry>? taken = null;
             foreach (var entry in _waiting)
             {
@@ -476,8 +481,13 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 return Task.FromResult(false);
             }
 
-            // Push first: if it throws, the fire stays unrecorded and a retry can push it.
-            PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+            // Push first: if it throws, the fire stays unrecorded and a retry can push it. A paused entry records the fire only.
+            var paused = IsSchedulePaused(entryKey);
+            if (!paused)
+            {
+                PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+            }
+
             records.Fires.Add(fireTime);
             if (records.Last is not { } last || fireTime > last)
             {
@@ -485,7 +495,7 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 records.Fires.RemoveWhere(f => f < fireTime - ScheduleRecordWindow);
             }
 
-            return Task.FromResult(true);
+            return Task.FromResult(!paused);
         }
     }
 
@@ -566,8 +576,8 @@ public sealed class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         public required JobId Id { get; init; }
         public required string Name { get; init; }
         public required byte[] Payload { get; init; }
-        public required JobPriority Priority { get; init; }
-        public required int MaxAttempts { get; init; }
+        public required JobPriority Priority { get; set; }
+        public required int MaxAttempts { get; set; }
         public IReadOnlyDictionary<string, string>? Headers { get; init; }
         public required DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset RunAt { get; set; }
