@@ -137,7 +137,7 @@ internal sealed class JobCommands
             return CliContext.ExitOk;
         });
 
-    /// <summary>Retry failed, cancelled or retrying jobs now (by id, or every job matching the filters).</summary>
+    /// <summary>Retry failed, cancelled or retrying jobs now (`[options] ID...`, or every job matching the filters).</summary>
     /// <param name="fromFirst">Restart from attempt 1 instead of the next attempt.</param>
     /// <param name="queue">Only this queue.</param>
     /// <param name="state">Only these states (comma-separated).</param>
@@ -160,7 +160,7 @@ internal sealed class JobCommands
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
         => Bulk("retry", (admin, sel, audit) => admin.RetryAsync(sel, fromFirst, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 
-    /// <summary>Cancel waiting jobs and ask running ones to stop (by id, or every job matching the filters).</summary>
+    /// <summary>Cancel waiting jobs and ask running ones to stop (`[options] ID...`, or every job matching the filters).</summary>
     /// <param name="queue">Only this queue.</param>
     /// <param name="state">Only these states (comma-separated).</param>
     /// <param name="name">Only these job names (comma-separated).</param>
@@ -182,7 +182,7 @@ internal sealed class JobCommands
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
         => Bulk("cancel", (admin, sel, audit) => admin.CancelAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 
-    /// <summary>Delete jobs in any state (by id, or every job matching the filters).</summary>
+    /// <summary>Delete jobs in any state (`[options] ID...`, or every job matching the filters).</summary>
     /// <param name="queue">Only this queue.</param>
     /// <param name="state">Only these states (comma-separated).</param>
     /// <param name="name">Only these job names (comma-separated).</param>
@@ -211,6 +211,11 @@ internal sealed class JobCommands
         {
             var query = JobFilters.Build(queue, state, name, payload, text, error, since, until);
             JobSelection selection;
+            if (ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced)
+            {
+                throw new CliException($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...");
+            }
+
             if (ids.Length > 0)
             {
                 if (JobFilters.HasFilters(query))
