@@ -6,7 +6,7 @@ namespace Jobs.Sdk;
 /// Pushes jobs and manages queued ones (the producer API). Registered as a singleton by <c>AddJobs</c>; thread-safe.
 /// The source generator adds typed <c>Push{Job}Async</c> extension methods on this type.
 /// </summary>
-public sealed class JobQueue
+public sealed partial class JobQueue
 {
     private readonly JobsRuntime _runtime;
 

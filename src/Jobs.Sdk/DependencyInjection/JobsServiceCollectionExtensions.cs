@@ -46,7 +46,11 @@ public static class JobsServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<IJobMiddleware>(),
             sp.GetService<ILoggerFactory>()));
-        services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredService<JobsRuntime>()));
+        services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredService<JobsRuntime>()) { AdminResolver = () => sp.GetService<JobAdmin>() });
+        services.TryAddSingleton(sp => sp.GetRequiredService<IJobDriver>() as IJobAdminStore ?? throw new InvalidOperationException(
+            $"The job driver {sp.GetRequiredService<IJobDriver>().GetType().Name} has no admin store (IJobAdminStore); JobAdmin needs one."));
+        services.TryAddSingleton(sp => new JobAdmin(sp.GetRequiredService<IJobAdminStore>(), sp.GetService<ILogger<JobAdmin>>()));
+        services.AddHostedService(sp => new JobPresenceService(sp));
         return services;
     }
 }

@@ -8,8 +8,8 @@ public sealed partial class InMemoryJobDriver
         public required JobId Id { get; init; }
         public required string Name { get; init; }
         public required byte[] Payload { get; init; }
-        public required JobPriority Priority { get; init; }
-        public required int MaxAttempts { get; init; }
+        public required JobPriority Priority { get; set; }
+        public required int MaxAttempts { get; set; }
         public IReadOnlyDictionary<string, string>? Headers { get; init; }
         public required DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset RunAt { get; set; }

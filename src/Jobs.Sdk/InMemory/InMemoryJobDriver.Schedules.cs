@@ -46,8 +46,13 @@ public sealed partial class InMemoryJobDriver
                 return Task.FromResult(false);
             }
 
-            // Push first: if it throws, the fire stays unrecorded and a retry can push it.
-            PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+            // Push first: if it throws, the fire stays unrecorded and a retry can push it. A paused entry records the fire only.
+            var paused = IsSchedulePaused(entryKey);
+            if (!paused)
+            {
+                PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+            }
+
             records.Fires.Add(fireTime);
             if (records.Last is not { } last || fireTime > last)
             {
@@ -55,7 +60,7 @@ public sealed partial class InMemoryJobDriver
                 records.Fires.RemoveWhere(f => f < fireTime - ScheduleRecordWindow);
             }
 
-            return Task.FromResult(true);
+            return Task.FromResult(!paused);
         }
     }
 

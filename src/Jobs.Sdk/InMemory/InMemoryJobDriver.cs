@@ -90,6 +90,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         var claimed = new List<ClaimedJob>();
         lock (_gate)
         {
+            if (IsQueuePaused)
+            {
+                return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed);
+            }
+
             List<Entry>? taken = null;
             foreach (var entry in _waiting)
             {

@@ -1,0 +1,236 @@
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Jobs.Sdk;
+
+/// <summary>
+/// The operating surface of a job store: list, inspect and act on jobs in bulk, pause queues, see and trigger schedules, see
+/// live workers, read the audit log. Registered as a singleton by <c>AddJobs</c> (resolve it from DI); for PostgreSQL without a
+/// host, <c>PostgresJobAdmin.Create(dataSource, options)</c> builds one. Thread-safe.
+/// </summary>
+/// <remarks>
+/// It sees every queue of the store (not only the queue of this process's <see cref="JobQueue"/>). Every mutating call takes an
+/// optional <see cref="AuditInfo"/>, is logged, and is appended to the audit log with the number of rows it changed. Bulk
+/// actions work in batches of <see cref="BatchSize"/> jobs, each its own transaction: a failure part-way leaves earlier batches
+/// applied (the exception says how many rows were changed).
+/// </remarks>
+public sealed class JobAdmin
+{
+    /// <summary>Jobs per batch (one statement and transaction) of a bulk action.</summary>
+    public const int BatchSize = 1000;
+
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the admin API on <paramref name="store"/>.</summary>
+    public JobAdmin(IJobAdminStore store, ILogger<JobAdmin>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        Store = store;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>The store this admin API works on.</summary>
+    public IJobAdminStore Store { get; }
+
+    // ------------------------------------------------------------------ jobs
+
+    /// <summary>One page of jobs matching <paramref name="query"/>. Pass <see cref="JobPage.NextCursor"/> back for the next page.</summary>
+    /// <exception cref="ArgumentException">The query is invalid (limit out of range, cursor of another order, invalid JSON).</exception>
+    public Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return Store.ListJobsAsync(query, cancellationToken);
+    }
+
+    /// <summary>Everything stored about a job (payload, headers, errors, timestamps, worker, lease), or <see langword="null"/> when it is not stored.</summary>
+    public Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => Store.GetJobAsync(id, cancellationToken);
+
+    /// <summary>
+    /// Failed, cancelled and retrying jobs become pending and due now. Their next run is the next attempt (and gets at least one
+    /// attempt even when the limit was reached), or attempt 1 with <paramref name="fromFirstAttempt"/>. Other states are skipped.
+    /// </summary>
+    /// <returns>How many jobs were changed.</returns>
+    public Task<int> RetryAsync(JobSelection selection, bool fromFirstAttempt = false, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Retry, FromFirstAttempt: fromFirstAttempt), fromFirstAttempt ? "retry-from-first" : "retry", audit, cancellationToken);
+
+    /// <summary>
+    /// Cancels jobs: waiting ones (pending, delayed, retrying, paused) become cancelled and are kept for inspection; running ones
+    /// are asked to stop (their handler's token is cancelled). Finished jobs are skipped.
+    /// </summary>
+    /// <returns>How many jobs were changed (running jobs asked to stop included).</returns>
+    public Task<int> CancelAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Cancel), "cancel", audit, cancellationToken);
+
+    /// <summary>Deletes jobs in any state (a running job's worker stops it at its next lease renewal).</summary>
+    /// <returns>How many jobs were deleted.</returns>
+    public Task<int> DeleteAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Delete), "delete", audit, cancellationToken);
+
+    /// <summary>Sets the priority of waiting jobs (pending, retrying, paused). Other states are skipped.</summary>
+    /// <returns>How many jobs were changed.</returns>
+    public Task<int> SetPriorityAsync(JobSelection selection, JobPriority priority, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+    {
+        if (!Enum.IsDefined(priority))
+        {
+            throw new ArgumentOutOfRangeException(nameof(priority), priority, "Use a JobPriority value (Lowest to Highest).");
+        }
+
+        return BulkAsync(selection, new JobAdminAction(JobAdminActionKind.SetPriority, Priority: priority), "set-priority:" + priority, audit, cancellationToken);
+    }
+
+    /// <summary>Makes delayed pending or retrying jobs due now. Jobs already due and other states are skipped.</summary>
+    /// <returns>How many jobs were changed.</returns>
+    public Task<int> RunNowAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.RunNow), "run-now", audit, cancellationToken);
+
+    // ------------------------------------------------------------------ queues
+
+    /// <summary>Every queue of the store: pause state, counts per state, oldest waiting job's age, live workers.</summary>
+    public Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken = default) => Store.GetQueuesAsync(cancellationToken);
+
+    /// <summary>
+    /// Stops claims of <paramref name="queue"/> on every worker (within one claim cycle); running jobs finish; pushes keep being
+    /// accepted. Persisted until <see cref="ResumeQueueAsync"/>.
+    /// </summary>
+    /// <returns>Whether the queue was running before (false: it was already paused; the reason is updated).</returns>
+    public async Task<bool> PauseQueueAsync(string queue, string? reason = null, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        var changed = await Store.SetQueuePausedAsync(queue, true, reason ?? audit?.Reason, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("queue.pause", queue, audit is null ? new AuditInfo(null, reason) : audit with { Reason = audit.Reason ?? reason },
+            changed ? 1 : 0, cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    /// <summary>Lets workers claim <paramref name="queue"/>'s jobs again.</summary>
+    /// <returns>Whether the queue was paused before.</returns>
+    public async Task<bool> ResumeQueueAsync(string queue, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        var changed = await Store.SetQueuePausedAsync(queue, false, null, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("queue.resume", queue, audit, changed ? 1 : 0, cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    // ------------------------------------------------------------------ schedules
+
+    /// <summary>The schedule entries published by running schedulers: schedule, last and next fire, paused.</summary>
+    public Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default) => Store.GetSchedulesAsync(cancellationToken);
+
+    /// <summary>Pushes the entry's job now (outside its schedule; the next regular fire is unaffected).</summary>
+    /// <returns>The jobs pushed (0 when no scheduler published an entry with that key).</returns>
+    public async Task<int> TriggerScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(entryKey);
+        var pushed = await Store.TriggerScheduleAsync(entryKey, JobId.New(), cancellationToken).ConfigureAwait(false);
+        await AuditAsync("schedule.trigger", entryKey, audit, pushed, cancellationToken).ConfigureAwait(false);
+        return pushed;
+    }
+
+    /// <summary>Pauses an entry: its fire times pass (and are recorded) without pushing a job, until resumed.</summary>
+    /// <returns>The entries changed (0 when none has that key or it was already paused).</returns>
+    public async Task<int> PauseScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(entryKey);
+        var changed = await Store.SetSchedulePausedAsync(entryKey, true, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("schedule.pause", entryKey, audit, changed, cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    /// <summary>Resumes a paused entry from its next fire time (fires skipped while paused are not pushed).</summary>
+    /// <returns>The entries changed.</returns>
+    public async Task<int> ResumeScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(entryKey);
+        var changed = await Store.SetSchedulePausedAsync(entryKey, false, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("schedule.resume", entryKey, audit, changed, cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    // ------------------------------------------------------------------ workers, audit
+
+    /// <summary>Live workers (a worker that died disappears once its last report's lease expired).</summary>
+    public Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken = default) => Store.GetWorkersAsync(cancellationToken);
+
+    /// <summary>The latest audit entries, newest first.</summary>
+    public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 10_000);
+        return Store.GetAuditLogAsync(limit, cancellationToken);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private async Task<int> BulkAsync(JobSelection selection, JobAdminAction action, string name, AuditInfo? audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        var total = 0;
+        try
+        {
+            if (selection.JobIds is { } ids)
+            {
+                for (var start = 0; start < ids.Count; start += BatchSize)
+                {
+                    var batch = ids.Skip(start).Take(BatchSize).ToArray();
+                    total += await Store.ApplyAsync(action, batch, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                var query = selection.Query!;
+                JobId? after = null;
+                while (true)
+                {
+                    var batch = await Store.FindJobIdsAsync(query, after, BatchSize, cancellationToken).ConfigureAwait(false);
+                    if (batch.Count == 0)
+                    {
+                        break;
+                    }
+
+                    total += await Store.ApplyAsync(action, batch, cancellationToken).ConfigureAwait(false);
+                    if (batch.Count < BatchSize)
+                    {
+                        break;
+                    }
+
+                    after = batch[^1];
+                }
+            }
+        }
+        catch (Exception ex) when (total > 0)
+        {
+            AdminLog.BulkActionFailed(_logger, ex, name, selection.ToString(), total);
+            await AuditAsync(name + " (failed part-way)", selection.ToString(), audit, total, CancellationToken.None).ConfigureAwait(false);
+            throw new JobsException($"The bulk action '{name}' failed after changing {total} job(s): {ex.Message}", ex);
+        }
+
+        await AuditAsync(name, selection.ToString(), audit, total, cancellationToken).ConfigureAwait(false);
+        return total;
+    }
+
+    private async Task AuditAsync(string action, string target, AuditInfo? audit, int rows, CancellationToken cancellationToken)
+    {
+        AdminLog.Action(_logger, action, target, rows, audit?.Actor ?? "(unknown)", audit?.Reason ?? "");
+        var entry = new AuditEntry
+        {
+            At = DateTimeOffset.UtcNow,
+            Actor = audit?.Actor,
+            Action = action,
+            Target = target.Length > 1000 ? target[..1000] : target,
+            Reason = audit?.Reason,
+            RowsChanged = rows,
+        };
+        try
+        {
+            await Store.AppendAuditAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The action itself succeeded: report it, but do not turn it into a failure.
+            AdminLog.AuditFailed(_logger, ex, action, target);
+        }
+    }
+}

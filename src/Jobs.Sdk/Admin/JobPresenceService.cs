@@ -1,0 +1,179 @@
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Sdk;
+
+/// <summary>
+/// Publishes what this process runs to the admin store, for <see cref="JobAdmin"/> and the <c>jobs</c> CLI: the worker's presence
+/// (on start, then every third of the lease duration; removed on graceful stop) and the schedule entries with their job
+/// templates and next fire times. Registered by <c>AddJobs</c>; does nothing when the process runs neither workers nor a schedule,
+/// or the driver has no admin store. Kept apart from the worker so the worker's claim loop carries no extra work.
+/// </summary>
+internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
+{
+    private readonly IServiceProvider _services;
+    private readonly CancellationTokenSource _stop = new();
+    private JobWorker? _worker;
+    private IJobAdminStore? _store;
+    private Task? _loop;
+
+    public JobPresenceService(IServiceProvider services) => _services = services;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _store = ResolveStore(_services);
+        _worker = _services.GetService<JobWorker>();
+        var schedule = _services.GetService<JobSchedule>();
+        if (_store is null || (_worker is null && schedule is null))
+        {
+            return Task.CompletedTask;
+        }
+
+        var queue = _services.GetRequiredService<JobsRuntime>();
+        var options = _services.GetService<IOptions<JobWorkerOptions>>()?.Value ?? new JobWorkerOptions();
+        var logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
+        _loop = Task.Run(() => RunAsync(_store, queue, _worker, schedule, options, logger, _stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private static IJobAdminStore? ResolveStore(IServiceProvider services)
+    {
+        try
+        {
+            return services.GetService<IJobAdminStore>();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // a custom driver without an admin store: nothing to publish
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loop is null)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_worker is not null && _store is not null)
+        {
+            try
+            {
+                await _store.RemoveWorkerAsync(_worker.WorkerId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The row expires with its lease anyway.
+                AdminLog.PresenceFailed(_services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance, ex, _worker.WorkerId);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_loop is { IsCompleted: false })
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+
+    private static async Task RunAsync(IJobAdminStore store, JobsRuntime queue, JobWorker? worker, JobSchedule? schedule, JobWorkerOptions options,
+        ILogger logger, CancellationToken stop)
+    {
+        var time = queue.TimeProvider;
+        try
+        {
+            await queue.Driver.WaitUntilReadyAsync(stop).ConfigureAwait(false);
+        }
+        catch (Exception) when (!stop.IsCancellationRequested)
+        {
+            return; // the worker and scheduler report the store being unusable
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        var started = time.GetUtcNow();
+        var interval = options.LeaseDuration / 3;
+        var names = queue.Registry.Names.Order(StringComparer.Ordinal).ToArray();
+        while (!stop.IsCancellationRequested)
+        {
+            if (worker is not null)
+            {
+                try
+                {
+                    await store.ReportWorkerAsync(new WorkerHeartbeat
+                    {
+                        WorkerId = worker.WorkerId,
+                        Host = Environment.MachineName,
+                        ProcessId = Environment.ProcessId,
+                        StartedAt = started,
+                        Queues = [queue.QueueName],
+                        JobNames = names,
+                        RunningCount = worker.RunningCount,
+                        Concurrency = options.Concurrency,
+                        TimeToLive = options.LeaseDuration,
+                    }, stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested)
+                {
+                    AdminLog.PresenceFailed(logger, ex, worker.WorkerId);
+                }
+            }
+
+            if (schedule is not null)
+            {
+                try
+                {
+                    await store.PublishSchedulesAsync(Registrations(queue, schedule, time.GetUtcNow()), stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested)
+                {
+                    AdminLog.PublishSchedulesFailed(logger, ex, schedule.Entries.Count);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(interval, time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    internal static ScheduleRegistration[] Registrations(JobsRuntime queue, JobSchedule schedule, DateTimeOffset now)
+    {
+        var list = new ScheduleRegistration[schedule.Entries.Count];
+        var empty = new Dictionary<string, string>(0);
+        for (var i = 0; i < list.Length; i++)
+        {
+            var entry = schedule.Entries[i];
+            var record = entry.CreateRecord(queue, JobOptions.Default, empty);
+            list[i] = new ScheduleRegistration
+            {
+                QueueName = queue.QueueName,
+                EntryKey = entry.Key,
+                JobName = record.Name,
+                Description = entry.Schedule.Description,
+                Payload = record.Payload,
+                Priority = record.Priority,
+                MaxAttempts = record.MaxAttempts,
+                NextFireAt = entry.Schedule.GetNextOccurrence(now),
+            };
+        }
+
+        return list;
+    }
+}

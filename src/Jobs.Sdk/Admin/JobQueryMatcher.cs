@@ -1,0 +1,124 @@
+using System.Text.Json;
+
+namespace Jobs.Sdk;
+
+/// <summary>Evaluates a <see cref="JobQuery"/>'s filters in memory (the in-memory store; PostgreSQL does it in SQL).</summary>
+internal static class JobQueryMatcher
+{
+    /// <summary>Parses JSON, throwing <see cref="ArgumentException"/> with the position when it is invalid.</summary>
+    public static JsonDocument ParseJson(string json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"JobQuery.PayloadContains is not valid JSON: {ex.Message}", "query", ex);
+        }
+    }
+
+    public static bool Matches(JobQuery query, JobSummary job, string payload, JsonElement? contains)
+    {
+        if (query.Queue is not null && !string.Equals(query.Queue, job.QueueName, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (query.States is { Count: > 0 } states && !states.Contains(job.State))
+        {
+            return false;
+        }
+
+        if (query.Names is { Count: > 0 } names && !names.Contains(job.Name, StringComparer.Ordinal))
+        {
+            return false;
+        }
+
+        if ((query.QueuedAfter is { } qa && job.QueuedAt < qa) || (query.QueuedBefore is { } qb && job.QueuedAt >= qb)
+            || (query.RunAfter is { } ra && job.RunAt < ra) || (query.RunBefore is { } rb && job.RunAt >= rb))
+        {
+            return false;
+        }
+
+        if (query.ErrorText is { } error && (job.LastError is null || !job.LastError.Contains(error, StringComparison.OrdinalIgnoreCase)))
+        {
+            return false;
+        }
+
+        if (query.PayloadText is { } text && !payload.Contains(text, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (contains is { } pattern)
+        {
+            using var document = JsonDocument.Parse(payload);
+            if (!Contains(document.RootElement, pattern))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>PostgreSQL's <c>jsonb @&gt;</c>: objects contain objects key by key, arrays contain arrays element by element, scalars are equal.</summary>
+    public static bool Contains(JsonElement value, JsonElement pattern)
+    {
+        switch (pattern.ValueKind)
+        {
+            case JsonValueKind.Object:
+                if (value.ValueKind != JsonValueKind.Object)
+                {
+                    return false;
+                }
+
+                foreach (var property in pattern.EnumerateObject())
+                {
+                    if (!value.TryGetProperty(property.Name, out var v) || !Contains(v, property.Value))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonValueKind.Array:
+                if (value.ValueKind != JsonValueKind.Array)
+                {
+                    return false;
+                }
+
+                foreach (var wanted in pattern.EnumerateArray())
+                {
+                    var found = false;
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        if (Contains(item, wanted))
+                        {
+                            found = true;
+                            break;
+                        }
+                    }
+
+                    if (!found)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case JsonValueKind.Number:
+                return value.ValueKind == JsonValueKind.Number && value.GetDecimal() == pattern.GetDecimal();
+            case JsonValueKind.String:
+                return value.ValueKind == JsonValueKind.String && value.ValueEquals(pattern.GetString());
+            default:
+                return value.ValueKind == pattern.ValueKind;
+        }
+    }
+
+    /// <summary>Whether <paramref name="job"/> comes after the cursor position in the query's order.</summary>
+    public static bool IsAfter(JobCursor cursor, JobSummary job) => cursor.Order == JobOrder.RunAt
+        ? job.RunAt > cursor.RunAt || (job.RunAt == cursor.RunAt && job.Id.Value.CompareTo(cursor.Id.Value) > 0)
+        : job.Id.Value.CompareTo(cursor.Id.Value) < 0;
+}

@@ -1,0 +1,123 @@
+namespace Jobs.Sdk.Drivers;
+
+/// <summary>
+/// The storage seam behind <see cref="JobAdmin"/>: queries and bulk changes across every queue of a store, queue pause, schedule
+/// and worker catalogs, and the audit log. Implemented by Jobs.Sdk's drivers (the in-memory driver itself; PostgreSQL by
+/// <c>PostgresJobAdminStore</c>). The contract may change between minor versions; do not implement it in application code.
+/// </summary>
+/// <remarks>
+/// Validation, batching, logging and auditing are <see cref="JobAdmin"/>'s job: a store receives valid queries and bounded id
+/// batches, and each method call is one short unit of work (one statement or transaction where the store has them).
+/// </remarks>
+public interface IJobAdminStore
+{
+    /// <summary>One page of jobs (the query is validated).</summary>
+    Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Ids of jobs matching <paramref name="query"/> (its limit, order and cursor ignored), id ascending, after <paramref name="after"/>, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<JobId>> FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One job with everything stored about it, or <see langword="null"/>.</summary>
+    Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken);
+
+    /// <summary>Applies <paramref name="action"/> to a bounded batch of jobs (one transaction). Returns the rows it changed.</summary>
+    Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken);
+
+    /// <summary>Every queue that has jobs, workers or a pause record.</summary>
+    Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Pauses (or resumes) claims of <paramref name="queue"/> cluster-wide. Returns whether the state changed.</summary>
+    Task<bool> SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken);
+
+    /// <summary>The published schedule entries of every queue.</summary>
+    Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Publishes (upserts) the entries a scheduler runs, with their job templates, so tools can list and trigger them.</summary>
+    Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken);
+
+    /// <summary>Pushes the job of entry <paramref name="entryKey"/> now (in every queue that has that entry). Returns how many jobs were pushed.</summary>
+    Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken);
+
+    /// <summary>Pauses (or resumes) entry <paramref name="entryKey"/>: while paused, its fires are recorded but push nothing. Returns the entries changed.</summary>
+    Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken);
+
+    /// <summary>The workers whose last report has not expired.</summary>
+    Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records (upserts) a worker's presence; it expires <see cref="WorkerHeartbeat.TimeToLive"/> after this report.</summary>
+    Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken);
+
+    /// <summary>Removes a worker's presence (graceful stop).</summary>
+    Task RemoveWorkerAsync(string workerId, CancellationToken cancellationToken);
+
+    /// <summary>Appends an audit entry (its <see cref="AuditEntry.Id"/> and <see cref="AuditEntry.At"/> are assigned by the store).</summary>
+    Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>The latest <paramref name="limit"/> audit entries, newest first.</summary>
+    Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>What a bulk action does to each selected job.</summary>
+public enum JobAdminActionKind
+{
+    /// <summary>Failed, cancelled or retrying jobs become pending and due now (attempts kept, or reset to 0 with <see cref="JobAdminAction.FromFirstAttempt"/>).</summary>
+    Retry = 0,
+    /// <summary>Waiting jobs (pending, retrying, paused) become cancelled; running jobs are asked to stop.</summary>
+    Cancel = 1,
+    /// <summary>Jobs are deleted, whatever their state (a running job's worker loses it at its next lease renewal).</summary>
+    Delete = 2,
+    /// <summary>Waiting jobs (pending, retrying, paused) get <see cref="JobAdminAction.Priority"/>.</summary>
+    SetPriority = 3,
+    /// <summary>Delayed pending or retrying jobs become due now.</summary>
+    RunNow = 4,
+}
+
+/// <summary>A bulk action, as <see cref="JobAdmin"/> hands it to a store.</summary>
+/// <param name="Kind">What to do.</param>
+/// <param name="FromFirstAttempt">For <see cref="JobAdminActionKind.Retry"/>: restart from attempt 1.</param>
+/// <param name="Priority">For <see cref="JobAdminActionKind.SetPriority"/>: the new priority.</param>
+public readonly record struct JobAdminAction(JobAdminActionKind Kind, bool FromFirstAttempt = false, JobPriority Priority = JobPriority.Normal);
+
+/// <summary>A worker's presence report.</summary>
+public sealed record WorkerHeartbeat
+{
+    /// <summary>The worker id.</summary>
+    public required string WorkerId { get; init; }
+    /// <summary>The machine name.</summary>
+    public required string Host { get; init; }
+    /// <summary>The process id.</summary>
+    public required int ProcessId { get; init; }
+    /// <summary>When the worker started.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>The queues it serves.</summary>
+    public required IReadOnlyList<string> Queues { get; init; }
+    /// <summary>The job names it handles.</summary>
+    public required IReadOnlyList<string> JobNames { get; init; }
+    /// <summary>Jobs running now.</summary>
+    public int RunningCount { get; init; }
+    /// <summary>Configured concurrency.</summary>
+    public int Concurrency { get; init; }
+    /// <summary>How long the report holds without another one (the worker's lease duration).</summary>
+    public required TimeSpan TimeToLive { get; init; }
+}
+
+/// <summary>A schedule entry as a scheduler publishes it: its description and the job it pushes (so it can be triggered without the code).</summary>
+public sealed record ScheduleRegistration
+{
+    /// <summary>The queue.</summary>
+    public required string QueueName { get; init; }
+    /// <summary>The entry key.</summary>
+    public required string EntryKey { get; init; }
+    /// <summary>The job name pushed.</summary>
+    public required string JobName { get; init; }
+    /// <summary>The schedule's description.</summary>
+    public required string Description { get; init; }
+    /// <summary>The job's payload, UTF-8 JSON.</summary>
+    public required ReadOnlyMemory<byte> Payload { get; init; }
+    /// <summary>The job's priority.</summary>
+    public JobPriority Priority { get; init; } = JobPriority.Normal;
+    /// <summary>The job's attempts.</summary>
+    public int MaxAttempts { get; init; } = 4;
+    /// <summary>The next fire time after now, when there is one.</summary>
+    public DateTimeOffset? NextFireAt { get; init; }
+}

@@ -1,0 +1,292 @@
+using System.Text;
+using System.Text.Json;
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk.InMemory;
+
+// The admin store of the in-memory driver (JobAdmin's SPI): queries, bulk actions, queue pause, schedule and worker
+// catalogs, audit log. Same lock and semantics as the PostgreSQL store; the conformance tests run against both.
+public sealed partial class InMemoryJobDriver : IJobAdminStore
+{
+    private const int MaxAuditEntries = 10_000;
+
+    private readonly Dictionary<string, QueuePause> _pausedQueues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WorkerPresence> _workers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PublishedEntry> _scheduleEntries = new(StringComparer.Ordinal);
+    private readonly LinkedList<AuditEntry> _audit = new();
+    private long _auditSequence;
+
+    private bool IsQueuePaused => _pausedQueues.ContainsKey(QueueName);
+
+    private bool IsSchedulePaused(string entryKey) => _scheduleEntries.TryGetValue(entryKey, out var e) && e.Paused;
+
+    /// <inheritdoc />
+    Task<JobPage> IJobAdminStore.ListJobsAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        var cursor = query.Cursor is null ? (JobCursor?)null : JobCursor.Parse(query.Cursor, query.Order);
+        using var contains = query.PayloadContains is null ? null : JobQueryMatcher.ParseJson(query.PayloadContains);
+        List<JobSummary> matches;
+        lock (_gate)
+        {
+            matches = Matching(query, contains?.RootElement)
+                .Where(m => cursor is not { } c || JobQueryMatcher.IsAfter(c, m))
+                .ToList();
+        }
+
+        matches.Sort(query.Order == JobOrder.RunAt
+            ? static (a, b) => a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Id.Value.CompareTo(b.Id.Value)
+            : static (a, b) => b.Id.Value.CompareTo(a.Id.Value));
+        var items = matches.Take(query.Limit).ToArray();
+        var next = matches.Count > query.Limit ? JobCursor.For(query.Order, items[^1]) : null;
+        return Task.FromResult(new JobPage(items, next));
+    }
+
+    /// <inheritdoc />
+    Task<IReadOnlyList<JobId>> IJobAdminStore.FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        using var contains = query.PayloadContains is null ? null : JobQueryMatcher.ParseJson(query.PayloadContains);
+        lock (_gate)
+        {
+            IReadOnlyList<JobId> ids = Matching(query, contains?.RootElement)
+                .Select(m => m.Id)
+                .Where(id => after is not { } a || id.Value.CompareTo(a.Value) > 0)
+                .Order(IdOrder.Instance)
+                .Take(limit)
+                .ToArray();
+            return Task.FromResult(ids);
+        }
+    }
+
+    /// <inheritdoc />
+    Task<JobDetails?> IJobAdminStore.GetJobAsync(JobId id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(id, out var e))
+            {
+                return Task.FromResult<JobDetails?>(null);
+            }
+
+            var summary = Summary(e);
+            var errorAttempt = e.State == JobState.Processing ? e.Attempts - 1 : e.Attempts;
+            return Task.FromResult<JobDetails?>(new JobDetails
+            {
+                Id = summary.Id, Name = summary.Name, QueueName = summary.QueueName, State = summary.State, Priority = summary.Priority,
+                Attempts = summary.Attempts, MaxAttempts = summary.MaxAttempts, QueuedAt = summary.QueuedAt, RunAt = summary.RunAt,
+                StartedAt = summary.StartedAt, FinishedAt = summary.FinishedAt, LastError = summary.LastError, WorkerId = summary.WorkerId,
+                Payload = Encoding.UTF8.GetString(e.Payload),
+                Headers = e.Headers is null ? new Dictionary<string, string>(0) : new Dictionary<string, string>(e.Headers, StringComparer.Ordinal),
+                Errors = e.LastError is null ? [] : [new JobAttemptError(Math.Max(errorAttempt, 1), e.LastError, e.FinishedAt)],
+                LeaseExpiresAt = e.State == JobState.Processing ? e.LeaseExpiresAt : null,
+                CancelRequested = e.CancelRequested,
+                UpdatedAt = e.LastModified,
+            });
+        }
+    }
+
+    /// <inheritdoc />
+    Task<int> IJobAdminStore.ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow();
+        var changed = 0;
+        List<JobId>? cancelRunning = null;
+        lock (_gate)
+        {
+            foreach (var id in ids)
+            {
+                if (!_jobs.TryGetValue(id, out var e))
+                {
+                    continue;
+                }
+
+                switch (action.Kind)
+                {
+                    case JobAdminActionKind.Retry when e.State is JobState.Failed or JobState.Cancelled or JobState.Retrying:
+                        if (action.FromFirstAttempt)
+                        {
+                            e.Attempts = 0;
+                        }
+                        else
+                        {
+                            e.MaxAttempts = Math.Max(e.MaxAttempts, e.Attempts + 1);
+                        }
+
+                        e.FinishedAt = null;
+                        e.LeaseExpiresAt = null;
+                        e.CancelRequested = false;
+                        Requeue(e, JobState.Pending, now);
+                        break;
+                    case JobAdminActionKind.Cancel when e.State is JobState.Pending or JobState.Retrying or JobState.Paused:
+                        _waiting.Remove(e);
+                        e.PausedFrom = null;
+                        e.State = JobState.Cancelled;
+                        e.FinishedAt = now;
+                        break;
+                    case JobAdminActionKind.Cancel when e.State == JobState.Processing && !e.CancelRequested:
+                        e.CancelRequested = true;
+                        (cancelRunning ??= []).Add(id);
+                        break;
+                    case JobAdminActionKind.Delete:
+                        _waiting.Remove(e);
+                        _jobs.Remove(id);
+                        break;
+                    case JobAdminActionKind.SetPriority when e.State is JobState.Pending or JobState.Retrying or JobState.Paused && e.Priority != action.Priority:
+                        var waiting = _waiting.Remove(e);
+                        e.Priority = action.Priority;
+                        if (waiting)
+                        {
+                            _waiting.Add(e);
+                        }
+
+                        break;
+                    case JobAdminActionKind.RunNow when e.State is JobState.Pending or JobState.Retrying && e.RunAt > now:
+                        Requeue(e, e.State, now);
+                        break;
+                    default:
+                        continue;
+                }
+
+                e.LastModified = now;
+                changed++;
+            }
+
+            if (changed > 0)
+            {
+                Signal();
+            }
+        }
+
+        if (cancelRunning is not null)
+        {
+            foreach (var id in cancelRunning)
+            {
+                RunningJobCancelled?.Invoke(id);
+            }
+        }
+
+        return Task.FromResult(changed);
+    }
+
+    /// <inheritdoc />
+    Task<IReadOnlyList<QueueInfo>> IJobAdminStore.GetQueuesAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            var names = new SortedSet<string>(StringComparer.Ordinal) { QueueName };
+            names.UnionWith(_pausedQueues.Keys);
+            var live = LiveWorkers(now);
+            foreach (var w in live)
+            {
+                names.UnionWith(w.Queues);
+            }
+
+            var result = new List<QueueInfo>(names.Count);
+            foreach (var name in names)
+            {
+                var own = name == QueueName;
+                DateTimeOffset? oldest = null;
+                if (own)
+                {
+                    foreach (var e in _waiting)
+                    {
+                        if (e.RunAt <= now && (oldest is null || e.RunAt < oldest))
+                        {
+                            oldest = e.RunAt;
+                        }
+                    }
+                }
+
+                _pausedQueues.TryGetValue(name, out var pause);
+                result.Add(new QueueInfo
+                {
+                    Name = name,
+                    IsPaused = pause is not null,
+                    PausedReason = pause?.Reason,
+                    PausedAt = pause?.At,
+                    Counts = own ? JobCounts.From(_jobs.Values.GroupBy(e => e.State).Select(g => new KeyValuePair<JobState, long>(g.Key, g.LongCount()))) : new JobCounts(),
+                    OldestWaitingAge = oldest is { } o ? now - o : null,
+                    WorkerCount = live.Count(w => w.Queues.Contains(name, StringComparer.Ordinal)),
+                });
+            }
+
+            return Task.FromResult<IReadOnlyList<QueueInfo>>(result);
+        }
+    }
+
+    /// <inheritdoc />
+    Task<bool> IJobAdminStore.SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        lock (_gate)
+        {
+            if (paused)
+            {
+                var was = _pausedQueues.ContainsKey(queue);
+                _pausedQueues[queue] = new QueuePause(reason, was ? _pausedQueues[queue].At : _time.GetUtcNow());
+                return Task.FromResult(!was);
+            }
+
+            var removed = _pausedQueues.Remove(queue);
+            if (removed)
+            {
+                Signal();
+            }
+
+            return Task.FromResult(removed);
+        }
+    }
+
+    private List<JobSummary> Matching(JobQuery query, JsonElement? contains)
+    {
+        var result = new List<JobSummary>();
+        foreach (var e in _jobs.Values)
+        {
+            var summary = Summary(e);
+            var payload = query.PayloadText is not null || contains is not null ? Encoding.UTF8.GetString(e.Payload) : "";
+            if (JobQueryMatcher.Matches(query, summary, payload, contains))
+            {
+                result.Add(summary);
+            }
+        }
+
+        return result;
+    }
+
+    private List<WorkerInfo> LiveWorkers(DateTimeOffset now) => _workers.Values.Where(w => w.ExpiresAt > now).Select(w => w.Info).ToList();
+
+    private JobSummary Summary(Entry e) => new()
+    {
+        Id = e.Id,
+        Name = e.Name,
+        QueueName = QueueName,
+        State = e.State,
+        Priority = e.Priority,
+        Attempts = e.Attempts,
+        MaxAttempts = e.MaxAttempts,
+        QueuedAt = e.CreatedAt,
+        RunAt = e.RunAt,
+        StartedAt = e.StartedAt,
+        FinishedAt = e.FinishedAt,
+        LastError = e.LastError,
+        WorkerId = e.WorkerId,
+    };
+
+    private sealed record QueuePause(string? Reason, DateTimeOffset At);
+
+    private sealed record WorkerPresence(WorkerInfo Info, DateTimeOffset ExpiresAt);
+
+    private sealed record PublishedEntry(ScheduleRegistration Registration, bool Paused, DateTimeOffset SeenAt);
+
+    private sealed class IdOrder : IComparer<JobId>
+    {
+        public static readonly IdOrder Instance = new();
+
+        public int Compare(JobId x, JobId y) => x.Value.CompareTo(y.Value);
+    }
+}
