@@ -45,6 +45,18 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether the poll loop is running (it runs only while someone is subscribed).</summary>
+    public bool IsPolling
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _loop is not null;
+            }
+        }
+    }
+
     /// <summary>Raised after every poll (tests and diagnostics); the argument is the poll's sequence number.</summary>
     public event Action<long>? Polled;
 
@@ -84,6 +96,7 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
         {
             while (true)
             {
+                var started = _time.GetUtcNow();
                 var sequence = Interlocked.Increment(ref _polls);
                 LiveMessage message;
                 try
@@ -106,7 +119,13 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
                 }
 
                 Polled?.Invoke(sequence);
-                await Task.Delay(_interval, _time, cancellationToken);
+                // A steady cadence: the next poll is due one interval after this one started.
+                var wait = started + _interval - _time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, cancellationToken);
+                }
+
                 lock (_gate)
                 {
                     if (_subscribers.Count == 0)
