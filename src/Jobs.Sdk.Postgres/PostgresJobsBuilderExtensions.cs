@@ -68,6 +68,7 @@ public static class PostgresJobsBuilderExtensions
             sp.GetService<ILoggerFactory>()?.CreateLogger<PostgresJobDriver>(), ownsDataSource));
         builder.Services.AddSingleton(sp => (PostgresJobDriver)sp.GetRequiredService<IJobDriver>());
         builder.Services.AddSingleton<IJobScheduleStore>(sp => sp.GetRequiredService<PostgresJobDriver>());
+        builder.Services.AddSingleton<IJobAdminStore>(sp => sp.GetRequiredService<PostgresJobDriver>().CreateAdminStore());
         if (options.MigrateOnStartup)
         {
             builder.Services.AddHostedService(sp => new PostgresMigrationService(sp.GetRequiredService<PostgresJobDriver>()));

@@ -10,6 +10,7 @@ internal static class MigrationScripts
     [
         ("0001_create_jobs", CreateJobs),
         ("0002_create_schedule_fires", CreateScheduleFires),
+        (AdminMigration.Name, AdminMigration.Sql),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.

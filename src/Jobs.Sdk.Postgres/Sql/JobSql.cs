@@ -44,6 +44,7 @@ internal static class JobSql
         WITH next AS MATERIALIZED (
             SELECT id FROM {s}.jobs
             WHERE queue_name = $1 AND state IN (0, 2) AND run_at <= now()
+                AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
             ORDER BY priority DESC, run_at, id
             LIMIT $2
             FOR UPDATE SKIP LOCKED

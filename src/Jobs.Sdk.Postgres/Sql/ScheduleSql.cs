@@ -21,6 +21,7 @@ internal static class ScheduleSql
         ins AS (
             INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
             SELECT fire.job_id, $1, $5, $6::jsonb, $7::jsonb, $8, coalesce($9, now()), $10 FROM fire
+            WHERE NOT EXISTS (SELECT 1 FROM {s}.schedules sc WHERE sc.queue_name = $1 AND sc.entry_key = $2 AND sc.paused)
             RETURNING run_at
         ),
         wake AS (

@@ -25,7 +25,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _store = _services.GetService<IJobDriver>() is IJobAdminStore ? _services.GetService<IJobAdminStore>() : null;
+        _store = ResolveStore(_services);
         _worker = _services.GetService<JobWorker>();
         var schedule = _services.GetService<JobSchedule>();
         if (_store is null || (_worker is null && schedule is null))
@@ -38,6 +38,18 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         var logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
         _loop = Task.Run(() => RunAsync(_store, queue, _worker, schedule, options, logger, _stop.Token), CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    private static IJobAdminStore? ResolveStore(IServiceProvider services)
+    {
+        try
+        {
+            return services.GetService<IJobAdminStore>();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // a custom driver without an admin store: nothing to publish
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,0 +1,155 @@
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// SQL of the PostgreSQL admin store. <c>{s}</c> is the quoted schema, substituted once. Every value (queue names included)
+/// is a positional parameter. Bulk statements take a bounded id array ($1) and run as one implicit transaction each.
+/// </summary>
+internal static class AdminSql
+{
+    public const string JobColumns =
+        "id, name, queue_name, state, priority, attempts, max_attempts, created_at, run_at, started_at, finished_at, last_error, worker_id";
+
+    /// <summary>Job $1 with every column the detail view shows.</summary>
+    public const string GetJob = "SELECT " + JobColumns + """
+        , payload::text, headers::text, lease_expires_at, cancel_requested, updated_at
+        FROM {s}.jobs WHERE id = $1
+        """;
+
+    /// <summary>Retry ids $1 ($2: from attempt 1). Returns the queues of changed rows (for wake-ups).</summary>
+    public const string Retry = """
+        UPDATE {s}.jobs
+        SET state = 0, run_at = now(),
+            attempts = CASE WHEN $2 THEN 0 ELSE attempts END,
+            max_attempts = CASE WHEN $2 THEN max_attempts ELSE greatest(max_attempts, attempts + 1) END,
+            finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, updated_at = now()
+        WHERE id = ANY($1) AND state IN (2, 4, 5)
+        RETURNING queue_name
+        """;
+
+    /// <summary>Cancel ids $1: waiting ones become cancelled, running ones get cancel_requested. Returns id, queue, whether it was running.</summary>
+    public const string Cancel = """
+        WITH target AS MATERIALIZED (
+            SELECT id, state FROM {s}.jobs
+            WHERE id = ANY($1) AND (state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested))
+            FOR UPDATE
+        )
+        UPDATE {s}.jobs j
+        SET state = CASE WHEN t.state = 1 THEN 1 ELSE 5 END,
+            cancel_requested = (t.state = 1),
+            paused_from = NULL,
+            finished_at = CASE WHEN t.state = 1 THEN j.finished_at ELSE now() END,
+            updated_at = now()
+        FROM target t
+        WHERE j.id = t.id
+        RETURNING j.id, j.queue_name, t.state = 1
+        """;
+
+    /// <summary>Delete ids $1 (any state).</summary>
+    public const string Delete = "DELETE FROM {s}.jobs WHERE id = ANY($1)";
+
+    /// <summary>Priority $2 for waiting ids $1.</summary>
+    public const string SetPriority = """
+        UPDATE {s}.jobs SET priority = $2, updated_at = now()
+        WHERE id = ANY($1) AND state IN (0, 2, 6) AND priority <> $2
+        """;
+
+    /// <summary>Delayed waiting ids $1 become due now. Returns their queues.</summary>
+    public const string RunNow = """
+        UPDATE {s}.jobs SET run_at = now(), updated_at = now()
+        WHERE id = ANY($1) AND state IN (0, 2) AND run_at > now()
+        RETURNING queue_name
+        """;
+
+    /// <summary>One notification per (channel $1[i], payload $2[i]).</summary>
+    public const string NotifyMany = "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS n(c, p)";
+
+    /// <summary>Counts per queue and state, and the oldest due run time of runnable rows (both partial indexes cover every row).</summary>
+    public const string QueueCounts = """
+        SELECT queue_name, state, count(*), min(run_at) FILTER (WHERE run_at <= now()) FROM {s}.jobs WHERE state IN (0, 2) GROUP BY 1, 2
+        UNION ALL
+        SELECT queue_name, state, count(*), NULL FROM {s}.jobs WHERE state NOT IN (0, 2) GROUP BY 1, 2
+        """;
+
+    public const string QueueStates = "SELECT name, paused, reason, paused_at FROM {s}.queues";
+
+    public const string LiveWorkersPerQueue = """
+        SELECT q, count(*) FROM {s}.workers, unnest(queues) AS q WHERE expires_at > now() GROUP BY q
+        """;
+
+    public const string DatabaseNow = "SELECT now()";
+
+    /// <summary>Pause queue $1 with reason $2. Returns whether it was running before.</summary>
+    public const string PauseQueue = """
+        WITH prev AS (SELECT paused FROM {s}.queues WHERE name = $1)
+        INSERT INTO {s}.queues AS q (name, paused, reason, paused_at, updated_at) VALUES ($1, true, $2, now(), now())
+        ON CONFLICT (name) DO UPDATE
+            SET paused = true, reason = excluded.reason, updated_at = now(),
+                paused_at = CASE WHEN q.paused THEN q.paused_at ELSE now() END
+        RETURNING NOT coalesce((SELECT paused FROM prev), false)
+        """;
+
+    /// <summary>Resume queue $1.</summary>
+    public const string ResumeQueue = """
+        UPDATE {s}.queues SET paused = false, reason = NULL, paused_at = NULL, updated_at = now() WHERE name = $1 AND paused
+        """;
+
+    /// <summary>Upsert schedule entries from arrays (the pause flag is kept).</summary>
+    public const string PublishSchedules = """
+        INSERT INTO {s}.schedules AS s (queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, seen_at)
+        SELECT e.queue_name, e.entry_key, e.job_name, e.description, e.payload::jsonb, e.priority, e.max_attempts, e.next_fire, now()
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::integer[], $8::timestamptz[])
+            AS e(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire)
+        ON CONFLICT (queue_name, entry_key) DO UPDATE
+            SET job_name = excluded.job_name, description = excluded.description, payload = excluded.payload,
+                priority = excluded.priority, max_attempts = excluded.max_attempts, next_fire = excluded.next_fire, seen_at = now()
+        """;
+
+    public const string GetSchedules = """
+        SELECT s.queue_name, s.entry_key, s.job_name, s.description,
+               (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = s.queue_name AND f.entry_key = s.entry_key),
+               s.next_fire, s.paused, s.seen_at
+        FROM {s}.schedules s
+        ORDER BY s.queue_name, s.entry_key
+        """;
+
+    /// <summary>Push the job template of entry $1 in each queue $2[i] with id $3[i] and headers $4. Returns the queues.</summary>
+    public const string TriggerSchedule = """
+        INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
+        SELECT t.id, s.queue_name, s.job_name, s.payload, $4::jsonb, s.priority, now(), s.max_attempts
+        FROM unnest($2::text[], $3::uuid[]) AS t(queue_name, id)
+        JOIN {s}.schedules s ON s.queue_name = t.queue_name AND s.entry_key = $1
+        RETURNING queue_name
+        """;
+
+    public const string ScheduleQueues = "SELECT queue_name FROM {s}.schedules WHERE entry_key = $1 ORDER BY queue_name";
+
+    /// <summary>Pause ($2 true) or resume entry $1 in every queue.</summary>
+    public const string SetSchedulePaused = "UPDATE {s}.schedules SET paused = $2 WHERE entry_key = $1 AND paused <> $2";
+
+    /// <summary>Upsert worker $1 (host $2, pid $3, started $4, ttl ms $5, queues $6, names $7, running $8, concurrency $9).</summary>
+    public const string ReportWorker = """
+        INSERT INTO {s}.workers AS w (id, host, pid, started_at, heartbeat_at, expires_at, queues, job_names, running, concurrency)
+        VALUES ($1, $2, $3, $4, now(), now() + $5 * interval '1 millisecond', $6, $7, $8, $9)
+        ON CONFLICT (id) DO UPDATE
+            SET heartbeat_at = now(), expires_at = excluded.expires_at, queues = excluded.queues, job_names = excluded.job_names,
+                running = excluded.running, concurrency = excluded.concurrency
+        """;
+
+    /// <summary>Forget workers whose report expired more than a lease ago (kept briefly for diagnosis).</summary>
+    public const string DeleteExpiredWorkers = "DELETE FROM {s}.workers WHERE expires_at < now() - interval '1 hour'";
+
+    public const string RemoveWorker = "DELETE FROM {s}.workers WHERE id = $1";
+
+    public const string GetWorkers = """
+        SELECT id, host, pid, started_at, heartbeat_at, queues, job_names, running, concurrency
+        FROM {s}.workers WHERE expires_at > now() ORDER BY id
+        """;
+
+    public const string AppendAudit = """
+        INSERT INTO {s}.audit_log (actor, action, target, reason, rows_changed) VALUES ($1, $2, $3, $4, $5)
+        """;
+
+    public const string GetAudit = """
+        SELECT id, at, actor, action, target, reason, rows_changed FROM {s}.audit_log ORDER BY id DESC LIMIT $1
+        """;
+}

@@ -1,0 +1,153 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Builds the statements of <see cref="JobQuery"/>: only the filters in use become clauses (so the planner sees plain
+/// conditions and picks <c>jobs_admin_list_idx</c>, the primary key or the partial indexes), and every value is a parameter.
+/// Text filters (payload containment, payload text, error text) are evaluated over a bounded window of at most
+/// <see cref="ScanLimit"/> rows per page, taken in page order by the indexed filters; the page's cursor then continues after
+/// the window, so one page never scans the whole table.
+/// </summary>
+internal sealed class JobQuerySql
+{
+    /// <summary>Rows a page with text filters examines at most.</summary>
+    public const int ScanLimit = 10_000;
+
+    private readonly StringBuilder _where = new();
+    private readonly StringBuilder _text = new();
+
+    private JobQuerySql(string schema) => Schema = schema;
+
+    public string Schema { get; }
+    public List<NpgsqlParameter> Parameters { get; } = [];
+    public bool HasTextFilters => _text.Length > 0;
+
+    /// <summary>The filters of <paramref name="query"/> (not its cursor).</summary>
+    public static JobQuerySql For(string schema, JobQuery query)
+    {
+        var sql = new JobQuerySql(schema);
+        if (query.Queue is not null)
+        {
+            sql.Where("queue_name = " + sql.Add(Text(query.Queue)));
+        }
+
+        if (query.States is { Count: > 0 } states)
+        {
+            var codes = states.Select(s => (short)s).Distinct().ToArray();
+            sql.Where(codes.Length == 1
+                ? "state = " + sql.Add(new NpgsqlParameter<short> { TypedValue = codes[0], NpgsqlDbType = NpgsqlDbType.Smallint })
+                : "state = ANY(" + sql.Add(new NpgsqlParameter<short[]> { TypedValue = codes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint }) + ")");
+        }
+
+        if (query.Names is { Count: > 0 } names)
+        {
+            sql.Where("name = ANY(" + sql.Add(new NpgsqlParameter<string[]> { TypedValue = names.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }) + ")");
+        }
+
+        sql.Time("created_at >= ", query.QueuedAfter);
+        sql.Time("created_at < ", query.QueuedBefore);
+        sql.Time("run_at >= ", query.RunAfter);
+        sql.Time("run_at < ", query.RunBefore);
+        if (query.PayloadContains is not null)
+        {
+            sql.TextFilter("payload @> " + sql.Add(Text(query.PayloadContains)) + "::jsonb");
+        }
+
+        if (query.PayloadText is not null)
+        {
+            sql.TextFilter("strpos(lower(payload::text), lower(" + sql.Add(Text(query.PayloadText)) + ")) > 0");
+        }
+
+        if (query.ErrorText is not null)
+        {
+            sql.TextFilter("strpos(lower(coalesce(last_error, '')), lower(" + sql.Add(Text(query.ErrorText)) + ")) > 0");
+        }
+
+        return sql;
+    }
+
+    /// <summary>
+    /// The page statement. Without text filters: up to limit + 1 rows in order. With them: a window of <see cref="ScanLimit"/>
+    /// rows in order, the matching rows (up to limit + 1, column <c>marker</c> false) and, when the window was full, its last
+    /// row (<c>marker</c> true) so the next page starts after it.
+    /// </summary>
+    public string Page(JobQuery query)
+    {
+        if (query.Cursor is { } text)
+        {
+            var cursor = JobCursor.Parse(text, query.Order);
+            if (query.Order == JobOrder.RunAt)
+            {
+                Where("(run_at, id) > (" + Add(Time(cursor.RunAt)) + ", " + Add(Uuid(cursor.Id)) + ")");
+            }
+            else
+            {
+                Where("id < " + Add(Uuid(cursor.Id)));
+            }
+        }
+
+        var order = query.Order == JobOrder.RunAt ? "run_at, id" : "id DESC";
+        var limit = Add(new NpgsqlParameter<int> { TypedValue = query.Limit + 1, NpgsqlDbType = NpgsqlDbType.Integer });
+        if (!HasTextFilters)
+        {
+            return $"SELECT {AdminSql.JobColumns}, false AS marker FROM {Schema}.jobs{WhereClause()} ORDER BY {order} LIMIT {limit}";
+        }
+
+        var scan = Add(new NpgsqlParameter<int> { TypedValue = ScanLimit, NpgsqlDbType = NpgsqlDbType.Integer });
+        var reverse = query.Order == JobOrder.RunAt ? "run_at DESC, id DESC" : "id";
+        return $"""
+            WITH w AS MATERIALIZED (
+                SELECT {AdminSql.JobColumns}, payload FROM {Schema}.jobs{WhereClause()} ORDER BY {order} LIMIT {scan}
+            )
+            (SELECT {AdminSql.JobColumns}, false AS marker FROM w WHERE {_text} ORDER BY {order} LIMIT {limit})
+            UNION ALL
+            (SELECT {AdminSql.JobColumns}, true FROM w WHERE (SELECT count(*) FROM w) = {scan} ORDER BY {reverse} LIMIT 1)
+            """;
+    }
+
+    /// <summary>Ids matching every filter, id ascending, after <paramref name="after"/> (bulk actions; not bounded by a window).</summary>
+    public string Ids(JobId? after, int limit)
+    {
+        if (after is { } a)
+        {
+            Where("id > " + Add(Uuid(a)));
+        }
+
+        if (HasTextFilters)
+        {
+            Where(_text.ToString());
+        }
+
+        var l = Add(new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        return $"SELECT id FROM {Schema}.jobs{WhereClause()} ORDER BY id LIMIT {l}";
+    }
+
+    private string WhereClause() => _where.Length == 0 ? "" : " WHERE " + _where;
+
+    private void Where(string clause) => (_where.Length == 0 ? _where : _where.Append(" AND ")).Append(clause);
+
+    private void TextFilter(string clause) => (_text.Length == 0 ? _text : _text.Append(" AND ")).Append(clause);
+
+    private void Time(string prefix, DateTimeOffset? value)
+    {
+        if (value is { } v)
+        {
+            Where(prefix + Add(Time(v)));
+        }
+    }
+
+    private string Add(NpgsqlParameter parameter)
+    {
+        Parameters.Add(parameter);
+        return "$" + Parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    internal static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    internal static NpgsqlParameter Uuid(JobId id) => new NpgsqlParameter<Guid> { TypedValue = id.Value, NpgsqlDbType = NpgsqlDbType.Uuid };
+
+    internal static NpgsqlParameter Time(DateTimeOffset value) => new NpgsqlParameter<DateTime> { TypedValue = value.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+}

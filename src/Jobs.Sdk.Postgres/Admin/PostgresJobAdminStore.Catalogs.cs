@@ -1,0 +1,311 @@
+using System.Text;
+using Jobs.Sdk.Drivers;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Jobs.Sdk.Postgres;
+
+// Queues, schedules, workers and the audit log of the PostgreSQL admin store.
+public sealed partial class PostgresJobAdminStore
+{
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, List<KeyValuePair<JobState, long>>>(StringComparer.Ordinal);
+        var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var states = new Dictionary<string, (bool Paused, string? Reason, DateTimeOffset? At)>(StringComparer.Ordinal);
+        var workers = new Dictionary<string, int>(StringComparer.Ordinal);
+        DateTimeOffset now;
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var batch = new NpgsqlBatch(connection))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueCounts)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueStates)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.LiveWorkersPerQueue)));
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            now = reader.GetFieldValue<DateTimeOffset>(0);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var queue = reader.GetString(0);
+                if (!counts.TryGetValue(queue, out var list))
+                {
+                    counts[queue] = list = [];
+                }
+
+                list.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
+                if (!reader.IsDBNull(3))
+                {
+                    var due = reader.GetFieldValue<DateTimeOffset>(3);
+                    if (!oldest.TryGetValue(queue, out var o) || due < o)
+                    {
+                        oldest[queue] = due;
+                    }
+                }
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                states[reader.GetString(0)] = (reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                workers[reader.GetString(0)] = (int)reader.GetInt64(1);
+            }
+        }
+
+        var names = new SortedSet<string>(counts.Keys, StringComparer.Ordinal);
+        names.UnionWith(states.Keys);
+        names.UnionWith(workers.Keys);
+        var result = new List<QueueInfo>(names.Count);
+        foreach (var name in names)
+        {
+            states.TryGetValue(name, out var state);
+            result.Add(new QueueInfo
+            {
+                Name = name,
+                IsPaused = state.Paused,
+                PausedReason = state.Paused ? state.Reason : null,
+                PausedAt = state.Paused ? state.At : null,
+                Counts = counts.TryGetValue(name, out var c) ? JobCounts.From(c) : new JobCounts(),
+                OldestWaitingAge = oldest.TryGetValue(name, out var o) ? (now - o < TimeSpan.Zero ? TimeSpan.Zero : now - o) : null,
+                WorkerCount = workers.GetValueOrDefault(name),
+            });
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (paused)
+        {
+            await using var pause = new NpgsqlCommand(Sub(AdminSql.PauseQueue), connection);
+            pause.Parameters.Add(JobQuerySql.Text(queue));
+            pause.Parameters.Add(reason is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : JobQuerySql.Text(reason));
+            return (bool)(await pause.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        await using var resume = new NpgsqlCommand(Sub(AdminSql.ResumeQueue), connection);
+        resume.Parameters.Add(JobQuerySql.Text(queue));
+        var changed = await resume.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        if (changed)
+        {
+            await NotifyAsync(connection, [(PostgresJobDriver.ChannelName(Schema, queue), "")], cancellationToken).ConfigureAwait(false);
+        }
+
+        return changed;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken)
+    {
+        var list = new List<ScheduleInfo>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.GetSchedules), connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new ScheduleInfo
+            {
+                QueueName = reader.GetString(0),
+                EntryKey = reader.GetString(1),
+                JobName = reader.GetString(2),
+                Schedule = reader.GetString(3),
+                LastFireAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+                NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                IsPaused = reader.GetBoolean(6),
+                LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
+            });
+        }
+
+        return list;
+    }
+
+    /// <inheritdoc />
+    public async Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.PublishSchedules), connection);
+        var p = command.Parameters;
+        p.Add(TextArray(entries.Select(e => e.QueueName)));
+        p.Add(TextArray(entries.Select(e => e.EntryKey)));
+        p.Add(TextArray(entries.Select(e => e.JobName)));
+        p.Add(TextArray(entries.Select(e => e.Description)));
+        p.Add(TextArray(entries.Select(e => Encoding.UTF8.GetString(e.Payload.Span))));
+        p.Add(new NpgsqlParameter<short[]> { TypedValue = entries.Select(e => (short)e.Priority).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint });
+        p.Add(new NpgsqlParameter<int[]> { TypedValue = entries.Select(e => e.MaxAttempts).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        p.Add(new NpgsqlParameter<DateTime?[]> { TypedValue = entries.Select(e => e.NextFireAt?.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var queues = new List<string>();
+        await using (var find = new NpgsqlCommand(Sub(AdminSql.ScheduleQueues), connection))
+        {
+            find.Parameters.Add(JobQuerySql.Text(entryKey));
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                queues.Add(reader.GetString(0));
+            }
+        }
+
+        if (queues.Count == 0)
+        {
+            return 0;
+        }
+
+        var ids = queues.Select((_, i) => i == 0 ? id.Value : JobId.New().Value).ToArray();
+        var pushed = new List<(string, string)>();
+        await using (var insert = new NpgsqlCommand(Sub(AdminSql.TriggerSchedule), connection))
+        {
+            insert.Parameters.Add(JobQuerySql.Text(entryKey));
+            insert.Parameters.Add(TextArray(queues));
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+            insert.Parameters.Add(JobQuerySql.Text(PostgresJobDriver.HeadersText(new Dictionary<string, string> { [JobHeaders.ScheduleEntry] = entryKey })!));
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                pushed.Add((PostgresJobDriver.ChannelName(Schema, reader.GetString(0)), ""));
+            }
+        }
+
+        await NotifyAsync(connection, pushed, cancellationToken).ConfigureAwait(false);
+        return pushed.Count;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.SetSchedulePaused), connection);
+        command.Parameters.Add(JobQuerySql.Text(entryKey));
+        command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = paused, NpgsqlDbType = NpgsqlDbType.Boolean });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken)
+    {
+        var list = new List<WorkerInfo>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.GetWorkers), connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new WorkerInfo
+            {
+                WorkerId = reader.GetString(0),
+                Host = reader.GetString(1),
+                ProcessId = reader.GetInt32(2),
+                StartedAt = reader.GetFieldValue<DateTimeOffset>(3),
+                LastHeartbeatAt = reader.GetFieldValue<DateTimeOffset>(4),
+                Queues = reader.GetFieldValue<string[]>(5),
+                JobNames = reader.GetFieldValue<string[]>(6),
+                RunningCount = reader.GetInt32(7),
+                Concurrency = reader.GetInt32(8),
+            });
+        }
+
+        return list;
+    }
+
+    /// <inheritdoc />
+    public async Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection);
+        var upsert = new NpgsqlBatchCommand(Sub(AdminSql.ReportWorker));
+        var p = upsert.Parameters;
+        p.Add(JobQuerySql.Text(heartbeat.WorkerId));
+        p.Add(JobQuerySql.Text(heartbeat.Host));
+        p.Add(new NpgsqlParameter<int> { TypedValue = heartbeat.ProcessId, NpgsqlDbType = NpgsqlDbType.Integer });
+        p.Add(JobQuerySql.Time(heartbeat.StartedAt));
+        p.Add(new NpgsqlParameter<double> { TypedValue = heartbeat.TimeToLive.TotalMilliseconds, NpgsqlDbType = NpgsqlDbType.Double });
+        p.Add(TextArray(heartbeat.Queues));
+        p.Add(TextArray(heartbeat.JobNames));
+        p.Add(new NpgsqlParameter<int> { TypedValue = heartbeat.RunningCount, NpgsqlDbType = NpgsqlDbType.Integer });
+        p.Add(new NpgsqlParameter<int> { TypedValue = heartbeat.Concurrency, NpgsqlDbType = NpgsqlDbType.Integer });
+        batch.BatchCommands.Add(upsert);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DeleteExpiredWorkers)));
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveWorkerAsync(string workerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(workerId);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.RemoveWorker), connection);
+        command.Parameters.Add(JobQuerySql.Text(workerId));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.AppendAudit), connection);
+        command.Parameters.Add(NullableText(entry.Actor));
+        command.Parameters.Add(JobQuerySql.Text(entry.Action));
+        command.Parameters.Add(JobQuerySql.Text(entry.Target));
+        command.Parameters.Add(NullableText(entry.Reason));
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = entry.RowsChanged, NpgsqlDbType = NpgsqlDbType.Integer });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken)
+    {
+        var list = new List<AuditEntry>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.GetAudit), connection);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new AuditEntry
+            {
+                Id = reader.GetInt64(0),
+                At = reader.GetFieldValue<DateTimeOffset>(1),
+                Actor = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Action = reader.GetString(3),
+                Target = reader.GetString(4),
+                Reason = reader.IsDBNull(5) ? null : reader.GetString(5),
+                RowsChanged = reader.GetInt32(6),
+            });
+        }
+
+        return list;
+    }
+
+    private static NpgsqlParameter TextArray(IEnumerable<string> values)
+        => new NpgsqlParameter<string[]> { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+
+    private static NpgsqlParameter NullableText(string? value) => value is null
+        ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }
+        : JobQuerySql.Text(value);
+}

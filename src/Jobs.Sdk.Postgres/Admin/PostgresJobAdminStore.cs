@@ -1,0 +1,265 @@
+using Jobs.Sdk.Drivers;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// The PostgreSQL <see cref="IJobAdminStore"/>: works on every queue of one schema through the driver's data source. Registered by
+/// <c>UsePostgres</c>; <see cref="PostgresJobAdmin.Create"/> builds one (and its <see cref="JobAdmin"/>) without a host.
+/// </summary>
+/// <remarks>
+/// Queue names are always parameters, never identifiers. Bulk actions are one statement per batch of ids; wake-ups and
+/// running-job cancellations are sent with NOTIFY on each queue's channel (harmless for queues in poll-only mode, whose
+/// workers learn of cancellations at lease renewal).
+/// </remarks>
+public sealed partial class PostgresJobAdminStore : IJobAdminStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly Func<CancellationToken, Task>? _ready;
+    private readonly string _quoted;
+    private readonly string _getJob, _retry, _cancel, _delete, _setPriority, _runNow;
+
+    /// <summary>Creates the store on <paramref name="dataSource"/> (kept owned by the caller) for <paramref name="schema"/>.</summary>
+    /// <param name="dataSource">The data source (slim data sources need <c>EnableArrays()</c>).</param>
+    /// <param name="schema">The job schema (a plain identifier).</param>
+    public PostgresJobAdminStore(NpgsqlDataSource dataSource, string schema = "jobs")
+        : this(dataSource, schema, null)
+    {
+    }
+
+    internal PostgresJobAdminStore(NpgsqlDataSource dataSource, string schema, Func<CancellationToken, Task>? ready)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        PostgresIdentifier.Validate(schema, nameof(schema));
+        _dataSource = dataSource;
+        Schema = schema;
+        _ready = ready;
+        _quoted = PostgresIdentifier.Quote(schema);
+        _getJob = Sub(AdminSql.GetJob);
+        _retry = Sub(AdminSql.Retry);
+        _cancel = Sub(AdminSql.Cancel);
+        _delete = Sub(AdminSql.Delete);
+        _setPriority = Sub(AdminSql.SetPriority);
+        _runNow = Sub(AdminSql.RunNow);
+    }
+
+    /// <summary>The schema this store works on.</summary>
+    public string Schema { get; }
+
+    /// <summary>The data source.</summary>
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    /// <inheritdoc />
+    public async Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var sql = JobQuerySql.For(_quoted, query);
+        var text = sql.Page(query);
+        var items = new List<JobSummary>(query.Limit + 1);
+        JobSummary? marker = null;
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand(text, connection))
+        {
+            command.Parameters.AddRange(sql.Parameters.ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var summary = ReadSummary(reader);
+                if (reader.GetBoolean(13))
+                {
+                    marker = summary;
+                }
+                else
+                {
+                    items.Add(summary);
+                }
+            }
+        }
+
+        items.Sort(query.Order == JobOrder.RunAt
+            ? static (a, b) => a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Id.Value.CompareTo(b.Id.Value)
+            : static (a, b) => b.Id.Value.CompareTo(a.Id.Value));
+        if (items.Count > query.Limit)
+        {
+            items.RemoveRange(query.Limit, items.Count - query.Limit);
+            return new JobPage(items, JobCursor.For(query.Order, items[^1]));
+        }
+
+        return new JobPage(items, marker is null ? null : JobCursor.For(query.Order, marker));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<JobId>> FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var sql = JobQuerySql.For(_quoted, query);
+        var text = sql.Ids(after, limit);
+        var ids = new List<JobId>(Math.Min(limit, 1024));
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(text, connection);
+        command.Parameters.AddRange(sql.Parameters.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            ids.Add(new JobId(reader.GetGuid(0)));
+        }
+
+        return ids;
+    }
+
+    /// <inheritdoc />
+    public async Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(_getJob, connection);
+        command.Parameters.Add(JobQuerySql.Uuid(id));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var s = ReadSummary(reader);
+        var errorAttempt = s.State == JobState.Processing ? s.Attempts - 1 : s.Attempts;
+        return new JobDetails
+        {
+            Id = s.Id, Name = s.Name, QueueName = s.QueueName, State = s.State, Priority = s.Priority, Attempts = s.Attempts,
+            MaxAttempts = s.MaxAttempts, QueuedAt = s.QueuedAt, RunAt = s.RunAt, StartedAt = s.StartedAt, FinishedAt = s.FinishedAt,
+            LastError = s.LastError, WorkerId = s.WorkerId,
+            Payload = reader.GetString(13),
+            Headers = reader.IsDBNull(14) ? new Dictionary<string, string>(0) : PostgresJobDriver.ParseHeaders(reader.GetString(14)),
+            Errors = s.LastError is null ? [] : [new JobAttemptError(Math.Max(errorAttempt, 1), s.LastError, s.FinishedAt)],
+            LeaseExpiresAt = s.State == JobState.Processing && !reader.IsDBNull(15) ? reader.GetFieldValue<DateTimeOffset>(15) : null,
+            CancelRequested = reader.GetBoolean(16),
+            UpdatedAt = reader.GetFieldValue<DateTimeOffset>(17),
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        var idArray = new NpgsqlParameter<Guid[]> { TypedValue = ids.Select(i => i.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid };
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var notifications = new List<(string Channel, string Payload)>();
+        int changed;
+        switch (action.Kind)
+        {
+            case JobAdminActionKind.Retry:
+            case JobAdminActionKind.RunNow:
+            {
+                await using var command = new NpgsqlCommand(action.Kind == JobAdminActionKind.Retry ? _retry : _runNow, connection);
+                command.Parameters.Add(idArray);
+                if (action.Kind == JobAdminActionKind.Retry)
+                {
+                    command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = action.FromFirstAttempt, NpgsqlDbType = NpgsqlDbType.Boolean });
+                }
+
+                var queues = new HashSet<string>(StringComparer.Ordinal);
+                changed = 0;
+                await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        changed++;
+                        queues.Add(reader.GetString(0));
+                    }
+                }
+
+                notifications.AddRange(queues.Select(q => (PostgresJobDriver.ChannelName(Schema, q), "")));
+                break;
+            }
+
+            case JobAdminActionKind.Cancel:
+            {
+                await using var command = new NpgsqlCommand(_cancel, connection);
+                command.Parameters.Add(idArray);
+                changed = 0;
+                await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        changed++;
+                        if (reader.GetBoolean(2))
+                        {
+                            notifications.Add((PostgresJobDriver.ChannelName(Schema, reader.GetString(1)), "c:" + reader.GetGuid(0).ToString("D")));
+                        }
+                    }
+                }
+
+                break;
+            }
+
+            case JobAdminActionKind.Delete:
+            {
+                await using var command = new NpgsqlCommand(_delete, connection);
+                command.Parameters.Add(idArray);
+                changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            case JobAdminActionKind.SetPriority:
+            {
+                await using var command = new NpgsqlCommand(_setPriority, connection);
+                command.Parameters.Add(idArray);
+                command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)action.Priority, NpgsqlDbType = NpgsqlDbType.Smallint });
+                changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action.");
+        }
+
+        await NotifyAsync(connection, notifications, cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    private async Task NotifyAsync(NpgsqlConnection connection, List<(string Channel, string Payload)> notifications, CancellationToken cancellationToken)
+    {
+        if (notifications.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand(Sub(AdminSql.NotifyMany), connection);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = notifications.Select(n => n.Channel).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = notifications.Select(n => n.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_ready is not null)
+        {
+            await _ready(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static JobSummary ReadSummary(NpgsqlDataReader reader) => new()
+    {
+        Id = new JobId(reader.GetGuid(0)),
+        Name = reader.GetString(1),
+        QueueName = reader.GetString(2),
+        State = (JobState)reader.GetInt16(3),
+        Priority = (JobPriority)reader.GetInt16(4),
+        Attempts = reader.GetInt32(5),
+        MaxAttempts = reader.GetInt32(6),
+        QueuedAt = reader.GetFieldValue<DateTimeOffset>(7),
+        RunAt = reader.GetFieldValue<DateTimeOffset>(8),
+        StartedAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+        FinishedAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+        LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
+        WorkerId = reader.IsDBNull(12) ? null : reader.GetString(12),
+    };
+
+    private string Sub(string sql) => sql.Replace("{s}", _quoted, StringComparison.Ordinal);
+}

@@ -1,0 +1,348 @@
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Sdk.Admin.Tests;
+
+/// <summary>The admin API's behaviour, identical on every driver (each subclass supplies one).</summary>
+public abstract class AdminConformanceTests
+{
+    private static readonly DateTimeOffset Later = DateTimeOffset.UtcNow.AddDays(1);
+
+    /// <summary>Configures the driver; each call gets an isolated store.</summary>
+    protected abstract void UseDriver(JobsBuilder jobs);
+
+    protected AdminHost CreateHost(bool workers = false, Action<JobsBuilder>? more = null) => AdminHost.Create(UseDriver, workers, more);
+
+    private static Task<IReadOnlyList<JobId>> PushDelayedAsync(JobQueue queue, int count, string tag = "t", int start = 0)
+        => queue.PushManyAsync(Enumerable.Range(start, count).Select(i => new AdminJob(i, tag)), new JobOptions { DelayUntil = Later });
+
+    private static async Task<List<JobSummary>> ReadAllAsync(JobAdmin admin, JobQuery query)
+    {
+        var all = new List<JobSummary>();
+        for (var page = await admin.ListJobsAsync(query); ; page = await admin.ListJobsAsync(query with { Cursor = page.NextCursor }))
+        {
+            all.AddRange(page.Items);
+            if (page.NextCursor is null)
+            {
+                return all;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task List_filters_by_state_name_payload_error_and_time()
+    {
+        await using var host = await CreateHost(workers: true).StartAsync();
+        var queue = host.Queue;
+        var admin = host.Admin;
+        var delayed = await PushDelayedAsync(queue, 3, "alpha");
+        var other = await queue.PushAsync(new OtherJob("hello Needle world"), new JobOptions { DelayUntil = Later });
+        var failing = await queue.PushAsync(new AdminJob(-1, "beta"), new JobOptions { MaxAttempts = 1 });
+        await Eventually.GetAsync(() => admin.GetJobAsync(failing), j => j?.State == JobState.Failed, "the failing job fails");
+
+        var failed = await admin.ListJobsAsync(new JobQuery { States = [JobState.Failed] });
+        Assert.Equal([failing], failed.Items.Select(i => i.Id));
+        Assert.Contains("boom beta", failed.Items[0].LastError);
+
+        var pending = await admin.ListJobsAsync(new JobQuery { Queue = queue.QueueName, States = [JobState.Pending], Names = [AdminJob.JobName] });
+        // Newest first = id descending (ids are time-ordered to the millisecond; within one, by their random bits).
+        Assert.Equal(delayed.OrderByDescending(id => id.Value), pending.Items.Select(i => i.Id));
+        Assert.Null(pending.NextCursor);
+
+        var both = await admin.ListJobsAsync(new JobQuery { States = [JobState.Pending, JobState.Failed] });
+        Assert.Equal(5, both.Items.Count);
+
+        var byName = await admin.ListJobsAsync(new JobQuery { Names = [OtherJob.JobName] });
+        Assert.Equal([other], byName.Items.Select(i => i.Id));
+
+        var contains = await admin.ListJobsAsync(new JobQuery { PayloadContains = """{"tag":"alpha","value":1}""" });
+        Assert.Equal([delayed[1]], contains.Items.Select(i => i.Id));
+
+        var text = await admin.ListJobsAsync(new JobQuery { PayloadText = "needle" });
+        Assert.Equal([other], text.Items.Select(i => i.Id));
+
+        var error = await admin.ListJobsAsync(new JobQuery { ErrorText = "BOOM" });
+        Assert.Equal([failing], error.Items.Select(i => i.Id));
+
+        var runSoon = await admin.ListJobsAsync(new JobQuery { RunBefore = DateTimeOffset.UtcNow.AddHours(1) });
+        Assert.Equal([failing], runSoon.Items.Select(i => i.Id));
+
+        var none = await admin.ListJobsAsync(new JobQuery { QueuedAfter = DateTimeOffset.UtcNow.AddHours(1) });
+        Assert.Empty(none.Items);
+
+        var wrongQueue = await admin.ListJobsAsync(new JobQuery { Queue = "no-such-queue" });
+        Assert.Empty(wrongQueue.Items);
+
+        var byRunAt = await admin.ListJobsAsync(new JobQuery { Order = JobOrder.RunAt, Limit = 1 });
+        Assert.Equal(failing, byRunAt.Items.Single().Id);
+        Assert.NotNull(byRunAt.NextCursor);
+    }
+
+    [Fact]
+    public async Task Invalid_queries_are_rejected_with_the_reason()
+    {
+        await using var host = CreateHost();
+        var admin = host.Admin;
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => admin.ListJobsAsync(new JobQuery { Limit = 501 }));
+        await Assert.ThrowsAsync<ArgumentException>(() => admin.ListJobsAsync(new JobQuery { PayloadContains = "{not json" }));
+        await Assert.ThrowsAsync<ArgumentException>(() => admin.ListJobsAsync(new JobQuery { Cursor = "garbage" }));
+        var runAtPage = new JobQuery { Order = JobOrder.RunAt, Cursor = "n." + Guid.NewGuid().ToString("N") };
+        await Assert.ThrowsAsync<ArgumentException>(() => admin.ListJobsAsync(runAtPage));
+    }
+
+    [Fact]
+    public async Task Cursor_paging_is_stable_under_concurrent_inserts_and_deletes()
+    {
+        await using var host = CreateHost();
+        var queue = host.Queue;
+        var admin = host.Admin;
+        var original = await PushDelayedAsync(queue, 25);
+        foreach (var order in new[] { JobOrder.Newest, JobOrder.RunAt })
+        {
+            var query = new JobQuery { Order = order, Limit = 10, Names = [AdminJob.JobName] };
+            var seen = new List<JobId>();
+            var page = await admin.ListJobsAsync(query);
+            seen.AddRange(page.Items.Select(i => i.Id));
+
+            // Between pages: new jobs arrive and one not yet listed is deleted.
+            var inserted = await PushDelayedAsync(queue, 5, "new", start: 100);
+            var notYetSeen = original.First(id => !seen.Contains(id));
+            Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(notYetSeen)));
+            while (page.NextCursor is not null)
+            {
+                page = await admin.ListJobsAsync(query with { Cursor = page.NextCursor });
+                seen.AddRange(page.Items.Select(i => i.Id));
+            }
+
+            Assert.Equal(seen.Count, seen.Distinct().Count());
+            var expected = original.Where(id => id != notYetSeen).ToHashSet();
+            Assert.Subset(seen.ToHashSet(), expected);
+            if (order == JobOrder.Newest)
+            {
+                // Newer jobs sort before the cursor: they never appear on later pages.
+                Assert.DoesNotContain(seen, inserted.Contains);
+            }
+
+            await admin.DeleteAsync(JobSelection.Ids(inserted));
+            original = original.Where(id => id != notYetSeen).ToArray();
+        }
+    }
+
+    [Fact]
+    public async Task Bulk_actions_report_rows_changed_and_apply_their_effect()
+    {
+        await using var host = await CreateHost(workers: true).StartAsync();
+        var admin = host.Admin;
+        var queue = host.Queue;
+        var delayed = await PushDelayedAsync(queue, 4);
+        var failing = await queue.PushManyAsync([new AdminJob(-1, "x"), new AdminJob(-2, "y")], new JobOptions { MaxAttempts = 1 });
+        foreach (var id in failing)
+        {
+            await Eventually.GetAsync(() => admin.GetJobAsync(id), j => j?.State == JobState.Failed, "failing jobs fail");
+        }
+
+        // Set priority: waiting jobs only.
+        Assert.Equal(2, await admin.SetPriorityAsync(JobSelection.Ids(delayed[0], delayed[1], failing[0]), JobPriority.Highest));
+        Assert.Equal(JobPriority.Highest, (await admin.GetJobAsync(delayed[0]))!.Priority);
+        Assert.Equal(0, await admin.SetPriorityAsync(JobSelection.Ids(delayed[0]), JobPriority.Highest));
+
+        // Cancel: pending → cancelled; failed jobs are skipped.
+        Assert.Equal(1, await admin.CancelAsync(JobSelection.Ids(delayed[3], failing[0])));
+        Assert.Equal(JobState.Cancelled, (await admin.GetJobAsync(delayed[3]))!.State);
+
+        // Retry by query: failed + cancelled → pending from the next attempt; a failed job with MaxAttempts 1 gets another attempt.
+        await host.Queue.PauseQueueAsync(queue.QueueName, "hold retried jobs");
+        var retried = await admin.RetryAsync(JobSelection.Matching(new JobQuery { States = [JobState.Failed, JobState.Cancelled] }));
+        Assert.Equal(3, retried);
+        var again = await admin.GetJobAsync(failing[1]);
+        Assert.Equal(JobState.Pending, again!.State);
+        Assert.Equal(1, again.Attempts);
+        Assert.Equal(2, again.MaxAttempts);
+        Assert.True(again.RunAt <= DateTimeOffset.UtcNow.AddSeconds(5));
+
+        // Retry skips jobs that are not failed, cancelled or retrying; from the first attempt resets the attempt count.
+        Assert.Equal(0, await admin.RetryAsync(JobSelection.Ids(failing[0])));
+        Assert.Equal(1, await admin.CancelAsync(JobSelection.Ids(failing[0])));
+        Assert.Equal(1, await admin.RetryAsync(JobSelection.Ids(failing[0]), fromFirstAttempt: true));
+        var fresh = await admin.GetJobAsync(failing[0]);
+        Assert.Equal((JobState.Pending, 0, 2), (fresh!.State, fresh.Attempts, fresh.MaxAttempts));
+
+        // Run now: delayed pending → due.
+        Assert.Equal(3, await admin.RunNowAsync(JobSelection.Ids(delayed[0], delayed[1], delayed[2])));
+        Assert.True((await admin.GetJobAsync(delayed[0]))!.RunAt <= DateTimeOffset.UtcNow.AddSeconds(5));
+        Assert.Equal(0, await admin.RunNowAsync(JobSelection.Ids(delayed[0])));
+
+        // Delete by query.
+        Assert.Equal(6, await admin.DeleteAsync(JobSelection.Matching(new JobQuery { Queue = queue.QueueName })));
+        Assert.Null(await admin.GetJobAsync(delayed[0]));
+        Assert.Empty((await admin.ListJobsAsync(new JobQuery())).Items);
+        await host.Queue.ResumeQueueAsync(queue.QueueName);
+    }
+
+    [Fact]
+    public async Task Bulk_actions_by_query_work_through_several_batches()
+    {
+        await using var host = CreateHost();
+        var count = JobAdmin.BatchSize * 2 + 17;
+        await PushDelayedAsync(host.Queue, count);
+        Assert.Equal(count, await host.Admin.CancelAsync(JobSelection.Matching(new JobQuery { States = [JobState.Pending] })));
+        var counts = (await host.Admin.GetQueuesAsync()).Single(q => q.Name == host.Queue.QueueName).Counts;
+        Assert.Equal(count, counts.Cancelled);
+        Assert.Equal(0, counts.Pending);
+    }
+
+    [Fact]
+    public async Task Every_mutating_call_is_audited_with_actor_reason_and_rows()
+    {
+        await using var host = CreateHost();
+        var ids = await PushDelayedAsync(host.Queue, 3);
+        var audit = new AuditInfo("alice", "cleanup after incident 42");
+        await host.Admin.CancelAsync(JobSelection.Ids(ids), audit);
+        await host.Admin.PauseQueueAsync("emails", "provider outage", new AuditInfo("bob"));
+        await host.Admin.ResumeQueueAsync("emails");
+
+        var log = await host.Admin.GetAuditLogAsync(10);
+        Assert.Equal(["queue.resume", "queue.pause", "cancel"], log.Select(e => e.Action));
+        var cancel = log[2];
+        Assert.Equal("alice", cancel.Actor);
+        Assert.Equal("cleanup after incident 42", cancel.Reason);
+        Assert.Equal(3, cancel.RowsChanged);
+        Assert.Contains(ids[0].ToString(), cancel.Target);
+        Assert.Equal("bob", log[1].Actor);
+        Assert.Equal("provider outage", log[1].Reason);
+        Assert.Equal("emails", log[1].Target);
+        Assert.True(log[0].Id > log[1].Id && log[1].Id > log[2].Id);
+    }
+
+    [Fact]
+    public async Task A_paused_queue_is_not_claimed_and_resume_brings_its_jobs_back()
+    {
+        await using var host = CreateHost();
+        var queue = host.Queue;
+        var id = await queue.PushAsync(new AdminJob(1, "p"));
+        Assert.True(await queue.PauseQueueAsync(queue.QueueName, reason: "provider outage"));
+        Assert.False(await queue.PauseQueueAsync(queue.QueueName, reason: "still out"));
+
+        var info = (await queue.GetQueuesAsync()).Single(q => q.Name == queue.QueueName);
+        Assert.True(info.IsPaused);
+        Assert.Equal("still out", info.PausedReason);
+        Assert.NotNull(info.PausedAt);
+        Assert.Equal(1, info.Counts.Pending);
+        Assert.NotNull(info.OldestWaitingAge);
+
+        Assert.Empty(await host.Driver.ClaimAsync(new JobClaimRequest("w1", 10, TimeSpan.FromSeconds(30)), CancellationToken.None));
+
+        Assert.True(await queue.ResumeQueueAsync(queue.QueueName));
+        Assert.False(await queue.ResumeQueueAsync(queue.QueueName));
+        Assert.False((await queue.GetQueuesAsync()).Single(q => q.Name == queue.QueueName).IsPaused);
+        var claimed = await host.Driver.ClaimAsync(new JobClaimRequest("w1", 10, TimeSpan.FromSeconds(30)), CancellationToken.None);
+        Assert.Equal([id], claimed.Select(c => c.Id));
+    }
+
+    [Fact]
+    public async Task A_paused_queue_holds_jobs_while_a_worker_runs_and_resume_completes_them()
+    {
+        await using var host = CreateHost(workers: true);
+        var queue = host.Queue;
+        await queue.PauseQueueAsync(queue.QueueName);
+        await host.StartAsync();
+        var id = await queue.PushAsync(new AdminJob(-5, "held"), new JobOptions { MaxAttempts = 1 });
+        // A claim cycle ran (the worker reports itself after its first claim attempts); the job is still pending.
+        await Eventually.GetAsync(() => host.Admin.GetWorkersAsync(), w => w.Count == 1, "the worker reports itself");
+        await host.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(2)).Token);
+        Assert.Equal(JobState.Pending, (await host.Admin.GetJobAsync(id))!.State);
+
+        await queue.ResumeQueueAsync(queue.QueueName);
+        var done = await Eventually.GetAsync(() => host.Admin.GetJobAsync(id), j => j?.State == JobState.Failed, "the job runs after resume");
+        Assert.Equal([new JobAttemptError(1, done!.LastError!, done.FinishedAt)], done.Errors);
+    }
+
+    [Fact]
+    public async Task Workers_appear_while_running_and_disappear_after_a_graceful_stop_or_when_their_lease_expires()
+    {
+        await using var host = CreateHost(workers: true);
+        Assert.Empty(await host.Admin.GetWorkersAsync());
+        await host.StartAsync();
+        var worker = host.Services.GetRequiredService<JobWorker>();
+        var workers = await Eventually.GetAsync(() => host.Admin.GetWorkersAsync(), w => w.Count == 1, "the worker appears");
+        var info = workers.Single();
+        Assert.Equal(worker.WorkerId, info.WorkerId);
+        Assert.Equal(Environment.ProcessId, info.ProcessId);
+        Assert.Equal(Environment.MachineName, info.Host);
+        Assert.Equal([host.Queue.QueueName], info.Queues);
+        Assert.Contains(AdminJob.JobName, info.JobNames);
+        Assert.Equal(1, (await host.Admin.GetQueuesAsync()).Single(q => q.Name == host.Queue.QueueName).WorkerCount);
+
+        await host.StopAsync();
+        Assert.Empty(await host.Admin.GetWorkersAsync());
+
+        // A worker that dies stops reporting: it disappears once its last report expires.
+        await host.Admin.Store.ReportWorkerAsync(new WorkerHeartbeat
+        {
+            WorkerId = "dead-worker", Host = "h", ProcessId = 1, StartedAt = DateTimeOffset.UtcNow, Queues = ["q"], JobNames = ["n"],
+            TimeToLive = TimeSpan.FromMilliseconds(300),
+        }, CancellationToken.None);
+        await Eventually.GetAsync(() => host.Admin.GetWorkersAsync(), w => w.Count == 0, "the dead worker disappears");
+    }
+
+    [Fact]
+    public async Task Schedules_are_listed_triggered_paused_and_resumed()
+    {
+        await using var host = await CreateHost(workers: false, more: jobs => jobs.AddSchedule(s =>
+            s.Add(new AdminJob(7, "scheduled"), Schedule.Cron("0 0 1 1 *"), key: "yearly-report"))).StartAsync();
+        var admin = host.Admin;
+        var entry = (await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published")).Single();
+        Assert.Equal("yearly-report", entry.EntryKey);
+        Assert.Equal(AdminJob.JobName, entry.JobName);
+        Assert.Equal(host.Queue.QueueName, entry.QueueName);
+        Assert.Equal("cron 0 0 1 1 * UTC", entry.Schedule);
+        Assert.Equal(new DateTimeOffset(DateTimeOffset.UtcNow.Year + 1, 1, 1, 0, 0, 0, TimeSpan.Zero), entry.NextFireAt);
+        Assert.False(entry.IsPaused);
+
+        Assert.Equal(1, await admin.TriggerScheduleAsync("yearly-report", new AuditInfo("ops")));
+        Assert.Equal(0, await admin.TriggerScheduleAsync("no-such-entry"));
+        var pushed = (await admin.ListJobsAsync(new JobQuery { Names = [AdminJob.JobName] })).Items.Single();
+        var details = await admin.GetJobAsync(pushed.Id);
+        Assert.Equal("yearly-report", details!.ScheduleEntry);
+        Assert.Contains("\"scheduled\"", details.Payload);
+
+        Assert.Equal(1, await admin.PauseScheduleAsync("yearly-report"));
+        Assert.Equal(0, await admin.PauseScheduleAsync("yearly-report"));
+        Assert.True((await admin.GetSchedulesAsync()).Single().IsPaused);
+
+        // While paused, a fire is recorded but pushes nothing.
+        var store = (IJobScheduleStore)host.Driver;
+        var fire = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var record = new JobPushRecord { Id = JobId.New(), Name = AdminJob.JobName, Payload = "{\"value\":1,\"tag\":\"f\"}"u8.ToArray() };
+        Assert.False(await store.TryPushScheduledAsync("yearly-report", fire, record, CancellationToken.None));
+        Assert.Null(await admin.GetJobAsync(record.Id));
+        Assert.Equal(fire.ToUnixTimeMilliseconds(), (await admin.GetSchedulesAsync()).Single().LastFireAt?.ToUnixTimeMilliseconds());
+
+        Assert.Equal(1, await admin.ResumeScheduleAsync("yearly-report"));
+        var record2 = record with { Id = JobId.New() };
+        Assert.True(await store.TryPushScheduledAsync("yearly-report", fire.AddSeconds(1), record2, CancellationToken.None));
+        Assert.NotNull(await admin.GetJobAsync(record2.Id));
+    }
+
+    [Fact]
+    public async Task Job_details_include_payload_headers_errors_and_timestamps()
+    {
+        await using var host = await CreateHost(workers: true).StartAsync();
+        var id = await host.Queue.PushAsync(new AdminJob(-3, "detail"), new JobOptions { MaxAttempts = 1, Priority = JobPriority.Higher });
+        var job = await Eventually.GetAsync(() => host.Admin.GetJobAsync(id), j => j?.State == JobState.Failed, "the job fails");
+        Assert.Equal(AdminJob.JobName, job!.Name);
+        Assert.Equal(host.Queue.QueueName, job.QueueName);
+        Assert.Equal(JobPriority.Higher, job.Priority);
+        Assert.Contains("\"detail\"", job.Payload);
+        Assert.Equal(1, job.Attempts);
+        var error = Assert.Single(job.Errors);
+        Assert.Equal(1, error.Attempt);
+        Assert.Contains("boom detail", error.Error);
+        Assert.NotNull(job.StartedAt);
+        Assert.NotNull(job.FinishedAt);
+        Assert.True(job.QueuedAt <= job.StartedAt && job.StartedAt <= job.FinishedAt);
+        Assert.Equal(host.Services.GetRequiredService<JobWorker>().WorkerId, job.WorkerId);
+        Assert.Null(job.LeaseExpiresAt);
+        Assert.Null(await host.Admin.GetJobAsync(JobId.New()));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Sdk.Admin.Tests;
+
+/// <summary>A test job: negative values fail with "boom {Tag}".</summary>
+public sealed record AdminJob(int Value, string Tag) : IJob<AdminJob>
+{
+    public static string JobName => "admin.job";
+
+    public static void Serialize(Utf8JsonWriter writer, AdminJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("value", job.Value);
+        writer.WriteString("tag", job.Tag);
+        writer.WriteEndObject();
+    }
+
+    public static AdminJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new AdminJob(doc.RootElement.GetProperty("value").GetInt32(), doc.RootElement.GetProperty("tag").GetString()!);
+    }
+}
+
+/// <summary>A second job name, never handled.</summary>
+public sealed record OtherJob(string Text) : IJob<OtherJob>
+{
+    public static string JobName => "admin.other";
+
+    public static void Serialize(Utf8JsonWriter writer, OtherJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("text", job.Text);
+        writer.WriteEndObject();
+    }
+
+    public static OtherJob Deserialize(ReadOnlySpan<byte> utf8Json) => new("");
+}
+
+/// <summary>A host with AddJobs on one driver; workers and schedules optional.</summary>
+public sealed class AdminHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private bool _started;
+
+    private AdminHost(IHost host) => _host = host;
+
+    public IServiceProvider Services => _host.Services;
+    public JobQueue Queue => Services.GetRequiredService<JobQueue>();
+    public JobAdmin Admin => Services.GetRequiredService<JobAdmin>();
+    public IJobDriver Driver => Services.GetRequiredService<IJobDriver>();
+
+    public static AdminHost Create(Action<JobsBuilder> useDriver, bool workers = false, Action<JobsBuilder>? more = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddJobs(jobs =>
+        {
+            useDriver(jobs);
+            jobs.AddJob<AdminJob>((job, ctx, ct) => job.Value < 0 ? throw new InvalidOperationException("boom " + job.Tag) : Task.CompletedTask);
+            if (workers)
+            {
+                jobs.AddWorkers(o =>
+                {
+                    o.LeaseDuration = TimeSpan.FromSeconds(3);
+                    o.RescueInterval = TimeSpan.FromSeconds(1);
+                    o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+                });
+            }
+
+            more?.Invoke(jobs);
+        });
+        return new AdminHost(builder.Build());
+    }
+
+    public async Task<AdminHost> StartAsync()
+    {
+        await _host.StartAsync();
+        _started = true;
+        return this;
+    }
+
+    public async Task StopAsync()
+    {
+        if (_started)
+        {
+            _started = false;
+            await _host.StopAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (_host is IAsyncDisposable d)
+        {
+            await d.DisposeAsync();
+        }
+        else
+        {
+            _host.Dispose();
+        }
+    }
+}
+
+public static class Eventually
+{
+    /// <summary>Polls <paramref name="condition"/> until it holds, failing after a deadline (no fixed sleeps as synchronisation).</summary>
+    public static async Task<T> GetAsync<T>(Func<Task<T>> read, Func<T, bool> condition, string what, int seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var value = await read();
+            if (condition(value))
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for: {what}.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}

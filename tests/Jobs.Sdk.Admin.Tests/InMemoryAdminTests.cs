@@ -1,0 +1,6 @@
+namespace Jobs.Sdk.Admin.Tests;
+
+public sealed class InMemoryAdminTests : AdminConformanceTests
+{
+    protected override void UseDriver(JobsBuilder jobs) => jobs.UseInMemory(o => o.QueueName = "mem-" + Guid.NewGuid().ToString("N")[..6]);
+}
