@@ -14,7 +14,8 @@ function banners(session) {
   if (session.localOnly) {
     host.append(el('div', { class: 'banner warn', role: 'note', id: 'local-only-banner' }, el('strong', null, 'Local only.'),
       el('span', null, 'This dashboard answers only requests from this machine, because the app has not protected it. ' +
-        'Add standard ASP.NET Core authorization to serve it remotely: app.MapJobsDashboard("/jobs").RequireAuthorization("jobs-viewer").')));
+        'To serve it remotely, add standard ASP.NET Core authorization: ', el('code', null, '.RequireAuthorization("jobs-viewer")'),
+        ' on ', el('code', null, 'MapJobsDashboard(...)'), '.')));
   }
   if (!session.canAct) {
     host.append(el('div', { class: 'banner info', role: 'note', id: 'read-only-banner' }, el('strong', null, 'Read-only.'),

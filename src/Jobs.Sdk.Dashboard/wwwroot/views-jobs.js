@@ -21,10 +21,16 @@ async function runAction(action, ids, ctx) {
   } catch (e) { toast(e.message, true); return null; }
 }
 
-function actionButtons(ctx, selected, onDone) {
+// Which states an action can change (the detail page disables the others; a mixed selection in the list keeps them all).
+const APPLIES = {
+  retry: ['failed', 'cancelled', 'retrying'], 'run-now': ['pending', 'retrying'],
+  cancel: ['pending', 'processing', 'retrying', 'paused'], delete: STATES,
+};
+
+function actionButtons(ctx, selected, onDone, state) {
   return ACTIONS.map(a => el('button', {
     type: 'button', class: 'btn' + (a.danger ? ' danger' : ''), 'data-action': a.key,
-    disabled: !ctx.session.canAct || selected().length === 0,
+    disabled: !ctx.session.canAct || selected().length === 0 || (state && !APPLIES[a.key].includes(state)),
     title: ctx.session.canAct ? a.help : ctx.session.readOnlyReason,
     onclick: async () => { const r = await runAction(a, selected(), ctx); if (r && onDone) onDone(a, r); },
   }, a.text));
@@ -116,12 +122,13 @@ export function jobDetail(main, id, ctx) {
       return;
     }
     const j = d.job;
-    const buttons = actionButtons(ctx, () => [j.id], a => { if (a.key === 'delete') location.hash = '#/jobs'; });
+    const buttons = actionButtons(ctx, () => [j.id], a => { if (a.key === 'delete') location.hash = '#/jobs'; }, j.state);
+    const current = j.state === 'failed' || j.state === 'retrying';
     const timeline = [
       ['Queued', j.queuedAt], ['Due', j.runAt], ['Started', j.startedAt], ['Finished', j.finishedAt], ['Last change', d.updatedAt],
     ].filter(([, at]) => at).sort((a, b) => new Date(a[1]) - new Date(b[1]));
     const errors = d.errors.length ? d.errors.map(e => el('div', { class: 'attempt' },
-      el('div', null, el('strong', null, `Attempt ${e.attempt}`), e.at ? [' · ', time(e.at, true)] : null),
+      el('div', null, el('strong', null, current ? `Attempt ${e.attempt}` : 'Earlier attempt'), e.at ? [' · ', time(e.at, true)] : null),
       el('pre', { class: 'code error', tabindex: 0 }, e.error)))
       : [el('p', { class: 'muted' }, j.lastError ? '' : 'No errors recorded.')];
     if (!d.errors.length && j.lastError) errors.push(el('pre', { class: 'code error', tabindex: 0 }, j.lastError));
