@@ -16,6 +16,7 @@ public static class DashboardSampleApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.AddFilter("Npgsql", LogLevel.Warning); // Npgsql logs every command at Information
         configure?.Invoke(builder);
         var config = builder.Configuration;
         var connectionString = config["JOBS_CONNECTION"] ?? config.GetConnectionString("Jobs")

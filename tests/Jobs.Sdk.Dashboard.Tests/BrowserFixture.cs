@@ -72,8 +72,10 @@ public sealed class BrowserFixture : IAsyncLifetime
             var failed = await Admin.ListJobsAsync(new JobQuery { States = [JobState.Failed] });
             var completed = await Admin.ListJobsAsync(new JobQuery { States = [JobState.Completed] });
             return failed.Items.Count >= 2 && completed.Items.Count >= 12;
-        }, "the seeded jobs to finish");
+        }, "the seeded jobs to finish", seconds: 120);
 
+        // CI shares two cores between test projects: give auto-waiting assertions room (they return as soon as they hold).
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -95,7 +97,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             TimezoneId = "Europe/Paris",
             Locale = "en-GB",
         });
-        context.SetDefaultTimeout(20_000);
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 

@@ -90,7 +90,7 @@ public sealed partial class DashboardBrowserTests(BrowserFixture fixture)
         await page.FillAsync("#reason-input", "provider is back");
         await page.ClickAsync("#reason-ok");
         // No reload: the live events tell the page something changed, and it shows the job completed.
-        await Expect(page.Locator("#job-state")).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#job-state")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
         await BrowserFixture.ScreenshotAsync(page, "job-retried-completed");
 
         var audit = await fixture.Admin.GetAuditLogAsync();

@@ -9,11 +9,16 @@ function svg(tag, attrs, ...children) {
   return node;
 }
 
+// The axis top: four equal, whole-number steps just above the tallest bar.
 function niceMax(value) {
   if (value <= 4) return 4;
-  const power = Math.pow(10, Math.floor(Math.log10(value)));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
+  const raw = value / 4;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+    const step = m * power;
+    if (step >= raw && Number.isInteger(step)) return step * 4;
+  }
+  return 40 * power;
 }
 
 /** Summary numbers: totals and failure rate over the hour. */

@@ -35,11 +35,17 @@ export function overview(main, _params, ctx) {
       el('p', { class: 'muted', style: null }, snapshot.throughput.truncated
         ? 'Counted from the most recent 2,000 finished jobs the store keeps.'
         : 'Jobs finished per minute, from the jobs the store keeps (see retention).'));
+    const oldest = Math.max(-1, ...snapshot.queues.map(q => q.oldestWaitingSeconds ?? -1));
+    const paused = snapshot.queues.filter(q => q.isPaused).length;
+    const health = (value, text, href) => el('div', { class: 'health-row' },
+      el('div', { class: 'health-value' }, href ? el('a', { href }, value) : value), el('div', { class: 'muted' }, text));
     const workersCard = el('section', { class: 'card', 'aria-labelledby': 'wk-title' },
-      el('h2', { id: 'wk-title' }, 'Workers'),
-      el('div', { class: 'stat-inline' }, el('div', { class: 'value big' }, num(snapshot.workers)), el('div', { class: 'muted' }, 'live workers')),
-      el('div', { class: 'stat-inline' }, el('div', { class: 'value big' }, num(snapshot.runningJobs)), el('div', { class: 'muted' }, 'jobs running')),
-      el('p', null, el('a', { href: '#/workers' }, 'See workers →')));
+      el('h2', { id: 'wk-title' }, 'Right now'),
+      health(num(snapshot.workers), snapshot.workers === 1 ? 'live worker' : 'live workers', '#/workers'),
+      health(num(snapshot.runningJobs), 'jobs running', '#/jobs?state=processing'),
+      health(sum.perMinute >= 10 ? num(Math.round(sum.perMinute)) : sum.perMinute.toFixed(1), 'jobs finished per minute (hour average)'),
+      health(oldest < 0 ? '—' : duration(oldest), 'oldest due job waiting'),
+      health(num(paused), paused === 1 ? 'queue paused' : 'queues paused', '#/queues'));
     main.replaceChildren(
       head('Overview', el('span', { class: 'muted' }, 'Updated ', time(snapshot.at, true))),
       stats,
