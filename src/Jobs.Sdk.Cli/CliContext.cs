@@ -1,0 +1,70 @@
+using Jobs.Sdk.Postgres;
+using Npgsql;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>The connection, schema and output mode of one command run.</summary>
+internal sealed class CliContext : IAsyncDisposable
+{
+    public const int ExitOk = 0;
+    public const int ExitError = 1;
+    public const int ExitProblem = 2;
+
+    private CliContext(NpgsqlDataSource dataSource, string schema, bool json)
+    {
+        DataSource = dataSource;
+        Schema = schema;
+        Json = json;
+        Admin = PostgresJobAdmin.Create(dataSource, new PostgresJobDriverOptions { Schema = schema });
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+    public string Schema { get; }
+    public bool Json { get; }
+    public JobAdmin Admin { get; }
+    public string QuotedSchema => "\"" + Schema + "\"";
+
+    /// <summary>Opens the store from <paramref name="connection"/> or <c>JOBS_CONNECTION</c>.</summary>
+    public static CliContext Open(string? connection, string schema, bool json)
+    {
+        connection ??= Environment.GetEnvironmentVariable("JOBS_CONNECTION");
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            throw new CliException("No database: pass --connection \"Host=...;Database=...;Username=...\" or set JOBS_CONNECTION.");
+        }
+
+        NpgsqlDataSource dataSource;
+        try
+        {
+            dataSource = PostgresJobsBuilderExtensions.CreateDataSource(connection);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException($"--connection is not a valid PostgreSQL connection string: {ex.Message}");
+        }
+
+        try
+        {
+            return new CliContext(dataSource, schema, json);
+        }
+        catch (ArgumentException ex)
+        {
+            dataSource.Dispose();
+            throw new CliException($"--schema: {ex.Message}");
+        }
+    }
+
+    /// <summary>The actor recorded in the audit log: <c>--actor</c>, else <c>cli:{user}@{host}</c>.</summary>
+    public static AuditInfo Audit(string? actor, string? reason)
+        => new(actor ?? $"cli:{Environment.UserName}@{Environment.MachineName}", reason);
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}
+
+/// <summary>A user error: printed without a stack trace, exit code 1.</summary>
+internal sealed class CliException : Exception
+{
+    public CliException() { }
+    public CliException(string message) : base(message) { }
+    public CliException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -1,0 +1,54 @@
+using Npgsql;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>Runs a command body with the shared error handling: user errors and database errors print one line and exit 1.</summary>
+internal static class CliRunner
+{
+    public static async Task<int> RunAsync(string? connection, string schema, bool json, Func<CliContext, Task<int>> body)
+    {
+        try
+        {
+            await using var context = CliContext.Open(connection, schema, json);
+            return await body(context).ConfigureAwait(false);
+        }
+        catch (CliException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            await Console.Error.WriteLineAsync($"error: the job tables are missing in schema '{schema}' ({ex.MessageText}). Run `jobs migrate` first, or pass the right --schema.").ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or ArgumentException or InvalidOperationException or JobsException)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
+    }
+
+    /// <summary>Parses <c>90s</c>, <c>15m</c>, <c>12h</c>, <c>7d</c> (or a TimeSpan like <c>1.00:00:00</c>).</summary>
+    public static TimeSpan ParseDuration(string text, string option)
+    {
+        if (text.Length >= 2 && double.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0)
+        {
+            switch (char.ToLowerInvariant(text[^1]))
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+                case 'd': return TimeSpan.FromDays(n);
+            }
+        }
+
+        if (TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
+        {
+            return span;
+        }
+
+        throw new CliException($"{option}: '{text}' is not a duration; use e.g. 90s, 15m, 12h or 7d.");
+    }
+}

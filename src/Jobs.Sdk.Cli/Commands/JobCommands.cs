@@ -1,0 +1,255 @@
+using ConsoleAppFramework;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>list, show, retry, cancel, delete.</summary>
+internal sealed class JobCommands
+{
+    /// <summary>List jobs, newest first (or by run time), with filters; prints the cursor of the next page.</summary>
+    /// <param name="queue">Only this queue.</param>
+    /// <param name="state">Only these states (comma-separated: pending,processing,retrying,completed,failed,cancelled,paused).</param>
+    /// <param name="name">Only these job names (comma-separated).</param>
+    /// <param name="payload">Payload contains this JSON (jsonb @>), e.g. '{"to":"a@b.c"}'.</param>
+    /// <param name="text">Payload contains this text (case-insensitive).</param>
+    /// <param name="error">Last error contains this text (case-insensitive).</param>
+    /// <param name="since">Pushed at or after (ISO time, or an age: 2h, 7d).</param>
+    /// <param name="until">Pushed before (ISO time, or an age).</param>
+    /// <param name="order">newest or run-at.</param>
+    /// <param name="limit">Page size (1-500).</param>
+    /// <param name="cursor">The cursor printed by the previous page.</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    [Command("list")]
+    public Task<int> List(string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null, string? error = null,
+        string? since = null, string? until = null, string order = "newest", int limit = 50, string? cursor = null,
+        string? connection = null, string schema = "jobs", bool json = false)
+        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            var query = JobFilters.Build(queue, state, name, payload, text, error, since, until, order, limit, cursor);
+            var page = await ctx.Admin.ListJobsAsync(query).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteStartArray("items");
+                    foreach (var j in page.Items)
+                    {
+                        w.WriteStartObject();
+                        w.Summary(j);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.Text("nextCursor", page.NextCursor);
+                    w.WriteEndObject();
+                });
+                return CliContext.ExitOk;
+            }
+
+            var table = new Table("ID", "QUEUE", "NAME", "STATE", "ATTEMPT", "RUN AT", "ERROR");
+            foreach (var j in page.Items)
+            {
+                table.Add(j.Id.ToString(), j.QueueName, j.Name, JsonOut.StateName(j.State), $"{j.Attempts}/{j.MaxAttempts}", Table.Time(j.RunAt), j.LastError);
+            }
+
+            table.WriteTo(Console.Out);
+            Console.WriteLine(page.NextCursor is null ? $"({table.Count} jobs)" : $"({table.Count} jobs; next page: --cursor {page.NextCursor})");
+            return CliContext.ExitOk;
+        });
+
+    /// <summary>Show everything stored about one job.</summary>
+    /// <param name="id">The job id.</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    [Command("show")]
+    public Task<int> Show([Argument] string id, string? connection = null, string schema = "jobs", bool json = false)
+        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            var job = await ctx.Admin.GetJobAsync(JobFilters.ParseId(id)).ConfigureAwait(false);
+            if (job is null)
+            {
+                await Console.Error.WriteLineAsync($"error: job {id} is not stored (never pushed, deleted, or removed by retention).").ConfigureAwait(false);
+                return CliContext.ExitError;
+            }
+
+            if (ctx.Json)
+            {
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.Summary(job);
+                    w.WritePropertyName("payload");
+                    w.WriteRawValue(job.Payload);
+                    w.WriteStartObject("headers");
+                    foreach (var (k, v) in job.Headers)
+                    {
+                        w.WriteString(k, v);
+                    }
+
+                    w.WriteEndObject();
+                    w.WriteStartArray("errors");
+                    foreach (var e in job.Errors)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("attempt", e.Attempt);
+                        w.WriteString("error", e.Error);
+                        w.Time("at", e.At);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.Time("leaseExpiresAt", job.LeaseExpiresAt);
+                    w.WriteBoolean("cancelRequested", job.CancelRequested);
+                    w.Text("traceId", job.TraceId);
+                    w.WriteEndObject();
+                });
+                return CliContext.ExitOk;
+            }
+
+            var o = Console.Out;
+            o.WriteLine($"id:          {job.Id}");
+            o.WriteLine($"name:        {job.Name}");
+            o.WriteLine($"queue:       {job.QueueName}");
+            o.WriteLine($"state:       {JsonOut.StateName(job.State)}{(job.CancelRequested ? " (cancel requested)" : "")}");
+            o.WriteLine($"priority:    {job.Priority}");
+            o.WriteLine($"attempts:    {job.Attempts} of {job.MaxAttempts}");
+            o.WriteLine($"queued at:   {Table.Time(job.QueuedAt)}");
+            o.WriteLine($"run at:      {Table.Time(job.RunAt)}");
+            o.WriteLine($"started at:  {Table.Time(job.StartedAt)}");
+            o.WriteLine($"finished at: {Table.Time(job.FinishedAt)}");
+            o.WriteLine($"worker:      {job.WorkerId ?? "-"}");
+            o.WriteLine($"lease until: {Table.Time(job.LeaseExpiresAt)}");
+            o.WriteLine($"trace id:    {job.TraceId ?? "-"}");
+            o.WriteLine($"payload:     {job.Payload}");
+            foreach (var (k, v) in job.Headers)
+            {
+                o.WriteLine($"header:      {k} = {v}");
+            }
+
+            foreach (var e in job.Errors)
+            {
+                o.WriteLine($"error (attempt {e.Attempt}): {e.Error}");
+            }
+
+            return CliContext.ExitOk;
+        });
+
+    /// <summary>Retry failed, cancelled or retrying jobs now (`[options] ID...`, or every job matching the filters).</summary>
+    /// <param name="fromFirst">Restart from attempt 1 instead of the next attempt.</param>
+    /// <param name="queue">Only this queue.</param>
+    /// <param name="state">Only these states (comma-separated).</param>
+    /// <param name="name">Only these job names (comma-separated).</param>
+    /// <param name="payload">Payload contains this JSON.</param>
+    /// <param name="text">Payload contains this text.</param>
+    /// <param name="error">Last error contains this text.</param>
+    /// <param name="since">Pushed at or after.</param>
+    /// <param name="until">Pushed before.</param>
+    /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="actor">Who acts (audit log; default cli:user@host).</param>
+    /// <param name="reason">Why (audit log).</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    /// <param name="ids">Job ids.</param>
+    [Command("retry")]
+    public Task<int> Retry(bool fromFirst = false, string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
+        => Bulk("retry", (admin, sel, audit) => admin.RetryAsync(sel, fromFirst, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+
+    /// <summary>Cancel waiting jobs and ask running ones to stop (`[options] ID...`, or every job matching the filters).</summary>
+    /// <param name="queue">Only this queue.</param>
+    /// <param name="state">Only these states (comma-separated).</param>
+    /// <param name="name">Only these job names (comma-separated).</param>
+    /// <param name="payload">Payload contains this JSON.</param>
+    /// <param name="text">Payload contains this text.</param>
+    /// <param name="error">Last error contains this text.</param>
+    /// <param name="since">Pushed at or after.</param>
+    /// <param name="until">Pushed before.</param>
+    /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="actor">Who acts (audit log).</param>
+    /// <param name="reason">Why (audit log).</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    /// <param name="ids">Job ids.</param>
+    [Command("cancel")]
+    public Task<int> Cancel(string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
+        => Bulk("cancel", (admin, sel, audit) => admin.CancelAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+
+    /// <summary>Delete jobs in any state (`[options] ID...`, or every job matching the filters).</summary>
+    /// <param name="queue">Only this queue.</param>
+    /// <param name="state">Only these states (comma-separated).</param>
+    /// <param name="name">Only these job names (comma-separated).</param>
+    /// <param name="payload">Payload contains this JSON.</param>
+    /// <param name="text">Payload contains this text.</param>
+    /// <param name="error">Last error contains this text.</param>
+    /// <param name="since">Pushed at or after.</param>
+    /// <param name="until">Pushed before.</param>
+    /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="actor">Who acts (audit log).</param>
+    /// <param name="reason">Why (audit log).</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    /// <param name="ids">Job ids.</param>
+    [Command("delete")]
+    public Task<int> Delete(string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
+        => Bulk("delete", (admin, sel, audit) => admin.DeleteAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+
+    private static Task<int> Bulk(string verb, Func<JobAdmin, JobSelection, AuditInfo, Task<int>> action, string[] ids, string? queue, string? state, string? name,
+        string? payload, string? text, string? error, string? since, string? until, bool all, string? actor, string? reason,
+        string? connection, string schema, bool json)
+        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            var query = JobFilters.Build(queue, state, name, payload, text, error, since, until);
+            JobSelection selection;
+            if (ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced)
+            {
+                throw new CliException($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...");
+            }
+
+            if (ids.Length > 0)
+            {
+                if (JobFilters.HasFilters(query))
+                {
+                    throw new CliException($"{verb}: give job ids or filters, not both.");
+                }
+
+                selection = JobSelection.Ids(ids.Select(JobFilters.ParseId));
+            }
+            else if (JobFilters.HasFilters(query) || all)
+            {
+                selection = JobSelection.Matching(query);
+            }
+            else
+            {
+                throw new CliException($"{verb}: give job ids, or filters (--queue, --state, --name, ...), or --all to act on every job.");
+            }
+
+            var changed = await action(ctx.Admin, selection, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("action", verb);
+                    w.WriteNumber("changed", changed);
+                    w.WriteEndObject();
+                });
+            }
+            else
+            {
+                Console.WriteLine($"{verb}: {changed} job(s) changed.");
+            }
+
+            return CliContext.ExitOk;
+        });
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>Turns the filter options shared by list, retry, cancel and delete into a <see cref="JobQuery"/>.</summary>
+internal static class JobFilters
+{
+    public static JobQuery Build(string? queue, string? state, string? name, string? payload, string? text, string? error,
+        string? since, string? until, string order = "newest", int limit = 50, string? cursor = null)
+    {
+        var query = new JobQuery
+        {
+            Queue = queue,
+            States = state is null ? null : state.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseState).ToArray(),
+            Names = name?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            PayloadContains = payload,
+            PayloadText = text,
+            ErrorText = error,
+            QueuedAfter = since is null ? null : Instant(since, "--since"),
+            QueuedBefore = until is null ? null : Instant(until, "--until"),
+            Order = order.ToLowerInvariant() switch
+            {
+                "newest" => JobOrder.Newest,
+                "run-at" or "runat" => JobOrder.RunAt,
+                _ => throw new CliException($"--order: '{order}' is not an order; use newest or run-at."),
+            },
+            Limit = limit,
+            Cursor = cursor,
+        };
+        try
+        {
+            query.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        return query;
+    }
+
+    public static bool HasFilters(JobQuery q) => q.Queue is not null || q.States is { Count: > 0 } || q.Names is { Count: > 0 } || q.PayloadContains is not null
+        || q.PayloadText is not null || q.ErrorText is not null || q.QueuedAfter is not null || q.QueuedBefore is not null;
+
+    public static JobState ParseState(string text) => Enum.TryParse<JobState>(text, ignoreCase: true, out var s) && Enum.IsDefined(s)
+        ? s
+        : throw new CliException($"--state: '{text}' is not a state; use pending, processing, retrying, completed, failed, cancelled or paused.");
+
+    public static JobId ParseId(string text) => JobId.TryParse(text, CultureInfo.InvariantCulture, out var id)
+        ? id
+        : throw new CliException($"'{text}' is not a job id (a UUID such as 0192f0c4-7a3e-7b6e-9a55-3f1d2c4b5a69).");
+
+    /// <summary>An absolute time (ISO 8601) or an age before now (<c>2h</c>, <c>7d</c>).</summary>
+    private static DateTimeOffset Instant(string text, string option)
+        => DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            ? t
+            : DateTimeOffset.UtcNow - CliRunner.ParseDuration(text, option);
+}

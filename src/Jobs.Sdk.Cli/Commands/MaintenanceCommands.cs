@@ -1,0 +1,130 @@
+using ConsoleAppFramework;
+using Jobs.Sdk.Postgres;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>migrate, cleanup.</summary>
+internal sealed class MaintenanceCommands
+{
+    /// <summary>Apply the schema migrations (or list the pending ones, or print the SQL for a DBA).</summary>
+    /// <param name="dryRun">Only list pending migrations (exit 2 when some are pending).</param>
+    /// <param name="script">Print the idempotent SQL script instead (psql -1 -f); needs no connection.</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    [Command("migrate")]
+    public async Task<int> Migrate(bool dryRun = false, bool script = false, string? connection = null, string schema = "jobs", bool json = false)
+    {
+        if (script)
+        {
+            try
+            {
+                Console.Write(PostgresJobMigrations.GetScript(schema));
+                return CliContext.ExitOk;
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync("error: --schema: " + ex.Message).ConfigureAwait(false);
+                return CliContext.ExitError;
+            }
+        }
+
+        return await CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            var names = dryRun
+                ? await PostgresJobMigrations.GetPendingAsync(ctx.DataSource, ctx.Schema).ConfigureAwait(false)
+                : await PostgresJobMigrations.ApplyAsync(ctx.DataSource, ctx.Schema).ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.Strings(dryRun ? "pending" : "applied", names);
+                    w.WriteEndObject();
+                });
+            }
+            else if (names.Count == 0)
+            {
+                Console.WriteLine($"schema '{ctx.Schema}' is up to date.");
+            }
+            else
+            {
+                Console.WriteLine((dryRun ? "pending: " : "applied: ") + string.Join(", ", names));
+            }
+
+            return dryRun && names.Count > 0 ? CliContext.ExitProblem : CliContext.ExitOk;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Delete finished jobs older than the given ages, queue by queue.</summary>
+    /// <param name="completed">Delete completed jobs finished longer ago than this (e.g. 7d).</param>
+    /// <param name="failed">Delete failed jobs finished longer ago than this (e.g. 30d).</param>
+    /// <param name="cancelled">Delete cancelled jobs finished longer ago than this.</param>
+    /// <param name="queue">Only this queue (default: every queue).</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    [Command("cleanup")]
+    public Task<int> Cleanup(string? completed = null, string? failed = null, string? cancelled = null, string? queue = null,
+        string? connection = null, string schema = "jobs", bool json = false)
+        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            if (completed is null && failed is null && cancelled is null)
+            {
+                throw new CliException("cleanup: say what to delete: --completed 7d, --failed 30d and/or --cancelled 7d.");
+            }
+
+            var options = new CleanupOptions
+            {
+                CompletedJobs = Action(completed, "--completed"),
+                FailedJobs = Action(failed, "--failed"),
+                CancelledJobs = Action(cancelled, "--cancelled"),
+            };
+            var queues = queue is not null ? [queue] : (await ctx.Admin.GetQueuesAsync().ConfigureAwait(false)).Select(q => q.Name).ToArray();
+            var table = new Table("QUEUE", "DELETED");
+            long total = 0;
+            var perQueue = new List<(string, long)>();
+            foreach (var name in queues)
+            {
+                var before = Finished((await ctx.Admin.GetQueuesAsync().ConfigureAwait(false)).FirstOrDefault(q => q.Name == name)?.Counts);
+                await using var driver = new PostgresJobDriver(ctx.DataSource, new PostgresJobDriverOptions
+                {
+                    Schema = ctx.Schema, QueueName = name, MigrateOnStartup = false, UseListenNotify = false,
+                });
+                await driver.CleanupAsync(options, CancellationToken.None).ConfigureAwait(false);
+                var after = Finished((await ctx.Admin.GetQueuesAsync().ConfigureAwait(false)).FirstOrDefault(q => q.Name == name)?.Counts);
+                var deleted = Math.Max(0, before - after);
+                total += deleted;
+                perQueue.Add((name, deleted));
+                table.Add(name, deleted.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            if (ctx.Json)
+            {
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("deleted", total);
+                    w.WriteStartObject("queues");
+                    foreach (var (name, n) in perQueue)
+                    {
+                        w.WriteNumber(name, n);
+                    }
+
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                });
+            }
+            else
+            {
+                table.WriteTo(Console.Out);
+            }
+
+            return CliContext.ExitOk;
+        });
+
+    private static long Finished(JobCounts? c) => c is null ? 0 : c.Completed + c.Failed + c.Cancelled;
+
+    private static CleanupAction Action(string? age, string option)
+        => age is null ? CleanupAction.DoNothing : CleanupAction.RemoveOlderThan(CliRunner.ParseDuration(age, option));
+}

@@ -1,0 +1,86 @@
+using ConsoleAppFramework;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>schedules, trigger.</summary>
+internal sealed class ScheduleCommands
+{
+    /// <summary>List the schedule entries published by running schedulers: schedule, last and next fire, paused.</summary>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    [Command("schedules")]
+    public Task<int> Schedules(string? connection = null, string schema = "jobs", bool json = false)
+        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            var entries = await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false);
+            if (ctx.Json)
+            {
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartArray();
+                    foreach (var e in entries)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("entry", e.EntryKey);
+                        w.WriteString("queue", e.QueueName);
+                        w.WriteString("job", e.JobName);
+                        w.WriteString("schedule", e.Schedule);
+                        w.Time("lastFireAt", e.LastFireAt);
+                        w.Time("nextFireAt", e.NextFireAt);
+                        w.WriteBoolean("paused", e.IsPaused);
+                        w.Time("lastSeenAt", e.LastSeenAt);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                });
+                return CliContext.ExitOk;
+            }
+
+            var table = new Table("ENTRY", "QUEUE", "JOB", "SCHEDULE", "LAST FIRE", "NEXT FIRE", "PAUSED");
+            foreach (var e in entries)
+            {
+                table.Add(e.EntryKey, e.QueueName, e.JobName, e.Schedule, Table.Time(e.LastFireAt), Table.Time(e.NextFireAt), e.IsPaused ? "yes" : "no");
+            }
+
+            table.WriteTo(Console.Out);
+            return CliContext.ExitOk;
+        });
+
+    /// <summary>Push a schedule entry's job now (its regular fires are unaffected).</summary>
+    /// <param name="entry">The entry key (see `jobs schedules`).</param>
+    /// <param name="actor">Who acts (audit log).</param>
+    /// <param name="reason">Why (audit log).</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    [Command("trigger")]
+    public Task<int> Trigger([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
+        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            var pushed = await ctx.Admin.TriggerScheduleAsync(entry, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            if (pushed == 0)
+            {
+                await Console.Error.WriteLineAsync($"error: no schedule entry '{entry}' was published (see `jobs schedules`; entries appear once a process running the schedule started).").ConfigureAwait(false);
+                return CliContext.ExitError;
+            }
+
+            if (ctx.Json)
+            {
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("entry", entry);
+                    w.WriteNumber("pushed", pushed);
+                    w.WriteEndObject();
+                });
+            }
+            else
+            {
+                Console.WriteLine($"trigger: pushed {pushed} job(s) for '{entry}'.");
+            }
+
+            return CliContext.ExitOk;
+        });
+}

@@ -1,0 +1,230 @@
+using System.Globalization;
+using Jobs.Sdk.Postgres;
+using Npgsql;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>The checks of <c>jobs doctor</c>, each turned into a plain verdict and what to do about it.</summary>
+internal static class Doctor
+{
+    /// <summary>The indexes the driver creates and needs.</summary>
+    private static readonly string[] ExpectedIndexes = ["jobs_pkey", "jobs_runnable_idx", "jobs_queue_state_idx", "jobs_admin_list_idx"];
+
+    public static async Task<List<DoctorFinding>> RunAsync(CliContext ctx, TimeSpan longTransaction, CancellationToken cancellationToken)
+    {
+        var findings = new List<DoctorFinding>();
+        await using var connection = await ctx.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var schemaOk = await SchemaAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+        if (schemaOk)
+        {
+            await IndexesAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+            await BloatAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+        }
+
+        await OldestTransactionAsync(connection, longTransaction, findings, cancellationToken).ConfigureAwait(false);
+        if (schemaOk)
+        {
+            await LeasesAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+            await UnhandledAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+        }
+
+        await NotifyQueueAsync(connection, findings, cancellationToken).ConfigureAwait(false);
+        return findings;
+    }
+
+    private static async Task<bool> SchemaAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
+    {
+        const string check = "schema version";
+        var known = PostgresJobMigrations.GetMigrations(ctx.Schema);
+        await using (var exists = new NpgsqlCommand(DoctorSql.MigrationsTableExists, connection))
+        {
+            exists.Parameters.AddWithValue(ctx.Schema);
+            if (!(bool)(await exists.ExecuteScalarAsync(ct).ConfigureAwait(false))!)
+            {
+                findings.Add(new(check, Verdict.Problem, $"schema '{ctx.Schema}' has no job tables (no migrations applied).",
+                    $"Run `jobs migrate --schema {ctx.Schema}` (or `jobs migrate --script` and give the SQL to your DBA), or pass the right --schema."));
+                return false;
+            }
+        }
+
+        var applied = new List<(int Version, string Name)>();
+        await using (var cmd = new NpgsqlCommand(Sub(DoctorSql.Applied, ctx), connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                applied.Add((reader.GetInt32(0), reader.GetString(1)));
+            }
+        }
+
+        var prefix = applied.Count <= known.Count && applied.Select((a, i) => a.Version == known[i].Version && a.Name == known[i].Name).All(x => x);
+        if (!prefix)
+        {
+            findings.Add(new(check, Verdict.Problem,
+                $"the database has migrations this tool does not know ({string.Join(", ", applied.Select(a => a.Name))}); it was migrated by a newer Jobs.Sdk.",
+                "Upgrade the jobs tool (dotnet tool update -g Jobs.Sdk.Cli) and the applications to the version that migrated the database."));
+            return false;
+        }
+
+        if (applied.Count < known.Count)
+        {
+            findings.Add(new(check, Verdict.Problem,
+                $"version {applied.Count} of {known.Count}; pending: {string.Join(", ", known.Skip(applied.Count).Select(m => m.Name))}.",
+                "Run `jobs migrate` (workers with MigrateOnStartup=true also apply them at start)."));
+            return applied.Count > 0;
+        }
+
+        findings.Add(new(check, Verdict.Ok, $"version {applied.Count} ({applied[^1].Name}), up to date with this tool."));
+        return true;
+    }
+
+    private static async Task IndexesAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
+    {
+        const string check = "indexes";
+        var present = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await using (var cmd = new NpgsqlCommand(DoctorSql.Indexes, connection))
+        {
+            cmd.Parameters.AddWithValue(ctx.Schema);
+            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                present[reader.GetString(0)] = reader.GetBoolean(1);
+            }
+        }
+
+        var missing = ExpectedIndexes.Where(i => !present.ContainsKey(i)).ToArray();
+        var invalid = present.Where(p => !p.Value).Select(p => p.Key).ToArray();
+        if (missing.Length > 0)
+        {
+            findings.Add(new(check, Verdict.Problem, $"missing on {ctx.QuotedSchema}.jobs: {string.Join(", ", missing)}.",
+                "Recreate them from `jobs migrate --script` (the CREATE INDEX statements; use CREATE INDEX CONCURRENTLY on a busy table)."));
+        }
+
+        if (invalid.Length > 0)
+        {
+            findings.Add(new(check, Verdict.Problem, $"invalid (a failed concurrent build): {string.Join(", ", invalid)}.",
+                $"Rebuild each: REINDEX INDEX CONCURRENTLY {ctx.QuotedSchema}.<name>;"));
+        }
+
+        if (missing.Length == 0 && invalid.Length == 0)
+        {
+            findings.Add(new(check, Verdict.Ok, $"all {ExpectedIndexes.Length} expected indexes present and valid ({present.Count} in total)."));
+        }
+    }
+
+    private static async Task BloatAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
+    {
+        const string check = "table bloat";
+        await using var cmd = new NpgsqlCommand(DoctorSql.TableStats, connection);
+        cmd.Parameters.AddWithValue(ctx.Schema);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var live = reader.GetInt64(0);
+        var dead = reader.GetInt64(1);
+        var tableBytes = reader.GetInt64(2);
+        var indexBytes = reader.GetInt64(3);
+        var vacuumed = reader.IsDBNull(4) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(4);
+        var ratio = live + dead == 0 ? 0 : (double)dead / (live + dead);
+        var detail = string.Create(CultureInfo.InvariantCulture,
+            $"{live} live and {dead} dead rows ({ratio:P0} dead, estimate from statistics); table {Mb(tableBytes)}, indexes {Mb(indexBytes)}; last vacuum {Table.Time(vacuumed)}.");
+        var verdict = dead > 100_000 && ratio > 0.5 ? Verdict.Problem : dead > 10_000 && ratio > 0.2 ? Verdict.Warning : Verdict.Ok;
+        findings.Add(new(check, verdict, detail, verdict == Verdict.Ok ? null :
+            $"Run VACUUM (ANALYZE) {ctx.QuotedSchema}.jobs; if it keeps coming back, lower autovacuum_vacuum_scale_factor for the table and look for long transactions (below). "
+            + "Index bloat after a backlog: REINDEX TABLE CONCURRENTLY."));
+    }
+
+    private static async Task OldestTransactionAsync(NpgsqlConnection connection, TimeSpan threshold, List<DoctorFinding> findings, CancellationToken ct)
+    {
+        const string check = "oldest transaction";
+        await using var cmd = new NpgsqlCommand(DoctorSql.OldestTransaction, connection);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            findings.Add(new(check, Verdict.Ok, "no other open transaction holds back vacuum."));
+            return;
+        }
+
+        var pid = reader.GetInt32(0);
+        var age = TimeSpan.FromSeconds(reader.GetDouble(1));
+        var detail = $"pid {pid} ({reader.GetString(3)}, {reader.GetString(2)}) has been open for {Table.Age(age)}: {reader.GetString(4)}";
+        findings.Add(age >= threshold
+            ? new(check, Verdict.Problem, detail + "; dead job rows cannot be vacuumed while it runs, so the table and its indexes grow.",
+                $"Finish or stop it: SELECT pg_terminate_backend({pid}); and set idle_in_transaction_session_timeout to catch it next time.")
+            : new(check, Verdict.Ok, detail + $" (under {Table.Age(threshold)})."));
+    }
+
+    private static async Task LeasesAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
+    {
+        const string check = "expired leases";
+        var rows = new List<(string Queue, long Count)>();
+        await using (var cmd = new NpgsqlCommand(Sub(DoctorSql.ExpiredLeases, ctx), connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                rows.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+
+        findings.Add(rows.Count == 0
+            ? new(check, Verdict.Ok, "no processing job has a lease expired for more than a minute.")
+            : new(check, Verdict.Problem,
+                $"processing jobs whose worker stopped renewing more than a minute ago: {string.Join(", ", rows.Select(r => $"{r.Queue}: {r.Count}"))}.",
+                "Start a worker for those queues: workers rescue expired leases (every RescueInterval). If workers run, check their logs for 'Rescuing expired job leases failed'."));
+    }
+
+    private static async Task UnhandledAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
+    {
+        const string check = "unhandled jobs";
+        long live;
+        await using (var count = new NpgsqlCommand(Sub(DoctorSql.LiveWorkers, ctx), connection))
+        {
+            live = (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }
+
+        var rows = new List<(string Queue, string Name, long Count)>();
+        await using (var cmd = new NpgsqlCommand(Sub(DoctorSql.Unhandled, ctx), connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            }
+        }
+
+        if (rows.Count == 0)
+        {
+            findings.Add(new(check, Verdict.Ok, $"every due job has a live worker with its handler ({live} live worker(s))."));
+            return;
+        }
+
+        var list = string.Join(", ", rows.Select(r => $"{r.Queue}/{r.Name}: {r.Count}"));
+        findings.Add(live == 0
+            ? new(check, Verdict.Problem, $"due jobs are waiting and no worker is alive: {list}.",
+                "Start the worker processes (AddWorkers). Workers report themselves every third of their lease duration.")
+            : new(check, Verdict.Problem, $"due jobs wait for a name no live worker handles: {list}.",
+                "Deploy a worker that registers a handler for those names (AddJob / AddGeneratedJobs) on those queues, or delete the jobs (`jobs delete --name ...`)."));
+    }
+
+    private static async Task NotifyQueueAsync(NpgsqlConnection connection, List<DoctorFinding> findings, CancellationToken ct)
+    {
+        const string check = "LISTEN/NOTIFY queue";
+        await using var cmd = new NpgsqlCommand(DoctorSql.NotificationQueueUsage, connection);
+        var usage = (double)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        var detail = string.Create(CultureInfo.InvariantCulture, $"{usage:P1} of the server's notification queue is used.");
+        findings.Add(usage >= 0.5
+            ? new(check, Verdict.Problem, detail + " When it fills, every NOTIFY (every push) fails.",
+                "A listening session is not consuming notifications: find it (pg_stat_activity, often 'idle in transaction' after LISTEN) and end it.")
+            : usage >= 0.1
+                ? new(check, Verdict.Warning, detail, "Watch it: a listener that stops reading lets it grow until pushes fail.")
+                : new(check, Verdict.Ok, detail));
+    }
+
+    private static string Sub(string sql, CliContext ctx) => sql.Replace("{s}", ctx.QuotedSchema, StringComparison.Ordinal);
+
+    private static string Mb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MB");
+}

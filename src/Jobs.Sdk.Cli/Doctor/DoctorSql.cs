@@ -1,0 +1,55 @@
+namespace Jobs.Sdk.Cli;
+
+/// <summary>The doctor's read-only queries. <c>{s}</c> is the quoted schema; $1 (where used) the plain schema name.</summary>
+internal static class DoctorSql
+{
+    public const string MigrationsTableExists = "SELECT to_regclass(quote_ident($1) || '.schema_migrations') IS NOT NULL";
+
+    public const string Applied = "SELECT version, name FROM {s}.schema_migrations ORDER BY version";
+
+    /// <summary>Indexes of the jobs table: name and whether it is valid (a failed CREATE INDEX CONCURRENTLY leaves it invalid).</summary>
+    public const string Indexes = """
+        SELECT c.relname, i.indisvalid
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = to_regclass(quote_ident($1) || '.jobs')
+        """;
+
+    /// <summary>Table statistics: live and dead tuples, sizes, last (auto)vacuum.</summary>
+    public const string TableStats = """
+        SELECT coalesce(s.n_live_tup, 0), coalesce(s.n_dead_tup, 0), pg_table_size(c.oid), pg_indexes_size(c.oid),
+               greatest(s.last_vacuum, s.last_autovacuum)
+        FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+        WHERE c.oid = to_regclass(quote_ident($1) || '.jobs')
+        """;
+
+    /// <summary>The oldest transaction that holds back vacuum's horizon (other than this session).</summary>
+    public const string OldestTransaction = """
+        SELECT pid, extract(epoch FROM now() - xact_start)::double precision, coalesce(state, ''), coalesce(usename, ''),
+               left(coalesce(query, ''), 120)
+        FROM pg_stat_activity
+        WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL)
+        ORDER BY xact_start
+        LIMIT 1
+        """;
+
+    /// <summary>Processing jobs whose lease expired more than a minute ago (rescue should have requeued them), per queue.</summary>
+    public const string ExpiredLeases = """
+        SELECT queue_name, count(*) FROM {s}.jobs
+        WHERE state = 1 AND lease_expires_at < now() - interval '1 minute'
+        GROUP BY queue_name ORDER BY 2 DESC
+        """;
+
+    /// <summary>Due jobs (per queue and name) that no live worker has a handler for.</summary>
+    public const string Unhandled = """
+        SELECT j.queue_name, j.name, count(*) FROM {s}.jobs j
+        WHERE j.state IN (0, 2) AND j.run_at <= now()
+          AND NOT EXISTS (SELECT 1 FROM {s}.workers w
+                          WHERE w.expires_at > now() AND j.queue_name = ANY (w.queues) AND j.name = ANY (w.job_names))
+        GROUP BY 1, 2 ORDER BY 3 DESC
+        LIMIT 20
+        """;
+
+    public const string LiveWorkers = "SELECT count(*) FROM {s}.workers WHERE expires_at > now()";
+
+    public const string NotificationQueueUsage = "SELECT pg_notification_queue_usage()";
+}

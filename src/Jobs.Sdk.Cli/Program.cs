@@ -1,0 +1,27 @@
+using ConsoleAppFramework;
+using Jobs.Sdk.Cli;
+
+// jobs: operate a Jobs.Sdk PostgreSQL job store (see `jobs --help`). Exit codes: 0 ok, 1 error, 2 a check found a problem.
+return await JobsCli.RunAsync(args);
+
+namespace Jobs.Sdk.Cli
+{
+    /// <summary>The command-line entry point (also called in-process by tests).</summary>
+    public static class JobsCli
+    {
+        /// <summary>Runs one command; returns the exit code.</summary>
+        public static async Task<int> RunAsync(string[] args)
+        {
+            Environment.ExitCode = 0;
+            var app = ConsoleApp.Create();
+            app.Add<StatusCommands>();
+            app.Add<JobCommands>();
+            app.Add<QueueCommands>("queue");
+            app.Add<ScheduleCommands>();
+            app.Add<MaintenanceCommands>();
+            app.Add<DoctorCommands>();
+            await app.RunAsync(args).ConfigureAwait(false);
+            return Environment.ExitCode;
+        }
+    }
+}

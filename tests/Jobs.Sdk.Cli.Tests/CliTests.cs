@@ -1,0 +1,253 @@
+using System.Text.Json;
+using Jobs.Sdk.Drivers;
+using Jobs.Sdk.Postgres;
+using Jobs.Sdk.Postgres.Tests;
+using Npgsql;
+
+namespace Jobs.Sdk.Cli.Tests;
+
+/// <summary>The jobs tool as a user runs it: a real process against a real PostgreSQL, one fresh schema per test.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
+{
+    private readonly string _schema = "cli_" + Guid.NewGuid().ToString("N")[..10];
+    private NpgsqlDataSource _dataSource = null!;
+
+    public Task InitializeAsync()
+    {
+        _dataSource = PostgresJobsBuilderExtensions.CreateDataSource(fixture.ConnectionString);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await using (var drop = _dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE"))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        await _dataSource.DisposeAsync();
+    }
+
+    /// <summary>Runs <c>jobs {command} --schema {schema} {rest}</c> (options before arguments, as users type them).</summary>
+    private Task<JobsTool.Result> Jobs(params string[] args)
+    {
+        var words = args[0] == "queue" ? 2 : 1;
+        return JobsTool.RunAsync(fixture.ConnectionString, [.. args[..words], "--schema", _schema, .. args[words..]]);
+    }
+
+    private PostgresJobDriver Driver(string queue) => new(_dataSource, new PostgresJobDriverOptions { Schema = _schema, QueueName = queue, UseListenNotify = false });
+
+    private static JobPushRecord Job(string name, string payload, DateTimeOffset? runAt = null)
+        => new() { Id = JobId.New(), Name = name, Payload = System.Text.Encoding.UTF8.GetBytes(payload), RunAt = runAt };
+
+    /// <summary>A genuinely failed job: claimed and reported failed by a worker.</summary>
+    private static async Task<JobId> FailedJobAsync(PostgresJobDriver driver, string error)
+    {
+        var job = Job("send-email", """{"to":"dead@example.com"}""");
+        await driver.PushAsync([job], null, default);
+        var claimed = await driver.ClaimAsync(new JobClaimRequest("w-test", 10, TimeSpan.FromMinutes(1)), default);
+        var mine = claimed.Single(c => c.Id == job.Id);
+        await driver.CompleteAsync("w-test", [new JobOutcome(job.Id, JobOutcomeKind.Failed, mine.Attempt, Error: error)], default);
+        return job.Id;
+    }
+
+    [Fact]
+    public async Task Migrate_dry_run_script_and_apply()
+    {
+        var dry = await Jobs("migrate", "--dry-run", "--json");
+        Assert.True(dry.ExitCode == 2, dry.ToString());
+        Assert.Equal(PostgresJobMigrations.GetMigrations().Select(m => m.Name), dry.Json.GetProperty("pending").EnumerateArray().Select(e => e.GetString()));
+
+        var script = await JobsTool.RunAsync(null, "migrate", "--script", "--schema", _schema);
+        Assert.True(script.ExitCode == 0, script.ToString());
+        Assert.Contains($"CREATE TABLE \"{_schema}\".audit_log", script.Out);
+
+        var apply = await Jobs("migrate");
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        Assert.Contains("applied: 0001_create_jobs", apply.Out);
+        var again = await Jobs("migrate", "--dry-run");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("up to date", again.Out);
+    }
+
+    [Fact]
+    public async Task Without_a_connection_the_tool_says_how_to_give_one()
+    {
+        var result = await JobsTool.RunAsync(null, "status");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("JOBS_CONNECTION", result.Error);
+
+        var unmigrated = await Jobs("status");
+        Assert.Equal(1, unmigrated.ExitCode);
+        Assert.Contains("jobs migrate", unmigrated.Error);
+    }
+
+    [Fact]
+    public async Task List_show_retry_cancel_delete_and_the_audit_trail()
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
+        var later = DateTimeOffset.UtcNow.AddDays(1);
+        var waiting = Enumerable.Range(0, 3).Select(i => Job("send-email", $$"""{"to":"user{{i}}@example.com"}""", later)).ToArray();
+        await driver.PushAsync(waiting, null, default);
+
+        var list = await Jobs("list", "--state", "failed", "--json");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var item = Assert.Single(list.Json.GetProperty("items").EnumerateArray());
+        Assert.Equal(failed.ToString(), item.GetProperty("id").GetString());
+        Assert.Equal("failed", item.GetProperty("state").GetString());
+
+        var byPayload = await Jobs("list", "--payload", """{"to":"user1@example.com"}""", "--json");
+        Assert.Equal(waiting[1].Id.ToString(), Assert.Single(byPayload.Json.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
+
+        var human = await Jobs("list", "--queue", "emails", "--limit", "2");
+        Assert.True(human.ExitCode == 0, human.ToString());
+        Assert.StartsWith("ID", human.Out);
+        Assert.Contains("next page: --cursor ", human.Out);
+
+        var show = await Jobs("show", failed.ToString(), "--json");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Equal("dead@example.com", show.Json.GetProperty("payload").GetProperty("to").GetString());
+        var error = Assert.Single(show.Json.GetProperty("errors").EnumerateArray());
+        Assert.Equal(1, error.GetProperty("attempt").GetInt32());
+        Assert.Contains("mailbox unavailable", error.GetProperty("error").GetString());
+        Assert.Contains("mailbox unavailable", (await Jobs("show", failed.ToString())).Out);
+        Assert.Equal(1, (await Jobs("show", JobId.New().ToString())).ExitCode);
+
+        var retry = await Jobs("retry", "--actor", "alice", "--reason", "smtp is back", failed.ToString());
+        Assert.True(retry.ExitCode == 0, retry.ToString());
+        Assert.Contains("retry: 1 job(s) changed", retry.Out);
+        var admin = PostgresJobAdmin.Create(_dataSource, new PostgresJobDriverOptions { Schema = _schema });
+        Assert.Equal(JobState.Pending, (await admin.GetJobAsync(failed))!.State);
+
+        var cancel = await Jobs("cancel", "--queue", "emails", "--state", "pending", "--json");
+        Assert.True(cancel.ExitCode == 0, cancel.ToString());
+        Assert.Equal(4, cancel.Json.GetProperty("changed").GetInt32());
+
+        var misplaced = await JobsTool.RunAsync(fixture.ConnectionString, "delete", failed.ToString(), "--schema", _schema);
+        Assert.Equal(1, misplaced.ExitCode);
+        Assert.Contains("put options first", misplaced.Error);
+
+        var refuse = await Jobs("delete");
+        Assert.Equal(1, refuse.ExitCode);
+        Assert.Contains("--all", refuse.Error);
+
+        var delete = await Jobs("delete", waiting[0].Id.ToString(), waiting[1].Id.ToString());
+        Assert.Contains("delete: 2 job(s) changed", delete.Out);
+        Assert.Null(await admin.GetJobAsync(waiting[0].Id));
+
+        var audit = await admin.GetAuditLogAsync();
+        Assert.Equal(["delete", "cancel", "retry"], audit.Select(a => a.Action));
+        Assert.Equal("alice", audit[2].Actor);
+        Assert.Equal("smtp is back", audit[2].Reason);
+        Assert.StartsWith("cli:", audit[1].Actor);
+    }
+
+    [Fact]
+    public async Task Queue_pause_and_resume_show_in_status_and_stop_claims()
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("reports");
+        await driver.PushAsync([Job("report", "{}")], null, default);
+
+        var pause = await Jobs("queue", "pause", "reports", "--reason", "db maintenance");
+        Assert.True(pause.ExitCode == 0, pause.ToString());
+        Assert.Empty(await driver.ClaimAsync(new JobClaimRequest("w", 5, TimeSpan.FromMinutes(1)), default));
+
+        var status = await Jobs("status", "--json");
+        var queue = status.Json.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "reports");
+        Assert.True(queue.GetProperty("paused").GetBoolean());
+        Assert.Equal("db maintenance", queue.GetProperty("pausedReason").GetString());
+        Assert.Equal(1, queue.GetProperty("counts").GetProperty("pending").GetInt64());
+        Assert.Contains("db maintenance", (await Jobs("status")).Out);
+
+        Assert.Equal(0, (await Jobs("queue", "resume", "reports")).ExitCode);
+        Assert.Single(await driver.ClaimAsync(new JobClaimRequest("w", 5, TimeSpan.FromMinutes(1)), default));
+    }
+
+    [Fact]
+    public async Task Schedules_are_listed_and_triggered()
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        await store.PublishSchedulesAsync([new ScheduleRegistration
+        {
+            QueueName = "default", EntryKey = "nightly-digest", JobName = "digest", Description = "daily at 03:00 UTC",
+            Payload = """{"kind":"nightly"}"""u8.ToArray(), NextFireAt = DateTimeOffset.UtcNow.Date.AddDays(1).AddHours(3),
+        }], default);
+
+        var list = await Jobs("schedules", "--json");
+        var entry = Assert.Single(list.Json.EnumerateArray());
+        Assert.Equal("nightly-digest", entry.GetProperty("entry").GetString());
+        Assert.Equal("daily at 03:00 UTC", entry.GetProperty("schedule").GetString());
+        Assert.Contains("nightly-digest", (await Jobs("schedules")).Out);
+
+        var trigger = await Jobs("trigger", "nightly-digest");
+        Assert.True(trigger.ExitCode == 0, trigger.ToString());
+        var admin = PostgresJobAdmin.Create(_dataSource, new PostgresJobDriverOptions { Schema = _schema });
+        var job = Assert.Single((await admin.ListJobsAsync(new JobQuery { Names = ["digest"] })).Items);
+        Assert.Equal("nightly-digest", (await admin.GetJobAsync(job.Id))!.ScheduleEntry);
+        Assert.Equal(1, (await Jobs("trigger", "no-such-entry")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Cleanup_deletes_finished_jobs_older_than_the_given_age()
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        await FailedJobAsync(driver, "X: y");
+        var keep = await Jobs("cleanup", "--failed", "1d", "--json");
+        Assert.True(keep.ExitCode == 0, keep.ToString());
+        Assert.Equal(0, keep.Json.GetProperty("deleted").GetInt64());
+        var remove = await Jobs("cleanup", "--failed", "0s", "--json");
+        Assert.Equal(1, remove.Json.GetProperty("deleted").GetInt64());
+    }
+
+    [Fact]
+    public async Task Doctor_reports_each_problem_with_what_to_do_and_exits_non_zero()
+    {
+        var empty = await Jobs("doctor", "--json");
+        Assert.True(empty.ExitCode == 2, empty.ToString());
+        Assert.Contains("jobs migrate", Check(empty.Json, "schema version").GetProperty("advice").GetString());
+
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        var healthy = await Jobs("doctor", "--json");
+        Assert.True(healthy.ExitCode == 0, healthy.ToString());
+        Assert.All(healthy.Json.GetProperty("checks").EnumerateArray(), c => Assert.NotEqual("problem", c.GetProperty("verdict").GetString()));
+        foreach (var name in new[] { "schema version", "indexes", "table bloat", "oldest transaction", "expired leases", "unhandled jobs", "LISTEN/NOTIFY queue" })
+        {
+            Check(healthy.Json, name);
+        }
+
+        // A due job no live worker handles, a processing job whose worker died long ago, a dropped index.
+        await using var driver = Driver("emails");
+        await driver.PushAsync([Job("orphan-job", "{}")], null, default);
+        await driver.PushAsync([Job("stuck-job", "{}")], null, default);
+        await driver.ClaimAsync(new JobClaimRequest("dead-worker", 1, TimeSpan.FromMinutes(1)), default);
+        await using (var expire = _dataSource.CreateCommand($"UPDATE \"{_schema}\".jobs SET lease_expires_at = now() - interval '10 minutes' WHERE state = 1"))
+        {
+            await expire.ExecuteNonQueryAsync();
+        }
+
+        await using (var drop = _dataSource.CreateCommand($"DROP INDEX \"{_schema}\".jobs_admin_list_idx"))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        var sick = await Jobs("doctor", "--json");
+        Assert.True(sick.ExitCode == 2, sick.ToString());
+        Assert.Equal("problem", sick.Json.GetProperty("verdict").GetString());
+        Assert.Contains("emails: 1", Check(sick.Json, "expired leases").GetProperty("detail").GetString());
+        Assert.Contains("-job", Check(sick.Json, "unhandled jobs").GetProperty("detail").GetString());
+        Assert.Contains("jobs_admin_list_idx", Check(sick.Json, "indexes").GetProperty("detail").GetString());
+        var human = await Jobs("doctor");
+        Assert.Contains("PROBLEM expired leases", human.Out);
+        Assert.Contains("what to do:", human.Out);
+    }
+
+    private static JsonElement Check(JsonElement doctor, string name)
+        => doctor.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("check").GetString() == name);
+}
