@@ -19,6 +19,12 @@ internal static class ServerSentEventsEndpoint
     {
         var hub = context.RequestServices.GetRequiredService<DashboardLiveHub>();
         var stopping = context.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        if (stopping.IsCancellationRequested)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         var cancellationToken = linked.Token;
 
