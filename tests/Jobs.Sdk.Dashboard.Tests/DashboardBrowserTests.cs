@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Jobs.Sdk.Samples.Dashboard.Jobs;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -119,6 +121,39 @@ public sealed partial class DashboardBrowserTests(BrowserFixture fixture)
         await Expect(row).ToContainTextAsync("Running");
         Assert.False((await fixture.Admin.GetQueuesAsync()).Single(q => q.Name == "sample").IsPaused);
         await BrowserFixture.ScreenshotAsync(page, "queue-resumed");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Bulk_run_now_acts_on_every_job_matching_the_filters_beyond_the_first_page()
+    {
+        var queue = fixture.App.Services.GetRequiredService<JobQueue>();
+        var later = new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(2) };
+        var ids = await queue.PushManyAsync(
+            Enumerable.Range(0, 60).Select(i => new SendWelcomeEmail($"bulk{i}@example.com", "bulk-campaign")), later);
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(fixture.BaseUrl + "#/jobs?state=pending&text=bulk-campaign");
+        await Expect(page.Locator("tbody tr[data-job]")).ToHaveCountAsync(50);
+        await page.CheckAsync("thead input[type=checkbox]");
+        await page.ClickAsync("#select-all-matching");
+        await Expect(page.Locator("#selection-count")).ToContainTextAsync("Every job matching these filters");
+        await page.ClickAsync("button[data-action=run-now]");
+        await Expect(page.Locator("#reason-text")).ToContainTextAsync("Delayed jobs become due now");
+        await page.FillAsync("#reason-input", "campaign goes out now");
+        await page.ClickAsync("#reason-ok");
+        await Expect(page.Locator(".toast").First).ToContainTextAsync("60 jobs changed");
+        await BrowserFixture.ScreenshotAsync(page, "bulk-run-now");
+
+        // All 60 were due at once (and the worker then ran them), not only the 50 on screen.
+        foreach (var id in ids)
+        {
+            var job = await fixture.Admin.GetJobAsync(id);
+            Assert.True(job is null || job.RunAt < later.DelayUntil, $"{id} still delayed");
+        }
+
+        var audit = await fixture.Admin.GetAuditLogAsync();
+        Assert.Contains(audit, e => e.Action.StartsWith("run-now", StringComparison.Ordinal) && e.RowsChanged == 60 && e.Reason == "campaign goes out now");
         await page.Context.CloseAsync();
     }
 

@@ -9,13 +9,20 @@ const ACTIONS = [
   { key: 'delete', text: 'Delete', title: 'Delete', help: 'Jobs are removed from the store, whatever their state. This cannot be undone.', danger: true },
 ];
 
-async function runAction(action, ids, ctx) {
-  const what = ids.length === 1 ? '1 job' : `${ids.length} jobs`;
+// A selection is a list of ids, or { filter } for "every job matching the list's filters" (acted on in batches by the server).
+function describe(selection) {
+  if (!Array.isArray(selection)) return 'every job matching these filters';
+  return selection.length === 1 ? '1 job' : `${selection.length} jobs`;
+}
+
+async function runAction(action, selection, ctx) {
+  const what = describe(selection);
   const reason = await confirmAction(`${action.title} ${what}?`, action.help, action.text, action.danger);
   if (reason === null) return null;
   try {
-    const result = await post('jobs/' + action.key, { ids, reason });
-    toast(`${action.text}: ${result.changed} of ${what} changed`);
+    const body = Array.isArray(selection) ? { ids: selection, reason } : { filter: selection.filter, reason };
+    const result = await post('jobs/' + action.key, body);
+    toast(Array.isArray(selection) ? `${action.text}: ${result.changed} of ${what} changed` : `${action.text}: ${result.changed} jobs changed`);
     ctx.refresh();
     return result;
   } catch (e) { toast(e.message, true); return null; }
@@ -30,7 +37,7 @@ const APPLIES = {
 function actionButtons(ctx, selected, onDone, state) {
   return ACTIONS.map(a => el('button', {
     type: 'button', class: 'btn' + (a.danger ? ' danger' : ''), 'data-action': a.key,
-    disabled: !ctx.session.canAct || selected().length === 0 || (state && !APPLIES[a.key].includes(state)),
+    disabled: !ctx.session.canAct || (Array.isArray(selected()) && selected().length === 0) || (state && !APPLIES[a.key].includes(state)),
     title: ctx.session.canAct ? a.help : ctx.session.readOnlyReason,
     onclick: async () => { const r = await runAction(a, selected(), ctx); if (r && onDone) onDone(a, r); },
   }, a.text));
@@ -66,25 +73,36 @@ export function jobList(main, params, ctx) {
 
   const countText = el('span', { class: 'muted', id: 'selection-count' });
   const toolbarButtons = el('span', { class: 'toolbar-buttons' });
-  const tableHost = el('div');
+  const tableHost = el('div', null, el('p', { class: 'empty' }, 'Loading…'));
   const pager = el('div', { class: 'pager' });
   main.replaceChildren(
     el('div', { class: 'page-head' }, el('h1', null, 'Jobs'), el('span', { class: 'spacer' }), el('span', { class: 'muted' }, 'Newest first')),
     form,
     el('section', { class: 'card', 'aria-label': 'Jobs' }, el('div', { class: 'toolbar' }, countText, el('span', { class: 'spacer' }), toolbarButtons), tableHost, pager));
 
-  const ids = () => [...selected];
+  let allMatching = false;   // "every job matching these filters", beyond this page
+  const selection = () => allMatching ? { filter: { ...filter } } : [...selected];
   const renderToolbar = () => {
-    countText.textContent = selected.size ? `${selected.size} selected` : 'Select jobs to act on them';
-    toolbarButtons.replaceChildren(...actionButtons(ctx, ids, () => { selected.clear(); }).flatMap(b => [b, ' ']));
+    const pageAll = page.items.length > 0 && page.items.every(j => selected.has(j.id));
+    if (allMatching) {
+      countText.replaceChildren('Every job matching these filters is selected. ',
+        el('button', { type: 'button', class: 'btn small', id: 'clear-selection', onclick: () => { allMatching = false; selected.clear(); renderRows(); } }, 'Clear selection'));
+    } else if (pageAll && page.nextCursor) {
+      countText.replaceChildren(`${selected.size} selected on this page. `,
+        el('button', { type: 'button', class: 'btn small', id: 'select-all-matching', onclick: () => { allMatching = true; renderToolbar(); } },
+          'Select every job matching these filters'));
+    } else {
+      countText.textContent = selected.size ? `${selected.size} selected` : 'Select jobs to act on them';
+    }
+    toolbarButtons.replaceChildren(...actionButtons(ctx, selection, () => { selected.clear(); allMatching = false; }).flatMap(b => [b, ' ']));
   };
   const renderRows = () => {
     const all = el('input', { type: 'checkbox', 'aria-label': 'Select all jobs on this page',
       checked: page.items.length > 0 && page.items.every(j => selected.has(j.id)),
-      onchange: e => { for (const j of page.items) e.target.checked ? selected.add(j.id) : selected.delete(j.id); renderRows(); } });
+      onchange: e => { allMatching = false; for (const j of page.items) e.target.checked ? selected.add(j.id) : selected.delete(j.id); renderRows(); } });
     const rows = page.items.map(j => el('tr', { 'data-job': j.id, 'data-state': j.state },
       el('td', { class: 'check' }, el('input', { type: 'checkbox', 'aria-label': `Select ${j.name} ${j.id}`, checked: selected.has(j.id),
-        onchange: e => { e.target.checked ? selected.add(j.id) : selected.delete(j.id); renderToolbar(); all.checked = page.items.every(x => selected.has(x.id)); } })),
+        onchange: e => { allMatching = false; e.target.checked ? selected.add(j.id) : selected.delete(j.id); renderToolbar(); all.checked = page.items.every(x => selected.has(x.id)); } })),
       el('td', null, badge(j.state)),
       el('td', null, el('a', { href: '#/jobs/' + j.id, class: 'job-link' }, j.name), el('div', { class: 'mono muted' }, j.id.slice(0, 8) + '…' + j.id.slice(-4))),
       el('td', { class: 'hide-sm' }, j.queue),
