@@ -6,7 +6,6 @@ namespace Jobs.Sdk.Analyzers;
 internal static class Descriptors
 {
     private const string Category = "Jobs.Sdk";
-    private const string HelpBase = "https://github.com/jobs-sdk/jobs-sdk/blob/main/analyzers/Jobs.Sdk.Analyzers/DIAGNOSTICS.md#";
 
     /// <summary>The <c>.editorconfig</c> key listing jobs handled by another service (silences JOBS001 for them).</summary>
     public const string ExternalJobsOption = "jobs_sdk.external_jobs";
@@ -92,5 +91,5 @@ internal static class Descriptors
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description, params string[] tags)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, description: description,
-            helpLinkUri: HelpBase + id.ToLowerInvariant(), customTags: tags);
+            helpLinkUri: null, customTags: tags); // no public site yet: DIAGNOSTICS.md ships at the root of the Jobs.Sdk package
 }

@@ -1,0 +1,170 @@
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk.InMemory;
+
+// The in-memory admin store's catalogs: schedule entries, worker presence, audit log.
+public sealed partial class InMemoryJobDriver
+{
+    /// <inheritdoc />
+    Task<IReadOnlyList<ScheduleInfo>> IJobAdminStore.GetSchedulesAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<ScheduleInfo> list = _scheduleEntries.Values
+                .OrderBy(e => e.Registration.EntryKey, StringComparer.Ordinal)
+                .Select(e => new ScheduleInfo
+                {
+                    EntryKey = e.Registration.EntryKey,
+                    QueueName = e.Registration.QueueName,
+                    JobName = e.Registration.JobName,
+                    Schedule = e.Registration.Description,
+                    LastFireAt = _schedules.TryGetValue(e.Registration.EntryKey, out var r) ? r.Last : null,
+                    NextFireAt = e.Registration.NextFireAt,
+                    IsPaused = e.Paused,
+                    LastSeenAt = e.SeenAt,
+                })
+                .ToArray();
+            return Task.FromResult(list);
+        }
+    }
+
+    /// <inheritdoc />
+    Task IJobAdminStore.PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            foreach (var entry in entries)
+            {
+                var paused = _scheduleEntries.TryGetValue(entry.EntryKey, out var existing) && existing.Paused;
+                _scheduleEntries[entry.EntryKey] = new PublishedEntry(entry, paused, now);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    Task<int> IJobAdminStore.TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        ScheduleRegistration? registration;
+        lock (_gate)
+        {
+            registration = _scheduleEntries.TryGetValue(entryKey, out var e) ? e.Registration : null;
+        }
+
+        if (registration is null)
+        {
+            return Task.FromResult(0);
+        }
+
+        var record = new JobPushRecord
+        {
+            Id = id,
+            Name = registration.JobName,
+            Payload = registration.Payload,
+            Priority = registration.Priority,
+            MaxAttempts = registration.MaxAttempts,
+            Headers = new Dictionary<string, string>(StringComparer.Ordinal) { [JobHeaders.ScheduleEntry] = entryKey },
+        };
+        return PushAsync([record], null, cancellationToken).ContinueWith(static _ => 1, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
+
+    /// <inheritdoc />
+    Task<int> IJobAdminStore.SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        lock (_gate)
+        {
+            if (!_scheduleEntries.TryGetValue(entryKey, out var e) || e.Paused == paused)
+            {
+                return Task.FromResult(0);
+            }
+
+            _scheduleEntries[entryKey] = e with { Paused = paused };
+            return Task.FromResult(1);
+        }
+    }
+
+    /// <inheritdoc />
+    Task<IReadOnlyList<WorkerInfo>> IJobAdminStore.GetWorkersAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            IReadOnlyList<WorkerInfo> list = _workers.Values
+                .Where(w => w.ExpiresAt > now)
+                .OrderBy(w => w.Info.WorkerId, StringComparer.Ordinal)
+                .Select(w => w.Info)
+                .ToArray();
+            return Task.FromResult(list);
+        }
+    }
+
+    /// <inheritdoc />
+    Task IJobAdminStore.ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            foreach (var expired in _workers.Where(w => w.Value.ExpiresAt <= now).Select(w => w.Key).ToArray())
+            {
+                _workers.Remove(expired);
+            }
+
+            _workers[heartbeat.WorkerId] = new WorkerPresence(new WorkerInfo
+            {
+                WorkerId = heartbeat.WorkerId,
+                Host = heartbeat.Host,
+                ProcessId = heartbeat.ProcessId,
+                StartedAt = heartbeat.StartedAt,
+                LastHeartbeatAt = now,
+                Queues = heartbeat.Queues.ToArray(),
+                JobNames = heartbeat.JobNames.ToArray(),
+                RunningCount = heartbeat.RunningCount,
+                Concurrency = heartbeat.Concurrency,
+            }, now + heartbeat.TimeToLive);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    Task IJobAdminStore.RemoveWorkerAsync(string workerId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _workers.Remove(workerId);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    Task IJobAdminStore.AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        lock (_gate)
+        {
+            _audit.AddFirst(entry with { Id = ++_auditSequence, At = _time.GetUtcNow() });
+            if (_audit.Count > MaxAuditEntries)
+            {
+                _audit.RemoveLast();
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    Task<IReadOnlyList<AuditEntry>> IJobAdminStore.GetAuditLogAsync(int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<AuditEntry>>(_audit.Take(limit).ToArray());
+        }
+    }
+}
