@@ -1,0 +1,122 @@
+using System.Net;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Sdk.Dashboard.Access;
+
+/// <summary>
+/// Who may see and who may act. Reading: the app's own authorization (<c>RequireAuthorization</c> on the dashboard, or a
+/// fallback policy) when there is one, else local requests only. Acting: additionally the operator policy, a POST and a
+/// valid antiforgery token.
+/// </summary>
+internal static class DashboardAccess
+{
+    /// <summary>Wraps a read endpoint: 403 for a remote request when the dashboard carries no authorization.</summary>
+    public static RequestDelegate Read(RequestDelegate next) => async context =>
+    {
+        DashboardHeaders.Apply(context.Response);
+        if (!IsReadAllowed(context))
+        {
+            await WriteDeniedAsync(context, StatusCodes.Status403Forbidden, LocalOnlyMessage);
+            return;
+        }
+
+        await next(context);
+    };
+
+    /// <summary>Wraps a mutating endpoint: read rules, then the operator policy (401/403), then antiforgery (400).</summary>
+    public static RequestDelegate Act(RequestDelegate next) => async context =>
+    {
+        DashboardHeaders.Apply(context.Response);
+        if (!IsReadAllowed(context))
+        {
+            await WriteDeniedAsync(context, StatusCodes.Status403Forbidden, LocalOnlyMessage);
+            return;
+        }
+
+        var (allowed, reason) = await CanActAsync(context);
+        if (!allowed)
+        {
+            var status = context.User.Identity?.IsAuthenticated == true || OperatorPolicy(context) is null
+                ? StatusCodes.Status403Forbidden
+                : StatusCodes.Status401Unauthorized;
+            await WriteDeniedAsync(context, status, reason!);
+            return;
+        }
+
+        try
+        {
+            await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            await WriteDeniedAsync(context, StatusCodes.Status400BadRequest,
+                "Missing or invalid antiforgery token: reload the dashboard page and try again.");
+            return;
+        }
+
+        await next(context);
+    };
+
+    public const string LocalOnlyMessage =
+        "The jobs dashboard serves only local requests until the app protects it: call .RequireAuthorization(\"your-policy\") on MapJobsDashboard(...).";
+
+    /// <summary>True when the app's authorization protects the dashboard (so remote requests may be served).</summary>
+    public static bool IsProtectedByApp(HttpContext context)
+    {
+        var metadata = context.GetEndpoint()?.Metadata;
+        if (metadata?.GetMetadata<IAuthorizeData>() is not null)
+        {
+            return true;
+        }
+
+        if (metadata?.GetMetadata<IAllowAnonymous>() is not null)
+        {
+            return false;
+        }
+
+        var authorization = context.RequestServices.GetService<IOptions<AuthorizationOptions>>();
+        return authorization?.Value.FallbackPolicy is not null;
+    }
+
+    /// <summary>True for a request from this machine (loopback remote address; a missing address is not local).</summary>
+    public static bool IsLocal(HttpContext context)
+        => context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote);
+
+    public static bool IsReadAllowed(HttpContext context) => IsProtectedByApp(context) || IsLocal(context);
+
+    public static string? OperatorPolicy(HttpContext context)
+        => context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.OperatorPolicy;
+
+    /// <summary>Whether the user satisfies the operator policy; the reason when not.</summary>
+    public static async Task<(bool Allowed, string? Reason)> CanActAsync(HttpContext context)
+    {
+        var policy = OperatorPolicy(context);
+        if (policy is null)
+        {
+            return (false, "The dashboard is read-only: set JobsDashboardOptions.OperatorPolicy in AddJobsDashboard(...) to let operators act.");
+        }
+
+        var authorization = context.RequestServices.GetRequiredService<IAuthorizationService>();
+        var result = await authorization.AuthorizeAsync(context.User, context, policy);
+        return result.Succeeded
+            ? (true, null)
+            : (false, $"You need the '{policy}' policy to act on jobs; you can still look.");
+    }
+
+    /// <summary>The actor written to the audit log: the user's name, else who and where for an anonymous local user.</summary>
+    public static string Actor(HttpContext context)
+    {
+        var name = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
+        return string.IsNullOrWhiteSpace(name) ? $"anonymous@{context.Connection.RemoteIpAddress}" : name;
+    }
+
+    private static Task WriteDeniedAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new ErrorResponse(message), DashboardJsonContext.Default.ErrorResponse);
+    }
+}

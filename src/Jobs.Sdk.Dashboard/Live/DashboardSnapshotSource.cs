@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Sdk.Dashboard.Live;
+
+/// <summary>
+/// Reads what the live hub broadcasts: queues with their counts, worker count, and (every
+/// <see cref="JobsDashboardOptions.ThroughputInterval"/>) the jobs finished per minute over the last hour.
+/// </summary>
+internal sealed class DashboardSnapshotSource
+{
+    /// <summary>At most this many finished jobs are read for the throughput chart (4 pages of 500).</summary>
+    internal const int ThroughputRowLimit = 2000;
+
+    private readonly JobAdmin _admin;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _throughputInterval;
+    private ThroughputDto? _throughput;
+
+    public DashboardSnapshotSource(JobAdmin admin, IOptions<JobsDashboardOptions> options, TimeProvider time)
+    {
+        _admin = admin;
+        _time = time;
+        _throughputInterval = options.Value.ThroughputInterval;
+    }
+
+    public async Task<string> ReadAsync(long sequence, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var queues = (await _admin.GetQueuesAsync(cancellationToken)).Select(DashboardMapping.ToDto).OrderBy(q => q.Name, StringComparer.Ordinal).ToArray();
+        var workers = await _admin.GetWorkersAsync(cancellationToken);
+        if (_throughput is null || now - _throughput.To >= _throughputInterval)
+        {
+            _throughput = await ReadThroughputAsync(now, cancellationToken);
+        }
+
+        var snapshot = new SnapshotDto(
+            sequence, now, CountsDto.Sum(queues.Select(q => q.Counts)), queues, workers.Count, workers.Sum(w => w.RunningCount), _throughput);
+        return JsonSerializer.Serialize(snapshot, DashboardJsonContext.Default.SnapshotDto);
+    }
+
+    public static string ErrorJson(long sequence, Exception exception)
+        => JsonSerializer.Serialize(new StoreErrorDto(sequence, DateTimeOffset.UtcNow, $"{exception.GetType().Name}: {exception.Message}"),
+            DashboardJsonContext.Default.StoreErrorDto);
+
+    /// <summary>
+    /// Completed and failed jobs per minute over the hour before <paramref name="now"/>, from the jobs the store keeps
+    /// (retention decides which: completed jobs are dropped by default), newest first, bounded to <see cref="ThroughputRowLimit"/> rows.
+    /// </summary>
+    private async Task<ThroughputDto> ReadThroughputAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var to = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero).AddMinutes(1);
+        var from = to.AddMinutes(-60);
+        var completed = new int[60];
+        var failed = new int[60];
+        var read = 0;
+        string? cursor = null;
+        do
+        {
+            var page = await _admin.ListJobsAsync(new JobQuery
+            {
+                States = [JobState.Completed, JobState.Failed],
+                RunAfter = from.AddMinutes(-10),
+                Limit = JobQuery.MaxLimit,
+                Cursor = cursor,
+            }, cancellationToken);
+            foreach (var job in page.Items)
+            {
+                if (job.FinishedAt is { } at && at >= from && at < to)
+                {
+                    var minute = (int)((at - from).Ticks / TimeSpan.TicksPerMinute);
+                    (job.State == JobState.Failed ? failed : completed)[minute]++;
+                }
+            }
+
+            read += page.Items.Count;
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null && read < ThroughputRowLimit);
+
+        var minutes = new ThroughputMinuteDto[60];
+        for (var i = 0; i < 60; i++)
+        {
+            minutes[i] = new ThroughputMinuteDto(from.AddMinutes(i), completed[i], failed[i]);
+        }
+
+        return new ThroughputDto(from, now, minutes, Truncated: cursor is not null);
+    }
+}

@@ -1,0 +1,26 @@
+// The dashboard's JSON API: GETs, and POSTs that carry the antiforgery token as a header.
+let session = null;
+
+export function setSession(s) { session = s; }
+
+async function parse(response) {
+  const type = response.headers.get('content-type') || '';
+  const body = type.includes('json') ? await response.json() : null;
+  if (!response.ok) {
+    const message = body && body.error ? body.error : `${response.status} ${response.statusText}`;
+    const error = new Error(message);
+    error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+
+export async function get(path) {
+  return parse(await fetch('api/' + path, { headers: { Accept: 'application/json' }, credentials: 'same-origin' }));
+}
+
+export async function post(path, body) {
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  if (session && session.antiforgeryToken) headers[session.antiforgeryHeader] = session.antiforgeryToken;
+  return parse(await fetch('api/' + path, { method: 'POST', headers, body: JSON.stringify(body || {}), credentials: 'same-origin' }));
+}

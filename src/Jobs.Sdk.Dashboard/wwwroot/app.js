@@ -1,0 +1,94 @@
+// Jobs.Sdk dashboard: session, banners, hash routing and live updates (one EventSource per page, fed by the server's one shared poll).
+import { el, toast } from './ui.js';
+import { get, setSession } from './api.js';
+import { overview, queues, schedules, workers, audit } from './views-overview.js';
+import { jobList, jobDetail } from './views-jobs.js';
+
+const ctx = { session: null, snapshot: null, refresh: () => route() };
+let view = null;
+let fingerprint = '';
+
+function banners(session) {
+  const host = document.getElementById('banners');
+  host.replaceChildren();
+  if (session.localOnly) {
+    host.append(el('div', { class: 'banner warn', role: 'note', id: 'local-only-banner' }, el('strong', null, 'Local only.'),
+      el('span', null, 'This dashboard answers only requests from this machine, because the app has not protected it. ' +
+        'To serve it remotely, add standard ASP.NET Core authorization: ', el('code', null, '.RequireAuthorization("jobs-viewer")'),
+        ' on ', el('code', null, 'MapJobsDashboard(...)'), '.')));
+  }
+  if (!session.canAct) {
+    host.append(el('div', { class: 'banner info', role: 'note', id: 'read-only-banner' }, el('strong', null, 'Read-only.'),
+      el('span', null, session.readOnlyReason || 'You cannot act on jobs.')));
+  }
+}
+
+function route() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const [path, query] = hash.split('?');
+  const params = new URLSearchParams(query || '');
+  const main = document.getElementById('main');
+  const parts = path.split('/').filter(Boolean);
+  const section = parts[0] || 'overview';
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    if (a.dataset.nav === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  if (section === 'jobs' && parts[1]) view = jobDetail(main, decodeURIComponent(parts[1]), ctx);
+  else if (section === 'jobs') view = jobList(main, params, ctx);
+  else if (section === 'queues') view = queues(main, params, ctx);
+  else if (section === 'schedules') view = schedules(main, params, ctx);
+  else if (section === 'workers') view = workers(main, params, ctx);
+  else if (section === 'audit') view = audit(main, params, ctx);
+  else view = overview(main, params, ctx);
+  const title = ctx.session ? ctx.session.title : 'Jobs';
+  document.title = section === 'overview' ? title : `${section.charAt(0).toUpperCase() + section.slice(1)} · ${title}`;
+}
+
+function setLive(state, text) {
+  const live = document.getElementById('live');
+  live.className = 'live ' + state;
+  live.querySelector('.live-text').textContent = text;
+}
+
+function connect() {
+  const source = new EventSource('api/events');
+  source.addEventListener('open', () => setLive('on', 'Live'));
+  source.addEventListener('error', () => setLive('off', 'Reconnecting…'));
+  source.addEventListener('store-error', e => {
+    const data = JSON.parse(e.data);
+    setLive('off', 'Store unreachable');
+    document.getElementById('live').title = data.error;
+  });
+  source.addEventListener('snapshot', e => {
+    const snapshot = JSON.parse(e.data);
+    ctx.snapshot = snapshot;
+    setLive('on', 'Live');
+    document.getElementById('live').title = 'Updated ' + new Date(snapshot.at).toLocaleTimeString();
+    if (view && view.onSnapshot) view.onSnapshot(snapshot);
+    // Pages that read more than the snapshot reload only when something changed.
+    const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.workers, snapshot.runningJobs]);
+    if (fingerprint && next !== fingerprint && view && view.onChange && document.visibilityState === 'visible') view.onChange();
+    fingerprint = next;
+  });
+}
+
+async function start() {
+  try {
+    ctx.session = await get('session');
+  } catch (e) {
+    document.getElementById('main').replaceChildren(el('p', { class: 'banner bad' }, e.message));
+    return;
+  }
+  setSession(ctx.session);
+  document.getElementById('app-title').textContent = ctx.session.title;
+  document.getElementById('user').textContent = ctx.session.user
+    ? ctx.session.user + (ctx.session.canAct ? ' · operator' : ' · viewer')
+    : (ctx.session.canAct ? 'operator' : 'viewer');
+  banners(ctx.session);
+  window.addEventListener('hashchange', () => { route(); document.getElementById('main').focus({ preventScroll: true }); });
+  route();
+  connect();
+}
+
+window.addEventListener('unhandledrejection', e => toast(String(e.reason && e.reason.message || e.reason), true));
+start();

@@ -1,0 +1,120 @@
+// Small DOM helpers: element builder, times (browser time zone, UTC on hover), badges, toasts, the reason dialog.
+
+/** el('div', { class: 'x', onclick: fn }, child, 'text', ...) */
+export function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
+    else if (key === 'class') node.className = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (value === true) node.setAttribute(key, '');
+    else node.setAttribute(key, String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+const local = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const localShort = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+export function utc(iso) {
+  return new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC');
+}
+
+/** A <time> in the browser's time zone, with the UTC instant in its title (shown on hover). */
+export function time(iso, short = false) {
+  if (!iso) return el('span', { class: 'muted' }, '—');
+  const date = new Date(iso);
+  return el('time', { datetime: iso, title: utc(iso), class: 'nowrap' }, (short ? localShort : local).format(date));
+}
+
+export function clock(date) { return timeOnly.format(date); }
+
+export function relative(iso) {
+  if (!iso) return '';
+  const seconds = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
+  return duration(Math.abs(seconds)) + (seconds > 0 ? ' from now' : ' ago');
+}
+
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return '—';
+  seconds = Math.round(seconds);
+  if (seconds < 60) return seconds + ' s';
+  if (seconds < 3600) return Math.floor(seconds / 60) + ' min ' + (seconds % 60) + ' s';
+  if (seconds < 86400) return Math.floor(seconds / 3600) + ' h ' + Math.floor((seconds % 3600) / 60) + ' min';
+  return Math.floor(seconds / 86400) + ' d ' + Math.floor((seconds % 86400) / 3600) + ' h';
+}
+
+const numbers = new Intl.NumberFormat();
+export function num(n) { return numbers.format(n ?? 0); }
+
+export const STATES = ['pending', 'processing', 'retrying', 'failed', 'completed', 'cancelled', 'paused'];
+export function label(state) { return state.charAt(0).toUpperCase() + state.slice(1); }
+export function badge(state) { return el('span', { class: 'badge s-' + state }, label(state)); }
+
+export function toast(message, bad = false) {
+  const node = el('div', { class: 'toast' + (bad ? ' bad' : '') }, message);
+  document.getElementById('toasts').append(node);
+  setTimeout(() => node.remove(), bad ? 8000 : 4000);
+}
+
+/** Asks to confirm an action, with an optional reason for the audit log. Resolves to the reason ('' when none) or null. */
+export function confirmAction(title, text, confirmLabel = 'Confirm', danger = false) {
+  const dialog = document.getElementById('reason-dialog');
+  const input = document.getElementById('reason-input');
+  const ok = document.getElementById('reason-ok');
+  document.getElementById('reason-title').textContent = title;
+  document.getElementById('reason-text').textContent = text;
+  ok.textContent = confirmLabel;
+  ok.className = 'btn ' + (danger ? 'primary danger-fill' : 'primary');
+  input.value = '';
+  return new Promise(resolve => {
+    const cancel = document.getElementById('reason-cancel');
+    const onCancel = () => dialog.close('cancel');
+    cancel.addEventListener('click', onCancel, { once: true });
+    dialog.addEventListener('close', () => {
+      cancel.removeEventListener('click', onCancel);
+      resolve(dialog.returnValue === 'ok' ? input.value.trim() : null);
+    }, { once: true });
+    dialog.returnValue = '';
+    dialog.showModal();
+    input.focus();
+  });
+}
+
+/** Pretty-printed, highlighted JSON (falls back to the raw text when it does not parse). */
+export function json(text) {
+  let pretty;
+  try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch { return el('pre', { class: 'code' }, text); }
+  const pre = el('pre', { class: 'code', tabindex: 0, 'aria-label': 'Payload JSON' });
+  const token = /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+  let last = 0;
+  for (const m of pretty.matchAll(token)) {
+    pre.append(pretty.slice(last, m.index));
+    if (m[1]) {
+      pre.append(el('span', { class: m[2] ? 'json-key' : 'json-str' }, m[1]));
+      if (m[2]) pre.append(m[2]);
+    } else {
+      pre.append(el('span', { class: m[3] ? 'json-lit' : 'json-num' }, m[0]));
+    }
+    last = m.index + m[0].length;
+  }
+  pre.append(pretty.slice(last));
+  return pre;
+}
+
+export function table(headers, rows, emptyText) {
+  const head = el('tr', null, headers.map(h => typeof h === 'string' ? el('th', { scope: 'col' }, h) : h));
+  const body = rows.length ? rows : [el('tr', null, el('td', { class: 'empty', colspan: headers.length }, emptyText))];
+  return el('div', { class: 'table-wrap' }, el('table', null, el('thead', null, head), el('tbody', null, body)));
+}

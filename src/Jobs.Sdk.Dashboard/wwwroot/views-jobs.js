@@ -1,0 +1,185 @@
+// Jobs list (filters, newest first, cursor paging, bulk actions) and job detail (payload, headers, attempts, timeline).
+import { el, time, badge, label, num, table, toast, confirmAction, json, relative, STATES } from './ui.js';
+import { get, post } from './api.js';
+
+const ACTIONS = [
+  { key: 'retry', text: 'Retry', title: 'Retry', help: 'Failed, cancelled and retrying jobs run again now.' },
+  { key: 'run-now', text: 'Run now', title: 'Run now', help: 'Delayed jobs become due now.' },
+  { key: 'cancel', text: 'Cancel', title: 'Cancel', help: 'Waiting jobs never run; running jobs are asked to stop.' },
+  { key: 'delete', text: 'Delete', title: 'Delete', help: 'Jobs are removed from the store, whatever their state. This cannot be undone.', danger: true },
+];
+
+// A selection is a list of ids, or { filter } for "every job matching the list's filters" (acted on in batches by the server).
+function describe(selection) {
+  if (!Array.isArray(selection)) return 'every job matching these filters';
+  return selection.length === 1 ? '1 job' : `${selection.length} jobs`;
+}
+
+async function runAction(action, selection, ctx) {
+  const what = describe(selection);
+  const reason = await confirmAction(`${action.title} ${what}?`, action.help, action.text, action.danger);
+  if (reason === null) return null;
+  try {
+    const body = Array.isArray(selection) ? { ids: selection, reason } : { filter: selection.filter, reason };
+    const result = await post('jobs/' + action.key, body);
+    toast(Array.isArray(selection) ? `${action.text}: ${result.changed} of ${what} changed` : `${action.text}: ${result.changed} jobs changed`);
+    ctx.refresh();
+    return result;
+  } catch (e) { toast(e.message, true); return null; }
+}
+
+// Which states an action can change (the detail page disables the others; a mixed selection in the list keeps them all).
+const APPLIES = {
+  retry: ['failed', 'cancelled', 'retrying'], 'run-now': ['pending', 'retrying'],
+  cancel: ['pending', 'processing', 'retrying', 'paused'], delete: STATES,
+};
+
+function actionButtons(ctx, selected, onDone, state) {
+  return ACTIONS.map(a => el('button', {
+    type: 'button', class: 'btn' + (a.danger ? ' danger' : ''), 'data-action': a.key,
+    disabled: !ctx.session.canAct || (Array.isArray(selected()) && selected().length === 0) || (state && !APPLIES[a.key].includes(state)),
+    title: ctx.session.canAct ? a.help : ctx.session.readOnlyReason,
+    onclick: async () => { const r = await runAction(a, selected(), ctx); if (r && onDone) onDone(a, r); },
+  }, a.text));
+}
+
+export function jobList(main, params, ctx) {
+  const filter = { queue: params.get('queue') || '', state: params.get('state') || '', name: params.get('name') || '',
+    text: params.get('text') || '', error: params.get('error') || '' };
+  const cursors = [];        // cursors of the pages before the current one
+  let cursor = params.get('cursor') || '';
+  const selected = new Set();
+  let page = { items: [], nextCursor: null };
+
+  const field = (id, text, input) => el('div', null, el('label', { for: id }, text), input);
+  const queueNames = ctx.snapshot ? ctx.snapshot.queues.map(q => q.name) : [];
+  if (filter.queue && !queueNames.includes(filter.queue)) queueNames.push(filter.queue);
+  const form = el('form', { class: 'card filters', role: 'search', 'aria-label': 'Filter jobs' },
+    field('f-queue', 'Queue', el('select', { id: 'f-queue', name: 'queue' }, el('option', { value: '' }, 'All queues'),
+      queueNames.map(n => el('option', { value: n, selected: n === filter.queue }, n)))),
+    field('f-state', 'State', el('select', { id: 'f-state', name: 'state' }, el('option', { value: '' }, 'Any state'),
+      STATES.map(s => el('option', { value: s, selected: s === filter.state }, label(s))))),
+    field('f-name', 'Job name', el('input', { id: 'f-name', name: 'name', type: 'text', value: filter.name, placeholder: 'e.g. send-email' })),
+    field('f-text', 'Text in arguments', el('input', { id: 'f-text', name: 'text', type: 'search', value: filter.text, placeholder: 'payload contains…' })),
+    field('f-error', 'Text in error', el('input', { id: 'f-error', name: 'error', type: 'search', value: filter.error, placeholder: 'error contains…' })),
+    el('div', { class: 'nowrap' }, el('button', { type: 'submit', class: 'btn primary' }, 'Apply'), ' ',
+      el('button', { type: 'button', class: 'btn', onclick: () => { location.hash = '#/jobs'; } }, 'Clear')));
+  form.addEventListener('submit', e => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (String(v).trim()) q.set(k, String(v).trim());
+    location.hash = '#/jobs' + (q.toString() ? '?' + q : '');
+  });
+
+  const countText = el('span', { class: 'muted', id: 'selection-count' });
+  const toolbarButtons = el('span', { class: 'toolbar-buttons' });
+  const tableHost = el('div', null, el('p', { class: 'empty' }, 'Loading…'));
+  const pager = el('div', { class: 'pager' });
+  main.replaceChildren(
+    el('div', { class: 'page-head' }, el('h1', null, 'Jobs'), el('span', { class: 'spacer' }), el('span', { class: 'muted' }, 'Newest first')),
+    form,
+    el('section', { class: 'card', 'aria-label': 'Jobs' }, el('div', { class: 'toolbar' }, countText, el('span', { class: 'spacer' }), toolbarButtons), tableHost, pager));
+
+  let allMatching = false;   // "every job matching these filters", beyond this page
+  const selection = () => allMatching ? { filter: { ...filter } } : [...selected];
+  const renderToolbar = () => {
+    const pageAll = page.items.length > 0 && page.items.every(j => selected.has(j.id));
+    if (allMatching) {
+      countText.replaceChildren('Every job matching these filters is selected. ',
+        el('button', { type: 'button', class: 'btn small', id: 'clear-selection', onclick: () => { allMatching = false; selected.clear(); renderRows(); } }, 'Clear selection'));
+    } else if (pageAll && page.nextCursor) {
+      countText.replaceChildren(`${selected.size} selected on this page. `,
+        el('button', { type: 'button', class: 'btn small', id: 'select-all-matching', onclick: () => { allMatching = true; renderToolbar(); } },
+          'Select every job matching these filters'));
+    } else {
+      countText.textContent = selected.size ? `${selected.size} selected` : 'Select jobs to act on them';
+    }
+    toolbarButtons.replaceChildren(...actionButtons(ctx, selection, () => { selected.clear(); allMatching = false; }).flatMap(b => [b, ' ']));
+  };
+  const renderRows = () => {
+    const all = el('input', { type: 'checkbox', 'aria-label': 'Select all jobs on this page',
+      checked: page.items.length > 0 && page.items.every(j => selected.has(j.id)),
+      onchange: e => { allMatching = false; for (const j of page.items) e.target.checked ? selected.add(j.id) : selected.delete(j.id); renderRows(); } });
+    const rows = page.items.map(j => el('tr', { 'data-job': j.id, 'data-state': j.state },
+      el('td', { class: 'check' }, el('input', { type: 'checkbox', 'aria-label': `Select ${j.name} ${j.id}`, checked: selected.has(j.id),
+        onchange: e => { allMatching = false; e.target.checked ? selected.add(j.id) : selected.delete(j.id); renderToolbar(); all.checked = page.items.every(x => selected.has(x.id)); } })),
+      el('td', null, badge(j.state)),
+      el('td', null, el('a', { href: '#/jobs/' + j.id, class: 'job-link' }, j.name), el('div', { class: 'mono muted' }, j.id.slice(0, 8) + '…' + j.id.slice(-4))),
+      el('td', { class: 'hide-sm' }, j.queue),
+      el('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
+      el('td', null, time(j.queuedAt, true)),
+      el('td', { class: 'hide-sm' }, time(j.finishedAt || j.runAt, true)),
+      el('td', { class: 'error-cell', title: j.lastError || '' }, j.lastError || '')));
+    tableHost.replaceChildren(table([el('th', { class: 'check' }, all), 'State', 'Job', el('th', { class: 'hide-sm' }, 'Queue'),
+      el('th', { class: 'num' }, 'Attempts'), 'Queued', el('th', { class: 'hide-sm' }, 'Run / finished'), 'Last error'],
+      rows, 'No jobs match these filters.'));
+    renderToolbar();
+    pager.replaceChildren(
+      el('button', { type: 'button', class: 'btn', disabled: cursors.length === 0, onclick: () => { cursor = cursors.pop() || ''; load(); } }, '← Previous'),
+      el('button', { type: 'button', class: 'btn', disabled: !page.nextCursor, onclick: () => { cursors.push(cursor); cursor = page.nextCursor; load(); } }, 'Next →'));
+  };
+  const load = async () => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
+    if (cursor) q.set('cursor', cursor);
+    try { page = await get('jobs?' + q); } catch (e) { tableHost.replaceChildren(el('p', { class: 'banner bad' }, e.message)); return; }
+    const visible = new Set(page.items.map(j => j.id));
+    for (const id of [...selected]) if (!visible.has(id)) selected.delete(id);
+    renderRows();
+  };
+  renderToolbar();
+  load();
+  return { onChange: () => { if (!cursor) load(); } };
+}
+
+export function jobDetail(main, id, ctx) {
+  const load = async () => {
+    let d;
+    try { d = await get('jobs/' + encodeURIComponent(id)); } catch (e) {
+      main.replaceChildren(el('p', null, el('a', { href: '#/jobs' }, '← Jobs')), el('p', { class: 'banner bad' }, e.message));
+      return;
+    }
+    const j = d.job;
+    const buttons = actionButtons(ctx, () => [j.id], a => { if (a.key === 'delete') location.hash = '#/jobs'; }, j.state);
+    const current = j.state === 'failed' || j.state === 'retrying';
+    const timeline = [
+      ['Queued', j.queuedAt], ['Due', j.runAt], ['Started', j.startedAt], ['Finished', j.finishedAt], ['Last change', d.updatedAt],
+    ].filter(([, at]) => at).sort((a, b) => new Date(a[1]) - new Date(b[1]));
+    const errors = d.errors.length ? d.errors.map(e => el('div', { class: 'attempt' },
+      el('div', null, el('strong', null, current ? `Attempt ${e.attempt}` : 'Earlier attempt'), e.at ? [' · ', time(e.at, true)] : null),
+      el('pre', { class: 'code error', tabindex: 0 }, e.error)))
+      : [el('p', { class: 'muted' }, j.lastError ? '' : 'No errors recorded.')];
+    if (!d.errors.length && j.lastError) errors.push(el('pre', { class: 'code error', tabindex: 0 }, j.lastError));
+    const headerRows = Object.entries(d.headers).map(([k, v]) => el('tr', null, el('td', { class: 'mono' }, k), el('td', { class: 'mono' }, v)));
+    const kv = (k, v) => [el('dt', null, k), el('dd', null, v ?? el('span', { class: 'muted' }, '—'))];
+    main.replaceChildren(
+      el('p', { class: 'crumbs' }, el('a', { href: '#/jobs' }, '← Jobs')),
+      el('div', { class: 'page-head' }, el('h1', null, j.name), el('span', { id: 'job-state' }, badge(j.state)), el('span', { class: 'spacer' }),
+        el('span', { class: 'toolbar' }, buttons.flatMap(b => [b, ' ']))),
+      el('p', { class: 'mono muted' }, j.id),
+      el('div', { class: 'grid two' },
+        el('div', { class: 'grid' },
+          el('section', { class: 'card', 'aria-labelledby': 'payload-title' }, el('h2', { id: 'payload-title' }, 'Payload'), json(d.payload)),
+          el('section', { class: 'card', 'aria-labelledby': 'errors-title' }, el('h2', { id: 'errors-title' }, 'Attempts and errors'),
+            el('p', { class: 'muted' }, `${j.attempts} of ${j.maxAttempts} attempts used.`), errors),
+          el('section', { class: 'card', 'aria-labelledby': 'headers-title' }, el('h2', { id: 'headers-title' }, 'Headers'),
+            table(['Name', 'Value'], headerRows, 'No headers.'))),
+        el('div', { class: 'grid' },
+          el('section', { class: 'card', 'aria-labelledby': 'details-title' }, el('h2', { id: 'details-title' }, 'Details'),
+            el('dl', { class: 'kv' },
+              kv('State', badge(j.state)), kv('Queue', el('a', { href: '#/jobs?queue=' + encodeURIComponent(j.queue) }, j.queue)),
+              kv('Priority', label(j.priority)), kv('Attempts', `${j.attempts} / ${j.maxAttempts}`),
+              kv('Worker', j.workerId ? el('span', { class: 'mono' }, j.workerId) : null),
+              kv('Lease expires', d.leaseExpiresAt ? [time(d.leaseExpiresAt, true), el('div', { class: 'muted' }, relative(d.leaseExpiresAt))] : null),
+              kv('Cancel requested', d.cancelRequested ? 'yes' : 'no'),
+              kv('Trace id', d.traceId ? el('span', { class: 'mono' }, d.traceId) : null),
+              kv('Schedule entry', d.scheduleEntry ? el('span', { class: 'mono' }, d.scheduleEntry) : null))),
+          el('section', { class: 'card', 'aria-labelledby': 'timeline-title' }, el('h2', { id: 'timeline-title' }, 'Timeline'),
+            el('ol', { class: 'timeline' }, timeline.map(([what, at]) => el('li', null, el('div', { class: 'what' }, what), time(at))))))));
+  };
+  main.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+  load();
+  return { onChange: load };
+}
+
+export { num };
