@@ -300,10 +300,17 @@ public sealed partial class JobGenerator
                     w.Line($"{m.Type.Fqn} v{i} = {(m.IsConstructorParameter ? m.DefaultValue : "default!")};");
                 }
 
+                // Which members were present: a bit mask (a stackalloc'd span makes the compiler's ref-safety analysis of
+                // every reader call in the method expensive, which dominated the build time of generated code).
+                var useMask = Named(o).Count() <= 64;
                 if (flags.Count > 0)
                 {
-                    w.Line($"global::System.Span<bool> seen = stackalloc bool[{Named(o).Count()}];");
+                    w.Line(useMask ? "ulong seen = 0;" : $"var seen = new bool[{Named(o).Count()}];");
                 }
+
+                string Mark(int i) => useMask ? $"seen |= {Bit(i)};" : $"seen[{i}] = true;";
+                string Unseen(int i) => useMask ? $"(seen & {Bit(i)}) == 0" : $"!seen[{i}]";
+                string Seen(int i) => useMask ? $"(seen & {Bit(i)}) != 0" : $"seen[{i}]";
 
                 if (written.Count > 0)
                 {
@@ -320,7 +327,7 @@ public sealed partial class JobGenerator
                         EmitReadValue(m.Type, locals[m]);
                         if (NeedsFlag(m))
                         {
-                            w.Line($"seen[{i}] = true;");
+                            w.Line(Mark(i));
                         }
 
                         w.Line("break;");
@@ -340,7 +347,7 @@ public sealed partial class JobGenerator
 
                 foreach (var (m, i) in written.Where(x => x.Member.IsRequired))
                 {
-                    w.Line($"if (!seen[{i}]) throw {Services}.Missing({i}, s_names{o.Id});");
+                    w.Line($"if ({Unseen(i)}) throw {Services}.Missing({i}, s_names{o.Id});");
                 }
 
                 var ctorArgs = string.Join(", ", o.Members.Where(m => m.IsConstructorParameter).Select(m => locals[m]));
@@ -364,17 +371,19 @@ public sealed partial class JobGenerator
                         _accessors.Add(
                             $"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"set_{m.Name}\")]\n" +
                             $"private static extern void {accessor}({target} target, {m.Type.Fqn} value);");
-                        w.Line($"if (seen[{i}]) {accessor}({(m.DeclaringTypeIsValueType ? "ref " : "")}result, {locals[m]});");
+                        w.Line($"if ({Seen(i)}) {accessor}({(m.DeclaringTypeIsValueType ? "ref " : "")}result, {locals[m]});");
                     }
                     else
                     {
-                        w.Line($"if (seen[{i}]) result.{Identifier(m.Name)} = {locals[m]};");
+                        w.Line($"if ({Seen(i)}) result.{Identifier(m.Name)} = {locals[m]};");
                     }
                 }
 
                 w.Line("return result;");
                 w.Close();
             }
+
+            private static string Bit(int i) => "0x" + (1UL << i).ToString("X", System.Globalization.CultureInfo.InvariantCulture) + "UL";
 
             private static bool NeedsFlag(MemberModel m) => m.IsRequired || !(m.IsConstructorParameter || m.IsRequiredProperty);
 
