@@ -109,6 +109,10 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
                     message = new LiveMessage(sequence, "store-error", DashboardSnapshotSource.ErrorJson(sequence, ex));
                 }
 
+                // A steady cadence: the next poll is due one interval after this one started. The timer starts before the
+                // snapshot is published, so whoever reacts to the snapshot (a test advancing a fake clock) cannot outrun it.
+                var wait = started + _interval - _time.GetUtcNow();
+                var next = wait > TimeSpan.Zero ? Task.Delay(wait, _time, cancellationToken) : Task.CompletedTask;
                 lock (_gate)
                 {
                     _latest = message;
@@ -119,12 +123,7 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
                 }
 
                 Polled?.Invoke(sequence);
-                // A steady cadence: the next poll is due one interval after this one started.
-                var wait = started + _interval - _time.GetUtcNow();
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, _time, cancellationToken);
-                }
+                await next;
 
                 lock (_gate)
                 {
