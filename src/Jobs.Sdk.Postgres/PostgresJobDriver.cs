@@ -109,8 +109,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _worker.CompleteAsync(workerId, outcomes, cancellationToken);
 
     /// <inheritdoc />
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
-        => _worker.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
+        => _worker.RenewLeasesAsync(workerId, leases, leaseDuration, cancellationToken);
 
     /// <inheritdoc />
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => _worker.RescueExpiredLeasesAsync(cancellationToken);

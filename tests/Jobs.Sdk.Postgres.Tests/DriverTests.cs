@@ -39,9 +39,9 @@ public sealed class DriverTests(PostgresFixture fixture)
         Assert.InRange(await LeaseSecondsAsync(q, first.Id), 50, 61);
 
         await d.PushAsync([second], null, default);
-        Assert.Single(await d.ClaimAsync(new JobClaimRequest("w1", 10, TimeSpan.FromSeconds(5)), default));
+        var claimed = Assert.Single(await d.ClaimAsync(new JobClaimRequest("w1", 10, TimeSpan.FromSeconds(5)), default));
         Assert.InRange(await LeaseSecondsAsync(q, second.Id), 0, 5);
-        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w1", [second.Id], Minute, default));
+        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w1", [new JobLease(second.Id, claimed.LeaseToken)], Minute, default));
         Assert.InRange(await LeaseSecondsAsync(q, second.Id), 50, 61);
     }
 

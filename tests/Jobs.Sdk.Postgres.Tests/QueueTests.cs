@@ -511,9 +511,9 @@ public sealed class QueueTests(PostgresFixture fixture)
         var claimed = await q.Driver.ClaimAsync(new JobClaimRequest("w", 3, TimeSpan.FromMinutes(1)), CancellationToken.None);
         Assert.Equal(3, claimed.Count);
         await q.Driver.CompleteAsync("w", [
-            new JobOutcome(claimed[0].Id, JobOutcomeKind.Completed, 1),
-            new JobOutcome(claimed[1].Id, JobOutcomeKind.Failed, 1, Error: "E: failed"),
-            new JobOutcome(claimed[2].Id, JobOutcomeKind.Cancelled, 1)], CancellationToken.None);
+            new JobOutcome(claimed[0].Id, JobOutcomeKind.Completed, 1, LeaseToken: claimed[0].LeaseToken),
+            new JobOutcome(claimed[1].Id, JobOutcomeKind.Failed, 1, Error: "E: failed", LeaseToken: claimed[1].LeaseToken),
+            new JobOutcome(claimed[2].Id, JobOutcomeKind.Cancelled, 1, LeaseToken: claimed[2].LeaseToken)], CancellationToken.None);
         var waiting = ids.Except(claimed.Select(c => c.Id)).ToArray();
         Assert.True(await q.Queue.PauseAsync(waiting[0]));
         var counts = await q.Queue.GetCountsAsync();
@@ -540,10 +540,10 @@ public sealed class QueueTests(PostgresFixture fixture)
         var ids = await q.Queue.PushManyAsync(Enumerable.Range(0, 8).Select(i => new ValueJob(i)));
         var c = await q.Driver.ClaimAsync(new JobClaimRequest("w", 5, TimeSpan.FromMinutes(1)), CancellationToken.None);
         await q.Driver.CompleteAsync("w", [
-            new JobOutcome(c[0].Id, JobOutcomeKind.Completed, 1),
-            new JobOutcome(c[1].Id, JobOutcomeKind.Failed, 1, Error: "x"),
-            new JobOutcome(c[2].Id, JobOutcomeKind.Cancelled, 1),
-            new JobOutcome(c[3].Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), 2, "y")], CancellationToken.None);
+            new JobOutcome(c[0].Id, JobOutcomeKind.Completed, 1, LeaseToken: c[0].LeaseToken),
+            new JobOutcome(c[1].Id, JobOutcomeKind.Failed, 1, Error: "x", LeaseToken: c[1].LeaseToken),
+            new JobOutcome(c[2].Id, JobOutcomeKind.Cancelled, 1, LeaseToken: c[2].LeaseToken),
+            new JobOutcome(c[3].Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), 2, "y", LeaseToken: c[3].LeaseToken)], CancellationToken.None);
         var waiting = ids.Except(c.Select(x => x.Id)).ToArray();
         Assert.True(await q.Queue.PauseAsync(waiting[0]));
         var counts = await q.Queue.GetCountsAsync();

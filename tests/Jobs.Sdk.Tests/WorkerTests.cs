@@ -348,20 +348,27 @@ public sealed class WorkerTests
     }
 
     [Fact]
-    public async Task A_handler_that_ignores_cancellation_is_abandoned_at_shutdown_and_its_job_released()
+    public async Task A_handler_that_ignores_cancellation_keeps_its_job_after_shutdown_until_it_returns()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var never = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
         var host = await TestHost.Create(j => j
-            .AddJob<ValueJob>(async (job, ctx, ct) => { started.SetResult(); await never.Task; })
+            .AddJob<ValueJob>(async (job, ctx, ct) => { started.SetResult(); await release.Task; })
             .AddWorkers(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(20))).StartAsync();
         await using var _ = host;
 
         var id = await host.Queue.PushAsync(new ValueJob(1));
         await started.Task.WaitAsync(TestHost.Timeout);
         await host.Worker.StopAsync(CancellationToken.None).WaitAsync(TestHost.Timeout);
-        Assert.Equal(JobState.Pending, (await host.Queue.GetJobAsync(id))!.State);
-        never.SetResult();
+        // Not released while its handler still runs: no other worker may start it.
+        Assert.Equal(JobState.Processing, (await host.Queue.GetJobAsync(id))!.State);
+        Assert.Empty(await host.Services.GetRequiredService<Jobs.Sdk.Drivers.IJobDriver>()
+            .ClaimAsync(new Jobs.Sdk.Drivers.JobClaimRequest("other", 10, TimeSpan.FromMinutes(1)), default));
+
+        // When it returns, its outcome is recorded: the job completed once, never requeued.
+        release.SetResult();
+        await WaitUntil(async () => await host.Queue.GetJobAsync(id) is not { State: JobState.Processing });
+        Assert.True((await host.Queue.GetJobAsync(id)) is null or { State: JobState.Completed });
     }
 
     [Fact]
@@ -454,7 +461,7 @@ public sealed class WorkerTests
 
         Assert.Equal([(7, 2)], log.Runs); // the dead worker's attempt counts
         // The dead worker's late report is ignored: it no longer owns the job.
-        await driver.CompleteAsync("dead-worker", [new Jobs.Sdk.Drivers.JobOutcome(id, JobOutcomeKind.Failed, 1, Error: "late")], default);
+        await driver.CompleteAsync("dead-worker", [new Jobs.Sdk.Drivers.JobOutcome(id, JobOutcomeKind.Failed, 1, Error: "late", LeaseToken: claimed[0].LeaseToken)], default);
         Assert.DoesNotContain("late", (await host.Queue.GetJobAsync(id))?.LastError ?? "", StringComparison.Ordinal);
     }
 

@@ -73,6 +73,7 @@ internal static class JobRows
         QueuedAt = reader.GetFieldValue<DateTimeOffset>(6),
         RunAt = reader.GetFieldValue<DateTimeOffset>(7),
         Headers = reader.IsDBNull(8) ? null : ParseHeaders(reader.GetString(8)),
+        LeaseToken = reader.GetGuid(9),
     };
 
     /// <summary>A row of <see cref="JobSql.GetJob"/>.</summary>

@@ -10,6 +10,7 @@ internal static class MigrationScripts
     [
         ("0001_create_jobs", CreateJobs),
         ("0002_create_schedule_fires", CreateScheduleFires),
+        ("0004_lease_token", AddLeaseToken),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.
@@ -52,5 +53,12 @@ internal static class MigrationScripts
             created_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (queue_name, entry_key, fire_time)
         );
+        """;
+
+    // A new uuid on every claim (NULL when not claimed): outcomes, renewals and rescues check it, so a late or replayed
+    // report of an earlier claim never touches a later one. Rows claimed by older code (NULL token) are rescued when
+    // their lease expires. Nullable, no default: adding it rewrites nothing.
+    private const string AddLeaseToken = """
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS lease_token uuid;
         """;
 }

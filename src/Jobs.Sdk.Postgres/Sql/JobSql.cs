@@ -53,27 +53,34 @@ internal static class JobSql
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
             lease_expires_at = now() + $4 * interval '1 millisecond',
-            started_at = now(), updated_at = now(), cancel_requested = false, paused_from = NULL
+            started_at = now(), updated_at = now(), cancel_requested = false, paused_from = NULL,
+            lease_token = gen_random_uuid()
         FROM next
         WHERE j.id = next.id
-        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text
+        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token
         """;
 
     /// <summary>
-    /// Records a batch of outcomes of worker $2 in queue $1, only for rows it still owns (processing, same worker, same
-    /// attempt). Arrays: $3 id, $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt,
-    /// $8 error, $9 remove (retention). $10 channel: one notification when a requeued job is due now.
+    /// Records a batch of outcomes of worker $2 in queue $1, only for rows whose claim it still holds (processing, same
+    /// lease token $11): replaying a batch, or a late report of an earlier claim, changes nothing. Arrays: $3 id,
+    /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),
+    /// $11 lease token. $10 channel: one notification when a requeued job is due now. Rows are found by primary key
+    /// (<c>id = ANY</c>) and locked in id order, the one lock order of every statement that locks claimed rows.
     /// </summary>
     public static readonly string Complete = $$"""
         WITH o AS (
-            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[])
-                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove)
+            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[], $11::uuid[])
+                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove, lease_token)
+        ),
+        locked AS MATERIALIZED (
+            SELECT j.id, j.lease_token FROM {s}.jobs j
+            WHERE j.id = ANY($3::uuid[]) AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.lease_token = ANY($11::uuid[])
+            ORDER BY j.id
+            FOR UPDATE
         ),
         owned AS MATERIALIZED (
-            SELECT j.id, o.kind, o.delay_ms, o.next_attempt, o.error, o.remove
-            FROM {s}.jobs j JOIN o ON o.id = j.id
-            WHERE j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.attempts = o.attempt
-            FOR UPDATE OF j
+            SELECT l.id, o.kind, o.delay_ms, o.next_attempt, o.error, o.remove
+            FROM locked l JOIN o ON o.lease_token = l.lease_token AND o.id = l.id
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING owned WHERE j.id = owned.id AND owned.remove
@@ -86,7 +93,7 @@ internal static class JobSql
                 run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
                 last_error = CASE WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
                 finished_at = CASE WHEN owned.kind IN ({{OutcomeCompleted}}, {{OutcomeFailed}}, {{OutcomeCancelled}}) THEN now() END,
-                lease_expires_at = NULL, cancel_requested = false, updated_at = now()
+                lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now()
             FROM owned
             WHERE j.id = owned.id AND NOT owned.remove
             RETURNING j.state, j.run_at
@@ -99,19 +106,26 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Extends by $4 ms the leases of worker $3's jobs $2 in queue $1. Returns the ids it no longer owns (lost = true)
-    /// and those a user asked to cancel (lost = false).
+    /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id and $5 lease token (pairs). Rows are
+    /// found by primary key (<c>id = ANY</c>) and locked in id order, like <see cref="Complete"/>. Returns the (id, token)
+    /// pairs it no longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
     /// </summary>
     public static readonly string RenewLeases = $$"""
-        WITH ids AS (SELECT DISTINCT unnest($2::uuid[]) AS id),
+        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[]) AS l(id, lease_token)),
+        locked AS MATERIALIZED (
+            SELECT j.id, j.lease_token FROM {s}.jobs j
+            WHERE j.id = ANY($2::uuid[]) AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3 AND j.lease_token = ANY($5::uuid[])
+            ORDER BY j.id
+            FOR UPDATE
+        ),
         renewed AS (
             UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond'
-            FROM ids
-            WHERE j.id = ids.id AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3
-            RETURNING j.id, j.cancel_requested
+            FROM locked
+            WHERE j.id = locked.id
+            RETURNING j.id, j.lease_token, j.cancel_requested
         )
-        SELECT ids.id, renewed.id IS NULL AS lost
-        FROM ids LEFT JOIN renewed ON renewed.id = ids.id
+        SELECT l.id, l.lease_token, renewed.id IS NULL AS lost
+        FROM l LEFT JOIN renewed ON renewed.id = l.id AND renewed.lease_token = l.lease_token
         WHERE renewed.id IS NULL OR renewed.cancel_requested
         """;
 
@@ -136,7 +150,7 @@ internal static class JobSql
             SET state = e.next_state,
                 run_at = CASE WHEN e.next_state = {{Retrying}} THEN now() ELSE j.run_at END,
                 finished_at = CASE WHEN e.next_state = {{Retrying}} THEN NULL ELSE now() END,
-                lease_expires_at = NULL, cancel_requested = false, updated_at = now(),
+                lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now(),
                 last_error = 'Jobs.Sdk.LeaseExpired: worker ' || coalesce(j.worker_id, '?')
                     || ' stopped renewing the lease of attempt ' || j.attempts || ' of ' || j.max_attempts || '.'
             FROM expired e
@@ -221,7 +235,7 @@ internal static class JobSql
     public static readonly string CleanupRerun = $$"""
         UPDATE {s}.jobs
         SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
-            lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
+            lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
         WHERE queue_name = $1 AND state = $2
         """;
 

@@ -35,7 +35,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Lost the lease of job {JobId}; its handler is being cancelled")]
     public static partial void LeaseLost(ILogger logger, JobId jobId);
 
-    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Shutdown timeout: {Count} running jobs are cancelled and returned to the queue")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The store rejected the outcome {Kind} of job {JobId} alone; it is recorded with a replacement error")]
+    public static partial void OutcomeRejected(ILogger logger, JobId jobId, JobOutcomeKind kind);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Shutdown timeout: {Count} running jobs are cancelled; those that stop are returned to the queue, a handler that ignores its token keeps its lease until it returns")]
     public static partial void ShutdownTimedOut(ILogger logger, int count);
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Job {JobId} ('{JobName}') cannot run and is failed: {Reason}")]

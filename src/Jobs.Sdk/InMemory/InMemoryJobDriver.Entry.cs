@@ -20,6 +20,7 @@ public sealed partial class InMemoryJobDriver
         public int Attempts { get; set; }
         public string? WorkerId { get; set; }
         public DateTimeOffset? LeaseExpiresAt { get; set; }
+        public Guid? LeaseToken { get; set; }
         public DateTimeOffset? StartedAt { get; set; }
         public DateTimeOffset? FinishedAt { get; set; }
         public string? LastError { get; set; }

@@ -118,6 +118,7 @@ public sealed partial class InMemoryJobDriver
                         entry.FinishedAt = null;
                         entry.WorkerId = null;
                         entry.LeaseExpiresAt = null;
+                        entry.LeaseToken = null;
                         entry.LastModified = now;
                         Requeue(entry, JobState.Pending, now);
                         rerun = true;

@@ -111,8 +111,10 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 entry.StartedAt = now;
                 entry.LastModified = now;
                 entry.CancelRequested = false;
+                entry.LeaseToken = Guid.NewGuid();
                 claimed.Add(new ClaimedJob
                 {
+                    LeaseToken = entry.LeaseToken.Value,
                     Id = entry.Id,
                     Name = entry.Name,
                     Payload = entry.Payload,
@@ -189,11 +191,12 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             foreach (var outcome in outcomes)
             {
                 if (!_jobs.TryGetValue(outcome.Id, out var entry) || entry.State != JobState.Processing || entry.WorkerId != workerId
-                    || entry.Attempts != outcome.Attempt)
+                    || entry.LeaseToken != outcome.LeaseToken)
                 {
                     continue;
                 }
 
+                entry.LeaseToken = null;
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
                 switch (outcome.Kind)
@@ -235,26 +238,27 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     }
 
     /// <inheritdoc />
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(running);
+        ArgumentNullException.ThrowIfNull(leases);
         var now = _time.GetUtcNow();
-        List<JobId>? lost = null, cancel = null;
+        List<JobLease>? lost = null, cancel = null;
         lock (_gate)
         {
-            foreach (var id in running)
+            foreach (var lease in leases)
             {
-                if (_jobs.TryGetValue(id, out var entry) && entry.State == JobState.Processing && entry.WorkerId == workerId)
+                if (_jobs.TryGetValue(lease.Id, out var entry) && entry.State == JobState.Processing && entry.WorkerId == workerId
+                    && entry.LeaseToken == lease.LeaseToken)
                 {
                     entry.LeaseExpiresAt = now + leaseDuration;
                     if (entry.CancelRequested)
                     {
-                        (cancel ??= []).Add(id);
+                        (cancel ??= []).Add(lease);
                     }
                 }
                 else
                 {
-                    (lost ??= []).Add(id);
+                    (lost ??= []).Add(lease);
                 }
             }
         }
@@ -279,6 +283,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 rescued++;
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
+                entry.LeaseToken = null;
                 entry.LastError = $"Jobs.Sdk.LeaseExpired: worker {entry.WorkerId} stopped renewing the lease of attempt {entry.Attempts}.";
                 if (entry.Attempts < entry.MaxAttempts)
                 {

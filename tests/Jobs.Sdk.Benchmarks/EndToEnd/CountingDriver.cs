@@ -62,7 +62,7 @@ internal sealed class CountingDriver(IJobDriver inner) : IJobDriver
 
     public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => inner.WaitUntilReadyAsync(cancellationToken);
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken) => inner.PushAsync(jobs, transaction, cancellationToken);
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
         inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => inner.RescueExpiredLeasesAsync(cancellationToken);
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => inner.CancelAsync(id, cancellationToken);

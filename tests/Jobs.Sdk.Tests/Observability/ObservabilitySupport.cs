@@ -158,7 +158,7 @@ internal sealed class TestDriver(InMemoryJobDriver inner) : IJobDriver
     public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
         => Inner.CompleteAsync(workerId, outcomes, cancellationToken);
 
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
         => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
 
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => Inner.RescueExpiredLeasesAsync(cancellationToken);

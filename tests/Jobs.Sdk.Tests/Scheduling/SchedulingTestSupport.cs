@@ -129,7 +129,7 @@ internal class DelegatingDriver(InMemoryJobDriver inner) : IJobDriver
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken) => Inner.ClaimAsync(request, cancellationToken);
     public Task WaitForWorkAsync(CancellationToken cancellationToken) => Inner.WaitForWorkAsync(cancellationToken);
     public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken) => Inner.CompleteAsync(workerId, outcomes, cancellationToken);
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken) => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken) => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => Inner.RescueExpiredLeasesAsync(cancellationToken);
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => Inner.CancelAsync(id, cancellationToken);
     public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => Inner.PauseAsync(id, cancellationToken);
