@@ -91,9 +91,9 @@ public sealed class LeaseOwnershipTests(PostgresFixture fixture)
         var queue = "plan_" + Guid.NewGuid().ToString("N")[..8];
         await using var q = await TestQueue.CreateAsync(fixture, b => { }, queueName: queue);
         await using var ds = fixture.CreateDataSource();
-        await ds.ExecAsync($"""
+        await ds.ExecAsync($$"""
             INSERT INTO jobs_test.jobs (id, queue_name, name, payload, state, worker_id, lease_token, lease_expires_at)
-            SELECT gen_random_uuid(), '{queue}', 'n', '{{}}', 1, 'w', gen_random_uuid(), now() + interval '1 hour'
+            SELECT gen_random_uuid(), '{{queue}}', 'n', '{}', 1, 'w', gen_random_uuid(), now() + interval '1 hour'
             FROM generate_series(1, 30000)
             """);
         if (analyzed)
