@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Npgsql;
 using NpgsqlTypes;
 using static Jobs.Sdk.Postgres.SqlParameters;
 
@@ -28,7 +29,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var claimed = await context.Commands.QueryAsync(_claimSql,
-            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds)],
+            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames)],
             SqlRun.Prepare | SqlRun.WorkerCommit,
             async (reader, ct) =>
             {
@@ -104,6 +105,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(attempts, NpgsqlDbType.Integer),
                 Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
                 Array(errors, NpgsqlDbType.Text), Array(remove, NpgsqlDbType.Boolean), Text(context.Channel),
+                Boolean(_removeCancelled),
             ],
             SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
 
@@ -160,6 +162,11 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 return lost is null && cancel is null ? LeaseRenewalResult.None : new LeaseRenewalResult(lost ?? [], cancel ?? []);
             }, cancellationToken).ConfigureAwait(false);
     }
+
+    private static NpgsqlParameter Names(IReadOnlyList<string>? names)
+        => names is null
+            ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }
+            : Array(names as string[] ?? [.. names], NpgsqlDbType.Text);
 
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {

@@ -15,7 +15,7 @@ namespace Jobs.Sdk.Testing;
 /// No test waits for time to pass: leases the tests want expired are granted with <see cref="ShortLease"/> and ended by
 /// <see cref="ExpireLeaseAsync"/>; leases of <see cref="Minute"/> or more stay valid for the whole test.
 /// </remarks>
-public abstract class JobDriverConformanceTests : IAsyncLifetime
+public abstract partial class JobDriverConformanceTests : IAsyncLifetime
 {
     /// <summary>A lease that stays valid for the whole test.</summary>
     protected static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
