@@ -131,6 +131,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _control.GetCountsAsync(cancellationToken);
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => _control.GetCountsByNameAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => _control.GetWaitingNamesAsync(dueFor, cancellationToken);
+
+    /// <inheritdoc />
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _control.CleanupAsync(options, cancellationToken);
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Npgsql;
 using NpgsqlTypes;
 using static Jobs.Sdk.Postgres.SqlParameters;
 
@@ -28,7 +29,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var claimed = await context.Commands.QueryAsync(_claimSql,
-            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds)],
+            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames)],
             SqlRun.Prepare | SqlRun.WorkerCommit,
             async (reader, ct) =>
             {
@@ -106,6 +107,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(attempts, NpgsqlDbType.Integer),
                 Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
                 Array(errors, NpgsqlDbType.Text), Array(remove, NpgsqlDbType.Boolean), Text(context.Channel),
+                Boolean(_removeCancelled),
                 Array(tokens, NpgsqlDbType.Uuid),
             ],
             SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
@@ -165,6 +167,11 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 return lost is null && cancel is null ? LeaseRenewalResult.None : new LeaseRenewalResult(lost ?? [], cancel ?? []);
             }, cancellationToken).ConfigureAwait(false);
     }
+
+    private static NpgsqlParameter Names(IReadOnlyList<string>? names)
+        => names is null
+            ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }
+            : Array(names as string[] ?? [.. names], NpgsqlDbType.Text);
 
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {

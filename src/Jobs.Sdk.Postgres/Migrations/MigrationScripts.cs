@@ -11,6 +11,7 @@ internal static class MigrationScripts
         ("0001_create_jobs", CreateJobs),
         ("0002_create_schedule_fires", CreateScheduleFires),
         ("0004_lease_token", AddLeaseToken),
+        ("0005_rolling_deploys", RollingDeploys),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.
@@ -42,6 +43,14 @@ internal static class MigrationScripts
         -- Everything else (processing, finished, paused): counts, cleanup by state and age, lease rescue. Partial on the
         -- complement of the runnable states, so the claim can only ever use jobs_runnable_idx (ordered, no sort).
         CREATE INDEX jobs_queue_state_idx ON {s}.jobs (queue_name, state, updated_at) WHERE state NOT IN (0, 2);
+        """;
+
+    /// <summary>
+    /// The per-attempt error history (<c>JobInfo.Errors</c>): a nullable column, so older code keeps working against it.
+    /// </summary>
+    private const string RollingDeploys = """
+        -- jobs:compatible-from 0002_create_schedule_fires
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS errors jsonb;
         """;
 
     private const string CreateScheduleFires = """

@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Renewing job leases failed")]
     public static partial void RenewFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 1090, Level = LogLevel.Warning, Message = "{Count} job(s) named '{JobName}' in queue '{QueueName}' have waited {Age} past their due time and this worker has no handler for that name. Deploy a worker that registers it (or cancel the jobs); workers claim only the names they register.")]
+    public static partial void UnhandledJobsWaiting(ILogger logger, long count, string jobName, string queueName, TimeSpan age);
+
+    [LoggerMessage(EventId = 1091, Level = LogLevel.Debug, Message = "Checking for jobs no worker handles failed")]
+    public static partial void UnhandledJobCheckFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Rescuing expired job leases failed")]
     public static partial void RescueFailed(ILogger logger, Exception exception);
 

@@ -16,6 +16,12 @@ namespace Jobs.Sdk.Drivers;
 /// <item>Every claim gets a new <see cref="ClaimedJob.LeaseToken"/>. Outcomes and renewals apply only while that claim
 /// still owns the job (state processing, same token): a late, replayed or duplicated report changes nothing, so writing
 /// the same outcomes twice is harmless. Rows a statement locks are locked in one order (by id).</item>
+/// <item>Cancel is sticky: once cancel was requested for a running job, any outcome other than success (retry,
+/// reschedule, release) and a rescue end it cancelled.</item>
+/// <item>A claim with <see cref="JobClaimRequest.JobNames"/> takes only jobs with those names.</item>
+/// <item>Each failed attempt's error is kept in a bounded history (<see cref="JobInfo.Errors"/>); success clears
+/// <see cref="JobInfo.LastError"/>.</item>
+/// <item>Cleanup's rerun of processing jobs leaves jobs with a live lease alone.</item>
 /// <item>A job whose lease expired is rescued by <see cref="RescueExpiredLeasesAsync"/>: retried if attempts remain,
 /// else failed.</item>
 /// <item>Retries, reschedules, pause/resume and rescue keep priority.</item>
@@ -75,6 +81,15 @@ public interface IJobDriver : IAsyncDisposable
 
     /// <summary>Counts jobs per state in this queue.</summary>
     Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Counts jobs per name and state in this queue (an operator's view: scans the queue's rows).</summary>
+    Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Names of pending or retrying jobs that have been due for longer than <paramref name="dueFor"/>, with how many and
+    /// the oldest due time. Cheap enough to run periodically (reads only runnable rows).
+    /// </summary>
+    Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken);
 
     /// <summary>Applies one cleanup pass to this queue.</summary>
     Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken);

@@ -61,7 +61,14 @@ public readonly record struct JobLease(JobId Id, Guid LeaseToken);
 /// <param name="MaxJobs">How many jobs at most (the worker's free slots).</param>
 /// <param name="LeaseDuration">How long the claim holds without renewal before the job may be rescued.</param>
 [Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
-public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, TimeSpan LeaseDuration);
+public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, TimeSpan LeaseDuration)
+{
+    /// <summary>
+    /// The job names the worker has handlers for: only jobs with one of these names are claimed, so that during a rolling
+    /// deploy a job only a newer version knows waits for that version instead of failing. <see langword="null"/>: any name.
+    /// </summary>
+    public IReadOnlyList<string>? JobNames { get; init; }
+}
 
 /// <summary>The result of a lease renewal.</summary>
 /// <param name="Lost">Claims this worker no longer owns (rescued elsewhere, finished, deleted): their handlers must stop.</param>

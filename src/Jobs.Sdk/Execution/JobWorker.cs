@@ -34,6 +34,8 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private readonly JobLeaseKeeper _leases;
     private readonly JobCompleter _completer;
     private readonly JobRescuer _rescuer;
+    private readonly UnhandledJobMonitor _unhandled;
+    private readonly string[] _jobNames;
     private readonly Channel<JobRun> _ready = Channel.CreateUnbounded<JobRun>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopBackground = new();
@@ -46,6 +48,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task? _watchdog;
     private Task? _background;
     private Task? _rescuerLoop;
+    private Task? _unhandledLoop;
     private int _started;
 
     internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null)
@@ -63,6 +66,8 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _leases = new JobLeaseKeeper(_driver, WorkerId, _options.LeaseDuration, _time, _logger);
         _completer = new JobCompleter(_driver, WorkerId, _leases, _time, _logger, maxBacklog: Math.Max(JobCompleter.MaxBatch, 4 * (_options.Concurrency + _options.Prefetch)));
         _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger);
+        _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
+        _jobNames = [.. runtime.Registry.Names];
     }
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
@@ -151,7 +156,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         await _stopBackground.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop })
+        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop })
         {
             if (task is not null)
             {
@@ -200,6 +205,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _heartbeat = Task.Run(() => _leases.RunAsync(background), CancellationToken.None);
         _watchdog = Task.Run(() => _leases.WatchAsync(background), CancellationToken.None);
         _rescuerLoop = Task.Run(() => _rescuer.RunAsync(background), CancellationToken.None);
+        _unhandledLoop = Task.Run(() => _unhandled.RunAsync(background), CancellationToken.None);
         _runners = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunnerLoopAsync, CancellationToken.None)).ToArray();
         Log.WorkerStarted(_logger, WorkerId, _driver.QueueName, _options.Concurrency);
 
@@ -233,7 +239,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
                 await _completer.WaitForRoomAsync(stop).ConfigureAwait(false);
                 sent = _time.GetTimestamp();
-                claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration), stop).ConfigureAwait(false);
+                claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames }, stop).ConfigureAwait(false);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

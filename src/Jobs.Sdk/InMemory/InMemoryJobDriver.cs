@@ -98,7 +98,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     break;
                 }
 
-                if (entry.RunAt > now)
+                if (entry.RunAt > now || (request.JobNames is { } names && !names.Contains(entry.Name)))
                 {
                     continue;
                 }
@@ -199,9 +199,19 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 entry.LeaseToken = null;
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
-                switch (outcome.Kind)
+                if (outcome.Error is not null && outcome.Kind is not JobOutcomeKind.Completed)
+                {
+                    entry.AddError(outcome.Attempt, now, outcome.Error);
+                }
+
+                var kind = entry.CancelRequested && outcome.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule or JobOutcomeKind.Release
+                    ? JobOutcomeKind.Cancelled // sticky cancel: only success ends a cancel-requested job otherwise
+                    : outcome.Kind;
+                entry.CancelRequested = false;
+                switch (kind)
                 {
                     case JobOutcomeKind.Completed:
+                        entry.LastError = null;
                         Finish(entry, JobState.Completed, _options.Retention.CompletedJobs, now, null);
                         break;
                     case JobOutcomeKind.Failed:
@@ -285,7 +295,13 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 entry.LeaseExpiresAt = null;
                 entry.LeaseToken = null;
                 entry.LastError = $"Jobs.Sdk.LeaseExpired: worker {entry.WorkerId} stopped renewing the lease of attempt {entry.Attempts}.";
-                if (entry.Attempts < entry.MaxAttempts)
+                entry.AddError(entry.Attempts, now, entry.LastError);
+                if (entry.CancelRequested)
+                {
+                    entry.CancelRequested = false;
+                    Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, null);
+                }
+                else if (entry.Attempts < entry.MaxAttempts)
                 {
                     Requeue(entry, JobState.Retrying, now);
                 }

@@ -69,6 +69,11 @@ internal sealed class CountingDriver(IJobDriver inner) : IJobDriver
     public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => inner.PauseAsync(id, cancellationToken);
     public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => inner.ResumeAsync(id, cancellationToken);
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => inner.GetJobAsync(id, cancellationToken);
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => inner.GetCountsByNameAsync(cancellationToken);
+
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => inner.GetWaitingNamesAsync(dueFor, cancellationToken);
+
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => inner.GetCountsAsync(cancellationToken);
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => inner.CleanupAsync(options, cancellationToken);
     public ValueTask DisposeAsync() => inner.DisposeAsync();

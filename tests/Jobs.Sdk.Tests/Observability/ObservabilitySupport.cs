@@ -171,6 +171,11 @@ internal sealed class TestDriver(InMemoryJobDriver inner) : IJobDriver
 
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => Inner.GetJobAsync(id, cancellationToken);
 
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => Inner.GetCountsByNameAsync(cancellationToken);
+
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => Inner.GetWaitingNamesAsync(dueFor, cancellationToken);
+
     public async Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken)
     {
         if (OnGetCounts is { } hook)

@@ -135,6 +135,11 @@ internal class DelegatingDriver(InMemoryJobDriver inner) : IJobDriver
     public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => Inner.PauseAsync(id, cancellationToken);
     public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => Inner.ResumeAsync(id, cancellationToken);
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => Inner.GetJobAsync(id, cancellationToken);
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => Inner.GetCountsByNameAsync(cancellationToken);
+
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => Inner.GetWaitingNamesAsync(dueFor, cancellationToken);
+
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => Inner.GetCountsAsync(cancellationToken);
     public virtual Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => Inner.CleanupAsync(options, cancellationToken);
     public ValueTask DisposeAsync() => Inner.DisposeAsync();

@@ -15,7 +15,7 @@ namespace Jobs.Sdk.Testing;
 /// No test waits for time to pass: leases the tests want expired are granted with <see cref="ShortLease"/> and ended by
 /// <see cref="ExpireLeaseAsync"/>; leases of <see cref="Minute"/> or more stay valid for the whole test.
 /// </remarks>
-public abstract class JobDriverConformanceTests : IAsyncLifetime
+public abstract partial class JobDriverConformanceTests : IAsyncLifetime
 {
     /// <summary>A lease that stays valid for the whole test.</summary>
     protected static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
@@ -66,9 +66,12 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
     private readonly Dictionary<JobId, Guid> _tokens = [];
 
     /// <summary>Claims and remembers each job's lease token (the latest claim) for <see cref="Outcome"/> and <see cref="Leases"/>.</summary>
-    private async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobDriver d, string worker, int max = 10, TimeSpan? lease = null)
+    private Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobDriver d, string worker, int max = 10, TimeSpan? lease = null)
+        => ClaimRequestAsync(d, new JobClaimRequest(worker, max, lease ?? Minute));
+
+    private async Task<IReadOnlyList<ClaimedJob>> ClaimRequestAsync(IJobDriver d, JobClaimRequest request)
     {
-        var claimed = await d.ClaimAsync(new JobClaimRequest(worker, max, lease ?? Minute), default);
+        var claimed = await d.ClaimAsync(request, default);
         foreach (var job in claimed)
         {
             Assert.NotEqual(Guid.Empty, job.LeaseToken);
