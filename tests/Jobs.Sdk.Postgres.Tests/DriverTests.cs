@@ -299,7 +299,8 @@ public sealed class DriverExtraTests(PostgresFixture fixture)
         await using var connection = await q.DataSource.OpenConnectionAsync();
         var sql = "EXPLAIN " + JobSql.Claim.Replace("{s}", "\"jobs_test\"", StringComparison.Ordinal)
             .Replace("$1", $"'{q.Queue.QueueName}'", StringComparison.Ordinal).Replace("$2", "10", StringComparison.Ordinal)
-            .Replace("$3", "'w'", StringComparison.Ordinal).Replace("$4", "1000", StringComparison.Ordinal);
+            .Replace("$3", "'w'", StringComparison.Ordinal).Replace("$4", "1000", StringComparison.Ordinal)
+            .Replace("$5", $"ARRAY['{ValueJob.JobName}']", StringComparison.Ordinal); // the worker's registered names
         await using var command = new NpgsqlCommand(sql, connection);
         var plan = new StringBuilder();
         await using (var reader = await command.ExecuteReaderAsync())
