@@ -109,8 +109,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _worker.CompleteAsync(workerId, outcomes, cancellationToken);
 
     /// <inheritdoc />
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
-        => _worker.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
+        => _worker.RenewLeasesAsync(workerId, leases, leaseDuration, cancellationToken);
 
     /// <inheritdoc />
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => _worker.RescueExpiredLeasesAsync(cancellationToken);
@@ -129,6 +129,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
 
     /// <inheritdoc />
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _control.GetCountsAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => _control.GetCountsByNameAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => _control.GetWaitingNamesAsync(dueFor, cancellationToken);
 
     /// <inheritdoc />
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _control.CleanupAsync(options, cancellationToken);

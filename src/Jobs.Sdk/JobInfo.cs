@@ -27,8 +27,13 @@ public sealed record JobInfo
     public DateTimeOffset? StartedAt { get; init; }
     /// <summary>When the job reached a terminal state.</summary>
     public DateTimeOffset? FinishedAt { get; init; }
-    /// <summary>The last error, as <c>ExceptionType: message</c> (bounded length).</summary>
+    /// <summary>
+    /// The error of the latest failed attempt, as <c>ExceptionType: message</c> (bounded length); <see langword="null"/>
+    /// once the job completed (the history stays in <see cref="Errors"/>).
+    /// </summary>
     public string? LastError { get; init; }
     /// <summary>The worker currently (or last) running the job.</summary>
     public string? WorkerId { get; init; }
+    /// <summary>The errors of the latest failed attempts (at most 20), oldest first, each labelled with its attempt.</summary>
+    public IReadOnlyList<JobAttemptError> Errors { get; init; } = [];
 }

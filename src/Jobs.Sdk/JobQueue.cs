@@ -64,6 +64,13 @@ public sealed partial class JobQueue
     /// <summary>Counts this queue's jobs per state.</summary>
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken = default) => _runtime.Driver.GetCountsAsync(cancellationToken);
 
+    /// <summary>
+    /// Counts jobs per name and state. A name whose jobs stay pending is one no running worker has registered (during a
+    /// rolling deploy: the version that handles it is not up yet).
+    /// </summary>
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken = default)
+        => _runtime.Driver.GetCountsByNameAsync(cancellationToken);
+
     /// <summary>Runs one cleanup pass (an action per state) over this queue.</summary>
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken = default)
     {

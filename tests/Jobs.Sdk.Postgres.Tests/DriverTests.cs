@@ -39,9 +39,9 @@ public sealed class DriverTests(PostgresFixture fixture)
         Assert.InRange(await LeaseSecondsAsync(q, first.Id), 50, 61);
 
         await d.PushAsync([second], null, default);
-        Assert.Single(await d.ClaimAsync(new JobClaimRequest("w1", 10, TimeSpan.FromSeconds(5)), default));
+        var claimed = Assert.Single(await d.ClaimAsync(new JobClaimRequest("w1", 10, TimeSpan.FromSeconds(5)), default));
         Assert.InRange(await LeaseSecondsAsync(q, second.Id), 0, 5);
-        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w1", [second.Id], Minute, default));
+        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w1", [new JobLease(second.Id, claimed.LeaseToken)], Minute, default));
         Assert.InRange(await LeaseSecondsAsync(q, second.Id), 50, 61);
     }
 
@@ -299,7 +299,8 @@ public sealed class DriverExtraTests(PostgresFixture fixture)
         await using var connection = await q.DataSource.OpenConnectionAsync();
         var sql = "EXPLAIN " + JobSql.Claim.Replace("{s}", "\"jobs_test\"", StringComparison.Ordinal)
             .Replace("$1", $"'{q.Queue.QueueName}'", StringComparison.Ordinal).Replace("$2", "10", StringComparison.Ordinal)
-            .Replace("$3", "'w'", StringComparison.Ordinal).Replace("$4", "1000", StringComparison.Ordinal);
+            .Replace("$3", "'w'", StringComparison.Ordinal).Replace("$4", "1000", StringComparison.Ordinal)
+            .Replace("$5", $"ARRAY['{ValueJob.JobName}']", StringComparison.Ordinal); // the worker's registered names
         await using var command = new NpgsqlCommand(sql, connection);
         var plan = new StringBuilder();
         await using (var reader = await command.ExecuteReaderAsync())

@@ -1,3 +1,4 @@
+using Npgsql;
 using System.Collections.Concurrent;
 using Jobs.Sdk.Drivers;
 
@@ -237,20 +238,67 @@ public sealed class QueueTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Unknown_job_name_fails_with_a_clear_error_and_others_run()
+    public async Task Rolling_deploy_a_job_only_a_newer_version_handles_waits_for_it_instead_of_failing()
     {
         var seen = new Recorder<int>();
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((job, _, _) =>
+        var queueName = "rolling_" + Guid.NewGuid().ToString("N")[..8];
+        await using var older = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((job, _, _) =>
         {
             seen.Add(job.Value);
             return Task.CompletedTask;
-        }));
-        var orphan = await q.Queue.PushAsync(new OrphanJob(1));
-        await q.Queue.PushAsync(new ValueJob(2));
-        await q.StartAsync();
+        }), queueName: queueName);
+        var orphan = await older.Queue.PushAsync(new OrphanJob(1));
+        await older.Queue.PushAsync(new ValueJob(2));
+        await older.StartAsync();
         await seen.WaitForCountAsync(1);
-        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetJobAsync(orphan))?.State == JobState.Failed);
-        Assert.Contains("No handler is registered for job 'test.orphan'", (await q.Queue.GetJobAsync(orphan))!.LastError, StringComparison.Ordinal);
+        await TestExtensions.EventuallyAsync(async () => (await older.Queue.GetCountsAsync()).Pending == 1, what: "only the orphan left");
+
+        // The older worker never claimed it: still pending, attempt not used, visible by name.
+        var info = (await older.Queue.GetJobAsync(orphan))!;
+        Assert.Equal((JobState.Pending, 0, (string?)null), (info.State, info.Attempts, info.LastError));
+        var byName = await older.Queue.GetCountsByNameAsync();
+        Assert.Equal(1, byName.Single(n => n.Name == OrphanJob.JobName).Counts.Pending);
+
+        // The newer version comes up and runs it.
+        var newer = new Recorder<int>();
+        await using var next = await TestQueue.CreateAsync(fixture, b => b.AddJob<OrphanJob>((job, _, _) =>
+        {
+            newer.Add(job.Value);
+            return Task.CompletedTask;
+        }), queueName: queueName);
+        await next.StartAsync();
+        await newer.WaitForCountAsync(1);
+        Assert.Equal([1], newer.Items);
+    }
+
+    [Fact]
+    public async Task Claim_with_a_name_filter_still_walks_the_runnable_index()
+    {
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
+        await using var connection = await q.DataSource.OpenConnectionAsync();
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        var sql = JobSql.Claim.Replace("{s}", "jobs_test", StringComparison.Ordinal);
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
+        explain.Parameters.Add(new NpgsqlParameter { Value = "q", NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        explain.Parameters.Add(new NpgsqlParameter { Value = 10, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        explain.Parameters.Add(new NpgsqlParameter { Value = "w", NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        explain.Parameters.Add(new NpgsqlParameter { Value = 30000.0, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
+        explain.Parameters.Add(new NpgsqlParameter { Value = new[] { "a", "b" }, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.AppendLine(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains("jobs_runnable_idx", plan.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Sort", plan.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -511,9 +559,9 @@ public sealed class QueueTests(PostgresFixture fixture)
         var claimed = await q.Driver.ClaimAsync(new JobClaimRequest("w", 3, TimeSpan.FromMinutes(1)), CancellationToken.None);
         Assert.Equal(3, claimed.Count);
         await q.Driver.CompleteAsync("w", [
-            new JobOutcome(claimed[0].Id, JobOutcomeKind.Completed, 1),
-            new JobOutcome(claimed[1].Id, JobOutcomeKind.Failed, 1, Error: "E: failed"),
-            new JobOutcome(claimed[2].Id, JobOutcomeKind.Cancelled, 1)], CancellationToken.None);
+            new JobOutcome(claimed[0].Id, JobOutcomeKind.Completed, 1, LeaseToken: claimed[0].LeaseToken),
+            new JobOutcome(claimed[1].Id, JobOutcomeKind.Failed, 1, Error: "E: failed", LeaseToken: claimed[1].LeaseToken),
+            new JobOutcome(claimed[2].Id, JobOutcomeKind.Cancelled, 1, LeaseToken: claimed[2].LeaseToken)], CancellationToken.None);
         var waiting = ids.Except(claimed.Select(c => c.Id)).ToArray();
         Assert.True(await q.Queue.PauseAsync(waiting[0]));
         var counts = await q.Queue.GetCountsAsync();
@@ -540,10 +588,10 @@ public sealed class QueueTests(PostgresFixture fixture)
         var ids = await q.Queue.PushManyAsync(Enumerable.Range(0, 8).Select(i => new ValueJob(i)));
         var c = await q.Driver.ClaimAsync(new JobClaimRequest("w", 5, TimeSpan.FromMinutes(1)), CancellationToken.None);
         await q.Driver.CompleteAsync("w", [
-            new JobOutcome(c[0].Id, JobOutcomeKind.Completed, 1),
-            new JobOutcome(c[1].Id, JobOutcomeKind.Failed, 1, Error: "x"),
-            new JobOutcome(c[2].Id, JobOutcomeKind.Cancelled, 1),
-            new JobOutcome(c[3].Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), 2, "y")], CancellationToken.None);
+            new JobOutcome(c[0].Id, JobOutcomeKind.Completed, 1, LeaseToken: c[0].LeaseToken),
+            new JobOutcome(c[1].Id, JobOutcomeKind.Failed, 1, Error: "x", LeaseToken: c[1].LeaseToken),
+            new JobOutcome(c[2].Id, JobOutcomeKind.Cancelled, 1, LeaseToken: c[2].LeaseToken),
+            new JobOutcome(c[3].Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), 2, "y", LeaseToken: c[3].LeaseToken)], CancellationToken.None);
         var waiting = ids.Except(c.Select(x => x.Id)).ToArray();
         Assert.True(await q.Queue.PauseAsync(waiting[0]));
         var counts = await q.Queue.GetCountsAsync();

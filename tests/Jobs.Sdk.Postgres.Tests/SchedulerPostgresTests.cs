@@ -163,7 +163,7 @@ public sealed class SchedulerPostgresTests(PostgresFixture fixture)
         var claimed = await q.Driver.ClaimAsync(new Drivers.JobClaimRequest("failer", count, TimeSpan.FromMinutes(5)), CancellationToken.None);
         Assert.Equal(count, claimed.Count);
         await q.Driver.CompleteAsync("failer",
-            claimed.Select(c => new Drivers.JobOutcome(c.Id, JobOutcomeKind.Failed, c.Attempt, Error: "boom")).ToList(), CancellationToken.None);
+            claimed.Select(c => new Drivers.JobOutcome(c.Id, JobOutcomeKind.Failed, c.Attempt, Error: "boom", LeaseToken: c.LeaseToken)).ToList(), CancellationToken.None);
         return records.Select(r => r.Id).ToList();
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Jobs.Sdk.Drivers;
@@ -73,6 +74,7 @@ internal static class JobRows
         QueuedAt = reader.GetFieldValue<DateTimeOffset>(6),
         RunAt = reader.GetFieldValue<DateTimeOffset>(7),
         Headers = reader.IsDBNull(8) ? null : ParseHeaders(reader.GetString(8)),
+        LeaseToken = reader.GetGuid(9),
     };
 
     /// <summary>A row of <see cref="JobSql.GetJob"/>.</summary>
@@ -92,7 +94,44 @@ internal static class JobRows
         FinishedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
         LastError = reader.IsDBNull(12) ? null : reader.GetString(12),
         WorkerId = reader.IsDBNull(13) ? null : reader.GetString(13),
+        Errors = reader.IsDBNull(14) ? [] : ReadErrors(reader.GetString(14)),
     };
+
+    /// <summary>Reads the <c>errors</c> history: a JSON array of {attempt, at, error}.</summary>
+    internal static JobAttemptError[] ReadErrors(string json)
+    {
+        var list = new List<JobAttemptError>();
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        int attempt = 0;
+        DateTimeOffset at = default;
+        string error = "";
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    (attempt, at, error) = (0, default, "");
+                    break;
+                case JsonTokenType.EndObject:
+                    list.Add(new JobAttemptError(attempt, at, error));
+                    break;
+                case JsonTokenType.PropertyName when reader.ValueTextEquals("attempt"):
+                    reader.Read();
+                    attempt = reader.GetInt32();
+                    break;
+                case JsonTokenType.PropertyName when reader.ValueTextEquals("at"):
+                    reader.Read();
+                    at = DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                    break;
+                case JsonTokenType.PropertyName when reader.ValueTextEquals("error"):
+                    reader.Read();
+                    error = reader.GetString() ?? "";
+                    break;
+            }
+        }
+
+        return [.. list];
+    }
 
     private static string PayloadText(JobPushRecord job)
     {

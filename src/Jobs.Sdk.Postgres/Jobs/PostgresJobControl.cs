@@ -15,6 +15,8 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
     private readonly string _resumeSql = context.Sql(JobSql.Resume);
     private readonly string _getJobSql = context.Sql(JobSql.GetJob);
     private readonly string _countsSql = context.Sql(JobSql.GetCounts);
+    private readonly string _countsByNameSql = context.Sql(JobSql.GetCountsByName);
+    private readonly string _waitingNamesSql = context.Sql(JobSql.GetWaitingNames);
     private readonly string _cleanupRemoveSql = context.Sql(JobSql.CleanupRemove);
     private readonly string _cleanupRerunSql = context.Sql(JobSql.CleanupRerun);
 
@@ -79,6 +81,52 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
             return counts;
         }, cancellationToken).ConfigureAwait(false);
         return JobCounts.From(counts);
+    }
+
+    public async Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken)
+    {
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await context.Commands.QueryAsync(_countsByNameSql, [Text(context.Queue)], SqlRun.None, static async (reader, ct) =>
+        {
+            var result = new List<JobNameCounts>();
+            string? name = null;
+            var counts = new List<KeyValuePair<JobState, long>>(7);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var rowName = reader.GetString(0);
+                if (name is not null && rowName != name)
+                {
+                    result.Add(new JobNameCounts(name, JobCounts.From(counts)));
+                    counts.Clear();
+                }
+
+                name = rowName;
+                counts.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
+            }
+
+            if (name is not null)
+            {
+                result.Add(new JobNameCounts(name, JobCounts.From(counts)));
+            }
+
+            return (IReadOnlyList<JobNameCounts>)result;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+    {
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await context.Commands.QueryAsync(_waitingNamesSql, [Text(context.Queue), Double(Math.Max(0, dueFor.TotalMilliseconds))], SqlRun.None,
+            static async (reader, ct) =>
+            {
+                var result = new List<WaitingJobName>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    result.Add(new WaitingJobName(reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2)));
+                }
+
+                return (IReadOnlyList<WaitingJobName>)result;
+            }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Npgsql;
 using NpgsqlTypes;
 using static Jobs.Sdk.Postgres.SqlParameters;
 
@@ -28,7 +29,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var claimed = await context.Commands.QueryAsync(_claimSql,
-            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds)],
+            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames)],
             SqlRun.Prepare | SqlRun.WorkerCommit,
             async (reader, ct) =>
             {
@@ -81,6 +82,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         var nextAttempts = new int[n];
         var errors = new string?[n];
         var remove = new bool[n];
+        var tokens = new Guid[n];
         for (var i = 0; i < n; i++)
         {
             var o = outcomes[i];
@@ -89,7 +91,8 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             kinds[i] = (short)o.Kind;
             delays[i] = o.Delay > TimeSpan.Zero ? o.Delay.TotalMilliseconds : 0;
             nextAttempts[i] = o.NextAttempt;
-            errors[i] = o.Error;
+            errors[i] = JobErrorText.Sanitize(o.Error);
+            tokens[i] = o.LeaseToken;
             remove[i] = o.Kind switch
             {
                 JobOutcomeKind.Completed => _removeCompleted,
@@ -104,6 +107,8 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(attempts, NpgsqlDbType.Integer),
                 Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
                 Array(errors, NpgsqlDbType.Text), Array(remove, NpgsqlDbType.Boolean), Text(context.Channel),
+                Boolean(_removeCancelled),
+                Array(tokens, NpgsqlDbType.Uuid),
             ],
             SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
 
@@ -121,45 +126,52 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         }
     }
 
-    public async Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration,
+    public async Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration,
         CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(workerId);
-        ArgumentNullException.ThrowIfNull(running);
-        if (running.Count == 0)
+        ArgumentNullException.ThrowIfNull(leases);
+        if (leases.Count == 0)
         {
             return LeaseRenewalResult.None;
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var ids = new Guid[running.Count];
+        var ids = new Guid[leases.Count];
+        var tokens = new Guid[leases.Count];
         for (var i = 0; i < ids.Length; i++)
         {
-            ids[i] = running[i].Value;
+            ids[i] = leases[i].Id.Value;
+            tokens[i] = leases[i].LeaseToken;
         }
 
         return await context.Commands.QueryAsync(_renewSql,
-            [Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds)],
+            [Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds), Array(tokens, NpgsqlDbType.Uuid)],
             SqlRun.Prepare | SqlRun.Arrays,
             static async (reader, ct) =>
             {
-                List<JobId>? lost = null, cancel = null;
+                List<JobLease>? lost = null, cancel = null;
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    var id = new JobId(reader.GetGuid(0));
-                    if (reader.GetBoolean(1))
+                    var lease = new JobLease(new JobId(reader.GetGuid(0)), reader.GetGuid(1));
+                    if (reader.GetBoolean(2))
                     {
-                        (lost ??= []).Add(id);
+                        (lost ??= []).Add(lease);
                     }
                     else
                     {
-                        (cancel ??= []).Add(id);
+                        (cancel ??= []).Add(lease);
                     }
                 }
 
                 return lost is null && cancel is null ? LeaseRenewalResult.None : new LeaseRenewalResult(lost ?? [], cancel ?? []);
             }, cancellationToken).ConfigureAwait(false);
     }
+
+    private static NpgsqlParameter Names(IReadOnlyList<string>? names)
+        => names is null
+            ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }
+            : Array(names as string[] ?? [.. names], NpgsqlDbType.Text);
 
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {

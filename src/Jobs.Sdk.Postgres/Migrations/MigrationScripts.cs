@@ -11,6 +11,8 @@ internal static class MigrationScripts
         ("0001_create_jobs", CreateJobs),
         ("0002_create_schedule_fires", CreateScheduleFires),
         (AdminMigration.Name, AdminMigration.Sql),
+        ("0004_lease_token", AddLeaseToken),
+        ("0005_rolling_deploys", RollingDeploys),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.
@@ -44,6 +46,14 @@ internal static class MigrationScripts
         CREATE INDEX jobs_queue_state_idx ON {s}.jobs (queue_name, state, updated_at) WHERE state NOT IN (0, 2);
         """;
 
+    /// <summary>
+    /// The per-attempt error history (<c>JobInfo.Errors</c>): a nullable column, so older code keeps working against it.
+    /// </summary>
+    private const string RollingDeploys = """
+        -- jobs:compatible-from 0002_create_schedule_fires
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS errors jsonb;
+        """;
+
     private const string CreateScheduleFires = """
         CREATE TABLE {s}.schedule_fires (
             queue_name text        NOT NULL,
@@ -53,5 +63,12 @@ internal static class MigrationScripts
             created_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (queue_name, entry_key, fire_time)
         );
+        """;
+
+    // A new uuid on every claim (NULL when not claimed): outcomes, renewals and rescues check it, so a late or replayed
+    // report of an earlier claim never touches a later one. Rows claimed by older code (NULL token) are rescued when
+    // their lease expires. Nullable, no default: adding it rewrites nothing.
+    private const string AddLeaseToken = """
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS lease_token uuid;
         """;
 }

@@ -5,8 +5,9 @@ using NpgsqlTypes;
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>
-/// The PostgreSQL driver's schema migrations: versioned, named, recorded in <c>{schema}.schema_migrations</c>, applied in
-/// one transaction under an advisory lock (so many processes starting at once apply them once).
+/// The PostgreSQL driver's schema migrations: versioned, named, recorded in <c>{schema}.schema_migrations</c> with the
+/// oldest code version each is compatible with, applied under an advisory lock (so many processes starting at once apply
+/// them once), each in its own transaction unless it must run outside one (<c>CREATE INDEX CONCURRENTLY</c>).
 /// </summary>
 public static class PostgresJobMigrations
 {
@@ -18,7 +19,7 @@ public static class PostgresJobMigrations
         for (var i = 0; i < list.Length; i++)
         {
             var (name, sql) = MigrationScripts.All[i];
-            list[i] = new PostgresMigration(i + 1, name, Sub(sql, quoted));
+            list[i] = MigrationMarkers.Build(i + 1, name, Sub(sql, quoted), MigrationScripts.All);
         }
 
         return list;
@@ -39,14 +40,29 @@ public static class PostgresJobMigrations
         foreach (var migration in GetMigrations(schema))
         {
             sb.Append("-- ").Append(migration.Version).Append(": ").AppendLine(migration.Name);
+            var record = $"INSERT INTO {quoted}.schema_migrations (version, name, compatible_from) VALUES ({migration.Version}, '{migration.Name}', {migration.CompatibleFrom}) ON CONFLICT (version) DO NOTHING;";
+            if (!migration.RunsInTransaction)
+            {
+                // Outside a transaction (CREATE INDEX CONCURRENTLY); its statements are idempotent.
+                sb.AppendLine("COMMIT;");
+                foreach (var statement in MigrationMarkers.Statements(migration.Sql))
+                {
+                    sb.Append(statement);
+                }
+
+                sb.AppendLine(record);
+                sb.AppendLine("BEGIN;");
+                sb.Append("SELECT pg_advisory_xact_lock(").Append(LockKey(schema)).AppendLine(");");
+                continue;
+            }
+
             sb.AppendLine("DO $jobs_do$");
             sb.AppendLine("BEGIN");
             sb.Append("  IF NOT EXISTS (SELECT 1 FROM ").Append(quoted).Append(".schema_migrations WHERE version = ").Append(migration.Version).AppendLine(") THEN");
             sb.Append("    EXECUTE $jobs_sql$").AppendLine();
             sb.AppendLine(migration.Sql);
             sb.AppendLine("    $jobs_sql$;");
-            sb.Append("    INSERT INTO ").Append(quoted).Append(".schema_migrations (version, name) VALUES (")
-                .Append(migration.Version).Append(", '").Append(migration.Name).AppendLine("');");
+            sb.Append("    ").AppendLine(record);
             sb.AppendLine("  END IF;");
             sb.AppendLine("END");
             sb.AppendLine("$jobs_do$;");
@@ -57,42 +73,96 @@ public static class PostgresJobMigrations
     }
 
     /// <summary>
-    /// Applies the pending migrations of <paramref name="schema"/> in one transaction. Returns the names applied (empty
-    /// when the schema was up to date). Throws <see cref="PostgresMigrationException"/> when the database holds
-    /// migrations this version does not know (or in another order).
+    /// Applies the pending migrations of <paramref name="schema"/>, each in its own transaction (or, for a step marked
+    /// <see cref="PostgresMigration.RunsInTransaction"/> false, outside one) under a session advisory lock, with a
+    /// <c>lock_timeout</c> on the DDL. The schema is verified first with one SELECT and no DDL: when it is current (or
+    /// newer and compatible with this version), nothing else runs, so a role with DML rights only can call it. Returns
+    /// the names applied (empty when the schema was up to date). Throws <see cref="PostgresSchemaIncompatibleException"/>
+    /// when the database was migrated by a newer version this one is not compatible with, and
+    /// <see cref="PostgresMigrationException"/> when the recorded migrations are not the ones this version knows.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema = "jobs", CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema = "jobs", CancellationToken cancellationToken = default)
+        => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, cancellationToken);
+
+    /// <summary>How long a migration's DDL waits for a table lock before it fails (and is retried): 10 s.</summary>
+    internal static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(10);
+
+    internal static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, IReadOnlyList<PostgresMigration> migrations,
+        TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         var quoted = PostgresIdentifier.Quote(schema);
-        var migrations = GetMigrations(schema);
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
+            // Verify before any DDL: one SELECT. Current (or newer and compatible): done.
+            var applied = await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false);
+            if (applied is not null && Compare(schema, migrations, applied).Count == 0)
             {
-                // Steps, in order: lock, migrations table, read what was applied, verify it, apply the rest, commit.
-                await ExecuteAsync(connection, transaction, MigrationSql.Lock, cancellationToken,
-                    new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }).ConfigureAwait(false);
-                await ExecuteAsync(connection, transaction, Sub(MigrationSql.CreateSchemaAndTable, quoted), cancellationToken).ConfigureAwait(false);
-                var applied = await ReadAppliedAsync(connection, transaction, quoted, cancellationToken).ConfigureAwait(false);
-                var pending = Compare(schema, migrations, applied);
-                var names = new List<string>(pending.Count);
-                foreach (var migration in pending)
+                return [];
+            }
+
+            var key = new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint };
+            await ExecuteAsync(connection, null, MigrationSql.SessionLock, cancellationToken, key).ConfigureAwait(false);
+            try
+            {
+                var timeout = ((long)lockTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ExecuteAsync(connection, null, $"SET lock_timeout = {timeout}", cancellationToken).ConfigureAwait(false);
+                await RunInTransactionAsync(connection, Sub(MigrationSql.CreateSchemaAndTable, quoted), null, quoted, cancellationToken).ConfigureAwait(false);
+                applied = await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false) ?? [];
+                var names = new List<string>();
+                foreach (var migration in Compare(schema, migrations, applied))
                 {
-                    await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
-                    await ExecuteAsync(connection, transaction, Sub(MigrationSql.Record, quoted), cancellationToken,
-                        new NpgsqlParameter<int> { TypedValue = migration.Version, NpgsqlDbType = NpgsqlDbType.Integer },
-                        new NpgsqlParameter<string> { TypedValue = migration.Name, NpgsqlDbType = NpgsqlDbType.Text }).ConfigureAwait(false);
+                    if (migration.RunsInTransaction)
+                    {
+                        await RunInTransactionAsync(connection, migration.Sql, migration, quoted, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        foreach (var statement in MigrationMarkers.Statements(migration.Sql))
+                        {
+                            await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        await RecordAsync(connection, null, migration, quoted, cancellationToken).ConfigureAwait(false);
+                    }
+
                     names.Add(migration.Name);
                 }
 
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return names;
+            }
+            finally
+            {
+                await ExecuteAsync(connection, null, "RESET lock_timeout", CancellationToken.None).ConfigureAwait(false);
+                await ExecuteAsync(connection, null, MigrationSql.SessionUnlock, CancellationToken.None,
+                    new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }).ConfigureAwait(false);
             }
         }
     }
+
+    private static async Task RunInTransactionAsync(NpgsqlConnection connection, string sql, PostgresMigration? record, string quoted,
+        CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            await ExecuteAsync(connection, transaction, sql, cancellationToken).ConfigureAwait(false);
+            if (record is not null)
+            {
+                await RecordAsync(connection, transaction, record, quoted, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, PostgresMigration migration, string quoted,
+        CancellationToken cancellationToken)
+        => ExecuteAsync(connection, transaction, Sub(MigrationSql.Record, quoted), cancellationToken,
+            new NpgsqlParameter<int> { TypedValue = migration.Version, NpgsqlDbType = NpgsqlDbType.Integer },
+            new NpgsqlParameter<string> { TypedValue = migration.Name, NpgsqlDbType = NpgsqlDbType.Text },
+            new NpgsqlParameter<int> { TypedValue = migration.CompatibleFrom, NpgsqlDbType = NpgsqlDbType.Integer });
 
     /// <summary>
     /// Lists the migrations <paramref name="schema"/> still needs, without changing anything (a dry run). Throws
@@ -106,16 +176,7 @@ public static class PostgresJobMigrations
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            bool exists;
-            await using (var check = new NpgsqlCommand(MigrationSql.TableExists, connection))
-            {
-                check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = schema, NpgsqlDbType = NpgsqlDbType.Text });
-                exists = (bool)(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            }
-
-            var applied = exists
-                ? await ReadAppliedAsync(connection, null, quoted, cancellationToken).ConfigureAwait(false)
-                : [];
+            var applied = await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false) ?? [];
             return Compare(schema, migrations, applied).Select(m => m.Name).ToArray();
         }
     }
@@ -147,27 +208,35 @@ public static class PostgresJobMigrations
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<List<(int Version, string Name)>> ReadAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
-        string quoted, CancellationToken cancellationToken)
+    /// <summary>The recorded migrations (version, name, compatible-from), or <see langword="null"/> when the table does not exist.</summary>
+    private static async Task<List<AppliedMigration>?> TryReadAppliedAsync(NpgsqlConnection connection, string quoted, CancellationToken cancellationToken)
     {
-        var applied = new List<(int, string)>();
-        await using var command = new NpgsqlCommand(Sub(MigrationSql.Applied, quoted), connection, transaction);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
+        var applied = new List<AppliedMigration>();
+        try
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await using var command = new NpgsqlCommand(Sub(MigrationSql.Applied, quoted), connection);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
-                applied.Add((reader.GetInt32(0), reader.GetString(1)));
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    applied.Add(new AppliedMigration(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2)));
+                }
             }
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            return null;
         }
 
         return applied;
     }
 
-    private static List<PostgresMigration> Compare(string schema, IReadOnlyList<PostgresMigration> known, List<(int Version, string Name)> applied)
+    private static List<PostgresMigration> Compare(string schema, IReadOnlyList<PostgresMigration> known, List<AppliedMigration> applied)
     {
-        var consistent = applied.Count <= known.Count;
-        for (var i = 0; consistent && i < applied.Count; i++)
+        var shared = Math.Min(known.Count, applied.Count);
+        var consistent = true;
+        for (var i = 0; consistent && i < shared; i++)
         {
             consistent = applied[i].Version == known[i].Version && applied[i].Name == known[i].Name;
         }
@@ -176,8 +245,8 @@ public static class PostgresJobMigrations
         {
             var sb = new StringBuilder();
             sb.Append("The migrations recorded in schema '").Append(schema)
-                .Append("' are not a prefix of the migrations this version of Jobs.Sdk.Postgres knows. ")
-                .Append("Was the database migrated by a newer version, or edited by hand? Expected: [")
+                .Append("' are not a prefix of the migrations this version of Jobs.Sdk.Postgres knows (or the other way round). ")
+                .Append("Was the database edited by hand, or migrated by a build with other migrations? Expected: [")
                 .AppendJoin(", ", known.Select(m => $"{m.Version}:{m.Name}"))
                 .Append("]; applied: [")
                 .AppendJoin(", ", applied.Select(m => $"{m.Version}:{m.Name}"))
@@ -185,8 +254,27 @@ public static class PostgresJobMigrations
             throw new PostgresMigrationException(sb.ToString(), []);
         }
 
+        if (applied.Count > known.Count)
+        {
+            // A newer version migrated the schema: fine while every newer migration says this version still works with it.
+            var newer = applied.Skip(known.Count).ToArray();
+            var blocking = newer.Where(m => (m.CompatibleFrom ?? m.Version) > known.Count).ToArray();
+            if (blocking.Length > 0)
+            {
+                throw new PostgresSchemaIncompatibleException(
+                    $"The job queue schema '{schema}' was migrated by a newer Jobs.Sdk.Postgres (schema version {applied.Count}) that this version " +
+                    $"(schema version {known.Count}) cannot run against: {string.Join(", ", blocking.Select(m => $"{m.Version}:{m.Name} needs schema-version-{m.CompatibleFrom ?? m.Version} code or later"))}. " +
+                    "Deploy the newer version (a rollback past this migration is not supported); workers of this version stay stopped.",
+                    known.Count, applied.Count);
+            }
+
+            return [];
+        }
+
         return known.Skip(applied.Count).ToList();
     }
+
+    private sealed record AppliedMigration(int Version, string Name, int? CompatibleFrom);
 }
 
 /// <summary>The driver's schema is not usable: unknown migrations were found, or a dry run found pending ones.</summary>
@@ -206,4 +294,33 @@ public sealed class PostgresMigrationException : JobsException
 
     /// <summary>Migrations a dry run found pending (empty for other failures).</summary>
     public IReadOnlyList<string> PendingMigrations { get; }
+}
+
+/// <summary>
+/// The schema was migrated by a newer Jobs.Sdk.Postgres that this version cannot run against (a rollback past an
+/// incompatible migration). Workers stay stopped; the host is not failed, so it does not crash-loop.
+/// </summary>
+public sealed class PostgresSchemaIncompatibleException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public PostgresSchemaIncompatibleException() : this("The job queue schema is newer than this version supports.", 0, 0) { }
+
+    /// <summary>Creates the exception.</summary>
+    public PostgresSchemaIncompatibleException(string message) : this(message, 0, 0) { }
+
+    /// <summary>Creates the exception.</summary>
+    public PostgresSchemaIncompatibleException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception with the schema versions involved.</summary>
+    public PostgresSchemaIncompatibleException(string message, int codeSchemaVersion, int databaseSchemaVersion) : base(message)
+    {
+        CodeSchemaVersion = codeSchemaVersion;
+        DatabaseSchemaVersion = databaseSchemaVersion;
+    }
+
+    /// <summary>The number of migrations this version knows.</summary>
+    public int CodeSchemaVersion { get; }
+
+    /// <summary>The number of migrations recorded in the database.</summary>
+    public int DatabaseSchemaVersion { get; }
 }

@@ -4,4 +4,20 @@ namespace Jobs.Sdk.Postgres;
 /// <param name="Version">Position in the migration list (1-based, no gaps).</param>
 /// <param name="Name">Stable name recorded in the migrations table.</param>
 /// <param name="Sql">The SQL, with the schema already substituted.</param>
-public sealed record PostgresMigration(int Version, string Name, string Sql);
+public sealed record PostgresMigration(int Version, string Name, string Sql)
+{
+    /// <summary>
+    /// The oldest schema version (the number of migrations a Jobs.Sdk.Postgres version knows) whose code still works once
+    /// this migration is applied: older code refuses the schema, code at or after it runs against it (rolling deploys
+    /// and rollbacks). Declared in the script by a <c>-- jobs:compatible-from &lt;migration name&gt;</c> line; by default
+    /// the migration's own <see cref="Version"/> (only code that knows it is compatible).
+    /// </summary>
+    public int CompatibleFrom { get; init; }
+
+    /// <summary>
+    /// False for a step that must run outside a transaction (<c>CREATE INDEX CONCURRENTLY</c>), marked by a
+    /// <c>-- jobs:no-transaction</c> line: its statements run one by one in autocommit mode and must be idempotent
+    /// (<c>IF NOT EXISTS</c>), since a failure part-way is retried from its first statement.
+    /// </summary>
+    public bool RunsInTransaction { get; init; } = true;
+}

@@ -23,7 +23,20 @@ internal sealed class PostgresMigrationService : IHostedService
     public bool DryRun => _driver.Options.DryRun;
 
     /// <inheritdoc />
-    public Task StartAsync(CancellationToken cancellationToken) => _driver.WaitUntilReadyAsync(cancellationToken);
+    /// <remarks>
+    /// A schema migrated by a newer, incompatible version does not fail the host (a restart would not help and would
+    /// crash-loop it): the error is logged once by the schema gate and the workers stay stopped.
+    /// </remarks>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _driver.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (JobQueueUnavailableException ex) when (ex.InnerException is PostgresSchemaIncompatibleException)
+        {
+        }
+    }
 
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -61,7 +61,7 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
             {
                 throw Disposed(null);
             }
-            catch (Exception ex) when (PostgresRetry.IsTransient(ex))
+            catch (Exception ex) when (PostgresRetry.IsTransient(ex) || ex is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
             {
                 var delay = PostgresRetry.Backoff(++failures);
                 PostgresLog.MigrationsRetrying(logger, ex, options.Schema, delay);
@@ -73,6 +73,12 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
                 {
                     throw Disposed(ex);
                 }
+            }
+            catch (PostgresSchemaIncompatibleException ex)
+            {
+                // Not retried and not a crash: the host keeps running, the workers stay stopped, the log says what to do.
+                PostgresLog.SchemaIncompatible(logger, ex, options.Schema, ex.CodeSchemaVersion, ex.DatabaseSchemaVersion);
+                throw new JobQueueUnavailableException($"The job queue (schema '{options.Schema}', queue '{options.QueueName}') is unavailable: {ex.Message}", ex);
             }
             catch (Exception ex)
             {

@@ -10,6 +10,28 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 internal static class JobSql
 {
+    /// <summary>How many attempt errors a job keeps in <c>errors</c>.</summary>
+    public const int MaxErrors = 20;
+
+    /// <summary>In <see cref="Complete"/>'s <c>owned</c>: the job's cancel was requested and the outcome would requeue it.</summary>
+    private static readonly string StickyCancel = $"j.cancel_requested AND o.kind IN ({OutcomeRetry}, {OutcomeReschedule}, {OutcomeRelease})";
+
+    private const string LeaseExpiredError = """
+        'Jobs.Sdk.LeaseExpired: worker ' || coalesce(j.worker_id, '?')
+                    || ' stopped renewing the lease of attempt ' || j.attempts || ' of ' || j.max_attempts || '.'
+        """;
+
+    /// <summary>
+    /// <c>j.errors</c> with {attempt, at, error} appended, keeping the latest <see cref="MaxErrors"/> (oldest first).
+    /// </summary>
+    private static string AppendError(string attempt, string error) => $"""
+        (SELECT jsonb_agg(x.e ORDER BY x.n) FROM (
+                    SELECT e, n FROM jsonb_array_elements(coalesce(j.errors, '[]'::jsonb)
+                        || jsonb_build_array(jsonb_build_object('attempt', {attempt}, 'at', now(), 'error', left({error}, 8000))))
+                        WITH ORDINALITY AS a(e, n)
+                    ORDER BY n DESC LIMIT {MaxErrors}) x)
+        """;
+
     /// <summary>
     /// One job. $1 queue, $2 id, $3 name, $4 payload (json text), $5 headers (json text or null), $6 priority,
     /// $7 run_at (null = now on the database clock), $8 max_attempts, $9 channel.
@@ -39,13 +61,13 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms. The MATERIALIZED CTE evaluates the
+    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms, only of names $5 (null: any name). The MATERIALIZED CTE evaluates the
     /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart.
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
             SELECT id FROM {s}.jobs
-            WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now()
+            WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() AND ($5::text[] IS NULL OR name = ANY($5))
                 AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
             ORDER BY priority DESC, run_at, id
             LIMIT $2
@@ -54,27 +76,37 @@ internal static class JobSql
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
             lease_expires_at = now() + $4 * interval '1 millisecond',
-            started_at = now(), updated_at = now(), cancel_requested = false, paused_from = NULL
+            started_at = now(), updated_at = now(), cancel_requested = false, paused_from = NULL,
+            lease_token = gen_random_uuid()
         FROM next
         WHERE j.id = next.id
-        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text
+        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token
         """;
 
     /// <summary>
-    /// Records a batch of outcomes of worker $2 in queue $1, only for rows it still owns (processing, same worker, same
-    /// attempt). Arrays: $3 id, $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt,
-    /// $8 error, $9 remove (retention). $10 channel: one notification when a requeued job is due now.
+    /// Records a batch of outcomes of worker $2 in queue $1, only for rows whose claim it still holds (processing, same
+    /// lease token $12): replaying a batch, or a late report of an earlier claim, changes nothing. Arrays: $3 id,
+    /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),
+    /// $12 lease token. $10 channel: one notification when a requeued job is due now. $11 remove cancelled (retention).
+    /// Rows are found by primary key (<c>id = ANY</c>) and locked in id order, the one lock order of every statement that
+    /// locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
+    /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
     /// </summary>
     public static readonly string Complete = $$"""
         WITH o AS (
-            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[])
-                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove)
+            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[], $12::uuid[])
+                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove, lease_token)
+        ),
+        locked AS MATERIALIZED (
+            SELECT j.id, j.lease_token FROM {s}.jobs j
+            WHERE j.id = ANY($3::uuid[]) AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.lease_token = ANY($12::uuid[])
+            ORDER BY j.id
+            FOR UPDATE
         ),
         owned AS MATERIALIZED (
-            SELECT j.id, o.kind, o.delay_ms, o.next_attempt, o.error, o.remove
-            FROM {s}.jobs j JOIN o ON o.id = j.id
-            WHERE j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.attempts = o.attempt
-            FOR UPDATE OF j
+            SELECT j.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
+                   o.delay_ms, o.next_attempt, o.error, CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AS remove
+            FROM locked l JOIN {s}.jobs j ON j.id = l.id JOIN o ON o.lease_token = l.lease_token AND o.id = l.id
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING owned WHERE j.id = owned.id AND owned.remove
@@ -85,9 +117,10 @@ internal static class JobSql
             SET state = CASE owned.kind WHEN {{OutcomeCompleted}} THEN {{Completed}} WHEN {{OutcomeFailed}} THEN {{Failed}} WHEN {{OutcomeRetry}} THEN {{Retrying}} WHEN {{OutcomeCancelled}} THEN {{Cancelled}} ELSE {{Pending}} END,
                 attempts = CASE owned.kind WHEN {{OutcomeReschedule}} THEN greatest(owned.next_attempt - 1, 0) WHEN {{OutcomeRelease}} THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
-                last_error = CASE WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
+                last_error = CASE WHEN owned.kind = {{OutcomeCompleted}} THEN NULL WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
+                errors = CASE WHEN owned.kind = {{OutcomeCompleted}} OR owned.error IS NULL THEN j.errors ELSE {{AppendError("j.attempts", "owned.error")}} END,
                 finished_at = CASE WHEN owned.kind IN ({{OutcomeCompleted}}, {{OutcomeFailed}}, {{OutcomeCancelled}}) THEN now() END,
-                lease_expires_at = NULL, cancel_requested = false, updated_at = now()
+                lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now()
             FROM owned
             WHERE j.id = owned.id AND NOT owned.remove
             RETURNING j.state, j.run_at
@@ -100,19 +133,26 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Extends by $4 ms the leases of worker $3's jobs $2 in queue $1. Returns the ids it no longer owns (lost = true)
-    /// and those a user asked to cancel (lost = false).
+    /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id and $5 lease token (pairs). Rows are
+    /// found by primary key (<c>id = ANY</c>) and locked in id order, like <see cref="Complete"/>. Returns the (id, token)
+    /// pairs it no longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
     /// </summary>
     public static readonly string RenewLeases = $$"""
-        WITH ids AS (SELECT DISTINCT unnest($2::uuid[]) AS id),
+        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[]) AS l(id, lease_token)),
+        locked AS MATERIALIZED (
+            SELECT j.id, j.lease_token FROM {s}.jobs j
+            WHERE j.id = ANY($2::uuid[]) AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3 AND j.lease_token = ANY($5::uuid[])
+            ORDER BY j.id
+            FOR UPDATE
+        ),
         renewed AS (
             UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond'
-            FROM ids
-            WHERE j.id = ids.id AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3
-            RETURNING j.id, j.cancel_requested
+            FROM locked
+            WHERE j.id = locked.id
+            RETURNING j.id, j.lease_token, j.cancel_requested
         )
-        SELECT ids.id, renewed.id IS NULL AS lost
-        FROM ids LEFT JOIN renewed ON renewed.id = ids.id
+        SELECT l.id, l.lease_token, renewed.id IS NULL AS lost
+        FROM l LEFT JOIN renewed ON renewed.id = l.id AND renewed.lease_token = l.lease_token
         WHERE renewed.id IS NULL OR renewed.cancel_requested
         """;
 
@@ -137,9 +177,9 @@ internal static class JobSql
             SET state = e.next_state,
                 run_at = CASE WHEN e.next_state = {{Retrying}} THEN now() ELSE j.run_at END,
                 finished_at = CASE WHEN e.next_state = {{Retrying}} THEN NULL ELSE now() END,
-                lease_expires_at = NULL, cancel_requested = false, updated_at = now(),
-                last_error = 'Jobs.Sdk.LeaseExpired: worker ' || coalesce(j.worker_id, '?')
-                    || ' stopped renewing the lease of attempt ' || j.attempts || ' of ' || j.max_attempts || '.'
+                lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now(),
+                last_error = {{LeaseExpiredError}},
+                errors = {{AppendError("j.attempts", LeaseExpiredError)}}
             FROM expired e
             WHERE j.id = e.id AND NOT ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
             RETURNING j.state
@@ -201,7 +241,7 @@ internal static class JobSql
     /// <summary>Job $2 of queue $1.</summary>
     public static readonly string GetJob = $$"""
         SELECT id, name, queue_name, state, priority, attempts, max_attempts, payload::text, created_at, run_at,
-               started_at, finished_at, last_error, worker_id
+               started_at, finished_at, last_error, worker_id, errors::text
         FROM {s}.jobs WHERE id = $2 AND queue_name = $1
         """;
 
@@ -212,18 +252,36 @@ internal static class JobSql
         SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state NOT IN ({{Pending}}, {{Retrying}}) GROUP BY state
         """;
 
+    /// <summary>Counts per name and state in queue $1 (an operator's query: reads every row of the queue).</summary>
+    public static readonly string GetCountsByName = """
+        SELECT name, state, count(*) FROM {s}.jobs WHERE queue_name = $1 GROUP BY name, state ORDER BY name
+        """;
+
+    /// <summary>
+    /// Names of runnable jobs of queue $1 due for more than $2 ms: count and oldest run_at. Reads only the runnable rows
+    /// (jobs_runnable_idx), for the periodic unhandled-name check.
+    /// </summary>
+    public static readonly string GetWaitingNames = $$"""
+        SELECT name, count(*), min(run_at) FROM {s}.jobs
+        WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at < now() - $2 * interval '1 millisecond'
+        GROUP BY name ORDER BY name
+        """;
+
     /// <summary>Cleanup: deletes jobs of queue $1 in state $2 last changed more than $3 ms ago ($3 null: all).</summary>
     public static readonly string CleanupRemove = $$"""
         DELETE FROM {s}.jobs
         WHERE queue_name = $1 AND state = $2 AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
         """;
 
-    /// <summary>Cleanup: puts jobs of queue $1 in state $2 back as pending from attempt 1, keeping priority.</summary>
+    /// <summary>
+    /// Cleanup: puts jobs of queue $1 in state $2 back as pending from attempt 1, keeping priority. Processing jobs whose
+    /// lease is live are left alone (their worker still runs them).
+    /// </summary>
     public static readonly string CleanupRerun = $$"""
         UPDATE {s}.jobs
         SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
-            lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
-        WHERE queue_name = $1 AND state = $2
+            lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
+        WHERE queue_name = $1 AND state = $2 AND (state <> {{Processing}} OR lease_expires_at IS NULL OR lease_expires_at < now())
         """;
 
     /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>

@@ -3,13 +3,17 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>SQL on <c>{s}.schedule_fires</c> (exactly-once recurring fires). <c>{s}</c> is the quoted schema.</summary>
 internal static class ScheduleSql
 {
+    /// <summary>How far back fires are kept per entry (the latest fire is always kept).</summary>
+    public const string PruneWindow = "1 day";
+
     /// <summary>$1 queue, $2 entry key.</summary>
     public const string GetLastFireTime = "SELECT max(fire_time) FROM {s}.schedule_fires WHERE queue_name = $1 AND entry_key = $2";
 
     /// <summary>
     /// Records fire ($1 queue, $2 entry key, $3 fire time) and inserts the job ($4 id, $5 name, $6 payload, $7 headers,
     /// $8 priority, $9 run_at, $10 max_attempts) in one statement; nothing when the fire was already recorded.
-    /// $11 channel. Returns one row when the job was stored.
+    /// $11 channel. Returns one row when the job was stored. A stored fire prunes the entry's fires older than
+    /// <see cref="PruneWindow"/> before it: schedulers only push fires after the latest one, which is always kept.
     /// </summary>
     public static readonly string TryPushScheduled = $$"""
         WITH fire AS (
@@ -26,6 +30,10 @@ internal static class ScheduleSql
         ),
         wake AS (
             SELECT pg_notify($11, {{JobNotification.SqlDue}}) FROM ins WHERE run_at <= now() AND $11::text IS NOT NULL
+        ),
+        pruned AS (
+            DELETE FROM {s}.schedule_fires p
+            WHERE p.queue_name = $1 AND p.entry_key = $2 AND p.fire_time < $3 - interval '{{PruneWindow}}' AND EXISTS (SELECT 1 FROM fire)
         )
         SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM wake)
         """;

@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Renewing job leases failed")]
     public static partial void RenewFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 1090, Level = LogLevel.Warning, Message = "{Count} job(s) named '{JobName}' in queue '{QueueName}' have waited {Age} past their due time and this worker has no handler for that name. Deploy a worker that registers it (or cancel the jobs); workers claim only the names they register.")]
+    public static partial void UnhandledJobsWaiting(ILogger logger, long count, string jobName, string queueName, TimeSpan age);
+
+    [LoggerMessage(EventId = 1091, Level = LogLevel.Debug, Message = "Checking for jobs no worker handles failed")]
+    public static partial void UnhandledJobCheckFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Rescuing expired job leases failed")]
     public static partial void RescueFailed(ILogger logger, Exception exception);
 
@@ -35,7 +41,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Lost the lease of job {JobId}; its handler is being cancelled")]
     public static partial void LeaseLost(ILogger logger, JobId jobId);
 
-    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Shutdown timeout: {Count} running jobs are cancelled and returned to the queue")]
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The store rejected the outcome {Kind} of job {JobId} alone; it is recorded with a replacement error")]
+    public static partial void OutcomeRejected(ILogger logger, JobId jobId, JobOutcomeKind kind);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Shutdown timeout: {Count} running jobs are cancelled; those that stop are returned to the queue, a handler that ignores its token keeps its lease until it returns")]
     public static partial void ShutdownTimedOut(ILogger logger, int count);
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Job {JobId} ('{JobName}') cannot run and is failed: {Reason}")]

@@ -13,7 +13,15 @@ namespace Jobs.Sdk.Drivers;
 /// <list type="bullet">
 /// <item>Claims hand each due job to exactly one worker, ordered by priority (highest first), then run-at, then id, and
 /// record the worker id and a lease expiry; the attempt counter is incremented on claim.</item>
-/// <item>Outcomes only apply while the reporting worker still owns the job (state processing, same worker id).</item>
+/// <item>Every claim gets a new <see cref="ClaimedJob.LeaseToken"/>. Outcomes and renewals apply only while that claim
+/// still owns the job (state processing, same token): a late, replayed or duplicated report changes nothing, so writing
+/// the same outcomes twice is harmless. Rows a statement locks are locked in one order (by id).</item>
+/// <item>Cancel is sticky: once cancel was requested for a running job, any outcome other than success (retry,
+/// reschedule, release) and a rescue end it cancelled.</item>
+/// <item>A claim with <see cref="JobClaimRequest.JobNames"/> takes only jobs with those names.</item>
+/// <item>Each failed attempt's error is kept in a bounded history (<see cref="JobInfo.Errors"/>); success clears
+/// <see cref="JobInfo.LastError"/>.</item>
+/// <item>Cleanup's rerun of processing jobs leaves jobs with a live lease alone.</item>
 /// <item>A job whose lease expired is rescued by <see cref="RescueExpiredLeasesAsync"/>: retried if attempts remain,
 /// else failed.</item>
 /// <item>Retries, reschedules, pause/resume and rescue keep priority.</item>
@@ -47,8 +55,8 @@ public interface IJobDriver : IAsyncDisposable
     /// <summary>Records the outcomes of attempts by <paramref name="workerId"/> (one batch, one round trip where possible).</summary>
     Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken);
 
-    /// <summary>Extends the leases of jobs this worker runs; reports jobs it lost and jobs a user asked to cancel.</summary>
-    Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken);
+    /// <summary>Extends the leases of the claims this worker holds; reports claims it lost and claims a user asked to cancel.</summary>
+    Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
     /// <summary>Requeues (or fails, when attempts are used up) jobs whose lease has expired. Returns how many.</summary>
     Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken);
@@ -73,6 +81,15 @@ public interface IJobDriver : IAsyncDisposable
 
     /// <summary>Counts jobs per state in this queue.</summary>
     Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Counts jobs per name and state in this queue (an operator's view: scans the queue's rows).</summary>
+    Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Names of pending or retrying jobs that have been due for longer than <paramref name="dueFor"/>, with how many and
+    /// the oldest due time. Cheap enough to run periodically (reads only runnable rows).
+    /// </summary>
+    Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken);
 
     /// <summary>Applies one cleanup pass to this queue.</summary>
     Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken);

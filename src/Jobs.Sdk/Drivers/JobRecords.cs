@@ -43,20 +43,38 @@ public sealed record ClaimedJob
     public required DateTimeOffset RunAt { get; init; }
     /// <summary>Headers stored with the job.</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    /// <summary>
+    /// New on every claim: identifies this claim (not the job) in outcomes and renewals. A report carrying an older
+    /// claim's token changes nothing, whatever its attempt number.
+    /// </summary>
+    public Guid LeaseToken { get; init; }
 }
+
+/// <summary>One claim a worker holds: the job and the token of the claim.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="LeaseToken">The claim's <see cref="ClaimedJob.LeaseToken"/>.</param>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
+public readonly record struct JobLease(JobId Id, Guid LeaseToken);
 
 /// <summary>A claim request.</summary>
 /// <param name="WorkerId">The claiming worker; recorded with the job and checked on completion.</param>
 /// <param name="MaxJobs">How many jobs at most (the worker's free slots).</param>
 /// <param name="LeaseDuration">How long the claim holds without renewal before the job may be rescued.</param>
 [Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
-public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, TimeSpan LeaseDuration);
+public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, TimeSpan LeaseDuration)
+{
+    /// <summary>
+    /// The job names the worker has handlers for: only jobs with one of these names are claimed, so that during a rolling
+    /// deploy a job only a newer version knows waits for that version instead of failing. <see langword="null"/>: any name.
+    /// </summary>
+    public IReadOnlyList<string>? JobNames { get; init; }
+}
 
 /// <summary>The result of a lease renewal.</summary>
-/// <param name="Lost">Jobs this worker no longer owns (rescued elsewhere, deleted): their handlers must stop.</param>
-/// <param name="CancelRequested">Jobs a user asked to cancel while running.</param>
+/// <param name="Lost">Claims this worker no longer owns (rescued elsewhere, finished, deleted): their handlers must stop.</param>
+/// <param name="CancelRequested">Claims whose job a user asked to cancel while running.</param>
 [Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
-public sealed record LeaseRenewalResult(IReadOnlyList<JobId> Lost, IReadOnlyList<JobId> CancelRequested)
+public sealed record LeaseRenewalResult(IReadOnlyList<JobLease> Lost, IReadOnlyList<JobLease> CancelRequested)
 {
     /// <summary>Nothing lost, nothing cancelled.</summary>
     public static LeaseRenewalResult None { get; } = new([], []);

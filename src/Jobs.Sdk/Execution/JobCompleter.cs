@@ -6,33 +6,74 @@ namespace Jobs.Sdk;
 
 /// <summary>
 /// Records the outcomes of a worker's jobs in batches: whatever finished while the previous batch was written goes in
-/// the next one (at most <see cref="MaxBatch"/>). A failed write is retried with backoff, so an outcome is kept until it
-/// is written. After a batch is written, its jobs' leases are released and their <see cref="JobRunResult.OnRecorded"/>
-/// observers run.
+/// the next one (at most <see cref="MaxBatch"/>). After a batch is written, its claims' leases are released and their
+/// <see cref="JobRunResult.OnRecorded"/> observers run.
 /// </summary>
+/// <remarks>
+/// <para>Outcomes are idempotent (a driver applies one only while its lease token still owns the job), so writing a
+/// batch again after an ambiguous failure (the commit may have happened) is harmless.</para>
+/// <para>No outcome blocks the others: error texts are sanitized (<see cref="JobErrorText"/>); a batch that fails twice is
+/// written row by row, and a row that still fails is written with <see cref="JobErrorText.Rejected"/> in place of its
+/// error. Only a row that fails even so (the store is away) is retried, with backoff.</para>
+/// <para>The backlog is bounded: the claim loop waits in <see cref="WaitForRoomAsync"/> while it is full.</para>
+/// </remarks>
 internal sealed class JobCompleter
 {
-    private const int MaxBatch = 2000;
+    /// <summary>The most outcomes written in one statement.</summary>
+    public const int MaxBatch = 2000;
 
     private readonly IJobDriver _driver;
     private readonly string _workerId;
     private readonly JobLeaseKeeper _leases;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly int _maxBacklog;
     private readonly Channel<JobRunResult> _outcomes = Channel.CreateUnbounded<JobRunResult>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _roomGate = new();
+    private TaskCompletionSource _room = NewRoom();
+    private int _backlog;
 
-    public JobCompleter(IJobDriver driver, string workerId, JobLeaseKeeper leases, TimeProvider time, ILogger logger)
+    public JobCompleter(IJobDriver driver, string workerId, JobLeaseKeeper leases, TimeProvider time, ILogger logger, int maxBacklog = 4 * MaxBatch)
     {
         _driver = driver;
         _workerId = workerId;
         _leases = leases;
         _time = time;
         _logger = logger;
+        _maxBacklog = maxBacklog;
     }
+
+    /// <summary>Outcomes reported and not yet written.</summary>
+    public int Backlog => Volatile.Read(ref _backlog);
 
     /// <summary>Queues an outcome (and its after-write observers) for the next batch.</summary>
     public void Report(JobOutcome outcome, Func<CancellationToken, ValueTask>? onRecorded = null)
-        => _outcomes.Writer.TryWrite(new JobRunResult(outcome, onRecorded));
+    {
+        Interlocked.Increment(ref _backlog);
+        if (!_outcomes.Writer.TryWrite(new JobRunResult(outcome with { Error = JobErrorText.Sanitize(outcome.Error) }, onRecorded)))
+        {
+            Interlocked.Decrement(ref _backlog);
+        }
+    }
+
+    /// <summary>Returns once the backlog is under its bound (claiming more would only grow it).</summary>
+    public Task WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        lock (_roomGate)
+        {
+            if (Backlog < _maxBacklog)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_room.Task.IsCompleted)
+            {
+                _room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            return _room.Task.WaitAsync(cancellationToken);
+        }
+    }
 
     /// <summary>No more outcomes will be reported: <see cref="RunAsync"/> ends once the queued ones are written.</summary>
     public void Complete() => _outcomes.Writer.TryComplete();
@@ -43,7 +84,6 @@ internal sealed class JobCompleter
         var reader = _outcomes.Reader;
         var batch = new List<JobRunResult>(256);
         var outcomes = new List<JobOutcome>(256);
-        var failures = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < MaxBatch && reader.TryRead(out var result))
@@ -52,25 +92,19 @@ internal sealed class JobCompleter
                 outcomes.Add(result.Outcome!.Value);
             }
 
-            while (true)
-            {
-                try
-                {
-                    await _driver.CompleteAsync(_workerId, outcomes, CancellationToken.None).ConfigureAwait(false);
-                    failures = 0;
-                    break;
-                }
-                catch (Exception ex)
-                {
-                    var delay = WorkerDelay.Backoff(++failures);
-                    Log.CompleteFailed(_logger, ex, outcomes.Count, delay);
-                    await WorkerDelay.DelayAsync(delay, _time, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-
+            await WriteAsync(outcomes).ConfigureAwait(false);
             foreach (var outcome in outcomes)
             {
-                _leases.Release(outcome.Id);
+                _leases.Release(outcome.LeaseToken);
+            }
+
+            Interlocked.Add(ref _backlog, -outcomes.Count);
+            lock (_roomGate)
+            {
+                if (Backlog < _maxBacklog)
+                {
+                    _room.TrySetResult();
+                }
             }
 
             foreach (var result in batch)
@@ -84,5 +118,63 @@ internal sealed class JobCompleter
             batch.Clear();
             outcomes.Clear();
         }
+    }
+
+    private async Task WriteAsync(List<JobOutcome> outcomes)
+    {
+        if (await TryWriteAsync(outcomes).ConfigureAwait(false) || await TryWriteAsync(outcomes).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        // Twice failed: find the row the store rejects. Each row is written alone; a rejected one once more with a
+        // replacement error; only a row that fails even so (the store is away) is retried, with backoff, until written.
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            var original = new[] { outcomes[i] };
+            var replaced = new[] { outcomes[i] with { Error = JobErrorText.Rejected } };
+            for (var failures = 0; ; )
+            {
+                if (await TryWriteAsync(original, backoff: false).ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                if (await TryWriteAsync(replaced, backoff: false).ConfigureAwait(false))
+                {
+                    Log.OutcomeRejected(_logger, outcomes[i].Id, outcomes[i].Kind);
+                    break;
+                }
+
+                await WorkerDelay.DelayAsync(WorkerDelay.Backoff(++failures), _time, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<bool> TryWriteAsync(IReadOnlyList<JobOutcome> outcomes, bool backoff = true)
+    {
+        try
+        {
+            await _driver.CompleteAsync(_workerId, outcomes, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            var delay = backoff ? WorkerDelay.Backoff(1) : TimeSpan.Zero;
+            Log.CompleteFailed(_logger, ex, outcomes.Count, delay);
+            if (backoff)
+            {
+                await WorkerDelay.DelayAsync(delay, _time, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return false;
+        }
+    }
+
+    private static TaskCompletionSource NewRoom()
+    {
+        var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        room.SetResult();
+        return room;
     }
 }

@@ -5,13 +5,16 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Sdk;
 
 /// <summary>
-/// What a worker holds and keeps alive: the jobs it owns (claimed, outcome not yet recorded) and the ones running now; the
-/// heartbeat that renews their leases every third of the lease and cancels what it lost or what a user cancelled; and the
-/// worker's liveness (when its loops last ran), read by the health check.
+/// What a worker holds and keeps alive: the claims it owns (claimed, outcome not yet recorded) and the ones running now,
+/// each keyed by its lease token; the heartbeat that renews their leases every third of the lease and cancels what it
+/// lost or what a user cancelled; the local lease watchdog; and the worker's liveness (when its loops last ran), read by
+/// the health check.
 /// </summary>
 /// <remarks>
-/// Without a successful renewal for a whole lease (the store is unreachable), other workers may rescue this worker's
-/// jobs, so the keeper cancels every running job here: no job ever runs twice at once.
+/// The watchdog needs no answer from the store: a lease granted or renewed by a request <em>sent</em> at time t ends on
+/// the server no earlier than t + lease, so every handler whose last such t + lease − <see cref="SafetyMargin"/> has passed
+/// is cancelled (reason: lease lost) before another worker can rescue its job. A renewal that hangs (a partition that drops
+/// packets) is abandoned after <see cref="RenewalTimeout"/>, well under the renewal interval.
 /// </remarks>
 internal sealed class JobLeaseKeeper
 {
@@ -20,9 +23,8 @@ internal sealed class JobLeaseKeeper
     private readonly TimeSpan _leaseDuration;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<JobId, JobRun> _running = new();
-    private readonly ConcurrentDictionary<JobId, byte> _owned = new();
-    private long _lastRenewalTicks;
+    private readonly ConcurrentDictionary<Guid, JobRun> _running = new();
+    private readonly ConcurrentDictionary<Guid, JobId> _owned = new();
     private long _lastAliveTimestamp;
 
     public JobLeaseKeeper(IJobDriver driver, string workerId, TimeSpan leaseDuration, TimeProvider time, ILogger logger)
@@ -33,6 +35,12 @@ internal sealed class JobLeaseKeeper
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>How long before the server-side end of a lease the watchdog cancels its handler: a sixth of the lease.</summary>
+    public TimeSpan SafetyMargin => _leaseDuration / 6;
+
+    /// <summary>How long one renewal may take before it is abandoned: a quarter of the lease (renewals run every third).</summary>
+    public TimeSpan RenewalTimeout => _leaseDuration / 4;
 
     /// <summary>Number of jobs running (or waiting in the prefetch buffer) now.</summary>
     public int RunningCount => _running.Count;
@@ -58,32 +66,38 @@ internal sealed class JobLeaseKeeper
     /// <summary>Records that a worker loop is running (the claim loop and the heartbeat call it).</summary>
     public void MarkAlive() => Interlocked.Exchange(ref _lastAliveTimestamp, Math.Max(_time.GetTimestamp(), 1));
 
-    /// <summary>A claim was just granted: the lease counts from now.</summary>
-    public void Claimed(JobRun run)
+    /// <summary>The local end of a lease granted or renewed by a request sent at <paramref name="sentTimestamp"/>.</summary>
+    public long LocalLeaseEnd(long sentTimestamp) => sentTimestamp + ToTicks(_leaseDuration - SafetyMargin);
+
+    /// <summary>A claim sent at <paramref name="sentTimestamp"/> was granted: the lease counts from the moment it was sent.</summary>
+    public void Claimed(JobRun run, long sentTimestamp)
     {
-        _owned[run.Job.Id] = 0;
-        _running[run.Job.Id] = run;
+        run.ExtendLease(LocalLeaseEnd(sentTimestamp));
+        _owned[run.Job.LeaseToken] = run.Job.Id;
+        _running[run.Job.LeaseToken] = run;
     }
 
     /// <summary>The job's handler ended (or it left the buffer); its lease is held until <see cref="Release"/>.</summary>
-    public void Ended(JobId id) => _running.TryRemove(id, out _);
+    public void Ended(JobRun run) => _running.TryRemove(new KeyValuePair<Guid, JobRun>(run.Job.LeaseToken, run));
 
-    /// <summary>The job's outcome is recorded, or there is none to record: stop renewing its lease.</summary>
-    public void Release(JobId id) => _owned.TryRemove(id, out _);
+    /// <summary>The claim's outcome is recorded, or there is none to record: stop renewing its lease.</summary>
+    public void Release(Guid leaseToken) => _owned.TryRemove(leaseToken, out _);
 
     /// <summary>A user cancelled a job: cancel its handler when it runs here.</summary>
     public void CancelRequested(JobId id)
     {
-        if (_running.TryGetValue(id, out var run))
+        foreach (var run in _running.Values)
         {
-            run.Cancel(CancelReason.UserCancel);
+            if (run.Job.Id == id)
+            {
+                run.Cancel(CancelReason.UserCancel);
+            }
         }
     }
 
     /// <summary>The heartbeat loop, until <paramref name="stop"/>.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        Interlocked.Exchange(ref _lastRenewalTicks, _time.GetTimestamp());
         var interval = _leaseDuration / 3;
         while (!stop.IsCancellationRequested)
         {
@@ -94,30 +108,19 @@ internal sealed class JobLeaseKeeper
             }
 
             MarkAlive();
-            var owned = _owned.Keys.ToArray();
+            var owned = _owned.Select(static o => new JobLease(o.Value, o.Key)).ToArray();
             if (owned.Length == 0)
             {
-                Interlocked.Exchange(ref _lastRenewalTicks, _time.GetTimestamp());
                 continue;
             }
 
+            var sent = _time.GetTimestamp();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            timeout.CancelAfter(RenewalTimeout);
             try
             {
-                var result = await _driver.RenewLeasesAsync(_workerId, owned, _leaseDuration, stop).ConfigureAwait(false);
-                Interlocked.Exchange(ref _lastRenewalTicks, _time.GetTimestamp());
-                foreach (var id in result.Lost)
-                {
-                    if (_running.TryGetValue(id, out var run))
-                    {
-                        Log.LeaseLost(_logger, id);
-                        run.Cancel(CancelReason.LeaseLost);
-                    }
-                }
-
-                foreach (var id in result.CancelRequested)
-                {
-                    CancelRequested(id);
-                }
+                var result = await _driver.RenewLeasesAsync(_workerId, owned, _leaseDuration, timeout.Token).ConfigureAwait(false);
+                Renewed(owned, result, LocalLeaseEnd(sent));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -125,16 +128,60 @@ internal sealed class JobLeaseKeeper
             }
             catch (Exception ex)
             {
+                // The watchdog cancels the handlers whose lease ends before a renewal gets through.
                 Log.RenewFailed(_logger, ex);
-                if (_time.GetElapsedTime(Interlocked.Read(ref _lastRenewalTicks)) >= _leaseDuration)
+            }
+        }
+    }
+
+    /// <summary>The watchdog loop, until <paramref name="stop"/>: cancels handlers whose local lease end has passed.</summary>
+    public async Task WatchAsync(CancellationToken stop)
+    {
+        var tick = TimeSpan.FromTicks(Math.Clamp(SafetyMargin.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        while (!stop.IsCancellationRequested)
+        {
+            await WorkerDelay.DelayAsync(tick, _time, stop).ConfigureAwait(false);
+            var now = _time.GetTimestamp();
+            foreach (var run in _running.Values)
+            {
+                if (run.LeaseEnd <= now && run.Reason == CancelReason.None)
                 {
-                    foreach (var run in _running.Values)
-                    {
-                        Log.LeaseLost(_logger, run.Job.Id);
-                        run.Cancel(CancelReason.LeaseLost);
-                    }
+                    Log.LeaseLost(_logger, run.Job.Id);
+                    run.Cancel(CancelReason.LeaseLost);
                 }
             }
         }
     }
+
+    private void Renewed(JobLease[] renewed, LeaseRenewalResult result, long leaseEnd)
+    {
+        var lost = result.Lost.Count == 0 ? null : result.Lost.Select(static l => l.LeaseToken).ToHashSet();
+        foreach (var lease in renewed)
+        {
+            if (!_running.TryGetValue(lease.LeaseToken, out var run))
+            {
+                continue;
+            }
+
+            if (lost is not null && lost.Contains(lease.LeaseToken))
+            {
+                Log.LeaseLost(_logger, lease.Id);
+                run.Cancel(CancelReason.LeaseLost);
+            }
+            else
+            {
+                run.ExtendLease(leaseEnd);
+            }
+        }
+
+        foreach (var lease in result.CancelRequested)
+        {
+            if (_running.TryGetValue(lease.LeaseToken, out var run))
+            {
+                run.Cancel(CancelReason.UserCancel);
+            }
+        }
+    }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 }

@@ -23,6 +23,7 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
     private CancellationTokenRegistration _timeoutRegistration;
     private int _reason;
     private int _finished;
+    private long _leaseEnd;
 
     public ClaimedJob Job { get; } = job;
 
@@ -31,6 +32,25 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
     public CancellationToken Token => _cts.Token;
 
     public CancelReason Reason => (CancelReason)Volatile.Read(ref _reason);
+
+    /// <summary>When (a <see cref="TimeProvider"/> timestamp) this worker must consider the lease lost unless renewed.</summary>
+    public long LeaseEnd => Interlocked.Read(ref _leaseEnd);
+
+    /// <summary>Moves <see cref="LeaseEnd"/> forward (never back) after a claim or a renewal.</summary>
+    public void ExtendLease(long leaseEnd)
+    {
+        var current = Interlocked.Read(ref _leaseEnd);
+        while (leaseEnd > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _leaseEnd, leaseEnd, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
 
     /// <summary>Cancels the handler's token; the first reason wins.</summary>
     public void Cancel(CancelReason reason)
@@ -60,9 +80,9 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
     /// <summary>The outcome of a job cancelled, lost or shut down before its handler started; <see langword="null"/> when the lease is lost.</summary>
     public JobOutcome? NotStartedOutcome() => Reason switch
     {
-        CancelReason.UserCancel => new JobOutcome(Job.Id, JobOutcomeKind.Cancelled, Job.Attempt, Error: "Cancelled before it started."),
+        CancelReason.UserCancel => new JobOutcome(Job.Id, JobOutcomeKind.Cancelled, Job.Attempt, Error: "Cancelled before it started.", LeaseToken: Job.LeaseToken),
         CancelReason.LeaseLost => null,
-        _ => new JobOutcome(Job.Id, JobOutcomeKind.Release, Job.Attempt),
+        _ => new JobOutcome(Job.Id, JobOutcomeKind.Release, Job.Attempt, LeaseToken: Job.LeaseToken),
     };
 
     public void Dispose()

@@ -34,6 +34,8 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private readonly JobLeaseKeeper _leases;
     private readonly JobCompleter _completer;
     private readonly JobRescuer _rescuer;
+    private readonly UnhandledJobMonitor _unhandled;
+    private readonly string[] _jobNames;
     private readonly Channel<JobRun> _ready = Channel.CreateUnbounded<JobRun>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopBackground = new();
@@ -43,7 +45,10 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task[] _runners = [];
     private Task? _completerLoop;
     private Task? _heartbeat;
+    private Task? _watchdog;
+    private Task? _background;
     private Task? _rescuerLoop;
+    private Task? _unhandledLoop;
     private int _started;
 
     internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null)
@@ -59,8 +64,10 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _executor = new JobExecutor(runtime, scopeFactory, WorkerId, _logger);
         _leases = new JobLeaseKeeper(_driver, WorkerId, _options.LeaseDuration, _time, _logger);
-        _completer = new JobCompleter(_driver, WorkerId, _leases, _time, _logger);
+        _completer = new JobCompleter(_driver, WorkerId, _leases, _time, _logger, maxBacklog: Math.Max(JobCompleter.MaxBatch, 4 * (_options.Concurrency + _options.Prefetch)));
         _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger);
+        _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
+        _jobNames = [.. runtime.Registry.Names];
     }
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
@@ -108,7 +115,33 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         await DrainRunningJobsAsync(cancellationToken).ConfigureAwait(false);
+        var runners = Task.WhenAll(_runners);
+        if (!runners.IsCompleted)
+        {
+            // A handler that ignores its token still runs here (the caller stopped waiting): it keeps its lease (the
+            // heartbeat and the watchdog go on) and its outcome is recorded when it returns; if the process exits first,
+            // the lease expires and the job is rescued. No other worker starts the job while it runs here.
+            _background = FinishAfterHandlersAsync(runners);
+            _driver.RunningJobCancelled -= _leases.CancelRequested;
+            Log.WorkerStopped(_logger, WorkerId);
+            _drained.TrySetResult();
+            return;
+        }
 
+        await StopBackgroundAsync(cancellationToken).ConfigureAwait(false);
+        _driver.RunningJobCancelled -= _leases.CancelRequested;
+        Log.WorkerStopped(_logger, WorkerId);
+        _drained.TrySetResult();
+    }
+
+    private async Task FinishAfterHandlersAsync(Task runners)
+    {
+        await runners.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await StopBackgroundAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task StopBackgroundAsync(CancellationToken cancellationToken)
+    {
         // Every outcome is reported now; let the completer write them all, then stop the background loops.
         _completer.Complete();
         if (_completerLoop is not null)
@@ -123,17 +156,13 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         await _stopBackground.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _heartbeat, _rescuerLoop })
+        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop })
         {
             if (task is not null)
             {
                 await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
-
-        _driver.RunningJobCancelled -= _leases.CancelRequested;
-        Log.WorkerStopped(_logger, WorkerId);
-        _drained.TrySetResult();
     }
 
     /// <inheritdoc />
@@ -145,8 +174,12 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         _stopClaiming.Dispose();
-        _stopBackground.Dispose();
-        _slots?.Dispose();
+        if (_background is null)
+        {
+            // With a handler still running past shutdown, the background loops own these until it returns.
+            _stopBackground.Dispose();
+            _slots?.Dispose();
+        }
     }
 
     private async Task RunAsync()
@@ -170,7 +203,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         var background = _stopBackground.Token;
         _completerLoop = Task.Run(_completer.RunAsync, CancellationToken.None);
         _heartbeat = Task.Run(() => _leases.RunAsync(background), CancellationToken.None);
+        _watchdog = Task.Run(() => _leases.WatchAsync(background), CancellationToken.None);
         _rescuerLoop = Task.Run(() => _rescuer.RunAsync(background), CancellationToken.None);
+        _unhandledLoop = Task.Run(() => _unhandled.RunAsync(background), CancellationToken.None);
         _runners = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunnerLoopAsync, CancellationToken.None)).ToArray();
         Log.WorkerStarted(_logger, WorkerId, _driver.QueueName, _options.Concurrency);
 
@@ -198,9 +233,13 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             }
 
             IReadOnlyList<ClaimedJob> claimed;
+            long sent;
             try
             {
-                claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration), stop).ConfigureAwait(false);
+                // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
+                await _completer.WaitForRoomAsync(stop).ConfigureAwait(false);
+                sent = _time.GetTimestamp();
+                claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames }, stop).ConfigureAwait(false);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -225,7 +264,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             foreach (var job in claimed)
             {
                 var run = new JobRun(job);
-                _leases.Claimed(run);
+                _leases.Claimed(run, sent);
                 _ready.Writer.TryWrite(run);
             }
 
@@ -310,21 +349,18 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             run.Cancel(CancelReason.Shutdown);
         }
 
-        // Handlers that honour their token end almost at once and report Release themselves. Handlers that ignore
-        // it are abandoned: their jobs are released now so that another worker can run them.
+        // Handlers that honour their token end almost at once and report Release themselves. Handlers that ignore it
+        // keep their jobs: the lease stays renewed until they return (or the process exits and the lease expires), so
+        // a job never runs on two workers at once because of a shutdown.
         try
         {
-            await runners.WaitAsync(TimeSpan.FromSeconds(2), _time, CancellationToken.None).ConfigureAwait(false);
+            await runners.WaitAsync(TimeSpan.FromSeconds(2), _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            foreach (var run in left)
-            {
-                if (run.TryFinish())
-                {
-                    _completer.Report(new JobOutcome(run.Job.Id, JobOutcomeKind.Release, run.Job.Attempt));
-                }
-            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 
@@ -372,13 +408,13 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     {
         if (outcome is { } o && run.TryFinish())
         {
-            _completer.Report(o, onRecorded);
+            _completer.Report(o with { LeaseToken = run.Job.LeaseToken }, onRecorded);
         }
         else if (outcome is null)
         {
-            _leases.Release(run.Job.Id);
+            _leases.Release(run.Job.LeaseToken);
         }
 
-        _leases.Ended(run.Job.Id);
+        _leases.Ended(run);
     }
 }

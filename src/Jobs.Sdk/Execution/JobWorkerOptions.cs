@@ -29,6 +29,15 @@ public sealed class JobWorkerOptions
     /// <summary>How often this worker looks for expired leases of dead workers. Default 15 s.</summary>
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long a due job whose name this worker has no handler for may wait before the worker logs a warning with its
+    /// name and age (it is never claimed by this worker, see <see cref="UnhandledJobCheckInterval"/>). Default 5 min.
+    /// </summary>
+    public TimeSpan UnhandledJobWarningAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the worker looks for due jobs no handler of its own can run (one cheap query). Default 1 min.</summary>
+    public TimeSpan UnhandledJobCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>A stable id for this worker; by default a new one per process (<c>machine:pid:random</c>).</summary>
     public string? WorkerId { get; set; }
 
@@ -52,6 +61,12 @@ public sealed class JobWorkerOptions
         if (LeaseDuration < TimeSpan.FromSeconds(1))
         {
             throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "JobWorkerOptions.LeaseDuration must be at least 1 second.");
+        }
+
+        if (UnhandledJobCheckInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UnhandledJobCheckInterval), UnhandledJobCheckInterval,
+                "JobWorkerOptions.UnhandledJobCheckInterval must be positive.");
         }
 
         if (RescueInterval <= TimeSpan.Zero)

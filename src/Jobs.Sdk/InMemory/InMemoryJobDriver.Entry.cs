@@ -20,11 +20,26 @@ public sealed partial class InMemoryJobDriver
         public int Attempts { get; set; }
         public string? WorkerId { get; set; }
         public DateTimeOffset? LeaseExpiresAt { get; set; }
+        public Guid? LeaseToken { get; set; }
         public DateTimeOffset? StartedAt { get; set; }
         public DateTimeOffset? FinishedAt { get; set; }
         public string? LastError { get; set; }
         public bool CancelRequested { get; set; }
+        public List<JobAttemptError> Errors { get; } = [];
+
+        /// <summary>Appends an attempt's error, keeping the latest <see cref="MaxErrors"/>.</summary>
+        public void AddError(int attempt, DateTimeOffset at, string error)
+        {
+            Errors.Add(new JobAttemptError(attempt, at, error));
+            if (Errors.Count > MaxErrors)
+            {
+                Errors.RemoveRange(0, Errors.Count - MaxErrors);
+            }
+        }
     }
+
+    /// <summary>How many attempt errors a job keeps (<see cref="JobInfo.Errors"/>).</summary>
+    private const int MaxErrors = 20;
 
     /// <summary>Priority (highest first), then run time, then push order.</summary>
     private sealed class WaitingOrder : IComparer<Entry>

@@ -95,6 +95,32 @@ public sealed partial class InMemoryJobDriver
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<JobNameCounts>>(_jobs.Values.GroupBy(e => e.Name, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new JobNameCounts(g.Key, JobCounts.From(g.GroupBy(e => e.State).Select(s => new KeyValuePair<JobState, long>(s.Key, s.LongCount())))))
+                .ToArray());
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+    {
+        var before = _time.GetUtcNow() - dueFor;
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<WaitingJobName>>(_waiting.Where(e => e.RunAt <= before)
+                .GroupBy(e => e.Name, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new WaitingJobName(g.Key, g.LongCount(), g.Min(e => e.RunAt)))
+                .ToArray());
+        }
+    }
+
+    /// <inheritdoc />
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -111,13 +137,15 @@ public sealed partial class InMemoryJobDriver
                         _waiting.Remove(entry);
                         _jobs.Remove(entry.Id);
                         break;
-                    case CleanupActionKind.Rerun:
+                    case CleanupActionKind.Rerun when entry.State != JobState.Processing || entry.LeaseExpiresAt is not { } lease || lease <= now:
                         _waiting.Remove(entry);
                         entry.Attempts = 0;
                         entry.LastError = null;
+                        entry.CancelRequested = false;
                         entry.FinishedAt = null;
                         entry.WorkerId = null;
                         entry.LeaseExpiresAt = null;
+                        entry.LeaseToken = null;
                         entry.LastModified = now;
                         Requeue(entry, JobState.Pending, now);
                         rerun = true;
@@ -150,5 +178,6 @@ public sealed partial class InMemoryJobDriver
         FinishedAt = e.FinishedAt,
         LastError = e.LastError,
         WorkerId = e.WorkerId,
+        Errors = e.Errors.ToArray(),
     };
 }

@@ -103,7 +103,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     break;
                 }
 
-                if (entry.RunAt > now)
+                if (entry.RunAt > now || (request.JobNames is { } names && !names.Contains(entry.Name)))
                 {
                     continue;
                 }
@@ -116,8 +116,10 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 entry.StartedAt = now;
                 entry.LastModified = now;
                 entry.CancelRequested = false;
+                entry.LeaseToken = Guid.NewGuid();
                 claimed.Add(new ClaimedJob
                 {
+                    LeaseToken = entry.LeaseToken.Value,
                     Id = entry.Id,
                     Name = entry.Name,
                     Payload = entry.Payload,
@@ -194,16 +196,27 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             foreach (var outcome in outcomes)
             {
                 if (!_jobs.TryGetValue(outcome.Id, out var entry) || entry.State != JobState.Processing || entry.WorkerId != workerId
-                    || entry.Attempts != outcome.Attempt)
+                    || entry.LeaseToken != outcome.LeaseToken)
                 {
                     continue;
                 }
 
+                entry.LeaseToken = null;
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
-                switch (outcome.Kind)
+                if (outcome.Error is not null && outcome.Kind is not JobOutcomeKind.Completed)
+                {
+                    entry.AddError(outcome.Attempt, now, outcome.Error);
+                }
+
+                var kind = entry.CancelRequested && outcome.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule or JobOutcomeKind.Release
+                    ? JobOutcomeKind.Cancelled // sticky cancel: only success ends a cancel-requested job otherwise
+                    : outcome.Kind;
+                entry.CancelRequested = false;
+                switch (kind)
                 {
                     case JobOutcomeKind.Completed:
+                        entry.LastError = null;
                         Finish(entry, JobState.Completed, _options.Retention.CompletedJobs, now, null);
                         break;
                     case JobOutcomeKind.Failed:
@@ -240,26 +253,27 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     }
 
     /// <inheritdoc />
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(running);
+        ArgumentNullException.ThrowIfNull(leases);
         var now = _time.GetUtcNow();
-        List<JobId>? lost = null, cancel = null;
+        List<JobLease>? lost = null, cancel = null;
         lock (_gate)
         {
-            foreach (var id in running)
+            foreach (var lease in leases)
             {
-                if (_jobs.TryGetValue(id, out var entry) && entry.State == JobState.Processing && entry.WorkerId == workerId)
+                if (_jobs.TryGetValue(lease.Id, out var entry) && entry.State == JobState.Processing && entry.WorkerId == workerId
+                    && entry.LeaseToken == lease.LeaseToken)
                 {
                     entry.LeaseExpiresAt = now + leaseDuration;
                     if (entry.CancelRequested)
                     {
-                        (cancel ??= []).Add(id);
+                        (cancel ??= []).Add(lease);
                     }
                 }
                 else
                 {
-                    (lost ??= []).Add(id);
+                    (lost ??= []).Add(lease);
                 }
             }
         }
@@ -284,8 +298,15 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 rescued++;
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
+                entry.LeaseToken = null;
                 entry.LastError = $"Jobs.Sdk.LeaseExpired: worker {entry.WorkerId} stopped renewing the lease of attempt {entry.Attempts}.";
-                if (entry.Attempts < entry.MaxAttempts)
+                entry.AddError(entry.Attempts, now, entry.LastError);
+                if (entry.CancelRequested)
+                {
+                    entry.CancelRequested = false;
+                    Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, null);
+                }
+                else if (entry.Attempts < entry.MaxAttempts)
                 {
                     Requeue(entry, JobState.Retrying, now);
                 }

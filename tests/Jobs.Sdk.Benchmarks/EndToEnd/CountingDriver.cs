@@ -62,13 +62,18 @@ internal sealed class CountingDriver(IJobDriver inner) : IJobDriver
 
     public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => inner.WaitUntilReadyAsync(cancellationToken);
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken) => inner.PushAsync(jobs, transaction, cancellationToken);
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
         inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => inner.RescueExpiredLeasesAsync(cancellationToken);
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => inner.CancelAsync(id, cancellationToken);
     public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => inner.PauseAsync(id, cancellationToken);
     public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => inner.ResumeAsync(id, cancellationToken);
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => inner.GetJobAsync(id, cancellationToken);
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => inner.GetCountsByNameAsync(cancellationToken);
+
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => inner.GetWaitingNamesAsync(dueFor, cancellationToken);
+
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => inner.GetCountsAsync(cancellationToken);
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => inner.CleanupAsync(options, cancellationToken);
     public ValueTask DisposeAsync() => inner.DisposeAsync();

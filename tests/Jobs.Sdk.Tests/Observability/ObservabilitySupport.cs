@@ -158,7 +158,7 @@ internal sealed class TestDriver(InMemoryJobDriver inner) : IJobDriver
     public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
         => Inner.CompleteAsync(workerId, outcomes, cancellationToken);
 
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
         => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
 
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => Inner.RescueExpiredLeasesAsync(cancellationToken);
@@ -170,6 +170,11 @@ internal sealed class TestDriver(InMemoryJobDriver inner) : IJobDriver
     public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => Inner.ResumeAsync(id, cancellationToken);
 
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => Inner.GetJobAsync(id, cancellationToken);
+
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => Inner.GetCountsByNameAsync(cancellationToken);
+
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => Inner.GetWaitingNamesAsync(dueFor, cancellationToken);
 
     public async Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken)
     {

@@ -122,10 +122,11 @@ public sealed class TracingTests
             .AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask)
             .AddWorkers()).StartAsync();
 
+        // An unknown name is not claimed (another version may handle it): only the undecodable payload is discarded.
         await host.Queue.PushAsync(new ObsOrphanJob(1));
         await host.Queue.PushAsync(new ObsBadPayloadJob("not a number"));
 
-        await traces.WaitAsync(spans => spans.Count(s => s.Kind == ActivityKind.Consumer) == 2);
+        await traces.WaitAsync(spans => spans.Count(s => s.Kind == ActivityKind.Consumer) == 1);
         var consumers = traces.Spans.Where(s => s.Kind == ActivityKind.Consumer).ToArray();
         Assert.All(consumers, c =>
         {
@@ -133,7 +134,7 @@ public sealed class TracingTests
             Assert.Equal("discarded", Tag(c, "jobs.job.outcome"));
         });
         Assert.Equal(
-            ["Jobs.Sdk.JobDecodeException", "Jobs.Sdk.UnknownJobException"],
+            ["Jobs.Sdk.JobDecodeException"],
             consumers.Select(c => Tag(c, "error.type")).Order());
     }
 

@@ -83,7 +83,7 @@ public sealed class ScheduledJobExecutionTests
             var id = await Queue.PushAsync(new Ping("seed"));
             var claimed = await Driver.ClaimAsync(new JobClaimRequest("seed", 1, TimeSpan.FromMinutes(1)), default);
             Assert.Equal(id, Assert.Single(claimed).Id);
-            await Driver.CompleteAsync("seed", [new JobOutcome(id, JobOutcomeKind.Completed, 1)], default);
+            await Driver.CompleteAsync("seed", [new JobOutcome(id, JobOutcomeKind.Completed, 1, LeaseToken: claimed[0].LeaseToken)], default);
             Assert.Equal(JobState.Completed, (await Driver.GetJobAsync(id, default))!.State);
             return id;
         }

@@ -129,12 +129,17 @@ internal class DelegatingDriver(InMemoryJobDriver inner) : IJobDriver
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken) => Inner.ClaimAsync(request, cancellationToken);
     public Task WaitForWorkAsync(CancellationToken cancellationToken) => Inner.WaitForWorkAsync(cancellationToken);
     public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken) => Inner.CompleteAsync(workerId, outcomes, cancellationToken);
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration, CancellationToken cancellationToken) => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken) => Inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => Inner.RescueExpiredLeasesAsync(cancellationToken);
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => Inner.CancelAsync(id, cancellationToken);
     public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => Inner.PauseAsync(id, cancellationToken);
     public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken) => Inner.ResumeAsync(id, cancellationToken);
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => Inner.GetJobAsync(id, cancellationToken);
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => Inner.GetCountsByNameAsync(cancellationToken);
+
+    public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
+        => Inner.GetWaitingNamesAsync(dueFor, cancellationToken);
+
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => Inner.GetCountsAsync(cancellationToken);
     public virtual Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => Inner.CleanupAsync(options, cancellationToken);
     public ValueTask DisposeAsync() => Inner.DisposeAsync();

@@ -15,7 +15,7 @@ namespace Jobs.Sdk.Testing;
 /// No test waits for time to pass: leases the tests want expired are granted with <see cref="ShortLease"/> and ended by
 /// <see cref="ExpireLeaseAsync"/>; leases of <see cref="Minute"/> or more stay valid for the whole test.
 /// </remarks>
-public abstract class JobDriverConformanceTests : IAsyncLifetime
+public abstract partial class JobDriverConformanceTests : IAsyncLifetime
 {
     /// <summary>A lease that stays valid for the whole test.</summary>
     protected static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
@@ -63,8 +63,30 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         Headers = headers,
     };
 
-    private static Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobDriver d, string worker, int max = 10, TimeSpan? lease = null)
-        => d.ClaimAsync(new JobClaimRequest(worker, max, lease ?? Minute), default);
+    private readonly Dictionary<JobId, Guid> _tokens = [];
+
+    /// <summary>Claims and remembers each job's lease token (the latest claim) for <see cref="Outcome"/> and <see cref="Leases"/>.</summary>
+    private Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobDriver d, string worker, int max = 10, TimeSpan? lease = null)
+        => ClaimRequestAsync(d, new JobClaimRequest(worker, max, lease ?? Minute));
+
+    private async Task<IReadOnlyList<ClaimedJob>> ClaimRequestAsync(IJobDriver d, JobClaimRequest request)
+    {
+        var claimed = await d.ClaimAsync(request, default);
+        foreach (var job in claimed)
+        {
+            Assert.NotEqual(Guid.Empty, job.LeaseToken);
+            _tokens[job.Id] = job.LeaseToken;
+        }
+
+        return claimed;
+    }
+
+    /// <summary>An outcome for the latest claim of <paramref name="id"/> (a fresh token when it was never claimed here).</summary>
+    private JobOutcome Outcome(JobId id, JobOutcomeKind kind, int attempt, TimeSpan delay = default, int NextAttempt = 0, string? Error = null)
+        => new(id, kind, attempt, delay, NextAttempt, Error, _tokens.TryGetValue(id, out var token) ? token : Guid.NewGuid());
+
+    /// <summary>The latest claims of <paramref name="ids"/> (a fresh token for a job never claimed here).</summary>
+    private List<JobLease> Leases(params JobId[] ids) => ids.Select(id => new JobLease(id, _tokens.TryGetValue(id, out var t) ? t : Guid.NewGuid())).ToList();
 
     private static async Task<JobInfo> InfoAsync(IJobDriver d, JobId id) => (await d.GetJobAsync(id, default))!;
 
@@ -157,25 +179,62 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
     // ------------------------------------------------------------------ outcomes
 
     [Fact]
-    public async Task Completion_applies_only_to_the_owning_worker_and_attempt()
+    public async Task Completion_applies_only_to_the_owning_worker_and_claim()
     {
         var d = await DriverAsync(new RetentionPolicy { CompletedJobs = Retain.Yes });
         var r = Record(1);
         await d.PushAsync([r], null, default);
         var job = Assert.Single(await ClaimAsync(d, "owner", 1));
-        await d.CompleteAsync("intruder", [new JobOutcome(job.Id, JobOutcomeKind.Completed, 1)], default);
+        await d.CompleteAsync("intruder", [Outcome(job.Id, JobOutcomeKind.Completed, 1)], default);
         Assert.Equal(JobState.Processing, (await InfoAsync(d, r.Id)).State);
-        await d.CompleteAsync("owner", [new JobOutcome(job.Id, JobOutcomeKind.Completed, 2)], default);
+        await d.CompleteAsync("owner", [new JobOutcome(job.Id, JobOutcomeKind.Completed, 1, LeaseToken: Guid.NewGuid())], default);
         Assert.Equal(JobState.Processing, (await InfoAsync(d, r.Id)).State);
         await d.CompleteAsync("owner", [new JobOutcome(job.Id, JobOutcomeKind.Completed, 1)], default);
+        Assert.Equal(JobState.Processing, (await InfoAsync(d, r.Id)).State);
+        await d.CompleteAsync("owner", [Outcome(job.Id, JobOutcomeKind.Completed, 1)], default);
         var done = await InfoAsync(d, r.Id);
         Assert.Equal(JobState.Completed, done.State);
         Assert.NotNull(done.FinishedAt);
         // A second report (retried after a lost reply) changes nothing.
-        await d.CompleteAsync("owner", [new JobOutcome(job.Id, JobOutcomeKind.Failed, 1, Error: "late")], default);
+        await d.CompleteAsync("owner", [Outcome(job.Id, JobOutcomeKind.Failed, 1, Error: "late")], default);
         var info = await InfoAsync(d, r.Id);
         Assert.Equal(JobState.Completed, info.State);
         Assert.Null(info.LastError);
+    }
+
+    [Fact]
+    public async Task A_late_report_of_an_earlier_claim_changes_nothing_even_when_the_attempt_numbers_coincide()
+    {
+        var d = await DriverAsync(new RetentionPolicy { CompletedJobs = Retain.Yes });
+        var released = Record(1, JobPriority.Highest);
+        var rescheduled = Record(2, JobPriority.Lowest);
+        await d.PushAsync([released, rescheduled], null, default);
+        var first = await ClaimAsync(d, "w", 2);
+        var early = first.ToDictionary(c => c.Id, c => c.LeaseToken);
+        await d.CompleteAsync("w", [
+            Outcome(released.Id, JobOutcomeKind.Release, 1),
+            Outcome(rescheduled.Id, JobOutcomeKind.Reschedule, 1, NextAttempt: 1)], default);
+        // Both jobs are claimed again by the same worker, as attempt 1 again.
+        var second = await ClaimAsync(d, "w", 2);
+        Assert.Equal(2, second.Count);
+        Assert.All(second, c => Assert.Equal(1, c.Attempt));
+        Assert.All(second, c => Assert.NotEqual(early[c.Id], c.LeaseToken));
+
+        // A replay of the first claim's reports (same worker, same attempt number) changes nothing, nor does a renewal of it.
+        var late = second.Select(c => new JobOutcome(c.Id, JobOutcomeKind.Failed, 1, Error: "late", LeaseToken: early[c.Id])).ToList();
+        await d.CompleteAsync("w", late, default);
+        Assert.Equal(2, (await d.RenewLeasesAsync("w", second.Select(c => new JobLease(c.Id, early[c.Id])).ToList(), Minute, default)).Lost.Count);
+        foreach (var c in second)
+        {
+            var info = await InfoAsync(d, c.Id);
+            Assert.Equal((JobState.Processing, (string?)null), (info.State, info.LastError));
+        }
+
+        // The current claim's report applies; replaying it afterwards changes nothing either.
+        var current = second.Select(c => new JobOutcome(c.Id, JobOutcomeKind.Completed, 1, LeaseToken: c.LeaseToken)).ToList();
+        await d.CompleteAsync("w", current, default);
+        await d.CompleteAsync("w", current, default);
+        Assert.Equal(new JobCounts { Completed = 2 }, await d.GetCountsAsync(default));
     }
 
     [Fact]
@@ -186,7 +245,7 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         await d.PushAsync(records, null, default);
         Assert.Equal(6, (await ClaimAsync(d, "owner")).Count);
         var kinds = Enum.GetValues<JobOutcomeKind>();
-        await d.CompleteAsync("intruder", records.Select((r, i) => new JobOutcome(r.Id, kinds[i % kinds.Length], 1, Error: "x")).ToList(), default);
+        await d.CompleteAsync("intruder", records.Select((r, i) => Outcome(r.Id, kinds[i % kinds.Length], 1, Error: "x")).ToList(), default);
         Assert.Equal(new JobCounts { Processing = 6 }, await d.GetCountsAsync(default));
         foreach (var r in records)
         {
@@ -204,8 +263,8 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         await d.PushAsync([now, later], null, default);
         await ClaimAsync(d, "w");
         await d.CompleteAsync("w", [
-            new JobOutcome(now.Id, JobOutcomeKind.Retry, 1, Error: "boom"),
-            new JobOutcome(later.Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), Error: "later")], default);
+            Outcome(now.Id, JobOutcomeKind.Retry, 1, Error: "boom"),
+            Outcome(later.Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), Error: "later")], default);
         var a = await InfoAsync(d, now.Id);
         var b = await InfoAsync(d, later.Id);
         Assert.Equal((JobState.Retrying, 1, JobPriority.Higher, "boom"), (a.State, a.Attempts, a.Priority, a.LastError));
@@ -225,8 +284,8 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         await d.PushAsync([a, b], null, default);
         var claimed = await ClaimAsync(d, "w", 2);
         await d.CompleteAsync("w", [
-            new JobOutcome(a.Id, JobOutcomeKind.Release, 1),
-            new JobOutcome(b.Id, JobOutcomeKind.Reschedule, 1, TimeSpan.FromHours(1), NextAttempt: 1)], default);
+            Outcome(a.Id, JobOutcomeKind.Release, 1),
+            Outcome(b.Id, JobOutcomeKind.Reschedule, 1, TimeSpan.FromHours(1), NextAttempt: 1)], default);
         var ia = await InfoAsync(d, a.Id);
         var ib = await InfoAsync(d, b.Id);
         Assert.Equal((JobState.Pending, 0, JobPriority.Higher), (ia.State, ia.Attempts, ia.Priority));
@@ -246,7 +305,7 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         var c = Record(2);
         await d.PushAsync([f, c], null, default);
         await ClaimAsync(d, "w");
-        await d.CompleteAsync("w", [new JobOutcome(f.Id, JobOutcomeKind.Failed, 1, Error: "bad"), new JobOutcome(c.Id, JobOutcomeKind.Cancelled, 1)], default);
+        await d.CompleteAsync("w", [Outcome(f.Id, JobOutcomeKind.Failed, 1, Error: "bad"), Outcome(c.Id, JobOutcomeKind.Cancelled, 1)], default);
         var fi = await InfoAsync(d, f.Id);
         var ci = await InfoAsync(d, c.Id);
         Assert.Equal((JobState.Failed, "bad"), (fi.State, fi.LastError));
@@ -275,7 +334,7 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         // A running job stays with its worker, which learns of the request at lease renewal.
         Assert.True(await d.CancelAsync(jobs[JobState.Processing], default));
         Assert.Equal(JobState.Processing, (await InfoAsync(d, jobs[JobState.Processing])).State);
-        Assert.Equal([jobs[JobState.Processing]], (await d.RenewLeasesAsync("w", [jobs[JobState.Processing]], Minute, default)).CancelRequested);
+        Assert.Equal([jobs[JobState.Processing]], (await d.RenewLeasesAsync("w", Leases(jobs[JobState.Processing]), Minute, default)).CancelRequested.Select(l => l.Id));
 
         foreach (var state in new[] { JobState.Completed, JobState.Failed, JobState.Cancelled })
         {
@@ -368,17 +427,21 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         await d.PushAsync(records, null, default);
         var claimed = await ClaimAsync(d, "w", 3, ShortLease);
         Assert.Equal(3, claimed.Count);
-        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w", claimed.Select(c => c.Id).ToList(), Minute, default));
+        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w", claimed.Select(c => new JobLease(c.Id, c.LeaseToken)).ToList(), Minute, default));
         Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w", [], Minute, default));
 
         Assert.True(await d.CancelAsync(records[1].Id, default));
-        await d.CompleteAsync("w", [new JobOutcome(records[2].Id, JobOutcomeKind.Completed, 1)], default);
+        await d.CompleteAsync("w", [Outcome(records[2].Id, JobOutcomeKind.Completed, 1)], default);
         var unknown = JobId.New();
-        var result = await d.RenewLeasesAsync("w", [records[0].Id, records[1].Id, records[2].Id, unknown], Minute, default);
-        Assert.Equal(new[] { records[2].Id, unknown }.OrderBy(i => i.Value), result.Lost.OrderBy(i => i.Value));
-        Assert.Equal([records[1].Id], result.CancelRequested);
-        var other = await d.RenewLeasesAsync("someone-else", [records[0].Id], Minute, default);
-        Assert.Equal([records[0].Id], other.Lost);
+        var result = await d.RenewLeasesAsync("w", Leases(records[0].Id, records[1].Id, records[2].Id, unknown), Minute, default);
+        Assert.Equal(Leases(records[2].Id).Concat(result.Lost.Where(l => l.Id == unknown)).OrderBy(l => l.Id.Value), result.Lost.OrderBy(l => l.Id.Value));
+        Assert.Contains(result.Lost, l => l.Id == unknown);
+        Assert.Equal(Leases(records[1].Id), result.CancelRequested);
+        var other = await d.RenewLeasesAsync("someone-else", Leases(records[0].Id), Minute, default);
+        Assert.Equal(Leases(records[0].Id), other.Lost);
+        // The right job with another claim's token is lost too (and its lease is not renewed).
+        var stale = new JobLease(records[0].Id, Guid.NewGuid());
+        Assert.Equal([stale], (await d.RenewLeasesAsync("w", [stale], Minute, default)).Lost);
     }
 
     [Fact]
@@ -390,7 +453,7 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         await ClaimAsync(d, "w", 1, ShortLease);
         await ExpireLeaseAsync(d, r.Id);
         // Renewal after expiry but before a rescue still wins: the job stays with its worker.
-        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w", [r.Id], Minute, default));
+        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w", Leases(r.Id), Minute, default));
         Assert.Equal(0, await d.RescueExpiredLeasesAsync(default));
         Assert.Equal(JobState.Processing, (await InfoAsync(d, r.Id)).State);
     }
@@ -420,7 +483,7 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         Assert.Equal(JobState.Processing, (await InfoAsync(d, live.Id)).State);
 
         // The dead worker's late report is ignored; the rescued job runs again as attempt 2.
-        await d.CompleteAsync("dead", [new JobOutcome(retry.Id, JobOutcomeKind.Completed, 1)], default);
+        await d.CompleteAsync("dead", [Outcome(retry.Id, JobOutcomeKind.Completed, 1)], default);
         var again = Assert.Single(await ClaimAsync(d, "w2", 5));
         Assert.Equal((retry.Id, 2), (again.Id, again.Attempt));
         Assert.Equal(0, await d.RescueExpiredLeasesAsync(default));
@@ -450,9 +513,9 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         var claimed = await ClaimAsync(d, "w");
         await d.CompleteAsync("w",
         [
-            new JobOutcome(records[0].Id, JobOutcomeKind.Completed, 1),
-            new JobOutcome(records[1].Id, JobOutcomeKind.Failed, 1, Error: "x"),
-            new JobOutcome(records[2].Id, JobOutcomeKind.Cancelled, 1),
+            Outcome(records[0].Id, JobOutcomeKind.Completed, 1),
+            Outcome(records[1].Id, JobOutcomeKind.Failed, 1, Error: "x"),
+            Outcome(records[2].Id, JobOutcomeKind.Cancelled, 1),
         ], default);
         Assert.Equal(3, claimed.Count);
         Assert.Equal(new JobCounts { Completed = 1 }, await d.GetCountsAsync(default));
@@ -469,9 +532,9 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         await ClaimAsync(d, "w");
         await d.CompleteAsync("w",
         [
-            new JobOutcome(records[0].Id, JobOutcomeKind.Completed, 1),
-            new JobOutcome(records[1].Id, JobOutcomeKind.Failed, 1, Error: "x"),
-            new JobOutcome(records[2].Id, JobOutcomeKind.Cancelled, 1),
+            Outcome(records[0].Id, JobOutcomeKind.Completed, 1),
+            Outcome(records[1].Id, JobOutcomeKind.Failed, 1, Error: "x"),
+            Outcome(records[2].Id, JobOutcomeKind.Cancelled, 1),
         ], default);
         Assert.Equal(new JobCounts { Failed = 1 }, await d.GetCountsAsync(default));
     }
@@ -521,7 +584,7 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         var completed = Record(2, JobPriority.Lower);
         await d.PushAsync([failed, completed], null, default);
         await ClaimAsync(d, "w");
-        await d.CompleteAsync("w", [new JobOutcome(failed.Id, JobOutcomeKind.Failed, 1, Error: "e"), new JobOutcome(completed.Id, JobOutcomeKind.Completed, 1)], default);
+        await d.CompleteAsync("w", [Outcome(failed.Id, JobOutcomeKind.Failed, 1, Error: "e"), Outcome(completed.Id, JobOutcomeKind.Completed, 1)], default);
 
         await d.CleanupAsync(new CleanupOptions { FailedJobs = CleanupAction.Rerun }, default);
         var info = await InfoAsync(d, failed.Id);
@@ -543,9 +606,9 @@ public abstract class JobDriverConformanceTests : IAsyncLifetime
         Assert.Equal(4, (await ClaimAsync(d, "w")).Count);
         await d.CompleteAsync("w",
         [
-            new JobOutcome(completed.Id, JobOutcomeKind.Completed, 1),
-            new JobOutcome(failed.Id, JobOutcomeKind.Failed, 1, Error: "failed"),
-            new JobOutcome(retrying.Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), Error: "retry"),
+            Outcome(completed.Id, JobOutcomeKind.Completed, 1),
+            Outcome(failed.Id, JobOutcomeKind.Failed, 1, Error: "failed"),
+            Outcome(retrying.Id, JobOutcomeKind.Retry, 1, TimeSpan.FromHours(1), Error: "retry"),
         ], default);
         var pending = Record(5);
         var paused = Record(6);

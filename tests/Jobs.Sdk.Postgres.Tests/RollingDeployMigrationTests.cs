@@ -1,0 +1,136 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>Issue 13, finding 7: migrations that rolling deploys and least-privilege roles can live with.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
+{
+    private static string NewSchema() => "dep_" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task A_dml_only_role_starts_a_host_with_migrate_on_startup_when_the_schema_is_current()
+    {
+        var schema = NewSchema();
+        var role = "dml_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = fixture.CreateDataSource();
+        await PostgresJobMigrations.ApplyAsync(admin, schema);
+        await admin.ExecAsync($"""
+            CREATE ROLE {role} LOGIN PASSWORD 'dml-pass';
+            REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+            GRANT USAGE ON SCHEMA {schema} TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
+            """);
+        await using var limited = fixture.CreateDataSource(b => { b.Username = role; b.Password = "dml-pass"; });
+
+        var ran = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(limited, o => { o.Schema = schema; o.MigrateOnStartup = true; })
+            .AddJob<ValueJob>((job, _, _) => { ran.TrySetResult(job.Value); return Task.CompletedTask; })
+            .AddWorkers());
+        using var host = builder.Build();
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await host.Services.GetRequiredService<JobQueue>().PushAsync(new ValueJob(42));
+        Assert.Equal(42, await ran.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Older_code_runs_against_a_newer_compatible_schema()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        var known = PostgresJobMigrations.GetMigrations(schema).Count;
+        // A newer version added a migration that declares code of this schema version compatible.
+        await dataSource.ExecAsync($"INSERT INTO {schema}.schema_migrations (version, name, compatible_from) VALUES ({known + 1}, '9999_newer_additive', {known})");
+
+        Assert.Empty(await PostgresJobMigrations.ApplyAsync(dataSource, schema));
+        Assert.Empty(await PostgresJobMigrations.GetPendingAsync(dataSource, schema));
+        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = schema });
+        await driver.WaitUntilReadyAsync(default).WaitAsync(TimeSpan.FromSeconds(30));
+        await driver.PushAsync([new Drivers.JobPushRecord { Id = JobId.New(), Name = "x", Payload = "{}"u8.ToArray() }], null, default);
+    }
+
+    [Fact]
+    public async Task Older_code_refuses_an_incompatible_newer_schema_without_failing_the_host()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        var known = PostgresJobMigrations.GetMigrations(schema).Count;
+        await dataSource.ExecAsync($"INSERT INTO {schema}.schema_migrations (version, name, compatible_from) VALUES ({known + 1}, '9999_breaking', {known + 1})");
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o => o.Schema = schema)
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddWorkers());
+        using var host = builder.Build();
+        // The host starts (no crash loop); the queue says clearly why it cannot be used, and the workers stay stopped.
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var driver = host.Services.GetRequiredService<PostgresJobDriver>();
+        var ex = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.WaitUntilReadyAsync(default).WaitAsync(TimeSpan.FromSeconds(30)));
+        var inner = Assert.IsType<PostgresSchemaIncompatibleException>(ex.InnerException);
+        Assert.Equal((known, known + 1), (inner.CodeSchemaVersion, inner.DatabaseSchemaVersion));
+        Assert.Contains("9999_breaking", ex.Message, StringComparison.Ordinal);
+        var worker = host.Services.GetRequiredService<JobWorker>();
+        await Assert.ThrowsAnyAsync<Exception>(() => worker.Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+        try
+        {
+            await host.StopAsync();
+        }
+        catch (JobQueueUnavailableException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task A_migration_step_marked_no_transaction_runs_create_index_concurrently()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var migrations = PostgresJobMigrations.GetMigrations(schema).ToList();
+        var step = MigrationMarkers.Build(migrations.Count + 1, "9999_concurrent_index", $"""
+            -- jobs:no-transaction
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_name_probe_idx ON "{schema}".jobs (name);
+            """, [.. migrations.Select(m => (m.Name, m.Sql)), ("9999_concurrent_index", "")]);
+        Assert.False(step.RunsInTransaction);
+        migrations.Add(step);
+
+        var applied = await PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, PostgresJobMigrations.DefaultLockTimeout, default);
+        Assert.Equal("9999_concurrent_index", applied[^1]);
+        Assert.Equal(1, await dataSource.ScalarAsync(
+            $"SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'jobs_name_probe_idx' AND n.nspname = '{schema}' AND i.indisvalid"));
+        Assert.Empty(await PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, PostgresJobMigrations.DefaultLockTimeout, default));
+    }
+
+    [Fact]
+    public async Task Migration_ddl_gives_up_on_a_held_table_lock_instead_of_queueing_behind_it()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var migrations = PostgresJobMigrations.GetMigrations(schema).ToList();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        migrations.Add(new PostgresMigration(migrations.Count + 1, "9999_alter", $"ALTER TABLE \"{schema}\".jobs ADD COLUMN probe integer;"));
+
+        await using var holder = await dataSource.OpenConnectionAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockCommand = new NpgsqlCommand($"LOCK TABLE \"{schema}\".jobs IN ACCESS SHARE MODE", holder, transaction))
+        {
+            await lockCommand.ExecuteNonQueryAsync();
+        }
+
+        var ex = await Assert.ThrowsAsync<PostgresException>(() =>
+            PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromMilliseconds(200), default).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, ex.SqlState);
+        await transaction.RollbackAsync();
+        Assert.Equal("9999_alter", Assert.Single(await PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromSeconds(10), default)));
+    }
+}

@@ -1,0 +1,101 @@
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// Issue 13, finding 2: once <see cref="JobQueue.CancelAsync"/> returned true for a running job, no outcome other than
+/// success puts it back in the queue; it never runs another attempt.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class StickyCancelTests(PostgresFixture fixture)
+{
+    private static readonly RetentionPolicy KeepCancelled = new() { CancelledJobs = Retain.Yes };
+
+    [Fact]
+    public async Task A_handler_that_wraps_the_cancellation_in_its_own_exception_ends_cancelled_not_retried()
+    {
+        var runs = new Recorder<int>();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (_, ctx, ct) =>
+        {
+            runs.Add(ctx.Attempt);
+            started.TrySetResult();
+            await WrapCancellationAsync(ct);
+        }), driver: o => o.Retention = KeepCancelled);
+        await q.StartAsync();
+        var id = await q.Queue.PushAsync(new ValueJob(1));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(await q.Queue.CancelAsync(id));
+
+        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetJobAsync(id))?.State == JobState.Cancelled, what: "cancelled");
+        await q.StopAsync();
+        Assert.Equal([1], runs.Items);
+        Assert.Equal(1, (await q.Queue.GetJobAsync(id))!.Attempts);
+    }
+
+    [Fact]
+    public async Task Poll_only_a_cancel_learnt_at_lease_renewal_and_wrapped_by_the_handler_ends_cancelled()
+    {
+        var runs = new Recorder<int>();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var queueName = "sticky_poll_" + Guid.NewGuid().ToString("N")[..8];
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (_, ctx, ct) =>
+        {
+            runs.Add(ctx.Attempt);
+            started.TrySetResult();
+            await WrapCancellationAsync(ct);
+        }), driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
+            worker: o => o.LeaseDuration = TimeSpan.FromSeconds(3), queueName: queueName);
+        // Another process cancels: this worker hears of it only when it renews its lease.
+        await using var admin = await TestQueue.CreateAsync(fixture, _ => { }, driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
+            queueName: queueName);
+        await q.StartAsync();
+        var id = await q.Queue.PushAsync(new ValueJob(1));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(await admin.Queue.CancelAsync(id));
+
+        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetJobAsync(id))?.State == JobState.Cancelled, what: "cancelled");
+        await q.StopAsync();
+        Assert.Equal([1], runs.Items);
+    }
+
+    [Fact]
+    public async Task Shutdown_release_of_a_cancel_requested_job_ends_it_cancelled()
+    {
+        var runs = new Recorder<int>();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var queueName = "sticky_stop_" + Guid.NewGuid().ToString("N")[..8];
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (_, ctx, ct) =>
+        {
+            runs.Add(ctx.Attempt);
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }), driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
+            worker: o => { o.LeaseDuration = TimeSpan.FromMinutes(5); o.ShutdownTimeout = TimeSpan.FromMilliseconds(50); }, queueName: queueName);
+        await using var admin = await TestQueue.CreateAsync(fixture, _ => { }, driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
+            queueName: queueName);
+        await q.StartAsync();
+        var id = await q.Queue.PushAsync(new ValueJob(1));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The cancel is recorded, but the worker has not heard of it before it shuts down and releases the job.
+        Assert.True(await admin.Queue.CancelAsync(id));
+        await q.StopAsync();
+
+        var info = (await q.Queue.GetJobAsync(id))!;
+        Assert.Equal(JobState.Cancelled, info.State);
+        Assert.Equal([1], runs.Items);
+    }
+
+    private static async Task WrapCancellationAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new InvalidOperationException("The payment provider call was aborted.", ex);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Jobs.Sdk.Testing;
+
+/// <summary>
+/// A loopback TCP proxy for fault tests: it forwards bytes between clients and one upstream endpoint, and on request
+/// stalls every connection (bytes are held, not dropped, as with a network partition that drops packets) or cuts them.
+/// </summary>
+public sealed class TcpProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly IPEndPoint _upstream;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Connection> _connections = [];
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _flowing = NewOpenGate();
+    private readonly Task _acceptLoop;
+
+    private TcpProxy(IPEndPoint upstream)
+    {
+        _upstream = upstream;
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>The port clients connect to (on 127.0.0.1).</summary>
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Whether traffic is stalled now.</summary>
+    public bool IsStalled { get { lock (_gate) { return !_flowing.Task.IsCompleted; } } }
+
+    /// <summary>Starts a proxy in front of <paramref name="host"/>:<paramref name="port"/>.</summary>
+    public static TcpProxy Start(string host, int port)
+    {
+        var address = host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
+        return new TcpProxy(new IPEndPoint(address, port));
+    }
+
+    /// <summary>Holds every byte in both directions (existing and new connections) until <see cref="Resume"/>.</summary>
+    public void Stall()
+    {
+        lock (_gate)
+        {
+            if (_flowing.Task.IsCompleted)
+            {
+                _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    /// <summary>Lets held and new bytes flow again.</summary>
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            _flowing.TrySetResult();
+        }
+    }
+
+    /// <summary>Closes every open connection (resets both sides); new connections are still accepted.</summary>
+    public void CutAll()
+    {
+        Connection[] open;
+        lock (_gate)
+        {
+            open = [.. _connections];
+            _connections.Clear();
+        }
+
+        foreach (var connection in open)
+        {
+            connection.Abort();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Resume();
+        CutAll();
+        try
+        {
+            await _acceptLoop;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private static TaskCompletionSource NewOpenGate()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+
+    private Task WaitFlowingAsync()
+    {
+        lock (_gate)
+        {
+            return _flowing.Task;
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = HandleAsync(client);
+        }
+    }
+
+    private async Task HandleAsync(Socket client)
+    {
+        var upstream = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.NoDelay = true;
+        try
+        {
+            await WaitFlowingAsync().WaitAsync(_stop.Token);
+            await upstream.ConnectAsync(_upstream, _stop.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            client.Dispose();
+            upstream.Dispose();
+            return;
+        }
+
+        var connection = new Connection(client, upstream);
+        lock (_gate)
+        {
+            _connections.Add(connection);
+        }
+
+        await Task.WhenAny(PumpAsync(client, upstream), PumpAsync(upstream, client));
+        connection.Abort();
+        lock (_gate)
+        {
+            _connections.Remove(connection);
+        }
+    }
+
+    private async Task PumpAsync(Socket from, Socket to)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                int read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                // A stall holds the bytes read so far: nothing reaches the other side until Resume.
+                await WaitFlowingAsync().WaitAsync(_stop.Token);
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private sealed class Connection(Socket client, Socket upstream)
+    {
+        public void Abort()
+        {
+            foreach (var socket in new[] { client, upstream })
+            {
+                try
+                {
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Close();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+    }
+}
