@@ -11,7 +11,7 @@ internal static class AdminSql
 
     /// <summary>Job $1 with every column the detail view shows.</summary>
     public const string GetJob = "SELECT " + JobColumns + """
-        , payload::text, headers::text, lease_expires_at, cancel_requested, updated_at
+        , payload::text, headers::text, lease_expires_at, cancel_requested, updated_at, errors::text
         FROM {s}.jobs WHERE id = $1
         """;
 

@@ -121,7 +121,6 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         }
 
         var s = ReadSummary(reader);
-        var errorAttempt = s.State == JobState.Processing ? s.Attempts - 1 : s.Attempts;
         return new JobDetails
         {
             Id = s.Id, Name = s.Name, QueueName = s.QueueName, State = s.State, Priority = s.Priority, Attempts = s.Attempts,
@@ -129,7 +128,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             LastError = s.LastError, WorkerId = s.WorkerId,
             Payload = reader.GetString(13),
             Headers = reader.IsDBNull(14) ? new Dictionary<string, string>(0) : JobRows.ParseHeaders(reader.GetString(14)),
-            Errors = s.LastError is null ? [] : [new JobAttemptError(Math.Max(errorAttempt, 1), s.LastError, s.FinishedAt)],
+            Errors = reader.IsDBNull(18) ? [] : JobRows.ReadErrors(reader.GetString(18)),
             LeaseExpiresAt = s.State == JobState.Processing && !reader.IsDBNull(15) ? reader.GetFieldValue<DateTimeOffset>(15) : null,
             CancelRequested = reader.GetBoolean(16),
             UpdatedAt = reader.GetFieldValue<DateTimeOffset>(17),

@@ -39,9 +39,3 @@ public sealed record JobDetails : JobSummary
         return parts.Length >= 4 && parts[1].Length == 32 ? parts[1] : null;
     }
 }
-
-/// <summary>The error of one failed attempt.</summary>
-/// <param name="Attempt">The attempt number (1-based).</param>
-/// <param name="Error">The error, <c>ExceptionType: message</c> (bounded length).</param>
-/// <param name="At">When it was recorded, when known.</param>
-public sealed record JobAttemptError(int Attempt, string Error, DateTimeOffset? At = null);

@@ -71,7 +71,6 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
             }
 
             var summary = Summary(e);
-            var errorAttempt = e.State == JobState.Processing ? e.Attempts - 1 : e.Attempts;
             return Task.FromResult<JobDetails?>(new JobDetails
             {
                 Id = summary.Id, Name = summary.Name, QueueName = summary.QueueName, State = summary.State, Priority = summary.Priority,
@@ -79,7 +78,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                 StartedAt = summary.StartedAt, FinishedAt = summary.FinishedAt, LastError = summary.LastError, WorkerId = summary.WorkerId,
                 Payload = Encoding.UTF8.GetString(e.Payload),
                 Headers = e.Headers is null ? new Dictionary<string, string>(0) : new Dictionary<string, string>(e.Headers, StringComparer.Ordinal),
-                Errors = e.LastError is null ? [] : [new JobAttemptError(Math.Max(errorAttempt, 1), e.LastError, e.FinishedAt)],
+                Errors = [.. e.Errors],
                 LeaseExpiresAt = e.State == JobState.Processing ? e.LeaseExpiresAt : null,
                 CancelRequested = e.CancelRequested,
                 UpdatedAt = e.LastModified,
