@@ -8,7 +8,7 @@ public static class PostgresJobAdmin
 {
     /// <summary>
     /// A <see cref="JobAdmin"/> over every queue of <see cref="PostgresJobDriverOptions.Schema"/> in <paramref name="dataSource"/>
-    /// (which you keep owning). Nothing is migrated: apply the migrations first (<see cref="PostgresJobMigrations.ApplyAsync"/> or
+    /// (which you keep owning). Nothing is migrated: apply the migrations first (<see cref="PostgresJobMigrations.ApplyAsync(Npgsql.NpgsqlDataSource, string, System.Threading.CancellationToken)"/> or
     /// <c>jobs migrate</c>).
     /// </summary>
     /// <example>
