@@ -48,7 +48,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         await driver.PushAsync([job], null, default);
         var claimed = await driver.ClaimAsync(new JobClaimRequest("w-test", 10, TimeSpan.FromMinutes(1)), default);
         var mine = claimed.Single(c => c.Id == job.Id);
-        await driver.CompleteAsync("w-test", [new JobOutcome(job.Id, JobOutcomeKind.Failed, mine.Attempt, Error: error)], default);
+        await driver.CompleteAsync("w-test", [new JobOutcome(job.Id, JobOutcomeKind.Failed, mine.Attempt, Error: error, LeaseToken: mine.LeaseToken)], default);
         return job.Id;
     }
 

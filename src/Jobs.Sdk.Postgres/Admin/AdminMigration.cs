@@ -12,8 +12,9 @@ internal static class AdminMigration
     // workers:   live worker presence (upserted on start and every heartbeat, deleted on graceful stop; expired rows are ignored).
     // schedules: schedule entries published by schedulers, with their job template (trigger from tools) and pause flag.
     // audit_log: every mutating admin call.
-    // jobs_admin_list_idx: the admin list "queue + state, newest first" reads it in order (keyset by id, no sort).
-    //   It is not partial, so it costs one index entry per job write; pushes and claims do not read it.
+    // jobs_admin_list_idx: the admin list "queue + state, newest first" reads it in order (keyset by id, no sort) for the
+    //   states that are not runnable. Partial on the complement of the claim's states, so a claim can never choose it over
+    //   jobs_runnable_idx (runnable rows are listed through jobs_runnable_idx or the primary key).
     public const string Sql = """
         CREATE TABLE {s}.queues (
             name       text        NOT NULL PRIMARY KEY,
@@ -56,6 +57,6 @@ internal static class AdminMigration
             reason       text,
             rows_changed integer     NOT NULL DEFAULT 0
         );
-        CREATE INDEX jobs_admin_list_idx ON {s}.jobs (queue_name, state, id DESC);
+        CREATE INDEX jobs_admin_list_idx ON {s}.jobs (queue_name, state, id DESC) WHERE state NOT IN (0, 2);
         """;
 }
