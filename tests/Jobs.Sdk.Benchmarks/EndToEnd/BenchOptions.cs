@@ -5,7 +5,7 @@ namespace Jobs.Sdk.Benchmarks.EndToEnd;
 /// <summary>The end-to-end command line (see README.md). Unknown arguments are errors.</summary>
 internal sealed class BenchOptions
 {
-    public static readonly string[] Workloads = ["enqueue", "enqueue_batch", "drain", "latency", "idle", "enqueue_concurrent"];
+    public static readonly string[] Workloads = ["enqueue", "enqueue_batch", "drain", "latency", "idle", "enqueue_concurrent", "cleanup"];
 
     public string Workload { get; private set; } = "";
     public int Jobs { get; private set; }
@@ -74,7 +74,7 @@ internal sealed class BenchOptions
             throw new ArgumentException($"--workload must be one of {string.Join(", ", Workloads)}.");
         }
 
-        if (!o.Worker && o.Workload is not ("latency" or "idle") && o.Jobs < 1)
+        if (!o.Worker && o.Workload is not ("latency" or "idle" or "cleanup") && o.Jobs < 1)
         {
             throw new ArgumentException("--jobs N (N >= 1) is required.");
         }

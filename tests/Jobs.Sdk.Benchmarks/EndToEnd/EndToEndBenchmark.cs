@@ -64,6 +64,7 @@ internal static partial class EndToEndBenchmark
                 "drain" => await DrainAsync(o, dataSource, schema).ConfigureAwait(false),
                 "idle" => await IdleAsync(o, dataSource, schema).ConfigureAwait(false),
                 "enqueue_concurrent" => await EnqueueConcurrentAsync(o, dataSource, schema).ConfigureAwait(false),
+                "cleanup" => await CleanupAsync(o, dataSource, schema).ConfigureAwait(false),
                 _ => await LatencyAsync(o, dataSource, schema).ConfigureAwait(false),
             };
         }
@@ -514,7 +515,7 @@ internal static partial class EndToEndBenchmark
     {
         await using var cmd = ds.CreateCommand("""
             SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
-                   pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
+                   pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint,
                    coalesce((SELECT sum(calls)::bigint FROM pg_stat_statements WHERE to_regclass('pg_stat_statements') IS NOT NULL), 0)
             """);
         try
@@ -526,7 +527,7 @@ internal static partial class EndToEndBenchmark
         catch (PostgresException)
         {
             await using var fallback = ds.CreateCommand(
-                "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
+                "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint");
             await using var reader = await fallback.ExecuteReaderAsync().ConfigureAwait(false);
             await reader.ReadAsync().ConfigureAwait(false);
             return new ServerStats(reader.GetInt64(0), reader.GetInt64(1), 0);

@@ -129,5 +129,66 @@ internal static partial class EndToEndBenchmark
         return new Result(Line(o.Workload, o.Jobs, sw.Elapsed, o.Jobs / sw.Elapsed.TotalSeconds, p50, p99, extra), error);
     }
 
+    /// <summary>
+    /// <c>cleanup</c>: <c>JobQueue.CleanupAsync</c> removing the <c>--retained-history</c> rows (completed and failed).
+    /// Figures: seconds, the transactions the server committed meanwhile, the WAL written in all and per transaction,
+    /// and the longest cleanup statement (pg_stat_statements <c>max_exec_time</c>; null without the extension).
+    /// </summary>
+    private static async Task<Result> CleanupAsync(BenchOptions o, NpgsqlDataSource ds, string schema)
+    {
+        if (o.RetainedHistory <= 0)
+        {
+            return new Result("{\"failed\":true}", "cleanup needs --retained-history R (the rows to clean up)");
+        }
+
+        await using var producer = Producer(ds, o, schema);
+        var queue = producer.GetRequiredService<JobQueue>();
+        await ResetStatementsAsync(ds).ConfigureAwait(false);
+        var before = await ServerStatsAsync(ds).ConfigureAwait(false);
+        var sw = Stopwatch.StartNew();
+        await queue.CleanupAsync(new CleanupOptions { CompletedJobs = CleanupAction.Remove, FailedJobs = CleanupAction.Remove }).ConfigureAwait(false);
+        sw.Stop();
+        await Task.Delay(1100).ConfigureAwait(false); // backends flush their statistics at most once a second
+        var after = await ServerStatsAsync(ds).ConfigureAwait(false);
+        var maxMs = await MaxCleanupStatementMsAsync(ds).ConfigureAwait(false);
+        var left = await ScalarAsync(ds, $"SELECT count(*) FROM {schema}.jobs WHERE state IN (3, 4)").ConfigureAwait(false);
+        var commits = after.Commits - before.Commits - 1; // the statistics read commits too
+        var wal = after.WalBytes - before.WalBytes;
+        var extra = string.Create(CultureInfo.InvariantCulture,
+            $",\"rows\":{o.RetainedHistory},\"transactions\":{commits},\"wal_mb\":{Num(wal / 1048576.0)},\"wal_mb_per_transaction\":{Num(wal / 1048576.0 / Math.Max(1, commits))}" +
+            $",\"max_statement_ms\":{Num(maxMs)}");
+        return new Result(Line(o.Workload, 0, sw.Elapsed, null, null, null, extra), left == 0 ? null : $"{left} finished rows left after cleanup");
+    }
+
+    private static async Task ResetStatementsAsync(NpgsqlDataSource ds)
+    {
+        try
+        {
+            await ExecAsync(ds, "SELECT pg_stat_statements_reset()").ConfigureAwait(false);
+        }
+        catch (PostgresException)
+        {
+        }
+    }
+
+    private static async Task<double?> MaxCleanupStatementMsAsync(NpgsqlDataSource ds)
+    {
+        try
+        {
+            await using var cmd = ds.CreateCommand("SELECT max(max_exec_time) FROM pg_stat_statements WHERE query ILIKE 'DELETE FROM%jobs%'");
+            return await cmd.ExecuteScalarAsync().ConfigureAwait(false) is double ms ? ms : null;
+        }
+        catch (PostgresException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource ds, string sql)
+    {
+        await using var cmd = ds.CreateCommand(sql);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync().ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
     private static string Num(double? v) => v is { } x && double.IsFinite(x) ? Math.Round(x, 2).ToString(CultureInfo.InvariantCulture) : "null";
 }
