@@ -32,7 +32,7 @@ public sealed class PostgresJobDriverOptions
     public bool UseListenNotify { get; set; } = true;
 
     /// <summary>
-    /// Whether <c>UsePostgres</c> registers <see cref="PostgresMigrationService"/>, which applies the driver's migrations
+    /// Whether <c>UsePostgres</c> registers a hosted service that applies the driver's migrations
     /// when the host starts. When <see langword="false"/>, nothing is applied automatically: a DBA applies
     /// <see cref="PostgresJobMigrations.GetScript"/> and the driver only verifies, on first use, that the schema is up to
     /// date (failing with the list of pending migrations otherwise). Default true.

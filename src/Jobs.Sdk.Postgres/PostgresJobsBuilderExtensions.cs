@@ -65,7 +65,7 @@ public static class PostgresJobsBuilderExtensions
         configure?.Invoke(options);
         options.Validate();
         builder.UseDriver(sp => new PostgresJobDriver(dataSource(sp), options,
-            sp.GetService<ILoggerFactory>()?.CreateLogger<PostgresJobDriver>(), ownsDataSource));
+            sp.GetService<ILoggerFactory>()?.CreateLogger<PostgresJobDriver>(), sp.GetService<TimeProvider>(), ownsDataSource));
         builder.Services.AddSingleton(sp => (PostgresJobDriver)sp.GetRequiredService<IJobDriver>());
         builder.Services.AddSingleton<IJobScheduleStore>(sp => sp.GetRequiredService<PostgresJobDriver>());
         if (options.MigrateOnStartup)

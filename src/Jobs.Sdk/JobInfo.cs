@@ -8,7 +8,7 @@ public sealed record JobInfo
     /// <summary>The job name (see <see cref="JobAttribute.Name"/>).</summary>
     public required string Name { get; init; }
     /// <summary>The queue the job belongs to.</summary>
-    public required string Queue { get; init; }
+    public required string QueueName { get; init; }
     /// <summary>Current state.</summary>
     public required JobState State { get; init; }
     /// <summary>Priority.</summary>
@@ -20,7 +20,7 @@ public sealed record JobInfo
     /// <summary>The payload as JSON text.</summary>
     public required string Payload { get; init; }
     /// <summary>When the job was pushed.</summary>
-    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset QueuedAt { get; init; }
     /// <summary>When the job is (or was) due to run next.</summary>
     public required DateTimeOffset RunAt { get; init; }
     /// <summary>When the latest attempt started.</summary>

@@ -1,6 +1,7 @@
 namespace Jobs.Sdk;
 
 /// <summary>The life-cycle state of a stored job.</summary>
+/// <remarks>The numeric values are stored by drivers (the PostgreSQL <c>state</c> column): never renumber.</remarks>
 public enum JobState : short
 {
     /// <summary>Waiting to run (possibly delayed until a later time).</summary>

@@ -65,32 +65,3 @@ while (Console.ReadLine() is { } line && line != "stop")
 await worker.StopAsync(CancellationToken.None);
 Console.WriteLine("STOPPED");
 return 0;
-
-/// <summary>A job that records its run in a table.</summary>
-internal sealed record RecordJob(int N) : IJob<RecordJob>
-{
-    public static string JobName => "mp.record";
-
-    public static void Serialize(Utf8JsonWriter writer, RecordJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("n", job.N);
-        writer.WriteEndObject();
-    }
-
-    public static RecordJob Deserialize(ReadOnlySpan<byte> utf8Json)
-    {
-        var reader = new Utf8JsonReader(utf8Json);
-        var n = 0;
-        while (reader.Read())
-        {
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("n"))
-            {
-                reader.Read();
-                n = reader.GetInt32();
-            }
-        }
-
-        return new RecordJob(n);
-    }
-}

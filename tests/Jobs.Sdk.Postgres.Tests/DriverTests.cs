@@ -25,160 +25,53 @@ public sealed class DriverTests(PostgresFixture fixture)
         Headers = headers,
     };
 
+    // Claim order, outcomes, leases and rescue: tests/Shared/Conformance/JobDriverConformanceTests.cs (PostgresDriverConformanceTests).
+
     [Fact]
-    public async Task Claim_orders_by_priority_then_run_at_then_id_and_sets_lease_and_attempt()
+    public async Task Claim_and_renewal_set_the_lease_on_the_database_clock()
     {
         await using var q = await TestQueue.CreateAsync(fixture, _ => { });
         var d = q.Driver;
-        var now = DateTimeOffset.UtcNow;
-        var low = Record(1, JobPriority.Lowest, now.AddSeconds(-30));
-        var high = Record(2, JobPriority.Highest);
-        var normalOld = Record(3, JobPriority.Normal, now.AddSeconds(-20));
-        var normalNew = Record(4, JobPriority.Normal, now.AddSeconds(-10));
-        var future = Record(5, JobPriority.Highest, now.AddHours(1));
-        await d.PushAsync([low, high, normalOld, normalNew, future], null, default);
-        var claimed = await d.ClaimAsync(new JobClaimRequest("w1", 10, Minute), default);
-        Assert.Equal([high.Id, normalOld.Id, normalNew.Id, low.Id], claimed.Select(c => c.Id));
-        Assert.All(claimed, c => Assert.Equal(1, c.Attempt));
-        var info = (await d.GetJobAsync(high.Id, default))!;
-        Assert.Equal((JobState.Processing, "w1", 1), (info.State, info.WorkerId, info.Attempts));
-        var lease = await q.DataSource.ScalarAsync(
-            $"SELECT extract(epoch FROM lease_expires_at - now())::bigint FROM jobs_test.jobs WHERE id = '{high.Id}'");
-        Assert.InRange(lease, 50, 61);
-        Assert.Empty(await d.ClaimAsync(new JobClaimRequest("w2", 10, Minute), default));
+        var first = Record(1);
+        var second = Record(2);
+        await d.PushAsync([first], null, default);
+        Assert.Single(await d.ClaimAsync(new JobClaimRequest("w1", 10, Minute), default));
+        Assert.InRange(await LeaseSecondsAsync(q, first.Id), 50, 61);
+
+        await d.PushAsync([second], null, default);
+        Assert.Single(await d.ClaimAsync(new JobClaimRequest("w1", 10, TimeSpan.FromSeconds(5)), default));
+        Assert.InRange(await LeaseSecondsAsync(q, second.Id), 0, 5);
+        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w1", [second.Id], Minute, default));
+        Assert.InRange(await LeaseSecondsAsync(q, second.Id), 50, 61);
     }
 
-    [Fact]
-    public async Task Claimed_job_carries_headers_and_times()
-    {
-        await using var q = await TestQueue.CreateAsync(fixture, _ => { });
-        var record = Record(1, headers: new Dictionary<string, string> { ["traceparent"] = "00-abc-def-01", [JobHeaders.ScheduledAt] = "2026-01-01T00:00:00Z" });
-        await q.Driver.PushAsync([record], null, default);
-        var job = Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w", 1, Minute), default));
-        Assert.Equal("00-abc-def-01", job.Headers!["traceparent"]);
-        Assert.Equal("2026-01-01T00:00:00Z", job.Headers[JobHeaders.ScheduledAt]);
-        Assert.Equal(4, job.MaxAttempts);
-        Assert.True(job.QueuedAt <= job.RunAt.AddSeconds(1));
-        Assert.Equal("{\"value\": 1}", Encoding.UTF8.GetString(job.Payload.Span));
-    }
+    private static Task<long> LeaseSecondsAsync(TestQueue q, JobId id)
+        => q.DataSource.ScalarAsync($"SELECT extract(epoch FROM lease_expires_at - now())::bigint FROM jobs_test.jobs WHERE id = '{id}'");
 
     [Fact]
-    public async Task Never_the_same_job_to_two_concurrent_claimers()
+    public async Task Equal_priority_and_run_time_are_claimed_in_id_order_whatever_the_push_order()
     {
         await using var q = await TestQueue.CreateAsync(fixture, _ => { });
-        await q.Driver.PushAsync(Enumerable.Range(0, 500).Select(i => Record(i)).ToList(), null, default);
-        var all = await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        var at = DateTimeOffset.UtcNow.AddSeconds(-5);
+        var ids = Enumerable.Range(0, 6).Select(_ => JobId.New()).OrderBy(i => i.Value).ToArray();
+        await q.Driver.PushAsync(ids.Reverse().Select(id => Record(1, runAt: at) with { Id = id }).ToList(), null, default);
+        // One at a time: the LIMIT picks in (priority, run_at, id) order in SQL, not only the sort after RETURNING.
+        var claimed = new List<JobId>();
+        for (var i = 0; i < ids.Length; i++)
         {
-            var mine = new List<JobId>();
-            while (true)
-            {
-                var batch = await q.Driver.ClaimAsync(new JobClaimRequest("w" + w, 7, Minute), default);
-                if (batch.Count == 0)
-                {
-                    return mine;
-                }
+            claimed.Add(Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w", 1, Minute), default)).Id);
+        }
 
-                mine.AddRange(batch.Select(b => b.Id));
-            }
-        })));
-        var ids = all.SelectMany(x => x).ToList();
-        Assert.Equal(500, ids.Count);
-        Assert.Equal(500, ids.Distinct().Count());
+        Assert.Equal(ids, claimed);
     }
 
     [Fact]
-    public async Task Completion_applies_only_to_the_owning_worker_and_attempt()
-    {
-        await using var q = await TestQueue.CreateAsync(fixture, _ => { },
-            driver: o => o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes });
-        var r = Record(1);
-        await q.Driver.PushAsync([r], null, default);
-        var job = Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("owner", 1, Minute), default));
-        await q.Driver.CompleteAsync("intruder", [new JobOutcome(job.Id, JobOutcomeKind.Completed, 1)], default);
-        Assert.Equal(JobState.Processing, (await q.Driver.GetJobAsync(r.Id, default))!.State);
-        await q.Driver.CompleteAsync("owner", [new JobOutcome(job.Id, JobOutcomeKind.Completed, 2)], default);
-        Assert.Equal(JobState.Processing, (await q.Driver.GetJobAsync(r.Id, default))!.State);
-        await q.Driver.CompleteAsync("owner", [new JobOutcome(job.Id, JobOutcomeKind.Completed, 1)], default);
-        Assert.Equal(JobState.Completed, (await q.Driver.GetJobAsync(r.Id, default))!.State);
-        // A second report (retried after a lost reply) changes nothing.
-        await q.Driver.CompleteAsync("owner", [new JobOutcome(job.Id, JobOutcomeKind.Failed, 1, Error: "late")], default);
-        var info = (await q.Driver.GetJobAsync(r.Id, default))!;
-        Assert.Equal(JobState.Completed, info.State);
-        Assert.Null(info.LastError);
-    }
-
-    [Fact]
-    public async Task Release_and_reschedule_adjust_attempts_and_keep_priority()
+    public async Task Claimed_payload_is_the_stored_jsonb_text()
     {
         await using var q = await TestQueue.CreateAsync(fixture, _ => { });
-        var a = Record(1, JobPriority.Higher);
-        var b = Record(2, JobPriority.Lower);
-        await q.Driver.PushAsync([a, b], null, default);
-        var claimed = await q.Driver.ClaimAsync(new JobClaimRequest("w", 2, Minute), default);
-        await q.Driver.CompleteAsync("w", [
-            new JobOutcome(a.Id, JobOutcomeKind.Release, 1),
-            new JobOutcome(b.Id, JobOutcomeKind.Reschedule, 1, TimeSpan.FromHours(1), NextAttempt: 1)], default);
-        var ia = (await q.Driver.GetJobAsync(a.Id, default))!;
-        var ib = (await q.Driver.GetJobAsync(b.Id, default))!;
-        Assert.Equal((JobState.Pending, 0, JobPriority.Higher), (ia.State, ia.Attempts, ia.Priority));
-        Assert.Equal((JobState.Pending, 0, JobPriority.Lower), (ib.State, ib.Attempts, ib.Priority));
-        Assert.True(ib.RunAt > DateTimeOffset.UtcNow.AddMinutes(50));
-        Assert.Equal(2, claimed.Count);
-        // Released job is due again at once; the rescheduled one is not.
-        var again = Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w", 5, Minute), default));
-        Assert.Equal((a.Id, 1), (again.Id, again.Attempt));
-    }
-
-    [Fact]
-    public async Task Renew_leases_reports_lost_and_cancel_requested_jobs()
-    {
-        await using var q = await TestQueue.CreateAsync(fixture, _ => { });
-        var records = Enumerable.Range(0, 3).Select(i => Record(i)).ToList();
-        await q.Driver.PushAsync(records, null, default);
-        var claimed = await q.Driver.ClaimAsync(new JobClaimRequest("w", 3, TimeSpan.FromSeconds(5)), default);
-        Assert.Equal(3, claimed.Count);
-        Assert.Same(LeaseRenewalResult.None, await q.Driver.RenewLeasesAsync("w", claimed.Select(c => c.Id).ToList(), Minute, default));
-        var lease = await q.DataSource.ScalarAsync($"SELECT extract(epoch FROM lease_expires_at - now())::bigint FROM jobs_test.jobs WHERE id = '{records[0].Id}'");
-        Assert.InRange(lease, 50, 61);
-
-        Assert.True(await q.Driver.CancelAsync(records[1].Id, default));
-        await q.Driver.CompleteAsync("w", [new JobOutcome(records[2].Id, JobOutcomeKind.Completed, 1)], default);
-        var unknown = JobId.New();
-        var result = await q.Driver.RenewLeasesAsync("w", [records[0].Id, records[1].Id, records[2].Id, unknown], Minute, default);
-        Assert.Equal(new[] { records[2].Id, unknown }.OrderBy(i => i.Value), result.Lost.OrderBy(i => i.Value));
-        Assert.Equal([records[1].Id], result.CancelRequested);
-        var other = await q.Driver.RenewLeasesAsync("someone-else", [records[0].Id], Minute, default);
-        Assert.Equal([records[0].Id], other.Lost);
-    }
-
-    [Fact]
-    public async Task Rescue_requeues_expired_leases_keeping_priority_or_fails_when_attempts_are_used_up()
-    {
-        await using var q = await TestQueue.CreateAsync(fixture, _ => { },
-            driver: o => o.Retention = new RetentionPolicy { FailedJobs = Retain.Yes });
-        var retry = Record(1, JobPriority.Highest, maxAttempts: 3);
-        var last = Record(2, JobPriority.Lowest, maxAttempts: 1);
-        var live = Record(3);
-        await q.Driver.PushAsync([retry, last], null, default);
-        Assert.Equal(2, (await q.Driver.ClaimAsync(new JobClaimRequest("dead", 5, TimeSpan.FromMilliseconds(1)), default)).Count);
-        await q.Driver.PushAsync([live], null, default);
-        Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("alive", 5, Minute), default));
-        await Task.Delay(20);
-
-        Assert.Equal(2, await q.Driver.RescueExpiredLeasesAsync(default));
-        var r = (await q.Driver.GetJobAsync(retry.Id, default))!;
-        Assert.Equal((JobState.Retrying, 1, JobPriority.Highest), (r.State, r.Attempts, r.Priority));
-        Assert.Contains("LeaseExpired: worker dead stopped renewing the lease of attempt 1", r.LastError, StringComparison.Ordinal);
-        var l = (await q.Driver.GetJobAsync(last.Id, default))!;
-        Assert.Equal(JobState.Failed, l.State);
-        Assert.NotNull(l.FinishedAt);
-        Assert.Equal(JobState.Processing, (await q.Driver.GetJobAsync(live.Id, default))!.State);
-
-        // The dead worker's late report is ignored; the rescued job runs again as attempt 2.
-        await q.Driver.CompleteAsync("dead", [new JobOutcome(retry.Id, JobOutcomeKind.Completed, 1)], default);
-        var again = Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w2", 5, Minute), default));
-        Assert.Equal((retry.Id, 2), (again.Id, again.Attempt));
-        Assert.Equal(0, await q.Driver.RescueExpiredLeasesAsync(default));
+        await q.Driver.PushAsync([Record(1)], null, default);
+        var job = Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w", 1, Minute), default));
+        Assert.Equal("{\"value\": 1}", Encoding.UTF8.GetString(job.Payload.Span));
     }
 
     [Fact]
@@ -255,6 +148,33 @@ public sealed class DriverTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Idle_waits_and_wake_ups_of_delayed_jobs_run_on_the_drivers_time_provider()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var driver = new PostgresJobDriver(fixture.CreateDataSource(), new PostgresJobDriverOptions
+        {
+            Schema = "jobs_test",
+            QueueName = "time_" + Guid.NewGuid().ToString("N")[..10],
+            UseListenNotify = false,
+            PollInterval = TimeSpan.FromHours(1),
+        }, logger: null, timeProvider: time, ownsDataSource: true);
+        await driver.WaitUntilReadyAsync(default);
+
+        // Nothing can end this wait but the fake clock reaching the poll interval.
+        var idle = driver.WaitForWorkAsync(default);
+        Assert.False(idle.IsCompleted);
+        time.Advance(TimeSpan.FromHours(1));
+        await idle.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Poll-only mode: a delayed push ends the next idle wait when the job falls due on that clock.
+        await driver.PushAsync([Record(1, runAt: time.GetUtcNow().AddMinutes(5))], null, default);
+        var delayed = driver.WaitForWorkAsync(default);
+        Assert.False(delayed.IsCompleted);
+        time.Advance(TimeSpan.FromMinutes(5));
+        await delayed.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task Schedule_store_records_each_fire_once()
     {
         await using var q = await TestQueue.CreateAsync(fixture, _ => { });
@@ -305,10 +225,41 @@ public sealed class DriverTests(PostgresFixture fixture)
     [Fact]
     public void Long_queue_names_get_a_hashed_channel_within_the_identifier_limit()
     {
-        var channel = PostgresJobDriver.ChannelName("jobs", new string('x', 200));
+        var channel = PostgresNotifier.ChannelName("jobs", new string('x', 200));
         Assert.True(Encoding.UTF8.GetByteCount(channel) <= 63);
-        Assert.NotEqual(channel, PostgresJobDriver.ChannelName("jobs", new string('x', 199)));
-        Assert.Equal("jobs:jobs:emails", PostgresJobDriver.ChannelName("jobs", "emails"));
+        Assert.NotEqual(channel, PostgresNotifier.ChannelName("jobs", new string('x', 199)));
+        Assert.Equal("jobs:jobs:emails", PostgresNotifier.ChannelName("jobs", "emails"));
+    }
+
+    [Fact]
+    public async Task Notification_payloads_written_by_sql_and_by_csharp_read_back_the_same()
+    {
+        var id = JobId.New();
+        var dueAt = new DateTimeOffset(2026, 3, 1, 12, 30, 15, 123, TimeSpan.Zero);
+        await using var dataSource = fixture.CreateDataSource();
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {JobNotification.SqlDue}, {JobNotification.SqlDueAt("$1::timestamptz")}, {JobNotification.SqlCancelRequested("$2::uuid")}");
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = dueAt.UtcDateTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id.Value });
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var expected = new[]
+        {
+            new JobNotification(JobNotificationKind.Due),
+            new JobNotification(JobNotificationKind.DueAt, DueAtUnixMs: dueAt.ToUnixTimeMilliseconds()),
+            new JobNotification(JobNotificationKind.CancelRequested, JobId: id),
+        };
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var payload = reader.GetString(i);
+            Assert.Equal(expected[i].Format(), payload);
+            Assert.True(JobNotification.TryParse(payload, out var parsed));
+            Assert.Equal(expected[i], parsed);
+        }
+
+        Assert.False(JobNotification.TryParse("x:1", out _));
+        Assert.False(JobNotification.TryParse("d:soon", out _));
+        Assert.False(JobNotification.TryParse("c:not-a-uuid", out _));
     }
 
     [SuppressMessage("Design", "CA1065", Justification = "Test double.")]
@@ -364,16 +315,47 @@ public sealed class DriverExtraTests(PostgresFixture fixture)
         await q.Queue.CleanupAsync(new CleanupOptions { CompletedJobs = CleanupAction.Remove });
     }
 
-    [Fact]
-    public async Task Fast_worker_commits_drain_the_queue()
+    [Theory]
+    [InlineData(true, "off", 300)]
+    [InlineData(false, "on", 30)]
+    public async Task Fast_worker_commits_drain_the_queue_with_claims_and_completions_committed_asynchronously(bool fast, string expected, int jobs)
     {
+        // A trigger records the synchronous_commit setting in force inside each claim (row set to processing) and each
+        // completion (completed row deleted): the setting the driver's worker batches actually ran with.
+        var schema = "jobs_commit_" + Guid.NewGuid().ToString("N")[..8];
         var done = new Recorder<int>();
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((job, _, _) => { done.Add(job.Value); return Task.CompletedTask; }),
-            driver: o => o.FastWorkerCommits = true, worker: o => o.Concurrency = 8);
-        await q.Queue.PushManyAsync(Enumerable.Range(0, 300).Select(i => new ValueJob(i)));
-        await q.StartAsync();
-        await done.WaitForCountAsync(300);
-        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()) == new JobCounts());
-        Assert.Equal(Enumerable.Range(0, 300), done.Items.Order());
+        var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((job, _, _) => { done.Add(job.Value); return Task.CompletedTask; }),
+            driver: o => { o.FastWorkerCommits = fast; o.Schema = schema; }, worker: o => o.Concurrency = 8,
+            // Sessions start with synchronous_commit on whatever the server default (test clusters often turn it off).
+            dataSource: fixture.CreateDataSource(c => c.Options = "-c synchronous_commit=on"));
+        try
+        {
+            await q.Driver.WaitUntilReadyAsync(default);
+            await q.DataSource.ExecAsync($$"""
+                CREATE TABLE {{schema}}.commit_modes (op text NOT NULL, setting text NOT NULL);
+                CREATE FUNCTION {{schema}}.record_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $f$
+                BEGIN
+                    INSERT INTO {{schema}}.commit_modes VALUES (CASE TG_OP WHEN 'DELETE' THEN 'complete' ELSE 'claim' END, current_setting('synchronous_commit'));
+                    RETURN NULL;
+                END $f$;
+                CREATE TRIGGER claimed AFTER UPDATE ON {{schema}}.jobs FOR EACH ROW WHEN (NEW.state = {{(int)JobState.Processing}})
+                    EXECUTE FUNCTION {{schema}}.record_commit_mode();
+                CREATE TRIGGER completed AFTER DELETE ON {{schema}}.jobs FOR EACH ROW EXECUTE FUNCTION {{schema}}.record_commit_mode();
+                """);
+            await q.Queue.PushManyAsync(Enumerable.Range(0, jobs).Select(i => new ValueJob(i)));
+            await q.StartAsync();
+            await done.WaitForCountAsync(jobs);
+            await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()) == new JobCounts());
+            Assert.Equal(Enumerable.Range(0, jobs), done.Items.Order());
+            Assert.Equal(jobs, await q.DataSource.ScalarAsync($"SELECT count(*) FROM {schema}.commit_modes WHERE op = 'claim' AND setting = '{expected}'"));
+            Assert.Equal(jobs, await q.DataSource.ScalarAsync($"SELECT count(*) FROM {schema}.commit_modes WHERE op = 'complete' AND setting = '{expected}'"));
+            Assert.Equal(2L * jobs, await q.DataSource.ScalarAsync($"SELECT count(*) FROM {schema}.commit_modes"));
+        }
+        finally
+        {
+            await q.DisposeAsync();
+            await using var cleanup = fixture.CreateDataSource();
+            await cleanup.ExecAsync($"DROP SCHEMA {schema} CASCADE");
+        }
     }
 }

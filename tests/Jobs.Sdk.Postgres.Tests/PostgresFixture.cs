@@ -162,6 +162,18 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
 
         try
         {
+            // JOBS_TEST_POSTGRES_LOG=<file>: keep the server log of the run (to look for deadlocks, 40P01, or other ERROR lines).
+            if (Environment.GetEnvironmentVariable("JOBS_TEST_POSTGRES_LOG") is { Length: > 0 } keep)
+            {
+                File.Copy(Path.Combine(_root, "log"), keep, overwrite: true);
+            }
+        }
+        catch (Exception)
+        {
+        }
+
+        try
+        {
             Directory.Delete(_root, recursive: true);
         }
         catch (Exception)

@@ -6,21 +6,6 @@ using Xunit.Abstractions;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
-/// <summary>The job the TestWorker process runs (same name and shape as its own type).</summary>
-public sealed record RecordJob(int N) : IJob<RecordJob>
-{
-    public static string JobName => "mp.record";
-
-    public static void Serialize(Utf8JsonWriter writer, RecordJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("n", job.N);
-        writer.WriteEndObject();
-    }
-
-    public static RecordJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(0);
-}
-
 /// <summary>Several worker processes, kill -9, and server restarts.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper output)

@@ -130,7 +130,7 @@ public sealed class QueueTests(PostgresFixture fixture)
         Assert.NotNull(info.StartedAt);
         Assert.NotNull(info.FinishedAt);
         Assert.True(info.FinishedAt >= info.StartedAt);
-        Assert.True(info.StartedAt >= info.CreatedAt);
+        Assert.True(info.StartedAt >= info.QueuedAt);
         Assert.Equal(q.Worker.WorkerId, info.WorkerId);
         Assert.Equal("test.value", info.Name);
         Assert.Contains("\"value\": 1", info.Payload, StringComparison.Ordinal);

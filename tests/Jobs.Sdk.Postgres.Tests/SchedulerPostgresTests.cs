@@ -110,7 +110,8 @@ public sealed class SchedulerPostgresTests(PostgresFixture fixture)
         {
             // Push queue A's built-in cleanup job exactly as its schedule entry would.
             var entry = Assert.Single(scheduleA!.Entries);
-            var cleanupRecord = entry.CreateRecord(a.Queue, new JobOptions(), new Dictionary<string, string>(StringComparer.Ordinal)
+            var runtime = new JobsRuntime(a.Driver, new JobRegistry([]), new JobQueueOptions(), TimeProvider.System, []);
+            var cleanupRecord = entry.CreateRecord(runtime, new JobOptions(), new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [JobHeaders.ScheduleEntry] = entry.Key,
             });

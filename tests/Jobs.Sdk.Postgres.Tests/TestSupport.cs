@@ -6,40 +6,6 @@ using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
-/// <summary>A job with an int value (hand-written IJob, as the generator would emit).</summary>
-public sealed record ValueJob(int Value) : IJob<ValueJob>
-{
-    public static string JobName => "test.value";
-
-    public static void Serialize(Utf8JsonWriter writer, ValueJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("value", job.Value);
-        writer.WriteEndObject();
-    }
-
-    public static ValueJob Deserialize(ReadOnlySpan<byte> utf8Json)
-    {
-        var reader = new Utf8JsonReader(utf8Json);
-        int? value = null;
-        while (reader.Read())
-        {
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("value"))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var v))
-                {
-                    throw new JobDecodeException(JobName, "Value", "$.value", $"expected an int, found {reader.TokenType}");
-                }
-
-                value = v;
-            }
-        }
-
-        return new ValueJob(value ?? throw new JobDecodeException(JobName, "Value", "$.value", "missing"));
-    }
-}
-
 /// <summary>A job with a string message.</summary>
 public sealed record MessageJob(int Id, string Message) : IJob<MessageJob>
 {
@@ -79,21 +45,6 @@ public sealed record MessageJob(int Id, string Message) : IJob<MessageJob>
 
         return new MessageJob(id, message);
     }
-}
-
-/// <summary>A job type whose name nobody registers (for the unknown-job test).</summary>
-public sealed record OrphanJob(int Value) : IJob<OrphanJob>
-{
-    public static string JobName => "test.orphan";
-
-    public static void Serialize(Utf8JsonWriter writer, OrphanJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("value", job.Value);
-        writer.WriteEndObject();
-    }
-
-    public static OrphanJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(0);
 }
 
 /// <summary>A queue + optional worker on the shared test database.</summary>

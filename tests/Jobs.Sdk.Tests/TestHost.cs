@@ -14,6 +14,7 @@ internal sealed class TestHost : IAsyncDisposable
 
     public ServiceProvider Services { get; }
     public JobQueue Queue => Services.GetRequiredService<JobQueue>();
+    public JobsRuntime Runtime => Services.GetRequiredService<JobsRuntime>();
     public JobWorker Worker => Services.GetRequiredService<JobWorker>();
     public InMemoryJobDriverView Driver => new((Jobs.Sdk.InMemory.InMemoryJobDriver)Services.GetRequiredService<IJobDriver>());
 

@@ -18,7 +18,7 @@ public static class PostgresJobMigrations
         for (var i = 0; i < list.Length; i++)
         {
             var (name, sql) = MigrationScripts.All[i];
-            list[i] = new PostgresMigration(i + 1, name, sql.Replace("{s}", quoted, StringComparison.Ordinal));
+            list[i] = new PostgresMigration(i + 1, name, Sub(sql, quoted));
         }
 
         return list;
@@ -35,7 +35,7 @@ public static class PostgresJobMigrations
         sb.Append("-- Jobs.Sdk.Postgres schema for ").Append(quoted).Append(" (").Append(MigrationScripts.All.Length).AppendLine(" migrations).");
         sb.AppendLine("BEGIN;");
         sb.Append("SELECT pg_advisory_xact_lock(").Append(LockKey(schema)).AppendLine(");");
-        sb.AppendLine(MigrationSql.CreateSchemaAndTable.Replace("{s}", quoted, StringComparison.Ordinal));
+        sb.AppendLine(Sub(MigrationSql.CreateSchemaAndTable, quoted));
         foreach (var migration in GetMigrations(schema))
         {
             sb.Append("-- ").Append(migration.Version).Append(": ").AppendLine(migration.Name);
@@ -72,34 +72,19 @@ public static class PostgresJobMigrations
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                await using (var lockCommand = new NpgsqlCommand(MigrationSql.Lock, connection, transaction))
-                {
-                    lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint });
-                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await using (var create = new NpgsqlCommand(MigrationSql.CreateSchemaAndTable.Replace("{s}", quoted, StringComparison.Ordinal), connection, transaction))
-                {
-                    await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
+                // Steps, in order: lock, migrations table, read what was applied, verify it, apply the rest, commit.
+                await ExecuteAsync(connection, transaction, MigrationSql.Lock, cancellationToken,
+                    new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, Sub(MigrationSql.CreateSchemaAndTable, quoted), cancellationToken).ConfigureAwait(false);
                 var applied = await ReadAppliedAsync(connection, transaction, quoted, cancellationToken).ConfigureAwait(false);
                 var pending = Compare(schema, migrations, applied);
                 var names = new List<string>(pending.Count);
                 foreach (var migration in pending)
                 {
-                    await using (var apply = new NpgsqlCommand(migration.Sql, connection, transaction))
-                    {
-                        await apply.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await using (var record = new NpgsqlCommand(MigrationSql.Record.Replace("{s}", quoted, StringComparison.Ordinal), connection, transaction))
-                    {
-                        record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = migration.Version, NpgsqlDbType = NpgsqlDbType.Integer });
-                        record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name, NpgsqlDbType = NpgsqlDbType.Text });
-                        await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
+                    await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+                    await ExecuteAsync(connection, transaction, Sub(MigrationSql.Record, quoted), cancellationToken,
+                        new NpgsqlParameter<int> { TypedValue = migration.Version, NpgsqlDbType = NpgsqlDbType.Integer },
+                        new NpgsqlParameter<string> { TypedValue = migration.Name, NpgsqlDbType = NpgsqlDbType.Text }).ConfigureAwait(false);
                     names.Add(migration.Name);
                 }
 
@@ -148,11 +133,25 @@ public static class PostgresJobMigrations
         return unchecked((long)hash);
     }
 
+    private static string Sub(string sql, string quoted) => sql.Replace("{s}", quoted, StringComparison.Ordinal);
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken,
+        params NpgsqlParameter[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter);
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static async Task<List<(int Version, string Name)>> ReadAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction,
         string quoted, CancellationToken cancellationToken)
     {
         var applied = new List<(int, string)>();
-        await using var command = new NpgsqlCommand(MigrationSql.Applied.Replace("{s}", quoted, StringComparison.Ordinal), connection, transaction);
+        await using var command = new NpgsqlCommand(Sub(MigrationSql.Applied, quoted), connection, transaction);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {

@@ -8,7 +8,7 @@ namespace Jobs.Sdk.Postgres;
 /// Host startup fails with <see cref="JobQueueUnavailableException"/> when the schema cannot be made usable, and
 /// pushes, workers and cleanup fail with the same error instead of waiting forever.
 /// </summary>
-public sealed class PostgresMigrationService : IHostedService
+internal sealed class PostgresMigrationService : IHostedService
 {
     private readonly PostgresJobDriver _driver;
 

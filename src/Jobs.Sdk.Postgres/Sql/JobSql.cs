@@ -1,9 +1,11 @@
+using static Jobs.Sdk.Postgres.SqlCodes;
+
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>
 /// SQL on <c>{s}.jobs</c>, named after the driver methods. <c>{s}</c> is the quoted schema, substituted once when the
-/// driver is built. Every value is a positional parameter. State codes are <see cref="JobState"/>'s:
-/// 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.
+/// driver is built. Every value is a positional parameter. State and outcome codes come from <see cref="JobState"/> and
+/// <see cref="JobOutcomeKind"/> (through <see cref="SqlCodes"/>), notification payloads from <see cref="JobNotification"/>.
 /// The notification channel parameter is NULL in poll-only mode (no NOTIFY is sent).
 /// </summary>
 internal static class JobSql
@@ -13,18 +15,18 @@ internal static class JobSql
     /// $7 run_at (null = now on the database clock), $8 max_attempts, $9 channel.
     /// One notification per statement: empty payload when the job is due now, <c>d:{unix ms}</c> when delayed.
     /// </summary>
-    public const string Push = """
+    public static readonly string Push = $$"""
         WITH ins AS (
             INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
             VALUES ($2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8)
             RETURNING run_at
         )
-        SELECT pg_notify($9, CASE WHEN min(run_at) <= now() THEN '' ELSE 'd:' || (extract(epoch FROM min(run_at)) * 1000)::bigint END)
+        SELECT pg_notify($9, CASE WHEN min(run_at) <= now() THEN {{JobNotification.SqlDue}} ELSE {{JobNotification.SqlDueAt("min(run_at)")}} END)
         FROM ins HAVING count(*) > 0 AND $9::text IS NOT NULL
         """;
 
     /// <summary>Many jobs from arrays (no bind-parameter limit). $1 queue, $2..$8 arrays as in <see cref="Push"/>, $9 channel.</summary>
-    public const string PushMany = """
+    public static readonly string PushMany = $$"""
         WITH ins AS (
             INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
             SELECT r.id, $1, r.name, r.payload::jsonb, r.headers::jsonb, r.priority, coalesce(r.run_at, now()), r.max_attempts
@@ -32,7 +34,7 @@ internal static class JobSql
                 AS r(id, name, payload, headers, priority, run_at, max_attempts)
             RETURNING run_at
         )
-        SELECT pg_notify($9, CASE WHEN min(run_at) <= now() THEN '' ELSE 'd:' || (extract(epoch FROM min(run_at)) * 1000)::bigint END)
+        SELECT pg_notify($9, CASE WHEN min(run_at) <= now() THEN {{JobNotification.SqlDue}} ELSE {{JobNotification.SqlDueAt("min(run_at)")}} END)
         FROM ins HAVING count(*) > 0 AND $9::text IS NOT NULL
         """;
 
@@ -40,16 +42,16 @@ internal static class JobSql
     /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms. The MATERIALIZED CTE evaluates the
     /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart.
     /// </summary>
-    public const string Claim = """
+    public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
             SELECT id FROM {s}.jobs
-            WHERE queue_name = $1 AND state IN (0, 2) AND run_at <= now()
+            WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now()
             ORDER BY priority DESC, run_at, id
             LIMIT $2
             FOR UPDATE SKIP LOCKED
         )
         UPDATE {s}.jobs AS j
-        SET state = 1, attempts = j.attempts + 1, worker_id = $3,
+        SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
             lease_expires_at = now() + $4 * interval '1 millisecond',
             started_at = now(), updated_at = now(), cancel_requested = false, paused_from = NULL
         FROM next
@@ -62,7 +64,7 @@ internal static class JobSql
     /// attempt). Arrays: $3 id, $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt,
     /// $8 error, $9 remove (retention). $10 channel: one notification when a requeued job is due now.
     /// </summary>
-    public const string Complete = """
+    public static readonly string Complete = $$"""
         WITH o AS (
             SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[])
                 AS o(id, attempt, kind, delay_ms, next_attempt, error, remove)
@@ -70,7 +72,7 @@ internal static class JobSql
         owned AS MATERIALIZED (
             SELECT j.id, o.kind, o.delay_ms, o.next_attempt, o.error, o.remove
             FROM {s}.jobs j JOIN o ON o.id = j.id
-            WHERE j.queue_name = $1 AND j.state = 1 AND j.worker_id = $2 AND j.attempts = o.attempt
+            WHERE j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.attempts = o.attempt
             FOR UPDATE OF j
         ),
         removed AS (
@@ -79,18 +81,18 @@ internal static class JobSql
         ),
         updated AS (
             UPDATE {s}.jobs j
-            SET state = CASE owned.kind WHEN 0 THEN 3 WHEN 1 THEN 4 WHEN 2 THEN 2 WHEN 5 THEN 5 ELSE 0 END,
-                attempts = CASE owned.kind WHEN 3 THEN greatest(owned.next_attempt - 1, 0) WHEN 4 THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
-                run_at = CASE WHEN owned.kind IN (2, 3) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
+            SET state = CASE owned.kind WHEN {{OutcomeCompleted}} THEN {{Completed}} WHEN {{OutcomeFailed}} THEN {{Failed}} WHEN {{OutcomeRetry}} THEN {{Retrying}} WHEN {{OutcomeCancelled}} THEN {{Cancelled}} ELSE {{Pending}} END,
+                attempts = CASE owned.kind WHEN {{OutcomeReschedule}} THEN greatest(owned.next_attempt - 1, 0) WHEN {{OutcomeRelease}} THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+                run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
                 last_error = CASE WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
-                finished_at = CASE WHEN owned.kind IN (0, 1, 5) THEN now() END,
+                finished_at = CASE WHEN owned.kind IN ({{OutcomeCompleted}}, {{OutcomeFailed}}, {{OutcomeCancelled}}) THEN now() END,
                 lease_expires_at = NULL, cancel_requested = false, updated_at = now()
             FROM owned
             WHERE j.id = owned.id AND NOT owned.remove
             RETURNING j.state, j.run_at
         ),
         wake AS (
-            SELECT pg_notify($10, '') FROM (SELECT 1 FROM updated WHERE state IN (0, 2) AND run_at <= now() LIMIT 1) w
+            SELECT pg_notify($10, {{JobNotification.SqlDue}}) FROM (SELECT 1 FROM updated WHERE state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() LIMIT 1) w
             WHERE $10::text IS NOT NULL
         )
         SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake)
@@ -100,12 +102,12 @@ internal static class JobSql
     /// Extends by $4 ms the leases of worker $3's jobs $2 in queue $1. Returns the ids it no longer owns (lost = true)
     /// and those a user asked to cancel (lost = false).
     /// </summary>
-    public const string RenewLeases = """
+    public static readonly string RenewLeases = $$"""
         WITH ids AS (SELECT DISTINCT unnest($2::uuid[]) AS id),
         renewed AS (
             UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond'
             FROM ids
-            WHERE j.id = ids.id AND j.queue_name = $1 AND j.state = 1 AND j.worker_id = $3
+            WHERE j.id = ids.id AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3
             RETURNING j.id, j.cancel_requested
         )
         SELECT ids.id, renewed.id IS NULL AS lost
@@ -117,32 +119,32 @@ internal static class JobSql
     /// Rescues processing jobs of queue $1 whose lease expired: retrying (due now) when attempts remain, failed when
     /// not, cancelled when a cancel was requested. $2 delete failed, $3 delete cancelled (retention), $4 channel.
     /// </summary>
-    public const string RescueExpired = """
+    public static readonly string RescueExpired = $$"""
         WITH expired AS MATERIALIZED (
-            SELECT id, CASE WHEN cancel_requested THEN 5 WHEN attempts >= max_attempts THEN 4 ELSE 2 END AS next_state
+            SELECT id, CASE WHEN cancel_requested THEN {{Cancelled}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state
             FROM {s}.jobs
-            WHERE queue_name = $1 AND state = 1 AND lease_expires_at < now()
+            WHERE queue_name = $1 AND state = {{Processing}} AND lease_expires_at < now()
             FOR UPDATE SKIP LOCKED
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING expired e
-            WHERE j.id = e.id AND ((e.next_state = 4 AND $2) OR (e.next_state = 5 AND $3))
+            WHERE j.id = e.id AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
             RETURNING j.id
         ),
         updated AS (
             UPDATE {s}.jobs j
             SET state = e.next_state,
-                run_at = CASE WHEN e.next_state = 2 THEN now() ELSE j.run_at END,
-                finished_at = CASE WHEN e.next_state = 2 THEN NULL ELSE now() END,
+                run_at = CASE WHEN e.next_state = {{Retrying}} THEN now() ELSE j.run_at END,
+                finished_at = CASE WHEN e.next_state = {{Retrying}} THEN NULL ELSE now() END,
                 lease_expires_at = NULL, cancel_requested = false, updated_at = now(),
                 last_error = 'Jobs.Sdk.LeaseExpired: worker ' || coalesce(j.worker_id, '?')
                     || ' stopped renewing the lease of attempt ' || j.attempts || ' of ' || j.max_attempts || '.'
             FROM expired e
-            WHERE j.id = e.id AND NOT ((e.next_state = 4 AND $2) OR (e.next_state = 5 AND $3))
+            WHERE j.id = e.id AND NOT ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
             RETURNING j.state
         ),
         wake AS (
-            SELECT pg_notify($4, '') FROM (SELECT 1 FROM updated WHERE state = 2 LIMIT 1) w WHERE $4::text IS NOT NULL
+            SELECT pg_notify($4, {{JobNotification.SqlDue}}) FROM (SELECT 1 FROM updated WHERE state = {{Retrying}} LIMIT 1) w WHERE $4::text IS NOT NULL
         )
         SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake)
         """;
@@ -151,74 +153,74 @@ internal static class JobSql
     /// Cancels job $2 of queue $1. Waiting jobs become cancelled (or are deleted when $3, retention); a running job gets
     /// cancel_requested and a <c>c:{id}</c> notification on channel $4. Returns the state the job had (no row: none).
     /// </summary>
-    public const string Cancel = """
+    public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
-            SELECT id, state FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN (0, 1, 2, 6) FOR UPDATE
+            SELECT id, state FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Processing}}, {{Retrying}}, {{Paused}}) FOR UPDATE
         ),
         removed AS (
-            DELETE FROM {s}.jobs j USING target t WHERE j.id = t.id AND t.state <> 1 AND $3
+            DELETE FROM {s}.jobs j USING target t WHERE j.id = t.id AND t.state <> {{Processing}} AND $3
             RETURNING j.id
         ),
         updated AS (
             UPDATE {s}.jobs j
-            SET state = CASE WHEN t.state = 1 THEN 1 ELSE 5 END,
-                cancel_requested = (t.state = 1),
+            SET state = CASE WHEN t.state = {{Processing}} THEN {{Processing}} ELSE {{Cancelled}} END,
+                cancel_requested = (t.state = {{Processing}}),
                 paused_from = NULL,
-                finished_at = CASE WHEN t.state = 1 THEN j.finished_at ELSE now() END,
+                finished_at = CASE WHEN t.state = {{Processing}} THEN j.finished_at ELSE now() END,
                 updated_at = now()
             FROM target t
-            WHERE j.id = t.id AND NOT (t.state <> 1 AND $3)
+            WHERE j.id = t.id AND NOT (t.state <> {{Processing}} AND $3)
             RETURNING j.id
         ),
         notified AS (
-            SELECT pg_notify($4, 'c:' || t.id::text) FROM target t WHERE t.state = 1 AND $4::text IS NOT NULL
+            SELECT pg_notify($4, {{JobNotification.SqlCancelRequested("t.id")}}) FROM target t WHERE t.state = {{Processing}} AND $4::text IS NOT NULL
         )
         SELECT t.state, (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM notified) FROM target t
         """;
 
     /// <summary>Pauses waiting job $2 of queue $1 (pending or retrying), remembering the state it had.</summary>
-    public const string Pause = """
-        UPDATE {s}.jobs SET paused_from = state, state = 6, updated_at = now()
-        WHERE id = $2 AND queue_name = $1 AND state IN (0, 2)
+    public static readonly string Pause = $$"""
+        UPDATE {s}.jobs SET paused_from = state, state = {{Paused}}, updated_at = now()
+        WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Retrying}})
         """;
 
     /// <summary>Resumes paused job $2 of queue $1 with its priority and run time; notifies $3 when it is due.</summary>
-    public const string Resume = """
+    public static readonly string Resume = $$"""
         WITH resumed AS (
-            UPDATE {s}.jobs SET state = coalesce(paused_from, 0), paused_from = NULL, updated_at = now()
-            WHERE id = $2 AND queue_name = $1 AND state = 6
+            UPDATE {s}.jobs SET state = coalesce(paused_from, {{Pending}}), paused_from = NULL, updated_at = now()
+            WHERE id = $2 AND queue_name = $1 AND state = {{Paused}}
             RETURNING run_at
         ),
         wake AS (
-            SELECT pg_notify($3, '') FROM resumed WHERE run_at <= now() AND $3::text IS NOT NULL
+            SELECT pg_notify($3, {{JobNotification.SqlDue}}) FROM resumed WHERE run_at <= now() AND $3::text IS NOT NULL
         )
         SELECT (SELECT count(*) FROM resumed), (SELECT count(*) FROM wake)
         """;
 
     /// <summary>Job $2 of queue $1.</summary>
-    public const string GetJob = """
+    public static readonly string GetJob = $$"""
         SELECT id, name, queue_name, state, priority, attempts, max_attempts, payload::text, created_at, run_at,
                started_at, finished_at, last_error, worker_id
         FROM {s}.jobs WHERE id = $2 AND queue_name = $1
         """;
 
     /// <summary>Counts per state in queue $1: runnable rows through jobs_runnable_idx, the rest through jobs_queue_state_idx.</summary>
-    public const string GetCounts = """
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state IN (0, 2) GROUP BY state
+    public static readonly string GetCounts = $$"""
+        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) GROUP BY state
         UNION ALL
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state NOT IN (0, 2) GROUP BY state
+        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state NOT IN ({{Pending}}, {{Retrying}}) GROUP BY state
         """;
 
     /// <summary>Cleanup: deletes jobs of queue $1 in state $2 last changed more than $3 ms ago ($3 null: all).</summary>
-    public const string CleanupRemove = """
+    public static readonly string CleanupRemove = $$"""
         DELETE FROM {s}.jobs
         WHERE queue_name = $1 AND state = $2 AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
         """;
 
     /// <summary>Cleanup: puts jobs of queue $1 in state $2 back as pending from attempt 1, keeping priority.</summary>
-    public const string CleanupRerun = """
+    public static readonly string CleanupRerun = $$"""
         UPDATE {s}.jobs
-        SET state = 0, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
+        SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
             lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
         WHERE queue_name = $1 AND state = $2
         """;
@@ -227,5 +229,5 @@ internal static class JobSql
     public const string AsynchronousCommit = "SELECT set_config('synchronous_commit', 'off', true)";
 
     /// <summary>Wakes listeners of channel $1 (after a cleanup rerun).</summary>
-    public const string Notify = "SELECT pg_notify($1, '')";
+    public static readonly string Notify = "SELECT pg_notify($1, " + JobNotification.SqlDue + ")";
 }

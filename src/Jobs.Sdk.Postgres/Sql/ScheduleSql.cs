@@ -11,7 +11,7 @@ internal static class ScheduleSql
     /// $8 priority, $9 run_at, $10 max_attempts) in one statement; nothing when the fire was already recorded.
     /// $11 channel. Returns one row when the job was stored.
     /// </summary>
-    public const string TryPushScheduled = """
+    public static readonly string TryPushScheduled = $$"""
         WITH fire AS (
             INSERT INTO {s}.schedule_fires (queue_name, entry_key, fire_time, job_id)
             VALUES ($1, $2, $3, $4)
@@ -24,7 +24,7 @@ internal static class ScheduleSql
             RETURNING run_at
         ),
         wake AS (
-            SELECT pg_notify($11, '') FROM ins WHERE run_at <= now() AND $11::text IS NOT NULL
+            SELECT pg_notify($11, {{JobNotification.SqlDue}}) FROM ins WHERE run_at <= now() AND $11::text IS NOT NULL
         )
         SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM wake)
         """;

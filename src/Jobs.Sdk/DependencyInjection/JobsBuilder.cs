@@ -27,7 +27,8 @@ public sealed class JobsBuilder
         return UseDriver(sp => new InMemoryJobDriver(options, sp.GetService<TimeProvider>() ?? TimeProvider.System));
     }
 
-    /// <summary>Uses a driver created from the container (driver packages call this).</summary>
+    /// <summary>Uses a driver created from the container (driver packages call this). Part of the experimental driver SPI.</summary>
+    [Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
     public JobsBuilder UseDriver(Func<IServiceProvider, IJobDriver> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
@@ -75,7 +76,11 @@ public sealed class JobsBuilder
         if (!WorkersAdded)
         {
             WorkersAdded = true;
-            Services.AddSingleton<JobWorker>();
+            Services.AddSingleton(sp => new JobWorker(
+                sp.GetRequiredService<JobsRuntime>(),
+                sp.GetRequiredService<IServiceScopeFactory>(),
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobWorkerOptions>>(),
+                sp.GetService<Microsoft.Extensions.Logging.ILogger<JobWorker>>()));
             Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         }
 

@@ -39,13 +39,14 @@ public static class JobsServiceCollectionExtensions
         services.TryAddSingleton(sp => new JobRegistry(builder.Definitions.Select(f => f(sp))));
         services.TryAddSingleton<IJobDriver>(sp => (builder.DriverFactory ?? throw new InvalidOperationException(
             "No job driver is configured. Call jobs.UseInMemory() or jobs.UsePostgres(...) inside AddJobs.")).Invoke(sp));
-        services.TryAddSingleton(sp => new JobQueue(
+        services.TryAddSingleton(sp => new JobsRuntime(
             sp.GetRequiredService<IJobDriver>(),
             sp.GetRequiredService<JobRegistry>(),
             sp.GetRequiredService<JobQueueOptions>(),
-            sp.GetServices<IJobMiddleware>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILogger<JobQueue>>()));
+            sp.GetServices<IJobMiddleware>(),
+            sp.GetService<ILoggerFactory>()));
+        services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredService<JobsRuntime>()));
         return services;
     }
 }

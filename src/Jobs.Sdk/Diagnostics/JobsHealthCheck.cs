@@ -36,11 +36,10 @@ public sealed class JobsHealthCheck : IHealthCheck
     private readonly JobWorker? _worker;
     private readonly JobsHealthCheckOptions _options;
 
-    /// <summary>Creates the check for <paramref name="queue"/> and, optionally, the <paramref name="worker"/> running it.</summary>
-    public JobsHealthCheck(JobQueue queue, JobWorker? worker = null, JobsHealthCheckOptions? options = null)
+    internal JobsHealthCheck(JobsRuntime runtime, JobWorker? worker = null, JobsHealthCheckOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(queue);
-        _driver = queue.Driver;
+        ArgumentNullException.ThrowIfNull(runtime);
+        _driver = runtime.Driver;
         _worker = worker;
         _options = options ?? new JobsHealthCheckOptions();
         if (_options.Timeout <= TimeSpan.Zero)

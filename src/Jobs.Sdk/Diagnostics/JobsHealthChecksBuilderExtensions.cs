@@ -30,7 +30,7 @@ public static class JobsHealthChecksBuilderExtensions
         return builder.Add(new HealthCheckRegistration(
             name,
             sp => new JobsHealthCheck(
-                sp.GetService<JobQueue>() ?? throw new InvalidOperationException(
+                sp.GetService<JobsRuntime>() ?? throw new InvalidOperationException(
                     "AddJobsHealthCheck needs a job queue: call services.AddJobs(...) before building the service provider."),
                 options.CheckWorker ? sp.GetService<JobWorker>() : null,
                 options),

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk;
 
-/// <summary>All log messages of the core runtime (source-generated, allocation-free when disabled).</summary>
+/// <summary>
+/// All log messages of Jobs.Sdk (source-generated, allocation-free when disabled): the worker 1000-1099, job runs 1100-1199,
+/// the scheduler 1200-1299.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Job worker {WorkerId} started on queue '{QueueName}' with concurrency {Concurrency}")]
@@ -52,4 +55,33 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Middleware {Middleware} threw in {Hook}")]
     public static partial void MiddlewareFailed(ILogger logger, Exception exception, string middleware, string hook);
+
+    // Scheduler (1200-1299)
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Job scheduler started on queue '{QueueName}' with {Count} entries")]
+    public static partial void SchedulerStarted(ILogger logger, string queueName, int count);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Job scheduler stopped on queue '{QueueName}'")]
+    public static partial void SchedulerStopped(ILogger logger, string queueName);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Job scheduler could not start on queue '{QueueName}': the queue is not ready")]
+    public static partial void SchedulerNotReady(ILogger logger, Exception exception, string queueName);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Debug, Message = "Schedule entry '{EntryKey}' pushed job {JobId} for {FireTime:O}")]
+    public static partial void ScheduledPushed(ILogger logger, string entryKey, JobId jobId, DateTimeOffset fireTime);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Debug, Message = "Schedule entry '{EntryKey}' fire {FireTime:O} was already pushed by another scheduler")]
+    public static partial void ScheduledAlreadyPushed(ILogger logger, string entryKey, DateTimeOffset fireTime);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Schedule store failed for entry '{EntryKey}'; retrying in {Delay}")]
+    public static partial void ScheduleStoreFailed(ILogger logger, Exception exception, string entryKey, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "Schedule entry '{EntryKey}' missed {Missed} fire times while no scheduler ran; pushing only the latest, {FireTime:O} (accuracy Latest)")]
+    public static partial void ScheduleCatchUpLatest(ILogger logger, string entryKey, int missed, DateTimeOffset fireTime);
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Schedule entry '{EntryKey}' has no further fire times; it stops")]
+    public static partial void ScheduleExhausted(ILogger logger, string entryKey);
+
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Error, Message = "Schedule entry '{EntryKey}' stopped after an unexpected error; restart the scheduler to resume it")]
+    public static partial void ScheduleEntryFailed(ILogger logger, Exception exception, string entryKey);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Data.Common;
 
 namespace Jobs.Sdk.Drivers;
@@ -18,6 +19,7 @@ namespace Jobs.Sdk.Drivers;
 /// <item>Retries, reschedules, pause/resume and rescue keep priority.</item>
 /// </list>
 /// </remarks>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
 public interface IJobDriver : IAsyncDisposable
 {
     /// <summary>The queue name this driver serves (queues sharing one store are isolated by name).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Jobs.Sdk.Drivers;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace Jobs.Sdk.Drivers;
 /// store's job: every node may try to push every fire time; the store records (entry, fire time) under a unique key
 /// in the same transaction as the job, so each fire is pushed once and no fire is lost when a node dies.
 /// </summary>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
 public interface IJobScheduleStore
 {
     /// <summary>The latest fire time recorded for <paramref name="entryKey"/> in this queue, or <see langword="null"/>.</summary>

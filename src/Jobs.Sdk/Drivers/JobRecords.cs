@@ -1,6 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Jobs.Sdk.Drivers;
 
 /// <summary>A job to store, as the queue hands it to a driver.</summary>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
 public sealed record JobPushRecord
 {
     /// <summary>Client-generated id.</summary>
@@ -20,6 +22,7 @@ public sealed record JobPushRecord
 }
 
 /// <summary>A job a worker has claimed: it owns it under a lease until it reports an outcome.</summary>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
 public sealed record ClaimedJob
 {
     /// <summary>The id.</summary>
@@ -46,11 +49,13 @@ public sealed record ClaimedJob
 /// <param name="WorkerId">The claiming worker; recorded with the job and checked on completion.</param>
 /// <param name="MaxJobs">How many jobs at most (the worker's free slots).</param>
 /// <param name="LeaseDuration">How long the claim holds without renewal before the job may be rescued.</param>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
 public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, TimeSpan LeaseDuration);
 
 /// <summary>The result of a lease renewal.</summary>
 /// <param name="Lost">Jobs this worker no longer owns (rescued elsewhere, deleted): their handlers must stop.</param>
 /// <param name="CancelRequested">Jobs a user asked to cancel while running.</param>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
 public sealed record LeaseRenewalResult(IReadOnlyList<JobId> Lost, IReadOnlyList<JobId> CancelRequested)
 {
     /// <summary>Nothing lost, nothing cancelled.</summary>

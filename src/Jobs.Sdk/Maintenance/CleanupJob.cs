@@ -143,31 +143,10 @@ internal sealed class CleanupJob : IJob<CleanupJob>
     }
 }
 
-/// <summary>Runs <see cref="CleanupJob"/> for one queue: the registered definition named <c>jobs.cleanup:&lt;queue&gt;</c>.</summary>
-internal sealed class CleanupJobDefinition : JobDefinition
+/// <summary>The definition that runs <see cref="CleanupJob"/> for one queue, registered as <c>jobs.cleanup:&lt;queue&gt;</c>.</summary>
+internal static class CleanupJobDefinition
 {
-    private readonly IJobDriver _driver;
-
-    public CleanupJobDefinition(IJobDriver driver)
-        : base(CleanupJob.NameFor(driver.QueueName), JobRetryStrategy.None, null)
-    {
-        _driver = driver;
-    }
-
-    public override Type JobType => typeof(CleanupJob);
-
-    public override object Decode(ReadOnlyMemory<byte> payload)
-    {
-        try
-        {
-            return CleanupJob.Deserialize(payload.Span);
-        }
-        catch (JsonException ex)
-        {
-            throw new JobDecodeException(Name, null, ex.Path, ex.Message, ex);
-        }
-    }
-
-    public override Task InvokeAsync(IServiceProvider services, object job, JobContext context, CancellationToken cancellationToken)
-        => _driver.CleanupAsync(((CleanupJob)job).Options, cancellationToken);
+    /// <summary>A single-attempt definition whose handler runs one cleanup pass over <paramref name="driver"/>'s queue.</summary>
+    public static JobDefinition<CleanupJob> Create(IJobDriver driver)
+        => new((_, job, _, ct) => driver.CleanupAsync(job.Options, ct), JobRetryStrategy.None, timeout: null, CleanupJob.NameFor(driver.QueueName));
 }

@@ -4,18 +4,27 @@ namespace Jobs.Sdk;
 /// Hooks around a job's life: push, pop (claimed and decoded), handle (wraps execution, first registered is
 /// outermost) and completion (success or final failure; not called for a retry). Every member has a no-op default.
 /// </summary>
+/// <remarks>
+/// One error policy: <see cref="HandleAsync"/> is part of the attempt (its exception fails the attempt, like the
+/// handler's). <see cref="OnPushAsync"/>, <see cref="OnPopAsync"/> and <see cref="OnCompletedAsync"/> are observers: each
+/// runs after the fact it reports is stored, in registration order, and an exception from one is logged and changes
+/// nothing (the push still succeeds, the job still runs, the outcome stays recorded, later observers still run).
+/// </remarks>
 public interface IJobMiddleware
 {
-    /// <summary>Called after a job is stored: on push (attempt 1) and when a failed attempt is queued again.</summary>
+    /// <summary>Called after a job is stored: on push (attempt 1) and after a failed attempt's retry is written. Observer: exceptions are logged.</summary>
     ValueTask OnPushAsync(JobPushContext context, CancellationToken cancellationToken) => default;
 
-    /// <summary>Called when a worker has claimed a job, after decoding (<see cref="JobPopContext.Error"/> is set on failure).</summary>
+    /// <summary>Called when a worker has claimed a job, after decoding (<see cref="JobPopContext.Error"/> is set on failure). Observer: exceptions are logged.</summary>
     ValueTask OnPopAsync(JobPopContext context, CancellationToken cancellationToken) => default;
 
     /// <summary>Wraps the handler. Call <paramref name="next"/> to continue; not calling it skips the job (counts as success).</summary>
     Task HandleAsync(JobExecutionContext context, Func<Task> next, CancellationToken cancellationToken) => next();
 
-    /// <summary>Called once a job has finished for good (success, final failure, or cancellation); not for retries.</summary>
+    /// <summary>
+    /// Called once a job has finished for good (success, final failure, or cancellation) and that outcome is written; not for
+    /// retries. Observer: exceptions are logged.
+    /// </summary>
     ValueTask OnCompletedAsync(JobCompletedContext context, CancellationToken cancellationToken) => default;
 }
 

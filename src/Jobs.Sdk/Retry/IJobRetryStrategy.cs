@@ -11,4 +11,11 @@ public interface IJobRetryStrategy
 
     /// <summary>How long to wait before the next attempt after <paramref name="attempt"/> failed.</summary>
     TimeSpan GetDelay(int attempt, Exception error);
+
+    /// <summary>
+    /// This strategy with its attempt limit set to <paramref name="maxAttempts"/>, the limit stored with the job (from
+    /// <see cref="JobOptions.MaxAttempts"/>, the registration, <see cref="JobAttribute.MaxAttempts"/> or the queue default).
+    /// The default returns the strategy unchanged: its own <see cref="ShouldRetry"/> then still applies, within the stored limit.
+    /// </summary>
+    IJobRetryStrategy WithMaxAttempts(int maxAttempts) => this;
 }

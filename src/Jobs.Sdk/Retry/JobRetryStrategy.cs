@@ -50,6 +50,10 @@ public sealed class ExponentialJitterRetryStrategy : IJobRetryStrategy
     public bool ShouldRetry(int attempt, Exception error) => attempt < MaxAttempts;
 
     /// <inheritdoc />
+    public IJobRetryStrategy WithMaxAttempts(int maxAttempts)
+        => maxAttempts == MaxAttempts ? this : new ExponentialJitterRetryStrategy(maxAttempts, MaxBackoff, Jitter);
+
+    /// <inheritdoc />
     public TimeSpan GetDelay(int attempt, Exception error)
     {
         var seconds = Math.Min(Math.Pow(2, Math.Min(attempt, 62)), MaxBackoff.TotalSeconds);

@@ -21,7 +21,7 @@ public sealed class HealthCheckTests
         await host.Queue.PushAsync(new ObsJob(1), new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
         await host.Driver.WaitingForWork.Task.WaitAsync(Obs.Timeout);
 
-        var result = await CheckAsync(new JobsHealthCheck(host.Queue, host.Worker));
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime, host.Worker));
 
         Assert.Equal(HealthStatus.Healthy, result.Status);
         Assert.Equal(host.Queue.QueueName, result.Data["queue"]);
@@ -64,7 +64,7 @@ public sealed class HealthCheckTests
         await using var host = ObsHost.Create(Obs.NewQueueName("health-down"), j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
             driver: d => d.OnGetCounts = _ => throw new InvalidOperationException("connection refused"));
 
-        var result = await CheckAsync(new JobsHealthCheck(host.Queue));
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime));
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.IsType<InvalidOperationException>(result.Exception);
@@ -77,7 +77,7 @@ public sealed class HealthCheckTests
         await using var host = ObsHost.Create(Obs.NewQueueName("health-degraded"), j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
             driver: d => d.OnGetCounts = _ => throw new InvalidOperationException("connection refused"));
 
-        var result = await CheckAsync(new JobsHealthCheck(host.Queue), HealthStatus.Degraded);
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime), HealthStatus.Degraded);
 
         Assert.Equal(HealthStatus.Degraded, result.Status);
     }
@@ -88,7 +88,7 @@ public sealed class HealthCheckTests
         await using var host = ObsHost.Create(Obs.NewQueueName("health-slow"), j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
             driver: d => d.OnGetCounts = ct => Task.Delay(Timeout.Infinite, ct));
 
-        var result = await CheckAsync(new JobsHealthCheck(host.Queue, options: new JobsHealthCheckOptions { Timeout = TimeSpan.FromMilliseconds(50) }));
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime, options: new JobsHealthCheckOptions { Timeout = TimeSpan.FromMilliseconds(50) }));
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Contains("did not answer", result.Description, StringComparison.Ordinal);
@@ -100,7 +100,7 @@ public sealed class HealthCheckTests
         await using var host = ObsHost.Create(Obs.NewQueueName("health-migrations"), j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
             driver: d => d.OnWaitUntilReady = _ => Task.FromException(new JobQueueUnavailableException("Migration 0002 failed: permission denied")));
 
-        var result = await CheckAsync(new JobsHealthCheck(host.Queue));
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime));
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.IsType<JobQueueUnavailableException>(result.Exception);
@@ -131,7 +131,7 @@ public sealed class HealthCheckTests
         await Assert.ThrowsAsync<JobQueueUnavailableException>(() => host.Worker.Completion.WaitAsync(Obs.Timeout));
         host.Driver.OnWaitUntilReady = null;
 
-        var result = await CheckAsync(new JobsHealthCheck(host.Queue, host.Worker));
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime, host.Worker));
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Contains("stopped", result.Description, StringComparison.Ordinal);
@@ -148,7 +148,7 @@ public sealed class HealthCheckTests
             time: time,
             inMemory: o => o.PollInterval = TimeSpan.FromHours(1)).StartAsync();
         await host.Driver.WaitingForWork.Task.WaitAsync(Obs.Timeout);
-        var check = new JobsHealthCheck(host.Queue, host.Worker, new JobsHealthCheckOptions { WorkerStaleAfter = TimeSpan.FromSeconds(2) });
+        var check = new JobsHealthCheck(host.Runtime, host.Worker, new JobsHealthCheckOptions { WorkerStaleAfter = TimeSpan.FromSeconds(2) });
 
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(check)).Status);
 

@@ -25,32 +25,9 @@ public sealed record ObsJob(int Value) : IJob<ObsJob>
 {
     public static string JobName => "obs.job";
 
-    public static void Serialize(Utf8JsonWriter writer, ObsJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("value", job.Value);
-        writer.WriteEndObject();
-    }
+    public static void Serialize(Utf8JsonWriter writer, ObsJob job) => IntMemberJson.Write(writer, "value", job.Value);
 
-    public static ObsJob Deserialize(ReadOnlySpan<byte> utf8Json)
-    {
-        var reader = new Utf8JsonReader(utf8Json);
-        while (reader.Read())
-        {
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("value"))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.Number)
-                {
-                    throw new JobDecodeException(JobName, "Value", "$.value", $"expected a number, found {reader.TokenType}");
-                }
-
-                return new ObsJob(reader.GetInt32());
-            }
-        }
-
-        throw new JobDecodeException(JobName, "Value", "$.value", "required member is missing");
-    }
+    public static ObsJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
 }
 
 /// <summary>Writes a string where <see cref="ObsJob"/> expects a number, under <see cref="ObsJob"/>'s name.</summary>
@@ -72,16 +49,16 @@ public sealed record ObsBadPayloadJob(string Text) : IJob<ObsBadPayloadJob>
 public sealed record ObsOrphanJob(int Value) : IJob<ObsOrphanJob>
 {
     public static string JobName => "obs.orphan";
-    public static void Serialize(Utf8JsonWriter writer, ObsOrphanJob job) => ObsJob.Serialize(writer, new ObsJob(job.Value));
-    public static ObsOrphanJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(ObsJob.Deserialize(utf8Json).Value);
+    public static void Serialize(Utf8JsonWriter writer, ObsOrphanJob job) => IntMemberJson.Write(writer, "value", job.Value);
+    public static ObsOrphanJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
 }
 
 /// <summary>A second job type (for failure and cancellation counters).</summary>
 public sealed record ObsOtherJob(int Value) : IJob<ObsOtherJob>
 {
     public static string JobName => "obs.other";
-    public static void Serialize(Utf8JsonWriter writer, ObsOtherJob job) => ObsJob.Serialize(writer, new ObsJob(job.Value));
-    public static ObsOtherJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(ObsJob.Deserialize(utf8Json).Value);
+    public static void Serialize(Utf8JsonWriter writer, ObsOtherJob job) => IntMemberJson.Write(writer, "value", job.Value);
+    public static ObsOtherJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
 }
 
 internal static class Obs
@@ -100,6 +77,7 @@ internal sealed class ObsHost : IAsyncDisposable
 
     public ServiceProvider Services { get; }
     public JobQueue Queue => Services.GetRequiredService<JobQueue>();
+    public JobsRuntime Runtime => Services.GetRequiredService<JobsRuntime>();
     public JobWorker Worker => Services.GetRequiredService<JobWorker>();
     public TestDriver Driver => (TestDriver)Services.GetRequiredService<IJobDriver>();
 

@@ -164,12 +164,13 @@ public sealed class ScheduledJobExecutionTests
     public void Cleanup_record_is_named_per_queue_with_a_single_attempt()
     {
         var schedule = new JobSchedule().AddCleanup(new CleanupOptions { CompletedJobs = CleanupAction.Remove }, Schedule.Daily());
-        var queue = new JobQueue(new InMemoryJobDriver(new InMemoryJobDriverOptions { QueueName = "reports" }), new JobRegistry([]), new JobQueueOptions(), [], TimeProvider.System);
-        var record = schedule.Entries[0].CreateRecord(queue, JobOptions.Default, new Dictionary<string, string>());
+        var runtime = new JobsRuntime(new InMemoryJobDriver(new InMemoryJobDriverOptions { QueueName = "reports" }), new JobRegistry([]), new JobQueueOptions(),
+            TimeProvider.System, []);
+        var record = schedule.Entries[0].CreateRecord(runtime, JobOptions.Default, new Dictionary<string, string>());
         Assert.Equal("jobs.cleanup:reports", record.Name);
         Assert.Equal(1, record.MaxAttempts);
         Assert.Equal("jobs.cleanup@daily at 00:00 UTC", schedule.Entries[0].Key);
-        Assert.Same(JobRetryStrategy.None, new CleanupJobDefinition(queue.Driver).RetryStrategy);
+        Assert.Same(JobRetryStrategy.None, CleanupJobDefinition.Create(runtime.Driver).RetryStrategy);
     }
 
     [Fact]

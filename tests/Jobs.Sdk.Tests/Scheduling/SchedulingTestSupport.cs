@@ -71,102 +71,14 @@ internal static class Times
     public static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 }
 
-/// <summary>Collects scheduler hook events and lets a test await a condition over them (no sleeps).</summary>
-internal sealed class SchedulerProbe
-{
-    private readonly object _gate = new();
-    private readonly List<(Func<bool> Condition, TaskCompletionSource Done)> _waiters = [];
-    private readonly Dictionary<string, DateTimeOffset> _waitingFor = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DateTimeOffset> _wakeAt = new(StringComparer.Ordinal);
-
-    public List<(string Key, DateTimeOffset Fire, bool Pushed)> Handled { get; } = [];
-
-    public void Attach(JobScheduler scheduler)
-    {
-        scheduler.Waiting += (key, next, wakeAt) => Update(() =>
-        {
-            _waitingFor[key] = next;
-            _wakeAt[key] = wakeAt;
-        });
-        scheduler.FireHandled += (key, fire, pushed) => Update(() => Handled.Add((key, fire, pushed)));
-        scheduler.RetryWaiting += (key, delay) => Update(() => Retries.Add((key, delay)));
-    }
-
-    public List<(string Key, TimeSpan Delay)> Retries { get; } = [];
-
-    /// <summary>Completes once <paramref name="count"/> retry waits have been registered.</summary>
-    public Task RetriesAsync(int count) => WhenAsync(() => Retries.Count >= count, $"{count} retries");
-
-    /// <summary>Completes once the entry <paramref name="key"/> is waiting for <paramref name="next"/>.</summary>
-    public Task WaitingForAsync(string key, DateTimeOffset next)
-        => WhenAsync(() => _waitingFor.TryGetValue(key, out var n) && n == next, $"entry '{key}' waiting for {next:O}");
-
-    /// <summary>
-    /// Completes once every entry in <paramref name="keys"/> is parked on a timer that wakes after <paramref name="now"/>:
-    /// the scheduler has handled everything due at <paramref name="now"/> and the fake clock may be advanced again.
-    /// </summary>
-    public Task SettledAsync(IEnumerable<string> keys, DateTimeOffset now)
-    {
-        var list = keys.ToArray();
-        return WhenAsync(() => list.All(k => _wakeAt.TryGetValue(k, out var w) && w > now), $"entries parked after {now:O}");
-    }
-
-    public int PushedCount(string key) { lock (_gate) { return Handled.Count(h => h.Key == key && h.Pushed); } }
-
-    public Task WhenAsync(Func<bool> condition, string what)
-    {
-        TaskCompletionSource done;
-        lock (_gate)
-        {
-            if (condition())
-            {
-                return Task.CompletedTask;
-            }
-
-            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((condition, done));
-        }
-
-        return done.Task.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(
-            t => t.IsFaulted ? throw new TimeoutException($"Timed out waiting for {what}; last waiting: {Describe()}") : t,
-            TaskScheduler.Default).Unwrap();
-    }
-
-    private string Describe()
-    {
-        lock (_gate)
-        {
-            return string.Join(", ", _waitingFor.Select(kv => $"{kv.Key} -> {kv.Value:O}"));
-        }
-    }
-
-    private void Update(Action change)
-    {
-        List<TaskCompletionSource>? ready = null;
-        lock (_gate)
-        {
-            change();
-            for (var i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Condition())
-                {
-                    (ready ??= []).Add(_waiters[i].Done);
-                    _waiters.RemoveAt(i);
-                }
-            }
-        }
-
-        ready?.ForEach(t => t.TrySetResult());
-    }
-}
-
 /// <summary>One scheduler "node" over a (possibly shared) driver.</summary>
 internal sealed class SchedulerNode : IAsyncDisposable
 {
     public SchedulerNode(IJobDriver driver, FakeTimeProvider time, JobSchedule schedule)
     {
-        Queue = new JobQueue(driver, new JobRegistry([]), new JobQueueOptions(), [], time);
-        Scheduler = new JobScheduler(Queue, schedule);
+        var runtime = new JobsRuntime(driver, new JobRegistry([]), new JobQueueOptions(), time, []);
+        Queue = new JobQueue(runtime);
+        Scheduler = new JobScheduler(runtime, schedule);
         Probe.Attach(Scheduler);
         Keys = schedule.Entries.Select(e => e.Key).ToArray();
         Time = time;

@@ -3,8 +3,6 @@ namespace Jobs.Sdk;
 /// <content>Liveness facts read by <see cref="JobsHealthCheck"/>.</content>
 public sealed partial class JobWorker
 {
-    private long _lastAliveTimestamp;
-
     /// <summary>Whether <see cref="StartAsync"/> was called.</summary>
     internal bool IsStarted => Volatile.Read(ref _started) != 0;
 
@@ -15,15 +13,5 @@ public sealed partial class JobWorker
     /// Time since the claim loop or the heartbeat last ran (on the worker's <see cref="TimeProvider"/>);
     /// <see langword="null"/> when neither has run yet (the store is not ready, or the worker was not started).
     /// </summary>
-    internal TimeSpan? TimeSinceAlive
-    {
-        get
-        {
-            var last = Interlocked.Read(ref _lastAliveTimestamp);
-            return last == 0 ? null : _time.GetElapsedTime(last);
-        }
-    }
-
-    /// <summary>Records that a worker loop is running (called by the claim loop and the heartbeat).</summary>
-    private void MarkAlive() => Interlocked.Exchange(ref _lastAliveTimestamp, Math.Max(_time.GetTimestamp(), 1));
+    internal TimeSpan? TimeSinceAlive => _leases.TimeSinceAlive;
 }

@@ -50,8 +50,7 @@ public sealed class JobSchedule
             throw new ArgumentException($"The scheduled job '{TJob.JobName}' cannot be serialized: {ex.Message}", nameof(job), ex);
         }
 
-        return AddEntry(TJob.JobName, job, schedule, accuracy, key,
-            static (queue, job, options, headers) => queue.CreateRecord((TJob)job, options, headers));
+        return AddEntry(TJob.JobName, new ScheduledJob<TJob>(job), schedule, accuracy, key);
     }
 
     /// <summary>
@@ -74,15 +73,11 @@ public sealed class JobSchedule
                 nameof(options));
         }
 
-        return AddEntry(CleanupJob.JobName, new CleanupJob(options), schedule, accuracy, key,
-            static (queue, job, options, headers) => queue.CreateRecord((CleanupJob)job, options with { MaxAttempts = 1 }, headers) with
-            {
-                Name = CleanupJob.NameFor(queue.QueueName),
-            });
+        return AddEntry(CleanupJob.JobName, new ScheduledJob<CleanupJob>(new CleanupJob(options), CleanupJob.NameFor, maxAttempts: 1), schedule,
+            accuracy, key);
     }
 
-    private JobSchedule AddEntry(string jobName, object job, Schedule schedule, ScheduleAccuracy accuracy, string? key,
-        Func<JobQueue, object, JobOptions, IReadOnlyDictionary<string, string>, JobPushRecord> createRecord)
+    private JobSchedule AddEntry(string jobName, ScheduledJob job, Schedule schedule, ScheduleAccuracy accuracy, string? key)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         if (!Enum.IsDefined(accuracy))
@@ -103,7 +98,7 @@ public sealed class JobSchedule
                 "Each entry needs a unique key: pass key: \"...\" to tell entries of the same job and schedule apart.", nameof(key));
         }
 
-        var entry = new JobScheduleEntry(entryKey, jobName, job, schedule, accuracy, createRecord);
+        var entry = new JobScheduleEntry(entryKey, jobName, job, schedule, accuracy);
         _byKey.Add(entryKey, entry);
         _entries.Add(entry);
         return this;
@@ -113,17 +108,13 @@ public sealed class JobSchedule
 /// <summary>One recurring job of a <see cref="JobSchedule"/>.</summary>
 public sealed class JobScheduleEntry
 {
-    private readonly Func<JobQueue, object, JobOptions, IReadOnlyDictionary<string, string>, JobPushRecord> _createRecord;
-
-    internal JobScheduleEntry(string key, string jobName, object job, Schedule schedule, ScheduleAccuracy accuracy,
-        Func<JobQueue, object, JobOptions, IReadOnlyDictionary<string, string>, JobPushRecord> createRecord)
+    internal JobScheduleEntry(string key, string jobName, ScheduledJob job, Schedule schedule, ScheduleAccuracy accuracy)
     {
         Key = key;
         JobName = jobName;
-        Job = job;
+        ScheduledJob = job;
         Schedule = schedule;
         Accuracy = accuracy;
-        _createRecord = createRecord;
     }
 
     /// <summary>The entry's identity in the schedule store (unique within a queue).</summary>
@@ -133,7 +124,7 @@ public sealed class JobScheduleEntry
     public string JobName { get; }
 
     /// <summary>The job value pushed at each fire.</summary>
-    public object Job { get; }
+    public object Job => ScheduledJob.Value;
 
     /// <summary>When it fires.</summary>
     public Schedule Schedule { get; }
@@ -141,6 +132,10 @@ public sealed class JobScheduleEntry
     /// <summary>What happens to fire times missed while no scheduler ran.</summary>
     public ScheduleAccuracy Accuracy { get; }
 
-    internal JobPushRecord CreateRecord(JobQueue queue, JobOptions options, IReadOnlyDictionary<string, string> headers)
-        => _createRecord(queue, Job, options, headers);
+    /// <summary>The typed job, pushed through the runtime's push path.</summary>
+    internal ScheduledJob ScheduledJob { get; }
+
+    /// <summary>The stored form of one fire's job (tests use it to push a fire by hand).</summary>
+    internal JobPushRecord CreateRecord(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers)
+        => ScheduledJob.CreateRecord(runtime, options, headers);
 }

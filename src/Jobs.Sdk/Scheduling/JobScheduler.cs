@@ -28,7 +28,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
 
-    private readonly JobQueue _queue;
+    private readonly JobsRuntime _runtime;
     private readonly JobSchedule _schedule;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -36,15 +36,14 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     private Task? _run;
     private int _started;
 
-    /// <summary>Creates a scheduler that pushes <paramref name="schedule"/>'s jobs to <paramref name="queue"/>.</summary>
-    public JobScheduler(JobQueue queue, JobSchedule schedule, ILogger<JobScheduler>? logger = null)
+    internal JobScheduler(JobsRuntime runtime, JobSchedule schedule, ILogger<JobScheduler>? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(schedule);
-        _queue = queue;
+        _runtime = runtime;
         _schedule = schedule;
         _logger = logger ?? (ILogger)NullLogger.Instance;
-        _time = queue.TimeProvider;
+        _time = runtime.TimeProvider;
     }
 
     /// <summary>
@@ -65,10 +64,10 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     /// <exception cref="InvalidOperationException">The queue's driver cannot store schedules, or the scheduler was already started.</exception>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_queue.Driver is not IJobScheduleStore store)
+        if (_runtime.Driver is not IJobScheduleStore store)
         {
             throw new InvalidOperationException(
-                $"The job driver of queue '{_queue.QueueName}' ({_queue.Driver.GetType().Name}) cannot store schedules: it does not implement " +
+                $"The job driver of queue '{_runtime.QueueName}' ({_runtime.Driver.GetType().Name}) cannot store schedules: it does not implement " +
                 $"{nameof(IJobScheduleStore)}. Use a driver that does (UseInMemory() or UsePostgres(...)), or remove AddSchedule.");
         }
 
@@ -96,7 +95,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
         finally
         {
-            SchedulerLog.Stopped(_logger, _queue.QueueName);
+            Log.SchedulerStopped(_logger, _runtime.QueueName);
         }
     }
 
@@ -115,7 +114,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     {
         try
         {
-            await _queue.Driver.WaitUntilReadyAsync(stop).ConfigureAwait(false);
+            await _runtime.Driver.WaitUntilReadyAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -123,11 +122,11 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            SchedulerLog.NotReady(_logger, ex, _queue.QueueName);
+            Log.SchedulerNotReady(_logger, ex, _runtime.QueueName);
             throw;
         }
 
-        SchedulerLog.Started(_logger, _queue.QueueName, _schedule.Entries.Count);
+        Log.SchedulerStarted(_logger, _runtime.QueueName, _schedule.Entries.Count);
         var loops = new Task[_schedule.Entries.Count];
         for (var i = 0; i < loops.Length; i++)
         {
@@ -151,7 +150,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
                 var now = _time.GetUtcNow();
                 if (entry.Schedule.GetNextOccurrence(cursor) is not { } fire)
                 {
-                    SchedulerLog.Exhausted(_logger, entry.Key);
+                    Log.ScheduleExhausted(_logger, entry.Key);
                     return;
                 }
 
@@ -175,7 +174,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
 
                     if (missed > 1)
                     {
-                        SchedulerLog.CatchUpLatest(_logger, entry.Key, missed, fire);
+                        Log.ScheduleCatchUpLatest(_logger, entry.Key, missed, fire);
                     }
                 }
 
@@ -188,7 +187,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            SchedulerLog.EntryFailed(_logger, ex, entry.Key);
+            Log.ScheduleEntryFailed(_logger, ex, entry.Key);
         }
     }
 
@@ -206,28 +205,16 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
 
         var options = new JobOptions { DelayUntil = fire };
-        using var telemetry = JobsInstrumentation.StartPush(_queue.QueueName, [entry.CreateRecord(_queue, options, headers)]);
-        var record = telemetry.Records[0];
-        var pushed = await WithRetryAsync(entry.Key, ct => store.TryPushScheduledAsync(entry.Key, fire, record, ct), stop).ConfigureAwait(false);
-        if (pushed)
+        var id = await entry.ScheduledJob.PushAsync(_runtime, options, headers,
+            (record, ct) => WithRetryAsync(entry.Key, c => store.TryPushScheduledAsync(entry.Key, fire, record, c), ct), stop).ConfigureAwait(false);
+        var pushed = id is not null;
+        if (id is { } pushedId)
         {
-            telemetry.Stored();
-            SchedulerLog.Pushed(_logger, entry.Key, record.Id, fire);
-            foreach (var middleware in _queue.Middleware)
-            {
-                try
-                {
-                    await middleware.OnPushAsync(new JobPushContext(record.Id, record.Name, _queue.QueueName, 1, entry.Job, options), stop).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
-                {
-                    SchedulerLog.MiddlewareFailed(_logger, ex, middleware.GetType().Name, record.Id);
-                }
-            }
+            Log.ScheduledPushed(_logger, entry.Key, pushedId, fire);
         }
         else
         {
-            SchedulerLog.AlreadyPushed(_logger, entry.Key, fire);
+            Log.ScheduledAlreadyPushed(_logger, entry.Key, fire);
         }
 
         FireHandled?.Invoke(entry.Key, fire, pushed);
@@ -244,7 +231,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
             {
-                SchedulerLog.StoreFailed(_logger, ex, entryKey, delay);
+                Log.ScheduleStoreFailed(_logger, ex, entryKey, delay);
                 var wait = Task.Delay(delay, _time, stop);
                 RetryWaiting?.Invoke(entryKey, delay);
                 await wait.ConfigureAwait(false);

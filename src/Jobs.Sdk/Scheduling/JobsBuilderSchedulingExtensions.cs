@@ -35,11 +35,11 @@ public static class JobsBuilderSchedulingExtensions
             schedule = new JobSchedule();
             jobs.Services.AddSingleton(schedule);
             jobs.Services.AddSingleton(sp => new JobScheduler(
-                sp.GetRequiredService<JobQueue>(),
+                sp.GetRequiredService<JobsRuntime>(),
                 sp.GetRequiredService<JobSchedule>(),
                 sp.GetService<ILogger<JobScheduler>>()));
             jobs.Services.AddHostedService(sp => sp.GetRequiredService<JobScheduler>());
-            jobs.Definitions.Add(sp => new CleanupJobDefinition(sp.GetRequiredService<IJobDriver>()));
+            jobs.Definitions.Add(sp => CleanupJobDefinition.Create(sp.GetRequiredService<IJobDriver>()));
         }
 
         configure(schedule);

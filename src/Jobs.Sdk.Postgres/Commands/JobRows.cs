@@ -1,0 +1,154 @@
+using System.Text;
+using System.Text.Json;
+using Jobs.Sdk.Drivers;
+using Npgsql;
+using NpgsqlTypes;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>How jobs map to statement parameters and result rows: payloads, headers, pushed records, claimed rows, job info.</summary>
+internal static class JobRows
+{
+    /// <summary>
+    /// The parameters of a statement that pushes one job: <paramref name="before"/>, then the job's id, name, payload,
+    /// headers, priority, run_at and max_attempts (as <see cref="JobSql.Push"/> and <see cref="ScheduleSql.TryPushScheduled"/>
+    /// take them), then <paramref name="after"/>.
+    /// </summary>
+    public static NpgsqlParameter[] Push(JobPushRecord job, ReadOnlySpan<NpgsqlParameter> before, NpgsqlParameter after)
+    {
+        var parameters = new NpgsqlParameter[before.Length + 8];
+        before.CopyTo(parameters);
+        var i = before.Length;
+        parameters[i++] = Uuid(job.Id.Value);
+        parameters[i++] = Text(job.Name);
+        parameters[i++] = Text(PayloadText(job));
+        parameters[i++] = Text(HeadersText(job.Headers));
+        parameters[i++] = Smallint((short)job.Priority);
+        parameters[i++] = Timestamp(job.RunAt);
+        parameters[i++] = Integer(job.MaxAttempts);
+        parameters[i] = after;
+        return parameters;
+    }
+
+    /// <summary>The array parameters of jobs <c>[start, start + count)</c>, in the order of <see cref="JobSql.PushMany"/>.</summary>
+    public static NpgsqlParameter[] PushMany(IReadOnlyList<JobPushRecord> jobs, int start, int count)
+    {
+        var ids = new Guid[count];
+        var names = new string[count];
+        var payloads = new string[count];
+        var headers = new string?[count];
+        var priorities = new short[count];
+        var runAts = new DateTime?[count];
+        var maxAttempts = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var job = jobs[start + i];
+            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+            ids[i] = job.Id.Value;
+            names[i] = job.Name;
+            payloads[i] = PayloadText(job);
+            headers[i] = HeadersText(job.Headers);
+            priorities[i] = (short)job.Priority;
+            runAts[i] = job.RunAt?.UtcDateTime;
+            maxAttempts[i] = job.MaxAttempts;
+        }
+
+        return
+        [
+            Array(ids, NpgsqlDbType.Uuid), Array(names, NpgsqlDbType.Text), Array(payloads, NpgsqlDbType.Text), Array(headers, NpgsqlDbType.Text),
+            Array(priorities, NpgsqlDbType.Smallint), Array(runAts, NpgsqlDbType.TimestampTz), Array(maxAttempts, NpgsqlDbType.Integer),
+        ];
+    }
+
+    /// <summary>A row of <see cref="JobSql.Claim"/>.</summary>
+    public static ClaimedJob ReadClaimed(NpgsqlDataReader reader) => new()
+    {
+        Id = new JobId(reader.GetGuid(0)),
+        Name = reader.GetString(1),
+        Payload = Encoding.UTF8.GetBytes(reader.GetString(2)),
+        Attempt = reader.GetInt32(3),
+        MaxAttempts = reader.GetInt32(4),
+        Priority = (JobPriority)reader.GetInt16(5),
+        QueuedAt = reader.GetFieldValue<DateTimeOffset>(6),
+        RunAt = reader.GetFieldValue<DateTimeOffset>(7),
+        Headers = reader.IsDBNull(8) ? null : ParseHeaders(reader.GetString(8)),
+    };
+
+    /// <summary>A row of <see cref="JobSql.GetJob"/>.</summary>
+    public static JobInfo ReadInfo(NpgsqlDataReader reader) => new()
+    {
+        Id = new JobId(reader.GetGuid(0)),
+        Name = reader.GetString(1),
+        QueueName = reader.GetString(2),
+        State = (JobState)reader.GetInt16(3),
+        Priority = (JobPriority)reader.GetInt16(4),
+        Attempts = reader.GetInt32(5),
+        MaxAttempts = reader.GetInt32(6),
+        Payload = reader.GetString(7),
+        QueuedAt = reader.GetFieldValue<DateTimeOffset>(8),
+        RunAt = reader.GetFieldValue<DateTimeOffset>(9),
+        StartedAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+        FinishedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+        LastError = reader.IsDBNull(12) ? null : reader.GetString(12),
+        WorkerId = reader.IsDBNull(13) ? null : reader.GetString(13),
+    };
+
+    private static string PayloadText(JobPushRecord job)
+    {
+        if (job.Payload.IsEmpty)
+        {
+            throw new ArgumentException($"Job {job.Id} ('{job.Name}') has an empty payload; payloads are JSON values.", nameof(job));
+        }
+
+        return Encoding.UTF8.GetString(job.Payload.Span);
+    }
+
+    internal static string? HeadersText(IReadOnlyDictionary<string, string>? headers)
+    {
+        if (headers is null || headers.Count == 0)
+        {
+            return null;
+        }
+
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in headers)
+            {
+                writer.WriteString(key, value);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.GetBuffer().AsSpan(0, (int)stream.Length));
+    }
+
+    internal static Dictionary<string, string> ParseHeaders(string json)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal);
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return headers;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                headers[key] = reader.GetString()!;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return headers;
+    }
+}

@@ -1,0 +1,134 @@
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>How <see cref="PostgresCommands"/> runs a statement.</summary>
+[Flags]
+internal enum SqlRun
+{
+    /// <summary>Unprepared, plain commit.</summary>
+    None = 0,
+
+    /// <summary>Prepare the statement (hot paths: the connection keeps the plan).</summary>
+    Prepare = 1,
+
+    /// <summary>
+    /// Worker bookkeeping (claims, completions): with <see cref="PostgresJobDriverOptions.FastWorkerCommits"/> the batch
+    /// starts with a transaction-local <c>synchronous_commit = off</c>, so the commit does not wait for the WAL flush.
+    /// </summary>
+    WorkerCommit = 2,
+
+    /// <summary>The statement binds arrays: a data source that cannot write them gets an actionable error.</summary>
+    Arrays = 4,
+}
+
+/// <summary>
+/// Runs the driver's statements: opens a pooled connection (or uses the caller's transaction), binds positional
+/// parameters, prepares when asked, executes, and disposes everything. The one place that knows the Npgsql plumbing.
+/// </summary>
+internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWorkerCommits)
+{
+    public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Runs <paramref name="sql"/> and returns the number of rows it changed.</summary>
+    public Task<int> ExecuteAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, null, null, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken);
+
+    /// <summary>Runs <paramref name="sql"/> on the caller's <paramref name="connection"/> and <paramref name="transaction"/>.</summary>
+    public Task<int> ExecuteOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, NpgsqlParameter[] parameters,
+        SqlRun run, CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, connection, transaction, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken);
+
+    /// <summary>Runs <paramref name="sql"/> and returns the first column of its first row (null when there is none).</summary>
+    public Task<object?> ScalarAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
+        => QueryAsync(sql, parameters, run, static async (reader, ct) =>
+            await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0) ? reader.GetValue(0) : null, cancellationToken);
+
+    /// <summary>Runs <paramref name="sql"/> and hands its rows to <paramref name="read"/>.</summary>
+    public Task<T> QueryAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run,
+        Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, null, null, async (batch, ct) =>
+        {
+            var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                for (var skip = batch.BatchCommands.Count - 1; skip > 0; skip--)
+                {
+                    // Skip the results of the commands in front of the statement (the worker-commit setting).
+                    await reader.NextResultAsync(ct).ConfigureAwait(false);
+                }
+
+                return await read(reader, ct).ConfigureAwait(false);
+            }
+        }, cancellationToken);
+
+    /// <summary>Runs several statements in one round trip, as one implicit transaction (all or nothing).</summary>
+    public async Task ExecuteBatchAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await using var batch = new NpgsqlBatch(connection);
+            foreach (var command in commands)
+            {
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One statement of a batch with its parameters.</summary>
+    public static NpgsqlBatchCommand Command(string sql, params ReadOnlySpan<NpgsqlParameter> parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private async Task<T> RunAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection? connection,
+        NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken)
+    {
+        var own = connection is null;
+        connection ??= await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            if ((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.AsynchronousCommit));
+            }
+
+            batch.BatchCommands.Add(Command(sql, parameters));
+            try
+            {
+                if ((run & SqlRun.Prepare) != 0)
+                {
+                    await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return await execute(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((run & SqlRun.Arrays) != 0 && ex is InvalidCastException or NotSupportedException)
+            {
+                throw ArraysNotEnabled(ex);
+            }
+        }
+        finally
+        {
+            if (own)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static InvalidOperationException ArraysNotEnabled(Exception ex) => new(
+        "The PostgreSQL job driver binds arrays for batch operations, and this NpgsqlDataSource cannot write them. " +
+        "If you built it with NpgsqlSlimDataSourceBuilder, call EnableArrays() on the builder (or pass a connection string to UsePostgres). " +
+        $"Npgsql said: {ex.Message}", ex);
+}

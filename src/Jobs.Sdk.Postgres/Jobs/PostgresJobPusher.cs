@@ -1,0 +1,95 @@
+using System.Data.Common;
+using Jobs.Sdk.Drivers;
+using Npgsql;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>Stores new jobs: one statement for one job, array statements for many, all in the caller's transaction when given.</summary>
+internal sealed class PostgresJobPusher(PostgresQueueContext context)
+{
+    private const int PushChunkSize = 10_000;
+
+    private readonly string _pushSql = context.Sql(JobSql.Push);
+    private readonly string _pushManySql = context.Sql(JobSql.PushMany);
+
+    public async Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var tx = Join(transaction);
+        if (jobs.Count == 0)
+        {
+            return;
+        }
+
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        if (tx is not null)
+        {
+            await PushOnAsync(tx.Connection!, tx, jobs, cancellationToken).ConfigureAwait(false);
+        }
+        else if (jobs.Count == 1)
+        {
+            await context.Commands.ExecuteAsync(_pushSql, PushOne(jobs[0]), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var connection = await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                if (jobs.Count <= PushChunkSize)
+                {
+                    await PushOnAsync(connection, null, jobs, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Very large batches: several statements, one transaction (all or nothing).
+                    var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    await using (own.ConfigureAwait(false))
+                    {
+                        await PushOnAsync(connection, own, jobs, cancellationToken).ConfigureAwait(false);
+                        await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+
+        // Poll-only mode: at least wake this process's own workers.
+        context.Notifier.JobsPushed(jobs);
+    }
+
+    private static NpgsqlTransaction? Join(DbTransaction? transaction)
+    {
+        if (transaction is null)
+        {
+            return null;
+        }
+
+        var tx = transaction as NpgsqlTransaction ?? throw new ArgumentException(
+            $"The PostgreSQL job driver can only join an NpgsqlTransaction, not a {transaction.GetType().Name}. " +
+            "Begin the transaction on an NpgsqlConnection to the job database.", nameof(transaction));
+        return tx.Connection is null
+            ? throw new InvalidOperationException("The transaction passed to PushAsync has already been committed or rolled back.")
+            : tx;
+    }
+
+    private NpgsqlParameter[] PushOne(JobPushRecord job) => JobRows.Push(job, [Text(context.Queue)], Text(context.Channel));
+
+    private async Task PushOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs,
+        CancellationToken cancellationToken)
+    {
+        var commands = context.Commands;
+        if (jobs.Count == 1)
+        {
+            await commands.ExecuteOnAsync(connection, transaction, _pushSql, PushOne(jobs[0]), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        for (var start = 0; start < jobs.Count; start += PushChunkSize)
+        {
+            var count = Math.Min(PushChunkSize, jobs.Count - start);
+            NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(context.Channel)];
+            await commands.ExecuteOnAsync(connection, transaction, _pushManySql, parameters, SqlRun.Prepare | SqlRun.Arrays, cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+}

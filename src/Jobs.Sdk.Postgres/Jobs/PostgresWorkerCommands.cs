@@ -1,0 +1,177 @@
+using Jobs.Sdk.Drivers;
+using NpgsqlTypes;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>What workers do to the table: claim due jobs, record outcomes, renew leases, rescue expired leases.</summary>
+internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention)
+{
+    private readonly string _claimSql = context.Sql(JobSql.Claim);
+    private readonly string _completeSql = context.Sql(JobSql.Complete);
+    private readonly string _renewSql = context.Sql(JobSql.RenewLeases);
+    private readonly string _rescueSql = context.Sql(JobSql.RescueExpired);
+    private readonly bool _removeCompleted = retention.CompletedJobs == Retain.No;
+    private readonly bool _removeFailed = retention.FailedJobs == Retain.No;
+    private readonly bool _removeCancelled = retention.CancelledJobs == Retain.No;
+
+    /// <summary>Whether retention deletes cancelled jobs instead of keeping them.</summary>
+    public bool RemoveCancelled => _removeCancelled;
+
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(request.WorkerId, nameof(request));
+        if (request.MaxJobs <= 0)
+        {
+            return [];
+        }
+
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var claimed = await context.Commands.QueryAsync(_claimSql,
+            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds)],
+            SqlRun.Prepare | SqlRun.WorkerCommit,
+            async (reader, ct) =>
+            {
+                List<ClaimedJob>? rows = null;
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    (rows ??= new List<ClaimedJob>(request.MaxJobs)).Add(JobRows.ReadClaimed(reader));
+                }
+
+                return rows;
+            }, cancellationToken).ConfigureAwait(false);
+        if (claimed is null)
+        {
+            return [];
+        }
+
+        if (claimed.Count > 1)
+        {
+            // RETURNING has no order: hand jobs to the worker in claim order.
+            claimed.Sort(static (a, b) =>
+            {
+                var c = b.Priority.CompareTo(a.Priority);
+                if (c == 0)
+                {
+                    c = a.RunAt.CompareTo(b.RunAt);
+                }
+
+                return c != 0 ? c : a.Id.Value.CompareTo(b.Id.Value);
+            });
+        }
+
+        return claimed;
+    }
+
+    public async Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentNullException.ThrowIfNull(outcomes);
+        if (outcomes.Count == 0)
+        {
+            return;
+        }
+
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var n = outcomes.Count;
+        var ids = new Guid[n];
+        var attempts = new int[n];
+        var kinds = new short[n];
+        var delays = new double[n];
+        var nextAttempts = new int[n];
+        var errors = new string?[n];
+        var remove = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var o = outcomes[i];
+            ids[i] = o.Id.Value;
+            attempts[i] = o.Attempt;
+            kinds[i] = (short)o.Kind;
+            delays[i] = o.Delay > TimeSpan.Zero ? o.Delay.TotalMilliseconds : 0;
+            nextAttempts[i] = o.NextAttempt;
+            errors[i] = o.Error;
+            remove[i] = o.Kind switch
+            {
+                JobOutcomeKind.Completed => _removeCompleted,
+                JobOutcomeKind.Failed => _removeFailed,
+                JobOutcomeKind.Cancelled => _removeCancelled,
+                _ => false,
+            };
+        }
+
+        await context.Commands.ExecuteAsync(_completeSql,
+            [
+                Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(attempts, NpgsqlDbType.Integer),
+                Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
+                Array(errors, NpgsqlDbType.Text), Array(remove, NpgsqlDbType.Boolean), Text(context.Channel),
+            ],
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
+
+        // Requeued jobs: wake this process's workers when they fall due (other nodes poll, or get the NOTIFY when due now).
+        foreach (var o in outcomes)
+        {
+            if (o.Kind is JobOutcomeKind.Release || (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule && o.Delay <= TimeSpan.Zero))
+            {
+                context.Notifier.JobsDue();
+            }
+            else if (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule)
+            {
+                context.Notifier.JobDueAfter(o.Delay);
+            }
+        }
+    }
+
+    public async Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobId> running, TimeSpan leaseDuration,
+        CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
+        ArgumentNullException.ThrowIfNull(running);
+        if (running.Count == 0)
+        {
+            return LeaseRenewalResult.None;
+        }
+
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new Guid[running.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = running[i].Value;
+        }
+
+        return await context.Commands.QueryAsync(_renewSql,
+            [Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds)],
+            SqlRun.Prepare | SqlRun.Arrays,
+            static async (reader, ct) =>
+            {
+                List<JobId>? lost = null, cancel = null;
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    var id = new JobId(reader.GetGuid(0));
+                    if (reader.GetBoolean(1))
+                    {
+                        (lost ??= []).Add(id);
+                    }
+                    else
+                    {
+                        (cancel ??= []).Add(id);
+                    }
+                }
+
+                return lost is null && cancel is null ? LeaseRenewalResult.None : new LeaseRenewalResult(lost ?? [], cancel ?? []);
+            }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
+    {
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var rescued = (int)(long)(await context.Commands.ScalarAsync(_rescueSql,
+            [Text(context.Queue), Boolean(_removeFailed), Boolean(_removeCancelled), Text(context.Channel)],
+            SqlRun.Prepare, cancellationToken).ConfigureAwait(false))!;
+        if (rescued > 0)
+        {
+            context.Notifier.JobsDue();
+        }
+
+        return rescued;
+    }
+}

@@ -1,0 +1,115 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// The driver's readiness: once per driver, brings the schema up to date (or, in a dry run or without
+/// <see cref="PostgresJobDriverOptions.MigrateOnStartup"/>, verifies it) before any statement touches the job tables.
+/// Transient failures (database not reachable yet) are retried with backoff; anything else makes the queue unavailable
+/// with an actionable <see cref="JobQueueUnavailableException"/>, which every later operation rethrows.
+/// </summary>
+/// <remarks>What "up to date" means, and how migrations run, is <see cref="PostgresJobMigrations"/>' business.</remarks>
+internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJobDriverOptions options, TimeProvider time, ILogger logger,
+    CancellationToken stopping)
+{
+    private readonly Lock _lock = new();
+    private Task? _ready;
+
+    /// <summary>Completes when the schema is usable; faults with <see cref="JobQueueUnavailableException"/> when it is not.</summary>
+    public Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        var ready = Volatile.Read(ref _ready) ?? Start();
+        return ready.IsCompletedSuccessfully ? Task.CompletedTask : ready.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The hot-path form of <see cref="WaitUntilReadyAsync"/>: no allocation once the schema is ready.</summary>
+    public ValueTask EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        var ready = Volatile.Read(ref _ready);
+        return ready is { IsCompletedSuccessfully: true } ? default : new ValueTask(WaitUntilReadyAsync(cancellationToken));
+    }
+
+    /// <summary>Waits for a started check to end (at dispose, after <c>stopping</c> was cancelled).</summary>
+    public async Task StopAsync()
+    {
+        if (Volatile.Read(ref _ready) is { } ready)
+        {
+            await ready.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private Task Start()
+    {
+        lock (_lock)
+        {
+            return _ready ??= Task.Run(RunAsync);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var failures = 0;
+        while (true)
+        {
+            try
+            {
+                await (options.MigrateOnStartup && !options.DryRun ? ApplyAsync() : VerifyAsync()).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                throw Disposed(null);
+            }
+            catch (Exception ex) when (PostgresRetry.IsTransient(ex))
+            {
+                var delay = PostgresRetry.Backoff(++failures);
+                PostgresLog.MigrationsRetrying(logger, ex, options.Schema, delay);
+                try
+                {
+                    await Task.Delay(delay, time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw Disposed(ex);
+                }
+            }
+            catch (Exception ex)
+            {
+                PostgresLog.MigrationsFailed(logger, ex, options.Schema);
+                throw new JobQueueUnavailableException(
+                    $"The job queue (schema '{options.Schema}', queue '{options.QueueName}') is unavailable: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private async Task ApplyAsync()
+    {
+        var applied = await PostgresJobMigrations.ApplyAsync(dataSource, options.Schema, stopping).ConfigureAwait(false);
+        if (applied.Count > 0)
+        {
+            PostgresLog.MigrationsApplied(logger, applied.Count, options.Schema, string.Join(", ", applied));
+        }
+        else
+        {
+            PostgresLog.MigrationsUpToDate(logger, options.Schema);
+        }
+    }
+
+    private async Task VerifyAsync()
+    {
+        var pending = await PostgresJobMigrations.GetPendingAsync(dataSource, options.Schema, stopping).ConfigureAwait(false);
+        if (pending.Count > 0)
+        {
+            throw new PostgresMigrationException(
+                $"The job queue schema '{options.Schema}' needs {pending.Count} migration(s) that were not applied: {string.Join(", ", pending)}. " +
+                "Apply them (run PostgresJobMigrations.GetScript(schema), call PostgresJobMigrations.ApplyAsync, or set MigrateOnStartup = true and DryRun = false).",
+                pending);
+        }
+
+        PostgresLog.MigrationsUpToDate(logger, options.Schema);
+    }
+
+    private static JobQueueUnavailableException Disposed(Exception? inner)
+        => new("The PostgreSQL job driver was disposed before its schema was ready.", inner);
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk;
+
+/// <summary>One attempt being measured (created only when someone listens).</summary>
+internal sealed class JobProcessTelemetry
+{
+    private readonly Activity? _activity;
+    private readonly ClaimedJob _job;
+    private readonly string _queueName;
+    private readonly TimeProvider _time;
+    private readonly long _started;
+    private Exception? _error;
+    private string? _discardReason;
+
+    internal JobProcessTelemetry(Activity? activity, ClaimedJob job, string queueName, TimeProvider time)
+    {
+        _activity = activity;
+        _job = job;
+        _queueName = queueName;
+        _time = time;
+        _started = time.GetTimestamp();
+    }
+
+    /// <summary>The consumer span, when sampled.</summary>
+    internal Activity? Activity => _activity;
+
+    /// <summary>The attempt failed with <paramref name="error"/> (the outcome tells whether it is retried).</summary>
+    public void SetError(Exception error) => _error = error;
+
+    /// <summary>The job cannot run here: no handler, or an undecodable payload.</summary>
+    public void SetDiscarded(Exception error)
+    {
+        _error = error;
+        _discardReason = error is JobDecodeException ? "decode_error" : "unknown_job";
+    }
+
+    /// <summary>Records the attempt's outcome (<see langword="null"/>: the worker lost the job's lease) and ends the span.</summary>
+    public void Stop(JobOutcome? outcome)
+    {
+        try
+        {
+            StopCore(outcome);
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+            // A throwing listener must not lose the outcome: the worker records it right after this call.
+        }
+    }
+
+    private void StopCore(JobOutcome? outcome)
+    {
+        var kind = outcome?.Kind;
+        var outcomeName = _discardReason is not null ? "discarded" : kind switch
+        {
+            JobOutcomeKind.Completed => "completed",
+            JobOutcomeKind.Failed => "failed",
+            JobOutcomeKind.Retry => "retried",
+            JobOutcomeKind.Reschedule => "rescheduled",
+            JobOutcomeKind.Release => "released",
+            JobOutcomeKind.Cancelled => "cancelled",
+            _ => "lease_lost",
+        };
+
+        var tags = new TagList
+        {
+            { JobsInstrumentation.JobNameTag, _job.Name },
+            { JobsInstrumentation.DestinationTag, _queueName },
+        };
+        switch (outcomeName)
+        {
+            case "completed":
+                JobsInstrumentation.Completed.Add(1, tags);
+                break;
+            case "failed":
+                JobsInstrumentation.Failed.Add(1, WithError(tags));
+                break;
+            case "retried":
+                JobsInstrumentation.Retried.Add(1, WithError(tags));
+                break;
+            case "cancelled":
+                JobsInstrumentation.Cancelled.Add(1, tags);
+                break;
+            case "discarded":
+                var discardTags = tags;
+                discardTags.Add(JobsInstrumentation.DiscardReasonTag, _discardReason);
+                JobsInstrumentation.Discarded.Add(1, discardTags);
+                break;
+        }
+
+        if (JobsInstrumentation.ExecutionDuration.Enabled)
+        {
+            var durationTags = tags;
+            durationTags.Add(JobsInstrumentation.OutcomeTag, outcomeName);
+            JobsInstrumentation.ExecutionDuration.Record(_time.GetElapsedTime(_started).TotalSeconds, durationTags);
+        }
+
+        if (_activity is null)
+        {
+            return;
+        }
+
+        if (_activity.IsAllDataRequested)
+        {
+            _activity.SetTag(JobsInstrumentation.OutcomeTag, outcomeName);
+        }
+
+        switch (outcomeName)
+        {
+            case "failed" or "retried" or "discarded" when _error is not null:
+                JobsInstrumentation.RecordException(_activity, _error);
+                break;
+            case "failed" or "retried" or "discarded":
+                _activity.SetStatus(ActivityStatusCode.Error);
+                break;
+            case "lease_lost":
+                _activity.SetStatus(ActivityStatusCode.Error, "The worker lost the job's lease; another worker may run it.");
+                break;
+        }
+
+        _activity.Dispose();
+    }
+
+    private TagList WithError(TagList tags)
+    {
+        if (_error is not null)
+        {
+            tags.Add(JobsInstrumentation.ErrorTypeTag, _error.GetType().FullName);
+        }
+
+        return tags;
+    }
+}

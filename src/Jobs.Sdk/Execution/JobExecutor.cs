@@ -1,0 +1,206 @@
+using System.Globalization;
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Sdk;
+
+/// <summary>
+/// Turns one claimed job into one outcome: find its definition, decode the payload, run the pop observers, open a DI
+/// scope, apply the timeout, run the handler inside the middleware, and decide completed / retry / reschedule / failed /
+/// cancelled / released. No loops and no shared state: a test can drive it with a hand-made <see cref="JobRun"/>.
+/// </summary>
+/// <remarks>
+/// Typed end to end: <see cref="JobDefinition.RunAsync"/> dispatches to <see cref="ExecuteAsync{TJob}"/>, so the decoded
+/// job is a <c>TJob</c> from payload to handler. Observer hooks that report a stored fact (retry pushed,
+/// job completed) are returned in <see cref="JobRunResult.OnRecorded"/> for the completer to run after the write.
+/// </remarks>
+internal sealed class JobExecutor
+{
+    private readonly JobsRuntime _runtime;
+    private readonly IServiceScopeFactory _scopeFactory;
+    private readonly ILogger _logger;
+
+    public JobExecutor(JobsRuntime runtime, IServiceScopeFactory scopeFactory, string workerId, ILogger logger)
+    {
+        _runtime = runtime;
+        _scopeFactory = scopeFactory;
+        WorkerId = workerId;
+        _logger = logger;
+    }
+
+    public string WorkerId { get; }
+
+    private string QueueName => _runtime.QueueName;
+
+    private MiddlewarePipeline Pipeline => _runtime.Pipeline;
+
+    /// <summary>Runs <paramref name="run"/>'s attempt and returns its outcome; never throws for a handler's failure.</summary>
+    public async Task<JobRunResult> ExecuteAsync(JobRun run)
+    {
+        var job = run.Job;
+        run.Telemetry = JobsInstrumentation.StartProcess(QueueName, job, _runtime.TimeProvider);
+        JobRunResult result = default;
+        try
+        {
+            if (!_runtime.Registry.TryGet(job.Name, out var definition))
+            {
+                var error = new UnknownJobException(
+                    $"No handler is registered for job '{job.Name}' in worker {WorkerId}. Register it with AddJob/Add{{Job}} or AddGeneratedJobs(), " +
+                    "or run this job on a worker that handles it.");
+                result = await UnrunnableAsync(run, error).ConfigureAwait(false);
+            }
+            else
+            {
+                result = await definition.RunAsync(this, run).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+        finally
+        {
+            run.Telemetry?.Stop(result.Outcome);
+        }
+    }
+
+    /// <summary>The typed half of <see cref="ExecuteAsync(JobRun)"/>, reached through <see cref="JobDefinition.RunAsync"/>.</summary>
+    internal async Task<JobRunResult> ExecuteAsync<TJob>(JobDefinition<TJob> definition, JobRun run)
+        where TJob : IJob<TJob>
+    {
+        var job = run.Job;
+        TJob decoded;
+        try
+        {
+            decoded = definition.Decode(job.Payload);
+        }
+        catch (JobDecodeException ex)
+        {
+            return await UnrunnableAsync(run, ex).ConfigureAwait(false);
+        }
+
+        await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, decoded, null), run.Token).ConfigureAwait(false);
+
+        var scope = _scopeFactory.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            using var logScope = _logger.BeginScope(new JobLogScope(job.Id, job.Name));
+            var context = new JobContext(job.Id, job.Name, QueueName, job.Attempt, job.MaxAttempts, job.QueuedAt,
+                ParseTime(job.Headers, JobHeaders.ScheduledAt), ParseTime(job.Headers, JobHeaders.NextScheduledAt), WorkerId, _logger,
+                scope.ServiceProvider, job.Headers);
+            if (definition.Timeout is { } timeout)
+            {
+                run.SetTimeout(timeout, _runtime.TimeProvider);
+            }
+
+            try
+            {
+                var token = run.Token;
+                var services = scope.ServiceProvider;
+                if (Pipeline.IsEmpty)
+                {
+                    await definition.InvokeAsync(services, decoded, context, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Pipeline.HandleAsync(new JobExecutionContext(decoded, context), () => definition.InvokeAsync(services, decoded, context, token), token)
+                        .ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex)
+            {
+                return FailedAttempt(run, definition, decoded, ex);
+            }
+        }
+
+        Log.JobCompleted(_logger, job.Id, job.Name);
+        return Final(job, JobOutcomeKind.Completed, null, null);
+    }
+
+    private JobRunResult FailedAttempt<TJob>(JobRun run, JobDefinition<TJob> definition, TJob decoded, Exception ex)
+        where TJob : IJob<TJob>
+    {
+        var job = run.Job;
+        if (ex is OperationCanceledException)
+        {
+            switch (run.Reason)
+            {
+                case CancelReason.Shutdown:
+                    return new JobOutcome(job.Id, JobOutcomeKind.Release, job.Attempt);
+                case CancelReason.LeaseLost:
+                    return default;
+                case CancelReason.UserCancel:
+                    Log.JobCancelled(_logger, job.Id, job.Name);
+                    return Final(job, JobOutcomeKind.Cancelled, ex, "Cancelled while running.");
+                case CancelReason.Timeout:
+                    ex = new JobTimeoutException($"Job '{job.Name}' timed out after {definition.Timeout} on attempt {job.Attempt}.", ex);
+                    break;
+            }
+        }
+
+        run.Telemetry?.SetError(ex);
+        if (ex is JobRescheduleException reschedule)
+        {
+            return Reschedule(job, reschedule);
+        }
+
+        var error = _runtime.FormatError(ex);
+        var decision = _runtime.RetryPolicy.Decide(definition, job, ex);
+        if (decision.Retry)
+        {
+            Log.JobRetrying(_logger, ex, job.Id, job.Name, job.Attempt, decision.Delay);
+            var outcome = new JobOutcome(job.Id, JobOutcomeKind.Retry, job.Attempt, decision.Delay, job.Attempt + 1, error);
+            if (Pipeline.IsEmpty)
+            {
+                return outcome;
+            }
+
+            var options = new JobOptions { Priority = job.Priority, DelayUntil = _runtime.TimeProvider.GetUtcNow() + decision.Delay };
+            var pushed = new JobPushContext(job.Id, job.Name, QueueName, job.Attempt + 1, decoded, options);
+            return new JobRunResult(outcome, ct => Pipeline.OnPushedAsync(pushed, ct));
+        }
+
+        Log.JobFailed(_logger, ex, job.Id, job.Name, job.Attempt);
+        return Final(job, JobOutcomeKind.Failed, ex, error);
+    }
+
+    private JobOutcome Reschedule(ClaimedJob job, JobRescheduleException reschedule)
+    {
+        var delay = reschedule.Until is { } until ? until - _runtime.TimeProvider.GetUtcNow() : reschedule.Delay ?? TimeSpan.Zero;
+        var nextAttempt = reschedule.Attempts switch
+        {
+            RescheduleAttempts.Reset => 1,
+            RescheduleAttempts.Increment => job.Attempt + 1,
+            _ => job.Attempt,
+        };
+        return new JobOutcome(job.Id, JobOutcomeKind.Reschedule, job.Attempt, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, nextAttempt);
+    }
+
+    /// <summary>A job whose name has no handler here or whose payload does not decode: it fails for good, without running.</summary>
+    private async Task<JobRunResult> UnrunnableAsync(JobRun run, Exception error)
+    {
+        var job = run.Job;
+        run.Telemetry?.SetDiscarded(error);
+        Log.JobUnrunnable(_logger, job.Id, job.Name, error.Message);
+        await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, null, error), CancellationToken.None).ConfigureAwait(false);
+        return Final(job, JobOutcomeKind.Failed, error, _runtime.FormatError(error));
+    }
+
+    /// <summary>A final outcome (completed, failed, cancelled) and its completion observers, run once it is recorded.</summary>
+    private JobRunResult Final(ClaimedJob job, JobOutcomeKind kind, Exception? error, string? storedError)
+    {
+        var outcome = new JobOutcome(job.Id, kind, job.Attempt, Error: storedError);
+        if (Pipeline.IsEmpty)
+        {
+            return outcome;
+        }
+
+        var completed = new JobCompletedContext(job.Id, job.Name, QueueName, job.Attempt, kind, error);
+        return new JobRunResult(outcome, ct => Pipeline.OnCompletedAsync(completed, ct));
+    }
+
+    private static DateTimeOffset? ParseTime(IReadOnlyDictionary<string, string>? headers, string key)
+        => headers is not null && headers.TryGetValue(key, out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var value)
+            ? value
+            : null;
+}

@@ -1,0 +1,83 @@
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk;
+
+/// <summary>Why a claimed job's token was cancelled.</summary>
+internal enum CancelReason
+{
+    None,
+    Timeout,
+    UserCancel,
+    LeaseLost,
+    Shutdown,
+}
+
+/// <summary>
+/// One claimed attempt held by a worker: its cancellation (with the reason that fired first), its timeout, its telemetry,
+/// and the guarantee that exactly one outcome is reported for it.
+/// </summary>
+internal sealed class JobRun(ClaimedJob job) : IDisposable
+{
+    private readonly CancellationTokenSource _cts = new();
+    private CancellationTokenSource? _timeout;
+    private CancellationTokenRegistration _timeoutRegistration;
+    private int _reason;
+    private int _finished;
+
+    public ClaimedJob Job { get; } = job;
+
+    public JobProcessTelemetry? Telemetry { get; set; }
+
+    public CancellationToken Token => _cts.Token;
+
+    public CancelReason Reason => (CancelReason)Volatile.Read(ref _reason);
+
+    /// <summary>Cancels the handler's token; the first reason wins.</summary>
+    public void Cancel(CancelReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)CancelReason.None) == (int)CancelReason.None)
+        {
+            try
+            {
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Cancels the token with <see cref="CancelReason.Timeout"/> after <paramref name="timeout"/>.</summary>
+    public void SetTimeout(TimeSpan timeout, TimeProvider time)
+    {
+        _timeout = new CancellationTokenSource(timeout, time);
+        _timeoutRegistration = _timeout.Token.Register(static s => ((JobRun)s!).Cancel(CancelReason.Timeout), this);
+    }
+
+    /// <summary>Exactly one outcome is reported per claim: by the handler's end or by shutdown abandonment.</summary>
+    public bool TryFinish() => Interlocked.Exchange(ref _finished, 1) == 0;
+
+    /// <summary>The outcome of a job cancelled, lost or shut down before its handler started; <see langword="null"/> when the lease is lost.</summary>
+    public JobOutcome? NotStartedOutcome() => Reason switch
+    {
+        CancelReason.UserCancel => new JobOutcome(Job.Id, JobOutcomeKind.Cancelled, Job.Attempt, Error: "Cancelled before it started."),
+        CancelReason.LeaseLost => null,
+        _ => new JobOutcome(Job.Id, JobOutcomeKind.Release, Job.Attempt),
+    };
+
+    public void Dispose()
+    {
+        _timeoutRegistration.Dispose();
+        _timeout?.Dispose();
+        _cts.Dispose();
+    }
+}
+
+/// <summary>
+/// What running one claimed job produced: the outcome to record (<see langword="null"/> when the lease was lost and
+/// there is nothing to report) and the observer hooks to run once the store has recorded it.
+/// </summary>
+internal readonly record struct JobRunResult(JobOutcome? Outcome, Func<CancellationToken, ValueTask>? OnRecorded = null)
+{
+    public static implicit operator JobRunResult(JobOutcome outcome) => new(outcome);
+}

@@ -1,0 +1,51 @@
+namespace Jobs.Sdk.InMemory;
+
+/// <content>A stored job and the waiting order.</content>
+public sealed partial class InMemoryJobDriver
+{
+    private sealed class Entry
+    {
+        public required JobId Id { get; init; }
+        public required string Name { get; init; }
+        public required byte[] Payload { get; init; }
+        public required JobPriority Priority { get; init; }
+        public required int MaxAttempts { get; init; }
+        public IReadOnlyDictionary<string, string>? Headers { get; init; }
+        public required DateTimeOffset CreatedAt { get; init; }
+        public DateTimeOffset RunAt { get; set; }
+        public DateTimeOffset LastModified { get; set; }
+        public long Sequence { get; set; }
+        public JobState State { get; set; }
+        public JobState? PausedFrom { get; set; }
+        public int Attempts { get; set; }
+        public string? WorkerId { get; set; }
+        public DateTimeOffset? LeaseExpiresAt { get; set; }
+        public DateTimeOffset? StartedAt { get; set; }
+        public DateTimeOffset? FinishedAt { get; set; }
+        public string? LastError { get; set; }
+        public bool CancelRequested { get; set; }
+    }
+
+    /// <summary>Priority (highest first), then run time, then push order.</summary>
+    private sealed class WaitingOrder : IComparer<Entry>
+    {
+        public static readonly WaitingOrder Instance = new();
+
+        public int Compare(Entry? x, Entry? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return 0;
+            }
+
+            var c = y!.Priority.CompareTo(x!.Priority);
+            if (c != 0)
+            {
+                return c;
+            }
+
+            c = x.RunAt.CompareTo(y.RunAt);
+            return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Data.Common;
+using System.Text;
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk.InMemory;
+
+/// <content>Operator actions and reads: cancel, pause, resume, get, counts, cleanup.</content>
+public sealed partial class InMemoryJobDriver
+{
+    /// <inheritdoc />
+    public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var raise = false;
+        var result = false;
+        lock (_gate)
+        {
+            if (_jobs.TryGetValue(id, out var entry))
+            {
+                switch (entry.State)
+                {
+                    case JobState.Pending or JobState.Retrying or JobState.Paused:
+                        _waiting.Remove(entry);
+                        Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, null);
+                        result = true;
+                        break;
+                    case JobState.Processing:
+                        entry.CancelRequested = true;
+                        raise = true;
+                        result = true;
+                        break;
+                }
+            }
+        }
+
+        if (raise)
+        {
+            RunningJobCancelled?.Invoke(id);
+        }
+
+        return Task.FromResult(result);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(id, out var entry) || entry.State is not (JobState.Pending or JobState.Retrying))
+            {
+                return Task.FromResult(false);
+            }
+
+            _waiting.Remove(entry);
+            entry.PausedFrom = entry.State;
+            entry.State = JobState.Paused;
+            entry.LastModified = _time.GetUtcNow();
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(id, out var entry) || entry.State != JobState.Paused)
+            {
+                return Task.FromResult(false);
+            }
+
+            Requeue(entry, entry.PausedFrom ?? JobState.Pending, entry.RunAt);
+            entry.LastModified = _time.GetUtcNow();
+            Signal();
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_jobs.TryGetValue(id, out var e) ? ToInfo(e) : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(JobCounts.From(_jobs.Values.GroupBy(e => e.State).Select(g => new KeyValuePair<JobState, long>(g.Key, g.LongCount()))));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            var rerun = false;
+            foreach (var entry in _jobs.Values.ToArray())
+            {
+                var action = options.For(entry.State);
+                switch (action.Kind)
+                {
+                    case CleanupActionKind.Remove when action.MaxAge is not { } maxAge || entry.LastModified < now - maxAge:
+                        _waiting.Remove(entry);
+                        _jobs.Remove(entry.Id);
+                        break;
+                    case CleanupActionKind.Rerun:
+                        _waiting.Remove(entry);
+                        entry.Attempts = 0;
+                        entry.LastError = null;
+                        entry.FinishedAt = null;
+                        entry.WorkerId = null;
+                        entry.LeaseExpiresAt = null;
+                        entry.LastModified = now;
+                        Requeue(entry, JobState.Pending, now);
+                        rerun = true;
+                        break;
+                }
+            }
+
+            if (rerun)
+            {
+                Signal();
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private JobInfo ToInfo(Entry e) => new()
+    {
+        Id = e.Id,
+        Name = e.Name,
+        QueueName = QueueName,
+        State = e.State,
+        Priority = e.Priority,
+        Attempts = e.Attempts,
+        MaxAttempts = e.MaxAttempts,
+        Payload = Encoding.UTF8.GetString(e.Payload),
+        QueuedAt = e.CreatedAt,
+        RunAt = e.RunAt,
+        StartedAt = e.StartedAt,
+        FinishedAt = e.FinishedAt,
+        LastError = e.LastError,
+        WorkerId = e.WorkerId,
+    };
+}

@@ -1,0 +1,67 @@
+using System.Data.Common;
+using System.Text;
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk.InMemory;
+
+/// <content>The schedule store (<see cref="IJobScheduleStore"/>): last fire times and exactly-once fire records.</content>
+public sealed partial class InMemoryJobDriver
+{
+    /// <summary>How far below an entry's latest fire time individual fire records are kept (older fires count as recorded).</summary>
+    private static readonly TimeSpan ScheduleRecordWindow = TimeSpan.FromDays(1);
+
+    private readonly Dictionary<string, ScheduleRecords> _schedules = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return Task.FromResult(_schedules.TryGetValue(entryKey, out var records) ? records.Last : (DateTimeOffset?)null);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Fire records are kept for a day below the entry's latest fire; a fire older than that counts as recorded, so memory
+    /// stays bounded for frequent schedules.
+    /// </remarks>
+    public Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKey);
+        ArgumentNullException.ThrowIfNull(job);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_schedules.TryGetValue(entryKey, out var records))
+            {
+                records = new ScheduleRecords();
+                _schedules.Add(entryKey, records);
+            }
+
+            if (records.Fires.Contains(fireTime) || (records.Last is { } latest && fireTime < latest - ScheduleRecordWindow))
+            {
+                return Task.FromResult(false);
+            }
+
+            // Push first: if it throws, the fire stays unrecorded and a retry can push it.
+            PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+            records.Fires.Add(fireTime);
+            if (records.Last is not { } last || fireTime > last)
+            {
+                records.Last = fireTime;
+                records.Fires.RemoveWhere(f => f < fireTime - ScheduleRecordWindow);
+            }
+
+            return Task.FromResult(true);
+        }
+    }
+
+    private sealed class ScheduleRecords
+    {
+        public HashSet<DateTimeOffset> Fires { get; } = [];
+        public DateTimeOffset? Last { get; set; }
+    }
+}

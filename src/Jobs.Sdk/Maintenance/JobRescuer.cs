@@ -1,0 +1,50 @@
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Sdk;
+
+/// <summary>
+/// A maintenance service run by every worker: every <see cref="JobWorkerOptions.RescueInterval"/> it asks the driver to
+/// requeue the jobs whose lease expired (their worker stopped renewing it: crashed, frozen, or cut off from the store).
+/// </summary>
+internal sealed class JobRescuer
+{
+    private readonly IJobDriver _driver;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public JobRescuer(IJobDriver driver, TimeSpan interval, TimeProvider time, ILogger logger)
+    {
+        _driver = driver;
+        _interval = interval;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The rescue loop, until <paramref name="stop"/>; store errors are logged and the loop goes on.</summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var rescued = await _driver.RescueExpiredLeasesAsync(stop).ConfigureAwait(false);
+                if (rescued > 0)
+                {
+                    Log.Rescued(_logger, rescued);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                Log.RescueFailed(_logger, ex);
+            }
+
+            await WorkerDelay.DelayAsync(_interval, _time, stop).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Data.Common;
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk;
+
+/// <content>
+/// The one push path, used by <see cref="JobQueue.PushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>,
+/// <see cref="JobQueue.PushManyAsync{TJob}(IEnumerable{TJob}, JobOptions?, CancellationToken)"/> and the scheduler:
+/// build the records (attempt limit from <see cref="JobRetryPolicy"/>), trace, write, then run the push observers.
+/// </content>
+internal sealed partial class JobsRuntime
+{
+    /// <summary>Pushes <paramref name="jobs"/> through the driver; returns their ids in input order.</summary>
+    public async Task<JobId[]> PushAsync<TJob>(IReadOnlyList<TJob> jobs, JobOptions options, DbTransaction? transaction, CancellationToken cancellationToken)
+        where TJob : IJob<TJob>
+    {
+        var maxAttempts = RetryPolicy.MaxAttemptsFor(TJob.JobName, TJob.MaxAttempts, options);
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        var records = new JobPushRecord[jobs.Count];
+        for (var i = 0; i < records.Length; i++)
+        {
+            records[i] = CreateRecord(jobs[i], options, TJob.JobName, maxAttempts, headers: null);
+        }
+
+        var stored = await StoreAsync(records, jobs, options, async (r, ct) =>
+        {
+            await Driver.PushAsync(r, transaction, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        var ids = new JobId[stored.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = stored[i].Id;
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Pushes one scheduled job through <paramref name="tryWrite"/> (the schedule store's exactly-once write); returns its id,
+    /// or <see langword="null"/> when the store says the fire was already pushed.
+    /// </summary>
+    public async Task<JobId?> PushScheduledAsync<TJob>(JobPushRecord record, TJob job, JobOptions options,
+        Func<JobPushRecord, CancellationToken, Task<bool>> tryWrite, CancellationToken cancellationToken)
+        where TJob : IJob<TJob>
+    {
+        JobPushRecord? written = null;
+        await StoreAsync([record], [job], options, async (r, ct) =>
+        {
+            if (!await tryWrite(r[0], ct).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            written = r[0];
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        return written?.Id;
+    }
+
+    /// <summary>A new job's stored form.</summary>
+    public JobPushRecord CreateRecord<TJob>(TJob job, JobOptions options, string name, int maxAttempts, IReadOnlyDictionary<string, string>? headers)
+        where TJob : IJob<TJob>
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return new JobPushRecord
+        {
+            Id = JobId.New(),
+            Name = name,
+            Payload = JobSerializer.Serialize(job),
+            Priority = options.Priority,
+            RunAt = options.DelayUntil,
+            MaxAttempts = maxAttempts,
+            Headers = headers,
+        };
+    }
+
+    private async Task<IReadOnlyList<JobPushRecord>> StoreAsync<TJob>(IReadOnlyList<JobPushRecord> records, IReadOnlyList<TJob> jobs, JobOptions options,
+        Func<IReadOnlyList<JobPushRecord>, CancellationToken, Task<bool>> write, CancellationToken cancellationToken)
+        where TJob : IJob<TJob>
+    {
+        using var telemetry = JobsInstrumentation.StartPush(QueueName, records);
+        records = telemetry.Records;
+        bool stored;
+        try
+        {
+            stored = await write(records, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            telemetry.Failed(ex);
+            throw;
+        }
+
+        if (!stored)
+        {
+            return [];
+        }
+
+        telemetry.Stored();
+        if (!Pipeline.IsEmpty)
+        {
+            for (var i = 0; i < records.Count; i++)
+            {
+                await Pipeline.OnPushedAsync(new JobPushContext(records[i].Id, records[i].Name, QueueName, 1, jobs[i], options), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+        }
+
+        return records;
+    }
+}

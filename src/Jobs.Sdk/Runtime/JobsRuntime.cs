@@ -1,0 +1,56 @@
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Jobs.Sdk;
+
+/// <summary>
+/// The core every Jobs.Sdk component of one queue shares: the driver, the job registry, the queue options, the time
+/// provider, the middleware pipeline and the retry policy. Registered as a singleton by <c>AddJobs</c>;
+/// <see cref="JobQueue"/> (producer), <see cref="JobWorker"/> (consumer), <see cref="JobScheduler"/> and
+/// <see cref="JobsHealthCheck"/> take it. It also owns the one push path (<c>JobsRuntime.Push.cs</c>).
+/// </summary>
+internal sealed partial class JobsRuntime
+{
+    public JobsRuntime(IJobDriver driver, JobRegistry registry, JobQueueOptions options, TimeProvider timeProvider,
+        IEnumerable<IJobMiddleware> middleware, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(middleware);
+        Driver = driver;
+        Registry = registry;
+        Options = options;
+        TimeProvider = timeProvider;
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        Pipeline = new MiddlewarePipeline(middleware, LoggerFactory.CreateLogger<MiddlewarePipeline>());
+        RetryPolicy = new JobRetryPolicy(registry, options);
+        JobsInstrumentation.TrackQueue(driver);
+    }
+
+    public IJobDriver Driver { get; }
+
+    public JobRegistry Registry { get; }
+
+    public JobQueueOptions Options { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    public MiddlewarePipeline Pipeline { get; }
+
+    public JobRetryPolicy RetryPolicy { get; }
+
+    public string QueueName => Driver.QueueName;
+
+    /// <summary><c>ExceptionType: message</c>, cut to <see cref="JobQueueOptions.MaxErrorLength"/> (at least 64).</summary>
+    public string FormatError(Exception error)
+    {
+        var text = $"{error.GetType().FullName}: {error.Message}";
+        var max = Math.Max(Options.MaxErrorLength, 64);
+        return text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
+    }
+}

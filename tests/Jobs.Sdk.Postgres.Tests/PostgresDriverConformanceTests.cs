@@ -1,0 +1,35 @@
+using Jobs.Sdk.Drivers;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>The <see cref="IJobDriver"/> contract (tests/Shared/Conformance) on the PostgreSQL driver, one queue per test.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresDriverConformanceTests(PostgresFixture fixture) : JobDriverConformanceTests
+{
+    private const string Schema = "jobs_test";
+
+    protected override DateTimeOffset Now => DateTimeOffset.UtcNow;
+
+    protected override async Task<IJobDriver> CreateDriverAsync(RetentionPolicy retention)
+    {
+        var driver = new PostgresJobDriver(fixture.CreateDataSource(), new PostgresJobDriverOptions
+        {
+            Schema = Schema,
+            QueueName = "conformance_" + Guid.NewGuid().ToString("N")[..10],
+            Retention = retention,
+        }, logger: null, timeProvider: null, ownsDataSource: true);
+        await driver.WaitUntilReadyAsync(default);
+        return driver;
+    }
+
+    /// <summary>Sets the lease in the past on the database clock (the clock rescue reads).</summary>
+    protected override async Task ExpireLeaseAsync(IJobDriver driver, JobId id)
+    {
+        var dataSource = ((PostgresJobDriver)driver).DataSource;
+        await using var command = dataSource.CreateCommand(
+            $"UPDATE {Schema}.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1 AND lease_expires_at IS NOT NULL");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id.Value });
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+}

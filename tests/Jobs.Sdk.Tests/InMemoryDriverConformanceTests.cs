@@ -1,0 +1,23 @@
+using Jobs.Sdk.Drivers;
+using Jobs.Sdk.InMemory;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Jobs.Sdk.Tests;
+
+/// <summary>The <see cref="IJobDriver"/> contract (tests/Shared/Conformance) on the in-memory driver, on a fake clock.</summary>
+public sealed class InMemoryDriverConformanceTests : JobDriverConformanceTests
+{
+    private readonly FakeTimeProvider _time = FakeTime.Create();
+
+    protected override DateTimeOffset Now => _time.GetUtcNow();
+
+    protected override Task<IJobDriver> CreateDriverAsync(RetentionPolicy retention)
+        => Task.FromResult<IJobDriver>(new InMemoryJobDriver(new InMemoryJobDriverOptions { Retention = retention }, _time));
+
+    /// <summary>Moves the fake clock past every <see cref="JobDriverConformanceTests.ShortLease"/> (and not past a minute-long one).</summary>
+    protected override Task ExpireLeaseAsync(IJobDriver driver, JobId id)
+    {
+        _time.Advance(ShortLease + TimeSpan.FromSeconds(1));
+        return Task.CompletedTask;
+    }
+}

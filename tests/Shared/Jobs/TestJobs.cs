@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace Jobs.Sdk.Testing;
+
+/// <summary>A hand-written <see cref="IJob{TSelf}"/> with an int value (what the source generator emits for [Job] types).</summary>
+public sealed record ValueJob(int Value) : IJob<ValueJob>
+{
+    public static string JobName => "test.value";
+
+    public static void Serialize(Utf8JsonWriter writer, ValueJob job) => IntMemberJson.Write(writer, "value", job.Value);
+
+    public static ValueJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
+}
+
+/// <summary>A job whose name no handler is registered for in most tests (same JSON shape as <see cref="ValueJob"/>).</summary>
+public sealed record OrphanJob(int Value) : IJob<OrphanJob>
+{
+    public static string JobName => "test.orphan";
+
+    public static void Serialize(Utf8JsonWriter writer, OrphanJob job) => IntMemberJson.Write(writer, "value", job.Value);
+
+    public static OrphanJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
+}
+
+/// <summary>The job the multi-process tests push and the TestWorker process runs (it records its run in a table).</summary>
+public sealed record RecordJob(int N) : IJob<RecordJob>
+{
+    public static string JobName => "mp.record";
+
+    public static void Serialize(Utf8JsonWriter writer, RecordJob job) => IntMemberJson.Write(writer, "n", job.N);
+
+    public static RecordJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "n", nameof(N)));
+}
