@@ -39,16 +39,25 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms. The MATERIALIZED CTE evaluates the
-    /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart.
+    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms, in claim order (priority, then run time,
+    /// then id). The candidates are read one priority at a time, highest first: for each, a range scan of
+    /// <c>jobs_runnable_idx</c> bounded by <c>priority = p AND run_at &lt;= now()</c>, so jobs not yet due (at any
+    /// priority) are never read, and an idle poll costs one index descent per priority however many jobs are delayed.
+    /// The outer LIMIT stops the loop, and rows are locked only as they are taken (SKIP LOCKED keeps concurrent claimers
+    /// apart). The MATERIALIZED CTE evaluates the LIMIT once (no nested-loop re-execution).
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
-            SELECT id FROM {s}.jobs
-            WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now()
-            ORDER BY priority DESC, run_at, id
+            SELECT c.id
+            FROM unnest('{{ClaimPriorities}}'::smallint[]) AS p(priority)
+            CROSS JOIN LATERAL (
+                SELECT id FROM {s}.jobs
+                WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND priority = p.priority AND run_at <= now()
+                ORDER BY run_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ) c
             LIMIT $2
-            FOR UPDATE SKIP LOCKED
         )
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
