@@ -43,6 +43,16 @@ public sealed class PlanTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Counts_do_not_read_the_jobs_table()
+    {
+        await using var ds = await SeededAsync();
+        var read = await ExplainAsync(ds, CountSql.Read, Text(Busy));
+        Assert.DoesNotContain(read.Nodes, n => n.Relation == "jobs");
+        var compact = await ExplainAsync(ds, CountSql.Compact, Text(Busy), Int(0));
+        Assert.DoesNotContain(compact.Nodes, n => n.Relation == "jobs");
+    }
+
+    [Fact]
     public async Task Priorities_the_claim_does_not_read_are_refused_at_push()
     {
         await using var ds = await SeededAsync();

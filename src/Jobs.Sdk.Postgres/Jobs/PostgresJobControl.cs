@@ -14,7 +14,6 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
     private readonly string _pauseSql = context.Sql(JobSql.Pause);
     private readonly string _resumeSql = context.Sql(JobSql.Resume);
     private readonly string _getJobSql = context.Sql(JobSql.GetJob);
-    private readonly string _countsSql = context.Sql(JobSql.GetCounts);
     private readonly string _cleanupRemoveSql = context.Sql(JobSql.CleanupRemove);
     private readonly string _cleanupRerunSql = context.Sql(JobSql.CleanupRerun);
 
@@ -63,22 +62,6 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
         return await context.Commands.QueryAsync(_getJobSql, [Text(context.Queue), Uuid(id.Value)], SqlRun.None,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? JobRows.ReadInfo(reader) : null,
             cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken)
-    {
-        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var counts = await context.Commands.QueryAsync(_countsSql, [Text(context.Queue)], SqlRun.None, static async (reader, ct) =>
-        {
-            var counts = new List<KeyValuePair<JobState, long>>(7);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                counts.Add(new((JobState)reader.GetInt16(0), reader.GetInt64(1)));
-            }
-
-            return counts;
-        }, cancellationToken).ConfigureAwait(false);
-        return JobCounts.From(counts);
     }
 
     public async Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)

@@ -213,13 +213,6 @@ internal static class JobSql
         FROM {s}.jobs WHERE id = $2 AND queue_name = $1
         """;
 
-    /// <summary>Counts per state in queue $1: runnable rows through jobs_runnable_idx, the rest through jobs_queue_state_idx.</summary>
-    public static readonly string GetCounts = $$"""
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) GROUP BY state
-        UNION ALL
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state NOT IN ({{Pending}}, {{Retrying}}) GROUP BY state
-        """;
-
     /// <summary>Cleanup: deletes jobs of queue $1 in state $2 last changed more than $3 ms ago ($3 null: all).</summary>
     public static readonly string CleanupRemove = $$"""
         DELETE FROM {s}.jobs
