@@ -31,6 +31,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresWorkerCommands _worker;
     private readonly PostgresJobControl _control;
     private readonly PostgresJobCounts _counts;
+    private readonly PostgresCleanup _cleanup;
     private readonly PostgresScheduleStore _schedules;
     private int _disposed;
 
@@ -68,6 +69,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
+        _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context);
     }
 
@@ -139,7 +141,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _counts.GetAsync(cancellationToken);
 
     /// <inheritdoc />
-    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _control.CleanupAsync(options, cancellationToken);
+    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _cleanup.CleanupAsync(options, cancellationToken);
 
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)

@@ -53,6 +53,25 @@ public sealed class PlanTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Cleanup_acts_on_one_bounded_batch_per_statement_through_the_state_index()
+    {
+        await using var ds = await SeededAsync();
+        var plan = await ExplainAsync(ds, CleanupSql.Remove(runnable: false), Text(Busy), Short((short)JobState.Completed),
+            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize));
+        // Through the state index (an index scan, or a bitmap scan when the batch is a large share of the rows), never the table.
+        Assert.Contains(plan.Nodes, n => n.Index == "jobs_queue_state_idx");
+        Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
+        var deleted = Assert.Single(plan.Nodes, n => n.Type == "Tid Scan");
+        Assert.Equal(CleanupSql.BatchSize, deleted.ActualRows);
+
+        var pending = await ExplainAsync(ds, CleanupSql.Remove(runnable: true), Text(Idle), Short((short)JobState.Pending),
+            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize));
+        Assert.Contains(pending.Nodes, n => n.Index == "jobs_runnable_idx");
+        Assert.DoesNotContain(pending.Nodes, n => n.Type == "Seq Scan");
+        Assert.Equal(CleanupSql.BatchSize, Assert.Single(pending.Nodes, n => n.Type == "Tid Scan").ActualRows);
+    }
+
+    [Fact]
     public async Task Priorities_the_claim_does_not_read_are_refused_at_push()
     {
         await using var ds = await SeededAsync();

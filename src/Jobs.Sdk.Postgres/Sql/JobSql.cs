@@ -213,20 +213,6 @@ internal static class JobSql
         FROM {s}.jobs WHERE id = $2 AND queue_name = $1
         """;
 
-    /// <summary>Cleanup: deletes jobs of queue $1 in state $2 last changed more than $3 ms ago ($3 null: all).</summary>
-    public static readonly string CleanupRemove = $$"""
-        DELETE FROM {s}.jobs
-        WHERE queue_name = $1 AND state = $2 AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
-        """;
-
-    /// <summary>Cleanup: puts jobs of queue $1 in state $2 back as pending from attempt 1, keeping priority.</summary>
-    public static readonly string CleanupRerun = $$"""
-        UPDATE {s}.jobs
-        SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
-            lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
-        WHERE queue_name = $1 AND state = $2
-        """;
-
     /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>
     public const string AsynchronousCommit = "SELECT set_config('synchronous_commit', 'off', true)";
 
