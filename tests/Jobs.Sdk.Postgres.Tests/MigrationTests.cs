@@ -41,7 +41,7 @@ public sealed class MigrationTests(PostgresFixture fixture)
         Assert.Contains("0001_create_jobs", ex.Message, StringComparison.Ordinal);
         Assert.Contains("0002_create_schedule_fires", ex.Message, StringComparison.Ordinal);
         var inner = Assert.IsType<PostgresMigrationException>(ex.InnerException);
-        Assert.Equal(["0001_create_jobs", "0002_create_schedule_fires", "0003_create_admin_tables"], inner.PendingMigrations);
+        Assert.Equal(PostgresJobMigrations.GetMigrations(schema).Select(m => m.Name), inner.PendingMigrations);
         await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.PushAsync([new Drivers.JobPushRecord
         {
             Id = JobId.New(), Name = "x", Payload = "{}"u8.ToArray(),
@@ -133,8 +133,9 @@ public sealed class MigrationTests(PostgresFixture fixture)
     public async Task Without_migrate_on_startup_a_missing_schema_fails_clearly()
     {
         await using var dataSource = fixture.CreateDataSource();
-        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = NewSchema(), MigrateOnStartup = false });
+        var schema = NewSchema();
+        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = schema, MigrateOnStartup = false });
         var ex = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.GetCountsAsync(default).WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains($"needs {PostgresJobMigrations.GetMigrations().Count} migration(s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"needs {PostgresJobMigrations.GetMigrations(schema).Count} migration(s)", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -39,17 +39,26 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms. The MATERIALIZED CTE evaluates the
-    /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart.
+    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms, in claim order (priority, then run time,
+    /// then id). The candidates are read one priority at a time, highest first: for each, a range scan of
+    /// <c>jobs_runnable_idx</c> bounded by <c>priority = p AND run_at &lt;= now()</c>, so jobs not yet due (at any
+    /// priority) are never read, and an idle poll costs one index descent per priority however many jobs are delayed.
+    /// The outer LIMIT stops the loop, and rows are locked only as they are taken (SKIP LOCKED keeps concurrent claimers
+    /// apart). The MATERIALIZED CTE evaluates the LIMIT once (no nested-loop re-execution).
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
-            SELECT id FROM {s}.jobs
-            WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now()
-                AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
-            ORDER BY priority DESC, run_at, id
+            SELECT c.id
+            FROM unnest('{{ClaimPriorities}}'::smallint[]) AS p(priority)
+            CROSS JOIN LATERAL (
+                SELECT id FROM {s}.jobs
+                WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND priority = p.priority AND run_at <= now()
+                    AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
+                ORDER BY run_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ) c
             LIMIT $2
-            FOR UPDATE SKIP LOCKED
         )
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
@@ -203,27 +212,6 @@ internal static class JobSql
         SELECT id, name, queue_name, state, priority, attempts, max_attempts, payload::text, created_at, run_at,
                started_at, finished_at, last_error, worker_id
         FROM {s}.jobs WHERE id = $2 AND queue_name = $1
-        """;
-
-    /// <summary>Counts per state in queue $1: runnable rows through jobs_runnable_idx, the rest through jobs_queue_state_idx.</summary>
-    public static readonly string GetCounts = $$"""
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) GROUP BY state
-        UNION ALL
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state NOT IN ({{Pending}}, {{Retrying}}) GROUP BY state
-        """;
-
-    /// <summary>Cleanup: deletes jobs of queue $1 in state $2 last changed more than $3 ms ago ($3 null: all).</summary>
-    public static readonly string CleanupRemove = $$"""
-        DELETE FROM {s}.jobs
-        WHERE queue_name = $1 AND state = $2 AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
-        """;
-
-    /// <summary>Cleanup: puts jobs of queue $1 in state $2 back as pending from attempt 1, keeping priority.</summary>
-    public static readonly string CleanupRerun = $$"""
-        UPDATE {s}.jobs
-        SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
-            lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
-        WHERE queue_name = $1 AND state = $2
         """;
 
     /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopBackground = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SemaphoreSlim? _slots;
+    private PrefetchSizer? _sizer;
+    private int _buffer;   // the most jobs this worker may hold beyond Concurrency
+    private int _reserved; // buffer slots the claim loop holds back (the part of the buffer it does not want now)
     private Task? _claimLoop;
     private Task[] _runners = [];
     private Task? _completerLoop;
@@ -80,8 +84,12 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("This JobWorker was already started.");
         }
 
-        var capacity = _options.Concurrency + _options.Prefetch;
-        _slots = new SemaphoreSlim(capacity, capacity);
+        var adaptive = _options.Prefetch == 0 && _options.AdaptivePrefetch;
+        _buffer = adaptive ? PrefetchSizer.Max : _options.Prefetch;
+        _sizer = adaptive ? new PrefetchSizer(_options.Concurrency) : null;
+        _reserved = adaptive ? _buffer : 0;
+        var capacity = _options.Concurrency + _buffer;
+        _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -179,6 +187,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             _leases.MarkAlive();
+            AdjustBuffer(slots);
             try
             {
                 await slots.WaitAsync(stop).ConfigureAwait(false);
@@ -188,7 +197,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
-            var capacity = _options.Concurrency + _options.Prefetch;
+            var capacity = _options.Concurrency + _buffer - _reserved;
             var free = 1 + TakeFreeSlots(slots, capacity - 1);
             if (free * 2 < capacity && !_leases.IsIdle)
             {
@@ -200,7 +209,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             IReadOnlyList<ClaimedJob> claimed;
             try
             {
+                var claimStarted = Stopwatch.GetTimestamp();
                 claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration), stop).ConfigureAwait(false);
+                _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -234,6 +245,29 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 // The queue has nothing more due right now: sleep until a push notification or the poll interval.
                 await _driver.WaitForWorkAsync(stop).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Adaptive prefetch: hands buffer slots to the claim loop, or takes back free ones, so that the jobs it may hold
+    /// are Concurrency + the sizer's current target.
+    /// </summary>
+    private void AdjustBuffer(SemaphoreSlim slots)
+    {
+        if (_sizer is not { } sizer)
+        {
+            return;
+        }
+
+        var reserve = _buffer - sizer.Target;
+        if (_reserved > reserve)
+        {
+            slots.Release(_reserved - reserve);
+            _reserved = reserve;
+        }
+        else if (_reserved < reserve)
+        {
+            _reserved += TakeFreeSlots(slots, reserve - _reserved);
         }
     }
 
@@ -337,7 +371,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             {
                 try
                 {
+                    var started = Stopwatch.GetTimestamp();
                     await RunJobAsync(run).ConfigureAwait(false);
+                    _sizer?.JobRan(Stopwatch.GetTimestamp() - started);
                 }
                 catch (Exception ex)
                 {
