@@ -24,7 +24,7 @@ public sealed class PlanTests(PostgresFixture fixture)
     public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them()
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000));
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]));
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -36,7 +36,7 @@ public sealed class PlanTests(PostgresFixture fixture)
     public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000));
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]));
         Assert.Equal(0, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.True(plan.Root.Buffers < 60, $"an idle poll touched {plan.Root.Buffers} buffers:\n{plan.Text}");
