@@ -12,7 +12,7 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class KillAndRestartTests(PostgresFixture fixture, ITestOutputHelper output)
 {
     private const int Total = 20_000;
-    private const double LeaseSeconds = 8;
+    private const double LeaseSeconds = 5;
 
     [Fact]
     public async Task Three_workers_one_killed_and_the_server_restarted_lose_no_job_and_only_the_killed_workers_in_flight_jobs_run_twice()
