@@ -192,11 +192,12 @@ internal static class JobSql
 
     /// <summary>
     /// Cancels job $2 of queue $1. Waiting jobs become cancelled (or are deleted when $3, retention); a running job gets
-    /// cancel_requested and a <c>c:{id}</c> notification on channel $4. Returns the state the job had (no row: none).
+    /// cancel_requested and a <c>c:{id}:{lease token}</c> notification on channel $4 (the claim running it now: a worker
+    /// cancels only that claim). Returns the state the job had (no row: none) and the lease token of a running job.
     /// </summary>
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
-            SELECT id, state FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Processing}}, {{Retrying}}, {{Paused}}) FOR UPDATE
+            SELECT id, state, lease_token FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Processing}}, {{Retrying}}, {{Paused}}) FOR UPDATE
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING target t WHERE j.id = t.id AND t.state <> {{Processing}} AND $3
@@ -214,9 +215,9 @@ internal static class JobSql
             RETURNING j.id
         ),
         notified AS (
-            SELECT pg_notify($4, {{JobNotification.SqlCancelRequested("t.id")}}) FROM target t WHERE t.state = {{Processing}} AND $4::text IS NOT NULL
+            SELECT pg_notify($4, {{JobNotification.SqlCancelRequested("t.id", "t.lease_token")}}) FROM target t WHERE t.state = {{Processing}} AND $4::text IS NOT NULL
         )
-        SELECT t.state, (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM notified) FROM target t
+        SELECT t.state, t.lease_token, (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM notified) FROM target t
         """;
 
     /// <summary>Pauses waiting job $2 of queue $1 (pending or retrying), remembering the state it had.</summary>

@@ -62,10 +62,13 @@ public interface IJobDriver : IAsyncDisposable
     Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Raised when a user cancels a running job (any node). Drivers without push notifications may never raise it;
-    /// the worker also learns of cancellations from <see cref="RenewLeasesAsync"/>.
+    /// Raised when a user cancels a running job (any node), with the claim that ran it when the cancel was requested: a
+    /// worker cancels only that claim, never a later claim of the same job (a late notification changes nothing).
+    /// <see cref="JobLease.LeaseToken"/> is <see cref="Guid.Empty"/> when the sender did not say which claim (older
+    /// versions). Drivers without push notifications may never raise it; the worker also learns of cancellations from
+    /// <see cref="RenewLeasesAsync"/>.
     /// </summary>
-    event Action<JobId>? RunningJobCancelled;
+    event Action<JobLease>? RunningJobCancelled;
 
     /// <summary>Cancels a pending, retrying or paused job, or asks the worker of a running job to stop it. False when no such live job exists.</summary>
     Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken);

@@ -83,12 +83,26 @@ internal sealed class JobLeaseKeeper
     /// <summary>The claim's outcome is recorded, or there is none to record: stop renewing its lease.</summary>
     public void Release(Guid leaseToken) => _owned.TryRemove(leaseToken, out _);
 
-    /// <summary>A user cancelled a job: cancel its handler when it runs here.</summary>
-    public void CancelRequested(JobId id)
+    /// <summary>
+    /// A user cancelled a job while claim <see cref="JobLease.LeaseToken"/> ran it: cancel that claim's handler when it
+    /// runs here. A cancel of an earlier claim never touches a later claim of the same job. An empty token (a sender that
+    /// does not say which claim) cancels whatever claim of the job runs here.
+    /// </summary>
+    public void CancelRequested(JobLease lease)
     {
+        if (lease.LeaseToken != Guid.Empty)
+        {
+            if (_running.TryGetValue(lease.LeaseToken, out var claimed) && claimed.Job.Id == lease.Id)
+            {
+                claimed.Cancel(CancelReason.UserCancel);
+            }
+
+            return;
+        }
+
         foreach (var run in _running.Values)
         {
-            if (run.Job.Id == id)
+            if (run.Job.Id == lease.Id)
             {
                 run.Cancel(CancelReason.UserCancel);
             }

@@ -30,7 +30,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     public string QueueName => _options.QueueName;
 
     /// <inheritdoc />
-    public event Action<JobId>? RunningJobCancelled;
+    public event Action<JobLease>? RunningJobCancelled;
 
     /// <inheritdoc />
     public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -14,7 +14,7 @@ internal sealed class CountingDriver(IJobDriver inner) : IJobDriver
 
     public string QueueName => inner.QueueName;
 
-    public event Action<JobId>? RunningJobCancelled
+    public event Action<JobLease>? RunningJobCancelled
     {
         add => inner.RunningJobCancelled += value;
         remove => inner.RunningJobCancelled -= value;
