@@ -56,7 +56,7 @@ public sealed class AttemptCountingTests(PostgresFixture fixture)
                 o.RescueInterval = TimeSpan.FromMilliseconds(200);
             });
 
-        var blocker = await a.Queue.PushAsync(new ValueJob(1), new JobOptions { Priority = JobPriority.High });
+        var blocker = await a.Queue.PushAsync(new ValueJob(1), new JobOptions { Priority = JobPriority.Highest });
         var once = await a.Queue.PushAsync(new ValueJob(2), new JobOptions { MaxAttempts = 1 });
         await a.StartAsync();
         await blockerStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
