@@ -71,6 +71,7 @@ public sealed class AttemptCountingTests(PostgresFixture fixture)
         proxy.Stall();
         await b.StartAsync();
         await ranOnB.WaitForCountAsync(2, seconds: 60);
+        await TestExtensions.EventuallyAsync(async () => (await b.Queue.GetCountsAsync()).Completed == 2, what: "both jobs completed on B");
 
         var info = (await b.Queue.GetJobAsync(once))!;
         Assert.Equal(JobState.Completed, info.State);

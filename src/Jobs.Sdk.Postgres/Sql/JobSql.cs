@@ -62,25 +62,31 @@ internal static class JobSql
 
     /// <summary>
     /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms, only of names $5 (null: any name). The MATERIALIZED CTE evaluates the
-    /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart.
+    /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart. The first $6 jobs in claim
+    /// order (null: all) start now (started_at = now()); the rest are claimed not started (started_at NULL, a prefetch
+    /// buffer). Returns each row's place in claim order last.
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
-            SELECT id FROM {s}.jobs
+            SELECT id, priority, run_at FROM {s}.jobs
             WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() AND ($5::text[] IS NULL OR name = ANY($5))
                 AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
             ORDER BY priority DESC, run_at, id
             LIMIT $2
             FOR UPDATE SKIP LOCKED
+        ),
+        ranked AS (
+            SELECT id, row_number() OVER (ORDER BY priority DESC, run_at, id) AS place FROM next
         )
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
             lease_expires_at = now() + $4 * interval '1 millisecond',
-            started_at = now(), updated_at = now(), cancel_requested = false, paused_from = NULL,
+            started_at = CASE WHEN $6::integer IS NULL OR ranked.place <= $6 THEN now() END,
+            updated_at = now(), cancel_requested = false, paused_from = NULL,
             lease_token = gen_random_uuid()
-        FROM next
-        WHERE j.id = next.id
-        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token
+        FROM ranked
+        WHERE j.id = ranked.id
+        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token, ranked.place
         """;
 
     /// <summary>
@@ -118,6 +124,7 @@ internal static class JobSql
                 attempts = CASE owned.kind WHEN {{OutcomeReschedule}} THEN greatest(owned.next_attempt - 1, 0) WHEN {{OutcomeRelease}} THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
                 last_error = CASE WHEN owned.kind = {{OutcomeCompleted}} THEN NULL WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
+                started_at = CASE WHEN owned.kind IN ({{OutcomeRelease}}, {{OutcomeCancelled}}) THEN j.started_at ELSE coalesce(j.started_at, now()) END,
                 errors = CASE WHEN owned.kind = {{OutcomeCompleted}} OR owned.error IS NULL THEN j.errors ELSE {{AppendError("j.attempts", "owned.error")}} END,
                 finished_at = CASE WHEN owned.kind IN ({{OutcomeCompleted}}, {{OutcomeFailed}}, {{OutcomeCancelled}}) THEN now() END,
                 lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now()
@@ -133,12 +140,13 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id and $5 lease token (pairs). Rows are
-    /// found by primary key (<c>id = ANY</c>) and locked in id order, like <see cref="Complete"/>. Returns the (id, token)
-    /// pairs it no longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
+    /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id, $5 lease token and $6 running-for ms
+    /// (null, or how long the handler of a claim taken not started has run: records its start). Rows are found by primary
+    /// key (<c>id = ANY</c>) and locked in id order, like <see cref="Complete"/>. Returns the (id, token) pairs it no
+    /// longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
     /// </summary>
     public static readonly string RenewLeases = $$"""
-        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[]) AS l(id, lease_token)),
+        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[], $6::double precision[]) AS l(id, lease_token, running_ms)),
         locked AS MATERIALIZED (
             SELECT j.id, j.lease_token FROM {s}.jobs j
             WHERE j.id = ANY($2::uuid[]) AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3 AND j.lease_token = ANY($5::uuid[])
@@ -146,8 +154,9 @@ internal static class JobSql
             FOR UPDATE
         ),
         renewed AS (
-            UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond'
-            FROM locked
+            UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond',
+                started_at = coalesce(j.started_at, now() - s.running_ms * interval '1 millisecond')
+            FROM locked LEFT JOIN l s ON s.id = locked.id AND s.lease_token = locked.lease_token
             WHERE j.id = locked.id
             RETURNING j.id, j.lease_token, j.cancel_requested
         )
@@ -158,11 +167,14 @@ internal static class JobSql
 
     /// <summary>
     /// Rescues processing jobs of queue $1 whose lease expired: retrying (due now) when attempts remain, failed when
-    /// not, cancelled when a cancel was requested. $2 delete failed, $3 delete cancelled (retention), $4 channel.
+    /// not, cancelled when a cancel was requested. A claim that never started (started_at NULL: prefetched, its worker
+    /// died) gives its attempt back and is retried, with no error recorded.
+    /// $2 delete failed, $3 delete cancelled (retention), $4 channel.
     /// </summary>
     public static readonly string RescueExpired = $$"""
         WITH expired AS MATERIALIZED (
-            SELECT id, CASE WHEN cancel_requested THEN {{Cancelled}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state
+            SELECT id, started_at IS NOT NULL AS started,
+                   CASE WHEN cancel_requested THEN {{Cancelled}} WHEN started_at IS NULL THEN {{Retrying}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state
             FROM {s}.jobs
             WHERE queue_name = $1 AND state = {{Processing}} AND lease_expires_at < now()
             FOR UPDATE SKIP LOCKED
@@ -178,8 +190,9 @@ internal static class JobSql
                 run_at = CASE WHEN e.next_state = {{Retrying}} THEN now() ELSE j.run_at END,
                 finished_at = CASE WHEN e.next_state = {{Retrying}} THEN NULL ELSE now() END,
                 lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now(),
-                last_error = {{LeaseExpiredError}},
-                errors = {{AppendError("j.attempts", LeaseExpiredError)}}
+                attempts = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN j.attempts ELSE greatest(j.attempts - 1, 0) END,
+                last_error = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{LeaseExpiredError}} ELSE j.last_error END,
+                errors = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{AppendError("j.attempts", LeaseExpiredError)}} ELSE j.errors END
             FROM expired e
             WHERE j.id = e.id AND NOT ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
             RETURNING j.state

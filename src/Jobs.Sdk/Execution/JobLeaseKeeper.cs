@@ -122,7 +122,11 @@ internal sealed class JobLeaseKeeper
             }
 
             MarkAlive();
-            var owned = _owned.Select(static o => new JobLease(o.Value, o.Key)).ToArray();
+            // A prefetched claim whose handler started reports it with this renewal (no round trip of its own).
+            var owned = _owned.Select(o => new JobLease(o.Value, o.Key)
+            {
+                RunningFor = _running.TryGetValue(o.Key, out var run) ? run.UnrecordedRunningFor(_time) : null,
+            }).ToArray();
             if (owned.Length == 0)
             {
                 continue;
@@ -185,6 +189,10 @@ internal sealed class JobLeaseKeeper
             else
             {
                 run.ExtendLease(leaseEnd);
+                if (lease.RunningFor is not null)
+                {
+                    run.RecordStart();
+                }
             }
         }
 

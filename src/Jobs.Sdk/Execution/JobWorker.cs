@@ -50,6 +50,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task? _rescuerLoop;
     private Task? _unhandledLoop;
     private int _started;
+    private int _busyRunners;
 
     internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null)
     {
@@ -234,12 +235,15 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
             IReadOnlyList<ClaimedJob> claimed;
             long sent;
+            int? startingNow;
             try
             {
                 // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
                 await _completer.WaitForRoomAsync(stop).ConfigureAwait(false);
                 sent = _time.GetTimestamp();
-                claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames }, stop).ConfigureAwait(false);
+                startingNow = StartingNow(free);
+                claimed = await _driver.ClaimAsync(
+                    new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames, StartingNow = startingNow }, stop).ConfigureAwait(false);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -261,9 +265,14 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 slots.Release(free - claimed.Count);
             }
 
-            foreach (var job in claimed)
+            for (var i = 0; i < claimed.Count; i++)
             {
-                var run = new JobRun(job);
+                var run = new JobRun(claimed[i]);
+                if (startingNow is not { } n || i < n)
+                {
+                    run.RecordStart(); // the claim recorded its start: a runner takes it at once
+                }
+
                 _leases.Claimed(run, sent);
                 _ready.Writer.TryWrite(run);
             }
@@ -274,49 +283,6 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 await _driver.WaitForWorkAsync(stop).ConfigureAwait(false);
             }
         }
-    }
-
-    private static int TakeFreeSlots(SemaphoreSlim slots, int max)
-    {
-        var taken = 0;
-        while (taken < max && slots.Wait(0))
-        {
-            taken++;
-        }
-
-        return taken;
-    }
-
-    /// <summary>Waits up to <see cref="ClaimBatchWindow"/> for up to <paramref name="wanted"/> more slots to free up.</summary>
-    private static async Task<int> GatherSlotsAsync(SemaphoreSlim slots, int wanted, CancellationToken cancellationToken)
-    {
-        var taken = 0;
-        var deadline = Environment.TickCount64 + (long)ClaimBatchWindow.TotalMilliseconds;
-        while (taken < wanted)
-        {
-            var left = deadline - Environment.TickCount64;
-            if (left <= 0)
-            {
-                break;
-            }
-
-            try
-            {
-                if (!await slots.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            taken++;
-            taken += TakeFreeSlots(slots, wanted - taken);
-        }
-
-        return taken;
     }
 
     private async Task DrainRunningJobsAsync(CancellationToken cancellationToken)
@@ -369,16 +335,20 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         var reader = _ready.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var run))
+            Interlocked.Increment(ref _busyRunners); // RunJobAsync decrements it, before the job's slot is released
+            if (!reader.TryRead(out var run))
             {
-                try
-                {
-                    await RunJobAsync(run).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    Log.MiddlewareFailed(_logger, ex, nameof(JobWorker), "run");
-                }
+                Interlocked.Decrement(ref _busyRunners);
+                continue;
+            }
+
+            try
+            {
+                await RunJobAsync(run).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.MiddlewareFailed(_logger, ex, nameof(JobWorker), "run");
             }
         }
     }
@@ -393,12 +363,21 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 run.Cancel(CancelReason.Shutdown); // stopping: buffered jobs are not started any more
             }
 
-            result = run.Reason == CancelReason.None ? await _executor.ExecuteAsync(run).ConfigureAwait(false) : new JobRunResult(run.NotStartedOutcome());
+            if (run.Reason == CancelReason.None)
+            {
+                run.Start(_time.GetTimestamp());
+                result = await _executor.ExecuteAsync(run).ConfigureAwait(false);
+            }
+            else
+            {
+                result = new JobRunResult(run.NotStartedOutcome());
+            }
         }
         finally
         {
             Finish(run, result.Outcome, result.OnRecorded);
             run.Dispose();
+            Interlocked.Decrement(ref _busyRunners);
             _slots!.Release();
         }
     }
