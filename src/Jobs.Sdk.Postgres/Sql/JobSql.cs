@@ -64,11 +64,12 @@ internal static class JobSql
     /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms, only of names $5 (null: any name). The MATERIALIZED CTE evaluates the
     /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart. The first $6 jobs in claim
     /// order (null: all) start now (started_at = now()); the rest are claimed not started (started_at NULL, a prefetch
-    /// buffer). Returns each row's place in claim order last.
+    /// buffer). Returns each row's place in claim order last: <c>next</c> emits its rows in index order, and numbering them as
+    /// they come needs no sort (the worker hands jobs to runners in that order, so the first $6 are the ones started).
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
-            SELECT id, priority, run_at FROM {s}.jobs
+            SELECT id FROM {s}.jobs
             WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() AND ($5::text[] IS NULL OR name = ANY($5))
                 AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
             ORDER BY priority DESC, run_at, id
@@ -76,7 +77,7 @@ internal static class JobSql
             FOR UPDATE SKIP LOCKED
         ),
         ranked AS (
-            SELECT id, row_number() OVER (ORDER BY priority DESC, run_at, id) AS place FROM next
+            SELECT id, row_number() OVER () AS place FROM next
         )
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
