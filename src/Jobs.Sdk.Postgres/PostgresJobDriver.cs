@@ -88,7 +88,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     internal string Channel => PostgresNotifier.ChannelName(_options.Schema, _options.QueueName);
 
     /// <inheritdoc />
-    public event Action<JobId>? RunningJobCancelled
+    public event Action<JobLease>? RunningJobCancelled
     {
         add => _notifier.RunningJobCancelled += value;
         remove => _notifier.RunningJobCancelled -= value;

@@ -1,5 +1,5 @@
 // A worker process for the multi-process, crash and restart tests of Jobs.Sdk.Postgres.
-// Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs>
+// Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs> [prefetch]
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 using System.Text.Json;
 using Jobs.Sdk;
@@ -17,6 +17,7 @@ var (cs, schema, queue, table) = (args[0], args[1], args[2], args[3]);
 var concurrency = int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture);
 var lease = TimeSpan.FromSeconds(double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
 var workMs = int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture);
+var prefetch = args.Length > 7 ? int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture) : 0;
 if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 {
     Console.Error.WriteLine("bad table name");
@@ -33,6 +34,8 @@ services.AddJobs(jobs => jobs
         o.QueueName = queue;
         o.PollInterval = TimeSpan.FromMilliseconds(200);
     })
+    // A handler that fails because the server restarted is retried promptly (the fault tests stay short).
+    .ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(maxAttempts: 10, maxBackoff: TimeSpan.FromMilliseconds(500)))
     .AddJob<RecordJob>(async (job, context, ct) =>
     {
         if (workMs > 0)
@@ -48,6 +51,7 @@ services.AddJobs(jobs => jobs
     .AddWorkers(o =>
     {
         o.Concurrency = concurrency;
+        o.Prefetch = prefetch;
         o.LeaseDuration = lease;
         o.RescueInterval = TimeSpan.FromSeconds(1);
         o.ShutdownTimeout = TimeSpan.FromSeconds(10);

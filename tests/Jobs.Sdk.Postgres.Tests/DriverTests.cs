@@ -235,19 +235,22 @@ public sealed class DriverTests(PostgresFixture fixture)
     public async Task Notification_payloads_written_by_sql_and_by_csharp_read_back_the_same()
     {
         var id = JobId.New();
+        var token = Guid.NewGuid();
         var dueAt = new DateTimeOffset(2026, 3, 1, 12, 30, 15, 123, TimeSpan.Zero);
         await using var dataSource = fixture.CreateDataSource();
         await using var command = dataSource.CreateCommand(
-            $"SELECT {JobNotification.SqlDue}, {JobNotification.SqlDueAt("$1::timestamptz")}, {JobNotification.SqlCancelRequested("$2::uuid")}");
+            $"SELECT {JobNotification.SqlDue}, {JobNotification.SqlDueAt("$1::timestamptz")}, {JobNotification.SqlCancelRequested("$2::uuid", "$3::uuid")}, {JobNotification.SqlCancelRequested("$2::uuid", "NULL::uuid")}");
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = dueAt.UtcDateTime, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id.Value });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = token });
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         var expected = new[]
         {
             new JobNotification(JobNotificationKind.Due),
             new JobNotification(JobNotificationKind.DueAt, DueAtUnixMs: dueAt.ToUnixTimeMilliseconds()),
-            new JobNotification(JobNotificationKind.CancelRequested, JobId: id),
+            new JobNotification(JobNotificationKind.CancelRequested, JobId: id, LeaseToken: token),
+            new JobNotification(JobNotificationKind.CancelRequested, JobId: id), // no claim named: what older versions send
         };
         for (var i = 0; i < expected.Length; i++)
         {
@@ -300,7 +303,8 @@ public sealed class DriverExtraTests(PostgresFixture fixture)
         var sql = "EXPLAIN " + JobSql.Claim.Replace("{s}", "\"jobs_test\"", StringComparison.Ordinal)
             .Replace("$1", $"'{q.Queue.QueueName}'", StringComparison.Ordinal).Replace("$2", "10", StringComparison.Ordinal)
             .Replace("$3", "'w'", StringComparison.Ordinal).Replace("$4", "1000", StringComparison.Ordinal)
-            .Replace("$5", $"ARRAY['{ValueJob.JobName}']", StringComparison.Ordinal); // the worker's registered names
+            .Replace("$5", $"ARRAY['{ValueJob.JobName}']", StringComparison.Ordinal) // the worker's registered names
+            .Replace("$6", "NULL", StringComparison.Ordinal); // all claimed jobs start now
         await using var command = new NpgsqlCommand(sql, connection);
         var plan = new StringBuilder();
         await using (var reader = await command.ExecuteReaderAsync())

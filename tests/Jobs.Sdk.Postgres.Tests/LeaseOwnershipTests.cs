@@ -115,7 +115,7 @@ public sealed class LeaseOwnershipTests(PostgresFixture fixture)
         var tokens = rows.Select(r => r.Token).ToArray();
         var n = rows.Count;
         var renew = await ExplainAsync(ds, JobSql.RenewLeases,
-            queue, Array(ids), "w", 60000.0, Array(tokens));
+            queue, Array(ids), "w", 60000.0, Array(tokens), Array(new double?[n]));
         var complete = await ExplainAsync(ds, JobSql.Complete,
             queue, "w", Array(ids), Array(Enumerable.Repeat(1, n).ToArray()), Array(Enumerable.Repeat((short)JobOutcomeKind.Completed, n).ToArray()),
             Array(new double[n]), Array(new int[n]), Array(new string?[n]), Array(new bool[n]), DBNull.Value, false, Array(tokens));

@@ -24,7 +24,7 @@ public sealed class PlanTests(PostgresFixture fixture)
     public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them()
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]));
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -36,7 +36,7 @@ public sealed class PlanTests(PostgresFixture fixture)
     public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]));
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
         Assert.Equal(0, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.True(plan.Root.Buffers < 60, $"an idle poll touched {plan.Root.Buffers} buffers:\n{plan.Text}");
@@ -97,8 +97,9 @@ public sealed class PlanTests(PostgresFixture fixture)
             new NpgsqlParameter<bool> { TypedValue = false, NpgsqlDbType = NpgsqlDbType.Boolean }, Array(tokens.Take(n).ToArray(), NpgsqlDbType.Uuid));
         AssertKeyed(complete, n);
 
-        var renew = await ExplainGenericAsync(ds, JobSql.RenewLeases, "text, uuid[], text, double precision, uuid[]", (Setup, Rows()),
-            Text("outcomes"), Array(done, NpgsqlDbType.Uuid), Text("plan-worker"), Double(30_000), Array(tokens.Take(n).ToArray(), NpgsqlDbType.Uuid));
+        var renew = await ExplainGenericAsync(ds, JobSql.RenewLeases, "text, uuid[], text, double precision, uuid[], double precision[]", (Setup, Rows()),
+            Text("outcomes"), Array(done, NpgsqlDbType.Uuid), Text("plan-worker"), Double(30_000), Array(tokens.Take(n).ToArray(), NpgsqlDbType.Uuid),
+            Array(Enumerable.Repeat<double?>(250, n).ToArray(), NpgsqlDbType.Double));
         AssertKeyed(renew, n);
 
         static void AssertKeyed(Plan plan, int rows)

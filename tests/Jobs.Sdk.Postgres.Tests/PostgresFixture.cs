@@ -57,6 +57,24 @@ public sealed class PostgresFixture : IAsyncLifetime
         await command.ExecuteScalarAsync();
     }
 
+    /// <summary>
+    /// Where the server log ends now, for <see cref="AssertNoDeadlocksSince"/>; <see langword="null"/> when the server is not
+    /// a local cluster of this fixture (JOBS_TEST_POSTGRES, Testcontainers) and its log cannot be read.
+    /// </summary>
+    public long? ServerLogPosition() => Cluster?.LogLength();
+
+    /// <summary>
+    /// Fails when the server log written since <paramref name="position"/> (from <see cref="ServerLogPosition"/>) reports a
+    /// deadlock (SQLSTATE 40P01, "deadlock detected"). Does nothing when the log cannot be read (position null).
+    /// </summary>
+    public void AssertNoDeadlocksSince(long? position)
+    {
+        if (Cluster is not null && position is { } from)
+        {
+            LocalPostgresCluster.AssertNoDeadlocks(Cluster.ReadLogSince(from));
+        }
+    }
+
     public NpgsqlDataSource CreateDataSource(Action<NpgsqlConnectionStringBuilder>? configure = null)
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
@@ -129,6 +147,28 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The server log (stderr of the postmaster, appended across restarts). Each line starts with time, pid and SQLSTATE.</summary>
+    public string LogPath => Path.Combine(_root, "log");
+
+    /// <summary>The length of the server log now (a position for <see cref="ReadLogSince"/>).</summary>
+    public long LogLength() => File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0;
+
+    /// <summary>The server log from <paramref name="position"/> to its current end.</summary>
+    public string ReadLogSince(long position)
+    {
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        stream.Seek(Math.Min(position, stream.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Fails with the offending lines when <paramref name="log"/> reports a deadlock (40P01).</summary>
+    public static void AssertNoDeadlocks(string log)
+    {
+        var deadlocks = log.Split('\n').Where(l => l.Contains("40P01", StringComparison.Ordinal) || l.Contains("deadlock detected", StringComparison.Ordinal)).ToArray();
+        Assert.True(deadlocks.Length == 0, "The server log reports deadlocks (40P01):\n" + string.Join('\n', deadlocks.Take(20)));
+    }
+
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Maximum Pool Size=60;Timeout=10";
 
     public static async Task<LocalPostgresCluster> StartAsync()
@@ -165,7 +205,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             // JOBS_TEST_POSTGRES_LOG=<file>: keep the server log of the run (to look for deadlocks, 40P01, or other ERROR lines).
             if (Environment.GetEnvironmentVariable("JOBS_TEST_POSTGRES_LOG") is { Length: > 0 } keep)
             {
-                File.Copy(Path.Combine(_root, "log"), keep, overwrite: true);
+                File.Copy(LogPath, keep, overwrite: true);
             }
         }
         catch (Exception)
@@ -183,8 +223,8 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
 
     private Task PgCtlAsync(string verb)
     {
-        var options = $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
-        return PgAsync("pg_ctl", $"-D \"{_dataDir}\" -o \"{options}\" -l \"{Path.Combine(_root, "log")}\" -w -t 60 {verb}");
+        var options = $"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c log_line_prefix=%m:[%p]:%e: -c log_min_messages=warning -c log_min_error_statement=error";
+        return PgAsync("pg_ctl", $"-D \"{_dataDir}\" -o \"{options}\" -l \"{LogPath}\" -w -t 60 {verb}");
     }
 
     private Task PgAsync(string tool, string arguments) => RunAsync(Path.Combine(_binDir, tool), arguments, asPostgres: IsRoot);

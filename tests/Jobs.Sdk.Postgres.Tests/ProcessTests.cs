@@ -13,6 +13,7 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
     [Fact]
     public async Task Three_worker_processes_drain_5000_jobs_each_exactly_once()
     {
+        var log = fixture.ServerLogPosition();
         await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
         var table = await CreateRunsTableAsync(setup.DataSource);
         await setup.Queue.PushManyAsync(Enumerable.Range(0, 5000).Select(i => new RecordJob(i)));
@@ -38,6 +39,7 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
             var perWorker = await setup.DataSource.ScalarAsync($"SELECT count(DISTINCT worker) FROM jobs_test.{table}");
             output.WriteLine($"workers that ran jobs: {perWorker}");
             Assert.Equal(0, (await setup.Queue.GetCountsAsync()).Failed);
+            fixture.AssertNoDeadlocksSince(log);
         }
         finally
         {
@@ -51,6 +53,7 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
     [Fact]
     public async Task Killed_worker_jobs_are_rescued_by_lease_expiry_and_none_is_lost()
     {
+        var log = fixture.ServerLogPosition();
         await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
         var table = await CreateRunsTableAsync(setup.DataSource);
         const int total = 1500;
@@ -82,6 +85,8 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
             {
                 Assert.Equal(0, await w.StopAsync());
             }
+
+            fixture.AssertNoDeadlocksSince(log);
         }
         finally
         {
@@ -103,6 +108,7 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
             cluster = own;
         }
 
+        var log = cluster.LogLength();
         try
         {
             var runs = new ConcurrentDictionary<int, int>();
@@ -148,6 +154,7 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
             Assert.NotEqual(default, after);
             Assert.Equal(Enumerable.Range(0, total + 1), runs.Keys.Order());
             output.WriteLine($"jobs run twice: {runs.Values.Count(v => v > 1)}");
+            LocalPostgresCluster.AssertNoDeadlocks(cluster.ReadLogSince(log));
         }
         finally
         {
@@ -158,81 +165,12 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
         }
     }
 
-    private static long Live(JobCounts c) => c.Pending + c.Processing + c.Retrying;
+    internal static long Live(JobCounts c) => c.Pending + c.Processing + c.Retrying;
 
-    private static async Task<string> CreateRunsTableAsync(NpgsqlDataSource dataSource)
+    internal static async Task<string> CreateRunsTableAsync(NpgsqlDataSource dataSource)
     {
         var table = "runs_" + Guid.NewGuid().ToString("N")[..10];
         await dataSource.ExecAsync($"CREATE TABLE jobs_test.{table} (job_id uuid PRIMARY KEY, runs int NOT NULL, worker text NOT NULL)");
         return table;
-    }
-
-    private sealed class WorkerProcess : IDisposable
-    {
-        private readonly Process _process;
-
-        private WorkerProcess(Process process) => _process = process;
-
-        public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs)
-        {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            info.ArgumentList.Add(WorkerDll());
-            info.ArgumentList.Add(connectionString);
-            info.ArgumentList.Add("jobs_test");
-            info.ArgumentList.Add(queue);
-            info.ArgumentList.Add(table);
-            info.ArgumentList.Add(concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            info.ArgumentList.Add(leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            info.ArgumentList.Add(workMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start the test worker process.");
-            var worker = new WorkerProcess(process);
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginErrorReadLine();
-            var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            if (ready != "READY")
-            {
-                worker.Dispose();
-                throw new InvalidOperationException($"The test worker did not start: '{ready}'.");
-            }
-
-            return worker;
-        }
-
-        public async Task<int> StopAsync()
-        {
-            await _process.StandardInput.WriteLineAsync("stop");
-            await _process.StandardInput.FlushAsync();
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            return _process.ExitCode;
-        }
-
-        public void Kill() => _process.Kill(entireProcessTree: true);
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
-        }
-
-        private static string WorkerDll()
-        {
-            // tests/Jobs.Sdk.Postgres.Tests/bin/<Configuration>/net10.0/ -> tests/Jobs.Sdk.Postgres.TestWorker/bin/<Configuration>/net10.0/
-            var here = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
-            var candidate = here.Replace("Jobs.Sdk.Postgres.Tests", "Jobs.Sdk.Postgres.TestWorker", StringComparison.Ordinal);
-            var dll = Path.Combine(candidate, "Jobs.Sdk.Postgres.TestWorker.dll");
-            return File.Exists(dll)
-                ? dll
-                : throw new FileNotFoundException($"Test worker not found at {dll}. Build tests/Jobs.Sdk.Postgres.TestWorker (the test project references it).");
-        }
     }
 }

@@ -26,10 +26,13 @@ internal static class AdminSql
         RETURNING queue_name
         """;
 
-    /// <summary>Cancel ids $1: waiting ones become cancelled, running ones get cancel_requested. Returns id, queue, whether it was running.</summary>
+    /// <summary>
+    /// Cancel ids $1: waiting ones become cancelled, running ones get cancel_requested. Returns id, queue, whether it was
+    /// running, and the lease token of the claim running it (cancel notifications name that claim).
+    /// </summary>
     public const string Cancel = """
         WITH target AS MATERIALIZED (
-            SELECT id, state FROM {s}.jobs
+            SELECT id, state, lease_token FROM {s}.jobs
             WHERE id = ANY($1) AND (state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested))
             FOR UPDATE
         )
@@ -41,7 +44,7 @@ internal static class AdminSql
             updated_at = now()
         FROM target t
         WHERE j.id = t.id
-        RETURNING j.id, j.queue_name, t.state = 1
+        RETURNING j.id, j.queue_name, t.state = 1, t.lease_token
         """;
 
     /// <summary>Delete ids $1 (any state).</summary>

@@ -187,7 +187,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
                         changed++;
                         if (reader.GetBoolean(2))
                         {
-                            notifications.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(1)), new JobNotification(JobNotificationKind.CancelRequested, JobId: new JobId(reader.GetGuid(0))).Format()));
+                            notifications.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(1)), new JobNotification(JobNotificationKind.CancelRequested, JobId: new JobId(reader.GetGuid(0)),
+                                LeaseToken: reader.IsDBNull(3) ? Guid.Empty : reader.GetGuid(3)).Format()));
                         }
                     }
                 }

@@ -14,6 +14,10 @@ internal static class SqlParameters
 
     public static NpgsqlParameter Integer(int value) => new NpgsqlParameter<int> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Integer };
 
+    public static NpgsqlParameter Integer(int? value) => value is { } v
+        ? Integer(v)
+        : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer };
+
     public static NpgsqlParameter Smallint(short value) => new NpgsqlParameter<short> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Smallint };
 
     public static NpgsqlParameter Double(double value) => new NpgsqlParameter<double> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Double };

@@ -17,9 +17,12 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
     public async Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var state = await context.Commands.ScalarAsync(_cancelSql,
-            [Text(context.Queue), Uuid(id.Value), Boolean(removeCancelled), Text(context.Channel)], SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
-        if (state is not short previous)
+        var (found, previous, leaseToken) = await context.Commands.QueryAsync(_cancelSql,
+            [Text(context.Queue), Uuid(id.Value), Boolean(removeCancelled), Text(context.Channel)], SqlRun.Prepare,
+            static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
+                ? (true, reader.GetInt16(0), reader.IsDBNull(1) ? Guid.Empty : reader.GetGuid(1))
+                : (false, (short)0, Guid.Empty), cancellationToken).ConfigureAwait(false);
+        if (!found)
         {
             return false;
         }
@@ -27,7 +30,7 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
         if (previous == (short)JobState.Processing)
         {
             // No NOTIFY in poll-only mode: tell this process's workers directly; others learn it at lease renewal.
-            context.Notifier.CancelRequested(id);
+            context.Notifier.CancelRequested(new JobLease(id, leaseToken));
         }
 
         return true;

@@ -29,14 +29,17 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var claimed = await context.Commands.QueryAsync(_claimSql,
-            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames)],
+            [
+                Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames),
+                Integer(request.StartingNow),
+            ],
             SqlRun.Prepare | SqlRun.WorkerCommit,
             async (reader, ct) =>
             {
-                List<ClaimedJob>? rows = null;
+                List<(long Place, ClaimedJob Job)>? rows = null;
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    (rows ??= new List<ClaimedJob>(request.MaxJobs)).Add(JobRows.ReadClaimed(reader));
+                    (rows ??= new(request.MaxJobs)).Add((reader.GetInt64(10), JobRows.ReadClaimed(reader)));
                 }
 
                 return rows;
@@ -46,22 +49,15 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             return [];
         }
 
-        if (claimed.Count > 1)
+        // RETURNING has no order: hand jobs to the worker in claim order (the first StartingNow are the ones started).
+        claimed.Sort(static (a, b) => a.Place.CompareTo(b.Place));
+        var jobs = new ClaimedJob[claimed.Count];
+        for (var i = 0; i < jobs.Length; i++)
         {
-            // RETURNING has no order: hand jobs to the worker in claim order.
-            claimed.Sort(static (a, b) =>
-            {
-                var c = b.Priority.CompareTo(a.Priority);
-                if (c == 0)
-                {
-                    c = a.RunAt.CompareTo(b.RunAt);
-                }
-
-                return c != 0 ? c : a.Id.Value.CompareTo(b.Id.Value);
-            });
+            jobs[i] = claimed[i].Job;
         }
 
-        return claimed;
+        return jobs;
     }
 
     public async Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
@@ -139,14 +135,19 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var ids = new Guid[leases.Count];
         var tokens = new Guid[leases.Count];
+        var running = new double?[leases.Count];
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = leases[i].Id.Value;
             tokens[i] = leases[i].LeaseToken;
+            running[i] = leases[i].RunningFor?.TotalMilliseconds;
         }
 
         return await context.Commands.QueryAsync(_renewSql,
-            [Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds), Array(tokens, NpgsqlDbType.Uuid)],
+            [
+                Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds), Array(tokens, NpgsqlDbType.Uuid),
+                Array(running, NpgsqlDbType.Double),
+            ],
             SqlRun.Prepare | SqlRun.Arrays,
             static async (reader, ct) =>
             {

@@ -25,7 +25,7 @@ internal sealed class PostgresNotifier
     private readonly Lock _lock = new();
     private readonly PushAnnouncer? _announcer;
     private Task? _listener;
-    private Action<JobId>? _runningJobCancelled;
+    private Action<JobLease>? _runningJobCancelled;
 
     /// <param name="dataSource">Where to listen.</param>
     /// <param name="schema">The schema (part of the channel name).</param>
@@ -55,7 +55,7 @@ internal sealed class PostgresNotifier
     public string? Channel { get; }
 
     /// <summary>Raised (on the thread pool) when a user asks to cancel a job that is running.</summary>
-    public event Action<JobId>? RunningJobCancelled
+    public event Action<JobLease>? RunningJobCancelled
     {
         add
         {
@@ -136,12 +136,15 @@ internal sealed class PostgresNotifier
     /// <summary>A requeued job falls due after <paramref name="delay"/>: idle waits of this process end then.</summary>
     public void JobDueAfter(TimeSpan delay) => _wake.WakeAt(_time.GetUtcNow().ToUnixTimeMilliseconds() + (long)delay.TotalMilliseconds);
 
-    /// <summary>A running job got a cancel request. In poll-only mode tells this process's workers (otherwise the NOTIFY does).</summary>
-    public void CancelRequested(JobId id)
+    /// <summary>
+    /// A running job got a cancel request while claim <see cref="JobLease.LeaseToken"/> ran it. In poll-only mode tells this
+    /// process's workers (otherwise the NOTIFY does).
+    /// </summary>
+    public void CancelRequested(JobLease lease)
     {
         if (Channel is null)
         {
-            RaiseRunningJobCancelled(id);
+            RaiseRunningJobCancelled(lease);
         }
     }
 
@@ -251,12 +254,12 @@ internal sealed class PostgresNotifier
                 _wake.WakeAt(notification.DueAtUnixMs);
                 break;
             case JobNotificationKind.CancelRequested:
-                RaiseRunningJobCancelled(notification.JobId);
+                RaiseRunningJobCancelled(new JobLease(notification.JobId, notification.LeaseToken));
                 break;
         }
     }
 
-    private void RaiseRunningJobCancelled(JobId id)
+    private void RaiseRunningJobCancelled(JobLease lease)
     {
         var handler = _runningJobCancelled;
         if (handler is null)
@@ -267,15 +270,15 @@ internal sealed class PostgresNotifier
         // Handlers cancel tokens, which runs user callbacks: keep them off the listener's connection thread.
         ThreadPool.UnsafeQueueUserWorkItem(static state =>
         {
-            var (logger, h, jobId) = state;
+            var (logger, h, claim) = state;
             try
             {
-                h(jobId);
+                h(claim);
             }
             catch (Exception ex)
             {
-                PostgresLog.CancelHandlerFailed(logger, ex, jobId);
+                PostgresLog.CancelHandlerFailed(logger, ex, claim.Id);
             }
-        }, (_logger, handler, id), preferLocal: false);
+        }, (_logger, handler, lease), preferLocal: false);
     }
 }

@@ -84,6 +84,10 @@ internal static class JobSql
     /// priority) are never read, and an idle poll costs one index descent per priority however many jobs are delayed.
     /// The outer LIMIT stops the loop, and rows are locked only as they are taken (SKIP LOCKED keeps concurrent claimers
     /// apart). The MATERIALIZED CTE evaluates the LIMIT once (no nested-loop re-execution).
+    /// The first $6 jobs in claim order (null: all) start now (started_at = now()); the rest are claimed not started
+    /// (started_at NULL, a prefetch buffer). Returns each row's place in claim order last: <c>next</c> emits its rows in
+    /// claim order, and numbering them as they come needs no sort (the worker hands jobs to runners in that order, so the
+    /// first $6 are the ones started).
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
@@ -99,15 +103,19 @@ internal static class JobSql
                 FOR UPDATE SKIP LOCKED
             ) c
             LIMIT $2
+        ),
+        ranked AS (
+            SELECT id, row_number() OVER () AS place FROM next
         )
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
             lease_expires_at = now() + $4 * interval '1 millisecond',
-            started_at = now(), updated_at = now(), cancel_requested = false, paused_from = NULL,
+            started_at = CASE WHEN $6::integer IS NULL OR ranked.place <= $6 THEN now() END,
+            updated_at = now(), cancel_requested = false, paused_from = NULL,
             lease_token = gen_random_uuid()
-        FROM next
-        WHERE j.id = next.id
-        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token
+        FROM ranked
+        WHERE j.id = ranked.id
+        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token, ranked.place
         """;
 
     /// <summary>
@@ -140,6 +148,7 @@ internal static class JobSql
                 attempts = CASE owned.kind WHEN {{OutcomeReschedule}} THEN greatest(owned.next_attempt - 1, 0) WHEN {{OutcomeRelease}} THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
                 last_error = CASE WHEN owned.kind = {{OutcomeCompleted}} THEN NULL WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
+                started_at = CASE WHEN owned.kind IN ({{OutcomeRelease}}, {{OutcomeCancelled}}) THEN j.started_at ELSE coalesce(j.started_at, now()) END,
                 errors = CASE WHEN owned.kind = {{OutcomeCompleted}} OR owned.error IS NULL THEN j.errors ELSE {{AppendError("j.attempts", "owned.error")}} END,
                 finished_at = CASE WHEN owned.kind IN ({{OutcomeCompleted}}, {{OutcomeFailed}}, {{OutcomeCancelled}}) THEN now() END,
                 lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now()
@@ -155,18 +164,20 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id and $5 lease token (pairs). Rows are
-    /// found and locked like <see cref="Complete"/>'s (<see cref="LockClaimed"/>); the result is grouped, not joined, so its
-    /// cost stays linear in the batch. Returns the (id, token)
-    /// pairs it no longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
+    /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id, $5 lease token and $6 running-for ms
+    /// (null, or how long the handler of a claim taken not started has run: records its start). Rows are found and
+    /// locked like <see cref="Complete"/>'s (<see cref="LockClaimed"/>); the result is grouped, not joined, so its cost stays
+    /// linear in the batch. Returns the (id, token) pairs it no
+    /// longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
     /// </summary>
     public static readonly string RenewLeases = $$"""
-        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[]) AS l(id, lease_token) ORDER BY id),
+        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[], $6::double precision[]) AS l(id, lease_token, running_ms) ORDER BY id),
         locked AS MATERIALIZED (
-            SELECT l.id FROM {{LockClaimed("l", "$1", "$3")}}
+            SELECT l.id, l.running_ms FROM {{LockClaimed("l", "$1", "$3")}}
         ),
         renewed AS (
-            UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond'
+            UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond',
+                started_at = coalesce(j.started_at, now() - locked.running_ms * interval '1 millisecond')
             FROM locked
             WHERE j.id = locked.id
             RETURNING j.id, j.lease_token, j.cancel_requested
@@ -183,11 +194,14 @@ internal static class JobSql
 
     /// <summary>
     /// Rescues processing jobs of queue $1 whose lease expired: retrying (due now) when attempts remain, failed when
-    /// not, cancelled when a cancel was requested. $2 delete failed, $3 delete cancelled (retention), $4 channel.
+    /// not, cancelled when a cancel was requested. A claim that never started (started_at NULL: prefetched, its worker
+    /// died) gives its attempt back and is retried, with no error recorded.
+    /// $2 delete failed, $3 delete cancelled (retention), $4 channel.
     /// </summary>
     public static readonly string RescueExpired = $$"""
         WITH expired AS MATERIALIZED (
-            SELECT id, CASE WHEN cancel_requested THEN {{Cancelled}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state
+            SELECT id, started_at IS NOT NULL AS started,
+                   CASE WHEN cancel_requested THEN {{Cancelled}} WHEN started_at IS NULL THEN {{Retrying}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state
             FROM {s}.jobs
             WHERE queue_name = $1 AND state = {{Processing}} AND lease_expires_at < now()
             FOR UPDATE SKIP LOCKED
@@ -203,8 +217,9 @@ internal static class JobSql
                 run_at = CASE WHEN e.next_state = {{Retrying}} THEN now() ELSE j.run_at END,
                 finished_at = CASE WHEN e.next_state = {{Retrying}} THEN NULL ELSE now() END,
                 lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now(),
-                last_error = {{LeaseExpiredError}},
-                errors = {{AppendError("j.attempts", LeaseExpiredError)}}
+                attempts = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN j.attempts ELSE greatest(j.attempts - 1, 0) END,
+                last_error = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{LeaseExpiredError}} ELSE j.last_error END,
+                errors = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{AppendError("j.attempts", LeaseExpiredError)}} ELSE j.errors END
             FROM expired e
             WHERE j.id = e.id AND NOT ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
             RETURNING j.state
@@ -217,11 +232,12 @@ internal static class JobSql
 
     /// <summary>
     /// Cancels job $2 of queue $1. Waiting jobs become cancelled (or are deleted when $3, retention); a running job gets
-    /// cancel_requested and a <c>c:{id}</c> notification on channel $4. Returns the state the job had (no row: none).
+    /// cancel_requested and a <c>c:{id}:{lease token}</c> notification on channel $4 (the claim running it now: a worker
+    /// cancels only that claim). Returns the state the job had (no row: none) and the lease token of a running job.
     /// </summary>
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
-            SELECT id, state FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Processing}}, {{Retrying}}, {{Paused}}) FOR UPDATE
+            SELECT id, state, lease_token FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Processing}}, {{Retrying}}, {{Paused}}) FOR UPDATE
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING target t WHERE j.id = t.id AND t.state <> {{Processing}} AND $3
@@ -239,9 +255,9 @@ internal static class JobSql
             RETURNING j.id
         ),
         notified AS (
-            SELECT pg_notify($4, {{JobNotification.SqlCancelRequested("t.id")}}) FROM target t WHERE t.state = {{Processing}} AND $4::text IS NOT NULL
+            SELECT pg_notify($4, {{JobNotification.SqlCancelRequested("t.id", "t.lease_token")}}) FROM target t WHERE t.state = {{Processing}} AND $4::text IS NOT NULL
         )
-        SELECT t.state, (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM notified) FROM target t
+        SELECT t.state, t.lease_token, (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM notified) FROM target t
         """;
 
     /// <summary>Pauses waiting job $2 of queue $1 (pending or retrying), remembering the state it had.</summary>

@@ -12,7 +12,9 @@ namespace Jobs.Sdk.Drivers;
 /// Semantics every driver keeps:
 /// <list type="bullet">
 /// <item>Claims hand each due job to exactly one worker, ordered by priority (highest first), then run-at, then id, and
-/// record the worker id and a lease expiry; the attempt counter is incremented on claim.</item>
+/// record the worker id and a lease expiry; the attempt counter is incremented on claim. The first
+/// <see cref="JobClaimRequest.StartingNow"/> claimed jobs are recorded started (start time = claim); the rest are claimed
+/// not started until a renewal carrying <see cref="JobLease.RunningFor"/> or an outcome records their start.</item>
 /// <item>Every claim gets a new <see cref="ClaimedJob.LeaseToken"/>. Outcomes and renewals apply only while that claim
 /// still owns the job (state processing, same token): a late, replayed or duplicated report changes nothing, so writing
 /// the same outcomes twice is harmless. Rows a statement locks are locked in one order (by id).</item>
@@ -23,7 +25,8 @@ namespace Jobs.Sdk.Drivers;
 /// <see cref="JobInfo.LastError"/>.</item>
 /// <item>Cleanup's rerun of processing jobs leaves jobs with a live lease alone.</item>
 /// <item>A job whose lease expired is rescued by <see cref="RescueExpiredLeasesAsync"/>: retried if attempts remain,
-/// else failed.</item>
+/// else failed. A claim whose start was never recorded did not use an attempt: its rescue gives it back (retrying,
+/// whatever <c>MaxAttempts</c>, no error recorded).</item>
 /// <item>Retries, reschedules, pause/resume and rescue keep priority.</item>
 /// </list>
 /// </remarks>
@@ -58,14 +61,20 @@ public interface IJobDriver : IAsyncDisposable
     /// <summary>Extends the leases of the claims this worker holds; reports claims it lost and claims a user asked to cancel.</summary>
     Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
-    /// <summary>Requeues (or fails, when attempts are used up) jobs whose lease has expired. Returns how many.</summary>
+    /// <summary>
+    /// Requeues (or fails, when attempts are used up) jobs whose lease has expired; a job whose claim never recorded a start
+    /// gets its attempt back and is requeued. Returns how many.
+    /// </summary>
     Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Raised when a user cancels a running job (any node). Drivers without push notifications may never raise it;
-    /// the worker also learns of cancellations from <see cref="RenewLeasesAsync"/>.
+    /// Raised when a user cancels a running job (any node), with the claim that ran it when the cancel was requested: a
+    /// worker cancels only that claim, never a later claim of the same job (a late notification changes nothing).
+    /// <see cref="JobLease.LeaseToken"/> is <see cref="Guid.Empty"/> when the sender did not say which claim (older
+    /// versions). Drivers without push notifications may never raise it; the worker also learns of cancellations from
+    /// <see cref="RenewLeasesAsync"/>.
     /// </summary>
-    event Action<JobId>? RunningJobCancelled;
+    event Action<JobLease>? RunningJobCancelled;
 
     /// <summary>Cancels a pending, retrying or paused job, or asks the worker of a running job to stop it. False when no such live job exists.</summary>
     Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken);

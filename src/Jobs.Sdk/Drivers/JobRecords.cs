@@ -54,7 +54,15 @@ public sealed record ClaimedJob
 /// <param name="Id">The job.</param>
 /// <param name="LeaseToken">The claim's <see cref="ClaimedJob.LeaseToken"/>.</param>
 [Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
-public readonly record struct JobLease(JobId Id, Guid LeaseToken);
+public readonly record struct JobLease(JobId Id, Guid LeaseToken)
+{
+    /// <summary>
+    /// In a renewal: set when the handler of a claim that was claimed not started (prefetched, beyond
+    /// <see cref="JobClaimRequest.StartingNow"/>) has started, to how long it has been running. The store records the start
+    /// (so its attempt counts, see <see cref="IJobDriver.RescueExpiredLeasesAsync"/>) unless it already has.
+    /// </summary>
+    public TimeSpan? RunningFor { get; init; }
+}
 
 /// <summary>A claim request.</summary>
 /// <param name="WorkerId">The claiming worker; recorded with the job and checked on completion.</param>
@@ -68,6 +76,14 @@ public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, Time
     /// deploy a job only a newer version knows waits for that version instead of failing. <see langword="null"/>: any name.
     /// </summary>
     public IReadOnlyList<string>? JobNames { get; init; }
+
+    /// <summary>
+    /// How many of the claimed jobs (the first ones, in claim order) start at once: their start is recorded by the claim.
+    /// The others are claimed <em>not started</em> (a prefetch buffer): no start time until a renewal reports it
+    /// (<see cref="JobLease.RunningFor"/>) or an outcome is recorded, and a rescue before then gives their attempt back.
+    /// <see langword="null"/>: all of them.
+    /// </summary>
+    public int? StartingNow { get; init; }
 }
 
 /// <summary>The result of a lease renewal.</summary>

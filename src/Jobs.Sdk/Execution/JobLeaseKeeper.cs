@@ -83,12 +83,26 @@ internal sealed class JobLeaseKeeper
     /// <summary>The claim's outcome is recorded, or there is none to record: stop renewing its lease.</summary>
     public void Release(Guid leaseToken) => _owned.TryRemove(leaseToken, out _);
 
-    /// <summary>A user cancelled a job: cancel its handler when it runs here.</summary>
-    public void CancelRequested(JobId id)
+    /// <summary>
+    /// A user cancelled a job while claim <see cref="JobLease.LeaseToken"/> ran it: cancel that claim's handler when it
+    /// runs here. A cancel of an earlier claim never touches a later claim of the same job. An empty token (a sender that
+    /// does not say which claim) cancels whatever claim of the job runs here.
+    /// </summary>
+    public void CancelRequested(JobLease lease)
     {
+        if (lease.LeaseToken != Guid.Empty)
+        {
+            if (_running.TryGetValue(lease.LeaseToken, out var claimed) && claimed.Job.Id == lease.Id)
+            {
+                claimed.Cancel(CancelReason.UserCancel);
+            }
+
+            return;
+        }
+
         foreach (var run in _running.Values)
         {
-            if (run.Job.Id == id)
+            if (run.Job.Id == lease.Id)
             {
                 run.Cancel(CancelReason.UserCancel);
             }
@@ -108,7 +122,11 @@ internal sealed class JobLeaseKeeper
             }
 
             MarkAlive();
-            var owned = _owned.Select(static o => new JobLease(o.Value, o.Key)).ToArray();
+            // A prefetched claim whose handler started reports it with this renewal (no round trip of its own).
+            var owned = _owned.Select(o => new JobLease(o.Value, o.Key)
+            {
+                RunningFor = _running.TryGetValue(o.Key, out var run) ? run.UnrecordedRunningFor(_time) : null,
+            }).ToArray();
             if (owned.Length == 0)
             {
                 continue;
@@ -171,6 +189,10 @@ internal sealed class JobLeaseKeeper
             else
             {
                 run.ExtendLease(leaseEnd);
+                if (lease.RunningFor is not null)
+                {
+                    run.RecordStart();
+                }
             }
         }
 

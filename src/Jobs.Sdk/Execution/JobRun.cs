@@ -24,6 +24,8 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
     private int _reason;
     private int _finished;
     private long _leaseEnd;
+    private long _startedTimestamp;
+    private int _startRecorded;
 
     public ClaimedJob Job { get; } = job;
 
@@ -50,6 +52,22 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
 
             current = seen;
         }
+    }
+
+    /// <summary>Whether the store knows this claim started (the claim started it, or a renewal reported it): its attempt counts.</summary>
+    public bool StartRecorded => Volatile.Read(ref _startRecorded) != 0;
+
+    /// <summary>The store recorded the start (a claim that started it at once, or a renewal that reported it).</summary>
+    public void RecordStart() => Volatile.Write(ref _startRecorded, 1);
+
+    /// <summary>The handler starts now (a <see cref="TimeProvider"/> timestamp).</summary>
+    public void Start(long timestamp) => Interlocked.CompareExchange(ref _startedTimestamp, Math.Max(timestamp, 1), 0);
+
+    /// <summary>How long the handler has run, when it started and the store does not know it yet; otherwise <see langword="null"/>.</summary>
+    public TimeSpan? UnrecordedRunningFor(TimeProvider time)
+    {
+        var started = Interlocked.Read(ref _startedTimestamp);
+        return started == 0 || StartRecorded ? null : time.GetElapsedTime(started);
     }
 
     /// <summary>Cancels the handler's token; the first reason wins.</summary>

@@ -53,6 +53,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task? _rescuerLoop;
     private Task? _unhandledLoop;
     private int _started;
+    private int _busyRunners;
 
     internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null)
     {
@@ -242,13 +243,16 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
             IReadOnlyList<ClaimedJob> claimed;
             long sent;
+            int? startingNow;
             try
             {
                 // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
                 await _completer.WaitForRoomAsync(stop).ConfigureAwait(false);
                 sent = _time.GetTimestamp();
+                startingNow = StartingNow(free);
                 var claimStarted = Stopwatch.GetTimestamp();
-                claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames }, stop).ConfigureAwait(false);
+                claimed = await _driver.ClaimAsync(
+                    new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames, StartingNow = startingNow }, stop).ConfigureAwait(false);
                 _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
                 failures = 0;
             }
@@ -271,9 +275,14 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 slots.Release(free - claimed.Count);
             }
 
-            foreach (var job in claimed)
+            for (var i = 0; i < claimed.Count; i++)
             {
-                var run = new JobRun(job);
+                var run = new JobRun(claimed[i]);
+                if (startingNow is not { } n || i < n)
+                {
+                    run.RecordStart(); // the claim recorded its start: a runner takes it at once
+                }
+
                 _leases.Claimed(run, sent);
                 _ready.Writer.TryWrite(run);
             }
@@ -359,18 +368,22 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         var reader = _ready.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var run))
+            Interlocked.Increment(ref _busyRunners); // RunJobAsync decrements it, before the job's slot is released
+            if (!reader.TryRead(out var run))
             {
-                try
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await RunJobAsync(run).ConfigureAwait(false);
-                    _sizer?.JobRan(Stopwatch.GetTimestamp() - started);
-                }
-                catch (Exception ex)
-                {
-                    Log.MiddlewareFailed(_logger, ex, nameof(JobWorker), "run");
-                }
+                Interlocked.Decrement(ref _busyRunners);
+                continue;
+            }
+
+            try
+            {
+                var started = Stopwatch.GetTimestamp();
+                await RunJobAsync(run).ConfigureAwait(false);
+                _sizer?.JobRan(Stopwatch.GetTimestamp() - started);
+            }
+            catch (Exception ex)
+            {
+                Log.MiddlewareFailed(_logger, ex, nameof(JobWorker), "run");
             }
         }
     }
@@ -385,12 +398,21 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 run.Cancel(CancelReason.Shutdown); // stopping: buffered jobs are not started any more
             }
 
-            result = run.Reason == CancelReason.None ? await _executor.ExecuteAsync(run).ConfigureAwait(false) : new JobRunResult(run.NotStartedOutcome());
+            if (run.Reason == CancelReason.None)
+            {
+                run.Start(_time.GetTimestamp());
+                result = await _executor.ExecuteAsync(run).ConfigureAwait(false);
+            }
+            else
+            {
+                result = new JobRunResult(run.NotStartedOutcome());
+            }
         }
         finally
         {
             Finish(run, result.Outcome, result.OnRecorded);
             run.Dispose();
+            Interlocked.Decrement(ref _busyRunners);
             _slots!.Release();
         }
     }

@@ -93,7 +93,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         var changed = 0;
-        List<JobId>? cancelRunning = null;
+        List<JobLease>? cancelRunning = null;
         lock (_gate)
         {
             foreach (var id in ids)
@@ -128,7 +128,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                         break;
                     case JobAdminActionKind.Cancel when e.State == JobState.Processing && !e.CancelRequested:
                         e.CancelRequested = true;
-                        (cancelRunning ??= []).Add(id);
+                        (cancelRunning ??= []).Add(new JobLease(id, e.LeaseToken ?? Guid.Empty));
                         break;
                     case JobAdminActionKind.Delete:
                         _waiting.Remove(e);
@@ -162,9 +162,9 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
         if (cancelRunning is not null)
         {
-            foreach (var id in cancelRunning)
+            foreach (var lease in cancelRunning)
             {
-                RunningJobCancelled?.Invoke(id);
+                RunningJobCancelled?.Invoke(lease);
             }
         }
 

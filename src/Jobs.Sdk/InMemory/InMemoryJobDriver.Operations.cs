@@ -11,7 +11,7 @@ public sealed partial class InMemoryJobDriver
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var raise = false;
+        JobLease? raise = null;
         var result = false;
         lock (_gate)
         {
@@ -26,16 +26,16 @@ public sealed partial class InMemoryJobDriver
                         break;
                     case JobState.Processing:
                         entry.CancelRequested = true;
-                        raise = true;
+                        raise = new JobLease(id, entry.LeaseToken ?? Guid.Empty);
                         result = true;
                         break;
                 }
             }
         }
 
-        if (raise)
+        if (raise is { } lease)
         {
-            RunningJobCancelled?.Invoke(id);
+            RunningJobCancelled?.Invoke(lease);
         }
 
         return Task.FromResult(result);

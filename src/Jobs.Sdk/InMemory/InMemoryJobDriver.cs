@@ -30,7 +30,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     public string QueueName => _options.QueueName;
 
     /// <inheritdoc />
-    public event Action<JobId>? RunningJobCancelled;
+    public event Action<JobLease>? RunningJobCancelled;
 
     /// <inheritdoc />
     public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -113,7 +113,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 entry.State = JobState.Processing;
                 entry.WorkerId = request.WorkerId;
                 entry.LeaseExpiresAt = now + request.LeaseDuration;
-                entry.StartedAt = now;
+                entry.StartedAt = request.StartingNow is not { } startingNow || claimed.Count < startingNow ? now : null;
                 entry.LastModified = now;
                 entry.CancelRequested = false;
                 entry.LeaseToken = Guid.NewGuid();
@@ -204,6 +204,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 entry.LeaseToken = null;
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
+                if (outcome.Kind is not (JobOutcomeKind.Release or JobOutcomeKind.Cancelled))
+                {
+                    entry.StartedAt ??= now; // a prefetched job that ran before a renewal recorded its start
+                }
+
                 if (outcome.Error is not null && outcome.Kind is not JobOutcomeKind.Completed)
                 {
                     entry.AddError(outcome.Attempt, now, outcome.Error);
@@ -266,6 +271,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     && entry.LeaseToken == lease.LeaseToken)
                 {
                     entry.LeaseExpiresAt = now + leaseDuration;
+                    if (lease.RunningFor is { } runningFor)
+                    {
+                        entry.StartedAt ??= now - runningFor;
+                    }
+
                     if (entry.CancelRequested)
                     {
                         (cancel ??= []).Add(lease);
@@ -299,6 +309,14 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
                 entry.LeaseToken = null;
+                if (entry.StartedAt is null && !entry.CancelRequested)
+                {
+                    // Claimed but never started (a prefetch buffer whose worker died): the attempt is given back.
+                    entry.Attempts = Math.Max(entry.Attempts - 1, 0);
+                    Requeue(entry, JobState.Retrying, now);
+                    continue;
+                }
+
                 entry.LastError = $"Jobs.Sdk.LeaseExpired: worker {entry.WorkerId} stopped renewing the lease of attempt {entry.Attempts}.";
                 entry.AddError(entry.Attempts, now, entry.LastError);
                 if (entry.CancelRequested)

@@ -10,11 +10,11 @@ namespace Jobs.Sdk.Benchmarks.EndToEnd;
 /// </summary>
 internal sealed class CountingDriver(IJobDriver inner) : IJobDriver
 {
-    private long _claims, _claimed, _emptyClaims, _completes, _completed, _waits, _claimTicks, _completeTicks;
+    private long _claims, _claimed, _emptyClaims, _completes, _completed, _waits, _claimTicks, _completeTicks, _renewals, _startsReported;
 
     public string QueueName => inner.QueueName;
 
-    public event Action<JobId>? RunningJobCancelled
+    public event Action<JobLease>? RunningJobCancelled
     {
         add => inner.RunningJobCancelled += value;
         remove => inner.RunningJobCancelled -= value;
@@ -27,7 +27,8 @@ internal sealed class CountingDriver(IJobDriver inner) : IJobDriver
         return $"worker round trips: {claims} claims ({(double)claims / jobs:0.###}/job, {Interlocked.Read(ref _claimed) / (double)Math.Max(1, claims):0.#} jobs each, " +
             $"{Interlocked.Read(ref _emptyClaims)} empty, {Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _claimTicks)).TotalMilliseconds / Math.Max(1, claims):0.##} ms each), " +
             $"{completes} completion batches ({(double)completes / jobs:0.###}/job, {Interlocked.Read(ref _completed) / (double)Math.Max(1, completes):0.#} outcomes each, " +
-            $"{Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _completeTicks)).TotalMilliseconds / Math.Max(1, completes):0.##} ms each), {Interlocked.Read(ref _waits)} idle waits";
+            $"{Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _completeTicks)).TotalMilliseconds / Math.Max(1, completes):0.##} ms each), {Interlocked.Read(ref _waits)} idle waits, " +
+            $"{Interlocked.Read(ref _renewals)} renewals (carrying {Interlocked.Read(ref _startsReported)} starts of prefetched jobs)";
     }
 
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
@@ -62,8 +63,12 @@ internal sealed class CountingDriver(IJobDriver inner) : IJobDriver
 
     public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => inner.WaitUntilReadyAsync(cancellationToken);
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken) => inner.PushAsync(jobs, transaction, cancellationToken);
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
-        inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> running, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _renewals);
+        Interlocked.Add(ref _startsReported, running.Count(l => l.RunningFor is not null));
+        return inner.RenewLeasesAsync(workerId, running, leaseDuration, cancellationToken);
+    }
     public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => inner.RescueExpiredLeasesAsync(cancellationToken);
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => inner.CancelAsync(id, cancellationToken);
     public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken) => inner.PauseAsync(id, cancellationToken);

@@ -134,7 +134,7 @@ internal sealed class TestDriver(InMemoryJobDriver inner) : IJobDriver
 
     public string QueueName => Inner.QueueName;
 
-    public event Action<JobId>? RunningJobCancelled
+    public event Action<JobLease>? RunningJobCancelled
     {
         add => Inner.RunningJobCancelled += value;
         remove => Inner.RunningJobCancelled -= value;

@@ -123,7 +123,7 @@ internal class DelegatingDriver(InMemoryJobDriver inner) : IJobDriver
 {
     public InMemoryJobDriver Inner { get; } = inner;
     public string QueueName => Inner.QueueName;
-    public event Action<JobId>? RunningJobCancelled { add => Inner.RunningJobCancelled += value; remove => Inner.RunningJobCancelled -= value; }
+    public event Action<JobLease>? RunningJobCancelled { add => Inner.RunningJobCancelled += value; remove => Inner.RunningJobCancelled -= value; }
     public virtual Task WaitUntilReadyAsync(CancellationToken cancellationToken) => Inner.WaitUntilReadyAsync(cancellationToken);
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken) => Inner.PushAsync(jobs, transaction, cancellationToken);
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken) => Inner.ClaimAsync(request, cancellationToken);

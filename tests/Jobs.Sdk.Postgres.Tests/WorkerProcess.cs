@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>A Jobs.Sdk.Postgres.TestWorker process (see its Program.cs): prints READY once running, stops on "stop".</summary>
+internal sealed class WorkerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private WorkerProcess(Process process) => _process = process;
+
+    public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(WorkerDll());
+        info.ArgumentList.Add(connectionString);
+        info.ArgumentList.Add("jobs_test");
+        info.ArgumentList.Add(queue);
+        info.ArgumentList.Add(table);
+        info.ArgumentList.Add(concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(workMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(prefetch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start the test worker process.");
+        var worker = new WorkerProcess(process);
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        if (ready != "READY")
+        {
+            worker.Dispose();
+            throw new InvalidOperationException($"The test worker did not start: '{ready}'.");
+        }
+
+        return worker;
+    }
+
+    public async Task<int> StopAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("stop");
+        await _process.StandardInput.FlushAsync();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return _process.ExitCode;
+    }
+
+    /// <summary>The process id (part of the worker id: <c>machine:pid:suffix</c>).</summary>
+    public int Id => _process.Id;
+
+    /// <summary>SIGKILL: the worker gets no chance to release or report anything.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>Waits (up to a minute) until the process has exited.</summary>
+    public Task WaitForExitAsync() => _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+
+    private static string WorkerDll()
+    {
+        // tests/Jobs.Sdk.Postgres.Tests/bin/<Configuration>/net10.0/ -> tests/Jobs.Sdk.Postgres.TestWorker/bin/<Configuration>/net10.0/
+        var here = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var candidate = here.Replace("Jobs.Sdk.Postgres.Tests", "Jobs.Sdk.Postgres.TestWorker", StringComparison.Ordinal);
+        var dll = Path.Combine(candidate, "Jobs.Sdk.Postgres.TestWorker.dll");
+        return File.Exists(dll)
+            ? dll
+            : throw new FileNotFoundException($"Test worker not found at {dll}. Build tests/Jobs.Sdk.Postgres.TestWorker (the test project references it).");
+    }
+}
