@@ -62,20 +62,26 @@ measure() {
         -m:1 -nodeReuse:false -p:UseSharedCompilation=false >/dev/null
     times+=("$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$WORK/time.txt")")
   done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p"
+  # "median min max" of the runs (the spread shows how much the machine's load moved the figure).
+  local sorted
+  sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+  echo "$(sed -n "$(((RUNS + 1) / 2))p" <<<"$sorted") $(head -n1 <<<"$sorted") $(tail -n1 <<<"$sorted")"
 }
 
 make_project "$WORK/without" false
 make_project "$WORK/with" true
 
-without_ms=$(measure "$WORK/without")
-with_ms=$(measure "$WORK/with")
+without=$(measure "$WORK/without")
+with=$(measure "$WORK/with")
+read -r without_ms without_min without_max <<<"$without"
+read -r with_ms with_min with_max <<<"$with"
 
 generated_dir="$WORK/with/obj/Release/net10.0/generated/Jobs.Sdk.Generators/Jobs.Sdk.Generators.JobGenerator"
 total_lines=$(cat "$generated_dir"/Bench.Job*.g.cs | wc -l)
 
 echo "jobs:                       $N"
-echo "build without generator:    ${without_ms} ms CPU (median of $RUNS)"
-echo "build with generator:       ${with_ms} ms CPU (median of $RUNS)"
-awk -v a="$with_ms" -v b="$without_ms" 'BEGIN { printf "ratio (with / without):     %.2f\n", a / b }'
+echo "build without generator:    ${without_ms} ms CPU (median of $RUNS; range ${without_min}-${without_max})"
+echo "build with generator:       ${with_ms} ms CPU (median of $RUNS; range ${with_min}-${with_max})"
+awk -v a="$with_ms" -v b="$without_ms" -v lo="$with_min" -v hi="$with_max" -v blo="$without_min" -v bhi="$without_max" \
+  'BEGIN { printf "ratio (with / without):     %.2f (extremes %.2f-%.2f)\n", a / b, lo / bhi, hi / blo }'
 echo "generated lines per job:    $((total_lines / N)) (7 members: Guid, string, string?, int, DateTimeOffset, enum, List<string>)"
