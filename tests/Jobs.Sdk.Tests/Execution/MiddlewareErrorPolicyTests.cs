@@ -58,14 +58,16 @@ public class MiddlewareErrorPolicyTests
         var states = new System.Collections.Concurrent.ConcurrentQueue<JobState?>();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         IServiceProvider? services = null;
-        await using var host = await TestHost.Create(j => j
+        await using var host = TestHost.Create(j => j
             .ConfigureQueue(q => q.DefaultRetryStrategy = new RetryAnHourLater())
             .AddMiddleware(new StateProbe(() => services!.GetRequiredService<JobQueue>(), states, done))
             .AddJob<ValueJob>((_, _, _) => throw new InvalidOperationException())
-            .AddWorkers()).StartAsync();
+            .AddWorkers());
         services = host.Services;
 
+        // Pushed before the workers start, so no claim can move the job on before the push observer reads it.
         await host.Queue.PushAsync(new ValueJob(1));
+        await host.StartAsync();
         await done.Task.WaitAsync(TestHost.Timeout);
 
         // Attempt 1 is seen as pending (stored by the push); attempt 2 as retrying (stored by the completer), never processing.
