@@ -48,6 +48,18 @@ public sealed class LeaseOwnershipTests(PostgresFixture fixture)
         Assert.Contains("lone\uFFFDsurrogate", lone, StringComparison.Ordinal);
         Assert.True(longError.Length <= 8000);
         Assert.False(char.IsHighSurrogate(longError[^1]), "cut inside a surrogate pair");
+
+        // The stack traces repeat the poison (Exception.ToString starts with the message): stored just as safely.
+        var stacks = new List<string>();
+        foreach (var id in poison)
+        {
+            stacks.Add((await q.Queue.GetJobAsync(id))!.Errors[^1].StackTrace!);
+        }
+
+        Assert.Contains("nul\uFFFDbyte", stacks[0], StringComparison.Ordinal);
+        Assert.Contains("lone\uFFFDsurrogate", stacks[1], StringComparison.Ordinal);
+        Assert.True(stacks[2].Length <= 4000, "bounded by JobQueueOptions.MaxStackTraceLength");
+        Assert.All(stacks, s => Assert.Contains(" at ", s, StringComparison.Ordinal));
     }
 
     [Fact]

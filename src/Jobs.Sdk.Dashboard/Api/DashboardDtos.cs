@@ -25,7 +25,7 @@ internal sealed record JobSummaryDto(
 
 internal sealed record JobPageDto(IReadOnlyList<JobSummaryDto> Items, string? NextCursor);
 
-internal sealed record AttemptErrorDto(int Attempt, string Error, DateTimeOffset? At);
+internal sealed record AttemptErrorDto(int Attempt, string Error, DateTimeOffset? At, string? StackTrace);
 
 internal sealed record JobDetailsDto(
     JobSummaryDto Job, string Payload, IReadOnlyDictionary<string, string> Headers, IReadOnlyList<AttemptErrorDto> Errors,

@@ -50,7 +50,7 @@ internal sealed class JobCompleter
     public void Report(JobOutcome outcome, Func<CancellationToken, ValueTask>? onRecorded = null)
     {
         Interlocked.Increment(ref _backlog);
-        if (!_outcomes.Writer.TryWrite(new JobRunResult(outcome with { Error = JobErrorText.Sanitize(outcome.Error) }, onRecorded)))
+        if (!_outcomes.Writer.TryWrite(new JobRunResult(outcome with { Error = JobErrorText.Sanitize(outcome.Error), StackTrace = JobErrorText.Sanitize(outcome.StackTrace) }, onRecorded)))
         {
             Interlocked.Decrement(ref _backlog);
         }
@@ -132,7 +132,7 @@ internal sealed class JobCompleter
         for (var i = 0; i < outcomes.Count; i++)
         {
             var original = new[] { outcomes[i] };
-            var replaced = new[] { outcomes[i] with { Error = JobErrorText.Rejected } };
+            var replaced = new[] { outcomes[i] with { Error = JobErrorText.Rejected, StackTrace = null } };
             for (var failures = 0; ; )
             {
                 if (await TryWriteAsync(original, backoff: false).ConfigureAwait(false))
