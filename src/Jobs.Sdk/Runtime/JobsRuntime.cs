@@ -55,8 +55,9 @@ internal sealed partial class JobsRuntime
     }
 
     /// <summary>
-    /// <paramref name="error"/> as <see cref="Exception.ToString"/> renders it (type, message, stack trace, inner exceptions),
-    /// storable (<see cref="JobErrorText"/>) and cut on a character boundary to <see cref="JobQueueOptions.MaxStackTraceLength"/>;
+    /// <paramref name="error"/> as <see cref="Exception.ToString"/> renders it (type, message, stack trace, inner exceptions;
+    /// a message longer than <see cref="JobQueueOptions.MaxErrorLength"/> cut as in <see cref="FormatError"/>), storable
+    /// (<see cref="JobErrorText"/>) and cut on a character boundary to <see cref="JobQueueOptions.MaxStackTraceLength"/>;
     /// <see langword="null"/> when that is 0 or the exception was never thrown and has no inner exception (the text would
     /// only repeat <see cref="FormatError"/>). Called for failed attempts only.
     /// </summary>
@@ -69,6 +70,13 @@ internal sealed partial class JobsRuntime
         }
 
         var text = error.ToString();
+        var head = $"{error.GetType().FullName}: {error.Message}";
+        if (text.Length > max && head.Length > Math.Max(Options.MaxErrorLength, 64) && text.StartsWith(head, StringComparison.Ordinal))
+        {
+            // A huge message would crowd out the frames: keep it as long as Error keeps it.
+            text = string.Concat(FormatError(error), text.AsSpan(head.Length));
+        }
+
         return text.Length <= max
             ? JobErrorText.Sanitize(text)
             : string.Concat(JobErrorText.Sanitize(text, Math.Max(max - 1, 0)), "…");
