@@ -43,6 +43,9 @@ internal sealed class JobCompleter
         _maxBacklog = maxBacklog;
     }
 
+    /// <summary>Counts the written batches' completed and failed jobs per minute (null: not counted).</summary>
+    public JobThroughputCounter? Throughput { get; init; }
+
     /// <summary>Outcomes reported and not yet written.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
@@ -93,6 +96,7 @@ internal sealed class JobCompleter
             }
 
             await WriteAsync(outcomes).ConfigureAwait(false);
+            Throughput?.Record(outcomes, _time.GetUtcNow());
             foreach (var outcome in outcomes)
             {
                 _leases.Release(outcome.LeaseToken);
