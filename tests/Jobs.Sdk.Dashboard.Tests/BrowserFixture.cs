@@ -31,6 +31,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public WebApplication App { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The throwaway PostgreSQL the sample runs on (other tests use their own schema in it).</summary>
+    public string PostgresConnectionString => _postgres.ConnectionString;
     public JobAdmin Admin => App.Services.GetRequiredService<JobAdmin>();
 
     /// <summary>Where screenshots go: the test results folder (VSTestResultsDirectory in CI, else the project's TestResults).</summary>
