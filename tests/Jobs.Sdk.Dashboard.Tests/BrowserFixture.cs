@@ -77,6 +77,13 @@ public sealed class BrowserFixture : IAsyncLifetime
             return failed.Items.Count >= 2 && completed.Items.Count >= 12;
         }, "the seeded jobs to finish", seconds: 120);
 
+        // The throughput chart's data: the sample's worker reports its counts with its presence heartbeat.
+        await Eventually.Async(async () =>
+        {
+            var minutes = await Admin.GetThroughputAsync(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+            return minutes.Sum(m => m.Completed) > 0 && minutes.Sum(m => m.Failed) > 0;
+        }, "the worker to report its throughput", seconds: 120);
+
         // CI shares two cores between test projects: give auto-waiting assertions room (they return as soon as they hold).
         Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
