@@ -30,6 +30,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobPusher _pusher;
     private readonly PostgresWorkerCommands _worker;
     private readonly PostgresJobControl _control;
+    private readonly PostgresJobCounts _counts;
+    private readonly PostgresCleanup _cleanup;
     private readonly PostgresScheduleStore _schedules;
     private int _disposed;
 
@@ -66,6 +68,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _pusher = new PostgresJobPusher(context);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
+        _counts = new PostgresJobCounts(context);
+        _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context);
     }
 
@@ -113,7 +117,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _worker.RenewLeasesAsync(workerId, leases, leaseDuration, cancellationToken);
 
     /// <inheritdoc />
-    public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => _worker.RescueExpiredLeasesAsync(cancellationToken);
+    /// <remarks>Each worker's periodic rescue pass also compacts the queue's state counts.</remarks>
+    public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
+    {
+        var rescued = await _worker.RescueExpiredLeasesAsync(cancellationToken).ConfigureAwait(false);
+        await _counts.CompactAsync(cancellationToken).ConfigureAwait(false);
+        return rescued;
+    }
 
     /// <inheritdoc />
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => _control.CancelAsync(id, cancellationToken);
@@ -128,7 +138,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => _control.GetJobAsync(id, cancellationToken);
 
     /// <inheritdoc />
-    public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _control.GetCountsAsync(cancellationToken);
+    public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _counts.GetAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => _control.GetCountsByNameAsync(cancellationToken);
@@ -138,7 +148,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _control.GetWaitingNamesAsync(dueFor, cancellationToken);
 
     /// <inheritdoc />
-    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _control.CleanupAsync(options, cancellationToken);
+    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _cleanup.CleanupAsync(options, cancellationToken);
 
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)

@@ -23,6 +23,7 @@ internal sealed class PostgresNotifier
     private readonly TimeProvider _time;
     private readonly string _listenSql;
     private readonly Lock _lock = new();
+    private readonly PushAnnouncer? _announcer;
     private Task? _listener;
     private Action<JobId>? _runningJobCancelled;
 
@@ -46,6 +47,7 @@ internal sealed class PostgresNotifier
         _wake = new WakeSignal(pollInterval, time);
         var channel = ChannelName(schema, queue);
         Channel = listen ? channel : null;
+        _announcer = listen ? new PushAnnouncer(dataSource, channel, time, logger, stopping) : null;
         _listenSql = "LISTEN \"" + channel.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
     }
 
@@ -95,11 +97,20 @@ internal sealed class PostgresNotifier
         }
     }
 
-    /// <summary>Jobs were pushed. In poll-only mode, wakes this process's workers now or when the earliest falls due.</summary>
-    public void JobsPushed(IReadOnlyList<JobPushRecord> jobs)
+    /// <summary>
+    /// Jobs were pushed and committed. <paramref name="announce"/>: their statement sent no NOTIFY (pushes outside a
+    /// caller's transaction), so announce them now with one coalesced NOTIFY of their own (<see cref="PushAnnouncer"/>).
+    /// In poll-only mode this process's workers wake now, or when the earliest falls due.
+    /// </summary>
+    public void JobsPushed(IReadOnlyList<JobPushRecord> jobs, bool announce)
     {
         if (Channel is not null)
         {
+            if (announce)
+            {
+                _announcer!.Pushed(jobs);
+            }
+
             return;
         }
 
