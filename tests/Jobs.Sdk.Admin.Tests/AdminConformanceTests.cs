@@ -259,6 +259,35 @@ public abstract class AdminConformanceTests
     }
 
     [Fact]
+    public async Task Throughput_counts_finished_jobs_per_minute_although_retention_deleted_the_completed_ones()
+    {
+        await using var host = await CreateHost(workers: true).StartAsync();
+        var before = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await host.Queue.PushManyAsync(Enumerable.Range(1, 3).Select(i => new AdminJob(i, "ok")));
+        await host.Queue.PushAsync(new AdminJob(-1, "bad"), new JobOptions { MaxAttempts = 1 });
+
+        // The default retention deletes completed jobs at once: no row is left to count them from.
+        await Eventually.GetAsync(() => host.Queue.GetCountsAsync(), c => c.Failed == 1 && c.Pending + c.Processing + c.Retrying == 0,
+            "the jobs finish");
+        Assert.Equal(0, (await host.Queue.GetCountsAsync()).Completed);
+
+        var minutes = await Eventually.GetAsync(() => host.Admin.GetThroughputAsync(before, DateTimeOffset.UtcNow.AddMinutes(2)),
+            m => m.Sum(x => x.Completed) == 3 && m.Sum(x => x.Failed) == 1, "the workers' counts reach the store");
+        Assert.All(minutes, m => Assert.Equal(host.Queue.QueueName, m.QueueName));
+        Assert.All(minutes, m => Assert.Equal(0, m.Minute.Ticks % TimeSpan.TicksPerMinute));
+
+        // A report replaces a worker's total for its minute (idempotent), and workers add up.
+        var minute = minutes[0].Minute;
+        var other = new JobThroughputReport { WorkerId = "other", Minutes = [new JobThroughputMinute(minute, host.Queue.QueueName, 5, 0)] };
+        await host.Admin.Store.ReportThroughputAsync(other, CancellationToken.None);
+        await host.Admin.Store.ReportThroughputAsync(other, CancellationToken.None);
+        var summed = await host.Admin.GetThroughputAsync(minute, minute.AddMinutes(1));
+        Assert.Equal(minutes[0].Completed + 5, Assert.Single(summed).Completed);
+        Assert.Empty(await host.Admin.GetThroughputAsync(minute.AddHours(-2), minute.AddHours(-1)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => host.Admin.GetThroughputAsync(minute, minute));
+    }
+
+    [Fact]
     public async Task Workers_appear_while_running_and_disappear_after_a_graceful_stop_or_when_their_lease_expires()
     {
         await using var host = CreateHost(workers: true);

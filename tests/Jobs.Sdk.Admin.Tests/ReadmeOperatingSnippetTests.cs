@@ -45,6 +45,7 @@ public sealed class ReadmeOperatingSnippetTests(PostgresFixture fixture)
         IReadOnlyList<QueueInfo> queues = await admin.GetQueuesAsync();            // paused, counts, oldest waiting, workers
         IReadOnlyList<WorkerInfo> workers = await admin.GetWorkersAsync();         // live workers: host, pid, queues, running
         IReadOnlyList<ScheduleInfo> schedules = await admin.GetSchedulesAsync();   // entries, last and next fire, paused
+        IReadOnlyList<JobThroughputMinute> minutes = await admin.GetThroughputAsync(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow); // finished per minute
         IReadOnlyList<AuditEntry> log = await admin.GetAuditLogAsync(limit: 20);
         #endregion
 
@@ -55,6 +56,7 @@ public sealed class ReadmeOperatingSnippetTests(PostgresFixture fixture)
         Assert.Equal(JobState.Cancelled, (await admin.GetJobAsync(failedId))!.State);
         Assert.False(queues.Single().IsPaused);
         Assert.Empty(workers);
+        Assert.Empty(minutes);                                          // no worker ran here
         Assert.Empty(schedules);
         Assert.Equal(["queue.resume", "queue.pause", "set-priority:Highest", "cancel", "retry"], log.Select(e => e.Action));
         Assert.All(log, e => Assert.Equal("alice", e.Actor));

@@ -48,7 +48,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         await driver.PushAsync([job], null, default);
         var claimed = await driver.ClaimAsync(new JobClaimRequest("w-test", 10, TimeSpan.FromMinutes(1)), default);
         var mine = claimed.Single(c => c.Id == job.Id);
-        await driver.CompleteAsync("w-test", [new JobOutcome(job.Id, JobOutcomeKind.Failed, mine.Attempt, Error: error, LeaseToken: mine.LeaseToken)], default);
+        await driver.CompleteAsync("w-test", [new JobOutcome(job.Id, JobOutcomeKind.Failed, mine.Attempt, Error: error, LeaseToken: mine.LeaseToken) { StackTrace = error + "\n   at Mailer.SendAsync()" }], default);
         return job.Id;
     }
 
@@ -114,7 +114,10 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         var error = Assert.Single(show.Json.GetProperty("errors").EnumerateArray());
         Assert.Equal(1, error.GetProperty("attempt").GetInt32());
         Assert.Contains("mailbox unavailable", error.GetProperty("error").GetString());
-        Assert.Contains("mailbox unavailable", (await Jobs("show", failed.ToString())).Out);
+        Assert.Equal("SmtpException: mailbox unavailable\n   at Mailer.SendAsync()", error.GetProperty("stackTrace").GetString());
+        var shown = (await Jobs("show", failed.ToString())).Out;
+        Assert.Contains("mailbox unavailable", shown);
+        Assert.Contains("\n       at Mailer.SendAsync()", shown.ReplaceLineEndings("\n"));
         Assert.Equal(1, (await Jobs("show", JobId.New().ToString())).ExitCode);
 
         var retry = await Jobs("retry", "--actor", "alice", "--reason", "smtp is back", failed.ToString());

@@ -31,6 +31,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public WebApplication App { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The throwaway PostgreSQL the sample runs on (other tests use their own schema in it).</summary>
+    public string PostgresConnectionString => _postgres.ConnectionString;
     public JobAdmin Admin => App.Services.GetRequiredService<JobAdmin>();
 
     /// <summary>Where screenshots go: the test results folder (VSTestResultsDirectory in CI, else the project's TestResults).</summary>
@@ -73,6 +76,13 @@ public sealed class BrowserFixture : IAsyncLifetime
             var completed = await Admin.ListJobsAsync(new JobQuery { States = [JobState.Completed] });
             return failed.Items.Count >= 2 && completed.Items.Count >= 12;
         }, "the seeded jobs to finish", seconds: 120);
+
+        // The throughput chart's data: the sample's worker reports its counts with its presence heartbeat.
+        await Eventually.Async(async () =>
+        {
+            var minutes = await Admin.GetThroughputAsync(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+            return minutes.Sum(m => m.Completed) > 0 && minutes.Sum(m => m.Failed) > 0;
+        }, "the worker to report its throughput", seconds: 120);
 
         // CI shares two cores between test projects: give auto-waiting assertions room (they return as soon as they hold).
         Assertions.SetDefaultExpectTimeout(30_000);

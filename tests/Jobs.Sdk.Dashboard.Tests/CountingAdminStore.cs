@@ -2,16 +2,18 @@ using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk.Dashboard.Tests;
 
-/// <summary>Passes every call to the real admin store and counts the reads the live hub makes (queues, workers, job pages).</summary>
+/// <summary>Passes every call to the real admin store and counts the reads the live hub makes (queues, workers, job pages, throughput).</summary>
 public sealed class CountingAdminStore(IJobAdminStore inner) : IJobAdminStore
 {
     private long _queueReads;
     private long _workerReads;
     private long _jobPages;
+    private long _throughputReads;
 
     public long QueueReads => Interlocked.Read(ref _queueReads);
     public long WorkerReads => Interlocked.Read(ref _workerReads);
     public long JobPages => Interlocked.Read(ref _jobPages);
+    public long ThroughputReads => Interlocked.Read(ref _throughputReads);
 
     public Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken)
     {
@@ -60,4 +62,12 @@ public sealed class CountingAdminStore(IJobAdminStore inner) : IJobAdminStore
     public Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken) => inner.AppendAuditAsync(entry, cancellationToken);
 
     public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken) => inner.GetAuditLogAsync(limit, cancellationToken);
+
+    public Task ReportThroughputAsync(JobThroughputReport report, CancellationToken cancellationToken) => inner.ReportThroughputAsync(report, cancellationToken);
+
+    public Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _throughputReads);
+        return inner.GetThroughputAsync(from, to, cancellationToken);
+    }
 }

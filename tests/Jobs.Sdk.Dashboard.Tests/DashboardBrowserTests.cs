@@ -83,6 +83,10 @@ public sealed partial class DashboardBrowserTests(BrowserFixture fixture)
         await page.ClickAsync("tbody tr[data-job] a.job-link");
         await Expect(page.Locator("#job-state")).ToHaveTextAsync("Failed");
         await Expect(page.Locator("pre.code.error").First).ToContainTextAsync("TimeoutException");
+        // The stack trace is collapsed under the error; opening it shows the frames.
+        await Expect(page.Locator("pre.stack-trace").First).Not.ToBeVisibleAsync();
+        await page.Locator("details.stack > summary").First.ClickAsync();
+        await Expect(page.Locator("pre.stack-trace").First).ToContainTextAsync(" at ");
         await Expect(page.Locator("pre.code").First).ToContainTextAsync("\"orderId\": \"ORD-1042\"");
         await Expect(page.Locator("ol.timeline li")).Not.ToHaveCountAsync(0);
         await BrowserFixture.ScreenshotAsync(page, "job-failed");

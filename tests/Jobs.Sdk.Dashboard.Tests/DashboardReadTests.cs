@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Sdk.Dashboard.Tests;
 
@@ -67,6 +68,25 @@ public sealed class DashboardReadTests
         Assert.Equal(JsonValueKind.Object, detail.GetProperty("headers").ValueKind);
         Assert.Equal(JsonValueKind.Array, detail.GetProperty("errors").ValueKind);
         Assert.True(DateTimeOffset.Parse(job.GetProperty("queuedAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture) <= DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task Job_detail_shows_each_attempts_error_with_its_stack_trace()
+    {
+        await using var app = await DashboardTestApp.StartAsync(protect: false);
+        var id = await app.Queue.PushAsync(new TestEmail("a@example.com", "hello"));
+        var driver = app.App.Services.GetRequiredService<Jobs.Sdk.Drivers.IJobDriver>();
+        var claimed = Assert.Single(await driver.ClaimAsync(new Jobs.Sdk.Drivers.JobClaimRequest("w", 1, TimeSpan.FromMinutes(1)), default));
+        await driver.CompleteAsync("w",
+            [new Jobs.Sdk.Drivers.JobOutcome(id, JobOutcomeKind.Failed, 1, Error: "System.IO.IOException: disk full", LeaseToken: claimed.LeaseToken)
+            {
+                StackTrace = "System.IO.IOException: disk full\n   at Mailer.SendAsync()",
+            }], default);
+
+        var detail = await ReadAsync(app, $"api/jobs/{id}", Caller.LocalAnonymous);
+        var error = Assert.Single(detail.GetProperty("errors").EnumerateArray());
+        Assert.Equal("System.IO.IOException: disk full", error.GetProperty("error").GetString());
+        Assert.Equal("System.IO.IOException: disk full\n   at Mailer.SendAsync()", error.GetProperty("stackTrace").GetString());
     }
 
     [Fact]

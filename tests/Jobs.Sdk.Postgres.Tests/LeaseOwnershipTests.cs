@@ -48,6 +48,18 @@ public sealed class LeaseOwnershipTests(PostgresFixture fixture)
         Assert.Contains("lone\uFFFDsurrogate", lone, StringComparison.Ordinal);
         Assert.True(longError.Length <= 8000);
         Assert.False(char.IsHighSurrogate(longError[^1]), "cut inside a surrogate pair");
+
+        // The stack traces repeat the poison (Exception.ToString starts with the message): stored just as safely.
+        var stacks = new List<string>();
+        foreach (var id in poison)
+        {
+            stacks.Add((await q.Queue.GetJobAsync(id))!.Errors[^1].StackTrace!);
+        }
+
+        Assert.Contains("nul\uFFFDbyte", stacks[0], StringComparison.Ordinal);
+        Assert.Contains("lone\uFFFDsurrogate", stacks[1], StringComparison.Ordinal);
+        Assert.True(stacks[2].Length <= 4000, "bounded by JobQueueOptions.MaxStackTraceLength");
+        Assert.All(stacks, s => Assert.Contains(" at ", s, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -118,7 +130,7 @@ public sealed class LeaseOwnershipTests(PostgresFixture fixture)
             queue, Array(ids), "w", 60000.0, Array(tokens), Array(new double?[n]));
         var complete = await ExplainAsync(ds, JobSql.Complete,
             queue, "w", Array(ids), Array(Enumerable.Repeat(1, n).ToArray()), Array(Enumerable.Repeat((short)JobOutcomeKind.Completed, n).ToArray()),
-            Array(new double[n]), Array(new int[n]), Array(new string?[n]), Array(new bool[n]), DBNull.Value, false, Array(tokens));
+            Array(new double[n]), Array(new int[n]), Array(new string?[n]), Array(new bool[n]), DBNull.Value, false, Array(tokens), Array(new string?[n]));
         foreach (var (name, plan) in new[] { ("renew", renew), ("complete", complete) })
         {
             Assert.Contains("jobs_pkey", plan, StringComparison.Ordinal);

@@ -574,4 +574,87 @@ public sealed class WorkerTests
             return default;
         }
     }
+
+    [Fact]
+    public async Task A_failed_attempt_keeps_the_stack_trace_with_inner_exceptions_next_to_its_unchanged_error()
+    {
+        await using var host = await TestHost.Create(j => j
+            .ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(2, TimeSpan.FromMilliseconds(1)))
+            .AddJob<ValueJob>((job, ctx, ct) => ThrowWrapped(ctx.Attempt))
+            .AddWorkers()).StartAsync();
+
+        var failing = await host.Queue.PushAsync(new ValueJob(-1));
+        var info = await host.WaitForStateAsync(failing, JobState.Failed);
+
+        // The error text is unchanged; the stack trace is a separate field, with the inner exception and the throwing methods.
+        Assert.Equal("System.InvalidOperationException: boom 2", info.LastError);
+        Assert.Equal([(1, "System.InvalidOperationException: boom 1"), (2, "System.InvalidOperationException: boom 2")],
+            info.Errors.Select(e => (e.Attempt, e.Error)));
+        foreach (var e in info.Errors)
+        {
+            var stack = Assert.IsType<string>(e.StackTrace);
+            Assert.StartsWith(e.Error, stack, StringComparison.Ordinal);
+            Assert.Contains(" ---> System.FormatException: inner cause", stack, StringComparison.Ordinal);
+            Assert.Contains(nameof(ThrowInner), stack, StringComparison.Ordinal);
+            Assert.Contains(nameof(ThrowWrapped), stack, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(60)]
+    [InlineData(61)]
+    public async Task Stack_traces_are_cut_to_MaxStackTraceLength_on_a_character_boundary(int max)
+    {
+        await using var host = TestHost.Create(j => j.ConfigureQueue(q => q.MaxStackTraceLength = max));
+        var runtime = host.Runtime;
+        // "System.InvalidOperationException: " is 34 characters: the emoji (a surrogate pair) sits at 58..59.
+        var error = Catch(() => throw new InvalidOperationException(new string('x', 24) + "\uD83D\uDE00 nul\0 tail"));
+
+        var stack = runtime.FormatStackTrace(error);
+
+        if (max == 0)
+        {
+            Assert.Null(stack);
+            return;
+        }
+
+        Assert.NotNull(stack);
+        Assert.True(stack.Length <= max, $"{stack.Length} > {max}");
+        Assert.EndsWith("…", stack, StringComparison.Ordinal);
+        Assert.False(char.IsHighSurrogate(stack[^2]), "cut inside a surrogate pair");
+        Assert.Equal(max == 61 ? 61 : 59, stack.Length); // 61: the pair fits before the ellipsis; 60: it does not
+        Assert.Null(runtime.FormatStackTrace(new InvalidOperationException("never thrown"))); // nothing beyond the error text
+        Assert.DoesNotContain('\0', runtime.FormatStackTrace(Catch(() => throw new InvalidOperationException("nul\0")))!);
+    }
+
+    private static Exception Catch(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+
+        throw new InvalidOperationException("did not throw");
+    }
+
+    private static Task ThrowWrapped(int attempt)
+    {
+        try
+        {
+            ThrowInner();
+        }
+        catch (FormatException inner)
+        {
+            throw new InvalidOperationException($"boom {attempt}", inner);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static void ThrowInner() => throw new FormatException("inner cause");
 }

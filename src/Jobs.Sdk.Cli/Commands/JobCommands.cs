@@ -96,6 +96,7 @@ internal sealed class JobCommands
                         w.WriteStartObject();
                         w.WriteNumber("attempt", e.Attempt);
                         w.WriteString("error", e.Error);
+                        w.Text("stackTrace", e.StackTrace);
                         w.Time("at", e.At);
                         w.WriteEndObject();
                     }
@@ -132,6 +133,13 @@ internal sealed class JobCommands
             foreach (var e in job.Errors)
             {
                 o.WriteLine($"error (attempt {e.Attempt}): {e.Error}");
+                if (e.StackTrace is { } stack)
+                {
+                    foreach (var line in stack.Split('\n'))
+                    {
+                        o.WriteLine($"    {line.TrimEnd('\r')}");
+                    }
+                }
             }
 
             return CliContext.ExitOk;

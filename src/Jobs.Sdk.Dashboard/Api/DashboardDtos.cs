@@ -25,7 +25,7 @@ internal sealed record JobSummaryDto(
 
 internal sealed record JobPageDto(IReadOnlyList<JobSummaryDto> Items, string? NextCursor);
 
-internal sealed record AttemptErrorDto(int Attempt, string Error, DateTimeOffset? At);
+internal sealed record AttemptErrorDto(int Attempt, string Error, DateTimeOffset? At, string? StackTrace);
 
 internal sealed record JobDetailsDto(
     JobSummaryDto Job, string Payload, IReadOnlyDictionary<string, string> Headers, IReadOnlyList<AttemptErrorDto> Errors,
@@ -46,7 +46,7 @@ internal sealed record AuditDto(long Id, DateTimeOffset At, string? Actor, strin
 
 internal sealed record ThroughputMinuteDto(DateTimeOffset At, int Completed, int Failed);
 
-internal sealed record ThroughputDto(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<ThroughputMinuteDto> Minutes, bool Truncated);
+internal sealed record ThroughputDto(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<ThroughputMinuteDto> Minutes);
 
 /// <summary>What every live event carries: totals, queues, workers and the throughput series.</summary>
 internal sealed record SnapshotDto(

@@ -33,7 +33,7 @@ internal static class DashboardMapping
 
     public static JobDetailsDto ToDto(JobDetails j) => new(
         ToDto((JobSummary)j), j.Payload, j.Headers,
-        j.Errors.Select(e => new AttemptErrorDto(e.Attempt, e.Error, e.At)).ToArray(),
+        j.Errors.Select(e => new AttemptErrorDto(e.Attempt, e.Error, e.At, e.StackTrace)).ToArray(),
         j.LeaseExpiresAt, j.CancelRequested, j.UpdatedAt, j.TraceId, j.ScheduleEntry);
 
     public static QueueDto ToDto(QueueInfo q) => new(

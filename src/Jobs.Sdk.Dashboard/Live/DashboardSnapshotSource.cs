@@ -9,9 +9,6 @@ namespace Jobs.Sdk.Dashboard.Live;
 /// </summary>
 internal sealed class DashboardSnapshotSource
 {
-    /// <summary>At most this many finished jobs are read for the throughput chart (4 pages of 500).</summary>
-    internal const int ThroughputRowLimit = 2000;
-
     private readonly JobAdmin _admin;
     private readonly TimeProvider _time;
     private readonly TimeSpan _throughputInterval;
@@ -44,8 +41,9 @@ internal sealed class DashboardSnapshotSource
             DashboardJsonContext.Default.StoreErrorDto);
 
     /// <summary>
-    /// Completed and failed jobs per minute over the hour before <paramref name="now"/>, from the jobs the store keeps
-    /// (retention decides which: completed jobs are dropped by default), newest first, bounded to <see cref="ThroughputRowLimit"/> rows.
+    /// Completed and failed jobs per minute over the hour before <paramref name="now"/>, all queues summed: the worker
+    /// processes count them as they record outcomes and report them with their heartbeat
+    /// (<see cref="JobAdmin.GetThroughputAsync"/>), so the chart holds whatever retention deletes. One small read.
     /// </summary>
     private async Task<ThroughputDto> ReadThroughputAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -53,30 +51,15 @@ internal sealed class DashboardSnapshotSource
         var from = to.AddMinutes(-60);
         var completed = new int[60];
         var failed = new int[60];
-        var read = 0;
-        string? cursor = null;
-        do
+        foreach (var m in await _admin.GetThroughputAsync(from, to, cancellationToken))
         {
-            var page = await _admin.ListJobsAsync(new JobQuery
+            var minute = (int)((m.Minute - from).Ticks / TimeSpan.TicksPerMinute);
+            if (minute is >= 0 and < 60)
             {
-                States = [JobState.Completed, JobState.Failed],
-                RunAfter = from.AddMinutes(-10),
-                Limit = JobQuery.MaxLimit,
-                Cursor = cursor,
-            }, cancellationToken);
-            foreach (var job in page.Items)
-            {
-                if (job.FinishedAt is { } at && at >= from && at < to)
-                {
-                    var minute = (int)((at - from).Ticks / TimeSpan.TicksPerMinute);
-                    (job.State == JobState.Failed ? failed : completed)[minute]++;
-                }
+                completed[minute] += m.Completed;
+                failed[minute] += m.Failed;
             }
-
-            read += page.Items.Count;
-            cursor = page.NextCursor;
         }
-        while (cursor is not null && read < ThroughputRowLimit);
 
         var minutes = new ThroughputMinuteDto[60];
         for (var i = 0; i < 60; i++)
@@ -84,6 +67,6 @@ internal sealed class DashboardSnapshotSource
             minutes[i] = new ThroughputMinuteDto(from.AddMinutes(i), completed[i], failed[i]);
         }
 
-        return new ThroughputDto(from, now, minutes, Truncated: cursor is not null);
+        return new ThroughputDto(from, now, minutes);
     }
 }

@@ -147,7 +147,9 @@ export function jobDetail(main, id, ctx) {
     ].filter(([, at]) => at).sort((a, b) => new Date(a[1]) - new Date(b[1]));
     const errors = d.errors.length ? d.errors.map(e => el('div', { class: 'attempt' },
       el('div', null, el('strong', null, current ? `Attempt ${e.attempt}` : 'Earlier attempt'), e.at ? [' · ', time(e.at, true)] : null),
-      el('pre', { class: 'code error', tabindex: 0 }, e.error)))
+      el('pre', { class: 'code error', tabindex: 0 }, e.error),
+      e.stackTrace ? el('details', { class: 'stack' }, el('summary', null, 'Stack trace'),
+        el('pre', { class: 'code stack-trace', tabindex: 0 }, e.stackTrace)) : null))
       : [el('p', { class: 'muted' }, j.lastError ? '' : 'No errors recorded.')];
     if (!d.errors.length && j.lastError) errors.push(el('pre', { class: 'code error', tabindex: 0 }, j.lastError));
     const headerRows = Object.entries(d.headers).map(([k, v]) => el('tr', null, el('td', { class: 'mono' }, k), el('td', { class: 'mono' }, v)));

@@ -32,9 +32,8 @@ export function overview(main, _params, ctx) {
           el('span', { class: 'lg-bad' }, `${num(sum.failed)} failed`),
           el('span', { class: 'lg-rate' }, `failure rate ${(sum.rate * 100).toFixed(1)}%`))),
       chartHost,
-      el('p', { class: 'muted', style: null }, snapshot.throughput.truncated
-        ? 'Counted from the most recent 2,000 finished jobs the store keeps.'
-        : 'Jobs finished per minute, from the jobs the store keeps (see retention).'));
+      el('p', { class: 'muted', style: null },
+        'Jobs finished per minute, counted by the workers (whatever retention deletes); the current minute lags by up to one heartbeat.'));
     const oldest = Math.max(-1, ...snapshot.queues.map(q => q.oldestWaitingSeconds ?? -1));
     const paused = snapshot.queues.filter(q => q.isPaused).length;
     const health = (value, text, href) => el('div', { class: 'health-row' },

@@ -143,6 +143,30 @@ internal static class AdminSql
 
     public const string RemoveWorker = "DELETE FROM {s}.workers WHERE id = $1";
 
+    /// <summary>How long throughput minutes are kept.</summary>
+    public const int ThroughputKeptHours = 3;
+
+    /// <summary>
+    /// Upserts worker $1's totals: arrays $2 minute, $3 queue, $4 completed, $5 failed (each replaces the stored total), and drops
+    /// minutes older than <see cref="ThroughputKeptHours"/> (every worker prunes; an index range on the key's leading column).
+    /// </summary>
+    public static readonly string ReportThroughput = $"""
+        WITH pruned AS (
+            DELETE FROM {"{s}"}.throughput WHERE minute < now() - interval '{ThroughputKeptHours} hours'
+        )
+        INSERT INTO {"{s}"}.throughput AS t (minute, queue_name, worker_id, completed, failed)
+        SELECT r.minute, r.queue_name, $1, r.completed, r.failed
+        FROM unnest($2::timestamptz[], $3::text[], $4::integer[], $5::integer[]) AS r(minute, queue_name, completed, failed)
+        ON CONFLICT (minute, queue_name, worker_id) DO UPDATE SET completed = excluded.completed, failed = excluded.failed
+        """;
+
+    /// <summary>Finished jobs per minute and queue in [$1, $2), summed over workers, oldest first.</summary>
+    public const string GetThroughput = """
+        SELECT minute, queue_name, sum(completed)::integer, sum(failed)::integer
+        FROM {s}.throughput WHERE minute >= $1 AND minute < $2
+        GROUP BY minute, queue_name ORDER BY minute, queue_name
+        """;
+
     public const string GetWorkers = """
         SELECT id, host, pid, started_at, heartbeat_at, queues, job_names, running, concurrency
         FROM {s}.workers WHERE expires_at > now() ORDER BY id

@@ -106,7 +106,7 @@ internal static class JobRows
         Errors = reader.IsDBNull(14) ? [] : ReadErrors(reader.GetString(14)),
     };
 
-    /// <summary>Reads the <c>errors</c> history: a JSON array of {attempt, at, error}.</summary>
+    /// <summary>Reads the <c>errors</c> history: a JSON array of {attempt, at, error, stack?}.</summary>
     internal static JobAttemptError[] ReadErrors(string json)
     {
         var list = new List<JobAttemptError>();
@@ -114,15 +114,16 @@ internal static class JobRows
         int attempt = 0;
         DateTimeOffset at = default;
         string error = "";
+        string? stack = null;
         while (reader.Read())
         {
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject:
-                    (attempt, at, error) = (0, default, "");
+                    (attempt, at, error, stack) = (0, default, "", null);
                     break;
                 case JsonTokenType.EndObject:
-                    list.Add(new JobAttemptError(attempt, at, error));
+                    list.Add(new JobAttemptError(attempt, at, error) { StackTrace = stack });
                     break;
                 case JsonTokenType.PropertyName when reader.ValueTextEquals("attempt"):
                     reader.Read();
@@ -135,6 +136,10 @@ internal static class JobRows
                 case JsonTokenType.PropertyName when reader.ValueTextEquals("error"):
                     reader.Read();
                     error = reader.GetString() ?? "";
+                    break;
+                case JsonTokenType.PropertyName when reader.ValueTextEquals("stack"):
+                    reader.Read();
+                    stack = reader.GetString();
                     break;
             }
         }

@@ -77,6 +77,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         var delays = new double[n];
         var nextAttempts = new int[n];
         var errors = new string?[n];
+        var stacks = new string?[n];
         var remove = new bool[n];
         var tokens = new Guid[n];
         for (var i = 0; i < n; i++)
@@ -88,6 +89,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             delays[i] = o.Delay > TimeSpan.Zero ? o.Delay.TotalMilliseconds : 0;
             nextAttempts[i] = o.NextAttempt;
             errors[i] = JobErrorText.Sanitize(o.Error);
+            stacks[i] = o.Kind is JobOutcomeKind.Completed ? null : JobErrorText.Sanitize(o.StackTrace);
             tokens[i] = o.LeaseToken;
             remove[i] = o.Kind switch
             {
@@ -104,7 +106,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
                 Array(errors, NpgsqlDbType.Text), Array(remove, NpgsqlDbType.Boolean), Text(context.Channel),
                 Boolean(_removeCancelled),
-                Array(tokens, NpgsqlDbType.Uuid),
+                Array(tokens, NpgsqlDbType.Uuid), Array(stacks, NpgsqlDbType.Text),
             ],
             SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
 

@@ -14,6 +14,7 @@ internal static class MigrationScripts
         ("0004_lease_token", AddLeaseToken),
         ("0005_rolling_deploys", RollingDeploys),
         ("0006_count_job_states", CountJobStates),
+        (ThroughputMigration.Name, ThroughputMigration.Sql),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.

@@ -39,15 +39,20 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// <c>j.errors</c> with {attempt, at, error} appended, keeping the latest <see cref="MaxErrors"/> (oldest first).
+    /// <c>j.errors</c> with {attempt, at, error} appended (and <c>stack</c>, the stack trace, when <paramref name="stack"/>
+    /// is given and not null), keeping the latest <see cref="MaxErrors"/> (oldest first).
     /// </summary>
-    private static string AppendError(string attempt, string error) => $"""
+    private static string AppendError(string attempt, string error, string? stack = null) => $"""
         (SELECT jsonb_agg(x.e ORDER BY x.n) FROM (
                     SELECT e, n FROM jsonb_array_elements(coalesce(j.errors, '[]'::jsonb)
-                        || jsonb_build_array(jsonb_build_object('attempt', {attempt}, 'at', now(), 'error', left({error}, 8000))))
+                        || jsonb_build_array(jsonb_build_object('attempt', {attempt}, 'at', now(), 'error', left({error}, 8000)){StackEntry(stack)}))
                         WITH ORDINALITY AS a(e, n)
                     ORDER BY n DESC LIMIT {MaxErrors}) x)
         """;
+
+    private static string StackEntry(string? stack) => stack is null
+        ? ""
+        : $" || CASE WHEN {stack} IS NULL THEN '{{}}'::jsonb ELSE jsonb_build_object('stack', left({stack}, 8000)) END";
 
     /// <summary>
     /// One job. $1 queue, $2 id, $3 name, $4 payload (json text), $5 headers (json text or null), $6 priority,
@@ -122,20 +127,20 @@ internal static class JobSql
     /// Records a batch of outcomes of worker $2 in queue $1, only for rows whose claim it still holds (processing, same
     /// lease token $12): replaying a batch, or a late report of an earlier claim, changes nothing. Arrays: $3 id,
     /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),
-    /// $12 lease token. $10 channel: one notification when a requeued job is due now. $11 remove cancelled (retention).
+    /// $12 lease token, $13 stack trace (null: none). $10 channel: one notification when a requeued job is due now. $11 remove cancelled (retention).
     /// Rows are found and locked one by one through the primary key, in id order (<see cref="LockClaimed"/>), the one lock
     /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
     /// </summary>
     public static readonly string Complete = $$"""
         WITH o AS (
-            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[], $12::uuid[])
-                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove, lease_token)
+            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[], $12::uuid[], $13::text[])
+                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove, lease_token, stack)
             ORDER BY id
         ),
         owned AS MATERIALIZED (
             SELECT o.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
-                   o.delay_ms, o.next_attempt, o.error, CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AS remove
+                   o.delay_ms, o.next_attempt, o.error, o.stack, CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AS remove
             FROM {{LockClaimed("o", "$1", "$2")}}
         ),
         removed AS (
@@ -149,7 +154,7 @@ internal static class JobSql
                 run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
                 last_error = CASE WHEN owned.kind = {{OutcomeCompleted}} THEN NULL WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
                 started_at = CASE WHEN owned.kind IN ({{OutcomeRelease}}, {{OutcomeCancelled}}) THEN j.started_at ELSE coalesce(j.started_at, now()) END,
-                errors = CASE WHEN owned.kind = {{OutcomeCompleted}} OR owned.error IS NULL THEN j.errors ELSE {{AppendError("j.attempts", "owned.error")}} END,
+                errors = CASE WHEN owned.kind = {{OutcomeCompleted}} OR owned.error IS NULL THEN j.errors ELSE {{AppendError("j.attempts", "owned.error", "owned.stack")}} END,
                 finished_at = CASE WHEN owned.kind IN ({{OutcomeCompleted}}, {{OutcomeFailed}}, {{OutcomeCancelled}}) THEN now() END,
                 lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now()
             FROM owned

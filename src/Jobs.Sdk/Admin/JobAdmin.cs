@@ -154,6 +154,25 @@ public sealed class JobAdmin
     /// <summary>Live workers (a worker that died disappears once its last report's lease expired).</summary>
     public Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken = default) => Store.GetWorkersAsync(cancellationToken);
 
+    /// <summary>The longest span <see cref="GetThroughputAsync"/> answers for (stores keep a few hours).</summary>
+    public static readonly TimeSpan MaxThroughputSpan = TimeSpan.FromHours(3);
+
+    /// <summary>
+    /// Completed and failed jobs per minute and queue in [<paramref name="from"/>, <paramref name="to"/>), oldest first (minutes
+    /// without finished jobs are absent). Counted by the worker processes and reported with their presence heartbeat (every
+    /// third of the lease duration), so it holds whatever retention deletes; the current minute lags by up to one heartbeat.
+    /// </summary>
+    public Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        if (to <= from || to - from > MaxThroughputSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), to - from,
+                $"GetThroughputAsync needs from < to and a span of at most {MaxThroughputSpan.TotalHours:0} hours.");
+        }
+
+        return Store.GetThroughputAsync(from, to, cancellationToken);
+    }
+
     /// <summary>The latest audit entries, newest first.</summary>
     public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit = 100, CancellationToken cancellationToken = default)
     {

@@ -9,7 +9,8 @@ namespace Jobs.Sdk;
 
 /// <summary>
 /// Publishes what this process runs to the admin store, for <see cref="JobAdmin"/> and the <c>jobs</c> CLI: the worker's presence
-/// (on start, then every third of the lease duration; removed on graceful stop) and the schedule entries with their job
+/// (on start, then every third of the lease duration; removed on graceful stop) with its finished jobs per minute
+/// (<see cref="JobThroughputCounter"/>; flushed on graceful stop too), and the schedule entries with their job
 /// templates and next fire times. Registered by <c>AddJobs</c>; does nothing when the process runs neither workers nor a schedule,
 /// or the driver has no admin store. Kept apart from the worker so the worker's claim loop carries no extra work.
 /// </summary>
@@ -63,6 +64,9 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_worker is not null && _store is not null)
         {
+            var logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
+            await ReportThroughputAsync(_store, _worker, _services.GetRequiredService<JobsRuntime>().TimeProvider, logger, cancellationToken)
+                .ConfigureAwait(false);
             try
             {
                 await _store.RemoveWorkerAsync(_worker.WorkerId, cancellationToken).ConfigureAwait(false);
@@ -128,6 +132,8 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
                 {
                     AdminLog.PresenceFailed(logger, ex, worker.WorkerId);
                 }
+
+                await ReportThroughputAsync(store, worker, time, logger, stop).ConfigureAwait(false);
             }
 
             if (schedule is not null)
@@ -149,6 +155,31 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             catch (OperationCanceledException)
             {
                 return;
+            }
+        }
+    }
+
+    /// <summary>Upserts the minutes whose totals changed since the last report; on failure they are reported next time.</summary>
+    private static async Task ReportThroughputAsync(IJobAdminStore store, JobWorker worker, TimeProvider time, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var changed = worker.Throughput.TakeChanged(time.GetUtcNow());
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.ReportThroughputAsync(new JobThroughputReport { WorkerId = worker.WorkerId, Minutes = changed }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            worker.Throughput.Unreported(changed);
+            if (ex is not OperationCanceledException)
+            {
+                AdminLog.PresenceFailed(logger, ex, worker.WorkerId);
             }
         }
     }

@@ -31,6 +31,9 @@ public static class JobsServiceCollectionExtensions
 
         var builder = new JobsBuilder(services);
         services.AddSingleton(builder);
+        // Registered before the workers: hosted services stop in reverse order, so the workers drain first and the presence
+        // service's last report includes their final outcomes (throughput).
+        services.AddHostedService(sp => new JobPresenceService(sp));
         configure(builder);
 
         services.AddOptions();
@@ -50,7 +53,6 @@ public static class JobsServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<IJobDriver>() as IJobAdminStore ?? throw new InvalidOperationException(
             $"The job driver {sp.GetRequiredService<IJobDriver>().GetType().Name} has no admin store (IJobAdminStore); JobAdmin needs one."));
         services.TryAddSingleton(sp => new JobAdmin(sp.GetRequiredService<IJobAdminStore>(), sp.GetService<ILogger<JobAdmin>>()));
-        services.AddHostedService(sp => new JobPresenceService(sp));
         return services;
     }
 }

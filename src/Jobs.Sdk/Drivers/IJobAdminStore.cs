@@ -50,6 +50,15 @@ public interface IJobAdminStore
     /// <summary>Removes a worker's presence (graceful stop).</summary>
     Task RemoveWorkerAsync(string workerId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records (upserts) a worker's finished jobs per minute and queue: each total replaces the one stored for that worker,
+    /// queue and minute. Stores drop minutes older than a few hours.
+    /// </summary>
+    Task ReportThroughputAsync(JobThroughputReport report, CancellationToken cancellationToken);
+
+    /// <summary>Finished jobs per minute and queue, summed over workers, for the minutes in [<paramref name="from"/>, <paramref name="to"/>), oldest first.</summary>
+    Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
     /// <summary>Appends an audit entry (its <see cref="AuditEntry.Id"/> and <see cref="AuditEntry.At"/> are assigned by the store).</summary>
     Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken);
 

@@ -11,4 +11,9 @@ namespace Jobs.Sdk.Drivers;
 /// <param name="LeaseToken">The claim this outcome belongs to (<see cref="ClaimedJob.LeaseToken"/>): a driver applies it only while
 /// that claim still owns the job, so a late or replayed report changes nothing.</param>
 [Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
-public readonly record struct JobOutcome(JobId Id, JobOutcomeKind Kind, int Attempt, TimeSpan Delay = default, int NextAttempt = 0, string? Error = null, Guid LeaseToken = default);
+public readonly record struct JobOutcome(JobId Id, JobOutcomeKind Kind, int Attempt, TimeSpan Delay = default, int NextAttempt = 0, string? Error = null, Guid LeaseToken = default)
+{
+    /// <summary>For failures: the exception with its stack trace and inner exceptions (bounded length), stored next to
+    /// <see cref="Error"/> in the attempt's <see cref="JobAttemptError.StackTrace"/>; <see langword="null"/> when there is none.</summary>
+    public string? StackTrace { get; init; }
+}

@@ -43,6 +43,9 @@ internal sealed class JobCompleter
         _maxBacklog = maxBacklog;
     }
 
+    /// <summary>Counts the written batches' completed and failed jobs per minute (null: not counted).</summary>
+    public JobThroughputCounter? Throughput { get; init; }
+
     /// <summary>Outcomes reported and not yet written.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
@@ -50,7 +53,7 @@ internal sealed class JobCompleter
     public void Report(JobOutcome outcome, Func<CancellationToken, ValueTask>? onRecorded = null)
     {
         Interlocked.Increment(ref _backlog);
-        if (!_outcomes.Writer.TryWrite(new JobRunResult(outcome with { Error = JobErrorText.Sanitize(outcome.Error) }, onRecorded)))
+        if (!_outcomes.Writer.TryWrite(new JobRunResult(outcome with { Error = JobErrorText.Sanitize(outcome.Error), StackTrace = JobErrorText.Sanitize(outcome.StackTrace) }, onRecorded)))
         {
             Interlocked.Decrement(ref _backlog);
         }
@@ -93,6 +96,7 @@ internal sealed class JobCompleter
             }
 
             await WriteAsync(outcomes).ConfigureAwait(false);
+            Throughput?.Record(outcomes, _time.GetUtcNow());
             foreach (var outcome in outcomes)
             {
                 _leases.Release(outcome.LeaseToken);
@@ -132,7 +136,7 @@ internal sealed class JobCompleter
         for (var i = 0; i < outcomes.Count; i++)
         {
             var original = new[] { outcomes[i] };
-            var replaced = new[] { outcomes[i] with { Error = JobErrorText.Rejected } };
+            var replaced = new[] { outcomes[i] with { Error = JobErrorText.Rejected, StackTrace = null } };
             for (var failures = 0; ; )
             {
                 if (await TryWriteAsync(original, backoff: false).ConfigureAwait(false))

@@ -15,8 +15,15 @@ internal static class JobErrorText
     public const string Rejected = "Jobs.Sdk.OutcomeRejected: the store rejected this attempt's error text; see the worker log.";
 
     /// <summary><paramref name="text"/> made storable; the same instance when it already is.</summary>
-    public static string? Sanitize(string? text)
+    public static string? Sanitize(string? text) => Sanitize(text, MaxLength);
+
+    /// <summary>
+    /// <paramref name="text"/> made storable and cut to <paramref name="maxLength"/> UTF-16 code units (never inside a
+    /// surrogate pair; at most <see cref="MaxLength"/>); the same instance when it already is.
+    /// </summary>
+    public static string? Sanitize(string? text, int maxLength)
     {
+        var max = Math.Clamp(maxLength, 0, MaxLength);
         if (text is null)
         {
             return null;
@@ -47,18 +54,18 @@ internal static class JobErrorText
             }
         }
 
-        if (clean && text.Length <= MaxLength)
+        if (clean && text.Length <= max)
         {
             return text;
         }
 
-        var builder = new StringBuilder(Math.Min(text.Length, MaxLength));
+        var builder = new StringBuilder(Math.Min(text.Length, max));
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
-                if (builder.Length + 2 > MaxLength)
+                if (builder.Length + 2 > max)
                 {
                     break;
                 }
@@ -67,7 +74,7 @@ internal static class JobErrorText
                 continue;
             }
 
-            if (builder.Length + 1 > MaxLength)
+            if (builder.Length + 1 > max)
             {
                 break;
             }

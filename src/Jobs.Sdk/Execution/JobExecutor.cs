@@ -148,7 +148,10 @@ internal sealed class JobExecutor
         if (decision.Retry)
         {
             Log.JobRetrying(_logger, ex, job.Id, job.Name, job.Attempt, decision.Delay);
-            var outcome = new JobOutcome(job.Id, JobOutcomeKind.Retry, job.Attempt, decision.Delay, job.Attempt + 1, error);
+            var outcome = new JobOutcome(job.Id, JobOutcomeKind.Retry, job.Attempt, decision.Delay, job.Attempt + 1, error)
+            {
+                StackTrace = _runtime.FormatStackTrace(ex),
+            };
             if (Pipeline.IsEmpty)
             {
                 return outcome;
@@ -160,7 +163,7 @@ internal sealed class JobExecutor
         }
 
         Log.JobFailed(_logger, ex, job.Id, job.Name, job.Attempt);
-        return Final(job, JobOutcomeKind.Failed, ex, error);
+        return Final(job, JobOutcomeKind.Failed, ex, error, _runtime.FormatStackTrace(ex));
     }
 
     private JobOutcome Reschedule(ClaimedJob job, JobRescheduleException reschedule)
@@ -182,13 +185,13 @@ internal sealed class JobExecutor
         run.Telemetry?.SetDiscarded(error);
         Log.JobUnrunnable(_logger, job.Id, job.Name, error.Message);
         await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, null, error), CancellationToken.None).ConfigureAwait(false);
-        return Final(job, JobOutcomeKind.Failed, error, _runtime.FormatError(error));
+        return Final(job, JobOutcomeKind.Failed, error, _runtime.FormatError(error), _runtime.FormatStackTrace(error));
     }
 
     /// <summary>A final outcome (completed, failed, cancelled) and its completion observers, run once it is recorded.</summary>
-    private JobRunResult Final(ClaimedJob job, JobOutcomeKind kind, Exception? error, string? storedError)
+    private JobRunResult Final(ClaimedJob job, JobOutcomeKind kind, Exception? error, string? storedError, string? stackTrace = null)
     {
-        var outcome = new JobOutcome(job.Id, kind, job.Attempt, Error: storedError);
+        var outcome = new JobOutcome(job.Id, kind, job.Attempt, Error: storedError) { StackTrace = stackTrace };
         if (Pipeline.IsEmpty)
         {
             return outcome;

@@ -68,7 +68,11 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _executor = new JobExecutor(runtime, scopeFactory, WorkerId, _logger);
         _leases = new JobLeaseKeeper(_driver, WorkerId, _options.LeaseDuration, _time, _logger);
-        _completer = new JobCompleter(_driver, WorkerId, _leases, _time, _logger, maxBacklog: Math.Max(JobCompleter.MaxBatch, 4 * (_options.Concurrency + _options.Prefetch)));
+        Throughput = new JobThroughputCounter(runtime.QueueName);
+        _completer = new JobCompleter(_driver, WorkerId, _leases, _time, _logger, maxBacklog: Math.Max(JobCompleter.MaxBatch, 4 * (_options.Concurrency + _options.Prefetch)))
+        {
+            Throughput = Throughput,
+        };
         _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger);
         _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
         _jobNames = [.. runtime.Registry.Names];
@@ -76,6 +80,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
     public string WorkerId { get; }
+
+    /// <summary>This worker's finished jobs per minute (reported by <see cref="JobPresenceService"/>).</summary>
+    internal JobThroughputCounter Throughput { get; }
 
     /// <summary>Number of jobs running now.</summary>
     public int RunningCount => _leases.RunningCount;

@@ -28,9 +28,9 @@ public sealed partial class InMemoryJobDriver
         public List<JobAttemptError> Errors { get; } = [];
 
         /// <summary>Appends an attempt's error, keeping the latest <see cref="MaxErrors"/>.</summary>
-        public void AddError(int attempt, DateTimeOffset at, string error)
+        public void AddError(int attempt, DateTimeOffset at, string error, string? stackTrace = null)
         {
-            Errors.Add(new JobAttemptError(attempt, at, error));
+            Errors.Add(new JobAttemptError(attempt, at, error) { StackTrace = stackTrace });
             if (Errors.Count > MaxErrors)
             {
                 Errors.RemoveRange(0, Errors.Count - MaxErrors);

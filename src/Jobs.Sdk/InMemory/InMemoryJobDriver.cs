@@ -211,7 +211,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
 
                 if (outcome.Error is not null && outcome.Kind is not JobOutcomeKind.Completed)
                 {
-                    entry.AddError(outcome.Attempt, now, outcome.Error);
+                    entry.AddError(outcome.Attempt, now, outcome.Error, JobErrorText.Sanitize(outcome.StackTrace));
                 }
 
                 var kind = entry.CancelRequested && outcome.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule or JobOutcomeKind.Release

@@ -53,4 +53,32 @@ internal sealed partial class JobsRuntime
         var max = Math.Max(Options.MaxErrorLength, 64);
         return text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
     }
+
+    /// <summary>
+    /// <paramref name="error"/> as <see cref="Exception.ToString"/> renders it (type, message, stack trace, inner exceptions;
+    /// a message longer than <see cref="JobQueueOptions.MaxErrorLength"/> cut as in <see cref="FormatError"/>), storable
+    /// (<see cref="JobErrorText"/>) and cut on a character boundary to <see cref="JobQueueOptions.MaxStackTraceLength"/>;
+    /// <see langword="null"/> when that is 0 or the exception was never thrown and has no inner exception (the text would
+    /// only repeat <see cref="FormatError"/>). Called for failed attempts only.
+    /// </summary>
+    public string? FormatStackTrace(Exception error)
+    {
+        var max = Math.Min(Options.MaxStackTraceLength, JobErrorText.MaxLength);
+        if (max <= 0 || (error.StackTrace is null && error.InnerException is null))
+        {
+            return null;
+        }
+
+        var text = error.ToString();
+        var head = $"{error.GetType().FullName}: {error.Message}";
+        if (text.Length > max && head.Length > Math.Max(Options.MaxErrorLength, 64) && text.StartsWith(head, StringComparison.Ordinal))
+        {
+            // A huge message would crowd out the frames: keep it as long as Error keeps it.
+            text = string.Concat(FormatError(error), text.AsSpan(head.Length));
+        }
+
+        return text.Length <= max
+            ? JobErrorText.Sanitize(text)
+            : string.Concat(JobErrorText.Sanitize(text, Math.Max(max - 1, 0)), "…");
+    }
 }

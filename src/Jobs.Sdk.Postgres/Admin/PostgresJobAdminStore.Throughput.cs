@@ -1,0 +1,57 @@
+using Jobs.Sdk.Drivers;
+using Npgsql;
+using NpgsqlTypes;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <content>Throughput: workers' finished jobs per minute (<c>{schema}.throughput</c>).</content>
+public sealed partial class PostgresJobAdminStore
+{
+    /// <inheritdoc />
+    public async Task ReportThroughputAsync(JobThroughputReport report, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var n = report.Minutes.Count;
+        if (n == 0)
+        {
+            return;
+        }
+
+        var minutes = new DateTime[n];
+        var queues = new string[n];
+        var completed = new int[n];
+        var failed = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            var m = report.Minutes[i];
+            (minutes[i], queues[i], completed[i], failed[i]) = (m.Minute.UtcDateTime, m.QueueName, m.Completed, m.Failed);
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.ReportThroughput), connection);
+        command.Parameters.Add(Text(report.WorkerId));
+        command.Parameters.Add(Array(minutes, NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(Array(queues, NpgsqlDbType.Text));
+        command.Parameters.Add(Array(completed, NpgsqlDbType.Integer));
+        command.Parameters.Add(Array(failed, NpgsqlDbType.Integer));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var list = new List<JobThroughputMinute>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(Sub(AdminSql.GetThroughput), connection);
+        command.Parameters.Add(Timestamp(from));
+        command.Parameters.Add(Timestamp(to));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new JobThroughputMinute(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
+        }
+
+        return list;
+    }
+}
