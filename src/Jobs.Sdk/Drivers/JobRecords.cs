@@ -19,6 +19,13 @@ public sealed record JobPushRecord
     public int MaxAttempts { get; init; } = 4;
     /// <summary>Optional headers (trace context, schedule info).</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    /// <summary>
+    /// The unique key (already scoped to the job name and bounded in length by the runtime), or <see langword="null"/>.
+    /// Only <see cref="IJobDriver.PushUniqueAsync"/> reads it.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+    /// <summary>How long the unique key still holds after the job finished (zero: only while unfinished).</summary>
+    public TimeSpan UniqueFor { get; init; }
 }
 
 /// <summary>A job a worker has claimed: it owns it under a lease until it reports an outcome.</summary>

@@ -51,30 +51,38 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task? _unhandledLoop;
     private int _started;
 
-    internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null)
+    internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null,
+        IReadOnlyList<QueueOptions>? queues = null)
+        : this(runtime, scopeFactory, options.Value, logger, queues, workerId: null)
+    {
+    }
+
+    private JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, JobWorkerOptions options, ILogger? logger,
+        IReadOnlyList<QueueOptions>? queues, string? workerId)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(scopeFactory);
         ArgumentNullException.ThrowIfNull(options);
         _driver = runtime.Driver;
-        _options = options.Value;
+        _options = queues is null ? options : ForQueue(options, runtime.QueueName, queues);
         _options.Validate();
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = logger ?? NullLogger.Instance;
         _time = runtime.TimeProvider;
-        WorkerId = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        WorkerId = workerId ?? _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _executor = new JobExecutor(runtime, scopeFactory, WorkerId, _logger);
         _leases = new JobLeaseKeeper(_driver, WorkerId, _options.LeaseDuration, _time, _logger);
         _completer = new JobCompleter(_driver, WorkerId, _leases, _time, _logger, maxBacklog: Math.Max(JobCompleter.MaxBatch, 4 * (_options.Concurrency + _options.Prefetch)));
         _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger);
         _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
         _jobNames = [.. runtime.Registry.Names];
+        _lanes = queues is null ? [] : CreateLanes(runtime, scopeFactory, options, queues);
     }
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
     public string WorkerId { get; }
 
-    /// <summary>Number of jobs running now.</summary>
-    public int RunningCount => _leases.RunningCount;
+    /// <summary>Number of jobs running now (in every queue this worker serves).</summary>
+    public int RunningCount => _leases.RunningCount + LanesRunningCount;
 
     /// <summary>Completes when the worker has stopped (after <see cref="StopAsync"/>, or when it failed to start).</summary>
     public Task Completion => _drained.Task;
@@ -91,6 +99,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _slots = new SemaphoreSlim(capacity, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
+        StartLanes(cancellationToken);
         return Task.CompletedTask;
     }
 
@@ -105,10 +114,23 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             return;
         }
 
+        var lanes = StopLanesAsync(cancellationToken);
+        try
+        {
+            await StopOwnQueueAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await lanes.ConfigureAwait(false);
+        }
+    }
+
+    private async Task StopOwnQueueAsync(CancellationToken cancellationToken)
+    {
         await _stopClaiming.CancelAsync().ConfigureAwait(false);
         try
         {
-            await _claimLoop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _claimLoop!.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -173,6 +195,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
+        await DisposeLanesAsync().ConfigureAwait(false);
         _stopClaiming.Dispose();
         if (_background is null)
         {

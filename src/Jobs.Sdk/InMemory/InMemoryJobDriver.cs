@@ -10,7 +10,7 @@ namespace Jobs.Sdk.InMemory;
 /// </summary>
 public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
 {
-    private readonly object _gate = new();
+    private readonly object _gate;
     private readonly Dictionary<JobId, Entry> _jobs = [];
     private readonly SortedSet<Entry> _waiting = new(WaitingOrder.Instance);
     private readonly InMemoryJobDriverOptions _options;
@@ -24,6 +24,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     {
         _options = options ?? new InMemoryJobDriverOptions();
         _time = timeProvider ?? TimeProvider.System;
+        _gate = new object();
+        _pausedQueues = new(StringComparer.Ordinal);
     }
 
     /// <inheritdoc />
@@ -71,6 +73,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     LastModified = now,
                     Sequence = ++_sequence,
                     State = JobState.Pending,
+                    UniqueKey = record.UniqueKey,
+                    UniqueFor = record.UniqueFor,
                 };
                 _jobs.Add(entry.Id, entry);
                 _waiting.Add(entry);
@@ -331,6 +335,10 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         lock (_gate)
         {
             _signal.TrySetResult();
+            foreach (var view in _views.Values)
+            {
+                view._signal.TrySetResult();
+            }
         }
 
         return default;
