@@ -71,7 +71,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _notifier = new PostgresNotifier(_listener, _options.Schema, _options.QueueName, _options.PollInterval, time, log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits), _options.QueueName, _options.Schema,
             _gate, _notifier);
-        _pusher = new PostgresJobPusher(context);
+        _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _schedules = new PostgresScheduleStore(context);
@@ -92,7 +92,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var stopping = root._disposing.Token;
         _notifier = new PostgresNotifier(_listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits), queue, _options.Schema, _gate, _notifier);
-        _pusher = new PostgresJobPusher(context);
+        _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _schedules = new PostgresScheduleStore(context);

@@ -6,7 +6,7 @@ using static Jobs.Sdk.Postgres.SqlParameters;
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>Stores new jobs: one statement for one job, array statements for many, all in the caller's transaction when given.</summary>
-internal sealed class PostgresJobPusher(PostgresQueueContext context)
+internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionPolicy retention)
 {
     private const int PushChunkSize = 10_000;
 
@@ -37,7 +37,8 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context)
             for (var attempt = 1; ; attempt++)
             {
                 await using var batch = new NpgsqlBatch(connection, tx);
-                batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey)));
+                batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
+                    Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
                 batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
                     [.. JobRows.Push(job, [Text(context.Queue)], Text(context.Channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds)]));
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -91,6 +91,8 @@ internal static class JobSql
     /// Rows are found by primary key (<c>id = ANY</c>) and locked in id order, the one lock order of every statement that
     /// locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
+    /// A unique job whose key holds after it finished (<c>unique_for</c>) is kept rather than removed: the next unique push
+    /// of its key deletes it once the hold is over (<see cref="UniqueJobSql.Release"/>).
     /// </summary>
     public static readonly string Complete = $$"""
         WITH o AS (
@@ -105,7 +107,8 @@ internal static class JobSql
         ),
         owned AS MATERIALIZED (
             SELECT j.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
-                   o.delay_ms, o.next_attempt, o.error, CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AS remove
+                   o.delay_ms, o.next_attempt, o.error,
+                   CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0') AS remove
             FROM locked l JOIN {s}.jobs j ON j.id = l.id JOIN o ON o.lease_token = l.lease_token AND o.id = l.id
         ),
         removed AS (

@@ -10,11 +10,22 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 internal static class UniqueJobSql
 {
-    /// <summary>Releases key $2 of queue $1 when its holder finished at least its <c>unique_for</c> ago.</summary>
+    /// <summary>
+    /// Releases key $2 of queue $1 when its holder finished at least its <c>unique_for</c> ago: deletes the holder when
+    /// retention removes jobs of its state ($3 completed, $4 failed, $5 cancelled; kept only for the hold), else clears its key.
+    /// </summary>
     public static readonly string Release = $$"""
-        UPDATE {s}.jobs SET unique_key = NULL
-        WHERE queue_name = $1 AND unique_key = $2 AND state IN ({{Completed}}, {{Failed}}, {{Cancelled}})
-            AND coalesce(finished_at, updated_at) + coalesce(unique_for, interval '0') <= now()
+        WITH expired AS MATERIALIZED (
+            SELECT id, state, ((state = {{Completed}} AND $3) OR (state = {{Failed}} AND $4) OR (state = {{Cancelled}} AND $5)) AS remove
+            FROM {s}.jobs
+            WHERE queue_name = $1 AND unique_key = $2 AND state IN ({{Completed}}, {{Failed}}, {{Cancelled}})
+                AND coalesce(finished_at, updated_at) + coalesce(unique_for, interval '0') <= now()
+            FOR UPDATE
+        ),
+        removed AS (
+            DELETE FROM {s}.jobs j USING expired e WHERE j.id = e.id AND e.remove
+        )
+        UPDATE {s}.jobs j SET unique_key = NULL FROM expired e WHERE j.id = e.id AND NOT e.remove
         """;
 
     /// <summary>

@@ -28,6 +28,7 @@ public sealed partial class InMemoryJobDriver
         public List<JobAttemptError> Errors { get; } = [];
         public string? UniqueKey { get; init; }
         public TimeSpan UniqueFor { get; init; }
+        public bool RemoveWhenReleased { get; set; }
 
         /// <summary>Appends an attempt's error, keeping the latest <see cref="MaxErrors"/>.</summary>
         public void AddError(int attempt, DateTimeOffset at, string error)

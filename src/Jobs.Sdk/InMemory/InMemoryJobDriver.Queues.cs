@@ -56,9 +56,15 @@ public sealed partial class InMemoryJobDriver
 
         lock (_gate)
         {
-            if (_uniqueHolders.TryGetValue(key, out var holder) && _jobs.TryGetValue(holder, out var entry) && HoldsKey(entry, _time.GetUtcNow()))
+            Entry? entry = null;
+            if (_uniqueHolders.TryGetValue(key, out var holder) && _jobs.TryGetValue(holder, out entry) && HoldsKey(entry, _time.GetUtcNow()))
             {
                 return Task.FromResult(new JobPushResult(holder, Inserted: false));
+            }
+
+            if (entry is { RemoveWhenReleased: true })
+            {
+                _jobs.Remove(entry.Id);
             }
 
             // The push below takes the same (re-entrant) lock: nobody else can take the key in between.

@@ -358,8 +358,13 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     {
         if (retain == Retain.No)
         {
-            _jobs.Remove(entry.Id);
-            return;
+            if (entry.UniqueKey is null || entry.UniqueFor <= TimeSpan.Zero)
+            {
+                _jobs.Remove(entry.Id);
+                return;
+            }
+
+            entry.RemoveWhenReleased = true; // kept while its unique key holds; the next push of the key removes it
         }
 
         entry.State = state;
