@@ -42,7 +42,11 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
                 batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
                     [.. JobRows.Push(job, [Text(context.Queue)], Text(context.Channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds)]));
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // Past the release statement's (empty) result.
+                }
+
                 if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     var result = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
