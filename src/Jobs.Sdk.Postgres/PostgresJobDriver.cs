@@ -32,6 +32,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobPusher _pusher;
     private readonly PostgresWorkerCommands _worker;
     private readonly PostgresJobControl _control;
+    private readonly PostgresJobCounts _counts;
+    private readonly PostgresCleanup _cleanup;
     private readonly PostgresScheduleStore _schedules;
     private readonly PostgresJobDriver? _root;
     private readonly ConcurrentDictionary<string, PostgresJobDriver> _views = new(StringComparer.Ordinal);
@@ -68,12 +70,14 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _listener = _options.UseListenNotify ? new PostgresListener(dataSource, log, time, _gate.WaitUntilReadyAsync, stopping) : null;
         _log = log;
         _time = time;
-        _notifier = new PostgresNotifier(_listener, _options.Schema, _options.QueueName, _options.PollInterval, time, log, stopping);
+        _notifier = new PostgresNotifier(dataSource, _listener, _options.Schema, _options.QueueName, _options.PollInterval, time, log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits), _options.QueueName, _options.Schema,
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
+        _counts = new PostgresJobCounts(context);
+        _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context);
     }
 
@@ -90,11 +94,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _log = root._log;
         _time = root._time;
         var stopping = root._disposing.Token;
-        _notifier = new PostgresNotifier(_listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
+        _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
+        _counts = new PostgresJobCounts(context);
+        _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context);
     }
 
@@ -160,7 +166,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _worker.RenewLeasesAsync(workerId, leases, leaseDuration, cancellationToken);
 
     /// <inheritdoc />
-    public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken) => _worker.RescueExpiredLeasesAsync(cancellationToken);
+    /// <remarks>Each worker's periodic rescue pass also compacts the queue's state counts.</remarks>
+    public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
+    {
+        var rescued = await _worker.RescueExpiredLeasesAsync(cancellationToken).ConfigureAwait(false);
+        await _counts.CompactAsync(cancellationToken).ConfigureAwait(false);
+        return rescued;
+    }
 
     /// <inheritdoc />
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken) => _control.CancelAsync(id, cancellationToken);
@@ -175,7 +187,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => _control.GetJobAsync(id, cancellationToken);
 
     /// <inheritdoc />
-    public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _control.GetCountsAsync(cancellationToken);
+    public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _counts.GetAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => _control.GetCountsByNameAsync(cancellationToken);
@@ -185,7 +197,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _control.GetWaitingNamesAsync(dueFor, cancellationToken);
 
     /// <inheritdoc />
-    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _control.CleanupAsync(options, cancellationToken);
+    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _cleanup.CleanupAsync(options, cancellationToken);
 
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)

@@ -2,18 +2,25 @@
 # Runs the end-to-end benchmark for Jobs.Sdk and for graphile-worker 0.18 (the peer) against the same throwaway
 # PostgreSQL 15 cluster, in the same run, and prints a markdown table (see README.md next to this script).
 #
-#   tests/Jobs.Sdk.Benchmarks/run-comparison.sh
+#   tests/Jobs.Sdk.Benchmarks/run-comparison.sh [--repeat R]
+#
+# --repeat R (or BENCH_REPEAT=R) runs every cell R times (systems interleaved) and reports the median with the spread
+# (min–max) of the R runs.
 #
 # Environment (all optional):
-#   BENCH_JOBS=5000          N for enqueue, enqueue_batch and the drain rows
+#   BENCH_JOBS=20000         N for enqueue, enqueue_batch and the drain rows
 #   BENCH_CONCURRENCY=16     C for the headline rows
 #   BENCH_DRAIN_C="1 4 16 64" concurrency sweep of the drain table
 #   BENCH_PROCESSES="1 2 4"  worker processes of the multi-process drain rows (C=BENCH_CONCURRENCY each); "" skips
 #   BENCH_HISTORY=100000     retained finished rows for the drain-with-history row; 0 skips
 #   BENCH_PREFETCH=500       JobWorkerOptions.Prefetch of the "drain with Prefetch" rows (graphile's localQueue.size is 500)
 #   BENCH_POLL_MS=200        poll interval of the poll-only latency row
-#   BENCH_RSS=0              1 adds a 100k-job drain with --report-rss (slow)
-#   BENCH_REPEAT=1           runs per cell; the median (by the cell's figure) is reported
+#   BENCH_RSS=0              1 adds a 1,000,000-job drain with --report-rss (RSS at 10k, 100k and 1M jobs; slow)
+#   BENCH_MILLION=1          Jobs.Sdk's million-row rows: drain of N due jobs in a queue that also holds 1,000,000 jobs
+#                            delayed by a day at a higher priority and 1,000,000 retained finished rows; an idle worker's
+#                            server CPU and GetCountsAsync over that table (BENCH_MILLION_ROWS sets the 1,000,000; 0 skips)
+#   BENCH_PUSHERS=16         concurrent single pushers of the enqueue_concurrent row ("" skips)
+#   BENCH_REPEAT=1           runs per cell; the median (by the cell's figure) and the spread are reported
 #   BENCH_FAST=0             1 runs the server with fsync=off, synchronous_commit=off, full_page_writes=off (test-server figures)
 #   BENCH_CONNECTION=...     use this server (npgsql connection string) instead of starting one
 #   BENCH_SYSTEMS="jobs-sdk graphile graphile-defaults"  which systems to run
@@ -25,14 +32,23 @@ ROOT=$(cd "$HERE/../.." && pwd)
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-N=${BENCH_JOBS:-5000}
+REPEAT=${BENCH_REPEAT:-1}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --repeat) REPEAT=$2; shift 2 ;;
+    *) echo "usage: $0 [--repeat R]" >&2; exit 2 ;;
+  esac
+done
+N=${BENCH_JOBS:-20000}
 C=${BENCH_CONCURRENCY:-16}
 DRAIN_C=${BENCH_DRAIN_C:-1 4 16 64}
 PROCS=${BENCH_PROCESSES-1 2 4}
 HISTORY=${BENCH_HISTORY:-100000}
 POLL_MS=${BENCH_POLL_MS:-200}
 PREFETCH=${BENCH_PREFETCH:-500}
-REPEAT=${BENCH_REPEAT:-1}
+MILLION=${BENCH_MILLION:-1}
+MILLION_ROWS=${BENCH_MILLION_ROWS:-1000000}
+PUSHERS=${BENCH_PUSHERS-16}
 FAST=${BENCH_FAST:-0}
 SYSTEMS=${BENCH_SYSTEMS:-jobs-sdk graphile graphile-defaults}
 WORK=$(mktemp -d /tmp/jobs-sdk-bench.XXXXXX)
@@ -59,10 +75,15 @@ else
   unset PGDATA PGROOT
   start_postgres || { log "could not start PostgreSQL"; exit 1; }
   STARTED_PG=1
+  # pg_stat_statements: the server-side "exec time per job" proxy (both systems pay its small overhead).
+  echo "shared_preload_libraries = 'pg_stat_statements'" >> "$PGDATA/postgresql.conf"
   if [ "$FAST" = 1 ]; then
     printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >> "$PGDATA/postgresql.conf"
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" reload >/dev/null
-    sleep 1
+  fi
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -w -t 60 restart >/dev/null
+  psql_admin() { runuser -u postgres -- psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -qAt "$@"; }
+  psql_admin -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null || log "pg_stat_statements unavailable (server exec time will be null)"
+  if [ "$FAST" = 1 ]; then
     SERVER_NOTE="PostgreSQL 15, fast test server: fsync=off, synchronous_commit=off, full_page_writes=off"
   else
     SERVER_NOTE="PostgreSQL 15, durable defaults: fsync=on, synchronous_commit=on"
@@ -128,15 +149,22 @@ done
 for c in $DRAIN_C; do cell "drain_c$c" --workload drain --jobs "$N" --concurrency "$c"; done
 for p in $PROCS; do [ "$p" -gt 1 ] && cell "drain_p$p" --workload drain --jobs "$N" --concurrency "$C" --processes "$p"; done
 [ "$HISTORY" -gt 0 ] && cell "drain_history" --workload drain --jobs "$N" --concurrency "$C" --retained-history "$HISTORY"
-[ "${BENCH_RSS:-0}" = 1 ] && cell "drain_rss" --workload drain --jobs 100000 --concurrency "$C" --report-rss
+[ -n "$PUSHERS" ] && cell "enqueue_concurrent" --workload enqueue_concurrent --jobs "$N" --concurrency "$C" --pushers "$PUSHERS"
+if [ "$MILLION" = 1 ] && [ "$MILLION_ROWS" -gt 0 ] && [[ " $SYSTEMS " == *" jobs-sdk "* ]]; then
+  for r in $(seq "$REPEAT"); do
+    run_one jobs-sdk "drain_million" --workload drain --jobs "$N" --concurrency "$C" --delayed "$MILLION_ROWS" --retained-history "$MILLION_ROWS"
+    run_one jobs-sdk "idle_million" --workload idle --concurrency "$C" --delayed "$MILLION_ROWS" --retained-history "$MILLION_ROWS" --seconds 10
+  done
+fi
+[ "${BENCH_RSS:-0}" = 1 ] && cell "drain_rss" --workload drain --jobs 1000000 --concurrency "$C" --report-rss
 fi
 
 # ---------------------------------------------------------------- table
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
 META="$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average at end $(cut -d' ' -f1-3 /proc/loadavg); $SERVER_NOTE; .NET $(dotnet --version); node $(node --version 2>/dev/null || echo -), graphile-worker ${GRAPHILE_VERSION:-n/a}; N=$N, C=$C, runs per cell $REPEAT (median)"
-TABLE=$(python3 - "$RESULTS" "$META" "$N" "$C" "$POLL_MS" "$HISTORY" "$PREFETCH" <<'PY'
+TABLE=$(python3 - "$RESULTS" "$META" "$N" "$C" "$POLL_MS" "$HISTORY" "$PREFETCH" "$MILLION_ROWS" "$PUSHERS" <<'PY'
 import json, sys, statistics
-path, meta, n, c, poll_ms, history, prefetch = sys.argv[1:8]
+path, meta, n, c, poll_ms, history, prefetch, million, pushers = sys.argv[1:10]
 rows = [json.loads(l) for l in open(path) if l.strip()]
 systems = [s for s in ["jobs-sdk", "graphile", "graphile-defaults"] if any(r["system"] == s for r in rows)]
 names = {"jobs-sdk": "Jobs.Sdk", "graphile": "graphile-worker (batched)", "graphile-defaults": "graphile-worker (defaults)"}
@@ -147,12 +175,21 @@ def pick(system, label, key):
     if any(v.get("failed") for v in vals) or any(r["exit"] for r in rows if r["system"] == system and r["label"] == label):
         return "FAILED"
     xs = [v.get(key) for v in vals if v.get(key) is not None]
-    return statistics.median(xs) if xs else None
+    return Med(statistics.median(xs), min(xs), max(xs), len(xs)) if xs else None
+
+class Med(float):
+    """A median that remembers the spread (min, max) of the runs it came from."""
+    def __new__(cls, v, lo, hi, k):
+        m = super().__new__(cls, v); m.lo, m.hi, m.k = lo, hi, k; return m
+
+def num(v):
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}".rstrip("0").rstrip(".")
 
 def fmt(v, unit=""):
     if v is None: return "–"
     if v == "FAILED": return "**FAILED**"
-    return (f"{v:,.0f}" if v >= 100 else f"{v:.2f}".rstrip("0").rstrip(".")) + unit
+    spread = f" ({num(v.lo)}–{num(v.hi)})" if isinstance(v, Med) and v.k > 1 else ""
+    return num(v) + unit + spread
 
 def ratio(a, b, higher_better=True):
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or not a or not b: return "–"
@@ -189,9 +226,31 @@ for k, label in numbered("drain_c"):
 for k, label in numbered("drain_p"):
     add(f"drain, {k} processes × C={c} (jobs/s)", label, "jobs_per_sec", "")
 add(f"drain with {int(history):,} finished rows retained (jobs/s)", "drain_history", "jobs_per_sec", "")
-add("drain 100k: RSS at 10k jobs (MB)", "drain_rss", "rss_mb_10k", " MB", False)
-add("drain 100k: RSS at 100k jobs (MB)", "drain_rss", "rss_mb_100k", " MB", False)
-out += ["", "Ratios: > 1× means Jobs.Sdk is better (more jobs/s, or lower latency). Jobs.Sdk-only rows (opt-in settings) are compared with the peers' headline drain row."]
+add(f"drain C={c}: client CPU per job (µs)", "drain", "client_cpu_us_per_job", " µs", False)
+add(f"drain C={c}: server CPU per job (µs, /proc)", "drain", "server_cpu_us_per_job", " µs", False)
+add(f"drain C={c}: server exec time per job (µs, pg_stat_statements)", "drain", "server_exec_us_per_job", " µs", False)
+for k, label in numbered("drain_p"):
+    add(f"drain, {k} processes: client CPU per job (µs)", label, "client_cpu_us_per_job", " µs", False)
+    add(f"drain, {k} processes: server CPU per job (µs, /proc)", label, "server_cpu_us_per_job", " µs", False)
+add(f"{pushers} concurrent single pushers (pushes/s, one commit each)", "enqueue_concurrent", "jobs_per_sec", "")
+add(f"{pushers} concurrent single pushers: worker wake-up p50 (ms after the push returned)", "enqueue_concurrent", "p50_ms", " ms", False)
+add(f"{pushers} concurrent single pushers: worker wake-up p99 (ms after the push returned)", "enqueue_concurrent", "p99_ms", " ms", False)
+m = f"{int(million):,}"
+add(f"drain of N={n} with {m} delayed + {m} finished rows in the queue (jobs/s)", "drain_million", "jobs_per_sec", "")
+if "jobs-sdk" in systems:
+    a, b = pick("jobs-sdk", "drain_million", "jobs_per_sec"), pick("jobs-sdk", "drain", "jobs_per_sec")
+    if isinstance(a, float) and isinstance(b, float) and b:
+        out.append(f"| … relative to Jobs.Sdk's drain of an empty table (target ≥ 0.8×) | {a / b:.2f}× |" + " – |" * (len(systems) - 1) + " – | – |")
+add(f"idle worker over that table: PostgreSQL CPU (% of one core, /proc)", "idle_million", "idle_worker_server_cpu_pct", " %", False)
+add(f"idle worker over that table: statement exec time (% of one core, pg_stat_statements)", "idle_million", "idle_worker_server_exec_pct", " %", False)
+add(f"GetCountsAsync over that table (ms)", "idle_million", "counts_ms", " ms", False)
+add("drain 1M: RSS at 10k jobs (MB)", "drain_rss", "rss_mb_10k", " MB", False)
+add("drain 1M: RSS at 100k jobs (MB)", "drain_rss", "rss_mb_100k", " MB", False)
+add("drain 1M: RSS at 1M jobs (MB)", "drain_rss", "rss_mb_1m", " MB", False)
+out += ["", "Ratios: > 1× means Jobs.Sdk is better (more jobs/s, or lower latency or CPU). Jobs.Sdk-only rows (opt-in settings) are compared with the peers' headline drain row; "
+        "the \"relative to Jobs.Sdk's drain of an empty table\" row compares Jobs.Sdk with itself.",
+        "Cells: median of the runs, (min–max) when there were several. Server CPU: user + system time of every PostgreSQL process from /proc; "
+        "exec time: pg_stat_statements total_exec_time (statement execution only)."]
 print("\n".join(out))
 PY
 )

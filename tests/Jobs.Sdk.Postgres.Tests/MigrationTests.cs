@@ -132,8 +132,9 @@ public sealed class MigrationTests(PostgresFixture fixture)
     public async Task Without_migrate_on_startup_a_missing_schema_fails_clearly()
     {
         await using var dataSource = fixture.CreateDataSource();
-        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = NewSchema(), MigrateOnStartup = false });
+        var schema = NewSchema();
+        await using var driver = new PostgresJobDriver(dataSource, new PostgresJobDriverOptions { Schema = schema, MigrateOnStartup = false });
         var ex = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => driver.GetCountsAsync(default).WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains($"needs {PostgresJobMigrations.GetMigrations().Count} migration(s)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"needs {PostgresJobMigrations.GetMigrations(schema).Count} migration(s)", ex.Message, StringComparison.Ordinal);
     }
 }

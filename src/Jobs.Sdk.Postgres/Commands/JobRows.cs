@@ -12,6 +12,15 @@ namespace Jobs.Sdk.Postgres;
 internal static class JobRows
 {
     /// <summary>
+    /// The job's priority as stored. Only the values <see cref="JobPriority"/> defines are claimed (the claim reads each
+    /// priority in turn, see <see cref="JobSql.Claim"/>), so others are refused here rather than stored and never run.
+    /// </summary>
+    public static short Priority(JobPushRecord job) => Enum.IsDefined(job.Priority)
+        ? (short)job.Priority
+        : throw new ArgumentOutOfRangeException(nameof(job), job.Priority,
+            $"Job {job.Id} ('{job.Name}') has priority {(int)job.Priority}, which is not a JobPriority value; use JobPriority.Lowest … JobPriority.Highest.");
+
+    /// <summary>
     /// The parameters of a statement that pushes one job: <paramref name="before"/>, then the job's id, name, payload,
     /// headers, priority, run_at and max_attempts (as <see cref="JobSql.Push"/> and <see cref="ScheduleSql.TryPushScheduled"/>
     /// take them), then <paramref name="after"/>.
@@ -25,7 +34,7 @@ internal static class JobRows
         parameters[i++] = Text(job.Name);
         parameters[i++] = Text(PayloadText(job));
         parameters[i++] = Text(HeadersText(job.Headers));
-        parameters[i++] = Smallint((short)job.Priority);
+        parameters[i++] = Smallint(Priority(job));
         parameters[i++] = Timestamp(job.RunAt);
         parameters[i++] = Integer(job.MaxAttempts);
         parameters[i] = after;
@@ -50,7 +59,7 @@ internal static class JobRows
             names[i] = job.Name;
             payloads[i] = PayloadText(job);
             headers[i] = HeadersText(job.Headers);
-            priorities[i] = (short)job.Priority;
+            priorities[i] = Priority(job);
             runAts[i] = job.RunAt?.UtcDateTime;
             maxAttempts[i] = job.MaxAttempts;
         }

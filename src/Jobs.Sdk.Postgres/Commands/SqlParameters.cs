@@ -31,6 +31,12 @@ internal static class SqlParameters
         ? Timestamp(v)
         : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
 
+    /// <summary>A text[] of job names, or SQL NULL (any name).</summary>
+    public static NpgsqlParameter Names(IReadOnlyList<string>? names)
+        => names is null
+            ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }
+            : Array(names as string[] ?? [.. names], NpgsqlDbType.Text);
+
     /// <summary>A PostgreSQL array of <paramref name="elementType"/>.</summary>
     public static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType elementType)
         => new NpgsqlParameter<T[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | elementType };

@@ -29,6 +29,9 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Ignoring malformed job notification '{Payload}'")]
     public static partial void BadNotification(ILogger logger, string payload);
 
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Debug, Message = "Could not announce pushed jobs (listeners find them at their next poll)")]
+    public static partial void AnnounceFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}")]
     public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
 }

@@ -4,21 +4,15 @@ using static Jobs.Sdk.Postgres.SqlParameters;
 
 namespace Jobs.Sdk.Postgres;
 
-/// <summary>What users do to jobs by id or in bulk: cancel, pause, resume, look up, count, clean up.</summary>
+/// <summary>What users do to jobs by id: cancel, pause, resume, look up (counts: <see cref="PostgresJobCounts"/>; cleanup: <see cref="PostgresCleanup"/>).</summary>
 internal sealed class PostgresJobControl(PostgresQueueContext context, bool removeCancelled)
 {
-    private static readonly JobState[] CleanupOrder =
-        [JobState.Pending, JobState.Processing, JobState.Retrying, JobState.Failed, JobState.Completed, JobState.Cancelled, JobState.Paused];
-
     private readonly string _cancelSql = context.Sql(JobSql.Cancel);
     private readonly string _pauseSql = context.Sql(JobSql.Pause);
     private readonly string _resumeSql = context.Sql(JobSql.Resume);
     private readonly string _getJobSql = context.Sql(JobSql.GetJob);
-    private readonly string _countsSql = context.Sql(JobSql.GetCounts);
     private readonly string _countsByNameSql = context.Sql(JobSql.GetCountsByName);
     private readonly string _waitingNamesSql = context.Sql(JobSql.GetWaitingNames);
-    private readonly string _cleanupRemoveSql = context.Sql(JobSql.CleanupRemove);
-    private readonly string _cleanupRerunSql = context.Sql(JobSql.CleanupRerun);
 
     public async Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
@@ -67,22 +61,6 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
             cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken)
-    {
-        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var counts = await context.Commands.QueryAsync(_countsSql, [Text(context.Queue)], SqlRun.None, static async (reader, ct) =>
-        {
-            var counts = new List<KeyValuePair<JobState, long>>(7);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                counts.Add(new((JobState)reader.GetInt16(0), reader.GetInt64(1)));
-            }
-
-            return counts;
-        }, cancellationToken).ConfigureAwait(false);
-        return JobCounts.From(counts);
-    }
-
     public async Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
@@ -127,45 +105,5 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
 
                 return (IReadOnlyList<WaitingJobName>)result;
             }, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var commands = new List<NpgsqlBatchCommand>();
-        var rerun = false;
-        foreach (var state in CleanupOrder)
-        {
-            var action = options.For(state);
-            switch (action.Kind)
-            {
-                case CleanupActionKind.Remove:
-                    commands.Add(PostgresCommands.Command(_cleanupRemoveSql, Text(context.Queue), Smallint((short)state),
-                        Double(action.MaxAge?.TotalMilliseconds)));
-                    break;
-                case CleanupActionKind.Rerun:
-                    commands.Add(PostgresCommands.Command(_cleanupRerunSql, Text(context.Queue), Smallint((short)state)));
-                    rerun = true;
-                    break;
-            }
-        }
-
-        if (commands.Count == 0)
-        {
-            return;
-        }
-
-        if (rerun && context.Channel is not null)
-        {
-            commands.Add(PostgresCommands.Command(JobSql.Notify, Text(context.Channel)));
-        }
-
-        // One batch = one round trip, run as one implicit transaction (all actions or none).
-        await context.Commands.ExecuteBatchAsync(commands, cancellationToken).ConfigureAwait(false);
-        if (rerun)
-        {
-            context.Notifier.JobsDue();
-        }
     }
 }

@@ -40,7 +40,8 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
                 batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
                     Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
                 batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
-                    [.. JobRows.Push(job, [Text(context.Queue)], Text(context.Channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds)]));
+                    [.. JobRows.Push(job, [Text(context.Queue)], Text(tx is null ? null : context.Channel)), Text(job.UniqueKey),
+                        Double(job.UniqueFor.TotalMilliseconds)]));
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -52,7 +53,8 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
                     var result = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
                     if (result.Inserted)
                     {
-                        context.Notifier.JobsPushed([job]);
+                        // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
+                        context.Notifier.JobsPushed([job], announce: tx is null);
                     }
 
                     return result;
@@ -87,11 +89,12 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         if (tx is not null)
         {
-            await PushOnAsync(tx.Connection!, tx, jobs, cancellationToken).ConfigureAwait(false);
+            // In the caller's transaction only its commit may wake workers: the statement notifies, in that transaction.
+            await PushOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false);
         }
         else if (jobs.Count == 1)
         {
-            await context.Commands.ExecuteAsync(_pushSql, PushOne(jobs[0]), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            await context.Commands.ExecuteAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -100,7 +103,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             {
                 if (jobs.Count <= PushChunkSize)
                 {
-                    await PushOnAsync(connection, null, jobs, cancellationToken).ConfigureAwait(false);
+                    await PushOnAsync(connection, null, jobs, null, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -108,15 +111,16 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
                     var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                     await using (own.ConfigureAwait(false))
                     {
-                        await PushOnAsync(connection, own, jobs, cancellationToken).ConfigureAwait(false);
+                        await PushOnAsync(connection, own, jobs, null, cancellationToken).ConfigureAwait(false);
                         await own.CommitAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
         }
 
-        // Poll-only mode: at least wake this process's own workers.
-        context.Notifier.JobsPushed(jobs);
+        // Outside a caller's transaction the statements sent no NOTIFY (commits of notifying transactions are serialized
+        // by PostgreSQL): announce the committed jobs now. Poll-only mode: wake this process's own workers.
+        context.Notifier.JobsPushed(jobs, announce: tx is null);
     }
 
     private static NpgsqlTransaction? Join(DbTransaction? transaction)
@@ -134,22 +138,24 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             : tx;
     }
 
-    private NpgsqlParameter[] PushOne(JobPushRecord job) => JobRows.Push(job, [Text(context.Queue)], Text(context.Channel));
+    /// <param name="job">The job.</param>
+    /// <param name="channel">The channel the statement notifies, or null for none.</param>
+    private NpgsqlParameter[] PushOne(JobPushRecord job, string? channel) => JobRows.Push(job, [Text(context.Queue)], Text(channel));
 
-    private async Task PushOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs,
+    private async Task PushOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs, string? channel,
         CancellationToken cancellationToken)
     {
         var commands = context.Commands;
         if (jobs.Count == 1)
         {
-            await commands.ExecuteOnAsync(connection, transaction, _pushSql, PushOne(jobs[0]), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            await commands.ExecuteOnAsync(connection, transaction, _pushSql, PushOne(jobs[0], channel), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         for (var start = 0; start < jobs.Count; start += PushChunkSize)
         {
             var count = Math.Min(PushChunkSize, jobs.Count - start);
-            NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(context.Channel)];
+            NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(channel)];
             await commands.ExecuteOnAsync(connection, transaction, _pushManySql, parameters, SqlRun.Prepare | SqlRun.Arrays, cancellationToken)
                 .ConfigureAwait(false);
         }

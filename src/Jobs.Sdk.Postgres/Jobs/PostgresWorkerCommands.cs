@@ -168,11 +168,6 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             }, cancellationToken).ConfigureAwait(false);
     }
 
-    private static NpgsqlParameter Names(IReadOnlyList<string>? names)
-        => names is null
-            ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }
-            : Array(names as string[] ?? [.. names], NpgsqlDbType.Text);
-
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);

@@ -13,7 +13,8 @@ internal static class MigrationScripts
         (AdminMigration.Name, AdminMigration.Sql),
         ("0004_lease_token", AddLeaseToken),
         ("0005_rolling_deploys", RollingDeploys),
-        ("0006_unique_jobs", UniqueJobs),
+        ("0006_count_job_states", CountJobStates),
+        ("0007_unique_jobs", UniqueJobs),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.
@@ -83,5 +84,56 @@ internal static class MigrationScripts
     // their lease expires. Nullable, no default: adding it rewrites nothing.
     private const string AddLeaseToken = """
         ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS lease_token uuid;
+        """;
+
+    // Per-state counts without counting rows (read by CountSql): every statement that changes jobs appends one delta row
+    // per (queue, state) it changed, from statement-level triggers with transition tables. Append-only: a writer never
+    // waits for another (there is no counter row to lock), so a user's long transaction that pushes a job holds nothing
+    // a worker needs. Existing rows are counted once, under the lock CREATE TRIGGER takes.
+    private const string CountJobStates = """
+        -- jobs:compatible-from 0005_rolling_deploys
+        CREATE TABLE {s}.job_state_counts (
+            queue_name text     NOT NULL,
+            state      smallint NOT NULL,
+            n          bigint   NOT NULL
+        ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_analyze_scale_factor = 0,
+                autovacuum_analyze_threshold = 1000);
+        CREATE INDEX job_state_counts_queue_idx ON {s}.job_state_counts (queue_name);
+        CREATE FUNCTION {s}.jobs_count_states() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO {s}.job_state_counts (queue_name, state, n)
+                SELECT queue_name, state, count(*) FROM new_rows GROUP BY queue_name, state;
+            ELSIF TG_OP = 'DELETE' THEN
+                INSERT INTO {s}.job_state_counts (queue_name, state, n)
+                SELECT queue_name, state, -count(*) FROM old_rows GROUP BY queue_name, state;
+            ELSE
+                INSERT INTO {s}.job_state_counts (queue_name, state, n)
+                SELECT queue_name, state, sum(d) FROM (
+                    SELECT queue_name, state, -1 AS d FROM old_rows
+                    UNION ALL
+                    SELECT queue_name, state, 1 FROM new_rows
+                ) changed
+                GROUP BY queue_name, state HAVING sum(d) <> 0;
+            END IF;
+            RETURN NULL;
+        END
+        $fn$;
+        CREATE FUNCTION {s}.jobs_count_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+            DELETE FROM {s}.job_state_counts;
+            RETURN NULL;
+        END
+        $fn$;
+        LOCK TABLE {s}.jobs IN SHARE ROW EXCLUSIVE MODE;
+        CREATE TRIGGER jobs_count_insert AFTER INSERT ON {s}.jobs REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION {s}.jobs_count_states();
+        CREATE TRIGGER jobs_count_update AFTER UPDATE ON {s}.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION {s}.jobs_count_states();
+        CREATE TRIGGER jobs_count_delete AFTER DELETE ON {s}.jobs REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION {s}.jobs_count_states();
+        CREATE TRIGGER jobs_count_truncate AFTER TRUNCATE ON {s}.jobs
+            FOR EACH STATEMENT EXECUTE FUNCTION {s}.jobs_count_truncate();
+        INSERT INTO {s}.job_state_counts (queue_name, state, n) SELECT queue_name, state, count(*) FROM {s}.jobs GROUP BY queue_name, state;
         """;
 }

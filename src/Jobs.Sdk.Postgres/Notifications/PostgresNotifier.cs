@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Jobs.Sdk.Postgres;
 
@@ -18,8 +19,10 @@ internal sealed class PostgresNotifier
     private readonly WakeSignal _wake;
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
+    private readonly PushAnnouncer? _announcer;
     private Action<JobId>? _runningJobCancelled;
 
+    /// <param name="dataSource">Where push announcements are sent (<see cref="PushAnnouncer"/>).</param>
     /// <param name="listener">The driver's listening connection; null in poll-only mode (no listener, no NOTIFY).</param>
     /// <param name="schema">The schema (part of the channel name).</param>
     /// <param name="queue">The queue (part of the channel name).</param>
@@ -27,7 +30,7 @@ internal sealed class PostgresNotifier
     /// <param name="time">The clock of wake-up times.</param>
     /// <param name="logger">Logger.</param>
     /// <param name="stopping">Cancelled when the driver is disposed.</param>
-    public PostgresNotifier(PostgresListener? listener, string schema, string queue, TimeSpan pollInterval, TimeProvider time, ILogger logger,
+    public PostgresNotifier(NpgsqlDataSource dataSource, PostgresListener? listener, string schema, string queue, TimeSpan pollInterval, TimeProvider time, ILogger logger,
         CancellationToken stopping)
     {
         _listener = listener;
@@ -35,7 +38,9 @@ internal sealed class PostgresNotifier
         _stopping = stopping;
         _time = time;
         _wake = new WakeSignal(pollInterval, time);
-        Channel = listener is null ? null : ChannelName(schema, queue);
+        var channel = ChannelName(schema, queue);
+        Channel = listener is null ? null : channel;
+        _announcer = listener is null ? null : new PushAnnouncer(dataSource, channel, time, logger, stopping);
         listener?.Register(this);
     }
 
@@ -85,11 +90,20 @@ internal sealed class PostgresNotifier
         }
     }
 
-    /// <summary>Jobs were pushed. In poll-only mode, wakes this process's workers now or when the earliest falls due.</summary>
-    public void JobsPushed(IReadOnlyList<JobPushRecord> jobs)
+    /// <summary>
+    /// Jobs were pushed and committed. <paramref name="announce"/>: their statement sent no NOTIFY (pushes outside a
+    /// caller's transaction), so announce them now with one coalesced NOTIFY of their own (<see cref="PushAnnouncer"/>).
+    /// In poll-only mode this process's workers wake now, or when the earliest falls due.
+    /// </summary>
+    public void JobsPushed(IReadOnlyList<JobPushRecord> jobs, bool announce)
     {
         if (Channel is not null)
         {
+            if (announce)
+            {
+                _announcer!.Pushed(jobs);
+            }
+
             return;
         }
 

@@ -31,7 +31,7 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context) : IJob
             .ConfigureAwait(false))! > 0;
         if (stored)
         {
-            context.Notifier.JobsPushed([job]);
+            context.Notifier.JobsPushed([job], announce: false);
         }
 
         return stored;

@@ -61,17 +61,27 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms, only of names $5 (null: any name). The MATERIALIZED CTE evaluates the
-    /// LIMIT once (no nested-loop re-execution); SKIP LOCKED keeps concurrent claimers apart.
+    /// Claims up to $2 due jobs of queue $1 for worker $3 with a lease of $4 ms, only of names $5 (null: any name), in claim order (priority, then run time,
+    /// then id). The candidates are read one priority at a time, highest first: for each, a range scan of
+    /// <c>jobs_runnable_idx</c> bounded by <c>priority = p AND run_at &lt;= now()</c>, so jobs not yet due (at any
+    /// priority) are never read, and an idle poll costs one index descent per priority however many jobs are delayed.
+    /// The outer LIMIT stops the loop, and rows are locked only as they are taken (SKIP LOCKED keeps concurrent claimers
+    /// apart). The MATERIALIZED CTE evaluates the LIMIT once (no nested-loop re-execution).
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
-            SELECT id FROM {s}.jobs
-            WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() AND ($5::text[] IS NULL OR name = ANY($5))
-                AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
-            ORDER BY priority DESC, run_at, id
+            SELECT c.id
+            FROM unnest('{{ClaimPriorities}}'::smallint[]) AS p(priority)
+            CROSS JOIN LATERAL (
+                SELECT id FROM {s}.jobs
+                WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND priority = p.priority AND run_at <= now()
+                    AND ($5::text[] IS NULL OR name = ANY($5))
+                    AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
+                ORDER BY run_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ) c
             LIMIT $2
-            FOR UPDATE SKIP LOCKED
         )
         UPDATE {s}.jobs AS j
         SET state = {{Processing}}, attempts = j.attempts + 1, worker_id = $3,
@@ -248,13 +258,6 @@ internal static class JobSql
         FROM {s}.jobs WHERE id = $2 AND queue_name = $1
         """;
 
-    /// <summary>Counts per state in queue $1: runnable rows through jobs_runnable_idx, the rest through jobs_queue_state_idx.</summary>
-    public static readonly string GetCounts = $$"""
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) GROUP BY state
-        UNION ALL
-        SELECT state, count(*) FROM {s}.jobs WHERE queue_name = $1 AND state NOT IN ({{Pending}}, {{Retrying}}) GROUP BY state
-        """;
-
     /// <summary>Counts per name and state in queue $1 (an operator's query: reads every row of the queue).</summary>
     public static readonly string GetCountsByName = """
         SELECT name, state, count(*) FROM {s}.jobs WHERE queue_name = $1 GROUP BY name, state ORDER BY name
@@ -268,23 +271,6 @@ internal static class JobSql
         SELECT name, count(*), min(run_at) FROM {s}.jobs
         WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND run_at < now() - $2 * interval '1 millisecond'
         GROUP BY name ORDER BY name
-        """;
-
-    /// <summary>Cleanup: deletes jobs of queue $1 in state $2 last changed more than $3 ms ago ($3 null: all).</summary>
-    public static readonly string CleanupRemove = $$"""
-        DELETE FROM {s}.jobs
-        WHERE queue_name = $1 AND state = $2 AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
-        """;
-
-    /// <summary>
-    /// Cleanup: puts jobs of queue $1 in state $2 back as pending from attempt 1, keeping priority. Processing jobs whose
-    /// lease is live are left alone (their worker still runs them).
-    /// </summary>
-    public static readonly string CleanupRerun = $$"""
-        UPDATE {s}.jobs
-        SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
-            lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
-        WHERE queue_name = $1 AND state = $2 AND (state <> {{Processing}} OR lease_expires_at IS NULL OR lease_expires_at < now())
         """;
 
     /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>

@@ -23,6 +23,13 @@ internal static class SqlCodes
     public static readonly string OutcomeRelease = Code(JobOutcomeKind.Release);
     public static readonly string OutcomeCancelled = Code(JobOutcomeKind.Cancelled);
 
+    /// <summary>
+    /// Every <see cref="JobPriority"/>, highest first, as a PostgreSQL array literal (<c>{4,3,2,1,0}</c>): the order in
+    /// which <see cref="JobSql.Claim"/> reads priorities. The driver refuses other values at push.
+    /// </summary>
+    public static readonly string ClaimPriorities =
+        "{" + string.Join(",", Enum.GetValues<JobPriority>().Select(p => (int)p).Order().Reverse().Select(p => p.ToString(CultureInfo.InvariantCulture))) + "}";
+
     private static string Code(JobState state) => ((int)state).ToString(CultureInfo.InvariantCulture);
 
     private static string Code(JobOutcomeKind kind) => ((int)kind).ToString(CultureInfo.InvariantCulture);

@@ -37,6 +37,7 @@ public sealed partial class JobWorker
             {
                 Concurrency = concurrency,
                 Prefetch = options.Prefetch,
+                AdaptivePrefetch = options.AdaptivePrefetch,
                 ShutdownTimeout = options.ShutdownTimeout,
                 LeaseDuration = options.LeaseDuration,
                 RescueInterval = options.RescueInterval,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,6 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     // written by JobCompleter; leases and liveness are kept by JobLeaseKeeper; expired leases are rescued by JobRescuer.
 
     /// <summary>How long a busy worker waits for more free slots before a claim (micro-batching of claims).</summary>
-    private static readonly TimeSpan ClaimBatchWindow = TimeSpan.FromMilliseconds(2);
 
     private readonly IJobDriver _driver;
     private readonly JobWorkerOptions _options;
@@ -41,6 +41,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopBackground = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SemaphoreSlim? _slots;
+    private PrefetchSizer? _sizer;
+    private int _buffer;   // the most jobs this worker may hold beyond Concurrency
+    private int _reserved; // buffer slots the claim loop holds back (the part of the buffer it does not want now)
     private Task? _claimLoop;
     private Task[] _runners = [];
     private Task? _completerLoop;
@@ -95,8 +98,12 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("This JobWorker was already started.");
         }
 
-        var capacity = _options.Concurrency + _options.Prefetch;
-        _slots = new SemaphoreSlim(capacity, capacity);
+        var adaptive = _options.Prefetch == 0 && _options.AdaptivePrefetch;
+        _buffer = adaptive ? PrefetchSizer.Max : _options.Prefetch;
+        _sizer = adaptive ? new PrefetchSizer(_options.Concurrency) : null;
+        _reserved = adaptive ? _buffer : 0;
+        var capacity = _options.Concurrency + _buffer;
+        _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         StartLanes(cancellationToken);
@@ -237,6 +244,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             _leases.MarkAlive();
+            AdjustBuffer(slots);
             try
             {
                 await slots.WaitAsync(stop).ConfigureAwait(false);
@@ -246,13 +254,13 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
-            var capacity = _options.Concurrency + _options.Prefetch;
-            var free = 1 + TakeFreeSlots(slots, capacity - 1);
+            var capacity = _options.Concurrency + _buffer - _reserved;
+            var free = 1 + ClaimSlots.TakeFree(slots, capacity - 1);
             if (free * 2 < capacity && !_leases.IsIdle)
             {
                 // Busy: jobs are finishing one after another. Give them a moment so that one claim (one round trip, one
                 // commit) fills several slots instead of one. An idle worker claims at once, so latency is unaffected.
-                free += await GatherSlotsAsync(slots, capacity / 2 - free, stop).ConfigureAwait(false);
+                free += await ClaimSlots.GatherAsync(slots, capacity / 2 - free, stop).ConfigureAwait(false);
             }
 
             IReadOnlyList<ClaimedJob> claimed;
@@ -262,7 +270,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
                 await _completer.WaitForRoomAsync(stop).ConfigureAwait(false);
                 sent = _time.GetTimestamp();
+                var claimStarted = Stopwatch.GetTimestamp();
                 claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames }, stop).ConfigureAwait(false);
+                _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -299,47 +309,27 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
     }
 
-    private static int TakeFreeSlots(SemaphoreSlim slots, int max)
+    /// <summary>
+    /// Adaptive prefetch: hands buffer slots to the claim loop, or takes back free ones, so that the jobs it may hold
+    /// are Concurrency + the sizer's current target.
+    /// </summary>
+    private void AdjustBuffer(SemaphoreSlim slots)
     {
-        var taken = 0;
-        while (taken < max && slots.Wait(0))
+        if (_sizer is not { } sizer)
         {
-            taken++;
+            return;
         }
 
-        return taken;
-    }
-
-    /// <summary>Waits up to <see cref="ClaimBatchWindow"/> for up to <paramref name="wanted"/> more slots to free up.</summary>
-    private static async Task<int> GatherSlotsAsync(SemaphoreSlim slots, int wanted, CancellationToken cancellationToken)
-    {
-        var taken = 0;
-        var deadline = Environment.TickCount64 + (long)ClaimBatchWindow.TotalMilliseconds;
-        while (taken < wanted)
+        var reserve = _buffer - sizer.Target;
+        if (_reserved > reserve)
         {
-            var left = deadline - Environment.TickCount64;
-            if (left <= 0)
-            {
-                break;
-            }
-
-            try
-            {
-                if (!await slots.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            taken++;
-            taken += TakeFreeSlots(slots, wanted - taken);
+            slots.Release(_reserved - reserve);
+            _reserved = reserve;
         }
-
-        return taken;
+        else if (_reserved < reserve)
+        {
+            _reserved += ClaimSlots.TakeFree(slots, reserve - _reserved);
+        }
     }
 
     private async Task DrainRunningJobsAsync(CancellationToken cancellationToken)
@@ -396,7 +386,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             {
                 try
                 {
+                    var started = Stopwatch.GetTimestamp();
                     await RunJobAsync(run).ConfigureAwait(false);
+                    _sizer?.JobRan(Stopwatch.GetTimestamp() - started);
                 }
                 catch (Exception ex)
                 {

@@ -15,6 +15,15 @@ public sealed class JobWorkerOptions
     public int Prefetch { get; set; }
 
     /// <summary>
+    /// With <see cref="Prefetch"/> = 0 (the default), claim ahead adaptively (default <see langword="true"/>): the worker keeps
+    /// about two claim round trips of work in its buffer — <c>Concurrency × 2 × claim time ÷ job time</c>, at most 512 —
+    /// so short jobs are claimed hundreds at a time (one commit for many) while jobs that take longer than a claim are
+    /// not buffered at all. A buffered job therefore waits about one claim round trip at most behind a higher-priority
+    /// job pushed after it. <see langword="false"/>: claim only free slots.
+    /// </summary>
+    public bool AdaptivePrefetch { get; set; } = true;
+
+    /// <summary>
     /// On shutdown, how long running jobs may take to finish. Jobs still running after it are cancelled and put back
     /// to pending (not failed, attempt not counted). Default 30 s.
     /// </summary>

@@ -5,7 +5,7 @@ namespace Jobs.Sdk.Benchmarks.EndToEnd;
 /// <summary>The end-to-end command line (see README.md). Unknown arguments are errors.</summary>
 internal sealed class BenchOptions
 {
-    public static readonly string[] Workloads = ["enqueue", "enqueue_batch", "drain", "latency"];
+    public static readonly string[] Workloads = ["enqueue", "enqueue_batch", "drain", "latency", "idle", "enqueue_concurrent", "cleanup"];
 
     public string Workload { get; private set; } = "";
     public int Jobs { get; private set; }
@@ -13,6 +13,10 @@ internal sealed class BenchOptions
     public string Connection { get; private set; } = "";
     public int Processes { get; private set; } = 1;
     public long RetainedHistory { get; private set; }
+    public long Delayed { get; private set; }
+    public int Pushers { get; private set; } = 16;
+    public int Seconds { get; private set; } = 10;
+    public bool NoWorker { get; private set; }
     public bool PollOnly { get; private set; }
     public bool ReportRss { get; private set; }
     public bool Explain { get; private set; }
@@ -43,6 +47,10 @@ internal sealed class BenchOptions
                 case "--connection": o.Connection = Next(); break;
                 case "--processes": o.Processes = NextInt(); break;
                 case "--retained-history": o.RetainedHistory = NextInt(); break;
+                case "--delayed": o.Delayed = NextInt(); break;
+                case "--pushers": o.Pushers = NextInt(); break;
+                case "--seconds": o.Seconds = NextInt(); break;
+                case "--no-worker": o.NoWorker = true; break;
                 case "--poll-interval-ms": o.PollIntervalMs = NextInt(); break;
                 case "--poll-only": o.PollOnly = true; break;
                 case "--report-rss": o.ReportRss = true; break;
@@ -66,14 +74,14 @@ internal sealed class BenchOptions
             throw new ArgumentException($"--workload must be one of {string.Join(", ", Workloads)}.");
         }
 
-        if (!o.Worker && o.Workload != "latency" && o.Jobs < 1)
+        if (!o.Worker && o.Workload is not ("latency" or "idle" or "cleanup") && o.Jobs < 1)
         {
             throw new ArgumentException("--jobs N (N >= 1) is required.");
         }
 
-        if (o.Concurrency < 1 || o.Processes < 1 || o.RetainedHistory < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0)
+        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0)
         {
-            throw new ArgumentException("--concurrency, --processes and --poll-interval-ms must be >= 1; --retained-history and --prefetch >= 0.");
+            throw new ArgumentException("--concurrency, --processes, --pushers, --seconds and --poll-interval-ms must be >= 1; --retained-history, --delayed and --prefetch >= 0.");
         }
 
         if (o.Worker && (o.Schema is null || o.Results is null))

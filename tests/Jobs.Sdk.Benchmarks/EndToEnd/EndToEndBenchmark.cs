@@ -14,7 +14,7 @@ namespace Jobs.Sdk.Benchmarks.EndToEnd;
 /// The end-to-end benchmark (issue 8): one workload against a fresh schema of a real PostgreSQL, one JSON line on
 /// stdout, logs on stderr. See README.md for the method.
 /// </summary>
-internal static class EndToEndBenchmark
+internal static partial class EndToEndBenchmark
 {
     private const string Queue = "bench";
     private const int WarmUpJobs = 200;
@@ -46,7 +46,7 @@ internal static class EndToEndBenchmark
 
         var schema = $"bench_{Environment.ProcessId}_{Random.Shared.Next(1 << 20):x5}";
         Log($".NET {Environment.Version}, schema {schema}, workload {o.Workload}, N={o.Jobs}, C={o.Concurrency}, P={o.Processes}" +
-            (o.PollOnly ? ", poll-only" : "") + (o.RetainedHistory > 0 ? $", history {o.RetainedHistory}" : "") + (o.FastWorkerCommits ? ", FastWorkerCommits" : "") + (o.Prefetch > 0 ? $", Prefetch {o.Prefetch}" : ""));
+            (o.PollOnly ? ", poll-only" : "") + (o.RetainedHistory > 0 ? $", history {o.RetainedHistory}" : "") + (o.Delayed > 0 ? $", delayed {o.Delayed}" : "") + (o.FastWorkerCommits ? ", FastWorkerCommits" : "") + (o.Prefetch > 0 ? $", Prefetch {o.Prefetch}" : ""));
         Result result;
         try
         {
@@ -55,13 +55,16 @@ internal static class EndToEndBenchmark
                 await producer.GetRequiredService<IJobDriver>().WaitUntilReadyAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            await FillHistoryAsync(dataSource, schema, o.RetainedHistory).ConfigureAwait(false);
+            await Seeding.FillAsync(dataSource, schema, Queue, o.RetainedHistory, o.Delayed).ConfigureAwait(false);
             result = o.Workload switch
             {
                 "enqueue" => await EnqueueAsync(o, dataSource, schema).ConfigureAwait(false),
                 "enqueue_batch" => await EnqueueBatchAsync(o, dataSource, schema).ConfigureAwait(false),
                 "drain" when o.Processes > 1 => await DrainMultiProcessAsync(o, dataSource, schema).ConfigureAwait(false),
                 "drain" => await DrainAsync(o, dataSource, schema).ConfigureAwait(false),
+                "idle" => await IdleAsync(o, dataSource, schema).ConfigureAwait(false),
+                "enqueue_concurrent" => await EnqueueConcurrentAsync(o, dataSource, schema).ConfigureAwait(false),
+                "cleanup" => await CleanupAsync(o, dataSource, schema).ConfigureAwait(false),
                 _ => await LatencyAsync(o, dataSource, schema).ConfigureAwait(false),
             };
         }
@@ -144,12 +147,15 @@ internal static class EndToEndBenchmark
         var worker = workers.GetRequiredService<JobWorker>();
         await workers.GetRequiredService<IJobDriver>().WaitUntilReadyAsync(CancellationToken.None).ConfigureAwait(false);
         var before = o.Explain ? await ServerStatsAsync(ds).ConfigureAwait(false) : default;
+        var meter = await CpuMeter.CreateAsync(ds).ConfigureAwait(false);
+        var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
 
         var sw = Stopwatch.StartNew();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
         await recorder.ReachAsync(o.Jobs, Timeout).ConfigureAwait(false);
         await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
         sw.Stop();
+        var cpu1 = await meter.SampleAsync().ConfigureAwait(false);
 
         await Task.Delay(200).ConfigureAwait(false); // a job run twice would show up now
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -163,9 +169,9 @@ internal static class EndToEndBenchmark
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
         }
 
-        var extra = o.ReportRss
-            ? $",\"rss_mb_10k\":{Json(recorder.RssMbAt10k)},\"rss_mb_100k\":{Json(recorder.RssMbAt100k)}"
-            : "";
+        var extra = CpuMeter.Json(cpu0, cpu1, o.Jobs) + (o.ReportRss
+            ? $",\"rss_mb_10k\":{Json(recorder.RssMbAt10k)},\"rss_mb_100k\":{Json(recorder.RssMbAt100k)},\"rss_mb_1m\":{Json(recorder.RssMbAt1M)}"
+            : "");
         return Throughput(o, sw.Elapsed, recorder.Verify(), extra);
     }
 
@@ -192,6 +198,8 @@ internal static class EndToEndBenchmark
             }
 
             await Task.WhenAll(children.Select(c => c.Ready)).WaitAsync(Timeout).ConfigureAwait(false);
+            var meter = await CpuMeter.CreateAsync(ds).ConfigureAwait(false);
+            var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
             var sw = Stopwatch.StartNew();
             foreach (var c in children)
             {
@@ -201,6 +209,7 @@ internal static class EndToEndBenchmark
 
             await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
             sw.Stop();
+            var cpu1 = await meter.SampleAsync().ConfigureAwait(false);
             await Task.Delay(200).ConfigureAwait(false);
             foreach (var c in children)
             {
@@ -210,6 +219,7 @@ internal static class EndToEndBenchmark
 
             var recorder = new Recorder(o.Jobs);
             var failures = new List<string>();
+            var childCpu = TimeSpan.Zero;
             foreach (var c in children)
             {
                 await c.Process.WaitForExitAsync().WaitAsync(Timeout).ConfigureAwait(false);
@@ -223,6 +233,8 @@ internal static class EndToEndBenchmark
                 {
                     recorder.RecordSeq(long.Parse(line, CultureInfo.InvariantCulture));
                 }
+
+                childCpu += TimeSpan.FromMilliseconds(double.Parse(await File.ReadAllTextAsync(c.Results + ".cpu").ConfigureAwait(false), CultureInfo.InvariantCulture));
             }
 
             if (recorder.Verify() is { } error)
@@ -230,7 +242,9 @@ internal static class EndToEndBenchmark
                 failures.Add(error);
             }
 
-            return Throughput(o, sw.Elapsed, failures.Count == 0 ? null : string.Join("; ", failures), $",\"processes\":{o.Processes}");
+            // Client CPU: the workers' processes from "go" to "stop" (this parent process only waits).
+            var cpu = CpuMeter.Json(cpu0 with { Client = TimeSpan.Zero }, cpu1 with { Client = TimeSpan.Zero }, o.Jobs, childCpu);
+            return Throughput(o, sw.Elapsed, failures.Count == 0 ? null : string.Join("; ", failures), $",\"processes\":{o.Processes}" + cpu);
         }
         finally
         {
@@ -264,12 +278,15 @@ internal static class EndToEndBenchmark
         {
         }
 
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
         while ((line = await Console.In.ReadLineAsync().ConfigureAwait(false)) is not null && line != "stop")
         {
         }
 
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await File.WriteAllTextAsync(o.Results! + ".cpu", cpu.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
         await File.WriteAllLinesAsync(o.Results!, recorder.Sequence.Select(s => s.ToString(CultureInfo.InvariantCulture))).ConfigureAwait(false);
         return 0;
     }
@@ -418,35 +435,21 @@ internal static class EndToEndBenchmark
         }
     }
 
-    private static async Task FillHistoryAsync(NpgsqlDataSource ds, string schema, long rows)
-    {
-        if (rows <= 0)
-        {
-            return;
-        }
-
-        Log($"inserting {rows} finished history rows (half completed, half failed)");
-        // Mirrors the driver's table (migration 0001): finished rows of the benchmark queue.
-        await ExecAsync(ds, $"""
-            INSERT INTO {schema}.jobs (id, queue_name, name, payload, state, attempts, max_attempts, run_at, created_at, started_at, finished_at, updated_at, last_error)
-            SELECT gen_random_uuid(), '{Queue}', 'bench', jsonb_build_object('s', -1), CASE WHEN g % 2 = 0 THEN 3 ELSE 4 END, 1, 1,
-                   now() - interval '1 day', now() - interval '1 day', now() - interval '1 day', now() - interval '1 day', now() - interval '1 day',
-                   CASE WHEN g % 2 = 1 THEN 'bench history' END
-            FROM generate_series(1, {rows}) g
-            """).ConfigureAwait(false);
-        await ExecAsync(ds, $"VACUUM ANALYZE {schema}.jobs").ConfigureAwait(false);
-    }
-
     private static async Task ClearAsync(NpgsqlDataSource ds, string schema)
     {
-        await ExecAsync(ds, $"DELETE FROM {schema}.jobs WHERE state IN (0, 1, 2)").ConfigureAwait(false);
+        await ExecAsync(ds, $"DELETE FROM {schema}.jobs WHERE state IN (0, 1, 2) AND priority = 2").ConfigureAwait(false);
         await ExecAsync(ds, $"VACUUM ANALYZE {schema}.jobs").ConfigureAwait(false);
     }
 
-    /// <summary>Jobs still to run (pending, processing, retrying); finished history is not counted.</summary>
+    /// <summary>
+    /// Jobs still to run (pending, processing, retrying) at the measured jobs' priority (Normal): neither finished history
+    /// nor the seeded delayed jobs (priority Higher) are counted, and the count reads only the measured rows.
+    /// </summary>
     private static async Task<long> LiveJobsAsync(NpgsqlDataSource ds, string schema)
     {
-        await using var cmd = ds.CreateCommand($"SELECT count(*) FROM {schema}.jobs WHERE queue_name = '{Queue}' AND state IN (0, 1, 2)");
+        await using var cmd = ds.CreateCommand(
+            $"SELECT (SELECT count(*) FROM {schema}.jobs WHERE queue_name = '{Queue}' AND state IN (0, 2) AND priority = 2) " +
+            $"+ (SELECT count(*) FROM {schema}.jobs WHERE queue_name = '{Queue}' AND state = 1)");
         return (long)(await cmd.ExecuteScalarAsync().ConfigureAwait(false))!;
     }
 
@@ -512,7 +515,7 @@ internal static class EndToEndBenchmark
     {
         await using var cmd = ds.CreateCommand("""
             SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
-                   pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
+                   pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint,
                    coalesce((SELECT sum(calls)::bigint FROM pg_stat_statements WHERE to_regclass('pg_stat_statements') IS NOT NULL), 0)
             """);
         try
@@ -524,7 +527,7 @@ internal static class EndToEndBenchmark
         catch (PostgresException)
         {
             await using var fallback = ds.CreateCommand(
-                "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint");
+                "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()), pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint");
             await using var reader = await fallback.ExecuteReaderAsync().ConfigureAwait(false);
             await reader.ReadAsync().ConfigureAwait(false);
             return new ServerStats(reader.GetInt64(0), reader.GetInt64(1), 0);

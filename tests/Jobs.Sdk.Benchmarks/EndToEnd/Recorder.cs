@@ -5,7 +5,7 @@ namespace Jobs.Sdk.Benchmarks.EndToEnd;
 
 /// <summary>
 /// Counts handler runs per sequence number (so a drain can prove every job ran exactly once), records start − enqueue
-/// latencies, samples RSS at 10k and 100k runs, and lets the benchmark await a run count.
+/// latencies, samples RSS at 10k, 100k and 1M runs, and lets the benchmark await a run count.
 /// </summary>
 internal sealed class Recorder
 {
@@ -17,11 +17,15 @@ internal sealed class Recorder
     private long _count;
     private long _outOfRange;
 
-    public Recorder(int jobs, bool keepSequence = false)
+    public Recorder(int jobs, bool keepSequence = false, bool recordStarts = false)
     {
         _runs = new int[jobs];
         KeepSequence = keepSequence;
+        StartTicks = recordStarts ? new long[jobs] : null;
     }
+
+    /// <summary>When asked for: the <see cref="Stopwatch"/> timestamp at which each sequence number's handler ran.</summary>
+    public long[]? StartTicks { get; }
 
     public bool ReportRss { get; init; }
 
@@ -33,6 +37,8 @@ internal sealed class Recorder
     public long? RssMbAt10k { get; private set; }
 
     public long? RssMbAt100k { get; private set; }
+
+    public long? RssMbAt1M { get; private set; }
 
     public IEnumerable<long> Sequence => _seqs;
 
@@ -55,6 +61,11 @@ internal sealed class Recorder
 
         if (seq >= 0 && seq < _runs.Length)
         {
+            if (StartTicks is { } starts)
+            {
+                starts[seq] = Stopwatch.GetTimestamp();
+            }
+
             Interlocked.Increment(ref _runs[seq]);
         }
         else if (seq >= 0)
@@ -63,16 +74,14 @@ internal sealed class Recorder
         }
 
         var n = Interlocked.Increment(ref _count);
-        if (ReportRss && (n == 10_000 || n == 100_000))
+        if (ReportRss && n is 10_000 or 100_000 or 1_000_000)
         {
             var mb = Environment.WorkingSet / (1024 * 1024);
-            if (n == 10_000)
+            switch (n)
             {
-                RssMbAt10k = mb;
-            }
-            else
-            {
-                RssMbAt100k = mb;
+                case 10_000: RssMbAt10k = mb; break;
+                case 100_000: RssMbAt100k = mb; break;
+                default: RssMbAt1M = mb; break;
             }
         }
 

@@ -1,12 +1,14 @@
 // End-to-end benchmark harness for graphile-worker (the peer of Jobs.Sdk's EndToEnd benchmark).
 // Same command line and the same single JSON line on stdout as `dotnet run --project tests/Jobs.Sdk.Benchmarks`:
 //   node bench.mjs --workload W --jobs N --concurrency C --connection "<npgsql or postgres:// connection string>"
-//     [--processes P] [--retained-history R] [--poll-only] [--report-rss] [--poll-interval-ms MS]
+//     [--processes P] [--retained-history R] [--poll-only] [--report-rss] [--poll-interval-ms MS] [--pushers P] [--no-worker]
+// Workloads: enqueue, enqueue_batch, drain, latency, enqueue_concurrent (P concurrent single pushers; wake-up latency of a
+// worker draining them). Drains report CPU per job: client (this process, or the worker processes) and server (/proc).
 // Logs go to stderr. Environment: BENCH_BATCH_SIZE (enqueue_batch, default 1000);
 // GRAPHILE_BATCHING=1 (default) uses the documented batching options (localQueue.size 500, completeJobBatchDelay 0,
 // failJobBatchDelay 0), GRAPHILE_BATCHING=0 runs graphile-worker with its defaults (one job per fetch and completion).
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync, rmSync, mkdtempSync } from "node:fs";
+import { readFileSync, writeFileSync, rmSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -22,7 +24,7 @@ const LATENCY_SPACING_MS = 10;
 // ---------------------------------------------------------------- arguments
 function parseArgs(argv) {
   const o = { workload: null, jobs: null, concurrency: 16, connection: null, processes: 1, retainedHistory: 0,
-    pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null };
+    pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null, pushers: 16, noWorker: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) fail(`missing value after ${a}`); return argv[++i]; };
@@ -36,6 +38,8 @@ function parseArgs(argv) {
       case "--poll-interval-ms": o.pollIntervalMs = int(next(), a); break;
       case "--poll-only": o.pollOnly = true; break;
       case "--report-rss": o.reportRss = true; break;
+      case "--pushers": o.pushers = int(next(), a); break;
+      case "--no-worker": o.noWorker = true; break;
       case "--worker": o.worker = true; break; // hidden: a child worker process of a multi-process drain
       case "--schema": o.schema = next(); break; // hidden
       case "--results": o.results = next(); break; // hidden
@@ -44,7 +48,7 @@ function parseArgs(argv) {
   }
   if (!o.connection) fail("--connection is required");
   if (!o.worker) {
-    if (!["enqueue", "enqueue_batch", "drain", "latency"].includes(o.workload)) fail("--workload must be enqueue, enqueue_batch, drain or latency");
+    if (!["enqueue", "enqueue_batch", "drain", "latency", "enqueue_concurrent"].includes(o.workload)) fail("--workload must be enqueue, enqueue_batch, drain, latency or enqueue_concurrent");
     if (o.jobs == null || o.jobs < 1) fail("--jobs N (N >= 1) is required");
   }
   if (o.concurrency < 1 || o.processes < 1 || o.retainedHistory < 0) fail("--concurrency and --processes must be >= 1, --retained-history >= 0");
@@ -82,6 +86,49 @@ function percentile(sorted, p) {
 }
 const round2 = (x) => (x == null ? null : Math.round(x * 100) / 100);
 
+// ---------------------------------------------------------------- CPU (same method as the .NET harness's CpuMeter)
+// Client: process.cpuUsage() (user + system). Server: user + system ticks of the postmaster (with cutime/cstime, the
+// children it reaped) and of every live child, from /proc; null when the server is not on this machine.
+async function postmasterPid(client) {
+  try {
+    const r = await client.query("select split_part(pg_read_file('postmaster.pid'), chr(10), 1)::int as pid");
+    const pid = r.rows[0].pid;
+    readFileSync(`/proc/${pid}/stat`);
+    return pid;
+  } catch { return null; }
+}
+function serverSeconds(pm) {
+  if (pm == null) return null;
+  let ticks = 0;
+  for (const name of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${name}/stat`, "utf8"); } catch { continue; }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const pid = Number(name), ppid = Number(f[1]);
+    if (pid === pm) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    else if (ppid === pm) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100;
+}
+async function execMs(client) {
+  try { return (await client.query("select coalesce(sum(total_exec_time), 0)::float8 as ms from pg_stat_statements")).rows[0].ms; } catch { return null; }
+}
+async function cpuSample(client, pm) {
+  const u = process.cpuUsage();
+  return { client: (u.user + u.system) / 1e6, server: serverSeconds(pm), exec: await execMs(client), t: now() };
+}
+function cpuJson(a, b, jobs, extraClientSeconds = 0) {
+  const wall = (b.t - a.t) / 1000;
+  const client = b.client - a.client + extraClientSeconds;
+  const server = a.server == null || b.server == null ? null : b.server - a.server;
+  const exec = a.exec == null || b.exec == null ? null : b.exec - a.exec;
+  const r = (x) => (x == null || !isFinite(x) ? null : Math.round(x * 100) / 100);
+  return { client_cpu_us_per_job: r(client * 1e6 / jobs), server_cpu_us_per_job: r(server == null ? null : server * 1e6 / jobs),
+    server_exec_us_per_job: r(exec == null ? null : exec * 1e3 / jobs), client_cpu_pct: r(client / wall * 100),
+    server_cpu_pct: r(server == null ? null : server / wall * 100), server_exec_pct: r(exec == null ? null : exec / 1e3 / wall * 100) };
+}
+
 // ---------------------------------------------------------------- graphile setup
 const batching = (process.env.GRAPHILE_BATCHING ?? "1") !== "0";
 const logger = new Logger(() => (level, message) => { if (level === "error" || level === "warning") console.error(`[graphile:${level}] ${message}`); });
@@ -111,7 +158,7 @@ class Recorder {
     if (payload.t != null) this.latencies.push(performance.timeOrigin + now() - payload.t);
     if (s >= 0 && s < this.seen.length) { if (this.seen[s]++ > 0) this.dupes++; } else if (s >= 0) this.outOfRange++;
     this.count++;
-    if (this.reportRss && (this.count === 10000 || this.count === 100000)) this.rss[this.count] = rssMb();
+    if (this.reportRss && (this.count === 10000 || this.count === 100000 || this.count === 1000000)) this.rss[this.count] = rssMb();
     for (const w of this.waiters) if (this.count >= w.n) w.resolve();
     this.waiters = this.waiters.filter((w) => this.count < w.n);
   }
@@ -185,7 +232,7 @@ async function main() {
 
   const schema = `gw_bench_${process.pid}_${Date.now().toString(36)}`;
   log(`node ${process.version}, graphile-worker batching=${batching}, schema ${schema}, workload ${o.workload}, N=${o.jobs}, C=${o.concurrency}, P=${o.processes}`);
-  const utils = await makeWorkerUtils({ connectionString: url, schema, logger });
+  const utils = await makeWorkerUtils({ connectionString: url, schema, logger, maxPoolSize: Math.max(10, o.pushers + 2) });
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   let result;
@@ -197,6 +244,7 @@ async function main() {
       case "enqueue_batch": result = await enqueueBatch(o, utils, admin, schema); break;
       case "drain": result = o.processes > 1 ? await drainMulti(o, url, utils, admin, schema) : await drain(o, url, utils, admin, schema); break;
       case "latency": result = await latency(o, url, utils, admin, schema); break;
+      case "enqueue_concurrent": result = await enqueueConcurrent(o, url, utils, admin, schema); break;
     }
   } finally {
     await utils.release();
@@ -251,15 +299,19 @@ async function drain(o, url, utils, admin, schema) {
   await admin.query(`vacuum analyze "${schema}"._private_jobs`);
   const rec = new Recorder(o.jobs);
   rec.reportRss = o.reportRss;
+  const pm = await postmasterPid(admin);
+  const cpu0 = await cpuSample(admin, pm);
   const t0 = now();
   const runner = await startRunner(o, url, schema, rec);
   await rec.reach(o.jobs);
   await waitUntilEmpty(admin, schema);
   const s = (now() - t0) / 1000;
+  const cpu1 = await cpuSample(admin, pm);
   await sleep(200); // anything run twice would show up now
   await runner.stop();
   const error = verify(rec, o.jobs);
-  const extra = o.reportRss ? { rss_mb_10k: rec.rss[10000] ?? null, rss_mb_100k: rec.rss[100000] ?? null } : {};
+  const extra = { ...cpuJson(cpu0, cpu1, o.jobs),
+    ...(o.reportRss ? { rss_mb_10k: rec.rss[10000] ?? null, rss_mb_100k: rec.rss[100000] ?? null, rss_mb_1m: rec.rss[1000000] ?? null } : {}) };
   return { json: line(o, s, o.jobs, null, null, extra), ok: !error, error };
 }
 
@@ -279,19 +331,29 @@ async function drainMulti(o, url, utils, admin, schema) {
     children.push({ child, ready, exited, results });
   }
   await Promise.all(children.map((c) => c.ready));
+  const pm = await postmasterPid(admin);
+  const cpu0 = await cpuSample(admin, pm);
   const t0 = now();
   for (const c of children) c.child.stdin.write("go\n");
   await waitUntilEmpty(admin, schema);
   const s = (now() - t0) / 1000;
+  const cpu1 = await cpuSample(admin, pm);
   await sleep(200);
   for (const c of children) c.child.stdin.end("stop\n");
   const codes = await Promise.all(children.map((c) => c.exited));
   const rec = new Recorder(o.jobs);
-  for (const c of children) for (const seq of JSON.parse(readFileSync(c.results, "utf8"))) rec.record({ s: seq });
+  let childCpu = 0;
+  for (const c of children) {
+    const r = JSON.parse(readFileSync(c.results, "utf8"));
+    for (const seq of r.seqs) rec.record({ s: seq });
+    childCpu += r.cpu;
+  }
   rmSync(dir, { recursive: true, force: true });
   let error = verify(rec, o.jobs);
   if (codes.some((c) => c !== 0)) error = `worker exit codes ${codes.join(",")}` + (error ? `; ${error}` : "");
-  return { json: line(o, s, o.jobs, null, null, { processes: o.processes }), ok: !error, error };
+  // Client CPU: the worker processes from "go" to "stop" (this parent only waits).
+  const cpu = cpuJson({ ...cpu0, client: 0 }, { ...cpu1, client: 0 }, o.jobs, childCpu);
+  return { json: line(o, s, o.jobs, null, null, { processes: o.processes, ...cpu }), ok: !error, error };
 }
 
 async function childWorker(o, url) {
@@ -306,11 +368,13 @@ async function childWorker(o, url) {
   await Promise.all(Array.from({ length: 4 }, () => pool.query("select 1")));
   process.stdout.write("ready\n");
   await go;
+  const u0 = process.cpuUsage();
   const runner = await run({ preset: preset(o, url, o.schema), pgPool: pool, taskList: { [TASK]: async (payload) => rec.record(payload) }, noHandleSignals: true });
   await stop;
+  const u = process.cpuUsage(u0);
   await runner.stop();
   await pool.end();
-  writeFileSync(o.results, JSON.stringify(seqs));
+  writeFileSync(o.results, JSON.stringify({ seqs, cpu: (u.user + u.system) / 1e6 }));
 }
 
 async function latency(o, url, utils, admin, schema) {
@@ -337,6 +401,41 @@ async function latency(o, url, utils, admin, schema) {
   const error = rec.dupes ? `${rec.dupes} jobs ran twice` : (sorted.length !== LATENCY_JOBS ? `${sorted.length} latencies recorded` : null);
   const json = line(o, s, LATENCY_JOBS, percentile(sorted, 50), percentile(sorted, 99), o.pollOnly ? { poll_only: "unsupported" } : {});
   return { json, ok: !error, error };
+}
+
+// P concurrent single pushers (one addJob, one commit each) while a worker drains them (unless --no-worker): pushes per
+// second, and the worker's wake-up latency (handler start − the moment addJob returned), p50/p99 over all jobs.
+async function enqueueConcurrent(o, url, utils, admin, schema) {
+  for (let i = 0; i < WARMUP_JOBS; i++) await utils.addJob(TASK, { s: -1 });
+  const pushed = new Float64Array(o.jobs), started = new Float64Array(o.jobs);
+  const rec = new Recorder(o.jobs);
+  const origRecord = rec.record.bind(rec);
+  rec.record = (p) => { if (p.s >= 0 && p.s < o.jobs) started[p.s] = now(); origRecord(p); };
+  let runner = null;
+  if (!o.noWorker) { runner = await startRunner(o, url, schema, rec); await waitUntilEmpty(admin, schema); } else await clearJobs(admin, schema);
+  const pm = await postmasterPid(admin);
+  const cpu0 = await cpuSample(admin, pm);
+  let next = 0;
+  const t0 = now();
+  await Promise.all(Array.from({ length: o.pushers }, async () => {
+    for (let seq = next++; seq < o.jobs; seq = next++) { await utils.addJob(TASK, { s: seq }); pushed[seq] = now(); }
+  }));
+  const s = (now() - t0) / 1000;
+  const cpu1 = await cpuSample(admin, pm);
+  let p50 = null, p99 = null, error = null;
+  if (runner) {
+    await rec.reach(o.jobs);
+    await waitUntilEmpty(admin, schema);
+    await sleep(200);
+    await runner.stop();
+    const wake = Array.from({ length: o.jobs }, (_, i) => Math.max(0, started[i] - pushed[i])).sort((a, b) => a - b);
+    p50 = percentile(wake, 50); p99 = percentile(wake, 99);
+    error = verify(rec, o.jobs);
+  } else {
+    const stored = await liveJobs(admin, schema);
+    if (stored !== o.jobs) error = `${stored} jobs stored, expected ${o.jobs}`;
+  }
+  return { json: line(o, s, o.jobs, p50, p99, { pushers: o.pushers, with_worker: !o.noWorker, ...cpuJson(cpu0, cpu1, o.jobs) }), ok: !error, error };
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

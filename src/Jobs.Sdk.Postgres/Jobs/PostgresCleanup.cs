@@ -1,0 +1,70 @@
+using Npgsql;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Cleanup and retention of a queue in bounded batches (see <see cref="CleanupSql"/>): each statement acts on at most
+/// <see cref="CleanupSql.BatchSize"/> rows and commits on its own, so a million finished rows never make one long
+/// transaction (which would hold back vacuum and slow every concurrent claim) or one burst of WAL.
+/// </summary>
+/// <remarks>
+/// A pass is therefore not atomic: cancelled or failed midway, the batches done so far stay done; running the same
+/// cleanup again finishes it. States are handled in a fixed order, each until a batch finds nothing left.
+/// </remarks>
+internal sealed class PostgresCleanup(PostgresQueueContext context)
+{
+    private static readonly JobState[] Order =
+        [JobState.Pending, JobState.Processing, JobState.Retrying, JobState.Failed, JobState.Completed, JobState.Cancelled, JobState.Paused];
+
+    private readonly string _removeRunnableSql = context.Sql(CleanupSql.Remove(runnable: true));
+    private readonly string _removeSettledSql = context.Sql(CleanupSql.Remove(runnable: false));
+    private readonly string _rerunRunnableSql = context.Sql(CleanupSql.Rerun(runnable: true));
+    private readonly string _rerunSettledSql = context.Sql(CleanupSql.Rerun(runnable: false));
+
+    public async Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset? passStart = null;
+        var rerun = false;
+        foreach (var state in Order)
+        {
+            var action = options.For(state);
+            var runnable = state is JobState.Pending or JobState.Retrying;
+            if (action.Kind == CleanupActionKind.Remove)
+            {
+                var sql = runnable ? _removeRunnableSql : _removeSettledSql;
+                while (await BatchAsync(sql, state, Double(action.MaxAge?.TotalMilliseconds), cancellationToken).ConfigureAwait(false) > 0)
+                {
+                }
+            }
+            else if (action.Kind == CleanupActionKind.Rerun)
+            {
+                // Rows put back get updated_at = now(): the pass's start keeps a batch from picking them again.
+                passStart ??= await context.Commands.ScalarAsync(CleanupSql.DatabaseNow, [], SqlRun.None, cancellationToken).ConfigureAwait(false) is DateTime now
+                    ? new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc))
+                    : throw new InvalidOperationException("The database did not return its clock.");
+                var sql = runnable ? _rerunRunnableSql : _rerunSettledSql;
+                while (await BatchAsync(sql, state, Timestamp(passStart.Value), cancellationToken).ConfigureAwait(false) > 0)
+                {
+                    rerun = true;
+                }
+            }
+        }
+
+        if (rerun)
+        {
+            if (context.Channel is not null)
+            {
+                await context.Commands.ExecuteAsync(JobSql.Notify, [Text(context.Channel)], SqlRun.None, cancellationToken).ConfigureAwait(false);
+            }
+
+            context.Notifier.JobsDue();
+        }
+    }
+
+    private Task<int> BatchAsync(string sql, JobState state, NpgsqlParameter third, CancellationToken cancellationToken)
+        => context.Commands.ExecuteAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare,
+            cancellationToken);
+}

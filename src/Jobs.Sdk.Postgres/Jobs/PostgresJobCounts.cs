@@ -1,0 +1,48 @@
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// A queue's per-state counts, from the delta rows the jobs table's triggers keep (see <see cref="CountSql"/>): a read
+/// costs O(states + recent changes), never O(jobs), so the state gauge and the health check stay cheap at any size.
+/// </summary>
+internal sealed class PostgresJobCounts(PostgresQueueContext context)
+{
+    private readonly string _readSql = context.Sql(CountSql.Read);
+    private readonly string _compactSql = context.Sql(CountSql.Compact);
+
+    public async Task<JobCounts> GetAsync(CancellationToken cancellationToken)
+    {
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var (counts, deltas) = await context.Commands.QueryAsync(_readSql, [Text(context.Queue)], SqlRun.Prepare, static async (reader, ct) =>
+        {
+            var counts = new List<KeyValuePair<JobState, long>>(7);
+            long deltas = 0;
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                if (reader.GetInt64(1) != 0)
+                {
+                    counts.Add(new((JobState)reader.GetInt16(0), reader.GetInt64(1)));
+                }
+
+                deltas += reader.GetInt64(2);
+            }
+
+            return (counts, deltas);
+        }, cancellationToken).ConfigureAwait(false);
+        if (deltas > CountSql.CompactAfter)
+        {
+            await CompactAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return JobCounts.From(counts);
+    }
+
+    /// <summary>Folds the queue's delta rows when there are many (one statement; nothing happens when there are few).</summary>
+    public async Task CompactAsync(CancellationToken cancellationToken)
+    {
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        await context.Commands.ExecuteAsync(_compactSql, [Text(context.Queue), Integer(CountSql.CompactAfter)], SqlRun.Prepare, cancellationToken)
+            .ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Net.Sockets;
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Wakes listeners after pushes that committed on the driver's own connection (not in a caller's transaction), with
+/// one NOTIFY on a connection of its own instead of one in every pushing transaction.
+/// </summary>
+/// <remarks>
+/// PostgreSQL serializes the commits of transactions that sent a notification (a global lock, held through the WAL
+/// flush), so a NOTIFY in every push makes concurrent pushers commit one at a time. Here pushes commit without one, and
+/// at most one announcement per queue and process is in flight: whatever is pushed while it is sent goes in the next.
+/// A NOTIFY-only transaction writes no WAL, so it holds that lock only briefly. A caller's transaction still notifies
+/// in the transaction (only its commit may wake workers).
+/// </remarks>
+internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel, TimeProvider time, ILogger logger, CancellationToken stopping)
+{
+    private const string NotifySql = "SELECT pg_notify($1, $2)";
+    private readonly Lock _lock = new();
+    private bool _due;
+    private long _dueAtMs = long.MaxValue;
+    private bool _sending;
+
+    /// <summary>Announces <paramref name="jobs"/>, which just committed: now when one is due, else when the earliest falls due.</summary>
+    public void Pushed(IReadOnlyList<JobPushRecord> jobs)
+    {
+        var now = time.GetUtcNow();
+        var due = false;
+        var dueAt = long.MaxValue;
+        foreach (var job in jobs)
+        {
+            if (job.RunAt is not { } runAt || runAt <= now)
+            {
+                due = true;
+            }
+            else
+            {
+                dueAt = Math.Min(dueAt, runAt.ToUnixTimeMilliseconds());
+            }
+        }
+
+        lock (_lock)
+        {
+            _due |= due;
+            _dueAtMs = Math.Min(_dueAtMs, dueAt);
+            if (_sending)
+            {
+                return;
+            }
+
+            _sending = true;
+        }
+
+        _ = SendAsync();
+    }
+
+    private async Task SendAsync()
+    {
+        while (true)
+        {
+            bool due;
+            long dueAt;
+            lock (_lock)
+            {
+                (due, dueAt) = (_due, _dueAtMs);
+                (_due, _dueAtMs) = (false, long.MaxValue);
+                if (!due && dueAt == long.MaxValue)
+                {
+                    _sending = false;
+                    return;
+                }
+            }
+
+            try
+            {
+                var connection = await dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    await using var batch = new NpgsqlBatch(connection);
+                    if (dueAt != long.MaxValue)
+                    {
+                        batch.BatchCommands.Add(Notify(new JobNotification(JobNotificationKind.DueAt, DueAtUnixMs: dueAt)));
+                    }
+
+                    if (due)
+                    {
+                        batch.BatchCommands.Add(Notify(new JobNotification(JobNotificationKind.Due)));
+                    }
+
+                    await batch.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                lock (_lock)
+                {
+                    _sending = false;
+                }
+
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException or SocketException or IOException)
+            {
+                // Listeners still find the jobs at their next poll.
+                PostgresLog.AnnounceFailed(logger, ex);
+            }
+        }
+    }
+
+    private NpgsqlBatchCommand Notify(JobNotification notification)
+        => PostgresCommands.Command(NotifySql, SqlParameters.Text(channel), SqlParameters.Text(notification.Format()));
+}

@@ -1,0 +1,51 @@
+using static Jobs.Sdk.Postgres.SqlCodes;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Cleanup and retention, one bounded batch per statement (each its own transaction): a batch picks up to $4 rows of
+/// queue $1 in state $2 through an index, in index order, and acts on them by <c>ctid</c>, rechecking queue and state.
+/// Runnable states (pending, retrying) are read through <c>jobs_runnable_idx</c>, the others through
+/// <c>jobs_queue_state_idx</c>; the literal state lists let the planner use those partial indexes in a generic plan too.
+/// </summary>
+internal static class CleanupSql
+{
+    /// <summary>Rows per batch: ~50 ms and well under 1 MB of WAL each on a laptop-class server.</summary>
+    public const int BatchSize = 5_000;
+
+    private static readonly string Runnable = $"state IN ({Pending}, {Retrying})";
+    private static readonly string Settled = $"state NOT IN ({Pending}, {Retrying})";
+
+    /// <summary>The database clock (the start of a rerun pass).</summary>
+    public const string DatabaseNow = "SELECT now()";
+
+    /// <summary>Deletes one batch. $3: only rows last changed more than $3 ms ago (null: any age).</summary>
+    public static string Remove(bool runnable) => $$"""
+        DELETE FROM {s}.jobs
+        WHERE ctid = ANY (ARRAY(
+            SELECT ctid FROM {s}.jobs
+            WHERE queue_name = $1 AND state = $2 AND {{(runnable ? Runnable : Settled)}}
+              AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
+            ORDER BY {{(runnable ? "priority DESC, run_at, id" : "updated_at")}}
+            LIMIT $4))
+          AND queue_name = $1 AND state = $2
+        """;
+
+    /// <summary>
+    /// Puts one batch back as pending from attempt 1, keeping priority. Processing jobs whose lease is live are left alone
+    /// (their worker still runs them). $3: the pass's start (database clock): rows a
+    /// batch of this pass already put back (updated since) are not picked again.
+    /// </summary>
+    public static string Rerun(bool runnable) => $$"""
+        UPDATE {s}.jobs
+        SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
+            lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
+        WHERE ctid = ANY (ARRAY(
+            SELECT ctid FROM {s}.jobs
+            WHERE queue_name = $1 AND state = $2 AND {{(runnable ? Runnable : Settled)}} AND updated_at < $3
+              AND (state <> {{Processing}} OR lease_expires_at IS NULL OR lease_expires_at < now())
+            ORDER BY {{(runnable ? "priority DESC, run_at, id" : "updated_at")}}
+            LIMIT $4))
+          AND queue_name = $1 AND state = $2
+        """;
+}

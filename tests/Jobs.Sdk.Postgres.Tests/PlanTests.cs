@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// Plan checks (issue 15): the driver's hot statements keep their index paths on a table that holds a delayed backlog
+/// and finished history. Each test runs <c>EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)</c> of the driver's own SQL in a
+/// rolled-back transaction and asserts the plan (indexes used, no sequential scan of the jobs table) and the buffers it
+/// touched, which grow with the rows a plan walks, not with the machine's speed. No timing is asserted.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PlanTests(PostgresFixture fixture)
+{
+    private const string Schema = "jobs_plan";
+    private const string Busy = "busy";   // 100 due Normal jobs behind 50,000 delayed Higher ones, and 50,000 finished rows
+    private const string Idle = "idle";   // 50,000 delayed Higher jobs, nothing due
+    private const int Delayed = 50_000;
+    private static readonly SemaphoreSlim SeedLock = new(1, 1);
+    private static bool s_seeded;
+
+    [Fact]
+    public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them()
+    {
+        await using var ds = await SeededAsync();
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]));
+        Assert.Equal(16, plan.Root.ActualRows);
+        Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
+        Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
+        // Walking the 50,000 delayed rows costs hundreds of buffers; reading 16 due rows costs a few dozen (+ the update).
+        Assert.True(plan.Root.Buffers < 400, $"the claim touched {plan.Root.Buffers} buffers:\n{plan.Text}");
+    }
+
+    [Fact]
+    public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
+    {
+        await using var ds = await SeededAsync();
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]));
+        Assert.Equal(0, plan.Root.ActualRows);
+        Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
+        Assert.True(plan.Root.Buffers < 60, $"an idle poll touched {plan.Root.Buffers} buffers:\n{plan.Text}");
+    }
+
+    [Fact]
+    public async Task Counts_do_not_read_the_jobs_table()
+    {
+        await using var ds = await SeededAsync();
+        var read = await ExplainAsync(ds, CountSql.Read, Text(Busy));
+        Assert.DoesNotContain(read.Nodes, n => n.Relation == "jobs");
+        var compact = await ExplainAsync(ds, CountSql.Compact, Text(Busy), Int(0));
+        Assert.DoesNotContain(compact.Nodes, n => n.Relation == "jobs");
+    }
+
+    [Fact]
+    public async Task Cleanup_acts_on_one_bounded_batch_per_statement_through_the_state_index()
+    {
+        await using var ds = await SeededAsync();
+        var plan = await ExplainAsync(ds, CleanupSql.Remove(runnable: false), Text(Busy), Short((short)JobState.Completed),
+            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize));
+        // Through the state index (an index scan, or a bitmap scan when the batch is a large share of the rows), never the table.
+        Assert.Contains(plan.Nodes, n => n.Index == "jobs_queue_state_idx");
+        Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
+        var deleted = Assert.Single(plan.Nodes, n => n.Type == "Tid Scan");
+        Assert.Equal(CleanupSql.BatchSize, deleted.ActualRows);
+
+        var pending = await ExplainAsync(ds, CleanupSql.Remove(runnable: true), Text(Idle), Short((short)JobState.Pending),
+            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize));
+        Assert.Contains(pending.Nodes, n => n.Index == "jobs_runnable_idx");
+        Assert.DoesNotContain(pending.Nodes, n => n.Type == "Seq Scan");
+        Assert.Equal(CleanupSql.BatchSize, Assert.Single(pending.Nodes, n => n.Type == "Tid Scan").ActualRows);
+    }
+
+    [Fact]
+    public async Task Priorities_the_claim_does_not_read_are_refused_at_push()
+    {
+        await using var ds = await SeededAsync();
+        await using var driver = new PostgresJobDriver(ds, new PostgresJobDriverOptions { Schema = Schema, QueueName = "odd" });
+        var job = new Drivers.JobPushRecord { Id = JobId.New(), Name = "plan", Payload = "{}"u8.ToArray(), Priority = (JobPriority)7 };
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => driver.PushAsync([job], null, default));
+        Assert.Contains("not a JobPriority value", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await ds.ScalarAsync($"SELECT count(*) FROM {Schema}.jobs WHERE queue_name = 'odd'"));
+    }
+
+    // ---------------------------------------------------------------- support
+
+    private async Task<NpgsqlDataSource> SeededAsync()
+    {
+        var ds = fixture.CreateDataSource();
+        await SeedLock.WaitAsync();
+        try
+        {
+            if (!s_seeded)
+            {
+                await using (var driver = new PostgresJobDriver(ds, new PostgresJobDriverOptions { Schema = Schema }))
+                {
+                    await driver.WaitUntilReadyAsync(default);
+                }
+
+                await ds.ExecAsync($"""
+                    ALTER TABLE {Schema}.jobs SET (autovacuum_enabled = false);
+                    DELETE FROM {Schema}.jobs;
+                    INSERT INTO {Schema}.jobs (id, queue_name, name, payload, priority, run_at)
+                    SELECT gen_random_uuid(), q, 'plan', jsonb_build_object(), 3, now() + interval '1 day' + g * interval '1 ms'
+                    FROM generate_series(1, {Delayed}) g, (VALUES ('{Busy}'), ('{Idle}')) v(q);
+                    INSERT INTO {Schema}.jobs (id, queue_name, name, payload, state, attempts, finished_at, updated_at)
+                    SELECT gen_random_uuid(), '{Busy}', 'plan', jsonb_build_object(), 3, 1, now() - interval '1 hour', now() - interval '1 hour'
+                    FROM generate_series(1, {Delayed}) g;
+                    INSERT INTO {Schema}.jobs (id, queue_name, name, payload, priority, run_at)
+                    SELECT gen_random_uuid(), '{Busy}', 'plan', jsonb_build_object(), 2, now() - interval '1 second' FROM generate_series(1, 100) g;
+                    """);
+                await ds.ExecAsync($"VACUUM ANALYZE {Schema}.jobs");
+                s_seeded = true;
+            }
+        }
+        finally
+        {
+            SeedLock.Release();
+        }
+
+        return ds;
+    }
+
+    private static async Task<Plan> ExplainAsync(NpgsqlDataSource ds, string sql, params NpgsqlParameter[] parameters)
+    {
+        await using var connection = await ds.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
+        command.Parameters.AddRange(parameters);
+        var json = (string)(await command.ExecuteScalarAsync())!;
+        await tx.RollbackAsync();
+        using var doc = JsonDocument.Parse(json);
+        var nodes = new List<PlanNode>();
+        Collect(doc.RootElement[0].GetProperty("Plan"), nodes);
+        return new Plan(nodes[0], nodes, json);
+    }
+
+    private static void Collect(JsonElement e, List<PlanNode> nodes)
+    {
+        nodes.Add(new PlanNode(
+            e.GetProperty("Node Type").GetString()!,
+            e.TryGetProperty("Relation Name", out var r) ? r.GetString() : null,
+            e.TryGetProperty("Index Name", out var i) ? i.GetString() : null,
+            e.TryGetProperty("Actual Rows", out var rows) ? rows.GetInt64() : 0,
+            e.TryGetProperty("Actual Loops", out var loops) ? loops.GetInt64() : 0,
+            (e.TryGetProperty("Shared Hit Blocks", out var hit) ? hit.GetInt64() : 0) + (e.TryGetProperty("Shared Read Blocks", out var read) ? read.GetInt64() : 0)));
+        if (e.TryGetProperty("Plans", out var children))
+        {
+            foreach (var child in children.EnumerateArray())
+            {
+                Collect(child, nodes);
+            }
+        }
+    }
+
+    private sealed record Plan(PlanNode Root, List<PlanNode> Nodes, string Text);
+
+    private sealed record PlanNode(string Type, string? Relation, string? Index, long ActualRows, long Loops, long Buffers);
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static NpgsqlParameter Short(short value) => new NpgsqlParameter<short> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Smallint };
+
+    private static NpgsqlParameter Int(int value) => new NpgsqlParameter<int> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Integer };
+
+    private static NpgsqlParameter Double(double value) => new NpgsqlParameter<double> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Double };
+
+    private static NpgsqlParameter Uuids(List<Guid> ids) => Array(ids.ToArray(), NpgsqlDbType.Uuid);
+
+    private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType type) => new NpgsqlParameter<T[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | type };
+}
