@@ -94,6 +94,25 @@ internal static class JobSql
         """;
 
     /// <summary>
+    /// <see cref="Claim"/> under a cluster-wide limit of $6 jobs processing in queue $1 (<c>GlobalConcurrency</c>): takes
+    /// at most $6 minus the queue's processing rows (claimed by live workers, or by dead ones until their leases are
+    /// rescued). Runs right after <see cref="LockQueueClaims"/> in the same transaction, so limited claims of one queue
+    /// take turns and each counts what the previous one committed. The count reads <c>jobs_queue_state_idx</c> (at most
+    /// $6 rows of the queue are processing).
+    /// </summary>
+    public static readonly string ClaimWithinLimit = Claim
+        .Replace("WITH next AS MATERIALIZED (", $$"""
+            WITH room AS MATERIALIZED (
+                SELECT least($2, greatest($6 - (SELECT count(*) FROM {s}.jobs WHERE queue_name = $1 AND state = {{Processing}}), 0))::integer AS n
+            ),
+            next AS MATERIALIZED (
+            """, StringComparison.Ordinal)
+        .Replace("LIMIT $2", "LIMIT (SELECT n FROM room)", StringComparison.Ordinal);
+
+    /// <summary>Serializes the limited claims of queue $1 (a transaction-level advisory lock on the schema and queue).</summary>
+    public const string LockQueueClaims = "SELECT pg_advisory_xact_lock(hashtextextended('jobs.claim:' || $1, 0))";
+
+    /// <summary>
     /// Records a batch of outcomes of worker $2 in queue $1, only for rows whose claim it still holds (processing, same
     /// lease token $12): replaying a batch, or a late report of an earlier claim, changes nothing. Arrays: $3 id,
     /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),

@@ -18,8 +18,22 @@ public sealed class QueueOptions
     /// </summary>
     public int? Concurrency { get; set; }
 
+    /// <summary>
+    /// At most this many jobs of the queue run at once across every process and machine (each claim takes no more than
+    /// what is left, counting jobs processing anywhere; a crashed worker's jobs count until their leases are rescued).
+    /// <see langword="null"/> (the default): no cluster-wide limit, and claims cost nothing extra. Set the same value on
+    /// every process serving the queue.
+    /// </summary>
+    public int? GlobalConcurrency { get; set; }
+
     internal void Validate()
     {
+        if (GlobalConcurrency is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GlobalConcurrency), GlobalConcurrency,
+                $"The global concurrency of queue '{Name}' must be at least 1 (or unset for no cluster-wide limit).");
+        }
+
         if (Concurrency is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency,

@@ -75,6 +75,13 @@ public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, Time
     /// deploy a job only a newer version knows waits for that version instead of failing. <see langword="null"/>: any name.
     /// </summary>
     public IReadOnlyList<string>? JobNames { get; init; }
+
+    /// <summary>
+    /// The queue's cluster-wide limit (<c>QueueOptions.GlobalConcurrency</c>): the claim takes no more than this many jobs
+    /// minus those of the queue already processing on any worker (a dead worker's count until its leases are rescued).
+    /// <see langword="null"/>: no limit (the plain claim, no extra cost).
+    /// </summary>
+    public int? GlobalConcurrency { get; init; }
 }
 
 /// <summary>The result of a lease renewal.</summary>

@@ -9,6 +9,7 @@ namespace Jobs.Sdk;
 public sealed partial class JobWorker
 {
     private readonly JobWorker[] _lanes;
+    private readonly int? _globalConcurrency;
 
     private int LanesRunningCount
     {
@@ -60,7 +61,7 @@ public sealed partial class JobWorker
 
         return names
             .Select(name => new JobWorker(runtime.ForQueue(name), scopeFactory, ForQueue(options, name, queues), _logger, queues: null,
-                workerId: WorkerId + "/" + name))
+                workerId: WorkerId + "/" + name, lanes: queues))
             .ToArray();
     }
 

@@ -61,7 +61,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     }
 
     private JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, JobWorkerOptions options, ILogger? logger,
-        IReadOnlyList<QueueOptions>? queues, string? workerId)
+        IReadOnlyList<QueueOptions>? queues, string? workerId, IReadOnlyList<QueueOptions>? lanes = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(scopeFactory);
@@ -79,6 +79,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
         _jobNames = [.. runtime.Registry.Names];
         _lanes = queues is null ? [] : CreateLanes(runtime, scopeFactory, options, queues);
+        _globalConcurrency = (queues ?? lanes)?.FirstOrDefault(q => string.Equals(q.Name, runtime.QueueName, StringComparison.Ordinal))?.GlobalConcurrency;
     }
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
@@ -271,7 +272,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 await _completer.WaitForRoomAsync(stop).ConfigureAwait(false);
                 sent = _time.GetTimestamp();
                 var claimStarted = Stopwatch.GetTimestamp();
-                claimed = await _driver.ClaimAsync(new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames }, stop).ConfigureAwait(false);
+                claimed = await _driver.ClaimAsync(
+                    new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames, GlobalConcurrency = _globalConcurrency }, stop)
+                    .ConfigureAwait(false);
                 _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
                 failures = 0;
             }

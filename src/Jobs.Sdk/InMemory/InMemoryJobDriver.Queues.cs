@@ -80,6 +80,9 @@ public sealed partial class InMemoryJobDriver
         return new JobPushResult(job.Id, Inserted: true);
     }
 
+    /// <summary>Jobs of this queue processing now (for <see cref="JobClaimRequest.GlobalConcurrency"/>; under the lock).</summary>
+    private int ProcessingCount() => _jobs.Values.Count(e => e.State == JobState.Processing);
+
     private static bool HoldsKey(Entry entry, DateTimeOffset now)
         => entry.State is not (JobState.Completed or JobState.Failed or JobState.Cancelled)
             || (entry.FinishedAt is { } finished && finished + entry.UniqueFor > now);

@@ -99,10 +99,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed);
             }
 
+            var max = request.GlobalConcurrency is { } limit ? Math.Min(request.MaxJobs, limit - ProcessingCount()) : request.MaxJobs;
             List<Entry>? taken = null;
             foreach (var entry in _waiting)
             {
-                if (claimed.Count >= request.MaxJobs)
+                if (claimed.Count >= max)
                 {
                     break;
                 }

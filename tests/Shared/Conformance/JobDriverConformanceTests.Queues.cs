@@ -94,4 +94,27 @@ public abstract partial class JobDriverConformanceTests
         Assert.Single(results.Select(r => r.Id).Distinct());
         Assert.Equal(1, (await d.GetCountsAsync(default)).Pending);
     }
+
+    [Fact]
+    public async Task Global_concurrency_counts_processing_jobs_of_every_worker_and_a_rescue_returns_the_slot()
+    {
+        var d = await DriverAsync();
+        await d.PushAsync([Record(1), Record(2), Record(3), Record(4)], null, default);
+        JobClaimRequest Limited(string worker, TimeSpan lease) => new(worker, 10, lease) { GlobalConcurrency = 2 };
+
+        var a = await ClaimRequestAsync(d, Limited("a", ShortLease));
+        Assert.Equal(2, a.Count);
+        Assert.Empty(await ClaimRequestAsync(d, Limited("b", Minute)));
+
+        await d.CompleteAsync("a", [Outcome(a[0].Id, JobOutcomeKind.Completed, 1)], default);
+        Assert.Single(await ClaimRequestAsync(d, Limited("b", Minute)));
+        Assert.Empty(await ClaimRequestAsync(d, Limited("b", Minute)));
+
+        // Worker a dies: its other job holds a slot until its lease is rescued.
+        await ExpireLeaseAsync(d, a[1].Id);
+        Assert.Empty(await ClaimRequestAsync(d, Limited("b", Minute)));
+        Assert.Equal(1, await d.RescueExpiredLeasesAsync(default));
+        Assert.Single(await ClaimRequestAsync(d, Limited("b", Minute)));
+        Assert.Equal(2, (await d.GetCountsAsync(default)).Processing);
+    }
 }
