@@ -71,6 +71,45 @@ public sealed class PlanTests(PostgresFixture fixture)
         Assert.Equal(CleanupSql.BatchSize, Assert.Single(pending.Nodes, n => n.Type == "Tid Scan").ActualRows);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Outcomes_and_renewals_find_their_rows_by_key_once_per_row(bool remove)
+    {
+        // 1,000 outcomes of 2,000 jobs this worker holds, claimed after the statistics were taken (the planner believes
+        // almost nothing is processing, as on a freshly loaded queue). The argument arrays must be read once and each row
+        // found through the primary key: a nested loop that rescans the arrays per row is quadratic (seconds per batch).
+        await using var ds = await SeededAsync();
+        var ids = Enumerable.Range(0, 2000).Select(_ => Guid.NewGuid()).ToArray();
+        var tokens = ids.Select(_ => Guid.NewGuid()).ToArray();
+        const string Setup = """
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
+            SELECT id, 'outcomes', 'plan', jsonb_build_object(), 1, 1, 'plan-worker', t, now() + interval '1 minute', now()
+            FROM unnest(@ids::uuid[], @tokens::uuid[]) AS r(id, t)
+            """;
+        NpgsqlParameter[] Rows() => [new NpgsqlParameter("ids", ids), new NpgsqlParameter("tokens", tokens)];
+        var n = 1000;
+        var done = ids.Take(n).ToArray();
+        var complete = await ExplainGenericAsync(ds, JobSql.Complete, "text, text, uuid[], integer[], smallint[], double precision[], integer[], text[], boolean[], text, boolean, uuid[]", (Setup, Rows()),
+            Text("outcomes"), Text("plan-worker"), Array(done, NpgsqlDbType.Uuid), Array(new int[n], NpgsqlDbType.Integer),
+            Array(new short[n], NpgsqlDbType.Smallint), Array(new double[n], NpgsqlDbType.Double), Array(new int[n], NpgsqlDbType.Integer),
+            Array(new string?[n], NpgsqlDbType.Text), Array(Enumerable.Repeat(remove, n).ToArray(), NpgsqlDbType.Boolean), Text(null),
+            new NpgsqlParameter<bool> { TypedValue = false, NpgsqlDbType = NpgsqlDbType.Boolean }, Array(tokens.Take(n).ToArray(), NpgsqlDbType.Uuid));
+        AssertKeyed(complete, n);
+
+        var renew = await ExplainGenericAsync(ds, JobSql.RenewLeases, "text, uuid[], text, double precision, uuid[]", (Setup, Rows()),
+            Text("outcomes"), Array(done, NpgsqlDbType.Uuid), Text("plan-worker"), Double(30_000), Array(tokens.Take(n).ToArray(), NpgsqlDbType.Uuid));
+        AssertKeyed(renew, n);
+
+        static void AssertKeyed(Plan plan, int rows)
+        {
+            Assert.All(plan.Nodes.Where(x => x.Type == "Function Scan"), f => Assert.True(f.Loops <= 1, $"an argument array was read {f.Loops} times:\n{plan.Text}"));
+            Assert.DoesNotContain(plan.Nodes, x => x.Relation == "jobs" && x.Type == "Seq Scan");
+            Assert.DoesNotContain(plan.Nodes, x => x.Index == "jobs_queue_state_idx");
+            Assert.True(plan.Nodes.Max(x => x.RemovedByJoinFilter) < rows, $"a join compared rows pairwise:\n{plan.Text}");
+        }
+    }
+
     [Fact]
     public async Task Priorities_the_claim_does_not_read_are_refused_at_push()
     {
@@ -121,10 +160,54 @@ public sealed class PlanTests(PostgresFixture fixture)
         return ds;
     }
 
-    private static async Task<Plan> ExplainAsync(NpgsqlDataSource ds, string sql, params NpgsqlParameter[] parameters)
+    private static Task<Plan> ExplainAsync(NpgsqlDataSource ds, string sql, params NpgsqlParameter[] parameters)
+        => ExplainAsync(ds, sql, [], parameters);
+
+    /// <summary>
+    /// EXPLAIN ANALYZE of the plan a prepared statement gets after five runs: PostgreSQL then plans it once for any
+    /// arguments (a generic plan, which cannot see the arrays' lengths). <paramref name="types"/>: the parameter types.
+    /// </summary>
+    private static async Task<Plan> ExplainGenericAsync(NpgsqlDataSource ds, string sql, string types, (string Sql, NpgsqlParameter[] Parameters) setup,
+        params NpgsqlParameter[] parameters)
+    {
+        // EXECUTE takes no bound parameters: each argument travels as a transaction-local setting, cast back to its type.
+        var typeList = types.Split(',', StringSplitOptions.TrimEntries);
+        var arguments = new List<string>();
+        var stash = new List<NpgsqlParameter>();
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            if (parameters[i].Value is null or DBNull)
+            {
+                arguments.Add($"NULL::{typeList[i]}");
+                continue;
+            }
+
+            var name = $"p{i}";
+            parameters[i].ParameterName = name;
+            stash.Add(parameters[i]);
+            arguments.Add($"current_setting('plan_probe.{name}')::{typeList[i]}");
+        }
+
+        var settings = string.Join("; ", stash.Select(p => $"SELECT set_config('plan_probe.{p.ParameterName}', @{p.ParameterName}::text, true)"));
+        var statement = $"plan_probe_{Guid.NewGuid():N}"; // session-level: unique, so a pooled connection never sees it twice
+        var prepare = $"SET LOCAL plan_cache_mode = force_generic_plan; PREPARE {statement} ({types}) AS {sql.Replace("{s}", Schema, StringComparison.Ordinal)}";
+        return await ExplainAsync(ds, $"EXECUTE {statement} ({string.Join(", ", arguments)})",
+            [(setup.Sql, setup.Parameters), (settings, [.. stash]), (prepare, [])]);
+    }
+
+    /// <summary>EXPLAIN ANALYZE in a transaction rolled back afterwards; <paramref name="setup"/> runs first in it.</summary>
+    private static async Task<Plan> ExplainAsync(NpgsqlDataSource ds, string sql, (string Sql, NpgsqlParameter[] Parameters)[] setup,
+        params NpgsqlParameter[] parameters)
     {
         await using var connection = await ds.OpenConnectionAsync();
         await using var tx = await connection.BeginTransactionAsync();
+        foreach (var (setupSql, setupParameters) in setup)
+        {
+            await using var prepare = new NpgsqlCommand(setupSql.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
+            prepare.Parameters.AddRange(setupParameters);
+            await prepare.ExecuteNonQueryAsync();
+        }
+
         await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
         command.Parameters.AddRange(parameters);
         var json = (string)(await command.ExecuteScalarAsync())!;
@@ -143,6 +226,7 @@ public sealed class PlanTests(PostgresFixture fixture)
             e.TryGetProperty("Index Name", out var i) ? i.GetString() : null,
             e.TryGetProperty("Actual Rows", out var rows) ? rows.GetInt64() : 0,
             e.TryGetProperty("Actual Loops", out var loops) ? loops.GetInt64() : 0,
+            e.TryGetProperty("Rows Removed by Join Filter", out var removed) ? removed.GetInt64() : 0,
             (e.TryGetProperty("Shared Hit Blocks", out var hit) ? hit.GetInt64() : 0) + (e.TryGetProperty("Shared Read Blocks", out var read) ? read.GetInt64() : 0)));
         if (e.TryGetProperty("Plans", out var children))
         {
@@ -155,7 +239,7 @@ public sealed class PlanTests(PostgresFixture fixture)
 
     private sealed record Plan(PlanNode Root, List<PlanNode> Nodes, string Text);
 
-    private sealed record PlanNode(string Type, string? Relation, string? Index, long ActualRows, long Loops, long Buffers);
+    private sealed record PlanNode(string Type, string? Relation, string? Index, long ActualRows, long Loops, long RemovedByJoinFilter, long Buffers);
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 

@@ -16,6 +16,23 @@ internal static class JobSql
     /// <summary>In <see cref="Complete"/>'s <c>owned</c>: the job's cancel was requested and the outcome would requeue it.</summary>
     private static readonly string StickyCancel = $"j.cancel_requested AND o.kind IN ({OutcomeRetry}, {OutcomeReschedule}, {OutcomeRelease})";
 
+    /// <summary>
+    /// Locks, one by one in id order, the rows of the argument rows <paramref name="args"/> (columns id, lease_token, sorted
+    /// by id) that worker <paramref name="worker"/> still holds in queue <paramref name="queue"/>, and yields their
+    /// <c>cancel_requested</c>. The lookup is a LATERAL subquery by primary key only: its FOR UPDATE keeps it a
+    /// parameterized index lookup per argument row (never flattened into a join the planner could turn around), its LIMIT
+    /// keeps the ownership test out of it (no qual is pushed down to tempt another index), and that test runs on the
+    /// locked row version. Any plan that scanned the processing rows (the planner's choice
+    /// whenever the statistics predate the claims) or re-read the argument arrays per row cost seconds per batch once the
+    /// statement was prepared.
+    /// </summary>
+    private static string LockClaimed(string args, string queue, string worker) => $$"""
+        {{args}} CROSS JOIN LATERAL (
+                SELECT j.queue_name, j.state, j.worker_id, j.lease_token, j.cancel_requested, j.unique_key, j.unique_for FROM {s}.jobs j WHERE j.id = {{args}}.id LIMIT 1 FOR UPDATE
+            ) j
+            WHERE j.queue_name = {{queue}} AND j.state = {{Processing}} AND j.worker_id = {{worker}} AND j.lease_token = {{args}}.lease_token
+        """;
+
     private const string LeaseExpiredError = """
         'Jobs.Sdk.LeaseExpired: worker ' || coalesce(j.worker_id, '?')
                     || ' stopped renewing the lease of attempt ' || j.attempts || ' of ' || j.max_attempts || '.'
@@ -117,8 +134,8 @@ internal static class JobSql
     /// lease token $12): replaying a batch, or a late report of an earlier claim, changes nothing. Arrays: $3 id,
     /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),
     /// $12 lease token. $10 channel: one notification when a requeued job is due now. $11 remove cancelled (retention).
-    /// Rows are found by primary key (<c>id = ANY</c>) and locked in id order, the one lock order of every statement that
-    /// locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
+    /// Rows are found and locked one by one through the primary key, in id order (<see cref="LockClaimed"/>), the one lock
+    /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
     /// A unique job whose key holds after it finished (<c>unique_for</c>) is kept rather than removed: the next unique push
     /// of its key deletes it once the hold is over (<see cref="UniqueJobSql.Release"/>).
@@ -127,18 +144,13 @@ internal static class JobSql
         WITH o AS (
             SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[], $12::uuid[])
                 AS o(id, attempt, kind, delay_ms, next_attempt, error, remove, lease_token)
-        ),
-        locked AS MATERIALIZED (
-            SELECT j.id, j.lease_token FROM {s}.jobs j
-            WHERE j.id = ANY($3::uuid[]) AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.lease_token = ANY($12::uuid[])
-            ORDER BY j.id
-            FOR UPDATE
+            ORDER BY id
         ),
         owned AS MATERIALIZED (
-            SELECT j.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
+            SELECT o.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
                    o.delay_ms, o.next_attempt, o.error,
                    CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0') AS remove
-            FROM locked l JOIN {s}.jobs j ON j.id = l.id JOIN o ON o.lease_token = l.lease_token AND o.id = l.id
+            FROM {{LockClaimed("o", "$1", "$2")}}
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING owned WHERE j.id = owned.id AND owned.remove
@@ -166,16 +178,14 @@ internal static class JobSql
 
     /// <summary>
     /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id and $5 lease token (pairs). Rows are
-    /// found by primary key (<c>id = ANY</c>) and locked in id order, like <see cref="Complete"/>. Returns the (id, token)
+    /// found and locked like <see cref="Complete"/>'s (<see cref="LockClaimed"/>); the result is grouped, not joined, so its
+    /// cost stays linear in the batch. Returns the (id, token)
     /// pairs it no longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
     /// </summary>
     public static readonly string RenewLeases = $$"""
-        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[]) AS l(id, lease_token)),
+        WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[]) AS l(id, lease_token) ORDER BY id),
         locked AS MATERIALIZED (
-            SELECT j.id, j.lease_token FROM {s}.jobs j
-            WHERE j.id = ANY($2::uuid[]) AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3 AND j.lease_token = ANY($5::uuid[])
-            ORDER BY j.id
-            FOR UPDATE
+            SELECT l.id FROM {{LockClaimed("l", "$1", "$3")}}
         ),
         renewed AS (
             UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond'
@@ -183,9 +193,14 @@ internal static class JobSql
             WHERE j.id = locked.id
             RETURNING j.id, j.lease_token, j.cancel_requested
         )
-        SELECT l.id, l.lease_token, renewed.id IS NULL AS lost
-        FROM l LEFT JOIN renewed ON renewed.id = l.id AND renewed.lease_token = l.lease_token
-        WHERE renewed.id IS NULL OR renewed.cancel_requested
+        SELECT id, lease_token, bool_and(lost) AS lost
+        FROM (
+            SELECT id, lease_token, true AS lost, false AS cancel FROM l
+            UNION ALL
+            SELECT id, lease_token, false, cancel_requested FROM renewed
+        ) pairs
+        GROUP BY id, lease_token
+        HAVING bool_and(lost) OR bool_or(cancel)
         """;
 
     /// <summary>
