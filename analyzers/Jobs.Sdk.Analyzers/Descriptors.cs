@@ -68,6 +68,20 @@ internal static class Descriptors
         DiagnosticSeverity.Error,
         "When set, MaxAttempts must be at least 1 and TimeoutSeconds must be from 1 to 4294967 (the longest timeout a CancellationTokenSource accepts). Leave them unset to use the queue's defaults.");
 
+    public static readonly DiagnosticDescriptor InvalidFlowSetting = Create(
+        DiagnosticIds.InvalidFlowSetting,
+        "Invalid queue or unique-job setting",
+        "{0} is invalid: {1}",
+        DiagnosticSeverity.Error,
+        "UniqueFor (seconds a unique key holds after the job finished) needs Unique = true and must not be negative; Queue, when set, must be a non-empty name without NUL characters.");
+
+    public static readonly DiagnosticDescriptor UnsupportedKeyMember = Create(
+        DiagnosticIds.UnsupportedKeyMember,
+        "Key member of an unsupported type",
+        "[{0}] member '{1}' has type '{2}', which cannot be a key: use string, Guid, bool, char, an integer type, an enum, DateTime, DateTimeOffset, DateOnly or TimeOnly (or a nullable of those)",
+        DiagnosticSeverity.Error,
+        "Generated code turns key members into exact, culture-invariant text. Floating-point numbers, collections and objects have no such text; mark a member of a supported type instead, or pass the key per push (JobOptions.UniqueKey).");
+
     public static readonly DiagnosticDescriptor HandlerForNonJob = Create(
         DiagnosticIds.HandlerForNonJob,
         "Handler for a type that is not a job",

@@ -18,7 +18,7 @@ namespace Jobs.Sdk.Analyzers;
 /// looked at once; the duplicate-name check collects names and reports at compilation end.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
+public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>The longest per-attempt timeout, in seconds, a CancellationTokenSource accepts (uint.MaxValue - 1 ms).</summary>
     public const int MaxTimeoutSeconds = 4_294_967;
@@ -37,7 +37,9 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.UnsupportedMemberType,
         Descriptors.DuplicateJsonName,
         Descriptors.UnserializedMember,
-        Descriptors.GeneratedMethodNameCollision);
+        Descriptors.GeneratedMethodNameCollision,
+        Descriptors.InvalidFlowSetting,
+        Descriptors.UnsupportedKeyMember);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -145,6 +147,8 @@ public sealed class JobDeclarationAnalyzer : DiagnosticAnalyzer
                     named.Key, value.ToString(CultureInfo.InvariantCulture), problem));
             }
         }
+
+        AnalyzeFlow(context, type, attribute, syntax, attributeLocation);
     }
 
     /// <summary>JOBS010: the generator's own classification (linked from Shared/) decides what it can serialize.</summary>

@@ -58,6 +58,7 @@ public sealed partial class JobGenerator
                 w.Line($"static global::System.TimeSpan? {iface}.Timeout => global::System.TimeSpan.FromSeconds({job.TimeoutSeconds});");
             }
 
+            EmitFlow(job, w, iface);
             var jobArgument = root.IsValueType ? "job" : "job ?? throw new global::System.ArgumentNullException(nameof(job))";
             w.Line($"static void {iface}.Serialize({Writer} writer, {job.TypeOfName} job) => {helper}.Write{root.Id}(writer, {jobArgument});");
             w.Line($"static {job.TypeOfName} {iface}.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)");

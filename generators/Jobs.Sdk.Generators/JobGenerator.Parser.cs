@@ -171,7 +171,9 @@ public sealed partial class JobGenerator
                 return null;
             }
 
-            int maxAttempts = 0, timeoutSeconds = 0;
+            int maxAttempts = 0, timeoutSeconds = 0, uniqueFor = 0;
+            string? queue = null;
+            var unique = false;
             var jsonContext = JobTypeSupport.GetJsonContext(attribute);
             foreach (var named in attribute.NamedArguments)
             {
@@ -182,6 +184,15 @@ public sealed partial class JobGenerator
                         break;
                     case KnownNames.JobAttributeTimeoutSeconds when named.Value.Value is int t:
                         timeoutSeconds = t;
+                        break;
+                    case KnownNames.JobAttributeQueue when named.Value.Value is string q:
+                        queue = q;
+                        break;
+                    case KnownNames.JobAttributeUnique when named.Value.Value is bool u:
+                        unique = u;
+                        break;
+                    case KnownNames.JobAttributeUniqueFor when named.Value.Value is int f:
+                        uniqueFor = f;
                         break;
                 }
             }
@@ -264,7 +275,11 @@ public sealed partial class JobGenerator
                 pushParameters.ToEquatableArray(),
                 docs.Summary,
                 builder.HasObliviousNullability,
-                helperClassName);
+                helperClassName,
+                new JobFlowModel(queue, unique, uniqueFor, KeyMemberSupport.FindMarked(type, KnownNames.UniqueKeyAttribute)
+                    .Select(m => KeyMemberSupport.Conversion(m.Type, "job." + EscapeIdentifier(m.Member.Name)))
+                    .OfType<string>()
+                    .ToEquatableArray()));
 
             static IEnumerable<string> containingTypesNames(INamedTypeSymbol t)
             {

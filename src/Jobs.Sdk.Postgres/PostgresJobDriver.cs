@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,7 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>
 /// The PostgreSQL job driver: one table per schema, queues isolated by name, batch claims with
 /// <c>FOR UPDATE SKIP LOCKED</c>, batched completions, leases with rescue, LISTEN/NOTIFY wake-ups with polling as the
-/// safety net, and exactly-once schedule fires. Thread-safe; one instance per queue and process.
+/// safety net, and exactly-once schedule fires. Thread-safe; one instance per store and process, with a view per further queue (<see cref="ForQueue"/>).
 /// </summary>
 /// <remarks>
 /// <para>Batch operations (push of many jobs, completion, lease renewal) bind PostgreSQL arrays. A data source built with
@@ -26,6 +27,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobDriverOptions _options;
     private readonly CancellationTokenSource _disposing = new();
     private readonly PostgresSchemaGate _gate;
+    private readonly PostgresListener? _listener;
     private readonly PostgresNotifier _notifier;
     private readonly PostgresJobPusher _pusher;
     private readonly PostgresWorkerCommands _worker;
@@ -33,6 +35,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobCounts _counts;
     private readonly PostgresCleanup _cleanup;
     private readonly PostgresScheduleStore _schedules;
+    private readonly PostgresJobDriver? _root;
+    private readonly ConcurrentDictionary<string, PostgresJobDriver> _views = new(StringComparer.Ordinal);
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
     private int _disposed;
 
     /// <summary>Creates the driver on <paramref name="dataSource"/> (which the caller keeps owning).</summary>
@@ -61,17 +67,60 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var time = timeProvider ?? TimeProvider.System;
         var stopping = _disposing.Token;
         _gate = new PostgresSchemaGate(dataSource, _options, time, log, stopping);
-        _notifier = new PostgresNotifier(dataSource, _options.Schema, _options.QueueName, _options.UseListenNotify, _options.PollInterval, time, log,
-            _gate.WaitUntilReadyAsync, stopping);
+        _listener = _options.UseListenNotify ? new PostgresListener(dataSource, log, time, _gate.WaitUntilReadyAsync, stopping) : null;
+        _log = log;
+        _time = time;
+        _notifier = new PostgresNotifier(dataSource, _listener, _options.Schema, _options.QueueName, _options.PollInterval, time, log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits), _options.QueueName, _options.Schema,
             _gate, _notifier);
-        _pusher = new PostgresJobPusher(context);
+        _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context);
     }
+
+    /// <summary>A view of <paramref name="root"/> serving <paramref name="queue"/>: same connections, gate and listener.</summary>
+    private PostgresJobDriver(PostgresJobDriver root, string queue)
+    {
+        _root = root;
+        _options = root._options.Clone();
+        _options.QueueName = queue;
+        _options.Validate();
+        _dataSource = root._dataSource;
+        _gate = root._gate;
+        _listener = root._listener;
+        _log = root._log;
+        _time = root._time;
+        var stopping = root._disposing.Token;
+        _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
+        var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits), queue, _options.Schema, _gate, _notifier);
+        _pusher = new PostgresJobPusher(context, _options.Retention);
+        _worker = new PostgresWorkerCommands(context, _options.Retention);
+        _control = new PostgresJobControl(context, _worker.RemoveCancelled);
+        _counts = new PostgresJobCounts(context);
+        _cleanup = new PostgresCleanup(context);
+        _schedules = new PostgresScheduleStore(context);
+    }
+
+    /// <inheritdoc />
+    public IJobDriver ForQueue(string queueName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queueName);
+        if (_root is not null)
+        {
+            return _root.ForQueue(queueName);
+        }
+
+        return string.Equals(queueName, QueueName, StringComparison.Ordinal)
+            ? this
+            : _views.GetOrAdd(queueName, static (q, root) => new PostgresJobDriver(root, q), this);
+    }
+
+    /// <inheritdoc />
+    public Task<JobPushResult> PushUniqueAsync(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
+        => _pusher.PushUniqueAsync(job, transaction, cancellationToken);
 
     /// <inheritdoc />
     public string QueueName => _options.QueueName;
@@ -166,8 +215,23 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             return;
         }
 
+        if (_root is not null)
+        {
+            return; // a queue view: the root owns the connections
+        }
+
         await _disposing.CancelAsync().ConfigureAwait(false);
-        await _notifier.StopAsync().ConfigureAwait(false);
+        _notifier.Stop();
+        if (_listener is not null)
+        {
+            await _listener.StopAsync().ConfigureAwait(false);
+        }
+
+        foreach (var view in _views.Values)
+        {
+            view._notifier.Stop();
+        }
+
         await _gate.StopAsync().ConfigureAwait(false);
         if (_ownsDataSource)
         {

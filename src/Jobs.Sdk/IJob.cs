@@ -18,6 +18,21 @@ public interface IJob<TSelf> where TSelf : IJob<TSelf>
     /// <summary>Per-attempt timeout; <see langword="null"/> means none.</summary>
     static virtual TimeSpan? Timeout => null;
 
+    /// <summary>The job type's default queue (<see cref="JobAttribute.Queue"/>); <see langword="null"/> means the driver's queue.</summary>
+    static virtual string? Queue => null;
+
+    /// <summary>Whether pushes of this type are unique by key (<see cref="JobAttribute.Unique"/>).</summary>
+    static virtual bool Unique => false;
+
+    /// <summary>Seconds a unique key still holds after the job finished (<see cref="JobAttribute.UniqueFor"/>).</summary>
+    static virtual int UniqueForSeconds => 0;
+
+    /// <summary>
+    /// The unique key of <paramref name="job"/> from its <see cref="UniqueKeyAttribute"/> members (generated, no
+    /// reflection); <see langword="null"/> when no member is marked (the whole payload is then the key).
+    /// </summary>
+    static virtual string? GetUniqueKey(TSelf job) => null;
+
     /// <summary>Writes <paramref name="job"/> as one JSON value.</summary>
     static abstract void Serialize(Utf8JsonWriter writer, TSelf job);
 

@@ -48,4 +48,26 @@ public sealed class JobAttribute : Attribute
     /// generated serializer does not handle itself. Resolved through its <c>JsonTypeInfo</c>, so it stays AOT-safe.
     /// </summary>
     public Type? JsonContext { get; set; }
+
+    /// <summary>
+    /// The queue jobs of this type go to unless a push says otherwise (<see cref="JobOptions.Queue"/>). Leave it unset for
+    /// the default queue (the driver's <c>QueueName</c>, <c>"default"</c> unless configured). Workers started by
+    /// <c>AddWorkers</c> serve every queue a registered job type names, and every queue declared with <c>AddQueue</c>.
+    /// </summary>
+    public string? Queue { get; set; }
+
+    /// <summary>
+    /// At most one job of this type with the same unique key is waiting or running in its queue: a push that finds one
+    /// inserts nothing and returns the existing job's id (<see cref="JobQueue.TryPushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/> tells which happened).
+    /// The key is the members marked <see cref="UniqueKeyAttribute"/>, or the whole payload when none is marked.
+    /// Enforced by the store (a unique index), so concurrent pushers of one key produce exactly one job.
+    /// </summary>
+    public bool Unique { get; set; }
+
+    /// <summary>
+    /// With <see cref="Unique"/>: seconds the key still holds after the job finished (completed, failed or cancelled).
+    /// <c>0</c> (the default): only while the job is unfinished. Without <see cref="Unique"/>, or negative, it is a
+    /// compile-time error (JOBS020).
+    /// </summary>
+    public int UniqueFor { get; set; }
 }

@@ -14,4 +14,17 @@ public sealed record JobOptions
 
     /// <summary>Overrides the job type's maximum attempts for this one job.</summary>
     public int? MaxAttempts { get; init; }
+
+    /// <summary>
+    /// The queue of this one job, overriding the job type's <see cref="JobAttribute.Queue"/>; <see langword="null"/> keeps
+    /// it. Any text (stored as a value, never spliced into SQL).
+    /// </summary>
+    public string? Queue { get; init; }
+
+    /// <summary>
+    /// Makes this push unique under this key (overriding the key the job type's <see cref="UniqueKeyAttribute"/> members
+    /// give): nothing is inserted while a job of the same type and key is waiting or running in the queue (and, for a
+    /// <see cref="JobAttribute.Unique"/> type, for <see cref="JobAttribute.UniqueFor"/> seconds after it finished).
+    /// </summary>
+    public string? UniqueKey { get; init; }
 }

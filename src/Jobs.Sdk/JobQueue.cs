@@ -12,7 +12,12 @@ public sealed partial class JobQueue
 
     internal JobQueue(JobsRuntime runtime) => _runtime = runtime;
 
-    /// <summary>The queue name (jobs of other queues sharing the store are invisible here).</summary>
+    /// <summary>
+    /// The default queue's name (the driver's). Pushes go to <see cref="JobOptions.Queue"/>, else the job type's
+    /// <see cref="JobAttribute.Queue"/>, else this queue; lookups by id (get, cancel, pause, resume) search this queue and
+    /// then every other queue this process declared (<c>AddQueue</c>), registered or pushed to. Counts and cleanup are
+    /// this queue's.
+    /// </summary>
     public string QueueName => _runtime.QueueName;
 
     /// <summary>Pushes one job.</summary>
@@ -30,6 +35,26 @@ public sealed partial class JobQueue
     {
         ArgumentNullException.ThrowIfNull(transaction);
         return PushCoreAsync(job, transaction, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Pushes one job and tells whether it was inserted: for a unique job (<see cref="JobAttribute.Unique"/>,
+    /// <see cref="JobOptions.UniqueKey"/>) whose key is held by another job, nothing is inserted and the result carries
+    /// that job's id with <see cref="JobPushResult.Inserted"/> false. Other pushes always insert.
+    /// </summary>
+    public Task<JobPushResult> TryPushAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : IJob<TJob>
+        => TryPushCoreAsync(job, null, options, cancellationToken);
+
+    /// <summary>
+    /// <see cref="TryPushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/> inside the caller's database transaction
+    /// (PostgreSQL driver): the job exists only if the caller commits.
+    /// </summary>
+    public Task<JobPushResult> TryPushAsync<TJob>(TJob job, DbTransaction transaction, JobOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : IJob<TJob>
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return TryPushCoreAsync(job, transaction, options, cancellationToken);
     }
 
     /// <summary>Pushes many jobs in one batch (any size; drivers stream large batches).</summary>
@@ -50,16 +75,30 @@ public sealed partial class JobQueue
     /// Cancels a job. A waiting job (pending, delayed, retrying, paused) never runs; a running job's handler token is
     /// cancelled on whichever worker runs it. Returns <see langword="false"/> when the job does not exist or already finished.
     /// </summary>
-    public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken = default) => _runtime.Driver.CancelAsync(id, cancellationToken);
+    public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken = default)
+        => AnyQueueAsync((d, ct) => d.CancelAsync(id, ct), cancellationToken);
 
     /// <summary>Takes a waiting job off the queue until <see cref="ResumeAsync"/>. Returns <see langword="false"/> when the job is not waiting.</summary>
-    public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken = default) => _runtime.Driver.PauseAsync(id, cancellationToken);
+    public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken = default)
+        => AnyQueueAsync((d, ct) => d.PauseAsync(id, ct), cancellationToken);
 
     /// <summary>Puts a paused job back with its priority and run time. Returns <see langword="false"/> when the job is not paused.</summary>
-    public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken = default) => _runtime.Driver.ResumeAsync(id, cancellationToken);
+    public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken = default)
+        => AnyQueueAsync((d, ct) => d.ResumeAsync(id, ct), cancellationToken);
 
     /// <summary>Reads a job's state, attempts, last error and timestamps; <see langword="null"/> when it is not stored.</summary>
-    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _runtime.Driver.GetJobAsync(id, cancellationToken);
+    public async Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default)
+    {
+        foreach (var queue in _runtime.KnownQueues())
+        {
+            if (await queue.Driver.GetJobAsync(id, cancellationToken).ConfigureAwait(false) is { } info)
+            {
+                return info;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Counts this queue's jobs per state.</summary>
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken = default) => _runtime.Driver.GetCountsAsync(cancellationToken);
@@ -76,6 +115,28 @@ public sealed partial class JobQueue
     {
         ArgumentNullException.ThrowIfNull(options);
         return _runtime.Driver.CleanupAsync(options, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="action"/> on this queue, then on the other queues known to this process, until one says yes.</summary>
+    private async Task<bool> AnyQueueAsync(Func<Drivers.IJobDriver, CancellationToken, Task<bool>> action, CancellationToken cancellationToken)
+    {
+        foreach (var queue in _runtime.KnownQueues())
+        {
+            if (await action(queue.Driver, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<JobPushResult> TryPushCoreAsync<TJob>(TJob job, DbTransaction? transaction, JobOptions? options, CancellationToken cancellationToken)
+        where TJob : IJob<TJob>
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var results = await _runtime.PushWithResultsAsync([job], options ?? JobOptions.Default, transaction, cancellationToken).ConfigureAwait(false);
+        return results[0];
     }
 
     private async Task<JobId> PushCoreAsync<TJob>(TJob job, DbTransaction? transaction, JobOptions? options, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 // A worker process for the multi-process, crash and restart tests of Jobs.Sdk.Postgres.
-// Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs> [prefetch]
+// Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs> [prefetch] [globalConcurrency]
+// With globalConcurrency (> 0) the queue gets that cluster-wide limit and each run also records its span (database clock)
+// in <runsTable>_spans (job_id, started_at, ended_at), which the test creates.
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 using System.Text.Json;
 using Jobs.Sdk;
@@ -18,6 +20,7 @@ var concurrency = int.Parse(args[4], System.Globalization.CultureInfo.InvariantC
 var lease = TimeSpan.FromSeconds(double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture));
 var workMs = int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture);
 var prefetch = args.Length > 7 ? int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture) : 0;
+var globalConcurrency = args.Length > 8 ? int.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture) : 0;
 if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 {
     Console.Error.WriteLine("bad table name");
@@ -26,6 +29,18 @@ if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 
 await using var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(cs);
 var insert = $"INSERT INTO \"{schema}\".{table} (job_id, runs, worker) VALUES ($1, 1, $2) ON CONFLICT (job_id) DO UPDATE SET runs = {table}.runs + 1";
+var spanStart = $"INSERT INTO \"{schema}\".{table}_spans (job_id, started_at) VALUES ($1, clock_timestamp())";
+var spanEnd = $"UPDATE \"{schema}\".{table}_spans SET ended_at = clock_timestamp() WHERE job_id = $1";
+async Task SpanAsync(string sql, Guid id, CancellationToken ct)
+{
+    if (globalConcurrency > 0)
+    {
+        await using var span = dataSource.CreateCommand(sql);
+        span.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        await span.ExecuteNonQueryAsync(ct);
+    }
+}
+
 var services = new ServiceCollection();
 services.AddJobs(jobs => jobs
     .UsePostgres(dataSource, o =>
@@ -36,12 +51,16 @@ services.AddJobs(jobs => jobs
     })
     // A handler that fails because the server restarted is retried promptly (the fault tests stay short).
     .ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(maxAttempts: 10, maxBackoff: TimeSpan.FromMilliseconds(500)))
+    .AddQueue(queue, q => q.GlobalConcurrency = globalConcurrency > 0 ? globalConcurrency : null)
     .AddJob<RecordJob>(async (job, context, ct) =>
     {
+        await SpanAsync(spanStart, context.Id.Value, ct);
         if (workMs > 0)
         {
             await Task.Delay(workMs, ct);
         }
+
+        await SpanAsync(spanEnd, context.Id.Value, ct);
 
         await using var command = dataSource.CreateCommand(insert);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });

@@ -51,6 +51,54 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Global_concurrency_of_5_holds_across_three_worker_processes()
+    {
+        await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
+        var table = await CreateRunsTableAsync(setup.DataSource);
+        await setup.DataSource.ExecAsync($"CREATE TABLE jobs_test.{table}_spans (job_id uuid PRIMARY KEY, started_at timestamptz NOT NULL, ended_at timestamptz)");
+
+        var workers = new List<WorkerProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                // 8 slots each (24 in all), but at most 5 running in the cluster.
+                workers.Add(await WorkerProcess.StartAsync(fixture.ConnectionString, setup.Queue.QueueName, table, concurrency: 8, leaseSeconds: 30, workMs: 40,
+                    globalConcurrency: 5));
+            }
+
+            // Pushed once every process runs, so that all three compete for the five slots.
+            await setup.Queue.PushManyAsync(Enumerable.Range(0, 90).Select(i => new RecordJob(i)));
+
+            await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.{table}") == 90,
+                seconds: 120, what: "90 runs recorded");
+            foreach (var w in workers)
+            {
+                Assert.Equal(0, await w.StopAsync());
+            }
+
+            // The most spans open at one instant (database clock; an end sorts before a start at the same instant).
+            var overlap = await setup.DataSource.ScalarAsync($"""
+                SELECT max(open) FROM (
+                    SELECT sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS open
+                    FROM (SELECT started_at AS t, 1 AS d FROM jobs_test.{table}_spans
+                          UNION ALL SELECT ended_at, -1 FROM jobs_test.{table}_spans) e) x
+                """);
+            output.WriteLine($"most jobs running at once: {overlap}");
+            Assert.InRange(overlap, 2, 5);
+            Assert.Equal(90L, await setup.DataSource.ScalarAsync($"SELECT sum(runs) FROM jobs_test.{table}"));
+            Assert.True(await setup.DataSource.ScalarAsync($"SELECT count(DISTINCT worker) FROM jobs_test.{table}") >= 2, "the work was shared by the processes");
+        }
+        finally
+        {
+            foreach (var w in workers)
+            {
+                w.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Killed_worker_jobs_are_rescued_by_lease_expiry_and_none_is_lost()
     {
         var log = fixture.ServerLogPosition();

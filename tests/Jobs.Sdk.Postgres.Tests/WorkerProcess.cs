@@ -9,7 +9,8 @@ internal sealed class WorkerProcess : IDisposable
 
     private WorkerProcess(Process process) => _process = process;
 
-    public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0)
+    public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0,
+        int globalConcurrency = 0)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -27,6 +28,7 @@ internal sealed class WorkerProcess : IDisposable
         info.ArgumentList.Add(leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(workMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(prefetch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(globalConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start the test worker process.");
         var worker = new WorkerProcess(process);
         process.ErrorDataReceived += (_, _) => { };

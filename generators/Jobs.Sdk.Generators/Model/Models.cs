@@ -105,7 +105,15 @@ internal sealed record JobModel(
     EquatableArray<PushParameterModel> PushParameters,
     string? Summary,
     bool HasObliviousNullability,
-    string HelperClassName);
+    string HelperClassName,
+    JobFlowModel Flow);
+
+/// <summary>Queue and flow-control settings of a job type (<c>Queue</c>, <c>Unique</c>, <c>UniqueFor</c>, key members).</summary>
+/// <param name="Queue">The default queue, or <see langword="null"/>.</param>
+/// <param name="Unique">Pushes are unique by key.</param>
+/// <param name="UniqueFor">Seconds the key holds after the job finished.</param>
+/// <param name="UniqueKeys">C# expressions (over <c>job</c>) giving each <c>[UniqueKey]</c> member's key text, in order.</param>
+internal sealed record JobFlowModel(string? Queue, bool Unique, int UniqueFor, EquatableArray<string> UniqueKeys);
 
 /// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
 internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal);

@@ -10,6 +10,10 @@ internal static class KnownNames
     public const string JobAttributeMaxAttempts = "MaxAttempts";
     public const string JobAttributeTimeoutSeconds = "TimeoutSeconds";
     public const string JobAttributeJsonContext = "JsonContext";
+    public const string JobAttributeQueue = "Queue";
+    public const string JobAttributeUnique = "Unique";
+    public const string JobAttributeUniqueFor = "UniqueFor";
+    public const string UniqueKeyAttribute = "Jobs.Sdk.UniqueKeyAttribute";
 
     public const string JobInterface = "Jobs.Sdk.IJob`1";
     public const string JobHandlerInterface = "Jobs.Sdk.IJobHandler`1";

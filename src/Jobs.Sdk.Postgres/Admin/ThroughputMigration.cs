@@ -8,7 +8,7 @@ namespace Jobs.Sdk.Postgres;
 internal static class ThroughputMigration
 {
     // The number is provisional (branch dash2): the lead renumbers on merge, after the other branches' migrations.
-    public const string Name = "0007_throughput_dash2";
+    public const string Name = "0008_throughput";
 
     // Primary key led by the minute: the dashboard's range read and the prune both scan one index range.
     public const string Sql = """

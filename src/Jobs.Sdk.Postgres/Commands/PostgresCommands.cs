@@ -47,6 +47,15 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     /// <summary>Runs <paramref name="sql"/> and hands its rows to <paramref name="read"/>.</summary>
     public Task<T> QueryAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run,
         Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+        => QueryAsync(null, sql, parameters, run, read, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="before"/> (when given) and then <paramref name="sql"/> in one round trip and one implicit
+    /// transaction, handing the rows of <paramref name="sql"/> to <paramref name="read"/>. Each statement reads a fresh
+    /// snapshot, so <paramref name="sql"/> sees everything committed before <paramref name="before"/> returned (a lock).
+    /// </summary>
+    public Task<T> QueryAsync<T>(NpgsqlBatchCommand? before, string sql, NpgsqlParameter[] parameters, SqlRun run,
+        Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
         => RunAsync(sql, parameters, run, null, null, async (batch, ct) =>
         {
             var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -60,7 +69,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 
                 return await read(reader, ct).ConfigureAwait(false);
             }
-        }, cancellationToken);
+        }, cancellationToken, before);
 
     /// <summary>Runs several statements in one round trip, as one implicit transaction (all or nothing).</summary>
     public async Task ExecuteBatchAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
@@ -91,7 +100,8 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     }
 
     private async Task<T> RunAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection? connection,
-        NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken)
+        NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken,
+        NpgsqlBatchCommand? before = null)
     {
         var own = connection is null;
         connection ??= await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -101,6 +111,11 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
             if ((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.AsynchronousCommit));
+            }
+
+            if (before is not null)
+            {
+                batch.BatchCommands.Add(before);
             }
 
             batch.BatchCommands.Add(Command(sql, parameters));

@@ -6,12 +6,76 @@ using static Jobs.Sdk.Postgres.SqlParameters;
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>Stores new jobs: one statement for one job, array statements for many, all in the caller's transaction when given.</summary>
-internal sealed class PostgresJobPusher(PostgresQueueContext context)
+internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionPolicy retention)
 {
     private const int PushChunkSize = 10_000;
 
     private readonly string _pushSql = context.Sql(JobSql.Push);
     private readonly string _pushManySql = context.Sql(JobSql.PushMany);
+    private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
+    private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
+
+    /// <summary>
+    /// Stores <paramref name="job"/> unless its unique key is held (see <see cref="UniqueJobSql"/>): one round trip
+    /// (release of an expired holder, then the insert) in the common case; asked again when the holder committed after the
+    /// insert's snapshot was taken.
+    /// </summary>
+    public async Task<JobPushResult> PushUniqueAsync(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.UniqueKey is null)
+        {
+            await PushAsync([job], transaction, cancellationToken).ConfigureAwait(false);
+            return new JobPushResult(job.Id, true);
+        }
+
+        var tx = Join(transaction);
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var connection = tx?.Connection ?? await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                await using var batch = new NpgsqlBatch(connection, tx);
+                batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
+                    Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
+                batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
+                    [.. JobRows.Push(job, [Text(context.Queue)], Text(tx is null ? null : context.Channel)), Text(job.UniqueKey),
+                        Double(job.UniqueFor.TotalMilliseconds)]));
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // Past the release statement's (empty) result.
+                }
+
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var result = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
+                    if (result.Inserted)
+                    {
+                        // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
+                        context.Notifier.JobsPushed([job], announce: tx is null);
+                    }
+
+                    return result;
+                }
+
+                if (attempt == 5)
+                {
+                    throw new InvalidOperationException(
+                        $"The unique key of job '{job.Name}' is held by a job this transaction cannot see (pushed by a concurrent transaction). " +
+                        "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
+                }
+            }
+        }
+        finally
+        {
+            if (tx is null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 
     public async Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
     {

@@ -9,6 +9,8 @@ namespace Jobs.Sdk.Postgres;
 internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention)
 {
     private readonly string _claimSql = context.Sql(JobSql.Claim);
+    private readonly string _claimWithinLimitSql = context.Sql(JobSql.ClaimWithinLimit);
+    private readonly string _lockKey = context.Sql("{s}:") + context.Queue;
     private readonly string _completeSql = context.Sql(JobSql.Complete);
     private readonly string _renewSql = context.Sql(JobSql.RenewLeases);
     private readonly string _rescueSql = context.Sql(JobSql.RescueExpired);
@@ -28,11 +30,17 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var claimed = await context.Commands.QueryAsync(_claimSql,
-            [
-                Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames),
-                Integer(request.StartingNow),
-            ],
+        NpgsqlParameter[] parameters =
+            [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames),
+                Integer(request.StartingNow)];
+        var limited = request.GlobalConcurrency.HasValue;
+        if (limited)
+        {
+            parameters = [.. parameters, Integer(request.GlobalConcurrency!.Value)];
+        }
+
+        var claimed = await context.Commands.QueryAsync(limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
+            limited ? _claimWithinLimitSql : _claimSql, parameters,
             SqlRun.Prepare | SqlRun.WorkerCommit,
             async (reader, ct) =>
             {

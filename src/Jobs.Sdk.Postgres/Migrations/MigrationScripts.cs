@@ -14,6 +14,7 @@ internal static class MigrationScripts
         ("0004_lease_token", AddLeaseToken),
         ("0005_rolling_deploys", RollingDeploys),
         ("0006_count_job_states", CountJobStates),
+        ("0007_unique_jobs", UniqueJobs),
         (ThroughputMigration.Name, ThroughputMigration.Sql),
     ];
 
@@ -54,6 +55,18 @@ internal static class MigrationScripts
     private const string RollingDeploys = """
         -- jobs:compatible-from 0002_create_schedule_fires
         ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS errors jsonb;
+        """;
+
+    /// <summary>
+    /// Unique jobs (<c>[Job(Unique = true)]</c>): the key a row holds and how long it holds after the job finished. Nullable
+    /// columns (older code inserts NULL: never unique) and a partial unique index that only holds keyed rows, so the index
+    /// stays small and ordinary pushes never touch it.
+    /// </summary>
+    private const string UniqueJobs = """
+        -- jobs:compatible-from 0002_create_schedule_fires
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS unique_key text;
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS unique_for interval;
+        CREATE UNIQUE INDEX IF NOT EXISTS jobs_unique_key_idx ON {s}.jobs (queue_name, unique_key) WHERE unique_key IS NOT NULL;
         """;
 
     private const string CreateScheduleFires = """

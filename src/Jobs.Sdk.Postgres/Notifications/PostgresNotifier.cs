@@ -7,48 +7,41 @@ using Npgsql;
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>
-/// A queue's notifications: names its LISTEN/NOTIFY channel, keeps one listening connection (reconnecting with
-/// backoff, pinging on silence), turns what arrives into wake-ups of this process's workers and cancel requests of its
-/// running jobs, and stands in for NOTIFY in poll-only mode (where it only wakes this process).
+/// A queue's notifications: names its LISTEN/NOTIFY channel, turns what arrives on it (through the driver's one
+/// <see cref="PostgresListener"/> connection, shared by every queue of the driver) into wake-ups of this process's workers
+/// of the queue and cancel requests of its running jobs, and stands in for NOTIFY in poll-only mode (where it only wakes
+/// this process).
 /// </summary>
 internal sealed class PostgresNotifier
 {
-    private static readonly TimeSpan ListenerKeepAlive = TimeSpan.FromSeconds(30);
-
-    private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
-    private readonly Func<CancellationToken, Task> _waitUntilReady;
-    private readonly CancellationToken _stopping;
+    private readonly PostgresListener? _listener;
     private readonly WakeSignal _wake;
     private readonly TimeProvider _time;
-    private readonly string _listenSql;
-    private readonly Lock _lock = new();
+    private readonly CancellationToken _stopping;
     private readonly PushAnnouncer? _announcer;
-    private Task? _listener;
     private Action<JobLease>? _runningJobCancelled;
 
-    /// <param name="dataSource">Where to listen.</param>
+    /// <param name="dataSource">Where push announcements are sent (<see cref="PushAnnouncer"/>).</param>
+    /// <param name="listener">The driver's listening connection; null in poll-only mode (no listener, no NOTIFY).</param>
     /// <param name="schema">The schema (part of the channel name).</param>
     /// <param name="queue">The queue (part of the channel name).</param>
-    /// <param name="listen">False in poll-only mode: no listener, no NOTIFY.</param>
     /// <param name="pollInterval">The longest idle wait.</param>
     /// <param name="time">The clock of wake-up times.</param>
     /// <param name="logger">Logger.</param>
-    /// <param name="waitUntilReady">The schema gate: the listener starts once the schema is usable.</param>
     /// <param name="stopping">Cancelled when the driver is disposed.</param>
-    public PostgresNotifier(NpgsqlDataSource dataSource, string schema, string queue, bool listen, TimeSpan pollInterval, TimeProvider time,
-        ILogger logger, Func<CancellationToken, Task> waitUntilReady, CancellationToken stopping)
+    public PostgresNotifier(NpgsqlDataSource dataSource, PostgresListener? listener, string schema, string queue, TimeSpan pollInterval, TimeProvider time, ILogger logger,
+        CancellationToken stopping)
     {
-        _dataSource = dataSource;
+        _listener = listener;
         _logger = logger;
-        _waitUntilReady = waitUntilReady;
         _stopping = stopping;
         _time = time;
         _wake = new WakeSignal(pollInterval, time);
         var channel = ChannelName(schema, queue);
-        Channel = listen ? channel : null;
-        _announcer = listen ? new PushAnnouncer(dataSource, channel, time, logger, stopping) : null;
-        _listenSql = "LISTEN \"" + channel.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        Channel = listener is null ? null : channel;
+        _announcer = listener is null ? null : new PushAnnouncer(dataSource, channel, time, logger, stopping);
+        listener?.Register(this);
     }
 
     /// <summary>The channel statements NOTIFY, or null in poll-only mode (statements then send nothing).</summary>
@@ -60,7 +53,7 @@ internal sealed class PostgresNotifier
         add
         {
             _runningJobCancelled += value;
-            EnsureListener();
+            _listener?.EnsureStarted();
         }
         remove => _runningJobCancelled -= value;
     }
@@ -84,7 +77,7 @@ internal sealed class PostgresNotifier
     /// <summary>Waits for work: a notification, the earliest known due time, or one poll interval.</summary>
     public Task WaitForWorkAsync(CancellationToken cancellationToken)
     {
-        EnsureListener();
+        _listener?.EnsureStarted();
         return _wake.WaitAsync(cancellationToken, _stopping);
     }
 
@@ -148,100 +141,18 @@ internal sealed class PostgresNotifier
         }
     }
 
-    /// <summary>Stops the listener (the driver cancelled <c>stopping</c> first) and ends idle waits.</summary>
-    public async Task StopAsync()
+    /// <summary>Ends idle waits (the driver is being disposed).</summary>
+    public void Stop() => _wake.Release();
+
+    /// <summary>The listener (re)started listening: anything pushed while it was not may have been missed, so look once.</summary>
+    internal void Listening() => _wake.Signal();
+
+    /// <summary>A notification arrived on this queue's channel.</summary>
+    internal void OnNotification(string payload)
     {
-        _wake.Release();
-        if (Volatile.Read(ref _listener) is { } listener)
+        if (!JobNotification.TryParse(payload, out var notification))
         {
-            await listener.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-    }
-
-    private void EnsureListener()
-    {
-        if (Channel is null || Volatile.Read(ref _listener) is not null || _stopping.IsCancellationRequested)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            _listener ??= Task.Run(ListenLoopAsync);
-        }
-    }
-
-    private async Task ListenLoopAsync()
-    {
-        var stop = _stopping;
-        var failures = 0;
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await _waitUntilReady(stop).ConfigureAwait(false);
-                var connection = await _dataSource.OpenConnectionAsync(stop).ConfigureAwait(false);
-                await using (connection.ConfigureAwait(false))
-                {
-                    connection.Notification += OnNotification;
-                    try
-                    {
-                        await using (var listen = new NpgsqlCommand(_listenSql, connection))
-                        {
-                            await listen.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
-                        }
-
-                        PostgresLog.Listening(_logger, Channel!);
-                        failures = 0;
-
-                        // Anything pushed while we were not listening would be missed: look once.
-                        _wake.Signal();
-                        while (!stop.IsCancellationRequested)
-                        {
-                            if (!await connection.WaitAsync(ListenerKeepAlive, stop).ConfigureAwait(false))
-                            {
-                                // Silence: make sure the connection is still alive (half-open sockets, server restarts).
-                                await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                                await ping.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
-                            }
-                        }
-                    }
-                    finally
-                    {
-                        connection.Notification -= OnNotification;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (JobQueueUnavailableException)
-            {
-                // The schema is not usable: workers fail with that error; nothing to listen for.
-                break;
-            }
-            catch (Exception ex)
-            {
-                var delay = PostgresRetry.Backoff(++failures);
-                PostgresLog.ListenerFailed(_logger, ex, delay);
-                try
-                {
-                    await Task.Delay(delay, _time, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-    }
-
-    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
-    {
-        if (!JobNotification.TryParse(e.Payload, out var notification))
-        {
-            PostgresLog.BadNotification(_logger, e.Payload);
+            PostgresLog.BadNotification(_logger, payload);
             return;
         }
 

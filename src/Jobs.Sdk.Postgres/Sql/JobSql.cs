@@ -28,7 +28,7 @@ internal static class JobSql
     /// </summary>
     private static string LockClaimed(string args, string queue, string worker) => $$"""
         {{args}} CROSS JOIN LATERAL (
-                SELECT j.queue_name, j.state, j.worker_id, j.lease_token, j.cancel_requested FROM {s}.jobs j WHERE j.id = {{args}}.id LIMIT 1 FOR UPDATE
+                SELECT j.queue_name, j.state, j.worker_id, j.lease_token, j.cancel_requested, j.unique_key, j.unique_for FROM {s}.jobs j WHERE j.id = {{args}}.id LIMIT 1 FOR UPDATE
             ) j
             WHERE j.queue_name = {{queue}} AND j.state = {{Processing}} AND j.worker_id = {{worker}} AND j.lease_token = {{args}}.lease_token
         """;
@@ -124,6 +124,25 @@ internal static class JobSql
         """;
 
     /// <summary>
+    /// <see cref="Claim"/> under a cluster-wide limit of $7 jobs processing in queue $1 (<c>GlobalConcurrency</c>): takes
+    /// at most $7 minus the queue's processing rows (claimed by live workers, or by dead ones until their leases are
+    /// rescued). Runs right after <see cref="LockQueueClaims"/> in the same transaction, so limited claims of one queue
+    /// take turns and each counts what the previous one committed. The count reads <c>jobs_queue_state_idx</c> (at most
+    /// $7 rows of the queue are processing).
+    /// </summary>
+    public static readonly string ClaimWithinLimit = Claim
+        .Replace("WITH next AS MATERIALIZED (", $$"""
+            WITH room AS MATERIALIZED (
+                SELECT least($2, greatest($7 - (SELECT count(*) FROM {s}.jobs WHERE queue_name = $1 AND state = {{Processing}}), 0))::integer AS n
+            ),
+            next AS MATERIALIZED (
+            """, StringComparison.Ordinal)
+        .Replace("LIMIT $2", "LIMIT (SELECT n FROM room)", StringComparison.Ordinal);
+
+    /// <summary>Serializes the limited claims of queue $1 (a transaction-level advisory lock on the schema and queue).</summary>
+    public const string LockQueueClaims = "SELECT pg_advisory_xact_lock(hashtextextended('jobs.claim:' || $1, 0))";
+
+    /// <summary>
     /// Records a batch of outcomes of worker $2 in queue $1, only for rows whose claim it still holds (processing, same
     /// lease token $12): replaying a batch, or a late report of an earlier claim, changes nothing. Arrays: $3 id,
     /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),
@@ -131,6 +150,8 @@ internal static class JobSql
     /// Rows are found and locked one by one through the primary key, in id order (<see cref="LockClaimed"/>), the one lock
     /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
+    /// A unique job whose key holds after it finished (<c>unique_for</c>) is kept rather than removed: the next unique push
+    /// of its key deletes it once the hold is over (<see cref="UniqueJobSql.Release"/>).
     /// </summary>
     public static readonly string Complete = $$"""
         WITH o AS (
@@ -140,7 +161,8 @@ internal static class JobSql
         ),
         owned AS MATERIALIZED (
             SELECT o.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
-                   o.delay_ms, o.next_attempt, o.error, o.stack, CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AS remove
+                   o.delay_ms, o.next_attempt, o.error, o.stack,
+                   CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0') AS remove
             FROM {{LockClaimed("o", "$1", "$2")}}
         ),
         removed AS (

@@ -18,6 +18,34 @@ public sealed class JobsBuilder
     internal List<Func<IServiceProvider, JobDefinition>> Definitions { get; } = [];
     internal HashSet<string> RegisteredNames { get; } = new(StringComparer.Ordinal);
     internal bool WorkersAdded { get; private set; }
+    internal Dictionary<string, QueueOptions> Queues { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Declares a queue this process serves (workers added by <see cref="AddWorkers"/> claim from every declared queue and
+    /// from every queue a registered job type names), with its own settings. Declaring a queue twice configures it again.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// jobs.AddQueue("emails", q => q.Concurrency = 8).AddQueue("reports", q => q.Concurrency = 2);
+    /// </code>
+    /// </example>
+    public JobsBuilder AddQueue(string name, Action<QueueOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A queue name must not contain NUL characters.", nameof(name));
+        }
+
+        if (!Queues.TryGetValue(name, out var options))
+        {
+            Queues.Add(name, options = new QueueOptions(name));
+        }
+
+        configure?.Invoke(options);
+        options.Validate();
+        return this;
+    }
 
     /// <summary>Uses the embedded in-memory driver (no persistence; for development, tests and single-process use).</summary>
     public JobsBuilder UseInMemory(Action<InMemoryJobDriverOptions>? configure = null)
@@ -80,7 +108,8 @@ public sealed class JobsBuilder
                 sp.GetRequiredService<JobsRuntime>(),
                 sp.GetRequiredService<IServiceScopeFactory>(),
                 sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobWorkerOptions>>(),
-                sp.GetService<Microsoft.Extensions.Logging.ILogger<JobWorker>>()));
+                sp.GetService<Microsoft.Extensions.Logging.ILogger<JobWorker>>(),
+                Queues.Values.ToArray()));
             Services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         }
 

@@ -49,7 +49,17 @@ public static class JobsServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<IJobMiddleware>(),
             sp.GetService<ILoggerFactory>()));
-        services.TryAddSingleton(sp => new JobQueue(sp.GetRequiredService<JobsRuntime>()) { AdminResolver = () => sp.GetService<JobAdmin>() });
+        services.TryAddSingleton(sp =>
+        {
+            var runtime = sp.GetRequiredService<JobsRuntime>();
+            // Every queue this process declares or a registered job type names is known up front (lookups by id search them).
+            foreach (var queue in builder.Queues.Keys.Concat(runtime.Registry.Definitions.Select(d => d.Queue).OfType<string>()))
+            {
+                runtime.ForQueue(queue);
+            }
+
+            return new JobQueue(runtime) { AdminResolver = () => sp.GetService<JobAdmin>() };
+        });
         services.TryAddSingleton(sp => sp.GetRequiredService<IJobDriver>() as IJobAdminStore ?? throw new InvalidOperationException(
             $"The job driver {sp.GetRequiredService<IJobDriver>().GetType().Name} has no admin store (IJobAdminStore); JobAdmin needs one."));
         services.TryAddSingleton(sp => new JobAdmin(sp.GetRequiredService<IJobAdminStore>(), sp.GetService<ILogger<JobAdmin>>()));

@@ -45,6 +45,24 @@ public interface IJobDriver : IAsyncDisposable
     /// <summary>Stores jobs. With a <paramref name="transaction"/>, joins it: the jobs exist only if the caller commits.</summary>
     Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores one job carrying a <see cref="JobPushRecord.UniqueKey"/> unless a job of the same queue holds that key (it is
+    /// waiting or running, or finished less than its <see cref="JobPushRecord.UniqueFor"/> ago). Enforced by the store
+    /// itself, so concurrent pushers of one key store exactly one job. Returns the stored or the holding job's id.
+    /// </summary>
+    Task<JobPushResult> PushUniqueAsync(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
+        => throw new NotSupportedException($"The job driver {GetType().Name} does not support unique jobs.");
+
+    /// <summary>
+    /// A driver of the same store (same connections, same LISTEN connection, same schema) serving queue
+    /// <paramref name="queueName"/>. Drivers cache views: asking twice for one name gives the same instance; the view is
+    /// disposed with this driver.
+    /// </summary>
+    IJobDriver ForQueue(string queueName)
+        => string.Equals(queueName, QueueName, StringComparison.Ordinal)
+            ? this
+            : throw new NotSupportedException($"The job driver {GetType().Name} serves only queue '{QueueName}'.");
+
     /// <summary>Claims up to <see cref="JobClaimRequest.MaxJobs"/> due jobs. Returns an empty list when none is due.</summary>
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken);
 

@@ -19,6 +19,13 @@ public sealed record JobPushRecord
     public int MaxAttempts { get; init; } = 4;
     /// <summary>Optional headers (trace context, schedule info).</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    /// <summary>
+    /// The unique key (already scoped to the job name and bounded in length by the runtime), or <see langword="null"/>.
+    /// Only <see cref="IJobDriver.PushUniqueAsync"/> reads it.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+    /// <summary>How long the unique key still holds after the job finished (zero: only while unfinished).</summary>
+    public TimeSpan UniqueFor { get; init; }
 }
 
 /// <summary>A job a worker has claimed: it owns it under a lease until it reports an outcome.</summary>
@@ -84,6 +91,13 @@ public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, Time
     /// <see langword="null"/>: all of them.
     /// </summary>
     public int? StartingNow { get; init; }
+
+    /// <summary>
+    /// The queue's cluster-wide limit (<c>QueueOptions.GlobalConcurrency</c>): the claim takes no more than this many jobs
+    /// minus those of the queue already processing on any worker (a dead worker's count until its leases are rescued).
+    /// <see langword="null"/>: no limit (the plain claim, no extra cost).
+    /// </summary>
+    public int? GlobalConcurrency { get; init; }
 }
 
 /// <summary>The result of a lease renewal.</summary>

@@ -55,17 +55,24 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private int _started;
     private int _busyRunners;
 
-    internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null)
+    internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null,
+        IReadOnlyList<QueueOptions>? queues = null)
+        : this(runtime, scopeFactory, options.Value, logger, queues, workerId: null)
+    {
+    }
+
+    private JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, JobWorkerOptions options, ILogger? logger,
+        IReadOnlyList<QueueOptions>? queues, string? workerId, IReadOnlyList<QueueOptions>? lanes = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(scopeFactory);
         ArgumentNullException.ThrowIfNull(options);
         _driver = runtime.Driver;
-        _options = options.Value;
+        _options = queues is null ? options : ForQueue(options, runtime.QueueName, queues);
         _options.Validate();
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = logger ?? NullLogger.Instance;
         _time = runtime.TimeProvider;
-        WorkerId = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        WorkerId = workerId ?? _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _executor = new JobExecutor(runtime, scopeFactory, WorkerId, _logger);
         _leases = new JobLeaseKeeper(_driver, WorkerId, _options.LeaseDuration, _time, _logger);
         Throughput = new JobThroughputCounter(runtime.QueueName);
@@ -76,6 +83,8 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger);
         _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
         _jobNames = [.. runtime.Registry.Names];
+        _lanes = queues is null ? [] : CreateLanes(runtime, scopeFactory, options, queues);
+        _globalConcurrency = (queues ?? lanes)?.FirstOrDefault(q => string.Equals(q.Name, runtime.QueueName, StringComparison.Ordinal))?.GlobalConcurrency;
     }
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
@@ -84,8 +93,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     /// <summary>This worker's finished jobs per minute (reported by <see cref="JobPresenceService"/>).</summary>
     internal JobThroughputCounter Throughput { get; }
 
-    /// <summary>Number of jobs running now.</summary>
-    public int RunningCount => _leases.RunningCount;
+    /// <summary>Number of jobs running now (in every queue this worker serves).</summary>
+    public int RunningCount => _leases.RunningCount + LanesRunningCount;
+
 
     /// <summary>Completes when the worker has stopped (after <see cref="StopAsync"/>, or when it failed to start).</summary>
     public Task Completion => _drained.Task;
@@ -106,6 +116,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
+        StartLanes(cancellationToken);
         return Task.CompletedTask;
     }
 
@@ -120,10 +131,23 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             return;
         }
 
+        var lanes = StopLanesAsync(cancellationToken);
+        try
+        {
+            await StopOwnQueueAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await lanes.ConfigureAwait(false);
+        }
+    }
+
+    private async Task StopOwnQueueAsync(CancellationToken cancellationToken)
+    {
         await _stopClaiming.CancelAsync().ConfigureAwait(false);
         try
         {
-            await _claimLoop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _claimLoop!.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -188,6 +212,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
+        await DisposeLanesAsync().ConfigureAwait(false);
         _stopClaiming.Dispose();
         if (_background is null)
         {
@@ -259,7 +284,10 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 startingNow = StartingNow(free);
                 var claimStarted = Stopwatch.GetTimestamp();
                 claimed = await _driver.ClaimAsync(
-                    new JobClaimRequest(WorkerId, free, _options.LeaseDuration) { JobNames = _jobNames, StartingNow = startingNow }, stop).ConfigureAwait(false);
+                    new JobClaimRequest(WorkerId, free, _options.LeaseDuration)
+                    {
+                        JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency,
+                    }, stop).ConfigureAwait(false);
                 _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
                 failures = 0;
             }

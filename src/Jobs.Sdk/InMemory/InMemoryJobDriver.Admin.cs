@@ -10,7 +10,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 {
     private const int MaxAuditEntries = 10_000;
 
-    private readonly Dictionary<string, QueuePause> _pausedQueues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueuePause> _pausedQueues;
     private readonly Dictionary<string, WorkerPresence> _workers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PublishedEntry> _scheduleEntries = new(StringComparer.Ordinal);
     private readonly LinkedList<AuditEntry> _audit = new();

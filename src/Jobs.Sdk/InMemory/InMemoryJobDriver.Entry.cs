@@ -26,6 +26,9 @@ public sealed partial class InMemoryJobDriver
         public string? LastError { get; set; }
         public bool CancelRequested { get; set; }
         public List<JobAttemptError> Errors { get; } = [];
+        public string? UniqueKey { get; init; }
+        public TimeSpan UniqueFor { get; init; }
+        public bool RemoveWhenReleased { get; set; }
 
         /// <summary>Appends an attempt's error, keeping the latest <see cref="MaxErrors"/>.</summary>
         public void AddError(int attempt, DateTimeOffset at, string error, string? stackTrace = null)

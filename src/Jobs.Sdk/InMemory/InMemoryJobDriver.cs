@@ -10,7 +10,7 @@ namespace Jobs.Sdk.InMemory;
 /// </summary>
 public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
 {
-    private readonly object _gate = new();
+    private readonly object _gate;
     private readonly Dictionary<JobId, Entry> _jobs = [];
     private readonly SortedSet<Entry> _waiting = new(WaitingOrder.Instance);
     private readonly InMemoryJobDriverOptions _options;
@@ -24,6 +24,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     {
         _options = options ?? new InMemoryJobDriverOptions();
         _time = timeProvider ?? TimeProvider.System;
+        _gate = new object();
+        _pausedQueues = new(StringComparer.Ordinal);
     }
 
     /// <inheritdoc />
@@ -71,6 +73,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     LastModified = now,
                     Sequence = ++_sequence,
                     State = JobState.Pending,
+                    UniqueKey = record.UniqueKey,
+                    UniqueFor = record.UniqueFor,
                 };
                 _jobs.Add(entry.Id, entry);
                 _waiting.Add(entry);
@@ -95,10 +99,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed);
             }
 
+            var max = request.GlobalConcurrency is { } limit ? Math.Min(request.MaxJobs, limit - ProcessingCount()) : request.MaxJobs;
             List<Entry>? taken = null;
             foreach (var entry in _waiting)
             {
-                if (claimed.Count >= request.MaxJobs)
+                if (claimed.Count >= max)
                 {
                     break;
                 }
@@ -349,6 +354,10 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         lock (_gate)
         {
             _signal.TrySetResult();
+            foreach (var view in _views.Values)
+            {
+                view._signal.TrySetResult();
+            }
         }
 
         return default;
@@ -368,8 +377,13 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     {
         if (retain == Retain.No)
         {
-            _jobs.Remove(entry.Id);
-            return;
+            if (entry.UniqueKey is null || entry.UniqueFor <= TimeSpan.Zero)
+            {
+                _jobs.Remove(entry.Id);
+                return;
+            }
+
+            entry.RemoveWhenReleased = true; // kept while its unique key holds; the next push of the key removes it
         }
 
         entry.State = state;

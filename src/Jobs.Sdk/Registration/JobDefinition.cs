@@ -32,6 +32,9 @@ internal abstract class JobDefinition
 
     public abstract Type JobType { get; }
 
+    /// <summary>The job type's default queue (<see cref="JobAttribute.Queue"/>); <see langword="null"/>: the driver's.</summary>
+    public abstract string? Queue { get; }
+
     /// <summary>Runs one claimed attempt of this job type through <paramref name="executor"/> (typed dispatch).</summary>
     public abstract Task<JobRunResult> RunAsync(JobExecutor executor, JobRun run);
 }
@@ -53,6 +56,8 @@ internal sealed class JobDefinition<TJob> : JobDefinition where TJob : IJob<TJob
     }
 
     public override Type JobType => typeof(TJob);
+
+    public override string? Queue => TJob.Queue;
 
     public TJob Decode(ReadOnlyMemory<byte> payload)
     {

@@ -28,5 +28,7 @@ internal sealed class JobRegistry
 
     public IEnumerable<string> Names => _byName.Keys;
 
+    public IEnumerable<JobDefinition> Definitions => _byName.Values;
+
     public int Count => _byName.Count;
 }

@@ -14,30 +14,69 @@ internal sealed partial class JobsRuntime
     public async Task<JobId[]> PushAsync<TJob>(IReadOnlyList<TJob> jobs, JobOptions options, DbTransaction? transaction, CancellationToken cancellationToken)
         where TJob : IJob<TJob>
     {
+        var results = await PushWithResultsAsync(jobs, options, transaction, cancellationToken).ConfigureAwait(false);
+        var ids = new JobId[results.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = results[i].Id;
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Pushes <paramref name="jobs"/> to their queue (<see cref="JobOptions.Queue"/>, else the type's, else this one);
+    /// unique jobs one by one through <see cref="IJobDriver.PushUniqueAsync"/>. Returns what happened, in input order.
+    /// </summary>
+    public async Task<JobPushResult[]> PushWithResultsAsync<TJob>(IReadOnlyList<TJob> jobs, JobOptions options, DbTransaction? transaction,
+        CancellationToken cancellationToken)
+        where TJob : IJob<TJob>
+    {
+        var target = ForQueue(options.Queue ?? TJob.Queue);
         var maxAttempts = RetryPolicy.MaxAttemptsFor(TJob.JobName, TJob.MaxAttempts, options);
         if (jobs.Count == 0)
         {
             return [];
         }
 
+        var unique = options.UniqueKey is not null || TJob.Unique;
         var records = new JobPushRecord[jobs.Count];
         for (var i = 0; i < records.Length; i++)
         {
-            records[i] = CreateRecord(jobs[i], options, TJob.JobName, maxAttempts, headers: null);
+            records[i] = target.CreateRecord(jobs[i], options, TJob.JobName, maxAttempts, headers: null);
+            if (unique)
+            {
+                records[i] = records[i] with
+                {
+                    UniqueKey = JobUniqueKeys.Scoped(TJob.JobName, options.UniqueKey ?? TJob.GetUniqueKey(jobs[i]), records[i].Payload),
+                    UniqueFor = TimeSpan.FromSeconds(Math.Max(TJob.UniqueForSeconds, 0)),
+                };
+            }
         }
 
-        var stored = await StoreAsync(records, jobs, options, async (r, ct) =>
+        JobPushResult[]? results = null;
+        var stored = await target.StoreAsync(records, jobs, options, async (r, ct) =>
         {
-            await Driver.PushAsync(r, transaction, ct).ConfigureAwait(false);
+            results = new JobPushResult[r.Count];
+            if (!unique)
+            {
+                await target.Driver.PushAsync(r, transaction, ct).ConfigureAwait(false);
+                for (var i = 0; i < results.Length; i++)
+                {
+                    results[i] = new JobPushResult(r[i].Id, true);
+                }
+
+                return true;
+            }
+
+            for (var i = 0; i < results.Length; i++)
+            {
+                results[i] = await target.Driver.PushUniqueAsync(r[i], transaction, ct).ConfigureAwait(false);
+            }
+
             return true;
-        }, cancellationToken).ConfigureAwait(false);
-        var ids = new JobId[stored.Count];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            ids[i] = stored[i].Id;
-        }
-
-        return ids;
+        }, cancellationToken, i => results![i].Inserted).ConfigureAwait(false);
+        return results ?? [];
     }
 
     /// <summary>
@@ -80,7 +119,8 @@ internal sealed partial class JobsRuntime
     }
 
     private async Task<IReadOnlyList<JobPushRecord>> StoreAsync<TJob>(IReadOnlyList<JobPushRecord> records, IReadOnlyList<TJob> jobs, JobOptions options,
-        Func<IReadOnlyList<JobPushRecord>, CancellationToken, Task<bool>> write, CancellationToken cancellationToken)
+        Func<IReadOnlyList<JobPushRecord>, CancellationToken, Task<bool>> write, CancellationToken cancellationToken,
+        Func<int, bool>? inserted = null)
         where TJob : IJob<TJob>
     {
         using var telemetry = JobsInstrumentation.StartPush(QueueName, records);
@@ -106,6 +146,11 @@ internal sealed partial class JobsRuntime
         {
             for (var i = 0; i < records.Count; i++)
             {
+                if (inserted is not null && !inserted(i))
+                {
+                    continue;
+                }
+
                 await Pipeline.OnPushedAsync(new JobPushContext(records[i].Id, records[i].Name, QueueName, 1, jobs[i], options), cancellationToken)
                     .ConfigureAwait(false);
             }

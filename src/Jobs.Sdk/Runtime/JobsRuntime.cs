@@ -30,6 +30,20 @@ internal sealed partial class JobsRuntime
         JobsInstrumentation.TrackQueue(driver);
     }
 
+    /// <summary>The runtime of another queue of the same store: everything shared but the (view of the) driver.</summary>
+    private JobsRuntime(JobsRuntime root, IJobDriver driver)
+    {
+        _root = root;
+        Driver = driver;
+        Registry = root.Registry;
+        Options = root.Options;
+        TimeProvider = root.TimeProvider;
+        LoggerFactory = root.LoggerFactory;
+        Pipeline = root.Pipeline;
+        RetryPolicy = root.RetryPolicy;
+        JobsInstrumentation.TrackQueue(driver);
+    }
+
     public IJobDriver Driver { get; }
 
     public JobRegistry Registry { get; }

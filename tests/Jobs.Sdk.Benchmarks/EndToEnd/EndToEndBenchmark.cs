@@ -193,7 +193,8 @@ internal static partial class EndToEndBenchmark
                 var process = StartSelf([.. o.FastWorkerCommits ? ["--fast-worker-commits"] : Array.Empty<string>(),
                     "--prefetch", o.Prefetch.ToString(CultureInfo.InvariantCulture), "--worker", "--connection", o.Connection, "--schema", schema, "--concurrency",
                     o.Concurrency.ToString(CultureInfo.InvariantCulture), "--jobs", o.Jobs.ToString(CultureInfo.InvariantCulture), "--results", results,
-                    .. o.PollIntervalMs is { } ms ? ["--poll-interval-ms", ms.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>()]);
+                    .. o.PollIntervalMs is { } ms ? ["--poll-interval-ms", ms.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
+                    .. o.GlobalConcurrency is { } g ? ["--global-concurrency", g.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>()]);
                 children.Add((process, results, WaitForLineAsync(process, "ready")));
             }
 
@@ -384,6 +385,11 @@ internal static partial class EndToEndBenchmark
                     p.Retention = options.Retention;
                     p.FastWorkerCommits = options.FastWorkerCommits;
                 });
+            }
+
+            if (o.GlobalConcurrency is { } global)
+            {
+                jobs.AddQueue(options.QueueName, q => q.GlobalConcurrency = global);
             }
 
             if (recorder is not null)

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Linq;
+using Jobs.Sdk.Generators.Shared;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Jobs.Sdk.Analyzers;
+
+// JOBS020 (queue and unique settings) and JOBS021 (key members of unsupported types).
+public sealed partial class JobDeclarationAnalyzer
+{
+    private static void AnalyzeFlow(SymbolAnalysisContext context, INamedTypeSymbol type, AttributeData attribute, AttributeSyntax? syntax, Location attributeLocation)
+    {
+        var unique = false;
+        int? uniqueFor = null;
+        string? queue = null;
+        var queueSet = false;
+        foreach (var named in attribute.NamedArguments)
+        {
+            switch (named.Key)
+            {
+                case KnownNames.JobAttributeUnique when named.Value.Value is bool u:
+                    unique = u;
+                    break;
+                case KnownNames.JobAttributeUniqueFor when named.Value.Value is int f:
+                    uniqueFor = f;
+                    break;
+                case KnownNames.JobAttributeQueue:
+                    queueSet = true;
+                    queue = named.Value.Value as string;
+                    break;
+            }
+        }
+
+        Location At(string key) => syntax?.ArgumentList?.Arguments
+            .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == key)?.GetLocation() ?? attributeLocation;
+
+        if (uniqueFor is { } seconds)
+        {
+            var problem = seconds < 0 ? "it must not be negative (0 holds the key only while the job is unfinished)"
+                : !unique ? "it needs Unique = true (UniqueFor is how long a unique key holds after the job finished)"
+                : null;
+            if (problem is not null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeUniqueFor),
+                    "UniqueFor = " + seconds.ToString(CultureInfo.InvariantCulture), problem));
+            }
+        }
+
+        if (queueSet && (queue is null || queue.Length == 0 || queue.IndexOf('\0') >= 0))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeQueue),
+                "Queue", "a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
+        }
+
+        foreach (var (member, memberType, location) in KeyMemberSupport.FindMarked(type, KnownNames.UniqueKeyAttribute))
+        {
+            if (KeyMemberSupport.Conversion(memberType, "x") is null)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnsupportedKeyMember, location ?? attributeLocation,
+                    "UniqueKey", member.Name, memberType.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// The driver's one listening connection, shared by every queue it serves: LISTENs on each registered queue's channel
+/// (reconnecting with backoff, pinging on silence) and hands each notification to the <see cref="PostgresNotifier"/> of
+/// its channel. A queue registered while connected makes the loop reconnect at once with the new channel added.
+/// </summary>
+internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logger, TimeProvider time, Func<CancellationToken, Task> waitUntilReady,
+    CancellationToken stopping)
+{
+    private static readonly TimeSpan ListenerKeepAlive = TimeSpan.FromSeconds(30);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, PostgresNotifier> _notifiers = new(StringComparer.Ordinal);
+    private CancellationTokenSource? _relisten;
+    private Task? _loop;
+
+    /// <summary>Listens on <paramref name="notifier"/>'s channel too (from the next connection on, which starts now if one is open).</summary>
+    public void Register(PostgresNotifier notifier)
+    {
+        CancellationTokenSource? relisten;
+        lock (_lock)
+        {
+            _notifiers[notifier.Channel!] = notifier;
+            relisten = _relisten;
+        }
+
+        try
+        {
+            relisten?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That connection attempt just ended; the next one listens on the new channel too.
+        }
+    }
+
+    /// <summary>Starts the listening loop unless it runs (or the driver stops).</summary>
+    public void EnsureStarted()
+    {
+        if (Volatile.Read(ref _loop) is not null || stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _loop ??= Task.Run(ListenLoopAsync);
+        }
+    }
+
+    /// <summary>Waits for the loop to end (the driver cancelled <c>stopping</c> first) and ends every queue's idle waits.</summary>
+    public async Task StopAsync()
+    {
+        PostgresNotifier[] notifiers;
+        lock (_lock)
+        {
+            notifiers = [.. _notifiers.Values];
+        }
+
+        foreach (var notifier in notifiers)
+        {
+            notifier.Stop();
+        }
+
+        if (Volatile.Read(ref _loop) is { } loop)
+        {
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task ListenLoopAsync()
+    {
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            using var relisten = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            PostgresNotifier[] notifiers;
+            lock (_lock)
+            {
+                _relisten = relisten;
+                notifiers = [.. _notifiers.Values];
+            }
+
+            try
+            {
+                await waitUntilReady(stopping).ConfigureAwait(false);
+                var connection = await dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    connection.Notification += OnNotification;
+                    try
+                    {
+                        foreach (var notifier in notifiers)
+                        {
+                            await using var listen = new NpgsqlCommand("LISTEN \"" + notifier.Channel!.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"", connection);
+                            await listen.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
+                            PostgresLog.Listening(logger, notifier.Channel);
+                        }
+
+                        failures = 0;
+                        foreach (var notifier in notifiers)
+                        {
+                            notifier.Listening();
+                        }
+
+                        while (!relisten.IsCancellationRequested)
+                        {
+                            if (!await connection.WaitAsync(ListenerKeepAlive, relisten.Token).ConfigureAwait(false))
+                            {
+                                // Silence: make sure the connection is still alive (half-open sockets, server restarts).
+                                await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                                await ping.ExecuteNonQueryAsync(relisten.Token).ConfigureAwait(false);
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        connection.Notification -= OnNotification;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (OperationCanceledException) when (relisten.IsCancellationRequested)
+            {
+                // A queue was added: reconnect at once listening on every channel.
+            }
+            catch (JobQueueUnavailableException)
+            {
+                // The schema is not usable: workers fail with that error; nothing to listen for.
+                break;
+            }
+            catch (Exception ex)
+            {
+                var delay = PostgresRetry.Backoff(++failures);
+                PostgresLog.ListenerFailed(logger, ex, delay);
+                try
+                {
+                    await Task.Delay(delay, time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    _relisten = null;
+                }
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        PostgresNotifier? notifier;
+        lock (_lock)
+        {
+            _notifiers.TryGetValue(e.Channel, out notifier);
+        }
+
+        notifier?.OnNotification(e.Payload);
+    }
+}

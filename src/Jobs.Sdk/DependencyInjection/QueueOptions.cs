@@ -1,0 +1,43 @@
+namespace Jobs.Sdk;
+
+/// <summary>
+/// How this process serves one queue (<c>jobs.AddQueue("emails", q => q.Concurrency = 8)</c>). Workers added by
+/// <c>AddWorkers</c> run every declared queue side by side, each with its own slots, claims and wake-ups, over one
+/// LISTEN connection.
+/// </summary>
+public sealed class QueueOptions
+{
+    internal QueueOptions(string name) => Name = name;
+
+    /// <summary>The queue's name (a value stored with each job, never spliced into SQL).</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Jobs of this queue running at once in this process; <see langword="null"/> (the default) uses
+    /// <see cref="JobWorkerOptions.Concurrency"/>.
+    /// </summary>
+    public int? Concurrency { get; set; }
+
+    /// <summary>
+    /// At most this many jobs of the queue run at once across every process and machine (each claim takes no more than
+    /// what is left, counting jobs processing anywhere; a crashed worker's jobs count until their leases are rescued).
+    /// <see langword="null"/> (the default): no cluster-wide limit, and claims cost nothing extra. Set the same value on
+    /// every process serving the queue.
+    /// </summary>
+    public int? GlobalConcurrency { get; set; }
+
+    internal void Validate()
+    {
+        if (GlobalConcurrency is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GlobalConcurrency), GlobalConcurrency,
+                $"The global concurrency of queue '{Name}' must be at least 1 (or unset for no cluster-wide limit).");
+        }
+
+        if (Concurrency is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency,
+                $"The concurrency of queue '{Name}' must be at least 1 (or unset for the worker's default).");
+        }
+    }
+}

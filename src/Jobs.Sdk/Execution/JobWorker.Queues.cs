@@ -1,0 +1,86 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Sdk;
+
+// Many queues in one process: the worker AddWorkers registers serves the driver's queue itself and runs one lane (a
+// worker of the same kind on the runtime of that queue) for every other queue declared with AddQueue or named by a
+// registered job type. Lanes have their own slots, claims, wake-ups, leases and rescue, so a paused or busy queue never
+// holds up another; they share the driver's connections and its one LISTEN connection.
+public sealed partial class JobWorker
+{
+    private readonly JobWorker[] _lanes;
+    private readonly int? _globalConcurrency;
+
+    private int LanesRunningCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var lane in _lanes)
+            {
+                count += lane.RunningCount;
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>The names of the queues this worker serves: its own first, then its lanes'.</summary>
+    internal IReadOnlyList<string> QueueNames => [_driver.QueueName, .. _lanes.Select(l => l._driver.QueueName)];
+
+    /// <summary>The options of the lane of <paramref name="queue"/>: its declared concurrency, the worker's otherwise.</summary>
+    private static JobWorkerOptions ForQueue(JobWorkerOptions options, string queue, IReadOnlyList<QueueOptions> queues)
+    {
+        var declared = queues.FirstOrDefault(q => string.Equals(q.Name, queue, StringComparison.Ordinal));
+        return declared?.Concurrency is not { } concurrency || concurrency == options.Concurrency
+            ? options
+            : new JobWorkerOptions
+            {
+                Concurrency = concurrency,
+                Prefetch = options.Prefetch,
+                AdaptivePrefetch = options.AdaptivePrefetch,
+                ShutdownTimeout = options.ShutdownTimeout,
+                LeaseDuration = options.LeaseDuration,
+                RescueInterval = options.RescueInterval,
+                UnhandledJobWarningAfter = options.UnhandledJobWarningAfter,
+                UnhandledJobCheckInterval = options.UnhandledJobCheckInterval,
+                WorkerId = options.WorkerId,
+            };
+    }
+
+    private JobWorker[] CreateLanes(JobsRuntime runtime, IServiceScopeFactory scopeFactory, JobWorkerOptions options, IReadOnlyList<QueueOptions> queues)
+    {
+        var names = new List<string>();
+        foreach (var name in queues.Select(q => q.Name).Concat(runtime.Registry.Definitions.Select(d => d.Queue).OfType<string>()))
+        {
+            if (!string.Equals(name, runtime.QueueName, StringComparison.Ordinal) && !names.Contains(name, StringComparer.Ordinal))
+            {
+                names.Add(name);
+            }
+        }
+
+        return names
+            .Select(name => new JobWorker(runtime.ForQueue(name), scopeFactory, ForQueue(options, name, queues), _logger, queues: null,
+                workerId: WorkerId + "/" + name, lanes: queues))
+            .ToArray();
+    }
+
+    private void StartLanes(CancellationToken cancellationToken)
+    {
+        foreach (var lane in _lanes)
+        {
+            lane.StartAsync(cancellationToken);
+        }
+    }
+
+    private Task StopLanesAsync(CancellationToken cancellationToken)
+        => _lanes.Length == 0 ? Task.CompletedTask : Task.WhenAll(_lanes.Select(l => l.StopAsync(cancellationToken)));
+
+    private async Task DisposeLanesAsync()
+    {
+        foreach (var lane in _lanes)
+        {
+            await lane.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

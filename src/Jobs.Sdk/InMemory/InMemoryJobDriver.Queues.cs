@@ -1,0 +1,89 @@
+using System.Data.Common;
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk.InMemory;
+
+// Many queues and unique jobs. A queue view (ForQueue) is a driver of its own jobs that shares the root's lock and queue
+// pauses; unique keys are held per queue by the job that stored them, until it finished UniqueFor ago (or is deleted).
+public sealed partial class InMemoryJobDriver
+{
+    private readonly Dictionary<string, InMemoryJobDriver> _views = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JobId> _uniqueHolders = new(StringComparer.Ordinal);
+    private InMemoryJobDriver? _root;
+
+    private InMemoryJobDriver(InMemoryJobDriver root, string queue)
+    {
+        _root = root;
+        _options = new InMemoryJobDriverOptions { QueueName = queue, Retention = root._options.Retention, PollInterval = root._options.PollInterval };
+        _time = root._time;
+        _gate = root._gate;
+        _pausedQueues = root._pausedQueues;
+    }
+
+    /// <inheritdoc />
+    public IJobDriver ForQueue(string queueName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queueName);
+        if (_root is not null)
+        {
+            return _root.ForQueue(queueName);
+        }
+
+        if (string.Equals(queueName, QueueName, StringComparison.Ordinal))
+        {
+            return this;
+        }
+
+        lock (_gate)
+        {
+            if (!_views.TryGetValue(queueName, out var view))
+            {
+                _views.Add(queueName, view = new InMemoryJobDriver(this, queueName));
+            }
+
+            return view;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<JobPushResult> PushUniqueAsync(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.UniqueKey is not { } key)
+        {
+            return PushAndReturn(job, transaction, cancellationToken);
+        }
+
+        lock (_gate)
+        {
+            Entry? entry = null;
+            if (_uniqueHolders.TryGetValue(key, out var holder) && _jobs.TryGetValue(holder, out entry) && HoldsKey(entry, _time.GetUtcNow()))
+            {
+                return Task.FromResult(new JobPushResult(holder, Inserted: false));
+            }
+
+            if (entry is { RemoveWhenReleased: true })
+            {
+                _jobs.Remove(entry.Id);
+            }
+
+            // The push below takes the same (re-entrant) lock: nobody else can take the key in between.
+            _ = PushAsync([job], transaction, cancellationToken);
+            _uniqueHolders[key] = job.Id;
+            return Task.FromResult(new JobPushResult(job.Id, Inserted: true));
+        }
+    }
+
+    private async Task<JobPushResult> PushAndReturn(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await PushAsync([job], transaction, cancellationToken).ConfigureAwait(false);
+        return new JobPushResult(job.Id, Inserted: true);
+    }
+
+    /// <summary>Jobs of this queue processing now (for <see cref="JobClaimRequest.GlobalConcurrency"/>; under the lock).</summary>
+    private int ProcessingCount() => _jobs.Values.Count(e => e.State == JobState.Processing);
+
+    private static bool HoldsKey(Entry entry, DateTimeOffset now)
+        => entry.State is not (JobState.Completed or JobState.Failed or JobState.Cancelled)
+            || (entry.FinishedAt is { } finished && finished + entry.UniqueFor > now);
+}

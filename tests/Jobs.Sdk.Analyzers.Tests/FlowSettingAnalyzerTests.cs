@@ -1,0 +1,57 @@
+using V = Jobs.Sdk.Analyzers.Tests.Verify<Jobs.Sdk.Analyzers.JobDeclarationAnalyzer>;
+
+namespace Jobs.Sdk.Analyzers.Tests;
+
+/// <summary>Issue 16's compile-time checks: JOBS020 (queue and unique settings) and JOBS021 (key members of unsupported types).</summary>
+public class FlowSettingAnalyzerTests
+{
+    [Fact]
+    public Task Valid_queue_and_unique_settings_report_nothing()
+        => V.AnalyzerAsync("""
+            using System;
+            using Jobs.Sdk;
+            public enum Kind { A, B }
+            [Job("send-email", Queue = "emails")]
+            public partial record SendEmail(string To);
+            [Job("sync-account", Unique = true, UniqueFor = 3600)]
+            public partial record SyncAccount([property: UniqueKey] Guid AccountId, [property: UniqueKey] Kind Kind, [property: UniqueKey] long? Shard, DateTimeOffset RequestedAt);
+            [Job("whole-payload", Unique = true)]
+            public partial record WholePayload(string A, double B);
+            """);
+
+    [Fact]
+    public Task JOBS020_UniqueFor_without_Unique_or_negative_and_empty_queue()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job("a", {|#0:UniqueFor = 60|})]
+            public partial record A(int X);
+            [Job("b", Unique = true, {|#1:UniqueFor = -1|})]
+            public partial record B(int X);
+            [Job("c", {|#2:Queue = ""|})]
+            public partial record C(int X);
+            """,
+            V.Diagnostic("JOBS020").WithLocation(0)
+                .WithMessage("UniqueFor = 60 is invalid: it needs Unique = true (UniqueFor is how long a unique key holds after the job finished)"),
+            V.Diagnostic("JOBS020").WithLocation(1)
+                .WithMessage("UniqueFor = -1 is invalid: it must not be negative (0 holds the key only while the job is unfinished)"),
+            V.Diagnostic("JOBS020").WithLocation(2)
+                .WithMessage("Queue is invalid: a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
+
+    [Fact]
+    public Task JOBS021_key_member_of_an_unsupported_type()
+        => V.AnalyzerAsync("""
+            using System.Collections.Generic;
+            using Jobs.Sdk;
+            [Job("k", Unique = true)]
+            public partial class K
+            {
+                [UniqueKey] public double {|#0:Ratio|} { get; set; }
+                [UniqueKey] public List<string> {|#1:Tags|} { get; set; } = new();
+                [UniqueKey] public string Tenant { get; set; } = "";
+            }
+            """,
+            V.Diagnostic("JOBS021").WithLocation(0)
+                .WithMessage("[UniqueKey] member 'Ratio' has type 'double', which cannot be a key: use string, Guid, bool, char, an integer type, an enum, DateTime, DateTimeOffset, DateOnly or TimeOnly (or a nullable of those)"),
+            V.Diagnostic("JOBS021").WithLocation(1)
+                .WithMessage("[UniqueKey] member 'Tags' has type 'List<string>', which cannot be a key: use string, Guid, bool, char, an integer type, an enum, DateTime, DateTimeOffset, DateOnly or TimeOnly (or a nullable of those)"));
+}

@@ -1,0 +1,15 @@
+using Jobs.Sdk;
+
+namespace Jobs.Sdk.IntegrationTests;
+
+/// <summary>A job with its own default queue.</summary>
+[Job("it.send-mail", Queue = "it-mail")]
+public partial record SendMail(string To);
+
+/// <summary>A unique job keyed by account (and region); the key holds an hour after the job finished.</summary>
+[Job("it.sync-account", Unique = true, UniqueFor = 3600)]
+public partial record SyncAccount([property: UniqueKey] Guid AccountId, [property: UniqueKey] Level? Region, DateTimeOffset RequestedAt);
+
+/// <summary>A unique job without key members: the whole payload is the key.</summary>
+[Job("it.rebuild", Unique = true)]
+public partial record Rebuild(string Index, int Shard);

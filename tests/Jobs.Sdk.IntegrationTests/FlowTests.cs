@@ -1,0 +1,54 @@
+using Jobs.Sdk;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Sdk.IntegrationTests;
+
+/// <summary>Generated queue and unique-key members (issue 16), through JobQueue on the in-memory driver.</summary>
+public class FlowTests
+{
+    [Fact]
+    public void Generated_members_carry_the_attribute_settings_and_key_members()
+    {
+        var id = Guid.Parse("7d2a1e4c-8f0b-4a6d-9c3e-1b2f3a4d5e6f");
+        Assert.Equal("it-mail", QueueOf<SendMail>());
+        Assert.True(UniqueOf<SyncAccount>());
+        Assert.Equal(3600, UniqueForOf<SyncAccount>());
+        Assert.Equal("7d2a1e4c8f0b4a6d9c3e1b2f3a4d5e6f\u001f1", KeyOf(new SyncAccount(id, Level.High, DateTimeOffset.UnixEpoch)));
+        Assert.Equal("7d2a1e4c8f0b4a6d9c3e1b2f3a4d5e6f\u001f\0", KeyOf(new SyncAccount(id, null, DateTimeOffset.UnixEpoch)));
+        Assert.Null(KeyOf(new Rebuild("i", 1)));
+        Assert.Null(QueueOf<Rebuild>());
+        Assert.False(UniqueOf<SendMail>());
+    }
+
+    [Fact]
+    public async Task Pushes_go_to_the_type_queue_and_unique_keys_hold()
+    {
+        await using var provider = new ServiceCollection().AddJobs(jobs => jobs.UseInMemory()).BuildServiceProvider();
+        var queue = provider.GetRequiredService<JobQueue>();
+
+        var mail = await queue.PushAsync(new SendMail("a@example.com"));
+        Assert.Equal("it-mail", (await queue.GetJobAsync(mail))!.QueueName);
+        var elsewhere = await queue.PushAsync(new SendMail("b@example.com"), new JobOptions { Queue = "other" });
+        Assert.Equal("other", (await queue.GetJobAsync(elsewhere))!.QueueName);
+
+        var account = Guid.NewGuid();
+        var first = await queue.TryPushAsync(new SyncAccount(account, Level.Low, DateTimeOffset.UnixEpoch));
+        var sameKey = await queue.TryPushAsync(new SyncAccount(account, Level.Low, DateTimeOffset.UnixEpoch.AddDays(1)));
+        var otherRegion = await queue.TryPushAsync(new SyncAccount(account, Level.High, DateTimeOffset.UnixEpoch));
+        Assert.True(first.Inserted);
+        Assert.Equal(new JobPushResult(first.Id, false), sameKey);
+        Assert.True(otherRegion.Inserted);
+
+        Assert.True((await queue.TryPushAsync(new Rebuild("users", 1))).Inserted);
+        Assert.False((await queue.TryPushAsync(new Rebuild("users", 1))).Inserted);
+        Assert.True((await queue.TryPushAsync(new Rebuild("users", 2))).Inserted);
+        // A per-push key makes any push unique.
+        var keyed = await queue.TryPushAsync(new SendMail("c@example.com"), new JobOptions { UniqueKey = "welcome:c" });
+        Assert.Equal(new JobPushResult(keyed.Id, false), await queue.TryPushAsync(new SendMail("other@example.com"), new JobOptions { UniqueKey = "welcome:c" }));
+    }
+
+    private static string? QueueOf<T>() where T : IJob<T> => T.Queue;
+    private static bool UniqueOf<T>() where T : IJob<T> => T.Unique;
+    private static int UniqueForOf<T>() where T : IJob<T> => T.UniqueForSeconds;
+    private static string? KeyOf<T>(T job) where T : IJob<T> => T.GetUniqueKey(job);
+}

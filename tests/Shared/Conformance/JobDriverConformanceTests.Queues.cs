@@ -1,0 +1,120 @@
+using Jobs.Sdk.Drivers;
+using Xunit;
+
+namespace Jobs.Sdk.Testing;
+
+/// <summary>Issue 16: queue views of one store (<see cref="IJobDriver.ForQueue"/>) and unique jobs (<see cref="IJobDriver.PushUniqueAsync"/>).</summary>
+public abstract partial class JobDriverConformanceTests
+{
+    private static JobPushRecord Unique(int value, string key, TimeSpan uniqueFor = default) => Record(value) with { UniqueKey = key, UniqueFor = uniqueFor };
+
+    [Fact]
+    public async Task Queue_views_share_the_store_but_claim_and_read_only_their_own_queue()
+    {
+        var d = await DriverAsync();
+        var other = d.ForQueue(d.QueueName + "-other");
+        Assert.Same(other, d.ForQueue(d.QueueName + "-other"));
+        Assert.Same(d, d.ForQueue(d.QueueName));
+        Assert.Equal(d.QueueName + "-other", other.QueueName);
+
+        var mine = Record(1);
+        var theirs = Record(2);
+        await d.PushAsync([mine], null, default);
+        await other.PushAsync([theirs], null, default);
+
+        Assert.Null(await d.GetJobAsync(theirs.Id, default));
+        Assert.Equal(other.QueueName, (await other.GetJobAsync(theirs.Id, default))!.QueueName);
+        var claimed = await ClaimAsync(other, "w");
+        Assert.Equal([theirs.Id], claimed.Select(c => c.Id));
+        Assert.Equal([mine.Id], (await ClaimAsync(d, "w")).Select(c => c.Id));
+        Assert.Equal(1, (await other.GetCountsAsync(default)).Processing);
+    }
+
+    [Fact]
+    public async Task Unique_push_of_a_held_key_inserts_nothing_and_returns_the_holder()
+    {
+        var d = await DriverAsync();
+        var first = await d.PushUniqueAsync(Unique(1, "k"), null, default);
+        var second = await d.PushUniqueAsync(Unique(2, "k"), null, default);
+        var otherKey = await d.PushUniqueAsync(Unique(3, "k2"), null, default);
+
+        Assert.True(first.Inserted);
+        Assert.False(second.Inserted);
+        Assert.Equal(first.Id, second.Id);
+        Assert.True(otherKey.Inserted);
+        Assert.Equal(2, (await d.GetCountsAsync(default)).Pending);
+
+        // A running job still holds its key.
+        await ClaimAsync(d, "w");
+        Assert.Equal(new JobPushResult(first.Id, false), await d.PushUniqueAsync(Unique(4, "k"), null, default));
+    }
+
+    [Fact]
+    public async Task Unique_keys_are_per_queue()
+    {
+        var d = await DriverAsync();
+        var other = d.ForQueue(d.QueueName + "-other");
+        Assert.True((await d.PushUniqueAsync(Unique(1, "k"), null, default)).Inserted);
+        Assert.True((await other.PushUniqueAsync(Unique(1, "k"), null, default)).Inserted);
+    }
+
+    [Fact]
+    public async Task Without_UniqueFor_a_finished_job_releases_its_key()
+    {
+        var d = await DriverAsync(new RetentionPolicy { CompletedJobs = Retain.Yes });
+        var first = await d.PushUniqueAsync(Unique(1, "k"), null, default);
+        var job = Assert.Single(await ClaimAsync(d, "w"));
+        await d.CompleteAsync("w", [Outcome(job.Id, JobOutcomeKind.Completed, 1)], default);
+
+        var again = await d.PushUniqueAsync(Unique(2, "k"), null, default);
+        Assert.True(again.Inserted);
+        Assert.NotEqual(first.Id, again.Id);
+        Assert.Equal(JobState.Completed, (await InfoAsync(d, first.Id)).State);
+    }
+
+    [Fact]
+    public async Task With_UniqueFor_a_finished_job_keeps_its_key_even_when_retention_deletes_finished_jobs()
+    {
+        var d = await DriverAsync(); // default retention: completed jobs are deleted
+        var first = await d.PushUniqueAsync(Unique(1, "k", TimeSpan.FromHours(1)), null, default);
+        var job = Assert.Single(await ClaimAsync(d, "w"));
+        await d.CompleteAsync("w", [Outcome(job.Id, JobOutcomeKind.Completed, 1)], default);
+
+        var again = await d.PushUniqueAsync(Unique(2, "k", TimeSpan.FromHours(1)), null, default);
+        Assert.Equal(new JobPushResult(first.Id, false), again);
+        Assert.Equal(JobState.Completed, (await InfoAsync(d, first.Id)).State);
+    }
+
+    [Fact]
+    public async Task Concurrent_unique_pushes_of_one_key_store_one_job()
+    {
+        var d = await DriverAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => d.PushUniqueAsync(Unique(i, "same"), null, default))));
+        Assert.Single(results, r => r.Inserted);
+        Assert.Single(results.Select(r => r.Id).Distinct());
+        Assert.Equal(1, (await d.GetCountsAsync(default)).Pending);
+    }
+
+    [Fact]
+    public async Task Global_concurrency_counts_processing_jobs_of_every_worker_and_a_rescue_returns_the_slot()
+    {
+        var d = await DriverAsync();
+        await d.PushAsync([Record(1), Record(2), Record(3), Record(4)], null, default);
+        JobClaimRequest Limited(string worker, TimeSpan lease) => new(worker, 10, lease) { GlobalConcurrency = 2 };
+
+        var a = await ClaimRequestAsync(d, Limited("a", ShortLease));
+        Assert.Equal(2, a.Count);
+        Assert.Empty(await ClaimRequestAsync(d, Limited("b", Minute)));
+
+        await d.CompleteAsync("a", [Outcome(a[0].Id, JobOutcomeKind.Completed, 1)], default);
+        Assert.Single(await ClaimRequestAsync(d, Limited("b", Minute)));
+        Assert.Empty(await ClaimRequestAsync(d, Limited("b", Minute)));
+
+        // Worker a dies: its other job holds a slot until its lease is rescued.
+        await ExpireLeaseAsync(d, a[1].Id);
+        Assert.Empty(await ClaimRequestAsync(d, Limited("b", Minute)));
+        Assert.Equal(1, await d.RescueExpiredLeasesAsync(default));
+        Assert.Single(await ClaimRequestAsync(d, Limited("b", Minute)));
+        Assert.Equal(2, (await d.GetCountsAsync(default)).Processing);
+    }
+}
