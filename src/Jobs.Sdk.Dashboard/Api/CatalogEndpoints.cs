@@ -16,34 +16,12 @@ internal static class CatalogEndpoints
     }
 
     /// <summary><c>POST api/queues/{name}/pause</c> and <c>/resume</c>, body <c>{ reason }</c>.</summary>
-    public static async Task QueueActAsync(HttpContext context)
+    public static Task QueueActAsync(HttpContext context) => ActAsync(context, "name", "use pause or resume", (admin, name, action, request, audit, ct) => action switch
     {
-        var name = context.Request.RouteValues["name"] as string ?? "";
-        var action = context.Request.RouteValues["action"] as string;
-        var request = await HttpJson.ReadAsync(context, DashboardJsonContext.Default.ReasonRequest);
-        if (request is null)
-        {
-            return;
-        }
-
-        var admin = JobEndpoints.Admin(context);
-        var audit = Audit(context, request);
-        bool changed;
-        switch (action)
-        {
-            case "pause":
-                changed = await admin.PauseQueueAsync(name, request.Reason, audit, context.RequestAborted);
-                break;
-            case "resume":
-                changed = await admin.ResumeQueueAsync(name, audit, context.RequestAborted);
-                break;
-            default:
-                await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown queue action '{action}': use pause or resume.");
-                return;
-        }
-
-        await HttpJson.WriteAsync(context, new ActionResponse(changed ? 1 : 0), DashboardJsonContext.Default.ActionResponse);
-    }
+        "pause" => Count(admin.PauseQueueAsync(name, request.Reason, audit, ct)),
+        "resume" => Count(admin.ResumeQueueAsync(name, audit, ct)),
+        _ => null,
+    });
 
     /// <summary><c>GET api/schedules</c></summary>
     public static async Task SchedulesAsync(HttpContext context)
@@ -54,37 +32,13 @@ internal static class CatalogEndpoints
     }
 
     /// <summary><c>POST api/schedules/{key}/trigger</c>, <c>/pause</c> and <c>/resume</c>, body <c>{ reason }</c>.</summary>
-    public static async Task ScheduleActAsync(HttpContext context)
+    public static Task ScheduleActAsync(HttpContext context) => ActAsync(context, "key", "use trigger, pause or resume", (admin, key, action, _, audit, ct) => action switch
     {
-        var key = context.Request.RouteValues["key"] as string ?? "";
-        var action = context.Request.RouteValues["action"] as string;
-        var request = await HttpJson.ReadAsync(context, DashboardJsonContext.Default.ReasonRequest);
-        if (request is null)
-        {
-            return;
-        }
-
-        var admin = JobEndpoints.Admin(context);
-        var audit = Audit(context, request);
-        int changed;
-        switch (action)
-        {
-            case "trigger":
-                changed = await admin.TriggerScheduleAsync(key, audit, context.RequestAborted);
-                break;
-            case "pause":
-                changed = await admin.PauseScheduleAsync(key, audit, context.RequestAborted);
-                break;
-            case "resume":
-                changed = await admin.ResumeScheduleAsync(key, audit, context.RequestAborted);
-                break;
-            default:
-                await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown schedule action '{action}': use trigger, pause or resume.");
-                return;
-        }
-
-        await HttpJson.WriteAsync(context, new ActionResponse(changed), DashboardJsonContext.Default.ActionResponse);
-    }
+        "trigger" => admin.TriggerScheduleAsync(key, audit, ct),
+        "pause" => admin.PauseScheduleAsync(key, audit, ct),
+        "resume" => admin.ResumeScheduleAsync(key, audit, ct),
+        _ => null,
+    });
 
     /// <summary><c>GET api/workers</c></summary>
     public static async Task WorkersAsync(HttpContext context)
@@ -102,6 +56,33 @@ internal static class CatalogEndpoints
         IReadOnlyList<AuditDto> dto = entries.Select(DashboardMapping.ToDto).ToArray();
         await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.IReadOnlyListAuditDto);
     }
+
+    /// <summary>
+    /// One operator action on the item named by route value <paramref name="routeKey"/>: reads the <c>{ reason }</c> body,
+    /// runs the action the route names (<paramref name="act"/> returns null for an unknown one: 404) with the caller's
+    /// audit information, and answers how many items changed.
+    /// </summary>
+    private static async Task ActAsync(HttpContext context, string routeKey, string knownActions,
+        Func<JobAdmin, string, string?, ReasonRequest, AuditInfo, CancellationToken, Task<int>?> act)
+    {
+        var target = context.Request.RouteValues[routeKey] as string ?? "";
+        var action = context.Request.RouteValues["action"] as string;
+        var request = await HttpJson.ReadAsync(context, DashboardJsonContext.Default.ReasonRequest);
+        if (request is null)
+        {
+            return;
+        }
+
+        if (act(JobEndpoints.Admin(context), target, action, request, Audit(context, request), context.RequestAborted) is not { } acting)
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown action '{action}': {knownActions}.");
+            return;
+        }
+
+        await HttpJson.WriteAsync(context, new ActionResponse(await acting), DashboardJsonContext.Default.ActionResponse);
+    }
+
+    private static async Task<int> Count(Task<bool> changed) => await changed.ConfigureAwait(false) ? 1 : 0;
 
     private static AuditInfo Audit(HttpContext context, ReasonRequest request)
         => new(DashboardAccess.Actor(context), string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason.Trim());
