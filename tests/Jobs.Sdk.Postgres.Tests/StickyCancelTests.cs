@@ -43,11 +43,10 @@ public sealed class StickyCancelTests(PostgresFixture fixture)
             runs.Add(ctx.Attempt);
             started.TrySetResult();
             await WrapCancellationAsync(ct);
-        }), driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
+        }), driver: PollOnlyKeepingCancelled,
             worker: o => o.LeaseDuration = TimeSpan.FromSeconds(3), queueName: queueName);
         // Another process cancels: this worker hears of it only when it renews its lease.
-        await using var admin = await TestQueue.CreateAsync(fixture, _ => { }, driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
-            queueName: queueName);
+        await using var admin = await OtherProcessAsync(queueName);
         await q.StartAsync();
         var id = await q.Queue.PushAsync(new ValueJob(1));
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -70,10 +69,9 @@ public sealed class StickyCancelTests(PostgresFixture fixture)
             runs.Add(ctx.Attempt);
             started.TrySetResult();
             await Task.Delay(Timeout.Infinite, ct);
-        }), driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
+        }), driver: PollOnlyKeepingCancelled,
             worker: o => { o.LeaseDuration = TimeSpan.FromMinutes(5); o.ShutdownTimeout = TimeSpan.FromMilliseconds(50); }, queueName: queueName);
-        await using var admin = await TestQueue.CreateAsync(fixture, _ => { }, driver: o => { o.Retention = KeepCancelled; o.UseListenNotify = false; },
-            queueName: queueName);
+        await using var admin = await OtherProcessAsync(queueName);
         await q.StartAsync();
         var id = await q.Queue.PushAsync(new ValueJob(1));
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -86,6 +84,17 @@ public sealed class StickyCancelTests(PostgresFixture fixture)
         Assert.Equal(JobState.Cancelled, info.State);
         Assert.Equal([1], runs.Items);
     }
+
+    /// <summary>Poll-only (no LISTEN/NOTIFY: a worker hears of a cancel only when it renews its lease), cancelled jobs kept.</summary>
+    private static void PollOnlyKeepingCancelled(PostgresJobDriverOptions o)
+    {
+        o.Retention = KeepCancelled;
+        o.UseListenNotify = false;
+    }
+
+    /// <summary>Another process on the same queue, where the cancel comes from.</summary>
+    private Task<TestQueue> OtherProcessAsync(string queueName, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+        => TestQueue.CreateAsync(fixture, _ => { }, driver: PollOnlyKeepingCancelled, queueName: queueName, test: test);
 
     private static async Task WrapCancellationAsync(CancellationToken ct)
     {
