@@ -31,6 +31,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresNotifier _notifier;
     private readonly PostgresJobPusher _pusher;
     private readonly PostgresWorkerCommands _worker;
+    private readonly PostgresRateLimiter _rateLimiter;
     private readonly PostgresJobControl _control;
     private readonly PostgresJobCounts _counts;
     private readonly PostgresCleanup _cleanup;
@@ -75,6 +76,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
+        _rateLimiter = new PostgresRateLimiter(context, _worker);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
@@ -98,6 +100,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
+        _rateLimiter = new PostgresRateLimiter(context, _worker);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
@@ -153,6 +156,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
         => _worker.ClaimAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RateLimitedClaim> ClaimRateLimitedAsync(JobClaimRequest request, CancellationToken cancellationToken)
+        => _rateLimiter.ClaimAsync(request, cancellationToken);
 
     /// <inheritdoc />
     public Task WaitForWorkAsync(CancellationToken cancellationToken) => _notifier.WaitForWorkAsync(cancellationToken);

@@ -67,6 +67,16 @@ public interface IJobDriver : IAsyncDisposable
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="ClaimAsync"/> under the queue's token bucket (<see cref="JobClaimRequest.RateLimit"/>, required): refills
+    /// the bucket by the time elapsed since its last refill times the rate (capped at the burst), claims no more jobs than
+    /// it holds whole tokens, and consumes one token per job claimed, all in one transaction that holds the bucket
+    /// (concurrent claimers of the queue take turns, so the bucket never grants a token twice). The bucket is kept by
+    /// the store, so the limit holds across processes; a new bucket starts full.
+    /// </summary>
+    Task<RateLimitedClaim> ClaimRateLimitedAsync(JobClaimRequest request, CancellationToken cancellationToken)
+        => throw new NotSupportedException($"The job driver {GetType().Name} does not support rate limits.");
+
+    /// <summary>
     /// Waits until new work may be available (a push notification, or a delayed job falling due) or the driver's
     /// poll interval passes. A notification that arrived since the previous call returns at once.
     /// Returns (without throwing) when <paramref name="cancellationToken"/> is cancelled.

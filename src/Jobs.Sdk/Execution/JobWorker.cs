@@ -84,7 +84,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
         _jobNames = [.. runtime.Registry.Names];
         _lanes = queues is null ? [] : CreateLanes(runtime, scopeFactory, options, queues);
-        _globalConcurrency = (queues ?? lanes)?.FirstOrDefault(q => string.Equals(q.Name, runtime.QueueName, StringComparison.Ordinal))?.GlobalConcurrency;
+        var declared = (queues ?? lanes)?.FirstOrDefault(q => string.Equals(q.Name, runtime.QueueName, StringComparison.Ordinal));
+        _globalConcurrency = declared?.GlobalConcurrency;
+        _rateLimit = declared?.RateLimit;
     }
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
@@ -276,6 +278,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             IReadOnlyList<ClaimedJob> claimed;
             long sent;
             int? startingNow;
+            TimeSpan? tokensDueIn;
             try
             {
                 // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
@@ -283,10 +286,10 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 sent = _time.GetTimestamp();
                 startingNow = StartingNow(free);
                 var claimStarted = Stopwatch.GetTimestamp();
-                claimed = await _driver.ClaimAsync(
+                (claimed, tokensDueIn) = await ClaimAsync(
                     new JobClaimRequest(WorkerId, free, _options.LeaseDuration)
                     {
-                        JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency,
+                        JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency, RateLimit = _rateLimit,
                     }, stop).ConfigureAwait(false);
                 _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
                 failures = 0;
@@ -324,8 +327,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
             if (claimed.Count < free)
             {
-                // The queue has nothing more due right now: sleep until a push notification or the poll interval.
-                await _driver.WaitForWorkAsync(stop).ConfigureAwait(false);
+                // The queue has nothing more due right now: sleep until a push notification or the poll interval; or the
+                // rate limit's bucket ran dry: sleep until enough tokens are due.
+                await WaitForWorkOrTokensAsync(tokensDueIn, stop).ConfigureAwait(false);
             }
         }
     }
