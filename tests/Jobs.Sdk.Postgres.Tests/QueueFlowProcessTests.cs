@@ -65,4 +65,68 @@ public sealed class QueueFlowProcessTests(PostgresFixture fixture, ITestOutputHe
             }
         }
     }
+
+    [Fact]
+    public async Task Pausing_a_queue_stops_job_starts_on_every_process_within_a_second_running_jobs_finish_and_resume_restarts_them()
+    {
+        await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
+        var paused = setup.Queue.QueueName;
+        var other = paused + "_other";
+        var table = await CreateRunsTableAsync(setup.DataSource);
+        await CreateSpansTableAsync(setup.DataSource, table);
+        var spans = $"jobs_test.{table}_spans";
+        var queue = $"queue = '{paused}'";
+
+        var workers = new List<WorkerProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                // Both queues in every process; 2 running and up to 4 claimed not started (prefetched) per queue and process.
+                workers.Add(await WorkerProcess.StartAsync(fixture.ConnectionString, paused, table, concurrency: 2, leaseSeconds: 30, workMs: 800, prefetch: 4,
+                    secondQueue: other));
+            }
+
+            await setup.Queue.PushManyAsync(Enumerable.Range(0, 150).Select(i => new RecordJob(i)));
+            await setup.Queue.PushManyAsync(Enumerable.Range(0, 150).Select(i => new RecordJob(i)), new JobOptions { Queue = other });
+            await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM {spans} WHERE {queue}") >= 6,
+                seconds: 60, what: "jobs of the queue running before the pause");
+
+            Assert.True(await setup.Queue.PauseQueueAsync(paused, reason: "test"));
+            // The pause's time on the database clock (its transaction's start: no later than its commit).
+            var pausedAt = $"(SELECT paused_at FROM jobs_test.queues WHERE name = '{paused}')";
+
+            // The other queue keeps starting jobs well past the second the pause may take to reach every process...
+            await TestExtensions.EventuallyAsync(
+                async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM {spans} WHERE queue = '{other}' AND started_at > {pausedAt} + interval '2 seconds'") >= 6,
+                seconds: 60, what: "the other queue starts jobs 2 s after the pause");
+            // ...and the paused queue's running jobs finish.
+            await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM {spans} WHERE {queue} AND ended_at IS NULL") == 0,
+                seconds: 30, what: "the paused queue's running jobs finish");
+
+            var late = await setup.DataSource.ScalarAsync($"SELECT count(*) FROM {spans} WHERE {queue} AND started_at > {pausedAt} + interval '1 second'");
+            var lastStart = await setup.DataSource.ScalarAsync(
+                $"SELECT coalesce(extract(epoch FROM max(started_at) - {pausedAt}) * 1000, 0)::bigint FROM {spans} WHERE {queue}");
+            output.WriteLine($"paused queue: starts later than 1 s after the pause: {late}; last start {lastStart} ms after the pause");
+            Assert.Equal(0, late);
+
+            var before = await setup.DataSource.ScalarAsync($"SELECT count(*) FROM {spans} WHERE {queue}");
+            Assert.True(await setup.Queue.ResumeQueueAsync(paused));
+            await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM {spans} WHERE {queue}") >= before + 6,
+                seconds: 30, what: "the resumed queue starts jobs again");
+            foreach (var w in workers)
+            {
+                Assert.Equal(0, await w.StopAsync());
+            }
+
+            Assert.Equal(1L, await setup.DataSource.ScalarAsync($"SELECT max(runs) FROM jobs_test.{table}"));
+        }
+        finally
+        {
+            foreach (var w in workers)
+            {
+                w.Dispose();
+            }
+        }
+    }
 }
