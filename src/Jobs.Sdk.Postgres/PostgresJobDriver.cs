@@ -32,6 +32,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobPusher _pusher;
     private readonly PostgresWorkerCommands _worker;
     private readonly PostgresRateLimiter _rateLimiter;
+    private readonly PostgresQueueState _queueState;
     private readonly PostgresJobControl _control;
     private readonly PostgresJobCounts _counts;
     private readonly PostgresCleanup _cleanup;
@@ -77,6 +78,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _rateLimiter = new PostgresRateLimiter(context, _worker);
+        _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
@@ -101,6 +103,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _rateLimiter = new PostgresRateLimiter(context, _worker);
+        _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
@@ -145,6 +148,17 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         add => _notifier.RunningJobCancelled += value;
         remove => _notifier.RunningJobCancelled -= value;
     }
+
+    /// <inheritdoc />
+    /// <remarks>Raised by the queue's <c>p</c> notification, which <c>PauseQueueAsync</c> sends (never in poll-only mode).</remarks>
+    public event Action? QueuePaused
+    {
+        add => _notifier.QueuePaused += value;
+        remove => _notifier.QueuePaused -= value;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> IsQueuePausedAsync(CancellationToken cancellationToken) => _queueState.IsPausedAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => _gate.WaitUntilReadyAsync(cancellationToken);

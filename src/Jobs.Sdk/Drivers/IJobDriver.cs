@@ -104,6 +104,20 @@ public interface IJobDriver : IAsyncDisposable
     /// </summary>
     event Action<JobLease>? RunningJobCancelled;
 
+    /// <summary>
+    /// Raised when this driver's queue is paused (any node), so that workers release the jobs they claimed but have not
+    /// started. Drivers without push notifications may never raise it; workers holding such jobs also ask
+    /// <see cref="IsQueuePausedAsync"/> periodically.
+    /// </summary>
+    event Action? QueuePaused
+    {
+        add { }
+        remove { }
+    }
+
+    /// <summary>Whether this driver's queue is paused now (claims of a paused queue take nothing).</summary>
+    Task<bool> IsQueuePausedAsync(CancellationToken cancellationToken) => Task.FromResult(false);
+
     /// <summary>Cancels a pending, retrying or paused job, or asks the worker of a running job to stop it. False when no such live job exists.</summary>
     Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken);
 

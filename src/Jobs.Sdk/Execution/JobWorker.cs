@@ -117,6 +117,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         var capacity = _options.Concurrency + _buffer;
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
+        _driver.QueuePaused += ReleaseUnstarted;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         StartLanes(cancellationToken);
         return Task.CompletedTask;
@@ -164,6 +165,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             // the lease expires and the job is rescued. No other worker starts the job while it runs here.
             _background = FinishAfterHandlersAsync(runners);
             _driver.RunningJobCancelled -= _leases.CancelRequested;
+        _driver.QueuePaused -= ReleaseUnstarted;
             Log.WorkerStopped(_logger, WorkerId);
             _drained.TrySetResult();
             return;
@@ -171,6 +173,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
         await StopBackgroundAsync(cancellationToken).ConfigureAwait(false);
         _driver.RunningJobCancelled -= _leases.CancelRequested;
+        _driver.QueuePaused -= ReleaseUnstarted;
         Log.WorkerStopped(_logger, WorkerId);
         _drained.TrySetResult();
     }
@@ -197,7 +200,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         await _stopBackground.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop })
+        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch })
         {
             if (task is not null)
             {
@@ -248,6 +251,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _watchdog = Task.Run(() => _leases.WatchAsync(background), CancellationToken.None);
         _rescuerLoop = Task.Run(() => _rescuer.RunAsync(background), CancellationToken.None);
         _unhandledLoop = Task.Run(() => _unhandled.RunAsync(background), CancellationToken.None);
+        _pauseWatch = Task.Run(() => WatchForPauseAsync(background), CancellationToken.None);
         _runners = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunnerLoopAsync, CancellationToken.None)).ToArray();
         Log.WorkerStarted(_logger, WorkerId, _driver.QueueName, _options.Concurrency);
 
@@ -392,7 +396,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 run.Cancel(CancelReason.Shutdown); // stopping: buffered jobs are not started any more
             }
 
-            if (run.Reason == CancelReason.None)
+            if (run.Reason == CancelReason.None && run.TryTake())
             {
                 run.Start(_time.GetTimestamp());
                 result = await _executor.ExecuteAsync(run).ConfigureAwait(false);
