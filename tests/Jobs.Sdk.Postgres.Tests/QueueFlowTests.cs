@@ -8,6 +8,20 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class QueueFlowTests(PostgresFixture fixture)
 {
     [Fact]
+    public async Task Counts_and_cleanup_cover_every_queue_of_the_process()
+    {
+        var other = "cq" + Guid.NewGuid().ToString("N")[..8];
+        await using var q = await TestQueue.CreateAsync(fixture, jobs => jobs.AddQueue(other).AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
+        await q.Queue.PushAsync(new ValueJob(1));
+        await q.Queue.PushAsync(new ValueJob(2), new JobOptions { Queue = other });
+        await q.Queue.PushAsync(new ValueJob(3), new JobOptions { Queue = other, DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
+
+        Assert.Equal(3, (await q.Queue.GetCountsAsync()).Pending);
+        await q.Queue.CleanupAsync(new CleanupOptions { PendingJobs = CleanupAction.Remove });
+        Assert.Equal(0, (await q.Queue.GetCountsAsync()).Pending);
+    }
+
+    [Fact]
     public async Task Many_queues_in_one_process_each_with_its_own_concurrency_over_one_listen_connection()
     {
         var prefix = "mq" + Guid.NewGuid().ToString("N")[..8];
