@@ -17,6 +17,14 @@ public sealed class QueueFlowTests(PostgresFixture fixture)
         await q.Queue.PushAsync(new ValueJob(3), new JobOptions { Queue = other, DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
 
         Assert.Equal(3, (await q.Queue.GetCountsAsync()).Pending);
+        Assert.Equal(2, (await q.Queue.GetCountsAsync(other)).Pending);
+        Assert.Equal(1, (await q.Queue.GetCountsAsync(q.Driver.QueueName)).Pending);
+
+        // One queue by name, then every queue.
+        await q.Queue.CleanupAsync(other, new CleanupOptions { PendingJobs = CleanupAction.Remove });
+        Assert.Equal(0, (await q.Queue.GetCountsAsync(other)).Pending);
+        Assert.Equal(1, (await q.Queue.GetCountsAsync()).Pending);
+        await q.Queue.PushAsync(new ValueJob(4), new JobOptions { Queue = other });
         await q.Queue.CleanupAsync(new CleanupOptions { PendingJobs = CleanupAction.Remove });
         Assert.Equal(0, (await q.Queue.GetCountsAsync()).Pending);
     }
