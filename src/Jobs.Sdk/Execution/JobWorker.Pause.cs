@@ -23,6 +23,9 @@ public sealed partial class JobWorker
             {
                 if (run.TryRelease())
                 {
+                    // Give the job back now, not when a runner reaches it in the buffer (all runners may be busy for long).
+                    // The runner that dequeues it later only frees its slot: its outcome is reported once.
+                    Finish(run, run.NotStartedOutcome());
                     released++;
                 }
             }
