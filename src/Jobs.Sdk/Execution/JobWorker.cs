@@ -331,9 +331,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
             if (claimed.Count < free)
             {
-                // The queue has nothing more due right now: sleep until a push notification or the poll interval; or the
-                // rate limit's bucket ran dry: sleep until enough tokens are due.
-                await WaitForWorkOrTokensAsync(tokensDueIn, stop).ConfigureAwait(false);
+                // The queue has nothing more due right now: sleep until a push notification or the poll interval; or a
+                // limit cut the claim short: sleep until enough tokens are due, or briefly (global concurrency).
+                await WaitAfterShortClaimAsync(claimed.Count, tokensDueIn, stop).ConfigureAwait(false);
             }
         }
     }
