@@ -31,6 +31,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresNotifier _notifier;
     private readonly PostgresJobPusher _pusher;
     private readonly PostgresWorkerCommands _worker;
+    private readonly PostgresRateLimiter _rateLimiter;
+    private readonly PostgresQueueState _queueState;
     private readonly PostgresJobControl _control;
     private readonly PostgresJobCounts _counts;
     private readonly PostgresCleanup _cleanup;
@@ -75,6 +77,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
+        _rateLimiter = new PostgresRateLimiter(context, _worker);
+        _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
@@ -98,6 +102,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
+        _rateLimiter = new PostgresRateLimiter(context, _worker);
+        _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
@@ -144,6 +150,17 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     }
 
     /// <inheritdoc />
+    /// <remarks>Raised by the queue's <c>p</c> notification, which <c>PauseQueueAsync</c> sends (never in poll-only mode).</remarks>
+    public event Action? QueuePaused
+    {
+        add => _notifier.QueuePaused += value;
+        remove => _notifier.QueuePaused -= value;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> IsQueuePausedAsync(CancellationToken cancellationToken) => _queueState.IsPausedAsync(cancellationToken);
+
+    /// <inheritdoc />
     public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => _gate.WaitUntilReadyAsync(cancellationToken);
 
     /// <inheritdoc />
@@ -153,6 +170,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
         => _worker.ClaimAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RateLimitedClaim> ClaimRateLimitedAsync(JobClaimRequest request, CancellationToken cancellationToken)
+        => _rateLimiter.ClaimAsync(request, cancellationToken);
 
     /// <inheritdoc />
     public Task WaitForWorkAsync(CancellationToken cancellationToken) => _notifier.WaitForWorkAsync(cancellationToken);

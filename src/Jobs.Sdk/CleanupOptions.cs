@@ -1,6 +1,6 @@
 namespace Jobs.Sdk;
 
-/// <summary>What <see cref="JobQueue.CleanupAsync"/> does with the jobs in one state.</summary>
+/// <summary>What <see cref="JobQueue.CleanupAsync(CleanupOptions, CancellationToken)"/> does with the jobs in one state.</summary>
 public sealed record CleanupAction
 {
     private CleanupAction(CleanupActionKind kind, TimeSpan? maxAge)

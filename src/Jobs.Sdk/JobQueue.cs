@@ -100,8 +100,6 @@ public sealed partial class JobQueue
         return null;
     }
 
-    /// <summary>Counts this queue's jobs per state.</summary>
-    public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken = default) => _runtime.Driver.GetCountsAsync(cancellationToken);
 
     /// <summary>
     /// Counts jobs per name and state. A name whose jobs stay pending is one no running worker has registered (during a
@@ -110,12 +108,6 @@ public sealed partial class JobQueue
     public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken = default)
         => _runtime.Driver.GetCountsByNameAsync(cancellationToken);
 
-    /// <summary>Runs one cleanup pass (an action per state) over this queue.</summary>
-    public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return _runtime.Driver.CleanupAsync(options, cancellationToken);
-    }
 
     /// <summary>Runs <paramref name="action"/> on this queue, then on the other queues known to this process, until one says yes.</summary>
     private async Task<bool> AnyQueueAsync(Func<Drivers.IJobDriver, CancellationToken, Task<bool>> action, CancellationToken cancellationToken)

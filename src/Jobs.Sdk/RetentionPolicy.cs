@@ -5,7 +5,7 @@ public enum Retain
 {
     /// <summary>Delete the job when it reaches the state.</summary>
     No,
-    /// <summary>Keep the job (clean it up later with <see cref="JobQueue.CleanupAsync"/>).</summary>
+    /// <summary>Keep the job (clean it up later with <see cref="JobQueue.CleanupAsync(CleanupOptions, CancellationToken)"/>).</summary>
     Yes,
 }
 

@@ -1,7 +1,9 @@
 // A worker process for the multi-process, crash and restart tests of Jobs.Sdk.Postgres.
 // Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs> [prefetch] [globalConcurrency]
-// With globalConcurrency (> 0) the queue gets that cluster-wide limit and each run also records its span (database clock)
-// in <runsTable>_spans (job_id, started_at, ended_at), which the test creates.
+//        [ratePerSecond] [secondQueue]
+// With globalConcurrency (> 0) the queue gets that cluster-wide limit, with ratePerSecond (> 0) that rate limit, and with a
+// secondQueue the process also serves that queue (AddQueue, same handlers). With any of them each run also records its span
+// (database clock) in <runsTable>_spans (job_id, queue, started_at, ended_at), which the test creates.
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 using System.Text.Json;
 using Jobs.Sdk;
@@ -21,6 +23,9 @@ var lease = TimeSpan.FromSeconds(double.Parse(args[5], System.Globalization.Cult
 var workMs = int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture);
 var prefetch = args.Length > 7 ? int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture) : 0;
 var globalConcurrency = args.Length > 8 ? int.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture) : 0;
+var ratePerSecond = args.Length > 9 ? double.Parse(args[9], System.Globalization.CultureInfo.InvariantCulture) : 0;
+var secondQueue = args.Length > 10 && args[10].Length > 0 ? args[10] : null;
+var spans = globalConcurrency > 0 || ratePerSecond > 0 || secondQueue is not null;
 if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 {
     Console.Error.WriteLine("bad table name");
@@ -29,14 +34,19 @@ if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 
 await using var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(cs);
 var insert = $"INSERT INTO \"{schema}\".{table} (job_id, runs, worker) VALUES ($1, 1, $2) ON CONFLICT (job_id) DO UPDATE SET runs = {table}.runs + 1";
-var spanStart = $"INSERT INTO \"{schema}\".{table}_spans (job_id, started_at) VALUES ($1, clock_timestamp())";
+var spanStart = $"INSERT INTO \"{schema}\".{table}_spans (job_id, queue, started_at) VALUES ($1, $2, clock_timestamp())";
 var spanEnd = $"UPDATE \"{schema}\".{table}_spans SET ended_at = clock_timestamp() WHERE job_id = $1";
-async Task SpanAsync(string sql, Guid id, CancellationToken ct)
+async Task SpanAsync(string sql, Guid id, string? queueName, CancellationToken ct)
 {
-    if (globalConcurrency > 0)
+    if (spans)
     {
         await using var span = dataSource.CreateCommand(sql);
         span.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        if (queueName is not null)
+        {
+            span.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queueName });
+        }
+
         await span.ExecuteNonQueryAsync(ct);
     }
 }
@@ -51,16 +61,21 @@ services.AddJobs(jobs => jobs
     })
     // A handler that fails because the server restarted is retried promptly (the fault tests stay short).
     .ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(maxAttempts: 10, maxBackoff: TimeSpan.FromMilliseconds(500)))
-    .AddQueue(queue, q => q.GlobalConcurrency = globalConcurrency > 0 ? globalConcurrency : null)
+    .AddQueue(queue, q =>
+    {
+        q.GlobalConcurrency = globalConcurrency > 0 ? globalConcurrency : null;
+        q.RateLimit = ratePerSecond > 0 ? RateLimit.PerSecond(ratePerSecond) : null;
+    })
+    .AddQueueIf(secondQueue)
     .AddJob<RecordJob>(async (job, context, ct) =>
     {
-        await SpanAsync(spanStart, context.Id.Value, ct);
+        await SpanAsync(spanStart, context.Id.Value, context.QueueName, ct);
         if (workMs > 0)
         {
             await Task.Delay(workMs, ct);
         }
 
-        await SpanAsync(spanEnd, context.Id.Value, ct);
+        await SpanAsync(spanEnd, context.Id.Value, null, ct);
 
         await using var command = dataSource.CreateCommand(insert);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
@@ -88,3 +103,9 @@ while (Console.ReadLine() is { } line && line != "stop")
 await worker.StopAsync(CancellationToken.None);
 Console.WriteLine("STOPPED");
 return 0;
+
+internal static class TestWorkerQueues
+{
+    /// <summary>Declares <paramref name="queue"/> (served by the same workers) when given.</summary>
+    public static JobsBuilder AddQueueIf(this JobsBuilder jobs, string? queue) => queue is null ? jobs : jobs.AddQueue(queue);
+}

@@ -32,4 +32,15 @@ public sealed class PostgresDriverConformanceTests(PostgresFixture fixture) : Jo
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id.Value });
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
+
+    /// <summary>Moves the bucket's last refill back on the database clock (the clock refills read).</summary>
+    protected override async Task AgeRateLimitBucketAsync(IJobDriver driver, TimeSpan by)
+    {
+        var dataSource = ((PostgresJobDriver)driver).DataSource;
+        await using var command = dataSource.CreateCommand(
+            $"UPDATE {Schema}.queue_rate_limits SET refilled_at = refilled_at - $2 * interval '1 millisecond' WHERE queue_name = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = driver.QueueName });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = by.TotalMilliseconds });
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
 }

@@ -55,7 +55,7 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
     {
         await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
         var table = await CreateRunsTableAsync(setup.DataSource);
-        await setup.DataSource.ExecAsync($"CREATE TABLE jobs_test.{table}_spans (job_id uuid PRIMARY KEY, started_at timestamptz NOT NULL, ended_at timestamptz)");
+        await CreateSpansTableAsync(setup.DataSource, table);
 
         var workers = new List<WorkerProcess>();
         try
@@ -214,6 +214,10 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
     }
 
     internal static long Live(JobCounts c) => c.Pending + c.Processing + c.Retrying;
+
+    /// <summary>The test worker's <c>{table}_spans</c>: each run's queue, start and end on the database clock.</summary>
+    internal static Task CreateSpansTableAsync(NpgsqlDataSource dataSource, string table)
+        => dataSource.ExecAsync($"CREATE TABLE jobs_test.{table}_spans (job_id uuid PRIMARY KEY, queue text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)");
 
     internal static async Task<string> CreateRunsTableAsync(NpgsqlDataSource dataSource)
     {

@@ -8,6 +8,61 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class QueueFlowTests(PostgresFixture fixture)
 {
     [Fact]
+    public async Task Without_notifications_a_paused_queue_releases_claimed_jobs_that_have_not_started()
+    {
+        var started = new Recorder<int>();
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var q = await TestQueue.CreateAsync(fixture,
+            jobs => jobs.AddJob<ValueJob>(async (job, _, ct) =>
+            {
+                started.Add(job.Value);
+                await finish.Task.WaitAsync(ct);
+            }),
+            driver: o => o.UseListenNotify = false, // no pause notification reaches the worker: only its periodic check
+            worker: o => { o.Concurrency = 1; o.Prefetch = 4; });
+        await q.Queue.PushManyAsync(Enumerable.Range(0, 5).Select(i => new ValueJob(i)));
+        await q.StartAsync();
+        await started.WaitForCountAsync(1);
+        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()).Processing == 5, what: "one running, four claimed not started");
+
+        Assert.True(await q.Queue.PauseQueueAsync(q.Driver.QueueName, reason: "test"));
+        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()).Processing == 1, seconds: 15,
+            what: "the four waiting claims given back");
+        Assert.Equal(4, (await q.Queue.GetCountsAsync()).Pending);
+
+        finish.SetResult(); // the running job finishes; nothing else starts while the queue is paused
+        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()).Processing == 0, what: "the running job finished");
+        Assert.Single(started.Items);
+        Assert.Equal(4, (await q.Queue.GetCountsAsync()).Pending);
+
+        Assert.True(await q.Queue.ResumeQueueAsync(q.Driver.QueueName));
+        await started.WaitForCountAsync(5);
+        Assert.Equal(Enumerable.Range(0, 5), started.Items.Order());
+    }
+
+    [Fact]
+    public async Task Counts_and_cleanup_cover_every_queue_of_the_process()
+    {
+        var other = "cq" + Guid.NewGuid().ToString("N")[..8];
+        await using var q = await TestQueue.CreateAsync(fixture, jobs => jobs.AddQueue(other).AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
+        await q.Queue.PushAsync(new ValueJob(1));
+        await q.Queue.PushAsync(new ValueJob(2), new JobOptions { Queue = other });
+        await q.Queue.PushAsync(new ValueJob(3), new JobOptions { Queue = other, DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
+
+        Assert.Equal(3, (await q.Queue.GetCountsAsync()).Pending);
+        Assert.Equal(2, (await q.Queue.GetCountsAsync(other)).Pending);
+        Assert.Equal(1, (await q.Queue.GetCountsAsync(q.Driver.QueueName)).Pending);
+
+        // One queue by name, then every queue.
+        await q.Queue.CleanupAsync(other, new CleanupOptions { PendingJobs = CleanupAction.Remove });
+        Assert.Equal(0, (await q.Queue.GetCountsAsync(other)).Pending);
+        Assert.Equal(1, (await q.Queue.GetCountsAsync()).Pending);
+        await q.Queue.PushAsync(new ValueJob(4), new JobOptions { Queue = other });
+        await q.Queue.CleanupAsync(new CleanupOptions { PendingJobs = CleanupAction.Remove });
+        Assert.Equal(0, (await q.Queue.GetCountsAsync()).Pending);
+    }
+
+    [Fact]
     public async Task Many_queues_in_one_process_each_with_its_own_concurrency_over_one_listen_connection()
     {
         var prefix = "mq" + Guid.NewGuid().ToString("N")[..8];

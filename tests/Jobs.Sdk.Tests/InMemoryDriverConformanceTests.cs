@@ -20,4 +20,11 @@ public sealed class InMemoryDriverConformanceTests : JobDriverConformanceTests
         _time.Advance(ShortLease + TimeSpan.FromSeconds(1));
         return Task.CompletedTask;
     }
+
+    /// <summary>Moves the fake clock (the buckets refill on the driver's TimeProvider).</summary>
+    protected override Task AgeRateLimitBucketAsync(IJobDriver driver, TimeSpan by)
+    {
+        _time.Advance(by);
+        return Task.CompletedTask;
+    }
 }

@@ -92,7 +92,11 @@ public sealed partial class PostgresJobAdminStore
             await using var pause = new NpgsqlCommand(Sub(AdminSql.PauseQueue), connection);
             pause.Parameters.Add(JobQuerySql.Text(queue));
             pause.Parameters.Add(reason is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : JobQuerySql.Text(reason));
-            return (bool)(await pause.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var wasRunning = (bool)(await pause.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            // Committed: workers that claimed jobs of the queue but have not started them release them now.
+            await NotifyAsync(connection, [(PostgresNotifier.ChannelName(Schema, queue), new JobNotification(JobNotificationKind.QueuePaused).Format())],
+                cancellationToken).ConfigureAwait(false);
+            return wasRunning;
         }
 
         await using var resume = new NpgsqlCommand(Sub(AdminSql.ResumeQueue), connection);

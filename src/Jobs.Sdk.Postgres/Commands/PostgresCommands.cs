@@ -56,7 +56,15 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     /// </summary>
     public Task<T> QueryAsync<T>(NpgsqlBatchCommand? before, string sql, NpgsqlParameter[] parameters, SqlRun run,
         Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
-        => RunAsync(sql, parameters, run, null, null, async (batch, ct) =>
+        => QueryOnAsync(null, null, before, sql, parameters, run, read, cancellationToken);
+
+    /// <summary>
+    /// <see cref="QueryAsync{T}(NpgsqlBatchCommand?, string, NpgsqlParameter[], SqlRun, Func{NpgsqlDataReader, CancellationToken, Task{T}}, CancellationToken)"/>
+    /// on the caller's <paramref name="connection"/> and <paramref name="transaction"/> (a pooled connection of its own when null).
+    /// </summary>
+    public Task<T> QueryOnAsync<T>(NpgsqlConnection? connection, NpgsqlTransaction? transaction, NpgsqlBatchCommand? before, string sql,
+        NpgsqlParameter[] parameters, SqlRun run, Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, connection, transaction, async (batch, ct) =>
         {
             var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))

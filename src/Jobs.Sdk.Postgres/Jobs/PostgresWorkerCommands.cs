@@ -21,7 +21,9 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
     /// <summary>Whether retention deletes cancelled jobs instead of keeping them.</summary>
     public bool RemoveCancelled => _removeCancelled;
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
+    /// <summary>Claims due jobs; on the caller's <paramref name="connection"/> and <paramref name="transaction"/> when given (a rate-limited claim).</summary>
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken,
+        NpgsqlConnection? connection = null, NpgsqlTransaction? transaction = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(request.WorkerId, nameof(request));
         if (request.MaxJobs <= 0)
@@ -39,7 +41,8 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             parameters = [.. parameters, Integer(request.GlobalConcurrency!.Value)];
         }
 
-        var claimed = await context.Commands.QueryAsync(limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
+        var claimed = await context.Commands.QueryOnAsync(connection, transaction,
+            limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
             limited ? _claimWithinLimitSql : _claimSql, parameters,
             SqlRun.Prepare | SqlRun.WorkerCommit,
             async (reader, ct) =>

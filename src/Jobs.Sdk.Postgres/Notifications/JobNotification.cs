@@ -16,6 +16,9 @@ internal enum JobNotificationKind
     /// ran it (<c>c:{id}:{lease token}</c>; older versions send <c>c:{id}</c>, read with an empty token).
     /// </summary>
     CancelRequested,
+
+    /// <summary>The queue was paused (<c>p</c>): workers release the jobs they claimed but have not started.</summary>
+    QueuePaused,
 }
 
 /// <summary>
@@ -27,6 +30,7 @@ internal readonly record struct JobNotification(JobNotificationKind Kind, long D
 {
     private const string DueAtPrefix = "d:";
     private const string CancelPrefix = "c:";
+    private const string QueuePausedPayload = "p";
     private const char TokenSeparator = ':';
 
     /// <summary>SQL expression of a <see cref="JobNotificationKind.Due"/> payload.</summary>
@@ -47,6 +51,7 @@ internal readonly record struct JobNotification(JobNotificationKind Kind, long D
     {
         JobNotificationKind.Due => "",
         JobNotificationKind.DueAt => DueAtPrefix + DueAtUnixMs.ToString(CultureInfo.InvariantCulture),
+        JobNotificationKind.QueuePaused => QueuePausedPayload,
         _ => LeaseToken == Guid.Empty
             ? CancelPrefix + JobId.Value.ToString("D")
             : CancelPrefix + JobId.Value.ToString("D") + TokenSeparator + LeaseToken.ToString("D"),
@@ -59,6 +64,12 @@ internal readonly record struct JobNotification(JobNotificationKind Kind, long D
         if (payload.Length == 0)
         {
             notification = new JobNotification(JobNotificationKind.Due);
+            return true;
+        }
+
+        if (payload == QueuePausedPayload)
+        {
+            notification = new JobNotification(JobNotificationKind.QueuePaused);
             return true;
         }
 

@@ -21,6 +21,7 @@ internal sealed class PostgresNotifier
     private readonly CancellationToken _stopping;
     private readonly PushAnnouncer? _announcer;
     private Action<JobLease>? _runningJobCancelled;
+    private Action? _queuePaused;
 
     /// <param name="dataSource">Where push announcements are sent (<see cref="PushAnnouncer"/>).</param>
     /// <param name="listener">The driver's listening connection; null in poll-only mode (no listener, no NOTIFY).</param>
@@ -46,6 +47,17 @@ internal sealed class PostgresNotifier
 
     /// <summary>The channel statements NOTIFY, or null in poll-only mode (statements then send nothing).</summary>
     public string? Channel { get; }
+
+    /// <summary>Raised (on the thread pool) when the queue was paused (a <c>p</c> notification).</summary>
+    public event Action? QueuePaused
+    {
+        add
+        {
+            _queuePaused += value;
+            _listener?.EnsureStarted();
+        }
+        remove => _queuePaused -= value;
+    }
 
     /// <summary>Raised (on the thread pool) when a user asks to cancel a job that is running.</summary>
     public event Action<JobLease>? RunningJobCancelled
@@ -166,6 +178,13 @@ internal sealed class PostgresNotifier
                 break;
             case JobNotificationKind.CancelRequested:
                 RaiseRunningJobCancelled(new JobLease(notification.JobId, notification.LeaseToken));
+                break;
+            case JobNotificationKind.QueuePaused:
+                if (_queuePaused is { } paused)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(static h => h(), paused, preferLocal: false);
+                }
+
                 break;
         }
     }

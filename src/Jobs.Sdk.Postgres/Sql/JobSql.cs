@@ -223,19 +223,21 @@ internal static class JobSql
     /// Rescues processing jobs of queue $1 whose lease expired: retrying (due now) when attempts remain, failed when
     /// not, cancelled when a cancel was requested. A claim that never started (started_at NULL: prefetched, its worker
     /// died) gives its attempt back and is retried, with no error recorded.
-    /// $2 delete failed, $3 delete cancelled (retention), $4 channel.
+    /// $2 delete failed, $3 delete cancelled (retention), $4 channel. A unique job whose key holds after it finished
+    /// (<c>unique_for</c>) is kept rather than removed, as <see cref="Complete"/> keeps it.
     /// </summary>
     public static readonly string RescueExpired = $$"""
         WITH expired AS MATERIALIZED (
             SELECT id, started_at IS NOT NULL AS started,
-                   CASE WHEN cancel_requested THEN {{Cancelled}} WHEN started_at IS NULL THEN {{Retrying}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state
+                   CASE WHEN cancel_requested THEN {{Cancelled}} WHEN started_at IS NULL THEN {{Retrying}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state,
+                   (unique_key IS NULL OR unique_for IS NULL OR unique_for <= interval '0') AS removable
             FROM {s}.jobs
             WHERE queue_name = $1 AND state = {{Processing}} AND lease_expires_at < now()
             FOR UPDATE SKIP LOCKED
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING expired e
-            WHERE j.id = e.id AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
+            WHERE j.id = e.id AND e.removable AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
             RETURNING j.id
         ),
         updated AS (
@@ -248,7 +250,7 @@ internal static class JobSql
                 last_error = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{LeaseExpiredError}} ELSE j.last_error END,
                 errors = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{AppendError("j.attempts", LeaseExpiredError)}} ELSE j.errors END
             FROM expired e
-            WHERE j.id = e.id AND NOT ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
+            WHERE j.id = e.id AND NOT (e.removable AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3)))
             RETURNING j.state
         ),
         wake AS (

@@ -191,10 +191,11 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         for (var i = 0; i < list.Length; i++)
         {
             var entry = schedule.Entries[i];
-            var record = entry.CreateRecord(queue, JobOptions.Default, empty);
+            var target = entry.ScheduledJob.Target(queue); // the queue its jobs go to, where its fires and pause are kept
+            var record = entry.CreateRecord(target, JobOptions.Default, empty);
             list[i] = new ScheduleRegistration
             {
-                QueueName = queue.QueueName,
+                QueueName = target.QueueName,
                 EntryKey = entry.Key,
                 JobName = record.Name,
                 Description = entry.Schedule.Description,

@@ -26,6 +26,15 @@ public sealed class QueueOptions
     /// </summary>
     public int? GlobalConcurrency { get; set; }
 
+    /// <summary>
+    /// A cluster-wide cap on how fast the queue's jobs start (<c>RateLimit.PerSecond(100)</c>): a token bucket kept in the
+    /// store, shared by every process and machine serving the queue. <see langword="null"/> (the default): no limit, and
+    /// claims cost nothing extra. A rate-limited queue claims only jobs it starts at once (no prefetch buffer), so that
+    /// the rate applies to job starts; when the bucket is empty its workers wait until enough tokens are due (computed
+    /// from the rate, no polling). Set the same value on every process serving the queue.
+    /// </summary>
+    public RateLimit? RateLimit { get; set; }
+
     internal void Validate()
     {
         if (GlobalConcurrency is < 1)

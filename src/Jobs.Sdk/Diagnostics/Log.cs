@@ -11,6 +11,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Job worker {WorkerId} started on queue '{QueueName}' with concurrency {Concurrency}")]
     public static partial void WorkerStarted(ILogger logger, string workerId, string queueName, int concurrency);
 
+    [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "Queue '{QueueName}' was paused: released {Count} claimed jobs that had not started")]
+    public static partial void QueuePausedReleased(ILogger logger, string queueName, int count);
+
+    [LoggerMessage(EventId = 1021, Level = LogLevel.Debug, Message = "Could not read whether queue '{QueueName}' is paused; the next check retries")]
+    public static partial void QueuePauseCheckFailed(ILogger logger, Exception exception, string queueName);
+
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Job worker {WorkerId} stopped")]
     public static partial void WorkerStopped(ILogger logger, string workerId);
 

@@ -67,6 +67,16 @@ public interface IJobDriver : IAsyncDisposable
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="ClaimAsync"/> under the queue's token bucket (<see cref="JobClaimRequest.RateLimit"/>, required): refills
+    /// the bucket by the time elapsed since its last refill times the rate (capped at the burst), claims no more jobs than
+    /// it holds whole tokens, and consumes one token per job claimed, all in one transaction that holds the bucket
+    /// (concurrent claimers of the queue take turns, so the bucket never grants a token twice). The bucket is kept by
+    /// the store, so the limit holds across processes; a new bucket starts full.
+    /// </summary>
+    Task<RateLimitedClaim> ClaimRateLimitedAsync(JobClaimRequest request, CancellationToken cancellationToken)
+        => throw new NotSupportedException($"The job driver {GetType().Name} does not support rate limits.");
+
+    /// <summary>
     /// Waits until new work may be available (a push notification, or a delayed job falling due) or the driver's
     /// poll interval passes. A notification that arrived since the previous call returns at once.
     /// Returns (without throwing) when <paramref name="cancellationToken"/> is cancelled.
@@ -93,6 +103,20 @@ public interface IJobDriver : IAsyncDisposable
     /// <see cref="RenewLeasesAsync"/>.
     /// </summary>
     event Action<JobLease>? RunningJobCancelled;
+
+    /// <summary>
+    /// Raised when this driver's queue is paused (any node), so that workers release the jobs they claimed but have not
+    /// started. Drivers without push notifications may never raise it; workers holding such jobs also ask
+    /// <see cref="IsQueuePausedAsync"/> periodically.
+    /// </summary>
+    event Action? QueuePaused
+    {
+        add { }
+        remove { }
+    }
+
+    /// <summary>Whether this driver's queue is paused now (claims of a paused queue take nothing).</summary>
+    Task<bool> IsQueuePausedAsync(CancellationToken cancellationToken) => Task.FromResult(false);
 
     /// <summary>Cancels a pending, retrying or paused job, or asks the worker of a running job to stop it. False when no such live job exists.</summary>
     Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken);

@@ -98,7 +98,24 @@ public readonly record struct JobClaimRequest(string WorkerId, int MaxJobs, Time
     /// <see langword="null"/>: no limit (the plain claim, no extra cost).
     /// </summary>
     public int? GlobalConcurrency { get; init; }
+
+    /// <summary>
+    /// The queue's cluster-wide rate limit (<c>QueueOptions.RateLimit</c>), read only by
+    /// <see cref="IJobDriver.ClaimRateLimitedAsync"/>: the claim takes no more jobs than the queue's token bucket holds
+    /// and consumes one token per job claimed.
+    /// </summary>
+    public RateLimit? RateLimit { get; init; }
 }
+
+/// <summary>The result of a rate-limited claim (<see cref="IJobDriver.ClaimRateLimitedAsync"/>).</summary>
+/// <param name="Jobs">The jobs claimed, in claim order.</param>
+/// <param name="TokensDueIn">
+/// Set when the token bucket, not the queue, limited the claim (every token granted was used and fewer jobs than asked
+/// were claimed): how long until the bucket holds enough tokens for the rest of the request (at most its burst).
+/// <see langword="null"/> when the queue ran out of due jobs first (unused tokens stay in the bucket).
+/// </param>
+[Experimental(DriverSpi.DiagnosticId, Message = DriverSpi.Message)]
+public sealed record RateLimitedClaim(IReadOnlyList<ClaimedJob> Jobs, TimeSpan? TokensDueIn);
 
 /// <summary>The result of a lease renewal.</summary>
 /// <param name="Lost">Claims this worker no longer owns (rescued elsewhere, finished, deleted): their handlers must stop.</param>

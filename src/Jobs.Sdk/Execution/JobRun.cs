@@ -10,6 +10,7 @@ internal enum CancelReason
     UserCancel,
     LeaseLost,
     Shutdown,
+    QueuePaused,
 }
 
 /// <summary>
@@ -26,6 +27,7 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
     private long _leaseEnd;
     private long _startedTimestamp;
     private int _startRecorded;
+    private int _handedOver; // 0 buffered, 1 taken by a runner, 2 released (its queue was paused before a runner took it)
 
     public ClaimedJob Job { get; } = job;
 
@@ -68,6 +70,27 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
     {
         var started = Interlocked.Read(ref _startedTimestamp);
         return started == 0 || StartRecorded ? null : time.GetElapsedTime(started);
+    }
+
+    /// <summary>Whether the claim waits in the buffer (no runner took it, it was not released).</summary>
+    public bool IsWaiting => Volatile.Read(ref _handedOver) == 0;
+
+    /// <summary>A runner takes the claim to start it: false when it was released first.</summary>
+    public bool TryTake() => Interlocked.CompareExchange(ref _handedOver, 1, 0) == 0;
+
+    /// <summary>
+    /// Releases a claim no runner has taken (its queue was paused): it will not start, and its outcome gives the job back.
+    /// False when a runner took it first (it runs to the end).
+    /// </summary>
+    public bool TryRelease()
+    {
+        if (Interlocked.CompareExchange(ref _handedOver, 2, 0) != 0)
+        {
+            return false;
+        }
+
+        Cancel(CancelReason.QueuePaused);
+        return true;
     }
 
     /// <summary>Cancels the handler's token; the first reason wins.</summary>

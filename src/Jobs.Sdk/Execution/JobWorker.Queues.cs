@@ -10,6 +10,7 @@ public sealed partial class JobWorker
 {
     private readonly JobWorker[] _lanes;
     private readonly int? _globalConcurrency;
+    private readonly RateLimit? _rateLimit;
 
     private int LanesRunningCount
     {
@@ -28,17 +29,24 @@ public sealed partial class JobWorker
     /// <summary>The names of the queues this worker serves: its own first, then its lanes'.</summary>
     internal IReadOnlyList<string> QueueNames => [_driver.QueueName, .. _lanes.Select(l => l._driver.QueueName)];
 
-    /// <summary>The options of the lane of <paramref name="queue"/>: its declared concurrency, the worker's otherwise.</summary>
+    /// <summary>
+    /// The options of the lane of <paramref name="queue"/>: its declared concurrency, the worker's otherwise; no prefetch
+    /// buffer when the queue is rate-limited.
+    /// </summary>
     private static JobWorkerOptions ForQueue(JobWorkerOptions options, string queue, IReadOnlyList<QueueOptions> queues)
     {
         var declared = queues.FirstOrDefault(q => string.Equals(q.Name, queue, StringComparison.Ordinal));
-        return declared?.Concurrency is not { } concurrency || concurrency == options.Concurrency
+        var concurrency = declared?.Concurrency ?? options.Concurrency;
+        // A rate-limited queue claims only jobs it starts at once: a token spent on a buffered job would let it start
+        // later than its token allowed, bunched with others.
+        var rateLimited = declared?.RateLimit is not null;
+        return concurrency == options.Concurrency && !rateLimited
             ? options
             : new JobWorkerOptions
             {
                 Concurrency = concurrency,
-                Prefetch = options.Prefetch,
-                AdaptivePrefetch = options.AdaptivePrefetch,
+                Prefetch = rateLimited ? 0 : options.Prefetch,
+                AdaptivePrefetch = !rateLimited && options.AdaptivePrefetch,
                 ShutdownTimeout = options.ShutdownTimeout,
                 LeaseDuration = options.LeaseDuration,
                 RescueInterval = options.RescueInterval,

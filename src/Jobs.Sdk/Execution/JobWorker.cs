@@ -84,7 +84,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
         _jobNames = [.. runtime.Registry.Names];
         _lanes = queues is null ? [] : CreateLanes(runtime, scopeFactory, options, queues);
-        _globalConcurrency = (queues ?? lanes)?.FirstOrDefault(q => string.Equals(q.Name, runtime.QueueName, StringComparison.Ordinal))?.GlobalConcurrency;
+        var declared = (queues ?? lanes)?.FirstOrDefault(q => string.Equals(q.Name, runtime.QueueName, StringComparison.Ordinal));
+        _globalConcurrency = declared?.GlobalConcurrency;
+        _rateLimit = declared?.RateLimit;
     }
 
     /// <summary>This worker's id, recorded with every job it claims.</summary>
@@ -115,6 +117,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         var capacity = _options.Concurrency + _buffer;
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
+        _driver.QueuePaused += ReleaseUnstarted;
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         StartLanes(cancellationToken);
         return Task.CompletedTask;
@@ -162,6 +165,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             // the lease expires and the job is rescued. No other worker starts the job while it runs here.
             _background = FinishAfterHandlersAsync(runners);
             _driver.RunningJobCancelled -= _leases.CancelRequested;
+        _driver.QueuePaused -= ReleaseUnstarted;
             Log.WorkerStopped(_logger, WorkerId);
             _drained.TrySetResult();
             return;
@@ -169,6 +173,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
         await StopBackgroundAsync(cancellationToken).ConfigureAwait(false);
         _driver.RunningJobCancelled -= _leases.CancelRequested;
+        _driver.QueuePaused -= ReleaseUnstarted;
         Log.WorkerStopped(_logger, WorkerId);
         _drained.TrySetResult();
     }
@@ -195,7 +200,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         await _stopBackground.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop })
+        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch })
         {
             if (task is not null)
             {
@@ -246,6 +251,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _watchdog = Task.Run(() => _leases.WatchAsync(background), CancellationToken.None);
         _rescuerLoop = Task.Run(() => _rescuer.RunAsync(background), CancellationToken.None);
         _unhandledLoop = Task.Run(() => _unhandled.RunAsync(background), CancellationToken.None);
+        _pauseWatch = Task.Run(() => WatchForPauseAsync(background), CancellationToken.None);
         _runners = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunnerLoopAsync, CancellationToken.None)).ToArray();
         Log.WorkerStarted(_logger, WorkerId, _driver.QueueName, _options.Concurrency);
 
@@ -276,6 +282,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             IReadOnlyList<ClaimedJob> claimed;
             long sent;
             int? startingNow;
+            TimeSpan? tokensDueIn;
             try
             {
                 // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
@@ -283,10 +290,10 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 sent = _time.GetTimestamp();
                 startingNow = StartingNow(free);
                 var claimStarted = Stopwatch.GetTimestamp();
-                claimed = await _driver.ClaimAsync(
+                (claimed, tokensDueIn) = await ClaimAsync(
                     new JobClaimRequest(WorkerId, free, _options.LeaseDuration)
                     {
-                        JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency,
+                        JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency, RateLimit = _rateLimit,
                     }, stop).ConfigureAwait(false);
                 _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
                 failures = 0;
@@ -324,8 +331,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
             if (claimed.Count < free)
             {
-                // The queue has nothing more due right now: sleep until a push notification or the poll interval.
-                await _driver.WaitForWorkAsync(stop).ConfigureAwait(false);
+                // The queue has nothing more due right now: sleep until a push notification or the poll interval; or a
+                // limit cut the claim short: sleep until enough tokens are due, or briefly (global concurrency).
+                await WaitAfterShortClaimAsync(claimed.Count, tokensDueIn, stop).ConfigureAwait(false);
             }
         }
     }
@@ -388,7 +396,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 run.Cancel(CancelReason.Shutdown); // stopping: buffered jobs are not started any more
             }
 
-            if (run.Reason == CancelReason.None)
+            if (run.Reason == CancelReason.None && run.TryTake())
             {
                 run.Start(_time.GetTimestamp());
                 result = await _executor.ExecuteAsync(run).ConfigureAwait(false);

@@ -228,6 +228,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
             {
                 var was = _pausedQueues.ContainsKey(queue);
                 _pausedQueues[queue] = new QueuePause(reason, was ? _pausedQueues[queue].At : _time.GetUtcNow());
+                RaiseQueuePaused(queue);
                 return Task.FromResult(!was);
             }
 

@@ -54,7 +54,7 @@ public sealed class JobSchedule
     }
 
     /// <summary>
-    /// Adds a recurring cleanup of this queue (<see cref="JobQueue.CleanupAsync"/> with <paramref name="options"/>), run as the
+    /// Adds a recurring cleanup of this queue (<see cref="JobQueue.CleanupAsync(string, CleanupOptions, CancellationToken)"/> with <paramref name="options"/>), run as the
     /// built-in job <c>jobs.cleanup:&lt;queue name&gt;</c> by this queue's workers, with a single attempt (never retried).
     /// </summary>
     /// <param name="options">The action per job state.</param>

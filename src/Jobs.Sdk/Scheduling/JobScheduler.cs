@@ -131,13 +131,17 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         for (var i = 0; i < loops.Length; i++)
         {
             var entry = _schedule.Entries[i];
-            loops[i] = Task.Run(() => RunEntryAsync(store, entry, stop), CancellationToken.None);
+            // Each entry's jobs go to the queue its job type declares, and that queue's store keeps the entry's fires (its
+            // exactly-once record and last fire time), so every scheduler of the entry agrees on one place.
+            var target = entry.ScheduledJob.Target(_runtime);
+            var entryStore = target.Driver as IJobScheduleStore ?? store;
+            loops[i] = Task.Run(() => RunEntryAsync(target, entryStore, entry, stop), CancellationToken.None);
         }
 
         await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RunEntryAsync(IJobScheduleStore store, JobScheduleEntry entry, CancellationToken stop)
+    private async Task RunEntryAsync(JobsRuntime target, IJobScheduleStore store, JobScheduleEntry entry, CancellationToken stop)
     {
         try
         {
@@ -178,7 +182,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
                     }
                 }
 
-                await PushAsync(store, entry, fire, stop).ConfigureAwait(false);
+                await PushAsync(target, store, entry, fire, stop).ConfigureAwait(false);
                 cursor = fire;
             }
         }
@@ -191,7 +195,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task PushAsync(IJobScheduleStore store, JobScheduleEntry entry, DateTimeOffset fire, CancellationToken stop)
+    private async Task PushAsync(JobsRuntime target, IJobScheduleStore store, JobScheduleEntry entry, DateTimeOffset fire, CancellationToken stop)
     {
         var next = entry.Schedule.GetNextOccurrence(fire);
         var headers = new Dictionary<string, string>(3, StringComparer.Ordinal)
@@ -205,7 +209,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
 
         var options = new JobOptions { DelayUntil = fire };
-        var id = await entry.ScheduledJob.PushAsync(_runtime, options, headers,
+        var id = await entry.ScheduledJob.PushAsync(target, options, headers,
             (record, ct) => WithRetryAsync(entry.Key, c => store.TryPushScheduledAsync(entry.Key, fire, record, c), ct), stop).ConfigureAwait(false);
         var pushed = id is not null;
         if (id is { } pushedId)

@@ -8,6 +8,9 @@ internal abstract class ScheduledJob
     /// <summary>The job value, for <see cref="JobScheduleEntry.Job"/>.</summary>
     public abstract object Value { get; }
 
+    /// <summary>The runtime of the queue the job goes to: its type's queue (<c>[Job(Queue = ...)]</c>), else the scheduler's.</summary>
+    public abstract JobsRuntime Target(JobsRuntime scheduler);
+
     /// <summary>The stored form of one fire's job.</summary>
     public abstract JobPushRecord CreateRecord(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers);
 
@@ -24,6 +27,9 @@ internal sealed class ScheduledJob<TJob>(TJob job, Func<string, string>? storedN
     where TJob : IJob<TJob>
 {
     public override object Value => job;
+
+    /// <remarks>Built-in per-queue jobs (a stored name per queue) stay in the scheduler's queue.</remarks>
+    public override JobsRuntime Target(JobsRuntime scheduler) => storedName is null ? scheduler.ForQueue(TJob.Queue) : scheduler;
 
     public override JobPushRecord CreateRecord(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers)
     {

@@ -118,3 +118,27 @@ public abstract partial class JobDriverConformanceTests
         Assert.Equal(2, (await d.GetCountsAsync(default)).Processing);
     }
 }
+
+/// <summary>Issue 16: unique keys held after a job finished survive every way it can finish.</summary>
+public abstract partial class JobDriverConformanceTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_unique_job_failed_or_cancelled_by_a_rescue_keeps_its_key_for_UniqueFor_even_when_retention_deletes_those_states(bool cancel)
+    {
+        var d = await DriverAsync(new RetentionPolicy { FailedJobs = Retain.No, CancelledJobs = Retain.No });
+        var first = await d.PushUniqueAsync(Unique(1, "k", TimeSpan.FromHours(1)) with { MaxAttempts = 1 }, null, default);
+        var job = Assert.Single(await ClaimAsync(d, "dead", 1, ShortLease));
+        if (cancel)
+        {
+            Assert.True(await d.CancelAsync(job.Id, default)); // running: cancel requested; the rescue ends it cancelled
+        }
+
+        // The worker dies on the job's last attempt: the rescue fails it (or cancels it), and the key still holds.
+        await ExpireLeaseAsync(d, job.Id);
+        Assert.Equal(1, await d.RescueExpiredLeasesAsync(default));
+        Assert.Equal(cancel ? JobState.Cancelled : JobState.Failed, (await InfoAsync(d, first.Id)).State);
+        Assert.Equal(new JobPushResult(first.Id, false), await d.PushUniqueAsync(Unique(2, "k", TimeSpan.FromHours(1)), null, default));
+    }
+}

@@ -1,0 +1,55 @@
+using Jobs.Sdk.Drivers;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Rate-limited claims (<see cref="IJobDriver.ClaimRateLimitedAsync"/>): in one transaction, refill and lock the queue's
+/// token bucket (<see cref="RateLimitSql.Refill"/>), claim at most the whole tokens it holds (the ordinary claim statement,
+/// unchanged), and spend one token per job claimed. Nothing claimed: the transaction rolls back (the refill is recomputed
+/// from the same time next time, so nothing is lost). A failure anywhere rolls everything back: no token is spent on a
+/// job that was not claimed.
+/// </summary>
+internal sealed class PostgresRateLimiter(PostgresQueueContext context, PostgresWorkerCommands worker)
+{
+    private readonly string _refillSql = context.Sql(RateLimitSql.Refill);
+    private readonly string _spendSql = context.Sql(RateLimitSql.Spend);
+
+    public async Task<RateLimitedClaim> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
+    {
+        var rate = request.RateLimit ?? throw new ArgumentException("A rate-limited claim needs JobClaimRequest.RateLimit.", nameof(request));
+        if (request.MaxJobs <= 0)
+        {
+            return new RateLimitedClaim([], null);
+        }
+
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var available = await context.Commands.QueryOnAsync(connection, transaction, null, _refillSql,
+                    [Text(context.Queue), Double(rate.TokensPerSecond), Double(rate.Burst)], SqlRun.Prepare,
+                    static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetDouble(0) : 0, cancellationToken).ConfigureAwait(false);
+                var granted = TokenBucket.Grant(available, request.MaxJobs);
+                IReadOnlyList<ClaimedJob> claimed = granted == 0
+                    ? []
+                    : await worker.ClaimAsync(request with { MaxJobs = granted }, cancellationToken, connection, transaction).ConfigureAwait(false);
+                if (claimed.Count == 0)
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await context.Commands.ExecuteOnAsync(connection, transaction, _spendSql, [Text(context.Queue), Integer(claimed.Count)], SqlRun.Prepare,
+                        cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return new RateLimitedClaim(claimed, TokenBucket.DueIn(rate, request.MaxJobs, granted, claimed.Count, available - claimed.Count));
+            }
+        }
+    }
+}

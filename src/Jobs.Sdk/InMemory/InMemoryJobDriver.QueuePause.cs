@@ -1,0 +1,28 @@
+namespace Jobs.Sdk.InMemory;
+
+// Queue pauses as workers see them: the paused event of the queue's view, and the flag.
+public sealed partial class InMemoryJobDriver
+{
+    /// <inheritdoc />
+    public event Action? QueuePaused;
+
+    /// <inheritdoc />
+    public Task<bool> IsQueuePausedAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(IsQueuePaused);
+        }
+    }
+
+    /// <summary>Tells the workers of <paramref name="queue"/>'s view (under the lock; handlers run on the thread pool).</summary>
+    private void RaiseQueuePaused(string queue)
+    {
+        var root = _root ?? this;
+        var view = string.Equals(queue, root.QueueName, StringComparison.Ordinal) ? root : root._views.GetValueOrDefault(queue);
+        if (view?.QueuePaused is { } handler)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static h => h(), handler, preferLocal: false);
+        }
+    }
+}
