@@ -16,6 +16,7 @@ internal static class MigrationScripts
         ("0006_count_job_states", CountJobStates),
         ("0007_unique_jobs", UniqueJobs),
         (ThroughputMigration.Name, ThroughputMigration.Sql),
+        ("0009_concurrency_keys", ConcurrencyKeySql.Migration),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.
