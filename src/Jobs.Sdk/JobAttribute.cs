@@ -77,8 +77,9 @@ public sealed class JobAttribute : Attribute
     /// before it are unfinished, including ones waiting for a retry or delayed). The key is the members marked
     /// <see cref="ConcurrencyKeyAttribute"/> (scoped by the job name: <c>"import-file:" + member text</c>), or, when none
     /// is marked, the job name itself (a limit for all jobs of the type). <see cref="JobOptions.ConcurrencyKey"/> overrides
-    /// the key of one push, used as given (so job types can share one key). <c>0</c> (the default) means no limit;
-    /// negative values are a compile-time error (JOBS022).
+    /// the key of one push, used as given (so job types can share one key). Leave it unset for no limit; <c>0</c> or a
+    /// negative value is a compile-time error (JOBS022), and so is a <see cref="ConcurrencyKeyAttribute"/> member on a
+    /// type without it (JOBS023).
     /// </summary>
     /// <example>
     /// <code>
