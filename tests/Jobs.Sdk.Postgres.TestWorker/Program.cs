@@ -1,7 +1,9 @@
 // A worker process for the multi-process, crash and restart tests of Jobs.Sdk.Postgres.
-// Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs> [prefetch] [globalConcurrency]
+// Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs> [prefetch] [globalConcurrency] [keyed]
 // With globalConcurrency (> 0) the queue gets that cluster-wide limit and each run also records its span (database clock)
-// in <runsTable>_spans (job_id, started_at, ended_at), which the test creates.
+// in <runsTable>_spans (job_id, started_at, ended_at), which the test creates. With "keyed" the worker also runs
+// KeyedRecordJob and PairedRecordJob (per-key limits 1 and 2), recording each run's span and N in <runsTable>_keyed
+// (job_id, n, worker, started_at, ended_at), which the test creates.
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 using System.Text.Json;
 using Jobs.Sdk;
@@ -21,6 +23,7 @@ var lease = TimeSpan.FromSeconds(double.Parse(args[5], System.Globalization.Cult
 var workMs = int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture);
 var prefetch = args.Length > 7 ? int.Parse(args[7], System.Globalization.CultureInfo.InvariantCulture) : 0;
 var globalConcurrency = args.Length > 8 ? int.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture) : 0;
+var keyed = args.Length > 9 && args[9] == "keyed";
 if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 {
     Console.Error.WriteLine("bad table name");
@@ -39,6 +42,24 @@ async Task SpanAsync(string sql, Guid id, CancellationToken ct)
         span.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         await span.ExecuteNonQueryAsync(ct);
     }
+}
+
+var keyedStart = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, started_at) VALUES ($1, $2, $3, clock_timestamp())";
+var keyedEnd = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp() WHERE job_id = $1";
+async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
+{
+    await using (var start = dataSource.CreateCommand(keyedStart))
+    {
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = n });
+        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
+        await start.ExecuteNonQueryAsync(ct);
+    }
+
+    await Task.Delay(workMs, ct);
+    await using var end = dataSource.CreateCommand(keyedEnd);
+    end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+    await end.ExecuteNonQueryAsync(ct);
 }
 
 var services = new ServiceCollection();
@@ -67,6 +88,8 @@ services.AddJobs(jobs => jobs
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
         await command.ExecuteNonQueryAsync(ct);
     })
+    .AddJob<KeyedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)
+    .AddJob<PairedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)
     .AddWorkers(o =>
     {
         o.Concurrency = concurrency;

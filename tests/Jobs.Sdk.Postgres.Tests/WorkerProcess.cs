@@ -10,7 +10,7 @@ internal sealed class WorkerProcess : IDisposable
     private WorkerProcess(Process process) => _process = process;
 
     public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0,
-        int globalConcurrency = 0)
+        int globalConcurrency = 0, bool keyed = false)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -29,6 +29,7 @@ internal sealed class WorkerProcess : IDisposable
         info.ArgumentList.Add(workMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(prefetch.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(globalConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(keyed ? "keyed" : "plain");
         var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start the test worker process.");
         var worker = new WorkerProcess(process);
         process.ErrorDataReceived += (_, _) => { };

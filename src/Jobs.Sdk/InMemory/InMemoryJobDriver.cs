@@ -254,6 +254,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         requeued = true;
                         break;
                 }
+
+                requeued |= entry.ConcurrencyKey is not null; // the next job of its key may be claimable now
             }
 
             if (requeued)

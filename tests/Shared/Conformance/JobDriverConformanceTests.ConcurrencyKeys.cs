@@ -12,6 +12,10 @@ public abstract partial class JobDriverConformanceTests
     private static JobPushRecord Keyed(int value, string key, int limit = 1, JobPriority priority = JobPriority.Normal)
         => Record(value, priority) with { ConcurrencyKey = key, ConcurrencyLimit = limit };
 
+    private static Guid[] Ids(params JobPushRecord[] records) => [.. records.Select(r => r.Id.Value).Order()];
+
+    private static Guid[] Ids(IReadOnlyList<ClaimedJob> claimed) => [.. claimed.Select(c => c.Id.Value).Order()];
+
     [Fact]
     public async Task A_key_with_limit_1_runs_one_job_at_a_time_in_push_order_and_other_keys_and_unkeyed_jobs_are_not_held()
     {
@@ -21,7 +25,7 @@ public abstract partial class JobDriverConformanceTests
         var plain = Record(5);
         await d.PushAsync([.. a, b, plain], null, default); // many at once
 
-        Assert.Equal(new[] { a[0].Id, b.Id, plain.Id }.Order(), (await ClaimAsync(d, "w")).Select(c => c.Id).Order());
+        Assert.Equal(Ids(a[0], b, plain), Ids(await ClaimAsync(d, "w")));
         Assert.Empty(await ClaimAsync(d, "w"));
 
         await d.CompleteAsync("w", [Outcome(a[0].Id, JobOutcomeKind.Completed, 1)], default);
@@ -58,7 +62,7 @@ public abstract partial class JobDriverConformanceTests
             await d.PushAsync([job], null, default); // one at a time
         }
 
-        Assert.Equal(new[] { jobs[0].Id, jobs[1].Id }.Order(), (await ClaimAsync(d, "w")).Select(c => c.Id).Order());
+        Assert.Equal(Ids(jobs[0], jobs[1]), Ids(await ClaimAsync(d, "w")));
         Assert.Empty(await ClaimAsync(d, "w"));
         await d.CompleteAsync("w", [Outcome(jobs[1].Id, JobOutcomeKind.Completed, 1)], default);
         Assert.Equal([jobs[2].Id], (await ClaimAsync(d, "w")).Select(c => c.Id));
