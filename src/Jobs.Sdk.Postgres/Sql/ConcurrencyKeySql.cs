@@ -30,20 +30,6 @@ internal static class ConcurrencyKeySql
                             LIMIT {{row}}.concurrency_limit) ahead) < {{row}}.concurrency_limit)
         """;
 
-    /// <summary>
-    /// For row <paramref name="row"/> (columns concurrency_key, concurrency_limit) of a job leaving the processing state in
-    /// this statement: whether its key has more than its limit of unfinished jobs in the statement's snapshot (where the
-    /// row still counts), i.e. whether the gate held one back that may be claimable now. A limit that never binds never
-    /// wakes anyone; one probe of <c>jobs_concurrency_key_idx</c> reading at most limit + 1 entries.
-    /// </summary>
-    public static string HeldOthers(string row, string queue) => $$"""
-        ({{row}}.concurrency_key IS NOT NULL AND (
-                    SELECT count(*) FROM (
-                        SELECT 1 FROM {s}.jobs k
-                        WHERE k.queue_name = {{queue}} AND k.concurrency_key = {{row}}.concurrency_key AND k.key_seq IS NOT NULL AND k.state IN ({{Unfinished}})
-                        LIMIT {{row}}.concurrency_limit + 1) held) > {{row}}.concurrency_limit)
-        """;
-
     /// <summary>The advisory lock of key <paramref name="key"/> in queue <paramref name="queue"/> (SQL expressions).</summary>
     private static string Lock(string queue, string key) => $"pg_advisory_xact_lock(hashtextextended('jobs.key:' || {queue} || chr(31) || {key}, 0))";
 

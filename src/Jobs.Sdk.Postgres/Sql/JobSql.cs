@@ -162,8 +162,8 @@ internal static class JobSql
     /// Rows are found and locked one by one through the primary key, in id order (<see cref="LockClaimed"/>), the one lock
     /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
-    /// A keyed job (<c>concurrency_key</c>) that leaves the processing state also wakes the workers when its key's gate held
-    /// a job back (<see cref="ConcurrencyKeySql.HeldOthers"/>): that job may be claimable now.
+    /// The third column counts the keyed jobs (<c>concurrency_key</c>) among them: the next job of such a key may be
+    /// claimable now, so the worker wakes its own claim loop (it just freed the slot; no notification, no probe).
     /// A unique job whose key holds after it finished (<c>unique_for</c>) is kept rather than removed: the next unique push
     /// of its key deletes it once the hold is over (<see cref="UniqueJobSql.Release"/>).
     /// </summary>
@@ -181,7 +181,7 @@ internal static class JobSql
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING owned WHERE j.id = owned.id AND owned.remove
-            RETURNING j.id, j.concurrency_key, j.concurrency_limit
+            RETURNING j.id, j.concurrency_key
         ),
         updated AS (
             UPDATE {s}.jobs j
@@ -195,16 +195,15 @@ internal static class JobSql
                 lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now()
             FROM owned
             WHERE j.id = owned.id AND NOT owned.remove
-            RETURNING j.state, j.run_at, j.concurrency_key, j.concurrency_limit
+            RETURNING j.state, j.run_at, j.concurrency_key
         ),
         wake AS (
             SELECT pg_notify($10, {{JobNotification.SqlDue}}) FROM (
-                SELECT 1 FROM updated u WHERE (state IN ({{Pending}}, {{Retrying}}) AND run_at <= now()) OR {{ConcurrencyKeySql.HeldOthers("u", "$1")}}
-                UNION ALL SELECT 1 FROM removed r WHERE {{ConcurrencyKeySql.HeldOthers("r", "$1")}}
-                LIMIT 1) w
+                SELECT 1 FROM updated WHERE state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() LIMIT 1) w
             WHERE $10::text IS NOT NULL
         )
-        SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake)
+        SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake),
+            (SELECT count(*) FROM removed WHERE concurrency_key IS NOT NULL) + (SELECT count(*) FROM updated WHERE concurrency_key IS NOT NULL)
         """;
 
     /// <summary>
