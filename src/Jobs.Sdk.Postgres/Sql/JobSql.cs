@@ -198,8 +198,7 @@ internal static class JobSql
             RETURNING j.state, j.run_at, j.concurrency_key
         ),
         wake AS (
-            SELECT pg_notify($10, {{JobNotification.SqlDue}}) FROM (
-                SELECT 1 FROM updated WHERE state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() LIMIT 1) w
+            SELECT pg_notify($10, {{JobNotification.SqlDue}}) FROM (SELECT 1 FROM updated WHERE state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() LIMIT 1) w
             WHERE $10::text IS NOT NULL
         )
         SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake),
