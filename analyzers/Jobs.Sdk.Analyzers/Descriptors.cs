@@ -80,7 +80,21 @@ internal static class Descriptors
         "Key member of an unsupported type",
         "[{0}] member '{1}' has type '{2}', which cannot be a key: use string, Guid, bool, char, an integer type, an enum, DateTime, DateTimeOffset, DateOnly or TimeOnly (or a nullable of those)",
         DiagnosticSeverity.Error,
-        "Generated code turns key members into exact, culture-invariant text. Floating-point numbers, collections and objects have no such text; mark a member of a supported type instead, or pass the key per push (JobOptions.UniqueKey).");
+        "Generated code turns key members into exact, culture-invariant text. Floating-point numbers, collections and objects have no such text; mark a member of a supported type instead, or pass the key per push (JobOptions.UniqueKey, JobOptions.ConcurrencyKey).");
+
+    public static readonly DiagnosticDescriptor InvalidConcurrencyLimit = Create(
+        DiagnosticIds.InvalidConcurrencyLimit,
+        "Invalid ConcurrencyLimit",
+        "ConcurrencyLimit = {0} is invalid: it must be at least 1 (leave it unset for no limit)",
+        DiagnosticSeverity.Error,
+        "ConcurrencyLimit is how many jobs with the same concurrency key may run at once; 0 or a negative value would never run them. Leave it unset for no limit.");
+
+    public static readonly DiagnosticDescriptor ConcurrencyKeyWithoutLimit = Create(
+        DiagnosticIds.ConcurrencyKeyWithoutLimit,
+        "Concurrency key member without a ConcurrencyLimit",
+        "[ConcurrencyKey] member '{0}' has no effect: '{1}' sets no ConcurrencyLimit on [Job]",
+        DiagnosticSeverity.Error,
+        "A concurrency key only limits jobs of a type that sets ConcurrencyLimit (for example [Job(\"import-file\", ConcurrencyLimit = 1)]). Set the limit, or remove the attribute.");
 
     public static readonly DiagnosticDescriptor HandlerForNonJob = Create(
         DiagnosticIds.HandlerForNonJob,

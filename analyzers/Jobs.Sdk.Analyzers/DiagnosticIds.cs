@@ -19,4 +19,6 @@ internal static class DiagnosticIds
     public const string GeneratedMethodNameCollision = "JOBS014";
     public const string InvalidFlowSetting = "JOBS020";
     public const string UnsupportedKeyMember = "JOBS021";
+    public const string InvalidConcurrencyLimit = "JOBS022";
+    public const string ConcurrencyKeyWithoutLimit = "JOBS023";
 }

@@ -7,13 +7,15 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Jobs.Sdk.Analyzers;
 
-// JOBS020 (queue and unique settings) and JOBS021 (key members of unsupported types).
+// JOBS020 (queue and unique settings), JOBS021 (key members of unsupported types), JOBS022 (ConcurrencyLimit below 1)
+// and JOBS023 ([ConcurrencyKey] members without a ConcurrencyLimit).
 public sealed partial class JobDeclarationAnalyzer
 {
     private static void AnalyzeFlow(SymbolAnalysisContext context, INamedTypeSymbol type, AttributeData attribute, AttributeSyntax? syntax, Location attributeLocation)
     {
         var unique = false;
         int? uniqueFor = null;
+        int? concurrencyLimit = null;
         string? queue = null;
         var queueSet = false;
         foreach (var named in attribute.NamedArguments)
@@ -25,6 +27,9 @@ public sealed partial class JobDeclarationAnalyzer
                     break;
                 case KnownNames.JobAttributeUniqueFor when named.Value.Value is int f:
                     uniqueFor = f;
+                    break;
+                case KnownNames.JobAttributeConcurrencyLimit when named.Value.Value is int c:
+                    concurrencyLimit = c;
                     break;
                 case KnownNames.JobAttributeQueue:
                     queueSet = true;
@@ -54,12 +59,31 @@ public sealed partial class JobDeclarationAnalyzer
                 "Queue", "a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
         }
 
-        foreach (var (member, memberType, location) in KeyMemberSupport.FindMarked(type, KnownNames.UniqueKeyAttribute))
+        if (concurrencyLimit is < 1)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidConcurrencyLimit, At(KnownNames.JobAttributeConcurrencyLimit),
+                concurrencyLimit.Value.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        ReportUnsupportedKeys(context, type, KnownNames.UniqueKeyAttribute, "UniqueKey", attributeLocation);
+        ReportUnsupportedKeys(context, type, KnownNames.ConcurrencyKeyAttribute, "ConcurrencyKey", attributeLocation);
+        if (concurrencyLimit is null)
+        {
+            foreach (var (member, _, location) in KeyMemberSupport.FindMarked(type, KnownNames.ConcurrencyKeyAttribute))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.ConcurrencyKeyWithoutLimit, location ?? attributeLocation, member.Name, type.Name));
+            }
+        }
+    }
+
+    private static void ReportUnsupportedKeys(SymbolAnalysisContext context, INamedTypeSymbol type, string attributeName, string shortName, Location attributeLocation)
+    {
+        foreach (var (member, memberType, location) in KeyMemberSupport.FindMarked(type, attributeName))
         {
             if (KeyMemberSupport.Conversion(memberType, "x") is null)
             {
                 context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnsupportedKeyMember, location ?? attributeLocation,
-                    "UniqueKey", member.Name, memberType.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
+                    shortName, member.Name, memberType.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
             }
         }
     }

@@ -34,6 +34,8 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.AbstractJobType,
         Descriptors.InvalidJobName,
         Descriptors.InvalidAttributeSetting,
+        Descriptors.InvalidConcurrencyLimit,
+        Descriptors.ConcurrencyKeyWithoutLimit,
         Descriptors.UnsupportedMemberType,
         Descriptors.DuplicateJsonName,
         Descriptors.UnserializedMember,

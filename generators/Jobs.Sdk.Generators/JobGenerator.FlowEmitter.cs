@@ -33,6 +33,17 @@ public sealed partial class JobGenerator
             {
                 w.Line($"static string? {iface}.GetUniqueKey({job.TypeOfName} job) => global::Jobs.Sdk.Infrastructure.JobKeyText.Join({string.Join(", ", flow.UniqueKeys)});");
             }
+
+            if (flow.ConcurrencyLimit > 0)
+            {
+                w.Line($"static int? {iface}.ConcurrencyLimit => {flow.ConcurrencyLimit.ToString(CultureInfo.InvariantCulture)};");
+                if (flow.ConcurrencyKeys.Count > 0)
+                {
+                    // Scoped by the job name, so the same member values of two job types are two keys.
+                    var prefix = SymbolDisplay.FormatLiteral(job.JobName + ":", quote: true);
+                    w.Line($"static string {iface}.GetConcurrencyKey({job.TypeOfName} job) => {prefix} + global::Jobs.Sdk.Infrastructure.JobKeyText.Join({string.Join(", ", flow.ConcurrencyKeys)});");
+                }
+            }
         }
     }
 }

@@ -171,7 +171,7 @@ public sealed partial class JobGenerator
                 return null;
             }
 
-            int maxAttempts = 0, timeoutSeconds = 0, uniqueFor = 0;
+            int maxAttempts = 0, timeoutSeconds = 0, uniqueFor = 0, concurrencyLimit = 0;
             string? queue = null;
             var unique = false;
             var jsonContext = JobTypeSupport.GetJsonContext(attribute);
@@ -193,6 +193,9 @@ public sealed partial class JobGenerator
                         break;
                     case KnownNames.JobAttributeUniqueFor when named.Value.Value is int f:
                         uniqueFor = f;
+                        break;
+                    case KnownNames.JobAttributeConcurrencyLimit when named.Value.Value is int c:
+                        concurrencyLimit = c;
                         break;
                 }
             }
@@ -276,10 +279,13 @@ public sealed partial class JobGenerator
                 docs.Summary,
                 builder.HasObliviousNullability,
                 helperClassName,
-                new JobFlowModel(queue, unique, uniqueFor, KeyMemberSupport.FindMarked(type, KnownNames.UniqueKeyAttribute)
-                    .Select(m => KeyMemberSupport.Conversion(m.Type, "job." + EscapeIdentifier(m.Member.Name)))
-                    .OfType<string>()
-                    .ToEquatableArray()));
+                new JobFlowModel(queue, unique, uniqueFor, keyTexts(KnownNames.UniqueKeyAttribute), concurrencyLimit,
+                    keyTexts(KnownNames.ConcurrencyKeyAttribute)));
+
+            EquatableArray<string> keyTexts(string attributeName) => KeyMemberSupport.FindMarked(type, attributeName)
+                .Select(m => KeyMemberSupport.Conversion(m.Type, "job." + EscapeIdentifier(m.Member.Name)))
+                .OfType<string>()
+                .ToEquatableArray();
 
             static IEnumerable<string> containingTypesNames(INamedTypeSymbol t)
             {

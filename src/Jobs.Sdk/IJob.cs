@@ -33,6 +33,18 @@ public interface IJob<TSelf> where TSelf : IJob<TSelf>
     /// </summary>
     static virtual string? GetUniqueKey(TSelf job) => null;
 
+    /// <summary>
+    /// How many jobs with the same concurrency key may run at once (<see cref="JobAttribute.ConcurrencyLimit"/>);
+    /// <see langword="null"/> means no limit.
+    /// </summary>
+    static virtual int? ConcurrencyLimit => null;
+
+    /// <summary>
+    /// The concurrency key of <paramref name="job"/>: the job name and its <see cref="ConcurrencyKeyAttribute"/> members
+    /// (generated, no reflection), or the job name when none is marked; only read when <see cref="ConcurrencyLimit"/> is set.
+    /// </summary>
+    static virtual string GetConcurrencyKey(TSelf job) => TSelf.JobName;
+
     /// <summary>Writes <paramref name="job"/> as one JSON value.</summary>
     static abstract void Serialize(Utf8JsonWriter writer, TSelf job);
 

@@ -70,4 +70,22 @@ public sealed class JobAttribute : Attribute
     /// compile-time error (JOBS020).
     /// </summary>
     public int UniqueFor { get; set; }
+
+    /// <summary>
+    /// At most this many jobs of this type with the same concurrency key run at once in their queue, across every process
+    /// and machine; per key, jobs start in push order (a job waits while <c>ConcurrencyLimit</c> jobs of its key pushed
+    /// before it are unfinished, including ones waiting for a retry or delayed). The key is the members marked
+    /// <see cref="ConcurrencyKeyAttribute"/> (scoped by the job name: <c>"import-file:" + member text</c>), or, when none
+    /// is marked, the job name itself (a limit for all jobs of the type). <see cref="JobOptions.ConcurrencyKey"/> overrides
+    /// the key of one push, used as given (so job types can share one key). Leave it unset for no limit; <c>0</c> or a
+    /// negative value is a compile-time error (JOBS022), and so is a <see cref="ConcurrencyKeyAttribute"/> member on a
+    /// type without it (JOBS023).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// [Job("import-file", ConcurrencyLimit = 1)]
+    /// public partial record ImportFile([property: ConcurrencyKey] string TenantId, string Path);
+    /// </code>
+    /// </example>
+    public int ConcurrencyLimit { get; set; }
 }

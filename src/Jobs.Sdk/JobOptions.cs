@@ -27,4 +27,12 @@ public sealed record JobOptions
     /// <see cref="JobAttribute.Unique"/> type, for <see cref="JobAttribute.UniqueFor"/> seconds after it finished).
     /// </summary>
     public string? UniqueKey { get; init; }
+
+    /// <summary>
+    /// The concurrency key of this push, used exactly as given (not scoped by job name, so job types that use the same
+    /// key share its limit), overriding the key of the type's <see cref="ConcurrencyKeyAttribute"/> members. It takes
+    /// effect with a limit: the job type's <see cref="JobAttribute.ConcurrencyLimit"/>, or 1 when the type sets none.
+    /// <see langword="null"/> keeps the type's key.
+    /// </summary>
+    public string? ConcurrencyKey { get; init; }
 }

@@ -129,6 +129,34 @@ public abstract class AdminConformanceTests
     }
 
     [Fact]
+    public async Task A_retried_finished_job_goes_to_the_back_of_its_concurrency_keys_line()
+    {
+        await using var host = await CreateHost().StartAsync();
+        var driver = host.Driver;
+        JobPushRecord Keyed(int value) => new()
+        {
+            Id = JobId.New(), Name = AdminJob.JobName, Payload = System.Text.Encoding.UTF8.GetBytes($$"""{"value":{{value}},"tag":"k"}"""),
+            ConcurrencyKey = "tenant", ConcurrencyLimit = 1,
+        };
+        var first = Keyed(1);
+        var second = Keyed(2);
+        await driver.PushAsync([first, second], null, default);
+        async Task<ClaimedJob[]> ClaimAsync() => [.. await driver.ClaimAsync(new JobClaimRequest("w", 10, TimeSpan.FromMinutes(1)), default)];
+
+        var a = Assert.Single(await ClaimAsync());
+        Assert.Equal(first.Id, a.Id);
+        await driver.CompleteAsync("w", [new JobOutcome(a.Id, JobOutcomeKind.Failed, 1, Error: "no", LeaseToken: a.LeaseToken)], default);
+        var b = Assert.Single(await ClaimAsync());
+        Assert.Equal(second.Id, b.Id);
+
+        // Retried while the second runs: it is now behind the second, so it waits for it rather than running beside it.
+        Assert.Equal(1, await host.Admin.RetryAsync(JobSelection.Ids(first.Id)));
+        Assert.Empty(await ClaimAsync());
+        await driver.CompleteAsync("w", [new JobOutcome(b.Id, JobOutcomeKind.Completed, 1, LeaseToken: b.LeaseToken)], default);
+        Assert.Equal(first.Id, Assert.Single(await ClaimAsync()).Id);
+    }
+
+    [Fact]
     public async Task Bulk_actions_report_rows_changed_and_apply_their_effect()
     {
         await using var host = await CreateHost(workers: true).StartAsync();

@@ -2,7 +2,10 @@ using V = Jobs.Sdk.Analyzers.Tests.Verify<Jobs.Sdk.Analyzers.JobDeclarationAnaly
 
 namespace Jobs.Sdk.Analyzers.Tests;
 
-/// <summary>Issue 16's compile-time checks: JOBS020 (queue and unique settings) and JOBS021 (key members of unsupported types).</summary>
+/// <summary>
+/// Issue 16's compile-time checks: JOBS020 (queue and unique settings), JOBS021 (key members of unsupported types),
+/// JOBS022 (ConcurrencyLimit below 1) and JOBS023 ([ConcurrencyKey] without ConcurrencyLimit).
+/// </summary>
 public class FlowSettingAnalyzerTests
 {
     [Fact]
@@ -54,4 +57,47 @@ public class FlowSettingAnalyzerTests
                 .WithMessage("[UniqueKey] member 'Ratio' has type 'double', which cannot be a key: use string, Guid, bool, char, an integer type, an enum, DateTime, DateTimeOffset, DateOnly or TimeOnly (or a nullable of those)"),
             V.Diagnostic("JOBS021").WithLocation(1)
                 .WithMessage("[UniqueKey] member 'Tags' has type 'List<string>', which cannot be a key: use string, Guid, bool, char, an integer type, an enum, DateTime, DateTimeOffset, DateOnly or TimeOnly (or a nullable of those)"));
+
+    [Fact]
+    public Task Valid_concurrency_settings_report_nothing()
+        => V.AnalyzerAsync("""
+            using System;
+            using Jobs.Sdk;
+            [Job("import-file", ConcurrencyLimit = 1)]
+            public partial record ImportFile([property: ConcurrencyKey] string TenantId, [property: ConcurrencyKey] Guid? Region, string Path);
+            [Job("render", ConcurrencyLimit = 4)]
+            public partial record Render(double Scale);
+            """);
+
+    [Fact]
+    public Task JOBS022_ConcurrencyLimit_below_1()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job("a", {|#0:ConcurrencyLimit = 0|})]
+            public partial record A(int X);
+            [Job("b", {|#1:ConcurrencyLimit = -2|})]
+            public partial record B(int X);
+            """,
+            V.Diagnostic("JOBS022").WithLocation(0).WithMessage("ConcurrencyLimit = 0 is invalid: it must be at least 1 (leave it unset for no limit)"),
+            V.Diagnostic("JOBS022").WithLocation(1).WithMessage("ConcurrencyLimit = -2 is invalid: it must be at least 1 (leave it unset for no limit)"));
+
+    [Fact]
+    public Task JOBS021_and_JOBS023_concurrency_key_of_an_unsupported_type_or_without_a_limit()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job("k", ConcurrencyLimit = 2)]
+            public partial class K
+            {
+                [ConcurrencyKey] public double {|#0:Ratio|} { get; set; }
+                [ConcurrencyKey] public string Tenant { get; set; } = "";
+            }
+            [Job("n")]
+            public partial class N
+            {
+                [ConcurrencyKey] public string {|#1:Tenant|} { get; set; } = "";
+            }
+            """,
+            V.Diagnostic("JOBS021").WithLocation(0)
+                .WithMessage("[ConcurrencyKey] member 'Ratio' has type 'double', which cannot be a key: use string, Guid, bool, char, an integer type, an enum, DateTime, DateTimeOffset, DateOnly or TimeOnly (or a nullable of those)"),
+            V.Diagnostic("JOBS023").WithLocation(1).WithMessage("[ConcurrencyKey] member 'Tenant' has no effect: 'N' sets no ConcurrencyLimit on [Job]"));
 }

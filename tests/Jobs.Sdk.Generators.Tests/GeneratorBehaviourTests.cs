@@ -3,6 +3,27 @@ namespace Jobs.Sdk.Generators.Tests;
 public class GeneratorBehaviourTests
 {
     [Fact]
+    public void Concurrency_limit_and_key_members_emit_the_flow_members_and_nothing_when_unset()
+    {
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("import-file", ConcurrencyLimit = 1)] public partial record ImportFile([property: ConcurrencyKey] string TenantId, string Path);
+            [Job("render", ConcurrencyLimit = 3)] public partial record Render(int Page);
+            [Job("plain")] public partial record Plain(int Value);
+            """).AssertClean();
+
+        var import = output.Files["App.ImportFile.g.cs"];
+        Assert.Contains("static int? global::Jobs.Sdk.IJob<global::App.ImportFile>.ConcurrencyLimit => 1;", import, StringComparison.Ordinal);
+        Assert.Contains("GetConcurrencyKey(global::App.ImportFile job) => \"import-file:\" + global::Jobs.Sdk.Infrastructure.JobKeyText.Join(global::Jobs.Sdk.Infrastructure.JobKeyText.Of(job.TenantId));",
+            import, StringComparison.Ordinal);
+        var render = output.Files["App.Render.g.cs"];
+        Assert.Contains("ConcurrencyLimit => 3;", render, StringComparison.Ordinal);
+        Assert.DoesNotContain("GetConcurrencyKey", render, StringComparison.Ordinal); // the default: the job name
+        Assert.DoesNotContain("Concurrency", output.Files["App.Plain.g.cs"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unsupported_member_type_without_context_emits_nothing_for_that_job()
     {
         var output = GeneratorHarness.Run("""

@@ -13,3 +13,11 @@ public partial record SyncAccount([property: UniqueKey] Guid AccountId, [propert
 /// <summary>A unique job without key members: the whole payload is the key.</summary>
 [Job("it.rebuild", Unique = true)]
 public partial record Rebuild(string Index, int Shard);
+
+/// <summary>One import at a time per tenant, in push order.</summary>
+[Job("it.import-file", ConcurrencyLimit = 1)]
+public partial record ImportFile([property: ConcurrencyKey] string TenantId, [property: ConcurrencyKey] int? Region, string Path);
+
+/// <summary>A limit without key members: at most two renders at once, whatever the page.</summary>
+[Job("it.render", ConcurrencyLimit = 2)]
+public partial record Render(int Page);

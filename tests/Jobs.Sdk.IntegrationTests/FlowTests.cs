@@ -21,6 +21,17 @@ public class FlowTests
     }
 
     [Fact]
+    public void Generated_concurrency_keys_are_scoped_by_job_name_and_default_to_it()
+    {
+        Assert.Equal(1, LimitOf<ImportFile>());
+        Assert.Equal("it.import-file:tenant-a\u001f7", ConcurrencyKeyOf(new ImportFile("tenant-a", 7, "/x")));
+        Assert.Equal("it.import-file:tenant-a\u001f\0", ConcurrencyKeyOf(new ImportFile("tenant-a", null, "/y")));
+        Assert.Equal(2, LimitOf<Render>());
+        Assert.Equal("it.render", ConcurrencyKeyOf(new Render(3)));
+        Assert.Null(LimitOf<SendMail>());
+    }
+
+    [Fact]
     public async Task Pushes_go_to_the_type_queue_and_unique_keys_hold()
     {
         await using var provider = new ServiceCollection().AddJobs(jobs => jobs.UseInMemory()).BuildServiceProvider();
@@ -51,4 +62,6 @@ public class FlowTests
     private static bool UniqueOf<T>() where T : IJob<T> => T.Unique;
     private static int UniqueForOf<T>() where T : IJob<T> => T.UniqueForSeconds;
     private static string? KeyOf<T>(T job) where T : IJob<T> => T.GetUniqueKey(job);
+    private static int? LimitOf<T>() where T : IJob<T> => T.ConcurrencyLimit;
+    private static string ConcurrencyKeyOf<T>(T job) where T : IJob<T> => T.GetConcurrencyKey(job);
 }

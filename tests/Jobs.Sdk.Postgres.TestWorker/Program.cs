@@ -1,9 +1,11 @@
 // A worker process for the multi-process, crash and restart tests of Jobs.Sdk.Postgres.
 // Usage: dotnet Jobs.Sdk.Postgres.TestWorker.dll <connectionString> <schema> <queue> <runsTable> <concurrency> <leaseSeconds> <workMs> [prefetch] [globalConcurrency]
-//        [ratePerSecond] [secondQueue]
+//        [ratePerSecond] [secondQueue] [keyed]
 // With globalConcurrency (> 0) the queue gets that cluster-wide limit, with ratePerSecond (> 0) that rate limit, and with a
 // secondQueue the process also serves that queue (AddQueue, same handlers). With any of them each run also records its span
 // (database clock) in <runsTable>_spans (job_id, queue, started_at, ended_at), which the test creates.
+// With "keyed" the worker also runs KeyedRecordJob and PairedRecordJob (per-key limits 1 and 2), recording each run's
+// span and N in <runsTable>_keyed (job_id, n, worker, started_at, ended_at), which the test creates.
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 using System.Text.Json;
 using Jobs.Sdk;
@@ -26,6 +28,7 @@ var globalConcurrency = args.Length > 8 ? int.Parse(args[8], System.Globalizatio
 var ratePerSecond = args.Length > 9 ? double.Parse(args[9], System.Globalization.CultureInfo.InvariantCulture) : 0;
 var secondQueue = args.Length > 10 && args[10].Length > 0 ? args[10] : null;
 var spans = globalConcurrency > 0 || ratePerSecond > 0 || secondQueue is not null;
+var keyed = args.Length > 11 && args[11] == "keyed";
 if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 {
     Console.Error.WriteLine("bad table name");
@@ -49,6 +52,24 @@ async Task SpanAsync(string sql, Guid id, string? queueName, CancellationToken c
 
         await span.ExecuteNonQueryAsync(ct);
     }
+}
+
+var keyedStart = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, started_at) VALUES ($1, $2, $3, clock_timestamp())";
+var keyedEnd = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp() WHERE job_id = $1";
+async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
+{
+    await using (var start = dataSource.CreateCommand(keyedStart))
+    {
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = n });
+        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
+        await start.ExecuteNonQueryAsync(ct);
+    }
+
+    await Task.Delay(workMs, ct);
+    await using var end = dataSource.CreateCommand(keyedEnd);
+    end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+    await end.ExecuteNonQueryAsync(ct);
 }
 
 var services = new ServiceCollection();
@@ -82,6 +103,8 @@ services.AddJobs(jobs => jobs
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
         await command.ExecuteNonQueryAsync(ct);
     })
+    .AddJob<KeyedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)
+    .AddJob<PairedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)
     .AddWorkers(o =>
     {
         o.Concurrency = concurrency;

@@ -113,6 +113,32 @@ public sealed class PlanTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Keyed_candidates_pass_the_concurrency_gate_through_one_probe_each_of_the_key_index()
+    {
+        await using var ds = await SeededAsync();
+        // Queue 'keyed': 1,000 keys of 20 jobs each (limit 1, pushed interleaved); the first job of keys 0-299 is running,
+        // and their second jobs are first in claim order: the gate holds those 300, then takes the heads of other keys.
+        const string Seed = """
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, priority, run_at, concurrency_key, concurrency_limit, key_seq, state, attempts)
+            SELECT gen_random_uuid(), 'keyed', 'plan', jsonb_build_object(), 2,
+                now() - interval '1 hour' + (CASE WHEN g BETWEEN 1000 AND 1299 THEN g - 1000 ELSE g + 1000 END) * interval '1 ms',
+                'k' || (g % 1000), 1, nextval('{s}.jobs_key_seq'), CASE WHEN g < 300 THEN 1 ELSE 0 END, CASE WHEN g < 300 THEN 1 ELSE 0 END
+            FROM generate_series(0, 19999) g ORDER BY g;
+            ANALYZE {s}.jobs;
+            """;
+        // The generic plan: the claim is a prepared statement, planned once for any arguments after a few runs.
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer", (Seed, []),
+            Text("keyed"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        Assert.Equal(16, plan.Root.ActualRows);
+        Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
+        Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
+        // The gate: an index probe per keyed candidate (the 300 held ones, then the 16 taken), never a scan of the key's jobs.
+        var gate = Assert.Single(plan.Nodes, n => n.Index == "jobs_concurrency_key_idx");
+        Assert.True(gate.Loops >= 316, $"the gate ran {gate.Loops} times:\n{plan.Text}");
+        Assert.True(plan.Root.Buffers < 3_000, $"the claim touched {plan.Root.Buffers} buffers:\n{plan.Text}");
+    }
+
+    [Fact]
     public async Task Priorities_the_claim_does_not_read_are_refused_at_push()
     {
         await using var ds = await SeededAsync();

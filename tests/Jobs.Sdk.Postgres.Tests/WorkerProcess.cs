@@ -10,7 +10,7 @@ internal sealed class WorkerProcess : IDisposable
     private WorkerProcess(Process process) => _process = process;
 
     public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0,
-        int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null)
+        int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null, bool keyed = false)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -31,6 +31,7 @@ internal sealed class WorkerProcess : IDisposable
         info.ArgumentList.Add(globalConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(ratePerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(secondQueue ?? "");
+        info.ArgumentList.Add(keyed ? "keyed" : "plain");
         var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start the test worker process.");
         var worker = new WorkerProcess(process);
         process.ErrorDataReceived += (_, _) => { };

@@ -108,12 +108,15 @@ internal sealed record JobModel(
     string HelperClassName,
     JobFlowModel Flow);
 
-/// <summary>Queue and flow-control settings of a job type (<c>Queue</c>, <c>Unique</c>, <c>UniqueFor</c>, key members).</summary>
+/// <summary>Queue and flow-control settings of a job type (<c>Queue</c>, <c>Unique</c>, <c>UniqueFor</c>, <c>ConcurrencyLimit</c>, key members).</summary>
 /// <param name="Queue">The default queue, or <see langword="null"/>.</param>
 /// <param name="Unique">Pushes are unique by key.</param>
 /// <param name="UniqueFor">Seconds the key holds after the job finished.</param>
 /// <param name="UniqueKeys">C# expressions (over <c>job</c>) giving each <c>[UniqueKey]</c> member's key text, in order.</param>
-internal sealed record JobFlowModel(string? Queue, bool Unique, int UniqueFor, EquatableArray<string> UniqueKeys);
+/// <param name="ConcurrencyLimit">Jobs of one concurrency key running at once (0: no limit).</param>
+/// <param name="ConcurrencyKeys">C# expressions (over <c>job</c>) giving each <c>[ConcurrencyKey]</c> member's key text, in order.</param>
+internal sealed record JobFlowModel(string? Queue, bool Unique, int UniqueFor, EquatableArray<string> UniqueKeys, int ConcurrencyLimit,
+    EquatableArray<string> ConcurrencyKeys);
 
 /// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
 internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal);

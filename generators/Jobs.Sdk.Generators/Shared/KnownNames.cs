@@ -14,6 +14,8 @@ internal static class KnownNames
     public const string JobAttributeUnique = "Unique";
     public const string JobAttributeUniqueFor = "UniqueFor";
     public const string UniqueKeyAttribute = "Jobs.Sdk.UniqueKeyAttribute";
+    public const string JobAttributeConcurrencyLimit = "ConcurrencyLimit";
+    public const string ConcurrencyKeyAttribute = "Jobs.Sdk.ConcurrencyKeyAttribute";
 
     public const string JobInterface = "Jobs.Sdk.IJob`1";
     public const string JobHandlerInterface = "Jobs.Sdk.IJobHandler`1";

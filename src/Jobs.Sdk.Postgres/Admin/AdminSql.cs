@@ -16,9 +16,9 @@ internal static class AdminSql
         """;
 
     /// <summary>Retry ids $1 ($2: from attempt 1). Returns the queues of changed rows (for wake-ups).</summary>
-    public const string Retry = """
+    public static readonly string Retry = $$"""
         UPDATE {s}.jobs
-        SET state = 0, run_at = now(),
+        SET state = 0, run_at = now(), key_seq = {{ConcurrencyKeySql.NewPlace}},
             attempts = CASE WHEN $2 THEN 0 ELSE attempts END,
             max_attempts = CASE WHEN $2 THEN max_attempts ELSE greatest(max_attempts, attempts + 1) END,
             finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, updated_at = now()

@@ -41,6 +41,25 @@ internal static class JobRows
         return parameters;
     }
 
+    /// <summary>The concurrency key and limit of <paramref name="job"/> (the last two parameters of the statements that push one job).</summary>
+    public static NpgsqlParameter[] Keys(JobPushRecord job) =>
+        [Text(job.ConcurrencyKey), Integer(job.ConcurrencyKey is null ? null : Math.Max(job.ConcurrencyLimit ?? 1, 1))];
+
+    /// <summary>The concurrency key and limit arrays of jobs <c>[start, start + count)</c> (<see cref="JobSql.PushMany"/>'s $10 and $11).</summary>
+    public static NpgsqlParameter[] KeysMany(IReadOnlyList<JobPushRecord> jobs, int start, int count)
+    {
+        var keys = new string?[count];
+        var limits = new int?[count];
+        for (var i = 0; i < count; i++)
+        {
+            var job = jobs[start + i];
+            keys[i] = job.ConcurrencyKey;
+            limits[i] = job.ConcurrencyKey is null ? null : Math.Max(job.ConcurrencyLimit ?? 1, 1);
+        }
+
+        return [Array(keys, NpgsqlDbType.Text), Array(limits, NpgsqlDbType.Integer)];
+    }
+
     /// <summary>The array parameters of jobs <c>[start, start + count)</c>, in the order of <see cref="JobSql.PushMany"/>.</summary>
     public static NpgsqlParameter[] PushMany(IReadOnlyList<JobPushRecord> jobs, int start, int count)
     {

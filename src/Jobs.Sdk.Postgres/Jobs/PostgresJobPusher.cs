@@ -41,7 +41,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
                     Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
                 batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
                     [.. JobRows.Push(job, [Text(context.Queue)], Text(tx is null ? null : context.Channel)), Text(job.UniqueKey),
-                        Double(job.UniqueFor.TotalMilliseconds)]));
+                        Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -140,7 +140,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
 
     /// <param name="job">The job.</param>
     /// <param name="channel">The channel the statement notifies, or null for none.</param>
-    private NpgsqlParameter[] PushOne(JobPushRecord job, string? channel) => JobRows.Push(job, [Text(context.Queue)], Text(channel));
+    private NpgsqlParameter[] PushOne(JobPushRecord job, string? channel) => [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), .. JobRows.Keys(job)];
 
     private async Task PushOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs, string? channel,
         CancellationToken cancellationToken)
@@ -155,7 +155,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         for (var start = 0; start < jobs.Count; start += PushChunkSize)
         {
             var count = Math.Min(PushChunkSize, jobs.Count - start);
-            NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(channel)];
+            NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(channel), .. JobRows.KeysMany(jobs, start, count)];
             await commands.ExecuteOnAsync(connection, transaction, _pushManySql, parameters, SqlRun.Prepare | SqlRun.Arrays, cancellationToken)
                 .ConfigureAwait(false);
         }

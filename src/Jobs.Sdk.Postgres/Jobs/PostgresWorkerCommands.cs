@@ -111,7 +111,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             };
         }
 
-        await context.Commands.ExecuteAsync(_completeSql,
+        var keyedFinished = await context.Commands.QueryAsync(_completeSql,
             [
                 Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(attempts, NpgsqlDbType.Integer),
                 Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
@@ -119,7 +119,15 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Boolean(_removeCancelled),
                 Array(tokens, NpgsqlDbType.Uuid), Array(stacks, NpgsqlDbType.Text),
             ],
-            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays,
+            static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetInt64(2) > 0, cancellationToken).ConfigureAwait(false);
+
+        // Keyed jobs left the processing state: the next job of their keys may be claimable now. This process freed the
+        // slots, so it claims them (other nodes find them by their own outcomes, or poll).
+        if (keyedFinished)
+        {
+            context.Notifier.KeyedJobsFinished();
+        }
 
         // Requeued jobs: wake this process's workers when they fall due (other nodes poll, or get the NOTIFY when due now).
         foreach (var o in outcomes)

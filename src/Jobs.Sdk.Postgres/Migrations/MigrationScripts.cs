@@ -16,6 +16,7 @@ internal static class MigrationScripts
         ("0006_count_job_states", CountJobStates),
         ("0007_unique_jobs", UniqueJobs),
         (ThroughputMigration.Name, ThroughputMigration.Sql),
+        ("0009_concurrency_keys", ConcurrencyKeySql.Migration),
         (RateLimitMigration.Name, RateLimitMigration.Sql),
     ];
 

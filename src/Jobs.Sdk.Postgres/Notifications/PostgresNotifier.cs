@@ -93,6 +93,12 @@ internal sealed class PostgresNotifier
         return _wake.WaitAsync(cancellationToken, _stopping);
     }
 
+    /// <summary>
+    /// Keyed jobs of this process finished (<c>ConcurrencyLimit</c>): the next jobs of their keys may be claimable now.
+    /// Wakes this process's workers, which just freed the slots, in every mode (no NOTIFY is sent for it).
+    /// </summary>
+    public void KeyedJobsFinished() => _wake.Signal();
+
     /// <summary>Jobs became due now. Wakes this process's workers in poll-only mode (otherwise the statement's NOTIFY does).</summary>
     public void JobsDue()
     {

@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Npgsql;
 using static Jobs.Sdk.Postgres.SqlParameters;
 
 namespace Jobs.Sdk.Postgres;
@@ -26,7 +27,7 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context) : IJob
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
         ArgumentNullException.ThrowIfNull(job);
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var parameters = JobRows.Push(job, [Text(context.Queue), Text(entryKey), Timestamp(fireTime)], Text(context.Channel));
+        NpgsqlParameter[] parameters = [.. JobRows.Push(job, [Text(context.Queue), Text(entryKey), Timestamp(fireTime)], Text(context.Channel)), .. JobRows.Keys(job)];
         var stored = (long)(await context.Commands.ScalarAsync(_pushScheduledSql, parameters, SqlRun.Prepare, cancellationToken)
             .ConfigureAwait(false))! > 0;
         if (stored)

@@ -38,7 +38,7 @@ internal static class CleanupSql
     /// </summary>
     public static string Rerun(bool runnable) => $$"""
         UPDATE {s}.jobs
-        SET state = {{Pending}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
+        SET state = {{Pending}}, key_seq = {{ConcurrencyKeySql.NewPlace}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
             lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
         WHERE ctid = ANY (ARRAY(
             SELECT ctid FROM {s}.jobs

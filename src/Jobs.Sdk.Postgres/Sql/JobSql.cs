@@ -56,26 +56,36 @@ internal static class JobSql
 
     /// <summary>
     /// One job. $1 queue, $2 id, $3 name, $4 payload (json text), $5 headers (json text or null), $6 priority,
-    /// $7 run_at (null = now on the database clock), $8 max_attempts, $9 channel.
+    /// $7 run_at (null = now on the database clock), $8 max_attempts, $9 channel, $10 concurrency key (null: none),
+    /// $11 its limit. A keyed job takes its place in the key's line under the key's lock (<see cref="ConcurrencyKeySql"/>).
     /// One notification per statement: empty payload when the job is due now, <c>d:{unix ms}</c> when delayed.
     /// </summary>
     public static readonly string Push = $$"""
-        WITH ins AS (
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
-            VALUES ($2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8)
+        WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($10::text))")}},
+        ins AS (
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq)
+            SELECT $2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8, $10, $11, {{ConcurrencyKeySql.Place("$10::text")}}
+            FROM (SELECT count(*) FROM key_locks) l
             RETURNING run_at
         )
         SELECT pg_notify($9, CASE WHEN min(run_at) <= now() THEN {{JobNotification.SqlDue}} ELSE {{JobNotification.SqlDueAt("min(run_at)")}} END)
         FROM ins HAVING count(*) > 0 AND $9::text IS NOT NULL
         """;
 
-    /// <summary>Many jobs from arrays (no bind-parameter limit). $1 queue, $2..$8 arrays as in <see cref="Push"/>, $9 channel.</summary>
+    /// <summary>
+    /// Many jobs from arrays (no bind-parameter limit). $1 queue, $2..$8 arrays as in <see cref="Push"/>, $9 channel,
+    /// $10 concurrency keys, $11 their limits (arrays; the keys' locks are taken in key order, so concurrent pushes of
+    /// overlapping keys cannot deadlock).
+    /// </summary>
     public static readonly string PushMany = $$"""
-        WITH ins AS (
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
-            SELECT r.id, $1, r.name, r.payload::jsonb, r.headers::jsonb, r.priority, coalesce(r.run_at, now()), r.max_attempts
-            FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::timestamptz[], $8::integer[])
-                AS r(id, name, payload, headers, priority, run_at, max_attempts)
+        WITH {{ConcurrencyKeySql.LockKeys("$1", "unnest($10::text[])")}},
+        ins AS (
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq)
+            SELECT r.id, $1, r.name, r.payload::jsonb, r.headers::jsonb, r.priority, coalesce(r.run_at, now()), r.max_attempts,
+                r.concurrency_key, r.concurrency_limit, {{ConcurrencyKeySql.Place("r.concurrency_key")}}
+            FROM (SELECT count(*) FROM key_locks) l,
+                unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::timestamptz[], $8::integer[], $10::text[], $11::integer[])
+                AS r(id, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit)
             RETURNING run_at
         )
         SELECT pg_notify($9, CASE WHEN min(run_at) <= now() THEN {{JobNotification.SqlDue}} ELSE {{JobNotification.SqlDueAt("min(run_at)")}} END)
@@ -92,20 +102,22 @@ internal static class JobSql
     /// The first $6 jobs in claim order (null: all) start now (started_at = now()); the rest are claimed not started
     /// (started_at NULL, a prefetch buffer). Returns each row's place in claim order last: <c>next</c> emits its rows in
     /// claim order, and numbering them as they come needs no sort (the worker hands jobs to runners in that order, so the
-    /// first $6 are the ones started).
+    /// first $6 are the ones started). A keyed candidate (<c>concurrency_key</c>) must also pass its key's gate
+    /// (<see cref="ConcurrencyKeySql.Gate"/>); for unkeyed rows the gate is a null test.
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
             SELECT c.id
             FROM unnest('{{ClaimPriorities}}'::smallint[]) AS p(priority)
             CROSS JOIN LATERAL (
-                SELECT id FROM {s}.jobs
-                WHERE queue_name = $1 AND state IN ({{Pending}}, {{Retrying}}) AND priority = p.priority AND run_at <= now()
-                    AND ($5::text[] IS NULL OR name = ANY($5))
+                SELECT w.id FROM {s}.jobs w
+                WHERE w.queue_name = $1 AND w.state IN ({{Pending}}, {{Retrying}}) AND w.priority = p.priority AND w.run_at <= now()
+                    AND ($5::text[] IS NULL OR w.name = ANY($5))
                     AND NOT EXISTS (SELECT 1 FROM {s}.queues q WHERE q.name = $1 AND q.paused)
-                ORDER BY run_at, id
+                    AND {{ConcurrencyKeySql.Gate("w", "$1")}}
+                ORDER BY w.run_at, w.id
                 LIMIT $2
-                FOR UPDATE SKIP LOCKED
+                FOR UPDATE OF w SKIP LOCKED
             ) c
             LIMIT $2
         ),
@@ -150,6 +162,8 @@ internal static class JobSql
     /// Rows are found and locked one by one through the primary key, in id order (<see cref="LockClaimed"/>), the one lock
     /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
+    /// The third column counts the keyed jobs (<c>concurrency_key</c>) among them: the next job of such a key may be
+    /// claimable now, so the worker wakes its own claim loop (it just freed the slot; no notification, no probe).
     /// A unique job whose key holds after it finished (<c>unique_for</c>) is kept rather than removed: the next unique push
     /// of its key deletes it once the hold is over (<see cref="UniqueJobSql.Release"/>).
     /// </summary>
@@ -167,7 +181,7 @@ internal static class JobSql
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING owned WHERE j.id = owned.id AND owned.remove
-            RETURNING j.id
+            RETURNING j.id, j.concurrency_key
         ),
         updated AS (
             UPDATE {s}.jobs j
@@ -181,13 +195,14 @@ internal static class JobSql
                 lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, updated_at = now()
             FROM owned
             WHERE j.id = owned.id AND NOT owned.remove
-            RETURNING j.state, j.run_at
+            RETURNING j.state, j.run_at, j.concurrency_key
         ),
         wake AS (
             SELECT pg_notify($10, {{JobNotification.SqlDue}}) FROM (SELECT 1 FROM updated WHERE state IN ({{Pending}}, {{Retrying}}) AND run_at <= now() LIMIT 1) w
             WHERE $10::text IS NOT NULL
         )
-        SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake)
+        SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake),
+            (SELECT count(*) FROM removed WHERE concurrency_key IS NOT NULL) + (SELECT count(*) FROM updated WHERE concurrency_key IS NOT NULL)
         """;
 
     /// <summary>

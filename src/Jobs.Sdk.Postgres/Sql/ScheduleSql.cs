@@ -12,19 +12,21 @@ internal static class ScheduleSql
     /// <summary>
     /// Records fire ($1 queue, $2 entry key, $3 fire time) and inserts the job ($4 id, $5 name, $6 payload, $7 headers,
     /// $8 priority, $9 run_at, $10 max_attempts) in one statement; nothing when the fire was already recorded.
-    /// $11 channel. Returns one row when the job was stored. A stored fire prunes the entry's fires older than
+    /// $11 channel, $12 concurrency key and $13 its limit (as <see cref="JobSql.Push"/>'s $10 and $11). Returns one row when the job was stored. A stored fire prunes the entry's fires older than
     /// <see cref="PruneWindow"/> before it: schedulers only push fires after the latest one, which is always kept.
     /// </summary>
     public static readonly string TryPushScheduled = $$"""
-        WITH fire AS (
+        WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($12::text))")}},
+        fire AS (
             INSERT INTO {s}.schedule_fires (queue_name, entry_key, fire_time, job_id)
             VALUES ($1, $2, $3, $4)
             ON CONFLICT DO NOTHING
             RETURNING job_id
         ),
         ins AS (
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
-            SELECT fire.job_id, $1, $5, $6::jsonb, $7::jsonb, $8, coalesce($9, now()), $10 FROM fire
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq)
+            SELECT fire.job_id, $1, $5, $6::jsonb, $7::jsonb, $8, coalesce($9, now()), $10, $12, $13, {{ConcurrencyKeySql.Place("$12::text")}}
+            FROM fire, (SELECT count(*) FROM key_locks) l
             WHERE NOT EXISTS (SELECT 1 FROM {s}.schedules sc WHERE sc.queue_name = $1 AND sc.entry_key = $2 AND sc.paused)
             RETURNING run_at
         ),

@@ -30,13 +30,17 @@ internal static class UniqueJobSql
 
     /// <summary>
     /// Stores one job unless key $10 is held in queue $1: parameters as <see cref="JobSql.Push"/>, then $10 key and
-    /// $11 unique_for in ms. Returns (id, true) when inserted (and notifies $9), else (holder's id, false); no row when
+    /// $11 unique_for in ms, $12 concurrency key and $13 its limit (as <see cref="JobSql.Push"/>'s $10 and $11). Returns (id, true) when inserted (and notifies $9), else (holder's id, false); no row when
     /// the holder committed after this statement's snapshot was taken (the caller asks again).
     /// </summary>
     public static readonly string Push = $$"""
-        WITH ins AS (
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, unique_key, unique_for)
-            VALUES ($2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8, $10, $11 * interval '1 millisecond')
+        WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($12::text))")}},
+        ins AS (
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, unique_key, unique_for,
+                concurrency_key, concurrency_limit, key_seq)
+            SELECT $2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8, $10, $11 * interval '1 millisecond',
+                $12, $13, {{ConcurrencyKeySql.Place("$12::text")}}
+            FROM (SELECT count(*) FROM key_locks) l
             ON CONFLICT (queue_name, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
             RETURNING id, run_at
         ),

@@ -26,6 +26,13 @@ public sealed record JobPushRecord
     public string? UniqueKey { get; init; }
     /// <summary>How long the unique key still holds after the job finished (zero: only while unfinished).</summary>
     public TimeSpan UniqueFor { get; init; }
+    /// <summary>
+    /// The concurrency key, or <see langword="null"/> for none: at most <see cref="ConcurrencyLimit"/> jobs of the queue with
+    /// this key run at once, and they start in push order.
+    /// </summary>
+    public string? ConcurrencyKey { get; init; }
+    /// <summary>With <see cref="ConcurrencyKey"/>: how many jobs of the key may run at once (at least 1).</summary>
+    public int? ConcurrencyLimit { get; init; }
 }
 
 /// <summary>A job a worker has claimed: it owns it under a lease until it reports an outcome.</summary>

@@ -29,6 +29,13 @@ public sealed partial class InMemoryJobDriver
         public string? UniqueKey { get; init; }
         public TimeSpan UniqueFor { get; init; }
         public bool RemoveWhenReleased { get; set; }
+        public string? ConcurrencyKey { get; init; }
+        public int ConcurrencyLimit { get; init; }
+
+        /// <summary>The place in its concurrency key's line (push order; a finished job put back goes to the back).</summary>
+        public long KeySeq { get; set; }
+
+        public bool IsUnfinished => State is JobState.Pending or JobState.Processing or JobState.Retrying or JobState.Paused;
 
         /// <summary>Appends an attempt's error, keeping the latest <see cref="MaxErrors"/>.</summary>
         public void AddError(int attempt, DateTimeOffset at, string error, string? stackTrace = null)

@@ -75,7 +75,10 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     State = JobState.Pending,
                     UniqueKey = record.UniqueKey,
                     UniqueFor = record.UniqueFor,
+                    ConcurrencyKey = record.ConcurrencyKey,
+                    ConcurrencyLimit = record.ConcurrencyKey is null ? 0 : Math.Max(record.ConcurrencyLimit ?? 1, 1),
                 };
+                entry.KeySeq = entry.Sequence;
                 _jobs.Add(entry.Id, entry);
                 _waiting.Add(entry);
             }
@@ -108,7 +111,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     break;
                 }
 
-                if (entry.RunAt > now || (request.JobNames is { } names && !names.Contains(entry.Name)))
+                if (entry.RunAt > now || (request.JobNames is { } names && !names.Contains(entry.Name)) || !PassesConcurrencyGate(entry))
                 {
                     continue;
                 }
@@ -251,6 +254,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         requeued = true;
                         break;
                 }
+
+                requeued |= entry.ConcurrencyKey is not null; // the next job of its key may be claimable now
             }
 
             if (requeued)
@@ -366,6 +371,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     private void Requeue(Entry entry, JobState state, DateTimeOffset runAt)
     {
         _waiting.Remove(entry);
+        if (!entry.IsUnfinished)
+        {
+            entry.KeySeq = _sequence + 1; // a finished job put back goes to the back of its concurrency key's line
+        }
+
         entry.State = state;
         entry.RunAt = runAt;
         entry.PausedFrom = null;

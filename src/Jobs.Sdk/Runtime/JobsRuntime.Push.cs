@@ -106,8 +106,11 @@ internal sealed partial class JobsRuntime
         where TJob : IJob<TJob>
     {
         ArgumentNullException.ThrowIfNull(job);
+        var concurrencyKey = options.ConcurrencyKey ?? (TJob.ConcurrencyLimit is not null ? TJob.GetConcurrencyKey(job) : null);
         return new JobPushRecord
         {
+            ConcurrencyKey = concurrencyKey,
+            ConcurrencyLimit = concurrencyKey is null ? null : Math.Max(TJob.ConcurrencyLimit ?? 1, 1),
             Id = JobId.New(),
             Name = name,
             Payload = JobSerializer.Serialize(job),

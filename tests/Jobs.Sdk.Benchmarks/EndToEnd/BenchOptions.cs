@@ -25,6 +25,8 @@ internal sealed class BenchOptions
     public int? PollIntervalMs { get; private set; }
     public int BatchSize { get; private set; } = 1000;
     public int? GlobalConcurrency { get; private set; }
+    public int ConcurrencyKeys { get; private set; }
+    public int? ConcurrencyLimit { get; private set; }
 
     // Hidden: a child worker process of a multi-process drain.
     public bool Worker { get; private set; }
@@ -59,6 +61,8 @@ internal sealed class BenchOptions
                 case "--fast-worker-commits": o.FastWorkerCommits = true; break;
                 case "--prefetch": o.Prefetch = NextInt(); break;
                 case "--global-concurrency": o.GlobalConcurrency = NextInt(); break;
+                case "--concurrency-keys": o.ConcurrencyKeys = NextInt(); break;
+                case "--concurrency-limit": o.ConcurrencyLimit = NextInt(); break;
                 case "--worker": o.Worker = true; break;
                 case "--schema": o.Schema = Next(); break;
                 case "--results": o.Results = Next(); break;
@@ -81,7 +85,7 @@ internal sealed class BenchOptions
             throw new ArgumentException("--jobs N (N >= 1) is required.");
         }
 
-        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1)
+        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1)
         {
             throw new ArgumentException("--concurrency, --processes, --pushers, --seconds and --poll-interval-ms and --global-concurrency must be >= 1; --retained-history, --delayed and --prefetch >= 0.");
         }

@@ -29,11 +29,12 @@ internal static partial class EndToEndBenchmark
         try
         {
             o = BenchOptions.Parse(args);
+            BenchJob.UseConcurrencyKeys(o.ConcurrencyKeys, o.ConcurrencyLimit ?? Math.Max(o.Jobs, 1));
         }
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}\nusage: --workload enqueue|enqueue_batch|drain|latency --jobs N --concurrency C " +
-                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K]")
+                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K] [--concurrency-keys K [--concurrency-limit L]]")
                 .ConfigureAwait(false);
             return 2;
         }
