@@ -52,7 +52,9 @@ public sealed partial class JobGenerator
 
                 for (var e = 0; e < _job.Enums.Count; e++)
                 {
-                    w.Line($"private static readonly {Json}.JsonEncodedText[] s_e{e} = {Services}.EncodeNames({string.Join(", ", _job.Enums[e].Members.Select(Literal))});");
+                    var en = _job.Enums[e];
+                    var values = string.Join(", ", en.Members.Select(m => $"{en.Fqn}.{Identifier(m)}"));
+                    w.Line($"private static readonly global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<{en.Fqn}> s_e{e} = new([{values}], [{string.Join(", ", en.Members.Select(Literal))}]);");
                 }
 
                 foreach (var o in _job.Objects)
@@ -61,12 +63,6 @@ public sealed partial class JobGenerator
                     EmitWriteObject(o);
                     w.Line();
                     EmitReadObject(o);
-                }
-
-                for (var e = 0; e < _job.Enums.Count; e++)
-                {
-                    w.Line();
-                    EmitWriteEnum(_job.Enums[e], e);
                 }
 
                 foreach (var c in _job.ContextTypes)
@@ -205,7 +201,7 @@ public sealed partial class JobGenerator
                     case JsonTypeKind.String or JsonTypeKind.Guid or JsonTypeKind.DateTime or JsonTypeKind.DateTimeOffset: w.Line($"writer.WriteStringValue({x});"); break;
                     case JsonTypeKind.Uri: w.Line($"writer.WriteStringValue({x}.OriginalString);"); break;
                     case JsonTypeKind.ByteArray: w.Line($"writer.WriteBase64StringValue({x});"); break;
-                    case JsonTypeKind.Enum: w.Line($"WriteEnum{_enumIndexes[t.ObjectId!]}(writer, {x});"); break;
+                    case JsonTypeKind.Enum: w.Line($"s_e{_enumIndexes[t.ObjectId!]}.Write(writer, {x});"); break;
                     case JsonTypeKind.Object: w.Line($"Write{t.ObjectId}(writer, {x});"); break;
                     case JsonTypeKind.JsonContext: w.Line($"{Json}.JsonSerializer.Serialize(writer, {x}, TypeInfo{t.ContextIndex});"); break;
                     case JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary:
@@ -258,21 +254,6 @@ public sealed partial class JobGenerator
                     default:
                         throw new InvalidOperationException("Unexpected kind " + t.Kind);
                 }
-            }
-
-            private void EmitWriteEnum(EnumModel e, int index)
-            {
-                var w = _w;
-                w.Open($"internal static void WriteEnum{index}({Writer} writer, {e.Fqn} value)");
-                w.Open("switch (value)");
-                for (var i = 0; i < e.Members.Count; i++)
-                {
-                    w.Line($"case {e.Fqn}.{Identifier(e.Members[i])}: writer.WriteStringValue(s_e{index}[{i}]); break;");
-                }
-
-                w.Line($"default: {Services}.WriteEnum(writer, value); break;");
-                w.Close();
-                w.Close();
             }
 
             // ---------------------------------------------------------------- reading
@@ -401,10 +382,10 @@ public sealed partial class JobGenerator
             /// </summary>
             private static string? ListRead(TypeModel t)
             {
-                if (t.Kind is not (JsonTypeKind.List or JsonTypeKind.IList or JsonTypeKind.IReadOnlyList or JsonTypeKind.ICollection
-                    or JsonTypeKind.IReadOnlyCollection or JsonTypeKind.IEnumerable or JsonTypeKind.Array)
-                    || t.Element is not { AllowsNull: false } e
-                    || e.Kind is JsonTypeKind.Nullable || SimpleRead(e) is null)
+                var isList = t.Kind is JsonTypeKind.List or JsonTypeKind.IList or JsonTypeKind.IReadOnlyList or JsonTypeKind.ICollection
+                    or JsonTypeKind.IReadOnlyCollection or JsonTypeKind.IEnumerable or JsonTypeKind.Array;
+                var isDictionary = t.Kind is JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary;
+                if (!(isList || isDictionary) || t.Element is not { AllowsNull: false } e || e.Kind is JsonTypeKind.Nullable || SimpleRead(e) is null)
                 {
                     return null;
                 }
@@ -415,8 +396,8 @@ public sealed partial class JobGenerator
                     JsonTypeKind.Object => $"Read{e.ObjectId}",
                     _ => $"{Services}.Read{e.Kind}",
                 };
-                var list = $"{Services}.ReadList<{e.Fqn}>(ref reader, {item})";
-                return t.Kind == JsonTypeKind.Array ? list + ".ToArray()" : list;
+                var read = $"{Services}.Read{(isList ? "List" : "Dictionary")}<{e.Fqn}>(ref reader, {item})";
+                return t.Kind == JsonTypeKind.Array ? read + ".ToArray()" : read;
             }
 
             private void EmitReadValue(TypeModel t, string target)

@@ -125,18 +125,31 @@ public static partial class JobJsonServices
         return list;
     }
 
-    /// <summary>Encodes names for writing (the names of an enum's members, in declaration order).</summary>
-    /// <param name="names">The names.</param>
-    /// <returns>The encoded names.</returns>
-    public static JsonEncodedText[] EncodeNames(params string[] names)
+    /// <summary>Reads an object as a dictionary whose values <paramref name="readValue"/> reads, naming the key in any decode error.</summary>
+    /// <typeparam name="T">The value type.</typeparam>
+    /// <param name="reader">The reader, on the object's start.</param>
+    /// <param name="readValue">Reads one value (not null unless the value type allows it).</param>
+    /// <returns>The entries (a repeated key: the last value wins).</returns>
+    public static Dictionary<string, T> ReadDictionary<T>(ref Utf8JsonReader reader, JobJsonValueReader<T> readValue)
     {
-        ArgumentNullException.ThrowIfNull(names);
-        var encoded = new JsonEncodedText[names.Length];
-        for (var i = 0; i < names.Length; i++)
+        ArgumentNullException.ThrowIfNull(readValue);
+        StartObject(ref reader);
+        var dictionary = new Dictionary<string, T>();
+        var key = "";
+        try
         {
-            encoded[i] = JsonEncodedText.Encode(names[i]);
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                key = reader.GetString()!;
+                reader.Read();
+                dictionary[key] = readValue(ref reader);
+            }
+        }
+        catch (Exception exception) when (IsReadError(exception))
+        {
+            throw AtKey(exception, key);
         }
 
-        return encoded;
+        return dictionary;
     }
 }

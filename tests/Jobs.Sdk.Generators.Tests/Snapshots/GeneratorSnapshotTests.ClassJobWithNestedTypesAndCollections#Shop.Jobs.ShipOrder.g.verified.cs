@@ -9,8 +9,7 @@ namespace Shop.Jobs
     {
         static string global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.JobName => __JobsJson.JobName;
         static void global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.ShipOrder job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-        static global::Shop.Jobs.ShipOrder global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-            => __JobJsonServices.Deserialize<global::Shop.Jobs.ShipOrder>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+        static global::Shop.Jobs.ShipOrder global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Shop.Jobs.ShipOrder>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
         [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
         private static class __JobsJson
@@ -18,7 +17,7 @@ namespace Shop.Jobs
             internal const string JobName = "ship-order";
             private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["OrderId", "orderId", "Items", "lines", "Carrier", "carrier", "Tags", "tags", "NotBefore", "notBefore"], [0]);
             private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info1 = new(["Sku", "sku", "Quantity", "quantity", "Price", "price"], [0, 1, 2]);
-            private static readonly global::System.Text.Json.JsonEncodedText[] s_e0 = __JobJsonServices.EncodeNames("Post", "Courier");
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<global::Shop.Jobs.Carrier> s_e0 = new([global::Shop.Jobs.Carrier.Post, global::Shop.Jobs.Carrier.Courier], ["Post", "Courier"]);
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.ShipOrder value)
             {
@@ -34,7 +33,7 @@ namespace Shop.Jobs
                 }
                 writer.WriteEndArray();
                 writer.WritePropertyName(s_info0[2]);
-                WriteEnum0(writer, value.Carrier);
+                s_e0.Write(writer, value.Carrier);
                 writer.WritePropertyName(s_info0[3]);
                 if (value.Tags is { } v3)
                 {
@@ -72,28 +71,7 @@ namespace Shop.Jobs
                     case 0: s.v0 = __JobJsonServices.ReadGuid(ref reader); break;
                     case 1: s.v1 = __JobJsonServices.ReadList<global::Shop.Jobs.Line>(ref reader, Read1); break;
                     case 2: s.v2 = __JobJsonServices.ReadEnum<global::Shop.Jobs.Carrier>(ref reader); break;
-                    case 3:
-                        if (reader.TokenType == global::System.Text.Json.JsonTokenType.Null) s.v3 = null;
-                        else
-                        {
-                            __JobJsonServices.StartObject(ref reader);
-                            var d7 = new global::System.Collections.Generic.Dictionary<string, string>();
-                            var k8 = "";
-                            try
-                            {
-                                while (reader.Read() && reader.TokenType != global::System.Text.Json.JsonTokenType.EndObject)
-                                {
-                                    k8 = reader.GetString()!;
-                                    reader.Read();
-                                    string e9;
-                                    e9 = __JobJsonServices.ReadString(ref reader);
-                                    d7[k8] = e9;
-                                }
-                            }
-                            catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.AtKey(exception, k8); }
-                            s.v3 = d7;
-                        }
-                        break;
+                    case 3: s.v3 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadDictionary<string>(ref reader, __JobJsonServices.ReadString); break;
                     case 4: s.v4 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadDateTimeOffset(ref reader); break;
                 }
             }
@@ -122,16 +100,6 @@ namespace Shop.Jobs
                     case 0: s.v0 = __JobJsonServices.ReadString(ref reader); break;
                     case 1: s.v1 = __JobJsonServices.ReadInt32(ref reader); break;
                     case 2: s.v2 = __JobJsonServices.ReadDecimal(ref reader); break;
-                }
-            }
-
-            internal static void WriteEnum0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.Carrier value)
-            {
-                switch (value)
-                {
-                    case global::Shop.Jobs.Carrier.Post: writer.WriteStringValue(s_e0[0]); break;
-                    case global::Shop.Jobs.Carrier.Courier: writer.WriteStringValue(s_e0[1]); break;
-                    default: __JobJsonServices.WriteEnum(writer, value); break;
                 }
             }
 

@@ -9,8 +9,7 @@ namespace Maths
     {
         static string global::Jobs.Sdk.IJob<global::Maths.BigJob>.JobName => __JobsJson.JobName;
         static void global::Jobs.Sdk.IJob<global::Maths.BigJob>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Maths.BigJob job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-        static global::Maths.BigJob global::Jobs.Sdk.IJob<global::Maths.BigJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-            => __JobJsonServices.Deserialize<global::Maths.BigJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+        static global::Maths.BigJob global::Jobs.Sdk.IJob<global::Maths.BigJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Maths.BigJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
         [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
         private static class __JobsJson

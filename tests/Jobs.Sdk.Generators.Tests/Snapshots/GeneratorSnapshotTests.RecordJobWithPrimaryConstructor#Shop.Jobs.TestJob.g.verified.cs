@@ -11,8 +11,7 @@ namespace Shop.Jobs
         static int? global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.MaxAttempts => 5;
         static global::System.TimeSpan? global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Timeout => global::System.TimeSpan.FromSeconds(30);
         static void global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.TestJob job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-        static global::Shop.Jobs.TestJob global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-            => __JobJsonServices.Deserialize<global::Shop.Jobs.TestJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+        static global::Shop.Jobs.TestJob global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Shop.Jobs.TestJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
         [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
         private static class __JobsJson

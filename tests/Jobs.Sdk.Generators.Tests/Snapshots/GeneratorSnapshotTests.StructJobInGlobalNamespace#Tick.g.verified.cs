@@ -7,8 +7,7 @@ readonly partial record struct Tick : global::Jobs.Sdk.IJob<global::Tick>
 {
     static string global::Jobs.Sdk.IJob<global::Tick>.JobName => __JobsJson.JobName;
     static void global::Jobs.Sdk.IJob<global::Tick>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Tick job) => __JobsJson.Write0(writer, job);
-    static global::Tick global::Jobs.Sdk.IJob<global::Tick>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-        => __JobJsonServices.Deserialize<global::Tick>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+    static global::Tick global::Jobs.Sdk.IJob<global::Tick>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Tick>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
     [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
     private static class __JobsJson
