@@ -61,8 +61,7 @@ public sealed partial class JobGenerator
             EmitFlow(job, w, iface);
             var jobArgument = root.IsValueType ? "job" : "job ?? throw new global::System.ArgumentNullException(nameof(job))";
             w.Line($"static void {iface}.Serialize({Writer} writer, {job.TypeOfName} job) => {helper}.Write{root.Id}(writer, {jobArgument});");
-            w.Line($"static {job.TypeOfName} {iface}.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)");
-            w.Line($"    => {Services}.Deserialize<{job.TypeOfName}>(utf8Json, {helper}.JobName, {helper}.Read{root.Id});");
+            w.Line($"static {job.TypeOfName} {iface}.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => {Services}.Deserialize<{job.TypeOfName}>(utf8Json, {helper}.JobName, {helper}.Read{root.Id});");
             w.Line();
             new SerializerEmitter(job, w).Emit();
             w.Close();

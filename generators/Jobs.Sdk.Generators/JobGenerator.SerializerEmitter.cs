@@ -42,20 +42,19 @@ public sealed partial class JobGenerator
                 w.Line($"internal const string JobName = {Literal(_job.JobName)};");
                 foreach (var o in _job.Objects)
                 {
-                    var names = Named(o).SelectMany(x => new[] { Literal(x.Member.Name), Literal(x.Member.JsonName) });
-                    w.Line($"private static readonly string[] s_names{o.Id} = [{string.Join(", ", names)}];");
-                    foreach (var (m, i) in Named(o).Where(x => x.Member.WriteCondition != MemberWriteCondition.Never))
-                    {
-                        w.Line($"private static readonly {Json}.JsonEncodedText s_{o.Id}_{i} = {Json}.JsonEncodedText.Encode({Literal(m.JsonName)});");
-                    }
+                    var named = Named(o).ToList();
+                    var names = named.SelectMany(x => new[] { Literal(x.Member.Name), Literal(x.Member.JsonName) });
+                    var required = named.Where(x => x.Member.IsRead && x.Member.IsRequired).Select(x => x.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                    var writeOnly = named.Where(x => !x.Member.IsRead).Select(x => x.Index.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                    var tail = writeOnly.Count > 0 ? $", [{string.Join(", ", writeOnly)}]" : "";
+                    w.Line($"private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info{o.Id} = new([{string.Join(", ", names)}], [{string.Join(", ", required)}]{tail});");
                 }
 
                 for (var e = 0; e < _job.Enums.Count; e++)
                 {
-                    for (var i = 0; i < _job.Enums[e].Members.Count; i++)
-                    {
-                        w.Line($"private static readonly {Json}.JsonEncodedText s_e{e}_{i} = {Json}.JsonEncodedText.Encode({Literal(_job.Enums[e].Members[i])});");
-                    }
+                    var en = _job.Enums[e];
+                    var values = string.Join(", ", en.Members.Select(m => $"{en.Fqn}.{Identifier(m)}"));
+                    w.Line($"private static readonly global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<{en.Fqn}> s_e{e} = new([{values}], [{string.Join(", ", en.Members.Select(Literal))}]);");
                 }
 
                 foreach (var o in _job.Objects)
@@ -64,12 +63,6 @@ public sealed partial class JobGenerator
                     EmitWriteObject(o);
                     w.Line();
                     EmitReadObject(o);
-                }
-
-                for (var e = 0; e < _job.Enums.Count; e++)
-                {
-                    w.Line();
-                    EmitWriteEnum(_job.Enums[e], e);
                 }
 
                 foreach (var c in _job.ContextTypes)
@@ -119,7 +112,7 @@ public sealed partial class JobGenerator
                         w.Open($"if ({condition})");
                     }
 
-                    EmitWriteProperty($"s_{o.Id}_{i}", m, expression);
+                    EmitWriteProperty($"s_info{o.Id}[{i}]", m, expression);
                     if (condition is not null)
                     {
                         w.Close();
@@ -208,7 +201,7 @@ public sealed partial class JobGenerator
                     case JsonTypeKind.String or JsonTypeKind.Guid or JsonTypeKind.DateTime or JsonTypeKind.DateTimeOffset: w.Line($"writer.WriteStringValue({x});"); break;
                     case JsonTypeKind.Uri: w.Line($"writer.WriteStringValue({x}.OriginalString);"); break;
                     case JsonTypeKind.ByteArray: w.Line($"writer.WriteBase64StringValue({x});"); break;
-                    case JsonTypeKind.Enum: w.Line($"WriteEnum{_enumIndexes[t.ObjectId!]}(writer, {x});"); break;
+                    case JsonTypeKind.Enum: w.Line($"s_e{_enumIndexes[t.ObjectId!]}.Write(writer, {x});"); break;
                     case JsonTypeKind.Object: w.Line($"Write{t.ObjectId}(writer, {x});"); break;
                     case JsonTypeKind.JsonContext: w.Line($"{Json}.JsonSerializer.Serialize(writer, {x}, TypeInfo{t.ContextIndex});"); break;
                     case JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary:
@@ -263,129 +256,106 @@ public sealed partial class JobGenerator
                 }
             }
 
-            private void EmitWriteEnum(EnumModel e, int index)
-            {
-                var w = _w;
-                w.Open($"internal static void WriteEnum{index}({Writer} writer, {e.Fqn} value)");
-                w.Open("switch (value)");
-                for (var i = 0; i < e.Members.Count; i++)
-                {
-                    w.Line($"case {e.Fqn}.{Identifier(e.Members[i])}: writer.WriteStringValue(s_e{index}_{i}); break;");
-                }
-
-                w.Line($"default: {Services}.WriteEnum(writer, value); break;");
-                w.Close();
-                w.Close();
-            }
-
             // ---------------------------------------------------------------- reading
 
+            /// <summary>
+            /// The reader of one object: a state struct with one field per member, the entry point that lets
+            /// <c>JobJsonServices.ReadObject</c> run the property loop (name matching, unknown members, error location,
+            /// required members), and the member reader it calls: a switch on the member index.
+            /// </summary>
             private void EmitReadObject(ObjectModel o)
             {
                 var w = _w;
-                w.Open($"internal static {o.Fqn} Read{o.Id}(ref {Reader} reader)");
-                w.Line($"{Services}.StartObject(ref reader);");
-                var written = Named(o).Where(x => x.Member.IsRead).ToList();
-                var flags = written.Where(x => NeedsFlag(x.Member)).Select(x => x.Index).ToList();
-                var locals = new Dictionary<MemberModel, string>();
+                var read = Named(o).Where(x => x.Member.IsRead).ToList();
+                var fields = new Dictionary<MemberModel, string>();
+                var initial = new List<(MemberModel Member, string Field)>();
                 for (var i = 0; i < o.Members.Count; i++)
                 {
                     var m = o.Members[i];
-                    if (!m.IsRead && !m.IsConstructorParameter && !m.IsRequiredProperty)
+                    if (m.IsRead || m.IsConstructorParameter || m.IsRequiredProperty)
                     {
-                        continue;
+                        fields[m] = "v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        initial.Add((m, fields[m]));
                     }
-
-                    locals[m] = "v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    w.Line($"{m.Type.Fqn} v{i} = {(m.IsConstructorParameter ? m.DefaultValue : "default!")};");
                 }
 
-                // Which members were present: a bit mask (a stackalloc'd span makes the compiler's ref-safety analysis of
-                // every reader call in the method expensive, which dominated the build time of generated code).
-                var useMask = Named(o).Count() <= 64;
-                if (flags.Count > 0)
+                string Initial(MemberModel m) => m.IsConstructorParameter ? m.DefaultValue : "default!";
+                string Value(MemberModel m) => read.Count > 0 ? "s." + fields[m] : Initial(m);
+                var setters = read.Where(x => !(x.Member.IsConstructorParameter || x.Member.IsRequiredProperty)).ToList();
+                if (read.Count > 0)
                 {
-                    w.Line(useMask ? "ulong seen = 0;" : $"var seen = new bool[{Named(o).Count()}];");
+                    w.Line($"private struct State{o.Id} {{ {string.Concat(initial.Select(x => $"internal {x.Member.Type.Fqn} {x.Field}; "))}}}");
                 }
 
-                string Mark(int i) => useMask ? $"seen |= {Bit(i)};" : $"seen[{i}] = true;";
-                string Unseen(int i) => useMask ? $"(seen & {Bit(i)}) == 0" : $"!seen[{i}]";
-                string Seen(int i) => useMask ? $"(seen & {Bit(i)}) != 0" : $"seen[{i}]";
-
-                if (written.Count > 0)
+                w.Open($"internal static {o.Fqn} Read{o.Id}(ref {Reader} reader)");
+                if (read.Count == 0)
                 {
-                    w.Line("var at = -1;");
-                    w.Open("try");
-                    w.Open($"while ({Services}.NextProperty(ref reader, out var name))");
-                    w.Line("at = -1;");
-                    w.Open("switch (name.Length)");
-                    foreach (var (m, i) in written.OrderBy(x => Encoding.UTF8.GetByteCount(x.Member.JsonName)))
-                    {
-                        w.Line($"case {Encoding.UTF8.GetByteCount(m.JsonName)} when global::System.MemoryExtensions.SequenceEqual(name, {Literal(m.JsonName)}u8):");
-                        w.Indent++;
-                        w.Line($"at = {i};");
-                        EmitReadValue(m.Type, locals[m]);
-                        if (NeedsFlag(m))
-                        {
-                            w.Line(Mark(i));
-                        }
-
-                        w.Line("break;");
-                        w.Indent--;
-                    }
-
-                    w.Line("default: reader.Skip(); break;");
-                    w.Close();
-                    w.Close();
-                    w.Close();
-                    w.Line($"catch (global::System.Exception exception) when ({Services}.IsReadError(exception)) {{ throw {Services}.At(exception, at, s_names{o.Id}); }}");
+                    w.Line($"{Services}.SkipObject(ref reader);");
                 }
                 else
                 {
-                    w.Line($"while ({Services}.NextProperty(ref reader, out _)) reader.Skip();");
+                    var defaults = initial.Where(x => Initial(x.Member) != "default!").Select(x => $"{x.Field} = {Initial(x.Member)}").ToList();
+                    w.Line($"var s = new State{o.Id}{(defaults.Count > 0 ? " { " + string.Join(", ", defaults) + " }" : "()")};");
+                    w.Line($"{(setters.Count > 0 ? "var seen = " : "")}{Services}.ReadObject(ref reader, s_info{o.Id}, ref s, Member{o.Id});");
                 }
 
-                foreach (var (m, i) in written.Where(x => x.Member.IsRequired))
-                {
-                    w.Line($"if ({Unseen(i)}) throw {Services}.Missing({i}, s_names{o.Id});");
-                }
-
-                var ctorArgs = string.Join(", ", o.Members.Where(m => m.IsConstructorParameter).Select(m => locals[m]));
-                var initializers = o.Members.Where(m => !m.IsConstructorParameter && m.IsRequiredProperty).Select(m => $"{Identifier(m.Name)} = {locals[m]}").ToList();
+                var ctorArgs = string.Join(", ", o.Members.Where(m => m.IsConstructorParameter).Select(Value));
+                var initializers = o.Members.Where(m => !m.IsConstructorParameter && m.IsRequiredProperty).Select(m => $"{Identifier(m.Name)} = {Value(m)}").ToList();
                 var creation = $"new {o.Fqn}({ctorArgs})" + (initializers.Count > 0 ? " { " + string.Join(", ", initializers) + " }" : "");
-                var setters = written.Where(x => !(x.Member.IsConstructorParameter || x.Member.IsRequiredProperty)).ToList();
                 if (setters.Count == 0)
                 {
                     w.Line($"return {creation};");
-                    w.Close();
+                }
+                else
+                {
+                    w.Line($"var result = {creation};");
+                    foreach (var (m, i) in setters)
+                    {
+                        if (m.IsInitOnly)
+                        {
+                            var accessor = $"Set{o.Id}_{i}";
+                            var target = m.DeclaringTypeIsValueType ? "ref " + m.DeclaringTypeFqn : m.DeclaringTypeFqn;
+                            _accessors.Add(
+                                $"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"set_{m.Name}\")]\n" +
+                                $"private static extern void {accessor}({target} target, {m.Type.Fqn} value);");
+                            w.Line($"if (seen.Has({i})) {accessor}({(m.DeclaringTypeIsValueType ? "ref " : "")}result, s.{fields[m]});");
+                        }
+                        else
+                        {
+                            w.Line($"if (seen.Has({i})) result.{Identifier(m.Name)} = s.{fields[m]};");
+                        }
+                    }
+
+                    w.Line("return result;");
+                }
+
+                w.Close();
+                if (read.Count == 0)
+                {
                     return;
                 }
 
-                w.Line($"var result = {creation};");
-                foreach (var (m, i) in setters)
+                w.Line();
+                w.Open($"private static void Member{o.Id}(ref {Reader} reader, int member, ref State{o.Id} s)");
+                w.Open("switch (member)");
+                foreach (var (m, i) in read)
                 {
-                    if (m.IsInitOnly)
+                    if (SimpleAssignment(m.Type, "s." + fields[m]) is { } assignment)
                     {
-                        var accessor = $"Set{o.Id}_{i}";
-                        var target = m.DeclaringTypeIsValueType ? "ref " + m.DeclaringTypeFqn : m.DeclaringTypeFqn;
-                        _accessors.Add(
-                            $"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"set_{m.Name}\")]\n" +
-                            $"private static extern void {accessor}({target} target, {m.Type.Fqn} value);");
-                        w.Line($"if ({Seen(i)}) {accessor}({(m.DeclaringTypeIsValueType ? "ref " : "")}result, {locals[m]});");
+                        w.Line($"case {i}: {assignment} break;");
+                        continue;
                     }
-                    else
-                    {
-                        w.Line($"if ({Seen(i)}) result.{Identifier(m.Name)} = {locals[m]};");
-                    }
+
+                    w.Line($"case {i}:");
+                    w.Indent++;
+                    EmitReadValue(m.Type, "s." + fields[m]);
+                    w.Line("break;");
+                    w.Indent--;
                 }
 
-                w.Line("return result;");
+                w.Close();
                 w.Close();
             }
-
-            private static string Bit(int i) => "0x" + (1UL << i).ToString("X", System.Globalization.CultureInfo.InvariantCulture) + "UL";
-
-            private static bool NeedsFlag(MemberModel m) => m.IsRequired || !(m.IsConstructorParameter || m.IsRequiredProperty);
 
             private static string? SimpleRead(TypeModel t) => t.Kind switch
             {
@@ -397,13 +367,45 @@ public sealed partial class JobGenerator
                 _ => $"{Services}.Read{t.Kind}(ref reader)",
             };
 
+            /// <summary>The one statement that reads <paramref name="t"/> into <paramref name="target"/>, when there is one.</summary>
+            private static string? SimpleAssignment(TypeModel t, string target)
+            {
+                var simple = SimpleRead(t) ?? ListRead(t);
+                return simple is null ? null
+                    : t.AllowsNull ? $"{target} = reader.TokenType == {Token}.Null ? null : {simple};"
+                    : $"{target} = {simple};";
+            }
+
+            /// <summary>
+            /// A list or array of elements read by one runtime or generated reader (not null): read by
+            /// <c>JobJsonServices.ReadList</c>, which also names the failing index.
+            /// </summary>
+            private static string? ListRead(TypeModel t)
+            {
+                var isList = t.Kind is JsonTypeKind.List or JsonTypeKind.IList or JsonTypeKind.IReadOnlyList or JsonTypeKind.ICollection
+                    or JsonTypeKind.IReadOnlyCollection or JsonTypeKind.IEnumerable or JsonTypeKind.Array;
+                var isDictionary = t.Kind is JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary;
+                if (!(isList || isDictionary) || t.Element is not { AllowsNull: false } e || e.Kind is JsonTypeKind.Nullable || SimpleRead(e) is null)
+                {
+                    return null;
+                }
+
+                var item = e.Kind switch
+                {
+                    JsonTypeKind.Enum => $"{Services}.ReadEnum<{e.TypeOfName}>",
+                    JsonTypeKind.Object => $"Read{e.ObjectId}",
+                    _ => $"{Services}.Read{e.Kind}",
+                };
+                var read = $"{Services}.Read{(isList ? "List" : "Dictionary")}<{e.Fqn}>(ref reader, {item})";
+                return t.Kind == JsonTypeKind.Array ? read + ".ToArray()" : read;
+            }
+
             private void EmitReadValue(TypeModel t, string target)
             {
                 var w = _w;
-                var simple = SimpleRead(t);
-                if (simple is not null)
+                if (SimpleAssignment(t, target) is { } assignment)
                 {
-                    w.Line(t.AllowsNull ? $"{target} = reader.TokenType == {Token}.Null ? null : {simple};" : $"{target} = {simple};");
+                    w.Line(assignment);
                     return;
                 }
 

@@ -9,31 +9,21 @@ namespace Shop.Jobs
     {
         static string global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.JobName => __JobsJson.JobName;
         static void global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.ShipOrder job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-        static global::Shop.Jobs.ShipOrder global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-            => __JobJsonServices.Deserialize<global::Shop.Jobs.ShipOrder>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+        static global::Shop.Jobs.ShipOrder global::Jobs.Sdk.IJob<global::Shop.Jobs.ShipOrder>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Shop.Jobs.ShipOrder>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
         [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
         private static class __JobsJson
         {
             internal const string JobName = "ship-order";
-            private static readonly string[] s_names0 = ["OrderId", "orderId", "Items", "lines", "Carrier", "carrier", "Tags", "tags", "NotBefore", "notBefore"];
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_0 = global::System.Text.Json.JsonEncodedText.Encode("orderId");
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_1 = global::System.Text.Json.JsonEncodedText.Encode("lines");
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_2 = global::System.Text.Json.JsonEncodedText.Encode("carrier");
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_3 = global::System.Text.Json.JsonEncodedText.Encode("tags");
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_4 = global::System.Text.Json.JsonEncodedText.Encode("notBefore");
-            private static readonly string[] s_names1 = ["Sku", "sku", "Quantity", "quantity", "Price", "price"];
-            private static readonly global::System.Text.Json.JsonEncodedText s_1_0 = global::System.Text.Json.JsonEncodedText.Encode("sku");
-            private static readonly global::System.Text.Json.JsonEncodedText s_1_1 = global::System.Text.Json.JsonEncodedText.Encode("quantity");
-            private static readonly global::System.Text.Json.JsonEncodedText s_1_2 = global::System.Text.Json.JsonEncodedText.Encode("price");
-            private static readonly global::System.Text.Json.JsonEncodedText s_e0_0 = global::System.Text.Json.JsonEncodedText.Encode("Post");
-            private static readonly global::System.Text.Json.JsonEncodedText s_e0_1 = global::System.Text.Json.JsonEncodedText.Encode("Courier");
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["OrderId", "orderId", "Items", "lines", "Carrier", "carrier", "Tags", "tags", "NotBefore", "notBefore"], [0]);
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info1 = new(["Sku", "sku", "Quantity", "quantity", "Price", "price"], [0, 1, 2]);
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<global::Shop.Jobs.Carrier> s_e0 = new([global::Shop.Jobs.Carrier.Post, global::Shop.Jobs.Carrier.Courier], ["Post", "Courier"]);
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.ShipOrder value)
             {
                 writer.WriteStartObject();
-                writer.WriteString(s_0_0, value.OrderId);
-                writer.WritePropertyName(s_0_1);
+                writer.WriteString(s_info0[0], value.OrderId);
+                writer.WritePropertyName(s_info0[1]);
                 var v0 = __JobJsonServices.NotNull(value.Items, "ShipOrder.Items");
                 writer.WriteStartArray();
                 foreach (var e1 in v0)
@@ -42,9 +32,9 @@ namespace Shop.Jobs
                     Write1(writer, v2);
                 }
                 writer.WriteEndArray();
-                writer.WritePropertyName(s_0_2);
-                WriteEnum0(writer, value.Carrier);
-                writer.WritePropertyName(s_0_3);
+                writer.WritePropertyName(s_info0[2]);
+                s_e0.Write(writer, value.Carrier);
+                writer.WritePropertyName(s_info0[3]);
                 if (value.Tags is { } v3)
                 {
                     writer.WriteStartObject();
@@ -57,155 +47,59 @@ namespace Shop.Jobs
                     writer.WriteEndObject();
                 }
                 else writer.WriteNullValue();
-                if (value.NotBefore is { } v6) writer.WriteString(s_0_4, v6); else writer.WriteNull(s_0_4);
+                if (value.NotBefore is { } v6) writer.WriteString(s_info0[4], v6); else writer.WriteNull(s_info0[4]);
                 writer.WriteEndObject();
             }
 
+            private struct State0 { internal global::System.Guid v0; internal global::System.Collections.Generic.List<global::Shop.Jobs.Line> v1; internal global::Shop.Jobs.Carrier v2; internal global::System.Collections.Generic.Dictionary<string, string>? v3; internal global::System.DateTimeOffset? v4; }
             internal static global::Shop.Jobs.ShipOrder Read0(ref global::System.Text.Json.Utf8JsonReader reader)
             {
-                __JobJsonServices.StartObject(ref reader);
-                global::System.Guid v0 = default!;
-                global::System.Collections.Generic.List<global::Shop.Jobs.Line> v1 = default!;
-                global::Shop.Jobs.Carrier v2 = default!;
-                global::System.Collections.Generic.Dictionary<string, string>? v3 = default!;
-                global::System.DateTimeOffset? v4 = default!;
-                ulong seen = 0;
-                var at = -1;
-                try
-                {
-                    while (__JobJsonServices.NextProperty(ref reader, out var name))
-                    {
-                        at = -1;
-                        switch (name.Length)
-                        {
-                            case 4 when global::System.MemoryExtensions.SequenceEqual(name, "tags"u8):
-                                at = 3;
-                                if (reader.TokenType == global::System.Text.Json.JsonTokenType.Null) v3 = null;
-                                else
-                                {
-                                    __JobJsonServices.StartObject(ref reader);
-                                    var d7 = new global::System.Collections.Generic.Dictionary<string, string>();
-                                    var k8 = "";
-                                    try
-                                    {
-                                        while (reader.Read() && reader.TokenType != global::System.Text.Json.JsonTokenType.EndObject)
-                                        {
-                                            k8 = reader.GetString()!;
-                                            reader.Read();
-                                            string e9;
-                                            e9 = __JobJsonServices.ReadString(ref reader);
-                                            d7[k8] = e9;
-                                        }
-                                    }
-                                    catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.AtKey(exception, k8); }
-                                    v3 = d7;
-                                }
-                                seen |= 0x8UL;
-                                break;
-                            case 5 when global::System.MemoryExtensions.SequenceEqual(name, "lines"u8):
-                                at = 1;
-                                __JobJsonServices.StartArray(ref reader);
-                                var l10 = new global::System.Collections.Generic.List<global::Shop.Jobs.Line>();
-                                var i11 = 0;
-                                try
-                                {
-                                    for (; reader.Read() && reader.TokenType != global::System.Text.Json.JsonTokenType.EndArray; i11++)
-                                    {
-                                        global::Shop.Jobs.Line e12;
-                                        e12 = Read1(ref reader);
-                                        l10.Add(e12);
-                                    }
-                                }
-                                catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.AtIndex(exception, i11); }
-                                v1 = l10;
-                                seen |= 0x2UL;
-                                break;
-                            case 7 when global::System.MemoryExtensions.SequenceEqual(name, "orderId"u8):
-                                at = 0;
-                                v0 = __JobJsonServices.ReadGuid(ref reader);
-                                seen |= 0x1UL;
-                                break;
-                            case 7 when global::System.MemoryExtensions.SequenceEqual(name, "carrier"u8):
-                                at = 2;
-                                v2 = __JobJsonServices.ReadEnum<global::Shop.Jobs.Carrier>(ref reader);
-                                seen |= 0x4UL;
-                                break;
-                            case 9 when global::System.MemoryExtensions.SequenceEqual(name, "notBefore"u8):
-                                at = 4;
-                                v4 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadDateTimeOffset(ref reader);
-                                seen |= 0x10UL;
-                                break;
-                            default: reader.Skip(); break;
-                        }
-                    }
-                }
-                catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.At(exception, at, s_names0); }
-                if ((seen & 0x1UL) == 0) throw __JobJsonServices.Missing(0, s_names0);
-                var result = new global::Shop.Jobs.ShipOrder() { OrderId = v0 };
-                if ((seen & 0x2UL) != 0) Set0_1(result, v1);
-                if ((seen & 0x4UL) != 0) result.Carrier = v2;
-                if ((seen & 0x8UL) != 0) Set0_3(result, v3);
-                if ((seen & 0x10UL) != 0) result.NotBefore = v4;
+                var s = new State0();
+                var seen = __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+                var result = new global::Shop.Jobs.ShipOrder() { OrderId = s.v0 };
+                if (seen.Has(1)) Set0_1(result, s.v1);
+                if (seen.Has(2)) result.Carrier = s.v2;
+                if (seen.Has(3)) Set0_3(result, s.v3);
+                if (seen.Has(4)) result.NotBefore = s.v4;
                 return result;
+            }
+
+            private static void Member0(ref global::System.Text.Json.Utf8JsonReader reader, int member, ref State0 s)
+            {
+                switch (member)
+                {
+                    case 0: s.v0 = __JobJsonServices.ReadGuid(ref reader); break;
+                    case 1: s.v1 = __JobJsonServices.ReadList<global::Shop.Jobs.Line>(ref reader, Read1); break;
+                    case 2: s.v2 = __JobJsonServices.ReadEnum<global::Shop.Jobs.Carrier>(ref reader); break;
+                    case 3: s.v3 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadDictionary<string>(ref reader, __JobJsonServices.ReadString); break;
+                    case 4: s.v4 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadDateTimeOffset(ref reader); break;
+                }
             }
 
             internal static void Write1(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.Line value)
             {
                 writer.WriteStartObject();
-                writer.WriteString(s_1_0, __JobJsonServices.NotNull(value.Sku, "Line.Sku"));
-                writer.WriteNumber(s_1_1, value.Quantity);
-                writer.WriteNumber(s_1_2, value.Price);
+                writer.WriteString(s_info1[0], __JobJsonServices.NotNull(value.Sku, "Line.Sku"));
+                writer.WriteNumber(s_info1[1], value.Quantity);
+                writer.WriteNumber(s_info1[2], value.Price);
                 writer.WriteEndObject();
             }
 
+            private struct State1 { internal string v0; internal int v1; internal decimal v2; }
             internal static global::Shop.Jobs.Line Read1(ref global::System.Text.Json.Utf8JsonReader reader)
             {
-                __JobJsonServices.StartObject(ref reader);
-                string v0 = default!;
-                int v1 = default!;
-                decimal v2 = default!;
-                ulong seen = 0;
-                var at = -1;
-                try
-                {
-                    while (__JobJsonServices.NextProperty(ref reader, out var name))
-                    {
-                        at = -1;
-                        switch (name.Length)
-                        {
-                            case 3 when global::System.MemoryExtensions.SequenceEqual(name, "sku"u8):
-                                at = 0;
-                                v0 = __JobJsonServices.ReadString(ref reader);
-                                seen |= 0x1UL;
-                                break;
-                            case 5 when global::System.MemoryExtensions.SequenceEqual(name, "price"u8):
-                                at = 2;
-                                v2 = __JobJsonServices.ReadDecimal(ref reader);
-                                seen |= 0x4UL;
-                                break;
-                            case 8 when global::System.MemoryExtensions.SequenceEqual(name, "quantity"u8):
-                                at = 1;
-                                v1 = __JobJsonServices.ReadInt32(ref reader);
-                                seen |= 0x2UL;
-                                break;
-                            default: reader.Skip(); break;
-                        }
-                    }
-                }
-                catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.At(exception, at, s_names1); }
-                if ((seen & 0x1UL) == 0) throw __JobJsonServices.Missing(0, s_names1);
-                if ((seen & 0x2UL) == 0) throw __JobJsonServices.Missing(1, s_names1);
-                if ((seen & 0x4UL) == 0) throw __JobJsonServices.Missing(2, s_names1);
-                return new global::Shop.Jobs.Line(v0, v1, v2);
+                var s = new State1();
+                __JobJsonServices.ReadObject(ref reader, s_info1, ref s, Member1);
+                return new global::Shop.Jobs.Line(s.v0, s.v1, s.v2);
             }
 
-            internal static void WriteEnum0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.Carrier value)
+            private static void Member1(ref global::System.Text.Json.Utf8JsonReader reader, int member, ref State1 s)
             {
-                switch (value)
+                switch (member)
                 {
-                    case global::Shop.Jobs.Carrier.Post: writer.WriteStringValue(s_e0_0); break;
-                    case global::Shop.Jobs.Carrier.Courier: writer.WriteStringValue(s_e0_1); break;
-                    default: __JobJsonServices.WriteEnum(writer, value); break;
+                    case 0: s.v0 = __JobJsonServices.ReadString(ref reader); break;
+                    case 1: s.v1 = __JobJsonServices.ReadInt32(ref reader); break;
+                    case 2: s.v2 = __JobJsonServices.ReadDecimal(ref reader); break;
                 }
             }
 

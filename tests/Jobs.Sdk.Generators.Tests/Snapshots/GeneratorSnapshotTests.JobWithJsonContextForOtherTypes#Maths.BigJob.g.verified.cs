@@ -9,59 +9,41 @@ namespace Maths
     {
         static string global::Jobs.Sdk.IJob<global::Maths.BigJob>.JobName => __JobsJson.JobName;
         static void global::Jobs.Sdk.IJob<global::Maths.BigJob>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Maths.BigJob job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-        static global::Maths.BigJob global::Jobs.Sdk.IJob<global::Maths.BigJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-            => __JobJsonServices.Deserialize<global::Maths.BigJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+        static global::Maths.BigJob global::Jobs.Sdk.IJob<global::Maths.BigJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Maths.BigJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
         [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
         private static class __JobsJson
         {
             internal const string JobName = "big";
-            private static readonly string[] s_names0 = ["Value", "value", "Scale", "scale"];
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_0 = global::System.Text.Json.JsonEncodedText.Encode("value");
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_1 = global::System.Text.Json.JsonEncodedText.Encode("scale");
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["Value", "value", "Scale", "scale"], [0, 1]);
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Maths.BigJob value)
             {
                 writer.WriteStartObject();
-                writer.WritePropertyName(s_0_0);
+                writer.WritePropertyName(s_info0[0]);
                 global::System.Text.Json.JsonSerializer.Serialize(writer, value.Value, TypeInfo0);
-                writer.WriteNumber(s_0_1, value.Scale);
+                writer.WriteNumber(s_info0[1], value.Scale);
                 writer.WriteEndObject();
             }
 
+            private struct State0 { internal global::System.Numerics.BigInteger v0; internal int v1; }
             internal static global::Maths.BigJob Read0(ref global::System.Text.Json.Utf8JsonReader reader)
             {
-                __JobJsonServices.StartObject(ref reader);
-                global::System.Numerics.BigInteger v0 = default!;
-                int v1 = default!;
-                ulong seen = 0;
-                var at = -1;
-                try
+                var s = new State0();
+                __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+                return new global::Maths.BigJob(s.v0, s.v1);
+            }
+
+            private static void Member0(ref global::System.Text.Json.Utf8JsonReader reader, int member, ref State0 s)
+            {
+                switch (member)
                 {
-                    while (__JobJsonServices.NextProperty(ref reader, out var name))
-                    {
-                        at = -1;
-                        switch (name.Length)
-                        {
-                            case 5 when global::System.MemoryExtensions.SequenceEqual(name, "value"u8):
-                                at = 0;
-                                if (reader.TokenType == global::System.Text.Json.JsonTokenType.Null) throw __JobJsonServices.Unexpected(ref reader, "a value");
-                                v0 = global::System.Text.Json.JsonSerializer.Deserialize(ref reader, TypeInfo0)!;
-                                seen |= 0x1UL;
-                                break;
-                            case 5 when global::System.MemoryExtensions.SequenceEqual(name, "scale"u8):
-                                at = 1;
-                                v1 = __JobJsonServices.ReadInt32(ref reader);
-                                seen |= 0x2UL;
-                                break;
-                            default: reader.Skip(); break;
-                        }
-                    }
+                    case 0:
+                        if (reader.TokenType == global::System.Text.Json.JsonTokenType.Null) throw __JobJsonServices.Unexpected(ref reader, "a value");
+                        s.v0 = global::System.Text.Json.JsonSerializer.Deserialize(ref reader, TypeInfo0)!;
+                        break;
+                    case 1: s.v1 = __JobJsonServices.ReadInt32(ref reader); break;
                 }
-                catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.At(exception, at, s_names0); }
-                if ((seen & 0x1UL) == 0) throw __JobJsonServices.Missing(0, s_names0);
-                if ((seen & 0x2UL) == 0) throw __JobJsonServices.Missing(1, s_names0);
-                return new global::Maths.BigJob(v0, v1);
             }
 
             private static global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::System.Numerics.BigInteger>? s_typeInfo0;

@@ -11,64 +11,39 @@ namespace Shop.Jobs
         static int? global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.MaxAttempts => 5;
         static global::System.TimeSpan? global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Timeout => global::System.TimeSpan.FromSeconds(30);
         static void global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.TestJob job) => __JobsJson.Write0(writer, job ?? throw new global::System.ArgumentNullException(nameof(job)));
-        static global::Shop.Jobs.TestJob global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-            => __JobJsonServices.Deserialize<global::Shop.Jobs.TestJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+        static global::Shop.Jobs.TestJob global::Jobs.Sdk.IJob<global::Shop.Jobs.TestJob>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Shop.Jobs.TestJob>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
         [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
         private static class __JobsJson
         {
             internal const string JobName = "test";
-            private static readonly string[] s_names0 = ["Value", "value", "Name", "name", "Note", "note"];
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_0 = global::System.Text.Json.JsonEncodedText.Encode("value");
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_1 = global::System.Text.Json.JsonEncodedText.Encode("name");
-            private static readonly global::System.Text.Json.JsonEncodedText s_0_2 = global::System.Text.Json.JsonEncodedText.Encode("note");
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["Value", "value", "Name", "name", "Note", "note"], [0, 1]);
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.TestJob value)
             {
                 writer.WriteStartObject();
-                writer.WriteNumber(s_0_0, value.Value);
-                writer.WriteString(s_0_1, __JobJsonServices.NotNull(value.Name, "TestJob.Name"));
-                writer.WriteString(s_0_2, value.Note);
+                writer.WriteNumber(s_info0[0], value.Value);
+                writer.WriteString(s_info0[1], __JobJsonServices.NotNull(value.Name, "TestJob.Name"));
+                writer.WriteString(s_info0[2], value.Note);
                 writer.WriteEndObject();
             }
 
+            private struct State0 { internal int v0; internal string v1; internal string? v2; }
             internal static global::Shop.Jobs.TestJob Read0(ref global::System.Text.Json.Utf8JsonReader reader)
             {
-                __JobJsonServices.StartObject(ref reader);
-                int v0 = default!;
-                string v1 = default!;
-                string? v2 = null;
-                ulong seen = 0;
-                var at = -1;
-                try
+                var s = new State0 { v2 = null };
+                __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+                return new global::Shop.Jobs.TestJob(s.v0, s.v1, s.v2);
+            }
+
+            private static void Member0(ref global::System.Text.Json.Utf8JsonReader reader, int member, ref State0 s)
+            {
+                switch (member)
                 {
-                    while (__JobJsonServices.NextProperty(ref reader, out var name))
-                    {
-                        at = -1;
-                        switch (name.Length)
-                        {
-                            case 4 when global::System.MemoryExtensions.SequenceEqual(name, "name"u8):
-                                at = 1;
-                                v1 = __JobJsonServices.ReadString(ref reader);
-                                seen |= 0x2UL;
-                                break;
-                            case 4 when global::System.MemoryExtensions.SequenceEqual(name, "note"u8):
-                                at = 2;
-                                v2 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadString(ref reader);
-                                break;
-                            case 5 when global::System.MemoryExtensions.SequenceEqual(name, "value"u8):
-                                at = 0;
-                                v0 = __JobJsonServices.ReadInt32(ref reader);
-                                seen |= 0x1UL;
-                                break;
-                            default: reader.Skip(); break;
-                        }
-                    }
+                    case 0: s.v0 = __JobJsonServices.ReadInt32(ref reader); break;
+                    case 1: s.v1 = __JobJsonServices.ReadString(ref reader); break;
+                    case 2: s.v2 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadString(ref reader); break;
                 }
-                catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.At(exception, at, s_names0); }
-                if ((seen & 0x1UL) == 0) throw __JobJsonServices.Missing(0, s_names0);
-                if ((seen & 0x2UL) == 0) throw __JobJsonServices.Missing(1, s_names0);
-                return new global::Shop.Jobs.TestJob(v0, v1, v2);
             }
         }
     }

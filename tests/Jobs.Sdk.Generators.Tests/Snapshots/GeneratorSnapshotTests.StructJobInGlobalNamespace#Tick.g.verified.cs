@@ -7,25 +7,21 @@ readonly partial record struct Tick : global::Jobs.Sdk.IJob<global::Tick>
 {
     static string global::Jobs.Sdk.IJob<global::Tick>.JobName => __JobsJson.JobName;
     static void global::Jobs.Sdk.IJob<global::Tick>.Serialize(global::System.Text.Json.Utf8JsonWriter writer, global::Tick job) => __JobsJson.Write0(writer, job);
-    static global::Tick global::Jobs.Sdk.IJob<global::Tick>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json)
-        => __JobJsonServices.Deserialize<global::Tick>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
+    static global::Tick global::Jobs.Sdk.IJob<global::Tick>.Deserialize(global::System.ReadOnlySpan<byte> utf8Json) => __JobJsonServices.Deserialize<global::Tick>(utf8Json, __JobsJson.JobName, __JobsJson.Read0);
 
     [global::System.CodeDom.Compiler.GeneratedCode("Jobs.Sdk.Generators", "0.1.0")]
     private static class __JobsJson
     {
         internal const string JobName = "tick";
-        private static readonly string[] s_names0 = ["Sequence", "sequence", "Interval", "interval", "Payload", "payload"];
-        private static readonly global::System.Text.Json.JsonEncodedText s_0_0 = global::System.Text.Json.JsonEncodedText.Encode("sequence");
-        private static readonly global::System.Text.Json.JsonEncodedText s_0_1 = global::System.Text.Json.JsonEncodedText.Encode("interval");
-        private static readonly global::System.Text.Json.JsonEncodedText s_0_2 = global::System.Text.Json.JsonEncodedText.Encode("payload");
+        private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["Sequence", "sequence", "Interval", "interval", "Payload", "payload"], [0, 1]);
 
         internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Tick value)
         {
             writer.WriteStartObject();
-            writer.WriteNumber(s_0_0, value.Sequence);
-            writer.WritePropertyName(s_0_1);
+            writer.WriteNumber(s_info0[0], value.Sequence);
+            writer.WritePropertyName(s_info0[1]);
             __JobJsonServices.WriteTimeSpan(writer, value.Interval);
-            writer.WritePropertyName(s_0_2);
+            writer.WritePropertyName(s_info0[2]);
             if (value.Payload is { } v0)
             {
                 writer.WriteBase64StringValue(v0);
@@ -34,43 +30,22 @@ readonly partial record struct Tick : global::Jobs.Sdk.IJob<global::Tick>
             writer.WriteEndObject();
         }
 
+        private struct State0 { internal long v0; internal global::System.TimeSpan v1; internal byte[]? v2; }
         internal static global::Tick Read0(ref global::System.Text.Json.Utf8JsonReader reader)
         {
-            __JobJsonServices.StartObject(ref reader);
-            long v0 = default!;
-            global::System.TimeSpan v1 = default!;
-            byte[]? v2 = default!;
-            ulong seen = 0;
-            var at = -1;
-            try
+            var s = new State0();
+            __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+            return new global::Tick(s.v0, s.v1, s.v2);
+        }
+
+        private static void Member0(ref global::System.Text.Json.Utf8JsonReader reader, int member, ref State0 s)
+        {
+            switch (member)
             {
-                while (__JobJsonServices.NextProperty(ref reader, out var name))
-                {
-                    at = -1;
-                    switch (name.Length)
-                    {
-                        case 7 when global::System.MemoryExtensions.SequenceEqual(name, "payload"u8):
-                            at = 2;
-                            v2 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadByteArray(ref reader);
-                            break;
-                        case 8 when global::System.MemoryExtensions.SequenceEqual(name, "sequence"u8):
-                            at = 0;
-                            v0 = __JobJsonServices.ReadInt64(ref reader);
-                            seen |= 0x1UL;
-                            break;
-                        case 8 when global::System.MemoryExtensions.SequenceEqual(name, "interval"u8):
-                            at = 1;
-                            v1 = __JobJsonServices.ReadTimeSpan(ref reader);
-                            seen |= 0x2UL;
-                            break;
-                        default: reader.Skip(); break;
-                    }
-                }
+                case 0: s.v0 = __JobJsonServices.ReadInt64(ref reader); break;
+                case 1: s.v1 = __JobJsonServices.ReadTimeSpan(ref reader); break;
+                case 2: s.v2 = reader.TokenType == global::System.Text.Json.JsonTokenType.Null ? null : __JobJsonServices.ReadByteArray(ref reader); break;
             }
-            catch (global::System.Exception exception) when (__JobJsonServices.IsReadError(exception)) { throw __JobJsonServices.At(exception, at, s_names0); }
-            if ((seen & 0x1UL) == 0) throw __JobJsonServices.Missing(0, s_names0);
-            if ((seen & 0x2UL) == 0) throw __JobJsonServices.Missing(1, s_names0);
-            return new global::Tick(v0, v1, v2);
         }
     }
 }
