@@ -16,7 +16,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
-var builder = Host.CreateApplicationBuilder(args);
+// Settings next to the binary (not in the working directory), read once: no file watcher to set up at start-up.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+    Configuration = new ConfigurationManager { ["hostBuilder:reloadConfigOnChange"] = "false" },
+});
 var config = builder.Configuration;
 var connectionString = config.GetConnectionString("Jobs")
     ?? throw new InvalidOperationException("Set ConnectionStrings:Jobs in appsettings.json or the ConnectionStrings__Jobs environment variable.");

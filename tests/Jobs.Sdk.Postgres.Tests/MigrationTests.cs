@@ -32,6 +32,19 @@ public sealed class MigrationTests(PostgresFixture fixture)
     private static string NewSchemaShared(string schema) => schema + "_b";
 
     [Fact]
+    public async Task A_fresh_schema_is_installed_in_one_transaction()
+    {
+        // One commit for every migration (and the migrations table): a fresh worker's first start waits for one WAL flush,
+        // not one per migration. Rows written by one transaction share its xmin.
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var applied = await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        Assert.Equal(PostgresJobMigrations.GetMigrations(schema).Count, applied.Count);
+        Assert.Equal(1L, await dataSource.ScalarAsync($"SELECT count(DISTINCT xmin::text) FROM {schema}.schema_migrations"));
+        Assert.Empty(await PostgresJobMigrations.ApplyAsync(dataSource, schema));
+    }
+
+    [Fact]
     public async Task Dry_run_fails_with_the_pending_migrations_and_everything_waiting_on_the_gate_fails_too()
     {
         var schema = NewSchema();

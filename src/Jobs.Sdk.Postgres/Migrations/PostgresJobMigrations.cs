@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
@@ -7,7 +8,8 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>
 /// The PostgreSQL driver's schema migrations: versioned, named, recorded in <c>{schema}.schema_migrations</c> with the
 /// oldest code version each is compatible with, applied under an advisory lock (so many processes starting at once apply
-/// them once), each in its own transaction unless it must run outside one (<c>CREATE INDEX CONCURRENTLY</c>).
+/// them once), the pending ones in one transaction (a step that must run outside one, <c>CREATE INDEX CONCURRENTLY</c>,
+/// splits them).
 /// </summary>
 public static class PostgresJobMigrations
 {
@@ -73,9 +75,9 @@ public static class PostgresJobMigrations
     }
 
     /// <summary>
-    /// Applies the pending migrations of <paramref name="schema"/>, each in its own transaction (or, for a step marked
-    /// <see cref="PostgresMigration.RunsInTransaction"/> false, outside one) under a session advisory lock, with a
-    /// <c>lock_timeout</c> on the DDL. The schema is verified first with one SELECT and no DDL: when it is current (or
+    /// Applies the pending migrations of <paramref name="schema"/> under a session advisory lock, with a <c>lock_timeout</c>
+    /// on the DDL: consecutive ones in one transaction and one round trip (all or none of them), a step marked
+    /// <see cref="PostgresMigration.RunsInTransaction"/> false outside one. A fresh schema is installed with one commit. The schema is verified first with one SELECT and no DDL: when it is current (or
     /// newer and compatible with this version), nothing else runs, so a role with DML rights only can call it. Returns
     /// the names applied (empty when the schema was up to date). Throws <see cref="PostgresSchemaIncompatibleException"/>
     /// when the database was migrated by a newer version this one is not compatible with, and
@@ -102,67 +104,119 @@ public static class PostgresJobMigrations
                 return [];
             }
 
-            var key = new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint };
-            await ExecuteAsync(connection, null, MigrationSql.SessionLock, cancellationToken, key).ConfigureAwait(false);
+            // Pending (or a fresh schema): few round trips and one commit per run of transactional migrations. The lock
+            // and the lock timeout go in one round trip; the migrations table is made (if missing) and read in the
+            // transaction of the first run; each run's migrations and records are one command; unlock and reset are one.
+            await LockAsync(connection, schema, lockTimeout, cancellationToken).ConfigureAwait(false);
             try
             {
-                var timeout = ((long)lockTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await ExecuteAsync(connection, null, $"SET lock_timeout = {timeout}", cancellationToken).ConfigureAwait(false);
-                await RunInTransactionAsync(connection, Sub(MigrationSql.CreateSchemaAndTable, quoted), null, quoted, cancellationToken).ConfigureAwait(false);
-                applied = await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false) ?? [];
                 var names = new List<string>();
-                foreach (var migration in Compare(schema, migrations, applied))
+                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
                 {
-                    if (migration.RunsInTransaction)
+                    applied = await ReadAppliedAsync(connection, transaction, Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted),
+                        cancellationToken).ConfigureAwait(false);
+                    var pending = Compare(schema, migrations, applied);
+                    var first = TakeRun(pending, 0);
+                    if (first.Count > 0)
                     {
-                        await RunInTransactionAsync(connection, migration.Sql, migration, quoted, cancellationToken).ConfigureAwait(false);
+                        await ExecuteAsync(connection, transaction, RunSql(first, quoted), cancellationToken).ConfigureAwait(false);
+                        names.AddRange(first.Select(m => m.Name));
                     }
-                    else
+
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    for (var i = first.Count; i < pending.Count;)
                     {
-                        foreach (var statement in MigrationMarkers.Statements(migration.Sql))
+                        var migration = pending[i];
+                        if (!migration.RunsInTransaction)
                         {
-                            await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
+                            foreach (var statement in MigrationMarkers.Statements(migration.Sql))
+                            {
+                                await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
+                            }
+
+                            await ExecuteAsync(connection, null, Record(migration, quoted), cancellationToken).ConfigureAwait(false);
+                            names.Add(migration.Name);
+                            i++;
+                            continue;
                         }
 
-                        await RecordAsync(connection, null, migration, quoted, cancellationToken).ConfigureAwait(false);
+                        var run = TakeRun(pending, i);
+                        await RunInTransactionAsync(connection, RunSql(run, quoted), cancellationToken).ConfigureAwait(false);
+                        names.AddRange(run.Select(m => m.Name));
+                        i += run.Count;
                     }
-
-                    names.Add(migration.Name);
                 }
 
                 return names;
             }
             finally
             {
-                await ExecuteAsync(connection, null, "RESET lock_timeout", CancellationToken.None).ConfigureAwait(false);
-                await ExecuteAsync(connection, null, MigrationSql.SessionUnlock, CancellationToken.None,
-                    new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }).ConfigureAwait(false);
+                await UnlockAsync(connection, schema).ConfigureAwait(false);
             }
         }
     }
 
-    private static async Task RunInTransactionAsync(NpgsqlConnection connection, string sql, PostgresMigration? record, string quoted,
-        CancellationToken cancellationToken)
+    /// <summary>The session advisory lock and the DDL's lock timeout, in one round trip.</summary>
+    private static async Task LockAsync(NpgsqlConnection connection, string schema, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionLock,
+            new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET lock_timeout = {((long)lockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}"));
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Resets the lock timeout and releases the session advisory lock, in one round trip.</summary>
+    private static async Task UnlockAsync(NpgsqlConnection connection, string schema)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("RESET lock_timeout"));
+        batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionUnlock,
+            new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
+        await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>The consecutive migrations from <paramref name="start"/> on that run in a transaction (they share one).</summary>
+    private static List<PostgresMigration> TakeRun(List<PostgresMigration> pending, int start)
+    {
+        var run = new List<PostgresMigration>();
+        for (var i = start; i < pending.Count && pending[i].RunsInTransaction; i++)
+        {
+            run.Add(pending[i]);
+        }
+
+        return run;
+    }
+
+    /// <summary>The migrations of a run, each followed by the statement that records it: one command, one round trip.</summary>
+    private static string RunSql(List<PostgresMigration> run, string quoted)
+    {
+        var sb = new StringBuilder();
+        foreach (var migration in run)
+        {
+            var body = migration.Sql.TrimEnd();
+            sb.AppendLine(body.EndsWith(';') ? body : body + "\n;");
+            sb.AppendLine(Record(migration, quoted));
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The statement recording <paramref name="migration"/> (version, name and compatibility are the code's own values).</summary>
+    private static string Record(PostgresMigration migration, string quoted)
+        => $"INSERT INTO {quoted}.schema_migrations (version, name, compatible_from) VALUES ({migration.Version.ToString(CultureInfo.InvariantCulture)}, " +
+           $"'{migration.Name.Replace("'", "''", StringComparison.Ordinal)}', {migration.CompatibleFrom.ToString(CultureInfo.InvariantCulture)});";
+
+    private static async Task RunInTransactionAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
             await ExecuteAsync(connection, transaction, sql, cancellationToken).ConfigureAwait(false);
-            if (record is not null)
-            {
-                await RecordAsync(connection, transaction, record, quoted, cancellationToken).ConfigureAwait(false);
-            }
-
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private static Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, PostgresMigration migration, string quoted,
-        CancellationToken cancellationToken)
-        => ExecuteAsync(connection, transaction, Sub(MigrationSql.Record, quoted), cancellationToken,
-            new NpgsqlParameter<int> { TypedValue = migration.Version, NpgsqlDbType = NpgsqlDbType.Integer },
-            new NpgsqlParameter<string> { TypedValue = migration.Name, NpgsqlDbType = NpgsqlDbType.Text },
-            new NpgsqlParameter<int> { TypedValue = migration.CompatibleFrom, NpgsqlDbType = NpgsqlDbType.Integer });
 
     /// <summary>
     /// Lists the migrations <paramref name="schema"/> still needs, without changing anything (a dry run). Throws
@@ -211,22 +265,34 @@ public static class PostgresJobMigrations
     /// <summary>The recorded migrations (version, name, compatible-from), or <see langword="null"/> when the table does not exist.</summary>
     private static async Task<List<AppliedMigration>?> TryReadAppliedAsync(NpgsqlConnection connection, string quoted, CancellationToken cancellationToken)
     {
-        var applied = new List<AppliedMigration>();
         try
         {
-            await using var command = new NpgsqlCommand(Sub(MigrationSql.Applied, quoted), connection);
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    applied.Add(new AppliedMigration(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2)));
-                }
-            }
+            return await ReadAppliedAsync(connection, null, Sub(MigrationSql.Applied, quoted), cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {
             return null;
+        }
+    }
+
+    /// <summary>Runs <paramref name="sql"/> (statements ending with the read of the migrations table) and returns what the read found.</summary>
+    private static async Task<List<AppliedMigration>> ReadAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql,
+        CancellationToken cancellationToken)
+    {
+        var applied = new List<AppliedMigration>();
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (reader.FieldCount != 3 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Past the results of the DDL in front of the read.
+            }
+
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied.Add(new AppliedMigration(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2)));
+            }
         }
 
         return applied;

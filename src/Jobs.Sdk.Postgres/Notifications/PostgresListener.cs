@@ -75,6 +75,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
     private async Task ListenLoopAsync()
     {
         var failures = 0;
+        var ready = false;
         while (!stopping.IsCancellationRequested)
         {
             using var relisten = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -87,10 +88,12 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
 
             try
             {
-                await waitUntilReady(stopping).ConfigureAwait(false);
+                // Connect while the schema gate runs (start-up: the connection is ready when the first push is announced).
                 var connection = await dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
+                    await waitUntilReady(stopping).ConfigureAwait(false);
+                    ready = true;
                     connection.Notification += OnNotification;
                     try
                     {
@@ -135,6 +138,20 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
             {
                 // The schema is not usable: workers fail with that error; nothing to listen for.
                 break;
+            }
+            catch (Exception) when (!ready && !stopping.IsCancellationRequested)
+            {
+                // Not connected before the schema was ready (the database is not reachable yet): the gate retries; connect
+                // again as soon as it succeeds, as if the listener had waited for it.
+                try
+                {
+                    await waitUntilReady(stopping).ConfigureAwait(false);
+                    ready = true;
+                }
+                catch (Exception)
+                {
+                    break; // disposed, or the schema is not usable: nothing to listen for
+                }
             }
             catch (Exception ex)
             {

@@ -13,8 +13,8 @@ namespace Jobs.Sdk.Postgres;
 /// PostgreSQL serializes the commits of transactions that sent a notification (a global lock, held through the WAL
 /// flush), so a NOTIFY in every push makes concurrent pushers commit one at a time. Here pushes commit without one, and
 /// at most one announcement per queue and process is in flight: whatever is pushed while it is sent goes in the next.
-/// A NOTIFY-only transaction writes no WAL, so it holds that lock only briefly. A caller's transaction still notifies
-/// in the transaction (only its commit may wake workers).
+/// The announcement commits with <c>synchronous_commit = off</c>, so it holds that lock only briefly and never waits for
+/// the pushers' WAL flushes. A caller's transaction still notifies in the transaction (only its commit may wake workers).
 /// </remarks>
 internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
@@ -80,6 +80,10 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
                 await using (connection.ConfigureAwait(false))
                 {
                     await using var batch = new NpgsqlBatch(connection);
+                    // PostgreSQL gives a notifying transaction an xid, so its commit would wait for a WAL flush (behind
+                    // every pusher's) while holding the cluster-wide notify lock. A notification is never durable anyway
+                    // (the pushes are): commit without waiting.
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.AsynchronousCommit));
                     if (dueAt != long.MaxValue)
                     {
                         batch.BatchCommands.Add(Notify(new JobNotification(JobNotificationKind.DueAt, DueAtUnixMs: dueAt)));

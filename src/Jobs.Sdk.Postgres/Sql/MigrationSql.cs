@@ -20,15 +20,9 @@ internal static class MigrationSql
     /// <summary>$1: advisory lock key.</summary>
     public const string SessionUnlock = "SELECT pg_advisory_unlock($1)";
 
-    /// <summary>$1: schema name (unquoted). Whether the migrations table exists.</summary>
-    public const string TableExists = "SELECT to_regclass(quote_ident($1) || '.schema_migrations') IS NOT NULL";
-
     /// <summary>
     /// The recorded migrations. Reads compatible_from through to_jsonb so that the same statement works on a table made
     /// before that column existed (and needs no DDL: the verification a DML-only role can run).
     /// </summary>
     public const string Applied = "SELECT version, name, (to_jsonb(m) ->> 'compatible_from')::integer FROM {s}.schema_migrations m ORDER BY version";
-
-    /// <summary>$1: version, $2: name, $3: compatible from.</summary>
-    public const string Record = "INSERT INTO {s}.schema_migrations (version, name, compatible_from) VALUES ($1, $2, $3)";
 }
