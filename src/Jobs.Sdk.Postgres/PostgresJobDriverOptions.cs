@@ -46,12 +46,12 @@ public sealed class PostgresJobDriverOptions
     public bool DryRun { get; set; }
 
     /// <summary>
-    /// Whether completion batches, like claims, commit with <c>synchronous_commit = off</c> (transaction-local): workers
-    /// no longer wait for a WAL flush per completion batch, which raises throughput on disks with slow fsync. Claims always
-    /// commit this way: a claim lost in a crash only leaves its jobs pending, and the next durable commit flushes it. The
-    /// cost of this option: after a database <i>crash</i> (not a clean restart or failover with synchronous replication),
-    /// the completions of the last few hundred milliseconds may be lost, so those jobs run again (they are never lost:
-    /// pushes, cancels, pauses and cleanup always commit durably). Default false.
+    /// Whether claims and completions commit with <c>synchronous_commit = off</c> (transaction-local): workers no longer
+    /// wait for a WAL flush per claim and per completion batch, which raises throughput a lot on disks with slow fsync.
+    /// The cost: after a database <i>crash</i> (not a clean restart or failover with synchronous replication), the
+    /// claims and completions of the last few hundred milliseconds may be lost, so those jobs run again, possibly while a
+    /// handler started before the crash still runs (they are never lost: pushes, cancels, pauses and cleanup always
+    /// commit durably). Default false.
     /// </summary>
     public bool FastWorkerCommits { get; set; }
 

@@ -323,11 +323,12 @@ public sealed class DriverExtraTests(PostgresFixture fixture)
     [Theory]
     [InlineData(true, "off", 300)]
     [InlineData(false, "on", 30)]
-    public async Task Claims_commit_asynchronously_and_completions_too_with_fast_worker_commits(bool fast, string expected, int jobs)
+    public async Task Fast_worker_commits_drain_the_queue_with_claims_and_completions_committed_asynchronously(bool fast, string expected, int jobs)
     {
         // A trigger records the synchronous_commit setting in force inside each claim (row set to processing) and each
-        // completion (completed row deleted): the setting the driver's worker batches actually ran with. A claim never
-        // waits for a WAL flush (losing it in a crash only leaves its job pending); a completion does unless fast.
+        // completion (completed row deleted): the setting the driver's worker batches actually ran with. By default both
+        // wait for the WAL flush: a claim lost in a database crash while its handler runs would let a second worker run
+        // the job at the same time, so only FastWorkerCommits trades that away.
         var schema = "jobs_commit_" + Guid.NewGuid().ToString("N")[..8];
         var done = new Recorder<int>();
         var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((job, _, _) => { done.Add(job.Value); return Task.CompletedTask; }),
@@ -353,7 +354,7 @@ public sealed class DriverExtraTests(PostgresFixture fixture)
             await done.WaitForCountAsync(jobs);
             await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()) == new JobCounts());
             Assert.Equal(Enumerable.Range(0, jobs), done.Items.Order());
-            Assert.Equal(jobs, await q.DataSource.ScalarAsync($"SELECT count(*) FROM {schema}.commit_modes WHERE op = 'claim' AND setting = 'off'"));
+            Assert.Equal(jobs, await q.DataSource.ScalarAsync($"SELECT count(*) FROM {schema}.commit_modes WHERE op = 'claim' AND setting = '{expected}'"));
             Assert.Equal(jobs, await q.DataSource.ScalarAsync($"SELECT count(*) FROM {schema}.commit_modes WHERE op = 'complete' AND setting = '{expected}'"));
             Assert.Equal(2L * jobs, await q.DataSource.ScalarAsync($"SELECT count(*) FROM {schema}.commit_modes"));
         }

@@ -13,20 +13,13 @@ internal enum SqlRun
     Prepare = 1,
 
     /// <summary>
-    /// Worker bookkeeping (completions): with <see cref="PostgresJobDriverOptions.FastWorkerCommits"/> the batch
+    /// Worker bookkeeping (claims, completions): with <see cref="PostgresJobDriverOptions.FastWorkerCommits"/> the batch
     /// starts with a transaction-local <c>synchronous_commit = off</c>, so the commit does not wait for the WAL flush.
     /// </summary>
     WorkerCommit = 2,
 
     /// <summary>The statement binds arrays: a data source that cannot write them gets an actionable error.</summary>
     Arrays = 4,
-
-    /// <summary>
-    /// A claim: always commits with a transaction-local <c>synchronous_commit = off</c>. Losing a claim in a server crash
-    /// only leaves its jobs pending (they run again, as after any crash); the next durable commit (the completion, a push)
-    /// flushes it anyway. The worker starts the jobs without waiting for a WAL flush.
-    /// </summary>
-    ClaimCommit = 8,
 }
 
 /// <summary>
@@ -123,7 +116,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         try
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
-            if ((run & SqlRun.ClaimCommit) != 0 || ((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits))
+            if ((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.AsynchronousCommit));
             }

@@ -44,7 +44,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         var claimed = await context.Commands.QueryOnAsync(connection, transaction,
             limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
             limited ? _claimWithinLimitSql : _claimSql, parameters,
-            SqlRun.Prepare | SqlRun.ClaimCommit,
+            SqlRun.Prepare | SqlRun.WorkerCommit,
             async (reader, ct) =>
             {
                 List<(long Place, ClaimedJob Job)>? rows = null;
