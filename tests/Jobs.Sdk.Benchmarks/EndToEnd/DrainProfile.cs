@@ -85,7 +85,7 @@ internal sealed class DrainProfile
             sb.Append("    WAL records per job (count, bytes):");
             while (await reader.ReadAsync().ConfigureAwait(false))
             {
-                sb.Append(CultureInfo.InvariantCulture, $" {reader.GetString(0)} {reader.GetInt64(1) / (double)jobs:0.###} ({reader.GetDecimal(2) / jobs:0} B);");
+                sb.Append(CultureInfo.InvariantCulture, $" {reader.GetString(0)} {reader.GetInt64(1) / (double)jobs:0.###} ({Convert.ToDouble(reader.GetValue(2), CultureInfo.InvariantCulture) / jobs:0} B);");
             }
 
             sb.Append('\n');
