@@ -32,6 +32,39 @@ public sealed class PlanTests(PostgresFixture fixture)
         Assert.True(plan.Root.Buffers < 400, $"the claim touched {plan.Root.Buffers} buffers:\n{plan.Text}");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_claim_of_hundreds_of_jobs_updates_its_rows_through_one_primary_key_probe_each(bool generic)
+    {
+        // 20,000 due jobs, a claim of 500 (an adaptive prefetch claims hundreds at once): joined to the taken rows as the
+        // planner estimated them, the UPDATE read the whole table (a sequential scan into a hash join) on every claim.
+        const string Small = "jobs_plan_claim";
+        await using var ds = fixture.CreateDataSource();
+        await using (var driver = new PostgresJobDriver(ds, new PostgresJobDriverOptions { Schema = Small }))
+        {
+            await driver.WaitUntilReadyAsync(default);
+        }
+
+        await ds.ExecAsync($"""
+            ALTER TABLE {Small}.jobs SET (autovacuum_enabled = false);
+            DELETE FROM {Small}.jobs;
+            INSERT INTO {Small}.jobs (id, queue_name, name, payload, priority, run_at)
+            SELECT gen_random_uuid(), 'small', 'plan', jsonb_build_object('s', g), 2, now() - interval '1 second' FROM generate_series(1, 20000) g;
+            """);
+        await ds.ExecAsync($"VACUUM ANALYZE {Small}.jobs");
+        var sql = JobSql.Claim.Replace("{s}", Small, StringComparison.Ordinal);
+        var plan = generic
+            ? await ExplainGenericAsync(ds, sql, "text, integer, text, double precision, text[], integer", ("SELECT 1", []),
+                Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null))
+            : await ExplainAsync(ds, sql, Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        Assert.Equal(500, plan.Root.ActualRows);
+        Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
+        Assert.DoesNotContain(plan.Nodes, n => n.Type is "Hash Join" or "Merge Join");
+        var probe = Assert.Single(plan.Nodes, n => n.Index == "jobs_pkey");
+        Assert.Equal(500, probe.Loops);
+    }
+
     [Fact]
     public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
     {
