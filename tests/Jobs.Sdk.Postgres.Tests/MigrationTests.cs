@@ -45,6 +45,30 @@ public sealed class MigrationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Upgrading_a_schema_with_jobs_reshapes_the_admin_list_index_under_its_name()
+    {
+        // A schema migrated by the code before 0011 (processing rows in jobs_admin_list_idx), with jobs in it.
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var all = PostgresJobMigrations.GetMigrations(schema);
+        var before = all.TakeWhile(m => m.Name != AdminListIndexMigration.Name).ToArray();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema, before, PostgresJobMigrations.DefaultLockTimeout, default);
+        await dataSource.ExecAsync($"""
+            INSERT INTO {schema}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at)
+            SELECT gen_random_uuid(), 'q', 'n', jsonb_build_object(), s, 1, 'w', gen_random_uuid(), now() + interval '1 minute'
+            FROM generate_series(0, 6) s
+            """);
+
+        Assert.Equal([AdminListIndexMigration.Name], await PostgresJobMigrations.ApplyAsync(dataSource, schema));
+        Assert.Equal(1L, await dataSource.ScalarAsync($"""
+            SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = '{schema}.jobs'::regclass AND c.relname LIKE 'jobs_admin_list_idx%' AND i.indisvalid
+              AND pg_get_expr(i.indpred, i.indrelid) = '(state <> ALL (ARRAY[0, 1, 2]))'
+            """));
+        Assert.Equal(7L, await dataSource.ScalarAsync($"SELECT count(*) FROM {schema}.jobs"));
+    }
+
+    [Fact]
     public async Task Dry_run_fails_with_the_pending_migrations_and_everything_waiting_on_the_gate_fails_too()
     {
         var schema = NewSchema();

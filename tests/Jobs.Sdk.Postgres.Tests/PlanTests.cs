@@ -32,6 +32,101 @@ public sealed class PlanTests(PostgresFixture fixture)
         Assert.True(plan.Root.Buffers < 400, $"the claim touched {plan.Root.Buffers} buffers:\n{plan.Text}");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_claim_of_hundreds_of_jobs_updates_its_rows_through_one_primary_key_probe_each(bool generic)
+    {
+        // 20,000 due jobs, a claim of 500 (an adaptive prefetch claims hundreds at once): joined to the taken rows as the
+        // planner estimated them, the UPDATE read the whole table (a sequential scan into a hash join) on every claim.
+        const string Small = "jobs_plan_claim";
+        await using var ds = fixture.CreateDataSource();
+        await using (var driver = new PostgresJobDriver(ds, new PostgresJobDriverOptions { Schema = Small }))
+        {
+            await driver.WaitUntilReadyAsync(default);
+        }
+
+        await ds.ExecAsync($"""
+            ALTER TABLE {Small}.jobs SET (autovacuum_enabled = false);
+            DELETE FROM {Small}.jobs;
+            INSERT INTO {Small}.jobs (id, queue_name, name, payload, priority, run_at)
+            SELECT gen_random_uuid(), 'small', 'plan', jsonb_build_object('s', g), 2, now() - interval '1 second' FROM generate_series(1, 20000) g;
+            """);
+        await ds.ExecAsync($"VACUUM ANALYZE {Small}.jobs");
+        var sql = JobSql.Claim.Replace("{s}", Small, StringComparison.Ordinal);
+        var plan = generic
+            ? await ExplainGenericAsync(ds, sql, "text, integer, text, double precision, text[], integer", ("SELECT 1", []),
+                Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null))
+            : await ExplainAsync(ds, sql, Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        Assert.Equal(500, plan.Root.ActualRows);
+        Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
+        Assert.DoesNotContain(plan.Nodes, n => n.Type is "Hash Join" or "Merge Join");
+        var probe = Assert.Single(plan.Nodes, n => n.Index == "jobs_pkey");
+        Assert.Equal(500, probe.Loops);
+    }
+
+    [Fact]
+    public async Task A_claimed_job_enters_the_primary_key_and_the_state_index_and_no_other_index()
+    {
+        // A claim rewrites the row; the new version enters every index whose predicate it matches (none is HOT: the
+        // state changes). Each index's own predicate, evaluated by PostgreSQL for an unkeyed, non-unique row as a claim
+        // leaves it (and as an outcome leaves it when retention keeps it): which indexes does each write enter?
+        await using var ds = await SeededAsync();
+        Assert.Equal(["jobs_pkey", "jobs_queue_state_idx"], await IndexesEnteredAsync(ds, JobState.Processing));
+        Assert.Equal(["jobs_admin_list_idx", "jobs_pkey", "jobs_queue_state_idx"], await IndexesEnteredAsync(ds, JobState.Completed));
+        Assert.Equal(["jobs_pkey", "jobs_runnable_idx"], await IndexesEnteredAsync(ds, JobState.Pending));
+
+        static async Task<List<string>> IndexesEnteredAsync(NpgsqlDataSource ds, JobState state)
+        {
+            var entered = new List<string>();
+            var indexes = new List<(string Name, string? Predicate)>();
+            await using (var read = ds.CreateCommand($"""
+                SELECT c.relname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                WHERE i.indrelid = '{Schema}.jobs'::regclass ORDER BY c.relname
+                """))
+            await using (var reader = await read.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    indexes.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+                }
+            }
+
+            foreach (var (name, predicate) in indexes)
+            {
+                if (predicate is null
+                    || await ds.ScalarAsync($"SELECT ({predicate})::int FROM (SELECT {(int)state}::smallint AS state, NULL::text AS concurrency_key, NULL::text AS unique_key) AS jobs") == 1)
+                {
+                    entered.Add(name);
+                }
+            }
+
+            return entered;
+        }
+    }
+
+    [Theory]
+    [InlineData(JobState.Processing)]
+    [InlineData(JobState.Completed)]
+    public async Task The_admin_list_of_a_queue_and_state_reads_a_small_index_range(JobState state)
+    {
+        // The busy queue holds 50,000 delayed and 50,000 completed rows; 300 jobs are processing. Processing rows are in
+        // jobs_queue_state_idx (sorted there: they are the jobs in flight), finished ones in jobs_admin_list_idx, in order.
+        await using var ds = await SeededAsync();
+        const string Running = """
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
+            SELECT gen_random_uuid(), 'busy', 'plan', jsonb_build_object(), 1, 1, 'plan-worker', gen_random_uuid(), now() + interval '1 minute', now()
+            FROM generate_series(1, 300)
+            """;
+        var query = new JobQuery { Queue = Busy, States = [state], Limit = 50 };
+        var sql = JobQuerySql.For(Schema, query);
+        var plan = await ExplainAsync(ds, sql.Page(query), [(Running, [])], [.. sql.Parameters]);
+        Assert.Equal(51, plan.Root.ActualRows);
+        Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
+        Assert.Contains(plan.Nodes, n => n.Index == (state == JobState.Processing ? "jobs_queue_state_idx" : "jobs_admin_list_idx"));
+        Assert.True(plan.Root.Buffers < 1_000, $"the admin list touched {plan.Root.Buffers} buffers:\n{plan.Text}");
+    }
+
     [Fact]
     public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
     {

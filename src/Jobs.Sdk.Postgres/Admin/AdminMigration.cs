@@ -14,7 +14,8 @@ internal static class AdminMigration
     // audit_log: every mutating admin call.
     // jobs_admin_list_idx: the admin list "queue + state, newest first" reads it in order (keyset by id, no sort) for the
     //   states that are not runnable. Partial on the complement of the claim's states, so a claim can never choose it over
-    //   jobs_runnable_idx (runnable rows are listed through jobs_runnable_idx or the primary key).
+    //   jobs_runnable_idx (runnable rows are listed through jobs_runnable_idx or the primary key). Migration 0011
+    //   (AdminListIndexMigration) takes the processing rows out of it as well.
     public const string Sql = """
         CREATE TABLE {s}.queues (
             name       text        NOT NULL PRIMARY KEY,

@@ -148,6 +148,7 @@ internal static partial class EndToEndBenchmark
         var worker = workers.GetRequiredService<JobWorker>();
         await workers.GetRequiredService<IJobDriver>().WaitUntilReadyAsync(CancellationToken.None).ConfigureAwait(false);
         var before = o.Explain ? await ServerStatsAsync(ds).ConfigureAwait(false) : default;
+        var profile = o.Explain ? await DrainProfile.StartAsync(ds, schema).ConfigureAwait(false) : null;
         var meter = await CpuMeter.CreateAsync(ds).ConfigureAwait(false);
         var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
 
@@ -168,6 +169,7 @@ internal static partial class EndToEndBenchmark
             Log($"server during the drain: {(after.Commits - before.Commits) / (double)o.Jobs:0.###} commits/job, " +
                 $"{(after.WalBytes - before.WalBytes) / (double)o.Jobs:0} WAL bytes/job, {(after.Statements - before.Statements) / (double)o.Jobs:0.###} statements/job" +
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
+            Log(await profile!.ReportAsync(ds, schema, o.Jobs).ConfigureAwait(false));
         }
 
         var extra = CpuMeter.Json(cpu0, cpu1, o.Jobs) + (o.ReportRss

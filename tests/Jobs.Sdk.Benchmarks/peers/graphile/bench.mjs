@@ -38,6 +38,7 @@ function parseArgs(argv) {
       case "--poll-interval-ms": o.pollIntervalMs = int(next(), a); break;
       case "--poll-only": o.pollOnly = true; break;
       case "--report-rss": o.reportRss = true; break;
+      case "--explain": o.explain = true; break; // drain: the server profile per job, as Jobs.Sdk's --explain prints it
       case "--pushers": o.pushers = int(next(), a); break;
       case "--no-worker": o.noWorker = true; break;
       case "--worker": o.worker = true; break; // hidden: a child worker process of a multi-process drain
@@ -300,6 +301,7 @@ async function drain(o, url, utils, admin, schema) {
   const rec = new Recorder(o.jobs);
   rec.reportRss = o.reportRss;
   const pm = await postmasterPid(admin);
+  const profile = o.explain ? await startProfile(admin, schema) : null;
   const cpu0 = await cpuSample(admin, pm);
   const t0 = now();
   const runner = await startRunner(o, url, schema, rec);
@@ -309,10 +311,46 @@ async function drain(o, url, utils, admin, schema) {
   const cpu1 = await cpuSample(admin, pm);
   await sleep(200); // anything run twice would show up now
   await runner.stop();
+  if (profile) { await sleep(1100); await reportProfile(admin, schema, profile, o.jobs); }
   const error = verify(rec, o.jobs);
   const extra = { ...cpuJson(cpu0, cpu1, o.jobs),
     ...(o.reportRss ? { rss_mb_10k: rec.rss[10000] ?? null, rss_mb_100k: rec.rss[100000] ?? null, rss_mb_1m: rec.rss[1000000] ?? null } : {}) };
   return { json: line(o, s, o.jobs, null, null, extra), ok: !error, error };
+}
+
+// --explain: per drained job, each statement's exec time, buffers, WAL and rows (pg_stat_statements, reset here: needs
+// superuser), the jobs table's inserts/updates (HOT)/deletes, and the WAL records by type (pg_walinspect, when installed).
+async function startProfile(admin, schema) {
+  try { await admin.query("select pg_stat_statements_reset()"); } catch (e) { log(`pg_stat_statements: ${e.message}`); }
+  const t = await tableStats(admin, schema);
+  const lsn = (await admin.query("select pg_current_wal_insert_lsn()::text as l")).rows[0].l;
+  return { lsn, t };
+}
+
+async function tableStats(admin, schema) {
+  const r = await admin.query(`select coalesce(sum(n_tup_ins),0)::float8 as i, coalesce(sum(n_tup_upd),0)::float8 as u, coalesce(sum(n_tup_hot_upd),0)::float8 as h,
+    coalesce(sum(n_tup_del),0)::float8 as d from pg_stat_user_tables where schemaname = $1 and relname = '_private_jobs'`, [schema]);
+  return r.rows[0];
+}
+
+async function reportProfile(admin, schema, p, n) {
+  const f = (x, d = 2) => Number(x).toFixed(d);
+  const t = await tableStats(admin, schema);
+  const out = [`drain profile per job (WAL from ${p.lsn}):`,
+    `    jobs table: ${f((t.i - p.t.i) / n, 3)} inserted, ${f((t.u - p.t.u) / n, 3)} updated (${f((t.h - p.t.h) / n, 3)} HOT), ${f((t.d - p.t.d) / n, 3)} deleted`,
+    "    exec_us  blks_hit+read  dirtied  wal_records  wal_bytes  rows  calls  statement"];
+  try {
+    const r = await admin.query(`select total_exec_time::float8 as e, (shared_blks_hit + shared_blks_read)::float8 as b, shared_blks_dirtied::float8 as d,
+      wal_records::float8 as wr, wal_bytes::float8 as wb, rows::float8 as r, calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as q
+      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database()) order by total_exec_time desc limit 10`);
+    for (const x of r.rows) out.push(`    ${f(x.e * 1000 / n, 1).padStart(7)}  ${f(x.b / n).padStart(13)}  ${f(x.d / n).padStart(7)}  ${f(x.wr / n).padStart(11)}  ${f(x.wb / n, 0).padStart(9)}  ${f(x.r / n).padStart(4)}  ${String(x.calls).padStart(5)}  ${x.q}`);
+  } catch (e) { out.push(`    (pg_stat_statements: ${e.message})`); }
+  try {
+    const r = await admin.query(`select "resource_manager/record_type" as t, count::float8 as c, combined_size::float8 as s
+      from pg_get_wal_stats($1::pg_lsn, pg_current_wal_insert_lsn(), true) where count > 0 order by combined_size desc`, [p.lsn]);
+    out.push("    WAL records per job (count, bytes): " + r.rows.map((x) => `${x.t} ${f(x.c / n, 3)} (${f(x.s / n, 0)} B)`).join("; "));
+  } catch (e) { out.push("    (WAL records by type: CREATE EXTENSION pg_walinspect to see them)"); }
+  log(out.join("\n"));
 }
 
 async function drainMulti(o, url, utils, admin, schema) {
