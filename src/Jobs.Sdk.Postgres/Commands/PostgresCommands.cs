@@ -37,12 +37,24 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     /// <summary>
     /// Runs <paramref name="sql"/> as a transaction of its own (committed as the session commits), then, in the same
     /// round trip, <paramref name="after"/> as a second transaction: the server runs it right after the first one's
-    /// commit. An error in <paramref name="after"/> leaves the first committed; its exception names the failing command
-    /// (<see cref="NpgsqlException.BatchCommand"/>).
+    /// commit. Throws when <paramref name="sql"/> fails; an error of <paramref name="after"/> (the first transaction
+    /// committed) is returned, not thrown.
     /// </summary>
-    public Task<int> ExecuteThenAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, IReadOnlyList<NpgsqlBatchCommand> after,
+    public Task<PostgresException?> ExecuteThenAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, IReadOnlyList<NpgsqlBatchCommand> after,
         CancellationToken cancellationToken)
-        => RunAsync(sql, parameters, run, null, null, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken, after: after);
+        => RunAsync(sql, parameters, run, null, null, async (batch, ct) =>
+        {
+            var first = batch.BatchCommands[batch.BatchCommands.Count - after.Count - 1];
+            try
+            {
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return (PostgresException?)null;
+            }
+            catch (PostgresException ex) when (first.StatementType != StatementType.Unknown)
+            {
+                return ex; // the first statement completed (its command tag arrived): the error is the second transaction's
+            }
+        }, cancellationToken, after: after);
 
     /// <summary>Runs <paramref name="sql"/> on the caller's <paramref name="connection"/> and <paramref name="transaction"/>.</summary>
     public Task<int> ExecuteOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, NpgsqlParameter[] parameters,

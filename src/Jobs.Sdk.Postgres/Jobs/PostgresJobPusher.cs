@@ -140,14 +140,12 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             return false;
         }
 
-        Exception? announceFailed = null;
+        PostgresException? announceFailed = null;
         try
         {
-            await context.Commands.ExecuteThenAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, ride, cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException ex) when (ex.BatchCommand is { } failed && ride.Contains(failed))
-        {
-            announceFailed = ex; // the push committed; only its announcement failed: the announcer sends it again
+            // An error of the announcement (the push committed) comes back here: the announcer sends it again.
+            announceFailed = await context.Commands.ExecuteThenAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, ride, cancellationToken)
+                .ConfigureAwait(false);
         }
         finally
         {
