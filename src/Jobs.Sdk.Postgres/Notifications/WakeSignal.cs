@@ -5,6 +5,9 @@ namespace Jobs.Sdk.Postgres;
 /// wait with it; <see cref="WaitAsync"/> returns at once while a generation it has not consumed exists, so a wake-up that
 /// arrives between two waits is never lost. <see cref="WakeAt"/> remembers the earliest known due time of a delayed job,
 /// so idle waits end then instead of after a whole poll interval. Time comes from the driver's <see cref="TimeProvider"/>.
+/// A due time is a whole millisecond, rounded from the job's run time (down, or to the nearest), so a wait for it ends
+/// only once that millisecond is over: a claim at its very start could find the job not yet due, and the due time would
+/// be forgotten until the next poll.
 /// </summary>
 internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
 {
@@ -75,7 +78,7 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
             wait = pollInterval;
             if (_wakeAtMs != long.MaxValue)
             {
-                var untilDue = TimeSpan.FromMilliseconds(_wakeAtMs - NowMs);
+                var untilDue = TimeSpan.FromMilliseconds(_wakeAtMs + 1 - NowMs);
                 if (untilDue <= TimeSpan.Zero)
                 {
                     _wakeAtMs = long.MaxValue;
@@ -105,7 +108,7 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
                 _consumed = signal.Result;
             }
 
-            if (_wakeAtMs != long.MaxValue && _wakeAtMs <= NowMs)
+            if (_wakeAtMs != long.MaxValue && _wakeAtMs < NowMs)
             {
                 _wakeAtMs = long.MaxValue;
             }
