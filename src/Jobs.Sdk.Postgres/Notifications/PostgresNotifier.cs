@@ -141,7 +141,7 @@ internal sealed class PostgresNotifier
             }
         }
 
-        _wake.WakeAt(earliest.ToUnixTimeMilliseconds());
+        _wake.WakeAt(earliest);
     }
 
     /// <summary>
@@ -163,7 +163,7 @@ internal sealed class PostgresNotifier
     }
 
     /// <summary>A requeued job falls due after <paramref name="delay"/>: idle waits of this process end then.</summary>
-    public void JobDueAfter(TimeSpan delay) => _wake.WakeAt(_time.GetUtcNow().ToUnixTimeMilliseconds() + (long)delay.TotalMilliseconds);
+    public void JobDueAfter(TimeSpan delay) => _wake.WakeAt(_time.GetUtcNow() + delay);
 
     /// <summary>
     /// A running job got a cancel request while claim <see cref="JobLease.LeaseToken"/> ran it. In poll-only mode tells this
@@ -198,7 +198,9 @@ internal sealed class PostgresNotifier
                 _wake.Signal();
                 break;
             case JobNotificationKind.DueAt:
-                _wake.WakeAt(notification.DueAtUnixMs);
+                // The payload is the due time rounded to a whole millisecond (down, or to the nearest): the job is due
+                // by the end of that millisecond.
+                _wake.WakeAt(DateTimeOffset.FromUnixTimeMilliseconds(notification.DueAtUnixMs + 1));
                 break;
             case JobNotificationKind.CancelRequested:
                 RaiseRunningJobCancelled(new JobLease(notification.JobId, notification.LeaseToken));
