@@ -34,6 +34,28 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     public Task<int> ExecuteAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
         => RunAsync(sql, parameters, run, null, null, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken);
 
+    /// <summary>
+    /// Runs <paramref name="sql"/> as a transaction of its own (committed as the session commits), then, in the same
+    /// round trip, <paramref name="after"/> as a second transaction: the server runs it right after the first one's
+    /// commit. Throws when <paramref name="sql"/> fails; an error of <paramref name="after"/> (the first transaction
+    /// committed) is returned, not thrown.
+    /// </summary>
+    public Task<PostgresException?> ExecuteThenAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, IReadOnlyList<NpgsqlBatchCommand> after,
+        CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, null, null, async (batch, ct) =>
+        {
+            var first = batch.BatchCommands[batch.BatchCommands.Count - after.Count - 1];
+            try
+            {
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return (PostgresException?)null;
+            }
+            catch (PostgresException ex) when (first.StatementType != StatementType.Unknown)
+            {
+                return ex; // the first statement completed (its command tag arrived): the error is the second transaction's
+            }
+        }, cancellationToken, after: after);
+
     /// <summary>Runs <paramref name="sql"/> on the caller's <paramref name="connection"/> and <paramref name="transaction"/>.</summary>
     public Task<int> ExecuteOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, NpgsqlParameter[] parameters,
         SqlRun run, CancellationToken cancellationToken)
@@ -109,7 +131,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 
     private async Task<T> RunAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection? connection,
         NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken,
-        NpgsqlBatchCommand? before = null)
+        NpgsqlBatchCommand? before = null, IReadOnlyList<NpgsqlBatchCommand>? after = null)
     {
         var own = connection is null;
         connection ??= await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -126,7 +148,18 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
                 batch.BatchCommands.Add(before);
             }
 
-            batch.BatchCommands.Add(Command(sql, parameters));
+            var main = Command(sql, parameters);
+            batch.BatchCommands.Add(main);
+            if (after is not null)
+            {
+                // An error barrier (a Sync) ends the implicit transaction here: what follows is a transaction of its own.
+                main.AppendErrorBarrier = true;
+                foreach (var command in after)
+                {
+                    batch.BatchCommands.Add(command);
+                }
+            }
+
             try
             {
                 if ((run & SqlRun.Prepare) != 0)

@@ -94,7 +94,10 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         }
         else if (jobs.Count == 1)
         {
-            await context.Commands.ExecuteAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            if (await PushRidingAsync(jobs, cancellationToken).ConfigureAwait(false))
+            {
+                return; // announced in the push's own round trip
+            }
         }
         else
         {
@@ -121,6 +124,35 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         // Outside a caller's transaction the statements sent no NOTIFY (commits of notifying transactions are serialized
         // by PostgreSQL): announce the committed jobs now. Poll-only mode: wake this process's own workers.
         context.Notifier.JobsPushed(jobs, announce: tx is null);
+    }
+
+    /// <summary>
+    /// Pushes one job outside a caller's transaction. When the announcer lets it ride (nothing else in flight), its NOTIFY
+    /// follows in the same round trip as a transaction of its own, right after the push's durable commit; returns whether
+    /// the job is announced (false: poll-only mode or no ride: the caller announces it).
+    /// </summary>
+    private async Task<bool> PushRidingAsync(IReadOnlyList<JobPushRecord> jobs, CancellationToken cancellationToken)
+    {
+        var ride = context.Notifier.TryRide(jobs);
+        if (ride is null)
+        {
+            await context.Commands.ExecuteAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        PostgresException? announceFailed = null;
+        try
+        {
+            // An error of the announcement (the push committed) comes back here: the announcer sends it again.
+            announceFailed = await context.Commands.ExecuteThenAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, ride, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Notifier.RideEnded(jobs, announceFailed);
+        }
+
+        return true;
     }
 
     private static NpgsqlTransaction? Join(DbTransaction? transaction)

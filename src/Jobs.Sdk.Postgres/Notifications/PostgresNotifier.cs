@@ -141,11 +141,29 @@ internal sealed class PostgresNotifier
             }
         }
 
-        _wake.WakeAt(earliest.ToUnixTimeMilliseconds());
+        _wake.WakeAt(earliest);
+    }
+
+    /// <summary>
+    /// For a push outside a caller's transaction: the statements that announce <paramref name="jobs"/> in the push's own
+    /// round trip, as a transaction after its commit, or null (poll-only mode, or another announcement is in flight: push,
+    /// then call <see cref="JobsPushed"/>). After a ride, call <see cref="RideEnded"/> instead (see <see cref="PushAnnouncer"/>).
+    /// </summary>
+    public IReadOnlyList<NpgsqlBatchCommand>? TryRide(IReadOnlyList<JobPushRecord> jobs) => Channel is null ? null : _announcer!.TryRide(jobs);
+
+    /// <summary>A ride of <see cref="TryRide"/> is over; when its NOTIFY failed (<paramref name="announceFailed"/>), <paramref name="jobs"/> are announced now.</summary>
+    public void RideEnded(IReadOnlyList<JobPushRecord> jobs, Exception? announceFailed)
+    {
+        if (announceFailed is not null)
+        {
+            PostgresLog.AnnounceFailed(_logger, announceFailed);
+        }
+
+        _announcer!.RideEnded(jobs, announced: announceFailed is null);
     }
 
     /// <summary>A requeued job falls due after <paramref name="delay"/>: idle waits of this process end then.</summary>
-    public void JobDueAfter(TimeSpan delay) => _wake.WakeAt(_time.GetUtcNow().ToUnixTimeMilliseconds() + (long)delay.TotalMilliseconds);
+    public void JobDueAfter(TimeSpan delay) => _wake.WakeAt(_time.GetUtcNow() + delay);
 
     /// <summary>
     /// A running job got a cancel request while claim <see cref="JobLease.LeaseToken"/> ran it. In poll-only mode tells this
@@ -180,7 +198,9 @@ internal sealed class PostgresNotifier
                 _wake.Signal();
                 break;
             case JobNotificationKind.DueAt:
-                _wake.WakeAt(notification.DueAtUnixMs);
+                // The payload is the due time rounded to a whole millisecond (down, or to the nearest): the job is due
+                // by the end of that millisecond.
+                _wake.WakeAt(DateTimeOffset.FromUnixTimeMilliseconds(notification.DueAtUnixMs + 1));
                 break;
             case JobNotificationKind.CancelRequested:
                 RaiseRunningJobCancelled(new JobLease(notification.JobId, notification.LeaseToken));

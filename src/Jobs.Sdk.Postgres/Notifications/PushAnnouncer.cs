@@ -15,6 +15,12 @@ namespace Jobs.Sdk.Postgres;
 /// at most one announcement per queue and process is in flight: whatever is pushed while it is sent goes in the next.
 /// The announcement commits with <c>synchronous_commit = off</c>, so it holds that lock only briefly and never waits for
 /// the pushers' WAL flushes. A caller's transaction still notifies in the transaction (only its commit may wake workers).
+/// <para>
+/// A push that finds nothing in flight carries its own announcement instead (<see cref="TryRide"/>): in the same round
+/// trip, as a second transaction that the server runs right after the push's durable commit, so listeners hear of the
+/// job as soon as it is visible, not one client round trip later. At most one push per queue and process rides at a
+/// time; pushes meanwhile are announced as above.
+/// </para>
 /// </remarks>
 internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
@@ -23,25 +29,48 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
     private bool _due;
     private long _dueAtMs = long.MaxValue;
     private bool _sending;
+    private bool _riding;
+
+    /// <summary>
+    /// When no announcement and no other ride is in flight: the statements that announce <paramref name="jobs"/> as a
+    /// transaction of their own (<c>synchronous_commit = off</c>, NOTIFY), to run right after the push's commit in the
+    /// same round trip (behind an error barrier); the caller then calls <see cref="RideEnded"/>. Else null: push, then
+    /// call <see cref="Pushed"/>.
+    /// </summary>
+    public IReadOnlyList<NpgsqlBatchCommand>? TryRide(IReadOnlyList<JobPushRecord> jobs)
+    {
+        lock (_lock)
+        {
+            if (_sending || _riding)
+            {
+                return null;
+            }
+
+            _riding = true;
+        }
+
+        var (due, dueAt) = Summarize(jobs);
+        return Commands(due, dueAt);
+    }
+
+    /// <summary>The ride of <see cref="TryRide"/> is over; <paramref name="announced"/> false (its NOTIFY failed): announce <paramref name="jobs"/> now.</summary>
+    public void RideEnded(IReadOnlyList<JobPushRecord> jobs, bool announced)
+    {
+        lock (_lock)
+        {
+            _riding = false;
+        }
+
+        if (!announced)
+        {
+            Pushed(jobs);
+        }
+    }
 
     /// <summary>Announces <paramref name="jobs"/>, which just committed: now when one is due, else when the earliest falls due.</summary>
     public void Pushed(IReadOnlyList<JobPushRecord> jobs)
     {
-        var now = time.GetUtcNow();
-        var due = false;
-        var dueAt = long.MaxValue;
-        foreach (var job in jobs)
-        {
-            if (job.RunAt is not { } runAt || runAt <= now)
-            {
-                due = true;
-            }
-            else
-            {
-                dueAt = Math.Min(dueAt, runAt.ToUnixTimeMilliseconds());
-            }
-        }
-
+        var (due, dueAt) = Summarize(jobs);
         lock (_lock)
         {
             _due |= due;
@@ -80,18 +109,9 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
                 await using (connection.ConfigureAwait(false))
                 {
                     await using var batch = new NpgsqlBatch(connection);
-                    // PostgreSQL gives a notifying transaction an xid, so its commit would wait for a WAL flush (behind
-                    // every pusher's) while holding the cluster-wide notify lock. A notification is never durable anyway
-                    // (the pushes are): commit without waiting.
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.AsynchronousCommit));
-                    if (dueAt != long.MaxValue)
+                    foreach (var command in Commands(due, dueAt))
                     {
-                        batch.BatchCommands.Add(Notify(new JobNotification(JobNotificationKind.DueAt, DueAtUnixMs: dueAt)));
-                    }
-
-                    if (due)
-                    {
-                        batch.BatchCommands.Add(Notify(new JobNotification(JobNotificationKind.Due)));
+                        batch.BatchCommands.Add(command);
                     }
 
                     await batch.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
@@ -112,6 +132,46 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
                 PostgresLog.AnnounceFailed(logger, ex);
             }
         }
+    }
+
+    private (bool Due, long DueAtMs) Summarize(IReadOnlyList<JobPushRecord> jobs)
+    {
+        var now = time.GetUtcNow();
+        var due = false;
+        var dueAt = long.MaxValue;
+        foreach (var job in jobs)
+        {
+            if (job.RunAt is not { } runAt || runAt <= now)
+            {
+                due = true;
+            }
+            else
+            {
+                dueAt = Math.Min(dueAt, runAt.ToUnixTimeMilliseconds());
+            }
+        }
+
+        return (due, dueAt);
+    }
+
+    /// <summary>One announcement transaction: the asynchronous commit setting, then a NOTIFY per kind of news.</summary>
+    private List<NpgsqlBatchCommand> Commands(bool due, long dueAt)
+    {
+        // PostgreSQL gives a notifying transaction an xid, so its commit would wait for a WAL flush (behind every
+        // pusher's) while holding the cluster-wide notify lock. A notification is never durable anyway (the pushes are):
+        // commit without waiting.
+        List<NpgsqlBatchCommand> commands = [new NpgsqlBatchCommand(JobSql.AsynchronousCommit)];
+        if (dueAt != long.MaxValue)
+        {
+            commands.Add(Notify(new JobNotification(JobNotificationKind.DueAt, DueAtUnixMs: dueAt)));
+        }
+
+        if (due)
+        {
+            commands.Add(Notify(new JobNotification(JobNotificationKind.Due)));
+        }
+
+        return commands;
     }
 
     private NpgsqlBatchCommand Notify(JobNotification notification)

@@ -5,6 +5,9 @@ namespace Jobs.Sdk.Postgres;
 /// wait with it; <see cref="WaitAsync"/> returns at once while a generation it has not consumed exists, so a wake-up that
 /// arrives between two waits is never lost. <see cref="WakeAt"/> remembers the earliest known due time of a delayed job,
 /// so idle waits end then instead of after a whole poll interval. Time comes from the driver's <see cref="TimeProvider"/>.
+/// A wait for a due time never ends before it (a claim then would find the job not yet due, and the due time would be
+/// forgotten until the next poll): due times are kept to the tick, and callers that know one only to the millisecond
+/// pass the end of that millisecond.
 /// </summary>
 internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
 {
@@ -12,9 +15,9 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
     private TaskCompletionSource<long> _signal = NewSignal();
     private long _generation;
     private long _consumed;
-    private long _wakeAtMs = long.MaxValue;
+    private long _wakeAt = long.MaxValue; // UTC ticks
 
-    private long NowMs => time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long Now => time.GetUtcNow().UtcTicks;
 
     /// <summary>Wakes the waiting workers now.</summary>
     public void Signal()
@@ -28,19 +31,20 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
         }
     }
 
-    /// <summary>Remembers that a delayed job falls due at <paramref name="unixMs"/>, so that idle waits end then.</summary>
-    public void WakeAt(long unixMs)
+    /// <summary>Remembers that a delayed job falls due at <paramref name="dueAt"/>, so that idle waits end then.</summary>
+    public void WakeAt(DateTimeOffset dueAt)
     {
+        var ticks = dueAt.UtcTicks;
         lock (_lock)
         {
-            if (unixMs >= _wakeAtMs)
+            if (ticks >= _wakeAt)
             {
                 return;
             }
 
-            _wakeAtMs = unixMs;
+            _wakeAt = ticks;
             // A wait in progress ends by itself within one poll interval; only cut it short when the job is due earlier.
-            if (unixMs < NowMs + (long)pollInterval.TotalMilliseconds)
+            if (ticks < Now + pollInterval.Ticks)
             {
                 var old = _signal;
                 _signal = NewSignal();
@@ -73,18 +77,19 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
 
             signal = _signal.Task;
             wait = pollInterval;
-            if (_wakeAtMs != long.MaxValue)
+            if (_wakeAt != long.MaxValue)
             {
-                var untilDue = TimeSpan.FromMilliseconds(_wakeAtMs - NowMs);
+                var untilDue = TimeSpan.FromTicks(_wakeAt - Now);
                 if (untilDue <= TimeSpan.Zero)
                 {
-                    _wakeAtMs = long.MaxValue;
+                    _wakeAt = long.MaxValue;
                     return;
                 }
 
                 if (untilDue < wait)
                 {
-                    wait = untilDue;
+                    // Whole milliseconds, rounded up: timers drop the fraction, which would end the wait early.
+                    wait = TimeSpan.FromMilliseconds(Math.Ceiling(untilDue.TotalMilliseconds));
                 }
             }
         }
@@ -105,9 +110,9 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
                 _consumed = signal.Result;
             }
 
-            if (_wakeAtMs != long.MaxValue && _wakeAtMs <= NowMs)
+            if (_wakeAt != long.MaxValue && _wakeAt <= Now)
             {
-                _wakeAtMs = long.MaxValue;
+                _wakeAt = long.MaxValue;
             }
         }
     }
