@@ -147,14 +147,14 @@ public sealed partial class JobGenerator
             const string task = "global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId>";
 
             PushDocs(withTransaction: false, withJob: true);
-            var checkedQueue = $"({queue} ?? throw new global::System.ArgumentNullException(nameof({queue})))";
+            const string pushServices = "global::Jobs.Sdk.Infrastructure.JobPushServices";
             w.Line($"public static {task} {push}(this global::Jobs.Sdk.JobQueue {queue}, {t} {jobParam}, {tail})");
-            w.Line($"    => {checkedQueue}.PushAsync({jobParam}, {options}, {ct});");
+            w.Line($"    => {pushServices}.Push<{t}>({queue}, {jobParam}, {options}, {ct});");
             w.Line();
 
             PushDocs(withTransaction: true, withJob: true);
             w.Line($"public static {task} {push}(this global::Jobs.Sdk.JobQueue {queue}, {t} {jobParam}, global::System.Data.Common.DbTransaction {tx}, {tail})");
-            w.Line($"    => {checkedQueue}.PushAsync({jobParam}, {tx}, {options}, {ct});");
+            w.Line($"    => {pushServices}.PushInTransaction<{t}>({queue}, {jobParam}, {tx}, {options}, {ct});");
 
             if (job.HasPushConstructor)
             {
@@ -163,11 +163,11 @@ public sealed partial class JobGenerator
                 w.Line();
                 PushDocs(withTransaction: false, withJob: false);
                 w.Line($"public static {task} {push}(this global::Jobs.Sdk.JobQueue {queue}, {parameters}, {tail})");
-                w.Line($"    => {checkedQueue}.PushAsync(new {t}({arguments}), {options}, {ct});");
+                w.Line($"    => {pushServices}.Push<{t}>({queue}, new {t}({arguments}), {options}, {ct});");
                 w.Line();
                 PushDocs(withTransaction: true, withJob: false);
                 w.Line($"public static {task} {push}(this global::Jobs.Sdk.JobQueue {queue}, global::System.Data.Common.DbTransaction {tx}, {parameters}, {tail})");
-                w.Line($"    => {checkedQueue}.PushAsync(new {t}({arguments}), {tx}, {options}, {ct});");
+                w.Line($"    => {pushServices}.PushInTransaction<{t}>({queue}, new {t}({arguments}), {tx}, {options}, {ct});");
             }
 
             var registrationAttribute = $"[global::Jobs.Sdk.Infrastructure.JobRegistrationMethod(typeof({t}))]";
@@ -181,7 +181,7 @@ public sealed partial class JobGenerator
             w.Line($"public static global::Jobs.Sdk.JobsBuilder {add}<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(");
             w.Line("    this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)");
             w.Line($"    where THandler : class, global::Jobs.Sdk.IJobHandler<{t}>");
-            w.Line($"    => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<{t}, THandler>(configure);");
+            w.Line($"    => {pushServices}.AddHandler<{t}, THandler>(builder, configure);");
             w.Line();
             w.Line($"/// <summary>Registers a delegate handler for the <c>{jobNameLiteral}</c> job ({cref}).</summary>");
             w.Line("/// <param name=\"builder\">The jobs builder.</param>");
@@ -192,7 +192,7 @@ public sealed partial class JobGenerator
             w.Line($"public static global::Jobs.Sdk.JobsBuilder {add}(this global::Jobs.Sdk.JobsBuilder builder,");
             w.Line($"    global::System.Func<{t}, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,");
             w.Line("    global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)");
-            w.Line($"    => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<{t}>(handler, configure);");
+            w.Line($"    => {pushServices}.AddDelegate<{t}>(builder, handler, configure);");
             w.Close();
         }
 

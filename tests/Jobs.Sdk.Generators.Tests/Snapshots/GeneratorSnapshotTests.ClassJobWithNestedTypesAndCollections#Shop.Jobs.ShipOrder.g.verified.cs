@@ -15,14 +15,14 @@ namespace Shop.Jobs
         private static class __JobsJson
         {
             internal const string JobName = "ship-order";
-            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["OrderId", "orderId", "Items", "lines", "Carrier", "carrier", "Tags", "tags", "NotBefore", "notBefore"], [0]);
-            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info1 = new(["Sku", "sku", "Quantity", "quantity", "Price", "price"], [0, 1, 2]);
-            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<global::Shop.Jobs.Carrier> s_e0 = new([global::Shop.Jobs.Carrier.Post, global::Shop.Jobs.Carrier.Courier], ["Post", "Courier"]);
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo(new string[] { "OrderId", "orderId", "Items", "lines", "Carrier", "carrier", "Tags", "tags", "NotBefore", "notBefore" }, new int[] { 0 });
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info1 = new global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo(new string[] { "Sku", "sku", "Quantity", "quantity", "Price", "price" }, new int[] { 0, 1, 2 });
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<global::Shop.Jobs.Carrier> s_e0 = new global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<global::Shop.Jobs.Carrier>(new global::Shop.Jobs.Carrier[] { global::Shop.Jobs.Carrier.Post, global::Shop.Jobs.Carrier.Courier }, new string[] { "Post", "Courier" });
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.ShipOrder value)
             {
                 writer.WriteStartObject();
-                writer.WriteString(s_info0[0], value.OrderId);
+                __JobJsonServices.WriteGuidProperty(writer, s_info0[0], value.OrderId);
                 writer.WritePropertyName(s_info0[1]);
                 var v0 = __JobJsonServices.NotNull(value.Items, "ShipOrder.Items");
                 writer.WriteStartArray();
@@ -42,12 +42,12 @@ namespace Shop.Jobs
                     {
                         writer.WritePropertyName(kv4.Key);
                         var v5 = __JobJsonServices.NotNull(kv4.Value, "ShipOrder.Tags{}");
-                        writer.WriteStringValue(v5);
+                        __JobJsonServices.WriteString(writer, v5);
                     }
                     writer.WriteEndObject();
                 }
                 else writer.WriteNullValue();
-                if (value.NotBefore is { } v6) writer.WriteString(s_info0[4], v6); else writer.WriteNull(s_info0[4]);
+                if (value.NotBefore is { } v6) __JobJsonServices.WriteDateTimeOffsetProperty(writer, s_info0[4], v6); else writer.WriteNull(s_info0[4]);
                 writer.WriteEndObject();
             }
 
@@ -55,7 +55,7 @@ namespace Shop.Jobs
             internal static global::Shop.Jobs.ShipOrder Read0(ref global::System.Text.Json.Utf8JsonReader reader)
             {
                 var s = new State0();
-                var seen = __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+                var seen = __JobJsonServices.ReadObject<State0>(ref reader, s_info0, ref s, Member0);
                 var result = new global::Shop.Jobs.ShipOrder() { OrderId = s.v0 };
                 if (seen.Has(1)) Set0_1(result, s.v1);
                 if (seen.Has(2)) result.Carrier = s.v2;
@@ -79,9 +79,9 @@ namespace Shop.Jobs
             internal static void Write1(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.Line value)
             {
                 writer.WriteStartObject();
-                writer.WriteString(s_info1[0], __JobJsonServices.NotNull(value.Sku, "Line.Sku"));
-                writer.WriteNumber(s_info1[1], value.Quantity);
-                writer.WriteNumber(s_info1[2], value.Price);
+                __JobJsonServices.WriteStringProperty(writer, s_info1[0], __JobJsonServices.NotNull(value.Sku, "Line.Sku"));
+                __JobJsonServices.WriteInt32Property(writer, s_info1[1], value.Quantity);
+                __JobJsonServices.WriteDecimalProperty(writer, s_info1[2], value.Price);
                 writer.WriteEndObject();
             }
 
@@ -89,7 +89,7 @@ namespace Shop.Jobs
             internal static global::Shop.Jobs.Line Read1(ref global::System.Text.Json.Utf8JsonReader reader)
             {
                 var s = new State1();
-                __JobJsonServices.ReadObject(ref reader, s_info1, ref s, Member1);
+                __JobJsonServices.ReadObject<State1>(ref reader, s_info1, ref s, Member1);
                 return new global::Shop.Jobs.Line(s.v0, s.v1, s.v2);
             }
 
@@ -123,7 +123,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.ShipOrder))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushShipOrderAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.ShipOrder job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Shop.Jobs.ShipOrder>(queue, job, options, cancellationToken);
 
         /// <summary>Pushes a <c>ship-order</c> job (<see cref="global::Shop.Jobs.ShipOrder"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
         /// <param name="queue">The job queue.</param>
@@ -134,7 +134,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.ShipOrder))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushShipOrderAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.ShipOrder job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Shop.Jobs.ShipOrder>(queue, job, transaction, options, cancellationToken);
 
         /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>ship-order</c> job (<see cref="global::Shop.Jobs.ShipOrder"/>).</summary>
         /// <typeparam name="THandler">The handler type.</typeparam>
@@ -145,7 +145,7 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddShipOrder<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
             this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
             where THandler : class, global::Jobs.Sdk.IJobHandler<global::Shop.Jobs.ShipOrder>
-            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.ShipOrder, THandler>(configure);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.AddHandler<global::Shop.Jobs.ShipOrder, THandler>(builder, configure);
 
         /// <summary>Registers a delegate handler for the <c>ship-order</c> job (<see cref="global::Shop.Jobs.ShipOrder"/>).</summary>
         /// <param name="builder">The jobs builder.</param>
@@ -156,6 +156,6 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddShipOrder(this global::Jobs.Sdk.JobsBuilder builder,
             global::System.Func<global::Shop.Jobs.ShipOrder, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
             global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.ShipOrder>(handler, configure);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.AddDelegate<global::Shop.Jobs.ShipOrder>(builder, handler, configure);
     }
 }

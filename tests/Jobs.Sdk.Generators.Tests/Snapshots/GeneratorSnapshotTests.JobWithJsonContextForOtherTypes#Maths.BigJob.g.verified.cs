@@ -15,14 +15,14 @@ namespace Maths
         private static class __JobsJson
         {
             internal const string JobName = "big";
-            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["Value", "value", "Scale", "scale"], [0, 1]);
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo(new string[] { "Value", "value", "Scale", "scale" }, new int[] { 0, 1 });
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Maths.BigJob value)
             {
                 writer.WriteStartObject();
                 writer.WritePropertyName(s_info0[0]);
                 global::System.Text.Json.JsonSerializer.Serialize(writer, value.Value, TypeInfo0);
-                writer.WriteNumber(s_info0[1], value.Scale);
+                __JobJsonServices.WriteInt32Property(writer, s_info0[1], value.Scale);
                 writer.WriteEndObject();
             }
 
@@ -30,7 +30,7 @@ namespace Maths
             internal static global::Maths.BigJob Read0(ref global::System.Text.Json.Utf8JsonReader reader)
             {
                 var s = new State0();
-                __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+                __JobJsonServices.ReadObject<State0>(ref reader, s_info0, ref s, Member0);
                 return new global::Maths.BigJob(s.v0, s.v1);
             }
 
@@ -65,7 +65,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Maths.BigJob job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Maths.BigJob>(queue, job, options, cancellationToken);
 
         /// <summary>Pushes a <c>big</c> job (<see cref="global::Maths.BigJob"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
         /// <param name="queue">The job queue.</param>
@@ -76,7 +76,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Maths.BigJob job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Maths.BigJob>(queue, job, transaction, options, cancellationToken);
 
         /// <summary>Pushes a <c>big</c> job (<see cref="global::Maths.BigJob"/>).</summary>
         /// <param name="queue">The job queue.</param>
@@ -87,7 +87,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Numerics.BigInteger Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Maths.BigJob(Value, Scale), options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Maths.BigJob>(queue, new global::Maths.BigJob(Value, Scale), options, cancellationToken);
 
         /// <summary>Pushes a <c>big</c> job (<see cref="global::Maths.BigJob"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
         /// <param name="queue">The job queue.</param>
@@ -99,7 +99,7 @@ namespace Maths
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, global::System.Numerics.BigInteger Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Maths.BigJob(Value, Scale), transaction, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Maths.BigJob>(queue, new global::Maths.BigJob(Value, Scale), transaction, options, cancellationToken);
 
         /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>big</c> job (<see cref="global::Maths.BigJob"/>).</summary>
         /// <typeparam name="THandler">The handler type.</typeparam>
@@ -110,7 +110,7 @@ namespace Maths
         public static global::Jobs.Sdk.JobsBuilder AddBigJob<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
             this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
             where THandler : class, global::Jobs.Sdk.IJobHandler<global::Maths.BigJob>
-            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Maths.BigJob, THandler>(configure);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.AddHandler<global::Maths.BigJob, THandler>(builder, configure);
 
         /// <summary>Registers a delegate handler for the <c>big</c> job (<see cref="global::Maths.BigJob"/>).</summary>
         /// <param name="builder">The jobs builder.</param>
@@ -121,6 +121,6 @@ namespace Maths
         public static global::Jobs.Sdk.JobsBuilder AddBigJob(this global::Jobs.Sdk.JobsBuilder builder,
             global::System.Func<global::Maths.BigJob, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
             global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Maths.BigJob>(handler, configure);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.AddDelegate<global::Maths.BigJob>(builder, handler, configure);
     }
 }

@@ -17,14 +17,14 @@ namespace Shop.Jobs
         private static class __JobsJson
         {
             internal const string JobName = "test";
-            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["Value", "value", "Name", "name", "Note", "note"], [0, 1]);
+            private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo(new string[] { "Value", "value", "Name", "name", "Note", "note" }, new int[] { 0, 1 });
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.TestJob value)
             {
                 writer.WriteStartObject();
-                writer.WriteNumber(s_info0[0], value.Value);
-                writer.WriteString(s_info0[1], __JobJsonServices.NotNull(value.Name, "TestJob.Name"));
-                writer.WriteString(s_info0[2], value.Note);
+                __JobJsonServices.WriteInt32Property(writer, s_info0[0], value.Value);
+                __JobJsonServices.WriteStringProperty(writer, s_info0[1], __JobJsonServices.NotNull(value.Name, "TestJob.Name"));
+                __JobJsonServices.WriteStringProperty(writer, s_info0[2], value.Note);
                 writer.WriteEndObject();
             }
 
@@ -32,7 +32,7 @@ namespace Shop.Jobs
             internal static global::Shop.Jobs.TestJob Read0(ref global::System.Text.Json.Utf8JsonReader reader)
             {
                 var s = new State0 { v2 = null };
-                __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+                __JobJsonServices.ReadObject<State0>(ref reader, s_info0, ref s, Member0);
                 return new global::Shop.Jobs.TestJob(s.v0, s.v1, s.v2);
             }
 
@@ -60,7 +60,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.TestJob job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Shop.Jobs.TestJob>(queue, job, options, cancellationToken);
 
         /// <summary>Pushes a <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>) inside the caller's database transaction (it exists only if the transaction commits). Sends a test message.</summary>
         /// <param name="queue">The job queue.</param>
@@ -71,7 +71,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, global::Shop.Jobs.TestJob job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Shop.Jobs.TestJob>(queue, job, transaction, options, cancellationToken);
 
         /// <summary>Pushes a <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>). Sends a test message.</summary>
         /// <param name="queue">The job queue.</param>
@@ -83,7 +83,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, int Value, string Name, string? Note = null, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Shop.Jobs.TestJob(Value, Name, Note), options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Shop.Jobs.TestJob>(queue, new global::Shop.Jobs.TestJob(Value, Name, Note), options, cancellationToken);
 
         /// <summary>Pushes a <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>) inside the caller's database transaction (it exists only if the transaction commits). Sends a test message.</summary>
         /// <param name="queue">The job queue.</param>
@@ -96,7 +96,7 @@ namespace Shop.Jobs
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Shop.Jobs.TestJob))]
         public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTestJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, int Value, string Name, string? Note = null, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-            => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Shop.Jobs.TestJob(Value, Name, Note), transaction, options, cancellationToken);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Shop.Jobs.TestJob>(queue, new global::Shop.Jobs.TestJob(Value, Name, Note), transaction, options, cancellationToken);
 
         /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>).</summary>
         /// <typeparam name="THandler">The handler type.</typeparam>
@@ -107,7 +107,7 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddTestJob<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
             this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
             where THandler : class, global::Jobs.Sdk.IJobHandler<global::Shop.Jobs.TestJob>
-            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.TestJob, THandler>(configure);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.AddHandler<global::Shop.Jobs.TestJob, THandler>(builder, configure);
 
         /// <summary>Registers a delegate handler for the <c>test</c> job (<see cref="global::Shop.Jobs.TestJob"/>).</summary>
         /// <param name="builder">The jobs builder.</param>
@@ -118,6 +118,6 @@ namespace Shop.Jobs
         public static global::Jobs.Sdk.JobsBuilder AddTestJob(this global::Jobs.Sdk.JobsBuilder builder,
             global::System.Func<global::Shop.Jobs.TestJob, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
             global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-            => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Shop.Jobs.TestJob>(handler, configure);
+            => global::Jobs.Sdk.Infrastructure.JobPushServices.AddDelegate<global::Shop.Jobs.TestJob>(builder, handler, configure);
     }
 }

@@ -13,12 +13,12 @@ readonly partial record struct Tick : global::Jobs.Sdk.IJob<global::Tick>
     private static class __JobsJson
     {
         internal const string JobName = "tick";
-        private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new(["Sequence", "sequence", "Interval", "interval", "Payload", "payload"], [0, 1]);
+        private static readonly global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo s_info0 = new global::Jobs.Sdk.Infrastructure.JobJsonObjectInfo(new string[] { "Sequence", "sequence", "Interval", "interval", "Payload", "payload" }, new int[] { 0, 1 });
 
         internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Tick value)
         {
             writer.WriteStartObject();
-            writer.WriteNumber(s_info0[0], value.Sequence);
+            __JobJsonServices.WriteInt64Property(writer, s_info0[0], value.Sequence);
             writer.WritePropertyName(s_info0[1]);
             __JobJsonServices.WriteTimeSpan(writer, value.Interval);
             writer.WritePropertyName(s_info0[2]);
@@ -34,7 +34,7 @@ readonly partial record struct Tick : global::Jobs.Sdk.IJob<global::Tick>
         internal static global::Tick Read0(ref global::System.Text.Json.Utf8JsonReader reader)
         {
             var s = new State0();
-            __JobJsonServices.ReadObject(ref reader, s_info0, ref s, Member0);
+            __JobJsonServices.ReadObject<State0>(ref reader, s_info0, ref s, Member0);
             return new global::Tick(s.v0, s.v1, s.v2);
         }
 
@@ -62,7 +62,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, global::Tick job, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, options, cancellationToken);
+        => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Tick>(queue, job, options, cancellationToken);
 
     /// <summary>Pushes a <c>tick</c> job (<see cref="global::Tick"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
     /// <param name="queue">The job queue.</param>
@@ -73,7 +73,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, global::Tick job, global::System.Data.Common.DbTransaction transaction, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(job, transaction, options, cancellationToken);
+        => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Tick>(queue, job, transaction, options, cancellationToken);
 
     /// <summary>Pushes a <c>tick</c> job (<see cref="global::Tick"/>).</summary>
     /// <param name="queue">The job queue.</param>
@@ -85,7 +85,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, long Sequence, global::System.TimeSpan Interval, byte[]? Payload, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Tick(Sequence, Interval, Payload), options, cancellationToken);
+        => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Tick>(queue, new global::Tick(Sequence, Interval, Payload), options, cancellationToken);
 
     /// <summary>Pushes a <c>tick</c> job (<see cref="global::Tick"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
     /// <param name="queue">The job queue.</param>
@@ -98,7 +98,7 @@ public static partial class TickJobExtensions
     /// <returns>The new job's id.</returns>
     [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Tick))]
     public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushTickAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, long Sequence, global::System.TimeSpan Interval, byte[]? Payload, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        => (queue ?? throw new global::System.ArgumentNullException(nameof(queue))).PushAsync(new global::Tick(Sequence, Interval, Payload), transaction, options, cancellationToken);
+        => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Tick>(queue, new global::Tick(Sequence, Interval, Payload), transaction, options, cancellationToken);
 
     /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>tick</c> job (<see cref="global::Tick"/>).</summary>
     /// <typeparam name="THandler">The handler type.</typeparam>
@@ -109,7 +109,7 @@ public static partial class TickJobExtensions
     public static global::Jobs.Sdk.JobsBuilder AddTick<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(
         this global::Jobs.Sdk.JobsBuilder builder, global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
         where THandler : class, global::Jobs.Sdk.IJobHandler<global::Tick>
-        => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Tick, THandler>(configure);
+        => global::Jobs.Sdk.Infrastructure.JobPushServices.AddHandler<global::Tick, THandler>(builder, configure);
 
     /// <summary>Registers a delegate handler for the <c>tick</c> job (<see cref="global::Tick"/>).</summary>
     /// <param name="builder">The jobs builder.</param>
@@ -120,5 +120,5 @@ public static partial class TickJobExtensions
     public static global::Jobs.Sdk.JobsBuilder AddTick(this global::Jobs.Sdk.JobsBuilder builder,
         global::System.Func<global::Tick, global::Jobs.Sdk.JobContext, global::System.Threading.CancellationToken, global::System.Threading.Tasks.Task> handler,
         global::System.Action<global::Jobs.Sdk.JobRegistrationOptions>? configure = null)
-        => (builder ?? throw new global::System.ArgumentNullException(nameof(builder))).AddJob<global::Tick>(handler, configure);
+        => global::Jobs.Sdk.Infrastructure.JobPushServices.AddDelegate<global::Tick>(builder, handler, configure);
 }

@@ -1,0 +1,148 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace Jobs.Sdk.Infrastructure;
+
+// One method per built-in type, each with its own name and no overloads. Generated writers call these instead of
+// Utf8JsonWriter.WriteString/WriteNumber/WriteStringValue/WriteNumberValue, which have about thirty overloads each:
+// resolving those overloads for every member of every job was the largest single part of compiling the generated code
+// (see tests/Jobs.Sdk.Benchmarks/README.md, "Build cost"). Each call is inlined at run time.
+public static partial class JobJsonServices
+{
+    /// <summary>Writes a <see cref="bool"/> property.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteBooleanProperty(Utf8JsonWriter writer, JsonEncodedText name, bool value) => Checked(writer).WriteBoolean(name, value);
+
+    /// <summary>Writes an <see cref="int"/> property (also used for <see cref="byte"/>, <see cref="sbyte"/>, <see cref="short"/> and <see cref="ushort"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteInt32Property(Utf8JsonWriter writer, JsonEncodedText name, int value) => Checked(writer).WriteNumber(name, value);
+
+    /// <summary>Writes a <see cref="uint"/> property.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteUInt32Property(Utf8JsonWriter writer, JsonEncodedText name, uint value) => Checked(writer).WriteNumber(name, value);
+
+    /// <summary>Writes a <see cref="long"/> property (also used for <see cref="nint"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteInt64Property(Utf8JsonWriter writer, JsonEncodedText name, long value) => Checked(writer).WriteNumber(name, value);
+
+    /// <summary>Writes a <see cref="ulong"/> property (also used for <see cref="nuint"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteUInt64Property(Utf8JsonWriter writer, JsonEncodedText name, ulong value) => Checked(writer).WriteNumber(name, value);
+
+    /// <summary>Writes a <see cref="decimal"/> property.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteDecimalProperty(Utf8JsonWriter writer, JsonEncodedText name, decimal value) => Checked(writer).WriteNumber(name, value);
+
+    /// <summary>Writes a <see cref="string"/> property; <see langword="null"/> is written as JSON <c>null</c>.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteStringProperty(Utf8JsonWriter writer, JsonEncodedText name, string? value) => Checked(writer).WriteString(name, value);
+
+    /// <summary>Writes a <see cref="Guid"/> property.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteGuidProperty(Utf8JsonWriter writer, JsonEncodedText name, Guid value) => Checked(writer).WriteString(name, value);
+
+    /// <summary>Writes a <see cref="DateTime"/> property (ISO 8601, as System.Text.Json).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteDateTimeProperty(Utf8JsonWriter writer, JsonEncodedText name, DateTime value) => Checked(writer).WriteString(name, value);
+
+    /// <summary>Writes a <see cref="DateTimeOffset"/> property (ISO 8601, as System.Text.Json).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The encoded property name.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteDateTimeOffsetProperty(Utf8JsonWriter writer, JsonEncodedText name, DateTimeOffset value) => Checked(writer).WriteString(name, value);
+
+    /// <summary>Writes a <see cref="bool"/> value.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteBoolean(Utf8JsonWriter writer, bool value) => Checked(writer).WriteBooleanValue(value);
+
+    /// <summary>Writes an <see cref="int"/> value (also used for <see cref="byte"/>, <see cref="sbyte"/>, <see cref="short"/> and <see cref="ushort"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteInt32(Utf8JsonWriter writer, int value) => Checked(writer).WriteNumberValue(value);
+
+    /// <summary>Writes a <see cref="uint"/> value.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteUInt32(Utf8JsonWriter writer, uint value) => Checked(writer).WriteNumberValue(value);
+
+    /// <summary>Writes a <see cref="long"/> value (also used for <see cref="nint"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteInt64(Utf8JsonWriter writer, long value) => Checked(writer).WriteNumberValue(value);
+
+    /// <summary>Writes a <see cref="ulong"/> value (also used for <see cref="nuint"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteUInt64(Utf8JsonWriter writer, ulong value) => Checked(writer).WriteNumberValue(value);
+
+    /// <summary>Writes a <see cref="decimal"/> value.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteDecimal(Utf8JsonWriter writer, decimal value) => Checked(writer).WriteNumberValue(value);
+
+    /// <summary>Writes a <see cref="string"/> value; <see langword="null"/> is written as JSON <c>null</c>.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteString(Utf8JsonWriter writer, string? value) => Checked(writer).WriteStringValue(value);
+
+    /// <summary>Writes a <see cref="Guid"/> value.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteGuid(Utf8JsonWriter writer, Guid value) => Checked(writer).WriteStringValue(value);
+
+    /// <summary>Writes a <see cref="DateTime"/> value (ISO 8601).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteDateTime(Utf8JsonWriter writer, DateTime value) => Checked(writer).WriteStringValue(value);
+
+    /// <summary>Writes a <see cref="DateTimeOffset"/> value (ISO 8601).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteDateTimeOffset(Utf8JsonWriter writer, DateTimeOffset value) => Checked(writer).WriteStringValue(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Utf8JsonWriter Checked(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        return writer;
+    }
+}
