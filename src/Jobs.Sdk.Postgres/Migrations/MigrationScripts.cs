@@ -18,6 +18,7 @@ internal static class MigrationScripts
         (ThroughputMigration.Name, ThroughputMigration.Sql),
         ("0009_concurrency_keys", ConcurrencyKeySql.Migration),
         (RateLimitMigration.Name, RateLimitMigration.Sql),
+        (KeyAdmissionSql.Name, KeyAdmissionSql.Migration),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.

@@ -19,10 +19,11 @@ internal static class ConcurrencyKeySql
 
     /// <summary>
     /// The claim's predicate on candidate row <paramref name="row"/> of queue <paramref name="queue"/>: true for unkeyed
-    /// rows (no subquery runs), else one probe of <c>jobs_concurrency_key_idx</c> reading at most the limit's entries.
+    /// rows and for rows admitted at push (<see cref="KeyAdmissionSql"/>; no subquery runs for either), else one probe of
+    /// <c>jobs_concurrency_key_idx</c> reading at most the limit's live entries (and the dead ones among them).
     /// </summary>
     public static string Gate(string row, string queue) => $$"""
-        ({{row}}.concurrency_key IS NULL OR (
+        ({{row}}.concurrency_key IS NULL OR {{row}}.key_admitted = {{row}}.key_seq OR (
                         SELECT count(*) FROM (
                             SELECT 1 FROM {s}.jobs k
                             WHERE k.queue_name = {{queue}} AND k.concurrency_key = {{row}}.concurrency_key AND k.key_seq < {{row}}.key_seq
