@@ -5,8 +5,9 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>
 /// Per-key concurrency (<c>[Job(ConcurrencyLimit = n)]</c>, <c>[ConcurrencyKey]</c>): a keyed row carries its key, its
 /// limit and its place in the key's line (<c>key_seq</c>, from the sequence <c>jobs_key_seq</c>, set only for keyed rows).
-/// The claim's gate (<see cref="Gate"/>) is stateless: a keyed candidate is claimable only while fewer than its limit of
-/// unfinished jobs (pending, processing, retrying, paused) of its (queue, key) come before it in the line. So at most
+/// The claim's gate (<see cref="Gate"/>): a keyed candidate is claimable only while fewer than its limit of
+/// unfinished jobs (pending, processing, retrying, paused) of its (queue, key) come before it in the line; a job that
+/// found room when it was pushed carries that fact (<see cref="KeyAdmissionSql"/>) and is not counted again. So at most
 /// <c>limit</c> run at once and they start in push order; a job waiting for a retry keeps its place (and its slot). A
 /// finished job put back (admin retry, cleanup rerun) takes a new place at the back of the line (<see cref="NewPlace"/>).
 /// Places are handed out under a transaction-level advisory lock on (queue, key), so per key the order of places is the

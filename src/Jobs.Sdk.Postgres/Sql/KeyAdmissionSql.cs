@@ -63,7 +63,8 @@ internal static class KeyAdmissionSql
     /// <summary>
     /// <see cref="JobSql.PushMany"/> with keys: each keyed row is admitted when the unfinished jobs of its key (counted
     /// once per key, up to the largest limit of the key's rows) plus the rows of its key placed before it in this
-    /// statement are fewer than its limit. Runs right after <see cref="Lock"/> in the same transaction.
+    /// statement are fewer than its limit. Runs right after <see cref="Lock"/> in the same transaction. Rows are inserted
+    /// in the order given (the window sorts them by key; the heap should hold them in push order, the order claims take them).
     /// </summary>
     public static readonly string PushMany = $$"""
         WITH {{ConcurrencyKeySql.LockKeys("$1", "unnest($10::text[])")}},
@@ -71,7 +72,7 @@ internal static class KeyAdmissionSql
             SELECT r.*, {{ConcurrencyKeySql.Place("r.concurrency_key")}} AS seq
             FROM (SELECT count(*) FROM key_locks) l,
                 unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::timestamptz[], $8::integer[], $10::text[], $11::integer[])
-                AS r(id, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit)
+                WITH ORDINALITY AS r(id, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, ord)
         ),
         ahead AS MATERIALIZED (
             SELECT d.k, CASE WHEN {{FreshSnapshot}} THEN {{Ahead("d.k", "d.cap")}} END AS n
@@ -83,6 +84,7 @@ internal static class KeyAdmissionSql
                 r.concurrency_key, r.concurrency_limit, r.seq,
                 CASE WHEN a.n + row_number() OVER (PARTITION BY r.concurrency_key ORDER BY r.seq) - 1 < r.concurrency_limit THEN r.seq END
             FROM r LEFT JOIN ahead a ON a.k = r.concurrency_key
+            ORDER BY r.ord
             RETURNING run_at
         )
         SELECT pg_notify($9, CASE WHEN min(run_at) <= now() THEN {{JobNotification.SqlDue}} ELSE {{JobNotification.SqlDueAt("min(run_at)")}} END)
