@@ -30,6 +30,15 @@ public sealed class KeyAdmissionTests(PostgresFixture fixture)
         await q.Queue.PushAsync(new PairedRecordJob(9), new JobOptions { ConcurrencyKey = "other" });
         await q.Queue.PushAsync(new PairedRecordJob(10), new JobOptions { ConcurrencyKey = "other" });
         Assert.EndsWith("other:9:t other:10:f", await AdmissionsAsync(q), StringComparison.Ordinal);
+
+        // A push behind an admitted job builds on that job's count (no count of its own) only while the sum has room.
+        await q.Queue.PushAsync(new PairedRecordJob(11), new JobOptions { ConcurrencyKey = "z" });
+        await q.Queue.PushAsync(new PairedRecordJob(12), new JobOptions { ConcurrencyKey = "z" });
+        await q.Queue.PushManyAsync([new PairedRecordJob(13)], new JobOptions { ConcurrencyKey = "z" });
+        Assert.EndsWith("z:11:t z:12:t z:13:f", await AdmissionsAsync(q), StringComparison.Ordinal);
+        await q.DataSource.ExecAsync($"UPDATE jobs_test.jobs SET state = 3 WHERE queue_name = '{q.Driver.QueueName}' AND concurrency_key = 'z' AND payload->>'n' = '11'");
+        await q.Queue.PushManyAsync([new PairedRecordJob(14), new PairedRecordJob(15)], new JobOptions { ConcurrencyKey = "z" });
+        Assert.EndsWith("z:13:f z:14:f z:15:f", await AdmissionsAsync(q), StringComparison.Ordinal); // 12 and 13 are unfinished
     }
 
     [Fact]

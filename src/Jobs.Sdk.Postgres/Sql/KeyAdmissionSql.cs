@@ -31,12 +31,26 @@ internal static class KeyAdmissionSql
     /// </summary>
     private const string FreshSnapshot = "current_setting('transaction_isolation') = 'read committed'";
 
-    /// <summary>Unfinished jobs of key <paramref name="key"/> in queue $1 (a SQL expression), counted up to <paramref name="cap"/>.</summary>
-    private static string Ahead(string key, string cap) => $$"""
-        (SELECT count(*) FROM (
-                    SELECT 1 FROM {s}.jobs k
+    /// <summary>
+    /// A bound on the unfinished jobs of key <paramref name="key"/> in queue $1 (SQL expressions throughout), for
+    /// <paramref name="rows"/> new rows whose smallest limit is <paramref name="minLimit"/> and largest <paramref name="cap"/>.
+    /// First the key's last unfinished job (one entry read from the back of the line): none, and the line is empty; an
+    /// admitted one carries its own bound (<c>key_rank</c>, unfinished jobs ahead of it when pushed, which can only have
+    /// fallen since), so the line holds at most that plus one, which is used when it admits all the new rows. Otherwise
+    /// the line is counted, up to <paramref name="cap"/> (a count that reaches it admits none of the rows).
+    /// </summary>
+    private static string Ahead(string key, string rows, string minLimit, string cap) => $$"""
+        (SELECT CASE
+                    WHEN last.key_seq IS NULL THEN 0
+                    WHEN last.key_admitted = last.key_seq AND last.key_rank + {{rows}} < {{minLimit}} THEN last.key_rank + 1
+                    ELSE (SELECT count(*) FROM (
+                        SELECT 1 FROM {s}.jobs k
+                        WHERE k.queue_name = $1 AND k.concurrency_key = {{key}} AND k.state IN ({{ConcurrencyKeySql.Unfinished}})
+                        LIMIT {{cap}}) line) END
+                FROM (SELECT 1) one LEFT JOIN LATERAL (
+                    SELECT k.key_seq, k.key_admitted, k.key_rank FROM {s}.jobs k
                     WHERE k.queue_name = $1 AND k.concurrency_key = {{key}} AND k.state IN ({{ConcurrencyKeySql.Unfinished}})
-                    LIMIT {{cap}}) ahead)
+                    ORDER BY k.key_seq DESC LIMIT 1) last ON true)
         """;
 
     /// <summary>
@@ -47,12 +61,13 @@ internal static class KeyAdmissionSql
         WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($10::text))")}},
         placed AS MATERIALIZED (
             SELECT {{ConcurrencyKeySql.Place("$10::text")}} AS seq,
-                CASE WHEN $10::text IS NOT NULL AND {{FreshSnapshot}} THEN {{Ahead("$10::text", "$11")}} END AS ahead
+                CASE WHEN $10::text IS NOT NULL AND {{FreshSnapshot}} THEN {{Ahead("$10::text", "1", "$11", "$11")}} END AS ahead
             FROM (SELECT count(*) FROM key_locks) l
         ),
         ins AS (
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq, key_admitted)
-            SELECT $2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8, $10, $11, p.seq, CASE WHEN p.ahead < $11 THEN p.seq END
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq, key_admitted, key_rank)
+            SELECT $2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8, $10, $11, p.seq,
+                CASE WHEN p.ahead < $11 THEN p.seq END, CASE WHEN p.ahead < $11 THEN p.ahead END
             FROM placed p
             RETURNING run_at
         )
@@ -75,15 +90,21 @@ internal static class KeyAdmissionSql
                 WITH ORDINALITY AS r(id, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, ord)
         ),
         ahead AS MATERIALIZED (
-            SELECT d.k, CASE WHEN {{FreshSnapshot}} THEN {{Ahead("d.k", "d.cap")}} END AS n
-            FROM (SELECT concurrency_key AS k, max(concurrency_limit) AS cap FROM r WHERE concurrency_key IS NOT NULL GROUP BY concurrency_key) d
+            SELECT d.k, CASE WHEN {{FreshSnapshot}} THEN {{Ahead("d.k", "d.rows", "d.least", "d.cap")}} END AS n
+            FROM (SELECT concurrency_key AS k, count(*) AS rows, min(concurrency_limit) AS least, max(concurrency_limit) AS cap
+                  FROM r WHERE concurrency_key IS NOT NULL GROUP BY concurrency_key) d
+        ),
+        ranked AS (
+            SELECT r.*, a.n + row_number() OVER (PARTITION BY r.concurrency_key ORDER BY r.seq) - 1 AS rank
+            FROM r LEFT JOIN ahead a ON a.k = r.concurrency_key
         ),
         ins AS (
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq, key_admitted)
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq,
+                key_admitted, key_rank)
             SELECT r.id, $1, r.name, r.payload::jsonb, r.headers::jsonb, r.priority, coalesce(r.run_at, now()), r.max_attempts,
                 r.concurrency_key, r.concurrency_limit, r.seq,
-                CASE WHEN a.n + row_number() OVER (PARTITION BY r.concurrency_key ORDER BY r.seq) - 1 < r.concurrency_limit THEN r.seq END
-            FROM r LEFT JOIN ahead a ON a.k = r.concurrency_key
+                CASE WHEN r.rank < r.concurrency_limit THEN r.seq END, CASE WHEN r.rank < r.concurrency_limit THEN r.rank END
+            FROM ranked r
             ORDER BY r.ord
             RETURNING run_at
         )
@@ -92,12 +113,15 @@ internal static class KeyAdmissionSql
         """;
 
     /// <summary>
-    /// Migration 0011: the nullable column (older code inserts NULL: not admitted, gated by the count; older claims ignore
-    /// it and count, as they always did). No index: the gate reads it from the candidate row.
+    /// Migration 0011: nullable columns (older code inserts NULL: not admitted, gated by the count; older claims ignore
+    /// them and count, as they always did). <c>key_admitted</c>: the place (<c>key_seq</c>) at which the job was admitted;
+    /// <c>key_rank</c>: how many unfinished jobs were ahead of it then (at most), which the next push of its key builds
+    /// on. No index: the gate reads them from the candidate row.
     /// </summary>
     public const string Migration = """
         -- jobs:compatible-from 0002_create_schedule_fires
         ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS key_admitted bigint;
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS key_rank integer;
         """;
 
     /// <summary>The migration's name (provisional number: the lead renumbers on merge).</summary>
