@@ -234,6 +234,38 @@ public sealed class PlanTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Admitted_keyed_candidates_pass_the_gate_without_reading_their_key_line()
+    {
+        await using var ds = await SeededAsync();
+        // Queue 'admitted': one key of 500 jobs with a limit that never binds (1,000), pushed by the driver's keyed push
+        // (so admitted), the first 400 deleted as finished jobs are: their index entries stay until vacuum. A count of the
+        // line walks them for every candidate (~400 entries each, more with the limit); admitted rows are not counted.
+        var n = 500;
+        var keys = Enumerable.Repeat<string?>("deep", n).ToArray();
+        NpgsqlParameter[] Push() =>
+        [
+            Text("admitted"), Array(Enumerable.Range(0, n).Select(_ => Guid.NewGuid()).ToArray(), NpgsqlDbType.Uuid),
+            Array(Enumerable.Repeat("plan", n).ToArray(), NpgsqlDbType.Text), Array(Enumerable.Repeat("{}", n).ToArray(), NpgsqlDbType.Text),
+            Array(new string?[n], NpgsqlDbType.Text), Array(Enumerable.Repeat((short)2, n).ToArray(), NpgsqlDbType.Smallint),
+            Array(new DateTime?[n], NpgsqlDbType.TimestampTz), Array(Enumerable.Repeat(4, n).ToArray(), NpgsqlDbType.Integer), Text(null),
+            Array(keys, NpgsqlDbType.Text), Array(Enumerable.Repeat(1000, n).ToArray(), NpgsqlDbType.Integer),
+        ];
+        const string Finish = """
+            DELETE FROM {s}.jobs WHERE id IN (SELECT id FROM {s}.jobs WHERE queue_name = 'admitted' ORDER BY key_seq LIMIT 400);
+            ANALYZE {s}.jobs;
+            """;
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer",
+            [(KeyAdmissionSql.Lock, [Text("admitted"), Array(keys, NpgsqlDbType.Text)]), (KeyAdmissionSql.PushMany, Push()), (Finish, [])],
+            Text("admitted"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        Assert.Equal(16, plan.Root.ActualRows);
+        // The gate never ran its count: the key index is not read, whatever the limit and however long the key's history.
+        Assert.All(plan.Nodes.Where(x => x.Index == "jobs_concurrency_key_idx"), x => Assert.Equal(0, x.Loops));
+        // The claim itself (its scan past the deleted rows' runnable entries, the update, the triggers) costs a few hundred
+        // buffers; counting the line would add a heap visit per entry walked, thousands for 16 candidates.
+        Assert.True(plan.Root.Buffers < 1_000, $"the claim touched {plan.Root.Buffers} buffers:\n{plan.Text}");
+    }
+
+    [Fact]
     public async Task Priorities_the_claim_does_not_read_are_refused_at_push()
     {
         await using var ds = await SeededAsync();
@@ -290,7 +322,12 @@ public sealed class PlanTests(PostgresFixture fixture)
     /// EXPLAIN ANALYZE of the plan a prepared statement gets after five runs: PostgreSQL then plans it once for any
     /// arguments (a generic plan, which cannot see the arrays' lengths). <paramref name="types"/>: the parameter types.
     /// </summary>
-    private static async Task<Plan> ExplainGenericAsync(NpgsqlDataSource ds, string sql, string types, (string Sql, NpgsqlParameter[] Parameters) setup,
+    private static Task<Plan> ExplainGenericAsync(NpgsqlDataSource ds, string sql, string types, (string Sql, NpgsqlParameter[] Parameters) setup,
+        params NpgsqlParameter[] parameters)
+        => ExplainGenericAsync(ds, sql, types, [setup], parameters);
+
+    /// <summary>As above, with several setup statements run in order.</summary>
+    private static async Task<Plan> ExplainGenericAsync(NpgsqlDataSource ds, string sql, string types, (string Sql, NpgsqlParameter[] Parameters)[] setup,
         params NpgsqlParameter[] parameters)
     {
         // EXECUTE takes no bound parameters: each argument travels as a transaction-local setting, cast back to its type.
@@ -315,7 +352,7 @@ public sealed class PlanTests(PostgresFixture fixture)
         var statement = $"plan_probe_{Guid.NewGuid():N}"; // session-level: unique, so a pooled connection never sees it twice
         var prepare = $"SET LOCAL plan_cache_mode = force_generic_plan; PREPARE {statement} ({types}) AS {sql.Replace("{s}", Schema, StringComparison.Ordinal)}";
         return await ExplainAsync(ds, $"EXECUTE {statement} ({string.Join(", ", arguments)})",
-            [(setup.Sql, setup.Parameters), (settings, [.. stash]), (prepare, [])]);
+            [.. setup, (settings, [.. stash]), (prepare, [])]);
     }
 
     /// <summary>EXPLAIN ANALYZE in a transaction rolled back afterwards; <paramref name="setup"/> runs first in it.</summary>

@@ -61,6 +61,16 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         SqlRun run, CancellationToken cancellationToken)
         => RunAsync(sql, parameters, run, connection, transaction, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken);
 
+    /// <summary>
+    /// Runs <paramref name="before"/> (when given) and then <paramref name="sql"/> in one round trip and one transaction (the
+    /// caller's <paramref name="transaction"/>, or an implicit one), on <paramref name="connection"/> (a pooled connection
+    /// of its own when null); returns the rows changed. Under READ COMMITTED <paramref name="sql"/> reads a snapshot taken
+    /// after <paramref name="before"/> returned (a lock).
+    /// </summary>
+    public Task<int> ExecuteOnAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, NpgsqlBatchCommand? before, string sql,
+        NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, connection, transaction, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken, before);
+
     /// <summary>Runs <paramref name="sql"/> and returns the first column of its first row (null when there is none).</summary>
     public Task<object?> ScalarAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
         => QueryAsync(sql, parameters, run, static async (reader, ct) =>

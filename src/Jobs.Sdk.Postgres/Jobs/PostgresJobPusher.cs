@@ -14,6 +14,9 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     private readonly string _pushManySql = context.Sql(JobSql.PushMany);
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
+    private readonly string _lockKeysSql = context.Sql(KeyAdmissionSql.Lock);
+    private readonly string _pushKeyedSql = context.Sql(KeyAdmissionSql.Push);
+    private readonly string _pushManyKeyedSql = context.Sql(KeyAdmissionSql.PushMany);
 
     /// <summary>
     /// Stores <paramref name="job"/> unless its unique key is held (see <see cref="UniqueJobSql"/>): one round trip
@@ -91,6 +94,11 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         {
             // In the caller's transaction only its commit may wake workers: the statement notifies, in that transaction.
             await PushOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false);
+        }
+        else if (jobs.Count == 1 && jobs[0].ConcurrencyKey is not null)
+        {
+            // A keyed push locks its key in a first statement of its round trip (admission); it is announced as usual.
+            await PushOnAsync(null, null, jobs, null, cancellationToken).ConfigureAwait(false);
         }
         else if (jobs.Count == 1)
         {
@@ -174,22 +182,37 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     /// <param name="channel">The channel the statement notifies, or null for none.</param>
     private NpgsqlParameter[] PushOne(JobPushRecord job, string? channel) => [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), .. JobRows.Keys(job)];
 
-    private async Task PushOnAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs, string? channel,
+    /// <summary>
+    /// Pushes <paramref name="jobs"/> on <paramref name="connection"/> (a pooled one of its own when null). Unkeyed jobs
+    /// take one statement; keyed ones lock their keys in a first statement of the same round trip, so the push that
+    /// follows counts their lines on a snapshot taken under the locks and admits the jobs that find room
+    /// (<see cref="KeyAdmissionSql"/>).
+    /// </summary>
+    private async Task PushOnAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs, string? channel,
         CancellationToken cancellationToken)
     {
         var commands = context.Commands;
         if (jobs.Count == 1)
         {
-            await commands.ExecuteOnAsync(connection, transaction, _pushSql, PushOne(jobs[0], channel), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            var job = jobs[0];
+            var keyed = job.ConcurrencyKey is not null;
+            await commands.ExecuteOnAsync(connection, transaction, keyed ? LockKeys([job.ConcurrencyKey]) : null, keyed ? _pushKeyedSql : _pushSql,
+                PushOne(job, channel), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         for (var start = 0; start < jobs.Count; start += PushChunkSize)
         {
             var count = Math.Min(PushChunkSize, jobs.Count - start);
-            NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(channel), .. JobRows.KeysMany(jobs, start, count)];
-            await commands.ExecuteOnAsync(connection, transaction, _pushManySql, parameters, SqlRun.Prepare | SqlRun.Arrays, cancellationToken)
-                .ConfigureAwait(false);
+            var keys = JobRows.KeysMany(jobs, start, count);
+            var keyed = ((string?[])keys[0].Value!).Any(k => k is not null);
+            NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(channel), .. keys];
+            await commands.ExecuteOnAsync(connection, transaction, keyed ? LockKeys((string?[])keys[0].Value!) : null, keyed ? _pushManyKeyedSql : _pushManySql,
+                parameters, SqlRun.Prepare | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The statement that locks <paramref name="keys"/> before a keyed push (<see cref="KeyAdmissionSql.Lock"/>).</summary>
+    private NpgsqlBatchCommand LockKeys(string?[] keys) =>
+        PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(keys, NpgsqlTypes.NpgsqlDbType.Text));
 }

@@ -5,8 +5,9 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>
 /// Per-key concurrency (<c>[Job(ConcurrencyLimit = n)]</c>, <c>[ConcurrencyKey]</c>): a keyed row carries its key, its
 /// limit and its place in the key's line (<c>key_seq</c>, from the sequence <c>jobs_key_seq</c>, set only for keyed rows).
-/// The claim's gate (<see cref="Gate"/>) is stateless: a keyed candidate is claimable only while fewer than its limit of
-/// unfinished jobs (pending, processing, retrying, paused) of its (queue, key) come before it in the line. So at most
+/// The claim's gate (<see cref="Gate"/>): a keyed candidate is claimable only while fewer than its limit of
+/// unfinished jobs (pending, processing, retrying, paused) of its (queue, key) come before it in the line; a job that
+/// found room when it was pushed carries that fact (<see cref="KeyAdmissionSql"/>) and is not counted again. So at most
 /// <c>limit</c> run at once and they start in push order; a job waiting for a retry keeps its place (and its slot). A
 /// finished job put back (admin retry, cleanup rerun) takes a new place at the back of the line (<see cref="NewPlace"/>).
 /// Places are handed out under a transaction-level advisory lock on (queue, key), so per key the order of places is the
@@ -19,10 +20,11 @@ internal static class ConcurrencyKeySql
 
     /// <summary>
     /// The claim's predicate on candidate row <paramref name="row"/> of queue <paramref name="queue"/>: true for unkeyed
-    /// rows (no subquery runs), else one probe of <c>jobs_concurrency_key_idx</c> reading at most the limit's entries.
+    /// rows and for rows admitted at push (<see cref="KeyAdmissionSql"/>; no subquery runs for either), else one probe of
+    /// <c>jobs_concurrency_key_idx</c> reading at most the limit's live entries (and the dead ones among them).
     /// </summary>
     public static string Gate(string row, string queue) => $$"""
-        ({{row}}.concurrency_key IS NULL OR (
+        ({{row}}.concurrency_key IS NULL OR {{row}}.key_admitted = {{row}}.key_seq OR (
                         SELECT count(*) FROM (
                             SELECT 1 FROM {s}.jobs k
                             WHERE k.queue_name = {{queue}} AND k.concurrency_key = {{row}}.concurrency_key AND k.key_seq < {{row}}.key_seq
