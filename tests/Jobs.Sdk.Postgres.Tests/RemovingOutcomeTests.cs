@@ -52,6 +52,63 @@ public sealed class RemovingOutcomeTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_custom_plan_of_a_batch_of_a_thousand_finds_each_row_by_key_and_never_reads_the_whole_table()
+    {
+        // 5,000 held rows, analyzed; 1,000 of them removed, the arguments bound (a custom plan, as each connection runs
+        // its first few executions of a prepared statement). Sized from the arrays, the planner hashed a sequential scan
+        // of the whole table to join the rows by ctid.
+        const string Schema = "jobs_removing_plan";
+        await using var q = await TestQueue.CreateAsync(fixture, b => { }, driver: o => o.Schema = Schema);
+        var ds = q.DataSource;
+        await ds.ExecAsync($"""
+            TRUNCATE {Schema}.jobs;
+            INSERT INTO {Schema}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
+            SELECT gen_random_uuid(), 'plan', 'plan', jsonb_build_object(), 1, 1, 'w', gen_random_uuid(), now() + interval '1 minute', now()
+            FROM generate_series(1, 5000);
+            ANALYZE {Schema}.jobs;
+            """);
+        var ids = new List<Guid>();
+        var tokens = new List<Guid>();
+        await using (var pick = ds.CreateCommand($"SELECT id, lease_token FROM {Schema}.jobs ORDER BY random() LIMIT 1000"))
+        await using (var reader = await pick.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                ids.Add(reader.GetGuid(0));
+                tokens.Add(reader.GetGuid(1));
+            }
+        }
+
+        string plan;
+        await using (var connection = await ds.OpenConnectionAsync())
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT TEXT) " + JobSql.CompleteRemoving.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
+            explain.Parameters.Add(new NpgsqlParameter { Value = "plan" });
+            explain.Parameters.Add(new NpgsqlParameter { Value = "w" });
+            explain.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+            explain.Parameters.Add(new NpgsqlParameter { Value = tokens.ToArray() });
+            var lines = new List<string>();
+            await using (var reader = await explain.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    lines.Add(reader.GetString(0));
+                }
+            }
+
+            plan = string.Join('\n', lines);
+            await tx.RollbackAsync();
+        }
+
+        Assert.DoesNotContain("Seq Scan on jobs", plan, StringComparison.Ordinal);
+        Assert.Contains("Index Scan using jobs_pkey on jobs", plan, StringComparison.Ordinal);
+        Assert.Contains("Tid Scan on jobs", plan, StringComparison.Ordinal);
+        var delete = Assert.Single(plan.Split('\n'), l => l.Contains("Delete on jobs j", StringComparison.Ordinal));
+        Assert.Contains("rows=1000 loops=1", delete, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_removing_completion_applies_only_to_the_claim_that_holds_the_job()
     {
         await using var q = await TestQueue.CreateAsync(fixture, b => { });

@@ -220,12 +220,14 @@ internal static class JobSql
     /// concurrent write got there first (<c>IS TRUE</c> keeps it out of the index choice). A row that version no longer
     /// matches (updated since the snapshot: its <c>ctid</c> changed), that another worker holds, or that a unique key
     /// holds is left as it was: fewer rows deleted than asked, and the caller sends the batch through <see cref="Complete"/>,
-    /// where the rows already deleted are simply not found.
+    /// where the rows already deleted are simply not found. The arrays reach <c>unnest</c> through scalar subqueries, so
+    /// custom plans size the argument rows as generic plans do (10 rows): sized from the bound arrays (a few hundred), the
+    /// planner joined the rows by <c>ctid</c> through a hash of a sequential scan of the whole table, once per batch.
     /// </summary>
     public static readonly string CompleteRemoving = $$"""
         WITH removed AS (
             DELETE FROM {s}.jobs j
-            USING (SELECT * FROM unnest($3::uuid[], $4::uuid[]) AS o(id, lease_token) ORDER BY id) o
+            USING (SELECT * FROM unnest((SELECT $3::uuid[]), (SELECT $4::uuid[])) AS o(id, lease_token) ORDER BY id) o
                 CROSS JOIN LATERAL (SELECT x.ctid, o.lease_token FROM {s}.jobs x WHERE x.id = o.id LIMIT 1) p
             WHERE j.ctid = p.ctid
                 AND (j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.lease_token = p.lease_token
