@@ -207,6 +207,45 @@ public sealed class PlanTests(PostgresFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Removing_outcomes_delete_each_row_through_one_primary_key_probe_in_id_order_and_lock_none(bool generic)
+    {
+        // As above: 1,000 removals of 2,000 held jobs the statistics have not seen, custom and generic plan. Each argument
+        // row drives one primary-key probe and one fetch by ctid (the argument rows, sorted by id, are the outer side: the
+        // rows are deleted in id order, the lock order of renewals and the locking outcome write); no row is locked first.
+        await using var ds = await SeededAsync();
+        var ids = Enumerable.Range(0, 2000).Select(_ => Guid.NewGuid()).ToArray();
+        var tokens = ids.Select(_ => Guid.NewGuid()).ToArray();
+        const string Setup = """
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
+            SELECT id, 'removing', 'plan', jsonb_build_object(), 1, 1, 'plan-worker', t, now() + interval '1 minute', now()
+            FROM unnest(@ids::uuid[], @tokens::uuid[]) AS r(id, t)
+            """;
+        NpgsqlParameter[] Rows() => [new NpgsqlParameter("ids", ids), new NpgsqlParameter("tokens", tokens)];
+        const int N = 1000;
+        NpgsqlParameter[] Arguments() => [Text("removing"), Text("plan-worker"), Array(ids.Take(N).ToArray(), NpgsqlDbType.Uuid), Array(tokens.Take(N).ToArray(), NpgsqlDbType.Uuid)];
+        var plan = generic
+            ? await ExplainGenericAsync(ds, JobSql.CompleteRemoving, "text, text, uuid[], uuid[]", (Setup, Rows()), Arguments())
+            : await ExplainAsync(ds, JobSql.CompleteRemoving, [(Setup, Rows())], Arguments());
+
+        Assert.Equal(N, Assert.Single(plan.Nodes, x => x.Type == "ModifyTable").ActualRows);
+        Assert.DoesNotContain(plan.Nodes, x => x.Type == "LockRows");
+        Assert.DoesNotContain(plan.Nodes, x => x.Relation == "jobs" && x.Type is "Seq Scan" or "Bitmap Heap Scan");
+        Assert.All(plan.Nodes.Where(x => x.Type == "Function Scan"), f => Assert.True(f.Loops <= 1, $"an argument array was read {f.Loops} times:\n{plan.Text}"));
+        var probe = Assert.Single(plan.Nodes, x => x.Relation == "jobs" && x.Index is not null);
+        Assert.Equal(("Index Scan", "jobs_pkey", (long)N), (probe.Type, probe.Index, probe.Loops));
+        var fetch = Assert.Single(plan.Nodes, x => x.Relation == "jobs" && x.Type == "Tid Scan");
+        Assert.Equal(N, fetch.ActualRows * fetch.Loops);
+
+        // The argument rows, sorted by id, are the outermost input of every join: rows reach the DELETE in id order.
+        var outer = plan.Nodes.First(x => x.Type is "Nested Loop" or "Hash Join" or "Merge Join");
+        Assert.Equal("Nested Loop", outer.Type);
+        var sort = plan.Nodes.IndexOf(plan.Nodes.First(x => x.Type == "Sort"));
+        Assert.True(sort < plan.Nodes.IndexOf(probe) && sort < plan.Nodes.IndexOf(fetch), $"the sorted argument rows must drive the plan:\n{plan.Text}");
+    }
+
     [Fact]
     public async Task Keyed_candidates_pass_the_concurrency_gate_through_one_probe_each_of_the_key_index()
     {

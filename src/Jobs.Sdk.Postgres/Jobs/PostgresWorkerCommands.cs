@@ -12,6 +12,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
     private readonly string _claimWithinLimitSql = context.Sql(JobSql.ClaimWithinLimit);
     private readonly string _lockKey = context.Sql("{s}:") + context.Queue;
     private readonly string _completeSql = context.Sql(JobSql.Complete);
+    private readonly string _completeRemovingSql = context.Sql(JobSql.CompleteRemoving);
     private readonly string _renewSql = context.Sql(JobSql.RenewLeases);
     private readonly string _rescueSql = context.Sql(JobSql.RescueExpired);
     private readonly bool _removeCompleted = retention.CompletedJobs == Retain.No;
@@ -71,6 +72,12 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         return jobs;
     }
 
+    /// <summary>
+    /// Records <paramref name="outcomes"/>. The ones that only remove a finished job (retention keeps none of its kind)
+    /// go first through <see cref="JobSql.CompleteRemoving"/>, a <c>DELETE</c> that takes no row lock before it deletes;
+    /// the rest, and the whole batch again if that statement left any removal undone (a unique key's hold, a claim lost,
+    /// a row changed since its snapshot), through <see cref="JobSql.Complete"/>, which locks each row before it decides.
+    /// </summary>
     public async Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(workerId);
@@ -81,6 +88,85 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var removals = 0;
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            removals += Removes(outcomes[i]) ? 1 : 0;
+        }
+
+        var keyedFinished = false;
+        var rest = outcomes;
+        if (removals > 0)
+        {
+            var (deleted, keyed) = await RemoveAsync(workerId, outcomes, removals, cancellationToken).ConfigureAwait(false);
+            keyedFinished = keyed > 0;
+            if (deleted == removals)
+            {
+                rest = removals == outcomes.Count ? [] : [.. outcomes.Where(o => !Removes(o))];
+            }
+        }
+
+        if (rest.Count > 0)
+        {
+            keyedFinished |= await WriteOutcomesAsync(workerId, rest, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Keyed jobs left the processing state: the next job of their keys may be claimable now. This process freed the
+        // slots, so it claims them (other nodes find them by their own outcomes, or poll).
+        if (keyedFinished)
+        {
+            context.Notifier.KeyedJobsFinished();
+        }
+
+        // Requeued jobs: wake this process's workers when they fall due (other nodes poll, or get the NOTIFY when due now).
+        foreach (var o in outcomes)
+        {
+            if (o.Kind is JobOutcomeKind.Release || (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule && o.Delay <= TimeSpan.Zero))
+            {
+                context.Notifier.JobsDue();
+            }
+            else if (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule)
+            {
+                context.Notifier.JobDueAfter(o.Delay);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="outcome"/> ends its job and retention keeps no job that ends that way.</summary>
+    private bool Removes(JobOutcome outcome) => outcome.Kind switch
+    {
+        JobOutcomeKind.Completed => _removeCompleted,
+        JobOutcomeKind.Failed => _removeFailed,
+        JobOutcomeKind.Cancelled => _removeCancelled,
+        _ => false,
+    };
+
+    /// <summary>Deletes the <paramref name="count"/> jobs that <paramref name="outcomes"/> remove; returns (deleted, keyed among them).</summary>
+    private Task<(long Deleted, long Keyed)> RemoveAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, int count, CancellationToken cancellationToken)
+    {
+        var ids = new Guid[count];
+        var tokens = new Guid[count];
+        var k = 0;
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            var o = outcomes[i];
+            if (Removes(o))
+            {
+                ids[k] = o.Id.Value;
+                tokens[k++] = o.LeaseToken;
+            }
+        }
+
+        return context.Commands.QueryAsync(_completeRemovingSql,
+            [Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(tokens, NpgsqlDbType.Uuid)],
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays,
+            static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0L, 0L),
+            cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="outcomes"/> through <see cref="JobSql.Complete"/>; returns whether a keyed job left processing.</summary>
+    private Task<bool> WriteOutcomesAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
+    {
         var n = outcomes.Count;
         var ids = new Guid[n];
         var attempts = new int[n];
@@ -102,16 +188,10 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             errors[i] = JobErrorText.Sanitize(o.Error);
             stacks[i] = o.Kind is JobOutcomeKind.Completed ? null : JobErrorText.Sanitize(o.StackTrace);
             tokens[i] = o.LeaseToken;
-            remove[i] = o.Kind switch
-            {
-                JobOutcomeKind.Completed => _removeCompleted,
-                JobOutcomeKind.Failed => _removeFailed,
-                JobOutcomeKind.Cancelled => _removeCancelled,
-                _ => false,
-            };
+            remove[i] = Removes(o);
         }
 
-        var keyedFinished = await context.Commands.QueryAsync(_completeSql,
+        return context.Commands.QueryAsync(_completeSql,
             [
                 Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(attempts, NpgsqlDbType.Integer),
                 Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
@@ -120,27 +200,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Array(tokens, NpgsqlDbType.Uuid), Array(stacks, NpgsqlDbType.Text),
             ],
             SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays,
-            static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetInt64(2) > 0, cancellationToken).ConfigureAwait(false);
-
-        // Keyed jobs left the processing state: the next job of their keys may be claimable now. This process freed the
-        // slots, so it claims them (other nodes find them by their own outcomes, or poll).
-        if (keyedFinished)
-        {
-            context.Notifier.KeyedJobsFinished();
-        }
-
-        // Requeued jobs: wake this process's workers when they fall due (other nodes poll, or get the NOTIFY when due now).
-        foreach (var o in outcomes)
-        {
-            if (o.Kind is JobOutcomeKind.Release || (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule && o.Delay <= TimeSpan.Zero))
-            {
-                context.Notifier.JobsDue();
-            }
-            else if (o.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule)
-            {
-                context.Notifier.JobDueAfter(o.Delay);
-            }
-        }
+            static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetInt64(2) > 0, cancellationToken);
     }
 
     public async Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration,

@@ -210,6 +210,34 @@ internal static class JobSql
         """;
 
     /// <summary>
+    /// Deletes the rows of arrays $3 id and $4 lease token (outcomes that remove a finished job: completed, failed or
+    /// cancelled under a retention that keeps none) that worker $2 still holds in queue $1, unless a unique key holds
+    /// after the job (<c>unique_for</c>), and returns (rows deleted, keyed rows among them). <see cref="Complete"/>
+    /// without its row locks: each argument row, in id order, finds its row's version through the primary key (a
+    /// <c>LATERAL … LIMIT 1</c> probe, so the argument rows drive the plan and the rows are deleted in the one id order
+    /// of every statement that locks claimed rows), and the <c>DELETE</c> takes that version by <c>ctid</c>. The ownership
+    /// test is in the <c>DELETE</c>'s own <c>WHERE</c>: PostgreSQL re-evaluates it on the latest row version when a
+    /// concurrent write got there first (<c>IS TRUE</c> keeps it out of the index choice). A row that version no longer
+    /// matches (updated since the snapshot: its <c>ctid</c> changed), that another worker holds, or that a unique key
+    /// holds is left as it was: fewer rows deleted than asked, and the caller sends the batch through <see cref="Complete"/>,
+    /// where the rows already deleted are simply not found. The arrays reach <c>unnest</c> through scalar subqueries, so
+    /// custom plans size the argument rows as generic plans do (10 rows): sized from the bound arrays (a few hundred), the
+    /// planner joined the rows by <c>ctid</c> through a hash of a sequential scan of the whole table, once per batch.
+    /// </summary>
+    public static readonly string CompleteRemoving = $$"""
+        WITH removed AS (
+            DELETE FROM {s}.jobs j
+            USING (SELECT * FROM unnest((SELECT $3::uuid[]), (SELECT $4::uuid[])) AS o(id, lease_token) ORDER BY id) o
+                CROSS JOIN LATERAL (SELECT x.ctid, o.lease_token FROM {s}.jobs x WHERE x.id = o.id LIMIT 1) p
+            WHERE j.ctid = p.ctid
+                AND (j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.lease_token = p.lease_token
+                    AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0')) IS TRUE
+            RETURNING j.concurrency_key
+        )
+        SELECT count(*), count(concurrency_key) FROM removed
+        """;
+
+    /// <summary>
     /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id, $5 lease token and $6 running-for ms
     /// (null, or how long the handler of a claim taken not started has run: records its start). Rows are found and
     /// locked like <see cref="Complete"/>'s (<see cref="LockClaimed"/>); the result is grouped, not joined, so its cost stays
