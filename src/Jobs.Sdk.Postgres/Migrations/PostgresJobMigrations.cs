@@ -105,59 +105,79 @@ public static class PostgresJobMigrations
             }
 
             // Pending (or a fresh schema): few round trips and one commit per run of transactional migrations. The lock
-            // and the lock timeout go in one round trip; the migrations table is made (if missing) and read in the
-            // transaction of the first run; each run's migrations and records are one command; unlock and reset are one.
-            await LockAsync(connection, schema, lockTimeout, cancellationToken).ConfigureAwait(false);
-            try
+            // and the lock timeout are one round trip; BEGIN and the migrations table (made if missing) with its read are
+            // one; the first run's migrations, their records and COMMIT are one; reset and unlock are one.
+            return await MigrateAsync(connection, schema, quoted, migrations, lockTimeout, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Takes the migration lock on <paramref name="connection"/>, applies what is still pending, releases the lock: a fresh
+    /// schema in four round trips (lock and lock timeout; <c>BEGIN</c>, migrations table and its read; every migration with
+    /// its record and <c>COMMIT</c>; reset and unlock), after the read that found it pending.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlConnection connection, string schema, string quoted,
+        IReadOnlyList<PostgresMigration> migrations, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    {
+        // The lock in a transaction of its own: the one that reads the migrations table must start after the lock was
+        // granted, so that it sees (in its catalog caches too) what the previous holder committed.
+        await LockAsync(connection, schema, lockTimeout, cancellationToken).ConfigureAwait(false);
+        var failed = true;
+        try
+        {
+            var names = new List<string>();
+            var applied = await ReadAppliedAsync(connection, null,
+                "BEGIN;\n" + Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted), cancellationToken).ConfigureAwait(false);
+            var pending = Compare(schema, migrations, applied);
+            var first = TakeRun(pending, 0);
+            await ExecuteAsync(connection, null, RunSql(first, quoted) + "COMMIT;", cancellationToken).ConfigureAwait(false);
+            names.AddRange(first.Select(m => m.Name));
+            for (var i = first.Count; i < pending.Count;)
             {
-                var names = new List<string>();
-                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
+                var migration = pending[i];
+                if (!migration.RunsInTransaction)
                 {
-                    applied = await ReadAppliedAsync(connection, transaction, Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted),
-                        cancellationToken).ConfigureAwait(false);
-                    var pending = Compare(schema, migrations, applied);
-                    var first = TakeRun(pending, 0);
-                    if (first.Count > 0)
+                    foreach (var statement in MigrationMarkers.Statements(migration.Sql))
                     {
-                        await ExecuteAsync(connection, transaction, RunSql(first, quoted), cancellationToken).ConfigureAwait(false);
-                        names.AddRange(first.Select(m => m.Name));
+                        await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
                     }
 
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    for (var i = first.Count; i < pending.Count;)
-                    {
-                        var migration = pending[i];
-                        if (!migration.RunsInTransaction)
-                        {
-                            foreach (var statement in MigrationMarkers.Statements(migration.Sql))
-                            {
-                                await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
-                            }
-
-                            await ExecuteAsync(connection, null, Record(migration, quoted), cancellationToken).ConfigureAwait(false);
-                            names.Add(migration.Name);
-                            i++;
-                            continue;
-                        }
-
-                        var run = TakeRun(pending, i);
-                        await RunInTransactionAsync(connection, RunSql(run, quoted), cancellationToken).ConfigureAwait(false);
-                        names.AddRange(run.Select(m => m.Name));
-                        i += run.Count;
-                    }
+                    await ExecuteAsync(connection, null, Record(migration, quoted), cancellationToken).ConfigureAwait(false);
+                    names.Add(migration.Name);
+                    i++;
+                    continue;
                 }
 
-                return names;
+                var run = TakeRun(pending, i);
+                await RunInTransactionAsync(connection, RunSql(run, quoted), cancellationToken).ConfigureAwait(false);
+                names.AddRange(run.Select(m => m.Name));
+                i += run.Count;
             }
-            finally
+
+            failed = false;
+            return names;
+        }
+        finally
+        {
+            if (!failed)
             {
-                await UnlockAsync(connection, schema).ConfigureAwait(false);
+                await UnlockAsync(connection, schema, rollback: false).ConfigureAwait(false);
+            }
+            else if (connection.State == System.Data.ConnectionState.Open)
+            {
+                // Not masking the failure: a connection that cannot run this is broken, and its session (with the lock) is gone.
+                try
+                {
+                    await UnlockAsync(connection, schema, rollback: true).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+                {
+                }
             }
         }
     }
 
-    /// <summary>The session advisory lock and the DDL's lock timeout, in one round trip.</summary>
+    /// <summary>The session advisory lock (waited for without a timeout: another process may be migrating), then the DDL's lock timeout: one round trip.</summary>
     private static async Task LockAsync(NpgsqlConnection connection, string schema, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
@@ -167,10 +187,18 @@ public static class PostgresJobMigrations
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Resets the lock timeout and releases the session advisory lock, in one round trip.</summary>
-    private static async Task UnlockAsync(NpgsqlConnection connection, string schema)
+    /// <summary>
+    /// Resets the lock timeout and releases the session advisory lock, in one round trip; after a failure, first ends the
+    /// transaction it may have left open (a <c>ROLLBACK</c> outside one only warns, as does an unlock not held).
+    /// </summary>
+    private static async Task UnlockAsync(NpgsqlConnection connection, string schema, bool rollback)
     {
         await using var batch = new NpgsqlBatch(connection);
+        if (rollback)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("ROLLBACK"));
+        }
+
         batch.BatchCommands.Add(new NpgsqlBatchCommand("RESET lock_timeout"));
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionUnlock,
             new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));

@@ -16,6 +16,8 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private TaskCompletionSource _flowing = NewOpenGate();
     private readonly Task _acceptLoop;
+    private int _accepted;
+    private int _roundTrips;
 
     private TcpProxy(IPEndPoint upstream)
     {
@@ -27,6 +29,16 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>The port clients connect to (on 127.0.0.1).</summary>
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Connections accepted so far.</summary>
+    public int ConnectionsAccepted => Volatile.Read(ref _accepted);
+
+    /// <summary>
+    /// Round trips so far, for a PostgreSQL server behind the proxy: the server's ReadyForQuery messages (one ends every
+    /// exchange the client waits for) after the one that ends each connection's start-up. Needs a connection string
+    /// with <c>SSL Mode=Disable</c> (the stream is read as plain protocol messages).
+    /// </summary>
+    public int RoundTrips => Volatile.Read(ref _roundTrips);
 
     /// <summary>Whether traffic is stalled now.</summary>
     public bool IsStalled { get { lock (_gate) { return !_flowing.Task.IsCompleted; } } }
@@ -122,6 +134,7 @@ public sealed class TcpProxy : IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _accepted);
             _ = HandleAsync(client);
         }
     }
@@ -148,7 +161,7 @@ public sealed class TcpProxy : IAsyncDisposable
             _connections.Add(connection);
         }
 
-        await Task.WhenAny(PumpAsync(client, upstream), PumpAsync(upstream, client));
+        await Task.WhenAny(PumpAsync(client, upstream, null), PumpAsync(upstream, client, new ServerMessages(this)));
         connection.Abort();
         lock (_gate)
         {
@@ -156,7 +169,7 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, ServerMessages? messages)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -169,6 +182,8 @@ public sealed class TcpProxy : IAsyncDisposable
                     return;
                 }
 
+                messages?.Read(buffer.AsSpan(0, read));
+
                 // A stall holds the bytes read so far: nothing reaches the other side until Resume.
                 await WaitFlowingAsync().WaitAsync(_stop.Token);
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
@@ -176,6 +191,48 @@ public sealed class TcpProxy : IAsyncDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
         {
+        }
+    }
+
+    /// <summary>Reads the server's side of one connection as protocol messages (type byte, big-endian length) and counts ReadyForQuery.</summary>
+    private sealed class ServerMessages(TcpProxy proxy)
+    {
+        private readonly byte[] _header = new byte[5];
+        private int _headerRead;
+        private long _bodyLeft;
+        private bool _startedUp;
+
+        public void Read(ReadOnlySpan<byte> bytes)
+        {
+            while (!bytes.IsEmpty)
+            {
+                if (_bodyLeft > 0)
+                {
+                    var skip = (int)Math.Min(_bodyLeft, bytes.Length);
+                    bytes = bytes[skip..];
+                    _bodyLeft -= skip;
+                    continue;
+                }
+
+                _header[_headerRead++] = bytes[0];
+                bytes = bytes[1..];
+                if (_headerRead < 5)
+                {
+                    continue;
+                }
+
+                _headerRead = 0;
+                _bodyLeft = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(_header.AsSpan(1)) - 4;
+                if (_header[0] == (byte)'Z')
+                {
+                    if (_startedUp)
+                    {
+                        Interlocked.Increment(ref proxy._roundTrips);
+                    }
+
+                    _startedUp = true;
+                }
+            }
         }
     }
 
