@@ -175,17 +175,10 @@ public sealed class PlanTests(PostgresFixture fixture)
         // almost nothing is processing, as on a freshly loaded queue). The argument arrays must be read once and each row
         // found through the primary key: a nested loop that rescans the arrays per row is quadratic (seconds per batch).
         await using var ds = await SeededAsync();
-        var ids = Enumerable.Range(0, 2000).Select(_ => Guid.NewGuid()).ToArray();
-        var tokens = ids.Select(_ => Guid.NewGuid()).ToArray();
-        const string Setup = """
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
-            SELECT id, 'outcomes', 'plan', jsonb_build_object(), 1, 1, 'plan-worker', t, now() + interval '1 minute', now()
-            FROM unnest(@ids::uuid[], @tokens::uuid[]) AS r(id, t)
-            """;
-        NpgsqlParameter[] Rows() => [new NpgsqlParameter("ids", ids), new NpgsqlParameter("tokens", tokens)];
+        var (ids, tokens, setup) = HeldJobs("outcomes");
         var n = 1000;
         var done = ids.Take(n).ToArray();
-        var complete = await ExplainGenericAsync(ds, JobSql.Complete, "text, text, uuid[], integer[], smallint[], double precision[], integer[], text[], boolean[], text, boolean, uuid[], text[]", (Setup, Rows()),
+        var complete = await ExplainGenericAsync(ds, JobSql.Complete, "text, text, uuid[], integer[], smallint[], double precision[], integer[], text[], boolean[], text, boolean, uuid[], text[]", setup(),
             Text("outcomes"), Text("plan-worker"), Array(done, NpgsqlDbType.Uuid), Array(new int[n], NpgsqlDbType.Integer),
             Array(new short[n], NpgsqlDbType.Smallint), Array(new double[n], NpgsqlDbType.Double), Array(new int[n], NpgsqlDbType.Integer),
             Array(new string?[n], NpgsqlDbType.Text), Array(Enumerable.Repeat(remove, n).ToArray(), NpgsqlDbType.Boolean), Text(null),
@@ -193,7 +186,7 @@ public sealed class PlanTests(PostgresFixture fixture)
             Array(new string?[n], NpgsqlDbType.Text));
         AssertKeyed(complete, n);
 
-        var renew = await ExplainGenericAsync(ds, JobSql.RenewLeases, "text, uuid[], text, double precision, uuid[], double precision[]", (Setup, Rows()),
+        var renew = await ExplainGenericAsync(ds, JobSql.RenewLeases, "text, uuid[], text, double precision, uuid[], double precision[]", setup(),
             Text("outcomes"), Array(done, NpgsqlDbType.Uuid), Text("plan-worker"), Double(30_000), Array(tokens.Take(n).ToArray(), NpgsqlDbType.Uuid),
             Array(Enumerable.Repeat<double?>(250, n).ToArray(), NpgsqlDbType.Double));
         AssertKeyed(renew, n);
@@ -216,19 +209,12 @@ public sealed class PlanTests(PostgresFixture fixture)
         // row drives one primary-key probe and one fetch by ctid (the argument rows, sorted by id, are the outer side: the
         // rows are deleted in id order, the lock order of renewals and the locking outcome write); no row is locked first.
         await using var ds = await SeededAsync();
-        var ids = Enumerable.Range(0, 2000).Select(_ => Guid.NewGuid()).ToArray();
-        var tokens = ids.Select(_ => Guid.NewGuid()).ToArray();
-        const string Setup = """
-            INSERT INTO {s}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
-            SELECT id, 'removing', 'plan', jsonb_build_object(), 1, 1, 'plan-worker', t, now() + interval '1 minute', now()
-            FROM unnest(@ids::uuid[], @tokens::uuid[]) AS r(id, t)
-            """;
-        NpgsqlParameter[] Rows() => [new NpgsqlParameter("ids", ids), new NpgsqlParameter("tokens", tokens)];
+        var (ids, tokens, setup) = HeldJobs("removing");
         const int N = 1000;
         NpgsqlParameter[] Arguments() => [Text("removing"), Text("plan-worker"), Array(ids.Take(N).ToArray(), NpgsqlDbType.Uuid), Array(tokens.Take(N).ToArray(), NpgsqlDbType.Uuid)];
         var plan = generic
-            ? await ExplainGenericAsync(ds, JobSql.CompleteRemoving, "text, text, uuid[], uuid[]", (Setup, Rows()), Arguments())
-            : await ExplainAsync(ds, JobSql.CompleteRemoving, [(Setup, Rows())], Arguments());
+            ? await ExplainGenericAsync(ds, JobSql.CompleteRemoving, "text, text, uuid[], uuid[]", setup(), Arguments())
+            : await ExplainAsync(ds, JobSql.CompleteRemoving, [setup()], Arguments());
 
         Assert.Equal(N, Assert.Single(plan.Nodes, x => x.Type == "ModifyTable").ActualRows);
         Assert.DoesNotContain(plan.Nodes, x => x.Type == "LockRows");
@@ -361,6 +347,20 @@ public sealed class PlanTests(PostgresFixture fixture)
     /// EXPLAIN ANALYZE of the plan a prepared statement gets after five runs: PostgreSQL then plans it once for any
     /// arguments (a generic plan, which cannot see the arrays' lengths). <paramref name="types"/>: the parameter types.
     /// </summary>
+    /// <summary>2,000 jobs of queue <paramref name="queue"/> that worker 'plan-worker' holds, inserted by the returned setup
+    /// step (fresh parameters on each call) after the statistics were taken (the planner believes almost nothing is processing).</summary>
+    private static (Guid[] Ids, Guid[] Tokens, Func<(string Sql, NpgsqlParameter[] Parameters)> Setup) HeldJobs(string queue)
+    {
+        var ids = Enumerable.Range(0, 2000).Select(_ => Guid.NewGuid()).ToArray();
+        var tokens = ids.Select(_ => Guid.NewGuid()).ToArray();
+        var sql = $$"""
+            INSERT INTO {s}.jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
+            SELECT id, '{{queue}}', 'plan', jsonb_build_object(), 1, 1, 'plan-worker', t, now() + interval '1 minute', now()
+            FROM unnest(@ids::uuid[], @tokens::uuid[]) AS r(id, t)
+            """;
+        return (ids, tokens, () => (sql, [new NpgsqlParameter("ids", ids), new NpgsqlParameter("tokens", tokens)]));
+    }
+
     private static Task<Plan> ExplainGenericAsync(NpgsqlDataSource ds, string sql, string types, (string Sql, NpgsqlParameter[] Parameters) setup,
         params NpgsqlParameter[] parameters)
         => ExplainGenericAsync(ds, sql, types, [setup], parameters);
