@@ -20,6 +20,8 @@
 #                            delayed by a day at a higher priority and 1,000,000 retained finished rows; an idle worker's
 #                            server CPU and GetCountsAsync over that table (BENCH_MILLION_ROWS sets the 1,000,000; 0 skips)
 #   BENCH_PUSHERS=16         concurrent single pushers of the enqueue_concurrent row ("" skips)
+#   BENCH_PUSH_RATE=800      the same pushers capped at this many pushes/s in all, for every system (wake-up under equal
+#                            offered load; below graphile-worker's uncapped rate on the reference machine); "" skips
 #   BENCH_REPEAT=1           runs per cell; the median (by the cell's figure) and the spread are reported
 #   BENCH_FAST=0             1 runs the server with fsync=off, synchronous_commit=off, full_page_writes=off (test-server figures)
 #   BENCH_CONNECTION=...     use this server (npgsql connection string) instead of starting one
@@ -49,6 +51,7 @@ PREFETCH=${BENCH_PREFETCH:-500}
 MILLION=${BENCH_MILLION:-1}
 MILLION_ROWS=${BENCH_MILLION_ROWS:-1000000}
 PUSHERS=${BENCH_PUSHERS-16}
+PUSH_RATE=${BENCH_PUSH_RATE-800}
 FAST=${BENCH_FAST:-0}
 SYSTEMS=${BENCH_SYSTEMS:-jobs-sdk graphile graphile-defaults}
 WORK=$(mktemp -d /tmp/jobs-sdk-bench.XXXXXX)
@@ -150,6 +153,7 @@ for c in $DRAIN_C; do cell "drain_c$c" --workload drain --jobs "$N" --concurrenc
 for p in $PROCS; do [ "$p" -gt 1 ] && cell "drain_p$p" --workload drain --jobs "$N" --concurrency "$C" --processes "$p"; done
 [ "$HISTORY" -gt 0 ] && cell "drain_history" --workload drain --jobs "$N" --concurrency "$C" --retained-history "$HISTORY"
 [ -n "$PUSHERS" ] && cell "enqueue_concurrent" --workload enqueue_concurrent --jobs "$N" --concurrency "$C" --pushers "$PUSHERS"
+[ -n "$PUSHERS" ] && [ -n "$PUSH_RATE" ] && cell "enqueue_concurrent_rate" --workload enqueue_concurrent --jobs "$N" --concurrency "$C" --pushers "$PUSHERS" --push-rate "$PUSH_RATE"
 if [ "$MILLION" = 1 ] && [ "$MILLION_ROWS" -gt 0 ] && [[ " $SYSTEMS " == *" jobs-sdk "* ]]; then
   for r in $(seq "$REPEAT"); do
     run_one jobs-sdk "drain_million" --workload drain --jobs "$N" --concurrency "$C" --delayed "$MILLION_ROWS" --retained-history "$MILLION_ROWS"
@@ -162,9 +166,9 @@ fi
 # ---------------------------------------------------------------- table
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || echo unknown)
 META="$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($CPU), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); load average at end $(cut -d' ' -f1-3 /proc/loadavg); $SERVER_NOTE; .NET $(dotnet --version); node $(node --version 2>/dev/null || echo -), graphile-worker ${GRAPHILE_VERSION:-n/a}; N=$N, C=$C, runs per cell $REPEAT (median)"
-TABLE=$(python3 - "$RESULTS" "$META" "$N" "$C" "$POLL_MS" "$HISTORY" "$PREFETCH" "$MILLION_ROWS" "$PUSHERS" <<'PY'
+TABLE=$(python3 - "$RESULTS" "$META" "$N" "$C" "$POLL_MS" "$HISTORY" "$PREFETCH" "$MILLION_ROWS" "$PUSHERS" "$PUSH_RATE" <<'PY'
 import json, sys, statistics
-path, meta, n, c, poll_ms, history, prefetch, million, pushers = sys.argv[1:10]
+path, meta, n, c, poll_ms, history, prefetch, million, pushers, push_rate = sys.argv[1:11]
 rows = [json.loads(l) for l in open(path) if l.strip()]
 systems = [s for s in ["jobs-sdk", "graphile", "graphile-defaults"] if any(r["system"] == s for r in rows)]
 names = {"jobs-sdk": "Jobs.Sdk", "graphile": "graphile-worker (batched)", "graphile-defaults": "graphile-worker (defaults)"}
@@ -235,6 +239,11 @@ for k, label in numbered("drain_p"):
 add(f"{pushers} concurrent single pushers (pushes/s, one commit each)", "enqueue_concurrent", "jobs_per_sec", "")
 add(f"{pushers} concurrent single pushers: worker wake-up p50 (ms after the push returned)", "enqueue_concurrent", "p50_ms", " ms", False)
 add(f"{pushers} concurrent single pushers: worker wake-up p99 (ms after the push returned)", "enqueue_concurrent", "p99_ms", " ms", False)
+if push_rate:
+    r = f"{int(push_rate):,}"
+    add(f"{pushers} pushers capped at {r} pushes/s in all (pushes/s achieved)", "enqueue_concurrent_rate", "jobs_per_sec", "")
+    add(f"{pushers} pushers capped at {r} pushes/s: worker wake-up p50 (ms after the push returned)", "enqueue_concurrent_rate", "p50_ms", " ms", False)
+    add(f"{pushers} pushers capped at {r} pushes/s: worker wake-up p99 (ms after the push returned)", "enqueue_concurrent_rate", "p99_ms", " ms", False)
 m = f"{int(million):,}"
 add(f"drain of N={n} with {m} delayed + {m} finished rows in the queue (jobs/s)", "drain_million", "jobs_per_sec", "")
 if "jobs-sdk" in systems:

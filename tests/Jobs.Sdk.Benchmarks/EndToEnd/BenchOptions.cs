@@ -15,6 +15,9 @@ internal sealed class BenchOptions
     public long RetainedHistory { get; private set; }
     public long Delayed { get; private set; }
     public int Pushers { get; private set; } = 16;
+
+    /// <summary><c>enqueue_concurrent</c>: the pushers' total offered rate (pushes/s, an open-loop schedule); 0 = as fast as they can.</summary>
+    public int PushRate { get; private set; }
     public int Seconds { get; private set; } = 10;
     public bool NoWorker { get; private set; }
     public bool PollOnly { get; private set; }
@@ -52,6 +55,7 @@ internal sealed class BenchOptions
                 case "--retained-history": o.RetainedHistory = NextInt(); break;
                 case "--delayed": o.Delayed = NextInt(); break;
                 case "--pushers": o.Pushers = NextInt(); break;
+                case "--push-rate": o.PushRate = NextInt(); break;
                 case "--seconds": o.Seconds = NextInt(); break;
                 case "--no-worker": o.NoWorker = true; break;
                 case "--poll-interval-ms": o.PollIntervalMs = NextInt(); break;
@@ -85,9 +89,9 @@ internal sealed class BenchOptions
             throw new ArgumentException("--jobs N (N >= 1) is required.");
         }
 
-        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1)
+        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PushRate < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1)
         {
-            throw new ArgumentException("--concurrency, --processes, --pushers, --seconds and --poll-interval-ms and --global-concurrency must be >= 1; --retained-history, --delayed and --prefetch >= 0.");
+            throw new ArgumentException("--concurrency, --processes, --pushers, --seconds and --poll-interval-ms and --global-concurrency must be >= 1; --retained-history, --delayed, --push-rate and --prefetch >= 0.");
         }
 
         if (o.Worker && (o.Schema is null || o.Results is null))

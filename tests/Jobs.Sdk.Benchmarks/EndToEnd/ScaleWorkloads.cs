@@ -58,7 +58,8 @@ internal static partial class EndToEndBenchmark
     /// <summary>
     /// <c>enqueue_concurrent</c>: <c>--pushers P</c> tasks push N jobs between them, one <c>PushAsync</c> (one commit)
     /// each, while a worker drains them (unless <c>--no-worker</c>). Figures: pushes (commits) per second, and the wake-up
-    /// latency of the worker: handler start − the moment the push returned (committed), p50/p99 over all jobs.
+    /// latency of the worker: handler start − the moment the push returned (committed), p50/p99 over all jobs. With
+    /// <c>--push-rate R</c> the pushers share an open-loop schedule of R pushes/s in all (wake-up under a given offered load).
     /// </summary>
     private static async Task<Result> EnqueueConcurrentAsync(BenchOptions o, NpgsqlDataSource ds, string schema)
     {
@@ -92,6 +93,16 @@ internal static partial class EndToEndBenchmark
             int seq;
             while ((seq = Interlocked.Increment(ref next)) < o.Jobs)
             {
+                if (o.PushRate > 0)
+                {
+                    // Open loop: push seq is due seq / rate seconds after the start (late pushes go at once).
+                    var due = TimeSpan.FromSeconds((double)seq / o.PushRate) - sw.Elapsed;
+                    if (due >= TimeSpan.FromMilliseconds(1))
+                    {
+                        await Task.Delay(due).ConfigureAwait(false);
+                    }
+                }
+
                 await queue.PushAsync(new BenchJob(seq, 0)).ConfigureAwait(false);
                 pushed[seq] = Stopwatch.GetTimestamp();
             }
@@ -107,6 +118,11 @@ internal static partial class EndToEndBenchmark
             await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
             await Task.Delay(200).ConfigureAwait(false);
             await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            if (o.Explain)
+            {
+                Log(((CountingDriver)workers.GetRequiredService<IJobDriver>()).Summary(o.Jobs));
+            }
+
             var wake = new double[o.Jobs];
             for (var i = 0; i < wake.Length; i++)
             {
@@ -124,7 +140,7 @@ internal static partial class EndToEndBenchmark
             error = stored == o.Jobs ? null : $"{stored} jobs stored, expected {o.Jobs}";
         }
 
-        var extra = string.Create(CultureInfo.InvariantCulture, $",\"pushers\":{o.Pushers},\"with_worker\":{(o.NoWorker ? "false" : "true")}")
+        var extra = string.Create(CultureInfo.InvariantCulture, $",\"pushers\":{o.Pushers},\"push_rate\":{o.PushRate},\"with_worker\":{(o.NoWorker ? "false" : "true")}")
             + CpuMeter.Json(cpu0, cpu1, o.Jobs);
         return new Result(Line(o.Workload, o.Jobs, sw.Elapsed, o.Jobs / sw.Elapsed.TotalSeconds, p50, p99, extra), error);
     }

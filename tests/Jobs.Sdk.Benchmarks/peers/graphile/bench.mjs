@@ -1,7 +1,7 @@
 // End-to-end benchmark harness for graphile-worker (the peer of Jobs.Sdk's EndToEnd benchmark).
 // Same command line and the same single JSON line on stdout as `dotnet run --project tests/Jobs.Sdk.Benchmarks`:
 //   node bench.mjs --workload W --jobs N --concurrency C --connection "<npgsql or postgres:// connection string>"
-//     [--processes P] [--retained-history R] [--poll-only] [--report-rss] [--poll-interval-ms MS] [--pushers P] [--no-worker]
+//     [--processes P] [--retained-history R] [--poll-only] [--report-rss] [--poll-interval-ms MS] [--pushers P] [--push-rate R] [--no-worker]
 // Workloads: enqueue, enqueue_batch, drain, latency, enqueue_concurrent (P concurrent single pushers; wake-up latency of a
 // worker draining them). Drains report CPU per job: client (this process, or the worker processes) and server (/proc).
 // Logs go to stderr. Environment: BENCH_BATCH_SIZE (enqueue_batch, default 1000);
@@ -24,7 +24,7 @@ const LATENCY_SPACING_MS = 10;
 // ---------------------------------------------------------------- arguments
 function parseArgs(argv) {
   const o = { workload: null, jobs: null, concurrency: 16, connection: null, processes: 1, retainedHistory: 0,
-    pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null, pushers: 16, noWorker: false };
+    pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null, pushers: 16, pushRate: 0, noWorker: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) fail(`missing value after ${a}`); return argv[++i]; };
@@ -40,6 +40,7 @@ function parseArgs(argv) {
       case "--report-rss": o.reportRss = true; break;
       case "--explain": o.explain = true; break; // drain: the server profile per job, as Jobs.Sdk's --explain prints it
       case "--pushers": o.pushers = int(next(), a); break;
+      case "--push-rate": o.pushRate = int(next(), a); break; // enqueue_concurrent: total pushes/s, open-loop schedule (0: as fast as possible)
       case "--no-worker": o.noWorker = true; break;
       case "--worker": o.worker = true; break; // hidden: a child worker process of a multi-process drain
       case "--schema": o.schema = next(); break; // hidden
@@ -456,7 +457,14 @@ async function enqueueConcurrent(o, url, utils, admin, schema) {
   let next = 0;
   const t0 = now();
   await Promise.all(Array.from({ length: o.pushers }, async () => {
-    for (let seq = next++; seq < o.jobs; seq = next++) { await utils.addJob(TASK, { s: seq }); pushed[seq] = now(); }
+    for (let seq = next++; seq < o.jobs; seq = next++) {
+      if (o.pushRate > 0) {
+        // Open loop: push seq is due seq / rate seconds after the start (late pushes go at once).
+        const due = t0 + (seq * 1000) / o.pushRate - now();
+        if (due >= 1) await sleep(due);
+      }
+      await utils.addJob(TASK, { s: seq }); pushed[seq] = now();
+    }
   }));
   const s = (now() - t0) / 1000;
   const cpu1 = await cpuSample(admin, pm);
@@ -473,7 +481,7 @@ async function enqueueConcurrent(o, url, utils, admin, schema) {
     const stored = await liveJobs(admin, schema);
     if (stored !== o.jobs) error = `${stored} jobs stored, expected ${o.jobs}`;
   }
-  return { json: line(o, s, o.jobs, p50, p99, { pushers: o.pushers, with_worker: !o.noWorker, ...cpuJson(cpu0, cpu1, o.jobs) }), ok: !error, error };
+  return { json: line(o, s, o.jobs, p50, p99, { pushers: o.pushers, push_rate: o.pushRate, with_worker: !o.noWorker, ...cpuJson(cpu0, cpu1, o.jobs) }), ok: !error, error };
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
