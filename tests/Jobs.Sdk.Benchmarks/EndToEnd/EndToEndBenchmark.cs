@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using System.Text;
 using System.Text.Json;
 using Jobs.Sdk.Drivers;
@@ -17,7 +18,6 @@ namespace Jobs.Sdk.Benchmarks.EndToEnd;
 internal static partial class EndToEndBenchmark
 {
     private const string Queue = "bench";
-    private const int WarmUpJobs = 200;
     private const int LatencyJobs = 300;
     private const int LatencyWarmUpJobs = 50;
     private static readonly TimeSpan LatencySpacing = TimeSpan.FromMilliseconds(10);
@@ -147,17 +147,20 @@ internal static partial class EndToEndBenchmark
         await using var workers = Workers(ds, o, schema, Queue, recorder);
         var worker = workers.GetRequiredService<JobWorker>();
         await workers.GetRequiredService<IJobDriver>().WaitUntilReadyAsync(CancellationToken.None).ConfigureAwait(false);
+        await WaitForJitQuietAsync().ConfigureAwait(false);
         var before = o.Explain ? await ServerStatsAsync(ds).ConfigureAwait(false) : default;
         var profile = o.Explain ? await DrainProfile.StartAsync(ds, schema).ConfigureAwait(false) : null;
         var meter = await CpuMeter.CreateAsync(ds).ConfigureAwait(false);
         var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
 
+        var jit0 = (Methods: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
         var sw = Stopwatch.StartNew();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
         await recorder.ReachAsync(o.Jobs, Timeout).ConfigureAwait(false);
         await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
         sw.Stop();
         var cpu1 = await meter.SampleAsync().ConfigureAwait(false);
+        var jit = (Methods: JitInfo.GetCompiledMethodCount() - jit0.Methods, Time: JitInfo.GetCompilationTime() - jit0.Time);
 
         await Task.Delay(200).ConfigureAwait(false); // a job run twice would show up now
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -170,6 +173,7 @@ internal static partial class EndToEndBenchmark
                 $"{(after.WalBytes - before.WalBytes) / (double)o.Jobs:0} WAL bytes/job, {(after.Statements - before.Statements) / (double)o.Jobs:0.###} statements/job" +
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
             Log(await profile!.ReportAsync(ds, schema, o.Jobs).ConfigureAwait(false));
+            Log($"client JIT during the drain: {jit.Methods} methods compiled, {jit.Time.TotalMilliseconds:0} ms");
         }
 
         var extra = CpuMeter.Json(cpu0, cpu1, o.Jobs) + (o.ReportRss
@@ -416,18 +420,6 @@ internal static partial class EndToEndBenchmark
 
     private static ServiceProvider Workers(NpgsqlDataSource ds, BenchOptions o, string schema, string queue, Recorder recorder) =>
         Build(ds, o, schema, queue, recorder);
-
-    /// <summary>Pushes and drains <see cref="WarmUpJobs"/> with a throwaway worker (JIT, connection pool), then stops it.</summary>
-    private static async Task WarmUpWorkersAsync(BenchOptions o, NpgsqlDataSource ds, string schema, string queue)
-    {
-        var recorder = new Recorder(0);
-        await using var sp = Build(ds, o, schema, queue, recorder);
-        await PushBatchesAsync(sp.GetRequiredService<JobQueue>(), WarmUpJobs, 50, -1).ConfigureAwait(false);
-        var worker = sp.GetRequiredService<JobWorker>();
-        await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        await recorder.ReachAsync(WarmUpJobs, Timeout).ConfigureAwait(false);
-        await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
-    }
 
     private static async Task PushBatchesAsync(JobQueue queue, int count, int batchSize, long seq = 0)
     {
