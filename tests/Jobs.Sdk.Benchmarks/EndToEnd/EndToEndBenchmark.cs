@@ -34,7 +34,7 @@ internal static partial class EndToEndBenchmark
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}\nusage: --workload enqueue|enqueue_batch|drain|latency --jobs N --concurrency C " +
-                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K] [--concurrency-keys K [--concurrency-limit L]]")
+                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K] [--concurrency-keys K [--concurrency-limit L]] [--warmup N] [--warmup-rounds R]")
                 .ConfigureAwait(false);
             return 2;
         }
@@ -150,7 +150,9 @@ internal static partial class EndToEndBenchmark
         var before = o.Explain ? await ServerStatsAsync(ds).ConfigureAwait(false) : default;
         var profile = o.Explain ? await DrainProfile.StartAsync(ds, schema).ConfigureAwait(false) : null;
         var meter = await CpuMeter.CreateAsync(ds).ConfigureAwait(false);
+        var runtime0 = RuntimeCounters.Take();
         var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
+        Mark("drain-start");
 
         var sw = Stopwatch.StartNew();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
@@ -158,6 +160,8 @@ internal static partial class EndToEndBenchmark
         await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
         sw.Stop();
         var cpu1 = await meter.SampleAsync().ConfigureAwait(false);
+        var runtime1 = RuntimeCounters.Take();
+        Mark("drain-end");
 
         await Task.Delay(200).ConfigureAwait(false); // a job run twice would show up now
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -170,6 +174,7 @@ internal static partial class EndToEndBenchmark
                 $"{(after.WalBytes - before.WalBytes) / (double)o.Jobs:0} WAL bytes/job, {(after.Statements - before.Statements) / (double)o.Jobs:0.###} statements/job" +
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
             Log(await profile!.ReportAsync(ds, schema, o.Jobs).ConfigureAwait(false));
+            Log(RuntimeCounters.Describe(runtime0, runtime1, o.Jobs));
         }
 
         var extra = CpuMeter.Json(cpu0, cpu1, o.Jobs) + (o.ReportRss
@@ -417,16 +422,36 @@ internal static partial class EndToEndBenchmark
     private static ServiceProvider Workers(NpgsqlDataSource ds, BenchOptions o, string schema, string queue, Recorder recorder) =>
         Build(ds, o, schema, queue, recorder);
 
-    /// <summary>Pushes and drains <see cref="WarmUpJobs"/> with a throwaway worker (JIT, connection pool), then stops it.</summary>
+    /// <summary>
+    /// Warm-up rounds (default one of 200 jobs): each pushes and drains <see cref="BenchOptions.WarmUp"/> jobs with a throwaway
+    /// worker (JIT, connection pool), stops it and, between rounds, pauses 250 ms. No number of rounds tried (up to 10 x
+    /// 1,000 and 2 x 20,000) moved all of the runtime's tier-up out of the measured drain: see README, "Client CPU per job".
+    /// </summary>
     private static async Task WarmUpWorkersAsync(BenchOptions o, NpgsqlDataSource ds, string schema, string queue)
     {
-        var recorder = new Recorder(0);
-        await using var sp = Build(ds, o, schema, queue, recorder);
-        await PushBatchesAsync(sp.GetRequiredService<JobQueue>(), WarmUpJobs, 50, -1).ConfigureAwait(false);
-        var worker = sp.GetRequiredService<JobWorker>();
-        await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        await recorder.ReachAsync(WarmUpJobs, Timeout).ConfigureAwait(false);
-        await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        for (var round = 0; round < o.WarmUpRounds; round++)
+        {
+            var jitted = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var recorder = new Recorder(0);
+            await using (var sp = Build(ds, o, schema, queue, recorder))
+            {
+                await PushBatchesAsync(sp.GetRequiredService<JobQueue>(), o.WarmUp, 50, -1).ConfigureAwait(false);
+                var worker = sp.GetRequiredService<JobWorker>();
+                await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
+                await recorder.ReachAsync(o.WarmUp, Timeout).ConfigureAwait(false);
+                await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (o.WarmUpRounds > 1)
+            {
+                await Task.Delay(250).ConfigureAwait(false);
+            }
+
+            if (o.Explain)
+            {
+                Log($"warm-up round {round + 1}: {o.WarmUp} jobs, {System.Runtime.JitInfo.GetCompiledMethodCount() - jitted} methods JIT-compiled");
+            }
+        }
     }
 
     private static async Task PushBatchesAsync(JobQueue queue, int count, int batchSize, long seq = 0)
@@ -620,4 +645,22 @@ internal static partial class EndToEndBenchmark
     private static string Json(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "null";
 
     private static void Log(string message) => Console.Error.WriteLine($"[bench] {message}");
+
+    /// <summary>
+    /// With <c>BENCH_MARKS=1</c>, prints <c>[bench-mark] name</c> on stderr at the drain's start and end, so that a profiler
+    /// (perf record -p) can be attached to the measured window only.
+    /// </summary>
+    private static void Mark(string name)
+    {
+        if (Environment.GetEnvironmentVariable("BENCH_MARKS") == "1")
+        {
+            Console.Error.WriteLine($"[bench-mark] {name}");
+            Console.Error.Flush();
+            if (Environment.GetEnvironmentVariable("DOTNET_JitDisasmSummary") == "1")
+            {
+                Console.Out.WriteLine($"[bench-mark] {name}"); // between the JIT's own lines (DOTNET_JitStdOutFile unset)
+                Console.Out.Flush();
+            }
+        }
+    }
 }
