@@ -26,6 +26,8 @@
 #   BENCH_FAST=0             1 runs the server with fsync=off, synchronous_commit=off, full_page_writes=off (test-server figures)
 #   BENCH_CONNECTION=...     use this server (npgsql connection string) instead of starting one
 #   BENCH_SYSTEMS="jobs-sdk graphile graphile-defaults"  which systems to run
+#   BENCH_PEER_WARMUP_ROUNDS=10  graphile-worker's drain warm-up rounds of 200 jobs (Jobs.Sdk's drain warms up until
+#                            its JIT is quiet: 8-30 rounds of 200; see README, "Method")
 #   BENCH_OUT=path           also write the table (markdown) and raw JSON lines (path.jsonl) there
 #   BENCH_TABLE_FROM=file    only print the table from an earlier run's JSON lines (BENCH_OUT's path.jsonl)
 set -euo pipefail
@@ -54,6 +56,7 @@ PUSHERS=${BENCH_PUSHERS-16}
 PUSH_RATE=${BENCH_PUSH_RATE-800}
 FAST=${BENCH_FAST:-0}
 SYSTEMS=${BENCH_SYSTEMS:-jobs-sdk graphile graphile-defaults}
+PEER_WARMUP_ROUNDS=${BENCH_PEER_WARMUP_ROUNDS:-10}
 WORK=$(mktemp -d /tmp/jobs-sdk-bench.XXXXXX)
 RESULTS="$WORK/results.jsonl"
 : > "$RESULTS"
@@ -117,8 +120,8 @@ run_one() { # system label workload args...
   local out rc=0
   case "$system" in
     jobs-sdk) out=$(dotnet run -c Release --no-build --project tests/Jobs.Sdk.Benchmarks -- "$@" --connection "$CONN" 2>"$WORK/last.err") || rc=$? ;;
-    graphile) out=$(GRAPHILE_BATCHING=1 node "$PEER_RUN/bench.mjs" "$@" --connection "$CONN" 2>"$WORK/last.err") || rc=$? ;;
-    graphile-defaults) out=$(GRAPHILE_BATCHING=0 node "$PEER_RUN/bench.mjs" "$@" --connection "$CONN" 2>"$WORK/last.err") || rc=$? ;;
+    graphile) out=$(GRAPHILE_BATCHING=1 node "$PEER_RUN/bench.mjs" "$@" --warmup-rounds "$PEER_WARMUP_ROUNDS" --connection "$CONN" 2>"$WORK/last.err") || rc=$? ;;
+    graphile-defaults) out=$(GRAPHILE_BATCHING=0 node "$PEER_RUN/bench.mjs" "$@" --warmup-rounds "$PEER_WARMUP_ROUNDS" --connection "$CONN" 2>"$WORK/last.err") || rc=$? ;;
   esac
   out=$(printf '%s\n' "$out" | grep '^{' | tail -n 1 || true)
   if [ "$rc" -ne 0 ] || [ -z "$out" ]; then

@@ -31,6 +31,12 @@ internal sealed class BenchOptions
     public int ConcurrencyKeys { get; private set; }
     public int? ConcurrencyLimit { get; private set; }
 
+    /// <summary><c>drain</c>: jobs pushed and drained by the throwaway warm-up worker before the measured drain.</summary>
+    public int WarmUp { get; private set; } = 200;
+
+    /// <summary><c>drain</c>: the least number of warm-up rounds (each pushes and drains <see cref="WarmUp"/> jobs, then waits 250 ms); rounds go on, up to 30, until two in a row compile no method, and never stop before 8.</summary>
+    public int WarmUpRounds { get; private set; } = 1;
+
     // Hidden: a child worker process of a multi-process drain.
     public bool Worker { get; private set; }
     public string? Schema { get; private set; }
@@ -67,6 +73,8 @@ internal sealed class BenchOptions
                 case "--global-concurrency": o.GlobalConcurrency = NextInt(); break;
                 case "--concurrency-keys": o.ConcurrencyKeys = NextInt(); break;
                 case "--concurrency-limit": o.ConcurrencyLimit = NextInt(); break;
+                case "--warmup": o.WarmUp = NextInt(); break;
+                case "--warmup-rounds": o.WarmUpRounds = NextInt(); break;
                 case "--worker": o.Worker = true; break;
                 case "--schema": o.Schema = Next(); break;
                 case "--results": o.Results = Next(); break;
@@ -89,7 +97,7 @@ internal sealed class BenchOptions
             throw new ArgumentException("--jobs N (N >= 1) is required.");
         }
 
-        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PushRate < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1)
+        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PushRate < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1 || o.WarmUp < 1 || o.WarmUpRounds < 1)
         {
             throw new ArgumentException("--concurrency, --processes, --pushers, --seconds and --poll-interval-ms and --global-concurrency must be >= 1; --retained-history, --delayed, --push-rate and --prefetch >= 0.");
         }

@@ -16,8 +16,7 @@ namespace Jobs.Sdk.Benchmarks.EndToEnd;
 /// </content>
 internal static partial class EndToEndBenchmark
 {
-    /// <summary>Jobs per warm-up round, pushed in batches of <see cref="WarmUpBatch"/> (each push, a claim).</summary>
-    private const int WarmUpJobs = 200;
+    /// <summary>Warm-up jobs are pushed in batches of this size (each push, a claim).</summary>
     private const int WarmUpBatch = 10;
     private const int MinWarmUpRounds = 8;
     private const int MaxWarmUpRounds = 30;
@@ -26,8 +25,9 @@ internal static partial class EndToEndBenchmark
     private static readonly TimeSpan JitQuiet = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// Pushes and drains rounds of <see cref="WarmUpJobs"/> with a throwaway worker (JIT, connection pool) until two rounds
-    /// in a row compile no method (at least <see cref="MinWarmUpRounds"/>), then stops it.
+    /// Pushes and drains rounds of <see cref="BenchOptions.WarmUp"/> jobs (default 200) with a throwaway worker (JIT,
+    /// connection pool) until two rounds in a row compile no method (at least <see cref="MinWarmUpRounds"/> rounds, or
+    /// <see cref="BenchOptions.WarmUpRounds"/> when that is more), then stops it.
     /// </summary>
     private static async Task WarmUpWorkersAsync(BenchOptions o, NpgsqlDataSource ds, string schema, string queue)
     {
@@ -39,18 +39,19 @@ internal static partial class EndToEndBenchmark
         var compiled0 = JitInfo.GetCompiledMethodCount();
         var quietRounds = 0;
         var rounds = 0;
-        while (rounds < MaxWarmUpRounds && (rounds < MinWarmUpRounds || quietRounds < 2))
+        var minRounds = Math.Max(MinWarmUpRounds, o.WarmUpRounds);
+        while (rounds < Math.Max(MaxWarmUpRounds, minRounds) && (rounds < minRounds || quietRounds < 2))
         {
             var before = JitInfo.GetCompiledMethodCount();
-            await PushBatchesAsync(jobs, WarmUpJobs, WarmUpBatch, -1).ConfigureAwait(false);
+            await PushBatchesAsync(jobs, o.WarmUp, WarmUpBatch, -1).ConfigureAwait(false);
             rounds++;
-            await recorder.ReachAsync((long)rounds * WarmUpJobs, Timeout).ConfigureAwait(false);
+            await recorder.ReachAsync((long)rounds * o.WarmUp, Timeout).ConfigureAwait(false);
             await Task.Delay(JitQuiet).ConfigureAwait(false);
             quietRounds = JitInfo.GetCompiledMethodCount() == before ? quietRounds + 1 : 0;
         }
 
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        Log($"warm-up: {rounds} rounds of {WarmUpJobs} jobs, {JitInfo.GetCompiledMethodCount() - compiled0} methods compiled");
+        Log($"warm-up: {rounds} rounds of {o.WarmUp} jobs, {JitInfo.GetCompiledMethodCount() - compiled0} methods compiled");
     }
 
     /// <summary>Waits (at most 5 s) until the JIT has compiled nothing for <see cref="JitQuiet"/> (after the measured jobs' pushes).</summary>

@@ -34,7 +34,7 @@ internal static partial class EndToEndBenchmark
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}\nusage: --workload enqueue|enqueue_batch|drain|latency --jobs N --concurrency C " +
-                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K] [--concurrency-keys K [--concurrency-limit L]]")
+                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K] [--concurrency-keys K [--concurrency-limit L]] [--warmup N] [--warmup-rounds R]")
                 .ConfigureAwait(false);
             return 2;
         }
@@ -151,7 +151,9 @@ internal static partial class EndToEndBenchmark
         var before = o.Explain ? await ServerStatsAsync(ds).ConfigureAwait(false) : default;
         var profile = o.Explain ? await DrainProfile.StartAsync(ds, schema).ConfigureAwait(false) : null;
         var meter = await CpuMeter.CreateAsync(ds).ConfigureAwait(false);
+        var runtime0 = RuntimeCounters.Take();
         var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
+        Mark("drain-start");
 
         var jit0 = (Methods: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
         var sw = Stopwatch.StartNew();
@@ -161,6 +163,8 @@ internal static partial class EndToEndBenchmark
         sw.Stop();
         var cpu1 = await meter.SampleAsync().ConfigureAwait(false);
         var jit = (Methods: JitInfo.GetCompiledMethodCount() - jit0.Methods, Time: JitInfo.GetCompilationTime() - jit0.Time);
+        var runtime1 = RuntimeCounters.Take();
+        Mark("drain-end");
 
         await Task.Delay(200).ConfigureAwait(false); // a job run twice would show up now
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -174,6 +178,7 @@ internal static partial class EndToEndBenchmark
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
             Log(await profile!.ReportAsync(ds, schema, o.Jobs).ConfigureAwait(false));
             Log($"client JIT during the drain: {jit.Methods} methods compiled, {jit.Time.TotalMilliseconds:0} ms");
+            Log(RuntimeCounters.Describe(runtime0, runtime1, o.Jobs));
         }
 
         var extra = CpuMeter.Json(cpu0, cpu1, o.Jobs) + (o.ReportRss
@@ -612,4 +617,22 @@ internal static partial class EndToEndBenchmark
     private static string Json(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "null";
 
     private static void Log(string message) => Console.Error.WriteLine($"[bench] {message}");
+
+    /// <summary>
+    /// With <c>BENCH_MARKS=1</c>, prints <c>[bench-mark] name</c> on stderr at the drain's start and end, so that a profiler
+    /// (perf record -p) can be attached to the measured window only.
+    /// </summary>
+    private static void Mark(string name)
+    {
+        if (Environment.GetEnvironmentVariable("BENCH_MARKS") == "1")
+        {
+            Console.Error.WriteLine($"[bench-mark] {name}");
+            Console.Error.Flush();
+            if (Environment.GetEnvironmentVariable("DOTNET_JitDisasmSummary") == "1")
+            {
+                Console.Out.WriteLine($"[bench-mark] {name}"); // between the JIT's own lines (DOTNET_JitStdOutFile unset)
+                Console.Out.Flush();
+            }
+        }
+    }
 }

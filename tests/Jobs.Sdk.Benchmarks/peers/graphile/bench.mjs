@@ -24,7 +24,8 @@ const LATENCY_SPACING_MS = 10;
 // ---------------------------------------------------------------- arguments
 function parseArgs(argv) {
   const o = { workload: null, jobs: null, concurrency: 16, connection: null, processes: 1, retainedHistory: 0,
-    pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null, pushers: 16, pushRate: 0, noWorker: false };
+    pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null, pushers: 16, pushRate: 0, noWorker: false,
+    warmup: WARMUP_JOBS, warmupRounds: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) fail(`missing value after ${a}`); return argv[++i]; };
@@ -42,6 +43,8 @@ function parseArgs(argv) {
       case "--pushers": o.pushers = int(next(), a); break;
       case "--push-rate": o.pushRate = int(next(), a); break; // enqueue_concurrent: total pushes/s, open-loop schedule (0: as fast as possible)
       case "--no-worker": o.noWorker = true; break;
+      case "--warmup": o.warmup = int(next(), a); break; // drain: warm-up jobs per round (default 200)
+      case "--warmup-rounds": o.warmupRounds = int(next(), a); break; // drain: warm-up rounds, 250 ms apart (default 1)
       case "--worker": o.worker = true; break; // hidden: a child worker process of a multi-process drain
       case "--schema": o.schema = next(); break; // hidden
       case "--results": o.results = next(); break; // hidden
@@ -53,7 +56,7 @@ function parseArgs(argv) {
     if (!["enqueue", "enqueue_batch", "drain", "latency", "enqueue_concurrent"].includes(o.workload)) fail("--workload must be enqueue, enqueue_batch, drain, latency or enqueue_concurrent");
     if (o.jobs == null || o.jobs < 1) fail("--jobs N (N >= 1) is required");
   }
-  if (o.concurrency < 1 || o.processes < 1 || o.retainedHistory < 0) fail("--concurrency and --processes must be >= 1, --retained-history >= 0");
+  if (o.concurrency < 1 || o.processes < 1 || o.retainedHistory < 0 || o.warmup < 1 || o.warmupRounds < 1) fail("--concurrency, --processes, --warmup and --warmup-rounds must be >= 1, --retained-history >= 0");
   return o;
 }
 function int(s, name) { const v = Number(s); if (!Number.isInteger(v)) fail(`${name} expects an integer, got '${s}'`); return v; }
@@ -218,12 +221,17 @@ async function clearJobs(client, schema) {
 
 // Warm-up: the same process pushes and drains WARMUP_JOBS with a throwaway runner (JIT, pools), then stops it.
 async function warmUpWorkers(o, url, schema, utils) {
-  const rec = new Recorder(0);
-  await prefill(utils, WARMUP_JOBS, 100, -1e9);
-  const runner = await startRunner(o, url, schema, rec);
-  await rec.reach(WARMUP_JOBS);
-  await runner.stop();
-  await withClient(url, (c) => waitUntilEmpty(c, schema));
+  const jobs = o.warmup ?? WARMUP_JOBS;
+  const rounds = o.warmupRounds ?? 1;
+  for (let round = 0; round < rounds; round++) {
+    const rec = new Recorder(0);
+    await prefill(utils, jobs, 100, -1e9);
+    const runner = await startRunner(o, url, schema, rec);
+    await rec.reach(jobs);
+    await runner.stop();
+    await withClient(url, (c) => waitUntilEmpty(c, schema));
+    if (rounds > 1) await sleep(250);
+  }
 }
 
 // ---------------------------------------------------------------- workloads
