@@ -98,7 +98,7 @@ internal static partial class EndToEndBenchmark
     {
         await using var producer = Producer(ds, o, schema);
         var queue = producer.GetRequiredService<JobQueue>();
-        for (var i = 0; i < WarmUpJobs; i++)
+        for (var i = 0; i < o.WarmUp; i++)
         {
             await queue.PushAsync(new BenchJob(-1, 0)).ConfigureAwait(false);
         }
