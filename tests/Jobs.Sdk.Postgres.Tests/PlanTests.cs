@@ -24,7 +24,7 @@ public sealed class PlanTests(PostgresFixture fixture)
     public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them()
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -35,10 +35,13 @@ public sealed class PlanTests(PostgresFixture fixture)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_claim_of_hundreds_of_jobs_updates_its_rows_through_one_primary_key_probe_each(bool generic)
+    public async Task A_claim_of_hundreds_of_jobs_updates_the_row_versions_it_locked_by_address_and_draws_no_random_token_per_row(bool generic)
     {
         // 20,000 due jobs, a claim of 500 (an adaptive prefetch claims hundreds at once): joined to the taken rows as the
         // planner estimated them, the UPDATE read the whole table (a sequential scan into a hash join) on every claim.
+        // Joined by id, each taken row was found twice through the primary key (locked by the scan of the runnable
+        // index, then probed again for the UPDATE): the UPDATE now fetches the version it locked by its ctid. And the
+        // new lease tokens come from the caller ($7), not from gen_random_uuid() once per row.
         const string Small = "jobs_plan_claim";
         await using var ds = fixture.CreateDataSource();
         await using (var driver = new PostgresJobDriver(ds, new PostgresJobDriverOptions { Schema = Small }))
@@ -55,14 +58,17 @@ public sealed class PlanTests(PostgresFixture fixture)
         await ds.ExecAsync($"VACUUM ANALYZE {Small}.jobs");
         var sql = JobSql.Claim.Replace("{s}", Small, StringComparison.Ordinal);
         var plan = generic
-            ? await ExplainGenericAsync(ds, sql, "text, integer, text, double precision, text[], integer", ("SELECT 1", []),
-                Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null))
-            : await ExplainAsync(ds, sql, Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+            ? await ExplainGenericAsync(ds, sql, "text, integer, text, double precision, text[], integer, uuid[]", ("SELECT 1", []),
+                Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens())
+            : await ExplainAsync(ds, sql, Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(500, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
         Assert.DoesNotContain(plan.Nodes, n => n.Type is "Hash Join" or "Merge Join");
-        var probe = Assert.Single(plan.Nodes, n => n.Index == "jobs_pkey");
-        Assert.Equal(500, probe.Loops);
+        Assert.DoesNotContain(plan.Nodes, n => n.Index == "jobs_pkey");
+        var fetch = Assert.Single(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Tid Scan");
+        Assert.Equal(500, fetch.Loops);
+        Assert.Equal(500, fetch.ActualRows * fetch.Loops);
+        Assert.DoesNotContain("gen_random_uuid", plan.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -131,7 +137,7 @@ public sealed class PlanTests(PostgresFixture fixture)
     public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(0, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.True(plan.Root.Buffers < 60, $"an idle poll touched {plan.Root.Buffers} buffers:\n{plan.Text}");
@@ -247,8 +253,8 @@ public sealed class PlanTests(PostgresFixture fixture)
             ANALYZE {s}.jobs;
             """;
         // The generic plan: the claim is a prepared statement, planned once for any arguments after a few runs.
-        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer", (Seed, []),
-            Text("keyed"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid[]", (Seed, []),
+            Text("keyed"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -279,9 +285,9 @@ public sealed class PlanTests(PostgresFixture fixture)
             DELETE FROM {s}.jobs WHERE id IN (SELECT id FROM {s}.jobs WHERE queue_name = 'admitted' ORDER BY key_seq LIMIT 400);
             ANALYZE {s}.jobs;
             """;
-        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer",
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid[]",
             [(KeyAdmissionSql.Lock, [Text("admitted"), Array(keys, NpgsqlDbType.Text)]), (KeyAdmissionSql.PushMany, Push()), (Finish, [])],
-            Text("admitted"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+            Text("admitted"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(16, plan.Root.ActualRows);
         // The gate never ran its count: the key index is not read, whatever the limit and however long the key's history.
         Assert.All(plan.Nodes.Where(x => x.Index == "jobs_concurrency_key_idx"), x => Assert.Equal(0, x.Loops));
@@ -407,7 +413,7 @@ public sealed class PlanTests(PostgresFixture fixture)
             await prepare.ExecuteNonQueryAsync();
         }
 
-        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
+        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) " + sql.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
         command.Parameters.AddRange(parameters);
         var json = (string)(await command.ExecuteScalarAsync())!;
         await tx.RollbackAsync();
@@ -449,6 +455,9 @@ public sealed class PlanTests(PostgresFixture fixture)
     private static NpgsqlParameter Double(double value) => new NpgsqlParameter<double> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Double };
 
     private static NpgsqlParameter Uuids(List<Guid> ids) => Array(ids.ToArray(), NpgsqlDbType.Uuid);
+
+    /// <summary>The claim's $7: new lease tokens, one per place (as many as the largest claim here).</summary>
+    private static NpgsqlParameter Tokens() => Array(Enumerable.Range(0, 1000).Select(_ => Guid.NewGuid()).ToArray(), NpgsqlDbType.Uuid);
 
     private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType type) => new NpgsqlParameter<T[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | type };
 }
