@@ -20,11 +20,13 @@ public sealed class PlanTests(PostgresFixture fixture)
     private static readonly SemaphoreSlim SeedLock = new(1, 1);
     private static bool s_seeded;
 
-    [Fact]
-    public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the plan the driver runs (a generic plan, see ClaimPlanCacheTests)
+    public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them(bool generic)
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
+        var plan = await ExplainClaimAsync(ds, generic, Busy);
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -133,11 +135,13 @@ public sealed class PlanTests(PostgresFixture fixture)
         Assert.True(plan.Root.Buffers < 1_000, $"the admin list touched {plan.Root.Buffers} buffers:\n{plan.Text}");
     }
 
-    [Fact]
-    public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed(bool generic)
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
+        var plan = await ExplainClaimAsync(ds, generic, Idle);
         Assert.Equal(0, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.True(plan.Root.Buffers < 60, $"an idle poll touched {plan.Root.Buffers} buffers:\n{plan.Text}");
@@ -348,6 +352,12 @@ public sealed class PlanTests(PostgresFixture fixture)
 
     private static Task<Plan> ExplainAsync(NpgsqlDataSource ds, string sql, params NpgsqlParameter[] parameters)
         => ExplainAsync(ds, sql, [], parameters);
+
+    /// <summary>The claim of 16 jobs of <paramref name="queue"/> named 'plan', with its custom or its generic plan.</summary>
+    private static Task<Plan> ExplainClaimAsync(NpgsqlDataSource ds, bool generic, string queue) => generic
+        ? ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid[]", ("SELECT 1", []),
+            Text(queue), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens())
+        : ExplainAsync(ds, JobSql.Claim, Text(queue), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
 
     /// <summary>
     /// EXPLAIN ANALYZE of the plan a prepared statement gets after five runs: PostgreSQL then plans it once for any
