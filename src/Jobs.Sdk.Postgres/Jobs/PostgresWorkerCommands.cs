@@ -33,16 +33,9 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        // The new lease tokens, one per place in claim order: drawn here rather than by gen_random_uuid() per claimed row.
-        var tokens = new Guid[request.MaxJobs];
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            tokens[i] = Guid.NewGuid();
-        }
-
         NpgsqlParameter[] parameters =
             [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames),
-                Integer(request.StartingNow), Array(tokens, NpgsqlDbType.Uuid)];
+                Integer(request.StartingNow), Uuid(Guid.NewGuid())]; // the claim's lease tokens derive from it (JobSql.Claim)
         var limited = request.GlobalConcurrency.HasValue;
         if (limited)
         {
@@ -52,7 +45,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         var claimed = await context.Commands.QueryOnAsync(connection, transaction,
             limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
             limited ? _claimWithinLimitSql : _claimSql, parameters,
-            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays | SqlRun.GenericPlan,
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan,
             async (reader, ct) =>
             {
                 List<(long Place, ClaimedJob Job)>? rows = null;
