@@ -304,7 +304,8 @@ public sealed class DriverExtraTests(PostgresFixture fixture)
             .Replace("$1", $"'{q.Queue.QueueName}'", StringComparison.Ordinal).Replace("$2", "10", StringComparison.Ordinal)
             .Replace("$3", "'w'", StringComparison.Ordinal).Replace("$4", "1000", StringComparison.Ordinal)
             .Replace("$5", $"ARRAY['{ValueJob.JobName}']", StringComparison.Ordinal) // the worker's registered names
-            .Replace("$6", "NULL", StringComparison.Ordinal); // all claimed jobs start now
+            .Replace("$6", "NULL", StringComparison.Ordinal) // all claimed jobs start now
+            .Replace("$7", "gen_random_uuid()", StringComparison.Ordinal); // the claim's lease tokens derive from it
         await using var command = new NpgsqlCommand(sql, connection);
         var plan = new StringBuilder();
         await using (var reader = await command.ExecuteReaderAsync())

@@ -20,11 +20,13 @@ public sealed class PlanTests(PostgresFixture fixture)
     private static readonly SemaphoreSlim SeedLock = new(1, 1);
     private static bool s_seeded;
 
-    [Fact]
-    public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the plan the driver runs (a generic plan, see ClaimPlanCacheTests)
+    public async Task Claim_reads_the_due_jobs_and_not_the_delayed_backlog_in_front_of_them(bool generic)
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Busy), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        var plan = await ExplainClaimAsync(ds, generic, Busy);
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -35,10 +37,13 @@ public sealed class PlanTests(PostgresFixture fixture)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_claim_of_hundreds_of_jobs_updates_its_rows_through_one_primary_key_probe_each(bool generic)
+    public async Task A_claim_of_hundreds_of_jobs_updates_the_row_versions_it_locked_by_address_and_draws_no_random_token_per_row(bool generic)
     {
         // 20,000 due jobs, a claim of 500 (an adaptive prefetch claims hundreds at once): joined to the taken rows as the
         // planner estimated them, the UPDATE read the whole table (a sequential scan into a hash join) on every claim.
+        // Joined by id, each taken row was found twice through the primary key (locked by the scan of the runnable
+        // index, then probed again for the UPDATE): the UPDATE now fetches the version it locked by its ctid. And the
+        // new lease tokens come from the caller ($7), not from gen_random_uuid() once per row.
         const string Small = "jobs_plan_claim";
         await using var ds = fixture.CreateDataSource();
         await using (var driver = new PostgresJobDriver(ds, new PostgresJobDriverOptions { Schema = Small }))
@@ -55,14 +60,17 @@ public sealed class PlanTests(PostgresFixture fixture)
         await ds.ExecAsync($"VACUUM ANALYZE {Small}.jobs");
         var sql = JobSql.Claim.Replace("{s}", Small, StringComparison.Ordinal);
         var plan = generic
-            ? await ExplainGenericAsync(ds, sql, "text, integer, text, double precision, text[], integer", ("SELECT 1", []),
-                Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null))
-            : await ExplainAsync(ds, sql, Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+            ? await ExplainGenericAsync(ds, sql, "text, integer, text, double precision, text[], integer, uuid", ("SELECT 1", []),
+                Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens())
+            : await ExplainAsync(ds, sql, Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(500, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
         Assert.DoesNotContain(plan.Nodes, n => n.Type is "Hash Join" or "Merge Join");
-        var probe = Assert.Single(plan.Nodes, n => n.Index == "jobs_pkey");
-        Assert.Equal(500, probe.Loops);
+        Assert.DoesNotContain(plan.Nodes, n => n.Index == "jobs_pkey");
+        var fetch = Assert.Single(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Tid Scan");
+        Assert.Equal(500, fetch.Loops);
+        Assert.Equal(500, fetch.ActualRows * fetch.Loops);
+        Assert.DoesNotContain("gen_random_uuid", plan.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -127,11 +135,13 @@ public sealed class PlanTests(PostgresFixture fixture)
         Assert.True(plan.Root.Buffers < 1_000, $"the admin list touched {plan.Root.Buffers} buffers:\n{plan.Text}");
     }
 
-    [Fact]
-    public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Idle_poll_is_a_few_index_descents_however_many_jobs_are_delayed(bool generic)
     {
         await using var ds = await SeededAsync();
-        var plan = await ExplainAsync(ds, JobSql.Claim, Text(Idle), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        var plan = await ExplainClaimAsync(ds, generic, Idle);
         Assert.Equal(0, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
         Assert.True(plan.Root.Buffers < 60, $"an idle poll touched {plan.Root.Buffers} buffers:\n{plan.Text}");
@@ -247,8 +257,8 @@ public sealed class PlanTests(PostgresFixture fixture)
             ANALYZE {s}.jobs;
             """;
         // The generic plan: the claim is a prepared statement, planned once for any arguments after a few runs.
-        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer", (Seed, []),
-            Text("keyed"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid", (Seed, []),
+            Text("keyed"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -279,9 +289,9 @@ public sealed class PlanTests(PostgresFixture fixture)
             DELETE FROM {s}.jobs WHERE id IN (SELECT id FROM {s}.jobs WHERE queue_name = 'admitted' ORDER BY key_seq LIMIT 400);
             ANALYZE {s}.jobs;
             """;
-        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer",
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid",
             [(KeyAdmissionSql.Lock, [Text("admitted"), Array(keys, NpgsqlDbType.Text)]), (KeyAdmissionSql.PushMany, Push()), (Finish, [])],
-            Text("admitted"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null));
+            Text("admitted"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
         Assert.Equal(16, plan.Root.ActualRows);
         // The gate never ran its count: the key index is not read, whatever the limit and however long the key's history.
         Assert.All(plan.Nodes.Where(x => x.Index == "jobs_concurrency_key_idx"), x => Assert.Equal(0, x.Loops));
@@ -342,6 +352,12 @@ public sealed class PlanTests(PostgresFixture fixture)
 
     private static Task<Plan> ExplainAsync(NpgsqlDataSource ds, string sql, params NpgsqlParameter[] parameters)
         => ExplainAsync(ds, sql, [], parameters);
+
+    /// <summary>The claim of 16 jobs of <paramref name="queue"/> named 'plan', with its custom or its generic plan.</summary>
+    private static Task<Plan> ExplainClaimAsync(NpgsqlDataSource ds, bool generic, string queue) => generic
+        ? ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid", ("SELECT 1", []),
+            Text(queue), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens())
+        : ExplainAsync(ds, JobSql.Claim, Text(queue), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
 
     /// <summary>
     /// EXPLAIN ANALYZE of the plan a prepared statement gets after five runs: PostgreSQL then plans it once for any
@@ -407,7 +423,7 @@ public sealed class PlanTests(PostgresFixture fixture)
             await prepare.ExecuteNonQueryAsync();
         }
 
-        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
+        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, VERBOSE, FORMAT JSON) " + sql.Replace("{s}", Schema, StringComparison.Ordinal), connection, tx);
         command.Parameters.AddRange(parameters);
         var json = (string)(await command.ExecuteScalarAsync())!;
         await tx.RollbackAsync();
@@ -449,6 +465,9 @@ public sealed class PlanTests(PostgresFixture fixture)
     private static NpgsqlParameter Double(double value) => new NpgsqlParameter<double> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Double };
 
     private static NpgsqlParameter Uuids(List<Guid> ids) => Array(ids.ToArray(), NpgsqlDbType.Uuid);
+
+    /// <summary>The claim's $7: the random uuid its lease tokens derive from.</summary>
+    private static NpgsqlParameter Tokens() => new NpgsqlParameter<Guid> { TypedValue = Guid.NewGuid(), NpgsqlDbType = NpgsqlDbType.Uuid };
 
     private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType type) => new NpgsqlParameter<T[]> { TypedValue = values, NpgsqlDbType = NpgsqlDbType.Array | type };
 }

@@ -289,6 +289,7 @@ public sealed class QueueTests(PostgresFixture fixture)
         explain.Parameters.Add(new NpgsqlParameter { Value = 30000.0, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
         explain.Parameters.Add(new NpgsqlParameter { Value = new[] { "a", "b" }, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
         explain.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        explain.Parameters.Add(new NpgsqlParameter { Value = Guid.NewGuid(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         var plan = new System.Text.StringBuilder();
         await using (var reader = await explain.ExecuteReaderAsync())
         {

@@ -20,6 +20,13 @@ internal enum SqlRun
 
     /// <summary>The statement binds arrays: a data source that cannot write them gets an actionable error.</summary>
     Arrays = 4,
+
+    /// <summary>
+    /// Run the prepared statement with its generic plan (a transaction-local <c>plan_cache_mode = force_generic_plan</c>
+    /// in front of it): for statements whose generic plan is the plan wanted, but whose custom plans the planner
+    /// estimates cheaper, so that PostgreSQL would plan them again on every execution (the claim).
+    /// </summary>
+    GenericPlan = 8,
 }
 
 /// <summary>
@@ -148,9 +155,11 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         try
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
-            if ((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits)
+            var asynchronousCommit = (run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits;
+            if (asynchronousCommit || (run & SqlRun.GenericPlan) != 0)
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.AsynchronousCommit));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand((run & SqlRun.GenericPlan) == 0 ? JobSql.AsynchronousCommit
+                    : asynchronousCommit ? JobSql.AsynchronousCommitGenericPlan : JobSql.GenericPlan));
             }
 
             if (before is not null)

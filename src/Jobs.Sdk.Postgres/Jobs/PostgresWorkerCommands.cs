@@ -35,7 +35,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         NpgsqlParameter[] parameters =
             [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames),
-                Integer(request.StartingNow)];
+                Integer(request.StartingNow), Uuid(Guid.NewGuid())]; // the claim's lease tokens derive from it (JobSql.Claim)
         var limited = request.GlobalConcurrency.HasValue;
         if (limited)
         {
@@ -45,7 +45,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         var claimed = await context.Commands.QueryOnAsync(connection, transaction,
             limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
             limited ? _claimWithinLimitSql : _claimSql, parameters,
-            SqlRun.Prepare | SqlRun.WorkerCommit,
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan,
             async (reader, ct) =>
             {
                 List<(long Place, ClaimedJob Job)>? rows = null;
