@@ -155,11 +155,9 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         try
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
-            var asynchronousCommit = (run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits;
-            if (asynchronousCommit || (run & SqlRun.GenericPlan) != 0)
+            if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0) is { } settings)
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand((run & SqlRun.GenericPlan) == 0 ? JobSql.AsynchronousCommit
-                    : asynchronousCommit ? JobSql.AsynchronousCommitGenericPlan : JobSql.GenericPlan));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
             }
 
             if (before is not null)

@@ -151,7 +151,7 @@ internal static class JobSql
     /// at most $8 minus the queue's processing rows (claimed by live workers, or by dead ones until their leases are
     /// rescued). Runs right after <see cref="LockQueueClaims"/> in the same transaction, so limited claims of one queue
     /// take turns and each counts what the previous one committed. The count reads <c>jobs_queue_state_idx</c> (at most
-    /// $7 rows of the queue are processing).
+    /// $8 rows of the queue are processing).
     /// </summary>
     public static readonly string ClaimWithinLimit = Claim
         .Replace("WITH next AS MATERIALIZED (", $$"""
@@ -384,18 +384,25 @@ internal static class JobSql
         GROUP BY name ORDER BY name
         """;
 
+    private const string SetAsynchronousCommit = "set_config('synchronous_commit', 'off', true)";
+    private const string SetGenericPlan = "set_config('plan_cache_mode', 'force_generic_plan', true)";
+
     /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>
-    public const string AsynchronousCommit = "SELECT set_config('synchronous_commit', 'off', true)";
+    public const string AsynchronousCommit = "SELECT " + SetAsynchronousCommit;
 
     /// <summary>
-    /// Makes the prepared statements of the current (implicit) transaction run their generic plans: a statement whose
-    /// custom plans the planner estimates cheaper than its generic one is otherwise planned again on every execution.
+    /// The transaction-local settings in front of a worker's statement, in one statement (null: none).
+    /// <paramref name="asynchronousCommit"/>: <see cref="AsynchronousCommit"/>. <paramref name="genericPlan"/>: the
+    /// prepared statements of the transaction run their generic plans (a statement whose custom plans the planner
+    /// estimates cheaper than its generic one is otherwise planned again on every execution).
     /// </summary>
-    public const string GenericPlan = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
-
-    /// <summary><see cref="AsynchronousCommit"/> and <see cref="GenericPlan"/> in one statement.</summary>
-    public const string AsynchronousCommitGenericPlan =
-        "SELECT set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)";
+    public static string? TransactionSettings(bool asynchronousCommit, bool genericPlan) => (asynchronousCommit, genericPlan) switch
+    {
+        (true, true) => AsynchronousCommit + ", " + SetGenericPlan,
+        (true, false) => AsynchronousCommit,
+        (false, true) => "SELECT " + SetGenericPlan,
+        _ => null,
+    };
 
     /// <summary>Wakes listeners of channel $1 (after a cleanup rerun).</summary>
     public static readonly string Notify = "SELECT pg_notify($1, " + JobNotification.SqlDue + ")";

@@ -99,7 +99,7 @@ internal sealed class BenchOptions
 
         if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PushRate < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1 || o.WarmUp < 1 || o.WarmUpRounds < 1)
         {
-            throw new ArgumentException("--concurrency, --processes, --pushers, --seconds and --poll-interval-ms and --global-concurrency must be >= 1; --retained-history, --delayed, --push-rate and --prefetch >= 0.");
+            throw new ArgumentException("--concurrency, --processes, --pushers, --seconds, --poll-interval-ms, --global-concurrency, --warmup and --warmup-rounds must be >= 1; --retained-history, --delayed, --push-rate and --prefetch >= 0.");
         }
 
         if (o.Worker && (o.Schema is null || o.Results is null))

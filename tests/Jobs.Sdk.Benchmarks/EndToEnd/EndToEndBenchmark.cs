@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
 using System.Text;
 using System.Text.Json;
 using Jobs.Sdk.Drivers;
@@ -155,14 +154,12 @@ internal static partial class EndToEndBenchmark
         var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
         Mark("drain-start");
 
-        var jit0 = (Methods: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
         var sw = Stopwatch.StartNew();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
         await recorder.ReachAsync(o.Jobs, Timeout).ConfigureAwait(false);
         await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
         sw.Stop();
         var cpu1 = await meter.SampleAsync().ConfigureAwait(false);
-        var jit = (Methods: JitInfo.GetCompiledMethodCount() - jit0.Methods, Time: JitInfo.GetCompilationTime() - jit0.Time);
         var runtime1 = RuntimeCounters.Take();
         Mark("drain-end");
 
@@ -177,7 +174,6 @@ internal static partial class EndToEndBenchmark
                 $"{(after.WalBytes - before.WalBytes) / (double)o.Jobs:0} WAL bytes/job, {(after.Statements - before.Statements) / (double)o.Jobs:0.###} statements/job" +
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
             Log(await profile!.ReportAsync(ds, schema, o.Jobs).ConfigureAwait(false));
-            Log($"client JIT during the drain: {jit.Methods} methods compiled, {jit.Time.TotalMilliseconds:0} ms");
             Log(RuntimeCounters.Describe(runtime0, runtime1, o.Jobs));
         }
 

@@ -13,7 +13,7 @@ internal static class RuntimeCounters
     public readonly record struct Snapshot(long Allocated, int Gen0, int Gen1, int Gen2, long Jitted, TimeSpan JitTime, TimeSpan PauseTime, long WorkItems, long LockContention);
 
     public static Snapshot Take() => new(GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1),
-        GC.CollectionCount(2), System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime(), GC.GetTotalPauseDuration(),
+        GC.CollectionCount(2), JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime(), GC.GetTotalPauseDuration(),
         ThreadPool.CompletedWorkItemCount, Monitor.LockContentionCount);
 
     public static string Describe(Snapshot a, Snapshot b, long jobs) => string.Create(CultureInfo.InvariantCulture,

@@ -219,18 +219,17 @@ async function clearJobs(client, schema) {
   await client.query(`vacuum analyze "${schema}"._private_jobs`);
 }
 
-// Warm-up: the same process pushes and drains WARMUP_JOBS with a throwaway runner (JIT, pools), then stops it.
+// Warm-up: --warmup-rounds times, the same process pushes and drains --warmup jobs with a throwaway runner (JIT, pools),
+// then stops it.
 async function warmUpWorkers(o, url, schema, utils) {
-  const jobs = o.warmup ?? WARMUP_JOBS;
-  const rounds = o.warmupRounds ?? 1;
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < o.warmupRounds; round++) {
     const rec = new Recorder(0);
-    await prefill(utils, jobs, 100, -1e9);
+    await prefill(utils, o.warmup, 100, -1e9);
     const runner = await startRunner(o, url, schema, rec);
-    await rec.reach(jobs);
+    await rec.reach(o.warmup);
     await runner.stop();
     await withClient(url, (c) => waitUntilEmpty(c, schema));
-    if (rounds > 1) await sleep(250);
+    if (o.warmupRounds > 1) await sleep(250);
   }
 }
 
