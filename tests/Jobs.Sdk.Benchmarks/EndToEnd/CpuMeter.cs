@@ -27,6 +27,9 @@ internal sealed class CpuMeter
         _postmaster = postmaster;
     }
 
+    /// <summary>The postmaster's pid when the server runs on this machine (for <see cref="ServerProcesses"/>).</summary>
+    public int? Postmaster => _postmaster;
+
     public readonly record struct Sample(TimeSpan Client, double? ServerSeconds, double? ExecMs, long Timestamp);
 
     public static async Task<CpuMeter> CreateAsync(NpgsqlDataSource ds)

@@ -152,6 +152,7 @@ internal static partial class EndToEndBenchmark
         var meter = await CpuMeter.CreateAsync(ds).ConfigureAwait(false);
         var runtime0 = RuntimeCounters.Take();
         var cpu0 = await meter.SampleAsync().ConfigureAwait(false);
+        var procs0 = o.Explain ? await ServerProcesses.TakeAsync(ds, meter.Postmaster).ConfigureAwait(false) : null;
         Mark("drain-start");
 
         var sw = Stopwatch.StartNew();
@@ -159,6 +160,7 @@ internal static partial class EndToEndBenchmark
         await recorder.ReachAsync(o.Jobs, Timeout).ConfigureAwait(false);
         await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
         sw.Stop();
+        var procs1 = o.Explain ? await ServerProcesses.TakeAsync(ds, meter.Postmaster).ConfigureAwait(false) : null;
         var cpu1 = await meter.SampleAsync().ConfigureAwait(false);
         var runtime1 = RuntimeCounters.Take();
         Mark("drain-end");
@@ -175,6 +177,7 @@ internal static partial class EndToEndBenchmark
                 (after.Statements == 0 ? " (pg_stat_statements not installed)" : ""));
             Log(await profile!.ReportAsync(ds, schema, o.Jobs).ConfigureAwait(false));
             Log(RuntimeCounters.Describe(runtime0, runtime1, o.Jobs));
+            Log(ServerProcesses.Report(procs0, procs1, o.Jobs));
         }
 
         var extra = CpuMeter.Json(cpu0, cpu1, o.Jobs) + (o.ReportRss

@@ -116,6 +116,57 @@ function serverSeconds(pm) {
   }
   return ticks / 100;
 }
+// --explain: the server CPU of the measured window per PostgreSQL process (same method as the .NET harness's
+// ServerProcesses): ticks of every child of the postmaster at both ends, labelled from pg_stat_activity.
+async function procSnapshot(client, pm) {
+  if (pm == null) return null;
+  const labels = new Map();
+  const r = await client.query(`select pid, coalesce(backend_type, '') as bt, coalesce(application_name, '') as app,
+    coalesce(query, '') as q, pid = pg_backend_pid() as self from pg_stat_activity`);
+  for (const row of r.rows) {
+    let label = row.bt;
+    if (row.bt === "client backend") {
+      const q = row.q.replace(/\s+/g, " ").trim();
+      label = row.self ? "client: the meter's own connection"
+        : `client${/^LISTEN/i.test(q) ? " listener" : ""}${row.app ? ` [${row.app}]` : ""}: ${q.slice(0, 60)}`;
+    }
+    labels.set(row.pid, label);
+  }
+  const ticks = new Map();
+  let own = 0, reaped = 0, user = 0, system = 0;
+  for (const name of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let stat;
+    try { stat = readFileSync(`/proc/${name}/stat`, "utf8"); } catch { continue; }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const pid = Number(name), ppid = Number(f[1]);
+    if (pid === pm) {
+      own = Number(f[11]) + Number(f[12]); reaped = Number(f[13]) + Number(f[14]);
+      user += Number(f[11]) + Number(f[13]); system += Number(f[12]) + Number(f[14]);
+    } else if (ppid === pm) {
+      ticks.set(pid, Number(f[11]) + Number(f[12]));
+      user += Number(f[11]); system += Number(f[12]);
+      if (!labels.has(pid)) labels.set(pid, "process: " + stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
+    }
+  }
+  return { ticks, own, reaped, labels, user, system };
+}
+function procReport(a, b, jobs) {
+  if (!a || !b) return "server CPU per process: not available (server not on this machine)";
+  const us = (t) => t * 1e4 / jobs;
+  const rows = [];
+  for (const [pid, t1] of b.ticks) {
+    const isNew = !a.ticks.has(pid);
+    rows.push([us(t1 - (a.ticks.get(pid) ?? 0)), `${String(pid).padStart(7)}${isNew ? " new" : "    "}  ${b.labels.get(pid) ?? a.labels.get(pid) ?? "?"}`]);
+  }
+  for (const [pid] of a.ticks) if (!b.ticks.has(pid)) rows.push([0, `${String(pid).padStart(7)} exited ${a.labels.get(pid) ?? "?"} (its CPU is in the reaped row)`]);
+  rows.push([us(b.own - a.own), "postmaster itself"]);
+  rows.push([us(b.reaped - a.reaped), "children that exited in the window (reaped: cutime + cstime)"]);
+  const total = rows.reduce((s, r) => s + r[0], 0);
+  let out = `server CPU per process (µs/job; 1 tick = ${(1e4 / jobs).toFixed(2)} µs/job), total ${total.toFixed(1)} (user ${us(b.user - a.user).toFixed(1)}, system ${us(b.system - a.system).toFixed(1)}):\n`;
+  for (const [u, w] of rows.filter((r) => r[0] > 0 || r[1].includes("exited")).sort((x, y) => y[0] - x[0])) out += `    ${u.toFixed(2).padStart(6)}  ${w}\n`;
+  return out + `    (${rows.filter((r) => r[0] === 0 && !r[1].includes("exited")).length} processes used no tick)`;
+}
 async function execMs(client) {
   try { return (await client.query("select coalesce(sum(total_exec_time), 0)::float8 as ms from pg_stat_statements")).rows[0].ms; } catch { return null; }
 }
@@ -311,15 +362,17 @@ async function drain(o, url, utils, admin, schema) {
   const pm = await postmasterPid(admin);
   const profile = o.explain ? await startProfile(admin, schema) : null;
   const cpu0 = await cpuSample(admin, pm);
+  const procs0 = o.explain ? await procSnapshot(admin, pm) : null;
   const t0 = now();
   const runner = await startRunner(o, url, schema, rec);
   await rec.reach(o.jobs);
   await waitUntilEmpty(admin, schema);
   const s = (now() - t0) / 1000;
+  const procs1 = o.explain ? await procSnapshot(admin, pm) : null;
   const cpu1 = await cpuSample(admin, pm);
   await sleep(200); // anything run twice would show up now
   await runner.stop();
-  if (profile) { await sleep(1100); await reportProfile(admin, schema, profile, o.jobs); }
+  if (profile) { await sleep(1100); await reportProfile(admin, schema, profile, o.jobs); log(procReport(procs0, procs1, o.jobs)); }
   const error = verify(rec, o.jobs);
   const extra = { ...cpuJson(cpu0, cpu1, o.jobs),
     ...(o.reportRss ? { rss_mb_10k: rec.rss[10000] ?? null, rss_mb_100k: rec.rss[100000] ?? null, rss_mb_1m: rec.rss[1000000] ?? null } : {}) };
