@@ -22,6 +22,9 @@
 #   BENCH_PUSHERS=16         concurrent single pushers of the enqueue_concurrent row ("" skips)
 #   BENCH_PUSH_RATE=800      the same pushers capped at this many pushes/s in all, for every system (wake-up under equal
 #                            offered load; below graphile-worker's uncapped rate on the reference machine); "" skips
+#   BENCH_PUSHER_WARMUP=0    rounds of BENCH_PUSHERS concurrent pushers x 10 jobs, drained, before the measured pushes of
+#                            both enqueue_concurrent rows, for every system (the pools' connections for the pushers and
+#                            their first statements then come up before the window; see README, "Notification stalls")
 #   BENCH_REPEAT=1           runs per cell; the median (by the cell's figure) and the spread are reported
 #   BENCH_FAST=0             1 runs the server with fsync=off, synchronous_commit=off, full_page_writes=off (test-server figures)
 #   BENCH_CONNECTION=...     use this server (npgsql connection string) instead of starting one
@@ -54,6 +57,8 @@ MILLION=${BENCH_MILLION:-1}
 MILLION_ROWS=${BENCH_MILLION_ROWS:-1000000}
 PUSHERS=${BENCH_PUSHERS-16}
 PUSH_RATE=${BENCH_PUSH_RATE-800}
+PUSHER_WARMUP=${BENCH_PUSHER_WARMUP:-0}
+PUSHER_WARMUP_ARGS=(); [ "$PUSHER_WARMUP" -gt 0 ] && PUSHER_WARMUP_ARGS=(--pusher-warmup "$PUSHER_WARMUP")
 FAST=${BENCH_FAST:-0}
 SYSTEMS=${BENCH_SYSTEMS:-jobs-sdk graphile graphile-defaults}
 PEER_WARMUP_ROUNDS=${BENCH_PEER_WARMUP_ROUNDS:-10}
@@ -155,8 +160,8 @@ done
 for c in $DRAIN_C; do cell "drain_c$c" --workload drain --jobs "$N" --concurrency "$c"; done
 for p in $PROCS; do [ "$p" -gt 1 ] && cell "drain_p$p" --workload drain --jobs "$N" --concurrency "$C" --processes "$p"; done
 [ "$HISTORY" -gt 0 ] && cell "drain_history" --workload drain --jobs "$N" --concurrency "$C" --retained-history "$HISTORY"
-[ -n "$PUSHERS" ] && cell "enqueue_concurrent" --workload enqueue_concurrent --jobs "$N" --concurrency "$C" --pushers "$PUSHERS"
-[ -n "$PUSHERS" ] && [ -n "$PUSH_RATE" ] && cell "enqueue_concurrent_rate" --workload enqueue_concurrent --jobs "$N" --concurrency "$C" --pushers "$PUSHERS" --push-rate "$PUSH_RATE"
+[ -n "$PUSHERS" ] && cell "enqueue_concurrent" --workload enqueue_concurrent --jobs "$N" --concurrency "$C" --pushers "$PUSHERS" "${PUSHER_WARMUP_ARGS[@]}"
+[ -n "$PUSHERS" ] && [ -n "$PUSH_RATE" ] && cell "enqueue_concurrent_rate" --workload enqueue_concurrent --jobs "$N" --concurrency "$C" --pushers "$PUSHERS" --push-rate "$PUSH_RATE" "${PUSHER_WARMUP_ARGS[@]}"
 if [ "$MILLION" = 1 ] && [ "$MILLION_ROWS" -gt 0 ] && [[ " $SYSTEMS " == *" jobs-sdk "* ]]; then
   for r in $(seq "$REPEAT"); do
     run_one jobs-sdk "drain_million" --workload drain --jobs "$N" --concurrency "$C" --delayed "$MILLION_ROWS" --retained-history "$MILLION_ROWS"

@@ -31,6 +31,9 @@ internal sealed class BenchOptions
     public int ConcurrencyKeys { get; private set; }
     public int? ConcurrencyLimit { get; private set; }
 
+    /// <summary><c>enqueue_concurrent</c>: warm-up rounds before the measured pushes, each <see cref="Pushers"/> concurrent pushers × 10 jobs, drained by the worker (0, the default: only the single pusher's sequential warm-up).</summary>
+    public int PusherWarmUp { get; private set; }
+
     /// <summary><c>drain</c>: jobs pushed and drained by the throwaway warm-up worker before the measured drain.</summary>
     public int WarmUp { get; private set; } = 200;
 
@@ -75,6 +78,7 @@ internal sealed class BenchOptions
                 case "--concurrency-limit": o.ConcurrencyLimit = NextInt(); break;
                 case "--warmup": o.WarmUp = NextInt(); break;
                 case "--warmup-rounds": o.WarmUpRounds = NextInt(); break;
+                case "--pusher-warmup": o.PusherWarmUp = NextInt(); break;
                 case "--worker": o.Worker = true; break;
                 case "--schema": o.Schema = Next(); break;
                 case "--results": o.Results = Next(); break;
@@ -97,9 +101,9 @@ internal sealed class BenchOptions
             throw new ArgumentException("--jobs N (N >= 1) is required.");
         }
 
-        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PushRate < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1 || o.WarmUp < 1 || o.WarmUpRounds < 1)
+        if (o.Concurrency < 1 || o.Processes < 1 || o.Pushers < 1 || o.Seconds < 1 || o.RetainedHistory < 0 || o.Delayed < 0 || o.PushRate < 0 || o.PusherWarmUp < 0 || o.PollIntervalMs is < 1 || o.Prefetch < 0 || o.GlobalConcurrency is < 1 || o.ConcurrencyKeys < 0 || o.ConcurrencyLimit is < 1 || o.WarmUp < 1 || o.WarmUpRounds < 1)
         {
-            throw new ArgumentException("--concurrency, --processes, --pushers, --seconds, --poll-interval-ms, --global-concurrency, --warmup and --warmup-rounds must be >= 1; --retained-history, --delayed, --push-rate and --prefetch >= 0.");
+            throw new ArgumentException("--concurrency, --processes, --pushers, --seconds, --poll-interval-ms, --global-concurrency, --warmup and --warmup-rounds must be >= 1; --retained-history, --delayed, --push-rate, --pusher-warmup and --prefetch >= 0.");
         }
 
         if (o.Worker && (o.Schema is null || o.Results is null))

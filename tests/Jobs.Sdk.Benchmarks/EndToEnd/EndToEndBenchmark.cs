@@ -33,7 +33,7 @@ internal static partial class EndToEndBenchmark
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}\nusage: --workload enqueue|enqueue_batch|drain|latency --jobs N --concurrency C " +
-                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K] [--concurrency-keys K [--concurrency-limit L]] [--warmup N] [--warmup-rounds R]")
+                "--connection \"<npgsql connection string>\" [--processes P] [--retained-history R] [--poll-only] [--poll-interval-ms MS] [--report-rss] [--explain] [--fast-worker-commits] [--prefetch K] [--concurrency-keys K [--concurrency-limit L]] [--warmup N] [--warmup-rounds R] [--pusher-warmup R]")
                 .ConfigureAwait(false);
             return 2;
         }

@@ -60,6 +60,7 @@ internal static partial class EndToEndBenchmark
     /// each, while a worker drains them (unless <c>--no-worker</c>). Figures: pushes (commits) per second, and the wake-up
     /// latency of the worker: handler start − the moment the push returned (committed), p50/p99 over all jobs. With
     /// <c>--push-rate R</c> the pushers share an open-loop schedule of R pushes/s in all (wake-up under a given offered load).
+    /// <c>--pusher-warmup R</c>: R rounds of P concurrent pushers × 10 jobs, drained, before the measured pushes.
     /// </summary>
     private static async Task<Result> EnqueueConcurrentAsync(BenchOptions o, NpgsqlDataSource ds, string schema)
     {
@@ -81,6 +82,19 @@ internal static partial class EndToEndBenchmark
         else
         {
             await ClearAsync(ds, schema).ConfigureAwait(false);
+        }
+
+        for (var round = 0; round < o.PusherWarmUp && !o.NoWorker; round++)
+        {
+            // The pool's connections for P pushers (and their first statements) come up before the window, not in it.
+            await Task.WhenAll(Enumerable.Range(0, o.Pushers).Select(_ => Task.Run(async () =>
+            {
+                for (var k = 0; k < 10; k++)
+                {
+                    await queue.PushAsync(new BenchJob(-1, 0)).ConfigureAwait(false);
+                }
+            }))).ConfigureAwait(false);
+            await WaitUntilEmptyAsync(ds, schema).ConfigureAwait(false);
         }
 
         var pushed = new long[o.Jobs];

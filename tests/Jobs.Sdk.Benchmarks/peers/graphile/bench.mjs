@@ -1,7 +1,7 @@
 // End-to-end benchmark harness for graphile-worker (the peer of Jobs.Sdk's EndToEnd benchmark).
 // Same command line and the same single JSON line on stdout as `dotnet run --project tests/Jobs.Sdk.Benchmarks`:
 //   node bench.mjs --workload W --jobs N --concurrency C --connection "<npgsql or postgres:// connection string>"
-//     [--processes P] [--retained-history R] [--poll-only] [--report-rss] [--poll-interval-ms MS] [--pushers P] [--push-rate R] [--no-worker]
+//     [--processes P] [--retained-history R] [--poll-only] [--report-rss] [--poll-interval-ms MS] [--pushers P] [--push-rate R] [--pusher-warmup R] [--no-worker]
 // Workloads: enqueue, enqueue_batch, drain, latency, enqueue_concurrent (P concurrent single pushers; wake-up latency of a
 // worker draining them). Drains report CPU per job: client (this process, or the worker processes) and server (/proc).
 // Logs go to stderr. Environment: BENCH_BATCH_SIZE (enqueue_batch, default 1000);
@@ -25,7 +25,7 @@ const LATENCY_SPACING_MS = 10;
 function parseArgs(argv) {
   const o = { workload: null, jobs: null, concurrency: 16, connection: null, processes: 1, retainedHistory: 0,
     pollOnly: false, reportRss: false, worker: false, schema: null, results: null, pollIntervalMs: null, pushers: 16, pushRate: 0, noWorker: false,
-    warmup: WARMUP_JOBS, warmupRounds: 1 };
+    warmup: WARMUP_JOBS, warmupRounds: 1, pusherWarmup: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => { if (i + 1 >= argv.length) fail(`missing value after ${a}`); return argv[++i]; };
@@ -45,6 +45,7 @@ function parseArgs(argv) {
       case "--no-worker": o.noWorker = true; break;
       case "--warmup": o.warmup = int(next(), a); break; // drain: warm-up jobs per round (default 200)
       case "--warmup-rounds": o.warmupRounds = int(next(), a); break; // drain: warm-up rounds, 250 ms apart (default 1)
+      case "--pusher-warmup": o.pusherWarmup = int(next(), a); break; // enqueue_concurrent: rounds of P concurrent pushers x 10 jobs, drained, before the window (default 0)
       case "--worker": o.worker = true; break; // hidden: a child worker process of a multi-process drain
       case "--schema": o.schema = next(); break; // hidden
       case "--results": o.results = next(); break; // hidden
@@ -56,7 +57,7 @@ function parseArgs(argv) {
     if (!["enqueue", "enqueue_batch", "drain", "latency", "enqueue_concurrent"].includes(o.workload)) fail("--workload must be enqueue, enqueue_batch, drain, latency or enqueue_concurrent");
     if (o.jobs == null || o.jobs < 1) fail("--jobs N (N >= 1) is required");
   }
-  if (o.concurrency < 1 || o.processes < 1 || o.retainedHistory < 0 || o.warmup < 1 || o.warmupRounds < 1) fail("--concurrency, --processes, --warmup and --warmup-rounds must be >= 1, --retained-history >= 0");
+  if (o.concurrency < 1 || o.processes < 1 || o.retainedHistory < 0 || o.warmup < 1 || o.warmupRounds < 1 || o.pusherWarmup < 0) fail("--concurrency, --processes, --warmup and --warmup-rounds must be >= 1, --retained-history and --pusher-warmup >= 0");
   return o;
 }
 function int(s, name) { const v = Number(s); if (!Number.isInteger(v)) fail(`${name} expects an integer, got '${s}'`); return v; }
@@ -512,6 +513,11 @@ async function enqueueConcurrent(o, url, utils, admin, schema) {
   rec.record = (p) => { if (p.s >= 0 && p.s < o.jobs) started[p.s] = now(); origRecord(p); };
   let runner = null;
   if (!o.noWorker) { runner = await startRunner(o, url, schema, rec); await waitUntilEmpty(admin, schema); } else await clearJobs(admin, schema);
+  for (let round = 0; runner && round < o.pusherWarmup; round++) {
+    // The pool's connections for P pushers (and their first statements) come up before the window, not in it.
+    await Promise.all(Array.from({ length: o.pushers }, async () => { for (let k = 0; k < 10; k++) await utils.addJob(TASK, { s: -1 }); }));
+    await waitUntilEmpty(admin, schema);
+  }
   const pm = await postmasterPid(admin);
   const cpu0 = await cpuSample(admin, pm);
   let next = 0;
