@@ -24,7 +24,9 @@ internal enum SqlRun
     /// <summary>
     /// Run the prepared statement with its generic plan (a transaction-local <c>plan_cache_mode = force_generic_plan</c>
     /// in front of it): for statements whose generic plan is the plan wanted, but whose custom plans the planner
-    /// estimates cheaper, so that PostgreSQL would plan them again on every execution (the claim).
+    /// estimates cheaper, so that PostgreSQL would plan them again on every execution (the claim). The same statement
+    /// turns JIT off for the transaction: the generic plan's estimate grows with the table and would otherwise pass
+    /// <c>jit_above_cost</c> on a large queue, compiling the statement on every execution.
     /// </summary>
     GenericPlan = 8,
 }
