@@ -91,40 +91,15 @@ internal sealed class CpuMeter
         }
 
         long ticks = 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (var p in ProcStat.All())
         {
-            var name = Path.GetFileName(dir);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
+            if (p.Pid == pm)
             {
-                continue;
+                ticks += p.User + p.System + p.ChildrenUser + p.ChildrenSystem;
             }
-
-            string stat;
-            try
+            else if (p.ParentPid == pm)
             {
-                stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            }
-            catch (IOException)
-            {
-                continue; // exited
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            // pid (comm) state ppid ... : fields after the closing parenthesis; utime = 14, stime = 15, cutime = 16, cstime = 17.
-            var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var pid = int.Parse(name, CultureInfo.InvariantCulture);
-            var ppid = int.Parse(f[1], CultureInfo.InvariantCulture);
-            if (pid == pm)
-            {
-                ticks += long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)
-                    + long.Parse(f[13], CultureInfo.InvariantCulture) + long.Parse(f[14], CultureInfo.InvariantCulture);
-            }
-            else if (ppid == pm)
-            {
-                ticks += long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+                ticks += p.User + p.System;
             }
         }
 

@@ -38,44 +38,21 @@ internal static partial class ServerProcesses
 
         var ticks = new Dictionary<int, long>();
         long own = 0, reaped = 0, user = 0, system = 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (var p in ProcStat.All())
         {
-            var name = Path.GetFileName(dir);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
+            if (p.Pid == pm)
             {
-                continue;
+                own = p.User + p.System;
+                reaped = p.ChildrenUser + p.ChildrenSystem;
+                user += p.User + p.ChildrenUser;
+                system += p.System + p.ChildrenSystem;
             }
-
-            string stat;
-            try
+            else if (p.ParentPid == pm)
             {
-                stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var pid = int.Parse(name, CultureInfo.InvariantCulture);
-            long At(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
-            if (pid == pm)
-            {
-                own = At(11) + At(12);
-                reaped = At(13) + At(14);
-                user += At(11) + At(13);
-                system += At(12) + At(14);
-            }
-            else if (At(1) == pm)
-            {
-                ticks[pid] = At(11) + At(12);
-                user += At(11);
-                system += At(12);
-                if (!labels.ContainsKey(pid))
-                {
-                    var comm = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
-                    labels[pid] = "process: " + comm;
-                }
+                ticks[p.Pid] = p.User + p.System;
+                user += p.User;
+                system += p.System;
+                labels.TryAdd(p.Pid, "process: " + p.Command);
             }
         }
 

@@ -103,17 +103,25 @@ async function postmasterPid(client) {
     return pid;
   } catch { return null; }
 }
-function serverSeconds(pm) {
-  if (pm == null) return null;
-  let ticks = 0;
+// Every process's CPU counters from /proc/<pid>/stat, in 10 ms ticks (one that exits while being read is left out).
+function procStats() {
+  const all = [];
   for (const name of readdirSync("/proc")) {
     if (!/^[0-9]+$/.test(name)) continue;
     let stat;
     try { stat = readFileSync(`/proc/${name}/stat`, "utf8"); } catch { continue; }
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const pid = Number(name), ppid = Number(f[1]);
-    if (pid === pm) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    else if (ppid === pm) ticks += Number(f[11]) + Number(f[12]);
+    all.push({ pid: Number(name), ppid: Number(f[1]), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      utime: Number(f[11]), stime: Number(f[12]), cutime: Number(f[13]), cstime: Number(f[14]) });
+  }
+  return all;
+}
+function serverSeconds(pm) {
+  if (pm == null) return null;
+  let ticks = 0;
+  for (const p of procStats()) {
+    if (p.pid === pm) ticks += p.utime + p.stime + p.cutime + p.cstime;
+    else if (p.ppid === pm) ticks += p.utime + p.stime;
   }
   return ticks / 100;
 }
@@ -135,19 +143,14 @@ async function procSnapshot(client, pm) {
   }
   const ticks = new Map();
   let own = 0, reaped = 0, user = 0, system = 0;
-  for (const name of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    let stat;
-    try { stat = readFileSync(`/proc/${name}/stat`, "utf8"); } catch { continue; }
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const pid = Number(name), ppid = Number(f[1]);
-    if (pid === pm) {
-      own = Number(f[11]) + Number(f[12]); reaped = Number(f[13]) + Number(f[14]);
-      user += Number(f[11]) + Number(f[13]); system += Number(f[12]) + Number(f[14]);
-    } else if (ppid === pm) {
-      ticks.set(pid, Number(f[11]) + Number(f[12]));
-      user += Number(f[11]); system += Number(f[12]);
-      if (!labels.has(pid)) labels.set(pid, "process: " + stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
+  for (const p of procStats()) {
+    if (p.pid === pm) {
+      own = p.utime + p.stime; reaped = p.cutime + p.cstime;
+      user += p.utime + p.cutime; system += p.stime + p.cstime;
+    } else if (p.ppid === pm) {
+      ticks.set(p.pid, p.utime + p.stime);
+      user += p.utime; system += p.stime;
+      if (!labels.has(p.pid)) labels.set(p.pid, "process: " + p.comm);
     }
   }
   return { ticks, own, reaped, labels, user, system };
