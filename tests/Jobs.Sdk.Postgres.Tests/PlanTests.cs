@@ -60,9 +60,8 @@ public sealed class PlanTests(PostgresFixture fixture)
         await ds.ExecAsync($"VACUUM ANALYZE {Small}.jobs");
         var sql = JobSql.Claim.Replace("{s}", Small, StringComparison.Ordinal);
         var plan = generic
-            ? await ExplainGenericAsync(ds, sql, "text, integer, text, double precision, text[], integer, uuid", ("SELECT 1", []),
-                Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens())
-            : await ExplainAsync(ds, sql, Text("small"), Int(500), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
+            ? await ExplainGenericAsync(ds, sql, ClaimTypes, ("SELECT 1", []), ClaimArguments("small", 500))
+            : await ExplainAsync(ds, sql, ClaimArguments("small", 500));
         Assert.Equal(500, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
         Assert.DoesNotContain(plan.Nodes, n => n.Type is "Hash Join" or "Merge Join");
@@ -279,8 +278,7 @@ public sealed class PlanTests(PostgresFixture fixture)
             ANALYZE {s}.jobs;
             """;
         // The generic plan: the claim is a prepared statement, planned once for any arguments after a few runs.
-        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid", (Seed, []),
-            Text("keyed"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, ClaimTypes, (Seed, []), ClaimArguments("keyed"));
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
@@ -311,9 +309,9 @@ public sealed class PlanTests(PostgresFixture fixture)
             DELETE FROM {s}.jobs WHERE id IN (SELECT id FROM {s}.jobs WHERE queue_name = 'admitted' ORDER BY key_seq LIMIT 400);
             ANALYZE {s}.jobs;
             """;
-        var plan = await ExplainGenericAsync(ds, JobSql.Claim, "text, integer, text, double precision, text[], integer, uuid",
+        var plan = await ExplainGenericAsync(ds, JobSql.Claim, ClaimTypes,
             [(KeyAdmissionSql.Lock, [Text("admitted"), Array(keys, NpgsqlDbType.Text)]), (KeyAdmissionSql.PushMany, Push()), (Finish, [])],
-            Text("admitted"), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens());
+            ClaimArguments("admitted"));
         Assert.Equal(16, plan.Root.ActualRows);
         // The gate never ran its count: the key index is not read, whatever the limit and however long the key's history.
         Assert.All(plan.Nodes.Where(x => x.Index == "jobs_concurrency_key_idx"), x => Assert.Equal(0, x.Loops));
@@ -382,9 +380,9 @@ public sealed class PlanTests(PostgresFixture fixture)
         ? ExplainGenericAsync(ds, JobSql.Claim, ClaimTypes, ("SELECT 1", []), ClaimArguments(queue))
         : ExplainAsync(ds, JobSql.Claim, ClaimArguments(queue));
 
-    /// <summary>The claim's arguments: 16 jobs of <paramref name="queue"/> named 'plan' for 'plan-worker'.</summary>
-    private static NpgsqlParameter[] ClaimArguments(string queue) =>
-        [Text(queue), Int(16), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens()];
+    /// <summary>The claim's arguments: <paramref name="jobs"/> jobs of <paramref name="queue"/> named 'plan' for 'plan-worker'.</summary>
+    private static NpgsqlParameter[] ClaimArguments(string queue, int jobs = 16) =>
+        [Text(queue), Int(jobs), Text("plan-worker"), Double(30_000), SqlParameters.Names(["plan"]), SqlParameters.Integer((int?)null), Tokens()];
 
     /// <summary>
     /// EXPLAIN ANALYZE of the plan a prepared statement gets after five runs: PostgreSQL then plans it once for any
