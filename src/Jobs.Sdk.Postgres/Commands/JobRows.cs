@@ -23,11 +23,11 @@ internal static class JobRows
     /// <summary>
     /// The parameters of a statement that pushes one job: <paramref name="before"/>, then the job's id, name, payload,
     /// headers, priority, run_at and max_attempts (as <see cref="JobSql.Push"/> and <see cref="ScheduleSql.TryPushScheduled"/>
-    /// take them), then <paramref name="after"/>.
+    /// take them), then <paramref name="after"/> when given (<see cref="JobSql.PushPlain"/> ends with the job's).
     /// </summary>
-    public static NpgsqlParameter[] Push(JobPushRecord job, ReadOnlySpan<NpgsqlParameter> before, NpgsqlParameter after)
+    public static NpgsqlParameter[] Push(JobPushRecord job, ReadOnlySpan<NpgsqlParameter> before, NpgsqlParameter? after = null)
     {
-        var parameters = new NpgsqlParameter[before.Length + 8];
+        var parameters = new NpgsqlParameter[before.Length + (after is null ? 7 : 8)];
         before.CopyTo(parameters);
         var i = before.Length;
         parameters[i++] = Uuid(job.Id.Value);
@@ -37,7 +37,11 @@ internal static class JobRows
         parameters[i++] = Smallint(Priority(job));
         parameters[i++] = Timestamp(job.RunAt);
         parameters[i++] = Integer(job.MaxAttempts);
-        parameters[i] = after;
+        if (after is not null)
+        {
+            parameters[i] = after;
+        }
+
         return parameters;
     }
 

@@ -11,6 +11,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     private const int PushChunkSize = 10_000;
 
     private readonly string _pushSql = context.Sql(JobSql.Push);
+    private readonly string _pushPlainSql = context.Sql(JobSql.PushPlain);
     private readonly string _pushManySql = context.Sql(JobSql.PushMany);
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
@@ -135,16 +136,17 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     }
 
     /// <summary>
-    /// Pushes one job outside a caller's transaction. When the announcer lets it ride (nothing else in flight), its NOTIFY
-    /// follows in the same round trip as a transaction of its own, right after the push's durable commit; returns whether
-    /// the job is announced (false: poll-only mode or no ride: the caller announces it).
+    /// Pushes one unkeyed job outside a caller's transaction, as a bare insert (<see cref="JobSql.PushPlain"/>). When the
+    /// announcer lets it ride (nothing else in flight), its NOTIFY follows in the same round trip as a transaction of its
+    /// own, right after the push's durable commit; returns whether the job is announced (false: poll-only mode or no ride:
+    /// the caller announces it).
     /// </summary>
     private async Task<bool> PushRidingAsync(IReadOnlyList<JobPushRecord> jobs, CancellationToken cancellationToken)
     {
         var ride = context.Notifier.TryRide(jobs);
         if (ride is null)
         {
-            await context.Commands.ExecuteAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            await context.Commands.ExecuteAsync(_pushPlainSql, PushPlain(jobs[0]), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
             return false;
         }
 
@@ -152,7 +154,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         try
         {
             // An error of the announcement (the push committed) comes back here: the announcer sends it again.
-            announceFailed = await context.Commands.ExecuteThenAsync(_pushSql, PushOne(jobs[0], null), SqlRun.Prepare, ride, cancellationToken)
+            announceFailed = await context.Commands.ExecuteThenAsync(_pushPlainSql, PushPlain(jobs[0]), SqlRun.Prepare, ride, cancellationToken)
                 .ConfigureAwait(false);
         }
         finally
@@ -177,6 +179,9 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             ? throw new InvalidOperationException("The transaction passed to PushAsync has already been committed or rolled back.")
             : tx;
     }
+
+    /// <summary>The parameters of <see cref="JobSql.PushPlain"/> for <paramref name="job"/> (unkeyed).</summary>
+    private NpgsqlParameter[] PushPlain(JobPushRecord job) => JobRows.Push(job, [Text(context.Queue)]);
 
     /// <param name="job">The job.</param>
     /// <param name="channel">The channel the statement notifies, or null for none.</param>

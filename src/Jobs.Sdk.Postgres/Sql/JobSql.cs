@@ -73,6 +73,17 @@ internal static class JobSql
         """;
 
     /// <summary>
+    /// One unkeyed job, and nothing else: the common push (outside a caller's transaction, announced after its commit by
+    /// the notifier). $1 queue, $2..$8 as in <see cref="Push"/>. A bare <c>INSERT … VALUES</c> is the cheapest statement
+    /// PostgreSQL runs to store a row: <see cref="Push"/>'s key-lock CTE, its join and its notification test cost 7–10% of
+    /// the server's CPU per pushed job even when no key is given (tests/Jobs.Sdk.Benchmarks/README.md, "Single pushes").
+    /// </summary>
+    public static readonly string PushPlain = """
+        INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
+        VALUES ($2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8)
+        """;
+
+    /// <summary>
     /// Many jobs from arrays (no bind-parameter limit). $1 queue, $2..$8 arrays as in <see cref="Push"/>, $9 channel,
     /// $10 concurrency keys, $11 their limits (arrays; the keys' locks are taken in key order, so concurrent pushes of
     /// overlapping keys cannot deadlock).
