@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
@@ -94,23 +92,8 @@ public sealed class NotificationTests(PostgresFixture fixture)
     [Fact]
     public async Task A_lone_push_carries_its_notify_in_its_own_round_trip_after_its_commit()
     {
-        // Every batch the pushing driver sends is recorded (Npgsql calls the batch filter of its own data source).
-        var batches = new ConcurrentQueue<string>();
-        using var tracing = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
-        };
-        ActivitySource.AddActivityListener(tracing);
-        var builder = new NpgsqlSlimDataSourceBuilder(fixture.ConnectionString);
-        builder.EnableArrays();
-        builder.ConfigureTracing(t => t.ConfigureBatchFilter(batch =>
-        {
-            batches.Enqueue(string.Join(";\n", Enumerable.Select<NpgsqlBatchCommand, string>(batch.BatchCommands, c => c.CommandText)));
-            return false;
-        }));
-        await using var traced = builder.Build();
-        await using var pusher = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), dataSource: traced,
+        await using var sent = new SentBatches(fixture);
+        await using var pusher = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), dataSource: sent.DataSource,
             driver: o => o.PollInterval = Hour);
 
         await using var dataSource = fixture.CreateDataSource();
@@ -122,8 +105,9 @@ public sealed class NotificationTests(PostgresFixture fixture)
             await listen.ExecuteNonQueryAsync();
         }
 
-        batches.Clear();
+        sent.Batches.Clear();
         await pusher.Queue.PushAsync(new ValueJob(1));
+        var batches = sent.Batches.Select(b => string.Join(";\n", b)).ToArray();
 
         // The announcement (its asynchronous commit setting, then the NOTIFY) went in the push's own batch, behind the
         // insert: no announcement round trip follows the push...
@@ -138,7 +122,7 @@ public sealed class NotificationTests(PostgresFixture fixture)
         }
 
         Assert.True(notified.Task.IsCompleted);
-        Assert.DoesNotContain(batches, b => b != push && b.Contains("pg_notify", StringComparison.Ordinal));
+        Assert.DoesNotContain(sent.Batches.Select(b => string.Join(";\n", b)), b => b != push && b.Contains("pg_notify", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using Npgsql;
-
 namespace Jobs.Sdk.Postgres.Tests;
 
 /// <summary>
@@ -15,30 +11,15 @@ public sealed class PushStatementTests(PostgresFixture fixture)
     [Fact]
     public async Task A_single_unkeyed_push_outside_a_transaction_is_a_bare_insert_and_the_job_runs()
     {
-        // Every batch the driver sends is recorded, one entry per command (Npgsql calls the batch filter of its own data source).
-        var batches = new ConcurrentQueue<string[]>();
-        using var tracing = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.None,
-        };
-        ActivitySource.AddActivityListener(tracing);
-        var builder = new NpgsqlSlimDataSourceBuilder(fixture.ConnectionString);
-        builder.EnableArrays();
-        builder.ConfigureTracing(t => t.ConfigureBatchFilter(batch =>
-        {
-            batches.Enqueue([.. Enumerable.Select<NpgsqlBatchCommand, string>(batch.BatchCommands, c => c.CommandText)]);
-            return false;
-        }));
-        await using var traced = builder.Build();
+        await using var sent = new SentBatches(fixture);
         var ran = new Recorder<int>();
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((job, _, _) => { ran.Add(job.Value); return Task.CompletedTask; }),
-            dataSource: traced);
+            dataSource: sent.DataSource);
 
-        batches.Clear();
+        sent.Batches.Clear();
         var id = await q.Queue.PushAsync(new ValueJob(7), new JobOptions { Priority = JobPriority.Highest });
 
-        var push = Assert.Single(batches, b => b.Any(c => c.Contains("INSERT INTO", StringComparison.Ordinal)));
+        var push = Assert.Single(sent.Batches, b => b.Any(c => c.Contains("INSERT INTO", StringComparison.Ordinal)));
         var insert = push[0].Trim();
         Assert.StartsWith("INSERT INTO", insert, StringComparison.Ordinal);
         Assert.Contains("VALUES", insert, StringComparison.Ordinal);
