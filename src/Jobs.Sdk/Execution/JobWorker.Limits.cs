@@ -8,16 +8,29 @@ public sealed partial class JobWorker
     /// <summary>The shortest wait for tokens (a bucket a hair short of a token does not spin).</summary>
     private static readonly TimeSpan MinTokenWait = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>The claim: rate-limited when the queue has a rate limit (then also when tokens are due, if they ran out).</summary>
+    /// <summary>
+    /// The claim: rate-limited when the queue has a rate limit (then also when tokens are due, if they ran out). The first
+    /// one to return, with jobs, none or an error, lets the rescuer start (<see cref="JobRescuer.RunAsync"/>).
+    /// </summary>
     private async Task<(IReadOnlyList<ClaimedJob> Jobs, TimeSpan? TokensDueIn)> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
     {
-        if (request.RateLimit is null)
+        try
         {
-            return (await _driver.ClaimAsync(request, cancellationToken).ConfigureAwait(false), null);
-        }
+            if (request.RateLimit is null)
+            {
+                return (await _driver.ClaimAsync(request, cancellationToken).ConfigureAwait(false), null);
+            }
 
-        var result = await _driver.ClaimRateLimitedAsync(request, cancellationToken).ConfigureAwait(false);
-        return (result.Jobs, result.TokensDueIn);
+            var result = await _driver.ClaimRateLimitedAsync(request, cancellationToken).ConfigureAwait(false);
+            return (result.Jobs, result.TokensDueIn);
+        }
+        finally
+        {
+            if (!_firstClaimReturned.Task.IsCompleted)
+            {
+                _firstClaimReturned.TrySetResult();
+            }
+        }
     }
 
     /// <summary>

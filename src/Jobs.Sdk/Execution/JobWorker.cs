@@ -40,6 +40,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopBackground = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstClaimReturned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SemaphoreSlim? _slots;
     private PrefetchSizer? _sizer;
     private int _buffer;   // the most jobs this worker may hold beyond Concurrency
@@ -249,7 +250,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _completerLoop = Task.Run(_completer.RunAsync, CancellationToken.None);
         _heartbeat = Task.Run(() => _leases.RunAsync(background), CancellationToken.None);
         _watchdog = Task.Run(() => _leases.WatchAsync(background), CancellationToken.None);
-        _rescuerLoop = Task.Run(() => _rescuer.RunAsync(background), CancellationToken.None);
+        _rescuerLoop = Task.Run(() => _rescuer.RunAsync(_firstClaimReturned.Task, background), CancellationToken.None);
         _unhandledLoop = Task.Run(() => _unhandled.RunAsync(background), CancellationToken.None);
         _pauseWatch = Task.Run(() => WatchForPauseAsync(background), CancellationToken.None);
         _runners = Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(RunnerLoopAsync, CancellationToken.None)).ToArray();

@@ -22,9 +22,16 @@ internal sealed class JobRescuer
         _logger = logger;
     }
 
-    /// <summary>The rescue loop, until <paramref name="stop"/>; store errors are logged and the loop goes on.</summary>
-    public async Task RunAsync(CancellationToken stop)
+    /// <summary>
+    /// The rescue loop, until <paramref name="stop"/>; store errors are logged and the loop goes on. The first pass waits
+    /// for <paramref name="firstClaim"/> (the worker's first claim returned), at most one interval.
+    /// </summary>
+    public async Task RunAsync(Task firstClaim, CancellationToken stop)
     {
+        // Beside a starting worker's first claim, the first pass would open a second connection (one more backend) while
+        // the claim opens its own, and the first job would start later; after it, the pass finds the claim's connection
+        // idle in the pool. A claim that hangs holds the pass back one interval at most, as long as any lease waits anyway.
+        await firstClaim.WaitAsync(_interval, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         while (!stop.IsCancellationRequested)
         {
             try
