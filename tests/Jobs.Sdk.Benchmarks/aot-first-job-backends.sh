@@ -10,18 +10,11 @@
 set -uo pipefail
 BIN=$1; LABEL=$2; MODE=$3; SERVER_LOG=$4
 cd "$(dirname "$0")/../.."
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres} PGDATABASE=${PGDATABASE:-postgres}
+source tests/Jobs.Sdk.Benchmarks/aot-first-job-start.sh
 if [ "$MODE" = fresh ]; then schema="aot_bk_$$_$RANDOM"; else schema="aot_bk_current"; fi
-export ConnectionStrings__Jobs="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Database=$PGDATABASE"
-export Jobs__Concurrency=16 Jobs__PollIntervalMs=200 Jobs__QueueName="q-$$-$RANDOM" Jobs__Schema=$schema
-log=$(mktemp); start=$(mktemp)
 offset=$(stat -c %s "$SERVER_LOG")
-bash -c 'date +%s.%N > "$0"; exec "$1" --push 200' "$start" "$BIN" >"$log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do sleep 0.1; grep -q "first job completed" "$log" && break; done
-kill -TERM "$pid"; wait "$pid"
-ms=$(grep -oE "first job completed \([a-z-]+\) [0-9]+ ms" "$log" | grep -oE "[0-9]+ ms" | head -n 1 | cut -d' ' -f1)
-t0=$(cat "$start")
+aot_start "$BIN" "$schema" "q-$$-$RANDOM"
+ms=$AOT_MS; t0=$AOT_T0
 # Backends the server forked between the process start and its first completed job ("connection received" lines).
 backends=$(tail -c +$((offset + 1)) "$SERVER_LOG" | python3 -c '
 import sys, datetime
@@ -36,4 +29,3 @@ for line in sys.stdin:
 print(n)' "$t0" "${ms:-0}")
 echo "$LABEL ${ms:-?} $backends"
 [ "$MODE" = fresh ] && psql -qc "DROP SCHEMA \"$schema\" CASCADE" >/dev/null 2>&1
-rm -f "$log" "$start"
