@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Jobs.Sdk.Drivers;
 using Xunit;
@@ -63,7 +64,8 @@ public abstract partial class JobDriverConformanceTests : IAsyncLifetime
         Headers = headers,
     };
 
-    private readonly Dictionary<JobId, Guid> _tokens = [];
+    /// <summary>Each job's latest lease token; concurrent because some tests claim from several tasks at once.</summary>
+    private readonly ConcurrentDictionary<JobId, Guid> _tokens = new();
 
     /// <summary>Claims and remembers each job's lease token (the latest claim) for <see cref="Outcome"/> and <see cref="Leases"/>.</summary>
     private Task<IReadOnlyList<ClaimedJob>> ClaimAsync(IJobDriver d, string worker, int max = 10, TimeSpan? lease = null)
