@@ -62,12 +62,17 @@ public sealed class QueueTests(PostgresFixture fixture)
             order.Add(job.Value);
             return Task.CompletedTask;
         }), worker: o => o.Concurrency = 1);
-        var delayed = await q.Queue.PushAsync(new ValueJob(1), new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddSeconds(1) });
+        // Delayed by an hour, then made due once the immediate job ran: nothing depends on how fast a loaded machine is.
+        var delayed = await q.Queue.PushAsync(new ValueJob(1), new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
         await q.Queue.PushAsync(new ValueJob(5));
         Assert.Equal(2, (await q.Queue.GetCountsAsync()).Pending);
         var info = await q.Queue.GetJobAsync(delayed);
-        Assert.True(info!.RunAt > DateTimeOffset.UtcNow.AddMilliseconds(200));
+        Assert.True(info!.RunAt > DateTimeOffset.UtcNow.AddMinutes(50));
         await q.StartAsync();
+        await order.WaitForCountAsync(1);
+        Assert.Equal([5], order.Items);
+        Assert.Equal(JobState.Pending, (await q.Queue.GetJobAsync(delayed))!.State);
+        await MakeDueAsync(q, delayed);
         await order.WaitForCountAsync(2);
         Assert.Equal([5, 1], order.Items);
         await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetCountsAsync()).Pending == 0);
@@ -101,11 +106,18 @@ public sealed class QueueTests(PostgresFixture fixture)
             return Task.CompletedTask;
         }), worker: o => o.Concurrency = 1);
         await q.Queue.PushAsync(new ValueJob(20), new JobOptions { Priority = JobPriority.Lower });
-        await q.Queue.PushAsync(new ValueJob(2025), new JobOptions { Priority = JobPriority.Higher, DelayUntil = DateTimeOffset.UtcNow.AddSeconds(1) });
+        // An hour away (a one-second delay could pass before a slow first claim, which then took the higher priority first).
+        var delayed = await q.Queue.PushAsync(new ValueJob(2025), new JobOptions { Priority = JobPriority.Higher, DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
         await q.StartAsync();
+        await order.WaitForCountAsync(1);
+        Assert.Equal([20], order.Items);
+        await MakeDueAsync(q, delayed);
         await order.WaitForCountAsync(2);
         Assert.Equal([20, 2025], order.Items);
     }
+
+    /// <summary>Moves a delayed job's run time to now on the database clock (the clock claims read).</summary>
+    private static Task MakeDueAsync(TestQueue q, JobId id) => q.DataSource.ExecAsync($"UPDATE jobs_test.jobs SET run_at = now() WHERE id = '{id}'");
 
     [Fact]
     public async Task Error_retry_count_then_failed_with_error_kept()

@@ -14,7 +14,7 @@ public sealed class SchedulerTests(PostgresFixture fixture)
         var fireSecond = DateTimeOffset.UtcNow.AddSeconds(3).Second;
         var ran = new Recorder<int>();
         var handled = new ConcurrentQueue<(DateTimeOffset Fire, bool Pushed)>();
-        var bothHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bothHandled = new TaskCompletionSource<DateTimeOffset>(TaskCreationOptions.RunContinuationsAsynchronously);
         var providers = new List<ServiceProvider>();
         var schedulers = new List<JobScheduler>();
         try
@@ -34,9 +34,11 @@ public sealed class SchedulerTests(PostgresFixture fixture)
                 scheduler.FireHandled += (_, fire, pushed) =>
                 {
                     handled.Enqueue((fire, pushed));
-                    if (handled.Count >= 2)
+                    // The first fire both nodes handled: a node that starts after the first fire time (a slow start on a
+                    // loaded machine) resumes from the next one, which the other node handles as well.
+                    if (handled.Count(h => h.Fire == fire) >= 2)
                     {
-                        bothHandled.TrySetResult();
+                        bothHandled.TrySetResult(fire);
                     }
                 };
                 schedulers.Add(scheduler);
@@ -47,15 +49,16 @@ public sealed class SchedulerTests(PostgresFixture fixture)
                 await scheduler.StartAsync(default);
             }
 
-            await bothHandled.Task.WaitAsync(TimeSpan.FromSeconds(90));
-            var first = handled.ToArray()[..2];
-            Assert.Equal(first[0].Fire, first[1].Fire);
-            Assert.Single(first, h => h.Pushed);
+            var fire = await bothHandled.Task.WaitAsync(TimeSpan.FromSeconds(90));
+            var fires = handled.Where(h => h.Fire <= fire).ToArray();
+            Assert.Equal(2, fires.Count(h => h.Fire == fire));
+            Assert.Single(fires, h => h.Fire == fire && h.Pushed);
+            Assert.All(fires.GroupBy(h => h.Fire), g => Assert.Single(g, h => h.Pushed)); // an earlier fire one node handled alone
 
             var store = providers[0].GetRequiredService<PostgresJobDriver>();
-            Assert.Equal(first[0].Fire, await ((Drivers.IJobScheduleStore)store).GetLastFireTimeAsync("every-minute", default));
+            Assert.Equal(fire, await ((Drivers.IJobScheduleStore)store).GetLastFireTimeAsync("every-minute", default));
             var worker = providers[0].GetRequiredService<JobQueue>();
-            Assert.Equal(1, (await worker.GetCountsAsync()).Pending);
+            Assert.Equal(fires.Select(h => h.Fire).Distinct().Count(), (await worker.GetCountsAsync()).Pending);
         }
         finally
         {
