@@ -68,4 +68,45 @@ public class UnsupportedMemberTests
                 public override System.Text.Json.Serialization.Metadata.JsonTypeInfo? GetTypeInfo(Type type) => null;
             }
             """);
+
+    [Fact]
+    public Task JOBS010_user_collection_types_and_framework_base_classes()
+        => V.AnalyzerAsync("""
+            using System;
+            using System.Collections;
+            using System.Collections.Generic;
+            using Jobs.Sdk;
+            namespace App;
+
+            // Serialized member by member, these would carry {"capacity":4} and lose their elements.
+            public class Tags : List<string> { }
+            public class Bag : IEnumerable<int>
+            {
+                private readonly List<int> _items = new();
+                public IEnumerator<int> GetEnumerator() => _items.GetEnumerator();
+                IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+            }
+            public class Failure : Exception { public string? Code { get; set; } }
+
+            [Job("tags")] public partial record TagsJob(Tags {|#0:Tags|});
+            [Job("bag")] public partial record BagJob(Bag {|#1:Bag|});
+            [Job("failure")] public partial record FailureJob(Failure {|#2:Failure|});
+            [Job("tuple")] public partial record TupleJob((int A, string B) {|#3:Pair|});
+            """,
+            V.Diagnostic("JOBS010").WithLocation(0).WithMessage(
+                "Job 'TagsJob' cannot be serialized by the generated serializer: member 'Tags' (type 'Tags'): " +
+                "'App.Tags' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; " +
+                "declare the member as List<T>, T[] or another supported collection; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
+            V.Diagnostic("JOBS010").WithLocation(1).WithMessage(
+                "Job 'BagJob' cannot be serialized by the generated serializer: member 'Bag' (type 'Bag'): " +
+                "'App.Bag' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; " +
+                "declare the member as List<T>, T[] or another supported collection; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
+            V.Diagnostic("JOBS010").WithLocation(2).WithMessage(
+                "Job 'FailureJob' cannot be serialized by the generated serializer: member 'Failure' (type 'Failure'): " +
+                "'App.Failure' derives from the framework type 'System.Exception', whose state the generated serializer cannot see; " +
+                "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
+            V.Diagnostic("JOBS010").WithLocation(3).WithMessage(
+                "Job 'TupleJob' cannot be serialized by the generated serializer: member 'Pair' (type '(int A, string B)'): " +
+                "'(int A, string B)' is a tuple, which the generated serializer does not support (its element names are not part of the type); use a record; " +
+                "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"));
 }

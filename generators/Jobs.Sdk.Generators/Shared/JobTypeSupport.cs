@@ -365,16 +365,35 @@ internal static class JobTypeSupport
             return false;
         }
 
-        var ns = type.ContainingNamespace;
-        while (ns is { IsGlobalNamespace: false, ContainingNamespace.IsGlobalNamespace: false })
+        if (type.IsTupleType)
         {
-            ns = ns.ContainingNamespace;
+            reason = $"'{display}' is a tuple, which the generated serializer does not support (its element names are not part of the type); use a record";
+            return false;
         }
 
-        if (ns is { IsGlobalNamespace: false, Name: "System" or "Microsoft" } && type.DeclaringSyntaxReferences.Length == 0)
+        if (IsFrameworkType(type))
         {
             reason = $"'{display}' is a framework type the generated serializer does not support";
             return false;
+        }
+
+        // Serialized member by member, a collection would be written as an object of its settable properties
+        // ({"capacity":4} for a List<T> subclass) and lose its elements.
+        if (type.AllInterfaces.Any(i => i.SpecialType == SpecialType.System_Collections_IEnumerable))
+        {
+            reason = $"'{display}' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; declare the member as List<T>, T[] or another supported collection";
+            return false;
+        }
+
+        // Members inherited from a framework class come from metadata: their state (private fields, get-only
+        // properties) is invisible here and would be lost.
+        for (var b = type.BaseType; b is not null && b.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); b = b.BaseType)
+        {
+            if (IsFrameworkType(b))
+            {
+                reason = $"'{display}' derives from the framework type '{b.ToDisplayString()}', whose state the generated serializer cannot see";
+                return false;
+            }
         }
 
         if (type.TypeParameters.Length > 0 && type.TypeArguments.Any(a => a is ITypeParameterSymbol))
@@ -391,6 +410,17 @@ internal static class JobTypeSupport
 
         reason = "";
         return true;
+    }
+
+    private static bool IsFrameworkType(INamedTypeSymbol type)
+    {
+        var ns = type.ContainingNamespace;
+        while (ns is { IsGlobalNamespace: false, ContainingNamespace.IsGlobalNamespace: false })
+        {
+            ns = ns.ContainingNamespace;
+        }
+
+        return ns is { IsGlobalNamespace: false, Name: "System" or "Microsoft" } && type.DeclaringSyntaxReferences.Length == 0;
     }
 
     /// <summary>Whether generated code inside <paramref name="within"/> (or at namespace level) can name <paramref name="type"/>.</summary>
