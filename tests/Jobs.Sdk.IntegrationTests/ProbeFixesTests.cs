@@ -141,3 +141,20 @@ public class ProbeFixesTests
         Assert.Equal(job, JobJson.Deserialize<FieldNamesJob>(json));
     }
 }
+
+/// <summary>System.Text.Json attributes the generated serializer honours beyond names and ignore conditions.</summary>
+public class JsonAttributeTests
+{
+    [Fact]
+    public void JsonRequired_member_missing_from_the_payload_fails_the_decode_like_System_Text_Json()
+    {
+        var error = Assert.Throws<JobDecodeException>(() => JobJson.Deserialize<JsonRequiredJob>("""{"optional":1}"""));
+        Assert.Equal("Must", error.Member);
+
+        var positional = Assert.Throws<JobDecodeException>(() => JobJson.Deserialize<JsonRequiredPositionalJob>("{}"));
+        Assert.Equal("Name", positional.Member);
+
+        Assert.Equal(3, JobJson.Deserialize<JsonRequiredJob>(JobJson.Serialize(new JsonRequiredJob { Must = 3 })).Must);
+        Assert.Null(JobJson.Deserialize<JsonRequiredPositionalJob>("""{"name":null}""").Name);
+    }
+}

@@ -116,3 +116,19 @@ public sealed record ProbeA(int B_C);
 /// <summary>Type A_B.</summary>
 /// <param name="C">A member.</param>
 public sealed record ProbeA_B(int C);
+
+/// <summary>A settable property marked <c>[JsonRequired]</c>: a payload without it must fail, as in System.Text.Json.</summary>
+[Job("probe-json-required")]
+public sealed partial class JsonRequiredJob
+{
+    /// <summary>Must be in the payload.</summary>
+    [JsonRequired] public int Must { get; set; }
+
+    /// <summary>Optional.</summary>
+    public int Optional { get; set; }
+}
+
+/// <summary>A positional record whose nullable member is marked <c>[JsonRequired]</c>.</summary>
+/// <param name="Name">Must be in the payload (null allowed).</param>
+[Job("probe-json-required-positional")]
+public sealed partial record JsonRequiredPositionalJob([property: JsonRequired] string? Name);

@@ -188,6 +188,8 @@ internal enum JobTypeProblemKind
     GenericJobType,
     /// <summary>Two members of one type map to the same JSON property name.</summary>
     DuplicateJsonName,
+    /// <summary>A member carries a System.Text.Json attribute the generated serializer does not honour.</summary>
+    UnsupportedAttribute,
 }
 
 /// <summary>Why the generated serializer cannot handle a job type.</summary>
@@ -279,7 +281,12 @@ internal static class JobTypeSupport
 
         if (named.TypeKind == TypeKind.Enum)
         {
-            return IsAccessible(named, within) ? new(JsonTypeKind.Enum, type) : Unsupported(type, $"'{type.ToDisplayString()}' is not accessible to generated code");
+            if (!IsAccessible(named, within))
+            {
+                return Unsupported(type, $"'{type.ToDisplayString()}' is not accessible to generated code");
+            }
+
+            return UnsupportedTypeAttribute(named) is { } enumReason ? Unsupported(type, enumReason) : new(JsonTypeKind.Enum, type);
         }
 
         if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
@@ -332,6 +339,11 @@ internal static class JobTypeSupport
 
         if (IsObjectCandidate(named, within, out var reason))
         {
+            if (UnsupportedTypeAttribute(named) is { } attributeReason)
+            {
+                return Unsupported(type, attributeReason);
+            }
+
             if (GetObjectShape(named, out var error) is null)
             {
                 return Unsupported(type, error!);
@@ -410,6 +422,85 @@ internal static class JobTypeSupport
 
         reason = "";
         return true;
+    }
+
+    /// <summary>
+    /// Why a System.Text.Json attribute on an object or enum type changes its JSON in a way the generated serializer
+    /// does not follow, or <see langword="null"/>. (A <c>JsonSerializerContext</c> honours these, so with one named the
+    /// type goes through it.)
+    /// </summary>
+    public static string? UnsupportedTypeAttribute(INamedTypeSymbol type)
+    {
+        var display = type.ToDisplayString();
+        foreach (var attribute in type.GetAttributes())
+        {
+            switch (attribute.AttributeClass?.ToDisplayString())
+            {
+                case KnownNames.JsonConverterAttribute when !(type.TypeKind == TypeKind.Enum && IsStringEnumConverter(attribute)):
+                    return $"'{display}' has [JsonConverter], which the generated serializer does not run (it would write the type member by member)";
+                case KnownNames.JsonPolymorphicAttribute or KnownNames.JsonDerivedTypeAttribute:
+                    return $"'{display}' has [JsonPolymorphic] or [JsonDerivedType], but the generated serializer writes only the declared type's members (a derived instance would lose its own)";
+                case KnownNames.JsonNumberHandlingAttribute:
+                    return $"'{display}' has [JsonNumberHandling], which the generated serializer does not apply (it writes numbers as JSON numbers)";
+            }
+        }
+
+        if (type.TypeKind == TypeKind.Enum
+            && type.GetMembers().OfType<IFieldSymbol>().Any(f => HasAttribute(f, KnownNames.JsonStringEnumMemberNameAttribute)))
+        {
+            return $"'{display}' has members with [JsonStringEnumMemberName], but the generated serializer writes enum members by their C# names";
+        }
+
+        return null;
+    }
+
+    private static bool IsStringEnumConverter(AttributeData attribute)
+        => attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is INamedTypeSymbol converter
+            && converter.OriginalDefinition.ToDisplayString() is KnownNames.JsonStringEnumConverter or KnownNames.JsonStringEnumConverter + "<TEnum>";
+
+    /// <summary>
+    /// The first member of <paramref name="shape"/>'s type with a System.Text.Json attribute the generated serializer
+    /// would silently not honour: <c>[JsonConverter]</c>, <c>[JsonNumberHandling]</c> or <c>[JsonExtensionData]</c> on a
+    /// carried member, <c>[JsonInclude]</c> on a property or field it does not carry.
+    /// </summary>
+    private static (ISymbol Member, string Reason)? FindUnsupportedMemberAttribute(JobObjectShape shape)
+    {
+        foreach (var member in shape.Members)
+        {
+            if (!member.IsRead && !member.IsWritten)
+            {
+                continue;
+            }
+
+            var label = member.Property.ContainingType.Name + "." + member.Name;
+            foreach (var attribute in member.Property.GetAttributes())
+            {
+                switch (attribute.AttributeClass?.ToDisplayString())
+                {
+                    case KnownNames.JsonConverterAttribute:
+                        return (member.Property, $"[JsonConverter] on '{label}' is not applied by the generated serializer, which would write the member its own way; remove the attribute, or put the converter on a type of your own and name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]");
+                    case KnownNames.JsonNumberHandlingAttribute:
+                        return (member.Property, $"[JsonNumberHandling] on '{label}' is not applied by the generated serializer, which writes numbers as JSON numbers; remove the attribute");
+                    case KnownNames.JsonExtensionDataAttribute:
+                        return (member.Property, $"[JsonExtensionData] on '{label}' is not applied by the generated serializer, which would write it as one nested property and skip unknown members on read; remove the attribute");
+                }
+            }
+        }
+
+        var carried = new HashSet<string>(shape.Members.Select(m => m.Name), StringComparer.Ordinal);
+        for (var t = shape.Type; t is not null && t.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); t = t.BaseType)
+        {
+            foreach (var member in t.GetMembers())
+            {
+                if (member is (IPropertySymbol or IFieldSymbol) and { IsStatic: false } && !carried.Contains(member.Name)
+                    && HasAttribute(member, KnownNames.JsonIncludeAttribute) && GetIgnoreKind(member) != JsonIgnoreKind.Always)
+                {
+                    return (member, $"[JsonInclude] on '{t.Name}.{member.Name}' is not applied by the generated serializer, which carries only constructor parameters and properties with a public set or init accessor; make the member settable or a constructor parameter");
+                }
+            }
+        }
+
+        return null;
     }
 
     private static bool IsFrameworkType(INamedTypeSymbol type)
@@ -545,7 +636,8 @@ internal static class JobTypeSupport
                 var allowsNull = AllowsNull(parameter.Type);
                 var ignore = GetIgnoreKind(property);
                 members.Add(new JobMemberShape(property.Name, JsonName(property), parameter.Type, property, parameter,
-                    isRequired: !parameter.HasExplicitDefaultValue && !allowsNull && ignore == JsonIgnoreKind.None, allowsNull, ignore));
+                    isRequired: ((!parameter.HasExplicitDefaultValue && !allowsNull) || HasAttribute(property, KnownNames.JsonRequiredAttribute)) && ignore == JsonIgnoreKind.None,
+                    allowsNull, ignore));
             }
         }
 
@@ -575,7 +667,8 @@ internal static class JobTypeSupport
             }
 
             members.Add(new JobMemberShape(property.Name, JsonName(property), property.Type, property, null,
-                isRequired: property.IsRequired && !setsRequired, AllowsNull(property.Type), ignore));
+                isRequired: (property.IsRequired && !setsRequired) || (HasAttribute(property, KnownNames.JsonRequiredAttribute) && ignore is JsonIgnoreKind.None),
+                AllowsNull(property.Type), ignore));
         }
 
         error = null;
@@ -744,6 +837,11 @@ internal static class JobTypeSupport
             return new JobTypeProblem(JobTypeProblemKind.NoUsableConstructor, null, null, "", jobType, error!);
         }
 
+        if (UnsupportedTypeAttribute(jobType) is { } attributeReason)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, null, null, "", jobType, attributeReason);
+        }
+
         var stack = new List<INamedTypeSymbol> { jobType };
         return CheckMembers(shape, jobType, hasJsonContext, stack, null, "");
     }
@@ -757,6 +855,12 @@ internal static class JobTypeSupport
             return new JobTypeProblem(JobTypeProblemKind.DuplicateJsonName, rootMember ?? duplicate.Second.Property, second,
                 path.Length == 0 ? duplicate.Second.Name : path + "." + duplicate.Second.Name, shape.Type,
                 $"'{duplicate.First.Name}' and '{duplicate.Second.Name}' of '{shape.Type.ToDisplayString()}' both map to the JSON property '{duplicate.Second.JsonName}'");
+        }
+
+        if (FindUnsupportedMemberAttribute(shape) is { } unsupported)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedAttribute, rootMember ?? unsupported.Member, unsupported.Member,
+                path.Length == 0 ? unsupported.Member.Name : path + "." + unsupported.Member.Name, shape.Type, unsupported.Reason);
         }
 
         foreach (var member in shape.Members)
