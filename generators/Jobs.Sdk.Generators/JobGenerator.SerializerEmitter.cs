@@ -102,6 +102,12 @@ public sealed partial class JobGenerator
             {
                 var w = _w;
                 w.Open($"internal static void Write{o.Id}({Writer} writer, {o.Fqn} value)");
+                if (o.MayBeDerived)
+                {
+                    // A derived instance would be written with the declared type's members only (and read back as it).
+                    w.Line($"if (value.GetType() != typeof({o.Fqn})) throw {Services}.DerivedInstance(value, {Literal(o.DisplayName)});");
+                }
+
                 w.Line("writer.WriteStartObject();");
                 foreach (var (m, i) in Named(o).Where(x => x.Member.WriteCondition != MemberWriteCondition.Never))
                 {

@@ -158,3 +158,36 @@ public class JsonAttributeTests
         Assert.Null(JobJson.Deserialize<JsonRequiredPositionalJob>("""{"name":null}""").Name);
     }
 }
+
+/// <summary>A derived instance where the payload declares its base type would silently lose its own members.</summary>
+public class DerivedInstanceTests
+{
+    [Fact]
+    public void A_derived_instance_in_a_member_declared_as_its_base_is_rejected_at_push()
+    {
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(new DerivedMemberJob(new ProbeCat("tom", 9))));
+        Assert.Contains("ProbeCat", error.Message, StringComparison.Ordinal);
+        Assert.Equal("ProbePet", error.ParamName);
+
+        Assert.Throws<ArgumentException>(() => JobJson.Serialize(new DerivedMemberJob(new ProbePet("a"), [new ProbePet("b"), new ProbeCat("c", 1)])));
+    }
+
+    [Fact]
+    public void A_job_pushed_as_its_base_job_type_is_rejected_at_push()
+    {
+        DerivedMemberJob job = new DerivedJobSubtype(new ProbePet("a"), "note");
+
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(job));
+        Assert.Contains("DerivedJobSubtype", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Instances_of_the_declared_type_still_round_trip()
+    {
+        var job = new DerivedMemberJob(new ProbePet("a"), [new ProbePet("b")]);
+
+        var back = JobJson.Deserialize<DerivedMemberJob>(JobJson.Serialize(job));
+
+        Assert.Equal(("a", "b"), (back.Pet.Name, back.Pets!.Single().Name));
+    }
+}

@@ -132,3 +132,24 @@ public sealed partial class JsonRequiredJob
 /// <param name="Name">Must be in the payload (null allowed).</param>
 [Job("probe-json-required-positional")]
 public sealed partial record JsonRequiredPositionalJob([property: JsonRequired] string? Name);
+
+/// <summary>A non-sealed member type.</summary>
+/// <param name="Name">The name.</param>
+public record ProbePet(string Name);
+
+/// <summary>A derived instance of <see cref="ProbePet"/> (its own member would be sliced off).</summary>
+/// <param name="Name">The name.</param>
+/// <param name="Lives">Its own member.</param>
+public sealed record ProbeCat(string Name, int Lives) : ProbePet(Name);
+
+/// <summary>A job whose member is declared as a non-sealed type.</summary>
+/// <param name="Pet">Declared as the base.</param>
+/// <param name="Pets">Elements declared as the base.</param>
+[Job("probe-derived-member")]
+public partial record DerivedMemberJob(ProbePet Pet, List<ProbePet>? Pets = null);
+
+/// <summary>A job type derived from another job type (pushed as the base, it would be sliced).</summary>
+/// <param name="Pet">Declared as the base.</param>
+/// <param name="Note">Its own member.</param>
+/// <param name="Pets">Elements.</param>
+public sealed record DerivedJobSubtype(ProbePet Pet, string Note, List<ProbePet>? Pets = null) : DerivedMemberJob(Pet, Pets);
