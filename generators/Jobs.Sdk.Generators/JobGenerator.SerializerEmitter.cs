@@ -232,7 +232,7 @@ public sealed partial class JobGenerator
                         var pair = Next("kv");
                         w.Line("writer.WriteStartObject();");
                         w.Open($"foreach (var {pair} in {x})");
-                        w.Line($"writer.WritePropertyName({pair}.Key);");
+                        w.Line($"{Services}.WritePropertyName(writer, {pair}.Key);");
                         EmitWriteValue(t.Element!, pair + ".Value", label + "{}");
                         w.Close();
                         w.Line("writer.WriteEndObject();");

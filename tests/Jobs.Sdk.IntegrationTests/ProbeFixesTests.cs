@@ -191,3 +191,37 @@ public class DerivedInstanceTests
         Assert.Equal(("a", "b"), (back.Pet.Name, back.Pets!.Single().Name));
     }
 }
+
+/// <summary>Unpaired surrogates cannot be written as JSON (Utf8JsonWriter would replace them with U+FFFD).</summary>
+public class SurrogateTests
+{
+    public static TheoryData<SurrogateJob> Unpaired() => new()
+    {
+        new SurrogateJob("cut emoji \uD83D", 'a', [], []),
+        new SurrogateJob("\uDE00 low first", 'a', [], []),
+        new SurrogateJob("t", '\uD800', [], []),
+        new SurrogateJob("t", 'a', ["ok", "x\uDC00y"], []),
+        new SurrogateJob("t", 'a', [], new() { ["k"] = "v\uD800" }),
+        new SurrogateJob("t", 'a', [], new() { ["k\uD800"] = "v" }),
+    };
+
+    [Theory]
+    [MemberData(nameof(Unpaired))]
+    public void An_unpaired_surrogate_is_rejected_at_push_instead_of_becoming_U_FFFD(SurrogateJob job)
+    {
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(job));
+        Assert.Contains("unpaired surrogate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Paired_surrogates_and_other_characters_round_trip_exactly()
+    {
+        var job = new SurrogateJob("😀 é \u2028 \0 \"\\ \u001f", 'é', ["𝄞", ""], new() { ["😀"] = "𝄞" });
+
+        var back = JobJson.Deserialize<SurrogateJob>(JobJson.Serialize(job));
+
+        Assert.Equal((job.Text, job.Letter), (back.Text, back.Letter));
+        Assert.Equal(job.Items, back.Items);
+        Assert.Equal(job.Map, back.Map);
+    }
+}

@@ -153,3 +153,11 @@ public partial record DerivedMemberJob(ProbePet Pet, List<ProbePet>? Pets = null
 /// <param name="Note">Its own member.</param>
 /// <param name="Pets">Elements.</param>
 public sealed record DerivedJobSubtype(ProbePet Pet, string Note, List<ProbePet>? Pets = null) : DerivedMemberJob(Pet, Pets);
+
+/// <summary>Strings and chars at several places, for unpaired surrogates.</summary>
+/// <param name="Text">A string property.</param>
+/// <param name="Letter">A char.</param>
+/// <param name="Items">String elements.</param>
+/// <param name="Map">String keys and values.</param>
+[Job("probe-surrogates")]
+public sealed partial record SurrogateJob(string Text, char Letter, List<string> Items, Dictionary<string, string> Map);
