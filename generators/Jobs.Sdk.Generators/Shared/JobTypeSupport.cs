@@ -344,9 +344,19 @@ internal static class JobTypeSupport
                 return Unsupported(type, attributeReason);
             }
 
-            if (GetObjectShape(named, out var error) is null)
+            if (GetObjectShape(named, out var error) is not { } objectShape)
             {
                 return Unsupported(type, error!);
+            }
+
+            // A type from another assembly: its get-only properties cannot be told apart from computed ones (JOBS013
+            // sees only source), and its private state is invisible. When none of its members is carried but it shows
+            // data, it would be written as {} and come back empty.
+            if (named.DeclaringSyntaxReferences.Length == 0 && !objectShape.Members.Any(m => m.IsRead || m.IsWritten)
+                && objectShape.Unbound.Any(p => GetIgnoreKind(p) != JsonIgnoreKind.Always))
+            {
+                return Unsupported(type, $"'{type.ToDisplayString()}' comes from another assembly and the generated serializer can carry none of its members " +
+                    $"(its public properties, such as '{objectShape.Unbound.First(p => GetIgnoreKind(p) != JsonIgnoreKind.Always).Name}', are get-only and no constructor parameter sets them), so it would be written as {{}}");
             }
 
             return new(JsonTypeKind.Object, type);
