@@ -222,7 +222,7 @@ public sealed partial class JobGenerator
                     case JsonTypeKind.Single or JsonTypeKind.Double or JsonTypeKind.Char or JsonTypeKind.DateOnly or JsonTypeKind.TimeOnly or JsonTypeKind.TimeSpan:
                         w.Line($"{Services}.Write{t.Kind}(writer, {x});");
                         break;
-                    case JsonTypeKind.Uri: w.Line($"writer.WriteStringValue({x}.OriginalString);"); break;
+                    case JsonTypeKind.Uri: w.Line($"{Services}.WriteString(writer, {x}.OriginalString);"); break;
                     case JsonTypeKind.ByteArray: w.Line($"writer.WriteBase64StringValue({x});"); break;
                     case JsonTypeKind.Enum: w.Line($"s_e{_enumIndexes[t.ObjectId!]}.Write(writer, {x});"); break;
                     case JsonTypeKind.Object: w.Line($"Write{t.ObjectId}(writer, {x});"); break;

@@ -214,6 +214,13 @@ public class SurrogateTests
     }
 
     [Fact]
+    public void An_unpaired_surrogate_in_a_relative_uri_is_rejected_at_push()
+    {
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(new UriSurrogateJob(new Uri("files/\uD800.txt", UriKind.Relative))));
+        Assert.Contains("unpaired surrogate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Paired_surrogates_and_other_characters_round_trip_exactly()
     {
         var job = new SurrogateJob("😀 é \u2028 \0 \"\\ \u001f", 'é', ["𝄞", ""], new() { ["😀"] = "𝄞" });

@@ -161,3 +161,8 @@ public sealed record DerivedJobSubtype(ProbePet Pet, string Note, List<ProbePet>
 /// <param name="Map">String keys and values.</param>
 [Job("probe-surrogates")]
 public sealed partial record SurrogateJob(string Text, char Letter, List<string> Items, Dictionary<string, string> Map);
+
+/// <summary>A URI whose original string can hold an unpaired surrogate.</summary>
+/// <param name="Link">The URI.</param>
+[Job("probe-uri-surrogate")]
+public sealed partial record UriSurrogateJob(Uri Link);
