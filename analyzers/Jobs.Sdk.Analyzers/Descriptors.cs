@@ -131,6 +131,13 @@ internal static class Descriptors
         DiagnosticSeverity.Warning,
         "The generated serializer writes public properties that a worker can set again: constructor parameters and properties with a public set or init accessor. A property with a non-public setter, a get-only auto-property no constructor parameter sets, or a public field would silently come back with its default.");
 
+    public static readonly DiagnosticDescriptor UnsupportedJsonAttribute = Create(
+        DiagnosticIds.UnsupportedJsonAttribute,
+        "System.Text.Json attribute is not honoured by the generated serializer",
+        "Job '{0}': {1}",
+        DiagnosticSeverity.Error,
+        "The generated serializer honours [JsonPropertyName], [JsonIgnore], [JsonRequired] and [JsonConstructor]. [JsonConverter], [JsonNumberHandling] and [JsonExtensionData] on a member, and [JsonInclude] on a member it does not carry, would silently change or drop the member's data, so the generator emits nothing for the job.");
+
     public static readonly DiagnosticDescriptor GeneratedMethodNameCollision = Create(
         DiagnosticIds.GeneratedMethodNameCollision,
         "Generated method name is hidden by a built-in member",

@@ -17,6 +17,7 @@ internal static class DiagnosticIds
     public const string DuplicateJsonName = "JOBS012";
     public const string UnserializedMember = "JOBS013";
     public const string GeneratedMethodNameCollision = "JOBS014";
+    public const string UnsupportedJsonAttribute = "JOBS015";
     public const string InvalidFlowSetting = "JOBS020";
     public const string UnsupportedKeyMember = "JOBS021";
     public const string InvalidConcurrencyLimit = "JOBS022";

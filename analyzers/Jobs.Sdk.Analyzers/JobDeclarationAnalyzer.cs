@@ -39,6 +39,7 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.UnsupportedMemberType,
         Descriptors.DuplicateJsonName,
         Descriptors.UnserializedMember,
+        Descriptors.UnsupportedJsonAttribute,
         Descriptors.GeneratedMethodNameCollision,
         Descriptors.InvalidFlowSetting,
         Descriptors.UnsupportedKeyMember);
@@ -176,15 +177,17 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
             location = memberLocation;
         }
 
-        if (problem.Kind == JobTypeProblemKind.DuplicateJsonName)
+        if (problem.Kind is JobTypeProblemKind.DuplicateJsonName or JobTypeProblemKind.UnsupportedAttribute)
         {
             if (problem.Member is { } member && SymbolEqualityComparer.Default.Equals(member.ContainingType ?? member.ContainingSymbol?.ContainingType, type)
-                && member.Locations.FirstOrDefault(l => l.IsInSource) is { } duplicateLocation)
+                && member.Locations.FirstOrDefault(l => l.IsInSource) is { } attributeMemberLocation)
             {
-                location = duplicateLocation;
+                location = attributeMemberLocation;
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(Descriptors.DuplicateJsonName, location, typeName, problem.Reason));
+            context.ReportDiagnostic(Diagnostic.Create(
+                problem.Kind == JobTypeProblemKind.DuplicateJsonName ? Descriptors.DuplicateJsonName : Descriptors.UnsupportedJsonAttribute,
+                location, typeName, problem.Reason));
             return;
         }
 

@@ -361,7 +361,8 @@ public sealed partial class JobGenerator
                         type.Name + "." + member.Name));
                 }
 
-                Objects[index] = new ObjectModel(id, type.ToDisplayString(PlainFormat), type.ToDisplayString(), type.IsValueType, members.ToEquatableArray());
+                Objects[index] = new ObjectModel(id, type.ToDisplayString(PlainFormat), type.Name, type.IsValueType, !type.IsValueType && !type.IsSealed,
+                    members.ToEquatableArray());
                 return id;
             }
 

@@ -102,6 +102,12 @@ public sealed partial class JobGenerator
             {
                 var w = _w;
                 w.Open($"internal static void Write{o.Id}({Writer} writer, {o.Fqn} value)");
+                if (o.MayBeDerived)
+                {
+                    // A derived instance would be written with the declared type's members only (and read back as it).
+                    w.Line($"if (value.GetType() != typeof({o.Fqn})) throw {Services}.DerivedInstance(value, {Literal(o.DisplayName)});");
+                }
+
                 w.Line("writer.WriteStartObject();");
                 foreach (var (m, i) in Named(o).Where(x => x.Member.WriteCondition != MemberWriteCondition.Never))
                 {
@@ -216,7 +222,7 @@ public sealed partial class JobGenerator
                     case JsonTypeKind.Single or JsonTypeKind.Double or JsonTypeKind.Char or JsonTypeKind.DateOnly or JsonTypeKind.TimeOnly or JsonTypeKind.TimeSpan:
                         w.Line($"{Services}.Write{t.Kind}(writer, {x});");
                         break;
-                    case JsonTypeKind.Uri: w.Line($"writer.WriteStringValue({x}.OriginalString);"); break;
+                    case JsonTypeKind.Uri: w.Line($"{Services}.WriteString(writer, {x}.OriginalString);"); break;
                     case JsonTypeKind.ByteArray: w.Line($"writer.WriteBase64StringValue({x});"); break;
                     case JsonTypeKind.Enum: w.Line($"s_e{_enumIndexes[t.ObjectId!]}.Write(writer, {x});"); break;
                     case JsonTypeKind.Object: w.Line($"Write{t.ObjectId}(writer, {x});"); break;
@@ -226,7 +232,7 @@ public sealed partial class JobGenerator
                         var pair = Next("kv");
                         w.Line("writer.WriteStartObject();");
                         w.Open($"foreach (var {pair} in {x})");
-                        w.Line($"writer.WritePropertyName({pair}.Key);");
+                        w.Line($"{Services}.WritePropertyName(writer, {pair}.Key);");
                         EmitWriteValue(t.Element!, pair + ".Value", label + "{}");
                         w.Close();
                         w.Line("writer.WriteEndObject();");

@@ -1,3 +1,7 @@
+using Jobs.Sdk.Generators.Shared;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
 namespace Jobs.Sdk.Generators.Tests;
 
 public class GeneratorBehaviourTests
@@ -166,5 +170,48 @@ public class GeneratorBehaviourTests
         Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning));
         var registration = driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("JobsRegistration.g.cs", StringComparison.Ordinal)).ToString();
         Assert.Contains("Register<global::Contracts.SharedJob, global::App.SharedHandler>(builder);", registration, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Type_from_another_assembly_whose_members_none_are_carried_is_rejected_not_written_as_an_empty_object()
+    {
+        // Compiled separately: to the job's compilation these are metadata types (a "Contracts" project, NodaTime-like
+        // structs). Their get-only properties cannot be told apart from computed ones, and their state is private.
+        var library = CSharpCompilation.Create("Contracts",
+            [CSharpSyntaxTree.ParseText("""
+                namespace Contracts;
+                public readonly struct Stamp
+                {
+                    private readonly long _ticks;
+                    private Stamp(long ticks) => _ticks = ticks;
+                    public static Stamp FromTicks(long ticks) => new(ticks);
+                    public long Ticks => _ticks;
+                }
+                public sealed class Address { public string Street { get; set; } = ""; public string Display => Street; }
+                """, GeneratorHarness.ParseOptions)],
+            GeneratorHarness.References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        using var image = new MemoryStream();
+        Assert.True(library.Emit(image).Success);
+        var compilation = GeneratorHarness.CreateCompilation("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("stamped")] public partial record Stamped(Contracts.Stamp At);
+            [Job("addressed")] public partial record Addressed(Contracts.Address To);
+            """).AddReferences(MetadataReference.CreateFromImage(image.ToArray()));
+
+        var stamped = compilation.GetTypeByMetadataName("App.Stamped")!;
+        var problem = JobTypeSupport.FindProblem(stamped, hasJsonContext: false);
+        Assert.NotNull(problem);
+        Assert.Equal(JobTypeProblemKind.UnsupportedType, problem.Kind);
+        Assert.Equal("At", problem.MemberPath);
+        Assert.Contains("none of its members", problem.Reason, StringComparison.Ordinal);
+
+        // A type from another assembly with a carried member is still serialized (its computed property is not data).
+        Assert.Null(JobTypeSupport.FindProblem(compilation.GetTypeByMetadataName("App.Addressed")!, hasJsonContext: false));
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var files = driver.GetRunResult().Results.Single().GeneratedSources.Select(s => s.HintName).ToList();
+        Assert.DoesNotContain("App.Stamped.g.cs", files);
+        Assert.Contains("App.Addressed.g.cs", files);
     }
 }

@@ -141,3 +141,94 @@ public class ProbeFixesTests
         Assert.Equal(job, JobJson.Deserialize<FieldNamesJob>(json));
     }
 }
+
+/// <summary>System.Text.Json attributes the generated serializer honours beyond names and ignore conditions.</summary>
+public class JsonAttributeTests
+{
+    [Fact]
+    public void JsonRequired_member_missing_from_the_payload_fails_the_decode_like_System_Text_Json()
+    {
+        var error = Assert.Throws<JobDecodeException>(() => JobJson.Deserialize<JsonRequiredJob>("""{"optional":1}"""));
+        Assert.Equal("Must", error.Member);
+
+        var positional = Assert.Throws<JobDecodeException>(() => JobJson.Deserialize<JsonRequiredPositionalJob>("{}"));
+        Assert.Equal("Name", positional.Member);
+
+        Assert.Equal(3, JobJson.Deserialize<JsonRequiredJob>(JobJson.Serialize(new JsonRequiredJob { Must = 3 })).Must);
+        Assert.Null(JobJson.Deserialize<JsonRequiredPositionalJob>("""{"name":null}""").Name);
+    }
+}
+
+/// <summary>A derived instance where the payload declares its base type would silently lose its own members.</summary>
+public class DerivedInstanceTests
+{
+    [Fact]
+    public void A_derived_instance_in_a_member_declared_as_its_base_is_rejected_at_push()
+    {
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(new DerivedMemberJob(new ProbeCat("tom", 9))));
+        Assert.Contains("ProbeCat", error.Message, StringComparison.Ordinal);
+        Assert.Equal("ProbePet", error.ParamName);
+
+        Assert.Throws<ArgumentException>(() => JobJson.Serialize(new DerivedMemberJob(new ProbePet("a"), [new ProbePet("b"), new ProbeCat("c", 1)])));
+    }
+
+    [Fact]
+    public void A_job_pushed_as_its_base_job_type_is_rejected_at_push()
+    {
+        DerivedMemberJob job = new DerivedJobSubtype(new ProbePet("a"), "note");
+
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(job));
+        Assert.Contains("DerivedJobSubtype", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Instances_of_the_declared_type_still_round_trip()
+    {
+        var job = new DerivedMemberJob(new ProbePet("a"), [new ProbePet("b")]);
+
+        var back = JobJson.Deserialize<DerivedMemberJob>(JobJson.Serialize(job));
+
+        Assert.Equal(("a", "b"), (back.Pet.Name, back.Pets!.Single().Name));
+    }
+}
+
+/// <summary>Unpaired surrogates cannot be written as JSON (Utf8JsonWriter would replace them with U+FFFD).</summary>
+public class SurrogateTests
+{
+    public static TheoryData<SurrogateJob> Unpaired() => new()
+    {
+        new SurrogateJob("cut emoji \uD83D", 'a', [], []),
+        new SurrogateJob("\uDE00 low first", 'a', [], []),
+        new SurrogateJob("t", '\uD800', [], []),
+        new SurrogateJob("t", 'a', ["ok", "x\uDC00y"], []),
+        new SurrogateJob("t", 'a', [], new() { ["k"] = "v\uD800" }),
+        new SurrogateJob("t", 'a', [], new() { ["k\uD800"] = "v" }),
+    };
+
+    [Theory]
+    [MemberData(nameof(Unpaired))]
+    public void An_unpaired_surrogate_is_rejected_at_push_instead_of_becoming_U_FFFD(SurrogateJob job)
+    {
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(job));
+        Assert.Contains("unpaired surrogate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unpaired_surrogate_in_a_relative_uri_is_rejected_at_push()
+    {
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(new UriSurrogateJob(new Uri("files/\uD800.txt", UriKind.Relative))));
+        Assert.Contains("unpaired surrogate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Paired_surrogates_and_other_characters_round_trip_exactly()
+    {
+        var job = new SurrogateJob("😀 é \u2028 \0 \"\\ \u001f", 'é', ["𝄞", ""], new() { ["😀"] = "𝄞" });
+
+        var back = JobJson.Deserialize<SurrogateJob>(JobJson.Serialize(job));
+
+        Assert.Equal((job.Text, job.Letter), (back.Text, back.Letter));
+        Assert.Equal(job.Items, back.Items);
+        Assert.Equal(job.Map, back.Map);
+    }
+}

@@ -116,3 +116,53 @@ public sealed record ProbeA(int B_C);
 /// <summary>Type A_B.</summary>
 /// <param name="C">A member.</param>
 public sealed record ProbeA_B(int C);
+
+/// <summary>A settable property marked <c>[JsonRequired]</c>: a payload without it must fail, as in System.Text.Json.</summary>
+[Job("probe-json-required")]
+public sealed partial class JsonRequiredJob
+{
+    /// <summary>Must be in the payload.</summary>
+    [JsonRequired] public int Must { get; set; }
+
+    /// <summary>Optional.</summary>
+    public int Optional { get; set; }
+}
+
+/// <summary>A positional record whose nullable member is marked <c>[JsonRequired]</c>.</summary>
+/// <param name="Name">Must be in the payload (null allowed).</param>
+[Job("probe-json-required-positional")]
+public sealed partial record JsonRequiredPositionalJob([property: JsonRequired] string? Name);
+
+/// <summary>A non-sealed member type.</summary>
+/// <param name="Name">The name.</param>
+public record ProbePet(string Name);
+
+/// <summary>A derived instance of <see cref="ProbePet"/> (its own member would be sliced off).</summary>
+/// <param name="Name">The name.</param>
+/// <param name="Lives">Its own member.</param>
+public sealed record ProbeCat(string Name, int Lives) : ProbePet(Name);
+
+/// <summary>A job whose member is declared as a non-sealed type.</summary>
+/// <param name="Pet">Declared as the base.</param>
+/// <param name="Pets">Elements declared as the base.</param>
+[Job("probe-derived-member")]
+public partial record DerivedMemberJob(ProbePet Pet, List<ProbePet>? Pets = null);
+
+/// <summary>A job type derived from another job type (pushed as the base, it would be sliced).</summary>
+/// <param name="Pet">Declared as the base.</param>
+/// <param name="Note">Its own member.</param>
+/// <param name="Pets">Elements.</param>
+public sealed record DerivedJobSubtype(ProbePet Pet, string Note, List<ProbePet>? Pets = null) : DerivedMemberJob(Pet, Pets);
+
+/// <summary>Strings and chars at several places, for unpaired surrogates.</summary>
+/// <param name="Text">A string property.</param>
+/// <param name="Letter">A char.</param>
+/// <param name="Items">String elements.</param>
+/// <param name="Map">String keys and values.</param>
+[Job("probe-surrogates")]
+public sealed partial record SurrogateJob(string Text, char Letter, List<string> Items, Dictionary<string, string> Map);
+
+/// <summary>A URI whose original string can hold an unpaired surrogate.</summary>
+/// <param name="Link">The URI.</param>
+[Job("probe-uri-surrogate")]
+public sealed partial record UriSurrogateJob(Uri Link);

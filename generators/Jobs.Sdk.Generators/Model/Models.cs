@@ -65,7 +65,13 @@ internal enum MemberWriteCondition
 }
 
 /// <summary>A user class, record or struct serialized member by member.</summary>
-internal sealed record ObjectModel(string Id, string Fqn, string DisplayName, bool IsValueType, EquatableArray<MemberModel> Members);
+/// <param name="Id">The object's id (names its generated reader and writer).</param>
+/// <param name="Fqn">The <c>global::</c>-qualified name.</param>
+/// <param name="DisplayName">The name used in messages (the type's simple name).</param>
+/// <param name="IsValueType">The type is a struct.</param>
+/// <param name="MayBeDerived">A class that is not sealed: the writer rejects instances of a derived type, whose own members it would drop.</param>
+/// <param name="Members">The serialized members.</param>
+internal sealed record ObjectModel(string Id, string Fqn, string DisplayName, bool IsValueType, bool MayBeDerived, EquatableArray<MemberModel> Members);
 
 /// <summary>An enum written by name (one name per distinct value, declaration order).</summary>
 internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> Members);

@@ -188,6 +188,8 @@ internal enum JobTypeProblemKind
     GenericJobType,
     /// <summary>Two members of one type map to the same JSON property name.</summary>
     DuplicateJsonName,
+    /// <summary>A member carries a System.Text.Json attribute the generated serializer does not honour.</summary>
+    UnsupportedAttribute,
 }
 
 /// <summary>Why the generated serializer cannot handle a job type.</summary>
@@ -279,7 +281,12 @@ internal static class JobTypeSupport
 
         if (named.TypeKind == TypeKind.Enum)
         {
-            return IsAccessible(named, within) ? new(JsonTypeKind.Enum, type) : Unsupported(type, $"'{type.ToDisplayString()}' is not accessible to generated code");
+            if (!IsAccessible(named, within))
+            {
+                return Unsupported(type, $"'{type.ToDisplayString()}' is not accessible to generated code");
+            }
+
+            return UnsupportedTypeAttribute(named) is { } enumReason ? Unsupported(type, enumReason) : new(JsonTypeKind.Enum, type);
         }
 
         if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
@@ -332,9 +339,24 @@ internal static class JobTypeSupport
 
         if (IsObjectCandidate(named, within, out var reason))
         {
-            if (GetObjectShape(named, out var error) is null)
+            if (UnsupportedTypeAttribute(named) is { } attributeReason)
+            {
+                return Unsupported(type, attributeReason);
+            }
+
+            if (GetObjectShape(named, out var error) is not { } objectShape)
             {
                 return Unsupported(type, error!);
+            }
+
+            // A type from another assembly: its get-only properties cannot be told apart from computed ones (JOBS013
+            // sees only source), and its private state is invisible. When none of its members is carried but it shows
+            // data, it would be written as {} and come back empty.
+            if (named.DeclaringSyntaxReferences.Length == 0 && !objectShape.Members.Any(m => m.IsRead || m.IsWritten)
+                && objectShape.Unbound.Any(p => GetIgnoreKind(p) != JsonIgnoreKind.Always))
+            {
+                return Unsupported(type, $"'{type.ToDisplayString()}' comes from another assembly and the generated serializer can carry none of its members " +
+                    $"(its public properties, such as '{objectShape.Unbound.First(p => GetIgnoreKind(p) != JsonIgnoreKind.Always).Name}', are get-only and no constructor parameter sets them), so it would be written as {{}}");
             }
 
             return new(JsonTypeKind.Object, type);
@@ -365,16 +387,35 @@ internal static class JobTypeSupport
             return false;
         }
 
-        var ns = type.ContainingNamespace;
-        while (ns is { IsGlobalNamespace: false, ContainingNamespace.IsGlobalNamespace: false })
+        if (type.IsTupleType)
         {
-            ns = ns.ContainingNamespace;
+            reason = $"'{display}' is a tuple, which the generated serializer does not support (its element names are not part of the type); use a record";
+            return false;
         }
 
-        if (ns is { IsGlobalNamespace: false, Name: "System" or "Microsoft" } && type.DeclaringSyntaxReferences.Length == 0)
+        if (IsFrameworkType(type))
         {
             reason = $"'{display}' is a framework type the generated serializer does not support";
             return false;
+        }
+
+        // Serialized member by member, a collection would be written as an object of its settable properties
+        // ({"capacity":4} for a List<T> subclass) and lose its elements.
+        if (type.AllInterfaces.Any(i => i.SpecialType == SpecialType.System_Collections_IEnumerable))
+        {
+            reason = $"'{display}' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; declare the member as List<T>, T[] or another supported collection";
+            return false;
+        }
+
+        // Members inherited from a framework class come from metadata: their state (private fields, get-only
+        // properties) is invisible here and would be lost.
+        for (var b = type.BaseType; b is not null && b.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); b = b.BaseType)
+        {
+            if (IsFrameworkType(b))
+            {
+                reason = $"'{display}' derives from the framework type '{b.ToDisplayString()}', whose state the generated serializer cannot see";
+                return false;
+            }
         }
 
         if (type.TypeParameters.Length > 0 && type.TypeArguments.Any(a => a is ITypeParameterSymbol))
@@ -391,6 +432,96 @@ internal static class JobTypeSupport
 
         reason = "";
         return true;
+    }
+
+    /// <summary>
+    /// Why a System.Text.Json attribute on an object or enum type changes its JSON in a way the generated serializer
+    /// does not follow, or <see langword="null"/>. (A <c>JsonSerializerContext</c> honours these, so with one named the
+    /// type goes through it.)
+    /// </summary>
+    public static string? UnsupportedTypeAttribute(INamedTypeSymbol type)
+    {
+        var display = type.ToDisplayString();
+        foreach (var attribute in type.GetAttributes())
+        {
+            switch (attribute.AttributeClass?.ToDisplayString())
+            {
+                case KnownNames.JsonConverterAttribute when !(type.TypeKind == TypeKind.Enum && IsStringEnumConverter(attribute)):
+                    return $"'{display}' has [JsonConverter], which the generated serializer does not run (it would write the type member by member)";
+                case KnownNames.JsonPolymorphicAttribute or KnownNames.JsonDerivedTypeAttribute:
+                    return $"'{display}' has [JsonPolymorphic] or [JsonDerivedType], but the generated serializer writes only the declared type's members (a derived instance would lose its own)";
+                case KnownNames.JsonNumberHandlingAttribute:
+                    return $"'{display}' has [JsonNumberHandling], which the generated serializer does not apply (it writes numbers as JSON numbers)";
+            }
+        }
+
+        if (type.TypeKind == TypeKind.Enum
+            && type.GetMembers().OfType<IFieldSymbol>().Any(f => HasAttribute(f, KnownNames.JsonStringEnumMemberNameAttribute)))
+        {
+            return $"'{display}' has members with [JsonStringEnumMemberName], but the generated serializer writes enum members by their C# names";
+        }
+
+        return null;
+    }
+
+    private static bool IsStringEnumConverter(AttributeData attribute)
+        => attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is INamedTypeSymbol converter
+            && converter.OriginalDefinition.ToDisplayString() is KnownNames.JsonStringEnumConverter or KnownNames.JsonStringEnumConverter + "<TEnum>";
+
+    /// <summary>
+    /// The first member of <paramref name="shape"/>'s type with a System.Text.Json attribute the generated serializer
+    /// would silently not honour: <c>[JsonConverter]</c>, <c>[JsonNumberHandling]</c> or <c>[JsonExtensionData]</c> on a
+    /// carried member, <c>[JsonInclude]</c> on a property or field it does not carry.
+    /// </summary>
+    private static (ISymbol Member, string Reason)? FindUnsupportedMemberAttribute(JobObjectShape shape)
+    {
+        foreach (var member in shape.Members)
+        {
+            if (!member.IsRead && !member.IsWritten)
+            {
+                continue;
+            }
+
+            var label = member.Property.ContainingType.Name + "." + member.Name;
+            foreach (var attribute in member.Property.GetAttributes())
+            {
+                switch (attribute.AttributeClass?.ToDisplayString())
+                {
+                    case KnownNames.JsonConverterAttribute:
+                        return (member.Property, $"[JsonConverter] on '{label}' is not applied by the generated serializer, which would write the member its own way; remove the attribute, or put the converter on a type of your own and name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]");
+                    case KnownNames.JsonNumberHandlingAttribute:
+                        return (member.Property, $"[JsonNumberHandling] on '{label}' is not applied by the generated serializer, which writes numbers as JSON numbers; remove the attribute");
+                    case KnownNames.JsonExtensionDataAttribute:
+                        return (member.Property, $"[JsonExtensionData] on '{label}' is not applied by the generated serializer, which would write it as one nested property and skip unknown members on read; remove the attribute");
+                }
+            }
+        }
+
+        var carried = new HashSet<string>(shape.Members.Select(m => m.Name), StringComparer.Ordinal);
+        for (var t = shape.Type; t is not null && t.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); t = t.BaseType)
+        {
+            foreach (var member in t.GetMembers())
+            {
+                if (member is (IPropertySymbol or IFieldSymbol) and { IsStatic: false } && !carried.Contains(member.Name)
+                    && HasAttribute(member, KnownNames.JsonIncludeAttribute) && GetIgnoreKind(member) != JsonIgnoreKind.Always)
+                {
+                    return (member, $"[JsonInclude] on '{t.Name}.{member.Name}' is not applied by the generated serializer, which carries only constructor parameters and properties with a public set or init accessor; make the member settable or a constructor parameter");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsFrameworkType(INamedTypeSymbol type)
+    {
+        var ns = type.ContainingNamespace;
+        while (ns is { IsGlobalNamespace: false, ContainingNamespace.IsGlobalNamespace: false })
+        {
+            ns = ns.ContainingNamespace;
+        }
+
+        return ns is { IsGlobalNamespace: false, Name: "System" or "Microsoft" } && type.DeclaringSyntaxReferences.Length == 0;
     }
 
     /// <summary>Whether generated code inside <paramref name="within"/> (or at namespace level) can name <paramref name="type"/>.</summary>
@@ -515,7 +646,8 @@ internal static class JobTypeSupport
                 var allowsNull = AllowsNull(parameter.Type);
                 var ignore = GetIgnoreKind(property);
                 members.Add(new JobMemberShape(property.Name, JsonName(property), parameter.Type, property, parameter,
-                    isRequired: !parameter.HasExplicitDefaultValue && !allowsNull && ignore == JsonIgnoreKind.None, allowsNull, ignore));
+                    isRequired: ((!parameter.HasExplicitDefaultValue && !allowsNull) || HasAttribute(property, KnownNames.JsonRequiredAttribute)) && ignore == JsonIgnoreKind.None,
+                    allowsNull, ignore));
             }
         }
 
@@ -545,7 +677,8 @@ internal static class JobTypeSupport
             }
 
             members.Add(new JobMemberShape(property.Name, JsonName(property), property.Type, property, null,
-                isRequired: property.IsRequired && !setsRequired, AllowsNull(property.Type), ignore));
+                isRequired: (property.IsRequired && !setsRequired) || (HasAttribute(property, KnownNames.JsonRequiredAttribute) && ignore is JsonIgnoreKind.None),
+                AllowsNull(property.Type), ignore));
         }
 
         error = null;
@@ -714,6 +847,11 @@ internal static class JobTypeSupport
             return new JobTypeProblem(JobTypeProblemKind.NoUsableConstructor, null, null, "", jobType, error!);
         }
 
+        if (UnsupportedTypeAttribute(jobType) is { } attributeReason)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, null, null, "", jobType, attributeReason);
+        }
+
         var stack = new List<INamedTypeSymbol> { jobType };
         return CheckMembers(shape, jobType, hasJsonContext, stack, null, "");
     }
@@ -727,6 +865,12 @@ internal static class JobTypeSupport
             return new JobTypeProblem(JobTypeProblemKind.DuplicateJsonName, rootMember ?? duplicate.Second.Property, second,
                 path.Length == 0 ? duplicate.Second.Name : path + "." + duplicate.Second.Name, shape.Type,
                 $"'{duplicate.First.Name}' and '{duplicate.Second.Name}' of '{shape.Type.ToDisplayString()}' both map to the JSON property '{duplicate.Second.JsonName}'");
+        }
+
+        if (FindUnsupportedMemberAttribute(shape) is { } unsupported)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedAttribute, rootMember ?? unsupported.Member, unsupported.Member,
+                path.Length == 0 ? unsupported.Member.Name : path + "." + unsupported.Member.Name, shape.Type, unsupported.Reason);
         }
 
         foreach (var member in shape.Members)

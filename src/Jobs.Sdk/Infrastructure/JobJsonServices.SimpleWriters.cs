@@ -56,7 +56,11 @@ public static partial class JobJsonServices
     /// <param name="name">The encoded property name.</param>
     /// <param name="value">The value.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteStringProperty(Utf8JsonWriter writer, JsonEncodedText name, string? value) => Checked(writer).WriteString(name, value);
+    public static void WriteStringProperty(Utf8JsonWriter writer, JsonEncodedText name, string? value)
+    {
+        CheckSurrogates(value, name.Value);
+        Checked(writer).WriteString(name, value);
+    }
 
     /// <summary>Writes a <see cref="Guid"/> property.</summary>
     /// <param name="writer">The writer.</param>
@@ -119,7 +123,11 @@ public static partial class JobJsonServices
     /// <param name="writer">The writer.</param>
     /// <param name="value">The value.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteString(Utf8JsonWriter writer, string? value) => Checked(writer).WriteStringValue(value);
+    public static void WriteString(Utf8JsonWriter writer, string? value)
+    {
+        CheckSurrogates(value, null);
+        Checked(writer).WriteStringValue(value);
+    }
 
     /// <summary>Writes a <see cref="Guid"/> value.</summary>
     /// <param name="writer">The writer.</param>
@@ -138,6 +146,52 @@ public static partial class JobJsonServices
     /// <param name="value">The value.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void WriteDateTimeOffset(Utf8JsonWriter writer, DateTimeOffset value) => Checked(writer).WriteStringValue(value);
+
+    /// <summary>Writes a property name taken from data (a dictionary key); an unpaired surrogate is rejected.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="name">The name.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WritePropertyName(Utf8JsonWriter writer, string name)
+    {
+        CheckSurrogates(name, null);
+        Checked(writer).WritePropertyName(name);
+    }
+
+    /// <summary>
+    /// Utf8JsonWriter writes an unpaired surrogate (a string cut in the middle of an emoji, say) as U+FFFD: the worker
+    /// would get another string. Such text is rejected when the job is pushed instead. The scan is vectorized and only
+    /// strings that contain surrogates at all are checked pair by pair.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckSurrogates(string? value, string? property)
+    {
+        if (value is not null && value.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
+        {
+            CheckSurrogatePairs(value, property);
+        }
+    }
+
+    private static void CheckSurrogatePairs(string value, string? property)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                throw UnpairedSurrogate(value[i], i, property);
+            }
+        }
+    }
+
+    private static ArgumentException UnpairedSurrogate(char c, int index, string? property)
+        => new(
+            "A string in the job payload" + (property is null ? "" : " (property '" + property + "')") + " contains an unpaired surrogate (U+"
+            + ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture) + " at index " + index.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            + "), which JSON cannot carry: it would be written as U+FFFD and the worker would get a different string. Remove it (text cut in the middle of a character, for example) before pushing.",
+            property);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Utf8JsonWriter Checked(Utf8JsonWriter writer)

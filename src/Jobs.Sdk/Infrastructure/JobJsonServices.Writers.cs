@@ -43,6 +43,11 @@ public static partial class JobJsonServices
     public static void WriteChar(Utf8JsonWriter writer, char value)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        if (char.IsSurrogate(value))
+        {
+            throw UnpairedSurrogate(value, 0, null);
+        }
+
         writer.WriteStringValue(new ReadOnlySpan<char>(in value));
     }
 

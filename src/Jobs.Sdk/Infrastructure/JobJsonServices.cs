@@ -152,6 +152,23 @@ public static partial class JobJsonServices
         where T : class
         => value ?? throw NullMember(member);
 
+    /// <summary>
+    /// The exception for an instance of a type derived from the declared (non-sealed) type of a payload member or job:
+    /// the generated writer knows only the declared type's members, so the derived type's own would be lost.
+    /// </summary>
+    /// <param name="value">The instance.</param>
+    /// <param name="declared">The declared type's name.</param>
+    /// <returns>The exception, to throw.</returns>
+    public static ArgumentException DerivedInstance(object value, string declared)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new ArgumentException(
+            "A '" + value.GetType() + "' was given where the job payload declares '" + declared + "': the generated serializer writes only '"
+            + declared + "' members, so the derived type's own members would be lost and a worker would get a '" + declared
+            + "'. Pass a '" + declared + "', declare the member (or push the job) as the derived type, or serialize the type through a JsonSerializerContext with [JsonDerivedType].",
+            declared);
+    }
+
     private static ArgumentNullException NullMember(string member)
         => new(member, "'" + member + "' is null, but its type is not nullable: a worker could never decode this job. Set it, or declare the member nullable.");
 

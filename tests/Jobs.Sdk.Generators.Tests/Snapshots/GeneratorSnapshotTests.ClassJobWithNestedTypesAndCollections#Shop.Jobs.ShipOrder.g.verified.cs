@@ -40,7 +40,7 @@ namespace Shop.Jobs
                     writer.WriteStartObject();
                     foreach (var kv4 in v3)
                     {
-                        writer.WritePropertyName(kv4.Key);
+                        __JobJsonServices.WritePropertyName(writer, kv4.Key);
                         var v5 = __JobJsonServices.NotNull(kv4.Value, "ShipOrder.Tags{}");
                         __JobJsonServices.WriteString(writer, v5);
                     }

@@ -19,6 +19,7 @@ namespace Maths
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Maths.BigJob value)
             {
+                if (value.GetType() != typeof(global::Maths.BigJob)) throw __JobJsonServices.DerivedInstance(value, "BigJob");
                 writer.WriteStartObject();
                 writer.WritePropertyName(s_info0[0]);
                 global::System.Text.Json.JsonSerializer.Serialize(writer, value.Value, TypeInfo0);

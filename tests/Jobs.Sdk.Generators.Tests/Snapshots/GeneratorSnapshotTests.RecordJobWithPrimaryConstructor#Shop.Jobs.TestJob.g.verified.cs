@@ -21,6 +21,7 @@ namespace Shop.Jobs
 
             internal static void Write0(global::System.Text.Json.Utf8JsonWriter writer, global::Shop.Jobs.TestJob value)
             {
+                if (value.GetType() != typeof(global::Shop.Jobs.TestJob)) throw __JobJsonServices.DerivedInstance(value, "TestJob");
                 writer.WriteStartObject();
                 __JobJsonServices.WriteInt32Property(writer, s_info0[0], value.Value);
                 __JobJsonServices.WriteStringProperty(writer, s_info0[1], __JobJsonServices.NotNull(value.Name, "TestJob.Name"));
