@@ -1,9 +1,16 @@
+using Microsoft.CodeAnalysis.Testing;
 using V = Jobs.Sdk.Analyzers.Tests.Verify<Jobs.Sdk.Analyzers.JobDeclarationAnalyzer>;
 
 namespace Jobs.Sdk.Analyzers.Tests;
 
 public class UnsupportedMemberTests
 {
+    /// <summary>JOBS010 at location <paramref name="location"/>: member <paramref name="member"/> of job <paramref name="job"/> cannot be serialized, because of <paramref name="reason"/>.</summary>
+    private static DiagnosticResult Jobs010(int location, string job, string member, string type, string reason)
+        => V.Diagnostic("JOBS010").WithLocation(location).WithMessage(
+            $"Job '{job}' cannot be serialized by the generated serializer: member '{member}' (type '{type}'): {reason}; " +
+            "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]");
+
     [Fact]
     public Task JOBS010_unsupported_member_types()
         => V.AnalyzerAsync("""
@@ -29,13 +36,10 @@ public class UnsupportedMemberTests
                 public Dictionary<int, string> Tags { get; set; } = new();
             }
             """,
-            V.Diagnostic("JOBS010").WithLocation(0).WithMessage(
-                "Job 'Upload' cannot be serialized by the generated serializer: member 'Content' (type 'Stream'): " +
-                "'System.IO.Stream' is abstract, static, a ref struct or object, which the generated serializer cannot create; " +
-                "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
-            V.Diagnostic("JOBS010").WithLocation(1).WithMessage(
-                "Job 'Order' cannot be serialized by the generated serializer: member 'Lines[].Tags' (type 'Dictionary<int, string>'): " +
-                "dictionaries must have string keys; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"));
+            Jobs010(0, "Upload", "Content", "Stream",
+                "'System.IO.Stream' is abstract, static, a ref struct or object, which the generated serializer cannot create"),
+            Jobs010(1, "Order", "Lines[].Tags", "Dictionary<int, string>",
+                "dictionaries must have string keys"));
 
     [Fact]
     public Task JOBS010_not_reported_for_supported_members_or_with_JsonContext()
@@ -93,22 +97,14 @@ public class UnsupportedMemberTests
             [Job("failure")] public partial record FailureJob(Failure {|#2:Failure|});
             [Job("tuple")] public partial record TupleJob((int A, string B) {|#3:Pair|});
             """,
-            V.Diagnostic("JOBS010").WithLocation(0).WithMessage(
-                "Job 'TagsJob' cannot be serialized by the generated serializer: member 'Tags' (type 'Tags'): " +
-                "'App.Tags' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; " +
-                "declare the member as List<T>, T[] or another supported collection; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
-            V.Diagnostic("JOBS010").WithLocation(1).WithMessage(
-                "Job 'BagJob' cannot be serialized by the generated serializer: member 'Bag' (type 'Bag'): " +
-                "'App.Bag' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; " +
-                "declare the member as List<T>, T[] or another supported collection; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
-            V.Diagnostic("JOBS010").WithLocation(2).WithMessage(
-                "Job 'FailureJob' cannot be serialized by the generated serializer: member 'Failure' (type 'Failure'): " +
-                "'App.Failure' derives from the framework type 'System.Exception', whose state the generated serializer cannot see; " +
-                "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
-            V.Diagnostic("JOBS010").WithLocation(3).WithMessage(
-                "Job 'TupleJob' cannot be serialized by the generated serializer: member 'Pair' (type '(int A, string B)'): " +
-                "'(int A, string B)' is a tuple, which the generated serializer does not support (its element names are not part of the type); use a record; " +
-                "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"));
+            Jobs010(0, "TagsJob", "Tags", "Tags",
+                "'App.Tags' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; declare the member as List<T>, T[] or another supported collection"),
+            Jobs010(1, "BagJob", "Bag", "Bag",
+                "'App.Bag' is a collection (it implements IEnumerable), which the generated serializer would write as an object without its elements; declare the member as List<T>, T[] or another supported collection"),
+            Jobs010(2, "FailureJob", "Failure", "Failure",
+                "'App.Failure' derives from the framework type 'System.Exception', whose state the generated serializer cannot see"),
+            Jobs010(3, "TupleJob", "Pair", "(int A, string B)",
+                "'(int A, string B)' is a tuple, which the generated serializer does not support (its element names are not part of the type); use a record"));
 
     [Fact]
     public Task JOBS015_and_JOBS010_System_Text_Json_attributes_the_generated_serializer_does_not_honour()
@@ -167,12 +163,8 @@ public class UnsupportedMemberTests
                 "make the member settable or a constructor parameter"),
             V.Diagnostic("JOBS015").WithLocation(2).WithMessage(
                 "Job 'NumbersJob': [JsonNumberHandling] on 'NumbersJob.Count' is not applied by the generated serializer, which writes numbers as JSON numbers; remove the attribute"),
-            V.Diagnostic("JOBS010").WithLocation(3).WithMessage(
-                "Job 'PolymorphicJob' cannot be serialized by the generated serializer: member 'Shape' (type 'Shape'): " +
-                "'App.Shape' has [JsonPolymorphic] or [JsonDerivedType], but the generated serializer writes only the declared type's members (a derived instance would lose its own); " +
-                "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"),
-            V.Diagnostic("JOBS010").WithLocation(4).WithMessage(
-                "Job 'EnumNamesJob' cannot be serialized by the generated serializer: member 'Size' (type 'Size'): " +
-                "'App.Size' has members with [JsonStringEnumMemberName], but the generated serializer writes enum members by their C# names; " +
-                "use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]"));
+            Jobs010(3, "PolymorphicJob", "Shape", "Shape",
+                "'App.Shape' has [JsonPolymorphic] or [JsonDerivedType], but the generated serializer writes only the declared type's members (a derived instance would lose its own)"),
+            Jobs010(4, "EnumNamesJob", "Size", "Size",
+                "'App.Size' has members with [JsonStringEnumMemberName], but the generated serializer writes enum members by their C# names"));
 }
