@@ -35,12 +35,19 @@ internal static class CliRunner
         if (text.Length >= 2 && double.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.Float,
                 System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 0)
         {
-            switch (char.ToLowerInvariant(text[^1]))
+            var seconds = char.ToLowerInvariant(text[^1]) switch
             {
-                case 's': return TimeSpan.FromSeconds(n);
-                case 'm': return TimeSpan.FromMinutes(n);
-                case 'h': return TimeSpan.FromHours(n);
-                case 'd': return TimeSpan.FromDays(n);
+                's' => n,
+                'm' => n * 60,
+                'h' => n * 3600,
+                'd' => n * 86400,
+                _ => double.NaN,
+            };
+            if (!double.IsNaN(seconds))
+            {
+                return seconds < TimeSpan.MaxValue.TotalSeconds
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new CliException($"{option}: '{text}' is too long a duration.");
             }
         }
 

@@ -13,6 +13,7 @@ namespace Jobs.Sdk.Cli
         public static async Task<int> RunAsync(string[] args)
         {
             Environment.ExitCode = 0;
+            TerminalText.Install();
             var app = ConsoleApp.Create();
             app.Add<StatusCommands>();
             app.Add<JobCommands>();

@@ -150,6 +150,50 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Control_characters_in_stored_text_do_not_reach_the_operators_terminal()
+    {
+        // An error message, a job name and a header value are text anyone who can make a job fail or push one controls:
+        // raw escape sequences would clear the screen, rewrite earlier lines or set the terminal's clipboard (OSC 52).
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        const string hostile = "boom\u001b[2J\u001b]52;c;ZWNobyBwd25lZA==\u0007\u009b31m done";
+        var failed = await FailedJobAsync(driver, "SmtpException: " + hostile);
+        var named = Job("report\u001b[1A\u001b[2K", "{}") with { Headers = new Dictionary<string, string> { ["x-note"] = "a\u001b]0;title\u0007b" } };
+        await driver.PushAsync([named], null, default);
+
+        string[][] commands = [["list"], ["show", failed.ToString()], ["show", named.Id.ToString()], ["status"]];
+        foreach (var args in commands)
+        {
+            var result = await Jobs(args);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.DoesNotContain(result.Out, c => char.IsControl(c) && c is not '\n' and not '\r' and not '\t');
+        }
+
+        var shown = (await Jobs("show", failed.ToString())).Out;
+        Assert.Contains("SmtpException: boom", shown);
+        Assert.Contains("done", shown);
+
+        // --json keeps the exact text (escaped by JSON).
+        var json = await Jobs("show", failed.ToString(), "--json");
+        Assert.Equal("SmtpException: " + hostile, json.Json.GetProperty("errors")[0].GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("list", "--since", "99999999999d")]
+    [InlineData("list", "--until", "1e300h")]
+    [InlineData("cleanup", "--failed", "Infinityd")]
+    [InlineData("doctor", "--long-transaction", "9999999999999999999s")]
+    public async Task An_out_of_range_duration_is_a_user_error_not_a_crash(string command, string option, string value)
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        var result = await Jobs(command, option, value);
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains($"error: {option}", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+        Assert.DoesNotContain("Exception", result.Error);
+    }
+
+    [Fact]
     public async Task Queue_pause_and_resume_show_in_status_and_stop_claims()
     {
         await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);

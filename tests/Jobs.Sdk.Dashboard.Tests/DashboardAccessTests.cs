@@ -36,6 +36,41 @@ public sealed class DashboardAccessTests
         Assert.True(session.GetProperty("localOnly").GetBoolean());
     }
 
+    [Theory]
+    [InlineData("Host", "attacker.example")]          // DNS rebinding: a web page whose name now resolves to 127.0.0.1
+    [InlineData("Host", "attacker.example:5000")]
+    [InlineData("X-Forwarded-For", "203.0.113.7")]    // a reverse proxy on this machine relaying a remote client
+    [InlineData("Forwarded", "for=203.0.113.7")]
+    public async Task Local_only_does_not_trust_a_loopback_connection_made_for_someone_else(string header, string value)
+    {
+        await using var app = await DashboardTestApp.StartAsync(protect: false);
+        var id = await app.Queue.PushAsync(new TestEmail("a@example.com", "hi"));
+        foreach (var path in ReadEndpoints.Append($"api/jobs/{id}").Append("api/events"))
+        {
+            using var request = app.Request(HttpMethod.Get, path, Caller.LocalAnonymous);
+            if (header == "Host")
+            {
+                request.Headers.Host = value;
+            }
+            else
+            {
+                request.Headers.Add(header, value);
+            }
+
+            using var response = await app.Client.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{path} ({header}: {value}): {response.StatusCode}");
+        }
+
+        // The page's own names for this machine stay local (a browser here, or an SSH tunnel to it).
+        foreach (var host in new[] { "localhost:5000", "127.0.0.1:8080", "[::1]:5000", "jobs.localhost" })
+        {
+            using var request = app.Request(HttpMethod.Get, "api/jobs", Caller.LocalAnonymous);
+            request.Headers.Host = host;
+            using var response = await app.Client.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"Host {host}: {response.StatusCode}");
+        }
+    }
+
     [Fact]
     public async Task Local_only_POSTs_from_a_remote_client_are_refused_before_anything_else()
     {

@@ -52,7 +52,14 @@ internal static class JobFilters
 
     /// <summary>An absolute time (ISO 8601) or an age before now (<c>2h</c>, <c>7d</c>).</summary>
     private static DateTimeOffset Instant(string text, string option)
-        => DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            ? t
-            : DateTimeOffset.UtcNow - CliRunner.ParseDuration(text, option);
+    {
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+        {
+            return t;
+        }
+
+        var age = CliRunner.ParseDuration(text, option);
+        var now = DateTimeOffset.UtcNow;
+        return age <= now - DateTimeOffset.MinValue ? now - age : throw new CliException($"{option}: '{text}' reaches back before year 1.");
+    }
 }

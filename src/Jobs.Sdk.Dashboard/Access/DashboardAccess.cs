@@ -82,9 +82,36 @@ internal static class DashboardAccess
         return authorization?.Value.FallbackPolicy is not null;
     }
 
-    /// <summary>True for a request from this machine (loopback remote address; a missing address is not local).</summary>
+    /// <summary>
+    /// True for a request from this machine, made to this machine: a loopback remote address (a missing address is not local),
+    /// a <c>Host</c> that names this machine (<c>localhost</c>, <c>*.localhost</c>, a loopback address: a page of another site
+    /// whose name was rebound to 127.0.0.1 is not local), and no forwarding header (a reverse proxy on this machine relays
+    /// remote clients from a loopback address).
+    /// </summary>
     public static bool IsLocal(HttpContext context)
-        => context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote);
+    {
+        var request = context.Request;
+        return context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
+            && IsLoopbackHost(request.Host.Host)
+            && !request.Headers.ContainsKey("X-Forwarded-For") && !request.Headers.ContainsKey("Forwarded")
+            && !request.Headers.ContainsKey("X-Real-IP");
+    }
+
+    private static bool IsLoopbackHost(string host)
+    {
+        if (host.Length == 0)
+        {
+            return false;
+        }
+
+        host = host.TrimEnd('.');
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address);
+    }
 
     public static bool IsReadAllowed(HttpContext context) => IsProtectedByApp(context) || IsLocal(context);
 
