@@ -106,6 +106,12 @@ internal sealed partial class JobsRuntime
         where TJob : IJob<TJob>
     {
         ArgumentNullException.ThrowIfNull(job);
+        if (options.ConcurrencyKey is { } key && key.Contains('\0', StringComparison.Ordinal))
+        {
+            // Used exactly as given (unlike the [ConcurrencyKey] members' text, which is escaped): PostgreSQL text cannot hold NUL.
+            throw new ArgumentException("JobOptions.ConcurrencyKey must not contain NUL characters (U+0000).", "options.ConcurrencyKey");
+        }
+
         var concurrencyKey = options.ConcurrencyKey ?? (TJob.ConcurrencyLimit is not null ? TJob.GetConcurrencyKey(job) : null);
         return new JobPushRecord
         {
