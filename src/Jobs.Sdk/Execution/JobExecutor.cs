@@ -137,14 +137,18 @@ internal sealed class JobExecutor
             }
         }
 
-        run.Telemetry?.SetError(ex);
         if (ex is JobRescheduleException reschedule)
         {
+            run.Telemetry?.SetError(ex);
             return Reschedule(job, reschedule);
         }
 
+        // The retry rule sees the handler's exception; its text is read from a stand-in when the exception cannot render it.
+        var thrown = ex;
+        ex = Readable(ex);
+        run.Telemetry?.SetError(ex);
         var error = _runtime.FormatError(ex);
-        var decision = _runtime.RetryPolicy.Decide(definition, job, ex);
+        var decision = _runtime.RetryPolicy.Decide(definition, job, thrown);
         if (decision.Retry)
         {
             Log.JobRetrying(_logger, ex, job.Id, job.Name, job.Attempt, decision.Delay);
@@ -164,6 +168,25 @@ internal sealed class JobExecutor
 
         Log.JobFailed(_logger, ex, job.Id, job.Name, job.Attempt);
         return Final(job, JobOutcomeKind.Failed, ex, error, _runtime.FormatStackTrace(ex));
+    }
+
+    /// <summary>
+    /// <paramref name="error"/>, or a stand-in naming its type when its <see cref="Exception.ToString"/> (its message,
+    /// stack trace or inner exceptions) throws: the attempt's error text, log entry and observers need that text, and an
+    /// exception escaping here would leave the attempt without an outcome.
+    /// </summary>
+    private static Exception Readable(Exception error)
+    {
+        try
+        {
+            _ = error.ToString();
+            return error;
+        }
+        catch (Exception unreadable)
+        {
+            return new InvalidOperationException(
+                $"The handler threw {error.GetType().FullName}, whose text could not be read ({unreadable.GetType().FullName} from its Message or ToString()).");
+        }
     }
 
     private JobOutcome Reschedule(ClaimedJob job, JobRescheduleException reschedule)
