@@ -35,6 +35,26 @@ public sealed class PushValidationTests(PostgresFixture fixture)
         Assert.Equal(0L, await CountAsync(q));
     }
 
+    [Fact]
+    public async Task A_queue_name_or_concurrency_key_too_long_to_index_is_refused_at_push_and_the_longest_allowed_are_stored()
+    {
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((_, _, _) => Task.CompletedTask));
+
+        // Random text does not compress: PostgreSQL used to answer 54000 "index row requires 10048 bytes, maximum size is 8191".
+        var key = await Assert.ThrowsAsync<ArgumentException>(() => q.Queue.PushAsync(new MessageJob(1, "x"), new JobOptions { ConcurrencyKey = Random(3_000) }));
+        Assert.Equal("options.ConcurrencyKey", key.ParamName);
+        Assert.Contains("1000 bytes", key.Message, StringComparison.Ordinal);
+        var queue = await Assert.ThrowsAsync<ArgumentException>(() => q.Queue.PushAsync(new MessageJob(1, "x"), new JobOptions { Queue = Random(3_000) }));
+        Assert.Contains("1000 bytes", queue.Message, StringComparison.Ordinal);
+
+        // The longest of both, together, fit the indexes.
+        var longest = Random(1_000);
+        var id = await q.Queue.PushAsync(new MessageJob(2, "x"), new JobOptions { Queue = longest, ConcurrencyKey = Random(1_000) });
+        Assert.Equal(longest, (await q.Queue.GetJobAsync(id))!.QueueName);
+    }
+
+    private static string Random(int length) => string.Concat(Enumerable.Range(0, length / 32 + 1).Select(_ => Guid.NewGuid().ToString("N")))[..length];
+
     private static Task<long> CountAsync(TestQueue q)
         => q.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}'");
 }

@@ -23,6 +23,9 @@ public sealed class InMemoryDriverTests
         Assert.Contains("U+0000", nul.Message, StringComparison.Ordinal);
         var key = await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.PushAsync(new ValueJob(1), new JobOptions { ConcurrencyKey = "k\0" }));
         Assert.Equal("options.ConcurrencyKey", key.ParamName);
+        var longKey = await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.PushAsync(new ValueJob(1), new JobOptions { ConcurrencyKey = new string('k', 1_001) }));
+        Assert.Equal("options.ConcurrencyKey", longKey.ParamName);
+        await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.PushAsync(new ValueJob(1), new JobOptions { Queue = new string('q', 1_001) }));
         Assert.Equal(0, (await host.Queue.GetCountsAsync()).Pending);
         await host.Queue.PushAsync(new BadPayloadJob(@"\\u0000 as text"));
         Assert.Equal(1, (await host.Queue.GetCountsAsync()).Pending);

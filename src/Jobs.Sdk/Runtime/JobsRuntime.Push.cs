@@ -106,13 +106,15 @@ internal sealed partial class JobsRuntime
         where TJob : IJob<TJob>
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (options.ConcurrencyKey is { } key && key.Contains('\0', StringComparison.Ordinal))
+        var concurrencyKey = options.ConcurrencyKey ?? (TJob.ConcurrencyLimit is not null ? TJob.GetConcurrencyKey(job) : null);
+        if (concurrencyKey is not null)
         {
-            // Used exactly as given (unlike the [ConcurrencyKey] members' text, which is escaped): PostgreSQL text cannot hold NUL.
-            throw new ArgumentException("JobOptions.ConcurrencyKey must not contain NUL characters (U+0000).", "options.ConcurrencyKey");
+            // JobOptions.ConcurrencyKey is used exactly as given; the [ConcurrencyKey] members' text is escaped (no NUL) but may be long.
+            JobTextLimits.CheckConcurrencyKey(concurrencyKey,
+                options.ConcurrencyKey is null ? $"The concurrency key of job '{name}' (its [ConcurrencyKey] members)" : "JobOptions.ConcurrencyKey",
+                options.ConcurrencyKey is null ? nameof(job) : "options.ConcurrencyKey");
         }
 
-        var concurrencyKey = options.ConcurrencyKey ?? (TJob.ConcurrencyLimit is not null ? TJob.GetConcurrencyKey(job) : null);
         return new JobPushRecord
         {
             ConcurrencyKey = concurrencyKey,
