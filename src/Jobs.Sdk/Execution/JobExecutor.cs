@@ -152,7 +152,8 @@ internal sealed class JobExecutor
         if (decision.Retry)
         {
             Log.JobRetrying(_logger, ex, job.Id, job.Name, job.Attempt, decision.Delay);
-            var outcome = new JobOutcome(job.Id, JobOutcomeKind.Retry, job.Attempt, decision.Delay, job.Attempt + 1, error)
+            var delay = Bounded(decision.Delay);
+            var outcome = new JobOutcome(job.Id, JobOutcomeKind.Retry, job.Attempt, delay, job.Attempt + 1, error)
             {
                 StackTrace = _runtime.FormatStackTrace(ex),
             };
@@ -161,7 +162,7 @@ internal sealed class JobExecutor
                 return outcome;
             }
 
-            var options = new JobOptions { Priority = job.Priority, DelayUntil = _runtime.TimeProvider.GetUtcNow() + decision.Delay };
+            var options = new JobOptions { Priority = job.Priority, DelayUntil = _runtime.TimeProvider.GetUtcNow() + delay };
             var pushed = new JobPushContext(job.Id, job.Name, QueueName, job.Attempt + 1, decoded, options);
             return new JobRunResult(outcome, ct => Pipeline.OnPushedAsync(pushed, ct));
         }
@@ -198,7 +199,18 @@ internal sealed class JobExecutor
             RescheduleAttempts.Increment => job.Attempt + 1,
             _ => job.Attempt,
         };
-        return new JobOutcome(job.Id, JobOutcomeKind.Reschedule, job.Attempt, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, nextAttempt);
+        return new JobOutcome(job.Id, JobOutcomeKind.Reschedule, job.Attempt, Bounded(delay), nextAttempt);
+    }
+
+    /// <summary>
+    /// <paramref name="delay"/> from now, at least zero and at most a day short of <see cref="DateTimeOffset.MaxValue"/>: a later
+    /// run time would be stored (PostgreSQL goes to year 294276) but could not be read back into a <see cref="DateTimeOffset"/>,
+    /// nor computed by the in-memory driver.
+    /// </summary>
+    private TimeSpan Bounded(TimeSpan delay)
+    {
+        var max = DateTimeOffset.MaxValue.AddDays(-1) - _runtime.TimeProvider.GetUtcNow();
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > max ? max : delay;
     }
 
     /// <summary>A job whose name has no handler here or whose payload does not decode: it fails for good, without running.</summary>
