@@ -1,11 +1,14 @@
+using System.Text;
+
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>Settings of the PostgreSQL driver (<c>jobs.UsePostgres(dataSource, o => ...)</c>).</summary>
 public sealed class PostgresJobDriverOptions
 {
     /// <summary>
-    /// The queue this driver serves. Queues sharing one database (and schema) are isolated by name; any text is allowed
-    /// (it is stored as a value, never spliced into SQL). Default <c>"default"</c>.
+    /// The queue this driver serves. Queues sharing one database (and schema) are isolated by name; any text without NUL
+    /// characters, at most 1,000 bytes of UTF-8, is allowed (it is stored as a value, never spliced into SQL). Default
+    /// <c>"default"</c>.
     /// </summary>
     public string QueueName { get; set; } = "default";
 
@@ -66,6 +69,12 @@ public sealed class PostgresJobDriverOptions
         if (QueueName.Contains('\0', StringComparison.Ordinal))
         {
             throw new ArgumentException("PostgresJobDriverOptions.QueueName must not contain NUL characters.", nameof(QueueName));
+        }
+
+        if (Encoding.UTF8.GetByteCount(QueueName) > JobTextLimits.MaxIndexedBytes)
+        {
+            throw new ArgumentException($"PostgresJobDriverOptions.QueueName must be at most {JobTextLimits.MaxIndexedBytes} bytes of UTF-8 (PostgreSQL indexes it).",
+                nameof(QueueName));
         }
 
         PostgresIdentifier.Validate(Schema, nameof(Schema));

@@ -17,7 +17,7 @@ public sealed record JobOptions
 
     /// <summary>
     /// The queue of this one job, overriding the job type's <see cref="JobAttribute.Queue"/>; <see langword="null"/> keeps
-    /// it. Any text (stored as a value, never spliced into SQL).
+    /// it. Any text without NUL characters, at most 1,000 bytes of UTF-8 (stored as a value, never spliced into SQL).
     /// </summary>
     public string? Queue { get; init; }
 
@@ -32,7 +32,7 @@ public sealed record JobOptions
     /// The concurrency key of this push, used exactly as given (not scoped by job name, so job types that use the same
     /// key share its limit), overriding the key of the type's <see cref="ConcurrencyKeyAttribute"/> members. It takes
     /// effect with a limit: the job type's <see cref="JobAttribute.ConcurrencyLimit"/>, or 1 when the type sets none.
-    /// <see langword="null"/> keeps the type's key.
+    /// <see langword="null"/> keeps the type's key. No NUL characters, at most 1,000 bytes of UTF-8 (PostgreSQL indexes it).
     /// </summary>
     public string? ConcurrencyKey { get; init; }
 }

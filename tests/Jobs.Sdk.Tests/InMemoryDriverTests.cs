@@ -15,6 +15,23 @@ public sealed class InMemoryDriverTests
     }
 
     [Fact]
+    public async Task Pushes_PostgreSQL_cannot_store_are_refused_here_too()
+    {
+        // As the PostgreSQL driver (PushValidationTests): a job tested in memory must not fail only in production.
+        await using var host = TestHost.Create(_ => { });
+        var nul = await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.PushManyAsync([new BadPayloadJob("fine"), new BadPayloadJob("a\0b")]));
+        Assert.Contains("U+0000", nul.Message, StringComparison.Ordinal);
+        var key = await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.PushAsync(new ValueJob(1), new JobOptions { ConcurrencyKey = "k\0" }));
+        Assert.Equal("options.ConcurrencyKey", key.ParamName);
+        var longKey = await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.PushAsync(new ValueJob(1), new JobOptions { ConcurrencyKey = new string('k', 1_001) }));
+        Assert.Equal("options.ConcurrencyKey", longKey.ParamName);
+        await Assert.ThrowsAsync<ArgumentException>(() => host.Queue.PushAsync(new ValueJob(1), new JobOptions { Queue = new string('q', 1_001) }));
+        Assert.Equal(0, (await host.Queue.GetCountsAsync()).Pending);
+        await host.Queue.PushAsync(new BadPayloadJob(@"\\u0000 as text"));
+        Assert.Equal(1, (await host.Queue.GetCountsAsync()).Pending);
+    }
+
+    [Fact]
     public void Job_ids_round_trip_through_text()
     {
         var a = JobId.New();

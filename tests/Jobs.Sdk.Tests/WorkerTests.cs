@@ -265,6 +265,25 @@ public sealed class WorkerTests
     }
 
     [Fact]
+    public async Task A_reschedule_past_year_9999_waits_instead_of_failing_the_outcome()
+    {
+        // As PostgreSQL (HandlerExceptionTests): now + TimeSpan.MaxValue used to overflow when the outcome was written.
+        var log = new RunLog();
+        await using var host = await TestHost.Create(j => j
+            .AddJob<ValueJob>((job, ctx, ct) =>
+            {
+                log.Add(job.Value, ctx.Attempt);
+                throw new JobRescheduleException(TimeSpan.MaxValue);
+            })
+            .AddWorkers()).StartAsync();
+
+        var id = await host.Queue.PushAsync(new ValueJob(5));
+        await WaitUntil(() => log.Runs.Count == 1);
+        var info = await host.WaitForStateAsync(id, JobState.Pending);
+        Assert.True(info.RunAt > DateTimeOffset.UtcNow.AddYears(7_000), $"run at {info.RunAt:O}");
+    }
+
+    [Fact]
     public async Task An_unknown_job_name_waits_unclaimed_and_an_undecodable_payload_fails_only_that_job()
     {
         var log = new RunLog();

@@ -32,10 +32,7 @@ public sealed class JobsBuilder
     public JobsBuilder AddQueue(string name, Action<QueueOptions>? configure = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("A queue name must not contain NUL characters.", nameof(name));
-        }
+        JobTextLimits.CheckQueueName(name, nameof(name));
 
         if (!Queues.TryGetValue(name, out var options))
         {

@@ -137,18 +137,23 @@ internal sealed class JobExecutor
             }
         }
 
-        run.Telemetry?.SetError(ex);
         if (ex is JobRescheduleException reschedule)
         {
+            run.Telemetry?.SetError(ex);
             return Reschedule(job, reschedule);
         }
 
+        // The retry rule sees the handler's exception; its text is read from a stand-in when the exception cannot render it.
+        var thrown = ex;
+        ex = Readable(ex);
+        run.Telemetry?.SetError(ex);
         var error = _runtime.FormatError(ex);
-        var decision = _runtime.RetryPolicy.Decide(definition, job, ex);
+        var decision = _runtime.RetryPolicy.Decide(definition, job, thrown);
         if (decision.Retry)
         {
             Log.JobRetrying(_logger, ex, job.Id, job.Name, job.Attempt, decision.Delay);
-            var outcome = new JobOutcome(job.Id, JobOutcomeKind.Retry, job.Attempt, decision.Delay, job.Attempt + 1, error)
+            var delay = Bounded(decision.Delay);
+            var outcome = new JobOutcome(job.Id, JobOutcomeKind.Retry, job.Attempt, delay, job.Attempt + 1, error)
             {
                 StackTrace = _runtime.FormatStackTrace(ex),
             };
@@ -157,13 +162,32 @@ internal sealed class JobExecutor
                 return outcome;
             }
 
-            var options = new JobOptions { Priority = job.Priority, DelayUntil = _runtime.TimeProvider.GetUtcNow() + decision.Delay };
+            var options = new JobOptions { Priority = job.Priority, DelayUntil = _runtime.TimeProvider.GetUtcNow() + delay };
             var pushed = new JobPushContext(job.Id, job.Name, QueueName, job.Attempt + 1, decoded, options);
             return new JobRunResult(outcome, ct => Pipeline.OnPushedAsync(pushed, ct));
         }
 
         Log.JobFailed(_logger, ex, job.Id, job.Name, job.Attempt);
         return Final(job, JobOutcomeKind.Failed, ex, error, _runtime.FormatStackTrace(ex));
+    }
+
+    /// <summary>
+    /// <paramref name="error"/>, or a stand-in naming its type when its <see cref="Exception.ToString"/> (its message,
+    /// stack trace or inner exceptions) throws: the attempt's error text, log entry and observers need that text, and an
+    /// exception escaping here would leave the attempt without an outcome.
+    /// </summary>
+    private static Exception Readable(Exception error)
+    {
+        try
+        {
+            _ = error.ToString();
+            return error;
+        }
+        catch (Exception unreadable)
+        {
+            return new InvalidOperationException(
+                $"The handler threw {error.GetType().FullName}, whose text could not be read ({unreadable.GetType().FullName} from its Message or ToString()).");
+        }
     }
 
     private JobOutcome Reschedule(ClaimedJob job, JobRescheduleException reschedule)
@@ -175,7 +199,18 @@ internal sealed class JobExecutor
             RescheduleAttempts.Increment => job.Attempt + 1,
             _ => job.Attempt,
         };
-        return new JobOutcome(job.Id, JobOutcomeKind.Reschedule, job.Attempt, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, nextAttempt);
+        return new JobOutcome(job.Id, JobOutcomeKind.Reschedule, job.Attempt, Bounded(delay), nextAttempt);
+    }
+
+    /// <summary>
+    /// <paramref name="delay"/> from now, at least zero and at most a day short of <see cref="DateTimeOffset.MaxValue"/>: a later
+    /// run time would be stored (PostgreSQL goes to year 294276) but could not be read back into a <see cref="DateTimeOffset"/>,
+    /// nor computed by the in-memory driver.
+    /// </summary>
+    private TimeSpan Bounded(TimeSpan delay)
+    {
+        var max = DateTimeOffset.MaxValue.AddDays(-1) - _runtime.TimeProvider.GetUtcNow();
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > max ? max : delay;
     }
 
     /// <summary>A job whose name has no handler here or whose payload does not decode: it fails for good, without running.</summary>

@@ -49,6 +49,7 @@ public sealed partial class InMemoryJobDriver
     public Task<JobPushResult> PushUniqueAsync(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        CheckPriority(job);
         if (job.UniqueKey is not { } key)
         {
             return PushAndReturn(job, transaction, cancellationToken);

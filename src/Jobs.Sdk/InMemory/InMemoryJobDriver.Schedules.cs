@@ -32,6 +32,7 @@ public sealed partial class InMemoryJobDriver
     {
         ArgumentNullException.ThrowIfNull(entryKey);
         ArgumentNullException.ThrowIfNull(job);
+        CheckPriority(job);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {

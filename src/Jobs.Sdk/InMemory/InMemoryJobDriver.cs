@@ -52,6 +52,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         {
             foreach (var record in jobs)
             {
+                CheckPriority(record);
                 if (_jobs.ContainsKey(record.Id))
                 {
                     throw new InvalidOperationException($"A job with id {record.Id} already exists.");
@@ -87,6 +88,19 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Refuses a priority <see cref="JobPriority"/> does not define, as the PostgreSQL driver does (its claim reads only
+    /// those), so that a push that works here works there.
+    /// </summary>
+    private static void CheckPriority(JobPushRecord job)
+    {
+        if (!Enum.IsDefined(job.Priority))
+        {
+            throw new ArgumentOutOfRangeException(nameof(job), job.Priority,
+                $"Job {job.Id} ('{job.Name}') has priority {(int)job.Priority}, which is not a JobPriority value; use JobPriority.Lowest … JobPriority.Highest.");
+        }
     }
 
     /// <inheritdoc />

@@ -107,6 +107,14 @@ internal sealed partial class JobsRuntime
     {
         ArgumentNullException.ThrowIfNull(job);
         var concurrencyKey = options.ConcurrencyKey ?? (TJob.ConcurrencyLimit is not null ? TJob.GetConcurrencyKey(job) : null);
+        if (concurrencyKey is not null)
+        {
+            // JobOptions.ConcurrencyKey is used exactly as given; the [ConcurrencyKey] members' text is escaped (no NUL) but may be long.
+            JobTextLimits.CheckConcurrencyKey(concurrencyKey,
+                options.ConcurrencyKey is null ? $"The concurrency key of job '{name}' (its [ConcurrencyKey] members)" : "JobOptions.ConcurrencyKey",
+                options.ConcurrencyKey is null ? nameof(job) : "options.ConcurrencyKey");
+        }
+
         return new JobPushRecord
         {
             ConcurrencyKey = concurrencyKey,

@@ -24,10 +24,7 @@ internal sealed partial class JobsRuntime
             return this;
         }
 
-        if (queue.Length == 0 || queue.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("A queue name must be non-empty and contain no NUL characters.", nameof(queue));
-        }
+        JobTextLimits.CheckQueueName(queue, nameof(queue));
 
         return _queues.GetOrAdd(queue, static (q, root) => new JobsRuntime(root, root.Driver.ForQueue(q)), this);
     }

@@ -19,6 +19,14 @@ internal static class JobSerializer
         {
             TJob.Serialize(writer, job);
             writer.Flush();
+            if (ContainsNul(buffer.WrittenSpan))
+            {
+                throw new ArgumentException(
+                    $"Job '{TJob.JobName}' ({typeof(TJob).Name}) has a string containing the character U+0000 (NUL), which PostgreSQL's jsonb " +
+                    "cannot store; the job is refused by every driver. Remove the character, or carry binary data as a byte[] member (Base64).",
+                    nameof(job));
+            }
+
             return buffer.WrittenSpan.ToArray();
         }
         finally
@@ -29,5 +37,32 @@ internal static class JobSerializer
                 t_buffer = null;
             }
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="json"/> holds the escape <c>\u0000</c> (how JSON writers write U+0000) outside an escaped
+    /// backslash: a <c>\u0000</c> preceded by an odd number of backslashes is the text "\u0000", not a NUL.
+    /// </summary>
+    private static bool ContainsNul(ReadOnlySpan<byte> json)
+    {
+        var offset = 0;
+        while (json[offset..].IndexOf("\\u0000"u8) is var found and >= 0)
+        {
+            var at = offset + found;
+            var backslashes = 0;
+            while (at - backslashes - 1 >= 0 && json[at - backslashes - 1] == (byte)'\\')
+            {
+                backslashes++;
+            }
+
+            if (backslashes % 2 == 0)
+            {
+                return true;
+            }
+
+            offset = at + 1;
+        }
+
+        return false;
     }
 }

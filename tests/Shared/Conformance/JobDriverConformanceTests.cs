@@ -126,6 +126,16 @@ public abstract partial class JobDriverConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_priority_outside_JobPriority_is_refused_at_push_and_nothing_of_the_batch_is_stored()
+    {
+        var d = await DriverAsync();
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => d.PushAsync([Record(1), Record(2, (JobPriority)7)], null, default));
+        Assert.Contains("not a JobPriority value", ex.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => d.PushAsync([Record(3, (JobPriority)(-1))], null, default));
+        Assert.Equal(0, (await d.GetCountsAsync(default)).Pending);
+    }
+
+    [Fact]
     public async Task Delay_beats_priority_and_a_delayed_job_counts_as_pending()
     {
         var d = await DriverAsync();
