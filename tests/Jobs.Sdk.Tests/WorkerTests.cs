@@ -205,6 +205,25 @@ public sealed class WorkerTests
     }
 
     [Fact]
+    public async Task A_retry_strategy_that_throws_falls_back_to_the_queue_default_instead_of_leaving_the_job_processing()
+    {
+        var log = new RunLog();
+        await using var host = await TestHost.Create(j => j
+            .ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(maxBackoff: TimeSpan.FromMilliseconds(1)))
+            .AddJob<ValueJob>((job, ctx, ct) =>
+            {
+                log.Add(job.Value, ctx.Attempt);
+                return ctx.Attempt == 1 ? throw new InvalidOperationException("first attempt") : Task.CompletedTask;
+            }, o => o.RetryStrategy = new ThrowingRetry())
+            .AddWorkers()).StartAsync();
+
+        var id = await host.Queue.PushAsync(new ValueJob(7));
+        await WaitUntil(() => log.Runs.Count == 2);
+        Assert.Equal([1, 2], log.Runs.Select(r => r.Attempt));
+        await WaitUntil(async () => await host.Queue.GetJobAsync(id) is null); // completed (and, by the default retention, removed)
+    }
+
+    [Fact]
     public async Task A_timeout_cancels_the_handler_and_counts_as_a_failed_attempt()
     {
         var log = new RunLog();
@@ -541,6 +560,13 @@ public sealed class WorkerTests
         while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
         {
         }
+    }
+
+    private sealed class ThrowingRetry : IJobRetryStrategy
+    {
+        public int MaxAttempts => 3;
+        public bool ShouldRetry(int attempt, Exception error) => throw new NotSupportedException("a bug in the retry strategy");
+        public TimeSpan GetDelay(int attempt, Exception error) => TimeSpan.Zero;
     }
 
     private sealed class OnlyRetry<TException>(int maxAttempts) : IJobRetryStrategy where TException : Exception

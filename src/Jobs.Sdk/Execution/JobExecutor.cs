@@ -148,7 +148,12 @@ internal sealed class JobExecutor
         ex = Readable(ex);
         run.Telemetry?.SetError(ex);
         var error = _runtime.FormatError(ex);
-        var decision = _runtime.RetryPolicy.Decide(definition, job, thrown);
+        var decision = _runtime.RetryPolicy.Decide(definition, job, thrown, out var strategyError);
+        if (strategyError is not null)
+        {
+            Log.RetryStrategyFailed(_logger, strategyError, job.Id, job.Name, job.Attempt);
+        }
+
         if (decision.Retry)
         {
             Log.JobRetrying(_logger, ex, job.Id, job.Name, job.Attempt, decision.Delay);

@@ -43,10 +43,44 @@ internal sealed class JobRetryPolicy
         return typeMaxAttempts ?? _options.DefaultRetryStrategy.MaxAttempts;
     }
 
-    /// <summary>Whether and when the failed attempt <see cref="ClaimedJob.Attempt"/> of <paramref name="job"/> runs again.</summary>
-    public JobRetryDecision Decide(JobDefinition definition, ClaimedJob job, Exception error)
+    /// <summary>
+    /// Whether and when the failed attempt <see cref="ClaimedJob.Attempt"/> of <paramref name="job"/> runs again. A strategy
+    /// that throws (a bug in user code) must not leave the attempt without an outcome: the queue's default strategy decides
+    /// instead (the built-in backoff when that one threw), and <paramref name="strategyError"/> reports what was thrown.
+    /// </summary>
+    public JobRetryDecision Decide(JobDefinition definition, ClaimedJob job, Exception error, out Exception? strategyError)
     {
-        var strategy = definition.RetryStrategy ?? _options.DefaultRetryStrategy;
+        strategyError = null;
+        var registered = definition.RetryStrategy;
+        try
+        {
+            return Decide(registered ?? _options.DefaultRetryStrategy, job, error);
+        }
+        catch (Exception ex)
+        {
+            strategyError = ex;
+        }
+
+        if (registered is not null)
+        {
+            try
+            {
+                return Decide(_options.DefaultRetryStrategy, job, error);
+            }
+            catch (Exception)
+            {
+                // The queue default threw too: the built-in backoff below.
+            }
+        }
+
+        return Decide(BuiltIn, job, error);
+    }
+
+    /// <summary>The last resort when the configured strategies throw.</summary>
+    private static readonly IJobRetryStrategy BuiltIn = JobRetryStrategy.ExponentialJitter();
+
+    private static JobRetryDecision Decide(IJobRetryStrategy strategy, ClaimedJob job, Exception error)
+    {
         if (job.MaxAttempts >= 1)
         {
             strategy = strategy.WithMaxAttempts(job.MaxAttempts);
