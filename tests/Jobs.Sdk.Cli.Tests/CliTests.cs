@@ -150,6 +150,28 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Job_ids_an_action_does_not_change_are_named_in_an_error_and_exit_1()
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
+        var missing = JobId.New();
+
+        var retry = await Jobs("retry", failed.ToString(), missing.ToString());
+        Assert.True(retry.ExitCode == 1, retry.ToString());
+        Assert.Contains("retry: 1 job(s) changed", retry.Out);
+        Assert.Contains("1 of the 2 job id(s) given did not change", retry.Error);
+
+        var json = await Jobs("delete", "--json", missing.ToString());
+        Assert.True(json.ExitCode == 1, json.ToString());
+        Assert.Equal((0, 1), (json.Json.GetProperty("changed").GetInt32(), json.Json.GetProperty("requested").GetInt32()));
+
+        // Filters that match nothing are not an error.
+        var none = await Jobs("cancel", "--queue", "no-such-queue");
+        Assert.True(none.ExitCode == 0, none.ToString());
+    }
+
+    [Fact]
     public async Task Control_characters_in_stored_text_do_not_reach_the_operators_terminal()
     {
         // An error message, a job name and a header value are text anyone who can make a job fail or push one controls:

@@ -219,6 +219,7 @@ internal sealed class JobCommands
         {
             var query = JobFilters.Build(queue, state, name, payload, text, error, since, until);
             JobSelection selection;
+            var requested = 0;
             if (ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced)
             {
                 throw new CliException($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...");
@@ -231,7 +232,9 @@ internal sealed class JobCommands
                     throw new CliException($"{verb}: give job ids or filters, not both.");
                 }
 
-                selection = JobSelection.Ids(ids.Select(JobFilters.ParseId));
+                var parsed = ids.Select(JobFilters.ParseId).Distinct().ToArray();
+                requested = parsed.Length;
+                selection = JobSelection.Ids(parsed);
             }
             else if (JobFilters.HasFilters(query) || all)
             {
@@ -250,12 +253,25 @@ internal sealed class JobCommands
                     w.WriteStartObject();
                     w.WriteString("action", verb);
                     w.WriteNumber("changed", changed);
+                    if (requested > 0)
+                    {
+                        w.WriteNumber("requested", requested);
+                    }
+
                     w.WriteEndObject();
                 });
             }
             else
             {
                 Console.WriteLine($"{verb}: {changed} job(s) changed.");
+            }
+
+            // Named jobs that were not changed are an error a script must see (filters may match nothing: that is fine).
+            if (changed < requested)
+            {
+                Console.Error.WriteLine($"error: {verb}: {requested - changed} of the {requested} job id(s) given did not change: they do not exist, " +
+                    $"or {verb} does not apply to their state (see jobs show ID).");
+                return CliContext.ExitError;
             }
 
             return CliContext.ExitOk;
