@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>Settings of the PostgreSQL driver (<c>jobs.UsePostgres(dataSource, o => ...)</c>).</summary>
@@ -61,21 +59,7 @@ public sealed class PostgresJobDriverOptions
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(QueueName, nameof(QueueName));
-        if (QueueName.Length == 0)
-        {
-            throw new ArgumentException("PostgresJobDriverOptions.QueueName must not be empty.", nameof(QueueName));
-        }
-
-        if (QueueName.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("PostgresJobDriverOptions.QueueName must not contain NUL characters.", nameof(QueueName));
-        }
-
-        if (Encoding.UTF8.GetByteCount(QueueName) > JobTextLimits.MaxIndexedBytes)
-        {
-            throw new ArgumentException($"PostgresJobDriverOptions.QueueName must be at most {JobTextLimits.MaxIndexedBytes} bytes of UTF-8 (PostgreSQL indexes it).",
-                nameof(QueueName));
-        }
+        JobTextLimits.CheckQueueName(QueueName, "PostgresJobDriverOptions.QueueName");
 
         PostgresIdentifier.Validate(Schema, nameof(Schema));
         if (PollInterval <= TimeSpan.Zero)
