@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 #pragma warning disable CA1008, CA1028 // Enums without a zero member and of other underlying types are the point of the tests.
 
 namespace Jobs.Sdk.IntegrationTests;
@@ -59,3 +61,19 @@ public sealed partial record EnumEdgeJob(Hue Hue, Rights Rights, Tiny Tiny, Huge
 /// <param name="Map">Nullable doubles in a dictionary.</param>
 [Job("edge-zeros")]
 public sealed partial record ZeroEdgeJob(double Double, float Single, decimal Decimal, List<double> Doubles, Dictionary<string, float?> Map);
+
+/// <summary>Default (uninitialized) immutable arrays.</summary>
+/// <param name="Items">Top level.</param>
+/// <param name="Nested">Inside a list.</param>
+[Job("edge-immutable")]
+public sealed partial record ImmutableEdgeJob(ImmutableArray<int> Items, List<ImmutableArray<string>> Nested)
+{
+    /// <summary>A nullable immutable array (null and a default array are different values).</summary>
+    public ImmutableArray<int>? Maybe { get; init; }
+
+    /// <summary>Record equality compares ImmutableArray by reference; compare contents and default-ness instead.</summary>
+    /// <returns>A text form of the job.</returns>
+    public string Describe() => Text(Items) + "|" + string.Join(",", Nested.Select(Text)) + "|" + (Maybe is { } m ? Text(m) : "null");
+
+    private static string Text<T>(ImmutableArray<T> array) => array.IsDefault ? "default" : "[" + string.Join(",", array) + "]";
+}

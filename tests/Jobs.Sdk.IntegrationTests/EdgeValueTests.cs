@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 
 namespace Jobs.Sdk.IntegrationTests;
@@ -48,5 +49,28 @@ public class EdgeValueTests
                     && reader.ValueSpan[0] == (byte)'-', "negative zero written as a number: " + Encoding.UTF8.GetString(json));
             }
         }
+    }
+
+    [Fact]
+    public void A_default_ImmutableArray_round_trips_as_default_not_as_empty()
+    {
+        var job = new ImmutableEdgeJob(default, [default, [], ["x"]]) { Maybe = default(ImmutableArray<int>?) };
+
+        var back = JobJson.Deserialize<ImmutableEdgeJob>(JobJson.Serialize(job));
+
+        Assert.Equal("default|default,[],[x]|null", back.Describe());
+        var empty = JobJson.Deserialize<ImmutableEdgeJob>(JobJson.Serialize(new ImmutableEdgeJob([], []) { Maybe = ImmutableArray<int>.Empty }));
+        Assert.Equal("[]||[]", empty.Describe());
+    }
+
+    [Fact]
+    public void A_default_ImmutableArray_in_a_nullable_is_refused_at_push_as_null_would_read_back()
+    {
+        var job = new ImmutableEdgeJob([1], []) { Maybe = default(ImmutableArray<int>) };
+
+        var ex = Assert.Throws<ArgumentException>(() => JobJson.Serialize(job));
+
+        Assert.Contains("ImmutableEdgeJob.Maybe", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("IsDefault", ex.Message, StringComparison.Ordinal);
     }
 }
