@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Linq;
+using System.Text;
 using Jobs.Sdk.Generators.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -11,6 +12,9 @@ namespace Jobs.Sdk.Analyzers;
 // and JOBS023 ([ConcurrencyKey] members without a ConcurrencyLimit).
 public sealed partial class JobDeclarationAnalyzer
 {
+    /// <summary>The longest queue name, in UTF-8 bytes (<c>JobTextLimits.MaxIndexedBytes</c> in Jobs.Sdk).</summary>
+    internal const int MaxQueueNameBytes = 1000;
+
     private static void AnalyzeFlow(SymbolAnalysisContext context, INamedTypeSymbol type, AttributeData attribute, AttributeSyntax? syntax, Location attributeLocation)
     {
         var unique = false;
@@ -57,6 +61,13 @@ public sealed partial class JobDeclarationAnalyzer
         {
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeQueue),
                 "Queue", "a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
+        }
+        else if (queueSet && Encoding.UTF8.GetByteCount(queue!) is var bytes && bytes > MaxQueueNameBytes)
+        {
+            // JobTextLimits.CheckQueueName refuses it at run time: queue names sit in PostgreSQL btree indexes.
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeQueue),
+                "Queue", "the queue name is " + bytes.ToString(CultureInfo.InvariantCulture) + " bytes of UTF-8 (" + queue!.Length.ToString(CultureInfo.InvariantCulture)
+                + " characters); at most " + MaxQueueNameBytes.ToString(CultureInfo.InvariantCulture) + " bytes are allowed (PostgreSQL indexes it)"));
         }
 
         if (concurrencyLimit is < 1)

@@ -160,6 +160,10 @@ public sealed partial class JobGenerator
                 EmitWriteValue(t, expression, m.NullLabel);
             }
 
+            private static string DefaultInNullableMessage(string label)
+                => "'" + label + "' holds a default ImmutableArray (IsDefault), which the payload carries as null; this member is nullable, so a worker would read it as null (no value). "
+                    + "Set it to null or to an array (ImmutableArray<T>.Empty for none) before pushing.";
+
             private static string NotNull(string expression, string label) => $"{Services}.NotNull({expression}, {Literal(label)})";
 
             /// <summary>
@@ -192,6 +196,12 @@ public sealed partial class JobGenerator
                 {
                     var local = Next("v");
                     w.Open($"if ({expression} is {{ }} {local})");
+                    if (t.Kind == JsonTypeKind.Nullable && t.Element!.Kind == JsonTypeKind.ImmutableArray)
+                    {
+                        // A default ImmutableArray is written as null (see below), which a nullable member reads back as no value.
+                        w.Line($"if ({local}.IsDefault) throw new global::System.ArgumentException({Literal(DefaultInNullableMessage(label))}, {Literal(label)});");
+                    }
+
                     EmitWriteNonNull(t.Kind == JsonTypeKind.Nullable ? t.Element! : t, local, label);
                     w.Close();
                     w.Line("else writer.WriteNullValue();");
@@ -252,14 +262,16 @@ public sealed partial class JobGenerator
 
                     case JsonTypeKind.ImmutableArray:
                     {
+                        // default(ImmutableArray<T>) is not the empty array (IsDefault): written as null, read back as default.
                         var item = Next("e");
+                        w.Line($"if ({x}.IsDefault) writer.WriteNullValue();");
+                        w.Open("else");
                         w.Line("writer.WriteStartArray();");
-                        w.Open($"if (!{x}.IsDefault)");
                         w.Open($"foreach (var {item} in {x})");
                         EmitWriteValue(t.Element!, item, label + "[]");
                         w.Close();
-                        w.Close();
                         w.Line("writer.WriteEndArray();");
+                        w.Close();
                         break;
                     }
 
@@ -488,6 +500,14 @@ public sealed partial class JobGenerator
                         var index = Next("i");
                         var value = Next("e");
                         var e = t.Element!;
+                        var isImmutable = t.Kind == JsonTypeKind.ImmutableArray;
+                        if (isImmutable)
+                        {
+                            // null is how a default ImmutableArray is written (it is a struct: no other meaning for null).
+                            w.Line($"if (reader.TokenType == {Token}.Null) {target} = default;");
+                            w.Open("else");
+                        }
+
                         w.Line($"{Services}.StartArray(ref reader);");
                         var collection = t.Kind == JsonTypeKind.HashSet ? "HashSet" : "List";
                         w.Line($"var {list} = new global::System.Collections.Generic.{collection}<{e.Fqn}>();");
@@ -507,6 +527,11 @@ public sealed partial class JobGenerator
                             _ => list,
                         };
                         w.Line($"{target} = {result};");
+                        if (isImmutable)
+                        {
+                            w.Close();
+                        }
+
                         return;
                     }
                 }

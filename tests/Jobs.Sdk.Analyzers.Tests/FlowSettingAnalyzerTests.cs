@@ -41,6 +41,35 @@ public class FlowSettingAnalyzerTests
                 .WithMessage("Queue is invalid: a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
 
     [Fact]
+    public Task JOBS020_queue_name_longer_than_1000_UTF8_bytes()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            public static class Queues
+            {
+                public const string Long = "\u00e9\u00e9\u00e9" + Five + Five;           // 3 x 2 bytes + 2 x 499 bytes = 1004 bytes, 1001 characters
+                public const string Five = "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" +
+                    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" +
+                    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" +
+                    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789" +
+                    "012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678";
+                public const string AtLimit = "\u00e9" + Five + Five;                       // 2 + 998 = 1000 bytes: fine
+                public const string Wide = "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9" + Five; // 20 + 499 = 519 bytes: fine
+            }
+            [Job("a", {|#0:Queue = Queues.Long|})]
+            public partial record A(int X);
+            [Job("b", Queue = Queues.AtLimit)]
+            public partial record B(int X);
+            [Job("c", Queue = Queues.Wide)]
+            public partial record C(int X);
+            [Job("d", {|#1:Queue = "a\0b"|})]
+            public partial record D(int X);
+            """,
+            V.Diagnostic("JOBS020").WithLocation(0)
+                .WithMessage("Queue is invalid: the queue name is 1004 bytes of UTF-8 (1001 characters); at most 1000 bytes are allowed (PostgreSQL indexes it)"),
+            V.Diagnostic("JOBS020").WithLocation(1)
+                .WithMessage("Queue is invalid: a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
+
+    [Fact]
     public Task JOBS021_key_member_of_an_unsupported_type()
         => V.AnalyzerAsync("""
             using System.Collections.Generic;

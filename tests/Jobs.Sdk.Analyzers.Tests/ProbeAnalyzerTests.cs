@@ -73,6 +73,66 @@ public class ProbeAnalyzerTests
             D.Diagnostic("JOBS013").WithLocation(4).WithArguments("Money.Amount", "Priced", "it is get-only and no constructor parameter sets it, so it is not serialized"));
 
     [Fact]
+    public Task JOBS013_non_public_state_the_payload_does_not_carry()
+        => D.AnalyzerAsync("""
+            using System;
+            using System.Text.Json.Serialization;
+            using Jobs.Sdk;
+            namespace App;
+            [Job("hidden")]
+            public partial record Hidden(string Name, Part Part)
+            {
+                private readonly int {|#0:_retries|};
+                private int {|#1:_count|};
+                private string {|#2:Secret|} { get; set; } = "";
+                internal int {|#3:Internal|} { get; init; }
+                protected int {|#4:Shared|};
+                private Hidden(string name, int retries) : this(name, new Part()) => _retries = retries;
+                public static Hidden WithRetries(string name, int retries) => new(name, retries);
+                public void Bump() => _count += _retries;
+                public int Count => _count;
+
+                private readonly string _upper = Name.ToUpperInvariant();
+                private string Upper => _upper;
+                private string _title = "";
+                public string Title { get => _title; set => _title = value.Trim(); }
+                private static int s_counter;
+                private const int Max = 3;
+                public static int Next() => ++s_counter + Max;
+                private int Twice => _count * 2;
+                [JsonIgnore] private int _ignored;
+                public event EventHandler? Changed;
+                private void Raise() => Changed?.Invoke(this, EventArgs.Empty);
+            }
+            public sealed class Part
+            {
+                public string Name { get; set; } = "";
+                private int {|#5:_hits|};
+                public void Hit() => _hits++;
+            }
+            public class Base
+            {
+                private int {|#6:_state|};
+                public void Touch() => _state++;
+            }
+            [Job("derived")]
+            public partial class Derived : Base
+            {
+                public int A { get; set; }
+                private readonly Guid _id = Guid.Empty;
+                public Guid Id => _id;
+            }
+            """,
+            D.Diagnostic("JOBS013").WithLocation(0).WithMessage(
+                "'Hidden._retries' is not carried by job 'Hidden': it is a private field, and the payload carries only constructor parameters and public settable properties; a worker sees its default value (mark it [JsonIgnore] if that is intended)"),
+            D.Diagnostic("JOBS013").WithLocation(1).WithArguments("Hidden._count", "Hidden", "it is a private field, and the payload carries only constructor parameters and public settable properties"),
+            D.Diagnostic("JOBS013").WithLocation(2).WithArguments("Hidden.Secret", "Hidden", "it is a private auto-property, and the payload carries only constructor parameters and public settable properties"),
+            D.Diagnostic("JOBS013").WithLocation(3).WithArguments("Hidden.Internal", "Hidden", "it is an internal auto-property, and the payload carries only constructor parameters and public settable properties"),
+            D.Diagnostic("JOBS013").WithLocation(4).WithArguments("Hidden.Shared", "Hidden", "it is a protected field, and the payload carries only constructor parameters and public settable properties"),
+            D.Diagnostic("JOBS013").WithLocation(5).WithArguments("Part._hits", "Hidden", "it is a private field, and the payload carries only constructor parameters and public settable properties"),
+            D.Diagnostic("JOBS013").WithLocation(6).WithArguments("Base._state", "Derived", "it is a private field, and the payload carries only constructor parameters and public settable properties"));
+
+    [Fact]
     public Task JOBS014_generated_method_hidden_by_a_built_in_member()
         => D.AnalyzerAsync("""
             using Jobs.Sdk;

@@ -64,11 +64,25 @@ public static partial class JobJsonServices
     public static ulong ReadUInt64(ref Utf8JsonReader reader)
         => reader.TokenType == JsonTokenType.Number && reader.TryGetUInt64(out var value) ? value : throw Unexpected(ref reader, "a 64-bit unsigned integer");
 
-    /// <summary>Reads a JSON number as <see cref="decimal"/>.</summary>
+    /// <summary>Reads a JSON number (or a negative zero written as a string, such as "-0.00") as <see cref="decimal"/>.</summary>
     /// <param name="reader">The reader, on the value.</param>
     /// <returns>The value.</returns>
     public static decimal ReadDecimal(ref Utf8JsonReader reader)
-        => reader.TokenType == JsonTokenType.Number && reader.TryGetDecimal(out var value) ? value : throw Unexpected(ref reader, "a decimal number");
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDecimal(out var value))
+        {
+            return value;
+        }
+
+        Span<char> buffer = stackalloc char[64];
+        if (TryCopyShortString(ref reader, buffer, out var length)
+            && decimal.TryParse(buffer[..length], NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value == 0 && decimal.IsNegative(value))
+        {
+            return value;
+        }
+
+        throw Unexpected(ref reader, "a decimal number");
+    }
 
     /// <summary>Reads a JSON number as <see cref="nint"/>.</summary>
     /// <param name="reader">The reader, on the value.</param>
@@ -86,7 +100,7 @@ public static partial class JobJsonServices
             ? (nuint)value
             : throw Unexpected(ref reader, "a native unsigned integer");
 
-    /// <summary>Reads a JSON number (or "NaN", "Infinity", "-Infinity") as <see cref="float"/>.</summary>
+    /// <summary>Reads a JSON number (or "NaN", "Infinity", "-Infinity", "-0") as <see cref="float"/>.</summary>
     /// <param name="reader">The reader, on the value.</param>
     /// <returns>The value.</returns>
     public static float ReadSingle(ref Utf8JsonReader reader)
@@ -97,7 +111,8 @@ public static partial class JobJsonServices
         }
 
         if (reader.TokenType == JsonTokenType.String
-            && float.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value) && !float.IsFinite(value))
+            && float.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value)
+            && (!float.IsFinite(value) || (value == 0 && float.IsNegative(value))))
         {
             return value;
         }
@@ -105,7 +120,7 @@ public static partial class JobJsonServices
         throw Unexpected(ref reader, "a number");
     }
 
-    /// <summary>Reads a JSON number (or "NaN", "Infinity", "-Infinity") as <see cref="double"/>.</summary>
+    /// <summary>Reads a JSON number (or "NaN", "Infinity", "-Infinity", "-0") as <see cref="double"/>.</summary>
     /// <param name="reader">The reader, on the value.</param>
     /// <returns>The value.</returns>
     public static double ReadDouble(ref Utf8JsonReader reader)
@@ -116,7 +131,8 @@ public static partial class JobJsonServices
         }
 
         if (reader.TokenType == JsonTokenType.String
-            && double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value) && !double.IsFinite(value))
+            && double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out value)
+            && (!double.IsFinite(value) || (value == 0 && double.IsNegative(value))))
         {
             return value;
         }

@@ -44,12 +44,22 @@ public static partial class JobJsonServices
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void WriteUInt64Property(Utf8JsonWriter writer, JsonEncodedText name, ulong value) => Checked(writer).WriteNumber(name, value);
 
-    /// <summary>Writes a <see cref="decimal"/> property.</summary>
+    /// <summary>Writes a <see cref="decimal"/> property (negative zero as a string, see <see cref="WriteDecimal"/>).</summary>
     /// <param name="writer">The writer.</param>
     /// <param name="name">The encoded property name.</param>
     /// <param name="value">The value.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteDecimalProperty(Utf8JsonWriter writer, JsonEncodedText name, decimal value) => Checked(writer).WriteNumber(name, value);
+    public static void WriteDecimalProperty(Utf8JsonWriter writer, JsonEncodedText name, decimal value)
+    {
+        if (value == 0 && decimal.IsNegative(value))
+        {
+            Checked(writer).WriteString(name, NegativeZero(value));
+        }
+        else
+        {
+            Checked(writer).WriteNumber(name, value);
+        }
+    }
 
     /// <summary>Writes a <see cref="string"/> property; <see langword="null"/> is written as JSON <c>null</c>.</summary>
     /// <param name="writer">The writer.</param>
@@ -113,11 +123,27 @@ public static partial class JobJsonServices
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void WriteUInt64(Utf8JsonWriter writer, ulong value) => Checked(writer).WriteNumberValue(value);
 
-    /// <summary>Writes a <see cref="decimal"/> value.</summary>
+    /// <summary>Writes a <see cref="decimal"/> value; negative zero (<c>-0.00m</c>) as the string <c>"-0.00"</c>, which keeps its sign and scale.</summary>
     /// <param name="writer">The writer.</param>
     /// <param name="value">The value.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteDecimal(Utf8JsonWriter writer, decimal value) => Checked(writer).WriteNumberValue(value);
+    public static void WriteDecimal(Utf8JsonWriter writer, decimal value)
+    {
+        if (value == 0 && decimal.IsNegative(value))
+        {
+            Checked(writer).WriteStringValue(NegativeZero(value));
+        }
+        else
+        {
+            Checked(writer).WriteNumberValue(value);
+        }
+    }
+
+    /// <summary>
+    /// A negative-zero <see cref="decimal"/> (<c>-0.00m</c>) as text that keeps its sign and scale: Utf8JsonWriter writes
+    /// the number without the sign, and PostgreSQL's jsonb would drop it anyway. Read back by <see cref="ReadDecimal"/>.
+    /// </summary>
+    private static string NegativeZero(decimal value) => "-" + value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Writes a <see cref="string"/> value; <see langword="null"/> is written as JSON <c>null</c>.</summary>
     /// <param name="writer">The writer.</param>

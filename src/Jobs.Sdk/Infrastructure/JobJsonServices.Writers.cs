@@ -5,13 +5,17 @@ namespace Jobs.Sdk.Infrastructure;
 
 public static partial class JobJsonServices
 {
-    /// <summary>Writes a <see cref="float"/> (non-finite values as strings, as System.Text.Json's named-literal handling).</summary>
+    /// <summary>
+    /// Writes a <see cref="float"/>: non-finite values as strings, as System.Text.Json's named-literal handling, and
+    /// negative zero as the string <c>"-0"</c> (PostgreSQL's jsonb stores the number -0 as 0, so a worker on that driver
+    /// would get +0).
+    /// </summary>
     /// <param name="writer">The writer.</param>
     /// <param name="value">The value.</param>
     public static void WriteSingle(Utf8JsonWriter writer, float value)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        if (float.IsFinite(value))
+        if (float.IsFinite(value) && !(value == 0 && float.IsNegative(value)))
         {
             writer.WriteNumberValue(value);
         }
@@ -21,13 +25,13 @@ public static partial class JobJsonServices
         }
     }
 
-    /// <summary>Writes a <see cref="double"/> (non-finite values as strings).</summary>
+    /// <summary>Writes a <see cref="double"/> (non-finite values and negative zero as strings, see <see cref="WriteSingle"/>).</summary>
     /// <param name="writer">The writer.</param>
     /// <param name="value">The value.</param>
     public static void WriteDouble(Utf8JsonWriter writer, double value)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        if (double.IsFinite(value))
+        if (double.IsFinite(value) && !(value == 0 && double.IsNegative(value)))
         {
             writer.WriteNumberValue(value);
         }
