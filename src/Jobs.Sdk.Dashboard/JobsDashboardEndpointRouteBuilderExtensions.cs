@@ -17,7 +17,8 @@ public static class JobsDashboardEndpointRouteBuilderExtensions
     /// <para>
     /// Safe by default: until you protect it with standard ASP.NET Core authorization on the returned builder
     /// (<c>.RequireAuthorization("jobs-viewer")</c>) or a fallback policy, it serves only local (loopback) requests and says
-    /// so on the page. Actions (retry, cancel, delete, run now, pause, trigger) additionally need
+    /// so on the page; <c>AllowAnonymous</c> on it (or on a group around it) switches that authorization off, so it stays
+    /// local-only then. Actions (retry, cancel, delete, run now, pause, trigger) additionally need
     /// <see cref="JobsDashboardOptions.OperatorPolicy"/> (without it the dashboard is read-only), are POSTs checked by
     /// antiforgery, and are written to the audit log with the user's name.
     /// </para>

@@ -220,6 +220,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken) => _cleanup.CleanupAsync(options, cancellationToken);
 
+    /// <summary>
+    /// <see cref="CleanupAsync"/>, returning how many jobs it deleted: the rows its own statements deleted, not a difference
+    /// of counts (which jobs finishing, or another cleanup deleting, during the run would skew). For <c>jobs cleanup</c>.
+    /// </summary>
+    internal Task<long> CleanupCountingAsync(CleanupOptions options, CancellationToken cancellationToken)
+        => _cleanup.CleanupAsync(options, cancellationToken);
+
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
         => _schedules.GetLastFireTimeAsync(entryKey, cancellationToken);

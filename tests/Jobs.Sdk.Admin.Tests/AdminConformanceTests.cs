@@ -78,6 +78,40 @@ public abstract class AdminConformanceTests
         Assert.NotNull(byRunAt.NextCursor);
     }
 
+    [Theory]
+    [InlineData("said \"hi\"")]           // a double quote, as it reads in the value
+    [InlineData("said \\\"hi\\\"")]       // ... and as the page's JSON view shows it
+    [InlineData(@"C:\temp\new")]          // backslashes
+    [InlineData("café")]                  // non-ASCII (the default JSON writer escapes it)
+    [InlineData("O'Brien & R+D <b>")]     // characters the default JSON writer escapes
+    [InlineData("\tTabbed")]              // a control character
+    [InlineData("50% off_now")]           // LIKE wildcards are plain text
+    public async Task Payload_text_finds_text_as_it_reads_in_the_payloads_values(string search)
+    {
+        await using var host = CreateHost();
+        var target = await host.Queue.PushAsync(
+            new OtherJob("He said \"hi\" in C:\\temp\\new, café, O'Brien & R+D <b>\tTabbed, 50% off_now"), new JobOptions { DelayUntil = Later });
+        await host.Queue.PushAsync(new OtherJob("said hi in C:/temp/new, cafe, OBrien, R D, Tabbed, 50 off now, 50x offxnow"), new JobOptions { DelayUntil = Later });
+
+        var found = await host.Admin.ListJobsAsync(new JobQuery { PayloadText = search });
+
+        Assert.Equal([target], found.Items.Select(i => i.Id));
+    }
+
+    [Theory]
+    [InlineData("50_ off")]
+    [InlineData("C:%temp")]
+    [InlineData("said \"\"")]
+    public async Task Payload_text_is_not_a_pattern(string search)
+    {
+        await using var host = CreateHost();
+        await host.Queue.PushAsync(new OtherJob("He said \"hi\" in C:\\temp, 50% off"), new JobOptions { DelayUntil = Later });
+
+        var found = await host.Admin.ListJobsAsync(new JobQuery { PayloadText = search });
+
+        Assert.Empty(found.Items);
+    }
+
     [Fact]
     public async Task Invalid_queries_are_rejected_with_the_reason()
     {

@@ -276,6 +276,46 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cleanup_reports_the_rows_it_deleted_while_other_jobs_finish_during_the_run()
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        // More old completed jobs than one cleanup batch (CleanupSql.BatchSize = 5,000), so the run takes two batches.
+        var old = Enumerable.Range(0, 5_001).Select(i => Job("send-email", $$"""{"n":{{i}}}""")).ToArray();
+        await driver.PushAsync(old, null, default);
+        await Sql($"UPDATE {{s}}.jobs SET state = {(int)JobState.Completed}, finished_at = now() - interval '2 hours', updated_at = now() - interval '2 hours'");
+        var running = Job("send-email", """{"n":"running"}""");
+        await driver.PushAsync([running], null, default);
+        Assert.Equal(running.Id, Assert.Single(await driver.ClaimAsync(new JobClaimRequest("w-test", 10, TimeSpan.FromMinutes(5)), default)).Id);
+        // The running job completes while the cleanup runs: in the transaction of its first batch (a trigger on that DELETE).
+        await Sql($$"""
+            CREATE FUNCTION {s}.finish_running() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE {s}.jobs SET state = {{(int)JobState.Completed}}, finished_at = now(), updated_at = now() WHERE state = {{(int)JobState.Processing}};
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER finish_running AFTER DELETE ON {s}.jobs FOR EACH STATEMENT EXECUTE FUNCTION {s}.finish_running();
+            """);
+
+        var cleanup = await Jobs("cleanup", "--completed", "1h", "--json");
+
+        Assert.True(cleanup.ExitCode == 0, cleanup.ToString());
+        Assert.Equal(5_001, cleanup.Json.GetProperty("deleted").GetInt64());
+        Assert.Equal(5_001, cleanup.Json.GetProperty("queues").GetProperty("emails").GetInt64());
+        var admin = PostgresJobAdmin.Create(_dataSource, new PostgresJobDriverOptions { Schema = _schema });
+        var left = (await admin.ListJobsAsync(new JobQuery { Limit = 10 })).Items;
+        Assert.Equal(running.Id, Assert.Single(left).Id);
+        Assert.Equal(JobState.Completed, left[0].State);
+    }
+
+    /// <summary>Runs <paramref name="sql"/> with <c>{s}</c> standing for this test's schema.</summary>
+    private async Task Sql(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql.Replace("{s}", $"\"{_schema}\"", StringComparison.Ordinal));
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
     public async Task Doctor_reports_each_problem_with_what_to_do_and_exits_non_zero()
     {
         var empty = await Jobs("doctor", "--json");

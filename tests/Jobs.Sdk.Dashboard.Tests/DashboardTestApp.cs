@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -49,7 +50,11 @@ public sealed class DashboardTestApp : IAsyncDisposable
     /// <param name="protect">Call <c>.RequireAuthorization("jobs-viewer")</c> on the dashboard.</param>
     /// <param name="operatorPolicy">The operator policy (null: read-only dashboard).</param>
     /// <param name="time">A fake clock for the live hub (and the store).</param>
-    public static async Task<DashboardTestApp> StartAsync(bool protect, string? operatorPolicy = "jobs-operator", TimeProvider? time = null)
+    /// <param name="map">Maps the dashboard at <c>/jobs</c> (default: <c>app.MapJobsDashboard("/jobs")</c>), before <paramref name="protect"/> applies.</param>
+    /// <param name="services">More service registrations (authorization options, policy provider, ...).</param>
+    public static async Task<DashboardTestApp> StartAsync(
+        bool protect, string? operatorPolicy = "jobs-operator", TimeProvider? time = null,
+        Func<WebApplication, RouteGroupBuilder>? map = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
@@ -78,6 +83,7 @@ public sealed class DashboardTestApp : IAsyncDisposable
             o.OperatorPolicy = operatorPolicy;
             o.LiveInterval = TimeSpan.FromSeconds(2);
         });
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.Use((context, next) =>
@@ -88,7 +94,7 @@ public sealed class DashboardTestApp : IAsyncDisposable
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
-        var dashboard = app.MapJobsDashboard("/jobs");
+        var dashboard = map is null ? app.MapJobsDashboard("/jobs") : map(app);
         if (protect)
         {
             dashboard.RequireAuthorization("jobs-viewer");

@@ -9,18 +9,18 @@ namespace Jobs.Sdk.Dashboard.Access;
 
 /// <summary>
 /// Who may see and who may act. Reading: the app's own authorization (<c>RequireAuthorization</c> on the dashboard, or a
-/// fallback policy) when there is one, else local requests only. Acting: additionally the operator policy, a POST and a
+/// fallback policy) when ASP.NET Core enforces it (not with <c>AllowAnonymous</c> on the endpoint), else local requests only. Acting: additionally the operator policy, a POST and a
 /// valid antiforgery token.
 /// </summary>
 internal static class DashboardAccess
 {
-    /// <summary>Wraps a read endpoint: 403 for a remote request when the dashboard carries no authorization.</summary>
+    /// <summary>Wraps a read endpoint: 403 for a remote request when the app's authorization does not protect the dashboard.</summary>
     public static RequestDelegate Read(RequestDelegate next) => async context =>
     {
         DashboardHeaders.Apply(context.Response);
-        if (!IsReadAllowed(context))
+        if (await ReadDeniedReasonAsync(context) is { } denied)
         {
-            await WriteDeniedAsync(context, StatusCodes.Status403Forbidden, LocalOnlyMessage);
+            await WriteDeniedAsync(context, StatusCodes.Status403Forbidden, denied);
             return;
         }
 
@@ -31,9 +31,9 @@ internal static class DashboardAccess
     public static RequestDelegate Act(RequestDelegate next) => async context =>
     {
         DashboardHeaders.Apply(context.Response);
-        if (!IsReadAllowed(context))
+        if (await ReadDeniedReasonAsync(context) is { } denied)
         {
-            await WriteDeniedAsync(context, StatusCodes.Status403Forbidden, LocalOnlyMessage);
+            await WriteDeniedAsync(context, StatusCodes.Status403Forbidden, denied);
             return;
         }
 
@@ -64,23 +64,41 @@ internal static class DashboardAccess
     public const string LocalOnlyMessage =
         "The jobs dashboard serves only local requests until the app protects it: call .RequireAuthorization(\"your-policy\") on MapJobsDashboard(...).";
 
+    public const string AllowAnonymousMessage =
+        "The jobs dashboard serves only local requests: its endpoints carry AllowAnonymous (.AllowAnonymous() or [AllowAnonymous] " +
+        "on MapJobsDashboard(...), a group around it or one of its endpoints), which makes ASP.NET Core skip every authorization " +
+        "policy on them, RequireAuthorization(...) and the fallback policy included. Remove AllowAnonymous from the dashboard " +
+        "and keep .RequireAuthorization(\"your-policy\").";
+
     /// <summary>True when the app's authorization protects the dashboard (so remote requests may be served).</summary>
-    public static bool IsProtectedByApp(HttpContext context)
+    public static async ValueTask<bool> IsProtectedByAppAsync(HttpContext context) => await UnprotectedReasonAsync(context) is null;
+
+    /// <summary>
+    /// Why ASP.NET Core's authorization middleware does not enforce any policy on this endpoint, or null when it does: the
+    /// endpoint's <c>[Authorize]</c> data (<c>RequireAuthorization</c>), else the fallback policy of the app's policy provider
+    /// (the one the middleware asks) — and neither when the endpoint also carries <c>AllowAnonymous</c>, wherever it came from
+    /// (the middleware then skips authorization whatever the order).
+    /// </summary>
+    private static async ValueTask<string?> UnprotectedReasonAsync(HttpContext context)
     {
         var metadata = context.GetEndpoint()?.Metadata;
-        if (metadata?.GetMetadata<IAuthorizeData>() is not null)
-        {
-            return true;
-        }
-
         if (metadata?.GetMetadata<IAllowAnonymous>() is not null)
         {
-            return false;
+            return AllowAnonymousMessage;
         }
 
-        var authorization = context.RequestServices.GetService<IOptions<AuthorizationOptions>>();
-        return authorization?.Value.FallbackPolicy is not null;
+        if (metadata?.GetMetadata<IAuthorizeData>() is not null)
+        {
+            return null;
+        }
+
+        var policies = context.RequestServices.GetService<IAuthorizationPolicyProvider>();
+        return policies is not null && await policies.GetFallbackPolicyAsync() is not null ? null : LocalOnlyMessage;
     }
+
+    /// <summary>Why a read is refused (null: served): a remote request to a dashboard the app's authorization does not protect.</summary>
+    private static async ValueTask<string?> ReadDeniedReasonAsync(HttpContext context)
+        => await UnprotectedReasonAsync(context) is { } reason && !IsLocal(context) ? reason : null;
 
     /// <summary>
     /// True for a request from this machine, made to this machine: a loopback remote address (a missing address is not local),
@@ -112,8 +130,6 @@ internal static class DashboardAccess
 
         return IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address);
     }
-
-    public static bool IsReadAllowed(HttpContext context) => IsProtectedByApp(context) || IsLocal(context);
 
     public static string? OperatorPolicy(HttpContext context)
         => context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.OperatorPolicy;

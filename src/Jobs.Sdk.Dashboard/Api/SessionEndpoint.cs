@@ -21,7 +21,7 @@ internal static class SessionEndpoint
         var tokens = antiforgery.GetAndStoreTokens(context);
         var user = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
         var session = new SessionResponse(
-            options.Title, user, canAct, reason, LocalOnly: !DashboardAccess.IsProtectedByApp(context),
+            options.Title, user, canAct, reason, LocalOnly: !await DashboardAccess.IsProtectedByAppAsync(context),
             antiforgeryOptions.HeaderName ?? "RequestVerificationToken", tokens.RequestToken,
             (int)Math.Max(250, options.LiveInterval.TotalMilliseconds), options.PageSize);
         await HttpJson.WriteAsync(context, session, DashboardJsonContext.Default.SessionResponse);

@@ -58,7 +58,12 @@ internal sealed class JobQuerySql
 
         if (query.PayloadText is not null)
         {
-            sql.TextFilter("strpos(lower(payload::text), lower(" + sql.Add(Text(query.PayloadText)) + ")) > 0");
+            // The text as typed, or as it reads inside a JSON string (jsonb prints a"b as a\"b): see JobPayloadText.
+            var typed = "strpos(lower(payload::text), lower(" + sql.Add(Text(query.PayloadText)) + ")) > 0";
+            var escaped = JobPayloadText.Escape(query.PayloadText);
+            sql.TextFilter(escaped == query.PayloadText
+                ? typed
+                : "(" + typed + " OR strpos(lower(payload::text), lower(" + sql.Add(Text(escaped)) + ")) > 0)");
         }
 
         if (query.ErrorText is not null)

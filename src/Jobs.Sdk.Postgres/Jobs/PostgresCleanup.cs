@@ -22,12 +22,14 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
     private readonly string _rerunRunnableSql = context.Sql(CleanupSql.Rerun(runnable: true));
     private readonly string _rerunSettledSql = context.Sql(CleanupSql.Rerun(runnable: false));
 
-    public async Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
+    /// <summary>Runs the pass; returns how many rows its batches deleted (the sum of their row counts, whatever else changed meanwhile).</summary>
+    public async Task<long> CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset? passStart = null;
         var rerun = false;
+        long removed = 0;
         foreach (var state in Order)
         {
             var action = options.For(state);
@@ -35,8 +37,10 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
             if (action.Kind == CleanupActionKind.Remove)
             {
                 var sql = runnable ? _removeRunnableSql : _removeSettledSql;
-                while (await BatchAsync(sql, state, Double(action.MaxAge?.TotalMilliseconds), cancellationToken).ConfigureAwait(false) > 0)
+                int deleted;
+                while ((deleted = await BatchAsync(sql, state, Double(action.MaxAge?.TotalMilliseconds), cancellationToken).ConfigureAwait(false)) > 0)
                 {
+                    removed += deleted;
                 }
             }
             else if (action.Kind == CleanupActionKind.Rerun)
@@ -62,6 +66,8 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
 
             context.Notifier.JobsDue();
         }
+
+        return removed;
     }
 
     private Task<int> BatchAsync(string sql, JobState state, NpgsqlParameter third, CancellationToken cancellationToken)

@@ -40,7 +40,11 @@ public sealed record JobQuery
     /// </summary>
     public string? PayloadContains { get; init; }
 
-    /// <summary>Text the payload's JSON must contain (case-insensitive substring).</summary>
+    /// <summary>
+    /// Text the payload must contain (case-insensitive substring, no wildcards): in its JSON as PostgreSQL prints it
+    /// (<c>{"to": "a@b.c"}</c>), or in one of its strings as the value reads — <c>a"b</c>, <c>C:	emp</c> and <c>café</c>
+    /// find the strings that hold them, as do their escaped forms <c>a"b</c> and <c>C:\temp</c>.
+    /// </summary>
     public string? PayloadText { get; init; }
 
     /// <summary>Text the last error must contain (case-insensitive substring).</summary>

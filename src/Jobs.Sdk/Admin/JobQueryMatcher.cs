@@ -46,7 +46,7 @@ internal static class JobQueryMatcher
             return false;
         }
 
-        if (query.PayloadText is { } text && !payload.Contains(text, StringComparison.OrdinalIgnoreCase))
+        if (query.PayloadText is { } text && !JobPayloadText.Contains(JobPayloadText.Render(payload), text))
         {
             return false;
         }
