@@ -129,3 +129,38 @@ public sealed class JobQueueUnavailableException : JobsException
     /// <summary>Creates the exception.</summary>
     public JobQueueUnavailableException(string message, Exception? innerException) : base(message, innerException) { }
 }
+
+/// <summary>
+/// A push was cancelled after it was sent to the database, and whether the database stored its jobs could not be settled
+/// (the database could not be reached in time to look). The jobs may or may not exist: look them up by
+/// <see cref="JobIds"/> (<see cref="JobQueue.GetJobAsync"/>) before pushing them again, or pushing again may run them twice.
+/// </summary>
+public sealed class JobPushOutcomeUnknownException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobPushOutcomeUnknownException() { }
+    /// <summary>Creates the exception.</summary>
+    public JobPushOutcomeUnknownException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public JobPushOutcomeUnknownException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception for the pushed jobs <paramref name="jobIds"/>.</summary>
+    public JobPushOutcomeUnknownException(IReadOnlyList<JobId> jobIds, Exception? innerException)
+        : base(Format(jobIds), innerException)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        JobIds = jobIds;
+    }
+
+    /// <summary>The ids of the pushed jobs: all of them are stored, or none (a push is atomic).</summary>
+    public IReadOnlyList<JobId> JobIds { get; } = [];
+
+    private static string Format(IReadOnlyList<JobId> jobIds)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var first = jobIds.Count > 0 ? jobIds[0].ToString() : "(none)";
+        var more = jobIds.Count > 1 ? $" and {jobIds.Count - 1} more" : "";
+        return $"The push was cancelled after it was sent, and whether the database stored it is unknown (job {first}{more}). " +
+            "Look the job up with JobQueue.GetJobAsync before pushing it again.";
+    }
+}

@@ -22,6 +22,17 @@ public sealed partial class JobQueue
 
     /// <summary>Pushes one job.</summary>
     /// <returns>The new job's id.</returns>
+    /// <remarks>
+    /// <para>
+    /// Cancellation tells the truth (for every push method): <paramref name="cancellationToken"/> stops the push until it
+    /// is sent; a push that then throws <see cref="OperationCanceledException"/> stored nothing and never will, and a push
+    /// that returns stored its jobs, even when the token fired too late to stop it. When the driver cannot find out
+    /// which, it throws <see cref="JobPushOutcomeUnknownException"/>: look its <see cref="JobPushOutcomeUnknownException.JobIds"/>
+    /// up with <see cref="GetJobAsync"/> before pushing them again.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">The push was cancelled and nothing was stored.</exception>
+    /// <exception cref="JobPushOutcomeUnknownException">The push was cancelled after it was sent, and whether it was stored is unknown.</exception>
     public Task<JobId> PushAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : IJob<TJob>
         => PushCoreAsync(job, null, options, cancellationToken);
@@ -42,6 +53,7 @@ public sealed partial class JobQueue
     /// <see cref="JobOptions.UniqueKey"/>) whose key is held by another job, nothing is inserted and the result carries
     /// that job's id with <see cref="JobPushResult.Inserted"/> false. Other pushes always insert.
     /// </summary>
+    /// <remarks>Cancellation tells the truth, as for <see cref="PushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>.</remarks>
     public Task<JobPushResult> TryPushAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : IJob<TJob>
         => TryPushCoreAsync(job, null, options, cancellationToken);
@@ -59,6 +71,7 @@ public sealed partial class JobQueue
 
     /// <summary>Pushes many jobs in one batch (any size; drivers stream large batches).</summary>
     /// <returns>The new ids, in input order.</returns>
+    /// <remarks>Cancellation tells the truth, as for <see cref="PushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>.</remarks>
     public Task<IReadOnlyList<JobId>> PushManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : IJob<TJob>
         => PushManyCoreAsync(jobs, null, options, cancellationToken);

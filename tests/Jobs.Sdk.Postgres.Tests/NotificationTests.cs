@@ -140,12 +140,12 @@ public sealed class NotificationTests(PostgresFixture fixture)
 
         var record = $"INSERT INTO {table} SELECT $1, pg_current_xact_id()::text::bigint, current_setting('synchronous_commit')";
         var commands = new PostgresCommands(dataSource, fastWorkerCommits: false);
-        await commands.ExecuteThenAsync(record, [SqlParameters.Integer(1)], SqlRun.Prepare,
+        await commands.ExecuteThenAsync(null, record, [SqlParameters.Integer(1)], SqlRun.Prepare,
             [new NpgsqlBatchCommand(JobSql.AsynchronousCommit), PostgresCommands.Command(record, SqlParameters.Integer(2))], CancellationToken.None);
-        var failing = await commands.ExecuteThenAsync(record, [SqlParameters.Integer(3)], SqlRun.None, [new NpgsqlBatchCommand("SELECT 1 / 0")],
+        var failing = await commands.ExecuteThenAsync(null, record, [SqlParameters.Integer(3)], SqlRun.None, [new NpgsqlBatchCommand("SELECT 1 / 0")],
             CancellationToken.None);
         Assert.Equal(PostgresErrorCodes.DivisionByZero, failing?.SqlState);
-        var failed = await Assert.ThrowsAsync<PostgresException>(() => commands.ExecuteThenAsync(record.Replace("$1", "$1 / 0", StringComparison.Ordinal),
+        var failed = await Assert.ThrowsAsync<PostgresException>(() => commands.ExecuteThenAsync(null, record.Replace("$1", "$1 / 0", StringComparison.Ordinal),
             [SqlParameters.Integer(4)], SqlRun.None, [new NpgsqlBatchCommand("SELECT 1")], CancellationToken.None));
         Assert.Equal(PostgresErrorCodes.DivisionByZero, failed.SqlState);
 

@@ -14,6 +14,9 @@ public sealed class InMemoryDriverConformanceTests : JobDriverConformanceTests
     protected override Task<IJobDriver> CreateDriverAsync(RetentionPolicy retention)
         => Task.FromResult<IJobDriver>(new InMemoryJobDriver(new InMemoryJobDriverOptions { Retention = retention }, _time));
 
+    /// <summary>Short, so that moving the fake clock past it leaves minute-long leases valid.</summary>
+    protected override TimeSpan ShortLease => TimeSpan.FromSeconds(5);
+
     /// <summary>Moves the fake clock past every <see cref="JobDriverConformanceTests.ShortLease"/> (and not past a minute-long one).</summary>
     protected override Task ExpireLeaseAsync(IJobDriver driver, JobId id)
     {

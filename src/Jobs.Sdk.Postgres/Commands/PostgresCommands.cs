@@ -46,12 +46,13 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     /// <summary>
     /// Runs <paramref name="sql"/> as a transaction of its own (committed as the session commits), then, in the same
     /// round trip, <paramref name="after"/> as a second transaction: the server runs it right after the first one's
-    /// commit. Throws when <paramref name="sql"/> fails; an error of <paramref name="after"/> (the first transaction
-    /// committed) is returned, not thrown.
+    /// commit. On <paramref name="connection"/> (a pooled connection of its own when null). Throws when
+    /// <paramref name="sql"/> fails; an error of <paramref name="after"/> (the first transaction committed) is returned,
+    /// not thrown, also when the caller's token cancelled it.
     /// </summary>
-    public Task<PostgresException?> ExecuteThenAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, IReadOnlyList<NpgsqlBatchCommand> after,
-        CancellationToken cancellationToken)
-        => RunAsync(sql, parameters, run, null, null, async (batch, ct) =>
+    public Task<PostgresException?> ExecuteThenAsync(NpgsqlConnection? connection, string sql, NpgsqlParameter[] parameters, SqlRun run,
+        IReadOnlyList<NpgsqlBatchCommand> after, CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, connection, null, async (batch, ct) =>
         {
             var first = batch.BatchCommands[batch.BatchCommands.Count - after.Count - 1];
             try
@@ -62,6 +63,10 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
             catch (PostgresException ex) when (first.StatementType != StatementType.Unknown)
             {
                 return ex; // the first statement completed (its command tag arrived): the error is the second transaction's
+            }
+            catch (OperationCanceledException ex) when (first.StatementType != StatementType.Unknown && ex.InnerException is PostgresException cancelled)
+            {
+                return cancelled; // likewise: the server cancelled the second transaction
             }
         }, cancellationToken, after: after);
 

@@ -10,6 +10,8 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
 {
     private const int PushChunkSize = 10_000;
 
+    private readonly PostgresPushOutcome _outcome = new(context);
+
     private readonly string _pushSql = context.Sql(JobSql.Push);
     private readonly string _pushPlainSql = context.Sql(JobSql.PushPlain);
     private readonly string _pushManySql = context.Sql(JobSql.PushMany);
@@ -35,48 +37,45 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
 
         var tx = Join(transaction);
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var connection = tx?.Connection ?? await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return tx is not null
+            ? await PushUniqueOnAsync(tx.Connection!, tx, job, cancellationToken).ConfigureAwait(false)
+            : await _outcome.RunAsync([job], c => PushUniqueOnAsync(c, null, job, cancellationToken), () => new JobPushResult(job.Id, true),
+                cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<JobPushResult> PushUniqueOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, JobPushRecord job, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            for (var attempt = 1; ; attempt++)
+            await using var batch = new NpgsqlBatch(connection, tx);
+            batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
+                Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
+            batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
+                [.. JobRows.Push(job, [Text(context.Queue)], Text(tx is null ? null : context.Channel)), Text(job.UniqueKey),
+                    Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
             {
-                await using var batch = new NpgsqlBatch(connection, tx);
-                batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
-                    Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
-                batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
-                    [.. JobRows.Push(job, [Text(context.Queue)], Text(tx is null ? null : context.Channel)), Text(job.UniqueKey),
-                        Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
-                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    // Past the release statement's (empty) result.
-                }
-
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var result = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
-                    if (result.Inserted)
-                    {
-                        // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
-                        context.Notifier.JobsPushed([job], announce: tx is null);
-                    }
-
-                    return result;
-                }
-
-                if (attempt == 5)
-                {
-                    throw new InvalidOperationException(
-                        $"The unique key of job '{job.Name}' is held by a job this transaction cannot see (pushed by a concurrent transaction). " +
-                        "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
-                }
+                // Past the release statement's (empty) result.
             }
-        }
-        finally
-        {
-            if (tx is null)
+
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
+                var result = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
+                if (result.Inserted)
+                {
+                    // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
+                    context.Notifier.JobsPushed([job], announce: tx is null);
+                }
+
+                return result;
+            }
+
+            if (attempt == 5)
+            {
+                throw new InvalidOperationException(
+                    $"The unique key of job '{job.Name}' is held by a job this transaction cannot see (pushed by a concurrent transaction). " +
+                    "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
             }
         }
     }
@@ -96,43 +95,44 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             // In the caller's transaction only its commit may wake workers: the statement notifies, in that transaction.
             await PushOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false);
         }
-        else if (jobs.Count == 1 && jobs[0].ConcurrencyKey is not null)
+        else if (jobs.Count == 1 && jobs[0].ConcurrencyKey is null)
         {
-            // A keyed push locks its key in a first statement of its round trip (admission); it is announced as usual.
-            await PushOnAsync(null, null, jobs, null, cancellationToken).ConfigureAwait(false);
-        }
-        else if (jobs.Count == 1)
-        {
-            if (await PushRidingAsync(jobs, cancellationToken).ConfigureAwait(false))
+            if (await _outcome.RunAsync(jobs, c => PushRidingAsync(c, jobs, cancellationToken), static () => false, cancellationToken).ConfigureAwait(false))
             {
                 return; // announced in the push's own round trip
             }
         }
         else
         {
-            var connection = await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            // A keyed push locks its key in a first statement of its round trip (admission); it is announced as usual.
+            await _outcome.RunAsync(jobs, async c =>
             {
-                if (jobs.Count <= PushChunkSize)
-                {
-                    await PushOnAsync(connection, null, jobs, null, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    // Very large batches: several statements, one transaction (all or nothing).
-                    var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                    await using (own.ConfigureAwait(false))
-                    {
-                        await PushOnAsync(connection, own, jobs, null, cancellationToken).ConfigureAwait(false);
-                        await own.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }
+                await PushOwnAsync(c, jobs, cancellationToken).ConfigureAwait(false);
+                return true;
+            }, static () => true, cancellationToken).ConfigureAwait(false);
         }
 
         // Outside a caller's transaction the statements sent no NOTIFY (commits of notifying transactions are serialized
         // by PostgreSQL): announce the committed jobs now. Poll-only mode: wake this process's own workers.
         context.Notifier.JobsPushed(jobs, announce: tx is null);
+    }
+
+    /// <summary>Pushes <paramref name="jobs"/> outside a caller's transaction on <paramref name="connection"/>, all or nothing.</summary>
+    private async Task PushOwnAsync(NpgsqlConnection connection, IReadOnlyList<JobPushRecord> jobs, CancellationToken cancellationToken)
+    {
+        if (jobs.Count <= PushChunkSize)
+        {
+            await PushOnAsync(connection, null, jobs, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Very large batches: several statements, one transaction (all or nothing).
+        var own = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (own.ConfigureAwait(false))
+        {
+            await PushOnAsync(connection, own, jobs, null, cancellationToken).ConfigureAwait(false);
+            await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -141,12 +141,12 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     /// own, right after the push's durable commit; returns whether the job is announced (false: poll-only mode or no ride:
     /// the caller announces it).
     /// </summary>
-    private async Task<bool> PushRidingAsync(IReadOnlyList<JobPushRecord> jobs, CancellationToken cancellationToken)
+    private async Task<bool> PushRidingAsync(NpgsqlConnection connection, IReadOnlyList<JobPushRecord> jobs, CancellationToken cancellationToken)
     {
         var ride = context.Notifier.TryRide(jobs);
         if (ride is null)
         {
-            await context.Commands.ExecuteAsync(_pushPlainSql, PushPlain(jobs[0]), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            await context.Commands.ExecuteOnAsync(connection, null, _pushPlainSql, PushPlain(jobs[0]), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
             return false;
         }
 
@@ -154,7 +154,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         try
         {
             // An error of the announcement (the push committed) comes back here: the announcer sends it again.
-            announceFailed = await context.Commands.ExecuteThenAsync(_pushPlainSql, PushPlain(jobs[0]), SqlRun.Prepare, ride, cancellationToken)
+            announceFailed = await context.Commands.ExecuteThenAsync(connection, _pushPlainSql, PushPlain(jobs[0]), SqlRun.Prepare, ride, cancellationToken)
                 .ConfigureAwait(false);
         }
         finally

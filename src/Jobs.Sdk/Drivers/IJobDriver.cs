@@ -43,6 +43,11 @@ public interface IJobDriver : IAsyncDisposable
     Task WaitUntilReadyAsync(CancellationToken cancellationToken);
 
     /// <summary>Stores jobs. With a <paramref name="transaction"/>, joins it: the jobs exist only if the caller commits.</summary>
+    /// <remarks>
+    /// All or nothing. Cancellation must tell the truth (also for <see cref="PushUniqueAsync"/>): throw
+    /// <see cref="OperationCanceledException"/> only when the jobs are not stored and never will be, return when they are,
+    /// and throw <see cref="JobPushOutcomeUnknownException"/> when the driver cannot tell.
+    /// </remarks>
     Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken);
 
     /// <summary>

@@ -5,13 +5,17 @@ namespace Jobs.Sdk.Testing;
 
 /// <summary>
 /// Issue 16: rate-limited claims (<see cref="IJobDriver.ClaimRateLimitedAsync"/>), a token bucket per queue kept by the
-/// store. The rate is slow (one token per 10 s) so that the real clock of a database moves the bucket by less than a
-/// token during a test; time the test wants to pass is added by <see cref="AgeRateLimitBucketAsync"/>.
+/// store. The rate is slow (one token per 20 minutes) so that the real clock of a database moves the bucket by less than
+/// a token during a test, however loaded the machine; time the test wants to pass is added by
+/// <see cref="AgeRateLimitBucketAsync"/>.
 /// </summary>
 public abstract partial class JobDriverConformanceTests
 {
-    /// <summary>One token per 10 seconds, at most 3 at once.</summary>
-    private static readonly RateLimit SlowRate = RateLimit.PerMinute(6) with { Burst = 3 };
+    /// <summary>One token per 20 minutes, at most 3 at once.</summary>
+    private static readonly RateLimit SlowRate = RateLimit.PerMinute(0.05) with { Burst = 3 };
+
+    /// <summary>The time <see cref="SlowRate"/> takes for one token.</summary>
+    private static readonly TimeSpan TokenTime = TimeSpan.FromMinutes(20);
 
     /// <summary>Makes the last refill of <paramref name="driver"/>'s queue bucket <paramref name="by"/> longer ago, on the driver's clock.</summary>
     protected abstract Task AgeRateLimitBucketAsync(IJobDriver driver, TimeSpan by);
@@ -36,15 +40,15 @@ public abstract partial class JobDriverConformanceTests
         // A new bucket starts full: the burst, and then the time for the next burst's worth of tokens.
         var first = await ClaimRatedAsync(d, "a", 10, SlowRate);
         Assert.Equal(3, first.Jobs.Count);
-        Assert.InRange(first.TokensDueIn!.Value, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+        Assert.InRange(first.TokensDueIn!.Value, 2.5 * TokenTime, 3 * TokenTime);
 
-        // Empty: another worker gets nothing, and is told when a token for its one slot is due (at most 10 s).
+        // Empty: another worker gets nothing, and is told when a token for its one slot is due (at most one token's time).
         var empty = await ClaimRatedAsync(d, "b", 1, SlowRate);
         Assert.Empty(empty.Jobs);
-        Assert.InRange(empty.TokensDueIn!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+        Assert.InRange(empty.TokensDueIn!.Value, TimeSpan.FromMilliseconds(1), TokenTime);
 
-        // 20 s later: two tokens.
-        await AgeRateLimitBucketAsync(d, TimeSpan.FromSeconds(20));
+        // Two tokens' time later: two tokens.
+        await AgeRateLimitBucketAsync(d, 2 * TokenTime);
         Assert.Equal(2, (await ClaimRatedAsync(d, "b", 10, SlowRate)).Jobs.Count);
 
         // An hour later: no more than the burst.

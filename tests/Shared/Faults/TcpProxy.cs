@@ -18,6 +18,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _accepted;
     private int _roundTrips;
+    private int _dropNext;
 
     private TcpProxy(IPEndPoint upstream)
     {
@@ -62,12 +63,34 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Holds the server's bytes to the connections open now (a reply lost on its way back), until <see cref="Resume"/>:
+    /// their requests still reach the server, and new connections flow both ways.
+    /// </summary>
+    public void HoldReplies()
+    {
+        lock (_gate)
+        {
+            foreach (var connection in _connections)
+            {
+                connection.HoldReplies();
+            }
+        }
+    }
+
+    /// <summary>Closes the next connection accepted at once, before it reaches the server (a lost request, such as a cancel request).</summary>
+    public void DropNextConnection() => Volatile.Write(ref _dropNext, 1);
+
     /// <summary>Lets held and new bytes flow again.</summary>
     public void Resume()
     {
         lock (_gate)
         {
             _flowing.TrySetResult();
+            foreach (var connection in _connections)
+            {
+                connection.ReleaseReplies();
+            }
         }
     }
 
@@ -135,6 +158,12 @@ public sealed class TcpProxy : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _accepted);
+            if (Interlocked.Exchange(ref _dropNext, 0) == 1)
+            {
+                new Connection(client, client).Abort();
+                continue;
+            }
+
             _ = HandleAsync(client);
         }
     }
@@ -161,7 +190,7 @@ public sealed class TcpProxy : IAsyncDisposable
             _connections.Add(connection);
         }
 
-        await Task.WhenAny(PumpAsync(client, upstream, null), PumpAsync(upstream, client, new ServerMessages(this)));
+        await Task.WhenAny(PumpAsync(client, upstream, null, null), PumpAsync(upstream, client, new ServerMessages(this), connection));
         connection.Abort();
         lock (_gate)
         {
@@ -169,7 +198,8 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to, ServerMessages? messages)
+    /// <param name="replies">The connection whose replies these bytes are (they wait while it holds them), or null (requests).</param>
+    private async Task PumpAsync(Socket from, Socket to, ServerMessages? messages, Connection? replies)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -186,6 +216,11 @@ public sealed class TcpProxy : IAsyncDisposable
 
                 // A stall holds the bytes read so far: nothing reaches the other side until Resume.
                 await WaitFlowingAsync().WaitAsync(_stop.Token);
+                if (replies is not null)
+                {
+                    await replies.RepliesFlowing.WaitAsync(_stop.Token);
+                }
+
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stop.Token);
             }
         }
@@ -238,6 +273,30 @@ public sealed class TcpProxy : IAsyncDisposable
 
     private sealed class Connection(Socket client, Socket upstream)
     {
+        private readonly Lock _gate = new();
+        private TaskCompletionSource _replies = NewOpenGate();
+
+        public Task RepliesFlowing { get { lock (_gate) { return _replies.Task; } } }
+
+        public void HoldReplies()
+        {
+            lock (_gate)
+            {
+                if (_replies.Task.IsCompleted)
+                {
+                    _replies = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+            }
+        }
+
+        public void ReleaseReplies()
+        {
+            lock (_gate)
+            {
+                _replies.TrySetResult();
+            }
+        }
+
         public void Abort()
         {
             foreach (var socket in new[] { client, upstream })
