@@ -81,7 +81,9 @@ public sealed class QueueFlowTests(PostgresFixture fixture)
                 allBusy.TrySetResult(); // every queue has all its slots busy at once
             }
 
-            await allBusy.Task.WaitAsync(TimeSpan.FromSeconds(15), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            // Every slot fills in correct code, however slow the machine: the wait only keeps a broken worker (fewer slots) from hanging
+            // the test, which then fails on the maxima below.
+            await allBusy.Task.WaitAsync(TimeSpan.FromMinutes(2), ct).ContinueWith(_ => { }, TaskScheduler.Default);
             running.AddOrUpdate(queue, 0, (_, v) => v - 1);
             Interlocked.Decrement(ref total);
             done.Add(queue);
