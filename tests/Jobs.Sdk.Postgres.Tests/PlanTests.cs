@@ -195,6 +195,12 @@ public sealed class PlanTests(PostgresFixture fixture)
         Assert.Contains(pending.Nodes, n => n.Index == "jobs_runnable_idx");
         Assert.DoesNotContain(pending.Nodes, n => n.Type == "Seq Scan");
         Assert.Equal(CleanupSql.BatchSize, Assert.Single(pending.Nodes, n => n.Type == "Tid Scan").ActualRows);
+
+        var rerun = await ExplainAsync(ds, CleanupSql.Rerun(runnable: false), Text(Busy), Short((short)JobState.Completed),
+            new NpgsqlParameter { Value = DateTimeOffset.UtcNow.AddDays(1), NpgsqlDbType = NpgsqlDbType.TimestampTz }, Int(CleanupSql.BatchSize));
+        Assert.Contains(rerun.Nodes, n => n.Index == "jobs_queue_state_idx");
+        Assert.DoesNotContain(rerun.Nodes, n => n.Type == "Seq Scan");
+        Assert.Equal(CleanupSql.BatchSize, Assert.Single(rerun.Nodes, n => n.Type == "Tid Scan").ActualRows);
     }
 
     [Theory]

@@ -594,6 +594,63 @@ public sealed class QueueTests(PostgresFixture fixture)
         Assert.Equal((JobState.Pending, 0, (string?)null, JobPriority.Higher), (rerun.State, rerun.Attempts, rerun.LastError, rerun.Priority));
     }
 
+    /// <summary>
+    /// Another transaction (another cleanup, the scheduled cleanup job, a user's DELETE) deletes exactly the rows the
+    /// cleanup's first batch picks, and commits while that batch waits on their row locks: the batch then finds them gone
+    /// and changes nothing. The pass goes on to the rows beyond that batch (it ended there, returning normally, and left
+    /// row 5,001 behind), and reports only the rows it deleted itself.
+    /// </summary>
+    [Theory]
+    [InlineData(JobState.Completed, false)]
+    [InlineData(JobState.Failed, true)]
+    [InlineData(JobState.Pending, false)]
+    [InlineData(JobState.Pending, true)]
+    public async Task Cleanup_goes_on_past_a_batch_whose_rows_a_concurrent_transaction_took_first(JobState state, bool rerun)
+    {
+        var application = "cleanup-race-" + Guid.NewGuid().ToString("N")[..8];
+        await using var q = await TestQueue.CreateAsync(fixture, b => { }, dataSource: fixture.CreateDataSource(c => c.ApplicationName = application));
+        await using var observer = fixture.CreateDataSource();
+        var queue = q.Queue.QueueName;
+        var runnable = state is JobState.Pending or JobState.Retrying;
+        // One job more than a batch, each last changed at its own time before this test: the order a batch picks in is total.
+        await q.Queue.PushManyAsync(Enumerable.Range(0, CleanupSql.BatchSize + 1).Select(i => new ValueJob(i)));
+        await q.DataSource.ExecAsync($"""
+            UPDATE jobs_test.jobs j SET state = {(int)state}, updated_at = now() - interval '1 hour' - n.n * interval '1 second'
+            FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM jobs_test.jobs WHERE queue_name = '{queue}') n
+            WHERE j.id = n.id
+            """);
+
+        // The rows the first batch picks (CleanupSql: the same order, the same limit), deleted by a transaction left open.
+        await using var other = await observer.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand($"""
+            DELETE FROM jobs_test.jobs WHERE id IN (
+                SELECT id FROM jobs_test.jobs WHERE queue_name = '{queue}'
+                ORDER BY {(runnable ? "priority DESC, run_at, id" : "updated_at")} LIMIT {CleanupSql.BatchSize})
+            """, other, transaction))
+        {
+            Assert.Equal(CleanupSql.BatchSize, await take.ExecuteNonQueryAsync());
+        }
+
+        var action = rerun ? CleanupAction.Rerun : CleanupAction.Remove;
+        var cleanup = q.Driver.CleanupCountingAsync(
+            state == JobState.Pending ? new CleanupOptions { PendingJobs = action }
+            : state == JobState.Failed ? new CleanupOptions { FailedJobs = action }
+            : new CleanupOptions { CompletedJobs = action }, CancellationToken.None);
+        await TestExtensions.EventuallyAsync(async () => cleanup.IsCompleted || await observer.ScalarAsync(
+            $"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{application}' AND wait_event_type = 'Lock'") > 0,
+            what: "the cleanup's first batch waiting on the rows the open transaction deleted");
+        Assert.False(cleanup.IsCompleted, "the cleanup ended without waiting on the rows the open transaction deleted");
+        await transaction.CommitAsync();
+        var deleted = await cleanup.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var left = await observer.ScalarAsync(
+            $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state = {(int)state} AND updated_at < now() - interval '1 hour'");
+        Assert.True(left == 0, $"{left} {state} job(s) the cleanup should have {(rerun ? "put back" : "deleted")} remain after it returned");
+        Assert.Equal(rerun ? 0 : 1, deleted);
+        Assert.Equal(rerun ? 1 : 0, await observer.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}'"));
+    }
+
     [Fact]
     public async Task Counts_cover_every_state()
     {

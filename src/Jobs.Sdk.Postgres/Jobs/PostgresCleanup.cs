@@ -10,7 +10,10 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 /// <remarks>
 /// A pass is therefore not atomic: cancelled or failed midway, the batches done so far stay done; running the same
-/// cleanup again finishes it. States are handled in a fixed order, each until a batch finds nothing left.
+/// cleanup again finishes it. States are handled in a fixed order, each until a batch picks nothing: a batch whose rows
+/// a concurrent transaction (another cleanup, a user's <c>DELETE</c>) changed first changes nothing, yet older rows may
+/// lie beyond it. That loop ends: a row a batch picked but did not change was changed by a transaction that committed,
+/// so the next batch's snapshot no longer holds that row version, and rows a rerun put back are not picked again.
 /// </remarks>
 internal sealed class PostgresCleanup(PostgresQueueContext context)
 {
@@ -37,23 +40,28 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
             if (action.Kind == CleanupActionKind.Remove)
             {
                 var sql = runnable ? _removeRunnableSql : _removeSettledSql;
-                int deleted;
-                while ((deleted = await BatchAsync(sql, state, Double(action.MaxAge?.TotalMilliseconds), cancellationToken).ConfigureAwait(false)) > 0)
+                (long Picked, long Changed) batch;
+                do
                 {
-                    removed += deleted;
+                    batch = await BatchAsync(sql, state, Double(action.MaxAge?.TotalMilliseconds), cancellationToken).ConfigureAwait(false);
+                    removed += batch.Changed;
                 }
+                while (batch.Picked > 0);
             }
             else if (action.Kind == CleanupActionKind.Rerun)
             {
-                // Rows put back get updated_at = now(): the pass's start keeps a batch from picking them again.
+                // Rows put back get updated_at = now(), never before the pass's start: no batch of the pass picks them again.
                 passStart ??= await context.Commands.ScalarAsync(CleanupSql.DatabaseNow, [], SqlRun.None, cancellationToken).ConfigureAwait(false) is DateTime now
                     ? new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc))
                     : throw new InvalidOperationException("The database did not return its clock.");
                 var sql = runnable ? _rerunRunnableSql : _rerunSettledSql;
-                while (await BatchAsync(sql, state, Timestamp(passStart.Value), cancellationToken).ConfigureAwait(false) > 0)
+                (long Picked, long Changed) batch;
+                do
                 {
-                    rerun = true;
+                    batch = await BatchAsync(sql, state, Timestamp(passStart.Value), cancellationToken).ConfigureAwait(false);
+                    rerun |= batch.Changed > 0;
                 }
+                while (batch.Picked > 0);
             }
         }
 
@@ -70,7 +78,10 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         return removed;
     }
 
-    private Task<int> BatchAsync(string sql, JobState state, NpgsqlParameter third, CancellationToken cancellationToken)
-        => context.Commands.ExecuteAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare,
-            cancellationToken);
+    /// <summary>Runs one batch; returns how many rows it picked and how many of them it changed (deleted or put back).</summary>
+    private Task<(long Picked, long Changed)> BatchAsync(string sql, JobState state, NpgsqlParameter third, CancellationToken cancellationToken)
+        => context.Commands.QueryAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare,
+            static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
+                ? (reader.GetInt64(0), reader.GetInt64(1))
+                : throw new InvalidOperationException("A cleanup batch returned no row."), cancellationToken);
 }

@@ -8,6 +8,11 @@ namespace Jobs.Sdk.Postgres;
 /// Runnable states (pending, retrying) are read through <c>jobs_runnable_idx</c>, the others through
 /// <c>jobs_queue_state_idx</c>; the literal state lists let the planner use those partial indexes in a generic plan too.
 /// </summary>
+/// <remarks>
+/// A batch returns one row: how many rows it picked and how many it changed. They differ when a concurrent transaction
+/// (another cleanup, a user's <c>DELETE</c>) changed picked rows first: the batch waits on their row locks and then finds
+/// them gone or changed. A batch that changed nothing is therefore no sign that nothing is left; one that picked nothing is.
+/// </remarks>
 internal static class CleanupSql
 {
     /// <summary>Rows per batch: ~50 ms and well under 1 MB of WAL each on a laptop-class server.</summary>
@@ -19,33 +24,47 @@ internal static class CleanupSql
     /// <summary>The database clock (the start of a rerun pass).</summary>
     public const string DatabaseNow = "SELECT now()";
 
-    /// <summary>Deletes one batch. $3: only rows last changed more than $3 ms ago (null: any age).</summary>
+    /// <summary>
+    /// Deletes one batch. $3: only rows last changed more than $3 ms ago (null: any age). Returns the rows picked and the
+    /// rows deleted.
+    /// </summary>
     public static string Remove(bool runnable) => $$"""
-        DELETE FROM {s}.jobs
-        WHERE ctid = ANY (ARRAY(
+        WITH picked AS MATERIALIZED (
             SELECT ctid FROM {s}.jobs
             WHERE queue_name = $1 AND state = $2 AND {{(runnable ? Runnable : Settled)}}
               AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
             ORDER BY {{(runnable ? "priority DESC, run_at, id" : "updated_at")}}
-            LIMIT $4))
-          AND queue_name = $1 AND state = $2
+            LIMIT $4
+        ), changed AS (
+            DELETE FROM {s}.jobs
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
+              AND queue_name = $1 AND state = $2
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)
         """;
 
     /// <summary>
     /// Puts one batch back as pending from attempt 1, keeping priority. Processing jobs whose lease is live are left alone
-    /// (their worker still runs them). $3: the pass's start (database clock): rows a
-    /// batch of this pass already put back (updated since) are not picked again.
+    /// (their worker still runs them). $3: the pass's start (database clock): rows a batch of this pass already put back
+    /// are not picked again (their <c>updated_at</c> is at least $3, even should the server's clock step back). Returns
+    /// the rows picked and the rows put back.
     /// </summary>
     public static string Rerun(bool runnable) => $$"""
-        UPDATE {s}.jobs
-        SET state = {{Pending}}, key_seq = {{ConcurrencyKeySql.NewPlace}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
-            lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = now()
-        WHERE ctid = ANY (ARRAY(
+        WITH picked AS MATERIALIZED (
             SELECT ctid FROM {s}.jobs
             WHERE queue_name = $1 AND state = $2 AND {{(runnable ? Runnable : Settled)}} AND updated_at < $3
               AND (state <> {{Processing}} OR lease_expires_at IS NULL OR lease_expires_at < now())
             ORDER BY {{(runnable ? "priority DESC, run_at, id" : "updated_at")}}
-            LIMIT $4))
-          AND queue_name = $1 AND state = $2
+            LIMIT $4
+        ), changed AS (
+            UPDATE {s}.jobs
+            SET state = {{Pending}}, key_seq = {{ConcurrencyKeySql.NewPlace}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
+                lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = greatest(now(), $3)
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
+              AND queue_name = $1 AND state = $2
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)
         """;
 }
