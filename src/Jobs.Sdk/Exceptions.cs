@@ -131,9 +131,11 @@ public sealed class JobQueueUnavailableException : JobsException
 }
 
 /// <summary>
-/// A push was cancelled after it was sent to the database, and whether the database stored its jobs could not be settled
-/// (the database could not be reached in time to look). The jobs may or may not exist: look them up by
-/// <see cref="JobIds"/> (<see cref="JobQueue.GetJobAsync"/>) before pushing them again, or pushing again may run them twice.
+/// A push's answer was lost after it was sent to the database (it was cancelled, or its connection broke: the network
+/// dropped, the reply was lost, a proxy reset the connection, the server restarted), and whether the database stored its
+/// jobs could not be settled (the database could not be reached in time to look). The jobs may or may not exist: look
+/// them up by <see cref="JobIds"/> (<see cref="JobQueue.GetJobAsync"/>) before pushing them again, or pushing again may
+/// run them twice. It is no database exception on purpose, so retry policies for transient database errors leave it alone.
 /// </summary>
 public sealed class JobPushOutcomeUnknownException : JobsException
 {
@@ -160,7 +162,7 @@ public sealed class JobPushOutcomeUnknownException : JobsException
         ArgumentNullException.ThrowIfNull(jobIds);
         var first = jobIds.Count > 0 ? jobIds[0].ToString() : "(none)";
         var more = jobIds.Count > 1 ? $" and {jobIds.Count - 1} more" : "";
-        return $"The push was cancelled after it was sent, and whether the database stored it is unknown (job {first}{more}). " +
+        return $"The push's answer was lost after it was sent (it was cancelled, or its connection broke), and whether the database stored it is unknown (job {first}{more}). " +
             "Look the job up with JobQueue.GetJobAsync before pushing it again.";
     }
 }

@@ -24,15 +24,23 @@ public sealed partial class JobQueue
     /// <returns>The new job's id.</returns>
     /// <remarks>
     /// <para>
-    /// Cancellation tells the truth (for every push method): <paramref name="cancellationToken"/> stops the push until it
-    /// is sent; a push that then throws <see cref="OperationCanceledException"/> stored nothing and never will, and a push
-    /// that returns stored its jobs, even when the token fired too late to stop it. When the driver cannot find out
-    /// which, it throws <see cref="JobPushOutcomeUnknownException"/>: look its <see cref="JobPushOutcomeUnknownException.JobIds"/>
-    /// up with <see cref="GetJobAsync"/> before pushing them again.
+    /// A push tells the truth when its answer is lost (for every push method): when <paramref name="cancellationToken"/>
+    /// fires after the push was sent (until then it stops the push), or when the connection breaks after the push was
+    /// sent (the network drops, the reply is lost, a proxy resets, the server restarts). A push that returns stored its
+    /// jobs; a push that throws <see cref="OperationCanceledException"/> or the driver's own exception (such as a
+    /// connection error) stored nothing and never will, so retrying it (by hand, or by a retry policy on transient
+    /// errors) cannot run a job twice. When the driver cannot find out which (the database out of reach right after),
+    /// it throws <see cref="JobPushOutcomeUnknownException"/> instead, no driver exception, so such policies leave it
+    /// alone: look its <see cref="JobPushOutcomeUnknownException.JobIds"/> up with <see cref="GetJobAsync"/> before
+    /// pushing them again. A push is all or nothing, batches included. In your transaction your commit decides: a
+    /// failed push leaves the transaction unable to commit it, and a reply to your own <c>COMMIT</c> lost with its
+    /// connection is yours to settle (look the pushed ids up).
     /// </para>
     /// </remarks>
     /// <exception cref="OperationCanceledException">The push was cancelled and nothing was stored.</exception>
-    /// <exception cref="JobPushOutcomeUnknownException">The push was cancelled after it was sent, and whether it was stored is unknown.</exception>
+    /// <exception cref="JobPushOutcomeUnknownException">
+    /// The push's answer was lost after it was sent (it was cancelled, or its connection broke), and whether it was stored is unknown.
+    /// </exception>
     public Task<JobId> PushAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : IJob<TJob>
         => PushCoreAsync(job, null, options, cancellationToken);
@@ -53,7 +61,7 @@ public sealed partial class JobQueue
     /// <see cref="JobOptions.UniqueKey"/>) whose key is held by another job, nothing is inserted and the result carries
     /// that job's id with <see cref="JobPushResult.Inserted"/> false. Other pushes always insert.
     /// </summary>
-    /// <remarks>Cancellation tells the truth, as for <see cref="PushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>.</remarks>
+    /// <remarks>A lost answer (cancellation, connection loss) tells the truth, as for <see cref="PushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>.</remarks>
     public Task<JobPushResult> TryPushAsync<TJob>(TJob job, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : IJob<TJob>
         => TryPushCoreAsync(job, null, options, cancellationToken);
@@ -71,7 +79,7 @@ public sealed partial class JobQueue
 
     /// <summary>Pushes many jobs in one batch (any size; drivers stream large batches).</summary>
     /// <returns>The new ids, in input order.</returns>
-    /// <remarks>Cancellation tells the truth, as for <see cref="PushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>.</remarks>
+    /// <remarks>A lost answer (cancellation, connection loss) tells the truth, as for <see cref="PushAsync{TJob}(TJob, JobOptions?, CancellationToken)"/>.</remarks>
     public Task<IReadOnlyList<JobId>> PushManyAsync<TJob>(IEnumerable<TJob> jobs, JobOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : IJob<TJob>
         => PushManyCoreAsync(jobs, null, options, cancellationToken);

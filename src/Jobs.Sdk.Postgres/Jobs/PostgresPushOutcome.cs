@@ -7,13 +7,20 @@ using static Jobs.Sdk.Postgres.SqlParameters;
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>
-/// Keeps a push's answer true when its caller's token fires after its statements were sent. Npgsql then asks the server
-/// to cancel them: an answer (done, or cancelled and rolled back) is the truth. Without one (the cancel request was lost,
-/// or no answer came within the connection's <c>Cancellation Timeout</c>) Npgsql breaks the connection and throws an
-/// <see cref="OperationCanceledException"/>, yet the server may still commit what it was sent. Then the outcome is settled
-/// on a fresh connection: the push's session is ended (nothing it was sent can commit after that) and its jobs looked
-/// up. Stored: the push returns as if not cancelled. Not stored: the exception stands. Unsettled (the database out of
-/// reach for <see cref="SettleTimeout"/>): <see cref="JobPushOutcomeUnknownException"/>.
+/// Keeps a push's answer true when its connection breaks after its statements were sent: the network drops, the server's
+/// reply is lost, a proxy resets the connection, the server goes down between the commit and the reply, or Npgsql gives
+/// up on a push its caller's token cancelled (no answer to the cancel request, or none within the connection's
+/// <c>Cancellation Timeout</c>). The server may have committed what it was sent, or may still commit it. Then the outcome
+/// is settled on a fresh connection: the push's session is ended (nothing it was sent can commit after that) and its jobs
+/// looked up. Stored: the push returns as if nothing had happened. Not stored: the exception stands (the connection's
+/// <see cref="NpgsqlException"/>, or the <see cref="OperationCanceledException"/>). Unsettled (the database out of reach
+/// for <see cref="SettleTimeout"/>): <see cref="JobPushOutcomeUnknownException"/>.
+/// <para>
+/// Not ambiguous, so not settled: an error of the server on a live connection (the statement failed, and outside a
+/// caller's transaction rolled back), a failure to open the connection (nothing was sent), and an answered cancellation.
+/// A fatal server error is settled, as it ends the session: PostgreSQL may end one after its commit (an administrator or
+/// a shutdown ending a session that waits for a synchronous standby). Costs nothing on a push that gets its answer.
+/// </para>
 /// </summary>
 internal sealed class PostgresPushOutcome(PostgresQueueContext context)
 {
@@ -24,7 +31,8 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
 
     /// <summary>
     /// Runs <paramref name="push"/> (of <paramref name="jobs"/>, one transaction) on a pooled connection of its own; when
-    /// it was cancelled without an answer, returns <paramref name="stored"/> if the jobs turn out stored.
+    /// its connection broke before the answer came (see <see cref="Unanswered"/>), returns <paramref name="stored"/> if the
+    /// jobs turn out stored.
     /// </summary>
     public async Task<T> RunAsync<T>(IReadOnlyList<JobPushRecord> jobs, Func<NpgsqlConnection, Task<T>> push, Func<T> stored,
         CancellationToken cancellationToken)
@@ -37,7 +45,7 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
             {
                 return await push(connection).ConfigureAwait(false);
             }
-            catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested && connection.FullState == ConnectionState.Broken)
+            catch (Exception ex) when (Unanswered(ex, connection, cancellationToken))
             {
                 if (await StoredAsync(jobs, session, ex).ConfigureAwait(false))
                 {
@@ -49,8 +57,20 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="error"/> of a push on <paramref name="connection"/> leaves its outcome open: the connection
+    /// broke (its answer, if any, lost) on an error of the connection or the server, or on the caller's cancellation.
+    /// </summary>
+    private static bool Unanswered(Exception error, NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        connection.FullState == ConnectionState.Broken && error switch
+        {
+            OperationCanceledException => cancellationToken.IsCancellationRequested,
+            NpgsqlException => true,
+            _ => false,
+        };
+
     /// <summary>Ends session <paramref name="session"/> and tells whether <paramref name="jobs"/> are stored; throws when it cannot tell.</summary>
-    private async Task<bool> StoredAsync(IReadOnlyList<JobPushRecord> jobs, int session, OperationCanceledException cancelled)
+    private async Task<bool> StoredAsync(IReadOnlyList<JobPushRecord> jobs, int session, Exception unanswered)
     {
         var ids = new Guid[jobs.Count];
         for (var i = 0; i < ids.Length; i++)
@@ -58,7 +78,7 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
             ids[i] = jobs[i].Id.Value;
         }
 
-        Exception failure = cancelled;
+        var failure = unanswered;
         try
         {
             using var timeout = new CancellationTokenSource(SettleTimeout);

@@ -44,9 +44,11 @@ public interface IJobDriver : IAsyncDisposable
 
     /// <summary>Stores jobs. With a <paramref name="transaction"/>, joins it: the jobs exist only if the caller commits.</summary>
     /// <remarks>
-    /// All or nothing. Cancellation must tell the truth (also for <see cref="PushUniqueAsync"/>): throw
-    /// <see cref="OperationCanceledException"/> only when the jobs are not stored and never will be, return when they are,
-    /// and throw <see cref="JobPushOutcomeUnknownException"/> when the driver cannot tell.
+    /// All or nothing. A lost answer must tell the truth (also for <see cref="PushUniqueAsync"/>): when the push is
+    /// cancelled, or its connection breaks, after it was sent, throw <see cref="OperationCanceledException"/> or the
+    /// driver's own exception only when the jobs are not stored and never will be, return when they are, and throw
+    /// <see cref="JobPushOutcomeUnknownException"/> when the driver cannot tell. With a <paramref name="transaction"/>,
+    /// the caller's commit decides (and a lost reply to it is the caller's to settle).
     /// </remarks>
     Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken);
 

@@ -19,6 +19,9 @@ public sealed class TcpProxy : IAsyncDisposable
     private int _accepted;
     private int _roundTrips;
     private int _dropNext;
+    private bool _refuse;
+    private byte[]? _holdAfter;
+    private byte[]? _dropOn;
 
     private TcpProxy(IPEndPoint upstream)
     {
@@ -80,6 +83,44 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>Closes the next connection accepted at once, before it reaches the server (a lost request, such as a cancel request).</summary>
     public void DropNextConnection() => Volatile.Write(ref _dropNext, 1);
+
+    /// <summary>
+    /// Closes every connection accepted from now on at once, before it reaches the server (the server out of reach for
+    /// new connections), until <see cref="AcceptConnections"/>; open connections carry on.
+    /// </summary>
+    public void RefuseConnections() => Volatile.Write(ref _refuse, true);
+
+    /// <summary>Ends <see cref="RefuseConnections"/>.</summary>
+    public void AcceptConnections() => Volatile.Write(ref _refuse, false);
+
+    /// <summary>
+    /// Once, for the first connection whose client sends bytes containing <paramref name="request"/> (UTF-8, within one
+    /// read: a statement's text, or a parameter's), holds the server's bytes to that connection from then on, as
+    /// <see cref="HoldReplies"/> does: the request reaches the server, its reply does not (see <see cref="CutHeld"/>).
+    /// </summary>
+    public void HoldRepliesAfter(string request) => Volatile.Write(ref _holdAfter, System.Text.Encoding.UTF8.GetBytes(request));
+
+    /// <summary>
+    /// Once, closes the first connection whose client sends bytes containing <paramref name="request"/> (UTF-8, within
+    /// one read), both sides, before those bytes reach the server (a request lost with its connection).
+    /// </summary>
+    public void DropRequest(string request) => Volatile.Write(ref _dropOn, System.Text.Encoding.UTF8.GetBytes(request));
+
+    /// <summary>Closes the connections whose replies are held (resets both sides): the held replies are lost.</summary>
+    public void CutHeld()
+    {
+        Connection[] held;
+        lock (_gate)
+        {
+            held = [.. _connections.Where(c => c.RepliesHeld)];
+            _connections.RemoveAll(c => c.RepliesHeld);
+        }
+
+        foreach (var connection in held)
+        {
+            connection.Abort();
+        }
+    }
 
     /// <summary>Lets held and new bytes flow again.</summary>
     public void Resume()
@@ -158,7 +199,7 @@ public sealed class TcpProxy : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _accepted);
-            if (Interlocked.Exchange(ref _dropNext, 0) == 1)
+            if (Interlocked.Exchange(ref _dropNext, 0) == 1 || Volatile.Read(ref _refuse))
             {
                 new Connection(client, client).Abort();
                 continue;
@@ -190,7 +231,7 @@ public sealed class TcpProxy : IAsyncDisposable
             _connections.Add(connection);
         }
 
-        await Task.WhenAny(PumpAsync(client, upstream, null, null), PumpAsync(upstream, client, new ServerMessages(this), connection));
+        await Task.WhenAny(PumpAsync(client, upstream, null, null, connection), PumpAsync(upstream, client, new ServerMessages(this), connection, null));
         connection.Abort();
         lock (_gate)
         {
@@ -199,7 +240,8 @@ public sealed class TcpProxy : IAsyncDisposable
     }
 
     /// <param name="replies">The connection whose replies these bytes are (they wait while it holds them), or null (requests).</param>
-    private async Task PumpAsync(Socket from, Socket to, ServerMessages? messages, Connection? replies)
+    /// <param name="requests">The connection whose requests these bytes are (watched for <see cref="HoldRepliesAfter"/> and <see cref="DropRequest"/>), or null (replies).</param>
+    private async Task PumpAsync(Socket from, Socket to, ServerMessages? messages, Connection? replies, Connection? requests)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -213,6 +255,19 @@ public sealed class TcpProxy : IAsyncDisposable
                 }
 
                 messages?.Read(buffer.AsSpan(0, read));
+                if (requests is not null)
+                {
+                    if (Taken(ref _dropOn, buffer.AsSpan(0, read)))
+                    {
+                        requests.Abort();
+                        return;
+                    }
+
+                    if (Taken(ref _holdAfter, buffer.AsSpan(0, read)))
+                    {
+                        requests.HoldReplies();
+                    }
+                }
 
                 // A stall holds the bytes read so far: nothing reaches the other side until Resume.
                 await WaitFlowingAsync().WaitAsync(_stop.Token);
@@ -227,6 +282,13 @@ public sealed class TcpProxy : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
+    }
+
+    /// <summary>Whether <paramref name="bytes"/> contain the armed request <paramref name="armed"/>, which is then disarmed (once).</summary>
+    private static bool Taken(ref byte[]? armed, ReadOnlySpan<byte> bytes)
+    {
+        var request = Volatile.Read(ref armed);
+        return request is not null && bytes.IndexOf(request) >= 0 && Interlocked.CompareExchange(ref armed, null, request) == request;
     }
 
     /// <summary>Reads the server's side of one connection as protocol messages (type byte, big-endian length) and counts ReadyForQuery.</summary>
@@ -277,6 +339,8 @@ public sealed class TcpProxy : IAsyncDisposable
         private TaskCompletionSource _replies = NewOpenGate();
 
         public Task RepliesFlowing { get { lock (_gate) { return _replies.Task; } } }
+
+        public bool RepliesHeld { get { lock (_gate) { return !_replies.Task.IsCompleted; } } }
 
         public void HoldReplies()
         {

@@ -1,0 +1,259 @@
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// A push whose connection breaks after its statements were sent (the network drops, a proxy resets, the reply is lost)
+/// tells the truth, as a cancelled one does: it returns when the database stored its jobs (and they are announced), it
+/// throws the connection's NpgsqlException only when they are not stored (and never will be), and it throws
+/// JobPushOutcomeUnknownException when the database cannot be reached to find out. A proxy plays the network: it lets a
+/// push's request reach the server and holds the reply until the test cuts the connection, or drops the request with
+/// its connection. Each push's request is found by a marker in its payload (or by its COMMIT).
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PushConnectionLossTests(PostgresFixture fixture)
+{
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    private const string Key = "lost-key";
+
+    /// <summary>The simple-protocol message Npgsql sends to commit a transaction of its own.</summary>
+    private const string Commit = "COMMIT\0";
+
+    [Fact]
+    public async Task A_push_whose_reply_is_lost_after_its_commit_returns_its_id()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+        var marker = Guid.NewGuid().ToString("N");
+
+        proxy.HoldRepliesAfter(marker);
+        var push = q.Queue.PushAsync(new MessageJob(1, marker));
+        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        proxy.CutHeld();
+        var (id, thrown) = await OutcomeAsync(push);
+
+        Assert.True(thrown is null, $"The push threw {Describe(thrown)} although the database stored the job.");
+        Assert.Equal(1, await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id!.Value.Value}'"));
+    }
+
+    [Fact]
+    public async Task A_keyed_push_whose_reply_is_lost_after_its_commit_returns_and_wakes_an_idle_worker()
+    {
+        var ran = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The worker polls once an hour and keeps completed jobs: only the push's announcement can get the job run in time.
+        await using var worker = await TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((job, _, _) => { ran.TrySetResult(job.Message); return Task.CompletedTask; }),
+            driver: o =>
+            {
+                o.PollInterval = Hour;
+                o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes };
+            });
+        await worker.StartAsync();
+        await worker.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // the listener is up
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy, worker.Queue.QueueName);
+        await using var direct = fixture.CreateDataSource();
+        var marker = Guid.NewGuid().ToString("N");
+
+        proxy.HoldRepliesAfter(marker);
+        var push = q.Queue.PushAsync(new MessageJob(1, marker), new JobOptions { ConcurrencyKey = "lost-reply" });
+        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        proxy.CutHeld();
+        var (_, thrown) = await OutcomeAsync(push);
+
+        Assert.True(thrown is null, $"The push threw {Describe(thrown)} although the database stored the job.");
+        Assert.Equal(marker, await ran.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_large_batch_whose_commit_reply_is_lost_returns_all_its_ids()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+        const int count = 10_001; // more than one statement, in one transaction of the push's own
+
+        proxy.HoldRepliesAfter(Commit);
+        var push = q.Queue.PushManyAsync(Enumerable.Range(0, count).Select(i => new MessageJob(i, "batch")));
+        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == count, seconds: 120, what: "the batch committed");
+        proxy.CutHeld();
+        IReadOnlyList<JobId>? ids = null;
+        Exception? thrown = null;
+        try
+        {
+            ids = await push.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (Exception ex) when (ex is not TimeoutException)
+        {
+            thrown = ex;
+        }
+
+        Assert.True(thrown is null, $"The push threw {Describe(thrown)} although the database stored the batch.");
+        Assert.Equal(count, ids!.Distinct().Count());
+        Assert.Equal(count, await direct.ScalarAsync(
+            $"SELECT count(*) FROM jobs_test.jobs WHERE id = ANY(ARRAY['{string.Join("','", ids!.Select(i => i.Value))}']::uuid[])"));
+    }
+
+    [Fact]
+    public async Task A_large_batch_whose_commit_is_lost_on_its_way_throws_and_stores_none_of_it()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+
+        proxy.DropRequest(Commit);
+        var (_, thrown) = await OutcomeAsync(q.Queue.PushManyAsync(Enumerable.Range(0, 10_001).Select(i => new MessageJob(i, "batch"))));
+        var stored = await StoredAsync(direct, q.Queue.QueueName);
+
+        Assert.True(thrown is NpgsqlException and not PostgresException && stored == 0,
+            $"The push {(thrown is null ? "returned" : $"threw {Describe(thrown)}")} and the database holds {stored} job(s) of it.");
+    }
+
+    [Fact]
+    public async Task A_push_whose_request_is_lost_with_its_connection_throws_and_stores_nothing()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+        var marker = Guid.NewGuid().ToString("N");
+
+        proxy.DropRequest(marker);
+        var (_, thrown) = await OutcomeAsync(q.Queue.PushAsync(new MessageJob(1, marker)));
+        var stored = await StoredAsync(direct, q.Queue.QueueName);
+
+        Assert.True(thrown is NpgsqlException and not PostgresException && stored == 0,
+            $"The push {(thrown is null ? "returned" : $"threw {Describe(thrown)}")} and the database holds {stored} job(s) of it.");
+    }
+
+    [Fact]
+    public async Task A_push_whose_reply_is_lost_while_the_database_is_out_of_reach_throws_outcome_unknown_with_its_id()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+        var marker = Guid.NewGuid().ToString("N");
+
+        proxy.HoldRepliesAfter(marker);
+        var push = q.Queue.PushAsync(new MessageJob(1, marker));
+        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        proxy.RefuseConnections();
+        proxy.CutHeld();
+        var (_, thrown) = await OutcomeAsync(push);
+
+        var unknown = Assert.IsType<JobPushOutcomeUnknownException>(thrown, exactMatch: true);
+        var id = Assert.Single(unknown.JobIds);
+        Assert.Equal(1, await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id.Value}'"));
+    }
+
+    [Fact]
+    public async Task A_push_the_server_answers_with_an_error_throws_it_without_settling_anything()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+        await using var keyLock = await HoldKeyLockAsync(direct, q.Queue.QueueName);
+        var accepted = proxy.ConnectionsAccepted;
+
+        var push = q.Queue.PushAsync(new MessageJob(1, "answered"), new JobOptions { ConcurrencyKey = Key });
+        var session = await WaitingSessionAsync(direct);
+        await direct.ExecAsync($"SELECT pg_cancel_backend({session})"); // the server's error, on a connection that stays up
+        var (_, thrown) = await OutcomeAsync(push);
+        await keyLock.CommitAsync();
+
+        Assert.Equal(PostgresErrorCodes.QueryCanceled, Assert.IsType<PostgresException>(thrown, exactMatch: true).SqlState);
+        Assert.Equal(accepted + 1, proxy.ConnectionsAccepted); // the push's own: no connection to settle an answered push
+        Assert.Equal(0, await StoredAsync(direct, q.Queue.QueueName));
+    }
+
+    [Fact]
+    public async Task A_push_whose_session_is_ended_by_the_server_throws_its_error_when_nothing_is_stored()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+        await using var keyLock = await HoldKeyLockAsync(direct, q.Queue.QueueName);
+
+        var push = q.Queue.PushAsync(new MessageJob(1, "ended"), new JobOptions { ConcurrencyKey = Key });
+        var session = await WaitingSessionAsync(direct);
+        await direct.ExecAsync($"SELECT pg_terminate_backend({session})"); // a fatal error: the session ends, the connection breaks
+        var (_, thrown) = await OutcomeAsync(push);
+        await keyLock.CommitAsync();
+
+        Assert.Equal(PostgresErrorCodes.AdminShutdown, Assert.IsType<PostgresException>(thrown, exactMatch: true).SqlState);
+        Assert.Equal(0, await StoredAsync(direct, q.Queue.QueueName));
+    }
+
+    [Fact]
+    public async Task A_push_in_the_callers_transaction_is_the_callers_to_settle()
+    {
+        await using var proxy = StartProxy();
+        await using var q = await CreateQueueAsync(proxy);
+        var marker = Guid.NewGuid().ToString("N");
+        await using var connection = await q.DataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        var accepted = proxy.ConnectionsAccepted;
+
+        proxy.DropRequest(marker);
+        var (_, thrown) = await OutcomeAsync(q.Queue.PushAsync(new MessageJob(1, marker), tx));
+
+        // The connection's own error, and no connection of the driver's to settle anything: the transaction never commits.
+        Assert.True(thrown is NpgsqlException and not PostgresException, $"The push {(thrown is null ? "returned" : $"threw {Describe(thrown)}")}.");
+        Assert.Equal(accepted, proxy.ConnectionsAccepted);
+    }
+
+    private TcpProxy StartProxy()
+    {
+        var connection = new NpgsqlConnectionStringBuilder(fixture.ConnectionString);
+        return TcpProxy.Start(connection.Host!, connection.Port);
+    }
+
+    /// <summary>A queue whose connections go through <paramref name="proxy"/>, each a new one, polling once an hour (no worker runs).</summary>
+    private Task<TestQueue> CreateQueueAsync(TcpProxy proxy, string? queueName = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "") =>
+        TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((_, _, _) => Task.CompletedTask), driver: o => o.PollInterval = Hour, queueName: queueName,
+            test: test, dataSource: fixture.CreateDataSource(b =>
+            {
+                b.Host = "127.0.0.1";
+                b.Port = proxy.Port;
+                b.Pooling = false;
+            }));
+
+    /// <summary>Takes, in a transaction of a direct connection, the lock a keyed push of <see cref="Key"/> takes first.</summary>
+    private static async Task<NpgsqlTransaction> HoldKeyLockAsync(NpgsqlDataSource direct, string queue)
+    {
+        var connection = await direct.OpenConnectionAsync();
+        var tx = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('jobs.key:' || $1 || chr(31) || $2, 0))", connection, tx);
+        command.Parameters.Add(new NpgsqlParameter { Value = queue });
+        command.Parameters.Add(new NpgsqlParameter { Value = Key });
+        await command.ExecuteNonQueryAsync();
+        return tx;
+    }
+
+    /// <summary>Waits until the push waits for the key's lock; returns its session's process id.</summary>
+    private static async Task<long> WaitingSessionAsync(NpgsqlDataSource direct)
+    {
+        const string waiting = "SELECT coalesce(min(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+        await TestExtensions.EventuallyAsync(async () => await direct.ScalarAsync(waiting) != 0, what: "the push waits for the key's lock");
+        return await direct.ScalarAsync(waiting);
+    }
+
+    private static Task<long> StoredAsync(NpgsqlDataSource direct, string queue) =>
+        direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}'");
+
+    private static string Describe(Exception? thrown) =>
+        thrown is null ? "nothing" : $"{thrown.GetType().Name} ('{thrown.Message}'{(thrown.InnerException is { } inner ? $"; {inner.GetType().Name}: {inner.Message}" : "")})";
+
+    private static async Task<(JobId? Id, Exception? Thrown)> OutcomeAsync<T>(Task<T> push)
+    {
+        try
+        {
+            var result = await push.WaitAsync(TimeSpan.FromMinutes(2));
+            return (result as JobId?, null);
+        }
+        catch (Exception ex) when (ex is not TimeoutException)
+        {
+            return (null, ex);
+        }
+    }
+}
