@@ -66,6 +66,75 @@ public sealed class SchedulerPostgresTests(PostgresFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_node_that_falls_more_than_a_day_behind_in_an_All_catch_up_does_not_push_pruned_fires_again()
+    {
+        // Two nodes, same clock, ScheduleAccuracy.All, three days of hourly fires missed. Node B stalls between two fires
+        // of its catch-up (a GC pause, a store retry backoff, a slow connection) while node A pushes the rest and prunes
+        // the fire records more than a day below its latest fire. When B goes on, every fire it reaches is already pushed.
+        const string Key = "hourly-all";
+        var queueName = "schedlag_" + Guid.NewGuid().ToString("N")[..8];
+        var start = new DateTimeOffset(2031, 3, 1, 10, 30, 0, TimeSpan.Zero); // future of the database clock: nothing is due
+        Action<JobSchedule> schedule = s => s.Add(new ValueJob(1), Schedule.Hourly(), ScheduleAccuracy.All, key: Key);
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var now = start.AddDays(3).AddHours(1); // 2031-03-04 11:30
+        var b = PostgresSchedulerNode.Create(fixture, Schema, queueName, start, schedule);
+        var a = PostgresSchedulerNode.Create(fixture, Schema, queueName, now, schedule);
+        try
+        {
+            await b.StartAsync();
+            await b.SettledAsync();
+            b.Time.Advance(TimeSpan.FromHours(1)); // 11:30: B pushes 11:00, the entry's history
+            await b.SettledAsync();
+            Assert.Equal(1, b.Probe.PushedCount(Key));
+
+            // Three days down: B catches up from 12:00 and stalls right after it.
+            var firstCatchUp = start.AddMinutes(90);
+            b.Scheduler.FireHandled += (_, fire, _) =>
+            {
+                if (fire == firstCatchUp)
+                {
+                    stalled.TrySetResult();
+                    release.Task.Wait(TimeSpan.FromMinutes(2)); // hang guard
+                }
+            };
+            b.Time.Advance(now - b.Time.GetUtcNow());
+            await stalled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+            // A, on the same clock, catches up the rest (13:00 on the 1st … 11:00 on the 4th) while B stalls.
+            await a.StartAsync();
+            await a.SettledAsync();
+            Assert.Equal(71, a.Probe.PushedCount(Key));
+
+            release.SetResult();
+            await b.SettledAsync();
+
+            var expected = Enumerable.Range(0, 73).Select(h => start.AddMinutes(30).AddHours(h)).ToList(); // 11:00 on the 1st … 11:00 on the 4th
+            await using var dataSource = fixture.CreateDataSource();
+            await using var command = dataSource.CreateCommand($"SELECT run_at, count(*) FROM {Schema}.jobs WHERE queue_name = $1 GROUP BY run_at ORDER BY run_at");
+            command.Parameters.Add(new NpgsqlParameter { Value = queueName });
+            var jobs = new List<(DateTimeOffset RunAt, long Count)>();
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    jobs.Add((new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(0), DateTimeKind.Utc)), reader.GetInt64(1)));
+                }
+            }
+
+            Assert.Equal(expected, jobs.Select(j => j.RunAt));
+            Assert.All(jobs, j => Assert.True(j.Count == 1, $"{j.Count} jobs for the fire of {j.RunAt:O}"));
+            Assert.Equal(expected.Count, a.Probe.PushedCount(Key) + b.Probe.PushedCount(Key));
+        }
+        finally
+        {
+            release.TrySetResult();
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -13,13 +13,18 @@ internal static class ScheduleSql
     /// Records fire ($1 queue, $2 entry key, $3 fire time) and inserts the job ($4 id, $5 name, $6 payload, $7 headers,
     /// $8 priority, $9 run_at, $10 max_attempts) in one statement; nothing when the fire was already recorded.
     /// $11 channel, $12 concurrency key and $13 its limit (as <see cref="JobSql.Push"/>'s $10 and $11). Returns one row when the job was stored. A stored fire prunes the entry's fires older than
-    /// <see cref="PruneWindow"/> before it: schedulers only push fires after the latest one, which is always kept.
+    /// <see cref="PruneWindow"/> before it, so a fire more than <see cref="PruneWindow"/> below the entry's latest recorded
+    /// fire counts as recorded (as in the in-memory store): a node that lags that far behind (stalled in an
+    /// <see cref="ScheduleAccuracy.All"/> catch-up, or its clock behind) must not push a pruned fire again.
     /// </summary>
     public static readonly string TryPushScheduled = $$"""
         WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($12::text))")}},
         fire AS (
             INSERT INTO {s}.schedule_fires (queue_name, entry_key, fire_time, job_id)
-            VALUES ($1, $2, $3, $4)
+            SELECT $1, $2, $3, $4
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {s}.schedule_fires l
+                WHERE l.queue_name = $1 AND l.entry_key = $2 AND l.fire_time > $3 + interval '{{PruneWindow}}')
             ON CONFLICT DO NOTHING
             RETURNING job_id
         ),
