@@ -17,21 +17,21 @@ public sealed class PushCancellationTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_cancelled_after_the_database_stored_the_job_returns_its_id()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
-        await using var keyLock = await HoldKeyLockAsync(direct, q.Queue.QueueName);
+        await using var keyLock = await PushFaults.HoldKeyLockAsync(direct, q.Queue.QueueName, Key);
         using var cts = new CancellationTokenSource();
 
         var push = q.Queue.PushAsync(new ValueJob(1), new JobOptions { ConcurrencyKey = Key }, cts.Token);
-        await WaitingSessionAsync(direct);
+        await PushFaults.WaitingSessionAsync(direct);
         proxy.HoldReplies();
         await keyLock.CommitAsync();
         await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q) == 1, what: "the push committed");
 
         // The cancel request finds the session idle (nothing to cancel); Npgsql gives up on the held reply.
         await cts.CancelAsync();
-        var (id, thrown) = await OutcomeAsync(push);
+        var (id, thrown) = await PushFaults.OutcomeAsync(push);
 
         Assert.True(thrown is null, $"The push threw {thrown?.GetType().Name} ('{thrown?.Message}') although the database stored the job.");
         Assert.Equal(1, await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id!.Value.Value}'"));
@@ -41,17 +41,17 @@ public sealed class PushCancellationTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_cancel_request_is_lost_throws_only_when_the_job_is_never_stored()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
-        await using var keyLock = await HoldKeyLockAsync(direct, q.Queue.QueueName);
+        await using var keyLock = await PushFaults.HoldKeyLockAsync(direct, q.Queue.QueueName, Key);
         using var cts = new CancellationTokenSource();
 
         var push = q.Queue.PushAsync(new ValueJob(1), new JobOptions { ConcurrencyKey = Key }, cts.Token);
-        var session = await WaitingSessionAsync(direct);
+        var session = await PushFaults.WaitingSessionAsync(direct);
         proxy.DropNextConnection();
         await cts.CancelAsync();
-        var (_, thrown) = await OutcomeAsync(push);
+        var (_, thrown) = await PushFaults.OutcomeAsync(push);
 
         // The key's lock goes: a statement still alive in the push's session would now store the job.
         await keyLock.CommitAsync();
@@ -64,54 +64,12 @@ public sealed class PushCancellationTests(PostgresFixture fixture)
             $"The push {(thrown is null ? "returned" : $"threw {thrown.GetType().Name} ({thrown.InnerException?.GetType().Name}: {thrown.InnerException?.Message})")} and the database holds {stored} job(s) of it.");
     }
 
-    private TcpProxy StartProxy()
-    {
-        var connection = new NpgsqlConnectionStringBuilder(fixture.ConnectionString);
-        return TcpProxy.Start(connection.Host!, connection.Port);
-    }
-
     /// <summary>A queue whose connections go through <paramref name="proxy"/>, each a new one (held replies stay with the connections they were held on).</summary>
     private Task<TestQueue> CreateQueueAsync(TcpProxy proxy, [System.Runtime.CompilerServices.CallerMemberName] string test = "") =>
         TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), test: test,
-            dataSource: fixture.CreateDataSource(b =>
-            {
-                b.Host = "127.0.0.1";
-                b.Port = proxy.Port;
-                b.Pooling = false;
-            }));
-
-    /// <summary>Takes, in a transaction of a direct connection, the lock a keyed push of <see cref="Key"/> takes first.</summary>
-    private static async Task<NpgsqlTransaction> HoldKeyLockAsync(NpgsqlDataSource direct, string queue)
-    {
-        var connection = await direct.OpenConnectionAsync();
-        var tx = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('jobs.key:' || $1 || chr(31) || $2, 0))", connection, tx);
-        command.Parameters.Add(new NpgsqlParameter { Value = queue });
-        command.Parameters.Add(new NpgsqlParameter { Value = Key });
-        await command.ExecuteNonQueryAsync();
-        return tx;
-    }
-
-    /// <summary>Waits until the push waits for the key's lock; returns its session's process id.</summary>
-    private static async Task<long> WaitingSessionAsync(NpgsqlDataSource direct)
-    {
-        const string waiting = "SELECT coalesce(min(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
-        await TestExtensions.EventuallyAsync(async () => await direct.ScalarAsync(waiting) != 0, what: "the push waits for the key's lock");
-        return await direct.ScalarAsync(waiting);
-    }
+            dataSource: PushFaults.ThroughProxy(fixture, proxy));
 
     private static Task<long> StoredAsync(NpgsqlDataSource direct, TestQueue q) =>
         direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}'");
 
-    private static async Task<(JobId? Id, Exception? Thrown)> OutcomeAsync(Task<JobId> push)
-    {
-        try
-        {
-            return (await push.WaitAsync(TimeSpan.FromMinutes(2)), null);
-        }
-        catch (Exception ex) when (ex is not TimeoutException)
-        {
-            return (null, ex);
-        }
-    }
 }

@@ -23,7 +23,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_reply_is_lost_after_its_commit_returns_its_id()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
         var marker = Guid.NewGuid().ToString("N");
@@ -32,7 +32,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
         var push = q.Queue.PushAsync(new MessageJob(1, marker));
         await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
         proxy.CutHeld();
-        var (id, thrown) = await OutcomeAsync(push);
+        var (id, thrown) = await PushFaults.OutcomeAsync(push);
 
         Assert.True(thrown is null, $"The push threw {Describe(thrown)} although the database stored the job.");
         Assert.Equal(1, await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id!.Value.Value}'"));
@@ -51,7 +51,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
             });
         await worker.StartAsync();
         await worker.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // the listener is up
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy, worker.Queue.QueueName);
         await using var direct = fixture.CreateDataSource();
         var marker = Guid.NewGuid().ToString("N");
@@ -60,7 +60,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
         var push = q.Queue.PushAsync(new MessageJob(1, marker), new JobOptions { ConcurrencyKey = "lost-reply" });
         await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
         proxy.CutHeld();
-        var (_, thrown) = await OutcomeAsync(push);
+        var (_, thrown) = await PushFaults.OutcomeAsync(push);
 
         Assert.True(thrown is null, $"The push threw {Describe(thrown)} although the database stored the job.");
         Assert.Equal(marker, await ran.Task.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -69,7 +69,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_large_batch_whose_commit_reply_is_lost_returns_all_its_ids()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
         const int count = 10_001; // more than one statement, in one transaction of the push's own
@@ -98,12 +98,12 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_large_batch_whose_commit_is_lost_on_its_way_throws_and_stores_none_of_it()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
 
         proxy.DropRequest(Commit);
-        var (_, thrown) = await OutcomeAsync(q.Queue.PushManyAsync(Enumerable.Range(0, 10_001).Select(i => new MessageJob(i, "batch"))));
+        var (_, thrown) = await PushFaults.OutcomeAsync(q.Queue.PushManyAsync(Enumerable.Range(0, 10_001).Select(i => new MessageJob(i, "batch"))));
         var stored = await StoredAsync(direct, q.Queue.QueueName);
 
         Assert.True(thrown is NpgsqlException and not PostgresException && stored == 0,
@@ -113,13 +113,13 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_request_is_lost_with_its_connection_throws_and_stores_nothing()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
         var marker = Guid.NewGuid().ToString("N");
 
         proxy.DropRequest(marker);
-        var (_, thrown) = await OutcomeAsync(q.Queue.PushAsync(new MessageJob(1, marker)));
+        var (_, thrown) = await PushFaults.OutcomeAsync(q.Queue.PushAsync(new MessageJob(1, marker)));
         var stored = await StoredAsync(direct, q.Queue.QueueName);
 
         Assert.True(thrown is NpgsqlException and not PostgresException && stored == 0,
@@ -129,7 +129,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_reply_is_lost_while_the_database_is_out_of_reach_throws_outcome_unknown_with_its_id()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
         var marker = Guid.NewGuid().ToString("N");
@@ -139,7 +139,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
         await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
         proxy.RefuseConnections();
         proxy.CutHeld();
-        var (_, thrown) = await OutcomeAsync(push);
+        var (_, thrown) = await PushFaults.OutcomeAsync(push);
 
         var unknown = Assert.IsType<JobPushOutcomeUnknownException>(thrown, exactMatch: true);
         var id = Assert.Single(unknown.JobIds);
@@ -147,18 +147,40 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task A_push_the_server_answers_with_an_error_throws_it_without_settling_anything()
+    public async Task A_push_whose_reply_is_lost_while_the_database_is_briefly_out_of_reach_returns_its_id_once_it_is_back()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
-        await using var keyLock = await HoldKeyLockAsync(direct, q.Queue.QueueName);
+        var marker = Guid.NewGuid().ToString("N");
+
+        proxy.HoldRepliesAfter(marker);
+        var push = q.Queue.PushAsync(new MessageJob(1, marker));
+        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        proxy.RefuseConnections(); // a server restart, as the client sees it: the settling connection is refused ...
+        var refused = proxy.ConnectionsRefused;
+        proxy.CutHeld();
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(proxy.ConnectionsRefused > refused), what: "the settle tried and was refused");
+        proxy.AcceptConnections(); // ... and the server is back within the settle's time
+        var (id, thrown) = await PushFaults.OutcomeAsync(push);
+
+        Assert.True(thrown is null, $"The push threw {thrown?.GetType().Name} ('{thrown?.Message}') although the database stored the job and came back.");
+        Assert.Equal(1, await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id!.Value.Value}'"));
+    }
+
+    [Fact]
+    public async Task A_push_the_server_answers_with_an_error_throws_it_without_settling_anything()
+    {
+        await using var proxy = PushFaults.StartProxy(fixture);
+        await using var q = await CreateQueueAsync(proxy);
+        await using var direct = fixture.CreateDataSource();
+        await using var keyLock = await PushFaults.HoldKeyLockAsync(direct, q.Queue.QueueName, Key);
         var accepted = proxy.ConnectionsAccepted;
 
         var push = q.Queue.PushAsync(new MessageJob(1, "answered"), new JobOptions { ConcurrencyKey = Key });
-        var session = await WaitingSessionAsync(direct);
+        var session = await PushFaults.WaitingSessionAsync(direct);
         await direct.ExecAsync($"SELECT pg_cancel_backend({session})"); // the server's error, on a connection that stays up
-        var (_, thrown) = await OutcomeAsync(push);
+        var (_, thrown) = await PushFaults.OutcomeAsync(push);
         await keyLock.CommitAsync();
 
         Assert.Equal(PostgresErrorCodes.QueryCanceled, Assert.IsType<PostgresException>(thrown, exactMatch: true).SqlState);
@@ -169,15 +191,15 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_session_is_ended_by_the_server_throws_its_error_when_nothing_is_stored()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         await using var direct = fixture.CreateDataSource();
-        await using var keyLock = await HoldKeyLockAsync(direct, q.Queue.QueueName);
+        await using var keyLock = await PushFaults.HoldKeyLockAsync(direct, q.Queue.QueueName, Key);
 
         var push = q.Queue.PushAsync(new MessageJob(1, "ended"), new JobOptions { ConcurrencyKey = Key });
-        var session = await WaitingSessionAsync(direct);
+        var session = await PushFaults.WaitingSessionAsync(direct);
         await direct.ExecAsync($"SELECT pg_terminate_backend({session})"); // a fatal error: the session ends, the connection breaks
-        var (_, thrown) = await OutcomeAsync(push);
+        var (_, thrown) = await PushFaults.OutcomeAsync(push);
         await keyLock.CommitAsync();
 
         Assert.Equal(PostgresErrorCodes.AdminShutdown, Assert.IsType<PostgresException>(thrown, exactMatch: true).SqlState);
@@ -187,7 +209,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_in_the_callers_transaction_is_the_callers_to_settle()
     {
-        await using var proxy = StartProxy();
+        await using var proxy = PushFaults.StartProxy(fixture);
         await using var q = await CreateQueueAsync(proxy);
         var marker = Guid.NewGuid().ToString("N");
         await using var connection = await q.DataSource.OpenConnectionAsync();
@@ -195,48 +217,17 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
         var accepted = proxy.ConnectionsAccepted;
 
         proxy.DropRequest(marker);
-        var (_, thrown) = await OutcomeAsync(q.Queue.PushAsync(new MessageJob(1, marker), tx));
+        var (_, thrown) = await PushFaults.OutcomeAsync(q.Queue.PushAsync(new MessageJob(1, marker), tx));
 
         // The connection's own error, and no connection of the driver's to settle anything: the transaction never commits.
         Assert.True(thrown is NpgsqlException and not PostgresException, $"The push {(thrown is null ? "returned" : $"threw {Describe(thrown)}")}.");
         Assert.Equal(accepted, proxy.ConnectionsAccepted);
     }
 
-    private TcpProxy StartProxy()
-    {
-        var connection = new NpgsqlConnectionStringBuilder(fixture.ConnectionString);
-        return TcpProxy.Start(connection.Host!, connection.Port);
-    }
-
     /// <summary>A queue whose connections go through <paramref name="proxy"/>, each a new one, polling once an hour (no worker runs).</summary>
     private Task<TestQueue> CreateQueueAsync(TcpProxy proxy, string? queueName = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "") =>
         TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((_, _, _) => Task.CompletedTask), driver: o => o.PollInterval = Hour, queueName: queueName,
-            test: test, dataSource: fixture.CreateDataSource(b =>
-            {
-                b.Host = "127.0.0.1";
-                b.Port = proxy.Port;
-                b.Pooling = false;
-            }));
-
-    /// <summary>Takes, in a transaction of a direct connection, the lock a keyed push of <see cref="Key"/> takes first.</summary>
-    private static async Task<NpgsqlTransaction> HoldKeyLockAsync(NpgsqlDataSource direct, string queue)
-    {
-        var connection = await direct.OpenConnectionAsync();
-        var tx = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('jobs.key:' || $1 || chr(31) || $2, 0))", connection, tx);
-        command.Parameters.Add(new NpgsqlParameter { Value = queue });
-        command.Parameters.Add(new NpgsqlParameter { Value = Key });
-        await command.ExecuteNonQueryAsync();
-        return tx;
-    }
-
-    /// <summary>Waits until the push waits for the key's lock; returns its session's process id.</summary>
-    private static async Task<long> WaitingSessionAsync(NpgsqlDataSource direct)
-    {
-        const string waiting = "SELECT coalesce(min(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
-        await TestExtensions.EventuallyAsync(async () => await direct.ScalarAsync(waiting) != 0, what: "the push waits for the key's lock");
-        return await direct.ScalarAsync(waiting);
-    }
+            test: test, dataSource: PushFaults.ThroughProxy(fixture, proxy));
 
     private static Task<long> StoredAsync(NpgsqlDataSource direct, string queue) =>
         direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}'");
@@ -244,16 +235,4 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     private static string Describe(Exception? thrown) =>
         thrown is null ? "nothing" : $"{thrown.GetType().Name} ('{thrown.Message}'{(thrown.InnerException is { } inner ? $"; {inner.GetType().Name}: {inner.Message}" : "")})";
 
-    private static async Task<(JobId? Id, Exception? Thrown)> OutcomeAsync<T>(Task<T> push)
-    {
-        try
-        {
-            var result = await push.WaitAsync(TimeSpan.FromMinutes(2));
-            return (result as JobId?, null);
-        }
-        catch (Exception ex) when (ex is not TimeoutException)
-        {
-            return (null, ex);
-        }
-    }
 }

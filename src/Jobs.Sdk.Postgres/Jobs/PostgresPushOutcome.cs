@@ -26,6 +26,8 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan EndSessionWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FirstRetryPause = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryPause = TimeSpan.FromSeconds(2);
 
     private readonly string _storedSql = context.Sql(PushOutcomeSql.Stored);
 
@@ -69,7 +71,12 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
             _ => false,
         };
 
-    /// <summary>Ends session <paramref name="session"/> and tells whether <paramref name="jobs"/> are stored; throws when it cannot tell.</summary>
+    /// <summary>
+    /// Ends session <paramref name="session"/> and tells whether <paramref name="jobs"/> are stored; throws when it cannot
+    /// tell within <see cref="SettleTimeout"/>. A connection that cannot be opened or breaks (the server restarting, a
+    /// stale pooled connection) is tried again, with a short growing pause, until then: a restart that lost the push's
+    /// answer usually ends well within it. An error the server answers (say, a missing privilege) is not tried again.
+    /// </summary>
     private async Task<bool> StoredAsync(IReadOnlyList<JobPushRecord> jobs, int session, Exception unanswered)
     {
         var ids = new Guid[jobs.Count];
@@ -79,21 +86,40 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
         }
 
         var failure = unanswered;
-        try
+        using var timeout = new CancellationTokenSource(SettleTimeout);
+        for (var pause = FirstRetryPause; ; pause = pause * 2 < MaxRetryPause ? pause * 2 : MaxRetryPause)
         {
-            using var timeout = new CancellationTokenSource(SettleTimeout);
-            var commands = context.Commands;
-            var gone = await commands.ScalarAsync(PushOutcomeSql.EndSession, [Integer(session), Integer((int)EndSessionWait.TotalMilliseconds)], SqlRun.None,
-                timeout.Token).ConfigureAwait(false);
-            if (gone is true)
+            try
             {
+                var commands = context.Commands;
+                var gone = await commands.ScalarAsync(PushOutcomeSql.EndSession, [Integer(session), Integer((int)EndSessionWait.TotalMilliseconds)],
+                    SqlRun.None, timeout.Token).ConfigureAwait(false);
+                if (gone is not true)
+                {
+                    break; // the session still runs after EndSessionWait: what it was sent may yet commit
+                }
+
                 // A statement of its own: its snapshot sees what the session committed before it ended.
                 return (long)(await commands.ScalarAsync(_storedSql, [Array(ids, NpgsqlDbType.Uuid)], SqlRun.None, timeout.Token).ConfigureAwait(false))! > 0;
             }
-        }
-        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
-        {
-            failure = ex;
+            catch (NpgsqlException ex) when (ex is not PostgresException && !timeout.IsCancellationRequested)
+            {
+                failure = ex;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+            {
+                failure = ex;
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(pause, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
         }
 
         throw new JobPushOutcomeUnknownException([.. jobs.Select(j => j.Id)], failure);

@@ -17,6 +17,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private TaskCompletionSource _flowing = NewOpenGate();
     private readonly Task _acceptLoop;
     private int _accepted;
+    private int _refused;
     private int _roundTrips;
     private int _dropNext;
     private bool _refuse;
@@ -36,6 +37,9 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>Connections accepted so far.</summary>
     public int ConnectionsAccepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Connections closed before they reached the server (<see cref="RefuseConnections"/>, <see cref="DropNextConnection"/>).</summary>
+    public int ConnectionsRefused => Volatile.Read(ref _refused);
 
     /// <summary>
     /// Round trips so far, for a PostgreSQL server behind the proxy: the server's ReadyForQuery messages (one ends every
@@ -202,6 +206,7 @@ public sealed class TcpProxy : IAsyncDisposable
             if (Interlocked.Exchange(ref _dropNext, 0) == 1 || Volatile.Read(ref _refuse))
             {
                 new Connection(client, client).Abort();
+                Interlocked.Increment(ref _refused);
                 continue;
             }
 
