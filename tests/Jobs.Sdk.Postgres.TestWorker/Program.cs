@@ -6,6 +6,8 @@
 // (database clock) in <runsTable>_spans (job_id, queue, started_at, ended_at), which the test creates.
 // With "keyed" the worker also runs KeyedRecordJob and PairedRecordJob (per-key limits 1 and 2), recording each run's
 // span and N in <runsTable>_keyed (job_id, n, worker, started_at, ended_at), which the test creates.
+// With workMs = -1 RecordJob blocks its thread: it records its start (runs + 1) and then waits, in synchronous Npgsql calls,
+// for a shared advisory lock on hashtext(<runsTable>) that the test holds, as a handler doing synchronous I/O would.
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 using System.Text.Json;
 using Jobs.Sdk;
@@ -72,6 +74,21 @@ async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
     await end.ExecuteNonQueryAsync(ct);
 }
 
+void BlockUntilReleased(Guid id, string worker)
+{
+    using var connection = dataSource.OpenConnection();
+    using (var start = new NpgsqlCommand(insert, connection))
+    {
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = worker });
+        start.ExecuteNonQuery();
+    }
+
+    using var wait = new NpgsqlCommand($"SELECT pg_advisory_lock_shared(hashtext('{table}')), pg_advisory_unlock_shared(hashtext('{table}'))", connection);
+    wait.CommandTimeout = 0;
+    wait.ExecuteNonQuery();
+}
+
 var services = new ServiceCollection();
 services.AddJobs(jobs => jobs
     .UsePostgres(dataSource, o =>
@@ -90,6 +107,12 @@ services.AddJobs(jobs => jobs
     .AddQueueIf(secondQueue)
     .AddJob<RecordJob>(async (job, context, ct) =>
     {
+        if (workMs < 0)
+        {
+            BlockUntilReleased(context.Id.Value, context.WorkerId);
+            return;
+        }
+
         await SpanAsync(spanStart, context.Id.Value, context.QueueName, ct);
         if (workMs > 0)
         {

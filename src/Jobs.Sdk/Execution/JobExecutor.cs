@@ -143,6 +143,13 @@ internal sealed class JobExecutor
             return Reschedule(job, reschedule);
         }
 
+        if (run.Reason == CancelReason.Shutdown)
+        {
+            // Interrupted by the stop: also when the handler reported the cancellation in an exception of its own, the job
+            // goes back to pending with its attempt not counted, as the stop promises.
+            return new JobOutcome(job.Id, JobOutcomeKind.Release, job.Attempt);
+        }
+
         // The retry rule sees the handler's exception; its text is read from a stand-in when the exception cannot render it.
         var thrown = ex;
         ex = Readable(ex);

@@ -119,6 +119,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
         _driver.QueuePaused += ReleaseUnstarted;
+        ReserveThreads();
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         StartLanes(cancellationToken);
         return Task.CompletedTask;
@@ -208,6 +209,8 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
+
+        ReleaseThreads();
     }
 
     /// <inheritdoc />
@@ -242,6 +245,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         catch (Exception ex)
         {
             Log.WorkerNotReady(_logger, ex, WorkerId);
+            ReleaseThreads();
             _drained.TrySetException(ex);
             throw;
         }

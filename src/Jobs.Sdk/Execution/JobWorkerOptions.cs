@@ -3,7 +3,10 @@ namespace Jobs.Sdk;
 /// <summary>Worker (processor) settings.</summary>
 public sealed class JobWorkerOptions
 {
-    /// <summary>Jobs running at once in this process. Default 16.</summary>
+    /// <summary>
+    /// Jobs running at once in this process. Default 16. While the worker runs, it raises the thread pool's minimum worker
+    /// threads by this many, so that handlers blocking their threads never hold up lease renewals.
+    /// </summary>
     public int Concurrency { get; set; } = 16;
 
     /// <summary>
