@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Renewing job leases failed")]
     public static partial void RenewFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Job worker {WorkerId}: the thread pool stalled (handlers blocking their threads?); raised its minimum worker threads by {Count} until the worker stops, so lease renewals keep running")]
+    public static partial void ThreadsReserved(ILogger logger, string workerId, int count);
+
     [LoggerMessage(EventId = 1090, Level = LogLevel.Warning, Message = "{Count} job(s) named '{JobName}' in queue '{QueueName}' have waited {Age} past their due time and this worker has no handler for that name. Deploy a worker that registers it (or cancel the jobs); workers claim only the names they register.")]
     public static partial void UnhandledJobsWaiting(ILogger logger, long count, string jobName, string queueName, TimeSpan age);
 

@@ -119,7 +119,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
         _driver.QueuePaused += ReleaseUnstarted;
-        ReserveThreads();
+        WatchForStalls();
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         StartLanes(cancellationToken);
         return Task.CompletedTask;

@@ -4,8 +4,9 @@ namespace Jobs.Sdk;
 public sealed class JobWorkerOptions
 {
     /// <summary>
-    /// Jobs running at once in this process. Default 16. While the worker runs, it raises the thread pool's minimum worker
-    /// threads by this many, so that handlers blocking their threads never hold up lease renewals.
+    /// Jobs running at once in this process. Default 16. When the thread pool stalls while the worker runs (handlers
+    /// blocking their threads), the worker raises the pool's minimum worker threads by this many until it stops, so that
+    /// lease renewals keep running (log event 1011).
     /// </summary>
     public int Concurrency { get; set; } = 16;
 
