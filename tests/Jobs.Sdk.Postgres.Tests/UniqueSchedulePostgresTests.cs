@@ -40,8 +40,10 @@ public sealed class UniqueSchedulePostgresTests(PostgresFixture fixture)
         Assert.Equal([eleven], await FiresAsync(queueName));
         Assert.Equal([holder.Id], await JobsAsync(queueName));
         Assert.Equal(0, a.Probe.PushedCount(Entry) + b.Probe.PushedCount(Entry));
-        Assert.Single(a.Probe.Handled);
-        Assert.Single(b.Probe.Handled);
+        // One node recorded the fire without a job (the key held by the holder), the other found it recorded.
+        Assert.Equal(
+            [new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null), new ScheduledFireResult(ScheduledFireOutcome.KeyHeld, holder.Id)],
+            a.Probe.Results.Concat(b.Probe.Results).Select(r => r.Result).OrderBy(r => r.Outcome));
         Assert.Equal(new JobPushResult(holder.Id, false), await queue.TryPushAsync(new UniqueValueJob(7)));
 
         // The holder runs and finishes (UniqueFor 0): 12:00 pushes once, and its job holds the key.
@@ -78,6 +80,7 @@ public sealed class UniqueSchedulePostgresTests(PostgresFixture fixture)
         Assert.Equal([Start.AddMinutes(30), Start.AddMinutes(90)], await FiresAsync(queueName));
         Assert.Equal([first], await JobsAsync(queueName)); // kept only for the hold
         Assert.Equal(1, node.Probe.PushedCount(Entry));
+        Assert.Equal(new ScheduledFireResult(ScheduledFireOutcome.KeyHeld, first), node.Probe.Results[^1].Result);
         Assert.Equal(new JobPushResult(first, false), await queue.TryPushAsync(new HeldValueJob(1, 99)));
     }
 

@@ -33,6 +33,7 @@ public sealed class UniqueScheduleTests
         Assert.Equal(Utc(2026, 1, 1, 11, 0), await driver.GetLastFireTimeAsync(Entry, default));
         Assert.Equal(1, (await driver.GetCountsAsync(default)).Pending);
         Assert.Equal([(Entry, Utc(2026, 1, 1, 11, 0), false)], node.Probe.Handled);
+        Assert.Equal([(Entry, Utc(2026, 1, 1, 11, 0), new ScheduledFireResult(ScheduledFireOutcome.KeyHeld, holder.Id))], node.Probe.Results);
 
         // The holder runs and finishes (UniqueFor 0: the key is free again); 12:00 pushes, and that job holds the key.
         var running = Assert.Single(await driver.ClaimAllAsync());
@@ -66,6 +67,7 @@ public sealed class UniqueScheduleTests
         Assert.Equal(Utc(2026, 1, 1, 11, 30), await driver.GetLastFireTimeAsync(Entry, default));
         Assert.Equal(0, (await driver.GetCountsAsync(default)).Pending);
         Assert.Equal(new JobPushResult(first.Id, false), await node.Queue.TryPushAsync(new HeldValueJob(1, 99)));
+        Assert.Equal(new ScheduledFireResult(ScheduledFireOutcome.KeyHeld, first.Id), node.Probe.Results[^1].Result);
 
         await node.AdvanceAsync(TimeSpan.FromMinutes(30)); // 12:00: released, pushes
         var second = Assert.Single(await driver.ClaimAllAsync());
