@@ -82,7 +82,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
-        _schedules = new PostgresScheduleStore(context);
+        _schedules = new PostgresScheduleStore(context, _options.Retention);
     }
 
     /// <summary>A view of <paramref name="root"/> serving <paramref name="queue"/>: same connections, gate and listener.</summary>
@@ -107,7 +107,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _cleanup = new PostgresCleanup(context);
-        _schedules = new PostgresScheduleStore(context);
+        _schedules = new PostgresScheduleStore(context, _options.Retention);
     }
 
     /// <inheritdoc />
@@ -234,6 +234,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
         => _schedules.TryPushScheduledAsync(entryKey, fireTime, job, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ScheduledFireResult> PushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+        => _schedules.PushScheduledAsync(entryKey, fireTime, job, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

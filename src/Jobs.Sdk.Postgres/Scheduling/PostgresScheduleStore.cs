@@ -6,12 +6,16 @@ namespace Jobs.Sdk.Postgres;
 
 /// <summary>
 /// Exactly-once recurring fires: a fire is recorded in <c>schedule_fires</c> and its job stored in the same statement,
-/// so of many scheduler nodes firing the same entry at the same time exactly one stores the job.
+/// so of many scheduler nodes firing the same entry at the same time exactly one stores the job. A unique job is stored
+/// only when its key is free, as a unique push (<see cref="UniqueJobSql"/>): the key's expired holder is released first,
+/// in the same transaction, and the insert yields on conflict with the key's holder; the fire is recorded either way.
 /// </summary>
-internal sealed class PostgresScheduleStore(PostgresQueueContext context) : IJobScheduleStore
+internal sealed class PostgresScheduleStore(PostgresQueueContext context, RetentionPolicy retention) : IJobScheduleStore
 {
     private readonly string _lastFireSql = context.Sql(ScheduleSql.GetLastFireTime);
     private readonly string _pushScheduledSql = context.Sql(ScheduleSql.TryPushScheduled);
+    private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
+    private readonly string _uniqueHolderSql = context.Sql(ScheduleSql.UniqueHolder);
 
     public async Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
     {
@@ -23,18 +27,80 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context) : IJob
     }
 
     public async Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+        => (await PushScheduledAsync(entryKey, fireTime, job, cancellationToken).ConfigureAwait(false)).Outcome == ScheduledFireOutcome.Pushed;
+
+    public async Task<ScheduledFireResult> PushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
         ArgumentNullException.ThrowIfNull(job);
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlParameter[] parameters = [.. JobRows.Push(job, [Text(context.Queue), Text(entryKey), Timestamp(fireTime)], Text(context.Channel)), .. JobRows.Keys(job)];
-        var stored = (long)(await context.Commands.ScalarAsync(_pushScheduledSql, parameters, SqlRun.Prepare, cancellationToken)
-            .ConfigureAwait(false))! > 0;
-        if (stored)
+        NpgsqlParameter[] parameters =
+        [
+            .. JobRows.Push(job, [Text(context.Queue), Text(entryKey), Timestamp(fireTime)], Text(context.Channel)), .. JobRows.Keys(job),
+            Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds),
+        ];
+
+        // A unique job: release its key first when the holder finished more than its unique_for ago, in the same round trip
+        // and implicit transaction (the insert reads a snapshot taken after the release), as a unique push does.
+        var (inserted, recorded, paused, holder) = job.UniqueKey is null
+            ? await context.Commands.QueryAsync(_pushScheduledSql, parameters, SqlRun.Prepare, ReadAsync, cancellationToken).ConfigureAwait(false)
+            : await ReleaseAndPushAsync(job.UniqueKey, parameters, cancellationToken).ConfigureAwait(false);
+
+        if (inserted)
         {
             context.Notifier.JobsPushed([job], announce: false);
+            return new ScheduledFireResult(ScheduledFireOutcome.Pushed, job.Id);
         }
 
-        return stored;
+        if (!recorded)
+        {
+            return new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null);
+        }
+
+        if (paused || job.UniqueKey is null)
+        {
+            return new ScheduledFireResult(ScheduledFireOutcome.Paused, null);
+        }
+
+        // The key was held. The holder committed after the statement's snapshot was taken when it did not see it: read it
+        // now (for the scheduler's log; it may have let the key go since).
+        holder ??= await context.Commands.ScalarAsync(_uniqueHolderSql, [Text(context.Queue), Text(job.UniqueKey)], SqlRun.None, cancellationToken)
+            .ConfigureAwait(false) as Guid?;
+        return new ScheduledFireResult(ScheduledFireOutcome.KeyHeld, holder is { } id ? new JobId(id) : null);
+    }
+
+    private async Task<(bool Inserted, bool Recorded, bool Paused, Guid? Holder)> ReleaseAndPushAsync(string uniqueKey, NpgsqlParameter[] parameters,
+        CancellationToken cancellationToken)
+    {
+        var connection = await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await using var batch = new NpgsqlBatch(connection);
+            batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(uniqueKey),
+                Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
+            batch.BatchCommands.Add(PostgresCommands.Command(_pushScheduledSql, parameters));
+            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (reader.FieldCount < 5 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // Past the release statement's (empty) result.
+                }
+
+                return await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The row of <see cref="ScheduleSql.TryPushScheduled"/>.</summary>
+    private static async Task<(bool Inserted, bool Recorded, bool Paused, Guid? Holder)> ReadAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException("The scheduled push returned no row.");
+        }
+
+        return (reader.GetInt64(0) > 0, reader.GetInt64(2) > 0, reader.GetBoolean(3), reader.IsDBNull(4) ? null : reader.GetGuid(4));
     }
 }

@@ -103,6 +103,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Schedule entry '{EntryKey}' has no further fire times; it stops")]
     public static partial void ScheduleExhausted(ILogger logger, string entryKey);
 
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Information, Message = "Schedule entry '{EntryKey}' fire {FireTime:O} pushed no job: job {HolderId} holds its unique key (waiting, running, or finished within UniqueFor); the fire is recorded and not pushed later")]
+    public static partial void ScheduledKeyHeld(ILogger logger, string entryKey, DateTimeOffset fireTime, string holderId);
+
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Debug, Message = "Schedule entry '{EntryKey}' is paused: fire {FireTime:O} recorded without a job")]
+    public static partial void ScheduledPaused(ILogger logger, string entryKey, DateTimeOffset fireTime);
+
     [LoggerMessage(EventId = 1209, Level = LogLevel.Error, Message = "Schedule entry '{EntryKey}' stopped after an unexpected error; restart the scheduler to resume it")]
     public static partial void ScheduleEntryFailed(ILogger logger, Exception exception, string entryKey);
 }

@@ -14,7 +14,26 @@ public interface IJobScheduleStore
 
     /// <summary>
     /// Atomically records (<paramref name="entryKey"/>, <paramref name="fireTime"/>) and stores <paramref name="job"/>.
-    /// Returns <see langword="false"/> (and stores nothing) when that fire was already recorded, by any node.
+    /// Returns <see langword="false"/> (and stores nothing) when that fire was already recorded, by any node. A job with a
+    /// <see cref="JobPushRecord.UniqueKey"/> is stored only when no job of the queue holds that key (as
+    /// <see cref="IJobDriver.PushUniqueAsync"/>); when one does, the fire is recorded without a job and this returns
+    /// <see langword="false"/> too, as it does for a paused entry (<see cref="PushScheduledAsync"/> tells these apart).
     /// </summary>
     Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="TryPushScheduledAsync"/>, telling what the fire did: the fire is recorded once, by one node, and its job
+    /// stored unless the entry is paused or a job of the queue holds the job's <see cref="JobPushRecord.UniqueKey"/> (waiting
+    /// or running, or finished less than its <see cref="JobPushRecord.UniqueFor"/> ago); a fire recorded without a job is
+    /// never pushed later. The scheduler calls this one. The default implementation calls
+    /// <see cref="TryPushScheduledAsync"/> and cannot tell a fire recorded without a job from one already recorded
+    /// (<see cref="ScheduledFireOutcome.AlreadyRecorded"/>); stores should override it.
+    /// </summary>
+    async Task<ScheduledFireResult> PushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return await TryPushScheduledAsync(entryKey, fireTime, job, cancellationToken).ConfigureAwait(false)
+            ? new ScheduledFireResult(ScheduledFireOutcome.Pushed, job.Id)
+            : new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null);
+    }
 }

@@ -57,22 +57,31 @@ public sealed partial class InMemoryJobDriver
 
         lock (_gate)
         {
-            Entry? entry = null;
-            if (_uniqueHolders.TryGetValue(key, out var holder) && _jobs.TryGetValue(holder, out entry) && HoldsKey(entry, _time.GetUtcNow()))
-            {
-                return Task.FromResult(new JobPushResult(holder, Inserted: false));
-            }
-
-            if (entry is { RemoveWhenReleased: true })
-            {
-                _jobs.Remove(entry.Id);
-            }
-
-            // The push below takes the same (re-entrant) lock: nobody else can take the key in between.
-            _ = PushAsync([job], transaction, cancellationToken);
-            _uniqueHolders[key] = job.Id;
-            return Task.FromResult(new JobPushResult(job.Id, Inserted: true));
+            return Task.FromResult(PushUniqueLocked(job, key, transaction, cancellationToken));
         }
+    }
+
+    /// <summary>
+    /// Stores <paramref name="job"/> unless a job of this queue holds <paramref name="key"/>; under the lock (the schedule
+    /// store takes it for the fire record too).
+    /// </summary>
+    private JobPushResult PushUniqueLocked(JobPushRecord job, string key, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        Entry? entry = null;
+        if (_uniqueHolders.TryGetValue(key, out var holder) && _jobs.TryGetValue(holder, out entry) && HoldsKey(entry, _time.GetUtcNow()))
+        {
+            return new JobPushResult(holder, Inserted: false);
+        }
+
+        if (entry is { RemoveWhenReleased: true })
+        {
+            _jobs.Remove(entry.Id);
+        }
+
+        // The push below takes the same (re-entrant) lock: nobody else can take the key in between.
+        _ = PushAsync([job], transaction, cancellationToken);
+        _uniqueHolders[key] = job.Id;
+        return new JobPushResult(job.Id, Inserted: true);
     }
 
     private async Task<JobPushResult> PushAndReturn(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)

@@ -28,7 +28,15 @@ public sealed partial class InMemoryJobDriver
     /// Fire records are kept for a day below the entry's latest fire; a fire older than that counts as recorded, so memory
     /// stays bounded for frequent schedules.
     /// </remarks>
-    public Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+    public async Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+        => (await PushScheduledAsync(entryKey, fireTime, job, cancellationToken).ConfigureAwait(false)).Outcome == ScheduledFireOutcome.Pushed;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The fire record, the unique key check and the push happen under one lock, so a unique push or another fire cannot
+    /// take the key in between. Fire records are kept for a day below the entry's latest fire (older fires count as recorded).
+    /// </remarks>
+    public Task<ScheduledFireResult> PushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
         ArgumentNullException.ThrowIfNull(job);
@@ -44,14 +52,25 @@ public sealed partial class InMemoryJobDriver
 
             if (records.Fires.Contains(fireTime) || (records.Last is { } latest && fireTime < latest - ScheduleRecordWindow))
             {
-                return Task.FromResult(false);
+                return Task.FromResult(new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null));
             }
 
-            // Push first: if it throws, the fire stays unrecorded and a retry can push it. A paused entry records the fire only.
-            var paused = IsSchedulePaused(entryKey);
-            if (!paused)
+            // Push first: if it throws, the fire stays unrecorded and a retry can push it. A paused entry records the fire
+            // only; so does a fire whose unique key a job of this queue holds (the same check as a unique push).
+            ScheduledFireResult result;
+            if (IsSchedulePaused(entryKey))
+            {
+                result = new ScheduledFireResult(ScheduledFireOutcome.Paused, null);
+            }
+            else if (job.UniqueKey is { } key)
+            {
+                var pushed = PushUniqueLocked(job, key, null, cancellationToken);
+                result = new ScheduledFireResult(pushed.Inserted ? ScheduledFireOutcome.Pushed : ScheduledFireOutcome.KeyHeld, pushed.Id);
+            }
+            else
             {
                 PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+                result = new ScheduledFireResult(ScheduledFireOutcome.Pushed, job.Id);
             }
 
             records.Fires.Add(fireTime);
@@ -61,7 +80,7 @@ public sealed partial class InMemoryJobDriver
                 records.Fires.RemoveWhere(f => f < fireTime - ScheduleRecordWindow);
             }
 
-            return Task.FromResult(!paused);
+            return Task.FromResult(result);
         }
     }
 

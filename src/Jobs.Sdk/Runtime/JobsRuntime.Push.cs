@@ -46,11 +46,7 @@ internal sealed partial class JobsRuntime
             records[i] = target.CreateRecord(jobs[i], options, TJob.JobName, maxAttempts, headers: null);
             if (unique)
             {
-                records[i] = records[i] with
-                {
-                    UniqueKey = JobUniqueKeys.Scoped(TJob.JobName, options.UniqueKey ?? TJob.GetUniqueKey(jobs[i]), records[i].Payload),
-                    UniqueFor = TimeSpan.FromSeconds(Math.Max(TJob.UniqueForSeconds, 0)),
-                };
+                records[i] = WithUniqueKey(records[i], jobs[i], options);
             }
         }
 
@@ -80,26 +76,33 @@ internal sealed partial class JobsRuntime
     }
 
     /// <summary>
-    /// Pushes one scheduled job through <paramref name="tryWrite"/> (the schedule store's exactly-once write); returns its id,
-    /// or <see langword="null"/> when the store says the fire was already pushed.
+    /// Pushes one scheduled job through <paramref name="tryWrite"/> (the schedule store's exactly-once write); returns what
+    /// the fire did. Push observers run only when a job was stored.
     /// </summary>
-    public async Task<JobId?> PushScheduledAsync<TJob>(JobPushRecord record, TJob job, JobOptions options,
-        Func<JobPushRecord, CancellationToken, Task<bool>> tryWrite, CancellationToken cancellationToken)
+    public async Task<ScheduledFireResult> PushScheduledAsync<TJob>(JobPushRecord record, TJob job, JobOptions options,
+        Func<JobPushRecord, CancellationToken, Task<ScheduledFireResult>> tryWrite, CancellationToken cancellationToken)
         where TJob : IJob<TJob>
     {
-        JobPushRecord? written = null;
+        var result = new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null);
         await StoreAsync([record], [job], options, async (r, ct) =>
         {
-            if (!await tryWrite(r[0], ct).ConfigureAwait(false))
-            {
-                return false;
-            }
-
-            written = r[0];
-            return true;
+            result = await tryWrite(r[0], ct).ConfigureAwait(false);
+            return result.Outcome == ScheduledFireOutcome.Pushed;
         }, cancellationToken).ConfigureAwait(false);
-        return written?.Id;
+        return result;
     }
+
+    /// <summary>
+    /// <paramref name="record"/> with the unique key of <paramref name="job"/> (<see cref="JobOptions.UniqueKey"/>, else its
+    /// <c>[UniqueKey]</c> members, else its payload), scoped to its job type, and the type's UniqueFor.
+    /// </summary>
+    public static JobPushRecord WithUniqueKey<TJob>(JobPushRecord record, TJob job, JobOptions options)
+        where TJob : IJob<TJob>
+        => record with
+        {
+            UniqueKey = JobUniqueKeys.Scoped(TJob.JobName, options.UniqueKey ?? TJob.GetUniqueKey(job), record.Payload),
+            UniqueFor = TimeSpan.FromSeconds(Math.Max(TJob.UniqueForSeconds, 0)),
+        };
 
     /// <summary>A new job's stored form.</summary>
     public JobPushRecord CreateRecord<TJob>(TJob job, JobOptions options, string name, int maxAttempts, IReadOnlyDictionary<string, string>? headers)

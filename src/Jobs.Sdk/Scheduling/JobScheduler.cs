@@ -13,7 +13,8 @@ namespace Jobs.Sdk;
 /// <remarks>
 /// <para>Any number of processes may run the same schedule, with no leader: every scheduler tries every fire time, and the
 /// driver's <see cref="IJobScheduleStore"/> records (entry, fire time) together with the job, so each fire is pushed exactly
-/// once and a node that dies costs nothing as long as another one runs.</para>
+/// once and a node that dies costs nothing as long as another one runs. A unique job type (<c>[Job(Unique = true)]</c>) carries
+/// its unique key: a fire whose key a job of the queue holds is recorded without a job (logged, event 1210) and not pushed later.</para>
 /// <para>At start each entry resumes from the last fire time recorded in the store: missed fire times are pushed per its
 /// <see cref="ScheduleAccuracy"/>. An entry the store has never seen starts from now (history is not back-filled).</para>
 /// <para>Jobs are pushed with their fire time as run-at (the store's clock decides when they are due) and carry the headers
@@ -55,8 +56,14 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     /// <summary>Test hook: a store call failed and the entry waits <c>delay</c> before retrying (the timer is registered).</summary>
     internal event Action<string, TimeSpan>? RetryWaiting;
 
-    /// <summary>Test hook: a fire time was handled (<c>true</c>: this scheduler pushed it; <c>false</c>: it was already pushed).</summary>
+    /// <summary>
+    /// Test hook: a fire time was handled (<c>true</c>: this scheduler pushed its job; <c>false</c>: it was already pushed, or
+    /// this scheduler recorded it without a job because its unique key was held or the entry is paused).
+    /// </summary>
     internal event Action<string, DateTimeOffset, bool>? FireHandled;
+
+    /// <summary>Test hook: what the store said about a fire this scheduler handled (raised just before <see cref="FireHandled"/>).</summary>
+    internal event Action<string, DateTimeOffset, ScheduledFireResult>? FireResult;
 
     /// <summary>
     /// Starts the scheduler. Returns at once; waits for the store (migrations) in the background.
@@ -209,19 +216,27 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
 
         var options = new JobOptions { DelayUntil = fire };
-        var id = await entry.ScheduledJob.PushAsync(target, options, headers,
-            (record, ct) => WithRetryAsync(entry.Key, c => store.TryPushScheduledAsync(entry.Key, fire, record, c), ct), stop).ConfigureAwait(false);
-        var pushed = id is not null;
-        if (id is { } pushedId)
+        var result = await entry.ScheduledJob.PushAsync(target, options, headers,
+            (record, ct) => WithRetryAsync(entry.Key, c => store.PushScheduledAsync(entry.Key, fire, record, c), ct), stop).ConfigureAwait(false);
+        switch (result.Outcome)
         {
-            Log.ScheduledPushed(_logger, entry.Key, pushedId, fire);
-        }
-        else
-        {
-            Log.ScheduledAlreadyPushed(_logger, entry.Key, fire);
+            case ScheduledFireOutcome.Pushed:
+                Log.ScheduledPushed(_logger, entry.Key, result.JobId.GetValueOrDefault(), fire);
+                break;
+            case ScheduledFireOutcome.KeyHeld:
+                // The unique-job promise holds for scheduled jobs too: no second job of the key; the fire is spent.
+                Log.ScheduledKeyHeld(_logger, entry.Key, fire, result.JobId?.ToString() ?? "(unknown: it let the key go since)");
+                break;
+            case ScheduledFireOutcome.Paused:
+                Log.ScheduledPaused(_logger, entry.Key, fire);
+                break;
+            default:
+                Log.ScheduledAlreadyPushed(_logger, entry.Key, fire);
+                break;
         }
 
-        FireHandled?.Invoke(entry.Key, fire, pushed);
+        FireResult?.Invoke(entry.Key, fire, result);
+        FireHandled?.Invoke(entry.Key, fire, result.Outcome == ScheduledFireOutcome.Pushed);
     }
 
     private async Task<T> WithRetryAsync<T>(string entryKey, Func<CancellationToken, Task<T>> action, CancellationToken stop)

@@ -14,9 +14,9 @@ internal abstract class ScheduledJob
     /// <summary>The stored form of one fire's job.</summary>
     public abstract JobPushRecord CreateRecord(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers);
 
-    /// <summary>Pushes one fire's job through the schedule store's exactly-once write; <see langword="null"/> when it was already pushed.</summary>
-    public abstract Task<JobId?> PushAsync(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers,
-        Func<JobPushRecord, CancellationToken, Task<bool>> tryWrite, CancellationToken cancellationToken);
+    /// <summary>Pushes one fire's job through the schedule store's exactly-once write; returns what the fire did.</summary>
+    public abstract Task<ScheduledFireResult> PushAsync(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers,
+        Func<JobPushRecord, CancellationToken, Task<ScheduledFireResult>> tryWrite, CancellationToken cancellationToken);
 }
 
 /// <summary>A scheduled <typeparamref name="TJob"/>.</summary>
@@ -31,6 +31,10 @@ internal sealed class ScheduledJob<TJob>(TJob job, Func<string, string>? storedN
     /// <remarks>Built-in per-queue jobs (a stored name per queue) stay in the scheduler's queue.</remarks>
     public override JobsRuntime Target(JobsRuntime scheduler) => storedName is null ? scheduler.ForQueue(TJob.Queue) : scheduler;
 
+    /// <remarks>
+    /// A unique job type (<c>[Job(Unique = true)]</c>) carries its unique key, as a unique push does: the store pushes the
+    /// fire's job only when no job of the queue holds the key, and the job holds it against later pushes.
+    /// </remarks>
     public override JobPushRecord CreateRecord(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers)
     {
         if (maxAttempts is not null)
@@ -39,10 +43,11 @@ internal sealed class ScheduledJob<TJob>(TJob job, Func<string, string>? storedN
         }
 
         var name = storedName?.Invoke(runtime.QueueName) ?? TJob.JobName;
-        return runtime.CreateRecord(job, options, name, runtime.RetryPolicy.MaxAttemptsFor(name, TJob.MaxAttempts, options), headers);
+        var record = runtime.CreateRecord(job, options, name, runtime.RetryPolicy.MaxAttemptsFor(name, TJob.MaxAttempts, options), headers);
+        return TJob.Unique ? JobsRuntime.WithUniqueKey(record, job, options) : record;
     }
 
-    public override Task<JobId?> PushAsync(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers,
-        Func<JobPushRecord, CancellationToken, Task<bool>> tryWrite, CancellationToken cancellationToken)
+    public override Task<ScheduledFireResult> PushAsync(JobsRuntime runtime, JobOptions options, IReadOnlyDictionary<string, string> headers,
+        Func<JobPushRecord, CancellationToken, Task<ScheduledFireResult>> tryWrite, CancellationToken cancellationToken)
         => runtime.PushScheduledAsync(CreateRecord(runtime, options, headers), job, options, tryWrite, cancellationToken);
 }

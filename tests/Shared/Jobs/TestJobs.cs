@@ -31,3 +31,41 @@ public sealed record RecordJob(int N) : IJob<RecordJob>
 
     public static RecordJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "n", nameof(N)));
 }
+
+/// <summary>A unique job whose whole payload is its key (no <c>[UniqueKey]</c> member), released as soon as it finished.</summary>
+public sealed record UniqueValueJob(int Value) : IJob<UniqueValueJob>
+{
+    public static string JobName => "test.unique-value";
+
+    public static bool Unique => true;
+
+    public static void Serialize(Utf8JsonWriter writer, UniqueValueJob job) => IntMemberJson.Write(writer, "value", job.Value);
+
+    public static UniqueValueJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
+}
+
+/// <summary>A unique job keyed by <see cref="Key"/> (its <c>[UniqueKey]</c> member) whose key holds for an hour after it finished.</summary>
+public sealed record HeldValueJob(int Key, int Value) : IJob<HeldValueJob>
+{
+    public static string JobName => "test.held-value";
+
+    public static bool Unique => true;
+
+    public static int UniqueForSeconds => 3600;
+
+    public static string? GetUniqueKey(HeldValueJob job) => job.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static void Serialize(Utf8JsonWriter writer, HeldValueJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("key", job.Key);
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static HeldValueJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new HeldValueJob(doc.RootElement.GetProperty("key").GetInt32(), doc.RootElement.GetProperty("value").GetInt32());
+    }
+}

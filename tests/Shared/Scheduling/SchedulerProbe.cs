@@ -9,6 +9,7 @@ internal sealed class SchedulerProbe
     private readonly Dictionary<string, DateTimeOffset> _wakeAt = new(StringComparer.Ordinal);
     private readonly List<(string Key, DateTimeOffset Fire, bool Pushed)> _handled = [];
     private readonly List<(string Key, TimeSpan Delay)> _retries = [];
+    private readonly List<(string Key, DateTimeOffset Fire, Drivers.ScheduledFireResult Result)> _results = [];
 
     public void Attach(JobScheduler scheduler)
     {
@@ -19,10 +20,14 @@ internal sealed class SchedulerProbe
         });
         scheduler.FireHandled += (key, fire, pushed) => Update(() => _handled.Add((key, fire, pushed)));
         scheduler.RetryWaiting += (key, delay) => Update(() => _retries.Add((key, delay)));
+        scheduler.FireResult += (key, fire, result) => Update(() => _results.Add((key, fire, result)));
     }
 
     /// <summary>A snapshot of the fires the scheduler handled (pushed, or found already pushed by another node).</summary>
     public IReadOnlyList<(string Key, DateTimeOffset Fire, bool Pushed)> Handled { get { lock (_gate) { return _handled.ToArray(); } } }
+
+    /// <summary>A snapshot of what the store said about each fire this scheduler handled.</summary>
+    public IReadOnlyList<(string Key, DateTimeOffset Fire, Drivers.ScheduledFireResult Result)> Results { get { lock (_gate) { return _results.ToArray(); } } }
 
     /// <summary>A snapshot of the store errors the scheduler retried, with the delay it chose.</summary>
     public IReadOnlyList<(string Key, TimeSpan Delay)> Retries { get { lock (_gate) { return _retries.ToArray(); } } }
