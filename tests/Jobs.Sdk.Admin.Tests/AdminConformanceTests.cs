@@ -416,6 +416,94 @@ public abstract class AdminConformanceTests
         Assert.NotNull(await admin.GetJobAsync(record2.Id));
     }
 
+    private static async Task<IReadOnlyList<JobSummary>> JobsNamedAsync(JobAdmin admin, string name)
+        => (await admin.ListJobsAsync(new JobQuery { Names = [name] })).Items;
+
+    [Fact]
+    public async Task Triggering_a_unique_entry_pushes_nothing_while_its_key_is_held_and_the_triggered_job_holds_the_key()
+    {
+        // The key is the [UniqueKey] member: the holder's payload differs from the entry's, its key does not.
+        await using var host = await CreateHost(workers: false, more: jobs => jobs.AddSchedule(s =>
+            s.Add(new AdminKeyedJob(5, 1), Schedule.Cron("0 0 1 1 *"), key: "keyed-report"))).StartAsync();
+        var admin = host.Admin;
+        await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published");
+        var holder = await host.Queue.TryPushAsync(new AdminKeyedJob(5, 99), new JobOptions { DelayUntil = Later });
+        Assert.True(holder.Inserted);
+
+        // Held by a waiting job: no second job, and the caller learns that nothing was pushed.
+        Assert.Equal(0, await admin.TriggerScheduleAsync("keyed-report", new AuditInfo("ops")));
+        Assert.Equal([holder.Id], (await JobsNamedAsync(admin, AdminKeyedJob.JobName)).Select(j => j.Id));
+        var audit = (await admin.GetAuditLogAsync(1)).Single();
+        Assert.Equal(("schedule.trigger", "keyed-report", 0), (audit.Action, audit.Target, audit.RowsChanged));
+
+        // The key is free once its holder is gone: the triggered job is pushed and holds the key against later pushes.
+        Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(holder.Id)));
+        Assert.Equal(1, await admin.TriggerScheduleAsync("keyed-report"));
+        var triggered = Assert.Single(await JobsNamedAsync(admin, AdminKeyedJob.JobName));
+        Assert.NotEqual(holder.Id, triggered.Id);
+        Assert.Equal("keyed-report", (await admin.GetJobAsync(triggered.Id))!.ScheduleEntry);
+        Assert.Equal(new JobPushResult(triggered.Id, false), await host.Queue.TryPushAsync(new AdminKeyedJob(5, 42)));
+        Assert.Equal(0, await admin.TriggerScheduleAsync("keyed-report"));
+        Assert.Single(await JobsNamedAsync(admin, AdminKeyedJob.JobName));
+
+        // Another key is another key.
+        Assert.True((await host.Queue.TryPushAsync(new AdminKeyedJob(6, 1))).Inserted);
+    }
+
+    [Fact]
+    public async Task Triggering_a_unique_entry_keyed_by_its_payload_releases_a_finished_holder_and_holds_the_key()
+    {
+        await using var host = await CreateHost(workers: true, more: jobs =>
+        {
+            jobs.AddJob<AdminUniqueJob>((job, ctx, ct) => job.Value < 0 ? throw new InvalidOperationException("boom unique") : Task.CompletedTask);
+            jobs.AddSchedule(s => s.Add(new AdminUniqueJob(-7), Schedule.Cron("0 0 1 1 *"), key: "unique-report"));
+        }).StartAsync();
+        var admin = host.Admin;
+        await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published");
+
+        // A failed job of the key is kept (retention) but its hold ended when it finished (UniqueFor 0): the trigger releases it.
+        var failed = await host.Queue.TryPushAsync(new AdminUniqueJob(-7), new JobOptions { MaxAttempts = 1 });
+        Assert.True(failed.Inserted);
+        await Eventually.GetAsync(() => admin.GetJobAsync(failed.Id), j => j?.State == JobState.Failed, "the holder fails");
+        Assert.Equal(1, await admin.TriggerScheduleAsync("unique-report"));
+        var triggered = Assert.Single(await JobsNamedAsync(admin, AdminUniqueJob.JobName), j => j.Id != failed.Id);
+
+        // While the triggered job waits or runs it holds the key; once it failed (kept, hold over) the key is free again.
+        var push = await host.Queue.TryPushAsync(new AdminUniqueJob(-7), new JobOptions { MaxAttempts = 1 });
+        var state = (await admin.GetJobAsync(triggered.Id))!.State;
+        Assert.True(push.Inserted ? state == JobState.Failed : push.Id == triggered.Id, $"push {push}, triggered job {state}");
+    }
+
+    [Fact]
+    public async Task A_trigger_racing_a_unique_push_of_the_same_key_yields_exactly_one_job()
+    {
+        await using var host = await CreateHost(workers: false, more: jobs => jobs.AddSchedule(s =>
+            s.Add(new AdminUniqueJob(3), Schedule.Cron("0 0 1 1 *"), key: "raced-report"))).StartAsync();
+        var admin = host.Admin;
+        await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published");
+        for (var round = 0; round < 20; round++)
+        {
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var trigger = Task.Run(async () =>
+            {
+                await start.Task;
+                return await admin.TriggerScheduleAsync("raced-report");
+            });
+            var push = Task.Run(async () =>
+            {
+                await start.Task;
+                return await host.Queue.TryPushAsync(new AdminUniqueJob(3), new JobOptions { DelayUntil = Later });
+            });
+            start.SetResult();
+            var (triggered, pushed) = (await trigger, await push);
+
+            var job = Assert.Single(await JobsNamedAsync(admin, AdminUniqueJob.JobName));
+            Assert.Equal(1, triggered + (pushed.Inserted ? 1 : 0));
+            Assert.Equal(job.Id, pushed.Id);
+            Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(job.Id)));
+        }
+    }
+
     [Fact]
     public async Task Job_details_include_payload_headers_errors_and_timestamps()
     {

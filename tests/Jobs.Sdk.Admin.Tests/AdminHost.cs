@@ -41,6 +41,56 @@ public sealed record OtherJob(string Text) : IJob<OtherJob>
     public static OtherJob Deserialize(ReadOnlySpan<byte> utf8Json) => new("");
 }
 
+/// <summary>A unique job whose whole payload is its key (no <c>[UniqueKey]</c> member); negative values fail.</summary>
+public sealed record AdminUniqueJob(int Value) : IJob<AdminUniqueJob>
+{
+    public static string JobName => "admin.unique";
+
+    public static bool Unique => true;
+
+    public static void Serialize(Utf8JsonWriter writer, AdminUniqueJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static AdminUniqueJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new AdminUniqueJob(doc.RootElement.GetProperty("value").GetInt32());
+    }
+}
+
+/// <summary>
+/// A unique job keyed by <see cref="Key"/> alone (its <c>[UniqueKey]</c> member: two payloads, one key), held an hour after
+/// it finished. Only code that has the type can compute that key.
+/// </summary>
+public sealed record AdminKeyedJob(int Key, int Value) : IJob<AdminKeyedJob>
+{
+    public static string JobName => "admin.keyed";
+
+    public static bool Unique => true;
+
+    public static int UniqueForSeconds => 3600;
+
+    public static string? GetUniqueKey(AdminKeyedJob job) => job.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static void Serialize(Utf8JsonWriter writer, AdminKeyedJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("key", job.Key);
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static AdminKeyedJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new AdminKeyedJob(doc.RootElement.GetProperty("key").GetInt32(), doc.RootElement.GetProperty("value").GetInt32());
+    }
+}
+
 /// <summary>A host with AddJobs on one driver; workers and schedules optional.</summary>
 public sealed class AdminHost : IAsyncDisposable
 {

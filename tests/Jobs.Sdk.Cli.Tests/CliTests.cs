@@ -260,6 +260,19 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         var job = Assert.Single((await admin.ListJobsAsync(new JobQuery { Names = ["digest"] })).Items);
         Assert.Equal("nightly-digest", (await admin.GetJobAsync(job.Id))!.ScheduleEntry);
         Assert.Equal(1, (await Jobs("trigger", "no-such-entry")).ExitCode);
+
+        // A unique entry: the triggered job holds its key, so a second trigger pushes nothing and says why.
+        await store.PublishSchedulesAsync([new ScheduleRegistration
+        {
+            QueueName = "default", EntryKey = "unique-digest", JobName = "digest-unique", Description = "hourly",
+            Payload = """{"kind":"unique"}"""u8.ToArray(), UniqueKey = "digest-unique:k", UniqueFor = TimeSpan.FromHours(1),
+        }], default);
+        var first = await Jobs("trigger", "unique-digest");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var second = await Jobs("trigger", "unique-digest");
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("holds its key", second.ToString());
+        Assert.Single((await admin.ListJobsAsync(new JobQuery { Names = ["digest-unique"] })).Items);
     }
 
     [Fact]

@@ -48,7 +48,10 @@ internal sealed class ScheduleCommands
             return CliContext.ExitOk;
         });
 
-    /// <summary>Push a schedule entry's job now (its regular fires are unaffected).</summary>
+    /// <summary>
+    /// Push a schedule entry's job now (its regular fires are unaffected). A unique job is pushed only while no job of its
+    /// queue holds its key (exit code 1 otherwise).
+    /// </summary>
     /// <param name="entry">The entry key (see `jobs schedules`).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
@@ -62,7 +65,11 @@ internal sealed class ScheduleCommands
             var pushed = await ctx.Admin.TriggerScheduleAsync(entry, CliContext.Audit(actor, reason)).ConfigureAwait(false);
             if (pushed == 0)
             {
-                await Console.Error.WriteLineAsync($"error: no schedule entry '{entry}' was published (see `jobs schedules`; entries appear once a process running the schedule started).").ConfigureAwait(false);
+                // Nothing pushed: no such entry, or its job is unique and a job of its queue holds the key (the promise holds).
+                var published = (await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false)).Any(s => s.EntryKey == entry);
+                await Console.Error.WriteLineAsync(published
+                    ? $"error: pushed no job for '{entry}': its job is unique and a job of its queue holds its key (waiting, running, or finished within its UniqueFor)."
+                    : $"error: no schedule entry '{entry}' was published (see `jobs schedules`; entries appear once a process running the schedule started).").ConfigureAwait(false);
                 return CliContext.ExitError;
             }
 

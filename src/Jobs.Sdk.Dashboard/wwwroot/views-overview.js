@@ -111,7 +111,9 @@ export function schedules(main, _params, ctx) {
       if (reason === null) return;
       try {
         const r = await post(`schedules/${encodeURIComponent(s.entryKey)}/${action}`, { reason });
-        toast(action === 'trigger' ? `Pushed ${r.changed} job(s) for ${s.entryKey}` : `Schedule ${s.entryKey} ${action}d`);
+        toast(action !== 'trigger' ? `Schedule ${s.entryKey} ${action}d`
+          : r.changed > 0 ? `Pushed ${r.changed} job(s) for ${s.entryKey}`
+          : `Pushed no job for ${s.entryKey}: its job is unique and a job holding its key is waiting, running or within its UniqueFor`, r.changed === 0);
         load();
       } catch (e) { toast(e.message, true); }
     };

@@ -96,15 +96,22 @@ internal static class AdminSql
         UPDATE {s}.queues SET paused = false, reason = NULL, paused_at = NULL, updated_at = now() WHERE name = $1 AND paused
         """;
 
-    /// <summary>Upsert schedule entries from arrays (the pause flag is kept).</summary>
+    /// <summary>
+    /// Upsert schedule entries from arrays (the pause flag is kept): $1 queue, $2 entry key, $3 job name, $4 description,
+    /// $5 payload, $6 priority, $7 max attempts, $8 next fire, $9 unique key (null: not unique), $10 its unique_for in ms.
+    /// </summary>
     public const string PublishSchedules = """
-        INSERT INTO {s}.schedules AS s (queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, seen_at)
-        SELECT e.queue_name, e.entry_key, e.job_name, e.description, e.payload::jsonb, e.priority, e.max_attempts, e.next_fire, now()
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::integer[], $8::timestamptz[])
-            AS e(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire)
+        INSERT INTO {s}.schedules AS s (queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, seen_at,
+            unique_key, unique_for)
+        SELECT e.queue_name, e.entry_key, e.job_name, e.description, e.payload::jsonb, e.priority, e.max_attempts, e.next_fire, now(),
+            e.unique_key, CASE WHEN e.unique_key IS NOT NULL THEN e.unique_for_ms * interval '1 millisecond' END
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::integer[], $8::timestamptz[],
+                $9::text[], $10::double precision[])
+            AS e(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, unique_key, unique_for_ms)
         ON CONFLICT (queue_name, entry_key) DO UPDATE
             SET job_name = excluded.job_name, description = excluded.description, payload = excluded.payload,
-                priority = excluded.priority, max_attempts = excluded.max_attempts, next_fire = excluded.next_fire, seen_at = now()
+                priority = excluded.priority, max_attempts = excluded.max_attempts, next_fire = excluded.next_fire, seen_at = now(),
+                unique_key = excluded.unique_key, unique_for = excluded.unique_for
         """;
 
     public const string GetSchedules = """
@@ -115,16 +122,26 @@ internal static class AdminSql
         ORDER BY s.queue_name, s.entry_key
         """;
 
-    /// <summary>Push the job template of entry $1 in each queue $2[i] with id $3[i] and headers $4. Returns the queues.</summary>
+    /// <summary>
+    /// Push the job template of entry $1 in each queue $2[i] with id $3[i] and headers $4, carrying unique key $5[i] (null:
+    /// not unique; the key <see cref="ScheduleQueues"/> read, released first by <see cref="UniqueJobSql.Release"/> in the same
+    /// transaction) and the entry's unique_for. A unique job is inserted only when no job of its queue holds the key: the
+    /// insert yields on conflict with <c>jobs_unique_key_idx</c> exactly as <see cref="UniqueJobSql.Push"/> does (a
+    /// concurrent holder's insert is waited for), so a trigger racing a unique push of the key leaves one job. Returns the
+    /// queues where a job was inserted.
+    /// </summary>
     public const string TriggerSchedule = """
-        INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts)
-        SELECT t.id, s.queue_name, s.job_name, s.payload, $4::jsonb, s.priority, now(), s.max_attempts
-        FROM unnest($2::text[], $3::uuid[]) AS t(queue_name, id)
+        INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, unique_key, unique_for)
+        SELECT t.id, s.queue_name, s.job_name, s.payload, $4::jsonb, s.priority, now(), s.max_attempts, t.unique_key,
+            CASE WHEN t.unique_key IS NOT NULL THEN coalesce(s.unique_for, interval '0') END
+        FROM unnest($2::text[], $3::uuid[], $5::text[]) AS t(queue_name, id, unique_key)
         JOIN {s}.schedules s ON s.queue_name = t.queue_name AND s.entry_key = $1
+        ON CONFLICT (queue_name, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
         RETURNING queue_name
         """;
 
-    public const string ScheduleQueues = "SELECT queue_name FROM {s}.schedules WHERE entry_key = $1 ORDER BY queue_name";
+    /// <summary>The queues that have entry $1, and the unique key of its job in each (null: not unique).</summary>
+    public const string ScheduleQueues = "SELECT queue_name, unique_key FROM {s}.schedules WHERE entry_key = $1 ORDER BY queue_name";
 
     /// <summary>Pause ($2 true) or resume entry $1 in every queue.</summary>
     public const string SetSchedulePaused = "UPDATE {s}.schedules SET paused = $2 WHERE entry_key = $1 AND paused <> $2";

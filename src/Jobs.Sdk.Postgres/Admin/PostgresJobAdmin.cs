@@ -21,10 +21,11 @@ public static class PostgresJobAdmin
     public static JobAdmin Create(NpgsqlDataSource dataSource, PostgresJobDriverOptions? options = null, ILogger<JobAdmin>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        return new JobAdmin(new PostgresJobAdminStore(dataSource, (options ?? new PostgresJobDriverOptions()).Schema), logger);
+        options ??= new PostgresJobDriverOptions();
+        return new JobAdmin(new PostgresJobAdminStore(dataSource, options.Schema, null, options.Retention), logger);
     }
 
     /// <summary>The admin store of a driver's schema, gated on the driver's migrations.</summary>
     internal static PostgresJobAdminStore CreateAdminStore(this PostgresJobDriver driver)
-        => new(driver.DataSource, driver.Schema, driver.WaitUntilReadyAsync);
+        => new(driver.DataSource, driver.Schema, driver.WaitUntilReadyAsync, driver.Options.Retention);
 }

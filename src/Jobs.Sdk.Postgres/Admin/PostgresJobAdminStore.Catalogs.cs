@@ -155,15 +155,24 @@ public sealed partial class PostgresJobAdminStore
         p.Add(new NpgsqlParameter<short[]> { TypedValue = entries.Select(e => (short)e.Priority).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint });
         p.Add(new NpgsqlParameter<int[]> { TypedValue = entries.Select(e => e.MaxAttempts).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         p.Add(new NpgsqlParameter<DateTime?[]> { TypedValue = entries.Select(e => e.NextFireAt?.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.UniqueKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.UniqueFor.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// One round trip after the entry's queues are read: for each queue where the entry's job is unique, the release of its
+    /// key's expired holder (<see cref="UniqueJobSql.Release"/>), then the insert (<see cref="AdminSql.TriggerSchedule"/>),
+    /// in one implicit transaction, as a unique push does; the insert reads a snapshot taken after the releases and yields on
+    /// conflict with the key's holder.
+    /// </remarks>
     public async Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var queues = new List<string>();
+        var keys = new List<string?>();
         await using (var find = new NpgsqlCommand(Sub(AdminSql.ScheduleQueues), connection))
         {
             find.Parameters.Add(JobQuerySql.Text(entryKey));
@@ -171,6 +180,7 @@ public sealed partial class PostgresJobAdminStore
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 queues.Add(reader.GetString(0));
+                keys.Add(reader.IsDBNull(1) ? null : reader.GetString(1));
             }
         }
 
@@ -181,17 +191,34 @@ public sealed partial class PostgresJobAdminStore
 
         var ids = queues.Select((_, i) => i == 0 ? id.Value : JobId.New().Value).ToArray();
         var pushed = new List<(string, string)>();
-        await using (var insert = new NpgsqlCommand(Sub(AdminSql.TriggerSchedule), connection))
+        await using (var batch = new NpgsqlBatch(connection))
         {
-            insert.Parameters.Add(JobQuerySql.Text(entryKey));
-            insert.Parameters.Add(TextArray(queues));
-            insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-            insert.Parameters.Add(JobQuerySql.Text(JobRows.HeadersText(new Dictionary<string, string> { [JobHeaders.ScheduleEntry] = entryKey })!));
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            for (var i = 0; i < queues.Count; i++)
             {
-                pushed.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(0)), ""));
+                if (keys[i] is { } key)
+                {
+                    batch.BatchCommands.Add(PostgresCommands.Command(Sub(UniqueJobSql.Release), JobQuerySql.Text(queues[i]), JobQuerySql.Text(key),
+                        SqlParameters.Boolean(_retention.CompletedJobs == Retain.No), SqlParameters.Boolean(_retention.FailedJobs == Retain.No),
+                        SqlParameters.Boolean(_retention.CancelledJobs == Retain.No)));
+                }
             }
+
+            batch.BatchCommands.Add(PostgresCommands.Command(Sub(AdminSql.TriggerSchedule),
+                JobQuerySql.Text(entryKey),
+                TextArray(queues),
+                new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
+                JobQuerySql.Text(JobRows.HeadersText(new Dictionary<string, string> { [JobHeaders.ScheduleEntry] = entryKey })!),
+                new NpgsqlParameter<string?[]> { TypedValue = keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }));
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            do
+            {
+                // The releases return no rows; the insert returns the queues it pushed to.
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    pushed.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(0)), ""));
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
         }
 
         await NotifyAsync(connection, pushed, cancellationToken).ConfigureAwait(false);

@@ -17,24 +17,38 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly Func<CancellationToken, Task>? _ready;
+    private readonly RetentionPolicy _retention;
     private readonly string _quoted;
     private readonly string _getJob, _retry, _cancel, _delete, _setPriority, _runNow;
 
     /// <summary>Creates the store on <paramref name="dataSource"/> (kept owned by the caller) for <paramref name="schema"/>.</summary>
     /// <param name="dataSource">The data source (slim data sources need <c>EnableArrays()</c>).</param>
     /// <param name="schema">The job schema (a plain identifier).</param>
+    /// <remarks>
+    /// A trigger of a unique schedule entry releases its key's holder when that finished more than its UniqueFor ago, as a
+    /// unique push does, with the default <see cref="RetentionPolicy"/> (<see cref="PostgresJobAdmin.Create"/> uses the
+    /// options' policy).
+    /// </remarks>
     public PostgresJobAdminStore(NpgsqlDataSource dataSource, string schema = "jobs")
         : this(dataSource, schema, null)
     {
     }
 
-    internal PostgresJobAdminStore(NpgsqlDataSource dataSource, string schema, Func<CancellationToken, Task>? ready)
+    /// <param name="dataSource">The data source.</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="ready">Awaited before each call (the driver's migrations); null: none.</param>
+    /// <param name="retention">
+    /// What the driver keeps of finished jobs: a trigger of a unique entry releasing an expired holder deletes it when this
+    /// drops jobs of its state, else clears its key (as <see cref="UniqueJobSql.Release"/> after a unique push). Null: the default.
+    /// </param>
+    internal PostgresJobAdminStore(NpgsqlDataSource dataSource, string schema, Func<CancellationToken, Task>? ready, RetentionPolicy? retention = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         PostgresIdentifier.Validate(schema, nameof(schema));
         _dataSource = dataSource;
         Schema = schema;
         _ready = ready;
+        _retention = retention ?? new RetentionPolicy();
         _quoted = PostgresIdentifier.Quote(schema);
         _getJob = Sub(AdminSql.GetJob);
         _retry = Sub(AdminSql.Retry);

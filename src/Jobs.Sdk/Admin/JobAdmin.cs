@@ -119,8 +119,16 @@ public sealed class JobAdmin
     /// <summary>The schedule entries published by running schedulers: schedule, last and next fire, paused.</summary>
     public Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default) => Store.GetSchedulesAsync(cancellationToken);
 
-    /// <summary>Pushes the entry's job now (outside its schedule; the next regular fire is unaffected).</summary>
-    /// <returns>The jobs pushed (0 when no scheduler published an entry with that key).</returns>
+    /// <summary>
+    /// Pushes the entry's job now (outside its schedule; the next regular fire is unaffected). A unique job type
+    /// (<c>[Job(Unique = true)]</c>) keeps its promise here too: the job is pushed only when no job of its queue holds its
+    /// unique key (waiting, running, or finished less than its UniqueFor ago), and the pushed job holds the key, as a unique
+    /// push does.
+    /// </summary>
+    /// <returns>
+    /// The jobs pushed: 0 when no scheduler published an entry with that key, or when the entry's job is unique and its key
+    /// is held (see <see cref="GetSchedulesAsync"/> to tell the two apart).
+    /// </returns>
     public async Task<int> TriggerScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);

@@ -203,6 +203,9 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
                 Priority = record.Priority,
                 MaxAttempts = record.MaxAttempts,
                 NextFireAt = entry.Schedule.GetNextOccurrence(now),
+                // A unique type's key, as its fires carry it (ScheduledJob<TJob>.CreateRecord): a trigger keeps the promise too.
+                UniqueKey = record.UniqueKey,
+                UniqueFor = record.UniqueKey is null ? TimeSpan.Zero : record.UniqueFor,
             };
         }
 

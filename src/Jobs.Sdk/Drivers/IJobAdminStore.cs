@@ -35,7 +35,11 @@ public interface IJobAdminStore
     /// <summary>Publishes (upserts) the entries a scheduler runs, with their job templates, so tools can list and trigger them.</summary>
     Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken);
 
-    /// <summary>Pushes the job of entry <paramref name="entryKey"/> now (in every queue that has that entry). Returns how many jobs were pushed.</summary>
+    /// <summary>
+    /// Pushes the job of entry <paramref name="entryKey"/> now (in every queue that has that entry). Returns how many jobs were
+    /// pushed. A unique entry (<see cref="ScheduleRegistration.UniqueKey"/>) is pushed as a unique push is: only where no job of
+    /// the queue holds its key (a holder whose hold is over is released first), and the pushed job holds the key.
+    /// </summary>
     Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken);
 
     /// <summary>Pauses (or resumes) entry <paramref name="entryKey"/>: while paused, its fires are recorded but push nothing. Returns the entries changed.</summary>
@@ -129,4 +133,13 @@ public sealed record ScheduleRegistration
     public int MaxAttempts { get; init; } = 4;
     /// <summary>The next fire time after now, when there is one.</summary>
     public DateTimeOffset? NextFireAt { get; init; }
+    /// <summary>
+    /// The job's unique key when its type is unique (<c>[Job(Unique = true)]</c>), as its scheduled fires carry it (scoped to
+    /// the job name, like <see cref="JobPushRecord.UniqueKey"/>); <see langword="null"/>: not unique. Computed by the
+    /// scheduler's process, which has the job type (a <c>[UniqueKey]</c> member key cannot be derived from the payload), so
+    /// a trigger pushes the job only while no job of the queue holds the key.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+    /// <summary>How long <see cref="UniqueKey"/> still holds after the job finished (the type's UniqueFor).</summary>
+    public TimeSpan UniqueFor { get; init; }
 }

@@ -69,6 +69,18 @@ public sealed partial class InMemoryJobDriver
             MaxAttempts = registration.MaxAttempts,
             Headers = new Dictionary<string, string>(StringComparer.Ordinal) { [JobHeaders.ScheduleEntry] = entryKey },
         };
+        if (registration.UniqueKey is { } key)
+        {
+            // As a unique push (and a scheduled fire): under the lock, only while no job of this queue holds the key.
+            record = record with { UniqueKey = key, UniqueFor = registration.UniqueFor };
+            CheckPriority(record);
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (_gate)
+            {
+                return Task.FromResult(PushUniqueLocked(record, key, null, cancellationToken).Inserted ? 1 : 0);
+            }
+        }
+
         return PushAsync([record], null, cancellationToken).ContinueWith(static _ => 1, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
