@@ -41,6 +41,28 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_role_that_owns_its_schema_but_may_not_create_schemas_installs_and_upgrades_it()
+    {
+        // The usual least-privilege setup: the DBA creates the schema for the application's role, which may not create
+        // schemas in the database (PostgreSQL grants CREATE on a database to its owner only).
+        var schema = NewSchema();
+        var role = "own_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = fixture.CreateDataSource();
+        await admin.ExecAsync($"""
+            CREATE ROLE {role} LOGIN PASSWORD 'own-pass';
+            CREATE SCHEMA {schema} AUTHORIZATION {role};
+            """);
+        await using var owner = fixture.CreateDataSource(b => { b.Username = role; b.Password = "own-pass"; });
+        var all = PostgresJobMigrations.GetMigrations(schema);
+        var before = all.Take(all.Count - 2).ToArray();
+
+        Assert.Equal(before.Select(m => m.Name),
+            await PostgresJobMigrations.ApplyAsync(owner, schema, before, PostgresJobMigrations.DefaultLockTimeout, default));
+        Assert.Equal(all.Skip(before.Length).Select(m => m.Name), await PostgresJobMigrations.ApplyAsync(owner, schema));
+        Assert.Empty(await PostgresJobMigrations.GetPendingAsync(admin, schema));
+    }
+
+    [Fact]
     public async Task Older_code_runs_against_a_newer_compatible_schema()
     {
         var schema = NewSchema();

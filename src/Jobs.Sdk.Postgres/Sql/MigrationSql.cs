@@ -3,8 +3,18 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>SQL of the migrations table. <c>{s}</c> is the quoted schema.</summary>
 internal static class MigrationSql
 {
+    /// <summary>
+    /// The schema (only when missing: <c>CREATE SCHEMA IF NOT EXISTS</c> needs <c>CREATE</c> on the database even when the
+    /// schema exists, which a role that owns a schema its DBA made for it does not have) and the migrations table.
+    /// </summary>
     public const string CreateSchemaAndTable = """
-        CREATE SCHEMA IF NOT EXISTS {s};
+        DO $jobs_schema$
+        BEGIN
+            IF to_regnamespace('{s}') IS NULL THEN
+                CREATE SCHEMA IF NOT EXISTS {s};
+            END IF;
+        END
+        $jobs_schema$;
         CREATE TABLE IF NOT EXISTS {s}.schema_migrations (
             version    integer     NOT NULL PRIMARY KEY,
             name       text        NOT NULL,
