@@ -63,6 +63,47 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_dml_only_role_that_found_the_schema_pending_starts_once_another_process_migrated_it()
+    {
+        // A deploy: a DML-only process starts while the owner's process (or `jobs migrate`) is applying the new version's
+        // migrations. It finds one pending and waits for the migration lock; once it has the lock, nothing is pending any more.
+        var schema = NewSchema();
+        var role = "dml_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = fixture.CreateDataSource();
+        var all = PostgresJobMigrations.GetMigrations(schema);
+        await PostgresJobMigrations.ApplyAsync(admin, schema, all.Take(all.Count - 1).ToArray(), PostgresJobMigrations.DefaultLockTimeout, default);
+        await admin.ExecAsync($"""
+            CREATE ROLE {role} LOGIN PASSWORD 'dml-pass';
+            GRANT USAGE ON SCHEMA {schema} TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
+            """);
+        await using var limited = fixture.CreateDataSource(b => { b.Username = role; b.Password = "dml-pass"; });
+
+        await using var migrator = await admin.OpenConnectionAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresJobMigrations.LockKey(schema)})", migrator))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var starting = PostgresJobMigrations.ApplyAsync(limited, schema);
+        await TestExtensions.EventuallyAsync(async () => starting.IsCompleted || await admin.ScalarAsync(
+            $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}' AND wait_event_type = 'Lock' AND wait_event = 'advisory'") > 0,
+            what: "the DML-only process waiting for the migration lock");
+        Assert.False(starting.IsCompleted, "the DML-only process did not wait for the migration lock");
+        var last = all[^1];
+        await using (var finish = new NpgsqlCommand(last.Sql + $"""
+            ;
+            INSERT INTO {schema}.schema_migrations (version, name, compatible_from) VALUES ({last.Version}, '{last.Name}', {last.CompatibleFrom});
+            SELECT pg_advisory_unlock({PostgresJobMigrations.LockKey(schema)});
+            """, migrator))
+        {
+            await finish.ExecuteNonQueryAsync();
+        }
+
+        Assert.Empty(await starting.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
     public async Task Older_code_runs_against_a_newer_compatible_schema()
     {
         var schema = NewSchema();
