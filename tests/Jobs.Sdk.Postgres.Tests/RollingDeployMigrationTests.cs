@@ -175,6 +175,47 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_concurrent_index_build_that_failed_part_way_is_built_again_not_recorded_invalid()
+    {
+        // CREATE INDEX CONCURRENTLY commits the index (invalid) before it waits for the transactions writing the table; when
+        // that wait fails (lock_timeout here; a cancel or a crash alike), the invalid index stays, and IF NOT EXISTS on the
+        // retry would skip it: the step recorded as applied, the index never used and still maintained by every write.
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var migrations = PostgresJobMigrations.GetMigrations(schema).ToList();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        var step = MigrationMarkers.Build(migrations.Count + 1, "9999_concurrent_index", $"""
+            -- jobs:no-transaction
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_name_probe_idx ON "{schema}".jobs (name);
+            """, [.. migrations.Select(m => (m.Name, m.Sql)), ("9999_concurrent_index", "")]);
+        migrations.Add(step);
+
+        await using var writer = await dataSource.OpenConnectionAsync();
+        await using var transaction = await writer.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            $"INSERT INTO \"{schema}\".jobs (id, queue_name, name, payload) VALUES (gen_random_uuid(), 'q', 'n', '{{}}')", writer, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var ex = await Assert.ThrowsAsync<PostgresException>(() =>
+            PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromMilliseconds(200), default).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, ex.SqlState);
+        await transaction.CommitAsync();
+
+        Assert.Equal("9999_concurrent_index", Assert.Single(
+            await PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, PostgresJobMigrations.DefaultLockTimeout, default)));
+        Assert.Equal(0L, await dataSource.ScalarAsync($"""
+            SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = 'jobs_name_probe_idx' AND n.nspname = '{schema}' AND NOT i.indisvalid
+            """));
+        Assert.Equal(1L, await dataSource.ScalarAsync($"""
+            SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = 'jobs_name_probe_idx' AND n.nspname = '{schema}' AND i.indisvalid
+            """));
+    }
+
+    [Fact]
     public async Task Migration_ddl_gives_up_on_a_held_table_lock_instead_of_queueing_behind_it()
     {
         var schema = NewSchema();

@@ -33,6 +33,9 @@ internal static class MigrationSql
         $jobs_schema$;
         """;
 
+    /// <summary>$1: a schema-qualified index name; true when it exists and is not valid (a concurrent build that failed part-way).</summary>
+    public const string IndexInvalid = "SELECT NOT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass($1)";
+
     /// <summary>$1: advisory lock key, held by the migrating session until <see cref="SessionUnlock"/>.</summary>
     public const string SessionLock = "SELECT pg_advisory_lock($1)";
 
