@@ -41,6 +41,69 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_role_that_owns_its_schema_but_may_not_create_schemas_installs_and_upgrades_it()
+    {
+        // The usual least-privilege setup: the DBA creates the schema for the application's role, which may not create
+        // schemas in the database (PostgreSQL grants CREATE on a database to its owner only).
+        var schema = NewSchema();
+        var role = "own_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = fixture.CreateDataSource();
+        await admin.ExecAsync($"""
+            CREATE ROLE {role} LOGIN PASSWORD 'own-pass';
+            CREATE SCHEMA {schema} AUTHORIZATION {role};
+            """);
+        await using var owner = fixture.CreateDataSource(b => { b.Username = role; b.Password = "own-pass"; });
+        var all = PostgresJobMigrations.GetMigrations(schema);
+        var before = all.Take(all.Count - 2).ToArray();
+
+        Assert.Equal(before.Select(m => m.Name),
+            await PostgresJobMigrations.ApplyAsync(owner, schema, before, PostgresJobMigrations.DefaultLockTimeout, default));
+        Assert.Equal(all.Skip(before.Length).Select(m => m.Name), await PostgresJobMigrations.ApplyAsync(owner, schema));
+        Assert.Empty(await PostgresJobMigrations.GetPendingAsync(admin, schema));
+    }
+
+    [Fact]
+    public async Task A_dml_only_role_that_found_the_schema_pending_starts_once_another_process_migrated_it()
+    {
+        // A deploy: a DML-only process starts while the owner's process (or `jobs migrate`) is applying the new version's
+        // migrations. It finds one pending and waits for the migration lock; once it has the lock, nothing is pending any more.
+        var schema = NewSchema();
+        var role = "dml_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = fixture.CreateDataSource();
+        var all = PostgresJobMigrations.GetMigrations(schema);
+        await PostgresJobMigrations.ApplyAsync(admin, schema, all.Take(all.Count - 1).ToArray(), PostgresJobMigrations.DefaultLockTimeout, default);
+        await admin.ExecAsync($"""
+            CREATE ROLE {role} LOGIN PASSWORD 'dml-pass';
+            GRANT USAGE ON SCHEMA {schema} TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
+            """);
+        await using var limited = fixture.CreateDataSource(b => { b.Username = role; b.Password = "dml-pass"; });
+
+        await using var migrator = await admin.OpenConnectionAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresJobMigrations.LockKey(schema)})", migrator))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var starting = PostgresJobMigrations.ApplyAsync(limited, schema);
+        await TestExtensions.EventuallyAsync(async () => starting.IsCompleted || await admin.ScalarAsync(
+            $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}' AND wait_event_type = 'Lock' AND wait_event = 'advisory'") > 0,
+            what: "the DML-only process waiting for the migration lock");
+        Assert.False(starting.IsCompleted, "the DML-only process did not wait for the migration lock");
+        var last = all[^1];
+        await using (var finish = new NpgsqlCommand(last.Sql + $"""
+            ;
+            INSERT INTO {schema}.schema_migrations (version, name, compatible_from) VALUES ({last.Version}, '{last.Name}', {last.CompatibleFrom});
+            SELECT pg_advisory_unlock({PostgresJobMigrations.LockKey(schema)});
+            """, migrator))
+        {
+            await finish.ExecuteNonQueryAsync();
+        }
+
+        Assert.Empty(await starting.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
     public async Task Older_code_runs_against_a_newer_compatible_schema()
     {
         var schema = NewSchema();
@@ -109,6 +172,47 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
         Assert.Equal(1, await dataSource.ScalarAsync(
             $"SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'jobs_name_probe_idx' AND n.nspname = '{schema}' AND i.indisvalid"));
         Assert.Empty(await PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, PostgresJobMigrations.DefaultLockTimeout, default));
+    }
+
+    [Fact]
+    public async Task A_concurrent_index_build_that_failed_part_way_is_built_again_not_recorded_invalid()
+    {
+        // CREATE INDEX CONCURRENTLY commits the index (invalid) before it waits for the transactions writing the table; when
+        // that wait fails (lock_timeout here; a cancel or a crash alike), the invalid index stays, and IF NOT EXISTS on the
+        // retry would skip it: the step recorded as applied, the index never used and still maintained by every write.
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        var migrations = PostgresJobMigrations.GetMigrations(schema).ToList();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        var step = MigrationMarkers.Build(migrations.Count + 1, "9999_concurrent_index", $"""
+            -- jobs:no-transaction
+            CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_name_probe_idx ON "{schema}".jobs (name);
+            """, [.. migrations.Select(m => (m.Name, m.Sql)), ("9999_concurrent_index", "")]);
+        migrations.Add(step);
+
+        await using var writer = await dataSource.OpenConnectionAsync();
+        await using var transaction = await writer.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            $"INSERT INTO \"{schema}\".jobs (id, queue_name, name, payload) VALUES (gen_random_uuid(), 'q', 'n', '{{}}')", writer, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var ex = await Assert.ThrowsAsync<PostgresException>(() =>
+            PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromMilliseconds(200), default).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, ex.SqlState);
+        await transaction.CommitAsync();
+
+        Assert.Equal("9999_concurrent_index", Assert.Single(
+            await PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, PostgresJobMigrations.DefaultLockTimeout, default)));
+        Assert.Equal(0L, await dataSource.ScalarAsync($"""
+            SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = 'jobs_name_probe_idx' AND n.nspname = '{schema}' AND NOT i.indisvalid
+            """));
+        Assert.Equal(1L, await dataSource.ScalarAsync($"""
+            SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = 'jobs_name_probe_idx' AND n.nspname = '{schema}' AND i.indisvalid
+            """));
     }
 
     [Fact]

@@ -1,10 +1,12 @@
+using System.Text.RegularExpressions;
+
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>
 /// Reads the markers a migration script may carry: <c>-- jobs:compatible-from &lt;name&gt;</c> (the oldest code version
 /// that runs against it) and <c>-- jobs:no-transaction</c> (statements run one by one outside a transaction).
 /// </summary>
-internal static class MigrationMarkers
+internal static partial class MigrationMarkers
 {
     private const string CompatibleFrom = "-- jobs:compatible-from ";
     private const string NoTransaction = "-- jobs:no-transaction";
@@ -42,6 +44,20 @@ internal static class MigrationMarkers
         }
 
         return new PostgresMigration(version, name, sql) { CompatibleFrom = compatibleFrom, RunsInTransaction = transactional };
+    }
+
+    [GeneratedRegex(@"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+(""[^""]+""|[A-Za-z_][A-Za-z0-9_$]*)\s",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ConcurrentIndexRegex();
+
+    /// <summary>
+    /// The index a <c>CREATE INDEX CONCURRENTLY IF NOT EXISTS</c> statement builds, as written (quoted or not), or
+    /// <see langword="null"/> for any other statement.
+    /// </summary>
+    public static string? ConcurrentIndexName(string statement)
+    {
+        var match = ConcurrentIndexRegex().Match(statement);
+        return match.Success ? match.Groups[1].Value : null;
     }
 
     /// <summary>The statements of a no-transaction step: split at lines ending with <c>;</c> (comments dropped).</summary>

@@ -139,6 +139,11 @@ public static class PostgresJobMigrations
                 {
                     foreach (var statement in MigrationMarkers.Statements(migration.Sql))
                     {
+                        if (MigrationMarkers.ConcurrentIndexName(statement) is { } index)
+                        {
+                            await DropInvalidIndexAsync(connection, quoted + "." + index, cancellationToken).ConfigureAwait(false);
+                        }
+
                         await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
                     }
 
@@ -203,6 +208,26 @@ public static class PostgresJobMigrations
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionUnlock,
             new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
         await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops <paramref name="index"/> (schema-qualified, as written) when it exists and is invalid: what a
+    /// <c>CREATE INDEX CONCURRENTLY</c> leaves when it fails after its first commit (a lock timeout, a cancel, a crash), which
+    /// <c>IF NOT EXISTS</c> on the retry would otherwise accept as built.
+    /// </summary>
+    private static async Task DropInvalidIndexAsync(NpgsqlConnection connection, string index, CancellationToken cancellationToken)
+    {
+        bool invalid;
+        await using (var check = new NpgsqlCommand(MigrationSql.IndexInvalid, connection))
+        {
+            check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = index, NpgsqlDbType = NpgsqlDbType.Text });
+            invalid = await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+        }
+
+        if (invalid)
+        {
+            await ExecuteAsync(connection, null, "DROP INDEX CONCURRENTLY IF EXISTS " + index, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The consecutive migrations from <paramref name="start"/> on that run in a transaction (they share one).</summary>

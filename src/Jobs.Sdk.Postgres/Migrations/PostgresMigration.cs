@@ -17,7 +17,9 @@ public sealed record PostgresMigration(int Version, string Name, string Sql)
     /// <summary>
     /// False for a step that must run outside a transaction (<c>CREATE INDEX CONCURRENTLY</c>), marked by a
     /// <c>-- jobs:no-transaction</c> line: its statements run one by one in autocommit mode and must be idempotent
-    /// (<c>IF NOT EXISTS</c>), since a failure part-way is retried from its first statement.
+    /// (<c>IF NOT EXISTS</c>), since a failure part-way is retried from its first statement. Before a
+    /// <c>CREATE INDEX CONCURRENTLY IF NOT EXISTS</c>, an invalid index of that name (left by a build that failed part-way)
+    /// is dropped, so the retry builds it again instead of skipping it.
     /// </summary>
     public bool RunsInTransaction { get; init; } = true;
 }

@@ -3,16 +3,38 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>SQL of the migrations table. <c>{s}</c> is the quoted schema.</summary>
 internal static class MigrationSql
 {
+    /// <summary>
+    /// The schema, the migrations table and its <c>compatible_from</c> column, each only when missing: run by a process that
+    /// waited for the migration lock while another applied everything, this changes nothing and needs no privilege
+    /// (<c>CREATE SCHEMA IF NOT EXISTS</c> needs <c>CREATE</c> on the database, <c>CREATE TABLE IF NOT EXISTS</c> on the
+    /// schema and <c>ALTER TABLE ... IF NOT EXISTS</c> the table's ownership even when there is nothing to do), so a role
+    /// that owns a schema its DBA made for it installs it, and a DML-only role that found a migration pending starts once
+    /// another process applied it.
+    /// </summary>
     public const string CreateSchemaAndTable = """
-        CREATE SCHEMA IF NOT EXISTS {s};
-        CREATE TABLE IF NOT EXISTS {s}.schema_migrations (
-            version    integer     NOT NULL PRIMARY KEY,
-            name       text        NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        );
-        -- The oldest schema version whose code runs against this migration (rolling deploys, rollbacks).
-        ALTER TABLE {s}.schema_migrations ADD COLUMN IF NOT EXISTS compatible_from integer;
+        DO $jobs_schema$
+        BEGIN
+            IF to_regnamespace('{s}') IS NULL THEN
+                CREATE SCHEMA IF NOT EXISTS {s};
+            END IF;
+            IF to_regclass('{s}.schema_migrations') IS NULL THEN
+                CREATE TABLE IF NOT EXISTS {s}.schema_migrations (
+                    version    integer     NOT NULL PRIMARY KEY,
+                    name       text        NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                );
+            END IF;
+            -- The oldest schema version whose code runs against this migration (rolling deploys, rollbacks).
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                           WHERE attrelid = to_regclass('{s}.schema_migrations') AND attname = 'compatible_from' AND NOT attisdropped) THEN
+                ALTER TABLE {s}.schema_migrations ADD COLUMN IF NOT EXISTS compatible_from integer;
+            END IF;
+        END
+        $jobs_schema$;
         """;
+
+    /// <summary>$1: a schema-qualified index name; true when it exists and is not valid (a concurrent build that failed part-way).</summary>
+    public const string IndexInvalid = "SELECT NOT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass($1)";
 
     /// <summary>$1: advisory lock key, held by the migrating session until <see cref="SessionUnlock"/>.</summary>
     public const string SessionLock = "SELECT pg_advisory_lock($1)";
