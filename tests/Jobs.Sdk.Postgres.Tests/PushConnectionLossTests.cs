@@ -23,14 +23,11 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_reply_is_lost_after_its_commit_returns_its_id()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
         var marker = Guid.NewGuid().ToString("N");
 
-        proxy.HoldRepliesAfter(marker);
-        var push = q.Queue.PushAsync(new MessageJob(1, marker));
-        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        var push = await rig.PushWithReplyHeldAsync(marker);
         proxy.CutHeld();
         var (id, thrown) = await PushFaults.OutcomeAsync(push);
 
@@ -51,14 +48,11 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
             });
         await worker.StartAsync();
         await worker.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // the listener is up
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy, worker.Queue.QueueName);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync(worker.Queue.QueueName);
+        var (proxy, q, direct) = rig;
         var marker = Guid.NewGuid().ToString("N");
 
-        proxy.HoldRepliesAfter(marker);
-        var push = q.Queue.PushAsync(new MessageJob(1, marker), new JobOptions { ConcurrencyKey = "lost-reply" });
-        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        var push = await rig.PushWithReplyHeldAsync(marker, new JobOptions { ConcurrencyKey = "lost-reply" });
         proxy.CutHeld();
         var (_, thrown) = await PushFaults.OutcomeAsync(push);
 
@@ -69,9 +63,8 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_large_batch_whose_commit_reply_is_lost_returns_all_its_ids()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
         const int count = 10_001; // more than one statement, in one transaction of the push's own
 
         proxy.HoldRepliesAfter(Commit);
@@ -98,9 +91,8 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_large_batch_whose_commit_is_lost_on_its_way_throws_and_stores_none_of_it()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
 
         proxy.DropRequest(Commit);
         var (_, thrown) = await PushFaults.OutcomeAsync(q.Queue.PushManyAsync(Enumerable.Range(0, 10_001).Select(i => new MessageJob(i, "batch"))));
@@ -113,9 +105,8 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_request_is_lost_with_its_connection_throws_and_stores_nothing()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
         var marker = Guid.NewGuid().ToString("N");
 
         proxy.DropRequest(marker);
@@ -129,14 +120,11 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_reply_is_lost_while_the_database_is_out_of_reach_throws_outcome_unknown_with_its_id()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
         var marker = Guid.NewGuid().ToString("N");
 
-        proxy.HoldRepliesAfter(marker);
-        var push = q.Queue.PushAsync(new MessageJob(1, marker));
-        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        var push = await rig.PushWithReplyHeldAsync(marker);
         proxy.RefuseConnections();
         proxy.CutHeld();
         var (_, thrown) = await PushFaults.OutcomeAsync(push);
@@ -149,14 +137,11 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_reply_is_lost_while_the_database_is_briefly_out_of_reach_returns_its_id_once_it_is_back()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
         var marker = Guid.NewGuid().ToString("N");
 
-        proxy.HoldRepliesAfter(marker);
-        var push = q.Queue.PushAsync(new MessageJob(1, marker));
-        await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == 1, what: "the push committed");
+        var push = await rig.PushWithReplyHeldAsync(marker);
         proxy.RefuseConnections(); // a server restart, as the client sees it: the settling connection is refused ...
         var refused = proxy.ConnectionsRefused;
         proxy.CutHeld();
@@ -171,9 +156,8 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_the_server_answers_with_an_error_throws_it_without_settling_anything()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
         await using var keyLock = await PushFaults.HoldKeyLockAsync(direct, q.Queue.QueueName, Key);
         var accepted = proxy.ConnectionsAccepted;
 
@@ -191,9 +175,8 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     [Fact]
     public async Task A_push_whose_session_is_ended_by_the_server_throws_its_error_when_nothing_is_stored()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var q = await CreateQueueAsync(proxy);
-        await using var direct = fixture.CreateDataSource();
+        await using var rig = await RigAsync();
+        var (proxy, q, direct) = rig;
         await using var keyLock = await PushFaults.HoldKeyLockAsync(direct, q.Queue.QueueName, Key);
 
         var push = q.Queue.PushAsync(new MessageJob(1, "ended"), new JobOptions { ConcurrencyKey = Key });
@@ -228,6 +211,32 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     private Task<TestQueue> CreateQueueAsync(TcpProxy proxy, string? queueName = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "") =>
         TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((_, _, _) => Task.CompletedTask), driver: o => o.PollInterval = Hour, queueName: queueName,
             test: test, dataSource: PushFaults.ThroughProxy(fixture, proxy));
+
+    private async Task<Rig> RigAsync(string? queueName = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        var proxy = PushFaults.StartProxy(fixture);
+        return new Rig(proxy, await CreateQueueAsync(proxy, queueName, test), fixture.CreateDataSource());
+    }
+
+    /// <summary>A proxy, a queue whose connections go through it, and a direct data source that looks at the database.</summary>
+    private sealed record Rig(TcpProxy Proxy, TestQueue Q, NpgsqlDataSource Direct) : IAsyncDisposable
+    {
+        /// <summary>Pushes a job whose replies the proxy holds from its request on; returns the push once the job is committed.</summary>
+        public async Task<Task<JobId>> PushWithReplyHeldAsync(string marker, JobOptions? options = null)
+        {
+            Proxy.HoldRepliesAfter(marker);
+            var push = Q.Queue.PushAsync(new MessageJob(1, marker), options);
+            await TestExtensions.EventuallyAsync(async () => await StoredAsync(Direct, Q.Queue.QueueName) == 1, what: "the push committed");
+            return push;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Direct.DisposeAsync();
+            await Q.DisposeAsync();
+            await Proxy.DisposeAsync();
+        }
+    }
 
     private static Task<long> StoredAsync(NpgsqlDataSource direct, string queue) =>
         direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}'");
