@@ -104,6 +104,46 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_role_statement_timeout_does_not_cancel_the_wait_for_another_process_migration()
+    {
+        // Operators often give the application's role a statement_timeout (ALTER ROLE app SET statement_timeout = '30s').
+        // A process that starts while another applies a long migration waits for the migration lock longer than that.
+        var schema = NewSchema();
+        await using var admin = fixture.CreateDataSource();
+        await using var timed = fixture.CreateDataSource(b => b.Options = "-c statement_timeout=300");
+        await using var migrator = await admin.OpenConnectionAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresJobMigrations.LockKey(schema)})", migrator))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var starting = PostgresJobMigrations.ApplyAsync(timed, schema);
+        // On the database clock: the process has waited for the lock for more than twice its statement_timeout.
+        await TestExtensions.EventuallyAsync(async () => starting.IsCompleted || await admin.ScalarAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' " +
+            "AND query LIKE '%pg_advisory_lock%' AND now() - query_start > interval '600 milliseconds'") > 0,
+            what: "the starting process waiting for the migration lock past its statement_timeout");
+        var waited = !starting.IsCompleted;
+        await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresJobMigrations.LockKey(schema)})", migrator))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        Exception? failed = null;
+        try
+        {
+            await starting.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (Exception ex) when (ex is not TimeoutException)
+        {
+            failed = ex;
+        }
+
+        Assert.True(waited && failed is null, $"waited past the statement_timeout: {waited}; failed: {failed?.GetType().Name} {failed?.Message}");
+        Assert.Empty(await PostgresJobMigrations.GetPendingAsync(admin, schema));
+    }
+
+    [Fact]
     public async Task Older_code_runs_against_a_newer_compatible_schema()
     {
         var schema = NewSchema();

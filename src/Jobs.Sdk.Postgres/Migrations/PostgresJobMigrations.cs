@@ -182,10 +182,16 @@ public static class PostgresJobMigrations
         }
     }
 
-    /// <summary>The session advisory lock (waited for without a timeout: another process may be migrating), then the DDL's lock timeout: one round trip.</summary>
+    /// <summary>
+    /// The session advisory lock (waited for without a timeout: another process may be migrating), then the DDL's lock
+    /// timeout: one round trip. The session's <c>statement_timeout</c> is lifted first, until <see cref="UnlockAsync"/>: a
+    /// role's timeout (<c>ALTER ROLE app SET statement_timeout = '30s'</c>) would otherwise cancel the wait for another
+    /// process's long migration, or the migration itself, and fail the process's start.
+    /// </summary>
     private static async Task LockAsync(NpgsqlConnection connection, string schema, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = 0"));
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionLock,
             new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET lock_timeout = {((long)lockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}"));
@@ -193,7 +199,7 @@ public static class PostgresJobMigrations
     }
 
     /// <summary>
-    /// Resets the lock timeout and releases the session advisory lock, in one round trip; after a failure, first ends the
+    /// Resets the lock and statement timeouts and releases the session advisory lock, in one round trip; after a failure, first ends the
     /// transaction it may have left open (a <c>ROLLBACK</c> outside one only warns, as does an unlock not held).
     /// </summary>
     private static async Task UnlockAsync(NpgsqlConnection connection, string schema, bool rollback)
@@ -205,6 +211,7 @@ public static class PostgresJobMigrations
         }
 
         batch.BatchCommands.Add(new NpgsqlBatchCommand("RESET lock_timeout"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("RESET statement_timeout"));
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionUnlock,
             new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
         await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
