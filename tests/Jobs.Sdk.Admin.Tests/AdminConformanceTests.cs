@@ -98,6 +98,27 @@ public abstract class AdminConformanceTests
         Assert.Equal([target], found.Items.Select(i => i.Id));
     }
 
+    [Fact]
+    public async Task A_text_search_finds_a_job_older_than_tens_of_thousands_of_newer_ones_on_its_first_page()
+    {
+        // An operator looking for one customer's job in a big table: the first page must not come back empty while
+        // the job exists (a store may still stop a long search and hand back a cursor, but not after 25,000 rows).
+        await using var host = CreateHost();
+        var target = await host.Queue.PushAsync(new OtherJob("invoice for needle@example.com"), new JobOptions { DelayUntil = Later });
+        for (var i = 0; i < 5; i++)
+        {
+            await PushDelayedAsync(host.Queue, 5_000, "hay", start: i * 5_000);
+        }
+
+        var byText = await host.Admin.ListJobsAsync(new JobQuery { PayloadText = "needle@" });
+        var byJson = await host.Admin.ListJobsAsync(new JobQuery { PayloadContains = """{"text":"invoice for needle@example.com"}""" });
+
+        Assert.Equal([target], byText.Items.Select(i => i.Id));
+        Assert.Null(byText.NextCursor);
+        Assert.Equal([target], byJson.Items.Select(i => i.Id));
+        Assert.Null(byJson.NextCursor);
+    }
+
     [Theory]
     [InlineData("50_ off")]
     [InlineData("C:%temp")]

@@ -43,6 +43,7 @@ internal sealed class JobCommands
 
                     w.WriteEndArray();
                     w.Text("nextCursor", page.NextCursor);
+                    w.WriteBoolean("searchStopped", page.NextCursor is not null && page.Items.Count < query.Limit);
                     w.WriteEndObject();
                 });
                 return CliContext.ExitOk;
@@ -55,7 +56,9 @@ internal sealed class JobCommands
             }
 
             table.WriteTo(Console.Out);
-            Console.WriteLine(page.NextCursor is null ? $"({table.Count} jobs)" : $"({table.Count} jobs; next page: --cursor {page.NextCursor})");
+            Console.WriteLine(page.NextCursor is null ? $"({table.Count} jobs)"
+                : table.Count < query.Limit ? $"({table.Count} jobs so far: the search stopped for time before it read every job; search on with --cursor {page.NextCursor})"
+                : $"({table.Count} jobs; next page: --cursor {page.NextCursor})");
             return CliContext.ExitOk;
         });
 

@@ -23,7 +23,10 @@ internal sealed record JobSummaryDto(
     DateTimeOffset QueuedAt, DateTimeOffset RunAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
     string? LastError, string? WorkerId);
 
-internal sealed record JobPageDto(IReadOnlyList<JobSummaryDto> Items, string? NextCursor);
+/// <param name="Items">The page's jobs.</param>
+/// <param name="NextCursor">The next page's cursor, or null.</param>
+/// <param name="SearchStopped">A text search stopped for time before it read every job: fewer items than asked, and the cursor searches on.</param>
+internal sealed record JobPageDto(IReadOnlyList<JobSummaryDto> Items, string? NextCursor, bool SearchStopped);
 
 internal sealed record AttemptErrorDto(int Attempt, string Error, DateTimeOffset? At, string? StackTrace);
 

@@ -18,7 +18,7 @@ internal static class JobEndpoints
         var filter = new JobFilterDto(q["queue"], q["state"], q["name"], q["text"], q["error"]);
         var query = DashboardMapping.ToQuery(filter, limit, q["cursor"]);
         var page = await Admin(context).ListJobsAsync(query, context.RequestAborted);
-        var dto = new JobPageDto(page.Items.Select(DashboardMapping.ToDto).ToArray(), page.NextCursor);
+        var dto = new JobPageDto(page.Items.Select(DashboardMapping.ToDto).ToArray(), page.NextCursor, page.NextCursor is not null && page.Items.Count < limit);
         await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.JobPageDto);
     }
 

@@ -112,9 +112,10 @@ export function jobList(main, params, ctx) {
       el('td', { class: 'error-cell', title: j.lastError || '' }, j.lastError || '')));
     tableHost.replaceChildren(table([el('th', { class: 'check' }, all), 'State', 'Job', el('th', { class: 'hide-sm' }, 'Queue'),
       el('th', { class: 'num' }, 'Attempts'), 'Queued', el('th', { class: 'hide-sm' }, 'Run / finished'), 'Last error'],
-      rows, 'No jobs match these filters.'));
+      rows, page.searchStopped ? 'No match among the jobs searched so far.' : 'No jobs match these filters.'));
     renderToolbar();
     pager.replaceChildren(
+      page.searchStopped ? el('p', { class: 'muted', id: 'search-stopped' }, 'The search stopped for time before it read every job: Next → searches on through older jobs.') : '',
       el('button', { type: 'button', class: 'btn', disabled: cursors.length === 0, onclick: () => { cursor = cursors.pop() || ''; load(); } }, '← Previous'),
       el('button', { type: 'button', class: 'btn', disabled: !page.nextCursor, onclick: () => { cursors.push(cursor); cursor = page.nextCursor; load(); } }, 'Next →'));
   };

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Jobs.Sdk.Drivers;
 using Npgsql;
 using NpgsqlTypes;
@@ -68,40 +69,64 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     public async Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var sql = JobQuerySql.For(_quoted, query);
-        var text = sql.Page(query);
         var items = new List<JobSummary>(query.Limit + 1);
-        JobSummary? marker = null;
+        var started = Stopwatch.GetTimestamp();
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = new NpgsqlCommand(text, connection))
+        for (var window = query; ;)
         {
-            command.Parameters.AddRange(sql.Parameters.ToArray());
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var marker = await ReadWindowAsync(connection, window, items, cancellationToken).ConfigureAwait(false);
+            if (items.Count > query.Limit)
             {
-                var summary = ReadSummary(reader);
-                if (reader.GetBoolean(13))
-                {
-                    marker = summary;
-                }
-                else
-                {
-                    items.Add(summary);
-                }
+                SortPage(items, query.Order);
+                items.RemoveRange(query.Limit, items.Count - query.Limit);
+                return new JobPage(items, JobCursor.For(query.Order, items[^1]));
+            }
+
+            // A text search read a window of rows without filling the page: search on from the window's last row while
+            // the time allows, so that a page comes back empty only when the search really ran out of rows or of time.
+            if (marker is null || items.Count == query.Limit || Stopwatch.GetElapsedTime(started) >= TextSearchBudget)
+            {
+                SortPage(items, query.Order);
+                return new JobPage(items, marker is null ? null : JobCursor.For(query.Order, marker));
+            }
+
+            window = query with { Cursor = JobCursor.For(query.Order, marker), Limit = query.Limit - items.Count };
+        }
+    }
+
+    /// <summary>
+    /// How long one page of a text search (payload or error text) goes on reading windows of
+    /// <see cref="JobQuerySql.ScanLimit"/> rows before it returns what it found with a cursor to search on.
+    /// </summary>
+    internal static readonly TimeSpan TextSearchBudget = TimeSpan.FromSeconds(2);
+
+    /// <summary>Reads one page statement of <paramref name="window"/> into <paramref name="items"/>; returns its window's last row when the search goes on past it.</summary>
+    private async Task<JobSummary?> ReadWindowAsync(NpgsqlConnection connection, JobQuery window, List<JobSummary> items, CancellationToken cancellationToken)
+    {
+        var sql = JobQuerySql.For(_quoted, window);
+        JobSummary? marker = null;
+        await using var command = new NpgsqlCommand(sql.Page(window), connection);
+        command.Parameters.AddRange(sql.Parameters.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var summary = ReadSummary(reader);
+            if (reader.GetBoolean(13))
+            {
+                marker = summary;
+            }
+            else
+            {
+                items.Add(summary);
             }
         }
 
-        items.Sort(query.Order == JobOrder.RunAt
-            ? static (a, b) => a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Id.Value.CompareTo(b.Id.Value)
-            : static (a, b) => b.Id.Value.CompareTo(a.Id.Value));
-        if (items.Count > query.Limit)
-        {
-            items.RemoveRange(query.Limit, items.Count - query.Limit);
-            return new JobPage(items, JobCursor.For(query.Order, items[^1]));
-        }
-
-        return new JobPage(items, marker is null ? null : JobCursor.For(query.Order, marker));
+        return marker;
     }
+
+    private static void SortPage(List<JobSummary> items, JobOrder order) => items.Sort(order == JobOrder.RunAt
+        ? static (a, b) => a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Id.Value.CompareTo(b.Id.Value)
+        : static (a, b) => b.Id.Value.CompareTo(a.Id.Value));
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<JobId>> FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)

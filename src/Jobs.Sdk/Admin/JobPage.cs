@@ -5,7 +5,8 @@ namespace Jobs.Sdk;
 /// <param name="NextCursor">
 /// Pass it as <see cref="JobQuery.Cursor"/> to read the next page; <see langword="null"/> when there is none. Paging is by key
 /// (not offset): jobs pushed or deleted meanwhile never shift a page or repeat a job. With text filters a store may bound the
-/// rows it scans per page, so a page can hold fewer than <see cref="JobQuery.Limit"/> items while a next cursor still exists.
+/// time it searches per page (the PostgreSQL store: about 2 seconds), so a page can hold fewer than <see cref="JobQuery.Limit"/>
+/// items, even none, while a next cursor still exists: the search stopped there, and the cursor searches on.
 /// </param>
 public sealed record JobPage(IReadOnlyList<JobSummary> Items, string? NextCursor)
 {
