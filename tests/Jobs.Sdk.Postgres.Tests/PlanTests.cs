@@ -179,6 +179,25 @@ public sealed class PlanTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task The_admin_queue_list_reads_the_counts_and_not_the_jobs()
+    {
+        // GetQueuesAsync feeds the dashboard's live view (every few seconds while a page is open) and `jobs status`:
+        // it must cost O(queues x states), not a count of a million rows.
+        await using var ds = await SeededAsync();
+        var counts = await ExplainAsync(ds, AdminSql.QueueCounts);
+        Assert.DoesNotContain(counts.Nodes, n => n.Relation == "jobs");
+
+        // The oldest waiting job: one entry of the runnable index per queue and priority, however many jobs wait or are delayed.
+        var oldest = await ExplainAsync(ds, AdminSql.QueueOldestWaiting);
+        var jobReads = oldest.Nodes.Where(n => n.Relation == "jobs").ToList();
+        Assert.All(jobReads, n => Assert.Equal("jobs_runnable_idx", n.Index));
+        Assert.NotEmpty(jobReads);
+        Assert.All(jobReads, n => Assert.InRange(n.Loops, 1, 2 * 5));      // queues x priorities
+        Assert.All(jobReads, n => Assert.InRange(n.ActualRows, 0, 1));     // per loop (EXPLAIN reports the average)
+        Assert.Equal(1, oldest.Root.ActualRows); // Busy has due jobs; Idle's are all delayed
+    }
+
+    [Fact]
     public async Task Cleanup_acts_on_one_bounded_batch_per_statement_through_the_state_index()
     {
         await using var ds = await SeededAsync();

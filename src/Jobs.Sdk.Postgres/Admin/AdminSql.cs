@@ -66,11 +66,28 @@ internal static class AdminSql
     /// <summary>One notification per (channel $1[i], payload $2[i]).</summary>
     public const string NotifyMany = "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS n(c, p)";
 
-    /// <summary>Counts per queue and state, and the oldest due run time of runnable rows (both partial indexes cover every row).</summary>
+    /// <summary>
+    /// Counts per queue and state from the delta rows the jobs table's triggers keep (<see cref="CountSql"/>), and how many
+    /// delta rows made each: O(queues x states + deltas), never a count of the jobs.
+    /// </summary>
     public const string QueueCounts = """
-        SELECT queue_name, state, count(*), min(run_at) FILTER (WHERE run_at <= now()) FROM {s}.jobs WHERE state IN (0, 2) GROUP BY 1, 2
-        UNION ALL
-        SELECT queue_name, state, count(*), NULL FROM {s}.jobs WHERE state NOT IN (0, 2) GROUP BY 1, 2
+        SELECT queue_name, state, sum(n)::bigint, count(*) FROM {s}.job_state_counts GROUP BY 1, 2
+        """;
+
+    /// <summary>
+    /// The oldest due run time of each queue with runnable jobs: per queue and priority, the first entry of
+    /// <c>jobs_runnable_idx</c> (ordered by run time within a priority) when it is due, as the claim reads them.
+    /// </summary>
+    public static readonly string QueueOldestWaiting = $"""
+        SELECT c.queue_name, min(x.run_at)
+        FROM (SELECT queue_name FROM {"{s}"}.job_state_counts WHERE state IN (0, 2) GROUP BY 1 HAVING sum(n) > 0) c
+        CROSS JOIN unnest('{SqlCodes.ClaimPriorities}'::smallint[]) AS p(priority)
+        CROSS JOIN LATERAL (
+            SELECT j.run_at FROM {"{s}"}.jobs j
+            WHERE j.queue_name = c.queue_name AND j.state IN (0, 2) AND j.priority = p.priority AND j.run_at <= now()
+            ORDER BY j.run_at LIMIT 1
+        ) x
+        GROUP BY 1
         """;
 
     public const string QueueStates = "SELECT name, paused, reason, paused_at FROM {s}.queues";

@@ -15,12 +15,14 @@ public sealed partial class PostgresJobAdminStore
         var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var states = new Dictionary<string, (bool Paused, string? Reason, DateTimeOffset? At)>(StringComparer.Ordinal);
         var workers = new Dictionary<string, int>(StringComparer.Ordinal);
+        var deltas = new Dictionary<string, long>(StringComparer.Ordinal);
         DateTimeOffset now;
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (var batch = new NpgsqlBatch(connection))
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueCounts)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueOldestWaiting)));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueStates)));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.LiveWorkersPerQueue)));
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -36,14 +38,13 @@ public sealed partial class PostgresJobAdminStore
                 }
 
                 list.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
-                if (!reader.IsDBNull(3))
-                {
-                    var due = reader.GetFieldValue<DateTimeOffset>(3);
-                    if (!oldest.TryGetValue(queue, out var o) || due < o)
-                    {
-                        oldest[queue] = due;
-                    }
-                }
+                deltas[queue] = deltas.GetValueOrDefault(queue) + reader.GetInt64(3);
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                oldest[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
             }
 
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -60,7 +61,8 @@ public sealed partial class PostgresJobAdminStore
             }
         }
 
-        var names = new SortedSet<string>(counts.Keys, StringComparer.Ordinal);
+        await CompactCountsAsync(connection, deltas, cancellationToken).ConfigureAwait(false);
+        var names = new SortedSet<string>(counts.Where(c => c.Value.Any(s => s.Value != 0)).Select(c => c.Key), StringComparer.Ordinal);
         names.UnionWith(states.Keys);
         names.UnionWith(workers.Keys);
         var result = new List<QueueInfo>(names.Count);
@@ -80,6 +82,31 @@ public sealed partial class PostgresJobAdminStore
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Folds the count deltas of each queue that has more than <see cref="CountSql.CompactAfter"/> (a queue that only
+    /// producers write to is never compacted by a worker), so that the next read stays small.
+    /// </summary>
+    private async Task CompactCountsAsync(NpgsqlConnection connection, Dictionary<string, long> deltas, CancellationToken cancellationToken)
+    {
+        foreach (var (queue, rows) in deltas)
+        {
+            if (rows > CountSql.CompactAfter)
+            {
+                await using var compact = new NpgsqlCommand(Sub(CountSql.Compact), connection);
+                compact.Parameters.Add(JobQuerySql.Text(queue));
+                compact.Parameters.Add(new NpgsqlParameter<int> { TypedValue = CountSql.CompactAfter, NpgsqlDbType = NpgsqlDbType.Integer });
+                try
+                {
+                    await compact.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+                {
+                    return; // a read-only role: its reads stay correct, only larger; a worker or a writer compacts
+                }
+            }
+        }
     }
 
     /// <inheritdoc />
