@@ -102,7 +102,10 @@ public sealed class TcpProxy : IAsyncDisposable
     /// read: a statement's text, or a parameter's), holds the server's bytes to that connection from then on, as
     /// <see cref="HoldReplies"/> does: the request reaches the server, its reply does not (see <see cref="CutHeld"/>).
     /// </summary>
-    public void HoldRepliesAfter(string request) => Volatile.Write(ref _holdAfter, System.Text.Encoding.UTF8.GetBytes(request));
+    public void HoldRepliesAfter(string request) => HoldRepliesAfter(System.Text.Encoding.UTF8.GetBytes(request));
+
+    /// <summary><see cref="HoldRepliesAfter(string)"/> for raw bytes (a binary parameter's value).</summary>
+    public void HoldRepliesAfter(byte[] request) => Volatile.Write(ref _holdAfter, request);
 
     /// <summary>
     /// Once, closes the first connection whose client sends bytes containing <paramref name="request"/> (UTF-8, within
