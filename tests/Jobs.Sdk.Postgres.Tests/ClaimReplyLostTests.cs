@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
@@ -9,37 +10,22 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class ClaimReplyLostTests(PostgresFixture fixture)
 {
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
-
-    /// <summary>A lease no other statement sends: the claim's bind message carries it (float8, binary) and no prepare does.</summary>
+    /// <summary>
+    /// A lease of about an hour (it never expires within a test: only a give-back frees a job) that no other statement
+    /// sends: the claim's bind message carries it (float8, binary), and no prepare message does.
+    /// </summary>
     private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(3_599_321);
 
     [Fact]
     public async Task A_stop_during_a_claim_whose_reply_never_came_gives_its_jobs_back_uncounted()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var direct = fixture.CreateDataSource();
-        var ran = 0;
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) =>
-            {
-                Interlocked.Increment(ref ran);
-                return Task.CompletedTask;
-            }),
-            driver: o => o.PollInterval = Hour,
-            worker: o => o.LeaseDuration = Lease, // the lease never expires within the test: only a give-back frees the job
-            dataSource: PushFaults.ThroughProxy(fixture, proxy));
-        var id = await q.Queue.PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
+        await using var rig = await RigAsync(TimeSpan.FromHours(1));
+        await rig.ClaimWithReplyHeldAsync();
 
-        // The claim reaches the server and commits; its reply stays in the proxy.
-        var lease = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteDoubleBigEndian(lease, Lease.TotalMilliseconds);
-        proxy.HoldRepliesAfter(lease);
-        await q.StartAsync();
-        await TestExtensions.EventuallyAsync(async () => await StateAsync(direct, id) == (short)JobState.Processing, what: "the claim committed");
-        await q.StopAsync();
+        await rig.Q.StopAsync();
 
-        var job = (await q.Queue.GetJobAsync(id))!;
-        Assert.Equal(0, Volatile.Read(ref ran));
+        var job = (await rig.Q.Queue.GetJobAsync(rig.Id))!;
+        Assert.Equal(0, rig.Ran);
         Assert.True(job.State == JobState.Pending && job.Attempts == 0,
             $"After the stop the job the worker never received is {job.State} with {job.Attempts} attempt(s) counted (worker {job.WorkerId}).");
     }
@@ -47,41 +33,64 @@ public sealed class ClaimReplyLostTests(PostgresFixture fixture)
     [Fact]
     public async Task A_claim_whose_connection_broke_after_it_committed_runs_its_jobs_once_without_waiting_out_the_lease()
     {
-        await using var proxy = PushFaults.StartProxy(fixture);
-        await using var direct = fixture.CreateDataSource();
-        var ran = 0;
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) =>
+        await using var rig = await RigAsync(TimeSpan.FromMilliseconds(200));
+        await rig.ClaimWithReplyHeldAsync();
+
+        rig.Proxy.CutHeld(); // the claim's reply is lost with its connection
+
+        await TestExtensions.EventuallyAsync(async () => await rig.StateAsync() == (short)JobState.Completed,
+            what: "the job completed (its lease is an hour: only a give-back lets it run before then)");
+        var job = (await rig.Q.Queue.GetJobAsync(rig.Id))!;
+        Assert.Equal(1, rig.Ran);
+        Assert.Equal(1, job.Attempts);
+    }
+
+    /// <summary>A proxy, a queue through it (completed jobs kept) with one pushed job on its last attempt, and a direct data source.</summary>
+    private async Task<Rig> RigAsync(TimeSpan pollInterval, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        var proxy = PushFaults.StartProxy(fixture);
+        var ran = new StrongBox<int>();
+        var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) =>
             {
-                Interlocked.Increment(ref ran);
+                Interlocked.Increment(ref ran.Value);
                 return Task.CompletedTask;
             }),
             driver: o =>
             {
-                o.PollInterval = TimeSpan.FromMilliseconds(200);
+                o.PollInterval = pollInterval;
                 o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes };
             },
-            worker: o => o.LeaseDuration = Lease,
-            dataSource: PushFaults.ThroughProxy(fixture, proxy));
+            worker: o => o.LeaseDuration = Lease, test: test, dataSource: PushFaults.ThroughProxy(fixture, proxy));
         var id = await q.Queue.PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
-        var lease = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteDoubleBigEndian(lease, Lease.TotalMilliseconds);
-        proxy.HoldRepliesAfter(lease);
-        await q.StartAsync();
-        await TestExtensions.EventuallyAsync(async () => await StateAsync(direct, id) == (short)JobState.Processing, what: "the claim committed");
-
-        proxy.CutHeld(); // the claim's reply is lost with its connection
-
-        await TestExtensions.EventuallyAsync(async () => await StateAsync(direct, id) == (short)JobState.Completed,
-            what: "the job completed (its lease is an hour: only a give-back lets it run before then)");
-        var job = (await q.Queue.GetJobAsync(id))!;
-        Assert.Equal(1, Volatile.Read(ref ran));
-        Assert.Equal(1, job.Attempts);
+        return new Rig(proxy, q, fixture.CreateDataSource(), id, ran);
     }
 
-    private static async Task<short> StateAsync(NpgsqlDataSource direct, JobId id)
+    private sealed record Rig(TcpProxy Proxy, TestQueue Q, NpgsqlDataSource Direct, JobId Id, StrongBox<int> Runs) : IAsyncDisposable
     {
-        await using var command = direct.CreateCommand("SELECT state FROM jobs_test.jobs WHERE id = $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = id.Value });
-        return (short)(await command.ExecuteScalarAsync() ?? (short)-1);
+        public int Ran => Volatile.Read(ref Runs.Value);
+
+        /// <summary>Starts the worker with the proxy holding its claim's reply; returns once the claim committed.</summary>
+        public async Task ClaimWithReplyHeldAsync()
+        {
+            var lease = new byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteDoubleBigEndian(lease, Lease.TotalMilliseconds);
+            Proxy.HoldRepliesAfter(lease);
+            await Q.StartAsync();
+            await TestExtensions.EventuallyAsync(async () => await StateAsync() == (short)JobState.Processing, what: "the claim committed");
+        }
+
+        public async Task<short> StateAsync()
+        {
+            await using var command = Direct.CreateCommand("SELECT state FROM jobs_test.jobs WHERE id = $1");
+            command.Parameters.Add(new NpgsqlParameter { Value = Id.Value });
+            return (short)(await command.ExecuteScalarAsync() ?? (short)-1);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Direct.DisposeAsync();
+            await Q.DisposeAsync();
+            await Proxy.DisposeAsync();
+        }
     }
 }

@@ -94,10 +94,16 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
         await using (var finish = new NpgsqlCommand(last.Sql + $"""
             ;
             INSERT INTO {schema}.schema_migrations (version, name, compatible_from) VALUES ({last.Version}, '{last.Name}', {last.CompatibleFrom});
-            SELECT pg_advisory_unlock({PostgresJobMigrations.LockKey(schema)});
             """, migrator))
         {
             await finish.ExecuteNonQueryAsync();
+        }
+
+        // Unlocked after the migration committed, as the driver does: unlocked inside the same implicit transaction,
+        // the waiting process could read the schema before the commit, find the last migration pending and try its DDL.
+        await using (var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresJobMigrations.LockKey(schema)})", migrator))
+        {
+            await unlock.ExecuteNonQueryAsync();
         }
 
         Assert.Empty(await starting.WaitAsync(TimeSpan.FromSeconds(60)));
