@@ -6,7 +6,7 @@ using static Jobs.Sdk.Postgres.SqlParameters;
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>What workers do to the table: claim due jobs, record outcomes, renew leases, rescue expired leases.</summary>
-internal sealed partial class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention)
+internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention)
 {
     private readonly string _claimSql = context.Sql(JobSql.Claim);
     private readonly string _claimWithinLimitSql = context.Sql(JobSql.ClaimWithinLimit);
@@ -15,7 +15,6 @@ internal sealed partial class PostgresWorkerCommands(PostgresQueueContext contex
     private readonly string _completeRemovingSql = context.Sql(JobSql.CompleteRemoving);
     private readonly string _renewSql = context.Sql(JobSql.RenewLeases);
     private readonly string _rescueSql = context.Sql(JobSql.RescueExpired);
-    private readonly string _claimedWithSql = context.Sql(JobSql.ClaimedWith);
     private readonly bool _removeCompleted = retention.CompletedJobs == Retain.No;
     private readonly bool _removeFailed = retention.FailedJobs == Retain.No;
     private readonly bool _removeCancelled = retention.CancelledJobs == Retain.No;
@@ -34,40 +33,29 @@ internal sealed partial class PostgresWorkerCommands(PostgresQueueContext contex
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var tokens = Guid.NewGuid(); // the claim's lease tokens derive from it (JobSql.Claim)
         NpgsqlParameter[] parameters =
             [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames),
-                Integer(request.StartingNow), Uuid(tokens)];
+                Integer(request.StartingNow), Uuid(Guid.NewGuid())]; // the claim's lease tokens derive from it (JobSql.Claim)
         var limited = request.GlobalConcurrency.HasValue;
         if (limited)
         {
             parameters = [.. parameters, Integer(request.GlobalConcurrency!.Value)];
         }
 
-        List<(long Place, ClaimedJob Job)>? claimed;
-        try
-        {
-            claimed = await context.Commands.QueryOnAsync(connection, transaction,
-                limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
-                limited ? _claimWithinLimitSql : _claimSql, parameters,
-                SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan,
-                async (reader, ct) =>
+        var claimed = await context.Commands.QueryOnAsync(connection, transaction,
+            limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
+            limited ? _claimWithinLimitSql : _claimSql, parameters,
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan,
+            async (reader, ct) =>
+            {
+                List<(long Place, ClaimedJob Job)>? rows = null;
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    List<(long Place, ClaimedJob Job)>? rows = null;
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        (rows ??= new(request.MaxJobs)).Add((reader.GetInt64(10), JobRows.ReadClaimed(reader)));
-                    }
+                    (rows ??= new(request.MaxJobs)).Add((reader.GetInt64(10), JobRows.ReadClaimed(reader)));
+                }
 
-                    return rows;
-                }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (transaction is null && ClaimMayHaveCommitted(ex))
-        {
-            await GiveBackLostClaimAsync(request.WorkerId, tokens).ConfigureAwait(false);
-            throw;
-        }
-
+                return rows;
+            }, cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
             return [];

@@ -158,17 +158,6 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// The jobs of queue $1 that worker $2 holds from the claim whose lease tokens derive from $3 (<see cref="Claim"/>:
-    /// the first twelve bytes of every token of that claim are $3's): id, lease token, attempt. Reads the queue's
-    /// processing rows through <c>jobs_queue_state_idx</c>.
-    /// </summary>
-    public static readonly string ClaimedWith = $$"""
-        SELECT id, lease_token, attempts FROM {s}.jobs
-        WHERE queue_name = $1 AND state = {{Processing}} AND worker_id = $2
-            AND substr(uuid_send(lease_token), 1, 12) = substr(uuid_send($3::uuid), 1, 12)
-        """;
-
-    /// <summary>
     /// <see cref="Claim"/> under a cluster-wide limit of $8 jobs processing in queue $1 (<c>GlobalConcurrency</c>): takes
     /// at most $8 minus the queue's processing rows (claimed by live workers, or by dead ones until their leases are
     /// rescued). Runs right after <see cref="LockQueueClaims"/> in the same transaction, so limited claims of one queue

@@ -8,7 +8,7 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// worker never ran those jobs, so they must not wait out a lease and then count an attempt they never had.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ClaimReplyLostTests(PostgresFixture fixture)
+public sealed class ClaimReplyLostOnStopTests(PostgresFixture fixture)
 {
     /// <summary>
     /// A lease of about an hour (it never expires within a test: only a give-back frees a job) that no other statement
