@@ -50,6 +50,27 @@ public abstract partial class JobDriverConformanceTests
     }
 
     [Fact]
+    public async Task A_unique_batch_reports_each_job_stores_a_key_once_and_is_refused_whole_when_one_job_is_invalid()
+    {
+        var d = await DriverAsync();
+        var holder = await d.PushUniqueAsync(Unique(0, "held"), null, default);
+        var batch = new[] { Unique(1, "a"), Unique(2, "held"), Unique(3, "a"), Record(4) };
+
+        var results = await d.PushUniqueManyAsync(batch, null, default);
+
+        Assert.Equal(
+            [new JobPushResult(batch[0].Id, true), new JobPushResult(holder.Id, false), new JobPushResult(batch[0].Id, false), new JobPushResult(batch[3].Id, true)],
+            results);
+        Assert.Equal(3, (await d.GetCountsAsync(default)).Pending);
+
+        // A job the store refuses (an id already stored) refuses the whole batch: nothing of it is stored.
+        var refused = new[] { Unique(5, "b"), Unique(6, "c") with { Id = batch[3].Id } };
+        await Assert.ThrowsAnyAsync<Exception>(() => d.PushUniqueManyAsync(refused, null, default));
+        Assert.Equal(3, (await d.GetCountsAsync(default)).Pending);
+        Assert.True((await d.PushUniqueAsync(Unique(7, "b"), null, default)).Inserted);
+    }
+
+    [Fact]
     public async Task Unique_keys_are_per_queue()
     {
         var d = await DriverAsync();
