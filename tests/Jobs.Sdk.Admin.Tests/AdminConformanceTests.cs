@@ -302,6 +302,34 @@ public abstract class AdminConformanceTests
     }
 
     [Fact]
+    public async Task Queue_names_are_values_a_pause_keeps_exactly_and_names_no_store_can_hold_are_refused_with_ArgumentException()
+    {
+        await using var host = CreateHost();
+        string[] odd = ["Emails", "emails ", " emails", "e\"m'a;i l\\s -- DROP TABLE jobs", "队列-🚀", new string('q', 1000)];
+        foreach (var name in odd)
+        {
+            Assert.True(await host.Admin.PauseQueueAsync(name, "odd"), name);
+        }
+
+        var paused = (await host.Admin.GetQueuesAsync()).Where(q => q.IsPaused).Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.Superset(odd.ToHashSet(StringComparer.Ordinal), paused);
+        Assert.DoesNotContain("emails", paused);
+
+        // A name PostgreSQL cannot store or index, refused before it reaches the store (as a push to it would be).
+        foreach (var bad in new[] { "nul\0queue", new string('q', 1001), new string('é', 501) })
+        {
+            var pause = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.PauseQueueAsync(bad, "bad"));
+            Assert.Equal("queue", pause.ParamName);
+            var resume = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.ResumeQueueAsync(bad));
+            Assert.Equal("queue", resume.ParamName);
+        }
+
+        var reason = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.PauseQueueAsync("emails", "nul\0reason"));
+        Assert.Equal("reason", reason.ParamName);
+        Assert.DoesNotContain(await host.Admin.GetQueuesAsync(), q => q.Name == "emails" && q.IsPaused);
+    }
+
+    [Fact]
     public async Task A_paused_queue_holds_jobs_while_a_worker_runs_and_resume_completes_them()
     {
         await using var host = CreateHost(workers: true);
