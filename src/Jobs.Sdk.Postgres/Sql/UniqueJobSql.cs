@@ -12,7 +12,8 @@ internal static class UniqueJobSql
 {
     /// <summary>
     /// Releases key $2 of queue $1 when its holder finished at least its <c>unique_for</c> ago: deletes the holder when
-    /// retention removes jobs of its state ($3 completed, $4 failed, $5 cancelled; kept only for the hold), else clears its key.
+    /// retention removes jobs of its state ($3 completed, $4 failed, $5 cancelled; kept only for the hold), else clears its key
+    /// (remembered in <c>released_unique_key</c>, for a retry: <see cref="UniqueRetrySql"/>).
     /// </summary>
     public static readonly string Release = $$"""
         WITH expired AS MATERIALIZED (
@@ -25,7 +26,7 @@ internal static class UniqueJobSql
         removed AS (
             DELETE FROM {s}.jobs j USING expired e WHERE j.id = e.id AND e.remove
         )
-        UPDATE {s}.jobs j SET unique_key = NULL FROM expired e WHERE j.id = e.id AND NOT e.remove
+        UPDATE {s}.jobs j SET released_unique_key = j.unique_key, unique_key = NULL FROM expired e WHERE j.id = e.id AND NOT e.remove
         """;
 
     /// <summary>

@@ -128,6 +128,35 @@ public sealed partial class InMemoryJobDriver
         return new JobPushResult(job.Id, Inserted: true);
     }
 
+    /// <summary>
+    /// Whether finished job <paramref name="entry"/> may be put back (an operator's retry, a cleanup rerun) without a
+    /// second job of its unique key in line: not while another job holds the key (it is left as it was, as a push of the
+    /// key would store nothing); else it takes the key back (under the lock).
+    /// </summary>
+    private bool TryRetakeUniqueKey(Entry entry, DateTimeOffset now)
+    {
+        if (entry.IsUnfinished || entry.UniqueKey is not { } key)
+        {
+            return true;
+        }
+
+        if (_uniqueHolders.TryGetValue(key, out var holder) && holder != entry.Id && _jobs.TryGetValue(holder, out var held))
+        {
+            if (HoldsKey(held, now))
+            {
+                return false;
+            }
+
+            if (held.RemoveWhenReleased)
+            {
+                _jobs.Remove(held.Id);
+            }
+        }
+
+        _uniqueHolders[key] = entry.Id;
+        return true;
+    }
+
     private async Task<JobPushResult> PushAndReturn(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         await PushAsync([job], transaction, cancellationToken).ConfigureAwait(false);
