@@ -162,4 +162,26 @@ public abstract partial class JobDriverConformanceTests
         Assert.Equal(cancel ? JobState.Cancelled : JobState.Failed, (await InfoAsync(d, first.Id)).State);
         Assert.Equal(new JobPushResult(first.Id, false), await d.PushUniqueAsync(Unique(2, "k", TimeSpan.FromHours(1)), null, default));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_waiting_unique_job_cancelled_keeps_its_key_for_UniqueFor_even_when_retention_deletes_cancelled_jobs(bool paused)
+    {
+        var d = await DriverAsync(new RetentionPolicy { CancelledJobs = Retain.No });
+        var first = await d.PushUniqueAsync(Unique(1, "k", TimeSpan.FromHours(1)) with { RunAt = DateTimeOffset.UtcNow.AddHours(1) }, null, default);
+        if (paused)
+        {
+            Assert.True(await d.PauseAsync(first.Id, default));
+        }
+
+        Assert.True(await d.CancelAsync(first.Id, default));
+
+        Assert.Equal(new JobPushResult(first.Id, false), await d.PushUniqueAsync(Unique(2, "k", TimeSpan.FromHours(1)), null, default));
+        // Without UniqueFor the cancelled job is deleted at once, and its key with it.
+        var other = await d.PushUniqueAsync(Unique(3, "k2"), null, default);
+        Assert.True(await d.CancelAsync(other.Id, default));
+        Assert.Null(await d.GetJobAsync(other.Id, default));
+        Assert.True((await d.PushUniqueAsync(Unique(4, "k2"), null, default)).Inserted);
+    }
 }
