@@ -81,4 +81,30 @@ public sealed class UniqueBatchTests(PostgresFixture fixture)
         Assert.Equal(2, (await q.Queue.GetCountsAsync()).Pending);
         Assert.Contains("\"n\": 1", (await q.Queue.GetJobAsync(ids[0]))!.Payload, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_unique_batch_in_the_callers_transaction_exists_only_if_the_caller_commits()
+    {
+        await using var q = await TestQueue.CreateAsync(fixture, jobs => jobs.AddJob<UniqueAccountJob>((_, _, _) => Task.CompletedTask));
+        await using var direct = fixture.CreateDataSource();
+        var accounts = new[] { Guid.NewGuid(), Guid.NewGuid() };
+        await using var connection = await direct.OpenConnectionAsync();
+
+        await using (var rolledBack = await connection.BeginTransactionAsync())
+        {
+            var ids = await q.Queue.PushManyAsync(accounts.Select(a => new UniqueAccountJob(a, 1)), rolledBack);
+            Assert.Equal(2, ids.Distinct().Count());
+            await rolledBack.RollbackAsync();
+        }
+
+        Assert.Equal(0, (await q.Queue.GetCountsAsync()).Pending);
+        await using (var committed = await connection.BeginTransactionAsync())
+        {
+            var ids = await q.Queue.PushManyAsync([new UniqueAccountJob(accounts[0], 2), new UniqueAccountJob(accounts[0], 3), new UniqueAccountJob(accounts[1], 4)], committed);
+            Assert.Equal(ids[0], ids[1]);
+            await committed.CommitAsync();
+        }
+
+        Assert.Equal(2, (await q.Queue.GetCountsAsync()).Pending);
+    }
 }
