@@ -80,6 +80,13 @@ public sealed class UniqueBatchTests(PostgresFixture fixture)
         Assert.Equal(existing, ids[1]);
         Assert.Equal(2, (await q.Queue.GetCountsAsync()).Pending);
         Assert.Contains("\"n\": 1", (await q.Queue.GetJobAsync(ids[0]))!.Payload, StringComparison.Ordinal);
+
+        // TryPushManyAsync tells which were inserted: a new key, and the three held ones (by the jobs above).
+        var c = Guid.NewGuid();
+        var results = await q.Queue.TryPushManyAsync([new UniqueAccountJob(c, 5), new UniqueAccountJob(a, 6), new UniqueAccountJob(b, 7), new UniqueAccountJob(c, 8)]);
+        Assert.Equal([true, false, false, false], results.Select(r => r.Inserted));
+        Assert.Equal([results[0].Id, ids[0], existing, results[0].Id], results.Select(r => r.Id));
+        Assert.Equal(3, (await q.Queue.GetCountsAsync()).Pending);
     }
 
     [Fact]
