@@ -129,6 +129,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _pusher.PushUniqueAsync(job, transaction, cancellationToken);
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<JobPushResult>> PushUniqueManyAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
+        => _pusher.PushUniqueManyAsync(jobs, transaction, cancellationToken);
+
+    /// <inheritdoc />
     public string QueueName => _options.QueueName;
 
     /// <summary>The schema holding the job tables.</summary>

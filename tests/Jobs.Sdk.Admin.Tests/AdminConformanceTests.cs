@@ -323,6 +323,86 @@ public abstract class AdminConformanceTests
     }
 
     [Fact]
+    public async Task Queue_names_are_values_a_pause_keeps_exactly_and_names_no_store_can_hold_are_refused_with_ArgumentException()
+    {
+        await using var host = CreateHost();
+        string[] odd = ["Emails", "emails ", " emails", "e\"m'a;i l\\s -- DROP TABLE jobs", "队列-🚀", new string('q', 1000)];
+        foreach (var name in odd)
+        {
+            Assert.True(await host.Admin.PauseQueueAsync(name, "odd"), name);
+        }
+
+        var paused = (await host.Admin.GetQueuesAsync()).Where(q => q.IsPaused).Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.Superset(odd.ToHashSet(StringComparer.Ordinal), paused);
+        Assert.DoesNotContain("emails", paused);
+
+        // A name PostgreSQL cannot store or index, refused before it reaches the store (as a push to it would be).
+        foreach (var bad in new[] { "nul\0queue", new string('q', 1001), new string('é', 501) })
+        {
+            var pause = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.PauseQueueAsync(bad, "bad"));
+            Assert.Equal("queue", pause.ParamName);
+            var resume = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.ResumeQueueAsync(bad));
+            Assert.Equal("queue", resume.ParamName);
+        }
+
+        var reason = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.PauseQueueAsync("emails", "nul\0reason"));
+        Assert.Equal("reason", reason.ParamName);
+        Assert.DoesNotContain(await host.Admin.GetQueuesAsync(), q => q.Name == "emails" && q.IsPaused);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Putting_failed_unique_jobs_back_never_leaves_two_jobs_of_one_key_waiting(bool cleanupRerun)
+    {
+        await using var host = await CreateHost(workers: true).StartAsync();
+        var (queue, admin) = (host.Queue, host.Admin);
+        var unique = new JobOptions { UniqueKey = "account-7", MaxAttempts = 1 };
+        async Task<JobId> FailedAsync(int value)
+        {
+            var pushed = await queue.TryPushAsync(new AdminJob(value, "u"), unique);
+            Assert.True(pushed.Inserted);
+            await Eventually.GetAsync(() => admin.GetJobAsync(pushed.Id), j => j?.State == JobState.Failed, "the unique job failed");
+            return pushed.Id;
+        }
+
+        // An operator's retry of both, or a cleanup pass that reruns failed jobs.
+        async Task<int> PutBackAsync(JobId a, JobId b)
+        {
+            if (!cleanupRerun)
+            {
+                return await admin.RetryAsync(JobSelection.Ids([a, b]));
+            }
+
+            await queue.CleanupAsync(queue.QueueName, new CleanupOptions { FailedJobs = CleanupAction.Rerun });
+            return (await Task.WhenAll(admin.GetJobAsync(a), admin.GetJobAsync(b))).Count(j => j!.State == JobState.Pending);
+        }
+
+        // Two failed jobs of the key (the second could be pushed: the first had released it), then a third one waiting.
+        var first = await FailedAsync(-1);
+        var second = await FailedAsync(-2);
+        await queue.PauseQueueAsync(queue.QueueName);
+        var waiting = await queue.TryPushAsync(new AdminJob(3, "u"), unique);
+        Assert.True(waiting.Inserted);
+
+        // Putting them back must not put a second job of the key in line: the waiting job holds it, so both stay failed.
+        Assert.Equal(0, await PutBackAsync(first, second));
+        Assert.Equal(JobState.Failed, (await admin.GetJobAsync(first))!.State);
+        Assert.Equal(JobState.Failed, (await admin.GetJobAsync(second))!.State);
+
+        // Once the key is free, one of them takes it back, and a push of the key finds that one.
+        Assert.Equal(1, await admin.CancelAsync(JobSelection.Ids([waiting.Id])));
+        Assert.Equal(1, await PutBackAsync(first, second));
+        var back = (await admin.GetJobAsync(first))!.State == JobState.Pending ? first : second;
+        Assert.Equal(JobState.Failed, (await admin.GetJobAsync(back == first ? second : first))!.State);
+        Assert.Equal(new JobPushResult(back, false), await queue.TryPushAsync(new AdminJob(4, "u"), unique));
+        if (!cleanupRerun)
+        {
+            Assert.Equal(first, back); // a retry gives the key to the first job asked for
+        }
+    }
+
+    [Fact]
     public async Task A_paused_queue_holds_jobs_while_a_worker_runs_and_resume_completes_them()
     {
         await using var host = CreateHost(workers: true);

@@ -21,3 +21,7 @@ public partial record ImportFile([property: ConcurrencyKey] string TenantId, [pr
 /// <summary>A limit without key members: at most two renders at once, whatever the page.</summary>
 [Job("it.render", ConcurrencyLimit = 2)]
 public partial record Render(int Page);
+
+/// <summary>A unique job keyed by date and time members (the period a report covers).</summary>
+[Job("it.period-report", Unique = true)]
+public partial record PeriodReport([property: UniqueKey] DateTimeOffset From, [property: UniqueKey] DateTime Day, string RequestedBy);

@@ -32,6 +32,28 @@ public class FlowTests
     }
 
     [Fact]
+    public async Task Equal_date_and_time_key_members_give_one_key_whatever_the_pushers_offset_or_time_zone()
+    {
+        await using var provider = new ServiceCollection().AddJobs(jobs => jobs.UseInMemory()).BuildServiceProvider();
+        var queue = provider.GetRequiredService<JobQueue>();
+        var from = new DateTimeOffset(2026, 12, 3, 8, 0, 0, TimeSpan.Zero);
+        var inBerlin = from.ToOffset(TimeSpan.FromHours(1));           // the same instant, as DateTimeOffset.Now gives it in Berlin
+        var today = new DateTime(2026, 12, 3, 0, 0, 0, DateTimeKind.Local); // DateTime.Today: its "O" text carries this machine's offset
+        var unspecified = DateTime.SpecifyKind(today, DateTimeKind.Unspecified);
+        Assert.Equal(from, inBerlin);
+        Assert.Equal(today, unspecified);
+
+        Assert.Equal(KeyOf(new PeriodReport(from, unspecified, "a")), KeyOf(new PeriodReport(inBerlin, today, "b")));
+        var first = await queue.TryPushAsync(new PeriodReport(from, unspecified, "a"));
+        Assert.Equal(new JobPushResult(first.Id, false), await queue.TryPushAsync(new PeriodReport(inBerlin, today, "b")));
+        Assert.True((await queue.TryPushAsync(new PeriodReport(from.AddTicks(1), today, "c"))).Inserted);
+
+        // Keys already stored keep their text: UTC offsets and DateTime values of kind Utc or Unspecified are written as before.
+        Assert.Equal("2026-12-03T08:00:00.0000000+00:00\u001f2026-12-03T00:00:00.0000000", KeyOf(new PeriodReport(from, unspecified, "a")));
+        Assert.EndsWith("\u001f2026-12-03T00:00:00.0000000Z", KeyOf(new PeriodReport(from, DateTime.SpecifyKind(today, DateTimeKind.Utc), "a")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pushes_go_to_the_type_queue_and_unique_keys_hold()
     {
         await using var provider = new ServiceCollection().AddJobs(jobs => jobs.UseInMemory()).BuildServiceProvider();

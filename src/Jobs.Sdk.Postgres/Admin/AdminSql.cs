@@ -15,15 +15,24 @@ internal static class AdminSql
         FROM {s}.jobs WHERE id = $1
         """;
 
-    /// <summary>Retry ids $1 ($2: from attempt 1). Returns the queues of changed rows (for wake-ups).</summary>
+    /// <summary>
+    /// Retry ids $1 ($2: from attempt 1). A unique job whose key another job holds now is left as it was
+    /// (<see cref="UniqueRetrySql"/>). Returns the queues of changed rows (for wake-ups).
+    /// </summary>
     public static readonly string Retry = $$"""
-        UPDATE {s}.jobs
+        WITH targets AS MATERIALIZED (
+            SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs WHERE id = ANY($1) AND state IN (2, 4, 5) ORDER BY id FOR UPDATE
+        ),
+        {{UniqueRetrySql.PutBack("targets")}}
+        UPDATE {s}.jobs j
         SET state = 0, run_at = now(), key_seq = {{ConcurrencyKeySql.NewPlace}},
             attempts = CASE WHEN $2 THEN 0 ELSE attempts END,
             max_attempts = CASE WHEN $2 THEN max_attempts ELSE greatest(max_attempts, attempts + 1) END,
-            finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, updated_at = now()
-        WHERE id = ANY($1) AND state IN (2, 4, 5)
-        RETURNING queue_name
+            finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, updated_at = now(),
+            {{UniqueRetrySql.SetKey("j", "p")}}
+        FROM put_back p
+        WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{UniqueRetrySql.AfterUnkeyed}}
+        RETURNING j.queue_name
         """;
 
     /// <summary>

@@ -11,21 +11,16 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     private const int PushChunkSize = 10_000;
 
     private readonly PostgresPushOutcome _outcome = new(context);
+    private readonly PostgresUniquePusher _unique = new(context, retention, new PostgresPushOutcome(context));
 
     private readonly string _pushSql = context.Sql(JobSql.Push);
     private readonly string _pushPlainSql = context.Sql(JobSql.PushPlain);
     private readonly string _pushManySql = context.Sql(JobSql.PushMany);
-    private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
-    private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
     private readonly string _lockKeysSql = context.Sql(KeyAdmissionSql.Lock);
     private readonly string _pushKeyedSql = context.Sql(KeyAdmissionSql.Push);
     private readonly string _pushManyKeyedSql = context.Sql(KeyAdmissionSql.PushMany);
 
-    /// <summary>
-    /// Stores <paramref name="job"/> unless its unique key is held (see <see cref="UniqueJobSql"/>): one round trip
-    /// (release of an expired holder, then the insert) in the common case; asked again when the holder committed after the
-    /// insert's snapshot was taken.
-    /// </summary>
+    /// <summary>Stores <paramref name="job"/> unless its unique key is held (see <see cref="PostgresUniquePusher"/>).</summary>
     public async Task<JobPushResult> PushUniqueAsync(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -35,49 +30,14 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             return new JobPushResult(job.Id, true);
         }
 
-        var tx = Join(transaction);
-        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        return tx is not null
-            ? await PushUniqueOnAsync(tx.Connection!, tx, job, cancellationToken).ConfigureAwait(false)
-            : await _outcome.RunAsync([job], c => PushUniqueOnAsync(c, null, job, cancellationToken), () => new JobPushResult(job.Id, true),
-                cancellationToken).ConfigureAwait(false);
+        return await _unique.PushAsync(job, Join(transaction), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<JobPushResult> PushUniqueOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, JobPushRecord job, CancellationToken cancellationToken)
+    /// <summary>Stores the jobs of <paramref name="jobs"/> whose unique keys are free, all in one transaction (see <see cref="PostgresUniquePusher"/>).</summary>
+    public Task<IReadOnlyList<JobPushResult>> PushUniqueManyAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var batch = new NpgsqlBatch(connection, tx);
-            batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
-                Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
-            batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
-                [.. JobRows.Push(job, [Text(context.Queue)], Text(tx is null ? null : context.Channel)), Text(job.UniqueKey),
-                    Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-            {
-                // Past the release statement's (empty) result.
-            }
-
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var result = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
-                if (result.Inserted)
-                {
-                    // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
-                    context.Notifier.JobsPushed([job], announce: tx is null);
-                }
-
-                return result;
-            }
-
-            if (attempt == 5)
-            {
-                throw new InvalidOperationException(
-                    $"The unique key of job '{job.Name}' is held by a job this transaction cannot see (pushed by a concurrent transaction). " +
-                    "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
-            }
-        }
+        ArgumentNullException.ThrowIfNull(jobs);
+        return _unique.PushManyAsync(jobs, Join(transaction), cancellationToken);
     }
 
     public async Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)

@@ -50,19 +50,58 @@ internal static class CleanupSql
     /// are not picked again (their <c>updated_at</c> is at least $3, even should the server's clock step back). Returns
     /// the rows picked and the rows put back.
     /// </summary>
-    public static string Rerun(bool runnable) => $$"""
+    public static string Rerun(bool runnable) => runnable ? RerunRunnable : RerunSettled;
+
+    /// <summary>The SET items of a rerun (a row goes back as pending from attempt 1, keeping its priority).</summary>
+    private static readonly string RerunSet = $"""
+        state = {Pending}, key_seq = {ConcurrencyKeySql.NewPlace}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL,
+                worker_id = NULL, lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(),
+                updated_at = greatest(now(), $3)
+        """;
+
+    private static readonly string RerunRunnable = $$"""
         WITH picked AS MATERIALIZED (
             SELECT ctid FROM {s}.jobs
-            WHERE queue_name = $1 AND state = $2 AND {{(runnable ? Runnable : Settled)}} AND updated_at < $3
-              AND (state <> {{Processing}} OR lease_expires_at IS NULL OR lease_expires_at < now())
-            ORDER BY {{(runnable ? "priority DESC, run_at, id" : "updated_at")}}
+            WHERE queue_name = $1 AND state = $2 AND {{Runnable}} AND updated_at < $3
+            ORDER BY priority DESC, run_at, id
             LIMIT $4
         ), changed AS (
             UPDATE {s}.jobs
-            SET state = {{Pending}}, key_seq = {{ConcurrencyKeySql.NewPlace}}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL, worker_id = NULL,
-                lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(), updated_at = greatest(now(), $3)
+            SET {{RerunSet}}
             WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
               AND queue_name = $1 AND state = $2
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)
+        """;
+
+    /// <summary>
+    /// Settled rows (and processing ones whose lease ended) put back. A finished unique job goes back only with its key
+    /// (<see cref="UniqueRetrySql"/>): one whose released key another job holds now is not picked (and stays as it was).
+    /// </summary>
+    private static readonly string RerunSettled = $$"""
+        WITH picked AS MATERIALIZED (
+            SELECT ctid FROM {s}.jobs p
+            WHERE queue_name = $1 AND state = $2 AND {{Settled}} AND updated_at < $3
+              AND (state <> {{Processing}} OR lease_expires_at IS NULL OR lease_expires_at < now())
+              AND (p.unique_key IS NOT NULL OR p.released_unique_key IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM {s}.jobs h WHERE h.queue_name = $1 AND h.unique_key = p.released_unique_key AND h.unique_key IS NOT NULL
+                      AND (h.state NOT IN ({{Completed}}, {{Failed}}, {{Cancelled}})
+                          OR coalesce(h.finished_at, h.updated_at) + coalesce(h.unique_for, interval '0') > now())))
+            ORDER BY updated_at
+            LIMIT $4
+        ), targets AS MATERIALIZED (
+            SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND queue_name = $1 AND state = $2
+            ORDER BY id FOR UPDATE
+        ),
+        {{UniqueRetrySql.PutBack("targets")}},
+        changed AS (
+            UPDATE {s}.jobs j
+            SET {{RerunSet}},
+                {{UniqueRetrySql.SetKey("j", "p")}}
+            FROM put_back p
+            WHERE j.id = p.put_id AND j.queue_name = $1 AND j.state = $2 AND {{UniqueRetrySql.AfterUnkeyed}}
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)

@@ -325,16 +325,19 @@ internal static class JobSql
         """;
 
     /// <summary>
-    /// Cancels job $2 of queue $1. Waiting jobs become cancelled (or are deleted when $3, retention); a running job gets
+    /// Cancels job $2 of queue $1. Waiting jobs become cancelled (or are deleted when $3, retention, unless a unique key
+    /// holds after the job: <c>unique_for</c>, as <see cref="Complete"/> keeps it); a running job gets
     /// cancel_requested and a <c>c:{id}:{lease token}</c> notification on channel $4 (the claim running it now: a worker
     /// cancels only that claim). Returns the state the job had (no row: none) and the lease token of a running job.
     /// </summary>
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
-            SELECT id, state, lease_token FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Processing}}, {{Retrying}}, {{Paused}}) FOR UPDATE
+            SELECT id, state, lease_token,
+                   state <> {{Processing}} AND $3 AND (unique_key IS NULL OR unique_for IS NULL OR unique_for <= interval '0') AS remove
+            FROM {s}.jobs WHERE id = $2 AND queue_name = $1 AND state IN ({{Pending}}, {{Processing}}, {{Retrying}}, {{Paused}}) FOR UPDATE
         ),
         removed AS (
-            DELETE FROM {s}.jobs j USING target t WHERE j.id = t.id AND t.state <> {{Processing}} AND $3
+            DELETE FROM {s}.jobs j USING target t WHERE j.id = t.id AND t.remove
             RETURNING j.id
         ),
         updated AS (
@@ -345,7 +348,7 @@ internal static class JobSql
                 finished_at = CASE WHEN t.state = {{Processing}} THEN j.finished_at ELSE now() END,
                 updated_at = now()
             FROM target t
-            WHERE j.id = t.id AND NOT (t.state <> {{Processing}} AND $3)
+            WHERE j.id = t.id AND NOT t.remove
             RETURNING j.id
         ),
         notified AS (

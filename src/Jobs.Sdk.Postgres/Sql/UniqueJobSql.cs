@@ -12,7 +12,8 @@ internal static class UniqueJobSql
 {
     /// <summary>
     /// Releases key $2 of queue $1 when its holder finished at least its <c>unique_for</c> ago: deletes the holder when
-    /// retention removes jobs of its state ($3 completed, $4 failed, $5 cancelled; kept only for the hold), else clears its key.
+    /// retention removes jobs of its state ($3 completed, $4 failed, $5 cancelled; kept only for the hold), else clears its key
+    /// (remembered in <c>released_unique_key</c>, for a retry: <see cref="UniqueRetrySql"/>).
     /// </summary>
     public static readonly string Release = $$"""
         WITH expired AS MATERIALIZED (
@@ -25,7 +26,7 @@ internal static class UniqueJobSql
         removed AS (
             DELETE FROM {s}.jobs j USING expired e WHERE j.id = e.id AND e.remove
         )
-        UPDATE {s}.jobs j SET unique_key = NULL FROM expired e WHERE j.id = e.id AND NOT e.remove
+        UPDATE {s}.jobs j SET released_unique_key = j.unique_key, unique_key = NULL FROM expired e WHERE j.id = e.id AND NOT e.remove
         """;
 
     /// <summary>
@@ -51,5 +52,30 @@ internal static class UniqueJobSql
         SELECT ins.id, true, (SELECT count(*) FROM notified) FROM ins
         UNION ALL
         SELECT j.id, false, 0 FROM {s}.jobs j WHERE j.queue_name = $1 AND j.unique_key = $10 AND NOT EXISTS (SELECT 1 FROM ins)
+        """;
+
+    /// <summary>
+    /// The first statement of a batch of unique pushes (one transaction): takes the locks of concurrency keys $2 (text
+    /// array, nulls ignored) in key order, then the locks of unique keys $3 in the order of their lock ids, for queue $1.
+    /// Batches sharing keys then insert them one after the other, in one order, so two batches of the same keys in
+    /// opposite orders cannot deadlock on each other's uncommitted inserts. (A single push holds one unique key; a keyed
+    /// one takes its concurrency key's lock first, as the batch does.)
+    /// </summary>
+    public static readonly string LockBatch = $"""
+        WITH {ConcurrencyKeySql.LockKeys("$1", "unnest($2::text[])")},
+        unique_locks AS MATERIALIZED (
+            SELECT pg_advisory_xact_lock(d.h) FROM (SELECT count(*) AS n FROM key_locks) l, LATERAL (
+                SELECT DISTINCT hashtextextended('jobs.unique:' || $1 || chr(31) || t.k, 0) AS h
+                FROM unnest($3::text[]) AS t(k) WHERE t.k IS NOT NULL AND l.n >= 0 ORDER BY h) d
+        )
+        SELECT count(*) FROM unique_locks
+        """;
+
+    /// <summary>
+    /// After a batch whose answer was lost turned out stored: of queue $1, the jobs among ids $2 and the holders of
+    /// unique keys $3 (id, unique key, whether it is one of $2).
+    /// </summary>
+    public const string Holders = """
+        SELECT id, unique_key, id = ANY($2) FROM {s}.jobs WHERE queue_name = $1 AND (id = ANY($2) OR unique_key = ANY($3))
         """;
 }

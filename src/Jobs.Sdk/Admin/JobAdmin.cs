@@ -95,9 +95,17 @@ public sealed class JobAdmin
     /// accepted. Persisted until <see cref="ResumeQueueAsync"/>.
     /// </summary>
     /// <returns>Whether the queue was running before (false: it was already paused; the reason is updated).</returns>
+    /// <exception cref="ArgumentException">The name is empty, contains NUL or is longer than 1,000 bytes of UTF-8 (no
+    /// queue can have it), or the reason contains NUL.</exception>
     public async Task<bool> PauseQueueAsync(string queue, string? reason = null, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
+        JobTextLimits.CheckQueueName(queue, nameof(queue));
+        if (reason is not null && reason.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A pause reason must not contain NUL characters (U+0000).", nameof(reason));
+        }
+
         var changed = await Store.SetQueuePausedAsync(queue, true, reason ?? audit?.Reason, cancellationToken).ConfigureAwait(false);
         await AuditAsync("queue.pause", queue, audit is null ? new AuditInfo(null, reason) : audit with { Reason = audit.Reason ?? reason },
             changed ? 1 : 0, cancellationToken).ConfigureAwait(false);
@@ -109,6 +117,7 @@ public sealed class JobAdmin
     public async Task<bool> ResumeQueueAsync(string queue, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
+        JobTextLimits.CheckQueueName(queue, nameof(queue));
         var changed = await Store.SetQueuePausedAsync(queue, false, null, cancellationToken).ConfigureAwait(false);
         await AuditAsync("queue.resume", queue, audit, changed ? 1 : 0, cancellationToken).ConfigureAwait(false);
         return changed;

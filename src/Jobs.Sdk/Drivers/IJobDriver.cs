@@ -61,6 +61,27 @@ public interface IJobDriver : IAsyncDisposable
         => throw new NotSupportedException($"The job driver {GetType().Name} does not support unique jobs.");
 
     /// <summary>
+    /// Stores a batch of jobs carrying unique keys (<see cref="PushUniqueAsync"/> for each, in order: a key that appears
+    /// twice is stored once, and both get that job's id). Returns one result per job, in input order.
+    /// </summary>
+    /// <remarks>
+    /// All or nothing, as <see cref="PushAsync"/>: a batch that throws stored none of its jobs. The default pushes the
+    /// jobs one by one, which is all or nothing only in the caller's <paramref name="transaction"/>; drivers override it.
+    /// </remarks>
+    async Task<IReadOnlyList<JobPushResult>> PushUniqueManyAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var results = new JobPushResult[jobs.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] = await PushUniqueAsync(jobs[i], transaction, cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
+
+    /// <summary>
     /// A driver of the same store (same connections, same LISTEN connection, same schema) serving queue
     /// <paramref name="queueName"/>. Drivers cache views: asking twice for one name gives the same instance; the view is
     /// disposed with this driver.

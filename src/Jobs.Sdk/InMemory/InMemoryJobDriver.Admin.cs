@@ -105,7 +105,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
                 switch (action.Kind)
                 {
-                    case JobAdminActionKind.Retry when e.State is JobState.Failed or JobState.Cancelled or JobState.Retrying:
+                    case JobAdminActionKind.Retry when e.State is JobState.Failed or JobState.Cancelled or JobState.Retrying && TryRetakeUniqueKey(e, now):
                         if (action.FromFirstAttempt)
                         {
                             e.Attempts = 0;

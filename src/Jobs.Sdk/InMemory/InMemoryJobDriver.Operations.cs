@@ -137,7 +137,8 @@ public sealed partial class InMemoryJobDriver
                         _waiting.Remove(entry);
                         _jobs.Remove(entry.Id);
                         break;
-                    case CleanupActionKind.Rerun when entry.State != JobState.Processing || entry.LeaseExpiresAt is not { } lease || lease <= now:
+                    case CleanupActionKind.Rerun when (entry.State != JobState.Processing || entry.LeaseExpiresAt is not { } lease || lease <= now)
+                        && _jobs.ContainsKey(entry.Id) && TryRetakeUniqueKey(entry, now):
                         _waiting.Remove(entry);
                         entry.Attempts = 0;
                         entry.LastError = null;

@@ -61,6 +61,50 @@ public sealed partial class InMemoryJobDriver
         }
     }
 
+    /// <inheritdoc />
+    public Task<IReadOnlyList<JobPushResult>> PushUniqueManyAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (transaction is not null)
+        {
+            throw new NotSupportedException("The in-memory driver cannot join a database transaction. Use the PostgreSQL driver for transactional pushes.");
+        }
+
+        // All or nothing: everything that can refuse the batch is checked before the first job is stored.
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var ids = new HashSet<JobId>();
+            foreach (var job in jobs)
+            {
+                ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+                CheckPriority(job);
+                if (_jobs.ContainsKey(job.Id) || !ids.Add(job.Id))
+                {
+                    throw new InvalidOperationException($"A job with id {job.Id} already exists.");
+                }
+            }
+
+            var results = new JobPushResult[jobs.Count];
+            for (var i = 0; i < results.Length; i++)
+            {
+                var job = jobs[i];
+                if (job.UniqueKey is { } key)
+                {
+                    results[i] = PushUniqueLocked(job, key, null, CancellationToken.None);
+                }
+                else
+                {
+                    _ = PushAsync([job], null, CancellationToken.None);
+                    results[i] = new JobPushResult(job.Id, Inserted: true);
+                }
+            }
+
+            return Task.FromResult<IReadOnlyList<JobPushResult>>(results);
+        }
+    }
+
     /// <summary>
     /// Stores <paramref name="job"/> unless a job of this queue holds <paramref name="key"/>; under the lock (the schedule
     /// store takes it for the fire record too).
@@ -82,6 +126,35 @@ public sealed partial class InMemoryJobDriver
         _ = PushAsync([job], transaction, cancellationToken);
         _uniqueHolders[key] = job.Id;
         return new JobPushResult(job.Id, Inserted: true);
+    }
+
+    /// <summary>
+    /// Whether finished job <paramref name="entry"/> may be put back (an operator's retry, a cleanup rerun) without a
+    /// second job of its unique key in line: not while another job holds the key (it is left as it was, as a push of the
+    /// key would store nothing); else it takes the key back (under the lock).
+    /// </summary>
+    private bool TryRetakeUniqueKey(Entry entry, DateTimeOffset now)
+    {
+        if (entry.IsUnfinished || entry.UniqueKey is not { } key)
+        {
+            return true;
+        }
+
+        if (_uniqueHolders.TryGetValue(key, out var holder) && holder != entry.Id && _jobs.TryGetValue(holder, out var held))
+        {
+            if (HoldsKey(held, now))
+            {
+                return false;
+            }
+
+            if (held.RemoveWhenReleased)
+            {
+                _jobs.Remove(held.Id);
+            }
+        }
+
+        _uniqueHolders[key] = entry.Id;
+        return true;
     }
 
     private async Task<JobPushResult> PushAndReturn(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)

@@ -23,11 +23,19 @@ public static class JobKeyText
     /// <summary>A <see cref="char"/> member.</summary>
     public static string Of(char value) => value.ToString();
 
-    /// <summary>A <see cref="DateTime"/> member (round-trip format).</summary>
-    public static string Of(DateTime value) => value.ToString("O", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A <see cref="DateTime"/> member (round-trip format). A value of kind <see cref="DateTimeKind.Local"/> is written
+    /// as an unspecified one: its round-trip text would carry the offset of the pushing machine's time zone, so equal
+    /// values (<c>DateTime.Today</c> on two machines) would give different keys. <see cref="DateTimeKind.Utc"/> keeps its <c>Z</c>.
+    /// </summary>
+    public static string Of(DateTime value)
+        => (value.Kind == DateTimeKind.Local ? DateTime.SpecifyKind(value, DateTimeKind.Unspecified) : value).ToString("O", CultureInfo.InvariantCulture);
 
-    /// <summary>A <see cref="DateTimeOffset"/> member (round-trip format).</summary>
-    public static string Of(DateTimeOffset value) => value.ToString("O", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A <see cref="DateTimeOffset"/> member: the instant, in UTC (round-trip format, <c>+00:00</c>), as
+    /// <see cref="DateTimeOffset"/> equality compares instants: the same instant pushed with another offset gives the same key.
+    /// </summary>
+    public static string Of(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     /// <summary>A <see cref="DateOnly"/> member.</summary>
     public static string Of(DateOnly value) => value.ToString("O", CultureInfo.InvariantCulture);

@@ -26,7 +26,8 @@ internal sealed partial class JobsRuntime
 
     /// <summary>
     /// Pushes <paramref name="jobs"/> to their queue (<see cref="JobOptions.Queue"/>, else the type's, else this one);
-    /// unique jobs one by one through <see cref="IJobDriver.PushUniqueAsync"/>. Returns what happened, in input order.
+    /// unique jobs through <see cref="IJobDriver.PushUniqueAsync"/> (a batch: <see cref="IJobDriver.PushUniqueManyAsync"/>). Returns what
+    /// happened, in input order.
     /// </summary>
     public async Task<JobPushResult[]> PushWithResultsAsync<TJob>(IReadOnlyList<TJob> jobs, JobOptions options, DbTransaction? transaction,
         CancellationToken cancellationToken)
@@ -65,9 +66,17 @@ internal sealed partial class JobsRuntime
                 return true;
             }
 
+            if (r.Count == 1)
+            {
+                results[0] = await target.Driver.PushUniqueAsync(r[0], transaction, ct).ConfigureAwait(false);
+                return true;
+            }
+
+            // A batch is all or nothing, unique jobs included: the driver stores them in one transaction.
+            var pushed = await target.Driver.PushUniqueManyAsync(r, transaction, ct).ConfigureAwait(false);
             for (var i = 0; i < results.Length; i++)
             {
-                results[i] = await target.Driver.PushUniqueAsync(r[i], transaction, ct).ConfigureAwait(false);
+                results[i] = pushed[i];
             }
 
             return true;

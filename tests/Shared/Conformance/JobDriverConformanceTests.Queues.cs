@@ -50,6 +50,27 @@ public abstract partial class JobDriverConformanceTests
     }
 
     [Fact]
+    public async Task A_unique_batch_reports_each_job_stores_a_key_once_and_is_refused_whole_when_one_job_is_invalid()
+    {
+        var d = await DriverAsync();
+        var holder = await d.PushUniqueAsync(Unique(0, "held"), null, default);
+        var batch = new[] { Unique(1, "a"), Unique(2, "held"), Unique(3, "a"), Record(4) };
+
+        var results = await d.PushUniqueManyAsync(batch, null, default);
+
+        Assert.Equal(
+            [new JobPushResult(batch[0].Id, true), new JobPushResult(holder.Id, false), new JobPushResult(batch[0].Id, false), new JobPushResult(batch[3].Id, true)],
+            results);
+        Assert.Equal(3, (await d.GetCountsAsync(default)).Pending);
+
+        // A job the store refuses (an id already stored) refuses the whole batch: nothing of it is stored.
+        var refused = new[] { Unique(5, "b"), Unique(6, "c") with { Id = batch[3].Id } };
+        await Assert.ThrowsAnyAsync<Exception>(() => d.PushUniqueManyAsync(refused, null, default));
+        Assert.Equal(3, (await d.GetCountsAsync(default)).Pending);
+        Assert.True((await d.PushUniqueAsync(Unique(7, "b"), null, default)).Inserted);
+    }
+
+    [Fact]
     public async Task Unique_keys_are_per_queue()
     {
         var d = await DriverAsync();
@@ -140,5 +161,27 @@ public abstract partial class JobDriverConformanceTests
         Assert.Equal(1, await d.RescueExpiredLeasesAsync(default));
         Assert.Equal(cancel ? JobState.Cancelled : JobState.Failed, (await InfoAsync(d, first.Id)).State);
         Assert.Equal(new JobPushResult(first.Id, false), await d.PushUniqueAsync(Unique(2, "k", TimeSpan.FromHours(1)), null, default));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_waiting_unique_job_cancelled_keeps_its_key_for_UniqueFor_even_when_retention_deletes_cancelled_jobs(bool paused)
+    {
+        var d = await DriverAsync(new RetentionPolicy { CancelledJobs = Retain.No });
+        var first = await d.PushUniqueAsync(Unique(1, "k", TimeSpan.FromHours(1)) with { RunAt = DateTimeOffset.UtcNow.AddHours(1) }, null, default);
+        if (paused)
+        {
+            Assert.True(await d.PauseAsync(first.Id, default));
+        }
+
+        Assert.True(await d.CancelAsync(first.Id, default));
+
+        Assert.Equal(new JobPushResult(first.Id, false), await d.PushUniqueAsync(Unique(2, "k", TimeSpan.FromHours(1)), null, default));
+        // Without UniqueFor the cancelled job is deleted at once, and its key with it.
+        var other = await d.PushUniqueAsync(Unique(3, "k2"), null, default);
+        Assert.True(await d.CancelAsync(other.Id, default));
+        Assert.Null(await d.GetJobAsync(other.Id, default));
+        Assert.True((await d.PushUniqueAsync(Unique(4, "k2"), null, default)).Inserted);
     }
 }

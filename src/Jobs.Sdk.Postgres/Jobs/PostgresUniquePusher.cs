@@ -1,0 +1,176 @@
+using System.Data.Common;
+using Jobs.Sdk.Drivers;
+using Npgsql;
+using NpgsqlTypes;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Stores unique jobs (<see cref="UniqueJobSql"/>): one job, or a batch in one transaction (all or nothing, as every push).
+/// A keyed unique job takes its concurrency key's lock before anything else of its push, as a batch takes all of its keys'
+/// locks first, so a single push and a batch never wait for each other in opposite orders.
+/// </summary>
+internal sealed class PostgresUniquePusher(PostgresQueueContext context, RetentionPolicy retention, PostgresPushOutcome outcome)
+{
+    private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
+    private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
+    private readonly string _lockBatchSql = context.Sql(UniqueJobSql.LockBatch);
+    private readonly string _holdersSql = context.Sql(UniqueJobSql.Holders);
+    private readonly string _lockKeysSql = context.Sql(KeyAdmissionSql.Lock);
+
+    /// <summary>
+    /// Stores <paramref name="job"/> unless its unique key is held: one round trip (release of an expired holder, then the
+    /// insert) in the common case; asked again when the holder committed after the insert's snapshot was taken.
+    /// </summary>
+    public async Task<JobPushResult> PushAsync(JobPushRecord job, NpgsqlTransaction? tx, CancellationToken cancellationToken)
+    {
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var result = tx is not null
+            ? await PushOnAsync(tx.Connection!, tx, job, context.Channel, cancellationToken).ConfigureAwait(false)
+            : await outcome.RunAsync([job], c => PushOnAsync(c, null, job, null, cancellationToken), () => new JobPushResult(job.Id, true),
+                cancellationToken).ConfigureAwait(false);
+        if (result.Inserted)
+        {
+            // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
+            context.Notifier.JobsPushed([job], announce: tx is null);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Stores the unique jobs of <paramref name="jobs"/> whose keys are free, in one transaction (the caller's, or one of
+    /// its own): a batch that throws stored none of them. The keys' locks are taken first, in one order.
+    /// </summary>
+    public async Task<IReadOnlyList<JobPushResult>> PushManyAsync(IReadOnlyList<JobPushRecord> jobs, NpgsqlTransaction? tx, CancellationToken cancellationToken)
+    {
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var results = tx is not null
+            ? await PushManyOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false)
+            : await outcome.RunAsync<JobPushResult[]?>(jobs, async c =>
+            {
+                var own = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (own.ConfigureAwait(false))
+                {
+                    var pushed = await PushManyOnAsync(c, own, jobs, null, cancellationToken).ConfigureAwait(false);
+                    await own.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return pushed;
+                }
+            }, static () => null, cancellationToken).ConfigureAwait(false)
+            ?? await SettledAsync(jobs, cancellationToken).ConfigureAwait(false);
+
+        var inserted = new List<JobPushRecord>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (results[i].Inserted)
+            {
+                inserted.Add(jobs[i]);
+            }
+        }
+
+        if (inserted.Count > 0)
+        {
+            context.Notifier.JobsPushed(inserted, announce: tx is null);
+        }
+
+        return results;
+    }
+
+    private async Task<JobPushResult[]> PushManyOnAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<JobPushRecord> jobs, string? channel,
+        CancellationToken cancellationToken)
+    {
+        var concurrencyKeys = new string?[jobs.Count];
+        var uniqueKeys = new string?[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            concurrencyKeys[i] = jobs[i].ConcurrencyKey;
+            uniqueKeys[i] = jobs[i].UniqueKey;
+        }
+
+        await context.Commands.ExecuteOnAsync(connection, tx, _lockBatchSql,
+            [Text(context.Queue), Array(concurrencyKeys, NpgsqlDbType.Text), Array(uniqueKeys, NpgsqlDbType.Text)], SqlRun.Prepare | SqlRun.Arrays,
+            cancellationToken).ConfigureAwait(false);
+        var results = new JobPushResult[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            results[i] = await PushOnAsync(connection, tx, jobs[i], channel, cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
+
+    private async Task<JobPushResult> PushOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, JobPushRecord job, string? channel,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var batch = new NpgsqlBatch(connection, tx);
+            if (job.ConcurrencyKey is not null)
+            {
+                batch.BatchCommands.Add(PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(new[] { job.ConcurrencyKey }, NpgsqlDbType.Text)));
+            }
+
+            batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
+                Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
+            batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
+                [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Past the lock's and the release statement's results.
+            }
+
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
+            }
+
+            if (attempt == 5)
+            {
+                throw new InvalidOperationException(
+                    $"The unique key of job '{job.Name}' is held by a job this transaction cannot see (pushed by a concurrent transaction). " +
+                    "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The results of a batch whose answer was lost and which turned out stored: a job found by its id was inserted; any
+    /// other was refused for the job now holding its key (or, when that one has finished and been deleted since, is
+    /// reported by its own id, not inserted).
+    /// </summary>
+    private async Task<JobPushResult[]> SettledAsync(IReadOnlyList<JobPushRecord> jobs, CancellationToken cancellationToken)
+    {
+        var ids = jobs.Select(j => j.Id.Value).ToArray();
+        var keys = jobs.Select(j => j.UniqueKey).ToArray();
+        var (stored, holders) = await context.Commands.QueryAsync(_holdersSql,
+            [Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Array(keys, NpgsqlDbType.Text)], SqlRun.None, static async (reader, ct) =>
+            {
+                var stored = new HashSet<Guid>();
+                var holders = new Dictionary<string, Guid>(StringComparer.Ordinal);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    if (reader.GetBoolean(2))
+                    {
+                        stored.Add(reader.GetGuid(0));
+                    }
+
+                    if (!reader.IsDBNull(1))
+                    {
+                        holders[reader.GetString(1)] = reader.GetGuid(0);
+                    }
+                }
+
+                return (stored, holders);
+            }, cancellationToken).ConfigureAwait(false);
+        return [.. jobs.Select(j => stored.Contains(j.Id.Value)
+            ? new JobPushResult(j.Id, true)
+            : new JobPushResult(j.UniqueKey is not null && holders.TryGetValue(j.UniqueKey, out var holder) ? new JobId(holder) : j.Id, false))];
+    }
+}

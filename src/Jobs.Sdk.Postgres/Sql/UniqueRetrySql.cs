@@ -1,0 +1,65 @@
+using static Jobs.Sdk.Postgres.SqlCodes;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Putting finished unique jobs back (an operator's retry, a cleanup rerun) without breaking the unique promise: at most
+/// one job of a key waiting or running. A finished job that released its key (<see cref="UniqueJobSql.Release"/>, when
+/// the next push of the key came after its hold) remembers it in <c>released_unique_key</c> (migration
+/// <see cref="Name"/>). Put back, it takes the key again when no other job holds it (an expired holder releases it
+/// first), and is left as it was when one does (its work is already in line), as a push of the key would store nothing.
+/// Of several such jobs of one key put back together, the first by id takes it.
+/// </summary>
+internal static class UniqueRetrySql
+{
+    /// <summary>The migration's name (provisional number: the lead renumbers on merge).</summary>
+    public const string Name = "0014_released_unique_keys";
+
+    /// <summary>
+    /// Migration 0014: a nullable column (older code ignores it: its release clears the key without remembering it, and its
+    /// retry puts such a job back without a key, as it always did).
+    /// </summary>
+    public const string Migration = """
+        -- jobs:compatible-from 0002_create_schedule_fires
+        ALTER TABLE {s}.jobs ADD COLUMN IF NOT EXISTS released_unique_key text;
+        """;
+
+    /// <summary>
+    /// CTEs over <paramref name="targets"/> (a CTE of the rows to put back, locked: <c>id</c>, <c>queue_name</c>,
+    /// <c>unique_key</c>, <c>released_unique_key</c>): <c>put_back</c> (<c>put_id</c>, <c>put_key</c>) holds the rows that
+    /// may go back, with the released key each takes again (null: it keeps its own, or never had one), and
+    /// <c>unkeyed</c> first releases the key of an expired holder. The statement joins <c>put_back</c>, sets the key with
+    /// <see cref="SetKey"/> and reads <see cref="AfterUnkeyed"/> in its WHERE (so the holders' keys are gone before it writes).
+    /// </summary>
+    public static string PutBack(string targets) => $$"""
+        claimant AS MATERIALIZED (
+            SELECT DISTINCT ON (t.queue_name, t.released_unique_key) t.id, t.queue_name, t.released_unique_key AS k
+            FROM {{targets}} t
+            WHERE t.unique_key IS NULL AND t.released_unique_key IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM {{targets}} o WHERE o.queue_name = t.queue_name AND o.unique_key = t.released_unique_key)
+            ORDER BY t.queue_name, t.released_unique_key, t.id
+        ),
+        rekey AS MATERIALIZED (
+            SELECT c.id, c.k, h.id AS expired FROM claimant c
+            LEFT JOIN {s}.jobs h ON h.queue_name = c.queue_name AND h.unique_key = c.k AND h.unique_key IS NOT NULL -- (the partial unique index)
+            WHERE h.id IS NULL OR (h.state IN ({{Completed}}, {{Failed}}, {{Cancelled}})
+                AND coalesce(h.finished_at, h.updated_at) + coalesce(h.unique_for, interval '0') <= now())
+        ),
+        unkeyed AS (
+            UPDATE {s}.jobs h SET released_unique_key = h.unique_key, unique_key = NULL
+            FROM rekey r WHERE h.id = r.expired
+            RETURNING h.id
+        ),
+        put_back AS MATERIALIZED (
+            SELECT t.id AS put_id, r.k AS put_key FROM {{targets}} t LEFT JOIN rekey r ON r.id = t.id
+            WHERE t.unique_key IS NOT NULL OR t.released_unique_key IS NULL OR r.id IS NOT NULL
+        )
+        """;
+
+    /// <summary>In the WHERE of the statement that puts rows back: evaluated before its first write (the expired holders' keys released first).</summary>
+    public const string AfterUnkeyed = "(SELECT count(*) FROM unkeyed) >= 0";
+
+    /// <summary>The SET items that give row <paramref name="j"/> its key back (from <c>put_back</c> row <paramref name="p"/>).</summary>
+    public static string SetKey(string j, string p) =>
+        $"unique_key = coalesce({p}.put_key, {j}.unique_key), released_unique_key = CASE WHEN {p}.put_key IS NULL THEN {j}.released_unique_key END";
+}
