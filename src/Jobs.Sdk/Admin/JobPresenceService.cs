@@ -71,6 +71,10 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             {
                 await _store.RemoveWorkerAsync(_worker.WorkerId, cancellationToken).ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The host's shutdown timeout passed: a stop never fails for this; the row expires with its lease anyway.
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The row expires with its lease anyway.
