@@ -37,4 +37,68 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
         var stop = await Record.ExceptionAsync(() => host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.True(stop is null, $"host.StopAsync threw: {stop}");
     }
+
+    /// <summary>
+    /// The host's <see cref="HostOptions.ShutdownTimeout"/> (5 s in ASP.NET Core on Kubernetes-style deploys, often set
+    /// lower than <see cref="JobWorkerOptions.ShutdownTimeout"/>) cancels the token <c>StopAsync</c> gets. Handlers that honour
+    /// their token must then be interrupted and their jobs put back to pending before the host finishes stopping, not
+    /// left 'processing' until their lease expires.
+    /// </summary>
+    [Fact]
+    public async Task A_host_shutdown_timeout_shorter_than_the_workers_puts_interrupted_jobs_back_before_the_host_stops()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        var queueName = "hostshutdown_" + Guid.NewGuid().ToString("N")[..8];
+        var started = 0;
+        var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = queueName;
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+            })
+            .AddJob<ValueJob>(async (_, _, ct) =>
+            {
+                if (Interlocked.Increment(ref started) == 3)
+                {
+                    allStarted.TrySetResult();
+                }
+
+                await Task.Delay(Timeout.Infinite, ct);
+            })
+            .AddWorkers(o =>
+            {
+                o.Concurrency = 3;
+                o.ShutdownTimeout = TimeSpan.FromMinutes(5);   // longer than the host gives
+                o.LeaseDuration = TimeSpan.FromMinutes(10);    // no rescue can hide a job left processing
+            }));
+        var host = builder.Build();
+        var queue = host.Services.GetRequiredService<JobQueue>();
+        await host.StartAsync();
+        var ids = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await queue.PushAsync(new ValueJob(i), new JobOptions { MaxAttempts = 1 }));
+        }
+
+        await allStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await ((IAsyncDisposable)host).DisposeAsync();
+
+        await using var check = new ServiceCollection().AddJobs(j => j.UsePostgres(dataSource, o =>
+        {
+            o.Schema = "jobs_test";
+            o.QueueName = queueName;
+        })).BuildServiceProvider();
+        var reader = check.GetRequiredService<JobQueue>();
+        foreach (var id in ids)
+        {
+            var job = (await reader.GetJobAsync(id))!;
+            Assert.True(job.State == JobState.Pending && job.Attempts == 0,
+                $"After the host stopped, job {id} is {job.State} with {job.Attempts} attempt(s) (error: {job.LastError}).");
+        }
+    }
 }
