@@ -1,5 +1,9 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -99,6 +103,65 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
             var job = (await reader.GetJobAsync(id))!;
             Assert.True(job.State == JobState.Pending && job.Attempts == 0,
                 $"After the host stopped, job {id} is {job.State} with {job.Attempts} attempt(s) (error: {job.LastError}).");
+        }
+    }
+
+    /// <summary>
+    /// The database is unreachable when the host starts: start-up waits for it (retrying, log event 2003, as documented).
+    /// Ctrl+C / SIGTERM then (the application lifetime's StopApplication) must end the start, and stopping and disposing
+    /// the host must finish at once, not wait for the unreachable database until the host's shutdown timeout.
+    /// </summary>
+    [Fact]
+    public async Task Stopping_a_host_that_waits_for_an_unreachable_database_at_start_up_ends()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var logs = new EventLog();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(logs);
+        // A stop that waited for the database would hang for this long instead of failing the 60 s bound below.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres($"Host=127.0.0.1;Port={closedPort};Username=postgres;Database=postgres;Timeout=2", o => o.Schema = "jobs_test")
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddWorkers(o => o.Concurrency = 1));
+        var host = builder.Build();
+        var start = host.StartAsync();
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(logs.Ids.Contains(2003) || start.IsCompleted), 60, "a retry is logged");
+        Assert.False(start.IsCompleted, $"The host started (or failed to) with the database unreachable: {start.Exception}");
+
+        host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        var started = await Record.ExceptionAsync(() => start.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(started is OperationCanceledException, $"The start ended with {started?.ToString() ?? "success"}");
+        var stopped = await Record.ExceptionAsync(async () =>
+        {
+            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        });
+        Assert.True(stopped is null, $"Stopping or disposing the host failed: {stopped}");
+    }
+
+    private sealed class EventLog : ILoggerProvider
+    {
+        public ConcurrentBag<int> Ids { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(EventLog owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+                => owner.Ids.Add(eventId.Id);
         }
     }
 }
