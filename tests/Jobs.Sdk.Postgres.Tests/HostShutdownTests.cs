@@ -144,6 +144,28 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
         Assert.True(stopped is null, $"Stopping or disposing the host failed: {stopped}");
     }
 
+    /// <summary>
+    /// A worker stopped by hand (to stop processing) is stopped again by the host; a host's stop and its disposal can also
+    /// overlap, and the container disposes the worker after both. None of these may throw or hang.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_stopped_twice_concurrently_and_after_disposal_does_not_throw()
+    {
+        var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
+        await q.StartAsync();
+        await q.Queue.PushAsync(new ValueJob(1));
+        var worker = q.Worker;
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await worker.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.WhenAll(worker.StopAsync(CancellationToken.None), worker.StopAsync(CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(60));
+            await worker.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            await worker.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            await q.DisposeAsync();
+        });
+        Assert.True(failure is null, $"Stopping the worker again failed: {failure}");
+    }
+
     private sealed class EventLog : ILoggerProvider
     {
         public ConcurrentBag<int> Ids { get; } = [];

@@ -54,6 +54,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task? _rescuerLoop;
     private Task? _unhandledLoop;
     private int _started;
+    private int _disposed;
     private int _busyRunners;
 
     internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null,
@@ -133,9 +134,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_claimLoop is null)
+        if (_claimLoop is null || Volatile.Read(ref _disposed) != 0)
         {
-            return;
+            return; // never started, or already stopped by DisposeAsync
         }
 
         var lanes = StopLanesAsync(cancellationToken);
@@ -218,6 +219,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         await DisposeLanesAsync().ConfigureAwait(false);
+        Volatile.Write(ref _disposed, 1);
         _stopClaiming.Dispose();
         if (_background is null)
         {
