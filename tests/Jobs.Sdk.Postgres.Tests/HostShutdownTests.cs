@@ -166,6 +166,68 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
         Assert.True(failure is null, $"Stopping the worker again failed: {failure}");
     }
 
+    /// <summary>
+    /// SIGTERM to a real worker process run in a Generic Host whose shutdown timeout (300 ms) is shorter than the worker's
+    /// (10 s), while three handlers that honour their token run: the process exits with 0 and every job is pending again,
+    /// its attempt not counted, as soon as the process is gone (no lease has to expire: the lease is 10 minutes).
+    /// </summary>
+    [Fact]
+    public async Task Sigterm_to_a_hosted_worker_process_puts_its_running_jobs_back_before_it_exits()
+    {
+        await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
+        var table = await ProcessTests.CreateRunsTableAsync(setup.DataSource);
+        var ids = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await setup.Queue.PushAsync(new RecordJob(i), new JobOptions { MaxAttempts = 1 }));
+        }
+
+        using var worker = await WorkerProcess.StartAsync(fixture.ConnectionString, setup.Queue.QueueName, table, concurrency: 3, leaseSeconds: 600,
+            workMs: 600_000, hostShutdownTimeout: TimeSpan.FromMilliseconds(300));
+        await TestExtensions.EventuallyAsync(async () => (await setup.Queue.GetCountsAsync()).Processing == 3, 60, "three jobs run");
+        // Their handlers run (the claim recorded their start); give them no chance to finish: the work takes 10 minutes.
+        worker.Terminate();
+        await worker.WaitForExitAsync();
+
+        Assert.True(worker.ExitCode == 0, $"The worker exited with {worker.ExitCode}: {worker.StandardError}");
+        foreach (var id in ids)
+        {
+            var job = (await setup.Queue.GetJobAsync(id))!;
+            Assert.True(job.State == JobState.Pending && job.Attempts == 0,
+                $"After SIGTERM job {id} is {job.State} with {job.Attempts} attempt(s) (error: {job.LastError}).");
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM to a hosted worker process whose handler ignores its token (it blocks in synchronous I/O): README
+    /// "Workers" says the job keeps its lease until the process exits and is then rescued when the lease expires. The
+    /// process itself must exit cleanly (code 0), not crash on its way out.
+    /// </summary>
+    [Fact]
+    public async Task Sigterm_to_a_hosted_worker_process_whose_handler_ignores_its_token_exits_cleanly()
+    {
+        await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
+        var table = await ProcessTests.CreateRunsTableAsync(setup.DataSource);
+        // The handler (workMs -1) blocks until it gets a shared advisory lock on hashtext(table), which this session holds.
+        await using var holder = await setup.DataSource.OpenConnectionAsync();
+        await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock(hashtext('{table}'))", holder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var id = await setup.Queue.PushAsync(new RecordJob(1));
+        using var worker = await WorkerProcess.StartAsync(fixture.ConnectionString, setup.Queue.QueueName, table, concurrency: 1, leaseSeconds: 600,
+            workMs: -1, hostShutdownTimeout: TimeSpan.FromMilliseconds(300));
+        await TestExtensions.EventuallyAsync(async () => await setup.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.{table}") == 1, 60,
+            "the handler blocks");
+        worker.Terminate();
+        await worker.WaitForExitAsync();
+
+        Assert.True(worker.ExitCode == 0, $"The worker exited with {worker.ExitCode}: {worker.StandardError}");
+        var job = (await setup.Queue.GetJobAsync(id))!;
+        Assert.True(job.State == JobState.Processing && job.Attempts == 1, $"The job is {job.State} with {job.Attempts} attempt(s).");
+    }
+
     private sealed class EventLog : ILoggerProvider
     {
         public ConcurrentBag<int> Ids { get; } = [];
