@@ -9,10 +9,14 @@
 // With workMs = -1 RecordJob blocks its thread: it records its start (runs + 1) and then waits, in synchronous Npgsql calls,
 // for a shared advisory lock on hashtext(<runsTable>) that the test holds, as a handler doing synchronous I/O would.
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
+// With a 13th argument "host:<ms>" the worker runs in a Generic Host (HostOptions.ShutdownTimeout = ms, no log output) as an
+// app does: READY once the host started, and it stops on SIGTERM / Ctrl+C (stdin is not read).
 using System.Text.Json;
 using Jobs.Sdk;
 using Jobs.Sdk.Postgres;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 if (args.Length < 7)
@@ -31,6 +35,9 @@ var ratePerSecond = args.Length > 9 ? double.Parse(args[9], System.Globalization
 var secondQueue = args.Length > 10 && args[10].Length > 0 ? args[10] : null;
 var spans = globalConcurrency > 0 || ratePerSecond > 0 || secondQueue is not null;
 var keyed = args.Length > 11 && args[11] == "keyed";
+TimeSpan? hostShutdown = args.Length > 12 && args[12].StartsWith("host:", StringComparison.Ordinal)
+    ? TimeSpan.FromMilliseconds(int.Parse(args[12]["host:".Length..], System.Globalization.CultureInfo.InvariantCulture))
+    : null;
 if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 {
     Console.Error.WriteLine("bad table name");
@@ -89,7 +96,8 @@ void BlockUntilReleased(Guid id, string worker)
     wait.ExecuteNonQuery();
 }
 
-var services = new ServiceCollection();
+var hostBuilder = hostShutdown is null ? null : Host.CreateApplicationBuilder();
+IServiceCollection services = hostBuilder?.Services ?? new ServiceCollection();
 services.AddJobs(jobs => jobs
     .UsePostgres(dataSource, o =>
     {
@@ -136,6 +144,21 @@ services.AddJobs(jobs => jobs
         o.RescueInterval = TimeSpan.FromSeconds(1);
         o.ShutdownTimeout = TimeSpan.FromSeconds(10);
     }));
+if (hostBuilder is not null)
+{
+    hostBuilder.Logging.ClearProviders();
+    hostBuilder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = hostShutdown!.Value);
+    using var host = hostBuilder.Build();
+    host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
+    {
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+    });
+    await host.RunAsync();
+    Console.WriteLine("STOPPED");
+    return 0;
+}
+
 await using var provider = services.BuildServiceProvider();
 var worker = provider.GetRequiredService<JobWorker>();
 await provider.GetRequiredService<PostgresJobDriver>().WaitUntilReadyAsync(CancellationToken.None);

@@ -6,11 +6,12 @@ namespace Jobs.Sdk.Postgres.Tests;
 internal sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly System.Text.StringBuilder _stderr = new();
 
     private WorkerProcess(Process process) => _process = process;
 
     public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0,
-        int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null, bool keyed = false)
+        int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null, bool keyed = false, TimeSpan? hostShutdownTimeout = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -32,9 +33,22 @@ internal sealed class WorkerProcess : IDisposable
         info.ArgumentList.Add(ratePerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(secondQueue ?? "");
         info.ArgumentList.Add(keyed ? "keyed" : "plain");
+        if (hostShutdownTimeout is { } shutdown)
+        {
+            info.ArgumentList.Add("host:" + ((int)shutdown.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start the test worker process.");
         var worker = new WorkerProcess(process);
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lock (worker._stderr)
+                {
+                    worker._stderr.AppendLine(line);
+                }
+            }
+        };
         process.BeginErrorReadLine();
         var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
         if (ready != "READY")
@@ -56,6 +70,28 @@ internal sealed class WorkerProcess : IDisposable
 
     /// <summary>The process id (part of the worker id: <c>machine:pid:suffix</c>).</summary>
     public int Id => _process.Id;
+
+    /// <summary>SIGTERM (what Kubernetes, systemd and docker stop send): a worker run in a host stops gracefully.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>What the process wrote to stderr so far (an unhandled exception, for one).</summary>
+    public string StandardError
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>The exit code once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>SIGKILL: the worker gets no chance to release or report anything.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);

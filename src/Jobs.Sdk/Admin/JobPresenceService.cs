@@ -17,7 +17,11 @@ namespace Jobs.Sdk;
 internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
 {
     private readonly IServiceProvider _services;
+    /// <summary>The longest a stop waits for the last throughput report and the removal of the worker's row.</summary>
+    private static readonly TimeSpan FinalReportTimeout = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource _stop = new();
+    private bool _reported; // the worker's row was written at least once
     private JobWorker? _worker;
     private IJobAdminStore? _store;
     private Task? _loop;
@@ -37,7 +41,8 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         var queue = _services.GetRequiredService<JobsRuntime>();
         var options = _services.GetService<IOptions<JobWorkerOptions>>()?.Value ?? new JobWorkerOptions();
         var logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
-        _loop = Task.Run(() => RunAsync(_store, queue, _worker, schedule, options, logger, _stop.Token), CancellationToken.None);
+        _loop = Task.Run(() => RunAsync(_store, queue, _worker, schedule, options, logger, () => Volatile.Write(ref _reported, true), _stop.Token),
+            CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -62,19 +67,28 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
 
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_worker is not null && _store is not null)
+        if (_worker is not null && _store is not null && Volatile.Read(ref _reported))
         {
+            // Only a worker whose row was written has one to remove (a store never reached has nothing to take, and waiting
+            // for it would hold the host's stop up until its shutdown timeout); and never for long: the row expires anyway.
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(FinalReportTimeout);
+            var token = bounded.Token;
             var logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
-            await ReportThroughputAsync(_store, _worker, _services.GetRequiredService<JobsRuntime>().TimeProvider, logger, cancellationToken)
+            await ReportThroughputAsync(_store, _worker, _services.GetRequiredService<JobsRuntime>().TimeProvider, logger, token)
                 .ConfigureAwait(false);
             try
             {
-                await _store.RemoveWorkerAsync(_worker.WorkerId, cancellationToken).ConfigureAwait(false);
+                await _store.RemoveWorkerAsync(_worker.WorkerId, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                // The host's shutdown timeout (or ours) passed: a stop never fails for this; the row expires with its lease anyway.
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The row expires with its lease anyway.
-                AdminLog.PresenceFailed(_services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance, ex, _worker.WorkerId);
+                AdminLog.PresenceFailed(logger, ex, _worker.WorkerId);
             }
         }
     }
@@ -90,7 +104,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
     }
 
     private static async Task RunAsync(IJobAdminStore store, JobsRuntime queue, JobWorker? worker, JobSchedule? schedule, JobWorkerOptions options,
-        ILogger logger, CancellationToken stop)
+        ILogger logger, Action reported, CancellationToken stop)
     {
         var time = queue.TimeProvider;
         try
@@ -127,6 +141,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
                         Concurrency = options.Concurrency,
                         TimeToLive = options.LeaseDuration,
                     }, stop).ConfigureAwait(false);
+                    reported();
                 }
                 catch (Exception ex) when (!stop.IsCancellationRequested)
                 {

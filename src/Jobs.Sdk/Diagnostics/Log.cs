@@ -74,6 +74,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "The retry strategy of job {JobId} ('{JobName}') threw deciding about failed attempt {Attempt}; the queue's default strategy decided instead")]
     public static partial void RetryStrategyFailed(ILogger logger, Exception exception, JobId jobId, string jobName, int attempt);
 
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Disposing the scoped services of job {JobId} ('{JobName}') threw after attempt {Attempt} had already failed; the handler's error is the one recorded")]
+    public static partial void ScopeDisposeFailed(ILogger logger, Exception exception, JobId jobId, string jobName, int attempt);
+
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Middleware {Middleware} threw in {Hook}")]
     public static partial void MiddlewareFailed(ILogger logger, Exception exception, string middleware, string hook);
 

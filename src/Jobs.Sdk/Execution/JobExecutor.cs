@@ -81,9 +81,10 @@ internal sealed class JobExecutor
         await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, decoded, null), run.Token).ConfigureAwait(false);
 
         var scope = _scopeFactory.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
+        using var logScope = _logger.BeginScope(new JobLogScope(job.Id, job.Name));
+        Exception? failure = null;
+        try
         {
-            using var logScope = _logger.BeginScope(new JobLogScope(job.Id, job.Name));
             var context = new JobContext(job.Id, job.Name, QueueName, job.Attempt, job.MaxAttempts, job.QueuedAt,
                 ParseTime(job.Headers, JobHeaders.ScheduledAt), ParseTime(job.Headers, JobHeaders.NextScheduledAt), WorkerId, _logger,
                 scope.ServiceProvider, job.Headers);
@@ -92,24 +93,43 @@ internal sealed class JobExecutor
                 run.SetTimeout(timeout, _runtime.TimeProvider);
             }
 
-            try
+            var token = run.Token;
+            var services = scope.ServiceProvider;
+            if (Pipeline.IsEmpty)
             {
-                var token = run.Token;
-                var services = scope.ServiceProvider;
-                if (Pipeline.IsEmpty)
-                {
-                    await definition.InvokeAsync(services, decoded, context, token).ConfigureAwait(false);
-                }
-                else
-                {
-                    await Pipeline.HandleAsync(new JobExecutionContext(decoded, context), () => definition.InvokeAsync(services, decoded, context, token), token)
-                        .ConfigureAwait(false);
-                }
+                await definition.InvokeAsync(services, decoded, context, token).ConfigureAwait(false);
             }
-            catch (Exception ex)
+            else
             {
-                return FailedAttempt(run, definition, decoded, ex);
+                await Pipeline.HandleAsync(new JobExecutionContext(decoded, context), () => definition.InvokeAsync(services, decoded, context, token), token)
+                    .ConfigureAwait(false);
             }
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        // The job's scoped services are part of its attempt: one that throws on dispose (a unit of work flushing) fails an
+        // attempt whose handler returned, as a handler exception would (retried by the job's rule). It never escapes: the
+        // attempt's outcome is recorded either way, so the job neither waits for its lease to expire nor runs again
+        // after completing.
+        try
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (failure is null)
+        {
+            failure = ex;
+        }
+        catch (Exception ex)
+        {
+            Log.ScopeDisposeFailed(_logger, ex, job.Id, job.Name, job.Attempt);
+        }
+
+        if (failure is not null)
+        {
+            return FailedAttempt(run, definition, decoded, failure);
         }
 
         Log.JobCompleted(_logger, job.Id, job.Name);

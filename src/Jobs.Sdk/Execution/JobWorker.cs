@@ -54,6 +54,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task? _rescuerLoop;
     private Task? _unhandledLoop;
     private int _started;
+    private int _disposed;
     private int _busyRunners;
 
     internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null,
@@ -127,13 +128,15 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
     /// <summary>
     /// Stops claiming, lets running jobs finish within <see cref="JobWorkerOptions.ShutdownTimeout"/>, then cancels the
-    /// rest and returns them to pending. Records every outcome before returning (unless <paramref name="cancellationToken"/> fires first).
+    /// rest and returns them to pending. Records every outcome before returning. When <paramref name="cancellationToken"/>
+    /// fires first (a host's <c>HostOptions.ShutdownTimeout</c> shorter than the worker's), running jobs are cancelled at once,
+    /// and the stop still waits up to 2 s for their handlers to return and up to 2 s for their outcomes to be written.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_claimLoop is null)
+        if (_claimLoop is null || Volatile.Read(ref _disposed) != 0)
         {
-            return;
+            return; // never started, or already stopped by DisposeAsync
         }
 
         var lanes = StopLanesAsync(cancellationToken);
@@ -192,13 +195,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _completer.Complete();
         if (_completerLoop is not null)
         {
-            try
-            {
-                await _completerLoop.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-            }
+            await FlushOutcomesAsync(_completerLoop, cancellationToken).ConfigureAwait(false);
         }
 
         await _stopBackground.CancelAsync().ConfigureAwait(false);
@@ -222,6 +219,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         }
 
         await DisposeLanesAsync().ConfigureAwait(false);
+        Volatile.Write(ref _disposed, 1);
         _stopClaiming.Dispose();
         if (_background is null)
         {
