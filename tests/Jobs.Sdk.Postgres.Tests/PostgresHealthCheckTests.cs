@@ -54,4 +54,29 @@ public sealed class PostgresHealthCheckTests(PostgresFixture fixture)
             await host.StopAsync();
         }
     }
+
+    [Fact]
+    public async Task Unhealthy_when_the_worker_of_another_declared_queue_stopped()
+    {
+        // One AddWorkers serves every declared queue; a probe must not report healthy while one of them is dead.
+        var other = "health_lane_" + Guid.NewGuid().ToString("N")[..8];
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddQueue(other, o => o.Concurrency = 1).AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
+        await q.StartAsync();
+        var check = new JobsHealthCheck(q.Runtime, q.Worker);
+        var lane = Assert.Single(q.Worker.Lanes);
+        HealthCheckResult result = default;
+        await TestExtensions.EventuallyAsync(async () => (result = await CheckAsync(check)).Status == HealthStatus.Healthy, 60,
+            "healthy while the worker and its lane run");
+
+        await lane.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        result = await CheckAsync(check);
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains(other, result.Description, StringComparison.Ordinal);
+    }
+
+    private static Task<HealthCheckResult> CheckAsync(JobsHealthCheck check) => check.CheckHealthAsync(new HealthCheckContext
+    {
+        Registration = new HealthCheckRegistration("jobs", check, HealthStatus.Unhealthy, null),
+    });
 }

@@ -23,7 +23,7 @@ public sealed class JobsHealthCheckOptions
 /// <summary>
 /// A driver-agnostic health check for a job queue: the store is ready (migrations applied) and answers a count query
 /// within <see cref="JobsHealthCheckOptions.Timeout"/>, and the worker (when this process runs one) has started and its
-/// loops ran recently. Register it with <c>services.AddHealthChecks().AddJobsHealthCheck()</c>.
+/// loops ran recently, as have those of every other queue it serves (<c>AddQueue</c>). Register it with <c>services.AddHealthChecks().AddJobsHealthCheck()</c>.
 /// </summary>
 /// <remarks>
 /// Failures are reported with the registration's failure status (<see cref="HealthStatus.Unhealthy"/> by default); a
@@ -110,22 +110,38 @@ public sealed class JobsHealthCheck : IHealthCheck
             return new HealthCheckResult(failure, $"Job worker {_worker.WorkerId} was not started.", data: data);
         }
 
-        if (_worker.Completion.IsCompleted)
+        // The worker and the worker of every other queue it serves (AddQueue): each must be running and recently alive.
+        HealthCheckResult? starting = null;
+        foreach (var worker in (IEnumerable<JobWorker>)[_worker, .. _worker.Lanes])
         {
-            return new HealthCheckResult(failure, $"Job worker {_worker.WorkerId} has stopped.", _worker.Completion.Exception?.GetBaseException(), data);
+            var queue = worker == _worker ? null : $" (queue '{worker.QueueName}')";
+            if (worker.Completion.IsCompleted)
+            {
+                return new HealthCheckResult(failure, $"Job worker {worker.WorkerId}{queue} has stopped.", worker.Completion.Exception?.GetBaseException(), data);
+            }
+
+            if (worker.TimeSinceAlive is not { } sinceAlive)
+            {
+                starting ??= HealthCheckResult.Degraded($"Job worker {worker.WorkerId}{queue} is starting.", data: data);
+                continue;
+            }
+
+            if (worker == _worker)
+            {
+                data["workerLastSeenSeconds"] = sinceAlive.TotalSeconds;
+            }
+
+            var staleAfter = _options.WorkerStaleAfter ?? worker.LeaseDuration;
+            if (sinceAlive > staleAfter)
+            {
+                return new HealthCheckResult(failure,
+                    $"Job worker {worker.WorkerId}{queue} has not run its claim loop or heartbeat for {sinceAlive} (limit {staleAfter}).", data: data);
+            }
         }
 
-        if (_worker.TimeSinceAlive is not { } sinceAlive)
+        if (starting is { } result)
         {
-            return HealthCheckResult.Degraded($"Job worker {_worker.WorkerId} is starting.", data: data);
-        }
-
-        data["workerLastSeenSeconds"] = sinceAlive.TotalSeconds;
-        var staleAfter = _options.WorkerStaleAfter ?? _worker.LeaseDuration;
-        if (sinceAlive > staleAfter)
-        {
-            return new HealthCheckResult(failure,
-                $"Job worker {_worker.WorkerId} has not run its claim loop or heartbeat for {sinceAlive} (limit {staleAfter}).", data: data);
+            return result;
         }
 
         return HealthCheckResult.Healthy($"Job queue '{_driver.QueueName}' is ready and worker {_worker.WorkerId} is running.", data);

@@ -26,6 +26,12 @@ public sealed partial class JobWorker
         }
     }
 
+    /// <summary>The workers of the other queues this worker serves (one per queue).</summary>
+    internal IReadOnlyList<JobWorker> Lanes => _lanes;
+
+    /// <summary>The queue this worker claims from (a lane's own queue for a lane).</summary>
+    internal string QueueName => _driver.QueueName;
+
     /// <summary>The names of the queues this worker serves: its own first, then its lanes'.</summary>
     internal IReadOnlyList<string> QueueNames => [_driver.QueueName, .. _lanes.Select(l => l._driver.QueueName)];
 
