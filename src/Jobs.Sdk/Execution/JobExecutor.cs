@@ -80,6 +80,22 @@ internal sealed class JobExecutor
 
         await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, decoded, null), run.Token).ConfigureAwait(false);
 
+        try
+        {
+            return await RunHandlerAsync(definition, run, decoded).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The handler's scope failed around it (a scoped service's Dispose threw: a unit of work that commits on
+            // dispose): the attempt's exception, as a wrapper's would be.
+            return FailedAttempt(run, definition, decoded, ex);
+        }
+    }
+
+    private async Task<JobRunResult> RunHandlerAsync<TJob>(JobDefinition<TJob> definition, JobRun run, TJob decoded)
+        where TJob : IJob<TJob>
+    {
+        var job = run.Job;
         var scope = _scopeFactory.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
@@ -192,13 +208,32 @@ internal sealed class JobExecutor
     {
         try
         {
-            _ = error.ToString();
-            return error;
+            var text = error.ToString();
+            _ = error.Message; // the stored error reads it, and a type may override ToString() without it
+            if (text is not null)
+            {
+                return error;
+            }
+
+            return new InvalidOperationException($"The handler threw {error.GetType().FullName}, whose ToString() returned null.");
         }
         catch (Exception unreadable)
         {
             return new InvalidOperationException(
                 $"The handler threw {error.GetType().FullName}, whose text could not be read ({unreadable.GetType().FullName} from its Message or ToString()).");
+        }
+    }
+
+    /// <summary>"Type: message" of <paramref name="error"/>, or its type alone when its message cannot be read.</summary>
+    internal static string Describe(Exception error)
+    {
+        try
+        {
+            return $"{error.GetType().FullName}: {error.Message}";
+        }
+        catch (Exception)
+        {
+            return $"{error.GetType().FullName} (its Message could not be read)";
         }
     }
 
