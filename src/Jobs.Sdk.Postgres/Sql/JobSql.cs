@@ -176,6 +176,17 @@ internal static class JobSql
             """, StringComparison.Ordinal)
         .Replace("LIMIT $2", "LIMIT (SELECT n FROM room)", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Gives back the jobs of queue $1 that worker $2 holds under lease tokens $3 (a claim whose reply was lost: its
+    /// handlers never started): pending again, the attempt the claim added given back. A job whose cancel was requested
+    /// since is left to the lease rescue, which ends it cancelled.
+    /// </summary>
+    public static readonly string ReleaseLostClaim = $$"""
+        UPDATE {s}.jobs SET state = {{Pending}}, attempts = greatest(attempts - 1, 0), started_at = NULL,
+            lease_expires_at = NULL, lease_token = NULL, updated_at = now()
+        WHERE queue_name = $1 AND state = {{Processing}} AND worker_id = $2 AND lease_token = ANY($3::uuid[]) AND NOT cancel_requested
+        """;
+
     /// <summary>Serializes the limited claims of queue $1 (a transaction-level advisory lock on the schema and queue).</summary>
     public const string LockQueueClaims = "SELECT pg_advisory_xact_lock(hashtextextended('jobs.claim:' || $1, 0))";
 
