@@ -7,7 +7,7 @@ namespace Jobs.Sdk;
 /// <summary>
 /// Records the outcomes of a worker's jobs in batches: whatever finished while the previous batch was written goes in
 /// the next one (at most <see cref="MaxBatch"/>). After a batch is written, its claims' leases are released and their
-/// <see cref="JobRunResult.OnRecorded"/> observers run.
+/// <see cref="JobRunResult.OnRecorded"/> observers run, beside the write loop (an observer never holds up an outcome).
 /// </summary>
 /// <remarks>
 /// <para>Outcomes are idempotent (a driver applies one only while its lease token still owns the job), so writing a
@@ -30,6 +30,7 @@ internal sealed class JobCompleter
     private readonly int _maxBacklog;
     private readonly Channel<JobRunResult> _outcomes = Channel.CreateUnbounded<JobRunResult>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _roomGate = new();
+    private readonly HashSet<Task> _observing = [];
     private TaskCompletionSource _room = NewRoom();
     private int _backlog;
 
@@ -111,17 +112,62 @@ internal sealed class JobCompleter
                 }
             }
 
-            foreach (var result in batch)
-            {
-                if (result.OnRecorded is { } onRecorded)
-                {
-                    await onRecorded(CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-
+            ObserveRecorded(batch);
             batch.Clear();
             outcomes.Clear();
         }
+
+        // Every outcome is written: the loop ends once the observers of the last batches have run too.
+        Task[] observing;
+        lock (_observing)
+        {
+            observing = [.. _observing];
+        }
+
+        await Task.WhenAll(observing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// Runs the batch's after-write observers (in batch order) beside the write loop: an observer that is slow or never
+    /// returns (a webhook call without a timeout) delays only the observers after it in its batch, never the outcomes
+    /// of the worker's other jobs.
+    /// </summary>
+    private void ObserveRecorded(List<JobRunResult> batch)
+    {
+        List<Func<CancellationToken, ValueTask>>? observers = null;
+        foreach (var result in batch)
+        {
+            if (result.OnRecorded is { } onRecorded)
+            {
+                (observers ??= []).Add(onRecorded);
+            }
+        }
+
+        if (observers is null)
+        {
+            return;
+        }
+
+        var task = Task.Run(async () =>
+        {
+            foreach (var observe in observers)
+            {
+                await observe(CancellationToken.None).ConfigureAwait(false);
+            }
+        });
+        lock (_observing)
+        {
+            _observing.Add(task);
+        }
+
+        task.ContinueWith(static (t, state) =>
+        {
+            var set = (HashSet<Task>)state!;
+            lock (set)
+            {
+                set.Remove(t);
+            }
+        }, _observing, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task WriteAsync(List<JobOutcome> outcomes)
