@@ -26,6 +26,7 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
     [InlineData("Message throws, ToString does not")]
     [InlineData("scoped service's DisposeAsync throws")]
     [InlineData("payload's constructor throws")]
+    [InlineData("100,000 nested inner exceptions")]
     public async Task Whatever_goes_wrong_around_the_handler_the_attempt_fails_with_an_actionable_error(string how)
     {
         var other = new Recorder<int>();
@@ -45,6 +46,14 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
                         throw new NullTextException();
                     case "Message throws, ToString does not":
                         throw new MessageOnlyUnreadableException();
+                    case "100,000 nested inner exceptions":
+                        Exception nested = new InvalidOperationException("the first failure");
+                        for (var i = 0; i < 100_000; i++)
+                        {
+                            nested = new RetryLoopException("attempt failed", nested);
+                        }
+
+                        throw nested;
                     case "scoped service's DisposeAsync throws":
                         _ = ctx.Services.GetRequiredService<ThrowingUnitOfWork>();
                         return Task.CompletedTask;
@@ -70,6 +79,7 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
             "ToString returns null" => nameof(NullTextException),
             "Message throws, ToString does not" => nameof(MessageOnlyUnreadableException),
             "scoped service's DisposeAsync throws" => nameof(UnitOfWorkCommitException),
+            "100,000 nested inner exceptions" => nameof(RetryLoopException),
             _ => nameof(StrictJob),
         };
         Assert.Contains(expected, info.LastError, StringComparison.Ordinal);
@@ -126,6 +136,8 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
     }
 
     private sealed class UnitOfWorkCommitException(string message) : Exception(message);
+
+    private sealed class RetryLoopException(string message, Exception inner) : Exception(message, inner);
 
     /// <summary>A scoped service that commits on dispose, and fails to.</summary>
     private sealed class ThrowingUnitOfWork : IAsyncDisposable

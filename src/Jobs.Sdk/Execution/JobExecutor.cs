@@ -208,6 +208,14 @@ internal sealed class JobExecutor
     {
         try
         {
+            if (NestingDepth(error) > MaxNesting)
+            {
+                // Exception.ToString() renders inner exceptions recursively: a chain this deep would overflow the stack
+                // and take the whole process down (and every worker that picked the job up next).
+                return new InvalidOperationException(
+                    $"The handler threw {Describe(error)}, with more than {MaxNesting} nested inner exceptions (too deep to render; innermost not shown).");
+            }
+
             var text = error.ToString();
             _ = error.Message; // the stored error reads it, and a type may override ToString() without it
             if (text is not null)
@@ -222,6 +230,43 @@ internal sealed class JobExecutor
             return new InvalidOperationException(
                 $"The handler threw {error.GetType().FullName}, whose text could not be read ({unreadable.GetType().FullName} from its Message or ToString()).");
         }
+    }
+
+    /// <summary>The deepest inner-exception nesting rendered; deeper chains are replaced by a stand-in.</summary>
+    private const int MaxNesting = 256;
+
+    /// <summary>
+    /// How deeply <paramref name="error"/>'s inner exceptions nest (through <see cref="Exception.InnerException"/> and
+    /// <see cref="AggregateException.InnerExceptions"/>), walked without recursion and stopping past <see cref="MaxNesting"/>.
+    /// </summary>
+    private static int NestingDepth(Exception error)
+    {
+        var deepest = 0;
+        var visited = 0;
+        var pending = new Stack<(Exception Error, int Depth)>();
+        pending.Push((error, 0));
+        while (pending.TryPop(out var next) && visited++ < 10_000)
+        {
+            deepest = Math.Max(deepest, next.Depth);
+            if (deepest > MaxNesting)
+            {
+                break;
+            }
+
+            if (next.Error is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    pending.Push((inner, next.Depth + 1));
+                }
+            }
+            else if (next.Error.InnerException is { } inner)
+            {
+                pending.Push((inner, next.Depth + 1));
+            }
+        }
+
+        return deepest;
     }
 
     /// <summary>"Type: message" of <paramref name="error"/>, or its type alone when its message cannot be read.</summary>
