@@ -54,9 +54,11 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         {
             claimed = await ClaimRowsAsync(request, connection, transaction, parameters, limited, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not PostgresException && transaction is null)
+        catch (Exception ex) when (transaction is null && ex is (NpgsqlException and not PostgresException) or OperationCanceledException or TimeoutException or IOException)
         {
-            // No server error: the claim may have committed with its reply lost. Give back what it may have taken.
+            // The connection failed, timed out or was cancelled, not the statement: the claim may have committed with its
+            // reply lost. Give back what it may have taken. (A row the worker cannot read is left to the lease rescue, which
+            // counts its attempts: given back, it would come first in every claim again.)
             await _lostClaims.ClaimFailedAsync(request.WorkerId, seed, request.MaxJobs, request.LeaseDuration * 2,
                 TimeSpan.FromTicks(Math.Min(request.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks))).ConfigureAwait(false);
             throw;
