@@ -14,7 +14,8 @@ namespace Jobs.Sdk;
 /// batch again after an ambiguous failure (the commit may have happened) is harmless.</para>
 /// <para>No outcome blocks the others: error texts are sanitized (<see cref="JobErrorText"/>); a batch that fails twice is
 /// written row by row, and a row that still fails is written with <see cref="JobErrorText.Rejected"/> in place of its
-/// error. Only a row that fails even so (the store is away) is retried, with backoff.</para>
+/// error. A row that fails even so is retried with a backoff of its own (its lease kept), while the later outcomes are
+/// written (see <see cref="WriteAsync"/>).</para>
 /// <para>The backlog is bounded: the claim loop waits in <see cref="WaitForRoomAsync"/> while it is full.</para>
 /// </remarks>
 internal sealed class JobCompleter
@@ -33,6 +34,7 @@ internal sealed class JobCompleter
     private readonly HashSet<Task> _observing = [];
     private TaskCompletionSource _room = NewRoom();
     private int _backlog;
+    private int _away; // consecutive row-by-row passes that wrote nothing (the store is likely away)
 
     public JobCompleter(IJobDriver driver, string workerId, JobLeaseKeeper leases, TimeProvider time, ILogger logger, int maxBacklog = 4 * MaxBatch)
     {
@@ -86,17 +88,47 @@ internal sealed class JobCompleter
     public async Task RunAsync()
     {
         var reader = _outcomes.Reader;
-        var batch = new List<JobRunResult>(256);
-        var outcomes = new List<JobOutcome>(256);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var waiting = new List<Pending>(256); // reported, not yet written: new ones, and rows waiting out a backoff
+        var open = true;
+        while (true)
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var result))
+            while (waiting.Count < MaxBatch && reader.TryRead(out var result))
             {
-                batch.Add(result);
-                outcomes.Add(result.Outcome!.Value);
+                waiting.Add(new Pending(result));
             }
 
-            await WriteAsync(outcomes).ConfigureAwait(false);
+            var now = _time.GetTimestamp();
+            var due = Due(waiting, now);
+            if (due.Count == 0)
+            {
+                if (!open && waiting.Count == 0)
+                {
+                    break;
+                }
+
+                // Wait for new outcomes (unless as many wait already as one batch takes) or the first backoff's end.
+                TimeSpan? untilDue = waiting.Count == 0 ? null : _time.GetElapsedTime(now, waiting.Min(static w => w.NotBefore));
+                if (open && waiting.Count < MaxBatch)
+                {
+                    open = await WaitForOutcomesAsync(reader, untilDue).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WorkerDelay.DelayAsync(untilDue ?? TimeSpan.Zero, _time, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            await WriteAsync(due).ConfigureAwait(false);
+            var written = due.Where(static w => w.Written).ToList();
+            if (written.Count == 0)
+            {
+                continue;
+            }
+
+            waiting.RemoveAll(static w => w.Written);
+            var outcomes = written.ConvertAll(static w => w.Result.Outcome!.Value);
             Throughput?.Record(outcomes, _time.GetUtcNow());
             foreach (var outcome in outcomes)
             {
@@ -112,9 +144,7 @@ internal sealed class JobCompleter
                 }
             }
 
-            ObserveRecorded(batch);
-            batch.Clear();
-            outcomes.Clear();
+            ObserveRecorded(written.ConvertAll(static w => w.Result));
         }
 
         // Every outcome is written: the loop ends once the observers of the last batches have run too.
@@ -125,6 +155,51 @@ internal sealed class JobCompleter
         }
 
         await Task.WhenAll(observing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>The outcomes of <paramref name="waiting"/> due at <paramref name="now"/> (at most a batch), fewest failures first.</summary>
+    private static List<Pending> Due(List<Pending> waiting, long now)
+    {
+        var due = new List<Pending>(Math.Min(waiting.Count, MaxBatch));
+        var failed = false;
+        foreach (var w in waiting)
+        {
+            if (w.NotBefore <= now)
+            {
+                due.Add(w);
+                failed |= w.Failures > 0;
+                if (due.Count == MaxBatch)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (failed)
+        {
+            due.Sort(static (a, b) => a.Failures.CompareTo(b.Failures));
+        }
+
+        return due;
+    }
+
+    /// <summary>Waits for new outcomes, or until <paramref name="delay"/> has passed; returns whether the channel is still open.</summary>
+    private async Task<bool> WaitForOutcomesAsync(ChannelReader<JobRunResult> reader, TimeSpan? delay)
+    {
+        if (delay is not { } wait)
+        {
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(wait, _time);
+        try
+        {
+            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
     }
 
     /// <summary>
@@ -170,36 +245,59 @@ internal sealed class JobCompleter
         }, _observing, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task WriteAsync(List<JobOutcome> outcomes)
+    /// <summary>
+    /// Writes <paramref name="due"/> (fewest failures first) and marks what got written. A batch that fails twice is
+    /// written row by row; a row that still fails is written once more with <see cref="JobErrorText.Rejected"/> in place
+    /// of its error. A row that fails even so waits out a backoff of its own while the others go on: after a row was
+    /// written in this pass, the store is up and rejects that row (a trigger, a policy), so the rows behind it are tried;
+    /// when nothing was written yet, the store is likely away, and the untried rows wait too.
+    /// </summary>
+    private async Task WriteAsync(List<Pending> due)
     {
+        var outcomes = due.ConvertAll(static w => w.Result.Outcome!.Value);
         if (await TryWriteAsync(outcomes).ConfigureAwait(false) || await TryWriteAsync(outcomes).ConfigureAwait(false))
         {
+            due.ForEach(static w => w.Written = true);
             return;
         }
 
-        // Twice failed: find the row the store rejects. Each row is written alone; a rejected one once more with a
-        // replacement error; only a row that fails even so (the store is away) is retried, with backoff, until written.
-        for (var i = 0; i < outcomes.Count; i++)
+        var anyWritten = false;
+        for (var i = 0; i < due.Count; i++)
         {
-            var original = new[] { outcomes[i] };
-            var replaced = new[] { outcomes[i] with { Error = JobErrorText.Rejected, StackTrace = null } };
-            for (var failures = 0; ; )
+            var row = due[i];
+            var outcome = outcomes[i];
+            if (await TryWriteAsync([outcome], backoff: false).ConfigureAwait(false))
             {
-                if (await TryWriteAsync(original, backoff: false).ConfigureAwait(false))
+                row.Written = anyWritten = true;
+                continue;
+            }
+
+            if (await TryWriteAsync([outcome with { Error = JobErrorText.Rejected, StackTrace = null }], backoff: false).ConfigureAwait(false))
+            {
+                Log.OutcomeRejected(_logger, outcome.Id, outcome.Kind);
+                row.Written = anyWritten = true;
+                continue;
+            }
+
+            row.Failures++;
+            row.NotBefore = _time.GetTimestamp() + ToTicks(WorkerDelay.Backoff(row.Failures));
+            if (!anyWritten)
+            {
+                _away++;
+                var retryAt = _time.GetTimestamp() + ToTicks(WorkerDelay.Backoff(_away));
+                for (var j = i + 1; j < due.Count; j++)
                 {
-                    break;
+                    due[j].NotBefore = retryAt;
                 }
 
-                if (await TryWriteAsync(replaced, backoff: false).ConfigureAwait(false))
-                {
-                    Log.OutcomeRejected(_logger, outcomes[i].Id, outcomes[i].Kind);
-                    break;
-                }
-
-                await WorkerDelay.DelayAsync(WorkerDelay.Backoff(++failures), _time, CancellationToken.None).ConfigureAwait(false);
+                return;
             }
         }
+
+        _away = 0;
     }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     private async Task<bool> TryWriteAsync(IReadOnlyList<JobOutcome> outcomes, bool backoff = true)
     {
@@ -219,6 +317,18 @@ internal sealed class JobCompleter
 
             return false;
         }
+    }
+
+    /// <summary>An outcome on its way to the store: how often it failed alone, and when it may be tried again.</summary>
+    private sealed class Pending(JobRunResult result)
+    {
+        public JobRunResult Result { get; } = result;
+
+        public int Failures { get; set; }
+
+        public long NotBefore { get; set; }
+
+        public bool Written { get; set; }
     }
 
     private static TaskCompletionSource NewRoom()
