@@ -32,6 +32,31 @@ public sealed class StickyCancelTests(PostgresFixture fixture)
         Assert.Equal(1, (await q.Queue.GetJobAsync(id))!.Attempts);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_cancelled_job_whose_handler_then_fails_its_last_attempt_ends_cancelled_not_failed(bool failedJobsRemoved)
+    {
+        // The handler wraps the cancellation in its own exception on the job's last attempt: the retry rule says "fail",
+        // but the cancel was accepted first, so the job must end cancelled (kept, as retention keeps cancelled jobs here).
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (_, _, ct) =>
+        {
+            started.TrySetResult();
+            await WrapCancellationAsync(ct);
+        }), driver: o => o.Retention = new RetentionPolicy { CancelledJobs = Retain.Yes, FailedJobs = failedJobsRemoved ? Retain.No : Retain.Yes });
+        await q.StartAsync();
+        var id = await q.Queue.PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(await q.Queue.CancelAsync(id));
+
+        await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetJobAsync(id))?.State is not JobState.Processing, what: "the attempt ended");
+        await q.StopAsync();
+        var info = await q.Queue.GetJobAsync(id);
+        Assert.True(info?.State == JobState.Cancelled, $"A job whose cancel was accepted ended {info?.State.ToString() ?? "deleted"}, not Cancelled.");
+    }
+
     [Fact]
     public async Task Poll_only_a_cancel_learnt_at_lease_renewal_and_wrapped_by_the_handler_ends_cancelled()
     {

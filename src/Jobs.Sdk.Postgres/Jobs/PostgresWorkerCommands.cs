@@ -18,6 +18,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
     private readonly bool _removeCompleted = retention.CompletedJobs == Retain.No;
     private readonly bool _removeFailed = retention.FailedJobs == Retain.No;
     private readonly bool _removeCancelled = retention.CancelledJobs == Retain.No;
+    private readonly LostClaims _lostClaims = new(context);
 
     /// <summary>Whether retention deletes cancelled jobs instead of keeping them.</summary>
     public bool RemoveCancelled => _removeCancelled;
@@ -33,29 +34,36 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        if (!_lostClaims.IsEmpty)
+        {
+            await _lostClaims.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var seed = Guid.NewGuid();
         NpgsqlParameter[] parameters =
             [Text(context.Queue), Integer(request.MaxJobs), Text(request.WorkerId), Double(request.LeaseDuration.TotalMilliseconds), Names(request.JobNames),
-                Integer(request.StartingNow), Uuid(Guid.NewGuid())]; // the claim's lease tokens derive from it (JobSql.Claim)
+                Integer(request.StartingNow), Uuid(seed)]; // the claim's lease tokens derive from it (JobSql.Claim)
         var limited = request.GlobalConcurrency.HasValue;
         if (limited)
         {
             parameters = [.. parameters, Integer(request.GlobalConcurrency!.Value)];
         }
 
-        var claimed = await context.Commands.QueryOnAsync(connection, transaction,
-            limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
-            limited ? _claimWithinLimitSql : _claimSql, parameters,
-            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan,
-            async (reader, ct) =>
-            {
-                List<(long Place, ClaimedJob Job)>? rows = null;
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    (rows ??= new(request.MaxJobs)).Add((reader.GetInt64(10), JobRows.ReadClaimed(reader)));
-                }
+        List<(long Place, ClaimedJob Job)>? claimed;
+        try
+        {
+            claimed = await ClaimRowsAsync(request, connection, transaction, parameters, limited, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (transaction is null && ex is (NpgsqlException and not PostgresException) or OperationCanceledException or TimeoutException or IOException)
+        {
+            // The connection failed, timed out or was cancelled, not the statement: the claim may have committed with its
+            // reply lost. Give back what it may have taken. (A row the worker cannot read is left to the lease rescue, which
+            // counts its attempts: given back, it would come first in every claim again.)
+            await _lostClaims.ClaimFailedAsync(request.WorkerId, seed, request.MaxJobs, request.LeaseDuration * 2,
+                TimeSpan.FromTicks(Math.Min(request.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks))).ConfigureAwait(false);
+            throw;
+        }
 
-                return rows;
-            }, cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
             return [];
@@ -71,6 +79,23 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
         return jobs;
     }
+
+    private Task<List<(long Place, ClaimedJob Job)>?> ClaimRowsAsync(JobClaimRequest request, NpgsqlConnection? connection, NpgsqlTransaction? transaction,
+        NpgsqlParameter[] parameters, bool limited, CancellationToken cancellationToken)
+        => context.Commands.QueryOnAsync(connection, transaction,
+            limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
+            limited ? _claimWithinLimitSql : _claimSql, parameters,
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan,
+            async (reader, ct) =>
+            {
+                List<(long Place, ClaimedJob Job)>? rows = null;
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    (rows ??= new(request.MaxJobs)).Add((reader.GetInt64(10), JobRows.ReadClaimed(reader)));
+                }
+
+                return rows;
+            }, cancellationToken);
 
     /// <summary>
     /// Records <paramref name="outcomes"/>. The ones that only remove a finished job (retention keeps none of its kind)

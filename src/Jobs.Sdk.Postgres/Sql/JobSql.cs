@@ -13,8 +13,11 @@ internal static class JobSql
     /// <summary>How many attempt errors a job keeps in <c>errors</c>.</summary>
     public const int MaxErrors = 20;
 
-    /// <summary>In <see cref="Complete"/>'s <c>owned</c>: the job's cancel was requested and the outcome would requeue it.</summary>
-    private static readonly string StickyCancel = $"j.cancel_requested AND o.kind IN ({OutcomeRetry}, {OutcomeReschedule}, {OutcomeRelease})";
+    /// <summary>
+    /// In <see cref="Complete"/>'s <c>owned</c>: the job's cancel was requested and the outcome would requeue it or fail it
+    /// (only success ends a cancel-requested job otherwise than cancelled).
+    /// </summary>
+    private static readonly string StickyCancel = $"j.cancel_requested AND o.kind IN ({OutcomeRetry}, {OutcomeReschedule}, {OutcomeRelease}, {OutcomeFailed})";
 
     /// <summary>
     /// Locks, one by one in id order, the rows of the argument rows <paramref name="args"/> (columns id, lease_token, sorted
@@ -173,6 +176,17 @@ internal static class JobSql
             """, StringComparison.Ordinal)
         .Replace("LIMIT $2", "LIMIT (SELECT n FROM room)", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Gives back the jobs of queue $1 that worker $2 holds under lease tokens $3 (a claim whose reply was lost: its
+    /// handlers never started): pending again, the attempt the claim added given back. A job whose cancel was requested
+    /// since is left to the lease rescue, which ends it cancelled.
+    /// </summary>
+    public static readonly string ReleaseLostClaim = $$"""
+        UPDATE {s}.jobs SET state = {{Pending}}, attempts = greatest(attempts - 1, 0), started_at = NULL,
+            lease_expires_at = NULL, lease_token = NULL, updated_at = now()
+        WHERE queue_name = $1 AND state = {{Processing}} AND worker_id = $2 AND lease_token = ANY($3::uuid[]) AND NOT cancel_requested
+        """;
+
     /// <summary>Serializes the limited claims of queue $1 (a transaction-level advisory lock on the schema and queue).</summary>
     public const string LockQueueClaims = "SELECT pg_advisory_xact_lock(hashtextextended('jobs.claim:' || $1, 0))";
 
@@ -182,7 +196,7 @@ internal static class JobSql
     /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),
     /// $12 lease token, $13 stack trace (null: none). $10 channel: one notification when a requeued job is due now. $11 remove cancelled (retention).
     /// Rows are found and locked one by one through the primary key, in id order (<see cref="LockClaimed"/>), the one lock
-    /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule or release of a job whose cancel was requested ends it
+    /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule, release or failure of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
     /// The third column counts the keyed jobs (<c>concurrency_key</c>) among them: the next job of such a key may be
     /// claimable now, so the worker wakes its own claim loop (it just freed the slot; no notification, no probe).
@@ -237,7 +251,7 @@ internal static class JobSql
     /// test is in the <c>DELETE</c>'s own <c>WHERE</c>: PostgreSQL re-evaluates it on the latest row version when a
     /// concurrent write got there first (<c>IS TRUE</c> keeps it out of the index choice). A row that version no longer
     /// matches (updated since the snapshot: its <c>ctid</c> changed), that another worker holds, or that a unique key
-    /// holds is left as it was: fewer rows deleted than asked, and the caller sends the batch through <see cref="Complete"/>,
+    /// holds, or whose cancel was requested (a failure then ends it cancelled, which retention may keep) is left as it was: fewer rows deleted than asked, and the caller sends the batch through <see cref="Complete"/>,
     /// where the rows already deleted are simply not found. The arrays reach <c>unnest</c> through scalar subqueries, so
     /// custom plans size the argument rows as generic plans do (10 rows): sized from the bound arrays (a few hundred), the
     /// planner joined the rows by <c>ctid</c> through a hash of a sequential scan of the whole table, once per batch.
@@ -249,7 +263,7 @@ internal static class JobSql
                 CROSS JOIN LATERAL (SELECT x.ctid, o.lease_token FROM {s}.jobs x WHERE x.id = o.id LIMIT 1) p
             WHERE j.ctid = p.ctid
                 AND (j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $2 AND j.lease_token = p.lease_token
-                    AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0')) IS TRUE
+                    AND NOT j.cancel_requested AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0')) IS TRUE
             RETURNING j.concurrency_key
         )
         SELECT count(*), count(concurrency_key) FROM removed

@@ -7,14 +7,15 @@ namespace Jobs.Sdk;
 /// <summary>
 /// Records the outcomes of a worker's jobs in batches: whatever finished while the previous batch was written goes in
 /// the next one (at most <see cref="MaxBatch"/>). After a batch is written, its claims' leases are released and their
-/// <see cref="JobRunResult.OnRecorded"/> observers run.
+/// <see cref="JobRunResult.OnRecorded"/> observers run, beside the write loop (an observer never holds up an outcome).
 /// </summary>
 /// <remarks>
 /// <para>Outcomes are idempotent (a driver applies one only while its lease token still owns the job), so writing a
 /// batch again after an ambiguous failure (the commit may have happened) is harmless.</para>
 /// <para>No outcome blocks the others: error texts are sanitized (<see cref="JobErrorText"/>); a batch that fails twice is
 /// written row by row, and a row that still fails is written with <see cref="JobErrorText.Rejected"/> in place of its
-/// error. Only a row that fails even so (the store is away) is retried, with backoff.</para>
+/// error. A row that fails even so is retried with a backoff of its own (its lease kept), while the later outcomes are
+/// written (see <see cref="WriteAsync"/>).</para>
 /// <para>The backlog is bounded: the claim loop waits in <see cref="WaitForRoomAsync"/> while it is full.</para>
 /// </remarks>
 internal sealed class JobCompleter
@@ -30,8 +31,10 @@ internal sealed class JobCompleter
     private readonly int _maxBacklog;
     private readonly Channel<JobRunResult> _outcomes = Channel.CreateUnbounded<JobRunResult>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _roomGate = new();
+    private readonly HashSet<Task> _observing = [];
     private TaskCompletionSource _room = NewRoom();
     private int _backlog;
+    private int _away; // consecutive row-by-row passes that wrote nothing (the store is likely away)
 
     public JobCompleter(IJobDriver driver, string workerId, JobLeaseKeeper leases, TimeProvider time, ILogger logger, int maxBacklog = 4 * MaxBatch)
     {
@@ -85,17 +88,47 @@ internal sealed class JobCompleter
     public async Task RunAsync()
     {
         var reader = _outcomes.Reader;
-        var batch = new List<JobRunResult>(256);
-        var outcomes = new List<JobOutcome>(256);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var waiting = new List<Pending>(256); // reported, not yet written: new ones, and rows waiting out a backoff
+        var open = true;
+        while (true)
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var result))
+            while (waiting.Count < MaxBatch && reader.TryRead(out var result))
             {
-                batch.Add(result);
-                outcomes.Add(result.Outcome!.Value);
+                waiting.Add(new Pending(result));
             }
 
-            await WriteAsync(outcomes).ConfigureAwait(false);
+            var now = _time.GetTimestamp();
+            var due = Due(waiting, now);
+            if (due.Count == 0)
+            {
+                if (!open && waiting.Count == 0)
+                {
+                    break;
+                }
+
+                // Wait for new outcomes (unless as many wait already as one batch takes) or the first backoff's end.
+                TimeSpan? untilDue = waiting.Count == 0 ? null : _time.GetElapsedTime(now, waiting.Min(static w => w.NotBefore));
+                if (open && waiting.Count < MaxBatch)
+                {
+                    open = await WaitForOutcomesAsync(reader, untilDue).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WorkerDelay.DelayAsync(untilDue ?? TimeSpan.Zero, _time, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            await WriteAsync(due).ConfigureAwait(false);
+            var written = due.Where(static w => w.Written).ToList();
+            if (written.Count == 0)
+            {
+                continue;
+            }
+
+            waiting.RemoveAll(static w => w.Written);
+            var outcomes = written.ConvertAll(static w => w.Result.Outcome!.Value);
             Throughput?.Record(outcomes, _time.GetUtcNow());
             foreach (var outcome in outcomes)
             {
@@ -111,49 +144,160 @@ internal sealed class JobCompleter
                 }
             }
 
-            foreach (var result in batch)
+            ObserveRecorded(written.ConvertAll(static w => w.Result));
+        }
+
+        // Every outcome is written: the loop ends once the observers of the last batches have run too.
+        Task[] observing;
+        lock (_observing)
+        {
+            observing = [.. _observing];
+        }
+
+        await Task.WhenAll(observing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>The outcomes of <paramref name="waiting"/> due at <paramref name="now"/> (at most a batch), fewest failures first.</summary>
+    private static List<Pending> Due(List<Pending> waiting, long now)
+    {
+        var due = new List<Pending>(Math.Min(waiting.Count, MaxBatch));
+        var failed = false;
+        foreach (var w in waiting)
+        {
+            if (w.NotBefore <= now)
             {
-                if (result.OnRecorded is { } onRecorded)
+                due.Add(w);
+                failed |= w.Failures > 0;
+                if (due.Count == MaxBatch)
                 {
-                    await onRecorded(CancellationToken.None).ConfigureAwait(false);
+                    break;
                 }
             }
+        }
 
-            batch.Clear();
-            outcomes.Clear();
+        if (failed)
+        {
+            due.Sort(static (a, b) => a.Failures.CompareTo(b.Failures));
+        }
+
+        return due;
+    }
+
+    /// <summary>Waits for new outcomes, or until <paramref name="delay"/> has passed; returns whether the channel is still open.</summary>
+    private async Task<bool> WaitForOutcomesAsync(ChannelReader<JobRunResult> reader, TimeSpan? delay)
+    {
+        if (delay is not { } wait)
+        {
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(wait, _time);
+        try
+        {
+            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
         }
     }
 
-    private async Task WriteAsync(List<JobOutcome> outcomes)
+    /// <summary>
+    /// Runs the batch's after-write observers (in batch order) beside the write loop: an observer that is slow or never
+    /// returns (a webhook call without a timeout) delays only the observers after it in its batch, never the outcomes
+    /// of the worker's other jobs.
+    /// </summary>
+    private void ObserveRecorded(List<JobRunResult> batch)
     {
-        if (await TryWriteAsync(outcomes).ConfigureAwait(false) || await TryWriteAsync(outcomes).ConfigureAwait(false))
+        List<Func<CancellationToken, ValueTask>>? observers = null;
+        foreach (var result in batch)
+        {
+            if (result.OnRecorded is { } onRecorded)
+            {
+                (observers ??= []).Add(onRecorded);
+            }
+        }
+
+        if (observers is null)
         {
             return;
         }
 
-        // Twice failed: find the row the store rejects. Each row is written alone; a rejected one once more with a
-        // replacement error; only a row that fails even so (the store is away) is retried, with backoff, until written.
-        for (var i = 0; i < outcomes.Count; i++)
+        var task = Task.Run(async () =>
         {
-            var original = new[] { outcomes[i] };
-            var replaced = new[] { outcomes[i] with { Error = JobErrorText.Rejected, StackTrace = null } };
-            for (var failures = 0; ; )
+            foreach (var observe in observers)
             {
-                if (await TryWriteAsync(original, backoff: false).ConfigureAwait(false))
+                await observe(CancellationToken.None).ConfigureAwait(false);
+            }
+        });
+        lock (_observing)
+        {
+            _observing.Add(task);
+        }
+
+        task.ContinueWith(static (t, state) =>
+        {
+            var set = (HashSet<Task>)state!;
+            lock (set)
+            {
+                set.Remove(t);
+            }
+        }, _observing, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="due"/> (fewest failures first) and marks what got written. A batch that fails twice is
+    /// written row by row; a row that still fails is written once more with <see cref="JobErrorText.Rejected"/> in place
+    /// of its error. A row that fails even so waits out a backoff of its own while the others go on: after a row was
+    /// written in this pass, the store is up and rejects that row (a trigger, a policy), so the rows behind it are tried;
+    /// when nothing was written yet, the store is likely away, and the untried rows wait too.
+    /// </summary>
+    private async Task WriteAsync(List<Pending> due)
+    {
+        var outcomes = due.ConvertAll(static w => w.Result.Outcome!.Value);
+        if (await TryWriteAsync(outcomes).ConfigureAwait(false) || await TryWriteAsync(outcomes).ConfigureAwait(false))
+        {
+            due.ForEach(static w => w.Written = true);
+            return;
+        }
+
+        var anyWritten = false;
+        for (var i = 0; i < due.Count; i++)
+        {
+            var row = due[i];
+            var outcome = outcomes[i];
+            if (await TryWriteAsync([outcome], backoff: false).ConfigureAwait(false))
+            {
+                row.Written = anyWritten = true;
+                continue;
+            }
+
+            if (await TryWriteAsync([outcome with { Error = JobErrorText.Rejected, StackTrace = null }], backoff: false).ConfigureAwait(false))
+            {
+                Log.OutcomeRejected(_logger, outcome.Id, outcome.Kind);
+                row.Written = anyWritten = true;
+                continue;
+            }
+
+            row.Failures++;
+            row.NotBefore = _time.GetTimestamp() + ToTicks(WorkerDelay.Backoff(row.Failures));
+            if (!anyWritten)
+            {
+                _away++;
+                var retryAt = _time.GetTimestamp() + ToTicks(WorkerDelay.Backoff(_away));
+                for (var j = i + 1; j < due.Count; j++)
                 {
-                    break;
+                    due[j].NotBefore = retryAt;
                 }
 
-                if (await TryWriteAsync(replaced, backoff: false).ConfigureAwait(false))
-                {
-                    Log.OutcomeRejected(_logger, outcomes[i].Id, outcomes[i].Kind);
-                    break;
-                }
-
-                await WorkerDelay.DelayAsync(WorkerDelay.Backoff(++failures), _time, CancellationToken.None).ConfigureAwait(false);
+                return;
             }
         }
+
+        _away = 0;
     }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     private async Task<bool> TryWriteAsync(IReadOnlyList<JobOutcome> outcomes, bool backoff = true)
     {
@@ -173,6 +317,18 @@ internal sealed class JobCompleter
 
             return false;
         }
+    }
+
+    /// <summary>An outcome on its way to the store: how often it failed alone, and when it may be tried again.</summary>
+    private sealed class Pending(JobRunResult result)
+    {
+        public JobRunResult Result { get; } = result;
+
+        public int Failures { get; set; }
+
+        public long NotBefore { get; set; }
+
+        public bool Written { get; set; }
     }
 
     private static TaskCompletionSource NewRoom()

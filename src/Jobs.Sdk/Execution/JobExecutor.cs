@@ -80,6 +80,22 @@ internal sealed class JobExecutor
 
         await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, decoded, null), run.Token).ConfigureAwait(false);
 
+        try
+        {
+            return await RunHandlerAsync(definition, run, decoded).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The handler's scope failed around it (a scoped service's Dispose threw: a unit of work that commits on
+            // dispose): the attempt's exception, as a wrapper's would be.
+            return FailedAttempt(run, definition, decoded, ex);
+        }
+    }
+
+    private async Task<JobRunResult> RunHandlerAsync<TJob>(JobDefinition<TJob> definition, JobRun run, TJob decoded)
+        where TJob : IJob<TJob>
+    {
+        var job = run.Job;
         var scope = _scopeFactory.CreateAsyncScope();
         using var logScope = _logger.BeginScope(new JobLogScope(job.Id, job.Name));
         Exception? failure = null;
@@ -212,13 +228,77 @@ internal sealed class JobExecutor
     {
         try
         {
-            _ = error.ToString();
-            return error;
+            if (NestingDepth(error) > MaxNesting)
+            {
+                // Exception.ToString() renders inner exceptions recursively: a chain this deep would overflow the stack
+                // and take the whole process down (and every worker that picked the job up next).
+                return new InvalidOperationException(
+                    $"The handler threw {Describe(error)}, with more than {MaxNesting} nested inner exceptions (too deep to render; innermost not shown).");
+            }
+
+            var text = error.ToString();
+            _ = error.Message; // the stored error reads it, and a type may override ToString() without it
+            if (text is not null)
+            {
+                return error;
+            }
+
+            return new InvalidOperationException($"The handler threw {error.GetType().FullName}, whose ToString() returned null.");
         }
         catch (Exception unreadable)
         {
             return new InvalidOperationException(
                 $"The handler threw {error.GetType().FullName}, whose text could not be read ({unreadable.GetType().FullName} from its Message or ToString()).");
+        }
+    }
+
+    /// <summary>The deepest inner-exception nesting rendered; deeper chains are replaced by a stand-in.</summary>
+    private const int MaxNesting = 256;
+
+    /// <summary>
+    /// How deeply <paramref name="error"/>'s inner exceptions nest (through <see cref="Exception.InnerException"/> and
+    /// <see cref="AggregateException.InnerExceptions"/>), walked without recursion and stopping past <see cref="MaxNesting"/>.
+    /// </summary>
+    private static int NestingDepth(Exception error)
+    {
+        var deepest = 0;
+        var visited = 0;
+        var pending = new Stack<(Exception Error, int Depth)>();
+        pending.Push((error, 0));
+        while (pending.TryPop(out var next) && visited++ < 10_000)
+        {
+            deepest = Math.Max(deepest, next.Depth);
+            if (deepest > MaxNesting)
+            {
+                break;
+            }
+
+            if (next.Error is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    pending.Push((inner, next.Depth + 1));
+                }
+            }
+            else if (next.Error.InnerException is { } inner)
+            {
+                pending.Push((inner, next.Depth + 1));
+            }
+        }
+
+        return deepest;
+    }
+
+    /// <summary>"Type: message" of <paramref name="error"/>, or its type alone when its message cannot be read.</summary>
+    internal static string Describe(Exception error)
+    {
+        try
+        {
+            return $"{error.GetType().FullName}: {error.Message}";
+        }
+        catch (Exception)
+        {
+            return $"{error.GetType().FullName} (its Message could not be read)";
         }
     }
 

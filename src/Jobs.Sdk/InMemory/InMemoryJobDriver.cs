@@ -236,7 +236,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     entry.AddError(outcome.Attempt, now, outcome.Error, JobErrorText.Sanitize(outcome.StackTrace));
                 }
 
-                var kind = entry.CancelRequested && outcome.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule or JobOutcomeKind.Release
+                var kind = entry.CancelRequested && outcome.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule or JobOutcomeKind.Release or JobOutcomeKind.Failed
                     ? JobOutcomeKind.Cancelled // sticky cancel: only success ends a cancel-requested job otherwise
                     : outcome.Kind;
                 entry.CancelRequested = false;

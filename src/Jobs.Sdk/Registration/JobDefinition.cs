@@ -73,6 +73,12 @@ internal sealed class JobDefinition<TJob> : JobDefinition where TJob : IJob<TJob
         {
             throw new JobDecodeException(Name, null, (ex as JsonException)?.Path, ex.Message, ex);
         }
+        catch (Exception ex)
+        {
+            // Anything else the payload's types throw while they are built (a constructor's own validation, a custom
+            // converter): the job cannot run on this version either, and its error names what threw.
+            throw new JobDecodeException(Name, null, null, JobExecutor.Describe(ex), ex);
+        }
     }
 
     public Task InvokeAsync(IServiceProvider services, TJob job, JobContext context, CancellationToken cancellationToken)

@@ -16,6 +16,7 @@ public abstract partial class JobDriverConformanceTests
     [InlineData(JobOutcomeKind.Retry)]
     [InlineData(JobOutcomeKind.Reschedule)]
     [InlineData(JobOutcomeKind.Release)]
+    [InlineData(JobOutcomeKind.Failed)]
     public async Task Once_cancel_is_requested_a_requeueing_outcome_ends_the_job_cancelled(JobOutcomeKind kind)
     {
         var d = await DriverAsync(new RetentionPolicy { CancelledJobs = Retain.Yes });
