@@ -86,8 +86,8 @@ internal sealed class JobExecutor
         }
         catch (Exception ex)
         {
-            // The handler's scope failed around it (a scoped service's Dispose threw: a unit of work that commits on
-            // dispose): the attempt's exception, as a wrapper's would be.
+            // Something around the handler failed (creating its scope or its log scope; a scope's failed dispose is
+            // handled inside): the attempt's exception, as a wrapper's would be, so the attempt still gets an outcome.
             return FailedAttempt(run, definition, decoded, ex);
         }
     }
