@@ -521,6 +521,46 @@ public abstract class AdminConformanceTests
         => (await admin.ListJobsAsync(new JobQuery { Names = [name] })).Items;
 
     [Fact]
+    public async Task Jobs_of_every_queue_are_listed_counted_and_acted_on()
+    {
+        // One JobAdmin operates every queue of its store, not only the driver's default queue (issue 16: many queues).
+        await using var host = await CreateHost(workers: false, more: jobs => jobs.AddJob<AdminReportJob>((_, _, _) => Task.CompletedTask)).StartAsync();
+        var admin = host.Admin;
+        var routed = await host.Queue.PushAsync(new AdminReportJob(1), new JobOptions { DelayUntil = Later });
+        var other = await host.Queue.PushAsync(new AdminReportJob(2), new JobOptions { DelayUntil = Later, Queue = "admin-other" });
+
+        var listed = (await admin.ListJobsAsync(new JobQuery { Names = [AdminReportJob.JobName] })).Items;
+        Assert.Equal(new[] { (routed, AdminReportJob.QueueName), (other, "admin-other") }.OrderBy(x => x.Item1.Value),
+            listed.Select(j => (j.Id, j.QueueName)).OrderBy(x => x.Id.Value));
+        Assert.Equal([other], (await admin.ListJobsAsync(new JobQuery { Queue = "admin-other" })).Items.Select(j => j.Id));
+        Assert.Equal(AdminReportJob.QueueName, (await admin.GetJobAsync(routed))?.QueueName);
+        var queues = await admin.GetQueuesAsync();
+        Assert.Equal(1, queues.Single(q => q.Name == AdminReportJob.QueueName).Counts.Pending);
+        Assert.Equal(1, queues.Single(q => q.Name == "admin-other").Counts.Pending);
+
+        Assert.Equal(2, await admin.CancelAsync(JobSelection.Ids(routed, other)));
+        Assert.Equal(JobState.Cancelled, (await admin.GetJobAsync(other))?.State);
+        Assert.Equal(1, await admin.DeleteAsync(JobSelection.Matching(new JobQuery { Queue = AdminReportJob.QueueName })));
+        Assert.Null(await admin.GetJobAsync(routed));
+    }
+
+    [Fact]
+    public async Task Triggering_an_entry_of_a_job_routed_to_another_queue_pushes_it_to_that_queue()
+    {
+        await using var host = await CreateHost(workers: false, more: jobs => jobs
+            .AddJob<AdminReportJob>((_, _, _) => Task.CompletedTask)
+            .AddSchedule(s => s.Add(new AdminReportJob(3), Schedule.Cron("0 0 1 1 *"), key: "routed-report"))).StartAsync();
+        var admin = host.Admin;
+        var entry = (await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published")).Single();
+        Assert.Equal(AdminReportJob.QueueName, entry.QueueName);
+
+        Assert.Equal(1, await admin.TriggerScheduleAsync("routed-report"));
+
+        var pushed = Assert.Single((await admin.ListJobsAsync(new JobQuery { Names = [AdminReportJob.JobName] })).Items);
+        Assert.Equal(AdminReportJob.QueueName, pushed.QueueName);
+    }
+
+    [Fact]
     public async Task Triggering_a_unique_entry_pushes_nothing_while_its_key_is_held_and_the_triggered_job_holds_the_key()
     {
         // The key is the [UniqueKey] member: the holder's payload differs from the entry's, its key does not.

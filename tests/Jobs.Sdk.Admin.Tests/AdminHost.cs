@@ -91,6 +91,29 @@ public sealed record AdminKeyedJob(int Key, int Value) : IJob<AdminKeyedJob>
     }
 }
 
+/// <summary>A job whose type routes it to queue <see cref="QueueName"/> (not the driver's default queue).</summary>
+public sealed record AdminReportJob(int Value) : IJob<AdminReportJob>
+{
+    public const string QueueName = "admin-reports";
+
+    public static string JobName => "admin.report";
+
+    public static string? Queue => QueueName;
+
+    public static void Serialize(Utf8JsonWriter writer, AdminReportJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static AdminReportJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new AdminReportJob(doc.RootElement.GetProperty("value").GetInt32());
+    }
+}
+
 /// <summary>A host with AddJobs on one driver; workers and schedules optional.</summary>
 public sealed class AdminHost : IAsyncDisposable
 {

@@ -30,7 +30,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         List<JobSummary> matches;
         lock (_gate)
         {
-            matches = Matching(query, contains?.RootElement)
+            matches = AllQueues().SelectMany(q => q.Matching(query, contains?.RootElement))
                 .Where(m => cursor is not { } c || JobQueryMatcher.IsAfter(c, m))
                 .ToList();
         }
@@ -50,7 +50,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         using var contains = query.PayloadContains is null ? null : JobQueryMatcher.ParseJson(query.PayloadContains);
         lock (_gate)
         {
-            IReadOnlyList<JobId> ids = Matching(query, contains?.RootElement)
+            IReadOnlyList<JobId> ids = AllQueues().SelectMany(q => q.Matching(query, contains?.RootElement))
                 .Select(m => m.Id)
                 .Where(id => after is not { } a || id.Value.CompareTo(a.Value) > 0)
                 .Order(IdOrder.Instance)
@@ -65,12 +65,13 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     {
         lock (_gate)
         {
-            if (!_jobs.TryGetValue(id, out var e))
+            if (AllQueues().FirstOrDefault(q => q._jobs.ContainsKey(id)) is not { } owner)
             {
                 return Task.FromResult<JobDetails?>(null);
             }
 
-            var summary = Summary(e);
+            var e = owner._jobs[id];
+            var summary = owner.Summary(e);
             return Task.FromResult<JobDetails?>(new JobDetails
             {
                 Id = summary.Id, Name = summary.Name, QueueName = summary.QueueName, State = summary.State, Priority = summary.Priority,
@@ -93,82 +94,94 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         var changed = 0;
-        List<JobLease>? cancelRunning = null;
+        List<(InMemoryJobDriver Queue, JobLease Lease)>? cancelRunning = null;
         lock (_gate)
         {
-            foreach (var id in ids)
+            foreach (var queue in AllQueues())
             {
-                if (!_jobs.TryGetValue(id, out var e))
-                {
-                    continue;
-                }
-
-                switch (action.Kind)
-                {
-                    case JobAdminActionKind.Retry when e.State is JobState.Failed or JobState.Cancelled or JobState.Retrying && TryRetakeUniqueKey(e, now):
-                        if (action.FromFirstAttempt)
-                        {
-                            e.Attempts = 0;
-                        }
-                        else
-                        {
-                            e.MaxAttempts = Math.Max(e.MaxAttempts, e.Attempts + 1);
-                        }
-
-                        e.FinishedAt = null;
-                        e.LeaseExpiresAt = null;
-                        e.CancelRequested = false;
-                        Requeue(e, JobState.Pending, now);
-                        break;
-                    case JobAdminActionKind.Cancel when e.State is JobState.Pending or JobState.Retrying or JobState.Paused:
-                        _waiting.Remove(e);
-                        e.PausedFrom = null;
-                        e.State = JobState.Cancelled;
-                        e.FinishedAt = now;
-                        break;
-                    case JobAdminActionKind.Cancel when e.State == JobState.Processing && !e.CancelRequested:
-                        e.CancelRequested = true;
-                        (cancelRunning ??= []).Add(new JobLease(id, e.LeaseToken ?? Guid.Empty));
-                        break;
-                    case JobAdminActionKind.Delete:
-                        _waiting.Remove(e);
-                        _jobs.Remove(id);
-                        break;
-                    case JobAdminActionKind.SetPriority when e.State is JobState.Pending or JobState.Retrying or JobState.Paused && e.Priority != action.Priority:
-                        var waiting = _waiting.Remove(e);
-                        e.Priority = action.Priority;
-                        if (waiting)
-                        {
-                            _waiting.Add(e);
-                        }
-
-                        break;
-                    case JobAdminActionKind.RunNow when e.State is JobState.Pending or JobState.Retrying && e.RunAt > now:
-                        Requeue(e, e.State, now);
-                        break;
-                    default:
-                        continue;
-                }
-
-                e.LastModified = now;
-                changed++;
-            }
-
-            if (changed > 0)
-            {
-                Signal();
+                changed += queue.ApplyLocked(action, ids, now, ref cancelRunning);
             }
         }
 
         if (cancelRunning is not null)
         {
-            foreach (var lease in cancelRunning)
+            foreach (var (queue, lease) in cancelRunning)
             {
-                RunningJobCancelled?.Invoke(lease);
+                queue.RunningJobCancelled?.Invoke(lease); // the running job's queue: its worker listens there
             }
         }
 
         return Task.FromResult(changed);
+    }
+
+    /// <summary>Applies <paramref name="action"/> to the jobs of <paramref name="ids"/> this queue holds (under the lock); returns how many changed.</summary>
+    private int ApplyLocked(JobAdminAction action, IReadOnlyList<JobId> ids, DateTimeOffset now, ref List<(InMemoryJobDriver Queue, JobLease Lease)>? cancelRunning)
+    {
+        var changed = 0;
+        foreach (var id in ids)
+        {
+            if (!_jobs.TryGetValue(id, out var e))
+            {
+                continue;
+            }
+
+            switch (action.Kind)
+            {
+                case JobAdminActionKind.Retry when e.State is JobState.Failed or JobState.Cancelled or JobState.Retrying && TryRetakeUniqueKey(e, now):
+                    if (action.FromFirstAttempt)
+                    {
+                        e.Attempts = 0;
+                    }
+                    else
+                    {
+                        e.MaxAttempts = Math.Max(e.MaxAttempts, e.Attempts + 1);
+                    }
+
+                    e.FinishedAt = null;
+                    e.LeaseExpiresAt = null;
+                    e.CancelRequested = false;
+                    Requeue(e, JobState.Pending, now);
+                    break;
+                case JobAdminActionKind.Cancel when e.State is JobState.Pending or JobState.Retrying or JobState.Paused:
+                    _waiting.Remove(e);
+                    e.PausedFrom = null;
+                    e.State = JobState.Cancelled;
+                    e.FinishedAt = now;
+                    break;
+                case JobAdminActionKind.Cancel when e.State == JobState.Processing && !e.CancelRequested:
+                    e.CancelRequested = true;
+                    (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
+                    break;
+                case JobAdminActionKind.Delete:
+                    _waiting.Remove(e);
+                    _jobs.Remove(id);
+                    break;
+                case JobAdminActionKind.SetPriority when e.State is JobState.Pending or JobState.Retrying or JobState.Paused && e.Priority != action.Priority:
+                    var waiting = _waiting.Remove(e);
+                    e.Priority = action.Priority;
+                    if (waiting)
+                    {
+                        _waiting.Add(e);
+                    }
+
+                    break;
+                case JobAdminActionKind.RunNow when e.State is JobState.Pending or JobState.Retrying && e.RunAt > now:
+                    Requeue(e, e.State, now);
+                    break;
+                default:
+                    continue;
+            }
+
+            e.LastModified = now;
+            changed++;
+        }
+
+        if (changed > 0)
+        {
+            Signal();
+        }
+
+        return changed;
     }
 
     /// <inheritdoc />
@@ -177,7 +190,8 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         var now = _time.GetUtcNow();
         lock (_gate)
         {
-            var names = new SortedSet<string>(StringComparer.Ordinal) { QueueName };
+            var queues = AllQueues().ToDictionary(q => q.QueueName, StringComparer.Ordinal);
+            var names = new SortedSet<string>(queues.Keys.Where(n => n == QueueName || queues[n]._jobs.Count > 0), StringComparer.Ordinal);
             names.UnionWith(_pausedQueues.Keys);
             var live = LiveWorkers(now);
             foreach (var w in live)
@@ -188,11 +202,11 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
             var result = new List<QueueInfo>(names.Count);
             foreach (var name in names)
             {
-                var own = name == QueueName;
+                var own = queues.GetValueOrDefault(name);
                 DateTimeOffset? oldest = null;
-                if (own)
+                if (own is not null)
                 {
-                    foreach (var e in _waiting)
+                    foreach (var e in own._waiting)
                     {
                         if (e.RunAt <= now && (oldest is null || e.RunAt < oldest))
                         {
@@ -208,7 +222,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                     IsPaused = pause is not null,
                     PausedReason = pause?.Reason,
                     PausedAt = pause?.At,
-                    Counts = own ? JobCounts.From(_jobs.Values.GroupBy(e => e.State).Select(g => new KeyValuePair<JobState, long>(g.Key, g.LongCount()))) : new JobCounts(),
+                    Counts = own is null ? new JobCounts() : JobCounts.From(own._jobs.Values.GroupBy(e => e.State).Select(g => new KeyValuePair<JobState, long>(g.Key, g.LongCount()))),
                     OldestWaitingAge = oldest is { } o ? now - o : null,
                     WorkerCount = live.Count(w => w.Queues.Contains(name, StringComparer.Ordinal)),
                 });
@@ -239,6 +253,17 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
             }
 
             return Task.FromResult(removed);
+        }
+    }
+
+    /// <summary>The root queue and every queue view (<see cref="ForQueue"/>): the admin store operates all of them. Under the lock.</summary>
+    private IEnumerable<InMemoryJobDriver> AllQueues()
+    {
+        var root = _root ?? this;
+        yield return root;
+        foreach (var view in root._views.Values)
+        {
+            yield return view;
         }
     }
 

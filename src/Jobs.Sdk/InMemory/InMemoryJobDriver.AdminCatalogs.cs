@@ -69,19 +69,22 @@ public sealed partial class InMemoryJobDriver
             MaxAttempts = registration.MaxAttempts,
             Headers = new Dictionary<string, string>(StringComparer.Ordinal) { [JobHeaders.ScheduleEntry] = entryKey },
         };
+        // Into the entry's queue (its job type's), as its scheduled fires go, not this store's default queue.
+        var target = (InMemoryJobDriver)ForQueue(registration.QueueName);
         if (registration.UniqueKey is { } key)
         {
-            // As a unique push (and a scheduled fire): under the lock, only while no job of this queue holds the key.
+            // As a unique push (and a scheduled fire): under the lock, only while no job of that queue holds the key.
             record = record with { UniqueKey = key, UniqueFor = registration.UniqueFor };
             CheckPriority(record);
             cancellationToken.ThrowIfCancellationRequested();
             lock (_gate)
             {
-                return Task.FromResult(PushUniqueLocked(record, key, null, cancellationToken).Inserted ? 1 : 0);
+                return Task.FromResult(target.PushUniqueLocked(record, key, null, cancellationToken).Inserted ? 1 : 0);
             }
         }
 
-        return PushAsync([record], null, cancellationToken).ContinueWith(static _ => 1, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        return target.PushAsync([record], null, cancellationToken)
+            .ContinueWith(static _ => 1, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
     /// <inheritdoc />
