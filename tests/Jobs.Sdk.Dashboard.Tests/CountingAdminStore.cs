@@ -33,8 +33,21 @@ public sealed class CountingAdminStore(IJobAdminStore inner) : IJobAdminStore
         return inner.GetWorkersAsync(cancellationToken);
     }
 
-    public Task<IReadOnlyList<JobId>> FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
-        => inner.FindJobIdsAsync(query, after, limit, cancellationToken);
+    /// <summary>Runs after each id batch a bulk action by filter found (with the batch's number, 1 first): jobs arriving meanwhile.</summary>
+    public Func<int, Task>? AfterFindBatch { get; set; }
+
+    private int _findBatches;
+
+    public async Task<IReadOnlyList<JobId>> FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        var ids = await inner.FindJobIdsAsync(query, after, limit, cancellationToken);
+        if (AfterFindBatch is { } hook)
+        {
+            await hook(Interlocked.Increment(ref _findBatches));
+        }
+
+        return ids;
+    }
 
     public Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken) => inner.GetJobAsync(id, cancellationToken);
 

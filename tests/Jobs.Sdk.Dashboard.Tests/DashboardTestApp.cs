@@ -52,9 +52,11 @@ public sealed class DashboardTestApp : IAsyncDisposable
     /// <param name="time">A fake clock for the live hub (and the store).</param>
     /// <param name="map">Maps the dashboard at <c>/jobs</c> (default: <c>app.MapJobsDashboard("/jobs")</c>), before <paramref name="protect"/> applies.</param>
     /// <param name="services">More service registrations (authorization options, policy provider, ...).</param>
+    /// <param name="jobs">Another job store (PostgreSQL) instead of the in-memory one, with the admin store to count.</param>
     public static async Task<DashboardTestApp> StartAsync(
         bool protect, string? operatorPolicy = "jobs-operator", TimeProvider? time = null,
-        Func<WebApplication, RouteGroupBuilder>? map = null, Action<IServiceCollection>? services = null)
+        Func<WebApplication, RouteGroupBuilder>? map = null, Action<IServiceCollection>? services = null,
+        (Action<JobsBuilder> Configure, Func<IServiceProvider, IJobAdminStore> AdminStore)? jobs = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
@@ -65,14 +67,23 @@ public sealed class DashboardTestApp : IAsyncDisposable
         }
 
         CountingAdminStore? counting = null;
-        builder.Services.AddSingleton<IJobAdminStore>(sp => counting = new CountingAdminStore((IJobAdminStore)sp.GetRequiredService<IJobDriver>()));
-        builder.Services.AddJobs(jobs => jobs
-            .UseInMemory(o =>
-            {
-                o.QueueName = "emails";
-                o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes, CancelledJobs = Retain.Yes };
-            })
-            .AddJob<TestEmail, TestEmailHandler>());
+        if (jobs is { } other)
+        {
+            builder.Services.AddJobs(other.Configure);
+            builder.Services.AddSingleton<IJobAdminStore>(sp => counting = new CountingAdminStore(other.AdminStore(sp)));
+        }
+        else
+        {
+            builder.Services.AddSingleton<IJobAdminStore>(sp => counting = new CountingAdminStore((IJobAdminStore)sp.GetRequiredService<IJobDriver>()));
+            builder.Services.AddJobs(jobs => jobs
+                .UseInMemory(o =>
+                {
+                    o.QueueName = "emails";
+                    o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes, CancelledJobs = Retain.Yes };
+                })
+                .AddJob<TestEmail, TestEmailHandler>());
+        }
+
         builder.Services.AddAuthentication(TestAuthHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()

@@ -51,7 +51,7 @@ internal static class JobEndpoints
             return;
         }
 
-        var selection = Selection(request);
+        var selection = Selection(request, AskedAt(context));
         var audit = new AuditInfo(DashboardAccess.Actor(context), string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason);
         var admin = Admin(context);
         var ct = context.RequestAborted;
@@ -81,7 +81,14 @@ internal static class JobEndpoints
         await HttpJson.WriteAsync(context, new ActionResponse(changed), DashboardJsonContext.Default.ActionResponse);
     }
 
-    private static JobSelection Selection(JobActionRequest request)
+    /// <summary>
+    /// When the operator asked: "every job matching these filters" means the jobs queued before then. Jobs pushed while the
+    /// action's batches run match the filters too, and on a busy queue the batches would otherwise never catch up with them.
+    /// </summary>
+    private static DateTimeOffset AskedAt(HttpContext context)
+        => (context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
+
+    private static JobSelection Selection(JobActionRequest request, DateTimeOffset askedAt)
     {
         if (request.Ids is { Count: > 0 } ids)
         {
@@ -97,7 +104,7 @@ internal static class JobEndpoints
 
         if (request.Filter is { } filter)
         {
-            return JobSelection.Matching(DashboardMapping.ToQuery(filter, JobQuery.MaxLimit, null));
+            return JobSelection.Matching(DashboardMapping.ToQuery(filter, JobQuery.MaxLimit, null) with { QueuedBefore = askedAt });
         }
 
         throw new ArgumentException("Select jobs: send ids (a non-empty list) or filter.");

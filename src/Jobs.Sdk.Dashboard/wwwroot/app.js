@@ -50,10 +50,20 @@ function setLive(state, text) {
   live.querySelector('.live-text').textContent = text;
 }
 
+let retryMs = 3000;
+
 function connect() {
   const source = new EventSource('api/events');
-  source.addEventListener('open', () => setLive('on', 'Live'));
-  source.addEventListener('error', () => setLive('off', 'Reconnecting…'));
+  source.addEventListener('open', () => { retryMs = 3000; setLive('on', 'Live'); });
+  source.addEventListener('error', () => {
+    setLive('off', 'Reconnecting…');
+    // The browser retries a dropped stream by itself, but gives up for good after an answer that is not an event stream
+    // (the 503 of an app that is stopping, a proxy's 502 while it restarts): open a new one, backing off up to 30 s.
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 30000);
+    }
+  });
   source.addEventListener('store-error', e => {
     const data = JSON.parse(e.data);
     setLive('off', 'Store unreachable');

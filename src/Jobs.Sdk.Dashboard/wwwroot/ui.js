@@ -1,4 +1,4 @@
-// Small DOM helpers: element builder, times (browser time zone, UTC on hover), badges, toasts, the reason dialog.
+// Small DOM helpers: element builder, times (browser time zone, named after each time; UTC on hover), badges, toasts, the reason dialog.
 
 /** el('div', { class: 'x', onclick: fn }, child, 'text', ...) */
 export function el(tag, attrs, ...children) {
@@ -23,8 +23,8 @@ function append(node, children) {
   }
 }
 
-const local = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const localShort = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const local = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+const localShort = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 export function utc(iso) {

@@ -130,7 +130,9 @@ export function jobList(main, params, ctx) {
   };
   renderToolbar();
   load();
-  return { onChange: () => { if (!cursor) load(); } };
+  // Live: the first page follows the store, except while the operator has jobs selected (on a busy queue the rows would
+  // move, and the selected ones drop off the page, under their cursor); Apply, paging or an action reload it.
+  return { onChange: () => { if (!cursor && selected.size === 0 && !allMatching) load(); } };
 }
 
 export function jobDetail(main, id, ctx) {

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Jobs.Sdk.Postgres;
+
+namespace Jobs.Sdk.Dashboard.Tests;
+
+/// <summary>
+/// "Select every job matching these filters", then act, on real PostgreSQL while jobs keep arriving: the action changes the
+/// jobs that matched when the operator asked, not every job pushed while its batches run (which, on a busy queue, never ends).
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DashboardBulkActionTests(BrowserFixture fixture)
+{
+    private const string QueueName = "bulk";
+
+    [Fact]
+    public async Task A_bulk_cancel_by_filter_leaves_the_jobs_that_arrive_while_it_runs()
+    {
+        var schema = "bulk_" + Guid.NewGuid().ToString("N")[..8];
+        await using var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(fixture.PostgresConnectionString);
+        await using var app = await DashboardTestApp.StartAsync(protect: true, jobs: (
+            j => j.UsePostgres(fixture.PostgresConnectionString, o => { o.Schema = schema; o.QueueName = QueueName; }).AddJob<TestEmail, TestEmailHandler>(),
+            _ => new PostgresJobAdminStore(dataSource, schema)));
+        try
+        {
+            // More than one batch (JobAdmin.BatchSize) waits when the operator acts.
+            var before = await app.Queue.PushManyAsync(Enumerable.Range(0, 1500).Select(i => new TestEmail($"a{i}@example.com", "old")));
+            var arrived = new List<JobId>();
+            app.Store.AfterFindBatch = async batch =>
+            {
+                // While the action runs, producers push more jobs of the same queue (more than a batch each time).
+                if (batch <= 2)
+                {
+                    arrived.AddRange(await app.Queue.PushManyAsync(Enumerable.Range(0, 1200).Select(i => new TestEmail($"n{i}@example.com", "new"))));
+                }
+            };
+            var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
+
+            using var response = await app.PostAsync("api/jobs/cancel", Caller.RemoteOperator,
+                new { filter = new { queue = QueueName, state = "pending" }, reason = "bad batch" }, token);
+            app.Store.AfterFindBatch = null;
+
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var changed = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("changed").GetInt32();
+            var counts = await app.Queue.GetCountsAsync();
+            Assert.True(changed == 1500 && counts.Cancelled == 1500 && counts.Pending == arrived.Count,
+                $"The operator cancelled the 1,500 pending jobs listed; the action reported {changed} changed, and the queue has " +
+                $"{counts.Cancelled} cancelled and {counts.Pending} pending of the {arrived.Count} pushed while it ran");
+            Assert.All(before.Take(3), id => Assert.Equal(JobState.Cancelled, app.Admin.GetJobAsync(id).Result!.State));
+            Assert.All(arrived.TakeLast(3), id => Assert.Equal(JobState.Pending, app.Admin.GetJobAsync(id).Result!.State));
+
+            // The audit entry names the filter, and the bound that kept the later jobs out.
+            var entry = (await app.Admin.GetAuditLogAsync(1)).Single();
+            Assert.Equal(("cancel", 1500, "olga", "bad batch"), (entry.Action, entry.RowsChanged, entry.Actor, entry.Reason));
+            Assert.Contains("queue=" + QueueName, entry.Target, StringComparison.Ordinal);
+            Assert.Contains("queued<", entry.Target, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.DisposeAsync();
+            await using var drop = dataSource.CreateCommand($"DROP SCHEMA \"{schema}\" CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+}
