@@ -250,7 +250,11 @@ public sealed partial class JobGenerator
                 helperClassName += "_";
             }
 
-            var extensionClassName = nestedName + "JobExtensions";
+            // Nested names are concatenated (Outer.Inner: OuterInnerJobExtensions); when another job of the namespace
+            // concatenates to the same name (AB.C, A.BC, a top-level ABC), the nested ones join with '_' instead.
+            var extensionClassName = (type.ContainingType is not null && HasOtherJobNamed(type.ContainingNamespace, nestedName, type)
+                ? string.Join("_", containingTypesNames(type).Concat([type.Name]))
+                : nestedName) + "JobExtensions";
             while (type.ContainingNamespace.GetTypeMembers(extensionClassName).Any(t => !IsGeneratedExtensionClass(t)))
             {
                 extensionClassName += "_";
@@ -297,6 +301,30 @@ public sealed partial class JobGenerator
 
                 return names;
             }
+        }
+
+        /// <summary>
+        /// Whether a job type other than <paramref name="self"/> in <paramref name="container"/> (directly or nested) has the
+        /// concatenated name <paramref name="remaining"/>. Only types whose names prefix it are visited.
+        /// </summary>
+        private static bool HasOtherJobNamed(INamespaceOrTypeSymbol container, string remaining, INamedTypeSymbol self)
+        {
+            foreach (var member in container.GetTypeMembers())
+            {
+                if (member.Name.Length == 0 || !remaining.StartsWith(member.Name, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (member.Name.Length == remaining.Length
+                    ? !SymbolEqualityComparer.Default.Equals(member, self) && JobTypeSupport.HasAttribute(member, KnownNames.JobAttribute)
+                    : HasOtherJobNamed(member, remaining.Substring(member.Name.Length), self))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Walks the member graph of a job, producing one <see cref="ObjectModel"/> per user type.</summary>
