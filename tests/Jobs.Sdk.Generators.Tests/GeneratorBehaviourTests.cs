@@ -28,6 +28,30 @@ public class GeneratorBehaviourTests
     }
 
     [Fact]
+    public void Key_attributes_on_constructor_parameters_of_a_class_bind_to_their_properties_ignoring_case()
+    {
+        // The serializer binds 'tenant' to 'Tenant' (as System.Text.Json does); the key members used to be matched by
+        // exact name, so the marks were dropped silently and the key fell back to the whole payload / the job name.
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("sync", Unique = true, ConcurrencyLimit = 1)]
+            public sealed partial class SyncTenant
+            {
+                public SyncTenant([UniqueKey, ConcurrencyKey] string tenant, int attempt) { Tenant = tenant; Attempt = attempt; }
+                public string Tenant { get; }
+                public int Attempt { get; }
+            }
+            """).AssertClean();
+
+        var text = output.Files["App.SyncTenant.g.cs"];
+        Assert.Contains("GetUniqueKey(global::App.SyncTenant job) => global::Jobs.Sdk.Infrastructure.JobKeyText.Join(global::Jobs.Sdk.Infrastructure.JobKeyText.Of(job.Tenant));",
+            text, StringComparison.Ordinal);
+        Assert.Contains("GetConcurrencyKey(global::App.SyncTenant job) => \"sync:\" + global::Jobs.Sdk.Infrastructure.JobKeyText.Join(global::Jobs.Sdk.Infrastructure.JobKeyText.Of(job.Tenant));",
+            text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unsupported_member_type_without_context_emits_nothing_for_that_job()
     {
         var output = GeneratorHarness.Run("""
