@@ -73,7 +73,7 @@ internal static class Descriptors
         "Invalid queue or unique-job setting",
         "{0} is invalid: {1}",
         DiagnosticSeverity.Error,
-        "UniqueFor (seconds a unique key holds after the job finished) needs Unique = true and must not be negative; Queue, when set, must be a non-empty name without NUL characters and at most 1,000 bytes of UTF-8 (PostgreSQL indexes it; a push to a longer name throws at run time).");
+        "UniqueFor (seconds a unique key holds after the job finished) and [UniqueKey] members need Unique = true, and UniqueFor must not be negative; Queue, when set, must be a non-empty name without NUL characters and at most 1,000 bytes of UTF-8 (PostgreSQL indexes it; a push to a longer name throws at run time).");
 
     public static readonly DiagnosticDescriptor UnsupportedKeyMember = Create(
         DiagnosticIds.UnsupportedKeyMember,
