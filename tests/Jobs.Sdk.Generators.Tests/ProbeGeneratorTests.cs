@@ -181,6 +181,25 @@ public class ProbeGeneratorTests
     }
 
     [Fact]
+    public void A_user_type_named_like_the_serializer_services_alias_does_not_break_the_build()
+    {
+        // The generated files aliased JobJsonServices as '__JobJsonServices'; a type of that name in the job's namespace hid the alias.
+        GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App
+            {
+                public static class __JobJsonServices { }
+                [Job("a")] public partial record A(int X, string Y);
+                public static partial class Outer
+                {
+                    public sealed class __JobJsonServices { }
+                    [Job("b")] public partial record B(long Z);
+                }
+            }
+            """).AssertClean();
+    }
+
+    [Fact]
     public void User_types_under_a_System_root_namespace_are_serialized()
     {
         var output = GeneratorHarness.Run("""
