@@ -25,6 +25,9 @@ public sealed partial class JobGenerator
 
         private static readonly SymbolDisplayFormat PlainFormat = SymbolDisplayFormat.FullyQualifiedFormat;
 
+        private static readonly SymbolDisplayFormat NamespaceFormat = SymbolDisplayFormat.FullyQualifiedFormat
+            .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
+
         public static bool IsCandidateHandler(SyntaxNode node, CancellationToken cancellationToken)
             => node is ClassDeclarationSyntax { BaseList.Types.Count: > 0 } or RecordDeclarationSyntax { BaseList.Types.Count: > 0, ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword };
 
@@ -239,7 +242,10 @@ public sealed partial class JobGenerator
                 containingTypes.Insert(0, new ContainingTypeModel(DeclarationOf(containing)));
             }
 
-            var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+            // The namespace as C# spells it (keyword parts escaped: 'namespace @event;'), and as the hint name spells it
+            // (no '@': Roslyn rejects it in hint names, which failed the whole generator run).
+            var nsDeclaration = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(NamespaceFormat);
+            var ns = nsDeclaration is null ? null : NamespaceName(type.ContainingNamespace);
             var nestedName = string.Concat(containingTypesNames(type)) + type.Name;
 
             // Generated names must not collide with the user's: a member of the job type named like the helper class,
@@ -261,7 +267,7 @@ public sealed partial class JobGenerator
             }
             var typeOfName = type.ToDisplayString(PlainFormat);
             return new JobModel(
-                ns,
+                nsDeclaration,
                 type.Name,
                 type.ToDisplayString(AnnotatedFormat),
                 typeOfName,
@@ -481,8 +487,12 @@ public sealed partial class JobGenerator
                 _ => "class",
             };
             var readOnly = type.IsValueType && type.IsReadOnly ? "readonly " : "";
-            return $"{readOnly}partial {kind} {type.Name}";
+            return $"{readOnly}partial {kind} {EscapeIdentifier(type.Name)}";
         }
+
+        /// <summary>The dotted namespace name without keyword escapes.</summary>
+        private static string NamespaceName(INamespaceSymbol ns)
+            => ns.ContainingNamespace is null or { IsGlobalNamespace: true } ? ns.Name : NamespaceName(ns.ContainingNamespace) + "." + ns.Name;
 
         private static string EscapeIdentifier(string name)
             => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;

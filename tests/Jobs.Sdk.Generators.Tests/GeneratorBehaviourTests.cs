@@ -141,6 +141,32 @@ public class GeneratorBehaviourTests
     }
 
     [Fact]
+    public void Keyword_type_and_namespace_names_compile()
+    {
+        // 'partial record class' and 'namespace event' used to be emitted (CS1001), or nothing at all.
+        var output = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using Jobs.Sdk;
+            namespace @event.@class
+            {
+                [Job("kw-type")] public partial record @class(int @int);
+                public static partial class @static { [Job("kw-nested")] public partial record @object(string @string); }
+                public static class Caller
+                {
+                    public static async Task PushAll(JobQueue queue)
+                    {
+                        await queue.PushclassAsync(1);
+                        await queue.PushobjectAsync("s");
+                    }
+                }
+            }
+            """).AssertClean();
+
+        Assert.Contains("event.class.class.g.cs", output.Files.Keys);
+        Assert.Contains("event.class.static.object.g.cs", output.Files.Keys);
+    }
+
+    [Fact]
     public void Class_with_required_members_only_gets_job_object_overloads()
     {
         var output = GeneratorHarness.Run("""
