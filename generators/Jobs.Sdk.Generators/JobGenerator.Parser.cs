@@ -154,7 +154,8 @@ public sealed partial class JobGenerator
         public static JobModel? ParseJob(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration
-                || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword) || context.Attributes.Length != 1)
+                || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword) || context.Attributes.Length != 1
+                || type.IsRefLikeType || JobTypeSupport.IsFileLocal(type)) // JOBS006
             {
                 return null;
             }

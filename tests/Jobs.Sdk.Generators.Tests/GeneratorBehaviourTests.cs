@@ -66,6 +66,22 @@ public class GeneratorBehaviourTests
     }
 
     [Fact]
+    public void File_local_and_ref_struct_jobs_emit_nothing()
+    {
+        // Both used to get code that does not compile (CS1729/CS1061 for the file type, CS9244 for the ref struct); JOBS006 reports them.
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("file")] file partial record FileJob(int A);
+            file partial class Outer { [Job("file-nested")] public partial record Inner(int A); }
+            [Job("ref")] public ref partial struct RefJob { public int A { get; set; } }
+            [Job("good")] public partial record GoodJob(int A);
+            """).AssertClean();
+
+        Assert.Equal(["App.GoodJob.g.cs", "JobsRegistration.g.cs"], output.Files.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Cyclic_types_emit_nothing()
     {
         var output = GeneratorHarness.Run("""
