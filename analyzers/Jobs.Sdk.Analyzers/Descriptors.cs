@@ -49,10 +49,10 @@ internal static class Descriptors
 
     public static readonly DiagnosticDescriptor AbstractJobType = Create(
         DiagnosticIds.AbstractJobType,
-        "Job type cannot be abstract or static",
-        "Job type '{0}' cannot be {1}: workers create it from its JSON payload",
+        "Job type cannot be abstract, static, file-local or a ref struct",
+        "Job type '{0}' cannot be {1}: {2}",
         DiagnosticSeverity.Error,
-        "Workers deserialize jobs into the [Job] type itself, so it must be a concrete, instantiable class, record or struct.");
+        "Workers deserialize jobs into the [Job] type itself, so it must be a concrete, instantiable class, record or struct; the generator completes it in another file, so it cannot be file-local (or nested in a file-local type); and a ref struct cannot be a type argument of IJob<T>.");
 
     public static readonly DiagnosticDescriptor InvalidJobName = Create(
         DiagnosticIds.InvalidJobName,
@@ -73,7 +73,7 @@ internal static class Descriptors
         "Invalid queue or unique-job setting",
         "{0} is invalid: {1}",
         DiagnosticSeverity.Error,
-        "UniqueFor (seconds a unique key holds after the job finished) needs Unique = true and must not be negative; Queue, when set, must be a non-empty name without NUL characters and at most 1,000 bytes of UTF-8 (PostgreSQL indexes it; a push to a longer name throws at run time).");
+        "UniqueFor (seconds a unique key holds after the job finished) and [UniqueKey] members need Unique = true, and UniqueFor must not be negative; Queue, when set, must be a non-empty name without NUL characters and at most 1,000 bytes of UTF-8 (PostgreSQL indexes it; a push to a longer name throws at run time).");
 
     public static readonly DiagnosticDescriptor UnsupportedKeyMember = Create(
         DiagnosticIds.UnsupportedKeyMember,

@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Jobs.Sdk.Analyzers;
 
-// JOBS020 (queue and unique settings), JOBS021 (key members of unsupported types), JOBS022 (ConcurrencyLimit below 1)
+// JOBS020 (queue and unique settings, [UniqueKey] members without Unique), JOBS021 (key members of unsupported types), JOBS022 (ConcurrencyLimit below 1)
 // and JOBS023 ([ConcurrencyKey] members without a ConcurrencyLimit).
 public sealed partial class JobDeclarationAnalyzer
 {
@@ -74,6 +74,17 @@ public sealed partial class JobDeclarationAnalyzer
         {
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidConcurrencyLimit, At(KnownNames.JobAttributeConcurrencyLimit),
                 concurrencyLimit.Value.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (!unique)
+        {
+            // The runtime reads [UniqueKey] members only for a Unique type (JobOptions.UniqueKey replaces them otherwise).
+            foreach (var (member, _, location) in KeyMemberSupport.FindMarked(type, KnownNames.UniqueKeyAttribute))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, location ?? attributeLocation,
+                    "[UniqueKey] member '" + member.Name + "'", "'" + type.Name + "' does not set Unique = true on [Job], so its pushes are not unique "
+                    + "and the key is never used; set Unique = true, or remove the attribute"));
+            }
         }
 
         ReportUnsupportedKeys(context, type, KnownNames.UniqueKeyAttribute, "UniqueKey", attributeLocation);

@@ -97,7 +97,18 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
 
         if (type.IsStatic || type.IsAbstract)
         {
-            context.ReportDiagnostic(Diagnostic.Create(Descriptors.AbstractJobType, identifier, typeName, type.IsStatic ? "static" : "abstract"));
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.AbstractJobType, identifier, typeName, type.IsStatic ? "static" : "abstract",
+                "workers create it from its JSON payload"));
+        }
+        else if (JobTypeSupport.IsFileLocal(type))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.AbstractJobType, identifier, typeName, "file-local",
+                "the generator completes it in a file of its own, which cannot see a 'file' type; make it internal"));
+        }
+        else if (type.IsRefLikeType)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.AbstractJobType, identifier, typeName, "a ref struct",
+                "IJob<T>, the queue and the handlers take the job as a type argument, which a ref struct cannot be; make it a struct"));
         }
         else if (!type.IsGenericType)
         {

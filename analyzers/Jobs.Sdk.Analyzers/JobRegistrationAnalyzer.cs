@@ -54,7 +54,8 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<ITypeSymbol, byte> _registered = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, MethodKind> _methodKinds = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal), byte> _helperParameters = new();
-        private readonly ConcurrentBag<(IMethodSymbol Method, ImmutableArray<ITypeSymbol> TypeArguments)> _genericCalls = [];
+        private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal), byte> _pushHelperParameters = new();
+        private readonly ConcurrentBag<(IMethodSymbol Method, ImmutableArray<ITypeSymbol> TypeArguments, Location Location)> _genericCalls = [];
         private int _workers;
 
         private enum MethodKind { None, Push, Registration }
@@ -72,13 +73,13 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             var unreduced = method.ReducedFrom is not null ? method.GetConstructedReducedFrom() ?? method : method;
             if (unreduced.TypeArguments.Length > 0 && unreduced.DeclaringSyntaxReferences.Length > 0)
             {
-                _genericCalls.Add((unreduced.OriginalDefinition, unreduced.TypeArguments));
+                _genericCalls.Add((unreduced.OriginalDefinition, unreduced.TypeArguments, invocation.Syntax.GetLocation()));
             }
 
             if (SymbolEqualityComparer.Default.Equals(receiverType, known.JobQueue))
             {
                 if (method.ContainingType.Equals(known.JobQueue, SymbolEqualityComparer.Default)
-                    && method.Name is "PushAsync" or "PushManyAsync" && method.TypeArguments.Length == 1)
+                    && method.Name is "PushAsync" or "PushManyAsync" or "TryPushAsync" or "TryPushManyAsync" && method.TypeArguments.Length == 1)
                 {
                     AddPush(method.TypeArguments[0], invocation);
                 }
@@ -151,7 +152,7 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
 
             ResolveGenericHelpers();
 
-            foreach (var (job, location) in _pushes)
+            foreach (var (job, location) in _pushes.Concat(HelperPushes()))
             {
                 if (_registered.ContainsKey(job))
                 {
@@ -172,7 +173,7 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
 
         /// <summary>
         /// Registers the type arguments passed to the user's generic registration helpers, following helpers that call
-        /// other helpers with their own type parameters until nothing changes.
+        /// other helpers with their own type parameters until nothing changes (the same for generic push helpers).
         /// </summary>
         private void ResolveGenericHelpers()
         {
@@ -180,10 +181,15 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             for (var changed = true; changed;)
             {
                 changed = false;
-                foreach (var (method, typeArguments) in calls)
+                foreach (var (method, typeArguments, _) in calls)
                 {
                     for (var i = 0; i < typeArguments.Length; i++)
                     {
+                        if (typeArguments[i] is ITypeParameterSymbol { DeclaringMethod: { } pushing } pushed && _pushHelperParameters.ContainsKey((method, i)))
+                        {
+                            changed |= _pushHelperParameters.TryAdd((pushing.OriginalDefinition, pushed.Ordinal), 0);
+                        }
+
                         if (!_helperParameters.ContainsKey((method, i)))
                         {
                             continue;
@@ -204,12 +210,35 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
 
         private void AddPush(ITypeSymbol job, IInvocationOperation invocation)
         {
+            if (job is ITypeParameterSymbol { DeclaringMethod: { } helper } parameter)
+            {
+                // A generic push helper of the user's (EnqueueAsync<T>(queue, job) => queue.PushAsync(job)): its calls
+                // with a concrete type argument are pushes of that type (resolved at the end, like registration helpers).
+                _pushHelperParameters.TryAdd((helper.OriginalDefinition, parameter.Ordinal), 0);
+                return;
+            }
+
             if (job.TypeKind is TypeKind.TypeParameter or TypeKind.Error)
             {
-                return; // generic helpers (PushAsync<T> inside a method generic in T) cannot be judged.
+                return; // a type parameter of a generic class cannot be judged.
             }
 
             _pushes.Add((job, invocation.Syntax.GetLocation()));
+        }
+
+        /// <summary>The pushes made through the user's generic push helpers: their calls with a concrete type argument.</summary>
+        private IEnumerable<(ITypeSymbol Job, Location Location)> HelperPushes()
+        {
+            foreach (var (method, typeArguments, location) in _genericCalls)
+            {
+                for (var i = 0; i < typeArguments.Length; i++)
+                {
+                    if (typeArguments[i].TypeKind is not (TypeKind.TypeParameter or TypeKind.Error) && _pushHelperParameters.ContainsKey((method, i)))
+                    {
+                        yield return (typeArguments[i], location);
+                    }
+                }
+            }
         }
 
         private ImmutableArray<ITypeSymbol> GetMarkedTypes(IMethodSymbol method, bool isPush)

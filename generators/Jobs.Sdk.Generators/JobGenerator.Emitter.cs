@@ -19,7 +19,8 @@ public sealed partial class JobGenerator
         private const string Reader = "global::System.Text.Json.Utf8JsonReader";
         private const string Writer = "global::System.Text.Json.Utf8JsonWriter";
         private const string Token = "global::System.Text.Json.JsonTokenType";
-        private const string Services = "__JobJsonServices";
+        // Spelled in full (no using alias): a user type named like an alias, in the job's namespace or around it, would hide it.
+        private const string Services = "global::Jobs.Sdk.Infrastructure.JobJsonServices";
 
         public static string EmitJob(JobModel job)
         {
@@ -30,7 +31,6 @@ public sealed partial class JobGenerator
             // It also covers member types declared under '#nullable disable' (JobModel.HasObliviousNullability).
             w.Line("#nullable enable annotations");
             w.Line("#nullable disable warnings");
-            w.Line($"using {Services} = global::Jobs.Sdk.Infrastructure.JobJsonServices;");
 
             w.Line();
             if (job.Namespace is not null)

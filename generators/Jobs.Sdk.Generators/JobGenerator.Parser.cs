@@ -25,6 +25,9 @@ public sealed partial class JobGenerator
 
         private static readonly SymbolDisplayFormat PlainFormat = SymbolDisplayFormat.FullyQualifiedFormat;
 
+        private static readonly SymbolDisplayFormat NamespaceFormat = SymbolDisplayFormat.FullyQualifiedFormat
+            .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
+
         public static bool IsCandidateHandler(SyntaxNode node, CancellationToken cancellationToken)
             => node is ClassDeclarationSyntax { BaseList.Types.Count: > 0 } or RecordDeclarationSyntax { BaseList.Types.Count: > 0, ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword };
 
@@ -151,7 +154,8 @@ public sealed partial class JobGenerator
         public static JobModel? ParseJob(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not TypeDeclarationSyntax declaration
-                || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword) || context.Attributes.Length != 1)
+                || !declaration.Modifiers.Any(SyntaxKind.PartialKeyword) || context.Attributes.Length != 1
+                || type.IsRefLikeType || JobTypeSupport.IsFileLocal(type)) // JOBS006
             {
                 return null;
             }
@@ -239,7 +243,10 @@ public sealed partial class JobGenerator
                 containingTypes.Insert(0, new ContainingTypeModel(DeclarationOf(containing)));
             }
 
-            var ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+            // The namespace as C# spells it (keyword parts escaped: 'namespace @event;'), and as the hint name spells it
+            // (no '@': Roslyn rejects it in hint names, which failed the whole generator run).
+            var nsDeclaration = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(NamespaceFormat);
+            var ns = nsDeclaration is null ? null : NamespaceName(type.ContainingNamespace);
             var nestedName = string.Concat(containingTypesNames(type)) + type.Name;
 
             // Generated names must not collide with the user's: a member of the job type named like the helper class,
@@ -250,14 +257,18 @@ public sealed partial class JobGenerator
                 helperClassName += "_";
             }
 
-            var extensionClassName = nestedName + "JobExtensions";
+            // Nested names are concatenated (Outer.Inner: OuterInnerJobExtensions); when another job of the namespace
+            // concatenates to the same name (AB.C, A.BC, a top-level ABC), the nested ones join with '_' instead.
+            var extensionClassName = (type.ContainingType is not null && HasOtherJobNamed(type.ContainingNamespace, nestedName, type)
+                ? string.Join("_", containingTypesNames(type).Concat([type.Name]))
+                : nestedName) + "JobExtensions";
             while (type.ContainingNamespace.GetTypeMembers(extensionClassName).Any(t => !IsGeneratedExtensionClass(t)))
             {
                 extensionClassName += "_";
             }
             var typeOfName = type.ToDisplayString(PlainFormat);
             return new JobModel(
-                ns,
+                nsDeclaration,
                 type.Name,
                 type.ToDisplayString(AnnotatedFormat),
                 typeOfName,
@@ -297,6 +308,30 @@ public sealed partial class JobGenerator
 
                 return names;
             }
+        }
+
+        /// <summary>
+        /// Whether a job type other than <paramref name="self"/> in <paramref name="container"/> (directly or nested) has the
+        /// concatenated name <paramref name="remaining"/>. Only types whose names prefix it are visited.
+        /// </summary>
+        private static bool HasOtherJobNamed(INamespaceOrTypeSymbol container, string remaining, INamedTypeSymbol self)
+        {
+            foreach (var member in container.GetTypeMembers())
+            {
+                if (member.Name.Length == 0 || !remaining.StartsWith(member.Name, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (member.Name.Length == remaining.Length
+                    ? !SymbolEqualityComparer.Default.Equals(member, self) && JobTypeSupport.HasAttribute(member, KnownNames.JobAttribute)
+                    : HasOtherJobNamed(member, remaining.Substring(member.Name.Length), self))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Walks the member graph of a job, producing one <see cref="ObjectModel"/> per user type.</summary>
@@ -453,8 +488,12 @@ public sealed partial class JobGenerator
                 _ => "class",
             };
             var readOnly = type.IsValueType && type.IsReadOnly ? "readonly " : "";
-            return $"{readOnly}partial {kind} {type.Name}";
+            return $"{readOnly}partial {kind} {EscapeIdentifier(type.Name)}";
         }
+
+        /// <summary>The dotted namespace name without keyword escapes.</summary>
+        private static string NamespaceName(INamespaceSymbol ns)
+            => ns.ContainingNamespace is null or { IsGlobalNamespace: true } ? ns.Name : NamespaceName(ns.ContainingNamespace) + "." + ns.Name;
 
         private static string EscapeIdentifier(string name)
             => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;

@@ -15,7 +15,7 @@ public sealed partial class JobGenerator
         /// <summary>
         /// Emits the nested helper class holding what is specific to one job: its property names, one writer and one
         /// reader per object type, one writer per enum. Everything fixed lives in <c>Jobs.Sdk.Infrastructure.JobJsonServices</c>
-        /// (aliased <see cref="Services"/>).
+        /// (<see cref="Services"/>).
         /// </summary>
         private sealed class SerializerEmitter
         {

@@ -41,6 +41,26 @@ public class FlowSettingAnalyzerTests
                 .WithMessage("Queue is invalid: a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
 
     [Fact]
+    public Task JOBS020_UniqueKey_member_without_Unique()
+        => V.AnalyzerAsync("""
+            using System;
+            using Jobs.Sdk;
+            [Job("a")]
+            public partial record A([property: UniqueKey] Guid {|#0:Id|}, int X);
+            [Job("b", Unique = false)]
+            public partial class B
+            {
+                [UniqueKey] public string {|#1:Tenant|} { get; set; } = "";
+            }
+            [Job("c", Unique = true)]
+            public partial record C([property: UniqueKey] Guid Id);
+            """,
+            V.Diagnostic("JOBS020").WithLocation(0)
+                .WithMessage("[UniqueKey] member 'Id' is invalid: 'A' does not set Unique = true on [Job], so its pushes are not unique and the key is never used; set Unique = true, or remove the attribute"),
+            V.Diagnostic("JOBS020").WithLocation(1)
+                .WithMessage("[UniqueKey] member 'Tenant' is invalid: 'B' does not set Unique = true on [Job], so its pushes are not unique and the key is never used; set Unique = true, or remove the attribute"));
+
+    [Fact]
     public Task JOBS020_queue_name_longer_than_1000_UTF8_bytes()
         => V.AnalyzerAsync("""
             using Jobs.Sdk;

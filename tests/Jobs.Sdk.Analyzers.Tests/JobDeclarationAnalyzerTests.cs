@@ -76,7 +76,24 @@ public class JobDeclarationAnalyzerTests
             """,
             V.Diagnostic("JOBS006").WithLocation(0)
                 .WithMessage("Job type 'Base' cannot be abstract: workers create it from its JSON payload"),
-            V.Diagnostic("JOBS006").WithLocation(1).WithArguments("Helpers", "static"));
+            V.Diagnostic("JOBS006").WithLocation(1).WithArguments("Helpers", "static", "workers create it from its JSON payload"));
+
+    [Fact]
+    public Task JOBS006_file_local_or_ref_struct_job_type()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job("file")]
+            file partial record {|#0:FileJob|}(int A);
+            file partial class Outer { [Job("file-nested")] public partial record {|#1:Inner|}(int A); }
+            [Job("ref")]
+            public ref partial struct {|#2:RefJob|} { public int A { get; set; } }
+            """,
+            V.Diagnostic("JOBS006").WithLocation(0).WithMessage(
+                "Job type 'FileJob' cannot be file-local: the generator completes it in a file of its own, which cannot see a 'file' type; make it internal"),
+            V.Diagnostic("JOBS006").WithLocation(1).WithArguments("Outer.Inner", "file-local",
+                "the generator completes it in a file of its own, which cannot see a 'file' type; make it internal"),
+            V.Diagnostic("JOBS006").WithLocation(2).WithMessage(
+                "Job type 'RefJob' cannot be a ref struct: IJob<T>, the queue and the handlers take the job as a type argument, which a ref struct cannot be; make it a struct"));
 
     [Fact]
     public Task JOBS007_invalid_names()

@@ -173,6 +173,48 @@ public class JobRegistrationAnalyzerTests
             """);
 
     [Fact]
+    public Task JOBS001_TryPushAsync_and_TryPushManyAsync_of_unregistered_job()
+        => VerifyAsync("""
+            public static class Program
+            {
+                public static void Configure(IServiceCollection services)
+                    => services.AddJobs(jobs => jobs.UseInMemory().AddJob<SendEmail, EmailHandler>().AddWorkers());
+
+                public static async Task PushAsync(JobQueue queue)
+                {
+                    await queue.TryPushAsync(new SendEmail("a@b.c"));
+                    await {|#0:queue.TryPushAsync(new Resize(10))|};
+                    await {|#1:queue.TryPushManyAsync(new[] { new Resize(1), new Resize(2) })|};
+                }
+            }
+            """,
+            V.Diagnostic("JOBS001").WithLocation(0).WithArguments("resize", "Resize"),
+            V.Diagnostic("JOBS001").WithLocation(1).WithArguments("resize", "Resize"));
+
+    [Fact]
+    public Task JOBS001_push_of_unregistered_job_through_a_generic_push_helper()
+        => VerifyAsync("""
+            public static class Program
+            {
+                public static void Configure(IServiceCollection services)
+                    => services.AddJobs(jobs => jobs.UseInMemory().AddJob<SendEmail, EmailHandler>().AddWorkers());
+
+                public static Task<JobId> EnqueueAsync<T>(JobQueue queue, T job) where T : IJob<T> => queue.PushAsync(job);
+
+                public static Task<JobId> EnqueueLoggedAsync<TJob>(JobQueue queue, TJob job) where TJob : IJob<TJob> => EnqueueAsync(queue, job);
+
+                public static async Task PushAsync(JobQueue queue)
+                {
+                    await EnqueueAsync(queue, new SendEmail("a@b.c"));
+                    await {|#0:EnqueueAsync(queue, new Resize(10))|};
+                    await {|#1:EnqueueLoggedAsync<Resize>(queue, new Resize(20))|};
+                }
+            }
+            """,
+            V.Diagnostic("JOBS001").WithLocation(0).WithArguments("resize", "Resize"),
+            V.Diagnostic("JOBS001").WithLocation(1).WithArguments("resize", "Resize"));
+
+    [Fact]
     public Task JOBS001_not_reported_for_generic_push_helpers()
         => VerifyAsync("""
             public static class Program

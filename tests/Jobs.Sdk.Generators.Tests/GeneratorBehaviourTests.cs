@@ -28,6 +28,30 @@ public class GeneratorBehaviourTests
     }
 
     [Fact]
+    public void Key_attributes_on_constructor_parameters_of_a_class_bind_to_their_properties_ignoring_case()
+    {
+        // The serializer binds 'tenant' to 'Tenant' (as System.Text.Json does); the key members used to be matched by
+        // exact name, so the marks were dropped silently and the key fell back to the whole payload / the job name.
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("sync", Unique = true, ConcurrencyLimit = 1)]
+            public sealed partial class SyncTenant
+            {
+                public SyncTenant([UniqueKey, ConcurrencyKey] string tenant, int attempt) { Tenant = tenant; Attempt = attempt; }
+                public string Tenant { get; }
+                public int Attempt { get; }
+            }
+            """).AssertClean();
+
+        var text = output.Files["App.SyncTenant.g.cs"];
+        Assert.Contains("GetUniqueKey(global::App.SyncTenant job) => global::Jobs.Sdk.Infrastructure.JobKeyText.Join(global::Jobs.Sdk.Infrastructure.JobKeyText.Of(job.Tenant));",
+            text, StringComparison.Ordinal);
+        Assert.Contains("GetConcurrencyKey(global::App.SyncTenant job) => \"sync:\" + global::Jobs.Sdk.Infrastructure.JobKeyText.Join(global::Jobs.Sdk.Infrastructure.JobKeyText.Of(job.Tenant));",
+            text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unsupported_member_type_without_context_emits_nothing_for_that_job()
     {
         var output = GeneratorHarness.Run("""
@@ -39,6 +63,22 @@ public class GeneratorBehaviourTests
 
         Assert.False(output.Files.ContainsKey("App.BadJob.g.cs"));
         Assert.True(output.Files.ContainsKey("App.GoodJob.g.cs"));
+    }
+
+    [Fact]
+    public void File_local_and_ref_struct_jobs_emit_nothing()
+    {
+        // Both used to get code that does not compile (CS1729/CS1061 for the file type, CS9244 for the ref struct); JOBS006 reports them.
+        var output = GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App;
+            [Job("file")] file partial record FileJob(int A);
+            file partial class Outer { [Job("file-nested")] public partial record Inner(int A); }
+            [Job("ref")] public ref partial struct RefJob { public int A { get; set; } }
+            [Job("good")] public partial record GoodJob(int A);
+            """).AssertClean();
+
+        Assert.Equal(["App.GoodJob.g.cs", "JobsRegistration.g.cs"], output.Files.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -114,6 +154,32 @@ public class GeneratorBehaviourTests
             namespace App;
             [Job("kw")] public partial record KeywordJob(int @class, string queue, string options, int job);
             """).AssertClean();
+    }
+
+    [Fact]
+    public void Keyword_type_and_namespace_names_compile()
+    {
+        // 'partial record class' and 'namespace event' used to be emitted (CS1001), or nothing at all.
+        var output = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using Jobs.Sdk;
+            namespace @event.@class
+            {
+                [Job("kw-type")] public partial record @class(int @int);
+                public static partial class @static { [Job("kw-nested")] public partial record @object(string @string); }
+                public static class Caller
+                {
+                    public static async Task PushAll(JobQueue queue)
+                    {
+                        await queue.PushclassAsync(1);
+                        await queue.PushobjectAsync("s");
+                    }
+                }
+            }
+            """).AssertClean();
+
+        Assert.Contains("event.class.class.g.cs", output.Files.Keys);
+        Assert.Contains("event.class.static.object.g.cs", output.Files.Keys);
     }
 
     [Fact]

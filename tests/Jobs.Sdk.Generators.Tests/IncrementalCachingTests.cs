@@ -50,6 +50,27 @@ public class IncrementalCachingTests
     }
 
     [Fact]
+    public void A_job_added_in_another_file_with_a_colliding_nested_name_renames_the_extension_class()
+    {
+        // The extension class name depends on the other jobs of the namespace: adding A.BC next to AB.C must re-run AB.C's model.
+        var compilation = GeneratorHarness.CreateCompilation(
+            "using Jobs.Sdk; namespace App; public static partial class AB { [Job(\"x1\")] public partial record C(int X); }");
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        Assert.Contains("static partial class ABCJobExtensions", Generated(driver, "App.AB.C.g.cs"), StringComparison.Ordinal);
+
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "using Jobs.Sdk; namespace App; public static partial class A { [Job(\"x2\")] public partial record BC(int X); }",
+            GeneratorHarness.ParseOptions, path: "Source1.cs"));
+        driver = driver.RunGeneratorsAndUpdateCompilation(edited, out var output, out _);
+        Assert.Contains("static partial class AB_CJobExtensions", Generated(driver, "App.AB.C.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("static partial class A_BCJobExtensions", Generated(driver, "App.A.BC.g.cs"), StringComparison.Ordinal);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+
+        static string Generated(GeneratorDriver d, string hintName)
+            => d.GetRunResult().Results.Single().GeneratedSources.Single(g => g.HintName == hintName).SourceText.ToString();
+    }
+
+    [Fact]
     public void Changing_the_attribute_argument_modifies_the_job_model()
     {
         var compilation = GeneratorHarness.CreateCompilation(JobSource);

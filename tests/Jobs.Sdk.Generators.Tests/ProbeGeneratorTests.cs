@@ -153,6 +153,53 @@ public class ProbeGeneratorTests
     }
 
     [Fact]
+    public void Nested_jobs_whose_type_names_concatenate_alike_get_distinct_extension_classes()
+    {
+        // AB.C, A.BC and a top-level ABC all used to share 'ABCJobExtensions' (CS0579: duplicate GeneratedCode attribute).
+        var output = GeneratorHarness.Run("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Jobs.Sdk;
+            namespace App;
+            public static partial class AB { [Job("x1")] public partial record C(int X); }
+            public static partial class A { [Job("x2")] internal partial record BC(string Y); }
+            [Job("x3")] public partial record ABC(long Z);
+            public static class Caller
+            {
+                public static async Task PushAll(JobQueue queue, CancellationToken ct)
+                {
+                    await queue.PushCAsync(1, cancellationToken: ct);
+                    await queue.PushBCAsync("y", cancellationToken: ct);
+                    await queue.PushABCAsync(2L, cancellationToken: ct);
+                }
+            }
+            """).AssertClean();
+
+        Assert.Contains("public static partial class AB_CJobExtensions", output.Files["App.AB.C.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("internal static partial class A_BCJobExtensions", output.Files["App.A.BC.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("public static partial class ABCJobExtensions", output.Files["App.ABC.g.cs"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_user_type_named_like_the_serializer_services_alias_does_not_break_the_build()
+    {
+        // The generated files aliased JobJsonServices as '__JobJsonServices'; a type of that name in the job's namespace hid the alias.
+        GeneratorHarness.Run("""
+            using Jobs.Sdk;
+            namespace App
+            {
+                public static class __JobJsonServices { }
+                [Job("a")] public partial record A(int X, string Y);
+                public static partial class Outer
+                {
+                    public sealed class __JobJsonServices { }
+                    [Job("b")] public partial record B(long Z);
+                }
+            }
+            """).AssertClean();
+    }
+
+    [Fact]
     public void User_types_under_a_System_root_namespace_are_serialized()
     {
         var output = GeneratorHarness.Run("""

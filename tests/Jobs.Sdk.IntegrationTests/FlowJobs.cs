@@ -25,3 +25,21 @@ public partial record Render(int Page);
 /// <summary>A unique job keyed by date and time members (the period a report covers).</summary>
 [Job("it.period-report", Unique = true)]
 public partial record PeriodReport([property: UniqueKey] DateTimeOffset From, [property: UniqueKey] DateTime Day, string RequestedBy);
+
+/// <summary>A class job whose key marks sit on its constructor's parameters (bound to the properties ignoring case).</summary>
+[Job("it.sync-tenant", Unique = true, ConcurrencyLimit = 1)]
+public sealed partial class SyncTenant
+{
+    /// <summary>Creates the job.</summary>
+    public SyncTenant([UniqueKey, ConcurrencyKey] string tenant, int attempt)
+    {
+        Tenant = tenant;
+        Attempt = attempt;
+    }
+
+    /// <summary>The tenant (the key).</summary>
+    public string Tenant { get; }
+
+    /// <summary>Not part of the key.</summary>
+    public int Attempt { get; }
+}

@@ -80,6 +80,20 @@ public class FlowTests
         Assert.Equal(new JobPushResult(keyed.Id, false), await queue.TryPushAsync(new SendMail("other@example.com"), new JobOptions { UniqueKey = "welcome:c" }));
     }
 
+    [Fact]
+    public async Task Key_marks_on_a_class_constructor_parameter_key_by_that_member_only()
+    {
+        Assert.Equal("tenant-a", KeyOf(new SyncTenant("tenant-a", 1)));
+        Assert.Equal("it.sync-tenant:tenant-a", ConcurrencyKeyOf(new SyncTenant("tenant-a", 1)));
+
+        await using var provider = new ServiceCollection().AddJobs(jobs => jobs.UseInMemory()).BuildServiceProvider();
+        var queue = provider.GetRequiredService<JobQueue>();
+        var first = await queue.TryPushAsync(new SyncTenant("tenant-a", 1));
+        Assert.True(first.Inserted);
+        Assert.Equal(new JobPushResult(first.Id, false), await queue.TryPushAsync(new SyncTenant("tenant-a", 2)));
+        Assert.True((await queue.TryPushAsync(new SyncTenant("tenant-b", 1))).Inserted);
+    }
+
     private static string? QueueOf<T>() where T : IJob<T> => T.Queue;
     private static bool UniqueOf<T>() where T : IJob<T> => T.Unique;
     private static int UniqueForOf<T>() where T : IJob<T> => T.UniqueForSeconds;

@@ -776,6 +776,20 @@ internal static class JobTypeSupport
         return new string(chars);
     }
 
+    /// <summary>Whether the type or a type containing it is file-local (<c>file</c>): generated code in another file cannot complete it.</summary>
+    public static bool IsFileLocal(INamedTypeSymbol type)
+    {
+        for (var t = type; t is not null; t = t.ContainingType)
+        {
+            if (t.IsFileLocal)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static bool HasAttribute(ISymbol symbol, string metadataName)
     {
         foreach (var attribute in symbol.GetAttributes())

@@ -18,9 +18,19 @@ internal static class KeyMemberSupport
     {
         var result = new List<(ISymbol, ITypeSymbol, Location?)>();
         var seen = new HashSet<string>();
-        var parameters = type.InstanceConstructors.SelectMany(c => c.Parameters)
-            .Where(p => Has(p, attributeName)).Select(p => p.Name).ToList();
-        foreach (var member in type.GetMembers())
+        var members = type.GetMembers();
+
+        // A marked constructor parameter marks the member it initializes: the one of its name, else (as the serializer
+        // and System.Text.Json bind them) the property whose name matches ignoring case ('tenant' marks 'Tenant').
+        var marked = new HashSet<string>();
+        foreach (var parameter in type.InstanceConstructors.SelectMany(c => c.Parameters).Where(p => Has(p, attributeName)))
+        {
+            var target = members.FirstOrDefault(m => m.Name == parameter.Name)
+                ?? members.FirstOrDefault(m => m is IPropertySymbol && string.Equals(m.Name, parameter.Name, System.StringComparison.OrdinalIgnoreCase));
+            marked.Add(target?.Name ?? parameter.Name);
+        }
+
+        foreach (var member in members)
         {
             var memberType = member switch
             {
@@ -28,7 +38,7 @@ internal static class KeyMemberSupport
                 IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false } f => f.Type,
                 _ => null,
             };
-            if (memberType is null || !(Has(member, attributeName) || parameters.Contains(member.Name)) || !seen.Add(member.Name))
+            if (memberType is null || !(Has(member, attributeName) || marked.Contains(member.Name)) || !seen.Add(member.Name))
             {
                 continue;
             }
