@@ -63,4 +63,43 @@ public sealed class DashboardBulkActionTests(BrowserFixture fixture)
             await drop.ExecuteNonQueryAsync();
         }
     }
+
+    [Fact]
+    public async Task A_bulk_delete_of_failed_jobs_keeps_a_job_retried_after_it_was_found()
+    {
+        // "Delete every failed job" while another operator retries one of them: the retried job is pending (or running)
+        // by the time the delete reaches it, and no longer matches what this operator asked to delete.
+        var schema = "bulk_" + Guid.NewGuid().ToString("N")[..8];
+        await using var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(fixture.PostgresConnectionString);
+        await using var app = await DashboardTestApp.StartAsync(protect: true, jobs: (
+            j => j.UsePostgres(fixture.PostgresConnectionString, o => { o.Schema = schema; o.QueueName = QueueName; }).AddJob<TestEmail, TestEmailHandler>(),
+            _ => new PostgresJobAdminStore(dataSource, schema)));
+        try
+        {
+            var ids = await app.Queue.PushManyAsync(Enumerable.Range(0, 3).Select(i => new TestEmail($"f{i}@example.com", "old")));
+            await using (var fail = dataSource.CreateCommand($"UPDATE \"{schema}\".jobs SET state = 4, attempts = 4, finished_at = now() WHERE id = ANY($1)"))
+            {
+                fail.Parameters.Add(new Npgsql.NpgsqlParameter { Value = ids.Select(i => i.Value).ToArray() });
+                await fail.ExecuteNonQueryAsync();
+            }
+
+            app.Store.AfterFindBatch = async _ => await app.Admin.RetryAsync(JobSelection.Ids(ids[0]));
+            var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
+
+            using var response = await app.PostAsync("api/jobs/delete", Caller.RemoteOperator, new { filter = new { queue = QueueName, state = "failed" } }, token);
+            app.Store.AfterFindBatch = null;
+
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var changed = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("changed").GetInt32();
+            var retried = await app.Admin.GetJobAsync(ids[0]);
+            Assert.True(changed == 2 && retried?.State == JobState.Pending,
+                $"The delete of failed jobs reported {changed} deleted; the job retried in between is {(retried is null ? "deleted" : retried.State.ToString())}.");
+        }
+        finally
+        {
+            await app.DisposeAsync();
+            await using var drop = dataSource.CreateCommand($"DROP SCHEMA \"{schema}\" CASCADE");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
 }

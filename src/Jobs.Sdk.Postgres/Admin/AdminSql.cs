@@ -57,7 +57,8 @@ internal static class AdminSql
         """;
 
     /// <summary>Delete ids $1 (any state).</summary>
-    public const string Delete = "DELETE FROM {s}.jobs WHERE id = ANY($1)";
+    /// <summary>Deletes ids $1, only in states $2 when given (null: any state).</summary>
+    public const string Delete = "DELETE FROM {s}.jobs WHERE id = ANY($1) AND ($2::smallint[] IS NULL OR state = ANY($2))";
 
     /// <summary>Priority $2 for waiting ids $1.</summary>
     public const string SetPriority = """

@@ -239,6 +239,10 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             {
                 await using var command = new NpgsqlCommand(_delete, connection);
                 command.Parameters.Add(idArray);
+                command.Parameters.Add(new NpgsqlParameter<short[]?>
+                {
+                    TypedValue = action.OnlyStates?.Select(static st => (short)st).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint,
+                });
                 changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 break;
             }

@@ -217,6 +217,11 @@ public sealed class JobAdmin
             else
             {
                 var query = selection.Query!;
+                if (query.States is { Count: > 0 } states)
+                {
+                    action = action with { OnlyStates = states };
+                }
+
                 JobId? after = null;
                 while (true)
                 {

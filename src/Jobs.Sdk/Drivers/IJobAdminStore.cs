@@ -89,7 +89,15 @@ public enum JobAdminActionKind
 /// <param name="Kind">What to do.</param>
 /// <param name="FromFirstAttempt">For <see cref="JobAdminActionKind.Retry"/>: restart from attempt 1.</param>
 /// <param name="Priority">For <see cref="JobAdminActionKind.SetPriority"/>: the new priority.</param>
-public readonly record struct JobAdminAction(JobAdminActionKind Kind, bool FromFirstAttempt = false, JobPriority Priority = JobPriority.Normal);
+public readonly record struct JobAdminAction(JobAdminActionKind Kind, bool FromFirstAttempt = false, JobPriority Priority = JobPriority.Normal)
+{
+    /// <summary>
+    /// When set, only jobs in one of these states are changed (checked by the statement that changes them): an action on
+    /// the jobs a filter with states found never reaches a job whose state changed since (a failed job retried and running
+    /// by the time "delete every failed job" gets to it).
+    /// </summary>
+    public IReadOnlyList<JobState>? OnlyStates { get; init; }
+}
 
 /// <summary>A worker's presence report.</summary>
 public sealed record WorkerHeartbeat

@@ -120,7 +120,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         var changed = 0;
         foreach (var id in ids)
         {
-            if (!_jobs.TryGetValue(id, out var e))
+            if (!_jobs.TryGetValue(id, out var e) || (action.Kind == JobAdminActionKind.Delete && action.OnlyStates is { } only && !only.Contains(e.State)))
             {
                 continue;
             }
