@@ -33,13 +33,6 @@ public sealed partial class JobQueue
         CancellationToken cancellationToken)
         where TJob : IJob<TJob>
     {
-        ArgumentNullException.ThrowIfNull(jobs);
-        var list = jobs as IReadOnlyList<TJob> ?? jobs.ToArray();
-        foreach (var job in list)
-        {
-            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
-        }
-
-        return await _runtime.PushWithResultsAsync(list, options ?? JobOptions.Default, transaction, cancellationToken).ConfigureAwait(false);
+        return await _runtime.PushWithResultsAsync(NonNull(jobs), options ?? JobOptions.Default, transaction, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -164,6 +164,12 @@ public sealed partial class JobQueue
         CancellationToken cancellationToken)
         where TJob : IJob<TJob>
     {
+        return await _runtime.PushAsync(NonNull(jobs), options ?? JobOptions.Default, transaction, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><paramref name="jobs"/> as a list, refused with <see cref="ArgumentNullException"/> when it or one of its jobs is null.</summary>
+    private static IReadOnlyList<TJob> NonNull<TJob>(IEnumerable<TJob> jobs)
+    {
         ArgumentNullException.ThrowIfNull(jobs);
         var list = jobs as IReadOnlyList<TJob> ?? jobs.ToArray();
         foreach (var job in list)
@@ -171,6 +177,6 @@ public sealed partial class JobQueue
             ArgumentNullException.ThrowIfNull(job, nameof(jobs));
         }
 
-        return await _runtime.PushAsync(list, options ?? JobOptions.Default, transaction, cancellationToken).ConfigureAwait(false);
+        return list;
     }
 }
