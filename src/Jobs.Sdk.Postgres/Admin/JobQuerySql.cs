@@ -7,13 +7,14 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>
 /// Builds the statements of <see cref="JobQuery"/>: only the filters in use become clauses (so the planner sees plain
 /// conditions and picks <c>jobs_admin_list_idx</c>, the primary key or the partial indexes), and every value is a parameter.
-/// Text filters (payload containment, payload text, error text) are evaluated over a bounded window of at most
-/// <see cref="ScanLimit"/> rows per page, taken in page order by the indexed filters; the page's cursor then continues after
-/// the window, so one page never scans the whole table.
+/// Text filters (payload containment, payload text, error text) are evaluated over bounded windows of at most
+/// <see cref="ScanLimit"/> rows, taken in page order by the indexed filters; each statement's cursor continues after its
+/// window, so no statement scans the whole table (the store reads windows until the page is full or its time is up:
+/// <see cref="PostgresJobAdminStore.TextSearchBudget"/>).
 /// </summary>
 internal sealed class JobQuerySql
 {
-    /// <summary>Rows a page with text filters examines at most.</summary>
+    /// <summary>Rows one statement of a page with text filters examines at most.</summary>
     public const int ScanLimit = 10_000;
 
     private readonly StringBuilder _where = new();
