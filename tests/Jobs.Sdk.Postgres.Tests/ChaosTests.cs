@@ -141,4 +141,145 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
             }
         }
     }
+    [Fact]
+    public async Task A_cancel_that_returned_true_sticks_and_every_other_job_completes_through_random_worker_kills_and_server_restarts()
+    {
+        var total = Setting("JOBS_CHAOS_JOBS", 1500);
+        var events = Setting("JOBS_CHAOS_EVENTS", 12);
+        var prefetch = Setting("JOBS_CHAOS_PREFETCH", 4);
+        await using var cluster = await LocalPostgresCluster.StartAsync();
+        var cs = cluster.ConnectionString;
+        var logAt = cluster.LogLength();
+        await using var setup = await TestQueue.CreateAsync(fixture, _ => { }, dataSource: PostgresJobsBuilderExtensions.CreateDataSource(cs));
+        var db = setup.DataSource;
+        var table = await ProcessTests.CreateRunsTableAsync(db);
+        // Every run's span (a job run again after its worker died has two); an end closes only the job's latest span.
+        await db.ExecAsync($"""
+            CREATE TABLE jobs_test.{table}_spans (job_id uuid NOT NULL, queue text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz);
+            CREATE FUNCTION jobs_test.{table}_latest() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+              IF OLD.ended_at IS NOT NULL OR EXISTS (SELECT 1 FROM jobs_test.{table}_spans k WHERE k.job_id = OLD.job_id AND k.started_at > OLD.started_at) THEN RETURN NULL; END IF;
+              RETURN NEW; END $$;
+            CREATE TRIGGER latest BEFORE UPDATE ON jobs_test.{table}_spans FOR EACH ROW EXECUTE FUNCTION jobs_test.{table}_latest();
+            CREATE TABLE jobs_test.{table}_cancels (job_id uuid PRIMARY KEY, returned_at timestamptz NOT NULL, state_after smallint);
+            """);
+        var ids = new List<JobId>(total);
+        foreach (var chunk in Enumerable.Range(0, total).Chunk(500))
+        {
+            ids.AddRange(await setup.Queue.PushManyAsync(chunk.Select(i => new RecordJob(i))));
+        }
+
+        var workers = new List<WorkerProcess>();
+        var rng = new Random(Setting("JOBS_CHAOS_SEED", 1));
+        using var stop = new CancellationTokenSource();
+        var cancelled = 0;
+        // An operator cancelling random jobs (waiting or running) all along; each cancel that returned true is recorded
+        // with the database clock read after it returned.
+        var unknown = new List<JobId>();
+        var canceller = Task.Run(async () =>
+        {
+            var pick = new Random(Setting("JOBS_CHAOS_SEED", 1) + 1);
+            while (!stop.IsCancellationRequested)
+            {
+                var id = ids[pick.Next(ids.Count)];
+                bool done;
+                try
+                {
+                    done = await setup.Queue.CancelAsync(id, stop.Token);
+                }
+                catch (Exception ex) when (ex is Npgsql.NpgsqlException or JobsException or OperationCanceledException)
+                {
+                    unknown.Add(id); // the server restarting, or the end of the test: whether it was cancelled is not known
+                    continue;
+                }
+
+                if (done)
+                {
+                    await Safe(db, $"INSERT INTO jobs_test.{table}_cancels SELECT '{id}', clock_timestamp(), (SELECT state FROM jobs_test.jobs WHERE id = '{id}') ON CONFLICT DO NOTHING RETURNING 1");
+                    Interlocked.Increment(ref cancelled);
+                }
+            }
+        });
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                workers.Add(await WorkerProcess.StartAsync(cs, setup.Queue.QueueName, table, concurrency: 6, leaseSeconds: 2, workMs: 15,
+                    prefetch: prefetch, globalConcurrency: 100));
+            }
+
+            var runs = $"SELECT count(*) FROM jobs_test.{table}_spans";
+            for (var k = 0; k < events; k++)
+            {
+                var target = await Safe(db, runs) + 40 + rng.Next(60);
+                await TestExtensions.EventuallyAsync(async () => await Safe(db, runs) >= target
+                    || await Safe(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{setup.Queue.QueueName}' AND state IN (0, 2)") < 100, seconds: 120, what: "progress");
+                if (k % 4 == 3)
+                {
+                    await cluster.RestartAsync();
+                    continue;
+                }
+
+                var victim = rng.Next(workers.Count);
+                workers[victim].Kill();
+                workers[victim].Dispose();
+                workers[victim] = await WorkerProcess.StartAsync(cs, setup.Queue.QueueName, table, concurrency: 6, leaseSeconds: 2, workMs: 15,
+                    prefetch: prefetch, globalConcurrency: 100);
+            }
+
+            await stop.CancelAsync();
+            await canceller;
+            await TestExtensions.EventuallyAsync(
+                async () => await Safe(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{setup.Queue.QueueName}' AND state IN (0,1,2)") == 0,
+                seconds: 180, what: "no unfinished jobs");
+            foreach (var w in workers)
+            {
+                Assert.Equal(0, await w.StopAsync());
+            }
+
+            // A run that started after its cancel returned true: never for a job that was waiting then (the cancel ended
+            // it), nor a second run of one that was running (a rescue ends it cancelled). A running job's one claim may
+            // still start its handler late (a prefetched job whose cancel notification was lost in a restart learns of
+            // it at its next lease renewal, as poll-only workers do).
+            const string Late = """
+                s.started_at > c.returned_at AND (c.state_after IS DISTINCT FROM 1
+                    OR EXISTS (SELECT 1 FROM jobs_test.{0}_spans e WHERE e.job_id = s.job_id AND e.started_at < s.started_at))
+                """;
+            var late = string.Format(System.Globalization.CultureInfo.InvariantCulture, Late, table);
+            var lateRuns = await db.ScalarAsync($"SELECT count(*) FROM jobs_test.{table}_spans s JOIN jobs_test.{table}_cancels c USING (job_id) WHERE {late}");
+            var missing = await db.ScalarAsync($"""
+                SELECT count(*) FROM unnest(ARRAY[{string.Join(",", ids.Select(i => $"'{i}'::uuid"))}]) AS j(id)
+                WHERE NOT EXISTS (SELECT 1 FROM jobs_test.{table} r WHERE r.job_id = j.id)
+                  AND NOT EXISTS (SELECT 1 FROM jobs_test.{table}_cancels c WHERE c.job_id = j.id)
+                  AND j.id <> ALL (ARRAY[{string.Join(",", unknown.Select(i => $"'{i}'::uuid").DefaultIfEmpty("NULL::uuid"))}])
+                """);
+            var notFinished = await db.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{setup.Queue.QueueName}' AND state NOT IN (3, 4, 5)");
+            await using (var detail = db.CreateCommand($"""
+                SELECT s.job_id::text, c.state_after, c.returned_at, s.started_at, s.ended_at,
+                       (SELECT count(*) FROM jobs_test.{table}_spans x WHERE x.job_id = s.job_id)
+                FROM jobs_test.{table}_spans s JOIN jobs_test.{table}_cancels c USING (job_id) WHERE s.started_at > c.returned_at
+                """))
+            await using (var reader = await detail.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    output.WriteLine($"late run: job {reader.GetString(0)} state after cancel {(reader.IsDBNull(1) ? "gone" : reader.GetInt16(1))}, cancel returned {reader.GetDateTime(2):HH:mm:ss.ffffff}, run {reader.GetDateTime(3):HH:mm:ss.ffffff}-{(reader.IsDBNull(4) ? "none" : reader.GetDateTime(4).ToString("HH:mm:ss.ffffff"))}, spans {reader.GetInt64(5)}");
+                }
+            }
+
+            output.WriteLine($"cancelled (true): {cancelled}, runs started after their cancel returned: {lateRuns}, neither completed nor cancelled: {missing}, unfinished rows: {notFinished}");
+            LocalPostgresCluster.AssertNoDeadlocks(cluster.ReadLogSince(logAt));
+            Assert.True(cancelled > 0, "no cancel returned true: the test proves nothing");
+            Assert.Equal(0L, lateRuns);
+            Assert.Equal(0L, missing);
+            Assert.Equal(0L, notFinished);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var w in workers)
+            {
+                w.Dispose();
+            }
+        }
+    }
 }

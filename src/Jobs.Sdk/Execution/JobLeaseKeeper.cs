@@ -25,6 +25,7 @@ internal sealed class JobLeaseKeeper
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, JobRun> _running = new();
     private readonly ConcurrentDictionary<Guid, JobId> _owned = new();
+    private readonly EarlyCancels _early;
     private long _lastAliveTimestamp;
 
     public JobLeaseKeeper(IJobDriver driver, string workerId, TimeSpan leaseDuration, TimeProvider time, ILogger logger)
@@ -34,6 +35,7 @@ internal sealed class JobLeaseKeeper
         _leaseDuration = leaseDuration;
         _time = time;
         _logger = logger;
+        _early = new EarlyCancels(leaseDuration, time);
     }
 
     /// <summary>How long before the server-side end of a lease the watchdog cancels its handler: a sixth of the lease.</summary>
@@ -75,6 +77,11 @@ internal sealed class JobLeaseKeeper
         run.ExtendLease(LocalLeaseEnd(sentTimestamp));
         _owned[run.Job.LeaseToken] = run.Job.Id;
         _running[run.Job.LeaseToken] = run;
+        // After it is registered: a cancel heard before now is found here, one heard after finds the run (CancelRequested).
+        if (_early.TakeFor(run.Job.LeaseToken, run.Job.Id))
+        {
+            run.Cancel(CancelReason.UserCancel);
+        }
     }
 
     /// <summary>The job's handler ended (or it left the buffer); its lease is held until <see cref="Release"/>.</summary>
@@ -86,10 +93,13 @@ internal sealed class JobLeaseKeeper
     /// <summary>
     /// A user cancelled a job while claim <see cref="JobLease.LeaseToken"/> ran it: cancel that claim's handler when it
     /// runs here. A cancel of an earlier claim never touches a later claim of the same job. An empty token (a sender that
-    /// does not say which claim) cancels whatever claim of the job runs here.
+    /// does not say which claim) cancels whatever claim of the job runs here. The request is also remembered for a
+    /// lease (<see cref="EarlyCancels"/>): a claim whose reply reaches this worker after its cancel was heard is
+    /// cancelled as it is registered (<see cref="Claimed"/>), before its handler starts.
     /// </summary>
     public void CancelRequested(JobLease lease)
     {
+        _early.Heard(lease); // first: a claim registered meanwhile finds it (Claimed registers, then looks)
         if (lease.LeaseToken != Guid.Empty)
         {
             if (_running.TryGetValue(lease.LeaseToken, out var claimed) && claimed.Job.Id == lease.Id)
