@@ -45,6 +45,10 @@ if (!System.Text.RegularExpressions.Regex.IsMatch(table, "^[a-z_][a-z0-9_]*$"))
 }
 
 await using var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(cs);
+// JOBS_TEST_RECORD_CONNECTION: the keyed runs are recorded on a connection of their own (the worker's may go through a
+// proxy the test partitions), and every keyed run records its end, also when it was cancelled or failed (ok = false).
+var recordCs = Environment.GetEnvironmentVariable("JOBS_TEST_RECORD_CONNECTION");
+await using var recordSource = recordCs is null ? null : NpgsqlDataSource.Create(recordCs);
 var insert = $"INSERT INTO \"{schema}\".{table} (job_id, runs, worker) VALUES ($1, 1, $2) ON CONFLICT (job_id) DO UPDATE SET runs = {table}.runs + 1";
 var spanStart = $"INSERT INTO \"{schema}\".{table}_spans (job_id, queue, started_at) VALUES ($1, $2, clock_timestamp())";
 var spanEnd = $"UPDATE \"{schema}\".{table}_spans SET ended_at = clock_timestamp() WHERE job_id = $1";
@@ -65,8 +69,16 @@ async Task SpanAsync(string sql, Guid id, string? queueName, CancellationToken c
 
 var keyedStart = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, started_at) VALUES ($1, $2, $3, clock_timestamp())";
 var keyedEnd = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp() WHERE job_id = $1";
+var keyedStartOwn = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, lease, started_at) VALUES ($1, $2, $3, $4, clock_timestamp())";
+var keyedEndOwn = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp(), ok = $2 WHERE lease = $1";
 async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
 {
+    if (recordSource is not null)
+    {
+        await RecordedKeyedRunAsync(recordSource, n, context, ct);
+        return;
+    }
+
     await using (var start = dataSource.CreateCommand(keyedStart))
     {
         start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
@@ -79,6 +91,33 @@ async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
     await using var end = dataSource.CreateCommand(keyedEnd);
     end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
     await end.ExecuteNonQueryAsync(ct);
+}
+
+async Task RecordedKeyedRunAsync(NpgsqlDataSource record, int n, JobContext context, CancellationToken ct)
+{
+    var run = Guid.NewGuid();
+    await using (var start = record.CreateCommand(keyedStartOwn))
+    {
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = n });
+        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
+        await start.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    var ok = false;
+    try
+    {
+        await Task.Delay(workMs, ct);
+        ok = true;
+    }
+    finally
+    {
+        await using var end = record.CreateCommand(keyedEndOwn);
+        end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
+        end.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = ok });
+        await end.ExecuteNonQueryAsync(CancellationToken.None);
+    }
 }
 
 void BlockUntilReleased(Guid id, string worker)

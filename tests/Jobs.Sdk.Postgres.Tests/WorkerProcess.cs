@@ -11,7 +11,8 @@ internal sealed class WorkerProcess : IDisposable
     private WorkerProcess(Process process) => _process = process;
 
     public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0,
-        int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null, bool keyed = false, TimeSpan? hostShutdownTimeout = null)
+        int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null, bool keyed = false, TimeSpan? hostShutdownTimeout = null,
+        string? recordConnectionString = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -20,6 +21,11 @@ internal sealed class WorkerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (recordConnectionString is not null)
+        {
+            info.Environment["JOBS_TEST_RECORD_CONNECTION"] = recordConnectionString;
+        }
+
         info.ArgumentList.Add(WorkerDll());
         info.ArgumentList.Add(connectionString);
         info.ArgumentList.Add("jobs_test");

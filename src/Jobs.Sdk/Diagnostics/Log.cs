@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Lost the lease of job {JobId}; its handler is being cancelled")]
     public static partial void LeaseLost(ILogger logger, JobId jobId);
 
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "The lease of job {JobId} ended before its handler could start (the claim's reply came late, or its renewals failed); it is not started here")]
+    public static partial void LeaseEndedBeforeStart(ILogger logger, JobId jobId);
+
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The store rejected the outcome {Kind} of job {JobId} alone; it is recorded with a replacement error")]
     public static partial void OutcomeRejected(ILogger logger, JobId jobId, JobOutcomeKind kind);
 

@@ -398,6 +398,13 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             {
                 run.Cancel(CancelReason.Shutdown); // stopping: buffered jobs are not started any more
             }
+            else if (run.Reason == CancelReason.None && run.LeaseEnd <= _time.GetTimestamp())
+            {
+                // The lease may already have been rescued and the job claimed by another worker: a claim whose reply came
+                // after its lease ended, or a buffered claim whose renewals failed before the watchdog's next look.
+                Log.LeaseEndedBeforeStart(_logger, run.Job.Id);
+                run.Cancel(CancelReason.LeaseLost);
+            }
 
             if (run.Reason == CancelReason.None && run.TryTake())
             {
