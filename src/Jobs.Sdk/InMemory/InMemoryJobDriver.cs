@@ -259,7 +259,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         break;
                     case JobOutcomeKind.Reschedule:
                         entry.Attempts = Math.Max(outcome.NextAttempt - 1, 0);
-                        Requeue(entry, JobState.Pending, now + outcome.Delay);
+                        Requeue(entry, JobState.Pending, outcome.RunAt is { } at ? (at > now ? at : now) : now + outcome.Delay);
                         requeued = true;
                         break;
                     case JobOutcomeKind.Release:
