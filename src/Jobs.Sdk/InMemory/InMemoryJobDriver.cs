@@ -324,6 +324,13 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         {
             foreach (var entry in _jobs.Values.ToArray())
             {
+                if (entry.RemoveWhenReleased && !HoldsKey(entry, now))
+                {
+                    // Kept only while its unique key held, under a retention that drops its state: the hold is over.
+                    _jobs.Remove(entry.Id);
+                    continue;
+                }
+
                 if (entry.State != JobState.Processing || entry.LeaseExpiresAt is not { } expires || expires > now)
                 {
                     continue;
@@ -362,6 +369,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             {
                 Signal();
             }
+
+            ForgetGoneHolders();
         }
 
         return Task.FromResult(rescued);
