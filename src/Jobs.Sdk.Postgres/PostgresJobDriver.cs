@@ -35,6 +35,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresQueueState _queueState;
     private readonly PostgresJobControl _control;
     private readonly PostgresJobCounts _counts;
+    private readonly PostgresExpiredHolds _expiredHolds;
     private readonly PostgresCleanup _cleanup;
     private readonly PostgresScheduleStore _schedules;
     private readonly PostgresJobDriver? _root;
@@ -81,6 +82,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
+        _expiredHolds = new PostgresExpiredHolds(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
     }
@@ -106,6 +108,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
+        _expiredHolds = new PostgresExpiredHolds(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
     }
@@ -191,10 +194,12 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _worker.RenewLeasesAsync(workerId, leases, leaseDuration, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>Each worker's periodic rescue pass also compacts the queue's state counts.</remarks>
+    /// <remarks>Each worker's periodic rescue pass also compacts the queue's state counts, and deletes the finished unique jobs
+    /// whose hold is over in the states retention drops (kept only for their key).</remarks>
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {
         var rescued = await _worker.RescueExpiredLeasesAsync(cancellationToken).ConfigureAwait(false);
+        await _expiredHolds.DropAsync(cancellationToken).ConfigureAwait(false);
         await _counts.CompactAsync(cancellationToken).ConfigureAwait(false);
         return rescued;
     }

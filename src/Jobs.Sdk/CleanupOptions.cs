@@ -51,7 +51,8 @@ public sealed record CleanupOptions
 {
     /// <summary>Pending (including delayed) jobs.</summary>
     public CleanupAction PendingJobs { get; init; } = CleanupAction.DoNothing;
-    /// <summary>Running jobs. <see cref="CleanupAction.Rerun"/> requeues them even if a live worker holds them.</summary>
+    /// <summary>Running jobs. <see cref="CleanupAction.Rerun"/> requeues only those whose lease ended (their worker died); a job a
+    /// live worker holds is left alone. <see cref="CleanupAction.Remove"/> deletes them whoever holds them.</summary>
     public CleanupAction ProcessingJobs { get; init; } = CleanupAction.DoNothing;
     /// <summary>Jobs waiting for a retry.</summary>
     public CleanupAction RetryingJobs { get; init; } = CleanupAction.DoNothing;

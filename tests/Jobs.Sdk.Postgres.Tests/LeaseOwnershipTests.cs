@@ -138,7 +138,7 @@ public sealed class LeaseOwnershipTests(PostgresFixture fixture)
             queue, Array(ids), "w", 60000.0, Array(tokens), Array(new double?[n]));
         var complete = await ExplainAsync(ds, JobSql.Complete,
             queue, "w", Array(ids), Array(Enumerable.Repeat(1, n).ToArray()), Array(Enumerable.Repeat((short)JobOutcomeKind.Completed, n).ToArray()),
-            Array(new double[n]), Array(new int[n]), Array(new string?[n]), Array(new bool[n]), DBNull.Value, false, Array(tokens), Array(new string?[n]));
+            Array(new double[n]), Array(new int[n]), Array(new string?[n]), Array(new bool[n]), DBNull.Value, false, Array(tokens), Array(new string?[n]), Array(new DateTime?[n]));
         foreach (var (name, plan) in new[] { ("renew", renew), ("complete", complete) })
         {
             Assert.Contains("jobs_pkey", plan, StringComparison.Ordinal);

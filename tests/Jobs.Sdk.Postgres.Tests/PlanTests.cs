@@ -234,12 +234,12 @@ public sealed class PlanTests(PostgresFixture fixture)
         var (ids, tokens, setup) = HeldJobs("outcomes");
         var n = 1000;
         var done = ids.Take(n).ToArray();
-        var complete = await ExplainGenericAsync(ds, JobSql.Complete, "text, text, uuid[], integer[], smallint[], double precision[], integer[], text[], boolean[], text, boolean, uuid[], text[]", setup(),
+        var complete = await ExplainGenericAsync(ds, JobSql.Complete, "text, text, uuid[], integer[], smallint[], double precision[], integer[], text[], boolean[], text, boolean, uuid[], text[], timestamptz[]", setup(),
             Text("outcomes"), Text("plan-worker"), Array(done, NpgsqlDbType.Uuid), Array(new int[n], NpgsqlDbType.Integer),
             Array(new short[n], NpgsqlDbType.Smallint), Array(new double[n], NpgsqlDbType.Double), Array(new int[n], NpgsqlDbType.Integer),
             Array(new string?[n], NpgsqlDbType.Text), Array(Enumerable.Repeat(remove, n).ToArray(), NpgsqlDbType.Boolean), Text(null),
             new NpgsqlParameter<bool> { TypedValue = false, NpgsqlDbType = NpgsqlDbType.Boolean }, Array(tokens.Take(n).ToArray(), NpgsqlDbType.Uuid),
-            Array(new string?[n], NpgsqlDbType.Text));
+            Array(new string?[n], NpgsqlDbType.Text), Array(new DateTimeOffset?[n], NpgsqlDbType.TimestampTz));
         AssertKeyed(complete, n);
 
         var renew = await ExplainGenericAsync(ds, JobSql.RenewLeases, "text, uuid[], text, double precision, uuid[], double precision[]", setup(),

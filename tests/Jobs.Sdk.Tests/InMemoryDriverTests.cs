@@ -32,6 +32,31 @@ public sealed class InMemoryDriverTests
     }
 
     [Fact]
+    public async Task Finished_unique_jobs_leave_the_store_at_the_rescue_pass_after_their_hold_when_retention_drops_them()
+    {
+        // As the PostgreSQL driver (LongRunTests): a key that never comes back must not keep its finished job for ever.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var driver = new InMemoryJobDriver(timeProvider: time); // default retention: completed jobs are deleted
+        Drivers.JobPushRecord Held(int key, TimeSpan hold) => new()
+        {
+            Id = JobId.New(), Name = ValueJob.JobName, Payload = "{\"value\":1}"u8.ToArray(), UniqueKey = "k" + key, UniqueFor = hold,
+        };
+        var shortHold = await driver.PushUniqueAsync(Held(1, TimeSpan.FromHours(1)), null, default);
+        var longHold = await driver.PushUniqueAsync(Held(2, TimeSpan.FromHours(3)), null, default);
+        var claimed = await driver.ClaimAsync(new Drivers.JobClaimRequest("w", 10, TimeSpan.FromMinutes(1)), default);
+        await driver.CompleteAsync("w", claimed.Select(c => new Drivers.JobOutcome(c.Id, JobOutcomeKind.Completed, c.Attempt, LeaseToken: c.LeaseToken)).ToArray(), default);
+
+        time.Advance(TimeSpan.FromHours(2));
+        await driver.RescueExpiredLeasesAsync(default);
+
+        Assert.Null(await driver.GetJobAsync(shortHold.Id, default));
+        Assert.Equal(JobState.Completed, (await driver.GetJobAsync(longHold.Id, default))?.State);
+        Assert.Equal(1, (await driver.GetCountsAsync(default)).Completed);
+        Assert.False((await driver.PushUniqueAsync(Held(2, TimeSpan.FromHours(3)), null, default)).Inserted);
+        Assert.True((await driver.PushUniqueAsync(Held(1, TimeSpan.FromHours(1)), null, default)).Inserted);
+    }
+
+    [Fact]
     public void Job_ids_round_trip_through_text()
     {
         var a = JobId.New();

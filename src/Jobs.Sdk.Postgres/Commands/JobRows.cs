@@ -107,6 +107,7 @@ internal static class JobRows
         RunAt = reader.GetFieldValue<DateTimeOffset>(7),
         Headers = reader.IsDBNull(8) ? null : ParseHeaders(reader.GetString(8)),
         LeaseToken = reader.GetGuid(9),
+        DueFor = reader.GetFieldValue<TimeSpan>(11),
     };
 
     /// <summary>A row of <see cref="JobSql.GetJob"/>.</summary>

@@ -202,10 +202,12 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         var stacks = new string?[n];
         var remove = new bool[n];
         var tokens = new Guid[n];
+        var runAts = new DateTimeOffset?[n];
         for (var i = 0; i < n; i++)
         {
             var o = outcomes[i];
             ids[i] = o.Id.Value;
+            runAts[i] = o.Kind is JobOutcomeKind.Reschedule ? o.RunAt?.ToUniversalTime() : null; // timestamptz takes UTC offsets only
             attempts[i] = o.Attempt;
             kinds[i] = (short)o.Kind;
             delays[i] = o.Delay > TimeSpan.Zero ? o.Delay.TotalMilliseconds : 0;
@@ -222,7 +224,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Array(kinds, NpgsqlDbType.Smallint), Array(delays, NpgsqlDbType.Double), Array(nextAttempts, NpgsqlDbType.Integer),
                 Array(errors, NpgsqlDbType.Text), Array(remove, NpgsqlDbType.Boolean), Text(context.Channel),
                 Boolean(_removeCancelled),
-                Array(tokens, NpgsqlDbType.Uuid), Array(stacks, NpgsqlDbType.Text),
+                Array(tokens, NpgsqlDbType.Uuid), Array(stacks, NpgsqlDbType.Text), Array(runAts, NpgsqlDbType.TimestampTz),
             ],
             SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetInt64(2) > 0, cancellationToken);

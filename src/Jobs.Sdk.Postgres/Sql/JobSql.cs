@@ -128,7 +128,8 @@ internal static class JobSql
     /// The new lease tokens derive from $7, a random uuid the caller draws for this claim: each row's token is $7 with
     /// its last four bytes replaced by the row's place, so the tokens of one claim differ from each other and, by the 96
     /// random bits, from every other claim's. The server draws no random number per claimed row
-    /// (<c>gen_random_uuid()</c> per row was about 8% of the claim's server work).
+    /// (<c>gen_random_uuid()</c> per row was about 8% of the claim's server work). After the place: how long each job had
+    /// been due, on the database clock (<see cref="Jobs.Sdk.Drivers.ClaimedJob.DueFor"/>).
     /// </summary>
     public static readonly string Claim = $$"""
         WITH next AS MATERIALIZED (
@@ -157,7 +158,8 @@ internal static class JobSql
             lease_token = encode(overlay(uuid_send($7::uuid) PLACING int4send(ranked.place::integer) FROM 13 FOR 4), 'hex')::uuid
         FROM ranked
         WHERE j.ctid = ranked.tid
-        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token, ranked.place
+        RETURNING j.id, j.name, j.payload::text, j.attempts, j.max_attempts, j.priority, j.created_at, j.run_at, j.headers::text, j.lease_token, ranked.place,
+            now() - greatest(j.run_at, j.created_at)
         """;
 
     /// <summary>
@@ -194,7 +196,8 @@ internal static class JobSql
     /// Records a batch of outcomes of worker $2 in queue $1, only for rows whose claim it still holds (processing, same
     /// lease token $12): replaying a batch, or a late report of an earlier claim, changes nothing. Arrays: $3 id,
     /// $4 attempt, $5 kind (<see cref="JobOutcomeKind"/>), $6 delay ms, $7 next attempt, $8 error, $9 remove (retention),
-    /// $12 lease token, $13 stack trace (null: none). $10 channel: one notification when a requeued job is due now. $11 remove cancelled (retention).
+    /// $12 lease token, $13 stack trace (null: none), $14 run at (a reschedule to a time, null: $6 from now; a time past on
+    /// the database clock means now). $10 channel: one notification when a requeued job is due now. $11 remove cancelled (retention).
     /// Rows are found and locked one by one through the primary key, in id order (<see cref="LockClaimed"/>), the one lock
     /// order of every statement that locks claimed rows. Cancel is sticky: a retry, reschedule, release or failure of a job whose cancel was requested ends it
     /// cancelled. Success clears last_error; each error is appended to the bounded per-attempt history in <c>errors</c>.
@@ -205,13 +208,14 @@ internal static class JobSql
     /// </summary>
     public static readonly string Complete = $$"""
         WITH o AS (
-            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[], $12::uuid[], $13::text[])
-                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove, lease_token, stack)
+            SELECT * FROM unnest($3::uuid[], $4::integer[], $5::smallint[], $6::double precision[], $7::integer[], $8::text[], $9::boolean[], $12::uuid[], $13::text[],
+                    $14::timestamptz[])
+                AS o(id, attempt, kind, delay_ms, next_attempt, error, remove, lease_token, stack, run_at)
             ORDER BY id
         ),
         owned AS MATERIALIZED (
             SELECT o.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
-                   o.delay_ms, o.next_attempt, o.error, o.stack,
+                   o.delay_ms, o.run_at, o.next_attempt, o.error, o.stack,
                    CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0') AS remove
             FROM {{LockClaimed("o", "$1", "$2")}}
         ),
@@ -223,7 +227,9 @@ internal static class JobSql
             UPDATE {s}.jobs j
             SET state = CASE owned.kind WHEN {{OutcomeCompleted}} THEN {{Completed}} WHEN {{OutcomeFailed}} THEN {{Failed}} WHEN {{OutcomeRetry}} THEN {{Retrying}} WHEN {{OutcomeCancelled}} THEN {{Cancelled}} ELSE {{Pending}} END,
                 attempts = CASE owned.kind WHEN {{OutcomeReschedule}} THEN greatest(owned.next_attempt - 1, 0) WHEN {{OutcomeRelease}} THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
-                run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN now() + owned.delay_ms * interval '1 millisecond' ELSE j.run_at END,
+                run_at = CASE WHEN owned.kind IN ({{OutcomeRetry}}, {{OutcomeReschedule}}) THEN
+                    CASE WHEN owned.run_at IS NULL THEN now() + owned.delay_ms * interval '1 millisecond' ELSE greatest(owned.run_at, now()) END
+                ELSE j.run_at END,
                 last_error = CASE WHEN owned.kind = {{OutcomeCompleted}} THEN NULL WHEN owned.error IS NULL THEN j.last_error ELSE left(owned.error, 8000) END,
                 started_at = CASE WHEN owned.kind IN ({{OutcomeRelease}}, {{OutcomeCancelled}}) THEN j.started_at ELSE coalesce(j.started_at, now()) END,
                 errors = CASE WHEN owned.kind = {{OutcomeCompleted}} OR owned.error IS NULL THEN j.errors ELSE {{AppendError("j.attempts", "owned.error", "owned.stack")}} END,

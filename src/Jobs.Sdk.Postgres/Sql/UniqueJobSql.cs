@@ -29,6 +29,37 @@ internal static class UniqueJobSql
         UPDATE {s}.jobs j SET released_unique_key = j.unique_key, unique_key = NULL FROM expired e WHERE j.id = e.id AND NOT e.remove
         """;
 
+    /// <summary>Rows one batch of <see cref="DropExpiredHolders"/> looks at.</summary>
+    public const int ExpiredHoldersBatch = 1_000;
+
+    /// <summary>
+    /// Retention for finished unique jobs whose key is never pushed again (<see cref="Release"/> runs only at the next push
+    /// of the key): deletes, among the <see cref="ExpiredHoldersBatch"/> ($3) oldest keyed rows of queue $1 in state $2 (one
+    /// that retention drops), those whose hold is over. The rows are read in <c>jobs_queue_state_idx</c> order (oldest change
+    /// first, where holds end first) and locked <c>SKIP LOCKED</c>, so a pass never waits for a push, an operator's action or
+    /// another worker's pass (a row skipped is deleted by a later pass). Returns (rows looked at, rows deleted).
+    /// </summary>
+    public static readonly string DropExpiredHolders = $$"""
+        WITH oldest AS MATERIALIZED (
+            SELECT id FROM {s}.jobs
+            WHERE queue_name = $1 AND state = $2 AND state NOT IN ({{Pending}}, {{Retrying}}) AND unique_key IS NOT NULL
+            ORDER BY updated_at
+            LIMIT $3
+        ),
+        expired AS MATERIALIZED (
+            SELECT j.id FROM {s}.jobs j
+            WHERE j.id = ANY (ARRAY(SELECT id FROM oldest)) -- by primary key (IS TRUE keeps the rechecks out of the index choice)
+                AND (j.queue_name = $1 AND j.state = $2 AND j.state IN ({{Completed}}, {{Failed}}, {{Cancelled}}) AND j.unique_key IS NOT NULL
+                    AND coalesce(j.finished_at, j.updated_at) + coalesce(j.unique_for, interval '0') <= now()) IS TRUE
+            ORDER BY j.id
+            FOR UPDATE SKIP LOCKED
+        ),
+        removed AS (
+            DELETE FROM {s}.jobs j USING expired e WHERE j.id = e.id RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM oldest), (SELECT count(*) FROM removed)
+        """;
+
     /// <summary>
     /// Stores one job unless key $10 is held in queue $1: parameters as <see cref="JobSql.Push"/>, then $10 key and
     /// $11 unique_for in ms, $12 concurrency key and $13 its limit (as <see cref="JobSql.Push"/>'s $10 and $11). Returns (id, true) when inserted (and notifies $9), else (holder's id, false); no row when

@@ -148,9 +148,10 @@ internal static class JobsInstrumentation
 
     /// <summary>
     /// Starts measuring one attempt: the consumer span (a root span linked to the push-time context) and the queue
-    /// wait. Returns <see langword="null"/> when nobody listens.
+    /// wait. Returns <see langword="null"/> when nobody listens. <paramref name="claimed"/>: when the claim returned (a
+    /// <paramref name="time"/> timestamp, 0 when unknown), from which the wait since the store's <see cref="ClaimedJob.DueFor"/> is measured.
     /// </summary>
-    internal static JobProcessTelemetry? StartProcess(string queueName, ClaimedJob job, TimeProvider time)
+    internal static JobProcessTelemetry? StartProcess(string queueName, ClaimedJob job, TimeProvider time, long claimed = 0)
     {
         if (!Enabled)
         {
@@ -159,7 +160,7 @@ internal static class JobsInstrumentation
 
         try
         {
-            return StartProcessCore(queueName, job, time);
+            return StartProcessCore(queueName, job, time, claimed);
         }
         catch (Exception ex) when (IsListenerFault(ex))
         {
@@ -168,7 +169,7 @@ internal static class JobsInstrumentation
         }
     }
 
-    private static JobProcessTelemetry? StartProcessCore(string queueName, ClaimedJob job, TimeProvider time)
+    private static JobProcessTelemetry? StartProcessCore(string queueName, ClaimedJob job, TimeProvider time, long claimed)
     {
         var tracing = Source.HasListeners();
         var metrics = ProcessMetricsEnabled;
@@ -204,8 +205,10 @@ internal static class JobsInstrumentation
 
         if (QueueWait.Enabled)
         {
+            // On the store's clock when it says (a worker whose clock is off would add or hide its skew), plus the time the
+            // job then spent in this worker's buffer (a duration on this machine); else this machine's clock.
             var due = job.RunAt > job.QueuedAt ? job.RunAt : job.QueuedAt;
-            var wait = time.GetUtcNow() - due;
+            var wait = job.DueFor is { } dueFor && claimed != 0 ? dueFor + time.GetElapsedTime(claimed) : time.GetUtcNow() - due;
             QueueWait.Record(wait > TimeSpan.Zero ? wait.TotalSeconds : 0, new TagList
             {
                 { JobNameTag, job.Name },

@@ -16,4 +16,10 @@ public readonly record struct JobOutcome(JobId Id, JobOutcomeKind Kind, int Atte
     /// <summary>For failures: the exception with its stack trace and inner exceptions (bounded length), stored next to
     /// <see cref="Error"/> in the attempt's <see cref="JobAttemptError.StackTrace"/>; <see langword="null"/> when there is none.</summary>
     public string? StackTrace { get; init; }
+
+    /// <summary>For <see cref="JobOutcomeKind.Reschedule"/> to a time (<see cref="JobRescheduleException.Until"/>): when the next
+    /// run is due, stored as it is and compared with the store's clock (a time already past there means now), so a worker whose
+    /// clock is off the store's does not move it; <see cref="Delay"/> is then only this machine's estimate of the wait.
+    /// <see langword="null"/>: the next run is due <see cref="Delay"/> after the store records the outcome.</summary>
+    public DateTimeOffset? RunAt { get; init; }
 }

@@ -62,6 +62,12 @@ public sealed record ClaimedJob
     /// claim's token changes nothing, whatever its attempt number.
     /// </summary>
     public Guid LeaseToken { get; init; }
+    /// <summary>
+    /// How long the job had been due (since the later of <see cref="QueuedAt"/> and <see cref="RunAt"/>) when the store
+    /// claimed it, on the store's clock, so that a worker whose clock is off the store's measures waits right;
+    /// <see langword="null"/> when the driver does not say (the worker then measures with its own clock).
+    /// </summary>
+    public TimeSpan? DueFor { get; init; }
 }
 
 /// <summary>One claim a worker holds: the job and the token of the claim.</summary>

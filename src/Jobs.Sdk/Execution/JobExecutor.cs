@@ -39,7 +39,7 @@ internal sealed class JobExecutor
     public async Task<JobRunResult> ExecuteAsync(JobRun run)
     {
         var job = run.Job;
-        run.Telemetry = JobsInstrumentation.StartProcess(QueueName, job, _runtime.TimeProvider);
+        run.Telemetry = JobsInstrumentation.StartProcess(QueueName, job, _runtime.TimeProvider, run.ClaimedTimestamp);
         JobRunResult result = default;
         try
         {
@@ -311,7 +311,12 @@ internal sealed class JobExecutor
             RescheduleAttempts.Increment => job.Attempt + 1,
             _ => job.Attempt,
         };
-        return new JobOutcome(job.Id, JobOutcomeKind.Reschedule, job.Attempt, Bounded(delay), nextAttempt);
+        // A time is kept as a time: the store compares it with its own clock, whatever this machine's clock says.
+        var latest = DateTimeOffset.MaxValue.AddDays(-1);
+        return new JobOutcome(job.Id, JobOutcomeKind.Reschedule, job.Attempt, Bounded(delay), nextAttempt)
+        {
+            RunAt = reschedule.Until is { } at ? (at > latest ? latest : at) : null,
+        };
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
 
     public ClaimedJob Job { get; } = job;
 
+    /// <summary>When (a <see cref="TimeProvider"/> timestamp) the claim that took the job returned; 0 when unknown.</summary>
+    public long ClaimedTimestamp { get; init; }
+
     public JobProcessTelemetry? Telemetry { get; set; }
 
     public CancellationToken Token => _cts.Token;

@@ -320,9 +320,10 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 slots.Release(free - claimed.Count);
             }
 
+            var claimReturned = _time.GetTimestamp();
             for (var i = 0; i < claimed.Count; i++)
             {
-                var run = new JobRun(claimed[i]);
+                var run = new JobRun(claimed[i]) { ClaimedTimestamp = claimReturned };
                 if (startingNow is not { } n || i < n)
                 {
                     run.RecordStart(); // the claim recorded its start: a runner takes it at once

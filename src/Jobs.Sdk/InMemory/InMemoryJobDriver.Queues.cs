@@ -166,6 +166,18 @@ public sealed partial class InMemoryJobDriver
     /// <summary>Jobs of this queue processing now (for <see cref="JobClaimRequest.GlobalConcurrency"/>; under the lock).</summary>
     private int ProcessingCount() => _jobs.Values.Count(e => e.State == JobState.Processing);
 
+    /// <summary>Drops the unique keys whose job is gone (deleted by retention or cleanup), so keys never pushed again do not pile up (under the lock).</summary>
+    private void ForgetGoneHolders()
+    {
+        foreach (var (key, holder) in _uniqueHolders.ToArray())
+        {
+            if (!_jobs.ContainsKey(holder))
+            {
+                _uniqueHolders.Remove(key);
+            }
+        }
+    }
+
     private static bool HoldsKey(Entry entry, DateTimeOffset now)
         => entry.State is not (JobState.Completed or JobState.Failed or JobState.Cancelled)
             || (entry.FinishedAt is { } finished && finished + entry.UniqueFor > now);

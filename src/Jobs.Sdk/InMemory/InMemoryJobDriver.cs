@@ -259,7 +259,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         break;
                     case JobOutcomeKind.Reschedule:
                         entry.Attempts = Math.Max(outcome.NextAttempt - 1, 0);
-                        Requeue(entry, JobState.Pending, now + outcome.Delay);
+                        Requeue(entry, JobState.Pending, outcome.RunAt is { } at ? (at > now ? at : now) : now + outcome.Delay);
                         requeued = true;
                         break;
                     case JobOutcomeKind.Release:
@@ -324,6 +324,13 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         {
             foreach (var entry in _jobs.Values.ToArray())
             {
+                if (entry.RemoveWhenReleased && !HoldsKey(entry, now))
+                {
+                    // Kept only while its unique key held, under a retention that drops its state: the hold is over.
+                    _jobs.Remove(entry.Id);
+                    continue;
+                }
+
                 if (entry.State != JobState.Processing || entry.LeaseExpiresAt is not { } expires || expires > now)
                 {
                     continue;
@@ -362,6 +369,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             {
                 Signal();
             }
+
+            ForgetGoneHolders();
         }
 
         return Task.FromResult(rescued);
