@@ -6,7 +6,7 @@ namespace Jobs.Sdk.Postgres.Tests;
 
 /// <summary>
 /// Partitions under load: three worker processes, each connected through a proxy of its own, drain keyed jobs (limit 1
-/// per key, 40 keys) under a cluster-wide limit of 10 while a seeded random schedule partitions one worker at a time,
+/// per key, 40 keys) under a cluster-wide limit of 10, with prefetch, while a seeded random schedule partitions one worker at a time,
 /// sometimes for longer than the lease (its bytes held, as a network that drops packets does), sometimes by cutting its
 /// connections. Runs are recorded on direct connections, with the end of every run (also cancelled ones). Afterwards every
 /// job completed, no two runs of a job overlapped (a partitioned worker's handler stopped before another worker took the
@@ -25,6 +25,7 @@ public sealed class PartitionChaosTests(PostgresFixture fixture, ITestOutputHelp
         const int global = 10;
         var perKey = Setting("JOBS_CHAOS_PER_KEY", 40);
         var events = Setting("JOBS_CHAOS_EVENTS", 10);
+        var prefetch = Setting("JOBS_CHAOS_PREFETCH", 4);
         var rng = new Random(Setting("JOBS_CHAOS_SEED", 1));
         await using var cluster = await LocalPostgresCluster.StartAsync();
         var direct = cluster.ConnectionString;
@@ -49,7 +50,7 @@ public sealed class PartitionChaosTests(PostgresFixture fixture, ITestOutputHelp
                 proxies.Add(proxy);
                 var through = new NpgsqlConnectionStringBuilder(direct) { Port = proxy.Port, Timeout = 5 }.ConnectionString;
                 workers.Add(await WorkerProcess.StartAsync(through, setup.Queue.QueueName, table, concurrency: 6, leaseSeconds: 2, workMs: 60,
-                    globalConcurrency: global, keyed: true, recordConnectionString: direct));
+                    prefetch: prefetch, globalConcurrency: global, keyed: true, recordConnectionString: direct));
             }
 
             var ended = $"SELECT count(*) FROM jobs_test.{table}_keyed WHERE ok";
