@@ -184,6 +184,8 @@ public sealed partial class PostgresJobAdminStore
         p.Add(new NpgsqlParameter<DateTime?[]> { TypedValue = entries.Select(e => e.NextFireAt?.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.UniqueKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.UniqueFor.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.ConcurrencyKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<int?[]> { TypedValue = entries.Select(e => e.ConcurrencyLimit).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
