@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Jobs.Sdk.Admin.Tests;
 
 /// <summary>The admin API's behaviour, identical on every driver (each subclass supplies one).</summary>
-public abstract class AdminConformanceTests
+public abstract partial class AdminConformanceTests
 {
     private static readonly DateTimeOffset Later = DateTimeOffset.UtcNow.AddDays(1);
 

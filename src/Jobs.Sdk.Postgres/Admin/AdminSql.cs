@@ -16,12 +16,14 @@ internal static class AdminSql
         """;
 
     /// <summary>
-    /// Retry ids $1 ($2: from attempt 1). A unique job whose key another job holds now is left as it was
-    /// (<see cref="UniqueRetrySql"/>). Returns the queues of changed rows (for wake-ups).
+    /// Retry ids $1 ($2: from attempt 1), only in states $3 when given (null: any it applies to; <see cref="InStates"/>). A
+    /// unique job whose key another job holds now is left as it was (<see cref="UniqueRetrySql"/>). Returns the queues of
+    /// changed rows (for wake-ups).
     /// </summary>
     public static readonly string Retry = $$"""
         WITH targets AS MATERIALIZED (
-            SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs WHERE id = ANY($1) AND state IN (2, 4, 5) ORDER BY id FOR UPDATE
+            SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs
+            WHERE id = ANY($1) AND state IN (2, 4, 5) AND {{InStates("$3")}} ORDER BY id FOR UPDATE
         ),
         {{UniqueRetrySql.PutBack("targets")}}
         UPDATE {s}.jobs j
@@ -31,18 +33,19 @@ internal static class AdminSql
             finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, updated_at = now(),
             {{UniqueRetrySql.SetKey("j", "p")}}
         FROM put_back p
-        WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{UniqueRetrySql.AfterUnkeyed}}
+        WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{InStates("$3", "j.state")}} AND {{UniqueRetrySql.AfterUnkeyed}}
         RETURNING j.queue_name
         """;
 
     /// <summary>
-    /// Cancel ids $1: waiting ones become cancelled, running ones get cancel_requested. Returns id, queue, whether it was
-    /// running, and the lease token of the claim running it (cancel notifications name that claim).
+    /// Cancel ids $1, only in states $2 when given: waiting ones become cancelled, running ones get cancel_requested.
+    /// Returns id, queue, whether it was running, and the lease token of the claim running it (cancel notifications name
+    /// that claim).
     /// </summary>
-    public const string Cancel = """
+    public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
             SELECT id, state, lease_token FROM {s}.jobs
-            WHERE id = ANY($1) AND (state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested))
+            WHERE id = ANY($1) AND (state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested)) AND {{InStates("$2")}}
             FOR UPDATE
         )
         UPDATE {s}.jobs j
@@ -56,20 +59,26 @@ internal static class AdminSql
         RETURNING j.id, j.queue_name, t.state = 1, t.lease_token
         """;
 
-    /// <summary>Delete ids $1 (any state).</summary>
-    /// <summary>Deletes ids $1, only in states $2 when given (null: any state).</summary>
-    public const string Delete = "DELETE FROM {s}.jobs WHERE id = ANY($1) AND ($2::smallint[] IS NULL OR state = ANY($2))";
+    /// <summary>
+    /// A bulk statement's check of a filter's states (<see cref="Jobs.Sdk.Drivers.JobAdminAction.OnlyStates"/>): true when the smallint[]
+    /// parameter <paramref name="parameter"/> is null, else whether <paramref name="column"/> is one of them. Evaluated on
+    /// the row the statement locks, so a job that moved to another state since the filter found it is left alone.
+    /// </summary>
+    public static string InStates(string parameter, string column = "state") => $"({parameter}::smallint[] IS NULL OR {column} = ANY({parameter}))";
 
-    /// <summary>Priority $2 for waiting ids $1.</summary>
-    public const string SetPriority = """
+    /// <summary>Deletes ids $1, only in states $2 when given (null: any state).</summary>
+    public static readonly string Delete = $"DELETE FROM {{s}}.jobs WHERE id = ANY($1) AND {InStates("$2")}";
+
+    /// <summary>Priority $2 for waiting ids $1, only in states $3 when given.</summary>
+    public static readonly string SetPriority = $$"""
         UPDATE {s}.jobs SET priority = $2, updated_at = now()
-        WHERE id = ANY($1) AND state IN (0, 2, 6) AND priority <> $2
+        WHERE id = ANY($1) AND state IN (0, 2, 6) AND priority <> $2 AND {{InStates("$3")}}
         """;
 
-    /// <summary>Delayed waiting ids $1 become due now. Returns their queues.</summary>
-    public const string RunNow = """
+    /// <summary>Delayed waiting ids $1 become due now, only in states $2 when given. Returns their queues.</summary>
+    public static readonly string RunNow = $$"""
         UPDATE {s}.jobs SET run_at = now(), updated_at = now()
-        WHERE id = ANY($1) AND state IN (0, 2) AND run_at > now()
+        WHERE id = ANY($1) AND state IN (0, 2) AND run_at > now() AND {{InStates("$2")}}
         RETURNING queue_name
         """;
 
