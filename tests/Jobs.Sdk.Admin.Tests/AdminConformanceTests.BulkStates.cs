@@ -101,3 +101,26 @@ public abstract partial class AdminConformanceTests
             $"The run-now of pending jobs reported {changed} changed; the job that failed in between is {retrying?.State}, due {retrying?.RunAt:O}.");
     }
 }
+
+// The audit log records every action that changed jobs, also when its caller gave up (a closed dashboard tab, Ctrl+C) after
+// the change committed.
+public abstract partial class AdminConformanceTests
+{
+    [Fact]
+    public async Task An_action_whose_caller_gave_up_after_it_changed_jobs_is_still_in_the_audit_log()
+    {
+        await using var host = await CreateHost(workers: false).StartAsync();
+        var (admin, store) = Interleaved(host);
+        var ids = await PushDelayedAsync(host.Queue, 2, "gave-up");
+        using var caller = new CancellationTokenSource();
+        store.AfterApply = _ => caller.Cancel(); // the request is aborted right after the cancel committed
+
+        var outcome = await Record.ExceptionAsync(() => admin.CancelAsync(JobSelection.Ids(ids[0], ids[1]), new AuditInfo("ops", "gave up"), caller.Token));
+
+        Assert.Equal(JobState.Cancelled, await StateAsync(host, ids[0]));
+        Assert.Null(outcome); // it did what it was asked: it says so
+        var audit = await host.Admin.GetAuditLogAsync(5);
+        Assert.True(audit.Any(a => a is { Action: "cancel", Actor: "ops", RowsChanged: 2 }),
+            $"2 jobs were cancelled but the audit log has [{string.Join("; ", audit.Select(a => $"{a.Action} by {a.Actor}: {a.RowsChanged}"))}] (the call ended with {outcome?.GetType().Name ?? "no exception"}).");
+    }
+}

@@ -24,7 +24,15 @@ public sealed class InterleavingAdminStore(IJobAdminStore inner) : IJobAdminStor
 
     public Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken) => inner.ListJobsAsync(query, cancellationToken);
     public Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken) => inner.GetJobAsync(id, cancellationToken);
-    public Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken) => inner.ApplyAsync(action, ids, cancellationToken);
+    /// <summary>Runs after each batch an action changed (with the rows changed): what happens once the change committed.</summary>
+    public Action<int>? AfterApply { get; set; }
+
+    public async Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+    {
+        var changed = await inner.ApplyAsync(action, ids, cancellationToken);
+        AfterApply?.Invoke(changed);
+        return changed;
+    }
     public Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken) => inner.GetQueuesAsync(cancellationToken);
     public Task<bool> SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
         => inner.SetQueuePausedAsync(queue, paused, reason, cancellationToken);
