@@ -276,6 +276,29 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_action_on_a_schema_older_than_the_tool_says_to_migrate()
+    {
+        // A rolling deploy: the operator's jobs tool is the new version, the schema still the one before the last two migrations.
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
+        var known = PostgresJobMigrations.GetMigrations(_schema).Count;
+        await using (var older = _dataSource.CreateCommand($"""
+            ALTER TABLE "{_schema}".jobs DROP COLUMN released_unique_key;
+            ALTER TABLE "{_schema}".schedules DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
+            DELETE FROM "{_schema}".schema_migrations WHERE version > {known - 2};
+            """))
+        {
+            await older.ExecuteNonQueryAsync();
+        }
+
+        var retry = await Jobs("retry", failed.ToString());
+        Assert.True(retry.ExitCode == 1 && retry.Error.Contains("jobs migrate", StringComparison.Ordinal) && retry.Error.Contains("older", StringComparison.Ordinal),
+            $"A retry against an older schema should exit 1 and say the schema is older than the tool and to run `jobs migrate`: {retry}");
+        Assert.Equal(JobState.Failed, (await driver.GetJobAsync(failed, default))?.State);
+    }
+
+    [Fact]
     public async Task Cleanup_deletes_finished_jobs_older_than_the_given_age()
     {
         await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
