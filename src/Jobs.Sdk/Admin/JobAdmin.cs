@@ -137,7 +137,9 @@ public sealed class JobAdmin
     /// </summary>
     /// <returns>
     /// The jobs pushed: 0 when no scheduler published an entry with that key, or when the entry's job is unique and its key
-    /// is held (see <see cref="GetSchedulesAsync"/> to tell the two apart).
+    /// is held (see <see cref="GetSchedulesAsync"/> to tell the two apart). When the connection breaks after the trigger was
+    /// sent, the PostgreSQL store finds out whether the job was stored and answers as if nothing had happened; it throws a
+    /// <see cref="JobsException"/> naming the job only when the database cannot tell (look the job up before triggering again).
     /// </returns>
     public async Task<int> TriggerScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
