@@ -238,6 +238,22 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pausing_a_queue_no_job_or_worker_has_warns_of_a_likely_typo_and_names_the_known_queues()
+    {
+        // "jobs queue pause emials" during an incident: the emails queue keeps running while the tool says "paused".
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        await driver.PushAsync([Job("send-email", "{}")], null, default);
+
+        var typo = await Jobs("queue", "pause", "emials");
+        Assert.True(typo.ExitCode == 0 && typo.Error.Contains("warning", StringComparison.Ordinal) && typo.Error.Contains("emails", StringComparison.Ordinal),
+            $"Pausing a queue that has no jobs and no workers should warn and name the known queues: {typo}");
+
+        var real = await Jobs("queue", "pause", "emails");
+        Assert.True(real.ExitCode == 0 && !real.Error.Contains("warning", StringComparison.Ordinal), real.ToString());
+    }
+
+    [Fact]
     public async Task Schedules_are_listed_and_triggered()
     {
         await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
