@@ -22,6 +22,14 @@ internal static class CliRunner
             await Console.Error.WriteLineAsync($"error: the job tables are missing in schema '{schema}' ({ex.MessageText}). Run `jobs migrate` first, or pass the right --schema.").ConfigureAwait(false);
             return CliContext.ExitError;
         }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedColumn)
+        {
+            // A tool newer than the schema (a rolling deploy whose migrations have not run yet): its statements name columns
+            // that a later migration adds. Nothing was changed.
+            await Console.Error.WriteLineAsync($"error: schema '{schema}' is older than this jobs tool ({ex.MessageText}); nothing was changed. " +
+                "Run `jobs migrate --dry-run` to see the pending migrations and `jobs migrate` to apply them, or use the jobs tool of the version that migrated it.").ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
         catch (Exception ex) when (ex is NpgsqlException or ArgumentException or InvalidOperationException or JobsException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);

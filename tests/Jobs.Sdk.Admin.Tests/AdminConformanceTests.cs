@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Jobs.Sdk.Admin.Tests;
 
 /// <summary>The admin API's behaviour, identical on every driver (each subclass supplies one).</summary>
-public abstract class AdminConformanceTests
+public abstract partial class AdminConformanceTests
 {
     private static readonly DateTimeOffset Later = DateTimeOffset.UtcNow.AddDays(1);
 
@@ -643,6 +643,35 @@ public abstract class AdminConformanceTests
             Assert.Equal(job.Id, pushed.Id);
             Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(job.Id)));
         }
+    }
+
+    private static Task<IReadOnlyList<ClaimedJob>> ClaimAsync(AdminHost host)
+        => host.Driver.ClaimAsync(new JobClaimRequest("w-ops", 10, TimeSpan.FromMinutes(5)), CancellationToken.None);
+
+    [Fact]
+    public async Task A_triggered_entry_of_a_concurrency_limited_job_waits_while_a_job_of_its_key_runs()
+    {
+        // Limit 1 per tenant: the operator's trigger must not run beside the tenant's running job, as no push or scheduled
+        // fire of the key would.
+        await using var host = await CreateHost(workers: false, more: jobs => jobs
+            .AddJob<AdminLimitedJob>((_, _, _) => Task.CompletedTask)
+            .AddSchedule(s => s.Add(new AdminLimitedJob("t1", 1), Schedule.Cron("0 0 1 1 *"), key: "limited-report"))).StartAsync();
+        var admin = host.Admin;
+        await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published");
+        var running = await host.Queue.PushAsync(new AdminLimitedJob("t1", 2));
+        var claimed = Assert.Single(await ClaimAsync(host));
+        Assert.Equal(running, claimed.Id);
+
+        Assert.Equal(1, await admin.TriggerScheduleAsync("limited-report"));
+        var triggered = Assert.Single(await JobsNamedAsync(admin, AdminLimitedJob.JobName), j => j.Id != running);
+        var other = await host.Queue.PushAsync(new AdminLimitedJob("t2", 3));
+        var second = await ClaimAsync(host);
+        Assert.True(second.Select(c => c.Id).SequenceEqual([other]),
+            $"While tenant t1's job runs (limit 1) a claim took [{string.Join(", ", second.Select(c => c.Id == triggered.Id ? "the triggered t1 job" : c.Id.ToString()))}]; expected only tenant t2's job");
+
+        // Once the tenant's running job finished, the triggered job runs.
+        await host.Driver.CompleteAsync("w-ops", [new JobOutcome(running, JobOutcomeKind.Completed, claimed.Attempt, LeaseToken: claimed.LeaseToken)], CancellationToken.None);
+        Assert.Equal([triggered.Id], (await ClaimAsync(host)).Select(c => c.Id));
     }
 
     [Fact]

@@ -91,6 +91,33 @@ public sealed record AdminKeyedJob(int Key, int Value) : IJob<AdminKeyedJob>
     }
 }
 
+/// <summary>
+/// A job with a concurrency limit of 1 per <see cref="Tenant"/> (its <c>[ConcurrencyKey]</c> member): two payloads of one
+/// tenant share a key; only code that has the type can compute it.
+/// </summary>
+public sealed record AdminLimitedJob(string Tenant, int Value) : IJob<AdminLimitedJob>
+{
+    public static string JobName => "admin.limited";
+
+    public static int? ConcurrencyLimit => 1;
+
+    public static string GetConcurrencyKey(AdminLimitedJob job) => JobName + ":" + job.Tenant;
+
+    public static void Serialize(Utf8JsonWriter writer, AdminLimitedJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("tenant", job.Tenant);
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static AdminLimitedJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new AdminLimitedJob(doc.RootElement.GetProperty("tenant").GetString()!, doc.RootElement.GetProperty("value").GetInt32());
+    }
+}
+
 /// <summary>A job whose type routes it to queue <see cref="QueueName"/> (not the driver's default queue).</summary>
 public sealed record AdminReportJob(int Value) : IJob<AdminReportJob>
 {

@@ -238,6 +238,22 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pausing_a_queue_no_job_or_worker_has_warns_of_a_likely_typo_and_names_the_known_queues()
+    {
+        // "jobs queue pause emials" during an incident: the emails queue keeps running while the tool says "paused".
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        await driver.PushAsync([Job("send-email", "{}")], null, default);
+
+        var typo = await Jobs("queue", "pause", "emials");
+        Assert.True(typo.ExitCode == 0 && typo.Error.Contains("warning", StringComparison.Ordinal) && typo.Error.Contains("emails", StringComparison.Ordinal),
+            $"Pausing a queue that has no jobs and no workers should warn and name the known queues: {typo}");
+
+        var real = await Jobs("queue", "pause", "emails");
+        Assert.True(real.ExitCode == 0 && !real.Error.Contains("warning", StringComparison.Ordinal), real.ToString());
+    }
+
+    [Fact]
     public async Task Schedules_are_listed_and_triggered()
     {
         await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
@@ -273,6 +289,29 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal(1, second.ExitCode);
         Assert.Contains("holds its key", second.ToString());
         Assert.Single((await admin.ListJobsAsync(new JobQuery { Names = ["digest-unique"] })).Items);
+    }
+
+    [Fact]
+    public async Task An_action_on_a_schema_older_than_the_tool_says_to_migrate()
+    {
+        // A rolling deploy: the operator's jobs tool is the new version, the schema still the one before the last two migrations.
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await using var driver = Driver("emails");
+        var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
+        var known = PostgresJobMigrations.GetMigrations(_schema).Count;
+        await using (var older = _dataSource.CreateCommand($"""
+            ALTER TABLE "{_schema}".jobs DROP COLUMN released_unique_key;
+            ALTER TABLE "{_schema}".schedules DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
+            DELETE FROM "{_schema}".schema_migrations WHERE version > {known - 2};
+            """))
+        {
+            await older.ExecuteNonQueryAsync();
+        }
+
+        var retry = await Jobs("retry", failed.ToString());
+        Assert.True(retry.ExitCode == 1 && retry.Error.Contains("jobs migrate", StringComparison.Ordinal) && retry.Error.Contains("older", StringComparison.Ordinal),
+            $"A retry against an older schema should exit 1 and say the schema is older than the tool and to run `jobs migrate`: {retry}");
+        Assert.Equal(JobState.Failed, (await driver.GetJobAsync(failed, default))?.State);
     }
 
     [Fact]

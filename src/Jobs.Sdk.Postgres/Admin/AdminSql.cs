@@ -16,12 +16,14 @@ internal static class AdminSql
         """;
 
     /// <summary>
-    /// Retry ids $1 ($2: from attempt 1). A unique job whose key another job holds now is left as it was
-    /// (<see cref="UniqueRetrySql"/>). Returns the queues of changed rows (for wake-ups).
+    /// Retry ids $1 ($2: from attempt 1), only in states $3 when given (null: any it applies to; <see cref="InStates"/>). A
+    /// unique job whose key another job holds now is left as it was (<see cref="UniqueRetrySql"/>). Returns the queues of
+    /// changed rows (for wake-ups).
     /// </summary>
     public static readonly string Retry = $$"""
         WITH targets AS MATERIALIZED (
-            SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs WHERE id = ANY($1) AND state IN (2, 4, 5) ORDER BY id FOR UPDATE
+            SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs
+            WHERE id = ANY($1) AND state IN (2, 4, 5) AND {{InStates("$3")}} ORDER BY id FOR UPDATE
         ),
         {{UniqueRetrySql.PutBack("targets")}}
         UPDATE {s}.jobs j
@@ -31,18 +33,19 @@ internal static class AdminSql
             finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, updated_at = now(),
             {{UniqueRetrySql.SetKey("j", "p")}}
         FROM put_back p
-        WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{UniqueRetrySql.AfterUnkeyed}}
+        WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{InStates("$3", "j.state")}} AND {{UniqueRetrySql.AfterUnkeyed}}
         RETURNING j.queue_name
         """;
 
     /// <summary>
-    /// Cancel ids $1: waiting ones become cancelled, running ones get cancel_requested. Returns id, queue, whether it was
-    /// running, and the lease token of the claim running it (cancel notifications name that claim).
+    /// Cancel ids $1, only in states $2 when given: waiting ones become cancelled, running ones get cancel_requested.
+    /// Returns id, queue, whether it was running, and the lease token of the claim running it (cancel notifications name
+    /// that claim).
     /// </summary>
-    public const string Cancel = """
+    public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
             SELECT id, state, lease_token FROM {s}.jobs
-            WHERE id = ANY($1) AND (state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested))
+            WHERE id = ANY($1) AND (state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested)) AND {{InStates("$2")}}
             FOR UPDATE
         )
         UPDATE {s}.jobs j
@@ -56,20 +59,26 @@ internal static class AdminSql
         RETURNING j.id, j.queue_name, t.state = 1, t.lease_token
         """;
 
-    /// <summary>Delete ids $1 (any state).</summary>
-    /// <summary>Deletes ids $1, only in states $2 when given (null: any state).</summary>
-    public const string Delete = "DELETE FROM {s}.jobs WHERE id = ANY($1) AND ($2::smallint[] IS NULL OR state = ANY($2))";
+    /// <summary>
+    /// A bulk statement's check of a filter's states (<see cref="Jobs.Sdk.Drivers.JobAdminAction.OnlyStates"/>): true when the smallint[]
+    /// parameter <paramref name="parameter"/> is null, else whether <paramref name="column"/> is one of them. Evaluated on
+    /// the row the statement locks, so a job that moved to another state since the filter found it is left alone.
+    /// </summary>
+    public static string InStates(string parameter, string column = "state") => $"({parameter}::smallint[] IS NULL OR {column} = ANY({parameter}))";
 
-    /// <summary>Priority $2 for waiting ids $1.</summary>
-    public const string SetPriority = """
+    /// <summary>Deletes ids $1, only in states $2 when given (null: any state).</summary>
+    public static readonly string Delete = $"DELETE FROM {{s}}.jobs WHERE id = ANY($1) AND {InStates("$2")}";
+
+    /// <summary>Priority $2 for waiting ids $1, only in states $3 when given.</summary>
+    public static readonly string SetPriority = $$"""
         UPDATE {s}.jobs SET priority = $2, updated_at = now()
-        WHERE id = ANY($1) AND state IN (0, 2, 6) AND priority <> $2
+        WHERE id = ANY($1) AND state IN (0, 2, 6) AND priority <> $2 AND {{InStates("$3")}}
         """;
 
-    /// <summary>Delayed waiting ids $1 become due now. Returns their queues.</summary>
-    public const string RunNow = """
+    /// <summary>Delayed waiting ids $1 become due now, only in states $2 when given. Returns their queues.</summary>
+    public static readonly string RunNow = $$"""
         UPDATE {s}.jobs SET run_at = now(), updated_at = now()
-        WHERE id = ANY($1) AND state IN (0, 2) AND run_at > now()
+        WHERE id = ANY($1) AND state IN (0, 2) AND run_at > now() AND {{InStates("$2")}}
         RETURNING queue_name
         """;
 
@@ -125,20 +134,24 @@ internal static class AdminSql
 
     /// <summary>
     /// Upsert schedule entries from arrays (the pause flag is kept): $1 queue, $2 entry key, $3 job name, $4 description,
-    /// $5 payload, $6 priority, $7 max attempts, $8 next fire, $9 unique key (null: not unique), $10 its unique_for in ms.
+    /// $5 payload, $6 priority, $7 max attempts, $8 next fire, $9 unique key (null: not unique), $10 its unique_for in ms,
+    /// $11 concurrency key (null: none), $12 its limit.
     /// </summary>
     public const string PublishSchedules = """
         INSERT INTO {s}.schedules AS s (queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, seen_at,
-            unique_key, unique_for)
+            unique_key, unique_for, concurrency_key, concurrency_limit)
         SELECT e.queue_name, e.entry_key, e.job_name, e.description, e.payload::jsonb, e.priority, e.max_attempts, e.next_fire, now(),
-            e.unique_key, CASE WHEN e.unique_key IS NOT NULL THEN e.unique_for_ms * interval '1 millisecond' END
+            e.unique_key, CASE WHEN e.unique_key IS NOT NULL THEN e.unique_for_ms * interval '1 millisecond' END,
+            e.concurrency_key, CASE WHEN e.concurrency_key IS NOT NULL THEN greatest(coalesce(e.concurrency_limit, 1), 1) END
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::integer[], $8::timestamptz[],
-                $9::text[], $10::double precision[])
-            AS e(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, unique_key, unique_for_ms)
+                $9::text[], $10::double precision[], $11::text[], $12::integer[])
+            AS e(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, unique_key, unique_for_ms,
+                concurrency_key, concurrency_limit)
         ON CONFLICT (queue_name, entry_key) DO UPDATE
             SET job_name = excluded.job_name, description = excluded.description, payload = excluded.payload,
                 priority = excluded.priority, max_attempts = excluded.max_attempts, next_fire = excluded.next_fire, seen_at = now(),
-                unique_key = excluded.unique_key, unique_for = excluded.unique_for
+                unique_key = excluded.unique_key, unique_for = excluded.unique_for,
+                concurrency_key = excluded.concurrency_key, concurrency_limit = excluded.concurrency_limit
         """;
 
     public const string GetSchedules = """
@@ -154,15 +167,26 @@ internal static class AdminSql
     /// not unique; the key <see cref="ScheduleQueues"/> read, released first by <see cref="UniqueJobSql.Release"/> in the same
     /// transaction) and the entry's unique_for. A unique job is inserted only when no job of its queue holds the key: the
     /// insert yields on conflict with <c>jobs_unique_key_idx</c> exactly as <see cref="UniqueJobSql.Push"/> does (a
-    /// concurrent holder's insert is waited for), so a trigger racing a unique push of the key leaves one job. Returns the
+    /// concurrent holder's insert is waited for), so a trigger racing a unique push of the key leaves one job. A job with a
+    /// concurrency key (the entry's <c>concurrency_key</c>, migration 0015) carries it and its limit and takes its place at
+    /// the back of the key's line under the key's lock, as a push does (<see cref="ConcurrencyKeySql"/>). Returns the
     /// queues where a job was inserted.
     /// </summary>
-    public const string TriggerSchedule = """
-        INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, unique_key, unique_for)
+    public static readonly string TriggerSchedule = $$"""
+        WITH key_locks AS MATERIALIZED (
+            SELECT {{ConcurrencyKeySql.Lock("d.q", "d.k")}}
+            FROM (SELECT DISTINCT s.queue_name AS q, s.concurrency_key AS k FROM {s}.schedules s
+                  WHERE s.entry_key = $1 AND s.queue_name = ANY($2::text[]) AND s.concurrency_key IS NOT NULL ORDER BY 1, 2) d
+        )
+        INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, unique_key, unique_for,
+            concurrency_key, concurrency_limit, key_seq)
         SELECT t.id, s.queue_name, s.job_name, s.payload, $4::jsonb, s.priority, now(), s.max_attempts, t.unique_key,
-            CASE WHEN t.unique_key IS NOT NULL THEN coalesce(s.unique_for, interval '0') END
+            CASE WHEN t.unique_key IS NOT NULL THEN coalesce(s.unique_for, interval '0') END,
+            s.concurrency_key, CASE WHEN s.concurrency_key IS NOT NULL THEN greatest(coalesce(s.concurrency_limit, 1), 1) END,
+            {{ConcurrencyKeySql.Place("s.concurrency_key")}}
         FROM unnest($2::text[], $3::uuid[], $5::text[]) AS t(queue_name, id, unique_key)
         JOIN {s}.schedules s ON s.queue_name = t.queue_name AND s.entry_key = $1
+        CROSS JOIN (SELECT count(*) FROM key_locks) l
         ON CONFLICT (queue_name, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
         RETURNING queue_name
         """;

@@ -184,6 +184,8 @@ public sealed partial class PostgresJobAdminStore
         p.Add(new NpgsqlParameter<DateTime?[]> { TypedValue = entries.Select(e => e.NextFireAt?.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.UniqueKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.UniqueFor.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.ConcurrencyKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<int?[]> { TypedValue = entries.Select(e => e.ConcurrencyLimit).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -236,16 +238,32 @@ public sealed partial class PostgresJobAdminStore
                 new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid },
                 JobQuerySql.Text(JobRows.HeadersText(new Dictionary<string, string> { [JobHeaders.ScheduleEntry] = entryKey })!),
                 new NpgsqlParameter<string?[]> { TypedValue = keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }));
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            do
+            var session = connection.ProcessID;
+            try
             {
-                // The releases return no rows; the insert returns the queues it pushed to.
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                do
                 {
-                    pushed.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(0)), ""));
+                    // The releases return no rows; the insert returns the queues it pushed to.
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        pushed.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(0)), ""));
+                    }
                 }
+                while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
             }
-            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+            catch (Exception ex) when (Unanswered(ex, connection, cancellationToken))
+            {
+                // Sent, answer lost: the job may be stored. Say what happened, never a failure that invites a second trigger;
+                // nothing stored (and nothing can be any more): the connection's error stands.
+                var settled = await SettleTriggerAsync(entryKey, ids, session, ex).ConfigureAwait(false);
+                if (settled.Count == 0)
+                {
+                    throw;
+                }
+
+                return settled.Count;
+            }
         }
 
         await NotifyAsync(connection, pushed, cancellationToken).ConfigureAwait(false);

@@ -199,6 +199,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
                     command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = action.FromFirstAttempt, NpgsqlDbType = NpgsqlDbType.Boolean });
                 }
 
+                command.Parameters.Add(OnlyStates(action));
+
                 var queues = new HashSet<string>(StringComparer.Ordinal);
                 changed = 0;
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -218,6 +220,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             {
                 await using var command = new NpgsqlCommand(_cancel, connection);
                 command.Parameters.Add(idArray);
+                command.Parameters.Add(OnlyStates(action));
                 changed = 0;
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -239,10 +242,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             {
                 await using var command = new NpgsqlCommand(_delete, connection);
                 command.Parameters.Add(idArray);
-                command.Parameters.Add(new NpgsqlParameter<short[]?>
-                {
-                    TypedValue = action.OnlyStates?.Select(static st => (short)st).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint,
-                });
+                command.Parameters.Add(OnlyStates(action));
                 changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 break;
             }
@@ -252,6 +252,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
                 await using var command = new NpgsqlCommand(_setPriority, connection);
                 command.Parameters.Add(idArray);
                 command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)action.Priority, NpgsqlDbType = NpgsqlDbType.Smallint });
+                command.Parameters.Add(OnlyStates(action));
                 changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 break;
             }
@@ -263,6 +264,12 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         await NotifyAsync(connection, notifications, cancellationToken).ConfigureAwait(false);
         return changed;
     }
+
+    /// <summary>The states a filter's action is narrowed to (<see cref="AdminSql.InStates"/>); null: none given.</summary>
+    private static NpgsqlParameter<short[]?> OnlyStates(JobAdminAction action) => new()
+    {
+        TypedValue = action.OnlyStates?.Select(static st => (short)st).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Smallint,
+    };
 
     private async Task NotifyAsync(NpgsqlConnection connection, List<(string Channel, string Payload)> notifications, CancellationToken cancellationToken)
     {

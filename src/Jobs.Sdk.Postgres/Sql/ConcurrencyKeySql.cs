@@ -33,7 +33,7 @@ internal static class ConcurrencyKeySql
         """;
 
     /// <summary>The advisory lock of key <paramref name="key"/> in queue <paramref name="queue"/> (SQL expressions).</summary>
-    private static string Lock(string queue, string key) => $"pg_advisory_xact_lock(hashtextextended('jobs.key:' || {queue} || chr(31) || {key}, 0))";
+    public static string Lock(string queue, string key) => $"pg_advisory_xact_lock(hashtextextended('jobs.key:' || {queue} || chr(31) || {key}, 0))";
 
     /// <summary>
     /// A CTE <c>key_locks</c> taking, in key order, the locks of the keys in <paramref name="keys"/> (a SQL expression

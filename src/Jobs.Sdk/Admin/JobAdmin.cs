@@ -11,7 +11,8 @@ namespace Jobs.Sdk;
 /// </summary>
 /// <remarks>
 /// It sees every queue of the store (not only the queue of this process's <see cref="JobQueue"/>). Every mutating call takes an
-/// optional <see cref="AuditInfo"/>, is logged, and is appended to the audit log with the number of rows it changed. Bulk
+/// optional <see cref="AuditInfo"/>, is logged, and is appended to the audit log with the number of rows it changed (also when
+/// its token is cancelled after the change committed: the call then returns normally). Bulk
 /// actions work in batches of <see cref="BatchSize"/> jobs, each its own transaction: a failure part-way leaves earlier batches
 /// applied (the exception says how many rows were changed).
 /// </remarks>
@@ -108,7 +109,7 @@ public sealed class JobAdmin
 
         var changed = await Store.SetQueuePausedAsync(queue, true, reason ?? audit?.Reason, cancellationToken).ConfigureAwait(false);
         await AuditAsync("queue.pause", queue, audit is null ? new AuditInfo(null, reason) : audit with { Reason = audit.Reason ?? reason },
-            changed ? 1 : 0, cancellationToken).ConfigureAwait(false);
+            changed ? 1 : 0).ConfigureAwait(false);
         return changed;
     }
 
@@ -119,7 +120,7 @@ public sealed class JobAdmin
         ArgumentException.ThrowIfNullOrEmpty(queue);
         JobTextLimits.CheckQueueName(queue, nameof(queue));
         var changed = await Store.SetQueuePausedAsync(queue, false, null, cancellationToken).ConfigureAwait(false);
-        await AuditAsync("queue.resume", queue, audit, changed ? 1 : 0, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("queue.resume", queue, audit, changed ? 1 : 0).ConfigureAwait(false);
         return changed;
     }
 
@@ -136,13 +137,15 @@ public sealed class JobAdmin
     /// </summary>
     /// <returns>
     /// The jobs pushed: 0 when no scheduler published an entry with that key, or when the entry's job is unique and its key
-    /// is held (see <see cref="GetSchedulesAsync"/> to tell the two apart).
+    /// is held (see <see cref="GetSchedulesAsync"/> to tell the two apart). When the connection breaks after the trigger was
+    /// sent, the PostgreSQL store finds out whether the job was stored and answers as if nothing had happened; it throws a
+    /// <see cref="JobsException"/> naming the job only when the database cannot tell (look the job up before triggering again).
     /// </returns>
     public async Task<int> TriggerScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
         var pushed = await Store.TriggerScheduleAsync(entryKey, JobId.New(), cancellationToken).ConfigureAwait(false);
-        await AuditAsync("schedule.trigger", entryKey, audit, pushed, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("schedule.trigger", entryKey, audit, pushed).ConfigureAwait(false);
         return pushed;
     }
 
@@ -152,7 +155,7 @@ public sealed class JobAdmin
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
         var changed = await Store.SetSchedulePausedAsync(entryKey, true, cancellationToken).ConfigureAwait(false);
-        await AuditAsync("schedule.pause", entryKey, audit, changed, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("schedule.pause", entryKey, audit, changed).ConfigureAwait(false);
         return changed;
     }
 
@@ -162,7 +165,7 @@ public sealed class JobAdmin
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
         var changed = await Store.SetSchedulePausedAsync(entryKey, false, cancellationToken).ConfigureAwait(false);
-        await AuditAsync("schedule.resume", entryKey, audit, changed, cancellationToken).ConfigureAwait(false);
+        await AuditAsync("schedule.resume", entryKey, audit, changed).ConfigureAwait(false);
         return changed;
     }
 
@@ -244,15 +247,19 @@ public sealed class JobAdmin
         catch (Exception ex) when (total > 0)
         {
             AdminLog.BulkActionFailed(_logger, ex, name, selection.ToString(), total);
-            await AuditAsync(name + " (failed part-way)", selection.ToString(), audit, total, CancellationToken.None).ConfigureAwait(false);
+            await AuditAsync(name + " (failed part-way)", selection.ToString(), audit, total).ConfigureAwait(false);
             throw new JobsException($"The bulk action '{name}' failed after changing {total} job(s): {ex.Message}", ex);
         }
 
-        await AuditAsync(name, selection.ToString(), audit, total, cancellationToken).ConfigureAwait(false);
+        await AuditAsync(name, selection.ToString(), audit, total).ConfigureAwait(false);
         return total;
     }
 
-    private async Task AuditAsync(string action, string target, AuditInfo? audit, int rows, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records an action that was carried out. Not cancellable: the change committed, so its record is written even when the
+    /// caller gave up meanwhile (an aborted dashboard request, Ctrl+C); the store's command timeout bounds it.
+    /// </summary>
+    private async Task AuditAsync(string action, string target, AuditInfo? audit, int rows)
     {
         AdminLog.Action(_logger, action, target, rows, audit?.Actor ?? "(unknown)", audit?.Reason ?? "");
         var entry = new AuditEntry
@@ -266,7 +273,7 @@ public sealed class JobAdmin
         };
         try
         {
-            await Store.AppendAuditAsync(entry, cancellationToken).ConfigureAwait(false);
+            await Store.AppendAuditAsync(entry, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

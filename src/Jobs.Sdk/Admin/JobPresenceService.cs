@@ -221,6 +221,9 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
                 // A unique type's key, as its fires carry it (ScheduledJob<TJob>.CreateRecord): a trigger keeps the promise too.
                 UniqueKey = record.UniqueKey,
                 UniqueFor = record.UniqueKey is null ? TimeSpan.Zero : record.UniqueFor,
+                // Its concurrency key and limit, as its fires carry them: a triggered job waits in the key's line too.
+                ConcurrencyKey = record.ConcurrencyKey,
+                ConcurrencyLimit = record.ConcurrencyKey is null ? null : Math.Max(record.ConcurrencyLimit ?? 1, 1),
             };
         }
 

@@ -29,7 +29,11 @@ public sealed class JobSelection
         return new JobSelection(ids.Distinct().ToArray(), null);
     }
 
-    /// <summary>Every job matching <paramref name="query"/> when the action runs (processed in batches, by id).</summary>
+    /// <summary>
+    /// Every job matching <paramref name="query"/> when the action runs (processed in batches, by id). With states in the
+    /// query, the action changes only jobs still in one of them when it reaches them (a job that started running, was
+    /// retried or cancelled since it was found is left alone).
+    /// </summary>
     public static JobSelection Matching(JobQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -150,4 +150,13 @@ public sealed record ScheduleRegistration
     public string? UniqueKey { get; init; }
     /// <summary>How long <see cref="UniqueKey"/> still holds after the job finished (the type's UniqueFor).</summary>
     public TimeSpan UniqueFor { get; init; }
+    /// <summary>
+    /// The job's concurrency key when its type has a <c>ConcurrencyLimit</c>, as its scheduled fires carry it
+    /// (<see cref="JobPushRecord.ConcurrencyKey"/>); <see langword="null"/>: none. Computed by the scheduler's process (a
+    /// <c>[ConcurrencyKey]</c> member key cannot be derived from the payload), so a triggered job waits in its key's line
+    /// as a push does.
+    /// </summary>
+    public string? ConcurrencyKey { get; init; }
+    /// <summary>With <see cref="ConcurrencyKey"/>: how many jobs of the key may run at once (<see cref="JobPushRecord.ConcurrencyLimit"/>).</summary>
+    public int? ConcurrencyLimit { get; init; }
 }

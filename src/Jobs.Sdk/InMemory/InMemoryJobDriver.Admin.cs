@@ -120,7 +120,8 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         var changed = 0;
         foreach (var id in ids)
         {
-            if (!_jobs.TryGetValue(id, out var e) || (action.Kind == JobAdminActionKind.Delete && action.OnlyStates is { } only && !only.Contains(e.State)))
+            // A filter's states are checked here, under the lock, whatever the action: the job may have moved since it was found.
+            if (!_jobs.TryGetValue(id, out var e) || (action.OnlyStates is { } only && !only.Contains(e.State)))
             {
                 continue;
             }

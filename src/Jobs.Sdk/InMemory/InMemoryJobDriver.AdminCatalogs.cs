@@ -68,6 +68,9 @@ public sealed partial class InMemoryJobDriver
             Priority = registration.Priority,
             MaxAttempts = registration.MaxAttempts,
             Headers = new Dictionary<string, string>(StringComparer.Ordinal) { [JobHeaders.ScheduleEntry] = entryKey },
+            // In its key's line, as its scheduled fires and pushes are.
+            ConcurrencyKey = registration.ConcurrencyKey,
+            ConcurrencyLimit = registration.ConcurrencyKey is null ? null : registration.ConcurrencyLimit,
         };
         // Into the entry's queue (its job type's), as its scheduled fires go, not this store's default queue.
         var target = (InMemoryJobDriver)ForQueue(registration.QueueName);
