@@ -65,6 +65,7 @@ public sealed class TestQueue : IAsyncDisposable
     public PostgresJobDriver Driver { get; }
     public NpgsqlDataSource DataSource { get; }
     public JobWorker Worker => _provider.GetRequiredService<JobWorker>();
+    public IServiceProvider Services => _provider;
     internal JobsRuntime Runtime => _provider.GetRequiredService<JobsRuntime>();
 
     public static async Task<TestQueue> CreateAsync(PostgresFixture fixture, Action<JobsBuilder> jobs, Action<PostgresJobDriverOptions>? driver = null,

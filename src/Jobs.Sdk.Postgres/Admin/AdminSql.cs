@@ -66,8 +66,11 @@ internal static class AdminSql
     /// </summary>
     public static string InStates(string parameter, string column = "state") => $"({parameter}::smallint[] IS NULL OR {column} = ANY({parameter}))";
 
-    /// <summary>Deletes ids $1, only in states $2 when given (null: any state).</summary>
-    public static readonly string Delete = $"DELETE FROM {{s}}.jobs WHERE id = ANY($1) AND {InStates("$2")}";
+    /// <summary>
+    /// Deletes ids $1, only in states $2 when given (null: any state). Returns id, queue, whether it was running, and the
+    /// lease token of the claim running it: a running job's handler is told as a cancel tells it.
+    /// </summary>
+    public static readonly string Delete = $"DELETE FROM {{s}}.jobs WHERE id = ANY($1) AND {InStates("$2")} RETURNING id, queue_name, state = 1, lease_token";
 
     /// <summary>Priority $2 for waiting ids $1, only in states $3 when given.</summary>
     public static readonly string SetPriority = $$"""

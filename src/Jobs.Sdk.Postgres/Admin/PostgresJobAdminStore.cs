@@ -221,29 +221,17 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
                 await using var command = new NpgsqlCommand(_cancel, connection);
                 command.Parameters.Add(idArray);
                 command.Parameters.Add(OnlyStates(action));
-                changed = 0;
-                await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        changed++;
-                        if (reader.GetBoolean(2))
-                        {
-                            notifications.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(1)), new JobNotification(JobNotificationKind.CancelRequested, JobId: new JobId(reader.GetGuid(0)),
-                                LeaseToken: reader.IsDBNull(3) ? Guid.Empty : reader.GetGuid(3)).Format()));
-                        }
-                    }
-                }
-
+                changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
             }
 
             case JobAdminActionKind.Delete:
             {
+                // A deleted running job's slots are free at once: its handler is told at once too, as a cancel tells it.
                 await using var command = new NpgsqlCommand(_delete, connection);
                 command.Parameters.Add(idArray);
                 command.Parameters.Add(OnlyStates(action));
-                changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
             }
 
@@ -263,6 +251,27 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
         await NotifyAsync(connection, notifications, cancellationToken).ConfigureAwait(false);
         return changed;
+    }
+
+    /// <summary>
+    /// Runs a statement that returns id, queue, whether the job was running and its claim's lease token, and adds a
+    /// cancel notification for each running one (its handler's token is cancelled wherever it runs). Returns the rows.
+    /// </summary>
+    private async Task<int> ReadCancelsAsync(NpgsqlCommand command, List<(string Channel, string Payload)> notifications, CancellationToken cancellationToken)
+    {
+        var rows = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows++;
+            if (reader.GetBoolean(2))
+            {
+                notifications.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(1)), new JobNotification(JobNotificationKind.CancelRequested,
+                    JobId: new JobId(reader.GetGuid(0)), LeaseToken: reader.IsDBNull(3) ? Guid.Empty : reader.GetGuid(3)).Format()));
+            }
+        }
+
+        return rows;
     }
 
     /// <summary>The states a filter's action is narrowed to (<see cref="AdminSql.InStates"/>); null: none given.</summary>

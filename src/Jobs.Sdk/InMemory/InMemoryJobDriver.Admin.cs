@@ -156,6 +156,12 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                 case JobAdminActionKind.Delete:
                     _waiting.Remove(e);
                     _jobs.Remove(id);
+                    if (e.State == JobState.Processing)
+                    {
+                        // Its slots are free at once: its handler is told at once too, as a cancel tells it.
+                        (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
+                    }
+
                     break;
                 case JobAdminActionKind.SetPriority when e.State is JobState.Pending or JobState.Retrying or JobState.Paused && e.Priority != action.Priority:
                     var waiting = _waiting.Remove(e);
