@@ -323,6 +323,72 @@ public sealed class PgBouncerTests(PostgresFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Migrating_on_startup_through_pgbouncer_fails_with_an_actionable_error_and_leaves_no_migration_lock_held()
+    {
+        // A host left with MigrateOnStartup = true (the default) behind PgBouncer, and a schema with pending migrations:
+        // the migration lock is a session lock, which transaction pooling leaves on whichever server session took it, so
+        // the next deploy's migrations would wait for it. The driver refuses and says what to do instead.
+        await using var bouncer = await StartAsync();
+        var schema = "jobs_bouncer_" + Guid.NewGuid().ToString("N")[..8];
+        await using var direct = fixture.CreateDataSource();
+        await using var pooled = PostgresJobsBuilderExtensions.CreateDataSource(bouncer.ConnectionString);
+        try
+        {
+            await using (var host = Host(pooled, schema))
+            {
+                // The application's other traffic through PgBouncer meanwhile, so that its few server sessions change hands.
+                using var stop = new CancellationTokenSource();
+                var traffic = Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+                {
+                    while (!stop.IsCancellationRequested)
+                    {
+                        await using var command = pooled.CreateCommand("SELECT pg_sleep(0.001)");
+                        await command.ExecuteNonQueryAsync();
+                    }
+                }));
+                var error = await Record.ExceptionAsync(
+                    () => host.GetRequiredService<PostgresJobDriver>().WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+                await stop.CancelAsync();
+                await traffic;
+                var held = await HeldMigrationLocksAsync(direct, schema);
+                Assert.True(error is JobQueueUnavailableException && error.Message.Contains("direct connection", StringComparison.Ordinal),
+                    $"Migrating through PgBouncer: {error?.GetType().Name ?? "no error"} {error?.Message}; migration locks left held: {held}");
+                Assert.Equal(0, held);
+            }
+
+            // Applied directly, the same host behind PgBouncer starts: a current schema is only verified.
+            Assert.Equal(PostgresJobMigrations.GetMigrations(schema).Count, (await PostgresJobMigrations.ApplyAsync(direct, schema)).Count);
+            await using (var host = Host(pooled, schema))
+            {
+                await host.GetRequiredService<PostgresJobDriver>().WaitUntilReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+                var queue = host.GetRequiredService<JobQueue>();
+                Assert.NotNull(await queue.GetJobAsync(await queue.PushAsync(new MessageJob(1, "after a direct migration"))));
+            }
+        }
+        finally
+        {
+            await direct.ExecAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+        }
+
+        static ServiceProvider Host(NpgsqlDataSource pooled, string schema)
+        {
+            var services = new ServiceCollection();
+            services.AddJobs(jobs => jobs
+                .UsePostgres(pooled, o =>
+                {
+                    o.Schema = schema;
+                    o.UseListenNotify = false; // MigrateOnStartup left on (the default)
+                })
+                .AddJob<MessageJob>((_, _, _) => Task.CompletedTask));
+            return services.BuildServiceProvider();
+        }
+
+        static Task<long> HeldMigrationLocksAsync(NpgsqlDataSource direct, string schema) => direct.ScalarAsync(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND " +
+            $"((classid::bigint << 32) | objid::bigint) = {PostgresJobMigrations.LockKey(schema)}");
+    }
+
     /// <summary>Applies the migrations directly (README: not through PgBouncer), then starts PgBouncer in front of the server.</summary>
     private async Task<PgBouncer> StartAsync()
     {

@@ -28,12 +28,21 @@ internal sealed class PostgresPreparation(NpgsqlDataSource dataSource)
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
-            var pid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
-            var direct = pid is { } server && server == connection.ProcessID;
+            var direct = await IsDirectAsync(connection, cancellationToken).ConfigureAwait(false);
             _direct = direct;
             return direct;
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="connection"/> reaches PostgreSQL directly: the server process it talks to is the one
+    /// PostgreSQL announced when it opened (a pooler announces an id of its own, or none). One round trip.
+    /// </summary>
+    public static async Task<bool> IsDirectAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+        var pid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
+        return pid is { } server && server == connection.ProcessID;
     }
 
     /// <summary>
