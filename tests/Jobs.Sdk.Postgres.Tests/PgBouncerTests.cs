@@ -111,6 +111,43 @@ public sealed class PgBouncerTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_queue_with_a_global_concurrency_and_a_rate_limit_runs_each_job_once_within_the_limit_through_pgbouncer()
+    {
+        await using var bouncer = await StartAsync();
+        var queueName = "bouncer_" + Guid.NewGuid().ToString("N")[..8];
+        var runs = new ConcurrentDictionary<int, int>();
+        var running = 0;
+        var most = 0;
+        Action<JobsBuilder> jobs = b => b
+            .AddQueue(queueName, q =>
+            {
+                q.GlobalConcurrency = 2;
+                q.RateLimit = RateLimit.PerSecond(200);
+            })
+            .AddJob<MessageJob>(async (job, _, ct) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                int seen;
+                while (now > (seen = Volatile.Read(ref most)) && Interlocked.CompareExchange(ref most, now, seen) != seen)
+                {
+                }
+
+                await Task.Yield();
+                Interlocked.Decrement(ref running);
+                runs.AddOrUpdate(job.Id, 1, (_, n) => n + 1);
+            });
+        await using var a = await QueueAsync(bouncer, queueName, jobs);
+        await using var b = await QueueAsync(bouncer, queueName, jobs);
+        await a.Queue.PushManyAsync(Enumerable.Range(0, 60).Select(i => new MessageJob(i, "limited")));
+        await a.StartAsync();
+        await b.StartAsync();
+        await TestExtensions.EventuallyAsync(async () => runs.Count == 60 && (await a.Queue.GetCountsAsync()).Processing == 0, 90,
+            $"every limited job runs (ran {runs.Count} of 60)");
+        Assert.All(runs, r => Assert.True(r.Value == 1, $"job {r.Key} ran {r.Value} times"));
+        Assert.InRange(most, 1, 2);
+    }
+
+    [Fact]
     public async Task Cancel_pause_resume_and_the_admin_api_work_through_pgbouncer()
     {
         await using var bouncer = await StartAsync();
