@@ -27,6 +27,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobDriverOptions _options;
     private readonly CancellationTokenSource _disposing = new();
     private readonly PostgresSchemaGate _gate;
+    private readonly PostgresPreparation _preparation;
     private readonly PostgresListener? _listener;
     private readonly PostgresNotifier _notifier;
     private readonly PostgresJobPusher _pusher;
@@ -69,12 +70,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var log = logger ?? NullLogger.Instance;
         var time = timeProvider ?? TimeProvider.System;
         var stopping = _disposing.Token;
-        _gate = new PostgresSchemaGate(dataSource, _options, time, log, stopping);
+        _preparation = new PostgresPreparation(dataSource);
+        _gate = new PostgresSchemaGate(dataSource, _options, _preparation, time, log, stopping);
         _listener = _options.UseListenNotify ? new PostgresListener(dataSource, log, time, _gate.WaitUntilReadyAsync, stopping) : null;
         _log = log;
         _time = time;
         _notifier = new PostgresNotifier(dataSource, _listener, _options.Schema, _options.QueueName, _options.PollInterval, time, log, stopping);
-        var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits), _options.QueueName, _options.Schema,
+        var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits, _preparation), _options.QueueName, _options.Schema,
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
@@ -96,12 +98,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _options.Validate();
         _dataSource = root._dataSource;
         _gate = root._gate;
+        _preparation = root._preparation;
         _listener = root._listener;
         _log = root._log;
         _time = root._time;
         var stopping = root._disposing.Token;
         _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
-        var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits), queue, _options.Schema, _gate, _notifier);
+        var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _worker = new PostgresWorkerCommands(context, _options.Retention);
         _rateLimiter = new PostgresRateLimiter(context, _worker);

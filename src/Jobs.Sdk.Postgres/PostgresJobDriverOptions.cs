@@ -36,7 +36,10 @@ public sealed class PostgresJobDriverOptions
     /// Whether <c>UsePostgres</c> registers a hosted service that applies the driver's migrations
     /// when the host starts. When <see langword="false"/>, nothing is applied automatically: a DBA applies
     /// <see cref="PostgresJobMigrations.GetScript"/> and the driver only verifies, on first use, that the schema is up to
-    /// date (failing with the list of pending migrations otherwise). Default true.
+    /// date (failing with the list of pending migrations otherwise). Set it to <see langword="false"/> behind a connection
+    /// pooler such as PgBouncer and apply migrations over a direct connection: through a pooler pending migrations are
+    /// refused (<see cref="PostgresMigrationException"/>), as the pooler cannot keep the migration lock on one session.
+    /// Default true.
     /// </summary>
     public bool MigrateOnStartup { get; set; } = true;
 

@@ -139,7 +139,9 @@ public sealed class NotificationTests(PostgresFixture fixture)
         }
 
         var record = $"INSERT INTO {table} SELECT $1, pg_current_xact_id()::text::bigint, current_setting('synchronous_commit')";
-        var commands = new PostgresCommands(dataSource, fastWorkerCommits: false);
+        var preparation = new PostgresPreparation(dataSource);
+        Assert.True(await preparation.ProbeAsync(CancellationToken.None), "a direct connection is found direct");
+        var commands = new PostgresCommands(dataSource, fastWorkerCommits: false, preparation);
         await commands.ExecuteThenAsync(null, record, [SqlParameters.Integer(1)], SqlRun.Prepare,
             [new NpgsqlBatchCommand(JobSql.AsynchronousCommit), PostgresCommands.Command(record, SqlParameters.Integer(2))], CancellationToken.None);
         var failing = await commands.ExecuteThenAsync(null, record, [SqlParameters.Integer(3)], SqlRun.None, [new NpgsqlBatchCommand("SELECT 1 / 0")],

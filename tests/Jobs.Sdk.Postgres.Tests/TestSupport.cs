@@ -64,6 +64,7 @@ public sealed class TestQueue : IAsyncDisposable
     public JobQueue Queue { get; }
     public PostgresJobDriver Driver { get; }
     public NpgsqlDataSource DataSource { get; }
+    public IServiceProvider Services => _provider;
     public JobWorker Worker => _provider.GetRequiredService<JobWorker>();
     public IServiceProvider Services => _provider;
     internal JobsRuntime Runtime => _provider.GetRequiredService<JobsRuntime>();

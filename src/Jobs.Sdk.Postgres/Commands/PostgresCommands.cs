@@ -33,11 +33,15 @@ internal enum SqlRun
 
 /// <summary>
 /// Runs the driver's statements: opens a pooled connection (or uses the caller's transaction), binds positional
-/// parameters, prepares when asked, executes, and disposes everything. The one place that knows the Npgsql plumbing.
+/// parameters, prepares when asked (and <paramref name="preparation"/> allows it: not behind a transaction pooler),
+/// executes, and disposes everything. The one place that knows the Npgsql plumbing.
 /// </summary>
-internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWorkerCommits)
+internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWorkerCommits, PostgresPreparation preparation)
 {
     public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Whether statements may be prepared (not behind a transaction pooler).</summary>
+    public PostgresPreparation Preparation => preparation;
 
     /// <summary>Runs <paramref name="sql"/> and returns the number of rows it changed.</summary>
     public Task<int> ExecuteAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
@@ -186,7 +190,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 
             try
             {
-                if ((run & SqlRun.Prepare) != 0)
+                if ((run & SqlRun.Prepare) != 0 && preparation.Prepares(own ? null : connection))
                 {
                     await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 }

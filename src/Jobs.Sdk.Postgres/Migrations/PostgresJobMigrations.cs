@@ -81,7 +81,9 @@ public static class PostgresJobMigrations
     /// newer and compatible with this version), nothing else runs, so a role with DML rights only can call it. Returns
     /// the names applied (empty when the schema was up to date). Throws <see cref="PostgresSchemaIncompatibleException"/>
     /// when the database was migrated by a newer version this one is not compatible with, and
-    /// <see cref="PostgresMigrationException"/> when the recorded migrations are not the ones this version knows.
+    /// <see cref="PostgresMigrationException"/> when the recorded migrations are not the ones this version knows, or when
+    /// migrations are pending and <paramref name="dataSource"/> goes through a connection pooler such as PgBouncer (its
+    /// transaction pooling cannot keep the migration lock on one server session: apply them over a direct connection).
     /// </summary>
     public static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema = "jobs", CancellationToken cancellationToken = default)
         => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, cancellationToken);
@@ -111,6 +113,13 @@ public static class PostgresJobMigrations
         }
     }
 
+    private static PostgresMigrationException BehindPooler(string schema, IReadOnlyList<string> pending) => new(
+        $"The job queue schema '{schema}' has migrations to apply, and this data source's connections go through a connection pooler " +
+        "(such as PgBouncer: the server process id differs from the one the connection announced). Migrations hold a session advisory lock " +
+        "across transactions, which a transaction pooler cannot keep on one server session. Apply them over a direct connection to PostgreSQL " +
+        "(`jobs migrate` or PostgresJobMigrations.ApplyAsync on a data source that bypasses the pooler, or run PostgresJobMigrations.GetScript(schema)), " +
+        "and set MigrateOnStartup = false on the processes behind the pooler.", pending);
+
     /// <summary>
     /// Takes the migration lock on <paramref name="connection"/>, applies what is still pending, releases the lock: a fresh
     /// schema in four round trips (lock and lock timeout; <c>BEGIN</c>, migrations table and its read; every migration with
@@ -121,7 +130,16 @@ public static class PostgresJobMigrations
     {
         // The lock in a transaction of its own: the one that reads the migrations table must start after the lock was
         // granted, so that it sees (in its catalog caches too) what the previous holder committed.
-        await LockAsync(connection, schema, lockTimeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await LockAsync(connection, schema, lockTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedObject && ex.Message.Contains(MigrationSql.PoolerMarker, StringComparison.Ordinal))
+        {
+            throw BehindPooler(schema, Compare(schema, migrations, await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false) ?? [])
+                .Select(m => m.Name).ToArray());
+        }
+
         var failed = true;
         try
         {
@@ -183,7 +201,8 @@ public static class PostgresJobMigrations
     }
 
     /// <summary>
-    /// The session advisory lock (waited for without a timeout: another process may be migrating), then the DDL's lock
+    /// First a check that the connection reaches PostgreSQL directly (<see cref="MigrationSql.DirectOnly"/>: behind a
+    /// pooler the batch fails before it sets or locks anything). Then the session advisory lock (waited for without a timeout: another process may be migrating), then the DDL's lock
     /// timeout: one round trip. The session's <c>statement_timeout</c> is lifted first, until <see cref="UnlockAsync"/>: a
     /// role's timeout (<c>ALTER ROLE app SET statement_timeout = '30s'</c>) would otherwise cancel the wait for another
     /// process's long migration, or the migration itself, and fail the process's start.
@@ -191,6 +210,7 @@ public static class PostgresJobMigrations
     private static async Task LockAsync(NpgsqlConnection connection, string schema, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.DirectOnly, new NpgsqlParameter<int> { TypedValue = connection.ProcessID }));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = 0"));
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionLock,
             new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));

@@ -79,7 +79,11 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
             batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(uniqueKey),
                 Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
             batch.BatchCommands.Add(PostgresCommands.Command(_pushScheduledSql, parameters));
-            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            if (context.Commands.Preparation.Prepares(null))
+            {
+                await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

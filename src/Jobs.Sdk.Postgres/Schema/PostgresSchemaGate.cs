@@ -6,11 +6,13 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>
 /// The driver's readiness: once per driver, brings the schema up to date (or, in a dry run or without
 /// <see cref="PostgresJobDriverOptions.MigrateOnStartup"/>, verifies it) before any statement touches the job tables.
+/// First it finds out whether the connections reach PostgreSQL directly or through a pooler
+/// (<see cref="PostgresPreparation"/>: behind one, no statement is prepared).
 /// Transient failures (database not reachable yet) are retried with backoff; anything else makes the queue unavailable
 /// with an actionable <see cref="JobQueueUnavailableException"/>, which every later operation rethrows.
 /// </summary>
 /// <remarks>What "up to date" means, and how migrations run, is <see cref="PostgresJobMigrations"/>' business.</remarks>
-internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJobDriverOptions options, TimeProvider time, ILogger logger,
+internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJobDriverOptions options, PostgresPreparation preparation, TimeProvider time, ILogger logger,
     CancellationToken stopping)
 {
     private readonly Lock _lock = new();
@@ -54,6 +56,11 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
         {
             try
             {
+                if (!await preparation.ProbeAsync(stopping).ConfigureAwait(false))
+                {
+                    PostgresLog.BehindPooler(logger, options.Schema);
+                }
+
                 await (options.MigrateOnStartup && !options.DryRun ? ApplyAsync() : VerifyAsync()).ConfigureAwait(false);
                 return;
             }

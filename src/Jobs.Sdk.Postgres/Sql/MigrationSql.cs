@@ -36,6 +36,16 @@ internal static class MigrationSql
     /// <summary>$1: a schema-qualified index name; true when it exists and is not valid (a concurrent build that failed part-way).</summary>
     public const string IndexInvalid = "SELECT NOT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass($1)";
 
+    /// <summary>What the error of <see cref="DirectOnly"/> names (an unknown setting, SQLSTATE 42704).</summary>
+    public const string PoolerMarker = "jobs.migrations_need_a_direct_connection_not_a_pooler";
+
+    /// <summary>
+    /// Fails (42704, naming <see cref="PoolerMarker"/>) unless the server process is $1, the one the connection announced
+    /// when it opened: behind a pooler (PgBouncer) it is not, and a session lock taken there would be left on a pooled
+    /// server session. <c>current_setting</c> is not folded at planning time, so a direct connection never raises it.
+    /// </summary>
+    public const string DirectOnly = "SELECT CASE WHEN pg_backend_pid() = $1 THEN 1 ELSE current_setting('" + PoolerMarker + "')::integer END";
+
     /// <summary>$1: advisory lock key, held by the migrating session until <see cref="SessionUnlock"/>.</summary>
     public const string SessionLock = "SELECT pg_advisory_lock($1)";
 
