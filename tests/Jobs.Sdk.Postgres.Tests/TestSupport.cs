@@ -66,7 +66,6 @@ public sealed class TestQueue : IAsyncDisposable
     public NpgsqlDataSource DataSource { get; }
     public IServiceProvider Services => _provider;
     public JobWorker Worker => _provider.GetRequiredService<JobWorker>();
-    public IServiceProvider Services => _provider;
     internal JobsRuntime Runtime => _provider.GetRequiredService<JobsRuntime>();
 
     public static async Task<TestQueue> CreateAsync(PostgresFixture fixture, Action<JobsBuilder> jobs, Action<PostgresJobDriverOptions>? driver = null,
