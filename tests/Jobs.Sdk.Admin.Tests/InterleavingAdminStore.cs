@@ -48,4 +48,6 @@ public sealed class InterleavingAdminStore(IJobAdminStore inner) : IJobAdminStor
         => inner.GetThroughputAsync(from, to, cancellationToken);
     public Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken) => inner.AppendAuditAsync(entry, cancellationToken);
     public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken) => inner.GetAuditLogAsync(limit, cancellationToken);
+
+    public Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken) => inner.GetStoreTimeAsync(cancellationToken);
 }

@@ -76,6 +76,8 @@ public sealed class CountingAdminStore(IJobAdminStore inner) : IJobAdminStore
 
     public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken) => inner.GetAuditLogAsync(limit, cancellationToken);
 
+    public Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken) => inner.GetStoreTimeAsync(cancellationToken);
+
     public Task ReportThroughputAsync(JobThroughputReport report, CancellationToken cancellationToken) => inner.ReportThroughputAsync(report, cancellationToken);
 
     public Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)

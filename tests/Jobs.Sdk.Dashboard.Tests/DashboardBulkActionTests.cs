@@ -80,14 +80,39 @@ public sealed class DashboardBulkActionTests(BrowserFixture fixture)
             $"The delete of failed jobs reported {changed} deleted; the job retried in between is {(retried is null ? "deleted" : retried.State.ToString())}.");
     }
 
+    [Fact]
+    public async Task A_bulk_cancel_by_filter_on_a_dashboard_host_whose_clock_is_behind_the_database_reaches_the_jobs_listed()
+    {
+        // The bound "queued before the operator asked" is read on the database's clock, on which queued times are written:
+        // a dashboard host 10 minutes behind must not leave out the jobs of the last 10 minutes.
+        await using var rig = await BulkRig.StartAsync(fixture, new SkewedTime(TimeSpan.FromMinutes(-10)));
+        var app = rig.App;
+        await app.Queue.PushManyAsync(Enumerable.Range(0, 5).Select(i => new TestEmail($"s{i}@example.com", "old")));
+        var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
+
+        using var response = await app.PostAsync("api/jobs/cancel", Caller.RemoteOperator,
+            new { filter = new { queue = QueueName, state = "pending" } }, token);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var changed = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("changed").GetInt32();
+        var counts = await app.Queue.GetCountsAsync();
+        Assert.True(changed == 5 && counts.Cancelled == 5,
+            $"The operator cancelled the 5 pending jobs listed from a host whose clock is 10 min behind the database's; the action reported {changed} changed and the queue has {counts.Cancelled} cancelled, {counts.Pending} pending");
+    }
+
+    private sealed class SkewedTime(TimeSpan skew) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + skew;
+    }
+
     /// <summary>The dashboard app on a PostgreSQL schema of its own (queue <see cref="QueueName"/>), dropped at the end.</summary>
     private sealed record BulkRig(DashboardTestApp App, Npgsql.NpgsqlDataSource DataSource, string Schema) : IAsyncDisposable
     {
-        public static async Task<BulkRig> StartAsync(BrowserFixture fixture)
+        public static async Task<BulkRig> StartAsync(BrowserFixture fixture, TimeProvider? time = null)
         {
             var schema = "bulk_" + Guid.NewGuid().ToString("N")[..8];
             var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(fixture.PostgresConnectionString);
-            var app = await DashboardTestApp.StartAsync(protect: true, jobs: (
+            var app = await DashboardTestApp.StartAsync(protect: true, time: time, jobs: (
                 j => j.UsePostgres(fixture.PostgresConnectionString, o => { o.Schema = schema; o.QueueName = QueueName; }).AddJob<TestEmail, TestEmailHandler>(),
                 _ => new PostgresJobAdminStore(dataSource, schema)));
             return new BulkRig(app, dataSource, schema);

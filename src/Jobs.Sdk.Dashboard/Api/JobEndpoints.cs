@@ -51,10 +51,10 @@ internal static class JobEndpoints
             return;
         }
 
-        var selection = Selection(request, AskedAt(context));
-        var audit = new AuditInfo(DashboardAccess.Actor(context), string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason);
         var admin = Admin(context);
         var ct = context.RequestAborted;
+        var selection = Selection(request, request.Filter is null ? default : await AskedAtAsync(admin, ct));
+        var audit = new AuditInfo(DashboardAccess.Actor(context), string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason);
         int changed;
         switch (action)
         {
@@ -84,9 +84,9 @@ internal static class JobEndpoints
     /// <summary>
     /// When the operator asked: "every job matching these filters" means the jobs queued before then. Jobs pushed while the
     /// action's batches run match the filters too, and on a busy queue the batches would otherwise never catch up with them.
+    /// Read on the store's clock, on which queued times are written: a host whose clock is behind would leave out the latest jobs.
     /// </summary>
-    private static DateTimeOffset AskedAt(HttpContext context)
-        => (context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow();
+    private static Task<DateTimeOffset> AskedAtAsync(JobAdmin admin, CancellationToken cancellationToken) => admin.GetStoreTimeAsync(cancellationToken);
 
     private static JobSelection Selection(JobActionRequest request, DateTimeOffset askedAt)
     {

@@ -354,6 +354,16 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <inheritdoc />
+    public async Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT clock_timestamp()", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.GetFieldValue<DateTimeOffset>(0);
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken)
     {
         var list = new List<AuditEntry>();

@@ -193,6 +193,13 @@ public sealed class JobAdmin
         return Store.GetThroughputAsync(from, to, cancellationToken);
     }
 
+    /// <summary>
+    /// The store's clock now: the clock jobs' queued, run and finished times are written on (the database's on PostgreSQL).
+    /// Use it, not this machine's clock, for a bound such as <see cref="JobQuery.QueuedBefore"/> "before now": a machine
+    /// whose clock is behind the database's would otherwise leave out the latest jobs.
+    /// </summary>
+    public Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken = default) => Store.GetStoreTimeAsync(cancellationToken);
+
     /// <summary>The latest audit entries, newest first.</summary>
     public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit = 100, CancellationToken cancellationToken = default)
     {

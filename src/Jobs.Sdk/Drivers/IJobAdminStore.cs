@@ -68,6 +68,12 @@ public interface IJobAdminStore
 
     /// <summary>The latest <paramref name="limit"/> audit entries, newest first.</summary>
     Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The store's clock now: the clock jobs' queued, run and finished times are written on (the database's on PostgreSQL),
+    /// which may differ from the caller's. The default is this machine's clock.
+    /// </summary>
+    Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken) => Task.FromResult(DateTimeOffset.UtcNow);
 }
 
 /// <summary>What a bulk action does to each selected job.</summary>

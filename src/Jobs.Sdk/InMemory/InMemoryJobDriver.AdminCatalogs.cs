@@ -178,6 +178,9 @@ public sealed partial class InMemoryJobDriver
     }
 
     /// <inheritdoc />
+    Task<DateTimeOffset> IJobAdminStore.GetStoreTimeAsync(CancellationToken cancellationToken) => Task.FromResult(_time.GetUtcNow());
+
+    /// <inheritdoc />
     Task<IReadOnlyList<AuditEntry>> IJobAdminStore.GetAuditLogAsync(int limit, CancellationToken cancellationToken)
     {
         lock (_gate)
