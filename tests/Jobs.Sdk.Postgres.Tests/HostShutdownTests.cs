@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -119,7 +118,7 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
         var closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
 
-        var logs = new EventLog();
+        var logs = new EventIdLog();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddProvider(logs);
         // A stop that waited for the database would hang for this long instead of failing the 60 s bound below.
@@ -226,26 +225,5 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
         Assert.True(worker.ExitCode == 0, $"The worker exited with {worker.ExitCode}: {worker.StandardError}");
         var job = (await setup.Queue.GetJobAsync(id))!;
         Assert.True(job.State == JobState.Processing && job.Attempts == 1, $"The job is {job.State} with {job.Attempts} attempt(s).");
-    }
-
-    private sealed class EventLog : ILoggerProvider
-    {
-        public ConcurrentBag<int> Ids { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(EventLog owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-                => owner.Ids.Add(eventId.Id);
-        }
     }
 }

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -20,7 +18,7 @@ public sealed class StaleClaimReplyTests(PostgresFixture fixture)
     {
         await using var proxy = PushFaults.StartProxy(fixture);
         var lateRuns = 0;
-        var events = new EventIds();
+        var events = new EventIdLog();
         await using var late = await TestQueue.CreateAsync(fixture, b =>
             {
                 b.Services.AddLogging(l => l.AddProvider(events));
@@ -38,10 +36,10 @@ public sealed class StaleClaimReplyTests(PostgresFixture fixture)
         System.Buffers.Binary.BinaryPrimitives.WriteDoubleBigEndian(leaseBytes, Lease.TotalMilliseconds);
         proxy.HoldRepliesAfter(leaseBytes);
         await late.StartAsync();
-        await TestExtensions.EventuallyAsync(async () => await ScalarAsync(direct, $"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id}' AND state = 1") == 1,
+        await TestExtensions.EventuallyAsync(async () => await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id}' AND state = 1") == 1,
             what: "the late worker's claim committed");
         await TestExtensions.EventuallyAsync(
-            async () => await ScalarAsync(direct, $"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id}' AND lease_expires_at < now()") == 1,
+            async () => await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id}' AND lease_expires_at < now()") == 1,
             what: "its lease ended on the server");
 
         // Another worker rescues the job and runs it; its handler holds the job until the test lets it go.
@@ -62,34 +60,7 @@ public sealed class StaleClaimReplyTests(PostgresFixture fixture)
         var ranTwice = Volatile.Read(ref lateRuns);
         release.TrySetResult();
         Assert.True(ranTwice == 0, $"The late worker started the job {ranTwice} time(s) after its lease had ended, while another worker ran it.");
-        await TestExtensions.EventuallyAsync(async () => await ScalarAsync(direct, $"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id}' AND state = 1") == 0,
+        await TestExtensions.EventuallyAsync(async () => await direct.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE id = '{id}' AND state = 1") == 0,
             what: "the job finished");
-    }
-
-    private static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql)
-    {
-        await using var command = db.CreateCommand(sql);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
-
-    private sealed class EventIds : ILoggerProvider
-    {
-        public ConcurrentBag<int> Ids { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(EventIds owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-                => owner.Ids.Add(eventId.Id);
-        }
     }
 }
