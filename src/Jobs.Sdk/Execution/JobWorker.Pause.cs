@@ -13,6 +13,47 @@ public sealed partial class JobWorker
 
     private Task? _pauseWatch;
 
+    /// <summary>How many queue pause notifications this worker heard (a claim compares it before and after its round trip).</summary>
+    private long _pausesHeard;
+
+    private long PausesHeard => Interlocked.Read(ref _pausesHeard);
+
+    /// <summary>The driver heard of a pause: counted first, so a claim in flight that reads the count after adding its runs releases them.</summary>
+    private void OnQueuePaused()
+    {
+        Interlocked.Increment(ref _pausesHeard);
+        ReleaseUnstarted();
+    }
+
+    /// <summary>
+    /// A claim's reply arrived after a pause notification that came while the claim was in flight (the claim committed
+    /// before the pause, the notification overtook its reply): <see cref="ReleaseUnstarted"/> ran before these runs were
+    /// tracked, so the ones this claim put in the buffer (from <paramref name="firstBuffered"/> on) are released here.
+    /// The ones it recorded as started run, as they would have had the reply come first. Runs must be tracked already.
+    /// </summary>
+    private void ReleaseBufferedIfPausedSince(long pausesHeard, JobRun[] runs, int firstBuffered)
+    {
+        if (PausesHeard == pausesHeard)
+        {
+            return;
+        }
+
+        var released = 0;
+        for (var i = firstBuffered; i < runs.Length; i++)
+        {
+            if (runs[i].TryRelease())
+            {
+                Finish(runs[i], runs[i].NotStartedOutcome());
+                released++;
+            }
+        }
+
+        if (released > 0)
+        {
+            Log.QueuePausedReleased(_logger, _driver.QueueName, released);
+        }
+    }
+
     /// <summary>Releases every claim no runner has taken yet (the queue was paused). Never throws: it runs on the thread pool.</summary>
     private void ReleaseUnstarted()
     {

@@ -119,7 +119,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         var capacity = _options.Concurrency + _buffer;
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
-        _driver.QueuePaused += ReleaseUnstarted;
+        _driver.QueuePaused += OnQueuePaused;
         WatchForStalls();
         _claimLoop = Task.Run(RunAsync, CancellationToken.None);
         StartLanes(cancellationToken);
@@ -170,7 +170,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             // the lease expires and the job is rescued. No other worker starts the job while it runs here.
             _background = FinishAfterHandlersAsync(runners);
             _driver.RunningJobCancelled -= _leases.CancelRequested;
-        _driver.QueuePaused -= ReleaseUnstarted;
+        _driver.QueuePaused -= OnQueuePaused;
             Log.WorkerStopped(_logger, WorkerId);
             _drained.TrySetResult();
             return;
@@ -178,7 +178,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
         await StopBackgroundAsync(cancellationToken).ConfigureAwait(false);
         _driver.RunningJobCancelled -= _leases.CancelRequested;
-        _driver.QueuePaused -= ReleaseUnstarted;
+        _driver.QueuePaused -= OnQueuePaused;
         Log.WorkerStopped(_logger, WorkerId);
         _drained.TrySetResult();
     }
@@ -283,7 +283,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             }
 
             IReadOnlyList<ClaimedJob> claimed;
-            long sent;
+            long sent, pausesHeard;
             int? startingNow;
             TimeSpan? tokensDueIn;
             try
@@ -291,6 +291,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 // A full outcome backlog (the store is slow or away) stops claiming until the completer catches up.
                 await _completer.WaitForRoomAsync(stop).ConfigureAwait(false);
                 sent = _time.GetTimestamp();
+                pausesHeard = PausesHeard;
                 startingNow = StartingNow(free);
                 var claimStarted = Stopwatch.GetTimestamp();
                 (claimed, tokensDueIn) = await ClaimAsync(
@@ -321,15 +322,21 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             }
 
             var claimReturned = _time.GetTimestamp();
+            var runs = new JobRun[claimed.Count];
             for (var i = 0; i < claimed.Count; i++)
             {
-                var run = new JobRun(claimed[i]) { ClaimedTimestamp = claimReturned };
+                var run = runs[i] = new JobRun(claimed[i]) { ClaimedTimestamp = claimReturned };
                 if (startingNow is not { } n || i < n)
                 {
                     run.RecordStart(); // the claim recorded its start: a runner takes it at once
                 }
 
                 _leases.Claimed(run, sent);
+            }
+
+            ReleaseBufferedIfPausedSince(pausesHeard, runs, startingNow ?? runs.Length);
+            foreach (var run in runs)
+            {
                 _ready.Writer.TryWrite(run);
             }
 
