@@ -12,9 +12,6 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output)
 {
-    private static int Setting(string name, int fallback)
-        => int.TryParse(Environment.GetEnvironmentVariable(name), out var value) ? value : fallback;
-
     /// <summary>A count that waits out a server restart (the test's own connections drop with it).</summary>
     private static async Task<long> Safe(Npgsql.NpgsqlDataSource db, string sql)
     {
@@ -36,10 +33,10 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
     {
         // Environment overrides make it a soak by hand (e.g. JOBS_CHAOS_EVENTS=200 JOBS_CHAOS_SEED=7 JOBS_CHAOS_PREFETCH=20).
         const int keys = 40;
-        var perKey = Setting("JOBS_CHAOS_PER_KEY", 25);
-        var events = Setting("JOBS_CHAOS_EVENTS", 12);
+        var perKey = ChaosSettings.Get("JOBS_CHAOS_PER_KEY", 25);
+        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 12);
         const int global = 10;
-        var prefetch = Setting("JOBS_CHAOS_PREFETCH", 4);
+        var prefetch = ChaosSettings.Get("JOBS_CHAOS_PREFETCH", 4);
         await using var cluster = await LocalPostgresCluster.StartAsync();
         var cs = cluster.ConnectionString;
         var logAt = cluster.LogLength();
@@ -57,7 +54,7 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
         var total = order.Count;
         var workers = new List<WorkerProcess>();
         var killed = new List<int>();
-        var rng = new Random(Setting("JOBS_CHAOS_SEED", 1));
+        var rng = new Random(ChaosSettings.Get("JOBS_CHAOS_SEED", 1));
         try
         {
             for (var i = 0; i < 3; i++)
@@ -144,9 +141,9 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
     [Fact]
     public async Task A_cancel_that_returned_true_sticks_and_every_other_job_completes_through_random_worker_kills_and_server_restarts()
     {
-        var total = Setting("JOBS_CHAOS_JOBS", 1500);
-        var events = Setting("JOBS_CHAOS_EVENTS", 12);
-        var prefetch = Setting("JOBS_CHAOS_PREFETCH", 4);
+        var total = ChaosSettings.Get("JOBS_CHAOS_JOBS", 1500);
+        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 12);
+        var prefetch = ChaosSettings.Get("JOBS_CHAOS_PREFETCH", 4);
         await using var cluster = await LocalPostgresCluster.StartAsync();
         var cs = cluster.ConnectionString;
         var logAt = cluster.LogLength();
@@ -169,7 +166,7 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
         }
 
         var workers = new List<WorkerProcess>();
-        var rng = new Random(Setting("JOBS_CHAOS_SEED", 1));
+        var rng = new Random(ChaosSettings.Get("JOBS_CHAOS_SEED", 1));
         using var stop = new CancellationTokenSource();
         var cancelled = 0;
         // An operator cancelling random jobs (waiting or running) all along; each cancel that returned true is recorded
@@ -177,7 +174,7 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
         var unknown = new List<JobId>();
         var canceller = Task.Run(async () =>
         {
-            var pick = new Random(Setting("JOBS_CHAOS_SEED", 1) + 1);
+            var pick = new Random(ChaosSettings.Get("JOBS_CHAOS_SEED", 1) + 1);
             while (!stop.IsCancellationRequested)
             {
                 var id = ids[pick.Next(ids.Count)];

@@ -15,18 +15,15 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class PartitionChaosTests(PostgresFixture fixture, ITestOutputHelper output)
 {
-    private static int Setting(string name, int fallback)
-        => int.TryParse(Environment.GetEnvironmentVariable(name), out var value) ? value : fallback;
-
     [Fact]
     public async Task No_job_runs_twice_at_once_and_keyed_and_global_limits_hold_through_random_partitions()
     {
         const int keys = 40;
         const int global = 10;
-        var perKey = Setting("JOBS_CHAOS_PER_KEY", 40);
-        var events = Setting("JOBS_CHAOS_EVENTS", 10);
-        var prefetch = Setting("JOBS_CHAOS_PREFETCH", 4);
-        var rng = new Random(Setting("JOBS_CHAOS_SEED", 1));
+        var perKey = ChaosSettings.Get("JOBS_CHAOS_PER_KEY", 40);
+        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 10);
+        var prefetch = ChaosSettings.Get("JOBS_CHAOS_PREFETCH", 4);
+        var rng = new Random(ChaosSettings.Get("JOBS_CHAOS_SEED", 1));
         await using var cluster = await LocalPostgresCluster.StartAsync();
         var direct = cluster.ConnectionString;
         await using var setup = await TestQueue.CreateAsync(fixture, _ => { }, dataSource: PostgresJobsBuilderExtensions.CreateDataSource(direct));

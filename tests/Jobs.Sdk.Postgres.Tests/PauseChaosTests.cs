@@ -16,18 +16,15 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class PauseChaosTests(PostgresFixture fixture, ITestOutputHelper output)
 {
-    private static int Setting(string name, int fallback)
-        => int.TryParse(Environment.GetEnvironmentVariable(name), out var value) ? value : fallback;
-
     [Fact]
     public async Task No_claim_starts_while_the_queue_is_paused_and_every_job_runs_once_through_random_pauses_kills_and_partitions()
     {
         // JOBS_CHAOS_SEED, JOBS_CHAOS_EVENTS, JOBS_CHAOS_PER_KEY, JOBS_CHAOS_PREFETCH make it a soak by hand.
         const int keys = 40;
-        var perKey = Setting("JOBS_CHAOS_PER_KEY", 15);
-        var events = Setting("JOBS_CHAOS_EVENTS", 8);
-        var prefetch = Setting("JOBS_CHAOS_PREFETCH", 6);
-        var seed = Setting("JOBS_CHAOS_SEED", 1);
+        var perKey = ChaosSettings.Get("JOBS_CHAOS_PER_KEY", 15);
+        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 8);
+        var prefetch = ChaosSettings.Get("JOBS_CHAOS_PREFETCH", 6);
+        var seed = ChaosSettings.Get("JOBS_CHAOS_SEED", 1);
         var rng = new Random(seed);
         await using var cluster = await LocalPostgresCluster.StartAsync();
         var direct = cluster.ConnectionString;
