@@ -252,7 +252,7 @@ public sealed partial class PostgresJobAdminStore
                 }
                 while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
             }
-            catch (Exception ex) when (Unanswered(ex, connection, cancellationToken))
+            catch (Exception ex) when (LostAnswer.Unanswered(ex, connection, cancellationToken))
             {
                 // Sent, answer lost: the job may be stored. Say what happened, never a failure that invites a second trigger;
                 // nothing stored (and nothing can be any more): the connection's error stands.

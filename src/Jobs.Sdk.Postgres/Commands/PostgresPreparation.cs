@@ -19,30 +19,18 @@ internal sealed class PostgresPreparation(NpgsqlDataSource dataSource)
 {
     private volatile bool _direct;
 
-    /// <summary>Whether the data source's connections reach PostgreSQL directly (known once <see cref="ProbeAsync"/> ran).</summary>
-    public bool Direct => _direct;
-
     /// <summary>Finds out whether the data source's connections reach PostgreSQL directly; true when they do.</summary>
     public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var direct = await IsDirectAsync(connection, cancellationToken).ConfigureAwait(false);
-            _direct = direct;
-            return direct;
+            // The server process it talks to is the one PostgreSQL announced when it opened (a pooler announces its own, or none).
+            await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+            var pid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
+            _direct = pid is { } server && server == connection.ProcessID;
+            return _direct;
         }
-    }
-
-    /// <summary>
-    /// Whether <paramref name="connection"/> reaches PostgreSQL directly: the server process it talks to is the one
-    /// PostgreSQL announced when it opened (a pooler announces an id of its own, or none). One round trip.
-    /// </summary>
-    public static async Task<bool> IsDirectAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
-        var pid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
-        return pid is { } server && server == connection.ProcessID;
     }
 
     /// <summary>
