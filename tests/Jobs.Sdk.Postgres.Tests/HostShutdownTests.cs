@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk.Postgres.Tests;
@@ -39,6 +40,57 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
 
         var stop = await Record.ExceptionAsync(() => host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.True(stop is null, $"host.StopAsync threw: {stop}");
+    }
+
+    /// <summary>
+    /// The host's stop, cut short by its shutdown timeout, returns while the worker's presence report is still on its way (a
+    /// store call stuck on a dead socket ignores its token). Disposing the host then disposes the container with the report
+    /// still running: the disposal must neither throw (CI once saw <see cref="ObjectDisposedException"/> for the container
+    /// here) nor wait for the stuck call longer than the final report's bound.
+    /// </summary>
+    [Fact]
+    public async Task Disposing_a_host_whose_stop_was_cut_short_during_a_presence_report_does_not_throw()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        HoldingAdminStore? store = null;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = "hostdispose_" + Guid.NewGuid().ToString("N")[..8];
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+            })
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddWorkers(o =>
+            {
+                o.Concurrency = 1;
+                o.LeaseDuration = TimeSpan.FromSeconds(3); // a heartbeat every second
+            }));
+        builder.Services.AddSingleton<IJobAdminStore>(sp => store = new HoldingAdminStore(sp.GetRequiredService<PostgresJobDriver>().CreateAdminStore()));
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+            var admin = host.Services.GetRequiredService<JobAdmin>();
+            var worker = host.Services.GetRequiredService<JobWorker>();
+            await TestExtensions.EventuallyAsync(async () => (await admin.GetWorkersAsync()).Any(w => w.WorkerId == worker.WorkerId), 60,
+                "the worker reports its presence");
+            store!.Hold();
+            await store.Entered.WaitAsync(TimeSpan.FromSeconds(60));
+
+            var failure = await Record.ExceptionAsync(async () =>
+            {
+                await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            });
+            Assert.True(failure is null, $"Stopping or disposing the host failed: {failure}");
+        }
+        finally
+        {
+            store?.Release();
+        }
     }
 
     /// <summary>

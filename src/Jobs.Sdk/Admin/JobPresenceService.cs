@@ -22,8 +22,11 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
 
     private readonly CancellationTokenSource _stop = new();
     private bool _reported; // the worker's row was written at least once
+    private int _stopping; // 1 once a stop began: a disposal then only waits for the loop, boundedly
     private JobWorker? _worker;
     private IJobAdminStore? _store;
+    private TimeProvider _time = TimeProvider.System;
+    private ILogger _logger = NullLogger.Instance;
     private Task? _loop;
 
     public JobPresenceService(IServiceProvider services) => _services = services;
@@ -38,9 +41,12 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             return Task.CompletedTask;
         }
 
+        // Everything a stop needs is taken now: the container may already be disposed when a disposal stops this service.
         var queue = _services.GetRequiredService<JobsRuntime>();
         var options = _services.GetService<IOptions<JobWorkerOptions>>()?.Value ?? new JobWorkerOptions();
-        var logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
+        _time = queue.TimeProvider;
+        _logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
+        var logger = _logger;
         _loop = Task.Run(() => RunAsync(_store, queue, _worker, schedule, options, logger, () => Volatile.Write(ref _reported, true), _stop.Token),
             CancellationToken.None);
         return Task.CompletedTask;
@@ -65,6 +71,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             return;
         }
 
+        Volatile.Write(ref _stopping, 1);
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_worker is not null && _store is not null && Volatile.Read(ref _reported))
@@ -74,9 +81,8 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bounded.CancelAfter(FinalReportTimeout);
             var token = bounded.Token;
-            var logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
-            await ReportThroughputAsync(_store, _worker, _services.GetRequiredService<JobsRuntime>().TimeProvider, logger, token)
-                .ConfigureAwait(false);
+            var logger = _logger;
+            await ReportThroughputAsync(_store, _worker, _time, logger, token).ConfigureAwait(false);
             try
             {
                 await _store.RemoveWorkerAsync(_worker.WorkerId, token).ConfigureAwait(false);
@@ -93,11 +99,26 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the loop if no stop did (a container disposed without its host stopping), within the final report's bound; after a
+    /// stop that was cut short (the host's shutdown timeout), waits for the loop no longer than that bound either: a store call
+    /// that ignores its token must not hold the container's disposal.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_loop is { IsCompleted: false })
+        if (_loop is { IsCompleted: false } loop)
         {
-            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            using var bound = new CancellationTokenSource(FinalReportTimeout);
+            if (Volatile.Read(ref _stopping) == 0)
+            {
+                await StopAsync(bound.Token).ConfigureAwait(false);
+            }
+
+            await loop.WaitAsync(bound.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!loop.IsCompleted)
+            {
+                return; // the loop's token must stay usable while it runs
+            }
         }
 
         _stop.Dispose();
