@@ -479,6 +479,23 @@ public abstract partial class AdminConformanceTests
     }
 
     [Fact]
+    public async Task An_entry_is_listed_as_stale_once_no_running_scheduler_publishes_it()
+    {
+        // Workers with a 3 s lease: the scheduler republishes every second and its publication holds 3 s.
+        await using var host = await CreateHost(workers: true, more: jobs => jobs.AddSchedule(s =>
+            s.Add(new AdminJob(7, "scheduled"), Schedule.Cron("0 0 1 1 *"), key: "removed-by-a-deploy"))).StartAsync();
+        var admin = host.Admin;
+        var entry = (await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published")).Single();
+        Assert.False(entry.IsStale, "an entry its scheduler publishes is listed as stale");
+
+        // The last process that runs the entry stops (a deploy removed it): within its time to live it is listed as stale.
+        await host.StopAsync();
+        var stale = (await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1 && s[0].IsStale,
+            "the entry no running scheduler publishes is listed as stale")).Single();
+        Assert.Equal("removed-by-a-deploy", stale.EntryKey);
+    }
+
+    [Fact]
     public async Task Schedules_are_listed_triggered_paused_and_resumed()
     {
         await using var host = await CreateHost(workers: false, more: jobs => jobs.AddSchedule(s =>

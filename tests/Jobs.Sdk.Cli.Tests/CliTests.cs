@@ -294,15 +294,16 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task An_action_on_a_schema_older_than_the_tool_says_to_migrate()
     {
-        // A rolling deploy: the operator's jobs tool is the new version, the schema still the one before the last two migrations.
+        // A rolling deploy: the operator's jobs tool is the new version, the schema still the one before the last three migrations.
         await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
         await using var driver = Driver("emails");
         var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
         var known = PostgresJobMigrations.GetMigrations(_schema).Count;
         await using (var older = _dataSource.CreateCommand($"""
             ALTER TABLE "{_schema}".jobs DROP COLUMN released_unique_key;
-            ALTER TABLE "{_schema}".schedules DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
-            DELETE FROM "{_schema}".schema_migrations WHERE version > {known - 2};
+            DROP INDEX "{_schema}".audit_log_at_idx;
+            ALTER TABLE "{_schema}".schedules DROP COLUMN publish_ttl, DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
+            DELETE FROM "{_schema}".schema_migrations WHERE version > {known - 3};
             """))
         {
             await older.ExecuteNonQueryAsync();

@@ -156,6 +156,7 @@ public sealed partial class PostgresJobAdminStore
                 NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
                 IsPaused = reader.GetBoolean(6),
                 LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
+                IsStale = reader.GetBoolean(8),
             });
         }
 
@@ -172,7 +173,8 @@ public sealed partial class PostgresJobAdminStore
         }
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Sub(AdminSql.PublishSchedules), connection);
+        await using var batch = new NpgsqlBatch(connection);
+        var command = new NpgsqlBatchCommand(Sub(AdminSql.PublishSchedules));
         var p = command.Parameters;
         p.Add(TextArray(entries.Select(e => e.QueueName)));
         p.Add(TextArray(entries.Select(e => e.EntryKey)));
@@ -186,7 +188,12 @@ public sealed partial class PostgresJobAdminStore
         p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.UniqueFor.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.ConcurrencyKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<int?[]> { TypedValue = entries.Select(e => e.ConcurrencyLimit).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.TimeToLive.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        batch.BatchCommands.Add(command);
+        // Maintenance of the catalog, bounded: entries no scheduler published for a week go, with their fire records.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenFires)));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenEntries)));
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
