@@ -298,6 +298,22 @@ public abstract partial class AdminConformanceTests
     }
 
     [Fact]
+    public async Task A_queue_paused_once_and_resumed_is_not_listed_when_it_has_no_jobs_and_no_workers()
+    {
+        // An operator paused a queue while moving its work elsewhere, resumed it, and the deploy removed it: no record of it remains.
+        await using var host = CreateHost();
+        Assert.True(await host.Admin.PauseQueueAsync("retired-queue", "moving to the new service"));
+        Assert.Contains(await host.Admin.GetQueuesAsync(), q => q.Name == "retired-queue" && q.IsPaused);
+        Assert.True(await host.Admin.ResumeQueueAsync("retired-queue"));
+
+        var listed = (await host.Admin.GetQueuesAsync()).Select(q => q.Name).ToArray();
+        Assert.True(!listed.Contains("retired-queue"), $"A resumed queue without jobs or workers is still listed: {string.Join(", ", listed)}");
+        Assert.False(await host.Admin.ResumeQueueAsync("retired-queue"));
+        Assert.True(await host.Admin.PauseQueueAsync("retired-queue", "again"));
+        Assert.Contains(await host.Admin.GetQueuesAsync(), q => q.Name == "retired-queue" && q.IsPaused && q.PausedReason == "again");
+    }
+
+    [Fact]
     public async Task A_paused_queue_is_not_claimed_and_resume_brings_its_jobs_back()
     {
         await using var host = CreateHost();

@@ -121,6 +121,15 @@ public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal(3, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedule_fires WHERE entry_key = 'paused'"));
     }
 
+    [Fact]
+    public async Task A_queue_row_an_older_version_left_after_a_resume_does_not_list_the_queue()
+    {
+        // Code from before this fix kept the row of a resumed queue (paused = false): such rows exist in every store.
+        await _dataSource.ExecAsync($"INSERT INTO {S}.queues (name, paused, updated_at) VALUES ('resumed-long-ago', false, now() - interval '300 days')");
+        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        Assert.DoesNotContain(await store.GetQueuesAsync(default), q => q.Name == "resumed-long-ago");
+    }
+
     private static ScheduleRegistration Entry(string key, TimeSpan? ttl = null) => new()
     {
         QueueName = "reports", EntryKey = key, JobName = "report", Description = "cron 0 3 * * *", Payload = "{}"u8.ToArray(),

@@ -112,7 +112,8 @@ internal static class AdminSql
         GROUP BY 1
         """;
 
-    public const string QueueStates = "SELECT name, paused, reason, paused_at FROM {s}.queues";
+    /// <summary>The paused queues (a row with paused = false, left by code from before resume deleted it, means nothing).</summary>
+    public const string QueueStates = "SELECT name, paused, reason, paused_at FROM {s}.queues WHERE paused";
 
     public const string LiveWorkersPerQueue = """
         SELECT q, count(*) FROM {s}.workers, unnest(queues) AS q WHERE expires_at > now() GROUP BY q
@@ -130,10 +131,12 @@ internal static class AdminSql
         RETURNING NOT coalesce((SELECT paused FROM prev), false)
         """;
 
-    /// <summary>Resume queue $1.</summary>
-    public const string ResumeQueue = """
-        UPDATE {s}.queues SET paused = false, reason = NULL, paused_at = NULL, updated_at = now() WHERE name = $1 AND paused
-        """;
+    /// <summary>
+    /// Resume queue $1: its row goes (a queue without a row is not paused; the claim reads <c>NOT EXISTS (... AND paused)</c>),
+    /// so a queue paused once is not listed forever after a deploy removed it. Rows older code left (paused = false) are
+    /// not listed either (<see cref="QueueStates"/>).
+    /// </summary>
+    public const string ResumeQueue = "DELETE FROM {s}.queues WHERE name = $1 AND paused";
 
     /// <summary>
     /// Upsert schedule entries from arrays (the pause flag is kept): $1 queue, $2 entry key, $3 job name, $4 description,
