@@ -173,8 +173,7 @@ public sealed partial class PostgresJobAdminStore
         }
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection);
-        var command = new NpgsqlBatchCommand(Sub(AdminSql.PublishSchedules));
+        await using var command = new NpgsqlCommand(Sub(AdminSql.PublishSchedules), connection);
         var p = command.Parameters;
         p.Add(TextArray(entries.Select(e => e.QueueName)));
         p.Add(TextArray(entries.Select(e => e.EntryKey)));
@@ -189,11 +188,21 @@ public sealed partial class PostgresJobAdminStore
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.ConcurrencyKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<int?[]> { TypedValue = entries.Select(e => e.ConcurrencyLimit).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.TimeToLive.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
-        batch.BatchCommands.Add(command);
-        // Maintenance of the catalog, bounded: entries no scheduler published for a week go, with their fire records.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenFires)));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenEntries)));
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        // Maintenance of the catalog, bounded, after the publication committed: entries no scheduler published for a week go,
+        // with their fire records (ScheduleRetentionSql).
+        await using var forget = new NpgsqlBatch(connection);
+        forget.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenFires)));
+        forget.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenEntries)));
+        try
+        {
+            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // A scheduler role without DELETE on the catalog: its publication stands; a role with the right forgets them.
+        }
     }
 
     /// <inheritdoc />

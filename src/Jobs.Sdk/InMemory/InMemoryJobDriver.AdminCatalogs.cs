@@ -47,10 +47,12 @@ public sealed partial class InMemoryJobDriver
 
             // Entries no scheduler published for a week (and not paused: a pause must outlive its publishers' absence) go,
             // with their fire records, as in the PostgreSQL store.
-            foreach (var (key, _) in _scheduleEntries.Where(e => !e.Value.Paused && e.Value.SeenAt < now - ForgetScheduleEntriesAfter).ToArray())
+            foreach (var (key, forgotten) in _scheduleEntries.Where(e => !e.Value.Paused && e.Value.SeenAt < now - ForgetScheduleEntriesAfter).ToArray())
             {
                 _scheduleEntries.Remove(key);
-                _schedules.Remove(key);
+                var queue = forgotten.Registration.QueueName;
+                var fires = string.Equals(queue, QueueName, StringComparison.Ordinal) ? this : _views.GetValueOrDefault(queue);
+                fires?._schedules.Remove(key); // the fire records live with the entry's queue
             }
         }
 
