@@ -130,6 +130,40 @@ public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.DoesNotContain(await store.GetQueuesAsync(default), q => q.Name == "resumed-long-ago");
     }
 
+    [Fact]
+    public async Task A_role_without_DELETE_on_the_catalogs_keeps_publishing_and_rescuing_and_keeps_what_it_cannot_prune()
+    {
+        var role = "ret_role_" + Guid.NewGuid().ToString("N")[..8];
+        await _dataSource.ExecAsync($"""
+            CREATE ROLE {role} LOGIN;
+            GRANT USAGE ON SCHEMA {S} TO {role};
+            GRANT ALL ON ALL TABLES IN SCHEMA {S} TO {role};
+            GRANT ALL ON ALL SEQUENCES IN SCHEMA {S} TO {role};
+            REVOKE DELETE ON {S}.audit_log, {S}.schedules FROM {role};
+            INSERT INTO {S}.audit_log (at, action, target) VALUES (now() - interval '400 days', 'ancient', 'q');
+            INSERT INTO {S}.schedules (queue_name, entry_key, job_name, description, payload, seen_at)
+            VALUES ('reports', 'forgotten', 'report', 'hourly', '{"{}"}', now() - interval '30 days');
+            """);
+        try
+        {
+            await using (var limited = fixture.CreateDataSource(b => b.Username = role))
+            {
+                await new PostgresJobAdminStore(limited, _schema).PublishSchedulesAsync([Entry("kept")], default);
+                await using var driver = new PostgresJobDriver(limited, new PostgresJobDriverOptions { Schema = _schema, MigrateOnStartup = false });
+                await driver.RescueExpiredLeasesAsync(default);
+            }
+
+            var entries = (await new PostgresJobAdminStore(_dataSource, _schema).GetSchedulesAsync(default)).Select(e => e.EntryKey);
+            Assert.Equal(["forgotten", "kept"], entries.Order(StringComparer.Ordinal));
+            Assert.Equal(1, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'"));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await _dataSource.ExecAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
+        }
+    }
+
     private static ScheduleRegistration Entry(string key, TimeSpan? ttl = null) => new()
     {
         QueueName = "reports", EntryKey = key, JobName = "report", Description = "cron 0 3 * * *", Payload = "{}"u8.ToArray(),
