@@ -37,6 +37,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobControl _control;
     private readonly PostgresJobCounts _counts;
     private readonly PostgresExpiredHolds _expiredHolds;
+    private readonly PostgresAuditRetention _auditRetention;
     private readonly PostgresCleanup _cleanup;
     private readonly PostgresScheduleStore _schedules;
     private readonly PostgresJobDriver? _root;
@@ -85,6 +86,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _expiredHolds = new PostgresExpiredHolds(context, _options.Retention);
+        _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
     }
@@ -112,6 +114,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
         _expiredHolds = new PostgresExpiredHolds(context, _options.Retention);
+        _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
     }
@@ -197,13 +200,15 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _worker.RenewLeasesAsync(workerId, leases, leaseDuration, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>Each worker's periodic rescue pass also compacts the queue's state counts, and deletes the finished unique jobs
-    /// whose hold is over in the states retention drops (kept only for their key).</remarks>
+    /// <remarks>Each worker's periodic rescue pass also compacts the queue's state counts, deletes the finished unique jobs
+    /// whose hold is over in the states retention drops (kept only for their key), and deletes the audit log's entries older
+    /// than <see cref="RetentionPolicy.AuditLog"/> (bounded batches).</remarks>
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {
         var rescued = await _worker.RescueExpiredLeasesAsync(cancellationToken).ConfigureAwait(false);
         await _expiredHolds.DropAsync(cancellationToken).ConfigureAwait(false);
         await _counts.CompactAsync(cancellationToken).ConfigureAwait(false);
+        await _auditRetention.PruneAsync(cancellationToken).ConfigureAwait(false);
         return rescued;
     }
 

@@ -18,4 +18,22 @@ public sealed record RetentionPolicy
     public Retain FailedJobs { get; init; } = Retain.Yes;
     /// <summary>Cancelled jobs; <see cref="Retain.No"/> by default.</summary>
     public Retain CancelledJobs { get; init; } = Retain.No;
+
+    /// <summary>
+    /// How long entries of the admin audit log (<see cref="JobAdmin.GetAuditLogAsync"/>) are kept; 90 days by default,
+    /// <see cref="Timeout.InfiniteTimeSpan"/> keeps them forever. Older entries are deleted by the workers' periodic
+    /// maintenance (their lease rescue pass), in bounded batches. The audit log is shared by every queue of a store: when
+    /// processes set different values, the shortest wins.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is neither positive nor <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public TimeSpan AuditLog
+    {
+        get => _auditLog;
+        init => _auditLog = value > TimeSpan.Zero || value == Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(AuditLog), value,
+                "RetentionPolicy.AuditLog must be positive, or Timeout.InfiniteTimeSpan to keep the audit log forever.");
+    }
+
+    private readonly TimeSpan _auditLog = TimeSpan.FromDays(90);
 }

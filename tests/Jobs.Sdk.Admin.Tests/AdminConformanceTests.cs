@@ -298,6 +298,22 @@ public abstract partial class AdminConformanceTests
     }
 
     [Fact]
+    public async Task A_queue_paused_once_and_resumed_is_not_listed_when_it_has_no_jobs_and_no_workers()
+    {
+        // An operator paused a queue while moving its work elsewhere, resumed it, and the deploy removed it: no record of it remains.
+        await using var host = CreateHost();
+        Assert.True(await host.Admin.PauseQueueAsync("retired-queue", "moving to the new service"));
+        Assert.Contains(await host.Admin.GetQueuesAsync(), q => q.Name == "retired-queue" && q.IsPaused);
+        Assert.True(await host.Admin.ResumeQueueAsync("retired-queue"));
+
+        var listed = (await host.Admin.GetQueuesAsync()).Select(q => q.Name).ToArray();
+        Assert.True(!listed.Contains("retired-queue"), $"A resumed queue without jobs or workers is still listed: {string.Join(", ", listed)}");
+        Assert.False(await host.Admin.ResumeQueueAsync("retired-queue"));
+        Assert.True(await host.Admin.PauseQueueAsync("retired-queue", "again"));
+        Assert.Contains(await host.Admin.GetQueuesAsync(), q => q.Name == "retired-queue" && q.IsPaused && q.PausedReason == "again");
+    }
+
+    [Fact]
     public async Task A_paused_queue_is_not_claimed_and_resume_brings_its_jobs_back()
     {
         await using var host = CreateHost();
@@ -476,6 +492,23 @@ public abstract partial class AdminConformanceTests
             TimeToLive = TimeSpan.FromMilliseconds(300),
         }, CancellationToken.None);
         await Eventually.GetAsync(() => host.Admin.GetWorkersAsync(), w => w.Count == 0, "the dead worker disappears");
+    }
+
+    [Fact]
+    public async Task An_entry_is_listed_as_stale_once_no_running_scheduler_publishes_it()
+    {
+        // Workers with a 3 s lease: the scheduler republishes every second and its publication holds 3 s.
+        await using var host = await CreateHost(workers: true, more: jobs => jobs.AddSchedule(s =>
+            s.Add(new AdminJob(7, "scheduled"), Schedule.Cron("0 0 1 1 *"), key: "removed-by-a-deploy"))).StartAsync();
+        var admin = host.Admin;
+        var entry = (await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1, "the entry is published")).Single();
+        Assert.False(entry.IsStale, "an entry its scheduler publishes is listed as stale");
+
+        // The last process that runs the entry stops (a deploy removed it): within its time to live it is listed as stale.
+        await host.StopAsync();
+        var stale = (await Eventually.GetAsync(() => admin.GetSchedulesAsync(), s => s.Count == 1 && s[0].IsStale,
+            "the entry no running scheduler publishes is listed as stale")).Single();
+        Assert.Equal("removed-by-a-deploy", stale.EntryKey);
     }
 
     [Fact]

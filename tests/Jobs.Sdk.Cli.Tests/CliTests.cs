@@ -292,17 +292,41 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Schedules_says_which_entries_no_running_scheduler_publishes()
+    {
+        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        await store.PublishSchedulesAsync(
+            [.. new[] { "live-digest", "removed-digest" }.Select(key => new ScheduleRegistration
+            {
+                QueueName = "default", EntryKey = key, JobName = "digest", Description = "daily at 03:00 UTC", Payload = "{}"u8.ToArray(),
+                NextFireAt = DateTimeOffset.UtcNow.Date.AddDays(1).AddHours(3), TimeToLive = TimeSpan.FromSeconds(30),
+            })], default);
+        await using (var age = _dataSource.CreateCommand($"UPDATE \"{_schema}\".schedules SET seen_at = now() - interval '1 hour' WHERE entry_key = 'removed-digest'"))
+        {
+            await age.ExecuteNonQueryAsync();
+        }
+
+        var list = await Jobs("schedules", "--json");
+        var stale = list.Json.EnumerateArray().ToDictionary(e => e.GetProperty("entry").GetString()!, e => e.GetProperty("stale").GetBoolean());
+        Assert.Equal(new Dictionary<string, bool> { ["live-digest"] = false, ["removed-digest"] = true }, stale);
+        var text = await Jobs("schedules");
+        Assert.True(text.ExitCode == 0 && text.Out.Contains("STALE: no running scheduler publishes the entry", StringComparison.Ordinal), text.ToString());
+    }
+
+    [Fact]
     public async Task An_action_on_a_schema_older_than_the_tool_says_to_migrate()
     {
-        // A rolling deploy: the operator's jobs tool is the new version, the schema still the one before the last two migrations.
+        // A rolling deploy: the operator's jobs tool is the new version, the schema still the one before the last three migrations.
         await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
         await using var driver = Driver("emails");
         var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
         var known = PostgresJobMigrations.GetMigrations(_schema).Count;
         await using (var older = _dataSource.CreateCommand($"""
             ALTER TABLE "{_schema}".jobs DROP COLUMN released_unique_key;
-            ALTER TABLE "{_schema}".schedules DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
-            DELETE FROM "{_schema}".schema_migrations WHERE version > {known - 2};
+            DROP INDEX "{_schema}".audit_log_at_idx;
+            ALTER TABLE "{_schema}".schedules DROP COLUMN publish_ttl, DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
+            DELETE FROM "{_schema}".schema_migrations WHERE version > {known - 3};
             """))
         {
             await older.ExecuteNonQueryAsync();

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Jobs.Sdk.Drivers;
+using Jobs.Sdk.Postgres;
 using Jobs.Sdk.Samples.Dashboard.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -174,6 +176,31 @@ public sealed partial class DashboardBrowserTests(BrowserFixture fixture)
         await page.GotoAsync(fixture.BaseUrl + "#/audit");
         await Expect(page.Locator("main h1")).ToHaveTextAsync("Audit log");
         await BrowserFixture.ScreenshotAsync(page, "audit");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_schedule_entry_no_running_scheduler_publishes_shows_a_stale_badge()
+    {
+        // A deploy removed an entry: its last publication is an hour old (its time to live 30 s).
+        var driver = fixture.App.Services.GetRequiredService<PostgresJobDriver>();
+        await fixture.App.Services.GetRequiredService<IJobAdminStore>().PublishSchedulesAsync([new ScheduleRegistration
+        {
+            QueueName = driver.QueueName, EntryKey = "removed-report", JobName = "report", Description = "daily at 04:00 UTC",
+            Payload = "{}"u8.ToArray(), NextFireAt = DateTimeOffset.UtcNow.AddHours(5), TimeToLive = TimeSpan.FromSeconds(30),
+        }], default);
+        await using (var age = driver.DataSource.CreateCommand(
+            $"UPDATE \"{driver.Schema}\".schedules SET seen_at = now() - interval '1 hour' WHERE entry_key = 'removed-report'"))
+        {
+            await age.ExecuteNonQueryAsync();
+        }
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(fixture.BaseUrl + "#/schedules");
+        await Expect(page.Locator("tr[data-entry='removed-report']")).ToContainTextAsync("Stale");
+        var live = page.Locator("tr[data-entry]", new() { HasText = "nightly-report" }).First;
+        await Expect(live).ToBeVisibleAsync();
+        await Expect(live).Not.ToContainTextAsync("Stale");
         await page.Context.CloseAsync();
     }
 

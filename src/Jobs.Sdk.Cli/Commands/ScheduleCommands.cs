@@ -5,7 +5,7 @@ namespace Jobs.Sdk.Cli;
 /// <summary>schedules, trigger.</summary>
 internal sealed class ScheduleCommands
 {
-    /// <summary>List the schedule entries published by running schedulers: schedule, last and next fire, paused.</summary>
+    /// <summary>List the schedule entries published by schedulers: schedule, last and next fire, paused, stale (no running scheduler publishes it).</summary>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>
@@ -30,6 +30,7 @@ internal sealed class ScheduleCommands
                         w.Time("nextFireAt", e.NextFireAt);
                         w.WriteBoolean("paused", e.IsPaused);
                         w.Time("lastSeenAt", e.LastSeenAt);
+                        w.WriteBoolean("stale", e.IsStale);
                         w.WriteEndObject();
                     }
 
@@ -38,13 +39,20 @@ internal sealed class ScheduleCommands
                 return CliContext.ExitOk;
             }
 
-            var table = new Table("ENTRY", "QUEUE", "JOB", "SCHEDULE", "LAST FIRE", "NEXT FIRE", "PAUSED");
+            var table = new Table("ENTRY", "QUEUE", "JOB", "SCHEDULE", "LAST FIRE", "NEXT FIRE", "PAUSED", "STALE");
             foreach (var e in entries)
             {
-                table.Add(e.EntryKey, e.QueueName, e.JobName, e.Schedule, Table.Time(e.LastFireAt), Table.Time(e.NextFireAt), e.IsPaused ? "yes" : "no");
+                table.Add(e.EntryKey, e.QueueName, e.JobName, e.Schedule, Table.Time(e.LastFireAt), Table.Time(e.NextFireAt), e.IsPaused ? "yes" : "no",
+                    e.IsStale ? "yes" : "no");
             }
 
             table.WriteTo(Console.Out);
+            if (entries.Any(e => e.IsStale))
+            {
+                // Say what a stale entry means once, where the operator reads the table.
+                Console.WriteLine("STALE: no running scheduler publishes the entry (a deploy removed it, or every process that runs it is down); "
+                    + "its next fire will not come. Not paused, it is deleted 7 days after it was last published.");
+            }
             return CliContext.ExitOk;
         });
 

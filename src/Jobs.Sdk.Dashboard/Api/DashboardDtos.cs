@@ -39,7 +39,7 @@ internal sealed record QueueDto(
 
 internal sealed record ScheduleDto(
     string EntryKey, string Queue, string JobName, string Schedule, DateTimeOffset? LastFireAt, DateTimeOffset? NextFireAt,
-    bool IsPaused, DateTimeOffset? LastSeenAt);
+    bool IsPaused, DateTimeOffset? LastSeenAt, bool IsStale);
 
 internal sealed record WorkerDto(
     string WorkerId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset LastHeartbeatAt,

@@ -40,7 +40,7 @@ internal static class DashboardMapping
         q.Name, q.IsPaused, q.PausedReason, q.PausedAt, CountsDto.From(q.Counts), q.OldestWaitingAge?.TotalSeconds, q.WorkerCount);
 
     public static ScheduleDto ToDto(ScheduleInfo s) => new(
-        s.EntryKey, s.QueueName, s.JobName, s.Schedule, s.LastFireAt, s.NextFireAt, s.IsPaused, s.LastSeenAt);
+        s.EntryKey, s.QueueName, s.JobName, s.Schedule, s.LastFireAt, s.NextFireAt, s.IsPaused, s.LastSeenAt, s.IsStale);
 
     public static WorkerDto ToDto(WorkerInfo w) => new(
         w.WorkerId, w.Host, w.ProcessId, w.StartedAt, w.LastHeartbeatAt, w.Queues, w.JobNames, w.RunningCount, w.Concurrency);

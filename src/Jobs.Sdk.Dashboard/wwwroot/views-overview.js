@@ -123,7 +123,9 @@ export function schedules(main, _params, ctx) {
       el('td', null, s.schedule),
       el('td', null, time(s.lastFireAt, true)),
       el('td', null, time(s.nextFireAt, true), s.nextFireAt ? el('div', { class: 'muted' }, relative(s.nextFireAt)) : null),
-      el('td', null, s.isPaused ? el('span', { class: 'badge s-paused' }, 'Paused') : el('span', { class: 'badge s-completed' }, 'Active')),
+      el('td', null, s.isPaused ? el('span', { class: 'badge s-paused' }, 'Paused') : el('span', { class: 'badge s-completed' }, 'Active'),
+        s.isStale ? [' ', el('span', { class: 'badge s-cancelled', title: 'No running scheduler publishes this entry (removed by a deploy, or every process that runs it is down): its next fire will not come. Not paused, it is deleted 7 days after it was last published.' }, 'Stale'),
+          el('div', { class: 'muted' }, 'last published ', relative(s.lastSeenAt))] : null),
       el('td', { class: 'nowrap' },
         actionButton(ctx, 'Trigger now', () => act(s, 'trigger', `Trigger “${s.entryKey}” now?`, 'Pushes its job once, now; the regular schedule is unchanged.')), ' ',
         s.isPaused

@@ -112,7 +112,8 @@ internal static class AdminSql
         GROUP BY 1
         """;
 
-    public const string QueueStates = "SELECT name, paused, reason, paused_at FROM {s}.queues";
+    /// <summary>The paused queues (a row with paused = false, left by code from before resume deleted it, means nothing).</summary>
+    public const string QueueStates = "SELECT name, paused, reason, paused_at FROM {s}.queues WHERE paused";
 
     public const string LiveWorkersPerQueue = """
         SELECT q, count(*) FROM {s}.workers, unnest(queues) AS q WHERE expires_at > now() GROUP BY q
@@ -130,37 +131,43 @@ internal static class AdminSql
         RETURNING NOT coalesce((SELECT paused FROM prev), false)
         """;
 
-    /// <summary>Resume queue $1.</summary>
-    public const string ResumeQueue = """
-        UPDATE {s}.queues SET paused = false, reason = NULL, paused_at = NULL, updated_at = now() WHERE name = $1 AND paused
-        """;
+    /// <summary>
+    /// Resume queue $1: its row goes (a queue without a row is not paused; the claim reads <c>NOT EXISTS (... AND paused)</c>),
+    /// so a queue paused once is not listed forever after a deploy removed it. Rows older code left (paused = false) are
+    /// not listed either (<see cref="QueueStates"/>).
+    /// </summary>
+    public const string ResumeQueue = "DELETE FROM {s}.queues WHERE name = $1 AND paused";
 
     /// <summary>
     /// Upsert schedule entries from arrays (the pause flag is kept): $1 queue, $2 entry key, $3 job name, $4 description,
     /// $5 payload, $6 priority, $7 max attempts, $8 next fire, $9 unique key (null: not unique), $10 its unique_for in ms,
-    /// $11 concurrency key (null: none), $12 its limit.
+    /// $11 concurrency key (null: none), $12 its limit, $13 how long the publication holds in ms (0: not given, the previous
+    /// one is kept; see <see cref="ScheduleRetentionSql"/>).
     /// </summary>
     public const string PublishSchedules = """
         INSERT INTO {s}.schedules AS s (queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, seen_at,
-            unique_key, unique_for, concurrency_key, concurrency_limit)
+            unique_key, unique_for, concurrency_key, concurrency_limit, publish_ttl)
         SELECT e.queue_name, e.entry_key, e.job_name, e.description, e.payload::jsonb, e.priority, e.max_attempts, e.next_fire, now(),
             e.unique_key, CASE WHEN e.unique_key IS NOT NULL THEN e.unique_for_ms * interval '1 millisecond' END,
-            e.concurrency_key, CASE WHEN e.concurrency_key IS NOT NULL THEN greatest(coalesce(e.concurrency_limit, 1), 1) END
+            e.concurrency_key, CASE WHEN e.concurrency_key IS NOT NULL THEN greatest(coalesce(e.concurrency_limit, 1), 1) END,
+            CASE WHEN e.ttl_ms > 0 THEN e.ttl_ms * interval '1 millisecond' END
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::integer[], $8::timestamptz[],
-                $9::text[], $10::double precision[], $11::text[], $12::integer[])
+                $9::text[], $10::double precision[], $11::text[], $12::integer[], $13::double precision[])
             AS e(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, unique_key, unique_for_ms,
-                concurrency_key, concurrency_limit)
+                concurrency_key, concurrency_limit, ttl_ms)
         ON CONFLICT (queue_name, entry_key) DO UPDATE
             SET job_name = excluded.job_name, description = excluded.description, payload = excluded.payload,
                 priority = excluded.priority, max_attempts = excluded.max_attempts, next_fire = excluded.next_fire, seen_at = now(),
                 unique_key = excluded.unique_key, unique_for = excluded.unique_for,
-                concurrency_key = excluded.concurrency_key, concurrency_limit = excluded.concurrency_limit
+                concurrency_key = excluded.concurrency_key, concurrency_limit = excluded.concurrency_limit,
+                publish_ttl = coalesce(excluded.publish_ttl, s.publish_ttl)
         """;
 
-    public const string GetSchedules = """
+    /// <summary>Every published entry with its latest fire and whether it is stale (<see cref="ScheduleRetentionSql.IsStale"/>).</summary>
+    public static readonly string GetSchedules = $$"""
         SELECT s.queue_name, s.entry_key, s.job_name, s.description,
                (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = s.queue_name AND f.entry_key = s.entry_key),
-               s.next_fire, s.paused, s.seen_at
+               s.next_fire, s.paused, s.seen_at, {{ScheduleRetentionSql.IsStale("s")}}
         FROM {s}.schedules s
         ORDER BY s.queue_name, s.entry_key
         """;

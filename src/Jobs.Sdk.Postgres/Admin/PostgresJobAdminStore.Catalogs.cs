@@ -156,6 +156,7 @@ public sealed partial class PostgresJobAdminStore
                 NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
                 IsPaused = reader.GetBoolean(6),
                 LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
+                IsStale = reader.GetBoolean(8),
             });
         }
 
@@ -186,7 +187,22 @@ public sealed partial class PostgresJobAdminStore
         p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.UniqueFor.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = entries.Select(e => e.ConcurrencyKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<int?[]> { TypedValue = entries.Select(e => e.ConcurrencyLimit).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        p.Add(new NpgsqlParameter<double[]> { TypedValue = entries.Select(e => e.TimeToLive.TotalMilliseconds).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        // Maintenance of the catalog, bounded, after the publication committed: entries no scheduler published for a week go,
+        // with their fire records (ScheduleRetentionSql).
+        await using var forget = new NpgsqlBatch(connection);
+        forget.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenFires)));
+        forget.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenEntries)));
+        try
+        {
+            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // A scheduler role without DELETE on the catalog: its publication stands; a role with the right forgets them.
+        }
     }
 
     /// <inheritdoc />

@@ -176,7 +176,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             {
                 try
                 {
-                    await store.PublishSchedulesAsync(Registrations(queue, schedule, time.GetUtcNow()), stop).ConfigureAwait(false);
+                    await store.PublishSchedulesAsync(Registrations(queue, schedule, time.GetUtcNow(), options.LeaseDuration), stop).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
@@ -220,7 +220,8 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         }
     }
 
-    internal static ScheduleRegistration[] Registrations(JobsRuntime queue, JobSchedule schedule, DateTimeOffset now)
+    /// <summary>The entries as published, each holding <paramref name="timeToLive"/> (three publish intervals) unless republished.</summary>
+    internal static ScheduleRegistration[] Registrations(JobsRuntime queue, JobSchedule schedule, DateTimeOffset now, TimeSpan timeToLive)
     {
         var list = new ScheduleRegistration[schedule.Entries.Count];
         var empty = new Dictionary<string, string>(0);
@@ -245,6 +246,8 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
                 // Its concurrency key and limit, as its fires carry them: a triggered job waits in the key's line too.
                 ConcurrencyKey = record.ConcurrencyKey,
                 ConcurrencyLimit = record.ConcurrencyKey is null ? null : Math.Max(record.ConcurrencyLimit ?? 1, 1),
+                // Republished every third of it: an entry no running scheduler publishes any more is listed as stale after it.
+                TimeToLive = timeToLive,
             };
         }
 

@@ -22,4 +22,11 @@ public sealed record ScheduleInfo
     public bool IsPaused { get; init; }
     /// <summary>When a scheduler last published the entry.</summary>
     public DateTimeOffset? LastSeenAt { get; init; }
+    /// <summary>
+    /// Whether no running scheduler publishes the entry any more: none republished it within its time to live (the
+    /// publishing process's lease duration). The entry was removed from the code (or got a new key when its schedule was
+    /// edited), or every process that runs it is down; <see cref="NextFireAt"/> will not come until one publishes it again.
+    /// A stale entry that is not paused is deleted, with its fire records, once no scheduler published it for 7 days.
+    /// </summary>
+    public bool IsStale { get; init; }
 }

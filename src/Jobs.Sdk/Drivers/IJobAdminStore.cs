@@ -165,4 +165,10 @@ public sealed record ScheduleRegistration
     public string? ConcurrencyKey { get; init; }
     /// <summary>With <see cref="ConcurrencyKey"/>: how many jobs of the key may run at once (<see cref="JobPushRecord.ConcurrencyLimit"/>).</summary>
     public int? ConcurrencyLimit { get; init; }
+    /// <summary>
+    /// How long this publication holds without another one (the publishing process's lease duration: it republishes every
+    /// third of it). An entry no process republished within it is listed as stale (<see cref="ScheduleInfo.IsStale"/>).
+    /// <see cref="TimeSpan.Zero"/>: not given (the store assumes a default).
+    /// </summary>
+    public TimeSpan TimeToLive { get; init; }
 }

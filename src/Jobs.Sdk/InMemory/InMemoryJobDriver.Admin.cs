@@ -10,6 +10,9 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 {
     private const int MaxAuditEntries = 10_000;
 
+    /// <summary>How long after its last publication a schedule entry that is not paused is forgotten.</summary>
+    private static readonly TimeSpan ForgetScheduleEntriesAfter = TimeSpan.FromDays(7);
+
     private readonly Dictionary<string, QueuePause> _pausedQueues;
     private readonly Dictionary<string, WorkerPresence> _workers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PublishedEntry> _scheduleEntries = new(StringComparer.Ordinal);
@@ -313,7 +316,15 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
     private sealed record WorkerPresence(WorkerInfo Info, DateTimeOffset ExpiresAt);
 
-    private sealed record PublishedEntry(ScheduleRegistration Registration, bool Paused, DateTimeOffset SeenAt);
+    private sealed record PublishedEntry(ScheduleRegistration Registration, bool Paused, DateTimeOffset SeenAt)
+    {
+        /// <summary>How long a publication holds when its publisher did not say (as the PostgreSQL store assumes).</summary>
+        private static readonly TimeSpan DefaultTimeToLive = TimeSpan.FromMinutes(10);
+
+        /// <summary>Not republished within its time to live: no running scheduler publishes it any more.</summary>
+        public bool IsStale(DateTimeOffset now)
+            => SeenAt + (Registration.TimeToLive > TimeSpan.Zero ? Registration.TimeToLive : DefaultTimeToLive) < now;
+    }
 
     private sealed class IdOrder : IComparer<JobId>
     {

@@ -8,6 +8,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task<IReadOnlyList<ScheduleInfo>> IJobAdminStore.GetSchedulesAsync(CancellationToken cancellationToken)
     {
+        var now = _time.GetUtcNow();
         lock (_gate)
         {
             IReadOnlyList<ScheduleInfo> list = _scheduleEntries.Values
@@ -22,6 +23,7 @@ public sealed partial class InMemoryJobDriver
                     NextFireAt = e.Registration.NextFireAt,
                     IsPaused = e.Paused,
                     LastSeenAt = e.SeenAt,
+                    IsStale = e.IsStale(now),
                 })
                 .ToArray();
             return Task.FromResult(list);
@@ -38,7 +40,19 @@ public sealed partial class InMemoryJobDriver
             foreach (var entry in entries)
             {
                 var paused = _scheduleEntries.TryGetValue(entry.EntryKey, out var existing) && existing.Paused;
-                _scheduleEntries[entry.EntryKey] = new PublishedEntry(entry, paused, now);
+                // A publisher that does not say how long its publication holds keeps the previous one's time to live.
+                var registration = entry.TimeToLive <= TimeSpan.Zero && existing is not null ? entry with { TimeToLive = existing.Registration.TimeToLive } : entry;
+                _scheduleEntries[entry.EntryKey] = new PublishedEntry(registration, paused, now);
+            }
+
+            // Entries no scheduler published for a week (and not paused: a pause must outlive its publishers' absence) go,
+            // with their fire records, as in the PostgreSQL store.
+            foreach (var (key, forgotten) in _scheduleEntries.Where(e => !e.Value.Paused && e.Value.SeenAt < now - ForgetScheduleEntriesAfter).ToArray())
+            {
+                _scheduleEntries.Remove(key);
+                var queue = forgotten.Registration.QueueName;
+                var fires = string.Equals(queue, QueueName, StringComparison.Ordinal) ? this : _views.GetValueOrDefault(queue);
+                fires?._schedules.Remove(key); // the fire records live with the entry's queue
             }
         }
 
@@ -167,11 +181,14 @@ public sealed partial class InMemoryJobDriver
         ArgumentNullException.ThrowIfNull(entry);
         lock (_gate)
         {
-            _audit.AddFirst(entry with { Id = ++_auditSequence, At = _time.GetUtcNow() });
+            var now = _time.GetUtcNow();
+            _audit.AddFirst(entry with { Id = ++_auditSequence, At = now });
             if (_audit.Count > MaxAuditEntries)
             {
                 _audit.RemoveLast();
             }
+
+            PruneAuditLocked(now);
         }
 
         return Task.CompletedTask;
@@ -185,7 +202,18 @@ public sealed partial class InMemoryJobDriver
     {
         lock (_gate)
         {
+            PruneAuditLocked(_time.GetUtcNow());
             return Task.FromResult<IReadOnlyList<AuditEntry>>(_audit.Take(limit).ToArray());
+        }
+    }
+
+    /// <summary>Drops the entries older than <see cref="RetentionPolicy.AuditLog"/> (oldest last). Under <c>_gate</c>.</summary>
+    private void PruneAuditLocked(DateTimeOffset now)
+    {
+        var keep = _options.Retention.AuditLog;
+        while (keep != Timeout.InfiniteTimeSpan && _audit.Last is { } oldest && oldest.Value.At < now - keep)
+        {
+            _audit.RemoveLast();
         }
     }
 }

@@ -1,0 +1,48 @@
+using Npgsql;
+using static Jobs.Sdk.Postgres.SqlParameters;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// Retention of the admin audit log (<see cref="RetentionPolicy.AuditLog"/>): run with each worker's rescue pass, it deletes
+/// the entries older than the retention in bounded batches (<see cref="AuditRetentionSql"/>), so a store operated for years
+/// does not keep every admin action it ever saw. The log is shared by the store's queues; any queue's pass prunes it.
+/// </summary>
+internal sealed class PostgresAuditRetention(PostgresQueueContext context, RetentionPolicy retention)
+{
+    /// <summary>Batches one pass may take (a backlog, e.g. on the first pass after an upgrade, goes over several passes).</summary>
+    private const int MaxBatchesPerPass = 10;
+
+    private readonly string _deleteSql = context.Sql(AuditRetentionSql.DeleteOld);
+
+    /// <summary>Deletes the entries older than the retention, at most <see cref="MaxBatchesPerPass"/> batches; returns how many.</summary>
+    public async Task<long> PruneAsync(CancellationToken cancellationToken)
+    {
+        if (retention.AuditLog == Timeout.InfiniteTimeSpan)
+        {
+            return 0;
+        }
+
+        long deleted = 0;
+        try
+        {
+            for (var batch = 0; batch < MaxBatchesPerPass; batch++)
+            {
+                var n = await context.Commands.ExecuteAsync(_deleteSql,
+                    [Double(retention.AuditLog.TotalMilliseconds), Integer(AuditRetentionSql.BatchSize)], SqlRun.Prepare, cancellationToken)
+                    .ConfigureAwait(false);
+                deleted += n;
+                if (n < AuditRetentionSql.BatchSize)
+                {
+                    break;
+                }
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // A worker role without DELETE on the audit log: the log is kept (an operator's role, or a worker with the right, prunes it).
+        }
+
+        return deleted;
+    }
+}
