@@ -178,7 +178,8 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
                 seconds: 120, what: "every job of a fire until the end completed");
             foreach (var w in workers)
             {
-                Assert.Equal(0, await w.StopAsync());
+                var code = await w.StopAsync();
+                Assert.True(code == 0, $"pid {w.Id} exited with {code} on a graceful stop: {w.StandardError}");
             }
 
             var faultedList = string.Join(",", faulted.Select(p => $"'%:{p}:%'").DefaultIfEmpty("''"));

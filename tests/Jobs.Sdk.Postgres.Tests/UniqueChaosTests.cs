@@ -9,8 +9,9 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// (8 keys, <c>UniqueFor</c> one second) as fast as they can with <c>TryPushAsync</c> and run its jobs, while a seeded
 /// random schedule SIGKILLs a process (a new one takes its place), restarts the server, cuts a process's connections or
 /// loses the replies of its open connections (pushes and outcomes that committed, answers that never came back). Triggers
-/// on the jobs table record each job's life on the database clock: the transaction time of its insert, its finish, its
-/// deletion. Afterwards: no job of a key was stored while another job of the key was waiting or running, nor within
+/// on the jobs table record each job's life on the database clock: the time of its insert (the statement's, not its
+/// transaction's: a push whose transaction began before a rescue pass deleted the expired holder stores its job after it),
+/// its finish, its deletion. Afterwards: no job of a key was stored while another job of the key was waiting or running, nor within
 /// <c>UniqueFor</c> of the previous one's finish; every job completed; none ran again after a successful run of a worker
 /// no fault touched.
 /// </summary>
@@ -40,7 +41,7 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
                 finished_at timestamptz, state smallint, reopened boolean NOT NULL DEFAULT false, deleted_at timestamptz);
             CREATE FUNCTION jobs_test.{table}_life() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
               IF TG_OP = 'INSERT' THEN
-                INSERT INTO jobs_test.{table}_life (job_id, key, unique_for, pushed_at) VALUES (NEW.id, NEW.unique_key, NEW.unique_for, now());
+                INSERT INTO jobs_test.{table}_life (job_id, key, unique_for, pushed_at) VALUES (NEW.id, NEW.unique_key, NEW.unique_for, clock_timestamp());
               ELSIF TG_OP = 'DELETE' THEN
                 UPDATE jobs_test.{table}_life SET deleted_at = now() WHERE job_id = OLD.id;
               ELSIF NEW.state IN (3, 4, 5) AND OLD.state NOT IN (3, 4, 5) THEN
@@ -113,7 +114,7 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
             // The pushers stop (a graceful stop of each process); workers that push nothing drain the queue.
             for (var i = 0; i < workers.Count; i++)
             {
-                Assert.Equal(0, await workers[i].StopAsync());
+                await StopAsync(workers[i]);
                 workers[i].Dispose();
                 workers[i] = await StartWorker(proxies[i], push: false);
             }
@@ -123,7 +124,7 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
                 seconds: 120, what: "no unfinished jobs");
             foreach (var w in workers)
             {
-                Assert.Equal(0, await w.StopAsync());
+                await StopAsync(w);
             }
 
             var faultedList = string.Join(",", faulted.Select(p => $"'%:{p}:%'").DefaultIfEmpty("''"));
@@ -198,6 +199,18 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
                 await p.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Stops <paramref name="worker"/> gracefully; fails with what it wrote to stderr when it did not exit with 0.</summary>
+    private async Task StopAsync(WorkerProcess worker)
+    {
+        var code = await worker.StopAsync();
+        if (code != 0)
+        {
+            output.WriteLine($"pid {worker.Id} exited with {code}:\n{worker.StandardError}");
+        }
+
+        Assert.True(code == 0, $"pid {worker.Id} exited with {code} on a graceful stop: {worker.StandardError}");
     }
 
     /// <summary>A count that waits out a server restart (the pool's connections drop with it).</summary>
