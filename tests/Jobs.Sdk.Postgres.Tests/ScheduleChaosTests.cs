@@ -26,7 +26,7 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
     {
         // JOBS_CHAOS_SEED and JOBS_CHAOS_EVENTS make it a soak by hand (each event takes one to four seconds).
         var seed = ChaosSettings.Get("JOBS_CHAOS_SEED", 1);
-        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 10);
+        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 7);
         var rng = new Random(seed);
         output.WriteLine($"seed {seed}, events {events}");
         await using var cluster = await LocalPostgresCluster.StartAsync();
@@ -70,15 +70,18 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
             for (var i = 0; i < 3; i++)
             {
                 proxies.Add(TcpProxy.Start("127.0.0.1", new NpgsqlConnectionStringBuilder(direct).Port));
-                workers.Add(await StartWorker(proxies[i]));
             }
 
-            var outageAt = events / 2;
-            for (var k = 0; k < events; k++)
+            workers.AddRange(await Task.WhenAll(proxies.Select(StartWorker)));
+
+            // Every kind of fault at least once (events >= 5), in a seeded order, and the outage halfway.
+            var kinds = Enumerable.Range(0, events).Select(i => i % 5).OrderBy(_ => rng.Next()).ToList();
+            kinds.Insert(events / 2, -1);
+            for (var k = 0; k < kinds.Count; k++)
             {
                 await Task.Delay(500 + rng.Next(1500)); // the chaos schedule (fires keep coming on the real clock), not a synchronisation
                 var victim = rng.Next(workers.Count);
-                if (k == outageAt)
+                if (kinds[k] < 0)
                 {
                     // Every scheduler down: the fires meanwhile are pushed by the Latest catch-up of the processes started after.
                     foreach (var w in workers)
@@ -90,16 +93,15 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
 
                     var down = 1000 + rng.Next(3000);
                     await Task.Delay(down);
-                    for (var i = 0; i < workers.Count; i++)
-                    {
-                        workers[i] = await StartWorker(proxies[i]);
-                    }
+                    var started = await Task.WhenAll(proxies.Select(StartWorker));
+                    workers.Clear();
+                    workers.AddRange(started);
 
                     output.WriteLine($"event {k}: every process killed for {down} ms");
                     continue;
                 }
 
-                switch (rng.Next(5))
+                switch (kinds[k])
                 {
                     case 0:
                         faulted.Add(workers[victim].Id);

@@ -24,7 +24,7 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
         // JOBS_CHAOS_SEED and JOBS_CHAOS_EVENTS make it a soak by hand.
         const int keys = 8;
         var seed = ChaosSettings.Get("JOBS_CHAOS_SEED", 1);
-        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 10);
+        var events = ChaosSettings.Get("JOBS_CHAOS_EVENTS", 7);
         var rng = new Random(seed);
         output.WriteLine($"seed {seed}, events {events}");
         await using var cluster = await LocalPostgresCluster.StartAsync();
@@ -64,14 +64,16 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
             for (var i = 0; i < 3; i++)
             {
                 proxies.Add(TcpProxy.Start("127.0.0.1", new NpgsqlConnectionStringBuilder(direct).Port));
-                workers.Add(await StartWorker(proxies[i]));
             }
 
-            for (var k = 0; k < events; k++)
+            workers.AddRange(await Task.WhenAll(proxies.Select(p => StartWorker(p))));
+
+            var kinds = Enumerable.Range(0, events).Select(i => i % 4).OrderBy(_ => rng.Next()).ToList(); // every kind at least once (events >= 4)
+            for (var k = 0; k < kinds.Count; k++)
             {
                 await Task.Delay(500 + rng.Next(1500)); // the chaos schedule (the processes push all along), not a synchronisation
                 var victim = rng.Next(workers.Count);
-                switch (rng.Next(4))
+                switch (kinds[k])
                 {
                     case 0:
                         faulted.Add(workers[victim].Id);
@@ -112,12 +114,15 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
             }
 
             // The pushers stop (a graceful stop of each process); workers that push nothing drain the queue.
-            for (var i = 0; i < workers.Count; i++)
+            foreach (var w in workers)
             {
-                await StopAsync(workers[i]);
-                workers[i].Dispose();
-                workers[i] = await StartWorker(proxies[i], push: false);
+                await StopAsync(w);
+                w.Dispose();
             }
+
+            var drainers = await Task.WhenAll(proxies.Select(p => StartWorker(p, push: false)));
+            workers.Clear();
+            workers.AddRange(drainers);
 
             await TestExtensions.EventuallyAsync(
                 async () => await SafeAsync(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state IN (0, 1, 2)") == 0,
