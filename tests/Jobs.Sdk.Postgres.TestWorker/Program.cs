@@ -11,6 +11,13 @@
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 // With a 13th argument "host:<ms>" the worker runs in a Generic Host (HostOptions.ShutdownTimeout = ms, no log output) as an
 // app does: READY once the host started, and it stops on SIGTERM / Ctrl+C (stdin is not read).
+// JOBS_TEST_SCHEDULE=ticks: the process also runs a scheduler (AddSchedule) of sixty entries "tick-00".."tick-59", each
+// Schedule.EveryMinute(second) of a TickJob(second) with the default accuracy (Latest): together a fire every second of
+// the real clock. Each TickJob run records its span in <runsTable>_ticks (run, job_id, second, scheduled_at, worker,
+// started_at, ended_at), which the test creates, on the JOBS_TEST_RECORD_CONNECTION connection when given.
+// JOBS_TEST_UNIQUE_PUSH=<keys>: once running, the process also pushes UniqueRecordJob(random key below <keys>, n) with
+// TryPushAsync in a loop until it stops (errors, such as a lost connection, are ignored); each run of one records its span
+// in <runsTable>_unique (run, job_id, key, worker, started_at, ended_at), as the ticks are.
 using System.Text.Json;
 using Jobs.Sdk;
 using Jobs.Sdk.Postgres;
@@ -120,6 +127,78 @@ async Task RecordedKeyedRunAsync(NpgsqlDataSource record, int n, JobContext cont
     }
 }
 
+var tickStart = $"INSERT INTO \"{schema}\".{table}_ticks (run, job_id, second, scheduled_at, worker, started_at) VALUES ($1, $2, $3, $4, $5, clock_timestamp())";
+var tickEnd = $"UPDATE \"{schema}\".{table}_ticks SET ended_at = clock_timestamp() WHERE run = $1";
+async Task TickRunAsync(TickJob job, JobContext context, CancellationToken ct)
+{
+    var record = recordSource ?? dataSource;
+    var run = Guid.NewGuid();
+    await using (var start = record.CreateCommand(tickStart))
+    {
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = job.Second });
+        start.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = context.ScheduledAt?.ToUniversalTime() ?? DateTimeOffset.UnixEpoch });
+        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
+        await start.ExecuteNonQueryAsync(ct);
+    }
+
+    if (workMs > 0)
+    {
+        await Task.Delay(workMs, ct);
+    }
+
+    await using var end = record.CreateCommand(tickEnd);
+    end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
+    await end.ExecuteNonQueryAsync(ct);
+}
+
+var uniqueStart = $"INSERT INTO \"{schema}\".{table}_unique (run, job_id, key, worker, started_at) VALUES ($1, $2, $3, $4, clock_timestamp())";
+var uniqueEnd = $"UPDATE \"{schema}\".{table}_unique SET ended_at = clock_timestamp() WHERE run = $1";
+async Task UniqueRunAsync(UniqueRecordJob job, JobContext context, CancellationToken ct)
+{
+    var record = recordSource ?? dataSource;
+    var run = Guid.NewGuid();
+    await using (var start = record.CreateCommand(uniqueStart))
+    {
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
+        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = job.Key });
+        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
+        await start.ExecuteNonQueryAsync(ct);
+    }
+
+    if (workMs > 0)
+    {
+        await Task.Delay(workMs, ct);
+    }
+
+    await using var end = record.CreateCommand(uniqueEnd);
+    end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
+    await end.ExecuteNonQueryAsync(ct);
+}
+
+async Task PushUniqueAsync(JobQueue jobs, int keys, CancellationToken ct)
+{
+    var random = new Random(Environment.ProcessId);
+    for (var n = 0; !ct.IsCancellationRequested; n++)
+    {
+        try
+        {
+            await jobs.TryPushAsync(new UniqueRecordJob(random.Next(keys), n), cancellationToken: ct);
+            await Task.Delay(random.Next(30), ct);
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            return; // stopping (a push in flight may also fail on a connection the server dropped just before)
+        }
+        catch (Exception)
+        {
+            // A lost connection or a server restart: whether that push stored its job is for the test to read.
+        }
+    }
+}
+
 void BlockUntilReleased(Guid id, string worker)
 {
     using var connection = dataSource.OpenConnection();
@@ -175,6 +254,9 @@ services.AddJobs(jobs => jobs
     })
     .AddJob<KeyedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)
     .AddJob<PairedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)
+    .AddJob<TickJob>(TickRunAsync)
+    .AddJob<UniqueRecordJob>(UniqueRunAsync)
+    .AddTicksIf(Environment.GetEnvironmentVariable("JOBS_TEST_SCHEDULE") == "ticks")
     .AddWorkers(o =>
     {
         o.Concurrency = concurrency;
@@ -202,10 +284,27 @@ await using var provider = services.BuildServiceProvider();
 var worker = provider.GetRequiredService<JobWorker>();
 await provider.GetRequiredService<PostgresJobDriver>().WaitUntilReadyAsync(CancellationToken.None);
 await worker.StartAsync(CancellationToken.None);
+var scheduler = provider.GetService<JobScheduler>();
+if (scheduler is not null)
+{
+    await scheduler.StartAsync(CancellationToken.None);
+}
+
+using var pushStop = new CancellationTokenSource();
+var pusher = int.TryParse(Environment.GetEnvironmentVariable("JOBS_TEST_UNIQUE_PUSH"), out var uniqueKeys) && uniqueKeys > 0
+    ? Task.Run(() => PushUniqueAsync(provider.GetRequiredService<JobQueue>(), uniqueKeys, pushStop.Token))
+    : Task.CompletedTask;
 Console.WriteLine("READY");
 Console.Out.Flush();
 while (Console.ReadLine() is { } line && line != "stop")
 {
+}
+
+await pushStop.CancelAsync();
+await pusher;
+if (scheduler is not null)
+{
+    await scheduler.StopAsync(CancellationToken.None);
 }
 
 await worker.StopAsync(CancellationToken.None);
@@ -216,4 +315,13 @@ internal static class TestWorkerQueues
 {
     /// <summary>Declares <paramref name="queue"/> (served by the same workers) when given.</summary>
     public static JobsBuilder AddQueueIf(this JobsBuilder jobs, string? queue) => queue is null ? jobs : jobs.AddQueue(queue);
+
+    /// <summary>With <paramref name="ticks"/>, sixty schedule entries: a <see cref="TickJob"/> at every second of the minute.</summary>
+    public static JobsBuilder AddTicksIf(this JobsBuilder jobs, bool ticks) => !ticks ? jobs : jobs.AddSchedule(s =>
+    {
+        for (var second = 0; second < 60; second++)
+        {
+            s.Add(new TickJob(second), Schedule.EveryMinute(second), key: $"tick-{second:00}");
+        }
+    });
 }

@@ -12,7 +12,7 @@ internal sealed class WorkerProcess : IDisposable
 
     public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0,
         int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null, bool keyed = false, TimeSpan? hostShutdownTimeout = null,
-        string? recordConnectionString = null)
+        string? recordConnectionString = null, bool ticks = false, int uniquePushKeys = 0)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -24,6 +24,16 @@ internal sealed class WorkerProcess : IDisposable
         if (recordConnectionString is not null)
         {
             info.Environment["JOBS_TEST_RECORD_CONNECTION"] = recordConnectionString;
+        }
+
+        if (ticks)
+        {
+            info.Environment["JOBS_TEST_SCHEDULE"] = "ticks"; // a scheduler of sixty entries, a TickJob every second (Program.cs)
+        }
+
+        if (uniquePushKeys > 0)
+        {
+            info.Environment["JOBS_TEST_UNIQUE_PUSH"] = uniquePushKeys.ToString(System.Globalization.CultureInfo.InvariantCulture); // pushes UniqueRecordJob (Program.cs)
         }
 
         info.ArgumentList.Add(WorkerDll());

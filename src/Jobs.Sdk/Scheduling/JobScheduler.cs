@@ -28,6 +28,8 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     private static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+    /// <summary>Longest wait of a disposal for loops still running (a stop that was cut short, or none).</summary>
+    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
 
     private readonly JobsRuntime _runtime;
     private readonly JobSchedule _schedule;
@@ -95,7 +97,10 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             return;
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
+        // Not awaited: the task completes only once the token's callbacks have run, and a store call stuck on a connection
+        // that cannot reach the server runs Npgsql's cancellation (a cancel request on a new connection) in its callback,
+        // for seconds each; waiting for them held a host's stop far past its shutdown timeout. The loops are waited for below.
+        _ = _stop.CancelAsync();
         try
         {
             await _run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -106,12 +111,20 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Stops the scheduler if it still runs, waiting for its loops no longer than <see cref="DisposeWait"/>: a store call that
+    /// cannot reach the server must not hold the container's disposal (after a host's stop cut short by its shutdown timeout).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_run is not null && !_run.IsCompleted)
+        if (_run is { IsCompleted: false } run)
         {
-            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            using var bound = new CancellationTokenSource(DisposeWait);
+            await StopAsync(bound.Token).ConfigureAwait(false);
+            if (!run.IsCompleted)
+            {
+                return; // the loops' token must stay usable while they run; they end when their store calls give up
+            }
         }
 
         _stop.Dispose();

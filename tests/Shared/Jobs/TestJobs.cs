@@ -69,3 +69,45 @@ public sealed record HeldValueJob(int Key, int Value) : IJob<HeldValueJob>
         return new HeldValueJob(doc.RootElement.GetProperty("key").GetInt32(), doc.RootElement.GetProperty("value").GetInt32());
     }
 }
+
+/// <summary>
+/// The job of the schedule chaos tests: the TestWorker (with <c>JOBS_TEST_SCHEDULE=ticks</c>) schedules one per second of
+/// the minute (<c>Schedule.EveryMinute(second)</c>, sixty entries: together a fire every second) and records each run.
+/// </summary>
+public sealed record TickJob(int Second) : IJob<TickJob>
+{
+    public static string JobName => "mp.tick";
+
+    public static void Serialize(Utf8JsonWriter writer, TickJob job) => IntMemberJson.Write(writer, "second", job.Second);
+
+    public static TickJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "second", nameof(Second)));
+}
+
+/// <summary>
+/// The job of the unique-job chaos test: unique by <see cref="Key"/>, whose key holds for a second after the job finished.
+/// TestWorker processes (with <c>JOBS_TEST_UNIQUE_PUSH=keys</c>) push it and record each run.
+/// </summary>
+public sealed record UniqueRecordJob(int Key, int N) : IJob<UniqueRecordJob>
+{
+    public static string JobName => "mp.unique-record";
+
+    public static bool Unique => true;
+
+    public static int UniqueForSeconds => 1;
+
+    public static string? GetUniqueKey(UniqueRecordJob job) => job.Key.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static void Serialize(Utf8JsonWriter writer, UniqueRecordJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("key", job.Key);
+        writer.WriteNumber("n", job.N);
+        writer.WriteEndObject();
+    }
+
+    public static UniqueRecordJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new UniqueRecordJob(doc.RootElement.GetProperty("key").GetInt32(), doc.RootElement.GetProperty("n").GetInt32());
+    }
+}
