@@ -130,7 +130,8 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     /// Stops claiming, lets running jobs finish within <see cref="JobWorkerOptions.ShutdownTimeout"/>, then cancels the
     /// rest and returns them to pending. Records every outcome before returning. When <paramref name="cancellationToken"/>
     /// fires first (a host's <c>HostOptions.ShutdownTimeout</c> shorter than the worker's), running jobs are cancelled at once,
-    /// and the stop still waits up to 2 s for their handlers to return and up to 2 s for their outcomes to be written.
+    /// and the stop still waits up to 2 s for a claim in flight to return, up to 2 s for their handlers to return and up to
+    /// 2 s for their outcomes to be written; jobs a claim returns later go back to pending at once.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -153,14 +154,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private async Task StopOwnQueueAsync(CancellationToken cancellationToken)
     {
         await _stopClaiming.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _claimLoop!.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-
+        await WaitForClaimLoopAsync(cancellationToken).ConfigureAwait(false);
         await DrainRunningJobsAsync(cancellationToken).ConfigureAwait(false);
         var runners = Task.WhenAll(_runners);
         if (!runners.IsCompleted)
@@ -220,6 +214,11 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
         await DisposeLanesAsync().ConfigureAwait(false);
         Volatile.Write(ref _disposed, 1);
+        if (!await ClaimLoopEndedAsync().ConfigureAwait(false))
+        {
+            return; // a claim that ignores its token still runs: its token and slots stay usable
+        }
+
         _stopClaiming.Dispose();
         if (_background is null)
         {
@@ -335,10 +334,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             }
 
             ReleaseBufferedIfPausedSince(pausesHeard, runs, startingNow ?? runs.Length);
-            foreach (var run in runs)
-            {
-                _ready.Writer.TryWrite(run);
-            }
+            await HandOverAsync(runs).ConfigureAwait(false);
 
             if (claimed.Count < free)
             {

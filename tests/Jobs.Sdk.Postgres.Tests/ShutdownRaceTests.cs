@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// Stops and disposals of a hosted worker that race its background loops: the host's stop cut short by its own shutdown
+/// timeout (here: at once) while a loop is inside a store call, and the container disposed right after. Nothing may throw,
+/// hang, or lose a job (README "Workers": interrupted and unstarted jobs go back to pending, uncounted).
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ShutdownRaceTests(PostgresFixture fixture)
+{
+    /// <summary>
+    /// A lease of about an hour (no rescue within a test: only a give-back frees a job) that no other statement sends: the
+    /// claim's bind message carries it (float8, binary), so the proxy can hold that claim's reply and no other.
+    /// </summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(3_599_321);
+
+    /// <summary>
+    /// The host's stop is cut short (ShutdownTimeout = 0) while the worker's claim is on its way back: the database
+    /// committed it, its reply is still in the network. The reply then arrives (the connection's cancellation waits for
+    /// it). The worker never ran the job, so it must be pending again, its attempt not counted, at once: not 'processing'
+    /// until its hour-long lease expires and then failed by the rescue (its one attempt spent on a run that never began).
+    /// </summary>
+    [Fact]
+    public async Task A_claim_reply_that_arrives_after_a_host_stop_cut_short_gives_its_jobs_back()
+    {
+        await using var proxy = PushFaults.StartProxy(fixture);
+        await using var direct = fixture.CreateDataSource();
+        // Cancellation Timeout 0: a cancelled statement waits for its reply however long it takes (the network decides).
+        await using var throughProxy = fixture.CreateDataSource(b =>
+        {
+            b.Host = "127.0.0.1";
+            b.Port = proxy.Port;
+            b.Pooling = false;
+            b.CancellationTimeout = 0;
+        });
+        var ran = new StrongBox<int>();
+        var queueName = "claimrace_" + Guid.NewGuid().ToString("N")[..8];
+        using var host = BuildHost(throughProxy, direct, queueName, ran);
+        var id = await host.Services.GetRequiredService<JobQueue>().PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
+
+        var lease = new byte[8];
+        BinaryPrimitives.WriteDoubleBigEndian(lease, Lease.TotalMilliseconds);
+        proxy.HoldRepliesAfter(lease);
+        await host.StartAsync();
+        await TestExtensions.EventuallyAsync(async () => await StateAsync(direct, id) == (short)JobState.Processing, 60, "the claim committed");
+
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            proxy.Resume(); // the claim's reply arrives
+            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        });
+        Assert.True(failure is null, $"Stopping or disposing the host failed: {failure}");
+
+        await TestExtensions.EventuallyAsync(async () => await StateAsync(direct, id) != (short)JobState.Processing, 60,
+            $"the job the worker never ran is given back (it is {(JobState)await StateAsync(direct, id)} 60 s after the host was disposed; its lease is an hour)");
+        var attempts = await direct.ScalarAsync($"SELECT attempts FROM jobs_test.jobs WHERE id = '{id.Value}'");
+        Assert.True(await StateAsync(direct, id) == (short)JobState.Pending && attempts == 0 && ran.Value == 0,
+            $"The job is {(JobState)await StateAsync(direct, id)} with {attempts} attempt(s); its handler ran {ran.Value} time(s).");
+    }
+
+    /// <summary>
+    /// As above, but the claim's reply is held through the host's disposal too (a claim that ignores its token): disposing
+    /// must neither throw nor wait for it beyond its bound, and when the reply finally comes, the worker (its container
+    /// gone) must not fault on what the disposal released, and gives its jobs back (the data source is still open).
+    /// </summary>
+    [Fact]
+    public async Task A_claim_reply_held_past_the_host_disposal_neither_holds_the_disposal_nor_faults_the_worker_later()
+    {
+        await using var proxy = PushFaults.StartProxy(fixture);
+        await using var direct = fixture.CreateDataSource();
+        await using var throughProxy = fixture.CreateDataSource(b =>
+        {
+            b.Host = "127.0.0.1";
+            b.Port = proxy.Port;
+            b.Pooling = false;
+            b.CancellationTimeout = 0;
+        });
+        var ran = new StrongBox<int>();
+        var queueName = "claimrace_" + Guid.NewGuid().ToString("N")[..8];
+        var logs = new LevelLog();
+        // Two slots for one job: the claim returns fewer jobs than it asked for, and gives the other slot back.
+        using var host = BuildHost(throughProxy, direct, queueName, ran, logs, concurrency: 2);
+        var id = await host.Services.GetRequiredService<JobQueue>().PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
+        var worker = host.Services.GetRequiredService<JobWorker>();
+
+        var lease = new byte[8];
+        BinaryPrimitives.WriteDoubleBigEndian(lease, Lease.TotalMilliseconds);
+        proxy.HoldRepliesAfter(lease);
+        await host.StartAsync();
+        await TestExtensions.EventuallyAsync(async () => await StateAsync(direct, id) == (short)JobState.Processing, 60, "the claim committed");
+
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        });
+        Assert.True(failure is null, $"Stopping or disposing the host failed: {failure}");
+
+        proxy.Resume(); // the claim's reply arrives after the container was disposed
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(worker.ClaimLoopCompleted), 60, "the worker's claim loop ends");
+        Assert.True(worker.ClaimLoopFault is null, $"The worker's claim loop faulted after the disposal: {worker.ClaimLoopFault}");
+        Assert.True(logs.Errors.IsEmpty, $"Errors were logged: {string.Join(" | ", logs.Errors)}");
+        Assert.Equal(0, ran.Value);
+        Assert.Equal((short)JobState.Pending, await StateAsync(direct, id));
+    }
+
+    /// <summary>
+    /// A host whose worker claims through <paramref name="dataSource"/>; its presence reports go to <paramref name="direct"/>
+    /// (they carry the lease duration too, and must not be the statement the proxy holds).
+    /// </summary>
+    private static IHost BuildHost(NpgsqlDataSource dataSource, NpgsqlDataSource direct, string queueName, StrongBox<int> ran, LevelLog? logs = null,
+        int concurrency = 1)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = queueName;
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes };
+            })
+            .AddJob<ValueJob>((_, _, _) =>
+            {
+                Interlocked.Increment(ref ran.Value);
+                return Task.CompletedTask;
+            })
+            .AddWorkers(o =>
+            {
+                o.Concurrency = concurrency;
+                o.LeaseDuration = Lease;
+            }));
+        builder.Services.AddSingleton<IJobAdminStore>(new PostgresJobAdminStore(direct, "jobs_test"));
+        return builder.Build();
+    }
+
+    private static async Task<short> StateAsync(NpgsqlDataSource direct, JobId id)
+    {
+        await using var command = direct.CreateCommand("SELECT state FROM jobs_test.jobs WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = id.Value });
+        return (short)(await command.ExecuteScalarAsync() ?? (short)-1);
+    }
+}
