@@ -18,15 +18,16 @@ public sealed partial class JobWorker
     /// </summary>
     private async Task WaitForClaimLoopAsync(CancellationToken cancellationToken)
     {
+        // A loop that failed (the store never became usable: an incompatible schema) was logged and ends the worker's
+        // Completion; the stop itself succeeds (a throw here would fail the host's stop, a crash on every SIGTERM).
         var loop = _claimLoop!;
-        try
-        {
-            await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !loop.IsCompleted)
+        await loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!loop.IsCompleted)
         {
             await loop.WaitAsync(ShutdownGrace, _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+
+        _ = loop.Exception; // observed: never reported again as an unobserved task exception
     }
 
     /// <summary>Whether the claim loop has ended, waiting for it up to <see cref="ShutdownGrace"/> (a disposal after a stop cut short).</summary>
