@@ -3,10 +3,15 @@ using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
-/// <summary>A logger provider that records every entry logged at <see cref="LogLevel.Error"/> or above (register it with <c>AddProvider</c>).</summary>
+/// <summary>
+/// A logger provider that records every entry logged at <see cref="LogLevel.Warning"/> or above (register it with
+/// <c>AddProvider</c>), with the time it came.
+/// </summary>
 internal sealed class LevelLog : ILoggerProvider
 {
     public ConcurrentQueue<string> Errors { get; } = [];
+
+    public ConcurrentQueue<(DateTime At, string Entry)> Warnings { get; } = [];
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -22,9 +27,14 @@ internal sealed class LevelLog : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            var entry = $"{category}[{eventId.Id}] {formatter(state, exception)} {exception?.GetType().Name}: {exception?.Message}";
             if (logLevel >= LogLevel.Error)
             {
-                owner.Errors.Enqueue($"{category}[{eventId.Id}] {formatter(state, exception)} {exception?.GetType().Name}: {exception?.Message}");
+                owner.Errors.Enqueue(entry);
+            }
+            else if (logLevel == LogLevel.Warning)
+            {
+                owner.Warnings.Enqueue((DateTime.UtcNow, entry));
             }
         }
     }

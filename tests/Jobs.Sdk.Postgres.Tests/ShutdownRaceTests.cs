@@ -114,6 +114,49 @@ public sealed class ShutdownRaceTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// The store goes away for good while a job runs (here its data source is disposed before the host, as an
+    /// <c>await using</c> declared after the host's does), and the host stops and is disposed. The interrupted job's
+    /// outcome can never be written: the stop may wait for it up to its bounds, but once the host is disposed nothing of
+    /// the worker may go on retrying (and logging a failure every few seconds) for as long as the process lives.
+    /// </summary>
+    [Fact]
+    public async Task A_host_disposed_after_its_store_went_away_leaves_no_worker_loop_retrying()
+    {
+        var dataSource = fixture.CreateDataSource();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = "storegone_" + Guid.NewGuid().ToString("N")[..8];
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+            })
+            .AddJob<ValueJob>(async (_, _, ct) =>
+            {
+                started.TrySetResult();
+                await Task.Delay(Timeout.Infinite, ct);
+            })
+            .AddWorkers(o => o.Concurrency = 2));
+        using var host = builder.Build();
+        var worker = host.Services.GetRequiredService<JobWorker>();
+        await host.StartAsync();
+        await host.Services.GetRequiredService<JobQueue>().PushAsync(new ValueJob(1));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await dataSource.DisposeAsync();
+
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        });
+        Assert.True(failure is null, $"Stopping or disposing the host failed: {failure}");
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(worker.CompleterLoopCompleted), 60,
+            "the worker's outcome writer ends after the host was disposed (it still retries the outcome the disposed data source cannot write)");
+    }
+
+    /// <summary>
     /// A host whose worker claims through <paramref name="dataSource"/>; its presence reports go to <paramref name="direct"/>
     /// (they carry the lease duration too, and must not be the statement the proxy holds).
     /// </summary>

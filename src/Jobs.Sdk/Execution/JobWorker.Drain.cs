@@ -145,7 +145,8 @@ public sealed partial class JobWorker
     /// <summary>
     /// Waits for the completer to write the outcomes reported so far; when <paramref name="cancellationToken"/> has fired (the
     /// caller stopped waiting), still for up to <see cref="ShutdownGrace"/>, so that the releases of interrupted jobs reach
-    /// the store before the process exits (a store that is away cannot hold the stop up for longer).
+    /// the store before the process exits (a store that is away cannot hold the stop up for longer; the completer then stops
+    /// retrying).
     /// </summary>
     private async Task FlushOutcomesAsync(Task completerLoop, CancellationToken cancellationToken)
     {
@@ -164,6 +165,10 @@ public sealed partial class JobWorker
         }
         catch (TimeoutException)
         {
+            // The store is away (or gone for good: its data source disposed): stop retrying, or the completer would go on
+            // after the host is disposed, logging a failure every few seconds for as long as the process lives. The jobs
+            // left unwritten keep their leases until they expire, and the rescue requeues them.
+            _completer.Abandon();
         }
     }
 }
