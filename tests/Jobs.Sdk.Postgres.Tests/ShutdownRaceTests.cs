@@ -157,6 +157,72 @@ public sealed class ShutdownRaceTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// A worker disposed by several callers at once (a host's disposal racing the app's own <c>await using</c>, or a
+    /// container disposed while a stop runs) while a job runs: every call must return without throwing, and the job must
+    /// be pending again (its handler honours its token).
+    /// </summary>
+    [Fact]
+    public async Task A_worker_disposed_concurrently_while_a_job_runs_does_not_throw()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (_, _, ct) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }), worker: o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(100));
+        await q.StartAsync();
+        var id = await q.Queue.PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var worker = q.Worker;
+
+        var calls = Enumerable.Range(0, 8).Select(i => i % 4 == 3
+            ? worker.StopAsync(CancellationToken.None)
+            : Task.Run(async () => await worker.DisposeAsync())).ToArray();
+        var failure = await Record.ExceptionAsync(() => Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(failure is null, $"Disposing the worker concurrently failed: {string.Join(" | ", calls.Where(c => c.IsFaulted).Select(c => c.Exception!.InnerException))}");
+        var job = (await q.Queue.GetJobAsync(id))!;
+        Assert.True(job.State == JobState.Pending && job.Attempts == 0, $"After the disposals the job is {job.State} with {job.Attempts} attempt(s).");
+    }
+
+    /// <summary>
+    /// The database is unreachable when the host starts, and the app disposes the host without stopping it (its start is
+    /// still waiting for the database: an exception elsewhere in <c>Main</c>, or a test's <c>await using</c>). The disposal
+    /// must return without throwing or waiting for the database, and the start must end (not hang on).
+    /// </summary>
+    [Fact]
+    public async Task Disposing_a_host_whose_start_waits_for_an_unreachable_database_ends_both()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var logs = new EventIdLog();
+        var errors = new LevelLog();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddProvider(logs).AddProvider(errors);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10));
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres($"Host=127.0.0.1;Port={closedPort};Username=postgres;Database=postgres;Timeout=2", o => o.Schema = "jobs_test")
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddSchedule(s => s.Add(new ValueJob(1), Schedule.Hourly(), ScheduleAccuracy.All, key: "unreachable"))
+            .AddWorkers(o => o.Concurrency = 1));
+        var host = builder.Build();
+        var start = host.StartAsync();
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(logs.Ids.Contains(2003) || start.IsCompleted), 60, "a retry is logged");
+        Assert.False(start.IsCompleted, $"The host started (or failed to) with the database unreachable: {start.Exception}");
+
+        var disposed = await Record.ExceptionAsync(() => ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(disposed is null, $"Disposing the host failed: {disposed}");
+        var started = await Record.ExceptionAsync(() => start.WaitAsync(TimeSpan.FromSeconds(60)));
+        // The start ends with the driver's own account of it (disposed before the schema was ready), not a hang.
+        Assert.True(started is OperationCanceledException or JobQueueUnavailableException, $"The start ended with {started?.ToString() ?? "success"}");
+        // The host itself logs that its start failed (event 11): it did. The SDK's services log no error of their own.
+        var ours = errors.Errors.Where(e => e.StartsWith("Jobs.Sdk", StringComparison.Ordinal)).ToArray();
+        Assert.True(ours.Length == 0, $"Errors were logged: {string.Join(" | ", ours)}");
+    }
+
+    /// <summary>
     /// A host whose worker claims through <paramref name="dataSource"/>; its presence reports go to <paramref name="direct"/>
     /// (they carry the lease duration too, and must not be the statement the proxy holds).
     /// </summary>
