@@ -223,6 +223,45 @@ public sealed class ShutdownRaceTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// README "Operating": workers "remove themselves on a graceful stop". A host whose shutdown timeout passed (here: at
+    /// once) still stops gracefully (its worker puts its jobs back within a short grace): its worker must not stay listed
+    /// as live (in <c>jobs workers</c>, the dashboard, the CLI's queue checks) until its last report's lease runs out.
+    /// </summary>
+    [Fact]
+    public async Task A_host_stop_past_its_shutdown_timeout_still_removes_its_worker_from_the_live_workers()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = "presencecut_" + Guid.NewGuid().ToString("N")[..8];
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+            })
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddWorkers(o =>
+            {
+                o.Concurrency = 1;
+                o.LeaseDuration = TimeSpan.FromMinutes(10); // the row would stay listed for 10 min
+            }));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var admin = host.Services.GetRequiredService<JobAdmin>();
+        var worker = host.Services.GetRequiredService<JobWorker>();
+        await TestExtensions.EventuallyAsync(async () => (await admin.GetWorkersAsync()).Any(w => w.WorkerId == worker.WorkerId), 60,
+            "the worker reports its presence");
+
+        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        var listed = (await JobAdminFor(dataSource).GetWorkersAsync()).Where(w => w.WorkerId == worker.WorkerId).ToArray();
+        Assert.True(listed.Length == 0, $"After the host stopped, worker {worker.WorkerId} is still listed as live (until its lease ends, 10 min from its last report).");
+    }
+
+    private static JobAdmin JobAdminFor(NpgsqlDataSource dataSource) => PostgresJobAdmin.Create(dataSource, new PostgresJobDriverOptions { Schema = "jobs_test" });
+
+    /// <summary>
     /// A host whose worker claims through <paramref name="dataSource"/>; its presence reports go to <paramref name="direct"/>
     /// (they carry the lease duration too, and must not be the statement the proxy holds).
     /// </summary>
