@@ -79,8 +79,11 @@ public sealed partial class JobWorker
 
         try
         {
-            using var bound = new CancellationTokenSource(ShutdownGrace, _time);
-            await _driver.CompleteAsync(WorkerId, outcomes, bound.Token).ConfigureAwait(false);
+            if (outcomes.Count > 0)
+            {
+                using var bound = new CancellationTokenSource(ShutdownGrace, _time);
+                await _driver.CompleteAsync(WorkerId, outcomes, bound.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
