@@ -29,6 +29,9 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>The longest a disposal waits for the scheduling loops once they were told to stop.</summary>
+    private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(5);
+
     private readonly JobsRuntime _runtime;
     private readonly JobSchedule _schedule;
     private readonly ILogger _logger;
@@ -106,12 +109,26 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Stops the scheduler if no stop did (a container disposed without its host stopping); after a stop cut short (a host's
+    /// shutdown timeout), waits for the loops no longer than <see cref="DisposeTimeout"/>: a store call that ignores its
+    /// token (a connection stuck on a dead socket) must not hold the container's disposal.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_run is not null && !_run.IsCompleted)
+        if (_run is { IsCompleted: false } run)
         {
-            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            using var bound = new CancellationTokenSource(DisposeTimeout);
+            if (!_stop.IsCancellationRequested)
+            {
+                await StopAsync(bound.Token).ConfigureAwait(false);
+            }
+
+            await run.WaitAsync(bound.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!run.IsCompleted)
+            {
+                return; // the loops' token must stay usable while they run
+            }
         }
 
         _stop.Dispose();
