@@ -191,13 +191,73 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
         Assert.Contains("9999_breaking", ex.Message, StringComparison.Ordinal);
         var worker = host.Services.GetRequiredService<JobWorker>();
         await Assert.ThrowsAnyAsync<Exception>(() => worker.Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        // SIGTERM to this host (app.Run() ends in StopAsync) must end it cleanly: a throw here is a crash on every stop.
+        var stopped = await Record.ExceptionAsync(async () =>
+        {
+            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        });
+        Assert.True(stopped is null, $"Stopping the host whose workers could not start threw: {stopped}");
+    }
+
+    /// <summary>
+    /// The same host, with a worker, a scheduler and the presence service, started, stopped and disposed: the error was
+    /// logged (event 1002) and is the worker's <c>Completion</c>; no task of theirs may fault unobserved (an app that reports
+    /// <see cref="TaskScheduler.UnobservedTaskException"/>, as error trackers do, would report it again at a random later GC).
+    /// </summary>
+    [Fact]
+    public async Task A_host_whose_workers_could_not_start_leaves_no_unobserved_task_exception()
+    {
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        var known = PostgresJobMigrations.GetMigrations(schema).Count;
+        await dataSource.ExecAsync($"INSERT INTO {schema}.schema_migrations (version, name, compatible_from) VALUES ({known + 1}, '9999_breaking', {known + 1})");
+        var unobserved = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs e)
+        {
+            if (e.Exception.ToString().Contains(schema, StringComparison.Ordinal))
+            {
+                unobserved.Enqueue(e.Exception);
+            }
+        }
+
+        TaskScheduler.UnobservedTaskException += OnUnobserved;
         try
         {
-            await host.StopAsync();
+            await RunHostAsync(dataSource, schema);
+            for (var i = 0; i < 3; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+
+            Assert.True(unobserved.IsEmpty, $"{unobserved.Count} task(s) faulted unobserved: {string.Join(" | ", unobserved.Select(e => e.InnerException?.GetType().Name + ": " + e.InnerException?.Message))}");
         }
-        catch (JobQueueUnavailableException)
+        finally
         {
+            TaskScheduler.UnobservedTaskException -= OnUnobserved;
         }
+    }
+
+    /// <summary>Starts, stops and disposes a host on the incompatible schema; nothing of it stays reachable after it returns.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task RunHostAsync(NpgsqlDataSource dataSource, string schema)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o => o.Schema = schema)
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddSchedule(s => s.Add(new ValueJob(1), Schedule.Hourly(), ScheduleAccuracy.All, key: "probe"))
+            .AddWorkers());
+        using var host = builder.Build();
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var worker = host.Services.GetRequiredService<JobWorker>();
+        // Not awaited (that would observe it): an app need not look at Completion.
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(worker.Completion.IsCompleted), 30, "the worker gave up starting");
+        await Record.ExceptionAsync(() => host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60)));
     }
 
     [Fact]

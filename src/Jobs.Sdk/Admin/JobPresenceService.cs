@@ -20,6 +20,12 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
     /// <summary>The longest a stop waits for the last throughput report and the removal of the worker's row.</summary>
     private static readonly TimeSpan FinalReportTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long the final report may still take once the stop's token fired (a host's shutdown timeout): as the worker's
+    /// grace for its outcomes, so that a graceful stop cut short still removes the worker's row.
+    /// </summary>
+    private static readonly TimeSpan FinalReportGrace = TimeSpan.FromSeconds(2);
+
     private readonly CancellationTokenSource _stop = new();
     private bool _reported; // the worker's row was written at least once
     private int _stopping; // 1 once a stop began: a disposal then only waits for the loop, boundedly
@@ -73,14 +79,16 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
 
         Volatile.Write(ref _stopping, 1);
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // The loop's last report and the final one take FinalReportTimeout at most, and no more than FinalReportGrace once
+        // the caller's token fired (already, under a host whose shutdown timeout passed: the row is still removed then).
+        using var bounded = new CancellationTokenSource(FinalReportTimeout);
+        using var cut = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).CancelAfter(FinalReportGrace), bounded);
+        var token = bounded.Token;
+        await _loop.WaitAsync(token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_worker is not null && _store is not null && Volatile.Read(ref _reported))
         {
             // Only a worker whose row was written has one to remove (a store never reached has nothing to take, and waiting
             // for it would hold the host's stop up until its shutdown timeout); and never for long: the row expires anyway.
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bounded.CancelAfter(FinalReportTimeout);
-            var token = bounded.Token;
             var logger = _logger;
             await ReportThroughputAsync(_store, _worker, _time, logger, token).ConfigureAwait(false);
             try

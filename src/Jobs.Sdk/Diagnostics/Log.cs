@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "The lease of job {JobId} ended before its handler could start (the claim's reply came late, or its renewals failed); it is not started here")]
     public static partial void LeaseEndedBeforeStart(ILogger logger, JobId jobId);
 
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Giving back {Count} job(s) whose claim returned after the worker stopped failed; they are requeued when their lease expires")]
+    public static partial void LateClaimNotGivenBack(ILogger logger, Exception exception, int count);
+
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The store rejected the outcome {Kind} of job {JobId} alone; it is recorded with a replacement error")]
     public static partial void OutcomeRejected(ILogger logger, JobId jobId, JobOutcomeKind kind);
 

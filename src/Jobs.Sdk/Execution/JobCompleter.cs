@@ -32,6 +32,7 @@ internal sealed class JobCompleter
     private readonly Channel<JobRunResult> _outcomes = Channel.CreateUnbounded<JobRunResult>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _roomGate = new();
     private readonly HashSet<Task> _observing = [];
+    private readonly CancellationTokenSource _abandon = new();
     private TaskCompletionSource _room = NewRoom();
     private int _backlog;
     private int _away; // consecutive row-by-row passes that wrote nothing (the store is likely away)
@@ -84,13 +85,20 @@ internal sealed class JobCompleter
     /// <summary>No more outcomes will be reported: <see cref="RunAsync"/> ends once the queued ones are written.</summary>
     public void Complete() => _outcomes.Writer.TryComplete();
 
+    /// <summary>
+    /// Stops writing (the worker's stop gave up waiting: the store is away or gone for good): <see cref="RunAsync"/> ends
+    /// at once, without retrying what is unwritten. Those jobs keep their leases until they expire and the rescue requeues them.
+    /// </summary>
+    public void Abandon() => _abandon.Cancel();
+
     /// <summary>The write loop; ends after <see cref="Complete"/> when every queued outcome is recorded.</summary>
     public async Task RunAsync()
     {
         var reader = _outcomes.Reader;
         var waiting = new List<Pending>(256); // reported, not yet written: new ones, and rows waiting out a backoff
         var open = true;
-        while (true)
+        var abandon = _abandon.Token;
+        while (!abandon.IsCancellationRequested)
         {
             while (waiting.Count < MaxBatch && reader.TryRead(out var result))
             {
@@ -110,11 +118,11 @@ internal sealed class JobCompleter
                 TimeSpan? untilDue = waiting.Count == 0 ? null : _time.GetElapsedTime(now, waiting.Min(static w => w.NotBefore));
                 if (open && waiting.Count < MaxBatch)
                 {
-                    open = await WaitForOutcomesAsync(reader, untilDue).ConfigureAwait(false);
+                    open = await WaitForOutcomesAsync(reader, untilDue, abandon).ConfigureAwait(false);
                 }
                 else
                 {
-                    await WorkerDelay.DelayAsync(untilDue ?? TimeSpan.Zero, _time, CancellationToken.None).ConfigureAwait(false);
+                    await WorkerDelay.DelayAsync(untilDue ?? TimeSpan.Zero, _time, abandon).ConfigureAwait(false);
                 }
 
                 continue;
@@ -145,6 +153,11 @@ internal sealed class JobCompleter
             }
 
             ObserveRecorded(written.ConvertAll(static w => w.Result));
+        }
+
+        if (abandon.IsCancellationRequested)
+        {
+            return; // the stop stopped waiting, for the observers too
         }
 
         // Every outcome is written: the loop ends once the observers of the last batches have run too.
@@ -184,21 +197,22 @@ internal sealed class JobCompleter
     }
 
     /// <summary>Waits for new outcomes, or until <paramref name="delay"/> has passed; returns whether the channel is still open.</summary>
-    private async Task<bool> WaitForOutcomesAsync(ChannelReader<JobRunResult> reader, TimeSpan? delay)
+    private async Task<bool> WaitForOutcomesAsync(ChannelReader<JobRunResult> reader, TimeSpan? delay, CancellationToken abandon)
     {
-        if (delay is not { } wait)
-        {
-            return await reader.WaitToReadAsync().ConfigureAwait(false);
-        }
-
-        using var timeout = new CancellationTokenSource(wait, _time);
         try
         {
-            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+            if (delay is not { } wait)
+            {
+                return await reader.WaitToReadAsync(abandon).ConfigureAwait(false);
+            }
+
+            using var timeout = new CancellationTokenSource(wait, _time);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, abandon);
+            return await reader.WaitToReadAsync(either.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            return true;
+            return true; // the delay passed (or the completer was abandoned: the loop ends)
         }
     }
 
@@ -303,8 +317,12 @@ internal sealed class JobCompleter
     {
         try
         {
-            await _driver.CompleteAsync(_workerId, outcomes, CancellationToken.None).ConfigureAwait(false);
+            await _driver.CompleteAsync(_workerId, outcomes, _abandon.Token).ConfigureAwait(false);
             return true;
+        }
+        catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
+        {
+            return false;
         }
         catch (Exception ex)
         {
@@ -312,7 +330,7 @@ internal sealed class JobCompleter
             Log.CompleteFailed(_logger, ex, outcomes.Count, delay);
             if (backoff)
             {
-                await WorkerDelay.DelayAsync(delay, _time, CancellationToken.None).ConfigureAwait(false);
+                await WorkerDelay.DelayAsync(delay, _time, _abandon.Token).ConfigureAwait(false);
             }
 
             return false;

@@ -1,3 +1,5 @@
+using Jobs.Sdk.Drivers;
+
 namespace Jobs.Sdk;
 
 /// <content>Shutdown of the worker's own queue: buffered jobs go back at once, running ones get <see cref="JobWorkerOptions.ShutdownTimeout"/>.</content>
@@ -8,6 +10,96 @@ public sealed partial class JobWorker
     /// handlers to return and then for their outcomes to be written.
     /// </summary>
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Waits for the claim loop to end (its claim in flight is cancelled); when <paramref name="cancellationToken"/> fires
+    /// first (a host's shutdown timeout), still for up to <see cref="ShutdownGrace"/>: the claim's reply, or its give-back,
+    /// is on its way, and the jobs it took must reach the buffer before it is drained.
+    /// </summary>
+    private async Task WaitForClaimLoopAsync(CancellationToken cancellationToken)
+    {
+        // A loop that failed (the store never became usable: an incompatible schema) was logged and ends the worker's
+        // Completion; the stop itself succeeds (a throw here would fail the host's stop, a crash on every SIGTERM).
+        var loop = _claimLoop!;
+        await loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!loop.IsCompleted)
+        {
+            await loop.WaitAsync(ShutdownGrace, _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _ = loop.Exception; // observed: never reported again as an unobserved task exception
+    }
+
+    /// <summary>Whether the claim loop has ended, waiting for it up to <see cref="ShutdownGrace"/> (a disposal after a stop cut short).</summary>
+    private async Task<bool> ClaimLoopEndedAsync()
+    {
+        if (_claimLoop is { IsCompleted: false } loop)
+        {
+            await loop.WaitAsync(ShutdownGrace, _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        return _claimLoop is null or { IsCompleted: true };
+    }
+
+    /// <summary>
+    /// Hands a claim's jobs to the runners. The ones the buffer no longer takes (the stop drained it while the claim's reply
+    /// was on its way: a stop cut short by the caller's token, and a reply later than the grace) go back to the queue at once.
+    /// </summary>
+    private Task HandOverAsync(JobRun[] runs)
+    {
+        List<JobRun>? late = null;
+        foreach (var run in runs)
+        {
+            if (!_ready.Writer.TryWrite(run))
+            {
+                (late ??= []).Add(run);
+            }
+        }
+
+        return late is null ? Task.CompletedTask : GiveBackLateAsync(late);
+    }
+
+    /// <summary>
+    /// Gives back jobs claimed after the drain, written at once (the completer may have ended), within <see cref="ShutdownGrace"/>;
+    /// when that fails, they wait out their lease and the rescue requeues them.
+    /// </summary>
+    private async Task GiveBackLateAsync(List<JobRun> late)
+    {
+        var outcomes = new List<JobOutcome>(late.Count);
+        foreach (var run in late)
+        {
+            run.Cancel(CancelReason.Shutdown);
+            if (run.NotStartedOutcome() is { } outcome && run.TryFinish())
+            {
+                outcomes.Add(outcome);
+            }
+
+            _leases.Ended(run);
+        }
+
+        try
+        {
+            if (outcomes.Count > 0)
+            {
+                using var bound = new CancellationTokenSource(ShutdownGrace, _time);
+                await _driver.CompleteAsync(WorkerId, outcomes, bound.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.LateClaimNotGivenBack(_logger, ex, outcomes.Count);
+        }
+        finally
+        {
+            foreach (var run in late)
+            {
+                _leases.Release(run.Job.LeaseToken);
+                run.Dispose();
+            }
+
+            _slots!.Release(late.Count);
+        }
+    }
 
     private async Task DrainRunningJobsAsync(CancellationToken cancellationToken)
     {
@@ -56,7 +148,8 @@ public sealed partial class JobWorker
     /// <summary>
     /// Waits for the completer to write the outcomes reported so far; when <paramref name="cancellationToken"/> has fired (the
     /// caller stopped waiting), still for up to <see cref="ShutdownGrace"/>, so that the releases of interrupted jobs reach
-    /// the store before the process exits (a store that is away cannot hold the stop up for longer).
+    /// the store before the process exits (a store that is away cannot hold the stop up for longer; the completer then stops
+    /// retrying).
     /// </summary>
     private async Task FlushOutcomesAsync(Task completerLoop, CancellationToken cancellationToken)
     {
@@ -75,6 +168,10 @@ public sealed partial class JobWorker
         }
         catch (TimeoutException)
         {
+            // The store is away (or gone for good: its data source disposed): stop retrying, or the completer would go on
+            // after the host is disposed, logging a failure every few seconds for as long as the process lives. The jobs
+            // left unwritten keep their leases until they expire, and the rescue requeues them.
+            _completer.Abandon();
         }
     }
 }

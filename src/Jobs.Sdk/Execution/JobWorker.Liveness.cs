@@ -14,4 +14,13 @@ public sealed partial class JobWorker
     /// <see langword="null"/> when neither has run yet (the store is not ready, or the worker was not started).
     /// </summary>
     internal TimeSpan? TimeSinceAlive => _leases.TimeSinceAlive;
+
+    /// <summary>Whether the claim loop has ended (tests: it must end, and not fault, even after a disposal it outlived).</summary>
+    internal bool ClaimLoopCompleted => _claimLoop is { IsCompleted: true };
+
+    /// <summary>Whether the outcome writer has ended (tests: a stop that gave up on the store must not leave it retrying).</summary>
+    internal bool CompleterLoopCompleted => _completerLoop is { IsCompleted: true };
+
+    /// <summary>What the claim loop faulted with, if it did.</summary>
+    internal Exception? ClaimLoopFault => _claimLoop?.Exception;
 }

@@ -126,109 +126,6 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Stops claiming, lets running jobs finish within <see cref="JobWorkerOptions.ShutdownTimeout"/>, then cancels the
-    /// rest and returns them to pending. Records every outcome before returning. When <paramref name="cancellationToken"/>
-    /// fires first (a host's <c>HostOptions.ShutdownTimeout</c> shorter than the worker's), running jobs are cancelled at once,
-    /// and the stop still waits up to 2 s for their handlers to return and up to 2 s for their outcomes to be written.
-    /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_claimLoop is null || Volatile.Read(ref _disposed) != 0)
-        {
-            return; // never started, or already stopped by DisposeAsync
-        }
-
-        var lanes = StopLanesAsync(cancellationToken);
-        try
-        {
-            await StopOwnQueueAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await lanes.ConfigureAwait(false);
-        }
-    }
-
-    private async Task StopOwnQueueAsync(CancellationToken cancellationToken)
-    {
-        await _stopClaiming.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _claimLoop!.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-
-        await DrainRunningJobsAsync(cancellationToken).ConfigureAwait(false);
-        var runners = Task.WhenAll(_runners);
-        if (!runners.IsCompleted)
-        {
-            // A handler that ignores its token still runs here (the caller stopped waiting): it keeps its lease (the
-            // heartbeat and the watchdog go on) and its outcome is recorded when it returns; if the process exits first,
-            // the lease expires and the job is rescued. No other worker starts the job while it runs here.
-            _background = FinishAfterHandlersAsync(runners);
-            _driver.RunningJobCancelled -= _leases.CancelRequested;
-        _driver.QueuePaused -= OnQueuePaused;
-            Log.WorkerStopped(_logger, WorkerId);
-            _drained.TrySetResult();
-            return;
-        }
-
-        await StopBackgroundAsync(cancellationToken).ConfigureAwait(false);
-        _driver.RunningJobCancelled -= _leases.CancelRequested;
-        _driver.QueuePaused -= OnQueuePaused;
-        Log.WorkerStopped(_logger, WorkerId);
-        _drained.TrySetResult();
-    }
-
-    private async Task FinishAfterHandlersAsync(Task runners)
-    {
-        await runners.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await StopBackgroundAsync(CancellationToken.None).ConfigureAwait(false);
-    }
-
-    private async Task StopBackgroundAsync(CancellationToken cancellationToken)
-    {
-        // Every outcome is reported now; let the completer write them all, then stop the background loops.
-        _completer.Complete();
-        if (_completerLoop is not null)
-        {
-            await FlushOutcomesAsync(_completerLoop, cancellationToken).ConfigureAwait(false);
-        }
-
-        await _stopBackground.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch })
-        {
-            if (task is not null)
-            {
-                await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-
-        ReleaseThreads();
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (_claimLoop is not null && !_drained.Task.IsCompleted)
-        {
-            await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-
-        await DisposeLanesAsync().ConfigureAwait(false);
-        Volatile.Write(ref _disposed, 1);
-        _stopClaiming.Dispose();
-        if (_background is null)
-        {
-            // With a handler still running past shutdown, the background loops own these until it returns.
-            _stopBackground.Dispose();
-            _slots?.Dispose();
-        }
-    }
-
     private async Task RunAsync()
     {
         var stop = _stopClaiming.Token;
@@ -335,10 +232,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             }
 
             ReleaseBufferedIfPausedSince(pausesHeard, runs, startingNow ?? runs.Length);
-            foreach (var run in runs)
-            {
-                _ready.Writer.TryWrite(run);
-            }
+            await HandOverAsync(runs).ConfigureAwait(false);
 
             if (claimed.Count < free)
             {

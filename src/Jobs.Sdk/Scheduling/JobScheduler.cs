@@ -28,8 +28,9 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     private static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
-    /// <summary>Longest wait of a disposal for loops still running (a stop that was cut short, or none).</summary>
-    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a disposal waits for the scheduling loops once they were told to stop.</summary>
+    private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(5);
 
     private readonly JobsRuntime _runtime;
     private readonly JobSchedule _schedule;
@@ -112,18 +113,24 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the scheduler if it still runs, waiting for its loops no longer than <see cref="DisposeWait"/>: a store call that
-    /// cannot reach the server must not hold the container's disposal (after a host's stop cut short by its shutdown timeout).
+    /// Stops the scheduler if no stop did (a container disposed without its host stopping); after a stop cut short (a host's
+    /// shutdown timeout), waits for the loops no longer than <see cref="DisposeTimeout"/>: a store call that ignores its
+    /// token (a connection stuck on a dead socket) must not hold the container's disposal.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_run is { IsCompleted: false } run)
         {
-            using var bound = new CancellationTokenSource(DisposeWait);
-            await StopAsync(bound.Token).ConfigureAwait(false);
+            using var bound = new CancellationTokenSource(DisposeTimeout);
+            if (!_stop.IsCancellationRequested)
+            {
+                await StopAsync(bound.Token).ConfigureAwait(false);
+            }
+
+            await run.WaitAsync(bound.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (!run.IsCompleted)
             {
-                return; // the loops' token must stay usable while they run; they end when their store calls give up
+                return; // the loops' token must stay usable while they run
             }
         }
 

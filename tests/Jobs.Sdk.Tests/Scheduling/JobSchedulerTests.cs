@@ -234,4 +234,54 @@ public sealed class JobSchedulerTests
         Assert.Equal(0, (await driver.GetCountsAsync(default)).Pending);
         Assert.Empty(node.Probe.Handled);
     }
+    /// <summary>
+    /// A host's stop cut short (its shutdown timeout passed) while the scheduler waits on a store call that ignores its
+    /// token (a connection stuck on a dead socket), then the container's disposal: the disposal must return within its
+    /// bound instead of waiting for the stuck call (as the presence service's does, commit f5c6391).
+    /// </summary>
+    [Fact]
+    public async Task Disposing_a_scheduler_whose_stop_was_cut_short_during_a_stuck_store_call_returns()
+    {
+        var time = new FakeTimeProvider(Utc(2026, 1, 1, 10, 30));
+        var driver = new HoldingScheduleStore(new InMemoryJobDriver(timeProvider: time));
+        var node = new SchedulerNode(driver, time, Hourly());
+        await node.StartAsync();
+        await driver.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+        using var cut = new CancellationTokenSource();
+        await cut.CancelAsync();
+        try
+        {
+            var failure = await Record.ExceptionAsync(async () =>
+            {
+                await node.Scheduler.StopAsync(cut.Token).WaitAsync(TimeSpan.FromSeconds(30));
+                await node.Scheduler.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            });
+            Assert.True(failure is null, $"Stopping or disposing the scheduler failed: {failure}");
+        }
+        finally
+        {
+            driver.Release();
+        }
+    }
+
+    /// <summary>A schedule store whose reads of the last fire time wait for <see cref="Release"/>, ignoring their token.</summary>
+    private sealed class HoldingScheduleStore(InMemoryJobDriver inner) : DelegatingDriver(inner), IJobScheduleStore
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
+        {
+            _entered.TrySetResult();
+            await _release.Task;
+            return await Inner.GetLastFireTimeAsync(entryKey, cancellationToken);
+        }
+
+        public Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+            => Inner.TryPushScheduledAsync(entryKey, fireTime, job, cancellationToken);
+    }
 }

@@ -1,0 +1,142 @@
+namespace Jobs.Sdk;
+
+/// <content>
+/// Stop and disposal: one stop runs however many callers ask (a host's stop, a container's disposal, the app's own), and
+/// one disposal; later callers wait for them.
+/// </content>
+public sealed partial class JobWorker
+{
+    private Task? _stopTask;    // the one stop (see StopAsync)
+    private Task? _disposeTask; // the one disposal
+
+    /// <summary>
+    /// Stops claiming, lets running jobs finish within <see cref="JobWorkerOptions.ShutdownTimeout"/>, then cancels the
+    /// rest and returns them to pending. Records every outcome before returning. When <paramref name="cancellationToken"/>
+    /// fires first (a host's <c>HostOptions.ShutdownTimeout</c> shorter than the worker's), running jobs are cancelled at once,
+    /// and the stop still waits up to 2 s for a claim in flight to return, up to 2 s for their handlers to return and up to
+    /// 2 s for their outcomes to be written; jobs a claim returns later go back to pending at once.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_claimLoop is null || Volatile.Read(ref _disposed) != 0)
+        {
+            return; // never started, or already stopped by DisposeAsync
+        }
+
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _stopTask, mine.Task, null) is { } first)
+        {
+            // One stop runs (a host's, a disposal's, the app's own): the others wait for it, as long as their token lets them.
+            await first.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
+        }
+
+        var lanes = StopLanesAsync(cancellationToken);
+        try
+        {
+            await StopOwnQueueAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await lanes.ConfigureAwait(false);
+            mine.TrySetResult();
+        }
+    }
+
+    private async Task StopOwnQueueAsync(CancellationToken cancellationToken)
+    {
+        await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        await WaitForClaimLoopAsync(cancellationToken).ConfigureAwait(false);
+        await DrainRunningJobsAsync(cancellationToken).ConfigureAwait(false);
+        var runners = Task.WhenAll(_runners);
+        if (!runners.IsCompleted)
+        {
+            // A handler that ignores its token still runs here (the caller stopped waiting): it keeps its lease (the
+            // heartbeat and the watchdog go on) and its outcome is recorded when it returns; if the process exits first,
+            // the lease expires and the job is rescued. No other worker starts the job while it runs here.
+            _background = FinishAfterHandlersAsync(runners);
+            _driver.RunningJobCancelled -= _leases.CancelRequested;
+        _driver.QueuePaused -= OnQueuePaused;
+            Log.WorkerStopped(_logger, WorkerId);
+            _drained.TrySetResult();
+            return;
+        }
+
+        await StopBackgroundAsync(cancellationToken).ConfigureAwait(false);
+        _driver.RunningJobCancelled -= _leases.CancelRequested;
+        _driver.QueuePaused -= OnQueuePaused;
+        Log.WorkerStopped(_logger, WorkerId);
+        _drained.TrySetResult();
+    }
+
+    private async Task FinishAfterHandlersAsync(Task runners)
+    {
+        await runners.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await StopBackgroundAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task StopBackgroundAsync(CancellationToken cancellationToken)
+    {
+        // Every outcome is reported now; let the completer write them all, then stop the background loops.
+        _completer.Complete();
+        if (_completerLoop is not null)
+        {
+            await FlushOutcomesAsync(_completerLoop, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _stopBackground.CancelAsync().ConfigureAwait(false);
+        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch })
+        {
+            if (task is not null)
+            {
+                await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        ReleaseThreads();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Once: concurrent and later calls wait for the first one.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _disposeTask, mine.Task, null) is { } first)
+        {
+            await first.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await DisposeOnceAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            mine.TrySetResult();
+        }
+    }
+
+    private async Task DisposeOnceAsync()
+    {
+        if (_claimLoop is not null && !_drained.Task.IsCompleted)
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await DisposeLanesAsync().ConfigureAwait(false);
+        Volatile.Write(ref _disposed, 1);
+        if (!await ClaimLoopEndedAsync().ConfigureAwait(false))
+        {
+            return; // a claim that ignores its token still runs: its token and slots stay usable
+        }
+
+        _stopClaiming.Dispose();
+        if (_background is null)
+        {
+            // With a handler still running past shutdown, the background loops own these until it returns.
+            _stopBackground.Dispose();
+            _slots?.Dispose();
+        }
+    }
+}
