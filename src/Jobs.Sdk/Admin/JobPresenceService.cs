@@ -78,7 +78,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         }
 
         Volatile.Write(ref _stopping, 1);
-        await _stop.CancelAsync().ConfigureAwait(false);
+        _ = _stop.CancelAsync(); // not awaited: a stuck store call's cancellation (Npgsql's cancel request) runs in its callback
         // The loop's last report and the final one take FinalReportTimeout at most, and no more than FinalReportGrace once
         // the caller's token fired (already, under a host whose shutdown timeout passed: the row is still removed then).
         using var bounded = new CancellationTokenSource(FinalReportTimeout);
@@ -93,7 +93,9 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             await ReportThroughputAsync(_store, _worker, _time, logger, token).ConfigureAwait(false);
             try
             {
-                await _store.RemoveWorkerAsync(_worker.WorkerId, token).ConfigureAwait(false);
+                // WaitAsync: in a network partition the call ends only once Npgsql's cancel request gives up (its connection
+                // timeout), past the token.
+                await _store.RemoveWorkerAsync(_worker.WorkerId, token).WaitAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -216,7 +218,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         try
         {
             await store.ReportThroughputAsync(new JobThroughputReport { WorkerId = worker.WorkerId, Minutes = changed }, cancellationToken)
-                .ConfigureAwait(false);
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -89,7 +89,9 @@ internal sealed class JobCompleter
     /// Stops writing (the worker's stop gave up waiting: the store is away or gone for good): <see cref="RunAsync"/> ends
     /// at once, without retrying what is unwritten. Those jobs keep their leases until they expire and the rescue requeues them.
     /// </summary>
-    public void Abandon() => _abandon.Cancel();
+    /// <remarks>Not waiting for the token's callbacks: a write stuck on a connection that cannot reach the server runs Npgsql's
+    /// cancellation (a cancel request on a new connection, up to its connection timeout) in its callback.</remarks>
+    public void Abandon() => _ = _abandon.CancelAsync();
 
     /// <summary>The write loop; ends after <see cref="Complete"/> when every queued outcome is recorded.</summary>
     public async Task RunAsync()

@@ -96,14 +96,19 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
         return true;
     }
 
-    /// <summary>Cancels the handler's token; the first reason wins.</summary>
+    /// <summary>
+    /// Cancels the handler's token; the first reason wins. The token's callbacks run on the thread pool, not the caller's
+    /// thread: a handler's database call stuck in a network partition runs its driver's cancellation (Npgsql sends a cancel
+    /// request on a new connection, up to its connection timeout) in its callback, which must hold neither a worker's stop
+    /// (it cancels every running job in turn) nor the notification that asked for the cancel.
+    /// </summary>
     public void Cancel(CancelReason reason)
     {
         if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)CancelReason.None) == (int)CancelReason.None)
         {
             try
             {
-                _cts.Cancel();
+                _ = _cts.CancelAsync();
             }
             catch (ObjectDisposedException)
             {

@@ -45,7 +45,11 @@ public sealed partial class JobWorker
 
     private async Task StopOwnQueueAsync(CancellationToken cancellationToken)
     {
-        await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        // Not awaited, here and for the background loops: the task completes only once the token's callbacks have run, and a
+        // store call stuck on a connection that cannot reach the server runs Npgsql's cancellation (a cancel request on a new
+        // connection, up to its connection timeout) in its callback; waiting for them held a host's stop far past its
+        // shutdown timeout in a network partition. The loops themselves are waited for, within the stop's bounds.
+        _ = _stopClaiming.CancelAsync();
         await WaitForClaimLoopAsync(cancellationToken).ConfigureAwait(false);
         await DrainRunningJobsAsync(cancellationToken).ConfigureAwait(false);
         var runners = Task.WhenAll(_runners);
@@ -56,7 +60,7 @@ public sealed partial class JobWorker
             // the lease expires and the job is rescued. No other worker starts the job while it runs here.
             _background = FinishAfterHandlersAsync(runners);
             _driver.RunningJobCancelled -= _leases.CancelRequested;
-        _driver.QueuePaused -= OnQueuePaused;
+            _driver.QueuePaused -= OnQueuePaused;
             Log.WorkerStopped(_logger, WorkerId);
             _drained.TrySetResult();
             return;
@@ -84,17 +88,16 @@ public sealed partial class JobWorker
             await FlushOutcomesAsync(_completerLoop, cancellationToken).ConfigureAwait(false);
         }
 
-        await _stopBackground.CancelAsync().ConfigureAwait(false);
-        foreach (var task in new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch })
-        {
-            if (task is not null)
-            {
-                await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-
+        _ = _stopBackground.CancelAsync();
+        // Within the stop's token: a loop whose store call cannot reach the server ends when Npgsql gives the call up, and the
+        // stop does not wait for that past the caller's bound (the disposal then leaves the loops' token alone).
+        await BackgroundLoops().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         ReleaseThreads();
     }
+
+    /// <summary>The heartbeat, watchdog, rescue, unhandled-job and pause-watch loops, ended when each has.</summary>
+    private Task BackgroundLoops()
+        => Task.WhenAll(new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch }.OfType<Task>());
 
     /// <inheritdoc />
     /// <remarks>Once: concurrent and later calls wait for the first one.</remarks>
@@ -132,7 +135,7 @@ public sealed partial class JobWorker
         }
 
         _stopClaiming.Dispose();
-        if (_background is null)
+        if (_background is null && BackgroundLoops().IsCompleted)
         {
             // With a handler still running past shutdown, the background loops own these until it returns.
             _stopBackground.Dispose();
