@@ -61,7 +61,6 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
 
         var proxies = new List<TcpProxy>();
         var workers = new List<WorkerProcess>();
-        var faulted = new List<int>(); // killed, cut, partitioned or its replies lost: a run of theirs may have ended unreported
         Task<WorkerProcess> StartWorker(TcpProxy proxy) => WorkerProcess.StartAsync(
             new NpgsqlConnectionStringBuilder(direct) { Port = proxy.Port, Timeout = 5 }.ConnectionString, queue, table, concurrency: 4,
             leaseSeconds: 2, workMs: 20, recordConnectionString: direct, ticks: true);
@@ -73,6 +72,7 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
             }
 
             workers.AddRange(await Task.WhenAll(proxies.Select(StartWorker)));
+            var faults = new ChaosFaults(cluster, proxies, workers, StartWorker, rng, output);
 
             // Every kind of fault at least once (events >= 5), in a seeded order, and the outage halfway.
             var kinds = Enumerable.Range(0, events).Select(i => i % 5).OrderBy(_ => rng.Next()).ToList();
@@ -80,13 +80,13 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
             for (var k = 0; k < kinds.Count; k++)
             {
                 await Task.Delay(500 + rng.Next(1500)); // the chaos schedule (fires keep coming on the real clock), not a synchronisation
-                var victim = rng.Next(workers.Count);
                 if (kinds[k] < 0)
                 {
+                    _ = rng.Next(workers.Count); // the victim draw of every event, so that a seed replays the same faults
                     // Every scheduler down: the fires meanwhile are pushed by the Latest catch-up of the processes started after.
                     foreach (var w in workers)
                     {
-                        faulted.Add(w.Id);
+                        faults.Faulted.Add(w.Id);
                         w.Kill();
                         w.Dispose();
                     }
@@ -101,62 +101,7 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
                     continue;
                 }
 
-                switch (kinds[k])
-                {
-                    case 0:
-                        faulted.Add(workers[victim].Id);
-                        workers[victim].Kill();
-                        workers[victim].Dispose();
-                        workers[victim] = await StartWorker(proxies[victim]);
-                        output.WriteLine($"event {k}: killed pid {faulted[^1]}");
-                        break;
-                    case 1:
-                        await cluster.RestartAsync();
-                        output.WriteLine($"event {k}: restarted the server");
-                        break;
-                    case 2:
-                        faulted.Add(workers[victim].Id);
-                        proxies[victim].CutAll();
-                        output.WriteLine($"event {k}: cut pid {workers[victim].Id}'s connections");
-                        break;
-                    case 3:
-                    {
-                        faulted.Add(workers[victim].Id);
-                        var during = 1000 + rng.Next(3000);
-                        proxies[victim].Stall();
-                        try
-                        {
-                            await Task.Delay(during);
-                        }
-                        finally
-                        {
-                            proxies[victim].Resume();
-                        }
-
-                        output.WriteLine($"event {k}: partitioned pid {workers[victim].Id} for {during} ms");
-                        break;
-                    }
-
-                    default:
-                    {
-                        // Requests (a fire's insert among them) reach the server and commit; their replies never come back.
-                        faulted.Add(workers[victim].Id);
-                        var during = 300 + rng.Next(1200);
-                        proxies[victim].HoldReplies();
-                        try
-                        {
-                            await Task.Delay(during);
-                        }
-                        finally
-                        {
-                            proxies[victim].CutHeld();
-                            proxies[victim].Resume();
-                        }
-
-                        output.WriteLine($"event {k}: lost pid {workers[victim].Id}'s replies for {during} ms");
-                        break;
-                    }
-                }
+                await faults.ApplyAsync((ChaosFault)kinds[k], k);
             }
 
             // Every fire time in (history, end] of every entry must be pushed: wait until they are (or report the missing).
@@ -168,7 +113,7 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
             var missing = $"SELECT count(*) FROM ({expected}) e WHERE NOT EXISTS (SELECT 1 FROM jobs_test.{table}_pushes p WHERE p.entry = e.entry AND p.fire = e.fire)";
             try
             {
-                await TestExtensions.EventuallyAsync(async () => await SafeAsync(db, missing) == 0, seconds: 90, what: "every fire time pushed");
+                await TestExtensions.EventuallyAsync(async () => await ChaosFaults.CountAsync(db, missing) == 0, seconds: 90, what: "every fire time pushed");
             }
             catch (TimeoutException)
             {
@@ -176,7 +121,7 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
             }
 
             await TestExtensions.EventuallyAsync(
-                async () => await SafeAsync(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state IN (0, 1, 2) AND run_at <= '{end:O}'") == 0,
+                async () => await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state IN (0, 1, 2) AND run_at <= '{end:O}'") == 0,
                 seconds: 120, what: "every job of a fire until the end completed");
             foreach (var w in workers)
             {
@@ -184,28 +129,28 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
                 Assert.True(code == 0, $"pid {w.Id} exited with {code} on a graceful stop: {w.StandardError}");
             }
 
-            var faultedList = string.Join(",", faulted.Select(p => $"'%:{p}:%'").DefaultIfEmpty("''"));
-            var expectedCount = await SafeAsync(db, $"SELECT count(*) FROM ({expected}) e");
-            var missingCount = await SafeAsync(db, missing);
+            var faultedList = string.Join(",", faults.Faulted.Select(p => $"'%:{p}:%'").DefaultIfEmpty("''"));
+            var expectedCount = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM ({expected}) e");
+            var missingCount = await ChaosFaults.CountAsync(db, missing);
             // A fire pushed twice: two jobs for one (entry, fire time).
-            var twice = await SafeAsync(db, $"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM jobs_test.{table}_pushes GROUP BY entry, fire) x");
+            var twice = await ChaosFaults.CountAsync(db, $"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM jobs_test.{table}_pushes GROUP BY entry, fire) x");
             // A fire recorded without its job (the entry is not paused, the job type not unique: every recorded fire stores one).
-            var recordedWithoutJob = await SafeAsync(db, $"""
+            var recordedWithoutJob = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.schedule_fires f WHERE f.queue_name = '{queue}' AND f.fire_time > '{history:O}'
                     AND NOT EXISTS (SELECT 1 FROM jobs_test.{table}_pushes p WHERE p.job_id = f.job_id AND p.entry = f.entry_key AND p.fire = f.fire_time)
                 """);
-            var pushes = await SafeAsync(db, $"SELECT count(*) FROM jobs_test.{table}_pushes");
-            var notCompleted = await SafeAsync(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND run_at <= '{end:O}' AND state <> 3");
-            var notRun = await SafeAsync(db, $"""
+            var pushes = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.{table}_pushes");
+            var notCompleted = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND run_at <= '{end:O}' AND state <> 3");
+            var notRun = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_pushes p WHERE p.fire <= '{end:O}'
                     AND NOT EXISTS (SELECT 1 FROM jobs_test.{table}_ticks t WHERE t.job_id = p.job_id AND t.ended_at IS NOT NULL)
                 """);
-            var wrongRun = await SafeAsync(db, $"""
+            var wrongRun = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_ticks t JOIN jobs_test.{table}_pushes p USING (job_id)
                 WHERE t.scheduled_at IS DISTINCT FROM p.fire OR p.entry <> '{Entry}' || lpad(t.second::text, 2, '0')
                 """);
-            var early = await SafeAsync(db, $"SELECT count(*) FROM jobs_test.{table}_ticks WHERE started_at < scheduled_at");
-            var twiceOk = await SafeAsync(db, $"""
+            var early = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.{table}_ticks WHERE started_at < scheduled_at");
+            var twiceOk = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_ticks a JOIN jobs_test.{table}_ticks b ON a.job_id = b.job_id AND a.started_at < b.started_at
                 WHERE a.ended_at IS NOT NULL AND NOT (a.worker LIKE ANY (ARRAY[{faultedList}]))
                 """);
@@ -256,22 +201,6 @@ public sealed class ScheduleChaosTests(PostgresFixture fixture, ITestOutputHelpe
             foreach (var p in proxies)
             {
                 await p.DisposeAsync();
-            }
-        }
-    }
-
-    /// <summary>A count that waits out a server restart (the pool's connections drop with it).</summary>
-    private static async Task<long> SafeAsync(NpgsqlDataSource db, string sql)
-    {
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                return await db.ScalarAsync(sql);
-            }
-            catch (NpgsqlException) when (i < 50)
-            {
-                await Task.Delay(200);
             }
         }
     }

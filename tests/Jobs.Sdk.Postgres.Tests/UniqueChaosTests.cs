@@ -55,7 +55,6 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
 
         var proxies = new List<TcpProxy>();
         var workers = new List<WorkerProcess>();
-        var faulted = new List<int>(); // killed, cut or its replies lost: a run of theirs may have ended unreported
         Task<WorkerProcess> StartWorker(TcpProxy proxy, bool push = true) => WorkerProcess.StartAsync(
             new NpgsqlConnectionStringBuilder(direct) { Port = proxy.Port, Timeout = 5 }.ConnectionString, queue, table, concurrency: 4,
             leaseSeconds: 2, workMs: 40, recordConnectionString: direct, uniquePushKeys: push ? keys : 0);
@@ -67,50 +66,15 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
             }
 
             workers.AddRange(await Task.WhenAll(proxies.Select(p => StartWorker(p))));
+            var faults = new ChaosFaults(cluster, proxies, workers, p => StartWorker(p), rng, output);
 
-            var kinds = Enumerable.Range(0, events).Select(i => i % 4).OrderBy(_ => rng.Next()).ToList(); // every kind at least once (events >= 4)
+            // Every kind at least once (events >= 4), in a seeded order.
+            ChaosFault[] kindsOf = [ChaosFault.Kill, ChaosFault.ServerRestart, ChaosFault.Cut, ChaosFault.LostReplies];
+            var kinds = Enumerable.Range(0, events).Select(i => kindsOf[i % kindsOf.Length]).OrderBy(_ => rng.Next()).ToList();
             for (var k = 0; k < kinds.Count; k++)
             {
                 await Task.Delay(500 + rng.Next(1500)); // the chaos schedule (the processes push all along), not a synchronisation
-                var victim = rng.Next(workers.Count);
-                switch (kinds[k])
-                {
-                    case 0:
-                        faulted.Add(workers[victim].Id);
-                        workers[victim].Kill();
-                        workers[victim].Dispose();
-                        workers[victim] = await StartWorker(proxies[victim]);
-                        output.WriteLine($"event {k}: killed pid {faulted[^1]}");
-                        break;
-                    case 1:
-                        await cluster.RestartAsync();
-                        output.WriteLine($"event {k}: restarted the server");
-                        break;
-                    case 2:
-                        faulted.Add(workers[victim].Id);
-                        proxies[victim].CutAll();
-                        output.WriteLine($"event {k}: cut pid {workers[victim].Id}'s connections");
-                        break;
-                    default:
-                    {
-                        // Requests (pushes, outcomes) reach the server and commit; their replies never come back.
-                        faulted.Add(workers[victim].Id);
-                        var during = 300 + rng.Next(1200);
-                        proxies[victim].HoldReplies();
-                        try
-                        {
-                            await Task.Delay(during);
-                        }
-                        finally
-                        {
-                            proxies[victim].CutHeld();
-                            proxies[victim].Resume();
-                        }
-
-                        output.WriteLine($"event {k}: lost pid {workers[victim].Id}'s replies for {during} ms");
-                        break;
-                    }
-                }
+                await faults.ApplyAsync(kinds[k], k);
             }
 
             // The pushers stop (a graceful stop of each process); workers that push nothing drain the queue.
@@ -125,42 +89,42 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
             workers.AddRange(drainers);
 
             await TestExtensions.EventuallyAsync(
-                async () => await SafeAsync(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state IN (0, 1, 2)") == 0,
+                async () => await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state IN (0, 1, 2)") == 0,
                 seconds: 120, what: "no unfinished jobs");
             foreach (var w in workers)
             {
                 await StopAsync(w);
             }
 
-            var faultedList = string.Join(",", faulted.Select(p => $"'%:{p}:%'").DefaultIfEmpty("''"));
-            var pushed = await SafeAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life");
-            var keyless = await SafeAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life WHERE key IS NULL OR unique_for IS DISTINCT FROM interval '1 second'");
+            var faultedList = string.Join(",", faults.Faulted.Select(p => $"'%:{p}:%'").DefaultIfEmpty("''"));
+            var pushed = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life");
+            var keyless = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life WHERE key IS NULL OR unique_for IS DISTINCT FROM interval '1 second'");
             // A job of a key stored while an earlier one of the key had not finished (waiting, running or retrying).
-            var whileLive = await SafeAsync(db, $"""
+            var whileLive = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_life a JOIN jobs_test.{table}_life b ON a.key = b.key AND a.job_id <> b.job_id
                 WHERE a.pushed_at <= b.pushed_at AND (a.finished_at IS NULL OR a.finished_at > b.pushed_at)
                 """);
             // A job of a key stored within UniqueFor of the finish of an earlier one of the key.
-            var withinUniqueFor = await SafeAsync(db, $"""
+            var withinUniqueFor = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_life a JOIN jobs_test.{table}_life b ON a.key = b.key AND a.job_id <> b.job_id
                 WHERE a.pushed_at <= b.pushed_at AND a.finished_at <= b.pushed_at AND b.pushed_at < a.finished_at + a.unique_for
                 """);
-            var successors = await SafeAsync(db, $"""
+            var successors = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_life b WHERE EXISTS (
                     SELECT 1 FROM jobs_test.{table}_life a WHERE a.key = b.key AND a.pushed_at < b.pushed_at)
                 """);
-            var reopened = await SafeAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life WHERE reopened");
-            var notCompleted = await SafeAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life WHERE state IS DISTINCT FROM 3");
-            var notRun = await SafeAsync(db, $"""
+            var reopened = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life WHERE reopened");
+            var notCompleted = await ChaosFaults.CountAsync(db, $"SELECT count(*) FROM jobs_test.{table}_life WHERE state IS DISTINCT FROM 3");
+            var notRun = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_life l
                 WHERE NOT EXISTS (SELECT 1 FROM jobs_test.{table}_unique r WHERE r.job_id = l.job_id AND r.ended_at IS NOT NULL)
                 """);
-            var twiceOk = await SafeAsync(db, $"""
+            var twiceOk = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_unique a JOIN jobs_test.{table}_unique b ON a.job_id = b.job_id AND a.started_at < b.started_at
                 WHERE a.ended_at IS NOT NULL AND NOT (a.worker LIKE ANY (ARRAY[{faultedList}]))
                 """);
             // Two runs of jobs of one key at once, among runs that ended (a killed worker's run has no end).
-            var keyOverlap = await SafeAsync(db, $"""
+            var keyOverlap = await ChaosFaults.CountAsync(db, $"""
                 SELECT count(*) FROM jobs_test.{table}_unique a JOIN jobs_test.{table}_unique b ON a.key = b.key AND a.job_id <> b.job_id
                 WHERE a.ended_at IS NOT NULL AND a.started_at <= b.started_at AND b.started_at < a.ended_at
                 """);
@@ -216,21 +180,5 @@ public sealed class UniqueChaosTests(PostgresFixture fixture, ITestOutputHelper 
         }
 
         Assert.True(code == 0, $"pid {worker.Id} exited with {code} on a graceful stop: {worker.StandardError}");
-    }
-
-    /// <summary>A count that waits out a server restart (the pool's connections drop with it).</summary>
-    private static async Task<long> SafeAsync(NpgsqlDataSource db, string sql)
-    {
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                return await db.ScalarAsync(sql);
-            }
-            catch (NpgsqlException) when (i < 50)
-            {
-                await Task.Delay(200);
-            }
-        }
     }
 }
