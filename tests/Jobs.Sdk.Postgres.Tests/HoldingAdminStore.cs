@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Jobs.Sdk.Testing;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -7,7 +8,7 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// <see cref="Release"/> and ignores its token (as a store call stuck on a dead socket does): a deterministic place for a
 /// presence report still running when the host stops and disposes.
 /// </summary>
-public sealed class HoldingAdminStore(IJobAdminStore inner) : IJobAdminStore
+public sealed class HoldingAdminStore(IJobAdminStore inner) : DelegatingAdminStore(inner)
 {
     private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -22,7 +23,7 @@ public sealed class HoldingAdminStore(IJobAdminStore inner) : IJobAdminStore
     /// <summary>Lets a held heartbeat go on.</summary>
     public void Release() => _release.TrySetResult();
 
-    public async Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
+    public override async Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         if (_hold)
         {
@@ -30,32 +31,6 @@ public sealed class HoldingAdminStore(IJobAdminStore inner) : IJobAdminStore
             await _release.Task;
         }
 
-        await inner.ReportWorkerAsync(heartbeat, cancellationToken);
+        await base.ReportWorkerAsync(heartbeat, cancellationToken);
     }
-
-    public Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken) => inner.ListJobsAsync(query, cancellationToken);
-    public Task<IReadOnlyList<JobId>> FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
-        => inner.FindJobIdsAsync(query, after, limit, cancellationToken);
-    public Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken) => inner.GetJobAsync(id, cancellationToken);
-    public Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
-        => inner.ApplyAsync(action, ids, cancellationToken);
-    public Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken) => inner.GetQueuesAsync(cancellationToken);
-    public Task<bool> SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
-        => inner.SetQueuePausedAsync(queue, paused, reason, cancellationToken);
-    public Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken) => inner.GetSchedulesAsync(cancellationToken);
-    public Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
-        => inner.PublishSchedulesAsync(entries, cancellationToken);
-    public Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
-        => inner.TriggerScheduleAsync(entryKey, id, cancellationToken);
-    public Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
-        => inner.SetSchedulePausedAsync(entryKey, paused, cancellationToken);
-    public Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken) => inner.GetWorkersAsync(cancellationToken);
-    public Task RemoveWorkerAsync(string workerId, CancellationToken cancellationToken) => inner.RemoveWorkerAsync(workerId, cancellationToken);
-    public Task ReportThroughputAsync(JobThroughputReport report, CancellationToken cancellationToken)
-        => inner.ReportThroughputAsync(report, cancellationToken);
-    public Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-        => inner.GetThroughputAsync(from, to, cancellationToken);
-    public Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken) => inner.AppendAuditAsync(entry, cancellationToken);
-    public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken) => inner.GetAuditLogAsync(limit, cancellationToken);
-    public Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken) => inner.GetStoreTimeAsync(cancellationToken);
 }
