@@ -91,13 +91,20 @@ public sealed partial class JobWorker
         _ = _stopBackground.CancelAsync();
         // Within the stop's token: a loop whose store call cannot reach the server ends when Npgsql gives the call up, and the
         // stop does not wait for that past the caller's bound (the disposal then leaves the loops' token alone).
-        await BackgroundLoops().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var loops = BackgroundLoops();
+        await loops.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = loops.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default); // a loop that failed was logged; its exception is not reported again at a random GC
         ReleaseThreads();
     }
 
     /// <summary>The heartbeat, watchdog, rescue, unhandled-job and pause-watch loops, ended when each has.</summary>
-    private Task BackgroundLoops()
-        => Task.WhenAll(new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch }.OfType<Task>());
+    private Task BackgroundLoops() => Task.WhenAll(BackgroundLoopTasks());
+
+    /// <summary>Whether every background loop has ended (no task made for the question: one left faulted would go unobserved).</summary>
+    private bool BackgroundLoopsEnded() => BackgroundLoopTasks().All(static t => t.IsCompleted);
+
+    private Task[] BackgroundLoopTasks() => [.. new[] { _heartbeat, _watchdog, _rescuerLoop, _unhandledLoop, _pauseWatch }.OfType<Task>()];
 
     /// <inheritdoc />
     /// <remarks>Once: concurrent and later calls wait for the first one.</remarks>
@@ -135,7 +142,7 @@ public sealed partial class JobWorker
         }
 
         _stopClaiming.Dispose();
-        if (_background is null && BackgroundLoops().IsCompleted)
+        if (_background is null && BackgroundLoopsEnded())
         {
             // With a handler still running past shutdown, the background loops own these until it returns.
             _stopBackground.Dispose();

@@ -142,6 +142,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             Log.WorkerNotReady(_logger, ex, WorkerId);
             ReleaseThreads();
             _drained.TrySetException(ex);
+            _ = _drained.Task.Exception; // observed: an app that never awaits Completion must not see it again at a random GC
             throw;
         }
 
