@@ -143,7 +143,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             ReleaseThreads();
             _drained.TrySetException(ex);
             _ = _drained.Task.Exception; // observed: an app that never awaits Completion must not see it again at a random GC
-            throw;
+            // Logged, and Completion carries it: the loop itself ends without a fault, which every wait for it (WaitAsync
+            // makes a task of its own when the loop has not ended yet) would otherwise leave unobserved.
+            return;
         }
 
         var background = _stopBackground.Token;

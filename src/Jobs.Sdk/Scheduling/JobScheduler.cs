@@ -150,7 +150,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         catch (Exception ex)
         {
             Log.SchedulerNotReady(_logger, ex, _runtime.QueueName);
-            throw;
+            return; // logged; a faulted loop would be left unobserved by the waits for it (an UnobservedTaskException at a GC)
         }
 
         Log.SchedulerStarted(_logger, _runtime.QueueName, _schedule.Entries.Count);
