@@ -41,7 +41,9 @@ public sealed class ScheduledJobExecutionTests
             var driver = wrap?.Invoke(Driver) ?? Driver;
             services.AddJobs(jobs =>
             {
-                jobs.UseDriver(_ => driver).AddWorkers();
+                // A lease far longer than the tests' 30 s clock jumps: a claim the worker sent just before a jump would
+                // otherwise find its local lease over and drop its job unstarted (log 1012), as it must after a real 30 s.
+                jobs.UseDriver(_ => driver).AddWorkers(o => o.LeaseDuration = TimeSpan.FromMinutes(10));
                 configure(jobs);
             });
             Provider = services.BuildServiceProvider();
