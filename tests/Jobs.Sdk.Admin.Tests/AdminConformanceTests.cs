@@ -8,10 +8,11 @@ public abstract partial class AdminConformanceTests
 {
     private static readonly DateTimeOffset Later = DateTimeOffset.UtcNow.AddDays(1);
 
-    /// <summary>Configures the driver; each call gets an isolated store.</summary>
-    protected abstract void UseDriver(JobsBuilder jobs);
+    /// <summary>Configures the driver with <paramref name="retention"/>; each call gets an isolated store.</summary>
+    protected abstract void UseDriver(JobsBuilder jobs, RetentionPolicy retention);
 
-    protected AdminHost CreateHost(bool workers = false, Action<JobsBuilder>? more = null) => AdminHost.Create(UseDriver, workers, more);
+    protected AdminHost CreateHost(bool workers = false, Action<JobsBuilder>? more = null, RetentionPolicy? retention = null)
+        => AdminHost.Create(jobs => UseDriver(jobs, retention ?? new RetentionPolicy()), workers, more);
 
     private static Task<IReadOnlyList<JobId>> PushDelayedAsync(JobQueue queue, int count, string tag = "t", int start = 0)
         => queue.PushManyAsync(Enumerable.Range(start, count).Select(i => new AdminJob(i, tag)), new JobOptions { DelayUntil = Later });

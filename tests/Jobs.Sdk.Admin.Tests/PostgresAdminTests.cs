@@ -10,7 +10,7 @@ public sealed class PostgresAdminTests(PostgresFixture fixture) : AdminConforman
     private readonly NpgsqlDataSource _dataSource = PostgresJobsBuilderExtensions.CreateDataSource(fixture.ConnectionString);
     private readonly List<string> _schemas = [];
 
-    protected override void UseDriver(JobsBuilder jobs)
+    protected override void UseDriver(JobsBuilder jobs, RetentionPolicy retention)
     {
         var schema = "admin_" + Guid.NewGuid().ToString("N")[..10];
         _schemas.Add(schema);
@@ -19,6 +19,7 @@ public sealed class PostgresAdminTests(PostgresFixture fixture) : AdminConforman
             o.Schema = schema;
             o.QueueName = "pg-" + Guid.NewGuid().ToString("N")[..6];
             o.PollInterval = TimeSpan.FromMilliseconds(200);
+            o.Retention = retention;
         });
     }
 

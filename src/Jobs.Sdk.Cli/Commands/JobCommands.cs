@@ -107,6 +107,7 @@ internal sealed class JobCommands
                     w.WriteEndArray();
                     w.Time("leaseExpiresAt", job.LeaseExpiresAt);
                     w.WriteBoolean("cancelRequested", job.CancelRequested);
+                    w.WriteBoolean("deleteRequested", job.DeleteRequested);
                     w.Text("traceId", job.TraceId);
                     w.WriteEndObject();
                 });
@@ -117,7 +118,7 @@ internal sealed class JobCommands
             o.WriteLine($"id:          {job.Id}");
             o.WriteLine($"name:        {job.Name}");
             o.WriteLine($"queue:       {job.QueueName}");
-            o.WriteLine($"state:       {JsonOut.StateName(job.State)}{(job.CancelRequested ? " (cancel requested)" : "")}");
+            o.WriteLine($"state:       {JsonOut.StateName(job.State)}{(job.DeleteRequested ? " (deleted: removed when its attempt ends)" : job.CancelRequested ? " (cancel requested)" : "")}");
             o.WriteLine($"priority:    {job.Priority}");
             o.WriteLine($"attempts:    {job.Attempts} of {job.MaxAttempts}");
             o.WriteLine($"queued at:   {Table.Time(job.QueuedAt)}");

@@ -32,7 +32,7 @@ internal sealed record AttemptErrorDto(int Attempt, string Error, DateTimeOffset
 
 internal sealed record JobDetailsDto(
     JobSummaryDto Job, string Payload, IReadOnlyDictionary<string, string> Headers, IReadOnlyList<AttemptErrorDto> Errors,
-    DateTimeOffset? LeaseExpiresAt, bool CancelRequested, DateTimeOffset? UpdatedAt, string? TraceId, string? ScheduleEntry);
+    DateTimeOffset? LeaseExpiresAt, bool CancelRequested, DateTimeOffset? UpdatedAt, string? TraceId, string? ScheduleEntry, bool DeleteRequested);
 
 internal sealed record QueueDto(
     string Name, bool IsPaused, string? PausedReason, DateTimeOffset? PausedAt, CountsDto Counts, double? OldestWaitingSeconds, int WorkerCount);

@@ -34,7 +34,7 @@ internal static class DashboardMapping
     public static JobDetailsDto ToDto(JobDetails j) => new(
         ToDto((JobSummary)j), j.Payload, j.Headers,
         j.Errors.Select(e => new AttemptErrorDto(e.Attempt, e.Error, e.At, e.StackTrace)).ToArray(),
-        j.LeaseExpiresAt, j.CancelRequested, j.UpdatedAt, j.TraceId, j.ScheduleEntry);
+        j.LeaseExpiresAt, j.CancelRequested, j.UpdatedAt, j.TraceId, j.ScheduleEntry, j.DeleteRequested);
 
     public static QueueDto ToDto(QueueInfo q) => new(
         q.Name, q.IsPaused, q.PausedReason, q.PausedAt, CountsDto.From(q.Counts), q.OldestWaitingAge?.TotalSeconds, q.WorkerCount);

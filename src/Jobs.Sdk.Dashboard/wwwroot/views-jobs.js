@@ -177,6 +177,7 @@ export function jobDetail(main, id, ctx) {
               kv('Worker', j.workerId ? el('span', { class: 'mono' }, j.workerId) : null),
               kv('Lease expires', d.leaseExpiresAt ? [time(d.leaseExpiresAt, true), el('div', { class: 'muted' }, relative(d.leaseExpiresAt))] : null),
               kv('Cancel requested', d.cancelRequested ? 'yes' : 'no'),
+              kv('Delete requested', d.deleteRequested ? 'yes: removed when its attempt ends' : 'no'),
               kv('Trace id', d.traceId ? el('span', { class: 'mono' }, d.traceId) : null),
               kv('Schedule entry', d.scheduleEntry ? el('span', { class: 'mono' }, d.scheduleEntry) : null))),
           el('section', { class: 'card', 'aria-labelledby': 'timeline-title' }, el('h2', { id: 'timeline-title' }, 'Timeline'),

@@ -6,12 +6,18 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 internal static class AdminSql
 {
+    /// <summary>
+    /// The columns of a listed job (<see cref="JobSummary"/>), plain columns only (the text search selects them from a CTE
+    /// of its own). <c>cancel_requested</c> and <c>delete_requested</c> together tell a running job an operator deleted
+    /// (<see cref="Delete"/>).
+    /// </summary>
     public const string JobColumns =
-        "id, name, queue_name, state, priority, attempts, max_attempts, created_at, run_at, started_at, finished_at, last_error, worker_id";
+        "id, name, queue_name, state, priority, attempts, max_attempts, created_at, run_at, started_at, finished_at, last_error, worker_id, " +
+        "cancel_requested, delete_requested";
 
     /// <summary>Job $1 with every column the detail view shows.</summary>
     public const string GetJob = "SELECT " + JobColumns + """
-        , payload::text, headers::text, lease_expires_at, cancel_requested, updated_at, errors::text
+        , payload::text, headers::text, lease_expires_at, updated_at, errors::text
         FROM {s}.jobs WHERE id = $1
         """;
 
@@ -30,7 +36,7 @@ internal static class AdminSql
         SET state = 0, run_at = now(), key_seq = {{ConcurrencyKeySql.NewPlace}},
             attempts = CASE WHEN $2 THEN 0 ELSE attempts END,
             max_attempts = CASE WHEN $2 THEN max_attempts ELSE greatest(max_attempts, attempts + 1) END,
-            finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, paused_from = NULL, updated_at = now(),
+            finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, delete_requested = false, paused_from = NULL, updated_at = now(),
             {{UniqueRetrySql.SetKey("j", "p")}}
         FROM put_back p
         WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{InStates("$3", "j.state")}} AND {{UniqueRetrySql.AfterUnkeyed}}
@@ -67,10 +73,34 @@ internal static class AdminSql
     public static string InStates(string parameter, string column = "state") => $"({parameter}::smallint[] IS NULL OR {column} = ANY({parameter}))";
 
     /// <summary>
-    /// Deletes ids $1, only in states $2 when given (null: any state). Returns id, queue, whether it was running, and the
-    /// lease token of the claim running it: a running job's handler is told as a cancel tells it.
+    /// Deletes ids $1, only in states $2 when given (null: any state). A waiting or finished job's row goes at once. A
+    /// running one is cancelled and removed when it ends: it keeps its row, state and lease, with <c>cancel_requested</c>
+    /// and <c>delete_requested</c> set (migration 0017), so it keeps its slot in its concurrency key's line and in its
+    /// queue's global count until its handler really ended; its worker's outcome, whatever it is, deletes the row
+    /// (<see cref="JobSql.Complete"/>), as does the lease rescue when the worker died (<see cref="JobSql.RescueExpired"/>).
+    /// Deleting it at once let the next job of its key (or queue) start while its handler still ran. A running job already
+    /// being deleted is not counted again. Rows are locked in id order. Returns id, queue, whether it was running, and
+    /// the lease token of the claim running it: a running job's handler is told as a cancel tells it.
     /// </summary>
-    public static readonly string Delete = $"DELETE FROM {{s}}.jobs WHERE id = ANY($1) AND {InStates("$2")} RETURNING id, queue_name, state = 1, lease_token";
+    public static readonly string Delete = $$"""
+        WITH target AS MATERIALIZED (
+            SELECT id, state = 1 AS running FROM {s}.jobs
+            WHERE id = ANY($1) AND NOT (state = 1 AND delete_requested AND cancel_requested) AND {{InStates("$2")}}
+            ORDER BY id FOR UPDATE
+        ),
+        removed AS (
+            DELETE FROM {s}.jobs j USING target t WHERE j.id = t.id AND NOT t.running
+            RETURNING j.id, j.queue_name
+        ),
+        marked AS (
+            UPDATE {s}.jobs j SET cancel_requested = true, delete_requested = true, updated_at = now()
+            FROM target t WHERE j.id = t.id AND t.running
+            RETURNING j.id, j.queue_name, j.lease_token
+        )
+        SELECT id, queue_name, false, NULL::uuid FROM removed
+        UNION ALL
+        SELECT id, queue_name, true, lease_token FROM marked
+        """;
 
     /// <summary>Priority $2 for waiting ids $1, only in states $3 when given.</summary>
     public static readonly string SetPriority = $$"""

@@ -111,7 +111,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var summary = ReadSummary(reader);
-            if (reader.GetBoolean(13))
+            if (reader.GetBoolean(15))
             {
                 marker = summary;
             }
@@ -164,13 +164,13 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         {
             Id = s.Id, Name = s.Name, QueueName = s.QueueName, State = s.State, Priority = s.Priority, Attempts = s.Attempts,
             MaxAttempts = s.MaxAttempts, QueuedAt = s.QueuedAt, RunAt = s.RunAt, StartedAt = s.StartedAt, FinishedAt = s.FinishedAt,
-            LastError = s.LastError, WorkerId = s.WorkerId,
-            Payload = reader.GetString(13),
-            Headers = reader.IsDBNull(14) ? new Dictionary<string, string>(0) : JobRows.ParseHeaders(reader.GetString(14)),
-            Errors = reader.IsDBNull(18) ? [] : JobRows.ReadErrors(reader.GetString(18)),
-            LeaseExpiresAt = s.State == JobState.Processing && !reader.IsDBNull(15) ? reader.GetFieldValue<DateTimeOffset>(15) : null,
-            CancelRequested = reader.GetBoolean(16),
-            UpdatedAt = reader.GetFieldValue<DateTimeOffset>(17),
+            LastError = s.LastError, WorkerId = s.WorkerId, DeleteRequested = s.DeleteRequested,
+            Payload = reader.GetString(15),
+            Headers = reader.IsDBNull(16) ? new Dictionary<string, string>(0) : JobRows.ParseHeaders(reader.GetString(16)),
+            Errors = reader.IsDBNull(19) ? [] : JobRows.ReadErrors(reader.GetString(19)),
+            LeaseExpiresAt = s.State == JobState.Processing && !reader.IsDBNull(17) ? reader.GetFieldValue<DateTimeOffset>(17) : null,
+            CancelRequested = reader.GetBoolean(13),
+            UpdatedAt = reader.GetFieldValue<DateTimeOffset>(18),
         };
     }
 
@@ -227,7 +227,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
             case JobAdminActionKind.Delete:
             {
-                // A deleted running job's slots are free at once: its handler is told at once too, as a cancel tells it.
+                // A running job is cancelled and removed when its attempt ends (it keeps its slots until then): its
+                // handler is told at once, as a cancel tells it.
                 await using var command = new NpgsqlCommand(_delete, connection);
                 command.Parameters.Add(idArray);
                 command.Parameters.Add(OnlyStates(action));
@@ -318,6 +319,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         FinishedAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
         LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
         WorkerId = reader.IsDBNull(12) ? null : reader.GetString(12),
+        DeleteRequested = reader.GetInt16(3) == (short)JobState.Processing && reader.GetBoolean(13) && reader.GetBoolean(14),
     };
 
     private string Sub(string sql) => sql.Replace("{s}", _quoted, StringComparison.Ordinal);

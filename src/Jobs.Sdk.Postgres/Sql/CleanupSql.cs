@@ -55,8 +55,8 @@ internal static class CleanupSql
     /// <summary>The SET items of a rerun (a row goes back as pending from attempt 1, keeping its priority).</summary>
     private static readonly string RerunSet = $"""
         state = {Pending}, key_seq = {ConcurrencyKeySql.NewPlace}, attempts = 0, last_error = NULL, finished_at = NULL, started_at = NULL,
-                worker_id = NULL, lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, paused_from = NULL, run_at = now(),
-                updated_at = greatest(now(), $3)
+                worker_id = NULL, lease_expires_at = NULL, lease_token = NULL, cancel_requested = false, delete_requested = false, paused_from = NULL,
+                run_at = now(), updated_at = greatest(now(), $3)
         """;
 
     private static readonly string RerunRunnable = $$"""

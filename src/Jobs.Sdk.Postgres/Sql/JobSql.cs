@@ -20,6 +20,15 @@ internal static class JobSql
     private static readonly string StickyCancel = $"j.cancel_requested AND o.kind IN ({OutcomeRetry}, {OutcomeReschedule}, {OutcomeRelease}, {OutcomeFailed})";
 
     /// <summary>
+    /// Whether row <paramref name="row"/> (processing) is a running job an operator deleted (<see cref="AdminSql.Delete"/>,
+    /// migration 0017): it kept its row, and so its slots in its key's line and its queue's global count, until its attempt
+    /// ended; whatever the outcome (or a lease rescue), the row is deleted. The delete sets both flags; only
+    /// <c>cancel_requested</c> is cleared by every writer, so a flag code from before 0017 left on a row it finished and put
+    /// back (its retry does not know the column) never deletes a later run.
+    /// </summary>
+    private static string Deleting(string row) => $"({row}.delete_requested AND {row}.cancel_requested)";
+
+    /// <summary>
     /// Locks, one by one in id order, the rows of the argument rows <paramref name="args"/> (columns id, lease_token, sorted
     /// by id) that worker <paramref name="worker"/> still holds in queue <paramref name="queue"/>, and yields their
     /// <c>cancel_requested</c>. The lookup is a LATERAL subquery by primary key only: its FOR UPDATE keeps it a
@@ -31,7 +40,7 @@ internal static class JobSql
     /// </summary>
     private static string LockClaimed(string args, string queue, string worker) => $$"""
         {{args}} CROSS JOIN LATERAL (
-                SELECT j.queue_name, j.state, j.worker_id, j.lease_token, j.cancel_requested, j.unique_key, j.unique_for FROM {s}.jobs j WHERE j.id = {{args}}.id LIMIT 1 FOR UPDATE
+                SELECT j.queue_name, j.state, j.worker_id, j.lease_token, j.cancel_requested, j.delete_requested, j.unique_key, j.unique_for FROM {s}.jobs j WHERE j.id = {{args}}.id LIMIT 1 FOR UPDATE
             ) j
             WHERE j.queue_name = {{queue}} AND j.state = {{Processing}} AND j.worker_id = {{worker}} AND j.lease_token = {{args}}.lease_token
         """;
@@ -204,7 +213,8 @@ internal static class JobSql
     /// The third column counts the keyed jobs (<c>concurrency_key</c>) among them: the next job of such a key may be
     /// claimable now, so the worker wakes its own claim loop (it just freed the slot; no notification, no probe).
     /// A unique job whose key holds after it finished (<c>unique_for</c>) is kept rather than removed: the next unique push
-    /// of its key deletes it once the hold is over (<see cref="UniqueJobSql.Release"/>).
+    /// of its key deletes it once the hold is over (<see cref="UniqueJobSql.Release"/>). A job an operator deleted while it
+    /// ran (<see cref="Deleting"/>) is removed whatever the outcome: its slots are free from this commit on, not before.
     /// </summary>
     public static readonly string Complete = $$"""
         WITH o AS (
@@ -216,7 +226,8 @@ internal static class JobSql
         owned AS MATERIALIZED (
             SELECT o.id, CASE WHEN {{StickyCancel}} THEN {{OutcomeCancelled}} ELSE o.kind END AS kind,
                    o.delay_ms, o.run_at, o.next_attempt, o.error, o.stack,
-                   CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0') AS remove
+                   {{Deleting("j")}} OR (CASE WHEN {{StickyCancel}} THEN $11 ELSE o.remove END
+                       AND (j.unique_key IS NULL OR j.unique_for IS NULL OR j.unique_for <= interval '0')) AS remove
             FROM {{LockClaimed("o", "$1", "$2")}}
         ),
         removed AS (
@@ -257,7 +268,8 @@ internal static class JobSql
     /// test is in the <c>DELETE</c>'s own <c>WHERE</c>: PostgreSQL re-evaluates it on the latest row version when a
     /// concurrent write got there first (<c>IS TRUE</c> keeps it out of the index choice). A row that version no longer
     /// matches (updated since the snapshot: its <c>ctid</c> changed), that another worker holds, or that a unique key
-    /// holds, or whose cancel was requested (a failure then ends it cancelled, which retention may keep) is left as it was: fewer rows deleted than asked, and the caller sends the batch through <see cref="Complete"/>,
+    /// holds, or whose cancel was requested (a failure then ends it cancelled, which retention may keep; an operator's delete
+    /// of a running job requests its cancel too, and <see cref="Complete"/> deletes that row) is left as it was: fewer rows deleted than asked, and the caller sends the batch through <see cref="Complete"/>,
     /// where the rows already deleted are simply not found. The arrays reach <c>unnest</c> through scalar subqueries, so
     /// custom plans size the argument rows as generic plans do (10 rows): sized from the bound arrays (a few hundred), the
     /// planner joined the rows by <c>ctid</c> through a hash of a sequential scan of the whole table, once per batch.
@@ -309,20 +321,22 @@ internal static class JobSql
     /// not, cancelled when a cancel was requested. A claim that never started (started_at NULL: prefetched, its worker
     /// died) gives its attempt back and is retried, with no error recorded.
     /// $2 delete failed, $3 delete cancelled (retention), $4 channel. A unique job whose key holds after it finished
-    /// (<c>unique_for</c>) is kept rather than removed, as <see cref="Complete"/> keeps it.
+    /// (<c>unique_for</c>) is kept rather than removed, as <see cref="Complete"/> keeps it. A job an operator deleted while
+    /// it ran (<see cref="Deleting"/>: its worker died before it wrote the outcome) is deleted, never requeued.
     /// </summary>
     public static readonly string RescueExpired = $$"""
         WITH expired AS MATERIALIZED (
             SELECT id, started_at IS NOT NULL AS started,
                    CASE WHEN cancel_requested THEN {{Cancelled}} WHEN started_at IS NULL THEN {{Retrying}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state,
-                   (unique_key IS NULL OR unique_for IS NULL OR unique_for <= interval '0') AS removable
+                   (unique_key IS NULL OR unique_for IS NULL OR unique_for <= interval '0') AS removable,
+                   delete_requested AND cancel_requested AS deleting
             FROM {s}.jobs
             WHERE queue_name = $1 AND state = {{Processing}} AND lease_expires_at < now()
             FOR UPDATE SKIP LOCKED
         ),
         removed AS (
             DELETE FROM {s}.jobs j USING expired e
-            WHERE j.id = e.id AND e.removable AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))
+            WHERE j.id = e.id AND (e.deleting OR (e.removable AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))))
             RETURNING j.id
         ),
         updated AS (
@@ -335,7 +349,7 @@ internal static class JobSql
                 last_error = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{LeaseExpiredError}} ELSE j.last_error END,
                 errors = CASE WHEN e.started OR e.next_state = {{Cancelled}} THEN {{AppendError("j.attempts", LeaseExpiredError)}} ELSE j.errors END
             FROM expired e
-            WHERE j.id = e.id AND NOT (e.removable AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3)))
+            WHERE j.id = e.id AND NOT (e.deleting OR (e.removable AND ((e.next_state = {{Failed}} AND $2) OR (e.next_state = {{Cancelled}} AND $3))))
             RETURNING j.state
         ),
         wake AS (

@@ -64,8 +64,13 @@ public sealed class JobAdmin
     public Task<int> CancelAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
         => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Cancel), "cancel", audit, cancellationToken);
 
-    /// <summary>Deletes jobs in any state (a running job's worker stops it at its next lease renewal).</summary>
-    /// <returns>How many jobs were deleted.</returns>
+    /// <summary>
+    /// Deletes jobs in any state. A waiting or finished job is removed at once. A running job is cancelled and removed when
+    /// it ends: its handler's token is cancelled at once (as <see cref="CancelAsync"/> does), but the job stays processing,
+    /// shown with <see cref="JobSummary.DeleteRequested"/>, and keeps its place in its concurrency key's and queue's limits
+    /// until its handler returned (or its worker's lease expired); then it is removed, whatever its outcome.
+    /// </summary>
+    /// <returns>How many jobs were deleted or, when running, marked for deletion (a running job already marked is not counted).</returns>
     public Task<int> DeleteAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
         => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Delete), "delete", audit, cancellationToken);
 

@@ -80,6 +80,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                 Id = summary.Id, Name = summary.Name, QueueName = summary.QueueName, State = summary.State, Priority = summary.Priority,
                 Attempts = summary.Attempts, MaxAttempts = summary.MaxAttempts, QueuedAt = summary.QueuedAt, RunAt = summary.RunAt,
                 StartedAt = summary.StartedAt, FinishedAt = summary.FinishedAt, LastError = summary.LastError, WorkerId = summary.WorkerId,
+                DeleteRequested = summary.DeleteRequested,
                 Payload = Encoding.UTF8.GetString(e.Payload),
                 Headers = e.Headers is null ? new Dictionary<string, string>(0) : new Dictionary<string, string>(e.Headers, StringComparer.Ordinal),
                 Errors = [.. e.Errors],
@@ -156,15 +157,16 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                     e.CancelRequested = true;
                     (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
                     break;
-                case JobAdminActionKind.Delete:
+                case JobAdminActionKind.Delete when e.State == JobState.Processing && !e.DeleteRequested:
+                    // Cancelled and removed when its attempt ends (RemoveIfDeleted): until its handler really ended it
+                    // keeps its slots in its key's and queue's limits. Its handler is told at once, as a cancel tells it.
+                    e.CancelRequested = true;
+                    e.DeleteRequested = true;
+                    (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
+                    break;
+                case JobAdminActionKind.Delete when e.State != JobState.Processing:
                     _waiting.Remove(e);
                     _jobs.Remove(id);
-                    if (e.State == JobState.Processing)
-                    {
-                        // Its slots are free at once: its handler is told at once too, as a cancel tells it.
-                        (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
-                    }
-
                     break;
                 case JobAdminActionKind.SetPriority when e.State is JobState.Pending or JobState.Retrying or JobState.Paused && e.Priority != action.Priority:
                     var waiting = _waiting.Remove(e);
@@ -192,6 +194,26 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="entry"/> (processing, its attempt just ended: an outcome or a lease rescue) when an operator
+    /// deleted it while it ran; returns whether it did (and wakes claims when the next job of its key may run now). Under the lock.
+    /// </summary>
+    private bool RemoveIfDeleted(Entry entry)
+    {
+        if (!entry.DeleteRequested)
+        {
+            return false;
+        }
+
+        _jobs.Remove(entry.Id);
+        if (entry.ConcurrencyKey is not null)
+        {
+            Signal();
+        }
+
+        return true;
     }
 
     /// <inheritdoc />
@@ -310,6 +332,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         FinishedAt = e.FinishedAt,
         LastError = e.LastError,
         WorkerId = e.WorkerId,
+        DeleteRequested = e.State == JobState.Processing && e.DeleteRequested,
     };
 
     private sealed record QueuePause(string? Reason, DateTimeOffset At);

@@ -25,6 +25,9 @@ public sealed partial class InMemoryJobDriver
         public DateTimeOffset? FinishedAt { get; set; }
         public string? LastError { get; set; }
         public bool CancelRequested { get; set; }
+
+        /// <summary>An operator deleted the job while it ran: removed when its attempt ends (it holds its slots until then).</summary>
+        public bool DeleteRequested { get; set; }
         public List<JobAttemptError> Errors { get; } = [];
         public string? UniqueKey { get; init; }
         public TimeSpan UniqueFor { get; init; }

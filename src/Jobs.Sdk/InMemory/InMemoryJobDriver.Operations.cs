@@ -143,6 +143,7 @@ public sealed partial class InMemoryJobDriver
                         entry.Attempts = 0;
                         entry.LastError = null;
                         entry.CancelRequested = false;
+                        entry.DeleteRequested = false;
                         entry.FinishedAt = null;
                         entry.WorkerId = null;
                         entry.LeaseExpiresAt = null;

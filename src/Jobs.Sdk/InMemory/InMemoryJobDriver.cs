@@ -218,7 +218,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             foreach (var outcome in outcomes)
             {
                 if (!_jobs.TryGetValue(outcome.Id, out var entry) || entry.State != JobState.Processing || entry.WorkerId != workerId
-                    || entry.LeaseToken != outcome.LeaseToken)
+                    || entry.LeaseToken != outcome.LeaseToken || RemoveIfDeleted(entry)) // deleted while it ran: whatever the outcome, gone
                 {
                     continue;
                 }
@@ -337,6 +337,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 }
 
                 rescued++;
+                if (RemoveIfDeleted(entry))
+                {
+                    continue;
+                }
+
                 entry.LastModified = now;
                 entry.LeaseExpiresAt = null;
                 entry.LeaseToken = null;
