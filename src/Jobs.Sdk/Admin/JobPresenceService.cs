@@ -78,7 +78,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         }
 
         Volatile.Write(ref _stopping, 1);
-        _ = _stop.CancelAsync(); // not awaited: a stuck store call's cancellation (Npgsql's cancel request) runs in its callback
+        _stop.CancelInBackground(_logger, "the presence reports"); // not awaited: a stuck store call's cancellation runs in its callback
         // The loop's last report and the final one take FinalReportTimeout at most, and no more than FinalReportGrace once
         // the caller's token fired (already, under a host whose shutdown timeout passed: the row is still removed then).
         using var bounded = new CancellationTokenSource(FinalReportTimeout);
