@@ -37,7 +37,7 @@ public sealed class CancellationCallbackTests(PostgresFixture fixture)
         await callbacksRan.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await TestExtensions.EventuallyAsync(async () => (await queue.GetJobAsync(id))?.State == JobState.Cancelled, 60, "the job is cancelled");
 
-        unobserved.AssertNoneReported();
+        await unobserved.AssertNoneReportedAsync();
         await AssertLoggedOnceAsync(log, id);
         await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
     }
@@ -67,7 +67,7 @@ public sealed class CancellationCallbackTests(PostgresFixture fixture)
         await callbacksRan.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await TestExtensions.EventuallyAsync(async () => (await queue.GetJobAsync(id))?.State == JobState.Pending, 60, "the job is back to pending");
 
-        unobserved.AssertNoneReported();
+        await unobserved.AssertNoneReportedAsync();
         await AssertLoggedOnceAsync(log, id);
     }
 

@@ -94,8 +94,8 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             try
             {
                 // WaitAsync: in a network partition the call ends only once Npgsql's cancel request gives up (its connection
-                // timeout), past the token.
-                await _store.RemoveWorkerAsync(_worker.WorkerId, token).WaitAsync(token).ConfigureAwait(false);
+                // timeout), past the token; its failure then is observed (nobody waits for it, and the row expires anyway).
+                await _store.RemoveWorkerAsync(_worker.WorkerId, token).ObserveFault().WaitAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -217,8 +217,9 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
 
         try
         {
+            // Past the token (a stuck call), the minutes are reported next time; the call's later failure is observed.
             await store.ReportThroughputAsync(new JobThroughputReport { WorkerId = worker.WorkerId, Minutes = changed }, cancellationToken)
-                .WaitAsync(cancellationToken).ConfigureAwait(false);
+                .ObserveFault().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -99,10 +99,6 @@ public sealed class HealthCheckTests
     /// when that query fails later (a dead socket's error, after its cancellation), nobody waits for it any more: its fault
     /// must not reach <see cref="TaskScheduler.UnobservedTaskException"/> (an app's error tracker) at a random GC.
     /// </summary>
-    /// <remarks>
-    /// Not a timeout of 1 ms: one that fires while the probe still sets up its wait leaves the wait attached to the query,
-    /// which then observes the fault (the case an app meets, a query slower than the timeout, is this one).
-    /// </remarks>
     [Fact]
     public async Task A_count_query_that_fails_after_the_probe_timed_out_leaves_no_unobserved_task_exception()
     {
@@ -116,7 +112,7 @@ public sealed class HealthCheckTests
         Assert.Contains("did not answer", result.Description, StringComparison.Ordinal);
 
         held.SetException(unobserved.NewFault("count query failed after the probe gave up"));
-        unobserved.AssertNoneReported();
+        await unobserved.AssertNoneReportedAsync();
     }
 
     /// <summary>As above, for the readiness wait: a schema check that fails after the probe stopped waiting for it.</summary>
@@ -133,7 +129,7 @@ public sealed class HealthCheckTests
         Assert.Contains("not ready after", result.Description, StringComparison.Ordinal);
 
         held.SetException(unobserved.NewFault("schema check failed after the probe gave up"));
-        unobserved.AssertNoneReported();
+        await unobserved.AssertNoneReportedAsync();
     }
 
     [Fact]
