@@ -116,22 +116,10 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_loop is { IsCompleted: false } loop)
+        if (await BackgroundTasks.StopThenWaitAsync(_loop, Volatile.Read(ref _stopping) != 0, StopAsync, FinalReportTimeout).ConfigureAwait(false))
         {
-            using var bound = new CancellationTokenSource(FinalReportTimeout);
-            if (Volatile.Read(ref _stopping) == 0)
-            {
-                await StopAsync(bound.Token).ConfigureAwait(false);
-            }
-
-            await loop.WaitAsync(bound.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (!loop.IsCompleted)
-            {
-                return; // the loop's token must stay usable while it runs
-            }
+            _stop.Dispose(); // not while the loop runs: its token must stay usable
         }
-
-        _stop.Dispose();
     }
 
     private static async Task RunAsync(IJobAdminStore store, JobsRuntime queue, JobWorker? worker, JobSchedule? schedule, JobWorkerOptions options,

@@ -38,6 +38,29 @@ internal static class BackgroundTasks
     }
 
     /// <summary>
+    /// The disposal of a service that runs one background loop: stops the service if no stop began (a container disposed
+    /// without its host stopping), then waits for the loop, both within <paramref name="bound"/>: a store call that ignores its
+    /// token (a connection stuck on a dead socket) must not hold the container's disposal.
+    /// </summary>
+    /// <returns>Whether the loop has ended (or never ran): only then may the disposal release what the loop uses (its token).</returns>
+    public static async Task<bool> StopThenWaitAsync(Task? loop, bool stopBegan, Func<CancellationToken, Task> stopAsync, TimeSpan bound)
+    {
+        if (loop is not { IsCompleted: false })
+        {
+            return true;
+        }
+
+        using var bounded = new CancellationTokenSource(bound);
+        if (!stopBegan)
+        {
+            await stopAsync(bounded.Token).ConfigureAwait(false);
+        }
+
+        await loop.WaitAsync(bounded.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return loop.IsCompleted;
+    }
+
+    /// <summary>
     /// Cancels <paramref name="source"/> without waiting for its callbacks: a store call stuck on a connection that cannot
     /// reach the server runs Npgsql's cancellation (a cancel request on a new connection, up to its connection timeout) in
     /// its callback, and waiting for it held host stops far past their shutdown timeout in network partitions. A callback

@@ -117,22 +117,10 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_run is { IsCompleted: false } run)
+        if (await BackgroundTasks.StopThenWaitAsync(_run, _stop.IsCancellationRequested, StopAsync, DisposeTimeout).ConfigureAwait(false))
         {
-            using var bound = new CancellationTokenSource(DisposeTimeout);
-            if (!_stop.IsCancellationRequested)
-            {
-                await StopAsync(bound.Token).ConfigureAwait(false);
-            }
-
-            await run.WaitAsync(bound.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (!run.IsCompleted)
-            {
-                return; // the loops' token must stay usable while they run
-            }
+            _stop.Dispose(); // not while the loops run: their token must stay usable
         }
-
-        _stop.Dispose();
     }
 
     private async Task RunAsync(IJobScheduleStore store, CancellationToken stop)
