@@ -78,7 +78,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         }
 
         Volatile.Write(ref _stopping, 1);
-        _ = _stop.CancelAsync(); // not awaited: a stuck store call's cancellation (Npgsql's cancel request) runs in its callback
+        _stop.CancelInBackground(_logger, "the presence reports"); // not awaited: a stuck store call's cancellation runs in its callback
         // The loop's last report and the final one take FinalReportTimeout at most, and no more than FinalReportGrace once
         // the caller's token fired (already, under a host whose shutdown timeout passed: the row is still removed then).
         using var bounded = new CancellationTokenSource(FinalReportTimeout);
@@ -94,8 +94,8 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
             try
             {
                 // WaitAsync: in a network partition the call ends only once Npgsql's cancel request gives up (its connection
-                // timeout), past the token.
-                await _store.RemoveWorkerAsync(_worker.WorkerId, token).WaitAsync(token).ConfigureAwait(false);
+                // timeout), past the token; its failure then is observed (nobody waits for it, and the row expires anyway).
+                await _store.RemoveWorkerAsync(_worker.WorkerId, token).ObserveFault().WaitAsync(token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -116,22 +116,10 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_loop is { IsCompleted: false } loop)
+        if (await BackgroundTasks.StopThenWaitAsync(_loop, Volatile.Read(ref _stopping) != 0, StopAsync, FinalReportTimeout).ConfigureAwait(false))
         {
-            using var bound = new CancellationTokenSource(FinalReportTimeout);
-            if (Volatile.Read(ref _stopping) == 0)
-            {
-                await StopAsync(bound.Token).ConfigureAwait(false);
-            }
-
-            await loop.WaitAsync(bound.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (!loop.IsCompleted)
-            {
-                return; // the loop's token must stay usable while it runs
-            }
+            _stop.Dispose(); // not while the loop runs: its token must stay usable
         }
-
-        _stop.Dispose();
     }
 
     private static async Task RunAsync(IJobAdminStore store, JobsRuntime queue, JobWorker? worker, JobSchedule? schedule, JobWorkerOptions options,
@@ -217,8 +205,9 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
 
         try
         {
+            // Past the token (a stuck call), the minutes are reported next time; the call's later failure is observed.
             await store.ReportThroughputAsync(new JobThroughputReport { WorkerId = worker.WorkerId, Minutes = changed }, cancellationToken)
-                .WaitAsync(cancellationToken).ConfigureAwait(false);
+                .ObserveFault().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

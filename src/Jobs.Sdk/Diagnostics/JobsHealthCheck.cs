@@ -55,10 +55,11 @@ public sealed class JobsHealthCheck : IHealthCheck
         var failure = context.Registration?.FailureStatus ?? HealthStatus.Unhealthy;
         var data = new Dictionary<string, object> { ["queue"] = _driver.QueueName };
 
-        // 1. Ready: migrations done (or failed, which no retry fixes).
+        // 1. Ready: migrations done (or failed, which no retry fixes). A wait or query that outlives the timeout is no longer
+        // waited for: its later fault is observed (the driver logs its own failures; the next probe reports it).
         try
         {
-            await _driver.WaitUntilReadyAsync(cancellationToken).WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
+            await _driver.WaitUntilReadyAsync(cancellationToken).ObserveFault().WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -78,7 +79,7 @@ public sealed class JobsHealthCheck : IHealthCheck
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.Timeout);
-            var counts = await _driver.GetCountsAsync(timeout.Token).WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
+            var counts = await _driver.GetCountsAsync(timeout.Token).ObserveFault().WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
             data["pending"] = counts.Pending;
             data["processing"] = counts.Processing;
             data["retrying"] = counts.Retrying;

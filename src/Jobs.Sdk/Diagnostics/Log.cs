@@ -59,6 +59,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The store rejected the outcome {Kind} of job {JobId} alone; it is recorded with a replacement error")]
     public static partial void OutcomeRejected(ILogger logger, JobId jobId, JobOutcomeKind kind);
 
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "A callback registered on the cancellation token of {Owner} threw when it was cancelled; the cancellation went ahead. Callbacks passed to CancellationToken.Register must not throw: catch inside the callback")]
+    public static partial void CancellationCallbackFailed(ILogger logger, Exception exception, string owner);
+
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Shutdown timeout: {Count} running jobs are cancelled; those that stop are returned to the queue, a handler that ignores its token keeps its lease until it returns")]
     public static partial void ShutdownTimedOut(ILogger logger, int count);
 

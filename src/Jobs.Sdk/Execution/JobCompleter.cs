@@ -91,7 +91,7 @@ internal sealed class JobCompleter
     /// </summary>
     /// <remarks>Not waiting for the token's callbacks: a write stuck on a connection that cannot reach the server runs Npgsql's
     /// cancellation (a cancel request on a new connection, up to its connection timeout) in its callback.</remarks>
-    public void Abandon() => _ = _abandon.CancelAsync();
+    public void Abandon() => _abandon.CancelInBackground(_logger, $"worker {_workerId}'s outcome writer");
 
     /// <summary>The write loop; ends after <see cref="Complete"/> when every queued outcome is recorded.</summary>
     public async Task RunAsync()

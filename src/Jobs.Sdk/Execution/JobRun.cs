@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk;
 
@@ -35,6 +36,9 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
     public long ClaimedTimestamp { get; init; }
 
     public JobProcessTelemetry? Telemetry { get; set; }
+
+    /// <summary>Where a callback on the handler's token that throws when the job is cancelled is reported.</summary>
+    public ILogger? Logger { get; init; }
 
     public CancellationToken Token => _cts.Token;
 
@@ -108,7 +112,7 @@ internal sealed class JobRun(ClaimedJob job) : IDisposable
         {
             try
             {
-                _ = _cts.CancelAsync();
+                _cts.CancelInBackground(Logger, $"job {Job.Id} ('{Job.Name}')");
             }
             catch (ObjectDisposedException)
             {

@@ -20,14 +20,13 @@ public sealed partial class JobWorker
     {
         // A loop that failed (the store never became usable: an incompatible schema) was logged and ends the worker's
         // Completion; the stop itself succeeds (a throw here would fail the host's stop, a crash on every SIGTERM).
-        var loop = _claimLoop!;
+        // Observed, even when it ends after the waits below gave up: never reported again as an unobserved task exception.
+        var loop = _claimLoop!.ObserveFault();
         await loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!loop.IsCompleted)
         {
             await loop.WaitAsync(ShutdownGrace, _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-
-        _ = loop.Exception; // observed: never reported again as an unobserved task exception
     }
 
     /// <summary>Whether the claim loop has ended, waiting for it up to <see cref="ShutdownGrace"/> (a disposal after a stop cut short).</summary>

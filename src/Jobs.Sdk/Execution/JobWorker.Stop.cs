@@ -45,11 +45,9 @@ public sealed partial class JobWorker
 
     private async Task StopOwnQueueAsync(CancellationToken cancellationToken)
     {
-        // Not awaited, here and for the background loops: the task completes only once the token's callbacks have run, and a
-        // store call stuck on a connection that cannot reach the server runs Npgsql's cancellation (a cancel request on a new
-        // connection, up to its connection timeout) in its callback; waiting for them held a host's stop far past its
-        // shutdown timeout in a network partition. The loops themselves are waited for, within the stop's bounds.
-        _ = _stopClaiming.CancelAsync();
+        // Not waiting for the token's callbacks, here and for the background loops (see CancelInBackground): the loops
+        // themselves are waited for, within the stop's bounds.
+        _stopClaiming.CancelInBackground(_logger, $"worker {WorkerId}'s claim loop");
         await WaitForClaimLoopAsync(cancellationToken).ConfigureAwait(false);
         await DrainRunningJobsAsync(cancellationToken).ConfigureAwait(false);
         var runners = Task.WhenAll(_runners);
@@ -88,13 +86,12 @@ public sealed partial class JobWorker
             await FlushOutcomesAsync(_completerLoop, cancellationToken).ConfigureAwait(false);
         }
 
-        _ = _stopBackground.CancelAsync();
+        _stopBackground.CancelInBackground(_logger, $"worker {WorkerId}'s background loops");
         // Within the stop's token: a loop whose store call cannot reach the server ends when Npgsql gives the call up, and the
         // stop does not wait for that past the caller's bound (the disposal then leaves the loops' token alone).
         var loops = BackgroundLoops();
-        await loops.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _ = loops.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default); // a loop that failed was logged; its exception is not reported again at a random GC
+        // A loop that failed was logged: its exception is not reported again at a random GC, even after the stop's bound.
+        await loops.ObserveFault().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         ReleaseThreads();
     }
 

@@ -225,7 +225,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             var runs = new JobRun[claimed.Count];
             for (var i = 0; i < claimed.Count; i++)
             {
-                var run = runs[i] = new JobRun(claimed[i]) { ClaimedTimestamp = claimReturned };
+                var run = runs[i] = new JobRun(claimed[i]) { ClaimedTimestamp = claimReturned, Logger = _logger };
                 if (startingNow is not { } n || i < n)
                 {
                     run.RecordStart(); // the claim recorded its start: a runner takes it at once

@@ -98,10 +98,8 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             return;
         }
 
-        // Not awaited: the task completes only once the token's callbacks have run, and a store call stuck on a connection
-        // that cannot reach the server runs Npgsql's cancellation (a cancel request on a new connection) in its callback,
-        // for seconds each; waiting for them held a host's stop far past its shutdown timeout. The loops are waited for below.
-        _ = _stop.CancelAsync();
+        // Not waiting for the token's callbacks (see CancelInBackground); the loops are waited for below.
+        _stop.CancelInBackground(_logger, $"the scheduler of queue '{_runtime.QueueName}'");
         try
         {
             await _run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -119,22 +117,10 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_run is { IsCompleted: false } run)
+        if (await BackgroundTasks.StopThenWaitAsync(_run, _stop.IsCancellationRequested, StopAsync, DisposeTimeout).ConfigureAwait(false))
         {
-            using var bound = new CancellationTokenSource(DisposeTimeout);
-            if (!_stop.IsCancellationRequested)
-            {
-                await StopAsync(bound.Token).ConfigureAwait(false);
-            }
-
-            await run.WaitAsync(bound.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (!run.IsCompleted)
-            {
-                return; // the loops' token must stay usable while they run
-            }
+            _stop.Dispose(); // not while the loops run: their token must stay usable
         }
-
-        _stop.Dispose();
     }
 
     private async Task RunAsync(IJobScheduleStore store, CancellationToken stop)

@@ -88,10 +88,48 @@ public sealed class HealthCheckTests
         await using var host = ObsHost.Create(Obs.NewQueueName("health-slow"), j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
             driver: d => d.OnGetCounts = ct => Task.Delay(Timeout.Infinite, ct));
 
-        var result = await CheckAsync(new JobsHealthCheck(host.Runtime, options: new JobsHealthCheckOptions { Timeout = TimeSpan.FromMilliseconds(50) }));
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime, options: new JobsHealthCheckOptions { Timeout = TimeSpan.FromMilliseconds(100) }));
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Contains("did not answer", result.Description, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A probe whose count query outlives <see cref="JobsHealthCheckOptions.Timeout"/> reports the store as not answering;
+    /// when that query fails later (a dead socket's error, after its cancellation), nobody waits for it any more: its fault
+    /// must not reach <see cref="TaskScheduler.UnobservedTaskException"/> (an app's error tracker) at a random GC.
+    /// </summary>
+    [Fact]
+    public async Task A_count_query_that_fails_after_the_probe_timed_out_leaves_no_unobserved_task_exception()
+    {
+        using var unobserved = new UnobservedTaskFaults();
+        var held = new TaskCompletionSource(); // continuations inline: failing it ends the held query before it returns
+        await using var host = ObsHost.Create(Obs.NewQueueName("health-late-fault"), j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
+            driver: d => d.OnGetCounts = async _ => await held.Task.ConfigureAwait(false)); // ignores its token, as a stuck call does
+
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime, options: new JobsHealthCheckOptions { Timeout = TimeSpan.FromMilliseconds(100) }));
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("did not answer", result.Description, StringComparison.Ordinal);
+
+        held.SetException(unobserved.NewFault("count query failed after the probe gave up"));
+        await unobserved.AssertNoneReportedAsync();
+    }
+
+    /// <summary>As above, for the readiness wait: a schema check that fails after the probe stopped waiting for it.</summary>
+    [Fact]
+    public async Task A_readiness_wait_that_fails_after_the_probe_timed_out_leaves_no_unobserved_task_exception()
+    {
+        using var unobserved = new UnobservedTaskFaults();
+        var held = new TaskCompletionSource(); // continuations inline: failing it ends the held wait before it returns
+        await using var host = ObsHost.Create(Obs.NewQueueName("health-late-ready"), j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
+            driver: d => d.OnWaitUntilReady = async _ => await held.Task.ConfigureAwait(false));
+
+        var result = await CheckAsync(new JobsHealthCheck(host.Runtime, options: new JobsHealthCheckOptions { Timeout = TimeSpan.FromMilliseconds(100) }));
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("not ready after", result.Description, StringComparison.Ordinal);
+
+        held.SetException(unobserved.NewFault("schema check failed after the probe gave up"));
+        await unobserved.AssertNoneReportedAsync();
     }
 
     [Fact]

@@ -180,7 +180,7 @@ internal sealed class TestDriver(InMemoryJobDriver inner) : IJobDriver
     {
         if (OnGetCounts is { } hook)
         {
-            await hook(cancellationToken);
+            await hook(cancellationToken).ConfigureAwait(false); // a held hook's release ends this call before it returns
         }
 
         return await Inner.GetCountsAsync(cancellationToken);
