@@ -280,7 +280,7 @@ public sealed partial class JobGenerator
                     case JsonTypeKind.Array or JsonTypeKind.List or JsonTypeKind.HashSet or JsonTypeKind.ICollection or JsonTypeKind.IReadOnlyCollection or JsonTypeKind.IEnumerable:
                     {
                         // A set of simply ordered elements is written sorted, for the reason dictionaries are; other sets
-                        // cannot be (JOBS054 warns when such a set is part of a whole-payload unique key). Lists keep their order.
+                        // cannot be (JOBS024 warns when such a set is part of a whole-payload unique key). Lists keep their order.
                         var item = Next("e");
                         var source = t.Kind == JsonTypeKind.HashSet && IsSimplyOrdered(t.Element!) ? $"{Services}.Sorted({x})" : x;
                         w.Line("writer.WriteStartArray();");
