@@ -145,6 +145,13 @@ internal static class Descriptors
         DiagnosticSeverity.Error,
         "The generator adds Push{Type}Async to JobQueue and Add{Type} to JobsBuilder as extension methods. An instance member with the same name is chosen first by C#, so the typed method would never be called.");
 
+    public static readonly DiagnosticDescriptor UnorderedUniquePayload = Create(
+        DiagnosticIds.UnorderedUniquePayload,
+        "The whole payload is the unique key, but a member's order is not stable",
+        "The whole payload is the unique key of '{0}' (it marks no [UniqueKey] member), but the order of member '{1}' is not stable: {2}; two pushes of the same job can get two keys and two jobs; mark the members that identify the job with [UniqueKey]",
+        DiagnosticSeverity.Warning,
+        "A Unique job that marks no [UniqueKey] member is keyed by a hash of its payload bytes. The generated writer sorts dictionaries by key and sets of numbers, strings, Guids, enums, dates and times, so their fill order does not matter; it cannot order a set of objects (or of other types without a natural order), nor a value written by the job's JsonSerializerContext. Two pushers of the same content may then write different bytes and store two jobs.");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description, params string[] tags)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, description: description,
             helpLinkUri: null, customTags: tags); // no public site yet: DIAGNOSTICS.md ships at the root of the Jobs.Sdk package

@@ -22,4 +22,5 @@ internal static class DiagnosticIds
     public const string UnsupportedKeyMember = "JOBS021";
     public const string InvalidConcurrencyLimit = "JOBS022";
     public const string ConcurrencyKeyWithoutLimit = "JOBS023";
+    public const string UnorderedUniquePayload = "JOBS024";
 }

@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Jobs.Sdk.Analyzers;
 
 // JOBS020 (queue and unique settings, [UniqueKey] members without Unique), JOBS021 (key members of unsupported types), JOBS022 (ConcurrencyLimit below 1)
-// and JOBS023 ([ConcurrencyKey] members without a ConcurrencyLimit).
+// JOBS023 ([ConcurrencyKey] members without a ConcurrencyLimit) and JOBS024 (a whole-payload unique key with a member of unstable order).
 public sealed partial class JobDeclarationAnalyzer
 {
     /// <summary>The longest queue name, in UTF-8 bytes (<c>JobTextLimits.MaxIndexedBytes</c> in Jobs.Sdk).</summary>
@@ -22,6 +22,7 @@ public sealed partial class JobDeclarationAnalyzer
         int? concurrencyLimit = null;
         string? queue = null;
         var queueSet = false;
+        var hasJsonContext = false;
         foreach (var named in attribute.NamedArguments)
         {
             switch (named.Key)
@@ -34,6 +35,9 @@ public sealed partial class JobDeclarationAnalyzer
                     break;
                 case KnownNames.JobAttributeConcurrencyLimit when named.Value.Value is int c:
                     concurrencyLimit = c;
+                    break;
+                case KnownNames.JobAttributeJsonContext when named.Value.Value is ITypeSymbol:
+                    hasJsonContext = true;
                     break;
                 case KnownNames.JobAttributeQueue:
                     queueSet = true;
@@ -86,6 +90,10 @@ public sealed partial class JobDeclarationAnalyzer
                     + "and the key is never used; set Unique = true, or remove the attribute"));
             }
         }
+        else if (KeyMemberSupport.FindMarked(type, KnownNames.UniqueKeyAttribute).Count == 0 && !type.IsGenericType)
+        {
+            ReportUnorderedPayload(context, type, hasJsonContext, attributeLocation);
+        }
 
         ReportUnsupportedKeys(context, type, KnownNames.UniqueKeyAttribute, "UniqueKey", attributeLocation);
         ReportUnsupportedKeys(context, type, KnownNames.ConcurrencyKeyAttribute, "ConcurrencyKey", attributeLocation);
@@ -107,6 +115,22 @@ public sealed partial class JobDeclarationAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnsupportedKeyMember, location ?? attributeLocation,
                     shortName, member.Name, memberType.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
             }
+        }
+    }
+
+    /// <summary>
+    /// JOBS024: the payload bytes are the key, so each member must have one written form per content (the generated
+    /// writer sorts dictionaries and sets of simply ordered elements; see PayloadOrderSupport).
+    /// </summary>
+    private static void ReportUnorderedPayload(SymbolAnalysisContext context, INamedTypeSymbol type, bool hasJsonContext, Location attributeLocation)
+    {
+        foreach (var (member, path, reason) in PayloadOrderSupport.FindUnordered(type, hasJsonContext))
+        {
+            var symbol = (ISymbol?)member.Parameter ?? member.Property;
+            var location = SymbolEqualityComparer.Default.Equals(symbol.ContainingType ?? symbol.ContainingSymbol?.ContainingType, type)
+                ? symbol.Locations.FirstOrDefault(l => l.IsInSource) ?? attributeLocation
+                : attributeLocation;
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnorderedUniquePayload, location, type.Name, path, reason));
         }
     }
 }

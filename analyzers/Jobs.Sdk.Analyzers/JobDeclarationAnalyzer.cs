@@ -42,7 +42,8 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.UnsupportedJsonAttribute,
         Descriptors.GeneratedMethodNameCollision,
         Descriptors.InvalidFlowSetting,
-        Descriptors.UnsupportedKeyMember);
+        Descriptors.UnsupportedKeyMember,
+        Descriptors.UnorderedUniquePayload);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)

@@ -239,9 +239,11 @@ public sealed partial class JobGenerator
                     case JsonTypeKind.JsonContext: w.Line($"{Json}.JsonSerializer.Serialize(writer, {x}, TypeInfo{t.ContextIndex});"); break;
                     case JsonTypeKind.Dictionary or JsonTypeKind.IDictionary or JsonTypeKind.IReadOnlyDictionary:
                     {
+                        // Sorted by key: a dictionary enumerates in the order it was filled in, and the payload of a
+                        // unique job without key members is its key (see JobJsonServices.SortedByKey).
                         var pair = Next("kv");
                         w.Line("writer.WriteStartObject();");
-                        w.Open($"foreach (var {pair} in {x})");
+                        w.Open($"foreach (var {pair} in {Services}.SortedByKey({x}))");
                         w.Line($"{Services}.WritePropertyName(writer, {pair}.Key);");
                         EmitWriteValue(t.Element!, pair + ".Value", label + "{}");
                         w.Close();
@@ -277,9 +279,12 @@ public sealed partial class JobGenerator
 
                     case JsonTypeKind.Array or JsonTypeKind.List or JsonTypeKind.HashSet or JsonTypeKind.ICollection or JsonTypeKind.IReadOnlyCollection or JsonTypeKind.IEnumerable:
                     {
+                        // A set of simply ordered elements is written sorted, for the reason dictionaries are; other sets
+                        // cannot be (JOBS024 warns when such a set is part of a whole-payload unique key). Lists keep their order.
                         var item = Next("e");
+                        var source = t.Kind == JsonTypeKind.HashSet && IsSimplyOrdered(t.Element!) ? $"{Services}.Sorted({x})" : x;
                         w.Line("writer.WriteStartArray();");
-                        w.Open($"foreach (var {item} in {x})");
+                        w.Open($"foreach (var {item} in {source})");
                         EmitWriteValue(t.Element!, item, label + "[]");
                         w.Close();
                         w.Line("writer.WriteEndArray();");
@@ -290,6 +295,10 @@ public sealed partial class JobGenerator
                         throw new InvalidOperationException("Unexpected kind " + t.Kind);
                 }
             }
+
+            /// <summary>An element the runtime can sort (<see cref="PayloadOrderSupport"/>), or its nullable form.</summary>
+            private static bool IsSimplyOrdered(TypeModel e)
+                => PayloadOrderSupport.IsSimplyOrdered(e.Kind == JsonTypeKind.Nullable ? e.Element!.Kind : e.Kind);
 
             // ---------------------------------------------------------------- reading
 

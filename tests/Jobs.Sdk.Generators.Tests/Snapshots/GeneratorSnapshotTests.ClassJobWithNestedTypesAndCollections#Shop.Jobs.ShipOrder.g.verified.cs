@@ -37,7 +37,7 @@ namespace Shop.Jobs
                 if (value.Tags is { } v3)
                 {
                     writer.WriteStartObject();
-                    foreach (var kv4 in v3)
+                    foreach (var kv4 in global::Jobs.Sdk.Infrastructure.JobJsonServices.SortedByKey(v3))
                     {
                         global::Jobs.Sdk.Infrastructure.JobJsonServices.WritePropertyName(writer, kv4.Key);
                         var v5 = global::Jobs.Sdk.Infrastructure.JobJsonServices.NotNull(kv4.Value, "ShipOrder.Tags{}");
