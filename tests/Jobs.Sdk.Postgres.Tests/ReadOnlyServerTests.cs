@@ -98,6 +98,44 @@ public sealed class ReadOnlyServerTests(PostgresFixture fixture, ITestOutputHelp
         Assert.Empty(logs.Errors);
     }
 
+    /// <summary>
+    /// A host that starts while the server is read-only (a deploy during a failover or a switchover) and has a migration to
+    /// apply waits for writes, then runs jobs: its schema check retries 25006 as it retries a server it cannot reach,
+    /// instead of leaving the workers stopped until the app restarts.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_that_starts_while_the_server_is_read_only_starts_once_writes_work_again()
+    {
+        // A new cluster: the start-up must create the schema.
+        await using var cluster = await LocalPostgresCluster.StartAsync();
+        await using var admin = PostgresJobsBuilderExtensions.CreateDataSource(cluster.ConnectionString);
+        var queueName = "read_only_start_" + Guid.NewGuid().ToString("N")[..8];
+        await SetReadOnlyAsync(admin, true);
+        var logs = new LevelLog();
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var creating = TestQueue.CreateAsync(fixture, b =>
+            {
+                b.Services.AddLogging(l => l.AddProvider(logs));
+                b.AddJob<ValueJob>((_, _, _) =>
+                {
+                    ran.TrySetResult();
+                    return Task.CompletedTask;
+                });
+            },
+            queueName: queueName, dataSource: PostgresJobsBuilderExtensions.CreateDataSource(cluster.ConnectionString));
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(creating.IsCompleted || !logs.Warnings.IsEmpty), seconds: 60,
+            what: "the start-up's schema check tried the read-only server");
+        output.WriteLine(string.Join("\n", logs.Warnings.Select(w => w.Entry).Concat(logs.Errors)));
+
+        await SetReadOnlyAsync(admin, false);
+        await using var queue = await creating.WaitAsync(TimeSpan.FromSeconds(60));
+        await queue.StartAsync();
+        await queue.Queue.PushAsync(new ValueJob(1));
+        await ran.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Empty(logs.Errors);
+        Assert.Contains(logs.Warnings, w => w.Entry.Contains("[2003]", StringComparison.Ordinal)); // the retry, logged
+    }
+
     /// <summary>Whether the job completed (a completed job is removed unless the queue keeps it).</summary>
     internal static async Task<bool> DoneAsync(JobQueue queue, JobId id) => await queue.GetJobAsync(id) is null or { State: JobState.Completed };
 
