@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -13,25 +15,39 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class FailoverTests(PostgresFixture fixture, ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_worker_on_a_multi_host_connection_string_follows_a_promoted_standby_and_runs_every_job_once()
+    public Task A_worker_on_a_multi_host_connection_string_follows_a_promoted_standby_and_runs_every_job_once() => FailoverAsync(hostRecheckSeconds: null);
+
+    /// <summary>
+    /// Npgsql remembers each host's state (offline, standby) for Host Recheck Seconds (10 by default) and meanwhile does
+    /// not try it: a worker that tried the standby before its promotion would not use it until then (ten more seconds of
+    /// outage after the promotion by default, here ten minutes). The driver makes Npgsql look again after a failed open.
+    /// </summary>
+    [Fact]
+    public Task A_worker_that_found_the_standby_still_in_recovery_uses_it_once_promoted() => FailoverAsync(hostRecheckSeconds: 600);
+
+    private async Task FailoverAsync(int? hostRecheckSeconds)
     {
         await using var primary = await LocalPostgresCluster.StartAsync();
         await using var standby = await primary.StartStandbyAsync();
         await using var onPrimary = PostgresJobsBuilderExtensions.CreateDataSource(primary.ConnectionString);
         await using var onStandby = PostgresJobsBuilderExtensions.CreateDataSource(standby.ConnectionString);
-        var both = $"Host=127.0.0.1:{primary.Port},127.0.0.1:{standby.Port};Target Session Attributes=primary;Username=postgres;Database=postgres;Timeout=5;Maximum Pool Size=20";
+        var both = $"Host=127.0.0.1:{primary.Port},127.0.0.1:{standby.Port};Target Session Attributes=primary;Username=postgres;Database=postgres;Timeout=5;Maximum Pool Size=20"
+            + (hostRecheckSeconds is { } recheck ? $";Host Recheck Seconds={recheck}" : "");
+        var logs = new LevelLog();
         var runs = new ConcurrentDictionary<int, int>();
         var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var setup = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (job, _, _) =>
-            {
-                runs.AddOrUpdate(job.Value, 1, (_, n) => n + 1);
-                if (job.Value == 0)
+        await using var setup = await TestQueue.CreateAsync(fixture, b => b
+                .AddJob<ValueJob>(async (job, _, _) =>
                 {
-                    holding.TrySetResult();
-                    await release.Task; // runs across the failover: its outcome goes to the new primary
-                }
-            }),
+                    runs.AddOrUpdate(job.Value, 1, (_, n) => n + 1);
+                    if (job.Value == 0)
+                    {
+                        holding.TrySetResult();
+                        await release.Task; // runs across the failover: its outcome goes to the new primary
+                    }
+                })
+                .Services.AddLogging(l => l.AddProvider(logs)),
             // No polling to speak of: a job pushed on the new primary runs only if the worker LISTENs there.
             driver: o => o.PollInterval = TimeSpan.FromMinutes(10),
             worker: o =>
@@ -51,13 +67,23 @@ public sealed class FailoverTests(PostgresFixture fixture, ITestOutputHelper out
 
         // A fast stop: the primary's sessions end, and its standby receives all of its WAL before it exits.
         await primary.StopAsync("fast");
+        var stopped = DateTime.UtcNow;
+        if (hostRecheckSeconds is not null)
+        {
+            // The worker finds no primary (the old one gone, the standby still in recovery): Npgsql remembers both states.
+            var seen = logs.Warnings.Count;
+            await TestExtensions.EventuallyAsync(() => Task.FromResult(logs.Warnings.Skip(seen).Any(w => w.Entry.Contains("suitable host", StringComparison.Ordinal))),
+                seconds: 60, what: "a write failed for want of a primary");
+        }
+
         await standby.PromoteAsync();
-        output.WriteLine("promoted");
+        var promoted = DateTime.UtcNow;
 
         // Pushed on the new primary directly: the worker learns of it only through LISTEN (its poll is 10 minutes).
         var after = await PushOnAsync(standby.ConnectionString, setup.Queue.QueueName, 51);
         release.TrySetResult();
         await TestExtensions.EventuallyAsync(() => Task.FromResult(runs.ContainsKey(51)), seconds: 60, what: "a job pushed on the new primary ran");
+        output.WriteLine($"promotion took {(promoted - stopped).TotalSeconds:F1} s; the job pushed on the new primary ran {(DateTime.UtcNow - promoted).TotalSeconds:F1} s after it");
         var viaClient = await setup.Queue.PushAsync(new ValueJob(52));
         await TestExtensions.EventuallyAsync(async () => await ReadOnlyServerTests.DoneAsync(setup.Queue, held) && await ReadOnlyServerTests.DoneAsync(setup.Queue, viaClient),
             seconds: 60, what: "the held job's outcome and a job pushed through the client recorded on the new primary");
