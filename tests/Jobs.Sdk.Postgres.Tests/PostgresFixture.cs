@@ -190,6 +190,39 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     /// <summary>Restarts the server (fast shutdown: connections are dropped).</summary>
     public Task RestartAsync() => PgCtlAsync("restart -m fast");
 
+    /// <summary>
+    /// A hot standby of this cluster on a port of its own: a base backup (<c>pg_basebackup -R</c>: it streams from this
+    /// cluster's WAL from then on), started. Dispose it as any cluster.
+    /// </summary>
+    public async Task<LocalPostgresCluster> StartStandbyAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "jobs-pg-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        var standby = new LocalPostgresCluster(_binDir, root, FreePort());
+        try
+        {
+            if (IsRoot)
+            {
+                await RunAsync("chown", $"postgres \"{root}\"", asPostgres: false);
+            }
+
+            await PgAsync("pg_basebackup", $"-h 127.0.0.1 -p {Port} -U postgres -D \"{standby._dataDir}\" -R -X stream --no-sync");
+            await standby.PgCtlAsync("start");
+            return standby;
+        }
+        catch (Exception)
+        {
+            await standby.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Promotes this standby to a primary, and waits until it accepts writes.</summary>
+    public Task PromoteAsync() => PgAsync("pg_ctl", $"-D \"{_dataDir}\" -w -t 60 promote");
+
+    /// <summary>Stops the server: <c>fast</c> (its sessions end, its standbys get all of its WAL first) or <c>immediate</c> (a crash).</summary>
+    public Task StopAsync(string mode) => PgAsync("pg_ctl", $"-D \"{_dataDir}\" -w -t 60 stop -m {mode}");
+
     public async ValueTask DisposeAsync()
     {
         try

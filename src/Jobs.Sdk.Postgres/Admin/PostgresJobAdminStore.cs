@@ -301,7 +301,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             await _ready(cancellationToken).ConfigureAwait(false);
         }
 
-        return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await _dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static JobSummary ReadSummary(NpgsqlDataReader reader) => new()

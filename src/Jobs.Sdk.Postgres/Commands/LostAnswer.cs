@@ -45,7 +45,7 @@ internal static class LostAnswer
         {
             try
             {
-                var connection = await dataSource.OpenConnectionAsync(timeout.Token).ConfigureAwait(false);
+                var connection = await dataSource.OpenConnectionRecheckingAsync(timeout.Token).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
                     await using (var end = new NpgsqlCommand(PushOutcomeSql.EndSession, connection))

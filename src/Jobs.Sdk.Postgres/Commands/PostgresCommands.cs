@@ -132,7 +132,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     /// <summary>Runs several statements in one round trip, as one implicit transaction (all or nothing).</summary>
     public async Task ExecuteBatchAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await using var batch = new NpgsqlBatch(connection);
@@ -162,7 +162,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         NpgsqlBatchCommand? before = null, IReadOnlyList<NpgsqlBatchCommand>? after = null)
     {
         var own = connection is null;
-        connection ??= await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        connection ??= await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var batch = new NpgsqlBatch(connection, transaction);

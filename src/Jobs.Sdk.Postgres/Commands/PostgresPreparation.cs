@@ -22,7 +22,7 @@ internal sealed class PostgresPreparation(NpgsqlDataSource dataSource)
     /// <summary>Finds out whether the data source's connections reach PostgreSQL directly; true when they do.</summary>
     public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             // The server process it talks to is the one PostgreSQL announced when it opened (a pooler announces its own, or none).

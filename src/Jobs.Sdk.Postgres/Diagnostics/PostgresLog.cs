@@ -14,7 +14,7 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Job queue schema '{Schema}' is not usable")]
     public static partial void MigrationsFailed(ILogger logger, Exception exception, string schema);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cannot reach PostgreSQL to check the job queue schema '{Schema}'; retrying in {Delay}")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cannot check the job queue schema '{Schema}': PostgreSQL is unreachable, starting, shutting down or read-only; retrying in {Delay}")]
     public static partial void MigrationsRetrying(ILogger logger, Exception exception, string schema, TimeSpan delay);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "The job queue's connections (schema '{Schema}') go through a connection pooler such as PgBouncer (the server process id differs from the one the connection announced): statements are not prepared")]

@@ -34,7 +34,7 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
     public async Task<T> RunAsync<T>(IReadOnlyList<JobPushRecord> jobs, Func<NpgsqlConnection, Task<T>> push, Func<T> stored,
         CancellationToken cancellationToken)
     {
-        var connection = await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var session = connection.ProcessID;

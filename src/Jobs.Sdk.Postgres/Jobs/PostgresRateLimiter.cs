@@ -24,7 +24,7 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var connection = await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

@@ -96,7 +96,7 @@ public static class PostgresJobMigrations
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         var quoted = PostgresIdentifier.Quote(schema);
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             // Verify before any DDL: one SELECT. Current (or newer and compatible): done.
@@ -307,7 +307,7 @@ public static class PostgresJobMigrations
         ArgumentNullException.ThrowIfNull(dataSource);
         var quoted = PostgresIdentifier.Quote(schema);
         var migrations = GetMigrations(schema);
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var applied = await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false) ?? [];

@@ -89,7 +89,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
             try
             {
                 // Connect while the schema gate runs (start-up: the connection is ready when the first push is announced).
-                var connection = await dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                var connection = await dataSource.OpenConnectionRecheckingAsync(stopping).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
                     await waitUntilReady(stopping).ConfigureAwait(false);

@@ -105,7 +105,7 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
 
             try
             {
-                var connection = await dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                var connection = await dataSource.OpenConnectionRecheckingAsync(stopping).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
                     await using var batch = new NpgsqlBatch(connection);

@@ -72,7 +72,7 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
     private async Task<(bool Inserted, bool Recorded, bool Paused, Guid? Holder)> ReleaseAndPushAsync(string uniqueKey, NpgsqlParameter[] parameters,
         CancellationToken cancellationToken)
     {
-        var connection = await context.Commands.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             await using var batch = new NpgsqlBatch(connection);

@@ -50,6 +50,9 @@ internal sealed class JobCompleter
     /// <summary>Counts the written batches' completed and failed jobs per minute (null: not counted).</summary>
     public JobThroughputCounter? Throughput { get; init; }
 
+    /// <summary>Told of each write that got through (null: not told). A failed one is not told: the store may reject that row alone.</summary>
+    public StoreWrites? Writes { get; init; }
+
     /// <summary>Outcomes reported and not yet written.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
@@ -320,6 +323,7 @@ internal sealed class JobCompleter
         try
         {
             await _driver.CompleteAsync(_workerId, outcomes, _abandon.Token).ConfigureAwait(false);
+            Writes?.Worked();
             return true;
         }
         catch (OperationCanceledException) when (_abandon.IsCancellationRequested)

@@ -38,6 +38,9 @@ internal sealed class JobLeaseKeeper
         _early = new EarlyCancels(leaseDuration, time);
     }
 
+    /// <summary>Told of each renewal that got through or failed (null: not told).</summary>
+    public StoreWrites? Writes { get; init; }
+
     /// <summary>How long before the server-side end of a lease the watchdog cancels its handler: a sixth of the lease.</summary>
     public TimeSpan SafetyMargin => _leaseDuration / 6;
 
@@ -148,6 +151,7 @@ internal sealed class JobLeaseKeeper
             try
             {
                 var result = await _driver.RenewLeasesAsync(_workerId, owned, _leaseDuration, timeout.Token).ConfigureAwait(false);
+                Writes?.Worked();
                 Renewed(owned, result, LocalLeaseEnd(sent));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -157,6 +161,7 @@ internal sealed class JobLeaseKeeper
             catch (Exception ex)
             {
                 // The watchdog cancels the handlers whose lease ends before a renewal gets through.
+                Writes?.Failed();
                 Log.RenewFailed(_logger, ex);
             }
         }

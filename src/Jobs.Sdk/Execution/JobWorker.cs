@@ -34,6 +34,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private readonly JobLeaseKeeper _leases;
     private readonly JobCompleter _completer;
     private readonly JobRescuer _rescuer;
+    private readonly StoreWrites _writes;
     private readonly UnhandledJobMonitor _unhandled;
     private readonly string[] _jobNames;
     private readonly Channel<JobRun> _ready = Channel.CreateUnbounded<JobRun>(new UnboundedChannelOptions { SingleWriter = true });
@@ -76,13 +77,21 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _time = runtime.TimeProvider;
         WorkerId = workerId ?? _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _executor = new JobExecutor(runtime, scopeFactory, WorkerId, _logger);
-        _leases = new JobLeaseKeeper(_driver, WorkerId, _options.LeaseDuration, _time, _logger);
+        _writes = new StoreWrites(_time);
+        _leases = new JobLeaseKeeper(_driver, WorkerId, _options.LeaseDuration, _time, _logger) { Writes = _writes };
         Throughput = new JobThroughputCounter(runtime.QueueName);
         _completer = new JobCompleter(_driver, WorkerId, _leases, _time, _logger, maxBacklog: Math.Max(JobCompleter.MaxBatch, 4 * (_options.Concurrency + _options.Prefetch)))
         {
             Throughput = Throughput,
+            Writes = _writes,
         };
-        _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger);
+        // After an outage the holders of the leases it ended renew them or record their outcomes (a renewal every third of
+        // a lease, an outcome retry within the longest backoff) before this worker's rescue may requeue them.
+        _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger)
+        {
+            Writes = _writes,
+            AfterOutage = _options.LeaseDuration / 3 + WorkerDelay.MaxBackoff,
+        };
         _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
         _jobNames = [.. runtime.Registry.Names];
         _lanes = queues is null ? [] : CreateLanes(runtime, scopeFactory, options, queues);
@@ -200,6 +209,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                         JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency, RateLimit = _rateLimit,
                     }, stop).ConfigureAwait(false);
                 _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
+                _writes.Worked(); // a claim writes (even one that finds nothing)
                 failures = 0;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -210,6 +220,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             catch (Exception ex)
             {
                 slots.Release(free);
+                _writes.Failed();
                 var delay = WorkerDelay.Backoff(++failures);
                 Log.ClaimFailed(_logger, ex, delay);
                 await WorkerDelay.DelayAsync(delay, _time, stop).ConfigureAwait(false);

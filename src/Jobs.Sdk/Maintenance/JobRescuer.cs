@@ -22,6 +22,15 @@ internal sealed class JobRescuer
         _logger = logger;
     }
 
+    /// <summary>Told of each pass that got through or failed, and asked before a pass after an outage (null: no such wait).</summary>
+    public StoreWrites? Writes { get; init; }
+
+    /// <summary>
+    /// How long writes must have worked again after an outage (a write of this worker failed) before a pass: the holders of
+    /// the leases the outage ended renew them or record their outcomes first.
+    /// </summary>
+    public TimeSpan AfterOutage { get; init; }
+
     /// <summary>
     /// The rescue loop, until <paramref name="stop"/>; store errors are logged and the loop goes on. The first pass waits
     /// for <paramref name="firstClaim"/> (the worker's first claim returned), at most one interval.
@@ -34,9 +43,18 @@ internal sealed class JobRescuer
         await firstClaim.WaitAsync(_interval, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         while (!stop.IsCancellationRequested)
         {
+            if (Writes is { } writes && !writes.WorkingFor(AfterOutage))
+            {
+                // The store was away (or read-only): every lease held across the outage has ended on the server, and their
+                // workers may not have tried again yet (a job whose handler returned would run twice).
+                await WorkerDelay.DelayAsync(_interval, _time, stop).ConfigureAwait(false);
+                continue;
+            }
+
             try
             {
                 var rescued = await _driver.RescueExpiredLeasesAsync(stop).ConfigureAwait(false);
+                Writes?.Worked();
                 if (rescued > 0)
                 {
                     Log.Rescued(_logger, rescued);
@@ -48,6 +66,7 @@ internal sealed class JobRescuer
             }
             catch (Exception ex)
             {
+                Writes?.Failed();
                 Log.RescueFailed(_logger, ex);
             }
 
