@@ -28,6 +28,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly CancellationTokenSource _disposing = new();
     private readonly PostgresSchemaGate _gate;
     private readonly PostgresPreparation _preparation;
+    private readonly WorkerConnection _workerConnection;
     private readonly PostgresListener? _listener;
     private readonly PostgresNotifier _notifier;
     private readonly PostgresJobPusher _pusher;
@@ -80,8 +81,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits, _preparation), _options.QueueName, _options.Schema,
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _worker = new PostgresWorkerCommands(context, _options.Retention);
-        _rateLimiter = new PostgresRateLimiter(context, _worker);
+        _workerConnection = new WorkerConnection(_dataSource);
+        _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
+        _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
@@ -108,8 +110,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _worker = new PostgresWorkerCommands(context, _options.Retention);
-        _rateLimiter = new PostgresRateLimiter(context, _worker);
+        _workerConnection = new WorkerConnection(_dataSource);
+        _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
+        _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
@@ -151,6 +154,12 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public NpgsqlDataSource DataSource => _dataSource;
 
     internal PostgresJobDriverOptions Options => _options;
+
+    /// <summary>
+    /// A worker host serves this queue: its claims and lease renewals run on a connection it keeps open from now on
+    /// (<see cref="WorkerConnection"/>), so that handlers holding the pool's connections cannot make them wait.
+    /// </summary>
+    internal void ReserveWorkerConnection() => _workerConnection.Reserve();
 
     /// <summary>The NOTIFY channel of this queue (schema and queue name), also used in poll-only mode for naming only.</summary>
     internal string Channel => PostgresNotifier.ChannelName(_options.Schema, _options.QueueName);
@@ -279,8 +288,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         foreach (var view in _views.Values)
         {
             view._notifier.Stop();
+            await view._workerConnection.DisposeAsync().ConfigureAwait(false);
         }
 
+        await _workerConnection.DisposeAsync().ConfigureAwait(false);
         await _gate.StopAsync().ConfigureAwait(false);
         if (_ownsDataSource)
         {

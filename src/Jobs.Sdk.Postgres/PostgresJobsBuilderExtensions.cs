@@ -69,6 +69,7 @@ public static class PostgresJobsBuilderExtensions
         builder.Services.AddSingleton(sp => (PostgresJobDriver)sp.GetRequiredService<IJobDriver>());
         builder.Services.AddSingleton<IJobScheduleStore>(sp => sp.GetRequiredService<PostgresJobDriver>());
         builder.Services.AddSingleton<IJobAdminStore>(sp => sp.GetRequiredService<PostgresJobDriver>().CreateAdminStore());
+        builder.Services.AddHostedService(sp => new PostgresWorkerPoolCheck(sp.GetRequiredService<PostgresJobDriver>(), sp));
         if (options.MigrateOnStartup)
         {
             builder.Services.AddHostedService(sp => new PostgresMigrationService(sp.GetRequiredService<PostgresJobDriver>()));

@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Npgsql;
 using static Jobs.Sdk.Postgres.SqlParameters;
 
 namespace Jobs.Sdk.Postgres;
@@ -8,9 +9,9 @@ namespace Jobs.Sdk.Postgres;
 /// token bucket (<see cref="RateLimitSql.Refill"/>), claim at most the whole tokens it holds (the ordinary claim statement,
 /// unchanged), and spend one token per job claimed. Nothing claimed: the transaction rolls back (the refill is recomputed
 /// from the same time next time, so nothing is lost). A failure anywhere rolls everything back: no token is spent on a
-/// job that was not claimed.
+/// job that was not claimed. On the worker host's <see cref="WorkerConnection"/>, as every claim (a pooled connection when none is reserved).
 /// </summary>
-internal sealed class PostgresRateLimiter(PostgresQueueContext context, PostgresWorkerCommands worker)
+internal sealed class PostgresRateLimiter(PostgresQueueContext context, PostgresWorkerCommands worker, WorkerConnection workerConnection)
 {
     private readonly string _refillSql = context.Sql(RateLimitSql.Refill);
     private readonly string _spendSql = context.Sql(RateLimitSql.Spend);
@@ -24,32 +25,43 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await workerConnection.RunAsync((connection, ct) => connection is null ? ClaimOnOwnAsync(request, rate, ct) : ClaimOnAsync(connection, request, rate, ct),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RateLimitedClaim> ClaimOnOwnAsync(JobClaimRequest request, RateLimit rate, CancellationToken cancellationToken)
+    {
         var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                var available = await context.Commands.QueryOnAsync(connection, transaction, null, _refillSql,
-                    [Text(context.Queue), Double(rate.TokensPerSecond), Double(rate.Burst)], SqlRun.Prepare,
-                    static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetDouble(0) : 0, cancellationToken).ConfigureAwait(false);
-                var granted = TokenBucket.Grant(available, request.MaxJobs);
-                IReadOnlyList<ClaimedJob> claimed = granted == 0
-                    ? []
-                    : await worker.ClaimAsync(request with { MaxJobs = granted }, cancellationToken, connection, transaction).ConfigureAwait(false);
-                if (claimed.Count == 0)
-                {
-                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await context.Commands.ExecuteOnAsync(connection, transaction, _spendSql, [Text(context.Queue), Integer(claimed.Count)], SqlRun.Prepare,
-                        cancellationToken).ConfigureAwait(false);
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
+            return await ClaimOnAsync(connection, request, rate, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-                return new RateLimitedClaim(claimed, TokenBucket.DueIn(rate, request.MaxJobs, granted, claimed.Count, available - claimed.Count));
+    private async Task<RateLimitedClaim> ClaimOnAsync(NpgsqlConnection connection, JobClaimRequest request, RateLimit rate, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var available = await context.Commands.QueryOnAsync(connection, transaction, null, _refillSql,
+                [Text(context.Queue), Double(rate.TokensPerSecond), Double(rate.Burst)], SqlRun.Prepare,
+                static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetDouble(0) : 0, cancellationToken).ConfigureAwait(false);
+            var granted = TokenBucket.Grant(available, request.MaxJobs);
+            IReadOnlyList<ClaimedJob> claimed = granted == 0
+                ? []
+                : await worker.ClaimAsync(request with { MaxJobs = granted }, cancellationToken, connection, transaction).ConfigureAwait(false);
+            if (claimed.Count == 0)
+            {
+                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                await context.Commands.ExecuteOnAsync(connection, transaction, _spendSql, [Text(context.Queue), Integer(claimed.Count)], SqlRun.Prepare,
+                    cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return new RateLimitedClaim(claimed, TokenBucket.DueIn(rate, request.MaxJobs, granted, claimed.Count, available - claimed.Count));
         }
     }
 }

@@ -6,7 +6,8 @@ using static Jobs.Sdk.Postgres.SqlParameters;
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>What workers do to the table: claim due jobs, record outcomes, renew leases, rescue expired leases.</summary>
-internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention)
+/// <remarks>Claims and lease renewals run on the worker host's <see cref="WorkerConnection"/> (a pooled connection when none is reserved).</remarks>
+internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention, WorkerConnection workerConnection)
 {
     private readonly string _claimSql = context.Sql(JobSql.Claim);
     private readonly string _claimWithinLimitSql = context.Sql(JobSql.ClaimWithinLimit);
@@ -52,7 +53,9 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         List<(long Place, ClaimedJob Job)>? claimed;
         try
         {
-            claimed = await ClaimRowsAsync(request, connection, transaction, parameters, limited, cancellationToken).ConfigureAwait(false);
+            claimed = connection is not null
+                ? await ClaimRowsAsync(request, connection, transaction, parameters, limited, cancellationToken).ConfigureAwait(false)
+                : await workerConnection.RunAsync((own, ct) => ClaimRowsAsync(request, own, null, parameters, limited, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (transaction is null && ex is (NpgsqlException and not PostgresException) or OperationCanceledException or TimeoutException or IOException)
         {
@@ -251,11 +254,12 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             running[i] = leases[i].RunningFor?.TotalMilliseconds;
         }
 
-        return await context.Commands.QueryAsync(_renewSql,
-            [
-                Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds), Array(tokens, NpgsqlDbType.Uuid),
-                Array(running, NpgsqlDbType.Double),
-            ],
+        NpgsqlParameter[] parameters =
+        [
+            Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds), Array(tokens, NpgsqlDbType.Uuid),
+            Array(running, NpgsqlDbType.Double),
+        ];
+        return await workerConnection.RunAsync((connection, token) => context.Commands.QueryOnAsync(connection, null, null, _renewSql, parameters,
             SqlRun.Prepare | SqlRun.Arrays,
             static async (reader, ct) =>
             {
@@ -274,7 +278,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 }
 
                 return lost is null && cancel is null ? LeaseRenewalResult.None : new LeaseRenewalResult(lost ?? [], cancel ?? []);
-            }, cancellationToken).ConfigureAwait(false);
+            }, token), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres;
+
+/// <summary>
+/// At the start of a host with workers: fails the start when the data source's pool cannot hold the connections the
+/// workers keep open for good plus one for everything else (before, such a worker logged "The connection pool has been
+/// exhausted" every 15 s and never ran a job), and reserves each served queue's claim-and-renewal connection
+/// (<see cref="WorkerConnection"/>). Registered by <c>UsePostgres</c>; does nothing in a host without workers (pushes hold
+/// no connection for good).
+/// </summary>
+internal sealed class PostgresWorkerPoolCheck(PostgresJobDriver driver, IServiceProvider services) : IHostedService
+{
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (services.GetService<JobWorker>() is not { } worker)
+        {
+            return Task.CompletedTask;
+        }
+
+        var pool = new NpgsqlConnectionStringBuilder(driver.DataSource.ConnectionString);
+        if (!pool.Pooling)
+        {
+            return Task.CompletedTask; // every open is a new server connection: nothing waits for a pool, nothing needs reserving
+        }
+
+        var queues = worker.QueueNames.Distinct(StringComparer.Ordinal).ToArray();
+        var listen = driver.Options.UseListenNotify;
+        var held = (listen ? 1 : 0) + queues.Length;
+        var minimum = held + 1;
+        if (pool.MaxPoolSize < minimum)
+        {
+            throw new InvalidOperationException(
+                $"The job workers need at least {minimum} connections of their PostgreSQL data source, and its Maximum Pool Size is {pool.MaxPoolSize}. " +
+                $"They keep {held} open for good ({(listen ? "the LISTEN/NOTIFY connection and " : "")}one for the claims and lease renewals of each of " +
+                $"the {queues.Length} queue(s) they serve) and need at least one more for their outcomes, rescues and pushes; with fewer, no job would run. " +
+                $"Raise Maximum Pool Size to at least {minimum}, plus the connections your handlers hold at once when they use the same data source " +
+                "(see \"Connection pool sizing\" in the Jobs.Sdk.Postgres README).");
+        }
+
+        foreach (var queue in queues)
+        {
+            ((PostgresJobDriver)driver.ForQueue(queue)).ReserveWorkerConnection();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
