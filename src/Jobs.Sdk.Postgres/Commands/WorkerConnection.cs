@@ -57,7 +57,19 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource) : IAsyncDisp
                 connection = _connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return await run(connection, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await run(connection, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction)
+            {
+                // The server refuses writes (a failover left this session on the old primary, now a standby or a reader):
+                // the next user opens a new connection, which a multi-host data source, a DNS name or a VIP points at the
+                // current primary. Kept open, the held connection would refuse every claim and renewal for good.
+                _connection = null;
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
         finally
         {
