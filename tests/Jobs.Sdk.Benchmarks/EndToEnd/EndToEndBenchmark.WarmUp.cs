@@ -34,7 +34,7 @@ internal static partial class EndToEndBenchmark
         var recorder = new Recorder(0);
         await using var sp = Build(ds, o, schema, queue, recorder);
         var jobs = sp.GetRequiredService<JobQueue>();
-        var worker = sp.GetRequiredService<JobWorker>();
+        var worker = sp.HostedWorkerOf();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
         var compiled0 = JitInfo.GetCompiledMethodCount();
         var quietRounds = 0;

@@ -144,7 +144,7 @@ internal static partial class EndToEndBenchmark
 
         var recorder = new Recorder(o.Jobs) { ReportRss = o.ReportRss };
         await using var workers = Workers(ds, o, schema, Queue, recorder);
-        var worker = workers.GetRequiredService<JobWorker>();
+        var worker = workers.HostedWorkerOf();
         await workers.GetRequiredService<IJobDriver>().WaitUntilReadyAsync(CancellationToken.None).ConfigureAwait(false);
         await WaitForJitQuietAsync().ConfigureAwait(false);
         var before = o.Explain ? await ServerStatsAsync(ds).ConfigureAwait(false) : default;
@@ -281,7 +281,7 @@ internal static partial class EndToEndBenchmark
         await WarmUpWorkersAsync(o, ds, schema, $"warmup-{Environment.ProcessId}").ConfigureAwait(false);
         var recorder = new Recorder(0, keepSequence: true);
         await using var workers = Workers(ds, o, schema, Queue, recorder);
-        var worker = workers.GetRequiredService<JobWorker>();
+        var worker = workers.HostedWorkerOf();
         await workers.GetRequiredService<IJobDriver>().WaitUntilReadyAsync(CancellationToken.None).ConfigureAwait(false);
         await Console.Out.WriteLineAsync("ready").ConfigureAwait(false);
         await Console.Out.FlushAsync().ConfigureAwait(false);
@@ -311,7 +311,7 @@ internal static partial class EndToEndBenchmark
         await using var workers = Workers(ds, o, schema, Queue, recorder);
         await using var producer = Producer(ds, o, schema);
         var queue = producer.GetRequiredService<JobQueue>();
-        var worker = workers.GetRequiredService<JobWorker>();
+        var worker = workers.HostedWorkerOf();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
         for (var i = 0; i < LatencyWarmUpJobs; i++)
         {

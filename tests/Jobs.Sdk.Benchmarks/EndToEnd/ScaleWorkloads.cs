@@ -25,7 +25,7 @@ internal static partial class EndToEndBenchmark
 
         var recorder = new Recorder(0);
         await using var workers = Workers(ds, o, schema, Queue, recorder);
-        var worker = workers.GetRequiredService<JobWorker>();
+        var worker = workers.HostedWorkerOf();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
         await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false); // start-up, the first claim, LISTEN
         var idle0 = await meter.SampleAsync().ConfigureAwait(false);
@@ -73,7 +73,7 @@ internal static partial class EndToEndBenchmark
 
         var recorder = new Recorder(o.Jobs, recordStarts: true);
         await using var workers = Workers(ds, o, schema, Queue, recorder);
-        var worker = workers.GetRequiredService<JobWorker>();
+        var worker = workers.HostedWorkerOf();
         if (!o.NoWorker)
         {
             await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
