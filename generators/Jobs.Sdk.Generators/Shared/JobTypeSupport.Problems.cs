@@ -1,0 +1,107 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace Jobs.Sdk.Generators.Shared;
+
+// The walk over a job type's graph for the first problem that stops the generator from emitting a serializer.
+internal static partial class JobTypeSupport
+{
+    /// <summary>
+    /// Walks the job type and every type reachable through its members; returns the first problem that stops the
+    /// generator from emitting a serializer, or <see langword="null"/> when the whole graph is supported.
+    /// </summary>
+    public static JobTypeProblem? FindProblem(INamedTypeSymbol jobType, bool hasJsonContext)
+    {
+        if (jobType.IsGenericType)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.GenericJobType, null, null, "", jobType,
+                $"job type '{jobType.ToDisplayString()}' is generic; job types must be non-generic");
+        }
+
+        var shape = GetObjectShape(jobType, out var error);
+        if (shape is null)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.NoUsableConstructor, null, null, "", jobType, error!);
+        }
+
+        if (UnsupportedTypeAttribute(jobType) is { } attributeReason)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, null, null, "", jobType, attributeReason);
+        }
+
+        var stack = new List<INamedTypeSymbol> { jobType };
+        return CheckMembers(shape, jobType, hasJsonContext, stack, null, "");
+    }
+
+    private static JobTypeProblem? CheckMembers(JobObjectShape shape, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
+        ISymbol? rootMember, string path)
+    {
+        if (shape.FindDuplicateJsonName() is { } duplicate)
+        {
+            var second = (ISymbol?)duplicate.Second.Parameter ?? duplicate.Second.Property;
+            return new JobTypeProblem(JobTypeProblemKind.DuplicateJsonName, rootMember ?? duplicate.Second.Property, second,
+                path.Length == 0 ? duplicate.Second.Name : path + "." + duplicate.Second.Name, shape.Type,
+                $"'{duplicate.First.Name}' and '{duplicate.Second.Name}' of '{shape.Type.ToDisplayString()}' both map to the JSON property '{duplicate.Second.JsonName}'");
+        }
+
+        if (FindUnsupportedMemberAttribute(shape) is { } unsupported)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedAttribute, rootMember ?? unsupported.Member, unsupported.Member,
+                path.Length == 0 ? unsupported.Member.Name : path + "." + unsupported.Member.Name, shape.Type, unsupported.Reason);
+        }
+
+        foreach (var member in shape.Members)
+        {
+            var memberSymbol = (ISymbol?)member.Parameter ?? member.Property;
+            var root = rootMember ?? member.Property;
+            var memberPath = path.Length == 0 ? member.Name : path + "." + member.Name;
+            var problem = CheckType(member.Type, job, hasJsonContext, stack, root, memberSymbol, memberPath);
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    private static JobTypeProblem? CheckType(ITypeSymbol type, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
+        ISymbol root, ISymbol member, string path)
+    {
+        var shape = Classify(type, hasJsonContext, job);
+        switch (shape.Kind)
+        {
+            case JsonTypeKind.Unsupported:
+                return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member, path, type,
+                    shape.Reason + "; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]");
+            case JsonTypeKind.Nullable:
+                return CheckType(shape.Element!, job, hasJsonContext, stack, root, member, path);
+            case JsonTypeKind.Object:
+                var named = (INamedTypeSymbol)type;
+                if (stack.Any(s => SymbolEqualityComparer.Default.Equals(s, named)))
+                {
+                    return new JobTypeProblem(JobTypeProblemKind.Cycle, root, member, path, type,
+                        $"'{named.ToDisplayString()}' contains itself through '{path}'; the generated serializer does not support cycles");
+                }
+
+                var objectShape = GetObjectShape(named, out var error);
+                if (objectShape is null)
+                {
+                    return new JobTypeProblem(JobTypeProblemKind.NoUsableConstructor, root, member, path, type, error!);
+                }
+
+                stack.Add(named);
+                var problem = CheckMembers(objectShape, job, hasJsonContext, stack, root, path);
+                stack.RemoveAt(stack.Count - 1);
+                return problem;
+            default:
+                if (shape.Element is not null)
+                {
+                    return CheckType(shape.Element, job, hasJsonContext, stack, root, member, path + (shape.IsDictionary ? "{}" : "[]"));
+                }
+
+                return null;
+        }
+    }
+}
