@@ -44,6 +44,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresJobDriver? _root;
     private readonly ConcurrentDictionary<string, PostgresJobDriver> _views = new(StringComparer.Ordinal);
     private readonly ILogger _log;
+    private readonly ReadOnlyPoolReset _readOnlyReset;
     private readonly TimeProvider _time;
     private int _disposed;
 
@@ -78,7 +79,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _log = log;
         _time = time;
         _notifier = new PostgresNotifier(dataSource, _listener, _options.Schema, _options.QueueName, _options.PollInterval, time, log, stopping);
-        var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits, _preparation), _options.QueueName, _options.Schema,
+        _readOnlyReset = new ReadOnlyPoolReset(dataSource, log);
+        var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), _options.QueueName, _options.Schema,
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _workerConnection = new WorkerConnection(_dataSource);
@@ -106,9 +108,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _listener = root._listener;
         _log = root._log;
         _time = root._time;
+        _readOnlyReset = root._readOnlyReset;
         var stopping = root._disposing.Token;
         _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
-        var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation), queue, _options.Schema, _gate, _notifier);
+        var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _workerConnection = new WorkerConnection(_dataSource);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres;
@@ -34,10 +35,15 @@ internal enum SqlRun
 /// <summary>
 /// Runs the driver's statements: opens a pooled connection (or uses the caller's transaction), binds positional
 /// parameters, prepares when asked (and <paramref name="preparation"/> allows it: not behind a transaction pooler),
-/// executes, and disposes everything. The one place that knows the Npgsql plumbing.
+/// executes, and disposes everything. The one place that knows the Npgsql plumbing. A write the server refuses as
+/// read-only on a connection of the driver's own clears the pool (<see cref="ReadOnlyPoolReset"/>); on the caller's
+/// connection it does not: a push in the caller's read-only transaction is refused without any failover.
 /// </summary>
-internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWorkerCommits, PostgresPreparation preparation)
+internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWorkerCommits, PostgresPreparation preparation,
+    ReadOnlyPoolReset? readOnlyReset = null)
 {
+    private readonly ReadOnlyPoolReset _readOnlyReset = readOnlyReset ?? new ReadOnlyPoolReset(dataSource, NullLogger.Instance);
+
     public NpgsqlDataSource DataSource => dataSource;
 
     /// <summary>Whether statements may be prepared (not behind a transaction pooler).</summary>
@@ -141,7 +147,15 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
                 batch.BatchCommands.Add(command);
             }
 
-            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex)
+            {
+                _readOnlyReset.OnFailure(ex);
+                throw;
+            }
         }
     }
 
@@ -200,6 +214,11 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
             catch (Exception ex) when ((run & SqlRun.Arrays) != 0 && ex is InvalidCastException or NotSupportedException)
             {
                 throw ArraysNotEnabled(ex);
+            }
+            catch (PostgresException ex) when (own)
+            {
+                _readOnlyReset.OnFailure(ex); // before the connection goes back: the cleared pool closes it then
+                throw;
             }
         }
         finally

@@ -35,6 +35,9 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2014, Level = LogLevel.Debug, Message = "Could not announce pushed jobs (listeners find them at their next poll)")]
     public static partial void AnnounceFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "PostgreSQL refused a write (read-only: a failover?): {Reason}. Cleared the connection pool so that new connections reach the current primary")]
+    public static partial void PoolClearedOnReadOnly(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}")]
     public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
 }

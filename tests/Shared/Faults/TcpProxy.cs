@@ -10,7 +10,7 @@ namespace Jobs.Sdk.Testing;
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener;
-    private readonly IPEndPoint _upstream;
+    private IPEndPoint _upstream;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Connection> _connections = [];
     private readonly Lock _gate = new();
@@ -52,11 +52,16 @@ public sealed class TcpProxy : IAsyncDisposable
     public bool IsStalled { get { lock (_gate) { return !_flowing.Task.IsCompleted; } } }
 
     /// <summary>Starts a proxy in front of <paramref name="host"/>:<paramref name="port"/>.</summary>
-    public static TcpProxy Start(string host, int port)
-    {
-        var address = host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
-        return new TcpProxy(new IPEndPoint(address, port));
-    }
+    public static TcpProxy Start(string host, int port) => new(Endpoint(host, port));
+
+    /// <summary>
+    /// Sends new connections to <paramref name="host"/>:<paramref name="port"/>; open ones stay where they are (as a DNS
+    /// name or a virtual IP that moves to a new server in a failover).
+    /// </summary>
+    public void Retarget(string host, int port) => Volatile.Write(ref _upstream, Endpoint(host, port));
+
+    private static IPEndPoint Endpoint(string host, int port)
+        => new(host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(host), port);
 
     /// <summary>Holds every byte in both directions (existing and new connections) until <see cref="Resume"/>.</summary>
     public void Stall()
@@ -224,7 +229,7 @@ public sealed class TcpProxy : IAsyncDisposable
         try
         {
             await WaitFlowingAsync().WaitAsync(_stop.Token);
-            await upstream.ConnectAsync(_upstream, _stop.Token);
+            await upstream.ConnectAsync(Volatile.Read(ref _upstream), _stop.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
         {
