@@ -79,11 +79,11 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _log = log;
         _time = time;
         _notifier = new PostgresNotifier(dataSource, _listener, _options.Schema, _options.QueueName, _options.PollInterval, time, log, stopping);
-        _readOnlyReset = new ReadOnlyPoolReset(dataSource, log);
+        _readOnlyReset = new ReadOnlyPoolReset(dataSource, log, _listener is { } listener ? listener.Reconnect : null);
         var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), _options.QueueName, _options.Schema,
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _workerConnection = new WorkerConnection(_dataSource);
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
@@ -113,7 +113,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _workerConnection = new WorkerConnection(_dataSource);
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);

@@ -97,9 +97,18 @@ public sealed class TestQueue : IAsyncDisposable
         return queue;
     }
 
+    /// <summary>
+    /// Starts the worker as a Generic Host does: <c>UsePostgres</c>'s start-up check runs first (it reserves each served
+    /// queue's claim-and-renewal connection), so the tests take the claim path hosted workers take.
+    /// </summary>
     public async Task StartAsync()
     {
         _started = true;
+        foreach (var check in _provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<PostgresWorkerPoolCheck>())
+        {
+            await check.StartAsync(CancellationToken.None);
+        }
+
         await Worker.StartAsync(CancellationToken.None);
     }
 

@@ -22,7 +22,7 @@ public sealed class VipFailoverTests(PostgresFixture fixture, ITestOutputHelper 
         await using var newPrimary = await LocalPostgresCluster.StartAsync();
         await using var onOld = PostgresJobsBuilderExtensions.CreateDataSource(oldPrimary.ConnectionString);
         await using var name = TcpProxy.Start("127.0.0.1", oldPrimary.Port);
-        var viaName = $"Host=127.0.0.1;Port={name.Port};Username=postgres;Database=postgres;Timeout=10;Maximum Pool Size=20";
+        var viaName = $"Host=127.0.0.1;Port={name.Port};Username=postgres;Database=postgres;Timeout=10;Maximum Pool Size=20;Application Name=vip-worker";
         var logs = new LevelLog();
         var runs = new ConcurrentDictionary<int, int>();
         await using var setup = await TestQueue.CreateAsync(fixture, b => b
@@ -63,10 +63,21 @@ public sealed class VipFailoverTests(PostgresFixture fixture, ITestOutputHelper 
             }
         }
 
+        // The listening connection moved too: notifications of pushes on the new primary reach the workers (without it they
+        // would wait for their next poll, up to PollInterval).
+        await TestExtensions.EventuallyAsync(async () => await ListenersAsync(onNew.DataSource) > 0, seconds: 60,
+            what: "the worker's LISTEN connection is on the new primary");
+
         await setup.StopAsync();
         Assert.Equal(20, after.Count);
         Assert.All(runs, run => Assert.Equal(1, run.Value));
         Assert.Contains(logs.Warnings, w => w.Entry.Contains("[2015]", StringComparison.Ordinal)); // the pool clear, logged
         Assert.Empty(logs.Errors);
+    }
+
+    private static async Task<long> ListenersAsync(Npgsql.NpgsqlDataSource server)
+    {
+        await using var count = server.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vip-worker' AND query LIKE 'LISTEN %'");
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 }

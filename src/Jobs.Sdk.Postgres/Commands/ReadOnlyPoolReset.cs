@@ -11,9 +11,10 @@ namespace Jobs.Sdk.Postgres;
 /// them, which is forever by default. Npgsql's <see cref="NpgsqlDataSource.Clear"/> closes the idle connections and the
 /// busy ones when they are returned, so new connections resolve the name again and reach the current primary. On a
 /// server that is simply read-only for a while (a switchover, a full disk) a clear costs a reconnect, so it happens at
-/// most once a second, and is logged once per burst.
+/// most once a second, and is logged once per burst. <c>cleared</c> moves the connections the pool never gets back (the
+/// listener's).
 /// </summary>
-internal sealed class ReadOnlyPoolReset(NpgsqlDataSource dataSource, ILogger log)
+internal sealed class ReadOnlyPoolReset(NpgsqlDataSource dataSource, ILogger log, Action? cleared = null)
 {
     private const long ClearEveryMs = 1000;
     private const long QuietBurstMs = 60_000; // a clear after this long without one starts a new burst: logged again
@@ -35,6 +36,7 @@ internal sealed class ReadOnlyPoolReset(NpgsqlDataSource dataSource, ILogger log
         }
 
         dataSource.Clear();
+        cleared?.Invoke(); // connections the pool does not get back (the listener's) move too
         if (now - last >= QuietBurstMs)
         {
             PostgresLog.PoolClearedOnReadOnly(log, refused.MessageText);

@@ -18,7 +18,7 @@ namespace Jobs.Sdk.Postgres;
 /// and a claim for one renewal. A claim costs what it did (a held connection instead of one rented from the pool). A
 /// connection that broke is opened again by its next user, from the pool.</para>
 /// </remarks>
-internal sealed class WorkerConnection(NpgsqlDataSource dataSource) : IAsyncDisposable
+internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPoolReset readOnlyReset) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
     private NpgsqlConnection? _connection;
@@ -64,8 +64,10 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource) : IAsyncDisp
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction)
             {
                 // The server refuses writes (a failover left this session on the old primary, now a standby or a reader):
-                // the next user opens a new connection, which a multi-host data source, a DNS name or a VIP points at the
-                // current primary. Kept open, the held connection would refuse every claim and renewal for good.
+                // the pool is cleared (its idle connections are on that server too) and the next user opens a new
+                // connection, which a multi-host data source, a DNS name or a VIP points at the current primary. Kept
+                // open, the held connection would refuse every claim and renewal for good.
+                readOnlyReset.OnFailure(ex);
                 _connection = null;
                 await connection.DisposeAsync().ConfigureAwait(false);
                 throw;

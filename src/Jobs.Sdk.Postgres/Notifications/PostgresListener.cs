@@ -38,6 +38,30 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
         }
     }
 
+    /// <summary>
+    /// Drops the listening connection and connects again at once (when one is open): the driver cleared its pool because
+    /// the server refused a write (<see cref="ReadOnlyPoolReset"/>), and after a failover behind one host name this
+    /// connection would otherwise stay on the old server, which still answers its pings but hears no push of the new
+    /// primary: workers would find new jobs only at their next poll.
+    /// </summary>
+    public void Reconnect()
+    {
+        CancellationTokenSource? relisten;
+        lock (_lock)
+        {
+            relisten = _relisten;
+        }
+
+        try
+        {
+            relisten?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That connection attempt just ended; the next one is new anyway.
+        }
+    }
+
     /// <summary>Starts the listening loop unless it runs (or the driver stops).</summary>
     public void EnsureStarted()
     {
@@ -132,7 +156,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
             }
             catch (OperationCanceledException) when (relisten.IsCancellationRequested)
             {
-                // A queue was added: reconnect at once listening on every channel.
+                // A queue was added, or the pool was cleared (Reconnect): reconnect at once listening on every channel.
             }
             catch (JobQueueUnavailableException)
             {
