@@ -204,6 +204,11 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public Task WaitForWorkAsync(CancellationToken cancellationToken) => _notifier.WaitForWorkAsync(cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>The network or the server went away, the server is shutting down or starting up, or it refuses writes
+    /// (25006: a standby not yet promoted, a switchover): the failures the driver's own loops retry.</remarks>
+    public bool IsStoreUnavailable(Exception exception) => PostgresRetry.IsTransient(exception);
+
+    /// <inheritdoc />
     public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
         => _worker.CompleteAsync(workerId, outcomes, cancellationToken);
 

@@ -114,6 +114,15 @@ public interface IJobDriver : IAsyncDisposable
     /// <summary>Records the outcomes of attempts by <paramref name="workerId"/> (one batch, one round trip where possible).</summary>
     Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <paramref name="exception"/>, thrown by one of this driver's calls, says the store is away for now
+    /// (unreachable, restarting, read-only during a failover) rather than that it refused what was sent. The outcome
+    /// writer's last resort for an outcome the store refuses (writing it again with a replacement error text) is kept
+    /// for refusals: during an outage the outcome waits, and keeps its real error. The default, <see langword="false"/>,
+    /// counts every failure as a refusal.
+    /// </summary>
+    bool IsStoreUnavailable(Exception exception) => false;
+
     /// <summary>Extends the leases of the claims this worker holds; reports claims it lost and claims a user asked to cancel.</summary>
     Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken);
 

@@ -53,6 +53,9 @@ internal sealed class JobCompleter
     /// <summary>Told of each write that got through (null: not told). A failed one is not told: the store may reject that row alone.</summary>
     public StoreWrites? Writes { get; init; }
 
+    /// <summary>The failure of the last write that failed (read by the write loop only).</summary>
+    private Exception? _lastFailure;
+
     /// <summary>Outcomes reported and not yet written.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
@@ -266,8 +269,8 @@ internal sealed class JobCompleter
 
     /// <summary>
     /// Writes <paramref name="due"/> (fewest failures first) and marks what got written. A batch that fails twice is
-    /// written row by row; a row that still fails is written once more with <see cref="JobErrorText.Rejected"/> in place
-    /// of its error. A row that fails even so waits out a backoff of its own while the others go on: after a row was
+    /// written row by row; a row the store still refuses (not one that met an outage: <see cref="IJobDriver.IsStoreUnavailable"/>)
+    /// is written once more with <see cref="JobErrorText.Rejected"/> in place of its error. A row that fails even so waits out a backoff of its own while the others go on: after a row was
     /// written in this pass, the store is up and rejects that row (a trigger, a policy), so the rows behind it are tried;
     /// when nothing was written yet, the store is likely away, and the untried rows wait too.
     /// </summary>
@@ -291,7 +294,10 @@ internal sealed class JobCompleter
                 continue;
             }
 
-            if (await TryWriteAsync([outcome with { Error = JobErrorText.Rejected, StackTrace = null }], backoff: false).ConfigureAwait(false))
+            // The replacement error is for a row the store refuses; a store that is away (it may be back by the next
+            // attempt) would record it in place of the job's real error.
+            if (_lastFailure is { } failure && !_driver.IsStoreUnavailable(failure)
+                && await TryWriteAsync([outcome with { Error = JobErrorText.Rejected, StackTrace = null }], backoff: false).ConfigureAwait(false))
             {
                 Log.OutcomeRejected(_logger, outcome.Id, outcome.Kind);
                 row.Written = anyWritten = true;
@@ -332,6 +338,7 @@ internal sealed class JobCompleter
         }
         catch (Exception ex)
         {
+            _lastFailure = ex;
             var delay = backoff ? WorkerDelay.Backoff(1) : TimeSpan.Zero;
             Log.CompleteFailed(_logger, ex, outcomes.Count, delay);
             if (backoff)
