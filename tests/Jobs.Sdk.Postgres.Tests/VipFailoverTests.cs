@@ -45,6 +45,10 @@ public sealed class VipFailoverTests(PostgresFixture fixture, ITestOutputHelper 
 
         // The failover: the old primary turns read-only (its open sessions too), the name moves to the new primary.
         await ReadOnlyServerTests.SetReadOnlyAsync(onOld, true);
+        // The name moves only after the worker met the refusal and cleared its pool (a DNS record lags the demotion): the
+        // listener's first reconnect lands on the old server again, and must not stay there.
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(logs.Warnings.Any(w => w.Entry.Contains("[2015]", StringComparison.Ordinal))),
+            seconds: 60, what: "the worker cleared its pool after a refused write");
         name.Retarget("127.0.0.1", newPrimary.Port);
         var accepted = name.ConnectionsAccepted;
 

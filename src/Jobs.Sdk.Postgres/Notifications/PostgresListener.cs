@@ -118,6 +118,13 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                 {
                     await waitUntilReady(stopping).ConfigureAwait(false);
                     ready = true;
+                    if (await RefusesWritesAsync(connection, stopping).ConfigureAwait(false))
+                    {
+                        // The old primary after a failover, its name not moved yet (or a server read-only for a while): it
+                        // hears no push of the new primary. Look again after a pause, as after a lost connection.
+                        throw new ReadOnlyServerException();
+                    }
+
                     connection.Notification += OnNotification;
                     try
                     {
@@ -157,6 +164,17 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
             catch (OperationCanceledException) when (relisten.IsCancellationRequested)
             {
                 // A queue was added, or the pool was cleared (Reconnect): reconnect at once listening on every channel.
+            }
+            catch (ReadOnlyServerException)
+            {
+                try
+                {
+                    await Task.Delay(PostgresRetry.Backoff(++failures), time, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
             catch (JobQueueUnavailableException)
             {
@@ -199,6 +217,15 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
             }
         }
     }
+
+    private static async Task<bool> RefusesWritesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var readOnly = new NpgsqlCommand("SELECT current_setting('transaction_read_only') = 'on'", connection);
+        return (bool)(await readOnly.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The listening connection reached a server that refuses writes.</summary>
+    private sealed class ReadOnlyServerException : Exception;
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {
