@@ -284,38 +284,6 @@ public sealed class QueueTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Claim_with_a_name_filter_still_walks_the_runnable_index()
-    {
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
-        await using var connection = await q.DataSource.OpenConnectionAsync();
-        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
-        {
-            await off.ExecuteNonQueryAsync();
-        }
-
-        var sql = JobSql.Claim.Replace("{s}", "jobs_test", StringComparison.Ordinal);
-        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
-        explain.Parameters.Add(new NpgsqlParameter { Value = "q", NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        explain.Parameters.Add(new NpgsqlParameter { Value = 10, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        explain.Parameters.Add(new NpgsqlParameter { Value = "w", NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        explain.Parameters.Add(new NpgsqlParameter { Value = 30000.0, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
-        explain.Parameters.Add(new NpgsqlParameter { Value = new[] { "a", "b" }, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-        explain.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        explain.Parameters.Add(new NpgsqlParameter { Value = Guid.NewGuid(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
-        var plan = new System.Text.StringBuilder();
-        await using (var reader = await explain.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.AppendLine(reader.GetString(0));
-            }
-        }
-
-        Assert.Contains("jobs_runnable_idx", plan.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("Sort", plan.ToString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Rerun_failed_jobs_with_cleanup_keeps_priority_and_resets_attempts()
     {
         var runs = new Recorder<int>();
