@@ -53,6 +53,7 @@ public sealed partial class JobWorker
                 Concurrency = concurrency,
                 Prefetch = rateLimited ? 0 : options.Prefetch,
                 AdaptivePrefetch = !rateLimited && options.AdaptivePrefetch,
+                PrefetchMaxBytes = options.PrefetchMaxBytes,
                 ShutdownTimeout = options.ShutdownTimeout,
                 LeaseDuration = options.LeaseDuration,
                 RescueInterval = options.RescueInterval,

@@ -123,8 +123,9 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
         var adaptive = _options.Prefetch == 0 && _options.AdaptivePrefetch;
         _buffer = adaptive ? PrefetchSizer.Max : _options.Prefetch;
-        _sizer = adaptive ? new PrefetchSizer(_options.Concurrency) : null;
-        _reserved = adaptive ? _buffer : 0;
+        _sizer = adaptive ? PrefetchSizer.Adaptive(_options.Concurrency, _options.PrefetchMaxBytes)
+            : _buffer > 0 ? PrefetchSizer.Fixed(_buffer, _options.PrefetchMaxBytes) : null;
+        _reserved = _buffer - (_sizer?.Target ?? 0);
         var capacity = _options.Concurrency + _buffer;
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
         _driver.RunningJobCancelled += _leases.CancelRequested;
@@ -182,8 +183,13 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 break;
             }
 
+            var free = KeepForReserve(1 + ClaimSlots.TakeFree(slots, _options.Concurrency + _buffer - _reserved - 1));
+            if (free == 0)
+            {
+                continue;
+            }
+
             var capacity = _options.Concurrency + _buffer - _reserved;
-            var free = 1 + ClaimSlots.TakeFree(slots, capacity - 1);
             if (free * 2 < capacity && !_leases.IsIdle)
             {
                 // Busy: jobs are finishing one after another. Give them a moment so that one claim (one round trip, one
@@ -192,7 +198,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
             }
 
             IReadOnlyList<ClaimedJob> claimed;
-            long sent, pausesHeard;
+            long sent, pausesHeard, claimTicks;
             int? startingNow;
             TimeSpan? tokensDueIn;
             try
@@ -208,7 +214,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                     {
                         JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency, RateLimit = _rateLimit,
                     }, stop).ConfigureAwait(false);
-                _sizer?.Claimed(Stopwatch.GetTimestamp() - claimStarted);
+                claimTicks = Stopwatch.GetTimestamp() - claimStarted;
                 _writes.Worked(); // a claim writes (even one that finds nothing)
                 failures = 0;
             }
@@ -234,9 +240,11 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
 
             var claimReturned = _time.GetTimestamp();
             var runs = new JobRun[claimed.Count];
+            long payloadBytes = 0;
             for (var i = 0; i < claimed.Count; i++)
             {
                 var run = runs[i] = new JobRun(claimed[i]) { ClaimedTimestamp = claimReturned, Logger = _logger };
+                payloadBytes += claimed[i].Payload.Length;
                 if (startingNow is not { } n || i < n)
                 {
                     run.RecordStart(); // the claim recorded its start: a runner takes it at once
@@ -245,6 +253,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 _leases.Claimed(run, sent);
             }
 
+            _sizer?.Claimed(claimTicks, claimed.Count, payloadBytes);
             ReleaseBufferedIfPausedSince(pausesHeard, runs, startingNow ?? runs.Length);
             await HandOverAsync(runs).ConfigureAwait(false);
 
@@ -254,29 +263,6 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                 // limit cut the claim short: sleep until enough tokens are due, or briefly (global concurrency).
                 await WaitAfterShortClaimAsync(claimed.Count, tokensDueIn, stop).ConfigureAwait(false);
             }
-        }
-    }
-
-    /// <summary>
-    /// Adaptive prefetch: hands buffer slots to the claim loop, or takes back free ones, so that the jobs it may hold
-    /// are Concurrency + the sizer's current target.
-    /// </summary>
-    private void AdjustBuffer(SemaphoreSlim slots)
-    {
-        if (_sizer is not { } sizer)
-        {
-            return;
-        }
-
-        var reserve = _buffer - sizer.Target;
-        if (_reserved > reserve)
-        {
-            slots.Release(_reserved - reserve);
-            _reserved = reserve;
-        }
-        else if (_reserved < reserve)
-        {
-            _reserved += ClaimSlots.TakeFree(slots, reserve - _reserved);
         }
     }
 

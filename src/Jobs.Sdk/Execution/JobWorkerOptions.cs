@@ -14,7 +14,8 @@ public sealed class JobWorkerOptions
     /// Extra jobs to claim ahead of free worker slots and keep in a local buffer (default 0). Larger claims mean fewer
     /// database round trips per job (higher throughput for short jobs) at the cost of a buffered job possibly running
     /// after a higher-priority job pushed later. Buffered jobs are leased like running ones: if this process dies they
-    /// return to the queue when the lease expires; on shutdown they are released at once.
+    /// return to the queue when the lease expires; on shutdown they are released at once. The buffer holds at most
+    /// <see cref="PrefetchMaxBytes"/> of payload: fewer jobs than this when their payloads are large.
     /// </summary>
     public int Prefetch { get; set; }
 
@@ -23,9 +24,21 @@ public sealed class JobWorkerOptions
     /// about two claim round trips of work in its buffer — <c>Concurrency × 2 × claim time ÷ job time</c>, at most 512 —
     /// so short jobs are claimed hundreds at a time (one commit for many) while jobs that take longer than a claim are
     /// not buffered at all. A buffered job therefore waits about one claim round trip at most behind a higher-priority
-    /// job pushed after it. <see langword="false"/>: claim only free slots.
+    /// job pushed after it, and at most <see cref="PrefetchMaxBytes"/> of payload is buffered. <see langword="false"/>:
+    /// claim only free slots.
     /// </summary>
     public bool AdaptivePrefetch { get; set; } = true;
+
+    /// <summary>
+    /// The most payload the prefetch buffer holds, in bytes of UTF-8 JSON (default 16 MiB): the buffer, adaptive or
+    /// <see cref="Prefetch"/>, takes no more jobs than fit, at the payload size of the jobs this worker claimed lately (a
+    /// larger one counts at once, a smaller one gradually). Sizing the buffer by time alone, a worker whose handlers are
+    /// fast would claim hundreds of large payloads (documents, embedded blobs) at once — hundreds of MB, an out-of-memory
+    /// kill in a container with a memory limit. Only the buffer is limited: the jobs claimed for free runners are not,
+    /// and neither is the first claim (no payload seen yet). A claim's reply takes about three times its payload while
+    /// it is read (text, then UTF-8 bytes). Payloads up to 32 KiB leave the adaptive buffer's 512 jobs as they are.
+    /// </summary>
+    public long PrefetchMaxBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>
     /// On shutdown, how long running jobs may take to finish. Jobs still running after it are cancelled and put back
@@ -64,6 +77,11 @@ public sealed class JobWorkerOptions
         if (Prefetch < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(Prefetch), Prefetch, "JobWorkerOptions.Prefetch must not be negative.");
+        }
+
+        if (PrefetchMaxBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PrefetchMaxBytes), PrefetchMaxBytes, "JobWorkerOptions.PrefetchMaxBytes must be positive.");
         }
 
         if (ShutdownTimeout < TimeSpan.Zero)
