@@ -10,6 +10,7 @@ namespace Jobs.Sdk.Postgres;
 /// unchanged), and spend one token per job claimed. Nothing claimed: the transaction rolls back (the refill is recomputed
 /// from the same time next time, so nothing is lost). A failure anywhere rolls everything back: no token is spent on a
 /// job that was not claimed. On the worker host's <see cref="WorkerConnection"/>, as every claim (a pooled connection when none is reserved).
+/// A COMMIT whose reply was lost gives its jobs and their tokens back (<see cref="LostClaims"/>).
 /// </summary>
 internal sealed class PostgresRateLimiter(PostgresQueueContext context, PostgresWorkerCommands worker, WorkerConnection workerConnection)
 {
@@ -25,20 +26,36 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await workerConnection.RunAsync((connection, ct) => connection is null ? ClaimOnOwnAsync(request, rate, ct) : ClaimOnAsync(connection, request, rate, ct),
-            cancellationToken).ConfigureAwait(false);
+        await worker.ReleaseLostClaimsAsync(cancellationToken).ConfigureAwait(false);
+        var committing = new Committing();
+        try
+        {
+            return await workerConnection.RunAsync((connection, ct) => connection is null
+                    ? ClaimOnOwnAsync(request, rate, committing, ct)
+                    : ClaimOnAsync(connection, request, rate, committing, ct),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (committing.Jobs is { } jobs && LostClaims.MayHaveCommitted(ex))
+        {
+            // The COMMIT went out and its reply never came: the server may have taken the jobs and spent their tokens for a
+            // worker that never heard of them. Given back here, after the transaction ended (a failed one holds the jobs'
+            // and the bucket's rows until then), instead of waiting out a lease that then counts an attempt no handler had.
+            await worker.LimitedCommitFailedAsync(request, jobs).ConfigureAwait(false);
+            throw;
+        }
     }
 
-    private async Task<RateLimitedClaim> ClaimOnOwnAsync(JobClaimRequest request, RateLimit rate, CancellationToken cancellationToken)
+    private async Task<RateLimitedClaim> ClaimOnOwnAsync(JobClaimRequest request, RateLimit rate, Committing committing, CancellationToken cancellationToken)
     {
         var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await ClaimOnAsync(connection, request, rate, cancellationToken).ConfigureAwait(false);
+            return await ClaimOnAsync(connection, request, rate, committing, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<RateLimitedClaim> ClaimOnAsync(NpgsqlConnection connection, JobClaimRequest request, RateLimit rate, CancellationToken cancellationToken)
+    private async Task<RateLimitedClaim> ClaimOnAsync(NpgsqlConnection connection, JobClaimRequest request, RateLimit rate, Committing committing,
+        CancellationToken cancellationToken)
     {
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
@@ -58,10 +75,18 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
             {
                 await context.Commands.ExecuteOnAsync(connection, transaction, _spendSql, [Text(context.Queue), Integer(claimed.Count)], SqlRun.Prepare,
                     cancellationToken).ConfigureAwait(false);
+                committing.Jobs = claimed;
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                committing.Jobs = null;
             }
 
             return new RateLimitedClaim(claimed, TokenBucket.DueIn(rate, request.MaxJobs, granted, claimed.Count, available - claimed.Count));
         }
+    }
+
+    /// <summary>The jobs a claim's COMMIT is taking while it runs (null before and after it).</summary>
+    private sealed class Committing
+    {
+        public IReadOnlyList<ClaimedJob>? Jobs { get; set; }
     }
 }

@@ -35,9 +35,11 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        if (!_lostClaims.IsEmpty)
+        if (transaction is null)
         {
-            await _lostClaims.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+            // (A rate-limited claim releases them before its transaction: its refill holds the bucket's row, which the
+            // release of its own lost claims updates.)
+            await ReleaseLostClaimsAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var seed = Guid.NewGuid();
@@ -57,13 +59,13 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 ? await ClaimRowsAsync(request, connection, transaction, parameters, limited, cancellationToken).ConfigureAwait(false)
                 : await workerConnection.RunAsync((own, ct) => ClaimRowsAsync(request, own, null, parameters, limited, ct), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (transaction is null && ex is (NpgsqlException and not PostgresException) or OperationCanceledException or TimeoutException or IOException)
+        catch (Exception ex) when (transaction is null && LostClaims.MayHaveCommitted(ex))
         {
             // The connection failed, timed out or was cancelled, not the statement: the claim may have committed with its
             // reply lost. Give back what it may have taken. (A row the worker cannot read is left to the lease rescue, which
             // counts its attempts: given back, it would come first in every claim again.)
-            await _lostClaims.ClaimFailedAsync(request.WorkerId, seed, request.MaxJobs, request.LeaseDuration * 2,
-                TimeSpan.FromTicks(Math.Min(request.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks))).ConfigureAwait(false);
+            await _lostClaims.ClaimFailedAsync(request.WorkerId, seed, request.MaxJobs, request.LeaseDuration * 2, ReleaseTimeout(request))
+                .ConfigureAwait(false);
             throw;
         }
 
@@ -82,6 +84,21 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
         return jobs;
     }
+
+    /// <summary>Gives back the jobs of the claims whose reply was lost and whose release has not got through yet.</summary>
+    public Task ReleaseLostClaimsAsync(CancellationToken cancellationToken)
+        => _lostClaims.IsEmpty ? Task.CompletedTask : _lostClaims.ReleaseAsync(cancellationToken);
+
+    /// <summary>
+    /// The COMMIT of a rate-limited claim (<see cref="PostgresRateLimiter"/>) that read <paramref name="claimed"/> failed
+    /// without a server error: it may have committed with its reply lost. Gives the jobs back uncounted, with the tokens they cost.
+    /// </summary>
+    public Task LimitedCommitFailedAsync(JobClaimRequest request, IReadOnlyList<ClaimedJob> claimed)
+        => _lostClaims.CommitFailedAsync(request.WorkerId, claimed, request.LeaseDuration * 2, ReleaseTimeout(request));
+
+    /// <summary>How long a lost claim's first release may take before it is left to the next claims.</summary>
+    private static TimeSpan ReleaseTimeout(JobClaimRequest request)
+        => TimeSpan.FromTicks(Math.Min(request.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks));
 
     private Task<List<(long Place, ClaimedJob Job)>?> ClaimRowsAsync(JobClaimRequest request, NpgsqlConnection? connection, NpgsqlTransaction? transaction,
         NpgsqlParameter[] parameters, bool limited, CancellationToken cancellationToken)

@@ -23,4 +23,19 @@ internal static class RateLimitSql
 
     /// <summary>Takes $2 tokens (the jobs just claimed) from the bucket of queue $1, locked by <see cref="Refill"/>.</summary>
     public const string Spend = "UPDATE {s}.queue_rate_limits SET tokens = tokens - $2 WHERE queue_name = $1";
+
+    /// <summary>
+    /// <see cref="JobSql.ReleaseLostClaim"/> of a rate-limited claim whose COMMIT's reply was lost: gives back the jobs,
+    /// and to the bucket of queue $1 the token each job given back cost (<see cref="Spend"/>). Only the rows the claim
+    /// really took are given back, so a claim that did not commit refunds nothing; a bucket above its burst is cut back
+    /// to it by the next <see cref="Refill"/>.
+    /// </summary>
+    public static readonly string ReleaseLostClaim = $$"""
+        WITH released AS (
+            {{JobSql.ReleaseLostClaim}}
+            RETURNING 1
+        )
+        UPDATE {s}.queue_rate_limits SET tokens = tokens + (SELECT count(*) FROM released)
+        WHERE queue_name = $1 AND EXISTS (SELECT 1 FROM released)
+        """;
 }

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Sdk;
 
 /// <summary>
-/// Turns one claimed job into one outcome: find its definition, decode the payload, run the pop observers, open a DI
-/// scope, apply the timeout, run the handler inside the middleware, and decide completed / retry / reschedule / failed /
+/// Turns one claimed job into one outcome: find its definition, decode the payload, apply the timeout, run the pop
+/// observers, open a DI scope, run the handler inside the middleware, and decide completed / retry / reschedule / failed /
 /// cancelled / released. No loops and no shared state: a test can drive it with a hand-made <see cref="JobRun"/>.
 /// </summary>
 /// <remarks>
@@ -78,7 +78,21 @@ internal sealed class JobExecutor
             return await UnrunnableAsync(run, ex).ConfigureAwait(false);
         }
 
+        // The timeout is the attempt's, from its start: the pop observers run under it too. One that waits for ever (a call
+        // without its own timeout) would otherwise hold the worker's slot for good, where the same wait in the handler
+        // times out.
+        if (definition.Timeout is { } timeout)
+        {
+            run.SetTimeout(timeout, _runtime.TimeProvider);
+        }
+
         await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, decoded, null), run.Token).ConfigureAwait(false);
+        if (run.Token.IsCancellationRequested)
+        {
+            // Timed out, cancelled, stopped or lost while the pop observers ran: the handler does not start on a cancelled
+            // token, and the attempt ends as a handler stopped at its token would (a timeout is a failed attempt).
+            return FailedAttempt(run, definition, decoded, new OperationCanceledException(run.Token));
+        }
 
         try
         {
@@ -104,11 +118,6 @@ internal sealed class JobExecutor
             var context = new JobContext(job.Id, job.Name, QueueName, job.Attempt, job.MaxAttempts, job.QueuedAt,
                 ParseTime(job.Headers, JobHeaders.ScheduledAt), ParseTime(job.Headers, JobHeaders.NextScheduledAt), WorkerId, _logger,
                 scope.ServiceProvider, job.Headers);
-            if (definition.Timeout is { } timeout)
-            {
-                run.SetTimeout(timeout, _runtime.TimeProvider);
-            }
-
             var token = run.Token;
             var services = scope.ServiceProvider;
             if (Pipeline.IsEmpty)

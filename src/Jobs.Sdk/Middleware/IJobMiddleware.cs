@@ -15,7 +15,12 @@ public interface IJobMiddleware
     /// <summary>Called after a job is stored: on push (attempt 1) and after a failed attempt's retry is written. Observer: exceptions are logged.</summary>
     ValueTask OnPushAsync(JobPushContext context, CancellationToken cancellationToken) => default;
 
-    /// <summary>Called when a worker has claimed a job, after decoding (<see cref="JobPopContext.Error"/> is set on failure). Observer: exceptions are logged.</summary>
+    /// <summary>
+    /// Called when a worker has claimed a job, after decoding (<see cref="JobPopContext.Error"/> is set on failure). Observer:
+    /// exceptions are logged. It runs within the job's timeout: <paramref name="cancellationToken"/> is cancelled when the
+    /// attempt times out (or is cancelled, or the worker stops), and an attempt that times out here ends as a timed-out
+    /// attempt without running its handler.
+    /// </summary>
     ValueTask OnPopAsync(JobPopContext context, CancellationToken cancellationToken) => default;
 
     /// <summary>Wraps the handler. Call <paramref name="next"/> to continue; not calling it skips the job (counts as success).</summary>
