@@ -257,6 +257,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     /// <summary>
     /// <see cref="CleanupAsync"/>, returning how many jobs it deleted: the rows its own statements deleted, not a difference
     /// of counts (which jobs finishing, or another cleanup deleting, during the run would skew). For <c>jobs cleanup</c>.
+    /// A running job a live worker holds, which a removal of processing jobs only marks (its row goes when its attempt
+    /// ends), counts as deleted by the pass that marked it, and not again by a later pass that finds it marked.
     /// </summary>
     internal Task<long> CleanupCountingAsync(CleanupOptions options, CancellationToken cancellationToken)
         => _cleanup.CleanupAsync(options, cancellationToken);

@@ -51,8 +51,15 @@ public sealed record CleanupOptions
 {
     /// <summary>Pending (including delayed) jobs.</summary>
     public CleanupAction PendingJobs { get; init; } = CleanupAction.DoNothing;
-    /// <summary>Running jobs. <see cref="CleanupAction.Rerun"/> requeues only those whose lease ended (their worker died); a job a
-    /// live worker holds is left alone. <see cref="CleanupAction.Remove"/> deletes them whoever holds them.</summary>
+    /// <summary>
+    /// Running jobs. <see cref="CleanupAction.Rerun"/> requeues only those whose lease ended (their worker died); a job a
+    /// live worker holds is left alone. <see cref="CleanupAction.Remove"/> (and <see cref="CleanupAction.RemoveOlderThan"/>)
+    /// deletes those whose lease ended at once, as the lease rescue would; a job a live worker holds is removed as an
+    /// operator's delete (<see cref="JobAdmin.DeleteAsync"/>) removes it: its handler's token is cancelled at once, and
+    /// it stays processing (cancel and delete requested) with its slot in its key's <c>ConcurrencyLimit</c> and its queue's
+    /// <c>GlobalConcurrency</c> until its handler really returned, then its row is deleted, whatever the outcome (or by the
+    /// lease rescue, should its worker die first). So a limit holds while a removed handler unwinds or ignores its token.
+    /// </summary>
     public CleanupAction ProcessingJobs { get; init; } = CleanupAction.DoNothing;
     /// <summary>Jobs waiting for a retry.</summary>
     public CleanupAction RetryingJobs { get; init; } = CleanupAction.DoNothing;

@@ -11,7 +11,7 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// touched, which grow with the rows a plan walks, not with the machine's speed. No timing is asserted.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PlanTests(PostgresFixture fixture)
+public sealed partial class PlanTests(PostgresFixture fixture)
 {
     private const string Schema = "jobs_plan";
     private const string Busy = "busy";   // 100 due Normal jobs behind 50,000 delayed Higher ones, and 50,000 finished rows

@@ -529,6 +529,10 @@ public sealed class QueueTests(PostgresFixture fixture)
         Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("w1", 5, TimeSpan.FromMinutes(1)), CancellationToken.None));
         Assert.Equal(2, (await q.Queue.GetCountsAsync()).Processing);
         await q.Queue.CleanupAsync(new CleanupOptions { ProcessingJobs = CleanupAction.Remove });
+        // Their worker (w1) is alive: they stay processing until their outcomes, which delete them.
+        Assert.Equal(2, (await q.Queue.GetCountsAsync()).Processing);
+        await q.DataSource.ExecAsync($"UPDATE jobs_test.jobs SET lease_expires_at = now() - interval '1 second' WHERE queue_name = '{q.Queue.QueueName}'");
+        await q.Queue.CleanupAsync(new CleanupOptions { ProcessingJobs = CleanupAction.Remove }); // their leases ended: deleted at once
         Assert.Equal(0, (await q.Queue.GetCountsAsync()).Processing);
     }
 

@@ -1,3 +1,4 @@
+using Jobs.Sdk.Drivers;
 using Npgsql;
 using static Jobs.Sdk.Postgres.SqlParameters;
 
@@ -24,8 +25,14 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
     private readonly string _removeSettledSql = context.Sql(CleanupSql.Remove(runnable: false));
     private readonly string _rerunRunnableSql = context.Sql(CleanupSql.Rerun(runnable: true));
     private readonly string _rerunSettledSql = context.Sql(CleanupSql.Rerun(runnable: false));
+    private readonly string _removeProcessingSql = context.Sql(CleanupSql.RemoveProcessing);
 
-    /// <summary>Runs the pass; returns how many rows its batches deleted (the sum of their row counts, whatever else changed meanwhile).</summary>
+    /// <summary>
+    /// Runs the pass; returns how many jobs its batches removed (the sum of their row counts, whatever else changed
+    /// meanwhile): the rows they deleted, and the running jobs they marked to be deleted when their attempt ends (see
+    /// <see cref="CleanupSql.RemoveProcessing"/>), each counted by the pass that marked it; a later pass that finds it
+    /// marked leaves it and does not count it again (one that finds its lease ended deletes it and counts it).
+    /// </summary>
     public async Task<long> CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -37,7 +44,11 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         {
             var action = options.For(state);
             var runnable = state is JobState.Pending or JobState.Retrying;
-            if (action.Kind == CleanupActionKind.Remove)
+            if (action.Kind == CleanupActionKind.Remove && state == JobState.Processing)
+            {
+                removed += await RemoveProcessingAsync(action.MaxAge, cancellationToken).ConfigureAwait(false);
+            }
+            else if (action.Kind == CleanupActionKind.Remove)
             {
                 var sql = runnable ? _removeRunnableSql : _removeSettledSql;
                 (long Picked, long Changed) batch;
@@ -75,6 +86,37 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
             context.Notifier.JobsDue();
         }
 
+        return removed;
+    }
+
+    /// <summary>
+    /// Removes the queue's processing jobs (older than <paramref name="maxAge"/> by last change when given) in batches
+    /// until one picks nothing: a dead worker's at once, a live worker's when its attempt ends (its handler told now).
+    /// Returns how many it deleted or marked.
+    /// </summary>
+    private async Task<long> RemoveProcessingAsync(TimeSpan? maxAge, CancellationToken cancellationToken)
+    {
+        long removed = 0;
+        (long Picked, long Changed, Guid[]? Ids, Guid[]? Tokens) batch;
+        do
+        {
+            batch = await context.Commands.QueryAsync(_removeProcessingSql,
+                [Text(context.Queue), Double(maxAge?.TotalMilliseconds), Integer(CleanupSql.BatchSize), Text(context.Channel)], SqlRun.Prepare,
+                static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
+                    ? (reader.GetInt64(0), reader.GetInt64(1) + reader.GetInt64(2),
+                        reader.IsDBNull(4) ? null : reader.GetFieldValue<Guid[]>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<Guid[]>(5))
+                    : throw new InvalidOperationException("A cleanup batch returned no row."), cancellationToken).ConfigureAwait(false);
+            removed += batch.Changed;
+            if (batch is { Ids: { } ids, Tokens: { } tokens })
+            {
+                // No NOTIFY in poll-only mode: tell this process's workers directly; others learn it at lease renewal.
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    context.Notifier.CancelRequested(new JobLease(new JobId(ids[i]), tokens[i]));
+                }
+            }
+        }
+        while (batch.Picked > 0);
         return removed;
     }
 

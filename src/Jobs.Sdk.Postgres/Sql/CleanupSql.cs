@@ -21,6 +21,9 @@ internal static class CleanupSql
     private static readonly string Runnable = $"state IN ({Pending}, {Retrying})";
     private static readonly string Settled = $"state NOT IN ({Pending}, {Retrying})";
 
+    /// <summary>A processing row's lease has not ended (one that ended is the lease rescue's: its worker died).</summary>
+    private static readonly string LeaseLive = "coalesce(lease_expires_at >= now(), false)";
+
     /// <summary>The database clock (the start of a rerun pass).</summary>
     public const string DatabaseNow = "SELECT now()";
 
@@ -42,6 +45,48 @@ internal static class CleanupSql
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)
+        """;
+
+    /// <summary>
+    /// Removes one batch of processing jobs. $2: only rows last changed more than $2 ms ago (null: any age); $3: the batch
+    /// size; $4: the queue's channel (null: poll-only). A job whose lease ended (its worker died) is deleted at once, as the
+    /// lease rescue would remove it. A job a live worker runs is removed as an operator's delete removes it
+    /// (<see cref="AdminSql.Delete"/>): it keeps its row, state and lease, with <c>cancel_requested</c> and
+    /// <c>delete_requested</c> set, so it keeps its slot in its concurrency key's line and in its queue's global count until
+    /// its worker's outcome deletes the row (<see cref="JobSql.Complete"/>), or the rescue does when that worker dies; a
+    /// <c>c:{id}:{lease token}</c> notification on $4 tells its handler at once. Deleting it at once let the next job of its
+    /// key (or queue) start while its handler still ran, and dropped its outcome. A running job already being removed is not
+    /// picked (the pass's loop ends), unless its lease ended meanwhile. Returns the rows picked, deleted and marked, the
+    /// notifications sent, and in poll-only mode the marked jobs' ids and lease tokens, pairwise (null when none: this
+    /// process tells its own workers).
+    /// </summary>
+    public static readonly string RemoveProcessing = $$"""
+        WITH picked AS MATERIALIZED (
+            SELECT ctid FROM {s}.jobs
+            WHERE queue_name = $1 AND state = {{Processing}}
+              AND ($2::double precision IS NULL OR updated_at < now() - $2 * interval '1 millisecond')
+              AND NOT ({{LeaseLive}} AND delete_requested AND cancel_requested)
+            ORDER BY updated_at
+            LIMIT $3
+        ), targets AS MATERIALIZED (
+            SELECT ctid AS target_ctid, NOT {{LeaseLive}} AS ended FROM {s}.jobs
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND queue_name = $1 AND state = {{Processing}}
+            ORDER BY id FOR UPDATE
+        ), removed AS (
+            DELETE FROM {s}.jobs
+            WHERE ctid = ANY (ARRAY(SELECT target_ctid FROM targets WHERE ended))
+            RETURNING 1
+        ), marked AS (
+            UPDATE {s}.jobs SET cancel_requested = true, delete_requested = true, updated_at = now()
+            WHERE ctid = ANY (ARRAY(SELECT target_ctid FROM targets WHERE NOT ended)) AND NOT (delete_requested AND cancel_requested)
+            RETURNING id, lease_token
+        ), notified AS (
+            SELECT pg_notify($4, {{JobNotification.SqlCancelRequested("m.id", "m.lease_token")}}) FROM marked m WHERE $4::text IS NOT NULL
+        )
+        SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM removed), (SELECT count(*) FROM marked), (SELECT count(*) FROM notified),
+               told.ids, told.tokens
+        FROM (SELECT array_agg(id) AS ids, array_agg(coalesce(lease_token, '00000000-0000-0000-0000-000000000000')) AS tokens
+              FROM marked WHERE $4::text IS NULL) told
         """;
 
     /// <summary>

@@ -125,15 +125,30 @@ public sealed partial class InMemoryJobDriver
     {
         ArgumentNullException.ThrowIfNull(options);
         var now = _time.GetUtcNow();
+        List<JobLease>? cancelRunning = null;
         lock (_gate)
         {
             var rerun = false;
             foreach (var entry in _jobs.Values.ToArray())
             {
                 var action = options.For(entry.State);
+                var oldEnough = action.MaxAge is not { } maxAge || entry.LastModified < now - maxAge;
                 switch (action.Kind)
                 {
-                    case CleanupActionKind.Remove when action.MaxAge is not { } maxAge || entry.LastModified < now - maxAge:
+                    case CleanupActionKind.Remove when entry.State == JobState.Processing && entry.LeaseExpiresAt is { } live && live > now:
+                        // A live worker runs it: removed as an operator's delete removes it (RemoveIfDeleted when its
+                        // attempt ends), keeping its slots in its key's and queue's limits until its handler really
+                        // ended. Its handler is told at once. One already being removed is left as it is.
+                        if (oldEnough && !entry.DeleteRequested)
+                        {
+                            entry.CancelRequested = true;
+                            entry.DeleteRequested = true;
+                            entry.LastModified = now;
+                            (cancelRunning ??= []).Add(new JobLease(entry.Id, entry.LeaseToken ?? Guid.Empty));
+                        }
+
+                        break;
+                    case CleanupActionKind.Remove when oldEnough:
                         _waiting.Remove(entry);
                         _jobs.Remove(entry.Id);
                         break;
@@ -159,6 +174,11 @@ public sealed partial class InMemoryJobDriver
             {
                 Signal();
             }
+        }
+
+        foreach (var lease in cancelRunning ?? [])
+        {
+            RunningJobCancelled?.Invoke(lease);
         }
 
         return Task.CompletedTask;

@@ -6,7 +6,7 @@ namespace Jobs.Sdk.Testing;
 
 /// <content>
 /// Issue 13 rules: sticky cancel, claims filtered by job name, counts by name, per-attempt error history, cleanup that
-/// leaves live leases alone.
+/// leaves live leases alone (a rerun) or removes their jobs only when their attempt ends (a remove).
 /// </content>
 public abstract partial class JobDriverConformanceTests
 {
@@ -151,6 +151,43 @@ public abstract partial class JobDriverConformanceTests
         // The live worker's outcome still applies.
         await d.CompleteAsync("alive", [Outcome(live.Id, JobOutcomeKind.Completed, 1)], default);
         Assert.Null(await d.GetJobAsync(live.Id, default));
+    }
+
+    [Fact]
+    public async Task Cleanup_remove_of_processing_jobs_deletes_a_dead_workers_at_once_and_a_live_ones_when_its_attempt_ends()
+    {
+        var d = await DriverAsync(new RetentionPolicy { CompletedJobs = Retain.Yes, FailedJobs = Retain.Yes, CancelledJobs = Retain.Yes });
+        var live = Keyed(1, "k");
+        var waiting = Keyed(2, "k");
+        var dead = Record(3);
+        await d.PushAsync([live], null, default);
+        Assert.Single(await ClaimRequestAsync(d, new JobClaimRequest("alive", 1, Minute)));
+        await d.PushAsync([dead], null, default);
+        Assert.Single(await ClaimRequestAsync(d, new JobClaimRequest("dead", 1, ShortLease)));
+        await d.PushAsync([waiting], null, default);
+        await ExpireLeaseAsync(d, dead.Id);
+
+        await d.CleanupAsync(new CleanupOptions { ProcessingJobs = CleanupAction.Remove }, default);
+
+        // The dead worker's job is gone at once, as the lease rescue would remove it.
+        Assert.Null(await d.GetJobAsync(dead.Id, default));
+        // The live worker's job keeps running, and its slot in its key's line (limit 1) while its handler runs.
+        var info = await d.GetJobAsync(live.Id, default);
+        Assert.True(info is { State: JobState.Processing, WorkerId: "alive" },
+            $"A cleanup removing processing jobs left a live worker's running job {info?.State.ToString() ?? "gone"}: it runs on until its attempt ends.");
+        Assert.Empty(await ClaimAsync(d, "other"));
+        // Its worker is told to stop (at its renewal here; the driver tells its own workers at once), and keeps the claim.
+        var renewal = await d.RenewLeasesAsync("alive", Leases(live.Id), Minute, default);
+        Assert.Equal([live.Id], renewal.CancelRequested.Select(l => l.Id));
+        Assert.Empty(renewal.Lost);
+        // A second pass leaves it as it is.
+        await d.CleanupAsync(new CleanupOptions { ProcessingJobs = CleanupAction.Remove }, default);
+        Assert.Equal(JobState.Processing, (await InfoAsync(d, live.Id)).State);
+
+        // Its outcome, whatever it is, removes it (retention keeps completed jobs), and frees the key's slot.
+        await d.CompleteAsync("alive", [Outcome(live.Id, JobOutcomeKind.Completed, 1)], default);
+        Assert.Null(await d.GetJobAsync(live.Id, default));
+        Assert.Equal([waiting.Id], (await ClaimAsync(d, "other")).Select(c => c.Id));
     }
 
     private static JobPushRecord Named(string name, int value, JobPriority priority = JobPriority.Normal) => new()

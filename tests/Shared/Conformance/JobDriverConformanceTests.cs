@@ -578,6 +578,9 @@ public abstract partial class JobDriverConformanceTests : IAsyncLifetime
         Assert.Equal(7, Total(await d.GetCountsAsync(default)));
 
         await d.CleanupAsync(new CleanupOptions { ProcessingJobs = CleanupAction.Remove, PausedJobs = CleanupAction.Remove }, default);
+        // The running job's worker is alive: it is removed when its attempt ends (its outcome deletes it).
+        Assert.Equal(new JobCounts { Pending = 1, Processing = 1, Retrying = 1, Completed = 1, Failed = 1, Cancelled = 1 }, await d.GetCountsAsync(default));
+        await d.CompleteAsync("w", [Outcome(jobs[JobState.Processing], JobOutcomeKind.Completed, 1)], default);
         Assert.Equal(new JobCounts { Pending = 1, Retrying = 1, Completed = 1, Failed = 1, Cancelled = 1 }, await d.GetCountsAsync(default));
         Assert.Null(await d.GetJobAsync(jobs[JobState.Processing], default));
 

@@ -1,0 +1,35 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <content>The plan of a cleanup's removal of running jobs (<see cref="CleanupSql.RemoveProcessing"/>).</content>
+public sealed partial class PlanTests
+{
+    /// <summary>
+    /// 2,000 running jobs of a live worker, inserted after the statistics were taken: one batch marks them all, reading
+    /// them through the state index and acting on them by <c>ctid</c>, never scanning the table (nor joining it by id,
+    /// which may hash-join a scan of the whole table).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cleanup_removal_of_running_jobs_acts_on_one_bounded_batch_through_the_state_index(bool generic)
+    {
+        await using var ds = await SeededAsync();
+        var (_, _, setup) = HeldJobs("cleanup-running");
+        var arguments = () => new[]
+        {
+            Text("cleanup-running"), new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize), Text(null),
+        };
+        var plan = generic
+            ? await ExplainGenericAsync(ds, CleanupSql.RemoveProcessing, "text, double precision, integer, text", setup(), arguments())
+            : await ExplainAsync(ds, CleanupSql.RemoveProcessing, [setup()], arguments());
+
+        Assert.Contains(plan.Nodes, n => n.Index == "jobs_queue_state_idx");
+        Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type is "Seq Scan" or "Bitmap Heap Scan");
+        Assert.All(plan.Nodes.Where(n => n.Relation == "jobs" && n.Index is null), n => Assert.True(n.Type is "Tid Scan" or "ModifyTable",
+            $"The jobs table is read by a {n.Type}:\n{plan.Text}"));
+        Assert.Equal(2000, plan.Nodes.Where(n => n.Type == "Tid Scan").Max(n => n.ActualRows));
+    }
+}
