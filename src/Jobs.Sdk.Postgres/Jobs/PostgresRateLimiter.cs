@@ -25,8 +25,8 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await workerConnection.RunAsync((connection, ct) => connection is null ? ClaimOnOwnAsync(request, rate, ct) : ClaimOnAsync(connection, request, rate, ct),
-            cancellationToken).ConfigureAwait(false);
+        return await workerConnection.ClaimAsync((connection, ct) => connection is null ? ClaimOnOwnAsync(request, rate, ct) : ClaimOnAsync(connection, request, rate, ct),
+            static claim => claim.Jobs.Count > 0, request.LeaseDuration, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<RateLimitedClaim> ClaimOnOwnAsync(JobClaimRequest request, RateLimit rate, CancellationToken cancellationToken)
