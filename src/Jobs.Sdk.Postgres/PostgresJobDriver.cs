@@ -83,7 +83,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), _options.QueueName, _options.Schema,
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset);
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
@@ -113,7 +113,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset);
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
@@ -159,8 +159,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     internal PostgresJobDriverOptions Options => _options;
 
     /// <summary>
-    /// A worker host serves this queue: its claims and lease renewals run on a connection it keeps open from now on
-    /// (<see cref="WorkerConnection"/>), so that handlers holding the pool's connections cannot make them wait.
+    /// A worker host serves this queue: its claims and lease renewals run on a connection it keeps open while the queue
+    /// has work (<see cref="WorkerConnection"/>), so that handlers holding the pool's connections cannot make them wait.
     /// </summary>
     internal void ReserveWorkerConnection() => _workerConnection.Reserve();
 

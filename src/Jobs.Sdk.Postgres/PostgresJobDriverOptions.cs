@@ -59,6 +59,19 @@ public sealed class PostgresJobDriverOptions
     /// </summary>
     public bool FastWorkerCommits { get; set; }
 
+    /// <summary>
+    /// How long a queue of a worker host may go without work before the connection it keeps for its claims and lease
+    /// renewals goes back to the pool. While a queue has work, that connection is its own, so that handlers holding the
+    /// pool's connections cannot make its renewals and claims wait; a host serving many queues would otherwise hold one
+    /// server connection per queue even when every queue is idle. A queue is idle when no claim found a job and no lease
+    /// was renewed for this long and for at least one lease (<c>JobWorkerOptions.LeaseDuration</c>: a queue with a job
+    /// running or buffered renews its leases every third of one, so it never counts as idle). An idle queue's claims then
+    /// take a pooled connection each, as every other statement does; the claim that finds jobs keeps its connection again.
+    /// The pool closes connections that stay idle after its <c>Connection Idle Lifetime</c> (300 s by default).
+    /// <see cref="Timeout.InfiniteTimeSpan"/> keeps the connection for good. Default 60 s.
+    /// </summary>
+    public TimeSpan HeldConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(QueueName, nameof(QueueName));
@@ -68,6 +81,12 @@ public sealed class PostgresJobDriverOptions
         if (PollInterval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "PostgresJobDriverOptions.PollInterval must be positive.");
+        }
+
+        if (HeldConnectionIdleTimeout <= TimeSpan.Zero && HeldConnectionIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HeldConnectionIdleTimeout), HeldConnectionIdleTimeout,
+                "PostgresJobDriverOptions.HeldConnectionIdleTimeout must be positive, or Timeout.InfiniteTimeSpan to keep the connection for good.");
         }
 
         ArgumentNullException.ThrowIfNull(Retention, nameof(Retention));

@@ -149,10 +149,15 @@ public sealed class PoolSizeTests(PostgresFixture fixture)
     /// the lease hold every connection the pool has while more handlers wait for one. Before, the worker's lease renewals
     /// waited in the pool's queue behind the handlers and timed out ("Renewing job leases failed: The operation was
     /// canceled"), every handler lost its lease and was cancelled, and the jobs ran again and again until they failed
-    /// (5 of 48 done in 2 minutes). Renewals must get through: each job runs once, and its outcome is recorded.
+    /// (5 of 48 done in 2 minutes). Renewals must get through: each job runs once, and its outcome is recorded. Also with
+    /// an idle timeout of the held connection far shorter than the handlers run, and free slots whose claims find nothing
+    /// all along: a queue with jobs running keeps its connection (it gave it back to the pool, a waiting handler took it,
+    /// and the renewals waited behind the handlers again).
     /// </summary>
-    [Fact]
-    public async Task Handlers_holding_every_connection_of_a_shared_pool_do_not_starve_the_lease_renewals()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Handlers_holding_every_connection_of_a_shared_pool_do_not_starve_the_lease_renewals(bool shortIdleTimeout)
     {
         const int Jobs = 8;
         var lease = TimeSpan.FromSeconds(10); // a renewal may take 2.5 s (a quarter) on a loaded machine
@@ -176,6 +181,10 @@ public sealed class PoolSizeTests(PostgresFixture fixture)
                 o.QueueName = queueName;
                 o.PollInterval = TimeSpan.FromMilliseconds(200);
                 o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes, FailedJobs = Retain.Yes, CancelledJobs = Retain.Yes };
+                if (shortIdleTimeout)
+                {
+                    o.HeldConnectionIdleTimeout = TimeSpan.FromSeconds(1);
+                }
             })
             .AddJob<ValueJob>(async (job, context, ct) =>
             {
@@ -203,7 +212,7 @@ public sealed class PoolSizeTests(PostgresFixture fixture)
             })
             .AddWorkers(o =>
             {
-                o.Concurrency = Jobs;
+                o.Concurrency = shortIdleTimeout ? Jobs + 4 : Jobs; // free slots: claims run (and find nothing) while the handlers run
                 o.LeaseDuration = lease;
             }));
         using var host = builder.Build();

@@ -1,14 +1,15 @@
 using System.Data;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres;
 
 /// <summary>
-/// The connection of the data source that a worker host keeps open for one queue's claims and lease renewals. Handlers
-/// often use the same data source (their own queries, pushes inside their transactions); while they held every pooled
-/// connection, a renewal that waited in the pool's queue behind them timed out, the leases ended and the handlers were
-/// cancelled, their jobs run again; and a claim that waited there came back with its lease (counted from when it was
-/// sent) already over, its jobs not started. On a connection of their own, neither waits for the pool.
+/// The connection of the data source that a worker host keeps open for one queue's claims and lease renewals while the
+/// queue has work. Handlers often use the same data source (their own queries, pushes inside their transactions); while
+/// they held every pooled connection, a renewal that waited in the pool's queue behind them timed out, the leases ended
+/// and the handlers were cancelled, their jobs run again; and a claim that waited there came back with its lease (counted
+/// from when it was sent) already over, its jobs not started. On a connection of their own, neither waits for the pool.
 /// </summary>
 /// <remarks>
 /// <para>Reserved only in a host with workers (<see cref="Reserve"/>, by <see cref="PostgresWorkerPoolCheck"/>), one per
@@ -17,26 +18,67 @@ namespace Jobs.Sdk.Postgres;
 /// <para>The claim loop and the heartbeat take turns on it: a renewal every third of a lease waits at most for one claim,
 /// and a claim for one renewal. A claim costs what it did (a held connection instead of one rented from the pool). A
 /// connection that broke is opened again by its next user, from the pool.</para>
+/// <para>An idle queue gives it back (<see cref="PostgresJobDriverOptions.HeldConnectionIdleTimeout"/>): a host serving
+/// many queues held one server connection per queue even when none had work. Idle means that no claim found a job and no
+/// renewal ran for the idle timeout and for a whole lease: while a job of the queue runs or waits in the buffer, the
+/// heartbeat renews its lease every third of a lease (a renewal that hangs is abandoned after a quarter), so a queue with
+/// work is never idle, and one whose heartbeat stalled longer has lost its leases anyway. The claim that finds the queue
+/// idle closes the connection at its end, still holding the turn: no claim or renewal can be on it meanwhile, and a
+/// disposal waits for the turn as before. An idle queue's claims each open a connection from the pool and close it again;
+/// the first one that finds jobs keeps it.</para>
 /// </remarks>
-internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPoolReset readOnlyReset) : IAsyncDisposable
+internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPoolReset readOnlyReset, TimeSpan idleTimeout, TimeProvider time,
+    ILogger log, string queue) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
     private NpgsqlConnection? _connection;
     private volatile bool _reserved;
     private volatile bool _disposed;
+    private long _lastWork; // timestamp of the last renewal or claim that found jobs (or of the reservation)
+    private long _leaseTicks; // the lease of the last claim, in timestamp ticks
 
     /// <summary>A worker host serves this queue: its claims and renewals use a connection of their own from now on.</summary>
-    public void Reserve() => _reserved = true;
+    public void Reserve()
+    {
+        Volatile.Write(ref _lastWork, time.GetTimestamp());
+        _reserved = true;
+    }
 
     /// <summary>
-    /// Runs <paramref name="run"/> on the reserved connection (opened first when it is not open), or with <see langword="null"/>
-    /// (a pooled connection of its own) when nothing is reserved or the driver is being disposed.
+    /// Runs a lease renewal on the reserved connection (opened first when it is not open), or with <see langword="null"/>
+    /// (a pooled connection of its own) when nothing is reserved or the driver is being disposed. A renewal means the
+    /// queue has work: its connection is kept.
     /// </summary>
     public Task<T> RunAsync<T>(Func<NpgsqlConnection?, CancellationToken, Task<T>> run, CancellationToken cancellationToken)
-        => _reserved && !_disposed ? UseAsync(run, cancellationToken) : run(null, cancellationToken);
-
-    private async Task<T> UseAsync<T>(Func<NpgsqlConnection?, CancellationToken, Task<T>> run, CancellationToken cancellationToken)
     {
+        if (!_reserved || _disposed)
+        {
+            return run(null, cancellationToken);
+        }
+
+        Volatile.Write(ref _lastWork, time.GetTimestamp());
+        return UseAsync(run, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a claim as <see cref="RunAsync"/> does; one whose result <paramref name="foundJobs"/> says found none gives the
+    /// connection back to the pool when the queue is idle (see the remarks).
+    /// </summary>
+    public Task<T> ClaimAsync<T>(Func<NpgsqlConnection?, CancellationToken, Task<T>> run, Func<T, bool> foundJobs, TimeSpan leaseDuration,
+        CancellationToken cancellationToken)
+    {
+        if (!_reserved || _disposed)
+        {
+            return run(null, cancellationToken);
+        }
+
+        Volatile.Write(ref _leaseTicks, (long)(leaseDuration.TotalSeconds * time.TimestampFrequency));
+        return UseAsync(run, foundJobs, cancellationToken);
+    }
+
+    private async Task<T> UseAsync<T>(Func<NpgsqlConnection?, CancellationToken, Task<T>> run, Func<T, bool>? foundJobs, CancellationToken cancellationToken)
+    {
+        var idle = false;
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -59,7 +101,20 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
 
             try
             {
-                return await run(connection, cancellationToken).ConfigureAwait(false);
+                var result = await run(connection, cancellationToken).ConfigureAwait(false);
+                if (foundJobs is not null)
+                {
+                    if (foundJobs(result))
+                    {
+                        Volatile.Write(ref _lastWork, time.GetTimestamp());
+                    }
+                    else
+                    {
+                        idle = IsIdle();
+                    }
+                }
+
+                return result;
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction)
             {
@@ -75,9 +130,14 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
         }
         finally
         {
-            if (_disposed)
+            if (_disposed || idle)
             {
-                await CloseAsync().ConfigureAwait(false); // disposed while this statement ran: give the connection back now
+                // Disposed while this statement ran, or the queue is idle: give the connection back now. Still within the
+                // turn: no claim or renewal is on it, and the next one opens a connection again.
+                if (await CloseAsync().ConfigureAwait(false) && idle && !_disposed)
+                {
+                    PostgresLog.HeldConnectionReleased(log, queue, time.GetElapsedTime(Volatile.Read(ref _lastWork)));
+                }
             }
 
             _turn.Release();
@@ -106,11 +166,30 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
         }
     }
 
-    private async ValueTask CloseAsync()
+    /// <summary>
+    /// Whether the queue is idle: no claim found a job and no renewal ran for the idle timeout and for a whole lease (a
+    /// queue with jobs renews their leases every third of one).
+    /// </summary>
+    private bool IsIdle()
+    {
+        if (idleTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return false;
+        }
+
+        var quiet = Math.Max((long)(idleTimeout.TotalSeconds * time.TimestampFrequency), Volatile.Read(ref _leaseTicks));
+        return time.GetTimestamp() - Volatile.Read(ref _lastWork) >= quiet;
+    }
+
+    /// <summary>Closes the connection (back to the pool); whether one was open.</summary>
+    private async ValueTask<bool> CloseAsync()
     {
         if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
+            return true;
         }
+
+        return false;
     }
 }

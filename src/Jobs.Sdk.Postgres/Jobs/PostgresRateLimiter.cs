@@ -30,10 +30,10 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
         var committing = new Committing();
         try
         {
-            return await workerConnection.RunAsync((connection, ct) => connection is null
+            return await workerConnection.ClaimAsync((connection, ct) => connection is null
                     ? ClaimOnOwnAsync(request, rate, committing, ct)
                     : ClaimOnAsync(connection, request, rate, committing, ct),
-                cancellationToken).ConfigureAwait(false);
+                static claim => claim.Jobs.Count > 0, request.LeaseDuration, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (committing.Jobs is { } jobs && LostClaims.MayHaveCommitted(ex))
         {

@@ -57,7 +57,8 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         {
             claimed = connection is not null
                 ? await ClaimRowsAsync(request, connection, transaction, parameters, limited, cancellationToken).ConfigureAwait(false)
-                : await workerConnection.RunAsync((own, ct) => ClaimRowsAsync(request, own, null, parameters, limited, ct), cancellationToken).ConfigureAwait(false);
+                : await workerConnection.ClaimAsync((own, ct) => ClaimRowsAsync(request, own, null, parameters, limited, ct), static rows => rows is not null,
+                    request.LeaseDuration, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (transaction is null && LostClaims.MayHaveCommitted(ex))
         {

@@ -36,7 +36,7 @@ internal sealed class PostgresWorkerPoolCheck(PostgresJobDriver driver, IService
             throw new InvalidOperationException(
                 $"The job workers need at least {minimum} connections of their PostgreSQL data source, and its Maximum Pool Size is {pool.MaxPoolSize}. " +
                 $"They keep {held} open for good ({(listen ? "the LISTEN/NOTIFY connection and " : "")}one for the claims and lease renewals of each of " +
-                $"the {queues.Length} queue(s) they serve) and need at least one more for their outcomes, rescues and pushes; with fewer, no job would run. " +
+                $"the {queues.Length} queue(s) they serve, while it has work) and need at least one more for their outcomes, rescues and pushes; with fewer, no job would run. " +
                 $"Raise Maximum Pool Size to at least {minimum}, plus the connections your handlers hold at once when they use the same data source " +
                 "(see \"Connection pool sizing\" in the Jobs.Sdk.Postgres README).");
         }
