@@ -1,10 +1,33 @@
 // Jobs.Sdk dashboard: session, banners, hash routing and live updates (one EventSource per page, fed by the server's one shared poll).
+// A view's state (the jobs list's filters and page, the open job) is in the URL's hash, so Back, a reload and a shared link
+// show the same thing; views read it with URLSearchParams and render it as text (el), never as markup.
 import { el, toast } from './ui.js';
 import { get, setSession } from './api.js';
 import { overview, queues, schedules, workers, audit } from './views-overview.js';
 import { jobList, jobDetail } from './views-jobs.js';
 
-const ctx = { session: null, snapshot: null, refresh: () => route() };
+let routed = null;          // the hash the current view shows
+/** Puts a view's new state in the URL, as a new history entry, without rebuilding the view. */
+function navigate(hash) {
+  history.pushState(null, '', hash);
+  routed = location.hash;
+}
+
+// Where the operator had scrolled to is kept with the history entry, so Back to a list (or a reload) comes back to the same
+// rows once the view has drawn them: the browser's own restoring runs before they load, when the page is still short.
+history.scrollRestoration = 'manual';
+let scrollTimer = 0;
+let scrollToRestore = 0;   // the entry's position when the view was built (a scroll while it loads must not overwrite it)
+function keepScroll() {
+  clearTimeout(scrollTimer);
+  history.replaceState({ ...history.state, scrollY: window.scrollY }, '');
+}
+function restoreScroll() {
+  if (scrollToRestore) window.scrollTo(0, scrollToRestore);
+  scrollToRestore = 0;
+}
+
+const ctx = { session: null, snapshot: null, refresh: () => route(), navigate, restoreScroll };
 let view = null;
 let fingerprint = '';
 
@@ -24,16 +47,19 @@ function banners(session) {
 }
 
 function route() {
+  routed = location.hash;
+  scrollToRestore = (history.state && history.state.scrollY) || 0;
   const hash = location.hash.replace(/^#/, '') || '/';
-  const [path, query] = hash.split('?');
-  const params = new URLSearchParams(query || '');
+  const at = hash.indexOf('?');
+  const path = at < 0 ? hash : hash.slice(0, at);
+  const params = new URLSearchParams(at < 0 ? '' : hash.slice(at + 1));
   const main = document.getElementById('main');
   const parts = path.split('/').filter(Boolean);
   const section = parts[0] || 'overview';
   for (const a of document.querySelectorAll('[data-nav]')) {
     if (a.dataset.nav === section) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
-  if (section === 'jobs' && parts[1]) view = jobDetail(main, decodeURIComponent(parts[1]), ctx);
+  if (section === 'jobs' && parts[1]) view = jobDetail(main, decoded(parts[1]), params, ctx);
   else if (section === 'jobs') view = jobList(main, params, ctx);
   else if (section === 'queues') view = queues(main, params, ctx);
   else if (section === 'schedules') view = schedules(main, params, ctx);
@@ -42,6 +68,11 @@ function route() {
   else view = overview(main, params, ctx);
   const title = ctx.session ? ctx.session.title : 'Jobs';
   document.title = section === 'overview' ? title : `${section.charAt(0).toUpperCase() + section.slice(1)} · ${title}`;
+}
+
+// A crafted link may hold a malformed escape (%E0%A4%A): show the server's "not a job id" instead of throwing.
+function decoded(part) {
+  try { return decodeURIComponent(part); } catch { return part; }
 }
 
 function setLive(state, text) {
@@ -95,7 +126,18 @@ async function start() {
     ? ctx.session.user + (ctx.session.canAct ? ' · operator' : ' · viewer')
     : (ctx.session.canAct ? 'operator' : 'viewer');
   banners(ctx.session);
-  window.addEventListener('hashchange', () => { route(); document.getElementById('main').focus({ preventScroll: true }); });
+  // Links and Apply change the hash (hashchange); Back and Forward also cross entries a view pushed itself (popstate).
+  // Either way, only a hash the current view does not already show rebuilds it.
+  const onLocation = () => {
+    if (location.hash === routed) return;
+    route();
+    document.getElementById('main').focus({ preventScroll: true });
+  };
+  window.addEventListener('scroll', () => { clearTimeout(scrollTimer); scrollTimer = setTimeout(keepScroll, 250); }, { passive: true });
+  document.addEventListener('click', e => { if (e.target instanceof Element && e.target.closest('a[href^="#/"], .pager button')) keepScroll(); }, true);
+  window.addEventListener('pagehide', keepScroll);
+  window.addEventListener('hashchange', onLocation);
+  window.addEventListener('popstate', onLocation);
   route();
   connect();
 }

@@ -1,4 +1,6 @@
 // Jobs list (filters, newest first, cursor paging, bulk actions) and job detail (payload, headers, attempts, timeline).
+// The list's filters and page are in the URL (#/jobs?queue=…&state=…&prev=…&cursor=…: the cursors of the pages walked, so a
+// shared link pages back too), and a job's link carries them, so its "← Jobs" returns to the same page.
 import { el, time, badge, label, num, table, toast, confirmAction, json, relative, STATES } from './ui.js';
 import { get, post } from './api.js';
 
@@ -43,11 +45,25 @@ function actionButtons(ctx, selected, onDone, state) {
   }, a.text));
 }
 
+const FILTERS = ['queue', 'state', 'name', 'text', 'error'];
+
+/** The list's URL query: its filters, then (past the first page) the cursors of the pages before and of this one. */
+function listQuery(filter, prev, cursor) {
+  const q = new URLSearchParams();
+  for (const k of FILTERS) if (filter[k]) q.set(k, filter[k]);
+  if (cursor) {
+    for (const c of prev) q.append('prev', c);
+    q.set('cursor', cursor);
+  }
+  return q.toString();
+}
+
+const listHash = query => '#/jobs' + (query ? '?' + query : '');
+
 export function jobList(main, params, ctx) {
-  const filter = { queue: params.get('queue') || '', state: params.get('state') || '', name: params.get('name') || '',
-    text: params.get('text') || '', error: params.get('error') || '' };
-  const cursors = [];        // cursors of the pages before the current one
+  const filter = Object.fromEntries(FILTERS.map(k => [k, params.get(k) || '']));
   let cursor = params.get('cursor') || '';
+  let prev = cursor ? params.getAll('prev').filter(Boolean) : [];   // cursors of the pages between the first and this one
   const selected = new Set();
   let page = { items: [], nextCursor: null };
 
@@ -68,13 +84,22 @@ export function jobList(main, params, ctx) {
     e.preventDefault();
     const q = new URLSearchParams();
     for (const [k, v] of new FormData(form)) if (String(v).trim()) q.set(k, String(v).trim());
-    location.hash = '#/jobs' + (q.toString() ? '?' + q : '');
+    // One history entry per Apply (typing adds none); Apply on the list already shown reloads it.
+    const target = listHash(q.toString());
+    if (target === location.hash) ctx.refresh(); else location.hash = target;
   });
 
   const countText = el('span', { class: 'muted', id: 'selection-count' });
   const toolbarButtons = el('span', { class: 'toolbar-buttons' });
   const tableHost = el('div', null, el('p', { class: 'empty' }, 'Loading…'));
   const pager = el('div', { class: 'pager' });
+  // Each page is a history entry: Back returns to the page before, and a job opened from this page comes back to it.
+  const goTo = (nextCursor, nextPrev) => {
+    cursor = nextCursor;
+    prev = nextPrev;
+    ctx.navigate(listHash(listQuery(filter, prev, cursor)));
+    load();
+  };
   main.replaceChildren(
     el('div', { class: 'page-head' }, el('h1', null, 'Jobs'), el('span', { class: 'spacer' }), el('span', { class: 'muted' }, 'Newest first')),
     form,
@@ -104,7 +129,7 @@ export function jobList(main, params, ctx) {
       el('td', { class: 'check' }, el('input', { type: 'checkbox', 'aria-label': `Select ${j.name} ${j.id}`, checked: selected.has(j.id),
         onchange: e => { allMatching = false; e.target.checked ? selected.add(j.id) : selected.delete(j.id); renderToolbar(); all.checked = page.items.every(x => selected.has(x.id)); } })),
       el('td', null, badge(j.state)),
-      el('td', null, el('a', { href: '#/jobs/' + j.id, class: 'job-link' }, j.name), el('div', { class: 'mono muted' }, j.id.slice(0, 8) + '…' + j.id.slice(-4))),
+      el('td', null, el('a', { href: jobHash(j.id), class: 'job-link' }, j.name), el('div', { class: 'mono muted' }, j.id.slice(0, 8) + '…' + j.id.slice(-4))),
       el('td', { class: 'hide-sm' }, j.queue),
       el('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
       el('td', null, time(j.queuedAt, true)),
@@ -116,8 +141,13 @@ export function jobList(main, params, ctx) {
     renderToolbar();
     pager.replaceChildren(
       page.searchStopped ? el('p', { class: 'muted', id: 'search-stopped' }, 'The search stopped for time before it read every job: Next → searches on through older jobs.') : '',
-      el('button', { type: 'button', class: 'btn', disabled: cursors.length === 0, onclick: () => { cursor = cursors.pop() || ''; load(); } }, '← Previous'),
-      el('button', { type: 'button', class: 'btn', disabled: !page.nextCursor, onclick: () => { cursors.push(cursor); cursor = page.nextCursor; load(); } }, 'Next →'));
+      el('button', { type: 'button', class: 'btn', disabled: !cursor, onclick: () => goTo(prev.at(-1) || '', prev.slice(0, -1)) }, '← Previous'),
+      el('span', { class: 'muted', id: 'page-number' }, `Page ${prev.length + (cursor ? 2 : 1)}`),
+      el('button', { type: 'button', class: 'btn', disabled: !page.nextCursor, onclick: () => goTo(page.nextCursor, cursor ? [...prev, cursor] : []) }, 'Next →'));
+  };
+  const jobHash = id => {
+    const query = listQuery(filter, prev, cursor);
+    return '#/jobs/' + encodeURIComponent(id) + (query ? '?' + query : '');
   };
   const load = async () => {
     const q = new URLSearchParams();
@@ -127,6 +157,7 @@ export function jobList(main, params, ctx) {
     const visible = new Set(page.items.map(j => j.id));
     for (const id of [...selected]) if (!visible.has(id)) selected.delete(id);
     renderRows();
+    ctx.restoreScroll();
   };
   renderToolbar();
   load();
@@ -135,15 +166,18 @@ export function jobList(main, params, ctx) {
   return { onChange: () => { if (!cursor && selected.size === 0 && !allMatching) load(); } };
 }
 
-export function jobDetail(main, id, ctx) {
+/** A job's page; params: the list it was opened from (its filters and page), where "← Jobs" returns. */
+export function jobDetail(main, id, params, ctx) {
+  const cursor = params.get('cursor') || '';
+  const back = listHash(listQuery(Object.fromEntries(FILTERS.map(k => [k, params.get(k) || ''])), params.getAll('prev').filter(Boolean), cursor));
   const load = async () => {
     let d;
     try { d = await get('jobs/' + encodeURIComponent(id)); } catch (e) {
-      main.replaceChildren(el('p', null, el('a', { href: '#/jobs' }, '← Jobs')), el('p', { class: 'banner bad' }, e.message));
+      main.replaceChildren(el('p', { class: 'crumbs' }, el('a', { href: back }, '← Jobs')), el('p', { class: 'banner bad' }, e.message));
       return;
     }
     const j = d.job;
-    const buttons = actionButtons(ctx, () => [j.id], a => { if (a.key === 'delete') location.hash = '#/jobs'; }, j.state);
+    const buttons = actionButtons(ctx, () => [j.id], a => { if (a.key === 'delete') location.hash = back; }, j.state);
     const current = j.state === 'failed' || j.state === 'retrying';
     const timeline = [
       ['Queued', j.queuedAt], ['Due', j.runAt], ['Started', j.startedAt], ['Finished', j.finishedAt], ['Last change', d.updatedAt],
@@ -158,7 +192,7 @@ export function jobDetail(main, id, ctx) {
     const headerRows = Object.entries(d.headers).map(([k, v]) => el('tr', null, el('td', { class: 'mono' }, k), el('td', { class: 'mono' }, v)));
     const kv = (k, v) => [el('dt', null, k), el('dd', null, v ?? el('span', { class: 'muted' }, '—'))];
     main.replaceChildren(
-      el('p', { class: 'crumbs' }, el('a', { href: '#/jobs' }, '← Jobs')),
+      el('p', { class: 'crumbs' }, el('a', { href: back }, '← Jobs')),
       el('div', { class: 'page-head' }, el('h1', null, j.name), el('span', { id: 'job-state' }, badge(j.state)), el('span', { class: 'spacer' }),
         el('span', { class: 'toolbar' }, buttons.flatMap(b => [b, ' ']))),
       el('p', { class: 'mono muted' }, j.id),
@@ -182,6 +216,7 @@ export function jobDetail(main, id, ctx) {
               kv('Schedule entry', d.scheduleEntry ? el('span', { class: 'mono' }, d.scheduleEntry) : null))),
           el('section', { class: 'card', 'aria-labelledby': 'timeline-title' }, el('h2', { id: 'timeline-title' }, 'Timeline'),
             el('ol', { class: 'timeline' }, timeline.map(([what, at]) => el('li', null, el('div', { class: 'what' }, what), time(at))))))));
+    ctx.restoreScroll();
   };
   main.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
   load();
