@@ -339,13 +339,33 @@ internal sealed class JobExecutor
         return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > max ? max : delay;
     }
 
-    /// <summary>A job whose name has no handler here or whose payload does not decode: it fails for good, without running.</summary>
+    /// <summary>
+    /// A job whose name has no handler here or whose payload does not decode: it fails for good, without running. Its pop
+    /// observers run on the attempt's token, as a runnable job's do: one that waits for ever is interrupted by a stop, a
+    /// cancel or a lost lease instead of holding the worker's slot for good, and the attempt then ends as any attempt
+    /// interrupted that way does.
+    /// </summary>
     private async Task<JobRunResult> UnrunnableAsync(JobRun run, Exception error)
     {
         var job = run.Job;
         run.Telemetry?.SetDiscarded(error);
         Log.JobUnrunnable(_logger, job.Id, job.Name, error.Message);
-        await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, null, error), CancellationToken.None).ConfigureAwait(false);
+        await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, null, error), run.Token).ConfigureAwait(false);
+        if (run.Token.IsCancellationRequested)
+        {
+            switch (run.Reason)
+            {
+                case CancelReason.Shutdown:
+                    // The stop gives the job back uncounted, as for a runnable job: a worker of a version that handles it may take it.
+                    return new JobOutcome(job.Id, JobOutcomeKind.Release, job.Attempt);
+                case CancelReason.LeaseLost:
+                    return default; // the job is no longer this worker's to record
+                case CancelReason.UserCancel:
+                    Log.JobCancelled(_logger, job.Id, job.Name);
+                    return Final(job, JobOutcomeKind.Cancelled, new OperationCanceledException(run.Token), "Cancelled while running.");
+            }
+        }
+
         return Final(job, JobOutcomeKind.Failed, error, _runtime.FormatError(error), _runtime.FormatStackTrace(error));
     }
 
