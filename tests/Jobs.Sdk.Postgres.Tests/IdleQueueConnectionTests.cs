@@ -70,7 +70,7 @@ public sealed class IdleQueueConnectionTests(PostgresFixture fixture)
 
             // Idle: at most LISTEN and a few polls of the moment, far fewer than one connection per queue.
             var limit = 1 + queues / 2;
-            await EventuallyConnectionsAsync(observer, app, n => n <= limit, $"the idle host holds at most {limit} server connections");
+            await ServerConnections.EventuallyAsync(observer, app, n => n <= limit, $"the idle host holds at most {limit} server connections");
 
             // An idle queue claims again: it takes a connection at its next claim, and its jobs run.
             await PushOneJobPerQueueAsync(queue, prefix, 100);
@@ -91,48 +91,5 @@ public sealed class IdleQueueConnectionTests(PostgresFixture fixture)
         {
             await queue.PushAsync(new ValueJob(offset + i + 1), new JobOptions { Queue = QueueName(prefix, i) });
         }
-    }
-
-    /// <summary>Waits until the number of server connections named <paramref name="app"/> meets <paramref name="done"/>; fails with the last count and what they ran.</summary>
-    private static async Task EventuallyConnectionsAsync(NpgsqlDataSource observer, string app, Func<long, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var count = await CountConnectionsAsync(observer, app);
-            if (done(count))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Condition not met within 60s: {what}; it holds {count}:\n{await DescribeConnectionsAsync(observer, app)}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<long> CountConnectionsAsync(NpgsqlDataSource observer, string app)
-    {
-        await using var command = observer.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1");
-        command.Parameters.AddWithValue(app);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<string> DescribeConnectionsAsync(NpgsqlDataSource observer, string app)
-    {
-        await using var command = observer.CreateCommand(
-            "SELECT pid, state, left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid");
-        command.Parameters.AddWithValue(app);
-        await using var reader = await command.ExecuteReaderAsync();
-        var lines = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            lines.Add($"  {reader.GetInt32(0)} {reader.GetValue(1)}: {reader.GetValue(2)}");
-        }
-
-        return string.Join('\n', lines);
     }
 }

@@ -62,7 +62,7 @@ public sealed class MaintenanceBurstTests(PostgresFixture fixture)
             var bound = 1 + queues.Length + 2;
 
             // Past the start (the pool closes what the migrations and the first claims opened beside the held ones).
-            await EventuallyAsync(observer, app, n => n <= bound && queues.All(q => q.RescuePasses >= 1),
+            await ServerConnections.EventuallyAsync(observer, app, n => n <= bound && queues.All(q => q.RescuePasses >= 1),
                 $"every queue ran a pass and the idle host holds at most {bound} server connections");
 
             // Three more passes of every queue: the host never holds more.
@@ -73,11 +73,11 @@ public sealed class MaintenanceBurstTests(PostgresFixture fixture)
             while (queues.Select((q, i) => q.RescuePasses - from[i]).Min() < 3)
             {
                 Assert.True(DateTime.UtcNow < deadline, "Condition not met within 60s: every queue runs three more rescue passes");
-                var count = await CountConnectionsAsync(observer, app);
+                var count = await ServerConnections.CountAsync(observer, app);
                 if (count > most)
                 {
                     most = count;
-                    atMost = await DescribeConnectionsAsync(observer, app);
+                    atMost = await ServerConnections.DescribeAsync(observer, app);
                 }
 
                 await Task.Delay(50);
@@ -91,47 +91,5 @@ public sealed class MaintenanceBurstTests(PostgresFixture fixture)
         {
             await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
         }
-    }
-
-    private static async Task EventuallyAsync(NpgsqlDataSource observer, string app, Func<long, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var count = await CountConnectionsAsync(observer, app);
-            if (done(count))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Condition not met within 60s: {what}; it holds {count}:\n{await DescribeConnectionsAsync(observer, app)}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<long> CountConnectionsAsync(NpgsqlDataSource observer, string app)
-    {
-        await using var command = observer.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1");
-        command.Parameters.AddWithValue(app);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<string> DescribeConnectionsAsync(NpgsqlDataSource observer, string app)
-    {
-        await using var command = observer.CreateCommand(
-            "SELECT pid, state, left(regexp_replace(query, '\\s+', ' ', 'g'), 50) FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid");
-        command.Parameters.AddWithValue(app);
-        await using var reader = await command.ExecuteReaderAsync();
-        var lines = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            lines.Add($"  {reader.GetInt32(0)} {reader.GetValue(1)}: {reader.GetValue(2)}");
-        }
-
-        return string.Join('\n', lines);
     }
 }
