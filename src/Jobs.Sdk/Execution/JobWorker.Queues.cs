@@ -5,10 +5,12 @@ namespace Jobs.Sdk;
 // Many queues in one process: the worker AddWorkers registers serves the driver's queue itself and runs one lane (a
 // worker of the same kind on the runtime of that queue) for every other queue declared with AddQueue or named by a
 // registered job type. Lanes have their own slots, claims, wake-ups, leases and rescue, so a paused or busy queue never
-// holds up another; they share the driver's connections and its one LISTEN connection.
+// holds up another; they share the driver's connections and its one LISTEN connection, and take turns for their
+// maintenance (MaintenanceTurn: rescue passes and unhandled-job checks one after another, spread over the interval).
 public sealed partial class JobWorker
 {
     private readonly JobWorker[] _lanes;
+    private readonly MaintenanceTurn? _maintenance;
     private readonly int? _globalConcurrency;
     private readonly RateLimit? _rateLimit;
 
@@ -31,6 +33,9 @@ public sealed partial class JobWorker
 
     /// <summary>The queue this worker claims from (a lane's own queue for a lane).</summary>
     internal string QueueName => _driver.QueueName;
+
+    /// <summary>The rescue passes this worker ran for its own queue (tests wait on it).</summary>
+    internal long RescuePasses => _rescuer.Passes;
 
     /// <summary>The names of the queues this worker serves: its own first, then its lanes'.</summary>
     internal IReadOnlyList<string> QueueNames => [_driver.QueueName, .. _lanes.Select(l => l._driver.QueueName)];
@@ -76,7 +81,7 @@ public sealed partial class JobWorker
 
         return names
             .Select(name => new JobWorker(runtime.ForQueue(name), scopeFactory, ForQueue(options, name, queues), _logger, queues: null,
-                workerId: WorkerId + "/" + name, lanes: queues))
+                workerId: WorkerId + "/" + name, lanes: queues, turn: _maintenance))
             .ToArray();
     }
 

@@ -65,7 +65,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     }
 
     private JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, JobWorkerOptions options, ILogger? logger,
-        IReadOnlyList<QueueOptions>? queues, string? workerId, IReadOnlyList<QueueOptions>? lanes = null)
+        IReadOnlyList<QueueOptions>? queues, string? workerId, IReadOnlyList<QueueOptions>? lanes = null, MaintenanceTurn? turn = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(scopeFactory);
@@ -87,12 +87,17 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         };
         // After an outage the holders of the leases it ended renew them or record their outcomes (a renewal every third of
         // a lease, an outcome retry within the longest backoff) before this worker's rescue may requeue them.
+        // A host's worker (AddWorkers) and its lanes take turns for their maintenance: see MaintenanceTurn.
+        _maintenance = queues is null ? turn : new MaintenanceTurn();
+        var slot = _maintenance?.Join() ?? 0;
         _rescuer = new JobRescuer(_driver, _options.RescueInterval, _time, _logger)
         {
             Writes = _writes,
             AfterOutage = _options.LeaseDuration / 3 + WorkerDelay.MaxBackoff,
+            Turn = _maintenance,
+            Slot = slot,
         };
-        _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger);
+        _unhandled = new UnhandledJobMonitor(_driver, runtime.Registry, _options, _time, _logger) { Turn = _maintenance, Slot = slot };
         _jobNames = [.. runtime.Registry.Names];
         _lanes = queues is null ? [] : CreateLanes(runtime, scopeFactory, options, queues);
         var declared = (queues ?? lanes)?.FirstOrDefault(q => string.Equals(q.Name, runtime.QueueName, StringComparison.Ordinal));

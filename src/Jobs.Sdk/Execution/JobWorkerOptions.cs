@@ -52,7 +52,13 @@ public sealed class JobWorkerOptions
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often this worker looks for expired leases of dead workers. Default 15 s.</summary>
+    /// <summary>
+    /// How often this worker looks for expired leases of dead workers. Default 15 s. A host serving several queues
+    /// (<c>AddQueue</c>) runs the passes of its queues one after another, spread over this interval, on one connection
+    /// instead of one per queue at the same instant: a pass may wait for another queue's pass, at most one interval (a
+    /// pass stuck on the store that long no longer holds the others back), so a dead worker's job is rescued within two
+    /// intervals of its lease's end at worst, within one as before while the passes take less than the interval together.
+    /// </summary>
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
@@ -61,7 +67,10 @@ public sealed class JobWorkerOptions
     /// </summary>
     public TimeSpan UnhandledJobWarningAfter { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How often the worker looks for due jobs no handler of its own can run (one cheap query). Default 1 min.</summary>
+    /// <summary>
+    /// How often the worker looks for due jobs no handler of its own can run (one cheap query). Default 1 min. The
+    /// queues of one host look one after another, spread over the interval, as their rescue passes do (see <see cref="RescueInterval"/>).
+    /// </summary>
     public TimeSpan UnhandledJobCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>A stable id for this worker; by default a new one per process (<c>machine:pid:random</c>).</summary>

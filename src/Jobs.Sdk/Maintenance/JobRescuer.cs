@@ -6,6 +6,7 @@ namespace Jobs.Sdk;
 /// <summary>
 /// A maintenance service run by every worker: every <see cref="JobWorkerOptions.RescueInterval"/> it asks the driver to
 /// requeue the jobs whose lease expired (their worker stopped renewing it: crashed, frozen, or cut off from the store).
+/// The queues of one host take turns (<see cref="MaintenanceTurn"/>).
 /// </summary>
 internal sealed class JobRescuer
 {
@@ -13,6 +14,7 @@ internal sealed class JobRescuer
     private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private long _passes;
 
     public JobRescuer(IJobDriver driver, TimeSpan interval, TimeProvider time, ILogger logger)
     {
@@ -21,6 +23,18 @@ internal sealed class JobRescuer
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>
+    /// The turn shared with the other queues of the host (null: a worker on its own): passes take it one after another,
+    /// and this lane's are placed at <see cref="Slot"/> in the interval (see <see cref="MaintenanceTurn"/>).
+    /// </summary>
+    public MaintenanceTurn? Turn { get; init; }
+
+    /// <summary>This lane's place in <see cref="Turn"/>.</summary>
+    public int Slot { get; init; }
+
+    /// <summary>Passes run so far, whether they got through or failed (tests wait on it).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
 
     /// <summary>Told of each pass that got through or failed, and asked before a pass after an outage (null: no such wait).</summary>
     public StoreWrites? Writes { get; init; }
@@ -41,6 +55,7 @@ internal sealed class JobRescuer
         // the claim opens its own, and the first job would start later; after it, the pass finds the claim's connection
         // idle in the pool. A claim that hangs holds the pass back one interval at most, as long as any lease waits anyway.
         await firstClaim.WaitAsync(_interval, _time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var first = true;
         while (!stop.IsCancellationRequested)
         {
             if (Writes is { } writes && !writes.WorkingFor(AfterOutage))
@@ -53,7 +68,20 @@ internal sealed class JobRescuer
 
             try
             {
-                var rescued = await _driver.RescueExpiredLeasesAsync(stop).ConfigureAwait(false);
+                var entered = Turn is { } turn && await turn.EnterAsync(_interval, _time, stop).ConfigureAwait(false);
+                int rescued;
+                try
+                {
+                    rescued = await _driver.RescueExpiredLeasesAsync(stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (entered)
+                    {
+                        Turn!.Exit();
+                    }
+                }
+
                 Writes?.Worked();
                 if (rescued > 0)
                 {
@@ -70,7 +98,10 @@ internal sealed class JobRescuer
                 Log.RescueFailed(_logger, ex);
             }
 
-            await WorkerDelay.DelayAsync(_interval, _time, stop).ConfigureAwait(false);
+            Interlocked.Increment(ref _passes);
+            var wait = first && Turn is { } spread ? spread.FirstWait(Slot, _interval) : _interval;
+            first = false;
+            await WorkerDelay.DelayAsync(wait, _time, stop).ConfigureAwait(false);
         }
     }
 }

@@ -12,6 +12,12 @@ namespace Jobs.Sdk;
 /// </summary>
 internal sealed class UnhandledJobMonitor(IJobDriver driver, JobRegistry registry, JobWorkerOptions options, TimeProvider time, ILogger logger)
 {
+    /// <summary>The turn shared with the other queues of the host (null: a worker on its own), see <see cref="JobRescuer.Turn"/>.</summary>
+    public MaintenanceTurn? Turn { get; init; }
+
+    /// <summary>This lane's place in <see cref="Turn"/>: its first check comes (slot + 1) / N of an interval after the start.</summary>
+    public int Slot { get; init; }
+
     /// <summary>One check: warns for every overdue name without a handler here. Returns the names it warned about.</summary>
     public async Task<IReadOnlyList<WaitingJobName>> CheckAsync(CancellationToken cancellationToken)
     {
@@ -33,12 +39,26 @@ internal sealed class UnhandledJobMonitor(IJobDriver driver, JobRegistry registr
     /// <summary>The check loop, until <paramref name="stop"/>; store errors are logged at debug level and the loop goes on.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
+        var interval = options.UnhandledJobCheckInterval;
+        var wait = Turn is { } spread ? spread.FirstWait(Slot, interval) : interval;
         while (!stop.IsCancellationRequested)
         {
-            await WorkerDelay.DelayAsync(options.UnhandledJobCheckInterval, time, stop).ConfigureAwait(false);
+            await WorkerDelay.DelayAsync(wait, time, stop).ConfigureAwait(false);
+            wait = interval;
             try
             {
-                await CheckAsync(stop).ConfigureAwait(false);
+                var entered = Turn is { } turn && await turn.EnterAsync(interval, time, stop).ConfigureAwait(false);
+                try
+                {
+                    await CheckAsync(stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (entered)
+                    {
+                        Turn!.Exit();
+                    }
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
