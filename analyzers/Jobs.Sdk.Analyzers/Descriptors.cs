@@ -150,7 +150,7 @@ internal static class Descriptors
         "The whole payload is the unique key, but a member's order is not stable",
         "The whole payload is the unique key of '{0}' (it marks no [UniqueKey] member), but the order of member '{1}' is not stable: {2}; two pushes of the same job can get two keys and two jobs; mark the members that identify the job with [UniqueKey]",
         DiagnosticSeverity.Warning,
-        "A Unique job that marks no [UniqueKey] member is keyed by a hash of its payload bytes. The generated writer sorts dictionaries by key and sets of numbers, strings, Guids, enums, dates and times, so their fill order does not matter; it cannot order a set of objects (or of other types without a natural order), nor a value written by the job's JsonSerializerContext. Two pushers of the same content may then write different bytes and store two jobs.");
+        "A Unique job that marks no [UniqueKey] member is keyed by a hash of its payload bytes. The generated writer sorts dictionaries by key and sets of numbers, strings, Guids, enums, dates and times, so their fill order does not matter; it cannot order a set of objects (or of other types without a natural order), nor a dictionary or set inside a value written by the job's JsonSerializerContext (System.Text.Json sorts nothing), nor judge object, interfaces, converters or polymorphic types there. Two pushers of the same content may then write different bytes and store two jobs.");
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity, string description, params string[] tags)
         => new(id, title, message, Category, severity, isEnabledByDefault: true, description: description,

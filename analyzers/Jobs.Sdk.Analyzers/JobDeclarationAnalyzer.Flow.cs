@@ -22,7 +22,7 @@ public sealed partial class JobDeclarationAnalyzer
         int? concurrencyLimit = null;
         string? queue = null;
         var queueSet = false;
-        var hasJsonContext = false;
+        ITypeSymbol? jsonContext = null;
         foreach (var named in attribute.NamedArguments)
         {
             switch (named.Key)
@@ -36,8 +36,8 @@ public sealed partial class JobDeclarationAnalyzer
                 case KnownNames.JobAttributeConcurrencyLimit when named.Value.Value is int c:
                     concurrencyLimit = c;
                     break;
-                case KnownNames.JobAttributeJsonContext when named.Value.Value is ITypeSymbol:
-                    hasJsonContext = true;
+                case KnownNames.JobAttributeJsonContext when named.Value.Value is ITypeSymbol contextType:
+                    jsonContext = contextType;
                     break;
                 case KnownNames.JobAttributeQueue:
                     queueSet = true;
@@ -92,7 +92,7 @@ public sealed partial class JobDeclarationAnalyzer
         }
         else if (KeyMemberSupport.FindMarked(type, KnownNames.UniqueKeyAttribute).Count == 0 && !type.IsGenericType)
         {
-            ReportUnorderedPayload(context, type, hasJsonContext, attributeLocation);
+            ReportUnorderedPayload(context, type, jsonContext, attributeLocation);
         }
 
         ReportUnsupportedKeys(context, type, KnownNames.UniqueKeyAttribute, "UniqueKey", attributeLocation);
@@ -120,11 +120,12 @@ public sealed partial class JobDeclarationAnalyzer
 
     /// <summary>
     /// JOBS024: the payload bytes are the key, so each member must have one written form per content (the generated
-    /// writer sorts dictionaries and sets of simply ordered elements; see PayloadOrderSupport).
+    /// writer sorts dictionaries and sets of simply ordered elements; System.Text.Json, for a value the JsonSerializerContext
+    /// writes, sorts nothing; see PayloadOrderSupport).
     /// </summary>
-    private static void ReportUnorderedPayload(SymbolAnalysisContext context, INamedTypeSymbol type, bool hasJsonContext, Location attributeLocation)
+    private static void ReportUnorderedPayload(SymbolAnalysisContext context, INamedTypeSymbol type, ITypeSymbol? jsonContext, Location attributeLocation)
     {
-        foreach (var (member, path, reason) in PayloadOrderSupport.FindUnordered(type, hasJsonContext))
+        foreach (var (member, path, reason) in PayloadOrderSupport.FindUnordered(type, jsonContext))
         {
             var symbol = (ISymbol?)member.Parameter ?? member.Property;
             var location = SymbolEqualityComparer.Default.Equals(symbol.ContainingType ?? symbol.ContainingSymbol?.ContainingType, type)

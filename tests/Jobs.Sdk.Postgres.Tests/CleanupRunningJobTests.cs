@@ -13,9 +13,6 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class CleanupRunningJobTests(PostgresFixture fixture)
 {
-    /// <summary>Keeps every finished job, so a row that should have been deleted would still be there.</summary>
-    private static readonly RetentionPolicy KeepEverything = new() { CompletedJobs = Retain.Yes, FailedJobs = Retain.Yes, CancelledJobs = Retain.Yes };
-
     private static CleanupOptions RemoveRunning(bool olderThan) => new()
     {
         ProcessingJobs = olderThan ? CleanupAction.RemoveOlderThan(TimeSpan.Zero) : CleanupAction.Remove,
@@ -27,31 +24,15 @@ public sealed class CleanupRunningJobTests(PostgresFixture fixture)
     [InlineData(false)]
     public async Task A_cleanup_removing_running_jobs_cancels_their_handler_token_without_waiting_for_a_lease_renewal(bool listenNotify)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (_, _, ct) =>
-            {
-                started.TrySetResult();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, ct);
-                }
-                finally
-                {
-                    stopped.TrySetResult();
-                }
-            }),
-            driver: o => o.UseListenNotify = listenNotify,
-            worker: o => o.LeaseDuration = TimeSpan.FromHours(1)); // no renewal within the test: only the cleanup can stop it
-        var id = await q.Queue.PushAsync(new ValueJob(1));
-        await q.StartAsync();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        // No renewal within the test: only the cleanup can stop it.
+        await using var job = await RunningJobToRemove.WaitingOnItsTokenAsync(fixture, driver: o => o.UseListenNotify = listenNotify);
+        var q = job.Queue;
 
         await q.Queue.CleanupAsync(q.Queue.QueueName, RemoveRunning(olderThan: false));
 
-        var error = await Record.ExceptionAsync(() => stopped.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        var error = await Record.ExceptionAsync(() => job.Stopped.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(error is null, "30 s after a cleanup removed its running job the handler still had an uncancelled token (the next lease renewal is 20 min away).");
-        await TestExtensions.EventuallyAsync(async () => await q.Queue.GetJobAsync(id) is null, 60, "the removed job's row is gone once its handler stopped");
+        await TestExtensions.EventuallyAsync(async () => await q.Queue.GetJobAsync(job.Running) is null, 60, "the removed job's row is gone once its handler stopped");
     }
 
     [Theory]
@@ -59,70 +40,15 @@ public sealed class CleanupRunningJobTests(PostgresFixture fixture)
     [InlineData(true)]
     public async Task A_running_job_a_cleanup_removes_keeps_its_concurrency_key_slot_until_its_handler_returned(bool olderThan)
     {
-        var first = new HeldHandler();
-        var second = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<KeyedRecordJob>(async (job, _, ct) =>
-            {
-                if (job.N == 1000)
-                {
-                    await first.RunAsync(ct);
-                }
-                else
-                {
-                    second.TrySetResult(first.Returned);
-                }
-            }),
-            driver: o => o.Retention = KeepEverything);
-        var running = await q.Queue.PushAsync(new KeyedRecordJob(1000)); // key 1, limit 1
-        var waiting = await q.Queue.PushAsync(new KeyedRecordJob(1001)); // key 1, behind it
-        await q.StartAsync();
-        await first.Started.WaitAsync(TimeSpan.FromSeconds(60));
-
-        try
-        {
-            await CleanupAndAssertTheSlotHeldAsync(q, first, running, waiting, second.Task, RemoveRunning(olderThan),
-                new JobClaimRequest("probe", 10, TimeSpan.FromMinutes(10)) { JobNames = [KeyedRecordJob.JobName] }, "ConcurrencyLimit = 1 of its key");
-        }
-        finally
-        {
-            first.Release();
-        }
+        await using var slot = await RunningJobToRemove.HoldingItsKeySlotAsync(fixture);
+        await CleanupAndAssertTheSlotHeldAsync(slot, RemoveRunning(olderThan));
     }
 
     [Fact]
     public async Task A_running_job_a_cleanup_removes_keeps_its_global_concurrency_slot_until_its_handler_returned()
     {
-        var first = new HeldHandler();
-        var second = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var queueName = "cleanup_global_" + Guid.NewGuid().ToString("N")[..8];
-        await using var q = await TestQueue.CreateAsync(fixture, b => b
-                .AddQueue(queueName, o => o.GlobalConcurrency = 1)
-                .AddJob<ValueJob>(async (job, _, ct) =>
-                {
-                    if (job.Value == 1)
-                    {
-                        await first.RunAsync(ct);
-                    }
-                    else
-                    {
-                        second.TrySetResult(first.Returned);
-                    }
-                }),
-            driver: o => o.Retention = KeepEverything, queueName: queueName);
-        var running = await q.Queue.PushAsync(new ValueJob(1));
-        await q.StartAsync();
-        await first.Started.WaitAsync(TimeSpan.FromSeconds(60));
-        var waiting = await q.Queue.PushAsync(new ValueJob(2));
-
-        try
-        {
-            await CleanupAndAssertTheSlotHeldAsync(q, first, running, waiting, second.Task, RemoveRunning(olderThan: false),
-                new JobClaimRequest("probe", 10, TimeSpan.FromMinutes(10)) { GlobalConcurrency = 1 }, "GlobalConcurrency = 1 of its queue");
-        }
-        finally
-        {
-            first.Release();
-        }
+        await using var slot = await RunningJobToRemove.HoldingItsQueueSlotAsync(fixture, "cleanup_global_");
+        await CleanupAndAssertTheSlotHeldAsync(slot, RemoveRunning(olderThan: false));
     }
 
     /// <summary>
@@ -133,7 +59,7 @@ public sealed class CleanupRunningJobTests(PostgresFixture fixture)
     [Fact]
     public async Task A_cleanup_deletes_a_dead_workers_running_job_at_once_and_counts_a_live_ones_once()
     {
-        await using var q = await TestQueue.CreateAsync(fixture, b => { }, driver: o => o.Retention = KeepEverything); // no worker runs: no rescue
+        await using var q = await TestQueue.CreateAsync(fixture, b => { }, driver: o => o.Retention = RunningJobToRemove.KeepEverything); // no worker runs: no rescue
         var live = await q.Queue.PushAsync(new ValueJob(1));
         var alive = Assert.Single(await q.Driver.ClaimAsync(new JobClaimRequest("alive", 1, TimeSpan.FromHours(1)), CancellationToken.None));
         var dead = await q.Queue.PushAsync(new ValueJob(2));
@@ -162,16 +88,14 @@ public sealed class CleanupRunningJobTests(PostgresFixture fixture)
     }
 
     /// <summary>
-    /// Runs <paramref name="cleanup"/> while <paramref name="first"/> runs <paramref name="running"/> (ignoring its token),
-    /// then checks that no claim takes <paramref name="waiting"/> while that handler runs: a claim of our own
-    /// (<paramref name="probe"/>, as any worker's next claim would be) takes nothing and the job is still pending. The
-    /// handler's token is cancelled. Then lets the handler return: the waiting job starts only after it
-    /// (<paramref name="secondStarted"/> yields whether the first handler had returned), and the removed job's row is
-    /// gone, not left completed.
+    /// Runs <paramref name="cleanup"/> while the slot's running job runs (its handler ignoring its token), then checks that
+    /// no claim takes the waiting job while that handler runs: the slot's probe claim takes nothing and the job is still
+    /// pending. The handler's token is cancelled. Then lets the handler return: the waiting job starts only after it, and
+    /// the removed job's row is gone, not left completed.
     /// </summary>
-    private static async Task CleanupAndAssertTheSlotHeldAsync(TestQueue q, HeldHandler first, JobId running, JobId waiting, Task<bool> secondStarted,
-        CleanupOptions cleanup, JobClaimRequest probe, string limit)
+    private static async Task CleanupAndAssertTheSlotHeldAsync(HoldingASlot slot, CleanupOptions cleanup)
     {
+        var (q, first, running, waiting, secondStarted, probe, limit) = slot;
         var admin = q.Services.GetRequiredService<JobAdmin>();
         await q.Queue.CleanupAsync(q.Queue.QueueName, cleanup);
 

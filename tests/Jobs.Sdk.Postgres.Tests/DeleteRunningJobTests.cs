@@ -12,118 +12,42 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class DeleteRunningJobTests(PostgresFixture fixture)
 {
-    /// <summary>Keeps every finished job, so a row that should have been deleted would still be there.</summary>
-    private static readonly RetentionPolicy KeepEverything = new() { CompletedJobs = Retain.Yes, FailedJobs = Retain.Yes, CancelledJobs = Retain.Yes };
-
     [Fact]
     public async Task Deleting_a_running_job_cancels_its_handler_token_without_waiting_for_a_lease_renewal()
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>(async (_, _, ct) =>
-            {
-                started.TrySetResult();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, ct);
-                }
-                finally
-                {
-                    stopped.TrySetResult();
-                }
-            }),
-            worker: o => o.LeaseDuration = TimeSpan.FromHours(1)); // no renewal within the test: only the delete can stop it
-        var id = await q.Queue.PushAsync(new ValueJob(1));
-        await q.StartAsync();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await using var job = await RunningJobToRemove.WaitingOnItsTokenAsync(fixture); // no renewal within the test: only the delete can stop it
+        var q = job.Queue;
 
         var admin = q.Services.GetRequiredService<JobAdmin>();
-        Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(id)));
+        Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(job.Running)));
 
-        var error = await Record.ExceptionAsync(() => stopped.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        var error = await Record.ExceptionAsync(() => job.Stopped.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(error is null, "30 s after the delete of its running job the handler still had an uncancelled token (the next lease renewal is 20 min away).");
-        await TestExtensions.EventuallyAsync(async () => await q.Queue.GetJobAsync(id) is null, 60, "the deleted job's row is gone once its handler stopped");
+        await TestExtensions.EventuallyAsync(async () => await q.Queue.GetJobAsync(job.Running) is null, 60, "the deleted job's row is gone once its handler stopped");
     }
 
     [Fact]
     public async Task A_deleted_running_job_keeps_its_concurrency_key_slot_until_its_handler_returned()
     {
-        var first = new HeldHandler();
-        var second = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<KeyedRecordJob>(async (job, _, ct) =>
-            {
-                if (job.N == 1000)
-                {
-                    await first.RunAsync(ct);
-                }
-                else
-                {
-                    second.TrySetResult(first.Returned);
-                }
-            }),
-            driver: o => o.Retention = KeepEverything);
-        var running = await q.Queue.PushAsync(new KeyedRecordJob(1000)); // key 1, limit 1
-        var waiting = await q.Queue.PushAsync(new KeyedRecordJob(1001)); // key 1, behind it
-        await q.StartAsync();
-        await first.Started.WaitAsync(TimeSpan.FromSeconds(60));
-
-        try
-        {
-            await DeleteAndAssertTheSlotHeldAsync(q, first, running, waiting, second.Task,
-                new JobClaimRequest("probe", 10, TimeSpan.FromMinutes(10)) { JobNames = [KeyedRecordJob.JobName] }, "ConcurrencyLimit = 1 of its key");
-        }
-        finally
-        {
-            first.Release();
-        }
+        await using var slot = await RunningJobToRemove.HoldingItsKeySlotAsync(fixture);
+        await DeleteAndAssertTheSlotHeldAsync(slot);
     }
 
     [Fact]
     public async Task A_deleted_running_job_keeps_its_global_concurrency_slot_until_its_handler_returned()
     {
-        var first = new HeldHandler();
-        var second = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var queueName = "delete_global_" + Guid.NewGuid().ToString("N")[..8];
-        await using var q = await TestQueue.CreateAsync(fixture, b => b
-                .AddQueue(queueName, o => o.GlobalConcurrency = 1)
-                .AddJob<ValueJob>(async (job, _, ct) =>
-                {
-                    if (job.Value == 1)
-                    {
-                        await first.RunAsync(ct);
-                    }
-                    else
-                    {
-                        second.TrySetResult(first.Returned);
-                    }
-                }),
-            driver: o => o.Retention = KeepEverything, queueName: queueName);
-        var running = await q.Queue.PushAsync(new ValueJob(1));
-        await q.StartAsync();
-        await first.Started.WaitAsync(TimeSpan.FromSeconds(60));
-        var waiting = await q.Queue.PushAsync(new ValueJob(2));
-
-        try
-        {
-            await DeleteAndAssertTheSlotHeldAsync(q, first, running, waiting, second.Task,
-                new JobClaimRequest("probe", 10, TimeSpan.FromMinutes(10)) { GlobalConcurrency = 1 }, "GlobalConcurrency = 1 of its queue");
-        }
-        finally
-        {
-            first.Release();
-        }
+        await using var slot = await RunningJobToRemove.HoldingItsQueueSlotAsync(fixture, "delete_global_");
+        await DeleteAndAssertTheSlotHeldAsync(slot);
     }
 
     /// <summary>
-    /// Deletes <paramref name="running"/> (its handler <paramref name="first"/> ignores its token), then checks that no claim
-    /// takes <paramref name="waiting"/> while the handler runs: a claim of our own (<paramref name="probe"/>, as any worker's
-    /// next claim would be) takes nothing and the job is still pending. Then lets the handler return: the waiting job
-    /// starts only after it (<paramref name="secondStarted"/> yields whether the first handler had returned), and the
-    /// deleted job's row is gone, not left completed.
+    /// Deletes the running job (its handler ignores its token), then checks that no claim takes the waiting job while the
+    /// handler runs: the slot's probe claim takes nothing and the job is still pending. Then lets the handler return: the
+    /// waiting job starts only after it, and the deleted job's row is gone, not left completed.
     /// </summary>
-    private static async Task DeleteAndAssertTheSlotHeldAsync(TestQueue q, HeldHandler first, JobId running, JobId waiting, Task<bool> secondStarted,
-        JobClaimRequest probe, string limit)
+    private static async Task DeleteAndAssertTheSlotHeldAsync(HoldingASlot slot)
     {
+        var (q, first, running, waiting, secondStarted, probe, limit) = slot;
         var admin = q.Services.GetRequiredService<JobAdmin>();
         Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(running)));
         await first.TokenCancelled.WaitAsync(TimeSpan.FromSeconds(60)); // told at once; it goes on running

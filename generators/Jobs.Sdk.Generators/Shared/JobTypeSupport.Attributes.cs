@@ -38,7 +38,7 @@ internal static partial class JobTypeSupport
         return null;
     }
 
-    private static bool IsStringEnumConverter(AttributeData attribute)
+    internal static bool IsStringEnumConverter(AttributeData attribute)
         => attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is INamedTypeSymbol converter
             && converter.OriginalDefinition.ToDisplayString() is KnownNames.JsonStringEnumConverter or KnownNames.JsonStringEnumConverter + "<TEnum>";
 

@@ -5,7 +5,7 @@ namespace Jobs.Sdk.Generators.Shared;
 // Symbol queries: framework types, accessibility from generated code, file-local types, attributes, namespaces.
 internal static partial class JobTypeSupport
 {
-    private static bool IsFrameworkType(INamedTypeSymbol type)
+    internal static bool IsFrameworkType(INamedTypeSymbol type)
     {
         var ns = type.ContainingNamespace;
         while (ns is { IsGlobalNamespace: false, ContainingNamespace.IsGlobalNamespace: false })
@@ -76,7 +76,7 @@ internal static partial class JobTypeSupport
         return false;
     }
 
-    private static bool IsInNamespace(INamedTypeSymbol type, params string[] parts)
+    internal static bool IsInNamespace(INamedTypeSymbol type, params string[] parts)
     {
         var ns = type.ContainingNamespace;
         for (var i = parts.Length - 1; i >= 0; i--)

@@ -8,8 +8,9 @@ namespace Jobs.Sdk.Generators.Shared;
 /// Which payload members the generated writer can put in one canonical order. A dictionary enumerates in the order it
 /// was filled in, and so does a set; the payload of a unique job without key members is its key, so the writer sorts
 /// dictionaries by key and sets whose elements have a natural order. The generator and the analyzer (JOBS024) share it.
+/// A value the job's JsonSerializerContext writes is walked the way System.Text.Json writes it (PayloadOrderSupport.JsonContext.cs).
 /// </summary>
-internal static class PayloadOrderSupport
+internal static partial class PayloadOrderSupport
 {
     /// <summary>
     /// Elements the runtime sorts by their default order (strings ordinally): the order their equality tells apart,
@@ -24,9 +25,12 @@ internal static class PayloadOrderSupport
 
     /// <summary>
     /// The written members of <paramref name="jobType"/> whose bytes may differ for one content: for each, the first
-    /// path inside it to a set the writer cannot sort or to a value written by the job's JsonSerializerContext.
+    /// path inside it to a set the writer cannot sort, or, inside a value written by the job's JsonSerializerContext, to a
+    /// dictionary, a set or a type whose written form the walk cannot judge.
     /// </summary>
-    public static List<(JobMemberShape Member, string Path, string Reason)> FindUnordered(INamedTypeSymbol jobType, bool hasJsonContext)
+    /// <param name="jobType">The job type.</param>
+    /// <param name="jsonContext">The type named by <c>[Job(JsonContext = ...)]</c>, or <see langword="null"/>.</param>
+    public static List<(JobMemberShape Member, string Path, string Reason)> FindUnordered(INamedTypeSymbol jobType, ITypeSymbol? jsonContext)
     {
         var result = new List<(JobMemberShape, string, string)>();
         if (JobTypeSupport.GetObjectShape(jobType, out _) is not { } shape)
@@ -34,10 +38,11 @@ internal static class PayloadOrderSupport
             return result;
         }
 
-        var stack = new List<INamedTypeSymbol> { jobType };
+        var walk = new Walk(jobType, jsonContext);
+        walk.Stack.Add(jobType);
         foreach (var member in shape.Members.Where(m => m.IsWritten))
         {
-            if (Find(member.Type, member.Name, jobType, hasJsonContext, stack) is { } found)
+            if (Find(member.Type, member.Name, walk) is { } found)
             {
                 result.Add((member, found.Path, found.Reason));
             }
@@ -46,32 +51,34 @@ internal static class PayloadOrderSupport
         return result;
     }
 
-    private static (string Path, string Reason)? Find(ITypeSymbol type, string path, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack)
+    private static (string Path, string Reason)? Find(ITypeSymbol type, string path, Walk walk)
     {
-        var shape = JobTypeSupport.Classify(type, hasJsonContext, job);
+        var shape = JobTypeSupport.Classify(type, walk.HasJsonContext, walk.Job);
         switch (shape.Kind)
         {
             case JsonTypeKind.JsonContext:
-                return (path, "it is written by the job's JsonSerializerContext, which writes dictionaries and sets in the order they were filled in");
+                return walk.ContextHasConverters
+                    ? (path, "it is written by the job's JsonSerializerContext, whose options name converters ([JsonSourceGenerationOptions(Converters = ...)]) whose output this check cannot see")
+                    : FindInContext(type, path, walk, 0);
             case JsonTypeKind.HashSet:
-                var element = JobTypeSupport.Classify(shape.Element!, hasJsonContext, job);
-                var kind = element.Kind == JsonTypeKind.Nullable ? JobTypeSupport.Classify(element.Element!, hasJsonContext, job).Kind : element.Kind;
+                var element = JobTypeSupport.Classify(shape.Element!, walk.HasJsonContext, walk.Job);
+                var kind = element.Kind == JsonTypeKind.Nullable ? JobTypeSupport.Classify(element.Element!, walk.HasJsonContext, walk.Job).Kind : element.Kind;
                 return IsSimplyOrdered(kind) ? null
                     : (path, "it is a set of '" + shape.Element!.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)
                         + "', which has no natural order to write it in, so it is written in the order it was filled in");
             case JsonTypeKind.Object:
                 var named = (INamedTypeSymbol)type;
-                if (stack.Any(s => SymbolEqualityComparer.Default.Equals(s, named)) || JobTypeSupport.GetObjectShape(named, out _) is not { } objectShape)
+                if (walk.Stack.Any(s => SymbolEqualityComparer.Default.Equals(s, named)) || JobTypeSupport.GetObjectShape(named, out _) is not { } objectShape)
                 {
                     return null; // a cycle or an unusable type: JOBS010 reports it
                 }
 
-                stack.Add(named);
+                walk.Stack.Add(named);
                 try
                 {
                     foreach (var member in objectShape.Members.Where(m => m.IsWritten))
                     {
-                        if (Find(member.Type, path + "." + member.Name, job, hasJsonContext, stack) is { } found)
+                        if (Find(member.Type, path + "." + member.Name, walk) is { } found)
                         {
                             return found;
                         }
@@ -81,12 +88,12 @@ internal static class PayloadOrderSupport
                 }
                 finally
                 {
-                    stack.RemoveAt(stack.Count - 1);
+                    walk.Stack.RemoveAt(walk.Stack.Count - 1);
                 }
 
             default:
                 return shape.Element is null ? null
-                    : Find(shape.Element, path + (shape.IsDictionary ? "{}" : "[]"), job, hasJsonContext, stack);
+                    : Find(shape.Element, path + (shape.IsDictionary ? "{}" : "[]"), walk);
         }
     }
 }

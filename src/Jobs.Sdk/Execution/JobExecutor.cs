@@ -75,7 +75,8 @@ internal sealed class JobExecutor
         }
         catch (JobDecodeException ex)
         {
-            return await UnrunnableAsync(run, ex).ConfigureAwait(false);
+            // The type is known, so its timeout bounds the pop observers as it does a decodable job's.
+            return await UnrunnableAsync(run, ex, definition.Timeout).ConfigureAwait(false);
         }
 
         // The timeout is the attempt's, from its start: the pop observers run under it too. One that waits for ever (a call
@@ -343,13 +344,21 @@ internal sealed class JobExecutor
     /// A job whose name has no handler here or whose payload does not decode: it fails for good, without running. Its pop
     /// observers run on the attempt's token, as a runnable job's do: one that waits for ever is interrupted by a stop, a
     /// cancel or a lost lease instead of holding the worker's slot for good, and the attempt then ends as any attempt
-    /// interrupted that way does.
+    /// interrupted that way does. <paramref name="timeout"/> is the job type's, when the type is known (its payload does
+    /// not decode): it bounds the observers as it bounds a decodable job's, and the job then fails with
+    /// <paramref name="error"/> as it would have anyway (no retry can decode it). A name without a handler has no timeout to
+    /// apply (a timeout is the type's; there is no worker-wide one), as a decodable job without a timeout has none.
     /// </summary>
-    private async Task<JobRunResult> UnrunnableAsync(JobRun run, Exception error)
+    private async Task<JobRunResult> UnrunnableAsync(JobRun run, Exception error, TimeSpan? timeout = null)
     {
         var job = run.Job;
         run.Telemetry?.SetDiscarded(error);
         Log.JobUnrunnable(_logger, job.Id, job.Name, error.Message);
+        if (timeout is { } t)
+        {
+            run.SetTimeout(t, _runtime.TimeProvider);
+        }
+
         await Pipeline.OnPoppedAsync(new JobPopContext(job.Id, job.Name, QueueName, job.Attempt, null, error), run.Token).ConfigureAwait(false);
         if (run.Token.IsCancellationRequested)
         {
