@@ -158,6 +158,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
 
     internal PostgresJobDriverOptions Options => _options;
 
+    /// <summary>Clears the pool when the server refuses a write as read-only (shared by every user of the driver's data source here).</summary>
+    internal ReadOnlyPoolReset ReadOnlyReset => _readOnlyReset;
+
     /// <summary>
     /// A worker host serves this queue: its claims and lease renewals run on a connection it keeps open while the queue
     /// has work (<see cref="WorkerConnection"/>), so that handlers holding the pool's connections cannot make them wait.

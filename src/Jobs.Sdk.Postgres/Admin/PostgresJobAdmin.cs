@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres;
@@ -22,10 +23,11 @@ public static class PostgresJobAdmin
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         options ??= new PostgresJobDriverOptions();
-        return new JobAdmin(new PostgresJobAdminStore(dataSource, options.Schema, null, options.Retention), logger);
+        return new JobAdmin(new PostgresJobAdminStore(dataSource, options.Schema, null, options.Retention,
+            new ReadOnlyPoolReset(dataSource, (ILogger?)logger ?? NullLogger.Instance)), logger);
     }
 
     /// <summary>The admin store of a driver's schema, gated on the driver's migrations.</summary>
     internal static PostgresJobAdminStore CreateAdminStore(this PostgresJobDriver driver)
-        => new(driver.DataSource, driver.Schema, driver.WaitUntilReadyAsync, driver.Options.Retention);
+        => new(driver.DataSource, driver.Schema, driver.WaitUntilReadyAsync, driver.Options.Retention, driver.ReadOnlyReset);
 }

@@ -101,9 +101,11 @@ public sealed partial class PostgresJobAdminStore
                 {
                     await compact.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
                 {
-                    return; // a read-only role: its reads stay correct, only larger; a worker or a writer compacts
+                    // A read-only role or server (a standby, an old primary after a failover): its reads stay correct, only
+                    // larger; a worker or a writer compacts.
+                    return;
                 }
             }
         }
@@ -113,7 +115,11 @@ public sealed partial class PostgresJobAdminStore
     public async Task<bool> SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(connection => SetQueuePausedOnAsync(connection, queue, paused, reason, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> SetQueuePausedOnAsync(NpgsqlConnection connection, string queue, bool paused, string? reason, CancellationToken cancellationToken)
+    {
         if (paused)
         {
             await using var pause = new NpgsqlCommand(Sub(AdminSql.PauseQueue), connection);
@@ -172,7 +178,11 @@ public sealed partial class PostgresJobAdminStore
             return;
         }
 
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await WriteAsync(connection => PublishSchedulesOnAsync(connection, entries, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PublishSchedulesOnAsync(NpgsqlConnection connection, IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(Sub(AdminSql.PublishSchedules), connection);
         var p = command.Parameters;
         p.Add(TextArray(entries.Select(e => e.QueueName)));
@@ -215,7 +225,11 @@ public sealed partial class PostgresJobAdminStore
     public async Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(connection => TriggerScheduleOnAsync(connection, entryKey, id, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> TriggerScheduleOnAsync(NpgsqlConnection connection, string entryKey, JobId id, CancellationToken cancellationToken)
+    {
         var queues = new List<string>();
         var keys = new List<string?>();
         await using (var find = new NpgsqlCommand(Sub(AdminSql.ScheduleQueues), connection))
@@ -290,7 +304,11 @@ public sealed partial class PostgresJobAdminStore
     public async Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(connection => SetSchedulePausedOnAsync(connection, entryKey, paused, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> SetSchedulePausedOnAsync(NpgsqlConnection connection, string entryKey, bool paused, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(Sub(AdminSql.SetSchedulePaused), connection);
         command.Parameters.Add(JobQuerySql.Text(entryKey));
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = paused, NpgsqlDbType = NpgsqlDbType.Boolean });
@@ -327,7 +345,11 @@ public sealed partial class PostgresJobAdminStore
     public async Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await WriteAsync(connection => ReportWorkerOnAsync(connection, heartbeat, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReportWorkerOnAsync(NpgsqlConnection connection, WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
         await using var batch = new NpgsqlBatch(connection);
         var upsert = new NpgsqlBatchCommand(Sub(AdminSql.ReportWorker));
         var p = upsert.Parameters;
@@ -349,7 +371,11 @@ public sealed partial class PostgresJobAdminStore
     public async Task RemoveWorkerAsync(string workerId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workerId);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await WriteAsync(connection => RemoveWorkerOnAsync(connection, workerId, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RemoveWorkerOnAsync(NpgsqlConnection connection, string workerId, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(Sub(AdminSql.RemoveWorker), connection);
         command.Parameters.Add(JobQuerySql.Text(workerId));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -359,7 +385,11 @@ public sealed partial class PostgresJobAdminStore
     public async Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await WriteAsync(connection => AppendAuditOnAsync(connection, entry, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task AppendAuditOnAsync(NpgsqlConnection connection, AuditEntry entry, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(Sub(AdminSql.AppendAudit), connection);
         command.Parameters.Add(NullableText(entry.Actor));
         command.Parameters.Add(JobQuerySql.Text(entry.Action));

@@ -12,12 +12,17 @@ public sealed partial class PostgresJobAdminStore
     public async Task ReportThroughputAsync(JobThroughputReport report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var n = report.Minutes.Count;
-        if (n == 0)
+        if (report.Minutes.Count == 0)
         {
             return;
         }
 
+        await WriteAsync(connection => ReportThroughputOnAsync(connection, report, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReportThroughputOnAsync(NpgsqlConnection connection, JobThroughputReport report, CancellationToken cancellationToken)
+    {
+        var n = report.Minutes.Count;
         var minutes = new DateTime[n];
         var queues = new string[n];
         var completed = new int[n];
@@ -28,7 +33,6 @@ public sealed partial class PostgresJobAdminStore
             (minutes[i], queues[i], completed[i], failed[i]) = (m.Minute.UtcDateTime, m.QueueName, m.Completed, m.Failed);
         }
 
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(Sub(AdminSql.ReportThroughput), connection);
         command.Parameters.Add(Text(report.WorkerId));
         command.Parameters.Add(Array(minutes, NpgsqlDbType.TimestampTz));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -19,6 +20,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly Func<CancellationToken, Task>? _ready;
     private readonly RetentionPolicy _retention;
+    private readonly ReadOnlyPoolReset _readOnlyReset;
     private readonly string _quoted;
     private readonly string _getJob, _retry, _cancel, _delete, _setPriority, _runNow;
 
@@ -42,7 +44,12 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     /// What the driver keeps of finished jobs: a trigger of a unique entry releasing an expired holder deletes it when this
     /// drops jobs of its state, else clears its key (as <see cref="UniqueJobSql.Release"/> after a unique push). Null: the default.
     /// </param>
-    internal PostgresJobAdminStore(NpgsqlDataSource dataSource, string schema, Func<CancellationToken, Task>? ready, RetentionPolicy? retention = null)
+    /// <param name="readOnlyReset">
+    /// Clears the pool when the server refuses a write as read-only (the driver's, shared with its workers); null: one of
+    /// this store's own, which logs nothing.
+    /// </param>
+    internal PostgresJobAdminStore(NpgsqlDataSource dataSource, string schema, Func<CancellationToken, Task>? ready, RetentionPolicy? retention = null,
+        ReadOnlyPoolReset? readOnlyReset = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         PostgresIdentifier.Validate(schema, nameof(schema));
@@ -50,6 +57,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         Schema = schema;
         _ready = ready;
         _retention = retention ?? new RetentionPolicy();
+        _readOnlyReset = readOnlyReset ?? new ReadOnlyPoolReset(dataSource, NullLogger.Instance);
         _quoted = PostgresIdentifier.Quote(schema);
         _getJob = Sub(AdminSql.GetJob);
         _retry = Sub(AdminSql.Retry);
@@ -183,8 +191,12 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             return 0;
         }
 
+        return await WriteAsync(connection => ApplyOnAsync(connection, action, ids, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> ApplyOnAsync(NpgsqlConnection connection, JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+    {
         var idArray = new NpgsqlParameter<Guid[]> { TypedValue = ids.Select(i => i.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid };
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var notifications = new List<(string Channel, string Payload)>();
         int changed;
         switch (action.Kind)

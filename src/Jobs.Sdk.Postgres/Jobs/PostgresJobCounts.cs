@@ -1,3 +1,4 @@
+using Npgsql;
 using static Jobs.Sdk.Postgres.SqlParameters;
 
 namespace Jobs.Sdk.Postgres;
@@ -32,7 +33,15 @@ internal sealed class PostgresJobCounts(PostgresQueueContext context)
         }, cancellationToken).ConfigureAwait(false);
         if (deltas > CountSql.CompactAfter)
         {
-            await CompactAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await CompactAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
+            {
+                // A read-only role or server (a reporting process, a standby, an old primary after a failover: the refusal
+                // cleared the pool): the counts read are right, the next read is only larger; a worker or a writer compacts.
+            }
         }
 
         return JobCounts.From(counts);
