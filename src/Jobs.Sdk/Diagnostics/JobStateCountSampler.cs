@@ -8,12 +8,20 @@ namespace Jobs.Sdk;
 /// <summary>
 /// Caches one driver's <see cref="IJobDriver.GetCountsAsync"/> for the state gauge: the gauge callback never waits
 /// on the store; it returns the cached counts and starts a background refresh when they are older than
-/// <see cref="RefreshInterval"/>.
+/// <see cref="RefreshInterval"/>. The refreshes of every queue in the process take turns (<see cref="Turns"/>).
 /// </summary>
 internal sealed class JobStateCountSampler
 {
     internal static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
     internal static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// One refresh at a time in the process: an exporter's collection finds every queue's counts stale at once, and without
+    /// turns each queue's refresh rented a pooled connection at the same instant (a host serving eleven queues doubled its
+    /// server connections at each collection). The wait counts against <see cref="QueryTimeout"/>: a refresh that cannot
+    /// get its turn in time keeps the previous counts, as a failed one does.
+    /// </summary>
+    private static readonly SemaphoreSlim Turns = new(1, 1);
 
     private readonly IJobDriver _driver;
     private readonly Lock _gate = new();
@@ -54,8 +62,16 @@ internal sealed class JobStateCountSampler
         try
         {
             using var timeout = new CancellationTokenSource(QueryTimeout);
-            var counts = await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
-            Volatile.Write(ref _counts, counts);
+            await Turns.WaitAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                var counts = await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
+                Volatile.Write(ref _counts, counts);
+            }
+            finally
+            {
+                Turns.Release();
+            }
         }
         catch (ObjectDisposedException)
         {
