@@ -19,6 +19,7 @@ namespace Jobs.Sdk.Cli
             app.Add<JobCommands>();
             app.Add<QueueCommands>("queue");
             app.Add<ScheduleCommands>();
+            app.Add<AuditCommands>();
             app.Add<MaintenanceCommands>();
             app.Add<DoctorCommands>();
             await app.RunAsync(args).ConfigureAwait(false);
