@@ -170,4 +170,29 @@ public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetim
         var badLimit = await Jobs(1, "audit", "--limit", "0");
         Assert.True(badLimit.ExitCode == 1 && badLimit.Error.Contains("--limit", StringComparison.Ordinal), badLimit.ToString());
     }
+
+    [Theory]
+    [InlineData("retyr", "retyr", "0192f0c4-7a3e-7b6e-9a55-3f1d2c4b5a69")]
+    [InlineData("run-now2", "run-now2", "--all")]
+    [InlineData("queue pasue", "queue", "pasue", "emails")]
+    [InlineData("queue", "queue")]
+    public async Task An_unknown_command_exits_1_so_a_script_sees_it(string named, params string[] args)
+    {
+        // A typo, or a command this (older) tool does not have: it printed the command list and exited 0, so a script
+        // went on as if the jobs were retried.
+        var result = await JobsTool.RunAsync(fixture.ConnectionString, args);
+        Assert.True(result.ExitCode == 1 && result.Error.Contains($"no jobs command '{named}'", StringComparison.Ordinal), result.ToString());
+        Assert.Contains("Commands:", result.Out);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("queue", "--help")]
+    [InlineData("priority", "-h")]
+    [InlineData("--version")]
+    public async Task Asking_for_help_still_exits_0(params string[] args)
+    {
+        var result = await JobsTool.RunAsync(fixture.ConnectionString, args);
+        Assert.True(result.ExitCode == 0 && result.Error.Length == 0 && result.Out.Length > 0, result.ToString());
+    }
 }
