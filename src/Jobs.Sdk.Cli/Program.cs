@@ -13,16 +13,19 @@ namespace Jobs.Sdk.Cli
         public static async Task<int> RunAsync(string[] args)
         {
             Environment.ExitCode = 0;
+            UnknownCommand.Reset();
             TerminalText.Install();
             var app = ConsoleApp.Create();
+            app.UseFilter<UnknownCommand>();
             app.Add<StatusCommands>();
             app.Add<JobCommands>();
             app.Add<QueueCommands>("queue");
             app.Add<ScheduleCommands>();
+            app.Add<AuditCommands>();
             app.Add<MaintenanceCommands>();
             app.Add<DoctorCommands>();
             await app.RunAsync(args).ConfigureAwait(false);
-            return Environment.ExitCode;
+            return Environment.ExitCode = UnknownCommand.Check(args, Environment.ExitCode);
         }
     }
 }

@@ -2,7 +2,7 @@ using ConsoleAppFramework;
 
 namespace Jobs.Sdk.Cli;
 
-/// <summary>list, show, retry, cancel, delete.</summary>
+/// <summary>list, show, retry, cancel, delete, run-now, priority.</summary>
 internal sealed class JobCommands
 {
     /// <summary>List jobs, newest first (or by run time), with filters; prints the cursor of the next page.</summary>
@@ -215,6 +215,51 @@ internal sealed class JobCommands
         string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
         => Bulk("delete", (admin, sel, audit) => admin.DeleteAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+
+    /// <summary>Make delayed pending or retrying jobs due now (`[options] ID...`, or every job matching the filters).</summary>
+    /// <param name="queue">Only this queue.</param>
+    /// <param name="state">Only these states (comma-separated).</param>
+    /// <param name="name">Only these job names (comma-separated).</param>
+    /// <param name="payload">Payload contains this JSON.</param>
+    /// <param name="text">Payload contains this text.</param>
+    /// <param name="error">Last error contains this text.</param>
+    /// <param name="since">Pushed at or after.</param>
+    /// <param name="until">Pushed before.</param>
+    /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="actor">Who acts (audit log).</param>
+    /// <param name="reason">Why (audit log).</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    /// <param name="ids">Job ids.</param>
+    [Command("run-now")]
+    public Task<int> RunNow(string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
+        => Bulk("run-now", (admin, sel, audit) => admin.RunNowAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+
+    /// <summary>Set the priority of waiting jobs: pending, retrying, paused (`--to LEVEL [options] ID...`, or every job matching the filters).</summary>
+    /// <param name="to">The new priority: lowest, lower, normal, higher or highest.</param>
+    /// <param name="queue">Only this queue.</param>
+    /// <param name="state">Only these states (comma-separated).</param>
+    /// <param name="name">Only these job names (comma-separated).</param>
+    /// <param name="payload">Payload contains this JSON.</param>
+    /// <param name="text">Payload contains this text.</param>
+    /// <param name="error">Last error contains this text.</param>
+    /// <param name="since">Pushed at or after.</param>
+    /// <param name="until">Pushed before.</param>
+    /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="actor">Who acts (audit log).</param>
+    /// <param name="reason">Why (audit log).</param>
+    /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
+    /// <param name="schema">The job schema.</param>
+    /// <param name="json">Machine-readable output.</param>
+    /// <param name="ids">Job ids.</param>
+    [Command("priority")]
+    public Task<int> Priority(string to, string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
+        => Bulk("priority", (admin, sel, audit) => admin.SetPriorityAsync(sel, JobFilters.ParsePriority(to), audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 
     private static Task<int> Bulk(string verb, Func<JobAdmin, JobSelection, AuditInfo, Task<int>> action, string[] ids, string? queue, string? state, string? name,
         string? payload, string? text, string? error, string? since, string? until, bool all, string? actor, string? reason,

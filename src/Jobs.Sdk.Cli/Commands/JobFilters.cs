@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Jobs.Sdk.Cli;
 
-/// <summary>Turns the filter options shared by list, retry, cancel and delete into a <see cref="JobQuery"/>.</summary>
+/// <summary>Turns the filter options shared by list, retry, cancel, delete, run-now and priority into a <see cref="JobQuery"/>.</summary>
 internal static class JobFilters
 {
     public static JobQuery Build(string? queue, string? state, string? name, string? payload, string? text, string? error,
@@ -45,6 +45,11 @@ internal static class JobFilters
     public static JobState ParseState(string text) => Enum.TryParse<JobState>(text, ignoreCase: true, out var s) && Enum.IsDefined(s)
         ? s
         : throw new CliException($"--state: '{text}' is not a state; use pending, processing, retrying, completed, failed, cancelled or paused.");
+
+    /// <summary>A priority by name (numbers are refused: the names say which way is higher).</summary>
+    public static JobPriority ParsePriority(string text) => !int.TryParse(text, CultureInfo.InvariantCulture, out _) && Enum.TryParse<JobPriority>(text, ignoreCase: true, out var p) && Enum.IsDefined(p)
+        ? p
+        : throw new CliException($"--to: '{text}' is not a priority; use lowest, lower, normal, higher or highest.");
 
     public static JobId ParseId(string text) => JobId.TryParse(text, CultureInfo.InvariantCulture, out var id)
         ? id

@@ -1,0 +1,36 @@
+using ConsoleAppFramework;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>
+/// Makes a command line that names no command (a typo, or a command of a newer tool) exit 1. ConsoleAppFramework prints the
+/// command list for it and leaves the exit code 0, so a script running <c>jobs retyr ...</c> went on as if it had worked.
+/// </summary>
+internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(next)
+{
+    // Set by this global filter when any command (or its argument parsing) is reached; one command per process run.
+    private static bool s_ran;
+
+    public static void Reset() => s_ran = false;
+
+    public override Task InvokeAsync(ConsoleAppContext context, CancellationToken cancellationToken)
+    {
+        s_ran = true;
+        return Next.InvokeAsync(context, cancellationToken);
+    }
+
+    /// <summary>After the run: when no command ran and help or the version was not asked for, says so on stderr and returns 1.</summary>
+    public static int Check(string[] args, int exitCode)
+    {
+        var options = args.TakeWhile(a => a != "--").ToArray();
+        if (s_ran || args.Length == 0 || options.Any(a => a is "-h" or "--help") || args is ["--version"])
+        {
+            return exitCode;
+        }
+
+        // "queue" is a command group (JobsCli adds its commands under it): name the word after it too.
+        var words = args[0] == "queue" && args.Length > 1 && !args[1].StartsWith('-') ? args[0] + " " + args[1] : args[0];
+        Console.Error.WriteLine($"error: no jobs command '{words}' (the commands are listed above; jobs COMMAND --help shows a command's options).");
+        return CliContext.ExitError;
+    }
+}
