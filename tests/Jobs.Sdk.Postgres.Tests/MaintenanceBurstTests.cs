@@ -1,7 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Npgsql;
-
 namespace Jobs.Sdk.Postgres.Tests;
 
 /// <summary>
@@ -12,8 +8,6 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class MaintenanceBurstTests(PostgresFixture fixture)
 {
-    private const int AddedQueues = 10;
-
     /// <summary>
     /// Eleven idle queues in one generic host, each holding its claim-and-renewal connection. Before, every queue's pass fired
     /// at the same instant on a pooled connection of its own: the host's server connections went from 12 (11 held and
@@ -24,72 +18,36 @@ public sealed class MaintenanceBurstTests(PostgresFixture fixture)
     [Fact]
     public async Task Idle_queues_maintenance_uses_one_connection_at_a_time()
     {
-        var app = "maintburst_" + Guid.NewGuid().ToString("N")[..8];
-        await using var dataSource = fixture.CreateDataSource(b =>
+        await using var host = await IdleManyQueueHost.StartAsync(fixture, "maintburst", o => o.RescueInterval = TimeSpan.FromSeconds(1));
+        var (observer, app, queues) = (host.Observer, host.App, host.Queues);
+
+        // LISTEN and each queue's held connection, one maintenance pass, one presence report.
+        var bound = host.HeldConnections + 2;
+
+        // Past the start (the pool closes what the migrations and the first claims opened beside the held ones).
+        await ServerConnections.EventuallyAsync(observer, app, n => n <= bound && queues.All(q => q.RescuePasses >= 1),
+            $"every queue ran a pass and the idle host holds at most {bound} server connections");
+
+        // Three more passes of every queue: the host never holds more.
+        var from = queues.Select(q => q.RescuePasses).ToArray();
+        var most = 0L;
+        var atMost = "";
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (queues.Select((q, i) => q.RescuePasses - from[i]).Min() < 3)
         {
-            b.ApplicationName = app; // counted in pg_stat_activity
-            b.MaxPoolSize = 50;
-            b.ConnectionIdleLifetime = 2; // the pool closes what a burst opened within seconds (300 s by default)...
-            b.ConnectionPruningInterval = 1; // ...so each interval's burst opens its connections again
-        });
-        await using var observer = fixture.CreateDataSource();
-        var prefix = "maintburst_" + Guid.NewGuid().ToString("N")[..8];
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddJobs(jobs =>
-        {
-            jobs.UsePostgres(dataSource, o =>
+            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 60s: every queue runs three more rescue passes");
+            var count = await ServerConnections.CountAsync(observer, app);
+            if (count > most)
             {
-                o.Schema = "jobs_test";
-                o.QueueName = prefix;
-                o.HeldConnectionIdleTimeout = Timeout.InfiniteTimeSpan; // the held connections stay: polls never rent from the pool
-            });
-            for (var i = 0; i < AddedQueues; i++)
-            {
-                jobs.AddQueue(prefix + "_" + i, q => q.Concurrency = 1);
+                most = count;
+                atMost = await ServerConnections.DescribeAsync(observer, app);
             }
 
-            jobs.AddJob<ValueJob>((_, _, _) => Task.CompletedTask).AddWorkers(o => o.RescueInterval = TimeSpan.FromSeconds(1));
-        });
-        using var host = builder.Build();
-        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        try
-        {
-            var worker = host.Services.GetRequiredService<JobWorker>();
-            JobWorker[] queues = [worker, .. worker.Lanes];
-            Assert.Equal(AddedQueues + 1, queues.Length);
-
-            // LISTEN and each queue's held connection, one maintenance pass, one presence report.
-            var bound = 1 + queues.Length + 2;
-
-            // Past the start (the pool closes what the migrations and the first claims opened beside the held ones).
-            await ServerConnections.EventuallyAsync(observer, app, n => n <= bound && queues.All(q => q.RescuePasses >= 1),
-                $"every queue ran a pass and the idle host holds at most {bound} server connections");
-
-            // Three more passes of every queue: the host never holds more.
-            var from = queues.Select(q => q.RescuePasses).ToArray();
-            var most = 0L;
-            var atMost = "";
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (queues.Select((q, i) => q.RescuePasses - from[i]).Min() < 3)
-            {
-                Assert.True(DateTime.UtcNow < deadline, "Condition not met within 60s: every queue runs three more rescue passes");
-                var count = await ServerConnections.CountAsync(observer, app);
-                if (count > most)
-                {
-                    most = count;
-                    atMost = await ServerConnections.DescribeAsync(observer, app);
-                }
-
-                await Task.Delay(50);
-            }
-
-            Assert.True(most <= bound,
-                $"The idle host held {most} server connections during three rescue passes of each of its {queues.Length} queues; at most {bound} " +
-                $"(LISTEN, {queues.Length} held, one maintenance pass, one presence report):\n{atMost}");
+            await Task.Delay(50);
         }
-        finally
-        {
-            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
+
+        Assert.True(most <= bound,
+            $"The idle host held {most} server connections during three rescue passes of each of its {queues.Count} queues; at most {bound} " +
+            $"(LISTEN, {queues.Count} held, one maintenance pass, one presence report):\n{atMost}");
     }
 }
