@@ -95,9 +95,24 @@ async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
     }
 
     await Task.Delay(workMs, ct);
-    await using var end = dataSource.CreateCommand(keyedEnd);
-    end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
-    await end.ExecuteNonQueryAsync(ct);
+    // A server restart while the end is recorded fails that statement (57P01, the connection gone), not the run: the end
+    // is recorded once the server is back (the latest-run trigger makes a repeat harmless). A handler that failed here was
+    // retried, a second run after a live worker's run that the chaos tests count as a broken promise
+    // (RestartDuringRunTests). A lost lease (ct) still ends the run unrecorded.
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await using var end = dataSource.CreateCommand(keyedEnd);
+            end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
+            await end.ExecuteNonQueryAsync(ct);
+            return;
+        }
+        catch (NpgsqlException) when (!ct.IsCancellationRequested && attempt < 100)
+        {
+            await Task.Delay(100, ct);
+        }
+    }
 }
 
 async Task RecordedKeyedRunAsync(NpgsqlDataSource record, int n, JobContext context, CancellationToken ct)

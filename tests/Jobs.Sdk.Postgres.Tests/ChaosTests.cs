@@ -42,13 +42,7 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
         var logAt = cluster.LogLength();
         await using var setup = await TestQueue.CreateAsync(fixture, _ => { }, dataSource: PostgresJobsBuilderExtensions.CreateDataSource(cs));
         var table = await ProcessTests.CreateRunsTableAsync(setup.DataSource);
-        await setup.DataSource.ExecAsync($"""
-            CREATE TABLE jobs_test.{table}_keyed (job_id uuid NOT NULL, n int NOT NULL, worker text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz);
-            CREATE FUNCTION jobs_test.{table}_latest() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-              IF OLD.ended_at IS NOT NULL OR EXISTS (SELECT 1 FROM jobs_test.{table}_keyed k WHERE k.job_id = OLD.job_id AND k.started_at > OLD.started_at) THEN RETURN NULL; END IF;
-              RETURN NEW; END $$;
-            CREATE TRIGGER latest BEFORE UPDATE ON jobs_test.{table}_keyed FOR EACH ROW EXECUTE FUNCTION jobs_test.{table}_latest();
-            """);
+        await KeyedRuns.CreateAsync(setup.DataSource, table);
         var order = Enumerable.Range(0, perKey).SelectMany(place => Enumerable.Range(0, keys).Select(key => key * 1000 + place)).ToList();
         await setup.Queue.PushManyAsync(order.Select(n => new KeyedRecordJob(n)));
         var total = order.Count;

@@ -60,4 +60,41 @@ public sealed class RejectedRowTests(PostgresFixture fixture)
 
         await q.StopAsync();
     }
+
+    [Fact]
+    public async Task An_outcome_whose_error_text_the_database_refuses_is_recorded_with_the_replacement_error()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        await using var direct = fixture.CreateDataSource();
+        await using var q = await TestQueue.CreateAsync(fixture,
+            b => b.AddJob<ValueJob>((job, _, _) => throw new InvalidOperationException($"forbidden words of job {job.Value}")),
+            driver: o => o.Retention = new RetentionPolicy { FailedJobs = Retain.Yes });
+        var id = await q.Queue.PushAsync(new ValueJob(3), new JobOptions { MaxAttempts = 1 });
+        // The store is up and refuses this error text (a policy), not the row: the batch and the row fail whatever the
+        // number of tries, and the last resort (the replacement error text) gets the job its outcome.
+        await direct.ExecAsync($"""
+            CREATE FUNCTION public.refuse_{suffix}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.last_error LIKE '%forbidden words%' THEN
+                    RAISE EXCEPTION 'policy: error text refused';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_{suffix} BEFORE UPDATE OF state ON jobs_test.jobs
+                FOR EACH ROW WHEN (OLD.id = '{id.Value}' AND OLD.state = {(int)JobState.Processing}) EXECUTE FUNCTION public.refuse_{suffix}();
+            """);
+        try
+        {
+            await q.StartAsync();
+            await TestExtensions.EventuallyAsync(async () => (await q.Queue.GetJobAsync(id))?.State == JobState.Failed, seconds: 60,
+                what: "the job's failure is recorded with the replacement error");
+        }
+        finally
+        {
+            await direct.ExecAsync($"DROP TRIGGER refuse_{suffix} ON jobs_test.jobs; DROP FUNCTION public.refuse_{suffix}();");
+        }
+
+        await q.StopAsync();
+        Assert.Equal(JobErrorText.Rejected, (await q.Queue.GetJobAsync(id))!.LastError);
+    }
 }

@@ -12,8 +12,11 @@ namespace Jobs.Sdk;
 /// <remarks>
 /// <para>Outcomes are idempotent (a driver applies one only while its lease token still owns the job), so writing a
 /// batch again after an ambiguous failure (the commit may have happened) is harmless.</para>
-/// <para>No outcome blocks the others: error texts are sanitized (<see cref="JobErrorText"/>); a batch that fails twice is
-/// written row by row, and a row that still fails is written with <see cref="JobErrorText.Rejected"/> in place of its
+/// <para>While the store is away (<see cref="IJobDriver.IsStoreUnavailable"/>: a failover, a restart), each pass tries the
+/// whole batch (twice at once: the second on a new connection) and backs it off, with one warning, and outcomes reported
+/// meanwhile wait for the next pass.</para>
+/// <para>No outcome blocks the others: error texts are sanitized (<see cref="JobErrorText"/>); a batch the store (up)
+/// refuses twice is written row by row, and a row that still fails is written with <see cref="JobErrorText.Rejected"/> in place of its
 /// error. A row that fails even so is retried with a backoff of its own (its lease kept), while the later outcomes are
 /// written (see <see cref="WriteAsync"/>).</para>
 /// <para>The backlog is bounded: the claim loop waits in <see cref="WaitForRoomAsync"/> while it is full.</para>
@@ -35,7 +38,8 @@ internal sealed class JobCompleter
     private readonly CancellationTokenSource _abandon = new();
     private TaskCompletionSource _room = NewRoom();
     private int _backlog;
-    private int _away; // consecutive row-by-row passes that wrote nothing (the store is likely away)
+    private int _away; // consecutive passes that wrote nothing (the store is likely away)
+    private long _awayUntil; // while the store is away, outcomes reported meanwhile wait until then (the next pass)
 
     public JobCompleter(IJobDriver driver, string workerId, JobLeaseKeeper leases, TimeProvider time, ILogger logger, int maxBacklog = 4 * MaxBatch)
     {
@@ -110,7 +114,7 @@ internal sealed class JobCompleter
         {
             while (waiting.Count < MaxBatch && reader.TryRead(out var result))
             {
-                waiting.Add(new Pending(result));
+                waiting.Add(new Pending(result) { NotBefore = _awayUntil });
             }
 
             var now = _time.GetTimestamp();
@@ -268,19 +272,59 @@ internal sealed class JobCompleter
     }
 
     /// <summary>
-    /// Writes <paramref name="due"/> (fewest failures first) and marks what got written. A batch that fails twice is
-    /// written row by row; a row the store still refuses (not one that met an outage: <see cref="IJobDriver.IsStoreUnavailable"/>)
-    /// is written once more with <see cref="JobErrorText.Rejected"/> in place of its error. A row that fails even so waits out a backoff of its own while the others go on: after a row was
-    /// written in this pass, the store is up and rejects that row (a trigger, a policy), so the rows behind it are tried;
-    /// when nothing was written yet, the store is likely away, and the untried rows wait too.
+    /// Writes <paramref name="due"/> (fewest failures first) and marks what got written. A batch that fails because the
+    /// store is away (<see cref="IJobDriver.IsStoreUnavailable"/>) is tried once more at once (on a new connection: the
+    /// store may be back, the failure a connection it dropped meanwhile), then waits out a backoff whole: trying it again
+    /// after a wait of its own, or row by row, would only meet the outage again (a round trip and a warning each). A batch
+    /// the store refuses twice is written row by row; a row the store still refuses (not one that met an outage) is written
+    /// once more with <see cref="JobErrorText.Rejected"/> in place of its error. A row that fails even so waits out a
+    /// backoff of its own while the others go on: after a row was written in this pass, the store is up and rejects that
+    /// row (a trigger, a policy), so the rows behind it are tried; when nothing was written yet, the store is likely away,
+    /// and the untried rows wait too.
     /// </summary>
     private async Task WriteAsync(List<Pending> due)
     {
         var outcomes = due.ConvertAll(static w => w.Result.Outcome!.Value);
-        if (await TryWriteAsync(outcomes).ConfigureAwait(false) || await TryWriteAsync(outcomes).ConfigureAwait(false))
+        for (var attempt = 1; ; attempt++)
         {
-            due.ForEach(static w => w.Written = true);
-            return;
+            if (await TryWriteAsync(outcomes, log: false).ConfigureAwait(false))
+            {
+                due.ForEach(static w => w.Written = true);
+                _away = 0;
+                return;
+            }
+
+            if (_abandon.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (_lastFailure is { } failure && _driver.IsStoreUnavailable(failure))
+            {
+                if (attempt == 1)
+                {
+                    // Once more at once, without a warning: the failure may be a connection the store dropped while it
+                    // was away (a restart, a failover) still idle in the pool, whose first use fails although the store is
+                    // back. The driver drops a broken connection (Npgsql clears the pool's idle ones with it), so this try
+                    // is on a new one; backing off instead would delay the first outcome after the store came back by a
+                    // backoff step, past the rescue that waits only one (JobWorker's AfterOutage).
+                    continue;
+                }
+
+                // The one warning of this pass, with the delay it waits.
+                BackOff(due, 0, failure);
+                return;
+            }
+
+            if (attempt == 2)
+            {
+                Log.CompleteFailed(_logger, _lastFailure!, outcomes.Count, TimeSpan.Zero);
+                break;
+            }
+
+            var delay = WorkerDelay.Backoff(1);
+            Log.CompleteFailed(_logger, _lastFailure!, outcomes.Count, delay);
+            await WorkerDelay.DelayAsync(delay, _time, _abandon.Token).ConfigureAwait(false);
         }
 
         var anyWritten = false;
@@ -288,7 +332,7 @@ internal sealed class JobCompleter
         {
             var row = due[i];
             var outcome = outcomes[i];
-            if (await TryWriteAsync([outcome], backoff: false).ConfigureAwait(false))
+            if (await TryWriteAsync([outcome]).ConfigureAwait(false))
             {
                 row.Written = anyWritten = true;
                 continue;
@@ -297,7 +341,7 @@ internal sealed class JobCompleter
             // The replacement error is for a row the store refuses; a store that is away (it may be back by the next
             // attempt) would record it in place of the job's real error.
             if (_lastFailure is { } failure && !_driver.IsStoreUnavailable(failure)
-                && await TryWriteAsync([outcome with { Error = JobErrorText.Rejected, StackTrace = null }], backoff: false).ConfigureAwait(false))
+                && await TryWriteAsync([outcome with { Error = JobErrorText.Rejected, StackTrace = null }]).ConfigureAwait(false))
             {
                 Log.OutcomeRejected(_logger, outcome.Id, outcome.Kind);
                 row.Written = anyWritten = true;
@@ -308,13 +352,7 @@ internal sealed class JobCompleter
             row.NotBefore = _time.GetTimestamp() + ToTicks(WorkerDelay.Backoff(row.Failures));
             if (!anyWritten)
             {
-                _away++;
-                var retryAt = _time.GetTimestamp() + ToTicks(WorkerDelay.Backoff(_away));
-                for (var j = i + 1; j < due.Count; j++)
-                {
-                    due[j].NotBefore = retryAt;
-                }
-
+                BackOff(due, i + 1, failure: null);
                 return;
             }
         }
@@ -322,9 +360,31 @@ internal sealed class JobCompleter
         _away = 0;
     }
 
+    /// <summary>
+    /// Nothing was written in this pass (the store is likely away): the rows of <paramref name="due"/> from
+    /// <paramref name="from"/> on, and the outcomes reported meanwhile, wait for the next pass, each pass longer. With
+    /// <paramref name="failure"/>, logs the pass's warning.
+    /// </summary>
+    private void BackOff(List<Pending> due, int from, Exception? failure)
+    {
+        _away++;
+        var delay = WorkerDelay.Backoff(_away);
+        if (failure is not null)
+        {
+            Log.CompleteFailed(_logger, failure, due.Count - from, delay);
+        }
+
+        _awayUntil = _time.GetTimestamp() + ToTicks(delay);
+        for (var j = from; j < due.Count; j++)
+        {
+            due[j].NotBefore = _awayUntil;
+        }
+    }
+
     private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
-    private async Task<bool> TryWriteAsync(IReadOnlyList<JobOutcome> outcomes, bool backoff = true)
+    /// <summary>Writes <paramref name="outcomes"/>; a failure is kept in <see cref="_lastFailure"/> and, with <paramref name="log"/>, logged.</summary>
+    private async Task<bool> TryWriteAsync(IReadOnlyList<JobOutcome> outcomes, bool log = true)
     {
         try
         {
@@ -339,11 +399,9 @@ internal sealed class JobCompleter
         catch (Exception ex)
         {
             _lastFailure = ex;
-            var delay = backoff ? WorkerDelay.Backoff(1) : TimeSpan.Zero;
-            Log.CompleteFailed(_logger, ex, outcomes.Count, delay);
-            if (backoff)
+            if (log)
             {
-                await WorkerDelay.DelayAsync(delay, _time, _abandon.Token).ConfigureAwait(false);
+                Log.CompleteFailed(_logger, ex, outcomes.Count, TimeSpan.Zero);
             }
 
             return false;
