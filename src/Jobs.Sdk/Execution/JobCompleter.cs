@@ -290,7 +290,7 @@ internal sealed class JobCompleter
             if (await TryWriteAsync(outcomes, log: false).ConfigureAwait(false))
             {
                 due.ForEach(static w => w.Written = true);
-                _away = 0;
+                StoreWrites();
                 return;
             }
 
@@ -357,7 +357,14 @@ internal sealed class JobCompleter
             }
         }
 
+        StoreWrites();
+    }
+
+    /// <summary>A write worked: the next failure starts the backoff over, and outcomes reported from now on do not wait.</summary>
+    private void StoreWrites()
+    {
         _away = 0;
+        _awayUntil = 0;
     }
 
     /// <summary>
