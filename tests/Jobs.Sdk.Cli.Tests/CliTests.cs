@@ -10,33 +10,16 @@ namespace Jobs.Sdk.Cli.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
 {
-    private readonly string _schema = "cli_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource _dataSource = null!;
+    private readonly CliSchema _db = new(fixture);
 
-    public Task InitializeAsync()
-    {
-        _dataSource = PostgresJobsBuilderExtensions.CreateDataSource(fixture.ConnectionString);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await using (var drop = _dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE"))
-        {
-            await drop.ExecuteNonQueryAsync();
-        }
-
-        await _dataSource.DisposeAsync();
-    }
+    public Task DisposeAsync() => _db.DisposeAsync().AsTask();
 
     /// <summary>Runs <c>jobs {command} --schema {schema} {rest}</c> (options before arguments, as users type them).</summary>
-    private Task<JobsTool.Result> Jobs(params string[] args)
-    {
-        var words = args[0] == "queue" ? 2 : 1;
-        return JobsTool.RunAsync(fixture.ConnectionString, [.. args[..words], "--schema", _schema, .. args[words..]]);
-    }
+    private Task<JobsTool.Result> Jobs(params string[] args) => _db.RunAsync(args[0] == "queue" ? 2 : 1, args);
 
-    private PostgresJobDriver Driver(string queue) => new(_dataSource, new PostgresJobDriverOptions { Schema = _schema, QueueName = queue, UseListenNotify = false });
+    private PostgresJobDriver Driver(string queue) => _db.Driver(queue);
 
     private static JobPushRecord Job(string name, string payload, DateTimeOffset? runAt = null)
         => new() { Id = JobId.New(), Name = name, Payload = System.Text.Encoding.UTF8.GetBytes(payload), RunAt = runAt };
@@ -59,9 +42,9 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.True(dry.ExitCode == 2, dry.ToString());
         Assert.Equal(PostgresJobMigrations.GetMigrations().Select(m => m.Name), dry.Json.GetProperty("pending").EnumerateArray().Select(e => e.GetString()));
 
-        var script = await JobsTool.RunAsync(null, "migrate", "--script", "--schema", _schema);
+        var script = await JobsTool.RunAsync(null, "migrate", "--script", "--schema", _db.Name);
         Assert.True(script.ExitCode == 0, script.ToString());
-        Assert.Contains($"CREATE TABLE \"{_schema}\".audit_log", script.Out);
+        Assert.Contains($"CREATE TABLE \"{_db.Name}\".audit_log", script.Out);
 
         var apply = await Jobs("migrate");
         Assert.True(apply.ExitCode == 0, apply.ToString());
@@ -86,7 +69,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task List_show_retry_cancel_delete_and_the_audit_trail()
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
         var later = DateTimeOffset.UtcNow.AddDays(1);
@@ -123,14 +106,14 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         var retry = await Jobs("retry", "--actor", "alice", "--reason", "smtp is back", failed.ToString());
         Assert.True(retry.ExitCode == 0, retry.ToString());
         Assert.Contains("retry: 1 job(s) changed", retry.Out);
-        var admin = PostgresJobAdmin.Create(_dataSource, new PostgresJobDriverOptions { Schema = _schema });
+        var admin = PostgresJobAdmin.Create(_db.DataSource, new PostgresJobDriverOptions { Schema = _db.Name });
         Assert.Equal(JobState.Pending, (await admin.GetJobAsync(failed))!.State);
 
         var cancel = await Jobs("cancel", "--queue", "emails", "--state", "pending", "--json");
         Assert.True(cancel.ExitCode == 0, cancel.ToString());
         Assert.Equal(4, cancel.Json.GetProperty("changed").GetInt32());
 
-        var misplaced = await JobsTool.RunAsync(fixture.ConnectionString, "delete", failed.ToString(), "--schema", _schema);
+        var misplaced = await JobsTool.RunAsync(fixture.ConnectionString, "delete", failed.ToString(), "--schema", _db.Name);
         Assert.Equal(1, misplaced.ExitCode);
         Assert.Contains("put options first", misplaced.Error);
 
@@ -152,7 +135,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Job_ids_an_action_does_not_change_are_named_in_an_error_and_exit_1()
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
         var missing = JobId.New();
@@ -176,7 +159,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     {
         // An error message, a job name and a header value are text anyone who can make a job fail or push one controls:
         // raw escape sequences would clear the screen, rewrite earlier lines or set the terminal's clipboard (OSC 52).
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         const string hostile = "boom\u001b[2J\u001b]52;c;ZWNobyBwd25lZA==\u0007\u009b31m done";
         var failed = await FailedJobAsync(driver, "SmtpException: " + hostile);
@@ -207,7 +190,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [InlineData("doctor", "--long-transaction", "9999999999999999999s")]
     public async Task An_out_of_range_duration_is_a_user_error_not_a_crash(string command, string option, string value)
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         var result = await Jobs(command, option, value);
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains($"error: {option}", result.Error);
@@ -218,7 +201,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Queue_pause_and_resume_show_in_status_and_stop_claims()
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("reports");
         await driver.PushAsync([Job("report", "{}")], null, default);
 
@@ -241,7 +224,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     public async Task Pausing_a_queue_no_job_or_worker_has_warns_of_a_likely_typo_and_names_the_known_queues()
     {
         // "jobs queue pause emials" during an incident: the emails queue keeps running while the tool says "paused".
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         await driver.PushAsync([Job("send-email", "{}")], null, default);
 
@@ -256,8 +239,8 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Schedules_are_listed_and_triggered()
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
+        var store = new PostgresJobAdminStore(_db.DataSource, _db.Name);
         await store.PublishSchedulesAsync([new ScheduleRegistration
         {
             QueueName = "default", EntryKey = "nightly-digest", JobName = "digest", Description = "daily at 03:00 UTC",
@@ -272,7 +255,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
 
         var trigger = await Jobs("trigger", "nightly-digest");
         Assert.True(trigger.ExitCode == 0, trigger.ToString());
-        var admin = PostgresJobAdmin.Create(_dataSource, new PostgresJobDriverOptions { Schema = _schema });
+        var admin = PostgresJobAdmin.Create(_db.DataSource, new PostgresJobDriverOptions { Schema = _db.Name });
         var job = Assert.Single((await admin.ListJobsAsync(new JobQuery { Names = ["digest"] })).Items);
         Assert.Equal("nightly-digest", (await admin.GetJobAsync(job.Id))!.ScheduleEntry);
         Assert.Equal(1, (await Jobs("trigger", "no-such-entry")).ExitCode);
@@ -294,15 +277,15 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Schedules_says_which_entries_no_running_scheduler_publishes()
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
+        var store = new PostgresJobAdminStore(_db.DataSource, _db.Name);
         await store.PublishSchedulesAsync(
             [.. new[] { "live-digest", "removed-digest" }.Select(key => new ScheduleRegistration
             {
                 QueueName = "default", EntryKey = key, JobName = "digest", Description = "daily at 03:00 UTC", Payload = "{}"u8.ToArray(),
                 NextFireAt = DateTimeOffset.UtcNow.Date.AddDays(1).AddHours(3), TimeToLive = TimeSpan.FromSeconds(30),
             })], default);
-        await using (var age = _dataSource.CreateCommand($"UPDATE \"{_schema}\".schedules SET seen_at = now() - interval '1 hour' WHERE entry_key = 'removed-digest'"))
+        await using (var age = _db.DataSource.CreateCommand($"UPDATE \"{_db.Name}\".schedules SET seen_at = now() - interval '1 hour' WHERE entry_key = 'removed-digest'"))
         {
             await age.ExecuteNonQueryAsync();
         }
@@ -318,15 +301,15 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     public async Task An_action_on_a_schema_older_than_the_tool_says_to_migrate()
     {
         // A rolling deploy: the operator's jobs tool is the new version, the schema still the one before the last three migrations.
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         var failed = await FailedJobAsync(driver, "SmtpException: mailbox unavailable");
-        var known = PostgresJobMigrations.GetMigrations(_schema).Count;
-        await using (var older = _dataSource.CreateCommand($"""
-            ALTER TABLE "{_schema}".jobs DROP COLUMN released_unique_key;
-            DROP INDEX "{_schema}".audit_log_at_idx;
-            ALTER TABLE "{_schema}".schedules DROP COLUMN publish_ttl, DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
-            DELETE FROM "{_schema}".schema_migrations WHERE version > {known - 3};
+        var known = PostgresJobMigrations.GetMigrations(_db.Name).Count;
+        await using (var older = _db.DataSource.CreateCommand($"""
+            ALTER TABLE "{_db.Name}".jobs DROP COLUMN released_unique_key;
+            DROP INDEX "{_db.Name}".audit_log_at_idx;
+            ALTER TABLE "{_db.Name}".schedules DROP COLUMN publish_ttl, DROP COLUMN concurrency_key, DROP COLUMN concurrency_limit;
+            DELETE FROM "{_db.Name}".schema_migrations WHERE version > {known - 3};
             """))
         {
             await older.ExecuteNonQueryAsync();
@@ -341,7 +324,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Cleanup_deletes_finished_jobs_older_than_the_given_age()
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         await FailedJobAsync(driver, "X: y");
         var keep = await Jobs("cleanup", "--failed", "1d", "--json");
@@ -354,7 +337,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Cleanup_reports_the_rows_it_deleted_while_other_jobs_finish_during_the_run()
     {
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         // More old completed jobs than one cleanup batch (CleanupSql.BatchSize = 5,000), so the run takes two batches.
         var old = Enumerable.Range(0, 5_001).Select(i => Job("send-email", $$"""{"n":{{i}}}""")).ToArray();
@@ -378,7 +361,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.True(cleanup.ExitCode == 0, cleanup.ToString());
         Assert.Equal(5_001, cleanup.Json.GetProperty("deleted").GetInt64());
         Assert.Equal(5_001, cleanup.Json.GetProperty("queues").GetProperty("emails").GetInt64());
-        var admin = PostgresJobAdmin.Create(_dataSource, new PostgresJobDriverOptions { Schema = _schema });
+        var admin = PostgresJobAdmin.Create(_db.DataSource, new PostgresJobDriverOptions { Schema = _db.Name });
         var left = (await admin.ListJobsAsync(new JobQuery { Limit = 10 })).Items;
         Assert.Equal(running.Id, Assert.Single(left).Id);
         Assert.Equal(JobState.Completed, left[0].State);
@@ -387,7 +370,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     /// <summary>Runs <paramref name="sql"/> with <c>{s}</c> standing for this test's schema.</summary>
     private async Task Sql(string sql)
     {
-        await using var command = _dataSource.CreateCommand(sql.Replace("{s}", $"\"{_schema}\"", StringComparison.Ordinal));
+        await using var command = _db.DataSource.CreateCommand(sql.Replace("{s}", $"\"{_db.Name}\"", StringComparison.Ordinal));
         await command.ExecuteNonQueryAsync();
     }
 
@@ -398,7 +381,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.True(empty.ExitCode == 2, empty.ToString());
         Assert.Contains("jobs migrate", Check(empty.Json, "schema version").GetProperty("advice").GetString());
 
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         var healthy = await Jobs("doctor", "--json");
         Assert.True(healthy.ExitCode == 0, healthy.ToString());
         Assert.All(healthy.Json.GetProperty("checks").EnumerateArray(), c => Assert.NotEqual("problem", c.GetProperty("verdict").GetString()));
@@ -412,12 +395,12 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         await driver.PushAsync([Job("orphan-job", "{}")], null, default);
         await driver.PushAsync([Job("stuck-job", "{}")], null, default);
         await driver.ClaimAsync(new JobClaimRequest("dead-worker", 1, TimeSpan.FromMinutes(1)), default);
-        await using (var expire = _dataSource.CreateCommand($"UPDATE \"{_schema}\".jobs SET lease_expires_at = now() - interval '10 minutes' WHERE state = 1"))
+        await using (var expire = _db.DataSource.CreateCommand($"UPDATE \"{_db.Name}\".jobs SET lease_expires_at = now() - interval '10 minutes' WHERE state = 1"))
         {
             await expire.ExecuteNonQueryAsync();
         }
 
-        await using (var drop = _dataSource.CreateCommand($"DROP INDEX \"{_schema}\".jobs_admin_list_idx"))
+        await using (var drop = _db.DataSource.CreateCommand($"DROP INDEX \"{_db.Name}\".jobs_admin_list_idx"))
         {
             await drop.ExecuteNonQueryAsync();
         }

@@ -12,37 +12,26 @@ namespace Jobs.Sdk.Cli.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetime
 {
-    private readonly string _schema = "cli_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource _dataSource = null!;
+    private readonly CliSchema _db = new(fixture);
     private JobAdmin _admin = null!;
 
     public async Task InitializeAsync()
     {
-        _dataSource = PostgresJobsBuilderExtensions.CreateDataSource(fixture.ConnectionString);
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
-        _admin = PostgresJobAdmin.Create(_dataSource, new PostgresJobDriverOptions { Schema = _schema });
+        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
+        _admin = PostgresJobAdmin.Create(_db.DataSource, new PostgresJobDriverOptions { Schema = _db.Name });
     }
 
-    public async Task DisposeAsync()
-    {
-        await using (var drop = _dataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE"))
-        {
-            await drop.ExecuteNonQueryAsync();
-        }
-
-        await _dataSource.DisposeAsync();
-    }
+    public Task DisposeAsync() => _db.DisposeAsync().AsTask();
 
     /// <summary>Runs <c>jobs {command} --schema {schema} {rest}</c>; <paramref name="words"/> is how many words name the command.</summary>
-    private Task<JobsTool.Result> Jobs(int words, params string[] args)
-        => JobsTool.RunAsync(fixture.ConnectionString, [.. args[..words], "--schema", _schema, .. args[words..]]);
+    private Task<JobsTool.Result> Jobs(int words, params string[] args) => _db.RunAsync(words, args);
 
-    private PostgresJobDriver Driver(string queue) => new(_dataSource, new PostgresJobDriverOptions { Schema = _schema, QueueName = queue, UseListenNotify = false });
+    private PostgresJobDriver Driver(string queue) => _db.Driver(queue);
 
     private static JobPushRecord Job(string name, DateTimeOffset? runAt = null)
         => new() { Id = JobId.New(), Name = name, Payload = "{}"u8.ToArray(), RunAt = runAt };
 
-    private Task PublishAsync(string entryKey) => new PostgresJobAdminStore(_dataSource, _schema).PublishSchedulesAsync([new ScheduleRegistration
+    private Task PublishAsync(string entryKey) => new PostgresJobAdminStore(_db.DataSource, _db.Name).PublishSchedulesAsync([new ScheduleRegistration
     {
         QueueName = "default", EntryKey = entryKey, JobName = "digest", Description = "daily at 03:00 UTC", Payload = "{}"u8.ToArray(),
         NextFireAt = DateTimeOffset.UtcNow.Date.AddDays(1).AddHours(3),

@@ -1,0 +1,37 @@
+using Jobs.Sdk.Postgres;
+using Jobs.Sdk.Postgres.Tests;
+using Npgsql;
+
+namespace Jobs.Sdk.Cli.Tests;
+
+/// <summary>
+/// A fresh job schema for one test of the jobs tool: a data source on the test server, the tool run against the schema,
+/// a driver of one of its queues; disposing it drops the schema.
+/// </summary>
+internal sealed class CliSchema(PostgresFixture fixture) : IAsyncDisposable
+{
+    /// <summary>The schema's name (created by the test: migrations or <c>jobs migrate</c>).</summary>
+    public string Name { get; } = "cli_" + Guid.NewGuid().ToString("N")[..10];
+
+    public NpgsqlDataSource DataSource { get; } = PostgresJobsBuilderExtensions.CreateDataSource(fixture.ConnectionString);
+
+    /// <summary>
+    /// Runs <c>jobs {command} --schema {schema} {rest}</c> (options before arguments, as users type them);
+    /// <paramref name="words"/> is how many words name the command (<c>queue pause</c>: 2).
+    /// </summary>
+    public Task<JobsTool.Result> RunAsync(int words, string[] args)
+        => JobsTool.RunAsync(fixture.ConnectionString, [.. args[..words], "--schema", Name, .. args[words..]]);
+
+    /// <summary>A driver of <paramref name="queue"/> in the schema (polling only).</summary>
+    public PostgresJobDriver Driver(string queue) => new(DataSource, new PostgresJobDriverOptions { Schema = Name, QueueName = queue, UseListenNotify = false });
+
+    public async ValueTask DisposeAsync()
+    {
+        await using (var drop = DataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{Name}\" CASCADE"))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        await DataSource.DisposeAsync();
+    }
+}
