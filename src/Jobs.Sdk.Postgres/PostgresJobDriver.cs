@@ -266,6 +266,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     internal Task<long> CleanupCountingAsync(CleanupOptions options, CancellationToken cancellationToken)
         => _cleanup.CleanupAsync(options, cancellationToken);
 
+    /// <summary>
+    /// A dry run of <see cref="CleanupCountingAsync"/>: how many jobs it would delete now, by the same conditions, changing
+    /// nothing. For <c>jobs cleanup --dry-run</c>.
+    /// </summary>
+    internal Task<long> CountCleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
+        => _cleanup.CountRemovableAsync(options, cancellationToken);
+
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
         => _schedules.GetLastFireTimeAsync(entryKey, cancellationToken);

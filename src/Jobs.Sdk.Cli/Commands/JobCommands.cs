@@ -1,4 +1,5 @@
 using ConsoleAppFramework;
+using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk.Cli;
 
@@ -160,6 +161,7 @@ internal sealed class JobCommands
     /// <param name="since">Pushed at or after.</param>
     /// <param name="until">Pushed before.</param>
     /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="dryRun">Change nothing: say how many jobs this would change, and the first of them (exit 1 when named ids would not change).</param>
     /// <param name="actor">Who acts (audit log; default cli:user@host).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
@@ -168,9 +170,9 @@ internal sealed class JobCommands
     /// <param name="ids">Job ids.</param>
     [Command("retry")]
     public Task<int> Retry(bool fromFirst = false, string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
-        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, bool dryRun = false, string? actor = null, string? reason = null,
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
-        => Bulk("retry", (admin, sel, audit) => admin.RetryAsync(sel, fromFirst, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+        => BulkCommand.RunAsync("retry", () => new JobAdminAction(JobAdminActionKind.Retry, FromFirstAttempt: fromFirst), dryRun, ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 
     /// <summary>Cancel waiting jobs and ask running ones to stop (`[options] ID...`, or every job matching the filters).</summary>
     /// <param name="queue">Only this queue.</param>
@@ -182,6 +184,7 @@ internal sealed class JobCommands
     /// <param name="since">Pushed at or after.</param>
     /// <param name="until">Pushed before.</param>
     /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="dryRun">Change nothing: say how many jobs this would change, and the first of them (exit 1 when named ids would not change).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
@@ -190,9 +193,9 @@ internal sealed class JobCommands
     /// <param name="ids">Job ids.</param>
     [Command("cancel")]
     public Task<int> Cancel(string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
-        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, bool dryRun = false, string? actor = null, string? reason = null,
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
-        => Bulk("cancel", (admin, sel, audit) => admin.CancelAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+        => BulkCommand.RunAsync("cancel", () => new JobAdminAction(JobAdminActionKind.Cancel), dryRun, ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 
     /// <summary>Delete jobs in any state (`[options] ID...`, or every job matching the filters).</summary>
     /// <param name="queue">Only this queue.</param>
@@ -204,6 +207,7 @@ internal sealed class JobCommands
     /// <param name="since">Pushed at or after.</param>
     /// <param name="until">Pushed before.</param>
     /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="dryRun">Change nothing: say how many jobs this would change, and the first of them (exit 1 when named ids would not change).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
@@ -212,9 +216,9 @@ internal sealed class JobCommands
     /// <param name="ids">Job ids.</param>
     [Command("delete")]
     public Task<int> Delete(string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
-        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, bool dryRun = false, string? actor = null, string? reason = null,
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
-        => Bulk("delete", (admin, sel, audit) => admin.DeleteAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+        => BulkCommand.RunAsync("delete", () => new JobAdminAction(JobAdminActionKind.Delete), dryRun, ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 
     /// <summary>Make delayed pending or retrying jobs due now (`[options] ID...`, or every job matching the filters).</summary>
     /// <param name="queue">Only this queue.</param>
@@ -226,6 +230,7 @@ internal sealed class JobCommands
     /// <param name="since">Pushed at or after.</param>
     /// <param name="until">Pushed before.</param>
     /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="dryRun">Change nothing: say how many jobs this would change, and the first of them (exit 1 when named ids would not change).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
@@ -234,9 +239,9 @@ internal sealed class JobCommands
     /// <param name="ids">Job ids.</param>
     [Command("run-now")]
     public Task<int> RunNow(string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
-        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, bool dryRun = false, string? actor = null, string? reason = null,
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
-        => Bulk("run-now", (admin, sel, audit) => admin.RunNowAsync(sel, audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
+        => BulkCommand.RunAsync("run-now", () => new JobAdminAction(JobAdminActionKind.RunNow), dryRun, ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 
     /// <summary>Set the priority of waiting jobs: pending, retrying, paused (`--to LEVEL [options] ID...`, or every job matching the filters).</summary>
     /// <param name="to">The new priority: lowest, lower, normal, higher or highest.</param>
@@ -249,6 +254,7 @@ internal sealed class JobCommands
     /// <param name="since">Pushed at or after.</param>
     /// <param name="until">Pushed before.</param>
     /// <param name="all">Allow acting on every job when no id and no filter is given.</param>
+    /// <param name="dryRun">Change nothing: say how many jobs this would change, and the first of them (exit 1 when named ids would not change).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
@@ -257,72 +263,7 @@ internal sealed class JobCommands
     /// <param name="ids">Job ids.</param>
     [Command("priority")]
     public Task<int> Priority(string to, string? queue = null, string? state = null, string? name = null, string? payload = null, string? text = null,
-        string? error = null, string? since = null, string? until = null, bool all = false, string? actor = null, string? reason = null,
+        string? error = null, string? since = null, string? until = null, bool all = false, bool dryRun = false, string? actor = null, string? reason = null,
         string? connection = null, string schema = "jobs", bool json = false, [Argument] params string[] ids)
-        => Bulk("priority", (admin, sel, audit) => admin.SetPriorityAsync(sel, JobFilters.ParsePriority(to), audit), ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
-
-    private static Task<int> Bulk(string verb, Func<JobAdmin, JobSelection, AuditInfo, Task<int>> action, string[] ids, string? queue, string? state, string? name,
-        string? payload, string? text, string? error, string? since, string? until, bool all, string? actor, string? reason,
-        string? connection, string schema, bool json)
-        => CliRunner.RunAsync(connection, schema, json, async ctx =>
-        {
-            var query = JobFilters.Build(queue, state, name, payload, text, error, since, until);
-            JobSelection selection;
-            var requested = 0;
-            if (ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced)
-            {
-                throw new CliException($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...");
-            }
-
-            if (ids.Length > 0)
-            {
-                if (JobFilters.HasFilters(query))
-                {
-                    throw new CliException($"{verb}: give job ids or filters, not both.");
-                }
-
-                var parsed = ids.Select(JobFilters.ParseId).Distinct().ToArray();
-                requested = parsed.Length;
-                selection = JobSelection.Ids(parsed);
-            }
-            else if (JobFilters.HasFilters(query) || all)
-            {
-                selection = JobSelection.Matching(query);
-            }
-            else
-            {
-                throw new CliException($"{verb}: give job ids, or filters (--queue, --state, --name, ...), or --all to act on every job.");
-            }
-
-            var changed = await action(ctx.Admin, selection, CliContext.Audit(actor, reason)).ConfigureAwait(false);
-            if (ctx.Json)
-            {
-                JsonOut.Write(w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("action", verb);
-                    w.WriteNumber("changed", changed);
-                    if (requested > 0)
-                    {
-                        w.WriteNumber("requested", requested);
-                    }
-
-                    w.WriteEndObject();
-                });
-            }
-            else
-            {
-                Console.WriteLine($"{verb}: {changed} job(s) changed.");
-            }
-
-            // Named jobs that were not changed are an error a script must see (filters may match nothing: that is fine).
-            if (changed < requested)
-            {
-                Console.Error.WriteLine($"error: {verb}: {requested - changed} of the {requested} job id(s) given did not change: they do not exist, " +
-                    $"or {verb} does not apply to their state (see jobs show ID).");
-                return CliContext.ExitError;
-            }
-
-            return CliContext.ExitOk;
-        });
+        => BulkCommand.RunAsync("priority", () => new JobAdminAction(JobAdminActionKind.SetPriority, Priority: JobFilters.ParsePriority(to)), dryRun, ids, queue, state, name, payload, text, error, since, until, all, actor, reason, connection, schema, json);
 }

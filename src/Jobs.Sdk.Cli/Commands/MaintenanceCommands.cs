@@ -61,11 +61,12 @@ internal sealed class MaintenanceCommands
     /// <param name="failed">Delete failed jobs finished longer ago than this (e.g. 30d).</param>
     /// <param name="cancelled">Delete cancelled jobs finished longer ago than this.</param>
     /// <param name="queue">Only this queue (default: every queue).</param>
+    /// <param name="dryRun">Delete nothing: say how many jobs each queue would lose.</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>
     [Command("cleanup")]
-    public Task<int> Cleanup(string? completed = null, string? failed = null, string? cancelled = null, string? queue = null,
+    public Task<int> Cleanup(string? completed = null, string? failed = null, string? cancelled = null, string? queue = null, bool dryRun = false,
         string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
@@ -81,7 +82,7 @@ internal sealed class MaintenanceCommands
                 CancelledJobs = Action(cancelled, "--cancelled"),
             };
             var queues = queue is not null ? [queue] : (await ctx.Admin.GetQueuesAsync().ConfigureAwait(false)).Select(q => q.Name).ToArray();
-            var table = new Table("QUEUE", "DELETED");
+            var table = new Table("QUEUE", dryRun ? "WOULD DELETE" : "DELETED");
             long total = 0;
             var perQueue = new List<(string, long)>();
             foreach (var name in queues)
@@ -91,7 +92,10 @@ internal sealed class MaintenanceCommands
                     Schema = ctx.Schema, QueueName = name, MigrateOnStartup = false, UseListenNotify = false,
                 });
                 // The rows the cleanup's statements deleted: jobs finishing meanwhile do not lower it (a difference of counts would).
-                var deleted = await driver.CleanupCountingAsync(options, CancellationToken.None).ConfigureAwait(false);
+                // A dry run counts the rows those statements would pick, by their own conditions, and deletes none.
+                var deleted = dryRun
+                    ? await driver.CountCleanupAsync(options, CancellationToken.None).ConfigureAwait(false)
+                    : await driver.CleanupCountingAsync(options, CancellationToken.None).ConfigureAwait(false);
                 total += deleted;
                 perQueue.Add((name, deleted));
                 table.Add(name, deleted.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -102,7 +106,12 @@ internal sealed class MaintenanceCommands
                 JsonOut.Write(w =>
                 {
                     w.WriteStartObject();
-                    w.WriteNumber("deleted", total);
+                    if (dryRun)
+                    {
+                        w.WriteBoolean("dryRun", true);
+                    }
+
+                    w.WriteNumber(dryRun ? "wouldDelete" : "deleted", total);
                     w.WriteStartObject("queues");
                     foreach (var (name, n) in perQueue)
                     {
@@ -116,6 +125,10 @@ internal sealed class MaintenanceCommands
             else
             {
                 table.WriteTo(Console.Out);
+                if (dryRun)
+                {
+                    Console.WriteLine($"cleanup --dry-run: {total} job(s) would be deleted; nothing was changed.");
+                }
             }
 
             return CliContext.ExitOk;

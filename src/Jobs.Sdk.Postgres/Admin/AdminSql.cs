@@ -21,6 +21,27 @@ internal static class AdminSql
         FROM {s}.jobs WHERE id = $1
         """;
 
+    // The rows each bulk action changes: one text per action, read by its statement and by its dry run (AdminPreviewSql).
+    // Static fields initialize in text order: these stay above the statements that use them.
+
+    /// <summary>The rows a retry of ids $1 puts back, only in states $3 when given, in id order (the unique-key check follows: <see cref="UniqueRetrySql"/>).</summary>
+    public static readonly string RetryTargets = $$"""
+        SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs
+            WHERE id = ANY($1) AND state IN (2, 4, 5) AND {{InStates("$3")}} ORDER BY id
+        """;
+
+    /// <summary>A cancel changes waiting jobs, and running ones not yet asked to stop.</summary>
+    public const string CancelApplies = "(state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested))";
+
+    /// <summary>A delete changes every job but a running one already being deleted.</summary>
+    public const string DeleteApplies = "NOT (state = 1 AND delete_requested AND cancel_requested)";
+
+    /// <summary>A priority change ($2) changes waiting jobs of another priority.</summary>
+    public const string SetPriorityApplies = "state IN (0, 2, 6) AND priority <> $2";
+
+    /// <summary>Run-now changes delayed pending or retrying jobs.</summary>
+    public const string RunNowApplies = "state IN (0, 2) AND run_at > now()";
+
     /// <summary>
     /// Retry ids $1 ($2: from attempt 1), only in states $3 when given (null: any it applies to; <see cref="InStates"/>). A
     /// unique job whose key another job holds now is left as it was (<see cref="UniqueRetrySql"/>). Returns the queues of
@@ -28,8 +49,7 @@ internal static class AdminSql
     /// </summary>
     public static readonly string Retry = $$"""
         WITH targets AS MATERIALIZED (
-            SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs
-            WHERE id = ANY($1) AND state IN (2, 4, 5) AND {{InStates("$3")}} ORDER BY id FOR UPDATE
+            {{RetryTargets}} FOR UPDATE
         ),
         {{UniqueRetrySql.PutBack("targets")}}
         UPDATE {s}.jobs j
@@ -51,7 +71,7 @@ internal static class AdminSql
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
             SELECT id, state, lease_token FROM {s}.jobs
-            WHERE id = ANY($1) AND (state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested)) AND {{InStates("$2")}}
+            WHERE id = ANY($1) AND {{CancelApplies}} AND {{InStates("$2")}}
             FOR UPDATE
         )
         UPDATE {s}.jobs j
@@ -85,7 +105,7 @@ internal static class AdminSql
     public static readonly string Delete = $$"""
         WITH target AS MATERIALIZED (
             SELECT id, state = 1 AS running FROM {s}.jobs
-            WHERE id = ANY($1) AND NOT (state = 1 AND delete_requested AND cancel_requested) AND {{InStates("$2")}}
+            WHERE id = ANY($1) AND {{DeleteApplies}} AND {{InStates("$2")}}
             ORDER BY id FOR UPDATE
         ),
         removed AS (
@@ -105,13 +125,13 @@ internal static class AdminSql
     /// <summary>Priority $2 for waiting ids $1, only in states $3 when given.</summary>
     public static readonly string SetPriority = $$"""
         UPDATE {s}.jobs SET priority = $2, updated_at = now()
-        WHERE id = ANY($1) AND state IN (0, 2, 6) AND priority <> $2 AND {{InStates("$3")}}
+        WHERE id = ANY($1) AND {{SetPriorityApplies}} AND {{InStates("$3")}}
         """;
 
     /// <summary>Delayed waiting ids $1 become due now, only in states $2 when given. Returns their queues.</summary>
     public static readonly string RunNow = $$"""
         UPDATE {s}.jobs SET run_at = now(), updated_at = now()
-        WHERE id = ANY($1) AND state IN (0, 2) AND run_at > now() AND {{InStates("$2")}}
+        WHERE id = ANY($1) AND {{RunNowApplies}} AND {{InStates("$2")}}
         RETURNING queue_name
         """;
 

@@ -23,6 +23,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     private readonly ReadOnlyPoolReset _readOnlyReset;
     private readonly string _quoted;
     private readonly string _getJob, _retry, _cancel, _delete, _setPriority, _runNow;
+    private readonly string _previewRetry, _previewCancel, _previewDelete, _previewSetPriority, _previewRunNow;
 
     /// <summary>Creates the store on <paramref name="dataSource"/> (kept owned by the caller) for <paramref name="schema"/>.</summary>
     /// <param name="dataSource">The data source (slim data sources need <c>EnableArrays()</c>).</param>
@@ -65,6 +66,11 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         _delete = Sub(AdminSql.Delete);
         _setPriority = Sub(AdminSql.SetPriority);
         _runNow = Sub(AdminSql.RunNow);
+        _previewRetry = Sub(AdminPreviewSql.Retry);
+        _previewCancel = Sub(AdminPreviewSql.Cancel);
+        _previewDelete = Sub(AdminPreviewSql.Delete);
+        _previewSetPriority = Sub(AdminPreviewSql.SetPriority);
+        _previewRunNow = Sub(AdminPreviewSql.RunNow);
     }
 
     /// <summary>The schema this store works on.</summary>
@@ -196,7 +202,6 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
     private async Task<int> ApplyOnAsync(NpgsqlConnection connection, JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
     {
-        var idArray = new NpgsqlParameter<Guid[]> { TypedValue = ids.Select(i => i.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid };
         var notifications = new List<(string Channel, string Payload)>();
         int changed;
         switch (action.Kind)
@@ -205,14 +210,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             case JobAdminActionKind.RunNow:
             {
                 await using var command = new NpgsqlCommand(action.Kind == JobAdminActionKind.Retry ? _retry : _runNow, connection);
-                command.Parameters.Add(idArray);
-                if (action.Kind == JobAdminActionKind.Retry)
-                {
-                    command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = action.FromFirstAttempt, NpgsqlDbType = NpgsqlDbType.Boolean });
-                }
-
-                command.Parameters.Add(OnlyStates(action));
-
+                command.Parameters.AddRange(Parameters(action, ids));
                 var queues = new HashSet<string>(StringComparer.Ordinal);
                 changed = 0;
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -231,8 +229,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             case JobAdminActionKind.Cancel:
             {
                 await using var command = new NpgsqlCommand(_cancel, connection);
-                command.Parameters.Add(idArray);
-                command.Parameters.Add(OnlyStates(action));
+                command.Parameters.AddRange(Parameters(action, ids));
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
             }
@@ -242,8 +239,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
                 // A running job is cancelled and removed when its attempt ends (it keeps its slots until then): its
                 // handler is told at once, as a cancel tells it.
                 await using var command = new NpgsqlCommand(_delete, connection);
-                command.Parameters.Add(idArray);
-                command.Parameters.Add(OnlyStates(action));
+                command.Parameters.AddRange(Parameters(action, ids));
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
             }
@@ -251,9 +247,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             case JobAdminActionKind.SetPriority:
             {
                 await using var command = new NpgsqlCommand(_setPriority, connection);
-                command.Parameters.Add(idArray);
-                command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)action.Priority, NpgsqlDbType = NpgsqlDbType.Smallint });
-                command.Parameters.Add(OnlyStates(action));
+                command.Parameters.AddRange(Parameters(action, ids));
                 changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 break;
             }
@@ -285,6 +279,23 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// The parameters of <paramref name="action"/>'s statement on <paramref name="ids"/>, and of its dry run
+    /// (<see cref="AdminPreviewSql"/>): $1 the ids; retry: $2 from attempt 1, $3 the states; set priority: $2 the priority,
+    /// $3 the states; the others: $2 the states.
+    /// </summary>
+    private static NpgsqlParameter[] Parameters(JobAdminAction action, IReadOnlyList<JobId> ids)
+    {
+        var idArray = new NpgsqlParameter<Guid[]> { TypedValue = ids.Select(i => i.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid };
+        return action.Kind switch
+        {
+            JobAdminActionKind.Retry => [idArray, new NpgsqlParameter<bool> { TypedValue = action.FromFirstAttempt, NpgsqlDbType = NpgsqlDbType.Boolean }, OnlyStates(action)],
+            JobAdminActionKind.SetPriority => [idArray, new NpgsqlParameter<short> { TypedValue = (short)action.Priority, NpgsqlDbType = NpgsqlDbType.Smallint }, OnlyStates(action)],
+            JobAdminActionKind.Cancel or JobAdminActionKind.Delete or JobAdminActionKind.RunNow => [idArray, OnlyStates(action)],
+            _ => throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action."),
+        };
     }
 
     /// <summary>The states a filter's action is narrowed to (<see cref="AdminSql.InStates"/>); null: none given.</summary>

@@ -26,6 +26,9 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
     private readonly string _rerunRunnableSql = context.Sql(CleanupSql.Rerun(runnable: true));
     private readonly string _rerunSettledSql = context.Sql(CleanupSql.Rerun(runnable: false));
     private readonly string _removeProcessingSql = context.Sql(CleanupSql.RemoveProcessing);
+    private readonly string _countRunnableSql = context.Sql(CleanupSql.CountRemovable(runnable: true));
+    private readonly string _countSettledSql = context.Sql(CleanupSql.CountRemovable(runnable: false));
+    private readonly string _countProcessingSql = context.Sql(CleanupSql.CountRemovableProcessing);
 
     /// <summary>
     /// Runs the pass; returns how many jobs its batches removed (the sum of their row counts, whatever else changed
@@ -87,6 +90,37 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         }
 
         return removed;
+    }
+
+    /// <summary>
+    /// A dry run of <see cref="CleanupAsync"/>: how many jobs its removals would delete now (a running job a live worker
+    /// holds, which a removal only marks, counted as <see cref="CleanupAsync"/> counts it), by the conditions its batches
+    /// pick rows with (<see cref="CleanupSql.CountRemovable"/>). Changes nothing. Reruns delete nothing and are not
+    /// counted (they put rows back only after every state the pass removes earlier, and as pending, which a removal of
+    /// pending jobs, the first of the pass, does not see again).
+    /// </summary>
+    public async Task<long> CountRemovableAsync(CleanupOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        long removable = 0;
+        foreach (var state in Order)
+        {
+            var action = options.For(state);
+            if (action.Kind != CleanupActionKind.Remove)
+            {
+                continue;
+            }
+
+            var age = Double(action.MaxAge?.TotalMilliseconds);
+            var count = state == JobState.Processing
+                ? await context.Commands.ScalarAsync(_countProcessingSql, [Text(context.Queue), age], SqlRun.Prepare, cancellationToken).ConfigureAwait(false)
+                : await context.Commands.ScalarAsync(state is JobState.Pending or JobState.Retrying ? _countRunnableSql : _countSettledSql,
+                    [Text(context.Queue), Smallint((short)state), age], SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+            removable += count is long n ? n : throw new InvalidOperationException("A cleanup count returned no number.");
+        }
+
+        return removable;
     }
 
     /// <summary>

@@ -24,6 +24,30 @@ internal static class CleanupSql
     /// <summary>A processing row's lease has not ended (one that ended is the lease rescue's: its worker died).</summary>
     private static readonly string LeaseLive = "coalesce(lease_expires_at >= now(), false)";
 
+    /// <summary>A row last changed more than <paramref name="parameter"/> ms ago (a double precision parameter; null: any age).</summary>
+    private static string OlderThan(string parameter)
+        => $"({parameter}::double precision IS NULL OR updated_at < now() - {parameter} * interval '1 millisecond')";
+
+    /// <summary>
+    /// The rows <see cref="Remove"/> deletes: of queue $1 in state $2, last changed more than $3 ms ago. Read by its batches
+    /// and by <see cref="CountRemovable"/> (a dry run), so the two agree.
+    /// </summary>
+    private static string Removable(bool runnable) => $"queue_name = $1 AND state = $2 AND {(runnable ? Runnable : Settled)} AND {OlderThan("$3")}";
+
+    /// <summary>
+    /// The rows <see cref="RemoveProcessing"/> deletes or marks: processing jobs of queue $1 last changed more than $2 ms
+    /// ago, but a running job already being removed (its lease live). Read by its batches and by
+    /// <see cref="CountRemovableProcessing"/>.
+    /// </summary>
+    private static readonly string RemovableProcessing =
+        $"queue_name = $1 AND state = {Processing} AND {OlderThan("$2")} AND NOT ({LeaseLive} AND delete_requested AND cancel_requested)";
+
+    /// <summary>How many rows <see cref="Remove"/>'s batches would delete now (the same parameters but the batch size; changes nothing).</summary>
+    public static string CountRemovable(bool runnable) => $"SELECT count(*) FROM {{s}}.jobs WHERE {Removable(runnable)}";
+
+    /// <summary>How many rows <see cref="RemoveProcessing"/>'s batches would delete or mark now ($1 queue, $2 age; changes nothing).</summary>
+    public static readonly string CountRemovableProcessing = $"SELECT count(*) FROM {{s}}.jobs WHERE {RemovableProcessing}";
+
     /// <summary>The database clock (the start of a rerun pass).</summary>
     public const string DatabaseNow = "SELECT now()";
 
@@ -34,8 +58,7 @@ internal static class CleanupSql
     public static string Remove(bool runnable) => $$"""
         WITH picked AS MATERIALIZED (
             SELECT ctid FROM {s}.jobs
-            WHERE queue_name = $1 AND state = $2 AND {{(runnable ? Runnable : Settled)}}
-              AND ($3::double precision IS NULL OR updated_at < now() - $3 * interval '1 millisecond')
+            WHERE {{Removable(runnable)}}
             ORDER BY {{(runnable ? "priority DESC, run_at, id" : "updated_at")}}
             LIMIT $4
         ), changed AS (
@@ -63,9 +86,7 @@ internal static class CleanupSql
     public static readonly string RemoveProcessing = $$"""
         WITH picked AS MATERIALIZED (
             SELECT ctid FROM {s}.jobs
-            WHERE queue_name = $1 AND state = {{Processing}}
-              AND ($2::double precision IS NULL OR updated_at < now() - $2 * interval '1 millisecond')
-              AND NOT ({{LeaseLive}} AND delete_requested AND cancel_requested)
+            WHERE {{RemovableProcessing}}
             ORDER BY updated_at
             LIMIT $3
         ), targets AS MATERIALIZED (

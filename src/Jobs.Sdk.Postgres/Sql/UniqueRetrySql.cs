@@ -26,12 +26,26 @@ internal static class UniqueRetrySql
 
     /// <summary>
     /// CTEs over <paramref name="targets"/> (a CTE of the rows to put back, locked: <c>id</c>, <c>queue_name</c>,
-    /// <c>unique_key</c>, <c>released_unique_key</c>): <c>put_back</c> (<c>put_id</c>, <c>put_key</c>) holds the rows that
-    /// may go back, with the released key each takes again (null: it keeps its own, or never had one), and
-    /// <c>unkeyed</c> first releases the key of an expired holder. The statement joins <c>put_back</c>, sets the key with
-    /// <see cref="SetKey"/> and reads <see cref="AfterUnkeyed"/> in its WHERE (so the holders' keys are gone before it writes).
+    /// <c>unique_key</c>, <c>released_unique_key</c>): <see cref="Choose"/>'s, then <c>unkeyed</c>, which first releases
+    /// the key of an expired holder. The statement joins <c>put_back</c>, sets the key with <see cref="SetKey"/> and reads
+    /// <see cref="AfterUnkeyed"/> in its WHERE (so the holders' keys are gone before it writes).
     /// </summary>
-    public static string PutBack(string targets) => $$"""
+    public static string PutBack(string targets) => Choose(targets) + """
+        ,
+        unkeyed AS (
+            UPDATE {s}.jobs h SET released_unique_key = h.unique_key, unique_key = NULL
+            FROM rekey r WHERE h.id = r.expired
+            RETURNING h.id
+        )
+        """;
+
+    /// <summary>
+    /// The read-only CTEs over <paramref name="targets"/> that decide which rows go back (an operator's retry and its dry
+    /// run share them): <c>put_back</c> (<c>put_id</c>, <c>put_key</c>) holds the rows that may go back, with the released
+    /// key each takes again (null: it keeps its own, or never had one); <c>rekey</c> names the expired holder of each key
+    /// taken again (<c>expired</c>, null: none), whose key <see cref="PutBack"/>'s <c>unkeyed</c> releases.
+    /// </summary>
+    public static string Choose(string targets) => $$"""
         claimant AS MATERIALIZED (
             SELECT DISTINCT ON (t.queue_name, t.released_unique_key) t.id, t.queue_name, t.released_unique_key AS k
             FROM {{targets}} t
@@ -44,11 +58,6 @@ internal static class UniqueRetrySql
             LEFT JOIN {s}.jobs h ON h.queue_name = c.queue_name AND h.unique_key = c.k AND h.unique_key IS NOT NULL -- (the partial unique index)
             WHERE h.id IS NULL OR (h.state IN ({{Completed}}, {{Failed}}, {{Cancelled}})
                 AND coalesce(h.finished_at, h.updated_at) + coalesce(h.unique_for, interval '0') <= now())
-        ),
-        unkeyed AS (
-            UPDATE {s}.jobs h SET released_unique_key = h.unique_key, unique_key = NULL
-            FROM rekey r WHERE h.id = r.expired
-            RETURNING h.id
         ),
         put_back AS MATERIALIZED (
             SELECT t.id AS put_id, r.k AS put_key FROM {{targets}} t LEFT JOIN rekey r ON r.id = t.id

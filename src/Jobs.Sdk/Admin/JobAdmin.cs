@@ -78,11 +78,7 @@ public sealed class JobAdmin
     /// <returns>How many jobs were changed.</returns>
     public Task<int> SetPriorityAsync(JobSelection selection, JobPriority priority, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
-        if (!Enum.IsDefined(priority))
-        {
-            throw new ArgumentOutOfRangeException(nameof(priority), priority, "Use a JobPriority value (Lowest to Highest).");
-        }
-
+        CheckPriority(priority, nameof(priority));
         return BulkAsync(selection, new JobAdminAction(JobAdminActionKind.SetPriority, Priority: priority), "set-priority:" + priority, audit, cancellationToken);
     }
 
@@ -90,6 +86,47 @@ public sealed class JobAdmin
     /// <returns>How many jobs were changed.</returns>
     public Task<int> RunNowAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
         => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.RunNow), "run-now", audit, cancellationToken);
+
+    /// <summary>
+    /// A dry run of a bulk action: how many jobs of <paramref name="selection"/> <paramref name="action"/> would change now,
+    /// and the first of them. Changes nothing and writes no audit entry. It walks the selection exactly as the action does
+    /// (the same query, batches and narrowing to the query's states) and asks the store which jobs of each batch the
+    /// action's own conditions would change, so a preview and the action taken right after it agree (unless jobs change
+    /// in between: a worker finishing one, a push matching the filter).
+    /// </summary>
+    /// <param name="selection">The jobs, as the action would get them.</param>
+    /// <param name="action">The action: <c>new JobAdminAction(JobAdminActionKind.Retry)</c> for <see cref="RetryAsync"/>,
+    /// <see cref="JobAdminActionKind.Cancel"/>, <see cref="JobAdminActionKind.Delete"/>, <see cref="JobAdminActionKind.RunNow"/>,
+    /// or <see cref="JobAdminActionKind.SetPriority"/> with its <see cref="JobAdminAction.Priority"/>.</param>
+    /// <param name="sampleSize">How many job ids to return in <see cref="JobActionPreview.Sample"/> (0 to <see cref="BatchSize"/>).</param>
+    /// <param name="cancellationToken">Cancels the preview.</param>
+    /// <exception cref="NotSupportedException">The store cannot preview (<see cref="IJobAdminStore.PreviewAsync"/>).</exception>
+    public async Task<JobActionPreview> PreviewAsync(JobSelection selection, JobAdminAction action, int sampleSize = 10, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(selection);
+        ArgumentOutOfRangeException.ThrowIfNegative(sampleSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sampleSize, BatchSize);
+        if (!Enum.IsDefined(action.Kind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action.");
+        }
+
+        if (action.Kind == JobAdminActionKind.SetPriority)
+        {
+            CheckPriority(action.Priority, nameof(action));
+        }
+
+        int selected = 0, wouldChange = 0;
+        var sample = new List<JobId>(sampleSize);
+        await WalkAsync(selection, action, async (narrowed, batch) =>
+        {
+            selected += batch.Count;
+            var changing = await Store.PreviewAsync(narrowed, batch, cancellationToken).ConfigureAwait(false);
+            wouldChange += changing.Count;
+            sample.AddRange(changing.Take(sampleSize - sample.Count));
+        }, cancellationToken).ConfigureAwait(false);
+        return new JobActionPreview(selected, wouldChange, sample);
+    }
 
     // ------------------------------------------------------------------ queues
 
@@ -221,40 +258,9 @@ public sealed class JobAdmin
         var total = 0;
         try
         {
-            if (selection.JobIds is { } ids)
-            {
-                for (var start = 0; start < ids.Count; start += BatchSize)
-                {
-                    var batch = ids.Skip(start).Take(BatchSize).ToArray();
-                    total += await Store.ApplyAsync(action, batch, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                var query = selection.Query!;
-                if (query.States is { Count: > 0 } states)
-                {
-                    action = action with { OnlyStates = states };
-                }
-
-                JobId? after = null;
-                while (true)
-                {
-                    var batch = await Store.FindJobIdsAsync(query, after, BatchSize, cancellationToken).ConfigureAwait(false);
-                    if (batch.Count == 0)
-                    {
-                        break;
-                    }
-
-                    total += await Store.ApplyAsync(action, batch, cancellationToken).ConfigureAwait(false);
-                    if (batch.Count < BatchSize)
-                    {
-                        break;
-                    }
-
-                    after = batch[^1];
-                }
-            }
+            await WalkAsync(selection, action,
+                async (narrowed, batch) => total += await Store.ApplyAsync(narrowed, batch, cancellationToken).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (total > 0)
         {
@@ -265,6 +271,58 @@ public sealed class JobAdmin
 
         await AuditAsync(name, selection.ToString(), audit, total).ConfigureAwait(false);
         return total;
+    }
+
+    /// <summary>
+    /// Hands <paramref name="batch"/> the selection in batches of at most <see cref="BatchSize"/> ids, one after the other:
+    /// an id list in its order, a query's matching jobs id ascending (found batch by batch, each after the last id of the
+    /// one before, so jobs an earlier batch changed or deleted never shift the next), with the action narrowed to the
+    /// query's states. The one walk of a bulk action and of its preview, so the two see the same jobs.
+    /// </summary>
+    private async Task WalkAsync(JobSelection selection, JobAdminAction action, Func<JobAdminAction, IReadOnlyList<JobId>, Task> batch,
+        CancellationToken cancellationToken)
+    {
+        if (selection.JobIds is { } ids)
+        {
+            for (var start = 0; start < ids.Count; start += BatchSize)
+            {
+                await batch(action, ids.Skip(start).Take(BatchSize).ToArray()).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var query = selection.Query!;
+        if (query.States is { Count: > 0 } states)
+        {
+            action = action with { OnlyStates = states };
+        }
+
+        JobId? after = null;
+        while (true)
+        {
+            var found = await Store.FindJobIdsAsync(query, after, BatchSize, cancellationToken).ConfigureAwait(false);
+            if (found.Count == 0)
+            {
+                break;
+            }
+
+            await batch(action, found).ConfigureAwait(false);
+            if (found.Count < BatchSize)
+            {
+                break;
+            }
+
+            after = found[^1];
+        }
+    }
+
+    private static void CheckPriority(JobPriority priority, string paramName)
+    {
+        if (!Enum.IsDefined(priority))
+        {
+            throw new ArgumentOutOfRangeException(paramName, priority, "Use a JobPriority value (Lowest to Highest).");
+        }
     }
 
     /// <summary>

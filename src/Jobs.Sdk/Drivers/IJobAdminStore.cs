@@ -23,6 +23,15 @@ public interface IJobAdminStore
     /// <summary>Applies <paramref name="action"/> to a bounded batch of jobs (one transaction). Returns the rows it changed.</summary>
     Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The jobs of a bounded batch that <see cref="ApplyAsync"/> with <paramref name="action"/> would change now, id ascending
+    /// (a dry run: changes nothing, takes no row locks). A store decides it with the very conditions its
+    /// <see cref="ApplyAsync"/> checks, so the two agree unless the jobs change in between. The default refuses: a store
+    /// that cannot tell does not guess.
+    /// </summary>
+    Task<IReadOnlyList<JobId>> PreviewAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+        => Task.FromException<IReadOnlyList<JobId>>(new NotSupportedException($"The admin store {GetType().Name} cannot preview a bulk action (dry run)."));
+
     /// <summary>Every queue that has jobs, workers or a pause record.</summary>
     Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken);
 

@@ -118,21 +118,65 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         return Task.FromResult(changed);
     }
 
+    /// <inheritdoc />
+    Task<IReadOnlyList<JobId>> IJobAdminStore.PreviewAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow();
+        var changing = new List<JobId>();
+        lock (_gate)
+        {
+            foreach (var queue in AllQueues())
+            {
+                // The unique keys jobs earlier in the batch would take back: a later job of the same key would find it held.
+                var keys = new HashSet<string>(StringComparer.Ordinal);
+                changing.AddRange(ids.Where(id => queue._jobs.TryGetValue(id, out var e) && queue.Applies(action, e, now, keys)));
+            }
+        }
+
+        changing.Sort(IdOrder.Instance);
+        return Task.FromResult<IReadOnlyList<JobId>>(changing);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="action"/> changes job <paramref name="e"/> now (under the lock): the one check of
+    /// <see cref="ApplyLocked"/> and of a preview. A retry of a finished unique job takes its key back here
+    /// (<see cref="TryRetakeUniqueKey"/>); with <paramref name="previewKeys"/> it only notes the key there instead.
+    /// </summary>
+    private bool Applies(JobAdminAction action, Entry e, DateTimeOffset now, HashSet<string>? previewKeys)
+    {
+        // A filter's states are checked here, under the lock, whatever the action: the job may have moved since it was found.
+        if (action.OnlyStates is { } only && !only.Contains(e.State))
+        {
+            return false;
+        }
+
+        return action.Kind switch
+        {
+            JobAdminActionKind.Retry => e.State is JobState.Failed or JobState.Cancelled or JobState.Retrying && TryRetakeUniqueKey(e, now, previewKeys),
+            JobAdminActionKind.Cancel => e.State is JobState.Pending or JobState.Retrying or JobState.Paused || (e.State == JobState.Processing && !e.CancelRequested),
+            JobAdminActionKind.Delete => e.State != JobState.Processing || !e.DeleteRequested,
+            JobAdminActionKind.SetPriority => e.State is JobState.Pending or JobState.Retrying or JobState.Paused && e.Priority != action.Priority,
+            JobAdminActionKind.RunNow => e.State is JobState.Pending or JobState.Retrying && e.RunAt > now,
+            _ => false,
+        };
+    }
+
     /// <summary>Applies <paramref name="action"/> to the jobs of <paramref name="ids"/> this queue holds (under the lock); returns how many changed.</summary>
     private int ApplyLocked(JobAdminAction action, IReadOnlyList<JobId> ids, DateTimeOffset now, ref List<(InMemoryJobDriver Queue, JobLease Lease)>? cancelRunning)
     {
         var changed = 0;
         foreach (var id in ids)
         {
-            // A filter's states are checked here, under the lock, whatever the action: the job may have moved since it was found.
-            if (!_jobs.TryGetValue(id, out var e) || (action.OnlyStates is { } only && !only.Contains(e.State)))
+            if (!_jobs.TryGetValue(id, out var e) || !Applies(action, e, now, previewKeys: null))
             {
                 continue;
             }
 
             switch (action.Kind)
             {
-                case JobAdminActionKind.Retry when e.State is JobState.Failed or JobState.Cancelled or JobState.Retrying && TryRetakeUniqueKey(e, now):
+                case JobAdminActionKind.Retry:
                     if (action.FromFirstAttempt)
                     {
                         e.Attempts = 0;
@@ -147,28 +191,28 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                     e.CancelRequested = false;
                     Requeue(e, JobState.Pending, now);
                     break;
-                case JobAdminActionKind.Cancel when e.State is JobState.Pending or JobState.Retrying or JobState.Paused:
+                case JobAdminActionKind.Cancel when e.State == JobState.Processing:
+                    e.CancelRequested = true;
+                    (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
+                    break;
+                case JobAdminActionKind.Cancel:
                     _waiting.Remove(e);
                     e.PausedFrom = null;
                     e.State = JobState.Cancelled;
                     e.FinishedAt = now;
                     break;
-                case JobAdminActionKind.Cancel when e.State == JobState.Processing && !e.CancelRequested:
-                    e.CancelRequested = true;
-                    (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
-                    break;
-                case JobAdminActionKind.Delete when e.State == JobState.Processing && !e.DeleteRequested:
+                case JobAdminActionKind.Delete when e.State == JobState.Processing:
                     // Cancelled and removed when its attempt ends (RemoveIfDeleted): until its handler really ended it
                     // keeps its slots in its key's and queue's limits. Its handler is told at once, as a cancel tells it.
                     e.CancelRequested = true;
                     e.DeleteRequested = true;
                     (cancelRunning ??= []).Add((this, new JobLease(id, e.LeaseToken ?? Guid.Empty)));
                     break;
-                case JobAdminActionKind.Delete when e.State != JobState.Processing:
+                case JobAdminActionKind.Delete:
                     _waiting.Remove(e);
                     _jobs.Remove(id);
                     break;
-                case JobAdminActionKind.SetPriority when e.State is JobState.Pending or JobState.Retrying or JobState.Paused && e.Priority != action.Priority:
+                case JobAdminActionKind.SetPriority:
                     var waiting = _waiting.Remove(e);
                     e.Priority = action.Priority;
                     if (waiting)
@@ -177,7 +221,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
                     }
 
                     break;
-                case JobAdminActionKind.RunNow when e.State is JobState.Pending or JobState.Retrying && e.RunAt > now:
+                case JobAdminActionKind.RunNow:
                     Requeue(e, e.State, now);
                     break;
                 default:

@@ -131,9 +131,11 @@ public sealed partial class InMemoryJobDriver
     /// <summary>
     /// Whether finished job <paramref name="entry"/> may be put back (an operator's retry, a cleanup rerun) without a
     /// second job of its unique key in line: not while another job holds the key (it is left as it was, as a push of the
-    /// key would store nothing); else it takes the key back (under the lock).
+    /// key would store nothing); else it takes the key back (under the lock). With <paramref name="previewKeys"/> (a dry
+    /// run) it changes nothing: it answers as if the jobs of the same batch before it had taken their keys back, which it
+    /// notes there.
     /// </summary>
-    private bool TryRetakeUniqueKey(Entry entry, DateTimeOffset now)
+    private bool TryRetakeUniqueKey(Entry entry, DateTimeOffset now, HashSet<string>? previewKeys = null)
     {
         if (entry.IsUnfinished || entry.UniqueKey is not { } key)
         {
@@ -147,10 +149,20 @@ public sealed partial class InMemoryJobDriver
                 return false;
             }
 
+            if (previewKeys is not null)
+            {
+                return previewKeys.Add(key);
+            }
+
             if (held.RemoveWhenReleased)
             {
                 _jobs.Remove(held.Id);
             }
+        }
+
+        if (previewKeys is not null)
+        {
+            return previewKeys.Add(key);
         }
 
         _uniqueHolders[key] = entry.Id;

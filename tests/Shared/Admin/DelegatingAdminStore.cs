@@ -14,6 +14,8 @@ public abstract class DelegatingAdminStore(IJobAdminStore inner) : IJobAdminStor
     public virtual Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken) => inner.GetJobAsync(id, cancellationToken);
     public virtual Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
         => inner.ApplyAsync(action, ids, cancellationToken);
+    public virtual Task<IReadOnlyList<JobId>> PreviewAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+        => inner.PreviewAsync(action, ids, cancellationToken);
     public virtual Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken) => inner.GetQueuesAsync(cancellationToken);
     public virtual Task<bool> SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
         => inner.SetQueuePausedAsync(queue, paused, reason, cancellationToken);

@@ -1,0 +1,132 @@
+using Jobs.Sdk.Drivers;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>
+/// The body of retry, cancel, delete, run-now and priority: the selection (ids, or filters, or --all), then the action or,
+/// with --dry-run, its preview. Both take the one <see cref="JobAdminAction"/> the command built and the one selection, and
+/// <see cref="JobAdmin"/> walks that selection the same way for both, so a dry run counts what the command would change.
+/// </summary>
+internal static class BulkCommand
+{
+    /// <summary>How many job ids a dry run prints.</summary>
+    private const int SampleSize = 10;
+
+    public static Task<int> RunAsync(string verb, Func<JobAdminAction> action, bool dryRun, string[] ids, string? queue, string? state, string? name,
+        string? payload, string? text, string? error, string? since, string? until, bool all, string? actor, string? reason,
+        string? connection, string schema, bool json)
+        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        {
+            var query = JobFilters.Build(queue, state, name, payload, text, error, since, until);
+            JobSelection selection;
+            var requested = 0;
+            if (ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced)
+            {
+                throw new CliException($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...");
+            }
+
+            if (ids.Length > 0)
+            {
+                if (JobFilters.HasFilters(query))
+                {
+                    throw new CliException($"{verb}: give job ids or filters, not both.");
+                }
+
+                var parsed = ids.Select(JobFilters.ParseId).Distinct().ToArray();
+                requested = parsed.Length;
+                selection = JobSelection.Ids(parsed);
+            }
+            else if (JobFilters.HasFilters(query) || all)
+            {
+                selection = JobSelection.Matching(query);
+            }
+            else
+            {
+                throw new CliException($"{verb}: give job ids, or filters (--queue, --state, --name, ...), or --all to act on every job.");
+            }
+
+            return dryRun
+                ? await PreviewAsync(ctx, verb, action(), selection, requested).ConfigureAwait(false)
+                : await ApplyAsync(ctx, verb, action(), selection, requested, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+        });
+
+    private static async Task<int> ApplyAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested, AuditInfo audit)
+    {
+        var admin = ctx.Admin;
+        var changed = await (action.Kind switch
+        {
+            JobAdminActionKind.Retry => admin.RetryAsync(selection, action.FromFirstAttempt, audit),
+            JobAdminActionKind.Cancel => admin.CancelAsync(selection, audit),
+            JobAdminActionKind.Delete => admin.DeleteAsync(selection, audit),
+            JobAdminActionKind.RunNow => admin.RunNowAsync(selection, audit),
+            JobAdminActionKind.SetPriority => admin.SetPriorityAsync(selection, action.Priority, audit),
+            _ => throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action."),
+        }).ConfigureAwait(false);
+        if (ctx.Json)
+        {
+            JsonOut.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("action", verb);
+                w.WriteNumber("changed", changed);
+                if (requested > 0)
+                {
+                    w.WriteNumber("requested", requested);
+                }
+
+                w.WriteEndObject();
+            });
+        }
+        else
+        {
+            Console.WriteLine($"{verb}: {changed} job(s) changed.");
+        }
+
+        // Named jobs that were not changed are an error a script must see (filters may match nothing: that is fine).
+        if (changed < requested)
+        {
+            await Console.Error.WriteLineAsync($"error: {verb}: {requested - changed} of the {requested} job id(s) given did not change: they do not exist, " +
+                $"or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
+
+        return CliContext.ExitOk;
+    }
+
+    /// <summary>The dry run: what the action would change, nothing changed, no audit entry; exits as the action would.</summary>
+    private static async Task<int> PreviewAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested)
+    {
+        var preview = await ctx.Admin.PreviewAsync(selection, action, SampleSize).ConfigureAwait(false);
+        if (ctx.Json)
+        {
+            JsonOut.Write(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("action", verb);
+                w.WriteBoolean("dryRun", true);
+                w.WriteNumber(requested > 0 ? "requested" : "matched", preview.Selected);
+                w.WriteNumber("wouldChange", preview.WouldChange);
+                w.Strings("sample", preview.Sample.Select(id => id.ToString()));
+                w.WriteEndObject();
+            });
+        }
+        else
+        {
+            Console.WriteLine($"{verb} --dry-run: {preview.WouldChange} job(s) would change (of {preview.Selected} {(requested > 0 ? "given" : "matching")}); nothing was changed.");
+            if (preview.Sample.Count > 0)
+            {
+                Console.WriteLine((preview.Sample.Count < preview.WouldChange ? $"the first {preview.Sample.Count}: " : "they are: ") + string.Join(", ", preview.Sample));
+            }
+        }
+
+        // The action would exit 1 here (a named job that would not change): a script testing the dry run learns it now.
+        if (preview.WouldChange < requested)
+        {
+            await Console.Error.WriteLineAsync($"error: {verb} --dry-run: {requested - preview.WouldChange} of the {requested} job id(s) given would not change: " +
+                $"they do not exist, or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
+
+        return CliContext.ExitOk;
+    }
+}
