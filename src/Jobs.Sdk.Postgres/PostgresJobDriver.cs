@@ -29,6 +29,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresSchemaGate _gate;
     private readonly PostgresPreparation _preparation;
     private readonly WorkerConnection _workerConnection;
+    private readonly SemaphoreSlim _idleClaims; // shared with the views: idle queues' claims take turns (WorkerConnection)
     private readonly PostgresListener? _listener;
     private readonly PostgresNotifier _notifier;
     private readonly PostgresJobPusher _pusher;
@@ -83,7 +84,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var context = new PostgresQueueContext(new PostgresCommands(dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), _options.QueueName, _options.Schema,
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName);
+        _idleClaims = new SemaphoreSlim(1, 1);
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
@@ -113,7 +115,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _notifier = new PostgresNotifier(_dataSource, _listener, _options.Schema, queue, _options.PollInterval, _time, _log, stopping);
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
-        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName);
+        _idleClaims = root._idleClaims;
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);

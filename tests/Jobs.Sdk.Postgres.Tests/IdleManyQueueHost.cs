@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
@@ -39,7 +40,13 @@ internal sealed class IdleManyQueueHost : IAsyncDisposable
     /// <summary>LISTEN and each queue's held connection.</summary>
     public int HeldConnections => 1 + Queues.Count;
 
-    public static async Task<IdleManyQueueHost> StartAsync(PostgresFixture fixture, string name, Action<JobWorkerOptions>? workers = null)
+    /// <param name="fixture">The server.</param>
+    /// <param name="name">Prefix of the host's application name and queues.</param>
+    /// <param name="workers">Worker options on top of the defaults.</param>
+    /// <param name="driver">Driver options on top of the host's (which keep the held connections for good).</param>
+    /// <param name="logs">A logger provider of the test's, if any.</param>
+    public static async Task<IdleManyQueueHost> StartAsync(PostgresFixture fixture, string name, Action<JobWorkerOptions>? workers = null,
+        Action<PostgresJobDriverOptions>? driver = null, ILoggerProvider? logs = null)
     {
         var app = name + "_" + Guid.NewGuid().ToString("N")[..8];
         var dataSource = fixture.CreateDataSource(b =>
@@ -51,6 +58,11 @@ internal sealed class IdleManyQueueHost : IAsyncDisposable
         });
         var prefix = name + "_" + Guid.NewGuid().ToString("N")[..8];
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        if (logs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
+        }
+
         builder.Services.AddJobs(jobs =>
         {
             jobs.UsePostgres(dataSource, o =>
@@ -58,6 +70,7 @@ internal sealed class IdleManyQueueHost : IAsyncDisposable
                 o.Schema = "jobs_test";
                 o.QueueName = prefix;
                 o.HeldConnectionIdleTimeout = Timeout.InfiniteTimeSpan; // the held connections stay: polls never rent from the pool
+                driver?.Invoke(o);
             });
             for (var i = 0; i < AddedQueues; i++)
             {

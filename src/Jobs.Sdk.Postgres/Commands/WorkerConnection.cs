@@ -26,9 +26,14 @@ namespace Jobs.Sdk.Postgres;
 /// idle closes the connection at its end, still holding the turn: no claim or renewal can be on it meanwhile, and a
 /// disposal waits for the turn as before. An idle queue's claims each open a connection from the pool and close it again;
 /// the first one that finds jobs keeps it.</para>
+/// <para>Those idle claims take turns with the idle claims of the driver's other queues (<paramref name="idleClaims"/>, one
+/// per driver and its views): queues started together poll at the same instants, and each renting a pooled connection at
+/// once made the pool keep (or reopen after each pruning) one server connection per queue, which is what giving the held
+/// connections back is for. In turns, one pooled connection serves every idle queue's polls; a poll waits at most for the
+/// other idle queues' claims, each a round trip that finds nothing.</para>
 /// </remarks>
 internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPoolReset readOnlyReset, TimeSpan idleTimeout, TimeProvider time,
-    ILogger log, string queue) : IAsyncDisposable
+    ILogger log, string queue, SemaphoreSlim idleClaims) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
     private NpgsqlConnection? _connection;
@@ -79,12 +84,20 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
     private async Task<T> UseAsync<T>(Func<NpgsqlConnection?, CancellationToken, Task<T>> run, Func<T, bool>? foundJobs, CancellationToken cancellationToken)
     {
         var idle = false;
+        var idleClaimTurn = false;
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_disposed)
             {
                 return await run(null, cancellationToken).ConfigureAwait(false); // the driver is being disposed: hold nothing more
+            }
+
+            if (foundJobs is not null && _connection is null && IsIdle())
+            {
+                // An idle queue's claim, on a connection it rents from the pool: in turns with the other idle queues' claims.
+                await idleClaims.WaitAsync(cancellationToken).ConfigureAwait(false);
+                idleClaimTurn = true;
             }
 
             var connection = _connection;
@@ -138,6 +151,11 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
                 {
                     PostgresLog.HeldConnectionReleased(log, queue, time.GetElapsedTime(Volatile.Read(ref _lastWork)));
                 }
+            }
+
+            if (idleClaimTurn)
+            {
+                idleClaims.Release();
             }
 
             _turn.Release();

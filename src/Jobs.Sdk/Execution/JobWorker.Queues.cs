@@ -37,6 +37,9 @@ public sealed partial class JobWorker
     /// <summary>The rescue passes this worker ran for its own queue (tests wait on it).</summary>
     internal long RescuePasses => _rescuer.Passes;
 
+    /// <summary>The claims this worker sent for its own queue, idle polls included (tests wait on it).</summary>
+    internal long Claims => Volatile.Read(ref _claims);
+
     /// <summary>The names of the queues this worker serves: its own first, then its lanes'.</summary>
     internal IReadOnlyList<string> QueueNames => [_driver.QueueName, .. _lanes.Select(l => l._driver.QueueName)];
 

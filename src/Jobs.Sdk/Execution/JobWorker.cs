@@ -45,6 +45,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private SemaphoreSlim? _slots;
     private PrefetchSizer? _sizer;
     private int _buffer;   // the most jobs this worker may hold beyond Concurrency
+    private long _claims; // claims sent (Claims)
     private int _reserved; // buffer slots the claim loop holds back (the part of the buffer it does not want now)
     private Task? _claimLoop;
     private Task[] _runners = [];
@@ -220,6 +221,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
                         JobNames = _jobNames, StartingNow = startingNow, GlobalConcurrency = _globalConcurrency, RateLimit = _rateLimit,
                     }, stop).ConfigureAwait(false);
                 claimTicks = Stopwatch.GetTimestamp() - claimStarted;
+                Interlocked.Increment(ref _claims);
                 _writes.Worked(); // a claim writes (even one that finds nothing)
                 failures = 0;
             }

@@ -1,0 +1,63 @@
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// A worker host serving many idle queues whose held connections went back to the pool: the queues' idle polls take turns
+/// on one pooled connection instead of renting one each at the same instant.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class IdlePollTurnTests(PostgresFixture fixture)
+{
+    private const int HeldConnectionReleased = 2016;
+
+    /// <summary>
+    /// Eleven idle queues in one generic host, started together and so polling at the same instants. Once every queue has
+    /// given its claim-and-renewal connection back (<see cref="PostgresJobDriverOptions.HeldConnectionIdleTimeout"/>), the
+    /// host should hold about what one poll needs; but each round of polls rented a pooled connection per queue at once, so
+    /// the pool kept (or reopened, after each pruning) one server connection per queue: what the idle timeout is for was
+    /// lost. Over 20 polls of every queue the host must hold no more than LISTEN, one poll, one maintenance pass and one
+    /// presence report.
+    /// </summary>
+    [Fact]
+    public async Task Idle_queues_poll_on_one_pooled_connection_at_a_time_once_their_held_connections_are_released()
+    {
+        var logs = new EventIdLog();
+        await using var host = await IdleManyQueueHost.StartAsync(fixture, "idlepoll",
+            workers: o => o.LeaseDuration = TimeSpan.FromSeconds(1), // idle means a whole lease without work too
+            driver: o =>
+            {
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                o.HeldConnectionIdleTimeout = TimeSpan.FromSeconds(1);
+            },
+            logs: logs);
+        var (observer, app, queues) = (host.Observer, host.App, host.Queues);
+
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(logs.Ids.Count(id => id == HeldConnectionReleased) >= queues.Count), 60,
+            $"each of the {queues.Count} idle queues gives its held connection back");
+
+        // LISTEN, one idle poll, one maintenance pass, one presence report.
+        const int bound = 4;
+
+        // The pool closes what it no longer uses (the released connections) within seconds here.
+        await ServerConnections.EventuallyAsync(observer, app, n => n <= bound, $"the idle host holds at most {bound} server connections");
+        var from = queues.Select(q => q.Claims).ToArray();
+        var most = 0L;
+        var atMost = "";
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (queues.Select((q, i) => q.Claims - from[i]).Min() < 20)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 60s: every queue polls 20 more times");
+            var count = await ServerConnections.CountAsync(observer, app);
+            if (count > most)
+            {
+                most = count;
+                atMost = await ServerConnections.DescribeAsync(observer, app);
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.True(most <= bound,
+            $"The idle host held {most} server connections during 20 polls of each of its {queues.Count} queues (their held connections " +
+            $"released); at most {bound} (LISTEN, one poll, one maintenance pass, one presence report):\n{atMost}");
+    }
+}
