@@ -40,21 +40,8 @@ public sealed class IdlePollTurnTests(PostgresFixture fixture)
         // The pool closes what it no longer uses (the released connections) within seconds here.
         await ServerConnections.EventuallyAsync(observer, app, n => n <= bound, $"the idle host holds at most {bound} server connections");
         var from = queues.Select(q => q.Claims).ToArray();
-        var most = 0L;
-        var atMost = "";
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (queues.Select((q, i) => q.Claims - from[i]).Min() < 20)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 60s: every queue polls 20 more times");
-            var count = await ServerConnections.CountAsync(observer, app);
-            if (count > most)
-            {
-                most = count;
-                atMost = await ServerConnections.DescribeAsync(observer, app);
-            }
-
-            await Task.Delay(20);
-        }
+        var (most, atMost) = await ServerConnections.MostUntilAsync(observer, app,
+            () => queues.Select((q, i) => q.Claims - from[i]).Min() >= 20, "every queue polls 20 more times");
 
         Assert.True(most <= bound,
             $"The idle host held {most} server connections during 20 polls of each of its {queues.Count} queues (their held connections " +

@@ -30,21 +30,8 @@ public sealed class MaintenanceBurstTests(PostgresFixture fixture)
 
         // Three more passes of every queue: the host never holds more.
         var from = queues.Select(q => q.RescuePasses).ToArray();
-        var most = 0L;
-        var atMost = "";
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (queues.Select((q, i) => q.RescuePasses - from[i]).Min() < 3)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Condition not met within 60s: every queue runs three more rescue passes");
-            var count = await ServerConnections.CountAsync(observer, app);
-            if (count > most)
-            {
-                most = count;
-                atMost = await ServerConnections.DescribeAsync(observer, app);
-            }
-
-            await Task.Delay(50);
-        }
+        var (most, atMost) = await ServerConnections.MostUntilAsync(observer, app,
+            () => queues.Select((q, i) => q.RescuePasses - from[i]).Min() >= 3, "every queue runs three more rescue passes");
 
         Assert.True(most <= bound,
             $"The idle host held {most} server connections during three rescue passes of each of its {queues.Count} queues; at most {bound} " +

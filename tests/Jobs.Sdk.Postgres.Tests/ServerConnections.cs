@@ -56,4 +56,30 @@ internal static class ServerConnections
             await Task.Delay(50);
         }
     }
+
+    /// <summary>
+    /// Samples the number of connections of <paramref name="app"/> until <paramref name="done"/> (called before each sample;
+    /// it may act, e.g. collect a gauge) returns true; fails after 60 s with <paramref name="what"/>. Returns the most seen
+    /// and what those connections ran at that sample.
+    /// </summary>
+    public static async Task<(long Most, string AtMost)> MostUntilAsync(NpgsqlDataSource observer, string app, Func<bool> done, string what)
+    {
+        var most = 0L;
+        var atMost = "";
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Condition not met within 60s: {what}");
+            var count = await CountAsync(observer, app);
+            if (count > most)
+            {
+                most = count;
+                atMost = await DescribeAsync(observer, app);
+            }
+
+            await Task.Delay(20);
+        }
+
+        return (most, atMost);
+    }
 }

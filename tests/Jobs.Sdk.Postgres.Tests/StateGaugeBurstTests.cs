@@ -54,23 +54,19 @@ public sealed class StateGaugeBurstTests(PostgresFixture fixture)
         await ServerConnections.EventuallyAsync(observer, app, n => n <= bound, $"the idle host holds at most {bound} server connections");
 
         // Collections over three refresh intervals of the counts (JobStateCountSampler.RefreshInterval): the host never holds more.
-        var most = 0L;
-        var atMost = "";
         var until = DateTime.UtcNow + 3 * JobStateCountSampler.RefreshInterval + TimeSpan.FromSeconds(1);
         var collections = 0;
-        while (DateTime.UtcNow < until)
+        var (most, atMost) = await ServerConnections.MostUntilAsync(observer, app, () =>
         {
-            listener.RecordObservableInstruments();
-            collections++;
-            var count = await ServerConnections.CountAsync(observer, app);
-            if (count > most)
+            if (DateTime.UtcNow >= until)
             {
-                most = count;
-                atMost = await ServerConnections.DescribeAsync(observer, app);
+                return true;
             }
 
-            await Task.Delay(20);
-        }
+            listener.RecordObservableInstruments();
+            collections++;
+            return false;
+        }, "three refresh intervals of collections");
 
         lock (seen)
         {
