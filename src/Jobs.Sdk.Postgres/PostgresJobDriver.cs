@@ -46,6 +46,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly ILogger _log;
     private readonly ReadOnlyPoolReset _readOnlyReset;
     private readonly TimeProvider _time;
+    private readonly KeyValuePair<string, object?>[] _metricTags;
     private int _disposed;
 
     /// <summary>Creates the driver on <paramref name="dataSource"/> (which the caller keeps owning).</summary>
@@ -93,6 +94,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
+        _metricTags = [new(SchemaMetricTag, _options.Schema)];
     }
 
     /// <summary>A view of <paramref name="root"/> serving <paramref name="queue"/>: same connections, gate and listener.</summary>
@@ -123,6 +125,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
+        _metricTags = root._metricTags;
     }
 
     /// <inheritdoc />
@@ -152,6 +155,12 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
 
     /// <summary>The schema holding the job tables.</summary>
     public string Schema => _options.Schema;
+
+    /// <summary>The metric tag naming the schema: drivers of one process on two schemas may serve queues of one name.</summary>
+    internal const string SchemaMetricTag = "jobs.schema";
+
+    /// <inheritdoc />
+    IReadOnlyList<KeyValuePair<string, object?>> IJobDriver.MetricTags => _metricTags;
 
     /// <summary>The data source the driver uses.</summary>
     public NpgsqlDataSource DataSource => _dataSource;
