@@ -275,6 +275,17 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     internal Task<long> CleanupCountingAsync(CleanupOptions options, CancellationToken cancellationToken)
         => _cleanup.CleanupAsync(options, cancellationToken);
 
+    /// <summary>
+    /// Deletes the audit log's entries recorded more than <paramref name="olderThan"/> ago, every batch (the log is the
+    /// store's, not the queue's); returns how many. For <c>jobs audit prune</c>: the retention a worker's rescue pass
+    /// applies, for a store no worker serves or whose worker role may not delete from the log.
+    /// </summary>
+    internal async Task<long> PruneAuditLogAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        await _gate.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await _auditRetention.DeleteOlderThanAsync(olderThan, int.MaxValue, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
         => _schedules.GetLastFireTimeAsync(entryKey, cancellationToken);
