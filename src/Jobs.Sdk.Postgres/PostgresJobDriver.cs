@@ -47,6 +47,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly ILogger _log;
     private readonly ReadOnlyPoolReset _readOnlyReset;
     private readonly TimeProvider _time;
+    private readonly KeyValuePair<string, object?>[] _metricTags;
     private int _disposed;
 
     /// <summary>Creates the driver on <paramref name="dataSource"/> (which the caller keeps owning).</summary>
@@ -95,6 +96,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
+        _metricTags = [new(SchemaMetricTag, _options.Schema)];
     }
 
     /// <summary>A view of <paramref name="root"/> serving <paramref name="queue"/>: same connections, gate and listener.</summary>
@@ -126,6 +128,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
         _schedules = new PostgresScheduleStore(context, _options.Retention);
+        _metricTags = root._metricTags;
     }
 
     /// <inheritdoc />
@@ -155,6 +158,12 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
 
     /// <summary>The schema holding the job tables.</summary>
     public string Schema => _options.Schema;
+
+    /// <summary>The metric tag naming the schema: drivers of one process on two schemas may serve queues of one name.</summary>
+    internal const string SchemaMetricTag = "jobs.schema";
+
+    /// <inheritdoc />
+    IReadOnlyList<KeyValuePair<string, object?>> IJobDriver.MetricTags => _metricTags;
 
     /// <summary>The data source the driver uses.</summary>
     public NpgsqlDataSource DataSource => _dataSource;
@@ -275,6 +284,17 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     /// </summary>
     internal Task<long> CountCleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
         => _cleanup.CountRemovableAsync(options, cancellationToken);
+
+    /// <summary>
+    /// Deletes the audit log's entries recorded more than <paramref name="olderThan"/> ago, every batch (the log is the
+    /// store's, not the queue's); returns how many. For <c>jobs audit prune</c>: the retention a worker's rescue pass
+    /// applies, for a store no worker serves or whose worker role may not delete from the log.
+    /// </summary>
+    internal async Task<long> PruneAuditLogAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        await _gate.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await _auditRetention.DeleteOlderThanAsync(olderThan, int.MaxValue, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)

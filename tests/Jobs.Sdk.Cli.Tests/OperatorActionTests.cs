@@ -160,6 +160,50 @@ public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetim
         Assert.True(badLimit.ExitCode == 1 && badLimit.Error.Contains("--limit", StringComparison.Ordinal), badLimit.ToString());
     }
 
+    /// <summary>
+    /// The audit log's retention runs with the workers' rescue passes: a store no worker serves (a dashboard-only deployment,
+    /// the time between worker deployments) or whose worker role may not delete from the log kept every entry, and an
+    /// operator had no way to apply the retention. <c>jobs audit prune</c> deletes the entries older than an age (every
+    /// batch, not a worker pass's ten) and records itself in the log.
+    /// </summary>
+    [Fact]
+    public async Task Audit_prune_deletes_the_entries_older_than_the_age_and_records_itself()
+    {
+        await PublishAsync("nightly-digest");
+        await using var driver = Driver("reports");
+        var job = Job("report", DateTimeOffset.UtcNow.AddDays(1));
+        await driver.PushAsync([job], null, default);
+        Assert.Equal(0, (await Jobs(2, "schedules", "pause", "--actor", "alice", "nightly-digest")).ExitCode);
+        Assert.Equal(0, (await Jobs(1, "run-now", "--actor", "carol", job.Id.ToString())).ExitCode);
+
+        // The pause and 2,500 more entries (more than two batches) from 100 days ago; the run-now is fresh.
+        await using (var age = _db.DataSource.CreateCommand($"""
+            UPDATE "{_db.Name}".audit_log SET at = now() - interval '100 days' WHERE action = 'schedule.pause';
+            INSERT INTO "{_db.Name}".audit_log (at, actor, action, target, rows_changed)
+            SELECT now() - interval '100 days', 'old', 'retry', 'x', 1 FROM generate_series(1, 2500);
+            """))
+        {
+            await age.ExecuteNonQueryAsync();
+        }
+
+        var prune = await Jobs(2, "audit", "prune", "--older-than", "90d", "--actor", "ops", "--reason", "no workers here", "--json");
+        Assert.True(prune.ExitCode == 0, prune.ToString());
+        Assert.Equal(2501, prune.Json.GetProperty("deleted").GetInt64());
+
+        var log = await _admin.GetAuditLogAsync(limit: 10);
+        Assert.Equal(["audit.prune", "run-now"], log.Select(e => e.Action));
+        Assert.Equal(("ops", "no workers here", 2501), (log[0].Actor, log[0].Reason, log[0].RowsChanged));
+        Assert.Equal("older than 90.00:00:00", log[0].Target);
+
+        // Nothing that old any more: the default age (the retention's 90 days) deletes nothing, in text.
+        var again = await Jobs(2, "audit", "prune");
+        Assert.True(again.ExitCode == 0 && again.Out.Contains("deleted 0 audit log entries older than 90.00:00:00", StringComparison.Ordinal), again.ToString());
+        Assert.Equal(3, (await _admin.GetAuditLogAsync(limit: 10)).Count);
+
+        var bad = await Jobs(2, "audit", "prune", "--older-than", "soon");
+        Assert.True(bad.ExitCode == 1 && bad.Error.Contains("--older-than", StringComparison.Ordinal), bad.ToString());
+    }
+
     [Theory]
     [InlineData("retyr", "retyr", "0192f0c4-7a3e-7b6e-9a55-3f1d2c4b5a69")]
     [InlineData("run-now2", "run-now2", "--all")]

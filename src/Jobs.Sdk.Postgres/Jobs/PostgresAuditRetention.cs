@@ -23,24 +23,35 @@ internal sealed class PostgresAuditRetention(PostgresQueueContext context, Reten
             return 0;
         }
 
-        long deleted = 0;
         try
         {
-            for (var batch = 0; batch < MaxBatchesPerPass; batch++)
-            {
-                var n = await context.Commands.ExecuteAsync(_deleteSql,
-                    [Double(retention.AuditLog.TotalMilliseconds), Integer(AuditRetentionSql.BatchSize)], SqlRun.Prepare, cancellationToken)
-                    .ConfigureAwait(false);
-                deleted += n;
-                if (n < AuditRetentionSql.BatchSize)
-                {
-                    break;
-                }
-            }
+            return await DeleteOlderThanAsync(retention.AuditLog, MaxBatchesPerPass, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
             // A worker role without DELETE on the audit log: the log is kept (an operator's role, or a worker with the right, prunes it).
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the entries recorded more than <paramref name="age"/> ago, oldest first, in batches of
+    /// <see cref="AuditRetentionSql.BatchSize"/> (each its own transaction) until one comes short or
+    /// <paramref name="maxBatches"/> ran; returns how many. An operator's prune (<c>jobs audit prune</c>) takes every batch.
+    /// </summary>
+    public async Task<long> DeleteOlderThanAsync(TimeSpan age, int maxBatches, CancellationToken cancellationToken)
+    {
+        long deleted = 0;
+        for (var batch = 0; batch < maxBatches; batch++)
+        {
+            var n = await context.Commands.ExecuteAsync(_deleteSql,
+                [Double(age.TotalMilliseconds), Integer(AuditRetentionSql.BatchSize)], SqlRun.Prepare, cancellationToken)
+                .ConfigureAwait(false);
+            deleted += n;
+            if (n < AuditRetentionSql.BatchSize)
+            {
+                break;
+            }
         }
 
         return deleted;

@@ -12,16 +12,19 @@ internal sealed class JobProcessTelemetry
     private readonly ClaimedJob _job;
     private readonly string _queueName;
     private readonly TimeProvider _time;
+    private readonly IReadOnlyList<KeyValuePair<string, object?>>? _storeTags;
     private readonly long _started;
     private Exception? _error;
     private string? _discardReason;
 
-    internal JobProcessTelemetry(Activity? activity, ClaimedJob job, string queueName, TimeProvider time)
+    internal JobProcessTelemetry(Activity? activity, ClaimedJob job, string queueName, TimeProvider time,
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
     {
         _activity = activity;
         _job = job;
         _queueName = queueName;
         _time = time;
+        _storeTags = storeTags;
         _started = time.GetTimestamp();
     }
 
@@ -70,6 +73,7 @@ internal sealed class JobProcessTelemetry
             { JobsInstrumentation.JobNameTag, _job.Name },
             { JobsInstrumentation.DestinationTag, _queueName },
         };
+        JobsInstrumentation.AddStoreTags(ref tags, _storeTags);
         switch (outcomeName)
         {
             case "completed":

@@ -99,31 +99,33 @@ internal static class JobsInstrumentation
     /// Starts the producer span of a push (when sampled) and returns the records to store: with the span's W3C trace
     /// context in their headers when a span exists, else the same records.
     /// </summary>
-    internal static PushTelemetry StartPush(string queueName, IReadOnlyList<JobPushRecord> records)
+    internal static PushTelemetry StartPush(string queueName, IReadOnlyList<JobPushRecord> records,
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
     {
         if (!Enabled || records.Count == 0 || !Source.HasListeners())
         {
-            return new PushTelemetry(null, records, queueName);
+            return new PushTelemetry(null, records, queueName, storeTags);
         }
 
         try
         {
-            return StartPushSpan(queueName, records);
+            return StartPushSpan(queueName, records, storeTags);
         }
         catch (Exception ex) when (IsListenerFault(ex))
         {
             // A throwing listener must not stop the push.
-            return new PushTelemetry(null, records, queueName);
+            return new PushTelemetry(null, records, queueName, storeTags);
         }
     }
 
-    private static PushTelemetry StartPushSpan(string queueName, IReadOnlyList<JobPushRecord> records)
+    private static PushTelemetry StartPushSpan(string queueName, IReadOnlyList<JobPushRecord> records,
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags)
     {
         var first = records[0];
         var activity = Source.StartActivity(string.Concat("send ", first.Name), ActivityKind.Producer);
         if (activity is null)
         {
-            return new PushTelemetry(null, records, queueName);
+            return new PushTelemetry(null, records, queueName, storeTags);
         }
 
         if (activity.IsAllDataRequested)
@@ -143,15 +145,17 @@ internal static class JobsInstrumentation
             }
         }
 
-        return new PushTelemetry(activity, WithTraceContext(records, activity), queueName);
+        return new PushTelemetry(activity, WithTraceContext(records, activity), queueName, storeTags);
     }
 
     /// <summary>
     /// Starts measuring one attempt: the consumer span (a root span linked to the push-time context) and the queue
     /// wait. Returns <see langword="null"/> when nobody listens. <paramref name="claimed"/>: when the claim returned (a
     /// <paramref name="time"/> timestamp, 0 when unknown), from which the wait since the store's <see cref="ClaimedJob.DueFor"/> is measured.
+    /// <paramref name="storeTags"/>: the driver's <see cref="IJobDriver.MetricTags"/>, added to every measurement.
     /// </summary>
-    internal static JobProcessTelemetry? StartProcess(string queueName, ClaimedJob job, TimeProvider time, long claimed = 0)
+    internal static JobProcessTelemetry? StartProcess(string queueName, ClaimedJob job, TimeProvider time, long claimed = 0,
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
     {
         if (!Enabled)
         {
@@ -160,7 +164,7 @@ internal static class JobsInstrumentation
 
         try
         {
-            return StartProcessCore(queueName, job, time, claimed);
+            return StartProcessCore(queueName, job, time, claimed, storeTags);
         }
         catch (Exception ex) when (IsListenerFault(ex))
         {
@@ -169,7 +173,8 @@ internal static class JobsInstrumentation
         }
     }
 
-    private static JobProcessTelemetry? StartProcessCore(string queueName, ClaimedJob job, TimeProvider time, long claimed)
+    private static JobProcessTelemetry? StartProcessCore(string queueName, ClaimedJob job, TimeProvider time, long claimed,
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags)
     {
         var tracing = Source.HasListeners();
         var metrics = ProcessMetricsEnabled;
@@ -209,14 +214,16 @@ internal static class JobsInstrumentation
             // job then spent in this worker's buffer (a duration on this machine); else this machine's clock.
             var due = job.RunAt > job.QueuedAt ? job.RunAt : job.QueuedAt;
             var wait = job.DueFor is { } dueFor && claimed != 0 ? dueFor + time.GetElapsedTime(claimed) : time.GetUtcNow() - due;
-            QueueWait.Record(wait > TimeSpan.Zero ? wait.TotalSeconds : 0, new TagList
+            var tags = new TagList
             {
                 { JobNameTag, job.Name },
                 { DestinationTag, queueName },
-            });
+            };
+            AddStoreTags(ref tags, storeTags);
+            QueueWait.Record(wait > TimeSpan.Zero ? wait.TotalSeconds : 0, tags);
         }
 
-        return new JobProcessTelemetry(activity, job, queueName, time);
+        return new JobProcessTelemetry(activity, job, queueName, time, storeTags);
     }
 
     private static IReadOnlyList<JobPushRecord> WithTraceContext(IReadOnlyList<JobPushRecord> records, Activity activity)
@@ -283,15 +290,34 @@ internal static class JobsInstrumentation
             measurements ??= [];
             for (var state = JobState.Pending; state <= JobState.Paused; state++)
             {
-                measurements.Add(new Measurement<long>(counts[state], new TagList
+                var tags = new TagList
                 {
                     { DestinationTag, driver.QueueName },
                     { StateTag, StateNames[(int)state] },
-                }));
+                };
+                AddStoreTags(ref tags, driver.MetricTags);
+                measurements.Add(new Measurement<long>(counts[state], tags));
             }
         }
 
         return measurements ?? [];
+    }
+
+    /// <summary>
+    /// Adds a driver's <see cref="IJobDriver.MetricTags"/> (which tell apart stores serving queues of one name) to
+    /// <paramref name="tags"/>.
+    /// </summary>
+    internal static void AddStoreTags(ref TagList tags, IReadOnlyList<KeyValuePair<string, object?>>? storeTags)
+    {
+        if (storeTags is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < storeTags.Count; i++)
+        {
+            tags.Add(storeTags[i]);
+        }
     }
 
     /// <summary>

@@ -10,12 +10,15 @@ internal readonly struct PushTelemetry : IDisposable
 {
     private readonly Activity? _activity;
     private readonly string _queueName;
+    private readonly IReadOnlyList<KeyValuePair<string, object?>>? _storeTags;
 
-    internal PushTelemetry(Activity? activity, IReadOnlyList<JobPushRecord> records, string queueName)
+    internal PushTelemetry(Activity? activity, IReadOnlyList<JobPushRecord> records, string queueName,
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
     {
         _activity = activity;
         Records = records;
         _queueName = queueName;
+        _storeTags = storeTags;
     }
 
     /// <summary>The records to hand to the driver (carrying the trace context when a span was started).</summary>
@@ -40,7 +43,6 @@ internal readonly struct PushTelemetry : IDisposable
 
     private void CountStored()
     {
-
         // Batches hold one job type; count runs of equal names so mixed batches stay exact.
         var records = Records;
         var start = 0;
@@ -48,11 +50,13 @@ internal readonly struct PushTelemetry : IDisposable
         {
             if (i == records.Count || !string.Equals(records[i].Name, records[start].Name, StringComparison.Ordinal))
             {
-                JobsInstrumentation.Pushed.Add(i - start, new TagList
+                var tags = new TagList
                 {
                     { JobsInstrumentation.JobNameTag, records[start].Name },
                     { JobsInstrumentation.DestinationTag, _queueName },
-                });
+                };
+                JobsInstrumentation.AddStoreTags(ref tags, _storeTags);
+                JobsInstrumentation.Pushed.Add(i - start, tags);
                 start = i;
             }
         }

@@ -37,6 +37,13 @@ public interface IJobDriver : IAsyncDisposable
     string QueueName { get; }
 
     /// <summary>
+    /// Tags added to every metric measurement of this driver's queue: they tell apart stores of one process that serve
+    /// queues of the same name (PostgreSQL: <c>jobs.schema</c>), which the queue tag alone reports as one. Fixed for the
+    /// driver's lifetime; the default is none.
+    /// </summary>
+    IReadOnlyList<KeyValuePair<string, object?>> MetricTags => [];
+
+    /// <summary>
     /// Waits until the store can be used (for PostgreSQL: the migrations gate). Throws
     /// <see cref="JobQueueUnavailableException"/> when it never will (migrations failed or a dry run found pending ones).
     /// </summary>

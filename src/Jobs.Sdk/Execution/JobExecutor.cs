@@ -39,7 +39,7 @@ internal sealed class JobExecutor
     public async Task<JobRunResult> ExecuteAsync(JobRun run)
     {
         var job = run.Job;
-        run.Telemetry = JobsInstrumentation.StartProcess(QueueName, job, _runtime.TimeProvider, run.ClaimedTimestamp);
+        run.Telemetry = JobsInstrumentation.StartProcess(QueueName, job, _runtime.TimeProvider, run.ClaimedTimestamp, _runtime.Driver.MetricTags);
         JobRunResult result = default;
         try
         {

@@ -146,7 +146,7 @@ internal sealed partial class JobsRuntime
         Func<int, bool>? inserted = null)
         where TJob : IJob<TJob>
     {
-        using var telemetry = JobsInstrumentation.StartPush(QueueName, records);
+        using var telemetry = JobsInstrumentation.StartPush(QueueName, records, Driver.MetricTags);
         records = telemetry.Records;
         bool stored;
         try
