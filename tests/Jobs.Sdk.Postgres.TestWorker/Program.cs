@@ -3,9 +3,11 @@
 //        [ratePerSecond] [secondQueue] [keyed]
 // With globalConcurrency (> 0) the queue gets that cluster-wide limit, with ratePerSecond (> 0) that rate limit, and with a
 // secondQueue the process also serves that queue (AddQueue, same handlers). With any of them each run also records its span
-// (database clock) in <runsTable>_spans (job_id, queue, started_at, ended_at), which the test creates.
+// (database clock) in <runsTable>_spans (job_id, queue, run unique, started_at, ended_at), which the test creates; every run
+// records itself in <runsTable> (job_id primary key, runs, worker, run): runs + 1.
 // With "keyed" the worker also runs KeyedRecordJob and PairedRecordJob (per-key limits 1 and 2), recording each run's
-// span and N in <runsTable>_keyed (job_id, n, worker, started_at, ended_at), which the test creates.
+// span and N in <runsTable>_keyed (job_id, n, worker, run unique, started_at, ended_at), which the test creates.
+// Every record a handler writes is retried through a server restart (RecordWrite.cs).
 // With workMs = -1 RecordJob blocks its thread: it records its start (runs + 1) and then waits, in synchronous Npgsql calls,
 // for a shared advisory lock on hashtext(<runsTable>) that the test holds, as a handler doing synchronous I/O would.
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
@@ -56,28 +58,36 @@ await using var dataSource = PostgresJobsBuilderExtensions.CreateDataSource(cs);
 // proxy the test partitions), and every keyed run records its end, also when it was cancelled or failed (ok = false).
 var recordCs = Environment.GetEnvironmentVariable("JOBS_TEST_RECORD_CONNECTION");
 await using var recordSource = recordCs is null ? null : NpgsqlDataSource.Create(recordCs);
-var insert = $"INSERT INTO \"{schema}\".{table} (job_id, runs, worker) VALUES ($1, 1, $2) ON CONFLICT (job_id) DO UPDATE SET runs = {table}.runs + 1";
-var spanStart = $"INSERT INTO \"{schema}\".{table}_spans (job_id, queue, started_at) VALUES ($1, $2, clock_timestamp())";
-var spanEnd = $"UPDATE \"{schema}\".{table}_spans SET ended_at = clock_timestamp() WHERE job_id = $1";
-async Task SpanAsync(string sql, Guid id, string? queueName, CancellationToken ct)
+// Every record of a run is written by RecordWrite (retried through a server restart), so each statement is idempotent:
+// a run's id (the column run, unique in the tables of spans, keyed runs, ticks and unique runs) tells a repeat from the next run.
+var insert = $"INSERT INTO \"{schema}\".{table} (job_id, runs, worker, run) VALUES ($1, 1, $2, $3) ON CONFLICT (job_id) DO UPDATE SET runs = {table}.runs + 1, run = EXCLUDED.run WHERE {table}.run IS DISTINCT FROM EXCLUDED.run";
+var spanStart = $"INSERT INTO \"{schema}\".{table}_spans (job_id, queue, run, started_at) VALUES ($1, $2, $3, clock_timestamp()) ON CONFLICT (run) DO NOTHING";
+var spanEnd = $"UPDATE \"{schema}\".{table}_spans SET ended_at = clock_timestamp() WHERE run = $1 AND ended_at IS NULL";
+async Task RecordRunAsync(JobContext context, CancellationToken ct)
 {
+    var run = Guid.NewGuid();
     if (spans)
     {
-        await using var span = dataSource.CreateCommand(sql);
-        span.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        if (queueName is not null)
-        {
-            span.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queueName });
-        }
-
-        await span.ExecuteNonQueryAsync(ct);
+        await RecordWrite.ExecuteAsync(dataSource, spanStart, p => p.With(context.Id.Value).With(context.QueueName).With(run), ct);
     }
+
+    if (workMs > 0)
+    {
+        await Task.Delay(workMs, ct);
+    }
+
+    if (spans)
+    {
+        await RecordWrite.ExecuteAsync(dataSource, spanEnd, p => p.With(run), ct);
+    }
+
+    await RecordWrite.ExecuteAsync(dataSource, insert, p => p.With(context.Id.Value).With(context.WorkerId).With(run), ct);
 }
 
-var keyedStart = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, started_at) VALUES ($1, $2, $3, clock_timestamp())";
-var keyedEnd = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp() WHERE job_id = $1";
-var keyedStartOwn = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, lease, started_at) VALUES ($1, $2, $3, $4, clock_timestamp())";
-var keyedEndOwn = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp(), ok = $2 WHERE lease = $1";
+var keyedStart = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, run, started_at) VALUES ($1, $2, $3, $4, clock_timestamp()) ON CONFLICT (run) DO NOTHING";
+var keyedEnd = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp() WHERE run = $1 AND ended_at IS NULL";
+var keyedStartOwn = $"INSERT INTO \"{schema}\".{table}_keyed (job_id, n, worker, lease, started_at) VALUES ($1, $2, $3, $4, clock_timestamp()) ON CONFLICT (lease) DO NOTHING";
+var keyedEndOwn = $"UPDATE \"{schema}\".{table}_keyed SET ended_at = clock_timestamp(), ok = $2 WHERE lease = $1 AND ended_at IS NULL";
 async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
 {
     if (recordSource is not null)
@@ -86,47 +96,17 @@ async Task KeyedRunAsync(int n, JobContext context, CancellationToken ct)
         return;
     }
 
-    await using (var start = dataSource.CreateCommand(keyedStart))
-    {
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
-        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = n });
-        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
-        await start.ExecuteNonQueryAsync(ct);
-    }
-
+    var run = Guid.NewGuid();
+    await RecordWrite.ExecuteAsync(dataSource, keyedStart, p => p.With(context.Id.Value).With(n).With(context.WorkerId).With(run), ct);
     await Task.Delay(workMs, ct);
-    // A server restart while the end is recorded fails that statement (57P01, the connection gone), not the run: the end
-    // is recorded once the server is back (the latest-run trigger makes a repeat harmless). A handler that failed here was
-    // retried, a second run after a live worker's run that the chaos tests count as a broken promise
-    // (RestartDuringRunTests). A lost lease (ct) still ends the run unrecorded.
-    for (var attempt = 1; ; attempt++)
-    {
-        try
-        {
-            await using var end = dataSource.CreateCommand(keyedEnd);
-            end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
-            await end.ExecuteNonQueryAsync(ct);
-            return;
-        }
-        catch (NpgsqlException) when (!ct.IsCancellationRequested && attempt < 100)
-        {
-            await Task.Delay(100, ct);
-        }
-    }
+    // Closes this run's row, unless a later run of the job started (the latest-run trigger: a lost lease's run stays open).
+    await RecordWrite.ExecuteAsync(dataSource, keyedEnd, p => p.With(run), ct);
 }
 
 async Task RecordedKeyedRunAsync(NpgsqlDataSource record, int n, JobContext context, CancellationToken ct)
 {
     var run = Guid.NewGuid();
-    await using (var start = record.CreateCommand(keyedStartOwn))
-    {
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
-        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = n });
-        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
-        await start.ExecuteNonQueryAsync(CancellationToken.None);
-    }
-
+    await RecordWrite.ExecuteAsync(record, keyedStartOwn, p => p.With(context.Id.Value).With(n).With(context.WorkerId).With(run), CancellationToken.None);
     var ok = false;
     try
     {
@@ -135,62 +115,39 @@ async Task RecordedKeyedRunAsync(NpgsqlDataSource record, int n, JobContext cont
     }
     finally
     {
-        await using var end = record.CreateCommand(keyedEndOwn);
-        end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
-        end.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = ok });
-        await end.ExecuteNonQueryAsync(CancellationToken.None);
+        await RecordWrite.ExecuteAsync(record, keyedEndOwn, p => p.With(run).With(ok), CancellationToken.None);
     }
 }
 
-var tickStart = $"INSERT INTO \"{schema}\".{table}_ticks (run, job_id, second, scheduled_at, worker, started_at) VALUES ($1, $2, $3, $4, $5, clock_timestamp())";
-var tickEnd = $"UPDATE \"{schema}\".{table}_ticks SET ended_at = clock_timestamp() WHERE run = $1";
+var tickStart = $"INSERT INTO \"{schema}\".{table}_ticks (run, job_id, second, scheduled_at, worker, started_at) VALUES ($1, $2, $3, $4, $5, clock_timestamp()) ON CONFLICT (run) DO NOTHING";
+var tickEnd = $"UPDATE \"{schema}\".{table}_ticks SET ended_at = clock_timestamp() WHERE run = $1 AND ended_at IS NULL";
 async Task TickRunAsync(TickJob job, JobContext context, CancellationToken ct)
 {
     var record = recordSource ?? dataSource;
     var run = Guid.NewGuid();
-    await using (var start = record.CreateCommand(tickStart))
-    {
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
-        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = job.Second });
-        start.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = context.ScheduledAt?.ToUniversalTime() ?? DateTimeOffset.UnixEpoch });
-        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
-        await start.ExecuteNonQueryAsync(ct);
-    }
-
+    var scheduledAt = context.ScheduledAt?.ToUniversalTime() ?? DateTimeOffset.UnixEpoch;
+    await RecordWrite.ExecuteAsync(record, tickStart, p => p.With(run).With(context.Id.Value).With(job.Second).With(scheduledAt).With(context.WorkerId), ct);
     if (workMs > 0)
     {
         await Task.Delay(workMs, ct);
     }
 
-    await using var end = record.CreateCommand(tickEnd);
-    end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
-    await end.ExecuteNonQueryAsync(ct);
+    await RecordWrite.ExecuteAsync(record, tickEnd, p => p.With(run), ct);
 }
 
-var uniqueStart = $"INSERT INTO \"{schema}\".{table}_unique (run, job_id, key, worker, started_at) VALUES ($1, $2, $3, $4, clock_timestamp())";
-var uniqueEnd = $"UPDATE \"{schema}\".{table}_unique SET ended_at = clock_timestamp() WHERE run = $1";
+var uniqueStart = $"INSERT INTO \"{schema}\".{table}_unique (run, job_id, key, worker, started_at) VALUES ($1, $2, $3, $4, clock_timestamp()) ON CONFLICT (run) DO NOTHING";
+var uniqueEnd = $"UPDATE \"{schema}\".{table}_unique SET ended_at = clock_timestamp() WHERE run = $1 AND ended_at IS NULL";
 async Task UniqueRunAsync(UniqueRecordJob job, JobContext context, CancellationToken ct)
 {
     var record = recordSource ?? dataSource;
     var run = Guid.NewGuid();
-    await using (var start = record.CreateCommand(uniqueStart))
-    {
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
-        start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = job.Key });
-        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
-        await start.ExecuteNonQueryAsync(ct);
-    }
-
+    await RecordWrite.ExecuteAsync(record, uniqueStart, p => p.With(run).With(context.Id.Value).With(job.Key).With(context.WorkerId), ct);
     if (workMs > 0)
     {
         await Task.Delay(workMs, ct);
     }
 
-    await using var end = record.CreateCommand(uniqueEnd);
-    end.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
-    await end.ExecuteNonQueryAsync(ct);
+    await RecordWrite.ExecuteAsync(record, uniqueEnd, p => p.With(run), ct);
 }
 
 async Task PushUniqueAsync(JobQueue jobs, int keys, CancellationToken ct)
@@ -219,8 +176,7 @@ void BlockUntilReleased(Guid id, string worker)
     using var connection = dataSource.OpenConnection();
     using (var start = new NpgsqlCommand(insert, connection))
     {
-        start.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        start.Parameters.Add(new NpgsqlParameter<string> { TypedValue = worker });
+        start.Parameters.With(id).With(worker).With(Guid.NewGuid());
         start.ExecuteNonQuery();
     }
 
@@ -254,18 +210,7 @@ services.AddJobs(jobs => jobs
             return;
         }
 
-        await SpanAsync(spanStart, context.Id.Value, context.QueueName, ct);
-        if (workMs > 0)
-        {
-            await Task.Delay(workMs, ct);
-        }
-
-        await SpanAsync(spanEnd, context.Id.Value, null, ct);
-
-        await using var command = dataSource.CreateCommand(insert);
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = context.Id.Value });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = context.WorkerId });
-        await command.ExecuteNonQueryAsync(ct);
+        await RecordRunAsync(context, ct);
     })
     .AddJob<KeyedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)
     .AddJob<PairedRecordJob>((job, context, ct) => keyed ? KeyedRunAsync(job.N, context, ct) : Task.CompletedTask)

@@ -145,14 +145,8 @@ public sealed class ChaosTests(PostgresFixture fixture, ITestOutputHelper output
         var db = setup.DataSource;
         var table = await ProcessTests.CreateRunsTableAsync(db);
         // Every run's span (a job run again after its worker died has two); an end closes only the job's latest span.
-        await db.ExecAsync($"""
-            CREATE TABLE jobs_test.{table}_spans (job_id uuid NOT NULL, queue text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz);
-            CREATE FUNCTION jobs_test.{table}_latest() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-              IF OLD.ended_at IS NOT NULL OR EXISTS (SELECT 1 FROM jobs_test.{table}_spans k WHERE k.job_id = OLD.job_id AND k.started_at > OLD.started_at) THEN RETURN NULL; END IF;
-              RETURN NEW; END $$;
-            CREATE TRIGGER latest BEFORE UPDATE ON jobs_test.{table}_spans FOR EACH ROW EXECUTE FUNCTION jobs_test.{table}_latest();
-            CREATE TABLE jobs_test.{table}_cancels (job_id uuid PRIMARY KEY, returned_at timestamptz NOT NULL, state_after smallint);
-            """);
+        await RunSpans.CreateAsync(db, table);
+        await db.ExecAsync($"CREATE TABLE jobs_test.{table}_cancels (job_id uuid PRIMARY KEY, returned_at timestamptz NOT NULL, state_after smallint)");
         var ids = new List<JobId>(total);
         foreach (var chunk in Enumerable.Range(0, total).Chunk(500))
         {

@@ -19,7 +19,7 @@ public sealed class ConcurrencyKeyProcessTests(PostgresFixture fixture, ITestOut
         await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
         var table = await ProcessTests.CreateRunsTableAsync(setup.DataSource);
         await setup.DataSource.ExecAsync(
-            $"CREATE TABLE jobs_test.{table}_keyed (job_id uuid PRIMARY KEY, n int NOT NULL, worker text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)");
+            $"CREATE TABLE jobs_test.{table}_keyed (job_id uuid PRIMARY KEY, n int NOT NULL, worker text NOT NULL, run uuid NOT NULL UNIQUE, started_at timestamptz NOT NULL, ended_at timestamptz)");
 
         var workers = new List<WorkerProcess>();
         try

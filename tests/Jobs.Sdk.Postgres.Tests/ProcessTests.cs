@@ -217,12 +217,12 @@ public sealed class ProcessTests(PostgresFixture fixture, ITestOutputHelper outp
 
     /// <summary>The test worker's <c>{table}_spans</c>: each run's queue, start and end on the database clock.</summary>
     internal static Task CreateSpansTableAsync(NpgsqlDataSource dataSource, string table)
-        => dataSource.ExecAsync($"CREATE TABLE jobs_test.{table}_spans (job_id uuid PRIMARY KEY, queue text NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)");
+        => dataSource.ExecAsync($"CREATE TABLE jobs_test.{table}_spans (job_id uuid PRIMARY KEY, queue text NOT NULL, run uuid NOT NULL UNIQUE, started_at timestamptz NOT NULL, ended_at timestamptz)");
 
     internal static async Task<string> CreateRunsTableAsync(NpgsqlDataSource dataSource)
     {
         var table = "runs_" + Guid.NewGuid().ToString("N")[..10];
-        await dataSource.ExecAsync($"CREATE TABLE jobs_test.{table} (job_id uuid PRIMARY KEY, runs int NOT NULL, worker text NOT NULL)");
+        await dataSource.ExecAsync($"CREATE TABLE jobs_test.{table} (job_id uuid PRIMARY KEY, runs int NOT NULL, worker text NOT NULL, run uuid)");
         return table;
     }
 }
