@@ -58,6 +58,8 @@ public static class JobsDashboardEndpointRouteBuilderExtensions
 
         group.MapGet("/api/jobs", Read(HttpJson.BadRequestOnArgumentError(JobEndpoints.ListAsync))).WithDisplayName("Jobs dashboard: jobs");
         group.MapGet("/api/jobs/{id}", Read(JobEndpoints.GetAsync)).WithDisplayName("Jobs dashboard: job");
+        // A read: it counts what an action would change (its body is the action's selection), and changes nothing.
+        group.MapPost("/api/jobs/{action}/preview", Read(HttpJson.BadRequestOnArgumentError(JobEndpoints.PreviewAsync))).WithDisplayName("Jobs dashboard: job action preview");
         group.MapPost("/api/jobs/{action}", Act(HttpJson.BadRequestOnArgumentError(JobEndpoints.ActAsync))).WithDisplayName("Jobs dashboard: job action");
 
         group.MapGet("/api/queues", Read(CatalogEndpoints.QueuesAsync)).WithDisplayName("Jobs dashboard: queues");

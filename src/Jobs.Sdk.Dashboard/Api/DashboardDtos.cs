@@ -67,3 +67,8 @@ internal sealed record JobFilterDto(string? Queue, string? State, string? Name, 
 internal sealed record ReasonRequest(string? Reason);
 
 internal sealed record ActionResponse(int Changed);
+
+/// <param name="Selected">The jobs the selection holds: the ids sent, or the jobs matching the filter.</param>
+/// <param name="WouldChange">How many of them the action would change now (what it would report as changed).</param>
+/// <param name="Sample">The first few of those (ids ascending).</param>
+internal sealed record ActionPreviewResponse(int Selected, int WouldChange, IReadOnlyList<string> Sample);

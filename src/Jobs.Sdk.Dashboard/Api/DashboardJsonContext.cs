@@ -18,4 +18,5 @@ namespace Jobs.Sdk.Dashboard;
 [JsonSerializable(typeof(JobActionRequest))]
 [JsonSerializable(typeof(ReasonRequest))]
 [JsonSerializable(typeof(ActionResponse))]
+[JsonSerializable(typeof(ActionPreviewResponse))]
 internal sealed partial class DashboardJsonContext : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Jobs.Sdk.Dashboard.Access;
+using Jobs.Sdk.Drivers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -44,41 +45,89 @@ internal static class JobEndpoints
     /// <summary><c>POST api/jobs/{action}</c> with <c>{ ids: [...] }</c> or <c>{ filter: {...} }</c>, <c>reason</c>, and <c>priority</c> for <c>priority</c>.</summary>
     public static async Task ActAsync(HttpContext context)
     {
-        var action = context.Request.RouteValues["action"] as string;
-        var request = await HttpJson.ReadAsync(context, DashboardJsonContext.Default.JobActionRequest);
-        if (request is null)
+        if (await ReadAsync(context) is not { } read)
         {
             return;
         }
 
+        var (request, action, selection) = read;
         var admin = Admin(context);
         var ct = context.RequestAborted;
-        var selection = Selection(request, request.Filter is null ? default : await AskedAtAsync(admin, ct));
         var audit = new AuditInfo(DashboardAccess.Actor(context), string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason);
-        int changed;
-        switch (action)
+        var changed = action.Kind switch
         {
-            case "retry":
-                changed = await admin.RetryAsync(selection, request.FromFirstAttempt, audit, ct);
-                break;
-            case "cancel":
-                changed = await admin.CancelAsync(selection, audit, ct);
-                break;
-            case "delete":
-                changed = await admin.DeleteAsync(selection, audit, ct);
-                break;
-            case "run-now":
-                changed = await admin.RunNowAsync(selection, audit, ct);
-                break;
-            case "priority":
-                changed = await admin.SetPriorityAsync(selection, DashboardMapping.ParsePriority(request.Priority), audit, ct);
-                break;
-            default:
-                await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown job action '{action}': use retry, cancel, delete, run-now or priority.");
-                return;
-        }
+            JobAdminActionKind.Retry => await admin.RetryAsync(selection, action.FromFirstAttempt, audit, ct),
+            JobAdminActionKind.Cancel => await admin.CancelAsync(selection, audit, ct),
+            JobAdminActionKind.Delete => await admin.DeleteAsync(selection, audit, ct),
+            JobAdminActionKind.RunNow => await admin.RunNowAsync(selection, audit, ct),
+            _ => await admin.SetPriorityAsync(selection, action.Priority, audit, ct),
+        };
 
         await HttpJson.WriteAsync(context, new ActionResponse(changed), DashboardJsonContext.Default.ActionResponse);
+    }
+
+    /// <summary>
+    /// <c>POST api/jobs/{action}/preview</c> with the action's body: a dry run (<see cref="JobAdmin.PreviewAsync"/>) that counts
+    /// the jobs of the selection and how many of them the action would change, by its own conditions. A read: it changes
+    /// nothing and writes no audit entry (a POST only because the selection is the action's JSON body, ids included).
+    /// </summary>
+    public static async Task PreviewAsync(HttpContext context)
+    {
+        if (await ReadAsync(context) is not { } read)
+        {
+            return;
+        }
+
+        var (_, action, selection) = read;
+
+        JobActionPreview preview;
+        try
+        {
+            preview = await Admin(context).PreviewAsync(selection, action, PreviewSampleSize, context.RequestAborted);
+        }
+        catch (NotSupportedException ex)
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status501NotImplemented, ex.Message);
+            return;
+        }
+
+        var dto = new ActionPreviewResponse(preview.Selected, preview.WouldChange, preview.Sample.Select(id => id.ToString()).ToArray());
+        await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.ActionPreviewResponse);
+    }
+
+    /// <summary>How many job ids a preview names (the page shows none yet; a script may link to them).</summary>
+    private const int PreviewSampleSize = 5;
+
+    /// <summary>
+    /// The action and the selection of <c>POST api/jobs/{action}</c> and of its preview, parsed once for both; null after
+    /// writing the error (400, 404, 415).
+    /// </summary>
+    private static async Task<(JobActionRequest Request, JobAdminAction Action, JobSelection Selection)?> ReadAsync(HttpContext context)
+    {
+        var request = await HttpJson.ReadAsync(context, DashboardJsonContext.Default.JobActionRequest);
+        if (request is null)
+        {
+            return null;
+        }
+
+        var name = context.Request.RouteValues["action"] as string;
+        JobAdminAction? action = name switch
+        {
+            "retry" => new JobAdminAction(JobAdminActionKind.Retry, FromFirstAttempt: request.FromFirstAttempt),
+            "cancel" => new JobAdminAction(JobAdminActionKind.Cancel),
+            "delete" => new JobAdminAction(JobAdminActionKind.Delete),
+            "run-now" => new JobAdminAction(JobAdminActionKind.RunNow),
+            "priority" => new JobAdminAction(JobAdminActionKind.SetPriority, Priority: DashboardMapping.ParsePriority(request.Priority)),
+            _ => null,
+        };
+        if (action is null)
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, $"Unknown job action '{name}': use retry, cancel, delete, run-now or priority.");
+            return null;
+        }
+
+        var askedAt = request.Filter is null ? default : await AskedAtAsync(Admin(context), context.RequestAborted);
+        return (request, action.Value, Selection(request, askedAt));
     }
 
     /// <summary>

@@ -19,8 +19,9 @@ export async function get(path) {
   return parse(await fetch('api/' + path, { headers: { Accept: 'application/json' }, credentials: 'same-origin' }));
 }
 
-export async function post(path, body) {
+/** A POST; signal (optional) aborts it. */
+export async function post(path, body, signal = undefined) {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
   if (session && session.antiforgeryToken) headers[session.antiforgeryHeader] = session.antiforgeryToken;
-  return parse(await fetch('api/' + path, { method: 'POST', headers, body: JSON.stringify(body || {}), credentials: 'same-origin' }));
+  return parse(await fetch('api/' + path, { method: 'POST', headers, body: JSON.stringify(body || {}), credentials: 'same-origin', signal }));
 }

@@ -68,27 +68,47 @@ export function toast(message, bad = false) {
   setTimeout(() => node.remove(), bad ? 8000 : 4000);
 }
 
-/** Asks to confirm an action, with an optional reason for the audit log. Resolves to the reason ('' when none) or null. */
-export function confirmAction(title, text, confirmLabel = 'Confirm', danger = false) {
+/**
+ * Asks to confirm an action, with an optional reason for the audit log. Resolves to the reason ('' when none) or null.
+ * onOpen (optional) gets the open dialog's controls, to fill in what it learns meanwhile (how many jobs a bulk action would
+ * change): title(text), count(text), allow(bool: Confirm on or off), and signal (aborted when the dialog closes).
+ */
+export function confirmAction(title, text, confirmLabel = 'Confirm', danger = false, onOpen = null) {
   const dialog = document.getElementById('reason-dialog');
   const input = document.getElementById('reason-input');
   const ok = document.getElementById('reason-ok');
-  document.getElementById('reason-title').textContent = title;
+  const heading = document.getElementById('reason-title');
+  const count = document.getElementById('reason-count');
+  heading.textContent = title;
+  count.textContent = '';
   document.getElementById('reason-text').textContent = text;
   ok.textContent = confirmLabel;
   ok.className = 'btn ' + (danger ? 'primary danger-fill' : 'primary');
+  ok.disabled = false;
   input.value = '';
+  const closed = new AbortController();
   return new Promise(resolve => {
     const cancel = document.getElementById('reason-cancel');
     const onCancel = () => dialog.close('cancel');
     cancel.addEventListener('click', onCancel, { once: true });
     dialog.addEventListener('close', () => {
       cancel.removeEventListener('click', onCancel);
+      closed.abort();
+      ok.disabled = false;
       resolve(dialog.returnValue === 'ok' ? input.value.trim() : null);
     }, { once: true });
     dialog.returnValue = '';
     dialog.showModal();
     input.focus();
+    if (onOpen) {
+      const open = () => !closed.signal.aborted;
+      onOpen({
+        title: t => { if (open()) heading.textContent = t; },
+        count: t => { if (open()) count.textContent = t; },
+        allow: on => { if (open()) ok.disabled = !on; },
+        signal: closed.signal,
+      });
+    }
   });
 }
 

@@ -1,49 +1,9 @@
 // Jobs list (filters, newest first, cursor paging, bulk actions) and job detail (payload, headers, attempts, timeline).
 // The list's filters and page are in the URL (#/jobs?queue=…&state=…&prev=…&cursor=…: the cursors of the pages walked, so a
 // shared link pages back too), and a job's link carries them, so its "← Jobs" returns to the same page.
-import { el, time, badge, label, num, table, toast, confirmAction, json, relative, STATES } from './ui.js';
-import { get, post } from './api.js';
-
-const ACTIONS = [
-  { key: 'retry', text: 'Retry', title: 'Retry', help: 'Failed, cancelled and retrying jobs run again now.' },
-  { key: 'run-now', text: 'Run now', title: 'Run now', help: 'Delayed jobs become due now.' },
-  { key: 'cancel', text: 'Cancel', title: 'Cancel', help: 'Waiting jobs never run; running jobs are asked to stop.' },
-  { key: 'delete', text: 'Delete', title: 'Delete', help: 'Jobs are removed from the store, whatever their state. This cannot be undone.', danger: true },
-];
-
-// A selection is a list of ids, or { filter } for "every job matching the list's filters" (acted on in batches by the server).
-function describe(selection) {
-  if (!Array.isArray(selection)) return 'every job matching these filters';
-  return selection.length === 1 ? '1 job' : `${selection.length} jobs`;
-}
-
-async function runAction(action, selection, ctx) {
-  const what = describe(selection);
-  const reason = await confirmAction(`${action.title} ${what}?`, action.help, action.text, action.danger);
-  if (reason === null) return null;
-  try {
-    const body = Array.isArray(selection) ? { ids: selection, reason } : { filter: selection.filter, reason };
-    const result = await post('jobs/' + action.key, body);
-    toast(Array.isArray(selection) ? `${action.text}: ${result.changed} of ${what} changed` : `${action.text}: ${result.changed} jobs changed`);
-    ctx.refresh();
-    return result;
-  } catch (e) { toast(e.message, true); return null; }
-}
-
-// Which states an action can change (the detail page disables the others; a mixed selection in the list keeps them all).
-const APPLIES = {
-  retry: ['failed', 'cancelled', 'retrying'], 'run-now': ['pending', 'retrying'],
-  cancel: ['pending', 'processing', 'retrying', 'paused'], delete: STATES,
-};
-
-function actionButtons(ctx, selected, onDone, state) {
-  return ACTIONS.map(a => el('button', {
-    type: 'button', class: 'btn' + (a.danger ? ' danger' : ''), 'data-action': a.key,
-    disabled: !ctx.session.canAct || (Array.isArray(selected()) && selected().length === 0) || (state && !APPLIES[a.key].includes(state)),
-    title: ctx.session.canAct ? a.help : ctx.session.readOnlyReason,
-    onclick: async () => { const r = await runAction(a, selected(), ctx); if (r && onDone) onDone(a, r); },
-  }, a.text));
-}
+import { el, time, badge, label, num, table, json, relative, STATES } from './ui.js';
+import { get } from './api.js';
+import { actionButtons } from './job-actions.js';
 
 const FILTERS = ['queue', 'state', 'name', 'text', 'error'];
 
