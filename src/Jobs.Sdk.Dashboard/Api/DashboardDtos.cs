@@ -51,10 +51,14 @@ internal sealed record ThroughputMinuteDto(DateTimeOffset At, int Completed, int
 
 internal sealed record ThroughputDto(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<ThroughputMinuteDto> Minutes);
 
-/// <summary>What every live event carries: totals, queues, workers and the throughput series.</summary>
+/// <summary>
+/// What every live event carries: totals, queues, workers, the throughput series, and why the server the dashboard reads
+/// refuses writes (<c>ServerReadOnly</c>: a standby in recovery, default_transaction_read_only on; null when it accepts
+/// them), on which the page warns that its figures may be stale and disables its actions.
+/// </summary>
 internal sealed record SnapshotDto(
     long Seq, DateTimeOffset At, CountsDto Totals, IReadOnlyList<QueueDto> Queues, int Workers, int RunningJobs,
-    ThroughputDto Throughput);
+    ThroughputDto Throughput, string? ServerReadOnly);
 
 internal sealed record StoreErrorDto(long Seq, DateTimeOffset At, string Error);
 

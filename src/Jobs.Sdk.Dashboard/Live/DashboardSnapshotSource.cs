@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Jobs.Sdk.Dashboard.Live;
 
 /// <summary>
-/// Reads what the live hub broadcasts: queues with their counts, worker count, and (every
+/// Reads what the live hub broadcasts: queues with their counts, worker count, whether the server is read-only, and (every
 /// <see cref="JobsDashboardOptions.ThroughputInterval"/>) the jobs finished per minute over the last hour.
 /// </summary>
 internal sealed class DashboardSnapshotSource
@@ -31,8 +31,12 @@ internal sealed class DashboardSnapshotSource
             _throughput = await ReadThroughputAsync(now, cancellationToken);
         }
 
+        // Reads answer on a read-only server too (a standby, the old primary after a failover behind one host name): only
+        // this tells the page that its figures may be stale and its actions would be refused. Once per poll, not per request.
+        var readOnly = await _admin.GetReadOnlyReasonAsync(cancellationToken);
         var snapshot = new SnapshotDto(
-            sequence, now, CountsDto.Sum(queues.Select(q => q.Counts)), queues, workers.Count, workers.Sum(w => w.RunningCount), _throughput);
+            sequence, now, CountsDto.Sum(queues.Select(q => q.Counts)), queues, workers.Count, workers.Sum(w => w.RunningCount), _throughput,
+            readOnly);
         return JsonSerializer.Serialize(snapshot, DashboardJsonContext.Default.SnapshotDto);
     }
 

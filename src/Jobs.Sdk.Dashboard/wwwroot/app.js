@@ -30,6 +30,16 @@ function restoreScroll() {
 const ctx = { session: null, snapshot: null, refresh: () => route(), navigate, restoreScroll };
 let view = null;
 let fingerprint = '';
+let userSession = null;     // the session as the server answered it: what the user may do
+let serverReadOnly = null;  // why the server the dashboard reads refuses writes (from the live snapshots), or null
+
+// What the views act on: the user's session, with acting switched off while the server is read-only (a standby, the old
+// primary after a failover behind one host name), whose refusal would otherwise come only when a button is clicked.
+function effectiveSession() {
+  if (!serverReadOnly || !userSession.canAct) return userSession;
+  return { ...userSession, canAct: false,
+    readOnlyReason: `The server this dashboard reads is read-only (${serverReadOnly}): actions would be refused.` };
+}
 
 function banners(session) {
   const host = document.getElementById('banners');
@@ -40,9 +50,14 @@ function banners(session) {
         'To serve it remotely, add standard ASP.NET Core authorization: ', el('code', null, '.RequireAuthorization("jobs-viewer")'),
         ' on ', el('code', null, 'MapJobsDashboard(...)'), '.')));
   }
-  if (!session.canAct) {
+  if (serverReadOnly) {
+    host.append(el('div', { class: 'banner warn', role: 'alert', id: 'server-read-only-banner' }, el('strong', null, 'Read-only server.'),
+      el('span', null, `This dashboard reads a read-only server (${serverReadOnly}): figures may be stale and actions will be refused. ` +
+        'After a failover its connections may still reach the old primary; a read replica lags behind the primary.')));
+  }
+  if (!userSession.canAct) {
     host.append(el('div', { class: 'banner info', role: 'note', id: 'read-only-banner' }, el('strong', null, 'Read-only.'),
-      el('span', null, session.readOnlyReason || 'You cannot act on jobs.')));
+      el('span', null, userSession.readOnlyReason || 'You cannot act on jobs.')));
   }
 }
 
@@ -105,7 +120,13 @@ function connect() {
     ctx.snapshot = snapshot;
     setLive('on', 'Live');
     document.getElementById('live').title = 'Updated ' + new Date(snapshot.at).toLocaleTimeString();
-    if (view && view.onSnapshot) view.onSnapshot(snapshot);
+    if ((snapshot.serverReadOnly || null) !== serverReadOnly) {
+      // The server became read-only, or writable again: say so, and rebuild the view with its actions (dis)abled.
+      serverReadOnly = snapshot.serverReadOnly || null;
+      ctx.session = effectiveSession();
+      banners(ctx.session);
+      route();
+    } else if (view && view.onSnapshot) view.onSnapshot(snapshot);
     // Pages that read more than the snapshot reload only when something changed.
     const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.workers, snapshot.runningJobs]);
     if (fingerprint && next !== fingerprint && view && view.onChange && document.visibilityState === 'visible') view.onChange();
@@ -115,16 +136,17 @@ function connect() {
 
 async function start() {
   try {
-    ctx.session = await get('session');
+    userSession = await get('session');
   } catch (e) {
     document.getElementById('main').replaceChildren(el('p', { class: 'banner bad' }, e.message));
     return;
   }
+  ctx.session = effectiveSession();
   setSession(ctx.session);
   document.getElementById('app-title').textContent = ctx.session.title;
-  document.getElementById('user').textContent = ctx.session.user
-    ? ctx.session.user + (ctx.session.canAct ? ' · operator' : ' · viewer')
-    : (ctx.session.canAct ? 'operator' : 'viewer');
+  document.getElementById('user').textContent = userSession.user
+    ? userSession.user + (userSession.canAct ? ' · operator' : ' · viewer')
+    : (userSession.canAct ? 'operator' : 'viewer');
   banners(ctx.session);
   // Links and Apply change the hash (hashchange); Back and Forward also cross entries a view pushed itself (popstate).
   // Either way, only a hash the current view does not already show rebuilds it.

@@ -38,6 +38,9 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "PostgreSQL refused a write (read-only: a failover?): {Reason}. Cleared the connection pool so that new connections reach the current primary")]
     public static partial void PoolClearedOnReadOnly(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 2017, Level = LogLevel.Warning, Message = "The job store reads a read-only PostgreSQL server ({Reason}): its figures may be stale. Cleared the connection pool so that new connections reach the current primary if the host name now leads to one (again at most every 10 s while it stays read-only)")]
+    public static partial void PoolClearedOnReadOnlyRead(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 2016, Level = LogLevel.Debug, Message = "Queue '{Queue}' found no job for {Idle}: its claim-and-renewal connection went back to the pool (the claim that finds jobs takes one again)")]
     public static partial void HeldConnectionReleased(ILogger logger, string queue, TimeSpan idle);
 

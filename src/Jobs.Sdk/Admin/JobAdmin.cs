@@ -242,6 +242,13 @@ public sealed class JobAdmin
     /// </summary>
     public Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken = default) => Store.GetStoreTimeAsync(cancellationToken);
 
+    /// <summary>
+    /// Why the store's server refuses writes now (a standby in recovery, <c>default_transaction_read_only</c> on), or
+    /// <see langword="null"/> when it accepts them (<see cref="IJobAdminStore.GetReadOnlyReasonAsync"/>). A process that only
+    /// reads gets no refusal to tell it that it reads a read-only server, whose figures may be stale: ask this.
+    /// </summary>
+    public Task<string?> GetReadOnlyReasonAsync(CancellationToken cancellationToken = default) => Store.GetReadOnlyReasonAsync(cancellationToken);
+
     /// <summary>The latest audit entries, newest first.</summary>
     public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit = 100, CancellationToken cancellationToken = default)
     {

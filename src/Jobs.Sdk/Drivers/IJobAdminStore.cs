@@ -83,6 +83,14 @@ public interface IJobAdminStore
     /// which may differ from the caller's. The default is this machine's clock.
     /// </summary>
     Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken) => Task.FromResult(DateTimeOffset.UtcNow);
+
+    /// <summary>
+    /// Why the server this store reads refuses writes now, or <see langword="null"/> when it accepts them: on PostgreSQL a
+    /// standby in recovery (a read replica, or the old primary after a failover behind one host name) or a server, database
+    /// or role with <c>default_transaction_read_only</c> on. Reads there still answer, but may be stale, and every change is
+    /// refused. One cheap read. The default (the in-memory store) is writable.
+    /// </summary>
+    Task<string?> GetReadOnlyReasonAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }
 
 /// <summary>What a bulk action does to each selected job.</summary>

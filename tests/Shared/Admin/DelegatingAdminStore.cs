@@ -36,4 +36,6 @@ public abstract class DelegatingAdminStore(IJobAdminStore inner) : IJobAdminStor
     public virtual Task AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken) => inner.AppendAuditAsync(entry, cancellationToken);
     public virtual Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken) => inner.GetAuditLogAsync(limit, cancellationToken);
     public virtual Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken) => inner.GetStoreTimeAsync(cancellationToken);
+
+    public virtual Task<string?> GetReadOnlyReasonAsync(CancellationToken cancellationToken) => inner.GetReadOnlyReasonAsync(cancellationToken);
 }

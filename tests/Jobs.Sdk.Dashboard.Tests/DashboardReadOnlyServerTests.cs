@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Jobs.Sdk.Drivers;
+using Jobs.Sdk.Postgres;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using static Microsoft.Playwright.Assertions;
+
+namespace Jobs.Sdk.Dashboard.Tests;
+
+/// <summary>
+/// A dashboard that reads a read-only server (the old primary after a failover behind one host name, a standby, a read
+/// replica): its reads never fail, so without a check nothing tells the operator that every figure may be stale, and its
+/// actions fail only when clicked. The server is made read-only for new connections to a database of the test's own
+/// (<c>ALTER DATABASE … SET default_transaction_read_only</c>; other tests are not affected), the app's pool is cleared so
+/// its next connections get it, and then it is undone while the pool keeps its read-only sessions (what a pool holds after a
+/// failover behind one host name). Real Kestrel, real PostgreSQL, real Chromium.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DashboardReadOnlyServerTests(BrowserFixture fixture)
+{
+    private const string Reason = "default_transaction_read_only is on";
+
+    [Fact]
+    public async Task A_dashboard_reading_a_read_only_server_says_so_and_disables_its_actions_until_the_server_is_writable_again()
+    {
+        var database = "dashro_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = PostgresJobsBuilderExtensions.CreateDataSource(fixture.PostgresConnectionString);
+        await ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
+        try
+        {
+            var connectionString = new NpgsqlConnectionStringBuilder(fixture.PostgresConnectionString) { Database = database }.ConnectionString;
+            await using var app = await StartAppAsync(connectionString);
+            var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/jobs/";
+            var pool = ((PostgresJobAdminStore)app.Services.GetRequiredService<IJobAdminStore>()).DataSource;
+            await app.Services.GetRequiredService<JobQueue>().PushAsync(new TestEmail("ro@example.com", "hello"));
+
+            // Writable: no banner, the queue's Pause button is enabled.
+            Assert.Null(await NextSnapshotAsync(baseUrl, s => true));
+            var page = await fixture.NewPageAsync();
+            await page.GotoAsync(baseUrl + "#/queues");
+            var pause = page.Locator("tr[data-queue='ro'] button", new() { HasText = "Pause" });
+            await Expect(pause).ToBeEnabledAsync();
+            await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+
+            // The server turns read-only for the dashboard's new connections (as after a failover behind one host name).
+            await ExecuteAsync(admin, $"ALTER DATABASE \"{database}\" SET default_transaction_read_only = on");
+            pool.Clear();
+            Assert.Equal(Reason, await NextSnapshotAsync(baseUrl, s => s is not null));
+            await Expect(page.Locator("#server-read-only-banner")).ToContainTextAsync(
+                $"This dashboard reads a read-only server ({Reason}): figures may be stale and actions will be refused.");
+            await Expect(pause).ToBeDisabledAsync();
+            await Expect(pause).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("read-only \\(" + Reason + "\\)"));
+            await BrowserFixture.ScreenshotAsync(page, "read-only-server");
+
+            // Writable again for new connections, but the pool's open ones stay read-only sessions: a process that only reads
+            // stays on them (as on the old primary after a failover behind one host name) unless it moves its pool itself.
+            // The check clears the pool (at most every 10 s): the banner goes, the button comes back, without a reload.
+            await ExecuteAsync(admin, $"ALTER DATABASE \"{database}\" RESET default_transaction_read_only");
+            Assert.Null(await NextSnapshotAsync(baseUrl, s => s is null));
+            await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+            await Expect(pause).ToBeEnabledAsync();
+            await page.Context.CloseAsync();
+            await app.StopAsync();
+        }
+        finally
+        {
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        }
+    }
+
+    private static async Task<WebApplication> StartAppAsync(string connectionString)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddJobs(jobs => jobs.UsePostgres(connectionString, o => o.QueueName = "ro").AddJob<TestEmail, TestEmailHandler>());
+        builder.Services.AddAuthorizationBuilder().AddPolicy("ops", p => p.RequireAssertion(_ => true));
+        builder.Services.AddJobsDashboard(o =>
+        {
+            o.OperatorPolicy = "ops";
+            o.LiveInterval = TimeSpan.FromMilliseconds(250);
+        });
+        var app = builder.Build();
+        app.MapJobsDashboard("/jobs");
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>
+    /// Reads the page's live events (<c>api/events</c>) until a snapshot's <c>serverReadOnly</c> satisfies <paramref name="until"/>;
+    /// returns it (null: writable).
+    /// </summary>
+    private static async Task<string?> NextSnapshotAsync(string baseUrl, Func<string?, bool> until)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient();
+        using var response = await client.GetAsync(baseUrl + "api/events", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        response.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var snapshot = false;
+        string? seen = "(no snapshot)";
+        while (await ReadLineAsync(reader, timeout.Token, () => seen) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                snapshot = line == "event: snapshot";
+            }
+            else if (snapshot && line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                using var json = JsonDocument.Parse(line["data: ".Length..]);
+                var readOnly = json.RootElement.TryGetProperty("serverReadOnly", out var value) ? value.GetString() : "(no serverReadOnly property)";
+                if (until(readOnly))
+                {
+                    return readOnly;
+                }
+
+                seen = readOnly;
+            }
+        }
+
+        throw new InvalidOperationException($"The event stream ended; the last snapshot's serverReadOnly was {seen}.");
+    }
+
+    private static async Task<string?> ReadLineAsync(StreamReader reader, CancellationToken timeout, Func<string?> seen)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(timeout);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Timed out after 60 s waiting for the live snapshot; the last one's serverReadOnly was {seen() ?? "null"}.");
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}
