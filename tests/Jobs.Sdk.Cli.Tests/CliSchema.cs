@@ -22,6 +22,13 @@ internal sealed class CliSchema(PostgresFixture fixture) : IAsyncDisposable
     public Task<JobsTool.Result> RunAsync(int words, string[] args)
         => JobsTool.RunAsync(fixture.ConnectionString, [.. args[..words], "--schema", Name, .. args[words..]]);
 
+    /// <summary>Creates the schema (the package's migrations) and returns a <see cref="JobAdmin"/> of it.</summary>
+    public async Task<JobAdmin> MigrateAsync()
+    {
+        await PostgresJobMigrations.ApplyAsync(DataSource, Name);
+        return PostgresJobAdmin.Create(DataSource, new PostgresJobDriverOptions { Schema = Name });
+    }
+
     /// <summary>A driver of <paramref name="queue"/> in the schema (polling only).</summary>
     public PostgresJobDriver Driver(string queue) => new(DataSource, new PostgresJobDriverOptions { Schema = Name, QueueName = queue, UseListenNotify = false });
 

@@ -15,11 +15,7 @@ public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetim
     private readonly CliSchema _db = new(fixture);
     private JobAdmin _admin = null!;
 
-    public async Task InitializeAsync()
-    {
-        await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
-        _admin = PostgresJobAdmin.Create(_db.DataSource, new PostgresJobDriverOptions { Schema = _db.Name });
-    }
+    public async Task InitializeAsync() => _admin = await _db.MigrateAsync();
 
     public Task DisposeAsync() => _db.DisposeAsync().AsTask();
 
