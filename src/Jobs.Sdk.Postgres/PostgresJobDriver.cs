@@ -29,7 +29,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresSchemaGate _gate;
     private readonly PostgresPreparation _preparation;
     private readonly WorkerConnection _workerConnection;
-    private readonly SemaphoreSlim _idleClaims; // shared with the views: idle queues' claims take turns (WorkerConnection)
+    private readonly SemaphoreSlim _idleClaims; // shared with the views: idle queues' polls take turns (WorkerConnection)
     private readonly PostgresListener? _listener;
     private readonly PostgresNotifier _notifier;
     private readonly PostgresJobPusher _pusher;
@@ -86,7 +86,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
             _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _idleClaims = new SemaphoreSlim(1, 1);
-        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims);
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims,
+            () => _notifier.LastWaitWasPoll);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
@@ -98,6 +99,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _schedules = new PostgresScheduleStore(context, _options.Retention);
         _metricTags = [new(SchemaMetricTag, _options.Schema)];
     }
+
+    /// <summary>The turn idle queues' polls take (tests hold it).</summary>
+    internal SemaphoreSlim IdleClaims => _idleClaims;
 
     /// <summary>A view of <paramref name="root"/> serving <paramref name="queue"/>: same connections, gate and listener.</summary>
     private PostgresJobDriver(PostgresJobDriver root, string queue)
@@ -118,7 +122,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         var context = new PostgresQueueContext(new PostgresCommands(_dataSource, _options.FastWorkerCommits, _preparation, _readOnlyReset), queue, _options.Schema, _gate, _notifier);
         _pusher = new PostgresJobPusher(context, _options.Retention);
         _idleClaims = root._idleClaims;
-        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims);
+        _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims,
+            () => _notifier.LastWaitWasPoll);
         _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection);
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);

@@ -66,8 +66,9 @@ public sealed class PostgresJobDriverOptions
     /// server connection per queue even when every queue is idle. A queue is idle when no claim found a job and no lease
     /// was renewed for this long and for at least one lease (<c>JobWorkerOptions.LeaseDuration</c>: a queue with a job
     /// running or buffered renews its leases every third of one, so it never counts as idle). An idle queue's claims then
-    /// rent a pooled connection, in turns with the other idle queues of the driver (so one pooled connection serves all
-    /// their polls); the claim that finds jobs keeps its connection again.
+    /// rent a pooled connection, their polls in turns with the other idle queues' polls of the driver (so one pooled
+    /// connection serves all of them; a claim woken by a push does not wait for the turn); the claim that finds jobs keeps
+    /// its connection again.
     /// The pool closes connections that stay idle after its <c>Connection Idle Lifetime</c> (300 s by default).
     /// <see cref="Timeout.InfiniteTimeSpan"/> keeps the connection for good. Default 60 s.
     /// </summary>

@@ -45,8 +45,9 @@ internal sealed class IdleManyQueueHost : IAsyncDisposable
     /// <param name="workers">Worker options on top of the defaults.</param>
     /// <param name="driver">Driver options on top of the host's (which keep the held connections for good).</param>
     /// <param name="logs">A logger provider of the test's, if any.</param>
+    /// <param name="ran">Called with each job the host runs (a <see cref="ValueJob"/>), if given.</param>
     public static async Task<IdleManyQueueHost> StartAsync(PostgresFixture fixture, string name, Action<JobWorkerOptions>? workers = null,
-        Action<PostgresJobDriverOptions>? driver = null, ILoggerProvider? logs = null)
+        Action<PostgresJobDriverOptions>? driver = null, ILoggerProvider? logs = null, Action<ValueJob>? ran = null)
     {
         var app = name + "_" + Guid.NewGuid().ToString("N")[..8];
         var dataSource = fixture.CreateDataSource(b =>
@@ -77,7 +78,11 @@ internal sealed class IdleManyQueueHost : IAsyncDisposable
                 jobs.AddQueue(prefix + "_" + i, q => q.Concurrency = 1);
             }
 
-            jobs.AddJob<ValueJob>((_, _, _) => Task.CompletedTask).AddWorkers(o => workers?.Invoke(o));
+            jobs.AddJob<ValueJob>((job, _, _) =>
+            {
+                ran?.Invoke(job);
+                return Task.CompletedTask;
+            }).AddWorkers(o => workers?.Invoke(o));
         });
         var host = builder.Build();
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));

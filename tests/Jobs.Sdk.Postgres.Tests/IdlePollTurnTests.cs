@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Jobs.Sdk.Postgres.Tests;
 
 /// <summary>
@@ -46,5 +48,44 @@ public sealed class IdlePollTurnTests(PostgresFixture fixture)
         Assert.True(most <= bound,
             $"The idle host held {most} server connections during 20 polls of each of its {queues.Count} queues (their held connections " +
             $"released); at most {bound} (LISTEN, one poll, one maintenance pass, one presence report):\n{atMost}");
+    }
+
+    /// <summary>
+    /// The turn is for polls only. A job pushed to an idle queue (its held connection given back) wakes that queue's claim
+    /// at once; that claim must not wait for the idle queues' poll turn, or with many idle queues polling at the same
+    /// instants a wake-up would wait behind all of their claims. The test holds the turn (as a long round of polls would)
+    /// while it pushes: the job must run meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task A_job_pushed_to_an_idle_queue_starts_without_waiting_for_the_idle_queues_poll_turn()
+    {
+        var logs = new EventIdLog();
+        var ran = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await IdleManyQueueHost.StartAsync(fixture, "idlewake",
+            workers: o => o.LeaseDuration = TimeSpan.FromSeconds(1),
+            driver: o =>
+            {
+                o.PollInterval = TimeSpan.FromSeconds(3); // the queues poll rarely: the wake-up comes from the push
+                o.HeldConnectionIdleTimeout = TimeSpan.FromSeconds(1);
+            },
+            logs: logs,
+            ran: job => ran.TrySetResult(job.Value));
+        var queues = host.Queues;
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(logs.Ids.Count(id => id == HeldConnectionReleased) >= queues.Count), 60,
+            $"each of the {queues.Count} idle queues gives its held connection back");
+
+        var turn = host.Host.Services.GetRequiredService<PostgresJobDriver>().IdleClaims;
+        Assert.True(await turn.WaitAsync(TimeSpan.FromSeconds(60)), "the test takes the idle queues' poll turn");
+        try
+        {
+            await host.Host.Services.GetRequiredService<JobQueue>().PushAsync(new ValueJob(7), new JobOptions { Queue = queues[3].QueueName });
+            var first = await Task.WhenAny(ran.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+            Assert.True(first == ran.Task,
+                "A job pushed to an idle queue did not start within 30 s while the idle queues' poll turn was taken: its claim, woken by the push, waited for the turn");
+        }
+        finally
+        {
+            turn.Release();
+        }
     }
 }

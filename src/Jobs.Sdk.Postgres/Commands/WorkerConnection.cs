@@ -26,14 +26,16 @@ namespace Jobs.Sdk.Postgres;
 /// idle closes the connection at its end, still holding the turn: no claim or renewal can be on it meanwhile, and a
 /// disposal waits for the turn as before. An idle queue's claims each open a connection from the pool and close it again;
 /// the first one that finds jobs keeps it.</para>
-/// <para>Those idle claims take turns with the idle claims of the driver's other queues (<paramref name="idleClaims"/>, one
-/// per driver and its views): queues started together poll at the same instants, and each renting a pooled connection at
-/// once made the pool keep (or reopen after each pruning) one server connection per queue, which is what giving the held
-/// connections back is for. In turns, one pooled connection serves every idle queue's polls; a poll waits at most for the
-/// other idle queues' claims, each a round trip that finds nothing.</para>
+/// <para>An idle queue's polls take turns with the other idle queues' polls of the driver (<paramref name="idleClaims"/>, one
+/// per driver and its views; <paramref name="polling"/>: the claim follows a wait that ended after a whole poll interval):
+/// queues started together poll at the same instants, and each renting a pooled connection at once made the pool keep (or
+/// reopen after each pruning) one server connection per queue, which is what giving the held connections back is for. In
+/// turns, one pooled connection serves every idle queue's polls; a poll waits at most for the other idle queues' polls,
+/// each a round trip that finds nothing. A claim woken by a push or a due time does not take the turn: it has work, and
+/// must not wait behind a round of polls.</para>
 /// </remarks>
 internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPoolReset readOnlyReset, TimeSpan idleTimeout, TimeProvider time,
-    ILogger log, string queue, SemaphoreSlim idleClaims) : IAsyncDisposable
+    ILogger log, string queue, SemaphoreSlim idleClaims, Func<bool> polling) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
     private NpgsqlConnection? _connection;
@@ -93,9 +95,9 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
                 return await run(null, cancellationToken).ConfigureAwait(false); // the driver is being disposed: hold nothing more
             }
 
-            if (foundJobs is not null && _connection is null && IsIdle())
+            if (foundJobs is not null && _connection is null && polling() && IsIdle())
             {
-                // An idle queue's claim, on a connection it rents from the pool: in turns with the other idle queues' claims.
+                // An idle queue's poll, on a connection it rents from the pool: in turns with the other idle queues' polls.
                 await idleClaims.WaitAsync(cancellationToken).ConfigureAwait(false);
                 idleClaimTurn = true;
             }

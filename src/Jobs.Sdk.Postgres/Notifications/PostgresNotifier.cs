@@ -86,6 +86,9 @@ internal sealed class PostgresNotifier
         return "jobs:" + Convert.ToHexStringLower(hash.AsSpan(0, 20));
     }
 
+    /// <summary>Whether the last <see cref="WaitForWorkAsync"/> ended after a whole poll interval with no sign of work (a poll).</summary>
+    public bool LastWaitWasPoll => _wake.LastWaitWasPoll;
+
     /// <summary>Waits for work: a notification, the earliest known due time, or one poll interval.</summary>
     public Task WaitForWorkAsync(CancellationToken cancellationToken)
     {

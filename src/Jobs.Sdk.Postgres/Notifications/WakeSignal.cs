@@ -16,6 +16,13 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
     private long _generation;
     private long _consumed;
     private long _wakeAt = long.MaxValue; // UTC ticks
+    private volatile bool _polled;
+
+    /// <summary>
+    /// Whether the last <see cref="WaitAsync"/> ended because a whole poll interval passed (nothing signalled work, no
+    /// known due time came): the claim after it is a poll, which may find nothing.
+    /// </summary>
+    public bool LastWaitWasPoll => _polled;
 
     private long Now => time.GetUtcNow().UtcTicks;
 
@@ -69,6 +76,7 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
         TimeSpan wait;
         lock (_lock)
         {
+            _polled = false;
             if (_generation != _consumed)
             {
                 _consumed = _generation;
@@ -101,8 +109,9 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         var delay = Task.Delay(wait, time, cts.Token);
-        await Task.WhenAny(signal, delay).ConfigureAwait(false);
+        var ended = await Task.WhenAny(signal, delay).ConfigureAwait(false);
         await cts.CancelAsync().ConfigureAwait(false);
+        _polled = ended == delay && wait == pollInterval && !cancellationToken.IsCancellationRequested;
         lock (_lock)
         {
             if (signal.IsCompletedSuccessfully && signal.Result > _consumed)
