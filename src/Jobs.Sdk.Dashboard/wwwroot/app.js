@@ -31,7 +31,7 @@ const ctx = { session: null, snapshot: null, refresh: () => route(), navigate, r
 let view = null;
 let fingerprint = '';
 let userSession = null;     // the session as the server answered it: what the user may do
-let serverReadOnly = null;  // why the server the dashboard reads refuses writes (from the live snapshots), or null
+let serverReadOnly = null;  // why the server the dashboard reads refuses writes (from the session, then the live snapshots), or null
 
 // What the views act on: the user's session, with acting switched off while the server is read-only (a standby, the old
 // primary after a failover behind one host name), whose refusal would otherwise come only when a button is clicked.
@@ -137,6 +137,7 @@ function connect() {
 async function start() {
   try {
     userSession = await get('session');
+    serverReadOnly = userSession.serverReadOnly || null;   // so a page opened on a read-only server says so at once
   } catch (e) {
     document.getElementById('main').replaceChildren(el('p', { class: 'banner bad' }, e.message));
     return;
