@@ -88,6 +88,55 @@ public sealed class DashboardReadOnlyServerTests(BrowserFixture fixture)
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task The_jobs_selected_in_the_list_stay_selected_when_the_server_turns_read_only_and_back()
+    {
+        await using var server = await ReadOnlyServer.StartAsync(fixture.PostgresConnectionString);
+        var later = new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(2) };
+        var ids = (await server.Queue.PushManyAsync(Enumerable.Range(0, 3).Select(i => new TestEmail($"sel{i}@example.com", "hello")), later))
+            .Select(id => id.ToString()).ToArray();
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(server.BaseUrl + "#/jobs");
+        await Expect(page.Locator("tbody tr[data-job]")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#live")).ToContainTextAsync("Live");
+        await page.CheckAsync($"tr[data-job='{ids[0]}'] input[type=checkbox]");
+        await page.CheckAsync($"tr[data-job='{ids[2]}'] input[type=checkbox]");
+        await Expect(page.Locator("#selection-count")).ToHaveTextAsync("2 selected");
+        var cancel = page.Locator("button[data-action=cancel]");
+        await Expect(cancel).ToBeEnabledAsync();
+
+        // Read-only: the actions are off, and the operator's selection is still there.
+        await server.SetReadOnlyAsync(true);
+        await Expect(page.Locator("#server-read-only-banner")).ToBeVisibleAsync();
+        await Expect(cancel).ToBeDisabledAsync();
+        await AssertSelectedAsync(page, ids, [ids[0], ids[2]]);
+
+        // Writable again (once the check has moved the pool): the actions are back, on the same selection.
+        await server.SetReadOnlyAsync(false);
+        await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+        await Expect(cancel).ToBeEnabledAsync();
+        await AssertSelectedAsync(page, ids, [ids[0], ids[2]]);
+        await page.Context.CloseAsync();
+    }
+
+    private static async Task AssertSelectedAsync(Microsoft.Playwright.IPage page, string[] listed, string[] selected)
+    {
+        await Expect(page.Locator("#selection-count")).ToHaveTextAsync($"{selected.Length} selected");
+        foreach (var id in listed)
+        {
+            var box = page.Locator($"tr[data-job='{id}'] input[type=checkbox]");
+            if (selected.Contains(id))
+            {
+                await Expect(box).ToBeCheckedAsync();
+            }
+            else
+            {
+                await Expect(box).Not.ToBeCheckedAsync();
+            }
+        }
+    }
+
     /// <summary><c>GET api/session</c>'s <c>serverReadOnly</c> (null: writable).</summary>
     private static async Task<string?> SessionReadOnlyAsync(string baseUrl)
     {

@@ -121,11 +121,15 @@ function connect() {
     setLive('on', 'Live');
     document.getElementById('live').title = 'Updated ' + new Date(snapshot.at).toLocaleTimeString();
     if ((snapshot.serverReadOnly || null) !== serverReadOnly) {
-      // The server became read-only, or writable again: say so, and rebuild the view with its actions (dis)abled.
+      // The server became read-only, or writable again: say so, and (dis)able the view's actions. A view that can redraw
+      // them in place does (the jobs list keeps the operator's selection); the others are rebuilt.
       serverReadOnly = snapshot.serverReadOnly || null;
       ctx.session = effectiveSession();
       banners(ctx.session);
-      route();
+      if (view && view.onSession) {
+        view.onSession();
+        if (view.onSnapshot) view.onSnapshot(snapshot);
+      } else route();
     } else if (view && view.onSnapshot) view.onSnapshot(snapshot);
     // Pages that read more than the snapshot reload only when something changed.
     const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.workers, snapshot.runningJobs]);
