@@ -21,7 +21,7 @@ public sealed class DashboardBulkPreviewBrowserTests(BrowserFixture fixture)
     public async Task The_confirm_dialog_of_a_filter_wide_action_shows_how_many_jobs_it_would_change_and_the_action_changes_that_many()
     {
         var tag = "preview-" + Guid.NewGuid().ToString("N")[..8];
-        await SeedAsync(tag, pending: 40, failed: 15, cancelled: 10);
+        var (pending, failed, cancelled) = await SeedAsync(tag, pending: 40, failed: 15, cancelled: 10);
         var auditBefore = await NewestAuditIdAsync();
         var page = await fixture.NewPageAsync();
         await page.GotoAsync(fixture.BaseUrl + "#/jobs?text=" + tag);
@@ -34,6 +34,7 @@ public sealed class DashboardBulkPreviewBrowserTests(BrowserFixture fixture)
         await page.ClickAsync("button[data-action=retry]");
         await Expect(page.Locator("#reason-title")).ToHaveTextAsync("Retry 25 jobs matching these filters?");
         await Expect(page.Locator("#reason-count")).ToHaveTextAsync("(of 65 matching; the others are not in a state this action changes)");
+        await Expect(page.Locator("#reason-sample li")).ToHaveTextAsync([.. FirstIds([.. failed, .. cancelled]), "and 20 more"]);
         await Expect(page.Locator("#reason-ok")).ToBeEnabledAsync();
         await BrowserFixture.ScreenshotAsync(page, "bulk-preview-retry");
         await page.ClickAsync("#reason-cancel");
@@ -43,6 +44,7 @@ public sealed class DashboardBulkPreviewBrowserTests(BrowserFixture fixture)
         await page.ClickAsync("button[data-action=delete]");
         await Expect(page.Locator("#reason-title")).ToHaveTextAsync("Delete 65 jobs matching these filters?");
         await Expect(page.Locator("#reason-count")).ToHaveTextAsync("");
+        await Expect(page.Locator("#reason-sample li")).ToHaveTextAsync([.. FirstIds([.. pending, .. failed, .. cancelled]), "and 60 more"]);
         await page.ClickAsync("#reason-cancel");
         await Expect(page.Locator("#reason-dialog")).Not.ToBeVisibleAsync();
 
@@ -88,6 +90,7 @@ public sealed class DashboardBulkPreviewBrowserTests(BrowserFixture fixture)
         held.SetResult();
         await Expect(page.Locator("#reason-title")).ToHaveTextAsync("Retry: nothing to change");
         await Expect(page.Locator("#reason-count")).ToHaveTextAsync("None of the 2 selected jobs is in a state Retry changes.");
+        await Expect(page.Locator("#reason-sample li")).ToHaveCountAsync(0);
         await Expect(page.Locator("#reason-ok")).ToBeDisabledAsync();
         await page.ClickAsync("#reason-cancel");
         await page.UnrouteAllAsync();
@@ -112,6 +115,7 @@ public sealed class DashboardBulkPreviewBrowserTests(BrowserFixture fixture)
         await page.ClickAsync("button[data-action=retry]");
         await Expect(page.Locator("#reason-title")).ToHaveTextAsync("Retry 3 of 5 selected jobs?");
         await Expect(page.Locator("#reason-count")).ToHaveTextAsync("(the other 2 are not in a state this action changes)");
+        await Expect(page.Locator("#reason-sample li")).ToHaveTextAsync(FirstIds(failed));
         await BrowserFixture.ScreenshotAsync(page, "bulk-preview-ids");
         await page.ClickAsync("#reason-cancel");
         Assert.Equal((2, 3, 0), await StatesAsync(tag));
@@ -138,6 +142,36 @@ public sealed class DashboardBulkPreviewBrowserTests(BrowserFixture fixture)
 
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task The_confirm_dialog_shows_the_sample_ids_the_server_sends_as_text()
+    {
+        var tag = "preview-" + Guid.NewGuid().ToString("N")[..8];
+        await SeedAsync(tag, pending: 2, failed: 0, cancelled: 0);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(fixture.BaseUrl + "#/jobs?text=" + tag);
+        await Expect(page.Locator("tbody tr[data-job]")).ToHaveCountAsync(2);
+        await page.CheckAsync("thead input[type=checkbox]");
+
+        // Whatever the preview's ids hold (a proxy's rewrite, a future id format), they show as text, never as markup.
+        const string Markup = "<img src=x onerror=\"document.body.dataset.injected='yes'\">";
+        await page.RouteAsync("**/api/jobs/*/preview", route => route.FulfillAsync(new()
+        {
+            Status = 200, ContentType = "application/json",
+            Body = System.Text.Json.JsonSerializer.Serialize(new { selected = 2, wouldChange = 9, sample = new[] { Markup, "a&amp;b" } }),
+        }));
+        await page.ClickAsync("button[data-action=cancel]");
+        await Expect(page.Locator("#reason-sample li")).ToHaveTextAsync([Markup, "a&amp;b", "and 7 more"]);
+        await Expect(page.Locator("#reason-dialog img")).ToHaveCountAsync(0);
+        Assert.Null(await page.EvaluateAsync<string?>("document.body.dataset.injected ?? null"));
+        await page.ClickAsync("#reason-cancel");
+        await page.Context.CloseAsync();
+        await fixture.Admin.DeleteAsync(JobSelection.Matching(new JobQuery { PayloadText = tag }));
+    }
+
+    /// <summary>The first ids of a preview's sample: the ids ascending (UUIDs compare as their text), at most 5.</summary>
+    private static string[] FirstIds(IEnumerable<JobId> ids)
+        => [.. ids.Select(id => id.ToString()).Order(StringComparer.Ordinal).Take(5)];
 
     /// <summary>Pushes delayed jobs whose payload holds <paramref name="tag"/>, and marks some failed and some cancelled.</summary>
     private async Task<(JobId[] Pending, JobId[] Failed, JobId[] Cancelled)> SeedAsync(string tag, int pending, int failed, int cancelled)

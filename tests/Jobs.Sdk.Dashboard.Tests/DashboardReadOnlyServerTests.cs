@@ -28,48 +28,185 @@ public sealed class DashboardReadOnlyServerTests(BrowserFixture fixture)
     [Fact]
     public async Task A_dashboard_reading_a_read_only_server_says_so_and_disables_its_actions_until_the_server_is_writable_again()
     {
-        var database = "dashro_" + Guid.NewGuid().ToString("N")[..8];
-        await using var admin = PostgresJobsBuilderExtensions.CreateDataSource(fixture.PostgresConnectionString);
-        await ExecuteAsync(admin, $"CREATE DATABASE \"{database}\"");
-        try
+        await using var server = await ReadOnlyServer.StartAsync(fixture.PostgresConnectionString);
+        var baseUrl = server.BaseUrl;
+        await server.Queue.PushAsync(new TestEmail("ro@example.com", "hello"));
+
+        // Writable: no banner, the queue's Pause button is enabled.
+        Assert.Null(await NextSnapshotAsync(baseUrl, s => true));
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(baseUrl + "#/queues");
+        var pause = page.Locator("tr[data-queue='ro'] button", new() { HasText = "Pause" });
+        await Expect(pause).ToBeEnabledAsync();
+        await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+
+        // The server turns read-only for the dashboard's new connections (as after a failover behind one host name).
+        await server.SetReadOnlyAsync(true);
+        Assert.Equal(Reason, await NextSnapshotAsync(baseUrl, s => s is not null));
+        await Expect(page.Locator("#server-read-only-banner")).ToContainTextAsync(
+            $"This dashboard reads a read-only server ({Reason}): figures may be stale and actions will be refused.");
+        await Expect(pause).ToBeDisabledAsync();
+        await Expect(pause).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("read-only \\(" + Reason + "\\)"));
+        await BrowserFixture.ScreenshotAsync(page, "read-only-server");
+
+        // Writable again for new connections, but the pool's open ones stay read-only sessions: a process that only reads
+        // stays on them (as on the old primary after a failover behind one host name) unless it moves its pool itself.
+        // The check clears the pool (at most every 10 s): the banner goes, the button comes back, without a reload.
+        await server.SetReadOnlyAsync(false);
+        Assert.Null(await NextSnapshotAsync(baseUrl, s => s is null));
+        await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+        await Expect(pause).ToBeEnabledAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_session_says_whether_the_server_is_read_only_so_a_page_shows_it_when_it_loads()
+    {
+        await using var server = await ReadOnlyServer.StartAsync(fixture.PostgresConnectionString);
+        await server.Queue.PushAsync(new TestEmail("ro@example.com", "hello"));
+        Assert.Null(await SessionReadOnlyAsync(server.BaseUrl));
+
+        await server.SetReadOnlyAsync(true);
+        Assert.Equal(Reason, await SessionReadOnlyAsync(server.BaseUrl));
+
+        // A page opened now says so from the session alone, before any live snapshot (held here) could tell it.
+        var page = await fixture.NewPageAsync();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync("**/api/events", async route =>
         {
-            var connectionString = new NpgsqlConnectionStringBuilder(fixture.PostgresConnectionString) { Database = database }.ConnectionString;
-            await using var app = await StartAppAsync(connectionString);
-            var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/jobs/";
-            var pool = ((PostgresJobAdminStore)app.Services.GetRequiredService<IJobAdminStore>()).DataSource;
-            await app.Services.GetRequiredService<JobQueue>().PushAsync(new TestEmail("ro@example.com", "hello"));
+            await held.Task;
+            await route.AbortAsync();
+        });
+        await page.GotoAsync(server.BaseUrl + "#/queues");
+        await Expect(page.Locator("#server-read-only-banner")).ToContainTextAsync(
+            $"This dashboard reads a read-only server ({Reason}): figures may be stale and actions will be refused.");
+        var pause = page.Locator("tr[data-queue='ro'] button", new() { HasText = "Pause" });
+        await Expect(pause).ToBeDisabledAsync();
+        await Expect(pause).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("read-only \\(" + Reason + "\\)"));
+        await Expect(page.Locator("#live")).ToContainTextAsync("Connecting");
+        held.SetResult();
+        await page.Context.CloseAsync();
+    }
 
-            // Writable: no banner, the queue's Pause button is enabled.
-            Assert.Null(await NextSnapshotAsync(baseUrl, s => true));
-            var page = await fixture.NewPageAsync();
-            await page.GotoAsync(baseUrl + "#/queues");
-            var pause = page.Locator("tr[data-queue='ro'] button", new() { HasText = "Pause" });
-            await Expect(pause).ToBeEnabledAsync();
-            await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+    [Fact]
+    public async Task The_jobs_selected_in_the_list_stay_selected_when_the_server_turns_read_only_and_back()
+    {
+        await using var server = await ReadOnlyServer.StartAsync(fixture.PostgresConnectionString);
+        var later = new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(2) };
+        var ids = (await server.Queue.PushManyAsync(Enumerable.Range(0, 3).Select(i => new TestEmail($"sel{i}@example.com", "hello")), later))
+            .Select(id => id.ToString()).ToArray();
 
-            // The server turns read-only for the dashboard's new connections (as after a failover behind one host name).
-            await ExecuteAsync(admin, $"ALTER DATABASE \"{database}\" SET default_transaction_read_only = on");
-            pool.Clear();
-            Assert.Equal(Reason, await NextSnapshotAsync(baseUrl, s => s is not null));
-            await Expect(page.Locator("#server-read-only-banner")).ToContainTextAsync(
-                $"This dashboard reads a read-only server ({Reason}): figures may be stale and actions will be refused.");
-            await Expect(pause).ToBeDisabledAsync();
-            await Expect(pause).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("read-only \\(" + Reason + "\\)"));
-            await BrowserFixture.ScreenshotAsync(page, "read-only-server");
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(server.BaseUrl + "#/jobs");
+        await Expect(page.Locator("tbody tr[data-job]")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#live")).ToContainTextAsync("Live");
+        await page.CheckAsync($"tr[data-job='{ids[0]}'] input[type=checkbox]");
+        await page.CheckAsync($"tr[data-job='{ids[2]}'] input[type=checkbox]");
+        await Expect(page.Locator("#selection-count")).ToHaveTextAsync("2 selected");
+        var cancel = page.Locator("button[data-action=cancel]");
+        await Expect(cancel).ToBeEnabledAsync();
 
-            // Writable again for new connections, but the pool's open ones stay read-only sessions: a process that only reads
-            // stays on them (as on the old primary after a failover behind one host name) unless it moves its pool itself.
-            // The check clears the pool (at most every 10 s): the banner goes, the button comes back, without a reload.
-            await ExecuteAsync(admin, $"ALTER DATABASE \"{database}\" RESET default_transaction_read_only");
-            Assert.Null(await NextSnapshotAsync(baseUrl, s => s is null));
-            await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
-            await Expect(pause).ToBeEnabledAsync();
-            await page.Context.CloseAsync();
-            await app.StopAsync();
+        // Read-only: the actions are off, and the operator's selection is still there.
+        await server.SetReadOnlyAsync(true);
+        await Expect(page.Locator("#server-read-only-banner")).ToBeVisibleAsync();
+        await Expect(cancel).ToBeDisabledAsync();
+        await AssertSelectedAsync(page, ids, [ids[0], ids[2]]);
+
+        // Writable again (once the check has moved the pool): the actions are back, on the same selection.
+        await server.SetReadOnlyAsync(false);
+        await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+        await Expect(cancel).ToBeEnabledAsync();
+        await AssertSelectedAsync(page, ids, [ids[0], ids[2]]);
+        await page.Context.CloseAsync();
+    }
+
+    private static async Task AssertSelectedAsync(Microsoft.Playwright.IPage page, string[] listed, string[] selected)
+    {
+        await Expect(page.Locator("#selection-count")).ToHaveTextAsync($"{selected.Length} selected");
+        foreach (var id in listed)
+        {
+            var box = page.Locator($"tr[data-job='{id}'] input[type=checkbox]");
+            if (selected.Contains(id))
+            {
+                await Expect(box).ToBeCheckedAsync();
+            }
+            else
+            {
+                await Expect(box).Not.ToBeCheckedAsync();
+            }
         }
-        finally
+    }
+
+    /// <summary><c>GET api/session</c>'s <c>serverReadOnly</c> (null: writable).</summary>
+    private static async Task<string?> SessionReadOnlyAsync(string baseUrl)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using var json = JsonDocument.Parse(await client.GetStringAsync(baseUrl + "api/session"));
+        return json.RootElement.TryGetProperty("serverReadOnly", out var value) ? value.GetString() : "(no serverReadOnly property)";
+    }
+
+    /// <summary>
+    /// The dashboard app (real Kestrel) on a database of the test's own, which the test makes read-only for new connections
+    /// and writable again; dropped at the end.
+    /// </summary>
+    private sealed class ReadOnlyServer : IAsyncDisposable
+    {
+        private readonly NpgsqlDataSource _admin;
+        private readonly string _database;
+        private WebApplication? _app;
+
+        private ReadOnlyServer(NpgsqlDataSource admin, string database)
         {
-            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            _admin = admin;
+            _database = database;
+        }
+
+        public string BaseUrl { get; private set; } = "";
+        public JobQueue Queue => _app!.Services.GetRequiredService<JobQueue>();
+
+        public static async Task<ReadOnlyServer> StartAsync(string postgres)
+        {
+            var server = new ReadOnlyServer(PostgresJobsBuilderExtensions.CreateDataSource(postgres), "dashro_" + Guid.NewGuid().ToString("N")[..8]);
+            try
+            {
+                await ExecuteAsync(server._admin, $"CREATE DATABASE \"{server._database}\"");
+                var connectionString = new NpgsqlConnectionStringBuilder(postgres) { Database = server._database }.ConnectionString;
+                server._app = await StartAppAsync(connectionString);
+                server.BaseUrl = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/jobs/";
+                return server;
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Read-only: for new connections, and the app's pool is cleared so its next ones get it (as after a failover behind
+        /// one host name). Writable: for new connections only; the pool keeps its read-only sessions until the check moves it.
+        /// </summary>
+        public async Task SetReadOnlyAsync(bool readOnly)
+        {
+            await ExecuteAsync(_admin, readOnly
+                ? $"ALTER DATABASE \"{_database}\" SET default_transaction_read_only = on"
+                : $"ALTER DATABASE \"{_database}\" RESET default_transaction_read_only");
+            if (readOnly)
+            {
+                ((PostgresJobAdminStore)_app!.Services.GetRequiredService<IJobAdminStore>()).DataSource.Clear();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_app is not null)
+            {
+                await _app.StopAsync();
+                await _app.DisposeAsync();
+            }
+
+            await ExecuteAsync(_admin, $"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+            await _admin.DisposeAsync();
         }
     }
 

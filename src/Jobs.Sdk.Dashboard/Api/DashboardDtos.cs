@@ -5,9 +5,14 @@ namespace Jobs.Sdk.Dashboard;
 
 internal sealed record ErrorResponse(string Error);
 
+/// <summary>
+/// What <c>api/session</c> answers. <c>ServerReadOnly</c>: why the server the dashboard reads refuses writes (as the live
+/// snapshot's), null when it accepts them or could not be asked; the page warns and disables its actions from its first
+/// paint, not from the first snapshot.
+/// </summary>
 internal sealed record SessionResponse(
     string Title, string? User, bool CanAct, string? ReadOnlyReason, bool LocalOnly,
-    string AntiforgeryHeader, string? AntiforgeryToken, int LiveIntervalMs, int PageSize);
+    string AntiforgeryHeader, string? AntiforgeryToken, int LiveIntervalMs, int PageSize, string? ServerReadOnly);
 
 internal sealed record CountsDto(long Pending, long Processing, long Retrying, long Completed, long Failed, long Cancelled, long Paused)
 {

@@ -95,7 +95,7 @@ internal static class JobEndpoints
         await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.ActionPreviewResponse);
     }
 
-    /// <summary>How many job ids a preview names (the page shows none yet; a script may link to them).</summary>
+    /// <summary>How many job ids a preview names (the confirm dialog lists them, then "and N more").</summary>
     private const int PreviewSampleSize = 5;
 
     /// <summary>

@@ -31,7 +31,7 @@ const ctx = { session: null, snapshot: null, refresh: () => route(), navigate, r
 let view = null;
 let fingerprint = '';
 let userSession = null;     // the session as the server answered it: what the user may do
-let serverReadOnly = null;  // why the server the dashboard reads refuses writes (from the live snapshots), or null
+let serverReadOnly = null;  // why the server the dashboard reads refuses writes (from the session, then the live snapshots), or null
 
 // What the views act on: the user's session, with acting switched off while the server is read-only (a standby, the old
 // primary after a failover behind one host name), whose refusal would otherwise come only when a button is clicked.
@@ -121,11 +121,15 @@ function connect() {
     setLive('on', 'Live');
     document.getElementById('live').title = 'Updated ' + new Date(snapshot.at).toLocaleTimeString();
     if ((snapshot.serverReadOnly || null) !== serverReadOnly) {
-      // The server became read-only, or writable again: say so, and rebuild the view with its actions (dis)abled.
+      // The server became read-only, or writable again: say so, and (dis)able the view's actions. A view that can redraw
+      // them in place does (the jobs list keeps the operator's selection); the others are rebuilt.
       serverReadOnly = snapshot.serverReadOnly || null;
       ctx.session = effectiveSession();
       banners(ctx.session);
-      route();
+      if (view && view.onSession) {
+        view.onSession();
+        if (view.onSnapshot) view.onSnapshot(snapshot);
+      } else route();
     } else if (view && view.onSnapshot) view.onSnapshot(snapshot);
     // Pages that read more than the snapshot reload only when something changed.
     const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.workers, snapshot.runningJobs]);
@@ -137,6 +141,7 @@ function connect() {
 async function start() {
   try {
     userSession = await get('session');
+    serverReadOnly = userSession.serverReadOnly || null;   // so a page opened on a read-only server says so at once
   } catch (e) {
     document.getElementById('main').replaceChildren(el('p', { class: 'banner bad' }, e.message));
     return;

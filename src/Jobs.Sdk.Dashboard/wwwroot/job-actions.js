@@ -1,6 +1,7 @@
 // The bulk job actions (retry, run now, cancel, delete) on a selection: a list of ids, or { filter } for "every job matching
 // the list's filters" (acted on in batches by the server). Before the operator confirms, the dialog counts what the click
-// would change, by the action's own conditions (a dry run on the server: api/jobs/{action}/preview).
+// would change, by the action's own conditions (a dry run on the server: api/jobs/{action}/preview), and names the first
+// few of them.
 import { el, num, toast, confirmAction, STATES } from './ui.js';
 import { post } from './api.js';
 
@@ -51,15 +52,28 @@ function previewText(action, selection, { selected, wouldChange }) {
   };
 }
 
-/** Fills the open dialog with the preview's numbers; Confirm is off while counting, and on again if the count fails. */
+/**
+ * The first jobs the action would change (the preview's sample, ids ascending), then "and N more" when it would change
+ * more: list items whose ids are text nodes (el), so whatever the server sends shows as text, never as markup.
+ */
+function sampleItems({ wouldChange, sample }) {
+  const ids = Array.isArray(sample) ? sample : [];
+  const more = wouldChange - ids.length;
+  return [...ids.map(id => el('li', { class: 'mono' }, String(id))),
+    ids.length > 0 && more > 0 ? el('li', { class: 'muted' }, `and ${num(more)} more`) : null].filter(Boolean);
+}
+
+/** Fills the open dialog with the preview's numbers and sample; Confirm is off while counting, and on again if the count fails. */
 async function preview(action, selection, dialog) {
   dialog.count('Counting the jobs this would change…');
   dialog.allow(false);
   try {
     const signal = AbortSignal.any([dialog.signal, AbortSignal.timeout(PREVIEW_LIMIT_MS)]);
-    const shown = previewText(action, selection, await post(`jobs/${action.key}/preview`, body(selection), signal));
+    const result = await post(`jobs/${action.key}/preview`, body(selection), signal);
+    const shown = previewText(action, selection, result);
     dialog.title(shown.title);
     dialog.count(shown.count);
+    dialog.list(sampleItems(result));
     dialog.allow(shown.allow);
   } catch (e) {
     if (dialog.signal.aborted) return;   // the dialog closed: nothing to show

@@ -71,7 +71,8 @@ export function toast(message, bad = false) {
 /**
  * Asks to confirm an action, with an optional reason for the audit log. Resolves to the reason ('' when none) or null.
  * onOpen (optional) gets the open dialog's controls, to fill in what it learns meanwhile (how many jobs a bulk action would
- * change): title(text), count(text), allow(bool: Confirm on or off), and signal (aborted when the dialog closes).
+ * change): title(text), count(text), list(items: a short list under the count, e.g. the first of those jobs; [] hides
+ * it), allow(bool: Confirm on or off), and signal (aborted when the dialog closes).
  */
 export function confirmAction(title, text, confirmLabel = 'Confirm', danger = false, onOpen = null) {
   const dialog = document.getElementById('reason-dialog');
@@ -79,8 +80,11 @@ export function confirmAction(title, text, confirmLabel = 'Confirm', danger = fa
   const ok = document.getElementById('reason-ok');
   const heading = document.getElementById('reason-title');
   const count = document.getElementById('reason-count');
+  const list = document.getElementById('reason-sample');
   heading.textContent = title;
   count.textContent = '';
+  list.replaceChildren();
+  list.hidden = true;
   document.getElementById('reason-text').textContent = text;
   ok.textContent = confirmLabel;
   ok.className = 'btn ' + (danger ? 'primary danger-fill' : 'primary');
@@ -105,6 +109,7 @@ export function confirmAction(title, text, confirmLabel = 'Confirm', danger = fa
       onOpen({
         title: t => { if (open()) heading.textContent = t; },
         count: t => { if (open()) count.textContent = t; },
+        list: items => { if (open()) { list.replaceChildren(...items); list.hidden = items.length === 0; } },
         allow: on => { if (open()) ok.disabled = !on; },
         signal: closed.signal,
       });

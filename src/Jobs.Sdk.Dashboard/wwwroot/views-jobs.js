@@ -123,7 +123,8 @@ export function jobList(main, params, ctx) {
   load();
   // Live: the first page follows the store, except while the operator has jobs selected (on a busy queue the rows would
   // move, and the selected ones drop off the page, under their cursor); Apply, paging or an action reload it.
-  return { onChange: () => { if (!cursor && selected.size === 0 && !allMatching) load(); } };
+  // When the server turns read-only or writable again, only the action buttons change: the selection stays.
+  return { onChange: () => { if (!cursor && selected.size === 0 && !allMatching) load(); }, onSession: renderToolbar };
 }
 
 /** A job's page; params: the list it was opened from (its filters and page), where "← Jobs" returns. */
