@@ -1,5 +1,4 @@
 using Jobs.Sdk.Postgres.Tests;
-using Npgsql;
 
 namespace Jobs.Sdk.Cli.Tests;
 
@@ -38,7 +37,7 @@ public sealed class CleanupDryRunBatchTests(PostgresFixture fixture) : IAsyncLif
             ANALYZE "{_db.Name}".jobs;
             """);
 
-        var counts = await StatementsOnJobsAsync(() => _db.RunAsync(1, ["cleanup", "--failed", "1d", "--queue", "bulk", "--dry-run", "--json"]));
+        var counts = await TableLockWatch.StatementsOnJobsAsync(_db.DataSource, _db.Name, () => _db.RunAsync(1, ["cleanup", "--failed", "1d", "--queue", "bulk", "--dry-run", "--json"]));
         Assert.True(counts.Result.ExitCode == 0, counts.Result.ToString());
         Assert.Equal(Old, counts.Result.Json.GetProperty("wouldDelete").GetInt64());
         // A statement seen is a transaction. The tool prepares a statement on each connection once (a transaction of its
@@ -58,92 +57,6 @@ public sealed class CleanupDryRunBatchTests(PostgresFixture fixture) : IAsyncLif
         Assert.Equal(1000, await ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".jobs WHERE queue_name = 'other'"));
     }
 
-    /// <summary>
-    /// Runs <paramref name="run"/> while this test holds the jobs table locked (ACCESS EXCLUSIVE, which every read of the
-    /// table waits for) and returns the text of each statement of another session that waited for it. The lock goes
-    /// from one of two sessions to the other: the next holder queues its request before the current one commits, so the
-    /// waiting statement runs alone and its transaction must end (releasing its lock) before the next holder gets the
-    /// table, and any later statement queues behind that holder. A statement runs only when seen; a
-    /// transaction is seen only at its first statement on the table (a later one already holds its lock): each statement
-    /// seen is a transaction of its own.
-    /// </summary>
-    private async Task<(T Result, List<(int Pid, string Query)> Statements)> StatementsOnJobsAsync<T>(Func<Task<T>> run)
-    {
-        var table = $"\"{_db.Name}\".jobs";
-        await using var a = await _db.DataSource.OpenConnectionAsync();
-        await using var b = await _db.DataSource.OpenConnectionAsync();
-        var holders = new[] { a.ProcessID, b.ProcessID };
-        var statements = new List<(int Pid, string Query)>();
-        var holder = a;
-        var tx = await holder.BeginTransactionAsync();
-        await ExecuteAsync(holder, $"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE");
-        var task = run();
-        while (true)
-        {
-            (int Pid, string Query)? waiting = null;
-            await UntilAsync(async () =>
-            {
-                waiting = await WaitingAsync(table, holders);
-                return waiting is not null || task.IsCompleted;
-            }, 60, "the tool waits for the jobs table or exits");
-            if (waiting is null)
-            {
-                break;
-            }
-
-            statements.Add(waiting.Value);
-            var next = holder == a ? b : a;
-            var nextTx = await next.BeginTransactionAsync();
-            var locking = ExecuteAsync(next, $"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE");
-            await UntilAsync(async () => await WaitsAsync(table, next.ProcessID), 60, "the next holder queues for the lock");
-            await tx.CommitAsync();
-            await tx.DisposeAsync();
-            await locking;
-            (holder, tx) = (next, nextTx);
-        }
-
-        await tx.CommitAsync();
-        await tx.DisposeAsync();
-        return (await task, statements);
-    }
-
-    /// <summary>The session, other than <paramref name="holders"/>, that waits for a lock on <paramref name="table"/>, and its statement.</summary>
-    private async Task<(int Pid, string Query)?> WaitingAsync(string table, int[] holders)
-    {
-        await using var command = _db.DataSource.CreateCommand("""
-            SELECT a.pid, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.relation = $1::regclass AND NOT l.granted AND l.pid <> ALL($2) LIMIT 1
-            """);
-        command.Parameters.AddWithValue(table);
-        command.Parameters.AddWithValue(holders);
-        await using var reader = await command.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? (reader.GetInt32(0), reader.GetString(1)) : null;
-    }
-
-    private async Task<bool> WaitsAsync(string table, int pid)
-    {
-        await using var command = _db.DataSource.CreateCommand(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = $1::regclass AND NOT granted AND pid = $2)");
-        command.Parameters.AddWithValue(table);
-        command.Parameters.AddWithValue(pid);
-        return (bool)(await command.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>Polls a condition on the database (a lock queue is visible only there) until it holds, for at most <paramref name="seconds"/>.</summary>
-    private static async Task UntilAsync(Func<Task<bool>> condition, int seconds, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not within {seconds} s: {what}.");
-            }
-
-            await Task.Delay(10);
-        }
-    }
-
     private async Task ExecuteAsync(string sql)
     {
         await using var command = _db.DataSource.CreateCommand(sql);
@@ -154,11 +67,5 @@ public sealed class CleanupDryRunBatchTests(PostgresFixture fixture) : IAsyncLif
     {
         await using var command = _db.DataSource.CreateCommand(sql);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }
