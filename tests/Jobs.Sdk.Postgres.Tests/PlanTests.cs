@@ -493,6 +493,7 @@ public sealed partial class PlanTests(PostgresFixture fixture)
             e.TryGetProperty("Actual Rows", out var rows) ? rows.GetInt64() : 0,
             e.TryGetProperty("Actual Loops", out var loops) ? loops.GetInt64() : 0,
             e.TryGetProperty("Rows Removed by Join Filter", out var removed) ? removed.GetInt64() : 0,
+            e.TryGetProperty("Rows Removed by Filter", out var filtered) ? filtered.GetInt64() : 0,
             (e.TryGetProperty("Shared Hit Blocks", out var hit) ? hit.GetInt64() : 0) + (e.TryGetProperty("Shared Read Blocks", out var read) ? read.GetInt64() : 0)));
         if (e.TryGetProperty("Plans", out var children))
         {
@@ -505,7 +506,7 @@ public sealed partial class PlanTests(PostgresFixture fixture)
 
     private sealed record Plan(PlanNode Root, List<PlanNode> Nodes, string Text);
 
-    private sealed record PlanNode(string Type, string? Relation, string? Index, long ActualRows, long Loops, long RemovedByJoinFilter, long Buffers);
+    private sealed record PlanNode(string Type, string? Relation, string? Index, long ActualRows, long Loops, long RemovedByJoinFilter, long RemovedByFilter, long Buffers);
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 

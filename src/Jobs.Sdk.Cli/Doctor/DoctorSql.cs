@@ -32,19 +32,39 @@ internal static class DoctorSql
         LIMIT 1
         """;
 
-    /// <summary>Processing jobs whose lease expired more than a minute ago (rescue should have requeued them), per queue.</summary>
+    /// <summary>
+    /// Processing jobs whose lease expired more than a minute ago (rescue should have requeued them), per queue. Reads the
+    /// processing rows of each queue that has some (by the counts), through <c>jobs_queue_state_idx</c>: a filter on the
+    /// state alone walked that whole index, every finished row of every queue, in one statement (issue 15).
+    /// </summary>
     public const string ExpiredLeases = """
-        SELECT queue_name, count(*) FROM {s}.jobs
-        WHERE state = 1 AND lease_expires_at < now() - interval '1 minute'
-        GROUP BY queue_name ORDER BY 2 DESC
+        SELECT c.queue_name, x.n
+        FROM (SELECT queue_name FROM {s}.job_state_counts WHERE state = 1 GROUP BY 1 HAVING sum(n) > 0) c
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM {s}.jobs j
+            WHERE j.queue_name = c.queue_name AND j.state = 1 AND j.lease_expires_at < now() - interval '1 minute'
+        ) x
+        WHERE x.n > 0
+        ORDER BY 2 DESC
         """;
 
-    /// <summary>Due jobs (per queue and name) that no live worker has a handler for.</summary>
-    public const string Unhandled = """
-        SELECT j.queue_name, j.name, count(*) FROM {s}.jobs j
-        WHERE j.state IN (0, 2) AND j.run_at <= now()
-          AND NOT EXISTS (SELECT 1 FROM {s}.workers w
-                          WHERE w.expires_at > now() AND j.queue_name = ANY (w.queues) AND j.name = ANY (w.job_names))
+    /// <summary>
+    /// Due jobs (per queue and name) that no live worker has a handler for. Reads the due rows of each queue that has
+    /// runnable ones (by the counts), per priority, through <c>jobs_runnable_idx</c> as the claim does (counted per
+    /// queue and priority, so the planner cannot turn it into one scan of every runnable row): the state filter alone read
+    /// the whole table or the whole runnable index, finished history or delayed backlog included, in one statement (issue 15).
+    /// </summary>
+    public static readonly string Unhandled = $"""
+        SELECT c.queue_name, j.name, sum(j.n)::bigint
+        FROM (SELECT queue_name FROM {"{s}"}.job_state_counts WHERE state IN (0, 2) GROUP BY 1 HAVING sum(n) > 0) c
+        CROSS JOIN unnest('{Postgres.SqlCodes.ClaimPriorities}'::smallint[]) AS p(priority)
+        CROSS JOIN LATERAL (
+            SELECT j.name, count(*) AS n FROM {"{s}"}.jobs j
+            WHERE j.queue_name = c.queue_name AND j.state IN (0, 2) AND j.priority = p.priority AND j.run_at <= now()
+            GROUP BY j.name
+        ) j
+        WHERE NOT EXISTS (SELECT 1 FROM {"{s}"}.workers w
+                          WHERE w.expires_at > now() AND c.queue_name = ANY (w.queues) AND j.name = ANY (w.job_names))
         GROUP BY 1, 2 ORDER BY 3 DESC
         LIMIT 20
         """;

@@ -10,7 +10,7 @@ namespace Jobs.Sdk.Postgres;
 /// Text filters (payload containment, payload text, error text) are evaluated over bounded windows of at most
 /// <see cref="ScanLimit"/> rows, taken in page order by the indexed filters; each statement's cursor continues after its
 /// window, so no statement scans the whole table (the store reads windows until the page is full or its time is up:
-/// <see cref="PostgresJobAdminStore.TextSearchBudget"/>).
+/// <see cref="PostgresJobAdminStore.TextSearchBudget"/>; a bulk action's walk, until it found its batch: <see cref="Ids"/>).
 /// </summary>
 internal sealed class JobQuerySql
 {
@@ -114,7 +114,13 @@ internal sealed class JobQuerySql
             """;
     }
 
-    /// <summary>Ids matching every filter, id ascending, after <paramref name="after"/> (bulk actions; not bounded by a window).</summary>
+    /// <summary>
+    /// Ids matching every filter, id ascending, after <paramref name="after"/> (bulk actions and their dry runs), column
+    /// <c>marker</c> false. Without text filters: up to <paramref name="limit"/> rows. With them, as <see cref="Page"/>: a
+    /// window of <see cref="ScanLimit"/> rows by the other filters, its matching rows (up to <paramref name="limit"/>) and,
+    /// when the window was full, its last row (<c>marker</c> true) to search on after. Searched in one statement, a needle
+    /// in a large history held one snapshot over every row (issue 15).
+    /// </summary>
     public string Ids(JobId? after, int limit)
     {
         if (after is { } a)
@@ -122,13 +128,21 @@ internal sealed class JobQuerySql
             Where("id > " + Add(Uuid(a)));
         }
 
-        if (HasTextFilters)
+        var l = Add(new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        if (!HasTextFilters)
         {
-            Where(_text.ToString());
+            return $"SELECT id, false AS marker FROM {Schema}.jobs{WhereClause()} ORDER BY id LIMIT {l}";
         }
 
-        var l = Add(new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer });
-        return $"SELECT id FROM {Schema}.jobs{WhereClause()} ORDER BY id LIMIT {l}";
+        var scan = Add(new NpgsqlParameter<int> { TypedValue = ScanLimit, NpgsqlDbType = NpgsqlDbType.Integer });
+        return $"""
+            WITH w AS MATERIALIZED (
+                SELECT id, ({_text}) AS hit FROM {Schema}.jobs{WhereClause()} ORDER BY id LIMIT {scan}
+            )
+            (SELECT id, false AS marker FROM w WHERE hit ORDER BY id LIMIT {l})
+            UNION ALL
+            (SELECT id, true FROM w WHERE (SELECT count(*) FROM w) = {scan} ORDER BY id DESC LIMIT 1)
+            """;
     }
 
     private string WhereClause() => _where.Length == 0 ? "" : " WHERE " + _where;

@@ -143,22 +143,44 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         : static (a, b) => b.Id.Value.CompareTo(a.Id.Value));
 
     /// <inheritdoc />
+    /// <remarks>
+    /// With text filters, reads windows of <see cref="JobQuerySql.ScanLimit"/> rows, each its own statement and
+    /// transaction, until it found <paramref name="limit"/> ids or read the last matching row (see <see cref="JobQuerySql.Ids"/>).
+    /// </remarks>
     public async Task<IReadOnlyList<JobId>> FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var sql = JobQuerySql.For(_quoted, query);
-        var text = sql.Ids(after, limit);
         var ids = new List<JobId>(Math.Min(limit, 1024));
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(text, connection);
-        command.Parameters.AddRange(sql.Parameters.ToArray());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        for (var from = after; ;)
         {
-            ids.Add(new JobId(reader.GetGuid(0)));
-        }
+            var sql = JobQuerySql.For(_quoted, query);
+            await using var command = new NpgsqlCommand(sql.Ids(from, limit - ids.Count), connection);
+            command.Parameters.AddRange(sql.Parameters.ToArray());
+            JobId? marker = null;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var id = new JobId(reader.GetGuid(0));
+                    if (reader.GetBoolean(1))
+                    {
+                        marker = id;
+                    }
+                    else
+                    {
+                        ids.Add(id);
+                    }
+                }
+            }
 
-        return ids;
+            if (marker is null || ids.Count >= limit)
+            {
+                return ids;
+            }
+
+            from = marker;
+        }
     }
 
     /// <inheritdoc />

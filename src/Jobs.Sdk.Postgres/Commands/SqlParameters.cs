@@ -12,6 +12,10 @@ internal static class SqlParameters
 
     public static NpgsqlParameter Uuid(Guid value) => new NpgsqlParameter<Guid> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Uuid };
 
+    public static NpgsqlParameter Uuid(Guid? value) => value is { } v
+        ? Uuid(v)
+        : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid };
+
     public static NpgsqlParameter Integer(int value) => new NpgsqlParameter<int> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Integer };
 
     public static NpgsqlParameter Integer(int? value) => value is { } v

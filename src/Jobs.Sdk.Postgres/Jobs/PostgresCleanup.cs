@@ -97,7 +97,8 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
     /// holds, which a removal only marks, counted as <see cref="CleanupAsync"/> counts it), by the conditions its batches
     /// pick rows with (<see cref="CleanupSql.CountRemovable"/>). Changes nothing. Reruns delete nothing and are not
     /// counted (they put rows back only after every state the pass removes earlier, and as pending, which a removal of
-    /// pending jobs, the first of the pass, does not see again).
+    /// pending jobs, the first of the pass, does not see again). Counts in bounded batches, each its own transaction, as
+    /// the removals delete: a dry run over a million rows holds no snapshot longer than one batch.
     /// </summary>
     public async Task<long> CountRemovableAsync(CleanupOptions options, CancellationToken cancellationToken)
     {
@@ -112,15 +113,65 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
                 continue;
             }
 
-            var age = Double(action.MaxAge?.TotalMilliseconds);
-            var count = state == JobState.Processing
-                ? await context.Commands.ScalarAsync(_countProcessingSql, [Text(context.Queue), age], SqlRun.Prepare, cancellationToken).ConfigureAwait(false)
-                : await context.Commands.ScalarAsync(state is JobState.Pending or JobState.Retrying ? _countRunnableSql : _countSettledSql,
-                    [Text(context.Queue), Smallint((short)state), age], SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
-            removable += count is long n ? n : throw new InvalidOperationException("A cleanup count returned no number.");
+            var age = action.MaxAge?.TotalMilliseconds;
+            removable += state is JobState.Pending or JobState.Retrying
+                ? await CountRunnableAsync(state, age, cancellationToken).ConfigureAwait(false)
+                : await CountByUpdateAsync(state, age, cancellationToken).ConfigureAwait(false);
         }
 
         return removable;
+    }
+
+    /// <summary>Counts the removable rows of a settled or processing state, batch by batch in <c>updated_at</c> order.</summary>
+    private async Task<long> CountByUpdateAsync(JobState state, double? age, CancellationToken cancellationToken)
+    {
+        long counted = 0;
+        DateTimeOffset? after = null;
+        (long Picked, long Counted, DateTimeOffset? Last) batch;
+        do
+        {
+            NpgsqlParameter[] parameters = state == JobState.Processing
+                ? [Text(context.Queue), Double(age), Timestamp(after), Integer(CleanupSql.BatchSize)]
+                : [Text(context.Queue), Smallint((short)state), Double(age), Timestamp(after), Integer(CleanupSql.BatchSize)];
+            batch = await context.Commands.QueryAsync(state == JobState.Processing ? _countProcessingSql : _countSettledSql, parameters, SqlRun.Prepare,
+                static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
+                    ? (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)))
+                    : throw new InvalidOperationException("A cleanup count returned no row."), cancellationToken).ConfigureAwait(false);
+            counted += batch.Counted;
+            after = batch.Last;
+        }
+        while (batch.Picked == CleanupSql.BatchSize);
+        return counted;
+    }
+
+    /// <summary>Counts the removable rows of a runnable state, priority by priority, batch by batch in claim order.</summary>
+    private async Task<long> CountRunnableAsync(JobState state, double? age, CancellationToken cancellationToken)
+    {
+        long counted = 0;
+        short? priority = short.MaxValue; // above every priority: the first batch reads nothing and names the highest
+        (DateTimeOffset? RunAt, Guid? Id) after = (null, null);
+        while (priority is { } p)
+        {
+            var batch = await context.Commands.QueryAsync(_countRunnableSql,
+                [Text(context.Queue), Smallint((short)state), Double(age), Smallint(p), Timestamp(after.RunAt), Uuid(after.Id), Integer(CleanupSql.BatchSize)],
+                SqlRun.Prepare,
+                static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
+                    ? (Read: reader.GetInt64(0), Counted: reader.GetInt64(1),
+                        RunAt: reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)),
+                        Id: reader.IsDBNull(3) ? (Guid?)null : reader.GetGuid(3), Next: reader.IsDBNull(4) ? (short?)null : reader.GetInt16(4))
+                    : throw new InvalidOperationException("A cleanup count returned no row."), cancellationToken).ConfigureAwait(false);
+            counted += batch.Counted;
+            if (batch.Read == CleanupSql.BatchSize)
+            {
+                after = (batch.RunAt, batch.Id);
+            }
+            else
+            {
+                (priority, after) = (batch.Next, (null, null));
+            }
+        }
+
+        return counted;
     }
 
     /// <summary>

@@ -24,29 +24,82 @@ internal static class CleanupSql
     /// <summary>A processing row's lease has not ended (one that ended is the lease rescue's: its worker died).</summary>
     private static readonly string LeaseLive = "coalesce(lease_expires_at >= now(), false)";
 
-    /// <summary>A row last changed more than <paramref name="parameter"/> ms ago (a double precision parameter; null: any age).</summary>
+    /// <summary>
+    /// A row last changed more than <paramref name="parameter"/> ms ago (a double precision parameter; null: any age). A
+    /// bound on <c>updated_at</c> even in a generic plan, so a batch's index scan stops at the first younger row (written
+    /// "$n IS NULL OR updated_at &lt; ...", the condition was a filter there, and the last batch of each state read every
+    /// younger row of its queue to find none); <c>updated_at</c> is never null.
+    /// </summary>
     private static string OlderThan(string parameter)
-        => $"({parameter}::double precision IS NULL OR updated_at < now() - {parameter} * interval '1 millisecond')";
+        => $"updated_at < coalesce(now() - {parameter}::double precision * interval '1 millisecond', 'infinity')";
 
     /// <summary>
     /// The rows <see cref="Remove"/> deletes: of queue $1 in state $2, last changed more than $3 ms ago. Read by its batches
-    /// and by <see cref="CountRemovable"/> (a dry run), so the two agree.
+    /// and by <see cref="CountRemovable"/>'s (a dry run), so the two agree.
     /// </summary>
     private static string Removable(bool runnable) => $"queue_name = $1 AND state = $2 AND {(runnable ? Runnable : Settled)} AND {OlderThan("$3")}";
 
     /// <summary>
     /// The rows <see cref="RemoveProcessing"/> deletes or marks: processing jobs of queue $1 last changed more than $2 ms
     /// ago, but a running job already being removed (its lease live). Read by its batches and by
-    /// <see cref="CountRemovableProcessing"/>.
+    /// <see cref="CountRemovableProcessing"/>'s.
     /// </summary>
     private static readonly string RemovableProcessing =
         $"queue_name = $1 AND state = {Processing} AND {OlderThan("$2")} AND NOT ({LeaseLive} AND delete_requested AND cancel_requested)";
 
-    /// <summary>How many rows <see cref="Remove"/>'s batches would delete now (the same parameters but the batch size; changes nothing).</summary>
-    public static string CountRemovable(bool runnable) => $"SELECT count(*) FROM {{s}}.jobs WHERE {Removable(runnable)}";
+    /// <summary>
+    /// One batch of a dry run of <see cref="Remove"/> (changes nothing): how many rows it read and how many of them
+    /// <see cref="Remove"/>'s batches would delete now. Settled states: <see cref="Remove"/>'s parameters but the batch
+    /// size, $4 where the previous batch ended, $5 the batch size (see <see cref="CountByUpdate"/>); runnable ones: see
+    /// <see cref="CountRunnable"/>. Counting a million rows in one statement held one snapshot all along, which slows every
+    /// concurrent claim (issue 15).
+    /// </summary>
+    public static string CountRemovable(bool runnable) => runnable ? CountRunnable : CountByUpdate(Removable(runnable: false), "$4", "$5");
 
-    /// <summary>How many rows <see cref="RemoveProcessing"/>'s batches would delete or mark now ($1 queue, $2 age; changes nothing).</summary>
-    public static readonly string CountRemovableProcessing = $"SELECT count(*) FROM {{s}}.jobs WHERE {RemovableProcessing}";
+    /// <summary>One batch of a dry run of <see cref="RemoveProcessing"/> ($1 queue, $2 age, $3 where the previous batch ended, $4 the batch size).</summary>
+    public static readonly string CountRemovableProcessing = CountByUpdate(RemovableProcessing, "$3", "$4");
+
+    /// <summary>
+    /// Counts the rows matching <paramref name="removable"/> (of the state index's states) in <c>jobs_queue_state_idx</c>
+    /// order, from after <c>updated_at</c> <paramref name="after"/> (null: the first): up to <paramref name="limit"/> rows,
+    /// and then the rest of the rows that share the last one's <c>updated_at</c> (rows one transaction wrote), so that the
+    /// next batch starts after it. Returns the rows of the batch proper, the rows counted, and the <c>updated_at</c> to
+    /// continue after; a batch of fewer than <paramref name="limit"/> rows is the last.
+    /// </summary>
+    private static string CountByUpdate(string removable, string after, string limit) => $$"""
+        WITH page AS MATERIALIZED (
+            SELECT updated_at FROM {s}.jobs
+            WHERE {{removable}} AND updated_at > coalesce({{after}}::timestamptz, '-infinity')
+            ORDER BY updated_at
+            LIMIT {{limit}}
+        ), edge AS (
+            SELECT count(*) AS picked, max(updated_at) AS last FROM page
+        )
+        SELECT edge.picked,
+               (SELECT count(*) FROM page WHERE updated_at < edge.last)
+                   + (SELECT count(*) FROM {s}.jobs WHERE {{removable}} AND updated_at = edge.last),
+               edge.last
+        FROM edge
+        """;
+
+    /// <summary>
+    /// Runnable rows of queue $1 in state $2 and priority $4, in <c>jobs_runnable_idx</c> order from after ($5 run_at, $6 id)
+    /// (null: the first), up to $7 of them, whatever their age (their age is no index bound): returns how many it read, how
+    /// many of them <see cref="Remove"/> would delete ($3 age), where it ended, and the next lower priority any runnable row
+    /// of the queue has (null: none). A batch of fewer than $7 rows ends its priority.
+    /// </summary>
+    private static readonly string CountRunnable = $$"""
+        WITH page AS MATERIALIZED (
+            SELECT run_at, id, {{Removable(runnable: true)}} AS removable FROM {s}.jobs
+            WHERE queue_name = $1 AND state = $2 AND {{Runnable}} AND priority = $4
+              AND (run_at, id) > (coalesce($5::timestamptz, '-infinity'), coalesce($6::uuid, '00000000-0000-0000-0000-000000000000'))
+            ORDER BY run_at, id
+            LIMIT $7
+        )
+        SELECT (SELECT count(*) FROM page), (SELECT count(*) FROM page WHERE removable), last.run_at, last.id,
+               (SELECT max(priority) FROM {s}.jobs WHERE queue_name = $1 AND {{Runnable}} AND priority < $4)
+        FROM (SELECT NULL) one LEFT JOIN (SELECT run_at, id FROM page ORDER BY run_at DESC, id DESC LIMIT 1) last ON true
+        """;
 
     /// <summary>The database clock (the start of a rerun pass).</summary>
     public const string DatabaseNow = "SELECT now()";
