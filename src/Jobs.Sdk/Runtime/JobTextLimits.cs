@@ -96,7 +96,8 @@ internal static class JobTextLimits
         return -1;
     }
 
-    private static void CheckLength(string text, string what, string paramName)
+    /// <summary>Throws when <paramref name="text"/> is longer than <see cref="MaxIndexedBytes"/> bytes of UTF-8.</summary>
+    public static void CheckLength(string text, string what, string paramName)
     {
         // At most 3 UTF-8 bytes per UTF-16 code unit: short texts need no count.
         if (text.Length > MaxIndexedBytes / 3 && Encoding.UTF8.GetByteCount(text) is var bytes and > MaxIndexedBytes)
