@@ -79,6 +79,9 @@ public abstract partial class AdminConformanceTests
         {
             new JobQuery { PayloadText = text }, new JobQuery { ErrorText = text }, new JobQuery { Queue = text },
             new JobQuery { Names = ["admin.job", text] },
+            // The same text as a JSON escape, in a value and in a property name (jsonb refuses \u0000).
+            new JobQuery { PayloadContains = "{\"tag\":\"" + JsonEscape(text) + "\"}" },
+            new JobQuery { PayloadContains = "{\"" + JsonEscape(text) + "\":1}" },
         })
         {
             await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.ListJobsAsync(query));
@@ -88,4 +91,6 @@ public abstract partial class AdminConformanceTests
         Assert.Single((await host.Admin.ListJobsAsync(new JobQuery())).Items);
         Assert.Empty(await host.Admin.GetAuditLogAsync(10));
     }
+
+    private static string JsonEscape(string text) => string.Concat(text.Select(c => c is '\0' || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
 }

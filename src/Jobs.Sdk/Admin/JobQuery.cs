@@ -111,7 +111,8 @@ public sealed record JobQuery
 
         if (PayloadContains is not null)
         {
-            JobQueryMatcher.ParseJson(PayloadContains);
+            using var contains = JobQueryMatcher.ParseJson(PayloadContains);
+            JobQueryMatcher.CheckStorable(contains.RootElement);
         }
 
         if (Cursor is not null)
