@@ -42,6 +42,8 @@ public abstract partial class AdminConformanceTests
         Assert.Equal("reason", reason.ParamName);
         var queue = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.PauseQueueAsync("emails" + text));
         Assert.Equal("queue", queue.ParamName);
+        var entry = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.PauseScheduleAsync("nightly" + text));
+        Assert.Equal("entryKey", entry.ParamName);
 
         // Every action above was refused: the audit log records none, and a valid one still is recorded.
         Assert.Empty(await host.Admin.GetAuditLogAsync(10));
