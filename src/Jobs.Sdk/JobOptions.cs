@@ -17,14 +17,16 @@ public sealed record JobOptions
 
     /// <summary>
     /// The queue of this one job, overriding the job type's <see cref="JobAttribute.Queue"/>; <see langword="null"/> keeps
-    /// it. Any text without NUL characters, at most 1,000 bytes of UTF-8 (stored as a value, never spliced into SQL).
+    /// it. Any text without NUL characters or unpaired surrogates, at most 1,000 bytes of UTF-8 (stored as a value, never
+    /// spliced into SQL).
     /// </summary>
     public string? Queue { get; init; }
 
     /// <summary>
     /// Makes this push unique under this key (overriding the key the job type's <see cref="UniqueKeyAttribute"/> members
     /// give): nothing is inserted while a job of the same type and key is waiting or running in the queue (and, for a
-    /// <see cref="JobAttribute.Unique"/> type, for <see cref="JobAttribute.UniqueFor"/> seconds after it finished).
+    /// <see cref="JobAttribute.Unique"/> type, for <see cref="JobAttribute.UniqueFor"/> seconds after it finished). Any text
+    /// without unpaired surrogates (stored as a hash of its UTF-8, which has no form for them).
     /// </summary>
     public string? UniqueKey { get; init; }
 
@@ -32,7 +34,8 @@ public sealed record JobOptions
     /// The concurrency key of this push, used exactly as given (not scoped by job name, so job types that use the same
     /// key share its limit), overriding the key of the type's <see cref="ConcurrencyKeyAttribute"/> members. It takes
     /// effect with a limit: the job type's <see cref="JobAttribute.ConcurrencyLimit"/>, or 1 when the type sets none.
-    /// <see langword="null"/> keeps the type's key. No NUL characters, at most 1,000 bytes of UTF-8 (PostgreSQL indexes it).
+    /// <see langword="null"/> keeps the type's key. No NUL characters or unpaired surrogates, at most 1,000 bytes of UTF-8
+    /// (PostgreSQL indexes it).
     /// </summary>
     public string? ConcurrencyKey { get; init; }
 }

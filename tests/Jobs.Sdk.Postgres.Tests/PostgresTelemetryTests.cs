@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -87,5 +88,39 @@ public sealed class PostgresTelemetryTests(PostgresFixture fixture)
             && (string?)m.Tags.GetValueOrDefault("jobs.job.name") == "test.value" && (string?)m.Tags.GetValueOrDefault("messaging.destination.name") == queueName);
         Assert.True(Counted("jobs.pushed"), "jobs.pushed was not recorded with the name and queue tags");
         Assert.True(Counted("jobs.completed"), "jobs.completed was not recorded with the name and queue tags");
+    }
+
+    /// <summary>
+    /// The trace state is whatever the caller's context carries (a message consumer copies it from a header it received): one
+    /// no store can hold must not fail the push. It used to: PostgreSQL answered 22P05 "unsupported Unicode escape sequence"
+    /// for the headers' jsonb. W3C Trace Context allows only printable ASCII there and asks to drop an invalid trace state.
+    /// </summary>
+    [Theory]
+    [InlineData("NUL")]
+    [InlineData("non-ASCII")]
+    public async Task A_push_whose_trace_state_no_store_can_hold_is_stored_with_its_trace_parent_and_without_the_trace_state(string kind)
+    {
+        using var activities = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == JobsDiagnostics.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(activities);
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
+
+        JobId id, valid;
+        using (var request = new Activity("request").SetIdFormat(ActivityIdFormat.W3C).Start())
+        {
+            request.TraceStateString = kind == "NUL" ? "vendor=a\0b" : "vendor=caf\u00e9,other=\uD800";
+            id = await q.Queue.PushAsync(new ValueJob(1));
+            request.TraceStateString = "vendor=abc, other=x y";
+            valid = await q.Queue.PushAsync(new ValueJob(2));
+        }
+
+        var headers = (await q.Services.GetRequiredService<JobAdmin>().GetJobAsync(id))!.Headers;
+        Assert.True(headers.ContainsKey(JobHeaders.TraceParent), "the trace parent is stored");
+        Assert.False(headers.ContainsKey(JobHeaders.TraceState), "an invalid trace state is dropped: " + headers.GetValueOrDefault(JobHeaders.TraceState));
+        var kept = (await q.Services.GetRequiredService<JobAdmin>().GetJobAsync(valid))!.Headers;
+        Assert.Equal("vendor=abc, other=x y", kept[JobHeaders.TraceState]);
     }
 }

@@ -53,6 +53,33 @@ public sealed class PushValidationTests(PostgresFixture fixture)
         Assert.Equal(longest, (await q.Queue.GetJobAsync(id))!.QueueName);
     }
 
+    [Theory]
+    [InlineData("queue")]
+    [InlineData("concurrency key")]
+    [InlineData("unique key")]
+    public async Task A_text_with_an_unpaired_surrogate_is_refused_at_push_with_an_ArgumentException_naming_the_option(string where)
+    {
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((_, _, _) => Task.CompletedTask));
+
+        // Text cut in the middle of an emoji. Npgsql used to throw EncoderFallbackException for a queue or concurrency key;
+        // a unique key, stored as a hash of its UTF-8, became "k\uFFFD": a second push under "k\uDBFF" (another key) was
+        // reported as a duplicate and not inserted.
+        foreach (var cut in new[] { "k\uD800", "k\uDBFF", "\uDE00k" })
+        {
+            var options = where switch
+            {
+                "queue" => new JobOptions { Queue = cut },
+                "concurrency key" => new JobOptions { ConcurrencyKey = cut },
+                _ => new JobOptions { UniqueKey = cut },
+            };
+            var ex = await Assert.ThrowsAsync<ArgumentException>(() => q.Queue.TryPushAsync(new MessageJob(1, "x"), options));
+            Assert.Contains("unpaired surrogate", ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0L, await CountAsync(q));
+        Assert.True((await q.Queue.TryPushAsync(new MessageJob(1, "x"), new JobOptions { UniqueKey = "k\uD83D\uDE00", ConcurrencyKey = "🚀" })).Inserted);
+    }
+
     private static string Random(int length) => string.Concat(Enumerable.Range(0, length / 32 + 1).Select(_ => Guid.NewGuid().ToString("N")))[..length];
 
     private static Task<long> CountAsync(TestQueue q)

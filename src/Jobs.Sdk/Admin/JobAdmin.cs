@@ -138,16 +138,14 @@ public sealed class JobAdmin
     /// accepted. Persisted until <see cref="ResumeQueueAsync"/>.
     /// </summary>
     /// <returns>Whether the queue was running before (false: it was already paused; the reason is updated).</returns>
-    /// <exception cref="ArgumentException">The name is empty, contains NUL or is longer than 1,000 bytes of UTF-8 (no
-    /// queue can have it), or the reason contains NUL.</exception>
+    /// <exception cref="ArgumentException">The name is empty, contains NUL or an unpaired surrogate or is longer than 1,000
+    /// bytes of UTF-8 (no queue can have it), or the reason or <paramref name="audit"/> contains NUL or an unpaired surrogate.</exception>
     public async Task<bool> PauseQueueAsync(string queue, string? reason = null, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         JobTextLimits.CheckQueueName(queue, nameof(queue));
-        if (reason is not null && reason.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException("A pause reason must not contain NUL characters (U+0000).", nameof(reason));
-        }
+        JobTextLimits.CheckStorable(reason, "A pause reason", nameof(reason));
+        CheckAudit(audit);
 
         var changed = await Store.SetQueuePausedAsync(queue, true, reason ?? audit?.Reason, cancellationToken).ConfigureAwait(false);
         await AuditAsync("queue.pause", queue, audit is null ? new AuditInfo(null, reason) : audit with { Reason = audit.Reason ?? reason },
@@ -161,6 +159,7 @@ public sealed class JobAdmin
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         JobTextLimits.CheckQueueName(queue, nameof(queue));
+        CheckAudit(audit);
         var changed = await Store.SetQueuePausedAsync(queue, false, null, cancellationToken).ConfigureAwait(false);
         await AuditAsync("queue.resume", queue, audit, changed ? 1 : 0).ConfigureAwait(false);
         return changed;
@@ -186,6 +185,8 @@ public sealed class JobAdmin
     public async Task<int> TriggerScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
+        JobTextLimits.CheckStorable(entryKey, "A schedule entry key", nameof(entryKey));
+        CheckAudit(audit);
         var pushed = await Store.TriggerScheduleAsync(entryKey, JobId.New(), cancellationToken).ConfigureAwait(false);
         await AuditAsync("schedule.trigger", entryKey, audit, pushed).ConfigureAwait(false);
         return pushed;
@@ -196,6 +197,8 @@ public sealed class JobAdmin
     public async Task<int> PauseScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
+        JobTextLimits.CheckStorable(entryKey, "A schedule entry key", nameof(entryKey));
+        CheckAudit(audit);
         var changed = await Store.SetSchedulePausedAsync(entryKey, true, cancellationToken).ConfigureAwait(false);
         await AuditAsync("schedule.pause", entryKey, audit, changed).ConfigureAwait(false);
         return changed;
@@ -206,6 +209,8 @@ public sealed class JobAdmin
     public async Task<int> ResumeScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
+        JobTextLimits.CheckStorable(entryKey, "A schedule entry key", nameof(entryKey));
+        CheckAudit(audit);
         var changed = await Store.SetSchedulePausedAsync(entryKey, false, cancellationToken).ConfigureAwait(false);
         await AuditAsync("schedule.resume", entryKey, audit, changed).ConfigureAwait(false);
         return changed;
@@ -262,6 +267,7 @@ public sealed class JobAdmin
     private async Task<int> BulkAsync(JobSelection selection, JobAdminAction action, string name, AuditInfo? audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selection);
+        CheckAudit(audit);
         var total = 0;
         try
         {
@@ -324,6 +330,16 @@ public sealed class JobAdmin
         }
     }
 
+    /// <summary>
+    /// Refuses an audit entry no store can hold before the action runs: written after it, it would be lost (the action done,
+    /// its record not).
+    /// </summary>
+    private static void CheckAudit(AuditInfo? audit)
+    {
+        JobTextLimits.CheckStorable(audit?.Actor, "The audit actor", nameof(audit));
+        JobTextLimits.CheckStorable(audit?.Reason, "The audit reason", nameof(audit));
+    }
+
     private static void CheckPriority(JobPriority priority, string paramName)
     {
         if (!Enum.IsDefined(priority))
@@ -344,7 +360,8 @@ public sealed class JobAdmin
             At = DateTimeOffset.UtcNow,
             Actor = audit?.Actor,
             Action = action,
-            Target = target.Length > 1000 ? target[..1000] : target,
+            // A query's text may be long and hold emoji: cut on a character boundary, as no store can hold half a pair.
+            Target = JobErrorText.Sanitize(target, 1000) ?? "",
             Reason = audit?.Reason,
             RowsChanged = rows,
         };

@@ -74,9 +74,20 @@ public sealed record JobQuery
     /// </summary>
     public string? Cursor { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> when a value is out of range (limit, order, cursor, JSON).</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when a value is out of range (limit, order, cursor, JSON) or a text holds what
+    /// no store can (a NUL character, an unpaired surrogate: no job can match it).
+    /// </summary>
     public void Validate()
     {
+        JobTextLimits.CheckStorable(Queue, "JobQuery.Queue", nameof(Queue));
+        JobTextLimits.CheckStorable(PayloadText, "JobQuery.PayloadText", nameof(PayloadText));
+        JobTextLimits.CheckStorable(ErrorText, "JobQuery.ErrorText", nameof(ErrorText));
+        foreach (var name in Names ?? [])
+        {
+            JobTextLimits.CheckStorable(name, "A name of JobQuery.Names", nameof(Names));
+        }
+
         if (Limit is < 1 or > MaxLimit)
         {
             throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"JobQuery.Limit must be between 1 and {MaxLimit}.");
@@ -100,7 +111,8 @@ public sealed record JobQuery
 
         if (PayloadContains is not null)
         {
-            JobQueryMatcher.ParseJson(PayloadContains);
+            using var contains = JobQueryMatcher.ParseJson(PayloadContains);
+            JobQueryMatcher.CheckStorable(contains.RootElement);
         }
 
         if (Cursor is not null)

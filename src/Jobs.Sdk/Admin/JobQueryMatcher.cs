@@ -18,6 +18,50 @@ internal static class JobQueryMatcher
         }
     }
 
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when a string or property name of <paramref name="json"/> holds what no store can:
+    /// the escape of a NUL (PostgreSQL's jsonb refuses it) or of an unpaired surrogate (no UTF-8 form).
+    /// </summary>
+    public static void CheckStorable(JsonElement json)
+    {
+        switch (json.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in json.EnumerateObject())
+                {
+                    CheckStorable(ReadString(() => property.Name));
+                    CheckStorable(property.Value);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in json.EnumerateArray())
+                {
+                    CheckStorable(item);
+                }
+
+                break;
+            case JsonValueKind.String:
+                CheckStorable(ReadString(json.GetString));
+                break;
+        }
+    }
+
+    private static void CheckStorable(string? text) => JobTextLimits.CheckStorable(text, "A string of JobQuery.PayloadContains", "query");
+
+    private static string? ReadString(Func<string?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json refuses to decode the escape of an unpaired surrogate.
+            throw new ArgumentException($"A string of JobQuery.PayloadContains cannot be read: {ex.Message}", "query", ex);
+        }
+    }
+
     public static bool Matches(JobQuery query, JobSummary job, string payload, JsonElement? contains)
     {
         if (query.Queue is not null && !string.Equals(query.Queue, job.QueueName, StringComparison.Ordinal))

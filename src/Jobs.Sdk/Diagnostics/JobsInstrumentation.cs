@@ -233,7 +233,7 @@ internal static class JobsInstrumentation
             return records;
         }
 
-        var traceState = activity.TraceStateString;
+        var traceState = ValidTraceState(activity.TraceStateString);
         Dictionary<string, string>? shared = null;
         var result = new JobPushRecord[records.Count];
         for (var i = 0; i < result.Length; i++)
@@ -254,6 +254,24 @@ internal static class JobsInstrumentation
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// <paramref name="traceState"/> when it is W3C Trace Context text (printable ASCII, spaces and tabs), else <see langword="null"/>:
+    /// the caller's context may carry anything a header it received held, and one no store can hold (a NUL) must not fail the
+    /// push. The specification asks to drop an invalid trace state; the trace parent, made by .NET, is kept.
+    /// </summary>
+    private static string? ValidTraceState(string? traceState)
+    {
+        foreach (var c in traceState ?? "")
+        {
+            if (c is not ('\t' or (>= ' ' and <= '~')))
+            {
+                return null;
+            }
+        }
+
+        return traceState;
     }
 
     private static Dictionary<string, string> TraceHeaders(IReadOnlyDictionary<string, string>? existing, string traceParent, string? traceState)

@@ -73,7 +73,10 @@ public sealed class JobWorkerOptions
     /// </summary>
     public TimeSpan UnhandledJobCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>A stable id for this worker; by default a new one per process (<c>machine:pid:random</c>).</summary>
+    /// <summary>
+    /// A stable id for this worker; by default a new one per process (<c>machine:pid:random</c>). Stored with every claim
+    /// and in the store's worker and throughput keys: no NUL characters or unpaired surrogates, at most 1,000 bytes of UTF-8.
+    /// </summary>
     public string? WorkerId { get; set; }
 
     internal void Validate()
@@ -112,6 +115,13 @@ public sealed class JobWorkerOptions
         if (RescueInterval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(RescueInterval), RescueInterval, "JobWorkerOptions.RescueInterval must be positive.");
+        }
+
+        if (WorkerId is not null)
+        {
+            // A worker whose id no store can hold would never claim (PostgreSQL refuses a NUL in every claim) or report.
+            JobTextLimits.CheckStorable(WorkerId, "JobWorkerOptions.WorkerId", nameof(WorkerId));
+            JobTextLimits.CheckLength(WorkerId, "JobWorkerOptions.WorkerId", nameof(WorkerId));
         }
     }
 }

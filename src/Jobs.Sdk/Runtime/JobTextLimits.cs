@@ -3,9 +3,10 @@ using System.Text;
 namespace Jobs.Sdk;
 
 /// <summary>
-/// The texts every driver refuses because PostgreSQL cannot store or index them: NUL characters, and queue names and
-/// concurrency keys longer than <see cref="MaxIndexedBytes"/> (both sit in btree indexes, whose entries hold at most
-/// 2,704 bytes; two texts of this length fit together).
+/// The texts every driver refuses because PostgreSQL cannot store or index them: NUL characters (text rejects them),
+/// unpaired UTF-16 surrogates (they have no UTF-8 form: Npgsql refuses them, and a hash of their UTF-8 would make two
+/// different texts one), and queue names and concurrency keys longer than <see cref="MaxIndexedBytes"/> (both sit in btree
+/// indexes, whose entries hold at most 2,704 bytes; two texts of this length fit together).
 /// </summary>
 internal static class JobTextLimits
 {
@@ -20,21 +21,83 @@ internal static class JobTextLimits
             throw new ArgumentException("A queue name must be non-empty and contain no NUL characters.", paramName);
         }
 
+        CheckStorable(name, "A queue name", paramName);
         CheckLength(name, "A queue name", paramName);
     }
 
     /// <summary>Throws unless <paramref name="key"/> is a concurrency key PostgreSQL can store and index.</summary>
     public static void CheckConcurrencyKey(string key, string what, string paramName)
     {
-        if (key.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"{what} must not contain NUL characters (U+0000).", paramName);
-        }
-
+        CheckStorable(key, what, paramName);
         CheckLength(key, what, paramName);
     }
 
-    private static void CheckLength(string text, string what, string paramName)
+    /// <summary>
+    /// Throws unless <paramref name="text"/> (<see langword="null"/> passes) has no NUL character and no unpaired surrogate;
+    /// <paramref name="what"/> starts the message ("A pause reason").
+    /// </summary>
+    public static void CheckStorable(string? text, string what, string paramName)
+    {
+        if (text is not null && IndexOfUnstorable(text) is var at and >= 0)
+        {
+            throw new ArgumentException(
+                $"{what} contains {(text[at] == '\0' ? "a NUL character (U+0000)" : $"an unpaired surrogate (U+{(int)text[at]:X4})")} at index {at}: "
+                + "no store can hold it (PostgreSQL text rejects NUL; an unpaired surrogate has no UTF-8 form). Remove it, or encode the text.",
+                paramName);
+        }
+    }
+
+    /// <summary>
+    /// Throws when the unique key <paramref name="key"/> has an unpaired surrogate: it is stored as a hash of its UTF-8, where
+    /// every unpaired surrogate becomes U+FFFD, so two different keys would be one (the second push silently not inserted).
+    /// A NUL character hashes as any other.
+    /// </summary>
+    public static void CheckUniqueKey(string key, string what, string paramName)
+    {
+        if (IndexOfUnpairedSurrogate(key) is var at and >= 0)
+        {
+            throw new ArgumentException(
+                $"{what} contains an unpaired surrogate (U+{(int)key[at]:X4}) at index {at}: it has no UTF-8 form, and keys that differ only there would "
+                + "be one key. Remove it, or encode the text.", paramName);
+        }
+    }
+
+    /// <summary>The index of the first NUL character or unpaired surrogate of <paramref name="text"/>, or -1.</summary>
+    public static int IndexOfUnstorable(string text)
+    {
+        var nul = text.IndexOf('\0', StringComparison.Ordinal);
+        var lone = IndexOfUnpairedSurrogate(text);
+        return nul < 0 ? lone : lone < 0 ? nul : Math.Min(nul, lone);
+    }
+
+    /// <summary>The index of the first unpaired UTF-16 surrogate of <paramref name="text"/>, or -1.</summary>
+    public static int IndexOfUnpairedSurrogate(string text)
+    {
+        var span = text.AsSpan();
+        var first = span.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0)
+        {
+            return -1;
+        }
+
+        // Texts with surrogates (emoji, say) are walked pair by pair from the first one.
+        for (var i = first; i < span.Length; i++)
+        {
+            if (char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(span[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Throws when <paramref name="text"/> is longer than <see cref="MaxIndexedBytes"/> bytes of UTF-8.</summary>
+    public static void CheckLength(string text, string what, string paramName)
     {
         // At most 3 UTF-8 bytes per UTF-16 code unit: short texts need no count.
         if (text.Length > MaxIndexedBytes / 3 && Encoding.UTF8.GetByteCount(text) is var bytes and > MaxIndexedBytes)

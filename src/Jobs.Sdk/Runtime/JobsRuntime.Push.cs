@@ -107,11 +107,21 @@ internal sealed partial class JobsRuntime
     /// </summary>
     public static JobPushRecord WithUniqueKey<TJob>(JobPushRecord record, TJob job, JobOptions options)
         where TJob : IJob<TJob>
-        => record with
+    {
+        var key = options.UniqueKey ?? TJob.GetUniqueKey(job);
+        if (key is not null)
         {
-            UniqueKey = JobUniqueKeys.Scoped(TJob.JobName, options.UniqueKey ?? TJob.GetUniqueKey(job), record.Payload),
+            JobTextLimits.CheckUniqueKey(key,
+                options.UniqueKey is null ? $"The unique key of job '{TJob.JobName}' (its GetUniqueKey)" : "JobOptions.UniqueKey",
+                options.UniqueKey is null ? nameof(job) : "options.UniqueKey");
+        }
+
+        return record with
+        {
+            UniqueKey = JobUniqueKeys.Scoped(TJob.JobName, key, record.Payload),
             UniqueFor = TimeSpan.FromSeconds(Math.Max(TJob.UniqueForSeconds, 0)),
         };
+    }
 
     /// <summary>A new job's stored form.</summary>
     public JobPushRecord CreateRecord<TJob>(TJob job, JobOptions options, string name, int maxAttempts, IReadOnlyDictionary<string, string>? headers)

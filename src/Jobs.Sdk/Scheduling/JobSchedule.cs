@@ -35,7 +35,9 @@ public sealed class JobSchedule
     /// which changes when the schedule changes (the entry then starts afresh). Give a key to keep history across schedule
     /// edits, or to add the same job twice with the same schedule.
     /// </param>
-    /// <exception cref="ArgumentException">The key is empty or already used in this schedule, or the job cannot be serialized.</exception>
+    /// <exception cref="ArgumentException">The key is empty, already used in this schedule, holds a NUL character or an unpaired
+    /// surrogate or is longer than 1,000 bytes of UTF-8 (the store indexes it), or the job cannot be serialized or has a
+    /// concurrency or unique key no store can hold.</exception>
     public JobSchedule Add<TJob>(TJob job, Schedule schedule, ScheduleAccuracy accuracy = ScheduleAccuracy.Latest, string? key = null)
         where TJob : IJob<TJob>
     {
@@ -48,6 +50,18 @@ public sealed class JobSchedule
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             throw new ArgumentException($"The scheduled job '{TJob.JobName}' cannot be serialized: {ex.Message}", nameof(job), ex);
+        }
+
+        // The keys each fire's push checks: a key no store can hold would stop the entry at its first fire.
+        if (TJob.ConcurrencyLimit is not null)
+        {
+            JobTextLimits.CheckConcurrencyKey(TJob.GetConcurrencyKey(job), $"The concurrency key of scheduled job '{TJob.JobName}' (its [ConcurrencyKey] members)",
+                nameof(job));
+        }
+
+        if (TJob.Unique && TJob.GetUniqueKey(job) is { } uniqueKey)
+        {
+            JobTextLimits.CheckUniqueKey(uniqueKey, $"The unique key of scheduled job '{TJob.JobName}'", nameof(job));
         }
 
         return AddEntry(TJob.JobName, new ScheduledJob<TJob>(job), schedule, accuracy, key);
@@ -91,6 +105,9 @@ public sealed class JobSchedule
         }
 
         var entryKey = key ?? $"{jobName}@{schedule.Description}";
+        // The store indexes the key with the queue name and fire time: refused now, each fire would fail and be retried forever.
+        JobTextLimits.CheckStorable(entryKey, "A schedule entry key", nameof(key));
+        JobTextLimits.CheckLength(entryKey, "A schedule entry key", nameof(key));
         if (_byKey.TryGetValue(entryKey, out var existing))
         {
             throw new ArgumentException(
