@@ -73,7 +73,8 @@ public sealed partial class JobGenerator
                             _ => MemberWriteCondition.Always,
                         },
                         member.IsRead,
-                        type.Name + "." + member.Name));
+                        type.Name + "." + member.Name,
+                        member.IsInitOnly ? GenericSetterOf(member.Property) : null));
                 }
 
                 Objects[index] = new ObjectModel(id, type.ToDisplayString(PlainFormat), type.Name, type.IsValueType, !type.IsValueType && !type.IsSealed,
