@@ -41,4 +41,22 @@ public class ObsoleteGeneratorTests
         Assert.True(output.Files.ContainsKey("App.ObsoleteMembers.g.cs"));
         Assert.True(output.Files.ContainsKey("App.ObsoleteJob.g.cs"));
     }
+
+    [Fact]
+    public void An_enum_value_obsolete_as_an_error_is_still_written_by_name_and_compiles()
+    {
+        // Old values kept for queued payloads, made unusable for new code with error: true (CS0619 cannot be suppressed).
+        var output = GeneratorHarness.Run("""
+            using System;
+            using Jobs.Sdk;
+            namespace App;
+            public enum Status { Active, [Obsolete("gone", true)] Legacy, Closed, [Obsolete("gone", error: true)] Minus = -1 }
+            [Job("obsolete-error-value")] public partial record ObsoleteErrorValue(Status Status);
+            """).AssertClean();
+
+        var text = output.Files["App.ObsoleteErrorValue.g.cs"];
+        Assert.Contains("(global::App.Status)(1)", text, StringComparison.Ordinal);
+        Assert.Contains("(global::App.Status)(-1)", text, StringComparison.Ordinal);
+        Assert.Contains("\"Legacy\"", text, StringComparison.Ordinal);
+    }
 }

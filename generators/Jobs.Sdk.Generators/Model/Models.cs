@@ -89,7 +89,12 @@ internal enum MemberWriteCondition
 internal sealed record ObjectModel(string Id, string Fqn, string DisplayName, bool IsValueType, bool MayBeDerived, EquatableArray<MemberModel> Members);
 
 /// <summary>An enum written by name (one name per distinct value, declaration order).</summary>
-internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> Members);
+/// <param name="Id">The enum's id.</param>
+/// <param name="Fqn">The <c>global::</c>-qualified name.</param>
+/// <param name="Members">The member names.</param>
+/// <param name="Values">A C# expression for each member's value: the member itself, or a cast of its constant for a
+/// member marked <c>[Obsolete(..., error: true)]</c>, which generated code cannot name (CS0619).</param>
+internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> Members, EquatableArray<string> Values);
 
 /// <summary>A type serialized through the job's JsonSerializerContext.</summary>
 internal sealed record ContextTypeModel(int Index, string TypeOfName);
