@@ -115,6 +115,8 @@ public sealed partial class JobGenerator
             var jobParam = Name("job");
             var pushAttribute = $"[global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof({t}))]";
             var summaryTail = job.Summary is null ? "" : " " + DocLine(job.Summary);
+            // The overloads taking the job object have none of its parameters: a <paramref> there warns (CS1734).
+            var jobSummaryTail = job.Summary is null ? "" : " " + DocLine(ParamRefsAsCode(job.Summary));
             var jobNameLiteral = Escape(job.JobName);
 
             w.Line($"/// <summary>Typed push and registration methods for the <c>{jobNameLiteral}</c> job ({cref}).</summary>");
@@ -123,7 +125,7 @@ public sealed partial class JobGenerator
 
             void PushDocs(bool withTransaction, bool withJob)
             {
-                w.Line($"/// <summary>Pushes a <c>{jobNameLiteral}</c> job ({cref}){(withTransaction ? " inside the caller's database transaction (it exists only if the transaction commits)" : "")}.{summaryTail}</summary>");
+                w.Line($"/// <summary>Pushes a <c>{jobNameLiteral}</c> job ({cref}){(withTransaction ? " inside the caller's database transaction (it exists only if the transaction commits)" : "")}.{(withJob ? jobSummaryTail : summaryTail)}</summary>");
                 w.Line($"/// <param name=\"{queue}\">The job queue.</param>");
                 if (withTransaction)
                 {
@@ -291,6 +293,10 @@ public sealed partial class JobGenerator
 
             return builder.ToString();
         }
+
+        /// <summary>Doc text with each <c>&lt;paramref name="X"/&gt;</c> written as <c>&lt;c&gt;X&lt;/c&gt;</c>.</summary>
+        internal static string ParamRefsAsCode(string xml)
+            => System.Text.RegularExpressions.Regex.Replace(xml, "<paramref\\s+name=\"([^\"]*)\"\\s*/>", "<c>$1</c>");
 
         internal static string Literal(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 

@@ -15,7 +15,7 @@ public abstract record JobBase<TResult>
     public Guid CorrelationId { get; init; }
 }
 
-/// <summary>A job deriving from a generic base record.</summary>
+/// <summary>A job deriving from a generic base record; <paramref name="Name"/> is its own member (a paramref the push overloads taking the job carry as code text).</summary>
 /// <param name="Name">Its own member.</param>
 [Job("generic-base")]
 public sealed partial record GenericBaseJob(string Name) : JobBase<int>;
