@@ -129,7 +129,7 @@ internal static class Descriptors
         "Member is not carried by the job payload",
         "'{0}' is not carried by job '{1}': {2}; a worker sees its default value (mark it [JsonIgnore] if that is intended)",
         DiagnosticSeverity.Warning,
-        "The generated serializer writes public properties that a worker can set again: constructor parameters and properties with a public set or init accessor. A property with a non-public setter, a get-only auto-property no constructor parameter sets, a public field, or non-public state (a private field or auto-property) would silently come back with its default.");
+        "The generated serializer writes public properties that a worker can set again: constructor parameters and properties with a public set or init accessor. A property with a non-public setter or getter, a get-only auto-property no constructor parameter sets, a public field, or non-public state (a private field or auto-property) would silently come back with its default.");
 
     public static readonly DiagnosticDescriptor UnsupportedJsonAttribute = Create(
         DiagnosticIds.UnsupportedJsonAttribute,

@@ -1,4 +1,8 @@
+using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
+using System.Text;
+using Jobs.Sdk.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -50,6 +54,74 @@ public sealed partial class JobGenerator
 
         private static string EscapeIdentifier(string name)
             => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+        /// <summary>
+        /// The generic accessor of an init-only property whose declaring type is generic or nested in a generic type
+        /// (see <see cref="GenericSetterModel"/>), or <see langword="null"/> for a property of a non-generic type.
+        /// </summary>
+        private static GenericSetterModel? GenericSetterOf(IPropertySymbol property)
+        {
+            var setter = property.SetMethod!;
+            var closed = setter.ContainingType;
+            var open = closed.OriginalDefinition;
+            var parameters = new List<ITypeParameterSymbol>();
+            var arguments = new List<ITypeSymbol>();
+            for (INamedTypeSymbol? o = open, c = closed; o is not null && c is not null; o = o.ContainingType, c = c.ContainingType)
+            {
+                parameters.InsertRange(0, o.TypeParameters);
+                arguments.InsertRange(0, c.TypeArguments);
+            }
+
+            if (parameters.Count == 0)
+            {
+                return null;
+            }
+
+            var constraints = new StringBuilder();
+            foreach (var parameter in parameters)
+            {
+                var parts = new List<string>();
+                if (parameter.HasReferenceTypeConstraint)
+                {
+                    parts.Add("class");
+                }
+                else if (parameter.HasUnmanagedTypeConstraint)
+                {
+                    parts.Add("unmanaged");
+                }
+                else if (parameter.HasValueTypeConstraint)
+                {
+                    parts.Add("struct");
+                }
+                else if (parameter.HasNotNullConstraint)
+                {
+                    parts.Add("notnull");
+                }
+
+                parts.AddRange(parameter.ConstraintTypes.Select(t => t.ToDisplayString(PlainFormat)));
+                if (parameter.HasConstructorConstraint)
+                {
+                    parts.Add("new()");
+                }
+
+                if (parameter.AllowsRefLikeType)
+                {
+                    parts.Add("allows ref struct");
+                }
+
+                if (parts.Count > 0)
+                {
+                    constraints.Append(" where ").Append(EscapeIdentifier(parameter.Name)).Append(" : ").Append(string.Join(", ", parts));
+                }
+            }
+
+            return new GenericSetterModel(
+                "<" + string.Join(", ", parameters.Select(p => EscapeIdentifier(p.Name))) + ">",
+                constraints.ToString(),
+                "<" + string.Join(", ", arguments.Select(a => a.ToDisplayString(PlainFormat))) + ">",
+                open.ToDisplayString(PlainFormat),
+                setter.OriginalDefinition.Parameters[setter.Parameters.Length - 1].Type.ToDisplayString(PlainFormat));
+        }
 
         /// <summary>A C# expression for a parameter's default value.</summary>
         private static string DefaultLiteral(IParameterSymbol parameter)

@@ -6,6 +6,7 @@ using Jobs.Sdk.Generators.Helpers;
 using Jobs.Sdk.Generators.Model;
 using Jobs.Sdk.Generators.Shared;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Jobs.Sdk.Generators;
 
@@ -73,7 +74,8 @@ public sealed partial class JobGenerator
                             _ => MemberWriteCondition.Always,
                         },
                         member.IsRead,
-                        type.Name + "." + member.Name));
+                        type.Name + "." + member.Name,
+                        member.IsInitOnly ? GenericSetterOf(member.Property) : null));
                 }
 
                 Objects[index] = new ObjectModel(id, type.ToDisplayString(PlainFormat), type.Name, type.IsValueType, !type.IsValueType && !type.IsSealed,
@@ -91,13 +93,21 @@ public sealed partial class JobGenerator
                 var id = "e" + Enums.Count.ToString(CultureInfo.InvariantCulture);
                 _ids.Add(type, id);
                 var seen = new HashSet<object>();
-                var members = type.GetMembers().OfType<IFieldSymbol>()
+                var fqn = type.ToDisplayString(PlainFormat);
+                var fields = type.GetMembers().OfType<IFieldSymbol>()
                     .Where(f => f.HasConstantValue && f.ConstantValue is not null && seen.Add(f.ConstantValue))
-                    .Select(f => f.Name)
-                    .ToEquatableArray();
-                Enums.Add(new EnumModel(id, type.ToDisplayString(PlainFormat), members));
+                    .ToList();
+                var values = fields.Select(f => IsObsoleteError(f)
+                    ? $"({fqn})({SymbolDisplay.FormatPrimitive(f.ConstantValue!, quoteStrings: false, useHexadecimalNumbers: false)})"
+                    : fqn + "." + EscapeIdentifier(f.Name));
+                Enums.Add(new EnumModel(id, fqn, fields.Select(f => f.Name).ToEquatableArray(), values.ToEquatableArray()));
                 return id;
             }
+
+            /// <summary>Whether the symbol is <c>[Obsolete(..., true)]</c>: naming it is an error that no pragma silences.</summary>
+            private static bool IsObsoleteError(ISymbol symbol)
+                => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.ObsoleteAttribute"
+                    && a.ConstructorArguments.Length == 2 && a.ConstructorArguments[1].Value is true);
 
             private TypeModel BuildType(ITypeSymbol type)
             {

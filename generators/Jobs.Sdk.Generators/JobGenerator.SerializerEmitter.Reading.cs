@@ -65,7 +65,17 @@ public sealed partial class JobGenerator
                     w.Line($"var result = {creation};");
                     foreach (var (m, i) in setters)
                     {
-                        if (m.IsInitOnly)
+                        if (m.IsInitOnly && m.GenericSetter is { } g)
+                        {
+                            var accessor = $"Set{o.Id}_{i}";
+                            var target = (m.DeclaringTypeIsValueType ? "ref " : "") + g.TargetFqn;
+                            _accessors.Add(
+                                $"private static class {accessor}{g.TypeParameters}{g.Constraints}\n{{\n" +
+                                $"    [global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"set_{m.Name}\")]\n" +
+                                $"    internal static extern void __Set({target} target, {g.ValueFqn} value);\n}}");
+                            w.Line($"if (seen.Has({i})) {accessor}{g.TypeArguments}.__Set({(m.DeclaringTypeIsValueType ? "ref " : "")}result, s.{fields[m]});");
+                        }
+                        else if (m.IsInitOnly)
                         {
                             var accessor = $"Set{o.Id}_{i}";
                             var target = m.DeclaringTypeIsValueType ? "ref " + m.DeclaringTypeFqn : m.DeclaringTypeFqn;

@@ -53,7 +53,7 @@ public sealed partial class JobGenerator
                 for (var e = 0; e < _job.Enums.Count; e++)
                 {
                     var en = _job.Enums[e];
-                    var values = string.Join(", ", en.Members.Select(m => $"{en.Fqn}.{Identifier(m)}"));
+                    var values = string.Join(", ", en.Values);
                     w.Line($"private static readonly global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<{en.Fqn}> s_e{e} = new global::Jobs.Sdk.Infrastructure.JobJsonEnumWriter<{en.Fqn}>(new {en.Fqn}[] {{ {values} }}, {StringArray(en.Members.Select(Literal).ToList())});");
                 }
 

@@ -62,6 +62,25 @@ public class GeneratorSnapshotTests
     }
 
     [Fact]
+    public void InitPropertiesOfGenericTypesUseGenericAccessors()
+    {
+        // The runtime binds an [UnsafeAccessor] of a generic type only from a generic class with the same type parameters
+        // and constraints; a job deriving from a generic base record, and a generic member type, get one each.
+        var output = GeneratorHarness.Run("""
+            using System;
+            using Jobs.Sdk;
+            namespace Shop.Jobs;
+            public abstract record JobBase<TResult> where TResult : notnull, IComparable<TResult> { public TResult? Expected { get; init; } }
+            public sealed record Envelope<T>(T Value) where T : class, new() { public int Version { get; init; } }
+            public sealed record Item { public int Number { get; init; } }
+            [Job("audit")]
+            public sealed partial record Audit(Envelope<Item> Envelope) : JobBase<long>;
+            """).AssertClean();
+
+        Snapshot.Verify(output.Files["Shop.Jobs.Audit.g.cs"], "Shop.Jobs.Audit.g.cs");
+    }
+
+    [Fact]
     public void JobWithJsonContextForOtherTypes()
     {
         var output = GeneratorHarness.Run("""

@@ -94,6 +94,17 @@ public sealed class EndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Job_deriving_from_a_generic_base_record_reaches_its_handler_with_its_inherited_members()
+    {
+        var queue = _services.GetRequiredService<JobQueue>();
+        var job = new GenericBaseJob("inherited") { Expected = 7, CorrelationId = Guid.NewGuid() };
+
+        await queue.PushGenericBaseJobAsync(job).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(job, await _recorder.WaitAsync<GenericBaseJob>("generic-base:inherited"));
+    }
+
+    [Fact]
     public void Generated_registration_registered_every_job_with_a_handler()
     {
         var builder = _services.GetRequiredService<JobsBuilder>();

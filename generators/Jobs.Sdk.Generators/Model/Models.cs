@@ -36,6 +36,7 @@ internal sealed record TypeModel(
 /// <param name="WriteCondition">When the member is left out of the payload (System.Text.Json's <c>JsonIgnoreCondition</c>).</param>
 /// <param name="IsRead">Read from the payload (<see langword="false"/> for <c>[JsonIgnore]</c> and <c>Condition = WhenReading</c>: a constructor parameter then gets its default).</param>
 /// <param name="NullLabel">How an <c>ArgumentNullException</c> names the member (<c>Type.Member</c>).</param>
+/// <param name="GenericSetter">For an init-only property declared on a generic type (or one nested in a generic type): its generic accessor.</param>
 internal sealed record MemberModel(
     string Name,
     string JsonName,
@@ -49,7 +50,21 @@ internal sealed record MemberModel(
     bool DeclaringTypeIsValueType,
     MemberWriteCondition WriteCondition,
     bool IsRead,
-    string NullLabel);
+    string NullLabel,
+    GenericSetterModel? GenericSetter = null);
+
+/// <summary>
+/// The <c>[UnsafeAccessor]</c> of an init-only property whose declaring type is generic. The runtime binds such an
+/// accessor only when it is declared in a generic class with the same type parameters and constraints as the open
+/// declaring type (a non-generic accessor naming the closed type fails with MissingMethodException or
+/// InvalidProgramException on the first read), so the accessor is a generic class called with the closed type's arguments.
+/// </summary>
+/// <param name="TypeParameters">The open declaring type's type parameters, outermost containing type first (<c>&lt;T&gt;</c>).</param>
+/// <param name="Constraints">Their constraint clauses (<c> where T : class</c>), or empty.</param>
+/// <param name="TypeArguments">The closed type's arguments in the same order (<c>&lt;int&gt;</c>).</param>
+/// <param name="TargetFqn">The open declaring type (<c>global::Ns.Base&lt;T&gt;</c>).</param>
+/// <param name="ValueFqn">The property's type in terms of the type parameters.</param>
+internal sealed record GenericSetterModel(string TypeParameters, string Constraints, string TypeArguments, string TargetFqn, string ValueFqn);
 
 /// <summary>When a member is written (the subset of System.Text.Json's <c>JsonIgnoreCondition</c> that keeps a member).</summary>
 internal enum MemberWriteCondition
@@ -74,7 +89,12 @@ internal enum MemberWriteCondition
 internal sealed record ObjectModel(string Id, string Fqn, string DisplayName, bool IsValueType, bool MayBeDerived, EquatableArray<MemberModel> Members);
 
 /// <summary>An enum written by name (one name per distinct value, declaration order).</summary>
-internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> Members);
+/// <param name="Id">The enum's id.</param>
+/// <param name="Fqn">The <c>global::</c>-qualified name.</param>
+/// <param name="Members">The member names.</param>
+/// <param name="Values">A C# expression for each member's value: the member itself, or a cast of its constant for a
+/// member marked <c>[Obsolete(..., error: true)]</c>, which generated code cannot name (CS0619).</param>
+internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> Members, EquatableArray<string> Values);
 
 /// <summary>A type serialized through the job's JsonSerializerContext.</summary>
 internal sealed record ContextTypeModel(int Index, string TypeOfName);

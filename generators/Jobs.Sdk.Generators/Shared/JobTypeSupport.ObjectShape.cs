@@ -122,8 +122,35 @@ internal static partial class JobTypeSupport
                 AllowsNull(property.Type), ignore));
         }
 
+        // The reader sets required members in its object initializer, so each must be a carried property: a required
+        // field, or a required property without a public getter, would make the generated code fail to compile (CS9035).
+        if (!setsRequired && FindUncarriedRequiredMember(chain, members) is { } uncarried)
+        {
+            error = $"required member '{uncarried.ContainingType.Name}.{uncarried.Name}' of '{type.ToDisplayString()}' is not carried by the generated serializer, which must set every required member when it creates the object; " +
+                "make it a property with a public get and a public init or set, or give the type a [SetsRequiredMembers] constructor";
+            return null;
+        }
+
         error = null;
         return new JobObjectShape(type, constructor, setsRequired, members.ToImmutable(), unbound.ToImmutable());
+    }
+
+    /// <summary>The first required field or property of the type or its bases that is not among the carried members.</summary>
+    private static ISymbol? FindUncarriedRequiredMember(List<INamedTypeSymbol> chain, ImmutableArray<JobMemberShape>.Builder members)
+    {
+        var carried = new HashSet<string>(members.Select(m => m.Name), StringComparer.Ordinal);
+        foreach (var t in chain)
+        {
+            foreach (var member in t.GetMembers())
+            {
+                if (member is IFieldSymbol { IsRequired: true } or IPropertySymbol { IsRequired: true } && !carried.Contains(member.Name))
+                {
+                    return member;
+                }
+            }
+        }
+
+        return null;
     }
 
     private static IMethodSymbol? ChooseConstructor(INamedTypeSymbol type)

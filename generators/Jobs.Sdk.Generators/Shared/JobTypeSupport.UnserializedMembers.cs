@@ -11,7 +11,7 @@ internal static partial class JobTypeSupport
 {
     /// <summary>
     /// Members of the job type and of every object type it contains that hold data the generated serializer does not
-    /// carry: public properties with a non-public setter, get-only auto-properties no constructor parameter sets, and
+    /// carry: public properties with a non-public setter or getter, get-only auto-properties no constructor parameter sets, and
     /// public instance fields (System.Text.Json needs <c>[JsonInclude]</c> or <c>IncludeFields</c> for those; this
     /// serializer does not support them). Members marked <c>[JsonIgnore]</c> are skipped.
     /// </summary>
@@ -43,6 +43,22 @@ internal static partial class JobTypeSupport
                 else if (IsAutoProperty(property))
                 {
                     result.Add((property, "it is get-only and no constructor parameter sets it, so it is not serialized"));
+                }
+            }
+
+            // A public property whose getter is not public ({ private get; set; }): the writer cannot read it, so the
+            // value the pusher set never reaches the payload (it is neither carried nor in Unbound, which needs a public getter).
+            var hiddenGetters = new HashSet<string>(StringComparer.Ordinal);
+            for (var t = type; t is not null && t.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); t = t.BaseType)
+            {
+                foreach (var member in t.GetMembers())
+                {
+                    if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public, GetMethod: { } getter } property
+                        && getter.DeclaredAccessibility != Accessibility.Public && property.SetMethod is { DeclaredAccessibility: Accessibility.Public }
+                        && GetIgnoreKind(property) != JsonIgnoreKind.Always && hiddenGetters.Add(property.Name))
+                    {
+                        result.Add((property, "its getter is not public, so it is not written to the payload"));
+                    }
                 }
             }
 

@@ -13,7 +13,7 @@ internal static class KeyMemberSupport
 {
     private const string KeyText = "global::Jobs.Sdk.Infrastructure.JobKeyText";
 
-    /// <summary>The members of <paramref name="type"/> marked with the attribute named <paramref name="attributeName"/>, in declaration order.</summary>
+    /// <summary>The members of <paramref name="type"/> (its own, then inherited ones) marked with the attribute named <paramref name="attributeName"/>, in declaration order.</summary>
     public static IReadOnlyList<(ISymbol Member, ITypeSymbol Type, Location? Location)> FindMarked(INamedTypeSymbol type, string attributeName)
     {
         var result = new List<(ISymbol, ITypeSymbol, Location?)>();
@@ -30,20 +30,37 @@ internal static class KeyMemberSupport
             marked.Add(target?.Name ?? parameter.Name);
         }
 
-        foreach (var member in members)
+        // The type's own members first, then those it inherits (a base record shared by a tenant's jobs marks its
+        // Tenant once); a member hidden or overridden by a more derived one of the same name counts once. An inherited
+        // member has no location in the job's declaration: diagnostics about it go on the [Job] attribute.
+        var derivedNames = new HashSet<string>();
+        for (var t = type; t is not null && t.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); t = t.BaseType)
         {
-            var memberType = member switch
+            var levelNames = new List<string>();
+            foreach (var member in SymbolEqualityComparer.Default.Equals(t, type) ? members : t.GetMembers())
             {
-                IPropertySymbol { IsStatic: false, IsIndexer: false } p => p.Type,
-                IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false } f => f.Type,
-                _ => null,
-            };
-            if (memberType is null || !(Has(member, attributeName) || marked.Contains(member.Name)) || !seen.Add(member.Name))
-            {
-                continue;
+                levelNames.Add(member.Name);
+                if (derivedNames.Contains(member.Name))
+                {
+                    continue;
+                }
+
+                var memberType = member switch
+                {
+                    IPropertySymbol { IsStatic: false, IsIndexer: false } p => p.Type,
+                    IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false } f => f.Type,
+                    _ => null,
+                };
+                if (memberType is null || !(Has(member, attributeName) || (marked.Contains(member.Name) && SymbolEqualityComparer.Default.Equals(t, type)))
+                    || !seen.Add(member.Name))
+                {
+                    continue;
+                }
+
+                result.Add((member, memberType, SymbolEqualityComparer.Default.Equals(t, type) ? member.Locations.FirstOrDefault() : null));
             }
 
-            result.Add((member, memberType, member.Locations.FirstOrDefault()));
+            derivedNames.UnionWith(levelNames);
         }
 
         return result;
