@@ -14,7 +14,7 @@ public sealed class ReadmeReferenceTablesTests
     public void Every_option_table_lists_each_setting_with_the_code_default()
     {
         var readme = ReadmeTables.Read("README.md");
-        object[] options = [new PostgresJobDriverOptions(), new JobWorkerOptions(), new QueueOptions("q"), new JobQueueOptions()];
+        object[] options = [new PostgresJobDriverOptions(), new JobWorkerOptions(), new QueueOptions("q"), new JobQueueOptions(), new JobsHealthCheckOptions(), new RetentionPolicy()];
 
         var problems = options.SelectMany(o => ReadmeTables.CompareOptions(readme, o)).ToArray();
 

@@ -123,6 +123,12 @@ public static partial class ReadmeTables
             return text.StartsWith("none", StringComparison.Ordinal) || (text.Length > 0 && ParseValue(text, underlying) is null);
         }
 
+        if (underlying.IsEnum)
+        {
+            // `Retain.No` or `No`.
+            return text[(text.LastIndexOf('.') + 1)..] == actual.ToString();
+        }
+
         if (!(underlying.IsPrimitive || underlying == typeof(string) || underlying == typeof(TimeSpan)))
         {
             // A policy or a strategy is described in words ("keep failed only"): they must not claim a plain value instead.
@@ -132,7 +138,7 @@ public static partial class ReadmeTables
         return Equals(ParseValue(text, underlying), actual);
     }
 
-    /// <summary>A default's text as a value of <paramref name="type"/>: <c>16</c>, <c>2,000</c>, <c>30 s</c>, <c>5 min</c>, <c>16 MiB</c>, <c>true</c>, <c>"jobs"</c>.</summary>
+    /// <summary>A default's text as a value of <paramref name="type"/>: <c>16</c>, <c>2,000</c>, <c>30 s</c>, <c>5 min</c>, <c>90 days</c>, <c>16 MiB</c>, <c>true</c>, <c>"jobs"</c>.</summary>
     private static object? ParseValue(string text, Type type)
     {
         if (type == typeof(bool))
@@ -161,6 +167,7 @@ public static partial class ReadmeTables
                 "s" => TimeSpan.FromSeconds(n),
                 "min" => TimeSpan.FromMinutes(n),
                 "h" => TimeSpan.FromHours(n),
+                "days" => TimeSpan.FromDays(n),
                 _ => null,
             };
         }
@@ -198,6 +205,6 @@ public static partial class ReadmeTables
     [GeneratedRegex(@"LogLevel\.(\w+)")]
     private static partial Regex LevelPattern();
 
-    [GeneratedRegex(@"^(?<n>\d[\d,]*(\.\d+)?)\s*(?<unit>ms|s|min|h|KiB|MiB)?$")]
+    [GeneratedRegex(@"^(?<n>\d[\d,]*(\.\d+)?)\s*(?<unit>ms|s|min|h|days|KiB|MiB)?$")]
     private static partial Regex QuantityPattern();
 }
