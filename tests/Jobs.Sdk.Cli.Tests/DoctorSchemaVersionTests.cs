@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Jobs.Sdk.Postgres;
 using Jobs.Sdk.Postgres.Tests;
 
 namespace Jobs.Sdk.Cli.Tests;
@@ -35,7 +36,7 @@ public sealed class DoctorSchemaVersionTests(PostgresFixture fixture) : IAsyncLi
     public async Task A_schema_migrated_by_a_newer_version_names_only_the_migrations_the_tool_does_not_know()
     {
         await _db.MigrateAsync();
-        await ExecuteAsync($"INSERT INTO \"{_db.Name}\".schema_migrations (version, name, compatible_from) VALUES (999, '0999_from_the_future', 1)");
+        await ExecuteAsync($"INSERT INTO \"{_db.Name}\".schema_migrations (version, name, compatible_from) VALUES (999, '0999_from_the_future', 999)");
 
         var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
 
@@ -43,6 +44,22 @@ public sealed class DoctorSchemaVersionTests(PostgresFixture fixture) : IAsyncLi
         var (detail, advice) = SchemaCheck(doctor.Json);
         Assert.True(detail.Contains("0999_from_the_future", StringComparison.Ordinal) && !detail.Contains("0001_create_jobs", StringComparison.Ordinal)
             && advice.Contains("Upgrade", StringComparison.Ordinal), doctor.ToString());
+    }
+
+    [Fact]
+    public async Task A_newer_schema_that_declares_this_version_compatible_is_a_warning_not_a_problem()
+    {
+        // A rolling deploy: the newer version added a migration that this version's code (and tool) still runs against.
+        var known = PostgresJobMigrations.GetMigrations("jobs").Count;
+        await _db.MigrateAsync();
+        await ExecuteAsync($"INSERT INTO \"{_db.Name}\".schema_migrations (version, name, compatible_from) VALUES ({known + 1}, 'next_additive_index', {known})");
+
+        var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
+
+        Assert.True(doctor.ExitCode == 0, doctor.ToString());
+        var check = doctor.Json.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("check").GetString() == "schema version");
+        Assert.True(check.GetProperty("verdict").GetString() == "warning"
+            && check.GetProperty("detail").GetString()!.Contains("next_additive_index", StringComparison.Ordinal), doctor.ToString());
     }
 
     private async Task ExecuteAsync(string sql)
