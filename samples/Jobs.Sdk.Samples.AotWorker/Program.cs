@@ -58,7 +58,17 @@ builder.Services.AddJobs(jobs => jobs
     }));
 
 using var host = builder.Build();
-await host.StartAsync();
+try
+{
+    await host.StartAsync();
+}
+catch (OperationCanceledException) when (host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+{
+    // SIGTERM/Ctrl+C while start-up still waited for the database (unreachable: log event 2003): the host ends its start
+    // by throwing, but for the process this is a stop like any other, not a crash.
+    await host.StopAsync();
+    return 0;
+}
 
 if (push > 0)
 {

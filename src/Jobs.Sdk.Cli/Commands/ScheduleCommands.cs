@@ -88,9 +88,9 @@ internal sealed class ScheduleCommands
             var action = paused ? "pause" : "resume";
 
             // 0 changed: no such entry (an error a script must see, as for trigger), or it already was in that state (fine).
-            if (changed == 0 && !(await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false)).Any(s => s.EntryKey == entry))
+            if (changed == 0 && await NotPublishedAsync(ctx, "schedules " + action, entry).ConfigureAwait(false) is { } notPublished)
             {
-                await Console.Error.WriteLineAsync($"error: no schedule entry '{entry}' was published (see `jobs schedules`; entries appear once a process running the schedule started).").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(notPublished).ConfigureAwait(false);
                 return CliContext.ExitError;
             }
 
@@ -132,10 +132,8 @@ internal sealed class ScheduleCommands
             if (pushed == 0)
             {
                 // Nothing pushed: no such entry, or its job is unique and a job of its queue holds the key (the promise holds).
-                var published = (await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false)).Any(s => s.EntryKey == entry);
-                await Console.Error.WriteLineAsync(published
-                    ? $"error: pushed no job for '{entry}': its job is unique and a job of its queue holds its key (waiting, running, or finished within its UniqueFor)."
-                    : $"error: no schedule entry '{entry}' was published (see `jobs schedules`; entries appear once a process running the schedule started).").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(await NotPublishedAsync(ctx, "trigger", entry).ConfigureAwait(false)
+                    ?? $"error: pushed no job for '{entry}': its job is unique and a job of its queue holds its key (waiting, running, or finished within its UniqueFor).").ConfigureAwait(false);
                 return CliContext.ExitError;
             }
 
@@ -156,4 +154,25 @@ internal sealed class ScheduleCommands
 
             return CliContext.ExitOk;
         });
+
+    /// <summary>
+    /// The error for an entry no scheduler published, or <see langword="null"/> when it is published. An operator often types
+    /// the job's name (<c>nightly-digest</c>) where the key is <c>"{job name}@{schedule}"</c>: the tool does not guess (another
+    /// entry's key may be that word), but names the keys of that job's entries as the command to type.
+    /// </summary>
+    private static async Task<string?> NotPublishedAsync(CliContext ctx, string command, string entry)
+    {
+        var schedules = await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false);
+        if (schedules.Any(s => s.EntryKey == entry))
+        {
+            return null;
+        }
+
+        var error = $"error: no schedule entry '{entry}' was published (see `jobs schedules`; entries appear once a process running the schedule started).";
+        var ofJob = schedules.Where(s => s.JobName == entry).Select(s => s.EntryKey).ToArray();
+        return ofJob.Length == 0
+            ? error
+            : error + $" '{entry}' is the job of {(ofJob.Length == 1 ? "entry" : "entries")} (give the key, quoted): "
+                + string.Join("; ", ofJob.Select(k => $"jobs {command} \"{k}\""));
+    }
 }

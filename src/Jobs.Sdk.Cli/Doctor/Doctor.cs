@@ -47,21 +47,46 @@ internal static class Doctor
             }
         }
 
-        var applied = new List<(int Version, string Name)>();
+        var applied = new List<(int Version, string Name, int? CompatibleFrom)>();
         await using (var cmd = new NpgsqlCommand(Sub(DoctorSql.Applied, ctx), connection))
         await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                applied.Add((reader.GetInt32(0), reader.GetString(1)));
+                applied.Add((reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2)));
             }
         }
 
-        var prefix = applied.Count <= known.Count && applied.Select((a, i) => a.Version == known[i].Version && a.Name == known[i].Name).All(x => x);
-        if (!prefix)
+        // The first recorded migration that is not this tool's under its number: edited by hand, or another build's migrations
+        // (upgrading would not help). Only past the end of the tool's list is it a newer version's migration.
+        var differs = Enumerable.Range(0, Math.Min(applied.Count, known.Count))
+            .FirstOrDefault(i => applied[i].Version != known[i].Version || applied[i].Name != known[i].Name, -1);
+        if (differs >= 0)
         {
             findings.Add(new(check, Verdict.Problem,
-                $"the database has migrations this tool does not know ({string.Join(", ", applied.Select(a => a.Name))}); it was migrated by a newer Jobs.Sdk.",
+                $"the recorded migrations differ from this tool's: the database has {applied[differs].Version}:{applied[differs].Name} where this tool has " +
+                $"{known[differs].Version}:{known[differs].Name} (edited by hand, or migrated by a build with other migrations).",
+                $"Compare {ctx.QuotedSchema}.schema_migrations with `jobs migrate --script`: restore rows edited by hand, or use the jobs tool and " +
+                "applications of the build that migrated the database. Workers of this version refuse to start on it."));
+            return false;
+        }
+
+        if (applied.Count > known.Count)
+        {
+            // A newer version migrated the schema. During a rolling deploy its migrations declare this version's code
+            // compatible (compatible_from), as the driver checks: then this tool and this version's workers run against it.
+            var newer = applied.Skip(known.Count).ToArray();
+            var names = string.Join(", ", newer.Select(a => a.Name));
+            if (newer.All(a => (a.CompatibleFrom ?? a.Version) <= known.Count))
+            {
+                findings.Add(new(check, Verdict.Warning,
+                    $"migrated by a newer Jobs.Sdk ({names}), which declares this version compatible: this tool and this version's workers run against it.",
+                    "Finish the rollout, then upgrade the jobs tool (dotnet tool update -g Jobs.Sdk.Cli) to check what the newer version added."));
+                return true;
+            }
+
+            findings.Add(new(check, Verdict.Problem,
+                $"the database has migrations this tool does not know ({names}); it was migrated by a newer Jobs.Sdk that this version cannot run against.",
                 "Upgrade the jobs tool (dotnet tool update -g Jobs.Sdk.Cli) and the applications to the version that migrated the database."));
             return false;
         }

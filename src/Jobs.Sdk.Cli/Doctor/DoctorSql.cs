@@ -5,7 +5,8 @@ internal static class DoctorSql
 {
     public const string MigrationsTableExists = "SELECT to_regclass(quote_ident($1) || '.schema_migrations') IS NOT NULL";
 
-    public const string Applied = "SELECT version, name FROM {s}.schema_migrations ORDER BY version";
+    // compatible_from came with 0005_rolling_deploys: read through to_jsonb so that older schemas answer NULL.
+    public const string Applied = "SELECT version, name, (to_jsonb(m) ->> 'compatible_from')::integer FROM {s}.schema_migrations m ORDER BY version";
 
     /// <summary>Indexes of the jobs table: name and whether it is valid (a failed CREATE INDEX CONCURRENTLY leaves it invalid).</summary>
     public const string Indexes = """

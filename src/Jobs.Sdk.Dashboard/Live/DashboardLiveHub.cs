@@ -192,7 +192,8 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "The jobs dashboard could not read its live snapshot from the job store.")]
+        // 3000–3099: the dashboard (1000s are the runtime's, 2000s the PostgreSQL driver's; README "Logging" lists them all).
+        [LoggerMessage(EventId = 3000, Level = LogLevel.Warning, Message = "The jobs dashboard could not read its live snapshot from the job store.")]
         public static partial void PollFailed(ILogger logger, Exception exception);
     }
 }
