@@ -38,6 +38,25 @@ internal static class CliRunner
     }
 
     /// <summary>Parses <c>90s</c>, <c>15m</c>, <c>12h</c>, <c>7d</c> (or a TimeSpan like <c>1.00:00:00</c>).</summary>
+    /// <summary>
+    /// <paramref name="span"/> as an operator writes it and <see cref="ParseDuration"/> reads it back: in the largest unit
+    /// that divides it (90d, 12h, 15m, 45s), else exactly (<c>00:01:30.5000000</c>).
+    /// </summary>
+    public static string FormatDuration(TimeSpan span)
+    {
+        var ticks = span.Ticks;
+        return ticks switch
+        {
+            > 0 when ticks % TimeSpan.TicksPerDay == 0 => Whole(ticks / TimeSpan.TicksPerDay, 'd'),
+            > 0 when ticks % TimeSpan.TicksPerHour == 0 => Whole(ticks / TimeSpan.TicksPerHour, 'h'),
+            > 0 when ticks % TimeSpan.TicksPerMinute == 0 => Whole(ticks / TimeSpan.TicksPerMinute, 'm'),
+            >= 0 when ticks % TimeSpan.TicksPerSecond == 0 => Whole(ticks / TimeSpan.TicksPerSecond, 's'),
+            _ => span.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+        static string Whole(long n, char unit) => n.ToString(System.Globalization.CultureInfo.InvariantCulture) + unit;
+    }
+
     public static TimeSpan ParseDuration(string text, string option)
     {
         if (text.Length >= 2 && double.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.Float,

@@ -189,12 +189,19 @@ public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetim
         var log = await _admin.GetAuditLogAsync(limit: 10);
         Assert.Equal(["audit.prune", "run-now"], log.Select(e => e.Action));
         Assert.Equal(("ops", "no workers here", 2501), (log[0].Actor, log[0].Reason, log[0].RowsChanged));
-        Assert.Equal("older than 90.00:00:00", log[0].Target);
+        Assert.Equal("older than 90d", log[0].Target); // the age as the operator writes it, not TimeSpan's "90.00:00:00"
+        Assert.Equal("90d", prune.Json.GetProperty("olderThan").GetString());
 
         // Nothing that old any more: the default age (the retention's 90 days) deletes nothing, in text.
         var again = await Jobs(2, "audit", "prune");
-        Assert.True(again.ExitCode == 0 && again.Out.Contains("deleted 0 audit log entries older than 90.00:00:00", StringComparison.Ordinal), again.ToString());
+        Assert.True(again.ExitCode == 0 && again.Out.Contains("deleted 0 audit log entries older than 90d.", StringComparison.Ordinal), again.ToString());
         Assert.Equal(3, (await _admin.GetAuditLogAsync(limit: 10)).Count);
+
+        // An age no unit divides keeps its exact form, which --older-than reads back.
+        var odd = await Jobs(2, "audit", "prune", "--older-than", "1.5h", "--json");
+        Assert.True(odd.ExitCode == 0 && odd.Json.GetProperty("olderThan").GetString() == "90m", odd.ToString());
+        var exact = await Jobs(2, "audit", "prune", "--older-than", "90.5s", "--json");
+        Assert.True(exact.ExitCode == 0 && exact.Json.GetProperty("olderThan").GetString() == "00:01:30.5000000", exact.ToString());
 
         var bad = await Jobs(2, "audit", "prune", "--older-than", "soon");
         Assert.True(bad.ExitCode == 1 && bad.Error.Contains("--older-than", StringComparison.Ordinal), bad.ToString());

@@ -76,7 +76,7 @@ internal sealed class AuditCommands
                 Schema = ctx.Schema, MigrateOnStartup = false, UseListenNotify = false,
             });
             var deleted = await driver.PruneAuditLogAsync(age, CancellationToken.None).ConfigureAwait(false);
-            var ageText = age.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+            var ageText = CliRunner.FormatDuration(age);
             var audit = CliContext.Audit(actor, reason);
             await new PostgresJobAdminStore(ctx.DataSource, ctx.Schema).AppendAuditAsync(new AuditEntry
             {
