@@ -66,13 +66,15 @@ internal static class AdminSql
     /// <summary>
     /// Cancel ids $1, only in states $2 when given: waiting ones become cancelled, running ones get cancel_requested.
     /// Returns id, queue, whether it was running, and the lease token of the claim running it (cancel notifications name
-    /// that claim).
+    /// that claim). Rows are locked in id order, the one order of every statement that locks claimed rows (a worker's
+    /// outcome batch, its lease renewal): locked in the order a plan read them (a sequential scan: the table's), a cancel
+    /// of running jobs deadlocked with their worker's outcome batch, and PostgreSQL aborted one of the two.
     /// </summary>
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
             SELECT id, state, lease_token FROM {s}.jobs
             WHERE id = ANY($1) AND {{CancelApplies}} AND {{InStates("$2")}}
-            FOR UPDATE
+            ORDER BY id FOR UPDATE
         )
         UPDATE {s}.jobs j
         SET state = CASE WHEN t.state = 1 THEN 1 ELSE 5 END,
