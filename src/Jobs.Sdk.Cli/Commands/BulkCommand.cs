@@ -38,7 +38,11 @@ internal static class BulkCommand
             }
             else if (JobFilters.HasFilters(query) || all)
             {
-                selection = JobSelection.Matching(query);
+                // "Every job matching" means the jobs queued before the command ran, as in the dashboard: jobs pushed while
+                // its batches run match too, and on a busy queue the batches would otherwise never catch up with them.
+                // Read on the store's clock, on which queued times are written.
+                var ranAt = await ctx.Admin.GetStoreTimeAsync().ConfigureAwait(false);
+                selection = JobSelection.Matching(query with { QueuedBefore = query.QueuedBefore is { } until && until < ranAt ? until : ranAt });
             }
             else
             {

@@ -66,13 +66,15 @@ internal static class AdminSql
     /// <summary>
     /// Cancel ids $1, only in states $2 when given: waiting ones become cancelled, running ones get cancel_requested.
     /// Returns id, queue, whether it was running, and the lease token of the claim running it (cancel notifications name
-    /// that claim).
+    /// that claim). Rows are locked in id order, the one order of every statement that locks claimed rows (a worker's
+    /// outcome batch, its lease renewal): locked in the order a plan read them (a sequential scan: the table's), a cancel
+    /// of running jobs deadlocked with their worker's outcome batch, and PostgreSQL aborted one of the two.
     /// </summary>
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
             SELECT id, state, lease_token FROM {s}.jobs
             WHERE id = ANY($1) AND {{CancelApplies}} AND {{InStates("$2")}}
-            FOR UPDATE
+            ORDER BY id FOR UPDATE
         )
         UPDATE {s}.jobs j
         SET state = CASE WHEN t.state = 1 THEN 1 ELSE 5 END,
@@ -171,14 +173,22 @@ internal static class AdminSql
 
     public const string DatabaseNow = "SELECT now()";
 
-    /// <summary>Pause queue $1 with reason $2. Returns whether it was running before.</summary>
+    /// <summary>
+    /// Pause queue $1 with reason $2. Returns whether it was running before: the row is inserted (<c>xmax = 0</c>: no row,
+    /// not paused), or <c>prev</c>, its newest version locked, was not paused (a row older code left). The lock waits for
+    /// another operator's resume, whose deleted row then lets this insert; a row another operator's pause inserted after
+    /// this statement's snapshot is not in <c>prev</c> but is the conflict the insert waits for and updates: paused.
+    /// (Read from the snapshot alone, the statement said "running" to both of two concurrent pauses, and "already paused"
+    /// to a pause that followed a concurrent resume.)
+    /// </summary>
     public const string PauseQueue = """
-        WITH prev AS (SELECT paused FROM {s}.queues WHERE name = $1)
-        INSERT INTO {s}.queues AS q (name, paused, reason, paused_at, updated_at) VALUES ($1, true, $2, now(), now())
+        WITH prev AS MATERIALIZED (SELECT paused FROM {s}.queues WHERE name = $1 FOR UPDATE)
+        INSERT INTO {s}.queues AS q (name, paused, reason, paused_at, updated_at)
+        SELECT $1, true, $2, now(), now() FROM (SELECT count(*) FROM prev) l
         ON CONFLICT (name) DO UPDATE
             SET paused = true, reason = excluded.reason, updated_at = now(),
                 paused_at = CASE WHEN q.paused THEN q.paused_at ELSE now() END
-        RETURNING NOT coalesce((SELECT paused FROM prev), false)
+        RETURNING q.xmax = 0 OR NOT coalesce((SELECT paused FROM prev), true)
         """;
 
     /// <summary>

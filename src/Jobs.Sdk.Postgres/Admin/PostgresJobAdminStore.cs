@@ -231,19 +231,10 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             case JobAdminActionKind.Retry:
             case JobAdminActionKind.RunNow:
             {
-                await using var command = new NpgsqlCommand(action.Kind == JobAdminActionKind.Retry ? _retry : _runNow, connection);
-                command.Parameters.AddRange(Parameters(action, ids));
-                var queues = new HashSet<string>(StringComparer.Ordinal);
-                changed = 0;
-                await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        changed++;
-                        queues.Add(reader.GetString(0));
-                    }
-                }
-
+                // A retry that gave a unique job back its key lost it to a push it could not see: run again (UniqueKeyRace).
+                var (rows, queues) = await UniqueKeyRace.RunAsync(
+                    () => ReadQueuesAsync(connection, action.Kind == JobAdminActionKind.Retry ? _retry : _runNow, action, ids, cancellationToken)).ConfigureAwait(false);
+                changed = rows;
                 notifications.AddRange(queues.Select(q => (PostgresNotifier.ChannelName(Schema, q), "")));
                 break;
             }
@@ -280,6 +271,24 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
         await NotifyAsync(connection, notifications, cancellationToken).ConfigureAwait(false);
         return changed;
+    }
+
+    /// <summary>Runs a retry or run-now statement (one row per job changed, its queue); returns the rows and their queues.</summary>
+    private static async Task<(int Rows, HashSet<string> Queues)> ReadQueuesAsync(NpgsqlConnection connection, string sql, JobAdminAction action,
+        IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(Parameters(action, ids));
+        var queues = new HashSet<string>(StringComparer.Ordinal);
+        var rows = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows++;
+            queues.Add(reader.GetString(0));
+        }
+
+        return (rows, queues);
     }
 
     /// <summary>

@@ -72,7 +72,8 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
                 (long Picked, long Changed) batch;
                 do
                 {
-                    batch = await BatchAsync(sql, state, Timestamp(passStart.Value), cancellationToken).ConfigureAwait(false);
+                    // A finished unique job given back its key may lose it to a push the batch could not see: run again (UniqueKeyRace).
+                    batch = await UniqueKeyRace.RunAsync(() => BatchAsync(sql, state, Timestamp(passStart.Value), cancellationToken)).ConfigureAwait(false);
                     rerun |= batch.Changed > 0;
                 }
                 while (batch.Picked > 0);

@@ -1,0 +1,87 @@
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// Statements that lock several job rows lock them in one order, by id (the outcome batch, the lease renewal, the
+/// operator's delete and retry): two of them never wait for each other in opposite orders. An operator's bulk cancel
+/// locked its rows in the order its plan read them (a sequential scan: the table's physical order), so it deadlocked with
+/// a worker's outcome batch of the same jobs, and PostgreSQL aborted one of the two. The test builds the interleaving with
+/// locks held from other connections (a row held by a third transaction, a worker's id-order locking of the same rows), no sleeps.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class AdminCancelLockOrderTests(PostgresFixture fixture)
+{
+    /// <summary>The backends waiting for a lock while they run a statement on <paramref name="schema"/>.</summary>
+    private static string Waiting(string schema) =>
+        $"SELECT count(DISTINCT a.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.query LIKE '%{schema}%'";
+
+    [Fact]
+    public async Task A_bulk_cancel_of_jobs_a_worker_is_recording_outcomes_of_does_not_deadlock_with_it()
+    {
+        var schema = "lockorder_" + Guid.NewGuid().ToString("N")[..8];
+        await using var direct = fixture.CreateDataSource();
+        await PostgresJobMigrations.ApplyAsync(direct, schema);
+        try
+        {
+            // Two running jobs, the one with the larger id first in the table (a sequential scan reads it first).
+            var (low, high) = (new Guid("00000000-0000-7000-8000-000000000001"), new Guid("00000000-0000-7000-8000-000000000002"));
+            foreach (var id in new[] { high, low })
+            {
+                await direct.ExecAsync($"""
+                    INSERT INTO "{schema}".jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
+                    VALUES ('{id}', 'q', 'job', '{"{}"}', 1, 1, 'w1', gen_random_uuid(), now() + interval '1 hour', now())
+                    """);
+            }
+
+            await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
+            var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
+
+            // A third transaction holds the larger id's row: the cancel waits there before it locked anything else.
+            await using var holderConnection = await direct.OpenConnectionAsync();
+            await using var holder = await holderConnection.BeginTransactionAsync();
+            await LockAsync(holderConnection, holder, schema, [high]);
+            var cancel = admin.CancelAsync(JobSelection.Ids(new JobId(low), new JobId(high)));
+            await TestExtensions.EventuallyAsync(async () => cancel.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 1,
+                what: "the cancel waits for the held row");
+
+            // The worker records the outcomes of both jobs: it locks their rows in id order (as the outcome batch does).
+            await using var workerConnection = await direct.OpenConnectionAsync();
+            await using var worker = await workerConnection.BeginTransactionAsync();
+            var outcomes = LockAsync(workerConnection, worker, schema, [low, high]);
+            await TestExtensions.EventuallyAsync(async () => cancel.IsCompleted || outcomes.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 2,
+                what: "the worker's outcome batch waits too");
+            await holder.CommitAsync();
+
+            // Whichever goes first, neither is aborted: the other waits for it.
+            var cancelError = await Record.ExceptionAsync(() => cancel.WaitAsync(TimeSpan.FromMinutes(1)));
+            if (cancelError is null)
+            {
+                var lockError = await Record.ExceptionAsync(() => outcomes.WaitAsync(TimeSpan.FromMinutes(1)));
+                Assert.True(lockError is null, $"The worker's outcome batch failed: {lockError?.Message}");
+                await worker.CommitAsync();
+            }
+            else
+            {
+                await worker.RollbackAsync();
+            }
+
+            Assert.True(cancelError is null, $"The bulk cancel threw {cancelError?.GetType().Name}: {cancelError?.Message}");
+            Assert.Equal(2, await cancel);
+        }
+        finally
+        {
+            await direct.ExecAsync($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+        }
+    }
+
+    private static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string schema, Guid[] ids)
+    {
+        await using var command = new NpgsqlCommand($"SELECT id FROM \"{schema}\".jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = ids });
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+        }
+    }
+}
