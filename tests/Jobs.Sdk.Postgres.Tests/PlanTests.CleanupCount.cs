@@ -28,11 +28,7 @@ public sealed partial class PlanTests
         var plan = await ExplainCountAsync(ds, CleanupSql.CountRemovable(runnable: false), generic,
             Text("count"), Short((short)JobState.Completed), Double(TimeSpan.FromDays(1).TotalMilliseconds), Time(after), Int(CleanupSql.BatchSize));
 
-        Assert.Contains(plan.Nodes, n => n.Index == "jobs_queue_state_idx");
-        Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type is "Seq Scan" or "Bitmap Heap Scan");
-        Assert.All(plan.Nodes.Where(n => n.Relation == "jobs"), n => Assert.True(n.ActualRows * n.Loops + n.RemovedByFilter <= CleanupSql.BatchSize,
-            $"a {n.Type} of {n.Index} read {n.ActualRows * n.Loops + n.RemovedByFilter} rows (a batch is {CleanupSql.BatchSize}):\n{plan.Text}"));
-        Assert.Equal(CleanupSql.BatchSize, plan.Nodes.Where(n => n.Relation == "jobs").Max(n => n.ActualRows * n.Loops));
+        AssertOneBatchThrough(plan, "jobs_queue_state_idx");
     }
 
     [Theory]
@@ -53,11 +49,7 @@ public sealed partial class PlanTests
                 [("SELECT 1", [])], arguments)
             : await ExplainAsync(ds, CleanupSql.CountRemovable(runnable: true), [], arguments);
 
-        Assert.Contains(plan.Nodes, n => n.Index == "jobs_runnable_idx");
-        Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type is "Seq Scan" or "Bitmap Heap Scan");
-        Assert.All(plan.Nodes.Where(n => n.Relation == "jobs"), n => Assert.True(n.ActualRows * n.Loops + n.RemovedByFilter <= CleanupSql.BatchSize,
-            $"a {n.Type} of {n.Index} read {n.ActualRows * n.Loops + n.RemovedByFilter} rows (a batch is {CleanupSql.BatchSize}):\n{plan.Text}"));
-        Assert.Equal(CleanupSql.BatchSize, plan.Nodes.Where(n => n.Relation == "jobs").Max(n => n.ActualRows * n.Loops));
+        AssertOneBatchThrough(plan, "jobs_runnable_idx");
     }
 
     [Theory]
@@ -138,5 +130,15 @@ public sealed partial class PlanTests
         }
 
         return ds;
+    }
+
+    /// <summary>The plan reads one whole batch of <c>jobs</c> through <paramref name="index"/>, and no more, without a table scan.</summary>
+    private static void AssertOneBatchThrough(Plan plan, string index)
+    {
+        Assert.Contains(plan.Nodes, n => n.Index == index);
+        Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type is "Seq Scan" or "Bitmap Heap Scan");
+        Assert.All(plan.Nodes.Where(n => n.Relation == "jobs"), n => Assert.True(n.ActualRows * n.Loops + n.RemovedByFilter <= CleanupSql.BatchSize,
+            $"a {n.Type} of {n.Index} read {n.ActualRows * n.Loops + n.RemovedByFilter} rows (a batch is {CleanupSql.BatchSize}):\n{plan.Text}"));
+        Assert.Equal(CleanupSql.BatchSize, plan.Nodes.Where(n => n.Relation == "jobs").Max(n => n.ActualRows * n.Loops));
     }
 }
