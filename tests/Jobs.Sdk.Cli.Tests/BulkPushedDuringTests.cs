@@ -41,7 +41,7 @@ public sealed class BulkPushedDuringTests(PostgresFixture fixture) : IAsyncLifet
         var delete = _db.RunAsync(1, ["delete", "--queue", "busy", "--json"]);
         // Polls the database for the condition (no timing): the command's backend waits for a lock on the schema's jobs.
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!delete.IsCompleted && await ScalarAsync(
+        while (!delete.IsCompleted && await _db.ScalarAsync(
             $"SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%\"{_db.Name}\".jobs%'") == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the bulk delete never waited for the locked job");
@@ -50,21 +50,15 @@ public sealed class BulkPushedDuringTests(PostgresFixture fixture) : IAsyncLifet
 
         // A job of the queue pushed now (after the command started; its id after every other, so a later batch would find it).
         var late = Guid.Parse("ffffffff-ffff-7fff-bfff-ffffffffffff");
-        await ScalarAsync($"""
-            INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload) VALUES ('{late}', 'busy', 'plan', jsonb_build_object('late', true)) RETURNING 1
+        await _db.ExecuteAsync($"""
+            INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload) VALUES ('{late}', 'busy', 'plan', jsonb_build_object('late', true))
             """);
         await holding.CommitAsync();
 
         var result = await delete;
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.True(await ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".jobs WHERE id = '{late}'") == 1,
+        Assert.True(await _db.ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".jobs WHERE id = '{late}'") == 1,
             $"the job pushed while the bulk delete ran was deleted by it ({result.Out.Trim()})");
         Assert.Equal(Rows, result.Json.GetProperty("changed").GetInt32());
-    }
-
-    private async Task<long> ScalarAsync(string sql)
-    {
-        await using var command = _db.DataSource.CreateCommand(sql);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -25,7 +25,7 @@ public sealed class CleanupDryRunBatchTests(PostgresFixture fixture) : IAsyncLif
     {
         // Queue bulk: 12,000 failed jobs older than a day (three to a timestamp, so batch edges split groups of equal
         // updated_at) and 3,000 failed just now; queue other: 1,000 old failed jobs. --failed 1d --queue bulk: 12,000.
-        await ExecuteAsync($"""
+        await _db.ExecuteAsync($"""
             INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload, state, attempts, finished_at, updated_at)
             SELECT gen_random_uuid(), 'bulk', 'plan', jsonb_build_object(), 4, 1, t, t
             FROM generate_series(1, {Old}) g, LATERAL (SELECT now() - interval '2 days' - (g / 3) * interval '1 second' AS t) a;
@@ -53,19 +53,7 @@ public sealed class CleanupDryRunBatchTests(PostgresFixture fixture) : IAsyncLif
         var real = await _db.RunAsync(1, ["cleanup", "--failed", "1d", "--queue", "bulk", "--json"]);
         Assert.True(real.ExitCode == 0, real.ToString());
         Assert.Equal(Old, real.Json.GetProperty("deleted").GetInt64());
-        Assert.Equal(3000, await ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".jobs WHERE queue_name = 'bulk'"));
-        Assert.Equal(1000, await ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".jobs WHERE queue_name = 'other'"));
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var command = _db.DataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task<long> ScalarAsync(string sql)
-    {
-        await using var command = _db.DataSource.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync())!;
+        Assert.Equal(3000, await _db.ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".jobs WHERE queue_name = 'bulk'"));
+        Assert.Equal(1000, await _db.ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".jobs WHERE queue_name = 'other'"));
     }
 }

@@ -32,6 +32,20 @@ internal sealed class CliSchema(PostgresFixture fixture) : IAsyncDisposable
     /// <summary>A driver of <paramref name="queue"/> in the schema (polling only).</summary>
     public PostgresJobDriver Driver(string queue) => new(DataSource, new PostgresJobDriverOptions { Schema = Name, QueueName = queue, UseListenNotify = false });
 
+    /// <summary>Runs <paramref name="sql"/> (set-up rows, a state to reach) on the test server.</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The integer (a count) <paramref name="sql"/> answers.</summary>
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await using (var drop = DataSource.CreateCommand($"DROP SCHEMA IF EXISTS \"{Name}\" CASCADE"))

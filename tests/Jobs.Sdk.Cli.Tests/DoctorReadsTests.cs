@@ -24,7 +24,7 @@ public sealed class DoctorReadsTests(PostgresFixture fixture) : IAsyncLifetime
     public async Task Doctor_reports_expired_leases_and_unhandled_jobs_without_reading_the_history_or_the_delayed_backlog()
     {
         // 100,000 jobs completed one millisecond apart and 20,000 delayed ones; queue emails: a job whose worker died and 3 due jobs no worker handles.
-        await ExecuteAsync($"""
+        await _db.ExecuteAsync($"""
             INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload, state, attempts, finished_at, updated_at)
             SELECT gen_random_uuid(), 'history', 'done', jsonb_build_object(), 3, 1, t, t
             FROM generate_series(1, {History}) g, LATERAL (SELECT now() - g * interval '1 ms' AS t) a;
@@ -35,7 +35,7 @@ public sealed class DoctorReadsTests(PostgresFixture fixture) : IAsyncLifetime
             INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload)
             SELECT gen_random_uuid(), 'emails', 'orphan', jsonb_build_object() FROM generate_series(1, 3);
             """);
-        await ExecuteAsync($"VACUUM ANALYZE \"{_db.Name}\".jobs");
+        await _db.ExecuteAsync($"VACUUM ANALYZE \"{_db.Name}\".jobs");
 
         var doctor = await TableLockWatch.StatementsOnJobsAsync(_db.DataSource, _db.Name, () => _db.RunAsync(1, ["doctor", "--json"]));
         Assert.True(doctor.Result.ExitCode == 2, doctor.Result.ToString());
@@ -73,11 +73,5 @@ public sealed class DoctorReadsTests(PostgresFixture fixture) : IAsyncLifetime
         static bool SeqScanOfJobs(JsonElement node)
             => (node.GetProperty("Node Type").GetString() == "Seq Scan" && node.TryGetProperty("Relation Name", out var r) && r.GetString() == "jobs")
                 || (node.TryGetProperty("Plans", out var children) && children.EnumerateArray().Any(SeqScanOfJobs));
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var command = _db.DataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -22,7 +22,7 @@ public sealed class DoctorSchemaVersionTests(PostgresFixture fixture) : IAsyncLi
     public async Task A_migration_edited_by_hand_is_named_with_the_one_the_tool_expects_not_reported_as_a_newer_version()
     {
         await _db.MigrateAsync();
-        await ExecuteAsync($"UPDATE \"{_db.Name}\".schema_migrations SET name = '0005_edited' WHERE version = 5");
+        await _db.ExecuteAsync($"UPDATE \"{_db.Name}\".schema_migrations SET name = '0005_edited' WHERE version = 5");
 
         var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
 
@@ -36,7 +36,7 @@ public sealed class DoctorSchemaVersionTests(PostgresFixture fixture) : IAsyncLi
     public async Task A_schema_migrated_by_a_newer_version_names_only_the_migrations_the_tool_does_not_know()
     {
         await _db.MigrateAsync();
-        await ExecuteAsync($"INSERT INTO \"{_db.Name}\".schema_migrations (version, name, compatible_from) VALUES (999, '0999_from_the_future', 999)");
+        await _db.ExecuteAsync($"INSERT INTO \"{_db.Name}\".schema_migrations (version, name, compatible_from) VALUES (999, '0999_from_the_future', 999)");
 
         var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
 
@@ -52,7 +52,7 @@ public sealed class DoctorSchemaVersionTests(PostgresFixture fixture) : IAsyncLi
         // A rolling deploy: the newer version added a migration that this version's code (and tool) still runs against.
         var known = PostgresJobMigrations.GetMigrations("jobs").Count;
         await _db.MigrateAsync();
-        await ExecuteAsync($"INSERT INTO \"{_db.Name}\".schema_migrations (version, name, compatible_from) VALUES ({known + 1}, 'next_additive_index', {known})");
+        await _db.ExecuteAsync($"INSERT INTO \"{_db.Name}\".schema_migrations (version, name, compatible_from) VALUES ({known + 1}, 'next_additive_index', {known})");
 
         var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
 
@@ -60,12 +60,6 @@ public sealed class DoctorSchemaVersionTests(PostgresFixture fixture) : IAsyncLi
         var check = doctor.Json.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("check").GetString() == "schema version");
         Assert.True(check.GetProperty("verdict").GetString() == "warning"
             && check.GetProperty("detail").GetString()!.Contains("next_additive_index", StringComparison.Ordinal), doctor.ToString());
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var command = _db.DataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
     }
 
     private static (string Detail, string Advice) SchemaCheck(JsonElement doctor)

@@ -23,7 +23,7 @@ public sealed class ScheduleEntryValidationTests(PostgresFixture fixture)
         {
             "NUL" => "nightly\0",
             "high surrogate alone" => "nightly \uD83D",
-            _ => RandomText(3_200),
+            _ => RandomText.Of(3_200),
         };
 
         var error = await Assert.ThrowsAsync<ArgumentException>(async () =>
@@ -37,7 +37,7 @@ public sealed class ScheduleEntryValidationTests(PostgresFixture fixture)
     [Fact]
     public void A_scheduled_job_whose_concurrency_key_no_store_can_hold_is_refused_when_the_schedule_is_built()
     {
-        var error = Assert.Throws<ArgumentException>(() => new JobSchedule().Add(new TenantJob(RandomText(3_200)), Schedule.EveryMinute()));
+        var error = Assert.Throws<ArgumentException>(() => new JobSchedule().Add(new TenantJob(RandomText.Of(3_200)), Schedule.EveryMinute()));
         Assert.Equal("job", error.ParamName);
         Assert.Contains("1000 bytes", error.Message, StringComparison.Ordinal);
     }
@@ -45,8 +45,8 @@ public sealed class ScheduleEntryValidationTests(PostgresFixture fixture)
     [Fact]
     public async Task The_longest_entry_key_fires_in_the_queue_with_the_longest_name()
     {
-        var key = RandomText(1_000);
-        var queue = RandomText(1_000);
+        var key = RandomText.Of(1_000);
+        var queue = RandomText.Of(1_000);
         var node = PostgresSchedulerNode.Create(fixture, "jobs_test", queue, Start, s => s.Add(new ValueJob(1), Schedule.EveryMinute(), key: key));
         await using (node)
         {
@@ -61,8 +61,6 @@ public sealed class ScheduleEntryValidationTests(PostgresFixture fixture)
     }
 
     private static string NewQueue() => "schedkey_" + Guid.NewGuid().ToString("N")[..8];
-
-    private static string RandomText(int length) => string.Concat(Enumerable.Range(0, length / 32 + 1).Select(_ => Guid.NewGuid().ToString("N")))[..length];
 
     /// <summary>A job limited to one at a time per tenant (its concurrency key).</summary>
     private sealed record TenantJob(string Tenant) : IJob<TenantJob>

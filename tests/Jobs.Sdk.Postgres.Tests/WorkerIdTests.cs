@@ -22,7 +22,7 @@ public sealed class WorkerIdTests(PostgresFixture fixture)
         {
             "NUL" => "worker\0a",
             "low surrogate alone" => "\uDE00worker",
-            _ => RandomText(3_200),
+            _ => RandomText.Of(3_200),
         };
         await using var dataSource = fixture.CreateDataSource();
 
@@ -39,8 +39,8 @@ public sealed class WorkerIdTests(PostgresFixture fixture)
     [Fact]
     public async Task The_longest_worker_id_on_the_queue_with_the_longest_name_runs_jobs_and_reports_its_presence_and_throughput()
     {
-        var workerId = RandomText(1_000);
-        var queueName = RandomText(1_000);
+        var workerId = RandomText.Of(1_000);
+        var queueName = RandomText.Of(1_000);
         await using var dataSource = fixture.CreateDataSource();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -67,6 +67,4 @@ public sealed class WorkerIdTests(PostgresFixture fixture)
         var minutes = await admin.GetThroughputAsync(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(5));
         Assert.Equal(1, minutes.Where(m => m.QueueName == queueName).Sum(m => m.Completed));
     }
-
-    private static string RandomText(int length) => string.Concat(Enumerable.Range(0, length / 32 + 1).Select(_ => Guid.NewGuid().ToString("N")))[..length];
 }
