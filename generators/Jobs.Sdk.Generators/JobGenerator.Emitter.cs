@@ -36,6 +36,11 @@ public sealed partial class JobGenerator
             // (the usual way a payload evolves); the generated code's use of it is not the user's (CS0612/CS0618 here would
             // fail builds with TreatWarningsAsErrors).
             w.Line(ObsoletePragma);
+            // The same for an [Obsolete] with its own DiagnosticId and for [Experimental] (whose ids the pragma above misses).
+            if (job.DiagnosticIds.Count > 0)
+            {
+                w.Line("#pragma warning disable " + string.Join(", ", job.DiagnosticIds));
+            }
 
             w.Line();
             if (job.Namespace is not null)
@@ -165,7 +170,7 @@ public sealed partial class JobGenerator
 
             if (job.HasPushConstructor)
             {
-                var parameters = string.Join(", ", job.PushParameters.Select(p => p.Fqn + " " + p.Name + (p.DefaultValue is null ? "" : " = " + p.DefaultValue)));
+                var parameters = string.Join(", ", job.PushParameters.Select(p => p.CallerInfo + p.Fqn + " " + p.Name + (p.DefaultValue is null ? "" : " = " + p.DefaultValue)));
                 var arguments = string.Join(", ", job.PushParameters.Select(p => p.Name));
                 w.Line();
                 PushDocs(withTransaction: false, withJob: false);

@@ -100,7 +100,9 @@ internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> M
 internal sealed record ContextTypeModel(int Index, string TypeOfName);
 
 /// <summary>A parameter of the typed push overload (from the job's constructor).</summary>
-internal sealed record PushParameterModel(string Name, string Fqn, string? DefaultValue, string? Documentation);
+/// <param name="CallerInfo">The constructor parameter's caller-info attributes (<c>[CallerMemberName]</c>, ...), spelled in
+/// full with a trailing space, or empty: without them the compiler would fill the push caller's member, not the default.</param>
+internal sealed record PushParameterModel(string Name, string Fqn, string? DefaultValue, string? Documentation, string CallerInfo = "");
 
 /// <summary>An enclosing type declaration (for nested job types).</summary>
 internal sealed record ContainingTypeModel(string Declaration);
@@ -108,6 +110,7 @@ internal sealed record ContainingTypeModel(string Declaration);
 /// <summary>
 /// Everything the emitter needs for one <c>[Job]</c> type. Job-level settings read from <c>[Job]</c> sit next to
 /// <see cref="MaxAttempts"/>; member-level roles (future key attributes) belong on <see cref="MemberModel"/>.
+/// <see cref="DiagnosticIds"/>: the custom <c>[Obsolete]</c> and <c>[Experimental]</c> ids the generated file silences.
 /// </summary>
 internal sealed record JobModel(
     string? Namespace,
@@ -132,7 +135,8 @@ internal sealed record JobModel(
     string? Summary,
     bool HasObliviousNullability,
     string HelperClassName,
-    JobFlowModel Flow);
+    JobFlowModel Flow,
+    EquatableArray<string> DiagnosticIds);
 
 /// <summary>Queue and flow-control settings of a job type (<c>Queue</c>, <c>Unique</c>, <c>UniqueFor</c>, <c>ConcurrencyLimit</c>, key members).</summary>
 /// <param name="Queue">The default queue, or <see langword="null"/>.</param>

@@ -30,6 +30,11 @@ internal static partial class JobTypeSupport
             return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, null, null, "", jobType, attributeReason);
         }
 
+        if (ObsoleteErrorReason(jobType) is { } obsoleteReason)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, null, null, "", jobType, obsoleteReason);
+        }
+
         var stack = new List<INamedTypeSymbol> { jobType };
         return CheckMembers(shape, jobType, hasJsonContext, stack, null, "");
     }
@@ -56,6 +61,13 @@ internal static partial class JobTypeSupport
             var memberSymbol = (ISymbol?)member.Parameter ?? member.Property;
             var root = rootMember ?? member.Property;
             var memberPath = path.Length == 0 ? member.Name : path + "." + member.Name;
+            // Generated code reads and writes the property by name (a positional parameter carries no [Obsolete] itself).
+            if (IsObsoleteError(member.Property))
+            {
+                return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member.Property, memberPath, member.Type,
+                    ObsoleteErrorReason(member.Property)!);
+            }
+
             var problem = CheckType(member.Type, job, hasJsonContext, stack, root, memberSymbol, memberPath);
             if (problem is not null)
             {
@@ -69,6 +81,11 @@ internal static partial class JobTypeSupport
     private static JobTypeProblem? CheckType(ITypeSymbol type, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
         ISymbol root, ISymbol member, string path)
     {
+        if (type is INamedTypeSymbol namedType && ObsoleteErrorReason(namedType) is { } obsoleteReason)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member, path, type, obsoleteReason);
+        }
+
         var shape = Classify(type, hasJsonContext, job);
         switch (shape.Kind)
         {
