@@ -83,7 +83,8 @@ public sealed partial class JobGenerator
                         },
                         member.IsRead,
                         type.Name + "." + member.Name,
-                        member.IsInitOnly ? GenericSetterOf(member.Property) : null));
+                        member.IsInitOnly ? GenericSetterOf(member.Property) : null,
+                        JobTypeSupport.IsObsoleteError(member.Property) ? member.Property.GetMethod!.ContainingType.ToDisplayString(PlainFormat) : null));
                 }
 
                 Objects[index] = new ObjectModel(id, type.ToDisplayString(PlainFormat), type.Name, type.IsValueType, !type.IsValueType && !type.IsSealed,

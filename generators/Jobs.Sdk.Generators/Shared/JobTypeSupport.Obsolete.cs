@@ -35,7 +35,8 @@ internal static partial class JobTypeSupport
         {
             if (IsObsoleteError(s))
             {
-                return $"'{s.ToDisplayString()}' is [Obsolete(..., error: true)], which the generated serializer cannot read or write (CS0619); "
+                var name = (s is ITypeSymbol type ? type.WithNullableAnnotation(NullableAnnotation.None) : s).ToDisplayString();
+                return $"'{name}' is [Obsolete(..., error: true)], which the generated serializer cannot read or write (CS0619); "
                     + "keep it [Obsolete] without error: true while queued jobs drain, then remove it";
             }
         }
