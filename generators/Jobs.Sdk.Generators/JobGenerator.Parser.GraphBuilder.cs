@@ -38,6 +38,12 @@ public sealed partial class JobGenerator
             /// <summary>Some member type comes from a <c>#nullable disable</c> context (the emitter then silences nullable warnings).</summary>
             public bool HasObliviousNullability { get; private set; }
 
+            /// <summary>
+            /// The <c>[Obsolete]</c> <c>DiagnosticId</c>s and <c>[Experimental]</c> ids of the symbols the generated code names
+            /// (the emitter silences them as it does CS0612/CS0618).
+            /// </summary>
+            public SortedSet<string> DiagnosticIds { get; } = new(StringComparer.Ordinal);
+
             public string GetObjectId(INamedTypeSymbol type)
             {
                 if (_ids.TryGetValue(type, out var existing))
@@ -49,11 +55,13 @@ public sealed partial class JobGenerator
                 _ids.Add(type, id);
                 var index = Objects.Count;
                 Objects.Add(null!);
+                JobTypeSupport.AddDiagnosticIds(type, DiagnosticIds);
                 var shape = JobTypeSupport.GetObjectShape(type, out _)!;
                 var members = new List<MemberModel>();
                 foreach (var member in shape.Members)
                 {
                     var setter = member.Property.SetMethod;
+                    JobTypeSupport.AddDiagnosticIds(member.Property, DiagnosticIds);
                     var declaring = (setter?.ContainingType ?? member.Property.ContainingType).ToDisplayString(PlainFormat);
                     members.Add(new MemberModel(
                         member.Name,
@@ -75,7 +83,8 @@ public sealed partial class JobGenerator
                         },
                         member.IsRead,
                         type.Name + "." + member.Name,
-                        member.IsInitOnly ? GenericSetterOf(member.Property) : null));
+                        member.IsInitOnly ? GenericSetterOf(member.Property) : null,
+                        JobTypeSupport.IsObsoleteError(member.Property) ? member.Property.GetMethod!.ContainingType.ToDisplayString(PlainFormat) : null));
                 }
 
                 Objects[index] = new ObjectModel(id, type.ToDisplayString(PlainFormat), type.Name, type.IsValueType, !type.IsValueType && !type.IsSealed,
@@ -97,21 +106,23 @@ public sealed partial class JobGenerator
                 var fields = type.GetMembers().OfType<IFieldSymbol>()
                     .Where(f => f.HasConstantValue && f.ConstantValue is not null && seen.Add(f.ConstantValue))
                     .ToList();
-                var values = fields.Select(f => IsObsoleteError(f)
+                JobTypeSupport.AddDiagnosticIds(type, DiagnosticIds);
+                foreach (var field in fields)
+                {
+                    JobTypeSupport.AddDiagnosticIds(field, DiagnosticIds);
+                }
+
+                var values = fields.Select(f => JobTypeSupport.IsObsoleteError(f)
                     ? $"({fqn})({SymbolDisplay.FormatPrimitive(f.ConstantValue!, quoteStrings: false, useHexadecimalNumbers: false)})"
                     : fqn + "." + EscapeIdentifier(f.Name));
                 Enums.Add(new EnumModel(id, fqn, fields.Select(f => f.Name).ToEquatableArray(), values.ToEquatableArray()));
                 return id;
             }
 
-            /// <summary>Whether the symbol is <c>[Obsolete(..., true)]</c>: naming it is an error that no pragma silences.</summary>
-            private static bool IsObsoleteError(ISymbol symbol)
-                => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.ObsoleteAttribute"
-                    && a.ConstructorArguments.Length == 2 && a.ConstructorArguments[1].Value is true);
-
             private TypeModel BuildType(ITypeSymbol type)
             {
                 var shape = JobTypeSupport.Classify(type, _hasContext, _job);
+                JobTypeSupport.AddTypeDiagnosticIds(type, DiagnosticIds);
                 if (!type.IsValueType && type.NullableAnnotation == NullableAnnotation.None)
                 {
                     HasObliviousNullability = true;

@@ -90,8 +90,10 @@ public sealed partial class JobGenerator
             if (hasPushConstructor)
             {
                 var ctorDocs = constructor!.IsImplicitlyDeclared || type.IsRecord ? docs : ParseDocumentation(constructor.GetDocumentationCommentXml(cancellationToken: cancellationToken));
+                JobTypeSupport.AddDiagnosticIds(constructor, builder.DiagnosticIds);
                 foreach (var parameter in constructor.Parameters)
                 {
+                    JobTypeSupport.AddTypeDiagnosticIds(parameter.Type, builder.DiagnosticIds);
                     ctorDocs.Parameters.TryGetValue(parameter.Name, out var doc);
                     if (doc is null)
                     {
@@ -99,7 +101,7 @@ public sealed partial class JobGenerator
                     }
 
                     pushParameters.Add(new PushParameterModel(EscapeIdentifier(parameter.Name), parameter.Type.ToDisplayString(AnnotatedFormat),
-                        parameter.HasExplicitDefaultValue ? DefaultLiteral(parameter) : null, doc));
+                        parameter.HasExplicitDefaultValue ? DefaultLiteral(parameter) : null, doc, CallerInfoOf(parameter)));
                 }
             }
 
@@ -133,6 +135,8 @@ public sealed partial class JobGenerator
                 extensionClassName += "_";
             }
             var typeOfName = type.ToDisplayString(PlainFormat);
+            var uniqueKeys = keyTexts(KnownNames.UniqueKeyAttribute);
+            var concurrencyKeys = keyTexts(KnownNames.ConcurrencyKeyAttribute);
             return new JobModel(
                 nsDeclaration,
                 type.Name,
@@ -156,13 +160,21 @@ public sealed partial class JobGenerator
                 docs.Summary,
                 builder.HasObliviousNullability,
                 helperClassName,
-                new JobFlowModel(queue, unique, uniqueFor, keyTexts(KnownNames.UniqueKeyAttribute), concurrencyLimit,
-                    keyTexts(KnownNames.ConcurrencyKeyAttribute)));
+                new JobFlowModel(queue, unique, uniqueFor, uniqueKeys, concurrencyLimit, concurrencyKeys),
+                builder.DiagnosticIds.ToEquatableArray());
 
-            EquatableArray<string> keyTexts(string attributeName) => KeyMemberSupport.FindMarked(type, attributeName)
-                .Select(m => KeyMemberSupport.Conversion(m.Type, "job." + EscapeIdentifier(m.Member.Name)))
-                .OfType<string>()
-                .ToEquatableArray();
+            EquatableArray<string> keyTexts(string attributeName)
+            {
+                var marked = KeyMemberSupport.FindMarked(type, attributeName);
+                foreach (var m in marked)
+                {
+                    JobTypeSupport.AddDiagnosticIds(m.Member, builder.DiagnosticIds);
+                }
+
+                return marked.Select(m => KeyMemberSupport.Conversion(m.Type, "job." + EscapeIdentifier(m.Member.Name)))
+                    .OfType<string>()
+                    .ToEquatableArray();
+            }
 
             static IEnumerable<string> containingTypesNames(INamedTypeSymbol t)
             {
@@ -174,6 +186,26 @@ public sealed partial class JobGenerator
 
                 return names;
             }
+        }
+
+        /// <summary>
+        /// The caller-info attributes of a constructor parameter, copied to the push overload so that pushing with
+        /// <c>PushX(...)</c> passes the pusher's member, file or line, as <c>new X(...)</c> would (not the parameter's default).
+        /// </summary>
+        private static string CallerInfoOf(IParameterSymbol parameter)
+        {
+            var text = "";
+            foreach (var attribute in parameter.GetAttributes())
+            {
+                var name = attribute.AttributeClass?.ToDisplayString();
+                if (name is "System.Runtime.CompilerServices.CallerMemberNameAttribute" or "System.Runtime.CompilerServices.CallerFilePathAttribute"
+                    or "System.Runtime.CompilerServices.CallerLineNumberAttribute")
+                {
+                    text += "[global::" + name + "] ";
+                }
+            }
+
+            return text;
         }
 
         /// <summary>

@@ -60,7 +60,11 @@ public sealed partial class JobGenerator
                 }
 
                 handlers ??= [];
-                handlers.Add(new HandlerModel(type.ToDisplayString(PlainFormat), job.ToDisplayString(PlainFormat), isLocal && hasAttribute));
+                var ids = new SortedSet<string>(StringComparer.Ordinal);
+                JobTypeSupport.AddDiagnosticIds(type, ids);
+                JobTypeSupport.AddDiagnosticIds(job, ids);
+                handlers.Add(new HandlerModel(type.ToDisplayString(PlainFormat), job.ToDisplayString(PlainFormat), isLocal && hasAttribute,
+                    ids.ToEquatableArray()));
             }
 
             return handlers is null ? EquatableArray<HandlerModel>.Empty : handlers.ToEquatableArray();

@@ -75,7 +75,7 @@ public sealed partial class JobGenerator
                                 $"    internal static extern void __Set({target} target, {g.ValueFqn} value);\n}}");
                             w.Line($"if (seen.Has({i})) {accessor}{g.TypeArguments}.__Set({(m.DeclaringTypeIsValueType ? "ref " : "")}result, s.{fields[m]});");
                         }
-                        else if (m.IsInitOnly)
+                        else if (m.IsInitOnly || m.AccessorGetterTarget is not null)
                         {
                             var accessor = $"Set{o.Id}_{i}";
                             var target = m.DeclaringTypeIsValueType ? "ref " + m.DeclaringTypeFqn : m.DeclaringTypeFqn;

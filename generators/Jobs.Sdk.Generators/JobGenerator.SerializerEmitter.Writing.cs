@@ -26,6 +26,17 @@ public sealed partial class JobGenerator
                 foreach (var (m, i) in Named(o).Where(x => x.Member.WriteCondition != MemberWriteCondition.Never))
                 {
                     var expression = "value." + Identifier(m.Name);
+                    if (m.AccessorGetterTarget is { } target)
+                    {
+                        // [Obsolete(..., error: true)]: naming the property is CS0619, so its getter is called by name.
+                        var accessor = $"Get{o.Id}_{i}";
+                        var byRef = m.DeclaringTypeIsValueType ? "ref " : "";
+                        _accessors.Add(
+                            $"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"get_{m.Name}\")]\n" +
+                            $"private static extern {m.Type.Fqn} {accessor}({byRef}{target} target);");
+                        expression = $"{accessor}({byRef}value)";
+                    }
+
                     var condition = m.WriteCondition switch
                     {
                         MemberWriteCondition.WhenNotNull when m.Type.AllowsNull => $"{expression} is not null",

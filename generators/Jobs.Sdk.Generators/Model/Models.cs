@@ -37,6 +37,8 @@ internal sealed record TypeModel(
 /// <param name="IsRead">Read from the payload (<see langword="false"/> for <c>[JsonIgnore]</c> and <c>Condition = WhenReading</c>: a constructor parameter then gets its default).</param>
 /// <param name="NullLabel">How an <c>ArgumentNullException</c> names the member (<c>Type.Member</c>).</param>
 /// <param name="GenericSetter">For an init-only property declared on a generic type (or one nested in a generic type): its generic accessor.</param>
+/// <param name="AccessorGetterTarget">For a property marked <c>[Obsolete(..., error: true)]</c>, which generated code cannot name
+/// (CS0619, no pragma silences it): the type declaring its getter, read (and its setter written) through an <c>[UnsafeAccessor]</c>.</param>
 internal sealed record MemberModel(
     string Name,
     string JsonName,
@@ -51,7 +53,8 @@ internal sealed record MemberModel(
     MemberWriteCondition WriteCondition,
     bool IsRead,
     string NullLabel,
-    GenericSetterModel? GenericSetter = null);
+    GenericSetterModel? GenericSetter = null,
+    string? AccessorGetterTarget = null);
 
 /// <summary>
 /// The <c>[UnsafeAccessor]</c> of an init-only property whose declaring type is generic. The runtime binds such an
@@ -100,7 +103,9 @@ internal sealed record EnumModel(string Id, string Fqn, EquatableArray<string> M
 internal sealed record ContextTypeModel(int Index, string TypeOfName);
 
 /// <summary>A parameter of the typed push overload (from the job's constructor).</summary>
-internal sealed record PushParameterModel(string Name, string Fqn, string? DefaultValue, string? Documentation);
+/// <param name="CallerInfo">The constructor parameter's caller-info attributes (<c>[CallerMemberName]</c>, ...), spelled in
+/// full with a trailing space, or empty: without them the compiler would fill the push caller's member, not the default.</param>
+internal sealed record PushParameterModel(string Name, string Fqn, string? DefaultValue, string? Documentation, string CallerInfo);
 
 /// <summary>An enclosing type declaration (for nested job types).</summary>
 internal sealed record ContainingTypeModel(string Declaration);
@@ -108,6 +113,7 @@ internal sealed record ContainingTypeModel(string Declaration);
 /// <summary>
 /// Everything the emitter needs for one <c>[Job]</c> type. Job-level settings read from <c>[Job]</c> sit next to
 /// <see cref="MaxAttempts"/>; member-level roles (future key attributes) belong on <see cref="MemberModel"/>.
+/// <see cref="DiagnosticIds"/>: the custom <c>[Obsolete]</c> and <c>[Experimental]</c> ids the generated file silences.
 /// </summary>
 internal sealed record JobModel(
     string? Namespace,
@@ -132,7 +138,8 @@ internal sealed record JobModel(
     string? Summary,
     bool HasObliviousNullability,
     string HelperClassName,
-    JobFlowModel Flow);
+    JobFlowModel Flow,
+    EquatableArray<string> DiagnosticIds);
 
 /// <summary>Queue and flow-control settings of a job type (<c>Queue</c>, <c>Unique</c>, <c>UniqueFor</c>, <c>ConcurrencyLimit</c>, key members).</summary>
 /// <param name="Queue">The default queue, or <see langword="null"/>.</param>
@@ -145,7 +152,8 @@ internal sealed record JobFlowModel(string? Queue, bool Unique, int UniqueFor, E
     EquatableArray<string> ConcurrencyKeys);
 
 /// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
-internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal);
+/// <param name="DiagnosticIds">The custom <c>[Obsolete]</c> and <c>[Experimental]</c> ids of the handler and job types (the registration silences them).</param>
+internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfName, bool JobIsLocal, EquatableArray<string> DiagnosticIds);
 
 /// <summary>The assembly-wide registration: jobs generated here and the handlers found here.</summary>
 /// <param name="ClassName">The assembly-specific class name.</param>

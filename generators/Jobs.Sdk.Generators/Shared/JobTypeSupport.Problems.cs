@@ -30,6 +30,11 @@ internal static partial class JobTypeSupport
             return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, null, null, "", jobType, attributeReason);
         }
 
+        if (ObsoleteErrorReason(jobType) is { } obsoleteReason)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, null, null, "", jobType, obsoleteReason);
+        }
+
         var stack = new List<INamedTypeSymbol> { jobType };
         return CheckMembers(shape, jobType, hasJsonContext, stack, null, "");
     }
@@ -56,6 +61,16 @@ internal static partial class JobTypeSupport
             var memberSymbol = (ISymbol?)member.Parameter ?? member.Property;
             var root = rootMember ?? member.Property;
             var memberPath = path.Length == 0 ? member.Name : path + "." + member.Name;
+            // Generated code reads and writes such a property through [UnsafeAccessor]s (a positional parameter carries no
+            // [Obsolete] itself), except where it must name it: a required member's initializer, a key member's key text.
+            if (IsObsoleteError(member.Property) && !CanUseThroughAccessors(member))
+            {
+                return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member.Property, memberPath, member.Type,
+                    $"'{member.Property.ToDisplayString()}' is [Obsolete(..., error: true)] and required, a key member or declared on a "
+                    + "generic type, which the generated serializer must name (CS0619); keep it [Obsolete] without error: true while "
+                    + "queued jobs drain, then remove it");
+            }
+
             var problem = CheckType(member.Type, job, hasJsonContext, stack, root, memberSymbol, memberPath);
             if (problem is not null)
             {
@@ -66,9 +81,38 @@ internal static partial class JobTypeSupport
         return null;
     }
 
+    /// <summary>
+    /// Whether generated code can read and write an <c>[Obsolete(..., error: true)]</c> property without naming it: through
+    /// <c>[UnsafeAccessor]</c>s on non-generic declaring types, not as a required member or a key member.
+    /// </summary>
+    private static bool CanUseThroughAccessors(JobMemberShape member)
+        => !member.IsRequiredProperty
+            && member.Property.GetMethod is { } getter && !IsInGenericType(getter.ContainingType)
+            && (member.Property.SetMethod is not { } setter || !IsInGenericType(setter.ContainingType))
+            && !HasAttribute(member.Property, KnownNames.UniqueKeyAttribute)
+            && !HasAttribute(member.Property, KnownNames.ConcurrencyKeyAttribute);
+
+    private static bool IsInGenericType(INamedTypeSymbol? type)
+    {
+        for (; type is not null; type = type.ContainingType)
+        {
+            if (type.IsGenericType)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static JobTypeProblem? CheckType(ITypeSymbol type, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
         ISymbol root, ISymbol member, string path)
     {
+        if (type is INamedTypeSymbol namedType && ObsoleteErrorReason(namedType) is { } obsoleteReason)
+        {
+            return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member, path, type, obsoleteReason);
+        }
+
         var shape = Classify(type, hasJsonContext, job);
         switch (shape.Kind)
         {
