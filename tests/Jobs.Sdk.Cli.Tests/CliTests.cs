@@ -385,7 +385,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         var healthy = await Jobs("doctor", "--json");
         Assert.True(healthy.ExitCode == 0, healthy.ToString());
         Assert.All(healthy.Json.GetProperty("checks").EnumerateArray(), c => Assert.NotEqual("problem", c.GetProperty("verdict").GetString()));
-        foreach (var name in new[] { "schema version", "indexes", "table bloat", "oldest transaction", "expired leases", "unhandled jobs", "LISTEN/NOTIFY queue" })
+        foreach (var name in new[] { "schema version", "indexes", "table bloat", "oldest transaction", "expired leases", "unhandled jobs", "schedule pauses", "LISTEN/NOTIFY queue" })
         {
             Check(healthy.Json, name);
         }

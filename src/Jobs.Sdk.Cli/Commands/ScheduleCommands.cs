@@ -50,9 +50,15 @@ internal sealed class ScheduleCommands
             if (entries.Any(e => e.IsStale))
             {
                 // Say what a stale entry means once, where the operator reads the table.
-                Console.WriteLine("STALE: no running scheduler publishes the entry (a deploy removed it, or every process that runs it is down); "
-                    + "its next fire will not come. Not paused, it is deleted 7 days after it was last published.");
+                Console.WriteLine("STALE: no running scheduler publishes the entry (a deploy removed it, an edited schedule gave it a new key, or every "
+                    + "process that runs it is down); its next fire will not come. Not paused, it is deleted 7 days after it was last published.");
             }
+
+            foreach (var (paused, live) in PausesLeftBehind.Find(entries))
+            {
+                Console.WriteLine("PAUSE LEFT BEHIND: " + PausesLeftBehind.Describe(paused, live));
+            }
+
             return CliContext.ExitOk;
         });
 

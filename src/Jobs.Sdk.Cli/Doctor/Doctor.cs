@@ -26,6 +26,7 @@ internal static class Doctor
         {
             await LeasesAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
             await UnhandledAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+            await SchedulePausesAsync(ctx, findings).ConfigureAwait(false);
         }
 
         await NotifyQueueAsync(connection, findings, cancellationToken).ConfigureAwait(false);
@@ -233,6 +234,16 @@ internal static class Doctor
                 "Start the worker processes (AddWorkers). Workers report themselves every third of their lease duration.")
             : new(check, Verdict.Problem, $"due jobs wait for a name no live worker handles: {list}.",
                 "Deploy a worker that registers a handler for those names (AddJob / AddGeneratedJobs) on those queues, or delete the jobs (`jobs delete --name ...`)."));
+    }
+
+    private static async Task SchedulePausesAsync(CliContext ctx, List<DoctorFinding> findings)
+    {
+        const string check = "schedule pauses";
+        var left = PausesLeftBehind.Find(await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false));
+        findings.Add(left.Count == 0
+            ? new(check, Verdict.Ok, "no paused schedule entry was left behind by a schedule edit.")
+            : new(check, Verdict.Warning, string.Join(" ", left.Select(p => PausesLeftBehind.Describe(p.Paused, p.Live))),
+                "Pass key: to an entry whose schedule you edit (its pause and history then stay with it); see `jobs schedules`."));
     }
 
     private static async Task NotifyQueueAsync(NpgsqlConnection connection, List<DoctorFinding> findings, CancellationToken ct)

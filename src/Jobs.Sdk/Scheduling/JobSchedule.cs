@@ -32,8 +32,9 @@ public sealed class JobSchedule
     /// <param name="accuracy">What to do about fire times missed while no scheduler ran. Default: one catch-up run.</param>
     /// <param name="key">
     /// The entry's identity in the store (last fire time, exactly-once records). Default: <c>"{JobName}@{schedule.Description}"</c>,
-    /// which changes when the schedule changes (the entry then starts afresh). Give a key to keep history across schedule
-    /// edits, or to add the same job twice with the same schedule.
+    /// which changes when the schedule changes: the entry then starts afresh from now, and a pause of the old key does not
+    /// carry over. Give a key to keep history and pause across schedule edits (the new schedule continues from the entry's
+    /// last fire), or to add the same job twice with the same schedule.
     /// </param>
     /// <exception cref="ArgumentException">The key is empty, already used in this schedule, holds a NUL character or an unpaired
     /// surrogate or is longer than 1,000 bytes of UTF-8 (the store indexes it), or the job cannot be serialized or has a
