@@ -120,6 +120,51 @@ public sealed class DashboardReadOnlyServerTests(BrowserFixture fixture)
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task An_open_bulk_confirm_dialog_disables_Confirm_while_the_server_is_read_only_and_enables_it_again_only_if_its_count_allowed_it()
+    {
+        await using var server = await ReadOnlyServer.StartAsync(fixture.PostgresConnectionString);
+        var later = new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(2) };
+        await server.Queue.PushManyAsync(Enumerable.Range(0, 2).Select(i => new TestEmail($"dlg{i}@example.com", "hello")), later);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(server.BaseUrl + "#/jobs");
+        await Expect(page.Locator("tbody tr[data-job]")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#live")).ToContainTextAsync("Live");
+        await page.CheckAsync("thead input[type=checkbox]");
+        var ok = page.Locator("#reason-ok");
+
+        // Cancel would change both: Confirm is on; while the server is read-only the open dialog turns it off and says why.
+        await page.ClickAsync("button[data-action=cancel]");
+        await Expect(page.Locator("#reason-title")).ToHaveTextAsync("Cancel 2 selected jobs?");
+        await Expect(ok).ToBeEnabledAsync();
+        await server.SetReadOnlyAsync(true);
+        await Expect(page.Locator("#server-read-only-banner")).ToBeVisibleAsync();
+        await Expect(page.Locator("#reason-dialog")).ToBeVisibleAsync();
+        await Expect(ok).ToBeDisabledAsync();
+        await Expect(ok).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("read-only \\(" + Reason + "\\)"));
+        await Expect(page.Locator("#reason-blocked")).ToContainTextAsync($"read-only ({Reason})");
+
+        // Writable again: the count allowed it, so Confirm is on again.
+        await server.SetReadOnlyAsync(false);
+        await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+        await Expect(ok).ToBeEnabledAsync();
+        await Expect(page.Locator("#reason-blocked")).ToBeHiddenAsync();
+        await page.ClickAsync("#reason-cancel");
+
+        // Retry would change none of the two pending jobs: Confirm is off, and stays off once the server is writable again.
+        await page.ClickAsync("button[data-action=retry]");
+        await Expect(page.Locator("#reason-title")).ToHaveTextAsync("Retry: nothing to change");
+        await Expect(ok).ToBeDisabledAsync();
+        await server.SetReadOnlyAsync(true);
+        await Expect(page.Locator("#reason-blocked")).ToContainTextAsync($"read-only ({Reason})");
+        await server.SetReadOnlyAsync(false);
+        await Expect(page.Locator("#server-read-only-banner")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#reason-blocked")).ToBeHiddenAsync();
+        await Expect(ok).ToBeDisabledAsync();
+        await page.ClickAsync("#reason-cancel");
+        await page.Context.CloseAsync();
+    }
+
     private static async Task AssertSelectedAsync(Microsoft.Playwright.IPage page, string[] listed, string[] selected)
     {
         await Expect(page.Locator("#selection-count")).ToHaveTextAsync($"{selected.Length} selected");

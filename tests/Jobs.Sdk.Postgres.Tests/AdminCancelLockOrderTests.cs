@@ -1,4 +1,4 @@
-using Npgsql;
+using static Jobs.Sdk.Postgres.Tests.JobRowLocks;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -12,10 +12,6 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class AdminCancelLockOrderTests(PostgresFixture fixture)
 {
-    /// <summary>The backends waiting for a lock while they run a statement on <paramref name="schema"/>.</summary>
-    private static string Waiting(string schema) =>
-        $"SELECT count(DISTINCT a.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.query LIKE '%{schema}%'";
-
     [Fact]
     public async Task A_bulk_cancel_of_jobs_a_worker_is_recording_outcomes_of_does_not_deadlock_with_it()
     {
@@ -72,16 +68,6 @@ public sealed class AdminCancelLockOrderTests(PostgresFixture fixture)
         finally
         {
             await direct.ExecAsync($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-        }
-    }
-
-    private static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string schema, Guid[] ids)
-    {
-        await using var command = new NpgsqlCommand($"SELECT id FROM \"{schema}\".jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = ids });
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
         }
     }
 }

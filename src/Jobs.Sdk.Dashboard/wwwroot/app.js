@@ -5,6 +5,7 @@ import { el, toast } from './ui.js';
 import { get, setSession } from './api.js';
 import { overview, queues, schedules, workers, audit } from './views-overview.js';
 import { jobList, jobDetail } from './views-jobs.js';
+import { SESSION_CHANGED } from './job-actions.js';
 
 let routed = null;          // the hash the current view shows
 /** Puts a view's new state in the URL, as a new history entry, without rebuilding the view. */
@@ -126,6 +127,7 @@ function connect() {
       serverReadOnly = snapshot.serverReadOnly || null;
       ctx.session = effectiveSession();
       banners(ctx.session);
+      document.dispatchEvent(new Event(SESSION_CHANGED));   // an open confirm dialog follows it too
       if (view && view.onSession) {
         view.onSession();
         if (view.onSnapshot) view.onSnapshot(snapshot);

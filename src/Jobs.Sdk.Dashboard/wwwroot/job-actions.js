@@ -5,6 +5,9 @@
 import { el, num, toast, confirmAction, STATES } from './ui.js';
 import { post } from './api.js';
 
+/** The event app.js dispatches on document when the session the views act on changed (the server turned read-only, or back). */
+export const SESSION_CHANGED = 'jobs-session-changed';
+
 const ACTIONS = [
   { key: 'retry', text: 'Retry', title: 'Retry', help: 'Failed, cancelled and retrying jobs run again now.' },
   { key: 'run-now', text: 'Run now', title: 'Run now', help: 'Delayed jobs become due now.' },
@@ -83,10 +86,22 @@ async function preview(action, selection, dialog) {
   }
 }
 
+/**
+ * Keeps the open dialog's Confirm off, with the reason, while the session may not act (the server turned read-only while
+ * the dialog was open: its refusal would otherwise come only on Confirm); when it may again, Confirm is as the count left it.
+ */
+function followSession(dialog, ctx) {
+  const follow = () => dialog.blocked(ctx.session.canAct ? null : ctx.session.readOnlyReason);
+  follow();
+  document.addEventListener(SESSION_CHANGED, follow, { signal: dialog.signal });
+}
+
 async function runAction(action, selection, ctx) {
   const what = describe(selection);
-  const reason = await confirmAction(`${action.title} ${what}?`, action.help, action.text, action.danger,
-    dialog => preview(action, selection, dialog));
+  const reason = await confirmAction(`${action.title} ${what}?`, action.help, action.text, action.danger, dialog => {
+    followSession(dialog, ctx);
+    preview(action, selection, dialog);
+  });
   if (reason === null) return null;
   try {
     const result = await post('jobs/' + action.key, { ...body(selection), reason });

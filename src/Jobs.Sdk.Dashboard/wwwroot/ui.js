@@ -72,7 +72,8 @@ export function toast(message, bad = false) {
  * Asks to confirm an action, with an optional reason for the audit log. Resolves to the reason ('' when none) or null.
  * onOpen (optional) gets the open dialog's controls, to fill in what it learns meanwhile (how many jobs a bulk action would
  * change): title(text), count(text), list(items: a short list under the count, e.g. the first of those jobs; [] hides
- * it), allow(bool: Confirm on or off), and signal (aborted when the dialog closes).
+ * it), allow(bool: Confirm on or off), blocked(reason: Confirm off whatever allow said, with the reason shown; null lifts
+ * it, and Confirm is as allow last set it), and signal (aborted when the dialog closes).
  */
 export function confirmAction(title, text, confirmLabel = 'Confirm', danger = false, onOpen = null) {
   const dialog = document.getElementById('reason-dialog');
@@ -81,6 +82,14 @@ export function confirmAction(title, text, confirmLabel = 'Confirm', danger = fa
   const heading = document.getElementById('reason-title');
   const count = document.getElementById('reason-count');
   const list = document.getElementById('reason-sample');
+  const blockedNote = document.getElementById('reason-blocked');
+  let allowed = true, blockedBy = null;
+  const showConfirm = () => {
+    ok.disabled = !allowed || blockedBy !== null;
+    ok.title = blockedBy || '';
+    blockedNote.textContent = blockedBy || '';
+    blockedNote.hidden = blockedBy === null;
+  };
   heading.textContent = title;
   count.textContent = '';
   list.replaceChildren();
@@ -88,7 +97,7 @@ export function confirmAction(title, text, confirmLabel = 'Confirm', danger = fa
   document.getElementById('reason-text').textContent = text;
   ok.textContent = confirmLabel;
   ok.className = 'btn ' + (danger ? 'primary danger-fill' : 'primary');
-  ok.disabled = false;
+  showConfirm();
   input.value = '';
   const closed = new AbortController();
   return new Promise(resolve => {
@@ -98,7 +107,9 @@ export function confirmAction(title, text, confirmLabel = 'Confirm', danger = fa
     dialog.addEventListener('close', () => {
       cancel.removeEventListener('click', onCancel);
       closed.abort();
-      ok.disabled = false;
+      allowed = true;
+      blockedBy = null;
+      showConfirm();
       resolve(dialog.returnValue === 'ok' ? input.value.trim() : null);
     }, { once: true });
     dialog.returnValue = '';
@@ -110,7 +121,8 @@ export function confirmAction(title, text, confirmLabel = 'Confirm', danger = fa
         title: t => { if (open()) heading.textContent = t; },
         count: t => { if (open()) count.textContent = t; },
         list: items => { if (open()) { list.replaceChildren(...items); list.hidden = items.length === 0; } },
-        allow: on => { if (open()) ok.disabled = !on; },
+        allow: on => { if (open()) { allowed = on; showConfirm(); } },
+        blocked: reason => { if (open()) { blockedBy = reason || null; showConfirm(); } },
         signal: closed.signal,
       });
     }

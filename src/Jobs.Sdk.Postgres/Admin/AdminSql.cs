@@ -124,17 +124,36 @@ internal static class AdminSql
         SELECT id, queue_name, true, lease_token FROM marked
         """;
 
-    /// <summary>Priority $2 for waiting ids $1, only in states $3 when given.</summary>
+    /// <summary>
+    /// Priority $2 for waiting ids $1, only in states $3 when given. Rows are locked in id order, as <see cref="Cancel"/>'s:
+    /// locked in the order a plan read them (a plain UPDATE's scan), a set-priority deadlocked with another operator's
+    /// cancel or delete of the same jobs.
+    /// </summary>
     public static readonly string SetPriority = $$"""
-        UPDATE {s}.jobs SET priority = $2, updated_at = now()
-        WHERE id = ANY($1) AND {{SetPriorityApplies}} AND {{InStates("$3")}}
+        WITH target AS MATERIALIZED (
+            SELECT id FROM {s}.jobs
+            WHERE id = ANY($1) AND {{SetPriorityApplies}} AND {{InStates("$3")}}
+            ORDER BY id FOR UPDATE
+        )
+        UPDATE {s}.jobs j SET priority = $2, updated_at = now()
+        FROM target t
+        WHERE j.id = t.id
         """;
 
-    /// <summary>Delayed waiting ids $1 become due now, only in states $2 when given. Returns their queues.</summary>
+    /// <summary>
+    /// Delayed waiting ids $1 become due now, only in states $2 when given. Returns their queues. Rows are locked in id
+    /// order (<see cref="SetPriority"/>).
+    /// </summary>
     public static readonly string RunNow = $$"""
-        UPDATE {s}.jobs SET run_at = now(), updated_at = now()
-        WHERE id = ANY($1) AND {{RunNowApplies}} AND {{InStates("$2")}}
-        RETURNING queue_name
+        WITH target AS MATERIALIZED (
+            SELECT id FROM {s}.jobs
+            WHERE id = ANY($1) AND {{RunNowApplies}} AND {{InStates("$2")}}
+            ORDER BY id FOR UPDATE
+        )
+        UPDATE {s}.jobs j SET run_at = now(), updated_at = now()
+        FROM target t
+        WHERE j.id = t.id
+        RETURNING j.queue_name
         """;
 
     /// <summary>One notification per (channel $1[i], payload $2[i]).</summary>
