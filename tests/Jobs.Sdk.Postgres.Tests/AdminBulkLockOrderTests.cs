@@ -37,37 +37,14 @@ public sealed class AdminBulkLockOrderTests(PostgresFixture fixture)
             var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
             var selection = JobSelection.Ids(new JobId(low), new JobId(high));
 
-            // A third transaction holds the larger id's row: the action waits there before it locked anything else.
-            await using var holderConnection = await direct.OpenConnectionAsync();
-            await using var holder = await holderConnection.BeginTransactionAsync();
-            await LockAsync(holderConnection, holder, schema, [high]);
-            var bulk = action == "set-priority" ? admin.SetPriorityAsync(selection, JobPriority.Highest) : admin.RunNowAsync(selection);
-            await TestExtensions.EventuallyAsync(async () => bulk.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 1,
-                what: "the bulk action waits for the held row");
-
             // Another operator's bulk cancel of both jobs locks their rows in id order.
-            await using var otherConnection = await direct.OpenConnectionAsync();
-            await using var other = await otherConnection.BeginTransactionAsync();
-            var cancel = LockAsync(otherConnection, other, schema, [low, high]);
-            await TestExtensions.EventuallyAsync(async () => bulk.IsCompleted || cancel.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 2,
-                what: "the other operator's cancel waits too");
-            await holder.CommitAsync();
+            var (changed, bulkError, cancelError) = await RaceAsync(direct, schema, low, high,
+                () => action == "set-priority" ? admin.SetPriorityAsync(selection, JobPriority.Highest) : admin.RunNowAsync(selection),
+                statement: "bulk action", other: "the other operator's cancel");
 
-            // Whichever goes first, neither is aborted: the other waits for it.
-            var bulkError = await Record.ExceptionAsync(() => bulk.WaitAsync(TimeSpan.FromMinutes(1)));
-            if (bulkError is null)
-            {
-                var lockError = await Record.ExceptionAsync(() => cancel.WaitAsync(TimeSpan.FromMinutes(1)));
-                Assert.True(lockError is null, $"The other operator's cancel failed: {lockError?.Message}");
-                await other.CommitAsync();
-            }
-            else
-            {
-                await other.RollbackAsync();
-            }
-
+            Assert.True(cancelError is null, $"The other operator's cancel failed: {cancelError?.Message}");
             Assert.True(bulkError is null, $"The bulk {action} threw {bulkError?.GetType().Name}: {bulkError?.Message}");
-            Assert.Equal(2, await bulk);
+            Assert.Equal(2, changed);
         }
         finally
         {

@@ -33,37 +33,14 @@ public sealed class AdminCancelLockOrderTests(PostgresFixture fixture)
             await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
             var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
 
-            // A third transaction holds the larger id's row: the cancel waits there before it locked anything else.
-            await using var holderConnection = await direct.OpenConnectionAsync();
-            await using var holder = await holderConnection.BeginTransactionAsync();
-            await LockAsync(holderConnection, holder, schema, [high]);
-            var cancel = admin.CancelAsync(JobSelection.Ids(new JobId(low), new JobId(high)));
-            await TestExtensions.EventuallyAsync(async () => cancel.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 1,
-                what: "the cancel waits for the held row");
-
             // The worker records the outcomes of both jobs: it locks their rows in id order (as the outcome batch does).
-            await using var workerConnection = await direct.OpenConnectionAsync();
-            await using var worker = await workerConnection.BeginTransactionAsync();
-            var outcomes = LockAsync(workerConnection, worker, schema, [low, high]);
-            await TestExtensions.EventuallyAsync(async () => cancel.IsCompleted || outcomes.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 2,
-                what: "the worker's outcome batch waits too");
-            await holder.CommitAsync();
+            var (changed, cancelError, outcomesError) = await RaceAsync(direct, schema, low, high,
+                () => admin.CancelAsync(JobSelection.Ids(new JobId(low), new JobId(high))),
+                statement: "cancel", other: "the worker's outcome batch");
 
-            // Whichever goes first, neither is aborted: the other waits for it.
-            var cancelError = await Record.ExceptionAsync(() => cancel.WaitAsync(TimeSpan.FromMinutes(1)));
-            if (cancelError is null)
-            {
-                var lockError = await Record.ExceptionAsync(() => outcomes.WaitAsync(TimeSpan.FromMinutes(1)));
-                Assert.True(lockError is null, $"The worker's outcome batch failed: {lockError?.Message}");
-                await worker.CommitAsync();
-            }
-            else
-            {
-                await worker.RollbackAsync();
-            }
-
+            Assert.True(outcomesError is null, $"The worker's outcome batch failed: {outcomesError?.Message}");
             Assert.True(cancelError is null, $"The bulk cancel threw {cancelError?.GetType().Name}: {cancelError?.Message}");
-            Assert.Equal(2, await cancel);
+            Assert.Equal(2, changed);
         }
         finally
         {

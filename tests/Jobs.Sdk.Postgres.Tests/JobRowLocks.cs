@@ -19,4 +19,44 @@ internal static class JobRowLocks
         {
         }
     }
+
+    /// <summary>
+    /// The interleaving of the lock-order tests on rows <paramref name="low"/> &lt; <paramref name="high"/>: a third
+    /// transaction holds <paramref name="high"/>; <paramref name="start"/> starts the statement under test, which waits
+    /// there; <paramref name="other"/> (another operator, a worker's outcome batch) then locks both rows in id order and
+    /// waits too; the holder commits. Returns the statement's result and error, and the other side's error (each null when
+    /// it went through): a statement that locks out of id order makes PostgreSQL abort one of the two (40P01).
+    /// </summary>
+    public static async Task<(int Changed, Exception? Error, Exception? OtherError)> RaceAsync(
+        NpgsqlDataSource direct, string schema, Guid low, Guid high, Func<Task<int>> start, string statement, string other)
+    {
+        await using var holderConnection = await direct.OpenConnectionAsync();
+        await using var holder = await holderConnection.BeginTransactionAsync();
+        await LockAsync(holderConnection, holder, schema, [high]);
+        var run = start();
+        await TestExtensions.EventuallyAsync(async () => run.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 1,
+            what: $"the {statement} waits for the held row");
+
+        await using var otherConnection = await direct.OpenConnectionAsync();
+        await using var otherTransaction = await otherConnection.BeginTransactionAsync();
+        var locks = LockAsync(otherConnection, otherTransaction, schema, [low, high]);
+        await TestExtensions.EventuallyAsync(async () => run.IsCompleted || locks.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 2,
+            what: $"{other} waits too");
+        await holder.CommitAsync();
+
+        // Whichever goes first, neither should be aborted: the other waits for it.
+        var error = await Record.ExceptionAsync(() => run.WaitAsync(TimeSpan.FromMinutes(1)));
+        Exception? otherError = null;
+        if (error is null)
+        {
+            otherError = await Record.ExceptionAsync(() => locks.WaitAsync(TimeSpan.FromMinutes(1)));
+            await otherTransaction.CommitAsync();
+        }
+        else
+        {
+            await otherTransaction.RollbackAsync();
+        }
+
+        return (error is null ? await run : 0, error, otherError);
+    }
 }
