@@ -24,16 +24,8 @@ public sealed class AdminBulkLockOrderTests(PostgresFixture fixture)
         try
         {
             // Two delayed pending jobs, the one with the larger id first in the table (a sequential scan reads it first).
-            var (low, high) = (new Guid("00000000-0000-7000-8000-000000000001"), new Guid("00000000-0000-7000-8000-000000000002"));
-            foreach (var id in new[] { high, low })
-            {
-                await direct.ExecAsync($"""
-                    INSERT INTO "{schema}".jobs (id, queue_name, name, payload, state, priority, run_at)
-                    VALUES ('{id}', 'q', 'job', '{"{}"}', 0, 2, now() + interval '1 hour')
-                    """);
-            }
-
-            await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
+            var (low, high) = Ids;
+            await InsertHighFirstAsync(direct, schema, "state, priority, run_at", "0, 2, now() + interval '1 hour'");
             var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
             var selection = JobSelection.Ids(new JobId(low), new JobId(high));
 

@@ -21,16 +21,8 @@ public sealed class AdminCancelLockOrderTests(PostgresFixture fixture)
         try
         {
             // Two running jobs, the one with the larger id first in the table (a sequential scan reads it first).
-            var (low, high) = (new Guid("00000000-0000-7000-8000-000000000001"), new Guid("00000000-0000-7000-8000-000000000002"));
-            foreach (var id in new[] { high, low })
-            {
-                await direct.ExecAsync($"""
-                    INSERT INTO "{schema}".jobs (id, queue_name, name, payload, state, attempts, worker_id, lease_token, lease_expires_at, started_at)
-                    VALUES ('{id}', 'q', 'job', '{"{}"}', 1, 1, 'w1', gen_random_uuid(), now() + interval '1 hour', now())
-                    """);
-            }
-
-            await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
+            var (low, high) = Ids;
+            await InsertHighFirstAsync(direct, schema, "state, attempts, worker_id, lease_token, lease_expires_at, started_at", "1, 1, 'w1', gen_random_uuid(), now() + interval '1 hour', now()");
             var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
 
             // The worker records the outcomes of both jobs: it locks their rows in id order (as the outcome batch does).

@@ -5,6 +5,27 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// <summary>Row locks held from test connections, to build the interleavings of the lock-order tests without sleeps.</summary>
 internal static class JobRowLocks
 {
+    /// <summary>The two jobs of a lock-order test: <c>Low</c> sorts before <c>High</c>.</summary>
+    public static readonly (Guid Low, Guid High) Ids = (new Guid("00000000-0000-7000-8000-000000000001"), new Guid("00000000-0000-7000-8000-000000000002"));
+
+    /// <summary>
+    /// Inserts the two jobs of <see cref="Ids"/> into queue <c>q</c> of <paramref name="schema"/>, the larger id first in the
+    /// table (so a sequential scan reads it first), with the extra <paramref name="columns"/> set to <paramref name="values"/>
+    /// (SQL), then analyzes the table.
+    /// </summary>
+    public static async Task InsertHighFirstAsync(NpgsqlDataSource direct, string schema, string columns, string values)
+    {
+        foreach (var id in new[] { Ids.High, Ids.Low })
+        {
+            await direct.ExecAsync($"""
+                INSERT INTO "{schema}".jobs (id, queue_name, name, payload, {columns})
+                VALUES ('{id}', 'q', 'job', '{"{}"}', {values})
+                """);
+        }
+
+        await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
+    }
+
     /// <summary>The backends waiting for a lock while they run a statement on <paramref name="schema"/>.</summary>
     public static string Waiting(string schema) =>
         $"SELECT count(DISTINCT a.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.query LIKE '%{schema}%'";
