@@ -190,8 +190,14 @@ public sealed partial class JobGenerator
 
         /// <summary>
         /// The caller-info attributes of a constructor parameter, copied to the push overload so that pushing with
-        /// <c>PushX(...)</c> passes the pusher's member, file or line, as <c>new X(...)</c> would (not the parameter's default).
+        /// <c>PushX(...)</c> passes the pusher's member, file, line or argument text, as <c>new X(...)</c> would (not the
+        /// parameter's default).
         /// </summary>
+        /// <remarks>
+        /// A <c>[CallerArgumentExpression]</c> is copied only when it names another parameter of the constructor (all of
+        /// which the overload takes under the same names): the constructor ignores one naming anything else (CS8963) or
+        /// itself (CS8965), while in the overload such a name could be its receiver or options and capture their text.
+        /// </remarks>
         private static string CallerInfoOf(IParameterSymbol parameter)
         {
             var text = "";
@@ -202,6 +208,13 @@ public sealed partial class JobGenerator
                     or "System.Runtime.CompilerServices.CallerLineNumberAttribute")
                 {
                     text += "[global::" + name + "] ";
+                }
+                else if (name is "System.Runtime.CompilerServices.CallerArgumentExpressionAttribute"
+                    && attribute.ConstructorArguments is [{ Value: string target }]
+                    && target != parameter.Name
+                    && parameter.ContainingSymbol is IMethodSymbol method && method.Parameters.Any(p => p.Name == target))
+                {
+                    text += "[global::" + name + "(" + SymbolDisplay.FormatLiteral(target, quote: true) + ")] ";
                 }
             }
 
