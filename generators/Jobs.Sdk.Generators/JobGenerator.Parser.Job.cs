@@ -135,8 +135,8 @@ public sealed partial class JobGenerator
                 extensionClassName += "_";
             }
             var typeOfName = type.ToDisplayString(PlainFormat);
-            var uniqueKeys = keyTexts(KnownNames.UniqueKeyAttribute);
-            var concurrencyKeys = keyTexts(KnownNames.ConcurrencyKeyAttribute);
+            var uniqueKeys = keyTexts(KnownNames.UniqueKeyAttribute, out var uniqueKeysNameObsoleteError);
+            var concurrencyKeys = keyTexts(KnownNames.ConcurrencyKeyAttribute, out var concurrencyKeysNameObsoleteError);
             return new JobModel(
                 nsDeclaration,
                 type.Name,
@@ -160,15 +160,18 @@ public sealed partial class JobGenerator
                 docs.Summary,
                 builder.HasObliviousNullability,
                 helperClassName,
-                new JobFlowModel(queue, unique, uniqueFor, uniqueKeys, concurrencyLimit, concurrencyKeys),
+                new JobFlowModel(queue, unique, uniqueFor, uniqueKeys, concurrencyLimit, concurrencyKeys,
+                    uniqueKeysNameObsoleteError, concurrencyKeysNameObsoleteError),
                 builder.DiagnosticIds.ToEquatableArray());
 
-            EquatableArray<string> keyTexts(string attributeName)
+            EquatableArray<string> keyTexts(string attributeName, out bool namesObsoleteError)
             {
                 var marked = KeyMemberSupport.FindMarked(type, attributeName);
+                namesObsoleteError = false;
                 foreach (var m in marked)
                 {
                     JobTypeSupport.AddDiagnosticIds(m.Member, builder.DiagnosticIds);
+                    namesObsoleteError |= JobTypeSupport.IsObsoleteError(m.Member);
                 }
 
                 return marked.Select(m => KeyMemberSupport.Conversion(m.Type, "job." + EscapeIdentifier(m.Member.Name)))
