@@ -292,6 +292,21 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        // No store can hold it (no UTF-8 form; Jobs.Sdk's JobTextLimits); the runtime refuses it at registration too
+        // (JobNameRules, which keeps these rules for hand-written IJob types).
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsHighSurrogate(name[i]) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(name[i]))
+            {
+                return "it contains an unpaired surrogate (U+" + ((int)name[i]).ToString("X4", CultureInfo.InvariantCulture) + ") at index " +
+                    i.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
         return null;
     }
 
@@ -305,7 +320,7 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
         var builder = new StringBuilder("'");
         foreach (var c in name.Length > 40 ? name.Substring(0, 37) + "..." : name)
         {
-            builder.Append(char.IsControl(c) ? "\\u" + ((int)c).ToString("X4", CultureInfo.InvariantCulture) : c.ToString());
+            builder.Append(char.IsControl(c) || char.IsSurrogate(c) ? "\\u" + ((int)c).ToString("X4", CultureInfo.InvariantCulture) : c.ToString());
         }
 
         return builder.Append('\'').ToString();

@@ -15,6 +15,15 @@ public sealed partial class JobGenerator
     internal static partial class Emitter
     {
         private const string ObsoletePragma = "#pragma warning disable CS0612, CS0618";
+
+        /// <summary>
+        /// Marks a generated member that must name an <c>[Obsolete(..., error: true)]</c> member (a required member in an
+        /// object initializer, a key member in the key text): inside an obsolete member the compiler reports no use of
+        /// obsolete symbols, CS0619 included (C# spec, "The Obsolete attribute"); its own callers' CS0612 is silenced by
+        /// <see cref="ObsoletePragma"/>. An <c>[UnsafeAccessor]</c> cannot stand in there: a required member must be set
+        /// by the object creation itself (CS9035), and a key may be a field or a member of a generic type.
+        /// </summary>
+        private const string ObsoleteContext = "[global::System.Obsolete(\"Generated: names a member marked [Obsolete(..., error: true)].\")]";
         private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Jobs.Sdk.Generators\", \"0.1.0\")]";
         private const string Json = "global::System.Text.Json";
         private const string Reader = "global::System.Text.Json.Utf8JsonReader";

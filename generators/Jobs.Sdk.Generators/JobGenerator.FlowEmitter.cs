@@ -31,7 +31,7 @@ public sealed partial class JobGenerator
 
             if (flow.UniqueKeys.Count > 0)
             {
-                w.Line($"static string? {iface}.GetUniqueKey({job.TypeOfName} job) => global::Jobs.Sdk.Infrastructure.JobKeyText.Join({string.Join(", ", flow.UniqueKeys)});");
+                w.Line($"{(flow.UniqueKeysNameObsoleteError ? ObsoleteContext + " " : "")}static string? {iface}.GetUniqueKey({job.TypeOfName} job) => global::Jobs.Sdk.Infrastructure.JobKeyText.Join({string.Join(", ", flow.UniqueKeys)});");
             }
 
             if (flow.ConcurrencyLimit > 0)
@@ -41,7 +41,7 @@ public sealed partial class JobGenerator
                 {
                     // Scoped by the job name, so the same member values of two job types are two keys.
                     var prefix = SymbolDisplay.FormatLiteral(job.JobName + ":", quote: true);
-                    w.Line($"static string {iface}.GetConcurrencyKey({job.TypeOfName} job) => {prefix} + global::Jobs.Sdk.Infrastructure.JobKeyText.Join({string.Join(", ", flow.ConcurrencyKeys)});");
+                    w.Line($"{(flow.ConcurrencyKeysNameObsoleteError ? ObsoleteContext + " " : "")}static string {iface}.GetConcurrencyKey({job.TypeOfName} job) => {prefix} + global::Jobs.Sdk.Infrastructure.JobKeyText.Join({string.Join(", ", flow.ConcurrencyKeys)});");
                 }
             }
         }

@@ -135,8 +135,8 @@ public sealed partial class JobGenerator
                 extensionClassName += "_";
             }
             var typeOfName = type.ToDisplayString(PlainFormat);
-            var uniqueKeys = keyTexts(KnownNames.UniqueKeyAttribute);
-            var concurrencyKeys = keyTexts(KnownNames.ConcurrencyKeyAttribute);
+            var uniqueKeys = keyTexts(KnownNames.UniqueKeyAttribute, out var uniqueKeysNameObsoleteError);
+            var concurrencyKeys = keyTexts(KnownNames.ConcurrencyKeyAttribute, out var concurrencyKeysNameObsoleteError);
             return new JobModel(
                 nsDeclaration,
                 type.Name,
@@ -160,15 +160,18 @@ public sealed partial class JobGenerator
                 docs.Summary,
                 builder.HasObliviousNullability,
                 helperClassName,
-                new JobFlowModel(queue, unique, uniqueFor, uniqueKeys, concurrencyLimit, concurrencyKeys),
+                new JobFlowModel(queue, unique, uniqueFor, uniqueKeys, concurrencyLimit, concurrencyKeys,
+                    uniqueKeysNameObsoleteError, concurrencyKeysNameObsoleteError),
                 builder.DiagnosticIds.ToEquatableArray());
 
-            EquatableArray<string> keyTexts(string attributeName)
+            EquatableArray<string> keyTexts(string attributeName, out bool namesObsoleteError)
             {
                 var marked = KeyMemberSupport.FindMarked(type, attributeName);
+                namesObsoleteError = false;
                 foreach (var m in marked)
                 {
                     JobTypeSupport.AddDiagnosticIds(m.Member, builder.DiagnosticIds);
+                    namesObsoleteError |= JobTypeSupport.IsObsoleteError(m.Member);
                 }
 
                 return marked.Select(m => KeyMemberSupport.Conversion(m.Type, "job." + EscapeIdentifier(m.Member.Name)))
@@ -190,8 +193,14 @@ public sealed partial class JobGenerator
 
         /// <summary>
         /// The caller-info attributes of a constructor parameter, copied to the push overload so that pushing with
-        /// <c>PushX(...)</c> passes the pusher's member, file or line, as <c>new X(...)</c> would (not the parameter's default).
+        /// <c>PushX(...)</c> passes the pusher's member, file, line or argument text, as <c>new X(...)</c> would (not the
+        /// parameter's default).
         /// </summary>
+        /// <remarks>
+        /// A <c>[CallerArgumentExpression]</c> is copied only when it names another parameter of the constructor (all of
+        /// which the overload takes under the same names): the constructor ignores one naming anything else (CS8963) or
+        /// itself (CS8965), while in the overload such a name could be its receiver or options and capture their text.
+        /// </remarks>
         private static string CallerInfoOf(IParameterSymbol parameter)
         {
             var text = "";
@@ -202,6 +211,13 @@ public sealed partial class JobGenerator
                     or "System.Runtime.CompilerServices.CallerLineNumberAttribute")
                 {
                     text += "[global::" + name + "] ";
+                }
+                else if (name is "System.Runtime.CompilerServices.CallerArgumentExpressionAttribute"
+                    && attribute.ConstructorArguments is [{ Value: string target }]
+                    && target != parameter.Name
+                    && parameter.ContainingSymbol is IMethodSymbol method && method.Parameters.Any(p => p.Name == target))
+                {
+                    text += "[global::" + name + "(" + SymbolDisplay.FormatLiteral(target, quote: true) + ")] ";
                 }
             }
 

@@ -41,6 +41,12 @@ public sealed partial class JobGenerator
                     w.Line($"private struct State{o.Id} {{ {string.Concat(initial.Select(x => $"internal {x.Member.Type.Fqn} {x.Field}; "))}}}");
                 }
 
+                if (o.Members.Any(m => m.IsRequiredProperty && m.AccessorGetterTarget is not null))
+                {
+                    // The object initializer sets a required member marked [Obsolete(..., error: true)].
+                    w.Line(ObsoleteContext);
+                }
+
                 w.Open($"internal static {o.Fqn} Read{o.Id}(ref {Reader} reader)");
                 if (read.Count == 0)
                 {

@@ -9,7 +9,10 @@ namespace Jobs.Sdk;
 /// <typeparam name="TSelf">The job type itself.</typeparam>
 public interface IJob<TSelf> where TSelf : IJob<TSelf>
 {
-    /// <summary>The stable job name stored with every queued job.</summary>
+    /// <summary>
+    /// The stable job name stored with every queued job: 1 to 255 characters, not only whitespace, no control characters
+    /// and no unpaired surrogates (registering a job type with another name throws at start-up).
+    /// </summary>
     static abstract string JobName { get; }
 
     /// <summary>Total attempts before the job fails; <see langword="null"/> uses the queue's retry strategy.</summary>

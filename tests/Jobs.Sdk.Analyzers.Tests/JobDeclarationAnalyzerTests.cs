@@ -112,6 +112,15 @@ public class JobDeclarationAnalyzerTests
             V.Diagnostic("JOBS007").WithLocation(4).WithMessage("Job name null is invalid: it is empty"));
 
     [Fact]
+    public Task JOBS007_an_unpaired_surrogate_which_no_store_can_hold_but_not_a_pair()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job({|#0:"ab\uD800"|})] public partial class Lone { }
+            [Job("rocket-\uD83D\uDE80")] public partial class Pair { }
+            """,
+            V.Diagnostic("JOBS007").WithLocation(0).WithMessage("Job name 'ab\\uD800' is invalid: it contains an unpaired surrogate (U+D800) at index 2"));
+
+    [Fact]
     public Task JOBS007_name_of_255_characters_is_valid()
         => V.AnalyzerAsync("using Jobs.Sdk;\n[Job(\"" + new string('x', 255) + "\")] public partial class Longest { }\n");
 

@@ -28,7 +28,8 @@ internal sealed record TypeModel(
 /// <param name="Type">Member type.</param>
 /// <param name="IsConstructorParameter">Read into the constructor.</param>
 /// <param name="IsRequired">Missing from the payload is a decode error.</param>
-/// <param name="IsRequiredProperty">A C# <c>required</c> property (set in the object initializer).</param>
+/// <param name="IsRequiredProperty">A C# <c>required</c> property (set in the object initializer; when it is also
+/// <c>[Obsolete(..., error: true)]</c>, the reader is marked obsolete so that naming it there is no error).</param>
 /// <param name="IsInitOnly">Has an <c>init</c> accessor (set through an UnsafeAccessor when optional).</param>
 /// <param name="DefaultValue">C# expression used when an optional constructor parameter is missing.</param>
 /// <param name="DeclaringTypeFqn">The type declaring the property (UnsafeAccessor target).</param>
@@ -148,8 +149,11 @@ internal sealed record JobModel(
 /// <param name="UniqueKeys">C# expressions (over <c>job</c>) giving each <c>[UniqueKey]</c> member's key text, in order.</param>
 /// <param name="ConcurrencyLimit">Jobs of one concurrency key running at once (0: no limit).</param>
 /// <param name="ConcurrencyKeys">C# expressions (over <c>job</c>) giving each <c>[ConcurrencyKey]</c> member's key text, in order.</param>
+/// <param name="UniqueKeysNameObsoleteError">Some <c>[UniqueKey]</c> member is <c>[Obsolete(..., error: true)]</c>:
+/// <c>GetUniqueKey</c> is marked obsolete itself, so naming it there is no error (CS0619).</param>
+/// <param name="ConcurrencyKeysNameObsoleteError">The same for a <c>[ConcurrencyKey]</c> member and <c>GetConcurrencyKey</c>.</param>
 internal sealed record JobFlowModel(string? Queue, bool Unique, int UniqueFor, EquatableArray<string> UniqueKeys, int ConcurrencyLimit,
-    EquatableArray<string> ConcurrencyKeys);
+    EquatableArray<string> ConcurrencyKeys, bool UniqueKeysNameObsoleteError, bool ConcurrencyKeysNameObsoleteError);
 
 /// <summary>A non-abstract class implementing <c>IJobHandler&lt;TJob&gt;</c> in this assembly.</summary>
 /// <param name="DiagnosticIds">The custom <c>[Obsolete]</c> and <c>[Experimental]</c> ids of the handler and job types (the registration silences them).</param>

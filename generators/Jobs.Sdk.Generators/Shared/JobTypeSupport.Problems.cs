@@ -62,13 +62,14 @@ internal static partial class JobTypeSupport
             var root = rootMember ?? member.Property;
             var memberPath = path.Length == 0 ? member.Name : path + "." + member.Name;
             // Generated code reads and writes such a property through [UnsafeAccessor]s (a positional parameter carries no
-            // [Obsolete] itself), except where it must name it: a required member's initializer, a key member's key text.
+            // [Obsolete] itself); where it must name it (a required member's initializer, a key member's key text) it does
+            // so inside a generated member marked [Obsolete]. An accessor on a generic type would have to be generic itself.
             if (IsObsoleteError(member.Property) && !CanUseThroughAccessors(member))
             {
                 return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member.Property, memberPath, member.Type,
-                    $"'{member.Property.ToDisplayString()}' is [Obsolete(..., error: true)] and required, a key member or declared on a "
-                    + "generic type, which the generated serializer must name (CS0619); keep it [Obsolete] without error: true while "
-                    + "queued jobs drain, then remove it");
+                    $"'{member.Property.ToDisplayString()}' is [Obsolete(..., error: true)] and declared on a generic type, whose "
+                    + "[UnsafeAccessor]s the generated serializer does not emit (naming it is CS0619); keep it [Obsolete] without "
+                    + "error: true while queued jobs drain, then remove it");
             }
 
             var problem = CheckType(member.Type, job, hasJsonContext, stack, root, memberSymbol, memberPath);
@@ -83,14 +84,11 @@ internal static partial class JobTypeSupport
 
     /// <summary>
     /// Whether generated code can read and write an <c>[Obsolete(..., error: true)]</c> property without naming it: through
-    /// <c>[UnsafeAccessor]</c>s on non-generic declaring types, not as a required member or a key member.
+    /// <c>[UnsafeAccessor]</c>s on non-generic declaring types.
     /// </summary>
     private static bool CanUseThroughAccessors(JobMemberShape member)
-        => !member.IsRequiredProperty
-            && member.Property.GetMethod is { } getter && !IsInGenericType(getter.ContainingType)
-            && (member.Property.SetMethod is not { } setter || !IsInGenericType(setter.ContainingType))
-            && !HasAttribute(member.Property, KnownNames.UniqueKeyAttribute)
-            && !HasAttribute(member.Property, KnownNames.ConcurrencyKeyAttribute);
+        => member.Property.GetMethod is { } getter && !IsInGenericType(getter.ContainingType)
+            && (member.Property.SetMethod is not { } setter || !IsInGenericType(setter.ContainingType));
 
     private static bool IsInGenericType(INamedTypeSymbol? type)
     {

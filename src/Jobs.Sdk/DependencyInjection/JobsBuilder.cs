@@ -139,6 +139,8 @@ public sealed class JobsBuilder
 
     private void Register<TJob>() where TJob : IJob<TJob>
     {
+        // A generated job's name was checked by the analyzer (JOBS007); a hand-written one is checked here, at start-up.
+        JobNameRules.Check<TJob>();
         if (!RegisteredNames.Add(TJob.JobName))
         {
             throw new InvalidOperationException(
