@@ -150,6 +150,29 @@ public sealed class MigrationTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task The_incompatible_schema_error_names_the_newest_migrations_and_the_one_the_code_must_know()
+    {
+        // A newer version added two migrations: the first declares this version's code compatible, the second needs code
+        // that knows the first. The error names migrations an operator can find in schema_migrations, not a count.
+        var schema = NewSchema();
+        await using var dataSource = fixture.CreateDataSource();
+        await PostgresJobMigrations.ApplyAsync(dataSource, schema);
+        var known = PostgresJobMigrations.GetMigrations(schema);
+        var (additive, breaking) = (known.Count + 1, known.Count + 2);
+        await dataSource.ExecAsync($"INSERT INTO {schema}.schema_migrations (version, name, compatible_from) VALUES " +
+            $"({additive}, '9998_additive', {known.Count}), ({breaking}, '9999_breaking', {additive})");
+
+        var ex = await Assert.ThrowsAsync<PostgresSchemaIncompatibleException>(() => PostgresJobMigrations.ApplyAsync(dataSource, schema));
+
+        Assert.Equal(
+            $"The job queue schema '{schema}' was migrated by a newer Jobs.Sdk.Postgres (newest migration {breaking}:9999_breaking) that this version " +
+            $"(newest migration {known[^1].Version}:{known[^1].Name}) cannot run against: {breaking}:9999_breaking needs code that knows " +
+            $"{additive}:9998_additive or later. Deploy the newer version (a rollback past this migration is not supported); workers of this version stay stopped.",
+            ex.Message);
+        Assert.Equal((known[^1].Version, breaking), (ex.CodeSchemaVersion, ex.DatabaseSchemaVersion));
+    }
+
+    [Fact]
     public async Task Dba_script_is_idempotent_and_leaves_nothing_pending()
     {
         var schema = NewSchema();

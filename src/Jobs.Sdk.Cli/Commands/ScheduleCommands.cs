@@ -54,9 +54,9 @@ internal sealed class ScheduleCommands
                     + "process that runs it is down); its next fire will not come. Not paused, it is deleted 7 days after it was last published.");
             }
 
-            foreach (var (paused, live) in PausesLeftBehind.Find(entries))
+            foreach (var left in SchedulePauseLeftBehind.Find(entries))
             {
-                Console.WriteLine("PAUSE LEFT BEHIND: " + PausesLeftBehind.Describe(paused, live));
+                Console.WriteLine("PAUSE LEFT BEHIND: " + PausesLeftBehind.Describe(left));
             }
 
             return CliContext.ExitOk;

@@ -239,10 +239,10 @@ internal static class Doctor
     private static async Task SchedulePausesAsync(CliContext ctx, List<DoctorFinding> findings)
     {
         const string check = "schedule pauses";
-        var left = PausesLeftBehind.Find(await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false));
+        var left = SchedulePauseLeftBehind.Find(await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false));
         findings.Add(left.Count == 0
             ? new(check, Verdict.Ok, "no paused schedule entry was left behind by a schedule edit.")
-            : new(check, Verdict.Warning, string.Join(" ", left.Select(p => PausesLeftBehind.Describe(p.Paused, p.Live))),
+            : new(check, Verdict.Warning, string.Join(" ", left.Select(PausesLeftBehind.Describe)),
                 "Pass key: to an entry whose schedule you edit (its pause and history then stay with it); see `jobs schedules`."));
     }
 

@@ -23,11 +23,12 @@ internal static class CatalogEndpoints
         _ => null,
     });
 
-    /// <summary><c>GET api/schedules</c></summary>
+    /// <summary><c>GET api/schedules</c>: the entries, each with the pauses an edited schedule left behind on its side.</summary>
     public static async Task SchedulesAsync(HttpContext context)
     {
         var schedules = await JobEndpoints.Admin(context).GetSchedulesAsync(context.RequestAborted);
-        IReadOnlyList<ScheduleDto> dto = schedules.Select(DashboardMapping.ToDto).ToArray();
+        var left = SchedulePauseLeftBehind.Find(schedules);
+        IReadOnlyList<ScheduleDto> dto = schedules.Select(s => DashboardMapping.ToDto(s, left)).ToArray();
         await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.IReadOnlyListScheduleDto);
     }
 

@@ -42,9 +42,14 @@ internal sealed record JobDetailsDto(
 internal sealed record QueueDto(
     string Name, bool IsPaused, string? PausedReason, DateTimeOffset? PausedAt, CountsDto Counts, double? OldestWaitingSeconds, int WorkerCount);
 
+/// <summary>
+/// A schedule entry, with the pauses an edited schedule left behind (<see cref="SchedulePauseLeftBehind"/>) on its side:
+/// <c>FiringInstead</c>, on a paused stale entry, the keys of the unpaused live entries of its queue and job, which fire while
+/// it is paused; <c>PauseLeftOn</c>, on such a live entry, the keys of those paused stale ones. Both empty otherwise.
+/// </summary>
 internal sealed record ScheduleDto(
     string EntryKey, string Queue, string JobName, string Schedule, DateTimeOffset? LastFireAt, DateTimeOffset? NextFireAt,
-    bool IsPaused, DateTimeOffset? LastSeenAt, bool IsStale);
+    bool IsPaused, DateTimeOffset? LastSeenAt, bool IsStale, IReadOnlyList<string> FiringInstead, IReadOnlyList<string> PauseLeftOn);
 
 internal sealed record WorkerDto(
     string WorkerId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset LastHeartbeatAt,

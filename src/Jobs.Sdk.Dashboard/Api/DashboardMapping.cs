@@ -39,8 +39,12 @@ internal static class DashboardMapping
     public static QueueDto ToDto(QueueInfo q) => new(
         q.Name, q.IsPaused, q.PausedReason, q.PausedAt, CountsDto.From(q.Counts), q.OldestWaitingAge?.TotalSeconds, q.WorkerCount);
 
-    public static ScheduleDto ToDto(ScheduleInfo s) => new(
-        s.EntryKey, s.QueueName, s.JobName, s.Schedule, s.LastFireAt, s.NextFireAt, s.IsPaused, s.LastSeenAt, s.IsStale);
+    /// <param name="s">The entry.</param>
+    /// <param name="left">The pauses edited schedules left behind among every entry (<see cref="SchedulePauseLeftBehind.Find"/>).</param>
+    public static ScheduleDto ToDto(ScheduleInfo s, IReadOnlyList<SchedulePauseLeftBehind> left) => new(
+        s.EntryKey, s.QueueName, s.JobName, s.Schedule, s.LastFireAt, s.NextFireAt, s.IsPaused, s.LastSeenAt, s.IsStale,
+        [.. left.Where(p => ReferenceEquals(p.Paused, s)).Select(p => p.Live.EntryKey)],
+        [.. left.Where(p => ReferenceEquals(p.Live, s)).Select(p => p.Paused.EntryKey)]);
 
     public static WorkerDto ToDto(WorkerInfo w) => new(
         w.WorkerId, w.Host, w.ProcessId, w.StartedAt, w.LastHeartbeatAt, w.Queues, w.JobNames, w.RunningCount, w.Concurrency);

@@ -117,6 +117,7 @@ export function schedules(main, _params, ctx) {
         load();
       } catch (e) { toast(e.message, true); }
     };
+    const pauseAction = s => act(s, 'pause', `Pause “${s.entryKey}”?`, 'Its fires are recorded but push no job until resumed.');
     const rows = list.map(s => el('tr', { 'data-entry': s.entryKey },
       el('td', null, el('div', { class: 'mono' }, s.entryKey), el('div', { class: 'muted' }, s.jobName)),
       el('td', { class: 'hide-sm' }, s.queue),
@@ -124,20 +125,40 @@ export function schedules(main, _params, ctx) {
       el('td', null, time(s.lastFireAt, true)),
       el('td', null, time(s.nextFireAt, true), s.nextFireAt ? el('div', { class: 'muted' }, relative(s.nextFireAt)) : null),
       el('td', null, s.isPaused ? el('span', { class: 'badge s-paused' }, 'Paused') : el('span', { class: 'badge s-completed' }, 'Active'),
-        s.isStale ? [' ', el('span', { class: 'badge s-cancelled', title: 'No running scheduler publishes this entry (removed by a deploy, or every process that runs it is down): its next fire will not come. Not paused, it is deleted 7 days after it was last published.' }, 'Stale'),
-          el('div', { class: 'muted' }, 'last published ', relative(s.lastSeenAt))] : null),
+        s.isStale ? [' ', el('span', { class: 'badge s-cancelled', title: 'No running scheduler publishes this entry (removed by a deploy, given a new key by an edited schedule, or every process that runs it is down): its next fire will not come. Not paused, it is deleted 7 days after it was last published.' }, 'Stale'),
+          el('div', { class: 'muted' }, 'last published ', relative(s.lastSeenAt))] : null,
+        s.firingInstead.length ? [' ', el('span', { class: 'badge s-retrying', title: LEFT_BEHIND }, 'Pause left behind'),
+          s.firingInstead.map(k => el('div', { class: 'muted' }, `“${k}” fires instead`))] : null,
+        s.pauseLeftOn.map(k => el('div', { class: 'muted' }, `fires though “${k}” is paused`))),
       el('td', { class: 'nowrap' },
         actionButton(ctx, 'Trigger now', () => act(s, 'trigger', `Trigger “${s.entryKey}” now?`, 'Pushes its job once, now; the regular schedule is unchanged.')), ' ',
         s.isPaused
           ? actionButton(ctx, 'Resume', () => act(s, 'resume', `Resume “${s.entryKey}”?`, 'Its fires push jobs again.'))
-          : actionButton(ctx, 'Pause', () => act(s, 'pause', `Pause “${s.entryKey}”?`, 'Its fires are recorded but push no job until resumed.')))));
-    main.replaceChildren(head('Schedules'), el('section', { class: 'card' },
+          : actionButton(ctx, 'Pause', () => pauseAction(s)))));
+    main.replaceChildren(head('Schedules'), ...pausesLeftBehind(list, ctx, pauseAction), el('section', { class: 'card' },
       table(['Entry', el('th', { class: 'hide-sm' }, 'Queue'), 'Schedule', 'Last fire', 'Next fire', 'Status', el('th', null, 'Actions')],
         rows, 'No schedule entries: a process with AddSchedule(...) publishes them when it starts.')));
   };
   main.replaceChildren(head('Schedules'), el('p', { class: 'muted' }, 'Loading…'));
   load();
   return { onChange: load };
+}
+
+const LEFT_BEHIND = 'An edited schedule gives an entry a new key, and the pause stays on the old one: the job fires again on the new key.';
+
+// A pause an edited schedule left behind (as `jobs schedules` and `jobs doctor` say it): the paused stale entry, the unpaused
+// live entry of its job that fires instead, and a button to pause that one (off, with the reason, where the user may not act).
+function pausesLeftBehind(list, ctx, pauseAction) {
+  const notes = list.flatMap(paused => paused.firingInstead.map(key => {
+    const live = list.find(e => e.entryKey === key && e.queue === paused.queue);
+    return el('div', { class: 'banner warn', role: 'note', 'data-paused-entry': paused.entryKey, 'data-live-entry': key },
+      el('strong', null, 'Pause left behind.'),
+      el('span', null, `“${paused.entryKey}” is paused but stale, and job “${paused.jobName}” is scheduled by “${key}”, which is not paused ` +
+        '(an edited schedule gives an entry a new key; the pause stays on the old one). If the job must stay paused, pause the new entry; ' +
+        'then resume the old one to let it go.'),
+      live ? actionButton(ctx, `Pause “${key}”`, () => pauseAction(live)) : null);
+  }));
+  return notes.length ? [el('div', { class: 'notes' }, notes)] : [];
 }
 
 export function workers(main) {

@@ -407,17 +407,33 @@ public static class PostgresJobMigrations
             var blocking = newer.Where(m => (m.CompatibleFrom ?? m.Version) > known.Count).ToArray();
             if (blocking.Length > 0)
             {
+                // Named as schema_migrations records them (version:name): "schema version N" would be a count no table shows.
+                var newest = applied[^1];
                 throw new PostgresSchemaIncompatibleException(
-                    $"The job queue schema '{schema}' was migrated by a newer Jobs.Sdk.Postgres (schema version {applied.Count}) that this version " +
-                    $"(schema version {known.Count}) cannot run against: {string.Join(", ", blocking.Select(m => $"{m.Version}:{m.Name} needs schema-version-{m.CompatibleFrom ?? m.Version} code or later"))}. " +
+                    $"The job queue schema '{schema}' was migrated by a newer Jobs.Sdk.Postgres (newest migration {newest.Version}:{newest.Name}) that this version " +
+                    $"(newest migration {known[^1].Version}:{known[^1].Name}) cannot run against: {string.Join(", ", blocking.Select(m => Needs(m, applied)))}. " +
                     "Deploy the newer version (a rollback past this migration is not supported); workers of this version stay stopped.",
-                    known.Count, applied.Count);
+                    known[^1].Version, newest.Version);
             }
 
             return [];
         }
 
         return known.Skip(applied.Count).ToList();
+    }
+
+    /// <summary>What code a newer migration needs: code that knows the migration its <c>compatible_from</c> names, or later.</summary>
+    private static string Needs(AppliedMigration migration, List<AppliedMigration> applied)
+    {
+        var from = migration.CompatibleFrom ?? migration.Version;
+        if (from == migration.Version)
+        {
+            return $"{migration.Version}:{migration.Name} needs code that knows it";
+        }
+
+        return applied.Find(m => m.Version == from) is { } needed
+            ? $"{migration.Version}:{migration.Name} needs code that knows {needed.Version}:{needed.Name} or later"
+            : $"{migration.Version}:{migration.Name} needs code that knows migration {from} or later";
     }
 
     private sealed record AppliedMigration(int Version, string Name, int? CompatibleFrom);

@@ -41,9 +41,9 @@ public sealed class PostgresSchemaIncompatibleException : JobsException
         DatabaseSchemaVersion = databaseSchemaVersion;
     }
 
-    /// <summary>The number of migrations this version knows.</summary>
+    /// <summary>The version of the newest migration this version knows (its migrations are numbered from 1 without gaps: their number).</summary>
     public int CodeSchemaVersion { get; }
 
-    /// <summary>The number of migrations recorded in the database.</summary>
+    /// <summary>The version of the newest migration recorded in the database (<c>schema_migrations</c>).</summary>
     public int DatabaseSchemaVersion { get; }
 }
