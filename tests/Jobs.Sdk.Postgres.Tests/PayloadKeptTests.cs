@@ -46,6 +46,31 @@ public sealed class PayloadKeptTests(PostgresFixture fixture)
         Assert.Equal([1, 1, 1], seen.Items);
     }
 
+    /// <summary>
+    /// jsonb stores a number as numeric and prints it in full (double.MaxValue as 309 digits, double.Epsilon as 324 decimals):
+    /// read back, each is the value pushed, and none is taken for out of range (the readers refuse only numbers that overflow).
+    /// </summary>
+    [Fact]
+    public async Task Extreme_float_and_double_values_come_back_from_jsonb_as_pushed()
+    {
+        var seen = new Recorder<ExtremeNumbers>();
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ExtremeNumbers>((job, _, _) =>
+        {
+            seen.Add(job);
+            return Task.CompletedTask;
+        }));
+        await q.StartAsync();
+        var pushed = new ExtremeNumbers([double.MaxValue, double.MinValue, double.Epsilon, -double.Epsilon, 1e-300, 0.1],
+            [float.MaxValue, float.MinValue, float.Epsilon, 3.4e38f, 0.1f]);
+
+        await q.Queue.PushAsync(pushed);
+        await seen.WaitForCountAsync(1, 60);
+
+        var read = Assert.Single(seen.Items);
+        Assert.Equal(pushed.Doubles, read.Doubles);
+        Assert.Equal(pushed.Floats, read.Floats);
+    }
+
     private static async Task AssertPayloadKeptAsync(TestQueue q, JobId id, string after)
     {
         var stored = (await q.Services.GetRequiredService<JobAdmin>().GetJobAsync(id))?.Payload;
@@ -54,3 +79,7 @@ public sealed class PayloadKeptTests(PostgresFixture fixture)
         Assert.True(same == 1, $"After {after} the stored payload is {stored ?? "gone"}, not the one pushed: {NewerPayload}");
     }
 }
+
+/// <summary>Floating-point values at the edges of their types' ranges.</summary>
+[Job("test.extreme-numbers")]
+public sealed partial record ExtremeNumbers(double[] Doubles, float[] Floats);
