@@ -74,13 +74,7 @@ public sealed partial class JobGenerator
                         member.Parameter is { HasExplicitDefaultValue: true } p ? DefaultLiteral(p) : "default!",
                         declaring,
                         member.Property.ContainingType.IsValueType,
-                        member.Ignore switch
-                        {
-                            JsonIgnoreKind.Always or JsonIgnoreKind.WhenWriting => MemberWriteCondition.Never,
-                            JsonIgnoreKind.WhenWritingNull => MemberWriteCondition.WhenNotNull,
-                            JsonIgnoreKind.WhenWritingDefault => MemberWriteCondition.WhenNotDefault,
-                            _ => MemberWriteCondition.Always,
-                        },
+                        WriteCondition(member),
                         member.IsRead,
                         type.Name + "." + member.Name,
                         member.IsInitOnly ? GenericSetterOf(member.Property) : null,

@@ -100,12 +100,14 @@ public static partial class JobJsonServices
             ? (nuint)value
             : throw Unexpected(ref reader, "a native unsigned integer");
 
-    /// <summary>Reads a JSON number (or "NaN", "Infinity", "-Infinity", "-0") as <see cref="float"/>.</summary>
+    /// <summary>Reads a JSON number within <see cref="float"/>'s range (or "NaN", "Infinity", "-Infinity", "-0") as <see cref="float"/>.</summary>
     /// <param name="reader">The reader, on the value.</param>
     /// <returns>The value.</returns>
     public static float ReadSingle(ref Utf8JsonReader reader)
     {
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out var value))
+        // A JSON number beyond the type's range parses as infinity; the generator writes infinities as strings, so such a
+        // number is a value this type cannot hold (a double member narrowed to float by a deploy), not an infinity.
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetSingle(out var value) && float.IsFinite(value))
         {
             return value;
         }
@@ -120,12 +122,14 @@ public static partial class JobJsonServices
         throw Unexpected(ref reader, "a number");
     }
 
-    /// <summary>Reads a JSON number (or "NaN", "Infinity", "-Infinity", "-0") as <see cref="double"/>.</summary>
+    /// <summary>Reads a JSON number within <see cref="double"/>'s range (or "NaN", "Infinity", "-Infinity", "-0") as <see cref="double"/>.</summary>
     /// <param name="reader">The reader, on the value.</param>
     /// <returns>The value.</returns>
     public static double ReadDouble(ref Utf8JsonReader reader)
     {
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var value))
+        // A JSON number beyond the type's range parses as infinity; the generator writes infinities as strings, so such a
+        // number is a value this type cannot hold (a double member narrowed to float by a deploy), not an infinity.
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var value) && double.IsFinite(value))
         {
             return value;
         }

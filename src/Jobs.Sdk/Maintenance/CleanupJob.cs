@@ -97,6 +97,12 @@ internal sealed class CleanupJob : IJob<CleanupJob>
         return new CleanupJob(options);
     }
 
+    /// <summary>
+    /// One state's action, read completely or not at all: a member this version does not know, or one of the wrong type,
+    /// fails the job. The payload may come from a newer version's scheduler (a rolling deploy), and a member skipped here
+    /// could be one that narrows the action (an age, a limit): run without it, the pass would remove or rerun jobs the
+    /// newer version meant to keep. Unknown states are skipped instead (see <see cref="Deserialize"/>): skipping one does less.
+    /// </summary>
     private static CleanupAction ReadAction(ref Utf8JsonReader reader, string member)
     {
         Read(ref reader, JsonTokenType.StartObject, member);
@@ -104,30 +110,35 @@ internal sealed class CleanupJob : IJob<CleanupJob>
         TimeSpan? maxAge = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var property = reader.GetString();
+            var property = reader.GetString()!;
             reader.Read();
             switch (property)
             {
                 case "action" when reader.TokenType == JsonTokenType.String:
                     kind = reader.GetString();
                     break;
-                case "maxAge" when reader.TokenType == JsonTokenType.String:
-                    if (!TimeSpan.TryParseExact(reader.GetString(), "c", CultureInfo.InvariantCulture, out var age) || age < TimeSpan.Zero)
+                case "maxAge":
+                    if (reader.TokenType != JsonTokenType.String
+                        || !TimeSpan.TryParseExact(reader.GetString(), "c", CultureInfo.InvariantCulture, out var age) || age < TimeSpan.Zero)
                     {
-                        throw new JobDecodeException(NamePrefix, member, $"$.{member}.maxAge", "maxAge is not a non-negative TimeSpan in the \"c\" format");
+                        throw new JobDecodeException(NamePrefix, member, $"$.{member}.maxAge", "'maxAge' is not a non-negative TimeSpan string in the \"c\" format");
                     }
 
                     maxAge = age;
                     break;
+                case "action":
+                    throw new JobDecodeException(NamePrefix, member, $"$.{member}.action", "'action' is not a string");
                 default:
-                    reader.Skip();
-                    break;
+                    throw new JobDecodeException(NamePrefix, member, $"$.{member}.{property}",
+                        $"the action has a member '{property}' this version does not know (written by a newer version?); the cleanup does not run without it");
             }
         }
 
         return kind switch
         {
             "remove" => maxAge is { } age ? CleanupAction.RemoveOlderThan(age) : CleanupAction.Remove,
+            "rerun" or "doNothing" when maxAge is not null
+                => throw new JobDecodeException(NamePrefix, member, $"$.{member}.maxAge", $"'maxAge' applies only to 'remove', not to '{kind}'"),
             "rerun" => CleanupAction.Rerun,
             "doNothing" => CleanupAction.DoNothing,
             _ => throw new JobDecodeException(NamePrefix, member, $"$.{member}.action", $"unknown or missing cleanup action '{kind}'"),

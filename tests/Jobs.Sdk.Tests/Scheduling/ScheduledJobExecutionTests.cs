@@ -196,10 +196,13 @@ public sealed class ScheduledJobExecutionTests
     }
 
     [Fact]
-    public void Cleanup_payload_skips_unknown_members_and_reports_bad_ones()
+    public void Cleanup_payload_skips_unknown_states_and_reports_bad_or_unknown_action_members()
     {
-        var options = CleanupJob.Deserialize("""{"v":2,"completed":{"action":"remove","extra":[1,{"x":1}]},"future":{"a":1}}"""u8).Options;
+        // An unknown state is skipped (the pass does less); an unknown member of an action may narrow it, so the job fails.
+        var options = CleanupJob.Deserialize("""{"v":2,"completed":{"action":"remove"},"future":{"a":1}}"""u8).Options;
         Assert.Equal(CleanupAction.Remove, options.CompletedJobs);
+        var extra = Assert.Throws<JobDecodeException>(() => CleanupJob.Deserialize("""{"completed":{"action":"remove","extra":[1,{"x":1}]}}"""u8));
+        Assert.Equal("$.completed.extra", extra.Path);
 
         var ex = Assert.Throws<JobDecodeException>(() => CleanupJob.Deserialize("""{"failed":{"action":"explode"}}"""u8));
         Assert.Equal("failed", ex.Member);
