@@ -15,13 +15,15 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
     private readonly Dictionary<string, QueuePause> _pausedQueues;
     private readonly Dictionary<string, WorkerPresence> _workers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PublishedEntry> _scheduleEntries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PublishedEntry> _scheduleEntries;
     private readonly LinkedList<AuditEntry> _audit = new();
     private long _auditSequence;
 
     private bool IsQueuePaused => _pausedQueues.ContainsKey(QueueName);
 
-    private bool IsSchedulePaused(string entryKey) => _scheduleEntries.TryGetValue(entryKey, out var e) && e.Paused;
+    /// <summary>Whether this queue's entry <paramref name="entryKey"/> is paused (as the PostgreSQL store reads it: per queue and entry).</summary>
+    private bool IsSchedulePaused(string entryKey)
+        => _scheduleEntries.TryGetValue(entryKey, out var e) && e.Paused && string.Equals(e.Registration.QueueName, QueueName, StringComparison.Ordinal);
 
     /// <inheritdoc />
     Task<JobPage> IJobAdminStore.ListJobsAsync(JobQuery query, CancellationToken cancellationToken)

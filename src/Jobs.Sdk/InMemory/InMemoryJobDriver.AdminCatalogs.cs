@@ -19,7 +19,7 @@ public sealed partial class InMemoryJobDriver
                     QueueName = e.Registration.QueueName,
                     JobName = e.Registration.JobName,
                     Schedule = e.Registration.Description,
-                    LastFireAt = _schedules.TryGetValue(e.Registration.EntryKey, out var r) ? r.Last : null,
+                    LastFireAt = FiresOf(e.Registration.QueueName)?._schedules.TryGetValue(e.Registration.EntryKey, out var r) == true ? r.Last : null,
                     NextFireAt = e.Registration.NextFireAt,
                     IsPaused = e.Paused,
                     LastSeenAt = e.SeenAt,
@@ -50,13 +50,18 @@ public sealed partial class InMemoryJobDriver
             foreach (var (key, forgotten) in _scheduleEntries.Where(e => !e.Value.Paused && e.Value.SeenAt < now - ForgetScheduleEntriesAfter).ToArray())
             {
                 _scheduleEntries.Remove(key);
-                var queue = forgotten.Registration.QueueName;
-                var fires = string.Equals(queue, QueueName, StringComparison.Ordinal) ? this : _views.GetValueOrDefault(queue);
-                fires?._schedules.Remove(key); // the fire records live with the entry's queue
+                FiresOf(forgotten.Registration.QueueName)?._schedules.Remove(key);
             }
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>The queue (root or view) whose store keeps the fire records of entries of <paramref name="queue"/>; null when none was made. Under the lock.</summary>
+    private InMemoryJobDriver? FiresOf(string queue)
+    {
+        var root = _root ?? this;
+        return string.Equals(queue, root.QueueName, StringComparison.Ordinal) ? root : root._views.GetValueOrDefault(queue);
     }
 
     /// <inheritdoc />
