@@ -8,7 +8,13 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
         ArgumentNullException.ThrowIfNull(leases);
+        if (leases.Count == 0)
+        {
+            return Task.FromResult(LeaseRenewalResult.None);
+        }
+
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<LeaseRenewalResult>(cancellationToken);

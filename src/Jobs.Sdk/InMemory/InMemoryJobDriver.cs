@@ -109,6 +109,12 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(request.WorkerId, nameof(request)); // as the PostgreSQL driver
+        if (request.MaxJobs <= 0)
+        {
+            return Task.FromResult<IReadOnlyList<ClaimedJob>>([]);
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         var claimed = new List<ClaimedJob>();
@@ -213,10 +219,17 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
     {
+        // As the PostgreSQL driver: a worker id is required, an empty batch is done at once, a cancelled one records nothing.
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
         ArgumentNullException.ThrowIfNull(outcomes);
+        if (outcomes.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
         if (cancellationToken.IsCancellationRequested)
         {
-            return Task.FromCanceled(cancellationToken); // as the PostgreSQL driver: nothing recorded
+            return Task.FromCanceled(cancellationToken);
         }
 
         var now = _time.GetUtcNow();

@@ -186,4 +186,24 @@ public abstract partial class JobDriverConformanceTests
         Assert.Equal(JobState.Pending, (await InfoAsync(d, waiting.Id)).State);
         Assert.Null(await Store(d).GetLastFireTimeAsync(UniqueEntry, default));
     }
+
+    [Fact]
+    public async Task An_empty_worker_id_is_refused_by_claims_outcomes_and_renewals()
+    {
+        var d = await DriverAsync();
+        var r = Record(1);
+        await d.PushAsync([r], null, default);
+        var claim = await Assert.ThrowsAsync<ArgumentException>(() => d.ClaimAsync(new JobClaimRequest("", 10, Minute), default));
+        Assert.Equal("request", claim.ParamName);
+        Assert.Equal(JobState.Pending, (await InfoAsync(d, r.Id)).State);
+
+        Assert.Single(await ClaimAsync(d, "w"));
+        await Assert.ThrowsAsync<ArgumentException>(() => d.CompleteAsync("", [Outcome(r.Id, JobOutcomeKind.Completed, 1)], default));
+        await Assert.ThrowsAsync<ArgumentException>(() => d.RenewLeasesAsync("", Leases(r.Id), Minute, default));
+        Assert.Equal(JobState.Processing, (await InfoAsync(d, r.Id)).State);
+
+        // Nothing to record or renew: nothing is checked, nothing is sent.
+        await d.CompleteAsync("w", [], new CancellationToken(canceled: true));
+        Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w", [], Minute, new CancellationToken(canceled: true)));
+    }
 }
