@@ -257,6 +257,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 if (error is not null && outcome.Kind is not JobOutcomeKind.Completed)
                 {
                     entry.AddError(outcome.Attempt, now, error, JobErrorText.Sanitize(outcome.StackTrace));
+                    entry.LastError = error; // whatever the outcome's kind; an outcome without an error leaves the last one
                 }
 
                 var kind = entry.CancelRequested && outcome.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule or JobOutcomeKind.Release or JobOutcomeKind.Failed
@@ -276,7 +277,6 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, error);
                         break;
                     case JobOutcomeKind.Retry:
-                        entry.LastError = error;
                         Requeue(entry, JobState.Retrying, now + outcome.Delay);
                         requeued = true;
                         break;

@@ -206,4 +206,25 @@ public abstract partial class JobDriverConformanceTests
         await d.CompleteAsync("w", [], new CancellationToken(canceled: true));
         Assert.Same(LeaseRenewalResult.None, await d.RenewLeasesAsync("w", [], Minute, new CancellationToken(canceled: true)));
     }
+
+    [Fact]
+    public async Task The_last_error_is_the_latest_error_an_outcome_gave_whatever_its_kind()
+    {
+        var d = await DriverAsync();
+        var r = Record(1, maxAttempts: 10);
+        await d.PushAsync([r], null, default);
+
+        async Task<string?> LastErrorAfterAsync(JobOutcomeKind kind, string? error)
+        {
+            var job = Assert.Single(await ClaimAsync(d, "w"));
+            await d.CompleteAsync("w", [Outcome(r.Id, kind, job.Attempt, NextAttempt: job.Attempt, Error: error)], default);
+            return (await InfoAsync(d, r.Id)).LastError;
+        }
+
+        Assert.Equal("first", await LastErrorAfterAsync(JobOutcomeKind.Retry, "first"));
+        Assert.Equal("first", await LastErrorAfterAsync(JobOutcomeKind.Retry, null)); // no error given: the last one stands
+        Assert.Equal("given back", await LastErrorAfterAsync(JobOutcomeKind.Release, "given back"));
+        Assert.Equal("rescheduled", await LastErrorAfterAsync(JobOutcomeKind.Reschedule, "rescheduled"));
+        Assert.Equal(["first", "given back", "rescheduled"], (await InfoAsync(d, r.Id)).Errors.Select(e => e.Error));
+    }
 }
