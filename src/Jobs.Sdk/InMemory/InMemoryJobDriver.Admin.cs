@@ -52,6 +52,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     Task<IReadOnlyList<JobId>> IJobAdminStore.FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
         using var contains = query.PayloadContains is null ? null : JobQueryMatcher.ParseJson(query.PayloadContains);
         lock (_gate)
         {
@@ -68,6 +69,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     /// <inheritdoc />
     Task<JobDetails?> IJobAdminStore.GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             if (AllQueues().FirstOrDefault(q => q._jobs.ContainsKey(id)) is not { } owner)
@@ -265,6 +267,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     /// <inheritdoc />
     Task<IReadOnlyList<QueueInfo>> IJobAdminStore.GetQueuesAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -314,6 +317,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     Task<bool> IJobAdminStore.SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             if (paused)

@@ -8,6 +8,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task<IReadOnlyList<ScheduleInfo>> IJobAdminStore.GetSchedulesAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -34,6 +35,7 @@ public sealed partial class InMemoryJobDriver
     Task IJobAdminStore.PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -68,6 +70,7 @@ public sealed partial class InMemoryJobDriver
     Task<int> IJobAdminStore.TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
         ScheduleRegistration? registration;
         lock (_gate)
         {
@@ -113,6 +116,7 @@ public sealed partial class InMemoryJobDriver
     Task<int> IJobAdminStore.SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             if (!_scheduleEntries.TryGetValue(entryKey, out var e) || e.Paused == paused)
@@ -128,6 +132,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task<IReadOnlyList<WorkerInfo>> IJobAdminStore.GetWorkersAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -144,6 +149,7 @@ public sealed partial class InMemoryJobDriver
     Task IJobAdminStore.ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -172,6 +178,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task IJobAdminStore.RemoveWorkerAsync(string workerId, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             _workers.Remove(workerId);
@@ -184,6 +191,7 @@ public sealed partial class InMemoryJobDriver
     Task IJobAdminStore.AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             var now = _time.GetUtcNow();
@@ -200,11 +208,13 @@ public sealed partial class InMemoryJobDriver
     }
 
     /// <inheritdoc />
-    Task<DateTimeOffset> IJobAdminStore.GetStoreTimeAsync(CancellationToken cancellationToken) => Task.FromResult(_time.GetUtcNow());
+    Task<DateTimeOffset> IJobAdminStore.GetStoreTimeAsync(CancellationToken cancellationToken)
+        => cancellationToken.IsCancellationRequested ? Task.FromCanceled<DateTimeOffset>(cancellationToken) : Task.FromResult(_time.GetUtcNow());
 
     /// <inheritdoc />
     Task<IReadOnlyList<AuditEntry>> IJobAdminStore.GetAuditLogAsync(int limit, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             PruneAuditLocked(_time.GetUtcNow());
