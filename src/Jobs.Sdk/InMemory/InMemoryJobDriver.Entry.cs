@@ -50,6 +50,12 @@ public sealed partial class InMemoryJobDriver
         }
     }
 
+    /// <summary>
+    /// <paramref name="time"/> as the PostgreSQL driver stores a <c>timestamptz</c>: in UTC, to the microsecond (Npgsql
+    /// drops the ticks below it), so a run time read back equals there what it equals here.
+    /// </summary>
+    private static DateTimeOffset Stored(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
+
     /// <summary>How many attempt errors a job keeps (<see cref="JobInfo.Errors"/>).</summary>
     private const int MaxErrors = 20;
 

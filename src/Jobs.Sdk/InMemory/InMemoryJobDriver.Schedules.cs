@@ -42,6 +42,7 @@ public sealed partial class InMemoryJobDriver
         ArgumentNullException.ThrowIfNull(job);
         CheckPriority(job);
         cancellationToken.ThrowIfCancellationRequested();
+        fireTime = Stored(fireTime); // recorded and compared as the PostgreSQL store records it
         lock (_gate)
         {
             if (!_schedules.TryGetValue(entryKey, out var records))

@@ -49,7 +49,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var now = _time.GetUtcNow();
+        var now = Stored(_time.GetUtcNow());
         lock (_gate)
         {
             // All or nothing, as the PostgreSQL driver's one statement: an id stored or repeated refuses the whole batch.
@@ -74,7 +74,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     MaxAttempts = record.MaxAttempts,
                     Headers = record.Headers,
                     CreatedAt = now,
-                    RunAt = record.RunAt ?? now,
+                    RunAt = record.RunAt is { } runAt ? Stored(runAt) : now,
                     LastModified = now,
                     KeySeq = ++_sequence,
                     State = JobState.Pending,
@@ -277,12 +277,12 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, error);
                         break;
                     case JobOutcomeKind.Retry:
-                        Requeue(entry, JobState.Retrying, now + outcome.Delay);
+                        Requeue(entry, JobState.Retrying, Stored(now + outcome.Delay));
                         requeued = true;
                         break;
                     case JobOutcomeKind.Reschedule:
                         entry.Attempts = Math.Max(outcome.NextAttempt - 1, 0);
-                        Requeue(entry, JobState.Pending, outcome.RunAt is { } at ? (at > now ? at : now) : now + outcome.Delay);
+                        Requeue(entry, JobState.Pending, Stored(outcome.RunAt is { } at ? (at > now ? at : now) : now + outcome.Delay));
                         requeued = true;
                         break;
                     case JobOutcomeKind.Release:

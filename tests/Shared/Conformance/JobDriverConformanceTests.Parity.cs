@@ -227,4 +227,18 @@ public abstract partial class JobDriverConformanceTests
         Assert.Equal("rescheduled", await LastErrorAfterAsync(JobOutcomeKind.Reschedule, "rescheduled"));
         Assert.Equal(["first", "given back", "rescheduled"], (await InfoAsync(d, r.Id)).Errors.Select(e => e.Error));
     }
+
+    [Fact]
+    public async Task A_run_time_is_stored_in_utc_to_the_microsecond()
+    {
+        var d = await DriverAsync();
+        // 7 ticks (0.7 µs) past a whole microsecond, two hours east of UTC.
+        var local = Now.AddHours(1).ToOffset(TimeSpan.FromHours(2));
+        var runAt = new DateTimeOffset(local.Ticks - (local.Ticks % 10) + 7, local.Offset);
+        var r = Record(1, runAt: runAt);
+        await d.PushAsync([r], null, default);
+
+        var stored = (await InfoAsync(d, r.Id)).RunAt;
+        Assert.Equal((runAt.UtcTicks - 7, TimeSpan.Zero), (stored.UtcTicks, stored.Offset));
+    }
 }
