@@ -277,12 +277,12 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, error);
                         break;
                     case JobOutcomeKind.Retry:
-                        Requeue(entry, JobState.Retrying, Stored(now + outcome.Delay));
+                        Requeue(entry, JobState.Retrying, now + outcome.Delay);
                         requeued = true;
                         break;
                     case JobOutcomeKind.Reschedule:
                         entry.Attempts = Math.Max(outcome.NextAttempt - 1, 0);
-                        Requeue(entry, JobState.Pending, Stored(outcome.RunAt is { } at ? (at > now ? at : now) : now + outcome.Delay));
+                        Requeue(entry, JobState.Pending, outcome.RunAt is { } at ? (at > now ? at : now) : now + outcome.Delay);
                         requeued = true;
                         break;
                     case JobOutcomeKind.Release:
@@ -329,7 +329,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         }
 
         entry.State = state;
-        entry.RunAt = runAt;
+        entry.RunAt = Stored(runAt); // every run time a job is put back with, as PostgreSQL stores it
         entry.PausedFrom = null;
         _waiting.Add(entry);
     }
