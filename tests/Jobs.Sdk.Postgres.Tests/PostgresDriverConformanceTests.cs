@@ -23,6 +23,9 @@ public sealed class PostgresDriverConformanceTests(PostgresFixture fixture) : Jo
         return driver;
     }
 
+    /// <summary>A store over the tests' schema (every queue in it), on the driver's data source.</summary>
+    protected override IJobAdminStore AdminStore(IJobDriver driver) => new PostgresJobAdminStore(((PostgresJobDriver)driver).DataSource, Schema);
+
     /// <summary>
     /// An hour: leases run on the database's real clock, and a few seconds could pass before a test checks that nothing
     /// is rescued yet on a loaded machine. <see cref="ExpireLeaseAsync"/> ends it whatever its length.

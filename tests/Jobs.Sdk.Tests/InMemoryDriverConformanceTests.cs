@@ -14,6 +14,9 @@ public sealed class InMemoryDriverConformanceTests : JobDriverConformanceTests
     protected override Task<IJobDriver> CreateDriverAsync(RetentionPolicy retention)
         => Task.FromResult<IJobDriver>(new InMemoryJobDriver(new InMemoryJobDriverOptions { Retention = retention }, _time));
 
+    /// <summary>The driver itself: it is its own admin store, over every queue view.</summary>
+    protected override IJobAdminStore AdminStore(IJobDriver driver) => (IJobAdminStore)driver;
+
     /// <summary>Short, so that moving the fake clock past it leaves minute-long leases valid.</summary>
     protected override TimeSpan ShortLease => TimeSpan.FromSeconds(5);
 

@@ -15,13 +15,15 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
     private readonly Dictionary<string, QueuePause> _pausedQueues;
     private readonly Dictionary<string, WorkerPresence> _workers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PublishedEntry> _scheduleEntries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PublishedEntry> _scheduleEntries;
     private readonly LinkedList<AuditEntry> _audit = new();
     private long _auditSequence;
 
     private bool IsQueuePaused => _pausedQueues.ContainsKey(QueueName);
 
-    private bool IsSchedulePaused(string entryKey) => _scheduleEntries.TryGetValue(entryKey, out var e) && e.Paused;
+    /// <summary>Whether this queue's entry <paramref name="entryKey"/> is paused (as the PostgreSQL store reads it: per queue and entry).</summary>
+    private bool IsSchedulePaused(string entryKey)
+        => _scheduleEntries.TryGetValue(entryKey, out var e) && e.Paused && string.Equals(e.Registration.QueueName, QueueName, StringComparison.Ordinal);
 
     /// <inheritdoc />
     Task<JobPage> IJobAdminStore.ListJobsAsync(JobQuery query, CancellationToken cancellationToken)
@@ -50,6 +52,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     Task<IReadOnlyList<JobId>> IJobAdminStore.FindJobIdsAsync(JobQuery query, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
         using var contains = query.PayloadContains is null ? null : JobQueryMatcher.ParseJson(query.PayloadContains);
         lock (_gate)
         {
@@ -66,6 +69,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     /// <inheritdoc />
     Task<JobDetails?> IJobAdminStore.GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             if (AllQueues().FirstOrDefault(q => q._jobs.ContainsKey(id)) is not { } owner)
@@ -263,6 +267,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     /// <inheritdoc />
     Task<IReadOnlyList<QueueInfo>> IJobAdminStore.GetQueuesAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -312,6 +317,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
     Task<bool> IJobAdminStore.SetQueuePausedAsync(string queue, bool paused, string? reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             if (paused)

@@ -8,6 +8,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task<IReadOnlyList<ScheduleInfo>> IJobAdminStore.GetSchedulesAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -19,7 +20,7 @@ public sealed partial class InMemoryJobDriver
                     QueueName = e.Registration.QueueName,
                     JobName = e.Registration.JobName,
                     Schedule = e.Registration.Description,
-                    LastFireAt = _schedules.TryGetValue(e.Registration.EntryKey, out var r) ? r.Last : null,
+                    LastFireAt = FiresOf(e.Registration.QueueName)?._schedules.TryGetValue(e.Registration.EntryKey, out var r) == true ? r.Last : null,
                     NextFireAt = e.Registration.NextFireAt,
                     IsPaused = e.Paused,
                     LastSeenAt = e.SeenAt,
@@ -34,6 +35,7 @@ public sealed partial class InMemoryJobDriver
     Task IJobAdminStore.PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -50,19 +52,25 @@ public sealed partial class InMemoryJobDriver
             foreach (var (key, forgotten) in _scheduleEntries.Where(e => !e.Value.Paused && e.Value.SeenAt < now - ForgetScheduleEntriesAfter).ToArray())
             {
                 _scheduleEntries.Remove(key);
-                var queue = forgotten.Registration.QueueName;
-                var fires = string.Equals(queue, QueueName, StringComparison.Ordinal) ? this : _views.GetValueOrDefault(queue);
-                fires?._schedules.Remove(key); // the fire records live with the entry's queue
+                FiresOf(forgotten.Registration.QueueName)?._schedules.Remove(key);
             }
         }
 
         return Task.CompletedTask;
     }
 
+    /// <summary>The queue (root or view) whose store keeps the fire records of entries of <paramref name="queue"/>; null when none was made. Under the lock.</summary>
+    private InMemoryJobDriver? FiresOf(string queue)
+    {
+        var root = _root ?? this;
+        return string.Equals(queue, root.QueueName, StringComparison.Ordinal) ? root : root._views.GetValueOrDefault(queue);
+    }
+
     /// <inheritdoc />
     Task<int> IJobAdminStore.TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
         ScheduleRegistration? registration;
         lock (_gate)
         {
@@ -108,6 +116,7 @@ public sealed partial class InMemoryJobDriver
     Task<int> IJobAdminStore.SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             if (!_scheduleEntries.TryGetValue(entryKey, out var e) || e.Paused == paused)
@@ -123,6 +132,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task<IReadOnlyList<WorkerInfo>> IJobAdminStore.GetWorkersAsync(CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -139,6 +149,7 @@ public sealed partial class InMemoryJobDriver
     Task IJobAdminStore.ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -167,6 +178,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task IJobAdminStore.RemoveWorkerAsync(string workerId, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             _workers.Remove(workerId);
@@ -179,6 +191,7 @@ public sealed partial class InMemoryJobDriver
     Task IJobAdminStore.AppendAuditAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             var now = _time.GetUtcNow();
@@ -195,11 +208,13 @@ public sealed partial class InMemoryJobDriver
     }
 
     /// <inheritdoc />
-    Task<DateTimeOffset> IJobAdminStore.GetStoreTimeAsync(CancellationToken cancellationToken) => Task.FromResult(_time.GetUtcNow());
+    Task<DateTimeOffset> IJobAdminStore.GetStoreTimeAsync(CancellationToken cancellationToken)
+        => cancellationToken.IsCancellationRequested ? Task.FromCanceled<DateTimeOffset>(cancellationToken) : Task.FromResult(_time.GetUtcNow());
 
     /// <inheritdoc />
     Task<IReadOnlyList<AuditEntry>> IJobAdminStore.GetAuditLogAsync(int limit, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             PruneAuditLocked(_time.GetUtcNow());

@@ -14,7 +14,6 @@ public sealed partial class InMemoryJobDriver
         public required DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset RunAt { get; set; }
         public DateTimeOffset LastModified { get; set; }
-        public long Sequence { get; set; }
         public JobState State { get; set; }
         public JobState? PausedFrom { get; set; }
         public int Attempts { get; set; }
@@ -51,10 +50,20 @@ public sealed partial class InMemoryJobDriver
         }
     }
 
+    /// <summary>
+    /// <paramref name="time"/> as the PostgreSQL driver stores a <c>timestamptz</c>: in UTC, to the microsecond (Npgsql
+    /// drops the ticks below it), so a run time read back equals there what it equals here.
+    /// </summary>
+    private static DateTimeOffset Stored(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
+
     /// <summary>How many attempt errors a job keeps (<see cref="JobInfo.Errors"/>).</summary>
     private const int MaxErrors = 20;
 
-    /// <summary>Priority (highest first), then run time, then push order.</summary>
+    /// <summary>
+    /// Priority (highest first), then run time, then id: PostgreSQL's claim order. Ids made by <see cref="JobId.New"/>
+    /// sort in the order they were made, so jobs of one batch (one run time) go in push order, and a job given back or
+    /// resumed keeps its place among them, as it does there.
+    /// </summary>
     private sealed class WaitingOrder : IComparer<Entry>
     {
         public static readonly WaitingOrder Instance = new();
@@ -73,7 +82,7 @@ public sealed partial class InMemoryJobDriver
             }
 
             c = x.RunAt.CompareTo(y.RunAt);
-            return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
+            return c != 0 ? c : x.Id.Value.CompareTo(y.Id.Value);
         }
     }
 }

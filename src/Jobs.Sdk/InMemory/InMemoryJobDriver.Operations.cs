@@ -10,6 +10,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<bool>(cancellationToken);
+        }
+
         var now = _time.GetUtcNow();
         JobLease? raise = null;
         var result = false;
@@ -44,6 +49,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<bool>(cancellationToken);
+        }
+
         lock (_gate)
         {
             if (!_jobs.TryGetValue(id, out var entry) || entry.State is not (JobState.Pending or JobState.Retrying))
@@ -62,6 +72,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<bool>(cancellationToken);
+        }
+
         lock (_gate)
         {
             if (!_jobs.TryGetValue(id, out var entry) || entry.State != JobState.Paused)
@@ -79,6 +94,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<JobInfo?>(cancellationToken);
+        }
+
         lock (_gate)
         {
             return Task.FromResult(_jobs.TryGetValue(id, out var e) ? ToInfo(e) : null);
@@ -88,6 +108,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<JobCounts>(cancellationToken);
+        }
+
         lock (_gate)
         {
             return Task.FromResult(JobCounts.From(_jobs.Values.GroupBy(e => e.State).Select(g => new KeyValuePair<JobState, long>(g.Key, g.LongCount()))));
@@ -97,6 +122,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IReadOnlyList<JobNameCounts>>(cancellationToken);
+        }
+
         lock (_gate)
         {
             return Task.FromResult<IReadOnlyList<JobNameCounts>>(_jobs.Values.GroupBy(e => e.Name, StringComparer.Ordinal)
@@ -109,6 +139,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IReadOnlyList<WaitingJobName>>(cancellationToken);
+        }
+
         var before = _time.GetUtcNow() - dueFor;
         lock (_gate)
         {
@@ -124,6 +159,11 @@ public sealed partial class InMemoryJobDriver
     public Task CleanupAsync(CleanupOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
         var now = _time.GetUtcNow();
         List<JobLease>? cancelRunning = null;
         lock (_gate)
@@ -160,6 +200,7 @@ public sealed partial class InMemoryJobDriver
                         entry.CancelRequested = false;
                         entry.DeleteRequested = false;
                         entry.FinishedAt = null;
+                        entry.StartedAt = null;
                         entry.WorkerId = null;
                         entry.LeaseExpiresAt = null;
                         entry.LeaseToken = null;

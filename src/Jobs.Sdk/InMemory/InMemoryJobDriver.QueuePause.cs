@@ -9,6 +9,11 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<bool> IsQueuePausedAsync(CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<bool>(cancellationToken);
+        }
+
         lock (_gate)
         {
             return Task.FromResult(IsQueuePaused);

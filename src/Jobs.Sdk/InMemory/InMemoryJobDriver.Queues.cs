@@ -18,6 +18,7 @@ public sealed partial class InMemoryJobDriver
         _time = root._time;
         _gate = root._gate;
         _pausedQueues = root._pausedQueues;
+        _scheduleEntries = root._scheduleEntries; // published entries and their pauses are the store's, read by each queue's fires
     }
 
     /// <inheritdoc />
@@ -50,6 +51,7 @@ public sealed partial class InMemoryJobDriver
     {
         ArgumentNullException.ThrowIfNull(job);
         CheckPriority(job);
+        cancellationToken.ThrowIfCancellationRequested(); // also when the key is held: the PostgreSQL driver sends nothing
         if (job.UniqueKey is not { } key)
         {
             return PushAndReturn(job, transaction, cancellationToken);

@@ -15,7 +15,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     public Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entryKey);
+        ArgumentException.ThrowIfNullOrEmpty(entryKey);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -38,10 +38,11 @@ public sealed partial class InMemoryJobDriver
     /// </remarks>
     public Task<ScheduledFireResult> PushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entryKey);
+        ArgumentException.ThrowIfNullOrEmpty(entryKey);
         ArgumentNullException.ThrowIfNull(job);
         CheckPriority(job);
         cancellationToken.ThrowIfCancellationRequested();
+        fireTime = Stored(fireTime); // recorded and compared as the PostgreSQL store records it
         lock (_gate)
         {
             if (!_schedules.TryGetValue(entryKey, out var records))

@@ -14,6 +14,7 @@ public sealed partial class InMemoryJobDriver
     Task IJobAdminStore.ReportThroughputAsync(JobThroughputReport report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
+        cancellationToken.ThrowIfCancellationRequested();
         var oldest = _time.GetUtcNow() - ThroughputKept;
         lock (_gate)
         {
@@ -34,6 +35,7 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     Task<IReadOnlyList<JobThroughputMinute>> IJobAdminStore.GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
             IReadOnlyList<JobThroughputMinute> list = _throughput

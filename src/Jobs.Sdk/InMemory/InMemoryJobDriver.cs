@@ -26,6 +26,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         _time = timeProvider ?? TimeProvider.System;
         _gate = new object();
         _pausedQueues = new(StringComparer.Ordinal);
+        _scheduleEntries = new(StringComparer.Ordinal);
     }
 
     /// <inheritdoc />
@@ -35,7 +36,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     public event Action<JobLease>? RunningJobCancelled;
 
     /// <inheritdoc />
-    public Task WaitUntilReadyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+        => cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
 
     /// <inheritdoc />
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
@@ -47,13 +49,15 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var now = _time.GetUtcNow();
+        var now = Stored(_time.GetUtcNow());
         lock (_gate)
         {
+            // All or nothing, as the PostgreSQL driver's one statement: an id stored or repeated refuses the whole batch.
+            var ids = jobs.Count > 1 ? new HashSet<JobId>(jobs.Count) : null;
             foreach (var record in jobs)
             {
                 CheckPriority(record);
-                if (_jobs.ContainsKey(record.Id))
+                if (_jobs.ContainsKey(record.Id) || ids?.Add(record.Id) == false)
                 {
                     throw new InvalidOperationException($"A job with id {record.Id} already exists.");
                 }
@@ -70,16 +74,15 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     MaxAttempts = record.MaxAttempts,
                     Headers = record.Headers,
                     CreatedAt = now,
-                    RunAt = record.RunAt ?? now,
+                    RunAt = record.RunAt is { } runAt ? Stored(runAt) : now,
                     LastModified = now,
-                    Sequence = ++_sequence,
+                    KeySeq = ++_sequence,
                     State = JobState.Pending,
                     UniqueKey = record.UniqueKey,
                     UniqueFor = record.UniqueFor,
                     ConcurrencyKey = record.ConcurrencyKey,
                     ConcurrencyLimit = record.ConcurrencyKey is null ? 0 : Math.Max(record.ConcurrencyLimit ?? 1, 1),
                 };
-                entry.KeySeq = entry.Sequence;
                 _jobs.Add(entry.Id, entry);
                 _waiting.Add(entry);
             }
@@ -106,6 +109,12 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(JobClaimRequest request, CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(request.WorkerId, nameof(request)); // as the PostgreSQL driver
+        if (request.MaxJobs <= 0)
+        {
+            return Task.FromResult<IReadOnlyList<ClaimedJob>>([]);
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
         var claimed = new List<ClaimedJob>();
@@ -210,7 +219,19 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     /// <inheritdoc />
     public Task CompleteAsync(string workerId, IReadOnlyList<JobOutcome> outcomes, CancellationToken cancellationToken)
     {
+        // As the PostgreSQL driver: a worker id is required, an empty batch is done at once, a cancelled one records nothing.
+        ArgumentException.ThrowIfNullOrEmpty(workerId);
         ArgumentNullException.ThrowIfNull(outcomes);
+        if (outcomes.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -231,9 +252,12 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                     entry.StartedAt ??= now; // a prefetched job that ran before a renewal recorded its start
                 }
 
-                if (outcome.Error is not null && outcome.Kind is not JobOutcomeKind.Completed)
+                // Stored as the PostgreSQL driver stores it: no NUL, no unpaired surrogate, at most JobErrorText.MaxLength.
+                var error = JobErrorText.Sanitize(outcome.Error);
+                if (error is not null && outcome.Kind is not JobOutcomeKind.Completed)
                 {
-                    entry.AddError(outcome.Attempt, now, outcome.Error, JobErrorText.Sanitize(outcome.StackTrace));
+                    entry.AddError(outcome.Attempt, now, error, JobErrorText.Sanitize(outcome.StackTrace));
+                    entry.LastError = error; // whatever the outcome's kind; an outcome without an error leaves the last one
                 }
 
                 var kind = entry.CancelRequested && outcome.Kind is JobOutcomeKind.Retry or JobOutcomeKind.Reschedule or JobOutcomeKind.Release or JobOutcomeKind.Failed
@@ -247,13 +271,12 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                         Finish(entry, JobState.Completed, _options.Retention.CompletedJobs, now, null);
                         break;
                     case JobOutcomeKind.Failed:
-                        Finish(entry, JobState.Failed, _options.Retention.FailedJobs, now, outcome.Error);
+                        Finish(entry, JobState.Failed, _options.Retention.FailedJobs, now, error);
                         break;
                     case JobOutcomeKind.Cancelled:
-                        Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, outcome.Error);
+                        Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, error);
                         break;
                     case JobOutcomeKind.Retry:
-                        entry.LastError = outcome.Error;
                         Requeue(entry, JobState.Retrying, now + outcome.Delay);
                         requeued = true;
                         break;
@@ -282,106 +305,6 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     }
 
     /// <inheritdoc />
-    public Task<LeaseRenewalResult> RenewLeasesAsync(string workerId, IReadOnlyList<JobLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(leases);
-        var now = _time.GetUtcNow();
-        List<JobLease>? lost = null, cancel = null;
-        lock (_gate)
-        {
-            foreach (var lease in leases)
-            {
-                if (_jobs.TryGetValue(lease.Id, out var entry) && entry.State == JobState.Processing && entry.WorkerId == workerId
-                    && entry.LeaseToken == lease.LeaseToken)
-                {
-                    entry.LeaseExpiresAt = now + leaseDuration;
-                    if (lease.RunningFor is { } runningFor)
-                    {
-                        entry.StartedAt ??= now - runningFor;
-                    }
-
-                    if (entry.CancelRequested)
-                    {
-                        (cancel ??= []).Add(lease);
-                    }
-                }
-                else
-                {
-                    (lost ??= []).Add(lease);
-                }
-            }
-        }
-
-        return Task.FromResult(lost is null && cancel is null ? LeaseRenewalResult.None : new LeaseRenewalResult(lost ?? [], cancel ?? []));
-    }
-
-    /// <inheritdoc />
-    public Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow();
-        var rescued = 0;
-        lock (_gate)
-        {
-            foreach (var entry in _jobs.Values.ToArray())
-            {
-                if (entry.RemoveWhenReleased && !HoldsKey(entry, now))
-                {
-                    // Kept only while its unique key held, under a retention that drops its state: the hold is over.
-                    _jobs.Remove(entry.Id);
-                    continue;
-                }
-
-                if (entry.State != JobState.Processing || entry.LeaseExpiresAt is not { } expires || expires > now)
-                {
-                    continue;
-                }
-
-                rescued++;
-                if (RemoveIfDeleted(entry))
-                {
-                    continue;
-                }
-
-                entry.LastModified = now;
-                entry.LeaseExpiresAt = null;
-                entry.LeaseToken = null;
-                if (entry.StartedAt is null && !entry.CancelRequested)
-                {
-                    // Claimed but never started (a prefetch buffer whose worker died): the attempt is given back.
-                    entry.Attempts = Math.Max(entry.Attempts - 1, 0);
-                    Requeue(entry, JobState.Retrying, now);
-                    continue;
-                }
-
-                entry.LastError = $"Jobs.Sdk.LeaseExpired: worker {entry.WorkerId} stopped renewing the lease of attempt {entry.Attempts}.";
-                entry.AddError(entry.Attempts, now, entry.LastError);
-                if (entry.CancelRequested)
-                {
-                    entry.CancelRequested = false;
-                    Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, null);
-                }
-                else if (entry.Attempts < entry.MaxAttempts)
-                {
-                    Requeue(entry, JobState.Retrying, now);
-                }
-                else
-                {
-                    Finish(entry, JobState.Failed, _options.Retention.FailedJobs, now, entry.LastError);
-                }
-            }
-
-            if (rescued > 0)
-            {
-                Signal();
-            }
-
-            ForgetGoneHolders();
-        }
-
-        return Task.FromResult(rescued);
-    }
-
-    /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
         lock (_gate)
@@ -401,13 +324,13 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         _waiting.Remove(entry);
         if (!entry.IsUnfinished)
         {
-            entry.KeySeq = _sequence + 1; // a finished job put back goes to the back of its concurrency key's line
+            entry.KeySeq = ++_sequence; // a finished job put back goes to the back of its concurrency key's line
+            entry.RemoveWhenReleased = false; // back in line: the retention of the state it ends in applies then
         }
 
         entry.State = state;
-        entry.RunAt = runAt;
+        entry.RunAt = Stored(runAt); // every run time a job is put back with, as PostgreSQL stores it
         entry.PausedFrom = null;
-        entry.Sequence = ++_sequence;
         _waiting.Add(entry);
     }
 

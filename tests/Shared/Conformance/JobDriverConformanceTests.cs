@@ -11,8 +11,7 @@ namespace Jobs.Sdk.Testing;
 /// concrete class from it; a new driver must pass it unchanged.
 /// </summary>
 /// <remarks>
-/// <para>Ties of priority and run time are not part of the contract: PostgreSQL breaks them by id, the in-memory driver
-/// by push order.</para>
+/// <para>Ties of priority and run time are broken by id on every driver (ids made later sort after).</para>
 /// No test waits for time to pass: leases the tests want expired are granted with <see cref="ShortLease"/> and ended by
 /// <see cref="ExpireLeaseAsync"/>; leases of <see cref="Minute"/> or more stay valid for the whole test.
 /// </remarks>
