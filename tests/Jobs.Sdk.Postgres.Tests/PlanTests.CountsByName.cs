@@ -67,13 +67,15 @@ public sealed partial class PlanTests
 
     /// <summary>
     /// The batch's ids come from an index-only scan of <paramref name="index"/>, in its order, stopping at the batch size;
-    /// no node reads more rows of <c>jobs</c> or of one of its indexes than a batch (the names, by id), none the table.
+    /// no node reads more rows of <c>jobs</c> than a batch (the names, by id), none the whole table. (A bitmap scan of the
+    /// primary key for the batch's ids is not counted: it also returns the dead versions of those rows that the plan
+    /// tests' rolled-back writes leave in this unvacuumed table; its heap scan returns the rows.)
     /// </summary>
     private static void AssertOneCountBatchThrough(Plan plan, string index)
     {
         Assert.Contains(plan.Nodes, n => n.Index == index && n.Type == "Index Only Scan");
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
-        var reads = plan.Nodes.Where(n => n.Relation == "jobs" || n.Index is not null).ToList();
+        var reads = plan.Nodes.Where(n => n.Relation == "jobs").ToList();
         Assert.All(reads, n => Assert.True(n.ActualRows * n.Loops + n.RemovedByFilter <= CountByNameSql.BatchSize,
             $"a {n.Type} of {n.Index} read {n.ActualRows * n.Loops + n.RemovedByFilter} rows (a batch is {CountByNameSql.BatchSize}):\n{plan.Text}"));
         Assert.Equal(CountByNameSql.BatchSize, reads.Max(n => n.ActualRows * n.Loops));
