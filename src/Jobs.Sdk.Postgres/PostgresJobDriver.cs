@@ -38,6 +38,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     private readonly PostgresQueueState _queueState;
     private readonly PostgresJobControl _control;
     private readonly PostgresJobCounts _counts;
+    private readonly PostgresCountsByName _countsByName;
     private readonly PostgresExpiredHolds _expiredHolds;
     private readonly PostgresAuditRetention _auditRetention;
     private readonly PostgresCleanup _cleanup;
@@ -93,6 +94,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
+        _countsByName = new PostgresCountsByName(context);
         _expiredHolds = new PostgresExpiredHolds(context, _options.Retention);
         _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
@@ -129,6 +131,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
         _counts = new PostgresJobCounts(context);
+        _countsByName = new PostgresCountsByName(context);
         _expiredHolds = new PostgresExpiredHolds(context, _options.Retention);
         _auditRetention = new PostgresAuditRetention(context, _options.Retention);
         _cleanup = new PostgresCleanup(context);
@@ -265,7 +268,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _counts.GetAsync(cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => _control.GetCountsByNameAsync(cancellationToken);
+    public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => _countsByName.GetAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)

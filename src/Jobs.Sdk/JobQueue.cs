@@ -124,7 +124,9 @@ public sealed partial class JobQueue
 
     /// <summary>
     /// Counts jobs per name and state. A name whose jobs stay pending is one no running worker has registered (during a
-    /// rolling deploy: the version that handles it is not up yet).
+    /// rolling deploy: the version that handles it is not up yet). Reads every job of the queue (an operator's view, not
+    /// for a hot path): PostgreSQL reads it in bounded batches, each its own short transaction, so the counts are exact
+    /// on a quiet queue, and on a busy one a job that changes state meanwhile may be counted in both states or in neither.
     /// </summary>
     public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken = default)
         => _runtime.Driver.GetCountsByNameAsync(cancellationToken);

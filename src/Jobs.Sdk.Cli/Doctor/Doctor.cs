@@ -212,13 +212,13 @@ internal static class Doctor
             live = (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
         }
 
-        var rows = new List<(string Queue, string Name, long Count)>();
+        var rows = new List<(string Queue, string Name, long Count, bool AtLeast)>();
         await using (var cmd = new NpgsqlCommand(Sub(DoctorSql.Unhandled, ctx), connection))
         await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+                rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetBoolean(3)));
             }
         }
 
@@ -228,7 +228,8 @@ internal static class Doctor
             return;
         }
 
-        var list = string.Join(", ", rows.Select(r => $"{r.Queue}/{r.Name}: {r.Count}"));
+        // "+": the check read only the longest-due window of a queue's due jobs (DoctorSql.UnhandledWindow), which this count filled.
+        var list = string.Join(", ", rows.Select(r => $"{r.Queue}/{r.Name}: {r.Count}{(r.AtLeast ? "+" : "")}"));
         findings.Add(live == 0
             ? new(check, Verdict.Problem, $"due jobs are waiting and no worker is alive: {list}.",
                 "Start the worker processes (AddWorkers). Workers report themselves every third of their lease duration.")

@@ -49,23 +49,38 @@ internal static class DoctorSql
         ORDER BY 2 DESC
         """;
 
+    /// <summary>Due rows the unhandled-jobs check reads at most per queue and priority (<see cref="Unhandled"/>).</summary>
+    public const int UnhandledWindow = 10_000;
+
     /// <summary>
-    /// Due jobs (per queue and name) that no live worker has a handler for. Reads the due rows of each queue that has
-    /// runnable ones (by the counts), per priority, through <c>jobs_runnable_idx</c> as the claim does (counted per
-    /// queue and priority, so the planner cannot turn it into one scan of every runnable row): the state filter alone read
-    /// the whole table or the whole runnable index, finished history or delayed backlog included, in one statement (issue 15).
+    /// Due jobs (per queue and name) that no live worker has a handler for, and whether a count is only a lower bound.
+    /// Reads the due rows of each queue that has runnable ones (by the counts), per priority, through
+    /// <c>jobs_runnable_idx</c> as the claim does: the state filter alone read the whole table or the whole runnable
+    /// index, finished history or delayed backlog included, in one statement (issue 15). And at most
+    /// <see cref="UnhandledWindow"/> of them per queue and priority, the longest due (their ids from the index alone,
+    /// then their names by id): counting every due row read a due backlog whole in one statement. A job no worker
+    /// handles waits longest, so its name is in the window unless more handled jobs are due before it than the window
+    /// holds (the workers are that far behind); a name's count is then "at least".
     /// </summary>
     public static readonly string Unhandled = $"""
-        SELECT c.queue_name, j.name, sum(j.n)::bigint
+        SELECT c.queue_name, j.name, sum(j.n)::bigint, bool_or(w.full)
         FROM (SELECT queue_name FROM {"{s}"}.job_state_counts WHERE state IN (0, 2) GROUP BY 1 HAVING sum(n) > 0) c
         CROSS JOIN unnest('{Postgres.SqlCodes.ClaimPriorities}'::smallint[]) AS p(priority)
         CROSS JOIN LATERAL (
+            SELECT array_agg(d.id) AS ids, count(*) = {UnhandledWindow} AS full FROM (
+                SELECT id FROM {"{s}"}.jobs
+                WHERE queue_name = c.queue_name AND state IN (0, 2) AND priority = p.priority AND run_at <= now()
+                ORDER BY run_at, id
+                LIMIT {UnhandledWindow}
+            ) d
+        ) w
+        CROSS JOIN LATERAL (
             SELECT j.name, count(*) AS n FROM {"{s}"}.jobs j
-            WHERE j.queue_name = c.queue_name AND j.state IN (0, 2) AND j.priority = p.priority AND j.run_at <= now()
+            WHERE j.id = ANY (w.ids) AND j.queue_name = c.queue_name AND j.state IN (0, 2)
             GROUP BY j.name
         ) j
-        WHERE NOT EXISTS (SELECT 1 FROM {"{s}"}.workers w
-                          WHERE w.expires_at > now() AND c.queue_name = ANY (w.queues) AND j.name = ANY (w.job_names))
+        WHERE NOT EXISTS (SELECT 1 FROM {"{s}"}.workers wk
+                          WHERE wk.expires_at > now() AND c.queue_name = ANY (wk.queues) AND j.name = ANY (wk.job_names))
         GROUP BY 1, 2 ORDER BY 3 DESC
         LIMIT 20
         """;

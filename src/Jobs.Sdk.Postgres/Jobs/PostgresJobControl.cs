@@ -4,14 +4,13 @@ using static Jobs.Sdk.Postgres.SqlParameters;
 
 namespace Jobs.Sdk.Postgres;
 
-/// <summary>What users do to jobs by id: cancel, pause, resume, look up (counts: <see cref="PostgresJobCounts"/>; cleanup: <see cref="PostgresCleanup"/>).</summary>
+/// <summary>What users do to jobs by id: cancel, pause, resume, look up (counts: <see cref="PostgresJobCounts"/>, <see cref="PostgresCountsByName"/>; cleanup: <see cref="PostgresCleanup"/>).</summary>
 internal sealed class PostgresJobControl(PostgresQueueContext context, bool removeCancelled)
 {
     private readonly string _cancelSql = context.Sql(JobSql.Cancel);
     private readonly string _pauseSql = context.Sql(JobSql.Pause);
     private readonly string _resumeSql = context.Sql(JobSql.Resume);
     private readonly string _getJobSql = context.Sql(JobSql.GetJob);
-    private readonly string _countsByNameSql = context.Sql(JobSql.GetCountsByName);
     private readonly string _waitingNamesSql = context.Sql(JobSql.GetWaitingNames);
 
     public async Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken)
@@ -62,36 +61,6 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
         return await context.Commands.QueryAsync(_getJobSql, [Text(context.Queue), Uuid(id.Value)], SqlRun.None,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? JobRows.ReadInfo(reader) : null,
             cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken)
-    {
-        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await context.Commands.QueryAsync(_countsByNameSql, [Text(context.Queue)], SqlRun.None, static async (reader, ct) =>
-        {
-            var result = new List<JobNameCounts>();
-            string? name = null;
-            var counts = new List<KeyValuePair<JobState, long>>(7);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                var rowName = reader.GetString(0);
-                if (name is not null && rowName != name)
-                {
-                    result.Add(new JobNameCounts(name, JobCounts.From(counts)));
-                    counts.Clear();
-                }
-
-                name = rowName;
-                counts.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
-            }
-
-            if (name is not null)
-            {
-                result.Add(new JobNameCounts(name, JobCounts.From(counts)));
-            }
-
-            return (IReadOnlyList<JobNameCounts>)result;
-        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)

@@ -2,7 +2,7 @@ using static Jobs.Sdk.Postgres.SqlCodes;
 
 namespace Jobs.Sdk.Postgres;
 
-// Reads: one job, counts by name, names waiting unhandled.
+// Reads: one job, names waiting unhandled (counts by name: CountByNameSql).
 internal static partial class JobSql
 {
     /// <summary>Job $2 of queue $1.</summary>
@@ -10,11 +10,6 @@ internal static partial class JobSql
         SELECT id, name, queue_name, state, priority, attempts, max_attempts, payload::text, created_at, run_at,
                started_at, finished_at, last_error, worker_id, errors::text
         FROM {s}.jobs WHERE id = $2 AND queue_name = $1
-        """;
-
-    /// <summary>Counts per name and state in queue $1 (an operator's query: reads every row of the queue).</summary>
-    public static readonly string GetCountsByName = """
-        SELECT name, state, count(*) FROM {s}.jobs WHERE queue_name = $1 GROUP BY name, state ORDER BY name
         """;
 
     /// <summary>

@@ -289,8 +289,8 @@ public sealed class JobAdmin
     /// <summary>
     /// Hands <paramref name="batch"/> the selection in batches of at most <see cref="BatchSize"/> ids, one after the other:
     /// an id list in its order, a query's matching jobs id ascending (found batch by batch, each after the last id of the
-    /// one before, so jobs an earlier batch changed or deleted never shift the next), with the action narrowed to the
-    /// query's states. The one walk of a bulk action and of its preview, so the two see the same jobs.
+    /// one before, so jobs an earlier batch changed or deleted never shift the next) among the jobs queued when the walk
+    /// started, with the action narrowed to the query's states. The one walk of a bulk action and of its preview, so the two see the same jobs.
     /// </summary>
     private async Task WalkAsync(JobSelection selection, JobAdminAction action, Func<JobAdminAction, IReadOnlyList<JobId>, Task> batch,
         CancellationToken cancellationToken)
@@ -305,7 +305,7 @@ public sealed class JobAdmin
             return;
         }
 
-        var query = selection.Query!;
+        var query = await QueuedByNowAsync(selection.Query!, cancellationToken).ConfigureAwait(false);
         if (query.States is { Count: > 0 } states)
         {
             action = action with { OnlyStates = states };
@@ -328,6 +328,19 @@ public sealed class JobAdmin
 
             after = found[^1];
         }
+    }
+
+    /// <summary>
+    /// <paramref name="query"/> bounded to the jobs queued by now, on the store's clock (on which queued times are written):
+    /// "every job matching" is every job that matched when the action started. Jobs pushed while its batches run match the
+    /// filters too, and an action that took them in would chase them, never ending on a queue pushed to faster than it
+    /// works. At or before now (one tick after it): a store whose clock stands still (a fake time in tests) queues jobs at it.
+    /// </summary>
+    private async Task<JobQuery> QueuedByNowAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        var now = await Store.GetStoreTimeAsync(cancellationToken).ConfigureAwait(false);
+        var bound = now.AddTicks(1);
+        return query.QueuedBefore is { } before && before <= bound ? query : query with { QueuedBefore = bound };
     }
 
     /// <summary>

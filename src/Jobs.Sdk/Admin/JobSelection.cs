@@ -30,9 +30,11 @@ public sealed class JobSelection
     }
 
     /// <summary>
-    /// Every job matching <paramref name="query"/> when the action runs (processed in batches, by id). With states in the
-    /// query, the action changes only jobs still in one of them when it reaches them (a job that started running, was
-    /// retried or cancelled since it was found is left alone).
+    /// Every job matching <paramref name="query"/> that was queued when the action started, on the store's clock (processed
+    /// in batches, by id): jobs pushed while the action runs are left alone, so it ends on a queue pushed to faster than
+    /// it works (the query's own <see cref="JobQuery.QueuedBefore"/> still applies when earlier). With states in the query,
+    /// the action changes only jobs still in one of them when it reaches them (a job that started running, was retried or
+    /// cancelled since it was found is left alone).
     /// </summary>
     public static JobSelection Matching(JobQuery query)
     {

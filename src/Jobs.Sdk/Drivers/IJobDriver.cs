@@ -177,7 +177,10 @@ public interface IJobDriver : IAsyncDisposable
     /// <summary>Counts jobs per state in this queue.</summary>
     Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Counts jobs per name and state in this queue (an operator's view: scans the queue's rows).</summary>
+    /// <summary>
+    /// Counts jobs per name and state in this queue (an operator's view: reads the queue's rows; a store should read them
+    /// in bounded batches rather than hold one snapshot over a large queue).
+    /// </summary>
     Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken);
 
     /// <summary>
