@@ -149,8 +149,9 @@ public sealed partial class JobWorker
     /// <summary>
     /// Waits for the completion observers still running (<see cref="IJobMiddleware.OnCompletedAsync"/>, and
     /// <see cref="IJobMiddleware.OnPushAsync"/> for a retry) until <see cref="JobWorkerOptions.ShutdownTimeout"/> from the stop's
-    /// start, or until <paramref name="cancellationToken"/> fires; then cancels their token and waits up to
-    /// <see cref="ShutdownGrace"/> more. One that still runs is left running (logged): an observer that never returns (a
+    /// start but at least <see cref="ShutdownGrace"/> (the observers of jobs that ended at the timeout, or of a handler that
+    /// returned long after the stop, are not cancelled as they start), or until <paramref name="cancellationToken"/> fires;
+    /// then cancels their token and waits up to <see cref="ShutdownGrace"/> more. One that still runs is left running (logged): an observer that never returns (a
     /// webhook call without a timeout) held a stop without a token (an app's own, a disposal) for ever.
     /// </summary>
     private async Task WaitForObserversAsync(CancellationToken cancellationToken)
@@ -162,7 +163,7 @@ public sealed partial class JobWorker
         }
 
         var left = _options.ShutdownTimeout - _time.GetElapsedTime(Interlocked.Read(ref _stopStarted));
-        await observers.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time, cancellationToken)
+        await observers.WaitAsync(left > ShutdownGrace ? left : ShutdownGrace, _time, cancellationToken)
             .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (observers.IsCompleted)
         {

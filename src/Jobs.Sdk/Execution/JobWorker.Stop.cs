@@ -12,7 +12,8 @@ public sealed partial class JobWorker
     /// <summary>
     /// Stops claiming, lets running jobs finish within <see cref="JobWorkerOptions.ShutdownTimeout"/>, then cancels the
     /// rest and returns them to pending. Records every outcome before returning. Completion observers still running get the
-    /// rest of <see cref="JobWorkerOptions.ShutdownTimeout"/>, then their token is cancelled and they get up to 2 s more. When <paramref name="cancellationToken"/>
+    /// rest of <see cref="JobWorkerOptions.ShutdownTimeout"/> (at least 2 s), then their token is cancelled and they get up to
+    /// 2 s more. When <paramref name="cancellationToken"/>
     /// fires first (a host's <c>HostOptions.ShutdownTimeout</c> shorter than the worker's), running jobs are cancelled at once,
     /// and the stop still waits up to 2 s for a claim in flight to return, up to 2 s for their handlers to return and up to
     /// 2 s for their outcomes to be written; jobs a claim returns later go back to pending at once.
