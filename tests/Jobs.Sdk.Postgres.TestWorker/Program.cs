@@ -9,7 +9,8 @@
 // span and N in <runsTable>_keyed (job_id, n, worker, run unique, started_at, ended_at), which the test creates.
 // Every record a handler writes is retried through a server restart (RecordWrite.cs).
 // With workMs = -1 RecordJob blocks its thread: it records its start (runs + 1) and then waits, in synchronous Npgsql calls,
-// for a shared advisory lock on hashtext(<runsTable>) that the test holds, as a handler doing synchronous I/O would.
+// for a shared advisory lock on hashtext(<runsTable>) that the test holds, as a handler doing synchronous I/O would. With
+// workMs = -2 it does the same in asynchronous Npgsql calls it blocks on with .Wait() (sync over async, as .Result does).
 // Prints "READY" once the worker runs; stops gracefully when a line "stop" (or EOF) arrives on stdin.
 // With a 13th argument "host:<ms>" the worker runs in a Generic Host (HostOptions.ShutdownTimeout = ms, no log output) as an
 // app does: READY once the host started, and it stops on SIGTERM / Ctrl+C (stdin is not read).
@@ -185,6 +186,20 @@ void BlockUntilReleased(Guid id, string worker)
     wait.ExecuteNonQuery();
 }
 
+async Task WaitUntilReleasedAsync(Guid id, string worker)
+{
+    await using var connection = await dataSource.OpenConnectionAsync();
+    await using (var start = new NpgsqlCommand(insert, connection))
+    {
+        start.Parameters.With(id).With(worker).With(Guid.NewGuid());
+        await start.ExecuteNonQueryAsync();
+    }
+
+    await using var wait = new NpgsqlCommand($"SELECT pg_advisory_lock_shared(hashtext('{table}')), pg_advisory_unlock_shared(hashtext('{table}'))", connection);
+    wait.CommandTimeout = 0;
+    await wait.ExecuteNonQueryAsync();
+}
+
 var hostBuilder = hostShutdown is null ? null : Host.CreateApplicationBuilder();
 IServiceCollection services = hostBuilder?.Services ?? new ServiceCollection();
 services.AddJobs(jobs => jobs
@@ -204,6 +219,12 @@ services.AddJobs(jobs => jobs
     .AddQueueIf(secondQueue)
     .AddJob<RecordJob>(async (job, context, ct) =>
     {
+        if (workMs == -2)
+        {
+            WaitUntilReleasedAsync(context.Id.Value, context.WorkerId).Wait(CancellationToken.None); // sync over async, ignoring the token
+            return;
+        }
+
         if (workMs < 0)
         {
             BlockUntilReleased(context.Id.Value, context.WorkerId);

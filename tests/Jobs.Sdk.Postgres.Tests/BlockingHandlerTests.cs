@@ -8,13 +8,17 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class BlockingHandlerTests(PostgresFixture fixture, ITestOutputHelper output)
 {
     /// <summary>
-    /// Sixteen handlers (Concurrency 16, on a machine with fewer cores) each hold a thread-pool thread in a synchronous
-    /// database call until the test lets them go. The worker's heartbeat must keep every one of their leases alive all
+    /// Sixteen handlers (Concurrency 16, on a machine with fewer cores) each hold a thread-pool thread until the test lets
+    /// them go: in a synchronous database call (-1), or blocked in <c>.Wait()</c> on asynchronous ones (-2, sync over
+    /// async: the pool adds a thread as each blocks, so it keeps finishing work while the renewals wait behind the
+    /// handlers; before the stall watch also timed a probe of its own, the leases lapsed about 2.5 s after the claim). The worker's heartbeat must keep every one of their leases alive all
     /// the while: a lease that lapses lets any worker's rescue run the job again while its handler still runs, which the
     /// guarantees allow only for a dead, frozen or cut-off worker.
     /// </summary>
-    [Fact]
-    public async Task Handlers_blocking_their_threads_at_full_concurrency_keep_their_leases_until_they_return()
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(-2)]
+    public async Task Handlers_blocking_their_threads_at_full_concurrency_keep_their_leases_until_they_return(int workMs)
     {
         const int jobs = 16;
         await using var setup = await TestQueue.CreateAsync(fixture, _ => { });
@@ -27,7 +31,7 @@ public sealed class BlockingHandlerTests(PostgresFixture fixture, ITestOutputHel
         }
 
         await setup.Queue.PushManyAsync(Enumerable.Range(0, jobs).Select(i => new RecordJob(i)));
-        using var worker = await WorkerProcess.StartAsync(fixture.ConnectionString, queue, table, concurrency: jobs, leaseSeconds: 2, workMs: -1);
+        using var worker = await WorkerProcess.StartAsync(fixture.ConnectionString, queue, table, concurrency: jobs, leaseSeconds: 2, workMs: workMs);
 
         // Watch (database clock) until every handler is blocked and their leases went through 10 more renewals, or until
         // the lease of a job whose handler runs has lapsed (or was rescued).

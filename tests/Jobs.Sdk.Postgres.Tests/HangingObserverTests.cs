@@ -50,6 +50,51 @@ public sealed class HangingObserverTests(PostgresFixture fixture)
         }
     }
 
+    /// <summary>
+    /// A worker stopped by the app (<c>StopAsync(CancellationToken.None)</c>, or its disposal: a console app's provider
+    /// disposed at exit) while a completion observer never returns: the stop must still end within its bounds
+    /// (<see cref="JobWorkerOptions.ShutdownTimeout"/>, then 2 s), not wait for the observer for ever (the process never
+    /// exited), and the observer's token is cancelled when the stop stops waiting for it.
+    /// </summary>
+    [Fact]
+    public async Task A_worker_stop_does_not_wait_for_ever_for_an_observer_that_never_returns()
+    {
+        var hanging = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var q = await TestQueue.CreateAsync(fixture, b => b
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddMiddleware(new IgnoringObserver(never.Task, hanging, cancelled)),
+            driver: o => o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes },
+            worker: o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        try
+        {
+            await q.StartAsync();
+            var id = await q.Queue.PushAsync(new ValueJob(1));
+            await hanging.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+            var stop = await Record.ExceptionAsync(() => q.Worker.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.True(stop is null, $"The worker's stop with an observer that never returns ended with {stop?.GetType().Name}: {stop?.Message}");
+            Assert.True(cancelled.Task.IsCompleted, "The stop returned without cancelling the token of the observer it stopped waiting for.");
+            Assert.Equal(JobState.Completed, (await q.Queue.GetJobAsync(id))!.State);
+        }
+        finally
+        {
+            never.TrySetResult();
+        }
+    }
+
+    /// <summary>Never returns from <see cref="OnCompletedAsync"/> (ignoring its token, whose cancellation it reports).</summary>
+    private sealed class IgnoringObserver(Task release, TaskCompletionSource hanging, TaskCompletionSource cancelled) : IJobMiddleware
+    {
+        public async ValueTask OnCompletedAsync(JobCompletedContext context, CancellationToken cancellationToken)
+        {
+            using var report = cancellationToken.Register(() => cancelled.TrySetResult());
+            hanging.TrySetResult();
+            await release;
+        }
+    }
+
     /// <summary>Never returns from <see cref="OnCompletedAsync"/> for job value 1 until <paramref name="release"/> completes.</summary>
     private sealed class HangingObserver(Task release, TaskCompletionSource hanging) : IJobMiddleware
     {

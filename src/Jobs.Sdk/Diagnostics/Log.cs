@@ -62,6 +62,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "A callback registered on the cancellation token of {Owner} threw when it was cancelled; the cancellation went ahead. Callbacks passed to CancellationToken.Register must not throw: catch inside the callback")]
     public static partial void CancellationCallbackFailed(ILogger logger, Exception exception, string owner);
 
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "Job worker {WorkerId} stopped while completion observers (IJobMiddleware.OnCompletedAsync, or OnPushAsync for a retry) still ran past its shutdown timeout and their cancelled token; the outcomes are recorded, the stop does not wait for them")]
+    public static partial void ObserversLeftRunning(ILogger logger, string workerId);
+
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Shutdown timeout: {Count} running jobs are cancelled; those that stop are returned to the queue, a handler that ignores its token keeps its lease until it returns")]
     public static partial void ShutdownTimedOut(ILogger logger, int count);
 

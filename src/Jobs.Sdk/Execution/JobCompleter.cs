@@ -36,6 +36,7 @@ internal sealed class JobCompleter
     private readonly Lock _roomGate = new();
     private readonly HashSet<Task> _observing = [];
     private readonly CancellationTokenSource _abandon = new();
+    private readonly CancellationTokenSource _stopObservers = new(); // the observers' token: the stop stopped waiting for them
     private TaskCompletionSource _room = NewRoom();
     private int _backlog;
     private int _away; // consecutive passes that wrote nothing (the store is likely away)
@@ -103,6 +104,22 @@ internal sealed class JobCompleter
     /// cancellation (a cancel request on a new connection, up to its connection timeout) in its callback.</remarks>
     public void Abandon() => _abandon.CancelInBackground(_logger, $"worker {_workerId}'s outcome writer");
 
+    /// <summary>
+    /// The after-write observers still running (<see cref="JobRunResult.OnRecorded"/>), ended when they have: the worker's
+    /// stop waits for them within its bounds, apart from the write loop (an observer that never returns must not keep the
+    /// outcomes from counting as written, nor the stop from ending).
+    /// </summary>
+    public Task ObserversAsync()
+    {
+        lock (_observing)
+        {
+            return _observing.Count == 0 ? Task.CompletedTask : Task.WhenAll([.. _observing]);
+        }
+    }
+
+    /// <summary>Cancels the observers' token: the stop stopped waiting for them (not waiting for its callbacks, as <see cref="Abandon"/>).</summary>
+    public void StopObserving() => _stopObservers.CancelInBackground(_logger, $"worker {_workerId}'s completion observers");
+
     /// <summary>The write loop; ends after <see cref="Complete"/> when every queued outcome is recorded.</summary>
     public async Task RunAsync()
     {
@@ -167,19 +184,8 @@ internal sealed class JobCompleter
             ObserveRecorded(written.ConvertAll(static w => w.Result));
         }
 
-        if (abandon.IsCancellationRequested)
-        {
-            return; // the stop stopped waiting, for the observers too
-        }
-
-        // Every outcome is written: the loop ends once the observers of the last batches have run too.
-        Task[] observing;
-        lock (_observing)
-        {
-            observing = [.. _observing];
-        }
-
-        await Task.WhenAll(observing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // Every outcome is written (or the stop stopped waiting): the observers of the last batches may still run, and the
+        // stop waits for them on its own (ObserversAsync).
     }
 
     /// <summary>The outcomes of <paramref name="waiting"/> due at <paramref name="now"/> (at most a batch), fewest failures first.</summary>
@@ -249,11 +255,12 @@ internal sealed class JobCompleter
             return;
         }
 
+        var stop = _stopObservers.Token;
         var task = Task.Run(async () =>
         {
             foreach (var observe in observers)
             {
-                await observe(CancellationToken.None).ConfigureAwait(false);
+                await observe(stop).ConfigureAwait(false);
             }
         });
         lock (_observing)

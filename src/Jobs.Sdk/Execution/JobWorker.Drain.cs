@@ -11,6 +11,8 @@ public sealed partial class JobWorker
     /// </summary>
     private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);
 
+    private long _stopStarted; // when (a TimeProvider timestamp) the stop began: ShutdownTimeout counts from it
+
     /// <summary>
     /// Waits for the claim loop to end (its claim in flight is cancelled); when <paramref name="cancellationToken"/> fires
     /// first (a host's shutdown timeout), still for up to <see cref="ShutdownGrace"/>: the claim's reply, or its give-back,
@@ -141,6 +143,38 @@ public sealed partial class JobWorker
         }
         catch (TimeoutException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Waits for the completion observers still running (<see cref="IJobMiddleware.OnCompletedAsync"/>, and
+    /// <see cref="IJobMiddleware.OnPushAsync"/> for a retry) until <see cref="JobWorkerOptions.ShutdownTimeout"/> from the stop's
+    /// start but at least <see cref="ShutdownGrace"/> (the observers of jobs that ended at the timeout, or of a handler that
+    /// returned long after the stop, are not cancelled as they start), or until <paramref name="cancellationToken"/> fires;
+    /// then cancels their token and waits up to <see cref="ShutdownGrace"/> more. One that still runs is left running (logged): an observer that never returns (a
+    /// webhook call without a timeout) held a stop without a token (an app's own, a disposal) for ever.
+    /// </summary>
+    private async Task WaitForObserversAsync(CancellationToken cancellationToken)
+    {
+        var observers = _completer.ObserversAsync();
+        if (observers.IsCompleted)
+        {
+            return;
+        }
+
+        var left = _options.ShutdownTimeout - _time.GetElapsedTime(Interlocked.Read(ref _stopStarted));
+        await observers.WaitAsync(left > ShutdownGrace ? left : ShutdownGrace, _time, cancellationToken)
+            .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (observers.IsCompleted)
+        {
+            return;
+        }
+
+        _completer.StopObserving();
+        await observers.WaitAsync(ShutdownGrace, _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!observers.IsCompleted)
+        {
+            Log.ObserversLeftRunning(_logger, WorkerId);
         }
     }
 

@@ -11,7 +11,9 @@ public sealed partial class JobWorker
 
     /// <summary>
     /// Stops claiming, lets running jobs finish within <see cref="JobWorkerOptions.ShutdownTimeout"/>, then cancels the
-    /// rest and returns them to pending. Records every outcome before returning. When <paramref name="cancellationToken"/>
+    /// rest and returns them to pending. Records every outcome before returning. Completion observers still running get the
+    /// rest of <see cref="JobWorkerOptions.ShutdownTimeout"/> (at least 2 s), then their token is cancelled and they get up to
+    /// 2 s more. When <paramref name="cancellationToken"/>
     /// fires first (a host's <c>HostOptions.ShutdownTimeout</c> shorter than the worker's), running jobs are cancelled at once,
     /// and the stop still waits up to 2 s for a claim in flight to return, up to 2 s for their handlers to return and up to
     /// 2 s for their outcomes to be written; jobs a claim returns later go back to pending at once.
@@ -47,6 +49,7 @@ public sealed partial class JobWorker
     {
         // Not waiting for the token's callbacks, here and for the background loops (see CancelInBackground): the loops
         // themselves are waited for, within the stop's bounds.
+        Interlocked.Exchange(ref _stopStarted, _time.GetTimestamp());
         _stopClaiming.CancelInBackground(_logger, $"worker {WorkerId}'s claim loop");
         await WaitForClaimLoopAsync(cancellationToken).ConfigureAwait(false);
         await DrainRunningJobsAsync(cancellationToken).ConfigureAwait(false);
@@ -85,6 +88,8 @@ public sealed partial class JobWorker
         {
             await FlushOutcomesAsync(_completerLoop, cancellationToken).ConfigureAwait(false);
         }
+
+        await WaitForObserversAsync(cancellationToken).ConfigureAwait(false);
 
         _stopBackground.CancelInBackground(_logger, $"worker {WorkerId}'s background loops");
         // Within the stop's token: a loop whose store call cannot reach the server ends when Npgsql gives the call up, and the

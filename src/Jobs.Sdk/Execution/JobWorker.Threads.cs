@@ -11,7 +11,8 @@ namespace Jobs.Sdk;
 /// would wait its turn for seconds (Concurrency 16 on 2 cores: about 7 s; 100: about 50 s), leases would end on the server
 /// while their handlers still run, and a rescue would run those jobs a second time at once.</para>
 /// <para>A thread of the worker's own (not a pool thread, so it runs however starved the pool is) looks every
-/// <see cref="StallCheckInterval"/>: work waiting in the pool while the pool finished none since the last look, twice in a
+/// <see cref="StallCheckInterval"/>: work waiting in the pool while the pool finished none since the last look, or while a
+/// no-op work item it queued at the last look still waits (handlers blocking in <c>.Result</c>: see StallWatch), twice in a
 /// row, is a stall. The worker then raises the minimum by its Concurrency (at most that many handlers run at once, so the
 /// pool then starts a thread at once for everything else, however many block) and stops looking. Workers whose handlers
 /// never block never stall the pool and leave its minimum alone: a raised minimum lets the pool wake more threads for
@@ -37,17 +38,40 @@ public sealed partial class JobWorker
     {
         var completed = ThreadPool.CompletedWorkItemCount;
         var stalled = 0;
+        StallProbe? probe = null;
         while (!_stallWatchStop.Wait(StallCheckInterval))
         {
             var now = ThreadPool.CompletedWorkItemCount;
-            stalled = ThreadPool.PendingWorkItemCount > 0 && now == completed ? stalled + 1 : 0;
+            // A probe queued a look ago that has not run yet: work queued now (a heartbeat's timer) waits a look or more.
+            // Handlers that block in .Result / .Wait() let the pool add threads as they block, so it finishes work all the
+            // while and "none finished" never holds, but each new thread takes the next handler and blocks too: the
+            // renewals queued behind them waited seconds (Concurrency 16 on 2 cores: about 2.5 s).
+            var late = probe is { Ran: false };
+            var pending = ThreadPool.PendingWorkItemCount > 0;
+            stalled = pending && (now == completed || late) ? stalled + 1 : 0;
             completed = now;
             if (stalled >= 2)
             {
                 ReserveThreads();
                 return;
             }
+
+            if (pending && !late)
+            {
+                probe = new StallProbe();
+                ThreadPool.UnsafeQueueUserWorkItem(probe, preferLocal: false);
+            }
         }
+    }
+
+    /// <summary>A no-op work item queued behind the pool's waiting work: whether it ran tells how long that work waits.</summary>
+    private sealed class StallProbe : IThreadPoolWorkItem
+    {
+        private volatile bool _ran;
+
+        public bool Ran => _ran;
+
+        public void Execute() => _ran = true;
     }
 
     /// <summary>Raises the pool's minimum worker threads by <see cref="JobWorkerOptions.Concurrency"/> (at most to its maximum).</summary>

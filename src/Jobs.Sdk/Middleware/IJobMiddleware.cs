@@ -28,7 +28,8 @@ public interface IJobMiddleware
 
     /// <summary>
     /// Called once a job has finished for good (success, final failure, or cancellation) and that outcome is written; not for
-    /// retries. Observer: exceptions are logged.
+    /// retries. Observer: exceptions are logged. <paramref name="cancellationToken"/> is cancelled when the worker's stop stops
+    /// waiting for observers (after its <see cref="JobWorkerOptions.ShutdownTimeout"/>).
     /// </summary>
     ValueTask OnCompletedAsync(JobCompletedContext context, CancellationToken cancellationToken) => default;
 }
