@@ -3,7 +3,7 @@ using NpgsqlTypes;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
-/// <content>The plan of a cleanup's removal of running jobs (<see cref="CleanupSql.RemoveProcessing"/>).</content>
+/// <content>The plan of a cleanup's removal of running jobs (<see cref="CleanupSql.RemoveProcessing"/>), and what every cleanup batch's plan shares.</content>
 public sealed partial class PlanTests
 {
     /// <summary>
@@ -31,5 +31,13 @@ public sealed partial class PlanTests
         Assert.All(plan.Nodes.Where(n => n.Relation == "jobs" && n.Index is null), n => Assert.True(n.Type is "Tid Scan" or "ModifyTable",
             $"The jobs table is read by a {n.Type}:\n{plan.Text}"));
         Assert.Equal(2000, plan.Nodes.Where(n => n.Type == "Tid Scan").Max(n => n.ActualRows));
+    }
+
+    /// <summary>A cleanup batch reads its rows through TID scans (its lock in id order, its write), each of the batch's rows.</summary>
+    private static void AssertTidScansOfOneBatch(Plan plan)
+    {
+        var scans = plan.Nodes.Where(n => n.Type == "Tid Scan").ToList();
+        Assert.Equal(2, scans.Count);
+        Assert.All(scans, n => Assert.Equal(CleanupSql.BatchSize, n.ActualRows));
     }
 }

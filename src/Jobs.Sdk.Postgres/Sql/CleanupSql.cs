@@ -4,7 +4,8 @@ namespace Jobs.Sdk.Postgres;
 
 /// <summary>
 /// Cleanup and retention, one bounded batch per statement (each its own transaction): a batch picks up to $4 rows of
-/// queue $1 in state $2 through an index, in index order, and acts on them by <c>ctid</c>, rechecking queue and state.
+/// queue $1 in state $2 through an index, in index order, locks them in id order (rechecking queue and state) and acts
+/// on them by <c>ctid</c>.
 /// Runnable states (pending, retrying) are read through <c>jobs_runnable_idx</c>, the others through
 /// <c>jobs_queue_state_idx</c>; the literal state lists let the planner use those partial indexes in a generic plan too.
 /// </summary>
@@ -105,6 +106,22 @@ internal static class CleanupSql
     public const string DatabaseNow = "SELECT now()";
 
     /// <summary>
+    /// The CTE <c>targets</c> (<c>target_ctid</c>): the rows of <c>picked</c> (by <c>ctid</c>) still of queue $1 in state
+    /// $2, locked in id order, the one order of every statement that locks several job rows (an operator's cancel and
+    /// delete, a worker's outcome batch). A batch that wrote the picked rows by their <c>ctid</c> array locked them in the
+    /// order a TID scan visits them (the table's physical order), so a cleanup and an operator's delete or cancel of the
+    /// same jobs deadlocked and PostgreSQL aborted one of the two. The lock follows a row updated since the snapshot and
+    /// rechecks queue and state on its last version, whose <c>ctid</c> the batch then writes.
+    /// </summary>
+    private static readonly string LockedInIdOrder = """
+        targets AS MATERIALIZED (
+            SELECT ctid AS target_ctid FROM {s}.jobs
+            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND queue_name = $1 AND state = $2
+            ORDER BY id FOR UPDATE
+        )
+        """;
+
+    /// <summary>
     /// Deletes one batch. $3: only rows last changed more than $3 ms ago (null: any age). Returns the rows picked and the
     /// rows deleted.
     /// </summary>
@@ -114,9 +131,10 @@ internal static class CleanupSql
             WHERE {{Removable(runnable)}}
             ORDER BY {{(runnable ? "priority DESC, run_at, id" : "updated_at")}}
             LIMIT $4
-        ), changed AS (
+        ), {{LockedInIdOrder}},
+        changed AS (
             DELETE FROM {s}.jobs
-            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
+            WHERE ctid = ANY (ARRAY(SELECT target_ctid FROM targets))
               AND queue_name = $1 AND state = $2
             RETURNING 1
         )
@@ -184,10 +202,11 @@ internal static class CleanupSql
             WHERE queue_name = $1 AND state = $2 AND {{Runnable}} AND updated_at < $3
             ORDER BY priority DESC, run_at, id
             LIMIT $4
-        ), changed AS (
+        ), {{LockedInIdOrder}},
+        changed AS (
             UPDATE {s}.jobs
             SET {{RerunSet}}
-            WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked))
+            WHERE ctid = ANY (ARRAY(SELECT target_ctid FROM targets))
               AND queue_name = $1 AND state = $2
             RETURNING 1
         )

@@ -28,13 +28,19 @@ internal static class UniqueRetrySql
     /// CTEs over <paramref name="targets"/> (a CTE of the rows to put back, locked: <c>id</c>, <c>queue_name</c>,
     /// <c>unique_key</c>, <c>released_unique_key</c>): <see cref="Choose"/>'s, then <c>unkeyed</c>, which first releases
     /// the key of an expired holder. The statement joins <c>put_back</c>, sets the key with <see cref="SetKey"/> and reads
-    /// <see cref="AfterUnkeyed"/> in its WHERE (so the holders' keys are gone before it writes).
+    /// <see cref="AfterUnkeyed"/> in its WHERE (so the holders' keys are gone before it writes). The holders are locked in
+    /// id order first (<c>holders</c>), as an operator's delete of them locks them: the update locked them in the order
+    /// its join read them (the keys' order, or the table's), so a retry and a delete of the expired holders deadlocked
+    /// and PostgreSQL aborted one of the two.
     /// </summary>
     public static string PutBack(string targets) => Choose(targets) + """
         ,
+        holders AS MATERIALIZED (
+            SELECT id FROM {s}.jobs WHERE id = ANY (ARRAY(SELECT expired FROM rekey)) ORDER BY id FOR UPDATE
+        ),
         unkeyed AS (
             UPDATE {s}.jobs h SET released_unique_key = h.unique_key, unique_key = NULL
-            FROM rekey r WHERE h.id = r.expired
+            FROM holders l WHERE h.id = l.id
             RETURNING h.id
         )
         """;
