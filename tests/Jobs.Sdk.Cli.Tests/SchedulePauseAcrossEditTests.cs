@@ -38,6 +38,15 @@ public sealed class SchedulePauseAcrossEditTests(PostgresFixture fixture) : IAsy
         Assert.True(text.ExitCode == 0, text.ToString());
         Assert.True(text.Out.Contains($"'{OldKey}' is paused but stale, and job 'nightly-digest' is scheduled by '{NewKey}', which is not paused",
             StringComparison.Ordinal), text.ToString());
+
+        // A script reads the same from --json, with the dashboard API's field names.
+        var json = await _db.RunAsync(1, ["schedules", "--json"]);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var entries = json.Json.EnumerateArray().ToDictionary(e => e.GetProperty("entry").GetString()!);
+        Assert.Equal([NewKey], Keys(entries[OldKey], "firingInstead"));
+        Assert.Empty(Keys(entries[OldKey], "pauseLeftOn"));
+        Assert.Equal([OldKey], Keys(entries[NewKey], "pauseLeftOn"));
+        Assert.Empty(Keys(entries[NewKey], "firingInstead"));
         var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
         var check = doctor.Json.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("check").GetString() == "schedule pauses");
         Assert.Equal("warning", check.GetProperty("verdict").GetString());
@@ -56,10 +65,16 @@ public sealed class SchedulePauseAcrossEditTests(PostgresFixture fixture) : IAsy
         var text = await _db.RunAsync(1, ["schedules"]);
 
         Assert.True(text.ExitCode == 0 && !text.Out.Contains("is paused but stale", StringComparison.Ordinal), text.ToString());
+        var json = await _db.RunAsync(1, ["schedules", "--json"]);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.All(json.Json.EnumerateArray(), e => Assert.Empty(Keys(e, "firingInstead").Concat(Keys(e, "pauseLeftOn"))));
         var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
         var check = doctor.Json.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("check").GetString() == "schedule pauses");
         Assert.Equal("ok", check.GetProperty("verdict").GetString());
     }
+
+    private static string[] Keys(System.Text.Json.JsonElement entry, string field)
+        => [.. entry.GetProperty(field).EnumerateArray().Select(k => k.GetString()!)];
 
     private static ScheduleRegistration Entry(string key, string description, string job = "nightly-digest") => new()
     {

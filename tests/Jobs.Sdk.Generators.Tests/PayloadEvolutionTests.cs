@@ -41,4 +41,41 @@ public class PayloadEvolutionTests
         Assert.Equal("""{"d":"-Infinity","f":"NaN"}""", payload);
         Assert.Equal("J { D = -Infinity, F = NaN }", version.Read(payload));
     }
+    [Theory]
+    [InlineData("""{"value":1}garbage""")]
+    [InlineData("""{"value":1}{"value":2}""")]
+    [InlineData("""{"value":1}]""")]
+    public void Content_after_the_payload_object_is_a_decode_error(string payload)
+        => Assert.StartsWith("Cannot decode job 'evo' at $: ",
+            CompiledJob.Compile("""[Job("evo")] public partial record J(int Value);""").Read(payload));
+
+    [Fact]
+    public void Whitespace_after_the_payload_object_still_reads()
+        => Assert.Equal("J { Value = 1 }", CompiledJob.Compile("""[Job("evo")] public partial record J(int Value);""").Read("{\"value\":1}\n \t"));
+
+    [Theory]
+    [InlineData("""{"level":"Low, High"}""", "'Low, High'")]
+    [InlineData("""{"level":"Low,High"}""", "'Low,High'")]
+    [InlineData("""{"level":"1, High"}""", "'1, High'")]
+    public void A_combination_of_names_for_an_enum_without_Flags_is_a_decode_error_naming_the_member(string payload, string text)
+        => Assert.Equal($"Cannot decode job 'evo' member 'Level' at $.level: expected a Level name, found {text} (a combination of names, but Level is not a [Flags] enum)",
+            CompiledJob.Compile("""public enum Level { Low = 1, High = 2 } [Job("evo")] public partial record J(Level Level);""").Read(payload));
+
+    [Theory]
+    [InlineData("""{"level":"High"}""", "High")]
+    [InlineData("""{"level":"high"}""", "High")]
+    [InlineData("""{"level":2}""", "High")]
+    [InlineData("""{"level":"7"}""", "7")]
+    [InlineData("""{"level":7}""", "7")]
+    public void An_enum_without_Flags_still_reads_a_name_or_a_number(string payload, string value)
+        => Assert.Equal($"J {{ Level = {value} }}",
+            CompiledJob.Compile("""public enum Level { Low = 1, High = 2 } [Job("evo")] public partial record J(Level Level);""").Read(payload));
+
+    [Theory]
+    [InlineData("""{"access":"Read, Write"}""", "Read, Write")]
+    [InlineData("""{"access":"Read,Write,Delete"}""", "Read, Write, Delete")]
+    [InlineData("""{"access":"3"}""", "Read, Write")]
+    public void A_Flags_enum_still_reads_a_combination_of_names(string payload, string value)
+        => Assert.Equal($"J {{ Access = {value} }}",
+            CompiledJob.Compile("""[Flags] public enum Access { Read = 1, Write = 2, Delete = 4 } [Job("evo")] public partial record J(Access Access);""").Read(payload));
 }

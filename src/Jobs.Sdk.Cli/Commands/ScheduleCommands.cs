@@ -14,6 +14,7 @@ internal sealed class ScheduleCommands
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             var entries = await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false);
+            var left = SchedulePauseLeftBehind.Find(entries);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -31,6 +32,11 @@ internal sealed class ScheduleCommands
                         w.WriteBoolean("paused", e.IsPaused);
                         w.Time("lastSeenAt", e.LastSeenAt);
                         w.WriteBoolean("stale", e.IsStale);
+
+                        // A pause an edited schedule left behind, as the dashboard API names it: on the paused stale entry
+                        // the live entries firing instead, on a live entry the paused stale ones. Empty otherwise.
+                        Keys(w, "firingInstead", left.Where(p => ReferenceEquals(p.Paused, e)).Select(p => p.Live.EntryKey));
+                        Keys(w, "pauseLeftOn", left.Where(p => ReferenceEquals(p.Live, e)).Select(p => p.Paused.EntryKey));
                         w.WriteEndObject();
                     }
 
@@ -54,9 +60,9 @@ internal sealed class ScheduleCommands
                     + "process that runs it is down); its next fire will not come. Not paused, it is deleted 7 days after it was last published.");
             }
 
-            foreach (var left in SchedulePauseLeftBehind.Find(entries))
+            foreach (var pause in left)
             {
-                Console.WriteLine("PAUSE LEFT BEHIND: " + PausesLeftBehind.Describe(left));
+                Console.WriteLine("PAUSE LEFT BEHIND: " + PausesLeftBehind.Describe(pause));
             }
 
             return CliContext.ExitOk;
@@ -160,6 +166,17 @@ internal sealed class ScheduleCommands
 
             return CliContext.ExitOk;
         });
+
+    private static void Keys(System.Text.Json.Utf8JsonWriter w, string name, IEnumerable<string> keys)
+    {
+        w.WriteStartArray(name);
+        foreach (var key in keys)
+        {
+            w.WriteStringValue(key);
+        }
+
+        w.WriteEndArray();
+    }
 
     /// <summary>
     /// The error for an entry no scheduler published, or <see langword="null"/> when it is published. An operator often types

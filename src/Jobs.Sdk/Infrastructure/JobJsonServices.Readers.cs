@@ -254,6 +254,15 @@ public static partial class JobJsonServices
                 ? reader.CopyString(buffer)
                 : Encoding.UTF8.GetChars(reader.ValueSpan, buffer);
             var text = buffer[..written];
+
+            // Enum.TryParse ORs comma-separated names for any enum; only a [Flags] enum is written that way, so for
+            // another enum "Low, High" is not a value this version wrote (it would run the job with Low | High).
+            if (text.Contains(',') && !EnumShape<TEnum>.IsFlags)
+            {
+                throw new JobJsonDecodeFailure(null, "expected a " + typeof(TEnum).Name + " name, found '" + text.ToString()
+                    + "' (a combination of names, but " + typeof(TEnum).Name + " is not a [Flags] enum)");
+            }
+
             if (Enum.TryParse<TEnum>(text, ignoreCase: false, out var value) || Enum.TryParse(text, ignoreCase: true, out value))
             {
                 return value;
@@ -261,6 +270,14 @@ public static partial class JobJsonServices
         }
 
         throw Unexpected(ref reader, "a " + typeof(TEnum).Name + " name");
+    }
+
+    private static class EnumShape<TEnum>
+        where TEnum : struct, Enum
+    {
+        // Read once per enum type, and only for a value holding a comma. Enum formatting reads the same attribute, so
+        // trimming and AOT keep it.
+        public static readonly bool IsFlags = typeof(TEnum).IsDefined(typeof(FlagsAttribute), inherit: false);
     }
 
     private static bool TryCopyShortString(ref Utf8JsonReader reader, scoped Span<char> buffer, out int length)

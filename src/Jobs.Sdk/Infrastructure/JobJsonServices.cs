@@ -38,7 +38,17 @@ public static partial class JobJsonServices
                 throw new JobJsonDecodeFailure(null, "the payload is empty");
             }
 
-            return read(ref reader);
+            var value = read(ref reader);
+
+            // The reader stops at the end of the payload's value; without this, text after it ("{...}garbage", a second
+            // object) would be ignored and the job run from a payload that is not what was pushed. Whitespace and
+            // comments are skipped; anything else makes Read throw (or, defensively, return a token).
+            if (reader.Read())
+            {
+                throw new JobJsonDecodeFailure(null, "unexpected content after the payload");
+            }
+
+            return value;
         }
         catch (JobJsonDecodeFailure failure)
         {
