@@ -157,9 +157,7 @@ internal static class DashboardAccess
         return string.IsNullOrWhiteSpace(name) ? $"anonymous@{context.Connection.RemoteIpAddress}" : name;
     }
 
+    // Like every API answer, not stored by browsers or proxies (no-store).
     private static Task WriteDeniedAsync(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ErrorResponse(message), DashboardJsonContext.Default.ErrorResponse);
-    }
+        => HttpJson.ErrorAsync(context, status, message);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Jobs.Sdk.Dashboard.Access;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Jobs.Sdk.Dashboard;
 
@@ -66,7 +67,7 @@ internal static class CatalogEndpoints
     private static async Task ActAsync(HttpContext context, string routeKey, string knownActions,
         Func<JobAdmin, string, string?, ReasonRequest, AuditInfo, CancellationToken, Task<int>?> act)
     {
-        var target = context.Request.RouteValues[routeKey] as string ?? "";
+        var target = RouteSegment(context, routeKey);
         var action = context.Request.RouteValues["action"] as string;
         var request = await HttpJson.ReadAsync(context, DashboardJsonContext.Default.ReasonRequest);
         if (request is null)
@@ -81,6 +82,35 @@ internal static class CatalogEndpoints
         }
 
         await HttpJson.WriteAsync(context, new ActionResponse(await acting), DashboardJsonContext.Default.ActionResponse);
+    }
+
+    /// <summary>
+    /// The name in route value <paramref name="routeKey"/> as the page sent it. Servers decode the path before routing but
+    /// keep <c>%2F</c> encoded (a decoded '/' would change the route), so the route value of queue <c>tenant/acme</c> is
+    /// <c>tenant%2Facme</c> — the name of another queue, which the action would then pause. When the value holds a
+    /// <c>%2F</c>, the raw request target tells the two apart: the same path segment, decoded whole.
+    /// </summary>
+    private static string RouteSegment(HttpContext context, string routeKey)
+    {
+        var value = context.Request.RouteValues[routeKey] as string ?? "";
+        if (!value.Contains("%2F", StringComparison.OrdinalIgnoreCase)
+            || context.Features.Get<IHttpRequestFeature>()?.RawTarget is not { Length: > 0 } raw)
+        {
+            return value;
+        }
+
+        // {name}/{action} end the route: the name is the raw path's second-to-last segment.
+        var path = raw.Split('?', 2)[0].TrimEnd('/');
+        var segments = path.Split('/');
+        if (segments.Length < 2)
+        {
+            return value;
+        }
+
+        var segment = segments[^2];
+        // The same segment, decoded the server's way (all but %2F), must be the route value; else keep the route value.
+        var serverDecoded = Uri.UnescapeDataString(segment.Replace("%2F", "%252F", StringComparison.Ordinal).Replace("%2f", "%252f", StringComparison.Ordinal));
+        return serverDecoded == value ? Uri.UnescapeDataString(segment) : value;
     }
 
     private static async Task<int> Count(Task<bool> changed) => await changed.ConfigureAwait(false) ? 1 : 0;

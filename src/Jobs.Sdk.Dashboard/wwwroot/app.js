@@ -69,7 +69,10 @@ function route() {
   const at = hash.indexOf('?');
   const path = at < 0 ? hash : hash.slice(0, at);
   const params = new URLSearchParams(at < 0 ? '' : hash.slice(at + 1));
-  const main = document.getElementById('main');
+  // Each view draws into a host of its own: one left behind, whose data arrives after the operator moved on, draws into
+  // its detached host, never over the view shown now.
+  const main = el('div', { class: 'view' });
+  document.getElementById('main').replaceChildren(main);
   const parts = path.split('/').filter(Boolean);
   const section = parts[0] || 'overview';
   for (const a of document.querySelectorAll('[data-nav]')) {
