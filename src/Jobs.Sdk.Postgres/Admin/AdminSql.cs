@@ -59,7 +59,7 @@ internal static class AdminSql
             finished_at = NULL, lease_expires_at = NULL, cancel_requested = false, delete_requested = false, paused_from = NULL, updated_at = now(),
             {{UniqueRetrySql.SetKey("j", "p")}}
         FROM put_back p
-        WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{InStates("$3", "j.state")}} AND {{UniqueRetrySql.AfterUnkeyed}}
+        WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{InStates("$3", "j.state")}} AND {{UniqueRetrySql.AfterUnkeyed("p")}}
         RETURNING j.queue_name
         """;
 

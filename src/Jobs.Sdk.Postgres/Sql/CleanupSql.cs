@@ -239,7 +239,7 @@ internal static class CleanupSql
             SET {{RerunSet}},
                 {{UniqueRetrySql.SetKey("j", "p")}}
             FROM put_back p
-            WHERE j.id = p.put_id AND j.queue_name = $1 AND j.state = $2 AND {{UniqueRetrySql.AfterUnkeyed}}
+            WHERE j.id = p.put_id AND j.queue_name = $1 AND j.state = $2 AND {{UniqueRetrySql.AfterUnkeyed("p")}}
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)

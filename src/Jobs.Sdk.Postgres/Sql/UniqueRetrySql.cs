@@ -31,12 +31,20 @@ internal static class UniqueRetrySql
     /// <see cref="AfterUnkeyed"/> in its WHERE (so the holders' keys are gone before it writes). The holders are locked in
     /// id order first (<c>holders</c>), as an operator's delete of them locks them: the update locked them in the order
     /// its join read them (the keys' order, or the table's), so a retry and a delete of the expired holders deadlocked
-    /// and PostgreSQL aborted one of the two.
+    /// and PostgreSQL aborted one of the two. <c>holders</c> keeps only those still finished, holding a key, their hold
+    /// over, once locked (its WHERE is re-checked on the row as it is when the lock is granted): a holder put back since
+    /// the snapshot (retried, rerun) waits again holding its key, and the retry took it from it (two jobs of the key in
+    /// line, one without its key). A claimant whose holder is not kept goes back only with <see cref="AfterUnkeyed"/>'s
+    /// check, so it is left as it was.
     /// </summary>
-    public static string PutBack(string targets) => Choose(targets) + """
+    public static string PutBack(string targets) => Choose(targets) + $$"""
         ,
         holders AS MATERIALIZED (
-            SELECT id FROM {s}.jobs WHERE id = ANY (ARRAY(SELECT expired FROM rekey)) ORDER BY id FOR UPDATE
+            SELECT id FROM {s}.jobs
+            WHERE id = ANY (ARRAY(SELECT expired FROM rekey)) -- by primary key (IS TRUE keeps the rechecks out of the index choice)
+                AND (unique_key IS NOT NULL AND state IN ({{Completed}}, {{Failed}}, {{Cancelled}})
+                    AND coalesce(finished_at, updated_at) + coalesce(unique_for, interval '0') <= now()) IS TRUE
+            ORDER BY id FOR UPDATE
         ),
         unkeyed AS (
             UPDATE {s}.jobs h SET released_unique_key = h.unique_key, unique_key = NULL
@@ -47,8 +55,9 @@ internal static class UniqueRetrySql
 
     /// <summary>
     /// The read-only CTEs over <paramref name="targets"/> that decide which rows go back (an operator's retry and its dry
-    /// run share them): <c>put_back</c> (<c>put_id</c>, <c>put_key</c>) holds the rows that may go back, with the released
-    /// key each takes again (null: it keeps its own, or never had one); <c>rekey</c> names the expired holder of each key
+    /// run share them): <c>put_back</c> (<c>put_id</c>, <c>put_key</c>, <c>put_holder</c>) holds the rows that may go back,
+    /// with the released key each takes again (null: it keeps its own, or never had one) and that key's expired holder
+    /// (null: none); <c>rekey</c> names the expired holder of each key
     /// taken again (<c>expired</c>, null: none), whose key <see cref="PutBack"/>'s <c>unkeyed</c> releases.
     /// </summary>
     public static string Choose(string targets) => $$"""
@@ -66,13 +75,18 @@ internal static class UniqueRetrySql
                 AND coalesce(h.finished_at, h.updated_at) + coalesce(h.unique_for, interval '0') <= now())
         ),
         put_back AS MATERIALIZED (
-            SELECT t.id AS put_id, r.k AS put_key FROM {{targets}} t LEFT JOIN rekey r ON r.id = t.id
+            SELECT t.id AS put_id, r.k AS put_key, r.expired AS put_holder FROM {{targets}} t LEFT JOIN rekey r ON r.id = t.id
             WHERE t.unique_key IS NOT NULL OR t.released_unique_key IS NULL OR r.id IS NOT NULL
         )
         """;
 
-    /// <summary>In the WHERE of the statement that puts rows back: evaluated before its first write (the expired holders' keys released first).</summary>
-    public const string AfterUnkeyed = "(SELECT count(*) FROM unkeyed) >= 0";
+    /// <summary>
+    /// In the WHERE of the statement that puts rows back (<paramref name="p"/>: its <c>put_back</c> row): evaluated before
+    /// its first write (the expired holders' keys released first), and true only for a row whose key's expired holder, if
+    /// any, was released (one put back since the snapshot keeps its key: the row is left as it was).
+    /// </summary>
+    public static string AfterUnkeyed(string p) =>
+        $"(SELECT count(*) FROM unkeyed) >= 0 AND ({p}.put_holder IS NULL OR {p}.put_holder IN (SELECT id FROM unkeyed))";
 
     /// <summary>The SET items that give row <paramref name="j"/> its key back (from <c>put_back</c> row <paramref name="p"/>).</summary>
     public static string SetKey(string j, string p) =>
