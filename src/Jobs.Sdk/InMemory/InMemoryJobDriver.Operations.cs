@@ -31,6 +31,7 @@ public sealed partial class InMemoryJobDriver
                         break;
                     case JobState.Processing:
                         entry.CancelRequested = true;
+                        entry.LastModified = now; // as PostgreSQL's updated_at: a cleanup by age and the admin lists read it
                         raise = new JobLease(id, entry.LeaseToken ?? Guid.Empty);
                         result = true;
                         break;

@@ -241,4 +241,21 @@ public abstract partial class JobDriverConformanceTests
         var stored = (await InfoAsync(d, r.Id)).RunAt;
         Assert.Equal((runAt.UtcTicks - 7, TimeSpan.Zero), (stored.UtcTicks, stored.Offset));
     }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_through_the_driver_marks_it_updated()
+    {
+        // Its last change dates a cleanup by age and the admin lists; the lease expiry moves a fake clock on, no more.
+        var d = await DriverAsync();
+        var r = Record(1);
+        await d.PushAsync([r], null, default);
+        Assert.Single(await ClaimAsync(d, "w", 1, ShortLease));
+        var claimed = (await AdminStore(d).GetJobAsync(r.Id, default))?.UpdatedAt;
+        await ExpireLeaseAsync(d, r.Id);
+
+        Assert.True(await d.CancelAsync(r.Id, default));
+        var cancelled = await AdminStore(d).GetJobAsync(r.Id, default);
+        Assert.Equal((JobState.Processing, true), (cancelled?.State, cancelled?.CancelRequested));
+        Assert.True(cancelled?.UpdatedAt > claimed, $"Updated at {cancelled?.UpdatedAt:O} after the cancel, {claimed:O} when claimed.");
+    }
 }
