@@ -148,7 +148,7 @@ public sealed partial class InMemoryJobDriver
         var before = _time.GetUtcNow() - dueFor;
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<WaitingJobName>>(_waiting.Where(e => e.RunAt <= before)
+            return Task.FromResult<IReadOnlyList<WaitingJobName>>(_waiting.Where(e => e.RunAt < before) // due for longer than dueFor, as PostgreSQL
                 .GroupBy(e => e.Name, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new WaitingJobName(g.Key, g.LongCount(), g.Min(e => e.RunAt)))
