@@ -32,6 +32,21 @@ public sealed class InMemoryDriverTests
     }
 
     [Fact]
+    public async Task Waiting_names_list_only_jobs_due_for_longer_than_asked_as_PostgreSQL()
+    {
+        // "Due for longer than dueFor" (IJobDriver, UnhandledJobWarningAfter): PostgreSQL reads run_at < now() - dueFor.
+        // Only a fake clock can stand on the boundary, hence here and not in the conformance tests.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var driver = new InMemoryJobDriver(timeProvider: time);
+        await driver.PushAsync([new Drivers.JobPushRecord { Id = JobId.New(), Name = ValueJob.JobName, Payload = "{\"value\":1}"u8.ToArray() }], null, default);
+        time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Empty(await driver.GetWaitingNamesAsync(TimeSpan.FromMinutes(5), default));
+        time.Advance(TimeSpan.FromTicks(10));
+        Assert.Equal(ValueJob.JobName, Assert.Single(await driver.GetWaitingNamesAsync(TimeSpan.FromMinutes(5), default)).Name);
+    }
+
+    [Fact]
     public async Task Finished_unique_jobs_leave_the_store_at_the_rescue_pass_after_their_hold_when_retention_drops_them()
     {
         // As the PostgreSQL driver (LongRunTests): a key that never comes back must not keep its finished job for ever.

@@ -242,13 +242,17 @@ internal static class AdminSql
                 publish_ttl = coalesce(excluded.publish_ttl, s.publish_ttl)
         """;
 
-    /// <summary>Every published entry with its latest fire and whether it is stale (<see cref="ScheduleRetentionSql.IsStale"/>).</summary>
+    /// <summary>
+    /// Every published entry with its latest fire and whether it is stale (<see cref="ScheduleRetentionSql.IsStale"/>).
+    /// Lists here sort names in "C" (byte, ordinal) order whatever the database's collation, as the in-memory store does:
+    /// on an en-US database "a" came before "B" and "job_1" before "job-2".
+    /// </summary>
     public static readonly string GetSchedules = $$"""
         SELECT s.queue_name, s.entry_key, s.job_name, s.description,
                (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = s.queue_name AND f.entry_key = s.entry_key),
                s.next_fire, s.paused, s.seen_at, {{ScheduleRetentionSql.IsStale("s")}}
         FROM {s}.schedules s
-        ORDER BY s.queue_name, s.entry_key
+        ORDER BY s.queue_name COLLATE "C", s.entry_key COLLATE "C"
         """;
 
     /// <summary>
@@ -321,12 +325,12 @@ internal static class AdminSql
     public const string GetThroughput = """
         SELECT minute, queue_name, sum(completed)::integer, sum(failed)::integer
         FROM {s}.throughput WHERE minute >= $1 AND minute < $2
-        GROUP BY minute, queue_name ORDER BY minute, queue_name
+        GROUP BY minute, queue_name ORDER BY minute, queue_name COLLATE "C"
         """;
 
     public const string GetWorkers = """
         SELECT id, host, pid, started_at, heartbeat_at, queues, job_names, running, concurrency
-        FROM {s}.workers WHERE expires_at > now() ORDER BY id
+        FROM {s}.workers WHERE expires_at > now() ORDER BY id COLLATE "C"
         """;
 
     public const string AppendAudit = """

@@ -31,6 +31,7 @@ public sealed partial class InMemoryJobDriver
                         break;
                     case JobState.Processing:
                         entry.CancelRequested = true;
+                        entry.LastModified = now; // as PostgreSQL's updated_at: a cleanup by age and the admin lists read it
                         raise = new JobLease(id, entry.LeaseToken ?? Guid.Empty);
                         result = true;
                         break;
@@ -147,7 +148,7 @@ public sealed partial class InMemoryJobDriver
         var before = _time.GetUtcNow() - dueFor;
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<WaitingJobName>>(_waiting.Where(e => e.RunAt <= before)
+            return Task.FromResult<IReadOnlyList<WaitingJobName>>(_waiting.Where(e => e.RunAt < before) // due for longer than dueFor, as PostgreSQL
                 .GroupBy(e => e.Name, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new WaitingJobName(g.Key, g.LongCount(), g.Min(e => e.RunAt)))

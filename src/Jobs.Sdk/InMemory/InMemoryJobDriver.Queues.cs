@@ -73,18 +73,32 @@ public sealed partial class InMemoryJobDriver
             throw new NotSupportedException("The in-memory driver cannot join a database transaction. Use the PostgreSQL driver for transactional pushes.");
         }
 
-        // All or nothing: everything that can refuse the batch is checked before the first job is stored.
+        // All or nothing: everything that can refuse the batch is checked before the first job is stored. A job whose key
+        // is held (by a stored job or one earlier in the batch) is not stored, so its id is not checked: it reports the
+        // holder, as on PostgreSQL (whose insert yields on the key before it compares ids).
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
+            var now = _time.GetUtcNow();
             var ids = new HashSet<JobId>();
+            var keys = new HashSet<string>(StringComparer.Ordinal);
             foreach (var job in jobs)
             {
                 ArgumentNullException.ThrowIfNull(job, nameof(jobs));
                 CheckPriority(job);
-                if (_jobs.ContainsKey(job.Id) || !ids.Add(job.Id))
+                if (job.UniqueKey is { } key && (keys.Contains(key) || IsKeyHeld(key, now)))
+                {
+                    continue;
+                }
+
+                if ((_jobs.TryGetValue(job.Id, out var stored) && !IsRemovedBy(stored, job.UniqueKey, now)) || !ids.Add(job.Id))
                 {
                     throw new InvalidOperationException($"A job with id {job.Id} already exists.");
+                }
+
+                if (job.UniqueKey is { } taken)
+                {
+                    keys.Add(taken);
                 }
             }
 
@@ -106,6 +120,18 @@ public sealed partial class InMemoryJobDriver
             return Task.FromResult<IReadOnlyList<JobPushResult>>(results);
         }
     }
+
+    /// <summary>Whether a stored job of this queue holds <paramref name="key"/> (under the lock).</summary>
+    private bool IsKeyHeld(string key, DateTimeOffset now)
+        => _uniqueHolders.TryGetValue(key, out var holder) && _jobs.TryGetValue(holder, out var entry) && HoldsKey(entry, now);
+
+    /// <summary>
+    /// Whether <paramref name="stored"/> is the former holder of <paramref name="key"/> that a push of the key removes
+    /// before it stores its job (<see cref="PushUniqueLocked"/>), freeing its id (under the lock).
+    /// </summary>
+    private bool IsRemovedBy(Entry stored, string? key, DateTimeOffset now)
+        => key is not null && stored.RemoveWhenReleased && !HoldsKey(stored, now)
+            && _uniqueHolders.TryGetValue(key, out var holder) && holder == stored.Id;
 
     /// <summary>
     /// Stores <paramref name="job"/> unless a job of this queue holds <paramref name="key"/>; under the lock (the schedule

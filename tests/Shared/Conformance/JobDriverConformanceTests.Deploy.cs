@@ -67,7 +67,8 @@ public abstract partial class JobDriverConformanceTests
     {
         var d = await DriverAsync();
         var known = Record(1, JobPriority.Lowest);
-        var unknown = Named("newer.version.job", 2, JobPriority.Highest);
+        // Due a minute ago: waiting names list jobs due for longer than asked, and a fake clock does not move by itself.
+        var unknown = Named("newer.version.job", 2, JobPriority.Highest) with { RunAt = Now.AddMinutes(-1) };
         await d.PushAsync([unknown, known], null, default);
 
         var claimed = await ClaimRequestAsync(d, new JobClaimRequest("old", 5, Minute) { JobNames = [ValueJob.JobName] });

@@ -241,4 +241,41 @@ public abstract partial class JobDriverConformanceTests
         var stored = (await InfoAsync(d, r.Id)).RunAt;
         Assert.Equal((runAt.UtcTicks - 7, TimeSpan.Zero), (stored.UtcTicks, stored.Offset));
     }
+
+    [Fact]
+    public async Task Cancelling_a_running_job_through_the_driver_marks_it_updated()
+    {
+        // Its last change dates a cleanup by age and the admin lists; the lease expiry moves a fake clock on, no more.
+        var d = await DriverAsync();
+        var r = Record(1);
+        await d.PushAsync([r], null, default);
+        Assert.Single(await ClaimAsync(d, "w", 1, ShortLease));
+        var claimed = (await AdminStore(d).GetJobAsync(r.Id, default))?.UpdatedAt;
+        await ExpireLeaseAsync(d, r.Id);
+
+        Assert.True(await d.CancelAsync(r.Id, default));
+        var cancelled = await AdminStore(d).GetJobAsync(r.Id, default);
+        Assert.Equal((JobState.Processing, true), (cancelled?.State, cancelled?.CancelRequested));
+        Assert.True(cancelled?.UpdatedAt > claimed, $"Updated at {cancelled?.UpdatedAt:O} after the cancel, {claimed:O} when claimed.");
+    }
+
+    [Fact]
+    public async Task A_unique_batch_reports_the_holder_for_a_job_whose_id_is_stored_when_its_key_is_held()
+    {
+        // A batch pushed again (its reply lost) finds its own jobs holding their keys; a job whose key is held is not
+        // stored, so its id is never compared with the stored ones: the holder is reported, as a single unique push does.
+        var d = await DriverAsync();
+        var plain = Record(0);
+        await d.PushAsync([plain], null, default);
+        var batch = new[] { Unique(1, "a"), Unique(2, "b") };
+        await d.PushUniqueManyAsync(batch, null, default);
+
+        var again = new[] { batch[0], Unique(3, "b") with { Id = plain.Id }, Unique(4, "c"), Unique(5, "c") with { Id = batch[1].Id } };
+        var results = await d.PushUniqueManyAsync(again, null, default);
+
+        Assert.Equal(
+            [new JobPushResult(batch[0].Id, false), new JobPushResult(batch[1].Id, false), new JobPushResult(again[2].Id, true), new JobPushResult(again[2].Id, false)],
+            results);
+        Assert.Equal(4, (await d.GetCountsAsync(default)).Pending);
+    }
 }
