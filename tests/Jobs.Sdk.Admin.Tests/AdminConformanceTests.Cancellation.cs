@@ -1,4 +1,5 @@
 using Jobs.Sdk.Drivers;
+using Jobs.Sdk.Testing;
 
 namespace Jobs.Sdk.Admin.Tests;
 
@@ -47,18 +48,7 @@ public abstract partial class AdminConformanceTests
             ("GetAuditLogAsync", () => store.GetAuditLogAsync(10, token)),
             ("GetStoreTimeAsync", () => store.GetStoreTimeAsync(token)),
         };
-        var notCancelled = new List<string>();
-        foreach (var (name, run) in operations)
-        {
-            try
-            {
-                await run();
-                notCancelled.Add(name);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
+        var notCancelled = await CancelledTokenCheck.RanAnywayAsync(operations);
 
         Assert.True(notCancelled.Count == 0, "Ran despite the cancelled token: " + string.Join(", ", notCancelled));
         Assert.Equal(JobState.Pending, (await host.Admin.GetJobAsync(job))!.State);

@@ -168,18 +168,7 @@ public abstract partial class JobDriverConformanceTests
             ("GetLastFireTimeAsync", () => Store(d).GetLastFireTimeAsync(UniqueEntry, token)),
             ("PushScheduledAsync", () => Store(d).PushScheduledAsync(UniqueEntry, Fire(1), Record(6), token)),
         };
-        var notCancelled = new List<string>();
-        foreach (var (name, run) in operations)
-        {
-            try
-            {
-                await run();
-                notCancelled.Add(name);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
+        var notCancelled = await CancelledTokenCheck.RanAnywayAsync(operations);
 
         Assert.True(notCancelled.Count == 0, "Ran despite the cancelled token: " + string.Join(", ", notCancelled));
         Assert.Equal(new JobCounts { Pending = 1, Processing = 1 }, await d.GetCountsAsync(default));
