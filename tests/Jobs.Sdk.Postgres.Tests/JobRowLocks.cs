@@ -75,6 +75,10 @@ internal static class JobRowLocks
         }
         else
         {
+            // The other side's statement may still be reading its rows (it got them when this one was aborted): it ends
+            // before its connection is used again. Rolled back while it read, a connection used from two tasks at once
+            // hung (no lock wait PostgreSQL could see: the test never ended).
+            await Record.ExceptionAsync(() => locks.WaitAsync(TimeSpan.FromMinutes(1)));
             await otherTransaction.RollbackAsync();
         }
 

@@ -8,7 +8,8 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// When the holder itself was put back in between (an operator retried it: it waits again, holding its key), the lock
 /// waited for that and the release took the key from it anyway: two jobs of the key waiting (both run), one of them
 /// without its key. The retry must look at the holder again once it holds its lock. Deterministic: a test transaction
-/// holds the retried job's row, so the retry has its snapshot and waits there while the holder is retried and committed.
+/// holds the holder's row (the retry locks it and the retried job together, in id order: the holder first), so the retry
+/// has its snapshot and waits there while that transaction puts the holder back as an operator's retry does, and commits.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class UniqueRetryHolderRaceTests(PostgresFixture fixture)
@@ -37,15 +38,22 @@ public sealed class UniqueRetryHolderRaceTests(PostgresFixture fixture)
             // The retry of the failed job takes its snapshot (the holder finished, its hold over) and waits for the held row.
             await using var lockConnection = await direct.OpenConnectionAsync();
             await using var locked = await lockConnection.BeginTransactionAsync();
-            await LockAsync(lockConnection, locked, schema, [retried]);
+            await LockAsync(lockConnection, locked, schema, [holder]);
             var retry = cleanupRerun
                 ? Task.Run(async () => (int)await driver.CleanupCountingAsync(new CleanupOptions { FailedJobs = CleanupAction.Rerun }, CancellationToken.None))
                 : admin.RetryAsync(JobSelection.Ids(new JobId(retried)));
             await TestExtensions.EventuallyAsync(async () => retry.IsCompleted || await direct.ScalarAsync(Waiting(schema)) >= 1,
                 what: "the retry waits for the held row");
 
-            // Meanwhile an operator retries the holder: it waits again, holding its key.
-            Assert.Equal(1, await admin.RetryAsync(JobSelection.Ids(new JobId(holder))));
+            // Meanwhile the holder is put back, as an operator's retry puts it back (that retry would wait for the row this
+            // transaction holds, queued behind the retry under test): it waits again, holding its key.
+            await using (var putBack = new Npgsql.NpgsqlCommand($"""
+                UPDATE "{schema}".jobs SET state = 0, run_at = now(), finished_at = NULL, updated_at = now() WHERE id = '{holder}' AND state = 5
+                """, lockConnection, locked))
+            {
+                Assert.Equal(1, await putBack.ExecuteNonQueryAsync());
+            }
+
             await locked.CommitAsync();
             var thrown = await Record.ExceptionAsync(() => retry.WaitAsync(TimeSpan.FromMinutes(1)));
             Assert.True(thrown is null, $"The retry threw {thrown?.GetType().Name}: {thrown?.Message}");

@@ -48,10 +48,10 @@ internal static class AdminSql
     /// changed rows (for wake-ups).
     /// </summary>
     public static readonly string Retry = $$"""
-        WITH targets AS MATERIALIZED (
-            {{RetryTargets}} FOR UPDATE
+        WITH seen AS MATERIALIZED (
+            {{RetryTargets}}
         ),
-        {{UniqueRetrySql.PutBack("targets")}}
+        {{UniqueRetrySql.PutBack("seen", "state IN (2, 4, 5) AND " + InStates("$3"))}}
         UPDATE {s}.jobs j
         SET state = 0, run_at = now(), key_seq = {{ConcurrencyKeySql.NewPlace}},
             attempts = CASE WHEN $2 THEN 0 ELSE attempts END,

@@ -228,12 +228,11 @@ internal static class CleanupSql
                           OR coalesce(h.finished_at, h.updated_at) + coalesce(h.unique_for, interval '0') > now())))
             ORDER BY updated_at
             LIMIT $4
-        ), targets AS MATERIALIZED (
+        ), seen AS MATERIALIZED (
             SELECT id, queue_name, unique_key, released_unique_key FROM {s}.jobs
             WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND queue_name = $1 AND state = $2
-            ORDER BY id FOR UPDATE
         ),
-        {{UniqueRetrySql.PutBack("targets")}},
+        {{UniqueRetrySql.PutBack("seen", "queue_name = $1 AND state = $2")}},
         changed AS (
             UPDATE {s}.jobs j
             SET {{RerunSet}},

@@ -25,26 +25,41 @@ internal static class UniqueRetrySql
         """;
 
     /// <summary>
-    /// CTEs over <paramref name="targets"/> (a CTE of the rows to put back, locked: <c>id</c>, <c>queue_name</c>,
-    /// <c>unique_key</c>, <c>released_unique_key</c>): <see cref="Choose"/>'s, then <c>unkeyed</c>, which first releases
-    /// the key of an expired holder. The statement joins <c>put_back</c>, sets the key with <see cref="SetKey"/> and reads
-    /// <see cref="AfterUnkeyed"/> in its WHERE (so the holders' keys are gone before it writes). The holders are locked in
-    /// id order first (<c>holders</c>), as an operator's delete of them locks them: the update locked them in the order
-    /// its join read them (the keys' order, or the table's), so a retry and a delete of the expired holders deadlocked
-    /// and PostgreSQL aborted one of the two. <c>holders</c> keeps only those still finished, holding a key, their hold
-    /// over, once locked (its WHERE is re-checked on the row as it is when the lock is granted): a holder put back since
-    /// the snapshot (retried, rerun) waits again holding its key, and the retry took it from it (two jobs of the key in
-    /// line, one without its key). A claimant whose holder is not kept goes back only with <see cref="AfterUnkeyed"/>'s
-    /// check, so it is left as it was.
+    /// CTEs over <paramref name="snapshot"/> (a CTE of the rows to put back as the statement's snapshot sees them, not
+    /// locked: <c>id</c>, <c>queue_name</c>, <c>unique_key</c>, <c>released_unique_key</c>): <c>locked</c> locks them and
+    /// their keys' expired holders together, in id order, as an operator's delete and a worker's outcome batch lock rows:
+    /// locked in two steps (the rows, then the holders), a retry of a job whose holder has the lower id deadlocked with a
+    /// delete of both, and PostgreSQL aborted one of the two. Then <c>targets</c>, the rows still to put back once locked
+    /// (<paramref name="recheck"/>, SQL over <c>locked</c>'s columns, is the caller's WHERE re-checked on the locked row),
+    /// <see cref="Choose"/>'s CTEs over it, <c>holders</c> and <c>unkeyed</c>, which releases the key of an expired holder.
+    /// The statement joins <c>put_back</c>, sets the key with <see cref="SetKey"/> and reads <see cref="AfterUnkeyed"/> in
+    /// its WHERE (so the holders' keys are gone before it writes). <c>holders</c> keeps only those locked and still
+    /// finished, holding a key, their hold over (the row as it is when the lock was granted): a holder put back since the
+    /// snapshot (retried, rerun) waits again holding its key, and the retry took it from it (two jobs of the key in line,
+    /// one without its key). A claimant whose holder is not kept goes back only with <see cref="AfterUnkeyed"/>'s check,
+    /// so it is left as it was.
     /// </summary>
-    public static string PutBack(string targets) => Choose(targets) + $$"""
-        ,
-        holders AS MATERIALIZED (
-            SELECT id FROM {s}.jobs
-            WHERE id = ANY (ARRAY(SELECT expired FROM rekey)) -- by primary key (IS TRUE keeps the rechecks out of the index choice)
-                AND (unique_key IS NOT NULL AND state IN ({{Completed}}, {{Failed}}, {{Cancelled}})
-                    AND coalesce(finished_at, updated_at) + coalesce(unique_for, interval '0') <= now()) IS TRUE
+    public static string PutBack(string snapshot, string recheck) => $$"""
+        lockable AS MATERIALIZED (
+            SELECT id FROM {{snapshot}}
+            UNION
+            SELECT h.id FROM {{snapshot}} t
+            JOIN {s}.jobs h ON h.queue_name = t.queue_name AND h.unique_key = t.released_unique_key AND h.unique_key IS NOT NULL -- (the partial unique index)
+            WHERE t.unique_key IS NULL AND {{Expired("h")}}
+        ),
+        locked AS MATERIALIZED (
+            SELECT id, queue_name, state, unique_key, released_unique_key, finished_at, updated_at, unique_for FROM {s}.jobs
+            WHERE id = ANY (ARRAY(SELECT id FROM lockable))
             ORDER BY id FOR UPDATE
+        ),
+        targets AS MATERIALIZED (
+            SELECT id, queue_name, unique_key, released_unique_key FROM locked
+            WHERE id IN (SELECT id FROM {{snapshot}}) AND {{recheck}}
+        ),
+        {{Choose("targets")}},
+        holders AS MATERIALIZED (
+            SELECT id FROM locked l
+            WHERE id IN (SELECT expired FROM rekey) AND l.unique_key IS NOT NULL AND {{Expired("l")}}
         ),
         unkeyed AS (
             UPDATE {s}.jobs h SET released_unique_key = h.unique_key, unique_key = NULL
@@ -52,6 +67,10 @@ internal static class UniqueRetrySql
             RETURNING h.id
         )
         """;
+
+    /// <summary>Row <paramref name="h"/> is finished and its hold is over: its key may go to a job put back.</summary>
+    private static string Expired(string h) =>
+        $"{h}.state IN ({Completed}, {Failed}, {Cancelled}) AND coalesce({h}.finished_at, {h}.updated_at) + coalesce({h}.unique_for, interval '0') <= now()";
 
     /// <summary>
     /// The read-only CTEs over <paramref name="targets"/> that decide which rows go back (an operator's retry and its dry
