@@ -26,6 +26,32 @@ internal static class JobRowLocks
         await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
     }
 
+    /// <summary>
+    /// Inserts into queue <c>q</c> of <paramref name="schema"/> the cancelled holder of unique key <c>a</c> (<see cref="Ids"/>'s
+    /// <c>Low</c>, its hold over) and the failed job that released <c>a</c> (<c>High</c>), the holder first in the table unless
+    /// <paramref name="releasedFirst"/>, and analyzes the table; returns an admin and a driver of that queue whose first call (the schema check) has
+    /// run, so that it does not wait behind a row a test holds.
+    /// </summary>
+    public static async Task<(JobAdmin Admin, PostgresJobDriver Driver)> KeyHolderAndReleasedAsync(NpgsqlDataSource direct, string schema,
+        bool releasedFirst)
+    {
+        var (holder, released) = Ids;
+        var rows = new[]
+        {
+            $"('{holder}', 'q', 'job', '{{}}', 5, 1, now() - interval '1 hour', 'a', NULL)",
+            $"('{released}', 'q', 'job', '{{}}', 4, 1, now() - interval '1 hour', NULL, 'a')",
+        };
+        await direct.ExecAsync($"""
+            INSERT INTO "{schema}".jobs (id, queue_name, name, payload, state, attempts, finished_at, unique_key, released_unique_key)
+            VALUES {(releasedFirst ? rows[1] + ", " + rows[0] : rows[0] + ", " + rows[1])}
+            """);
+        await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
+        var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
+        var driver = new PostgresJobDriver(direct, new PostgresJobDriverOptions { Schema = schema, QueueName = "q" });
+        await driver.CountCleanupAsync(new CleanupOptions(), CancellationToken.None);
+        return (admin, driver);
+    }
+
     /// <summary>The backends waiting for a lock while they run a statement on <paramref name="schema"/>.</summary>
     public static string Waiting(string schema) =>
         $"SELECT count(DISTINCT a.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.query LIKE '%{schema}%'";

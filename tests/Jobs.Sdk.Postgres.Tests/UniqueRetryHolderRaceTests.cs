@@ -26,14 +26,8 @@ public sealed class UniqueRetryHolderRaceTests(PostgresFixture fixture)
         {
             // A cancelled holder of key a, its hold over; a failed job that released a, which a retry would give back to it.
             var (holder, retried) = Ids;
-            await direct.ExecAsync($"""
-                INSERT INTO "{schema}".jobs (id, queue_name, name, payload, state, attempts, finished_at, unique_key, released_unique_key)
-                VALUES ('{holder}', 'q', 'job', '{"{}"}', 5, 1, now() - interval '1 hour', 'a', NULL),
-                       ('{retried}', 'q', 'job', '{"{}"}', 4, 1, now() - interval '1 hour', NULL, 'a')
-                """);
-            var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
-            await using var driver = new PostgresJobDriver(direct, new PostgresJobDriverOptions { Schema = schema, QueueName = "q" });
-            await driver.CountCleanupAsync(new CleanupOptions(), CancellationToken.None); // the driver's first call checks its schema: before a row is held
+            var (admin, driver) = await KeyHolderAndReleasedAsync(direct, schema, releasedFirst: false);
+            await using var disposeDriver = driver;
 
             // The retry of the failed job takes its snapshot (the holder finished, its hold over) and waits for the held row.
             await using var lockConnection = await direct.OpenConnectionAsync();

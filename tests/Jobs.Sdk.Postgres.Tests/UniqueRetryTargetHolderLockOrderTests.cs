@@ -24,15 +24,8 @@ public sealed class UniqueRetryTargetHolderLockOrderTests(PostgresFixture fixtur
         {
             // The cancelled holder of key a (the lower id), its hold over; the failed job that released a (the higher id).
             var (holder, retried) = Ids;
-            await direct.ExecAsync($"""
-                INSERT INTO "{schema}".jobs (id, queue_name, name, payload, state, attempts, finished_at, unique_key, released_unique_key)
-                VALUES ('{retried}', 'q', 'job', '{"{}"}', 4, 1, now() - interval '1 hour', NULL, 'a'),
-                       ('{holder}', 'q', 'job', '{"{}"}', 5, 1, now() - interval '1 hour', 'a', NULL)
-                """);
-            await direct.ExecAsync($"ANALYZE \"{schema}\".jobs");
-            var admin = PostgresJobAdmin.Create(direct, new PostgresJobDriverOptions { Schema = schema });
-            await using var driver = new PostgresJobDriver(direct, new PostgresJobDriverOptions { Schema = schema, QueueName = "q" });
-            await driver.CountCleanupAsync(new CleanupOptions(), CancellationToken.None); // the driver's first call checks its schema: before a row is held
+            var (admin, driver) = await KeyHolderAndReleasedAsync(direct, schema, releasedFirst: true);
+            await using var disposeDriver = driver;
 
             var (_, retryError, deleteError) = await RaceAsync(direct, schema, holder, retried,
                 async () => cleanupRerun
