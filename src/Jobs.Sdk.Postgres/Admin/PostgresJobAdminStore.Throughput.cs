@@ -33,7 +33,8 @@ public sealed partial class PostgresJobAdminStore
             (minutes[i], queues[i], completed[i], failed[i]) = (m.Minute.UtcDateTime, m.QueueName, m.Completed, m.Failed);
         }
 
-        await using var command = new NpgsqlCommand(Sub(AdminSql.ReportThroughput), connection);
+        var command = new NpgsqlCommand(Sub(AdminSql.ReportThroughput), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(Text(report.WorkerId));
         command.Parameters.Add(Array(minutes, NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Array(queues, NpgsqlDbType.Text));
@@ -46,11 +47,14 @@ public sealed partial class PostgresJobAdminStore
     public async Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var list = new List<JobThroughputMinute>();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Sub(AdminSql.GetThroughput), connection);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionDisposal = connection.ConfigureAwait(false);
+        var command = new NpgsqlCommand(Sub(AdminSql.GetThroughput), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(Timestamp(from));
         command.Parameters.Add(Timestamp(to));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             list.Add(new JobThroughputMinute(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
