@@ -150,33 +150,19 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken)
-    {
-        var list = new List<ScheduleInfo>();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand(Sub(AdminSql.GetSchedules), connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+    public Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetSchedules), [], static reader => new ScheduleInfo
         {
-            list.Add(new ScheduleInfo
-            {
-                QueueName = reader.GetString(0),
-                EntryKey = reader.GetString(1),
-                JobName = reader.GetString(2),
-                Schedule = reader.GetString(3),
-                LastFireAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-                IsPaused = reader.GetBoolean(6),
-                LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
-                IsStale = reader.GetBoolean(8),
-            });
-        }
-
-        return list;
-    }
+            QueueName = reader.GetString(0),
+            EntryKey = reader.GetString(1),
+            JobName = reader.GetString(2),
+            Schedule = reader.GetString(3),
+            LastFireAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+            NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+            IsPaused = reader.GetBoolean(6),
+            LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
+            IsStale = reader.GetBoolean(8),
+        }, cancellationToken);
 
     /// <inheritdoc />
     public async Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
@@ -332,33 +318,19 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken)
-    {
-        var list = new List<WorkerInfo>();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand(Sub(AdminSql.GetWorkers), connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+    public Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetWorkers), [], static reader => new WorkerInfo
         {
-            list.Add(new WorkerInfo
-            {
-                WorkerId = reader.GetString(0),
-                Host = reader.GetString(1),
-                ProcessId = reader.GetInt32(2),
-                StartedAt = reader.GetFieldValue<DateTimeOffset>(3),
-                LastHeartbeatAt = reader.GetFieldValue<DateTimeOffset>(4),
-                Queues = reader.GetFieldValue<string[]>(5),
-                JobNames = reader.GetFieldValue<string[]>(6),
-                RunningCount = reader.GetInt32(7),
-                Concurrency = reader.GetInt32(8),
-            });
-        }
-
-        return list;
-    }
+            WorkerId = reader.GetString(0),
+            Host = reader.GetString(1),
+            ProcessId = reader.GetInt32(2),
+            StartedAt = reader.GetFieldValue<DateTimeOffset>(3),
+            LastHeartbeatAt = reader.GetFieldValue<DateTimeOffset>(4),
+            Queues = reader.GetFieldValue<string[]>(5),
+            JobNames = reader.GetFieldValue<string[]>(6),
+            RunningCount = reader.GetInt32(7),
+            Concurrency = reader.GetInt32(8),
+        }, cancellationToken);
 
     /// <inheritdoc />
     public async Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
@@ -435,19 +407,9 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken)
-    {
-        var list = new List<AuditEntry>();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand(Sub(AdminSql.GetAudit), connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer });
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new AuditEntry
+    public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetAudit), [new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer }],
+            static reader => new AuditEntry
             {
                 Id = reader.GetInt64(0),
                 At = reader.GetFieldValue<DateTimeOffset>(1),
@@ -456,11 +418,7 @@ public sealed partial class PostgresJobAdminStore
                 Target = reader.GetString(4),
                 Reason = reader.IsDBNull(5) ? null : reader.GetString(5),
                 RowsChanged = reader.GetInt32(6),
-            });
-        }
-
-        return list;
-    }
+            }, cancellationToken);
 
     private static NpgsqlParameter TextArray(IEnumerable<string> values)
         => new NpgsqlParameter<string[]> { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };

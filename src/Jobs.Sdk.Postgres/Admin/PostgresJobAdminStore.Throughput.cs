@@ -44,22 +44,8 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        var list = new List<JobThroughputMinute>();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand(Sub(AdminSql.GetThroughput), connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        command.Parameters.Add(Timestamp(from));
-        command.Parameters.Add(Timestamp(to));
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new JobThroughputMinute(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
-        }
-
-        return list;
-    }
+    public Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetThroughput), [Timestamp(from), Timestamp(to)],
+            static reader => new JobThroughputMinute(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)),
+            cancellationToken);
 }
