@@ -53,6 +53,7 @@ public sealed class BlockingCallerTests(PostgresFixture fixture)
             Assert.NotEmpty(caller.Wait("PostgresJobMigrations.ApplyAsync", () => PostgresJobMigrations.ApplyAsync(dataSource, schema)));
             Assert.Empty(caller.Wait("PostgresJobMigrations.GetPendingAsync (migrated)", () => PostgresJobMigrations.GetPendingAsync(dataSource, schema)));
             Assert.Empty(caller.Wait("PostgresJobMigrations.ApplyAsync (nothing to apply)", () => PostgresJobMigrations.ApplyAsync(dataSource, schema)));
+            caller.AssertNothingPosted("after the migrations");
         }
         finally
         {

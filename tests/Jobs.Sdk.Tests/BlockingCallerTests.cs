@@ -21,6 +21,25 @@ public sealed class BlockingCallerTests
     }
 
     [Fact]
+    public void The_blocking_caller_reports_work_that_captured_it_and_resumed_between_calls()
+    {
+        using var caller = new BlockingCaller();
+        var gate = new TaskCompletionSource();
+        var resumed = ResumesOnItsContextAsync(gate.Task); // started on the caller's thread: captures its context
+        var opener = new Thread(gate.SetResult); // the continuation is posted inside SetResult, on that other thread
+        opener.Start();
+        opener.Join();
+
+        var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => caller.AssertNothingPosted("after the gate opened"));
+
+        Assert.Contains("1 continuation(s) were posted to the caller's SynchronizationContext after the gate opened", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(ResumesOnItsContextAsync), failure.Message, StringComparison.Ordinal);
+        Assert.True(resumed.IsCompletedSuccessfully, "pumped to its end on the caller's thread");
+
+        static async Task ResumesOnItsContextAsync(Task gate) => await gate;
+    }
+
+    [Fact]
     public void Queue_admin_and_worker_calls_blocked_on_from_a_single_threaded_context_never_resume_on_it()
     {
         using var caller = new BlockingCaller();

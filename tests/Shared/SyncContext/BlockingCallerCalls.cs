@@ -57,6 +57,8 @@ public static class BlockingCallerCalls
         {
             caller.Wait("ServiceProvider.DisposeAsync (the driver's DisposeAsync)", () => provider.DisposeAsync());
         }
+
+        caller.AssertNothingPosted("after the provider's disposal");
     }
 
     /// <summary>
@@ -91,6 +93,8 @@ public static class BlockingCallerCalls
         {
             caller.Wait("IHost DisposeAsync", () => ((IAsyncDisposable)host).DisposeAsync());
         }
+
+        caller.AssertNothingPosted("after the host's disposal");
     }
 
     private static List<JobId> QueueCalls(BlockingCaller caller, JobQueue queue)
