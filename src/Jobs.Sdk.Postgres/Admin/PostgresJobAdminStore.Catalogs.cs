@@ -17,15 +17,18 @@ public sealed partial class PostgresJobAdminStore
         var workers = new Dictionary<string, int>(StringComparer.Ordinal);
         var deltas = new Dictionary<string, long>(StringComparer.Ordinal);
         DateTimeOffset now;
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (var batch = new NpgsqlBatch(connection))
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionDisposal = connection.ConfigureAwait(false);
+        var batch = new NpgsqlBatch(connection);
+        await using (batch.ConfigureAwait(false))
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueCounts)));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueOldestWaiting)));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueStates)));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.LiveWorkersPerQueue)));
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             now = reader.GetFieldValue<DateTimeOffset>(0);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -94,7 +97,8 @@ public sealed partial class PostgresJobAdminStore
         {
             if (rows > CountSql.CompactAfter)
             {
-                await using var compact = new NpgsqlCommand(Sub(CountSql.Compact), connection);
+                var compact = new NpgsqlCommand(Sub(CountSql.Compact), connection);
+                await using var compactDisposal = compact.ConfigureAwait(false);
                 compact.Parameters.Add(JobQuerySql.Text(queue));
                 compact.Parameters.Add(new NpgsqlParameter<int> { TypedValue = CountSql.CompactAfter, NpgsqlDbType = NpgsqlDbType.Integer });
                 try
@@ -122,7 +126,8 @@ public sealed partial class PostgresJobAdminStore
     {
         if (paused)
         {
-            await using var pause = new NpgsqlCommand(Sub(AdminSql.PauseQueue), connection);
+            var pause = new NpgsqlCommand(Sub(AdminSql.PauseQueue), connection);
+            await using var pauseDisposal = pause.ConfigureAwait(false);
             pause.Parameters.Add(JobQuerySql.Text(queue));
             pause.Parameters.Add(reason is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : JobQuerySql.Text(reason));
             var wasRunning = (bool)(await pause.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -132,7 +137,8 @@ public sealed partial class PostgresJobAdminStore
             return wasRunning;
         }
 
-        await using var resume = new NpgsqlCommand(Sub(AdminSql.ResumeQueue), connection);
+        var resume = new NpgsqlCommand(Sub(AdminSql.ResumeQueue), connection);
+        await using var resumeDisposal = resume.ConfigureAwait(false);
         resume.Parameters.Add(JobQuerySql.Text(queue));
         var changed = await resume.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         if (changed)
@@ -144,30 +150,19 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken)
-    {
-        var list = new List<ScheduleInfo>();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Sub(AdminSql.GetSchedules), connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+    public Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetSchedules), [], static reader => new ScheduleInfo
         {
-            list.Add(new ScheduleInfo
-            {
-                QueueName = reader.GetString(0),
-                EntryKey = reader.GetString(1),
-                JobName = reader.GetString(2),
-                Schedule = reader.GetString(3),
-                LastFireAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-                IsPaused = reader.GetBoolean(6),
-                LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
-                IsStale = reader.GetBoolean(8),
-            });
-        }
-
-        return list;
-    }
+            QueueName = reader.GetString(0),
+            EntryKey = reader.GetString(1),
+            JobName = reader.GetString(2),
+            Schedule = reader.GetString(3),
+            LastFireAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+            NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+            IsPaused = reader.GetBoolean(6),
+            LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
+            IsStale = reader.GetBoolean(8),
+        }, cancellationToken);
 
     /// <inheritdoc />
     public async Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
@@ -183,7 +178,8 @@ public sealed partial class PostgresJobAdminStore
 
     private async Task PublishSchedulesOnAsync(NpgsqlConnection connection, IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(Sub(AdminSql.PublishSchedules), connection);
+        var command = new NpgsqlCommand(Sub(AdminSql.PublishSchedules), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         var p = command.Parameters;
         p.Add(TextArray(entries.Select(e => e.QueueName)));
         p.Add(TextArray(entries.Select(e => e.EntryKey)));
@@ -202,7 +198,8 @@ public sealed partial class PostgresJobAdminStore
 
         // Maintenance of the catalog, bounded, after the publication committed: entries no scheduler published for a week go,
         // with their fire records (ScheduleRetentionSql).
-        await using var forget = new NpgsqlBatch(connection);
+        var forget = new NpgsqlBatch(connection);
+        await using var forgetDisposal = forget.ConfigureAwait(false);
         forget.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenFires)));
         forget.BatchCommands.Add(new NpgsqlBatchCommand(Sub(ScheduleRetentionSql.DeleteForgottenEntries)));
         try
@@ -232,10 +229,12 @@ public sealed partial class PostgresJobAdminStore
     {
         var queues = new List<string>();
         var keys = new List<string?>();
-        await using (var find = new NpgsqlCommand(Sub(AdminSql.ScheduleQueues), connection))
+        var find = new NpgsqlCommand(Sub(AdminSql.ScheduleQueues), connection);
+        await using (find.ConfigureAwait(false))
         {
             find.Parameters.Add(JobQuerySql.Text(entryKey));
-            await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 queues.Add(reader.GetString(0));
@@ -250,7 +249,8 @@ public sealed partial class PostgresJobAdminStore
 
         var ids = queues.Select((_, i) => i == 0 ? id.Value : JobId.New().Value).ToArray();
         var pushed = new List<(string, string)>();
-        await using (var batch = new NpgsqlBatch(connection))
+        var batch = new NpgsqlBatch(connection);
+        await using (batch.ConfigureAwait(false))
         {
             for (var i = 0; i < queues.Count; i++)
             {
@@ -271,7 +271,8 @@ public sealed partial class PostgresJobAdminStore
             var session = connection.ProcessID;
             try
             {
-                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using var readerDisposal = reader.ConfigureAwait(false);
                 do
                 {
                     // The releases return no rows; the insert returns the queues it pushed to.
@@ -309,37 +310,27 @@ public sealed partial class PostgresJobAdminStore
 
     private async Task<int> SetSchedulePausedOnAsync(NpgsqlConnection connection, string entryKey, bool paused, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(Sub(AdminSql.SetSchedulePaused), connection);
+        var command = new NpgsqlCommand(Sub(AdminSql.SetSchedulePaused), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(JobQuerySql.Text(entryKey));
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = paused, NpgsqlDbType = NpgsqlDbType.Boolean });
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken)
-    {
-        var list = new List<WorkerInfo>();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Sub(AdminSql.GetWorkers), connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+    public Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetWorkers), [], static reader => new WorkerInfo
         {
-            list.Add(new WorkerInfo
-            {
-                WorkerId = reader.GetString(0),
-                Host = reader.GetString(1),
-                ProcessId = reader.GetInt32(2),
-                StartedAt = reader.GetFieldValue<DateTimeOffset>(3),
-                LastHeartbeatAt = reader.GetFieldValue<DateTimeOffset>(4),
-                Queues = reader.GetFieldValue<string[]>(5),
-                JobNames = reader.GetFieldValue<string[]>(6),
-                RunningCount = reader.GetInt32(7),
-                Concurrency = reader.GetInt32(8),
-            });
-        }
-
-        return list;
-    }
+            WorkerId = reader.GetString(0),
+            Host = reader.GetString(1),
+            ProcessId = reader.GetInt32(2),
+            StartedAt = reader.GetFieldValue<DateTimeOffset>(3),
+            LastHeartbeatAt = reader.GetFieldValue<DateTimeOffset>(4),
+            Queues = reader.GetFieldValue<string[]>(5),
+            JobNames = reader.GetFieldValue<string[]>(6),
+            RunningCount = reader.GetInt32(7),
+            Concurrency = reader.GetInt32(8),
+        }, cancellationToken);
 
     /// <inheritdoc />
     public async Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
@@ -350,7 +341,8 @@ public sealed partial class PostgresJobAdminStore
 
     private async Task ReportWorkerOnAsync(NpgsqlConnection connection, WorkerHeartbeat heartbeat, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(connection);
+        var batch = new NpgsqlBatch(connection);
+        await using var batchDisposal = batch.ConfigureAwait(false);
         var upsert = new NpgsqlBatchCommand(Sub(AdminSql.ReportWorker));
         var p = upsert.Parameters;
         p.Add(JobQuerySql.Text(heartbeat.WorkerId));
@@ -376,7 +368,8 @@ public sealed partial class PostgresJobAdminStore
 
     private async Task RemoveWorkerOnAsync(NpgsqlConnection connection, string workerId, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(Sub(AdminSql.RemoveWorker), connection);
+        var command = new NpgsqlCommand(Sub(AdminSql.RemoveWorker), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(JobQuerySql.Text(workerId));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -390,7 +383,8 @@ public sealed partial class PostgresJobAdminStore
 
     private async Task AppendAuditOnAsync(NpgsqlConnection connection, AuditEntry entry, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(Sub(AdminSql.AppendAudit), connection);
+        var command = new NpgsqlCommand(Sub(AdminSql.AppendAudit), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(NullableText(entry.Actor));
         command.Parameters.Add(JobQuerySql.Text(entry.Action));
         command.Parameters.Add(JobQuerySql.Text(entry.Target));
@@ -402,24 +396,20 @@ public sealed partial class PostgresJobAdminStore
     /// <inheritdoc />
     public async Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT clock_timestamp()", connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionDisposal = connection.ConfigureAwait(false);
+        var command = new NpgsqlCommand("SELECT clock_timestamp()", connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return reader.GetFieldValue<DateTimeOffset>(0);
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken)
-    {
-        var list = new List<AuditEntry>();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Sub(AdminSql.GetAudit), connection);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new AuditEntry
+    public Task<IReadOnlyList<AuditEntry>> GetAuditLogAsync(int limit, CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetAudit), [new NpgsqlParameter<int> { TypedValue = limit, NpgsqlDbType = NpgsqlDbType.Integer }],
+            static reader => new AuditEntry
             {
                 Id = reader.GetInt64(0),
                 At = reader.GetFieldValue<DateTimeOffset>(1),
@@ -428,11 +418,7 @@ public sealed partial class PostgresJobAdminStore
                 Target = reader.GetString(4),
                 Reason = reader.IsDBNull(5) ? null : reader.GetString(5),
                 RowsChanged = reader.GetInt32(6),
-            });
-        }
-
-        return list;
-    }
+            }, cancellationToken);
 
     private static NpgsqlParameter TextArray(IEnumerable<string> values)
         => new NpgsqlParameter<string[]> { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };

@@ -27,8 +27,10 @@ public sealed partial class PostgresJobAdminStore
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand(ReadOnlySql, connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var command = new NpgsqlCommand(ReadOnlySql, connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             reason = ReadOnlyReason(inRecovery: reader.GetBoolean(0), transactionReadOnly: reader.GetBoolean(1), defaultReadOnly: reader.GetBoolean(2));
         }

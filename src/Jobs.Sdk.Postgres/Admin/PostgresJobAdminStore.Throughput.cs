@@ -33,7 +33,8 @@ public sealed partial class PostgresJobAdminStore
             (minutes[i], queues[i], completed[i], failed[i]) = (m.Minute.UtcDateTime, m.QueueName, m.Completed, m.Failed);
         }
 
-        await using var command = new NpgsqlCommand(Sub(AdminSql.ReportThroughput), connection);
+        var command = new NpgsqlCommand(Sub(AdminSql.ReportThroughput), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(Text(report.WorkerId));
         command.Parameters.Add(Array(minutes, NpgsqlDbType.TimestampTz));
         command.Parameters.Add(Array(queues, NpgsqlDbType.Text));
@@ -43,19 +44,8 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        var list = new List<JobThroughputMinute>();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(Sub(AdminSql.GetThroughput), connection);
-        command.Parameters.Add(Timestamp(from));
-        command.Parameters.Add(Timestamp(to));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new JobThroughputMinute(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)));
-        }
-
-        return list;
-    }
+    public Task<IReadOnlyList<JobThroughputMinute>> GetThroughputAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+        => ReadRowsAsync(Sub(AdminSql.GetThroughput), [Timestamp(from), Timestamp(to)],
+            static reader => new JobThroughputMinute(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3)),
+            cancellationToken);
 }

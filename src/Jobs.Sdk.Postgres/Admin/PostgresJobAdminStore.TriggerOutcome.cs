@@ -20,10 +20,12 @@ public sealed partial class PostgresJobAdminStore
         var (settled, pushed, failure) = await LostAnswer.SettleAsync(_dataSource, session, unanswered, async (connection, ct) =>
         {
             var woken = new List<(string Channel, string Payload)>();
-            await using (var find = new NpgsqlCommand(Sub(TriggeredQueuesSql), connection))
+            var find = new NpgsqlCommand(Sub(TriggeredQueuesSql), connection);
+            await using (find.ConfigureAwait(false))
             {
                 find.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-                await using var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using var readerDisposal = reader.ConfigureAwait(false);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     woken.Add((PostgresNotifier.ChannelName(Schema, reader.GetString(0)), ""));

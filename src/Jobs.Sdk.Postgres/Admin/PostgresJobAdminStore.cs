@@ -85,7 +85,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         ArgumentNullException.ThrowIfNull(query);
         var items = new List<JobSummary>(query.Limit + 1);
         var started = Stopwatch.GetTimestamp();
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionDisposal = connection.ConfigureAwait(false);
         for (var window = query; ;)
         {
             var marker = await ReadWindowAsync(connection, window, items, cancellationToken).ConfigureAwait(false);
@@ -119,9 +120,11 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     {
         var sql = JobQuerySql.For(_quoted, window);
         JobSummary? marker = null;
-        await using var command = new NpgsqlCommand(sql.Page(window), connection);
+        var command = new NpgsqlCommand(sql.Page(window), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.AddRange(sql.Parameters.ToArray());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var summary = ReadSummary(reader);
@@ -151,14 +154,17 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var ids = new List<JobId>(Math.Min(limit, 1024));
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionDisposal = connection.ConfigureAwait(false);
         for (var from = after; ;)
         {
             var sql = JobQuerySql.For(_quoted, query);
-            await using var command = new NpgsqlCommand(sql.Ids(from, limit - ids.Count), connection);
+            var command = new NpgsqlCommand(sql.Ids(from, limit - ids.Count), connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
             command.Parameters.AddRange(sql.Parameters.ToArray());
             JobId? marker = null;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -186,10 +192,13 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     /// <inheritdoc />
     public async Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(_getJob, connection);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionDisposal = connection.ConfigureAwait(false);
+        var command = new NpgsqlCommand(_getJob, connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(JobQuerySql.Uuid(id));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
@@ -241,7 +250,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
             case JobAdminActionKind.Cancel:
             {
-                await using var command = new NpgsqlCommand(_cancel, connection);
+                var command = new NpgsqlCommand(_cancel, connection);
+                await using var commandDisposal = command.ConfigureAwait(false);
                 command.Parameters.AddRange(Parameters(action, ids));
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
@@ -251,7 +261,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             {
                 // A running job is cancelled and removed when its attempt ends (it keeps its slots until then): its
                 // handler is told at once, as a cancel tells it.
-                await using var command = new NpgsqlCommand(_delete, connection);
+                var command = new NpgsqlCommand(_delete, connection);
+                await using var commandDisposal = command.ConfigureAwait(false);
                 command.Parameters.AddRange(Parameters(action, ids));
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
@@ -259,7 +270,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
             case JobAdminActionKind.SetPriority:
             {
-                await using var command = new NpgsqlCommand(_setPriority, connection);
+                var command = new NpgsqlCommand(_setPriority, connection);
+                await using var commandDisposal = command.ConfigureAwait(false);
                 command.Parameters.AddRange(Parameters(action, ids));
                 changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 break;
@@ -277,11 +289,13 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     private static async Task<(int Rows, HashSet<string> Queues)> ReadQueuesAsync(NpgsqlConnection connection, string sql, JobAdminAction action,
         IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        var command = new NpgsqlCommand(sql, connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.AddRange(Parameters(action, ids));
         var queues = new HashSet<string>(StringComparer.Ordinal);
         var rows = 0;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows++;
@@ -298,7 +312,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     private async Task<int> ReadCancelsAsync(NpgsqlCommand command, List<(string Channel, string Payload)> notifications, CancellationToken cancellationToken)
     {
         var rows = 0;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows++;
@@ -342,7 +357,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             return;
         }
 
-        await using var command = new NpgsqlCommand(Sub(AdminSql.NotifyMany), connection);
+        var command = new NpgsqlCommand(Sub(AdminSql.NotifyMany), connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = notifications.Select(n => n.Channel).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = notifications.Select(n => n.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -48,7 +48,8 @@ internal static class LostAnswer
                 var connection = await dataSource.OpenConnectionRecheckingAsync(timeout.Token).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
-                    await using (var end = new NpgsqlCommand(PushOutcomeSql.EndSession, connection))
+                    var end = new NpgsqlCommand(PushOutcomeSql.EndSession, connection);
+                    await using (end.ConfigureAwait(false))
                     {
                         end.Parameters.Add(SqlParameters.Integer(session));
                         end.Parameters.Add(SqlParameters.Integer((int)EndSessionWait.TotalMilliseconds));

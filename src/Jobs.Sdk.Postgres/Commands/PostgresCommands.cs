@@ -141,7 +141,8 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var batch = new NpgsqlBatch(connection);
+            var batch = new NpgsqlBatch(connection);
+            await using var batchDisposal = batch.ConfigureAwait(false);
             foreach (var command in commands)
             {
                 batch.BatchCommands.Add(command);
@@ -179,7 +180,8 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         connection ??= await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var batch = new NpgsqlBatch(connection, transaction);
+            var batch = new NpgsqlBatch(connection, transaction);
+            await using var batchDisposal = batch.ConfigureAwait(false);
             if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0) is { } settings)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));

@@ -26,7 +26,8 @@ internal sealed class PostgresPreparation(NpgsqlDataSource dataSource)
         await using (connection.ConfigureAwait(false))
         {
             // The server process it talks to is the one PostgreSQL announced when it opened (a pooler announces its own, or none).
-            await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+            var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
             var pid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
             _direct = pid is { } server && server == connection.ProcessID;
             return _direct;

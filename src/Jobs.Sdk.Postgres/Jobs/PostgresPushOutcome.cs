@@ -68,7 +68,8 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
 
         var (settled, stored, failure) = await LostAnswer.SettleAsync(context.Commands.DataSource, session, unanswered, async (connection, ct) =>
         {
-            await using var command = new NpgsqlCommand(_storedSql, connection);
+            var command = new NpgsqlCommand(_storedSql, connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
             command.Parameters.Add(Array(ids, NpgsqlDbType.Uuid));
             return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))! > 0;
         }).ConfigureAwait(false);

@@ -110,7 +110,8 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var batch = new NpgsqlBatch(connection, tx);
+            var batch = new NpgsqlBatch(connection, tx);
+            await using var batchDisposal = batch.ConfigureAwait(false);
             if (job.ConcurrencyKey is not null)
             {
                 batch.BatchCommands.Add(PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(new[] { job.ConcurrencyKey }, NpgsqlDbType.Text)));
@@ -120,7 +121,8 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
                 Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
             batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
                 [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
             while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
             {
                 // Past the lock's and the release statement's results.

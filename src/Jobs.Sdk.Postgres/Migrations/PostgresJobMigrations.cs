@@ -209,7 +209,8 @@ public static class PostgresJobMigrations
     /// </summary>
     private static async Task LockAsync(NpgsqlConnection connection, string schema, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(connection);
+        var batch = new NpgsqlBatch(connection);
+        await using var batchDisposal = batch.ConfigureAwait(false);
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.DirectOnly, new NpgsqlParameter<int> { TypedValue = connection.ProcessID }));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = 0"));
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionLock,
@@ -224,7 +225,8 @@ public static class PostgresJobMigrations
     /// </summary>
     private static async Task UnlockAsync(NpgsqlConnection connection, string schema, bool rollback)
     {
-        await using var batch = new NpgsqlBatch(connection);
+        var batch = new NpgsqlBatch(connection);
+        await using var batchDisposal = batch.ConfigureAwait(false);
         if (rollback)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("ROLLBACK"));
@@ -245,7 +247,8 @@ public static class PostgresJobMigrations
     private static async Task DropInvalidIndexAsync(NpgsqlConnection connection, string index, CancellationToken cancellationToken)
     {
         bool invalid;
-        await using (var check = new NpgsqlCommand(MigrationSql.IndexInvalid, connection))
+        var check = new NpgsqlCommand(MigrationSql.IndexInvalid, connection);
+        await using (check.ConfigureAwait(false))
         {
             check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = index, NpgsqlDbType = NpgsqlDbType.Text });
             invalid = await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
@@ -333,7 +336,8 @@ public static class PostgresJobMigrations
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken,
         params NpgsqlParameter[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        await using var commandDisposal = command.ConfigureAwait(false);
         foreach (var parameter in parameters)
         {
             command.Parameters.Add(parameter);
@@ -360,7 +364,8 @@ public static class PostgresJobMigrations
         CancellationToken cancellationToken)
     {
         var applied = new List<AppliedMigration>();
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        await using var commandDisposal = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {

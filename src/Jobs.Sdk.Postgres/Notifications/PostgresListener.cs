@@ -130,7 +130,8 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                     {
                         foreach (var notifier in notifiers)
                         {
-                            await using var listen = new NpgsqlCommand("LISTEN \"" + notifier.Channel!.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"", connection);
+                            var listen = new NpgsqlCommand("LISTEN \"" + notifier.Channel!.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"", connection);
+                            await using var listenDisposal = listen.ConfigureAwait(false);
                             await listen.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
                             PostgresLog.Listening(logger, notifier.Channel);
                         }
@@ -146,7 +147,8 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                             if (!await connection.WaitAsync(ListenerKeepAlive, relisten.Token).ConfigureAwait(false))
                             {
                                 // Silence: make sure the connection is still alive (half-open sockets, server restarts).
-                                await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                                var ping = new NpgsqlCommand("SELECT 1", connection);
+                                await using var pingDisposal = ping.ConfigureAwait(false);
                                 await ping.ExecuteNonQueryAsync(relisten.Token).ConfigureAwait(false);
                             }
                         }
@@ -220,7 +222,8 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
 
     private static async Task<bool> RefusesWritesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var readOnly = new NpgsqlCommand("SELECT current_setting('transaction_read_only') = 'on'", connection);
+        var readOnly = new NpgsqlCommand("SELECT current_setting('transaction_read_only') = 'on'", connection);
+        await using var readOnlyDisposal = readOnly.ConfigureAwait(false);
         return (bool)(await readOnly.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 

@@ -108,7 +108,8 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
                 var connection = await dataSource.OpenConnectionRecheckingAsync(stopping).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
-                    await using var batch = new NpgsqlBatch(connection);
+                    var batch = new NpgsqlBatch(connection);
+                    await using var batchDisposal = batch.ConfigureAwait(false);
                     foreach (var command in Commands(due, dueAt))
                     {
                         batch.BatchCommands.Add(command);

@@ -75,7 +75,8 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
         var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await using var batch = new NpgsqlBatch(connection);
+            var batch = new NpgsqlBatch(connection);
+            await using var batchDisposal = batch.ConfigureAwait(false);
             batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(uniqueKey),
                 Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
             batch.BatchCommands.Add(PostgresCommands.Command(_pushScheduledSql, parameters));
