@@ -59,7 +59,7 @@ public sealed class HostDisposeTests(PostgresFixture fixture)
         var left = await observer.ScalarAsync(rows);
         var state = job is { } id ? await observer.ScalarAsync($"SELECT state FROM jobs_test.jobs WHERE id = '{id}'") : 0;
         var logged = log.Errors.Concat(log.Warnings.Select(w => w.Entry))
-            .Where(e => e.StartsWith("Jobs.Sdk", StringComparison.Ordinal) && !e.StartsWith("Jobs.Sdk.JobWorker[1009]", StringComparison.Ordinal)) // the zero ShutdownTimeout's own warning
+            .Where(e => e.StartsWith("Jobs.Sdk", StringComparison.Ordinal) && !e.StartsWith("Jobs.Sdk.JobWorker[1009]", StringComparison.Ordinal)) // the running job interrupted by the zero ShutdownTimeout
             .ToArray();
         Assert.True(left == 0 && logged.Length == 0 && state == (int)JobState.Pending,
             $"After the host was disposed, its worker has {left} presence row(s), the job is {(JobState)state}; logged: {string.Join(Environment.NewLine, logged)}");
