@@ -91,6 +91,8 @@ public sealed class PostgresJobDriverOptions
                 "PostgresJobDriverOptions.HeldConnectionIdleTimeout must be positive, or Timeout.InfiniteTimeSpan to keep the connection for good.");
         }
 
+        JobTimeLimits.CheckTimer(PollInterval, "PostgresJobDriverOptions.PollInterval", nameof(PollInterval));
+        JobTimeLimits.CheckTimer(HeldConnectionIdleTimeout, "PostgresJobDriverOptions.HeldConnectionIdleTimeout", nameof(HeldConnectionIdleTimeout));
         ArgumentNullException.ThrowIfNull(Retention, nameof(Retention));
     }
 

@@ -30,11 +30,29 @@ public static class PostgresJobsBuilderExtensions
     /// Stores jobs in PostgreSQL at <paramref name="connectionString"/>. The driver builds (and disposes) a slim,
     /// AOT-friendly data source with arrays enabled.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="connectionString"/> is empty or not a valid Npgsql connection string (the message says why).</exception>
     public static JobsBuilder UsePostgres(this JobsBuilder builder, string connectionString, Action<PostgresJobDriverOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        CheckConnectionString(connectionString);
         return Use(builder, sp => CreateDataSource(connectionString, sp.GetService<ILoggerFactory>()), ownsDataSource: true, configure);
+    }
+
+    /// <summary>
+    /// Parses <paramref name="connectionString"/> now, where the app gives it, instead of when the container first builds the
+    /// data source (the host's start, with Npgsql's bare message). The message never repeats the string: it may hold a password.
+    /// </summary>
+    private static void CheckConnectionString(string connectionString)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"The connection string given to UsePostgres is not valid: {ex.Message}", nameof(connectionString), ex);
+        }
     }
 
     /// <summary>

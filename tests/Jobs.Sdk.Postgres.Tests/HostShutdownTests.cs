@@ -278,4 +278,37 @@ public sealed class HostShutdownTests(PostgresFixture fixture)
         var job = (await setup.Queue.GetJobAsync(id))!;
         Assert.True(job.State == JobState.Processing && job.Attempts == 1, $"The job is {job.State} with {job.Attempts} attempt(s).");
     }
+
+    /// <summary>
+    /// An idle worker stopped with no time to drain (the host's <see cref="HostOptions.ShutdownTimeout"/> already passed, or
+    /// <see cref="JobWorkerOptions.ShutdownTimeout"/> zero) interrupts nothing, so it logs no shutdown-timeout warning
+    /// (event 1009 said "0 running jobs are cancelled" on every such stop, a warning operators alert on).
+    /// </summary>
+    [Theory]
+    [InlineData("host")]
+    [InlineData("worker")]
+    public async Task An_idle_worker_stopped_without_time_to_drain_logs_no_shutdown_timeout_warning(string zeroTimeout)
+    {
+        var log = new LevelLog();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.AddProvider(log);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = zeroTimeout == "host" ? TimeSpan.Zero : TimeSpan.FromSeconds(30));
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(fixture.ConnectionString, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = "idlestop_" + Guid.NewGuid().ToString("N")[..8];
+            })
+            .AddJob<ValueJob>((_, _, _) => Task.CompletedTask)
+            .AddWorkers(o => o.ShutdownTimeout = zeroTimeout == "worker" ? TimeSpan.Zero : TimeSpan.FromSeconds(30)));
+        using var host = builder.Build();
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var worker = host.Services.GetRequiredService<JobWorker>();
+        await TestExtensions.EventuallyAsync(() => Task.FromResult(worker.Claims > 0), 60, "the worker claims");
+
+        await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        var warnings = log.Warnings.Select(w => w.Entry).Concat(log.Errors).Where(e => e.StartsWith("Jobs.Sdk", StringComparison.Ordinal)).ToArray();
+        Assert.True(warnings.Length == 0, $"An idle worker's stop logged: {string.Join(Environment.NewLine, warnings)}");
+    }
 }

@@ -30,16 +30,22 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
     private bool _reported; // the worker's row was written at least once
     private int _stopping; // 1 once a stop began: a disposal then only waits for the loop, boundedly
     private JobWorker? _worker;
-    private IJobAdminStore? _store;
+    private readonly IJobAdminStore? _store;
     private TimeProvider _time = TimeProvider.System;
     private ILogger _logger = NullLogger.Instance;
     private Task? _loop;
 
-    public JobPresenceService(IServiceProvider services) => _services = services;
+    public JobPresenceService(IServiceProvider services)
+    {
+        _services = services;
+        // Resolved now, not at start: the container disposes what it created in reverse order, so the store (and the driver
+        // and data source behind it) is created before this service and disposed after it. A host disposed without being
+        // stopped then still has a store for this service's final report (the worker's row removed), not a disposed one.
+        _store = ResolveStore(services);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _store = ResolveStore(_services);
         _worker = _services.GetService<JobWorker>();
         var schedule = _services.GetService<JobSchedule>();
         if (_store is null || (_worker is null && schedule is null))

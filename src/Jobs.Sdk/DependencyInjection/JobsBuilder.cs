@@ -45,10 +45,12 @@ public sealed class JobsBuilder
     }
 
     /// <summary>Uses the embedded in-memory driver (no persistence; for development, tests and single-process use).</summary>
+    /// <exception cref="ArgumentException">The configured options are out of range (an empty queue name, a poll interval not greater than zero); the message names the option.</exception>
     public JobsBuilder UseInMemory(Action<InMemoryJobDriverOptions>? configure = null)
     {
         var options = new InMemoryJobDriverOptions();
         configure?.Invoke(options);
+        options.Validate();
         return UseDriver(sp => new InMemoryJobDriver(options, sp.GetService<TimeProvider>() ?? TimeProvider.System));
     }
 

@@ -43,10 +43,10 @@ public sealed class QueueOptions
                 $"The global concurrency of queue '{Name}' must be at least 1 (or unset for no cluster-wide limit).");
         }
 
-        if (Concurrency is < 1)
+        if (Concurrency is < 1 or > JobWorkerOptions.MaxConcurrency)
         {
             throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency,
-                $"The concurrency of queue '{Name}' must be at least 1 (or unset for the worker's default).");
+                $"The concurrency of queue '{Name}' must be at least 1 and at most {JobWorkerOptions.MaxConcurrency} (or unset for the worker's default).");
         }
     }
 }

@@ -126,7 +126,11 @@ public sealed partial class JobWorker
         }
 
         var left = _leases.Running;
-        Log.ShutdownTimedOut(_logger, left.Length);
+        if (left.Length > 0)
+        {
+            Log.ShutdownTimedOut(_logger, left.Length); // an idle worker interrupts nothing: no warning for it
+        }
+
         foreach (var run in left)
         {
             run.Cancel(CancelReason.Shutdown);

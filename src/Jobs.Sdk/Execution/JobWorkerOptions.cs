@@ -1,8 +1,19 @@
 namespace Jobs.Sdk;
 
 /// <summary>Worker (processor) settings.</summary>
+/// <remarks>
+/// Checked when the worker is created (the host's start): <see cref="Concurrency"/> 1–100,000, <see cref="Prefetch"/>
+/// 0–100,000, and every duration at most 4,294,967 seconds (<see cref="JobAttribute.MaxTimeoutSeconds"/>, the longest
+/// timer .NET accepts); a value out of range throws <see cref="ArgumentOutOfRangeException"/> naming the option.
+/// </remarks>
 public sealed class JobWorkerOptions
 {
+    /// <summary>The largest <see cref="Concurrency"/> (and a declared queue's): slots, runners and claims stay countable.</summary>
+    internal const int MaxConcurrency = 100_000;
+
+    /// <summary>The largest <see cref="Prefetch"/>.</summary>
+    internal const int MaxPrefetch = 100_000;
+
     /// <summary>
     /// Jobs running at once in this process. Default 16. When the thread pool stalls while the worker runs (handlers
     /// blocking their threads), the worker raises the pool's minimum worker threads by this many until it stops, so that
@@ -81,14 +92,14 @@ public sealed class JobWorkerOptions
 
     internal void Validate()
     {
-        if (Concurrency < 1)
+        if (Concurrency is < 1 or > MaxConcurrency)
         {
-            throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency, "JobWorkerOptions.Concurrency must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency, $"JobWorkerOptions.Concurrency must be at least 1 and at most {MaxConcurrency}.");
         }
 
-        if (Prefetch < 0)
+        if (Prefetch is < 0 or > MaxPrefetch)
         {
-            throw new ArgumentOutOfRangeException(nameof(Prefetch), Prefetch, "JobWorkerOptions.Prefetch must not be negative.");
+            throw new ArgumentOutOfRangeException(nameof(Prefetch), Prefetch, $"JobWorkerOptions.Prefetch must not be negative nor more than {MaxPrefetch}.");
         }
 
         if (PrefetchMaxBytes < 1)
@@ -106,6 +117,12 @@ public sealed class JobWorkerOptions
             throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "JobWorkerOptions.LeaseDuration must be at least 1 second.");
         }
 
+        if (UnhandledJobWarningAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UnhandledJobWarningAfter), UnhandledJobWarningAfter,
+                "JobWorkerOptions.UnhandledJobWarningAfter must not be negative.");
+        }
+
         if (UnhandledJobCheckInterval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(UnhandledJobCheckInterval), UnhandledJobCheckInterval,
@@ -117,6 +134,11 @@ public sealed class JobWorkerOptions
             throw new ArgumentOutOfRangeException(nameof(RescueInterval), RescueInterval, "JobWorkerOptions.RescueInterval must be positive.");
         }
 
+        JobTimeLimits.CheckTimer(ShutdownTimeout, "JobWorkerOptions.ShutdownTimeout", nameof(ShutdownTimeout));
+        JobTimeLimits.CheckTimer(LeaseDuration, "JobWorkerOptions.LeaseDuration", nameof(LeaseDuration));
+        JobTimeLimits.CheckTimer(RescueInterval, "JobWorkerOptions.RescueInterval", nameof(RescueInterval));
+        JobTimeLimits.CheckTimer(UnhandledJobWarningAfter, "JobWorkerOptions.UnhandledJobWarningAfter", nameof(UnhandledJobWarningAfter));
+        JobTimeLimits.CheckTimer(UnhandledJobCheckInterval, "JobWorkerOptions.UnhandledJobCheckInterval", nameof(UnhandledJobCheckInterval));
         if (WorkerId is not null)
         {
             // A worker whose id no store can hold would never claim (PostgreSQL refuses a NUL in every claim) or report.

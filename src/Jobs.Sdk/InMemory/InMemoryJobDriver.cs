@@ -23,6 +23,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     public InMemoryJobDriver(InMemoryJobDriverOptions? options = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new InMemoryJobDriverOptions();
+        _options.Validate();
         _time = timeProvider ?? TimeProvider.System;
         _gate = new object();
         _pausedQueues = new(StringComparer.Ordinal);

@@ -11,4 +11,21 @@ public sealed class InMemoryJobDriverOptions
 
     /// <summary>Longest idle wait between checks for due jobs. Default 1 s (pushes wake workers at once).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Throws unless the options can serve a queue: a storable queue name, a poll interval greater than zero (zero made an
+    /// idle worker claim in a loop) and no longer than the longest timer, a retention policy.
+    /// </summary>
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(QueueName, nameof(QueueName));
+        JobTextLimits.CheckQueueName(QueueName, "InMemoryJobDriverOptions.QueueName");
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "InMemoryJobDriverOptions.PollInterval must be positive.");
+        }
+
+        JobTimeLimits.CheckTimer(PollInterval, "InMemoryJobDriverOptions.PollInterval", nameof(PollInterval));
+        ArgumentNullException.ThrowIfNull(Retention, nameof(Retention));
+    }
 }

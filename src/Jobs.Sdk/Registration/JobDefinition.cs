@@ -12,7 +12,7 @@ internal abstract class JobDefinition
 {
     protected JobDefinition(string name, IJobRetryStrategy? retryStrategy, TimeSpan? timeout)
     {
-        if (timeout is { } t && (t <= TimeSpan.Zero || t > TimeSpan.FromSeconds(JobAttribute.MaxTimeoutSeconds)))
+        if (timeout is { } t && (t <= TimeSpan.Zero || t > JobTimeLimits.MaxTimer))
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), t,
                 $"The timeout of job '{name}' must be greater than zero and at most {JobAttribute.MaxTimeoutSeconds} seconds (the longest a CancellationTokenSource accepts).");
