@@ -86,23 +86,6 @@ internal static class UniqueJobSql
         """;
 
     /// <summary>
-    /// The first statement of a batch of unique pushes (one transaction): takes the locks of concurrency keys $2 (text
-    /// array, nulls ignored) in key order, then the locks of unique keys $3 in the order of their lock ids, for queue $1.
-    /// Batches sharing keys then insert them one after the other, in one order, so two batches of the same keys in
-    /// opposite orders cannot deadlock on each other's uncommitted inserts. (A single push holds one unique key; a keyed
-    /// one takes its concurrency key's lock first, as the batch does.)
-    /// </summary>
-    public static readonly string LockBatch = $"""
-        WITH {ConcurrencyKeySql.LockKeys("$1", "unnest($2::text[])")},
-        unique_locks AS MATERIALIZED (
-            SELECT pg_advisory_xact_lock(d.h) FROM (SELECT count(*) AS n FROM key_locks) l, LATERAL (
-                SELECT DISTINCT hashtextextended('jobs.unique:' || $1 || chr(31) || t.k, 0) AS h
-                FROM unnest($3::text[]) AS t(k) WHERE t.k IS NOT NULL AND l.n >= 0 ORDER BY h) d
-        )
-        SELECT count(*) FROM unique_locks
-        """;
-
-    /// <summary>
     /// After a batch whose answer was lost turned out stored: of queue $1, the jobs among ids $2 and the holders of
     /// unique keys $3 (id, unique key, whether it is one of $2).
     /// </summary>
