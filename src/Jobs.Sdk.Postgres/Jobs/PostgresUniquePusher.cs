@@ -20,6 +20,9 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 internal sealed class PostgresUniquePusher(PostgresQueueContext context, RetentionPolicy retention, PostgresPushOutcome outcome)
 {
+    /// <summary>The jobs of a batch pushed per round trip (each job's statements as a single push sends them).</summary>
+    private const int PushesPerRoundTrip = 100;
+
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
     private readonly string _holdersSql = context.Sql(UniqueJobSql.Holders);
@@ -110,9 +113,52 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
         System.Array.Sort(order, (a, b) => string.CompareOrdinal(jobs[a].UniqueKey, jobs[b].UniqueKey) is var c and not 0 ? c : a.CompareTo(b));
         var results = new JobPushResult[jobs.Count];
-        foreach (var i in order)
+        for (var start = 0; start < order.Length; start += PushesPerRoundTrip)
         {
-            results[i] = await PushOnAsync(connection, tx, jobs[i], channel, cancellationToken).ConfigureAwait(false);
+            var group = order.AsMemory(start, Math.Min(PushesPerRoundTrip, order.Length - start));
+            var pushed = await PushGroupOnAsync(connection, tx, jobs, group, channel, cancellationToken).ConfigureAwait(false);
+            for (var g = 0; g < pushed.Length; g++)
+            {
+                var i = group.Span[g];
+                // No row: the key's holder committed after that statement's snapshot was taken; asked again on its own.
+                results[i] = pushed[g] ?? await PushOnAsync(connection, tx, jobs[i], channel, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// The pushes of jobs <paramref name="group"/> (indexes into <paramref name="jobs"/>) of a batch, in that order, in one
+    /// round trip: each job's statements as <see cref="PushOnAsync"/> sends them. A job whose push returned no row (its
+    /// key's holder committed after the statement's snapshot was taken) gets null.
+    /// </summary>
+    private async Task<JobPushResult?[]> PushGroupOnAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<JobPushRecord> jobs,
+        ReadOnlyMemory<int> group, string? channel, CancellationToken cancellationToken)
+    {
+        var batch = new NpgsqlBatch(connection, tx);
+        await using var batchDisposal = batch.ConfigureAwait(false);
+        foreach (var i in group.Span)
+        {
+            AddPush(batch, jobs[i], channel);
+        }
+
+        var results = new JobPushResult?[group.Length];
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
+        for (var g = 0; g < results.Length; g++)
+        {
+            while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Past the job's lock and release statements.
+            }
+
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results[g] = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return results;
@@ -125,15 +171,7 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         {
             var batch = new NpgsqlBatch(connection, tx);
             await using var batchDisposal = batch.ConfigureAwait(false);
-            if (job.ConcurrencyKey is not null)
-            {
-                batch.BatchCommands.Add(PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(new[] { job.ConcurrencyKey }, NpgsqlDbType.Text)));
-            }
-
-            batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
-                Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
-            batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
-                [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
+            AddPush(batch, job, channel);
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
@@ -153,6 +191,23 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
                     "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
             }
         }
+    }
+
+    /// <summary>
+    /// The statements of one unique push: its concurrency key's lock (when keyed), the release of its key's expired
+    /// holder, then the insert (<see cref="UniqueJobSql.Push"/>, the only one with two columns or more).
+    /// </summary>
+    private void AddPush(NpgsqlBatch batch, JobPushRecord job, string? channel)
+    {
+        if (job.ConcurrencyKey is not null)
+        {
+            batch.BatchCommands.Add(PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(new[] { job.ConcurrencyKey }, NpgsqlDbType.Text)));
+        }
+
+        batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
+            Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
+        batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
+            [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
     }
 
     /// <summary>
