@@ -11,11 +11,11 @@ namespace Jobs.Sdk.Postgres;
 /// A keyed unique job takes its concurrency key's lock before anything else of its push, as a batch takes all of its
 /// concurrency keys' locks first, so a single push and a batch never wait for each other in opposite orders.
 /// <para>
-/// A batch then pushes its jobs in the ordinal order of their unique keys, whatever the order it was given: a push waits
-/// only for another transaction's uncommitted job of the key it inserts (the unique index), so two batches sharing keys
-/// wait for each other's keys in one order and cannot deadlock. The batch takes no lock per unique key: such locks, held
-/// to the commit, took one entry each of the server's shared lock table (6,400 on a default server, for every session),
-/// and a batch of more keys failed with "out of shared memory".
+/// A batch then takes the locks of its unique keys' buckets (<see cref="UniqueJobSql.LockBatch"/>) in one order and pushes
+/// its jobs in the order given: two batches sharing a key share its bucket, so neither waits for the other's uncommitted
+/// insert, and they cannot deadlock. Buckets, not one lock per key: locks held to the commit take one entry each of the
+/// server's shared lock table (6,400 on a default server, for every session), and a batch of more keys failed with
+/// "out of shared memory".
 /// </para>
 /// </summary>
 internal sealed class PostgresUniquePusher(PostgresQueueContext context, RetentionPolicy retention, PostgresPushOutcome outcome)
@@ -25,6 +25,7 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
+    private readonly string _lockBatchSql = context.Sql(UniqueJobSql.LockBatch);
     private readonly string _holdersSql = context.Sql(UniqueJobSql.Holders);
     private readonly string _lockKeysSql = context.Sql(KeyAdmissionSql.Lock);
 
@@ -50,8 +51,8 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
     /// <summary>
     /// Stores the unique jobs of <paramref name="jobs"/> whose keys are free, in one transaction (the caller's, or one of
-    /// its own): a batch that throws stored none of them. The concurrency keys' locks are taken first, in key order; the
-    /// jobs are then pushed in the order of their unique keys.
+    /// its own): a batch that throws stored none of them. The concurrency keys' locks are taken first, in key order, then
+    /// the unique keys' bucket locks; the jobs are then pushed in the order given.
     /// </summary>
     public async Task<IReadOnlyList<JobPushResult>> PushManyAsync(IReadOnlyList<JobPushRecord> jobs, NpgsqlTransaction? tx, CancellationToken cancellationToken)
     {
@@ -96,22 +97,20 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         CancellationToken cancellationToken)
     {
         var concurrencyKeys = new string?[jobs.Count];
+        var uniqueKeys = new string?[jobs.Count];
+        var order = new int[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
             concurrencyKeys[i] = jobs[i].ConcurrencyKey;
-        }
-
-        await context.Commands.ExecuteOnAsync(connection, tx, _lockKeysSql, [Text(context.Queue), Array(concurrencyKeys, NpgsqlDbType.Text)],
-            SqlRun.Prepare | SqlRun.Arrays, cancellationToken).ConfigureAwait(false);
-
-        // In unique key order (stable: of one key twice, the first given is stored and the other gets its id).
-        var order = new int[jobs.Count];
-        for (var i = 0; i < order.Length; i++)
-        {
+            uniqueKeys[i] = jobs[i].UniqueKey;
             order[i] = i;
         }
 
-        System.Array.Sort(order, (a, b) => string.CompareOrdinal(jobs[a].UniqueKey, jobs[b].UniqueKey) is var c and not 0 ? c : a.CompareTo(b));
+        await context.Commands.ExecuteOnAsync(connection, tx, _lockBatchSql,
+            [Text(context.Queue), Array(concurrencyKeys, NpgsqlDbType.Text), Array(uniqueKeys, NpgsqlDbType.Text)], SqlRun.Prepare | SqlRun.Arrays,
+            cancellationToken).ConfigureAwait(false);
+
+        // In the order given: a key's line is in push order, and a batch's push order is its list's.
         var results = new JobPushResult[jobs.Count];
         for (var start = 0; start < order.Length; start += PushesPerRoundTrip)
         {
