@@ -58,7 +58,16 @@ public sealed record RateLimit
     public static RateLimit PerMinute(double count) => new(Checked(count, nameof(count), "minute") / 60);
 
     /// <summary>How long the bucket takes to earn <paramref name="tokens"/> tokens.</summary>
-    internal TimeSpan TimeFor(double tokens) => tokens <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(tokens / TokensPerSecond);
+    /// <remarks>
+    /// At most <see cref="MaxTokenWait"/>: a slower rate (fewer starts than one per 49.7 days) would give a wait no timer
+    /// takes (<c>Task.Delay</c> threw, and the queue's claim loop ended) or no <see cref="TimeSpan"/> holds. The claim at
+    /// the end of a capped wait finds the bucket refilled by the time elapsed, and waits again for the rest.
+    /// </remarks>
+    internal TimeSpan TimeFor(double tokens)
+        => tokens <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(tokens / TokensPerSecond, MaxTokenWait.TotalSeconds));
+
+    /// <summary>The longest a worker waits for its queue's tokens before it claims (and computes the wait) again.</summary>
+    internal static readonly TimeSpan MaxTokenWait = TimeSpan.FromHours(1);
 
     /// <inheritdoc />
     public override string ToString() => $"{TokensPerSecond:0.###}/s (burst {Burst})";

@@ -8,11 +8,21 @@ namespace Jobs.Sdk.Postgres;
 
 /// <summary>
 /// Stores unique jobs (<see cref="UniqueJobSql"/>): one job, or a batch in one transaction (all or nothing, as every push).
-/// A keyed unique job takes its concurrency key's lock before anything else of its push, as a batch takes all of its keys'
-/// locks first, so a single push and a batch never wait for each other in opposite orders.
+/// A keyed unique job takes its concurrency key's lock before anything else of its push, as a batch takes all of its
+/// concurrency keys' locks first, so a single push and a batch never wait for each other in opposite orders.
+/// <para>
+/// A batch then takes the locks of its unique keys' buckets (<see cref="UniqueJobSql.LockBatch"/>) in one order and pushes
+/// its jobs in the order given: two batches sharing a key share its bucket, so neither waits for the other's uncommitted
+/// insert, and they cannot deadlock. Buckets, not one lock per key: locks held to the commit take one entry each of the
+/// server's shared lock table (6,400 on a default server, for every session), and a batch of more keys failed with
+/// "out of shared memory".
+/// </para>
 /// </summary>
 internal sealed class PostgresUniquePusher(PostgresQueueContext context, RetentionPolicy retention, PostgresPushOutcome outcome)
 {
+    /// <summary>The jobs of a batch pushed per round trip (each job's statements as a single push sends them).</summary>
+    private const int PushesPerRoundTrip = 100;
+
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
     private readonly string _lockBatchSql = context.Sql(UniqueJobSql.LockBatch);
@@ -41,7 +51,8 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
     /// <summary>
     /// Stores the unique jobs of <paramref name="jobs"/> whose keys are free, in one transaction (the caller's, or one of
-    /// its own): a batch that throws stored none of them. The keys' locks are taken first, in one order.
+    /// its own): a batch that throws stored none of them. The concurrency keys' locks are taken first, in key order, then
+    /// the unique keys' bucket locks; the jobs are then pushed in the order given.
     /// </summary>
     public async Task<IReadOnlyList<JobPushResult>> PushManyAsync(IReadOnlyList<JobPushRecord> jobs, NpgsqlTransaction? tx, CancellationToken cancellationToken)
     {
@@ -87,19 +98,66 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     {
         var concurrencyKeys = new string?[jobs.Count];
         var uniqueKeys = new string?[jobs.Count];
+        var order = new int[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
             concurrencyKeys[i] = jobs[i].ConcurrencyKey;
             uniqueKeys[i] = jobs[i].UniqueKey;
+            order[i] = i;
         }
 
         await context.Commands.ExecuteOnAsync(connection, tx, _lockBatchSql,
             [Text(context.Queue), Array(concurrencyKeys, NpgsqlDbType.Text), Array(uniqueKeys, NpgsqlDbType.Text)], SqlRun.Prepare | SqlRun.Arrays,
             cancellationToken).ConfigureAwait(false);
+
+        // In the order given: a key's line is in push order, and a batch's push order is its list's.
         var results = new JobPushResult[jobs.Count];
-        for (var i = 0; i < jobs.Count; i++)
+        for (var start = 0; start < order.Length; start += PushesPerRoundTrip)
         {
-            results[i] = await PushOnAsync(connection, tx, jobs[i], channel, cancellationToken).ConfigureAwait(false);
+            var group = order.AsMemory(start, Math.Min(PushesPerRoundTrip, order.Length - start));
+            var pushed = await PushGroupOnAsync(connection, tx, jobs, group, channel, cancellationToken).ConfigureAwait(false);
+            for (var g = 0; g < pushed.Length; g++)
+            {
+                var i = group.Span[g];
+                // No row: the key's holder committed after that statement's snapshot was taken; asked again on its own.
+                results[i] = pushed[g] ?? await PushOnAsync(connection, tx, jobs[i], channel, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// The pushes of jobs <paramref name="group"/> (indexes into <paramref name="jobs"/>) of a batch, in that order, in one
+    /// round trip: each job's statements as <see cref="PushOnAsync"/> sends them. A job whose push returned no row (its
+    /// key's holder committed after the statement's snapshot was taken) gets null.
+    /// </summary>
+    private async Task<JobPushResult?[]> PushGroupOnAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<JobPushRecord> jobs,
+        ReadOnlyMemory<int> group, string? channel, CancellationToken cancellationToken)
+    {
+        var batch = new NpgsqlBatch(connection, tx);
+        await using var batchDisposal = batch.ConfigureAwait(false);
+        foreach (var i in group.Span)
+        {
+            AddPush(batch, jobs[i], channel);
+        }
+
+        var results = new JobPushResult?[group.Length];
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
+        for (var g = 0; g < results.Length; g++)
+        {
+            while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Past the job's lock and release statements.
+            }
+
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                results[g] = new JobPushResult(new JobId(reader.GetGuid(0)), reader.GetBoolean(1));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return results;
@@ -112,15 +170,7 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         {
             var batch = new NpgsqlBatch(connection, tx);
             await using var batchDisposal = batch.ConfigureAwait(false);
-            if (job.ConcurrencyKey is not null)
-            {
-                batch.BatchCommands.Add(PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(new[] { job.ConcurrencyKey }, NpgsqlDbType.Text)));
-            }
-
-            batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
-                Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
-            batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
-                [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
+            AddPush(batch, job, channel);
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
@@ -140,6 +190,23 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
                     "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
             }
         }
+    }
+
+    /// <summary>
+    /// The statements of one unique push: its concurrency key's lock (when keyed), the release of its key's expired
+    /// holder, then the insert (<see cref="UniqueJobSql.Push"/>, the only one with two columns or more).
+    /// </summary>
+    private void AddPush(NpgsqlBatch batch, JobPushRecord job, string? channel)
+    {
+        if (job.ConcurrencyKey is not null)
+        {
+            batch.BatchCommands.Add(PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(new[] { job.ConcurrencyKey }, NpgsqlDbType.Text)));
+        }
+
+        batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
+            Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
+        batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
+            [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
     }
 
     /// <summary>

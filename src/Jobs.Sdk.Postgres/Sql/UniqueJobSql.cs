@@ -87,17 +87,20 @@ internal static class UniqueJobSql
 
     /// <summary>
     /// The first statement of a batch of unique pushes (one transaction): takes the locks of concurrency keys $2 (text
-    /// array, nulls ignored) in key order, then the locks of unique keys $3 in the order of their lock ids, for queue $1.
-    /// Batches sharing keys then insert them one after the other, in one order, so two batches of the same keys in
-    /// opposite orders cannot deadlock on each other's uncommitted inserts. (A single push holds one unique key; a keyed
-    /// one takes its concurrency key's lock first, as the batch does.)
+    /// array, nulls ignored) in key order, then, for queue $1, the locks of the buckets of unique keys $3 (one of 1,024 by
+    /// the key's hash; a two-integer advisory lock, apart from the one-bigint locks of concurrency keys) in bucket order.
+    /// Two batches sharing a key share its bucket, so one waits for the other's commit before it inserts anything of that
+    /// key, and batches of the same keys in any order cannot deadlock on each other's uncommitted inserts. A batch holds at
+    /// most 1,024 such locks, whatever its size: one lock per key took one entry each of the server's shared lock table,
+    /// and a batch of more keys than it had free failed with "out of shared memory". (A single push holds one unique key
+    /// and takes no bucket lock; a keyed one takes its concurrency key's lock first, as the batch does.)
     /// </summary>
     public static readonly string LockBatch = $"""
         WITH {ConcurrencyKeySql.LockKeys("$1", "unnest($2::text[])")},
         unique_locks AS MATERIALIZED (
-            SELECT pg_advisory_xact_lock(d.h) FROM (SELECT count(*) AS n FROM key_locks) l, LATERAL (
-                SELECT DISTINCT hashtextextended('jobs.unique:' || $1 || chr(31) || t.k, 0) AS h
-                FROM unnest($3::text[]) AS t(k) WHERE t.k IS NOT NULL AND l.n >= 0 ORDER BY h) d
+            SELECT pg_advisory_xact_lock(hashtext('jobs.unique:' || $1), d.b) FROM (SELECT count(*) AS n FROM key_locks) l, LATERAL (
+                SELECT DISTINCT (hashtextextended(t.k, 0) & 1023)::int AS b
+                FROM unnest($3::text[]) AS t(k) WHERE t.k IS NOT NULL AND l.n >= 0 ORDER BY b) d
         )
         SELECT count(*) FROM unique_locks
         """;

@@ -60,6 +60,11 @@ public sealed class ExponentialJitterRetryStrategy : IJobRetryStrategy
 #pragma warning disable CA5394 // jitter is not security-sensitive
         var factor = 1 + ((Random.Shared.NextDouble() * 2) - 1) * Jitter;
 #pragma warning restore CA5394
-        return TimeSpan.FromSeconds(seconds * factor);
+        // A cap near TimeSpan.MaxValue ("no cap"), jittered upwards, is past what a TimeSpan holds: the longest one instead.
+        var delay = seconds * factor;
+        return delay < LongestDelaySeconds ? TimeSpan.FromSeconds(delay) : TimeSpan.MaxValue;
     }
+
+    /// <summary>A second under <see cref="TimeSpan.MaxValue"/>: <see cref="TimeSpan.FromSeconds(double)"/> takes every wait below it.</summary>
+    private static readonly double LongestDelaySeconds = TimeSpan.MaxValue.TotalSeconds - 1;
 }
