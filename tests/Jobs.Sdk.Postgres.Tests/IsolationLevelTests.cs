@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -16,31 +15,19 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class IsolationLevelTests(PostgresFixture fixture) : IAsyncLifetime
 {
-    private readonly string _database = "isolation_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource? _admin;
+    private ScratchDatabase? _database;
 
-    public async Task InitializeAsync()
-    {
-        _admin = fixture.CreateDataSource();
-        await _admin.ExecAsync($"CREATE DATABASE \"{_database}\"");
-    }
+    public async Task InitializeAsync() => _database = await ScratchDatabase.CreateAsync(fixture, "isolation");
 
-    public async Task DisposeAsync()
-    {
-        if (_admin is not null)
-        {
-            await _admin.ExecAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
-            await _admin.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await _database!.DisposeAsync();
 
     [Theory]
     [InlineData("serializable")]
     [InlineData("repeatable read")]
     public async Task A_worker_host_on_a_database_defaulting_to_another_isolation_fails_at_start_naming_the_setting(string isolation)
     {
-        await _admin!.ExecAsync($"ALTER DATABASE \"{_database}\" SET default_transaction_isolation = '{isolation}'");
-        var connectionString = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Database = _database }.ConnectionString;
+        await _database!.SetAsync($"default_transaction_isolation = '{isolation}'");
+        var connectionString = _database.ConnectionString;
         var queue = "isolation_" + Guid.NewGuid().ToString("N")[..8];
 
         using (var host = BuildHost(connectionString, queue, _ => { }, new LevelLog()))

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -13,24 +12,15 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class ListenerIdleSessionTests(PostgresFixture fixture) : IAsyncLifetime
 {
-    private readonly string _database = "idlesession_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource? _admin;
+    private ScratchDatabase? _database;
 
     public async Task InitializeAsync()
     {
-        _admin = fixture.CreateDataSource();
-        await _admin.ExecAsync($"CREATE DATABASE \"{_database}\"");
-        await _admin.ExecAsync($"ALTER DATABASE \"{_database}\" SET idle_session_timeout = '400ms'");
+        _database = await ScratchDatabase.CreateAsync(fixture, "idlesession");
+        await _database.SetAsync("idle_session_timeout = '400ms'");
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_admin is not null)
-        {
-            await _admin.ExecAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
-            await _admin.DisposeAsync();
-        }
-    }
+    public async Task DisposeAsync() => await _database!.DisposeAsync();
 
     [Fact]
     public async Task The_listen_connection_outlives_a_short_idle_session_timeout()
@@ -40,12 +30,12 @@ public sealed class ListenerIdleSessionTests(PostgresFixture fixture) : IAsyncLi
         {
             b.Services.AddLogging(l => l.AddProvider(logs));
             b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask);
-        }, dataSource: fixture.CreateDataSource(b => b.Database = _database));
+        }, dataSource: _database!.CreateDataSource());
         await q.StartAsync();
 
         // On the database clock: a session of the database that listens has lived for five idle timeouts.
-        await TestExtensions.EventuallyAsync(async () => await _admin!.ScalarAsync(
-            $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{_database}' AND (query LIKE 'LISTEN%' OR query = 'SELECT 1') " +
+        await TestExtensions.EventuallyAsync(async () => await _database.Admin.ScalarAsync(
+            $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{_database.Name}' AND (query LIKE 'LISTEN%' OR query = 'SELECT 1') " +
             "AND now() - backend_start > interval '2 seconds'") > 0,
             30, "the LISTEN connection living past five idle_session_timeouts");
 

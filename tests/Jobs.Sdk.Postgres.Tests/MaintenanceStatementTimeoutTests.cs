@@ -13,35 +13,20 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class MaintenanceStatementTimeoutTests(PostgresFixture fixture) : IAsyncLifetime
 {
     private const int Jobs = 30_000;
-    private readonly string _database = "stmttimeout_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource? _admin;
+    private ScratchDatabase? _database;
     private NpgsqlDataSource? _untimed;
 
     public async Task InitializeAsync()
     {
-        _admin = fixture.CreateDataSource();
-        await _admin.ExecAsync($"CREATE DATABASE \"{_database}\"");
-        await _admin.ExecAsync($"ALTER DATABASE \"{_database}\" SET statement_timeout = '50ms'");
-        // The test's own seeding runs without the timeout.
-        _untimed = fixture.CreateDataSource(b =>
-        {
-            b.Database = _database;
-            b.Options = "-c statement_timeout=0";
-        });
+        _database = await ScratchDatabase.CreateAsync(fixture, "stmttimeout");
+        await _database.SetAsync("statement_timeout = '50ms'");
+        _untimed = _database.CreateDataSource(Untimed); // the test's own seeding runs without the timeout
     }
 
     public async Task DisposeAsync()
     {
-        if (_untimed is not null)
-        {
-            await _untimed.DisposeAsync();
-        }
-
-        if (_admin is not null)
-        {
-            await _admin.ExecAsync($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
-            await _admin.DisposeAsync();
-        }
+        await _untimed!.DisposeAsync();
+        await _database!.DisposeAsync();
     }
 
     [Fact]
@@ -49,7 +34,7 @@ public sealed class MaintenanceStatementTimeoutTests(PostgresFixture fixture) : 
     {
         var queue = "rescue_" + Guid.NewGuid().ToString("N")[..8];
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: queue,
-            worker: o => o.RescueInterval = TimeSpan.FromMilliseconds(200), dataSource: fixture.CreateDataSource(b => b.Database = _database));
+            worker: o => o.RescueInterval = TimeSpan.FromMilliseconds(200), dataSource: _database!.CreateDataSource());
         await SeedAsync(queue, $"state = {(int)JobState.Processing}, worker_id = 'dead', attempts = 1, started_at = now(), " +
             "lease_expires_at = now() - interval '1 minute', lease_token = gen_random_uuid()");
 
@@ -65,7 +50,7 @@ public sealed class MaintenanceStatementTimeoutTests(PostgresFixture fixture) : 
     {
         var queue = "cleanup_" + Guid.NewGuid().ToString("N")[..8];
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: queue,
-            dataSource: fixture.CreateDataSource(b => b.Database = _database));
+            dataSource: _database!.CreateDataSource());
         await SeedAsync(queue, $"state = {(int)JobState.Completed}, attempts = 1, finished_at = now(), updated_at = now() - interval '1 day'");
 
         await q.Queue.CleanupAsync(queue, new CleanupOptions { CompletedJobs = CleanupAction.Remove });
@@ -73,15 +58,13 @@ public sealed class MaintenanceStatementTimeoutTests(PostgresFixture fixture) : 
         Assert.Equal(0, await _untimed!.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}'"));
     }
 
+    private static void Untimed(NpgsqlConnectionStringBuilder builder) => builder.Options = "-c statement_timeout=0";
+
     /// <summary>Pushes <see cref="Jobs"/> jobs to <paramref name="queue"/> and sets <paramref name="set"/> on them, without the timeout.</summary>
     private async Task SeedAsync(string queue, string set)
     {
         await using var seeder = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: queue,
-            dataSource: fixture.CreateDataSource(b =>
-            {
-                b.Database = _database;
-                b.Options = "-c statement_timeout=0";
-            }));
+            dataSource: _database!.CreateDataSource(Untimed));
         await seeder.Queue.PushManyAsync(Enumerable.Range(0, Jobs).Select(i => new ValueJob(i)));
         await _untimed!.ExecAsync($"UPDATE jobs_test.jobs SET {set} WHERE queue_name = '{queue}'");
     }
