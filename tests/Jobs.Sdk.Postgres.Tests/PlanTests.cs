@@ -163,7 +163,7 @@ public sealed partial class PlanTests(PostgresFixture fixture)
         Assert.True(control.Text.Contains("\"JIT\"", StringComparison.Ordinal),
             "this server did not JIT-compile the claim at jit_above_cost = 0 (jit off, or no LLVM), so the check below could not fail");
 
-        var settings = JobSql.TransactionSettings(asynchronousCommit: false, genericPlan: true)!;
+        var settings = JobSql.TransactionSettings(asynchronousCommit: false, genericPlan: true, maintenance: false)!;
         var plan = await ExplainGenericAsync(ds, JobSql.Claim, ClaimTypes, [anyCost, (settings, [])], ClaimArguments(Busy));
         Assert.Equal(16, plan.Root.ActualRows);
         Assert.False(plan.Text.Contains("\"JIT\"", StringComparison.Ordinal), $"the claim was JIT-compiled behind \"{settings}\":\n{plan.Text}");

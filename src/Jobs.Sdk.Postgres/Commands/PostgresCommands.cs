@@ -30,6 +30,13 @@ internal enum SqlRun
     /// <c>jit_above_cost</c> on a large queue, compiling the statement on every execution.
     /// </summary>
     GenericPlan = 8,
+
+    /// <summary>
+    /// Maintenance over possibly many rows (lease rescue, cleanup, retention): the batch starts with a transaction-local
+    /// <c>statement_timeout = 0</c>. A role's short timeout cancelled them at every pass on a large queue, and expired
+    /// leases were never rescued, finished jobs never removed; every other statement keeps the timeout.
+    /// </summary>
+    Maintenance = 16,
 }
 
 /// <summary>
@@ -182,7 +189,8 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         {
             var batch = new NpgsqlBatch(connection, transaction);
             await using var batchDisposal = batch.ConfigureAwait(false);
-            if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0) is { } settings)
+            if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0,
+                    (run & SqlRun.Maintenance) != 0) is { } settings)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
             }

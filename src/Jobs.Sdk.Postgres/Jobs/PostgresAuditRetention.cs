@@ -45,7 +45,7 @@ internal sealed class PostgresAuditRetention(PostgresQueueContext context, Reten
         for (var batch = 0; batch < maxBatches; batch++)
         {
             var n = await context.Commands.ExecuteAsync(_deleteSql,
-                [Double(age.TotalMilliseconds), Integer(AuditRetentionSql.BatchSize)], SqlRun.Prepare, cancellationToken)
+                [Double(age.TotalMilliseconds), Integer(AuditRetentionSql.BatchSize)], SqlRun.Prepare | SqlRun.Maintenance, cancellationToken)
                 .ConfigureAwait(false);
             deleted += n;
             if (n < AuditRetentionSql.BatchSize)

@@ -134,7 +134,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
             NpgsqlParameter[] parameters = state == JobState.Processing
                 ? [Text(context.Queue), Double(age), Timestamp(after), Integer(CleanupSql.BatchSize)]
                 : [Text(context.Queue), Smallint((short)state), Double(age), Timestamp(after), Integer(CleanupSql.BatchSize)];
-            batch = await context.Commands.QueryAsync(state == JobState.Processing ? _countProcessingSql : _countSettledSql, parameters, SqlRun.Prepare,
+            batch = await context.Commands.QueryAsync(state == JobState.Processing ? _countProcessingSql : _countSettledSql, parameters, SqlRun.Prepare | SqlRun.Maintenance,
                 static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                     ? (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)))
                     : throw new InvalidOperationException("A cleanup count returned no row."), cancellationToken).ConfigureAwait(false);
@@ -155,7 +155,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         {
             var batch = await context.Commands.QueryAsync(_countRunnableSql,
                 [Text(context.Queue), Smallint((short)state), Double(age), Smallint(p), Timestamp(after.RunAt), Uuid(after.Id), Integer(CleanupSql.BatchSize)],
-                SqlRun.Prepare,
+                SqlRun.Prepare | SqlRun.Maintenance,
                 static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                     ? (Read: reader.GetInt64(0), Counted: reader.GetInt64(1),
                         RunAt: reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)),
@@ -187,7 +187,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         do
         {
             batch = await context.Commands.QueryAsync(_removeProcessingSql,
-                [Text(context.Queue), Double(maxAge?.TotalMilliseconds), Integer(CleanupSql.BatchSize), Text(context.Channel)], SqlRun.Prepare,
+                [Text(context.Queue), Double(maxAge?.TotalMilliseconds), Integer(CleanupSql.BatchSize), Text(context.Channel)], SqlRun.Prepare | SqlRun.Maintenance,
                 static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                     ? (reader.GetInt64(0), reader.GetInt64(1) + reader.GetInt64(2),
                         reader.IsDBNull(4) ? null : reader.GetFieldValue<Guid[]>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<Guid[]>(5))
@@ -208,7 +208,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
 
     /// <summary>Runs one batch; returns how many rows it picked and how many of them it changed (deleted or put back).</summary>
     private Task<(long Picked, long Changed)> BatchAsync(string sql, JobState state, NpgsqlParameter third, CancellationToken cancellationToken)
-        => context.Commands.QueryAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare,
+        => context.Commands.QueryAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare | SqlRun.Maintenance,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                 ? (reader.GetInt64(0), reader.GetInt64(1))
                 : throw new InvalidOperationException("A cleanup batch returned no row."), cancellationToken);

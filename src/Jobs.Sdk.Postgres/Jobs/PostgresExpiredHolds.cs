@@ -25,7 +25,7 @@ internal sealed class PostgresExpiredHolds(PostgresQueueContext context, Retenti
             for (var batch = 0; batch < MaxBatchesPerPass; batch++)
             {
                 var (seen, deleted) = await context.Commands.QueryAsync(_dropSql,
-                    [Text(context.Queue), Smallint((short)state), Integer(UniqueJobSql.ExpiredHoldersBatch)], SqlRun.Prepare,
+                    [Text(context.Queue), Smallint((short)state), Integer(UniqueJobSql.ExpiredHoldersBatch)], SqlRun.Prepare | SqlRun.Maintenance,
                     static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0L, 0L),
                     cancellationToken).ConfigureAwait(false);
                 dropped += deleted;

@@ -51,7 +51,7 @@ internal sealed class PostgresJobCounts(PostgresQueueContext context)
     public async Task CompactAsync(CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        await context.Commands.ExecuteAsync(_compactSql, [Text(context.Queue), Integer(CountSql.CompactAfter)], SqlRun.Prepare, cancellationToken)
+        await context.Commands.ExecuteAsync(_compactSql, [Text(context.Queue), Integer(CountSql.CompactAfter)], SqlRun.Prepare | SqlRun.Maintenance, cancellationToken)
             .ConfigureAwait(false);
     }
 }

@@ -304,7 +304,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var rescued = (int)(long)(await context.Commands.ScalarAsync(_rescueSql,
             [Text(context.Queue), Boolean(_removeFailed), Boolean(_removeCancelled), Text(context.Channel)],
-            SqlRun.Prepare, cancellationToken).ConfigureAwait(false))!;
+            SqlRun.Prepare | SqlRun.Maintenance, cancellationToken).ConfigureAwait(false))!;
         if (rescued > 0)
         {
             context.Notifier.JobsDue();

@@ -7,24 +7,27 @@ namespace Jobs.Sdk.Postgres;
 /// <summary>
 /// At the start of a host with workers: fails the start when the data source's pool cannot hold the connections the
 /// workers keep open for good plus one for everything else (before, such a worker logged "The connection pool has been
-/// exhausted" every 15 s and never ran a job), and reserves each served queue's claim-and-renewal connection
+/// exhausted" every 15 s and never ran a job), or when its transactions are not READ COMMITTED
+/// (<see cref="WorkerIsolationCheck"/>), and reserves each served queue's claim-and-renewal connection
 /// (<see cref="WorkerConnection"/>). Registered by <c>UsePostgres</c>; does nothing in a host without workers (pushes hold
 /// no connection for good).
 /// </summary>
 internal sealed class PostgresWorkerPoolCheck(PostgresJobDriver driver, IServiceProvider services) : IHostedService
 {
     /// <inheritdoc />
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (services.GetService<JobWorker>() is not { } worker)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var pool = new NpgsqlConnectionStringBuilder(driver.DataSource.ConnectionString);
         if (!pool.Pooling)
         {
-            return Task.CompletedTask; // every open is a new server connection: nothing waits for a pool, nothing needs reserving
+            // Every open is a new server connection: nothing waits for a pool, nothing needs reserving.
+            await WorkerIsolationCheck.CheckAsync(driver.DataSource, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         var queues = worker.QueueNames.Distinct(StringComparer.Ordinal).ToArray();
@@ -41,12 +44,11 @@ internal sealed class PostgresWorkerPoolCheck(PostgresJobDriver driver, IService
                 "(see \"Connection pool sizing\" in the Jobs.Sdk.Postgres README).");
         }
 
+        await WorkerIsolationCheck.CheckAsync(driver.DataSource, cancellationToken).ConfigureAwait(false);
         foreach (var queue in queues)
         {
             ((PostgresJobDriver)driver.ForQueue(queue)).ReserveWorkerConnection();
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />

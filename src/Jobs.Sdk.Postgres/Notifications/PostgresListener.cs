@@ -118,7 +118,8 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                 {
                     await waitUntilReady(stopping).ConfigureAwait(false);
                     ready = true;
-                    if (await RefusesWritesAsync(connection, stopping).ConfigureAwait(false))
+                    var (refusesWrites, keepAlive) = await ReadSessionAsync(connection, stopping).ConfigureAwait(false);
+                    if (refusesWrites)
                     {
                         // The old primary after a failover, its name not moved yet (or a server read-only for a while): it
                         // hears no push of the new primary. Look again after a pause, as after a lost connection.
@@ -144,7 +145,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
 
                         while (!relisten.IsCancellationRequested)
                         {
-                            if (!await connection.WaitAsync(ListenerKeepAlive, relisten.Token).ConfigureAwait(false))
+                            if (!await connection.WaitAsync(keepAlive, relisten.Token).ConfigureAwait(false))
                             {
                                 // Silence: make sure the connection is still alive (half-open sockets, server restarts).
                                 var ping = new NpgsqlCommand("SELECT 1", connection);
@@ -220,11 +221,28 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
         }
     }
 
-    private static async Task<bool> RefusesWritesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the server refuses writes, and how long the connection may stay silent before a ping: 30 s, or half the
+    /// session's <c>idle_session_timeout</c> (PostgreSQL 14+, set on the role or the database) when that is shorter. The
+    /// server ends a session idle for that long, and the listener's session is idle between notifications: it lost its
+    /// connection at every timeout (reconnecting after a backoff, pushes meanwhile waking no worker). A ping keeps it
+    /// without changing the session's settings. One round trip, as the read-only check alone was.
+    /// </summary>
+    private static async Task<(bool RefusesWrites, TimeSpan KeepAlive)> ReadSessionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var readOnly = new NpgsqlCommand("SELECT current_setting('transaction_read_only') = 'on'", connection);
-        await using var readOnlyDisposal = readOnly.ConfigureAwait(false);
-        return (bool)(await readOnly.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        var command = new NpgsqlCommand(
+            "SELECT current_setting('transaction_read_only') = 'on', " +
+            "(SELECT setting::bigint FROM pg_settings WHERE name = 'idle_session_timeout')", connection);
+        await using var commandDisposal = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var readerDisposal = reader.ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var refusesWrites = reader.GetBoolean(0);
+        var idleTimeout = reader.IsDBNull(1) ? 0 : reader.GetInt64(1); // milliseconds; 0 (or NULL before PostgreSQL 14): none
+        var keepAlive = idleTimeout > 0 && TimeSpan.FromMilliseconds(idleTimeout / 2.0) < ListenerKeepAlive
+            ? TimeSpan.FromMilliseconds(Math.Max(1, idleTimeout / 2.0))
+            : ListenerKeepAlive;
+        return (refusesWrites, keepAlive);
     }
 
     /// <summary>The listening connection reached a server that refuses writes.</summary>

@@ -56,6 +56,11 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
         {
             try
             {
+                if (new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Multiplexing)
+                {
+                    throw Multiplexing();
+                }
+
                 if (!await preparation.ProbeAsync(stopping).ConfigureAwait(false))
                 {
                     PostgresLog.BehindPooler(logger, options.Schema);
@@ -122,6 +127,16 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
 
         PostgresLog.MigrationsUpToDate(logger, options.Schema);
     }
+
+    /// <summary>
+    /// The data source multiplexes: the driver's own connections (the LISTEN connection, each queue's held claim
+    /// connection, prepared statements, the pooler probe's server process id) need a physical connection each, which
+    /// multiplexing does not bind; Npgsql's own error ("No bound physical connection") named neither the option nor a fix.
+    /// </summary>
+    private static InvalidOperationException Multiplexing() => new(
+        "The PostgreSQL job driver needs a data source without Multiplexing (its connection string sets Multiplexing=true): it keeps connections of " +
+        "its own (the LISTEN/NOTIFY connection, each queue's claim connection) and prepares statements on them, which multiplexing does not allow. " +
+        "Give the jobs a connection string without Multiplexing=true (your other data sources may keep it).");
 
     private static JobQueueUnavailableException Disposed(Exception? inner)
         => new("The PostgreSQL job driver was disposed before its schema was ready.", inner);

@@ -10,9 +10,15 @@ internal static partial class JobSql
     // execution (~40 ms of LLVM per claim at a million rows, 5x the claim's own work). A claim never runs long enough to
     // repay a compile, so the same transaction-local statement turns JIT off.
     private const string SetGenericPlan = "set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)";
+    // A role's or database's statement_timeout (ALTER ROLE app SET statement_timeout = '50ms') cancelled maintenance over a
+    // large queue at every pass: the lease rescue and cleanup batches then never made progress. As the migrations do for
+    // their session, maintenance lifts it for its own transaction; every other statement keeps it.
+    private const string LiftStatementTimeout = "set_config('statement_timeout', '0', true)";
 
     /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>
     public const string AsynchronousCommit = "SELECT " + SetAsynchronousCommit;
+
+    private static readonly string?[] Settings = BuildSettings();
 
     /// <summary>
     /// The transaction-local settings in front of a worker's statement, in one statement (null: none).
@@ -20,12 +26,21 @@ internal static partial class JobSql
     /// prepared statements of the transaction run their generic plans (a statement whose custom plans the planner
     /// estimates cheaper than its generic one is otherwise planned again on every execution), without JIT compilation
     /// (a generic plan's estimate on a large queue would otherwise pass <c>jit_above_cost</c> on every execution).
+    /// <paramref name="maintenance"/>: no <c>statement_timeout</c> for the transaction (rescue, cleanup, retention).
     /// </summary>
-    public static string? TransactionSettings(bool asynchronousCommit, bool genericPlan) => (asynchronousCommit, genericPlan) switch
+    public static string? TransactionSettings(bool asynchronousCommit, bool genericPlan, bool maintenance)
+        => Settings[(asynchronousCommit ? 1 : 0) | (genericPlan ? 2 : 0) | (maintenance ? 4 : 0)];
+
+    private static string?[] BuildSettings()
     {
-        (true, true) => AsynchronousCommit + ", " + SetGenericPlan,
-        (true, false) => AsynchronousCommit,
-        (false, true) => "SELECT " + SetGenericPlan,
-        _ => null,
-    };
+        var settings = new string?[8];
+        for (var i = 1; i < settings.Length; i++)
+        {
+            string[] parts = [.. new[] { (1, SetAsynchronousCommit), (2, SetGenericPlan), (4, LiftStatementTimeout) }
+                .Where(p => (i & p.Item1) != 0).Select(p => p.Item2)];
+            settings[i] = "SELECT " + string.Join(", ", parts);
+        }
+
+        return settings;
+    }
 }
