@@ -24,6 +24,9 @@ internal sealed class CliContext : IAsyncDisposable
     public JobAdmin Admin { get; }
     public string QuotedSchema => "\"" + Schema + "\"";
 
+    /// <summary>Cancelled by Ctrl+C or SIGTERM (<see cref="Interruption"/>): pass it to every database call.</summary>
+    public CancellationToken Cancellation => Interruption.Token;
+
     /// <summary>Opens the store from <paramref name="connection"/> or <c>JOBS_CONNECTION</c>.</summary>
     public static CliContext Open(string? connection, string schema, bool json)
     {
@@ -67,4 +70,12 @@ internal sealed class CliException : Exception
     public CliException() { }
     public CliException(string message) : base(message) { }
     public CliException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>A command stopped by Ctrl+C or SIGTERM, saying how far it got: printed after "interrupted:", exit code 130.</summary>
+internal sealed class CliInterruptedException : Exception
+{
+    public CliInterruptedException() { }
+    public CliInterruptedException(string message) : base(message) { }
+    public CliInterruptedException(string message, Exception innerException) : base(message, innerException) { }
 }

@@ -12,6 +12,17 @@ internal static class CliRunner
             await using var context = CliContext.Open(connection, schema, json);
             return await body(context).ConfigureAwait(false);
         }
+        catch (Exception ex) when (Interruption.Token.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM: the statement running was cancelled on the server and its transaction rolled back; what
+            // earlier transactions committed stays (a bulk action's earlier batches: JobAdmin audits them, its message counts them).
+            await Console.Error.WriteLineAsync("error: interrupted: " + (ex switch
+            {
+                CliInterruptedException or JobsException => ex.Message,
+                _ => "the statement running was cancelled and rolled back.",
+            })).ConfigureAwait(false);
+            return Interruption.ExitInterrupted;
+        }
         catch (CliException ex)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);

@@ -28,7 +28,7 @@ internal sealed class JobCommands
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             var query = JobFilters.Build(queue, state, name, payload, text, error, since, until, order, limit, cursor);
-            var page = await ctx.Admin.ListJobsAsync(query).ConfigureAwait(false);
+            var page = await ctx.Admin.ListJobsAsync(query, ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -72,7 +72,7 @@ internal sealed class JobCommands
     public Task<int> Show([Argument] string id, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var job = await ctx.Admin.GetJobAsync(JobFilters.ParseId(id)).ConfigureAwait(false);
+            var job = await ctx.Admin.GetJobAsync(JobFilters.ParseId(id), ctx.Cancellation).ConfigureAwait(false);
             if (job is null)
             {
                 await Console.Error.WriteLineAsync($"error: job {id} is not stored (never pushed, deleted, or removed by retention).").ConfigureAwait(false);

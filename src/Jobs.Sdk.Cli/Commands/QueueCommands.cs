@@ -16,7 +16,7 @@ internal sealed class QueueCommands
     public Task<int> Pause([Argument] string name, string? reason = null, string? actor = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var changed = await ctx.Admin.PauseQueueAsync(name, reason, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            var changed = await ctx.Admin.PauseQueueAsync(name, reason, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "pause", name, changed, changed ? $"queue '{name}' paused." : $"queue '{name}' was already paused (reason updated).");
             await WarnIfUnknownAsync(ctx, name).ConfigureAwait(false);
             return CliContext.ExitOk;
@@ -33,7 +33,7 @@ internal sealed class QueueCommands
     public Task<int> Resume([Argument] string name, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var changed = await ctx.Admin.ResumeQueueAsync(name, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            var changed = await ctx.Admin.ResumeQueueAsync(name, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "resume", name, changed, changed ? $"queue '{name}' resumed." : $"queue '{name}' was not paused.");
             return CliContext.ExitOk;
         });
@@ -44,7 +44,7 @@ internal sealed class QueueCommands
     /// </summary>
     private static async Task WarnIfUnknownAsync(CliContext ctx, string name)
     {
-        var queues = await ctx.Admin.GetQueuesAsync().ConfigureAwait(false);
+        var queues = await ctx.Admin.GetQueuesAsync(ctx.Cancellation).ConfigureAwait(false);
         static bool Used(QueueInfo q) => q.WorkerCount > 0 || Enum.GetValues<JobState>().Any(s => q.Counts[s] > 0);
         if (queues.Any(q => q.Name == name && Used(q)))
         {
