@@ -16,6 +16,9 @@ namespace Jobs.Sdk.Cli
             UnknownCommand.Reset();
             Interruption.Reset();
             TerminalText.Install();
+            // ConsoleAppFramework prints its own errors (an option it cannot parse or does not know) with Console.WriteLine:
+            // on stdout, where a script reading --json output expects the document or nothing. Errors go to stderr.
+            ConsoleApp.LogError = static message => Console.Error.WriteLine("error: " + message);
             var app = ConsoleApp.Create();
             app.UseFilter<UnknownCommand>();
             app.UseFilter<Interruption>();
