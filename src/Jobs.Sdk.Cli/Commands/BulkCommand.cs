@@ -49,12 +49,19 @@ internal static class BulkCommand
                 throw new CliException($"{verb}: give job ids, or filters (--queue, --state, --name, ...), or --all to act on every job.");
             }
 
-            return dryRun
+            var (exit, found) = dryRun
                 ? await PreviewAsync(ctx, verb, action(), selection, requested).ConfigureAwait(false)
                 : await ApplyAsync(ctx, verb, action(), selection, requested, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            if (found == 0 && selection.Query?.Queue is { } named)
+            {
+                await UnknownQueue.WarnAsync(ctx, named, "nothing matched.").ConfigureAwait(false);
+            }
+
+            return exit;
         });
 
-    private static async Task<int> ApplyAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested, AuditInfo audit)
+    /// <returns>The exit code, and how many jobs the action changed.</returns>
+    private static async Task<(int Exit, int Found)> ApplyAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested, AuditInfo audit)
     {
         var admin = ctx.Admin;
         int changed;
@@ -104,14 +111,15 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb}: {requested - changed} of the {requested} job id(s) given did not change: they do not exist, " +
                 $"or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return CliContext.ExitError;
+            return (CliContext.ExitError, changed);
         }
 
-        return CliContext.ExitOk;
+        return (CliContext.ExitOk, changed);
     }
 
     /// <summary>The dry run: what the action would change, nothing changed, no audit entry; exits as the action would.</summary>
-    private static async Task<int> PreviewAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested)
+    /// <returns>The exit code, and how many jobs the selection holds.</returns>
+    private static async Task<(int Exit, int Found)> PreviewAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested)
     {
         var preview = await ctx.Admin.PreviewAsync(selection, action, SampleSize, ctx.Cancellation).ConfigureAwait(false);
         if (ctx.Json)
@@ -141,9 +149,9 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb} --dry-run: {requested - preview.WouldChange} of the {requested} job id(s) given would not change: " +
                 $"they do not exist, or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return CliContext.ExitError;
+            return (CliContext.ExitError, preview.Selected);
         }
 
-        return CliContext.ExitOk;
+        return (CliContext.ExitOk, preview.Selected);
     }
 }

@@ -142,6 +142,11 @@ internal sealed class MaintenanceCommands
                 }
             }
 
+            if (total == 0 && queue is not null)
+            {
+                await UnknownQueue.WarnAsync(ctx, queue, dryRun ? "nothing would be deleted there." : "nothing was deleted there.").ConfigureAwait(false);
+            }
+
             return CliContext.ExitOk;
         });
 
