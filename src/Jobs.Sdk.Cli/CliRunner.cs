@@ -41,7 +41,12 @@ internal static class CliRunner
                 "Run `jobs migrate --dry-run` to see the pending migrations and `jobs migrate` to apply them, or use the jobs tool of the version that migrated it.").ConfigureAwait(false);
             return CliContext.ExitError;
         }
-        catch (Exception ex) when (ex is NpgsqlException or ArgumentException or InvalidOperationException or JobsException)
+        catch (NpgsqlException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + DatabaseError.Describe(ex, connection, schema)).ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JobsException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
             return CliContext.ExitError;
