@@ -1,3 +1,4 @@
+using Jobs.Sdk.Postgres;
 using Npgsql;
 
 namespace Jobs.Sdk.Cli;
@@ -22,6 +23,11 @@ internal static class CliRunner
                 _ => "the statement running was cancelled and rolled back.",
             })).ConfigureAwait(false);
             return Interruption.ExitInterrupted;
+        }
+        catch (PostgresSchemaIncompatibleException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message} This jobs tool changes nothing there, nothing was changed: use the jobs tool of the newer version.").ConfigureAwait(false);
+            return CliContext.ExitError;
         }
         catch (CliException ex)
         {

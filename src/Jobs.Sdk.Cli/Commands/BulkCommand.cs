@@ -63,6 +63,7 @@ internal static class BulkCommand
     /// <returns>The exit code, and how many jobs the action changed.</returns>
     private static async Task<(int Exit, int Found)> ApplyAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested, AuditInfo audit)
     {
+        await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
         var admin = ctx.Admin;
         int changed;
         try

@@ -16,6 +16,7 @@ internal sealed class QueueCommands
     public Task<int> Pause([Argument] string name, string? reason = null, string? actor = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var changed = await ctx.Admin.PauseQueueAsync(name, reason, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "pause", name, changed, changed ? $"queue '{name}' paused." : $"queue '{name}' was already paused (reason updated).");
             await UnknownQueue.WarnAsync(ctx, name, "it is paused all the same.").ConfigureAwait(false);
@@ -33,6 +34,7 @@ internal sealed class QueueCommands
     public Task<int> Resume([Argument] string name, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var changed = await ctx.Admin.ResumeQueueAsync(name, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "resume", name, changed, changed ? $"queue '{name}' resumed." : $"queue '{name}' was not paused.");
             return CliContext.ExitOk;

@@ -93,6 +93,7 @@ internal sealed class ScheduleCommands
     private static Task<int> SetPaused(string entry, bool paused, string? actor, string? reason, string? connection, string schema, bool json)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var audit = CliContext.Audit(actor, reason);
             var changed = paused
                 ? await ctx.Admin.PauseScheduleAsync(entry, audit, ctx.Cancellation).ConfigureAwait(false)
@@ -140,6 +141,7 @@ internal sealed class ScheduleCommands
     public Task<int> Trigger([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var pushed = await ctx.Admin.TriggerScheduleAsync(entry, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             if (pushed == 0)
             {
