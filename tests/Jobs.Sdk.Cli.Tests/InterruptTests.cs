@@ -39,17 +39,8 @@ public sealed class InterruptTests(PostgresFixture fixture) : IAsyncLifetime
             SELECT id FROM "{_db.Name}".jobs WHERE id = (SELECT id FROM "{_db.Name}".jobs ORDER BY id OFFSET 1000 LIMIT 1) FOR UPDATE
             """);
 
-        using var retry = _db.Start(1, ["retry", "--queue", "emails", "--state", "failed", "--reason", "incident 42"]);
-        await UntilWaitingAsync(retry, holder.ProcessID);
-        await retry.SignalAsync(signal);
-        var result = await retry.ExitAsync();
-
-        Assert.True(result.ExitCode == 130, result.ToString());
-        Assert.Contains("interrupted", result.Error);
+        var result = await InterruptWhileWaitingAsync(holder.ProcessID, signal, ["retry", "--queue", "emails", "--state", "failed", "--reason", "incident 42"]);
         Assert.Contains("1000 job(s)", result.Error);
-        Assert.DoesNotContain("   at ", result.Error);
-        // Nothing of the tool still waits on the server: its statement was cancelled, not left to run when the lock goes.
-        Assert.Equal(0, await WaitingForLockAsync(holder.ProcessID));
         await holding.CommitAsync();
 
         Assert.Equal(1000, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs WHERE state = 0"""));
@@ -73,18 +64,29 @@ public sealed class InterruptTests(PostgresFixture fixture) : IAsyncLifetime
         await using var holding = await holder.BeginTransactionAsync();
         await ExecuteAsync(holder, $"""LOCK TABLE "{_db.Name}".jobs IN ACCESS EXCLUSIVE MODE""");
 
-        using var cleanup = _db.Start(1, ["cleanup", "--completed", "7d", "--queue", "emails"]);
-        await UntilWaitingAsync(cleanup, holder.ProcessID);
-        await cleanup.SignalAsync("TERM");
-        var result = await cleanup.ExitAsync();
+        var result = await InterruptWhileWaitingAsync(holder.ProcessID, "TERM", ["cleanup", "--completed", "7d", "--queue", "emails"]);
+        Assert.Contains("'emails'", result.Error);
+        await holding.CommitAsync();
+        Assert.Equal(10000, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs"""));
+    }
+
+    /// <summary>
+    /// Runs <c>jobs {args}</c>, signals it once its statement waits for <paramref name="holder"/>'s lock, and checks what every
+    /// interrupted command does: exit 130, "interrupted" on stderr without a stack trace, and nothing of the tool still
+    /// waiting on the server (its statement cancelled, not left to run when the lock goes).
+    /// </summary>
+    private async Task<JobsTool.Result> InterruptWhileWaitingAsync(int holder, string signal, string[] args)
+    {
+        using var tool = _db.Start(1, args);
+        await UntilWaitingAsync(tool, holder);
+        await tool.SignalAsync(signal);
+        var result = await tool.ExitAsync();
 
         Assert.True(result.ExitCode == 130, result.ToString());
         Assert.Contains("interrupted", result.Error);
-        Assert.Contains("'emails'", result.Error);
         Assert.DoesNotContain("   at ", result.Error);
-        Assert.Equal(0, await WaitingForLockAsync(holder.ProcessID));
-        await holding.CommitAsync();
-        Assert.Equal(10000, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs"""));
+        Assert.Equal(0, await WaitingForLockAsync(holder));
+        return result;
     }
 
     /// <summary>Polls the server until a session other than <paramref name="holder"/> waits for a lock on the schema's jobs (the tool's).</summary>
