@@ -24,6 +24,18 @@ internal sealed class CliContext : IAsyncDisposable
     public JobAdmin Admin { get; }
     public string QuotedSchema => "\"" + Schema + "\"";
 
+    /// <summary>Cancelled by Ctrl+C or SIGTERM (<see cref="Interruption"/>): pass it to every database call.</summary>
+    public CancellationToken Cancellation => Interruption.Token;
+
+    /// <summary>
+    /// Before a command changes anything: throws <see cref="PostgresSchemaIncompatibleException"/> when a newer version
+    /// migrated the schema with a migration this version cannot run against (after a rolling upgrade; the workers of this
+    /// version stay stopped for the same reason), or <see cref="PostgresMigrationException"/> when its migrations are not
+    /// this version's. One read of the migrations table, as a worker's start does.
+    /// </summary>
+    public async Task CheckSchemaBeforeChangeAsync()
+        => _ = await PostgresJobMigrations.GetPendingAsync(DataSource, Schema, Cancellation).ConfigureAwait(false);
+
     /// <summary>Opens the store from <paramref name="connection"/> or <c>JOBS_CONNECTION</c>.</summary>
     public static CliContext Open(string? connection, string schema, bool json)
     {
@@ -67,4 +79,12 @@ internal sealed class CliException : Exception
     public CliException() { }
     public CliException(string message) : base(message) { }
     public CliException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>A command stopped by Ctrl+C or SIGTERM, saying how far it got: printed after "interrupted:", exit code 130.</summary>
+internal sealed class CliInterruptedException : Exception
+{
+    public CliInterruptedException() { }
+    public CliInterruptedException(string message) : base(message) { }
+    public CliInterruptedException(string message, Exception innerException) : base(message, innerException) { }
 }

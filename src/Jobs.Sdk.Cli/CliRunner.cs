@@ -1,3 +1,4 @@
+using Jobs.Sdk.Postgres;
 using Npgsql;
 
 namespace Jobs.Sdk.Cli;
@@ -11,6 +12,22 @@ internal static class CliRunner
         {
             await using var context = CliContext.Open(connection, schema, json);
             return await body(context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Interruption.Token.IsCancellationRequested)
+        {
+            // Ctrl+C or SIGTERM: the statement running was cancelled on the server and its transaction rolled back; what
+            // earlier transactions committed stays (a bulk action's earlier batches: JobAdmin audits them, its message counts them).
+            await Console.Error.WriteLineAsync("error: interrupted: " + (ex switch
+            {
+                CliInterruptedException or JobsException => ex.Message,
+                _ => "the statement running was cancelled and rolled back.",
+            })).ConfigureAwait(false);
+            return Interruption.ExitInterrupted;
+        }
+        catch (PostgresSchemaIncompatibleException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message} This jobs tool changes nothing there, nothing was changed: use the jobs tool of the newer version.").ConfigureAwait(false);
+            return CliContext.ExitError;
         }
         catch (CliException ex)
         {
@@ -30,7 +47,12 @@ internal static class CliRunner
                 "Run `jobs migrate --dry-run` to see the pending migrations and `jobs migrate` to apply them, or use the jobs tool of the version that migrated it.").ConfigureAwait(false);
             return CliContext.ExitError;
         }
-        catch (Exception ex) when (ex is NpgsqlException or ArgumentException or InvalidOperationException or JobsException)
+        catch (NpgsqlException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + DatabaseError.Describe(ex, connection, schema)).ConfigureAwait(false);
+            return CliContext.ExitError;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JobsException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
             return CliContext.ExitError;

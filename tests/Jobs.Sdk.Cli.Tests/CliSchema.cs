@@ -19,8 +19,15 @@ internal sealed class CliSchema(PostgresFixture fixture) : IAsyncDisposable
     /// Runs <c>jobs {command} --schema {schema} {rest}</c> (options before arguments, as users type them);
     /// <paramref name="words"/> is how many words name the command (<c>queue pause</c>: 2).
     /// </summary>
-    public Task<JobsTool.Result> RunAsync(int words, string[] args)
-        => JobsTool.RunAsync(fixture.ConnectionString, [.. args[..words], "--schema", Name, .. args[words..]]);
+    public async Task<JobsTool.Result> RunAsync(int words, string[] args)
+    {
+        using var running = Start(words, args);
+        return await running.ExitAsync();
+    }
+
+    /// <summary><see cref="RunAsync"/> started, not awaited: the test acts while the tool runs.</summary>
+    public JobsTool.Running Start(int words, string[] args)
+        => JobsTool.Start(fixture.ConnectionString, [.. args[..words], "--schema", Name, .. args[words..]]);
 
     /// <summary>Creates the schema (the package's migrations) and returns a <see cref="JobAdmin"/> of it.</summary>
     public async Task<JobAdmin> MigrateAsync()

@@ -16,6 +16,13 @@ public static class JobsTool
 
     public static async Task<Result> RunAsync(string? connection, params string[] args)
     {
+        using var running = Start(connection, args);
+        return await running.ExitAsync();
+    }
+
+    /// <summary>Starts <c>jobs {args}</c> and returns at once: the test acts while it runs (signals it), then awaits its exit.</summary>
+    public static Running Start(string? connection, params string[] args)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -34,21 +41,61 @@ public static class JobsTool
             start.Environment["JOBS_CONNECTION"] = connection;
         }
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
+        return new Running(Process.Start(start)!, args);
+    }
+
+    /// <summary>A started <c>jobs</c> process (<c>dotnet jobs.dll</c> runs the tool in the <c>dotnet</c> process itself).</summary>
+    public sealed class Running : IDisposable
+    {
+        private readonly Process _process;
+        private readonly string[] _args;
+        private readonly Task<string> _stdout;
+        private readonly Task<string> _stderr;
+
+        internal Running(Process process, string[] args)
         {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"jobs {string.Join(' ', args)} did not finish within 60 s.");
+            _process = process;
+            _args = args;
+            _stdout = process.StandardOutput.ReadToEndAsync();
+            _stderr = process.StandardError.ReadToEndAsync();
         }
 
-        return new Result(process.ExitCode, await stdout, await stderr);
+        public bool HasExited => _process.HasExited;
+
+        /// <summary>Sends <paramref name="signal"/> (INT: Ctrl+C, TERM: a service manager's stop) to the tool, with kill(1).</summary>
+        public async Task SignalAsync(string signal)
+        {
+            using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            Assert.True(kill.ExitCode == 0, $"kill -{signal} {_process.Id} failed (the tool exited already?)");
+        }
+
+        /// <summary>Waits for the tool to exit (a hang fails the test after 60 s) and returns what it printed.</summary>
+        public async Task<Result> ExitAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"jobs {string.Join(' ', _args)} did not finish within 60 s.");
+            }
+
+            return new Result(_process.ExitCode, await _stdout, await _stderr);
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
     }
 
     private static string Locate()

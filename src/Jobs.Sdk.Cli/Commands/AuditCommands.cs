@@ -20,7 +20,7 @@ internal sealed class AuditCommands
                 throw new CliException($"--limit: {limit} is out of range; use 1 to 10000.");
             }
 
-            var entries = await ctx.Admin.GetAuditLogAsync(limit).ConfigureAwait(false);
+            var entries = await ctx.Admin.GetAuditLogAsync(limit, ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -75,7 +75,7 @@ internal sealed class AuditCommands
             {
                 Schema = ctx.Schema, MigrateOnStartup = false, UseListenNotify = false,
             });
-            var deleted = await driver.PruneAuditLogAsync(age, CancellationToken.None).ConfigureAwait(false);
+            var deleted = await driver.PruneAuditLogAsync(age, ctx.Cancellation).ConfigureAwait(false);
             var ageText = CliRunner.FormatDuration(age);
             var audit = CliContext.Audit(actor, reason);
             await new PostgresJobAdminStore(ctx.DataSource, ctx.Schema).AppendAuditAsync(new AuditEntry

@@ -41,7 +41,7 @@ internal static class BulkCommand
                 // "Every job matching" means the jobs queued before the command ran, as in the dashboard: jobs pushed while
                 // its batches run match too, and on a busy queue the batches would otherwise never catch up with them.
                 // Read on the store's clock, on which queued times are written.
-                var ranAt = await ctx.Admin.GetStoreTimeAsync().ConfigureAwait(false);
+                var ranAt = await ctx.Admin.GetStoreTimeAsync(ctx.Cancellation).ConfigureAwait(false);
                 selection = JobSelection.Matching(query with { QueuedBefore = query.QueuedBefore is { } until && until < ranAt ? until : ranAt });
             }
             else
@@ -49,23 +49,44 @@ internal static class BulkCommand
                 throw new CliException($"{verb}: give job ids, or filters (--queue, --state, --name, ...), or --all to act on every job.");
             }
 
-            return dryRun
+            var (exit, found) = dryRun
                 ? await PreviewAsync(ctx, verb, action(), selection, requested).ConfigureAwait(false)
                 : await ApplyAsync(ctx, verb, action(), selection, requested, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            if (found == 0 && selection.Query?.Queue is { } named)
+            {
+                await UnknownQueue.WarnAsync(ctx, named, "nothing matched.").ConfigureAwait(false);
+            }
+
+            return exit;
         });
 
-    private static async Task<int> ApplyAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested, AuditInfo audit)
+    /// <returns>The exit code, and how many jobs the action changed.</returns>
+    private static async Task<(int Exit, int Found)> ApplyAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested, AuditInfo audit)
     {
+        await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
         var admin = ctx.Admin;
-        var changed = await (action.Kind switch
+        int changed;
+        try
         {
-            JobAdminActionKind.Retry => admin.RetryAsync(selection, action.FromFirstAttempt, audit),
-            JobAdminActionKind.Cancel => admin.CancelAsync(selection, audit),
-            JobAdminActionKind.Delete => admin.DeleteAsync(selection, audit),
-            JobAdminActionKind.RunNow => admin.RunNowAsync(selection, audit),
-            JobAdminActionKind.SetPriority => admin.SetPriorityAsync(selection, action.Priority, audit),
-            _ => throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action."),
-        }).ConfigureAwait(false);
+            changed = await (action.Kind switch
+            {
+                JobAdminActionKind.Retry => admin.RetryAsync(selection, action.FromFirstAttempt, audit, ctx.Cancellation),
+                JobAdminActionKind.Cancel => admin.CancelAsync(selection, audit, ctx.Cancellation),
+                JobAdminActionKind.Delete => admin.DeleteAsync(selection, audit, ctx.Cancellation),
+                JobAdminActionKind.RunNow => admin.RunNowAsync(selection, audit, ctx.Cancellation),
+                JobAdminActionKind.SetPriority => admin.SetPriorityAsync(selection, action.Priority, audit, ctx.Cancellation),
+                _ => throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action."),
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ctx.Cancellation.IsCancellationRequested)
+        {
+            // Each batch is its own transaction: the one running was rolled back. JobAdmin audited (and counts in its
+            // message) the batches that committed before.
+            throw new CliInterruptedException(ex is JobsException
+                ? $"{ex.Message} The batch that was running was rolled back; the jobs changed before it are in the audit log (jobs audit). Run the command again for the rest."
+                : $"{verb}: no job was changed.", ex);
+        }
+
         if (ctx.Json)
         {
             JsonOut.Write(w =>
@@ -91,16 +112,17 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb}: {requested - changed} of the {requested} job id(s) given did not change: they do not exist, " +
                 $"or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return CliContext.ExitError;
+            return (CliContext.ExitError, changed);
         }
 
-        return CliContext.ExitOk;
+        return (CliContext.ExitOk, changed);
     }
 
     /// <summary>The dry run: what the action would change, nothing changed, no audit entry; exits as the action would.</summary>
-    private static async Task<int> PreviewAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested)
+    /// <returns>The exit code, and how many jobs the selection holds.</returns>
+    private static async Task<(int Exit, int Found)> PreviewAsync(CliContext ctx, string verb, JobAdminAction action, JobSelection selection, int requested)
     {
-        var preview = await ctx.Admin.PreviewAsync(selection, action, SampleSize).ConfigureAwait(false);
+        var preview = await ctx.Admin.PreviewAsync(selection, action, SampleSize, ctx.Cancellation).ConfigureAwait(false);
         if (ctx.Json)
         {
             JsonOut.Write(w =>
@@ -128,9 +150,9 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb} --dry-run: {requested - preview.WouldChange} of the {requested} job id(s) given would not change: " +
                 $"they do not exist, or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return CliContext.ExitError;
+            return (CliContext.ExitError, preview.Selected);
         }
 
-        return CliContext.ExitOk;
+        return (CliContext.ExitOk, preview.Selected);
     }
 }

@@ -17,7 +17,7 @@ internal sealed class DoctorCommands
     public Task<int> Run(string longTransaction = "5m", string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var findings = await Doctor.RunAsync(ctx, CliRunner.ParseDuration(longTransaction, "--long-transaction"), CancellationToken.None).ConfigureAwait(false);
+            var findings = await Doctor.RunAsync(ctx, CliRunner.ParseDuration(longTransaction, "--long-transaction"), ctx.Cancellation).ConfigureAwait(false);
             var worst = findings.Count == 0 ? Verdict.Ok : findings.Max(f => f.Verdict);
             if (ctx.Json)
             {

@@ -28,7 +28,7 @@ internal sealed class JobCommands
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             var query = JobFilters.Build(queue, state, name, payload, text, error, since, until, order, limit, cursor);
-            var page = await ctx.Admin.ListJobsAsync(query).ConfigureAwait(false);
+            var page = await ctx.Admin.ListJobsAsync(query, ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -47,19 +47,26 @@ internal sealed class JobCommands
                     w.WriteBoolean("searchStopped", page.NextCursor is not null && page.Items.Count < query.Limit);
                     w.WriteEndObject();
                 });
-                return CliContext.ExitOk;
             }
-
-            var table = new Table("ID", "QUEUE", "NAME", "STATE", "ATTEMPT", "RUN AT", "ERROR");
-            foreach (var j in page.Items)
+            else
             {
-                table.Add(j.Id.ToString(), j.QueueName, j.Name, JsonOut.StateName(j.State), $"{j.Attempts}/{j.MaxAttempts}", Table.Time(j.RunAt), j.LastError);
+                var table = new Table("ID", "QUEUE", "NAME", "STATE", "ATTEMPT", "RUN AT", "ERROR");
+                foreach (var j in page.Items)
+                {
+                    table.Add(j.Id.ToString(), j.QueueName, j.Name, JsonOut.StateName(j.State), $"{j.Attempts}/{j.MaxAttempts}", Table.Time(j.RunAt), j.LastError);
+                }
+
+                table.WriteTo(Console.Out);
+                Console.WriteLine(page.NextCursor is null ? $"({table.Count} jobs)"
+                    : table.Count < query.Limit ? $"({table.Count} jobs so far: the search stopped for time before it read every job; search on with --cursor {page.NextCursor})"
+                    : $"({table.Count} jobs; next page: --cursor {page.NextCursor})");
             }
 
-            table.WriteTo(Console.Out);
-            Console.WriteLine(page.NextCursor is null ? $"({table.Count} jobs)"
-                : table.Count < query.Limit ? $"({table.Count} jobs so far: the search stopped for time before it read every job; search on with --cursor {page.NextCursor})"
-                : $"({table.Count} jobs; next page: --cursor {page.NextCursor})");
+            if (page.Items.Count == 0 && page.NextCursor is null && cursor is null && queue is not null)
+            {
+                await UnknownQueue.WarnAsync(ctx, queue, "no job is listed.").ConfigureAwait(false);
+            }
+
             return CliContext.ExitOk;
         });
 
@@ -72,7 +79,7 @@ internal sealed class JobCommands
     public Task<int> Show([Argument] string id, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var job = await ctx.Admin.GetJobAsync(JobFilters.ParseId(id)).ConfigureAwait(false);
+            var job = await ctx.Admin.GetJobAsync(JobFilters.ParseId(id), ctx.Cancellation).ConfigureAwait(false);
             if (job is null)
             {
                 await Console.Error.WriteLineAsync($"error: job {id} is not stored (never pushed, deleted, or removed by retention).").ConfigureAwait(false);

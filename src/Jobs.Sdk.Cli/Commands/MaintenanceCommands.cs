@@ -32,8 +32,8 @@ internal sealed class MaintenanceCommands
         return await CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             var names = dryRun
-                ? await PostgresJobMigrations.GetPendingAsync(ctx.DataSource, ctx.Schema).ConfigureAwait(false)
-                : await PostgresJobMigrations.ApplyAsync(ctx.DataSource, ctx.Schema).ConfigureAwait(false);
+                ? await PostgresJobMigrations.GetPendingAsync(ctx.DataSource, ctx.Schema, ctx.Cancellation).ConfigureAwait(false)
+                : await PostgresJobMigrations.ApplyAsync(ctx.DataSource, ctx.Schema, ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -81,7 +81,7 @@ internal sealed class MaintenanceCommands
                 FailedJobs = Action(failed, "--failed"),
                 CancelledJobs = Action(cancelled, "--cancelled"),
             };
-            var queues = queue is not null ? [queue] : (await ctx.Admin.GetQueuesAsync().ConfigureAwait(false)).Select(q => q.Name).ToArray();
+            var queues = queue is not null ? [queue] : (await ctx.Admin.GetQueuesAsync(ctx.Cancellation).ConfigureAwait(false)).Select(q => q.Name).ToArray();
             var table = new Table("QUEUE", dryRun ? "WOULD DELETE" : "DELETED");
             long total = 0;
             var perQueue = new List<(string, long)>();
@@ -93,9 +93,20 @@ internal sealed class MaintenanceCommands
                 });
                 // The rows the cleanup's statements deleted: jobs finishing meanwhile do not lower it (a difference of counts would).
                 // A dry run counts the rows those statements would pick, by their own conditions, and deletes none.
-                var deleted = dryRun
-                    ? await driver.CountCleanupAsync(options, CancellationToken.None).ConfigureAwait(false)
-                    : await driver.CleanupCountingAsync(options, CancellationToken.None).ConfigureAwait(false);
+                long deleted;
+                try
+                {
+                    deleted = dryRun
+                        ? await driver.CountCleanupAsync(options, ctx.Cancellation).ConfigureAwait(false)
+                        : await driver.CleanupCountingAsync(options, ctx.Cancellation).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ctx.Cancellation.IsCancellationRequested && !dryRun)
+                {
+                    // Each batch is its own transaction: the one running was rolled back, the ones before it stay deleted.
+                    var done = perQueue.Count == 0 ? "no queue was finished" : "finished before it: " + string.Join(", ", perQueue.Select(q => $"'{q.Item1}' ({q.Item2} deleted)"));
+                    throw new CliInterruptedException($"cleanup stopped in queue '{name}' (the jobs its earlier batches deleted there stay deleted, the rest are kept); {done}. Run it again to finish.", ex);
+                }
+
                 total += deleted;
                 perQueue.Add((name, deleted));
                 table.Add(name, deleted.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -129,6 +140,11 @@ internal sealed class MaintenanceCommands
                 {
                     Console.WriteLine($"cleanup --dry-run: {total} job(s) would be deleted; nothing was changed.");
                 }
+            }
+
+            if (total == 0 && queue is not null)
+            {
+                await UnknownQueue.WarnAsync(ctx, queue, dryRun ? "nothing would be deleted there." : "nothing was deleted there.").ConfigureAwait(false);
             }
 
             return CliContext.ExitOk;

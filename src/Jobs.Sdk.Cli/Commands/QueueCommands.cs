@@ -16,9 +16,10 @@ internal sealed class QueueCommands
     public Task<int> Pause([Argument] string name, string? reason = null, string? actor = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var changed = await ctx.Admin.PauseQueueAsync(name, reason, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
+            var changed = await ctx.Admin.PauseQueueAsync(name, reason, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "pause", name, changed, changed ? $"queue '{name}' paused." : $"queue '{name}' was already paused (reason updated).");
-            await WarnIfUnknownAsync(ctx, name).ConfigureAwait(false);
+            await UnknownQueue.WarnAsync(ctx, name, "it is paused all the same.").ConfigureAwait(false);
             return CliContext.ExitOk;
         });
 
@@ -33,28 +34,11 @@ internal sealed class QueueCommands
     public Task<int> Resume([Argument] string name, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var changed = await ctx.Admin.ResumeQueueAsync(name, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
+            var changed = await ctx.Admin.ResumeQueueAsync(name, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "resume", name, changed, changed ? $"queue '{name}' resumed." : $"queue '{name}' was not paused.");
             return CliContext.ExitOk;
         });
-
-    /// <summary>
-    /// A queue that no job and no live worker has is most likely a typo (the queue meant keeps running): say so on stderr,
-    /// with the queues that do have some. Pausing ahead of a queue's first job stays possible, so this is not an error.
-    /// </summary>
-    private static async Task WarnIfUnknownAsync(CliContext ctx, string name)
-    {
-        var queues = await ctx.Admin.GetQueuesAsync().ConfigureAwait(false);
-        static bool Used(QueueInfo q) => q.WorkerCount > 0 || Enum.GetValues<JobState>().Any(s => q.Counts[s] > 0);
-        if (queues.Any(q => q.Name == name && Used(q)))
-        {
-            return;
-        }
-
-        var known = queues.Where(Used).Select(q => q.Name).ToArray();
-        await Console.Error.WriteLineAsync($"warning: no job and no live worker has queue '{name}' (a typo?); it is paused all the same. " +
-            (known.Length == 0 ? "No queue has jobs or workers yet." : "Queues in use: " + string.Join(", ", known) + ".")).ConfigureAwait(false);
-    }
 
     private static void Report(CliContext ctx, string action, string queue, bool changed, string message)
     {

@@ -13,7 +13,7 @@ internal sealed class ScheduleCommands
     public Task<int> Schedules(string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var entries = await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false);
+            var entries = await ctx.Admin.GetSchedulesAsync(ctx.Cancellation).ConfigureAwait(false);
             var left = SchedulePauseLeftBehind.Find(entries);
             if (ctx.Json)
             {
@@ -93,10 +93,11 @@ internal sealed class ScheduleCommands
     private static Task<int> SetPaused(string entry, bool paused, string? actor, string? reason, string? connection, string schema, bool json)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var audit = CliContext.Audit(actor, reason);
             var changed = paused
-                ? await ctx.Admin.PauseScheduleAsync(entry, audit).ConfigureAwait(false)
-                : await ctx.Admin.ResumeScheduleAsync(entry, audit).ConfigureAwait(false);
+                ? await ctx.Admin.PauseScheduleAsync(entry, audit, ctx.Cancellation).ConfigureAwait(false)
+                : await ctx.Admin.ResumeScheduleAsync(entry, audit, ctx.Cancellation).ConfigureAwait(false);
             var action = paused ? "pause" : "resume";
 
             // 0 changed: no such entry (an error a script must see, as for trigger), or it already was in that state (fine).
@@ -140,7 +141,8 @@ internal sealed class ScheduleCommands
     public Task<int> Trigger([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var pushed = await ctx.Admin.TriggerScheduleAsync(entry, CliContext.Audit(actor, reason)).ConfigureAwait(false);
+            await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
+            var pushed = await ctx.Admin.TriggerScheduleAsync(entry, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             if (pushed == 0)
             {
                 // Nothing pushed: no such entry, or its job is unique and a job of its queue holds the key (the promise holds).
@@ -185,7 +187,7 @@ internal sealed class ScheduleCommands
     /// </summary>
     private static async Task<string?> NotPublishedAsync(CliContext ctx, string command, string entry)
     {
-        var schedules = await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false);
+        var schedules = await ctx.Admin.GetSchedulesAsync(ctx.Cancellation).ConfigureAwait(false);
         if (schedules.Any(s => s.EntryKey == entry))
         {
             return null;

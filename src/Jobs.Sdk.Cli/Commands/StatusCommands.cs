@@ -13,8 +13,8 @@ internal sealed class StatusCommands
     public Task<int> Status(string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var queues = await ctx.Admin.GetQueuesAsync().ConfigureAwait(false);
-            var workers = await ctx.Admin.GetWorkersAsync().ConfigureAwait(false);
+            var queues = await ctx.Admin.GetQueuesAsync(ctx.Cancellation).ConfigureAwait(false);
+            var workers = await ctx.Admin.GetWorkersAsync(ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>

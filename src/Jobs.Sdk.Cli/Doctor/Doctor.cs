@@ -240,7 +240,7 @@ internal static class Doctor
     private static async Task SchedulePausesAsync(CliContext ctx, List<DoctorFinding> findings)
     {
         const string check = "schedule pauses";
-        var left = SchedulePauseLeftBehind.Find(await ctx.Admin.GetSchedulesAsync().ConfigureAwait(false));
+        var left = SchedulePauseLeftBehind.Find(await ctx.Admin.GetSchedulesAsync(ctx.Cancellation).ConfigureAwait(false));
         findings.Add(left.Count == 0
             ? new(check, Verdict.Ok, "no paused schedule entry was left behind by a schedule edit.")
             : new(check, Verdict.Warning, string.Join(" ", left.Select(PausesLeftBehind.Describe)),

@@ -1,0 +1,53 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Jobs.Sdk.Cli;
+
+/// <summary>
+/// One line for an operator about a database failure, saying what to check: Npgsql's own messages name neither the host
+/// it could not resolve ("Name or service not known") nor the timeout that ended a statement ("Exception while reading
+/// from stream"), and a server error's message spans lines (<c>POSITION: 57</c>).
+/// </summary>
+internal static class DatabaseError
+{
+    public static string Describe(NpgsqlException ex, string? connection, string schema) => ex switch
+    {
+        PostgresException p => $"{p.SqlState}: {p.MessageText}{Advice(p, connection, schema)}",
+        { InnerException: TimeoutException } when !ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) =>
+            $"the database did not answer within the command timeout ({Builder(connection)?.CommandTimeout ?? 30} s): a lock another session holds, " +
+            "or an overloaded server. Its statement was cancelled; see jobs doctor for long transactions, or raise it with \"Command Timeout=SECONDS\" in --connection or JOBS_CONNECTION.",
+        _ when ex.InnerException is SocketException or TimeoutException || ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) =>
+            $"cannot reach PostgreSQL at {Server(connection)} ({Innermost(ex).Message.TrimEnd('.')}); check Host and Port in --connection or JOBS_CONNECTION, " +
+            "and that the server runs and accepts connections from this machine.",
+        { InnerException: IOException } =>
+            $"the connection to PostgreSQL at {Server(connection)} broke ({Innermost(ex).Message.TrimEnd('.')}): check that the server runs and accepts " +
+            "connections from this machine (a proxy or firewall may close them); a statement the tool sent may or may not have run (see jobs audit).",
+        _ => Innermost(ex).Message.ReplaceLineEndings(" "),
+    };
+
+    private static string Advice(PostgresException p, string? connection, string schema) => p.SqlState switch
+    {
+        PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification =>
+            ". Check Username and Password in --connection or JOBS_CONNECTION.",
+        PostgresErrorCodes.InvalidCatalogName => ". Check Database in --connection or JOBS_CONNECTION.",
+        PostgresErrorCodes.InsufficientPrivilege =>
+            $". Role '{Builder(connection)?.Username ?? "?"}' lacks a privilege this command needs on schema '{schema}': grant it, or connect as the role that operates the jobs.",
+        _ => ".",
+    };
+
+    private static string Server(string? connection) => Builder(connection) is { } b ? $"{b.Host}:{b.Port}" : "the configured host";
+
+    private static NpgsqlConnectionStringBuilder? Builder(string? connection)
+    {
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(connection ?? Environment.GetEnvironmentVariable("JOBS_CONNECTION"));
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static Exception Innermost(Exception ex) => ex.InnerException is { } inner ? Innermost(inner) : ex;
+}

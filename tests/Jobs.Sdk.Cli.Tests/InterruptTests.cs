@@ -1,0 +1,118 @@
+using Jobs.Sdk.Postgres.Tests;
+using Npgsql;
+
+namespace Jobs.Sdk.Cli.Tests;
+
+/// <summary>
+/// Ctrl+C (SIGINT) or a service manager's SIGTERM while a long command runs: the tool stops its statement on the server at
+/// once, says how far it got, records what it changed in the audit log, exits 130, and leaves no statement of its own
+/// waiting on the server. The tool is held on a row or table lock the test owns, and signalled while its backend waits for
+/// it (seen in <c>pg_locks</c>, not timed); the test keeps the lock until the tool exited, so a statement the tool left
+/// behind would still be waiting for it.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class InterruptTests(PostgresFixture fixture) : IAsyncLifetime
+{
+    private const int Rows = 100_000;
+    private readonly CliSchema _db = new(fixture);
+
+    public async Task InitializeAsync() => await _db.MigrateAsync();
+
+    public Task DisposeAsync() => _db.DisposeAsync().AsTask();
+
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public async Task A_signal_during_a_bulk_retry_of_100000_jobs_stops_it_says_how_many_changed_audits_them_and_exits_130(string signal)
+    {
+        await _db.ExecuteAsync($"""
+            INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload, state, attempts, max_attempts, last_error, finished_at)
+            SELECT gen_random_uuid(), 'emails', 'send-email', jsonb_build_object(), 4, 4, 4, 'boom', now() FROM generate_series(1, {Rows})
+            """);
+
+        // The first job of the second batch (JobAdmin.BatchSize: 1,000, id ascending) is locked: the first batch commits,
+        // the second waits.
+        await using var holder = await _db.DataSource.OpenConnectionAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        // (FOR UPDATE in the subquery's outer query: with OFFSET in the same query level, it would lock the rows skipped too.)
+        await ExecuteAsync(holder, $"""
+            SELECT id FROM "{_db.Name}".jobs WHERE id = (SELECT id FROM "{_db.Name}".jobs ORDER BY id OFFSET 1000 LIMIT 1) FOR UPDATE
+            """);
+
+        var result = await InterruptWhileWaitingAsync(holder.ProcessID, signal, ["retry", "--queue", "emails", "--state", "failed", "--reason", "incident 42"]);
+        Assert.Contains("1000 job(s)", result.Error);
+        await holding.CommitAsync();
+
+        Assert.Equal(1000, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs WHERE state = 0"""));
+        var audited = await _db.ScalarAsync($"""
+            SELECT coalesce(sum(rows_changed), -1) FROM "{_db.Name}".audit_log WHERE action LIKE 'retry%' AND reason = 'incident 42'
+            """);
+        Assert.True(audited == 1000, $"the audit log records {audited} retried job(s) of the 1000 the interrupted retry changed\n{result}");
+    }
+
+    [Fact]
+    public async Task A_signal_during_cleanup_stops_it_says_so_and_exits_130()
+    {
+        await _db.ExecuteAsync($"""
+            INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload, state, attempts, finished_at, updated_at)
+            SELECT gen_random_uuid(), 'emails', 'send-email', jsonb_build_object(), 3, 1, now() - interval '9 days', now() - interval '9 days'
+            FROM generate_series(1, 10000)
+            """);
+
+        // Every statement on the jobs table waits for this lock: the cleanup's first delete waits.
+        await using var holder = await _db.DataSource.OpenConnectionAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await ExecuteAsync(holder, $"""LOCK TABLE "{_db.Name}".jobs IN ACCESS EXCLUSIVE MODE""");
+
+        var result = await InterruptWhileWaitingAsync(holder.ProcessID, "TERM", ["cleanup", "--completed", "7d", "--queue", "emails"]);
+        Assert.Contains("'emails'", result.Error);
+        await holding.CommitAsync();
+        Assert.Equal(10000, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs"""));
+    }
+
+    /// <summary>
+    /// Runs <c>jobs {args}</c>, signals it once its statement waits for <paramref name="holder"/>'s lock, and checks what every
+    /// interrupted command does: exit 130, "interrupted" on stderr without a stack trace, and nothing of the tool still
+    /// waiting on the server (its statement cancelled, not left to run when the lock goes).
+    /// </summary>
+    private async Task<JobsTool.Result> InterruptWhileWaitingAsync(int holder, string signal, string[] args)
+    {
+        using var tool = _db.Start(1, args);
+        await UntilWaitingAsync(tool, holder);
+        await tool.SignalAsync(signal);
+        var result = await tool.ExitAsync();
+
+        Assert.True(result.ExitCode == 130, result.ToString());
+        Assert.Contains("interrupted", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+        Assert.Equal(0, await WaitingForLockAsync(holder));
+        return result;
+    }
+
+    /// <summary>Polls the server until a session other than <paramref name="holder"/> waits for a lock on the schema's jobs (the tool's).</summary>
+    private async Task UntilWaitingAsync(JobsTool.Running tool, int holder)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await WaitingForLockAsync(holder) == 0)
+        {
+            if (tool.HasExited)
+            {
+                Assert.Fail("the tool exited before it waited for the locked jobs:\n" + await tool.ExitAsync());
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the tool never waited for the locked jobs");
+            await Task.Delay(20);
+        }
+    }
+
+    private Task<long> WaitingForLockAsync(int holder) => _db.ScalarAsync($"""
+        SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> {holder}
+        AND (relation = '"{_db.Name}".jobs'::regclass OR transactionid IS NOT NULL)
+        """);
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
