@@ -63,20 +63,7 @@ public sealed class AmbientStartTraceTests(PostgresFixture fixture)
     public async Task A_scheduler_started_inside_a_span_pushes_root_spans()
     {
         var queueName = "ambient_" + Guid.NewGuid().ToString("N")[..8];
-        var sends = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == JobsDiagnostics.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a =>
-            {
-                if (a.Kind == ActivityKind.Producer && a.GetTagItem("messaging.destination.name") as string == queueName)
-                {
-                    sends.Enqueue(a);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new ActivityCollector(queueName);
         var start = new DateTimeOffset(2031, 3, 1, 10, 0, 30, TimeSpan.Zero);
         await using var node = PostgresSchedulerNode.Create(fixture, "jobs_test", queueName, start,
             s => s.Add(new ValueJob(1), Schedule.EveryMinute(), key: "every-minute"));
@@ -92,7 +79,7 @@ public sealed class AmbientStartTraceTests(PostgresFixture fixture)
         node.Time.Advance(TimeSpan.FromMinutes(1));
         await node.Probe.WhenAsync(() => node.Probe.PushedCount("every-minute") == 1, "the fire is pushed");
 
-        var send = Assert.Single(sends);
+        var send = Assert.Single(spans.Spans, s => s.Kind == ActivityKind.Producer);
         Assert.NotEqual(startup, send.TraceId);
         Assert.Equal(default, send.ParentSpanId);
     }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk.Postgres.Tests;
@@ -23,31 +21,9 @@ public sealed class RescueMetricsTests(PostgresFixture fixture)
     [Fact]
     public async Task Jobs_rescued_from_a_dead_worker_are_counted_as_failed_retried_or_cancelled()
     {
-        var measurements = new ConcurrentQueue<(string Instrument, long Value, Dictionary<string, object?> Tags)>();
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
         var queueName = q.Driver.QueueName;
-        using var meters = new MeterListener();
-        meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == JobsDiagnostics.MeterName)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            var map = new Dictionary<string, object?>();
-            foreach (var tag in tags)
-            {
-                map[tag.Key] = tag.Value;
-            }
-
-            if (map.GetValueOrDefault("messaging.destination.name") as string == queueName && instrument.Name != JobsDiagnostics.PushedInstrument)
-            {
-                measurements.Enqueue((instrument.Name, value, map));
-            }
-        });
-        meters.Start();
+        using var metrics = new MetricCollector(queueName);
 
         var last = await q.Queue.PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
         var more = await q.Queue.PushAsync(new ValueJob(2), new JobOptions { MaxAttempts = 3 });
@@ -60,13 +36,14 @@ public sealed class RescueMetricsTests(PostgresFixture fixture)
 
         Assert.Equal(JobState.Failed, (await q.Queue.GetJobAsync(last))?.State ?? JobState.Failed);
         Assert.Equal(JobState.Retrying, (await q.Queue.GetJobAsync(more))!.State);
-        var counted = measurements.Select(m => (m.Instrument, m.Value, Name: m.Tags.GetValueOrDefault("jobs.job.name") as string,
-            Error: m.Tags.GetValueOrDefault("error.type") as string, Schema: m.Tags.GetValueOrDefault("jobs.schema") as string)).OrderBy(m => m.Instrument).ToArray();
+        var counted = metrics.Points.Where(p => p.Instrument != JobsDiagnostics.PushedInstrument)
+            .Select(p => (p.Instrument, p.Value, Name: p.Tag("jobs.job.name"), Error: p.Tag("error.type"), Schema: p.Tag("jobs.schema")))
+            .OrderBy(p => p.Instrument).ToArray();
         Assert.Equal(
             [
-                ("jobs.cancelled", 1L, "test.value", null, "jobs_test"),
-                ("jobs.failed", 1L, "test.value", "Jobs.Sdk.LeaseExpired", "jobs_test"),
-                ("jobs.retried", 1L, "test.value", "Jobs.Sdk.LeaseExpired", "jobs_test"),
+                ("jobs.cancelled", 1.0, "test.value", null, "jobs_test"),
+                ("jobs.failed", 1.0, "test.value", "Jobs.Sdk.LeaseExpired", "jobs_test"),
+                ("jobs.retried", 1.0, "test.value", "Jobs.Sdk.LeaseExpired", "jobs_test"),
             ],
             counted);
     }

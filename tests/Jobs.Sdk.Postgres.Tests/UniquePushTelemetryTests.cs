@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -20,36 +18,9 @@ public sealed class UniquePushTelemetryTests(PostgresFixture fixture)
     [Fact]
     public async Task A_unique_push_that_finds_its_key_held_is_not_counted_and_its_span_names_the_holding_job()
     {
-        var spans = new ConcurrentQueue<Activity>();
-        using var activities = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == JobsDiagnostics.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(activities);
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<UniqueValueJob>((_, _, _) => Task.CompletedTask));
-        var queueName = q.Driver.QueueName;
-        long pushed = 0;
-        using var meters = new MeterListener();
-        meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == JobsDiagnostics.MeterName && instrument.Name == JobsDiagnostics.PushedInstrument)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "messaging.destination.name" && tag.Value as string == queueName)
-                {
-                    Interlocked.Add(ref pushed, value);
-                }
-            }
-        });
-        meters.Start();
+        using var spans = new ActivityCollector(q.Driver.QueueName);
+        using var metrics = new MetricCollector(q.Driver.QueueName);
 
         JobPushResult first, held;
         IReadOnlyList<JobPushResult> batch;
@@ -64,10 +35,10 @@ public sealed class UniquePushTelemetryTests(PostgresFixture fixture)
         Assert.False(held.Inserted);
         Assert.Equal(first.Id, held.Id);
         Assert.Equal([false, true], batch.Select(r => r.Inserted));
-        Assert.Equal(2, await q.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queueName}'"));
-        Assert.Equal(2, Interlocked.Read(ref pushed));
+        Assert.Equal(2, await q.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{q.Driver.QueueName}'"));
+        Assert.Equal(2, metrics.Sum(JobsDiagnostics.PushedInstrument));
 
-        var sends = spans.Where(s => s.OperationName == "send test.unique-value" && (string?)s.GetTagItem("messaging.destination.name") == queueName).ToArray();
+        var sends = spans.Spans.Where(s => s.OperationName == "send test.unique-value").ToArray();
         Assert.Equal(3, sends.Length);
         Assert.Equal(first.Id.ToString(), sends[0].GetTagItem("messaging.message.id"));
         Assert.Equal(held.Id.ToString(), sends[1].GetTagItem("messaging.message.id"));
