@@ -76,10 +76,23 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
                 subscription.Offer(latest);
             }
 
-            _loop ??= Task.Run(() => RunAsync(_disposed.Token));
+            _loop ??= StartPoll();
         }
 
         return subscription;
+    }
+
+    /// <summary>
+    /// Starts the poll loop without the subscribing request's execution context: the loop is the app's, shared by every
+    /// browser, and would otherwise keep that request's <c>Activity.Current</c> (every statement of every poll a child of
+    /// it, in its trace, for as long as anyone watches) and its logging scope.
+    /// </summary>
+    private Task StartPoll()
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(() => RunAsync(_disposed.Token));
+        }
     }
 
     private void Unsubscribe(Subscription subscription)

@@ -299,17 +299,37 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             }, token), cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Rescues the queue's jobs whose lease expired and counts the started attempts it decided in the outcome metrics
+    /// (<see cref="RescueTelemetry"/>, with <paramref name="metricTags"/>); returns how many jobs it rescued.
+    /// </summary>
+    public async Task<int> RescueExpiredLeasesAsync(IReadOnlyList<KeyValuePair<string, object?>> metricTags, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var rescued = (int)(long)(await context.Commands.ScalarAsync(_rescueSql,
-            [Text(context.Queue), Boolean(_removeFailed), Boolean(_removeCancelled), Text(context.Channel)],
-            SqlRun.Prepare | SqlRun.Maintenance, cancellationToken).ConfigureAwait(false))!;
-        if (rescued > 0)
+        var queue = context.Queue;
+        var pass = await context.Commands.QueryAsync(_rescueSql,
+            [Text(queue), Boolean(_removeFailed), Boolean(_removeCancelled), Text(context.Channel)],
+            SqlRun.Prepare | SqlRun.Maintenance, static async (reader, ct) =>
+            {
+                await reader.ReadAsync(ct).ConfigureAwait(false);
+                var count = (int)reader.GetInt64(0);
+                return reader.IsDBNull(2)
+                    ? new RescuePass(count, [], [], [])
+                    : new RescuePass(count, reader.GetFieldValue<string[]>(2), reader.GetFieldValue<int[]>(3), reader.GetFieldValue<long[]>(4));
+            }, cancellationToken).ConfigureAwait(false);
+        if (pass.Rescued > 0)
         {
             context.Notifier.JobsDue();
         }
 
-        return rescued;
+        for (var i = 0; i < pass.Names.Length; i++)
+        {
+            RescueTelemetry.Count(queue, pass.Names[i], (JobState)pass.States[i], pass.Counts[i], metricTags);
+        }
+
+        return pass.Rescued;
     }
+
+    /// <summary>What a rescue pass did: the jobs rescued, and per name and next state the started attempts it decided.</summary>
+    private readonly record struct RescuePass(int Rescued, string[] Names, int[] States, long[] Counts);
 }

@@ -46,10 +46,12 @@ internal static partial class JobSql
     /// $2 delete failed, $3 delete cancelled (retention), $4 channel. A unique job whose key holds after it finished
     /// (<c>unique_for</c>) is kept rather than removed, as <see cref="Complete"/> keeps it. A job an operator deleted while
     /// it ran (<see cref="Deleting"/>: its worker died before it wrote the outcome) is deleted, never requeued.
+    /// Returns one row: the jobs rescued, the notifications sent, and per job name and next state the rescued attempts that
+    /// had started (three parallel arrays, null when none), which the driver counts in the outcome metrics.
     /// </summary>
     public static readonly string RescueExpired = $$"""
         WITH expired AS MATERIALIZED (
-            SELECT id, started_at IS NOT NULL AS started,
+            SELECT id, name, started_at IS NOT NULL AS started,
                    CASE WHEN cancel_requested THEN {{Cancelled}} WHEN started_at IS NULL THEN {{Retrying}} WHEN attempts >= max_attempts THEN {{Failed}} ELSE {{Retrying}} END AS next_state,
                    (unique_key IS NULL OR unique_for IS NULL OR unique_for <= interval '0') AS removable,
                    delete_requested AND cancel_requested AS deleting
@@ -78,6 +80,8 @@ internal static partial class JobSql
         wake AS (
             SELECT pg_notify($4, {{JobNotification.SqlDue}}) FROM (SELECT 1 FROM updated WHERE state = {{Retrying}} LIMIT 1) w WHERE $4::text IS NOT NULL
         )
-        SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake)
+        SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM updated), (SELECT count(*) FROM wake), g.names, g.states, g.counts
+        FROM (SELECT array_agg(c.name) AS names, array_agg(c.next_state) AS states, array_agg(c.n) AS counts
+              FROM (SELECT name, next_state::integer AS next_state, count(*) AS n FROM expired WHERE started GROUP BY name, next_state) c) g
         """;
 }

@@ -24,8 +24,11 @@ internal readonly struct PushTelemetry : IDisposable
     /// <summary>The records to hand to the driver (carrying the trace context when a span was started).</summary>
     public IReadOnlyList<JobPushRecord> Records { get; }
 
-    /// <summary>The records are stored: counts them.</summary>
-    public void Stored()
+    /// <summary>
+    /// The records are stored: counts those <paramref name="results"/> says were inserted (all when null; a unique push whose
+    /// key a job holds stores nothing).
+    /// </summary>
+    public void Stored(Func<int, JobPushResult>? results = null)
     {
         if (!JobsInstrumentation.Enabled || !JobsInstrumentation.Pushed.Enabled)
         {
@@ -34,31 +37,68 @@ internal readonly struct PushTelemetry : IDisposable
 
         try
         {
-            CountStored();
+            CountStored(results);
         }
         catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
         {
         }
     }
 
-    private void CountStored()
+    private void CountStored(Func<int, JobPushResult>? results)
     {
         // Batches hold one job type; count runs of equal names so mixed batches stay exact.
         var records = Records;
         var start = 0;
-        for (var i = 1; i <= records.Count; i++)
+        var count = 0;
+        for (var i = 0; i <= records.Count; i++)
         {
             if (i == records.Count || !string.Equals(records[i].Name, records[start].Name, StringComparison.Ordinal))
             {
-                var tags = new TagList
-                {
-                    { JobsInstrumentation.JobNameTag, records[start].Name },
-                    { JobsInstrumentation.DestinationTag, _queueName },
-                };
-                JobsInstrumentation.AddStoreTags(ref tags, _storeTags);
-                JobsInstrumentation.Pushed.Add(i - start, tags);
+                Count(records[start].Name, count);
                 start = i;
+                count = 0;
             }
+
+            if (i < records.Count && (results is null || results(i).Inserted))
+            {
+                count++;
+            }
+        }
+    }
+
+    private void Count(string name, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { JobsInstrumentation.JobNameTag, name },
+            { JobsInstrumentation.DestinationTag, _queueName },
+        };
+        JobsInstrumentation.AddStoreTags(ref tags, _storeTags);
+        JobsInstrumentation.Pushed.Add(count, tags);
+    }
+
+    /// <summary>
+    /// A single unique push stored nothing: job <paramref name="holder"/> holds its key, and its id is what the caller got.
+    /// The span's <c>messaging.message.id</c> names that job instead of the record that was never stored.
+    /// </summary>
+    public void HeldBy(JobId holder)
+    {
+        if (_activity is not { IsAllDataRequested: true })
+        {
+            return;
+        }
+
+        try
+        {
+            _activity.SetTag(JobsInstrumentation.MessageIdTag, holder.ToString());
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
         }
     }
 

@@ -134,11 +134,15 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _reserved = _buffer - (_sizer?.Target ?? 0);
         var capacity = _options.Concurrency + _buffer;
         _slots = new SemaphoreSlim(capacity - _reserved, capacity);
-        _driver.RunningJobCancelled += _leases.CancelRequested;
-        _driver.QueuePaused += OnQueuePaused;
-        WatchForStalls();
-        _claimLoop = Task.Run(RunAsync, CancellationToken.None);
-        StartLanes(cancellationToken);
+        // The loops (and the driver's listener the subscriptions start) run outside the caller's trace and logging scope.
+        DetachedContext.Run(() =>
+        {
+            _driver.RunningJobCancelled += _leases.CancelRequested;
+            _driver.QueuePaused += OnQueuePaused;
+            WatchForStalls();
+            _claimLoop = Task.Run(RunAsync, CancellationToken.None);
+            StartLanes(cancellationToken);
+        });
         return Task.CompletedTask;
     }
 

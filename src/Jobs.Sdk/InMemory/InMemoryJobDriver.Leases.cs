@@ -60,6 +60,7 @@ public sealed partial class InMemoryJobDriver
 
         var now = _time.GetUtcNow();
         var rescued = 0;
+        List<(string Name, JobState Next)>? decided = null; // started attempts, counted as RescueTelemetry says
         lock (_gate)
         {
             foreach (var entry in _jobs.Values.ToArray())
@@ -79,6 +80,11 @@ public sealed partial class InMemoryJobDriver
                 rescued++;
                 if (RemoveIfDeleted(entry))
                 {
+                    if (entry.StartedAt is not null)
+                    {
+                        (decided ??= []).Add((entry.Name, JobState.Cancelled)); // as the worker counts a delete while running
+                    }
+
                     continue;
                 }
 
@@ -93,20 +99,27 @@ public sealed partial class InMemoryJobDriver
                     continue;
                 }
 
+                var started = entry.StartedAt is not null;
                 entry.LastError = $"Jobs.Sdk.LeaseExpired: worker {entry.WorkerId ?? "?"} stopped renewing the lease of attempt {entry.Attempts} of {entry.MaxAttempts}.";
                 entry.AddError(entry.Attempts, now, entry.LastError);
+                JobState next;
                 if (entry.CancelRequested)
                 {
                     entry.CancelRequested = false;
-                    Finish(entry, JobState.Cancelled, _options.Retention.CancelledJobs, now, null);
+                    Finish(entry, next = JobState.Cancelled, _options.Retention.CancelledJobs, now, null);
                 }
                 else if (entry.Attempts < entry.MaxAttempts)
                 {
-                    Requeue(entry, JobState.Retrying, now);
+                    Requeue(entry, next = JobState.Retrying, now);
                 }
                 else
                 {
-                    Finish(entry, JobState.Failed, _options.Retention.FailedJobs, now, entry.LastError);
+                    Finish(entry, next = JobState.Failed, _options.Retention.FailedJobs, now, entry.LastError);
+                }
+
+                if (started)
+                {
+                    (decided ??= []).Add((entry.Name, next));
                 }
             }
 
@@ -116,6 +129,11 @@ public sealed partial class InMemoryJobDriver
             }
 
             ForgetGoneHolders();
+        }
+
+        foreach (var (name, next) in decided ?? [])
+        {
+            RescueTelemetry.Count(QueueName, name, next, 1, ((IJobDriver)this).MetricTags);
         }
 
         return Task.FromResult(rescued);

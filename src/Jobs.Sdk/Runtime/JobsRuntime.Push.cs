@@ -80,7 +80,7 @@ internal sealed partial class JobsRuntime
             }
 
             return true;
-        }, cancellationToken, i => results![i].Inserted).ConfigureAwait(false);
+        }, cancellationToken, i => results![i]).ConfigureAwait(false);
         return results ?? [];
     }
 
@@ -153,7 +153,7 @@ internal sealed partial class JobsRuntime
 
     private async Task<IReadOnlyList<JobPushRecord>> StoreAsync<TJob>(IReadOnlyList<JobPushRecord> records, IReadOnlyList<TJob> jobs, JobOptions options,
         Func<IReadOnlyList<JobPushRecord>, CancellationToken, Task<bool>> write, CancellationToken cancellationToken,
-        Func<int, bool>? inserted = null)
+        Func<int, JobPushResult>? results = null)
         where TJob : IJob<TJob>
     {
         using var telemetry = JobsInstrumentation.StartPush(QueueName, records, Driver.MetricTags);
@@ -174,12 +174,18 @@ internal sealed partial class JobsRuntime
             return [];
         }
 
-        telemetry.Stored();
+        telemetry.Stored(results);
+        if (records.Count == 1 && results?.Invoke(0) is { Inserted: false } held)
+        {
+            // The caller got the job that holds the key: the span names it, not the record that was never stored.
+            telemetry.HeldBy(held.Id);
+        }
+
         if (!Pipeline.IsEmpty)
         {
             for (var i = 0; i < records.Count; i++)
             {
-                if (inserted is not null && !inserted(i))
+                if (results is not null && !results(i).Inserted)
                 {
                     continue;
                 }

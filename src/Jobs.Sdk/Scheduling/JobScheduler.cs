@@ -86,7 +86,8 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("This JobScheduler was already started.");
         }
 
-        _run = Task.Run(() => RunAsync(store, _stop.Token), CancellationToken.None);
+        // Outside the caller's trace: each scheduled push is a root span (README "Tracing").
+        _run = DetachedContext.Start(() => RunAsync(store, _stop.Token));
         return Task.CompletedTask;
     }
 
