@@ -26,14 +26,18 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     public async Task<JobPushResult> PushAsync(JobPushRecord job, NpgsqlTransaction? tx, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var ambient = tx is null && context.Commands.JoinsAmbientTransaction;
         var result = tx is not null
             ? await PushOnAsync(tx.Connection!, tx, job, context.Channel, cancellationToken).ConfigureAwait(false)
-            : await outcome.RunAsync([job], c => PushOnAsync(c, null, job, null, cancellationToken), () => new JobPushResult(job.Id, true),
-                cancellationToken).ConfigureAwait(false);
+            : ambient
+                ? await context.Commands.OnAmbientTransactionAsync(c => PushOnAsync(c, null, job, context.Channel, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false)
+                : await outcome.RunAsync([job], c => PushOnAsync(c, null, job, null, cancellationToken), () => new JobPushResult(job.Id, true),
+                    cancellationToken).ConfigureAwait(false);
         if (result.Inserted)
         {
-            // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
-            context.Notifier.JobsPushed([job], announce: tx is null);
+            // As for other pushes: in a caller's (or the ambient) transaction the statement notified; else announce after the commit.
+            context.Notifier.JobsPushed([job], announce: tx is null && !ambient);
         }
 
         return result;
@@ -51,8 +55,12 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var ambient = tx is null && context.Commands.JoinsAmbientTransaction;
         var results = tx is not null
             ? await PushManyOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false)
+            : ambient
+            ? await context.Commands.OnAmbientTransactionAsync(c => PushManyOnAsync(c, null, jobs, context.Channel, cancellationToken), cancellationToken)
+                .ConfigureAwait(false)
             : await outcome.RunAsync<JobPushResult[]?>(jobs, async c =>
             {
                 var own = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -76,13 +84,13 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
         if (inserted.Count > 0)
         {
-            context.Notifier.JobsPushed(inserted, announce: tx is null);
+            context.Notifier.JobsPushed(inserted, announce: tx is null && !ambient);
         }
 
         return results;
     }
 
-    private async Task<JobPushResult[]> PushManyOnAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<JobPushRecord> jobs, string? channel,
+    private async Task<JobPushResult[]> PushManyOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyList<JobPushRecord> jobs, string? channel,
         CancellationToken cancellationToken)
     {
         var concurrencyKeys = new string?[jobs.Count];

@@ -53,8 +53,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         _time = queue.TimeProvider;
         _logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
         var logger = _logger;
-        _loop = Task.Run(() => RunAsync(_store, queue, _worker, schedule, options, logger, () => Volatile.Write(ref _reported, true), _stop.Token),
-            CancellationToken.None);
+        _loop = AmbientTransactions.Run(() => RunAsync(_store, queue, _worker, schedule, options, logger, () => Volatile.Write(ref _reported, true), _stop.Token));
         return Task.CompletedTask;
     }
 

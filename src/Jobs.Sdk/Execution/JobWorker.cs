@@ -137,7 +137,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _driver.RunningJobCancelled += _leases.CancelRequested;
         _driver.QueuePaused += OnQueuePaused;
         WatchForStalls();
-        _claimLoop = Task.Run(RunAsync, CancellationToken.None);
+        _claimLoop = AmbientTransactions.Run(RunAsync); // the loops it starts and the handlers run outside the starter's scope
         StartLanes(cancellationToken);
         return Task.CompletedTask;
     }

@@ -86,7 +86,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("This JobScheduler was already started.");
         }
 
-        _run = Task.Run(() => RunAsync(store, _stop.Token), CancellationToken.None);
+        _run = AmbientTransactions.Run(() => RunAsync(store, _stop.Token));
         return Task.CompletedTask;
     }
 
