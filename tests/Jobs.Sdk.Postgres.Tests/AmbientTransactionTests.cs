@@ -271,4 +271,28 @@ public sealed class AmbientTransactionTests(PostgresFixture fixture)
         Assert.Contains("already been committed or rolled back", error.Message);
         await closed.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Scheduler_started_inside_a_scope_commits_its_fires()
+    {
+        var queueName = "ambient_sched_" + Guid.NewGuid().ToString("N")[..8];
+        // Fake time well in the future of the database clock: the fired job is never due, nothing depends on that.
+        var start = new DateTimeOffset(2031, 3, 1, 10, 0, 30, TimeSpan.Zero);
+        await using var node = PostgresSchedulerNode.Create(fixture, "jobs_test", queueName, start,
+            s => s.Add(new ValueJob(1), Schedule.EveryMinute(), key: "every-minute"));
+        using (Scope()) // the test's own scope, open while the scheduler fires
+        {
+            await node.StartAsync();
+            await node.SettledAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            node.Time.Advance(TimeSpan.FromMinutes(1));
+            await node.SettledAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            using (Outside())
+            {
+                await using var dataSource = fixture.CreateDataSource();
+                await using var count = dataSource.CreateCommand("SELECT count(*) FROM jobs_test.jobs WHERE queue_name = $1");
+                count.Parameters.AddWithValue(queueName);
+                Assert.Equal(1L, await count.ExecuteScalarAsync()); // the fire committed, not held in the test's scope
+            }
+        }
+    }
 }
