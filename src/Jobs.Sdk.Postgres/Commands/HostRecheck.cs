@@ -10,8 +10,15 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 internal static class HostRecheck
 {
-    public static async ValueTask<NpgsqlConnection> OpenConnectionRecheckingAsync(this NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a connection of the driver's own: outside the caller's ambient transaction (a <c>TransactionScope</c>), which
+    /// a connection opened inside it would otherwise join (Npgsql's <c>Enlist=true</c>) with the driver's claims, outcomes,
+    /// reads and announcements (<see cref="AmbientTransactions"/>). <paramref name="enlist"/>: join it (a push in a scope).
+    /// </summary>
+    public static async ValueTask<NpgsqlConnection> OpenConnectionRecheckingAsync(this NpgsqlDataSource dataSource, CancellationToken cancellationToken,
+        bool enlist = false)
     {
+        using var suppressed = enlist ? null : AmbientTransactions.Suppress();
         try
         {
             return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

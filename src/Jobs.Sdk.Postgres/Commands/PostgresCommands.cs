@@ -51,7 +51,31 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 {
     private readonly ReadOnlyPoolReset _readOnlyReset = readOnlyReset ?? new ReadOnlyPoolReset(dataSource, NullLogger.Instance);
 
+    private bool? _enlists;
+
     public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>
+    /// Whether a push given no transaction joins the caller's ambient transaction (a <c>TransactionScope</c>): there is one,
+    /// and the data source's connections enlist in it (<c>Enlist=true</c>, Npgsql's default). It then runs as a push given
+    /// the transaction does (<see cref="OnAmbientTransactionAsync"/>).
+    /// </summary>
+    public bool JoinsAmbientTransaction =>
+        System.Transactions.Transaction.Current is not null && (_enlists ??= new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Enlist);
+
+    /// <summary>
+    /// Runs <paramref name="push"/> on a connection enlisted in the caller's ambient transaction. Closing it hands it back
+    /// to the pool for that transaction, so the scope's next push (or the app's next connection of this data source) gets
+    /// the same session: one enlistment, no escalation, committed or rolled back with the scope.
+    /// </summary>
+    public async Task<T> OnAmbientTransactionAsync<T>(Func<NpgsqlConnection, Task<T>> push, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken, enlist: true).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await push(connection).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Whether statements may be prepared (not behind a transaction pooler).</summary>
     public PostgresPreparation Preparation => preparation;

@@ -50,10 +50,20 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var ambient = tx is null && context.Commands.JoinsAmbientTransaction;
         if (tx is not null)
         {
             // In the caller's transaction only its commit may wake workers: the statement notifies, in that transaction.
             await PushOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false);
+        }
+        else if (ambient)
+        {
+            // In the caller's ambient transaction (a TransactionScope): as in the caller's transaction, all chunks in it.
+            await context.Commands.OnAmbientTransactionAsync(async c =>
+            {
+                await PushOnAsync(c, null, jobs, context.Channel, cancellationToken).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
         }
         else if (jobs.Count == 1 && jobs[0].ConcurrencyKey is null)
         {
@@ -74,7 +84,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
 
         // Outside a caller's transaction the statements sent no NOTIFY (commits of notifying transactions are serialized
         // by PostgreSQL): announce the committed jobs now. Poll-only mode: wake this process's own workers.
-        context.Notifier.JobsPushed(jobs, announce: tx is null);
+        context.Notifier.JobsPushed(jobs, announce: tx is null && !ambient);
     }
 
     /// <summary>Pushes <paramref name="jobs"/> outside a caller's transaction on <paramref name="connection"/>, all or nothing.</summary>

@@ -36,14 +36,18 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     public async Task<JobPushResult> PushAsync(JobPushRecord job, NpgsqlTransaction? tx, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var ambient = tx is null && context.Commands.JoinsAmbientTransaction;
         var result = tx is not null
             ? await PushOnAsync(tx.Connection!, tx, job, context.Channel, cancellationToken).ConfigureAwait(false)
-            : await outcome.RunAsync([job], c => PushOnAsync(c, null, job, null, cancellationToken), () => new JobPushResult(job.Id, true),
-                cancellationToken).ConfigureAwait(false);
+            : ambient
+                ? await context.Commands.OnAmbientTransactionAsync(c => PushOnAsync(c, null, job, context.Channel, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false)
+                : await outcome.RunAsync([job], c => PushOnAsync(c, null, job, null, cancellationToken), () => new JobPushResult(job.Id, true),
+                    cancellationToken).ConfigureAwait(false);
         if (result.Inserted)
         {
-            // As for other pushes: in a caller's transaction the statement notified; else announce after the commit.
-            context.Notifier.JobsPushed([job], announce: tx is null);
+            // As for other pushes: in a caller's (or the ambient) transaction the statement notified; else announce after the commit.
+            context.Notifier.JobsPushed([job], announce: tx is null && !ambient);
         }
 
         return result;
@@ -62,8 +66,12 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         }
 
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var ambient = tx is null && context.Commands.JoinsAmbientTransaction;
         var results = tx is not null
             ? await PushManyOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false)
+            : ambient
+            ? await context.Commands.OnAmbientTransactionAsync(c => PushManyOnAsync(c, null, jobs, context.Channel, cancellationToken), cancellationToken)
+                .ConfigureAwait(false)
             : await outcome.RunAsync<JobPushResult[]?>(jobs, async c =>
             {
                 var own = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -87,23 +95,21 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
         if (inserted.Count > 0)
         {
-            context.Notifier.JobsPushed(inserted, announce: tx is null);
+            context.Notifier.JobsPushed(inserted, announce: tx is null && !ambient);
         }
 
         return results;
     }
 
-    private async Task<JobPushResult[]> PushManyOnAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<JobPushRecord> jobs, string? channel,
+    private async Task<JobPushResult[]> PushManyOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyList<JobPushRecord> jobs, string? channel,
         CancellationToken cancellationToken)
     {
         var concurrencyKeys = new string?[jobs.Count];
         var uniqueKeys = new string?[jobs.Count];
-        var order = new int[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
             concurrencyKeys[i] = jobs[i].ConcurrencyKey;
             uniqueKeys[i] = jobs[i].UniqueKey;
-            order[i] = i;
         }
 
         await context.Commands.ExecuteOnAsync(connection, tx, _lockBatchSql,
@@ -112,15 +118,14 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
         // In the order given: a key's line is in push order, and a batch's push order is its list's.
         var results = new JobPushResult[jobs.Count];
-        for (var start = 0; start < order.Length; start += PushesPerRoundTrip)
+        for (var start = 0; start < jobs.Count; start += PushesPerRoundTrip)
         {
-            var group = order.AsMemory(start, Math.Min(PushesPerRoundTrip, order.Length - start));
-            var pushed = await PushGroupOnAsync(connection, tx, jobs, group, channel, cancellationToken).ConfigureAwait(false);
+            var pushed = await PushGroupOnAsync(connection, tx, jobs, start, Math.Min(PushesPerRoundTrip, jobs.Count - start), channel, cancellationToken)
+                .ConfigureAwait(false);
             for (var g = 0; g < pushed.Length; g++)
             {
-                var i = group.Span[g];
                 // No row: the key's holder committed after that statement's snapshot was taken; asked again on its own.
-                results[i] = pushed[g] ?? await PushOnAsync(connection, tx, jobs[i], channel, cancellationToken).ConfigureAwait(false);
+                results[start + g] = pushed[g] ?? await PushOnAsync(connection, tx, jobs[start + g], channel, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -128,21 +133,21 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     }
 
     /// <summary>
-    /// The pushes of jobs <paramref name="group"/> (indexes into <paramref name="jobs"/>) of a batch, in that order, in one
+    /// The pushes of the <paramref name="count"/> jobs of a batch from <paramref name="start"/>, in that order, in one
     /// round trip: each job's statements as <see cref="PushOnAsync"/> sends them. A job whose push returned no row (its
     /// key's holder committed after the statement's snapshot was taken) gets null.
     /// </summary>
-    private async Task<JobPushResult?[]> PushGroupOnAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<JobPushRecord> jobs,
-        ReadOnlyMemory<int> group, string? channel, CancellationToken cancellationToken)
+    private async Task<JobPushResult?[]> PushGroupOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyList<JobPushRecord> jobs,
+        int start, int count, string? channel, CancellationToken cancellationToken)
     {
         var batch = new NpgsqlBatch(connection, tx);
         await using var batchDisposal = batch.ConfigureAwait(false);
-        foreach (var i in group.Span)
+        for (var i = start; i < start + count; i++)
         {
             AddPush(batch, jobs[i], channel);
         }
 
-        var results = new JobPushResult?[group.Length];
+        var results = new JobPushResult?[count];
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerDisposal = reader.ConfigureAwait(false);
         for (var g = 0; g < results.Length; g++)
