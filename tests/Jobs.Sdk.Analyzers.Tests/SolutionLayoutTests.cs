@@ -152,4 +152,18 @@ public class SolutionLayoutTests
         var diagnostic = Assert.Single(diagnostics);
         Assert.StartsWith("JOBS001@14: Job 'resize' (Resize)", diagnostic, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_job_named_like_a_referenced_library_job_is_JOBS003()
+    {
+        var contracts = await Contracts.Value;
+
+        var (_, diagnostics) = await BuildAsync("Worker", Usings + """
+            namespace Worker;
+            [Job("send-email")] public partial record LocalSendEmail(string To, bool Urgent);
+            """, contracts);
+
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("JOBS003@3: Job name 'send-email' of 'Worker.LocalSendEmail' is also used by 'Contracts.SendEmail (in Contracts)'; job names must be unique", diagnostic);
+    }
 }
