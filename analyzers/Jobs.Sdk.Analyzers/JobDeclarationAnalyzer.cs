@@ -59,7 +59,7 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
 
             var names = new ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)>();
             start.RegisterSymbolAction(symbolContext => AnalyzeType(symbolContext, known, names), SymbolKind.NamedType);
-            start.RegisterCompilationEndAction(end => ReportDuplicateNames(end, names));
+            start.RegisterCompilationEndAction(end => ReportDuplicateNames(end, known, names));
         });
     }
 
@@ -242,12 +242,20 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void ReportDuplicateNames(CompilationAnalysisContext context, ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)> names)
+    private static void ReportDuplicateNames(CompilationAnalysisContext context, KnownSymbols known, ConcurrentBag<(string Name, INamedTypeSymbol Type, Location Location)> names)
     {
+        if (names.IsEmpty)
+        {
+            return;
+        }
+
+        var referenced = ReferencedJobNames.Find(context.Compilation, known,
+            new HashSet<string>(names.Select(n => n.Name), System.StringComparer.Ordinal), context.CancellationToken);
         foreach (var group in names.GroupBy(n => n.Name, System.StringComparer.Ordinal))
         {
             var entries = group.ToList();
-            if (entries.Count < 2)
+            var elsewhere = referenced.TryGetValue(group.Key, out var types) ? types : [];
+            if (entries.Count + elsewhere.Count < 2)
             {
                 continue;
             }
@@ -257,6 +265,7 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
                 var others = string.Join("', '", entries
                     .Where(e => !SymbolEqualityComparer.Default.Equals(e.Type, entry.Type))
                     .Select(e => e.Type.ToDisplayString())
+                    .Concat(elsewhere)
                     .OrderBy(n => n, System.StringComparer.Ordinal));
                 context.ReportDiagnostic(Diagnostic.Create(Descriptors.DuplicateJobName, entry.Location,
                     entry.Name, entry.Type.ToDisplayString(), others));

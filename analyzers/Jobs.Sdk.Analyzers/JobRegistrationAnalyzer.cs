@@ -56,6 +56,7 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal), byte> _helperParameters = new();
         private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal), byte> _pushHelperParameters = new();
         private readonly ConcurrentBag<(IMethodSymbol Method, ImmutableArray<ITypeSymbol> TypeArguments, Location Location)> _genericCalls = [];
+        private readonly ConcurrentDictionary<IAssemblySymbol, byte> _libraryRegistrars = new(SymbolEqualityComparer.Default);
         private int _workers;
 
         private enum MethodKind { None, Push, Registration }
@@ -119,6 +120,15 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                     _registered.TryAdd(type, 0);
                 }
 
+                if (registered.Length == 0 && definition.DeclaringSyntaxReferences.IsEmpty
+                    && definition.ContainingAssembly is { } library
+                    && !SymbolEqualityComparer.Default.Equals(library, known.JobsBuilder!.ContainingAssembly))
+                {
+                    // A referenced library's own setup method (jobs.AddHandlers() => jobs.AddGeneratedJobs()): its body
+                    // cannot be read, so the handlers that library holds are taken as registered (see LibraryHandlers).
+                    _libraryRegistrars.TryAdd(library, 0);
+                }
+
                 // Multi-job methods (AddGeneratedJobs) skip jobs that are already registered, so only single-job ones can collide.
                 if (registered.Length == 1)
                 {
@@ -151,10 +161,17 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             }
 
             ResolveGenericHelpers();
+            HashSet<ITypeSymbol>? libraryHandled = null;
 
             foreach (var (job, location) in _pushes.Concat(HelperPushes()))
             {
                 if (_registered.ContainsKey(job))
+                {
+                    continue;
+                }
+
+                libraryHandled ??= LibraryHandlers.JobsHandledIn(_libraryRegistrars.Keys, known, context.CancellationToken);
+                if (libraryHandled.Contains(job))
                 {
                     continue;
                 }

@@ -254,6 +254,7 @@ public sealed partial class JobGenerator
             w.Line("/// Registers every job type that has exactly one <see cref=\"global::Jobs.Sdk.IJobHandler{TJob}\"/> implementation in this");
             w.Line("/// assembly with that handler, skipping jobs already registered on <paramref name=\"builder\"/>.");
             w.Line("/// </summary>");
+            w.Line("/// <exception cref=\"global::System.InvalidOperationException\">A job's name is already registered for another job type (declared in another assembly).</exception>");
             w.Line("/// <param name=\"builder\">The jobs builder.</param>");
             if (model.YieldsToFriends)
             {
@@ -283,7 +284,8 @@ public sealed partial class JobGenerator
             w.Line("    where TJob : global::Jobs.Sdk.IJob<TJob>");
             w.Line("    where THandler : class, global::Jobs.Sdk.IJobHandler<TJob>");
             w.Open();
-            w.Open("if (!global::Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, TJob.JobName))");
+            // Throws when another assembly's job type holds the name: skipping it would hand this job's payloads to that type's handler.
+            w.Open("if (!global::Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered<TJob>(builder))");
             w.Line("builder.AddJob<TJob, THandler>();");
             w.Close();
             w.Close();

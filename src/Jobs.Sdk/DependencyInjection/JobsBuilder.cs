@@ -16,7 +16,8 @@ public sealed class JobsBuilder
 
     internal Func<IServiceProvider, IJobDriver>? DriverFactory { get; private set; }
     internal List<Func<IServiceProvider, JobDefinition>> Definitions { get; } = [];
-    internal HashSet<string> RegisteredNames { get; } = new(StringComparer.Ordinal);
+    /// <summary>Job name → the job type registered under it.</summary>
+    internal Dictionary<string, Type> RegisteredJobs { get; } = new(StringComparer.Ordinal);
     internal bool WorkersAdded { get; private set; }
     internal Dictionary<string, QueueOptions> Queues { get; } = new(StringComparer.Ordinal);
 
@@ -143,12 +144,25 @@ public sealed class JobsBuilder
     {
         // A generated job's name was checked by the analyzer (JOBS007); a hand-written one is checked here, at start-up.
         JobNameRules.Check<TJob>();
-        if (!RegisteredNames.Add(TJob.JobName))
+        if (!RegisteredJobs.TryAdd(TJob.JobName, typeof(TJob)))
         {
-            throw new InvalidOperationException(
-                $"A handler for job '{TJob.JobName}' ({typeof(TJob).Name}) is already registered. Register each job once.");
+            throw RegisteredElsewhere<TJob>() ?? new InvalidOperationException(
+                $"A handler for job '{TJob.JobName}' ({typeof(TJob).FullName}) is already registered. Register each job once.");
         }
     }
+
+    /// <summary>
+    /// The error for a job name already registered for another job type (two assemblies' <c>[Job("same")]</c>: each
+    /// one's jobs would run the other's handler); <see langword="null"/> when the name is free or holds <typeparamref name="TJob"/>.
+    /// </summary>
+    internal InvalidOperationException? RegisteredElsewhere<TJob>() where TJob : IJob<TJob>
+        => RegisteredJobs.TryGetValue(TJob.JobName, out var registered) && registered != typeof(TJob)
+            ? new InvalidOperationException(
+                $"Job name '{TJob.JobName}' is declared by two job types: {registered.FullName} (in {registered.Assembly.GetName().Name}, registered first) " +
+                $"and {typeof(TJob).FullName} (in {typeof(TJob).Assembly.GetName().Name}). The name is what is stored with each queued job " +
+                "and finds its handler, so it must belong to one type: rename one [Job(\"...\")] (jobs already queued under the old name " +
+                "keep it), or register only one of the two.")
+            : null;
 
     private static JobRegistrationOptions Configure(Action<JobRegistrationOptions>? configure)
     {

@@ -14,6 +14,25 @@ public static class JobRegistrationServices
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(jobName);
-        return builder.RegisteredNames.Contains(jobName);
+        return builder.RegisteredJobs.ContainsKey(jobName);
+    }
+
+    /// <summary>
+    /// Whether <typeparamref name="TJob"/> is already registered on <paramref name="builder"/> (generated
+    /// <c>AddGeneratedJobs</c> methods skip it then).
+    /// </summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <param name="builder">The jobs builder.</param>
+    /// <returns><see langword="true"/> when a handler is registered for <typeparamref name="TJob"/>.</returns>
+    /// <exception cref="InvalidOperationException">The job's name is registered for another job type (two assemblies declare the same job name); the message names both types.</exception>
+    public static bool IsRegistered<TJob>(JobsBuilder builder) where TJob : IJob<TJob>
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.RegisteredElsewhere<TJob>() is { } clash)
+        {
+            throw clash;
+        }
+
+        return builder.RegisteredJobs.ContainsKey(TJob.JobName);
     }
 }

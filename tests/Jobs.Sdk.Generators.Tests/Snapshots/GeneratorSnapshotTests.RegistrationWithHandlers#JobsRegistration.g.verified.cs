@@ -12,6 +12,7 @@ namespace Microsoft.Extensions.DependencyInjection
         /// Registers every job type that has exactly one <see cref="global::Jobs.Sdk.IJobHandler{TJob}"/> implementation in this
         /// assembly with that handler, skipping jobs already registered on <paramref name="builder"/>.
         /// </summary>
+        /// <exception cref="global::System.InvalidOperationException">A job's name is already registered for another job type (declared in another assembly).</exception>
         /// <param name="builder">The jobs builder.</param>
         /// <returns>The builder.</returns>
         [global::Jobs.Sdk.Infrastructure.JobRegistrationMethod(typeof(global::App.JobA), typeof(global::App.JobB))]
@@ -27,7 +28,7 @@ namespace Microsoft.Extensions.DependencyInjection
             where TJob : global::Jobs.Sdk.IJob<TJob>
             where THandler : class, global::Jobs.Sdk.IJobHandler<TJob>
         {
-            if (!global::Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered(builder, TJob.JobName))
+            if (!global::Jobs.Sdk.Infrastructure.JobRegistrationServices.IsRegistered<TJob>(builder))
             {
                 builder.AddJob<TJob, THandler>();
             }

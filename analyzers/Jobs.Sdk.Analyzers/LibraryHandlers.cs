@@ -1,0 +1,61 @@
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+
+namespace Jobs.Sdk.Analyzers;
+
+/// <summary>
+/// The jobs handled in referenced libraries whose <c>JobsBuilder</c> extension methods a project calls (a Handlers
+/// library's <c>jobs.AddHandlers()</c> wrapping its generated <c>AddGeneratedJobs()</c>): the jobs for which such a library
+/// declares a non-abstract <c>IJobHandler&lt;T&gt;</c>, internal ones included (the library registers those itself).
+/// Read only when a pushed job is otherwise unregistered.
+/// </summary>
+internal static class LibraryHandlers
+{
+    public static HashSet<ITypeSymbol> JobsHandledIn(IEnumerable<IAssemblySymbol> libraries, KnownSymbols known, CancellationToken cancellationToken)
+    {
+        var jobs = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+        if (known.JobHandlerInterface is not { } handlerInterface)
+        {
+            return jobs;
+        }
+
+        foreach (var library in libraries)
+        {
+            Collect(library.GlobalNamespace, handlerInterface, jobs, cancellationToken);
+        }
+
+        return jobs;
+    }
+
+    private static void Collect(INamespaceOrTypeSymbol container, INamedTypeSymbol handlerInterface, HashSet<ITypeSymbol> jobs, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var member in container.GetMembers())
+        {
+            if (member is INamespaceSymbol ns)
+            {
+                Collect(ns, handlerInterface, jobs, cancellationToken);
+                continue;
+            }
+
+            if (member is not INamedTypeSymbol type)
+            {
+                continue;
+            }
+
+            if (type is { TypeKind: TypeKind.Class, IsAbstract: false, IsStatic: false })
+            {
+                foreach (var @interface in type.AllInterfaces)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(@interface.OriginalDefinition, handlerInterface))
+                    {
+                        jobs.Add(@interface.TypeArguments[0]);
+                    }
+                }
+            }
+
+            Collect(type, handlerInterface, jobs, cancellationToken);
+        }
+    }
+}
