@@ -79,12 +79,15 @@ internal static class JobsInstrumentation
         => Completed.Enabled || Failed.Enabled || Retried.Enabled || Cancelled.Enabled || Discarded.Enabled
             || ExecutionDuration.Enabled || QueueWait.Enabled;
 
-    /// <summary>Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held).</summary>
-    internal static void TrackQueue(IJobDriver driver)
+    /// <summary>
+    /// Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held), its samples' age
+    /// measured on <paramref name="time"/>.
+    /// </summary>
+    internal static void TrackQueue(IJobDriver driver, TimeProvider time)
     {
         if (Enabled)
         {
-            Samplers.GetValue(driver, static d => new JobStateCountSampler(d));
+            Samplers.GetValue(driver, d => new JobStateCountSampler(d, time));
         }
     }
 
