@@ -64,7 +64,8 @@ internal static class JobsInstrumentation
         JobsDiagnostics.DiscardedInstrument, "{job}", "Jobs failed without running: no handler registered, or payload not decodable.");
 
     internal static readonly Histogram<double> ExecutionDuration = Meter.CreateHistogram(
-        JobsDiagnostics.ExecutionDurationInstrument, "s", "Duration of one attempt, from claim to outcome.",
+        JobsDiagnostics.ExecutionDurationInstrument, "s", "Duration of one attempt, from when a runner takes the job (its handler pipeline starts) to its outcome; "
+        + "time in a worker's prefetch buffer is in jobs.queue.wait.",
         tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
     internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram(
