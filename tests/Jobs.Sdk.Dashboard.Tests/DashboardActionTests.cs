@@ -89,6 +89,22 @@ public sealed class DashboardActionTests
         Assert.Equal([".", ".", "..", "_"], audit.Select(e => e.Target).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>Schedule entry keys are free text too: an entry keyed "." or ".." is named in the query (<c>key</c>) the same way.</summary>
+    [Fact]
+    public async Task A_schedule_entry_keyed_dot_is_named_in_the_query_and_the_placeholder_alone_is_entry_underscore()
+    {
+        await using var app = await DashboardTestApp.StartAsync(protect: true);
+        var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
+        var op = Caller.RemoteOperator;
+        await ChangedAsync(await app.PostAsync("api/schedules/_/pause?key=.", op, new { reason = "dot" }, token));
+        await ChangedAsync(await app.PostAsync("api/schedules/_/pause", op, new { reason = "underscore" }, token));
+        using var refused = await app.PostAsync("api/schedules/digest/pause?key=..", op, new { reason = "no" }, token);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+
+        var audit = await app.Admin.GetAuditLogAsync();
+        Assert.Equal([(".", "dot"), ("_", "underscore")], audit.Select(e => (e.Target, e.Reason)).OrderBy(e => e.Target, StringComparer.Ordinal));
+    }
+
     private static async Task<string[]> PausedAsync(DashboardTestApp app)
         => (await app.Admin.GetQueuesAsync()).Where(q => q.IsPaused).Select(q => q.Name).Order(StringComparer.Ordinal).ToArray();
 
