@@ -296,12 +296,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
     /// <summary>
     /// Deletes the audit log's entries recorded more than <paramref name="olderThan"/> ago, every batch (the log is the
     /// store's, not the queue's); returns how many. For <c>jobs audit prune</c>: the retention a worker's rescue pass
-    /// applies, for a store no worker serves or whose worker role may not delete from the log.
+    /// applies, for a store no worker serves or whose worker role may not delete from the log. <paramref name="batchDeleted"/>
+    /// hears each committed batch's count, so a prune stopped part-way still knows what it deleted.
     /// </summary>
-    internal async Task<long> PruneAuditLogAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    internal async Task<long> PruneAuditLogAsync(TimeSpan olderThan, Action<long>? batchDeleted, CancellationToken cancellationToken)
     {
         await _gate.WaitUntilReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await _auditRetention.DeleteOlderThanAsync(olderThan, int.MaxValue, cancellationToken).ConfigureAwait(false);
+        return await _auditRetention.DeleteOlderThanAsync(olderThan, int.MaxValue, batchDeleted, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -71,13 +71,44 @@ public sealed class InterruptTests(PostgresFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>
+    /// <c>jobs audit prune</c> deletes in batches of 1,000 entries, each its own transaction: the batches that committed
+    /// before the signal stay deleted, so the audit log must record them (as a bulk action's "failed part-way"), and stderr
+    /// must say how many.
+    /// </summary>
+    [Fact]
+    public async Task A_signal_during_an_audit_prune_records_the_entries_its_committed_batches_deleted_and_exits_130()
+    {
+        await _db.ExecuteAsync($"""
+            INSERT INTO "{_db.Name}".audit_log (at, actor, action, target, rows_changed)
+            SELECT now() - interval '200 days' + i * interval '1 second', 'old', 'queue.pause', 'emails', 1 FROM generate_series(1, 2500) i
+            """);
+
+        // The 1,001st oldest entry is locked: the prune's first batch (the 1,000 oldest) commits, its second waits.
+        await using var holder = await _db.DataSource.OpenConnectionAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await ExecuteAsync(holder, $"""
+            SELECT id FROM "{_db.Name}".audit_log WHERE id = (SELECT id FROM "{_db.Name}".audit_log ORDER BY at OFFSET 1000 LIMIT 1) FOR UPDATE
+            """);
+
+        var result = await InterruptWhileWaitingAsync(holder.ProcessID, "INT", ["audit", "prune", "--older-than", "90d", "--reason", "incident 7"], words: 2);
+        Assert.Contains("1000", result.Error);
+        await holding.CommitAsync();
+
+        Assert.Equal(1500, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".audit_log WHERE actor = 'old'"""));
+        var audited = await _db.ScalarAsync($"""
+            SELECT coalesce(sum(rows_changed), -1) FROM "{_db.Name}".audit_log WHERE action LIKE 'audit.prune%' AND reason = 'incident 7'
+            """);
+        Assert.True(audited == 1000, $"the audit log records {audited} pruned entries of the 1000 the interrupted prune deleted\n{result}");
+    }
+
+    /// <summary>
     /// Runs <c>jobs {args}</c>, signals it once its statement waits for <paramref name="holder"/>'s lock, and checks what every
     /// interrupted command does: exit 130, "interrupted" on stderr without a stack trace, and nothing of the tool still
     /// waiting on the server (its statement cancelled, not left to run when the lock goes).
     /// </summary>
-    private async Task<JobsTool.Result> InterruptWhileWaitingAsync(int holder, string signal, string[] args)
+    private async Task<JobsTool.Result> InterruptWhileWaitingAsync(int holder, string signal, string[] args, int words = 1)
     {
-        using var tool = _db.Start(1, args);
+        using var tool = _db.Start(words, args);
         await UntilWaitingAsync(tool, holder);
         await tool.SignalAsync(signal);
         var result = await tool.ExitAsync();
@@ -107,7 +138,7 @@ public sealed class InterruptTests(PostgresFixture fixture) : IAsyncLifetime
 
     private Task<long> WaitingForLockAsync(int holder) => _db.ScalarAsync($"""
         SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> {holder}
-        AND (relation = '"{_db.Name}".jobs'::regclass OR transactionid IS NOT NULL)
+        AND (relation IN ('"{_db.Name}".jobs'::regclass, '"{_db.Name}".audit_log'::regclass) OR transactionid IS NOT NULL)
         """);
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)

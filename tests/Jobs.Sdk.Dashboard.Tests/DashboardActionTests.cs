@@ -53,6 +53,61 @@ public sealed class DashboardActionTests
         Assert.Equal("olga", rows[0].GetProperty("actor").GetString());
     }
 
+    /// <summary>
+    /// A queue named "." or ".." cannot be a path segment (a relative step: browsers and servers remove it), so the page
+    /// names it in the query, on the placeholder segment <c>_</c>; every other name keeps its path. The placeholder without
+    /// the query is queue "_", and a query that names another queue, or comes with another segment, changes nothing.
+    /// </summary>
+    [Fact]
+    public async Task A_queue_named_dot_or_dot_dot_is_named_in_the_query_and_no_other_request_reaches_it()
+    {
+        await using var app = await DashboardTestApp.StartAsync(protect: true);
+        foreach (var name in new[] { ".", "..", "_", "emails" })
+        {
+            await app.Queue.PushAsync(new TestEmail("a@example.com", "one"), new JobOptions { Queue = name });
+        }
+
+        var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
+        var op = Caller.RemoteOperator;
+        Assert.Equal(1, await ChangedAsync(await app.PostAsync("api/queues/_/pause?name=..", op, new { reason = "dots" }, token)));
+        Assert.Equal([".."], await PausedAsync(app));
+        Assert.Equal(1, await ChangedAsync(await app.PostAsync("api/queues/_/pause", op, new { reason = "underscore" }, token)));
+        Assert.Equal(["..", "_"], await PausedAsync(app));
+        Assert.Equal(1, await ChangedAsync(await app.PostAsync("api/queues/_/pause?name=.", op, new { reason = "dot" }, token)));
+        Assert.Equal([".", "..", "_"], await PausedAsync(app));
+
+        foreach (var path in new[] { "api/queues/emails/pause?name=.", "api/queues/_/pause?name=emails", "api/queues/_/resume?name=.&name=.." })
+        {
+            using var refused = await app.PostAsync(path, op, new { reason = "no" }, token);
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{path}: {refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
+        }
+
+        Assert.Equal([".", "..", "_"], await PausedAsync(app));
+        Assert.Equal(1, await ChangedAsync(await app.PostAsync("api/queues/_/resume?name=.", op, new { reason = "back" }, token)));
+        Assert.Equal(["..", "_"], await PausedAsync(app));
+        var audit = await app.Admin.GetAuditLogAsync();
+        Assert.Equal([".", ".", "..", "_"], audit.Select(e => e.Target).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Schedule entry keys are free text too: an entry keyed "." or ".." is named in the query (<c>key</c>) the same way.</summary>
+    [Fact]
+    public async Task A_schedule_entry_keyed_dot_is_named_in_the_query_and_the_placeholder_alone_is_entry_underscore()
+    {
+        await using var app = await DashboardTestApp.StartAsync(protect: true);
+        var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
+        var op = Caller.RemoteOperator;
+        await ChangedAsync(await app.PostAsync("api/schedules/_/pause?key=.", op, new { reason = "dot" }, token));
+        await ChangedAsync(await app.PostAsync("api/schedules/_/pause", op, new { reason = "underscore" }, token));
+        using var refused = await app.PostAsync("api/schedules/digest/pause?key=..", op, new { reason = "no" }, token);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+
+        var audit = await app.Admin.GetAuditLogAsync();
+        Assert.Equal([(".", "dot"), ("_", "underscore")], audit.Select(e => (e.Target, e.Reason)).OrderBy(e => e.Target, StringComparer.Ordinal));
+    }
+
+    private static async Task<string[]> PausedAsync(DashboardTestApp app)
+        => (await app.Admin.GetQueuesAsync()).Where(q => q.IsPaused).Select(q => q.Name).Order(StringComparer.Ordinal).ToArray();
+
     [Fact]
     public async Task Operator_pauses_and_resumes_a_queue_with_a_reason()
     {

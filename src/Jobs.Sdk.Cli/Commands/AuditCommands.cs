@@ -75,18 +75,27 @@ internal sealed class AuditCommands
             {
                 Schema = ctx.Schema, MigrateOnStartup = false, UseListenNotify = false,
             });
-            var deleted = await driver.PruneAuditLogAsync(age, ctx.Cancellation).ConfigureAwait(false);
             var ageText = CliRunner.FormatDuration(age);
             var audit = CliContext.Audit(actor, reason);
-            await new PostgresJobAdminStore(ctx.DataSource, ctx.Schema).AppendAuditAsync(new AuditEntry
+            long deleted = 0;
+            try
             {
-                At = DateTimeOffset.UtcNow, // the store records its own time
-                Actor = audit.Actor,
-                Action = "audit.prune",
-                Target = "older than " + ageText,
-                Reason = audit.Reason,
-                RowsChanged = (int)Math.Min(deleted, int.MaxValue),
-            }, CancellationToken.None).ConfigureAwait(false);
+                await driver.PruneAuditLogAsync(age, n => deleted += n, ctx.Cancellation).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (deleted > 0)
+            {
+                // Each batch is its own transaction: the one running was rolled back, the ones before it stay deleted. The
+                // log records those, as a bulk action's committed batches are ("... (failed part-way)").
+                var recorded = await TryRecordPruneAsync(ctx, audit, "audit.prune (failed part-way)", ageText, deleted).ConfigureAwait(false);
+                var done = $"audit prune stopped after deleting {deleted} audit log entries older than {ageText} "
+                    + (recorded ? "(recorded in the audit log as 'audit.prune (failed part-way)')" : "(recording them in the audit log failed too)")
+                    + "; the batch that was running was rolled back.";
+                throw ctx.Cancellation.IsCancellationRequested
+                    ? new CliInterruptedException(done + " Run it again for the rest.", ex)
+                    : new CliException($"{done} {ex.Message}", ex);
+            }
+
+            await RecordPruneAsync(ctx, audit, "audit.prune", ageText, deleted).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -104,4 +113,32 @@ internal sealed class AuditCommands
 
             return CliContext.ExitOk;
         });
+
+    /// <summary>Records a prune of the entries older than <paramref name="ageText"/> that deleted <paramref name="deleted"/> of them.</summary>
+    private static Task RecordPruneAsync(CliContext ctx, AuditInfo audit, string action, string ageText, long deleted)
+        => new PostgresJobAdminStore(ctx.DataSource, ctx.Schema).AppendAuditAsync(new AuditEntry
+        {
+            At = DateTimeOffset.UtcNow, // the store records its own time
+            Actor = audit.Actor,
+            Action = action,
+            Target = "older than " + ageText,
+            Reason = audit.Reason,
+            RowsChanged = (int)Math.Min(deleted, int.MaxValue),
+        }, CancellationToken.None);
+
+    /// <summary><see cref="RecordPruneAsync"/> after a failure: whether the entry was written (the store may be gone too).</summary>
+    private static async Task<bool> TryRecordPruneAsync(CliContext ctx, AuditInfo audit, string action, string ageText, long deleted)
+    {
+        try
+        {
+            await RecordPruneAsync(ctx, audit, action, ageText, deleted).ConfigureAwait(false);
+            return true;
+        }
+#pragma warning disable CA1031 // the prune's own failure is what the operator must see; this one only changes its wording
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
 }

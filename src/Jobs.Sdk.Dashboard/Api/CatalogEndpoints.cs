@@ -67,8 +67,15 @@ internal static class CatalogEndpoints
     private static async Task ActAsync(HttpContext context, string routeKey, string knownActions,
         Func<JobAdmin, string, string?, ReasonRequest, AuditInfo, CancellationToken, Task<int>?> act)
     {
-        var target = RouteSegment(context, routeKey);
         var action = context.Request.RouteValues["action"] as string;
+        if (Target(context, routeKey) is not { } target)
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status400BadRequest,
+                $"The query's '{routeKey}' names only '.' or '..' (which cannot be a path segment), on the path segment '{DotNamePlaceholder}'; put any other name in the path.");
+            return;
+        }
+
+
         var request = await HttpJson.ReadAsync(context, DashboardJsonContext.Default.ReasonRequest);
         if (request is null)
         {
@@ -82,6 +89,25 @@ internal static class CatalogEndpoints
         }
 
         await HttpJson.WriteAsync(context, new ActionResponse(await acting), DashboardJsonContext.Default.ActionResponse);
+    }
+
+    /// <summary>The path segment that stands for a name given in the query: "." or "..", which cannot be a path segment.</summary>
+    private const string DotNamePlaceholder = "_";
+
+    /// <summary>
+    /// The item's name: the path segment (<see cref="RouteSegment"/>), or, for "." and "..", the query parameter named after
+    /// <paramref name="routeKey"/> on the segment <see cref="DotNamePlaceholder"/>. Browsers and servers remove a segment
+    /// of dots only as a relative step, so those two names cannot be in the path; every other name keeps its path (queue
+    /// "_" is <c>_/pause</c> with no query). <see langword="null"/> for a query given otherwise: it would act on another item.
+    /// </summary>
+    private static string? Target(HttpContext context, string routeKey)
+    {
+        if (!context.Request.Query.TryGetValue(routeKey, out var named))
+        {
+            return RouteSegment(context, routeKey);
+        }
+
+        return named.Count == 1 && named[0] is "." or ".." && context.Request.RouteValues[routeKey] as string == DotNamePlaceholder ? named[0] : null;
     }
 
     /// <summary>

@@ -25,3 +25,14 @@ export async function post(path, body, signal = undefined) {
   if (session && session.antiforgeryToken) headers[session.antiforgeryHeader] = session.antiforgeryToken;
   return parse(await fetch('api/' + path, { method: 'POST', headers, body: JSON.stringify(body || {}), credentials: 'same-origin', signal }));
 }
+
+/**
+ * The API path of an action on a named item, `queues/emails/pause`: the name is one path segment. A name of dots only
+ * ("." or "..") cannot be one: browsers and servers remove it as a relative step (`queues/./pause` is requested as
+ * `queues/pause`). Such a name goes in the query, on the placeholder segment `_`: `queues/_/pause?name=..`.
+ */
+export function itemPath(collection, param, name, action) {
+  return name === '.' || name === '..'
+    ? `${collection}/_/${action}?${param}=${encodeURIComponent(name)}`
+    : `${collection}/${encodeURIComponent(name)}/${action}`;
+}

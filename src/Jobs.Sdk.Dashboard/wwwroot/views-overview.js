@@ -1,6 +1,6 @@
 // Overview (counts per state and queue, throughput chart, workers), queues (pause/resume), schedules, workers, audit log.
 import { el, time, badge, label, num, duration, relative, table, toast, confirmAction, STATES } from './ui.js';
-import { get, post } from './api.js';
+import { get, post, itemPath } from './api.js';
 import { throughputChart, summarize } from './chart.js';
 
 function head(title, ...extra) {
@@ -88,7 +88,7 @@ async function queueAction(ctx, queue, action) {
     action === 'pause' ? 'Pause queue' : 'Resume queue');
   if (reason === null) return;
   try {
-    await post(`queues/${encodeURIComponent(queue.name)}/${action}`, { reason });
+    await post(itemPath('queues', 'name', queue.name, action), { reason });
     toast(action === 'pause' ? `Queue ${queue.name} paused` : `Queue ${queue.name} resumed`);
     ctx.refresh();
   } catch (e) { toast(e.message, true); }
@@ -110,7 +110,7 @@ export function schedules(main, _params, ctx) {
       const reason = await confirmAction(title, text, title.replace(/\?$/, '').replace(/ “.*”/, ''));
       if (reason === null) return;
       try {
-        const r = await post(`schedules/${encodeURIComponent(s.entryKey)}/${action}`, { reason });
+        const r = await post(itemPath('schedules', 'key', s.entryKey, action), { reason });
         toast(action !== 'trigger' ? `Schedule ${s.entryKey} ${action}d`
           : r.changed > 0 ? `Pushed ${r.changed} job(s) for ${s.entryKey}`
           : `Pushed no job for ${s.entryKey}: its job is unique and a job holding its key is waiting, running or within its UniqueFor`, r.changed === 0);

@@ -25,7 +25,7 @@ internal sealed class PostgresAuditRetention(PostgresQueueContext context, Reten
 
         try
         {
-            return await DeleteOlderThanAsync(retention.AuditLog, MaxBatchesPerPass, cancellationToken).ConfigureAwait(false);
+            return await DeleteOlderThanAsync(retention.AuditLog, MaxBatchesPerPass, batchDeleted: null, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
@@ -37,9 +37,10 @@ internal sealed class PostgresAuditRetention(PostgresQueueContext context, Reten
     /// <summary>
     /// Deletes the entries recorded more than <paramref name="age"/> ago, oldest first, in batches of
     /// <see cref="AuditRetentionSql.BatchSize"/> (each its own transaction) until one comes short or
-    /// <paramref name="maxBatches"/> ran; returns how many. An operator's prune (<c>jobs audit prune</c>) takes every batch.
+    /// <paramref name="maxBatches"/> ran; returns how many. An operator's prune (<c>jobs audit prune</c>) takes every batch,
+    /// and hears each committed batch's count through <paramref name="batchDeleted"/> (a failure loses only the running one).
     /// </summary>
-    public async Task<long> DeleteOlderThanAsync(TimeSpan age, int maxBatches, CancellationToken cancellationToken)
+    public async Task<long> DeleteOlderThanAsync(TimeSpan age, int maxBatches, Action<long>? batchDeleted, CancellationToken cancellationToken)
     {
         long deleted = 0;
         for (var batch = 0; batch < maxBatches; batch++)
@@ -48,6 +49,7 @@ internal sealed class PostgresAuditRetention(PostgresQueueContext context, Reten
                 [Double(age.TotalMilliseconds), Integer(AuditRetentionSql.BatchSize)], SqlRun.Prepare | SqlRun.Maintenance, cancellationToken)
                 .ConfigureAwait(false);
             deleted += n;
+            batchDeleted?.Invoke(n);
             if (n < AuditRetentionSql.BatchSize)
             {
                 break;

@@ -8,12 +8,22 @@ namespace Jobs.Sdk;
 /// <summary>
 /// Caches one driver's <see cref="IJobDriver.GetCountsAsync"/> for the state gauge: the gauge callback never waits
 /// on the store; it returns the cached counts and starts a background refresh when they are older than
-/// <see cref="RefreshInterval"/>. The refreshes of every queue in the process take turns (<see cref="Turns"/>).
+/// <see cref="RefreshInterval"/>. The refreshes of every queue in the process take turns (<see cref="Turns"/>). While
+/// refreshes fail (the store is out of reach), the counts are reported for <see cref="MaxAge"/> after their sample, then
+/// not at all until a refresh succeeds: an alert must see the series stop, not a flat line of counts from before the outage.
 /// </summary>
 internal sealed class JobStateCountSampler
 {
     internal static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
     internal static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How old a sample may be, once the latest refresh failed, and still be reported: three refresh intervals, so a
+    /// single failed query (a blip) leaves no gap for a collector that reads every few seconds. A sample whose latest
+    /// refresh succeeded is reported however old it is: an exporter that collects once a minute finds every sample a
+    /// minute old (its collection starts the next refresh).
+    /// </summary>
+    internal static readonly TimeSpan MaxAge = 3 * RefreshInterval;
 
     /// <summary>
     /// One refresh at a time in the process: an exporter's collection finds every queue's counts stale at once, and without
@@ -24,23 +34,33 @@ internal sealed class JobStateCountSampler
     private static readonly SemaphoreSlim Turns = new(1, 1);
 
     private readonly IJobDriver _driver;
+    private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private JobCounts? _counts;
+    private Sample? _sample;
+    private volatile bool _failing;
     private long _refreshedAt;
+    private volatile bool _refreshed;
     private Task _refresh = Task.CompletedTask;
 
-    internal JobStateCountSampler(IJobDriver driver) => _driver = driver;
+    internal JobStateCountSampler(IJobDriver driver, TimeProvider time)
+    {
+        _driver = driver;
+        _time = time;
+    }
 
-    /// <summary>The latest counts (<see langword="null"/> before the first successful query); refreshes in the background when stale.</summary>
+    /// <summary>
+    /// The latest counts (<see langword="null"/> before the first successful query, and while refreshes fail once the
+    /// counts are older than <see cref="MaxAge"/>); refreshes in the background when stale.
+    /// </summary>
     public JobCounts? GetCounts()
     {
-        var refreshedAt = Interlocked.Read(ref _refreshedAt);
-        if (refreshedAt == 0 || Environment.TickCount64 - refreshedAt >= (long)RefreshInterval.TotalMilliseconds)
+        if (!_refreshed || _time.GetElapsedTime(Interlocked.Read(ref _refreshedAt)) >= RefreshInterval)
         {
             _ = RefreshAsync();
         }
 
-        return Volatile.Read(ref _counts);
+        var sample = Volatile.Read(ref _sample);
+        return sample is null || (_failing && _time.GetElapsedTime(sample.At) > MaxAge) ? null : sample.Counts;
     }
 
     /// <summary>Starts a refresh unless one is running; completes when it ends (never throws).</summary>
@@ -59,6 +79,7 @@ internal sealed class JobStateCountSampler
 
     private async Task RefreshCoreAsync()
     {
+        var failed = true;
         try
         {
             using var timeout = new CancellationTokenSource(QueryTimeout);
@@ -66,7 +87,8 @@ internal sealed class JobStateCountSampler
             try
             {
                 var counts = await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
-                Volatile.Write(ref _counts, counts);
+                Volatile.Write(ref _sample, new Sample(counts, _time.GetTimestamp()));
+                failed = false;
             }
             finally
             {
@@ -77,14 +99,19 @@ internal sealed class JobStateCountSampler
         {
             JobsInstrumentation.ForgetQueue(_driver);
         }
-#pragma warning disable CA1031 // a failed sample keeps the previous value; the health check reports store errors
+#pragma warning disable CA1031 // a failed sample keeps the previous value (for MaxAge); the health check reports store errors
         catch (Exception)
 #pragma warning restore CA1031
         {
         }
         finally
         {
-            Interlocked.Exchange(ref _refreshedAt, Math.Max(Environment.TickCount64, 1));
+            _failing = failed;
+            Interlocked.Exchange(ref _refreshedAt, _time.GetTimestamp());
+            _refreshed = true;
         }
     }
+
+    /// <summary>Counts and when (a <see cref="TimeProvider"/> timestamp) they were read.</summary>
+    private sealed record Sample(JobCounts Counts, long At);
 }

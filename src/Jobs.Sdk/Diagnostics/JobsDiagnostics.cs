@@ -31,7 +31,10 @@ public static class JobsDiagnostics
     /// <summary>Counter: jobs failed without running because no handler is registered or the payload cannot be decoded (tags: job name, queue, reason).</summary>
     public const string DiscardedInstrument = "jobs.discarded";
 
-    /// <summary>Histogram (seconds): how long an attempt ran, from claim to outcome (tags: job name, queue, outcome).</summary>
+    /// <summary>
+    /// Histogram (seconds): how long an attempt ran, from when a runner takes the job (its handler pipeline starts) to its
+    /// outcome; time the job spent in a worker's prefetch buffer is in <see cref="QueueWaitInstrument"/> (tags: job name, queue, outcome).
+    /// </summary>
     public const string ExecutionDurationInstrument = "jobs.execution.duration";
 
     /// <summary>Histogram (seconds): how long a due job waited, from the later of push and due time to the start of the attempt (tags: job name, queue).</summary>

@@ -64,7 +64,8 @@ internal static class JobsInstrumentation
         JobsDiagnostics.DiscardedInstrument, "{job}", "Jobs failed without running: no handler registered, or payload not decodable.");
 
     internal static readonly Histogram<double> ExecutionDuration = Meter.CreateHistogram(
-        JobsDiagnostics.ExecutionDurationInstrument, "s", "Duration of one attempt, from claim to outcome.",
+        JobsDiagnostics.ExecutionDurationInstrument, "s", "Duration of one attempt, from when a runner takes the job (its handler pipeline starts) to its outcome; "
+        + "time in a worker's prefetch buffer is in jobs.queue.wait.",
         tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
 
     internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram(
@@ -79,12 +80,15 @@ internal static class JobsInstrumentation
         => Completed.Enabled || Failed.Enabled || Retried.Enabled || Cancelled.Enabled || Discarded.Enabled
             || ExecutionDuration.Enabled || QueueWait.Enabled;
 
-    /// <summary>Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held).</summary>
-    internal static void TrackQueue(IJobDriver driver)
+    /// <summary>
+    /// Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held), its samples' age
+    /// measured on <paramref name="time"/>.
+    /// </summary>
+    internal static void TrackQueue(IJobDriver driver, TimeProvider time)
     {
         if (Enabled)
         {
-            Samplers.GetValue(driver, static d => new JobStateCountSampler(d));
+            Samplers.GetValue(driver, d => new JobStateCountSampler(d, time));
         }
     }
 

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// The state gauge (<see cref="JobsDiagnostics.StateCountInstrument"/>) while the database is out of reach: an alert on it
+/// must see the series stop once the counts are old, not a flat line of the counts from before the outage. The queue's
+/// clock is a fake one (the samples' age is read on it); the outage is real (every connection cut, new ones refused).
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class StateGaugeOutageTests(PostgresFixture fixture)
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task During_an_outage_the_gauge_stops_reporting_counts_older_than_three_refresh_intervals_and_reports_again_after_it()
+    {
+        var upstream = new NpgsqlConnectionStringBuilder(fixture.ConnectionString);
+        await using var proxy = TcpProxy.Start(upstream.Host!, upstream.Port);
+        var (q, metrics, time) = await StartAsync(fixture.CreateDataSource(b => { b.Host = "127.0.0.1"; b.Port = proxy.Port; b.Timeout = 3; }));
+        await using var _ = q;
+        using var __ = metrics;
+        await q.Queue.PushManyAsync([new ValueJob(1), new ValueJob(2), new ValueJob(3)]);
+        var sampler = JobsInstrumentation.GetSampler(q.Driver)!;
+        await sampler.RefreshAsync().WaitAsync(Guard);
+        Assert.Equal(3, Pending(Collect(metrics)));
+
+        proxy.RefuseConnections();
+        proxy.CutAll();
+        await sampler.RefreshAsync().WaitAsync(Guard); // fails: the store is out of reach
+
+        // A blip shorter than three refresh intervals keeps the last sample (no gap for a collector reading every second).
+        time.Advance(JobStateCountSampler.RefreshInterval);
+        Assert.Equal(3, Pending(Collect(metrics)));
+
+        await sampler.RefreshAsync().WaitAsync(Guard); // fails again
+        time.Advance(3 * JobStateCountSampler.RefreshInterval);
+        var during = Collect(metrics);
+        Assert.True(during.Count == 0,
+            $"20 s into the outage (the last sample 20 s old, every refresh since failed), jobs.state.count still reported the counts from before it: " +
+            string.Join(", ", during.Select(p => $"{p.Tag("jobs.job.state")}={p.Value}")));
+
+        proxy.AcceptConnections();
+        var deadline = DateTime.UtcNow + Guard;
+        IReadOnlyList<MetricPoint> after;
+        do
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the gauge did not report again within 60 s of the store's return");
+            await sampler.RefreshAsync().WaitAsync(Guard);
+            after = Collect(metrics);
+        }
+        while (after.Count == 0);
+
+        Assert.Equal(3, Pending(after));
+    }
+
+    /// <summary>
+    /// Passes as written (a guard for the fix above): an exporter that collects once a minute finds every sample a minute
+    /// old, since its collection starts the next refresh. While those refreshes succeed, the counts are reported however old.
+    /// </summary>
+    [Fact]
+    public async Task A_collector_reading_once_a_minute_gets_the_counts_while_the_store_answers()
+    {
+        var (q, metrics, time) = await StartAsync(fixture.CreateDataSource());
+        await using var _ = q;
+        using var __ = metrics;
+        await q.Queue.PushManyAsync([new ValueJob(1), new ValueJob(2)]);
+        var sampler = JobsInstrumentation.GetSampler(q.Driver)!;
+        await sampler.RefreshAsync().WaitAsync(Guard);
+
+        for (var minute = 1; minute <= 3; minute++)
+        {
+            time.Advance(TimeSpan.FromMinutes(1));
+            Assert.Equal(2, Pending(Collect(metrics))); // the sample of a minute ago; this collection starts the next one
+            await sampler.RefreshAsync().WaitAsync(Guard);
+        }
+    }
+
+    private async Task<(TestQueue Queue, MetricCollector Metrics, FakeTimeProvider Time)> StartAsync(NpgsqlDataSource dataSource)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var queueName = "gauge_outage_" + Guid.NewGuid().ToString("N")[..8];
+        var metrics = new MetricCollector(queueName);
+        var q = await TestQueue.CreateAsync(fixture, b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(time);
+            b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask);
+        }, queueName: queueName, dataSource: dataSource);
+        return (q, metrics, time);
+    }
+
+    /// <summary>One collection, as an exporter makes it: the gauge's measurements of this queue.</summary>
+    private static IReadOnlyList<MetricPoint> Collect(MetricCollector metrics)
+    {
+        var before = metrics.Of(JobsDiagnostics.StateCountInstrument).Count;
+        metrics.RecordObservableInstruments();
+        return metrics.Of(JobsDiagnostics.StateCountInstrument).Skip(before).ToArray();
+    }
+
+    private static double Pending(IReadOnlyList<MetricPoint> points)
+        => points.SingleOrDefault(p => p.Tag("jobs.job.state") == "pending")?.Value ?? -1;
+}
