@@ -23,12 +23,17 @@ public static class JobsTool
     /// <summary>Starts <c>jobs {args}</c> and returns at once: the test acts while it runs (signals it), then awaits its exit.</summary>
     public static Running Start(string? connection, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Through env --default-signal=INT (which execs the tool: same process): a process started from a shell's background
+        // job (a CI script run with `&`) inherits SIGINT ignored, so the tool would never see the test's Ctrl+C; an
+        // operator's terminal gives it the default disposition, which this restores.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Dll.Value);
         foreach (var a in args)
         {
