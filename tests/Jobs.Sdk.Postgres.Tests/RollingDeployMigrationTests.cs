@@ -263,8 +263,12 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
     [Fact]
     public async Task A_migration_step_marked_no_transaction_runs_create_index_concurrently()
     {
+        // A database of its own: CREATE INDEX CONCURRENTLY waits for every transaction of its database older than its
+        // snapshot, and the migrations' lock_timeout bounds that wait; other tests' transactions that hold a lock for a
+        // while (the CLI's interrupt tests, in parallel) made this step fail with 55P03 in the shared database.
+        await using var database = await ScratchDatabase.CreateAsync(fixture, "cic");
         var schema = NewSchema();
-        await using var dataSource = fixture.CreateDataSource();
+        await using var dataSource = database.CreateDataSource();
         var migrations = PostgresJobMigrations.GetMigrations(schema).ToList();
         var step = MigrationMarkers.Build(migrations.Count + 1, "9999_concurrent_index", $"""
             -- jobs:no-transaction
