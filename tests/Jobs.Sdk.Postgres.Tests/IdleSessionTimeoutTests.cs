@@ -74,6 +74,29 @@ public sealed class IdleSessionTimeoutTests(PostgresFixture fixture) : IAsyncLif
         Assert.True(failures.Length == 0, "Claims failed:\n" + string.Join('\n', failures));
     }
 
+    [Fact]
+    public async Task Admin_reads_and_actions_on_pooled_connections_the_server_ended_while_idle_succeed()
+    {
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask),
+            dataSource: _database!.CreateDataSource());
+        var admin = q.Services.GetRequiredService<JobAdmin>(); // the dashboard's
+        var id = await q.Queue.PushAsync(new ValueJob(1));
+
+        await ServerEndedIdleSessionsAsync();
+        var job = await admin.GetJobAsync(id);
+        await ServerEndedIdleSessionsAsync();
+        var page = await admin.ListJobsAsync(new JobQuery { Queue = q.Driver.QueueName });
+        await ServerEndedIdleSessionsAsync();
+        var cancelled = await admin.CancelAsync(JobSelection.Ids(id));
+        await ServerEndedIdleSessionsAsync();
+        var audit = await admin.GetAuditLogAsync(10); // a read with parameters of the caller's
+
+        Assert.Equal(id, job?.Id);
+        Assert.Equal([id], page.Items.Select(j => j.Id));
+        Assert.Equal(1, cancelled);
+        Assert.NotEmpty(audit);
+    }
+
     /// <summary>On the database clock: the server ended every session of the scratch database (they idled past the timeout).</summary>
     private Task ServerEndedIdleSessionsAsync() => TestExtensions.EventuallyAsync(async () => await _database!.Admin.ScalarAsync(
         $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{_database.Name}'") == 0, 30, "the server ending the idle pooled sessions");
