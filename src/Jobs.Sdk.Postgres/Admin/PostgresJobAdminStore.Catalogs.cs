@@ -17,74 +17,75 @@ public sealed partial class PostgresJobAdminStore
         var workers = new Dictionary<string, int>(StringComparer.Ordinal);
         var deltas = new Dictionary<string, long>(StringComparer.Ordinal);
         DateTimeOffset now;
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var batch = new NpgsqlBatch(connection);
-        await using (batch.ConfigureAwait(false))
+        return await ReadAsync<IReadOnlyList<QueueInfo>>(async connection =>
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueCounts)));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueOldestWaiting)));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueStates)));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.LiveWorkersPerQueue)));
-            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using var readerDisposal = reader.ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            now = reader.GetFieldValue<DateTimeOffset>(0);
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var batch = new NpgsqlBatch(connection);
+            await using (batch.ConfigureAwait(false))
             {
-                var queue = reader.GetString(0);
-                if (!counts.TryGetValue(queue, out var list))
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueCounts)));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueOldestWaiting)));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueStates)));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.LiveWorkersPerQueue)));
+                var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using var readerDisposal = reader.ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                now = reader.GetFieldValue<DateTimeOffset>(0);
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    counts[queue] = list = [];
+                    var queue = reader.GetString(0);
+                    if (!counts.TryGetValue(queue, out var list))
+                    {
+                        counts[queue] = list = [];
+                    }
+
+                    list.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
+                    deltas[queue] = deltas.GetValueOrDefault(queue) + reader.GetInt64(3);
                 }
 
-                list.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
-                deltas[queue] = deltas.GetValueOrDefault(queue) + reader.GetInt64(3);
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    oldest[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+                }
+
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    states[reader.GetString(0)] = (reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+                }
+
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    workers[reader.GetString(0)] = (int)reader.GetInt64(1);
+                }
             }
 
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            await CompactCountsAsync(connection, deltas, cancellationToken).ConfigureAwait(false);
+            var names = new SortedSet<string>(counts.Where(c => c.Value.Any(s => s.Value != 0)).Select(c => c.Key), StringComparer.Ordinal);
+            names.UnionWith(states.Keys);
+            names.UnionWith(workers.Keys);
+            var result = new List<QueueInfo>(names.Count);
+            foreach (var name in names)
             {
-                oldest[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+                states.TryGetValue(name, out var state);
+                result.Add(new QueueInfo
+                {
+                    Name = name,
+                    IsPaused = state.Paused,
+                    PausedReason = state.Paused ? state.Reason : null,
+                    PausedAt = state.Paused ? state.At : null,
+                    Counts = counts.TryGetValue(name, out var c) ? JobCounts.From(c) : new JobCounts(),
+                    OldestWaitingAge = oldest.TryGetValue(name, out var o) ? (now - o < TimeSpan.Zero ? TimeSpan.Zero : now - o) : null,
+                    WorkerCount = workers.GetValueOrDefault(name),
+                });
             }
 
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                states[reader.GetString(0)] = (reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
-            }
-
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                workers[reader.GetString(0)] = (int)reader.GetInt64(1);
-            }
-        }
-
-        await CompactCountsAsync(connection, deltas, cancellationToken).ConfigureAwait(false);
-        var names = new SortedSet<string>(counts.Where(c => c.Value.Any(s => s.Value != 0)).Select(c => c.Key), StringComparer.Ordinal);
-        names.UnionWith(states.Keys);
-        names.UnionWith(workers.Keys);
-        var result = new List<QueueInfo>(names.Count);
-        foreach (var name in names)
-        {
-            states.TryGetValue(name, out var state);
-            result.Add(new QueueInfo
-            {
-                Name = name,
-                IsPaused = state.Paused,
-                PausedReason = state.Paused ? state.Reason : null,
-                PausedAt = state.Paused ? state.At : null,
-                Counts = counts.TryGetValue(name, out var c) ? JobCounts.From(c) : new JobCounts(),
-                OldestWaitingAge = oldest.TryGetValue(name, out var o) ? (now - o < TimeSpan.Zero ? TimeSpan.Zero : now - o) : null,
-                WorkerCount = workers.GetValueOrDefault(name),
-            });
-        }
-
-        return result;
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -396,14 +397,15 @@ public sealed partial class PostgresJobAdminStore
     /// <inheritdoc />
     public async Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand("SELECT clock_timestamp()", connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return reader.GetFieldValue<DateTimeOffset>(0);
+        return await ReadAsync<DateTimeOffset>(async connection =>
+        {
+            var command = new NpgsqlCommand("SELECT clock_timestamp()", connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return reader.GetFieldValue<DateTimeOffset>(0);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -30,18 +30,19 @@ public sealed partial class PostgresJobAdminStore
         }
 
         var changing = new List<JobId>(ids.Count);
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand(sql, connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        command.Parameters.AddRange(Parameters(action, ids));
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        return await ReadAsync<IReadOnlyList<JobId>>(async connection =>
         {
-            changing.Add(new JobId(reader.GetGuid(0)));
-        }
+            var command = new NpgsqlCommand(sql, connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
+            command.Parameters.AddRange(Parameters(action, ids));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                changing.Add(new JobId(reader.GetGuid(0)));
+            }
 
-        return changing;
+            return changing;
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

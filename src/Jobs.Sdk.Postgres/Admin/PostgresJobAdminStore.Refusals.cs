@@ -11,7 +11,10 @@ namespace Jobs.Sdk.Postgres;
 /// </content>
 public sealed partial class PostgresJobAdminStore
 {
-    /// <summary>Runs <paramref name="write"/> on a connection of the pool; once more on a fresh one when the server refused it as read-only.</summary>
+    /// <summary>
+    /// Runs <paramref name="write"/> on a connection of the pool; once more on a fresh one when the server refused it as
+    /// read-only, or had ended the connection while it idled.
+    /// </summary>
     private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -26,6 +29,10 @@ public sealed partial class PostgresJobAdminStore
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction && TriesAgain(e, attempt))
                 {
                     // The pool is cleared: this connection closes as it goes back, the next try opens a new one.
+                }
+                catch (PostgresException e) when (attempt == 1 && IdleSessionRetry.SessionEnded(e))
+                {
+                    // The server had ended the pooled connection while it idled: nothing ran (IdleSessionRetry).
                 }
             }
         }

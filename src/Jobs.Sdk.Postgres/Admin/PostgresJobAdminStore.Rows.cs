@@ -9,18 +9,26 @@ public sealed partial class PostgresJobAdminStore
         CancellationToken cancellationToken)
     {
         var list = new List<T>();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand(sql, connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        command.Parameters.AddRange(parameters);
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        return await ReadAsync<IReadOnlyList<T>>(async connection =>
         {
-            list.Add(readRow(reader));
-        }
+            var command = new NpgsqlCommand(sql, connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
+            command.Parameters.AddRange(parameters);
+            try
+            {
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using var readerDisposal = reader.ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    list.Add(readRow(reader));
+                }
 
-        return list;
+                return list;
+            }
+            finally
+            {
+                command.Parameters.Clear(); // the caller's parameters: free for the read's second run on a new connection
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -23,17 +23,15 @@ public sealed partial class PostgresJobAdminStore
     /// </remarks>
     public async Task<string?> GetReadOnlyReasonAsync(CancellationToken cancellationToken)
     {
-        string? reason;
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var reason = await ReadAsync(async connection =>
         {
             var command = new NpgsqlCommand(ReadOnlySql, connection);
             await using var commandDisposal = command.ConfigureAwait(false);
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            reason = ReadOnlyReason(inRecovery: reader.GetBoolean(0), transactionReadOnly: reader.GetBoolean(1), defaultReadOnly: reader.GetBoolean(2));
-        }
+            return ReadOnlyReason(inRecovery: reader.GetBoolean(0), transactionReadOnly: reader.GetBoolean(1), defaultReadOnly: reader.GetBoolean(2));
+        }, cancellationToken).ConfigureAwait(false);
 
         if (reason is not null)
         {

@@ -85,28 +85,29 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         ArgumentNullException.ThrowIfNull(query);
         var items = new List<JobSummary>(query.Limit + 1);
         var started = Stopwatch.GetTimestamp();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        for (var window = query; ;)
+        return await ReadAsync<JobPage>(async connection =>
         {
-            var marker = await ReadWindowAsync(connection, window, items, cancellationToken).ConfigureAwait(false);
-            if (items.Count > query.Limit)
+            for (var window = query; ;)
             {
-                SortPage(items, query.Order);
-                items.RemoveRange(query.Limit, items.Count - query.Limit);
-                return new JobPage(items, JobCursor.For(query.Order, items[^1]));
-            }
+                var marker = await ReadWindowAsync(connection, window, items, cancellationToken).ConfigureAwait(false);
+                if (items.Count > query.Limit)
+                {
+                    SortPage(items, query.Order);
+                    items.RemoveRange(query.Limit, items.Count - query.Limit);
+                    return new JobPage(items, JobCursor.For(query.Order, items[^1]));
+                }
 
-            // A text search read a window of rows without filling the page: search on from the window's last row while
-            // the time allows, so that a page comes back empty only when the search really ran out of rows or of time.
-            if (marker is null || items.Count == query.Limit || Stopwatch.GetElapsedTime(started) >= TextSearchBudget)
-            {
-                SortPage(items, query.Order);
-                return new JobPage(items, marker is null ? null : JobCursor.For(query.Order, marker));
-            }
+                // A text search read a window of rows without filling the page: search on from the window's last row while
+                // the time allows, so that a page comes back empty only when the search really ran out of rows or of time.
+                if (marker is null || items.Count == query.Limit || Stopwatch.GetElapsedTime(started) >= TextSearchBudget)
+                {
+                    SortPage(items, query.Order);
+                    return new JobPage(items, marker is null ? null : JobCursor.For(query.Order, marker));
+                }
 
-            window = query with { Cursor = JobCursor.For(query.Order, marker), Limit = query.Limit - items.Count };
-        }
+                window = query with { Cursor = JobCursor.For(query.Order, marker), Limit = query.Limit - items.Count };
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -154,69 +155,71 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var ids = new List<JobId>(Math.Min(limit, 1024));
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        for (var from = after; ;)
+        return await ReadAsync<IReadOnlyList<JobId>>(async connection =>
         {
-            var sql = JobQuerySql.For(_quoted, query);
-            var command = new NpgsqlCommand(sql.Ids(from, limit - ids.Count), connection);
-            await using var commandDisposal = command.ConfigureAwait(false);
-            command.Parameters.AddRange(sql.Parameters.ToArray());
-            JobId? marker = null;
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            for (var from = after; ;)
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                var sql = JobQuerySql.For(_quoted, query);
+                var command = new NpgsqlCommand(sql.Ids(from, limit - ids.Count), connection);
+                await using var commandDisposal = command.ConfigureAwait(false);
+                command.Parameters.AddRange(sql.Parameters.ToArray());
+                JobId? marker = null;
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
                 {
-                    var id = new JobId(reader.GetGuid(0));
-                    if (reader.GetBoolean(1))
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        marker = id;
-                    }
-                    else
-                    {
-                        ids.Add(id);
+                        var id = new JobId(reader.GetGuid(0));
+                        if (reader.GetBoolean(1))
+                        {
+                            marker = id;
+                        }
+                        else
+                        {
+                            ids.Add(id);
+                        }
                     }
                 }
-            }
 
-            if (marker is null || ids.Count >= limit)
-            {
-                return ids;
-            }
+                if (marker is null || ids.Count >= limit)
+                {
+                    return ids;
+                }
 
-            from = marker;
-        }
+                from = marker;
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var connectionDisposal = connection.ConfigureAwait(false);
-        var command = new NpgsqlCommand(_getJob, connection);
-        await using var commandDisposal = command.ConfigureAwait(false);
-        command.Parameters.Add(JobQuerySql.Uuid(id));
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using var readerDisposal = reader.ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        return await ReadAsync<JobDetails?>(async connection =>
         {
-            return null;
-        }
+            var command = new NpgsqlCommand(_getJob, connection);
+            await using var commandDisposal = command.ConfigureAwait(false);
+            command.Parameters.Add(JobQuerySql.Uuid(id));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
 
-        var s = ReadSummary(reader);
-        return new JobDetails
-        {
-            Id = s.Id, Name = s.Name, QueueName = s.QueueName, State = s.State, Priority = s.Priority, Attempts = s.Attempts,
-            MaxAttempts = s.MaxAttempts, QueuedAt = s.QueuedAt, RunAt = s.RunAt, StartedAt = s.StartedAt, FinishedAt = s.FinishedAt,
-            LastError = s.LastError, WorkerId = s.WorkerId, DeleteRequested = s.DeleteRequested,
-            Payload = reader.GetString(15),
-            Headers = reader.IsDBNull(16) ? new Dictionary<string, string>(0) : JobRows.ParseHeaders(reader.GetString(16)),
-            Errors = reader.IsDBNull(19) ? [] : JobRows.ReadErrors(reader.GetString(19)),
-            LeaseExpiresAt = s.State == JobState.Processing && !reader.IsDBNull(17) ? reader.GetFieldValue<DateTimeOffset>(17) : null,
-            CancelRequested = reader.GetBoolean(13),
-            UpdatedAt = reader.GetFieldValue<DateTimeOffset>(18),
-        };
+            var s = ReadSummary(reader);
+            return new JobDetails
+            {
+                Id = s.Id, Name = s.Name, QueueName = s.QueueName, State = s.State, Priority = s.Priority, Attempts = s.Attempts,
+                MaxAttempts = s.MaxAttempts, QueuedAt = s.QueuedAt, RunAt = s.RunAt, StartedAt = s.StartedAt, FinishedAt = s.FinishedAt,
+                LastError = s.LastError, WorkerId = s.WorkerId, DeleteRequested = s.DeleteRequested,
+                Payload = reader.GetString(15),
+                Headers = reader.IsDBNull(16) ? new Dictionary<string, string>(0) : JobRows.ParseHeaders(reader.GetString(16)),
+                Errors = reader.IsDBNull(19) ? [] : JobRows.ReadErrors(reader.GetString(19)),
+                LeaseExpiresAt = s.State == JobState.Processing && !reader.IsDBNull(17) ? reader.GetFieldValue<DateTimeOffset>(17) : null,
+                CancelRequested = reader.GetBoolean(13),
+                UpdatedAt = reader.GetFieldValue<DateTimeOffset>(18),
+            };
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -372,6 +375,21 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         }
 
         return await _dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on a connection of the pool; once more on a new one when the server had ended it while it
+    /// idled (<see cref="IdleSessionRetry"/>: a dashboard left open through a quiet spell longer than a role's
+    /// <c>idle_session_timeout</c>).
+    /// </summary>
+    private async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
+    {
+        if (_ready is not null)
+        {
+            await _ready(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await IdleSessionRetry.RunAsync(_dataSource, (connection, _) => read(connection), cancellationToken).ConfigureAwait(false);
     }
 
     private static JobSummary ReadSummary(NpgsqlDataReader reader) => new()

@@ -167,29 +167,26 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         }, cancellationToken, before);
 
     /// <summary>Runs several statements in one round trip, as one implicit transaction (all or nothing).</summary>
-    public async Task ExecuteBatchAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+    public Task ExecuteBatchAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
+        => IdleSessionRetry.RunAsync(dataSource, async (connection, again) =>
         {
             var batch = new NpgsqlBatch(connection);
             await using var batchDisposal = batch.ConfigureAwait(false);
             foreach (var command in commands)
             {
-                batch.BatchCommands.Add(command);
+                batch.BatchCommands.Add(again ? IdleSessionRetry.Detached(command) : command);
             }
 
             try
             {
-                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException ex)
             {
                 _readOnlyReset.OnFailure(ex);
                 throw;
             }
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>One statement of a batch with its parameters.</summary>
     public static NpgsqlBatchCommand Command(string sql, params ReadOnlySpan<NpgsqlParameter> parameters)
@@ -203,64 +200,71 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         return command;
     }
 
-    private async Task<T> RunAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection? connection,
+    /// <summary>
+    /// Runs the statements on <paramref name="connection"/>, or on a pooled connection of their own when null (once more on
+    /// a new one when the server had ended it while it idled, <see cref="IdleSessionRetry"/>).
+    /// </summary>
+    private Task<T> RunAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection? connection,
         NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken,
         NpgsqlBatchCommand? before = null, IReadOnlyList<NpgsqlBatchCommand>? after = null)
+        => connection is not null
+            ? RunOnAsync(sql, parameters, run, connection, own: false, transaction, execute, cancellationToken, before, after)
+            : IdleSessionRetry.RunAsync(dataSource, (pooled, again) => RunOnAsync(sql, parameters, run, pooled, own: true, null, execute, cancellationToken,
+                again && before is not null ? IdleSessionRetry.Detached(before) : before,
+                again && after is not null ? [.. after.Select(IdleSessionRetry.Detached)] : after), cancellationToken);
+
+    private async Task<T> RunOnAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection connection, bool own,
+        NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken,
+        NpgsqlBatchCommand? before, IReadOnlyList<NpgsqlBatchCommand>? after)
     {
-        var own = connection is null;
-        connection ??= await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        try
+        var batch = new NpgsqlBatch(connection, transaction);
+        await using var batchDisposal = batch.ConfigureAwait(false);
+        if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0,
+                (run & SqlRun.Maintenance) != 0) is { } settings)
         {
-            var batch = new NpgsqlBatch(connection, transaction);
-            await using var batchDisposal = batch.ConfigureAwait(false);
-            if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0,
-                    (run & SqlRun.Maintenance) != 0) is { } settings)
-            {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
-            }
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
+        }
 
-            if (before is not null)
-            {
-                batch.BatchCommands.Add(before);
-            }
+        if (before is not null)
+        {
+            batch.BatchCommands.Add(before);
+        }
 
-            var main = Command(sql, parameters);
-            batch.BatchCommands.Add(main);
-            if (after is not null)
+        var main = Command(sql, parameters);
+        batch.BatchCommands.Add(main);
+        if (after is not null)
+        {
+            // An error barrier (a Sync) ends the implicit transaction here: what follows is a transaction of its own.
+            main.AppendErrorBarrier = true;
+            foreach (var command in after)
             {
-                // An error barrier (a Sync) ends the implicit transaction here: what follows is a transaction of its own.
-                main.AppendErrorBarrier = true;
-                foreach (var command in after)
-                {
-                    batch.BatchCommands.Add(command);
-                }
-            }
-
-            try
-            {
-                if ((run & SqlRun.Prepare) != 0 && preparation.Prepares(own ? null : connection))
-                {
-                    await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                return await execute(batch, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when ((run & SqlRun.Arrays) != 0 && ex is InvalidCastException or NotSupportedException)
-            {
-                throw ArraysNotEnabled(ex);
-            }
-            catch (PostgresException ex) when (own)
-            {
-                _readOnlyReset.OnFailure(ex); // before the connection goes back: the cleared pool closes it then
-                throw;
+                batch.BatchCommands.Add(command);
             }
         }
-        finally
+
+        try
         {
-            if (own)
+            if ((run & SqlRun.Prepare) != 0 && preparation.Prepares(own ? null : connection))
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
+                await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
             }
+
+            return await execute(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when ((run & SqlRun.Arrays) != 0 && ex is InvalidCastException or NotSupportedException)
+        {
+            throw ArraysNotEnabled(ex);
+        }
+        catch (PostgresException ex) when (IdleSessionRetry.SessionEnded(ex))
+        {
+            // Nothing ran: the parameters are free for the statement's run on a new connection (here or by the caller).
+            main.Parameters.Clear();
+            throw;
+        }
+        catch (PostgresException ex) when (own)
+        {
+            _readOnlyReset.OnFailure(ex); // before the connection goes back: the cleared pool closes it then
+            throw;
         }
     }
 

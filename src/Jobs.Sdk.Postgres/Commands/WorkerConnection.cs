@@ -103,8 +103,10 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
             }
 
             var connection = _connection;
+            var held = true; // opened before this statement: the server may have ended it while it idled
             if (connection is not { State: ConnectionState.Open })
             {
+                held = false;
                 _connection = null;
                 if (connection is not null)
                 {
@@ -116,7 +118,24 @@ internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPool
 
             try
             {
-                var result = await run(connection, cancellationToken).ConfigureAwait(false);
+                T result;
+                try
+                {
+                    result = await run(connection, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException ex) when (held && IdleSessionRetry.SessionEnded(ex))
+                {
+                    // The server ended the held connection while it waited for this statement (a role's or database's
+                    // idle_session_timeout shorter than the queue's quiet spells): nothing of the statement ran. It runs once
+                    // more on a new connection, instead of failing the claim or renewal (a warning and a backoff at every
+                    // quiet spell).
+                    _connection = null;
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
+                    _connection = connection;
+                    result = await run(connection, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (foundJobs is not null)
                 {
                     if (foundJobs(result))

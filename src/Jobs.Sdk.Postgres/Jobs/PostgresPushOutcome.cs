@@ -27,22 +27,21 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
     private readonly string _storedSql = context.Sql(PushOutcomeSql.Stored);
 
     /// <summary>
-    /// Runs <paramref name="push"/> (of <paramref name="jobs"/>, one transaction) on a pooled connection of its own; when
+    /// Runs <paramref name="push"/> (of <paramref name="jobs"/>, one transaction) on a pooled connection of its own (once
+    /// more on a new one when the server had ended it while it idled: nothing was run, <see cref="IdleSessionRetry"/>); when
     /// its connection broke before the answer came (see <see cref="LostAnswer.Unanswered"/>), returns <paramref name="stored"/> if the
     /// jobs turn out stored.
     /// </summary>
-    public async Task<T> RunAsync<T>(IReadOnlyList<JobPushRecord> jobs, Func<NpgsqlConnection, Task<T>> push, Func<T> stored,
+    public Task<T> RunAsync<T>(IReadOnlyList<JobPushRecord> jobs, Func<NpgsqlConnection, Task<T>> push, Func<T> stored,
         CancellationToken cancellationToken)
-    {
-        var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        => IdleSessionRetry.RunAsync(context.Commands.DataSource, async (connection, _) =>
         {
             var session = connection.ProcessID;
             try
             {
                 return await push(connection).ConfigureAwait(false);
             }
-            catch (Exception ex) when (LostAnswer.Unanswered(ex, connection, cancellationToken))
+            catch (Exception ex) when (!IdleSessionRetry.SessionEnded(ex) && LostAnswer.Unanswered(ex, connection, cancellationToken))
             {
                 if (await StoredAsync(jobs, session, ex).ConfigureAwait(false))
                 {
@@ -51,8 +50,7 @@ internal sealed class PostgresPushOutcome(PostgresQueueContext context)
 
                 throw;
             }
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>
     /// Ends session <paramref name="session"/> and tells whether <paramref name="jobs"/> are stored (<see cref="LostAnswer.SettleAsync"/>);

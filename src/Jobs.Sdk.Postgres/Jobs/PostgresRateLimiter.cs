@@ -45,14 +45,9 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
         }
     }
 
-    private async Task<RateLimitedClaim> ClaimOnOwnAsync(JobClaimRequest request, RateLimit rate, Committing committing, CancellationToken cancellationToken)
-    {
-        var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            return await ClaimOnAsync(connection, request, rate, committing, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private Task<RateLimitedClaim> ClaimOnOwnAsync(JobClaimRequest request, RateLimit rate, Committing committing, CancellationToken cancellationToken)
+        => IdleSessionRetry.RunAsync(context.Commands.DataSource, (connection, _) => ClaimOnAsync(connection, request, rate, committing, cancellationToken),
+            cancellationToken);
 
     private async Task<RateLimitedClaim> ClaimOnAsync(NpgsqlConnection connection, JobClaimRequest request, RateLimit rate, Committing committing,
         CancellationToken cancellationToken)

@@ -96,8 +96,8 @@ public static class PostgresJobMigrations
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         var quoted = PostgresIdentifier.Quote(schema);
-        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        // A pooled connection the server ended while it idled (idle_session_timeout) ran nothing: once more on a new one.
+        return await IdleSessionRetry.RunAsync<IReadOnlyList<string>>(dataSource, async (connection, _) =>
         {
             // Verify before any DDL: one SELECT. Current (or newer and compatible): done.
             var applied = await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false);
@@ -110,7 +110,7 @@ public static class PostgresJobMigrations
             // and the lock timeout are one round trip; BEGIN and the migrations table (made if missing) with its read are
             // one; the first run's migrations, their records and COMMIT are one; reset and unlock are one.
             return await MigrateAsync(connection, schema, quoted, migrations, lockTimeout, cancellationToken).ConfigureAwait(false);
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static PostgresMigrationException BehindPooler(string schema, IReadOnlyList<string> pending) => new(
@@ -310,12 +310,12 @@ public static class PostgresJobMigrations
         ArgumentNullException.ThrowIfNull(dataSource);
         var quoted = PostgresIdentifier.Quote(schema);
         var migrations = GetMigrations(schema);
-        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        // A pooled connection the server ended while it idled (idle_session_timeout) ran nothing: once more on a new one.
+        return await IdleSessionRetry.RunAsync<IReadOnlyList<string>>(dataSource, async (connection, _) =>
         {
             var applied = await TryReadAppliedAsync(connection, quoted, cancellationToken).ConfigureAwait(false) ?? [];
             return Compare(schema, migrations, applied).Select(m => m.Name).ToArray();
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     internal static long LockKey(string schema)

@@ -100,6 +100,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
     {
         var failures = 0;
         var ready = false;
+        var idleEnded = false; // the last connection's first statement met the server's end of its idle session
         while (!stopping.IsCancellationRequested)
         {
             using var relisten = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -138,6 +139,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                         }
 
                         failures = 0;
+                        idleEnded = false;
                         foreach (var notifier in notifiers)
                         {
                             notifier.Listening();
@@ -197,6 +199,12 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                 {
                     break; // disposed, or the schema is not usable: nothing to listen for
                 }
+            }
+            catch (PostgresException ex) when (IdleSessionRetry.SessionEnded(ex) && !idleEnded)
+            {
+                // The server had ended the connection while it waited (a pooled connection idle past the session's
+                // idle_session_timeout, or the wait for the schema gate): nothing ran on it. Connect again at once, once.
+                idleEnded = true;
             }
             catch (Exception ex)
             {
