@@ -22,30 +22,13 @@ internal static class LibraryHandlers
 
         foreach (var library in libraries)
         {
-            Collect(library.GlobalNamespace, handlerInterface, jobs, cancellationToken);
-        }
-
-        return jobs;
-    }
-
-    private static void Collect(INamespaceOrTypeSymbol container, INamedTypeSymbol handlerInterface, HashSet<ITypeSymbol> jobs, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        foreach (var member in container.GetMembers())
-        {
-            if (member is INamespaceSymbol ns)
+            foreach (var type in AssemblyTypes.Of(library, cancellationToken))
             {
-                Collect(ns, handlerInterface, jobs, cancellationToken);
-                continue;
-            }
+                if (type is not { TypeKind: TypeKind.Class, IsAbstract: false, IsStatic: false })
+                {
+                    continue;
+                }
 
-            if (member is not INamedTypeSymbol type)
-            {
-                continue;
-            }
-
-            if (type is { TypeKind: TypeKind.Class, IsAbstract: false, IsStatic: false })
-            {
                 foreach (var @interface in type.AllInterfaces)
                 {
                     if (SymbolEqualityComparer.Default.Equals(@interface.OriginalDefinition, handlerInterface))
@@ -54,8 +37,8 @@ internal static class LibraryHandlers
                     }
                 }
             }
-
-            Collect(type, handlerInterface, jobs, cancellationToken);
         }
+
+        return jobs;
     }
 }

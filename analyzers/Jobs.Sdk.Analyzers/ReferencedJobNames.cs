@@ -24,23 +24,7 @@ internal static class ReferencedJobNames
                 continue;
             }
 
-            Collect(assembly.GlobalNamespace, assembly, known, localNames, found, cancellationToken);
-        }
-
-        return found;
-    }
-
-    private static void Collect(INamespaceOrTypeSymbol container, IAssemblySymbol assembly, KnownSymbols known, ISet<string> localNames,
-        Dictionary<string, List<string>> found, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        foreach (var member in container.GetMembers())
-        {
-            if (member is INamespaceSymbol ns)
-            {
-                Collect(ns, assembly, known, localNames, found, cancellationToken);
-            }
-            else if (member is INamedTypeSymbol type)
+            foreach (var type in AssemblyTypes.Of(assembly, cancellationToken))
             {
                 if (known.GetJobName(type) is { } name && localNames.Contains(name))
                 {
@@ -51,9 +35,9 @@ internal static class ReferencedJobNames
 
                     types.Add($"{type.ToDisplayString()} (in {assembly.Name})");
                 }
-
-                Collect(type, assembly, known, localNames, found, cancellationToken);
             }
         }
+
+        return found;
     }
 }
