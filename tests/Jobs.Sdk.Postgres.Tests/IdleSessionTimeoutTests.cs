@@ -31,11 +31,11 @@ public sealed class IdleSessionTimeoutTests(PostgresFixture fixture) : IAsyncLif
             dataSource: _database!.CreateDataSource());
 
         await q.Queue.PushAsync(new ValueJob(1));
-        await ServerEndedIdleSessionsAsync();
+        await _database!.IdleSessionsEndedAsync();
         await q.Queue.PushAsync(new ValueJob(2)); // one job: the bare insert, its NOTIFY riding in the same round trip
-        await ServerEndedIdleSessionsAsync();
+        await _database!.IdleSessionsEndedAsync();
         await q.Queue.PushManyAsync([new ValueJob(3), new ValueJob(4)]);
-        await ServerEndedIdleSessionsAsync();
+        await _database!.IdleSessionsEndedAsync();
         var counts = await q.Queue.GetCountsAsync();
 
         Assert.Equal(4, counts.Pending);
@@ -82,13 +82,13 @@ public sealed class IdleSessionTimeoutTests(PostgresFixture fixture) : IAsyncLif
         var admin = q.Services.GetRequiredService<JobAdmin>(); // the dashboard's
         var id = await q.Queue.PushAsync(new ValueJob(1));
 
-        await ServerEndedIdleSessionsAsync();
+        await _database!.IdleSessionsEndedAsync();
         var job = await admin.GetJobAsync(id);
-        await ServerEndedIdleSessionsAsync();
+        await _database!.IdleSessionsEndedAsync();
         var page = await admin.ListJobsAsync(new JobQuery { Queue = q.Driver.QueueName });
-        await ServerEndedIdleSessionsAsync();
+        await _database!.IdleSessionsEndedAsync();
         var cancelled = await admin.CancelAsync(JobSelection.Ids(id));
-        await ServerEndedIdleSessionsAsync();
+        await _database!.IdleSessionsEndedAsync();
         var audit = await admin.GetAuditLogAsync(10); // a read with parameters of the caller's
 
         Assert.Equal(id, job?.Id);
@@ -96,8 +96,4 @@ public sealed class IdleSessionTimeoutTests(PostgresFixture fixture) : IAsyncLif
         Assert.Equal(1, cancelled);
         Assert.NotEmpty(audit);
     }
-
-    /// <summary>On the database clock: the server ended every session of the scratch database (they idled past the timeout).</summary>
-    private Task ServerEndedIdleSessionsAsync() => TestExtensions.EventuallyAsync(async () => await _database!.Admin.ScalarAsync(
-        $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{_database.Name}'") == 0, 30, "the server ending the idle pooled sessions");
 }

@@ -44,6 +44,13 @@ public sealed class ScratchDatabase : IAsyncDisposable
         configure?.Invoke(b);
     });
 
+    /// <summary>
+    /// On the database clock: the server ended every session of the database (with an <c>idle_session_timeout</c>, the
+    /// sessions idled past it).
+    /// </summary>
+    public Task IdleSessionsEndedAsync() => TestExtensions.EventuallyAsync(async () => await Admin.ScalarAsync(
+        $"SELECT count(*) FROM pg_stat_activity WHERE datname = '{Name}'") == 0, 30, "the server ending the idle sessions");
+
     public async ValueTask DisposeAsync()
     {
         await Admin.ExecAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");

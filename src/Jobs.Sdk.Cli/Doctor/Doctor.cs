@@ -10,26 +10,25 @@ internal static class Doctor
     /// <summary>The indexes the driver creates and needs.</summary>
     private static readonly string[] ExpectedIndexes = ["jobs_pkey", "jobs_runnable_idx", "jobs_queue_state_idx", "jobs_admin_list_idx", "jobs_unique_key_idx", "jobs_concurrency_key_idx"];
 
-    public static async Task<List<DoctorFinding>> RunAsync(CliContext ctx, TimeSpan longTransaction, CancellationToken cancellationToken)
+    public static async Task<List<DoctorFinding>> RunAsync(CliContext ctx, TimeSpan longTransaction, CancellationToken ct)
     {
         var findings = new List<DoctorFinding>();
-        await using var connection = await ctx.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var schemaOk = await SchemaAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+        var schemaOk = await DoctorCheck.RunAsync(ctx, findings, (c, f) => SchemaAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
         if (schemaOk)
         {
-            await IndexesAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
-            await BloatAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => IndexesAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => BloatAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
         }
 
-        await OldestTransactionAsync(connection, longTransaction, findings, cancellationToken).ConfigureAwait(false);
+        await DoctorCheck.RunAsync(ctx, findings, (c, f) => OldestTransactionAsync(c, longTransaction, f, ct), ct).ConfigureAwait(false);
         if (schemaOk)
         {
-            await LeasesAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
-            await UnhandledAsync(connection, ctx, findings, cancellationToken).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => LeasesAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => UnhandledAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
             await SchedulePausesAsync(ctx, findings).ConfigureAwait(false);
         }
 
-        await NotifyQueueAsync(connection, findings, cancellationToken).ConfigureAwait(false);
+        await DoctorCheck.RunAsync(ctx, findings, (c, f) => NotifyQueueAsync(c, f, ct), ct).ConfigureAwait(false);
         return findings;
     }
 

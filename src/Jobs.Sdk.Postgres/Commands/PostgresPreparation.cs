@@ -19,20 +19,19 @@ internal sealed class PostgresPreparation(NpgsqlDataSource dataSource)
 {
     private volatile bool _direct;
 
-    /// <summary>Finds out whether the data source's connections reach PostgreSQL directly; true when they do.</summary>
+    /// <summary>
+    /// Finds out whether the data source's connections reach PostgreSQL directly; true when they do. Once more on a new
+    /// connection when the server had ended the pooled one while it idled (<see cref="IdleSessionRetry"/>).
+    /// </summary>
     public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        => _direct = await IdleSessionRetry.RunAsync(dataSource, async (connection, _) =>
         {
             // The server process it talks to is the one PostgreSQL announced when it opened (a pooler announces its own, or none).
             var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
             await using var commandDisposal = command.ConfigureAwait(false);
             var pid = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
-            _direct = pid is { } server && server == connection.ProcessID;
-            return _direct;
-        }
-    }
+            return pid is { } server && server == connection.ProcessID;
+        }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Whether a statement may be prepared on <paramref name="connection"/> (a pooled connection of the data source when

@@ -25,13 +25,14 @@ internal static class WorkerIsolationCheck
         string? isolation;
         try
         {
-            var connection = await dataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
+            // Once more on a new connection when the server had ended the pooled one while it idled (IdleSessionRetry):
+            // 57P05 is transient, and would skip the check.
+            isolation = await IdleSessionRetry.RunAsync(dataSource, async (connection, _) =>
             {
                 var command = new NpgsqlCommand("SELECT current_setting('transaction_isolation')", connection);
                 await using var commandDisposal = command.ConfigureAwait(false);
-                isolation = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-            }
+                return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (PostgresRetry.IsTransient(ex))
         {

@@ -105,8 +105,9 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
 
             try
             {
-                var connection = await dataSource.OpenConnectionRecheckingAsync(stopping).ConfigureAwait(false);
-                await using (connection.ConfigureAwait(false))
+                // Once more on a new connection when the server had ended the pooled one while it idled (IdleSessionRetry):
+                // dropped, the announcement left other processes' workers asleep until their next poll.
+                await IdleSessionRetry.RunAsync(dataSource, async (connection, _) =>
                 {
                     var batch = new NpgsqlBatch(connection);
                     await using var batchDisposal = batch.ConfigureAwait(false);
@@ -115,8 +116,8 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
                         batch.BatchCommands.Add(command);
                     }
 
-                    await batch.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
-                }
+                    return await batch.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
+                }, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

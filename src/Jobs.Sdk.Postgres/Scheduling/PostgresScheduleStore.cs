@@ -69,17 +69,22 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
         return new ScheduledFireResult(ScheduledFireOutcome.KeyHeld, holder is { } id ? new JobId(id) : null);
     }
 
-    private async Task<(bool Inserted, bool Recorded, bool Paused, Guid? Holder)> ReleaseAndPushAsync(string uniqueKey, NpgsqlParameter[] parameters,
+    /// <summary>
+    /// The release of the unique key and the scheduled push, in one round trip on a pooled connection; once more on a new
+    /// connection when the server had ended the pooled one while it idled (<see cref="IdleSessionRetry"/>: nothing ran).
+    /// </summary>
+    private Task<(bool Inserted, bool Recorded, bool Paused, Guid? Holder)> ReleaseAndPushAsync(string uniqueKey, NpgsqlParameter[] parameters,
         CancellationToken cancellationToken)
     {
-        var connection = await context.Commands.DataSource.OpenConnectionRecheckingAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        NpgsqlBatchCommand? push = null;
+        return IdleSessionRetry.RunAsync(context.Commands.DataSource, async (connection, again) =>
         {
             var batch = new NpgsqlBatch(connection);
             await using var batchDisposal = batch.ConfigureAwait(false);
             batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(uniqueKey),
                 Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
-            batch.BatchCommands.Add(PostgresCommands.Command(_pushScheduledSql, parameters));
+            push = again ? IdleSessionRetry.Detached(push!) : PostgresCommands.Command(_pushScheduledSql, parameters);
+            batch.BatchCommands.Add(push);
             if (context.Commands.Preparation.Prepares(null))
             {
                 await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
@@ -95,7 +100,7 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
 
                 return await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
             }
-        }
+        }, cancellationToken);
     }
 
     /// <summary>The row of <see cref="ScheduleSql.TryPushScheduled"/>.</summary>
