@@ -65,7 +65,7 @@ public static class JobsDashboardEndpointRouteBuilderExtensions
         group.MapGet("/api/queues", Read(CatalogEndpoints.QueuesAsync)).WithDisplayName("Jobs dashboard: queues");
         group.MapPost("/api/queues/{name}/{action}", Act(HttpJson.BadRequestOnArgumentError(CatalogEndpoints.QueueActAsync))).WithDisplayName("Jobs dashboard: queue action");
 
-        group.MapGet("/api/schedules", Read(CatalogEndpoints.SchedulesAsync)).WithDisplayName("Jobs dashboard: schedules");
+        group.MapGet("/api/schedules", Read(HttpJson.BadRequestOnArgumentError(CatalogEndpoints.SchedulesAsync))).WithDisplayName("Jobs dashboard: schedules");
         group.MapPost("/api/schedules/{key}/{action}", Act(HttpJson.BadRequestOnArgumentError(CatalogEndpoints.ScheduleActAsync))).WithDisplayName("Jobs dashboard: schedule action");
 
         group.MapGet("/api/workers", Read(CatalogEndpoints.WorkersAsync)).WithDisplayName("Jobs dashboard: workers");

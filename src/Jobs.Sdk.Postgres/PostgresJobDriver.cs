@@ -310,6 +310,10 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
         => _schedules.GetLastFireTimeAsync(entryKey, cancellationToken);
 
     /// <inheritdoc />
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> IJobScheduleStore.GetLastFireTimesAsync(IReadOnlyList<string> entryKeys, CancellationToken cancellationToken)
+        => _schedules.GetLastFireTimesAsync(entryKeys, cancellationToken);
+
+    /// <inheritdoc />
     public Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
         => _schedules.TryPushScheduledAsync(entryKey, fireTime, job, cancellationToken);
 

@@ -19,7 +19,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Debian's Chromium (installed by .ci/chromium.sh); browsers cannot be downloaded here.</summary>
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    private static readonly string[] ChromiumArgs =
+    internal static readonly string[] ChromiumArgs =
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync",

@@ -145,7 +145,7 @@ public sealed class DashboardActionTests
         var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
 
         using var schedules = await app.GetAsync("api/schedules", Caller.RemoteViewer);
-        var list = await schedules.Content.ReadFromJsonAsync<JsonElement>();
+        var list = (await schedules.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items");
         Assert.Equal("digest", list[0].GetProperty("entryKey").GetString());
         Assert.Equal("daily at 03:00 UTC", list[0].GetProperty("schedule").GetString());
 

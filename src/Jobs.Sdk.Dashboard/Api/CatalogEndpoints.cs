@@ -2,6 +2,8 @@ using System.Globalization;
 using Jobs.Sdk.Dashboard.Access;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Sdk.Dashboard;
 
@@ -24,13 +26,23 @@ internal static class CatalogEndpoints
         _ => null,
     });
 
-    /// <summary><c>GET api/schedules</c>: the entries, each with the pauses an edited schedule left behind on its side.</summary>
+    /// <summary>
+    /// <c>GET api/schedules?cursor=&amp;limit=</c>: a page of the entries (<see cref="SchedulePaging"/>; <c>limit</c> as the
+    /// jobs list's, <see cref="JobsDashboardOptions.PageSize"/> by default), each with the pauses an edited schedule left
+    /// behind on its side, the number of entries, and every entry of such a pause whatever its page (a note above the list).
+    /// </summary>
     public static async Task SchedulesAsync(HttpContext context)
     {
+        var q = context.Request.Query;
+        var pageSize = context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.PageSize;
+        var limit = int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, JobQuery.MaxLimit) : pageSize;
         var schedules = await JobEndpoints.Admin(context).GetSchedulesAsync(context.RequestAborted);
+        var (items, next) = SchedulePaging.Page(schedules, q["cursor"], limit);
         var left = SchedulePauseLeftBehind.Find(schedules);
-        IReadOnlyList<ScheduleDto> dto = schedules.Select(s => DashboardMapping.ToDto(s, left)).ToArray();
-        await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.IReadOnlyListScheduleDto);
+        var leftEntries = left.SelectMany(p => new[] { p.Paused, p.Live }).Distinct(ReferenceEqualityComparer.Instance).Cast<ScheduleInfo>();
+        var dto = new SchedulePageDto([.. items.Select(s => DashboardMapping.ToDto(s, left))], next, schedules.Count,
+            [.. leftEntries.Select(s => DashboardMapping.ToDto(s, left))]);
+        await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.SchedulePageDto);
     }
 
     /// <summary><c>POST api/schedules/{key}/trigger</c>, <c>/pause</c> and <c>/resume</c>, body <c>{ reason }</c>.</summary>

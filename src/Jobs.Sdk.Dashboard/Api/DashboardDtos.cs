@@ -51,6 +51,12 @@ internal sealed record ScheduleDto(
     string EntryKey, string Queue, string JobName, string Schedule, DateTimeOffset? LastFireAt, DateTimeOffset? NextFireAt,
     bool IsPaused, DateTimeOffset? LastSeenAt, bool IsStale, IReadOnlyList<string> FiringInstead, IReadOnlyList<string> PauseLeftOn);
 
+/// <summary>
+/// A page of schedule entries (<see cref="SchedulePaging"/>): <c>Total</c> entries in all, and <c>PausesLeftBehind</c>, the
+/// entries of every pause an edited schedule left behind (the paused stale ones and those firing instead), on any page.
+/// </summary>
+internal sealed record SchedulePageDto(IReadOnlyList<ScheduleDto> Items, string? NextCursor, int Total, IReadOnlyList<ScheduleDto> PausesLeftBehind);
+
 internal sealed record WorkerDto(
     string WorkerId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset LastHeartbeatAt,
     IReadOnlyList<string> Queues, IReadOnlyList<string> JobNames, int RunningCount, int Concurrency);

@@ -10,7 +10,7 @@ namespace Jobs.Sdk.Dashboard;
 [JsonSerializable(typeof(JobPageDto))]
 [JsonSerializable(typeof(JobDetailsDto))]
 [JsonSerializable(typeof(IReadOnlyList<QueueDto>))]
-[JsonSerializable(typeof(IReadOnlyList<ScheduleDto>))]
+[JsonSerializable(typeof(SchedulePageDto))]
 [JsonSerializable(typeof(IReadOnlyList<WorkerDto>))]
 [JsonSerializable(typeof(IReadOnlyList<AuditDto>))]
 [JsonSerializable(typeof(SnapshotDto))]

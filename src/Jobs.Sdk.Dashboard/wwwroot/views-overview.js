@@ -102,10 +102,15 @@ export function queues(main, _params, ctx) {
   return { onSnapshot: s => render(s.queues), onChange: load };
 }
 
+// A page of entries at a time, walked by cursor as the jobs list is (`prev`: the cursors of the pages before this one).
 export function schedules(main, _params, ctx) {
+  let cursor = '';
+  let prev = [];
+  const goTo = (nextCursor, nextPrev) => { cursor = nextCursor; prev = nextPrev; load(); };
   const load = async () => {
-    let list;
-    try { list = await get('schedules'); } catch (e) { toast(e.message, true); return; }
+    let page;
+    try { page = await get('schedules' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '')); } catch (e) { toast(e.message, true); return; }
+    const list = page.items;
     const act = async (s, action, title, text) => {
       const reason = await confirmAction(title, text, title.replace(/\?$/, '').replace(/ “.*”/, ''));
       if (reason === null) return;
@@ -135,9 +140,14 @@ export function schedules(main, _params, ctx) {
         s.isPaused
           ? actionButton(ctx, 'Resume', () => act(s, 'resume', `Resume “${s.entryKey}”?`, 'Its fires push jobs again.'))
           : actionButton(ctx, 'Pause', () => pauseAction(s)))));
-    main.replaceChildren(head('Schedules'), ...pausesLeftBehind(list, ctx, pauseAction), el('section', { class: 'card' },
+    const pager = page.nextCursor || cursor ? el('div', { class: 'pager' },
+      el('button', { type: 'button', class: 'btn', disabled: !cursor, onclick: () => goTo(prev.at(-1) || '', prev.slice(0, -1)) }, '← Previous'),
+      el('span', { class: 'muted', id: 'page-number' }, `Page ${prev.length + (cursor ? 2 : 1)}`),
+      el('button', { type: 'button', class: 'btn', disabled: !page.nextCursor, onclick: () => goTo(page.nextCursor, cursor ? [...prev, cursor] : []) }, 'Next →')) : '';
+    main.replaceChildren(head('Schedules', el('span', { class: 'muted' }, `${num(page.total)} entries`)),
+      ...pausesLeftBehind(page.pausesLeftBehind, ctx, pauseAction), el('section', { class: 'card' },
       table(['Entry', el('th', { class: 'hide-sm' }, 'Queue'), 'Schedule', 'Last fire', 'Next fire', 'Status', el('th', null, 'Actions')],
-        rows, 'No schedule entries: a process with AddSchedule(...) publishes them when it starts.')));
+        rows, 'No schedule entries: a process with AddSchedule(...) publishes them when it starts.'), pager));
   };
   main.replaceChildren(head('Schedules'), el('p', { class: 'muted' }, 'Loading…'));
   load();

@@ -18,6 +18,9 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
     private CancellationTokenSource? _relisten;
     private Task? _loop;
 
+    /// <summary>1 when <see cref="Reconnect"/> asked for a new connection (a new queue only adds its channel to the open one).</summary>
+    private int _reconnect;
+
     /// <summary>Listens on <paramref name="notifier"/>'s channel too (from the next connection on, which starts now if one is open).</summary>
     public void Register(PostgresNotifier notifier)
     {
@@ -47,6 +50,7 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
     public void Reconnect()
     {
         CancellationTokenSource? relisten;
+        Volatile.Write(ref _reconnect, 1);
         lock (_lock)
         {
             relisten = _relisten;
@@ -103,8 +107,9 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
         var idleEnded = false; // the last connection's first statement met the server's end of its idle session
         while (!stopping.IsCancellationRequested)
         {
-            using var relisten = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var relisten = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             PostgresNotifier[] notifiers;
+            Volatile.Write(ref _reconnect, 0);
             lock (_lock)
             {
                 _relisten = relisten;
@@ -130,30 +135,45 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                     connection.Notification += OnNotification;
                     try
                     {
-                        foreach (var notifier in notifiers)
-                        {
-                            var listen = new NpgsqlCommand("LISTEN \"" + notifier.Channel!.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"", connection);
-                            await using var listenDisposal = listen.ConfigureAwait(false);
-                            await listen.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
-                            PostgresLog.Listening(logger, notifier.Channel);
-                        }
-
+                        var listened = new HashSet<string>(StringComparer.Ordinal);
+                        await ListenAsync(connection, notifiers, listened).ConfigureAwait(false);
                         failures = 0;
                         idleEnded = false;
-                        foreach (var notifier in notifiers)
+                        while (true)
                         {
-                            notifier.Listening();
-                        }
-
-                        while (!relisten.IsCancellationRequested)
-                        {
-                            if (!await connection.WaitAsync(keepAlive, relisten.Token).ConfigureAwait(false))
+                            try
                             {
-                                // Silence: make sure the connection is still alive (half-open sockets, server restarts).
-                                var ping = new NpgsqlCommand("SELECT 1", connection);
-                                await using var pingDisposal = ping.ConfigureAwait(false);
-                                await ping.ExecuteNonQueryAsync(relisten.Token).ConfigureAwait(false);
+                                while (!relisten.IsCancellationRequested)
+                                {
+                                    if (!await connection.WaitAsync(keepAlive, relisten.Token).ConfigureAwait(false))
+                                    {
+                                        // Silence: make sure the connection is still alive (half-open sockets, server restarts).
+                                        var ping = new NpgsqlCommand("SELECT 1", connection);
+                                        await using var pingDisposal = ping.ConfigureAwait(false);
+                                        await ping.ExecuteNonQueryAsync(relisten.Token).ConfigureAwait(false);
+                                    }
+                                }
                             }
+                            catch (OperationCanceledException) when (relisten.IsCancellationRequested && !stopping.IsCancellationRequested)
+                            {
+                            }
+
+                            if (Volatile.Read(ref _reconnect) != 0 || connection.FullState != System.Data.ConnectionState.Open)
+                            {
+                                throw new OperationCanceledException(relisten.Token); // Reconnect: a new connection, every channel
+                            }
+
+                            // Queues were added: LISTEN on their channels on this connection, not on every channel again on a new one.
+                            var next = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                            lock (_lock)
+                            {
+                                _relisten = next;
+                                notifiers = [.. _notifiers.Values.Where(n => !listened.Contains(n.Channel!))];
+                            }
+
+                            relisten.Dispose();
+                            relisten = next;
+                            await ListenAsync(connection, notifiers, listened).ConfigureAwait(false);
                         }
                     }
                     finally
@@ -225,7 +245,39 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
                 {
                     _relisten = null;
                 }
+
+                relisten.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// LISTENs on the channels of <paramref name="notifiers"/> not in <paramref name="listened"/> yet, in one round trip
+    /// (a host of a thousand queues sent a thousand), and tells those queues they are heard.
+    /// </summary>
+    private async Task ListenAsync(NpgsqlConnection connection, IReadOnlyList<PostgresNotifier> notifiers, HashSet<string> listened)
+    {
+        var added = notifiers.Where(n => listened.Add(n.Channel!)).ToArray();
+        if (added.Length == 0)
+        {
+            return;
+        }
+
+        var batch = new NpgsqlBatch(connection);
+        await using (batch.ConfigureAwait(false))
+        {
+            foreach (var notifier in added)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("LISTEN \"" + notifier.Channel!.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+            }
+
+            await batch.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
+        }
+
+        foreach (var notifier in added)
+        {
+            PostgresLog.Listening(logger, notifier.Channel!);
+            notifier.Listening();
         }
     }
 

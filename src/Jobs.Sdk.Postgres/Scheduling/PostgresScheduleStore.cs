@@ -13,6 +13,7 @@ namespace Jobs.Sdk.Postgres;
 internal sealed class PostgresScheduleStore(PostgresQueueContext context, RetentionPolicy retention) : IJobScheduleStore
 {
     private readonly string _lastFireSql = context.Sql(ScheduleSql.GetLastFireTime);
+    private readonly string _lastFiresSql = context.Sql(ScheduleSql.GetLastFireTimes);
     private readonly string _pushScheduledSql = context.Sql(ScheduleSql.TryPushScheduled);
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _uniqueHolderSql = context.Sql(ScheduleSql.UniqueHolder);
@@ -24,6 +25,26 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
         var value = await context.Commands.ScalarAsync(_lastFireSql, [Text(context.Queue), Text(entryKey)], SqlRun.None, cancellationToken)
             .ConfigureAwait(false);
         return value is DateTime time ? new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)) : null;
+    }
+
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastFireTimesAsync(IReadOnlyList<string> entryKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKeys);
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await context.Commands.QueryAsync<IReadOnlyDictionary<string, DateTimeOffset>>(_lastFiresSql,
+            [Text(context.Queue), Array(entryKeys as string[] ?? [.. entryKeys], NpgsqlTypes.NpgsqlDbType.Text)], SqlRun.None, static async (reader, ct) =>
+            {
+                var last = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    if (!reader.IsDBNull(1))
+                    {
+                        last[reader.GetString(0)] = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc));
+                    }
+                }
+
+                return last;
+            }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> TryPushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)

@@ -10,6 +10,17 @@ internal static class ScheduleSql
     public const string GetLastFireTime = "SELECT max(fire_time) FROM {s}.schedule_fires WHERE queue_name = $1 AND entry_key = $2";
 
     /// <summary>
+    /// The latest fire of each entry $2[i] of queue $1 (null: none recorded): one backward probe of the primary key per
+    /// entry, so a scheduler of thousands of entries starts with one statement, and entries that keep a day of fires are
+    /// not read whole.
+    /// </summary>
+    public const string GetLastFireTimes = """
+        SELECT k.entry_key,
+            (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = $1 AND f.entry_key = k.entry_key)
+        FROM unnest($2::text[]) AS k(entry_key)
+        """;
+
+    /// <summary>
     /// Records fire ($1 queue, $2 entry key, $3 fire time) and inserts the job ($4 id, $5 name, $6 payload, $7 headers,
     /// $8 priority, $9 run_at, $10 max_attempts) in one statement; nothing when the fire was already recorded.
     /// $11 channel, $12 concurrency key and $13 its limit (as <see cref="JobSql.Push"/>'s $10 and $11), $14 unique key

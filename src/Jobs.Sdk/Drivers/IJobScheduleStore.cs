@@ -13,6 +13,27 @@ public interface IJobScheduleStore
     Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The latest fire time recorded for each of <paramref name="entryKeys"/> in this queue; an entry with none recorded is
+    /// left out. A starting scheduler asks this once for all its entries of the queue, so a store that answers in one round
+    /// trip starts thousands of entries with one statement. The default implementation calls
+    /// <see cref="GetLastFireTimeAsync"/> once per entry; stores should override it.
+    /// </summary>
+    async Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastFireTimesAsync(IReadOnlyList<string> entryKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entryKeys);
+        var last = new Dictionary<string, DateTimeOffset>(entryKeys.Count, StringComparer.Ordinal);
+        foreach (var key in entryKeys)
+        {
+            if (await GetLastFireTimeAsync(key, cancellationToken).ConfigureAwait(false) is { } time)
+            {
+                last[key] = time;
+            }
+        }
+
+        return last;
+    }
+
+    /// <summary>
     /// Atomically records (<paramref name="entryKey"/>, <paramref name="fireTime"/>) and stores <paramref name="job"/>.
     /// Returns <see langword="false"/> (and stores nothing) when that fire was already recorded, by any node. A job with a
     /// <see cref="JobPushRecord.UniqueKey"/> is stored only when no job of the queue holds that key (as

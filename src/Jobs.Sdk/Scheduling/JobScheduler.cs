@@ -141,26 +141,56 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
 
         Log.SchedulerStarted(_logger, _runtime.QueueName, _schedule.Entries.Count);
-        var loops = new Task[_schedule.Entries.Count];
-        for (var i = 0; i < loops.Length; i++)
+        // Each entry's jobs go to the queue its job type declares, and that queue's store keeps the entry's fires (its
+        // exactly-once record and last fire time), so every scheduler of the entry agrees on one place. The entries of one
+        // store read where they resume from together: one round trip for thousands of entries, not one each.
+        var stores = new Dictionary<IJobScheduleStore, List<(JobsRuntime Target, JobScheduleEntry Entry)>>(ReferenceEqualityComparer.Instance);
+        foreach (var entry in _schedule.Entries)
         {
-            var entry = _schedule.Entries[i];
-            // Each entry's jobs go to the queue its job type declares, and that queue's store keeps the entry's fires (its
-            // exactly-once record and last fire time), so every scheduler of the entry agrees on one place.
             var target = entry.ScheduledJob.Target(_runtime);
             var entryStore = target.Driver as IJobScheduleStore ?? store;
-            loops[i] = Task.Run(() => RunEntryAsync(target, entryStore, entry, stop), CancellationToken.None);
+            if (!stores.TryGetValue(entryStore, out var entries))
+            {
+                stores[entryStore] = entries = [];
+            }
+
+            entries.Add((target, entry));
+        }
+
+        var runs = stores.Select(s => Task.Run(() => RunStoreAsync(s.Key, s.Value, stop), CancellationToken.None)).ToArray();
+        await Task.WhenAll(runs).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Reads the last fire times of one store's entries in one call (retried), then runs each entry's loop.</summary>
+    private async Task RunStoreAsync(IJobScheduleStore store, List<(JobsRuntime Target, JobScheduleEntry Entry)> entries, CancellationToken stop)
+    {
+        var keys = entries.Select(e => e.Entry.Key).ToArray();
+        var what = keys.Length == 1 ? keys[0] : $"{keys[0]} and {keys.Length - 1} more entries";
+        IReadOnlyDictionary<string, DateTimeOffset> last;
+        try
+        {
+            last = await WithRetryAsync(what, ct => store.GetLastFireTimesAsync(keys, ct), stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var loops = new Task[entries.Count];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            var (target, entry) = entries[i];
+            DateTimeOffset? resumeFrom = last.TryGetValue(entry.Key, out var time) ? time : null;
+            loops[i] = Task.Run(() => RunEntryAsync(target, store, entry, resumeFrom, stop), CancellationToken.None);
         }
 
         await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private async Task RunEntryAsync(JobsRuntime target, IJobScheduleStore store, JobScheduleEntry entry, CancellationToken stop)
+    private async Task RunEntryAsync(JobsRuntime target, IJobScheduleStore store, JobScheduleEntry entry, DateTimeOffset? last, CancellationToken stop)
     {
         try
         {
-            var last = await WithRetryAsync(entry.Key, ct => store.GetLastFireTimeAsync(entry.Key, ct), stop).ConfigureAwait(false);
-
             // Nothing recorded: start from now rather than back-filling history.
             var cursor = last ?? _time.GetUtcNow();
             while (!stop.IsCancellationRequested)
