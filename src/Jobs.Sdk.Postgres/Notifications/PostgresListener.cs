@@ -173,6 +173,14 @@ internal sealed class PostgresListener(NpgsqlDataSource dataSource, ILogger logg
 
                             relisten.Dispose();
                             relisten = next;
+                            if (Volatile.Read(ref _reconnect) != 0)
+                            {
+                                // Reconnect() set its flag before it read the source just disposed (its Cancel missed):
+                                // reconnect all the same.
+                                relisten.Cancel();
+                                continue;
+                            }
+
                             await ListenAsync(connection, notifiers, listened).ConfigureAwait(false);
                         }
                     }
