@@ -3,7 +3,7 @@ using ConsoleAppFramework;
 namespace Jobs.Sdk.Cli;
 
 /// <summary>
-/// Makes a command line that names no command (a typo, or a command of a newer tool) exit 1. ConsoleAppFramework prints the
+/// Makes a command line that names no command (a typo, or a command of a newer tool) exit <see cref="ExitCodes.Usage"/>. ConsoleAppFramework prints the
 /// command list for it and leaves the exit code 0, so a script running <c>jobs retyr ...</c> went on as if it had worked.
 /// </summary>
 internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(next)
@@ -19,7 +19,7 @@ internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(n
         return Next.InvokeAsync(context, cancellationToken);
     }
 
-    /// <summary>After the run: when no command ran and help or the version was not asked for, says so on stderr and returns 1.</summary>
+    /// <summary>After the run: when no command ran and help or the version was not asked for, says so on stderr and returns <see cref="ExitCodes.Usage"/>.</summary>
     public static int Check(string[] args, int exitCode)
     {
         var options = args.TakeWhile(a => a != "--").ToArray();
@@ -31,6 +31,6 @@ internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(n
         // "queue" is a command group (JobsCli adds its commands under it): name the word after it too.
         var words = args[0] == "queue" && args.Length > 1 && !args[1].StartsWith('-') ? args[0] + " " + args[1] : args[0];
         Console.Error.WriteLine($"error: no jobs command '{words}' (the commands are listed above; jobs COMMAND --help shows a command's options).");
-        return CliContext.ExitError;
+        return ExitCodes.Usage;
     }
 }

@@ -25,7 +25,7 @@ public sealed class OutputStreamTests(PostgresFixture fixture) : IAsyncLifetime
     {
         var result = await JobsTool.RunAsync(fixture.ConnectionString, args);
 
-        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(result.ExitCode == 64, result.ToString());
         Assert.True(result.Out.Length == 0, "stdout of a failed --json command must stay empty (a JSON reader chokes on text):\n" + result);
         Assert.StartsWith("error: ", result.Error);
     }

@@ -112,10 +112,10 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb}: {requested - changed} of the {requested} job id(s) given did not change: they do not exist, " +
                 $"or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return (CliContext.ExitError, changed);
+            return (ExitCodes.Failed, changed);
         }
 
-        return (CliContext.ExitOk, changed);
+        return (ExitCodes.Ok, changed);
     }
 
     /// <summary>The dry run: what the action would change, nothing changed, no audit entry; exits as the action would.</summary>
@@ -150,9 +150,9 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb} --dry-run: {requested - preview.WouldChange} of the {requested} job id(s) given would not change: " +
                 $"they do not exist, or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return (CliContext.ExitError, preview.Selected);
+            return (ExitCodes.Failed, preview.Selected);
         }
 
-        return (CliContext.ExitOk, preview.Selected);
+        return (ExitCodes.Ok, preview.Selected);
     }
 }

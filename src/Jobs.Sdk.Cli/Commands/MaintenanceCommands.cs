@@ -20,12 +20,12 @@ internal sealed class MaintenanceCommands
             try
             {
                 Console.Write(PostgresJobMigrations.GetScript(schema));
-                return CliContext.ExitOk;
+                return ExitCodes.Ok;
             }
             catch (ArgumentException ex)
             {
                 await Console.Error.WriteLineAsync("error: --schema: " + ex.Message).ConfigureAwait(false);
-                return CliContext.ExitError;
+                return ExitCodes.Usage;
             }
         }
 
@@ -52,7 +52,7 @@ internal sealed class MaintenanceCommands
                 Console.WriteLine((dryRun ? "pending: " : "applied: ") + string.Join(", ", names));
             }
 
-            return dryRun && names.Count > 0 ? CliContext.ExitProblem : CliContext.ExitOk;
+            return dryRun && names.Count > 0 ? ExitCodes.Problem : ExitCodes.Ok;
         }).ConfigureAwait(false);
     }
 
@@ -147,7 +147,7 @@ internal sealed class MaintenanceCommands
                 await UnknownQueue.WarnAsync(ctx, queue, dryRun ? "nothing would be deleted there." : "nothing was deleted there.").ConfigureAwait(false);
             }
 
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     private static CleanupAction Action(string? age, string option)
