@@ -57,6 +57,11 @@ internal static class BulkCommand
                 await UnknownQueue.WarnAsync(ctx, named, "nothing matched.").ConfigureAwait(false);
             }
 
+            if (found == 0 && selection.Query?.Names is { Count: > 0 } names)
+            {
+                await UnknownJobName.WarnAsync(ctx, names, "nothing matched.").ConfigureAwait(false);
+            }
+
             return exit;
         });
 

@@ -67,6 +67,11 @@ internal sealed class JobCommands
                 await UnknownQueue.WarnAsync(ctx, queue, "no job is listed.").ConfigureAwait(false);
             }
 
+            if (page.Items.Count == 0 && page.NextCursor is null && cursor is null && query.Names is { Count: > 0 } names)
+            {
+                await UnknownJobName.WarnAsync(ctx, names, "no job is listed.").ConfigureAwait(false);
+            }
+
             return ExitCodes.Ok;
         });
 
