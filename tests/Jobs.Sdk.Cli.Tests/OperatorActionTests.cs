@@ -218,7 +218,7 @@ public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetim
         // went on as if the jobs were retried.
         var result = await JobsTool.RunAsync(fixture.ConnectionString, args);
         Assert.True(result.ExitCode == 64 && result.Error.Contains($"no jobs command '{named}'", StringComparison.Ordinal), result.ToString());
-        Assert.Contains("Commands:", result.Out);
+        Assert.Contains("Commands:", result.Error);
     }
 
     [Theory]

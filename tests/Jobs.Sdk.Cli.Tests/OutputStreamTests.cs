@@ -30,6 +30,20 @@ public sealed class OutputStreamTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.StartsWith("error: ", result.Error);
     }
 
+    [Theory]
+    [InlineData("retyr", "--json")]
+    [InlineData("queue", "pasue", "emails", "--json")]
+    public async Task A_command_line_that_names_no_command_leaves_stdout_empty(params string[] args)
+    {
+        // `jobs lsit --json | jq` (a typo, or a command of a newer tool): the command list goes with the error, to stderr.
+        var result = await JobsTool.RunAsync(fixture.ConnectionString, args);
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        Assert.True(result.Out.Length == 0, "stdout of a failed --json command must stay empty (a JSON reader chokes on text):\n" + result);
+        Assert.Contains("Commands:", result.Error);
+        Assert.Contains("error: no jobs command", result.Error);
+    }
+
     /// <summary>Passes as written (a guard): hostile names and errors come out as valid JSON, equal to what was stored.</summary>
     [Fact]
     public async Task Hostile_names_and_errors_come_out_of_list_and_show_as_valid_json_equal_to_what_was_stored()
