@@ -47,4 +47,28 @@ public sealed class BulkTimeoutTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal(1000, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs WHERE state <> 4"""));
         Assert.Equal(1, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".audit_log WHERE action = 'retry (failed part-way)' AND rows_changed = 1000"""));
     }
+
+    [Fact]
+    public async Task A_cleanup_stopped_by_the_command_timeout_says_where_it_stopped_and_exits_75()
+    {
+        await _db.ExecuteAsync($"""UPDATE "{_db.Name}".jobs SET state = 3, finished_at = now() - interval '9 days', updated_at = now() - interval '9 days'""");
+
+        // Writes to the jobs table wait for this lock (reads do not): the cleanup's first delete waits past its timeout.
+        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        await using var holding = await connection.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand($"""LOCK TABLE "{_db.Name}".jobs IN EXCLUSIVE MODE""", connection, holding))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var result = await JobsTool.RunAsync(fixture.ConnectionString + ";Command Timeout=2",
+            "cleanup", "--schema", _db.Name, "--completed", "7d", "--json");
+        await holding.RollbackAsync();
+
+        Assert.True(result.ExitCode == 75, result.ToString());
+        Assert.True(result.Out.Length == 0, result.ToString());
+        Assert.Contains("cleanup stopped in queue 'emails'", result.Error);
+        Assert.Contains("Command Timeout", result.Error);
+        Assert.Equal(Rows, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs"""));
+    }
 }

@@ -1,5 +1,6 @@
 using ConsoleAppFramework;
 using Jobs.Sdk.Postgres;
+using Npgsql;
 
 namespace Jobs.Sdk.Cli;
 
@@ -100,11 +101,15 @@ internal sealed class MaintenanceCommands
                         ? await driver.CountCleanupAsync(options, ctx.Cancellation).ConfigureAwait(false)
                         : await driver.CleanupCountingAsync(options, ctx.Cancellation).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ctx.Cancellation.IsCancellationRequested && !dryRun)
+                catch (Exception ex) when (!dryRun && (ctx.Cancellation.IsCancellationRequested || ex is NpgsqlException))
                 {
                     // Each batch is its own transaction: the one running was rolled back, the ones before it stay deleted.
+                    // Stopped by a signal, or by the database (a batch waiting on a lock past the command timeout): say how far it got.
                     var done = perQueue.Count == 0 ? "no queue was finished" : "finished before it: " + string.Join(", ", perQueue.Select(q => $"'{q.Item1}' ({q.Item2} deleted)"));
-                    throw new CliInterruptedException($"cleanup stopped in queue '{name}' (the jobs its earlier batches deleted there stay deleted, the rest are kept); {done}. Run it again to finish.", ex);
+                    var stopped = $"cleanup stopped in queue '{name}' (the jobs its earlier batches deleted there stay deleted, the rest are kept); {done}.";
+                    throw ex is NpgsqlException db && !ctx.Cancellation.IsCancellationRequested
+                        ? new CliException($"{stopped} Cause: {DatabaseError.Describe(db, connection, schema)} Run it again to finish.", ex) { ExitCode = DatabaseError.ExitCode(db) }
+                        : new CliInterruptedException(stopped + " Run it again to finish.", ex);
                 }
 
                 total += deleted;
