@@ -79,6 +79,13 @@ internal static class CliRunner
         }
     }
 
+    /// <summary>A command line the tool cannot use, found before anything ran: says so on stderr, <see cref="ExitCodes.Usage"/>.</summary>
+    public static async Task<int> UsageErrorAsync(string message)
+    {
+        await Console.Error.WriteLineAsync("error: " + message).ConfigureAwait(false);
+        return ExitCodes.Usage;
+    }
+
     /// <summary>Parses <c>90s</c>, <c>15m</c>, <c>12h</c>, <c>7d</c> (or a TimeSpan like <c>1.00:00:00</c>).</summary>
     /// <summary>
     /// <paramref name="span"/> as an operator writes it and <see cref="ParseDuration"/> reads it back: in the largest unit

@@ -46,6 +46,17 @@ public sealed class ExitCodeTests(PostgresFixture fixture) : IAsyncLifetime
         => AssertExit(64, await JobsTool.RunAsync(fixture.ConnectionString, "retyr", "--queue", "emails"));
 
     [Fact]
+    public async Task A_connection_given_after_the_job_ids_is_named_as_misplaced_not_as_missing()
+    {
+        // `jobs retry ID --connection ...`: the option after the ids is read as one more id; the tool said "No database:
+        // pass --connection", which the operator just did.
+        var result = await JobsTool.RunAsync(null, "retry", Guid.NewGuid().ToString(), "--connection", fixture.ConnectionString, "--schema", _db.Name);
+
+        AssertExit(64, result);
+        Assert.Contains("'--connection' comes after the job ids", result.Error);
+    }
+
+    [Fact]
     public async Task No_connection_given_exits_64()
         => AssertExit(64, await JobsTool.RunAsync(null, "status"));
 

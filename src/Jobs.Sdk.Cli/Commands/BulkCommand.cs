@@ -15,16 +15,14 @@ internal static class BulkCommand
     public static Task<int> RunAsync(string verb, Func<JobAdminAction> action, bool dryRun, string[] ids, string? queue, string? state, string? name,
         string? payload, string? text, string? error, string? since, string? until, bool all, string? actor, string? reason,
         string? connection, string schema, bool json)
-        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        // An option after the ids is read as one more id (--connection among them: checked before the connection is opened).
+        => ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced
+            ? CliRunner.UsageErrorAsync($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...")
+            : CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             var query = JobFilters.Build(queue, state, name, payload, text, error, since, until);
             JobSelection selection;
             var requested = 0;
-            if (ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced)
-            {
-                throw new CliException($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...");
-            }
-
             if (ids.Length > 0)
             {
                 if (JobFilters.HasFilters(query))
