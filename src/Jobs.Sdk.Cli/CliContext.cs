@@ -6,10 +6,6 @@ namespace Jobs.Sdk.Cli;
 /// <summary>The connection, schema and output mode of one command run.</summary>
 internal sealed class CliContext : IAsyncDisposable
 {
-    public const int ExitOk = 0;
-    public const int ExitError = 1;
-    public const int ExitProblem = 2;
-
     private CliContext(NpgsqlDataSource dataSource, string schema, bool json)
     {
         DataSource = dataSource;
@@ -73,15 +69,18 @@ internal sealed class CliContext : IAsyncDisposable
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
 
-/// <summary>A user error: printed without a stack trace, exit code 1.</summary>
+/// <summary>An error the tool explains: printed without a stack trace; exit code <see cref="ExitCode"/> (by default a command line it cannot use).</summary>
 internal sealed class CliException : Exception
 {
+    /// <summary>The exit code (<see cref="ExitCodes"/>): <see cref="ExitCodes.Usage"/> unless the thrower says otherwise.</summary>
+    public int ExitCode { get; init; } = ExitCodes.Usage;
+
     public CliException() { }
     public CliException(string message) : base(message) { }
     public CliException(string message, Exception innerException) : base(message, innerException) { }
 }
 
-/// <summary>A command stopped by Ctrl+C or SIGTERM, saying how far it got: printed after "interrupted:", exit code 130.</summary>
+/// <summary>A command stopped by Ctrl+C or SIGTERM, saying how far it got: printed after "interrupted:", exit code <see cref="ExitCodes.Interrupted"/>.</summary>
 internal sealed class CliInterruptedException : Exception
 {
     public CliInterruptedException() { }

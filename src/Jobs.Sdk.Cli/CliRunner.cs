@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace Jobs.Sdk.Cli;
 
-/// <summary>Runs a command body with the shared error handling: user errors and database errors print one line and exit 1.</summary>
+/// <summary>Runs a command body with the shared error handling: user errors and database errors print one line and exit with their class's code (<see cref="ExitCodes"/>).</summary>
 internal static class CliRunner
 {
     public static async Task<int> RunAsync(string? connection, string schema, bool json, Func<CliContext, Task<int>> body)
@@ -22,22 +22,28 @@ internal static class CliRunner
                 CliInterruptedException or JobsException => ex.Message,
                 _ => "the statement running was cancelled and rolled back.",
             })).ConfigureAwait(false);
-            return Interruption.ExitInterrupted;
+            return ExitCodes.Interrupted;
         }
         catch (PostgresSchemaIncompatibleException ex)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message} This jobs tool changes nothing there, nothing was changed: use the jobs tool of the newer version.").ConfigureAwait(false);
-            return CliContext.ExitError;
+            return ExitCodes.SchemaRefused;
+        }
+        catch (PostgresMigrationException ex)
+        {
+            // The schema's recorded migrations are not this version's (edited by hand, or another build's): refused as above.
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.SchemaRefused;
         }
         catch (CliException ex)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
-            return CliContext.ExitError;
+            return ex.ExitCode;
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
         {
             await Console.Error.WriteLineAsync($"error: the job tables are missing in schema '{schema}' ({ex.MessageText}). Run `jobs migrate` first, or pass the right --schema.").ConfigureAwait(false);
-            return CliContext.ExitError;
+            return ExitCodes.SchemaRefused;
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedColumn)
         {
@@ -45,18 +51,39 @@ internal static class CliRunner
             // that a later migration adds. Nothing was changed.
             await Console.Error.WriteLineAsync($"error: schema '{schema}' is older than this jobs tool ({ex.MessageText}); nothing was changed. " +
                 "Run `jobs migrate --dry-run` to see the pending migrations and `jobs migrate` to apply them, or use the jobs tool of the version that migrated it.").ConfigureAwait(false);
-            return CliContext.ExitError;
+            return ExitCodes.SchemaRefused;
         }
         catch (NpgsqlException ex)
         {
             await Console.Error.WriteLineAsync("error: " + DatabaseError.Describe(ex, connection, schema)).ConfigureAwait(false);
-            return CliContext.ExitError;
+            return DatabaseError.ExitCode(ex);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JobsException)
+        catch (JobsException ex) when (ex.InnerException is NpgsqlException db)
+        {
+            // A bulk action that failed part-way (JobAdmin: "... failed after changing N job(s): {the database's message}"):
+            // its committed batches stay, audited. Say what ended it as for any database failure, with that failure's code.
+            var done = ex.Message.EndsWith(db.Message, StringComparison.Ordinal) ? ex.Message[..^db.Message.Length] : ex.Message + " ";
+            await Console.Error.WriteLineAsync($"error: {done}{DatabaseError.Describe(db, connection, schema)} The batch that was running was rolled back; " +
+                "the jobs changed before it are in the audit log (jobs audit). Run the command again for the rest.").ConfigureAwait(false);
+            return DatabaseError.ExitCode(db);
+        }
+        catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
-            return CliContext.ExitError;
+            return ExitCodes.Usage;
         }
+        catch (Exception ex) when (ex is InvalidOperationException or JobsException)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+    }
+
+    /// <summary>A command line the tool cannot use, found before anything ran: says so on stderr, <see cref="ExitCodes.Usage"/>.</summary>
+    public static async Task<int> UsageErrorAsync(string message)
+    {
+        await Console.Error.WriteLineAsync("error: " + message).ConfigureAwait(false);
+        return ExitCodes.Usage;
     }
 
     /// <summary>Parses <c>90s</c>, <c>15m</c>, <c>12h</c>, <c>7d</c> (or a TimeSpan like <c>1.00:00:00</c>).</summary>

@@ -25,6 +25,30 @@ internal static class DatabaseError
         _ => Innermost(ex).Message.ReplaceLineEndings(" "),
     };
 
+    /// <summary>
+    /// The exit code of <paramref name="ex"/> (<see cref="ExitCodes"/>), by the same cases <see cref="Describe"/> tells apart:
+    /// unreachable, timed out or broken, refused login or privilege, a schema without the tables or columns this tool uses.
+    /// </summary>
+    public static int ExitCode(NpgsqlException ex) => ex switch
+    {
+        PostgresException p => p.SqlState switch
+        {
+            PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification
+                => ExitCodes.NoPermission,
+            PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedColumn => ExitCodes.SchemaRefused,
+            PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections
+                or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown => ExitCodes.Unavailable,
+            PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.SerializationFailure
+                or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.IdleSessionTimeout => ExitCodes.TryAgain,
+            _ when p.SqlState.StartsWith("08", StringComparison.Ordinal) => ExitCodes.Unavailable,
+            _ => ExitCodes.Failed,
+        },
+        { InnerException: TimeoutException } when !ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => ExitCodes.TryAgain,
+        _ when ex.InnerException is SocketException or TimeoutException || ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => ExitCodes.Unavailable,
+        { InnerException: IOException } => ExitCodes.TryAgain,
+        _ => ExitCodes.Failed,
+    };
+
     private static string Advice(PostgresException p, string? connection, string schema) => p.SqlState switch
     {
         PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification =>

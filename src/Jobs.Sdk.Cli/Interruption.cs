@@ -6,13 +6,10 @@ namespace Jobs.Sdk.Cli;
 /// Ctrl+C (SIGINT), SIGTERM and SIGQUIT: ConsoleAppFramework cancels the token it hands its filters (and force-exits 130
 /// five seconds later). This filter keeps that token for the command, which passes it to every database call: the
 /// statement running is cancelled on the server (a statement waiting for a lock would otherwise run, and commit, after the
-/// tool was gone), and <see cref="CliRunner"/> says what was done and exits <see cref="ExitInterrupted"/>.
+/// tool was gone), and <see cref="CliRunner"/> says what was done and exits <see cref="ExitCodes.Interrupted"/>.
 /// </summary>
 internal sealed class Interruption(ConsoleAppFilter next) : ConsoleAppFilter(next)
 {
-    /// <summary>The exit code of a command stopped by a signal (128 + SIGINT, as shells report Ctrl+C).</summary>
-    public const int ExitInterrupted = 130;
-
     /// <summary>Cancelled when the running command is asked to stop; one command per process run.</summary>
     public static CancellationToken Token { get; private set; }
 

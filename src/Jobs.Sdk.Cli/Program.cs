@@ -1,7 +1,7 @@
 using ConsoleAppFramework;
 using Jobs.Sdk.Cli;
 
-// jobs: operate a Jobs.Sdk PostgreSQL job store (see `jobs --help`). Exit codes: 0 ok, 1 error, 2 a check found a problem, 130 interrupted.
+// jobs: operate a Jobs.Sdk PostgreSQL job store (see `jobs --help`). Exit codes: ExitCodes (README.md lists them).
 return await JobsCli.RunAsync(args);
 
 namespace Jobs.Sdk.Cli
@@ -19,8 +19,10 @@ namespace Jobs.Sdk.Cli
             // ConsoleAppFramework prints its own errors (an option it cannot parse or does not know) with Console.WriteLine:
             // on stdout, where a script reading --json output expects the document or nothing. Errors go to stderr.
             ConsoleApp.LogError = static message => Console.Error.WriteLine("error: " + message);
+            ConsoleApp.Log = UnknownCommand.HelpWriter(args);
             var app = ConsoleApp.Create();
             app.UseFilter<UnknownCommand>();
+            app.UseFilter<UnhandledFailure>();
             app.UseFilter<Interruption>();
             app.Add<StatusCommands>();
             app.Add<JobCommands>();

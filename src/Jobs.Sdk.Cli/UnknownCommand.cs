@@ -3,7 +3,7 @@ using ConsoleAppFramework;
 namespace Jobs.Sdk.Cli;
 
 /// <summary>
-/// Makes a command line that names no command (a typo, or a command of a newer tool) exit 1. ConsoleAppFramework prints the
+/// Makes a command line that names no command (a typo, or a command of a newer tool) exit <see cref="ExitCodes.Usage"/>. ConsoleAppFramework prints the
 /// command list for it and leaves the exit code 0, so a script running <c>jobs retyr ...</c> went on as if it had worked.
 /// </summary>
 internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(next)
@@ -19,18 +19,28 @@ internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(n
         return Next.InvokeAsync(context, cancellationToken);
     }
 
-    /// <summary>After the run: when no command ran and help or the version was not asked for, says so on stderr and returns 1.</summary>
+    /// <summary>
+    /// Where ConsoleAppFramework's help goes: stdout when it was asked for (<c>jobs</c> alone, <c>--help</c>, <c>--version</c>);
+    /// otherwise it is the command list printed for a command line that names no command, which goes with its error to
+    /// stderr (<c>jobs lsit --json | jq</c> would read the list as its JSON).
+    /// </summary>
+    public static Action<string> HelpWriter(string[] args)
+        => AskedForHelp(args) ? static text => Console.Out.WriteLine(text) : static text => Console.Error.WriteLine(text);
+
+    private static bool AskedForHelp(string[] args)
+        => args.Length == 0 || args.TakeWhile(a => a != "--").Any(a => a is "-h" or "--help") || args is ["--version"];
+
+    /// <summary>After the run: when no command ran and help or the version was not asked for, says so on stderr and returns <see cref="ExitCodes.Usage"/>.</summary>
     public static int Check(string[] args, int exitCode)
     {
-        var options = args.TakeWhile(a => a != "--").ToArray();
-        if (s_ran || args.Length == 0 || options.Any(a => a is "-h" or "--help") || args is ["--version"])
+        if (s_ran || AskedForHelp(args))
         {
             return exitCode;
         }
 
         // "queue" is a command group (JobsCli adds its commands under it): name the word after it too.
         var words = args[0] == "queue" && args.Length > 1 && !args[1].StartsWith('-') ? args[0] + " " + args[1] : args[0];
-        Console.Error.WriteLine($"error: no jobs command '{words}' (the commands are listed above; jobs COMMAND --help shows a command's options).");
-        return CliContext.ExitError;
+        Console.Error.WriteLine($"error: no jobs command '{words}' (the commands are listed above, on stderr; jobs COMMAND --help shows a command's options).");
+        return ExitCodes.Usage;
     }
 }

@@ -36,6 +36,16 @@ internal sealed class CliSchema(PostgresFixture fixture) : IAsyncDisposable
         return PostgresJobAdmin.Create(DataSource, new PostgresJobDriverOptions { Schema = Name });
     }
 
+    /// <summary>Creates the schema and stores <paramref name="count"/> failed <c>send-email</c> jobs of queue <c>emails</c>, finished 9 days ago.</summary>
+    public async Task MigrateWithFailedEmailsAsync(int count = 3)
+    {
+        await MigrateAsync();
+        await ExecuteAsync($"""
+            INSERT INTO "{Name}".jobs (id, queue_name, name, payload, state, attempts, finished_at)
+            SELECT gen_random_uuid(), 'emails', 'send-email', jsonb_build_object(), 4, 1, now() - interval '9 days' FROM generate_series(1, {count})
+            """);
+    }
+
     /// <summary>A driver of <paramref name="queue"/> in the schema (polling only).</summary>
     public PostgresJobDriver Driver(string queue) => new(DataSource, new PostgresJobDriverOptions { Schema = Name, QueueName = queue, UseListenNotify = false });
 

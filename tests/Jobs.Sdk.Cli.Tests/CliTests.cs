@@ -58,11 +58,11 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     public async Task Without_a_connection_the_tool_says_how_to_give_one()
     {
         var result = await JobsTool.RunAsync(null, "status");
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(64, result.ExitCode);
         Assert.Contains("JOBS_CONNECTION", result.Error);
 
         var unmigrated = await Jobs("status");
-        Assert.Equal(1, unmigrated.ExitCode);
+        Assert.Equal(78, unmigrated.ExitCode);
         Assert.Contains("jobs migrate", unmigrated.Error);
     }
 
@@ -114,11 +114,11 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.Equal(4, cancel.Json.GetProperty("changed").GetInt32());
 
         var misplaced = await JobsTool.RunAsync(fixture.ConnectionString, "delete", failed.ToString(), "--schema", _db.Name);
-        Assert.Equal(1, misplaced.ExitCode);
+        Assert.Equal(64, misplaced.ExitCode);
         Assert.Contains("put options first", misplaced.Error);
 
         var refuse = await Jobs("delete");
-        Assert.Equal(1, refuse.ExitCode);
+        Assert.Equal(64, refuse.ExitCode);
         Assert.Contains("--all", refuse.Error);
 
         var delete = await Jobs("delete", waiting[0].Id.ToString(), waiting[1].Id.ToString());
@@ -192,7 +192,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     {
         await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         var result = await Jobs(command, option, value);
-        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(result.ExitCode == 64, result.ToString());
         Assert.Contains($"error: {option}", result.Error);
         Assert.DoesNotContain("   at ", result.Error);
         Assert.DoesNotContain("Exception", result.Error);
@@ -316,8 +316,8 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         }
 
         var retry = await Jobs("retry", failed.ToString());
-        Assert.True(retry.ExitCode == 1 && retry.Error.Contains("jobs migrate", StringComparison.Ordinal) && retry.Error.Contains("older", StringComparison.Ordinal),
-            $"A retry against an older schema should exit 1 and say the schema is older than the tool and to run `jobs migrate`: {retry}");
+        Assert.True(retry.ExitCode == 78 && retry.Error.Contains("jobs migrate", StringComparison.Ordinal) && retry.Error.Contains("older", StringComparison.Ordinal),
+            $"A retry against an older schema should exit 78 and say the schema is older than the tool and to run `jobs migrate`: {retry}");
         Assert.Equal(JobState.Failed, (await driver.GetJobAsync(failed, default))?.State);
     }
 

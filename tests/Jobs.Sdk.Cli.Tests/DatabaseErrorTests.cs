@@ -4,8 +4,8 @@ using Npgsql;
 namespace Jobs.Sdk.Cli.Tests;
 
 /// <summary>
-/// The database refuses or does not answer: one line on stderr that says what is wrong and what to check, exit 1, no
-/// stack trace, nothing on stdout.
+/// The database refuses or does not answer: one line on stderr that says what is wrong and what to check, the exit code of
+/// its class (69 unreachable, 75 timed out, 77 no rights), no stack trace, nothing on stdout.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class DatabaseErrorTests(PostgresFixture fixture) : IAsyncLifetime
@@ -16,9 +16,9 @@ public sealed class DatabaseErrorTests(PostgresFixture fixture) : IAsyncLifetime
 
     public Task DisposeAsync() => _db.DisposeAsync().AsTask();
 
-    private static void AssertOneErrorLine(JobsTool.Result result, params string[] mentions)
+    private static void AssertOneErrorLine(JobsTool.Result result, int exitCode, params string[] mentions)
     {
-        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(result.ExitCode == exitCode, result.ToString());
         Assert.True(result.Out.Length == 0, result.ToString());
         var lines = result.Error.TrimEnd().Split('\n');
         Assert.True(lines.Length == 1 && lines[0].StartsWith("error: ", StringComparison.Ordinal), "expected one error line:\n" + result);
@@ -33,7 +33,7 @@ public sealed class DatabaseErrorTests(PostgresFixture fixture) : IAsyncLifetime
     {
         var result = await JobsTool.RunAsync(null, "status", "--connection", "Host=nosuchhost.invalid;Username=postgres;Timeout=5", "--schema", _db.Name, "--json");
 
-        AssertOneErrorLine(result, "nosuchhost.invalid", "--connection");
+        AssertOneErrorLine(result, 69, "nosuchhost.invalid", "--connection");
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class DatabaseErrorTests(PostgresFixture fixture) : IAsyncLifetime
         var result = await JobsTool.RunAsync(fixture.ConnectionString + ";Command Timeout=1", "list", "--schema", _db.Name, "--json");
         await holding.RollbackAsync();
 
-        AssertOneErrorLine(result, "Command Timeout");
+        AssertOneErrorLine(result, 75, "Command Timeout");
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class DatabaseErrorTests(PostgresFixture fixture) : IAsyncLifetime
             var connection = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Username = role, Pooling = false }.ConnectionString;
             var result = await JobsTool.RunAsync(connection, "status", "--schema", _db.Name);
 
-            AssertOneErrorLine(result, "42501", "permission denied", role);
+            AssertOneErrorLine(result, 77, "42501", "permission denied", role);
         }
         finally
         {

@@ -132,7 +132,7 @@ public sealed class DryRunTests(PostgresFixture fixture) : IAsyncLifetime
     {
         await DelayedAsync("emails", "send-email", 2);
         var refuse = await _db.RunAsync(1, ["delete", "--dry-run"]);
-        Assert.True(refuse.ExitCode == 1 && refuse.Error.Contains("--all", StringComparison.Ordinal), refuse.ToString());
+        Assert.True(refuse.ExitCode == 64 && refuse.Error.Contains("--all", StringComparison.Ordinal), refuse.ToString());
 
         var all = await _db.RunAsync(1, ["delete", "--dry-run", "--all", "--json"]);
         Assert.True(all.ExitCode == 0, all.ToString());

@@ -32,7 +32,7 @@ public sealed class NewerSchemaTests(PostgresFixture fixture) : IAsyncLifetime
     {
         var result = await _db.RunAsync(args[0] == "queue" ? 2 : 1, args);
 
-        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(result.ExitCode == 78, result.ToString());
         Assert.Contains("0999_from_the_future", result.Error);
         Assert.Contains("nothing was changed", result.Error);
         Assert.Equal(3, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs WHERE state = 4"""));

@@ -12,14 +12,7 @@ public sealed class QueueTypoTests(PostgresFixture fixture) : IAsyncLifetime
 {
     private readonly CliSchema _db = new(fixture);
 
-    public async Task InitializeAsync()
-    {
-        await _db.MigrateAsync();
-        await _db.ExecuteAsync($"""
-            INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload, state, attempts, finished_at)
-            SELECT gen_random_uuid(), 'emails', 'send-email', jsonb_build_object(), 4, 1, now() - interval '9 days' FROM generate_series(1, 3)
-            """);
-    }
+    public Task InitializeAsync() => _db.MigrateWithFailedEmailsAsync();
 
     public Task DisposeAsync() => _db.DisposeAsync().AsTask();
 

@@ -41,7 +41,7 @@ internal sealed class AuditCommands
 
                     w.WriteEndArray();
                 });
-                return CliContext.ExitOk;
+                return ExitCodes.Ok;
             }
 
             var table = new Table("AT", "ACTOR", "ACTION", "TARGET", "ROWS", "REASON");
@@ -52,7 +52,7 @@ internal sealed class AuditCommands
 
             table.WriteTo(Console.Out);
             Console.WriteLine(table.Count < limit ? $"({table.Count} entries)" : $"({table.Count} entries; older ones: --limit {Math.Min(limit * 2, 10_000)})");
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     /// <summary>
@@ -92,7 +92,9 @@ internal sealed class AuditCommands
                     + "; the batch that was running was rolled back.";
                 throw ctx.Cancellation.IsCancellationRequested
                     ? new CliInterruptedException(done + " Run it again for the rest.", ex)
-                    : new CliException($"{done} {ex.Message}", ex);
+                    : ex is Npgsql.NpgsqlException db
+                        ? new CliException($"{done} {DatabaseError.Describe(db, connection, schema)}", ex) { ExitCode = DatabaseError.ExitCode(db) }
+                        : new CliException($"{done} {ex.Message}", ex) { ExitCode = ExitCodes.Failed };
             }
 
             await RecordPruneAsync(ctx, audit, "audit.prune", ageText, deleted).ConfigureAwait(false);
@@ -111,7 +113,7 @@ internal sealed class AuditCommands
                 Console.WriteLine($"deleted {deleted} audit log entries older than {ageText}.");
             }
 
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     /// <summary>Records a prune of the entries older than <paramref name="ageText"/> that deleted <paramref name="deleted"/> of them.</summary>

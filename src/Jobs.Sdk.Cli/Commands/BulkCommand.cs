@@ -15,16 +15,14 @@ internal static class BulkCommand
     public static Task<int> RunAsync(string verb, Func<JobAdminAction> action, bool dryRun, string[] ids, string? queue, string? state, string? name,
         string? payload, string? text, string? error, string? since, string? until, bool all, string? actor, string? reason,
         string? connection, string schema, bool json)
-        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        // An option after the ids is read as one more id (--connection among them: checked before the connection is opened).
+        => ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced
+            ? CliRunner.UsageErrorAsync($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...")
+            : CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             var query = JobFilters.Build(queue, state, name, payload, text, error, since, until);
             JobSelection selection;
             var requested = 0;
-            if (ids.FirstOrDefault(i => i.StartsWith('-')) is { } misplaced)
-            {
-                throw new CliException($"{verb}: '{misplaced}' comes after the job ids; put options first: jobs {verb} [options] ID...");
-            }
-
             if (ids.Length > 0)
             {
                 if (JobFilters.HasFilters(query))
@@ -55,6 +53,11 @@ internal static class BulkCommand
             if (found == 0 && selection.Query?.Queue is { } named)
             {
                 await UnknownQueue.WarnAsync(ctx, named, "nothing matched.").ConfigureAwait(false);
+            }
+
+            if (found == 0 && selection.Query?.Names is { Count: > 0 } names)
+            {
+                await UnknownJobName.WarnAsync(ctx, names, "nothing matched.").ConfigureAwait(false);
             }
 
             return exit;
@@ -112,10 +115,10 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb}: {requested - changed} of the {requested} job id(s) given did not change: they do not exist, " +
                 $"or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return (CliContext.ExitError, changed);
+            return (ExitCodes.Failed, changed);
         }
 
-        return (CliContext.ExitOk, changed);
+        return (ExitCodes.Ok, changed);
     }
 
     /// <summary>The dry run: what the action would change, nothing changed, no audit entry; exits as the action would.</summary>
@@ -150,9 +153,9 @@ internal static class BulkCommand
         {
             await Console.Error.WriteLineAsync($"error: {verb} --dry-run: {requested - preview.WouldChange} of the {requested} job id(s) given would not change: " +
                 $"they do not exist, or {verb} does not apply to their state (see jobs show ID).").ConfigureAwait(false);
-            return (CliContext.ExitError, preview.Selected);
+            return (ExitCodes.Failed, preview.Selected);
         }
 
-        return (CliContext.ExitOk, preview.Selected);
+        return (ExitCodes.Ok, preview.Selected);
     }
 }

@@ -55,6 +55,6 @@ internal sealed class DoctorCommands
                 Console.WriteLine(worst == Verdict.Problem ? "doctor: problems found." : worst == Verdict.Warning ? "doctor: healthy, with warnings." : "doctor: healthy.");
             }
 
-            return worst == Verdict.Problem ? CliContext.ExitProblem : CliContext.ExitOk;
+            return worst == Verdict.Problem ? ExitCodes.Problem : ExitCodes.Ok;
         });
 }

@@ -67,7 +67,12 @@ internal sealed class JobCommands
                 await UnknownQueue.WarnAsync(ctx, queue, "no job is listed.").ConfigureAwait(false);
             }
 
-            return CliContext.ExitOk;
+            if (page.Items.Count == 0 && page.NextCursor is null && cursor is null && query.Names is { Count: > 0 } names)
+            {
+                await UnknownJobName.WarnAsync(ctx, names, "no job is listed.").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Ok;
         });
 
     /// <summary>Show everything stored about one job.</summary>
@@ -83,7 +88,7 @@ internal sealed class JobCommands
             if (job is null)
             {
                 await Console.Error.WriteLineAsync($"error: job {id} is not stored (never pushed, deleted, or removed by retention).").ConfigureAwait(false);
-                return CliContext.ExitError;
+                return ExitCodes.Failed;
             }
 
             if (ctx.Json)
@@ -119,7 +124,7 @@ internal sealed class JobCommands
                     w.Text("traceId", job.TraceId);
                     w.WriteEndObject();
                 });
-                return CliContext.ExitOk;
+                return ExitCodes.Ok;
             }
 
             var o = Console.Out;
@@ -154,7 +159,7 @@ internal sealed class JobCommands
                 }
             }
 
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     /// <summary>Retry failed, cancelled or retrying jobs now (`[options] ID...`, or every job matching the filters).</summary>

@@ -1,5 +1,6 @@
 using ConsoleAppFramework;
 using Jobs.Sdk.Postgres;
+using Npgsql;
 
 namespace Jobs.Sdk.Cli;
 
@@ -20,12 +21,12 @@ internal sealed class MaintenanceCommands
             try
             {
                 Console.Write(PostgresJobMigrations.GetScript(schema));
-                return CliContext.ExitOk;
+                return ExitCodes.Ok;
             }
             catch (ArgumentException ex)
             {
                 await Console.Error.WriteLineAsync("error: --schema: " + ex.Message).ConfigureAwait(false);
-                return CliContext.ExitError;
+                return ExitCodes.Usage;
             }
         }
 
@@ -52,7 +53,7 @@ internal sealed class MaintenanceCommands
                 Console.WriteLine((dryRun ? "pending: " : "applied: ") + string.Join(", ", names));
             }
 
-            return dryRun && names.Count > 0 ? CliContext.ExitProblem : CliContext.ExitOk;
+            return dryRun && names.Count > 0 ? ExitCodes.Problem : ExitCodes.Ok;
         }).ConfigureAwait(false);
     }
 
@@ -100,11 +101,15 @@ internal sealed class MaintenanceCommands
                         ? await driver.CountCleanupAsync(options, ctx.Cancellation).ConfigureAwait(false)
                         : await driver.CleanupCountingAsync(options, ctx.Cancellation).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ctx.Cancellation.IsCancellationRequested && !dryRun)
+                catch (Exception ex) when (!dryRun && (ctx.Cancellation.IsCancellationRequested || ex is NpgsqlException))
                 {
                     // Each batch is its own transaction: the one running was rolled back, the ones before it stay deleted.
+                    // Stopped by a signal, or by the database (a batch waiting on a lock past the command timeout): say how far it got.
                     var done = perQueue.Count == 0 ? "no queue was finished" : "finished before it: " + string.Join(", ", perQueue.Select(q => $"'{q.Item1}' ({q.Item2} deleted)"));
-                    throw new CliInterruptedException($"cleanup stopped in queue '{name}' (the jobs its earlier batches deleted there stay deleted, the rest are kept); {done}. Run it again to finish.", ex);
+                    var stopped = $"cleanup stopped in queue '{name}' (the jobs its earlier batches deleted there stay deleted, the rest are kept); {done}.";
+                    throw ex is NpgsqlException db && !ctx.Cancellation.IsCancellationRequested
+                        ? new CliException($"{stopped} Cause: {DatabaseError.Describe(db, connection, schema)} Run it again to finish.", ex) { ExitCode = DatabaseError.ExitCode(db) }
+                        : new CliInterruptedException(stopped + " Run it again to finish.", ex);
                 }
 
                 total += deleted;
@@ -147,7 +152,7 @@ internal sealed class MaintenanceCommands
                 await UnknownQueue.WarnAsync(ctx, queue, dryRun ? "nothing would be deleted there." : "nothing was deleted there.").ConfigureAwait(false);
             }
 
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     private static CleanupAction Action(string? age, string option)

@@ -20,7 +20,7 @@ internal sealed class QueueCommands
             var changed = await ctx.Admin.PauseQueueAsync(name, reason, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "pause", name, changed, changed ? $"queue '{name}' paused." : $"queue '{name}' was already paused (reason updated).");
             await UnknownQueue.WarnAsync(ctx, name, "it is paused all the same.").ConfigureAwait(false);
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     /// <summary>Let workers claim a paused queue's jobs again.</summary>
@@ -37,7 +37,7 @@ internal sealed class QueueCommands
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var changed = await ctx.Admin.ResumeQueueAsync(name, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
             Report(ctx, "resume", name, changed, changed ? $"queue '{name}' resumed." : $"queue '{name}' was not paused.");
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     private static void Report(CliContext ctx, string action, string queue, bool changed, string message)

@@ -42,7 +42,7 @@ internal sealed class ScheduleCommands
 
                     w.WriteEndArray();
                 });
-                return CliContext.ExitOk;
+                return ExitCodes.Ok;
             }
 
             var table = new Table("ENTRY", "QUEUE", "JOB", "SCHEDULE", "LAST FIRE", "NEXT FIRE", "PAUSED", "STALE");
@@ -65,7 +65,7 @@ internal sealed class ScheduleCommands
                 Console.WriteLine("PAUSE LEFT BEHIND: " + PausesLeftBehind.Describe(pause));
             }
 
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     /// <summary>Pause a schedule entry: its fire times pass (and are recorded) without pushing a job, until resumed.</summary>
@@ -104,7 +104,7 @@ internal sealed class ScheduleCommands
             if (changed == 0 && await NotPublishedAsync(ctx, "schedules " + action, entry).ConfigureAwait(false) is { } notPublished)
             {
                 await Console.Error.WriteLineAsync(notPublished).ConfigureAwait(false);
-                return CliContext.ExitError;
+                return ExitCodes.Failed;
             }
 
             if (ctx.Json)
@@ -124,7 +124,7 @@ internal sealed class ScheduleCommands
                     : paused ? $"schedule entry '{entry}' was already paused." : $"schedule entry '{entry}' was not paused.");
             }
 
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     /// <summary>
@@ -148,7 +148,7 @@ internal sealed class ScheduleCommands
                 // Nothing pushed: no such entry, or its job is unique and a job of its queue holds the key (the promise holds).
                 await Console.Error.WriteLineAsync(await NotPublishedAsync(ctx, "trigger", entry).ConfigureAwait(false)
                     ?? $"error: pushed no job for '{entry}': its job is unique and a job of its queue holds its key (waiting, running, or finished within its UniqueFor).").ConfigureAwait(false);
-                return CliContext.ExitError;
+                return ExitCodes.Failed;
             }
 
             if (ctx.Json)
@@ -166,7 +166,7 @@ internal sealed class ScheduleCommands
                 Console.WriteLine($"trigger: pushed {pushed} job(s) for '{entry}'.");
             }
 
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     private static void Keys(System.Text.Json.Utf8JsonWriter w, string name, IEnumerable<string> keys)

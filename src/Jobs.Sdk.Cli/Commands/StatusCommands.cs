@@ -62,7 +62,7 @@ internal sealed class StatusCommands
                     w.WriteEndArray();
                     w.WriteEndObject();
                 });
-                return CliContext.ExitOk;
+                return ExitCodes.Ok;
             }
 
             var table = new Table("QUEUE", "PAUSED", "PENDING", "PROCESSING", "RETRYING", "FAILED", "COMPLETED", "CANCELLED", "PAUSED JOBS", "OLDEST WAITING", "WORKERS");
@@ -82,7 +82,7 @@ internal sealed class StatusCommands
             }
 
             wt.WriteTo(Console.Out);
-            return CliContext.ExitOk;
+            return ExitCodes.Ok;
         });
 
     private static string N(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
