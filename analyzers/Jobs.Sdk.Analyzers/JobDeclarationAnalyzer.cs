@@ -292,6 +292,12 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
             return "it is only whitespace";
         }
 
+        // Names are kept exactly: 'send-email ' would be another job than 'send-email' (JobNameRules refuses it at run time too).
+        if (char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[name.Length - 1]))
+        {
+            return "it starts or ends with whitespace";
+        }
+
         for (var i = 0; i < name.Length; i++)
         {
             if (char.IsControl(name[i]))
