@@ -74,6 +74,12 @@ public sealed partial class JobDeclarationAnalyzer
                     ? " is only whitespace"
                     : " would be another queue than " + Quote(queue.Trim()))));
         }
+        else if (queueSet && IndexOfUnpairedSurrogate(queue!) is var lone && lone >= 0)
+        {
+            // JobTextLimits.CheckQueueName refuses it at run time, when the JobQueue is built (the app fails at start) or pushes.
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeQueue),
+                "Queue", "the queue name contains " + UnpairedSurrogateAt(queue!, lone) + ", which no store can hold (it has no UTF-8 form)"));
+        }
         else if (queueSet && Encoding.UTF8.GetByteCount(queue!) is var bytes && bytes > MaxQueueNameBytes)
         {
             // JobTextLimits.CheckQueueName refuses it at run time: queue names sit in PostgreSQL btree indexes.

@@ -110,6 +110,18 @@ public class FlowSettingAnalyzerTests
                 .WithMessage("Queue is invalid: a queue name must not start or end with whitespace: '\\u0009emails' would be another queue than 'emails'"));
 
     [Fact]
+    public Task JOBS020_queue_name_with_an_unpaired_surrogate_but_not_a_pair()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job("a", {|#0:Queue = "emails-\uD83D"|})]
+            public partial record A(int X);
+            [Job("b", Queue = "rockets-\uD83D\uDE80")]
+            public partial record B(int X);
+            """,
+            V.Diagnostic("JOBS020").WithLocation(0)
+                .WithMessage("Queue is invalid: the queue name contains an unpaired surrogate (U+D83D) at index 7, which no store can hold (it has no UTF-8 form)"));
+
+    [Fact]
     public Task JOBS021_key_member_of_an_unsupported_type()
         => V.AnalyzerAsync("""
             using System.Collections.Generic;
