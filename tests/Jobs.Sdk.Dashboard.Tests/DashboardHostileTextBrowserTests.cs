@@ -95,18 +95,11 @@ public sealed class DashboardHostileTextBrowserTests(BrowserFixture fixture)
             {
                 var page = await fixture.NewPageAsync();
                 await page.GotoAsync(fixture.BaseUrl + "#/queues");
-                var row = page.Locator("main tr", new() { HasText = queue }).Filter(new() { Has = page.GetByRole(AriaRole.Button, new() { Name = "Pause" }) });
-                await row.Locator("td").First.GetByRole(AriaRole.Link).ClickAsync();
+                await QueueRow(page, queue).Locator("td").First.GetByRole(AriaRole.Link).ClickAsync();
                 await Expect(page.Locator($"tbody tr[data-job='{job}']")).ToBeVisibleAsync();
                 await Expect(page.Locator("#f-queue")).ToHaveValueAsync(queue);
 
-                await page.GotoAsync(fixture.BaseUrl + "#/queues");
-                await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
-                await page.ClickAsync("#reason-ok");
-                await Expect(page.Locator(".toast")).ToHaveCountAsync(1);
-                var queues = await fixture.Admin.GetQueuesAsync();
-                Assert.True(queues.SingleOrDefault(q => q.Name == queue)?.IsPaused == true,
-                    $"queue '{queue}' is not paused after Pause; paused: {string.Join(", ", queues.Where(q => q.IsPaused).Select(q => q.Name))}");
+                await PauseOnQueuesPageAsync(page, queue);
                 await page.Context.CloseAsync();
             }
             finally
@@ -128,16 +121,7 @@ public sealed class DashboardHostileTextBrowserTests(BrowserFixture fixture)
             try
             {
                 var page = await fixture.NewPageAsync();
-                await page.GotoAsync(fixture.BaseUrl + "#/queues");
-                var row = page.Locator("main tr", new() { HasText = queue }).Filter(new() { Has = page.GetByRole(AriaRole.Button, new() { Name = "Pause" }) });
-                await Expect(row.Locator("td").First).ToHaveTextAsync(queue);
-                await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
-                await page.ClickAsync("#reason-ok");
-                await Expect(page.Locator(".toast")).ToHaveCountAsync(1);
-                var toast = await page.Locator(".toast").TextContentAsync();
-                var queues = await fixture.Admin.GetQueuesAsync();
-                Assert.True(queues.SingleOrDefault(q => q.Name == queue)?.IsPaused == true,
-                    $"queue '{queue}' is not paused after Pause (toast: {toast}); paused: {string.Join(", ", queues.Where(q => q.IsPaused).Select(q => q.Name))}");
+                await PauseOnQueuesPageAsync(page, queue);
                 await page.Context.CloseAsync();
             }
             finally
@@ -146,6 +130,25 @@ public sealed class DashboardHostileTextBrowserTests(BrowserFixture fixture)
                 await fixture.Admin.DeleteAsync(JobSelection.Ids(job));
             }
         }
+    }
+
+    /// <summary>The queues page's row of <paramref name="queue"/> (the one with a Pause button).</summary>
+    private static ILocator QueueRow(IPage page, string queue)
+        => page.Locator("main tr", new() { HasText = queue }).Filter(new() { Has = page.GetByRole(AriaRole.Button, new() { Name = "Pause" }) });
+
+    /// <summary>Pauses <paramref name="queue"/> with its row's Pause button on the queues page; asserts the store paused that queue.</summary>
+    private async Task PauseOnQueuesPageAsync(IPage page, string queue)
+    {
+        await page.GotoAsync(fixture.BaseUrl + "#/queues");
+        var row = QueueRow(page, queue);
+        await Expect(row.Locator("td").First).ToHaveTextAsync(queue);
+        await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await page.ClickAsync("#reason-ok");
+        await Expect(page.Locator(".toast")).ToHaveCountAsync(1);
+        var toast = await page.Locator(".toast").TextContentAsync();
+        var queues = await fixture.Admin.GetQueuesAsync();
+        Assert.True(queues.SingleOrDefault(q => q.Name == queue)?.IsPaused == true,
+            $"queue '{queue}' is not paused after Pause (toast: {toast}); paused: {string.Join(", ", queues.Where(q => q.IsPaused).Select(q => q.Name))}");
     }
 
     [Theory]
