@@ -66,6 +66,20 @@ public sealed partial class JobDeclarationAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeQueue),
                 "Queue", "a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
         }
+        else if (queueSet && (char.IsWhiteSpace(queue![0]) || char.IsWhiteSpace(queue[queue.Length - 1])))
+        {
+            // JobTextLimits.CheckQueueName refuses it at run time: names are kept exactly, so it would be another queue.
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeQueue),
+                "Queue", "a queue name must not start or end with whitespace: " + Quote(queue) + (string.IsNullOrWhiteSpace(queue)
+                    ? " is only whitespace"
+                    : " would be another queue than " + Quote(queue.Trim()))));
+        }
+        else if (queueSet && IndexOfUnpairedSurrogate(queue!) is var lone && lone >= 0)
+        {
+            // JobTextLimits.CheckQueueName refuses it at run time, when the JobQueue is built (the app fails at start) or pushes.
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.InvalidFlowSetting, At(KnownNames.JobAttributeQueue),
+                "Queue", "the queue name contains " + UnpairedSurrogateAt(queue!, lone) + ", which no store can hold (it has no UTF-8 form)"));
+        }
         else if (queueSet && Encoding.UTF8.GetByteCount(queue!) is var bytes && bytes > MaxQueueNameBytes)
         {
             // JobTextLimits.CheckQueueName refuses it at run time: queue names sit in PostgreSQL btree indexes.

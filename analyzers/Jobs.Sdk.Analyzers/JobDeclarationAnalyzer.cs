@@ -292,6 +292,12 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
             return "it is only whitespace";
         }
 
+        // Names are kept exactly: 'send-email ' would be another job than 'send-email' (JobNameRules refuses it at run time too).
+        if (char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[name.Length - 1]))
+        {
+            return "it starts or ends with whitespace";
+        }
+
         for (var i = 0; i < name.Length; i++)
         {
             if (char.IsControl(name[i]))
@@ -303,21 +309,32 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
 
         // No store can hold it (no UTF-8 form; Jobs.Sdk's JobTextLimits); the runtime refuses it at registration too
         // (JobNameRules, which keeps these rules for hand-written IJob types).
-        for (var i = 0; i < name.Length; i++)
+        return IndexOfUnpairedSurrogate(name) is var at && at >= 0
+            ? "it contains " + UnpairedSurrogateAt(name, at)
+            : null;
+    }
+
+    /// <summary>The index of the first unpaired UTF-16 surrogate of <paramref name="text"/>, or -1 (Jobs.Sdk's <c>JobTextLimits</c>).</summary>
+    internal static int IndexOfUnpairedSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
         {
-            if (char.IsHighSurrogate(name[i]) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
                 i++;
             }
-            else if (char.IsSurrogate(name[i]))
+            else if (char.IsSurrogate(text[i]))
             {
-                return "it contains an unpaired surrogate (U+" + ((int)name[i]).ToString("X4", CultureInfo.InvariantCulture) + ") at index " +
-                    i.ToString(CultureInfo.InvariantCulture);
+                return i;
             }
         }
 
-        return null;
+        return -1;
     }
+
+    /// <summary>"an unpaired surrogate (U+D800) at index 2": the surrogate of <paramref name="text"/> at <paramref name="at"/>.</summary>
+    internal static string UnpairedSurrogateAt(string text, int at)
+        => "an unpaired surrogate (U+" + ((int)text[at]).ToString("X4", CultureInfo.InvariantCulture) + ") at index " + at.ToString(CultureInfo.InvariantCulture);
 
     private static string Quote(string? name)
     {

@@ -5,7 +5,7 @@ public sealed class PostgresJobDriverOptions
 {
     /// <summary>
     /// The queue this driver serves. Queues sharing one database (and schema) are isolated by name; any text without NUL
-    /// characters, at most 1,000 bytes of UTF-8, is allowed (it is stored as a value, never spliced into SQL). Default
+    /// characters and without whitespace at either end, at most 1,000 bytes of UTF-8, is allowed (it is stored as a value, never spliced into SQL). Default
     /// <c>"default"</c>.
     /// </summary>
     public string QueueName { get; set; } = "default";

@@ -17,8 +17,8 @@ public sealed record JobOptions
 
     /// <summary>
     /// The queue of this one job, overriding the job type's <see cref="JobAttribute.Queue"/>; <see langword="null"/> keeps
-    /// it. Any text without NUL characters or unpaired surrogates, at most 1,000 bytes of UTF-8 (stored as a value, never
-    /// spliced into SQL).
+    /// it. Any text without NUL characters or unpaired surrogates and without whitespace at either end (<c>"emails "</c>
+    /// would be another queue than <c>"emails"</c>), at most 1,000 bytes of UTF-8 (stored as a value, never spliced into SQL).
     /// </summary>
     public string? Queue { get; init; }
 

@@ -343,7 +343,7 @@ public abstract partial class AdminConformanceTests
     public async Task Queue_names_are_values_a_pause_keeps_exactly_and_names_no_store_can_hold_are_refused_with_ArgumentException()
     {
         await using var host = CreateHost();
-        string[] odd = ["Emails", "emails ", " emails", "e\"m'a;i l\\s -- DROP TABLE jobs", "队列-🚀", new string('q', 1000)];
+        string[] odd = ["Emails", "e\"m'a;i l\\s -- DROP TABLE jobs", "队列-🚀", new string('q', 1000)];
         foreach (var name in odd)
         {
             Assert.True(await host.Admin.PauseQueueAsync(name, "odd"), name);
@@ -353,8 +353,9 @@ public abstract partial class AdminConformanceTests
         Assert.Superset(odd.ToHashSet(StringComparer.Ordinal), paused);
         Assert.DoesNotContain("emails", paused);
 
-        // A name PostgreSQL cannot store or index, refused before it reaches the store (as a push to it would be).
-        foreach (var bad in new[] { "nul\0queue", new string('q', 1001), new string('é', 501) })
+        // A name PostgreSQL cannot store or index, or with whitespace at either end (another queue than the trimmed one, never
+        // what was meant), refused before it reaches the store (as a push to it would be).
+        foreach (var bad in new[] { "nul\0queue", new string('q', 1001), new string('é', 501), "emails ", " emails", "\t" })
         {
             var pause = await Assert.ThrowsAsync<ArgumentException>(() => host.Admin.PauseQueueAsync(bad, "bad"));
             Assert.Equal("queue", pause.ParamName);

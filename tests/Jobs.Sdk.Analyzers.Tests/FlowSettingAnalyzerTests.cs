@@ -90,6 +90,38 @@ public class FlowSettingAnalyzerTests
                 .WithMessage("Queue is invalid: a queue name must be non-empty and contain no NUL characters (leave Queue unset for the default queue)"));
 
     [Fact]
+    public Task JOBS020_queue_name_with_whitespace_at_either_end_or_only_whitespace()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job("a", {|#0:Queue = "emails "|})]
+            public partial record A(int X);
+            [Job("b", {|#1:Queue = " "|})]
+            public partial record B(int X);
+            [Job("c", {|#2:Queue = "\temails"|})]
+            public partial record C(int X);
+            [Job("d", Queue = "bulk emails")]
+            public partial record D(int X);
+            """,
+            V.Diagnostic("JOBS020").WithLocation(0)
+                .WithMessage("Queue is invalid: a queue name must not start or end with whitespace: 'emails ' would be another queue than 'emails'"),
+            V.Diagnostic("JOBS020").WithLocation(1)
+                .WithMessage("Queue is invalid: a queue name must not start or end with whitespace: ' ' is only whitespace"),
+            V.Diagnostic("JOBS020").WithLocation(2)
+                .WithMessage("Queue is invalid: a queue name must not start or end with whitespace: '\\u0009emails' would be another queue than 'emails'"));
+
+    [Fact]
+    public Task JOBS020_queue_name_with_an_unpaired_surrogate_but_not_a_pair()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job("a", {|#0:Queue = "emails-\uD83D"|})]
+            public partial record A(int X);
+            [Job("b", Queue = "rockets-\uD83D\uDE80")]
+            public partial record B(int X);
+            """,
+            V.Diagnostic("JOBS020").WithLocation(0)
+                .WithMessage("Queue is invalid: the queue name contains an unpaired surrogate (U+D83D) at index 7, which no store can hold (it has no UTF-8 form)"));
+
+    [Fact]
     public Task JOBS021_key_member_of_an_unsupported_type()
         => V.AnalyzerAsync("""
             using System.Collections.Generic;

@@ -112,6 +112,19 @@ public class JobDeclarationAnalyzerTests
             V.Diagnostic("JOBS007").WithLocation(4).WithMessage("Job name null is invalid: it is empty"));
 
     [Fact]
+    public Task JOBS007_a_name_that_starts_or_ends_with_whitespace_but_not_one_with_inner_spaces()
+        => V.AnalyzerAsync("""
+            using Jobs.Sdk;
+            [Job({|#0:"send-email "|})] public partial class Trailing { }
+            [Job({|#1:" send-email"|})] public partial class Leading { }
+            [Job({|#2:"send-email\u00A0"|})] public partial class NoBreak { }
+            [Job("send email")] public partial class Inner { }
+            """,
+            V.Diagnostic("JOBS007").WithLocation(0).WithMessage("Job name 'send-email ' is invalid: it starts or ends with whitespace"),
+            V.Diagnostic("JOBS007").WithLocation(1).WithMessage("Job name ' send-email' is invalid: it starts or ends with whitespace"),
+            V.Diagnostic("JOBS007").WithLocation(2).WithMessage("Job name 'send-email\u00A0' is invalid: it starts or ends with whitespace"));
+
+    [Fact]
     public Task JOBS007_an_unpaired_surrogate_which_no_store_can_hold_but_not_a_pair()
         => V.AnalyzerAsync("""
             using Jobs.Sdk;

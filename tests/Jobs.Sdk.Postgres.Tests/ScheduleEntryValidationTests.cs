@@ -34,6 +34,21 @@ public sealed class ScheduleEntryValidationTests(PostgresFixture fixture)
         Assert.Equal("key", error.ParamName);
     }
 
+    [Theory]
+    [InlineData("nightly ")]
+    [InlineData("\nnightly")]
+    public async Task An_entry_key_with_whitespace_at_either_end_is_refused_when_the_schedule_is_built(string key)
+    {
+        // It used to be another key than 'nightly': `jobs schedule pause nightly` and the dashboard's filter did not find it.
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () =>
+        {
+            await using var node = PostgresSchedulerNode.Create(fixture, "jobs_test", NewQueue(), Start, s => s.Add(new ValueJob(1), Schedule.EveryMinute(), key: key));
+            await node.StartAsync();
+        });
+        Assert.Equal("key", error.ParamName);
+        Assert.Contains("whitespace", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_scheduled_job_whose_concurrency_key_no_store_can_hold_is_refused_when_the_schedule_is_built()
     {

@@ -7,7 +7,7 @@ namespace Jobs.Sdk.Tests;
 
 /// <summary>
 /// The name of a hand-written <see cref="IJob{TSelf}"/> (no <c>[Job]</c>, so no JOBS007 from the analyzer) is checked
-/// when it is registered: the rules of <c>[Job(name)]</c> (1–255 characters, not only whitespace, no control characters)
+/// when it is registered: the rules of <c>[Job(name)]</c> (1–255 characters, no whitespace at either end (nor only whitespace), no control characters)
 /// and what no store can hold (an unpaired surrogate). Before, the host started and the name failed later or never.
 /// </summary>
 public class JobNameRegistrationTests
@@ -22,6 +22,14 @@ public class JobNameRegistrationTests
         AssertRejected<TooLong>("'" + new string('a', 37) + "...'", "it is 256 characters long (at most 255)");
         AssertRejected<LoneSurrogate>(@"'ab\uD800'", "it contains an unpaired surrogate (U+D800) at index 2");
         AssertRejected<Empty>("''", "it is empty", withHandlerType: true);
+    }
+
+    [Fact]
+    public void A_hand_written_job_whose_name_starts_or_ends_with_whitespace_stops_the_host_build()
+    {
+        // A worker of 'send-email' would never claim the jobs of 'send-email ': the name is refused as [Job] refuses it (JOBS007).
+        AssertRejected<TrailingSpace>("'send-email '", "it starts or ends with whitespace");
+        AssertRejected<LeadingTab>(@"'\u0009send-email'", "it starts or ends with whitespace");
     }
 
     [Fact]
@@ -66,7 +74,7 @@ public class JobNameRegistrationTests
         });
         Assert.Equal(
             $"Job type 'NamedJob`1' has an invalid job name {quoted}: {reason}. IJob<TSelf>.JobName is stored with every queued job and "
-            + "finds its handler: it must be 1 to 255 characters, not only whitespace, with no control characters or unpaired "
+            + "finds its handler: it must be 1 to 255 characters, with no whitespace at either end, no control characters or unpaired "
             + "surrogates (as [Job(name)] requires, JOBS007). Return a stable name such as 'send-email'.",
             error.Message);
     }
@@ -79,6 +87,10 @@ public class JobNameRegistrationTests
     internal sealed class Empty : IName { public static string Value => ""; }
 
     internal sealed class Spaces : IName { public static string Value => "   "; }
+
+    internal sealed class TrailingSpace : IName { public static string Value => "send-email "; }
+
+    internal sealed class LeadingTab : IName { public static string Value => "\tsend-email"; }
 
     internal sealed class Nul : IName { public static string Value => "abc\0"; }
 

@@ -138,8 +138,8 @@ public sealed class JobAdmin
     /// accepted. Persisted until <see cref="ResumeQueueAsync"/>.
     /// </summary>
     /// <returns>Whether the queue was running before (false: it was already paused; the reason is updated).</returns>
-    /// <exception cref="ArgumentException">The name is empty, contains NUL or an unpaired surrogate or is longer than 1,000
-    /// bytes of UTF-8 (no queue can have it), or the reason or <paramref name="audit"/> contains NUL or an unpaired surrogate.</exception>
+    /// <exception cref="ArgumentException">The name is empty, starts or ends with whitespace, contains NUL or an unpaired
+    /// surrogate or is longer than 1,000 bytes of UTF-8 (no queue can have it), or the reason or <paramref name="audit"/> contains NUL or an unpaired surrogate.</exception>
     public async Task<bool> PauseQueueAsync(string queue, string? reason = null, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);

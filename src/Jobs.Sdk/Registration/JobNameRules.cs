@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Jobs.Sdk;
 
@@ -21,8 +20,8 @@ internal static class JobNameRules
         if (Problem(name) is { } problem)
         {
             throw new InvalidOperationException(
-                $"Job type '{typeof(TJob).Name}' has an invalid job name {Quote(name)}: {problem}. IJob<TSelf>.JobName is stored with every "
-                + $"queued job and finds its handler: it must be 1 to {MaxLength} characters, not only whitespace, with no control characters "
+                $"Job type '{typeof(TJob).Name}' has an invalid job name {JobTextLimits.Quote(name)}: {problem}. IJob<TSelf>.JobName is stored with every "
+                + $"queued job and finds its handler: it must be 1 to {MaxLength} characters, with no whitespace at either end, no control characters "
                 + "or unpaired surrogates (as [Job(name)] requires, JOBS007). Return a stable name such as 'send-email'.");
         }
     }
@@ -45,6 +44,12 @@ internal static class JobNameRules
             return "it is only whitespace";
         }
 
+        if (JobTextLimits.WhiteSpaceProblem(name) is not null)
+        {
+            // Another name than its trimmed form: a worker of 'send-email' would never claim jobs of 'send-email '.
+            return "it starts or ends with whitespace";
+        }
+
         for (var i = 0; i < name.Length; i++)
         {
             if (char.IsControl(name[i]))
@@ -56,22 +61,5 @@ internal static class JobNameRules
         return JobTextLimits.IndexOfUnpairedSurrogate(name) is var at and >= 0
             ? $"it contains an unpaired surrogate (U+{(int)name[at]:X4}) at index {at.ToString(CultureInfo.InvariantCulture)}"
             : null;
-    }
-
-    /// <summary>The name as the analyzer quotes it: control characters and surrogates escaped, cut after 37 characters.</summary>
-    private static string Quote(string? name)
-    {
-        if (name is null)
-        {
-            return "null";
-        }
-
-        var builder = new StringBuilder("'");
-        foreach (var c in name.Length > 40 ? name[..37] : name)
-        {
-            builder.Append(char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c.ToString());
-        }
-
-        return builder.Append(name.Length > 40 ? "...'" : "'").ToString();
     }
 }

@@ -13,7 +13,10 @@ internal static class JobTextLimits
     /// <summary>The longest queue name or concurrency key, in UTF-8 bytes.</summary>
     public const int MaxIndexedBytes = 1000;
 
-    /// <summary>Throws unless <paramref name="name"/> is a non-empty queue name PostgreSQL can store and index.</summary>
+    /// <summary>
+    /// Throws unless <paramref name="name"/> is a non-empty queue name PostgreSQL can store and index, with no whitespace at
+    /// either end (<see cref="CheckTrimmed"/>).
+    /// </summary>
     public static void CheckQueueName(string name, string paramName)
     {
         if (name.Length == 0 || name.Contains('\0', StringComparison.Ordinal))
@@ -21,8 +24,52 @@ internal static class JobTextLimits
             throw new ArgumentException("A queue name must be non-empty and contain no NUL characters.", paramName);
         }
 
+        CheckTrimmed(name, "A queue name", paramName);
         CheckStorable(name, "A queue name", paramName);
         CheckLength(name, "A queue name", paramName);
+    }
+
+    /// <summary>
+    /// Throws when the name <paramref name="name"/> is only whitespace or starts or ends with it (<c>" "</c>, <c>"\t"</c>,
+    /// <c>"emails "</c>): names are kept exactly, so <c>"emails "</c> would be another name than <c>"emails"</c>, which is
+    /// never what was meant (a value read from configuration or a file keeps its trailing space or newline).
+    /// <paramref name="what"/> starts the message ("A queue name").
+    /// </summary>
+    public static void CheckTrimmed(string name, string what, string paramName)
+    {
+        if (WhiteSpaceProblem(name) is { } problem)
+        {
+            throw new ArgumentException($"{what} must not start or end with whitespace: {Quote(name)} {problem}. Remove the whitespace.", paramName);
+        }
+    }
+
+    /// <summary>
+    /// Why the name <paramref name="name"/> is refused for its whitespace (it is only whitespace, or it starts or ends with
+    /// it: then it names something else than its trimmed form), or <see langword="null"/>.
+    /// </summary>
+    public static string? WhiteSpaceProblem(string name)
+        => name.Length == 0 || (!char.IsWhiteSpace(name[0]) && !char.IsWhiteSpace(name[^1])) ? null
+            : string.IsNullOrWhiteSpace(name) ? "is only whitespace"
+            : $"would be another name than {Quote(name.Trim())}";
+
+    /// <summary>
+    /// <paramref name="text"/> quoted for a message: control characters and surrogates escaped (<c>\u000A</c>), cut after 37
+    /// characters.
+    /// </summary>
+    public static string Quote(string? text)
+    {
+        if (text is null)
+        {
+            return "null";
+        }
+
+        var builder = new StringBuilder("'");
+        foreach (var c in text.Length > 40 ? text[..37] : text)
+        {
+            builder.Append(char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c.ToString());
+        }
+
+        return builder.Append(text.Length > 40 ? "...'" : "'").ToString();
     }
 
     /// <summary>Throws unless <paramref name="key"/> is a concurrency key PostgreSQL can store and index.</summary>

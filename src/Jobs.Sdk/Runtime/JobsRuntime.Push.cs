@@ -33,7 +33,7 @@ internal sealed partial class JobsRuntime
         CancellationToken cancellationToken)
         where TJob : IJob<TJob>
     {
-        var target = ForQueue(options.Queue ?? TJob.Queue);
+        var target = ForQueue(options.Queue ?? TJob.Queue, options.Queue is null ? "queue" : "options.Queue");
         var maxAttempts = RetryPolicy.MaxAttemptsFor(TJob.JobName, TJob.MaxAttempts, options);
         if (jobs.Count == 0)
         {

@@ -11,12 +11,15 @@ internal sealed partial class JobsRuntime
     private readonly JobsRuntime? _root;
     private readonly ConcurrentDictionary<string, JobsRuntime> _queues = new(StringComparer.Ordinal);
 
-    /// <summary>The runtime of <paramref name="queue"/> (<see langword="null"/> or this queue's name: this runtime).</summary>
-    public JobsRuntime ForQueue(string? queue)
+    /// <summary>
+    /// The runtime of <paramref name="queue"/> (<see langword="null"/> or this queue's name: this runtime); a name no queue
+    /// can have throws <see cref="ArgumentException"/> naming <paramref name="paramName"/>.
+    /// </summary>
+    public JobsRuntime ForQueue(string? queue, string paramName = "queue")
     {
         if (_root is not null)
         {
-            return _root.ForQueue(queue);
+            return _root.ForQueue(queue, paramName);
         }
 
         if (queue is null || string.Equals(queue, QueueName, StringComparison.Ordinal))
@@ -24,7 +27,7 @@ internal sealed partial class JobsRuntime
             return this;
         }
 
-        JobTextLimits.CheckQueueName(queue, nameof(queue));
+        JobTextLimits.CheckQueueName(queue, paramName);
 
         return _queues.GetOrAdd(queue, static (q, root) => new JobsRuntime(root, root.Driver.ForQueue(q)), this);
     }

@@ -105,6 +105,12 @@ public sealed class JobSchedule
             throw new ArgumentException("A schedule entry key must not be empty or white space; pass null to derive one from the job name and schedule.", nameof(key));
         }
 
+        if (key is not null)
+        {
+            // Keys are kept exactly: 'nightly ' would be another entry than 'nightly' for the admin actions and the CLI.
+            JobTextLimits.CheckTrimmed(key, "A schedule entry key", nameof(key));
+        }
+
         var entryKey = key ?? $"{jobName}@{schedule.Description}";
         // The store indexes the key with the queue name and fire time: refused now, each fire would fail and be retried forever.
         JobTextLimits.CheckStorable(entryKey, "A schedule entry key", nameof(key));
