@@ -1,4 +1,5 @@
 using Jobs.Sdk.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
@@ -64,6 +65,24 @@ public sealed class BigBatchStatementTimeoutTests(PostgresFixture fixture) : IAs
         await transaction.CommitAsync();
 
         await AssertStoredOnceAsync(q.Queue.QueueName);
+    }
+
+    /// <summary>
+    /// An operator's bulk actions (the dashboard's, the CLI's) over 5,000 jobs of distinct concurrency keys under the same
+    /// timeout: each batch of <see cref="JobAdmin.BatchSize"/> ids is its own statement (passes as written).
+    /// </summary>
+    [Fact]
+    public async Task Bulk_retry_cancel_and_delete_of_many_jobs_pass_under_a_short_statement_timeout()
+    {
+        await using var q = await CreateQueueAsync();
+        var ids = await q.Queue.PushManyAsync(Enumerable.Range(0, 5_000).Select(i => new KeyedRecordJob(i * 1_000)));
+        await _untimed!.ExecAsync($"UPDATE jobs_test.jobs SET state = {(int)JobState.Failed}, finished_at = now() WHERE queue_name = '{q.Queue.QueueName}'");
+        var admin = q.Services.GetRequiredService<JobAdmin>();
+
+        Assert.Equal(5_000, await admin.RetryAsync(JobSelection.Ids(ids)));
+        Assert.Equal(5_000, await admin.CancelAsync(JobSelection.Ids(ids)));
+        Assert.Equal(5_000, await admin.DeleteAsync(JobSelection.Ids(ids)));
+        Assert.Equal(0, await _untimed!.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}'"));
     }
 
     /// <summary>
