@@ -15,36 +15,16 @@ public sealed class BucketedKeyLockTests(PostgresFixture fixture)
     private const int Keys = 4 * ConcurrencyKeySql.BucketedAbove;
 
     [Fact]
-    public async Task A_push_of_a_key_waits_for_an_uncommitted_batch_of_many_keys_that_holds_it()
-    {
-        await using var q = await CreateQueueAsync();
-        await using var connection = await q.DataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await q.Queue.PushManyAsync(Enumerable.Range(0, Keys).Select(k => new KeyedRecordJob(k * 1_000)), transaction);
-
-        var single = q.Queue.PushAsync(new KeyedRecordJob(5 * 1_000 + 1));
-        await WaitsForAsync(q.DataSource, connection.ProcessID, single, "the push of key 5 waits for the batch");
-        await transaction.CommitAsync();
-        await single.WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.Equal("5000 5001", await LineAsync(q, 5));
-    }
+    public Task A_push_of_a_key_waits_for_an_uncommitted_batch_of_many_keys_that_holds_it() => HeldThenWaitingAsync(
+        (q, transaction) => q.Queue.PushManyAsync(Enumerable.Range(0, Keys).Select(k => new KeyedRecordJob(k * 1_000)), transaction),
+        q => q.Queue.PushAsync(new KeyedRecordJob(5 * 1_000 + 1)),
+        "the push of key 5 waits for the batch");
 
     [Fact]
-    public async Task A_batch_of_many_keys_waits_for_an_uncommitted_push_of_one_of_them()
-    {
-        await using var q = await CreateQueueAsync();
-        await using var connection = await q.DataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await q.Queue.PushAsync(new KeyedRecordJob(5 * 1_000), transaction);
-
-        var batch = q.Queue.PushManyAsync(Enumerable.Range(0, Keys).Select(k => new KeyedRecordJob(k * 1_000 + 1)));
-        await WaitsForAsync(q.DataSource, connection.ProcessID, batch, "the batch waits for the push of key 5");
-        await transaction.CommitAsync();
-        await batch.WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.Equal("5000 5001", await LineAsync(q, 5));
-    }
+    public Task A_batch_of_many_keys_waits_for_an_uncommitted_push_of_one_of_them() => HeldThenWaitingAsync(
+        (q, transaction) => q.Queue.PushAsync(new KeyedRecordJob(5 * 1_000), transaction),
+        q => q.Queue.PushManyAsync(Enumerable.Range(0, Keys).Select(k => new KeyedRecordJob(k * 1_000 + 1))),
+        "the batch waits for the push of key 5");
 
     [Fact]
     public async Task A_batch_of_many_keys_lines_up_each_keys_jobs_in_the_order_it_lists_them()
@@ -58,6 +38,26 @@ public sealed class BucketedKeyLockTests(PostgresFixture fixture)
         Assert.Equal(Keys, await q.DataSource.ScalarAsync(
             $"SELECT count(*) FROM (SELECT concurrency_key FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}' GROUP BY concurrency_key " +
             "HAVING array_agg((payload->>'n')::int ORDER BY key_seq) = array_agg((payload->>'n')::int ORDER BY (payload->>'n')::int)) ordered"));
+    }
+
+    /// <summary>
+    /// <paramref name="held"/> pushes key 5's job 5000 in a transaction left open; <paramref name="waiting"/>, pushing key
+    /// 5's job 5001 outside it, must wait for its commit, and then line up behind it.
+    /// </summary>
+    private async Task HeldThenWaitingAsync(Func<TestQueue, NpgsqlTransaction, Task> held, Func<TestQueue, Task> waiting, string what,
+        [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        await using var q = await CreateQueueAsync(test);
+        await using var connection = await q.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await held(q, transaction);
+
+        var push = waiting(q);
+        await WaitsForAsync(q.DataSource, connection.ProcessID, push, what);
+        await transaction.CommitAsync();
+        await push.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal("5000 5001", await LineAsync(q, 5));
     }
 
     private Task<TestQueue> CreateQueueAsync([System.Runtime.CompilerServices.CallerMemberName] string test = "") =>
