@@ -15,21 +15,11 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class BigBatchStatementTimeoutTests(PostgresFixture fixture) : IAsyncLifetime
 {
     private const int Jobs = 30_000;
-    private ScratchDatabase? _database;
-    private NpgsqlDataSource? _untimed;
+    private StatementTimeoutDatabase? _database;
 
-    public async Task InitializeAsync()
-    {
-        _database = await ScratchDatabase.CreateAsync(fixture, "bigbatch");
-        await _database.SetAsync("statement_timeout = '100ms'");
-        _untimed = _database.CreateDataSource(b => b.Options = "-c statement_timeout=0"); // the test's own reads
-    }
+    public async Task InitializeAsync() => _database = await StatementTimeoutDatabase.CreateAsync(fixture, "bigbatch", "100ms");
 
-    public async Task DisposeAsync()
-    {
-        await _untimed!.DisposeAsync();
-        await _database!.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _database!.DisposeAsync();
 
     [Fact]
     public async Task A_big_batch_is_stored_whole_under_a_short_statement_timeout()
@@ -76,13 +66,13 @@ public sealed class BigBatchStatementTimeoutTests(PostgresFixture fixture) : IAs
     {
         await using var q = await CreateQueueAsync();
         var ids = await q.Queue.PushManyAsync(Enumerable.Range(0, 5_000).Select(i => new KeyedRecordJob(i * 1_000)));
-        await _untimed!.ExecAsync($"UPDATE jobs_test.jobs SET state = {(int)JobState.Failed}, finished_at = now() WHERE queue_name = '{q.Queue.QueueName}'");
+        await _database!.Untimed.ExecAsync($"UPDATE jobs_test.jobs SET state = {(int)JobState.Failed}, finished_at = now() WHERE queue_name = '{q.Queue.QueueName}'");
         var admin = q.Services.GetRequiredService<JobAdmin>();
 
         Assert.Equal(5_000, await admin.RetryAsync(JobSelection.Ids(ids)));
         Assert.Equal(5_000, await admin.CancelAsync(JobSelection.Ids(ids)));
         Assert.Equal(5_000, await admin.DeleteAsync(JobSelection.Ids(ids)));
-        Assert.Equal(0, await _untimed!.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}'"));
+        Assert.Equal(0, await _database!.Untimed.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}'"));
     }
 
     /// <summary>
@@ -119,7 +109,7 @@ public sealed class BigBatchStatementTimeoutTests(PostgresFixture fixture) : IAs
 
     private async Task AssertStoredOnceAsync(string queue)
     {
-        var read = await _untimed!.ScalarAsync($"SELECT count(*) * 1000000 + count(DISTINCT id) FROM jobs_test.jobs WHERE queue_name = '{queue}'");
+        var read = await _database!.Untimed.ScalarAsync($"SELECT count(*) * 1000000 + count(DISTINCT id) FROM jobs_test.jobs WHERE queue_name = '{queue}'");
         Assert.Equal(Jobs * 1_000_000L + Jobs, read);
     }
 }
