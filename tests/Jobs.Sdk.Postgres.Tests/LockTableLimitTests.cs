@@ -1,4 +1,4 @@
-using Npgsql;
+using Jobs.Sdk.Testing;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -10,46 +10,17 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class LockTableLimitTests(PostgresFixture fixture)
 {
-    /// <summary>Advisory locks the crowding session takes per statement (and gives back per savepoint).</summary>
-    private const int Chunk = 1_000;
-
     [Fact]
     public async Task A_unique_batch_of_more_keys_than_the_lock_table_has_free_is_stored_whole()
     {
-        // A server of its own, whose lock table other sessions fill but for 2,000 to 3,000 entries (a busy server, or
-        // a batch of 100,000 keys on a default one), so that a batch larger than what is free stays small.
+        // A server of its own, whose lock table other sessions fill but for 2,000 to 3,000 entries.
         await using var cluster = await LocalPostgresCluster.StartAsync();
-        await using var crowd = PostgresJobsBuilderExtensions.CreateDataSource(cluster.ConnectionString);
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<UniqueAccountJob>((_, _, _) => Task.CompletedTask),
             dataSource: PostgresJobsBuilderExtensions.CreateDataSource(cluster.ConnectionString));
-        var holders = new List<NpgsqlConnection>();
-        try
+        await using (await CrowdedLockTable.FillAsync(cluster.ConnectionString))
         {
-            for (var chunk = 0L; ; chunk++)
-            {
-                // Each chunk in a transaction of its own, kept open: the one that finds the table full ends (its locks freed).
-                var connection = await crowd.OpenConnectionAsync();
-                await using var take = new NpgsqlCommand(
-                    $"BEGIN; SELECT count(pg_advisory_xact_lock(g)) FROM generate_series({chunk * Chunk + 1}, {(chunk + 1) * Chunk}) g", connection);
-                try
-                {
-                    await take.ExecuteNonQueryAsync();
-                    holders.Add(connection);
-                }
-                catch (PostgresException ex) when (ex.SqlState == "53200")
-                {
-                    await connection.DisposeAsync();
-                    break;
-                }
-            }
-
-            foreach (var freed in holders[^2..])
-            {
-                await freed.DisposeAsync(); // its transaction rolls back: two more chunks free
-            }
-
             // One account twice: the batch stores it once, and both get that job's id.
-            const int size = 5 * Chunk;
+            const int size = 5 * CrowdedLockTable.Chunk;
             var accounts = Enumerable.Range(0, size).Select(_ => Guid.NewGuid()).ToArray();
             var results = await q.Queue.TryPushManyAsync([.. accounts.Select((a, i) => new UniqueAccountJob(a, i)), new UniqueAccountJob(accounts[0], -1)]);
 
@@ -58,12 +29,23 @@ public sealed class LockTableLimitTests(PostgresFixture fixture)
             Assert.Equal(results[0].Id, results[^1].Id);
             Assert.Equal(size, await q.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}'"));
         }
-        finally
+    }
+
+    [Fact]
+    public async Task A_batch_of_more_concurrency_keys_than_the_lock_table_has_free_is_stored_whole()
+    {
+        await using var cluster = await LocalPostgresCluster.StartAsync();
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<KeyedRecordJob>((_, _, _) => Task.CompletedTask),
+            dataSource: PostgresJobsBuilderExtensions.CreateDataSource(cluster.ConnectionString));
+        await using (await CrowdedLockTable.FillAsync(cluster.ConnectionString))
         {
-            foreach (var connection in holders)
-            {
-                await connection.DisposeAsync();
-            }
+            // One job per key (N = key * 1000): each key's line was empty, so each job is admitted at push.
+            const int size = 5 * CrowdedLockTable.Chunk;
+            await q.Queue.PushManyAsync(Enumerable.Range(0, size).Select(i => new KeyedRecordJob(i * 1_000)));
+
+            Assert.Equal(size * 1_000_000L + size, await q.DataSource.ScalarAsync(
+                "SELECT count(DISTINCT concurrency_key) * 1000000 + count(*) FILTER (WHERE key_admitted = key_seq) " +
+                $"FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}'"));
         }
     }
 }

@@ -13,21 +13,11 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class MaintenanceStatementTimeoutTests(PostgresFixture fixture) : IAsyncLifetime
 {
     private const int Jobs = 30_000;
-    private ScratchDatabase? _database;
-    private NpgsqlDataSource? _untimed;
+    private StatementTimeoutDatabase? _database;
 
-    public async Task InitializeAsync()
-    {
-        _database = await ScratchDatabase.CreateAsync(fixture, "stmttimeout");
-        await _database.SetAsync("statement_timeout = '50ms'");
-        _untimed = _database.CreateDataSource(Untimed); // the test's own seeding runs without the timeout
-    }
+    public async Task InitializeAsync() => _database = await StatementTimeoutDatabase.CreateAsync(fixture, "stmttimeout", "50ms");
 
-    public async Task DisposeAsync()
-    {
-        await _untimed!.DisposeAsync();
-        await _database!.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _database!.DisposeAsync();
 
     [Fact]
     public async Task A_dead_workers_many_expired_leases_are_rescued_under_a_short_statement_timeout()
@@ -40,7 +30,7 @@ public sealed class MaintenanceStatementTimeoutTests(PostgresFixture fixture) : 
 
         await q.StartAsync();
 
-        await TestExtensions.EventuallyAsync(async () => await _untimed!.ScalarAsync(
+        await TestExtensions.EventuallyAsync(async () => await _database!.Untimed.ScalarAsync(
             $"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND worker_id = 'dead' AND state = {(int)JobState.Processing}") == 0,
             60, "the dead worker's expired leases rescued");
     }
@@ -55,17 +45,15 @@ public sealed class MaintenanceStatementTimeoutTests(PostgresFixture fixture) : 
 
         await q.Queue.CleanupAsync(queue, new CleanupOptions { CompletedJobs = CleanupAction.Remove });
 
-        Assert.Equal(0, await _untimed!.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}'"));
+        Assert.Equal(0, await _database!.Untimed.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}'"));
     }
-
-    private static void Untimed(NpgsqlConnectionStringBuilder builder) => builder.Options = "-c statement_timeout=0";
 
     /// <summary>Pushes <see cref="Jobs"/> jobs to <paramref name="queue"/> and sets <paramref name="set"/> on them, without the timeout.</summary>
     private async Task SeedAsync(string queue, string set)
     {
         await using var seeder = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: queue,
-            dataSource: _database!.CreateDataSource(Untimed));
+            dataSource: _database!.CreateDataSource(b => b.Options = "-c statement_timeout=0"));
         await seeder.Queue.PushManyAsync(Enumerable.Range(0, Jobs).Select(i => new ValueJob(i)));
-        await _untimed!.ExecAsync($"UPDATE jobs_test.jobs SET {set} WHERE queue_name = '{queue}'");
+        await _database!.Untimed.ExecAsync($"UPDATE jobs_test.jobs SET {set} WHERE queue_name = '{queue}'");
     }
 }

@@ -17,9 +17,6 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
 
     private const string Key = "lost-key";
 
-    /// <summary>The simple-protocol message Npgsql sends to commit a transaction of its own.</summary>
-    private const string Commit = "COMMIT\0";
-
     [Fact]
     public async Task A_push_whose_reply_is_lost_after_its_commit_returns_its_id()
     {
@@ -65,10 +62,11 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     {
         await using var rig = await RigAsync();
         var (proxy, q, direct) = rig;
-        const int count = 10_001; // more than one statement, in one transaction of the push's own
+        const int count = 10_001; // several statements, in one round trip and one transaction of the push's own
+        var marker = Guid.NewGuid().ToString("N"); // the last job's, in the round trip's last statement
 
-        proxy.HoldRepliesAfter(Commit);
-        var push = q.Queue.PushManyAsync(Enumerable.Range(0, count).Select(i => new MessageJob(i, "batch")));
+        proxy.HoldRepliesAfter(marker);
+        var push = q.Queue.PushManyAsync(Enumerable.Range(0, count).Select(i => new MessageJob(i, i == count - 1 ? marker : "batch")));
         await TestExtensions.EventuallyAsync(async () => await StoredAsync(direct, q.Queue.QueueName) == count, seconds: 120, what: "the batch committed");
         proxy.CutHeld();
         IReadOnlyList<JobId>? ids = null;
@@ -89,13 +87,16 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task A_large_batch_whose_commit_is_lost_on_its_way_throws_and_stores_none_of_it()
+    public async Task A_large_batch_whose_end_is_lost_on_its_way_throws_and_stores_none_of_it()
     {
         await using var rig = await RigAsync();
         var (proxy, q, direct) = rig;
 
-        proxy.DropRequest(Commit);
-        var (_, thrown) = await PushFaults.OutcomeAsync(q.Queue.PushManyAsync(Enumerable.Range(0, 10_001).Select(i => new MessageJob(i, "batch"))));
+        const int count = 10_001; // several statements, in one round trip and one transaction of the push's own
+        var marker = Guid.NewGuid().ToString("N"); // the last job's: the statements before it reach the server, its end does not
+
+        proxy.DropRequest(marker);
+        var (_, thrown) = await PushFaults.OutcomeAsync(q.Queue.PushManyAsync(Enumerable.Range(0, count).Select(i => new MessageJob(i, i == count - 1 ? marker : "batch"))));
         var stored = await StoredAsync(direct, q.Queue.QueueName);
 
         Assert.True(thrown is NpgsqlException and not PostgresException && stored == 0,

@@ -124,6 +124,16 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     /// </summary>
     public Task<int> ExecuteOnAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, NpgsqlBatchCommand? before, string sql,
         NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
+        => RunAsync(sql, parameters, run, connection, transaction, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken, Before(before));
+
+    /// <summary>
+    /// Runs the statements of <paramref name="before"/> in their order and then <paramref name="sql"/>, in one round trip
+    /// (a pipeline: each statement is its own for <c>statement_timeout</c>) and one transaction (the caller's
+    /// <paramref name="transaction"/>, or an implicit one: all or nothing), on <paramref name="connection"/> (a pooled
+    /// connection of its own when null); returns the rows changed.
+    /// </summary>
+    public Task<int> ExecuteOnAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, IReadOnlyList<NpgsqlBatchCommand> before, string sql,
+        NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
         => RunAsync(sql, parameters, run, connection, transaction, static (batch, ct) => batch.ExecuteNonQueryAsync(ct), cancellationToken, before);
 
     /// <summary>Runs <paramref name="sql"/> and returns the first column of its first row (null when there is none).</summary>
@@ -164,7 +174,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 
                 return await read(reader, ct).ConfigureAwait(false);
             }
-        }, cancellationToken, before);
+        }, cancellationToken, Before(before));
 
     /// <summary>Runs several statements in one round trip, as one implicit transaction (all or nothing).</summary>
     public Task ExecuteBatchAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
@@ -200,22 +210,24 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         return command;
     }
 
+    private static NpgsqlBatchCommand[]? Before(NpgsqlBatchCommand? before) => before is null ? null : [before];
+
     /// <summary>
     /// Runs the statements on <paramref name="connection"/>, or on a pooled connection of their own when null (once more on
     /// a new one when the server had ended it while it idled, <see cref="IdleSessionRetry"/>).
     /// </summary>
     private Task<T> RunAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection? connection,
         NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken,
-        NpgsqlBatchCommand? before = null, IReadOnlyList<NpgsqlBatchCommand>? after = null)
+        IReadOnlyList<NpgsqlBatchCommand>? before = null, IReadOnlyList<NpgsqlBatchCommand>? after = null)
         => connection is not null
             ? RunOnAsync(sql, parameters, run, connection, own: false, transaction, execute, cancellationToken, before, after)
             : IdleSessionRetry.RunAsync(dataSource, (pooled, again) => RunOnAsync(sql, parameters, run, pooled, own: true, null, execute, cancellationToken,
-                again && before is not null ? IdleSessionRetry.Detached(before) : before,
+                again && before is not null ? [.. before.Select(IdleSessionRetry.Detached)] : before,
                 again && after is not null ? [.. after.Select(IdleSessionRetry.Detached)] : after), cancellationToken);
 
     private async Task<T> RunOnAsync<T>(string sql, NpgsqlParameter[] parameters, SqlRun run, NpgsqlConnection connection, bool own,
         NpgsqlTransaction? transaction, Func<NpgsqlBatch, CancellationToken, Task<T>> execute, CancellationToken cancellationToken,
-        NpgsqlBatchCommand? before, IReadOnlyList<NpgsqlBatchCommand>? after)
+        IReadOnlyList<NpgsqlBatchCommand>? before, IReadOnlyList<NpgsqlBatchCommand>? after)
     {
         var batch = new NpgsqlBatch(connection, transaction);
         await using var batchDisposal = batch.ConfigureAwait(false);
@@ -225,9 +237,9 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
             batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
         }
 
-        if (before is not null)
+        foreach (var command in before ?? [])
         {
-            batch.BatchCommands.Add(before);
+            batch.BatchCommands.Add(command);
         }
 
         var main = Command(sql, parameters);

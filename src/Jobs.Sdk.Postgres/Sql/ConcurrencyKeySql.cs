@@ -10,8 +10,9 @@ namespace Jobs.Sdk.Postgres;
 /// found room when it was pushed carries that fact (<see cref="KeyAdmissionSql"/>) and is not counted again. So at most
 /// <c>limit</c> run at once and they start in push order; a job waiting for a retry keeps its place (and its slot). A
 /// finished job put back (admin retry, cleanup rerun) takes a new place at the back of the line (<see cref="NewPlace"/>).
-/// Places are handed out under a transaction-level advisory lock on (queue, key), so per key the order of places is the
-/// order of commits: no claim can see a job whose place is before one it already let run.
+/// Places are handed out under transaction-level advisory locks that exclude every other push of (queue, key) (its own
+/// lock, or its bucket's for a batch of many keys: <see cref="LockKeys"/>), so per key the order of places is the order of
+/// commits: no claim can see a job whose place is before one it already let run.
 /// </summary>
 internal static class ConcurrencyKeySql
 {
@@ -32,17 +33,56 @@ internal static class ConcurrencyKeySql
                             LIMIT {{row}}.concurrency_limit) ahead) < {{row}}.concurrency_limit)
         """;
 
-    /// <summary>The advisory lock of key <paramref name="key"/> in queue <paramref name="queue"/> (SQL expressions).</summary>
-    public static string Lock(string queue, string key) => $"pg_advisory_xact_lock(hashtextextended('jobs.key:' || {queue} || chr(31) || {key}, 0))";
+    /// <summary>
+    /// Distinct keys above which a statement locks its keys' buckets (<see cref="LockKeys"/>) instead of each key: locks
+    /// held to the commit take one entry each of the server's shared lock table (6,400 on a default server, for every
+    /// session), and a batch of more keys than it had free failed with "out of shared memory". PostgreSQL's default
+    /// <c>max_locks_per_transaction</c>: the entries the table is sized for per transaction.
+    /// </summary>
+    public const int BucketedAbove = 64;
+
+    /// <summary>The bucket (of 1,024) of key <paramref name="key"/> (a SQL expression).</summary>
+    private static string Bucket(string key) => $"(hashtextextended({key}, 0) & 1023)::int";
 
     /// <summary>
-    /// A CTE <c>key_locks</c> taking, in key order, the locks of the keys in <paramref name="keys"/> (a SQL expression
-    /// yielding a set of keys, nulls ignored); an insert reads <c>(SELECT count(*) FROM key_locks)</c> before it asks
-    /// the sequence, so places are handed out under the locks.
+    /// The lock of bucket <paramref name="bucket"/> of queue <paramref name="queue"/> (SQL expressions): a two-integer
+    /// advisory lock, apart from the one-bigint locks of keys and from the unique keys' buckets (<c>jobs.unique:</c>).
+    /// </summary>
+    private static string BucketLock(string queue, string bucket, bool exclusive) =>
+        $"pg_advisory_xact_lock{(exclusive ? "" : "_shared")}(hashtext('jobs.keys:' || {queue}), {bucket})";
+
+    /// <summary>The advisory lock of key <paramref name="key"/> alone (what code before the buckets takes, and still does).</summary>
+    private static string KeyLock(string queue, string key) => $"pg_advisory_xact_lock(hashtextextended('jobs.key:' || {queue} || chr(31) || {key}, 0))";
+
+    /// <summary>
+    /// The lock of key <paramref name="key"/> in queue <paramref name="queue"/> (SQL expressions; one row value): its
+    /// bucket's lock shared, then the key's own lock. A statement holding the bucket exclusively (a batch of many keys,
+    /// <see cref="LockKeys"/>) excludes it as the key's own lock excludes another push of the key.
+    /// </summary>
+    public static string Lock(string queue, string key) => $"ROW({BucketLock(queue, Bucket(key), exclusive: false)}, {KeyLock(queue, key)})";
+
+    /// <summary>
+    /// A CTE <c>key_locks</c> (after helper CTEs) taking the locks of the keys in <paramref name="keys"/> (a SQL expression
+    /// yielding a set of keys, nulls ignored); an insert reads <c>(SELECT count(*) FROM key_locks)</c> before it asks the
+    /// sequence, so places are handed out under the locks. Up to <see cref="BucketedAbove"/> distinct keys: their buckets'
+    /// locks shared, in bucket order, then each key's own lock, in key order (as <see cref="Lock"/>). More: their buckets'
+    /// locks exclusive, in bucket order (at most 1,024 locks, however many keys), and no key's own lock. Every statement
+    /// takes bucket locks before key locks, each in one order, so no two of them wait for each other in opposite orders.
     /// </summary>
     public static string LockKeys(string queue, string keys) => $"""
-        key_locks AS MATERIALIZED (
-                SELECT {Lock(queue, "d.k")} FROM (SELECT DISTINCT k FROM {keys} AS t(k) WHERE k IS NOT NULL ORDER BY k) d
+        key_list AS MATERIALIZED (
+                SELECT DISTINCT k FROM {keys} AS t(k) WHERE k IS NOT NULL
+            ),
+            key_mode AS MATERIALIZED (
+                SELECT count(*) > {BucketedAbove} AS bucketed FROM key_list
+            ),
+            bucket_locks AS MATERIALIZED (
+                SELECT CASE WHEN m.bucketed THEN {BucketLock(queue, "d.b", exclusive: true)} ELSE {BucketLock(queue, "d.b", exclusive: false)} END
+                FROM key_mode m, (SELECT DISTINCT {Bucket("k")} AS b FROM key_list ORDER BY b) d
+            ),
+            key_locks AS MATERIALIZED (
+                SELECT {KeyLock(queue, "d.k")} FROM key_mode m, (SELECT count(*) AS n FROM bucket_locks) l, LATERAL (
+                    SELECT k FROM key_list WHERE NOT m.bucketed AND l.n >= 0 ORDER BY k) d
             )
         """;
 

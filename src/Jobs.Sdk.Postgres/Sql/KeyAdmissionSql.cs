@@ -19,7 +19,7 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 internal static class KeyAdmissionSql
 {
-    /// <summary>Takes, in key order, the locks of keys $2 (text array, nulls ignored) in queue $1; the statement before a keyed push.</summary>
+    /// <summary>Takes the locks of keys $2 (text array, nulls ignored) in queue $1 (<see cref="ConcurrencyKeySql.LockKeys"/>); the statement before a keyed push.</summary>
     public static readonly string Lock = $"""
         WITH {ConcurrencyKeySql.LockKeys("$1", "unnest($2::text[])")}
         SELECT count(*) FROM key_locks
@@ -78,15 +78,15 @@ internal static class KeyAdmissionSql
     /// <summary>
     /// <see cref="JobSql.PushMany"/> with keys: each keyed row is admitted when the unfinished jobs of its key (counted
     /// once per key, up to the largest limit of the key's rows) plus the rows of its key placed before it in this
-    /// statement are fewer than its limit. Runs right after <see cref="Lock"/> in the same transaction. Rows are inserted
-    /// in the order given (the window sorts them by key; the heap should hold them in push order, the order claims take them).
+    /// statement are fewer than its limit. Runs after <see cref="Lock"/> of all the batch's keys in the same transaction
+    /// (it takes no lock itself: a batch of several statements would take the locks of its keys once more per statement).
+    /// Rows are inserted in the order given (the window sorts them by key; the heap should hold them in push order, the
+    /// order claims take them).
     /// </summary>
     public static readonly string PushMany = $$"""
-        WITH {{ConcurrencyKeySql.LockKeys("$1", "unnest($10::text[])")}},
-        r AS MATERIALIZED (
+        WITH r AS MATERIALIZED (
             SELECT r.*, {{ConcurrencyKeySql.Place("r.concurrency_key")}} AS seq
-            FROM (SELECT count(*) FROM key_locks) l,
-                unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::timestamptz[], $8::integer[], $10::text[], $11::integer[])
+            FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::timestamptz[], $8::integer[], $10::text[], $11::integer[])
                 WITH ORDINALITY AS r(id, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, ord)
         ),
         ahead AS MATERIALIZED (
