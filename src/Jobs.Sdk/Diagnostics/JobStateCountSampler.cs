@@ -76,7 +76,9 @@ internal sealed class JobStateCountSampler
         {
             if (_refresh.IsCompleted)
             {
-                _refresh = Task.Run(RefreshCoreAsync);
+                // Not in the collecting caller's context: an exporter collecting inside a request (a scrape endpoint)
+                // found the count query in that request's trace, though the collection never waits for it.
+                _refresh = DetachedContext.Start(RefreshCoreAsync);
             }
 
             return _refresh;
