@@ -21,23 +21,14 @@ public sealed class PushAnnouncementTraceTests(PostgresFixture fixture)
     [Fact]
     public async Task An_announcement_sent_in_the_background_is_in_no_pushing_request_trace()
     {
-        var statements = new ConcurrentQueue<(ActivityTraceId TraceId, string Text)>();
         var announced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var listener = new ActivityListener
+        using var statements = new NpgsqlStatements(s =>
         {
-            ShouldListenTo = s => s.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => // the statement's text is tagged once it ran
+            if (IsOwnAnnouncement(s.Text))
             {
-                var text = a.GetTagItem("db.query.text") as string ?? "";
-                statements.Enqueue((a.TraceId, text));
-                if (IsOwnAnnouncement(text))
-                {
-                    announced.TrySetResult();
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+                announced.TrySetResult();
+            }
+        });
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask));
 
         var requests = new ConcurrentDictionary<ActivityTraceId, byte>();
@@ -53,7 +44,7 @@ public sealed class PushAnnouncementTraceTests(PostgresFixture fixture)
             })));
         }
 
-        var own = statements.Where(s => IsOwnAnnouncement(s.Text)).ToArray();
+        var own = statements.Ran.Where(s => IsOwnAnnouncement(s.Text)).ToArray();
         var inRequests = own.Count(s => requests.ContainsKey(s.TraceId));
         Assert.True(inRequests == 0,
             $"{inRequests} of the {own.Length} announcements the driver sent on its own belong to the trace of a request that pushed");

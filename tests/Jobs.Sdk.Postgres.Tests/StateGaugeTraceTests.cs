@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Jobs.Sdk.Postgres.Tests;
@@ -14,20 +13,13 @@ public sealed class StateGaugeTraceTests(PostgresFixture fixture)
     [Fact]
     public async Task A_collection_inside_a_request_span_refreshes_the_counts_outside_its_trace()
     {
-        var statements = new ConcurrentQueue<ActivityTraceId>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStarted = a => statements.Enqueue(a.TraceId),
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var statements = new NpgsqlStatements();
         var queueName = "gauge_trace_" + Guid.NewGuid().ToString("N")[..8];
         using var metrics = new MetricCollector(queueName);
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: queueName);
         await q.Queue.PushAsync(new ValueJob(1));
         var sampler = JobsInstrumentation.GetSampler(q.Driver)!;
-        var before = statements.Count;
+        var before = statements.Ran.Count;
 
         ActivityTraceId scrape;
         using (var span = new Activity("scrape").SetIdFormat(ActivityIdFormat.W3C).Start())
@@ -37,9 +29,9 @@ public sealed class StateGaugeTraceTests(PostgresFixture fixture)
         }
 
         await sampler.RefreshAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        var refresh = statements.Skip(before).ToArray();
+        var refresh = statements.Ran.Skip(before).ToArray();
         Assert.NotEmpty(refresh);
-        var inScrape = refresh.Count(t => t == scrape);
+        var inScrape = refresh.Count(s => s.TraceId == scrape);
         Assert.True(inScrape == 0, $"{inScrape} of the {refresh.Length} statements the gauge's refresh ran belong to the trace of the request that collected");
     }
 }
