@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -57,6 +58,54 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// An operator who sees the counts vanish finds why in the logs: one warning (event 1300, with the error) at the first
+    /// failed refresh, none for the failures that follow (an outage would log one per refresh interval and queue), and one
+    /// information (event 1301) when a refresh succeeds again. Nothing was logged: the counts vanished without a word.
+    /// </summary>
+    [Fact]
+    public async Task An_outage_logs_one_warning_when_the_counts_first_fail_and_one_when_they_return()
+    {
+        var upstream = new NpgsqlConnectionStringBuilder(fixture.ConnectionString);
+        await using var proxy = TcpProxy.Start(upstream.Host!, upstream.Port);
+        var logs = new CapturingLoggerProvider();
+        var (q, metrics, time) = await StartAsync(fixture.CreateDataSource(b => { b.Host = "127.0.0.1"; b.Port = proxy.Port; b.Timeout = 3; }), logs);
+        await using var _ = q;
+        using var __ = metrics;
+        await q.Queue.PushAsync(new ValueJob(1));
+        var sampler = JobsInstrumentation.GetSampler(q.Driver)!;
+        await sampler.RefreshAsync().WaitAsync(Guard);
+        Assert.Empty(GaugeLogs(logs));
+
+        proxy.RefuseConnections();
+        proxy.CutAll();
+        for (var refresh = 0; refresh < 3; refresh++)
+        {
+            await sampler.RefreshAsync().WaitAsync(Guard); // fails: the store is out of reach
+            time.Advance(JobStateCountSampler.RefreshInterval);
+        }
+
+        var during = GaugeLogs(logs);
+        Assert.True(during.Count == 1 && during[0].EventId.Id == 1300 && during[0].Level == LogLevel.Warning,
+            $"three failed refreshes of jobs.state.count logged {during.Count} gauge event(s), not one warning 1300: "
+            + string.Join("; ", during.Select(e => $"{e.EventId.Id} {e.Level} {e.Message}")));
+        Assert.Equal(q.Driver.QueueName, during[0].State["QueueName"]);
+
+        proxy.AcceptConnections();
+        var deadline = DateTime.UtcNow + Guard;
+        while (Collect(metrics).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the gauge did not report again within 60 s of the store's return");
+            await sampler.RefreshAsync().WaitAsync(Guard);
+        }
+
+        await sampler.RefreshAsync().WaitAsync(Guard); // succeeds again: logs nothing more
+        var after = GaugeLogs(logs);
+        Assert.Equal([1300, 1301], after.Select(e => e.EventId.Id));
+        Assert.Equal(LogLevel.Information, after[1].Level);
+        Assert.Equal(q.Driver.QueueName, after[1].State["QueueName"]);
+    }
+
+    /// <summary>
     /// Passes as written (a guard for the fix above): an exporter that collects once a minute finds every sample a minute
     /// old, since its collection starts the next refresh. While those refreshes succeed, the counts are reported however old.
     /// </summary>
@@ -78,7 +127,8 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
         }
     }
 
-    private async Task<(TestQueue Queue, MetricCollector Metrics, FakeTimeProvider Time)> StartAsync(NpgsqlDataSource dataSource)
+    private async Task<(TestQueue Queue, MetricCollector Metrics, FakeTimeProvider Time)> StartAsync(NpgsqlDataSource dataSource,
+        CapturingLoggerProvider? logs = null)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var queueName = "gauge_outage_" + Guid.NewGuid().ToString("N")[..8];
@@ -86,6 +136,11 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
         var q = await TestQueue.CreateAsync(fixture, b =>
         {
             b.Services.AddSingleton<TimeProvider>(time);
+            if (logs is not null)
+            {
+                b.Services.AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+            }
+
             b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask);
         }, queueName: queueName, dataSource: dataSource);
         return (q, metrics, time);
@@ -98,6 +153,10 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
         metrics.RecordObservableInstruments();
         return metrics.Of(JobsDiagnostics.StateCountInstrument).Skip(before).ToArray();
     }
+
+    /// <summary>The gauge's log events (1300-1319), oldest first.</summary>
+    private static List<CapturingLoggerProvider.LogEntry> GaugeLogs(CapturingLoggerProvider logs)
+        => logs.Entries.Where(e => e.EventId.Id is >= 1300 and < 1320).ToList();
 
     private static double Pending(IReadOnlyList<MetricPoint> points)
         => points.SingleOrDefault(p => p.Tag("jobs.job.state") == "pending")?.Value ?? -1;

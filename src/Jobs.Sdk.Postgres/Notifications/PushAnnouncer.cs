@@ -83,7 +83,9 @@ internal sealed class PushAnnouncer(NpgsqlDataSource dataSource, string channel,
             _sending = true;
         }
 
-        _ = SendAsync();
+        // The announcing loop is the driver's own work, for every push until it finds nothing new: started with this
+        // pusher's execution context, its statements were in the trace (and logging scope) of whichever request pushed first.
+        _ = DetachedContext.Start(SendAsync);
     }
 
     private async Task SendAsync()

@@ -45,7 +45,10 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
     {
         lock (_lock)
         {
-            return _ready ??= Task.Run(RunAsync);
+            // The check is the driver's own, shared by every caller and retried for as long as the server is out of reach:
+            // started with the first caller's execution context (a request's first push), its statements were in that
+            // request's trace, and its logs in its logging scope, even after the request had given up waiting.
+            return _ready ??= DetachedContext.Start(RunAsync);
         }
     }
 

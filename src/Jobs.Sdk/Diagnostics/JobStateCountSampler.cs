@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk;
 
@@ -11,6 +12,8 @@ namespace Jobs.Sdk;
 /// <see cref="RefreshInterval"/>. The refreshes of every queue in the process take turns (<see cref="Turns"/>). While
 /// refreshes fail (the store is out of reach), the counts are reported for <see cref="MaxAge"/> after their sample, then
 /// not at all until a refresh succeeds: an alert must see the series stop, not a flat line of counts from before the outage.
+/// The first failed refresh logs why (<see cref="InstrumentationLog.StateCountFailed"/>), the first that succeeds again
+/// logs the recovery; the failures between are not logged (an outage would log one per refresh interval and queue).
 /// </summary>
 internal sealed class JobStateCountSampler
 {
@@ -35,17 +38,20 @@ internal sealed class JobStateCountSampler
 
     private readonly IJobDriver _driver;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private Sample? _sample;
     private volatile bool _failing;
+    private int _failures;
     private long _refreshedAt;
     private volatile bool _refreshed;
     private Task _refresh = Task.CompletedTask;
 
-    internal JobStateCountSampler(IJobDriver driver, TimeProvider time)
+    internal JobStateCountSampler(IJobDriver driver, TimeProvider time, ILogger logger)
     {
         _driver = driver;
         _time = time;
+        _logger = logger;
     }
 
     /// <summary>
@@ -70,7 +76,9 @@ internal sealed class JobStateCountSampler
         {
             if (_refresh.IsCompleted)
             {
-                _refresh = Task.Run(RefreshCoreAsync);
+                // Not in the collecting caller's context: an exporter collecting inside a request (a scrape endpoint)
+                // found the count query in that request's trace, though the collection never waits for it.
+                _refresh = DetachedContext.Start(RefreshCoreAsync);
             }
 
             return _refresh;
@@ -89,6 +97,7 @@ internal sealed class JobStateCountSampler
                 var counts = await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
                 Volatile.Write(ref _sample, new Sample(counts, _time.GetTimestamp()));
                 failed = false;
+                Recovered();
             }
             finally
             {
@@ -100,15 +109,35 @@ internal sealed class JobStateCountSampler
             JobsInstrumentation.ForgetQueue(_driver);
         }
 #pragma warning disable CA1031 // a failed sample keeps the previous value (for MaxAge); the health check reports store errors
-        catch (Exception)
+        catch (Exception ex)
 #pragma warning restore CA1031
         {
+            Failed(ex);
         }
         finally
         {
             _failing = failed;
             Interlocked.Exchange(ref _refreshedAt, _time.GetTimestamp());
             _refreshed = true;
+        }
+    }
+
+    /// <summary>Logs the first failure since the last success (one refresh runs at a time: no race on the count).</summary>
+    private void Failed(Exception exception)
+    {
+        if (_failures++ == 0)
+        {
+            InstrumentationLog.StateCountFailed(_logger, exception, _driver.QueueName, MaxAge);
+        }
+    }
+
+    /// <summary>Logs that a refresh succeeded after failures.</summary>
+    private void Recovered()
+    {
+        if (_failures > 0)
+        {
+            InstrumentationLog.StateCountRecovered(_logger, _driver.QueueName, _failures);
+            _failures = 0;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Jobs.Sdk.Drivers;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk;
 
@@ -82,13 +83,13 @@ internal static class JobsInstrumentation
 
     /// <summary>
     /// Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held), its samples' age
-    /// measured on <paramref name="time"/>.
+    /// measured on <paramref name="time"/>, its failed reads logged to <paramref name="logger"/>.
     /// </summary>
-    internal static void TrackQueue(IJobDriver driver, TimeProvider time)
+    internal static void TrackQueue(IJobDriver driver, TimeProvider time, ILogger logger)
     {
         if (Enabled)
         {
-            Samplers.GetValue(driver, d => new JobStateCountSampler(d, time));
+            Samplers.GetValue(driver, d => new JobStateCountSampler(d, time, logger));
         }
     }
 

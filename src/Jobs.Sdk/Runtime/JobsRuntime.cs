@@ -27,7 +27,7 @@ internal sealed partial class JobsRuntime
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Pipeline = new MiddlewarePipeline(middleware, LoggerFactory.CreateLogger<MiddlewarePipeline>());
         RetryPolicy = new JobRetryPolicy(registry, options);
-        JobsInstrumentation.TrackQueue(driver, TimeProvider);
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, LoggerFactory.CreateLogger<JobStateCountSampler>());
     }
 
     /// <summary>The runtime of another queue of the same store: everything shared but the (view of the) driver.</summary>
@@ -41,7 +41,7 @@ internal sealed partial class JobsRuntime
         LoggerFactory = root.LoggerFactory;
         Pipeline = root.Pipeline;
         RetryPolicy = root.RetryPolicy;
-        JobsInstrumentation.TrackQueue(driver, TimeProvider);
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, LoggerFactory.CreateLogger<JobStateCountSampler>());
     }
 
     public IJobDriver Driver { get; }
