@@ -239,14 +239,14 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Pausing_a_queue_name_with_trailing_whitespace_is_an_error_and_pauses_nothing()
     {
-        // `jobs queue pause "emails "` (a name pasted with its trailing space) used to pause another queue, 'emails ', and exit 0.
+        // `jobs queue pause "emails "` (a name pasted with its trailing space) used to pause another queue, 'emails ', and exit 0. A name the tool refuses is a usage error: exit 64.
         await PostgresJobMigrations.ApplyAsync(_db.DataSource, _db.Name);
         await using var driver = Driver("emails");
         await driver.PushAsync([Job("send-email", "{}")], null, default);
 
         var padded = await Jobs("queue", "pause", "emails ");
 
-        Assert.True(padded.ExitCode == 1, padded.ToString());
+        Assert.True(padded.ExitCode == 64, padded.ToString());
         Assert.Contains("error: A queue name must not start or end with whitespace: 'emails ' would be another name than 'emails'", padded.Error);
         Assert.DoesNotContain("   at ", padded.Error);
         Assert.Equal(0L, await _db.ScalarAsync($"SELECT count(*) FROM \"{_db.Name}\".queues WHERE paused"));
