@@ -18,7 +18,10 @@ public sealed class JobsDashboardOptions
     /// <summary>How often the throughput chart's data (jobs finished per minute over the last hour) is refreshed (default 30 s).</summary>
     public TimeSpan ThroughputInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Jobs per page in the jobs list, and schedule entries per page (default 50, at most 500).</summary>
+    /// <summary>
+    /// Jobs per page in the jobs list, schedule entries and queues per page, and the most queues the overview lists (the
+    /// busiest; default 50, at most 500).
+    /// </summary>
     public int PageSize { get; set; } = 50;
 
     /// <summary>The title shown in the page header and the browser tab (default "Jobs").</summary>

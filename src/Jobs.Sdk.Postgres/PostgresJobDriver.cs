@@ -20,7 +20,7 @@ namespace Jobs.Sdk.Postgres;
 /// the pusher, the worker commands (claim, complete, leases, rescue), the job control (cancel, pause, resume, queries,
 /// cleanup) and the schedule store.</para>
 /// </remarks>
-public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
+public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -266,6 +266,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore
 
     /// <inheritdoc />
     public Task<JobCounts> GetCountsAsync(CancellationToken cancellationToken) => _counts.GetAsync(cancellationToken);
+
+    /// <summary>The root driver: its queue views share its store, and so the state gauge's read of every queue.</summary>
+    object IAllQueueStateCounts.StateCountStore => _root ?? this;
+
+    /// <inheritdoc />
+    Task<IReadOnlyDictionary<string, JobCounts>> IAllQueueStateCounts.GetAllQueueCountsAsync(CancellationToken cancellationToken)
+        => _counts.GetAllAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<JobNameCounts>> GetCountsByNameAsync(CancellationToken cancellationToken) => _countsByName.GetAsync(cancellationToken);

@@ -120,7 +120,7 @@ public sealed class DashboardActionTests
         Assert.Equal("provider outage", queue.PausedReason);
 
         using var list = await app.GetAsync("api/queues", Caller.RemoteViewer);
-        var queues = await list.Content.ReadFromJsonAsync<JsonElement>();
+        var queues = (await list.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items");
         Assert.True(queues[0].GetProperty("isPaused").GetBoolean());
         Assert.Equal("provider outage", queues[0].GetProperty("pausedReason").GetString());
 

@@ -10,12 +10,17 @@ namespace Jobs.Sdk.Dashboard;
 /// <summary>Queues (pause/resume with a reason), schedule entries (trigger, pause, resume), workers and the audit log.</summary>
 internal static class CatalogEndpoints
 {
-    /// <summary><c>GET api/queues</c></summary>
+    /// <summary>
+    /// <c>GET api/queues?cursor=&amp;limit=</c>: a page of the queues by name (<see cref="CursorPaging"/>; <c>limit</c> as the
+    /// jobs list's, <see cref="JobsDashboardOptions.PageSize"/> by default) and the number of queues.
+    /// </summary>
     public static async Task QueuesAsync(HttpContext context)
     {
+        var limit = PageLimit(context);
         var queues = await JobEndpoints.Admin(context).GetQueuesAsync(context.RequestAborted);
-        IReadOnlyList<QueueDto> dto = queues.Select(DashboardMapping.ToDto).OrderBy(q => q.Name, StringComparer.Ordinal).ToArray();
-        await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.IReadOnlyListQueueDto);
+        var (items, next) = CursorPaging.Page(queues, q => q.Name, context.Request.Query["cursor"], limit, "queues");
+        var dto = new QueuePageDto([.. items.Select(DashboardMapping.ToDto)], next, queues.Count);
+        await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.QueuePageDto);
     }
 
     /// <summary><c>POST api/queues/{name}/pause</c> and <c>/resume</c>, body <c>{ reason }</c>.</summary>
@@ -33,17 +38,21 @@ internal static class CatalogEndpoints
     /// </summary>
     public static async Task SchedulesAsync(HttpContext context)
     {
-        var q = context.Request.Query;
-        var pageSize = context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.PageSize;
-        var limit = int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, JobQuery.MaxLimit) : pageSize;
+        var limit = PageLimit(context);
         var schedules = await JobEndpoints.Admin(context).GetSchedulesAsync(context.RequestAborted);
-        var (items, next) = SchedulePaging.Page(schedules, q["cursor"], limit);
+        var (items, next) = SchedulePaging.Page(schedules, context.Request.Query["cursor"], limit);
         var left = SchedulePauseLeftBehind.Find(schedules);
         var leftEntries = left.SelectMany(p => new[] { p.Paused, p.Live }).Distinct(ReferenceEqualityComparer.Instance).Cast<ScheduleInfo>();
         var dto = new SchedulePageDto([.. items.Select(s => DashboardMapping.ToDto(s, left))], next, schedules.Count,
             [.. leftEntries.Select(s => DashboardMapping.ToDto(s, left))]);
         await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.SchedulePageDto);
     }
+
+    /// <summary>The query's <c>limit</c> (1 to <see cref="JobQuery.MaxLimit"/>), or <see cref="JobsDashboardOptions.PageSize"/> without one.</summary>
+    private static int PageLimit(HttpContext context)
+        => int.TryParse(context.Request.Query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l)
+            ? Math.Clamp(l, 1, JobQuery.MaxLimit)
+            : context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.PageSize;
 
     /// <summary><c>POST api/schedules/{key}/trigger</c>, <c>/pause</c> and <c>/resume</c>, body <c>{ reason }</c>.</summary>
     public static Task ScheduleActAsync(HttpContext context) => ActAsync(context, "key", "use trigger, pause or resume", (admin, key, action, _, audit, ct) => action switch

@@ -42,6 +42,9 @@ internal sealed record JobDetailsDto(
 internal sealed record QueueDto(
     string Name, bool IsPaused, string? PausedReason, DateTimeOffset? PausedAt, CountsDto Counts, double? OldestWaitingSeconds, int WorkerCount);
 
+/// <summary>A page of the queues by name (<see cref="CursorPaging"/>): <c>Total</c> queues in all.</summary>
+internal sealed record QueuePageDto(IReadOnlyList<QueueDto> Items, string? NextCursor, int Total);
+
 /// <summary>
 /// A schedule entry, with the pauses an edited schedule left behind (<see cref="SchedulePauseLeftBehind"/>) on its side:
 /// <c>FiringInstead</c>, on a paused stale entry, the keys of the unpaused live entries of its queue and job, which fire while
@@ -68,13 +71,16 @@ internal sealed record ThroughputMinuteDto(DateTimeOffset At, int Completed, int
 internal sealed record ThroughputDto(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<ThroughputMinuteDto> Minutes);
 
 /// <summary>
-/// What every live event carries: totals, queues, workers, the throughput series, and why the server the dashboard reads
-/// refuses writes (<c>ServerReadOnly</c>: a standby in recovery, default_transaction_read_only on; null when it accepts
-/// them), on which the page warns that its figures may be stale and disables its actions.
+/// What every live event carries: totals, the overview's queues, workers, the throughput series, and why the server the
+/// dashboard reads refuses writes (<c>ServerReadOnly</c>: a standby in recovery, default_transaction_read_only on; null when
+/// it accepts them), on which the page warns that its figures may be stale and disables its actions. <c>Queues</c> holds at
+/// most <see cref="JobsDashboardOptions.PageSize"/> queues, the busiest (<see cref="Live.OverviewQueues"/>), so that an event
+/// stays small however many queues the store has; <c>QueueCount</c>, <c>PausedQueues</c> and <c>OldestWaitingSeconds</c>
+/// are over all of them (the queues page pages them all through <c>api/queues</c>).
 /// </summary>
 internal sealed record SnapshotDto(
     long Seq, DateTimeOffset At, CountsDto Totals, IReadOnlyList<QueueDto> Queues, int Workers, int RunningJobs,
-    ThroughputDto Throughput, string? ServerReadOnly);
+    ThroughputDto Throughput, string? ServerReadOnly, int QueueCount, int PausedQueues, double? OldestWaitingSeconds);
 
 internal sealed record StoreErrorDto(long Seq, DateTimeOffset At, string Error);
 

@@ -9,7 +9,7 @@ namespace Jobs.Sdk.Dashboard;
 [JsonSerializable(typeof(SessionResponse))]
 [JsonSerializable(typeof(JobPageDto))]
 [JsonSerializable(typeof(JobDetailsDto))]
-[JsonSerializable(typeof(IReadOnlyList<QueueDto>))]
+[JsonSerializable(typeof(QueuePageDto))]
 [JsonSerializable(typeof(SchedulePageDto))]
 [JsonSerializable(typeof(IReadOnlyList<WorkerDto>))]
 [JsonSerializable(typeof(IReadOnlyList<AuditDto>))]

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Jobs.Sdk.Dashboard.Live;
 
 /// <summary>
-/// Reads what the live hub broadcasts: queues with their counts, worker count, whether the server is read-only, and (every
+/// Reads what the live hub broadcasts: totals, the overview's queues (<see cref="OverviewQueues"/>) with their counts, worker count, whether the server is read-only, and (every
 /// <see cref="JobsDashboardOptions.ThroughputInterval"/>) the jobs finished per minute over the last hour.
 /// </summary>
 internal sealed class DashboardSnapshotSource
@@ -12,6 +12,7 @@ internal sealed class DashboardSnapshotSource
     private readonly JobAdmin _admin;
     private readonly TimeProvider _time;
     private readonly TimeSpan _throughputInterval;
+    private readonly int _overviewQueues;
     private ThroughputDto? _throughput;
 
     public DashboardSnapshotSource(JobAdmin admin, IOptions<JobsDashboardOptions> options, TimeProvider time)
@@ -19,12 +20,13 @@ internal sealed class DashboardSnapshotSource
         _admin = admin;
         _time = time;
         _throughputInterval = options.Value.ThroughputInterval;
+        _overviewQueues = options.Value.PageSize;
     }
 
     public async Task<string> ReadAsync(long sequence, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var queues = (await _admin.GetQueuesAsync(cancellationToken)).Select(DashboardMapping.ToDto).OrderBy(q => q.Name, StringComparer.Ordinal).ToArray();
+        var queues = (await _admin.GetQueuesAsync(cancellationToken)).Select(DashboardMapping.ToDto).ToArray();
         var workers = await _admin.GetWorkersAsync(cancellationToken);
         if (_throughput is null || now - _throughput.To >= _throughputInterval)
         {
@@ -35,8 +37,9 @@ internal sealed class DashboardSnapshotSource
         // this tells the page that its figures may be stale and its actions would be refused. Once per poll, not per request.
         var readOnly = await _admin.GetReadOnlyReasonAsync(cancellationToken);
         var snapshot = new SnapshotDto(
-            sequence, now, CountsDto.Sum(queues.Select(q => q.Counts)), queues, workers.Count, workers.Sum(w => w.RunningCount), _throughput,
-            readOnly);
+            sequence, now, CountsDto.Sum(queues.Select(q => q.Counts)), OverviewQueues.Busiest(queues, _overviewQueues), workers.Count,
+            workers.Sum(w => w.RunningCount), _throughput, readOnly, queues.Length, queues.Count(q => q.IsPaused),
+            queues.Max(q => q.OldestWaitingSeconds));
         return JsonSerializer.Serialize(snapshot, DashboardJsonContext.Default.SnapshotDto);
     }
 

@@ -137,7 +137,8 @@ function connect() {
       } else route();
     } else if (view && view.onSnapshot) view.onSnapshot(snapshot);
     // Pages that read more than the snapshot reload only when something changed.
-    const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.workers, snapshot.runningJobs]);
+    const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.queueCount,
+      snapshot.pausedQueues, snapshot.workers, snapshot.runningJobs]);
     if (fingerprint && next !== fingerprint && view && view.onChange && document.visibilityState === 'visible') view.onChange();
     fingerprint = next;
   });

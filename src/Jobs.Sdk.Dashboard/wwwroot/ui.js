@@ -155,3 +155,15 @@ export function table(headers, rows, emptyText) {
   const body = rows.length ? rows : [el('tr', null, el('td', { class: 'empty', colspan: headers.length }, emptyText))];
   return el('div', { class: 'table-wrap' }, el('table', null, el('thead', null, head), el('tbody', null, body)));
 }
+
+/**
+ * A cursor-paged list's ← Previous, page number and Next → (`prev`: the cursors of the pages before this one, `cursor`:
+ * this page's, '' for the first); `goTo(cursor, prev)` shows another page.
+ */
+export function pagerButtons(cursor, prev, nextCursor, goTo) {
+  return [
+    el('button', { type: 'button', class: 'btn', disabled: !cursor, onclick: () => goTo(prev.at(-1) || '', prev.slice(0, -1)) }, '← Previous'),
+    el('span', { class: 'muted', id: 'page-number' }, `Page ${prev.length + (cursor ? 2 : 1)}`),
+    el('button', { type: 'button', class: 'btn', disabled: !nextCursor, onclick: () => goTo(nextCursor, cursor ? [...prev, cursor] : []) }, 'Next →'),
+  ];
+}

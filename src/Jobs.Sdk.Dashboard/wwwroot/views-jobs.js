@@ -1,7 +1,7 @@
 // Jobs list (filters, newest first, cursor paging, bulk actions) and job detail (payload, headers, attempts, timeline).
 // The list's filters and page are in the URL (#/jobs?queue=…&state=…&prev=…&cursor=…: the cursors of the pages walked, so a
 // shared link pages back too), and a job's link carries them, so its "← Jobs" returns to the same page.
-import { el, time, badge, label, num, table, json, relative, STATES } from './ui.js';
+import { el, time, badge, label, num, table, json, relative, pagerButtons, STATES } from './ui.js';
 import { get } from './api.js';
 import { actionButtons } from './job-actions.js';
 
@@ -101,9 +101,7 @@ export function jobList(main, params, ctx) {
     renderToolbar();
     pager.replaceChildren(
       page.searchStopped ? el('p', { class: 'muted', id: 'search-stopped' }, 'The search stopped for time before it read every job: Next → searches on through older jobs.') : '',
-      el('button', { type: 'button', class: 'btn', disabled: !cursor, onclick: () => goTo(prev.at(-1) || '', prev.slice(0, -1)) }, '← Previous'),
-      el('span', { class: 'muted', id: 'page-number' }, `Page ${prev.length + (cursor ? 2 : 1)}`),
-      el('button', { type: 'button', class: 'btn', disabled: !page.nextCursor, onclick: () => goTo(page.nextCursor, cursor ? [...prev, cursor] : []) }, 'Next →'));
+      ...pagerButtons(cursor, prev, page.nextCursor, goTo));
   };
   const jobHash = id => {
     const query = listQuery(filter, prev, cursor);

@@ -1,5 +1,5 @@
 // Overview (counts per state and queue, throughput chart, workers), queues (pause/resume), schedules, workers, audit log.
-import { el, time, badge, label, num, duration, relative, table, toast, confirmAction, STATES } from './ui.js';
+import { el, time, badge, label, num, duration, relative, table, toast, confirmAction, pagerButtons, STATES } from './ui.js';
 import { get, post, itemPath } from './api.js';
 import { throughputChart, summarize } from './chart.js';
 
@@ -34,8 +34,9 @@ export function overview(main, _params, ctx) {
       chartHost,
       el('p', { class: 'muted', style: null },
         'Jobs finished per minute, counted by the workers (whatever retention deletes); the current minute lags by up to one heartbeat.'));
-    const oldest = Math.max(-1, ...snapshot.queues.map(q => q.oldestWaitingSeconds ?? -1));
-    const paused = snapshot.queues.filter(q => q.isPaused).length;
+    // Over every queue: the event lists only the busiest (at most a page of them).
+    const oldest = snapshot.oldestWaitingSeconds ?? -1;
+    const paused = snapshot.pausedQueues;
     const health = (value, text, href) => el('div', { class: 'health-row' },
       el('div', { class: 'health-value' }, href ? el('a', { href }, value) : value), el('div', { class: 'muted' }, text));
     const workersCard = el('section', { class: 'card', 'aria-labelledby': 'wk-title' },
@@ -49,14 +50,18 @@ export function overview(main, _params, ctx) {
       head('Overview', el('span', { class: 'muted' }, 'Updated ', time(snapshot.at, true))),
       stats,
       el('div', { class: 'grid two' }, chartCard, workersCard),
-      el('section', { class: 'card', 'aria-labelledby': 'q-title' }, el('h2', { id: 'q-title' }, 'Queues'), queueTable(snapshot.queues, ctx, false)));
+      el('section', { class: 'card', 'aria-labelledby': 'q-title' }, el('h2', { id: 'q-title' }, 'Queues'), queueTable(snapshot.queues, ctx, false),
+        snapshot.queueCount > snapshot.queues.length
+          ? el('p', { class: 'muted', id: 'queues-shown' }, `The busiest ${num(snapshot.queues.length)} of ${num(snapshot.queueCount)} queues. `,
+            el('a', { href: '#/queues' }, 'All queues →'))
+          : null));
     chartHost.append(throughputChart(snapshot.throughput, Math.max(320, chartHost.clientWidth || 640)));
   };
   render(ctx.snapshot);
   return { onSnapshot: render };
 }
 
-function queueTable(queues, ctx, withActions) {
+function queueTable(queues, ctx, withActions, reload = ctx.refresh) {
   const headers = ['Queue', 'Status', el('th', { class: 'num' }, 'Pending'), el('th', { class: 'num' }, 'Running'),
     el('th', { class: 'num' }, 'Retrying'), el('th', { class: 'num' }, 'Failed'), el('th', { class: 'num hide-sm' }, 'Completed'),
     el('th', { class: 'hide-sm' }, 'Oldest waiting'), el('th', { class: 'num hide-sm' }, 'Workers')];
@@ -76,12 +81,12 @@ function queueTable(queues, ctx, withActions) {
     el('td', { class: 'hide-sm' }, q.oldestWaitingSeconds == null ? el('span', { class: 'muted' }, '—') : duration(q.oldestWaitingSeconds)),
     el('td', { class: 'num hide-sm' }, num(q.workerCount)),
     withActions ? el('td', { class: 'nowrap' }, q.isPaused
-      ? actionButton(ctx, 'Resume', () => queueAction(ctx, q, 'resume'))
-      : actionButton(ctx, 'Pause', () => queueAction(ctx, q, 'pause'))) : null));
+      ? actionButton(ctx, 'Resume', () => queueAction(ctx, q, 'resume', reload))
+      : actionButton(ctx, 'Pause', () => queueAction(ctx, q, 'pause', reload))) : null));
   return table(headers, rows, 'No queues yet: push a job or start a worker.');
 }
 
-async function queueAction(ctx, queue, action) {
+async function queueAction(ctx, queue, action, reload) {
   const reason = await confirmAction(
     action === 'pause' ? `Pause queue “${queue.name}”?` : `Resume queue “${queue.name}”?`,
     action === 'pause' ? 'Workers on every machine stop claiming its jobs until it is resumed; running jobs finish.' : 'Workers start claiming its jobs again.',
@@ -90,16 +95,25 @@ async function queueAction(ctx, queue, action) {
   try {
     await post(itemPath('queues', 'name', queue.name, action), { reason });
     toast(action === 'pause' ? `Queue ${queue.name} paused` : `Queue ${queue.name} resumed`);
-    ctx.refresh();
+    reload();
   } catch (e) { toast(e.message, true); }
 }
 
+// A page of queues at a time, by name, walked by cursor as the schedules are; reloaded when the live figures change.
 export function queues(main, _params, ctx) {
-  const render = list => main.replaceChildren(head('Queues'), el('section', { class: 'card' }, queueTable(list, ctx, true)));
-  if (ctx.snapshot) render(ctx.snapshot.queues); else main.replaceChildren(head('Queues'), waiting());
-  const load = async () => { try { render(await get('queues')); } catch (e) { toast(e.message, true); } };
+  let cursor = '';
+  let prev = [];
+  const goTo = (nextCursor, nextPrev) => { cursor = nextCursor; prev = nextPrev; load(); };
+  const load = async () => {
+    let page;
+    try { page = await get('queues' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '')); } catch (e) { toast(e.message, true); return; }
+    const pager = page.nextCursor || cursor ? el('div', { class: 'pager' }, ...pagerButtons(cursor, prev, page.nextCursor, goTo)) : '';
+    main.replaceChildren(head('Queues', el('span', { class: 'muted' }, `${num(page.total)} ${page.total === 1 ? 'queue' : 'queues'}`)),
+      el('section', { class: 'card' }, queueTable(page.items, ctx, true, load), pager));
+  };
+  main.replaceChildren(head('Queues'), el('p', { class: 'muted' }, 'Loading…'));
   load();
-  return { onSnapshot: s => render(s.queues), onChange: load };
+  return { onChange: load };
 }
 
 // A page of entries at a time, walked by cursor as the jobs list is (`prev`: the cursors of the pages before this one).
@@ -140,10 +154,7 @@ export function schedules(main, _params, ctx) {
         s.isPaused
           ? actionButton(ctx, 'Resume', () => act(s, 'resume', `Resume “${s.entryKey}”?`, 'Its fires push jobs again.'))
           : actionButton(ctx, 'Pause', () => pauseAction(s)))));
-    const pager = page.nextCursor || cursor ? el('div', { class: 'pager' },
-      el('button', { type: 'button', class: 'btn', disabled: !cursor, onclick: () => goTo(prev.at(-1) || '', prev.slice(0, -1)) }, '← Previous'),
-      el('span', { class: 'muted', id: 'page-number' }, `Page ${prev.length + (cursor ? 2 : 1)}`),
-      el('button', { type: 'button', class: 'btn', disabled: !page.nextCursor, onclick: () => goTo(page.nextCursor, cursor ? [...prev, cursor] : []) }, 'Next →')) : '';
+    const pager = page.nextCursor || cursor ? el('div', { class: 'pager' }, ...pagerButtons(cursor, prev, page.nextCursor, goTo)) : '';
     main.replaceChildren(head('Schedules', el('span', { class: 'muted' }, `${num(page.total)} entries`)),
       ...pausesLeftBehind(page.pausesLeftBehind, ctx, pauseAction), el('section', { class: 'card' },
       table(['Entry', el('th', { class: 'hide-sm' }, 'Queue'), 'Schedule', 'Last fire', 'Next fire', 'Status', el('th', null, 'Actions')],

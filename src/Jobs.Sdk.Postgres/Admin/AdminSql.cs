@@ -163,9 +163,7 @@ internal static class AdminSql
     /// Counts per queue and state from the delta rows the jobs table's triggers keep (<see cref="CountSql"/>), and how many
     /// delta rows made each: O(queues x states + deltas), never a count of the jobs.
     /// </summary>
-    public const string QueueCounts = """
-        SELECT queue_name, state, sum(n)::bigint, count(*) FROM {s}.job_state_counts GROUP BY 1, 2
-        """;
+    public const string QueueCounts = CountSql.ReadAll;
 
     /// <summary>
     /// The oldest due run time of each queue with runnable jobs: per queue and priority, the first entry of

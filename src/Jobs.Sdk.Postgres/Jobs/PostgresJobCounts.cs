@@ -11,6 +11,7 @@ internal sealed class PostgresJobCounts(PostgresQueueContext context)
 {
     private readonly string _readSql = context.Sql(CountSql.Read);
     private readonly string _compactSql = context.Sql(CountSql.Compact);
+    private readonly string _readAllSql = context.Sql(CountSql.ReadAll);
 
     public async Task<JobCounts> GetAsync(CancellationToken cancellationToken)
     {
@@ -33,25 +34,73 @@ internal sealed class PostgresJobCounts(PostgresQueueContext context)
         }, cancellationToken).ConfigureAwait(false);
         if (deltas > CountSql.CompactAfter)
         {
-            try
-            {
-                await CompactAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
-            {
-                // A read-only role or server (a reporting process, a standby, an old primary after a failover: the refusal
-                // cleared the pool): the counts read are right, the next read is only larger; a worker or a writer compacts.
-            }
+            await CompactReadAsync(context.Queue, cancellationToken).ConfigureAwait(false);
         }
 
         return JobCounts.From(counts);
     }
 
-    /// <summary>Folds the queue's delta rows when there are many (one statement; nothing happens when there are few).</summary>
-    public async Task CompactAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Per-state counts of every queue of the schema in one statement (<see cref="CountSql.ReadAll"/>), compacting each
+    /// queue read from many delta rows as <see cref="GetAsync"/> does.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, JobCounts>> GetAllAsync(CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        await context.Commands.ExecuteAsync(_compactSql, [Text(context.Queue), Integer(CountSql.CompactAfter)], SqlRun.Prepare | SqlRun.Maintenance, cancellationToken)
+        var (counts, deltas) = await context.Commands.QueryAsync(_readAllSql, [], SqlRun.Prepare, static async (reader, ct) =>
+        {
+            var counts = new Dictionary<string, List<KeyValuePair<JobState, long>>>(StringComparer.Ordinal);
+            var deltas = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var queue = reader.GetString(0);
+                if (!counts.TryGetValue(queue, out var states))
+                {
+                    counts[queue] = states = new List<KeyValuePair<JobState, long>>(7);
+                }
+
+                if (reader.GetInt64(2) != 0)
+                {
+                    states.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
+                }
+
+                deltas[queue] = deltas.GetValueOrDefault(queue) + reader.GetInt64(3);
+            }
+
+            return (counts, deltas);
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var (queue, rows) in deltas)
+        {
+            if (rows > CountSql.CompactAfter)
+            {
+                await CompactReadAsync(queue, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return counts.ToDictionary(c => c.Key, c => JobCounts.From(c.Value), StringComparer.Ordinal);
+    }
+
+    /// <summary>Folds the queue's delta rows when there are many (one statement; nothing happens when there are few).</summary>
+    public Task CompactAsync(CancellationToken cancellationToken) => CompactAsync(context.Queue, cancellationToken);
+
+    private async Task CompactAsync(string queue, CancellationToken cancellationToken)
+    {
+        await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        await context.Commands.ExecuteAsync(_compactSql, [Text(queue), Integer(CountSql.CompactAfter)], SqlRun.Prepare | SqlRun.Maintenance, cancellationToken)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>Compacts after a read found many delta rows of <paramref name="queue"/>.</summary>
+    private async Task CompactReadAsync(string queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CompactAsync(queue, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
+        {
+            // A read-only role or server (a reporting process, a standby, an old primary after a failover: the refusal
+            // cleared the pool): the counts read are right, the next read is only larger; a worker or a writer compacts.
+        }
     }
 }

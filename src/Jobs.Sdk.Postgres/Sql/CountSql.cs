@@ -16,6 +16,14 @@ internal static class CountSql
         """;
 
     /// <summary>
+    /// Per-state totals of every queue with delta rows, and how many delta rows made each: O(queues x states + deltas),
+    /// never a count of the jobs (the admin API's queue list and the state gauge of all the queues a process uses).
+    /// </summary>
+    public const string ReadAll = """
+        SELECT queue_name, state, sum(n)::bigint, count(*) FROM {s}.job_state_counts GROUP BY 1, 2
+        """;
+
+    /// <summary>
     /// Folds the committed deltas of queue $1 into one row per state when there are more than $2 of them (else does
     /// nothing). Safe with concurrent writers (their uncommitted deltas are not seen, so not folded) and with concurrent
     /// compactions (each re-inserts the sum of exactly the rows it deleted).

@@ -7,7 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Sdk;
 
 /// <summary>
-/// Caches one driver's <see cref="IJobDriver.GetCountsAsync"/> for the state gauge: the gauge callback never waits
+/// Caches one driver's <see cref="IJobDriver.GetCountsAsync"/> (for a driver of a store that counts all its queues at once,
+/// <see cref="IAllQueueStateCounts"/>: its queue's counts from the store's shared read, <see cref="StoreStateCountRead"/>)
+/// for the state gauge: the gauge callback never waits
 /// on the store; it returns the cached counts and starts a background refresh when they are older than
 /// <see cref="RefreshInterval"/>. The refreshes of every queue in the process take turns (<see cref="Turns"/>). While
 /// refreshes fail (the store is out of reach), the counts are reported for <see cref="MaxAge"/> after their sample, then
@@ -94,7 +96,9 @@ internal sealed class JobStateCountSampler
             await Turns.WaitAsync(timeout.Token).ConfigureAwait(false);
             try
             {
-                var counts = await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
+                var counts = _driver is IAllQueueStateCounts store
+                    ? await StoreStateCountRead.ReadAsync(store, _driver.QueueName, _time, timeout.Token).ConfigureAwait(false)
+                    : await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
                 Volatile.Write(ref _sample, new Sample(counts, _time.GetTimestamp()));
                 failed = false;
                 Recovered();
