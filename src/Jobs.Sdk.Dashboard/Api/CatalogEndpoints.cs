@@ -27,7 +27,7 @@ internal static class CatalogEndpoints
     });
 
     /// <summary>
-    /// <c>GET api/schedules?cursor=&amp;limit=</c>: a page of the entries (<see cref="SchedulePaging"/>; <c>limit</c> as the
+    /// <c>GET api/schedules?cursor=&amp;limit=</c>: a page of the entries (<see cref="SchedulePage.Of"/>; <c>limit</c> as the
     /// jobs list's, <see cref="JobsDashboardOptions.PageSize"/> by default), each with the pauses an edited schedule left
     /// behind on its side, the number of entries, and every entry of such a pause whatever its page (a note above the list).
     /// </summary>
@@ -37,7 +37,7 @@ internal static class CatalogEndpoints
         var pageSize = context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.PageSize;
         var limit = int.TryParse(q["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? Math.Clamp(l, 1, JobQuery.MaxLimit) : pageSize;
         var schedules = await JobEndpoints.Admin(context).GetSchedulesAsync(context.RequestAborted);
-        var (items, next) = SchedulePaging.Page(schedules, q["cursor"], limit);
+        var (items, next) = SchedulePage.Of(schedules, q["cursor"], limit);
         var left = SchedulePauseLeftBehind.Find(schedules);
         var leftEntries = left.SelectMany(p => new[] { p.Paused, p.Live }).Distinct(ReferenceEqualityComparer.Instance).Cast<ScheduleInfo>();
         var dto = new SchedulePageDto([.. items.Select(s => DashboardMapping.ToDto(s, left))], next, schedules.Count,
