@@ -11,25 +11,20 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class AdminSchedulePageTests(PostgresFixture fixture) : IAsyncLifetime
 {
     private const int Entries = 5_000;
-    private readonly string _schema = "spage_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource _dataSource = null!;
+    private readonly MigratedSchema _db = new(fixture, "spage_");
 
-    public async Task InitializeAsync()
-    {
-        _dataSource = fixture.CreateDataSource();
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
-    }
+    private string SchemaName => _db.Name;
 
-    public async Task DisposeAsync()
-    {
-        await _dataSource.ExecAsync($"DROP SCHEMA IF EXISTS \"{_schema}\" CASCADE");
-        await _dataSource.DisposeAsync();
-    }
+    private NpgsqlDataSource DataSource => _db.DataSource;
+
+    public Task InitializeAsync() => _db.InitializeAsync();
+
+    public Task DisposeAsync() => _db.DisposeAsync();
 
     [Fact]
     public async Task Pages_of_500_list_each_of_5000_entries_once_by_queue_then_key_and_end_without_a_cursor()
     {
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(DataSource, SchemaName);
         // Two queues, keys whose ordinal order differs from a linguistic one ('B' before 'a', '-' before '_').
         var keys = Enumerable.Range(0, Entries).Select(i => (Queue: i % 2 == 0 ? "reports" : "Billing", Key: $"{(i % 3 == 0 ? "B" : "a")}{(i % 5 == 0 ? "-" : "_")}{i}")).ToArray();
         await store.PublishSchedulesAsync(keys.Select(k => new ScheduleRegistration

@@ -14,27 +14,22 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
 {
     private const int Entries = 5_000;
     private static readonly DateTimeOffset NextFire = new(2031, 3, 1, 10, 0, 0, TimeSpan.Zero);
-    private readonly string _schema = "pubw_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource _dataSource = null!;
+    private readonly MigratedSchema _db = new(fixture, "pubw_");
 
-    private string S => "\"" + _schema + "\"";
+    private string SchemaName => _db.Name;
 
-    public async Task InitializeAsync()
-    {
-        _dataSource = fixture.CreateDataSource();
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
-    }
+    private NpgsqlDataSource DataSource => _db.DataSource;
 
-    public async Task DisposeAsync()
-    {
-        await _dataSource.ExecAsync($"DROP SCHEMA IF EXISTS {S} CASCADE");
-        await _dataSource.DisposeAsync();
-    }
+    private string S => _db.S;
+
+    public Task InitializeAsync() => _db.InitializeAsync();
+
+    public Task DisposeAsync() => _db.DisposeAsync();
 
     [Fact]
     public async Task Republishing_5000_unchanged_fresh_entries_writes_and_locks_no_row()
     {
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(DataSource, SchemaName);
         var entries = Enumerable.Range(0, Entries).Select(i => Entry($"entry-{i}")).ToArray();
         await store.PublishSchedulesAsync(entries, default);
         await SnapshotAsync();
@@ -50,12 +45,12 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
     [Fact]
     public async Task A_republish_writes_the_changed_entries_and_refreshes_those_past_half_their_time_to_live_only()
     {
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(DataSource, SchemaName);
         string[] keys = ["same", "payload", "next-fire", "ttl", "aged-10s", "aged-20s", "paused", "other-version", "removed"];
         await store.PublishSchedulesAsync(keys.Select(k => Entry(k)).ToArray(), default);
         Assert.Equal(1, await store.SetSchedulePausedAsync("paused", true, default));
         // Half the time to live (30 s) is 15 s: an entry published 10 s ago is fresh, one published 20 s ago is refreshed.
-        await _dataSource.ExecAsync($"""
+        await DataSource.ExecAsync($"""
             UPDATE {S}.schedules SET seen_at = now() - interval '10 seconds' WHERE entry_key = 'aged-10s';
             UPDATE {S}.schedules SET seen_at = now() - interval '20 seconds' WHERE entry_key IN ('aged-20s', 'removed', 'other-version');
             """);
@@ -76,20 +71,20 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
         Assert.Equal("""{"v": 2}""", await TextAsync($"SELECT payload::text FROM {S}.schedules WHERE entry_key = 'payload'"));
         Assert.Equal("""{"older": true}""", await TextAsync($"SELECT payload::text FROM {S}.schedules WHERE entry_key = 'other-version'"));
         Assert.Equal("00:01:00", await TextAsync($"SELECT publish_ttl::text FROM {S}.schedules WHERE entry_key = 'ttl'"));
-        Assert.Equal(1, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedules WHERE entry_key = 'aged-20s' AND seen_at > now() - interval '5 seconds'"));
-        Assert.Equal(1, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedules WHERE entry_key = 'aged-10s' AND seen_at < now() - interval '5 seconds'"));
+        Assert.Equal(1, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedules WHERE entry_key = 'aged-20s' AND seen_at > now() - interval '5 seconds'"));
+        Assert.Equal(1, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedules WHERE entry_key = 'aged-10s' AND seen_at < now() - interval '5 seconds'"));
 
         // Nobody republished 'removed': 40 s after its last publication (time to live 30 s) it is stale, the others are not.
-        await _dataSource.ExecAsync($"UPDATE {S}.schedules SET seen_at = now() - interval '40 seconds' WHERE entry_key = 'removed'");
+        await DataSource.ExecAsync($"UPDATE {S}.schedules SET seen_at = now() - interval '40 seconds' WHERE entry_key = 'removed'");
         Assert.Equal(["removed"], (await store.GetSchedulesAsync(default)).Where(e => e.IsStale).Select(e => e.EntryKey));
     }
 
-    private Task SnapshotAsync() => _dataSource.ExecAsync($"""
+    private Task SnapshotAsync() => DataSource.ExecAsync($"""
         DROP TABLE IF EXISTS {S}.row_versions;
         CREATE TABLE {S}.row_versions AS SELECT entry_key, xmin::text AS version, xmax::text AS locker FROM {S}.schedules;
         """);
 
-    private Task<long> WrittenSinceSnapshotAsync() => _dataSource.ScalarAsync($"""
+    private Task<long> WrittenSinceSnapshotAsync() => DataSource.ScalarAsync($"""
         SELECT count(*) FROM {S}.schedules s JOIN {S}.row_versions v USING (entry_key)
         WHERE s.xmin::text <> v.version OR s.xmax::text <> v.locker
         """);
@@ -102,7 +97,7 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
 
     private async Task<string> TextAsync(string sql)
     {
-        await using var command = _dataSource.CreateCommand(sql);
+        await using var command = DataSource.CreateCommand(sql);
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
