@@ -1,5 +1,4 @@
 using Jobs.Sdk.Drivers;
-using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -13,10 +12,6 @@ public sealed class AdminSchedulePageTests(PostgresFixture fixture) : IAsyncLife
     private const int Entries = 5_000;
     private readonly MigratedSchema _db = new(fixture, "spage_");
 
-    private string SchemaName => _db.Name;
-
-    private NpgsqlDataSource DataSource => _db.DataSource;
-
     public Task InitializeAsync() => _db.InitializeAsync();
 
     public Task DisposeAsync() => _db.DisposeAsync();
@@ -24,7 +19,7 @@ public sealed class AdminSchedulePageTests(PostgresFixture fixture) : IAsyncLife
     [Fact]
     public async Task Pages_of_500_list_each_of_5000_entries_once_by_queue_then_key_and_end_without_a_cursor()
     {
-        var store = new PostgresJobAdminStore(DataSource, SchemaName);
+        var store = new PostgresJobAdminStore(_db.DataSource, _db.Name);
         // Two queues, keys whose ordinal order differs from a linguistic one ('B' before 'a', '-' before '_').
         var keys = Enumerable.Range(0, Entries).Select(i => (Queue: i % 2 == 0 ? "reports" : "Billing", Key: $"{(i % 3 == 0 ? "B" : "a")}{(i % 5 == 0 ? "-" : "_")}{i}")).ToArray();
         await store.PublishSchedulesAsync(keys.Select(k => new ScheduleRegistration

@@ -1,6 +1,5 @@
 using System.Text;
 using Jobs.Sdk.Drivers;
-using Npgsql;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -16,12 +15,6 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
     private static readonly DateTimeOffset NextFire = new(2031, 3, 1, 10, 0, 0, TimeSpan.Zero);
     private readonly MigratedSchema _db = new(fixture, "pubw_");
 
-    private string SchemaName => _db.Name;
-
-    private NpgsqlDataSource DataSource => _db.DataSource;
-
-    private string S => _db.S;
-
     public Task InitializeAsync() => _db.InitializeAsync();
 
     public Task DisposeAsync() => _db.DisposeAsync();
@@ -29,7 +22,7 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
     [Fact]
     public async Task Republishing_5000_unchanged_fresh_entries_writes_and_locks_no_row()
     {
-        var store = new PostgresJobAdminStore(DataSource, SchemaName);
+        var store = new PostgresJobAdminStore(_db.DataSource, _db.Name);
         var entries = Enumerable.Range(0, Entries).Select(i => Entry($"entry-{i}")).ToArray();
         await store.PublishSchedulesAsync(entries, default);
         await SnapshotAsync();
@@ -45,14 +38,14 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
     [Fact]
     public async Task A_republish_writes_the_changed_entries_and_refreshes_those_past_half_their_time_to_live_only()
     {
-        var store = new PostgresJobAdminStore(DataSource, SchemaName);
+        var store = new PostgresJobAdminStore(_db.DataSource, _db.Name);
         string[] keys = ["same", "payload", "next-fire", "ttl", "aged-10s", "aged-20s", "paused", "other-version", "removed"];
         await store.PublishSchedulesAsync(keys.Select(k => Entry(k)).ToArray(), default);
         Assert.Equal(1, await store.SetSchedulePausedAsync("paused", true, default));
         // Half the time to live (30 s) is 15 s: an entry published 10 s ago is fresh, one published 20 s ago is refreshed.
-        await DataSource.ExecAsync($"""
-            UPDATE {S}.schedules SET seen_at = now() - interval '10 seconds' WHERE entry_key = 'aged-10s';
-            UPDATE {S}.schedules SET seen_at = now() - interval '20 seconds' WHERE entry_key IN ('aged-20s', 'removed', 'other-version');
+        await _db.DataSource.ExecAsync($"""
+            UPDATE {_db.S}.schedules SET seen_at = now() - interval '10 seconds' WHERE entry_key = 'aged-10s';
+            UPDATE {_db.S}.schedules SET seen_at = now() - interval '20 seconds' WHERE entry_key IN ('aged-20s', 'removed', 'other-version');
             """);
         await SnapshotAsync();
 
@@ -68,36 +61,36 @@ public sealed class SchedulePublishWriteTests(PostgresFixture fixture) : IAsyncL
         var listed = (await store.GetSchedulesAsync(default)).ToDictionary(e => e.EntryKey);
         Assert.True(listed["paused"].IsPaused, "a republish of a paused entry resumed it");
         Assert.Equal(NextFire.AddHours(1), listed["next-fire"].NextFireAt);
-        Assert.Equal("""{"v": 2}""", await TextAsync($"SELECT payload::text FROM {S}.schedules WHERE entry_key = 'payload'"));
-        Assert.Equal("""{"older": true}""", await TextAsync($"SELECT payload::text FROM {S}.schedules WHERE entry_key = 'other-version'"));
-        Assert.Equal("00:01:00", await TextAsync($"SELECT publish_ttl::text FROM {S}.schedules WHERE entry_key = 'ttl'"));
-        Assert.Equal(1, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedules WHERE entry_key = 'aged-20s' AND seen_at > now() - interval '5 seconds'"));
-        Assert.Equal(1, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedules WHERE entry_key = 'aged-10s' AND seen_at < now() - interval '5 seconds'"));
+        Assert.Equal("""{"v": 2}""", await TextAsync($"SELECT payload::text FROM {_db.S}.schedules WHERE entry_key = 'payload'"));
+        Assert.Equal("""{"older": true}""", await TextAsync($"SELECT payload::text FROM {_db.S}.schedules WHERE entry_key = 'other-version'"));
+        Assert.Equal("00:01:00", await TextAsync($"SELECT publish_ttl::text FROM {_db.S}.schedules WHERE entry_key = 'ttl'"));
+        Assert.Equal(1, await _db.DataSource.ScalarAsync($"SELECT count(*) FROM {_db.S}.schedules WHERE entry_key = 'aged-20s' AND seen_at > now() - interval '5 seconds'"));
+        Assert.Equal(1, await _db.DataSource.ScalarAsync($"SELECT count(*) FROM {_db.S}.schedules WHERE entry_key = 'aged-10s' AND seen_at < now() - interval '5 seconds'"));
 
         // Nobody republished 'removed': 40 s after its last publication (time to live 30 s) it is stale, the others are not.
-        await DataSource.ExecAsync($"UPDATE {S}.schedules SET seen_at = now() - interval '40 seconds' WHERE entry_key = 'removed'");
+        await _db.DataSource.ExecAsync($"UPDATE {_db.S}.schedules SET seen_at = now() - interval '40 seconds' WHERE entry_key = 'removed'");
         Assert.Equal(["removed"], (await store.GetSchedulesAsync(default)).Where(e => e.IsStale).Select(e => e.EntryKey));
     }
 
-    private Task SnapshotAsync() => DataSource.ExecAsync($"""
-        DROP TABLE IF EXISTS {S}.row_versions;
-        CREATE TABLE {S}.row_versions AS SELECT entry_key, xmin::text AS version, xmax::text AS locker FROM {S}.schedules;
+    private Task SnapshotAsync() => _db.DataSource.ExecAsync($"""
+        DROP TABLE IF EXISTS {_db.S}.row_versions;
+        CREATE TABLE {_db.S}.row_versions AS SELECT entry_key, xmin::text AS version, xmax::text AS locker FROM {_db.S}.schedules;
         """);
 
-    private Task<long> WrittenSinceSnapshotAsync() => DataSource.ScalarAsync($"""
-        SELECT count(*) FROM {S}.schedules s JOIN {S}.row_versions v USING (entry_key)
+    private Task<long> WrittenSinceSnapshotAsync() => _db.DataSource.ScalarAsync($"""
+        SELECT count(*) FROM {_db.S}.schedules s JOIN {_db.S}.row_versions v USING (entry_key)
         WHERE s.xmin::text <> v.version OR s.xmax::text <> v.locker
         """);
 
     private async Task<string[]> WrittenKeysSinceSnapshotAsync()
         => (await TextAsync($"""
-            SELECT string_agg(entry_key, ',' ORDER BY entry_key COLLATE "C") FROM {S}.schedules s JOIN {S}.row_versions v USING (entry_key)
+            SELECT string_agg(entry_key, ',' ORDER BY entry_key COLLATE "C") FROM {_db.S}.schedules s JOIN {_db.S}.row_versions v USING (entry_key)
             WHERE s.xmin::text <> v.version OR s.xmax::text <> v.locker
             """)).Split(',');
 
     private async Task<string> TextAsync(string sql)
     {
-        await using var command = DataSource.CreateCommand(sql);
+        await using var command = _db.DataSource.CreateCommand(sql);
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
