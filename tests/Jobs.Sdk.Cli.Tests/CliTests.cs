@@ -264,7 +264,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         }], default);
 
         var list = await Jobs("schedules", "--json");
-        var entry = Assert.Single(list.Json.EnumerateArray());
+        var entry = Assert.Single(list.Json.GetProperty("items").EnumerateArray());
         Assert.Equal("nightly-digest", entry.GetProperty("entry").GetString());
         Assert.Equal("daily at 03:00 UTC", entry.GetProperty("schedule").GetString());
         Assert.Contains("nightly-digest", (await Jobs("schedules")).Out);
@@ -307,7 +307,7 @@ public sealed class CliTests(PostgresFixture fixture) : IAsyncLifetime
         }
 
         var list = await Jobs("schedules", "--json");
-        var stale = list.Json.EnumerateArray().ToDictionary(e => e.GetProperty("entry").GetString()!, e => e.GetProperty("stale").GetBoolean());
+        var stale = list.Json.GetProperty("items").EnumerateArray().ToDictionary(e => e.GetProperty("entry").GetString()!, e => e.GetProperty("stale").GetBoolean());
         Assert.Equal(new Dictionary<string, bool> { ["live-digest"] = false, ["removed-digest"] = true }, stale);
         var text = await Jobs("schedules");
         Assert.True(text.ExitCode == 0 && text.Out.Contains("STALE: no running scheduler publishes the entry", StringComparison.Ordinal), text.ToString());

@@ -45,7 +45,7 @@ public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetim
         Assert.Contains("paused", pause.Out);
         Assert.True(await IsPausedAsync("nightly-digest"));
         var listed = await Jobs(1, "schedules", "--json");
-        Assert.True(Assert.Single(listed.Json.EnumerateArray()).GetProperty("paused").GetBoolean(), listed.ToString());
+        Assert.True(Assert.Single(listed.Json.GetProperty("items").EnumerateArray()).GetProperty("paused").GetBoolean(), listed.ToString());
 
         // Pausing twice changes nothing and is not an error (as queue pause of a paused queue).
         var again = await Jobs(2, "schedules", "pause", "--json", "nightly-digest");

@@ -42,7 +42,7 @@ public sealed class SchedulePauseAcrossEditTests(PostgresFixture fixture) : IAsy
         // A script reads the same from --json, with the dashboard API's field names.
         var json = await _db.RunAsync(1, ["schedules", "--json"]);
         Assert.True(json.ExitCode == 0, json.ToString());
-        var entries = json.Json.EnumerateArray().ToDictionary(e => e.GetProperty("entry").GetString()!);
+        var entries = json.Json.GetProperty("items").EnumerateArray().ToDictionary(e => e.GetProperty("entry").GetString()!);
         Assert.Equal([NewKey], Keys(entries[OldKey], "firingInstead"));
         Assert.Empty(Keys(entries[OldKey], "pauseLeftOn"));
         Assert.Equal([OldKey], Keys(entries[NewKey], "pauseLeftOn"));
@@ -67,7 +67,7 @@ public sealed class SchedulePauseAcrossEditTests(PostgresFixture fixture) : IAsy
         Assert.True(text.ExitCode == 0 && !text.Out.Contains("is paused but stale", StringComparison.Ordinal), text.ToString());
         var json = await _db.RunAsync(1, ["schedules", "--json"]);
         Assert.True(json.ExitCode == 0, json.ToString());
-        Assert.All(json.Json.EnumerateArray(), e => Assert.Empty(Keys(e, "firingInstead").Concat(Keys(e, "pauseLeftOn"))));
+        Assert.All(json.Json.GetProperty("items").EnumerateArray(), e => Assert.Empty(Keys(e, "firingInstead").Concat(Keys(e, "pauseLeftOn"))));
         var doctor = await _db.RunAsync(1, ["doctor", "--json"]);
         var check = doctor.Json.GetProperty("checks").EnumerateArray().First(c => c.GetProperty("check").GetString() == "schedule pauses");
         Assert.Equal("ok", check.GetProperty("verdict").GetString());

@@ -10,36 +10,31 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
 {
-    private readonly string _schema = "ret_" + Guid.NewGuid().ToString("N")[..10];
-    private NpgsqlDataSource _dataSource = null!;
+    private readonly MigratedSchema _db = new(fixture, "ret_");
 
-    private string S => "\"" + _schema + "\"";
+    private string SchemaName => _db.Name;
 
-    public async Task InitializeAsync()
-    {
-        _dataSource = fixture.CreateDataSource();
-        await PostgresJobMigrations.ApplyAsync(_dataSource, _schema);
-    }
+    private NpgsqlDataSource DataSource => _db.DataSource;
 
-    public async Task DisposeAsync()
-    {
-        await _dataSource.ExecAsync($"DROP SCHEMA IF EXISTS {S} CASCADE");
-        await _dataSource.DisposeAsync();
-    }
+    private string S => _db.S;
+
+    public Task InitializeAsync() => _db.InitializeAsync();
+
+    public Task DisposeAsync() => _db.DisposeAsync();
 
     [Fact]
     public async Task A_workers_rescue_pass_deletes_audit_entries_older_than_the_retention()
     {
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(DataSource, SchemaName);
         foreach (var action in new[] { "old-1", "old-2", "recent", "new" })
         {
             await store.AppendAuditAsync(new AuditEntry { At = default, Action = action, Target = "emails" }, default);
         }
 
-        await _dataSource.ExecAsync($"UPDATE {S}.audit_log SET at = now() - interval '91 days' WHERE action LIKE 'old-%'");
-        await _dataSource.ExecAsync($"UPDATE {S}.audit_log SET at = now() - interval '89 days' WHERE action = 'recent'");
+        await DataSource.ExecAsync($"UPDATE {S}.audit_log SET at = now() - interval '91 days' WHERE action LIKE 'old-%'");
+        await DataSource.ExecAsync($"UPDATE {S}.audit_log SET at = now() - interval '89 days' WHERE action = 'recent'");
 
-        await using (var driver = new PostgresJobDriver(_dataSource, new PostgresJobDriverOptions { Schema = _schema, MigrateOnStartup = false }))
+        await using (var driver = new PostgresJobDriver(DataSource, new PostgresJobDriverOptions { Schema = SchemaName, MigrateOnStartup = false }))
         {
             await driver.RescueExpiredLeasesAsync(default);
         }
@@ -50,41 +45,41 @@ public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task The_audit_retention_is_configurable_and_a_large_backlog_goes_in_bounded_passes()
     {
-        await _dataSource.ExecAsync($"""
+        await DataSource.ExecAsync($"""
             INSERT INTO {S}.audit_log (at, action, target) SELECT now() - interval '400 days', 'ancient', 'q' FROM generate_series(1, 25000);
             INSERT INTO {S}.audit_log (at, action, target) VALUES (now() - interval '200 days', 'kept', 'q');
             """);
-        var options = new PostgresJobDriverOptions { Schema = _schema, MigrateOnStartup = false, Retention = new RetentionPolicy { AuditLog = TimeSpan.FromDays(365) } };
-        await using var driver = new PostgresJobDriver(_dataSource, options);
+        var options = new PostgresJobDriverOptions { Schema = SchemaName, MigrateOnStartup = false, Retention = new RetentionPolicy { AuditLog = TimeSpan.FromDays(365) } };
+        await using var driver = new PostgresJobDriver(DataSource, options);
 
         await driver.RescueExpiredLeasesAsync(default);
-        var afterOne = await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'");
+        var afterOne = await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'");
         Assert.InRange(afterOne, 1, 24_999); // one pass deletes a bounded share, never the whole backlog in one go
 
-        for (var pass = 0; pass < 10 && await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'") > 0; pass++)
+        for (var pass = 0; pass < 10 && await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'") > 0; pass++)
         {
             await driver.RescueExpiredLeasesAsync(default);
         }
 
-        Assert.Equal(0, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'"));
-        Assert.Equal(1, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'kept'"));
+        Assert.Equal(0, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'"));
+        Assert.Equal(1, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'kept'"));
 
         // Kept forever when asked to.
-        var forever = new PostgresJobDriverOptions { Schema = _schema, MigrateOnStartup = false, Retention = new RetentionPolicy { AuditLog = Timeout.InfiniteTimeSpan } };
-        await using var keeping = new PostgresJobDriver(_dataSource, forever);
-        await _dataSource.ExecAsync($"UPDATE {S}.audit_log SET at = now() - interval '3000 days'");
+        var forever = new PostgresJobDriverOptions { Schema = SchemaName, MigrateOnStartup = false, Retention = new RetentionPolicy { AuditLog = Timeout.InfiniteTimeSpan } };
+        await using var keeping = new PostgresJobDriver(DataSource, forever);
+        await DataSource.ExecAsync($"UPDATE {S}.audit_log SET at = now() - interval '3000 days'");
         await keeping.RescueExpiredLeasesAsync(default);
-        Assert.Equal(1, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log"));
+        Assert.Equal(1, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log"));
     }
 
     [Fact]
     public async Task An_entry_no_scheduler_republished_within_its_time_to_live_is_listed_as_stale()
     {
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(DataSource, SchemaName);
         await store.PublishSchedulesAsync([Entry("live"), Entry("removed"), Entry("old-code", ttl: TimeSpan.Zero)], default);
-        await _dataSource.ExecAsync($"UPDATE {S}.schedules SET seen_at = now() - interval '5 minutes' WHERE entry_key = 'removed'");
+        await DataSource.ExecAsync($"UPDATE {S}.schedules SET seen_at = now() - interval '5 minutes' WHERE entry_key = 'removed'");
         // Published by code from before 0016 (no time to live) two minutes ago: a live process with a longer lease.
-        await _dataSource.ExecAsync($"UPDATE {S}.schedules SET seen_at = now() - interval '2 minutes' WHERE entry_key = 'old-code'");
+        await DataSource.ExecAsync($"UPDATE {S}.schedules SET seen_at = now() - interval '2 minutes' WHERE entry_key = 'old-code'");
 
         var entries = (await store.GetSchedulesAsync(default)).ToDictionary(e => e.EntryKey);
         Assert.False(entries["live"].IsStale, "an entry published a moment ago is listed as stale");
@@ -95,12 +90,12 @@ public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task A_publish_deletes_entries_no_scheduler_published_for_seven_days_with_their_fires_but_keeps_paused_and_live_ones()
     {
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        var store = new PostgresJobAdminStore(DataSource, SchemaName);
         await store.PublishSchedulesAsync([Entry("kept"), Entry("gone"), Entry("paused"), Entry("six-days")], default);
         // Another process (another version in a rolling deploy) publishes an entry this one does not have.
         await store.PublishSchedulesAsync([Entry("other-version")], default);
         Assert.Equal(1, await store.SetSchedulePausedAsync("paused", true, default));
-        await _dataSource.ExecAsync($"""
+        await DataSource.ExecAsync($"""
             UPDATE {S}.schedules SET seen_at = now() - interval '8 days' WHERE entry_key IN ('gone', 'paused');
             UPDATE {S}.schedules SET seen_at = now() - interval '6 days' WHERE entry_key = 'six-days';
             INSERT INTO {S}.schedule_fires (queue_name, entry_key, fire_time, job_id, created_at)
@@ -116,17 +111,17 @@ public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
         Assert.True(entries["paused"].IsStale && entries["paused"].IsPaused);
         Assert.True(entries["six-days"].IsStale);
         Assert.False(entries["other-version"].IsStale);
-        Assert.Equal(0, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedule_fires WHERE entry_key = 'gone'"));
-        Assert.Equal(3, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedule_fires WHERE entry_key = 'kept'"));
-        Assert.Equal(3, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedule_fires WHERE entry_key = 'paused'"));
+        Assert.Equal(0, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedule_fires WHERE entry_key = 'gone'"));
+        Assert.Equal(3, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedule_fires WHERE entry_key = 'kept'"));
+        Assert.Equal(3, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.schedule_fires WHERE entry_key = 'paused'"));
     }
 
     [Fact]
     public async Task A_queue_row_an_older_version_left_after_a_resume_does_not_list_the_queue()
     {
         // Code from before this fix kept the row of a resumed queue (paused = false): such rows exist in every store.
-        await _dataSource.ExecAsync($"INSERT INTO {S}.queues (name, paused, updated_at) VALUES ('resumed-long-ago', false, now() - interval '300 days')");
-        var store = new PostgresJobAdminStore(_dataSource, _schema);
+        await DataSource.ExecAsync($"INSERT INTO {S}.queues (name, paused, updated_at) VALUES ('resumed-long-ago', false, now() - interval '300 days')");
+        var store = new PostgresJobAdminStore(DataSource, SchemaName);
         Assert.DoesNotContain(await store.GetQueuesAsync(default), q => q.Name == "resumed-long-ago");
     }
 
@@ -134,7 +129,7 @@ public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
     public async Task A_role_without_DELETE_on_the_catalogs_keeps_publishing_and_rescuing_and_keeps_what_it_cannot_prune()
     {
         var role = "ret_role_" + Guid.NewGuid().ToString("N")[..8];
-        await _dataSource.ExecAsync($"""
+        await DataSource.ExecAsync($"""
             CREATE ROLE {role} LOGIN;
             GRANT USAGE ON SCHEMA {S} TO {role};
             GRANT ALL ON ALL TABLES IN SCHEMA {S} TO {role};
@@ -148,19 +143,19 @@ public sealed class RetentionTests(PostgresFixture fixture) : IAsyncLifetime
         {
             await using (var limited = fixture.CreateDataSource(b => b.Username = role))
             {
-                await new PostgresJobAdminStore(limited, _schema).PublishSchedulesAsync([Entry("kept")], default);
-                await using var driver = new PostgresJobDriver(limited, new PostgresJobDriverOptions { Schema = _schema, MigrateOnStartup = false });
+                await new PostgresJobAdminStore(limited, SchemaName).PublishSchedulesAsync([Entry("kept")], default);
+                await using var driver = new PostgresJobDriver(limited, new PostgresJobDriverOptions { Schema = SchemaName, MigrateOnStartup = false });
                 await driver.RescueExpiredLeasesAsync(default);
             }
 
-            var entries = (await new PostgresJobAdminStore(_dataSource, _schema).GetSchedulesAsync(default)).Select(e => e.EntryKey);
+            var entries = (await new PostgresJobAdminStore(DataSource, SchemaName).GetSchedulesAsync(default)).Select(e => e.EntryKey);
             Assert.Equal(["forgotten", "kept"], entries.Order(StringComparer.Ordinal));
-            Assert.Equal(1, await _dataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'"));
+            Assert.Equal(1, await DataSource.ScalarAsync($"SELECT count(*) FROM {S}.audit_log WHERE action = 'ancient'"));
         }
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await _dataSource.ExecAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
+            await DataSource.ExecAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
         }
     }
 

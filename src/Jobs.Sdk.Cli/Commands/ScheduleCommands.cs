@@ -5,21 +5,44 @@ namespace Jobs.Sdk.Cli;
 /// <summary>schedules, schedules pause, schedules resume, trigger.</summary>
 internal sealed class ScheduleCommands
 {
-    /// <summary>List the schedule entries published by schedulers: schedule, last and next fire, paused, stale (no running scheduler publishes it).</summary>
+    /// <summary>
+    /// List the schedule entries published by schedulers, a page at a time by queue and entry key (prints the cursor of the
+    /// next page): schedule, last and next fire, paused, stale (no running scheduler publishes it).
+    /// </summary>
+    /// <param name="limit">Page size (1-500).</param>
+    /// <param name="cursor">The cursor printed by the previous page.</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>
     [Command("schedules")]
-    public Task<int> Schedules(string? connection = null, string schema = "jobs", bool json = false)
+    public Task<int> Schedules(int limit = 50, string? cursor = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var entries = await ctx.Admin.GetSchedulesAsync(ctx.Cancellation).ConfigureAwait(false);
-            var left = SchedulePauseLeftBehind.Find(entries);
+            if (limit is < 1 or > JobQuery.MaxLimit)
+            {
+                throw new CliException($"--limit: {limit} is out of range; use 1 to {JobQuery.MaxLimit}.");
+            }
+
+            var all = await ctx.Admin.GetSchedulesAsync(ctx.Cancellation).ConfigureAwait(false);
+            SchedulePage page;
+            try
+            {
+                page = SchedulePage.Of(all, cursor, limit);
+            }
+            catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+            {
+                throw new CliException("--cursor: " + e.Message);
+            }
+
+            // The pauses an edited schedule left behind, found over every entry (a pair may span two pages).
+            var left = SchedulePauseLeftBehind.Find(all);
+            var entries = page.Items;
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
                 {
-                    w.WriteStartArray();
+                    w.WriteStartObject();
+                    w.WriteStartArray("items");
                     foreach (var e in entries)
                     {
                         w.WriteStartObject();
@@ -41,6 +64,8 @@ internal sealed class ScheduleCommands
                     }
 
                     w.WriteEndArray();
+                    w.Text("nextCursor", page.NextCursor);
+                    w.WriteEndObject();
                 });
                 return ExitCodes.Ok;
             }
@@ -53,6 +78,7 @@ internal sealed class ScheduleCommands
             }
 
             table.WriteTo(Console.Out);
+            Console.WriteLine(page.NextCursor is null ? $"({table.Count} entries)" : $"({table.Count} entries; next page: --cursor {page.NextCursor})");
             if (entries.Any(e => e.IsStale))
             {
                 // Say what a stale entry means once, where the operator reads the table.

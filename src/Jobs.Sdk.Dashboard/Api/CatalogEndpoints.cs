@@ -32,7 +32,7 @@ internal static class CatalogEndpoints
     });
 
     /// <summary>
-    /// <c>GET api/schedules?cursor=&amp;limit=</c>: a page of the entries (<see cref="SchedulePaging"/>; <c>limit</c> as the
+    /// <c>GET api/schedules?cursor=&amp;limit=</c>: a page of the entries (<see cref="SchedulePage.Of"/>; <c>limit</c> as the
     /// jobs list's, <see cref="JobsDashboardOptions.PageSize"/> by default), each with the pauses an edited schedule left
     /// behind on its side, the number of entries, and every entry of such a pause whatever its page (a note above the list).
     /// </summary>
@@ -40,7 +40,7 @@ internal static class CatalogEndpoints
     {
         var limit = PageLimit(context);
         var schedules = await JobEndpoints.Admin(context).GetSchedulesAsync(context.RequestAborted);
-        var (items, next) = SchedulePaging.Page(schedules, context.Request.Query["cursor"], limit);
+        var (items, next) = SchedulePage.Of(schedules, context.Request.Query["cursor"], limit);
         var left = SchedulePauseLeftBehind.Find(schedules);
         var leftEntries = left.SelectMany(p => new[] { p.Paused, p.Live }).Distinct(ReferenceEqualityComparer.Instance).Cast<ScheduleInfo>();
         var dto = new SchedulePageDto([.. items.Select(s => DashboardMapping.ToDto(s, left))], next, schedules.Count,

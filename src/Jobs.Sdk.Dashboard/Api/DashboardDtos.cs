@@ -55,7 +55,7 @@ internal sealed record ScheduleDto(
     bool IsPaused, DateTimeOffset? LastSeenAt, bool IsStale, IReadOnlyList<string> FiringInstead, IReadOnlyList<string> PauseLeftOn);
 
 /// <summary>
-/// A page of schedule entries (<see cref="SchedulePaging"/>): <c>Total</c> entries in all, and <c>PausesLeftBehind</c>, the
+/// A page of schedule entries (<see cref="SchedulePage"/>): <c>Total</c> entries in all, and <c>PausesLeftBehind</c>, the
 /// entries of every pause an edited schedule left behind (the paused stale ones and those firing instead), on any page.
 /// </summary>
 internal sealed record SchedulePageDto(IReadOnlyList<ScheduleDto> Items, string? NextCursor, int Total, IReadOnlyList<ScheduleDto> PausesLeftBehind);

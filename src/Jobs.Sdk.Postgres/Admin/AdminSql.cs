@@ -219,19 +219,33 @@ internal static class AdminSql
     /// Upsert schedule entries from arrays (the pause flag is kept): $1 queue, $2 entry key, $3 job name, $4 description,
     /// $5 payload, $6 priority, $7 max attempts, $8 next fire, $9 unique key (null: not unique), $10 its unique_for in ms,
     /// $11 concurrency key (null: none), $12 its limit, $13 how long the publication holds in ms (0: not given, the previous
-    /// one is kept; see <see cref="ScheduleRetentionSql"/>).
+    /// one is kept; see <see cref="ScheduleRetentionSql"/>). An entry whose row already holds what it publishes and is fresh
+    /// (<see cref="ScheduleRetentionSql.IsFresh"/>) is left out before the insert, so its row is neither rewritten nor locked:
+    /// a scheduler of 5,000 entries rewrote 5,000 rows every third of its lease on every host, at rest.
     /// </summary>
-    public const string PublishSchedules = """
+    public static readonly string PublishSchedules = $$"""
+        WITH e AS (
+            SELECT u.queue_name, u.entry_key, u.job_name, u.description, u.payload::jsonb AS payload, u.priority, u.max_attempts,
+                u.next_fire, u.unique_key, CASE WHEN u.unique_key IS NOT NULL THEN u.unique_for_ms * interval '1 millisecond' END AS unique_for,
+                u.concurrency_key, CASE WHEN u.concurrency_key IS NOT NULL THEN greatest(coalesce(u.concurrency_limit, 1), 1) END AS concurrency_limit,
+                CASE WHEN u.ttl_ms > 0 THEN u.ttl_ms * interval '1 millisecond' END AS publish_ttl
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::integer[], $8::timestamptz[],
+                    $9::text[], $10::double precision[], $11::text[], $12::integer[], $13::double precision[])
+                AS u(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, unique_key, unique_for_ms,
+                    concurrency_key, concurrency_limit, ttl_ms)
+        )
         INSERT INTO {s}.schedules AS s (queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, seen_at,
             unique_key, unique_for, concurrency_key, concurrency_limit, publish_ttl)
-        SELECT e.queue_name, e.entry_key, e.job_name, e.description, e.payload::jsonb, e.priority, e.max_attempts, e.next_fire, now(),
-            e.unique_key, CASE WHEN e.unique_key IS NOT NULL THEN e.unique_for_ms * interval '1 millisecond' END,
-            e.concurrency_key, CASE WHEN e.concurrency_key IS NOT NULL THEN greatest(coalesce(e.concurrency_limit, 1), 1) END,
-            CASE WHEN e.ttl_ms > 0 THEN e.ttl_ms * interval '1 millisecond' END
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::integer[], $8::timestamptz[],
-                $9::text[], $10::double precision[], $11::text[], $12::integer[], $13::double precision[])
-            AS e(queue_name, entry_key, job_name, description, payload, priority, max_attempts, next_fire, unique_key, unique_for_ms,
-                concurrency_key, concurrency_limit, ttl_ms)
+        SELECT e.queue_name, e.entry_key, e.job_name, e.description, e.payload, e.priority, e.max_attempts, e.next_fire, now(),
+            e.unique_key, e.unique_for, e.concurrency_key, e.concurrency_limit, e.publish_ttl
+        FROM e
+        WHERE NOT EXISTS (
+            SELECT FROM {s}.schedules c
+            WHERE c.queue_name = e.queue_name AND c.entry_key = e.entry_key AND {{ScheduleRetentionSql.IsFresh("c")}}
+              AND (c.job_name, c.description, c.payload, c.priority, c.max_attempts, c.next_fire, c.unique_key, c.unique_for,
+                   c.concurrency_key, c.concurrency_limit, c.publish_ttl)
+                  IS NOT DISTINCT FROM (e.job_name, e.description, e.payload, e.priority, e.max_attempts, e.next_fire, e.unique_key,
+                   e.unique_for, e.concurrency_key, e.concurrency_limit, coalesce(e.publish_ttl, c.publish_ttl)))
         ON CONFLICT (queue_name, entry_key) DO UPDATE
             SET job_name = excluded.job_name, description = excluded.description, payload = excluded.payload,
                 priority = excluded.priority, max_attempts = excluded.max_attempts, next_fire = excluded.next_fire, seen_at = now(),

@@ -21,6 +21,15 @@ internal static class ScheduleRetentionSql
     /// <summary>Whether the entry of <c>schedules</c> row <paramref name="s"/> is stale (a SQL expression).</summary>
     public static string IsStale(string s) => $"{s}.seen_at + coalesce({s}.publish_ttl, interval '{DefaultTimeToLive}') < now()";
 
+    /// <summary>
+    /// Whether the entry of <c>schedules</c> row <paramref name="s"/> was published within half its time to live (a SQL
+    /// expression): a republish that changes nothing in it leaves its row alone (<see cref="AdminSql.PublishSchedules"/>).
+    /// A scheduler republishes every third of its time to live, so it refreshes its unchanged entries every other publish,
+    /// each at most five sixths of its time to live after the last, before it would be stale; with several schedulers of the
+    /// same entries, the first one past the half refreshes them for all.
+    /// </summary>
+    public static string IsFresh(string s) => $"{s}.seen_at + coalesce({s}.publish_ttl, interval '{DefaultTimeToLive}') / 2 >= now()";
+
     /// <summary>An entry to forget: not paused (a pause must survive its publishers' absence) and unpublished for <see cref="ForgetAfter"/>.</summary>
     private static string Forgotten(string s) => $"NOT {s}.paused AND {s}.seen_at < now() - interval '{ForgetAfter}'";
 

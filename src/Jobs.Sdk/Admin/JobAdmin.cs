@@ -171,6 +171,21 @@ public sealed class JobAdmin
     public Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default) => Store.GetSchedulesAsync(cancellationToken);
 
     /// <summary>
+    /// One page of the schedule entries, by queue then entry key (ordinal): at most <paramref name="limit"/> entries after
+    /// <paramref name="cursor"/> (from the first without one). Pass <see cref="SchedulePage.NextCursor"/> back for the next page.
+    /// The store still reads every entry; the page bounds what a tool shows (5,000 entries are 100 pages of 50).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not 1 to <see cref="JobQuery.MaxLimit"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="cursor"/> is not a cursor a page gave.</exception>
+    public async Task<SchedulePage> GetSchedulesAsync(int limit, string? cursor, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, JobQuery.MaxLimit);
+        var entries = await Store.GetSchedulesAsync(cancellationToken).ConfigureAwait(false);
+        return SchedulePage.Of(entries, cursor, limit);
+    }
+
+    /// <summary>
     /// Pushes the entry's job now (outside its schedule; the next regular fire is unaffected). A unique job type
     /// (<c>[Job(Unique = true)]</c>) keeps its promise here too: the job is pushed only when no job of its queue holds its
     /// unique key (waiting, running, or finished less than its UniqueFor ago), and the pushed job holds the key, as a unique
@@ -178,7 +193,7 @@ public sealed class JobAdmin
     /// </summary>
     /// <returns>
     /// The jobs pushed: 0 when no scheduler published an entry with that key, or when the entry's job is unique and its key
-    /// is held (see <see cref="GetSchedulesAsync"/> to tell the two apart). When the connection breaks after the trigger was
+    /// is held (see <see cref="GetSchedulesAsync(CancellationToken)"/> to tell the two apart). When the connection breaks after the trigger was
     /// sent, the PostgreSQL store finds out whether the job was stored and answers as if nothing had happened; it throws a
     /// <see cref="JobsException"/> naming the job only when the database cannot tell (look the job up before triggering again).
     /// </returns>

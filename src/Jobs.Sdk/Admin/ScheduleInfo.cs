@@ -1,7 +1,7 @@
 namespace Jobs.Sdk;
 
 /// <summary>
-/// One recurring schedule entry (<see cref="JobAdmin.GetSchedulesAsync"/>). Entries are published to the store by every process
+/// One recurring schedule entry (<see cref="JobAdmin.GetSchedulesAsync(CancellationToken)"/>). Entries are published to the store by every process
 /// that runs a scheduler (<c>AddSchedule</c>), so tools without the application's code (the <c>jobs</c> CLI) see them too.
 /// </summary>
 public sealed record ScheduleInfo

@@ -17,7 +17,7 @@ public sealed record SchedulePauseLeftBehind
     public required ScheduleInfo Live { get; init; }
 
     /// <summary>
-    /// The pauses left behind among <paramref name="entries"/> (<see cref="JobAdmin.GetSchedulesAsync"/>): one pair per paused
+    /// The pauses left behind among <paramref name="entries"/> (<see cref="JobAdmin.GetSchedulesAsync(CancellationToken)"/>): one pair per paused
     /// stale entry and unpaused live entry of the same queue and job, in the order of <paramref name="entries"/>.
     /// </summary>
     /// <param name="entries">Every schedule entry of the store.</param>
