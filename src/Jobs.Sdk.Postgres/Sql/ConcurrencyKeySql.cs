@@ -62,6 +62,17 @@ internal static class ConcurrencyKeySql
     public static string Lock(string queue, string key) => $"ROW({BucketLock(queue, Bucket(key), exclusive: false)}, {KeyLock(queue, key)})";
 
     /// <summary>
+    /// A CTE <c>key_locks</c> taking the lock of the one key <paramref name="key"/> (a SQL expression; none when null) as
+    /// <see cref="Lock"/> does: its bucket's lock shared, then its own. The form of a statement that pushes one job: a plan
+    /// of one result node, where <see cref="LockKeys"/> of one key sorted and counted a set in four CTEs (twice the time).
+    /// </summary>
+    public static string LockKey(string queue, string key) => $"""
+        key_locks AS MATERIALIZED (
+                SELECT {Lock(queue, key)} WHERE {key} IS NOT NULL
+            )
+        """;
+
+    /// <summary>
     /// A CTE <c>key_locks</c> (after helper CTEs) taking the locks of the keys in <paramref name="keys"/> (a SQL expression
     /// yielding a set of keys, nulls ignored); an insert reads <c>(SELECT count(*) FROM key_locks)</c> before it asks the
     /// sequence, so places are handed out under the locks. Up to <see cref="BucketedAbove"/> distinct keys: their buckets'
