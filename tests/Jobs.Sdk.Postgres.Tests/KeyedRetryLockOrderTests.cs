@@ -14,9 +14,6 @@ namespace Jobs.Sdk.Postgres.Tests;
 [Collection(PostgresCollection.Name)]
 public sealed class KeyedRetryLockOrderTests(PostgresFixture fixture)
 {
-    /// <summary>Keys of the batch: more than <see cref="ConcurrencyKeySql.BucketedAbove"/>.</summary>
-    private const int Keys = 4 * ConcurrencyKeySql.BucketedAbove;
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -40,7 +37,7 @@ public sealed class KeyedRetryLockOrderTests(PostgresFixture fixture)
         }
 
         // The batch waits for the gate at the lower bucket (having taken the buckets below it); then the retry waits too.
-        var batch = q.Queue.PushManyAsync(Enumerable.Range(0, Keys).Select(k => new KeyedRecordJob(k * 1_000 + 1)));
+        var batch = q.Queue.PushManyAsync(Enumerable.Range(0, BucketedKeyLockTests.Keys).Select(k => new KeyedRecordJob(k * 1_000 + 1)));
         await WaitsAsync(q.DataSource, [gate.ProcessID], batch, "the batch waits for the gate");
         var batchSession = (int)await q.DataSource.ScalarAsync($"SELECT min(pid) FROM pg_stat_activity WHERE {gate.ProcessID} = ANY(pg_blocking_pids(pid))");
         var retry = cleanupRerun ? CleanupRerunAsync(q.Queue) : q.Services.GetRequiredService<JobAdmin>().RetryAsync(JobSelection.Ids(first, second));
@@ -62,7 +59,7 @@ public sealed class KeyedRetryLockOrderTests(PostgresFixture fixture)
 
         Assert.True(failures.Count == 0, string.Join("; ", failures));
         Assert.Equal(cleanupRerun ? 0 : 2, await retry);
-        Assert.Equal(Keys + 2, await q.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state = 0"));
+        Assert.Equal(BucketedKeyLockTests.Keys + 2, await q.DataSource.ScalarAsync($"SELECT count(*) FROM jobs_test.jobs WHERE queue_name = '{queue}' AND state = 0"));
     }
 
     /// <summary>A cleanup pass that puts failed jobs back; returns 0 (a rerun removes nothing).</summary>
@@ -72,7 +69,7 @@ public sealed class KeyedRetryLockOrderTests(PostgresFixture fixture)
         return 0;
     }
 
-    /// <summary>Two keys (below <see cref="Keys"/>) whose buckets differ: the higher bucket's, then the lower's.</summary>
+    /// <summary>Two keys (below <see cref="BucketedKeyLockTests.Keys"/>) whose buckets differ: the higher bucket's, then the lower's.</summary>
     private static async Task<(int High, int Low)> KeysInTwoBucketsAsync(NpgsqlDataSource dataSource)
     {
         var a = await BucketAsync(dataSource, 1);
