@@ -12,7 +12,7 @@ namespace Jobs.Sdk.Postgres.Tests;
 public sealed class BucketedKeyLockTests(PostgresFixture fixture)
 {
     /// <summary>Keys of the batch: more than <see cref="ConcurrencyKeySql.BucketedAbove"/>.</summary>
-    private const int Keys = 4 * ConcurrencyKeySql.BucketedAbove;
+    internal const int Keys = 4 * ConcurrencyKeySql.BucketedAbove;
 
     [Fact]
     public Task A_push_of_a_key_waits_for_an_uncommitted_batch_of_many_keys_that_holds_it() => HeldThenWaitingAsync(

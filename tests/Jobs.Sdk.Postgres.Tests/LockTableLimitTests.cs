@@ -32,6 +32,24 @@ public sealed class LockTableLimitTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_unique_batch_of_more_concurrency_keys_than_the_lock_table_has_free_is_stored_whole()
+    {
+        await using var cluster = await LocalPostgresCluster.StartAsync();
+        await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<UniqueKeyedAccountJob>((_, _, _) => Task.CompletedTask),
+            dataSource: PostgresJobsBuilderExtensions.CreateDataSource(cluster.ConnectionString));
+        await using (await CrowdedLockTable.FillAsync(cluster.ConnectionString))
+        {
+            // One job per concurrency key (N = key * 1000), each with a unique key of its own: each takes a place in its key's line.
+            const int size = 5 * CrowdedLockTable.Chunk;
+            var results = await q.Queue.TryPushManyAsync([.. Enumerable.Range(0, size).Select(i => new UniqueKeyedAccountJob(Guid.NewGuid(), i * 1_000))]);
+
+            Assert.Equal(size, results.Count(r => r.Inserted));
+            Assert.Equal(size, await q.DataSource.ScalarAsync(
+                $"SELECT count(DISTINCT concurrency_key) FROM jobs_test.jobs WHERE queue_name = '{q.Queue.QueueName}' AND key_seq IS NOT NULL"));
+        }
+    }
+
+    [Fact]
     public async Task A_batch_of_more_concurrency_keys_than_the_lock_table_has_free_is_stored_whole()
     {
         await using var cluster = await LocalPostgresCluster.StartAsync();

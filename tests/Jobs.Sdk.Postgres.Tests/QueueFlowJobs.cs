@@ -31,6 +31,25 @@ public sealed record HeldAccountJob(Guid Account, int N) : IJob<HeldAccountJob>
     }
 }
 
+/// <summary>
+/// A unique job keyed by account that also has a concurrency key (limit 1): <c>N / 1000</c>, as
+/// <see cref="Jobs.Sdk.Testing.KeyedRecordJob"/>.
+/// </summary>
+public sealed record UniqueKeyedAccountJob(Guid Account, int N) : IJob<UniqueKeyedAccountJob>
+{
+    public static string JobName => "test.unique-keyed-account";
+    public static bool Unique => true;
+    public static int? ConcurrencyLimit => 1;
+    public static string? GetUniqueKey(UniqueKeyedAccountJob job) => job.Account.ToString("N");
+    public static string GetConcurrencyKey(UniqueKeyedAccountJob job) => JobName + ":" + (job.N / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static void Serialize(Utf8JsonWriter writer, UniqueKeyedAccountJob job) => AccountJson.Write(writer, job.Account, job.N);
+    public static UniqueKeyedAccountJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        var (account, n) = AccountJson.Read(utf8Json);
+        return new UniqueKeyedAccountJob(account, n);
+    }
+}
+
 /// <summary>A job whose type names its queue (<see cref="IJob{TSelf}.Queue"/>).</summary>
 public sealed record TypedQueueJob(int Value) : IJob<TypedQueueJob>
 {

@@ -51,7 +51,8 @@ internal static class AdminSql
         WITH seen AS MATERIALIZED (
             {{RetryTargets}}
         ),
-        {{UniqueRetrySql.PutBack("seen", "state IN (2, 4, 5) AND " + InStates("$3"))}}
+        {{UniqueRetrySql.PutBack("seen", "state IN (2, 4, 5) AND " + InStates("$3"))}},
+        {{UniqueRetrySql.LockPutBackKeys}}
         UPDATE {s}.jobs j
         SET state = 0, run_at = now(), key_seq = {{ConcurrencyKeySql.NewPlace}},
             attempts = CASE WHEN $2 THEN 0 ELSE attempts END,
@@ -60,6 +61,7 @@ internal static class AdminSql
             {{UniqueRetrySql.SetKey("j", "p")}}
         FROM put_back p
         WHERE j.id = p.put_id AND j.state IN (2, 4, 5) AND {{InStates("$3", "j.state")}} AND {{UniqueRetrySql.AfterUnkeyed("p")}}
+            AND (SELECT count(*) FROM key_locks) >= 0
         RETURNING j.queue_name
         """;
 

@@ -28,6 +28,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     private readonly string _pushPlainSql = context.Sql(JobSql.PushPlain);
     private readonly string _pushManySql = context.Sql(JobSql.PushMany);
     private readonly string _lockKeysSql = context.Sql(KeyAdmissionSql.Lock);
+    private readonly string _lockKeySql = context.Sql(KeyAdmissionSql.LockOne);
     private readonly string _pushKeyedSql = context.Sql(KeyAdmissionSql.Push);
     private readonly string _pushManyKeyedSql = context.Sql(KeyAdmissionSql.PushMany);
 
@@ -173,7 +174,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         {
             var job = jobs[0];
             var keyed = job.ConcurrencyKey is not null;
-            await commands.ExecuteOnAsync(connection, transaction, keyed ? LockKeys([job.ConcurrencyKey]) : null, keyed ? _pushKeyedSql : _pushSql,
+            await commands.ExecuteOnAsync(connection, transaction, keyed ? PostgresCommands.Command(_lockKeySql, Text(context.Queue), Text(job.ConcurrencyKey)) : null, keyed ? _pushKeyedSql : _pushSql,
                 PushOne(job, channel), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
             return;
         }

@@ -25,9 +25,10 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
 
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _pushUniqueSql = context.Sql(UniqueJobSql.Push);
+    private readonly string _pushUniqueLockedSql = context.Sql(UniqueJobSql.PushLocked);
     private readonly string _lockBatchSql = context.Sql(UniqueJobSql.LockBatch);
     private readonly string _holdersSql = context.Sql(UniqueJobSql.Holders);
-    private readonly string _lockKeysSql = context.Sql(KeyAdmissionSql.Lock);
+    private readonly string _lockKeySql = context.Sql(KeyAdmissionSql.LockOne);
 
     /// <summary>
     /// Stores <paramref name="job"/> unless its unique key is held: one round trip (release of an expired holder, then the
@@ -125,7 +126,7 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
             for (var g = 0; g < pushed.Length; g++)
             {
                 // No row: the key's holder committed after that statement's snapshot was taken; asked again on its own.
-                results[start + g] = pushed[g] ?? await PushOnAsync(connection, tx, jobs[start + g], channel, cancellationToken).ConfigureAwait(false);
+                results[start + g] = pushed[g] ?? await PushOnAsync(connection, tx, jobs[start + g], channel, cancellationToken, locked: true).ConfigureAwait(false);
             }
         }
 
@@ -144,7 +145,7 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         await using var batchDisposal = batch.ConfigureAwait(false);
         for (var i = start; i < start + count; i++)
         {
-            AddPush(batch, jobs[i], channel);
+            AddPush(batch, jobs[i], channel, locked: true);
         }
 
         var results = new JobPushResult?[count];
@@ -168,14 +169,18 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         return results;
     }
 
+    /// <summary>
+    /// One unique push's statements in a round trip, asked again while the key's holder is one this statement's snapshot
+    /// cannot see; <paramref name="locked"/>: the job's concurrency key is locked already (in a batch: <see cref="UniqueJobSql.LockBatch"/>).
+    /// </summary>
     private async Task<JobPushResult> PushOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, JobPushRecord job, string? channel,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool locked = false)
     {
         for (var attempt = 1; ; attempt++)
         {
             var batch = new NpgsqlBatch(connection, tx);
             await using var batchDisposal = batch.ConfigureAwait(false);
-            AddPush(batch, job, channel);
+            AddPush(batch, job, channel, locked);
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
@@ -198,19 +203,20 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     }
 
     /// <summary>
-    /// The statements of one unique push: its concurrency key's lock (when keyed), the release of its key's expired
-    /// holder, then the insert (<see cref="UniqueJobSql.Push"/>, the only one with two columns or more).
+    /// The statements of one unique push: its concurrency key's lock (when keyed and not <paramref name="locked"/> already,
+    /// as a batch's first statement locks all its keys), the release of its key's expired holder, then the insert
+    /// (<see cref="UniqueJobSql.Push"/>, or <see cref="UniqueJobSql.PushLocked"/>; the only one with two columns or more).
     /// </summary>
-    private void AddPush(NpgsqlBatch batch, JobPushRecord job, string? channel)
+    private void AddPush(NpgsqlBatch batch, JobPushRecord job, string? channel, bool locked)
     {
-        if (job.ConcurrencyKey is not null)
+        if (job.ConcurrencyKey is not null && !locked)
         {
-            batch.BatchCommands.Add(PostgresCommands.Command(_lockKeysSql, Text(context.Queue), Array(new[] { job.ConcurrencyKey }, NpgsqlDbType.Text)));
+            batch.BatchCommands.Add(PostgresCommands.Command(_lockKeySql, Text(context.Queue), Text(job.ConcurrencyKey)));
         }
 
         batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(job.UniqueKey),
             Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
-        batch.BatchCommands.Add(PostgresCommands.Command(_pushUniqueSql,
+        batch.BatchCommands.Add(PostgresCommands.Command(locked ? _pushUniqueLockedSql : _pushUniqueSql,
             [.. JobRows.Push(job, [Text(context.Queue)], Text(channel)), Text(job.UniqueKey), Double(job.UniqueFor.TotalMilliseconds), .. JobRows.Keys(job)]));
     }
 

@@ -115,7 +115,7 @@ internal static class CleanupSql
     /// </summary>
     private static readonly string LockedInIdOrder = """
         targets AS MATERIALIZED (
-            SELECT ctid AS target_ctid FROM {s}.jobs
+            SELECT ctid AS target_ctid, concurrency_key AS target_key, state AS target_state FROM {s}.jobs
             WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND queue_name = $1 AND state = $2
             ORDER BY id FOR UPDATE
         )
@@ -203,11 +203,12 @@ internal static class CleanupSql
             ORDER BY priority DESC, run_at, id
             LIMIT $4
         ), {{LockedInIdOrder}},
+        {{ConcurrencyKeySql.LockPairs($"(SELECT $1::text, target_key FROM targets WHERE target_state NOT IN ({ConcurrencyKeySql.Unfinished}))")}},
         changed AS (
             UPDATE {s}.jobs
             SET {{RerunSet}}
             WHERE ctid = ANY (ARRAY(SELECT target_ctid FROM targets))
-              AND queue_name = $1 AND state = $2
+              AND queue_name = $1 AND state = $2 AND (SELECT count(*) FROM key_locks) >= 0
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)
@@ -233,12 +234,14 @@ internal static class CleanupSql
             WHERE ctid = ANY (ARRAY(SELECT ctid FROM picked)) AND queue_name = $1 AND state = $2
         ),
         {{UniqueRetrySql.PutBack("seen", "queue_name = $1 AND state = $2")}},
+        {{UniqueRetrySql.LockPutBackKeys}},
         changed AS (
             UPDATE {s}.jobs j
             SET {{RerunSet}},
                 {{UniqueRetrySql.SetKey("j", "p")}}
             FROM put_back p
             WHERE j.id = p.put_id AND j.queue_name = $1 AND j.state = $2 AND {{UniqueRetrySql.AfterUnkeyed("p")}}
+                AND (SELECT count(*) FROM key_locks) >= 0
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)

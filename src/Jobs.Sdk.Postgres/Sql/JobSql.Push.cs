@@ -11,7 +11,7 @@ internal static partial class JobSql
     /// One notification per statement: empty payload when the job is due now, <c>d:{unix ms}</c> when delayed.
     /// </summary>
     public static readonly string Push = $$"""
-        WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($10::text))")}},
+        WITH {{ConcurrencyKeySql.LockKey("$1", "$10::text")}},
         ins AS (
             INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq)
             SELECT $2, $1, $3, $4::jsonb, $5::jsonb, $6, coalesce($7, now()), $8, $10, $11, {{ConcurrencyKeySql.Place("$10::text")}}

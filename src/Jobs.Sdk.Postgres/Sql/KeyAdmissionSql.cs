@@ -26,6 +26,12 @@ internal static class KeyAdmissionSql
         """;
 
     /// <summary>
+    /// <see cref="Lock"/> of one key $2 (text, not null) in queue $1: its bucket's lock shared, then its own
+    /// (<see cref="ConcurrencyKeySql.Lock"/>), in one result node; the statement before a push of one keyed job.
+    /// </summary>
+    public static readonly string LockOne = $"SELECT {ConcurrencyKeySql.Lock("$1", "$2::text")}";
+
+    /// <summary>
     /// Admission is decided only when the statement's snapshot was taken after the keys' locks (<see cref="Lock"/> ran
     /// before it in this transaction, and the transaction is READ COMMITTED, so each statement reads a fresh snapshot).
     /// </summary>
@@ -55,14 +61,12 @@ internal static class KeyAdmissionSql
 
     /// <summary>
     /// <see cref="JobSql.Push"/> of a keyed job ($10 key, $11 limit), admitted when fewer than $11 jobs of its key are
-    /// unfinished. Runs right after <see cref="Lock"/> in the same transaction.
+    /// unfinished. Runs right after <see cref="LockOne"/> of its key in the same transaction (it takes no lock itself).
     /// </summary>
     public static readonly string Push = $$"""
-        WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($10::text))")}},
-        placed AS MATERIALIZED (
+        WITH placed AS MATERIALIZED (
             SELECT {{ConcurrencyKeySql.Place("$10::text")}} AS seq,
                 CASE WHEN $10::text IS NOT NULL AND {{FreshSnapshot}} THEN {{Ahead("$10::text", "1", "$11", "$11")}} END AS ahead
-            FROM (SELECT count(*) FROM key_locks) l
         ),
         ins AS (
             INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, concurrency_key, concurrency_limit, key_seq, key_admitted, key_rank)

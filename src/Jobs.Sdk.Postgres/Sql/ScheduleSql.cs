@@ -37,7 +37,7 @@ internal static class ScheduleSql
     /// the snapshot was taken).</para>
     /// </summary>
     public static readonly string TryPushScheduled = $$"""
-        WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($12::text))")}},
+        WITH {{ConcurrencyKeySql.LockKey("$1", "$12::text")}},
         fire AS (
             INSERT INTO {s}.schedule_fires (queue_name, entry_key, fire_time, job_id)
             SELECT $1, $2, $3, $4

@@ -65,8 +65,17 @@ internal static class UniqueJobSql
     /// $11 unique_for in ms, $12 concurrency key and $13 its limit (as <see cref="JobSql.Push"/>'s $10 and $11). Returns (id, true) when inserted (and notifies $9), else (holder's id, false); no row when
     /// the holder committed after this statement's snapshot was taken (the caller asks again).
     /// </summary>
-    public static readonly string Push = $$"""
-        WITH {{ConcurrencyKeySql.LockKeys("$1", "(VALUES ($12::text))")}},
+    public static readonly string Push = PushOne(lockKey: true);
+
+    /// <summary>
+    /// <see cref="Push"/> in a batch, after <see cref="LockBatch"/> locked all the batch's concurrency keys: it takes no
+    /// lock of its own (the key's own lock once per job held one entry each of the server's shared lock table to the
+    /// commit, and a batch of thousands of keys, whose first statement locked their buckets, failed with "out of shared memory").
+    /// </summary>
+    public static readonly string PushLocked = PushOne(lockKey: false);
+
+    private static string PushOne(bool lockKey) => $$"""
+        WITH {{(lockKey ? ConcurrencyKeySql.LockKey("$1", "$12::text") : "key_locks AS (SELECT)")}},
         ins AS (
             INSERT INTO {s}.jobs (id, queue_name, name, payload, headers, priority, run_at, max_attempts, unique_key, unique_for,
                 concurrency_key, concurrency_limit, key_seq)

@@ -68,6 +68,17 @@ internal static class UniqueRetrySql
         )
         """;
 
+    /// <summary>
+    /// After <see cref="PutBack"/>: a CTE <c>key_locks</c> (<see cref="ConcurrencyKeySql.LockPairs"/>) taking the locks of
+    /// the concurrency keys of the finished rows that may go back (as locked), each of which takes a new place in its key's
+    /// line (<see cref="ConcurrencyKeySql.NewPlace"/>). The statement reads <c>(SELECT count(*) FROM key_locks)</c> in its
+    /// WHERE, so the locks are taken before its first place.
+    /// </summary>
+    public static readonly string LockPutBackKeys = ConcurrencyKeySql.LockPairs($$"""
+        (SELECT l.queue_name, j.concurrency_key FROM locked l JOIN put_back p ON p.put_id = l.id JOIN {s}.jobs j ON j.id = l.id
+                WHERE l.state NOT IN ({{ConcurrencyKeySql.Unfinished}}))
+        """);
+
     /// <summary>Row <paramref name="h"/> is finished and its hold is over: its key may go to a job put back.</summary>
     private static string Expired(string h) =>
         $"{h}.state IN ({Completed}, {Failed}, {Cancelled}) AND coalesce({h}.finished_at, {h}.updated_at) + coalesce({h}.unique_for, interval '0') <= now()";
