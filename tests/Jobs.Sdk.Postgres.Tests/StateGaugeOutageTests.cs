@@ -49,6 +49,7 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
         do
         {
             Assert.True(DateTime.UtcNow < deadline, "the gauge did not report again within 60 s of the store's return");
+            time.Advance(JobStateCountSampler.RefreshInterval); // a read (failed or not) serves every queue for one interval
             await sampler.RefreshAsync().WaitAsync(Guard);
             after = Collect(metrics);
         }
@@ -95,6 +96,7 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
         while (Collect(metrics).Count == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the gauge did not report again within 60 s of the store's return");
+            time.Advance(JobStateCountSampler.RefreshInterval); // a read (failed or not) serves every queue for one interval
             await sampler.RefreshAsync().WaitAsync(Guard);
         }
 
