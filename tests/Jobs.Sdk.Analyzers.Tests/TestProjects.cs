@@ -4,6 +4,7 @@ using Jobs.Sdk.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Emit;
 
 namespace Jobs.Sdk.Analyzers.Tests;
 
@@ -22,8 +23,9 @@ internal static class TestProjects
     /// <param name="references">Images of the projects it references.</param>
     /// <param name="runGenerator"><see langword="false"/> for a library built without the Jobs.Sdk generator's output.</param>
     /// <param name="externalJobs">The <c>jobs_sdk.external_jobs</c> value of its .editorconfig, if any.</param>
+    /// <param name="referenceAssembly">Return the reference assembly (what the build hands to referencing projects) instead of the full image.</param>
     public static async Task<(MetadataReference Image, IReadOnlyList<string> Diagnostics)> BuildAsync(
-        string name, string source, IEnumerable<MetadataReference> references, bool runGenerator, string? externalJobs)
+        string name, string source, IEnumerable<MetadataReference> references, bool runGenerator, string? externalJobs, bool referenceAssembly = false)
     {
         var parse = new CSharpParseOptions(LanguageVersion.Preview);
         Compilation output = CSharpCompilation.Create(name, [CSharpSyntaxTree.ParseText(source, parse, path: name + ".cs")],
@@ -43,7 +45,7 @@ internal static class TestProjects
             .Select(d => $"{d.Id}@{d.Location.GetLineSpan().StartLinePosition.Line + 1}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
             .ToList();
         using var stream = new MemoryStream();
-        var emit = output.Emit(stream);
+        var emit = output.Emit(stream, options: referenceAssembly ? new EmitOptions(metadataOnly: true, includePrivateMembers: false) : null);
         Assert.True(emit.Success || diagnostics.Count > 0, string.Join("\n", emit.Diagnostics));
         return (MetadataReference.CreateFromImage(stream.ToArray()), diagnostics);
     }

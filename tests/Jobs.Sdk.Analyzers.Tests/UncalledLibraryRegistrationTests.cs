@@ -69,6 +69,25 @@ public class UncalledLibraryRegistrationTests
     }
 
     [Fact]
+    public async Task JOBS025_reads_a_librarys_reference_assembly()
+    {
+        // The build compiles a Worker against its libraries' reference assemblies: the generated registration class is
+        // internal, and only its public AddGeneratedJobs() with its [JobRegistrationMethod] list tells the library's jobs.
+        var contracts = await Contracts.Value;
+        var (billing, _) = await TestProjects.BuildAsync("Billing", BillingSource, [contracts], runGenerator: true, externalJobs: null, referenceAssembly: true);
+
+        var (_, diagnostics) = await TestProjects.BuildAsync("Worker", Usings + """
+            namespace Worker;
+            public static class Program
+            {
+                public static void Configure(IServiceCollection services) => services.AddJobs(jobs => jobs.UseInMemory().AddWorkers());
+            }
+            """, contracts, billing);
+
+        Assert.StartsWith("JOBS025@5: Library 'Billing' handles jobs 'resize', 'send-email', but", Assert.Single(diagnostics), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JOBS025_says_how_to_expose_a_registration_when_the_library_has_none()
     {
         var contracts = await Contracts.Value;
