@@ -23,4 +23,5 @@ internal static class DiagnosticIds
     public const string InvalidConcurrencyLimit = "JOBS022";
     public const string ConcurrencyKeyWithoutLimit = "JOBS023";
     public const string UnorderedUniquePayload = "JOBS024";
+    public const string UncalledLibraryRegistration = "JOBS025";
 }

@@ -12,16 +12,19 @@ namespace Jobs.Sdk.Analyzers;
 
 /// <summary>
 /// JOBS001: a project that runs workers pushes a job it registers no handler for. JOBS002: one builder registers a job twice.
-/// One operation action per invocation records facts (pushes, registrations, AddWorkers) into concurrent collections; the
-/// compilation-end action only joins them. Nothing rescans the compilation.
+/// JOBS025: a project that runs workers never calls the registration of a referenced library that handles jobs.
+/// One operation action per invocation (and method reference) records facts (pushes, registrations, AddWorkers, calls into
+/// libraries) into concurrent collections; the compilation-end action only joins them. Nothing rescans the compilation;
+/// only JOBS025 reads referenced libraries, at the end and only in a project that runs workers.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
+public sealed partial class JobRegistrationAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         Descriptors.UnregisteredJob,
-        Descriptors.DuplicateRegistration);
+        Descriptors.DuplicateRegistration,
+        Descriptors.UncalledLibraryRegistration);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -36,11 +39,13 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var state = new State(known);
+            var state = new State(known, start.Compilation.Assembly);
             start.RegisterOperationBlockStartAction(block =>
             {
                 var chains = new BuilderRegistrations();
                 block.RegisterOperationAction(operation => state.Analyze(operation, chains), OperationKind.Invocation);
+                block.RegisterOperationAction(
+                    operation => state.NoteLibraryCall(((IMethodReferenceOperation)operation.Operation).Method), OperationKind.MethodReference);
                 block.RegisterOperationBlockEndAction(end => chains.Report(end));
             });
             start.RegisterCompilationEndAction(state.Report);
@@ -48,7 +53,7 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>Facts for one compilation.</summary>
-    private sealed class State(KnownSymbols known)
+    private sealed partial class State(KnownSymbols known, IAssemblySymbol compilationAssembly)
     {
         private readonly ConcurrentBag<(ITypeSymbol Job, Location Location)> _pushes = [];
         private readonly ConcurrentDictionary<ITypeSymbol, byte> _registered = new(SymbolEqualityComparer.Default);
@@ -57,6 +62,8 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal), byte> _pushHelperParameters = new();
         private readonly ConcurrentBag<(IMethodSymbol Method, ImmutableArray<ITypeSymbol> TypeArguments, Location Location)> _genericCalls = [];
         private readonly ConcurrentDictionary<IAssemblySymbol, byte> _libraryRegistrars = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IAssemblySymbol, byte> _libraryCalls = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentBag<Location> _workerCalls = [];
         private int _workers;
 
         private enum MethodKind { None, Push, Registration }
@@ -69,6 +76,8 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             var receiverType = method.ReducedFrom is not null ? method.ReceiverType
                 : method.IsExtensionMethod && method.Parameters.Length > 0 ? method.Parameters[0].Type
                 : method.ContainingType;
+
+            NoteLibraryCall(definition);
 
             // Calls of the user's own generic methods: resolved at the end against helpers that register a type parameter.
             var unreduced = method.ReducedFrom is not null ? method.GetConstructedReducedFrom() ?? method : method;
@@ -97,6 +106,7 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                 if (method.Name == "AddWorkers")
                 {
                     Interlocked.Exchange(ref _workers, 1);
+                    _workerCalls.Add(NameLocation(invocation));
                     return;
                 }
 
@@ -161,6 +171,7 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             }
 
             ResolveGenericHelpers();
+            ReportUncalledLibraries(context);
             HashSet<ITypeSymbol>? libraryHandled = null;
 
             foreach (var (job, location) in _pushes.Concat(HelperPushes()))
@@ -272,33 +283,9 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                 return [];
             }
 
-            var builder = ImmutableArray.CreateBuilder<ITypeSymbol>();
-            foreach (var attribute in method.GetAttributes())
-            {
-                if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeType) || attribute.ConstructorArguments.Length != 1)
-                {
-                    continue;
-                }
-
-                var argument = attribute.ConstructorArguments[0];
-                if (argument.Kind == TypedConstantKind.Array)
-                {
-                    foreach (var item in argument.Values)
-                    {
-                        if (item.Value is ITypeSymbol type)
-                        {
-                            builder.Add(type);
-                        }
-                    }
-                }
-                else if (argument.Value is ITypeSymbol type)
-                {
-                    builder.Add(type);
-                }
-            }
-
-            _methodKinds[method] = builder.Count == 0 ? MethodKind.None : isPush ? MethodKind.Push : MethodKind.Registration;
-            return builder.ToImmutable();
+            var types = MarkedTypes.Of(method, attributeType);
+            _methodKinds[method] = types.IsEmpty ? MethodKind.None : isPush ? MethodKind.Push : MethodKind.Registration;
+            return types;
         }
 
         private static bool IsScheduleBuilder(INamedTypeSymbol? type)
@@ -340,6 +327,15 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
             return false;
         }
     }
+
+    /// <summary>From the called method's name to the end of the call (<c>AddWorkers()</c> of a fluent chain).</summary>
+    private static Location NameLocation(IInvocationOperation invocation)
+        => invocation.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax
+        {
+            Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax member,
+        }
+            ? Location.Create(invocation.Syntax.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(member.Name.SpanStart, invocation.Syntax.Span.End))
+            : invocation.Syntax.GetLocation();
 
     private static IOperation Unwrap(IOperation operation)
     {
@@ -391,14 +387,6 @@ public sealed class JobRegistrationAnalyzer : DiagnosticAnalyzer
                 }
             }
         }
-
-        private static Location NameLocation(IInvocationOperation invocation)
-            => invocation.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax
-            {
-                Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax member,
-            }
-                ? Location.Create(invocation.Syntax.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(member.Name.SpanStart, invocation.Syntax.Span.End))
-                : invocation.Syntax.GetLocation();
 
         private static object BuilderKey(IInvocationOperation invocation)
         {

@@ -246,7 +246,7 @@ public sealed partial class JobGenerator
             }
 
             w.Line();
-            w.Open("namespace Microsoft.Extensions.DependencyInjection");
+            w.Open("namespace " + KnownNames.RegistrationNamespace);
             w.Line("/// <summary>Registers the jobs of this assembly with the handlers found in it (generated).</summary>");
             w.Line(GeneratedCode);
             w.Open($"internal static class {model.ClassName}");

@@ -1,8 +1,4 @@
-using System.Collections.Immutable;
-using Jobs.Sdk.Generators;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Jobs.Sdk.Analyzers.Tests;
 
@@ -21,31 +17,10 @@ public class SolutionLayoutTests
         [Job("resize")] public partial record Resize(int Width);
         """;
 
-    private static readonly Lazy<Task<MetadataReference>> Contracts = new(async () => (await BuildAsync("Contracts", ContractsSource)).Image);
-
-    /// <summary>Compiles one project; returns its image and the warnings and errors (analyzers' and compiler's) as "ID@line".</summary>
-    private static async Task<(MetadataReference Image, IReadOnlyList<string> Diagnostics)> BuildAsync(string name, string source, params MetadataReference[] references)
-    {
-        var parse = new CSharpParseOptions(LanguageVersion.Preview);
-        var compilation = CSharpCompilation.Create(name, [CSharpSyntaxTree.ParseText(source, parse, path: name + ".cs")],
-            TestReferences.All.AddRange(references),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-        CSharpGeneratorDriver.Create([new JobGenerator().AsSourceGenerator()], parseOptions: parse)
-            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
-        ImmutableArray<DiagnosticAnalyzer> analyzers = [new JobDeclarationAnalyzer(), new JobHandlerAnalyzer(), new JobRegistrationAnalyzer()];
-        var analyzerDiagnostics = await output.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync(CancellationToken.None);
-        var diagnostics = analyzerDiagnostics.Concat(output.GetDiagnostics())
-            .Where(d => d.Severity >= DiagnosticSeverity.Warning)
-            .Select(d => $"{d.Id}@{d.Location.GetLineSpan().StartLinePosition.Line + 1}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}")
-            .ToList();
-        using var stream = new MemoryStream();
-        var emit = output.Emit(stream);
-        Assert.True(emit.Success || diagnostics.Count > 0, string.Join("\n", emit.Diagnostics));
-        return (MetadataReference.CreateFromImage(stream.ToArray()), diagnostics);
-    }
+    private static readonly Lazy<Task<MetadataReference>> Contracts = new(async () => (await TestProjects.BuildAsync("Contracts", ContractsSource)).Image);
 
     private static Task<(MetadataReference Image, IReadOnlyList<string> Diagnostics)> BuildHandlersAsync(MetadataReference contracts, string accessibility)
-        => BuildAsync("Handlers", Usings + $$"""
+        => TestProjects.BuildAsync("Handlers", Usings + $$"""
             namespace Handlers;
             {{accessibility}} sealed class SendEmailHandler : IJobHandler<Contracts.SendEmail>
             {
@@ -66,7 +41,7 @@ public class SolutionLayoutTests
         var (handlers, handlerDiagnostics) = await BuildHandlersAsync(contracts, accessibility);
         Assert.Empty(handlerDiagnostics);
 
-        var (_, diagnostics) = await BuildAsync("Worker", Usings + """
+        var (_, diagnostics) = await TestProjects.BuildAsync("Worker", Usings + """
             namespace Worker;
             using Contracts;
             using Handlers;
@@ -87,7 +62,7 @@ public class SolutionLayoutTests
         var contracts = await Contracts.Value;
         var (handlers, _) = await BuildHandlersAsync(contracts, "public");
 
-        var (_, diagnostics) = await BuildAsync("Worker", Usings + """
+        var (_, diagnostics) = await TestProjects.BuildAsync("Worker", Usings + """
             namespace Worker;
             using Contracts;
             using Handlers;
@@ -108,7 +83,7 @@ public class SolutionLayoutTests
         // Passes as written.
         var contracts = await Contracts.Value;
 
-        var (_, diagnostics) = await BuildAsync("Web", Usings + """
+        var (_, diagnostics) = await TestProjects.BuildAsync("Web", Usings + """
             namespace Web;
             using Contracts;
             public static class Program
@@ -131,7 +106,7 @@ public class SolutionLayoutTests
         // Passes as written.
         var contracts = await Contracts.Value;
 
-        var (_, diagnostics) = await BuildAsync("Worker", Usings + """
+        var (_, diagnostics) = await TestProjects.BuildAsync("Worker", Usings + """
             namespace Worker;
             using Contracts;
             public sealed class SendEmailHandler : IJobHandler<SendEmail>
@@ -158,7 +133,7 @@ public class SolutionLayoutTests
     {
         var contracts = await Contracts.Value;
 
-        var (_, diagnostics) = await BuildAsync("Worker", Usings + """
+        var (_, diagnostics) = await TestProjects.BuildAsync("Worker", Usings + """
             namespace Worker;
             [Job("send-email")] public partial record LocalSendEmail(string To, bool Urgent);
             """, contracts);

@@ -47,4 +47,10 @@ internal static class KnownNames
 
     /// <summary>The assembly-wide registration method (internal, one per assembly).</summary>
     public const string AddGeneratedJobsMethodName = "AddGeneratedJobs";
+
+    /// <summary>
+    /// The namespace of the class declaring <see cref="AddGeneratedJobsMethodName"/> (JOBS025 reads a referenced library's
+    /// registration there).
+    /// </summary>
+    public const string RegistrationNamespace = "Microsoft.Extensions.DependencyInjection";
 }

@@ -1,0 +1,120 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Jobs.Sdk.Generators.Shared;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Jobs.Sdk.Analyzers;
+
+// JOBS025: a project that runs workers references a library that handles jobs (its generated AddGeneratedJobs() lists
+// them) but calls nothing of that library's that takes the JobsBuilder, nor of a library referencing it, and registers
+// none of those jobs itself.
+public sealed partial class JobRegistrationAnalyzer
+{
+    private sealed partial class State
+    {
+        /// <summary>
+        /// Records a call (or method group) that hands the JobsBuilder to a referenced library: its extension, a method
+        /// taking the builder or a delegate over it. Generated single-job methods (<c>Add{Job}</c>) register only their job.
+        /// </summary>
+        public void NoteLibraryCall(IMethodSymbol method)
+        {
+            method = method.ReducedFrom ?? method;
+            if (method.ContainingAssembly is not { } library
+                || SymbolEqualityComparer.Default.Equals(library, compilationAssembly)
+                || SymbolEqualityComparer.Default.Equals(library, known.JobsBuilder!.ContainingAssembly)
+                || _libraryCalls.ContainsKey(library)
+                || !LibraryRegistrations.TakesJobsBuilder(method, known.JobsBuilder))
+            {
+                return;
+            }
+
+            if (method.Name != KnownNames.AddGeneratedJobsMethodName && known.JobRegistrationMethodAttribute is { } marker
+                && !MarkedTypes.Of(method, marker).IsEmpty)
+            {
+                return;
+            }
+
+            _libraryCalls.TryAdd(library, 0);
+        }
+
+        private void ReportUncalledLibraries(CompilationAnalysisContext context)
+        {
+            var sdk = known.JobsBuilder!.ContainingAssembly;
+            var location = _workerCalls
+                .OrderBy(l => l.SourceTree?.FilePath, System.StringComparer.Ordinal)
+                .ThenBy(l => l.SourceSpan.Start)
+                .FirstOrDefault();
+            if (location is null)
+            {
+                return;
+            }
+
+            HashSet<IAssemblySymbol>? reached = null;
+            foreach (var library in LibraryRegistrations.Candidates(context.Compilation, sdk).OrderBy(a => a.Name, System.StringComparer.Ordinal))
+            {
+                var jobs = LibraryRegistrations.GeneratedJobs(library, known);
+                if (jobs.IsEmpty || jobs.Any(_registered.ContainsKey))
+                {
+                    continue; // no handlers, or this project registers the library's jobs its own way.
+                }
+
+                reached ??= LibraryRegistrations.Reached(_libraryCalls.Keys, sdk);
+                if (reached.Contains(library))
+                {
+                    continue;
+                }
+
+                var names = jobs
+                    .Select(job => (Job: job, Name: known.GetJobName(job)))
+                    .Where(j => !IsExternal(context, location, j.Job, j.Name))
+                    .Select(j => "'" + (j.Name ?? j.Job.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)) + "'")
+                    .Distinct(System.StringComparer.Ordinal)
+                    .OrderBy(n => n, System.StringComparer.Ordinal)
+                    .ToList();
+                if (names.Count == 0)
+                {
+                    continue; // all handled by another service.
+                }
+
+                var extensions = LibraryRegistrations.Extensions(library, context.Compilation, known, context.CancellationToken);
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.UncalledLibraryRegistration, location,
+                    library.Name, (names.Count == 1 ? "job " : "jobs ") + string.Join(", ", names), HowToCall(library, extensions)));
+            }
+        }
+
+        /// <summary>The fix: the library's JobsBuilder extensions to call, or, when it has none, the one to add.</summary>
+        private static string HowToCall(IAssemblySymbol library, List<IMethodSymbol> extensions)
+        {
+            static string Call(IMethodSymbol method)
+                => "jobs." + method.Name + (method.Parameters.Skip(1).All(p => p.IsOptional || p.IsParams) ? "()" : "(...)");
+
+            if (extensions.Count == 1)
+            {
+                return "call " + Call(extensions[0]) + " here";
+            }
+
+            if (extensions.Count > 1)
+            {
+                return "call one of " + string.Join(", ", extensions.Select(Call).Distinct(System.StringComparer.Ordinal)) + " here";
+            }
+
+            var name = new StringBuilder("Add");
+            foreach (var c in library.Name)
+            {
+                if (char.IsLetterOrDigit(c) || c == '_')
+                {
+                    name.Append(c);
+                }
+            }
+
+            if (!library.Name.EndsWith("Handlers", System.StringComparison.Ordinal))
+            {
+                name.Append("Handlers");
+            }
+
+            return $"the library exposes none (its {KnownNames.AddGeneratedJobsMethodName}() is internal): add 'public static JobsBuilder {name}(this JobsBuilder jobs) => jobs.{KnownNames.AddGeneratedJobsMethodName}();' to it and call jobs.{name}() here";
+        }
+    }
+}
