@@ -91,8 +91,19 @@ public static class PostgresJobMigrations
     /// <summary>How long a migration's DDL waits for a table lock before it fails (and is retried): 10 s.</summary>
     internal static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(10);
 
-    internal static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, IReadOnlyList<PostgresMigration> migrations,
+    internal static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, IReadOnlyList<PostgresMigration> migrations,
         TimeSpan lockTimeout, CancellationToken cancellationToken)
+        => ApplyAsync(dataSource, schema, migrations, lockTimeout, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ApplyAsync(NpgsqlDataSource, string, CancellationToken)"/> with <paramref name="report"/> told, while a
+    /// <c>CREATE INDEX CONCURRENTLY</c> step waits for other sessions' transactions, which ones (the host's log, <c>jobs migrate</c>'s stderr).
+    /// </summary>
+    internal static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, MigrationWaitReport? report, CancellationToken cancellationToken)
+        => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, report, cancellationToken);
+
+    internal static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, IReadOnlyList<PostgresMigration> migrations,
+        TimeSpan lockTimeout, MigrationWaitReport? report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         var quoted = PostgresIdentifier.Quote(schema);
@@ -109,7 +120,7 @@ public static class PostgresJobMigrations
             // Pending (or a fresh schema): few round trips and one commit per run of transactional migrations. The lock
             // and the lock timeout are one round trip; BEGIN and the migrations table (made if missing) with its read are
             // one; the first run's migrations, their records and COMMIT are one; reset and unlock are one.
-            return await MigrateAsync(connection, schema, quoted, migrations, lockTimeout, cancellationToken).ConfigureAwait(false);
+            return await MigrateAsync(dataSource, connection, schema, quoted, migrations, lockTimeout, report, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -125,8 +136,8 @@ public static class PostgresJobMigrations
     /// schema in four round trips (lock and lock timeout; <c>BEGIN</c>, migrations table and its read; every migration with
     /// its record and <c>COMMIT</c>; reset and unlock), after the read that found it pending.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlConnection connection, string schema, string quoted,
-        IReadOnlyList<PostgresMigration> migrations, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource dataSource, NpgsqlConnection connection, string schema, string quoted,
+        IReadOnlyList<PostgresMigration> migrations, TimeSpan lockTimeout, MigrationWaitReport? report, CancellationToken cancellationToken)
     {
         // The lock in a transaction of its own: the one that reads the migrations table must start after the lock was
         // granted, so that it sees (in its catalog caches too) what the previous holder committed.
@@ -155,16 +166,8 @@ public static class PostgresJobMigrations
                 var migration = pending[i];
                 if (!migration.RunsInTransaction)
                 {
-                    foreach (var statement in MigrationMarkers.Statements(migration.Sql))
-                    {
-                        if (MigrationMarkers.ConcurrentIndexName(statement) is { } index)
-                        {
-                            await DropInvalidIndexAsync(connection, quoted + "." + index, cancellationToken).ConfigureAwait(false);
-                        }
-
-                        await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
-                    }
-
+                    var step = new NoTransactionStep(dataSource, connection, schema, quoted, migration, lockTimeout, report);
+                    await step.RunAsync(cancellationToken).ConfigureAwait(false);
                     await ExecuteAsync(connection, null, Record(migration, quoted), cancellationToken).ConfigureAwait(false);
                     names.Add(migration.Name);
                     i++;
@@ -237,27 +240,6 @@ public static class PostgresJobMigrations
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionUnlock,
             new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
         await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Drops <paramref name="index"/> (schema-qualified, as written) when it exists and is invalid: what a
-    /// <c>CREATE INDEX CONCURRENTLY</c> leaves when it fails after its first commit (a lock timeout, a cancel, a crash), which
-    /// <c>IF NOT EXISTS</c> on the retry would otherwise accept as built.
-    /// </summary>
-    private static async Task DropInvalidIndexAsync(NpgsqlConnection connection, string index, CancellationToken cancellationToken)
-    {
-        bool invalid;
-        var check = new NpgsqlCommand(MigrationSql.IndexInvalid, connection);
-        await using (check.ConfigureAwait(false))
-        {
-            check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = index, NpgsqlDbType = NpgsqlDbType.Text });
-            invalid = await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
-        }
-
-        if (invalid)
-        {
-            await ExecuteAsync(connection, null, "DROP INDEX CONCURRENTLY IF EXISTS " + index, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>The consecutive migrations from <paramref name="start"/> on that run in a transaction (they share one).</summary>
