@@ -85,6 +85,36 @@ public sealed class ConcurrentIndexWaitTests(PostgresFixture fixture)
         Assert.Empty(log.Errors);
     }
 
+    [Fact]
+    public async Task Processes_that_wait_for_the_migration_lock_do_not_deadlock_the_concurrent_index_build()
+    {
+        // A deploy: several processes start at once; one takes the migration lock, the others wait for it. The index build
+        // waits for every transaction older than its snapshot, and a session waiting in pg_advisory_lock is one: the build
+        // waited for the waiters, the waiters for the lock its session held, and PostgreSQL aborted one with 40P01.
+        await using var database = await ScratchDatabase.CreateAsync(fixture, "cicwait");
+        await using var dataSource = database.CreateDataSource();
+        var (schema, migrations) = await MigratedUpToStepAsync(dataSource);
+        await using var holder = await dataSource.OpenConnectionAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PostgresJobMigrations.LockKey(schema)})", holder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var first = PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromMilliseconds(200), default);
+        var second = PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromMilliseconds(200), default);
+        await TestExtensions.EventuallyAsync(async () => first.IsCompleted || second.IsCompleted || await dataSource.ScalarAsync(
+            $"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%advisory_lock($1)%'") == 2,
+            60, "both processes wait for the migration lock");
+        await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresJobMigrations.LockKey(schema)})", holder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        var applied = await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal([StepName], applied.SelectMany(names => names));
+        Assert.Equal(1L, await IndexCountAsync(dataSource, schema, valid: true));
+    }
+
     /// <summary>A schema migrated up to (not including) a no-transaction step that builds one index concurrently.</summary>
     internal static async Task<(string Schema, List<PostgresMigration> Migrations)> MigratedUpToStepAsync(NpgsqlDataSource dataSource)
     {

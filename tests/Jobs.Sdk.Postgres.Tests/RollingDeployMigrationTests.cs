@@ -87,7 +87,7 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
 
         var starting = PostgresJobMigrations.ApplyAsync(limited, schema);
         await TestExtensions.EventuallyAsync(async () => starting.IsCompleted || await admin.ScalarAsync(
-            $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}' AND wait_event_type = 'Lock' AND wait_event = 'advisory'") > 0,
+            $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}' AND query LIKE '%pg_try_advisory_lock%'") > 0,
             what: "the DML-only process waiting for the migration lock");
         Assert.False(starting.IsCompleted, "the DML-only process did not wait for the migration lock");
         var last = all[^1];
@@ -124,10 +124,11 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
         }
 
         var starting = PostgresJobMigrations.ApplyAsync(timed, schema);
-        // On the database clock: the process has waited for the lock for more than twice its statement_timeout.
+        // On the database clock: the process (its connection is the data source's first) has tried the lock for more than
+        // twice its statement_timeout.
         await TestExtensions.EventuallyAsync(async () => starting.IsCompleted || await admin.ScalarAsync(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' " +
-            "AND query LIKE '%pg_advisory_lock%' AND now() - query_start > interval '600 milliseconds'") > 0,
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_try_advisory_lock%' " +
+            "AND clock_timestamp() - backend_start > interval '600 milliseconds'") > 0,
             what: "the starting process waiting for the migration lock past its statement_timeout");
         var waited = !starting.IsCompleted;
         await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresJobMigrations.LockKey(schema)})", migrator))

@@ -60,8 +60,12 @@ internal static class MigrationSql
     /// </summary>
     public const string DirectOnly = "SELECT CASE WHEN pg_backend_pid() = $1 THEN 1 ELSE current_setting('" + PoolerMarker + "')::integer END";
 
-    /// <summary>$1: advisory lock key, held by the migrating session until <see cref="SessionUnlock"/>.</summary>
-    public const string SessionLock = "SELECT pg_advisory_lock($1)";
+    /// <summary>
+    /// $1: advisory lock key, held by the migrating session until <see cref="SessionUnlock"/>; true when taken. Tried, not
+    /// waited for: a session waiting in <c>pg_advisory_lock</c> holds a snapshot that the holder's
+    /// <c>CREATE INDEX CONCURRENTLY</c> waits for (a deadlock).
+    /// </summary>
+    public const string SessionTryLock = "SELECT pg_try_advisory_lock($1)";
 
     /// <summary>$1: advisory lock key.</summary>
     public const string SessionUnlock = "SELECT pg_advisory_unlock($1)";
