@@ -34,7 +34,7 @@ internal sealed class MaintenanceCommands
         {
             var names = dryRun
                 ? await PostgresJobMigrations.GetPendingAsync(ctx.DataSource, ctx.Schema, ctx.Cancellation).ConfigureAwait(false)
-                : await PostgresJobMigrations.ApplyAsync(ctx.DataSource, ctx.Schema, ctx.Cancellation).ConfigureAwait(false);
+                : await PostgresJobMigrations.ApplyAsync(ctx.DataSource, ctx.Schema, MigrationWaitReport.Default(WriteWaiting), ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -56,6 +56,9 @@ internal sealed class MaintenanceCommands
             return dryRun && names.Count > 0 ? ExitCodes.Problem : ExitCodes.Ok;
         }).ConfigureAwait(false);
     }
+
+    /// <summary>A concurrent index build's wait for old transactions, on stderr (stdout keeps the result, --json included).</summary>
+    private static void WriteWaiting(ConcurrentIndexWait wait) => Console.Error.WriteLine("waiting: " + wait);
 
     /// <summary>Delete finished jobs older than the given ages, queue by queue.</summary>
     /// <param name="completed">Delete completed jobs finished longer ago than this (e.g. 7d).</param>

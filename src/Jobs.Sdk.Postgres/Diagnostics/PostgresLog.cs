@@ -20,6 +20,10 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "The job queue's connections (schema '{Schema}') go through a connection pooler such as PgBouncer (the server process id differs from the one the connection announced): statements are not prepared")]
     public static partial void BehindPooler(ILogger logger, string schema);
 
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Job queue migration {Migration} (schema '{Schema}') has waited {Waited} to build index {Index} concurrently ({Phase}): it waits for these older transactions to end: {Sessions}. " +
+        ConcurrentIndexWait.Advice)]
+    public static partial void ConcurrentIndexWaiting(ILogger logger, string migration, string schema, TimeSpan waited, string index, string phase, string sessions);
+
     [LoggerMessage(EventId = 2090, Level = LogLevel.Error, Message = "The job queue schema '{Schema}' has migrations up to version {DatabaseVersion}, recorded by a newer Jobs.Sdk.Postgres that this version (migrations up to version {CodeVersion}) cannot run against. Workers of this process stay stopped; deploy the newer version")]
     public static partial void SchemaIncompatible(ILogger logger, Exception exception, string schema, int codeVersion, int databaseVersion);
 

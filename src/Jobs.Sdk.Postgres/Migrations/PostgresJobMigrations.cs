@@ -91,8 +91,19 @@ public static class PostgresJobMigrations
     /// <summary>How long a migration's DDL waits for a table lock before it fails (and is retried): 10 s.</summary>
     internal static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(10);
 
-    internal static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, IReadOnlyList<PostgresMigration> migrations,
+    internal static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, IReadOnlyList<PostgresMigration> migrations,
         TimeSpan lockTimeout, CancellationToken cancellationToken)
+        => ApplyAsync(dataSource, schema, migrations, lockTimeout, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ApplyAsync(NpgsqlDataSource, string, CancellationToken)"/> with <paramref name="report"/> told, while a
+    /// <c>CREATE INDEX CONCURRENTLY</c> step waits for other sessions' transactions, which ones (the host's log, <c>jobs migrate</c>'s stderr).
+    /// </summary>
+    internal static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, MigrationWaitReport? report, CancellationToken cancellationToken)
+        => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, report, cancellationToken);
+
+    internal static async Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema, IReadOnlyList<PostgresMigration> migrations,
+        TimeSpan lockTimeout, MigrationWaitReport? report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         var quoted = PostgresIdentifier.Quote(schema);
@@ -109,7 +120,7 @@ public static class PostgresJobMigrations
             // Pending (or a fresh schema): few round trips and one commit per run of transactional migrations. The lock
             // and the lock timeout are one round trip; BEGIN and the migrations table (made if missing) with its read are
             // one; the first run's migrations, their records and COMMIT are one; reset and unlock are one.
-            return await MigrateAsync(connection, schema, quoted, migrations, lockTimeout, cancellationToken).ConfigureAwait(false);
+            return await MigrateAsync(dataSource, connection, schema, quoted, migrations, lockTimeout, report, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -125,8 +136,8 @@ public static class PostgresJobMigrations
     /// schema in four round trips (lock and lock timeout; <c>BEGIN</c>, migrations table and its read; every migration with
     /// its record and <c>COMMIT</c>; reset and unlock), after the read that found it pending.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlConnection connection, string schema, string quoted,
-        IReadOnlyList<PostgresMigration> migrations, TimeSpan lockTimeout, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource dataSource, NpgsqlConnection connection, string schema, string quoted,
+        IReadOnlyList<PostgresMigration> migrations, TimeSpan lockTimeout, MigrationWaitReport? report, CancellationToken cancellationToken)
     {
         // The lock in a transaction of its own: the one that reads the migrations table must start after the lock was
         // granted, so that it sees (in its catalog caches too) what the previous holder committed.
@@ -155,16 +166,8 @@ public static class PostgresJobMigrations
                 var migration = pending[i];
                 if (!migration.RunsInTransaction)
                 {
-                    foreach (var statement in MigrationMarkers.Statements(migration.Sql))
-                    {
-                        if (MigrationMarkers.ConcurrentIndexName(statement) is { } index)
-                        {
-                            await DropInvalidIndexAsync(connection, quoted + "." + index, cancellationToken).ConfigureAwait(false);
-                        }
-
-                        await ExecuteAsync(connection, null, statement, cancellationToken).ConfigureAwait(false);
-                    }
-
+                    var step = new NoTransactionStep(dataSource, connection, schema, quoted, migration, lockTimeout, report);
+                    await step.RunAsync(cancellationToken).ConfigureAwait(false);
                     await ExecuteAsync(connection, null, Record(migration, quoted), cancellationToken).ConfigureAwait(false);
                     names.Add(migration.Name);
                     i++;
@@ -202,21 +205,66 @@ public static class PostgresJobMigrations
 
     /// <summary>
     /// First a check that the connection reaches PostgreSQL directly (<see cref="MigrationSql.DirectOnly"/>: behind a
-    /// pooler the batch fails before it sets or locks anything). Then the session advisory lock (waited for without a timeout: another process may be migrating), then the DDL's lock
-    /// timeout: one round trip. The session's <c>statement_timeout</c> is lifted first, until <see cref="UnlockAsync"/>: a
-    /// role's timeout (<c>ALTER ROLE app SET statement_timeout = '30s'</c>) would otherwise cancel the wait for another
-    /// process's long migration, or the migration itself, and fail the process's start.
+    /// pooler the batch fails before it sets or locks anything). Then the DDL's lock timeout and a first try of the session
+    /// advisory lock: one round trip. The session's <c>statement_timeout</c> is lifted first, until <see cref="UnlockAsync"/>:
+    /// a role's timeout (<c>ALTER ROLE app SET statement_timeout = '30s'</c>) would otherwise cancel a long migration and
+    /// fail the process's start.
     /// </summary>
+    /// <remarks>
+    /// While another process holds the lock (it is migrating), the lock is tried again after 50 ms, then at doubling
+    /// intervals up to 1 s, for as long as it takes, instead of waiting in <c>pg_advisory_lock</c>: a statement waiting
+    /// there holds a snapshot, and a <c>CREATE INDEX CONCURRENTLY</c> of the holder's migration waits for every older
+    /// snapshot of its database, so the two waited for each other until PostgreSQL aborted one with 40P01 (every deploy
+    /// that started several processes at once while an index migration was pending).
+    /// </remarks>
     private static async Task LockAsync(NpgsqlConnection connection, string schema, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
+        var key = LockKey(schema);
+        bool locked;
         var batch = new NpgsqlBatch(connection);
-        await using var batchDisposal = batch.ConfigureAwait(false);
-        batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.DirectOnly, new NpgsqlParameter<int> { TypedValue = connection.ProcessID }));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = 0"));
-        batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionLock,
-            new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET lock_timeout = {((long)lockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}"));
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using (batch.ConfigureAwait(false))
+        {
+            batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.DirectOnly, new NpgsqlParameter<int> { TypedValue = connection.ProcessID }));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = 0"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET lock_timeout = {((long)lockTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}"));
+            batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionTryLock,
+                new NpgsqlParameter<long> { TypedValue = key, NpgsqlDbType = NpgsqlDbType.Bigint }));
+            locked = await ReadLockedAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!locked)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerSecond));
+            var retry = new NpgsqlBatch(connection);
+            await using (retry.ConfigureAwait(false))
+            {
+                retry.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionTryLock,
+                    new NpgsqlParameter<long> { TypedValue = key, NpgsqlDbType = NpgsqlDbType.Bigint }));
+                locked = await ReadLockedAsync(retry, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The result of the batch's <see cref="MigrationSql.SessionTryLock"/> (its last command).</summary>
+    private static async Task<bool> ReadLockedAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
+    {
+        var locked = false;
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            do
+            {
+                if (reader.FieldCount == 1 && reader.GetFieldType(0) == typeof(bool) && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    locked = reader.GetBoolean(0);
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        return locked;
     }
 
     /// <summary>
@@ -237,27 +285,6 @@ public static class PostgresJobMigrations
         batch.BatchCommands.Add(PostgresCommands.Command(MigrationSql.SessionUnlock,
             new NpgsqlParameter<long> { TypedValue = LockKey(schema), NpgsqlDbType = NpgsqlDbType.Bigint }));
         await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Drops <paramref name="index"/> (schema-qualified, as written) when it exists and is invalid: what a
-    /// <c>CREATE INDEX CONCURRENTLY</c> leaves when it fails after its first commit (a lock timeout, a cancel, a crash), which
-    /// <c>IF NOT EXISTS</c> on the retry would otherwise accept as built.
-    /// </summary>
-    private static async Task DropInvalidIndexAsync(NpgsqlConnection connection, string index, CancellationToken cancellationToken)
-    {
-        bool invalid;
-        var check = new NpgsqlCommand(MigrationSql.IndexInvalid, connection);
-        await using (check.ConfigureAwait(false))
-        {
-            check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = index, NpgsqlDbType = NpgsqlDbType.Text });
-            invalid = await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
-        }
-
-        if (invalid)
-        {
-            await ExecuteAsync(connection, null, "DROP INDEX CONCURRENTLY IF EXISTS " + index, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>The consecutive migrations from <paramref name="start"/> on that run in a transaction (they share one).</summary>

@@ -19,7 +19,9 @@ public sealed record PostgresMigration(int Version, string Name, string Sql)
     /// <c>-- jobs:no-transaction</c> line: its statements run one by one in autocommit mode and must be idempotent
     /// (<c>IF NOT EXISTS</c>), since a failure part-way is retried from its first statement. Before a
     /// <c>CREATE INDEX CONCURRENTLY IF NOT EXISTS</c>, an invalid index of that name (left by a build that failed part-way)
-    /// is dropped, so the retry builds it again instead of skipping it.
+    /// is dropped, so the retry builds it again instead of skipping it. A <c>CREATE INDEX CONCURRENTLY</c> runs without the
+    /// migrations' <c>lock_timeout</c>: it waits for older transactions however long they stay open (which blocks no reads
+    /// or writes) until they end or the migration is cancelled.
     /// </summary>
     public bool RunsInTransaction { get; init; } = true;
 }

@@ -106,7 +106,7 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
 
     private async Task ApplyAsync()
     {
-        var applied = await PostgresJobMigrations.ApplyAsync(dataSource, options.Schema, stopping).ConfigureAwait(false);
+        var applied = await PostgresJobMigrations.ApplyAsync(dataSource, options.Schema, MigrationWaitReport.Logging(logger), stopping).ConfigureAwait(false);
         if (applied.Count > 0)
         {
             PostgresLog.MigrationsApplied(logger, applied.Count, options.Schema, string.Join(", ", applied));

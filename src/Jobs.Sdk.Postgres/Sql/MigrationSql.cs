@@ -36,6 +36,20 @@ internal static class MigrationSql
     /// <summary>$1: a schema-qualified index name; true when it exists and is not valid (a concurrent build that failed part-way).</summary>
     public const string IndexInvalid = "SELECT NOT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass($1)";
 
+    /// <summary>
+    /// $1: the migrating session's pid. The sessions its concurrent index build waits for (<c>pg_blocking_pids</c>: the
+    /// transactions older than its snapshots, or writing the table), with what <c>pg_stat_activity</c> shows of them (null
+    /// columns for another role's sessions without <c>pg_read_all_stats</c>) and the build's phase; no rows when it waits
+    /// for nothing.
+    /// </summary>
+    public const string IndexBuildBlockers = """
+        SELECT b.pid, a.application_name, a.state, extract(epoch FROM clock_timestamp() - a.xact_start)::float8, p.phase
+        FROM unnest(pg_catalog.pg_blocking_pids($1)) AS b(pid)
+        LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = b.pid
+        LEFT JOIN pg_catalog.pg_stat_progress_create_index p ON p.pid = $1
+        ORDER BY a.xact_start NULLS LAST, b.pid
+        """;
+
     /// <summary>What the error of <see cref="DirectOnly"/> names (an unknown setting, SQLSTATE 42704).</summary>
     public const string PoolerMarker = "jobs.migrations_need_a_direct_connection_not_a_pooler";
 
@@ -46,8 +60,12 @@ internal static class MigrationSql
     /// </summary>
     public const string DirectOnly = "SELECT CASE WHEN pg_backend_pid() = $1 THEN 1 ELSE current_setting('" + PoolerMarker + "')::integer END";
 
-    /// <summary>$1: advisory lock key, held by the migrating session until <see cref="SessionUnlock"/>.</summary>
-    public const string SessionLock = "SELECT pg_advisory_lock($1)";
+    /// <summary>
+    /// $1: advisory lock key, held by the migrating session until <see cref="SessionUnlock"/>; true when taken. Tried, not
+    /// waited for: a session waiting in <c>pg_advisory_lock</c> holds a snapshot that the holder's
+    /// <c>CREATE INDEX CONCURRENTLY</c> waits for (a deadlock).
+    /// </summary>
+    public const string SessionTryLock = "SELECT pg_try_advisory_lock($1)";
 
     /// <summary>$1: advisory lock key.</summary>
     public const string SessionUnlock = "SELECT pg_advisory_unlock($1)";
