@@ -62,7 +62,7 @@ public static class JobsDashboardEndpointRouteBuilderExtensions
         group.MapPost("/api/jobs/{action}/preview", Read(HttpJson.BadRequestOnArgumentError(JobEndpoints.PreviewAsync))).WithDisplayName("Jobs dashboard: job action preview");
         group.MapPost("/api/jobs/{action}", Act(HttpJson.BadRequestOnArgumentError(JobEndpoints.ActAsync))).WithDisplayName("Jobs dashboard: job action");
 
-        group.MapGet("/api/queues", Read(CatalogEndpoints.QueuesAsync)).WithDisplayName("Jobs dashboard: queues");
+        group.MapGet("/api/queues", Read(HttpJson.BadRequestOnArgumentError(CatalogEndpoints.QueuesAsync))).WithDisplayName("Jobs dashboard: queues");
         group.MapPost("/api/queues/{name}/{action}", Act(HttpJson.BadRequestOnArgumentError(CatalogEndpoints.QueueActAsync))).WithDisplayName("Jobs dashboard: queue action");
 
         group.MapGet("/api/schedules", Read(HttpJson.BadRequestOnArgumentError(CatalogEndpoints.SchedulesAsync))).WithDisplayName("Jobs dashboard: schedules");

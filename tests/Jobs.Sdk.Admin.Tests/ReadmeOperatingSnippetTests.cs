@@ -43,6 +43,7 @@ public sealed class ReadmeOperatingSnippetTests(PostgresFixture fixture)
         await admin.PauseQueueAsync("emails", reason: "provider outage", audit);   // every worker stops claiming it
         await admin.ResumeQueueAsync("emails", audit);
         IReadOnlyList<QueueInfo> queues = await admin.GetQueuesAsync();            // paused, counts, oldest waiting, workers
+        QueuePage queuePage = await admin.GetQueuesAsync(limit: 50, cursor: null); // a page by name, and Total; pass NextCursor back
         IReadOnlyList<WorkerInfo> workers = await admin.GetWorkersAsync();         // live workers: host, pid, queues, running
         IReadOnlyList<ScheduleInfo> schedules = await admin.GetSchedulesAsync();   // entries, last and next fire, paused
         IReadOnlyList<JobThroughputMinute> minutes = await admin.GetThroughputAsync(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow); // finished per minute
@@ -55,6 +56,9 @@ public sealed class ReadmeOperatingSnippetTests(PostgresFixture fixture)
         Assert.Equal(1, retried);
         Assert.Equal(JobState.Cancelled, (await admin.GetJobAsync(failedId))!.State);
         Assert.False(queues.Single().IsPaused);
+        Assert.Equal(queues.Select(q => q.Name), queuePage.Items.Select(q => q.Name));
+        Assert.Equal(queues.Count, queuePage.Total);
+        Assert.Null(queuePage.NextCursor);
         Assert.Empty(workers);
         Assert.Empty(minutes);                                          // no worker ran here
         Assert.Empty(schedules);

@@ -177,6 +177,15 @@ public sealed class DashboardActionTests
         Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
         using var badCursor = await app.GetAsync("api/jobs?cursor=zzz", local);
         Assert.Equal(HttpStatusCode.BadRequest, badCursor.StatusCode);
+        foreach (var list in new[] { "queues", "schedules" })
+        {
+            // A cursor no page of the list gave (mistyped, cut short, or another list's): what to pass instead, not a 500.
+            using var badListCursor = await app.GetAsync($"api/{list}?cursor=not-a-cursor!", local);
+            var body = await badListCursor.Content.ReadAsStringAsync();
+            Assert.True(badListCursor.StatusCode == HttpStatusCode.BadRequest, $"api/{list}: {badListCursor.StatusCode} {body}");
+            Assert.Contains("or none for the first page", body, StringComparison.Ordinal);
+        }
+
         using var missing = await app.GetAsync($"api/jobs/{JobId.New()}", local);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }

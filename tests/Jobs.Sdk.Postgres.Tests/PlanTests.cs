@@ -185,7 +185,7 @@ public sealed partial class PlanTests(PostgresFixture fixture)
         // GetQueuesAsync feeds the dashboard's live view (every few seconds while a page is open) and `jobs status`:
         // it must cost O(queues x states), not a count of a million rows.
         await using var ds = await SeededAsync();
-        var counts = await ExplainAsync(ds, AdminSql.QueueCounts);
+        var counts = await ExplainAsync(ds, CountSql.ReadAll);
         Assert.DoesNotContain(counts.Nodes, n => n.Relation == "jobs");
 
         // The oldest waiting job: one entry of the runnable index per queue and priority, however many jobs wait or are delayed.

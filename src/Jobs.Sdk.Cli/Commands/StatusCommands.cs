@@ -5,15 +5,21 @@ namespace Jobs.Sdk.Cli;
 /// <summary>status.</summary>
 internal sealed class StatusCommands
 {
-    /// <summary>Per queue: jobs per state, oldest waiting job, paused, live workers; then the live workers.</summary>
+    /// <summary>
+    /// Per queue: jobs per state, oldest waiting job, paused, live workers; then the live workers. Every queue, or with
+    /// --limit/--cursor a page of them by name (prints the cursor of the next page), as `jobs schedules` pages.
+    /// </summary>
+    /// <param name="limit">Queues per page (1-500); every queue without it (50 a page when only --cursor is given).</param>
+    /// <param name="cursor">The cursor printed by the previous page.</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>
     [Command("status")]
-    public Task<int> Status(string? connection = null, string schema = "jobs", bool json = false)
+    public Task<int> Status(int? limit = null, string? cursor = null, string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var queues = await ctx.Admin.GetQueuesAsync(ctx.Cancellation).ConfigureAwait(false);
+            var page = await QueuePageAsync(ctx, limit, cursor).ConfigureAwait(false);
+            var queues = page?.Items ?? await ctx.Admin.GetQueuesAsync(ctx.Cancellation).ConfigureAwait(false);
             var workers = await ctx.Admin.GetWorkersAsync(ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
@@ -43,6 +49,11 @@ internal sealed class StatusCommands
                     }
 
                     w.WriteEndArray();
+                    if (page is not null)
+                    {
+                        w.Text("nextCursor", page.NextCursor);
+                    }
+
                     w.WriteStartArray("workers");
                     foreach (var wk in workers)
                     {
@@ -74,6 +85,11 @@ internal sealed class StatusCommands
             }
 
             table.WriteTo(Console.Out);
+            if (page is not null)
+            {
+                Console.WriteLine(page.NextCursor is null ? $"({table.Count} queues)" : $"({table.Count} queues; next page: --cursor {page.NextCursor})");
+            }
+
             Console.WriteLine();
             var wt = new Table("WORKER", "HOST", "PID", "QUEUES", "RUNNING", "LAST HEARTBEAT");
             foreach (var wk in workers)
@@ -84,6 +100,35 @@ internal sealed class StatusCommands
             wt.WriteTo(Console.Out);
             return ExitCodes.Ok;
         });
+
+    /// <summary>
+    /// The page of queues --limit and --cursor ask for (a cursor alone pages by <see cref="DefaultLimit"/>), or
+    /// <see langword="null"/> without either: every queue, as the command printed before it paged.
+    /// </summary>
+    private static async Task<QueuePage?> QueuePageAsync(CliContext ctx, int? limit, string? cursor)
+    {
+        if (limit is null && string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        if (limit is < 1 or > JobQuery.MaxLimit)
+        {
+            throw new CliException($"--limit: {limit} is out of range; use 1 to {JobQuery.MaxLimit}.");
+        }
+
+        try
+        {
+            return await ctx.Admin.GetQueuesAsync(limit ?? DefaultLimit, cursor, ctx.Cancellation).ConfigureAwait(false);
+        }
+        catch (ArgumentException e) when (e is not ArgumentOutOfRangeException && e.ParamName == nameof(cursor))
+        {
+            throw new CliException("--cursor: " + e.Message);
+        }
+    }
+
+    /// <summary>Queues per page given only a --cursor: the page size of <c>jobs schedules</c> and <c>jobs list</c>.</summary>
+    private const int DefaultLimit = 50;
 
     private static string N(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -11,15 +11,13 @@ namespace Jobs.Sdk.Dashboard;
 internal static class CatalogEndpoints
 {
     /// <summary>
-    /// <c>GET api/queues?cursor=&amp;limit=</c>: a page of the queues by name (<see cref="CursorPaging"/>; <c>limit</c> as the
-    /// jobs list's, <see cref="JobsDashboardOptions.PageSize"/> by default) and the number of queues.
+    /// <c>GET api/queues?cursor=&amp;limit=</c>: a page of the queues by name (<see cref="JobAdmin.GetQueuesAsync(int, string?, CancellationToken)"/>;
+    /// <c>limit</c> as the jobs list's, <see cref="JobsDashboardOptions.PageSize"/> by default) and the number of queues.
     /// </summary>
     public static async Task QueuesAsync(HttpContext context)
     {
-        var limit = PageLimit(context);
-        var queues = await JobEndpoints.Admin(context).GetQueuesAsync(context.RequestAborted);
-        var (items, next) = CursorPaging.Page(queues, q => q.Name, context.Request.Query["cursor"], limit, "queues");
-        var dto = new QueuePageDto([.. items.Select(DashboardMapping.ToDto)], next, queues.Count);
+        var page = await JobEndpoints.Admin(context).GetQueuesAsync(PageLimit(context), context.Request.Query["cursor"], context.RequestAborted);
+        var dto = new QueuePageDto([.. page.Items.Select(DashboardMapping.ToDto)], page.NextCursor, page.Total);
         await HttpJson.WriteAsync(context, dto, DashboardJsonContext.Default.QueuePageDto);
     }
 

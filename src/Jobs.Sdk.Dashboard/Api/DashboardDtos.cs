@@ -42,7 +42,7 @@ internal sealed record JobDetailsDto(
 internal sealed record QueueDto(
     string Name, bool IsPaused, string? PausedReason, DateTimeOffset? PausedAt, CountsDto Counts, double? OldestWaitingSeconds, int WorkerCount);
 
-/// <summary>A page of the queues by name (<see cref="CursorPaging"/>): <c>Total</c> queues in all.</summary>
+/// <summary>A page of the queues by name (<see cref="QueuePage"/>): <c>Total</c> queues in all.</summary>
 internal sealed record QueuePageDto(IReadOnlyList<QueueDto> Items, string? NextCursor, int Total);
 
 /// <summary>

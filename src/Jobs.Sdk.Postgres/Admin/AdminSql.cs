@@ -162,12 +162,6 @@ internal static class AdminSql
     public const string NotifyMany = "SELECT count(pg_notify(c, p)) FROM unnest($1::text[], $2::text[]) AS n(c, p)";
 
     /// <summary>
-    /// Counts per queue and state from the delta rows the jobs table's triggers keep (<see cref="CountSql"/>), and how many
-    /// delta rows made each: O(queues x states + deltas), never a count of the jobs.
-    /// </summary>
-    public const string QueueCounts = CountSql.ReadAll;
-
-    /// <summary>
     /// The oldest due run time of each queue with runnable jobs: per queue and priority, the first entry of
     /// <c>jobs_runnable_idx</c> (ordered by run time within a priority) when it is due, as the claim reads them.
     /// </summary>

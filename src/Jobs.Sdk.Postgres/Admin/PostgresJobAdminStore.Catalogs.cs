@@ -11,19 +11,18 @@ public sealed partial class PostgresJobAdminStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken)
     {
-        var counts = new Dictionary<string, List<KeyValuePair<JobState, long>>>(StringComparer.Ordinal);
         var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var states = new Dictionary<string, (bool Paused, string? Reason, DateTimeOffset? At)>(StringComparer.Ordinal);
         var workers = new Dictionary<string, int>(StringComparer.Ordinal);
-        var deltas = new Dictionary<string, long>(StringComparer.Ordinal);
         DateTimeOffset now;
         return await ReadAsync<IReadOnlyList<QueueInfo>>(async connection =>
         {
+            QueueCountRows counts;
             var batch = new NpgsqlBatch(connection);
             await using (batch.ConfigureAwait(false))
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueCounts)));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(CountSql.ReadAll)));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueOldestWaiting)));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueStates)));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.LiveWorkersPerQueue)));
@@ -32,17 +31,7 @@ public sealed partial class PostgresJobAdminStore
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 now = reader.GetFieldValue<DateTimeOffset>(0);
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var queue = reader.GetString(0);
-                    if (!counts.TryGetValue(queue, out var list))
-                    {
-                        counts[queue] = list = [];
-                    }
-
-                    list.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
-                    deltas[queue] = deltas.GetValueOrDefault(queue) + reader.GetInt64(3);
-                }
+                counts = await QueueCountRows.ReadAsync(reader, cancellationToken).ConfigureAwait(false);
 
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -64,8 +53,8 @@ public sealed partial class PostgresJobAdminStore
                 }
             }
 
-            await CompactCountsAsync(connection, deltas, cancellationToken).ConfigureAwait(false);
-            var names = new SortedSet<string>(counts.Where(c => c.Value.Any(s => s.Value != 0)).Select(c => c.Key), StringComparer.Ordinal);
+            await CompactCountsAsync(connection, counts.ToCompact, cancellationToken).ConfigureAwait(false);
+            var names = new SortedSet<string>(counts.QueuesWithJobs, StringComparer.Ordinal);
             names.UnionWith(states.Keys);
             names.UnionWith(workers.Keys);
             var result = new List<QueueInfo>(names.Count);
@@ -78,7 +67,7 @@ public sealed partial class PostgresJobAdminStore
                     IsPaused = state.Paused,
                     PausedReason = state.Paused ? state.Reason : null,
                     PausedAt = state.Paused ? state.At : null,
-                    Counts = counts.TryGetValue(name, out var c) ? JobCounts.From(c) : new JobCounts(),
+                    Counts = counts.Of(name),
                     OldestWaitingAge = oldest.TryGetValue(name, out var o) ? (now - o < TimeSpan.Zero ? TimeSpan.Zero : now - o) : null,
                     WorkerCount = workers.GetValueOrDefault(name),
                 });
@@ -89,29 +78,27 @@ public sealed partial class PostgresJobAdminStore
     }
 
     /// <summary>
-    /// Folds the count deltas of each queue that has more than <see cref="CountSql.CompactAfter"/> (a queue that only
-    /// producers write to is never compacted by a worker), so that the next read stays small.
+    /// Folds the count deltas of each of <paramref name="queues"/>, read from more than <see cref="CountSql.CompactAfter"/>
+    /// (<see cref="QueueCountRows.ToCompact"/>; a queue that only producers write to is never compacted by a worker), so
+    /// that the next read stays small.
     /// </summary>
-    private async Task CompactCountsAsync(NpgsqlConnection connection, Dictionary<string, long> deltas, CancellationToken cancellationToken)
+    private async Task CompactCountsAsync(NpgsqlConnection connection, IEnumerable<string> queues, CancellationToken cancellationToken)
     {
-        foreach (var (queue, rows) in deltas)
+        foreach (var queue in queues)
         {
-            if (rows > CountSql.CompactAfter)
+            var compact = new NpgsqlCommand(Sub(CountSql.Compact), connection);
+            await using var compactDisposal = compact.ConfigureAwait(false);
+            compact.Parameters.Add(JobQuerySql.Text(queue));
+            compact.Parameters.Add(new NpgsqlParameter<int> { TypedValue = CountSql.CompactAfter, NpgsqlDbType = NpgsqlDbType.Integer });
+            try
             {
-                var compact = new NpgsqlCommand(Sub(CountSql.Compact), connection);
-                await using var compactDisposal = compact.ConfigureAwait(false);
-                compact.Parameters.Add(JobQuerySql.Text(queue));
-                compact.Parameters.Add(new NpgsqlParameter<int> { TypedValue = CountSql.CompactAfter, NpgsqlDbType = NpgsqlDbType.Integer });
-                try
-                {
-                    await compact.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
-                {
-                    // A read-only role or server (a standby, an old primary after a failover): its reads stay correct, only
-                    // larger; a worker or a writer compacts.
-                    return;
-                }
+                await compact.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
+            {
+                // A read-only role or server (a standby, an old primary after a failover): its reads stay correct, only
+                // larger; a worker or a writer compacts.
+                return;
             }
         }
     }

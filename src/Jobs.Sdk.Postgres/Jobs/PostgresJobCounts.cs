@@ -41,43 +41,20 @@ internal sealed class PostgresJobCounts(PostgresQueueContext context)
     }
 
     /// <summary>
-    /// Per-state counts of every queue of the schema in one statement (<see cref="CountSql.ReadAll"/>), compacting each
+    /// Per-state counts of every queue of the schema in one statement (<see cref="CountSql.ReadAll"/>, read by
+    /// <see cref="QueueCountRows"/>), compacting each
     /// queue read from many delta rows as <see cref="GetAsync"/> does.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, JobCounts>> GetAllAsync(CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        var (counts, deltas) = await context.Commands.QueryAsync(_readAllSql, [], SqlRun.Prepare, static async (reader, ct) =>
+        var rows = await context.Commands.QueryAsync(_readAllSql, [], SqlRun.Prepare, QueueCountRows.ReadAsync, cancellationToken).ConfigureAwait(false);
+        foreach (var queue in rows.ToCompact)
         {
-            var counts = new Dictionary<string, List<KeyValuePair<JobState, long>>>(StringComparer.Ordinal);
-            var deltas = new Dictionary<string, long>(StringComparer.Ordinal);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                var queue = reader.GetString(0);
-                if (!counts.TryGetValue(queue, out var states))
-                {
-                    counts[queue] = states = new List<KeyValuePair<JobState, long>>(7);
-                }
-
-                if (reader.GetInt64(2) != 0)
-                {
-                    states.Add(new((JobState)reader.GetInt16(1), reader.GetInt64(2)));
-                }
-
-                deltas[queue] = deltas.GetValueOrDefault(queue) + reader.GetInt64(3);
-            }
-
-            return (counts, deltas);
-        }, cancellationToken).ConfigureAwait(false);
-        foreach (var (queue, rows) in deltas)
-        {
-            if (rows > CountSql.CompactAfter)
-            {
-                await CompactReadAsync(queue, cancellationToken).ConfigureAwait(false);
-            }
+            await CompactReadAsync(queue, cancellationToken).ConfigureAwait(false);
         }
 
-        return counts.ToDictionary(c => c.Key, c => JobCounts.From(c.Value), StringComparer.Ordinal);
+        return rows.All();
     }
 
     /// <summary>Folds the queue's delta rows when there are many (one statement; nothing happens when there are few).</summary>

@@ -134,6 +134,23 @@ public sealed class JobAdmin
     public Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken = default) => Store.GetQueuesAsync(cancellationToken);
 
     /// <summary>
+    /// One page of the store's queues, by name (ordinal): at most <paramref name="limit"/> queues after
+    /// <paramref name="cursor"/> (from the first without one), and <see cref="QueuePage.Total"/>, how many there are. Pass
+    /// <see cref="QueuePage.NextCursor"/> back for the next page. The store still reads every queue (one statement per
+    /// list, as <see cref="GetQueuesAsync(CancellationToken)"/>); the page bounds what a tool shows (1,000 queues are 20
+    /// pages of 50).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not 1 to <see cref="JobQuery.MaxLimit"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="cursor"/> is not a cursor a page of queues gave.</exception>
+    public async Task<QueuePage> GetQueuesAsync(int limit, string? cursor, CancellationToken cancellationToken = default)
+    {
+        CursorPager<QueueInfo>.CheckLimit(limit);
+        var after = QueuePage.Pager.After(cursor);
+        var queues = await Store.GetQueuesAsync(cancellationToken).ConfigureAwait(false);
+        return QueuePage.Page(queues, after, limit);
+    }
+
+    /// <summary>
     /// Stops claims of <paramref name="queue"/> on every worker (within one claim cycle); running jobs finish; pushes keep being
     /// accepted. Persisted until <see cref="ResumeQueueAsync"/>.
     /// </summary>
@@ -179,10 +196,10 @@ public sealed class JobAdmin
     /// <exception cref="ArgumentException"><paramref name="cursor"/> is not a cursor a page gave.</exception>
     public async Task<SchedulePage> GetSchedulesAsync(int limit, string? cursor, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, JobQuery.MaxLimit);
+        CursorPager<ScheduleInfo>.CheckLimit(limit);
+        var after = SchedulePage.Pager.After(cursor);
         var entries = await Store.GetSchedulesAsync(cancellationToken).ConfigureAwait(false);
-        return SchedulePage.Of(entries, cursor, limit);
+        return SchedulePage.Page(entries, after, limit);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Jobs.Sdk;
 
-/// <summary>One queue of the store (<see cref="JobAdmin.GetQueuesAsync"/>, <see cref="JobQueue.GetQueuesAsync"/>).</summary>
+/// <summary>One queue of the store (<see cref="JobAdmin.GetQueuesAsync(CancellationToken)"/>, a page of them: <see cref="JobAdmin.GetQueuesAsync(int, string?, CancellationToken)"/>; <see cref="JobQueue.GetQueuesAsync"/>).</summary>
 public sealed record QueueInfo
 {
     /// <summary>The queue name.</summary>

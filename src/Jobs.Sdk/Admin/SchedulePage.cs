@@ -1,6 +1,3 @@
-using System.Buffers.Text;
-using System.Text;
-
 namespace Jobs.Sdk;
 
 /// <summary>
@@ -12,8 +9,11 @@ namespace Jobs.Sdk;
 /// <param name="NextCursor">Pass it back for the next page; <see langword="null"/> when there is none.</param>
 public sealed record SchedulePage(IReadOnlyList<ScheduleInfo> Items, string? NextCursor)
 {
-    /// <summary>Between queue and entry key in a cursor: a queue name holds no NUL.</summary>
-    private const char Separator = '\0';
+    /// <summary>
+    /// The pager of the entries: keyed by queue, NUL, entry key (a queue name holds no NUL, so the key's ordinal order is
+    /// the list's, queue then entry key).
+    /// </summary>
+    internal static readonly CursorPager<ScheduleInfo> Pager = new("schedules", e => e.QueueName + '\0' + e.EntryKey, k => k.IndexOf('\0', StringComparison.Ordinal) > 0);
 
     /// <summary>
     /// The page of <paramref name="entries"/> (all of them, in any order) after <paramref name="cursor"/> (from the first
@@ -25,45 +25,14 @@ public sealed record SchedulePage(IReadOnlyList<ScheduleInfo> Items, string? Nex
     public static SchedulePage Of(IReadOnlyList<ScheduleInfo> entries, string? cursor, int limit)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, JobQuery.MaxLimit);
-        var ordered = entries.OrderBy(e => e.QueueName, StringComparer.Ordinal).ThenBy(e => e.EntryKey, StringComparer.Ordinal);
-        (string Queue, string Key)? after = string.IsNullOrEmpty(cursor) ? null : Decode(cursor);
-        var rest = after is { } last ? ordered.SkipWhile(e => Compare(e, last) <= 0) : ordered;
-        var page = rest.Take(limit + 1).ToList();
-        if (page.Count <= limit)
-        {
-            return new(page, null);
-        }
-
-        page.RemoveAt(limit);
-        return new(page, Encode(page[^1]));
+        CursorPager<ScheduleInfo>.CheckLimit(limit);
+        return Page(entries, Pager.After(cursor), limit);
     }
 
-    private static int Compare(ScheduleInfo entry, (string Queue, string Key) last)
+    /// <summary>The page of <paramref name="entries"/> after the key <see cref="CursorPager{T}.After"/> decoded.</summary>
+    internal static SchedulePage Page(IReadOnlyList<ScheduleInfo> entries, string? after, int limit)
     {
-        var queue = string.CompareOrdinal(entry.QueueName, last.Queue);
-        return queue != 0 ? queue : string.CompareOrdinal(entry.EntryKey, last.Key);
+        var (items, next) = Pager.Page(entries, after, limit);
+        return new(items, next);
     }
-
-    private static string Encode(ScheduleInfo entry) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(entry.QueueName + Separator + entry.EntryKey));
-
-    private static (string Queue, string Key) Decode(string cursor)
-    {
-        string text;
-        try
-        {
-            text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
-        }
-        catch (FormatException)
-        {
-            throw NotACursor(cursor);
-        }
-
-        var split = text.IndexOf(Separator, StringComparison.Ordinal);
-        return split < 0 ? throw NotACursor(cursor) : (text[..split], text[(split + 1)..]);
-    }
-
-    private static ArgumentException NotACursor(string cursor)
-        => new($"The schedules cursor '{cursor}' is not one a page of schedule entries gave.", nameof(cursor));
 }

@@ -144,9 +144,11 @@ public static class BlockingCallerCalls
         Assert.Equal(1, caller.Wait("JobAdmin.DeleteAsync", () => admin.DeleteAsync(pending, audit)));
         caller.Wait("JobAdmin.CancelAsync (matching)", () => admin.CancelAsync(JobSelection.Matching(new JobQuery { Queue = queueName, States = [JobState.Pending] }), audit));
         Assert.Contains(caller.Wait("JobAdmin.GetQueuesAsync", () => admin.GetQueuesAsync()), q => q.Name == queueName);
+        Assert.Single(caller.Wait("JobAdmin.GetQueuesAsync (a page)", () => admin.GetQueuesAsync(1, null)).Items);   // a store may hold other tests' queues
         Assert.True(caller.Wait("JobAdmin.PauseQueueAsync", () => admin.PauseQueueAsync(queueName, "blocking caller", audit)));
         Assert.True(caller.Wait("JobAdmin.ResumeQueueAsync", () => admin.ResumeQueueAsync(queueName, audit)));
         var schedules = caller.Wait("JobAdmin.GetSchedulesAsync", () => admin.GetSchedulesAsync());
+        caller.Wait("JobAdmin.GetSchedulesAsync (a page)", () => admin.GetSchedulesAsync(JobQuery.MaxLimit, null));
         var key = schedules.FirstOrDefault()?.EntryKey ?? "sync-context:no-such-entry";
         caller.Wait("JobAdmin.PauseScheduleAsync", () => admin.PauseScheduleAsync(key, audit));
         caller.Wait("JobAdmin.ResumeScheduleAsync", () => admin.ResumeScheduleAsync(key, audit));
