@@ -104,11 +104,12 @@ public sealed partial class InMemoryJobDriver
             cancellationToken.ThrowIfCancellationRequested();
             lock (_gate)
             {
-                return Task.FromResult(target.PushUniqueLocked(record, key, null, cancellationToken).Inserted ? 1 : 0);
+                return Task.FromResult(target.PushUniqueLocked(record, key, null).Inserted ? 1 : 0);
             }
         }
 
-        return target.PushAsync([record], null, cancellationToken)
+        // An operator's run joins no ambient transaction (nothing but a push does).
+        return target.PushCoreAsync([record], ambient: null, cancellationToken)
             .ContinueWith(static _ => 1, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
