@@ -108,9 +108,12 @@ public sealed partial class InMemoryJobDriver
             }
         }
 
-        // An operator's run joins no ambient transaction (nothing but a push does).
-        return target.PushCoreAsync([record], ambient: null, cancellationToken)
-            .ContinueWith(static _ => 1, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        lock (_gate)
+        {
+            target.StoreLocked([record], null); // an operator's run joins no ambient transaction: only pushes do
+        }
+
+        return Task.FromResult(1);
     }
 
     /// <inheritdoc />

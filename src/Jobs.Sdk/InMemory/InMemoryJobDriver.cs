@@ -51,7 +51,20 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         ArgumentNullException.ThrowIfNull(jobs);
         RefuseDatabaseTransaction(transaction);
         cancellationToken.ThrowIfCancellationRequested();
-        return PushCoreAsync(jobs, Transaction.Current, cancellationToken);
+        var ambient = Transaction.Current;
+        if (ambient is null)
+        {
+            lock (_gate)
+            {
+                if (UncommittedBlocker(jobs, null, keys: false) is null)
+                {
+                    StoreLocked(jobs, null); // the common case, at once (its errors thrown here, as before scopes were joined)
+                    return Task.CompletedTask;
+                }
+            }
+        }
+
+        return PushCoreAsync(jobs, ambient, cancellationToken);
     }
 
     /// <summary>
