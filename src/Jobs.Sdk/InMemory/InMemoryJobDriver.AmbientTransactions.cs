@@ -14,6 +14,12 @@ public sealed partial class InMemoryJobDriver
     /// <summary>Ids of this queue's jobs pushed in a transaction that has not ended (under the lock).</summary>
     private readonly Dictionary<JobId, AmbientPush> _uncommittedIds = [];
 
+    /// <summary>
+    /// Concurrency keys of this queue whose jobs a transaction that has not ended pushed (a PostgreSQL push holds its
+    /// key's lock to the commit); under the lock.
+    /// </summary>
+    private readonly Dictionary<string, AmbientPush> _uncommittedConcurrencyKeys = new(StringComparer.Ordinal);
+
     /// <summary>Unique keys of this queue taken by a push in a transaction that has not ended, and the job that took each (under the lock).</summary>
     private readonly Dictionary<string, (AmbientPush Push, JobId Id)> _uncommittedKeys = new(StringComparer.Ordinal);
 
@@ -71,8 +77,9 @@ public sealed partial class InMemoryJobDriver
 
     /// <summary>
     /// What a push of <paramref name="jobs"/> in <paramref name="push"/> (null: none) must wait for: the end of another
-    /// transaction that pushed one of their ids or (with <paramref name="keys"/>) took one of their unique keys, as a
-    /// PostgreSQL insert waits for the transaction that holds the row or the key's lock. Null: nothing (under the lock).
+    /// transaction that pushed one of their ids or concurrency keys or (with <paramref name="keys"/>) took one of their
+    /// unique keys, as a PostgreSQL push waits for the transaction that holds the row or the key's lock. Null: nothing
+    /// (under the lock).
     /// </summary>
     private Task? UncommittedBlocker(IReadOnlyList<JobPushRecord> jobs, AmbientPush? push, bool keys)
     {
@@ -86,6 +93,11 @@ public sealed partial class InMemoryJobDriver
             if (_uncommittedIds.TryGetValue(job.Id, out var other) && other != push)
             {
                 return other.Settled;
+            }
+
+            if (job.ConcurrencyKey is { } concurrencyKey && _uncommittedConcurrencyKeys.TryGetValue(concurrencyKey, out var keyed) && keyed != push)
+            {
+                return keyed.Settled;
             }
 
             if (keys && job.UniqueKey is { } key && _uncommittedKeys.TryGetValue(key, out var taken) && taken.Push != push)
@@ -102,6 +114,10 @@ public sealed partial class InMemoryJobDriver
     {
         _uncommittedIds.Add(entry.Id, push);
         push.Entries.Add((this, entry));
+        if (entry.ConcurrencyKey is { } key)
+        {
+            _uncommittedConcurrencyKeys[key] = push;
+        }
     }
 
     /// <summary>Takes <paramref name="key"/> for <paramref name="id"/> in <paramref name="push"/> until its transaction ends (under the lock).</summary>
@@ -137,6 +153,11 @@ public sealed partial class InMemoryJobDriver
         foreach (var (view, entry) in push.Entries)
         {
             view._uncommittedIds.Remove(entry.Id);
+            if (entry.ConcurrencyKey is { } concurrencyKey)
+            {
+                view._uncommittedConcurrencyKeys.Remove(concurrencyKey);
+            }
+
             if (commit)
             {
                 view.Add(entry);

@@ -158,4 +158,30 @@ public abstract partial class JobDriverConformanceTests
         Assert.Equal(commit ? new JobPushResult(inScope.Id, false) : new JobPushResult(fromOutside.Id, true), result);
         Assert.Equal(1, (await d.GetCountsAsync(default)).Pending);
     }
+
+    [Fact]
+    public async Task A_keyed_push_from_outside_of_a_concurrency_key_an_open_scope_pushed_waits_for_the_scope_and_goes_behind()
+    {
+        var d = await DriverAsync();
+        var clean = ExecutionContext.Capture()!; // no scope: the other code's context
+        var inScope = Keyed(1, "k");
+        var fromOutside = Keyed(2, "k");
+        Task waiting = null!;
+        using (var scope = Scope())
+        {
+            await d.PushAsync([inScope], null, default);
+            ExecutionContext.Run(clean, _ => waiting = d.PushAsync([fromOutside], null, default), null);
+            using (Outside())
+            {
+                Assert.Null(await d.GetJobAsync(fromOutside.Id, default)); // not stored while the scope holds the key
+            }
+
+            scope.Complete();
+        }
+
+        await waiting.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal([inScope.Id], (await ClaimAsync(d, "w")).Select(c => c.Id)); // the key's line: the scope's job first
+        await d.CompleteAsync("w", [Outcome(inScope.Id, JobOutcomeKind.Completed, 1)], default);
+        Assert.Equal([fromOutside.Id], (await ClaimAsync(d, "w")).Select(c => c.Id));
+    }
 }
