@@ -104,12 +104,16 @@ public sealed partial class InMemoryJobDriver
             cancellationToken.ThrowIfCancellationRequested();
             lock (_gate)
             {
-                return Task.FromResult(target.PushUniqueLocked(record, key, null, cancellationToken).Inserted ? 1 : 0);
+                return Task.FromResult(target.PushUniqueLocked(record, key, null).Inserted ? 1 : 0);
             }
         }
 
-        return target.PushAsync([record], null, cancellationToken)
-            .ContinueWith(static _ => 1, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        lock (_gate)
+        {
+            target.StoreLocked([record], null); // an operator's run joins no ambient transaction: only pushes do
+        }
+
+        return Task.FromResult(1);
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Transactions;
 using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk.InMemory;
@@ -47,78 +48,123 @@ public sealed partial class InMemoryJobDriver
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Inside an ambient <see cref="Transaction"/> the job joins it (see <see cref="PushAsync"/>), and its key is taken
+    /// for that transaction: a push of the key in the same transaction finds it held, a push of the key from other code
+    /// waits until the transaction ends, as on PostgreSQL.
+    /// </remarks>
     public Task<JobPushResult> PushUniqueAsync(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        RefuseDatabaseTransaction(transaction);
         CheckPriority(job);
         cancellationToken.ThrowIfCancellationRequested(); // also when the key is held: the PostgreSQL driver sends nothing
-        if (job.UniqueKey is not { } key)
-        {
-            return PushAndReturn(job, transaction, cancellationToken);
-        }
+        var ambient = Transaction.Current;
+        return job.UniqueKey is { } key ? PushUniqueCoreAsync(job, key, ambient, cancellationToken) : PushAndReturn(job, ambient, cancellationToken);
+    }
 
-        lock (_gate)
+    private async Task<JobPushResult> PushUniqueCoreAsync(JobPushRecord job, string key, Transaction? ambient, CancellationToken cancellationToken)
+    {
+        var push = ambient is null ? null : JoinAmbient(ambient);
+        while (true)
         {
-            return Task.FromResult(PushUniqueLocked(job, key, transaction, cancellationToken));
+            Task blocker;
+            lock (_gate)
+            {
+                if (UncommittedBlocker([job], push, keys: true) is not { } found)
+                {
+                    return PushUniqueLocked(job, key, push);
+                }
+
+                blocker = found;
+            }
+
+            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc />
+    /// <remarks>Inside an ambient <see cref="Transaction"/> the batch joins it, as <see cref="PushUniqueAsync"/> does.</remarks>
     public Task<IReadOnlyList<JobPushResult>> PushUniqueManyAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        if (transaction is not null)
-        {
-            throw new NotSupportedException("The in-memory driver cannot join a database transaction. Use the PostgreSQL driver for transactional pushes.");
-        }
-
-        // All or nothing: everything that can refuse the batch is checked before the first job is stored. A job whose key
-        // is held (by a stored job or one earlier in the batch) is not stored, so its id is not checked: it reports the
-        // holder, as on PostgreSQL (whose insert yields on the key before it compares ids).
+        RefuseDatabaseTransaction(transaction);
         cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
+        return PushUniqueManyCoreAsync(jobs, Transaction.Current, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<JobPushResult>> PushUniqueManyCoreAsync(IReadOnlyList<JobPushRecord> jobs, Transaction? ambient,
+        CancellationToken cancellationToken)
+    {
+        var push = ambient is null ? null : JoinAmbient(ambient);
+        while (true)
         {
-            var now = _time.GetUtcNow();
-            var ids = new HashSet<JobId>();
-            var keys = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var job in jobs)
+            Task blocker;
+            lock (_gate)
             {
-                ArgumentNullException.ThrowIfNull(job, nameof(jobs));
-                CheckPriority(job);
-                if (job.UniqueKey is { } key && (keys.Contains(key) || IsKeyHeld(key, now)))
+                if (UncommittedBlocker(jobs, push, keys: true) is not { } found)
                 {
-                    continue;
+                    return PushUniqueManyLocked(jobs, push);
                 }
 
-                if ((_jobs.TryGetValue(job.Id, out var stored) && !IsRemovedBy(stored, job.UniqueKey, now)) || !ids.Add(job.Id))
-                {
-                    throw new InvalidOperationException($"A job with id {job.Id} already exists.");
-                }
-
-                if (job.UniqueKey is { } taken)
-                {
-                    keys.Add(taken);
-                }
+                blocker = found;
             }
 
-            var results = new JobPushResult[jobs.Count];
-            for (var i = 0; i < results.Length; i++)
-            {
-                var job = jobs[i];
-                if (job.UniqueKey is { } key)
-                {
-                    results[i] = PushUniqueLocked(job, key, null, CancellationToken.None);
-                }
-                else
-                {
-                    _ = PushAsync([job], null, CancellationToken.None);
-                    results[i] = new JobPushResult(job.Id, Inserted: true);
-                }
-            }
-
-            return Task.FromResult<IReadOnlyList<JobPushResult>>(results);
+            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Stores the jobs of <paramref name="jobs"/> whose keys are free (in <paramref name="push"/> when not null), all or
+    /// nothing: everything that can refuse the batch is checked before the first job is stored. A job whose key is held
+    /// (by a stored job, one of the batch's own transaction, or one earlier in the batch) is not stored, so its id is not
+    /// checked: it reports the holder, as on PostgreSQL (whose insert yields on the key before it compares ids). Under the
+    /// lock, with no other transaction's push in the way (<see cref="UncommittedBlocker"/>).
+    /// </summary>
+    private JobPushResult[] PushUniqueManyLocked(IReadOnlyList<JobPushRecord> jobs, AmbientPush? push)
+    {
+        CheckOpen(push);
+        var now = _time.GetUtcNow();
+        var ids = new HashSet<JobId>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var job in jobs)
+        {
+            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+            CheckPriority(job);
+            if (job.UniqueKey is { } key && (keys.Contains(key) || IsKeyHeld(key, now) || _uncommittedKeys.ContainsKey(key)))
+            {
+                continue;
+            }
+
+            if ((_jobs.TryGetValue(job.Id, out var stored) && !IsRemovedBy(stored, job.UniqueKey, now)) || _uncommittedIds.ContainsKey(job.Id)
+                || !ids.Add(job.Id))
+            {
+                throw new InvalidOperationException($"A job with id {job.Id} already exists.");
+            }
+
+            if (job.UniqueKey is { } taken)
+            {
+                keys.Add(taken);
+            }
+        }
+
+        var results = new JobPushResult[jobs.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            var job = jobs[i];
+            if (job.UniqueKey is { } key)
+            {
+                results[i] = PushUniqueLocked(job, key, push);
+            }
+            else
+            {
+                StoreLocked([job], push);
+                results[i] = new JobPushResult(job.Id, Inserted: true);
+            }
+        }
+
+        return results;
     }
 
     /// <summary>Whether a stored job of this queue holds <paramref name="key"/> (under the lock).</summary>
@@ -134,15 +180,30 @@ public sealed partial class InMemoryJobDriver
             && _uniqueHolders.TryGetValue(key, out var holder) && holder == stored.Id;
 
     /// <summary>
-    /// Stores <paramref name="job"/> unless a job of this queue holds <paramref name="key"/>; under the lock (the schedule
-    /// store takes it for the fire record too).
+    /// Stores <paramref name="job"/> unless a job of this queue holds <paramref name="key"/> (in <paramref name="push"/>
+    /// when not null); under the lock (the schedule store takes it for the fire record too). A key taken by a transaction
+    /// that has not ended is held: the same transaction's pushes see their own job, and the pushes of other code wait
+    /// first (<see cref="UncommittedBlocker"/>), except a scheduled fire or an operator's run under the lock, which cannot
+    /// wait and store nothing (the side that never runs the key's job twice).
     /// </summary>
-    private JobPushResult PushUniqueLocked(JobPushRecord job, string key, DbTransaction? transaction, CancellationToken cancellationToken)
+    private JobPushResult PushUniqueLocked(JobPushRecord job, string key, AmbientPush? push)
     {
+        if (_uncommittedKeys.TryGetValue(key, out var uncommitted))
+        {
+            return new JobPushResult(uncommitted.Id, Inserted: false);
+        }
+
         Entry? entry = null;
         if (_uniqueHolders.TryGetValue(key, out var holder) && _jobs.TryGetValue(holder, out entry) && HoldsKey(entry, _time.GetUtcNow()))
         {
             return new JobPushResult(holder, Inserted: false);
+        }
+
+        if (push is not null)
+        {
+            StoreLocked([job], push); // the former holder is removed at the commit (TakeKey)
+            TakeKeyUncommitted(push, key, job.Id);
+            return new JobPushResult(job.Id, Inserted: true);
         }
 
         if (entry is { RemoveWhenReleased: true })
@@ -150,10 +211,24 @@ public sealed partial class InMemoryJobDriver
             _jobs.Remove(entry.Id);
         }
 
-        // The push below takes the same (re-entrant) lock: nobody else can take the key in between.
-        _ = PushAsync([job], transaction, cancellationToken);
+        StoreLocked([job], null);
         _uniqueHolders[key] = job.Id;
         return new JobPushResult(job.Id, Inserted: true);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="key"/> to committed job <paramref name="id"/>, removing a former holder that finished and was
+    /// kept only for its key (under the lock).
+    /// </summary>
+    private void TakeKey(string key, JobId id, DateTimeOffset now)
+    {
+        if (_uniqueHolders.TryGetValue(key, out var holder) && holder != id && _jobs.TryGetValue(holder, out var former)
+            && former.RemoveWhenReleased && !HoldsKey(former, now))
+        {
+            _jobs.Remove(holder);
+        }
+
+        _uniqueHolders[key] = id;
     }
 
     /// <summary>
@@ -168,6 +243,11 @@ public sealed partial class InMemoryJobDriver
         if (entry.IsUnfinished || entry.UniqueKey is not { } key)
         {
             return true;
+        }
+
+        if (_uncommittedKeys.ContainsKey(key))
+        {
+            return false; // a transaction that has not ended took the key: held, as by a stored job
         }
 
         if (_uniqueHolders.TryGetValue(key, out var holder) && holder != entry.Id && _jobs.TryGetValue(holder, out var held))
@@ -197,9 +277,9 @@ public sealed partial class InMemoryJobDriver
         return true;
     }
 
-    private async Task<JobPushResult> PushAndReturn(JobPushRecord job, DbTransaction? transaction, CancellationToken cancellationToken)
+    private async Task<JobPushResult> PushAndReturn(JobPushRecord job, Transaction? ambient, CancellationToken cancellationToken)
     {
-        await PushAsync([job], transaction, cancellationToken).ConfigureAwait(false);
+        await PushCoreAsync([job], ambient, cancellationToken).ConfigureAwait(false);
         return new JobPushResult(job.Id, Inserted: true);
     }
 

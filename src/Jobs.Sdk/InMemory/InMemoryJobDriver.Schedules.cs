@@ -65,12 +65,12 @@ public sealed partial class InMemoryJobDriver
             }
             else if (job.UniqueKey is { } key)
             {
-                var pushed = PushUniqueLocked(job, key, null, cancellationToken);
+                var pushed = PushUniqueLocked(job, key, null);
                 result = new ScheduledFireResult(pushed.Inserted ? ScheduledFireOutcome.Pushed : ScheduledFireOutcome.KeyHeld, pushed.Id);
             }
             else
             {
-                PushAsync([job], null, cancellationToken).GetAwaiter().GetResult();
+                StoreLocked([job], null);
                 result = new ScheduledFireResult(ScheduledFireOutcome.Pushed, job.Id);
             }
 

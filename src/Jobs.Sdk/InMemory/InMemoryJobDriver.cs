@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text;
+using System.Transactions;
 using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk.InMemory;
@@ -41,57 +42,125 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         => cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken) : Task.CompletedTask;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Given no transaction inside an ambient <see cref="Transaction"/> (a <see cref="TransactionScope"/>, seen at the
+    /// call), the jobs join it, as on PostgreSQL: stored when it commits, dropped when it does not, invisible until then.
+    /// </remarks>
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
+        RefuseDatabaseTransaction(transaction);
+        cancellationToken.ThrowIfCancellationRequested();
+        var ambient = Transaction.Current;
+        if (ambient is null)
+        {
+            lock (_gate)
+            {
+                if (UncommittedBlocker(jobs, null, keys: false) is null)
+                {
+                    StoreLocked(jobs, null); // the common case, at once (its errors thrown here, as before scopes were joined)
+                    return Task.CompletedTask;
+                }
+            }
+        }
+
+        return PushCoreAsync(jobs, ambient, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="jobs"/>, or keeps them aside in <paramref name="ambient"/> until it ends; first waits for
+    /// another transaction that pushed one of their ids, as PostgreSQL's insert does.
+    /// </summary>
+    private async Task PushCoreAsync(IReadOnlyList<JobPushRecord> jobs, Transaction? ambient, CancellationToken cancellationToken)
+    {
+        var push = ambient is null ? null : JoinAmbient(ambient);
+        while (true)
+        {
+            Task blocker;
+            lock (_gate)
+            {
+                if (UncommittedBlocker(jobs, push, keys: false) is not { } found)
+                {
+                    StoreLocked(jobs, push);
+                    return;
+                }
+
+                blocker = found;
+            }
+
+            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void RefuseDatabaseTransaction(DbTransaction? transaction)
+    {
         if (transaction is not null)
         {
             throw new NotSupportedException("The in-memory driver cannot join a database transaction. Use the PostgreSQL driver for transactional pushes.");
         }
+    }
 
-        cancellationToken.ThrowIfCancellationRequested();
+    /// <summary>
+    /// Stores <paramref name="jobs"/>, all or nothing, or keeps them aside in <paramref name="push"/> (null: none) until
+    /// its transaction ends (under the lock).
+    /// </summary>
+    private void StoreLocked(IReadOnlyList<JobPushRecord> jobs, AmbientPush? push)
+    {
+        CheckOpen(push);
         var now = Stored(_time.GetUtcNow());
-        lock (_gate)
+
+        // All or nothing, as the PostgreSQL driver's one statement: an id stored or repeated refuses the whole batch.
+        var ids = jobs.Count > 1 ? new HashSet<JobId>(jobs.Count) : null;
+        foreach (var record in jobs)
         {
-            // All or nothing, as the PostgreSQL driver's one statement: an id stored or repeated refuses the whole batch.
-            var ids = jobs.Count > 1 ? new HashSet<JobId>(jobs.Count) : null;
-            foreach (var record in jobs)
+            CheckPriority(record);
+            if (_jobs.ContainsKey(record.Id) || _uncommittedIds.ContainsKey(record.Id) || ids?.Add(record.Id) == false)
             {
-                CheckPriority(record);
-                if (_jobs.ContainsKey(record.Id) || ids?.Add(record.Id) == false)
-                {
-                    throw new InvalidOperationException($"A job with id {record.Id} already exists.");
-                }
+                throw new InvalidOperationException($"A job with id {record.Id} already exists.");
             }
-
-            foreach (var record in jobs)
-            {
-                var entry = new Entry
-                {
-                    Id = record.Id,
-                    Name = record.Name,
-                    Payload = record.Payload.ToArray(),
-                    Priority = record.Priority,
-                    MaxAttempts = record.MaxAttempts,
-                    Headers = record.Headers,
-                    CreatedAt = now,
-                    RunAt = record.RunAt is { } runAt ? Stored(runAt) : now,
-                    LastModified = now,
-                    KeySeq = ++_sequence,
-                    State = JobState.Pending,
-                    UniqueKey = record.UniqueKey,
-                    UniqueFor = record.UniqueFor,
-                    ConcurrencyKey = record.ConcurrencyKey,
-                    ConcurrencyLimit = record.ConcurrencyKey is null ? 0 : Math.Max(record.ConcurrencyLimit ?? 1, 1),
-                };
-                _jobs.Add(entry.Id, entry);
-                _waiting.Add(entry);
-            }
-
-            Signal();
         }
 
-        return Task.CompletedTask;
+        foreach (var record in jobs)
+        {
+            var entry = new Entry
+            {
+                Id = record.Id,
+                Name = record.Name,
+                Payload = record.Payload.ToArray(),
+                Priority = record.Priority,
+                MaxAttempts = record.MaxAttempts,
+                Headers = record.Headers,
+                CreatedAt = now,
+                RunAt = record.RunAt is { } runAt ? Stored(runAt) : now,
+                LastModified = now,
+                State = JobState.Pending,
+                UniqueKey = record.UniqueKey,
+                UniqueFor = record.UniqueFor,
+                ConcurrencyKey = record.ConcurrencyKey,
+                ConcurrencyLimit = record.ConcurrencyKey is null ? 0 : Math.Max(record.ConcurrencyLimit ?? 1, 1),
+            };
+            if (push is null)
+            {
+                Add(entry);
+            }
+            else
+            {
+                AddUncommitted(push, entry);
+            }
+        }
+
+        if (push is null)
+        {
+            Signal();
+        }
+    }
+
+    /// <summary>Puts <paramref name="entry"/> in the store and in line, behind its concurrency key's jobs (under the lock).</summary>
+    private void Add(Entry entry)
+    {
+        entry.KeySeq = ++_sequence;
+        _jobs.Add(entry.Id, entry);
+        _waiting.Add(entry);
     }
 
     /// <summary>
