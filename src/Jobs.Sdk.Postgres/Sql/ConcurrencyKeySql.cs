@@ -80,8 +80,7 @@ internal static class ConcurrencyKeySql
     /// bucket order, then each key's own lock, in key order (as <see cref="Lock"/>); more, their buckets' locks exclusive,
     /// in bucket order (at most 1,024 locks, however many keys), and no key's own lock.
     /// </summary>
-    public static string LockKeys(string queue, string keys) =>
-        KeyLocks($"(SELECT {queue}::text, k FROM {keys} AS u(k))", bucketed: true);
+    public static string LockKeys(string queue, string keys) => KeyLocks(keys, bucketed: true, queue);
 
     /// <summary>
     /// A CTE <c>key_locks</c> (after helper CTEs) taking the locks of the (queue, key) pairs of <paramref name="pairs"/> (a
@@ -94,31 +93,36 @@ internal static class ConcurrencyKeySql
 
     /// <summary>
     /// The one builder of the key-lock CTEs (<c>key_list</c>, then <c>key_locks</c> after helpers) over the distinct
-    /// (queue, key) pairs of <paramref name="pairs"/> (rows of two columns, queue and key; null keys ignored): their
-    /// buckets' locks shared, in (queue, bucket) order, then each key's own lock, in (queue, key) order. When
+    /// (queue, key) pairs of <paramref name="pairs"/> (rows of two columns, queue and key; null keys ignored), or, given
+    /// the one <paramref name="queue"/> (a SQL expression), over its keys in <paramref name="pairs"/> (rows of one column):
+    /// their buckets' locks shared, in (queue, bucket) order, then each key's own lock, in (queue, key) order. When
     /// <paramref name="bucketed"/> and there are more than <see cref="BucketedAbove"/> pairs: their buckets' locks
     /// exclusive, in the same order, and no key's own lock. Every statement takes bucket locks before key locks, each in
     /// this one order (a single push's <see cref="Lock"/> is one bucket, then its key), so no two of them wait for each
     /// other in opposite orders: a batch push, an operator's retry and a cleanup rerun deadlocked (40P01) when one did not.
+    /// The one queue is not made a column of the pairs: sorted by a constant text column too, for the same order, a batch
+    /// of 256 keys spent a text comparison per step of its sort (its lock statement: 0.59 ms, not 0.36, median of 5 runs).
     /// </summary>
-    private static string KeyLocks(string pairs, bool bucketed)
+    private static string KeyLocks(string pairs, bool bucketed, string? queue = null)
     {
+        var q = queue is null ? "q, " : ""; // the queue column, sorted first, when the pairs are of several queues
+        var lockQueue = queue ?? "d.q";
         var mode = bucketed ? "key_mode m, " : "";
         var modeList = bucketed ? $"key_mode AS MATERIALIZED (\n        SELECT count(*) > {BucketedAbove} AS bucketed FROM key_list\n    ),\n    " : "";
         var bucketLock = bucketed
-            ? $"CASE WHEN m.bucketed THEN {BucketLock("d.q", "d.b", exclusive: true)} ELSE {BucketLock("d.q", "d.b", exclusive: false)} END"
-            : BucketLock("d.q", "d.b", exclusive: false);
+            ? $"CASE WHEN m.bucketed THEN {BucketLock(lockQueue, "d.b", exclusive: true)} ELSE {BucketLock(lockQueue, "d.b", exclusive: false)} END"
+            : BucketLock(lockQueue, "d.b", exclusive: false);
         var keyed = bucketed ? "NOT m.bucketed AND " : "";
         return $"""
             key_list AS MATERIALIZED (
-                    SELECT DISTINCT q, k FROM {pairs} AS t(q, k) WHERE k IS NOT NULL
+                    SELECT DISTINCT {q}k FROM {pairs} AS t({q}k) WHERE k IS NOT NULL
                 ),
                 {modeList}bucket_locks AS MATERIALIZED (
-                    SELECT {bucketLock} FROM {mode}(SELECT DISTINCT q, {Bucket("k")} AS b FROM key_list ORDER BY q, b) d
+                    SELECT {bucketLock} FROM {mode}(SELECT DISTINCT {q}{Bucket("k")} AS b FROM key_list ORDER BY {q}b) d
                 ),
                 key_locks AS MATERIALIZED (
-                    SELECT {KeyLock("d.q", "d.k")} FROM {mode}(SELECT count(*) AS n FROM bucket_locks) l, LATERAL (
-                        SELECT q, k FROM key_list WHERE {keyed}l.n >= 0 ORDER BY q, k) d
+                    SELECT {KeyLock(lockQueue, "d.k")} FROM {mode}(SELECT count(*) AS n FROM bucket_locks) l, LATERAL (
+                        SELECT {q}k FROM key_list WHERE {keyed}l.n >= 0 ORDER BY {q}k) d
                 )
             """;
     }
