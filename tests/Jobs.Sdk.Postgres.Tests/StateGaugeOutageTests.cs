@@ -89,7 +89,8 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
         Assert.True(during.Count == 1 && during[0].EventId.Id == 1300 && during[0].Level == LogLevel.Warning,
             $"three failed refreshes of jobs.state.count logged {during.Count} gauge event(s), not one warning 1300: "
             + string.Join("; ", during.Select(e => $"{e.EventId.Id} {e.Level} {e.Message}")));
-        Assert.Equal(q.Driver.QueueName, during[0].State["QueueName"]);
+        Assert.Equal(1, during[0].State["QueueCount"]);
+        Assert.Equal($"'{q.Driver.QueueName}'", during[0].State["Queues"]);
 
         proxy.AcceptConnections();
         var deadline = DateTime.UtcNow + Guard;
@@ -104,7 +105,64 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
         var after = GaugeLogs(logs);
         Assert.Equal([1300, 1301], after.Select(e => e.EventId.Id));
         Assert.Equal(LogLevel.Information, after[1].Level);
-        Assert.Equal(q.Driver.QueueName, after[1].State["QueueName"]);
+        Assert.Equal($"'{q.Driver.QueueName}'", after[1].State["Queues"]);
+    }
+
+    /// <summary>
+    /// One read of every queue's counts serves all the queues of a store (<see cref="StoreStateCountRead"/>), so an outage
+    /// is one failure of that read, whatever the queues: a process gauging 50 queues of one driver logs one warning 1300
+    /// naming how many queues it leaves without counts, and one 1301 when the read succeeds again. Each queue's sampler
+    /// logged its own: 50 warnings (1,000 for a process with 1,000 queues), and 50 recoveries.
+    /// </summary>
+    [Fact]
+    public async Task An_outage_of_a_store_gauging_50_queues_logs_one_warning_for_the_store_and_one_recovery()
+    {
+        const int Queues = 50;
+        var upstream = new NpgsqlConnectionStringBuilder(fixture.ConnectionString);
+        await using var proxy = TcpProxy.Start(upstream.Host!, upstream.Port);
+        var logs = new CapturingLoggerProvider();
+        var (q, metrics, time) = await StartAsync(fixture.CreateDataSource(b => { b.Host = "127.0.0.1"; b.Port = proxy.Port; b.Timeout = 3; }), logs);
+        await using var _ = q;
+        using var __ = metrics;
+        var names = new[] { q.Driver.QueueName }.Concat(Enumerable.Range(1, Queues - 1).Select(i => $"{q.Driver.QueueName}_{i:D2}")).ToArray();
+        await Task.WhenAll(names.Select((n, i) => q.Queue.PushAsync(new ValueJob(i), new JobOptions { Queue = n })));
+        var samplers = names.Select(n => JobsInstrumentation.GetSampler(q.Driver.ForQueue(n))!).ToArray();
+        Assert.All(samplers, Assert.NotNull);
+        await Task.WhenAll(samplers.Select(s => s.RefreshAsync())).WaitAsync(Guard);
+        Assert.Empty(GaugeLogs(logs));
+
+        proxy.RefuseConnections();
+        proxy.CutAll();
+        for (var refresh = 0; refresh < 3; refresh++)
+        {
+            time.Advance(JobStateCountSampler.RefreshInterval);
+            await Task.WhenAll(samplers.Select(s => s.RefreshAsync())).WaitAsync(Guard); // fail: the store is out of reach
+        }
+
+        var during = GaugeLogs(logs);
+        Assert.True(during.Count == 1 && during[0].EventId.Id == 1300 && during[0].Level == LogLevel.Warning,
+            $"three failed refreshes of the jobs.state.count gauge of {Queues} queues of one store logged {during.Count} gauge event(s), not one warning 1300: "
+            + string.Join("; ", during.Take(3).Select(e => $"{e.EventId.Id} {e.Level} {e.Message}")));
+        Assert.Equal(Queues, during[0].State["QueueCount"]);
+        Assert.Contains($"{Queues} queue(s) ('{names[0]}', '{names[1]}', '{names[2]}' and {Queues - 3} more)", during[0].Message, StringComparison.Ordinal);
+
+        proxy.AcceptConnections();
+        var deadline = DateTime.UtcNow + Guard;
+        while (Collect(metrics).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the gauge did not report again within 60 s of the store's return");
+            time.Advance(JobStateCountSampler.RefreshInterval); // a read (failed or not) serves every queue for one interval
+            await Task.WhenAll(samplers.Select(s => s.RefreshAsync())).WaitAsync(Guard);
+        }
+
+        time.Advance(JobStateCountSampler.RefreshInterval);
+        await Task.WhenAll(samplers.Select(s => s.RefreshAsync())).WaitAsync(Guard); // succeeds again: logs nothing more
+        var after = GaugeLogs(logs);
+        Assert.True(after.Select(e => e.EventId.Id).SequenceEqual([1300, 1301]),
+            $"the outage and the return of the counts of {Queues} queues of one store logged "
+            + string.Join(", ", after.GroupBy(e => e.EventId.Id).Select(g => $"{g.Count()} event(s) {g.Key}")) + ", not one 1300 and one 1301");
+        Assert.Equal(LogLevel.Information, after[1].Level);
+        Assert.Equal(Queues, after[1].State["QueueCount"]);
     }
 
     /// <summary>

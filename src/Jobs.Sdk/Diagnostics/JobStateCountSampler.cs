@@ -15,7 +15,9 @@ namespace Jobs.Sdk;
 /// refreshes fail (the store is out of reach), the counts are reported for <see cref="MaxAge"/> after their sample, then
 /// not at all until a refresh succeeds: an alert must see the series stop, not a flat line of counts from before the outage.
 /// The first failed refresh logs why (<see cref="InstrumentationLog.StateCountFailed"/>), the first that succeeds again
-/// logs the recovery; the failures between are not logged (an outage would log one per refresh interval and queue).
+/// logs the recovery; the failures between are not logged (an outage would log one per refresh interval and queue). A
+/// queue whose counts come from its store's shared read logs nothing itself: the read logs once for all the queues it
+/// serves (an outage of a process with 1,000 queues logged 1,000 warnings).
 /// </summary>
 internal sealed class JobStateCountSampler
 {
@@ -90,6 +92,9 @@ internal sealed class JobStateCountSampler
     private async Task RefreshCoreAsync()
     {
         var failed = true;
+        // A queue of a shared read logs nothing itself, not even when its turn does not come in time: during an outage the
+        // turns queue behind the read that waits for the store, and each queue logged its own warning.
+        var shared = _driver is IAllQueueStateCounts;
         try
         {
             using var timeout = new CancellationTokenSource(QueryTimeout);
@@ -97,7 +102,7 @@ internal sealed class JobStateCountSampler
             try
             {
                 var counts = _driver is IAllQueueStateCounts store
-                    ? await StoreStateCountRead.ReadAsync(store, _driver.QueueName, _time, timeout.Token).ConfigureAwait(false)
+                    ? await StoreStateCountRead.ReadAsync(store, _driver.QueueName, _time, _logger, timeout.Token).ConfigureAwait(false)
                     : await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
                 Volatile.Write(ref _sample, new Sample(counts, _time.GetTimestamp()));
                 failed = false;
@@ -116,7 +121,10 @@ internal sealed class JobStateCountSampler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Failed(ex);
+            if (!shared)
+            {
+                Failed(ex);
+            }
         }
         finally
         {
@@ -131,7 +139,7 @@ internal sealed class JobStateCountSampler
     {
         if (_failures++ == 0)
         {
-            InstrumentationLog.StateCountFailed(_logger, exception, _driver.QueueName, MaxAge);
+            InstrumentationLog.StateCountFailed(_logger, exception, 1, InstrumentationLog.QueueNames([_driver.QueueName]), MaxAge);
         }
     }
 
@@ -140,7 +148,7 @@ internal sealed class JobStateCountSampler
     {
         if (_failures > 0)
         {
-            InstrumentationLog.StateCountRecovered(_logger, _driver.QueueName, _failures);
+            InstrumentationLog.StateCountRecovered(_logger, 1, InstrumentationLog.QueueNames([_driver.QueueName]), _failures);
             _failures = 0;
         }
     }

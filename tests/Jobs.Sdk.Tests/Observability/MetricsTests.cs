@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk.Tests.Observability;
 
@@ -169,6 +170,45 @@ public sealed class MetricsTests
         var pending = Assert.Single(metrics.Of(JobsDiagnostics.StateCountInstrument), p => p.Tag("jobs.job.state") == "pending");
         Assert.Equal(1, pending.Value);
     }
+
+    /// <summary>
+    /// A store without a read of every queue's counts (the in-memory one, a custom driver: no shared read to fail once for
+    /// all its queues) keeps logging per queue: one warning 1300 naming the queue at its first failed refresh, none for
+    /// the failures that follow, and one 1301 when a refresh succeeds again.
+    /// </summary>
+    [Fact]
+    public async Task State_gauge_of_a_store_without_a_shared_read_logs_its_failure_and_recovery_per_queue()
+    {
+        var queueName = Obs.NewQueueName("metrics-gauge-fail");
+        var logs = new CapturingLoggerProvider();
+        var failing = true;
+        await using var host = ObsHost.Create(queueName, j => j.AddJob<ObsJob>((job, ctx, ct) => Task.CompletedTask),
+            driver: d => d.OnGetCounts = _ => Volatile.Read(ref failing) ? throw new InvalidOperationException("connection refused") : Task.CompletedTask,
+            services: s => s.AddLogging(l => l.AddProvider(logs).SetMinimumLevel(LogLevel.Trace)));
+        await host.Queue.PushAsync(new ObsJob(1));
+        var sampler = JobsInstrumentation.GetSampler(host.Driver)!;
+        for (var refresh = 0; refresh < 3; refresh++)
+        {
+            await sampler.RefreshAsync().WaitAsync(Obs.Timeout);
+        }
+
+        var during = GaugeLogs(logs, queueName);
+        Assert.True(during.Count == 1 && during[0].EventId.Id == 1300 && during[0].Level == LogLevel.Warning,
+            $"three failed refreshes of one queue's counts logged {during.Count} gauge event(s), not one warning 1300: "
+            + string.Join("; ", during.Select(e => $"{e.EventId.Id} {e.Level} {e.Message}")));
+        Assert.Equal(1, during[0].State["QueueCount"]);
+
+        Volatile.Write(ref failing, false);
+        await sampler.RefreshAsync().WaitAsync(Obs.Timeout);
+        await sampler.RefreshAsync().WaitAsync(Obs.Timeout);
+        var after = GaugeLogs(logs, queueName);
+        Assert.Equal([1300, 1301], after.Select(e => e.EventId.Id));
+        Assert.Equal(1, after[1].State["QueueCount"]);
+    }
+
+    /// <summary>The gauge's log events (1300-1319) about queue <paramref name="queueName"/>, oldest first.</summary>
+    private static List<CapturingLoggerProvider.LogEntry> GaugeLogs(CapturingLoggerProvider logs, string queueName)
+        => logs.Entries.Where(e => e.EventId.Id is >= 1300 and < 1320 && e.Message.Contains(queueName, StringComparison.Ordinal)).ToList();
 
     [Fact]
     public void Instruments_use_the_documented_names_and_units()
