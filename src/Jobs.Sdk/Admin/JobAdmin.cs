@@ -139,12 +139,13 @@ public sealed class JobAdmin
     /// </summary>
     /// <returns>Whether the queue was running before (false: it was already paused; the reason is updated).</returns>
     /// <exception cref="ArgumentException">The name is empty, starts or ends with whitespace, contains NUL or an unpaired
-    /// surrogate or is longer than 1,000 bytes of UTF-8 (no queue can have it), or the reason or <paramref name="audit"/> contains NUL or an unpaired surrogate.</exception>
+    /// surrogate or is longer than 1,000 bytes of UTF-8 (no queue can have it), or the reason or <paramref name="audit"/> contains NUL or an unpaired surrogate,
+    /// or the reason is longer than <see cref="AuditInfo.MaxReasonLength"/> characters (or <paramref name="audit"/>'s texts longer than theirs).</exception>
     public async Task<bool> PauseQueueAsync(string queue, string? reason = null, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         JobTextLimits.CheckQueueName(queue, nameof(queue));
-        JobTextLimits.CheckStorable(reason, "A pause reason", nameof(reason));
+        JobTextLimits.CheckOperatorText(reason, AuditInfo.MaxReasonLength, "The pause reason", nameof(reason));
         CheckAudit(audit);
 
         var changed = await Store.SetQueuePausedAsync(queue, true, reason ?? audit?.Reason, cancellationToken).ConfigureAwait(false);
@@ -359,14 +360,11 @@ public sealed class JobAdmin
     }
 
     /// <summary>
-    /// Refuses an audit entry no store can hold before the action runs: written after it, it would be lost (the action done,
+    /// Refuses an audit entry no store can hold, or one over its caps (<see cref="AuditInfo.MaxActorLength"/>,
+    /// <see cref="AuditInfo.MaxReasonLength"/>), before the action runs: written after it, it would be lost (the action done,
     /// its record not).
     /// </summary>
-    private static void CheckAudit(AuditInfo? audit)
-    {
-        JobTextLimits.CheckStorable(audit?.Actor, "The audit actor", nameof(audit));
-        JobTextLimits.CheckStorable(audit?.Reason, "The audit reason", nameof(audit));
-    }
+    private static void CheckAudit(AuditInfo? audit) => JobTextLimits.CheckAudit(audit, nameof(audit));
 
     private static void CheckPriority(JobPriority priority, string paramName)
     {
