@@ -68,4 +68,14 @@ public sealed class CommandTimeoutOptionTests(PostgresFixture fixture) : IAsyncL
         var retryHelp = await JobsTool.RunAsync(null, "retry", "--help");
         Assert.Contains("--timeout", retryHelp.Out);
     }
+
+    [Fact]
+    public async Task A_timeout_before_the_command_name_exits_64_saying_options_come_after_it()
+    {
+        var result = await JobsTool.RunAsync(fixture.ConnectionString, "--timeout", "5", "status");
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        Assert.True(result.Out.Length == 0, result.ToString());
+        Assert.Contains("error: '--timeout' comes before the command name: options come after it (jobs status --timeout 5)", result.Error);
+    }
 }
