@@ -44,7 +44,7 @@ internal sealed class CliContext : IAsyncDisposable
         NpgsqlDataSource dataSource;
         try
         {
-            dataSource = PostgresJobsBuilderExtensions.CreateDataSource(connection);
+            dataSource = PostgresJobsBuilderExtensions.CreateDataSource(CommandTimeout.Apply(connection));
         }
         catch (ArgumentException ex)
         {

@@ -14,8 +14,9 @@ internal static class DatabaseError
     {
         PostgresException p => $"{p.SqlState}: {p.MessageText}{Advice(p, connection, schema)}",
         { InnerException: TimeoutException } when !ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) =>
-            $"the database did not answer within the command timeout ({Builder(connection)?.CommandTimeout ?? 30} s): a lock another session holds, " +
-            "or an overloaded server. Its statement was cancelled; see jobs doctor for long transactions, or raise it with \"Command Timeout=SECONDS\" in --connection or JOBS_CONNECTION.",
+            $"the database did not answer within the command timeout ({CommandTimeout.GivenSeconds ?? Builder(connection)?.CommandTimeout ?? 30} s): a lock another session holds, " +
+            $"or an overloaded server. Its statement was cancelled; see jobs doctor for long transactions, or raise it with {CommandTimeout.Option} SECONDS (0: no limit)" +
+            (CommandTimeout.Given ? "." : " or \"Command Timeout=SECONDS\" in --connection or JOBS_CONNECTION."),
         _ when ex.InnerException is SocketException or TimeoutException || ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) =>
             $"cannot reach PostgreSQL at {Server(connection)} ({Innermost(ex).Message.TrimEnd('.')}); check Host and Port in --connection or JOBS_CONNECTION, " +
             "and that the server runs and accepts connections from this machine.",

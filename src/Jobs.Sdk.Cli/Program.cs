@@ -15,12 +15,19 @@ namespace Jobs.Sdk.Cli
             Environment.ExitCode = 0;
             UnknownCommand.Reset();
             Interruption.Reset();
+            CommandTimeout.Reset();
             TerminalText.Install();
             // ConsoleAppFramework prints its own errors (an option it cannot parse or does not know) with Console.WriteLine:
             // on stdout, where a script reading --json output expects the document or nothing. Errors go to stderr.
             ConsoleApp.LogError = static message => Console.Error.WriteLine("error: " + message);
-            ConsoleApp.Log = UnknownCommand.HelpWriter(args);
+            ConsoleApp.Log = RootHelp.WithCommonOptions(UnknownCommand.HelpWriter(args));
             var app = ConsoleApp.Create();
+            app.ConfigureGlobalOptions(static (ref ConsoleApp.GlobalOptionsBuilder builder) =>
+            {
+                // Text, checked by CommandTimeout when the command opens its connection: its own message, exit 64.
+                CommandTimeout.Set(builder.AddGlobalOption<string?>(CommandTimeout.Option, CommandTimeout.Description));
+                return new object();
+            });
             app.UseFilter<UnknownCommand>();
             app.UseFilter<UnhandledFailure>();
             app.UseFilter<Interruption>();

@@ -38,9 +38,31 @@ internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(n
             return exitCode;
         }
 
+        // An option before the command name (jobs --timeout 60 status): ConsoleAppFramework reads options after it only.
+        if (args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine($"error: '{args[0]}' comes before the command name: options come after it ({Reordered(args)}).");
+            return ExitCodes.Usage;
+        }
+
         // "queue" is a command group (JobsCli adds its commands under it): name the word after it too.
         var words = args[0] == "queue" && args.Length > 1 && !args[1].StartsWith('-') ? args[0] + " " + args[1] : args[0];
         Console.Error.WriteLine($"error: no jobs command '{words}' (the commands are listed above, on stderr; jobs COMMAND --help shows a command's options).");
         return ExitCodes.Usage;
+    }
+
+    /// <summary>
+    /// <paramref name="args"/> with its leading options (each with the value after it, unless that is the last word) moved
+    /// after the rest: <c>--timeout 60 status</c> is <c>jobs status --timeout 60</c>.
+    /// </summary>
+    private static string Reordered(string[] args)
+    {
+        var i = 0;
+        while (i < args.Length && args[i].StartsWith("--", StringComparison.Ordinal))
+        {
+            i += i + 2 < args.Length && !args[i + 1].StartsWith('-') ? 2 : 1;
+        }
+
+        return i < args.Length ? $"jobs {string.Join(' ', args[i..])} {string.Join(' ', args[..i])}" : "jobs COMMAND [options]";
     }
 }

@@ -55,7 +55,7 @@ public sealed record CleanupOptions
     /// Running jobs. <see cref="CleanupAction.Rerun"/> requeues only those whose lease ended (their worker died); a job a
     /// live worker holds is left alone. <see cref="CleanupAction.Remove"/> (and <see cref="CleanupAction.RemoveOlderThan"/>)
     /// deletes those whose lease ended at once, as the lease rescue would; a job a live worker holds is removed as an
-    /// operator's delete (<see cref="JobAdmin.DeleteAsync"/>) removes it: its handler's token is cancelled at once, and
+    /// operator's delete (<see cref="JobAdmin.DeleteAsync(JobSelection, AuditInfo?, CancellationToken)"/>) removes it: its handler's token is cancelled at once, and
     /// it stays processing (cancel and delete requested) with its slot in its key's <c>ConcurrencyLimit</c> and its queue's
     /// <c>GlobalConcurrency</c> until its handler really returned, then its row is deleted, whatever the outcome (or by the
     /// lease rescue, should its worker die first). So a limit holds while a removed handler unwinds or ignores its token.

@@ -39,6 +39,9 @@ public sealed class ReadmeOperatingSnippetTests(PostgresFixture fixture)
         int retried = await admin.RetryAsync(JobSelection.Matching(new JobQuery { Queue = "emails", States = [JobState.Failed] }), audit: audit);
         await admin.CancelAsync(JobSelection.Ids(job!.Id), audit);
         await admin.SetPriorityAsync(JobSelection.Matching(new JobQuery { Names = ["send-email"] }), JobPriority.Highest, audit);
+        // Over many batches: progress after each committed batch (batches done, jobs walked, rows changed so far).
+        await admin.DeleteAsync(JobSelection.Matching(new JobQuery { Queue = "reports", States = [JobState.Cancelled] }), audit,
+            new Progress<JobBulkProgress>(p => Console.Error.WriteLine($"{p.RowsChanged} deleted so far, {p.BatchesDone} batches")));
 
         await admin.PauseQueueAsync("emails", reason: "provider outage", audit);   // every worker stops claiming it
         await admin.ResumeQueueAsync("emails", audit);
@@ -62,10 +65,10 @@ public sealed class ReadmeOperatingSnippetTests(PostgresFixture fixture)
         Assert.Empty(workers);
         Assert.Empty(minutes);                                          // no worker ran here
         Assert.Empty(schedules);
-        Assert.Equal(["queue.resume", "queue.pause", "set-priority:Highest", "cancel", "retry"], log.Select(e => e.Action));
+        Assert.Equal(["queue.resume", "queue.pause", "delete", "set-priority:Highest", "cancel", "retry"], log.Select(e => e.Action));
         Assert.All(log, e => Assert.Equal("alice", e.Actor));
         var checkAdmin = PostgresJobAdmin.Create(dataSource, new PostgresJobDriverOptions { Schema = schema });
-        Assert.Equal(5, (await checkAdmin.GetAuditLogAsync()).Count);
+        Assert.Equal(6, (await checkAdmin.GetAuditLogAsync()).Count);
         await using var drop = dataSource.CreateCommand($"DROP SCHEMA \"{schema}\" CASCADE");
         await drop.ExecuteNonQueryAsync();
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 
 namespace Jobs.Sdk.Cli.Tests;
@@ -56,16 +57,75 @@ public static class JobsTool
         private readonly string[] _args;
         private readonly Task<string> _stdout;
         private readonly Task<string> _stderr;
+        private readonly StringBuilder _stderrSoFar = new();
+        private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Seen)> _lineWaiters = [];
 
         internal Running(Process process, string[] args)
         {
             _process = process;
             _args = args;
             _stdout = process.StandardOutput.ReadToEndAsync();
-            _stderr = process.StandardError.ReadToEndAsync();
+            _stderr = ReadErrorAsync(process.StandardError);
         }
 
         public bool HasExited => _process.HasExited;
+
+        /// <summary>
+        /// The first line the tool writes on stderr that <paramref name="match"/> accepts (also one written before the call),
+        /// while it runs; fails when none came within <paramref name="deadline"/> or the tool exited without one.
+        /// </summary>
+        public async Task<string> ErrorLineAsync(Func<string, bool> match, TimeSpan deadline)
+        {
+            var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_stderrSoFar)
+            {
+                if (_stderrSoFar.ToString().Split('\n').FirstOrDefault(match) is { } line)
+                {
+                    return line;
+                }
+
+                _lineWaiters.Add((match, seen));
+            }
+
+            try
+            {
+                return await seen.Task.WaitAsync(deadline);
+            }
+            catch (TimeoutException)
+            {
+                lock (_stderrSoFar)
+                {
+                    throw new TimeoutException($"jobs {string.Join(' ', _args)} wrote no such line on stderr within {deadline.TotalSeconds} s; so far:\n{_stderrSoFar}");
+                }
+            }
+        }
+
+        private async Task<string> ReadErrorAsync(StreamReader reader)
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                lock (_stderrSoFar)
+                {
+                    _stderrSoFar.Append(line).Append('\n');
+                    foreach (var waiter in _lineWaiters.Where(w => w.Match(line)).ToArray())
+                    {
+                        waiter.Seen.TrySetResult(line);
+                        _lineWaiters.Remove(waiter);
+                    }
+                }
+            }
+
+            lock (_stderrSoFar)
+            {
+                foreach (var waiter in _lineWaiters)
+                {
+                    waiter.Seen.TrySetException(new InvalidOperationException($"jobs {string.Join(' ', _args)} closed stderr without such a line:\n{_stderrSoFar}"));
+                }
+
+                _lineWaiters.Clear();
+                return _stderrSoFar.ToString();
+            }
+        }
 
         /// <summary>Sends <paramref name="signal"/> (INT: Ctrl+C, TERM: a service manager's stop) to the tool, with kill(1).</summary>
         public async Task SignalAsync(string signal)

@@ -71,12 +71,13 @@ internal sealed class AuditCommands
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             var age = olderThan is null ? new RetentionPolicy().AuditLog : CliRunner.ParseDuration(olderThan, "--older-than");
+            var audit = CliContext.Audit(actor, reason);
+            PostgresJobAdmin.CheckAudit(audit); // refused as every other action's is, before it deletes anything
             await using var driver = new PostgresJobDriver(ctx.DataSource, new PostgresJobDriverOptions
             {
                 Schema = ctx.Schema, MigrateOnStartup = false, UseListenNotify = false,
             });
             var ageText = CliRunner.FormatDuration(age);
-            var audit = CliContext.Audit(actor, reason);
             long deleted = 0;
             try
             {

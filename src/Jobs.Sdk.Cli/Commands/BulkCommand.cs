@@ -68,16 +68,17 @@ internal static class BulkCommand
     {
         await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
         var admin = ctx.Admin;
+        var progress = new BulkProgressLine(verb);
         int changed;
         try
         {
             changed = await (action.Kind switch
             {
-                JobAdminActionKind.Retry => admin.RetryAsync(selection, action.FromFirstAttempt, audit, ctx.Cancellation),
-                JobAdminActionKind.Cancel => admin.CancelAsync(selection, audit, ctx.Cancellation),
-                JobAdminActionKind.Delete => admin.DeleteAsync(selection, audit, ctx.Cancellation),
-                JobAdminActionKind.RunNow => admin.RunNowAsync(selection, audit, ctx.Cancellation),
-                JobAdminActionKind.SetPriority => admin.SetPriorityAsync(selection, action.Priority, audit, ctx.Cancellation),
+                JobAdminActionKind.Retry => admin.RetryAsync(selection, action.FromFirstAttempt, audit, progress, ctx.Cancellation),
+                JobAdminActionKind.Cancel => admin.CancelAsync(selection, audit, progress, ctx.Cancellation),
+                JobAdminActionKind.Delete => admin.DeleteAsync(selection, audit, progress, ctx.Cancellation),
+                JobAdminActionKind.RunNow => admin.RunNowAsync(selection, audit, progress, ctx.Cancellation),
+                JobAdminActionKind.SetPriority => admin.SetPriorityAsync(selection, action.Priority, audit, progress, ctx.Cancellation),
                 _ => throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action."),
             }).ConfigureAwait(false);
         }

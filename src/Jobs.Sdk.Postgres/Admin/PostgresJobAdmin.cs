@@ -27,6 +27,13 @@ public static class PostgresJobAdmin
             new ReadOnlyPoolReset(dataSource, (ILogger?)logger ?? NullLogger.Instance)), logger);
     }
 
+    /// <summary>
+    /// Throws the <see cref="ArgumentException"/> a <see cref="JobAdmin"/> action would for <paramref name="audit"/> (text no
+    /// store can hold, or over <see cref="AuditInfo.MaxActorLength"/> or <see cref="AuditInfo.MaxReasonLength"/>): for an
+    /// action that records its entry through the store itself (the <c>jobs audit prune</c> command), before it acts.
+    /// </summary>
+    internal static void CheckAudit(AuditInfo audit) => JobTextLimits.CheckAudit(audit, nameof(audit));
+
     /// <summary>The admin store of a driver's schema, gated on the driver's migrations.</summary>
     internal static PostgresJobAdminStore CreateAdminStore(this PostgresJobDriver driver)
         => new(driver.DataSource, driver.Schema, driver.WaitUntilReadyAsync, driver.Options.Retention, driver.ReadOnlyReset);

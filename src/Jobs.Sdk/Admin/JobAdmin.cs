@@ -14,7 +14,9 @@ namespace Jobs.Sdk;
 /// optional <see cref="AuditInfo"/>, is logged, and is appended to the audit log with the number of rows it changed (also when
 /// its token is cancelled after the change committed: the call then returns normally). Bulk
 /// actions work in batches of <see cref="BatchSize"/> jobs, each its own transaction: a failure part-way leaves earlier batches
-/// applied (the exception says how many rows were changed).
+/// applied (the exception says how many rows were changed). Each bulk action has an overload taking an
+/// <see cref="IProgress{T}"/> of <see cref="JobBulkProgress"/>, reported after each batch committed (on the calling flow,
+/// before the next batch starts: a slow <see cref="IProgress{T}.Report"/> slows the action).
 /// </remarks>
 public sealed class JobAdmin
 {
@@ -54,7 +56,16 @@ public sealed class JobAdmin
     /// </summary>
     /// <returns>How many jobs were changed.</returns>
     public Task<int> RetryAsync(JobSelection selection, bool fromFirstAttempt = false, AuditInfo? audit = null, CancellationToken cancellationToken = default)
-        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Retry, FromFirstAttempt: fromFirstAttempt), fromFirstAttempt ? "retry-from-first" : "retry", audit, cancellationToken);
+        => RetryAsync(selection, fromFirstAttempt, audit, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RetryAsync(JobSelection, bool, AuditInfo?, CancellationToken)"/>, reporting to <paramref name="progress"/>
+    /// after each batch committed (a tool's progress over many batches).
+    /// </summary>
+    /// <returns>How many jobs were changed.</returns>
+    public Task<int> RetryAsync(JobSelection selection, bool fromFirstAttempt, AuditInfo? audit, IProgress<JobBulkProgress>? progress, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Retry, FromFirstAttempt: fromFirstAttempt), fromFirstAttempt ? "retry-from-first" : "retry", audit,
+            progress, cancellationToken);
 
     /// <summary>
     /// Cancels jobs: waiting ones (pending, delayed, retrying, paused) become cancelled and are kept for inspection; running ones
@@ -62,30 +73,63 @@ public sealed class JobAdmin
     /// </summary>
     /// <returns>How many jobs were changed (running jobs asked to stop included).</returns>
     public Task<int> CancelAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
-        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Cancel), "cancel", audit, cancellationToken);
+        => CancelAsync(selection, audit, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="CancelAsync(JobSelection, AuditInfo?, CancellationToken)"/>, reporting to <paramref name="progress"/> after
+    /// each batch committed.
+    /// </summary>
+    /// <returns>How many jobs were changed (running jobs asked to stop included).</returns>
+    public Task<int> CancelAsync(JobSelection selection, AuditInfo? audit, IProgress<JobBulkProgress>? progress, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Cancel), "cancel", audit, progress, cancellationToken);
 
     /// <summary>
     /// Deletes jobs in any state. A waiting or finished job is removed at once. A running job is cancelled and removed when
-    /// it ends: its handler's token is cancelled at once (as <see cref="CancelAsync"/> does), but the job stays processing,
+    /// it ends: its handler's token is cancelled at once (as <see cref="CancelAsync(JobSelection, AuditInfo?, CancellationToken)"/> does), but the job stays processing,
     /// shown with <see cref="JobSummary.DeleteRequested"/>, and keeps its place in its concurrency key's and queue's limits
     /// until its handler returned (or its worker's lease expired); then it is removed, whatever its outcome.
     /// </summary>
     /// <returns>How many jobs were deleted or, when running, marked for deletion (a running job already marked is not counted).</returns>
     public Task<int> DeleteAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
-        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Delete), "delete", audit, cancellationToken);
+        => DeleteAsync(selection, audit, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="DeleteAsync(JobSelection, AuditInfo?, CancellationToken)"/>, reporting to <paramref name="progress"/> after
+    /// each batch committed.
+    /// </summary>
+    /// <returns>How many jobs were deleted or, when running, marked for deletion.</returns>
+    public Task<int> DeleteAsync(JobSelection selection, AuditInfo? audit, IProgress<JobBulkProgress>? progress, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.Delete), "delete", audit, progress, cancellationToken);
 
     /// <summary>Sets the priority of waiting jobs (pending, retrying, paused). Other states are skipped.</summary>
     /// <returns>How many jobs were changed.</returns>
     public Task<int> SetPriorityAsync(JobSelection selection, JobPriority priority, AuditInfo? audit = null, CancellationToken cancellationToken = default)
+        => SetPriorityAsync(selection, priority, audit, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SetPriorityAsync(JobSelection, JobPriority, AuditInfo?, CancellationToken)"/>, reporting to
+    /// <paramref name="progress"/> after each batch committed.
+    /// </summary>
+    /// <returns>How many jobs were changed.</returns>
+    public Task<int> SetPriorityAsync(JobSelection selection, JobPriority priority, AuditInfo? audit, IProgress<JobBulkProgress>? progress,
+        CancellationToken cancellationToken = default)
     {
         CheckPriority(priority, nameof(priority));
-        return BulkAsync(selection, new JobAdminAction(JobAdminActionKind.SetPriority, Priority: priority), "set-priority:" + priority, audit, cancellationToken);
+        return BulkAsync(selection, new JobAdminAction(JobAdminActionKind.SetPriority, Priority: priority), "set-priority:" + priority, audit, progress, cancellationToken);
     }
 
     /// <summary>Makes delayed pending or retrying jobs due now. Jobs already due and other states are skipped.</summary>
     /// <returns>How many jobs were changed.</returns>
     public Task<int> RunNowAsync(JobSelection selection, AuditInfo? audit = null, CancellationToken cancellationToken = default)
-        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.RunNow), "run-now", audit, cancellationToken);
+        => RunNowAsync(selection, audit, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RunNowAsync(JobSelection, AuditInfo?, CancellationToken)"/>, reporting to <paramref name="progress"/> after
+    /// each batch committed.
+    /// </summary>
+    /// <returns>How many jobs were changed.</returns>
+    public Task<int> RunNowAsync(JobSelection selection, AuditInfo? audit, IProgress<JobBulkProgress>? progress, CancellationToken cancellationToken = default)
+        => BulkAsync(selection, new JobAdminAction(JobAdminActionKind.RunNow), "run-now", audit, progress, cancellationToken);
 
     /// <summary>
     /// A dry run of a bulk action: how many jobs of <paramref name="selection"/> <paramref name="action"/> would change now,
@@ -95,7 +139,7 @@ public sealed class JobAdmin
     /// in between: a worker finishing one, a push matching the filter).
     /// </summary>
     /// <param name="selection">The jobs, as the action would get them.</param>
-    /// <param name="action">The action: <c>new JobAdminAction(JobAdminActionKind.Retry)</c> for <see cref="RetryAsync"/>,
+    /// <param name="action">The action: <c>new JobAdminAction(JobAdminActionKind.Retry)</c> for <see cref="RetryAsync(JobSelection, bool, AuditInfo?, CancellationToken)"/>,
     /// <see cref="JobAdminActionKind.Cancel"/>, <see cref="JobAdminActionKind.Delete"/>, <see cref="JobAdminActionKind.RunNow"/>,
     /// or <see cref="JobAdminActionKind.SetPriority"/> with its <see cref="JobAdminAction.Priority"/>.</param>
     /// <param name="sampleSize">How many job ids to return in <see cref="JobActionPreview.Sample"/> (0 to <see cref="BatchSize"/>).</param>
@@ -156,12 +200,13 @@ public sealed class JobAdmin
     /// </summary>
     /// <returns>Whether the queue was running before (false: it was already paused; the reason is updated).</returns>
     /// <exception cref="ArgumentException">The name is empty, starts or ends with whitespace, contains NUL or an unpaired
-    /// surrogate or is longer than 1,000 bytes of UTF-8 (no queue can have it), or the reason or <paramref name="audit"/> contains NUL or an unpaired surrogate.</exception>
+    /// surrogate or is longer than 1,000 bytes of UTF-8 (no queue can have it), or the reason or <paramref name="audit"/> contains NUL or an unpaired surrogate,
+    /// or the reason is longer than <see cref="AuditInfo.MaxReasonLength"/> characters (or <paramref name="audit"/>'s texts longer than theirs).</exception>
     public async Task<bool> PauseQueueAsync(string queue, string? reason = null, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         JobTextLimits.CheckQueueName(queue, nameof(queue));
-        JobTextLimits.CheckStorable(reason, "A pause reason", nameof(reason));
+        JobTextLimits.CheckOperatorText(reason, AuditInfo.MaxReasonLength, "The pause reason", nameof(reason));
         CheckAudit(audit);
 
         var changed = await Store.SetQueuePausedAsync(queue, true, reason ?? audit?.Reason, cancellationToken).ConfigureAwait(false);
@@ -296,16 +341,21 @@ public sealed class JobAdmin
 
     // ------------------------------------------------------------------ helpers
 
-    private async Task<int> BulkAsync(JobSelection selection, JobAdminAction action, string name, AuditInfo? audit, CancellationToken cancellationToken)
+    private async Task<int> BulkAsync(JobSelection selection, JobAdminAction action, string name, AuditInfo? audit, IProgress<JobBulkProgress>? progress,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selection);
         CheckAudit(audit);
-        var total = 0;
+        int total = 0, batches = 0, walked = 0;
         try
         {
-            await WalkAsync(selection, action,
-                async (narrowed, batch) => total += await Store.ApplyAsync(narrowed, batch, cancellationToken).ConfigureAwait(false),
-                cancellationToken).ConfigureAwait(false);
+            await WalkAsync(selection, action, async (narrowed, batch) =>
+            {
+                total += await Store.ApplyAsync(narrowed, batch, cancellationToken).ConfigureAwait(false);
+                batches++;
+                walked += batch.Count;
+                progress?.Report(new JobBulkProgress(batches, walked, total));
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (total > 0)
         {
@@ -376,14 +426,11 @@ public sealed class JobAdmin
     }
 
     /// <summary>
-    /// Refuses an audit entry no store can hold before the action runs: written after it, it would be lost (the action done,
+    /// Refuses an audit entry no store can hold, or one over its caps (<see cref="AuditInfo.MaxActorLength"/>,
+    /// <see cref="AuditInfo.MaxReasonLength"/>), before the action runs: written after it, it would be lost (the action done,
     /// its record not).
     /// </summary>
-    private static void CheckAudit(AuditInfo? audit)
-    {
-        JobTextLimits.CheckStorable(audit?.Actor, "The audit actor", nameof(audit));
-        JobTextLimits.CheckStorable(audit?.Reason, "The audit reason", nameof(audit));
-    }
+    private static void CheckAudit(AuditInfo? audit) => JobTextLimits.CheckAudit(audit, nameof(audit));
 
     private static void CheckPriority(JobPriority priority, string paramName)
     {

@@ -44,7 +44,7 @@ public record JobSummary
     /// <summary>The worker running (or that last ran) the job.</summary>
     public string? WorkerId { get; init; }
     /// <summary>
-    /// Whether an operator deleted the job while it ran (<see cref="JobAdmin.DeleteAsync"/>): it stays
+    /// Whether an operator deleted the job while it ran (<see cref="JobAdmin.DeleteAsync(JobSelection, AuditInfo?, CancellationToken)"/>): it stays
     /// <see cref="JobState.Processing"/>, holding its place in its concurrency key's and queue's limits, until its handler
     /// ended (or its worker's lease expired), and is then removed whatever the outcome.
     /// </summary>

@@ -81,7 +81,7 @@ internal static class JobTextLimits
 
     /// <summary>
     /// Throws unless <paramref name="text"/> (<see langword="null"/> passes) has no NUL character and no unpaired surrogate;
-    /// <paramref name="what"/> starts the message ("A pause reason").
+    /// <paramref name="what"/> starts the message ("The pause reason").
     /// </summary>
     public static void CheckStorable(string? text, string what, string paramName)
     {
@@ -90,6 +90,35 @@ internal static class JobTextLimits
             throw new ArgumentException(
                 $"{what} contains {(text[at] == '\0' ? "a NUL character (U+0000)" : $"an unpaired surrogate (U+{(int)text[at]:X4})")} at index {at}: "
                 + "no store can hold it (PostgreSQL text rejects NUL; an unpaired surrogate has no UTF-8 form). Remove it, or encode the text.",
+                paramName);
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the audit information <paramref name="audit"/> can be stored and listed: its actor and reason storable
+    /// (<see cref="CheckStorable"/>) and within <see cref="AuditInfo.MaxActorLength"/> and <see cref="AuditInfo.MaxReasonLength"/>
+    /// (<see cref="CheckOperatorText"/>). The one check of an operator's audit text, whichever driver stores it.
+    /// </summary>
+    public static void CheckAudit(AuditInfo? audit, string paramName)
+    {
+        CheckOperatorText(audit?.Actor, AuditInfo.MaxActorLength, "The audit actor", paramName);
+        CheckOperatorText(audit?.Reason, AuditInfo.MaxReasonLength, "The audit reason", paramName);
+    }
+
+    /// <summary>
+    /// Throws unless the operator's free text <paramref name="text"/> (<see langword="null"/> passes) is storable
+    /// (<see cref="CheckStorable"/>) and at most <paramref name="max"/> characters: it is stored and sent back with every
+    /// listing (queues, the audit log, the dashboard's live snapshot), so one careless script must not make each of them
+    /// megabytes. <paramref name="what"/> starts the message ("The pause reason").
+    /// </summary>
+    public static void CheckOperatorText(string? text, int max, string what, string paramName)
+    {
+        CheckStorable(text, what, paramName);
+        if (text is not null && text.Length > max)
+        {
+            throw new ArgumentException(
+                $"{what} is {text.Length} characters long; at most {max} are allowed (it is stored and sent back with every listing of "
+                + "the queues, the audit log and the dashboard). Shorten it: put the details elsewhere (a ticket, a document) and refer to them.",
                 paramName);
         }
     }
