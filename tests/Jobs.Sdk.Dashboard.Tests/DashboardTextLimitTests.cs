@@ -33,4 +33,23 @@ public sealed class DashboardTextLimitTests
         Assert.DoesNotContain(await app.Admin.GetQueuesAsync(), q => q.IsPaused);
         Assert.Empty(await app.Admin.GetAuditLogAsync());
     }
+
+    [Fact]
+    public async Task An_operator_whose_sign_in_name_is_over_the_actor_cap_can_still_act_and_is_audited_by_its_first_200_characters()
+    {
+        // The actor is the sign-in identity's name, which the operator cannot shorten: refusing it would refuse every action.
+        await using var app = await DashboardTestApp.StartAsync(protect: true);
+        var job = await app.Queue.PushAsync(new TestEmail("a@example.com", "one"), new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(1) });
+        var name = "olga-" + new string('x', 300);
+        var caller = new Caller(name, "viewer,operator", "203.0.113.9");
+        var (_, token) = await app.SessionAsync(caller);
+
+        using var response = await app.PostAsync("api/jobs/cancel", caller, new { ids = new[] { job.ToString() }, reason = "stuck" }, token);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode} {text}");
+        Assert.Equal(JobState.Cancelled, (await app.Admin.GetJobAsync(job))!.State);
+        var entry = Assert.Single(await app.Admin.GetAuditLogAsync());
+        Assert.Equal(name[..AuditInfo.MaxActorLength], entry.Actor);
+    }
 }

@@ -150,11 +150,26 @@ internal static class DashboardAccess
             : (false, $"You need the '{policy}' policy to act on jobs; you can still look.");
     }
 
-    /// <summary>The actor written to the audit log: the user's name, else who and where for an anonymous local user.</summary>
+    /// <summary>The actor written to the audit log: the user's name, else who and where for an anonymous local user; capped at <see cref="AuditInfo.MaxActorLength"/>.</summary>
     public static string Actor(HttpContext context)
     {
         var name = context.User.Identity?.IsAuthenticated == true ? context.User.Identity.Name : null;
-        return string.IsNullOrWhiteSpace(name) ? $"anonymous@{context.Connection.RemoteIpAddress}" : name;
+        return Capped(string.IsNullOrWhiteSpace(name) ? $"anonymous@{context.Connection.RemoteIpAddress}" : name);
+    }
+
+    /// <summary>
+    /// The first <see cref="AuditInfo.MaxActorLength"/> characters of <paramref name="actor"/> (never half a surrogate
+    /// pair): the sign-in name is not the operator's to shorten, and <see cref="JobAdmin"/> refuses a longer actor.
+    /// </summary>
+    private static string Capped(string actor)
+    {
+        if (actor.Length <= AuditInfo.MaxActorLength)
+        {
+            return actor;
+        }
+
+        var length = char.IsHighSurrogate(actor[AuditInfo.MaxActorLength - 1]) ? AuditInfo.MaxActorLength - 1 : AuditInfo.MaxActorLength;
+        return actor[..length];
     }
 
     // Like every API answer, not stored by browsers or proxies (no-store).
