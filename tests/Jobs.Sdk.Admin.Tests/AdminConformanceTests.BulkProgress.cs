@@ -5,9 +5,9 @@ public abstract partial class AdminConformanceTests
 {
     private sealed class Reports : IProgress<JobBulkProgress>
     {
-        public List<(int Batches, int Walked, int Changed)> Seen { get; } = [];
+        public List<JobBulkProgress> Seen { get; } = [];
 
-        public void Report(JobBulkProgress value) => Seen.Add((value.BatchesDone, value.JobsWalked, value.RowsChanged));
+        public void Report(JobBulkProgress value) => Seen.Add(value);
     }
 
     [Fact]
@@ -18,13 +18,14 @@ public abstract partial class AdminConformanceTests
 
         var byQuery = new Reports();
         Assert.Equal(ids.Count, await host.Admin.RunNowAsync(JobSelection.Matching(new JobQuery { Queue = host.Queue.QueueName }), null, byQuery));
-        Assert.Equal([(1, 1000, 1000), (2, 2000, 2000), (3, 2500, 2500)], byQuery.Seen);
+        Assert.Equal([new(1, 1000, 1000), new(2, 2000, 2000), new(3, 2500, 2500)], byQuery.Seen);
 
         // By ids, with some the action skips (already cancelled): walked counts them, changed does not.
         await host.Admin.CancelAsync(JobSelection.Ids(ids.Take(10).ToArray()));
         var byIds = new Reports();
         Assert.Equal(ids.Count - 10, await host.Admin.CancelAsync(JobSelection.Ids(ids), new AuditInfo("alice", "progress"), byIds));
-        Assert.Equal([(1, 1000, 990), (2, 2000, 1990), (3, 2500, 2490)], byIds.Seen);
+        Assert.Equal([new(1, 1000, 990), new(2, 2000, 1990), new(3, 2500, 2490)], byIds.Seen);
+        Assert.Equal("JobBulkProgress { BatchesDone = 3, JobsWalked = 2500, RowsChanged = 2490 }", byIds.Seen[^1].ToString());
         Assert.Equal(ids.Count - 10, (await host.Admin.GetAuditLogAsync(1)).Single().RowsChanged);
     }
 }
