@@ -68,7 +68,7 @@ public sealed partial class InMemoryJobDriver
         var push = ambient is null ? null : JoinAmbient(ambient);
         while (true)
         {
-            Task blocker;
+            Blocker blocker;
             lock (_gate)
             {
                 if (UncommittedBlocker([job], push, keys: true) is not { } found)
@@ -77,9 +77,10 @@ public sealed partial class InMemoryJobDriver
                 }
 
                 blocker = found;
+                StartWaiting(push, blocker);
             }
 
-            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(push, blocker, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -100,7 +101,7 @@ public sealed partial class InMemoryJobDriver
         var push = ambient is null ? null : JoinAmbient(ambient);
         while (true)
         {
-            Task blocker;
+            Blocker blocker;
             lock (_gate)
             {
                 if (UncommittedBlocker(jobs, push, keys: true) is not { } found)
@@ -109,9 +110,10 @@ public sealed partial class InMemoryJobDriver
                 }
 
                 blocker = found;
+                StartWaiting(push, blocker);
             }
 
-            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(push, blocker, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -188,6 +190,7 @@ public sealed partial class InMemoryJobDriver
     /// </summary>
     private JobPushResult PushUniqueLocked(JobPushRecord job, string key, AmbientPush? push)
     {
+        CheckOpen(push);
         if (_uncommittedKeys.TryGetValue(key, out var uncommitted))
         {
             return new JobPushResult(uncommitted.Id, Inserted: false);
