@@ -184,9 +184,8 @@ public sealed partial class InMemoryJobDriver
     /// <summary>
     /// Stores <paramref name="job"/> unless a job of this queue holds <paramref name="key"/> (in <paramref name="push"/>
     /// when not null); under the lock (the schedule store takes it for the fire record too). A key taken by a transaction
-    /// that has not ended is held: the same transaction's pushes see their own job, and the pushes of other code wait
-    /// first (<see cref="UncommittedBlocker"/>), except a scheduled fire or an operator's run under the lock, which cannot
-    /// wait and store nothing (the side that never runs the key's job twice).
+    /// that has not ended is held: the same transaction's pushes see their own job, and the pushes, scheduled fires and
+    /// operators' runs of other code wait first (<see cref="UncommittedBlocker"/>).
     /// </summary>
     private JobPushResult PushUniqueLocked(JobPushRecord job, string key, AmbientPush? push)
     {
