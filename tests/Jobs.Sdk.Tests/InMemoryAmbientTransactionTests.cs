@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Transactions;
 
 namespace Jobs.Sdk.Tests;
@@ -121,5 +122,48 @@ public sealed class InMemoryAmbientTransactionTests
         Assert.Equal(Enumerable.Range(0, 200).Select(i => i * 2), plain);
         // Every key ran once: the scope that commits took it, or waited for the other scope to roll back and took it then.
         Assert.Equal(Enumerable.Range(10_000, 200), ran.Where(v => v >= 10_000).Order());
+    }
+
+    [Fact]
+    public async Task Two_scopes_that_each_push_a_unique_job_the_other_holds_fail_one_with_a_deadlock_and_run_the_others_jobs_once()
+    {
+        var log = new RunLog();
+        await using var host = await StartAsync(log);
+        var held = new[] { new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+
+        // Scope i pushes job i+1, waits until the other holds its job, then pushes the other's: the key the other holds.
+        async Task<(JobId[] Ids, Exception? Failed)> ScopeAsync(int i)
+        {
+            using var scope = Scope();
+            var mine = await host.Queue.TryPushAsync(new UniqueValueJob(i + 1));
+            held[i].SetResult();
+            await held[1 - i].Task;
+            try
+            {
+                var theirs = await host.Queue.TryPushAsync(new UniqueValueJob(2 - i));
+                scope.Complete();
+                return ([mine.Id, theirs.Id], null);
+            }
+            catch (DbException ex) when (ex.SqlState == "40P01") // as a user catches PostgreSQL's deadlock
+            {
+                return ([], ex);
+            }
+        }
+
+        var both = Task.WhenAll(Task.Run(() => ScopeAsync(0)), Task.Run(() => ScopeAsync(1)));
+        if (await Task.WhenAny(both, Task.Delay(TestHost.Timeout)) != both)
+        {
+            Assert.Fail($"After {TestHost.Timeout.TotalSeconds:0} s neither scope's push of the job the other holds has ended: the scopes wait for each other until they time out.");
+        }
+
+        var outcomes = await both;
+        Assert.Single(outcomes, o => o.Failed is not null);
+        var winner = Assert.Single(outcomes, o => o.Failed is null);
+        foreach (var id in winner.Ids)
+        {
+            await host.WaitForStateAsync(id, JobState.Completed);
+        }
+
+        Assert.Equal([1, 2], log.Values.Order());
     }
 }

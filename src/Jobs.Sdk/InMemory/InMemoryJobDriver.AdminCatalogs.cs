@@ -98,22 +98,43 @@ public sealed partial class InMemoryJobDriver
         var target = (InMemoryJobDriver)ForQueue(registration.QueueName);
         if (registration.UniqueKey is { } key)
         {
-            // As a unique push (and a scheduled fire): under the lock, only while no job of that queue holds the key.
             record = record with { UniqueKey = key, UniqueFor = registration.UniqueFor };
             CheckPriority(record);
-            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return target.RunScheduleAsync(record, cancellationToken);
+    }
+
+    /// <summary>
+    /// An operator's run of a schedule entry, <paramref name="record"/>: as a unique push (and a scheduled fire), under the
+    /// lock, only while no job of the queue holds its unique key; after an open ambient transaction that pushed its unique or
+    /// concurrency key ended, as on PostgreSQL (an operator's run joins no ambient transaction: only pushes do). Returns the
+    /// jobs stored (0 or 1).
+    /// </summary>
+    private async Task<int> RunScheduleAsync(JobPushRecord record, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Blocker blocker;
             lock (_gate)
             {
-                return Task.FromResult(target.PushUniqueLocked(record, key, null).Inserted ? 1 : 0);
+                if (UncommittedBlocker([record], null, keys: true) is not { } found)
+                {
+                    if (record.UniqueKey is { } key)
+                    {
+                        return PushUniqueLocked(record, key, null).Inserted ? 1 : 0;
+                    }
+
+                    StoreLocked([record], null);
+                    return 1;
+                }
+
+                blocker = found;
             }
-        }
 
-        lock (_gate)
-        {
-            target.StoreLocked([record], null); // an operator's run joins no ambient transaction: only pushes do
+            await WaitAsync(null, blocker, cancellationToken).ConfigureAwait(false);
         }
-
-        return Task.FromResult(1);
     }
 
     /// <inheritdoc />

@@ -62,11 +62,17 @@ public sealed partial class InMemoryJobDriver
     }
 
     /// <summary>
-    /// Refuses to add to <paramref name="push"/> once its transaction ended (a push that raced the end of its own scope:
-    /// it joined before, and it would be lost now); under the lock.
+    /// Refuses to add to <paramref name="push"/> once a deadlock aborted it (<see cref="InMemoryTransactionException.Aborted"/>,
+    /// as PostgreSQL refuses every statement of an aborted transaction), or once its transaction ended (a push that raced
+    /// the end of its own scope: it joined before, and it would be lost now); under the lock.
     /// </summary>
     private static void CheckOpen(AmbientPush? push)
     {
+        if (push is { Aborted: true })
+        {
+            throw InMemoryTransactionException.Aborted();
+        }
+
         if (push is { Settled.IsCompleted: true })
         {
             throw new TransactionException(
@@ -81,7 +87,7 @@ public sealed partial class InMemoryJobDriver
     /// unique keys, as a PostgreSQL push waits for the transaction that holds the row or the key's lock. Null: nothing
     /// (under the lock).
     /// </summary>
-    private Task? UncommittedBlocker(IReadOnlyList<JobPushRecord> jobs, AmbientPush? push, bool keys)
+    private Blocker? UncommittedBlocker(IReadOnlyList<JobPushRecord> jobs, AmbientPush? push, bool keys)
     {
         foreach (var job in jobs)
         {
@@ -92,17 +98,17 @@ public sealed partial class InMemoryJobDriver
 
             if (_uncommittedIds.TryGetValue(job.Id, out var other) && other != push)
             {
-                return other.Settled;
+                return new Blocker(other, $"job id {job.Id} of queue '{QueueName}'");
             }
 
             if (job.ConcurrencyKey is { } concurrencyKey && _uncommittedConcurrencyKeys.TryGetValue(concurrencyKey, out var keyed) && keyed != push)
             {
-                return keyed.Settled;
+                return new Blocker(keyed, $"concurrency key '{concurrencyKey}' of queue '{QueueName}'");
             }
 
             if (keys && job.UniqueKey is { } key && _uncommittedKeys.TryGetValue(key, out var taken) && taken.Push != push)
             {
-                return taken.Push.Settled;
+                return new Blocker(taken.Push, $"unique key '{key}' of queue '{QueueName}'");
             }
         }
 
@@ -130,16 +136,26 @@ public sealed partial class InMemoryJobDriver
     /// <summary>
     /// Ends <paramref name="push"/> (the root's, under the lock): on commit its keys and jobs are stored as a push outside
     /// any transaction stores them, and the queues' idle workers woken; else they are dropped. Either way, pushes waiting
-    /// for its ids or keys go on.
+    /// for its ids or keys go on. A push a deadlock aborted stored nothing, and stores nothing at the commit either (as a
+    /// PostgreSQL transaction aborted by an error: its COMMIT rolls back).
     /// </summary>
     private void Settle(AmbientPush push, bool commit)
+    {
+        _ambient.Remove(push.Transaction);
+        Release(push, commit);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="push"/>'s keys and jobs (<paramref name="commit"/>) or drops them, and lets the pushes that
+    /// wait for it go on; nothing when it was already released (under the lock).
+    /// </summary>
+    private void Release(AmbientPush push, bool commit)
     {
         if (push.Settled.IsCompleted)
         {
             return;
         }
 
-        _ambient.Remove(push.Transaction);
         var now = _time.GetUtcNow();
         foreach (var (view, key, id) in push.Keys)
         {
@@ -175,6 +191,9 @@ public sealed partial class InMemoryJobDriver
         push.Settle();
     }
 
+    /// <summary>What a push waits for: the transaction that holds it, and what it is (for the deadlock's message).</summary>
+    private readonly record struct Blocker(AmbientPush Holder, string What);
+
     /// <summary>The jobs and unique keys one transaction pushed to one store, and its enlistment in that transaction.</summary>
     private sealed class AmbientPush(InMemoryJobDriver root, Transaction transaction) : IEnlistmentNotification
     {
@@ -185,6 +204,15 @@ public sealed partial class InMemoryJobDriver
         public List<(InMemoryJobDriver View, Entry Entry)> Entries { get; } = [];
 
         public List<(InMemoryJobDriver View, string Key, JobId Id)> Keys { get; } = [];
+
+        /// <summary>
+        /// The transactions this one's pushes wait for, one per waiting push (the edges of the wait-for graph; under the
+        /// root's lock).
+        /// </summary>
+        public List<AmbientPush> WaitingFor { get; } = [];
+
+        /// <summary>Whether a deadlock aborted the transaction: its pushes were dropped, and it takes no more (under the root's lock).</summary>
+        public bool Aborted { get; set; }
 
         /// <summary>Completes when the transaction ended, whichever way (under the root's lock).</summary>
         public Task Settled => _settled.Task;

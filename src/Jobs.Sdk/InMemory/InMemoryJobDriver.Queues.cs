@@ -68,7 +68,7 @@ public sealed partial class InMemoryJobDriver
         var push = ambient is null ? null : JoinAmbient(ambient);
         while (true)
         {
-            Task blocker;
+            Blocker blocker;
             lock (_gate)
             {
                 if (UncommittedBlocker([job], push, keys: true) is not { } found)
@@ -77,9 +77,10 @@ public sealed partial class InMemoryJobDriver
                 }
 
                 blocker = found;
+                StartWaiting(push, blocker);
             }
 
-            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(push, blocker, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -100,7 +101,7 @@ public sealed partial class InMemoryJobDriver
         var push = ambient is null ? null : JoinAmbient(ambient);
         while (true)
         {
-            Task blocker;
+            Blocker blocker;
             lock (_gate)
             {
                 if (UncommittedBlocker(jobs, push, keys: true) is not { } found)
@@ -109,9 +110,10 @@ public sealed partial class InMemoryJobDriver
                 }
 
                 blocker = found;
+                StartWaiting(push, blocker);
             }
 
-            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(push, blocker, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -182,12 +184,12 @@ public sealed partial class InMemoryJobDriver
     /// <summary>
     /// Stores <paramref name="job"/> unless a job of this queue holds <paramref name="key"/> (in <paramref name="push"/>
     /// when not null); under the lock (the schedule store takes it for the fire record too). A key taken by a transaction
-    /// that has not ended is held: the same transaction's pushes see their own job, and the pushes of other code wait
-    /// first (<see cref="UncommittedBlocker"/>), except a scheduled fire or an operator's run under the lock, which cannot
-    /// wait and store nothing (the side that never runs the key's job twice).
+    /// that has not ended is held: the same transaction's pushes see their own job, and the pushes, scheduled fires and
+    /// operators' runs of other code wait first (<see cref="UncommittedBlocker"/>).
     /// </summary>
     private JobPushResult PushUniqueLocked(JobPushRecord job, string key, AmbientPush? push)
     {
+        CheckOpen(push);
         if (_uncommittedKeys.TryGetValue(key, out var uncommitted))
         {
             return new JobPushResult(uncommitted.Id, Inserted: false);

@@ -34,7 +34,9 @@ public sealed partial class InMemoryJobDriver
     /// <inheritdoc />
     /// <remarks>
     /// The fire record, the unique key check and the push happen under one lock, so a unique push or another fire cannot
-    /// take the key in between. Fire records are kept for a day below the entry's latest fire (older fires count as recorded).
+    /// take the key in between. A fire of a unique or concurrency key an open ambient transaction pushed waits for it first,
+    /// as on PostgreSQL, then finds the key held (it committed) or takes it (it did not), and goes behind its jobs in the
+    /// key's line. Fire records are kept for a day below the entry's latest fire (older fires count as recorded).
     /// </remarks>
     public Task<ScheduledFireResult> PushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
     {
@@ -42,47 +44,71 @@ public sealed partial class InMemoryJobDriver
         ArgumentNullException.ThrowIfNull(job);
         CheckPriority(job);
         cancellationToken.ThrowIfCancellationRequested();
-        fireTime = Stored(fireTime); // recorded and compared as the PostgreSQL store records it
-        lock (_gate)
+        return PushScheduledCoreAsync(entryKey, Stored(fireTime), job, cancellationToken); // recorded and compared as the PostgreSQL store records it
+    }
+
+    private async Task<ScheduledFireResult> PushScheduledCoreAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
+    {
+        while (true)
         {
-            if (!_schedules.TryGetValue(entryKey, out var records))
+            Blocker blocker;
+            lock (_gate)
             {
-                records = new ScheduleRecords();
-                _schedules.Add(entryKey, records);
+                if (!_schedules.TryGetValue(entryKey, out var records))
+                {
+                    records = new ScheduleRecords();
+                    _schedules.Add(entryKey, records);
+                }
+
+                if (records.Fires.Contains(fireTime) || (records.Last is { } latest && fireTime < latest - ScheduleRecordWindow))
+                {
+                    return new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null);
+                }
+
+                var paused = IsSchedulePaused(entryKey);
+                if (!paused && UncommittedBlocker([job], null, keys: true) is { } found)
+                {
+                    blocker = found; // an open transaction pushed the key: wait for its end, outside the lock
+                }
+                else
+                {
+                    return FireLocked(records, fireTime, job, paused);
+                }
             }
 
-            if (records.Fires.Contains(fireTime) || (records.Last is { } latest && fireTime < latest - ScheduleRecordWindow))
-            {
-                return Task.FromResult(new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null));
-            }
-
-            // Push first: if it throws, the fire stays unrecorded and a retry can push it. A paused entry records the fire
-            // only; so does a fire whose unique key a job of this queue holds (the same check as a unique push).
-            ScheduledFireResult result;
-            if (IsSchedulePaused(entryKey))
-            {
-                result = new ScheduledFireResult(ScheduledFireOutcome.Paused, null);
-            }
-            else if (job.UniqueKey is { } key)
-            {
-                var pushed = PushUniqueLocked(job, key, null);
-                result = new ScheduledFireResult(pushed.Inserted ? ScheduledFireOutcome.Pushed : ScheduledFireOutcome.KeyHeld, pushed.Id);
-            }
-            else
-            {
-                StoreLocked([job], null);
-                result = new ScheduledFireResult(ScheduledFireOutcome.Pushed, job.Id);
-            }
-
-            records.Fires.Add(fireTime);
-            if (records.Last is not { } last || fireTime > last)
-            {
-                records.Last = fireTime;
-                records.Fires.RemoveWhere(f => f < fireTime - ScheduleRecordWindow);
-            }
-
-            return Task.FromResult(result);
+            await WaitAsync(null, blocker, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Pushes <paramref name="job"/> for a fire no open transaction holds a key of, and records the fire (under the lock).</summary>
+    private ScheduledFireResult FireLocked(ScheduleRecords records, DateTimeOffset fireTime, JobPushRecord job, bool paused)
+    {
+        // Push first: if it throws, the fire stays unrecorded and a retry can push it. A paused entry records the fire
+        // only; so does a fire whose unique key a job of this queue holds (the same check as a unique push).
+        ScheduledFireResult result;
+        if (paused)
+        {
+            result = new ScheduledFireResult(ScheduledFireOutcome.Paused, null);
+        }
+        else if (job.UniqueKey is { } key)
+        {
+            var pushed = PushUniqueLocked(job, key, null);
+            result = new ScheduledFireResult(pushed.Inserted ? ScheduledFireOutcome.Pushed : ScheduledFireOutcome.KeyHeld, pushed.Id);
+        }
+        else
+        {
+            StoreLocked([job], null);
+            result = new ScheduledFireResult(ScheduledFireOutcome.Pushed, job.Id);
+        }
+
+        records.Fires.Add(fireTime);
+        if (records.Last is not { } last || fireTime > last)
+        {
+            records.Last = fireTime;
+            records.Fires.RemoveWhere(f => f < fireTime - ScheduleRecordWindow);
+        }
+
+        return result;
     }
 
     private sealed class ScheduleRecords

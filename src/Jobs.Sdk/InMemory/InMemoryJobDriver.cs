@@ -45,6 +45,9 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     /// <remarks>
     /// Given no transaction inside an ambient <see cref="Transaction"/> (a <see cref="TransactionScope"/>, seen at the
     /// call), the jobs join it, as on PostgreSQL: stored when it commits, dropped when it does not, invisible until then.
+    /// A push that would wait for another transaction that waits for this one fails at once with a
+    /// <see cref="System.Data.Common.DbException"/> whose <see cref="System.Data.Common.DbException.SqlState"/> is 40P01
+    /// (a deadlock, as PostgreSQL reports it), and its transaction's pushes are undone.
     /// </remarks>
     public Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
     {
@@ -76,7 +79,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         var push = ambient is null ? null : JoinAmbient(ambient);
         while (true)
         {
-            Task blocker;
+            Blocker blocker;
             lock (_gate)
             {
                 if (UncommittedBlocker(jobs, push, keys: false) is not { } found)
@@ -86,9 +89,10 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
                 }
 
                 blocker = found;
+                StartWaiting(push, blocker);
             }
 
-            await blocker.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WaitAsync(push, blocker, cancellationToken).ConfigureAwait(false);
         }
     }
 
