@@ -10,71 +10,97 @@ public sealed partial class PostgresJobAdminStore
 {
     /// <inheritdoc />
     public async Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancellationToken)
+        => await ReadAsync(connection => ReadQueueListAsync(connection, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// What the admin list says of the queues <paramref name="page"/> (by name), or of every queue it names when null: one
+    /// round trip of five statements (the database's clock, counts, oldest waiting jobs, pauses, live workers), then the
+    /// compaction of the counts it read from too many delta rows.
+    /// </summary>
+    private async Task<IReadOnlyList<QueueInfo>> ReadQueueListAsync(NpgsqlConnection connection, string[]? page, CancellationToken cancellationToken)
     {
         var oldest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var states = new Dictionary<string, (bool Paused, string? Reason, DateTimeOffset? At)>(StringComparer.Ordinal);
         var workers = new Dictionary<string, int>(StringComparer.Ordinal);
         DateTimeOffset now;
-        return await ReadAsync<IReadOnlyList<QueueInfo>>(async connection =>
+        QueueCountRows counts;
+        var batch = new NpgsqlBatch(connection);
+        await using (batch.ConfigureAwait(false))
         {
-            QueueCountRows counts;
-            var batch = new NpgsqlBatch(connection);
-            await using (batch.ConfigureAwait(false))
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
+            if (page is null)
             {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.DatabaseNow)));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(CountSql.ReadAll)));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueOldestWaiting)));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.QueueStates)));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(Sub(AdminSql.LiveWorkersPerQueue)));
-                var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using var readerDisposal = reader.ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                now = reader.GetFieldValue<DateTimeOffset>(0);
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                counts = await QueueCountRows.ReadAsync(reader, cancellationToken).ConfigureAwait(false);
-
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    oldest[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
-                }
-
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    states[reader.GetString(0)] = (reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
-                }
-
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    workers[reader.GetString(0)] = (int)reader.GetInt64(1);
-                }
             }
-
-            await CompactCountsAsync(connection, counts.ToCompact, cancellationToken).ConfigureAwait(false);
-            var names = new SortedSet<string>(counts.QueuesWithJobs, StringComparer.Ordinal);
-            names.UnionWith(states.Keys);
-            names.UnionWith(workers.Keys);
-            var result = new List<QueueInfo>(names.Count);
-            foreach (var name in names)
+            else
             {
-                states.TryGetValue(name, out var state);
-                result.Add(new QueueInfo
-                {
-                    Name = name,
-                    IsPaused = state.Paused,
-                    PausedReason = state.Paused ? state.Reason : null,
-                    PausedAt = state.Paused ? state.At : null,
-                    Counts = counts.Of(name),
-                    OldestWaitingAge = oldest.TryGetValue(name, out var o) ? (now - o < TimeSpan.Zero ? TimeSpan.Zero : now - o) : null,
-                    WorkerCount = workers.GetValueOrDefault(name),
-                });
+                batch.BatchCommands.Add(PostgresCommands.Command(Sub(AdminPageSql.CountsOf), TextArray(page)));
+                batch.BatchCommands.Add(PostgresCommands.Command(Sub(AdminPageSql.OldestWaitingOf), TextArray(page)));
+                batch.BatchCommands.Add(PostgresCommands.Command(Sub(AdminPageSql.StatesOf), TextArray(page)));
+                batch.BatchCommands.Add(PostgresCommands.Command(Sub(AdminPageSql.LiveWorkersOf), TextArray(page)));
             }
 
-            return result;
-        }, cancellationToken).ConfigureAwait(false);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var readerDisposal = reader.ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            now = reader.GetFieldValue<DateTimeOffset>(0);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            counts = await QueueCountRows.ReadAsync(reader, cancellationToken).ConfigureAwait(false);
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                oldest[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                states[reader.GetString(0)] = (reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                workers[reader.GetString(0)] = (int)reader.GetInt64(1);
+            }
+        }
+
+        await CompactCountsAsync(connection, counts.ToCompact, cancellationToken).ConfigureAwait(false);
+        IEnumerable<string> names;
+        if (page is null)
+        {
+            var all = new SortedSet<string>(counts.QueuesWithJobs, StringComparer.Ordinal);
+            all.UnionWith(states.Keys);
+            all.UnionWith(workers.Keys);
+            names = all;
+        }
+        else
+        {
+            names = page;
+        }
+
+        var result = new List<QueueInfo>();
+        foreach (var name in names)
+        {
+            states.TryGetValue(name, out var state);
+            result.Add(new QueueInfo
+            {
+                Name = name,
+                IsPaused = state.Paused,
+                PausedReason = state.Paused ? state.Reason : null,
+                PausedAt = state.Paused ? state.At : null,
+                Counts = counts.Of(name),
+                OldestWaitingAge = oldest.TryGetValue(name, out var o) ? (now - o < TimeSpan.Zero ? TimeSpan.Zero : now - o) : null,
+                WorkerCount = workers.GetValueOrDefault(name),
+            });
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -139,18 +165,21 @@ public sealed partial class PostgresJobAdminStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken)
-        => ReadRowsAsync(Sub(AdminSql.GetSchedules), [], static reader => new ScheduleInfo
-        {
-            QueueName = reader.GetString(0),
-            EntryKey = reader.GetString(1),
-            JobName = reader.GetString(2),
-            Schedule = reader.GetString(3),
-            LastFireAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-            NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-            IsPaused = reader.GetBoolean(6),
-            LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
-            IsStale = reader.GetBoolean(8),
-        }, cancellationToken);
+        => ReadRowsAsync(Sub(AdminSql.GetSchedules), [], ReadSchedule, cancellationToken);
+
+    /// <summary>A row of <see cref="AdminSql.GetSchedules"/> (or <see cref="AdminPageSql.SchedulePage"/>, with the same columns).</summary>
+    private static ScheduleInfo ReadSchedule(NpgsqlDataReader reader) => new()
+    {
+        QueueName = reader.GetString(0),
+        EntryKey = reader.GetString(1),
+        JobName = reader.GetString(2),
+        Schedule = reader.GetString(3),
+        LastFireAt = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+        NextFireAt = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+        IsPaused = reader.GetBoolean(6),
+        LastSeenAt = reader.GetFieldValue<DateTimeOffset>(7),
+        IsStale = reader.GetBoolean(8),
+    };
 
     /// <inheritdoc />
     public async Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)

@@ -4,7 +4,8 @@ using System.Text;
 namespace Jobs.Sdk;
 
 /// <summary>
-/// Pages of a list the admin API reads whole (schedule entries: <see cref="SchedulePage"/>; queues: <see cref="QueuePage"/>),
+/// Pages of a list of the admin API (schedule entries: <see cref="SchedulePage"/>; queues: <see cref="QueuePage"/>), read
+/// a page at a time from a store that can (<see cref="Drivers.IPagedAdminCatalogs"/>: <see cref="Slice"/>) or whole (<see cref="Page"/>),
 /// as the jobs list pages its jobs: at most a page at a time, in the order of each item's sort key (ordinal), and an opaque
 /// cursor naming the last key given (its UTF-8, Base64Url), so items added or removed between two pages neither repeat nor
 /// shift the next one. The one pager of those lists, so a list's cursors and errors are the same wherever it is paged.
@@ -67,7 +68,21 @@ internal sealed class CursorPager<T>(string what, Func<T, string> key, Func<stri
         CheckLimit(limit);
         var ordered = items.OrderBy(key, StringComparer.Ordinal);
         var rest = after is null ? ordered : ordered.SkipWhile(i => string.CompareOrdinal(key(i), after) <= 0);
-        var page = rest.Take(limit + 1).ToList();
+        return Slice(rest.Take(limit + 1), limit);
+    }
+
+    /// <summary>
+    /// The page of a list's items that a store read a page of (<see cref="Drivers.IPagedAdminCatalogs"/>): its first
+    /// <paramref name="limit"/> items, and the next page's cursor when it holds more (the store read <c>limit + 1</c>),
+    /// written as <see cref="Page"/> writes it, so a cursor names the same key whoever cut the page.
+    /// </summary>
+    /// <param name="items">The items after <see cref="After"/>'s key, in the list's order, at most <paramref name="limit"/> + 1.</param>
+    /// <param name="limit">The page's size (<see cref="CheckLimit"/>).</param>
+    public (List<T> Items, string? NextCursor) Slice(IEnumerable<T> items, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        CheckLimit(limit);
+        var page = items.Take(limit + 1).ToList();
         if (page.Count <= limit)
         {
             return (page, null);

@@ -1,3 +1,5 @@
+using Jobs.Sdk.Drivers;
+
 namespace Jobs.Sdk;
 
 // The schedule entries: see, page, trigger, pause and resume them.
@@ -9,7 +11,8 @@ public sealed partial class JobAdmin
     /// <summary>
     /// One page of the schedule entries, by queue then entry key (ordinal): at most <paramref name="limit"/> entries after
     /// <paramref name="cursor"/> (from the first without one). Pass <see cref="SchedulePage.NextCursor"/> back for the next page.
-    /// The store still reads every entry; the page bounds what a tool shows (5,000 entries are 100 pages of 50).
+    /// The drivers of this SDK read one page from the store; another store is read whole
+    /// (<see cref="GetSchedulesAsync(CancellationToken)"/>) and the page cut from it, with the same cursors.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not 1 to <see cref="JobQuery.MaxLimit"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="cursor"/> is not a cursor a page gave.</exception>
@@ -17,6 +20,12 @@ public sealed partial class JobAdmin
     {
         CursorPager<ScheduleInfo>.CheckLimit(limit);
         var after = SchedulePage.Pager.After(cursor);
+        if (Store is IPagedAdminCatalogs paged)
+        {
+            var page = await paged.GetSchedulePageAsync(SchedulePage.Entry(after), limit + 1, cancellationToken).ConfigureAwait(false);
+            return SchedulePage.Slice(page, limit);
+        }
+
         var entries = await Store.GetSchedulesAsync(cancellationToken).ConfigureAwait(false);
         return SchedulePage.Page(entries, after, limit);
     }

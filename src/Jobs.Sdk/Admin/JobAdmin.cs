@@ -180,16 +180,27 @@ public sealed partial class JobAdmin
     /// <summary>
     /// One page of the store's queues, by name (ordinal): at most <paramref name="limit"/> queues after
     /// <paramref name="cursor"/> (from the first without one), and <see cref="QueuePage.Total"/>, how many there are. Pass
-    /// <see cref="QueuePage.NextCursor"/> back for the next page. The store still reads every queue (one statement per
-    /// list, as <see cref="GetQueuesAsync(CancellationToken)"/>); the page bounds what a tool shows (1,000 queues are 20
-    /// pages of 50).
+    /// <see cref="QueuePage.NextCursor"/> back for the next page. The drivers of this SDK read one page and a count from
+    /// the store (the details of a page's queues only: its counts, oldest waiting jobs, pauses and workers); another store
+    /// is read whole (<see cref="GetQueuesAsync(CancellationToken)"/>) and the page cut from it, with the same cursors.
     /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the names are compared byte by byte (<c>COLLATE "C"</c>, code point order), which is the ordinal order
+    /// but for names that differ first in a character above U+FFFF against one from U+E000 to U+FFFF (ordinal order puts the
+    /// former first, as UTF-16 does).
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is not 1 to <see cref="JobQuery.MaxLimit"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="cursor"/> is not a cursor a page of queues gave.</exception>
     public async Task<QueuePage> GetQueuesAsync(int limit, string? cursor, CancellationToken cancellationToken = default)
     {
         CursorPager<QueueInfo>.CheckLimit(limit);
         var after = QueuePage.Pager.After(cursor);
+        if (Store is IPagedAdminCatalogs paged)
+        {
+            var (page, total) = await paged.GetQueuePageAsync(after, limit + 1, cancellationToken).ConfigureAwait(false);
+            return QueuePage.Slice(page, limit, total);
+        }
+
         var queues = await Store.GetQueuesAsync(cancellationToken).ConfigureAwait(false);
         return QueuePage.Page(queues, after, limit);
     }

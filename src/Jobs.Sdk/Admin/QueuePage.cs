@@ -19,4 +19,14 @@ public sealed record QueuePage(IReadOnlyList<QueueInfo> Items, string? NextCurso
         var (items, next) = Pager.Page(queues, after, limit);
         return new(items, next, queues.Count);
     }
+
+    /// <summary>
+    /// The page of <paramref name="queues"/>, the queues after the cursor's key that a store read (at most
+    /// <paramref name="limit"/> + 1, by name), of <paramref name="total"/> queues.
+    /// </summary>
+    internal static QueuePage Slice(IReadOnlyList<QueueInfo> queues, int limit, int total)
+    {
+        var (items, next) = Pager.Slice(queues, limit);
+        return new(items, next, total);
+    }
 }

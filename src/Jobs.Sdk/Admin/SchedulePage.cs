@@ -35,4 +35,23 @@ public sealed record SchedulePage(IReadOnlyList<ScheduleInfo> Items, string? Nex
         var (items, next) = Pager.Page(entries, after, limit);
         return new(items, next);
     }
+
+    /// <summary>The page of <paramref name="entries"/>, the entries after the cursor's key that a store read (at most <paramref name="limit"/> + 1, in order).</summary>
+    internal static SchedulePage Slice(IReadOnlyList<ScheduleInfo> entries, int limit)
+    {
+        var (items, next) = Pager.Slice(entries, limit);
+        return new(items, next);
+    }
+
+    /// <summary>The entry a key of <see cref="Pager"/> names: its queue (up to the first NUL, which no queue name holds) and entry key.</summary>
+    internal static (string Queue, string Key)? Entry(string? key)
+    {
+        if (key is null)
+        {
+            return null;
+        }
+
+        var nul = key.IndexOf('\0', StringComparison.Ordinal);
+        return (key[..nul], key[(nul + 1)..]);
+    }
 }

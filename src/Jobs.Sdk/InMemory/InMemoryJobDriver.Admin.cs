@@ -272,45 +272,52 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         lock (_gate)
         {
             var queues = AllQueues().ToDictionary(q => q.QueueName, StringComparer.Ordinal);
-            var names = new SortedSet<string>(queues.Keys.Where(n => n == QueueName || queues[n]._jobs.Count > 0), StringComparer.Ordinal);
-            names.UnionWith(_pausedQueues.Keys);
             var live = LiveWorkers(now);
-            foreach (var w in live)
-            {
-                names.UnionWith(w.Queues);
-            }
-
-            var result = new List<QueueInfo>(names.Count);
-            foreach (var name in names)
-            {
-                var own = queues.GetValueOrDefault(name);
-                DateTimeOffset? oldest = null;
-                if (own is not null)
-                {
-                    foreach (var e in own._waiting)
-                    {
-                        if (e.RunAt <= now && (oldest is null || e.RunAt < oldest))
-                        {
-                            oldest = e.RunAt;
-                        }
-                    }
-                }
-
-                _pausedQueues.TryGetValue(name, out var pause);
-                result.Add(new QueueInfo
-                {
-                    Name = name,
-                    IsPaused = pause is not null,
-                    PausedReason = pause?.Reason,
-                    PausedAt = pause?.At,
-                    Counts = own is null ? new JobCounts() : JobCounts.From(own._jobs.Values.GroupBy(e => e.State).Select(g => new KeyValuePair<JobState, long>(g.Key, g.LongCount()))),
-                    OldestWaitingAge = oldest is { } o ? now - o : null,
-                    WorkerCount = live.Count(w => w.Queues.Contains(name, StringComparer.Ordinal)),
-                });
-            }
-
-            return Task.FromResult<IReadOnlyList<QueueInfo>>(result);
+            IReadOnlyList<QueueInfo> result = [.. ListedQueueNames(queues, live).Select(name => QueueInfoOf(name, queues, live, now))];
+            return Task.FromResult(result);
         }
+    }
+
+    /// <summary>The queues the admin list names (ordinal order): this one, those with jobs, the paused ones and those live workers serve.</summary>
+    private SortedSet<string> ListedQueueNames(Dictionary<string, InMemoryJobDriver> queues, List<WorkerInfo> live)
+    {
+        var names = new SortedSet<string>(queues.Keys.Where(n => n == QueueName || queues[n]._jobs.Count > 0), StringComparer.Ordinal);
+        names.UnionWith(_pausedQueues.Keys);
+        foreach (var w in live)
+        {
+            names.UnionWith(w.Queues);
+        }
+
+        return names;
+    }
+
+    /// <summary>What the admin list says of queue <paramref name="name"/> (under the lock).</summary>
+    private QueueInfo QueueInfoOf(string name, Dictionary<string, InMemoryJobDriver> queues, List<WorkerInfo> live, DateTimeOffset now)
+    {
+        var own = queues.GetValueOrDefault(name);
+        DateTimeOffset? oldest = null;
+        if (own is not null)
+        {
+            foreach (var e in own._waiting)
+            {
+                if (e.RunAt <= now && (oldest is null || e.RunAt < oldest))
+                {
+                    oldest = e.RunAt;
+                }
+            }
+        }
+
+        _pausedQueues.TryGetValue(name, out var pause);
+        return new QueueInfo
+        {
+            Name = name,
+            IsPaused = pause is not null,
+            PausedReason = pause?.Reason,
+            PausedAt = pause?.At,
+            Counts = own is null ? new JobCounts() : JobCounts.From(own._jobs.Values.GroupBy(e => e.State).Select(g => new KeyValuePair<JobState, long>(g.Key, g.LongCount()))),
+            OldestWaitingAge = oldest is { } o ? now - o : null,
+            WorkerCount = live.Count(w => w.Queues.Contains(name, StringComparer.Ordinal)),
+        };
     }
 
     /// <inheritdoc />

@@ -14,22 +14,25 @@ public sealed partial class InMemoryJobDriver
         {
             IReadOnlyList<ScheduleInfo> list = _scheduleEntries.Values
                 .OrderBy(e => e.Registration.EntryKey, StringComparer.Ordinal)
-                .Select(e => new ScheduleInfo
-                {
-                    EntryKey = e.Registration.EntryKey,
-                    QueueName = e.Registration.QueueName,
-                    JobName = e.Registration.JobName,
-                    Schedule = e.Registration.Description,
-                    LastFireAt = FiresOf(e.Registration.QueueName)?._schedules.TryGetValue(e.Registration.EntryKey, out var r) == true ? r.Last : null,
-                    NextFireAt = e.Registration.NextFireAt,
-                    IsPaused = e.Paused,
-                    LastSeenAt = e.SeenAt,
-                    IsStale = e.IsStale(now),
-                })
+                .Select(e => ScheduleInfoOf(e, now))
                 .ToArray();
             return Task.FromResult(list);
         }
     }
+
+    /// <summary>What the admin list says of entry <paramref name="e"/> (under the lock).</summary>
+    private ScheduleInfo ScheduleInfoOf(PublishedEntry e, DateTimeOffset now) => new()
+    {
+        EntryKey = e.Registration.EntryKey,
+        QueueName = e.Registration.QueueName,
+        JobName = e.Registration.JobName,
+        Schedule = e.Registration.Description,
+        LastFireAt = FiresOf(e.Registration.QueueName)?._schedules.TryGetValue(e.Registration.EntryKey, out var r) == true ? r.Last : null,
+        NextFireAt = e.Registration.NextFireAt,
+        IsPaused = e.Paused,
+        LastSeenAt = e.SeenAt,
+        IsStale = e.IsStale(now),
+    };
 
     /// <inheritdoc />
     Task IJobAdminStore.PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken)
