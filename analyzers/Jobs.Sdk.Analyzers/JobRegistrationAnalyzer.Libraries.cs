@@ -101,17 +101,26 @@ public sealed partial class JobRegistrationAnalyzer
         /// that does not take the JobsBuilder but whose body calls the library's generated registration, as the
         /// <c>[JobRegistrationCallers]</c> on that registration lists (the bodies of referenced assemblies cannot be read).
         /// </summary>
-        private IEnumerable<IAssemblySymbol> WrapperCalls()
+        /// <remarks>Read at the end only (JOBS025, then JOBS001), once.</remarks>
+        private List<IAssemblySymbol> WrapperCalls()
         {
+            if (_wrapperCalls is { } found)
+            {
+                return found;
+            }
+
+            found = [];
             foreach (var calls in _libraryMemberCalls.Keys.GroupBy(m => m.ContainingAssembly, SymbolEqualityComparer.Default))
             {
                 var library = (IAssemblySymbol)calls.Key!;
                 var callers = LibraryRegistrations.RegistrationCallers(library, known);
                 if (callers.Count > 0 && calls.Any(m => RegistrationCallerIds.Of(m) is { } id && callers.Contains(id)))
                 {
-                    yield return library;
+                    found.Add(library);
                 }
             }
+
+            return _wrapperCalls = found;
         }
 
         /// <summary>The fix: the library's JobsBuilder extensions to call, or, when it has none, the one to add.</summary>

@@ -72,6 +72,7 @@ public sealed partial class JobRegistrationAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<IAssemblySymbol, byte> _libraryCalls = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, byte> _libraryMemberCalls = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IAssemblySymbol, bool> _referencesSdk = new(SymbolEqualityComparer.Default);
+        private List<IAssemblySymbol>? _wrapperCalls;
         private readonly ConcurrentBag<Location> _workerCalls = [];
         private int _workers;
 
@@ -190,7 +191,7 @@ public sealed partial class JobRegistrationAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                libraryHandled ??= LibraryHandlers.JobsHandledIn(_libraryRegistrars.Keys, known, context.CancellationToken);
+                libraryHandled ??= LibraryHandlers.JobsHandledIn(_libraryRegistrars.Keys.Concat(WrapperCalls()), known, context.CancellationToken);
                 if (libraryHandled.Contains(job))
                 {
                     continue;

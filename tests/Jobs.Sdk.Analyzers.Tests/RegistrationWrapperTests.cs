@@ -52,7 +52,7 @@ public class RegistrationWrapperTests
         }
         """;
 
-    private static async Task<IReadOnlyList<string>> BuildWorkerAsync(string configure, bool referenceAssembly)
+    private static async Task<IReadOnlyList<string>> BuildWorkerAsync(string configure, bool referenceAssembly, string members = "")
     {
         var contracts = await Contracts.Value;
         var (billing, billingDiagnostics) = await TestProjects.BuildAsync("Billing", BillingSource, [contracts],
@@ -65,6 +65,7 @@ public class RegistrationWrapperTests
             public static class Program
             {
                 public static void Configure(IServiceCollection services) { {{configure}}; }
+                {{members}}
             }
             """, contracts, billing);
         return diagnostics;
@@ -96,5 +97,16 @@ public class RegistrationWrapperTests
 
         Assert.StartsWith("JOBS025@", Assert.Single(diagnostics), StringComparison.Ordinal);
         Assert.Contains("Library 'Billing' handles job 'charge-card', but", diagnostics[0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task No_JOBS001_for_a_pushed_job_whose_library_handlers_a_wrapper_registers(bool referenceAssembly)
+    {
+        var diagnostics = await BuildWorkerAsync("services.AddJobs(jobs => jobs.UseInMemory().AddWorkers()).AddBillingJobs()", referenceAssembly,
+            "public static async Task PushAsync(JobQueue queue) => await queue.PushAsync(new Contracts.ChargeCard(100));");
+
+        Assert.Empty(diagnostics);
     }
 }
