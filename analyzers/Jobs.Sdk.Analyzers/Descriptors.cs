@@ -23,7 +23,7 @@ internal static class Descriptors
         "A referenced library's job handlers are never registered",
         "Library '{0}' handles {1}, but this project runs workers (AddWorkers) and never calls the library's JobsBuilder registration, so no worker here claims them: they wait, queued; {2} (or, if another service runs them, list them in '" + ExternalJobsOption + "' in .editorconfig)",
         DiagnosticSeverity.Warning,
-        "A referenced library declares job handlers, registered by its generated AddGeneratedJobs() (internal to it, so the library exposes it through a JobsBuilder extension method), but this project runs workers and calls none of the library's JobsBuilder methods. Its jobs then wait, queued, until another service's workers run them (warning 1090 after UnhandledJobWarningAfter).",
+        "A referenced library declares job handlers, registered by its generated AddGeneratedJobs() (internal to it, so the library exposes it through a JobsBuilder extension method), but this project runs workers and calls none of the library's JobsBuilder methods, nor a member of it whose body calls AddGeneratedJobs() (an IServiceCollection extension, a constructor: the generator lists those on AddGeneratedJobs). Its jobs then wait, queued, until another service's workers run them (warning 1090 after UnhandledJobWarningAfter).",
         WellKnownDiagnosticTags.CompilationEnd);
 
     public static readonly DiagnosticDescriptor DuplicateRegistration = Create(

@@ -15,8 +15,10 @@ public sealed partial class JobRegistrationAnalyzer
     private sealed partial class State
     {
         /// <summary>
-        /// Records a call (or method group) that hands the JobsBuilder to a referenced library: its extension, a method
-        /// taking the builder or a delegate over it. Generated single-job methods (<c>Add{Job}</c>) register only their job.
+        /// Records a call (method group, constructor call) that hands the JobsBuilder to a referenced library: its
+        /// extension, a method or constructor taking the builder or a delegate over it. Generated single-job methods
+        /// (<c>Add{Job}</c>) register only their job. Other calls into a library that references Jobs.Sdk are kept for the
+        /// end, where those its generated registration lists as its callers count too (see <see cref="WrapperCalls"/>).
         /// </summary>
         public void NoteLibraryCall(IMethodSymbol method)
         {
@@ -24,9 +26,19 @@ public sealed partial class JobRegistrationAnalyzer
             if (method.ContainingAssembly is not { } library
                 || SymbolEqualityComparer.Default.Equals(library, compilationAssembly)
                 || SymbolEqualityComparer.Default.Equals(library, known.JobsBuilder!.ContainingAssembly)
-                || _libraryCalls.ContainsKey(library)
-                || !LibraryRegistrations.TakesJobsBuilder(method, known.JobsBuilder))
+                || _libraryCalls.ContainsKey(library))
             {
+                return;
+            }
+
+            if (!LibraryRegistrations.TakesJobsBuilder(method, known.JobsBuilder))
+            {
+                if (known.JobRegistrationCallersAttribute is not null
+                    && _referencesSdk.GetOrAdd(library, a => LibraryRegistrations.ReferencesSdk(a, known.JobsBuilder.ContainingAssembly)))
+                {
+                    _libraryMemberCalls.TryAdd(method.OriginalDefinition, 0);
+                }
+
                 return;
             }
 
@@ -60,7 +72,7 @@ public sealed partial class JobRegistrationAnalyzer
                     continue; // no handlers, or this project registers the library's jobs its own way.
                 }
 
-                reached ??= LibraryRegistrations.Reached(_libraryCalls.Keys, sdk);
+                reached ??= LibraryRegistrations.Reached(_libraryCalls.Keys.Concat(WrapperCalls()), sdk);
                 if (reached.Contains(library))
                 {
                     continue;
@@ -82,6 +94,33 @@ public sealed partial class JobRegistrationAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(Descriptors.UncalledLibraryRegistration, location,
                     library.Name, (names.Count == 1 ? "job " : "jobs ") + string.Join(", ", names), HowToCall(library, extensions)));
             }
+        }
+
+        /// <summary>
+        /// The libraries this project calls a wrapper of: a member (an <c>IServiceCollection</c> extension, a constructor)
+        /// that does not take the JobsBuilder but whose body calls the library's generated registration, as the
+        /// <c>[JobRegistrationCallers]</c> on that registration lists (the bodies of referenced assemblies cannot be read).
+        /// </summary>
+        /// <remarks>Read at the end only (JOBS025, then JOBS001), once.</remarks>
+        private List<IAssemblySymbol> WrapperCalls()
+        {
+            if (_wrapperCalls is { } found)
+            {
+                return found;
+            }
+
+            found = [];
+            foreach (var calls in _libraryMemberCalls.Keys.GroupBy(m => m.ContainingAssembly, SymbolEqualityComparer.Default))
+            {
+                var library = (IAssemblySymbol)calls.Key!;
+                var callers = LibraryRegistrations.RegistrationCallers(library, known);
+                if (callers.Count > 0 && calls.Any(m => RegistrationCallerIds.Of(m) is { } id && callers.Contains(id)))
+                {
+                    found.Add(library);
+                }
+            }
+
+            return _wrapperCalls = found;
         }
 
         /// <summary>The fix: the library's JobsBuilder extensions to call, or, when it has none, the one to add.</summary>

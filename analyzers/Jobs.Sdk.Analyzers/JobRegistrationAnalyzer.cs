@@ -13,7 +13,7 @@ namespace Jobs.Sdk.Analyzers;
 /// <summary>
 /// JOBS001: a project that runs workers pushes a job it registers no handler for. JOBS002: one builder registers a job twice.
 /// JOBS025: a project that runs workers never calls the registration of a referenced library that handles jobs.
-/// One operation action per invocation (and method reference) records facts (pushes, registrations, AddWorkers, calls into
+/// One operation action per invocation (and method reference, object creation) records facts (pushes, registrations, AddWorkers, calls into
 /// libraries) into concurrent collections; the compilation-end action only joins them. Nothing rescans the compilation;
 /// only JOBS025 reads referenced libraries, at the end and only in a project that runs workers.
 /// </summary>
@@ -46,6 +46,13 @@ public sealed partial class JobRegistrationAnalyzer : DiagnosticAnalyzer
                 block.RegisterOperationAction(operation => state.Analyze(operation, chains), OperationKind.Invocation);
                 block.RegisterOperationAction(
                     operation => state.NoteLibraryCall(((IMethodReferenceOperation)operation.Operation).Method), OperationKind.MethodReference);
+                block.RegisterOperationAction(operation =>
+                {
+                    if (((IObjectCreationOperation)operation.Operation).Constructor is { } constructor)
+                    {
+                        state.NoteLibraryCall(constructor);
+                    }
+                }, OperationKind.ObjectCreation);
                 block.RegisterOperationBlockEndAction(end => chains.Report(end));
             });
             start.RegisterCompilationEndAction(state.Report);
@@ -63,6 +70,9 @@ public sealed partial class JobRegistrationAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentBag<(IMethodSymbol Method, ImmutableArray<ITypeSymbol> TypeArguments, Location Location)> _genericCalls = [];
         private readonly ConcurrentDictionary<IAssemblySymbol, byte> _libraryRegistrars = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IAssemblySymbol, byte> _libraryCalls = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IMethodSymbol, byte> _libraryMemberCalls = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IAssemblySymbol, bool> _referencesSdk = new(SymbolEqualityComparer.Default);
+        private List<IAssemblySymbol>? _wrapperCalls;
         private readonly ConcurrentBag<Location> _workerCalls = [];
         private int _workers;
 
@@ -181,7 +191,7 @@ public sealed partial class JobRegistrationAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                libraryHandled ??= LibraryHandlers.JobsHandledIn(_libraryRegistrars.Keys, known, context.CancellationToken);
+                libraryHandled ??= LibraryHandlers.JobsHandledIn(_libraryRegistrars.Keys.Concat(WrapperCalls()), known, context.CancellationToken);
                 if (libraryHandled.Contains(job))
                 {
                     continue;

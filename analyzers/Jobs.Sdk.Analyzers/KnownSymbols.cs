@@ -15,6 +15,7 @@ internal sealed class KnownSymbols
         JobsBuilder = compilation.GetTypeByMetadataName(KnownNames.JobsBuilder);
         JobPushMethodAttribute = compilation.GetTypeByMetadataName(KnownNames.JobPushMethodAttribute);
         JobRegistrationMethodAttribute = compilation.GetTypeByMetadataName(KnownNames.JobRegistrationMethodAttribute);
+        JobRegistrationCallersAttribute = compilation.GetTypeByMetadataName(KnownNames.JobRegistrationCallersAttribute);
         CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
     }
 
@@ -25,6 +26,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? JobsBuilder { get; }
     public INamedTypeSymbol? JobPushMethodAttribute { get; }
     public INamedTypeSymbol? JobRegistrationMethodAttribute { get; }
+    public INamedTypeSymbol? JobRegistrationCallersAttribute { get; }
     public INamedTypeSymbol? CancellationToken { get; }
 
     /// <summary>Returns <see langword="null"/> when the compilation does not reference Jobs.Sdk (the analyzers then do nothing).</summary>

@@ -6,7 +6,8 @@ namespace Jobs.Sdk.Analyzers;
 
 /// <summary>
 /// The jobs handled in referenced libraries whose <c>JobsBuilder</c> extension methods a project calls (a Handlers
-/// library's <c>jobs.AddHandlers()</c> wrapping its generated <c>AddGeneratedJobs()</c>): the jobs for which such a library
+/// library's <c>jobs.AddHandlers()</c> wrapping its generated <c>AddGeneratedJobs()</c>), or a member its generated
+/// registration lists as calling it (<c>services.AddBillingJobs()</c>): the jobs for which such a library
 /// declares a non-abstract <c>IJobHandler&lt;T&gt;</c>, internal ones included (the library registers those itself).
 /// Read only when a pushed job is otherwise unregistered.
 /// </summary>

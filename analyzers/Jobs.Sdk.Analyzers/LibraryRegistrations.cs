@@ -31,13 +31,51 @@ internal static class LibraryRegistrations
             return [];
         }
 
+        var jobs = ImmutableArray.CreateBuilder<ITypeSymbol>();
+        foreach (var method in RegistrationMethods(library, builder))
+        {
+            jobs.AddRange(MarkedTypes.Of(method, marker));
+        }
+
+        return jobs.ToImmutable();
+    }
+
+    /// <summary>
+    /// The documentation comment ids of the library's members whose bodies call its generated <c>AddGeneratedJobs()</c>
+    /// (its <c>[JobRegistrationCallers]</c>, written by the generator); empty for a library built by an older generator.
+    /// </summary>
+    public static HashSet<string> RegistrationCallers(IAssemblySymbol library, KnownSymbols known)
+    {
+        var callers = new HashSet<string>(System.StringComparer.Ordinal);
+        if (known.JobRegistrationCallersAttribute is not { } marker || known.JobsBuilder is not { } builder)
+        {
+            return callers;
+        }
+
+        foreach (var method in RegistrationMethods(library, builder))
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, marker)
+                    && attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0] is { Kind: TypedConstantKind.Array } members)
+                {
+                    callers.UnionWith(members.Values.Select(v => v.Value).OfType<string>());
+                }
+            }
+        }
+
+        return callers;
+    }
+
+    /// <summary>The library's generated <c>AddGeneratedJobs(JobsBuilder)</c> methods (public, in an internal class; kept in reference assemblies).</summary>
+    private static IEnumerable<IMethodSymbol> RegistrationMethods(IAssemblySymbol library, INamedTypeSymbol builder)
+    {
         INamespaceSymbol? ns = library.GlobalNamespace;
         foreach (var part in KnownNames.RegistrationNamespace.Split('.'))
         {
             ns = ns?.GetNamespaceMembers().FirstOrDefault(n => n.Name == part);
         }
 
-        var jobs = ImmutableArray.CreateBuilder<ITypeSymbol>();
         foreach (var type in ns?.GetTypeMembers() ?? [])
         {
             foreach (var member in type.GetMembers(KnownNames.AddGeneratedJobsMethodName))
@@ -45,12 +83,10 @@ internal static class LibraryRegistrations
                 if (member is IMethodSymbol { IsStatic: true, Parameters.Length: > 0 } method
                     && SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, builder))
                 {
-                    jobs.AddRange(MarkedTypes.Of(method, marker));
+                    yield return method;
                 }
             }
         }
-
-        return jobs.ToImmutable();
     }
 
     /// <summary>
@@ -128,6 +164,9 @@ internal static class LibraryRegistrations
 
         return false;
     }
+
+    /// <summary>Whether the assembly references Jobs.Sdk (only such a library can hold handlers or call their registration).</summary>
+    public static bool ReferencesSdk(IAssemblySymbol assembly, IAssemblySymbol sdk) => References(assembly, sdk);
 
     private static bool References(IAssemblySymbol assembly, IAssemblySymbol sdk)
         => assembly.Modules.Any(m => m.ReferencedAssemblySymbols.Contains(sdk, SymbolEqualityComparer.Default));

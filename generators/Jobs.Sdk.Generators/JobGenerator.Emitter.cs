@@ -264,6 +264,11 @@ public sealed partial class JobGenerator
 
             w.Line("/// <returns>The builder.</returns>");
             w.Line($"[global::Jobs.Sdk.Infrastructure.JobRegistrationMethod({string.Join(", ", registrations.Select(r => $"typeof({r.Job})"))})]");
+            if (model.Callers.Count > 0)
+            {
+                w.Line($"[global::Jobs.Sdk.Infrastructure.JobRegistrationCallers({string.Join(", ", model.Callers.Select(Literal))})]");
+            }
+
             var marker = model.YieldsToFriends ? ", object? assemblyMarker = null" : "";
             w.Open($"public static global::Jobs.Sdk.JobsBuilder {KnownNames.AddGeneratedJobsMethodName}(this global::Jobs.Sdk.JobsBuilder builder{marker})");
             w.Line("global::System.ArgumentNullException.ThrowIfNull(builder);");

@@ -70,8 +70,9 @@ public sealed partial class JobGenerator
             return handlers is null ? EquatableArray<HandlerModel>.Empty : handlers.ToEquatableArray();
         }
 
-        /// <summary>Combines the generated jobs and the handlers found in the assembly into the registration model.</summary>
-        public static RegistrationModel CreateRegistration(ImmutableArray<string> localJobs, ImmutableArray<HandlerModel> handlers, AssemblyModel assembly)
+        /// <summary>Combines the generated jobs, the handlers found in the assembly and the members calling its registration into the registration model.</summary>
+        public static RegistrationModel CreateRegistration(ImmutableArray<string> localJobs, ImmutableArray<HandlerModel> handlers, AssemblyModel assembly,
+            EquatableArray<string> callers)
         {
             var name = new StringBuilder();
             foreach (var c in assembly.Name ?? "")
@@ -94,7 +95,8 @@ public sealed partial class JobGenerator
                 name.ToString(),
                 localJobs.Distinct(StringComparer.Ordinal).OrderBy(j => j, StringComparer.Ordinal).ToEquatableArray(),
                 handlers.Distinct().OrderBy(h => h.JobTypeOfName, StringComparer.Ordinal).ThenBy(h => h.HandlerTypeOfName, StringComparer.Ordinal).ToEquatableArray(),
-                assembly.GrantsInternalsVisibleTo);
+                assembly.GrantsInternalsVisibleTo,
+                callers);
         }
 
         /// <summary>Whether a type is (only) a partial class the generator itself completes: declared nowhere in source.</summary>

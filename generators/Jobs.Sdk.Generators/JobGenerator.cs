@@ -1,5 +1,7 @@
-using Jobs.Sdk.Generators.Shared;
+using System;
 using System.Linq;
+using Jobs.Sdk.Generators.Helpers;
+using Jobs.Sdk.Generators.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -58,10 +60,21 @@ public sealed partial class JobGenerator : IIncrementalGenerator
             .Select(static (compilation, ct) => Parser.ParseAssembly(compilation, ct))
             .WithTrackingName(TrackingNames.AssemblyName);
 
+        // The members calling AddGeneratedJobs(), written on it for JOBS025 (an IServiceCollection extension, a constructor).
+        var callers = context.SyntaxProvider
+            .CreateSyntaxProvider(Parser.IsRegistrationCallCandidate, Parser.ParseRegistrationCaller)
+            .WithTrackingName(TrackingNames.RegistrationCallers)
+            .Where(static caller => caller is not null)
+            .Select(static (caller, _) => caller!)
+            .Collect()
+            .Select(static (found, _) => found.Distinct(StringComparer.Ordinal).OrderBy(c => c, StringComparer.Ordinal).ToEquatableArray())
+            .WithTrackingName(TrackingNames.RegistrationCallerList);
+
         var registration = jobNames
             .Combine(handlers)
             .Combine(assembly)
-            .Select(static (input, _) => Parser.CreateRegistration(input.Left.Left, input.Left.Right, input.Right))
+            .Combine(callers)
+            .Select(static (input, _) => Parser.CreateRegistration(input.Left.Left.Left, input.Left.Left.Right, input.Left.Right, input.Right))
             .WithTrackingName(TrackingNames.Registration);
 
         context.RegisterSourceOutput(registration, static (spc, model) =>

@@ -10,5 +10,7 @@ internal static class TrackingNames
     public const string HandlerList = nameof(HandlerList);
     public const string JobNames = nameof(JobNames);
     public const string AssemblyName = nameof(AssemblyName);
+    public const string RegistrationCallers = nameof(RegistrationCallers);
+    public const string RegistrationCallerList = nameof(RegistrationCallerList);
     public const string Registration = nameof(Registration);
 }

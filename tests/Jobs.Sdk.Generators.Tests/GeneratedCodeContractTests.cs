@@ -18,6 +18,7 @@ public class GeneratedCodeContractTests
         using System.Threading;
         using System.Threading.Tasks;
         using Jobs.Sdk;
+        using Microsoft.Extensions.DependencyInjection;
         namespace Contract;
         public enum Mood { Calm, Angry }
         [Flags] public enum Access { None = 0, Read = 1, Write = 2 }
@@ -54,6 +55,10 @@ public class GeneratedCodeContractTests
         public sealed class AllTypesHandler : IJobHandler<AllTypes>
         {
             public Task HandleAsync(AllTypes job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+        }
+        public sealed class Module
+        {
+            public Module(JobsBuilder jobs) => jobs.AddGeneratedJobs();
         }
         """;
 

@@ -133,4 +133,53 @@ public class GeneratorSnapshotTests
 
         Snapshot.Verify(output.Files["JobsRegistration.g.cs"], "JobsRegistration.g.cs");
     }
+
+    [Fact]
+    public void RegistrationWithCallers()
+    {
+        var output = GeneratorHarness.Run("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Jobs.Sdk;
+            using Microsoft.Extensions.DependencyInjection;
+
+            namespace App;
+
+            [Job("a")] public partial record JobA(int X);
+
+            internal sealed class JobAHandler : IJobHandler<JobA>
+            {
+                public Task HandleAsync(JobA job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+
+            public static class AppJobs
+            {
+                // Listed: the call is in a lambda of its body, in a local function of its body.
+                public static IServiceCollection AddAppJobs(this IServiceCollection services) => services.AddJobs(jobs => jobs.AddGeneratedJobs());
+                public static void Configure(JobsBuilder jobs) { Register(); void Register() => jobs.AddGeneratedJobs(); }
+
+                // Not listed: a property, a private method, a call of a method of the user's own named so.
+                public static Action<JobsBuilder> Registration => jobs => jobs.AddGeneratedJobs();
+                private static void Hidden(JobsBuilder jobs) => jobs.AddGeneratedJobs();
+                public static void Other() => Lookalike.AddGeneratedJobs(1);
+                public static void UsesHidden(JobsBuilder jobs) => Hidden(jobs);
+            }
+
+            public static class Lookalike
+            {
+                public static void AddGeneratedJobs(int x) { }
+            }
+
+            public sealed class AppModule
+            {
+                public AppModule(JobsBuilder jobs) => jobs.AddGeneratedJobs();
+            }
+            """).AssertClean();
+
+        var registration = output.Files["JobsRegistration.g.cs"];
+        Snapshot.Verify(registration, "JobsRegistration.g.cs");
+        Assert.Contains("[global::Jobs.Sdk.Infrastructure.JobRegistrationCallers(\"M:App.AppJobs.AddAppJobs(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.Configure(Jobs.Sdk.JobsBuilder)\", \"M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder)\")]", registration, StringComparison.Ordinal);
+    }
 }

@@ -11,12 +11,17 @@ public class IncrementalCachingTests
         using System.Threading;
         using System.Threading.Tasks;
         using Jobs.Sdk;
+        using Microsoft.Extensions.DependencyInjection;
         namespace App;
         public sealed record Line(string Sku, int Quantity);
         [Job("order", MaxAttempts = 3)] public partial record OrderJob(int Id, List<Line> Lines);
         public sealed class OrderHandler : IJobHandler<OrderJob>
         {
             public Task HandleAsync(OrderJob job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+        }
+        public static class OrderServices
+        {
+            public static IServiceCollection AddOrders(this IServiceCollection services) => services.AddJobs(jobs => jobs.AddGeneratedJobs());
         }
         """;
 
@@ -122,6 +127,31 @@ public class IncrementalCachingTests
         Assert.Contains(IncrementalStepRunReason.Modified,
             result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(r => r.Outputs).Select(o => o.Reason));
         Assert.Contains("\"note\"", result.GeneratedSources.Single(s => s.HintName == "App.OrderJob.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Editing_a_registration_callers_body_is_cached_or_unchanged_and_a_new_caller_regenerates_the_registration()
+    {
+        const string Caller = "using Jobs.Sdk; namespace App; public static class Setup { public static void Register(JobsBuilder jobs) { jobs.AddGeneratedJobs(); } }";
+        var compilation = GeneratorHarness.CreateCompilation(JobSource, Caller);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var tree = compilation.SyntaxTrees.Last();
+        var edited = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            Caller.Replace("jobs.AddGeneratedJobs(); }", "jobs.AddGeneratedJobs(); _ = jobs.Services; }", StringComparison.Ordinal),
+            GeneratorHarness.ParseOptions, path: tree.FilePath));
+        driver = driver.RunGenerators(edited);
+        AssertAllCachedOrUnchanged(driver.GetRunResult());
+
+        var added = edited.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "using Jobs.Sdk; namespace App; public sealed class Module { public Module(JobsBuilder jobs) => jobs.AddGeneratedJobs(); }",
+            GeneratorHarness.ParseOptions, path: "Source2.cs"));
+        driver = driver.RunGenerators(added);
+        var result = driver.GetRunResult().Results.Single();
+        Assert.Contains(IncrementalStepRunReason.Modified,
+            result.TrackedSteps[Generators.TrackingNames.Registration].SelectMany(s => s.Outputs).Select(o => o.Reason));
+        Assert.Contains("\"M:App.Module.#ctor(Jobs.Sdk.JobsBuilder)\"",
+            result.GeneratedSources.Single(s => s.HintName == "JobsRegistration.g.cs").SourceText.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

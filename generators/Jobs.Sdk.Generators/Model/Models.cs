@@ -167,7 +167,12 @@ internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfNa
 /// The assembly grants <c>InternalsVisibleTo</c>: its <c>AddGeneratedJobs</c> takes an optional parameter so a friend
 /// assembly's own <c>AddGeneratedJobs</c> (without one) wins overload resolution instead of being ambiguous (CS0121).
 /// </param>
-internal sealed record RegistrationModel(string ClassName, EquatableArray<string> LocalJobs, EquatableArray<HandlerModel> Handlers, bool YieldsToFriends);
+/// <param name="Callers">
+/// The documentation comment ids of this assembly's methods and constructors, callable from other assemblies, whose bodies
+/// call <c>AddGeneratedJobs</c> (written on it for JOBS025, which cannot read the bodies of referenced assemblies).
+/// </param>
+internal sealed record RegistrationModel(string ClassName, EquatableArray<string> LocalJobs, EquatableArray<HandlerModel> Handlers, bool YieldsToFriends,
+    EquatableArray<string> Callers);
 
 /// <summary>The assembly facts the registration needs (equatable, so unrelated edits stay cached).</summary>
 internal sealed record AssemblyModel(string? Name, bool GrantsInternalsVisibleTo, EquatableArray<string> TypeNamesInRegistrationNamespace);
