@@ -7,9 +7,10 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// <summary>
 /// A single keyed push (<see cref="KeyAdmissionSql.Push"/>) looks up its key's last unfinished job (admission). It is a
 /// prepared statement, as a keyed batch was (<see cref="KeyedBatchPlanTests"/>): after five executions PostgreSQL may
-/// switch a session to a generic plan, planned on the table's size at that moment, and keep it until the table is
-/// analyzed again. A burst of keyed pushes into a fresh queue must never end up looking its keys up with a sequential
-/// scan of the jobs table.
+/// switch a session to a generic plan, planned on the table's statistics at that moment, and keep it until the table is
+/// analyzed again. Built while they said the table was small (a young queue, analyzed at a few dozen rows), that plan
+/// looked keys up with sequential scans, and each push of a burst on such a session read the whole table twice
+/// (12-23 million rows read for 20,000 pushes). A burst of keyed pushes must never look its keys up that way.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class KeyedPushPlanTests(PostgresFixture fixture)
@@ -84,7 +85,7 @@ public sealed class KeyedPushPlanTests(PostgresFixture fixture)
         }
     }
 
-    private sealed record SessionPlan(string Name, long Generic, long Custom, bool SeqScan, string Plan);
+    private sealed record SessionPlan(string Name, long Generic, long Custom, bool SeqScan);
 
     /// <summary>
     /// The admission statement of each pooled session, with its plan counts and the plan the session would run next
@@ -127,7 +128,7 @@ public sealed class KeyedPushPlanTests(PostgresFixture fixture)
                     });
                     await using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) EXECUTE {name} ({string.Join(", ", arguments)})", connection);
                     var json = (string)(await explain.ExecuteScalarAsync())!;
-                    plans.Add(new SessionPlan(name, generic, custom, SeqScanOfJobs(JsonDocument.Parse(json).RootElement[0].GetProperty("Plan")), json));
+                    plans.Add(new SessionPlan(name, generic, custom, SeqScanOfJobs(JsonDocument.Parse(json).RootElement[0].GetProperty("Plan"))));
                 }
             }
 
