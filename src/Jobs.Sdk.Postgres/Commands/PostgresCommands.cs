@@ -37,6 +37,16 @@ internal enum SqlRun
     /// leases were never rescued, finished jobs never removed; every other statement keeps the timeout.
     /// </summary>
     Maintenance = 16,
+
+    /// <summary>
+    /// Plan the prepared statement without sequential scans (a transaction-local <c>enable_seqscan = off</c>, and JIT off,
+    /// in front of it): for statements that read the jobs table only through an index that is right at any table size,
+    /// but whose generic plan, when PostgreSQL built it while the table's statistics said the table was small (a young or
+    /// quiet queue), read the whole table instead, on every execution until the table was analyzed again (a keyed push's
+    /// admission look-up, during a burst of keyed pushes). Only on a connection of the driver's own, in its implicit
+    /// transaction: the setting lasts to the end of the transaction, and a caller's transaction goes on after the push.
+    /// </summary>
+    NoSeqScan = 32,
 }
 
 /// <summary>
@@ -232,7 +242,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
         var batch = new NpgsqlBatch(connection, transaction);
         await using var batchDisposal = batch.ConfigureAwait(false);
         if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0,
-                (run & SqlRun.Maintenance) != 0) is { } settings)
+                (run & SqlRun.Maintenance) != 0, (run & SqlRun.NoSeqScan) != 0) is { } settings)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
         }

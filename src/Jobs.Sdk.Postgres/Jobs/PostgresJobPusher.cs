@@ -66,14 +66,14 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         if (tx is not null)
         {
             // In the caller's transaction only its commit may wake workers: the statement notifies, in that transaction.
-            await PushOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false);
+            await PushOnAsync(tx.Connection!, tx, jobs, context.Channel, own: false, cancellationToken).ConfigureAwait(false);
         }
         else if (ambient)
         {
             // In the caller's ambient transaction (a TransactionScope): as in the caller's transaction, all chunks in it.
             await context.Commands.OnAmbientTransactionAsync(async c =>
             {
-                await PushOnAsync(c, null, jobs, context.Channel, cancellationToken).ConfigureAwait(false);
+                await PushOnAsync(c, null, jobs, context.Channel, own: false, cancellationToken).ConfigureAwait(false);
                 return true;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -104,7 +104,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     /// statements of a batch go in one round trip, one implicit transaction.
     /// </summary>
     private Task PushOwnAsync(NpgsqlConnection connection, IReadOnlyList<JobPushRecord> jobs, CancellationToken cancellationToken)
-        => PushOnAsync(connection, null, jobs, null, cancellationToken);
+        => PushOnAsync(connection, null, jobs, null, own: true, cancellationToken);
 
     /// <summary>
     /// Pushes one unkeyed job outside a caller's transaction, as a bare insert (<see cref="JobSql.PushPlain"/>). When the
@@ -165,17 +165,24 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     /// batches cannot deadlock; their buckets for many keys: <see cref="ConcurrencyKeySql.LockKeys"/>), so the pushes that
     /// follow count their lines on snapshots taken under the locks and admit the jobs that find room
     /// (<see cref="KeyAdmissionSql"/>). All of them in one round trip and one transaction (the caller's, or an implicit one).
+    /// <paramref name="own"/>: the transaction is the statements' implicit one on a connection of the driver's own (it ends
+    /// with them).
     /// </summary>
     private async Task PushOnAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs, string? channel,
-        CancellationToken cancellationToken)
+        bool own, CancellationToken cancellationToken)
     {
         var commands = context.Commands;
         if (jobs.Count == 1)
         {
             var job = jobs[0];
             var keyed = job.ConcurrencyKey is not null;
+            // A keyed push's admission look-up is planned without sequential scans (SqlRun.NoSeqScan): its generic plan,
+            // built while the table's statistics said it was small, read the whole table on every push of a burst. That
+            // setting would outlast the push in a caller's (or the ambient) transaction: there the push is not prepared,
+            // so each one is planned on the table's size at that moment.
+            var plan = !keyed ? SqlRun.Prepare : own ? SqlRun.Prepare | SqlRun.NoSeqScan : SqlRun.None;
             await commands.ExecuteOnAsync(connection, transaction, keyed ? PostgresCommands.Command(_lockKeySql, Text(context.Queue), Text(job.ConcurrencyKey)) : null, keyed ? _pushKeyedSql : _pushSql,
-                PushOne(job, channel), SqlRun.Prepare, cancellationToken).ConfigureAwait(false);
+                PushOne(job, channel), plan, cancellationToken).ConfigureAwait(false);
             return;
         }
 

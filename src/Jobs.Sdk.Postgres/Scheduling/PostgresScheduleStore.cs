@@ -18,6 +18,9 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
     private readonly string _releaseUniqueSql = context.Sql(UniqueJobSql.Release);
     private readonly string _uniqueHolderSql = context.Sql(ScheduleSql.UniqueHolder);
 
+    /// <summary>The transaction-local settings in front of a unique fire's release (<see cref="SqlRun.NoSeqScan"/>).</summary>
+    private static readonly string NoSeqScan = JobSql.TransactionSettings(asynchronousCommit: false, genericPlan: false, maintenance: false, noSeqScan: true)!;
+
     public async Task<DateTimeOffset?> GetLastFireTimeAsync(string entryKey, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(entryKey);
@@ -102,6 +105,10 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
         {
             var batch = new NpgsqlBatch(connection);
             await using var batchDisposal = batch.ConfigureAwait(false);
+            // The release looks the key's holder up (by unique key): planned without sequential scans, as a keyed push's
+            // admission (SqlRun.NoSeqScan), since the fire is prepared and its session keeps the generic plan built on the
+            // table's statistics of that moment (built on a young queue's, it read the whole table at every fire).
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(NoSeqScan));
             batch.BatchCommands.Add(PostgresCommands.Command(_releaseUniqueSql, Text(context.Queue), Text(uniqueKey),
                 Boolean(retention.CompletedJobs == Retain.No), Boolean(retention.FailedJobs == Retain.No), Boolean(retention.CancelledJobs == Retain.No)));
             push = again ? IdleSessionRetry.Detached(push!) : PostgresCommands.Command(_pushScheduledSql, parameters);
@@ -116,7 +123,7 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
             {
                 while (reader.FieldCount < 5 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    // Past the release statement's (empty) result.
+                    // Past the settings' and the release statement's results.
                 }
 
                 return await ReadAsync(reader, cancellationToken).ConfigureAwait(false);

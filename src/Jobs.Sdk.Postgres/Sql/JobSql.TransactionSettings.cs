@@ -9,7 +9,14 @@ internal static partial class JobSql
     // runnable rows it passes jit_above_cost (100,000 by default) and PostgreSQL would JIT-compile the claim on every
     // execution (~40 ms of LLVM per claim at a million rows, 5x the claim's own work). A claim never runs long enough to
     // repay a compile, so the same transaction-local statement turns JIT off.
-    private const string SetGenericPlan = "set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)";
+    private const string SetGenericPlan = "set_config('plan_cache_mode', 'force_generic_plan', true)";
+    // A prepared statement's generic plan is built once, on the table's statistics of that moment, and kept until the
+    // table is analyzed again. Built while they said the table was small, a keyed push's admission look-up read the whole
+    // table (a sequential scan) instead of one key's index entries, on every push of a burst that grew it. Without
+    // sequential scans the planner takes the index, which is the right plan at any size.
+    private const string SetNoSeqScan = "set_config('enable_seqscan', 'off', true)";
+    // Statements with either setting also turn JIT off (see SetGenericPlan; a disabled path's cost would pass jit_above_cost).
+    private const string SetJitOff = "set_config('jit', 'off', true)";
     // A role's or database's statement_timeout (ALTER ROLE app SET statement_timeout = '50ms') cancelled maintenance over a
     // large queue at every pass: the lease rescue and cleanup batches then never made progress. As the migrations do for
     // their session, maintenance lifts it for its own transaction; every other statement keeps it.
@@ -27,17 +34,21 @@ internal static partial class JobSql
     /// estimates cheaper than its generic one is otherwise planned again on every execution), without JIT compilation
     /// (a generic plan's estimate on a large queue would otherwise pass <c>jit_above_cost</c> on every execution).
     /// <paramref name="maintenance"/>: no <c>statement_timeout</c> for the transaction (rescue, cleanup, retention).
+    /// <paramref name="noSeqScan"/>: the statements of the transaction are planned without sequential scans where an index
+    /// serves (<c>enable_seqscan = off</c>), and without JIT compilation, so a generic plan built while the table's
+    /// statistics say it is small still reads the index (a keyed push's admission look-up).
     /// </summary>
-    public static string? TransactionSettings(bool asynchronousCommit, bool genericPlan, bool maintenance)
-        => Settings[(asynchronousCommit ? 1 : 0) | (genericPlan ? 2 : 0) | (maintenance ? 4 : 0)];
+    public static string? TransactionSettings(bool asynchronousCommit, bool genericPlan, bool maintenance, bool noSeqScan = false)
+        => Settings[(asynchronousCommit ? 1 : 0) | (genericPlan ? 2 : 0) | (maintenance ? 4 : 0) | (noSeqScan ? 8 : 0)];
 
     private static string?[] BuildSettings()
     {
-        var settings = new string?[8];
+        var settings = new string?[16];
         for (var i = 1; i < settings.Length; i++)
         {
-            string[] parts = [.. new[] { (1, SetAsynchronousCommit), (2, SetGenericPlan), (4, LiftStatementTimeout) }
-                .Where(p => (i & p.Item1) != 0).Select(p => p.Item2)];
+            var flags = i;
+            string[] parts = [.. new[] { (1, SetAsynchronousCommit), (2, SetGenericPlan), (8, SetNoSeqScan), (2 | 8, SetJitOff), (4, LiftStatementTimeout) }
+                .Where(p => (flags & p.Item1) != 0).Select(p => p.Item2)];
             settings[i] = "SELECT " + string.Join(", ", parts);
         }
 
