@@ -178,8 +178,8 @@ public sealed class MigrationTests(PostgresFixture fixture)
         var schema = NewSchema();
         await using var dataSource = fixture.CreateDataSource();
         var script = PostgresJobMigrations.GetScript(schema);
-        await DbaScript.RunAsync(dataSource, script); // as psql -f runs it: a step outside a transaction statement by statement
-        await DbaScript.RunAsync(dataSource, script);
+        await dataSource.ExecAsync(script);
+        await dataSource.ExecAsync(script);
         Assert.Empty(await PostgresJobMigrations.GetPendingAsync(dataSource, schema));
         Assert.Empty(await PostgresJobMigrations.ApplyAsync(dataSource, schema));
 

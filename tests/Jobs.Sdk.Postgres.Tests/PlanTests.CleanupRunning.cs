@@ -14,7 +14,7 @@ public sealed partial class PlanTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Cleanup_removal_of_running_jobs_acts_on_one_bounded_batch_through_the_processing_index(bool generic)
+    public async Task Cleanup_removal_of_running_jobs_acts_on_one_bounded_batch_through_the_state_index(bool generic)
     {
         await using var ds = await SeededAsync();
         var (_, _, setup) = HeldJobs("cleanup-running");
@@ -26,7 +26,7 @@ public sealed partial class PlanTests
             ? await ExplainGenericAsync(ds, CleanupSql.RemoveProcessing, "text, double precision, integer, text", setup(), arguments())
             : await ExplainAsync(ds, CleanupSql.RemoveProcessing, [setup()], arguments());
 
-        Assert.Contains(plan.Nodes, n => n.Index == "jobs_processing_idx");
+        Assert.Contains(plan.Nodes, n => n.Index == "jobs_queue_state_idx");
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type is "Seq Scan" or "Bitmap Heap Scan");
         Assert.All(plan.Nodes.Where(n => n.Relation == "jobs" && n.Index is null), n => Assert.True(n.Type is "Tid Scan" or "ModifyTable",
             $"The jobs table is read by a {n.Type}:\n{plan.Text}"));

@@ -59,7 +59,7 @@ public sealed partial class PlanTests
             ? await ExplainGenericAsync(ds, CountByNameSql.Running, "text", ("SELECT 1", []), Text(Busy))
             : await ExplainAsync(ds, CountByNameSql.Running, Text(Busy));
 
-        Assert.Contains(plan.Nodes, n => n.Index == "jobs_processing_idx");
+        Assert.Contains(plan.Nodes, n => n.Index == "jobs_queue_state_idx");
         Assert.DoesNotContain(plan.Nodes, n => n.Relation == "jobs" && n.Type == "Seq Scan");
         Assert.All(plan.Nodes.Where(n => n.Relation == "jobs"), n => Assert.True(n.ActualRows + n.RemovedByFilter == 0,
             $"a {n.Type} of {n.Index} read {n.ActualRows * n.Loops + n.RemovedByFilter} rows, none of them running:\n{plan.Text}"));

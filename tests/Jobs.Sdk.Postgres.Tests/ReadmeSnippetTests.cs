@@ -179,7 +179,7 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
         Assert.Contains("CREATE TABLE \"jobs\".jobs", script, StringComparison.Ordinal);
         await using (var dba = fixture.CreateDataSource())
         {
-            await DbaScript.RunAsync(dba, script); // what the DBA does (psql -f script.sql)
+            await dba.ExecAsync(script); // what the DBA does
         }
 
         await using var provider = services.BuildServiceProvider();

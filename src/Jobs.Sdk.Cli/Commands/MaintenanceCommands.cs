@@ -9,7 +9,7 @@ internal sealed class MaintenanceCommands
 {
     /// <summary>Apply the schema migrations (or list the pending ones, or print the SQL for a DBA).</summary>
     /// <param name="dryRun">Only list pending migrations (exit 2 when some are pending).</param>
-    /// <param name="script">Print the idempotent SQL script instead (psql -f, not in one transaction: it builds indexes concurrently); needs no connection.</param>
+    /// <param name="script">Print the idempotent SQL script instead (psql -1 -f); needs no connection.</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>

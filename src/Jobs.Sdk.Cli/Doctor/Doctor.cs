@@ -8,8 +8,7 @@ namespace Jobs.Sdk.Cli;
 internal static class Doctor
 {
     /// <summary>The indexes the driver creates and needs.</summary>
-    private static readonly string[] ExpectedIndexes =
-        ["jobs_pkey", "jobs_runnable_idx", "jobs_queue_state_idx", "jobs_admin_list_idx", "jobs_unique_key_idx", "jobs_concurrency_key_idx", "jobs_processing_idx"];
+    private static readonly string[] ExpectedIndexes = ["jobs_pkey", "jobs_runnable_idx", "jobs_queue_state_idx", "jobs_admin_list_idx", "jobs_unique_key_idx", "jobs_concurrency_key_idx"];
 
     public static async Task<List<DoctorFinding>> RunAsync(CliContext ctx, TimeSpan longTransaction, CancellationToken ct)
     {

@@ -35,9 +35,8 @@ internal static class DoctorSql
 
     /// <summary>
     /// Processing jobs whose lease expired more than a minute ago (rescue should have requeued them), per queue. Reads the
-    /// processing rows of each queue that has some (by the counts), through <c>jobs_processing_idx</c> (by its
-    /// <c>queue_name</c> prefix; before migration 0018, <c>jobs_queue_state_idx</c> held them): a filter on the state alone
-    /// walked the state index, every finished row of every queue, in one statement (issue 15).
+    /// processing rows of each queue that has some (by the counts), through <c>jobs_queue_state_idx</c>: a filter on the
+    /// state alone walked that whole index, every finished row of every queue, in one statement (issue 15).
     /// </summary>
     public const string ExpiredLeases = """
         SELECT c.queue_name, x.n

@@ -25,7 +25,6 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
     private readonly string _removeSettledSql = context.Sql(CleanupSql.Remove(runnable: false));
     private readonly string _rerunRunnableSql = context.Sql(CleanupSql.Rerun(runnable: true));
     private readonly string _rerunSettledSql = context.Sql(CleanupSql.Rerun(runnable: false));
-    private readonly string _rerunProcessingSql = context.Sql(CleanupSql.RerunProcessing);
     private readonly string _removeProcessingSql = context.Sql(CleanupSql.RemoveProcessing);
     private readonly string _countRunnableSql = context.Sql(CleanupSql.CountRemovable(runnable: true));
     private readonly string _countSettledSql = context.Sql(CleanupSql.CountRemovable(runnable: false));
@@ -69,7 +68,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
                 passStart ??= await context.Commands.ScalarAsync(CleanupSql.DatabaseNow, [], SqlRun.None, cancellationToken).ConfigureAwait(false) is DateTime now
                     ? new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc))
                     : throw new InvalidOperationException("The database did not return its clock.");
-                var sql = runnable ? _rerunRunnableSql : state == JobState.Processing ? _rerunProcessingSql : _rerunSettledSql;
+                var sql = runnable ? _rerunRunnableSql : _rerunSettledSql;
                 (long Picked, long Changed) batch;
                 do
                 {

@@ -60,30 +60,6 @@ internal static partial class MigrationMarkers
         return match.Success ? match.Groups[1].Value : null;
     }
 
-    [GeneratedRegex(@"^\s*DROP\s+INDEX\s+CONCURRENTLY\s+IF\s+EXISTS\s+(\S+?)\s*;?\s*$",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex ConcurrentDropRegex();
-
-    /// <summary>
-    /// The index a <c>DROP INDEX CONCURRENTLY IF EXISTS</c> statement drops, as written (schema-qualified or not), or
-    /// <see langword="null"/> for any other statement.
-    /// </summary>
-    public static string? ConcurrentDropName(string statement)
-    {
-        var match = ConcurrentDropRegex().Match(statement.Trim());
-        return match.Success ? match.Groups[1].Value : null;
-    }
-
-    [GeneratedRegex(@"^(\s*(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+)INDEX\s+)CONCURRENTLY\s+",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Multiline)]
-    private static partial Regex ConcurrentlyRegex();
-
-    /// <summary>
-    /// A no-transaction step's SQL for a transaction (a fresh schema's, whose table no other session sees yet): its index
-    /// builds and drops without <c>CONCURRENTLY</c>, which PostgreSQL refuses in a transaction block.
-    /// </summary>
-    public static string InTransaction(string sql) => ConcurrentlyRegex().Replace(sql, "$1");
-
     /// <summary>The statements of a no-transaction step: split at lines ending with <c>;</c> (comments dropped).</summary>
     public static IEnumerable<string> Statements(string sql)
     {

@@ -25,7 +25,6 @@ internal static class MigrationScripts
         (ScheduleConcurrencyKeyMigration.Name, ScheduleConcurrencyKeyMigration.Sql),
         (RetentionMigration.Name, RetentionMigration.Sql),
         (DeleteRequestedMigration.Name, DeleteRequestedMigration.Sql),
-        (ProcessingIndexMigration.Name, ProcessingIndexMigration.Sql),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.

@@ -9,7 +9,7 @@ namespace Jobs.Sdk.Postgres;
 /// migrating session (which holds the migration lock and the migrations' <c>lock_timeout</c>).
 /// </summary>
 /// <remarks>
-/// A <c>CREATE INDEX CONCURRENTLY</c> (and a <c>DROP INDEX CONCURRENTLY</c>, which waits alike) runs without a lock timeout: it waits for every transaction of its database older
+/// A <c>CREATE INDEX CONCURRENTLY</c> runs without a lock timeout: it waits for every transaction of its database older
 /// than its snapshots (and for those writing its table), however long they stay open, and neither that wait nor its table
 /// lock (<c>SHARE UPDATE EXCLUSIVE</c>) blocks any read or write; failing it after the lock timeout failed every
 /// migration while any session (a report, an idle <c>psql</c> in a transaction) kept a transaction open that long. While it
@@ -26,11 +26,7 @@ internal sealed class NoTransactionStep(NpgsqlDataSource dataSource, NpgsqlConne
         {
             if (MigrationMarkers.ConcurrentIndexName(statement) is { } index)
             {
-                await WaitingAsync(statement, quoted + "." + index, build: true, cancellationToken).ConfigureAwait(false);
-            }
-            else if (MigrationMarkers.ConcurrentDropName(statement) is { } dropped)
-            {
-                await WaitingAsync(statement, dropped, build: false, cancellationToken).ConfigureAwait(false);
+                await BuildIndexAsync(statement, quoted + "." + index, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -40,13 +36,11 @@ internal sealed class NoTransactionStep(NpgsqlDataSource dataSource, NpgsqlConne
     }
 
     /// <summary>
-    /// Runs <paramref name="statement"/>, a <c>CREATE INDEX CONCURRENTLY</c> (<paramref name="build"/>) or a
-    /// <c>DROP INDEX CONCURRENTLY</c> of <paramref name="index"/>, without a lock timeout, watched: both wait for older
-    /// transactions (a drop for those that may use the index) and block no read or write meanwhile. Before a build, drops
-    /// the index if a build that failed part-way left it invalid (<c>IF NOT EXISTS</c> would accept it as built). The lock
-    /// timeout is set again after a success; after a failure, the migration's unlock resets it.
+    /// Drops <paramref name="index"/> if a build that failed part-way left it invalid (<c>IF NOT EXISTS</c> would accept
+    /// it as built), then builds it: both without a lock timeout, watched. The lock timeout is set again after a success;
+    /// after a failure, the migration's unlock resets it.
     /// </summary>
-    private async Task WaitingAsync(string statement, string index, bool build, CancellationToken cancellationToken)
+    private async Task BuildIndexAsync(string statement, string index, CancellationToken cancellationToken)
     {
         await ExecuteAsync("SET lock_timeout = 0", cancellationToken).ConfigureAwait(false);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -55,7 +49,7 @@ internal sealed class NoTransactionStep(NpgsqlDataSource dataSource, NpgsqlConne
             : ConcurrentIndexWatch.RunAsync(dataSource, connection.ProcessID, schema, migration.Name, index, report, watching.Token);
         try
         {
-            if (build && await IsInvalidAsync(index, cancellationToken).ConfigureAwait(false))
+            if (await IsInvalidAsync(index, cancellationToken).ConfigureAwait(false))
             {
                 await ExecuteAsync("DROP INDEX CONCURRENTLY IF EXISTS " + index, cancellationToken).ConfigureAwait(false);
             }

@@ -28,12 +28,8 @@ public static class PostgresJobMigrations
     }
 
     /// <summary>
-    /// A SQL script a DBA can run (with <c>psql -f</c>, or any client that sends its statements one at a time) to bring
-    /// <paramref name="schema"/> up to date; not in one transaction (<c>psql -1</c>): its steps outside a transaction
-    /// build and drop indexes concurrently, which PostgreSQL refuses in a transaction block. It is idempotent: migrations
-    /// already recorded are skipped, and it takes the same advisory lock as the driver; the statements of a step outside a
-    /// transaction run again each time (each is safe to rerun; <c>0018_processing_index</c>'s rebuild its two narrowed
-    /// indexes under a temporary name and swap them in again).
+    /// A SQL script a DBA can run (with <c>psql -1 -f</c> or any client) to bring <paramref name="schema"/> up to date.
+    /// It is idempotent: migrations already recorded are skipped, and it takes the same advisory lock as the driver.
     /// </summary>
     public static string GetScript(string schema = "jobs")
     {
@@ -162,14 +158,6 @@ public static class PostgresJobMigrations
             var applied = await ReadAppliedAsync(connection, null,
                 "BEGIN;\n" + Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted), cancellationToken).ConfigureAwait(false);
             var pending = Compare(schema, migrations, applied);
-            if (pending.Count > 0 && pending[0].Version == 1)
-            {
-                // A fresh schema: its jobs table is created by this run's first transaction, empty and seen by no other
-                // session, so the steps outside a transaction run in it too, without CONCURRENTLY: one commit, and no wait
-                // for the database's other transactions (a concurrent build waits for every older one).
-                pending = [.. pending.Select(m => m.RunsInTransaction ? m : m with { Sql = MigrationMarkers.InTransaction(m.Sql), RunsInTransaction = true })];
-            }
-
             var first = TakeRun(pending, 0);
             await ExecuteAsync(connection, null, RunSql(first, quoted) + "COMMIT;", cancellationToken).ConfigureAwait(false);
             names.AddRange(first.Select(m => m.Name));

@@ -6,11 +6,8 @@ namespace Jobs.Sdk.Postgres;
 /// Cleanup and retention, one bounded batch per statement (each its own transaction): a batch picks up to $4 rows of
 /// queue $1 in state $2 through an index, in index order, locks them in id order (rechecking queue and state) and acts
 /// on them by <c>ctid</c>.
-/// Runnable states (pending, retrying) are read through <c>jobs_runnable_idx</c>, processing rows through
-/// <c>jobs_processing_idx</c> (migration 0018; before it, <c>jobs_queue_state_idx</c> held them), the others (finished,
-/// paused) through <c>jobs_queue_state_idx</c>; the literal state lists let the planner use those partial indexes in a
-/// generic plan too, so each row class has its own statement: one list naming processing and finished states matches
-/// neither index.
+/// Runnable states (pending, retrying) are read through <c>jobs_runnable_idx</c>, the others through
+/// <c>jobs_queue_state_idx</c>; the literal state lists let the planner use those partial indexes in a generic plan too.
 /// </summary>
 /// <remarks>
 /// A batch returns one row: how many rows it picked and how many it changed. They differ when a concurrent transaction
@@ -23,8 +20,7 @@ internal static class CleanupSql
     public const int BatchSize = 5_000;
 
     private static readonly string Runnable = $"state IN ({Pending}, {Retrying})";
-    /// <summary>Finished and paused rows: <c>jobs_queue_state_idx</c>'s states (processing rows have statements of their own).</summary>
-    private static readonly string Settled = $"state NOT IN ({Pending}, {Processing}, {Retrying})";
+    private static readonly string Settled = $"state NOT IN ({Pending}, {Retrying})";
 
     /// <summary>A processing row's lease has not ended (one that ended is the lease rescue's: its worker died).</summary>
     private static readonly string LeaseLive = "coalesce(lease_expires_at >= now(), false)";
@@ -219,19 +215,13 @@ internal static class CleanupSql
         """;
 
     /// <summary>
-    /// Settled rows put back. A finished unique job goes back only with its key (<see cref="UniqueRetrySql"/>): one whose
-    /// released key another job holds now is not picked (and stays as it was).
+    /// Settled rows (and processing ones whose lease ended) put back. A finished unique job goes back only with its key
+    /// (<see cref="UniqueRetrySql"/>): one whose released key another job holds now is not picked (and stays as it was).
     /// </summary>
-    private static readonly string RerunSettled = RerunSettledOf(Settled);
-
-    /// <summary>
-    /// The rerun of rows of state $2 that match <paramref name="states"/> (<see cref="Settled"/>, or processing rows, whose
-    /// lease must have ended).
-    /// </summary>
-    private static string RerunSettledOf(string states) => $$"""
+    private static readonly string RerunSettled = $$"""
         WITH picked AS MATERIALIZED (
             SELECT ctid FROM {s}.jobs p
-            WHERE queue_name = $1 AND state = $2 AND {{states}} AND updated_at < $3
+            WHERE queue_name = $1 AND state = $2 AND {{Settled}} AND updated_at < $3
               AND (state <> {{Processing}} OR lease_expires_at IS NULL OR lease_expires_at < now())
               AND (p.unique_key IS NOT NULL OR p.released_unique_key IS NULL OR NOT EXISTS (
                   SELECT 1 FROM {s}.jobs h WHERE h.queue_name = $1 AND h.unique_key = p.released_unique_key AND h.unique_key IS NOT NULL
@@ -256,12 +246,4 @@ internal static class CleanupSql
         )
         SELECT (SELECT count(*) FROM picked), (SELECT count(*) FROM changed)
         """;
-
-    // After RerunSet and the other fields it reads: static fields initialize in text order.
-    /// <summary>
-    /// <see cref="Rerun"/> of processing rows (state $2 is processing) whose lease ended, read through
-    /// <c>jobs_processing_idx</c>: a pass over its queue's processing rows, which are the jobs in flight (bounded by the
-    /// workers' slots, not by the table), sorted by their last change.
-    /// </summary>
-    public static readonly string RerunProcessing = RerunSettledOf($"state = {Processing}");
 }

@@ -13,15 +13,6 @@ namespace Jobs.Sdk.Postgres;
 /// Places are handed out under transaction-level advisory locks that exclude every other push of (queue, key) (its own
 /// lock, or its bucket's for a batch of many keys: <see cref="LockKeys"/>), so per key the order of places is the order of
 /// commits: no claim can see a job whose place is before one it already let run.
-/// <para>
-/// A key's line is read from two partial indexes (migration 0018): its waiting jobs (pending, retrying, paused) from
-/// <c>jobs_concurrency_key_idx</c> (<see cref="Waiting"/>), its running ones from <c>jobs_processing_idx</c>
-/// (<c>(queue_name, concurrency_key, key_seq, updated_at) WHERE state = 1</c>), which every claimed row enters anyway: a
-/// claimed keyed row then enters as many indexes as an unkeyed one (before, its new version entered the key index once
-/// more). Every read of the line is two bounded range reads, one per index, each naming a state list its index's
-/// predicate is proven from: a query saying <c>state IN (0, 1, 2, 6)</c> matches neither index, and PostgreSQL reads the
-/// table instead. Both parts also match the key index of the shape before 0018 (<c>state IN (0, 1, 2, 6)</c>).
-/// </para>
 /// </summary>
 internal static class ConcurrencyKeySql
 {
@@ -29,42 +20,17 @@ internal static class ConcurrencyKeySql
     public static readonly string Unfinished = $"{Pending}, {Processing}, {Retrying}, {Paused}";
 
     /// <summary>
-    /// The waiting states of a key's line (<see cref="Unfinished"/> but processing): the rows of
-    /// <c>jobs_concurrency_key_idx</c> (migration 0018). Running ones are read from <c>jobs_processing_idx</c>.
-    /// </summary>
-    public static readonly string Waiting = $"{Pending}, {Retrying}, {Paused}";
-
-    /// <summary>
-    /// How many jobs of the line of key <paramref name="key"/> in queue <paramref name="queue"/> (SQL expressions) match
-    /// <paramref name="where"/> (more conditions on alias <c>k</c>, or empty), counted up to <paramref name="limit"/> in
-    /// each index: waiting jobs in <c>jobs_concurrency_key_idx</c> plus running jobs in <c>jobs_processing_idx</c>, each
-    /// part its own probe of at most <paramref name="limit"/> live entries. At most twice the limit: compared with the
-    /// limit (a count that reaches it is all the callers need), the sum says what one count of the line said.
-    /// </summary>
-    public static string LineCount(string queue, string key, string where, string limit)
-    {
-        var more = where.Length == 0 ? "" : " AND " + where;
-        return $$"""
-            ((SELECT count(*) FROM (
-                            SELECT 1 FROM {s}.jobs k
-                            WHERE k.queue_name = {{queue}} AND k.concurrency_key = {{key}}{{more}} AND k.state IN ({{Waiting}})
-                            LIMIT {{limit}}) waiting)
-                        + (SELECT count(*) FROM (
-                            SELECT 1 FROM {s}.jobs k
-                            WHERE k.queue_name = {{queue}} AND k.concurrency_key = {{key}}{{more}} AND k.state = {{Processing}}
-                            LIMIT {{limit}}) running))
-            """;
-    }
-
-    /// <summary>
     /// The claim's predicate on candidate row <paramref name="row"/> of queue <paramref name="queue"/>: true for unkeyed
-    /// rows and for rows admitted at push (<see cref="KeyAdmissionSql"/>; no subquery runs for either), else the jobs of
-    /// its line before it (<see cref="LineCount"/>): one probe of <c>jobs_concurrency_key_idx</c> and one of
-    /// <c>jobs_processing_idx</c>, each reading at most the limit's live entries (and the dead ones among them).
+    /// rows and for rows admitted at push (<see cref="KeyAdmissionSql"/>; no subquery runs for either), else one probe of
+    /// <c>jobs_concurrency_key_idx</c> reading at most the limit's live entries (and the dead ones among them).
     /// </summary>
     public static string Gate(string row, string queue) => $$"""
-        ({{row}}.concurrency_key IS NULL OR {{row}}.key_admitted = {{row}}.key_seq
-                        OR {{LineCount(queue, row + ".concurrency_key", "k.key_seq < " + row + ".key_seq", row + ".concurrency_limit")}} < {{row}}.concurrency_limit)
+        ({{row}}.concurrency_key IS NULL OR {{row}}.key_admitted = {{row}}.key_seq OR (
+                        SELECT count(*) FROM (
+                            SELECT 1 FROM {s}.jobs k
+                            WHERE k.queue_name = {{queue}} AND k.concurrency_key = {{row}}.concurrency_key AND k.key_seq < {{row}}.key_seq
+                                AND k.state IN ({{Unfinished}})
+                            LIMIT {{row}}.concurrency_limit) ahead) < {{row}}.concurrency_limit)
         """;
 
     /// <summary>

@@ -59,7 +59,7 @@ internal static class CountByNameSql
         """;
 
     /// <summary>
-    /// Running rows of queue $1 per name, in one statement through <c>jobs_processing_idx</c>: a queue runs as many jobs
+    /// Running rows of queue $1 per name, in one statement through <c>jobs_queue_state_idx</c>: a queue runs as many jobs
     /// at once as its workers' slots (a dead worker's until the lease rescue), not a backlog; and their last change moves
     /// with each lease renewal, so no order walks them without reading some twice or not at all.
     /// </summary>

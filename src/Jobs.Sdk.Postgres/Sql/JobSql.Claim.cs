@@ -65,9 +65,8 @@ internal static partial class JobSql
     /// <see cref="Claim"/> under a cluster-wide limit of $8 jobs processing in queue $1 (<c>GlobalConcurrency</c>): takes
     /// at most $8 minus the queue's processing rows (claimed by live workers, or by dead ones until their leases are
     /// rescued). Runs right after <see cref="LockQueueClaims"/> in the same transaction, so limited claims of one queue
-    /// take turns and each counts what the previous one committed. The count reads <c>jobs_processing_idx</c> by its
-    /// <c>queue_name</c> prefix (at most $8 rows of the queue are processing; before migration 0018,
-    /// <c>jobs_queue_state_idx</c> held them).
+    /// take turns and each counts what the previous one committed. The count reads <c>jobs_queue_state_idx</c> (at most
+    /// $8 rows of the queue are processing).
     /// </summary>
     public static readonly string ClaimWithinLimit = Claim
         .Replace("WITH next AS MATERIALIZED (", $$"""

@@ -43,26 +43,20 @@ internal static class KeyAdmissionSql
     /// First the key's last unfinished job (one entry read from the back of the line): none, and the line is empty; an
     /// admitted one carries its own bound (<c>key_rank</c>, unfinished jobs ahead of it when pushed, which can only have
     /// fallen since), so the line holds at most that plus one, which is used when it admits all the new rows. Otherwise
-    /// the line is counted, up to <paramref name="cap"/> in each of its two indexes (<see cref="ConcurrencyKeySql.LineCount"/>:
-    /// a count that reaches the cap admits none of the rows). The last job is the later (greater <c>key_seq</c>) of the last
-    /// waiting one (<c>jobs_concurrency_key_idx</c>) and the last running one (<c>jobs_processing_idx</c>), each one entry
-    /// read backwards from its index.
+    /// the line is counted, up to <paramref name="cap"/> (a count that reaches it admits none of the rows).
     /// </summary>
     private static string Ahead(string key, string rows, string minLimit, string cap) => $$"""
         (SELECT CASE
                     WHEN last.key_seq IS NULL THEN 0
                     WHEN last.key_admitted = last.key_seq AND last.key_rank + {{rows}} < {{minLimit}} THEN last.key_rank + 1
-                    ELSE {{ConcurrencyKeySql.LineCount("$1", key, "", cap)}} END
+                    ELSE (SELECT count(*) FROM (
+                        SELECT 1 FROM {s}.jobs k
+                        WHERE k.queue_name = $1 AND k.concurrency_key = {{key}} AND k.state IN ({{ConcurrencyKeySql.Unfinished}})
+                        LIMIT {{cap}}) line) END
                 FROM (SELECT 1) one LEFT JOIN LATERAL (
-                    SELECT b.key_seq, b.key_admitted, b.key_rank FROM (
-                        (SELECT k.key_seq, k.key_admitted, k.key_rank FROM {s}.jobs k
-                         WHERE k.queue_name = $1 AND k.concurrency_key = {{key}} AND k.state IN ({{ConcurrencyKeySql.Waiting}})
-                         ORDER BY k.key_seq DESC LIMIT 1)
-                        UNION ALL
-                        (SELECT k.key_seq, k.key_admitted, k.key_rank FROM {s}.jobs k
-                         WHERE k.queue_name = $1 AND k.concurrency_key = {{key}} AND k.state = {{SqlCodes.Processing}}
-                         ORDER BY k.key_seq DESC LIMIT 1)) b
-                    ORDER BY b.key_seq DESC LIMIT 1) last ON true)
+                    SELECT k.key_seq, k.key_admitted, k.key_rank FROM {s}.jobs k
+                    WHERE k.queue_name = $1 AND k.concurrency_key = {{key}} AND k.state IN ({{ConcurrencyKeySql.Unfinished}})
+                    ORDER BY k.key_seq DESC LIMIT 1) last ON true)
         """;
 
     /// <summary>

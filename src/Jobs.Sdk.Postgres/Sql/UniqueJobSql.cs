@@ -42,7 +42,7 @@ internal static class UniqueJobSql
     public static readonly string DropExpiredHolders = $$"""
         WITH oldest AS MATERIALIZED (
             SELECT id FROM {s}.jobs
-            WHERE queue_name = $1 AND state = $2 AND state NOT IN ({{Pending}}, {{Processing}}, {{Retrying}}) AND unique_key IS NOT NULL
+            WHERE queue_name = $1 AND state = $2 AND state NOT IN ({{Pending}}, {{Retrying}}) AND unique_key IS NOT NULL
             ORDER BY updated_at
             LIMIT $3
         ),
