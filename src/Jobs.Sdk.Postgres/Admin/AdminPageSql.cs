@@ -46,17 +46,7 @@ internal static class AdminPageSql
         """;
 
     /// <summary>The oldest due run time of each of the queues $1 that has one, as <see cref="AdminSql.QueueOldestWaiting"/> reads every queue's.</summary>
-    public static readonly string OldestWaitingOf = $"""
-        SELECT c.queue_name, min(x.run_at)
-        FROM unnest($1::text[]) AS c(queue_name)
-        CROSS JOIN unnest('{SqlCodes.ClaimPriorities}'::smallint[]) AS p(priority)
-        CROSS JOIN LATERAL (
-            SELECT j.run_at FROM {"{s}"}.jobs j
-            WHERE j.queue_name = c.queue_name AND j.state IN (0, 2) AND j.priority = p.priority AND j.run_at <= now()
-            ORDER BY j.run_at LIMIT 1
-        ) x
-        GROUP BY 1
-        """;
+    public static readonly string OldestWaitingOf = AdminSql.OldestWaitingOf("unnest($1::text[]) AS c(queue_name)");
 
     /// <summary>The paused queues among $1, as <see cref="AdminSql.QueueStates"/>.</summary>
     public const string StatesOf = "SELECT name, paused, reason, paused_at FROM {s}.queues WHERE paused AND name = ANY($1::text[])";

@@ -165,9 +165,16 @@ internal static class AdminSql
     /// The oldest due run time of each queue with runnable jobs: per queue and priority, the first entry of
     /// <c>jobs_runnable_idx</c> (ordered by run time within a priority) when it is due, as the claim reads them.
     /// </summary>
-    public static readonly string QueueOldestWaiting = $"""
+    public static readonly string QueueOldestWaiting =
+        OldestWaitingOf("(SELECT queue_name FROM {s}.job_state_counts WHERE state IN (0, 2) GROUP BY 1 HAVING sum(n) > 0) c");
+
+    /// <summary>
+    /// The oldest due run time of each queue of <paramref name="queues"/> (a FROM item, alias <c>c</c>, column
+    /// <c>queue_name</c>) that has one: per queue and priority, the first entry of <c>jobs_runnable_idx</c> when it is due.
+    /// </summary>
+    public static string OldestWaitingOf(string queues) => $"""
         SELECT c.queue_name, min(x.run_at)
-        FROM (SELECT queue_name FROM {"{s}"}.job_state_counts WHERE state IN (0, 2) GROUP BY 1 HAVING sum(n) > 0) c
+        FROM {queues}
         CROSS JOIN unnest('{SqlCodes.ClaimPriorities}'::smallint[]) AS p(priority)
         CROSS JOIN LATERAL (
             SELECT j.run_at FROM {"{s}"}.jobs j
