@@ -26,7 +26,7 @@ internal sealed class DashboardSnapshotSource
     public async Task<string> ReadAsync(long sequence, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        var queues = (await _admin.GetQueuesAsync(cancellationToken)).Select(DashboardMapping.ToDto).ToArray();
+        var queues = await ReadQueuesAsync(cancellationToken);
         var workers = await _admin.GetWorkersAsync(cancellationToken);
         if (_throughput is null || now - _throughput.To >= _throughputInterval)
         {
@@ -37,11 +37,31 @@ internal sealed class DashboardSnapshotSource
         // this tells the page that its figures may be stale and its actions would be refused. Once per poll, not per request.
         var readOnly = await _admin.GetReadOnlyReasonAsync(cancellationToken);
         var snapshot = new SnapshotDto(
-            sequence, now, CountsDto.Sum(queues.Select(q => q.Counts)), OverviewQueues.Busiest(queues, _overviewQueues), workers.Count,
-            workers.Sum(w => w.RunningCount), _throughput, readOnly, queues.Length, queues.Count(q => q.IsPaused),
-            queues.Max(q => q.OldestWaitingSeconds));
+            sequence, now, queues.Totals, queues.Busiest, workers.Count, workers.Sum(w => w.RunningCount), _throughput, readOnly,
+            queues.Count, queues.Paused, queues.OldestWaitingSeconds);
         return JsonSerializer.Serialize(snapshot, DashboardJsonContext.Default.SnapshotDto);
     }
+
+    /// <summary>
+    /// The overview's figures over every queue and its busiest queues: summed up by the store where it can
+    /// (<see cref="JobAdmin.GetQueueOverviewAsync"/>: a few rows, however many queues), else from every queue read whole.
+    /// </summary>
+    private async Task<OverviewFigures> ReadQueuesAsync(CancellationToken cancellationToken)
+    {
+        if (await _admin.GetQueueOverviewAsync(_overviewQueues, cancellationToken) is { } overview)
+        {
+            return new OverviewFigures(
+                CountsDto.From(overview.Totals), OverviewQueues.Busiest([.. overview.Busiest.Select(DashboardMapping.ToDto)], _overviewQueues),
+                overview.QueueCount, overview.PausedCount, overview.OldestWaitingAge?.TotalSeconds);
+        }
+
+        var queues = (await _admin.GetQueuesAsync(cancellationToken)).Select(DashboardMapping.ToDto).ToArray();
+        return new OverviewFigures(
+            CountsDto.Sum(queues.Select(q => q.Counts)), OverviewQueues.Busiest(queues, _overviewQueues), queues.Length,
+            queues.Count(q => q.IsPaused), queues.Max(q => q.OldestWaitingSeconds));
+    }
+
+    private sealed record OverviewFigures(CountsDto Totals, IReadOnlyList<QueueDto> Busiest, int Count, int Paused, double? OldestWaitingSeconds);
 
     public static string ErrorJson(long sequence, Exception exception)
         => JsonSerializer.Serialize(new StoreErrorDto(sequence, DateTimeOffset.UtcNow, $"{exception.GetType().Name}: {exception.Message}"),

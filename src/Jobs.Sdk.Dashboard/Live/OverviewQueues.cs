@@ -15,5 +15,6 @@ internal static class OverviewQueues
             ? [.. queues.OrderBy(q => q.Name, StringComparer.Ordinal)]
             : [.. queues.OrderByDescending(Busy).ThenBy(q => q.Name, StringComparer.Ordinal).Take(count).OrderBy(q => q.Name, StringComparer.Ordinal)];
 
+    /// <summary>How busy a queue is: as the drivers order the overview's queues (<see cref="QueueOverview.Busy"/>).</summary>
     private static long Busy(QueueDto queue) => queue.Counts.Pending + queue.Counts.Processing + queue.Counts.Retrying + queue.Counts.Failed;
 }

@@ -18,7 +18,7 @@ internal static class AdminPageSql
     /// The queues the admin list names (<see cref="QueueCountRows.QueuesWithJobs"/>: a state whose count is not 0;
     /// paused; served by a live worker), as in <see cref="PostgresJobAdminStore.GetQueuesAsync"/>.
     /// </summary>
-    private const string ListedQueues = """
+    internal const string ListedQueues = """
         SELECT queue_name AS name FROM {s}.job_state_counts GROUP BY queue_name, state HAVING sum(n) <> 0
         UNION
         SELECT name FROM {s}.queues WHERE paused
