@@ -2,6 +2,7 @@ using System.Text.Json;
 using Jobs.Sdk.Dashboard.Live;
 using Jobs.Sdk.Postgres;
 using Jobs.Sdk.Postgres.Tests;
+using Jobs.Sdk.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,8 +1,8 @@
 using System.Buffers.Text;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Text;
 using Jobs.Sdk.Drivers;
+using Jobs.Sdk.Testing;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -120,26 +120,13 @@ public sealed class AdminPageReadTests(PostgresFixture fixture) : IAsyncLifetime
     /// </summary>
     private sealed class ServerReads : IDisposable
     {
-        private const string BytesRead = "db.client.operation.npgsql.bytes_read";
-        private readonly string _pool;
-        private readonly MeterListener _meters = new();
+        private readonly NpgsqlBytesRead _bytes;
         private readonly ActivityListener _statements;
-        private long _counted, _observed, _taken;
         private int _ran;
 
         public ServerReads(string pool, string schema)
         {
-            _pool = pool;
-            _meters.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == "Npgsql" && instrument.Name == BytesRead)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Measured(instrument, value, tags));
-            _meters.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Measured(instrument, value, tags));
-            _meters.Start();
+            _bytes = new NpgsqlBytesRead(pool);
             _statements = new ActivityListener
             {
                 ShouldListenTo = s => s.Name == "Npgsql",
@@ -157,37 +144,12 @@ public sealed class AdminPageReadTests(PostgresFixture fixture) : IAsyncLifetime
         }
 
         /// <summary>The statements that ran and the bytes read since the last call.</summary>
-        public (int Statements, long Bytes) Take()
-        {
-            _meters.RecordObservableInstruments();
-            var total = Interlocked.Read(ref _counted) + Interlocked.Read(ref _observed);
-            var bytes = total - _taken;
-            _taken = total;
-            return (Interlocked.Exchange(ref _ran, 0), bytes);
-        }
-
-        private void Measured(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "db.client.connection.pool.name" && tag.Value is string pool && pool.Contains(_pool, StringComparison.Ordinal))
-                {
-                    if (instrument.IsObservable)
-                    {
-                        Interlocked.Exchange(ref _observed, value); // a cumulative total
-                    }
-                    else
-                    {
-                        Interlocked.Add(ref _counted, value);
-                    }
-                }
-            }
-        }
+        public (int Statements, long Bytes) Take() => (Interlocked.Exchange(ref _ran, 0), _bytes.Take());
 
         public void Dispose()
         {
             _statements.Dispose();
-            _meters.Dispose();
+            _bytes.Dispose();
         }
     }
 }

@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
 
-namespace Jobs.Sdk.Dashboard.Tests;
+namespace Jobs.Sdk.Testing;
 
 /// <summary>
 /// The bytes PostgreSQL sent one data source, as an app's metrics see them: Npgsql's
 /// <c>db.client.operation.npgsql.bytes_read</c> of the pools whose name holds <c>pool</c> (the data source's Application
-/// Name), as <c>AdminPageReadTests</c> measures a page of the admin's lists.
+/// Name): the listener hears the whole test process, so a test gives its data source an Application Name of its own.
+/// Used by the tests that bound what a page of the admin's lists and the dashboard's overview read.
 /// </summary>
 internal sealed class NpgsqlBytesRead : IDisposable
 {
