@@ -271,6 +271,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
     object IAllQueueStateCounts.StateCountStore => _root ?? this;
 
     /// <inheritdoc />
+    string IAllQueueStateCounts.StateCountStoreName => $"PostgreSQL schema '{_options.Schema}'";
+
+    /// <inheritdoc />
     Task<IReadOnlyDictionary<string, JobCounts>> IAllQueueStateCounts.GetAllQueueCountsAsync(CancellationToken cancellationToken)
         => _counts.GetAllAsync(cancellationToken);
 

@@ -17,7 +17,9 @@ namespace Jobs.Sdk;
 /// The first failed refresh logs why (<see cref="InstrumentationLog.StateCountFailed"/>), the first that succeeds again
 /// logs the recovery; the failures between are not logged (an outage would log one per refresh interval and queue). A
 /// queue whose counts come from its store's shared read logs nothing itself: the read logs once for all the queues it
-/// serves (an outage of a process with 1,000 queues logged 1,000 warnings).
+/// serves (an outage of a process with 1,000 queues logged 1,000 warnings); when its refresh runs out of time while the
+/// store answers, it tells the store's read, which warns once for the store's stale queues
+/// (<see cref="StoreStateCountRead.TimedOut"/>).
 /// </summary>
 internal sealed class JobStateCountSampler
 {
@@ -59,6 +61,12 @@ internal sealed class JobStateCountSampler
     }
 
     /// <summary>
+    /// How long one refresh may take, its wait for its turn included (<see cref="QueryTimeout"/>, on the real clock); a test
+    /// shortens it to time a refresh out behind a count read that then succeeds, without waiting for the read's own timeout.
+    /// </summary>
+    internal TimeSpan RefreshTimeout { get; set; } = QueryTimeout;
+
+    /// <summary>
     /// The latest counts (<see langword="null"/> before the first successful query, and while refreshes fail once the
     /// counts are older than <see cref="MaxAge"/>); refreshes in the background when stale.
     /// </summary>
@@ -93,16 +101,17 @@ internal sealed class JobStateCountSampler
     {
         var failed = true;
         // A queue of a shared read logs nothing itself, not even when its turn does not come in time: during an outage the
-        // turns queue behind the read that waits for the store, and each queue logged its own warning.
-        var shared = _driver is IAllQueueStateCounts;
+        // turns queue behind the read that waits for the store, and each queue logged its own warning. When it runs out of
+        // time while the store answers (a slow read, a long wait for its turn), it tells the store's read, which warns once.
+        var shared = _driver as IAllQueueStateCounts;
+        using var timeout = new CancellationTokenSource(RefreshTimeout);
         try
         {
-            using var timeout = new CancellationTokenSource(QueryTimeout);
             await Turns.WaitAsync(timeout.Token).ConfigureAwait(false);
             try
             {
-                var counts = _driver is IAllQueueStateCounts store
-                    ? await StoreStateCountRead.ReadAsync(store, _driver.QueueName, _time, _logger, timeout.Token).ConfigureAwait(false)
+                var counts = shared is not null
+                    ? await StoreStateCountRead.ReadAsync(shared, _driver.QueueName, _time, _logger, timeout.Token).ConfigureAwait(false)
                     : await _driver.GetCountsAsync(timeout.Token).ConfigureAwait(false);
                 Volatile.Write(ref _sample, new Sample(counts, _time.GetTimestamp()));
                 failed = false;
@@ -121,9 +130,13 @@ internal sealed class JobStateCountSampler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (!shared)
+            if (shared is null)
             {
                 Failed(ex);
+            }
+            else if (ex is OperationCanceledException && timeout.IsCancellationRequested)
+            {
+                StoreStateCountRead.TimedOut(shared, _driver.QueueName, _logger);
             }
         }
         finally
@@ -143,10 +156,14 @@ internal sealed class JobStateCountSampler
         }
     }
 
-    /// <summary>Logs that a refresh succeeded after failures.</summary>
+    /// <summary>Logs that a refresh succeeded after failures (a queue of a shared read: tells the read, which logs).</summary>
     private void Recovered()
     {
-        if (_failures > 0)
+        if (_driver is IAllQueueStateCounts shared)
+        {
+            StoreStateCountRead.Refreshed(shared, _driver.QueueName, _logger);
+        }
+        else if (_failures > 0)
         {
             InstrumentationLog.StateCountRecovered(_logger, 1, InstrumentationLog.QueueNames([_driver.QueueName]), _failures);
             _failures = 0;
