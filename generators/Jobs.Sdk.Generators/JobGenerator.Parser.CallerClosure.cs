@@ -29,6 +29,7 @@ public sealed partial class JobGenerator
         public static TreeCallNames ParseCallNames(SyntaxTree tree, CancellationToken cancellationToken)
         {
             var names = new HashSet<string>(StringComparer.Ordinal);
+            var aliases = new HashSet<string>(StringComparer.Ordinal);
             foreach (var node in tree.GetRoot(cancellationToken).DescendantNodes())
             {
                 if (node is SimpleNameSyntax name)
@@ -39,9 +40,14 @@ public sealed partial class JobGenerator
                 {
                     names.Add(ConstructorCallName);
                 }
+                else if (node is UsingDirectiveSyntax { Alias: { } alias })
+                {
+                    aliases.Add(alias.Name.Identifier.ValueText);
+                }
             }
 
-            return new TreeCallNames(tree.FilePath, names.OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray());
+            return new TreeCallNames(tree.FilePath, names.OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray(),
+                aliases.OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray());
         }
 
         /// <summary>
@@ -82,17 +88,18 @@ public sealed partial class JobGenerator
 
             var models = new Dictionary<SyntaxTree, SemanticModel>();
             ILookup<string, SyntaxTree>? trees = null;
+            var aliases = new HashSet<string>(files.SelectMany(f => f.Aliases), StringComparer.Ordinal);
             while (frontier.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var targets = new HashSet<string>(frontier.Select(m => RegistrationCallerIds.Of(m)).OfType<string>(), StringComparer.Ordinal);
-                var names = new HashSet<string>(StringComparer.Ordinal);
+                var names = new CallTargets(aliases);
                 foreach (var method in frontier)
                 {
-                    names.Add(CallName(method));
+                    names.Add(CallName(method), method);
                     if (method.MethodKind == MethodKind.Constructor)
                     {
-                        names.Add(ConstructorCallName);
+                        names.Add(ConstructorCallName, method);
                     }
                 }
 
@@ -100,7 +107,7 @@ public sealed partial class JobGenerator
                 var paths = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var file in files)
                 {
-                    if (!names.Any(n => Mentions(file, n)) || !paths.Add(file.Path))
+                    if (!names.Names.Any(n => Mentions(file, n)) || !paths.Add(file.Path))
                     {
                         continue;
                     }
@@ -110,7 +117,7 @@ public sealed partial class JobGenerator
                     {
                         foreach (var node in tree.GetRoot(cancellationToken).DescendantNodes())
                         {
-                            if (!MayCall(node, names))
+                            if (!names.MayCall(node))
                             {
                                 continue;
                             }
@@ -183,41 +190,6 @@ public sealed partial class JobGenerator
                 else
                 {
                     high = middle - 1;
-                }
-            }
-
-            return false;
-        }
-
-        /// <summary>Whether the node, by its syntax alone, may call a member spelled by one of <paramref name="names"/>.</summary>
-        private static bool MayCall(SyntaxNode node, HashSet<string> names) => node switch
-        {
-            SimpleNameSyntax name => names.Contains(name.Identifier.ValueText) && !InNameOf(name),
-            ObjectCreationExpressionSyntax creation => RightmostName(creation.Type) is not { } typeName || names.Contains(typeName),
-            ImplicitObjectCreationExpressionSyntax or ConstructorInitializerSyntax => names.Contains(ConstructorCallName),
-            _ => false,
-        };
-
-        private static string? RightmostName(TypeSyntax type) => type switch
-        {
-            SimpleNameSyntax simple => simple.Identifier.ValueText,
-            QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
-            AliasQualifiedNameSyntax alias => alias.Name.Identifier.ValueText,
-            _ => null,
-        };
-
-        private static bool InNameOf(SyntaxNode node)
-        {
-            foreach (var ancestor in node.Ancestors())
-            {
-                if (ancestor is InvocationExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.ValueText: "nameof" } })
-                {
-                    return true;
-                }
-
-                if (ancestor is StatementSyntax or MemberDeclarationSyntax)
-                {
-                    return false;
                 }
             }
 

@@ -143,6 +143,7 @@ public class GeneratorSnapshotTests
             using System.Threading.Tasks;
             using Jobs.Sdk;
             using Microsoft.Extensions.DependencyInjection;
+            using Setup = App.AppJobs;
 
             namespace App;
 
@@ -171,16 +172,21 @@ public class GeneratorSnapshotTests
                 public static IServiceCollection AddAll(this IServiceCollection services) => services.AddAppJobs();
                 public static IServiceCollection AddByProperty(this IServiceCollection services) => services.AddJobs(Registration);
                 public static IServiceCollection AddByGroup(this IServiceCollection services) => services.AddJobs(Configure);
+                public static IServiceCollection AddByTypeName(IServiceCollection services) => AppJobs.AddAppJobs(services);
+                public static IServiceCollection AddByAlias(IServiceCollection services) => Setup.AddAppJobs(services);
 
-                // Not listed: a call of a method of the user's own named so, a nameof, an assignment of a listed property.
+                // Not listed: a call of a method of the user's own named so, a nameof, an assignment of a listed property, a call of
+                // another type's method of the same name.
                 public static void Other() => Lookalike.AddGeneratedJobs(1);
                 public static string Name => nameof(AddAll);
                 public static void Assigns() => Current = null!;
+                public static IServiceCollection NotByLookalike(IServiceCollection services) => Lookalike.AddAppJobs(services);
             }
 
             public static class Lookalike
             {
                 public static void AddGeneratedJobs(int x) { }
+                public static IServiceCollection AddAppJobs(IServiceCollection services) => services;
             }
 
             public sealed class AppModule
@@ -221,8 +227,10 @@ public class GeneratorSnapshotTests
         Assert.Contains("[global::Jobs.Sdk.Infrastructure.JobRegistrationCallers("
             + "\"M:App.AppJobs.AddAll(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
             + "\"M:App.AppJobs.AddAppJobs(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.AddByAlias(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
             + "\"M:App.AppJobs.AddByGroup(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
             + "\"M:App.AppJobs.AddByProperty(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.AddByTypeName(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
             + "\"M:App.AppJobs.Configure(Jobs.Sdk.JobsBuilder)\", \"M:App.AppJobs.UsesHidden(Jobs.Sdk.JobsBuilder)\", "
             + "\"M:App.AppJobs.get_Current\", \"M:App.AppJobs.get_Registration\", "
             + "\"M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder)\", \"M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder,System.Int32)\", "

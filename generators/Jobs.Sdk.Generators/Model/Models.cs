@@ -182,4 +182,5 @@ internal sealed record AssemblyModel(string? Name, bool GrantsInternalsVisibleTo
 /// <param name="Path">The file's path (<c>SyntaxTree.FilePath</c>).</param>
 /// <param name="Names">The identifiers of its simple names, distinct and in ordinal order, and <c>.ctor</c> when it creates an object
 /// without naming its type or chains a constructor.</param>
-internal sealed record TreeCallNames(string Path, EquatableArray<string> Names);
+/// <param name="Aliases">The names its <c>using</c> aliases declare (<c>using W = Lib.Wiring;</c>), ordered: a call through one may name any type.</param>
+internal sealed record TreeCallNames(string Path, EquatableArray<string> Names, EquatableArray<string> Aliases);
