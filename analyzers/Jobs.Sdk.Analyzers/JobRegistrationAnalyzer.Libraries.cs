@@ -97,9 +97,10 @@ public sealed partial class JobRegistrationAnalyzer
         }
 
         /// <summary>
-        /// The libraries this project calls a wrapper of: a member (an <c>IServiceCollection</c> extension, a constructor)
-        /// that does not take the JobsBuilder but whose body calls the library's generated registration, as the
-        /// <c>[JobRegistrationCallers]</c> on that registration lists (the bodies of referenced assemblies cannot be read).
+        /// The libraries this project calls a wrapper of: a member (an <c>IServiceCollection</c> extension, a constructor, a
+        /// property getter) that does not take the JobsBuilder but from which the library's generated registration is
+        /// reached, as the <c>[JobRegistrationCallers]</c> on that registration lists (the bodies of referenced assemblies
+        /// cannot be read; the generator followed the library's own calls).
         /// </summary>
         /// <remarks>Read at the end only (JOBS025, then JOBS001), once.</remarks>
         private List<IAssemblySymbol> WrapperCalls()

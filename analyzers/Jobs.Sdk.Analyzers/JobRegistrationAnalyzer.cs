@@ -13,7 +13,7 @@ namespace Jobs.Sdk.Analyzers;
 /// <summary>
 /// JOBS001: a project that runs workers pushes a job it registers no handler for. JOBS002: one builder registers a job twice.
 /// JOBS025: a project that runs workers never calls the registration of a referenced library that handles jobs.
-/// One operation action per invocation (and method reference, object creation) records facts (pushes, registrations, AddWorkers, calls into
+/// One operation action per invocation (and method reference, object creation, property read) records facts (pushes, registrations, AddWorkers, calls into
 /// libraries) into concurrent collections; the compilation-end action only joins them. Nothing rescans the compilation;
 /// only JOBS025 reads referenced libraries, at the end and only in a project that runs workers.
 /// </summary>
@@ -53,6 +53,16 @@ public sealed partial class JobRegistrationAnalyzer : DiagnosticAnalyzer
                         state.NoteLibraryCall(constructor);
                     }
                 }, OperationKind.ObjectCreation);
+                block.RegisterOperationAction(operation =>
+                {
+                    // A library's property getter may reach its registration (a static property returning a delegate over it).
+                    var reference = (IPropertyReferenceOperation)operation.Operation;
+                    if (reference.Property is { IsIndexer: false, GetMethod: { } getter }
+                        && !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
+                    {
+                        state.NoteLibraryCall(getter);
+                    }
+                }, OperationKind.PropertyReference);
                 block.RegisterOperationBlockEndAction(end => chains.Report(end));
             });
             start.RegisterCompilationEndAction(state.Report);

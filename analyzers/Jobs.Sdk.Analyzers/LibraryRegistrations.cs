@@ -41,7 +41,7 @@ internal static class LibraryRegistrations
     }
 
     /// <summary>
-    /// The documentation comment ids of the library's members whose bodies call its generated <c>AddGeneratedJobs()</c>
+    /// The documentation comment ids of the library's members from which its generated <c>AddGeneratedJobs()</c> is reached
     /// (its <c>[JobRegistrationCallers]</c>, written by the generator); empty for a library built by an older generator.
     /// </summary>
     public static HashSet<string> RegistrationCallers(IAssemblySymbol library, KnownSymbols known)

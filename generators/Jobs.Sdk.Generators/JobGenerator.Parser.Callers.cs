@@ -1,6 +1,7 @@
 using System.Threading;
 using Jobs.Sdk.Generators.Shared;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Jobs.Sdk.Generators;
@@ -14,9 +15,10 @@ public sealed partial class JobGenerator
             => node is IdentifierNameSyntax { Identifier.ValueText: KnownNames.AddGeneratedJobsMethodName };
 
         /// <summary>
-        /// The documentation comment id of the method or constructor whose body (its lambdas and local functions included)
-        /// names the generated <c>AddGeneratedJobs()</c>, when code outside this assembly can call it (JOBS025 then takes a
-        /// call of it as registering this assembly's handlers); <see langword="null"/> otherwise.
+        /// The documentation comment id of the member (method, constructor, property getter) whose body, its lambdas and local
+        /// functions included, names the generated <c>AddGeneratedJobs()</c>, whatever its accessibility: the start of the
+        /// closure of callers (<see cref="CloseRegistrationCallers"/>), which lists those callable outside this assembly;
+        /// <see langword="null"/> when the name is something else or is outside such a member.
         /// </summary>
         public static string? ParseRegistrationCaller(GeneratorSyntaxContext context, CancellationToken cancellationToken)
         {
@@ -29,24 +31,46 @@ public sealed partial class JobGenerator
                 return null;
             }
 
-            foreach (var ancestor in context.Node.Ancestors())
+            return ContainingCaller(context.Node, context.SemanticModel, cancellationToken) is { } caller
+                ? RegistrationCallerIds.Of(caller)
+                : null;
+        }
+
+        /// <summary>
+        /// The member a call in <paramref name="node"/> runs as part of: a method or constructor (lambdas and local functions
+        /// run as part of the member around them) or the getter of a property (not an indexer); <see langword="null"/> for
+        /// anything a caller does not name (a field or property initializer, a setter, an operator, a static constructor).
+        /// </summary>
+        private static IMethodSymbol? ContainingCaller(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+        {
+            foreach (var ancestor in node.Ancestors())
             {
-                if (ancestor is BaseTypeDeclarationSyntax)
+                switch (ancestor)
                 {
-                    return null; // a field initializer, a property: nothing a caller names.
+                    case MethodDeclarationSyntax or ConstructorDeclarationSyntax:
+                        return model.GetDeclaredSymbol(ancestor, cancellationToken) is IMethodSymbol
+                        {
+                            MethodKind: MethodKind.Ordinary or MethodKind.Constructor,
+                        } member
+                            ? member
+                            : null;
+                    case AccessorDeclarationSyntax accessor:
+                        return accessor.IsKind(SyntaxKind.GetAccessorDeclaration)
+                            && model.GetDeclaredSymbol(accessor, cancellationToken) is IMethodSymbol
+                            {
+                                MethodKind: MethodKind.PropertyGet,
+                                AssociatedSymbol: IPropertySymbol { IsIndexer: false },
+                            } getter
+                            ? getter
+                            : null;
+                    case PropertyDeclarationSyntax property:
+                        return property.ExpressionBody is { } body && body.Span.Contains(node.Span)
+                            && model.GetDeclaredSymbol(property, cancellationToken) is { GetMethod: { } expressionGetter }
+                            ? expressionGetter
+                            : null;
+                    case MemberDeclarationSyntax:
+                        return null; // a type (field initializer), an indexer, an operator, an event: nothing a caller names.
                 }
-
-                if (ancestor is not (MethodDeclarationSyntax or ConstructorDeclarationSyntax))
-                {
-                    continue; // lambdas and local functions run as part of the member around them.
-                }
-
-                return context.SemanticModel.GetDeclaredSymbol(ancestor, cancellationToken) is IMethodSymbol
-                {
-                    MethodKind: MethodKind.Ordinary or MethodKind.Constructor,
-                } caller && IsCallableOutside(caller)
-                    ? RegistrationCallerIds.Of(caller)
-                    : null;
             }
 
             return null;

@@ -60,14 +60,28 @@ public sealed partial class JobGenerator : IIncrementalGenerator
             .Select(static (compilation, ct) => Parser.ParseAssembly(compilation, ct))
             .WithTrackingName(TrackingNames.AssemblyName);
 
-        // The members calling AddGeneratedJobs(), written on it for JOBS025 (an IServiceCollection extension, a constructor).
-        var callers = context.SyntaxProvider
+        // The members from which AddGeneratedJobs() is reached, written on it for JOBS025 (an IServiceCollection extension,
+        // a constructor, a wrapper of those): the members naming it, then their callers in this assembly, transitively.
+        var directCallers = context.SyntaxProvider
             .CreateSyntaxProvider(Parser.IsRegistrationCallCandidate, Parser.ParseRegistrationCaller)
             .WithTrackingName(TrackingNames.RegistrationCallers)
             .Where(static caller => caller is not null)
             .Select(static (caller, _) => caller!)
             .Collect()
-            .Select(static (found, _) => found.Distinct(StringComparer.Ordinal).OrderBy(c => c, StringComparer.Ordinal).ToEquatableArray())
+            .Select(static (found, _) => found.Distinct(StringComparer.Ordinal).OrderBy(c => c, StringComparer.Ordinal).ToEquatableArray());
+
+        // Per file, the names it mentions (syntax only, re-read only for an edited file): the closure binds only the files
+        // naming a member it reached. Not tracked: it follows every edit of a body by design, while the callers it leads to
+        // (RegistrationCallerList) stay unchanged.
+        var callNames = context.CompilationProvider
+            .SelectMany(static (compilation, _) => compilation.SyntaxTrees)
+            .Select(static (tree, ct) => Parser.ParseCallNames(tree, ct))
+            .Collect();
+
+        var callers = directCallers
+            .Combine(callNames)
+            .Combine(context.CompilationProvider)
+            .Select(static (input, ct) => Parser.CloseRegistrationCallers(input.Left.Left, input.Left.Right, input.Right, ct))
             .WithTrackingName(TrackingNames.RegistrationCallerList);
 
         var registration = jobNames

@@ -143,6 +143,7 @@ public class GeneratorSnapshotTests
             using System.Threading.Tasks;
             using Jobs.Sdk;
             using Microsoft.Extensions.DependencyInjection;
+            using Setup = App.AppJobs;
 
             namespace App;
 
@@ -159,27 +160,82 @@ public class GeneratorSnapshotTests
                 public static IServiceCollection AddAppJobs(this IServiceCollection services) => services.AddJobs(jobs => jobs.AddGeneratedJobs());
                 public static void Configure(JobsBuilder jobs) { Register(); void Register() => jobs.AddGeneratedJobs(); }
 
-                // Not listed: a property, a private method, a call of a method of the user's own named so.
+                // Listed: a property's getter (the call is in the lambda it returns).
                 public static Action<JobsBuilder> Registration => jobs => jobs.AddGeneratedJobs();
+
+                public static Action<JobsBuilder> Current { get => jobs => jobs.AddGeneratedJobs(); set { } }
+
+                // Listed through the members they call: a private method's caller, a wrapper of a wrapper, a read of a
+                // listed getter, a method group of a listed method.
                 private static void Hidden(JobsBuilder jobs) => jobs.AddGeneratedJobs();
-                public static void Other() => Lookalike.AddGeneratedJobs(1);
                 public static void UsesHidden(JobsBuilder jobs) => Hidden(jobs);
+                public static IServiceCollection AddAll(this IServiceCollection services) => services.AddAppJobs();
+                public static IServiceCollection AddByProperty(this IServiceCollection services) => services.AddJobs(Registration);
+                public static IServiceCollection AddByGroup(this IServiceCollection services) => services.AddJobs(Configure);
+                public static IServiceCollection AddByTypeName(IServiceCollection services) => AppJobs.AddAppJobs(services);
+                public static IServiceCollection AddByAlias(IServiceCollection services) => Setup.AddAppJobs(services);
+
+                // Not listed: a call of a method of the user's own named so, a nameof, an assignment of a listed property, a call of
+                // another type's method of the same name.
+                public static void Other() => Lookalike.AddGeneratedJobs(1);
+                public static string Name => nameof(AddAll);
+                public static void Assigns() => Current = null!;
+                public static IServiceCollection NotByLookalike(IServiceCollection services) => Lookalike.AddAppJobs(services);
             }
 
             public static class Lookalike
             {
                 public static void AddGeneratedJobs(int x) { }
+                public static IServiceCollection AddAppJobs(IServiceCollection services) => services;
             }
 
             public sealed class AppModule
             {
                 public AppModule(JobsBuilder jobs) => jobs.AddGeneratedJobs();
+
+                // Listed: chained to a constructor that calls it; creating one without naming its type.
+                public AppModule(JobsBuilder jobs, int order) : this(jobs) => _ = order;
+                public static AppModule Create(JobsBuilder jobs)
+                {
+                    AppModule module = new(jobs);
+                    return module;
+                }
+            }
+
+            public interface IInstaller
+            {
+                void Install(JobsBuilder jobs);
+            }
+
+            public class Installer : IInstaller
+            {
+                // Listed: Register calls a listed method; Sealed calls it through base. Not listed: Install calls a virtual
+                // method (an override may not register), ByInterface an interface method (any implementation may run).
+                public void Install(JobsBuilder jobs) => Register(jobs);
+                protected virtual void Register(JobsBuilder jobs) => AppJobs.Configure(jobs);
+                public static void ByInterface(IInstaller installer, JobsBuilder jobs) => installer.Install(jobs);
+            }
+
+            public sealed class SealedInstaller : Installer
+            {
+                public void Sealed(JobsBuilder jobs) => base.Register(jobs);
             }
             """).AssertClean();
 
         var registration = output.Files["JobsRegistration.g.cs"];
         Snapshot.Verify(registration, "JobsRegistration.g.cs");
-        Assert.Contains("[global::Jobs.Sdk.Infrastructure.JobRegistrationCallers(\"M:App.AppJobs.AddAppJobs(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
-            + "\"M:App.AppJobs.Configure(Jobs.Sdk.JobsBuilder)\", \"M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder)\")]", registration, StringComparison.Ordinal);
+        Assert.Contains("[global::Jobs.Sdk.Infrastructure.JobRegistrationCallers("
+            + "\"M:App.AppJobs.AddAll(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.AddAppJobs(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.AddByAlias(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.AddByGroup(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.AddByProperty(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.AddByTypeName(Microsoft.Extensions.DependencyInjection.IServiceCollection)\", "
+            + "\"M:App.AppJobs.Configure(Jobs.Sdk.JobsBuilder)\", \"M:App.AppJobs.UsesHidden(Jobs.Sdk.JobsBuilder)\", "
+            + "\"M:App.AppJobs.get_Current\", \"M:App.AppJobs.get_Registration\", "
+            + "\"M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder)\", \"M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder,System.Int32)\", "
+            + "\"M:App.AppModule.Create(Jobs.Sdk.JobsBuilder)\", "
+            + "\"M:App.Installer.Register(Jobs.Sdk.JobsBuilder)\", \"M:App.SealedInstaller.Sealed(Jobs.Sdk.JobsBuilder)\")]",
+            registration, StringComparison.Ordinal);
     }
 }

@@ -155,6 +155,39 @@ public class IncrementalCachingTests
     }
 
     [Fact]
+    public void A_wrapper_of_a_registration_caller_in_another_file_is_listed_kept_across_unrelated_edits_and_dropped_with_its_call()
+    {
+        const string Platform = "using Microsoft.Extensions.DependencyInjection; namespace App; public static class Platform "
+            + "{ public static IServiceCollection AddPlatform(this IServiceCollection services) { return services.AddOrders(); } }";
+        const string Listed = "\"M:App.Platform.AddPlatform(Microsoft.Extensions.DependencyInjection.IServiceCollection)\"";
+        var compilation = GeneratorHarness.CreateCompilation(JobSource);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        Assert.DoesNotContain(Listed, Registration(driver), StringComparison.Ordinal);
+
+        var added = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(Platform, GeneratorHarness.ParseOptions, path: "Platform.cs"));
+        driver = driver.RunGenerators(added);
+        Assert.Contains(IncrementalStepRunReason.Modified,
+            driver.GetRunResult().Results.Single().TrackedSteps[Generators.TrackingNames.RegistrationCallerList].SelectMany(s => s.Outputs).Select(o => o.Reason));
+        Assert.Contains(Listed, Registration(driver), StringComparison.Ordinal);
+
+        // A body edit that changes no call of the assembly's own members leaves the closure, and everything after it, as it was.
+        var tree = added.SyntaxTrees.Last();
+        var edited = added.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(
+            Platform.Replace("{ return services", "{ _ = services.Count; return services", StringComparison.Ordinal), GeneratorHarness.ParseOptions, path: tree.FilePath));
+        driver = driver.RunGenerators(edited);
+        AssertAllCachedOrUnchanged(driver.GetRunResult());
+
+        var dropped = edited.ReplaceSyntaxTree(edited.SyntaxTrees.Last(), CSharpSyntaxTree.ParseText(
+            Platform.Replace("services.AddOrders()", "services", StringComparison.Ordinal), GeneratorHarness.ParseOptions, path: tree.FilePath));
+        driver = driver.RunGenerators(dropped);
+        Assert.DoesNotContain(Listed, Registration(driver), StringComparison.Ordinal);
+        Assert.Contains("\"M:App.OrderServices.AddOrders(Microsoft.Extensions.DependencyInjection.IServiceCollection)\"", Registration(driver), StringComparison.Ordinal);
+
+        static string Registration(GeneratorDriver d)
+            => d.GetRunResult().Results.Single().GeneratedSources.Single(g => g.HintName == "JobsRegistration.g.cs").SourceText.ToString();
+    }
+
+    [Fact]
     public void No_symbol_syntax_node_or_compilation_reaches_a_pipeline_output()
     {
         var compilation = GeneratorHarness.CreateCompilation(JobSource, """

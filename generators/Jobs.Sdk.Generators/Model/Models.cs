@@ -168,11 +168,19 @@ internal sealed record HandlerModel(string HandlerTypeOfName, string JobTypeOfNa
 /// assembly's own <c>AddGeneratedJobs</c> (without one) wins overload resolution instead of being ambiguous (CS0121).
 /// </param>
 /// <param name="Callers">
-/// The documentation comment ids of this assembly's methods and constructors, callable from other assemblies, whose bodies
-/// call <c>AddGeneratedJobs</c> (written on it for JOBS025, which cannot read the bodies of referenced assemblies).
+/// The documentation comment ids of this assembly's methods, constructors and property getters, callable from other assemblies,
+/// from which <c>AddGeneratedJobs</c> is reached: their bodies call it or, transitively, call such a member of this assembly
+/// (written on it for JOBS025, which cannot read the bodies of referenced assemblies).
 /// </param>
 internal sealed record RegistrationModel(string ClassName, EquatableArray<string> LocalJobs, EquatableArray<HandlerModel> Handlers, bool YieldsToFriends,
     EquatableArray<string> Callers);
 
 /// <summary>The assembly facts the registration needs (equatable, so unrelated edits stay cached).</summary>
 internal sealed record AssemblyModel(string? Name, bool GrantsInternalsVisibleTo, EquatableArray<string> TypeNamesInRegistrationNamespace);
+
+/// <summary>The simple names one source file mentions (its path and the names, ordered): which files may call a member by its name.</summary>
+/// <param name="Path">The file's path (<c>SyntaxTree.FilePath</c>).</param>
+/// <param name="Names">The identifiers of its simple names, distinct and in ordinal order, and <c>.ctor</c> when it creates an object
+/// without naming its type or chains a constructor.</param>
+/// <param name="Aliases">The names its <c>using</c> aliases declare (<c>using W = Lib.Wiring;</c>), ordered: a call through one may name any type.</param>
+internal sealed record TreeCallNames(string Path, EquatableArray<string> Names, EquatableArray<string> Aliases);

@@ -16,7 +16,7 @@ namespace Microsoft.Extensions.DependencyInjection
         /// <param name="builder">The jobs builder.</param>
         /// <returns>The builder.</returns>
         [global::Jobs.Sdk.Infrastructure.JobRegistrationMethod(typeof(global::App.JobA))]
-        [global::Jobs.Sdk.Infrastructure.JobRegistrationCallers("M:App.AppJobs.AddAppJobs(Microsoft.Extensions.DependencyInjection.IServiceCollection)", "M:App.AppJobs.Configure(Jobs.Sdk.JobsBuilder)", "M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder)")]
+        [global::Jobs.Sdk.Infrastructure.JobRegistrationCallers("M:App.AppJobs.AddAll(Microsoft.Extensions.DependencyInjection.IServiceCollection)", "M:App.AppJobs.AddAppJobs(Microsoft.Extensions.DependencyInjection.IServiceCollection)", "M:App.AppJobs.AddByAlias(Microsoft.Extensions.DependencyInjection.IServiceCollection)", "M:App.AppJobs.AddByGroup(Microsoft.Extensions.DependencyInjection.IServiceCollection)", "M:App.AppJobs.AddByProperty(Microsoft.Extensions.DependencyInjection.IServiceCollection)", "M:App.AppJobs.AddByTypeName(Microsoft.Extensions.DependencyInjection.IServiceCollection)", "M:App.AppJobs.Configure(Jobs.Sdk.JobsBuilder)", "M:App.AppJobs.UsesHidden(Jobs.Sdk.JobsBuilder)", "M:App.AppJobs.get_Current", "M:App.AppJobs.get_Registration", "M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder)", "M:App.AppModule.#ctor(Jobs.Sdk.JobsBuilder,System.Int32)", "M:App.AppModule.Create(Jobs.Sdk.JobsBuilder)", "M:App.Installer.Register(Jobs.Sdk.JobsBuilder)", "M:App.SealedInstaller.Sealed(Jobs.Sdk.JobsBuilder)")]
         public static global::Jobs.Sdk.JobsBuilder AddGeneratedJobs(this global::Jobs.Sdk.JobsBuilder builder)
         {
             global::System.ArgumentNullException.ThrowIfNull(builder);
