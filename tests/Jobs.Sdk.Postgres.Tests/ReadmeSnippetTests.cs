@@ -7,7 +7,7 @@ using Npgsql;
 namespace Jobs.Sdk.Postgres.Tests;
 
 // The code of README.md's PostgreSQL section, compiled here (and run where it touches the database).
-// Keep the two in sync: each region below is one README snippet.
+// Each region below is one README snippet, verbatim (ReadmeCodeBlockTests checks README shows exactly this code).
 
 public sealed record SendEmail(string To, string Subject) : IJob<SendEmail>
 {
@@ -68,7 +68,7 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
 
-        #region setup
+        #region readme-postgres-setup
         // AOT-friendly data source: the slim builder plus arrays (the driver binds arrays for batches).
         var dataSourceBuilder = new NpgsqlSlimDataSourceBuilder(connectionString);
         dataSourceBuilder.EnableArrays();
@@ -90,7 +90,7 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
         await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var queue = host.Services.GetRequiredService<JobQueue>();
 
-        #region push
+        #region readme-postgres-push
         // Run as soon as possible, before normal-priority work.
         await queue.PushAsync(new SendEmail("ada@example.com", "Welcome"), new JobOptions { Priority = JobPriority.Highest });
 
@@ -98,17 +98,17 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
         var reminder = await queue.PushAsync(new SendEmail("ada@example.com", "Reminder"),
             new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddHours(1), MaxAttempts = 10 });
 
-        // Many at once: one statement per 10,000 jobs, one transaction.
+        // Many at once: one statement per 1,000 jobs (250 with concurrency keys), all in one round trip and one transaction.
         await queue.PushManyAsync(Enumerable.Range(0, 1000).Select(i => new SendEmail($"user{i}@example.com", "News")));
         #endregion
 
         await SendEmailHandler.Sent.WaitForCountAsync(1001, seconds: 60);
 
-        #region manage
+        #region readme-postgres-manage
         var paused = await queue.PauseAsync(reminder);      // off the queue; keeps priority and run time
         var resumed = await queue.ResumeAsync(reminder);    // back, as it was
         var info = await queue.GetJobAsync(reminder);       // state, attempts, last error, timestamps
-        var counts = await queue.GetCountsAsync();          // per state, for this queue
+        var counts = await queue.GetCountsAsync();          // per state, over the queues this process knows
         var cancelled = await queue.CancelAsync(reminder);  // waiting: never runs; running: its token is cancelled
         #endregion
 
@@ -116,7 +116,7 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
         Assert.Equal(JobState.Pending, info!.State);
         Assert.Equal(1, counts.Pending);
 
-        #region transactional
+        #region readme-postgres-transactional
         await using (var connection = await dataSource.OpenConnectionAsync())
         await using (var transaction = await connection.BeginTransactionAsync())
         {
@@ -128,7 +128,7 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
 
         await SendEmailHandler.Sent.WaitForCountAsync(1002, seconds: 60);
 
-        #region cleanup
+        #region readme-postgres-cleanup
         await queue.CleanupAsync(new CleanupOptions
         {
             FailedJobs = CleanupAction.RemoveOlderThan(TimeSpan.FromDays(7)),
@@ -147,7 +147,7 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
         var connectionString = fixture.ConnectionString;
         var services = new ServiceCollection();
 
-        #region dba
+        #region readme-postgres-dba
         // The SQL a DBA applies (idempotent; records each migration in jobs.schema_migrations).
         string script = PostgresJobMigrations.GetScript("jobs");
 
@@ -162,12 +162,12 @@ public sealed class ReadmeSnippetTests(PostgresFixture fixture)
             .AddWorkers());
         #endregion
 
-        #region dryrun
+        #region readme-postgres-dryrun
         var verifyOnly = new ServiceCollection().AddJobs(jobs => jobs
             .UsePostgres(connectionString, o => o.DryRun = true)); // the hosted migration service only verifies
         #endregion
 
-        #region pollonly
+        #region readme-postgres-pollonly
         var behindPgBouncer = new ServiceCollection().AddJobs(jobs => jobs
             .UsePostgres(connectionString, o =>
             {
