@@ -52,6 +52,10 @@ public sealed partial class ReadmeCodeBlockTests
                 continue;
             }
 
+            problems.AddRange(found.Where(r => r.TypesBeforeStatements)
+                .Select(r => $"{where}: declares types before its statements, so pasted into a Program.cs it fails with CS8803 (top-level "
+                    + $"statements must precede namespace and type declarations): show the statements first, then the types (and so in {r.File})."));
+
             if (block.Usings.Count > 0)
             {
                 problems.AddRange(found.Where(r => !r.Usings.SetEquals(block.Usings) || r.Namespace.StartsWith("Jobs.Sdk", StringComparison.Ordinal))
@@ -109,15 +113,39 @@ public sealed partial class ReadmeCodeBlockTests
                 var text = File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal);
                 var usings = text.Split('\n').Where(l => UsingPattern().IsMatch(l)).Select(l => UsingPattern().Match(l).Groups[1].Value).ToHashSet(StringComparer.Ordinal);
                 var ns = NamespacePattern().Match(text).Groups[1].Value;
-                // A region may come in parts (a type at namespace level, then statements in a method): its parts, in order,
+                // A region may come in parts (statements in a method, then the types they use at namespace level): its parts, in order,
                 // are one block, a blank line between them.
                 var parts = RegionPattern().Matches(text).GroupBy(m => m.Groups[1].Value, StringComparer.Ordinal);
                 regions.AddRange(parts.Select(g => new Region(Path.GetRelativePath(root, file).Replace('\\', '/'), g.Key,
-                    string.Join("\n\n", g.Select(m => Normalize(m.Groups[2].Value.Split('\n')))), usings, ns)));
+                    string.Join("\n\n", g.Select(m => Normalize(m.Groups[2].Value.Split('\n')))), usings, ns,
+                    TypesBeforeStatements(g.Select(m => !m.Value.StartsWith('#'))))));
             }
         }
 
         return regions;
+    }
+
+    /// <summary>
+    /// Whether a region's parts put a namespace-level part (its <c>#region</c> at the start of the line: types) before an
+    /// indented one (statements in a method): pasted into a <c>Program.cs</c>, such a block fails with CS8803 (top-level
+    /// statements must precede namespace and type declarations).
+    /// </summary>
+    private static bool TypesBeforeStatements(IEnumerable<bool> indented)
+    {
+        var typesSeen = false;
+        foreach (var part in indented)
+        {
+            if (!part)
+            {
+                typesSeen = true;
+            }
+            else if (typesSeen)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Trailing spaces and the blank lines around cut, the indentation all lines share removed.</summary>
@@ -147,7 +175,7 @@ public sealed partial class ReadmeCodeBlockTests
 
     private sealed record Block(string Readme, int Index, int Line, string Code, HashSet<string> Usings);
 
-    private sealed record Region(string File, string Name, string Code, HashSet<string> Usings, string Namespace);
+    private sealed record Region(string File, string Name, string Code, HashSet<string> Usings, string Namespace, bool TypesBeforeStatements);
 
     [GeneratedRegex(@"^using ([\w.]+);\s*$")]
     private static partial Regex UsingPattern();

@@ -5,17 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 // README.md's code, compiled (ReadmeCodeBlockTests checks README shows each region verbatim): "Queues and flow control".
 namespace ReadmeSnippets.Queues;
 
-#region readme-queues
-[Job("send-email", Queue = "emails")]                  // the type's default queue (the driver's queue when omitted)
-public partial record SendEmail(string To, string Subject);
-
-[Job("sync-account", Unique = true, UniqueFor = 3600)]  // one waiting/running job per key; the key holds 1 h after it finished
-public partial record SyncAccount([property: UniqueKey] Guid AccountId, DateTimeOffset RequestedAt);
-
-[Job("import-file", ConcurrencyLimit = 1)]             // one running per tenant, cluster-wide, in push order per tenant
-public partial record ImportFile([property: ConcurrencyKey] string TenantId, string Path);
-#endregion
-
 /// <summary>The report the README pushes to another queue.</summary>
 [Job("rebuild-report")]
 public partial record RebuildReport(string Name);
@@ -40,3 +29,14 @@ internal static class Queues
         #endregion
     }
 }
+
+#region readme-queues
+[Job("send-email", Queue = "emails")]                  // the type's default queue (the driver's queue when omitted)
+public partial record SendEmail(string To, string Subject);
+
+[Job("sync-account", Unique = true, UniqueFor = 3600)]  // one waiting/running job per key; the key holds 1 h after it finished
+public partial record SyncAccount([property: UniqueKey] Guid AccountId, DateTimeOffset RequestedAt);
+
+[Job("import-file", ConcurrencyLimit = 1)]             // one running per tenant, cluster-wide, in push order per tenant
+public partial record ImportFile([property: ConcurrencyKey] string TenantId, string Path);
+#endregion

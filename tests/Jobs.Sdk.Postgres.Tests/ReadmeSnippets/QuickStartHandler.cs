@@ -4,14 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 // README.md's code, compiled (ReadmeCodeBlockTests checks README shows each region verbatim): "Handlers and registration".
 namespace ReadmeSnippets.QuickStart;
 
-#region readme-register-handler
-public sealed class SendEmailHandler(IMailer mailer) : IJobHandler<SendEmail>
-{
-    public Task HandleAsync(SendEmail job, JobContext context, CancellationToken cancellationToken)
-        => mailer.SendAsync(job.To, job.Subject, cancellationToken);
-}
-#endregion
-
 /// <summary>The application's mail sender the README's handler takes.</summary>
 public interface IMailer
 {
@@ -32,3 +24,11 @@ internal static class RegisterHandler
         #endregion
     }
 }
+
+#region readme-register-handler
+public sealed class SendEmailHandler(IMailer mailer) : IJobHandler<SendEmail>
+{
+    public Task HandleAsync(SendEmail job, JobContext context, CancellationToken cancellationToken)
+        => mailer.SendAsync(job.To, job.Subject, cancellationToken);
+}
+#endregion

@@ -5,11 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 // (ReadmeCodeBlockTests checks the readme shows the region verbatim).
 namespace ReadmeSnippets.SdkPackage;
 
-#region readme-sdk-package
-[Job("send-email")]
-public partial record SendEmail(string To, string Subject);
-#endregion
-
 /// <summary>The application's handler the readme registers.</summary>
 public sealed class SendEmailHandler : IJobHandler<SendEmail>
 {
@@ -32,3 +27,8 @@ internal static class SdkPackage
         #endregion
     }
 }
+
+#region readme-sdk-package
+[Job("send-email")]
+public partial record SendEmail(string To, string Subject);
+#endregion
