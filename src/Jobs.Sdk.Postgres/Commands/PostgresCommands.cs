@@ -47,6 +47,17 @@ internal enum SqlRun
     /// transaction: the setting lasts to the end of the transaction, and a caller's transaction goes on after the push.
     /// </summary>
     NoSeqScan = 32,
+
+    /// <summary>
+    /// Never a generic plan, also when Npgsql prepares the statement on its own (the data source sets
+    /// <c>Max Auto Prepare</c>): for statements that run unprepared so that each execution is planned on the table's size
+    /// at that moment (a keyed batch's admission, a keyed push in a caller's transaction, a unique push's release). On a
+    /// connection that auto-prepares, the statement runs with a transaction-local <c>plan_cache_mode = force_custom_plan</c>
+    /// in front of it; in a caller's transaction the caller's value is saved in the same statement and set back right after
+    /// the statement, in the same round trip (<see cref="JobSql.ForceCustomPlanSavingCallers"/>), so the caller's
+    /// transaction goes on with its own. Without automatic preparation: nothing (the statement is not prepared).
+    /// </summary>
+    CustomPlan = 64,
 }
 
 /// <summary>
@@ -61,7 +72,11 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 {
     private readonly ReadOnlyPoolReset _readOnlyReset = readOnlyReset ?? new ReadOnlyPoolReset(dataSource, NullLogger.Instance);
 
+    private readonly bool _autoPrepares = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxAutoPrepare > 0;
+
     private bool? _enlists;
+
+    private volatile OtherSource? _lastOther;
 
     public NpgsqlDataSource DataSource => dataSource;
 
@@ -89,6 +104,30 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 
     /// <summary>Whether statements may be prepared (not behind a transaction pooler).</summary>
     public PostgresPreparation Preparation => preparation;
+
+    /// <summary>
+    /// Whether Npgsql prepares statements on its own on <paramref name="connection"/> (a pooled connection of the data source
+    /// when null): its connection string sets <c>Max Auto Prepare</c> above 0. Such a connection prepares a statement run
+    /// <c>Auto Prepare Min Usages</c> times (5 by default), and PostgreSQL may then run its generic plan (<see cref="SqlRun.CustomPlan"/>).
+    /// </summary>
+    public bool AutoPrepares(NpgsqlConnection? connection)
+    {
+        var connectionString = connection?.ConnectionString;
+        if (connectionString is null || string.Equals(connectionString, dataSource.ConnectionString, StringComparison.Ordinal))
+        {
+            return _autoPrepares;
+        }
+
+        // A connection of another data source (the caller's): its settings, remembered for the next push on it.
+        if (_lastOther is { } last && string.Equals(last.ConnectionString, connectionString, StringComparison.Ordinal))
+        {
+            return last.AutoPrepares;
+        }
+
+        var autoPrepares = new NpgsqlConnectionStringBuilder(connectionString).MaxAutoPrepare > 0;
+        _lastOther = new OtherSource(connectionString, autoPrepares);
+        return autoPrepares;
+    }
 
     /// <summary>Runs <paramref name="sql"/> and returns the number of rows it changed.</summary>
     public Task<int> ExecuteAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)
@@ -176,7 +215,13 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
             var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                for (var skip = batch.BatchCommands.Count - 1; skip > 0; skip--)
+                var main = batch.BatchCommands.Count - 1;
+                while (ReferenceEquals(batch.BatchCommands[main].CommandText, JobSql.RestoreCallersPlanCacheMode))
+                {
+                    main--; // the statement after it that sets the caller's plan_cache_mode back (SqlRun.CustomPlan)
+                }
+
+                for (var skip = main; skip > 0; skip--)
                 {
                     // Skip the results of the commands in front of the statement (the worker-commit setting).
                     await reader.NextResultAsync(ct).ConfigureAwait(false);
@@ -241,8 +286,16 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     {
         var batch = new NpgsqlBatch(connection, transaction);
         await using var batchDisposal = batch.ConfigureAwait(false);
+        var customPlan = (run & SqlRun.CustomPlan) != 0 && AutoPrepares(own ? null : connection);
+        if (customPlan && !own)
+        {
+            // Not a connection taken here: the transaction may be the caller's (or the ambient one), and goes on after the
+            // statement. Its plan_cache_mode is set back after it (below).
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.ForceCustomPlanSavingCallers));
+        }
+
         if (JobSql.TransactionSettings((run & SqlRun.WorkerCommit) != 0 && fastWorkerCommits, (run & SqlRun.GenericPlan) != 0,
-                (run & SqlRun.Maintenance) != 0, (run & SqlRun.NoSeqScan) != 0) is { } settings)
+                (run & SqlRun.Maintenance) != 0, (run & SqlRun.NoSeqScan) != 0, customPlan && own) is { } settings)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(settings));
         }
@@ -254,6 +307,11 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 
         var main = Command(sql, parameters);
         batch.BatchCommands.Add(main);
+        if (customPlan && !own)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.RestoreCallersPlanCacheMode));
+        }
+
         if (after is not null)
         {
             // An error barrier (a Sync) ends the implicit transaction here: what follows is a transaction of its own.
@@ -289,6 +347,9 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
             throw;
         }
     }
+
+    /// <summary>Whether a caller's data source (connection string) auto-prepares.</summary>
+    private sealed record OtherSource(string ConnectionString, bool AutoPrepares);
 
     private static InvalidOperationException ArraysNotEnabled(Exception ex) => new(
         "The PostgreSQL job driver binds arrays for batch operations, and this NpgsqlDataSource cannot write them. " +

@@ -179,8 +179,9 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             // A keyed push's admission look-up is planned without sequential scans (SqlRun.NoSeqScan): its generic plan,
             // built while the table's statistics said it was small, read the whole table on every push of a burst. That
             // setting would outlast the push in a caller's (or the ambient) transaction: there the push is not prepared,
-            // so each one is planned on the table's size at that moment.
-            var plan = !keyed ? SqlRun.Prepare : own ? SqlRun.Prepare | SqlRun.NoSeqScan : SqlRun.None;
+            // so each one is planned on the table's size at that moment, also when Npgsql prepares it on its own
+            // (SqlRun.CustomPlan: Max Auto Prepare).
+            var plan = !keyed ? SqlRun.Prepare : own ? SqlRun.Prepare | SqlRun.NoSeqScan : SqlRun.CustomPlan;
             await commands.ExecuteOnAsync(connection, transaction, keyed ? PostgresCommands.Command(_lockKeySql, Text(context.Queue), Text(job.ConcurrencyKey)) : null, keyed ? _pushKeyedSql : _pushSql,
                 PushOne(job, channel), plan, cancellationToken).ConfigureAwait(false);
             return;
@@ -195,8 +196,9 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             rows = KeyedRowsPerStatement;
             // Not prepared: planned for each execution on the table's size then. Prepared, PostgreSQL switched the keyed
             // statement to a generic plan after five runs, planned on a table still small: a sequential scan per key
-            // (admission), kept by the session until the table is analyzed again (1,300 against 30,000 jobs/s).
-            run = SqlRun.Arrays;
+            // (admission), kept by the session until the table is analyzed again (1,300 against 30,000 jobs/s). The same
+            // when Npgsql prepares it on its own (Max Auto Prepare): SqlRun.CustomPlan.
+            run = SqlRun.Arrays | SqlRun.CustomPlan;
         }
 
         for (var start = 0; ; start += rows)

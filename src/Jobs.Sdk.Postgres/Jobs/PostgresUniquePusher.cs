@@ -30,6 +30,9 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     private readonly string _holdersSql = context.Sql(UniqueJobSql.Holders);
     private readonly string _lockKeySql = context.Sql(KeyAdmissionSql.LockOne);
 
+    /// <summary>The transaction-local setting in front of a unique push in a transaction of the driver's own (<see cref="SqlRun.CustomPlan"/>).</summary>
+    private static readonly string CustomPlan = JobSql.TransactionSettings(asynchronousCommit: false, genericPlan: false, maintenance: false, customPlan: true)!;
+
     /// <summary>
     /// Stores <paramref name="job"/> unless its unique key is held: one round trip (release of an expired holder, then the
     /// insert) in the common case; asked again when the holder committed after the insert's snapshot was taken.
@@ -143,10 +146,13 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
     {
         var batch = new NpgsqlBatch(connection, tx);
         await using var batchDisposal = batch.ConfigureAwait(false);
+        var customPlan = AddCustomPlan(batch, channel);
         for (var i = start; i < start + count; i++)
         {
             AddPush(batch, jobs[i], channel, locked: true);
         }
+
+        AddCustomPlanEnd(batch, channel, customPlan);
 
         var results = new JobPushResult?[count];
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -180,7 +186,9 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         {
             var batch = new NpgsqlBatch(connection, tx);
             await using var batchDisposal = batch.ConfigureAwait(false);
+            var customPlan = AddCustomPlan(batch, channel);
             AddPush(batch, job, channel, locked);
+            AddCustomPlanEnd(batch, channel, customPlan);
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             while (reader.FieldCount < 2 && await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
@@ -199,6 +207,34 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
                     $"The unique key of job '{job.Name}' is held by a job this transaction cannot see (pushed by a concurrent transaction). " +
                     "Push unique jobs in READ COMMITTED transactions, or outside a transaction.");
             }
+        }
+    }
+
+    /// <summary>
+    /// On a connection that prepares statements on its own (Npgsql's <c>Max Auto Prepare</c>), the statement in front of
+    /// unique pushes that plans them for each execution (<see cref="SqlRun.CustomPlan"/>): their release looks the key's
+    /// holder up, and a generic plan built while the table's statistics said it was small read the whole table at every
+    /// push. In a transaction of the driver's own (<paramref name="channel"/> null: it sends no NOTIFY) the setting lasts to
+    /// its end; in a caller's (or the ambient) one the caller's value is saved, for <see cref="AddCustomPlanEnd"/>. Returns
+    /// whether it added the statement.
+    /// </summary>
+    private bool AddCustomPlan(NpgsqlBatch batch, string? channel)
+    {
+        if (!context.Commands.AutoPrepares(batch.Connection))
+        {
+            return false;
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(channel is null ? CustomPlan : JobSql.ForceCustomPlanSavingCallers));
+        return true;
+    }
+
+    /// <summary>In a caller's transaction, sets its <c>plan_cache_mode</c> back after the pushes (see <see cref="AddCustomPlan"/>).</summary>
+    private static void AddCustomPlanEnd(NpgsqlBatch batch, string? channel, bool customPlan)
+    {
+        if (customPlan && channel is not null)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(JobSql.RestoreCallersPlanCacheMode));
         }
     }
 

@@ -15,6 +15,13 @@ internal static partial class JobSql
     // table (a sequential scan) instead of one key's index entries, on every push of a burst that grew it. Without
     // sequential scans the planner takes the index, which is the right plan at any size.
     private const string SetNoSeqScan = "set_config('enable_seqscan', 'off', true)";
+    // A statement Npgsql prepared on its own (Max Auto Prepare) may be switched to a generic plan after five executions,
+    // built on the table's statistics of that moment: the statements the driver runs unprepared so that each execution is
+    // planned on the table's size then (a keyed batch's admission, a unique push's release) are planned for each execution.
+    private const string SetCustomPlan = "set_config('plan_cache_mode', 'force_custom_plan', true)";
+    // The caller's value of plan_cache_mode, kept for the rest of the statements of its round trip (a placeholder setting,
+    // local to the transaction: empty once it ends).
+    private const string CallersPlanCacheMode = "jobs.callers_plan_cache_mode";
     // Statements with either setting also turn JIT off (see SetGenericPlan; a disabled path's cost would pass jit_above_cost).
     private const string SetJitOff = "set_config('jit', 'off', true)";
     // A role's or database's statement_timeout (ALTER ROLE app SET statement_timeout = '50ms') cancelled maintenance over a
@@ -24,6 +31,22 @@ internal static partial class JobSql
 
     /// <summary>Makes the current (implicit) transaction commit without waiting for the WAL flush.</summary>
     public const string AsynchronousCommit = "SELECT " + SetAsynchronousCommit;
+
+    /// <summary>
+    /// <c>plan_cache_mode = force_custom_plan</c> for the rest of a caller's transaction, its value before saved (in
+    /// <c>jobs.callers_plan_cache_mode</c>, transaction-local) for <see cref="RestoreCallersPlanCacheMode"/>: the first
+    /// statement of a round trip in a caller's transaction whose statement must never run a generic plan. One result
+    /// column (the setting is saved first: it is the argument of the second).
+    /// </summary>
+    public const string ForceCustomPlanSavingCallers =
+        "SELECT set_config('plan_cache_mode', CASE WHEN set_config('" + CallersPlanCacheMode + "', current_setting('plan_cache_mode'), true) IS NOT NULL " +
+        "THEN 'force_custom_plan' END, true)";
+
+    /// <summary>
+    /// Sets the caller's <c>plan_cache_mode</c> back to its value before <see cref="ForceCustomPlanSavingCallers"/>, in the
+    /// same round trip: the caller's transaction goes on with its own value.
+    /// </summary>
+    public const string RestoreCallersPlanCacheMode = "SELECT set_config('plan_cache_mode', current_setting('" + CallersPlanCacheMode + "'), true)";
 
     private static readonly string?[] Settings = BuildSettings();
 
@@ -36,18 +59,20 @@ internal static partial class JobSql
     /// <paramref name="maintenance"/>: no <c>statement_timeout</c> for the transaction (rescue, cleanup, retention).
     /// <paramref name="noSeqScan"/>: the statements of the transaction are planned without sequential scans where an index
     /// serves (<c>enable_seqscan = off</c>), and without JIT compilation, so a generic plan built while the table's
-    /// statistics say it is small still reads the index (a keyed push's admission look-up).
+    /// statistics say it is small still reads the index (a keyed push's admission look-up). <paramref name="customPlan"/>:
+    /// the prepared statements of the transaction are planned for each execution (<c>plan_cache_mode = force_custom_plan</c>),
+    /// on a connection that prepares statements on its own (Npgsql's <c>Max Auto Prepare</c>).
     /// </summary>
-    public static string? TransactionSettings(bool asynchronousCommit, bool genericPlan, bool maintenance, bool noSeqScan = false)
-        => Settings[(asynchronousCommit ? 1 : 0) | (genericPlan ? 2 : 0) | (maintenance ? 4 : 0) | (noSeqScan ? 8 : 0)];
+    public static string? TransactionSettings(bool asynchronousCommit, bool genericPlan, bool maintenance, bool noSeqScan = false, bool customPlan = false)
+        => Settings[(asynchronousCommit ? 1 : 0) | (genericPlan ? 2 : 0) | (maintenance ? 4 : 0) | (noSeqScan ? 8 : 0) | (customPlan ? 16 : 0)];
 
     private static string?[] BuildSettings()
     {
-        var settings = new string?[16];
+        var settings = new string?[32];
         for (var i = 1; i < settings.Length; i++)
         {
             var flags = i;
-            string[] parts = [.. new[] { (1, SetAsynchronousCommit), (2, SetGenericPlan), (8, SetNoSeqScan), (2 | 8, SetJitOff), (4, LiftStatementTimeout) }
+            string[] parts = [.. new[] { (1, SetAsynchronousCommit), (2, SetGenericPlan), (16, SetCustomPlan), (8, SetNoSeqScan), (2 | 8, SetJitOff), (4, LiftStatementTimeout) }
                 .Where(p => (flags & p.Item1) != 0).Select(p => p.Item2)];
             settings[i] = "SELECT " + string.Join(", ", parts);
         }
