@@ -66,13 +66,13 @@ public sealed class JobLookupPlanTests(PostgresFixture fixture)
                 INSERT INTO {schema}.jobs (id, queue_name, name, payload, state, finished_at)
                 SELECT gen_random_uuid(), '{q.Queue.QueueName}', '{MessageJob.JobName}', jsonb_build_object('id', 1), {(short)JobState.Completed}, now() FROM generate_series(1, {Grown}) g
                 """);
-            var before = await SeqReadAsync(direct, schema, Young + Grown);
+            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Grown);
             for (var i = 0; i < Calls; i++)
             {
                 await CallAsync();
             }
 
-            var after = await SeqReadAsync(direct, schema, Young + Grown);
+            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Grown);
             // The session's statement of the operation, when Npgsql prepared it: its generic and custom runs.
             var marker = operation switch
             {
@@ -95,24 +95,5 @@ public sealed class JobLookupPlanTests(PostgresFixture fixture)
         {
             await direct.ExecAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
         }
-    }
-
-    /// <summary>
-    /// The table's sequential scans and the rows they read, once its statistics count <paramref name="inserted"/> inserts
-    /// (sessions report them when they go idle).
-    /// </summary>
-    private static async Task<(long Scans, long Rows)> SeqReadAsync(NpgsqlDataSource ds, string schema, long inserted)
-    {
-        var (ins, scans, rows) = (0L, 0L, 0L);
-        await TestExtensions.EventuallyAsync(async () =>
-        {
-            await using var read = ds.CreateCommand(
-                $"SELECT n_tup_ins, seq_scan, seq_tup_read FROM pg_stat_user_tables WHERE schemaname = '{schema}' AND relname = 'jobs'");
-            await using var reader = await read.ExecuteReaderAsync();
-            Assert.True(await reader.ReadAsync());
-            (ins, scans, rows) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
-            return ins >= inserted;
-        }, seconds: 60, what: $"the statistics of the jobs table count {inserted:N0} inserts (so far {ins:N0})");
-        return (scans, rows);
     }
 }

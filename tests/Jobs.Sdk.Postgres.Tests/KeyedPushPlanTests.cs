@@ -100,16 +100,7 @@ public sealed class KeyedPushPlanTests(PostgresFixture fixture)
             })));
 
             // The sessions report their table statistics when they go idle: wait until every insert is counted.
-            var (inserted, scans, scanned) = (0L, 0L, 0L);
-            await TestExtensions.EventuallyAsync(async () =>
-            {
-                await using var read = direct.CreateCommand(
-                    $"SELECT n_tup_ins, seq_scan, seq_tup_read FROM pg_stat_user_tables WHERE schemaname = '{schema}' AND relname = 'jobs'");
-                await using var reader = await read.ExecuteReaderAsync();
-                Assert.True(await reader.ReadAsync());
-                (inserted, scans, scanned) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
-                return inserted >= Young + Pushes;
-            }, seconds: 60, what: $"the statistics of the jobs table count {Young + Pushes:N0} inserts (so far {inserted:N0})");
+            var (scans, scanned) = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Pushes);
 
             var plans = await SessionPlansAsync(ds, q.Queue.QueueName);
             // In a caller's transaction the push is planned for each execution: what a session would run next in plan_cache_mode

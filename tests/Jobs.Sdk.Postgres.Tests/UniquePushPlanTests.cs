@@ -72,13 +72,13 @@ public sealed class UniquePushPlanTests(PostgresFixture fixture)
                 INSERT INTO {schema}.jobs (id, queue_name, name, payload, unique_key)
                 SELECT gen_random_uuid(), '{q.Queue.QueueName}', '{UniqueValueJob.JobName}', jsonb_build_object('value', 1), 'grown-' || g FROM generate_series(1, {Grown}) g
                 """);
-            var before = await SeqReadAsync(direct, schema, Young + Settle + Grown);
+            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown);
             for (var i = 0; i < Pushes; i++)
             {
                 await PushAsync();
             }
 
-            var after = await SeqReadAsync(direct, schema, Young + Settle + Grown + Pushes);
+            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown + Pushes);
             Assert.True(after.Rows - before.Rows < Grown,
                 $"{Pushes} unique pushes on a table of {Grown:N0} jobs read {after.Rows - before.Rows:N0} rows in {after.Scans - before.Scans} sequential scans of it");
         }
@@ -86,24 +86,5 @@ public sealed class UniquePushPlanTests(PostgresFixture fixture)
         {
             await direct.ExecAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
         }
-    }
-
-    /// <summary>
-    /// The table's sequential scans and the rows they read, once its statistics count <paramref name="inserted"/> inserts
-    /// (sessions report them when they go idle).
-    /// </summary>
-    private static async Task<(long Scans, long Rows)> SeqReadAsync(NpgsqlDataSource ds, string schema, long inserted)
-    {
-        var (ins, scans, rows) = (0L, 0L, 0L);
-        await TestExtensions.EventuallyAsync(async () =>
-        {
-            await using var read = ds.CreateCommand(
-                $"SELECT n_tup_ins, seq_scan, seq_tup_read FROM pg_stat_user_tables WHERE schemaname = '{schema}' AND relname = 'jobs'");
-            await using var reader = await read.ExecuteReaderAsync();
-            Assert.True(await reader.ReadAsync());
-            (ins, scans, rows) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
-            return ins >= inserted;
-        }, seconds: 60, what: $"the statistics of the jobs table count {inserted:N0} inserts (so far {ins:N0})");
-        return (scans, rows);
     }
 }
