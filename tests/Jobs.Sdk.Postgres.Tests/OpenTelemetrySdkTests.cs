@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using MetricPoint = OpenTelemetry.Metrics.MetricPoint;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// README "Observability" as a user wires it: the OpenTelemetry SDK (<c>OpenTelemetry.Extensions.Hosting</c>) set up by
+/// README's block, verbatim, in a Generic Host whose workers run on PostgreSQL, with in-memory exporters flushed by the
+/// test (<c>ForceFlush</c>). What README's Tracing and Metrics promise must be what the SDK exports, not only what a raw
+/// <see cref="ActivityListener"/> or <see cref="System.Diagnostics.Metrics.MeterListener"/> sees.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class OpenTelemetrySdkTests(PostgresFixture fixture)
+{
+    private const string Schema = "jobs_test";
+
+    /// <summary>The application's own source, whose span the pushes run in (as a request's span would).</summary>
+    private static readonly ActivitySource Application = new("Jobs.Sdk.Tests.OpenTelemetryApp");
+
+    /// <summary>README's advised histogram buckets: 5 ms … 1 h.</summary>
+    private static readonly double[] SecondsBuckets =
+        [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+    /// <summary>
+    /// Two jobs pushed in an application span, one that completes and one that fails twice (a retry, then for good): the
+    /// exported spans are README's (a producer span per push, child of the application span; a consumer span per attempt
+    /// in a new trace linked to its push, with the messaging attributes, the attempt and its outcome, <c>Error</c> with
+    /// <c>error.type</c> and an <c>exception</c> event for the failures), and the exported metrics are README's instruments
+    /// with their types, units and exactly their documented tags.
+    /// </summary>
+    [Fact]
+    public async Task Readmes_OpenTelemetry_setup_exports_the_documented_spans_and_metrics()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        var queueName = "otelsdk_" + Guid.NewGuid().ToString("N")[..8];
+        var spans = new LockedCollection<Activity>();
+        var metrics = new LockedCollection<MetricSnapshot>();
+        var handlerSpans = new LockedCollection<(int Value, int Attempt, string? SpanId)>();
+
+        using var host = CreateHost(dataSource, queueName, spans, metrics, (job, context) =>
+        {
+            handlerSpans.Add((job.Value, context.Attempt, Activity.Current?.SpanId.ToHexString()));
+            return job.Value < 0 ? throw new InvalidOperationException($"job {job.Value} fails on purpose") : Task.CompletedTask;
+        });
+        await host.StartAsync();
+        var tracer = host.Services.GetRequiredService<TracerProvider>();
+        var meter = host.Services.GetRequiredService<MeterProvider>();
+        var queue = host.Services.GetRequiredService<JobQueue>();
+
+        JobId ok, failing;
+        string requestSpan, requestTrace;
+        using (var request = Application.StartActivity("checkout"))
+        {
+            Assert.True(request is { Recorded: true }, "the application's span is sampled by the SDK");
+            (requestSpan, requestTrace) = (request.SpanId.ToHexString(), request.TraceId.ToHexString());
+            ok = await queue.PushAsync(new ValueJob(1));
+            failing = await queue.PushAsync(new ValueJob(-1));
+        }
+
+        await TestExtensions.EventuallyAsync(async () => (await queue.GetJobAsync(ok))?.State == JobState.Completed
+            && (await queue.GetJobAsync(failing))?.State == JobState.Failed, 60, "one job completes, the other fails for good");
+        await TestExtensions.EventuallyAsync(() =>
+        {
+            tracer.ForceFlush();
+            return Task.FromResult(ProcessSpans(spans, ok).Length == 1 && ProcessSpans(spans, failing).Length == 2);
+        }, 60, "the three attempts' consumer spans are exported");
+
+        // Tracing: the producer spans, children of the application's span.
+        var okPush = PushSpan(spans, ok);
+        var failingPush = PushSpan(spans, failing);
+        foreach (var (push, id) in new[] { (okPush, ok), (failingPush, failing) })
+        {
+            Assert.Equal("send test.value", push.DisplayName);
+            Assert.Equal(ActivityKind.Producer, push.Kind);
+            Assert.Equal(requestTrace, push.TraceId.ToHexString());
+            Assert.Equal(requestSpan, push.ParentSpanId.ToHexString());
+            AssertTags(push, ("messaging.system", "jobs.sdk"), ("messaging.operation.type", "send"), ("messaging.operation.name", "send"),
+                ("messaging.destination.name", queueName), ("messaging.message.id", id.ToString()), ("jobs.job.name", "test.value"));
+            Assert.Equal(ActivityStatusCode.Unset, push.Status);
+        }
+
+        // The attempts: new traces, each linked to its push, the handler inside.
+        var completed = Assert.Single(ProcessSpans(spans, ok));
+        var attempts = ProcessSpans(spans, failing).OrderBy(s => Convert.ToInt32(s.GetTagItem("jobs.job.attempt"))).ToArray();
+        foreach (var (process, push, id, attempt, outcome) in new[]
+            { (completed, okPush, ok, 1, "completed"), (attempts[0], failingPush, failing, 1, "retried"), (attempts[1], failingPush, failing, 2, "failed") })
+        {
+            var what = $"the consumer span of {id}'s attempt {attempt}";
+            Assert.Equal("process test.value", process.DisplayName);
+            Assert.Equal(ActivityKind.Consumer, process.Kind);
+            Assert.True(process.ParentSpanId == default, $"{what} has a parent ({process.ParentSpanId}): README says it starts a new trace");
+            Assert.NotEqual(push.TraceId, process.TraceId);
+            var link = Assert.Single(process.Links);
+            Assert.Equal((push.TraceId, push.SpanId), (link.Context.TraceId, link.Context.SpanId));
+            AssertTags(process, ("messaging.system", "jobs.sdk"), ("messaging.operation.type", "process"), ("messaging.operation.name", "process"),
+                ("messaging.destination.name", queueName), ("messaging.message.id", id.ToString()), ("jobs.job.name", "test.value"),
+                ("jobs.job.attempt", attempt), ("jobs.job.outcome", outcome));
+            Assert.Contains(handlerSpans.Snapshot(), h => h.Attempt == attempt && h.SpanId == process.SpanId.ToHexString()
+                && h.Value == (id == ok ? 1 : -1));
+        }
+
+        Assert.Equal(ActivityStatusCode.Unset, completed.Status);
+        foreach (var failed in attempts)
+        {
+            Assert.Equal(ActivityStatusCode.Error, failed.Status);
+            Assert.Equal(typeof(InvalidOperationException).FullName, failed.GetTagItem("error.type"));
+            var exception = Assert.Single(failed.Events, e => e.Name == "exception");
+            var fields = exception.Tags.ToDictionary(t => t.Key, t => t.Value);
+            Assert.Equal(typeof(InvalidOperationException).FullName, fields["exception.type"]);
+            Assert.Equal("job -1 fails on purpose", fields["exception.message"]);
+            Assert.Contains(nameof(InvalidOperationException), Assert.IsType<string>(fields["exception.stacktrace"]), StringComparison.Ordinal);
+        }
+
+        // Metrics: the counters and histograms of this queue, then the state gauge once its sample counts the two jobs.
+        var exported = Collect(meter, metrics);
+        var name = ("jobs.job.name", (object)"test.value");
+        var queueTag = ("messaging.destination.name", (object)queueName);
+        var schema = ("jobs.schema", (object)Schema);
+        var error = ("error.type", (object)typeof(InvalidOperationException).FullName!);
+        AssertCounter(exported, "jobs.pushed", "{job}", queueName, 2, name, queueTag, schema);
+        AssertCounter(exported, "jobs.completed", "{job}", queueName, 1, name, queueTag, schema);
+        AssertCounter(exported, "jobs.retried", "{attempt}", queueName, 1, name, queueTag, schema, error);
+        AssertCounter(exported, "jobs.failed", "{job}", queueName, 1, name, queueTag, schema, error);
+        AssertHistogram(exported, "jobs.execution.duration", queueName, ("completed", 1), ("retried", 1), ("failed", 1));
+        AssertHistogram(exported, "jobs.queue.wait", queueName, (null, 3));
+
+        IReadOnlyDictionary<string, long>? counts = null;
+        await TestExtensions.EventuallyAsync(() =>
+        {
+            counts = StateCounts(Collect(meter, metrics), queueName);
+            return Task.FromResult(counts is not null && counts.GetValueOrDefault("completed") == 1 && counts.GetValueOrDefault("failed") == 1);
+        }, 60, "jobs.state.count reports the completed and the failed job");
+        Assert.Equal(["cancelled", "completed", "failed", "paused", "pending", "processing", "retrying"], counts!.Keys.Order(StringComparer.Ordinal));
+        Assert.All(counts.Where(c => c.Key is not ("completed" or "failed")), c => Assert.Equal(0, c.Value));
+
+        await host.StopAsync();
+    }
+
+    /// <summary>
+    /// README: "A sampled push stores its W3C trace context with the job … Unsampled pushes store nothing." A request whose
+    /// upstream caller did not sample its trace (<c>traceparent</c> flags 00) is not sampled by the SDK's default sampler
+    /// (parent-based), and neither is the push it makes; the SDK still creates that push's span, unrecorded, to propagate the
+    /// decision. Its context must not be stored: no <c>traceparent</c> in the job's headers (the dashboard would show a
+    /// trace id no backend has), and the attempt's span, a new trace, links to no span that was never exported.
+    /// </summary>
+    [Fact]
+    public async Task An_unsampled_push_under_the_OpenTelemetry_SDK_stores_no_trace_context()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        var queueName = "otelunsampled_" + Guid.NewGuid().ToString("N")[..8];
+        var spans = new LockedCollection<Activity>();
+        var metrics = new LockedCollection<MetricSnapshot>();
+        var seen = new TaskCompletionSource<IReadOnlyDictionary<string, string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = CreateHost(dataSource, queueName, spans, metrics, (_, context) =>
+        {
+            seen.TrySetResult(context.Headers);
+            return Task.CompletedTask;
+        });
+        await host.StartAsync();
+        var tracer = host.Services.GetRequiredService<TracerProvider>();
+        var queue = host.Services.GetRequiredService<JobQueue>();
+
+        var upstream = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+        JobId id;
+        using (var request = Application.StartActivity("checkout", ActivityKind.Server, upstream))
+        {
+            Assert.True(request is { Recorded: false }, "the request of an unsampled upstream trace is not sampled by the SDK");
+            id = await queue.PushAsync(new ValueJob(2));
+        }
+
+        var headers = await seen.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await TestExtensions.EventuallyAsync(() =>
+        {
+            tracer.ForceFlush();
+            return Task.FromResult(ProcessSpans(spans, id).Length == 1);
+        }, 60, "the attempt's consumer span is exported");
+
+        Assert.True(!headers.ContainsKey(JobHeaders.TraceParent) && !headers.ContainsKey(JobHeaders.TraceState),
+            $"an unsampled push stored a trace context with job {id}: {string.Join(", ", headers.Select(h => $"{h.Key}={h.Value}"))}");
+        Assert.DoesNotContain(spans.Snapshot(), s => s.Kind == ActivityKind.Producer && s.GetTagItem("messaging.message.id") as string == id.ToString());
+        var process = Assert.Single(ProcessSpans(spans, id));
+        Assert.True(process.Links.Count() == 0,
+            $"the attempt's span links to {string.Join(", ", process.Links.Select(l => $"{l.Context.TraceId}/{l.Context.SpanId} ({l.Context.TraceFlags})"))}, a span never exported");
+        await host.StopAsync();
+    }
+
+    /// <summary>
+    /// A host as README shows it: jobs on PostgreSQL with workers, OpenTelemetry set up by README's block, plus what the
+    /// test adds: the application's source, and in-memory exporters it reads after <c>ForceFlush</c>.
+    /// </summary>
+    private static IHost CreateHost(NpgsqlDataSource dataSource, string queueName, ICollection<Activity> spans, ICollection<MetricSnapshot> metrics,
+        Func<ValueJob, JobContext, Task> handler)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(dataSource, o =>
+            {
+                o.Schema = Schema;
+                o.QueueName = queueName;
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes };
+            })
+            .AddJob<ValueJob>((job, context, _) => handler(job, context),
+                o => o.RetryStrategy = JobRetryStrategy.ExponentialJitter(maxAttempts: 2, maxBackoff: TimeSpan.Zero))
+            .AddWorkers(o => o.Concurrency = 2));
+
+        #region readme-opentelemetry
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(t => t.AddSource(JobsDiagnostics.ActivitySourceName))
+            .WithMetrics(m => m.AddMeter(JobsDiagnostics.MeterName));
+        #endregion
+
+        builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddSource(Application.Name).AddInMemoryExporter(spans));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInMemoryExporter(metrics));
+        return builder.Build();
+    }
+
+    private static Activity[] ProcessSpans(LockedCollection<Activity> spans, JobId id)
+        => spans.Snapshot().Where(s => s.Kind == ActivityKind.Consumer && s.Source.Name == JobsDiagnostics.ActivitySourceName
+            && s.GetTagItem("messaging.message.id") as string == id.ToString()).ToArray();
+
+    private static Activity PushSpan(LockedCollection<Activity> spans, JobId id)
+        => Assert.Single(spans.Snapshot(), s => s.Kind == ActivityKind.Producer && s.GetTagItem("messaging.message.id") as string == id.ToString());
+
+    private static void AssertTags(Activity span, params (string Key, object Value)[] expected)
+    {
+        foreach (var (key, value) in expected)
+        {
+            Assert.True(Equals(span.GetTagItem(key), value),
+                $"{span.DisplayName} ({span.Kind}): attribute {key} is {span.GetTagItem(key) ?? "missing"} ({span.GetTagItem(key)?.GetType().Name}), README: {value} ({value.GetType().Name})");
+        }
+    }
+
+    /// <summary>Flushes the meter provider and returns what it exported, by instrument name (the SDK's own snapshots).</summary>
+    private static Dictionary<string, MetricSnapshot> Collect(MeterProvider meter, LockedCollection<MetricSnapshot> metrics)
+    {
+        metrics.Clear();
+        Assert.True(meter.ForceFlush(), "the meter provider's flush succeeds");
+        return metrics.Snapshot().Where(m => m.MeterName == JobsDiagnostics.MeterName).ToDictionary(m => m.Name);
+    }
+
+    private static Dictionary<string, object?>[] PointTags(MetricSnapshot metric, string queueName, out MetricPoint[] points)
+    {
+        var matching = new List<MetricPoint>();
+        var tags = new List<Dictionary<string, object?>>();
+        foreach (var point in metric.MetricPoints)
+        {
+            var map = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var tag in point.Tags)
+            {
+                map[tag.Key] = tag.Value;
+            }
+
+            if (Equals(map.GetValueOrDefault("messaging.destination.name"), queueName))
+            {
+                matching.Add(point);
+                tags.Add(map);
+            }
+        }
+
+        points = [.. matching];
+        return [.. tags];
+    }
+
+    private static void AssertCounter(Dictionary<string, MetricSnapshot> exported, string instrument, string unit, string queueName, long total,
+        params (string Key, object Value)[] tags)
+    {
+        Assert.True(exported.TryGetValue(instrument, out var metric), $"{instrument} was not exported (exported: {string.Join(", ", exported.Keys.Order())})");
+        Assert.Equal((MetricType.LongSum, unit), (metric.MetricType, metric.Unit));
+        var pointTags = PointTags(metric, queueName, out var points);
+        var point = Assert.Single(points);
+        Assert.Equal(tags.Select(t => t.Key).Order(StringComparer.Ordinal), pointTags[0].Keys.Order(StringComparer.Ordinal));
+        Assert.All(tags, t => Assert.Equal(t.Value, pointTags[0][t.Key]));
+        Assert.Equal(total, point.GetSumLong());
+    }
+
+    /// <summary>A histogram in seconds with README's buckets and tags: one series per outcome given (null: no outcome tag), with its count.</summary>
+    private static void AssertHistogram(Dictionary<string, MetricSnapshot> exported, string instrument, string queueName,
+        params (string? Outcome, long Count)[] series)
+    {
+        Assert.True(exported.TryGetValue(instrument, out var metric), $"{instrument} was not exported (exported: {string.Join(", ", exported.Keys.Order())})");
+        Assert.Equal((MetricType.Histogram, "s"), (metric.MetricType, metric.Unit));
+        var pointTags = PointTags(metric, queueName, out var points);
+        Assert.Equal(series.Length, points.Length);
+        for (var i = 0; i < points.Length; i++)
+        {
+            var keys = series[0].Outcome is null
+                ? new[] { "jobs.job.name", "jobs.schema", "messaging.destination.name" }
+                : ["jobs.job.name", "jobs.job.outcome", "jobs.schema", "messaging.destination.name"];
+            Assert.Equal(keys, pointTags[i].Keys.Order(StringComparer.Ordinal));
+            var expected = Assert.Single(series, s => Equals(s.Outcome, pointTags[i].GetValueOrDefault("jobs.job.outcome")));
+            Assert.Equal(expected.Count, points[i].GetHistogramCount());
+            var bounds = new List<double>();
+            foreach (var bucket in points[i].GetHistogramBuckets())
+            {
+                bounds.Add(bucket.ExplicitBound);
+            }
+
+            Assert.Equal([.. SecondsBuckets, double.PositiveInfinity], bounds);
+        }
+    }
+
+    /// <summary>The state gauge's values for the queue by state, or null when it reported none.</summary>
+    private static Dictionary<string, long>? StateCounts(Dictionary<string, MetricSnapshot> exported, string queueName)
+    {
+        if (!exported.TryGetValue("jobs.state.count", out var metric))
+        {
+            return null;
+        }
+
+        Assert.Equal((MetricType.LongGauge, "{job}"), (metric.MetricType, metric.Unit));
+        var pointTags = PointTags(metric, queueName, out var points);
+        if (points.Length == 0)
+        {
+            return null;
+        }
+
+        Assert.All(pointTags, t => Assert.Equal(["jobs.job.state", "jobs.schema", "messaging.destination.name"], t.Keys.Order(StringComparer.Ordinal)));
+        return pointTags.Select((t, i) => (State: (string)t["jobs.job.state"]!, Value: points[i].GetGaugeLastValueLong()))
+            .ToDictionary(p => p.State, p => p.Value);
+    }
+
+    /// <summary>An exporter's target: the SDK adds from its export threads while the test reads.</summary>
+    private sealed class LockedCollection<T> : System.Collections.ObjectModel.Collection<T>
+    {
+        private readonly Lock _lock = new();
+
+        public T[] Snapshot()
+        {
+            lock (_lock)
+            {
+                return [.. Items];
+            }
+        }
+
+        protected override void InsertItem(int index, T item)
+        {
+            lock (_lock)
+            {
+                base.InsertItem(index, item);
+            }
+        }
+
+        protected override void ClearItems()
+        {
+            lock (_lock)
+            {
+                base.ClearItems();
+            }
+        }
+    }
+}
