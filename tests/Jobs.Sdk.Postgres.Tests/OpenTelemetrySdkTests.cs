@@ -190,11 +190,80 @@ public sealed class OpenTelemetrySdkTests(PostgresFixture fixture)
     }
 
     /// <summary>
-    /// A host as README shows it: jobs on PostgreSQL with workers, OpenTelemetry set up by README's block, plus what the
+    /// README "Metrics", Cardinality: <c>jobs.state.count</c> reports 7 series for each queue a process uses, the queues it
+    /// only pushes to included ("a producer that pushes to one queue per tenant reports 7,000 series for 1,000 tenants").
+    /// The SDK keeps at most 2,000 series of an instrument unless a view says otherwise and folds the rest into one series
+    /// tagged <c>otel.metric.overflow</c>: a producer of 300 queues (2,100 series) set up as README shows, with the view
+    /// README gives for more than 285 queues (<c>readme-opentelemetry-limit</c>), exports each queue's 7 counts.
+    /// </summary>
+    [Fact]
+    public async Task Readmes_OpenTelemetry_setup_exports_the_state_counts_of_each_of_300_queues_a_producer_pushes_to()
+    {
+        const int tenants = 300;
+        await using var dataSource = fixture.CreateDataSource();
+        var prefix = "oteltenant_" + Guid.NewGuid().ToString("N")[..8] + "_";
+        var spans = new LockedCollection<Activity>();
+        var metrics = new LockedCollection<MetricSnapshot>();
+        using var host = CreateHost(dataSource, prefix + "home", spans, metrics, (_, _) => Task.CompletedTask,
+            ReadmeSnippets.Observability.OpenTelemetryLimit.Configure);
+        await host.StartAsync();
+        var meter = host.Services.GetRequiredService<MeterProvider>();
+        var queue = host.Services.GetRequiredService<JobQueue>();
+        var queues = Enumerable.Range(0, tenants).Select(i => $"{prefix}{i:D3}").ToArray();
+        foreach (var tenant in queues)
+        {
+            await queue.PushAsync(new ValueJob(1), new JobOptions { Queue = tenant });
+        }
+
+        // Until every queue reports its pending job, or the SDK folded series into its overflow series.
+        string[] missing = queues;
+        long? overflow = null;
+        await TestExtensions.EventuallyAsync(() =>
+        {
+            var exported = Collect(meter, metrics);
+            if (!exported.TryGetValue("jobs.state.count", out var gauge))
+            {
+                return Task.FromResult(false);
+            }
+
+            var pending = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var point in gauge.MetricPoints)
+            {
+                var tags = new Dictionary<string, object?>(StringComparer.Ordinal);
+                foreach (var tag in point.Tags)
+                {
+                    tags[tag.Key] = tag.Value;
+                }
+
+                if (tags.ContainsKey("otel.metric.overflow"))
+                {
+                    overflow = point.GetGaugeLastValueLong();
+                }
+                else if (tags.GetValueOrDefault("messaging.destination.name") is string name && name.StartsWith(prefix, StringComparison.Ordinal)
+                    && Equals(tags.GetValueOrDefault("jobs.job.state"), "pending") && point.GetGaugeLastValueLong() == 1)
+                {
+                    pending.Add(name);
+                }
+            }
+
+            missing = queues.Where(q => !pending.Contains(q)).ToArray();
+            return Task.FromResult(missing.Length == 0 || overflow is not null);
+        }, 120, "jobs.state.count reports every queue's pending job, or the SDK's overflow series");
+
+        Assert.True(missing.Length == 0 && overflow is null,
+            $"README's OpenTelemetry setup (with its view for more than 285 queues) exported jobs.state.count for {tenants - missing.Length} of the {tenants} queues a producer pushes to "
+            + $"({tenants * 7:N0} series): {missing.Length} queue(s) missing ({string.Join(", ", missing.Take(3))}, …), "
+            + (overflow is null ? "no overflow series" : $"the SDK's otel.metric.overflow series reports {overflow}"));
+        await host.StopAsync();
+    }
+
+    /// <summary>
+    /// A host as README shows it: jobs on PostgreSQL with workers, OpenTelemetry set up by README's block (and
+    /// <paramref name="readmeAddition"/>, another of README's blocks), plus what the
     /// test adds: the application's source, and in-memory exporters it reads after <c>ForceFlush</c>.
     /// </summary>
     private static IHost CreateHost(NpgsqlDataSource dataSource, string queueName, ICollection<Activity> spans, ICollection<MetricSnapshot> metrics,
-        Func<ValueJob, JobContext, Task> handler)
+        Func<ValueJob, JobContext, Task> handler, Action<HostApplicationBuilder>? readmeAddition = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddJobs(jobs => jobs
@@ -215,6 +284,7 @@ public sealed class OpenTelemetrySdkTests(PostgresFixture fixture)
             .WithMetrics(m => m.AddMeter(JobsDiagnostics.MeterName));
         #endregion
 
+        readmeAddition?.Invoke(builder);
         builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddSource(Application.Name).AddInMemoryExporter(spans));
         builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInMemoryExporter(metrics));
         return builder.Build();
