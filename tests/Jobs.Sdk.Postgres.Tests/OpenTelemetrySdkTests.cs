@@ -190,6 +190,41 @@ public sealed class OpenTelemetrySdkTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// The same promise when the push starts a trace (a background service, a scheduled push) whose sampler says no: an
+    /// operator sets <c>OTEL_TRACES_SAMPLER</c> (here <c>always_off</c>, through the host's configuration as the environment
+    /// would), which README's setup reads. The SDK creates the unsampled root span, unrecorded, for propagation; its
+    /// context must not be stored with the job.
+    /// </summary>
+    [Fact]
+    public async Task A_push_the_configured_sampler_drops_stores_no_trace_context()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        var queueName = "oteldropped_" + Guid.NewGuid().ToString("N")[..8];
+        var spans = new LockedCollection<Activity>();
+        var metrics = new LockedCollection<MetricSnapshot>();
+        var seen = new TaskCompletionSource<IReadOnlyDictionary<string, string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var host = CreateHost(dataSource, queueName, spans, metrics, (_, context) =>
+        {
+            seen.TrySetResult(context.Headers);
+            return Task.CompletedTask;
+        }, builder => builder.Configuration["OTEL_TRACES_SAMPLER"] = "always_off");
+        await host.StartAsync();
+        var queue = host.Services.GetRequiredService<JobQueue>();
+
+        Assert.Null(Activity.Current);
+        var id = await queue.PushAsync(new ValueJob(3));
+        var headers = await seen.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var details = await host.Services.GetRequiredService<JobAdmin>().GetJobAsync(id);
+
+        Assert.True(!headers.ContainsKey(JobHeaders.TraceParent) && details is { TraceId: null },
+            $"a push the sampler dropped stored a trace context with job {id}: {string.Join(", ", headers.Select(h => $"{h.Key}={h.Value}"))} "
+            + $"(JobAdmin's trace id: {details?.TraceId})");
+        host.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        Assert.DoesNotContain(spans.Snapshot(), s => s.Source.Name == JobsDiagnostics.ActivitySourceName && s.GetTagItem("messaging.destination.name") as string == queueName);
+        await host.StopAsync();
+    }
+
+    /// <summary>
     /// README "Metrics", Cardinality: <c>jobs.state.count</c> reports 7 series for each queue a process uses, the queues it
     /// only pushes to included ("a producer that pushes to one queue per tenant reports 7,000 series for 1,000 tenants").
     /// The SDK keeps at most 2,000 series of an instrument unless a view says otherwise and folds the rest into one series
