@@ -135,6 +135,51 @@ public sealed partial class OpenTelemetrySdkTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// README: one producer span for a <c>PushManyAsync</c> batch, with <c>messaging.batch.message_count</c> (no message id),
+    /// which each of its jobs' attempts links to; <c>jobs.pushed</c> counts every job stored.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_push_exports_one_producer_span_that_each_of_its_jobs_attempts_links_to()
+    {
+        await using var dataSource = fixture.CreateDataSource();
+        var queueName = "otelbatch_" + Guid.NewGuid().ToString("N")[..8];
+        var spans = new LockedCollection<Activity>();
+        var metrics = new LockedCollection<MetricSnapshot>();
+        using var host = CreateHost(dataSource, queueName, spans, metrics, (_, _) => Task.CompletedTask);
+        await host.StartAsync();
+        var tracer = host.Services.GetRequiredService<TracerProvider>();
+        var queue = host.Services.GetRequiredService<JobQueue>();
+
+        IReadOnlyList<JobId> ids;
+        string requestSpan;
+        using (var request = Application.StartActivity("import"))
+        {
+            requestSpan = request!.SpanId.ToHexString();
+            ids = await queue.PushManyAsync([new ValueJob(4), new ValueJob(5), new ValueJob(6)]);
+        }
+
+        await TestExtensions.EventuallyAsync(() =>
+        {
+            tracer.ForceFlush();
+            return Task.FromResult(ids.All(id => ProcessSpans(spans, id).Length == 1));
+        }, 60, "the three jobs' consumer spans are exported");
+
+        var push = Assert.Single(spans.Snapshot(), s => s.Kind == ActivityKind.Producer && s.GetTagItem("messaging.destination.name") as string == queueName);
+        Assert.Equal("send test.value", push.DisplayName);
+        Assert.Equal(requestSpan, push.ParentSpanId.ToHexString());
+        AssertTags(push, ("messaging.batch.message_count", 3), ("messaging.destination.name", queueName), ("jobs.job.name", "test.value"));
+        Assert.Null(push.GetTagItem("messaging.message.id"));
+        Assert.All(ids, id =>
+        {
+            var link = Assert.Single(Assert.Single(ProcessSpans(spans, id)).Links);
+            Assert.Equal((push.TraceId, push.SpanId), (link.Context.TraceId, link.Context.SpanId));
+        });
+        AssertCounter(Collect(host.Services.GetRequiredService<MeterProvider>(), metrics), "jobs.pushed", "{job}", queueName, 3,
+            ("jobs.job.name", "test.value"), ("messaging.destination.name", queueName), ("jobs.schema", Schema));
+        await host.StopAsync();
+    }
+
+    /// <summary>
     /// README: "A sampled push stores its W3C trace context with the job … Unsampled pushes store nothing." A request whose
     /// upstream caller did not sample its trace (<c>traceparent</c> flags 00) is not sampled by the SDK's default sampler
     /// (parent-based), and neither is the push it makes; the SDK still creates that push's span, unrecorded, to propagate the
