@@ -101,8 +101,8 @@ internal static class JobsInstrumentation
         => Samplers.TryGetValue(driver, out var sampler) ? sampler : null;
 
     /// <summary>
-    /// Starts the producer span of a push (when sampled) and returns the records to store: with the span's W3C trace
-    /// context in their headers when a span exists, else the same records.
+    /// Starts the producer span of a push (when a listener wants one) and returns the records to store: with the span's W3C
+    /// trace context in their headers when the span is sampled (<see cref="Activity.Recorded"/>), else the same records.
     /// </summary>
     internal static PushTelemetry StartPush(string queueName, IReadOnlyList<JobPushRecord> records,
         IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
@@ -150,7 +150,9 @@ internal static class JobsInstrumentation
             }
         }
 
-        return new PushTelemetry(activity, WithTraceContext(records, activity), queueName, storeTags);
+        // Only a sampled span's context is stored. An unsampled one (OpenTelemetry's SDK makes one, unrecorded, to propagate
+        // its sampler's "no") names a span no backend receives: the attempts would link to it and JobAdmin show its trace.
+        return new PushTelemetry(activity, activity.Recorded ? WithTraceContext(records, activity) : records, queueName, storeTags);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ internal readonly struct PushTelemetry : IDisposable
         _storeTags = storeTags;
     }
 
-    /// <summary>The records to hand to the driver (carrying the trace context when a span was started).</summary>
+    /// <summary>The records to hand to the driver (carrying the trace context when a sampled span was started).</summary>
     public IReadOnlyList<JobPushRecord> Records { get; }
 
     /// <summary>
