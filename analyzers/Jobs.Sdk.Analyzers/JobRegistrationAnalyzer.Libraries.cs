@@ -100,7 +100,10 @@ public sealed partial class JobRegistrationAnalyzer
         /// The libraries this project calls a wrapper of: a member (an <c>IServiceCollection</c> extension, a constructor, a
         /// property getter) that does not take the JobsBuilder but from which the library's generated registration is
         /// reached, as the <c>[JobRegistrationCallers]</c> on that registration lists (the bodies of referenced assemblies
-        /// cannot be read; the generator followed the library's own calls).
+        /// cannot be read; the generator followed the library's own calls); and the libraries whose registration is reached
+        /// from a member of another library this project calls, as that library's <c>[assembly: JobRegistrationReach]</c>
+        /// lists (a Platform library's <c>AddPlatform()</c> calling Billing's wrapper; the generator compiling Platform
+        /// followed the calls, through further libraries too, so one level is read here).
         /// </summary>
         /// <remarks>Read at the end only (JOBS025, then JOBS001), once.</remarks>
         private List<IAssemblySymbol> WrapperCalls()
@@ -111,17 +114,49 @@ public sealed partial class JobRegistrationAnalyzer
             }
 
             found = [];
+            Dictionary<string, IAssemblySymbol>? referenced = null;
             foreach (var calls in _libraryMemberCalls.Keys.GroupBy(m => m.ContainingAssembly, SymbolEqualityComparer.Default))
             {
                 var library = (IAssemblySymbol)calls.Key!;
+                var ids = calls.Select(m => RegistrationCallerIds.Of(m)).OfType<string>().ToList();
                 var callers = LibraryRegistrations.RegistrationCallers(library, known);
-                if (callers.Count > 0 && calls.Any(m => RegistrationCallerIds.Of(m) is { } id && callers.Contains(id)))
+                if (callers.Count > 0 && ids.Any(callers.Contains))
                 {
                     found.Add(library);
+                }
+
+                // Another library's registration reached from this one's members (its [assembly: JobRegistrationReach]).
+                foreach (var reach in LibraryRegistrations.RegistrationReach(library, known))
+                {
+                    if (!ids.Any(reach.Value.Contains))
+                    {
+                        continue;
+                    }
+
+                    referenced ??= ReferencedByName();
+                    if (referenced.TryGetValue(reach.Key, out var target))
+                    {
+                        found.Add(target);
+                    }
                 }
             }
 
             return _wrapperCalls = found;
+        }
+
+        /// <summary>The assemblies this compilation references, by simple name (the first of a name, as the compiler binds).</summary>
+        private Dictionary<string, IAssemblySymbol> ReferencedByName()
+        {
+            var byName = new Dictionary<string, IAssemblySymbol>(System.StringComparer.Ordinal);
+            foreach (var assembly in compilationAssembly.Modules.SelectMany(m => m.ReferencedAssemblySymbols))
+            {
+                if (!byName.ContainsKey(assembly.Name))
+                {
+                    byName.Add(assembly.Name, assembly);
+                }
+            }
+
+            return byName;
         }
 
         /// <summary>The fix: the library's JobsBuilder extensions to call, or, when it has none, the one to add.</summary>

@@ -16,6 +16,7 @@ internal sealed class KnownSymbols
         JobPushMethodAttribute = compilation.GetTypeByMetadataName(KnownNames.JobPushMethodAttribute);
         JobRegistrationMethodAttribute = compilation.GetTypeByMetadataName(KnownNames.JobRegistrationMethodAttribute);
         JobRegistrationCallersAttribute = compilation.GetTypeByMetadataName(KnownNames.JobRegistrationCallersAttribute);
+        JobRegistrationReachAttribute = compilation.GetTypeByMetadataName(KnownNames.JobRegistrationReachAttribute);
         CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
     }
 
@@ -27,6 +28,7 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? JobPushMethodAttribute { get; }
     public INamedTypeSymbol? JobRegistrationMethodAttribute { get; }
     public INamedTypeSymbol? JobRegistrationCallersAttribute { get; }
+    public INamedTypeSymbol? JobRegistrationReachAttribute { get; }
     public INamedTypeSymbol? CancellationToken { get; }
 
     /// <summary>Returns <see langword="null"/> when the compilation does not reference Jobs.Sdk (the analyzers then do nothing).</summary>

@@ -67,6 +67,37 @@ internal static class LibraryRegistrations
         return callers;
     }
 
+    /// <summary>
+    /// The assemblies (by simple name) whose generated registration the library's members reach, each with the
+    /// documentation comment ids of those members (its <c>[assembly: JobRegistrationReach]</c>, written by the generator: a
+    /// Platform library's <c>AddPlatform()</c> calling Billing's wrapper); empty for a library built by an older generator.
+    /// </summary>
+    public static Dictionary<string, HashSet<string>> RegistrationReach(IAssemblySymbol library, KnownSymbols known)
+    {
+        var reach = new Dictionary<string, HashSet<string>>(System.StringComparer.Ordinal);
+        if (known.JobRegistrationReachAttribute is not { } marker)
+        {
+            return reach;
+        }
+
+        foreach (var attribute in library.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, marker)
+                && attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[0].Value is string target
+                && attribute.ConstructorArguments[1] is { Kind: TypedConstantKind.Array } members)
+            {
+                if (!reach.TryGetValue(target, out var ids))
+                {
+                    reach.Add(target, ids = new HashSet<string>(System.StringComparer.Ordinal));
+                }
+
+                ids.UnionWith(members.Values.Select(v => v.Value).OfType<string>());
+            }
+        }
+
+        return reach;
+    }
+
     /// <summary>The library's generated <c>AddGeneratedJobs(JobsBuilder)</c> methods (public, in an internal class; kept in reference assemblies).</summary>
     private static IEnumerable<IMethodSymbol> RegistrationMethods(IAssemblySymbol library, INamedTypeSymbol builder)
     {

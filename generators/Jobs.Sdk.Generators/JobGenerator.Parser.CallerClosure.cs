@@ -86,13 +86,27 @@ public sealed partial class JobGenerator
                 }
             }
 
+            CloseCallers(reached, frontier, files, compilation, ownRegistration: true, cancellationToken);
+            return Callable(reached, compilation);
+        }
+
+        /// <summary>
+        /// Adds to <paramref name="reached"/>, transitively, this assembly's members that call a member of
+        /// <paramref name="frontier"/> (this assembly's, or a referenced one's), each call bound to check what it calls. A call of
+        /// a referenced assembly's <c>AddGeneratedJobs()</c> (as its friend) counts only when it names that assembly's class,
+        /// where <paramref name="ownRegistration"/> says this assembly has its own, which such a call spelled as an extension
+        /// then runs instead.
+        /// </summary>
+        private static void CloseCallers(Dictionary<string, IMethodSymbol> reached, List<IMethodSymbol> frontier,
+            ImmutableArray<TreeCallNames> files, Compilation compilation, bool ownRegistration, CancellationToken cancellationToken)
+        {
             var models = new Dictionary<SyntaxTree, SemanticModel>();
             ILookup<string, SyntaxTree>? trees = null;
             var aliases = new HashSet<string>(files.SelectMany(f => f.Aliases), StringComparer.Ordinal);
             while (frontier.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var targets = new HashSet<string>(frontier.Select(m => RegistrationCallerIds.Of(m)).OfType<string>(), StringComparer.Ordinal);
+                var targets = new HashSet<string>(frontier.Select(TargetKey).OfType<string>(), StringComparer.Ordinal);
                 var names = new CallTargets(aliases);
                 foreach (var method in frontier)
                 {
@@ -128,9 +142,9 @@ public sealed partial class JobGenerator
                             }
 
                             if (Called(node, model, cancellationToken) is { } callee
-                                && SymbolEqualityComparer.Default.Equals(callee.ContainingAssembly, compilation.Assembly)
-                                && RegistrationCallerIds.Of(callee) is { } calleeId && targets.Contains(calleeId)
+                                && TargetKey(callee) is { } calleeKey && targets.Contains(calleeKey)
                                 && IsBoundAtCompileTime(callee, node)
+                                && (!ownRegistration || !IsFriendRegistrationAsExtension(callee, node, model, compilation, cancellationToken))
                                 && ContainingCaller(node, model, cancellationToken) is { } caller
                                 && RegistrationCallerIds.Of(caller) is { } callerId
                                 && Reach(reached, callerId, caller))
@@ -143,13 +157,29 @@ public sealed partial class JobGenerator
 
                 frontier = next;
             }
+        }
 
-            return reached
-                .Where(r => IsCallableOutside(r.Value))
+        /// <summary>The ids, ordered, of this assembly's reached members that another assembly can call.</summary>
+        private static EquatableArray<string> Callable(Dictionary<string, IMethodSymbol> reached, Compilation compilation)
+            => reached
+                .Where(r => SymbolEqualityComparer.Default.Equals(r.Value.ContainingAssembly, compilation.Assembly) && IsCallableOutside(r.Value))
                 .Select(r => r.Key)
                 .OrderBy(id => id, StringComparer.Ordinal)
                 .ToEquatableArray();
-        }
+
+        /// <summary>A member's id with its assembly's name: a referenced assembly may declare a member of the same id.</summary>
+        private static string? TargetKey(IMethodSymbol method)
+            => RegistrationCallerIds.Of(method) is { } id ? method.ContainingAssembly?.Name + "|" + id : null;
+
+        /// <summary>
+        /// Whether the node calls a referenced assembly's generated <c>AddGeneratedJobs()</c> as an extension (<c>jobs.AddGeneratedJobs()</c>):
+        /// in an assembly with a registration of its own, which the generator does not see, that call runs this assembly's.
+        /// </summary>
+        private static bool IsFriendRegistrationAsExtension(IMethodSymbol callee, SyntaxNode node, SemanticModel model, Compilation compilation, CancellationToken cancellationToken)
+            => callee.Name == KnownNames.AddGeneratedJobsMethodName
+                && !SymbolEqualityComparer.Default.Equals(callee.ContainingAssembly, compilation.Assembly)
+                && !(node.Parent is MemberAccessExpressionSyntax access && access.Name == node
+                    && model.GetSymbolInfo(access.Expression, cancellationToken).Symbol is INamedTypeSymbol);
 
         /// <summary>Adds a member reached for the first time (netstandard2.0 has no <c>Dictionary.TryAdd</c>).</summary>
         private static bool Reach(Dictionary<string, IMethodSymbol> reached, string id, IMethodSymbol member)

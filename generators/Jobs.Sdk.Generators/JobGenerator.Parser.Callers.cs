@@ -24,8 +24,10 @@ public sealed partial class JobGenerator
         {
             // The generated method is not in the compilation the generator sees, so its name does not bind; a name that binds
             // to anything but a generated registration (a method of the user's own named so, a local) is not a call of it.
+            // In a friend of a library (InternalsVisibleTo) it binds to that library's, called as an extension (a reduced
+            // method, not static): in the build that call runs this assembly's own, which wins overload resolution.
             if (context.SemanticModel.GetSymbolInfo(context.Node, cancellationToken).Symbol is { } bound
-                && !(bound is IMethodSymbol { IsStatic: true, Name: KnownNames.AddGeneratedJobsMethodName } method
+                && !(((bound as IMethodSymbol)?.ReducedFrom ?? bound) is IMethodSymbol { IsStatic: true, Name: KnownNames.AddGeneratedJobsMethodName } method
                     && method.ContainingNamespace?.ToDisplayString() == KnownNames.RegistrationNamespace))
             {
                 return null;

@@ -98,5 +98,31 @@ public sealed partial class JobGenerator : IIncrementalGenerator
                 spc.AddSource("JobsRegistration.g.cs", Emitter.EmitRegistration(model));
             }
         });
+
+        // The members from which another assembly's registration is reached (a Platform library calling Billing's wrapper,
+        // listed in Billing's metadata), written as [assembly: JobRegistrationReach] for JOBS025, in a library with or
+        // without jobs of its own: the referenced libraries' listed members (metadata only), then their callers here.
+        var externalCallers = context.CompilationProvider
+            .Select(static (compilation, ct) => Parser.ParseExternalRegistrationCallers(compilation, ct))
+            .WithTrackingName(TrackingNames.ExternalRegistrationCallers);
+
+        var ownRegistration = jobNames
+            .Combine(handlers)
+            .Select(static (input, _) => input.Left.Length > 0 || input.Right.Length > 0);
+
+        var reach = externalCallers
+            .Combine(ownRegistration)
+            .Combine(callNames)
+            .Combine(context.CompilationProvider)
+            .Select(static (input, ct) => Parser.CloseRegistrationReach(input.Left.Left.Left, input.Left.Left.Right, input.Left.Right, input.Right, ct))
+            .WithTrackingName(TrackingNames.RegistrationReach);
+
+        context.RegisterSourceOutput(reach, static (spc, model) =>
+        {
+            if (model.Count > 0)
+            {
+                spc.AddSource("JobsRegistrationReach.g.cs", Emitter.EmitRegistrationReach(model));
+            }
+        });
     }
 }

@@ -13,4 +13,6 @@ internal static class TrackingNames
     public const string RegistrationCallers = nameof(RegistrationCallers);
     public const string RegistrationCallerList = nameof(RegistrationCallerList);
     public const string Registration = nameof(Registration);
+    public const string ExternalRegistrationCallers = nameof(ExternalRegistrationCallers);
+    public const string RegistrationReach = nameof(RegistrationReach);
 }

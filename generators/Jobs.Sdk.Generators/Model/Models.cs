@@ -184,3 +184,16 @@ internal sealed record AssemblyModel(string? Name, bool GrantsInternalsVisibleTo
 /// without naming its type or chains a constructor.</param>
 /// <param name="Aliases">The names its <c>using</c> aliases declare (<c>using W = Lib.Wiring;</c>), ordered: a call through one may name any type.</param>
 internal sealed record TreeCallNames(string Path, EquatableArray<string> Names, EquatableArray<string> Aliases);
+
+/// <summary>
+/// A member of a referenced assembly from which an assembly's generated <c>AddGeneratedJobs()</c> is reached, as that
+/// assembly's metadata says (its <c>[JobRegistrationCallers]</c>, its <c>[assembly: JobRegistrationReach]</c>, or the
+/// generated registration itself): a call of it in this assembly reaches <paramref name="Target"/>'s registration.
+/// </summary>
+/// <param name="Library">The simple name of the referenced assembly that declares the member.</param>
+/// <param name="Target">The simple name of the assembly whose registration the member reaches.</param>
+/// <param name="Member">The member's documentation comment id.</param>
+internal sealed record ExternalRegistrationCaller(string Library, string Target, string Member);
+
+/// <summary>This assembly's members, callable outside it, from which <paramref name="Target"/>'s registration is reached (ordered ids).</summary>
+internal sealed record RegistrationReachModel(string Target, EquatableArray<string> Members);

@@ -24,6 +24,7 @@ internal static class KnownNames
     public const string JobPushMethodAttribute = "Jobs.Sdk.Infrastructure.JobPushMethodAttribute";
     public const string JobRegistrationMethodAttribute = "Jobs.Sdk.Infrastructure.JobRegistrationMethodAttribute";
     public const string JobRegistrationCallersAttribute = "Jobs.Sdk.Infrastructure.JobRegistrationCallersAttribute";
+    public const string JobRegistrationReachAttribute = "Jobs.Sdk.Infrastructure.JobRegistrationReachAttribute";
 
     public const string JsonSerializerContext = "System.Text.Json.Serialization.JsonSerializerContext";
     public const string JsonPropertyNameAttribute = "System.Text.Json.Serialization.JsonPropertyNameAttribute";
