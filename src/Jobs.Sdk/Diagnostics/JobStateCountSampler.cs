@@ -11,7 +11,7 @@ namespace Jobs.Sdk;
 /// <see cref="IAllQueueStateCounts"/>: its queue's counts from the store's shared read, <see cref="StoreStateCountRead"/>)
 /// for the state gauge: the gauge callback never waits
 /// on the store; it returns the cached counts and starts a background refresh when they are older than
-/// <see cref="RefreshInterval"/>. The refreshes of every queue in the process take turns (<see cref="Turns"/>). While
+/// <see cref="RefreshInterval"/>. The refreshes of every queue of a store take turns (<see cref="Turns"/>). While
 /// refreshes fail (the store is out of reach), the counts are reported for <see cref="MaxAge"/> after their sample, then
 /// not at all until a refresh succeeds: an alert must see the series stop, not a flat line of counts from before the outage.
 /// The first failed refresh logs why (<see cref="InstrumentationLog.StateCountFailed"/>), the first that succeeds again
@@ -35,12 +35,21 @@ internal sealed class JobStateCountSampler
     internal static readonly TimeSpan MaxAge = 3 * RefreshInterval;
 
     /// <summary>
-    /// One refresh at a time in the process: an exporter's collection finds every queue's counts stale at once, and without
-    /// turns each queue's refresh rented a pooled connection at the same instant (a host serving eleven queues doubled its
-    /// server connections at each collection). The wait counts against <see cref="QueryTimeout"/>: a refresh that cannot
-    /// get its turn in time keeps the previous counts, as a failed one does.
+    /// One refresh at a time per store (<see cref="TurnsOf"/>): an exporter's collection finds every queue's counts stale at
+    /// once, and without turns each queue's refresh rented a pooled connection at the same instant (a host serving eleven
+    /// queues doubled its server connections at each collection). The wait counts against <see cref="QueryTimeout"/>: a
+    /// refresh that cannot get its turn in time keeps the previous counts, as a failed one does. Drivers that count queue
+    /// by queue (no <see cref="IAllQueueStateCounts"/>: the in-memory driver, custom ones) share these process-wide turns.
     /// </summary>
     private static readonly SemaphoreSlim Turns = new(1, 1);
+
+    /// <summary>
+    /// The turns of each store that counts all its queues at once (keyed by <see cref="IAllQueueStateCounts.StateCountStore"/>):
+    /// its queues' refreshes take turns, and another store's do not wait for them. With process-wide turns, a store whose
+    /// count read hung (a server that took the request and never answered) held the only turn for its whole 10 s timeout
+    /// at every refresh, and the counts of every other store in the process went stale and stopped.
+    /// </summary>
+    private static readonly ConditionalWeakTable<object, SemaphoreSlim> StoreTurns = new();
 
     private readonly IJobDriver _driver;
     private readonly TimeProvider _time;
@@ -107,7 +116,8 @@ internal sealed class JobStateCountSampler
         using var timeout = new CancellationTokenSource(RefreshTimeout);
         try
         {
-            await Turns.WaitAsync(timeout.Token).ConfigureAwait(false);
+            var turns = TurnsOf(shared);
+            await turns.WaitAsync(timeout.Token).ConfigureAwait(false);
             try
             {
                 var counts = shared is not null
@@ -119,7 +129,7 @@ internal sealed class JobStateCountSampler
             }
             finally
             {
-                Turns.Release();
+                turns.Release();
             }
         }
         catch (ObjectDisposedException)
@@ -146,6 +156,10 @@ internal sealed class JobStateCountSampler
             _refreshed = true;
         }
     }
+
+    /// <summary>The turns a refresh of a queue of <paramref name="store"/> waits for (<see cref="Turns"/>, <see cref="StoreTurns"/>).</summary>
+    private static SemaphoreSlim TurnsOf(IAllQueueStateCounts? store)
+        => store is null ? Turns : StoreTurns.GetValue(store.StateCountStore, static _ => new SemaphoreSlim(1, 1));
 
     /// <summary>Logs the first failure since the last success (one refresh runs at a time: no race on the count).</summary>
     private void Failed(Exception exception)

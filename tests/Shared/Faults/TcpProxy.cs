@@ -48,6 +48,9 @@ public sealed class TcpProxy : IAsyncDisposable
     /// </summary>
     public int RoundTrips => Volatile.Read(ref _roundTrips);
 
+    /// <summary>Whether the server's bytes to some open connection are held now (<see cref="HoldReplies"/>, <see cref="HoldRepliesAfter(string)"/>).</summary>
+    public bool HoldsReplies { get { lock (_gate) { return _connections.Any(c => c.RepliesHeld); } } }
+
     /// <summary>Whether traffic is stalled now.</summary>
     public bool IsStalled { get { lock (_gate) { return !_flowing.Task.IsCompleted; } } }
 
