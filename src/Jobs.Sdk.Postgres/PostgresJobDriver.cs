@@ -344,6 +344,13 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
             return; // a queue view: the root owns the connections
         }
 
+        // The state gauge stops reporting the store's queues now, not when the collector drops their drivers.
+        JobsInstrumentation.ForgetQueue(this);
+        foreach (var view in _views.Values)
+        {
+            JobsInstrumentation.ForgetQueue(view);
+        }
+
         await _disposing.CancelAsync().ConfigureAwait(false);
         _notifier.Stop();
         if (_listener is not null)

@@ -387,8 +387,11 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
             foreach (var view in _views.Values)
             {
                 view._signal.TrySetResult();
+                JobsInstrumentation.ForgetQueue(view); // the state gauge stops reporting them now, not when they are collected
             }
         }
+
+        JobsInstrumentation.ForgetQueue(this);
 
         return default;
     }
