@@ -32,10 +32,9 @@ public sealed partial class PostgresJobAdminStore
         var changing = new List<JobId>(ids.Count);
         return await ReadAsync<IReadOnlyList<JobId>>(async connection =>
         {
-            var command = new NpgsqlCommand(sql, connection);
+            var command = JobsStatement(connection, sql, Parameters(action, ids));
             await using var commandDisposal = command.ConfigureAwait(false);
-            command.Parameters.AddRange(Parameters(action, ids));
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await ReadJobsAsync(command, cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -22,6 +22,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     private readonly RetentionPolicy _retention;
     private readonly ReadOnlyPoolReset _readOnlyReset;
     private readonly string _quoted;
+    private readonly bool _autoPrepares;
     private readonly string _getJob, _retry, _cancel, _delete, _setPriority, _runNow;
     private readonly string _previewRetry, _previewCancel, _previewDelete, _previewSetPriority, _previewRunNow;
 
@@ -60,6 +61,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         _retention = retention ?? new RetentionPolicy();
         _readOnlyReset = readOnlyReset ?? new ReadOnlyPoolReset(dataSource, NullLogger.Instance);
         _quoted = PostgresIdentifier.Quote(schema);
+        _autoPrepares = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxAutoPrepare > 0;
         _getJob = Sub(AdminSql.GetJob);
         _retry = Sub(AdminSql.Retry);
         _cancel = Sub(AdminSql.Cancel);
@@ -121,10 +123,9 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     {
         var sql = JobQuerySql.For(_quoted, window);
         JobSummary? marker = null;
-        var command = new NpgsqlCommand(sql.Page(window), connection);
+        var command = JobsStatement(connection, sql.Page(window), [.. sql.Parameters]);
         await using var commandDisposal = command.ConfigureAwait(false);
-        command.Parameters.AddRange(sql.Parameters.ToArray());
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await ReadJobsAsync(command, cancellationToken).ConfigureAwait(false);
         await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -160,11 +161,10 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             for (var from = after; ;)
             {
                 var sql = JobQuerySql.For(_quoted, query);
-                var command = new NpgsqlCommand(sql.Ids(from, limit - ids.Count), connection);
+                var command = JobsStatement(connection, sql.Ids(from, limit - ids.Count), [.. sql.Parameters]);
                 await using var commandDisposal = command.ConfigureAwait(false);
-                command.Parameters.AddRange(sql.Parameters.ToArray());
                 JobId? marker = null;
-                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                var reader = await ReadJobsAsync(command, cancellationToken).ConfigureAwait(false);
                 await using (reader.ConfigureAwait(false))
                 {
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -196,10 +196,9 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     {
         return await ReadAsync<JobDetails?>(async connection =>
         {
-            var command = new NpgsqlCommand(_getJob, connection);
+            var command = JobsStatement(connection, _getJob, JobQuerySql.Uuid(id));
             await using var commandDisposal = command.ConfigureAwait(false);
-            command.Parameters.Add(JobQuerySql.Uuid(id));
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await ReadJobsAsync(command, cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -253,9 +252,8 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
             case JobAdminActionKind.Cancel:
             {
-                var command = new NpgsqlCommand(_cancel, connection);
+                var command = JobsStatement(connection, _cancel, Parameters(action, ids));
                 await using var commandDisposal = command.ConfigureAwait(false);
-                command.Parameters.AddRange(Parameters(action, ids));
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
             }
@@ -264,19 +262,17 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             {
                 // A running job is cancelled and removed when its attempt ends (it keeps its slots until then): its
                 // handler is told at once, as a cancel tells it.
-                var command = new NpgsqlCommand(_delete, connection);
+                var command = JobsStatement(connection, _delete, Parameters(action, ids));
                 await using var commandDisposal = command.ConfigureAwait(false);
-                command.Parameters.AddRange(Parameters(action, ids));
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
             }
 
             case JobAdminActionKind.SetPriority:
             {
-                var command = new NpgsqlCommand(_setPriority, connection);
+                var command = JobsStatement(connection, _setPriority, Parameters(action, ids));
                 await using var commandDisposal = command.ConfigureAwait(false);
-                command.Parameters.AddRange(Parameters(action, ids));
-                changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                changed = await JobsRowsAsync(command, cancellationToken).ConfigureAwait(false);
                 break;
             }
 
@@ -289,15 +285,14 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     }
 
     /// <summary>Runs a retry or run-now statement (one row per job changed, its queue); returns the rows and their queues.</summary>
-    private static async Task<(int Rows, HashSet<string> Queues)> ReadQueuesAsync(NpgsqlConnection connection, string sql, JobAdminAction action,
+    private async Task<(int Rows, HashSet<string> Queues)> ReadQueuesAsync(NpgsqlConnection connection, string sql, JobAdminAction action,
         IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
     {
-        var command = new NpgsqlCommand(sql, connection);
+        var command = JobsStatement(connection, sql, Parameters(action, ids));
         await using var commandDisposal = command.ConfigureAwait(false);
-        command.Parameters.AddRange(Parameters(action, ids));
         var queues = new HashSet<string>(StringComparer.Ordinal);
         var rows = 0;
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await ReadJobsAsync(command, cancellationToken).ConfigureAwait(false);
         await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -312,10 +307,10 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     /// Runs a statement that returns id, queue, whether the job was running and its claim's lease token, and adds a
     /// cancel notification for each running one (its handler's token is cancelled wherever it runs). Returns the rows.
     /// </summary>
-    private async Task<int> ReadCancelsAsync(NpgsqlCommand command, List<(string Channel, string Payload)> notifications, CancellationToken cancellationToken)
+    private async Task<int> ReadCancelsAsync(NpgsqlBatch command, List<(string Channel, string Payload)> notifications, CancellationToken cancellationToken)
     {
         var rows = 0;
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await ReadJobsAsync(command, cancellationToken).ConfigureAwait(false);
         await using var readerDisposal = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -16,8 +16,11 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
     public async Task<bool> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        // Not prepared: planned for each execution on the table's size then, also when Npgsql prepares statements on its
+        // own (SqlRun.CustomPlan: Max Auto Prepare). Prepared, PostgreSQL switched it to a generic plan built while the
+        // table's statistics said it was small: every cancel read the whole table until the next ANALYZE.
         var (found, previous, leaseToken) = await context.Commands.QueryAsync(_cancelSql,
-            [Text(context.Queue), Uuid(id.Value), Boolean(removeCancelled), Text(context.Channel)], SqlRun.Prepare,
+            [Text(context.Queue), Uuid(id.Value), Boolean(removeCancelled), Text(context.Channel)], SqlRun.CustomPlan,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                 ? (true, reader.GetInt16(0), reader.IsDBNull(1) ? Guid.Empty : reader.GetGuid(1))
                 : (false, (short)0, Guid.Empty), cancellationToken).ConfigureAwait(false);
