@@ -28,14 +28,7 @@ public sealed class JobLookupPlanTests(PostgresFixture fixture)
         var schema = "lookupplan_" + Guid.NewGuid().ToString("N")[..8];
         await using var direct = fixture.CreateDataSource();
         // One pooled connection: every call runs on the same server session.
-        await using var ds = fixture.CreateDataSource(b =>
-        {
-            b.MaxPoolSize = 1;
-            if (autoPrepare)
-            {
-                (b.MaxAutoPrepare, b.AutoPrepareMinUsages) = (64, 2);
-            }
-        });
+        await using var ds = PlanTestSessions.OneSession(fixture, autoPrepare);
         try
         {
             await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((_, _, _) => Task.CompletedTask),
