@@ -32,7 +32,7 @@ internal static class LibraryRegistrations
         }
 
         var jobs = ImmutableArray.CreateBuilder<ITypeSymbol>();
-        foreach (var method in RegistrationMethods(library, builder))
+        foreach (var method in GeneratedRegistrationMethods.Of(library, builder))
         {
             jobs.AddRange(MarkedTypes.Of(method, marker));
         }
@@ -52,7 +52,7 @@ internal static class LibraryRegistrations
             return callers;
         }
 
-        foreach (var method in RegistrationMethods(library, builder))
+        foreach (var method in GeneratedRegistrationMethods.Of(library, builder))
         {
             foreach (var attribute in method.GetAttributes())
             {
@@ -96,28 +96,6 @@ internal static class LibraryRegistrations
         }
 
         return reach;
-    }
-
-    /// <summary>The library's generated <c>AddGeneratedJobs(JobsBuilder)</c> methods (public, in an internal class; kept in reference assemblies).</summary>
-    private static IEnumerable<IMethodSymbol> RegistrationMethods(IAssemblySymbol library, INamedTypeSymbol builder)
-    {
-        INamespaceSymbol? ns = library.GlobalNamespace;
-        foreach (var part in KnownNames.RegistrationNamespace.Split('.'))
-        {
-            ns = ns?.GetNamespaceMembers().FirstOrDefault(n => n.Name == part);
-        }
-
-        foreach (var type in ns?.GetTypeMembers() ?? [])
-        {
-            foreach (var member in type.GetMembers(KnownNames.AddGeneratedJobsMethodName))
-            {
-                if (member is IMethodSymbol { IsStatic: true, Parameters.Length: > 0 } method
-                    && SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, builder))
-                {
-                    yield return method;
-                }
-            }
-        }
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ public sealed partial class JobGenerator
                     continue;
                 }
 
-                foreach (var registration in RegistrationMethods(library, builder))
+                foreach (var registration in GeneratedRegistrationMethods.Of(library, builder))
                 {
                     if (compilation.IsSymbolAccessibleWithin(registration, compilation.Assembly) && RegistrationCallerIds.Of(registration) is { } id)
                     {
@@ -126,28 +126,6 @@ public sealed partial class JobGenerator
             }
 
             return reach.ToEquatableArray();
-        }
-
-        /// <summary>A library's generated <c>AddGeneratedJobs(JobsBuilder)</c> methods (in the registration namespace; kept in reference assemblies).</summary>
-        private static IEnumerable<IMethodSymbol> RegistrationMethods(IAssemblySymbol library, INamedTypeSymbol builder)
-        {
-            INamespaceSymbol? ns = library.GlobalNamespace;
-            foreach (var part in KnownNames.RegistrationNamespace.Split('.'))
-            {
-                ns = ns?.GetNamespaceMembers().FirstOrDefault(n => n.Name == part);
-            }
-
-            foreach (var type in ns?.GetTypeMembers() ?? [])
-            {
-                foreach (var member in type.GetMembers(KnownNames.AddGeneratedJobsMethodName))
-                {
-                    if (member is IMethodSymbol { IsStatic: true, Parameters.Length: > 0 } method
-                        && SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type, builder))
-                    {
-                        yield return method;
-                    }
-                }
-            }
         }
     }
 }
