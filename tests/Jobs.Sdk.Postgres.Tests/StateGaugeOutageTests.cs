@@ -207,12 +207,7 @@ public sealed class StateGaugeOutageTests(PostgresFixture fixture)
     }
 
     /// <summary>One collection, as an exporter makes it: the gauge's measurements of this queue.</summary>
-    private static IReadOnlyList<MetricPoint> Collect(MetricCollector metrics)
-    {
-        var before = metrics.Of(JobsDiagnostics.StateCountInstrument).Count;
-        metrics.RecordObservableInstruments();
-        return metrics.Of(JobsDiagnostics.StateCountInstrument).Skip(before).ToArray();
-    }
+    private static IReadOnlyList<MetricPoint> Collect(MetricCollector metrics) => metrics.Collect(JobsDiagnostics.StateCountInstrument);
 
     /// <summary>The gauge's log events (1300-1319), oldest first.</summary>
     private static List<CapturingLoggerProvider.LogEntry> GaugeLogs(CapturingLoggerProvider logs)

@@ -61,10 +61,5 @@ public sealed class StateGaugeStoresTests(PostgresFixture fixture)
     }
 
     /// <summary>One collection, as an exporter makes it: the gauge's measurements of this queue.</summary>
-    private static IReadOnlyList<MetricPoint> Collect(MetricCollector metrics)
-    {
-        var before = metrics.Of(JobsDiagnostics.StateCountInstrument).Count;
-        metrics.RecordObservableInstruments();
-        return metrics.Of(JobsDiagnostics.StateCountInstrument).Skip(before).ToArray();
-    }
+    private static IReadOnlyList<MetricPoint> Collect(MetricCollector metrics) => metrics.Collect(JobsDiagnostics.StateCountInstrument);
 }

@@ -61,7 +61,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
         _retention = retention ?? new RetentionPolicy();
         _readOnlyReset = readOnlyReset ?? new ReadOnlyPoolReset(dataSource, NullLogger.Instance);
         _quoted = PostgresIdentifier.Quote(schema);
-        _autoPrepares = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxAutoPrepare > 0;
+        _autoPrepares = PostgresCommands.AutoPrepares(dataSource.ConnectionString);
         _getJob = Sub(AdminSql.GetJob);
         _retry = Sub(AdminSql.Retry);
         _cancel = Sub(AdminSql.Cancel);

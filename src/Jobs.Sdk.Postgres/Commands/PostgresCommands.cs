@@ -72,7 +72,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 {
     private readonly ReadOnlyPoolReset _readOnlyReset = readOnlyReset ?? new ReadOnlyPoolReset(dataSource, NullLogger.Instance);
 
-    private readonly bool _autoPrepares = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxAutoPrepare > 0;
+    private readonly bool _autoPrepares = AutoPrepares(dataSource.ConnectionString);
 
     private bool? _enlists;
 
@@ -124,10 +124,16 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
             return last.AutoPrepares;
         }
 
-        var autoPrepares = new NpgsqlConnectionStringBuilder(connectionString).MaxAutoPrepare > 0;
+        var autoPrepares = AutoPrepares(connectionString);
         _lastOther = new OtherSource(connectionString, autoPrepares);
         return autoPrepares;
     }
+
+    /// <summary>
+    /// Whether connections of <paramref name="connectionString"/> prepare statements on their own: it sets Npgsql's
+    /// <c>Max Auto Prepare</c> above 0 (the one rule for the driver's statements and the admin store's).
+    /// </summary>
+    public static bool AutoPrepares(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).MaxAutoPrepare > 0;
 
     /// <summary>Runs <paramref name="sql"/> and returns the number of rows it changed.</summary>
     public Task<int> ExecuteAsync(string sql, NpgsqlParameter[] parameters, SqlRun run, CancellationToken cancellationToken)

@@ -44,6 +44,14 @@ internal sealed class MetricCollector : IDisposable
 
     public void RecordObservableInstruments() => _listener.RecordObservableInstruments();
 
+    /// <summary>One collection, as an exporter makes it: the points of <paramref name="instrument"/> it recorded.</summary>
+    public IReadOnlyList<MetricPoint> Collect(string instrument)
+    {
+        var before = Of(instrument).Count;
+        RecordObservableInstruments();
+        return Of(instrument).Skip(before).ToArray();
+    }
+
     public Task WaitAsync(Func<MetricCollector, bool> condition)
     {
         lock (_gate)
