@@ -358,6 +358,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
     private List<JobSummary> Matching(JobQuery query, JsonElement? contains)
     {
+        query = WithStoredTimeBounds(query);
         var result = new List<JobSummary>();
         foreach (var e in _jobs.Values)
         {
@@ -371,6 +372,19 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
         return result;
     }
+
+    /// <summary>
+    /// <paramref name="query"/> with its time bounds as PostgreSQL receives them (<see cref="Stored"/>: to the microsecond),
+    /// so a bound given to the tick reads the jobs it reads there: jobs pushed for an instant are found by a RunAfter of that
+    /// instant, whose stored run time is that instant cut to the microsecond.
+    /// </summary>
+    private static JobQuery WithStoredTimeBounds(JobQuery query) => query with
+    {
+        QueuedAfter = query.QueuedAfter is { } qa ? Stored(qa) : null,
+        QueuedBefore = query.QueuedBefore is { } qb ? Stored(qb) : null,
+        RunAfter = query.RunAfter is { } ra ? Stored(ra) : null,
+        RunBefore = query.RunBefore is { } rb ? Stored(rb) : null,
+    };
 
     private List<WorkerInfo> LiveWorkers(DateTimeOffset now) => _workers.Values.Where(w => w.ExpiresAt > now).Select(w => w.Info).ToList();
 
