@@ -1,7 +1,9 @@
+using Jobs.Sdk.Drivers;
+
 namespace Jobs.Sdk.Admin.Tests;
 
 // A job list's filters read the same jobs on every driver: time bounds finer than a store keeps (PostgreSQL keeps
-// microseconds, .NET has ticks of 100 ns).
+// microseconds, .NET has ticks of 100 ns) and an empty error text.
 public abstract partial class AdminConformanceTests
 {
     [Fact]
@@ -26,5 +28,19 @@ public abstract partial class AdminConformanceTests
 
         Assert.Equal(["RunAfter: found", "RunBefore: not found", "QueuedAfter: found", "QueuedBefore: not found"], found);
         Assert.Equal(1, await host.Admin.RunNowAsync(JobSelection.Matching(new JobQuery { RunAfter = at })));
+    }
+
+    [Fact]
+    public async Task An_empty_error_text_filters_nothing_as_an_empty_payload_text_does()
+    {
+        await using var host = CreateHost();
+        var jobs = await PushDelayedAsync(host.Queue, 2, "no-error");
+
+        var byError = await host.Admin.ListJobsAsync(new JobQuery { ErrorText = "" });
+        var byPayload = await host.Admin.ListJobsAsync(new JobQuery { PayloadText = "" });
+
+        Assert.Equal(jobs.OrderByDescending(id => id.Value), byPayload.Items.Select(i => i.Id));
+        Assert.Equal(jobs.OrderByDescending(id => id.Value), byError.Items.Select(i => i.Id));
+        Assert.Equal(2, (await host.Admin.PreviewAsync(JobSelection.Matching(new JobQuery { ErrorText = "" }), new JobAdminAction(JobAdminActionKind.Cancel))).WouldChange);
     }
 }
