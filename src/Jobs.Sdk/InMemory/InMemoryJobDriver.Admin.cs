@@ -278,10 +278,13 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         }
     }
 
-    /// <summary>The queues the admin list names (ordinal order): this one, those with jobs, the paused ones and those live workers serve.</summary>
+    /// <summary>
+    /// The queues the admin list names (ordinal order): those with jobs, the paused ones and those live workers serve, as
+    /// the PostgreSQL store lists them (the default queue too: without jobs, workers or a pause it is not listed).
+    /// </summary>
     private SortedSet<string> ListedQueueNames(Dictionary<string, InMemoryJobDriver> queues, List<WorkerInfo> live)
     {
-        var names = new SortedSet<string>(queues.Keys.Where(n => n == QueueName || queues[n]._jobs.Count > 0), StringComparer.Ordinal);
+        var names = new SortedSet<string>(queues.Keys.Where(n => queues[n]._jobs.Count > 0), StringComparer.Ordinal);
         names.UnionWith(_pausedQueues.Keys);
         foreach (var w in live)
         {
