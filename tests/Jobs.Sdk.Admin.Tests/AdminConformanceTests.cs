@@ -315,6 +315,22 @@ public abstract partial class AdminConformanceTests
     }
 
     [Fact]
+    public async Task The_default_queue_is_listed_only_while_it_has_jobs_workers_or_a_pause()
+    {
+        // A process that pushes nothing yet (or whose jobs were all deleted), and runs no workers: no queue to list.
+        await using var host = CreateHost();
+        string Listed(IEnumerable<QueueInfo> queues) => string.Join(", ", queues.Select(q => q.Name == host.Queue.QueueName ? "the default queue" : q.Name));
+        var fresh = await host.Admin.GetQueuesAsync();
+        var job = await host.Queue.PushAsync(new AdminJob(1, "listed"), new JobOptions { DelayUntil = Later });
+        var withJob = await host.Admin.GetQueuesAsync();
+        await host.Admin.DeleteAsync(JobSelection.Ids(job));
+        var deleted = await host.Admin.GetQueuesAsync();
+        var page = await host.Admin.GetQueuesAsync(10, null);
+
+        Assert.Equal(("", "the default queue", "", "", 0), (Listed(fresh), Listed(withJob), Listed(deleted), Listed(page.Items), page.Total));
+    }
+
+    [Fact]
     public async Task A_paused_queue_is_not_claimed_and_resume_brings_its_jobs_back()
     {
         await using var host = CreateHost();

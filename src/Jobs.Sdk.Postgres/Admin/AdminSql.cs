@@ -30,6 +30,12 @@ internal static class AdminSql
             WHERE id = ANY($1) AND state IN (2, 4, 5) AND {{InStates("$3")}} ORDER BY id
         """;
 
+    /// <summary>
+    /// In <see cref="Cancel"/> (row <c>j</c>, its target <c>t</c>): a waiting unique job whose hold ends as it finishes (no
+    /// <c>unique_for</c>) gives its key up as it is cancelled.
+    /// </summary>
+    private const string ReleasedAtCancel = "t.state <> 1 AND j.unique_key IS NOT NULL AND coalesce(j.unique_for, interval '0') <= interval '0'";
+
     /// <summary>A cancel changes waiting jobs, and running ones not yet asked to stop.</summary>
     public const string CancelApplies = "(state IN (0, 2, 6) OR (state = 1 AND NOT cancel_requested))";
 
@@ -71,6 +77,11 @@ internal static class AdminSql
     /// that claim). Rows are locked in id order, the one order of every statement that locks claimed rows (a worker's
     /// outcome batch, its lease renewal): locked in the order a plan read them (a sequential scan: the table's), a cancel
     /// of running jobs deadlocked with their worker's outcome batch, and PostgreSQL aborted one of the two.
+    /// A waiting unique job without <c>unique_for</c> releases its key as it is cancelled (its hold is over at once), as
+    /// <see cref="UniqueJobSql.Release"/> releases the key of a job kept (remembered in <c>released_unique_key</c>, for a
+    /// retry): an operator's cancel keeps the job for inspection, and with its key it was a holder whose hold is over,
+    /// which the next push of the key and the rescue pass delete when retention drops cancelled jobs (a unique job
+    /// disappeared within a rescue pass, a plain one stayed).
     /// </summary>
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
@@ -83,6 +94,8 @@ internal static class AdminSql
             cancel_requested = (t.state = 1),
             paused_from = NULL,
             finished_at = CASE WHEN t.state = 1 THEN j.finished_at ELSE now() END,
+            released_unique_key = CASE WHEN {{ReleasedAtCancel}} THEN j.unique_key ELSE j.released_unique_key END,
+            unique_key = CASE WHEN {{ReleasedAtCancel}} THEN NULL ELSE j.unique_key END,
             updated_at = now()
         FROM target t
         WHERE j.id = t.id

@@ -85,7 +85,9 @@ internal static class JobQueryMatcher
             return false;
         }
 
-        if (query.ErrorText is { } error && (job.LastError is null || !job.LastError.Contains(error, StringComparison.OrdinalIgnoreCase)))
+        // A job without an error reads as empty text, as PostgreSQL's coalesce(last_error, '') does: an empty text filters
+        // nothing (as an empty PayloadText), any other text finds only jobs with an error.
+        if (query.ErrorText is { } error && !(job.LastError ?? "").Contains(error, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }

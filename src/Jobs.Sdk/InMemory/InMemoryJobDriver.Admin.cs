@@ -278,10 +278,13 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         }
     }
 
-    /// <summary>The queues the admin list names (ordinal order): this one, those with jobs, the paused ones and those live workers serve.</summary>
+    /// <summary>
+    /// The queues the admin list names (ordinal order): those with jobs, the paused ones and those live workers serve, as
+    /// the PostgreSQL store lists them (the default queue too: without jobs, workers or a pause it is not listed).
+    /// </summary>
     private SortedSet<string> ListedQueueNames(Dictionary<string, InMemoryJobDriver> queues, List<WorkerInfo> live)
     {
-        var names = new SortedSet<string>(queues.Keys.Where(n => n == QueueName || queues[n]._jobs.Count > 0), StringComparer.Ordinal);
+        var names = new SortedSet<string>(queues.Keys.Where(n => queues[n]._jobs.Count > 0), StringComparer.Ordinal);
         names.UnionWith(_pausedQueues.Keys);
         foreach (var w in live)
         {
@@ -358,6 +361,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
     private List<JobSummary> Matching(JobQuery query, JsonElement? contains)
     {
+        query = WithStoredTimeBounds(query);
         var result = new List<JobSummary>();
         foreach (var e in _jobs.Values)
         {
@@ -371,6 +375,19 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
         return result;
     }
+
+    /// <summary>
+    /// <paramref name="query"/> with its time bounds as PostgreSQL receives them (<see cref="Stored"/>: to the microsecond),
+    /// so a bound given to the tick reads the jobs it reads there: jobs pushed for an instant are found by a RunAfter of that
+    /// instant, whose stored run time is that instant cut to the microsecond.
+    /// </summary>
+    private static JobQuery WithStoredTimeBounds(JobQuery query) => query with
+    {
+        QueuedAfter = query.QueuedAfter is { } qa ? Stored(qa) : null,
+        QueuedBefore = query.QueuedBefore is { } qb ? Stored(qb) : null,
+        RunAfter = query.RunAfter is { } ra ? Stored(ra) : null,
+        RunBefore = query.RunBefore is { } rb ? Stored(rb) : null,
+    };
 
     private List<WorkerInfo> LiveWorkers(DateTimeOffset now) => _workers.Values.Where(w => w.ExpiresAt > now).Select(w => w.Info).ToList();
 

@@ -52,9 +52,12 @@ public sealed partial class InMemoryJobDriver
 
     /// <summary>
     /// <paramref name="time"/> as the PostgreSQL driver stores a <c>timestamptz</c>: in UTC, to the microsecond (Npgsql
-    /// drops the ticks below it), so a run time read back equals there what it equals here.
+    /// drops the ticks below it), so a run time read back equals there what it equals here. <see cref="DateTimeOffset.MaxValue"/>
+    /// stays whole: Npgsql writes it as <c>infinity</c> and reads that back as MaxValue.
     /// </summary>
-    private static DateTimeOffset Stored(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
+    private static DateTimeOffset Stored(DateTimeOffset time) => time.UtcTicks == DateTimeOffset.MaxValue.UtcTicks
+        ? DateTimeOffset.MaxValue
+        : new(time.UtcTicks - (time.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
 
     /// <summary>How many attempt errors a job keeps (<see cref="JobInfo.Errors"/>).</summary>
     private const int MaxErrors = 20;

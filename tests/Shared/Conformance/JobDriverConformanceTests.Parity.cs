@@ -5,8 +5,8 @@ namespace Jobs.Sdk.Testing;
 
 /// <summary>
 /// Behaviour users' unit tests (in-memory) and production (PostgreSQL) once saw differently: the order of jobs that tie
-/// on priority and run time, the lease-expiry error, stored error text, retention of a unique job put back, schedule
-/// entry keys, and an entry's pause and last fire in a queue view.
+/// on priority and run time, the lease-expiry error, stored error text, a run time of MaxValue, retention of a unique job put back,
+/// schedule entry keys, and an entry's pause and last fire in a queue view.
 /// </summary>
 public abstract partial class JobDriverConformanceTests
 {
@@ -229,6 +229,18 @@ public abstract partial class JobDriverConformanceTests
 
         var stored = (await InfoAsync(d, r.Id)).RunAt;
         Assert.Equal((runAt.UtcTicks - 7, TimeSpan.Zero), (stored.UtcTicks, stored.Offset));
+    }
+
+    [Fact]
+    public async Task A_run_time_of_DateTimeOffset_MaxValue_reads_back_whole()
+    {
+        // A job parked until further notice: PostgreSQL stores MaxValue as infinity (Npgsql's mapping) and reads it back whole.
+        var d = await DriverAsync();
+        var r = Record(1, runAt: DateTimeOffset.MaxValue);
+        await d.PushAsync([r], null, default);
+
+        Assert.Equal(DateTimeOffset.MaxValue, (await InfoAsync(d, r.Id)).RunAt);
+        Assert.Empty(await ClaimAsync(d, "w"));
     }
 
     [Fact]
