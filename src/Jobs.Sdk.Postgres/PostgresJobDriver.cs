@@ -348,6 +348,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
             return; // a queue view: the root owns the connections
         }
 
+        KeptConnections.Release(_dataSource, this); // another host's workers on the same data source may keep them now
         // The state gauge stops reporting the store's queues now, not when the collector drops their drivers.
         JobsInstrumentation.ForgetQueue(this);
         foreach (var view in _views.Values)
