@@ -20,12 +20,13 @@ namespace Jobs.Sdk.Postgres;
 /// the pusher, the worker commands (claim, complete, leases, rescue), the job control (cancel, pause, resume, queries,
 /// cleanup) and the schedule store.</para>
 /// </remarks>
-public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts
+public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IHeldDisposal
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly PostgresJobDriverOptions _options;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly DisposalHolds _holds = new(); // the root's: workers whose handlers outlive their stop hold the data source's disposal
     private readonly PostgresSchemaGate _gate;
     private readonly PostgresPreparation _preparation;
     private readonly WorkerConnection _workerConnection;
@@ -332,6 +333,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
         => _schedules.PushScheduledAsync(entryKey, fireTime, job, cancellationToken);
 
     /// <inheritdoc />
+    IAsyncDisposable IHeldDisposal.HoldDisposal() => (_root ?? this)._holds.Hold();
+
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -344,6 +348,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
             return; // a queue view: the root owns the connections
         }
 
+        KeptConnections.Release(_dataSource, this); // another host's workers on the same data source may keep them now
         // The state gauge stops reporting the store's queues now, not when the collector drops their drivers.
         JobsInstrumentation.ForgetQueue(this);
         foreach (var view in _views.Values)
@@ -368,7 +373,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
         await _gate.StopAsync().ConfigureAwait(false);
         if (_ownsDataSource)
         {
-            await _dataSource.DisposeAsync().ConfigureAwait(false);
+            // A worker whose handler ignored its token past its stop still renews that job's lease and records its outcome
+            // through the data source: it is closed once that worker is done (IHeldDisposal), or now.
+            await _holds.CloseAsync(_dataSource.DisposeAsync).ConfigureAwait(false);
         }
 
         _disposing.Dispose();

@@ -64,4 +64,62 @@ public sealed class HostDisposeTests(PostgresFixture fixture)
         Assert.True(left == 0 && logged.Length == 0 && state == (int)JobState.Pending,
             $"After the host was disposed, its worker has {left} presence row(s), the job is {(JobState)state}; logged: {string.Join(Environment.NewLine, logged)}");
     }
+    /// <summary>
+    /// Disposing a started host without stopping it disposes the singletons its handlers created after the worker (an API
+    /// client resolved by the first job) before it gets to the worker: a running handler whose client is disposed under it
+    /// fails because its host is going away, not because of its job. Its job goes back to pending uncounted, as a stop's
+    /// interruption does, instead of failing (here its last attempt: failed for good).
+    /// </summary>
+    [Fact]
+    public async Task A_handler_whose_singleton_is_disposed_under_it_by_the_hosts_disposal_puts_its_job_back_uncounted()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<DisposableClient>();
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(fixture.ConnectionString, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = "hostdisposesingleton_" + Guid.NewGuid().ToString("N")[..8];
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                o.Retention = new RetentionPolicy { FailedJobs = Retain.Yes };
+            })
+            .AddJob<ValueJob>(async (_, context, _) =>
+            {
+                var client = context.Services.GetRequiredService<DisposableClient>(); // created after the worker
+                started.TrySetResult();
+                await client.Disposed.WaitAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+                client.Send();
+            })
+            .AddWorkers(o =>
+            {
+                o.Concurrency = 1;
+                o.ShutdownTimeout = TimeSpan.FromSeconds(30); // the handler is not interrupted: its client is disposed under it
+            }));
+        var host = builder.Build();
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var id = await host.Services.GetRequiredService<JobQueue>().PushAsync(new ValueJob(1), new JobOptions { MaxAttempts = 1 });
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+
+        await using var observer = fixture.CreateDataSource();
+        await using var read = observer.CreateCommand($"SELECT state, attempts, coalesce(last_error, '') FROM jobs_test.jobs WHERE id = '{id}'");
+        await using var row = await read.ExecuteReaderAsync();
+        Assert.True(await row.ReadAsync(), "The job's row is gone.");
+        var (state, attempts, error) = ((JobState)row.GetInt16(0), row.GetInt32(1), row.GetString(2));
+        Assert.True(state == JobState.Pending && attempts == 0,
+            $"After its host was disposed under its running handler, the job is {state} with {attempts} attempt(s) counted (error: {error}).");
+    }
+
+    private sealed class DisposableClient : IDisposable
+    {
+        private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Disposed => _disposed.Task;
+
+        public void Send() => ObjectDisposedException.ThrowIf(_disposed.Task.IsCompleted, this);
+
+        public void Dispose() => _disposed.TrySetResult();
+    }
 }

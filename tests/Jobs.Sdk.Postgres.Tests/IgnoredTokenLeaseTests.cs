@@ -115,6 +115,70 @@ public sealed class IgnoredTokenLeaseTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// The same with <c>UsePostgres(connectionString)</c>, whose data source the host owns: the host's disposal (after its stop
+    /// returned) must not close the connections the worker still renews that lease with, and records the late outcome with.
+    /// </summary>
+    [Fact]
+    public async Task A_handler_that_ignores_its_token_past_its_hosts_disposal_keeps_its_lease_on_the_hosts_own_data_source()
+    {
+        var queueName = "ignoredowned_" + Guid.NewGuid().ToString("N")[..6];
+        var held = new HeldHandler();
+        var runs = 0;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
+        builder.Services.AddJobs(jobs => jobs
+            .UsePostgres(fixture.ConnectionString, o =>
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = queueName;
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes };
+            })
+            .AddJob<ValueJob>((_, _, ct) =>
+            {
+                Interlocked.Increment(ref runs);
+                return held.RunAsync(ct);
+            })
+            .AddWorkers(o =>
+            {
+                o.Concurrency = 1;
+                o.LeaseDuration = Lease;
+            }));
+        var host = builder.Build();
+        try
+        {
+            var queue = host.Services.GetRequiredService<JobQueue>();
+            await host.StartAsync();
+            var id = await queue.PushAsync(new ValueJob(1));
+            await held.Started.WaitAsync(TimeSpan.FromSeconds(60));
+            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(held.TokenCancelled.IsCompleted && !held.Returned, "The handler was not cancelled by the stop, or returned.");
+
+            await using var other = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) =>
+            {
+                Interlocked.Increment(ref runs);
+                return Task.CompletedTask;
+            }), worker: o =>
+            {
+                o.LeaseDuration = Lease;
+                o.RescueInterval = TimeSpan.FromMilliseconds(300);
+            }, queueName: queueName, driver: o => o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes });
+            await other.StartAsync();
+            await LeaseStaysRenewedAsync(other, id, rounds: 6);
+            held.Release();
+            await TestExtensions.EventuallyAsync(async () => (await other.Queue.GetJobAsync(id))!.State != JobState.Processing, 60, "the late outcome is recorded");
+            var job = (await other.Queue.GetJobAsync(id))!;
+            Assert.True(job.State == JobState.Completed && job.Attempts == 1 && runs == 1,
+                $"The job is {job.State} after {job.Attempts} attempt(s) and {runs} run(s) (error: {job.LastError}).");
+        }
+        finally
+        {
+            held.Release();
+        }
+    }
+
+    /// <summary>
     /// Watches job <paramref name="id"/>'s row (database clock) until its lease was renewed <paramref name="rounds"/> times,
     /// failing as soon as it is not 'processing' under a lease that has not ended.
     /// </summary>

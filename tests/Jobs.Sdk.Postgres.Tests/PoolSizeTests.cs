@@ -47,6 +47,66 @@ public sealed class PoolSizeTests(PostgresFixture fixture)
     }
 
     /// <summary>
+    /// Two worker hosts in one process on one data source (a shared <see cref="NpgsqlDataSource"/>) keep their connections
+    /// for good from the same pool: the second host's start counts the ones the first keeps and fails naming them, instead
+    /// of starting on a pool the two exhaust together (before, both started, and pushes and claims then failed with "The
+    /// connection pool has been exhausted"). Once the first host is disposed, its connections no longer count.
+    /// </summary>
+    [Fact]
+    public async Task A_second_worker_host_on_the_same_data_source_counts_the_connections_the_first_keeps()
+    {
+        await using var dataSource = fixture.CreateDataSource(b =>
+        {
+            b.MaxPoolSize = 3;
+            b.Timeout = 5;
+        });
+        var ran = new Recorder<string>();
+        IHost Build(string name)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Services.AddJobs(jobs => jobs
+                .UsePostgres(dataSource, o =>
+                {
+                    o.Schema = "jobs_test";
+                    o.QueueName = "poolshared_" + name + "_" + Guid.NewGuid().ToString("N")[..8];
+                    o.PollInterval = TimeSpan.FromMilliseconds(100);
+                })
+                .AddJob<ValueJob>((_, _, _) =>
+                {
+                    ran.Add(name);
+                    return Task.CompletedTask;
+                })
+                .AddWorkers(o => o.Concurrency = 2));
+            return builder.Build();
+        }
+
+        var first = Build("first");
+        using var second = Build("second");
+        try
+        {
+            await first.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            var start = await Record.ExceptionAsync(() => second.StartAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+
+            Assert.True(start is InvalidOperationException error && error.Message.Contains("Maximum Pool Size is 3", StringComparison.Ordinal)
+                && error.Message.Contains("at least 5", StringComparison.Ordinal) && error.Message.Contains("Another host in this process keeps 2", StringComparison.Ordinal),
+                $"A second worker host on a data source of Maximum Pool Size 3, whose first host keeps 2 of its connections, started with: {start?.Message ?? "no error"}");
+            await second.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await first.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            first.Dispose();
+        }
+
+        using var third = Build("third");
+        await third.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await third.Services.GetRequiredService<JobQueue>().PushAsync(new ValueJob(1));
+        await ran.WaitForCountAsync(1, 60);
+        await third.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
     /// Each queue the workers serve keeps a connection for its claims and renewals: a pool big enough for one queue is
     /// too small for three, and the start says so.
     /// </summary>

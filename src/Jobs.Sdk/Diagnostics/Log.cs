@@ -89,6 +89,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Disposing the scoped services of job {JobId} ('{JobName}') threw after attempt {Attempt} had already failed; the handler's error is the one recorded")]
     public static partial void ScopeDisposeFailed(ILogger logger, Exception exception, JobId jobId, string jobName, int attempt);
 
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "Job {JobId} ('{JobName}') failed on attempt {Attempt} while its host's services were being disposed before the worker was stopped (the singletons it used may have been disposed under it); it goes back to the queue with this attempt not counted. Stop the host (StopAsync, or run it with Run/RunAsync) before disposing it, so that its workers drain first")]
+    public static partial void JobFailedInDisposedContainer(ILogger logger, Exception exception, JobId jobId, string jobName, int attempt);
+
     [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Middleware {Middleware} threw in {Hook}")]
     public static partial void MiddlewareFailed(ILogger logger, Exception exception, string middleware, string hook);
 

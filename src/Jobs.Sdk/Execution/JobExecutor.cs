@@ -196,6 +196,16 @@ internal sealed class JobExecutor
             return new JobOutcome(job.Id, JobOutcomeKind.Release, job.Attempt);
         }
 
+        if (ContainerDisposed())
+        {
+            // The host was disposed without being stopped: the container disposes the singletons created after the worker
+            // (a client the first job resolved) before it gets to the worker, whose disposal then stops it. A handler
+            // failing now likely failed on one of those (ObjectDisposedException, or an error of its own about it), or
+            // could not get its scope: interrupted by the host going away, as a stop's interruption, not by its job.
+            Log.JobFailedInDisposedContainer(_logger, Readable(ex), job.Id, job.Name, job.Attempt);
+            return new JobOutcome(job.Id, JobOutcomeKind.Release, job.Attempt);
+        }
+
         // The retry rule sees the handler's exception; its text is read from a stand-in when the exception cannot render it.
         var thrown = ex;
         ex = Readable(ex);
@@ -227,6 +237,23 @@ internal sealed class JobExecutor
 
         Log.JobFailed(_logger, ex, job.Id, job.Name, job.Attempt);
         return Final(job, JobOutcomeKind.Failed, ex, error, _runtime.FormatStackTrace(ex));
+    }
+
+    /// <summary>
+    /// Whether the container the handlers' scopes come from is disposed (or being disposed: it is marked disposed before it
+    /// disposes its services). Asked only for a failed attempt; an empty scope resolves nothing.
+    /// </summary>
+    private bool ContainerDisposed()
+    {
+        try
+        {
+            _scopeFactory.CreateScope().Dispose();
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Jobs.Sdk.Drivers;
+
 namespace Jobs.Sdk;
 
 /// <content>
@@ -58,8 +60,9 @@ public sealed partial class JobWorker
         {
             // A handler that ignores its token still runs here (the caller stopped waiting): it keeps its lease (the
             // heartbeat and the watchdog go on) and its outcome is recorded when it returns; if the process exits first,
-            // the lease expires and the job is rescued. No other worker starts the job while it runs here.
-            _background = FinishAfterHandlersAsync(runners);
+            // the lease expires and the job is rescued. No other worker starts the job while it runs here. The driver's
+            // connections stay open for it until then, also when the host is disposed meanwhile (IHeldDisposal).
+            _background = FinishAfterHandlersAsync(runners, (_driver as IHeldDisposal)?.HoldDisposal()).ObserveFault();
             _driver.RunningJobCancelled -= _leases.CancelRequested;
             _driver.QueuePaused -= OnQueuePaused;
             Log.WorkerStopped(_logger, WorkerId);
@@ -74,10 +77,20 @@ public sealed partial class JobWorker
         _drained.TrySetResult();
     }
 
-    private async Task FinishAfterHandlersAsync(Task runners)
+    private async Task FinishAfterHandlersAsync(Task runners, IAsyncDisposable? driverHold)
     {
-        await runners.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await StopBackgroundAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await runners.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await StopBackgroundAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (driverHold is not null)
+            {
+                await driverHold.DisposeAsync().ConfigureAwait(false); // closes the driver's connections if it was disposed meanwhile
+            }
+        }
     }
 
     private async Task StopBackgroundAsync(CancellationToken cancellationToken)
