@@ -85,6 +85,7 @@ internal sealed class MaintenanceCommands
                 FailedJobs = Action(failed, "--failed"),
                 CancelledJobs = Action(cancelled, "--cancelled"),
             };
+            await ctx.CheckSchemaForDriverAsync().ConfigureAwait(false);
             var queues = queue is not null ? [queue] : (await ctx.Admin.GetQueuesAsync(ctx.Cancellation).ConfigureAwait(false)).Select(q => q.Name).ToArray();
             var table = new Table("QUEUE", dryRun ? "WOULD DELETE" : "DELETED");
             long total = 0;
