@@ -99,6 +99,63 @@ public sealed class MaintenanceStoreCheckTests(PostgresFixture fixture) : IAsync
         await AssertNothingDeletedAsync(result);
     }
 
+    /// <summary>
+    /// The server stops answering the schema read of a later queue's driver, after the command's own check passed (the
+    /// migrations table locked, as a session holding it would; a server gone away mid-command is the same retry): the
+    /// driver's check retried it for good, and the cleanup never ended. It must stop in that queue with the command
+    /// timeout's exit code, saying which queues it finished. The test holds a job of queue 'a' locked until the tool waits
+    /// for it, then locks the migrations table and lets 'a' go (seen in pg_locks, not timed); <c>--timeout 10</c> only
+    /// bounds those steps of the test's, which take milliseconds.
+    /// </summary>
+    [Fact]
+    public async Task A_cleanup_whose_next_queue_cannot_read_the_schema_stops_there_with_exit_75_instead_of_waiting_for_good()
+    {
+        await _db.MigrateAsync();
+        await _db.ExecuteAsync($"""
+            INSERT INTO "{_db.Name}".jobs (id, queue_name, name, payload, state, attempts, finished_at, updated_at)
+            SELECT gen_random_uuid(), q, 'send-email', jsonb_build_object(), 4, 1, now() - interval '9 days', now() - interval '9 days' FROM unnest(ARRAY['a', 'b']) q, generate_series(1, 3)
+            """);
+        await using var rowHolder = await _db.DataSource.OpenConnectionAsync();
+        await using var rowLock = await rowHolder.BeginTransactionAsync();
+        await ExecuteAsync(rowHolder, $"""SELECT id FROM "{_db.Name}".jobs WHERE queue_name = 'a' LIMIT 1 FOR UPDATE""");
+
+        using var tool = _db.Start(1, ["cleanup", "--failed", "7d", "--timeout", "10"]);
+        await UntilBlockedByAsync(tool, rowHolder.ProcessID);
+        await using var tableHolder = await _db.DataSource.OpenConnectionAsync();
+        await using var tableLock = await tableHolder.BeginTransactionAsync();
+        await ExecuteAsync(tableHolder, $"""LOCK TABLE "{_db.Name}".schema_migrations IN ACCESS EXCLUSIVE MODE""");
+        await rowLock.CommitAsync();
+        var result = await tool.ExitAsync();
+        await tableLock.RollbackAsync();
+
+        Assert.True(result.ExitCode == 75, $"a cleanup whose next queue's schema read timed out should exit 75:\n{result}");
+        Assert.Contains("stopped in queue 'b'", result.Error);
+        Assert.Contains("'a' (3 deleted)", result.Error);
+        Assert.Equal(3, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs WHERE queue_name = 'b'"""));
+    }
+
+    /// <summary>Polls the server until a session waits for a lock <paramref name="holder"/> holds (the tool's).</summary>
+    private async Task UntilBlockedByAsync(JobsTool.Running tool, int holder)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await _db.ScalarAsync($"SELECT count(*) FROM pg_stat_activity WHERE {holder} = ANY (pg_blocking_pids(pid))") == 0)
+        {
+            if (tool.HasExited)
+            {
+                Assert.Fail("the tool exited before it waited for the locked job:\n" + await tool.ExitAsync());
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the tool never waited for the locked job");
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Audit log entries older than the retention's 90 days, which <c>jobs audit prune</c> would delete.</summary>
     private Task OldAuditEntriesAsync() => _db.ExecuteAsync($"""
         INSERT INTO "{_db.Name}".audit_log (at, actor, action, target, rows_changed)

@@ -77,6 +77,8 @@ internal sealed class AuditCommands
             await using var driver = new PostgresJobDriver(ctx.DataSource, new PostgresJobDriverOptions
             {
                 Schema = ctx.Schema, MigrateOnStartup = false, UseListenNotify = false,
+                // One shot: a schema read that fails ends the command (exit 69, 75), as the check before it would; a worker's retries never end.
+                RetrySchemaCheck = false,
             });
             var ageText = CliRunner.FormatDuration(age);
             long deleted = 0;
