@@ -32,6 +32,32 @@ internal sealed class CliContext : IAsyncDisposable
     public async Task CheckSchemaBeforeChangeAsync()
         => _ = await PostgresJobMigrations.GetPendingAsync(DataSource, Schema, Cancellation).ConfigureAwait(false);
 
+    /// <summary>
+    /// Before a command runs statements through a <see cref="PostgresJobDriver"/> (<c>cleanup</c>, <c>audit prune</c>), whose
+    /// own schema check is a worker's: it retries for as long as the server is out of reach (the tool hung, silent), and it
+    /// refuses a schema it cannot use in the words of the library's options (exit 1). One read of the migrations table that
+    /// fails at once instead, as every other command does: <see cref="Npgsql.NpgsqlException"/> (exit 69, 75, 77),
+    /// <see cref="PostgresSchemaIncompatibleException"/> (78), and a <see cref="CliException"/> (78, <c>jobs migrate</c>)
+    /// for a schema without the job tables or older than this tool. Nothing is changed.
+    /// </summary>
+    public async Task CheckSchemaForDriverAsync()
+    {
+        var pending = await PostgresJobMigrations.GetPendingAsync(DataSource, Schema, Cancellation).ConfigureAwait(false);
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        throw new CliException(pending.Count == PostgresJobMigrations.GetMigrations(Schema).Count
+            ? $"the job tables are missing in schema '{Schema}' (no migration of this jobs tool is applied there); nothing was changed. " +
+              "Run `jobs migrate` first, or pass the right --schema."
+            : $"schema '{Schema}' is older than this jobs tool ({pending.Count} migration(s) not applied: {string.Join(", ", pending)}); nothing was changed. " +
+              "Run `jobs migrate --dry-run` to see the pending migrations and `jobs migrate` to apply them, or use the jobs tool of the version that migrated it.")
+        {
+            ExitCode = ExitCodes.SchemaRefused,
+        };
+    }
+
     /// <summary>Opens the store from <paramref name="connection"/> or <c>JOBS_CONNECTION</c>.</summary>
     public static CliContext Open(string? connection, string schema, bool json)
     {

@@ -67,6 +67,11 @@ internal static class CliRunner
                 "the jobs changed before it are in the audit log (jobs audit). Run the command again for the rest.").ConfigureAwait(false);
             return DatabaseError.ExitCode(db);
         }
+        catch (Exception ex) when (PasswordFile.Describe(ex, connection) is { } passfile)
+        {
+            await Console.Error.WriteLineAsync("error: " + passfile).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
         catch (ArgumentException ex)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);

@@ -16,6 +16,13 @@ internal static class CommandTimeout
     public const string Description =
         "Seconds a statement may run or wait before it is cancelled (exit 75); 0: no limit. Default: the connection string's Command Timeout, else 30.";
 
+    /// <summary>
+    /// The longest timeout a statement can have, in seconds (49 days): Npgsql's timer takes at most 4,294,967,294 ms. A
+    /// longer one failed at the first statement with .NET's "Specified argument was out of the range of valid values.
+    /// (Parameter 'delay')", naming neither the option nor its limit.
+    /// </summary>
+    public const int MaxSeconds = 4_294_967;
+
     // Set by the global option's parser once per run (JobsCli.RunAsync); one command per process run.
     private static string? s_text;
 
@@ -37,16 +44,22 @@ internal static class CommandTimeout
     {
         if (s_text is null)
         {
-            return connection;
+            var given = new NpgsqlConnectionStringBuilder(connection).CommandTimeout;
+            return given <= MaxSeconds
+                ? connection
+                : throw new CliException($"Command Timeout={given.ToString(CultureInfo.InvariantCulture)} in --connection or JOBS_CONNECTION is longer than a statement can wait " +
+                    $"(at most {MaxSeconds} seconds, 49 days); use Command Timeout=0 for no timeout.");
         }
 
         var seconds = Seconds(s_text);
         return new NpgsqlConnectionStringBuilder(connection) { CommandTimeout = seconds }.ConnectionString;
     }
 
-    /// <summary>The seconds of <paramref name="text"/>: a whole number from 0 (no timeout) to <see cref="int.MaxValue"/>.</summary>
+    /// <summary>The seconds of <paramref name="text"/>: a whole number from 0 (no timeout) to <see cref="MaxSeconds"/>.</summary>
     public static int Seconds(string text)
-        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-            ? seconds
-            : throw new CliException($"{Option}: '{text}' is not a whole number of seconds; use e.g. {Option} 120 for statements that may wait two minutes, or {Option} 0 for no timeout.");
+        => !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? throw new CliException($"{Option}: '{text}' is not a whole number of seconds; use e.g. {Option} 120 for statements that may wait two minutes, or {Option} 0 for no timeout.")
+            : seconds > MaxSeconds
+                ? throw new CliException($"{Option}: '{text}' is longer than a statement can wait (at most {MaxSeconds} seconds, 49 days); use {Option} 0 for no timeout.")
+                : (int)seconds;
 }

@@ -13,6 +13,9 @@ internal static class DatabaseError
     public static string Describe(NpgsqlException ex, string? connection, string schema) => ex switch
     {
         PostgresException p => $"{p.SqlState}: {p.MessageText}{Advice(p, connection, schema)}",
+        _ when NoPasswordGiven(ex) =>
+            $"PostgreSQL at {Server(connection)} asks for a password for role '{Builder(connection)?.Username ?? Environment.UserName}' and none was given. " +
+            "Add Password=... to --connection or JOBS_CONNECTION, or set PGPASSWORD, or give the password in ~/.pgpass (Passfile=PATH in the connection string for another file).",
         { InnerException: TimeoutException } when !ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) =>
             $"the database did not answer within the command timeout ({CommandTimeout.GivenSeconds ?? Builder(connection)?.CommandTimeout ?? 30} s): a lock another session holds, " +
             $"or an overloaded server. Its statement was cancelled; see jobs doctor for long transactions, or raise it with {CommandTimeout.Option} SECONDS (0: no limit)" +
@@ -44,6 +47,7 @@ internal static class DatabaseError
             _ when p.SqlState.StartsWith("08", StringComparison.Ordinal) => ExitCodes.Unavailable,
             _ => ExitCodes.Failed,
         },
+        _ when NoPasswordGiven(ex) => ExitCodes.NoPermission,
         { InnerException: TimeoutException } when !ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => ExitCodes.TryAgain,
         _ when ex.InnerException is SocketException or TimeoutException || ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => ExitCodes.Unavailable,
         { InnerException: IOException } => ExitCodes.TryAgain,
@@ -60,9 +64,17 @@ internal static class DatabaseError
         _ => ".",
     };
 
+    /// <summary>
+    /// The server asked for a password (its pg_hba.conf) and the connection string, PGPASSWORD and the password file gave
+    /// none: Npgsql ends the login itself, before the server refused anything, so there is no SQLSTATE, only its message.
+    /// </summary>
+    private static bool NoPasswordGiven(NpgsqlException ex)
+        => ex is not PostgresException && ex.Message.StartsWith("No password has been provided", StringComparison.Ordinal);
+
     private static string Server(string? connection) => Builder(connection) is { } b ? $"{b.Host}:{b.Port}" : "the configured host";
 
-    private static NpgsqlConnectionStringBuilder? Builder(string? connection)
+    /// <summary>The connection string given (or <c>JOBS_CONNECTION</c>), read; <see langword="null"/> when it cannot be.</summary>
+    internal static NpgsqlConnectionStringBuilder? Builder(string? connection)
     {
         try
         {

@@ -18,7 +18,10 @@ internal static class ExitCodes
     /// <summary>A check found a problem: <c>doctor</c>, <c>migrate --dry-run</c> with pending migrations.</summary>
     public const int Problem = 2;
 
-    /// <summary>EX_USAGE: the command line cannot be used (an unknown command or option, a value the tool cannot read, no connection given); nothing ran.</summary>
+    /// <summary>
+    /// EX_USAGE: the command line cannot be used (an unknown command or option, a value the tool cannot read, a command given
+    /// none of the arguments it needs, no connection given, a password file it cannot read); nothing ran.
+    /// </summary>
     public const int Usage = 64;
 
     /// <summary>EX_UNAVAILABLE: PostgreSQL cannot be reached or does not take connections now (down, wrong host or port, no such database, starting up, full).</summary>
@@ -34,7 +37,7 @@ internal static class ExitCodes
     /// </summary>
     public const int TryAgain = 75;
 
-    /// <summary>EX_NOPERM: the login was refused (password, role) or the role lacks a privilege on the schema.</summary>
+    /// <summary>EX_NOPERM: the login was refused (password, role; no password given where the server asks for one) or the role lacks a privilege on the schema.</summary>
     public const int NoPermission = 77;
 
     /// <summary>

@@ -14,13 +14,14 @@ namespace Jobs.Sdk.Cli
         {
             Environment.ExitCode = 0;
             UnknownCommand.Reset();
+            MissingArguments.Reset();
             Interruption.Reset();
             CommandTimeout.Reset();
             TerminalText.Install();
             // ConsoleAppFramework prints its own errors (an option it cannot parse or does not know) with Console.WriteLine:
             // on stdout, where a script reading --json output expects the document or nothing. Errors go to stderr.
             ConsoleApp.LogError = static message => Console.Error.WriteLine("error: " + message);
-            ConsoleApp.Log = RootHelp.WithCommonOptions(UnknownCommand.HelpWriter(args));
+            ConsoleApp.Log = RootHelp.WithCommonOptions(MissingArguments.Watch(UnknownCommand.HelpWriter(args), UnknownCommand.AskedForHelp(args)));
             var app = ConsoleApp.Create();
             app.ConfigureGlobalOptions(static (ref ConsoleApp.GlobalOptionsBuilder builder) =>
             {
@@ -39,7 +40,7 @@ namespace Jobs.Sdk.Cli
             app.Add<MaintenanceCommands>();
             app.Add<DoctorCommands>();
             await app.RunAsync(args).ConfigureAwait(false);
-            return Environment.ExitCode = UnknownCommand.Check(args, Environment.ExitCode);
+            return Environment.ExitCode = MissingArguments.Check(UnknownCommand.Check(args, Environment.ExitCode));
         }
     }
 }

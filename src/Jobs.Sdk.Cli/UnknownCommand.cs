@@ -27,7 +27,8 @@ internal sealed class UnknownCommand(ConsoleAppFilter next) : ConsoleAppFilter(n
     public static Action<string> HelpWriter(string[] args)
         => AskedForHelp(args) ? static text => Console.Out.WriteLine(text) : static text => Console.Error.WriteLine(text);
 
-    private static bool AskedForHelp(string[] args)
+    /// <summary>Whether <paramref name="args"/> ask for the help or the version (<c>jobs</c> alone, <c>--help</c> or <c>-h</c> anywhere, <c>--version</c>).</summary>
+    public static bool AskedForHelp(string[] args)
         => args.Length == 0 || args.TakeWhile(a => a != "--").Any(a => a is "-h" or "--help") || args is ["--version"];
 
     /// <summary>After the run: when no command ran and help or the version was not asked for, says so on stderr and returns <see cref="ExitCodes.Usage"/>.</summary>

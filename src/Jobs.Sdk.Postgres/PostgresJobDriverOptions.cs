@@ -74,6 +74,13 @@ public sealed class PostgresJobDriverOptions
     /// </summary>
     public TimeSpan HeldConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Whether the schema check retries while the server is out of reach or its read fails for a transient reason (a
+    /// timeout, a broken connection): a worker waits for its database. False for a command that must end and say why
+    /// (<c>jobs cleanup</c>, <c>jobs audit prune</c>): the check then fails with that error at once. Default true.
+    /// </summary>
+    internal bool RetrySchemaCheck { get; set; } = true;
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(QueueName, nameof(QueueName));

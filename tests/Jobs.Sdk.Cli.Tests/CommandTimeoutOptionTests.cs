@@ -56,6 +56,29 @@ public sealed class CommandTimeoutOptionTests(PostgresFixture fixture) : IAsyncL
         Assert.Equal(0, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs WHERE state <> 4"""));
     }
 
+    /// <summary>
+    /// A large number to mean "wait as long as it takes" (<c>--timeout 999999999</c>, or the connection string's
+    /// <c>Command Timeout</c>): past what the tool can wait (4,294,967 s, 49 days) it failed at its first statement with
+    /// .NET's words, "Specified argument was out of the range of valid values. (Parameter 'delay')", naming neither.
+    /// </summary>
+    [Theory]
+    [InlineData("--timeout", "999999999")]
+    [InlineData("--timeout", "4294968")]
+    [InlineData("Command Timeout=", "999999999")]
+    public async Task A_timeout_longer_than_the_tool_can_wait_exits_64_naming_it_its_limit_and_0(string option, string value)
+    {
+        var result = option == "--timeout"
+            ? await _db.RunAsync(1, ["retry", "--queue", "emails", "--state", "failed", "--timeout", value, "--json"])
+            : await JobsTool.RunAsync(fixture.ConnectionString + ";Command Timeout=" + value, "retry", "--schema", _db.Name, "--queue", "emails", "--state", "failed", "--json");
+
+        Assert.True(result.ExitCode == 64, result.ToString());
+        Assert.True(result.Out.Length == 0, result.ToString());
+        Assert.Contains(option == "--timeout" ? $"--timeout: '{value}'" : $"Command Timeout={value}", result.Error);
+        Assert.Contains("4294967", result.Error);
+        Assert.Contains("0 for no", result.Error);
+        Assert.Equal(0, await _db.ScalarAsync($"""SELECT count(*) FROM "{_db.Name}".jobs WHERE state <> 4"""));
+    }
+
     [Fact]
     public async Task Timeout_0_waits_without_limit_and_help_lists_the_option()
     {

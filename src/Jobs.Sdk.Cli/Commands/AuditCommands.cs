@@ -73,9 +73,12 @@ internal sealed class AuditCommands
             var age = olderThan is null ? new RetentionPolicy().AuditLog : CliRunner.ParseDuration(olderThan, "--older-than");
             var audit = CliContext.Audit(actor, reason);
             PostgresJobAdmin.CheckAudit(audit); // refused as every other action's is, before it deletes anything
+            await ctx.CheckSchemaForDriverAsync().ConfigureAwait(false);
             await using var driver = new PostgresJobDriver(ctx.DataSource, new PostgresJobDriverOptions
             {
                 Schema = ctx.Schema, MigrateOnStartup = false, UseListenNotify = false,
+                // One shot: a schema read that fails ends the command (exit 69, 75), as the check before it would; a worker's retries never end.
+                RetrySchemaCheck = false,
             });
             var ageText = CliRunner.FormatDuration(age);
             long deleted = 0;

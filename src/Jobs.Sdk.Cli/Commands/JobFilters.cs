@@ -1,13 +1,19 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Jobs.Sdk.Cli;
 
 /// <summary>Turns the filter options shared by list, retry, cancel, delete, run-now and priority into a <see cref="JobQuery"/>.</summary>
-internal static class JobFilters
+internal static partial class JobFilters
 {
     public static JobQuery Build(string? queue, string? state, string? name, string? payload, string? text, string? error,
         string? since, string? until, string order = "newest", int limit = 50, string? cursor = null)
     {
+        if (limit is < 1 or > JobQuery.MaxLimit)
+        {
+            throw new CliException($"--limit: {limit} is out of range; use 1 to {JobQuery.MaxLimit}.");
+        }
+
         var query = new JobQuery
         {
             Queue = queue,
@@ -33,11 +39,48 @@ internal static class JobFilters
         }
         catch (ArgumentException ex)
         {
-            throw new CliException(ex.Message);
+            throw new CliException(InOptionWords(ex, query, order), ex);
         }
 
         return query;
     }
+
+    /// <summary>
+    /// <see cref="JobQuery.Validate"/>'s refusal in the words the operator typed: the options, not the query's properties
+    /// ("JobQuery.PayloadContains is not valid JSON ... (Parameter 'query')" is <c>--payload: '{bad' is not valid JSON ...</c>).
+    /// </summary>
+    private static string InOptionWords(ArgumentException ex, JobQuery query, string order)
+    {
+        const string NotJson = "JobQuery.PayloadContains is not valid JSON";
+        var message = ParameterSuffix().Replace(ex.Message, "");
+        if (message.StartsWith("JobQuery.Cursor", StringComparison.Ordinal))
+        {
+            return $"--cursor: '{query.Cursor}' is not a cursor a page of `jobs list --order {order}` printed; pass the one the previous page printed, unchanged, with the same --order.";
+        }
+
+        if (message.StartsWith(NotJson, StringComparison.Ordinal))
+        {
+            return $"--payload: '{query.PayloadContains}' is not valid JSON{message[NotJson.Length..]} Give the JSON the payload contains, e.g. --payload '{{\"to\":\"a@b.c\"}}'.";
+        }
+
+        foreach (var (property, option) in Options)
+        {
+            message = message.Replace(property, option, StringComparison.Ordinal);
+        }
+
+        return message;
+    }
+
+    /// <summary>The query's properties the filters set, and the option of each.</summary>
+    private static readonly (string Property, string Option)[] Options =
+    [
+        ("JobQuery.Queue", "--queue"), ("JobQuery.Names", "--name"), ("JobQuery.States", "--state"), ("JobQuery.PayloadContains", "--payload"),
+        ("JobQuery.PayloadText", "--text"), ("JobQuery.ErrorText", "--error"), ("JobQuery.Limit", "--limit"), ("JobQuery.Order", "--order"),
+    ];
+
+    /// <summary>What <see cref="ArgumentException.Message"/> adds to the message: the parameter's name, the value out of range.</summary>
+    [GeneratedRegex(@"( \(Parameter '[^']*'\))?(\r?\nActual value was .*)?$", RegexOptions.Singleline)]
+    private static partial Regex ParameterSuffix();
 
     public static bool HasFilters(JobQuery q) => q.Queue is not null || q.States is { Count: > 0 } || q.Names is { Count: > 0 } || q.PayloadContains is not null
         || q.PayloadText is not null || q.ErrorText is not null || q.QueuedAfter is not null || q.QueuedBefore is not null;

@@ -85,6 +85,7 @@ internal sealed class MaintenanceCommands
                 FailedJobs = Action(failed, "--failed"),
                 CancelledJobs = Action(cancelled, "--cancelled"),
             };
+            await ctx.CheckSchemaForDriverAsync().ConfigureAwait(false);
             var queues = queue is not null ? [queue] : (await ctx.Admin.GetQueuesAsync(ctx.Cancellation).ConfigureAwait(false)).Select(q => q.Name).ToArray();
             var table = new Table("QUEUE", dryRun ? "WOULD DELETE" : "DELETED");
             long total = 0;
@@ -94,6 +95,8 @@ internal sealed class MaintenanceCommands
                 await using var driver = new PostgresJobDriver(ctx.DataSource, new PostgresJobDriverOptions
                 {
                     Schema = ctx.Schema, QueueName = name, MigrateOnStartup = false, UseListenNotify = false,
+                    // One shot: a schema read that fails ends the command (exit 69, 75), as the check before it would; a worker's retries never end.
+                    RetrySchemaCheck = false,
                 });
                 // The rows the cleanup's statements deleted: jobs finishing meanwhile do not lower it (a difference of counts would).
                 // A dry run counts the rows those statements would pick, by their own conditions, and deletes none.

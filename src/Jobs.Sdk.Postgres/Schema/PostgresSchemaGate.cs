@@ -8,7 +8,7 @@ namespace Jobs.Sdk.Postgres;
 /// <see cref="PostgresJobDriverOptions.MigrateOnStartup"/>, verifies it) before any statement touches the job tables.
 /// First it finds out whether the connections reach PostgreSQL directly or through a pooler
 /// (<see cref="PostgresPreparation"/>: behind one, no statement is prepared).
-/// Transient failures (database not reachable yet) are retried with backoff; anything else makes the queue unavailable
+/// Transient failures (database not reachable yet) are retried with backoff (unless <see cref="PostgresJobDriverOptions.RetrySchemaCheck"/> is off: rethrown as they are); anything else makes the queue unavailable
 /// with an actionable <see cref="JobQueueUnavailableException"/>, which every later operation rethrows.
 /// </summary>
 /// <remarks>What "up to date" means, and how migrations run, is <see cref="PostgresJobMigrations"/>' business.</remarks>
@@ -76,7 +76,7 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
             {
                 throw Disposed(null);
             }
-            catch (Exception ex) when (PostgresRetry.IsTransient(ex) || ex is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
+            catch (Exception ex) when (options.RetrySchemaCheck && Transient(ex))
             {
                 var delay = PostgresRetry.Backoff(++failures);
                 PostgresLog.MigrationsRetrying(logger, ex, options.Schema, delay);
@@ -88,6 +88,12 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
                 {
                     throw Disposed(ex);
                 }
+            }
+            catch (Exception ex) when (!options.RetrySchemaCheck && Transient(ex))
+            {
+                // Not retried (a one-shot command): its caller says what the database did, with that error's exit code.
+                PostgresLog.MigrationsFailed(logger, ex, options.Schema);
+                throw;
             }
             catch (PostgresSchemaIncompatibleException ex)
             {
@@ -103,6 +109,9 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
             }
         }
     }
+
+    /// <summary>A failure the check retries (unless <see cref="PostgresJobDriverOptions.RetrySchemaCheck"/> is off): the server out of reach or slow, a lock timeout.</summary>
+    private static bool Transient(Exception ex) => PostgresRetry.IsTransient(ex) || ex is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable };
 
     private async Task ApplyAsync()
     {
