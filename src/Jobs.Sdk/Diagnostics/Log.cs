@@ -112,7 +112,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Schedule store failed for entry '{EntryKey}'; retrying in {Delay}")]
     public static partial void ScheduleStoreFailed(ILogger logger, Exception exception, string entryKey, TimeSpan delay);
 
-    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "Schedule entry '{EntryKey}' missed {Missed} fire times while no scheduler ran; pushing only the latest, {FireTime:O} (accuracy Latest)")]
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "Schedule entry '{EntryKey}' missed {Missed} fire times while no scheduler ran or the schedule store was out of reach; pushing only the latest, {FireTime:O} (accuracy Latest)")]
     public static partial void ScheduleCatchUpLatest(ILogger logger, string entryKey, int missed, DateTimeOffset fireTime);
 
     [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Schedule entry '{EntryKey}' has no further fire times; it stops")]
