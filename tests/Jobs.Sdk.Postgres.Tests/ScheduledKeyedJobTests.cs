@@ -19,7 +19,6 @@ public sealed class ScheduledKeyedJobTests(PostgresFixture fixture)
         var started = new Recorder<int>();
         var unkeyed = new Recorder<int>();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var second = DateTimeOffset.UtcNow.AddSeconds(5).Second;
         await using var q = await TestQueue.CreateAsync(fixture, b => b
             .AddJob<KeyedTick>(async (job, _, ct) =>
             {
@@ -30,11 +29,14 @@ public sealed class ScheduledKeyedJobTests(PostgresFixture fixture)
                 }
             })
             .AddJob<ValueJob>((job, _, _) => { unkeyed.Add(job.Value); return Task.CompletedTask; })
-            .AddSchedule(s => s
-                .Add(new KeyedTick(1), Schedule.EveryMinute(second), key: "first")
-                .Add(new KeyedTick(2), Schedule.EveryMinute((second + 2) % 60), key: "second")));
+            .AddSchedule(_ => { }));
         var scheduler = q.Services.GetRequiredService<JobScheduler>();
         await q.StartAsync();
+        // Once the host is up: the entries' first fires come a few seconds after the scheduler starts.
+        var second = DateTimeOffset.UtcNow.AddSeconds(4).Second;
+        q.Services.GetRequiredService<JobSchedule>()
+            .Add(new KeyedTick(1), Schedule.EveryMinute(second), key: "first")
+            .Add(new KeyedTick(2), Schedule.EveryMinute((second + 2) % 60), key: "second");
         await scheduler.StartAsync(CancellationToken.None);
         try
         {
