@@ -20,7 +20,7 @@ namespace Jobs.Sdk.Postgres;
 /// the pusher, the worker commands (claim, complete, leases, rescue), the job control (cancel, pause, resume, queries,
 /// cleanup) and the schedule store.</para>
 /// </remarks>
-public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts
+public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IJobStoreClock
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -330,6 +330,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
     /// <inheritdoc />
     public Task<ScheduledFireResult> PushScheduledAsync(string entryKey, DateTimeOffset fireTime, JobPushRecord job, CancellationToken cancellationToken)
         => _schedules.PushScheduledAsync(entryKey, fireTime, job, cancellationToken);
+
+    /// <inheritdoc />
+    Task<DateTimeOffset> IJobStoreClock.GetStoreTimeAsync(CancellationToken cancellationToken) => _schedules.GetStoreTimeAsync(cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -77,6 +77,9 @@ internal static class ScheduleSql
                 AND NOT EXISTS (SELECT 1 FROM ins) AND EXISTS (SELECT 1 FROM fire))
         """;
 
+    /// <summary>The server's clock, which decides when jobs are due (a scheduler compares its own with it when it starts).</summary>
+    public const string StoreTime = "SELECT clock_timestamp()";
+
     /// <summary>The job of queue $1 that holds unique key $2, if any (after <see cref="TryPushScheduled"/> found it held).</summary>
     public const string UniqueHolder = "SELECT id FROM {s}.jobs WHERE queue_name = $1 AND unique_key = $2";
 }

@@ -29,6 +29,9 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>How far this host's clock may be from the store's before the scheduler warns at start (event 1212).</summary>
+    private static readonly TimeSpan ClockSkewWarning = TimeSpan.FromSeconds(2);
+
     /// <summary>The longest a disposal waits for the scheduling loops once they were told to stop.</summary>
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(5);
 
@@ -176,6 +179,11 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             return;
         }
 
+        if (store is IJobStoreClock clock)
+        {
+            await CheckClockAsync(clock, entries[0].Target.QueueName, stop).ConfigureAwait(false);
+        }
+
         var loops = new Task[entries.Count];
         for (var i = 0; i < loops.Length; i++)
         {
@@ -185,6 +193,35 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
 
         await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// Warns (event 1212) when this host's clock is more than <see cref="ClockSkewWarning"/> from the store's, measured to
+    /// within half a round trip: fires are pushed by this clock and fall due by the store's.
+    /// </summary>
+    private async Task CheckClockAsync(IJobStoreClock clock, string queueName, CancellationToken stop)
+    {
+        try
+        {
+            var before = _time.GetUtcNow();
+            var storeTime = await clock.GetStoreTimeAsync(stop).ConfigureAwait(false);
+            var after = _time.GetUtcNow();
+            var margin = (after - before) / 2;
+            var skew = before + margin - storeTime; // positive: this host is ahead
+            if (skew.Duration() - margin > ClockSkewWarning)
+            {
+                var ahead = skew > TimeSpan.Zero;
+                Log.SchedulerClockSkew(_logger, TimeSpan.FromMilliseconds(Math.Round(skew.Duration().TotalMilliseconds)), ahead ? "ahead of" : "behind",
+                    queueName, ahead
+                        ? "early (its jobs still fall due on time; more than a day ahead, the fires it records make every scheduler of the entry count " +
+                          "the earlier ones as pushed, and they are never pushed)"
+                        : "late (its jobs run that late unless another scheduler of the entry pushes them)");
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+        {
+            // A diagnostic only: the entries run whatever it says, and their own store calls report a store out of reach.
+        }
     }
 
     private async Task RunEntryAsync(JobsRuntime target, IJobScheduleStore store, JobScheduleEntry entry, DateTimeOffset? last, CancellationToken stop)
