@@ -20,7 +20,7 @@ namespace Jobs.Sdk.Postgres;
 /// the pusher, the worker commands (claim, complete, leases, rescue), the job control (cancel, pause, resume, queries,
 /// cleanup) and the schedule store.</para>
 /// </remarks>
-public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IHeldDisposal
+public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IHeldDisposal, IJobStoreClock
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -334,6 +334,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
 
     /// <inheritdoc />
     IAsyncDisposable IHeldDisposal.HoldDisposal() => (_root ?? this)._holds.Hold();
+
+    /// <inheritdoc />
+    Task<DateTimeOffset> IJobStoreClock.GetStoreTimeAsync(CancellationToken cancellationToken) => _schedules.GetStoreTimeAsync(cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

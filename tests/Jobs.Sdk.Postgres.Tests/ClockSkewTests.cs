@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.Sdk.Postgres.Tests;
 
@@ -88,6 +89,44 @@ public sealed class ClockSkewTests(PostgresFixture fixture)
         var wait = Assert.Single(waits);
         Assert.True(wait is >= 300 and < 360,
             $"jobs.queue.wait recorded {wait:0.#} s for a job due for 5 min (300 s) on a worker whose clock is {skewMinutes} min off the database's");
+    }
+
+    /// <summary>
+    /// A scheduler pushes each fire when its own clock reaches it, and the fire falls due by the database's: a host whose clock
+    /// is minutes off pushes every fire minutes early or late (alone, its jobs run late), and one more than a day ahead makes
+    /// the other hosts count the entry's fires as pushed. Nothing said so; the scheduler now compares the clocks when it
+    /// starts and warns (event 1212) naming the difference. A host on time says nothing.
+    /// </summary>
+    [Theory]
+    [InlineData(-10, true)]
+    [InlineData(10, true)]
+    [InlineData(0, false)]
+    public async Task A_scheduler_whose_clock_is_off_the_databases_warns_when_it_starts(int skewMinutes, bool warns)
+    {
+        var logs = new EventIdLog();
+        var clock = new SkewedTimeProvider(TimeSpan.FromMinutes(skewMinutes));
+        await using var q = await TestQueue.CreateAsync(fixture, b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(clock);
+            b.Services.AddLogging(l => l.AddProvider(logs));
+            b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask).AddSchedule(s => s.Add(new ValueJob(1), Schedule.Hourly()));
+        });
+        var scheduler = q.Services.GetRequiredService<JobScheduler>();
+        var probe = new Jobs.Sdk.Testing.SchedulerProbe();
+        probe.Attach(scheduler);
+        var started = clock.GetUtcNow();
+        await scheduler.StartAsync(CancellationToken.None);
+        try
+        {
+            await probe.SettledAsync(q.Services.GetRequiredService<JobSchedule>().Entries.Select(e => e.Key), started); // its entry waits
+            Assert.True(logs.Ids.Contains(1212) == warns,
+                $"A scheduler whose clock is {skewMinutes} min off the database's {(warns ? "logged no" : "logged a")} clock warning (event 1212); " +
+                $"events: {string.Join(", ", logs.Ids.Order())}");
+        }
+        finally
+        {
+            await scheduler.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        }
     }
 
     /// <summary>The system clock moved by <c>skew</c>; timers and timestamps are the system's (a machine whose wall clock is off).</summary>

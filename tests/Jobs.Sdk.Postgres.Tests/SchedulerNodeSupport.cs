@@ -29,10 +29,12 @@ internal sealed class PostgresSchedulerNode : IAsyncDisposable
     public SchedulerProbe Probe { get; } = new();
     public IReadOnlyList<string> Keys { get; }
 
-    public static PostgresSchedulerNode Create(PostgresFixture fixture, string schema, string queueName, DateTimeOffset start, Action<JobSchedule> schedule)
+    /// <param name="dataSource">The node's data source (disposed with it), e.g. one through a proxy; default: the fixture's server.</param>
+    public static PostgresSchedulerNode Create(PostgresFixture fixture, string schema, string queueName, DateTimeOffset start, Action<JobSchedule> schedule,
+        NpgsqlDataSource? dataSource = null)
     {
         var time = new FakeTimeProvider(start);
-        var dataSource = fixture.CreateDataSource();
+        dataSource ??= fixture.CreateDataSource();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
         services.AddJobs(jobs => jobs

@@ -30,6 +30,13 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
         return value is DateTime time ? new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)) : null;
     }
 
+    /// <summary>The server's clock (<c>clock_timestamp()</c>), which decides when pushed jobs are due.</summary>
+    public async Task<DateTimeOffset> GetStoreTimeAsync(CancellationToken cancellationToken)
+    {
+        var value = await context.Commands.ScalarAsync(ScheduleSql.StoreTime, [], SqlRun.None, cancellationToken).ConfigureAwait(false);
+        return new DateTimeOffset(DateTime.SpecifyKind((DateTime)value!, DateTimeKind.Utc));
+    }
+
     public async Task<IReadOnlyDictionary<string, DateTimeOffset>> GetLastFireTimesAsync(IReadOnlyList<string> entryKeys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKeys);

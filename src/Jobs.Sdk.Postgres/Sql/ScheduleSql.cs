@@ -35,6 +35,9 @@ internal static class ScheduleSql
     /// jobs inserted (0 or 1), notifications sent, fires recorded (0: already recorded), whether the entry is paused, and
     /// the key's holder as this statement's snapshot sees it (null when the job was inserted, or the holder committed after
     /// the snapshot was taken).</para>
+    /// <para>An inserted job is announced on channel $11 as a push is: due now, or with its due time when its fire time is
+    /// still ahead of the database clock (a scheduler whose machine clock runs ahead of the database's pushes each fire
+    /// early; unannounced, idle workers found it only at their next poll).</para>
     /// </summary>
     public static readonly string TryPushScheduled = $$"""
         WITH {{ConcurrencyKeySql.LockKey("$1", "$12::text")}},
@@ -62,7 +65,8 @@ internal static class ScheduleSql
             RETURNING run_at
         ),
         wake AS (
-            SELECT pg_notify($11, {{JobNotification.SqlDue}}) FROM ins WHERE run_at <= now() AND $11::text IS NOT NULL
+            SELECT pg_notify($11, CASE WHEN run_at <= now() THEN {{JobNotification.SqlDue}} ELSE {{JobNotification.SqlDueAt("run_at")}} END)
+            FROM ins WHERE $11::text IS NOT NULL
         ),
         pruned AS (
             DELETE FROM {s}.schedule_fires p
@@ -72,6 +76,9 @@ internal static class ScheduleSql
             (SELECT j.id FROM {s}.jobs j WHERE $14::text IS NOT NULL AND j.queue_name = $1 AND j.unique_key = $14::text
                 AND NOT EXISTS (SELECT 1 FROM ins) AND EXISTS (SELECT 1 FROM fire))
         """;
+
+    /// <summary>The server's clock, which decides when jobs are due (a scheduler compares its own with it when it starts).</summary>
+    public const string StoreTime = "SELECT clock_timestamp()";
 
     /// <summary>The job of queue $1 that holds unique key $2, if any (after <see cref="TryPushScheduled"/> found it held).</summary>
     public const string UniqueHolder = "SELECT id FROM {s}.jobs WHERE queue_name = $1 AND unique_key = $2";

@@ -115,7 +115,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Schedule store failed for entry '{EntryKey}'; retrying in {Delay}")]
     public static partial void ScheduleStoreFailed(ILogger logger, Exception exception, string entryKey, TimeSpan delay);
 
-    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "Schedule entry '{EntryKey}' missed {Missed} fire times while no scheduler ran; pushing only the latest, {FireTime:O} (accuracy Latest)")]
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "Schedule entry '{EntryKey}' missed {Missed} fire times while no scheduler ran or the schedule store was out of reach; pushing only the latest, {FireTime:O} (accuracy Latest)")]
     public static partial void ScheduleCatchUpLatest(ILogger logger, string entryKey, int missed, DateTimeOffset fireTime);
 
     [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Schedule entry '{EntryKey}' has no further fire times; it stops")]
@@ -126,6 +126,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1211, Level = LogLevel.Debug, Message = "Schedule entry '{EntryKey}' is paused: fire {FireTime:O} recorded without a job")]
     public static partial void ScheduledPaused(ILogger logger, string entryKey, DateTimeOffset fireTime);
+
+    [LoggerMessage(EventId = 1212, Level = LogLevel.Warning, Message = "The clock of this host is {Skew} {Direction} the clock of the store of queue '{QueueName}': this scheduler pushes each fire when its own clock reaches it and the fire falls due by the store's, so it pushes every fire {Skew} {Effect}. Synchronise the host's clock (NTP)")]
+    public static partial void SchedulerClockSkew(ILogger logger, TimeSpan skew, string direction, string queueName, string effect);
 
     [LoggerMessage(EventId = 1209, Level = LogLevel.Error, Message = "Schedule entry '{EntryKey}' stopped after an unexpected error; restart the scheduler to resume it")]
     public static partial void ScheduleEntryFailed(ILogger logger, Exception exception, string entryKey);

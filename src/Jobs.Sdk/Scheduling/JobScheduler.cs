@@ -29,6 +29,9 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
     private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>How far this host's clock may be from the store's before the scheduler warns at start (event 1212).</summary>
+    private static readonly TimeSpan ClockSkewWarning = TimeSpan.FromSeconds(2);
+
     /// <summary>The longest a disposal waits for the scheduling loops once they were told to stop.</summary>
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(5);
 
@@ -176,6 +179,11 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
             return;
         }
 
+        if (store is IJobStoreClock clock)
+        {
+            await CheckClockAsync(clock, entries[0].Target.QueueName, stop).ConfigureAwait(false);
+        }
+
         var loops = new Task[entries.Count];
         for (var i = 0; i < loops.Length; i++)
         {
@@ -187,12 +195,43 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         await Task.WhenAll(loops).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
+    /// <summary>
+    /// Warns (event 1212) when this host's clock is more than <see cref="ClockSkewWarning"/> from the store's, measured to
+    /// within half a round trip: fires are pushed by this clock and fall due by the store's.
+    /// </summary>
+    private async Task CheckClockAsync(IJobStoreClock clock, string queueName, CancellationToken stop)
+    {
+        try
+        {
+            var before = _time.GetUtcNow();
+            var storeTime = await clock.GetStoreTimeAsync(stop).ConfigureAwait(false);
+            var after = _time.GetUtcNow();
+            var margin = (after - before) / 2;
+            var skew = before + margin - storeTime; // positive: this host is ahead
+            if (skew.Duration() - margin > ClockSkewWarning)
+            {
+                var ahead = skew > TimeSpan.Zero;
+                Log.SchedulerClockSkew(_logger, TimeSpan.FromMilliseconds(Math.Round(skew.Duration().TotalMilliseconds)), ahead ? "ahead of" : "behind",
+                    queueName, ahead
+                        ? "early (its jobs still fall due on time; more than a day ahead, the fires it records make every scheduler of the entry count " +
+                          "the earlier ones as pushed, and they are never pushed)"
+                        : "late (its jobs run that late unless another scheduler of the entry pushes them)");
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+        {
+            // A diagnostic only: the entries run whatever it says, and their own store calls report a store out of reach.
+        }
+    }
+
     private async Task RunEntryAsync(JobsRuntime target, IJobScheduleStore store, JobScheduleEntry entry, DateTimeOffset? last, CancellationToken stop)
     {
         try
         {
             // Nothing recorded: start from now rather than back-filling history.
             var cursor = last ?? _time.GetUtcNow();
+            // The fire times a Latest entry gave up while the store was out of reach (a later one fell due): counted as missed.
+            var givenUp = 0;
             while (!stop.IsCancellationRequested)
             {
                 var now = _time.GetUtcNow();
@@ -211,9 +250,9 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
                     continue;
                 }
 
+                var missed = 1 + givenUp;
                 if (entry.Accuracy == ScheduleAccuracy.Latest)
                 {
-                    var missed = 1;
                     while (entry.Schedule.GetNextOccurrence(fire) is { } later && later <= now)
                     {
                         fire = later;
@@ -226,7 +265,17 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
                     }
                 }
 
-                await PushAsync(target, store, entry, fire, stop).ConfigureAwait(false);
+                try
+                {
+                    await PushAsync(target, store, entry, fire, stop).ConfigureAwait(false);
+                    givenUp = 0;
+                }
+                catch (FireSupersededException)
+                {
+                    // The store was out of reach until a later fire time fell due: one catch-up for the latest, as after downtime.
+                    givenUp = missed;
+                }
+
                 cursor = fire;
             }
         }
@@ -253,8 +302,14 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         }
 
         var options = new JobOptions { DelayUntil = fire };
+        // A Latest entry keeps retrying its fire only while it is the latest due: after an outage across several fire times
+        // it pushes one catch-up job, for the latest of them, as a scheduler that starts after downtime does.
+        Func<bool>? superseded = entry.Accuracy == ScheduleAccuracy.Latest
+            ? () => entry.Schedule.GetNextOccurrence(fire) is { } later && later <= _time.GetUtcNow()
+            : null;
         var result = await entry.ScheduledJob.PushAsync(target, options, headers,
-            (record, ct) => WithRetryAsync(entry.Key, c => store.PushScheduledAsync(entry.Key, fire, record, c), ct), stop).ConfigureAwait(false);
+            (record, ct) => WithRetryAsync(entry.Key, c => store.PushScheduledAsync(entry.Key, fire, record, c), ct,
+                superseded is null ? null : error => superseded() ? new FireSupersededException(entry.Key, fire, error) : null), stop).ConfigureAwait(false);
         switch (result.Outcome)
         {
             case ScheduledFireOutcome.Pushed:
@@ -276,7 +331,12 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         FireHandled?.Invoke(entry.Key, fire, result.Outcome == ScheduledFireOutcome.Pushed);
     }
 
-    private async Task<T> WithRetryAsync<T>(string entryKey, Func<CancellationToken, Task<T>> action, CancellationToken stop)
+    /// <summary>
+    /// Runs <paramref name="action"/> until it succeeds, with backoff. <paramref name="giveUp"/>, asked after each wait with
+    /// the last error, returns the exception to end with instead of retrying (null: retry).
+    /// </summary>
+    private async Task<T> WithRetryAsync<T>(string entryKey, Func<CancellationToken, Task<T>> action, CancellationToken stop,
+        Func<Exception, Exception?>? giveUp = null)
     {
         var delay = MinRetryDelay;
         while (true)
@@ -291,8 +351,22 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
                 var wait = Task.Delay(delay, _time, stop);
                 RetryWaiting?.Invoke(entryKey, delay);
                 await wait.ConfigureAwait(false);
+                if (giveUp?.Invoke(ex) is { } end)
+                {
+                    throw end;
+                }
+
                 delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
             }
         }
     }
+
+    /// <summary>
+    /// A <see cref="ScheduleAccuracy.Latest"/> entry's fire given up: the store stayed out of reach until a later fire time fell
+    /// due, which is pushed instead (the push's span records this, with the store's last error as the inner exception).
+    /// </summary>
+    private sealed class FireSupersededException(string entryKey, DateTimeOffset fire, Exception lastError) : Exception(
+        $"Schedule entry '{entryKey}': the fire of {fire.ToString("O", CultureInfo.InvariantCulture)} was not pushed: the schedule store stayed " +
+        "out of reach until a later fire time fell due, and with ScheduleAccuracy.Latest only the latest due fire is pushed (one catch-up).",
+        lastError);
 }

@@ -174,8 +174,8 @@ public sealed class Schedule
             if (fields.Length != 5)
             {
                 throw new ArgumentException(
-                    $"Schedule.Cron: '{text}' has {fields.Length} fields; expected five (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\".",
-                    nameof(expression));
+                    $"Schedule.Cron: '{text}' has {fields.Length} fields; expected five (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\"." +
+                    WithSeconds(fields), nameof(expression));
             }
 
             if (fields[2] is not ("*" or "?") && fields[4] is not ("*" or "?"))
@@ -187,7 +187,40 @@ public sealed class Schedule
             }
         }
 
+        if (text.StartsWith('@'))
+        {
+            try
+            {
+                return Create(text, timeZone, $"cron {text}", nameof(Cron));
+            }
+            catch (ArgumentException ex)
+            {
+                // Nicknames of other dialects (robfig's "@every 5m", "@reboot"): say which ones exist and how to write an interval.
+                throw new ArgumentException(
+                    $"Schedule.Cron: '{text}' is not a valid cron expression: '{text.Split(' ')[0]}' is not a supported nickname. Use @yearly, @annually, @monthly, @weekly, @daily, " +
+                    "@midnight or @hourly, or five fields; for an interval, a step: \"*/5 * * * *\" runs every 5 minutes, \"0 */2 * * *\" every 2 hours.",
+                    nameof(expression), ex.InnerException ?? ex);
+            }
+        }
+
         return Create(text, timeZone, $"cron {text}", nameof(Cron));
+    }
+
+    /// <summary>
+    /// For six or seven fields (seconds first, as Quartz, Spring and Hangfire write them; Quartz's seventh is a year): what
+    /// the expression is without its seconds, and how to fire at a second past the minute. Empty for other counts.
+    /// </summary>
+    private static string WithSeconds(string[] fields)
+    {
+        if (fields.Length is not (6 or 7))
+        {
+            return "";
+        }
+
+        var year = fields.Length == 7 && fields[6] is not ("*" or "?") ? $" and a year ('{fields[6]}': not supported either)" : "";
+        return $" {(fields.Length == 6 ? "Six" : "Seven")} fields look like a format with seconds first{year}: this scheduler does not take " +
+            $"seconds in cron expressions. Without them the expression is '{string.Join(' ', fields[1..6])}'; to fire at a second past the " +
+            "minute, use Schedule.EveryMinute(second) or Schedule.OnMinutes(minutes, second).";
     }
 
     /// <summary>The first fire time strictly after <paramref name="after"/>, or <see langword="null"/> when there is none (before year 2500).</summary>

@@ -100,6 +100,32 @@ public sealed class CronScheduleTests
         Assert.Equal("expression", ex.ParamName);
     }
 
+    /// <summary>
+    /// Expressions from other cron dialects (seconds first as in Quartz, Spring and Hangfire, a year last as in Quartz,
+    /// robfig's <c>@every</c>, <c>@reboot</c>) fail at configuration with a message that says what is not supported and
+    /// what to write instead, not only that the expression is not valid.
+    /// </summary>
+    [Theory]
+    [InlineData("0 */5 * * * ?", "seconds", "'*/5 * * * ?'")]
+    [InlineData("*/10 * * * * *", "seconds", "Schedule.EveryMinute(second)")]
+    [InlineData("0 0 12 ? * MON-FRI *", "seconds", "'0 12 ? * MON-FRI'")]
+    [InlineData("@every 5m", "'@every'", "\"*/5 * * * *\"")]
+    [InlineData("@every 1h", "'@every'", "\"0 */2 * * *\"")]
+    [InlineData("@reboot", "'@reboot'", "@hourly")]
+    public void Expressions_of_other_cron_dialects_are_rejected_with_what_to_write_instead(string expression, string names, string suggests)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Schedule.Cron(expression));
+        Assert.True(ex.Message.Contains(names, StringComparison.Ordinal) && ex.Message.Contains(suggests, StringComparison.Ordinal),
+            $"Schedule.Cron(\"{expression}\") threw: {ex.Message}");
+        Assert.Equal("expression", ex.ParamName);
+    }
+
+    [Theory]
+    [InlineData("@every_minute")]
+    [InlineData("@every_second")]
+    public void Cronos_nicknames_keep_their_meaning(string expression)
+        => Assert.NotNull(Schedule.Cron(expression).GetNextOccurrence(Utc(2026, 1, 1)));
+
     [Fact]
     public void Names_containing_an_h_are_not_mistaken_for_jitter()
         => Assert.Equal([Utc(2026, 1, 1, 0, 0), Utc(2026, 1, 8, 0, 0)], Next(Schedule.Cron("0 0 * * thu"), Utc(2025, 12, 31), 2));
