@@ -26,8 +26,8 @@ public sealed class GenericPlanSweepTests(PostgresFixture fixture)
     {
         const int Young = 16;
         const int Settle = 10;
-        const int GrownOther = 75_000;
-        const int GrownFinished = 25_000;
+        const int GrownOther = 90_000;
+        const int GrownFinished = 10_000;
         const int Calls = 8;
         var schema = "genplan_" + Guid.NewGuid().ToString("N")[..8];
         await using var direct = fixture.CreateDataSource();
