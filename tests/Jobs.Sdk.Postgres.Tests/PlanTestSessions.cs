@@ -7,14 +7,15 @@ internal static class PlanTestSessions
 {
     /// <summary>
     /// A data source of one pooled connection, with Npgsql's automatic preparation (<c>Max Auto Prepare=64;Auto Prepare
-    /// Min Usages=2</c>) when <paramref name="autoPrepare"/>, else only what the driver prepares itself.
+    /// Min Usages=2</c>, or room for <paramref name="maxAutoPrepare"/> statements) when <paramref name="autoPrepare"/>, else
+    /// only what the driver prepares itself.
     /// </summary>
-    public static NpgsqlDataSource OneSession(PostgresFixture fixture, bool autoPrepare) => fixture.CreateDataSource(b =>
+    public static NpgsqlDataSource OneSession(PostgresFixture fixture, bool autoPrepare, int maxAutoPrepare = 64) => fixture.CreateDataSource(b =>
     {
         b.MaxPoolSize = 1;
         if (autoPrepare)
         {
-            (b.MaxAutoPrepare, b.AutoPrepareMinUsages) = (64, 2);
+            (b.MaxAutoPrepare, b.AutoPrepareMinUsages) = (maxAutoPrepare, 2);
         }
     });
 }

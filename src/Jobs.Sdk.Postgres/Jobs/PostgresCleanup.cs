@@ -15,6 +15,10 @@ namespace Jobs.Sdk.Postgres;
 /// a concurrent transaction (another cleanup, a user's <c>DELETE</c>) changed first changes nothing, yet older rows may
 /// lie beyond it. That loop ends: a row a batch picked but did not change was changed by a transaction that committed,
 /// so the next batch's snapshot no longer holds that row version, and rows a rerun put back are not picked again.
+/// <para>
+/// The batches are prepared and planned without sequential scans (<see cref="SqlRun.NoSeqScan"/>): the plan a session
+/// built while the table was small picked and changed the rows by sequential scans, on every batch once it had grown.
+/// </para>
 /// </remarks>
 internal sealed class PostgresCleanup(PostgresQueueContext context)
 {
@@ -134,7 +138,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
             NpgsqlParameter[] parameters = state == JobState.Processing
                 ? [Text(context.Queue), Double(age), Timestamp(after), Integer(CleanupSql.BatchSize)]
                 : [Text(context.Queue), Smallint((short)state), Double(age), Timestamp(after), Integer(CleanupSql.BatchSize)];
-            batch = await context.Commands.QueryAsync(state == JobState.Processing ? _countProcessingSql : _countSettledSql, parameters, SqlRun.Prepare | SqlRun.Maintenance,
+            batch = await context.Commands.QueryAsync(state == JobState.Processing ? _countProcessingSql : _countSettledSql, parameters, SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
                 static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                     ? (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)))
                     : throw new InvalidOperationException("A cleanup count returned no row."), cancellationToken).ConfigureAwait(false);
@@ -155,7 +159,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         {
             var batch = await context.Commands.QueryAsync(_countRunnableSql,
                 [Text(context.Queue), Smallint((short)state), Double(age), Smallint(p), Timestamp(after.RunAt), Uuid(after.Id), Integer(CleanupSql.BatchSize)],
-                SqlRun.Prepare | SqlRun.Maintenance,
+                SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
                 static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                     ? (Read: reader.GetInt64(0), Counted: reader.GetInt64(1),
                         RunAt: reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)),
@@ -187,7 +191,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         do
         {
             batch = await context.Commands.QueryAsync(_removeProcessingSql,
-                [Text(context.Queue), Double(maxAge?.TotalMilliseconds), Integer(CleanupSql.BatchSize), Text(context.Channel)], SqlRun.Prepare | SqlRun.Maintenance,
+                [Text(context.Queue), Double(maxAge?.TotalMilliseconds), Integer(CleanupSql.BatchSize), Text(context.Channel)], SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
                 static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                     ? (reader.GetInt64(0), reader.GetInt64(1) + reader.GetInt64(2),
                         reader.IsDBNull(4) ? null : reader.GetFieldValue<Guid[]>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<Guid[]>(5))
@@ -208,7 +212,7 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
 
     /// <summary>Runs one batch; returns how many rows it picked and how many of them it changed (deleted or put back).</summary>
     private Task<(long Picked, long Changed)> BatchAsync(string sql, JobState state, NpgsqlParameter third, CancellationToken cancellationToken)
-        => context.Commands.QueryAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare | SqlRun.Maintenance,
+        => context.Commands.QueryAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
                 ? (reader.GetInt64(0), reader.GetInt64(1))
                 : throw new InvalidOperationException("A cleanup batch returned no row."), cancellationToken);

@@ -26,7 +26,9 @@ internal sealed class PostgresCountsByName(PostgresQueueContext context)
             await CountRunnableAsync(priority, counts, cancellationToken).ConfigureAwait(false);
         }
 
-        var running = await context.Commands.QueryAsync(_runningSql, [Text(context.Queue)], SqlRun.None, static async (reader, ct) =>
+        // Each batch without sequential scans (SqlRun.NoSeqScan): with Max Auto Prepare, a generic plan built while the table
+        // was small read the whole table at every batch; the batches read the queue's index ranges at any size.
+        var running = await context.Commands.QueryAsync(_runningSql, [Text(context.Queue)], SqlRun.NoSeqScan, static async (reader, ct) =>
         {
             var rows = new List<(string, JobState, long)>();
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -53,7 +55,7 @@ internal sealed class PostgresCountsByName(PostgresQueueContext context)
         do
         {
             batch = await context.Commands.QueryAsync(_runnableSql,
-                [Text(context.Queue), Smallint((short)priority), Timestamp(after.RunAt), Uuid(after.Id), Integer(CountByNameSql.BatchSize)], SqlRun.None,
+                [Text(context.Queue), Smallint((short)priority), Timestamp(after.RunAt), Uuid(after.Id), Integer(CountByNameSql.BatchSize)], SqlRun.NoSeqScan,
                 static async (reader, ct) =>
                 {
                     (List<(string, JobState, long)> Rows, long Read, (DateTimeOffset?, Guid?) Last) read = ([], 0, (null, null));
@@ -78,7 +80,7 @@ internal sealed class PostgresCountsByName(PostgresQueueContext context)
         do
         {
             batch = await context.Commands.QueryAsync(_settledSql,
-                [Text(context.Queue), Smallint((short)state), Uuid(batch.Last), Integer(CountByNameSql.BatchSize)], SqlRun.None,
+                [Text(context.Queue), Smallint((short)state), Uuid(batch.Last), Integer(CountByNameSql.BatchSize)], SqlRun.NoSeqScan,
                 static async (reader, ct) =>
                 {
                     (List<(string, long)> Rows, long Read, Guid? Last) read = ([], 0, null);

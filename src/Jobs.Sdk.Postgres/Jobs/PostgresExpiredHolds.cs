@@ -24,8 +24,9 @@ internal sealed class PostgresExpiredHolds(PostgresQueueContext context, Retenti
         {
             for (var batch = 0; batch < MaxBatchesPerPass; batch++)
             {
+                // Without sequential scans: a plan its session built on a young queue's table read the whole table at every batch.
                 var (seen, deleted) = await context.Commands.QueryAsync(_dropSql,
-                    [Text(context.Queue), Smallint((short)state), Integer(UniqueJobSql.ExpiredHoldersBatch)], SqlRun.Prepare | SqlRun.Maintenance,
+                    [Text(context.Queue), Smallint((short)state), Integer(UniqueJobSql.ExpiredHoldersBatch)], SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
                     static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0L, 0L),
                     cancellationToken).ConfigureAwait(false);
                 dropped += deleted;

@@ -69,7 +69,9 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
     public async Task<IReadOnlyList<WaitingJobName>> GetWaitingNamesAsync(TimeSpan dueFor, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await context.Commands.QueryAsync(_waitingNamesSql, [Text(context.Queue), Double(Math.Max(0, dueFor.TotalMilliseconds))], SqlRun.None,
+        // Without sequential scans: statistics taken while the table was small sent it to one even unprepared (and to a
+        // generic plan that kept it, with Max Auto Prepare); the runnable index serves it at any size.
+        return await context.Commands.QueryAsync(_waitingNamesSql, [Text(context.Queue), Double(Math.Max(0, dueFor.TotalMilliseconds))], SqlRun.NoSeqScan,
             static async (reader, ct) =>
             {
                 var result = new List<WaitingJobName>();

@@ -106,7 +106,10 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         => context.Commands.QueryOnAsync(connection, transaction,
             limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
             limited ? _claimWithinLimitSql : _claimSql, parameters,
-            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan,
+            // Its generic plan is built at the session's first claim and kept until the next ANALYZE: built on a young queue's
+            // table it found the claimed rows (and a key's jobs ahead) by sequential scans, on every claim once the table had
+            // grown. Without sequential scans it reads the indexes (and the rows by ctid) at any size.
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.GenericPlan | SqlRun.NoSeqScan,
             async (reader, ct) =>
             {
                 List<(long Place, ClaimedJob Job)>? rows = null;
@@ -203,9 +206,11 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             }
         }
 
+        // Prepared, as the claim, and planned without sequential scans for the same reason (a plan built on a young queue's
+        // table looked each job up by a sequential scan).
         return context.Commands.QueryAsync(_completeRemovingSql,
             [Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(tokens, NpgsqlDbType.Uuid)],
-            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays,
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays | SqlRun.NoSeqScan,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0L, 0L),
             cancellationToken);
     }
@@ -239,6 +244,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             remove[i] = Removes(o);
         }
 
+        // Planned without sequential scans, as the removing outcomes above.
         return context.Commands.QueryAsync(_completeSql,
             [
                 Text(context.Queue), Text(workerId), Array(ids, NpgsqlDbType.Uuid), Array(attempts, NpgsqlDbType.Integer),
@@ -247,7 +253,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                 Boolean(_removeCancelled),
                 Array(tokens, NpgsqlDbType.Uuid), Array(stacks, NpgsqlDbType.Text), Array(runAts, NpgsqlDbType.TimestampTz),
             ],
-            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays,
+            SqlRun.Prepare | SqlRun.WorkerCommit | SqlRun.Arrays | SqlRun.NoSeqScan,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetInt64(2) > 0, cancellationToken);
     }
 
@@ -307,9 +313,10 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var queue = context.Queue;
+        // Planned without sequential scans: a plan its session built on a young queue's table read the whole table at every pass.
         var pass = await context.Commands.QueryAsync(_rescueSql,
             [Text(queue), Boolean(_removeFailed), Boolean(_removeCancelled), Text(context.Channel)],
-            SqlRun.Prepare | SqlRun.Maintenance, static async (reader, ct) =>
+            SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan, static async (reader, ct) =>
             {
                 await reader.ReadAsync(ct).ConfigureAwait(false);
                 var count = (int)reader.GetInt64(0);

@@ -94,8 +94,10 @@ internal sealed class PostgresScheduleStore(PostgresQueueContext context, Retent
         }
 
         // The key was held. The holder committed after the statement's snapshot was taken when it did not see it: read it
-        // now (for the scheduler's log; it may have let the key go since).
-        holder ??= await context.Commands.ScalarAsync(_uniqueHolderSql, [Text(context.Queue), Text(job.UniqueKey)], SqlRun.None, cancellationToken)
+        // now (for the scheduler's log; it may have let the key go since). Unprepared, and never a generic plan when Npgsql
+        // prepares it on its own (Max Auto Prepare: SqlRun.CustomPlan): one built while the table was small read the whole
+        // table for the key.
+        holder ??= await context.Commands.ScalarAsync(_uniqueHolderSql, [Text(context.Queue), Text(job.UniqueKey)], SqlRun.CustomPlan, cancellationToken)
             .ConfigureAwait(false) as Guid?;
         return new ScheduledFireResult(ScheduledFireOutcome.KeyHeld, holder is { } id ? new JobId(id) : null);
     }
