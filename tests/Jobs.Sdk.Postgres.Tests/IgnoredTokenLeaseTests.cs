@@ -57,61 +57,7 @@ public sealed class IgnoredTokenLeaseTests(PostgresFixture fixture)
     public async Task A_handler_that_ignores_its_token_past_its_hosts_stop_keeps_its_lease_and_its_late_success_is_recorded()
     {
         await using var dataSource = fixture.CreateDataSource();
-        var queueName = "ignoredstop_" + Guid.NewGuid().ToString("N")[..6];
-        var held = new HeldHandler();
-        var runs = 0;
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
-        builder.Services.AddJobs(jobs => jobs
-            .UsePostgres(dataSource, o =>
-            {
-                o.Schema = "jobs_test";
-                o.QueueName = queueName;
-                o.PollInterval = TimeSpan.FromMilliseconds(100);
-                o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes };
-            })
-            .AddJob<ValueJob>((_, _, ct) =>
-            {
-                Interlocked.Increment(ref runs);
-                return held.RunAsync(ct);
-            })
-            .AddWorkers(o =>
-            {
-                o.Concurrency = 1;
-                o.LeaseDuration = Lease;
-            }));
-        var host = builder.Build();
-        try
-        {
-            var queue = host.Services.GetRequiredService<JobQueue>();
-            await host.StartAsync();
-            var id = await queue.PushAsync(new ValueJob(1));
-            await held.Started.WaitAsync(TimeSpan.FromSeconds(60));
-            await host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            await ((IAsyncDisposable)host).DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(held.TokenCancelled.IsCompleted && !held.Returned, "The handler was not cancelled by the stop, or returned.");
-
-            await using var other = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) =>
-            {
-                Interlocked.Increment(ref runs);
-                return Task.CompletedTask;
-            }), worker: o =>
-            {
-                o.LeaseDuration = Lease;
-                o.RescueInterval = TimeSpan.FromMilliseconds(300);
-            }, queueName: queueName);
-            await other.StartAsync();
-            await LeaseStaysRenewedAsync(other, id, rounds: 6);
-            held.Release();
-            await TestExtensions.EventuallyAsync(async () => (await other.Queue.GetJobAsync(id))!.State != JobState.Processing, 60, "the late outcome is recorded");
-            var job = (await other.Queue.GetJobAsync(id))!;
-            Assert.True(job.State == JobState.Completed && job.Attempts == 1 && runs == 1,
-                $"The job is {job.State} after {job.Attempts} attempt(s) and {runs} run(s) (error: {job.LastError}).");
-        }
-        finally
-        {
-            held.Release();
-        }
+        await PastTheHostsStopAsync("ignoredstop_", (jobs, configure) => jobs.UsePostgres(dataSource, configure));
     }
 
     /// <summary>
@@ -119,15 +65,21 @@ public sealed class IgnoredTokenLeaseTests(PostgresFixture fixture)
     /// returned) must not close the connections the worker still renews that lease with, and records the late outcome with.
     /// </summary>
     [Fact]
-    public async Task A_handler_that_ignores_its_token_past_its_hosts_disposal_keeps_its_lease_on_the_hosts_own_data_source()
+    public Task A_handler_that_ignores_its_token_past_its_hosts_disposal_keeps_its_lease_on_the_hosts_own_data_source()
+        => PastTheHostsStopAsync("ignoredowned_", (jobs, configure) => jobs.UsePostgres(fixture.ConnectionString, configure));
+
+    /// <summary>
+    /// A host (its driver added by <paramref name="usePostgres"/>) whose handler ignores its token is stopped and disposed
+    /// while the handler runs; another worker of the queue must see the job's lease renewed, and the late success recorded.
+    /// </summary>
+    private async Task PastTheHostsStopAsync(string queuePrefix, Func<JobsBuilder, Action<PostgresJobDriverOptions>, JobsBuilder> usePostgres)
     {
-        var queueName = "ignoredowned_" + Guid.NewGuid().ToString("N")[..6];
+        var queueName = queuePrefix + Guid.NewGuid().ToString("N")[..6];
         var held = new HeldHandler();
         var runs = 0;
         var builder = Host.CreateApplicationBuilder();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200));
-        builder.Services.AddJobs(jobs => jobs
-            .UsePostgres(fixture.ConnectionString, o =>
+        builder.Services.AddJobs(jobs => usePostgres(jobs, o =>
             {
                 o.Schema = "jobs_test";
                 o.QueueName = queueName;
