@@ -22,6 +22,11 @@ internal static class CountByNameSql
     /// come from <c>jobs_admin_list_idx</c> alone (an index-only scan, in its order, stopping at $4); their names from
     /// their rows, by id. Asked for the names at once, the planner read every row below $3 (a bitmap scan of the state
     /// index, then a sort) when ids and the table's order disagree (random ids): each batch read the rest of the state.
+    /// The names are read by id alone, so that only the primary key can find them: the page's rows are those rows in the
+    /// statement's one snapshot, and asked for the queue and state as well, a plan built on statistics from before the
+    /// state grew (a young queue) read the state's whole range of a queue index for each batch and filtered it by the
+    /// batch's ids (<c>id = ANY</c>, each entry compared with up to $4 of them): a call's work grew with the square of
+    /// the state's size.
     /// </summary>
     public static readonly string Settled = $$"""
         WITH page AS MATERIALIZED (
@@ -31,7 +36,7 @@ internal static class CountByNameSql
             ORDER BY id DESC
             LIMIT $4
         ), named AS (
-            SELECT name FROM {s}.jobs WHERE id = ANY (ARRAY(SELECT id FROM page)) AND queue_name = $1 AND state = $2
+            SELECT name FROM {s}.jobs WHERE id = ANY (ARRAY(SELECT id FROM page))
         )
         SELECT name, count(*), (SELECT count(*) FROM page), (SELECT id FROM page ORDER BY id LIMIT 1) FROM named GROUP BY name
         """;
@@ -39,7 +44,9 @@ internal static class CountByNameSql
     /// <summary>
     /// Runnable rows (pending and retrying) of queue $1 and priority $2 in <c>jobs_runnable_idx</c> order from after
     /// ($3 run_at, $4 id) (null: the first), up to $5 of them: name, state, count, rows read, the last run_at and id read.
-    /// As <see cref="Settled"/>: the batch from the index alone, then its rows by id.
+    /// As <see cref="Settled"/>: the batch from the index alone, then its rows by id alone (asked for the queue and the
+    /// runnable states too, a plan built on a young queue's statistics read the queue's whole range of
+    /// <c>jobs_runnable_idx</c> for each batch).
     /// </summary>
     public static readonly string Runnable = $$"""
         WITH page AS MATERIALIZED (
@@ -49,8 +56,7 @@ internal static class CountByNameSql
             ORDER BY run_at, id
             LIMIT $5
         ), named AS (
-            SELECT name, state FROM {s}.jobs
-            WHERE id = ANY (ARRAY(SELECT id FROM page)) AND queue_name = $1 AND state IN ({{Pending}}, {{Retrying}})
+            SELECT name, state FROM {s}.jobs WHERE id = ANY (ARRAY(SELECT id FROM page))
         ), last AS (
             SELECT run_at, id FROM page ORDER BY run_at DESC, id DESC LIMIT 1
         )

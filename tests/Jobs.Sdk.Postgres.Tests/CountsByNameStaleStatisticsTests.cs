@@ -1,0 +1,97 @@
+using Npgsql;
+
+namespace Jobs.Sdk.Postgres.Tests;
+
+/// <summary>
+/// <see cref="JobQueue.GetCountsByNameAsync"/> on a queue whose finished jobs grew after the table was last analyzed
+/// (young): each batch reads its own batch of index entries, in an index's order from where the previous batch ended,
+/// then those rows by id, whatever the statistics say. Planned on the young table's statistics, each batch looked its
+/// rows' names up by reading the state's whole range of the queue's index and filtering it by the batch's ids (5,000
+/// compared per entry): the work of one call grew with the square of the state's size. Observed as the index entries
+/// the call read (<c>pg_stat_user_indexes</c>), not timed.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CountsByNameStaleStatisticsTests(PostgresFixture fixture)
+{
+    [Theory]
+    [InlineData(false)] // each batch planned for its own arguments, on the young table's statistics
+    [InlineData(true)] // Max Auto Prepare: the session's generic plans, built on the young table
+    public async Task Counts_by_name_of_a_queue_grown_after_its_last_analyze_read_each_job_once(bool autoPrepare)
+    {
+        const int Young = 16;
+        const int Settle = 8;
+        const int Finished = 25_000;
+        const int Waiting = 15_000;
+        var schema = "countsname_" + Guid.NewGuid().ToString("N")[..8];
+        await using var direct = fixture.CreateDataSource();
+        // One pooled connection: the calls run on one server session (whose statistics are flushed before each reading).
+        await using var ds = PlanTestSessions.OneSession(fixture, autoPrepare);
+        try
+        {
+            await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<MessageJob>((_, _, _) => Task.CompletedTask),
+                driver: o => o.Schema = schema, dataSource: ds);
+            for (var i = 0; i < Young; i++)
+            {
+                await q.Queue.PushAsync(new MessageJob(i, "young"));
+            }
+
+            // The table analyzed young (as autovacuum does after its first rows), autovacuum then kept away until its next pass.
+            await direct.ExecAsync($"ALTER TABLE {schema}.jobs SET (autovacuum_enabled = false); ANALYZE {schema}.jobs");
+            for (var i = 0; i < Settle; i++)
+            {
+                await q.Queue.GetCountsByNameAsync();
+            }
+
+            // The queue grows: finished jobs kept by retention, in random id order (as pushed over time), and delayed ones.
+            await direct.ExecAsync($"""
+                INSERT INTO {schema}.jobs (id, queue_name, name, payload, state, attempts, finished_at, updated_at)
+                SELECT gen_random_uuid(), '{q.Queue.QueueName}', '{MessageJob.JobName}', jsonb_build_object('id', g), {(short)JobState.Completed}, 1,
+                    now() - g * interval '1 ms', now() - g * interval '1 ms'
+                FROM generate_series(1, {Finished}) g;
+                INSERT INTO {schema}.jobs (id, queue_name, name, payload, run_at)
+                SELECT gen_random_uuid(), '{q.Queue.QueueName}', '{MessageJob.JobName}', jsonb_build_object('id', g), now() + interval '1 hour' + g * interval '1 ms'
+                FROM generate_series(1, {Waiting}) g
+                """);
+            Assert.Equal(1, await direct.ScalarAsync($"""
+                SELECT analyze_count + autoanalyze_count FROM pg_stat_user_tables WHERE schemaname = '{schema}' AND relname = 'jobs'
+                """));
+
+            await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
+            var before = await IndexReadsAsync(direct, schema);
+            var counts = await q.Queue.GetCountsByNameAsync();
+            await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
+            var after = await IndexReadsAsync(direct, schema);
+
+            var counted = counts.Sum(c => c.Counts.Pending + c.Counts.Completed);
+            Assert.Equal(Young + Finished + Waiting, counted);
+            var read = after.ToDictionary(a => a.Key, a => a.Value - before.GetValueOrDefault(a.Key));
+            // A batch's ids from one index, then its rows by id (the primary key): each counted job's entries read once in
+            // each, and a batch's worth of slack for the entry each walk's last batch stops at.
+            var limit = 2L * counted + 2 * CountByNameSql.BatchSize;
+            Assert.True(read.Values.Sum() <= limit && read.Values.All(r => r <= counted + CountByNameSql.BatchSize),
+                $"GetCountsByNameAsync (auto-prepare: {autoPrepare}) on a queue of {Finished:N0} finished and {Waiting:N0} waiting jobs grown after the table was analyzed " +
+                $"with {Young} counted {counted:N0} jobs and read {read.Values.Sum():N0} index entries (at most {limit:N0} expected: " +
+                $"each job once from an index's walk, once by id): " +
+                string.Join(", ", read.Where(r => r.Value > 0).OrderByDescending(r => r.Value).Select(r => $"{r.Key} {r.Value:N0}")));
+        }
+        finally
+        {
+            await direct.ExecAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+        }
+    }
+
+    /// <summary>The index entries read so far from each index of <paramref name="schema"/>'s jobs table.</summary>
+    private static async Task<Dictionary<string, long>> IndexReadsAsync(NpgsqlDataSource ds, string schema)
+    {
+        await using var command = ds.CreateCommand(
+            $"SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes WHERE schemaname = '{schema}' AND relname = 'jobs'");
+        await using var reader = await command.ExecuteReaderAsync();
+        var reads = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            reads[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return reads;
+    }
+}
