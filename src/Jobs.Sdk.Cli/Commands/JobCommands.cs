@@ -27,7 +27,7 @@ internal sealed class JobCommands
         string? connection = null, string schema = "jobs", bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
-            var query = JobFilters.Build(queue, state, name, payload, text, error, since, until, order, limit, cursor);
+            var query = JobFilters.Build(queue, state, name, payload, text, error, since, until, order, limit, cursor, listing: true);
             var page = await ctx.Admin.ListJobsAsync(query, ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {

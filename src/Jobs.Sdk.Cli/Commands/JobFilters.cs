@@ -6,9 +6,11 @@ namespace Jobs.Sdk.Cli;
 /// <summary>Turns the filter options shared by list, retry, cancel, delete, run-now and priority into a <see cref="JobQuery"/>.</summary>
 internal static partial class JobFilters
 {
+    /// <summary>The query of the options; <c>listing</c> for <c>jobs list</c> (a refused empty filter says to leave it out, not to use --all).</summary>
     public static JobQuery Build(string? queue, string? state, string? name, string? payload, string? text, string? error,
-        string? since, string? until, string order = "newest", int limit = 50, string? cursor = null)
+        string? since, string? until, string order = "newest", int limit = 50, string? cursor = null, bool listing = false)
     {
+        EmptyFilter.Refuse(queue, state, name, payload, text, error, since, until, listing);
         if (limit is < 1 or > JobQuery.MaxLimit)
         {
             throw new CliException($"--limit: {limit} is out of range; use 1 to {JobQuery.MaxLimit}.");
