@@ -91,20 +91,8 @@ public sealed class AdminReadPlanTests(PostgresFixture fixture)
                         await admin.PreviewAsync(JobSelection.Matching(new JobQuery { Queue = queue, States = [JobState.Pending] }),
                             new JobAdminAction(JobAdminActionKind.Cancel));
                         break;
-                    case "admin-cancel":
-                        await admin.CancelAsync(JobSelection.Ids(JobId.New()));
-                        break;
-                    case "admin-delete":
-                        await admin.DeleteAsync(JobSelection.Ids(JobId.New()));
-                        break;
-                    case "admin-retry":
-                        await admin.RetryAsync(JobSelection.Ids(JobId.New()));
-                        break;
-                    case "admin-run-now":
-                        await admin.RunNowAsync(JobSelection.Ids(JobId.New()));
-                        break;
-                    case "admin-priority":
-                        await admin.SetPriorityAsync(JobSelection.Ids(JobId.New()), JobPriority.Higher);
+                    case var action when AdminIdActions.Names(action):
+                        await AdminIdActions.RunAsync(admin, action, JobId.New());
                         break;
                     default:
                         await q.Queue.CancelAsync(JobId.New());

@@ -203,20 +203,11 @@ internal sealed class SweepCalls(TestQueue q, JobAdmin admin, NpgsqlDataSource d
                 await admin.PreviewAsync(JobSelection.Matching(new JobQuery { Queue = queue.QueueName, States = [JobState.Paused] }),
                     new JobAdminAction(JobAdminActionKind.Cancel));
                 break;
-            case "admin-cancel":
-                await admin.CancelAsync(JobSelection.Ids(await queue.PushAsync(new MessageJob(n, "admin-cancel"))));
-                break;
-            case "admin-delete":
-                await admin.DeleteAsync(JobSelection.Ids(await queue.PushAsync(new MessageJob(n, "admin-delete"))));
-                break;
-            case "admin-retry":
-                await admin.RetryAsync(JobSelection.Ids(JobId.New()));
-                break;
-            case "admin-run-now":
-                await admin.RunNowAsync(JobSelection.Ids(JobId.New()));
-                break;
-            case "admin-priority":
-                await admin.SetPriorityAsync(JobSelection.Ids(JobId.New()), JobPriority.Higher);
+            case var action when AdminIdActions.Names(action):
+                // cancel and delete act on a job just pushed; the others on an id no job has
+                await AdminIdActions.RunAsync(admin, action, action is "admin-cancel" or "admin-delete"
+                    ? await queue.PushAsync(new MessageJob(n, action))
+                    : JobId.New());
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation), operation, "no such call");
