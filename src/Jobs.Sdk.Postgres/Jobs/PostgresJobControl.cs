@@ -41,15 +41,18 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
     public async Task<bool> PauseAsync(JobId id, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await context.Commands.ExecuteAsync(_pauseSql, [Text(context.Queue), Uuid(id.Value)], SqlRun.None, cancellationToken)
+        // Planned for each execution, as cancel is (SqlRun.CustomPlan): a generic plan built on a young queue's statistics
+        // read the whole table at every call once the queue had grown.
+        return await context.Commands.ExecuteAsync(_pauseSql, [Text(context.Queue), Uuid(id.Value)], SqlRun.CustomPlan, cancellationToken)
             .ConfigureAwait(false) > 0;
     }
 
     public async Task<bool> ResumeAsync(JobId id, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        // Planned for each execution, as cancel is (SqlRun.CustomPlan).
         var resumed = (long)(await context.Commands.ScalarAsync(_resumeSql, [Text(context.Queue), Uuid(id.Value), Text(context.Channel)],
-            SqlRun.None, cancellationToken).ConfigureAwait(false))! > 0;
+            SqlRun.CustomPlan, cancellationToken).ConfigureAwait(false))! > 0;
         if (resumed)
         {
             context.Notifier.JobsDue();
@@ -61,7 +64,8 @@ internal sealed class PostgresJobControl(PostgresQueueContext context, bool remo
     public async Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
-        return await context.Commands.QueryAsync(_getJobSql, [Text(context.Queue), Uuid(id.Value)], SqlRun.None,
+        // Planned for each execution, as cancel is (SqlRun.CustomPlan).
+        return await context.Commands.QueryAsync(_getJobSql, [Text(context.Queue), Uuid(id.Value)], SqlRun.CustomPlan,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? JobRows.ReadInfo(reader) : null,
             cancellationToken).ConfigureAwait(false);
     }
