@@ -79,6 +79,8 @@ internal sealed class MaintenanceCommands
                 throw new CliException("cleanup: say what to delete: --completed 7d, --failed 30d and/or --cancelled 7d.");
             }
 
+            QueueOption.Check(queue, "leave --queue out to clean every queue");
+
             var options = new CleanupOptions
             {
                 CompletedJobs = Action(completed, "--completed"),
