@@ -137,12 +137,19 @@ export function jobList(main, params, ctx) {
 export function jobDetail(main, id, params, ctx) {
   const cursor = params.get('cursor') || '';
   const back = listHash(listQuery(Object.fromEntries(FILTERS.map(k => [k, params.get(k) || ''])), params.getAll('prev').filter(Boolean), cursor));
+  // The job as last drawn: a live update (on a busy store, every snapshot) that finds it unchanged leaves the page as the
+  // operator has it (a stack trace opened, text selected in an error), instead of rebuilding it.
+  let shown = '';
   const load = async () => {
     let d;
     try { d = await get('jobs/' + encodeURIComponent(id)); } catch (e) {
+      shown = '';
       main.replaceChildren(el('p', { class: 'crumbs' }, el('a', { href: back }, '← Jobs')), el('p', { class: 'banner bad' }, e.message));
       return;
     }
+    const text = JSON.stringify(d);
+    if (text === shown) return;
+    shown = text;
     const j = d.job;
     const buttons = actionButtons(ctx, () => [j.id], a => { if (a.key === 'delete') location.hash = back; }, j.state);
     const current = j.state === 'failed' || j.state === 'retrying';
