@@ -94,10 +94,15 @@ public sealed class DashboardActionTests
     public async Task A_schedule_entry_keyed_dot_is_named_in_the_query_and_the_placeholder_alone_is_entry_underscore()
     {
         await using var app = await DashboardTestApp.StartAsync(protect: true);
+        await app.Store.PublishSchedulesAsync([.. new[] { ".", "_" }.Select(key => new ScheduleRegistration
+        {
+            QueueName = "emails", EntryKey = key, JobName = "test-email", Description = "daily at 03:00 UTC",
+            Payload = Encoding.UTF8.GetBytes("""{"to":"team@example.com","subject":"digest"}"""), NextFireAt = DateTimeOffset.UtcNow.AddHours(3),
+        })], CancellationToken.None);
         var (_, token) = await app.SessionAsync(Caller.RemoteOperator);
         var op = Caller.RemoteOperator;
-        await ChangedAsync(await app.PostAsync("api/schedules/_/pause?key=.", op, new { reason = "dot" }, token));
-        await ChangedAsync(await app.PostAsync("api/schedules/_/pause", op, new { reason = "underscore" }, token));
+        Assert.Equal(1, await ChangedAsync(await app.PostAsync("api/schedules/_/pause?key=.", op, new { reason = "dot" }, token)));
+        Assert.Equal(1, await ChangedAsync(await app.PostAsync("api/schedules/_/pause", op, new { reason = "underscore" }, token)));
         using var refused = await app.PostAsync("api/schedules/digest/pause?key=..", op, new { reason = "no" }, token);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
 

@@ -52,14 +52,29 @@ internal static class CatalogEndpoints
             ? Math.Clamp(l, 1, JobQuery.MaxLimit)
             : context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.PageSize;
 
-    /// <summary><c>POST api/schedules/{key}/trigger</c>, <c>/pause</c> and <c>/resume</c>, body <c>{ reason }</c>.</summary>
+    /// <summary>
+    /// <c>POST api/schedules/{key}/trigger</c>, <c>/pause</c> and <c>/resume</c>, body <c>{ reason }</c>; 404 when no entry
+    /// has the key (<see cref="MissingEntryAsync"/>).
+    /// </summary>
     public static Task ScheduleActAsync(HttpContext context) => ActAsync(context, "key", "use trigger, pause or resume", (admin, key, action, _, audit, ct) => action switch
     {
         "trigger" => admin.TriggerScheduleAsync(key, audit, ct),
         "pause" => admin.PauseScheduleAsync(key, audit, ct),
         "resume" => admin.ResumeScheduleAsync(key, audit, ct),
         _ => null,
-    });
+    }, MissingEntryAsync);
+
+    /// <summary>
+    /// Why a schedule action changed nothing, when it is that no entry has the key: the page showed an entry removed since
+    /// (retention deletes one that is not paused 7 days after a scheduler last published it, and an edited schedule publishes
+    /// a new key), whose trigger the page would otherwise report as held by a unique job, and whose pause as done.
+    /// </summary>
+    private static async Task<string?> MissingEntryAsync(JobAdmin admin, string key, CancellationToken cancellationToken)
+        => (await admin.GetSchedulesAsync(cancellationToken)).Any(s => s.EntryKey == key)
+            ? null
+            : $"Schedule entry '{key}' is not stored: nothing was triggered, paused or resumed. It was removed since the page showed it " +
+              "(an entry no scheduler publishes any more is deleted 7 days after it was last published, unless paused; an edited " +
+              "schedule publishes a new key), or never existed. Reload the schedules page to see the entries there are.";
 
     /// <summary><c>GET api/workers</c></summary>
     public static async Task WorkersAsync(HttpContext context)
@@ -81,10 +96,12 @@ internal static class CatalogEndpoints
     /// <summary>
     /// One operator action on the item named by route value <paramref name="routeKey"/>: reads the <c>{ reason }</c> body,
     /// runs the action the route names (<paramref name="act"/> returns null for an unknown one: 404) with the caller's
-    /// audit information, and answers how many items changed.
+    /// audit information, and answers how many items changed — or, when none did and <paramref name="missing"/> says the
+    /// item is not stored, 404 with its message.
     /// </summary>
     private static async Task ActAsync(HttpContext context, string routeKey, string knownActions,
-        Func<JobAdmin, string, string?, ReasonRequest, AuditInfo, CancellationToken, Task<int>?> act)
+        Func<JobAdmin, string, string?, ReasonRequest, AuditInfo, CancellationToken, Task<int>?> act,
+        Func<JobAdmin, string, CancellationToken, Task<string?>>? missing = null)
     {
         var action = context.Request.RouteValues["action"] as string;
         if (Target(context, routeKey) is not { } target)
@@ -107,7 +124,14 @@ internal static class CatalogEndpoints
             return;
         }
 
-        await HttpJson.WriteAsync(context, new ActionResponse(await acting), DashboardJsonContext.Default.ActionResponse);
+        var changed = await acting;
+        if (changed == 0 && missing is not null && await missing(JobEndpoints.Admin(context), target, context.RequestAborted) is { } notStored)
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, notStored);
+            return;
+        }
+
+        await HttpJson.WriteAsync(context, new ActionResponse(changed), DashboardJsonContext.Default.ActionResponse);
     }
 
     /// <summary>The path segment that stands for a name given in the query: "." or "..", which cannot be a path segment.</summary>

@@ -1,4 +1,4 @@
-// Jobs.Sdk dashboard: session, banners, hash routing and live updates (one EventSource per page, fed by the server's one shared poll).
+// Jobs.Sdk dashboard: session, banners, hash routing and live updates (one event stream per browser, live.js, fed by the server's one shared poll).
 // A view's state (the jobs list's filters and page, the open job) is in the URL's hash, so Back, a reload and a shared link
 // show the same thing; views read it with URLSearchParams and render it as text (el), never as markup.
 import { el, toast } from './ui.js';
@@ -6,6 +6,7 @@ import { get, setSession } from './api.js';
 import { overview, queues, schedules, workers, audit } from './views-overview.js';
 import { jobList, jobDetail } from './views-jobs.js';
 import { SESSION_CHANGED } from './job-actions.js';
+import { connectLive } from './live.js';
 
 let routed = null;          // the hash the current view shows
 /** Puts a view's new state in the URL, as a new history entry, without rebuilding the view. */
@@ -100,48 +101,38 @@ function setLive(state, text) {
   live.querySelector('.live-text').textContent = text;
 }
 
-let retryMs = 3000;
-
-function connect() {
-  const source = new EventSource('api/events');
-  source.addEventListener('open', () => { retryMs = 3000; setLive('on', 'Live'); });
-  source.addEventListener('error', () => {
-    setLive('off', 'Reconnecting…');
-    // The browser retries a dropped stream by itself, but gives up for good after an answer that is not an event stream
-    // (the 503 of an app that is stopping, a proxy's 502 while it restarts): open a new one, backing off up to 30 s.
-    if (source.readyState === EventSource.CLOSED) {
-      setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 30000);
-    }
-  });
-  source.addEventListener('store-error', e => {
-    const data = JSON.parse(e.data);
+// What the live stream sends (live.js: one stream per browser, shared by its tabs).
+function onLive(message) {
+  if (message.type === 'open') setLive('on', 'Live');
+  else if (message.type === 'error') setLive('off', 'Reconnecting…');
+  else if (message.type === 'store-error') {
+    const data = JSON.parse(message.data);
     setLive('off', 'Store unreachable');
     document.getElementById('live').title = data.error;
-  });
-  source.addEventListener('snapshot', e => {
-    const snapshot = JSON.parse(e.data);
-    ctx.snapshot = snapshot;
-    setLive('on', 'Live');
-    document.getElementById('live').title = 'Updated ' + new Date(snapshot.at).toLocaleTimeString();
-    if ((snapshot.serverReadOnly || null) !== serverReadOnly) {
-      // The server became read-only, or writable again: say so, and (dis)able the view's actions. A view that can redraw
-      // them in place does (the jobs list keeps the operator's selection); the others are rebuilt.
-      serverReadOnly = snapshot.serverReadOnly || null;
-      ctx.session = effectiveSession();
-      banners(ctx.session);
-      document.dispatchEvent(new Event(SESSION_CHANGED));   // an open confirm dialog follows it too
-      if (view && view.onSession) {
-        view.onSession();
-        if (view.onSnapshot) view.onSnapshot(snapshot);
-      } else route();
-    } else if (view && view.onSnapshot) view.onSnapshot(snapshot);
-    // Pages that read more than the snapshot reload only when something changed.
-    const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.queueCount,
-      snapshot.pausedQueues, snapshot.workers, snapshot.runningJobs]);
-    if (fingerprint && next !== fingerprint && view && view.onChange && document.visibilityState === 'visible') view.onChange();
-    fingerprint = next;
-  });
+  } else if (message.type === 'snapshot') onSnapshot(JSON.parse(message.data));
+}
+
+function onSnapshot(snapshot) {
+  ctx.snapshot = snapshot;
+  setLive('on', 'Live');
+  document.getElementById('live').title = 'Updated ' + new Date(snapshot.at).toLocaleTimeString();
+  if ((snapshot.serverReadOnly || null) !== serverReadOnly) {
+    // The server became read-only, or writable again: say so, and (dis)able the view's actions. A view that can redraw
+    // them in place does (the jobs list keeps the operator's selection); the others are rebuilt.
+    serverReadOnly = snapshot.serverReadOnly || null;
+    ctx.session = effectiveSession();
+    banners(ctx.session);
+    document.dispatchEvent(new Event(SESSION_CHANGED));   // an open confirm dialog follows it too
+    if (view && view.onSession) {
+      view.onSession();
+      if (view.onSnapshot) view.onSnapshot(snapshot);
+    } else route();
+  } else if (view && view.onSnapshot) view.onSnapshot(snapshot);
+  // Pages that read more than the snapshot reload only when something changed.
+  const next = JSON.stringify([snapshot.totals, snapshot.queues.map(q => [q.name, q.isPaused, q.counts]), snapshot.queueCount,
+    snapshot.pausedQueues, snapshot.workers, snapshot.runningJobs]);
+  if (fingerprint && next !== fingerprint && view && view.onChange && document.visibilityState === 'visible') view.onChange();
+  fingerprint = next;
 }
 
 async function start() {
@@ -172,7 +163,7 @@ async function start() {
   window.addEventListener('hashchange', onLocation);
   window.addEventListener('popstate', onLocation);
   route();
-  connect();
+  connectLive(onLive);
 }
 
 window.addEventListener('unhandledrejection', e => toast(String(e.reason && e.reason.message || e.reason), true));

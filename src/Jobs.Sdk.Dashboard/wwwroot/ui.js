@@ -157,6 +157,16 @@ export function table(headers, rows, emptyText) {
 }
 
 /**
+ * Numbers the reads of a view that reloads itself (live updates, paging): `const current = reads.start()` before a read,
+ * `if (!current()) return` after it. A read a later one overtook (a live reload of the first page still on its way when the
+ * operator clicked Next →) is then dropped, instead of drawing its page over the one asked for last.
+ */
+export function reads() {
+  let last = 0;
+  return { start() { const mine = ++last; return () => mine === last; } };
+}
+
+/**
  * A cursor-paged list's ← Previous, page number and Next → (`prev`: the cursors of the pages before this one, `cursor`:
  * this page's, '' for the first); `goTo(cursor, prev)` shows another page.
  */

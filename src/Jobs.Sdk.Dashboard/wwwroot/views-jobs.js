@@ -1,7 +1,7 @@
 // Jobs list (filters, newest first, cursor paging, bulk actions) and job detail (payload, headers, attempts, timeline).
 // The list's filters and page are in the URL (#/jobs?queue=…&state=…&prev=…&cursor=…: the cursors of the pages walked, so a
 // shared link pages back too), and a job's link carries them, so its "← Jobs" returns to the same page.
-import { el, time, badge, label, num, table, json, relative, pagerButtons, STATES } from './ui.js';
+import { el, time, badge, label, num, table, json, relative, pagerButtons, reads, STATES } from './ui.js';
 import { get } from './api.js';
 import { actionButtons } from './job-actions.js';
 
@@ -107,11 +107,19 @@ export function jobList(main, params, ctx) {
     const query = listQuery(filter, prev, cursor);
     return '#/jobs/' + encodeURIComponent(id) + (query ? '?' + query : '');
   };
+  const pageReads = reads();
   const load = async () => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
     if (cursor) q.set('cursor', cursor);
-    try { page = await get('jobs?' + q); } catch (e) { tableHost.replaceChildren(el('p', { class: 'banner bad' }, e.message)); return; }
+    const current = pageReads.start();
+    let answer;
+    try { answer = await get('jobs?' + q); } catch (e) {
+      if (current()) tableHost.replaceChildren(el('p', { class: 'banner bad' }, e.message));
+      return;
+    }
+    if (!current()) return;   // overtaken: a live reload of the first page, answered after Next → or ← Previous
+    page = answer;
     const visible = new Set(page.items.map(j => j.id));
     for (const id of [...selected]) if (!visible.has(id)) selected.delete(id);
     renderRows();
@@ -129,12 +137,19 @@ export function jobList(main, params, ctx) {
 export function jobDetail(main, id, params, ctx) {
   const cursor = params.get('cursor') || '';
   const back = listHash(listQuery(Object.fromEntries(FILTERS.map(k => [k, params.get(k) || ''])), params.getAll('prev').filter(Boolean), cursor));
+  // The job as last drawn: a live update (on a busy store, every snapshot) that finds it unchanged leaves the page as the
+  // operator has it (a stack trace opened, text selected in an error), instead of rebuilding it.
+  let shown = '';
   const load = async () => {
     let d;
     try { d = await get('jobs/' + encodeURIComponent(id)); } catch (e) {
+      shown = '';
       main.replaceChildren(el('p', { class: 'crumbs' }, el('a', { href: back }, '← Jobs')), el('p', { class: 'banner bad' }, e.message));
       return;
     }
+    const text = JSON.stringify(d);
+    if (text === shown) return;
+    shown = text;
     const j = d.job;
     const buttons = actionButtons(ctx, () => [j.id], a => { if (a.key === 'delete') location.hash = back; }, j.state);
     const current = j.state === 'failed' || j.state === 'retrying';

@@ -1,5 +1,5 @@
 // Overview (counts per state and queue, throughput chart, workers), queues (pause/resume), schedules, workers, audit log.
-import { el, time, badge, label, num, duration, relative, table, toast, confirmAction, pagerButtons, STATES } from './ui.js';
+import { el, time, badge, label, num, duration, relative, table, toast, confirmAction, pagerButtons, reads, STATES } from './ui.js';
 import { get, post, itemPath } from './api.js';
 import { throughputChart, summarize } from './chart.js';
 
@@ -104,9 +104,12 @@ export function queues(main, _params, ctx) {
   let cursor = '';
   let prev = [];
   const goTo = (nextCursor, nextPrev) => { cursor = nextCursor; prev = nextPrev; load(); };
+  const pageReads = reads();
   const load = async () => {
+    const current = pageReads.start();
     let page;
-    try { page = await get('queues' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '')); } catch (e) { toast(e.message, true); return; }
+    try { page = await get('queues' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '')); } catch (e) { if (current()) toast(e.message, true); return; }
+    if (!current()) return;   // a reload (live, or after an action) overtaken by paging
     const pager = page.nextCursor || cursor ? el('div', { class: 'pager' }, ...pagerButtons(cursor, prev, page.nextCursor, goTo)) : '';
     main.replaceChildren(head('Queues', el('span', { class: 'muted' }, `${num(page.total)} ${page.total === 1 ? 'queue' : 'queues'}`)),
       el('section', { class: 'card' }, queueTable(page.items, ctx, true, load), pager));
@@ -121,9 +124,12 @@ export function schedules(main, _params, ctx) {
   let cursor = '';
   let prev = [];
   const goTo = (nextCursor, nextPrev) => { cursor = nextCursor; prev = nextPrev; load(); };
+  const pageReads = reads();
   const load = async () => {
+    const current = pageReads.start();
     let page;
-    try { page = await get('schedules' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '')); } catch (e) { toast(e.message, true); return; }
+    try { page = await get('schedules' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '')); } catch (e) { if (current()) toast(e.message, true); return; }
+    if (!current()) return;   // a reload (live, or after an action) overtaken by paging
     const list = page.items;
     const act = async (s, action, title, text) => {
       const reason = await confirmAction(title, text, title.replace(/\?$/, '').replace(/ “.*”/, ''));
