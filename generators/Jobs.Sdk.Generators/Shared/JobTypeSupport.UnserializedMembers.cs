@@ -36,7 +36,7 @@ internal static partial class JobTypeSupport
                     continue;
                 }
 
-                if (property.SetMethod is not null)
+                if (SetterOf(property) is not null)
                 {
                     result.Add((property, "its setter is not public, so it is not read back from the payload"));
                 }
@@ -118,7 +118,7 @@ internal static partial class JobTypeSupport
     private static IEnumerable<(ISymbol Member, string Kind)> FindHiddenState(JobObjectShape shape)
     {
         var accessorFields = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var carried in shape.Members.Select(m => m.Property).Concat(shape.Unbound.Where(p => p.SetMethod is not null)))
+        foreach (var carried in shape.Members.Select(m => m.Property).Concat(shape.Unbound.Where(p => SetterOf(p) is not null)))
         {
             foreach (var accessor in new[] { carried.GetMethod, carried.SetMethod })
             {
