@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using Jobs.Sdk.Generators.Model;
+using Jobs.Sdk.Generators.Shared;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -61,7 +62,7 @@ public sealed partial class JobGenerator
         /// </summary>
         private static GenericSetterModel? GenericSetterOf(IPropertySymbol property)
         {
-            var setter = property.SetMethod!;
+            var setter = JobTypeSupport.SetterOf(property)!;
             var closed = setter.ContainingType;
             var open = closed.OriginalDefinition;
             var parameters = new List<ITypeParameterSymbol>();

@@ -60,7 +60,7 @@ public sealed partial class JobGenerator
                 var members = new List<MemberModel>();
                 foreach (var member in shape.Members)
                 {
-                    var setter = member.Property.SetMethod;
+                    var setter = JobTypeSupport.SetterOf(member.Property);
                     JobTypeSupport.AddDiagnosticIds(member.Property, DiagnosticIds);
                     var declaring = (setter?.ContainingType ?? member.Property.ContainingType).ToDisplayString(PlainFormat);
                     members.Add(new MemberModel(

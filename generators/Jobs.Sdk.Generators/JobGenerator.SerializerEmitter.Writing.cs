@@ -154,10 +154,10 @@ public sealed partial class JobGenerator
 
                 switch (t.Kind)
                 {
-                    case JsonTypeKind.Single or JsonTypeKind.Double or JsonTypeKind.Char or JsonTypeKind.DateOnly or JsonTypeKind.TimeOnly or JsonTypeKind.TimeSpan:
+                    case JsonTypeKind.Single or JsonTypeKind.Double or JsonTypeKind.Char or JsonTypeKind.DateOnly or JsonTypeKind.TimeOnly or JsonTypeKind.TimeSpan
+                        or JsonTypeKind.Uri:
                         w.Line($"{Services}.Write{t.Kind}(writer, {x});");
                         break;
-                    case JsonTypeKind.Uri: w.Line($"{Services}.WriteString(writer, {x}.OriginalString);"); break;
                     case JsonTypeKind.ByteArray: w.Line($"writer.WriteBase64StringValue({x});"); break;
                     case JsonTypeKind.Enum: w.Line($"s_e{_enumIndexes[t.ObjectId!]}.Write(writer, {x});"); break;
                     case JsonTypeKind.Object: w.Line($"Write{t.ObjectId}(writer, {x});"); break;

@@ -38,6 +38,34 @@ public class UncarriedMemberTests
             D.Diagnostic("JOBS013").WithLocation(2).WithArguments("Part.Code", "HiddenGetter", "its getter is not public, so it is not written to the payload"));
 
     [Fact]
+    public Task JOBS013_a_public_base_property_hidden_by_a_new_one()
+        => D.AnalyzerAsync("""
+            using Jobs.Sdk;
+            namespace App;
+            public class JobBase
+            {
+                public int {|#0:Value|} { get; set; }
+                public string Note { get; set; } = "";
+                public string Shown => Note + "!";
+                public virtual int Size { get; set; }
+            }
+            [Job("hidden-base")]
+            public partial class HidingJob : JobBase
+            {
+                public new string Value { get; set; } = "";
+                public new string Note { get => base.Note; set => base.Note = value; }
+                public new string Shown => "x";
+                public override int Size { get; set; }
+                public Part Part { get; set; } = new();
+            }
+            public class PartBase { public string {|#1:Code|} { get; init; } = ""; }
+            public sealed class Part : PartBase { public new int Code { get; init; } }
+            """,
+            D.Diagnostic("JOBS013").WithLocation(0).WithMessage(
+                "'JobBase.Value' is not carried by job 'HidingJob': it is hidden by 'HidingJob.Value' (declared with new), so it is not serialized; a worker sees its default value (mark it [JsonIgnore] if that is intended)"),
+            D.Diagnostic("JOBS013").WithLocation(1).WithArguments("PartBase.Code", "HidingJob", "it is hidden by 'Part.Code' (declared with new), so it is not serialized"));
+
+    [Fact]
     public Task JOBS010_a_required_member_the_serializer_cannot_set()
         => D.AnalyzerAsync("""
             using Jobs.Sdk;

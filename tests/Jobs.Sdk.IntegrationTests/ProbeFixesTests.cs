@@ -221,6 +221,14 @@ public class SurrogateTests
     }
 
     [Fact]
+    public void An_unpaired_surrogate_in_a_file_uri_made_from_a_path_is_rejected_at_push()
+    {
+        // Such a URI is written in its absolute form (file:///...), whose escaping would turn the surrogate into U+FFFD.
+        var error = Assert.Throws<ArgumentException>(() => JobJson.Serialize(new UriSurrogateJob(new Uri(Path.GetFullPath("files/\uD800.txt")))));
+        Assert.Contains("unpaired surrogate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Paired_surrogates_and_other_characters_round_trip_exactly()
     {
         var job = new SurrogateJob("😀 é \u2028 \0 \"\\ \u001f", 'é', ["𝄞", ""], new() { ["😀"] = "𝄞" });

@@ -38,7 +38,7 @@ internal sealed class JobMemberShape
     /// <summary>The property is a <c>required</c> member that must be set in the object initializer.</summary>
     public bool IsRequiredProperty => Parameter is null && Property.IsRequired;
     /// <summary>The property has an <c>init</c> accessor (not <c>set</c>).</summary>
-    public bool IsInitOnly => Property.SetMethod?.IsInitOnly == true;
+    public bool IsInitOnly => JobTypeSupport.SetterOf(Property)?.IsInitOnly == true;
     /// <summary>The property's <c>[JsonIgnore]</c> condition, if any.</summary>
     public JsonIgnoreKind Ignore { get; }
     /// <summary>Written to the payload (always or conditionally).</summary>

@@ -101,7 +101,7 @@ internal static partial class JobTypeSupport
             }
 
             var ignore = GetIgnoreKind(property);
-            if (property.SetMethod is not { DeclaredAccessibility: Accessibility.Public } || property.IsReadOnly)
+            if (SetterOf(property) is not { DeclaredAccessibility: Accessibility.Public })
             {
                 unbound.Add(property);
                 continue;

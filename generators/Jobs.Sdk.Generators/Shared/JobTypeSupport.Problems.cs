@@ -88,7 +88,7 @@ internal static partial class JobTypeSupport
     /// </summary>
     private static bool CanUseThroughAccessors(JobMemberShape member)
         => member.Property.GetMethod is { } getter && !IsInGenericType(getter.ContainingType)
-            && (member.Property.SetMethod is not { } setter || !IsInGenericType(setter.ContainingType));
+            && (SetterOf(member.Property) is not { } setter || !IsInGenericType(setter.ContainingType));
 
     private static bool IsInGenericType(INamedTypeSymbol? type)
     {

@@ -63,6 +63,24 @@ internal static partial class JobTypeSupport
         return false;
     }
 
+    /// <summary>
+    /// The property's setter or, for a property that overrides only the getter of a virtual settable one
+    /// (<c>public override string Name =&gt; base.Name.Trim();</c>), the setter it inherits: the property is still set through
+    /// it (<c>job.Name = ...</c> compiles), though <see cref="IPropertySymbol.SetMethod"/> of the override is null.
+    /// </summary>
+    public static IMethodSymbol? SetterOf(IPropertySymbol property)
+    {
+        for (IPropertySymbol? p = property; p is not null; p = p.OverriddenProperty)
+        {
+            if (p.SetMethod is { } setter)
+            {
+                return setter;
+            }
+        }
+
+        return null;
+    }
+
     public static bool HasAttribute(ISymbol symbol, string metadataName)
     {
         foreach (var attribute in symbol.GetAttributes())

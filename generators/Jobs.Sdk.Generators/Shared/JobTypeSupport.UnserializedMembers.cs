@@ -36,7 +36,7 @@ internal static partial class JobTypeSupport
                     continue;
                 }
 
-                if (property.SetMethod is not null)
+                if (SetterOf(property) is not null)
                 {
                     result.Add((property, "its setter is not public, so it is not read back from the payload"));
                 }
@@ -44,6 +44,11 @@ internal static partial class JobTypeSupport
                 {
                     result.Add((property, "it is get-only and no constructor parameter sets it, so it is not serialized"));
                 }
+            }
+
+            foreach (var (hidden, by) in FindHiddenByNew(type))
+            {
+                result.Add((hidden, $"it is hidden by '{by.ContainingType.Name}.{by.Name}' (declared with new), so it is not serialized"));
             }
 
             // A public property whose getter is not public ({ private get; set; }): the writer cannot read it, so the
@@ -118,7 +123,7 @@ internal static partial class JobTypeSupport
     private static IEnumerable<(ISymbol Member, string Kind)> FindHiddenState(JobObjectShape shape)
     {
         var accessorFields = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var carried in shape.Members.Select(m => m.Property).Concat(shape.Unbound.Where(p => p.SetMethod is not null)))
+        foreach (var carried in shape.Members.Select(m => m.Property).Concat(shape.Unbound.Where(p => SetterOf(p) is not null)))
         {
             foreach (var accessor in new[] { carried.GetMethod, carried.SetMethod })
             {
@@ -174,6 +179,56 @@ internal static partial class JobTypeSupport
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Public auto-properties of base types hidden by a public property of the same name declared with <c>new</c> in a
+    /// derived type: the serializer carries only the most derived one, so what a pusher set through the base (a cast, a
+    /// base-typed method) is lost. Not reported: a hidden property the hiding one reads or writes (<c>base.Name</c>), an
+    /// override (not hidden), a computed one, and one marked <c>[JsonIgnore]</c>.
+    /// </summary>
+    private static IEnumerable<(IPropertySymbol Hidden, IPropertySymbol By)> FindHiddenByNew(INamedTypeSymbol type)
+    {
+        var visible = new Dictionary<string, IPropertySymbol>(StringComparer.Ordinal);
+        for (var t = type; t is not null && t.SpecialType is not (SpecialType.System_Object or SpecialType.System_ValueType); t = t.BaseType)
+        {
+            foreach (var member in t.GetMembers())
+            {
+                if (member is not IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public } property
+                    || property.Name == "EqualityContract")
+                {
+                    continue;
+                }
+
+                if (!visible.TryGetValue(property.Name, out var by))
+                {
+                    visible.Add(property.Name, property);
+                }
+                else if (property.GetMethod is { DeclaredAccessibility: Accessibility.Public } && !Overrides(by, property)
+                    && GetIgnoreKind(property) != JsonIgnoreKind.Always && IsAutoProperty(property) && !ReadsBase(by, property.Name))
+                {
+                    yield return (property, by);
+                }
+            }
+        }
+
+        static bool Overrides(IPropertySymbol derived, IPropertySymbol candidate)
+        {
+            for (var p = derived.OverriddenProperty; p is not null; p = p.OverriddenProperty)
+            {
+                if (SymbolEqualityComparer.Default.Equals(p, candidate))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        static bool ReadsBase(IPropertySymbol property, string name)
+            => property.DeclaringSyntaxReferences.Any(r => r.GetSyntax().DescendantNodes()
+                .OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax>()
+                .Any(a => a.Expression is Microsoft.CodeAnalysis.CSharp.Syntax.BaseExpressionSyntax && a.Name.Identifier.ValueText == name));
     }
 
     /// <summary>Whether a read-only field or get-only auto-property has an initializer and no constructor of its type assigns it.</summary>

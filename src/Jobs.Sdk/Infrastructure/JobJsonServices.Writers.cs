@@ -70,6 +70,28 @@ public static partial class JobJsonServices
     /// <param name="value">The value.</param>
     public static void WriteTimeSpan(Utf8JsonWriter writer, TimeSpan value) => WriteFormatted(writer, value, "c");
 
+    /// <summary>
+    /// Writes a <see cref="Uri"/> as its original string, except an absolute <c>file:</c> URI made from a local path
+    /// (<c>new Uri("/srv/a.csv")</c>, <c>new Uri(@"C:\a.csv")</c>: its original string has no scheme), written in its
+    /// absolute form (<c>file:///srv/a.csv</c>): the bare path would read back as a relative URI (a rooted path is a
+    /// relative reference for <see cref="UriKind.RelativeOrAbsolute"/> on Linux), whose <see cref="Uri.LocalPath"/> throws.
+    /// </summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteUri(Utf8JsonWriter writer, Uri value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var text = value.OriginalString;
+        if (value.IsAbsoluteUri && value.IsFile && !text.TrimStart().StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            // The absolute form escapes what the path holds: an unpaired surrogate would become the escape of U+FFFD.
+            CheckSurrogates(text, null);
+            text = value.AbsoluteUri;
+        }
+
+        WriteString(writer, text);
+    }
+
     /// <summary>Writes an enum value that is not a single named member (a <c>[Flags]</c> combination or an undefined number).</summary>
     /// <typeparam name="TEnum">The enum type.</typeparam>
     /// <param name="writer">The writer.</param>
