@@ -13,21 +13,39 @@ namespace Jobs.Sdk.Postgres.Tests;
 /// table's indexes, not the whole table, once the table has grown (here by rows of another queue and finished rows of
 /// the queue itself). The statement-by-statement tests (<see cref="JobLookupPlanTests"/>, <see cref="AdminReadPlanTests"/>,
 /// <see cref="UniquePushPlanTests"/>, <see cref="KeyedPushPlanTests"/>) pin single statements; this one sweeps them all.
+/// <para>
+/// Each operation settles on a young table of its own (a schema per case): PostgreSQL sizes a table by its pages as it
+/// plans, so a plan built once earlier operations had pushed a few hundred jobs was planned for a table of a few pages,
+/// where a look-up by id or key reads the index at any size; such operations passed whatever their statements' plans
+/// would be on a queue's first jobs.
+/// </para>
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class GenericPlanSweepTests(PostgresFixture fixture)
 {
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+    /// <summary>Every operation, with Npgsql's automatic preparation on the data source and without (what the driver prepares itself).</summary>
+    public static TheoryData<bool, string> Cases()
+    {
+        var cases = new TheoryData<bool, string>();
+        foreach (var autoPrepare in new[] { true, false })
+        {
+            foreach (var operation in SweepCalls.Operations)
+            {
+                cases.Add(autoPrepare, operation);
+            }
+        }
+
+        return cases;
+    }
 
     [Theory]
-    [InlineData(true)] // Max Auto Prepare on the data source: Npgsql prepares every statement run twice
-    [InlineData(false)] // what the driver prepares itself
-    public async Task No_statement_planned_on_a_young_queue_reads_the_grown_jobs_table_with_a_sequential_scan(bool autoPrepare)
+    [MemberData(nameof(Cases))]
+    public async Task No_statement_planned_on_a_young_queue_reads_the_grown_jobs_table_with_a_sequential_scan(bool autoPrepare, string operation)
     {
         const int Young = 16;
         const int Settle = 10;
-        const int GrownOther = 90_000;
-        const int GrownFinished = 10_000;
+        const int GrownOther = 15_000;
+        const int GrownFinished = 5_000;
         const int Calls = 8;
         var schema = "genplan_" + Guid.NewGuid().ToString("N")[..8];
         await using var direct = fixture.CreateDataSource();
@@ -44,7 +62,7 @@ public sealed class GenericPlanSweepTests(PostgresFixture fixture)
             var sweep = new SweepCalls(q, PostgresJobAdmin.Create(ds, new PostgresJobDriverOptions { Schema = schema }), ds);
 
             // A young queue: a few jobs, the table analyzed at that size (as autovacuum does after its first changed rows),
-            // and enough calls of each statement for the session to settle on a plan. Autovacuum is then kept away, as it is
+            // and enough calls of the statement for the session to settle on a plan. Autovacuum is then kept away, as it is
             // until its next pass while the table grows.
             for (var i = 0; i < Young; i++)
             {
@@ -53,12 +71,9 @@ public sealed class GenericPlanSweepTests(PostgresFixture fixture)
 
             await direct.ExecAsync($"ALTER TABLE {schema}.jobs SET (autovacuum_enabled = false); ANALYZE {schema}.jobs");
             await sweep.StartAsync();
-            foreach (var operation in SweepCalls.Operations)
+            for (var i = 0; i < Settle; i++)
             {
-                for (var i = 0; i < Settle; i++)
-                {
-                    await sweep.CallAsync(operation);
-                }
+                await sweep.CallAsync(operation);
             }
 
             // The table grows: another queue's jobs in every state, and this queue's finished jobs (kept by retention).
@@ -72,35 +87,21 @@ public sealed class GenericPlanSweepTests(PostgresFixture fixture)
                 SELECT gen_random_uuid(), '{queue}', '{MessageJob.JobName}', jsonb_build_object('id', g), {(short)JobState.Completed}, now()
                 FROM generate_series(1, {GrownFinished}) g
                 """);
-            // Each operation's sequential reads of the table: the session's statistics are sent before each reading
-            // (pg_stat_force_next_flush: they go out as the session goes idle after it).
-            var seqReads = new List<string>();
-            foreach (var operation in SweepCalls.Operations)
+            var before = await JobsTableSeqReads.ReadAsync(direct, schema, GrownOther + GrownFinished, ds);
+            for (var i = 0; i < Calls; i++)
             {
-                await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
-                var before = await JobsTableSeqReads.ReadAsync(direct, schema, GrownOther + GrownFinished);
-                for (var i = 0; i < Calls; i++)
-                {
-                    await sweep.CallAsync(operation);
-                }
-
-                await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
-                var after = await JobsTableSeqReads.ReadAsync(direct, schema, GrownOther + GrownFinished);
-                if (after.Scans > before.Scans)
-                {
-                    seqReads.Add($"{operation}: {after.Rows - before.Rows:N0} rows in {after.Scans - before.Scans} sequential scans");
-                }
+                await sweep.CallAsync(operation);
             }
 
+            var after = await JobsTableSeqReads.ReadAsync(direct, schema, GrownOther + GrownFinished, ds);
             var prepared = await ds.ScalarAsync($"""
                 SELECT coalesce(sum(generic_plans), 0) * 1000000 + coalesce(sum(custom_plans), 0) FROM pg_prepared_statements
                 WHERE statement LIKE '%{schema}%'
                 """);
-            Assert.True(seqReads.Count == 0,
-                $"{Calls} calls of each statement (auto-prepare: {autoPrepare}) on a table of {GrownOther + GrownFinished:N0} jobs read it sequentially: " +
-                $"{string.Join("; ", seqReads)} (prepared statements of the session: {prepared / 1_000_000} generic, {prepared % 1_000_000} custom runs)");
-            // The scenario holds: the session ran prepared statements with generic plans.
-            Assert.True(prepared / 1_000_000 > 0, $"PostgreSQL ran none of the session's prepared statements with a generic plan ({prepared})");
+            Assert.True(after.Scans == before.Scans,
+                $"{Calls} calls of {operation} (auto-prepare: {autoPrepare}) on a table of {GrownOther + GrownFinished:N0} jobs read {after.Rows - before.Rows:N0} rows " +
+                $"in {after.Scans - before.Scans} sequential scans of it (prepared statements of the session: {prepared / 1_000_000} generic, " +
+                $"{prepared % 1_000_000} custom runs)");
         }
         finally
         {

@@ -59,17 +59,14 @@ public sealed class JobLookupPlanTests(PostgresFixture fixture)
                 INSERT INTO {schema}.jobs (id, queue_name, name, payload, state, finished_at)
                 SELECT gen_random_uuid(), '{q.Queue.QueueName}', '{MessageJob.JobName}', jsonb_build_object('id', 1), {(short)JobState.Completed}, now() FROM generate_series(1, {Grown}) g
                 """);
-            // The session's statistics are sent before each reading (pg_stat_force_next_flush: they go out as the session
-            // goes idle after it); the calls insert nothing, so waiting for the inserts to be counted does not wait for them.
-            await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
-            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Grown);
+            // The session sends its statistics before each reading: the calls insert nothing, so the inserts counted do not tell.
+            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Grown, ds);
             for (var i = 0; i < Calls; i++)
             {
                 await CallAsync();
             }
 
-            await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
-            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Grown);
+            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Grown, ds);
             // The session's statement of the operation, when Npgsql prepared it: its generic and custom runs.
             var marker = operation switch
             {

@@ -99,8 +99,8 @@ public sealed class KeyedPushPlanTests(PostgresFixture fixture)
                 }
             })));
 
-            // The sessions report their table statistics when they go idle: wait until every insert is counted.
-            var (scans, scanned) = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Pushes);
+            // Every pooled session sends its statistics before the reading.
+            var (scans, scanned) = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Pushes, ds);
 
             var plans = await SessionPlansAsync(ds, q.Queue.QueueName);
             // In a caller's transaction the push is planned for each execution: what a session would run next in plan_cache_mode

@@ -19,11 +19,12 @@ public sealed class UniqueFirePlanTests(PostgresFixture fixture)
         const int Fires = 20;
         var schema = "uniquefire_" + Guid.NewGuid().ToString("N")[..8];
         await using var direct = fixture.CreateDataSource();
+        // One pooled connection: every fire runs on the same server session.
+        await using var ds = fixture.CreateDataSource(b => b.MaxPoolSize = 1);
         try
         {
-            // One pooled connection: every fire runs on the same server session.
             await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<UniqueValueJob>((_, _, _) => Task.CompletedTask),
-                driver: o => o.Schema = schema, dataSource: fixture.CreateDataSource(b => b.MaxPoolSize = 1));
+                driver: o => o.Schema = schema, dataSource: ds);
             IJobScheduleStore store = q.Driver;
             var fire = DateTimeOffset.UtcNow;
             var fired = 0;
@@ -56,13 +57,13 @@ public sealed class UniqueFirePlanTests(PostgresFixture fixture)
                 INSERT INTO {schema}.jobs (id, queue_name, name, payload, unique_key)
                 SELECT gen_random_uuid(), '{q.Queue.QueueName}', '{UniqueValueJob.JobName}', jsonb_build_object('value', 1), 'grown-' || g FROM generate_series(1, {Grown}) g
                 """);
-            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + 8 + Grown);
+            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + 8 + Grown, ds);
             for (var i = 0; i < Fires; i++)
             {
                 await FireAsync();
             }
 
-            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + 8 + Grown + Fires);
+            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + 8 + Grown + Fires, ds);
             Assert.True(after.Rows - before.Rows < Grown,
                 $"{Fires} unique fires on a table of {Grown:N0} jobs read {after.Rows - before.Rows:N0} rows in {after.Scans - before.Scans} sequential scans of it");
         }

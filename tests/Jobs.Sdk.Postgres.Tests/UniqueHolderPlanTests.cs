@@ -82,15 +82,13 @@ public sealed class UniqueHolderPlanTests(PostgresFixture fixture)
                 SELECT gen_random_uuid(), '{queue}', '{MessageJob.JobName}', jsonb_build_object('id', g), {(short)JobState.Completed}, now(), 'grown-' || g
                 FROM generate_series(1, {Grown}) g
                 """);
-            await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
-            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown);
+            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown, ds);
             for (var i = 0; i < Fires; i++)
             {
                 await FireIntoALaterHolderAsync();
             }
 
-            await ds.ExecAsync("SELECT pg_stat_force_next_flush()");
-            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown + Fires);
+            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown + Fires, ds);
             var prepared = await ds.ScalarAsync($"""
                 SELECT coalesce(sum(generic_plans), 0) * 1000000 + coalesce(sum(custom_plans), 0) FROM pg_prepared_statements
                 WHERE statement LIKE 'SELECT id FROM %{schema}%unique_key = $2'

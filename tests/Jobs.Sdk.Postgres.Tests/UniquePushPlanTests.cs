@@ -65,13 +65,13 @@ public sealed class UniquePushPlanTests(PostgresFixture fixture)
                 INSERT INTO {schema}.jobs (id, queue_name, name, payload, unique_key)
                 SELECT gen_random_uuid(), '{q.Queue.QueueName}', '{UniqueValueJob.JobName}', jsonb_build_object('value', 1), 'grown-' || g FROM generate_series(1, {Grown}) g
                 """);
-            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown);
+            var before = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown, ds);
             for (var i = 0; i < Pushes; i++)
             {
                 await PushAsync();
             }
 
-            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown + Pushes);
+            var after = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Settle + Grown + Pushes, ds);
             Assert.True(after.Rows - before.Rows < Grown,
                 $"{Pushes} unique pushes on a table of {Grown:N0} jobs read {after.Rows - before.Rows:N0} rows in {after.Scans - before.Scans} sequential scans of it");
         }

@@ -269,6 +269,14 @@ public sealed partial class PostgresJobAdminStore
         var batch = new NpgsqlBatch(connection);
         await using (batch.ConfigureAwait(false))
         {
+            // The releases look each key's holder up: planned for each execution when the data source auto-prepares, as the
+            // job lists are (JobsStatement's setting in front): a generic plan built on a young queue's statistics read the
+            // whole jobs table at every trigger once the queue had grown.
+            if (_autoPrepares)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(CustomPlan));
+            }
+
             for (var i = 0; i < queues.Count; i++)
             {
                 if (keys[i] is { } key)
@@ -290,6 +298,11 @@ public sealed partial class PostgresJobAdminStore
             {
                 var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await using var readerDisposal = reader.ConfigureAwait(false);
+                if (_autoPrepares)
+                {
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past the setting's row
+                }
+
                 do
                 {
                     // The releases return no rows; the insert returns the queues it pushed to.

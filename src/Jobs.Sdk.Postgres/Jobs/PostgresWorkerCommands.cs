@@ -283,8 +283,11 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds), Array(tokens, NpgsqlDbType.Uuid),
             Array(running, NpgsqlDbType.Double),
         ];
+        // Prepared, and planned without sequential scans, as the outcomes are: its session's generic plan, built on a young
+        // queue's table, found the leases' rows by sequential scans, at every renewal once the table had grown. On the worker's
+        // own connection, in the batch's implicit transaction (no caller's transaction goes on after it).
         return await workerConnection.RunAsync((connection, token) => context.Commands.QueryOnAsync(connection, null, null, _renewSql, parameters,
-            SqlRun.Prepare | SqlRun.Arrays,
+            SqlRun.Prepare | SqlRun.Arrays | SqlRun.NoSeqScan,
             static async (reader, ct) =>
             {
                 List<JobLease>? lost = null, cancel = null;
