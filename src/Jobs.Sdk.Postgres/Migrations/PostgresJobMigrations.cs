@@ -84,6 +84,7 @@ public static class PostgresJobMigrations
     /// <see cref="PostgresMigrationException"/> when the recorded migrations are not the ones this version knows, or when
     /// migrations are pending and <paramref name="dataSource"/> goes through a connection pooler such as PgBouncer (its
     /// transaction pooling cannot keep the migration lock on one server session: apply them over a direct connection).
+    /// The migrations' statements run without the data source's <c>Command Timeout</c>.
     /// </summary>
     public static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema = "jobs", CancellationToken cancellationToken = default)
         => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, cancellationToken);
@@ -156,7 +157,7 @@ public static class PostgresJobMigrations
         {
             var names = new List<string>();
             var applied = await ReadAppliedAsync(connection, null,
-                "BEGIN;\n" + Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted), cancellationToken).ConfigureAwait(false);
+                "BEGIN;\n" + Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted), unbounded: true, cancellationToken).ConfigureAwait(false);
             var pending = Compare(schema, migrations, applied);
             var first = TakeRun(pending, 0);
             await ExecuteAsync(connection, null, RunSql(first, quoted) + "COMMIT;", cancellationToken).ConfigureAwait(false);
@@ -276,10 +277,16 @@ public static class PostgresJobMigrations
 
     private static string Sub(string sql, string quoted) => sql.Replace("{s}", quoted, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Runs a statement of the migrating session without the data source's <c>Command Timeout</c> (Npgsql's, 30 s by
+    /// default), as the session runs without its <c>statement_timeout</c>: the lock timeout bounds the DDL's waits for table
+    /// locks, and the work itself (an index over a large table) takes as long as it takes; cancelled after 30 s, a migration
+    /// longer than that never completed, and the host retried it forever.
+    /// </summary>
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken,
         params NpgsqlParameter[] parameters)
     {
-        var command = new NpgsqlCommand(sql, connection, transaction);
+        var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
         await using var commandDisposal = command.ConfigureAwait(false);
         foreach (var parameter in parameters)
         {
@@ -294,7 +301,7 @@ public static class PostgresJobMigrations
     {
         try
         {
-            return await ReadAppliedAsync(connection, null, Sub(MigrationSql.Applied, quoted), cancellationToken).ConfigureAwait(false);
+            return await ReadAppliedAsync(connection, null, Sub(MigrationSql.Applied, quoted), unbounded: false, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {
@@ -302,12 +309,20 @@ public static class PostgresJobMigrations
         }
     }
 
-    /// <summary>Runs <paramref name="sql"/> (statements ending with the read of the migrations table) and returns what the read found.</summary>
+    /// <summary>
+    /// Runs <paramref name="sql"/> (statements ending with the read of the migrations table) and returns what the read found;
+    /// <paramref name="unbounded"/>: without the data source's <c>Command Timeout</c> (the migrating session's DDL, see <see cref="ExecuteAsync"/>).
+    /// </summary>
     private static async Task<List<AppliedMigration>> ReadAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql,
-        CancellationToken cancellationToken)
+        bool unbounded, CancellationToken cancellationToken)
     {
         var applied = new List<AppliedMigration>();
         var command = new NpgsqlCommand(sql, connection, transaction);
+        if (unbounded)
+        {
+            command.CommandTimeout = 0;
+        }
+
         await using var commandDisposal = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
