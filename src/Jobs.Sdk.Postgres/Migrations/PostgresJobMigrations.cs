@@ -83,8 +83,10 @@ public static class PostgresJobMigrations
     /// when the database was migrated by a newer version this one is not compatible with, and
     /// <see cref="PostgresMigrationException"/> when the recorded migrations are not the ones this version knows, or when
     /// migrations are pending and <paramref name="dataSource"/> goes through a connection pooler such as PgBouncer (its
-    /// transaction pooling cannot keep the migration lock on one server session: apply them over a direct connection).
-    /// The migrations' statements run without the data source's <c>Command Timeout</c>.
+    /// transaction pooling cannot keep the migration lock on one server session: apply them over a direct connection), or
+    /// when a migration's DDL waited for a table lock past the lock timeout (its inner exception the
+    /// <see cref="PostgresException"/> 55P03, its message the sessions that hold locks on the schema's tables: call it again
+    /// once they are done). The migrations' statements run without the data source's <c>Command Timeout</c>.
     /// </summary>
     public static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema = "jobs", CancellationToken cancellationToken = default)
         => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, cancellationToken);
@@ -153,6 +155,7 @@ public static class PostgresJobMigrations
         }
 
         var failed = true;
+        IReadOnlyList<PostgresMigration> running = [];
         try
         {
             var names = new List<string>();
@@ -160,6 +163,7 @@ public static class PostgresJobMigrations
                 "BEGIN;\n" + Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted), unbounded: true, cancellationToken).ConfigureAwait(false);
             var pending = Compare(schema, migrations, applied);
             var first = TakeRun(pending, 0);
+            running = first;
             await ExecuteAsync(connection, null, RunSql(first, quoted) + "COMMIT;", cancellationToken).ConfigureAwait(false);
             names.AddRange(first.Select(m => m.Name));
             for (var i = first.Count; i < pending.Count;)
@@ -167,6 +171,7 @@ public static class PostgresJobMigrations
                 var migration = pending[i];
                 if (!migration.RunsInTransaction)
                 {
+                    running = [migration];
                     var step = new NoTransactionStep(dataSource, connection, schema, quoted, migration, lockTimeout, report);
                     await step.RunAsync(cancellationToken).ConfigureAwait(false);
                     await ExecuteAsync(connection, null, Record(migration, quoted), cancellationToken).ConfigureAwait(false);
@@ -176,6 +181,7 @@ public static class PostgresJobMigrations
                 }
 
                 var run = TakeRun(pending, i);
+                running = run;
                 await RunInTransactionAsync(connection, RunSql(run, quoted), cancellationToken).ConfigureAwait(false);
                 names.AddRange(run.Select(m => m.Name));
                 i += run.Count;
@@ -183,6 +189,17 @@ public static class PostgresJobMigrations
 
             failed = false;
             return names;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // Which migrations waited, for which sessions' locks, and what to do (PostgreSQL's message says none of it).
+            var described = await MigrationLockTimeout.DescribeAsync(connection, schema, quoted, running, lockTimeout, ex).ConfigureAwait(false);
+            if (ReferenceEquals(described, ex))
+            {
+                throw;
+            }
+
+            throw described;
         }
         finally
         {
