@@ -86,7 +86,9 @@ public static class PostgresJobMigrations
     /// transaction pooling cannot keep the migration lock on one server session: apply them over a direct connection), or
     /// when a migration's DDL waited for a table lock past the lock timeout (its inner exception the
     /// <see cref="PostgresException"/> 55P03, its message the sessions that hold locks on the schema's tables: call it again
-    /// once they are done). The migrations' statements run without the data source's <c>Command Timeout</c>.
+    /// once they are done), or when the role may not apply a migration (its inner exception the <see cref="PostgresException"/>
+    /// 42501, its message the role that owns the schema's tables). The migrations' statements run without the data source's
+    /// <c>Command Timeout</c>.
     /// </summary>
     public static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema = "jobs", CancellationToken cancellationToken = default)
         => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, cancellationToken);
@@ -194,6 +196,17 @@ public static class PostgresJobMigrations
         {
             // Which migrations waited, for which sessions' locks, and what to do (PostgreSQL's message says none of it).
             var described = await MigrationLockTimeout.DescribeAsync(connection, schema, quoted, running, lockTimeout, ex).ConfigureAwait(false);
+            if (ReferenceEquals(described, ex))
+            {
+                throw;
+            }
+
+            throw described;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // Which role may apply them, and how to go on (PostgreSQL's "must be owner of table jobs" says neither).
+            var described = await MigrationPrivilege.DescribeAsync(connection, schema, quoted, running, ex).ConfigureAwait(false);
             if (ReferenceEquals(described, ex))
             {
                 throw;

@@ -70,6 +70,17 @@ internal static class MigrationSql
         ORDER BY a.xact_start NULLS LAST, l.pid
         """;
 
+    /// <summary>
+    /// $1: the quoted schema. The role connected, and the owners of the schema's tables (of the schema itself when it has
+    /// none; null when it does not exist), comma-separated.
+    /// </summary>
+    public const string SchemaOwners = """
+        SELECT current_user::text,
+               coalesce((SELECT string_agg(DISTINCT pg_catalog.pg_get_userbyid(c.relowner), ', ') FROM pg_catalog.pg_class c
+                         WHERE c.relnamespace = to_regnamespace($1) AND c.relkind IN ('r', 'p')),
+                        (SELECT pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n WHERE n.oid = to_regnamespace($1)))
+        """;
+
     /// <summary>What the error of <see cref="DirectOnly"/> names (an unknown setting, SQLSTATE 42704).</summary>
     public const string PoolerMarker = "jobs.migrations_need_a_direct_connection_not_a_pooler";
 
