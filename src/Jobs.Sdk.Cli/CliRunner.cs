@@ -29,6 +29,18 @@ internal static class CliRunner
             await Console.Error.WriteLineAsync($"error: {ex.Message} This jobs tool changes nothing there, nothing was changed: use the jobs tool of the newer version.").ConfigureAwait(false);
             return ExitCodes.SchemaRefused;
         }
+        catch (PostgresMigrationException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
+        {
+            // A migration gave up on a table lock another session holds: the message names the sessions; running again may pass.
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.TryAgain;
+        }
+        catch (PostgresMigrationException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege })
+        {
+            // The role may not apply a migration: the message names the role that owns the tables.
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.NoPermission;
+        }
         catch (PostgresMigrationException ex)
         {
             // The schema's recorded migrations are not this version's (edited by hand, or another build's): refused as above.

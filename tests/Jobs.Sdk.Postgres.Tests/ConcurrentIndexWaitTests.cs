@@ -142,16 +142,16 @@ public sealed class ConcurrentIndexWaitTests(PostgresFixture fixture)
     }
 
     /// <summary>
-    /// Polls the server until the index build has waited for <paramref name="blockerPid"/> for five times the 200 ms lock
-    /// timeout the tests migrate with (the server's own <c>pg_locks.waitstart</c>: no sleep, no clock of the test's); a
+    /// Polls the server until the index build has waited for <paramref name="blockerPid"/> for <paramref name="waited"/>
+    /// (by default five times the 200 ms lock timeout the tests migrate with) (the server's own <c>pg_locks.waitstart</c>: no sleep, no clock of the test's); a
     /// migration that ended first is awaited (its failure is the test's).
     /// </summary>
-    internal static async Task WaitUntilBlockedByAsync(ScratchDatabase database, Task migrate, int blockerPid)
+    internal static async Task WaitUntilBlockedByAsync(ScratchDatabase database, Task migrate, int blockerPid, string waited = "1 second")
     {
         await using var observer = database.CreateDataSource();
         await TestExtensions.EventuallyAsync(async () => migrate.IsCompleted || await observer.ScalarAsync($"""
             SELECT count(*) FROM pg_stat_progress_create_index p JOIN pg_locks l ON l.pid = p.pid AND NOT l.granted
-            WHERE {blockerPid} = ANY (pg_blocking_pids(p.pid)) AND clock_timestamp() - l.waitstart > interval '1 second'
+            WHERE {blockerPid} = ANY (pg_blocking_pids(p.pid)) AND clock_timestamp() - l.waitstart > interval '{waited}'
             """) > 0, 60, "the index build waits for the old transaction past the lock timeout");
         if (migrate.IsCompleted)
         {

@@ -348,9 +348,10 @@ public sealed class RollingDeployMigrationTests(PostgresFixture fixture)
             await lockCommand.ExecuteNonQueryAsync();
         }
 
-        var ex = await Assert.ThrowsAsync<PostgresException>(() =>
+        var ex = await Assert.ThrowsAsync<PostgresMigrationException>(() =>
             PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromMilliseconds(200), default).WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Equal(PostgresErrorCodes.LockNotAvailable, ex.SqlState);
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, Assert.IsType<PostgresException>(ex.InnerException).SqlState);
+        Assert.Contains($"pid {holder.ProcessID} (", ex.Message, StringComparison.Ordinal);
         await transaction.RollbackAsync();
         Assert.Equal("9999_alter", Assert.Single(await PostgresJobMigrations.ApplyAsync(dataSource, schema, migrations, TimeSpan.FromSeconds(10), default)));
     }

@@ -17,6 +17,9 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cannot check the job queue schema '{Schema}': PostgreSQL is unreachable, starting, shutting down or read-only; retrying in {Delay}")]
     public static partial void MigrationsRetrying(ILogger logger, Exception exception, string schema, TimeSpan delay);
 
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job queue migrations of schema '{Schema}' could not get a table lock; retrying in {Delay}: {Reason}")]
+    public static partial void MigrationsWaitingForLock(ILogger logger, Exception exception, string schema, TimeSpan delay, string reason);
+
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "The job queue's connections (schema '{Schema}') go through a connection pooler such as PgBouncer (the server process id differs from the one the connection announced): statements are not prepared")]
     public static partial void BehindPooler(ILogger logger, string schema);
 

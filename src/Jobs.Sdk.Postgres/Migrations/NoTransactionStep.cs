@@ -68,15 +68,20 @@ internal sealed class NoTransactionStep(NpgsqlDataSource dataSource, NpgsqlConne
 
     private async Task<bool> IsInvalidAsync(string index, CancellationToken cancellationToken)
     {
-        var check = new NpgsqlCommand(MigrationSql.IndexInvalid, connection);
+        var check = new NpgsqlCommand(MigrationSql.IndexInvalid, connection) { CommandTimeout = 0 };
         await using var checkDisposal = check.ConfigureAwait(false);
         check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = index, NpgsqlDbType = NpgsqlDbType.Text });
         return await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
     }
 
+    /// <summary>
+    /// Runs <paramref name="sql"/> without the data source's <c>Command Timeout</c>: a concurrent build waits for old
+    /// transactions as long as they stay open (Npgsql's 30 s default cancelled it, leaving the index invalid), and the
+    /// other statements keep the lock timeout.
+    /// </summary>
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
     {
-        var command = new NpgsqlCommand(sql, connection);
+        var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await using var commandDisposal = command.ConfigureAwait(false);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -83,7 +83,12 @@ public static class PostgresJobMigrations
     /// when the database was migrated by a newer version this one is not compatible with, and
     /// <see cref="PostgresMigrationException"/> when the recorded migrations are not the ones this version knows, or when
     /// migrations are pending and <paramref name="dataSource"/> goes through a connection pooler such as PgBouncer (its
-    /// transaction pooling cannot keep the migration lock on one server session: apply them over a direct connection).
+    /// transaction pooling cannot keep the migration lock on one server session: apply them over a direct connection), or
+    /// when a migration's DDL waited for a table lock past the lock timeout (its inner exception the
+    /// <see cref="PostgresException"/> 55P03, its message the sessions that hold locks on the schema's tables: call it again
+    /// once they are done), or when the role may not apply a migration (its inner exception the <see cref="PostgresException"/>
+    /// 42501, its message the role that owns the schema's tables). The migrations' statements run without the data source's
+    /// <c>Command Timeout</c>.
     /// </summary>
     public static Task<IReadOnlyList<string>> ApplyAsync(NpgsqlDataSource dataSource, string schema = "jobs", CancellationToken cancellationToken = default)
         => ApplyAsync(dataSource, schema, GetMigrations(schema), DefaultLockTimeout, cancellationToken);
@@ -152,13 +157,15 @@ public static class PostgresJobMigrations
         }
 
         var failed = true;
+        IReadOnlyList<PostgresMigration> running = [];
         try
         {
             var names = new List<string>();
             var applied = await ReadAppliedAsync(connection, null,
-                "BEGIN;\n" + Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted), cancellationToken).ConfigureAwait(false);
+                "BEGIN;\n" + Sub(MigrationSql.CreateSchemaAndTable, quoted) + "\n" + Sub(MigrationSql.Applied, quoted), unbounded: true, cancellationToken).ConfigureAwait(false);
             var pending = Compare(schema, migrations, applied);
             var first = TakeRun(pending, 0);
+            running = first;
             await ExecuteAsync(connection, null, RunSql(first, quoted) + "COMMIT;", cancellationToken).ConfigureAwait(false);
             names.AddRange(first.Select(m => m.Name));
             for (var i = first.Count; i < pending.Count;)
@@ -166,6 +173,7 @@ public static class PostgresJobMigrations
                 var migration = pending[i];
                 if (!migration.RunsInTransaction)
                 {
+                    running = [migration];
                     var step = new NoTransactionStep(dataSource, connection, schema, quoted, migration, lockTimeout, report);
                     await step.RunAsync(cancellationToken).ConfigureAwait(false);
                     await ExecuteAsync(connection, null, Record(migration, quoted), cancellationToken).ConfigureAwait(false);
@@ -175,6 +183,7 @@ public static class PostgresJobMigrations
                 }
 
                 var run = TakeRun(pending, i);
+                running = run;
                 await RunInTransactionAsync(connection, RunSql(run, quoted), cancellationToken).ConfigureAwait(false);
                 names.AddRange(run.Select(m => m.Name));
                 i += run.Count;
@@ -182,6 +191,28 @@ public static class PostgresJobMigrations
 
             failed = false;
             return names;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // Which migrations waited, for which sessions' locks, and what to do (PostgreSQL's message says none of it).
+            var described = await MigrationLockTimeout.DescribeAsync(connection, schema, quoted, running, lockTimeout, ex).ConfigureAwait(false);
+            if (ReferenceEquals(described, ex))
+            {
+                throw;
+            }
+
+            throw described;
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // Which role may apply them, and how to go on (PostgreSQL's "must be owner of table jobs" says neither).
+            var described = await MigrationPrivilege.DescribeAsync(connection, schema, quoted, running, ex).ConfigureAwait(false);
+            if (ReferenceEquals(described, ex))
+            {
+                throw;
+            }
+
+            throw described;
         }
         finally
         {
@@ -276,10 +307,16 @@ public static class PostgresJobMigrations
 
     private static string Sub(string sql, string quoted) => sql.Replace("{s}", quoted, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Runs a statement of the migrating session without the data source's <c>Command Timeout</c> (Npgsql's, 30 s by
+    /// default), as the session runs without its <c>statement_timeout</c>: the lock timeout bounds the DDL's waits for table
+    /// locks, and the work itself (an index over a large table) takes as long as it takes; cancelled after 30 s, a migration
+    /// longer than that never completed, and the host retried it forever.
+    /// </summary>
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken,
         params NpgsqlParameter[] parameters)
     {
-        var command = new NpgsqlCommand(sql, connection, transaction);
+        var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
         await using var commandDisposal = command.ConfigureAwait(false);
         foreach (var parameter in parameters)
         {
@@ -294,7 +331,7 @@ public static class PostgresJobMigrations
     {
         try
         {
-            return await ReadAppliedAsync(connection, null, Sub(MigrationSql.Applied, quoted), cancellationToken).ConfigureAwait(false);
+            return await ReadAppliedAsync(connection, null, Sub(MigrationSql.Applied, quoted), unbounded: false, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {
@@ -302,12 +339,20 @@ public static class PostgresJobMigrations
         }
     }
 
-    /// <summary>Runs <paramref name="sql"/> (statements ending with the read of the migrations table) and returns what the read found.</summary>
+    /// <summary>
+    /// Runs <paramref name="sql"/> (statements ending with the read of the migrations table) and returns what the read found;
+    /// <paramref name="unbounded"/>: without the data source's <c>Command Timeout</c> (the migrating session's DDL, see <see cref="ExecuteAsync"/>).
+    /// </summary>
     private static async Task<List<AppliedMigration>> ReadAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql,
-        CancellationToken cancellationToken)
+        bool unbounded, CancellationToken cancellationToken)
     {
         var applied = new List<AppliedMigration>();
         var command = new NpgsqlCommand(sql, connection, transaction);
+        if (unbounded)
+        {
+            command.CommandTimeout = 0;
+        }
+
         await using var commandDisposal = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))

@@ -79,7 +79,15 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
             catch (Exception ex) when (options.RetrySchemaCheck && Transient(ex))
             {
                 var delay = PostgresRetry.Backoff(++failures);
-                PostgresLog.MigrationsRetrying(logger, ex, options.Schema, delay);
+                if (MigrationLockTimeout.Is(ex))
+                {
+                    PostgresLog.MigrationsWaitingForLock(logger, ex, options.Schema, delay, ex.Message);
+                }
+                else
+                {
+                    PostgresLog.MigrationsRetrying(logger, ex, options.Schema, delay);
+                }
+
                 try
                 {
                     await Task.Delay(delay, time, stopping).ConfigureAwait(false);
@@ -111,7 +119,8 @@ internal sealed class PostgresSchemaGate(NpgsqlDataSource dataSource, PostgresJo
     }
 
     /// <summary>A failure the check retries (unless <see cref="PostgresJobDriverOptions.RetrySchemaCheck"/> is off): the server out of reach or slow, a lock timeout.</summary>
-    private static bool Transient(Exception ex) => PostgresRetry.IsTransient(ex) || ex is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable };
+    private static bool Transient(Exception ex)
+        => PostgresRetry.IsTransient(ex) || ex is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable } || MigrationLockTimeout.Is(ex);
 
     private async Task ApplyAsync()
     {

@@ -50,6 +50,37 @@ internal static class MigrationSql
         ORDER BY a.xact_start NULLS LAST, b.pid
         """;
 
+    /// <summary>
+    /// $1: the quoted schema; $2: the lock timeout in milliseconds. The other sessions holding locks on the schema's tables
+    /// in transactions open at least that long (those a migration's DDL waited for until its lock timeout), one row per
+    /// session: pid, what <c>pg_stat_activity</c> shows of it (null columns for another role's session without
+    /// <c>pg_read_all_stats</c>), and its locks (<c>AccessShareLock on jobs, ...</c>).
+    /// </summary>
+    public const string TableLockHolders = """
+        SELECT l.pid, a.application_name, a.state, extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
+               string_agg(l.mode || ' on ' || c.relname, ', ' ORDER BY c.relname, l.mode)
+        FROM pg_catalog.pg_locks l
+        JOIN pg_catalog.pg_class c ON c.oid = l.relation AND c.relkind IN ('r', 'p')
+        LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
+          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+          AND c.relnamespace = to_regnamespace($1)
+          AND (a.xact_start IS NULL OR a.xact_start <= clock_timestamp() - $2 * interval '1 millisecond')
+        GROUP BY l.pid, a.application_name, a.state, a.xact_start
+        ORDER BY a.xact_start NULLS LAST, l.pid
+        """;
+
+    /// <summary>
+    /// $1: the quoted schema. The role connected, and the owners of the schema's tables (of the schema itself when it has
+    /// none; null when it does not exist), comma-separated.
+    /// </summary>
+    public const string SchemaOwners = """
+        SELECT current_user::text,
+               coalesce((SELECT string_agg(DISTINCT pg_catalog.pg_get_userbyid(c.relowner), ', ') FROM pg_catalog.pg_class c
+                         WHERE c.relnamespace = to_regnamespace($1) AND c.relkind IN ('r', 'p')),
+                        (SELECT pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n WHERE n.oid = to_regnamespace($1)))
+        """;
+
     /// <summary>What the error of <see cref="DirectOnly"/> names (an unknown setting, SQLSTATE 42704).</summary>
     public const string PoolerMarker = "jobs.migrations_need_a_direct_connection_not_a_pooler";
 
