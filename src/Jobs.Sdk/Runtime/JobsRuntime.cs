@@ -25,9 +25,9 @@ internal sealed partial class JobsRuntime
         Options = options;
         TimeProvider = timeProvider;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        Pipeline = new MiddlewarePipeline(middleware, LoggerFactory.CreateLogger<MiddlewarePipeline>());
+        Pipeline = new MiddlewarePipeline(middleware, GuardedLogger.For(LoggerFactory.CreateLogger<MiddlewarePipeline>()));
         RetryPolicy = new JobRetryPolicy(registry, options);
-        JobsInstrumentation.TrackQueue(driver, TimeProvider, LoggerFactory.CreateLogger<JobStateCountSampler>());
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()));
     }
 
     /// <summary>The runtime of another queue of the same store: everything shared but the (view of the) driver.</summary>
@@ -41,7 +41,7 @@ internal sealed partial class JobsRuntime
         LoggerFactory = root.LoggerFactory;
         Pipeline = root.Pipeline;
         RetryPolicy = root.RetryPolicy;
-        JobsInstrumentation.TrackQueue(driver, TimeProvider, LoggerFactory.CreateLogger<JobStateCountSampler>());
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()));
     }
 
     public IJobDriver Driver { get; }
