@@ -105,6 +105,41 @@ public sealed class ThrowingLoggerTests(PostgresFixture fixture)
         Assert.True(stop is null, $"host.StopAsync with a logging provider that throws for {throwsFor} threw: {stop}");
     }
 
+    /// <summary>
+    /// <c>UsePostgres(connectionString)</c> builds its data source with the app's logger factory, and Npgsql logs every
+    /// command it completes (Information, Npgsql.Command): a provider that throws for Npgsql's entries must neither fail a
+    /// push whose job was stored nor a claim that took its jobs.
+    /// </summary>
+    [Fact]
+    public async Task A_host_whose_logging_provider_throws_for_npgsqls_entries_pushes_and_runs_each_job_once()
+    {
+        // Information and up, as in an app's default settings: every completed command (event 2001), after it ran.
+        var log = new ThrowingLog(static (level, _) => level >= LogLevel.Information, "Npgsql");
+        var runs = new ConcurrentDictionary<int, int>();
+        using var host = BuildHost(null, log, (job, _, _) =>
+        {
+            runs.AddOrUpdate(job.Value, 1, static (_, n) => n + 1);
+            return Task.CompletedTask;
+        }, connectionString: fixture.ConnectionString);
+        await host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var queue = host.Services.GetRequiredService<JobQueue>();
+
+        var expected = new Dictionary<JobId, (int Value, JobState State, int Runs)>();
+        for (var value = 1; value <= 3; value++)
+        {
+            JobId id = default;
+            var push = await Record.ExceptionAsync(async () => id = await queue.PushAsync(new ValueJob(value)));
+            Assert.True(push is null, $"Pushing job {value} with a logging provider that throws for Npgsql's entries threw: {push}");
+            expected[id] = (value, JobState.Completed, 1);
+        }
+
+        await WaitForStatesAsync(queue, expected, runs, "Npgsql's entries");
+        Assert.True(log.Thrown > 0, "The provider never threw for Npgsql's entries: the test tested nothing.");
+        var stop = await Record.ExceptionAsync(() => host.StopAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(stop is null, $"host.StopAsync with a logging provider that throws for Npgsql's entries threw: {stop}");
+        Assert.All(expected.Values, e => Assert.True(runs.GetValueOrDefault(e.Value) == 1, $"Job {e.Value} ran {runs.GetValueOrDefault(e.Value)} time(s), once expected."));
+    }
+
     /// <summary>Pushes a job that a dead worker claimed and whose lease then expired (on the database clock).</summary>
     private static async Task<JobId> AbandonAsync<TJob>(JobQueue queue, PostgresJobDriver driver, NpgsqlDataSource dataSource, TJob job)
         where TJob : IJob<TJob>
@@ -146,8 +181,8 @@ public sealed class ThrowingLoggerTests(PostgresFixture fixture)
         }
     }
 
-    private static IHost BuildHost(NpgsqlDataSource dataSource, ThrowingLog log, Func<ValueJob, JobContext, CancellationToken, Task> handler,
-        Action<JobsBuilder>? more = null)
+    private static IHost BuildHost(NpgsqlDataSource? dataSource, ThrowingLog log, Func<ValueJob, JobContext, CancellationToken, Task> handler,
+        Action<JobsBuilder>? more = null, string? connectionString = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -156,13 +191,15 @@ public sealed class ThrowingLoggerTests(PostgresFixture fixture)
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddJobs(jobs =>
         {
-            jobs.UsePostgres(dataSource, o =>
-                {
-                    o.Schema = "jobs_test";
-                    o.QueueName = "logthrow_" + Guid.NewGuid().ToString("N")[..8];
-                    o.PollInterval = TimeSpan.FromMilliseconds(100);
-                    o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes, FailedJobs = Retain.Yes };
-                })
+            void Options(PostgresJobDriverOptions o)
+            {
+                o.Schema = "jobs_test";
+                o.QueueName = "logthrow_" + Guid.NewGuid().ToString("N")[..8];
+                o.PollInterval = TimeSpan.FromMilliseconds(100);
+                o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes, FailedJobs = Retain.Yes };
+            }
+
+            (dataSource is null ? jobs.UsePostgres(connectionString!, Options) : jobs.UsePostgres(dataSource, Options))
                 .ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(maxAttempts: 2, maxBackoff: TimeSpan.FromMilliseconds(10)))
                 .AddJob(handler)
                 .AddWorkers(o =>
