@@ -198,7 +198,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
     }
 
     /// <inheritdoc />
-    /// <remarks>Raised by the queue's <c>p</c> notification, which <c>PauseQueueAsync</c> sends (never in poll-only mode).</remarks>
+    /// <remarks>Raised by the queue's <c>p</c> notification, which <c>PauseQueueAsync</c> sends (never in poll-only mode). Each handler
+    /// runs on its own, on the thread pool: one that throws is logged (event 2018) and the others still run.</remarks>
     public event Action? QueuePaused
     {
         add => _notifier.QueuePaused += value;
