@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres;
@@ -74,7 +73,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
         _options.Validate();
         _dataSource = dataSource;
         _ownsDataSource = ownsDataSource;
-        var log = logger ?? NullLogger.Instance;
+        var log = GuardedLogger.For(logger);
         var time = timeProvider ?? TimeProvider.System;
         var stopping = _disposing.Token;
         _preparation = new PostgresPreparation(dataSource);
@@ -199,7 +198,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
     }
 
     /// <inheritdoc />
-    /// <remarks>Raised by the queue's <c>p</c> notification, which <c>PauseQueueAsync</c> sends (never in poll-only mode).</remarks>
+    /// <remarks>Raised by the queue's <c>p</c> notification, which <c>PauseQueueAsync</c> sends (never in poll-only mode). Each handler
+    /// runs on its own, on the thread pool: one that throws is logged (event 2018) and the others still run.</remarks>
     public event Action? QueuePaused
     {
         add => _notifier.QueuePaused += value;

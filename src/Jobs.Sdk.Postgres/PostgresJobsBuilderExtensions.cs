@@ -60,6 +60,8 @@ public static class PostgresJobsBuilderExtensions
     /// server's type catalog at the first connection (the job tables use built-in types only; this shortens start-up),
     /// and no session reset when a pooled connection is returned (<c>No Reset On Close</c>): the driver leaves no
     /// session state behind, and the reset would otherwise add several statements to every claim, completion and push.
+    /// Npgsql logs through <paramref name="loggerFactory"/>'s loggers guarded: an entry a provider throws on is dropped
+    /// instead of failing the command that logged it (Npgsql logs each completed command after it ran).
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggerFactory = null)
     {
@@ -70,7 +72,7 @@ public static class PostgresJobsBuilderExtensions
         builder.EnableArrays();
         if (loggerFactory is not null)
         {
-            builder.UseLoggerFactory(loggerFactory);
+            builder.UseLoggerFactory(new GuardedLoggerFactory(loggerFactory));
         }
 
         return builder.Build();

@@ -24,6 +24,7 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
     [Theory]
     [InlineData("ToString returns null")]
     [InlineData("Message throws, ToString does not")]
+    [InlineData("StackTrace throws, ToString does not")]
     [InlineData("scoped service's DisposeAsync throws")]
     [InlineData("payload's constructor throws")]
     [InlineData("100,000 nested inner exceptions")]
@@ -46,6 +47,8 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
                         throw new NullTextException();
                     case "Message throws, ToString does not":
                         throw new MessageOnlyUnreadableException();
+                    case "StackTrace throws, ToString does not":
+                        throw new StackTraceUnreadableException();
                     case "100,000 nested inner exceptions":
                         Exception nested = new InvalidOperationException("the first failure");
                         for (var i = 0; i < 100_000; i++)
@@ -78,6 +81,7 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
         {
             "ToString returns null" => nameof(NullTextException),
             "Message throws, ToString does not" => nameof(MessageOnlyUnreadableException),
+            "StackTrace throws, ToString does not" => nameof(StackTraceUnreadableException),
             "scoped service's DisposeAsync throws" => nameof(UnitOfWorkCommitException),
             "100,000 nested inner exceptions" => nameof(RetryLoopException),
             _ => nameof(StrictJob),
@@ -133,6 +137,14 @@ public sealed class HandlerExceptionTests(PostgresFixture fixture)
         public override string Message => throw new InvalidOperationException("the message getter threw");
 
         public override string ToString() => nameof(MessageOnlyUnreadableException);
+    }
+
+    /// <summary>An exception whose <see cref="Exception.StackTrace"/> throws while its own <see cref="ToString"/> does not.</summary>
+    private sealed class StackTraceUnreadableException : Exception
+    {
+        public override string StackTrace => throw new InvalidOperationException("the stack trace getter threw");
+
+        public override string ToString() => nameof(StackTraceUnreadableException);
     }
 
     private sealed class UnitOfWorkCommitException(string message) : Exception(message);

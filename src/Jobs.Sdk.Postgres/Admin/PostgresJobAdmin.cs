@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Jobs.Sdk.Postgres;
@@ -24,7 +23,7 @@ public static class PostgresJobAdmin
         ArgumentNullException.ThrowIfNull(dataSource);
         options ??= new PostgresJobDriverOptions();
         return new JobAdmin(new PostgresJobAdminStore(dataSource, options.Schema, null, options.Retention,
-            new ReadOnlyPoolReset(dataSource, (ILogger?)logger ?? NullLogger.Instance)), logger);
+            new ReadOnlyPoolReset(dataSource, GuardedLogger.For(logger))), logger);
     }
 
     /// <summary>

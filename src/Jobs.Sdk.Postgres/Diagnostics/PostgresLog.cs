@@ -53,4 +53,7 @@ internal static partial class PostgresLog
 
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}")]
     public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
+
+    [LoggerMessage(EventId = 2018, Level = LogLevel.Warning, Message = "A QueuePaused handler of queue '{Queue}' threw when the queue was paused; the other handlers (the worker's among them) still ran. Handlers of QueuePaused must not throw: catch inside the handler")]
+    public static partial void QueuePausedHandlerFailed(ILogger logger, Exception exception, string queue);
 }

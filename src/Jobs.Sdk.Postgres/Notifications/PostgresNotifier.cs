@@ -20,6 +20,7 @@ internal sealed class PostgresNotifier
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
     private readonly PushAnnouncer? _announcer;
+    private readonly string _queue;
     private Action<JobLease>? _runningJobCancelled;
     private Action? _queuePaused;
 
@@ -38,6 +39,7 @@ internal sealed class PostgresNotifier
         _logger = logger;
         _stopping = stopping;
         _time = time;
+        _queue = queue;
         _wake = new WakeSignal(pollInterval, time);
         var channel = ChannelName(schema, queue);
         Channel = listener is null ? null : channel;
@@ -211,10 +213,31 @@ internal sealed class PostgresNotifier
             case JobNotificationKind.QueuePaused:
                 if (_queuePaused is { } paused)
                 {
-                    ThreadPool.UnsafeQueueUserWorkItem(static h => h(), paused, preferLocal: false);
+                    ThreadPool.UnsafeQueueUserWorkItem(static state => RaiseQueuePaused(state.Handlers, state.Logger, state.Queue),
+                        (Handlers: paused, Logger: _logger, Queue: _queue), preferLocal: false);
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Runs each of <paramref name="handlers"/> on its own (on the thread pool): the event is public, and an app's handler
+    /// that throws must neither end the process (an exception on a thread-pool work item does) nor keep the handlers after
+    /// it, the worker's among them, from hearing the pause. A pause is rare: the invocation list is read then.
+    /// </summary>
+    private static void RaiseQueuePaused(Action handlers, ILogger logger, string queue)
+    {
+        foreach (var handler in handlers.GetInvocationList())
+        {
+            try
+            {
+                ((Action)handler)();
+            }
+            catch (Exception ex)
+            {
+                PostgresLog.QueuePausedHandlerFailed(logger, ex, queue);
+            }
         }
     }
 

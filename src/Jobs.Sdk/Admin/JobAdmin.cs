@@ -1,6 +1,5 @@
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Jobs.Sdk;
 
@@ -30,7 +29,7 @@ public sealed partial class JobAdmin
     {
         ArgumentNullException.ThrowIfNull(store);
         Store = store;
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = GuardedLogger.For(logger);
     }
 
     /// <summary>The store this admin API works on.</summary>

@@ -57,7 +57,7 @@ internal sealed class JobPresenceService : IHostedService, IAsyncDisposable
         var queue = _services.GetRequiredService<JobsRuntime>();
         var options = _services.GetService<IOptions<JobWorkerOptions>>()?.Value ?? new JobWorkerOptions();
         _time = queue.TimeProvider;
-        _logger = _services.GetService<ILogger<JobPresenceService>>() ?? (ILogger)NullLogger.Instance;
+        _logger = GuardedLogger.For(_services.GetService<ILogger<JobPresenceService>>());
         var logger = _logger;
         _loop = DetachedContext.Start(() => RunAsync(_store, queue, _worker, schedule, options, logger, () => Volatile.Write(ref _reported, true), _stop.Token));
         return Task.CompletedTask;

@@ -112,54 +112,62 @@ internal sealed class JobExecutor
     {
         var job = run.Job;
         var scope = _scopeFactory.CreateAsyncScope();
-        using var logScope = _logger.BeginScope(new JobLogScope(job.Id, job.Name));
-        Exception? failure = null;
+        // The app's scope is ended guarded (GuardedLogger): a provider that throws ending it must not fail an attempt that succeeded.
+        var logScope = _logger.BeginScope(new JobLogScope(job.Id, job.Name));
         try
         {
-            var context = new JobContext(job.Id, job.Name, QueueName, job.Attempt, job.MaxAttempts, job.QueuedAt,
-                ParseTime(job.Headers, JobHeaders.ScheduledAt), ParseTime(job.Headers, JobHeaders.NextScheduledAt), WorkerId, _logger,
-                scope.ServiceProvider, job.Headers);
-            var token = run.Token;
-            var services = scope.ServiceProvider;
-            if (Pipeline.IsEmpty)
+            Exception? failure = null;
+            try
             {
-                await definition.InvokeAsync(services, decoded, context, token).ConfigureAwait(false);
+                var context = new JobContext(job.Id, job.Name, QueueName, job.Attempt, job.MaxAttempts, job.QueuedAt,
+                    ParseTime(job.Headers, JobHeaders.ScheduledAt), ParseTime(job.Headers, JobHeaders.NextScheduledAt), WorkerId, _logger,
+                    scope.ServiceProvider, job.Headers);
+                var token = run.Token;
+                var services = scope.ServiceProvider;
+                if (Pipeline.IsEmpty)
+                {
+                    await definition.InvokeAsync(services, decoded, context, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Pipeline.HandleAsync(new JobExecutionContext(decoded, context), () => definition.InvokeAsync(services, decoded, context, token), token)
+                        .ConfigureAwait(false);
+                }
             }
-            else
+            catch (Exception ex)
             {
-                await Pipeline.HandleAsync(new JobExecutionContext(decoded, context), () => definition.InvokeAsync(services, decoded, context, token), token)
-                    .ConfigureAwait(false);
+                failure = ex;
             }
-        }
-        catch (Exception ex)
-        {
-            failure = ex;
-        }
 
-        // The job's scoped services are part of its attempt: one that throws on dispose (a unit of work flushing) fails an
-        // attempt whose handler returned, as a handler exception would (retried by the job's rule). It never escapes: the
-        // attempt's outcome is recorded either way, so the job neither waits for its lease to expire nor runs again
-        // after completing.
-        try
-        {
-            await scope.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (failure is null)
-        {
-            failure = ex;
-        }
-        catch (Exception ex)
-        {
-            Log.ScopeDisposeFailed(_logger, ex, job.Id, job.Name, job.Attempt);
-        }
+            // The job's scoped services are part of its attempt: one that throws on dispose (a unit of work flushing) fails an
+            // attempt whose handler returned, as a handler exception would (retried by the job's rule). It never escapes: the
+            // attempt's outcome is recorded either way, so the job neither waits for its lease to expire nor runs again
+            // after completing.
+            try
+            {
+                await scope.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (failure is null)
+            {
+                failure = ex;
+            }
+            catch (Exception ex)
+            {
+                Log.ScopeDisposeFailed(_logger, ex, job.Id, job.Name, job.Attempt);
+            }
 
-        if (failure is not null)
-        {
-            return FailedAttempt(run, definition, decoded, failure);
-        }
+            if (failure is not null)
+            {
+                return FailedAttempt(run, definition, decoded, failure);
+            }
 
-        Log.JobCompleted(_logger, job.Id, job.Name);
-        return Final(job, JobOutcomeKind.Completed, null, null);
+            Log.JobCompleted(_logger, job.Id, job.Name);
+            return Final(job, JobOutcomeKind.Completed, null, null);
+        }
+        finally
+        {
+            GuardedLogger.EndScope(logScope);
+        }
     }
 
     private JobRunResult FailedAttempt<TJob>(JobRun run, JobDefinition<TJob> definition, TJob decoded, Exception ex)

@@ -4,7 +4,6 @@ using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Jobs.Sdk;
@@ -74,7 +73,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         _driver = runtime.Driver;
         _options = queues is null ? options : ForQueue(options, runtime.QueueName, queues);
         _options.Validate();
-        _logger = logger ?? NullLogger.Instance;
+        _logger = GuardedLogger.For(logger);
         _time = runtime.TimeProvider;
         WorkerId = workerId ?? _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _executor = new JobExecutor(runtime, scopeFactory, WorkerId, _logger);

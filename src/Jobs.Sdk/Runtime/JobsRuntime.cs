@@ -25,9 +25,9 @@ internal sealed partial class JobsRuntime
         Options = options;
         TimeProvider = timeProvider;
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        Pipeline = new MiddlewarePipeline(middleware, LoggerFactory.CreateLogger<MiddlewarePipeline>());
+        Pipeline = new MiddlewarePipeline(middleware, GuardedLogger.For(LoggerFactory.CreateLogger<MiddlewarePipeline>()));
         RetryPolicy = new JobRetryPolicy(registry, options);
-        JobsInstrumentation.TrackQueue(driver, TimeProvider, LoggerFactory.CreateLogger<JobStateCountSampler>());
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()));
     }
 
     /// <summary>The runtime of another queue of the same store: everything shared but the (view of the) driver.</summary>
@@ -41,7 +41,7 @@ internal sealed partial class JobsRuntime
         LoggerFactory = root.LoggerFactory;
         Pipeline = root.Pipeline;
         RetryPolicy = root.RetryPolicy;
-        JobsInstrumentation.TrackQueue(driver, TimeProvider, LoggerFactory.CreateLogger<JobStateCountSampler>());
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()));
     }
 
     public IJobDriver Driver { get; }
@@ -78,7 +78,7 @@ internal sealed partial class JobsRuntime
     public string? FormatStackTrace(Exception error)
     {
         var max = Math.Min(Options.MaxStackTraceLength, JobErrorText.MaxLength);
-        if (max <= 0 || (error.StackTrace is null && error.InnerException is null))
+        if (max <= 0 || (StackTraceOf(error) is null && error.InnerException is null))
         {
             return null;
         }
@@ -94,5 +94,22 @@ internal sealed partial class JobsRuntime
         return text.Length <= max
             ? JobErrorText.Sanitize(text)
             : string.Concat(JobErrorText.Sanitize(text, Math.Max(max - 1, 0)), "…");
+    }
+
+    /// <summary>
+    /// <paramref name="error"/>'s <see cref="Exception.StackTrace"/>, or <see langword="null"/> when its getter throws (an
+    /// exception type overriding it, whose own <see cref="Exception.ToString"/> does not read it): the attempt is recorded
+    /// with the handler's exception, not the getter's.
+    /// </summary>
+    private static string? StackTraceOf(Exception error)
+    {
+        try
+        {
+            return error.StackTrace;
+        }
+        catch (Exception)
+        {
+            return null;
+        }
     }
 }

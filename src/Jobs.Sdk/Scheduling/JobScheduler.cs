@@ -2,7 +2,6 @@ using System.Globalization;
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Jobs.Sdk;
 
@@ -49,7 +48,7 @@ public sealed class JobScheduler : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(schedule);
         _runtime = runtime;
         _schedule = schedule;
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = GuardedLogger.For(logger);
         _time = runtime.TimeProvider;
     }
 
