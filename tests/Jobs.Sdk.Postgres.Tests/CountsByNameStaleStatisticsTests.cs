@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace Jobs.Sdk.Postgres.Tests;
 
 /// <summary>
@@ -59,14 +57,14 @@ public sealed class CountsByNameStaleStatisticsTests(PostgresFixture fixture)
 
             // The session sends its statistics before each reading (JobsTableSeqReads), which counts the whole table's reads too.
             var seqBefore = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Finished + Waiting, ds);
-            var before = await IndexReadsAsync(direct, schema);
+            var before = await IndexReads.ReadAsync(direct, schema);
             var counts = await q.Queue.GetCountsByNameAsync();
             var seqAfter = await JobsTableSeqReads.ReadAsync(direct, schema, Young + Finished + Waiting, ds);
-            var after = await IndexReadsAsync(direct, schema);
+            var after = await IndexReads.ReadAsync(direct, schema);
 
             var counted = counts.Sum(c => c.Counts.Pending + c.Counts.Completed);
             Assert.Equal(Young + Finished + Waiting, counted);
-            var read = after.ToDictionary(a => a.Key, a => a.Value - before.GetValueOrDefault(a.Key));
+            var read = IndexReads.Difference(before, after);
             // A batch's ids from one index, then its rows by id (the primary key): each counted job's entries read once in
             // each, and a batch's worth of slack for the entry each walk's last batch stops at.
             var limit = 2L * counted + 2 * CountByNameSql.BatchSize;
@@ -74,28 +72,12 @@ public sealed class CountsByNameStaleStatisticsTests(PostgresFixture fixture)
             Assert.True(read.Values.Sum() <= limit && read.Values.All(r => r <= counted + CountByNameSql.BatchSize) && seqAfter.Scans == seqBefore.Scans,
                 $"GetCountsByNameAsync (auto-prepare: {autoPrepare}) on a queue of {Finished:N0} finished and {Waiting:N0} waiting jobs grown after the table was analyzed " +
                 $"with {Young} counted {counted:N0} jobs and read {read.Values.Sum():N0} index entries (at most {limit:N0} expected: " +
-                $"each job once from an index's walk, once by id): " +
-                string.Join(", ", read.Where(r => r.Value > 0).OrderByDescending(r => r.Value).Select(r => $"{r.Key} {r.Value:N0}")) +
+                $"each job once from an index's walk, once by id): {IndexReads.Describe(read)}" +
                 $"; and {seqAfter.Rows - seqBefore.Rows:N0} rows in {seqAfter.Scans - seqBefore.Scans} sequential scans of the table (none expected)");
         }
         finally
         {
             await direct.ExecAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
         }
-    }
-
-    /// <summary>The index entries read so far from each index of <paramref name="schema"/>'s jobs table.</summary>
-    private static async Task<Dictionary<string, long>> IndexReadsAsync(NpgsqlDataSource ds, string schema)
-    {
-        await using var command = ds.CreateCommand(
-            $"SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes WHERE schemaname = '{schema}' AND relname = 'jobs'");
-        await using var reader = await command.ExecuteReaderAsync();
-        var reads = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (await reader.ReadAsync())
-        {
-            reads[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return reads;
     }
 }

@@ -63,10 +63,10 @@ public sealed partial class PlanTests
             Text("count"), Short((short)JobState.Completed), Double(TimeSpan.FromDays(1).TotalMilliseconds), Time(last), Int(CleanupSql.BatchSize));
         // Queue young: only rows of the last minute; a removal of rows older than a day deletes none of them.
         var remove = generic
-            ? await ExplainGenericAsync(ds, OnCountSchema(CleanupSql.Remove(runnable: false)), "text, smallint, double precision, integer", [("SELECT 1", [])],
-                Text("young"), Short((short)JobState.Completed), Double(TimeSpan.FromDays(1).TotalMilliseconds), Int(CleanupSql.BatchSize))
+            ? await ExplainGenericAsync(ds, OnCountSchema(CleanupSql.Remove(runnable: false)), "text, smallint, double precision, integer, timestamptz", [("SELECT 1", [])],
+                Text("young"), Short((short)JobState.Completed), Double(TimeSpan.FromDays(1).TotalMilliseconds), Int(CleanupSql.BatchSize), NoTime())
             : await ExplainAsync(ds, OnCountSchema(CleanupSql.Remove(runnable: false)), [],
-                Text("young"), Short((short)JobState.Completed), Double(TimeSpan.FromDays(1).TotalMilliseconds), Int(CleanupSql.BatchSize));
+                Text("young"), Short((short)JobState.Completed), Double(TimeSpan.FromDays(1).TotalMilliseconds), Int(CleanupSql.BatchSize), NoTime());
 
         foreach (var plan in new[] { count, remove })
         {
@@ -91,6 +91,9 @@ public sealed partial class PlanTests
     }
 
     private static NpgsqlParameter Time(DateTime value) => new NpgsqlParameter<DateTime> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+
+    /// <summary>A null timestamptz: a settled cleanup's first batch (no previous batch's last <c>updated_at</c>).</summary>
+    private static NpgsqlParameter NoTime() => new() { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
 
     private static readonly SemaphoreSlim CountSeedLock = new(1, 1);
     private static bool s_countSeeded;

@@ -203,24 +203,29 @@ public sealed partial class PlanTests(PostgresFixture fixture)
     {
         await using var ds = await SeededAsync();
         var plan = await ExplainAsync(ds, CleanupSql.Remove(runnable: false), Text(Busy), Short((short)JobState.Completed),
-            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize));
+            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize), NoTime());
         // Through the state index (an index scan, or a bitmap scan when the batch is a large share of the rows), never the table.
         Assert.Contains(plan.Nodes, n => n.Index == "jobs_queue_state_idx");
         Assert.DoesNotContain(plan.Nodes, n => n.Type == "Seq Scan");
-        // Two TID scans of the batch: the lock in id order and the delete.
-        AssertTidScansOfOneBatch(plan);
+        // The lock in id order by the primary key, and the delete by TID.
+        AssertLockByIdAndTidScanOfOneBatch(plan);
 
+        // The first page of the idle queue's walk (its 50,000 delayed jobs are of priority Higher, 3).
         var pending = await ExplainAsync(ds, CleanupSql.Remove(runnable: true), Text(Idle), Short((short)JobState.Pending),
-            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize));
+            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double }, Int(CleanupSql.BatchSize), Short(3),
+            new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz }, new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
         Assert.Contains(pending.Nodes, n => n.Index == "jobs_runnable_idx");
         Assert.DoesNotContain(pending.Nodes, n => n.Type == "Seq Scan");
-        AssertTidScansOfOneBatch(pending);
+        AssertLockByIdAndTidScanOfOneBatch(pending);
 
         var rerun = await ExplainAsync(ds, CleanupSql.Rerun(runnable: false), Text(Busy), Short((short)JobState.Completed),
-            new NpgsqlParameter { Value = DateTimeOffset.UtcNow.AddDays(1), NpgsqlDbType = NpgsqlDbType.TimestampTz }, Int(CleanupSql.BatchSize));
+            new NpgsqlParameter { Value = DateTimeOffset.UtcNow.AddDays(1), NpgsqlDbType = NpgsqlDbType.TimestampTz }, Int(CleanupSql.BatchSize), NoTime());
         Assert.Contains(rerun.Nodes, n => n.Index == "jobs_queue_state_idx");
         Assert.DoesNotContain(rerun.Nodes, n => n.Type == "Seq Scan");
-        Assert.Equal(CleanupSql.BatchSize, Assert.Single(rerun.Nodes, n => n.Type == "Tid Scan").ActualRows);
+        // The picked rows found by id (their lock, their update), each of them once per look-up.
+        Assert.Contains(rerun.Nodes, n => n.Index == "jobs_pkey");
+        Assert.All(rerun.Nodes.Where(n => n.Index == "jobs_pkey"), n => Assert.True(n.ActualRows * n.Loops + n.RemovedByFilter <= CleanupSql.BatchSize,
+            $"a {n.Type} of jobs_pkey read {n.ActualRows * n.Loops + n.RemovedByFilter} rows for a batch of {CleanupSql.BatchSize}:\n{rerun.Text}"));
     }
 
     [Theory]

@@ -11,10 +11,13 @@ namespace Jobs.Sdk.Postgres;
 /// </summary>
 /// <remarks>
 /// A pass is therefore not atomic: cancelled or failed midway, the batches done so far stay done; running the same
-/// cleanup again finishes it. States are handled in a fixed order, each until a batch picks nothing: a batch whose rows
-/// a concurrent transaction (another cleanup, a user's <c>DELETE</c>) changed first changes nothing, yet older rows may
-/// lie beyond it. That loop ends: a row a batch picked but did not change was changed by a transaction that committed,
-/// so the next batch's snapshot no longer holds that row version, and rows a rerun put back are not picked again.
+/// cleanup again finishes it. States are handled in a fixed order. A settled or processing state is handled until a batch
+/// picks nothing: a batch whose rows a concurrent transaction (another cleanup, a user's <c>DELETE</c>) changed first
+/// changes nothing, yet older rows may lie beyond it. That loop ends: a row a batch picked but did not change was changed
+/// by a transaction that committed, so the next batch's snapshot no longer holds that row version, and rows a rerun put
+/// back are not picked again. A runnable state (pending, retrying) is handled in one walk of the queue's runnable index,
+/// a page per batch (<see cref="WalkRunnableAsync"/>): that index holds both states at every age, so a batch that looked
+/// for its own rows from the index's start read every other runnable row of the queue, at every batch.
 /// <para>
 /// The batches are prepared and planned without sequential scans (<see cref="SqlRun.NoSeqScan"/>): the plan a session
 /// built while the table was small picked and changed the rows by sequential scans, on every batch once it had grown.
@@ -55,14 +58,22 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
             {
                 removed += await RemoveProcessingAsync(action.MaxAge, cancellationToken).ConfigureAwait(false);
             }
+            else if (action.Kind == CleanupActionKind.Remove && runnable)
+            {
+                var age = action.MaxAge?.TotalMilliseconds;
+                removed += await WalkRunnableAsync(_removeRunnableSql, state, () => Double(age), putBack: false, cancellationToken).ConfigureAwait(false);
+            }
             else if (action.Kind == CleanupActionKind.Remove)
             {
-                var sql = runnable ? _removeRunnableSql : _removeSettledSql;
-                (long Picked, long Changed) batch;
+                var age = action.MaxAge?.TotalMilliseconds;
+                DateTimeOffset? after = null;
+                (long Picked, long Changed, DateTimeOffset? Last) batch;
                 do
                 {
-                    batch = await BatchAsync(sql, state, Double(action.MaxAge?.TotalMilliseconds), cancellationToken).ConfigureAwait(false);
+                    var from = after;
+                    batch = await BatchAsync(_removeSettledSql, state, Double(age), from, cancellationToken).ConfigureAwait(false);
                     removed += batch.Changed;
+                    after = batch.Last ?? after;
                 }
                 while (batch.Picked > 0);
             }
@@ -72,13 +83,22 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
                 passStart ??= await context.Commands.ScalarAsync(CleanupSql.DatabaseNow, [], SqlRun.None, cancellationToken).ConfigureAwait(false) is DateTime now
                     ? new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc))
                     : throw new InvalidOperationException("The database did not return its clock.");
-                var sql = runnable ? _rerunRunnableSql : _rerunSettledSql;
-                (long Picked, long Changed) batch;
+                var start = passStart.Value;
+                if (runnable)
+                {
+                    rerun |= await WalkRunnableAsync(_rerunRunnableSql, state, () => Timestamp(start), putBack: true, cancellationToken).ConfigureAwait(false) > 0;
+                    continue;
+                }
+
+                DateTimeOffset? after = null;
+                (long Picked, long Changed, DateTimeOffset? Last) batch;
                 do
                 {
+                    var from = after;
                     // A finished unique job given back its key may lose it to a push the batch could not see: run again (UniqueKeyRace).
-                    batch = await UniqueKeyRace.RunAsync(() => BatchAsync(sql, state, Timestamp(passStart.Value), cancellationToken)).ConfigureAwait(false);
+                    batch = await UniqueKeyRace.RunAsync(() => BatchAsync(_rerunSettledSql, state, Timestamp(start), from, cancellationToken)).ConfigureAwait(false);
                     rerun |= batch.Changed > 0;
+                    after = batch.Last ?? after;
                 }
                 while (batch.Picked > 0);
             }
@@ -159,13 +179,8 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         {
             var batch = await context.Commands.QueryAsync(_countRunnableSql,
                 [Text(context.Queue), Smallint((short)state), Double(age), Smallint(p), Timestamp(after.RunAt), Uuid(after.Id), Integer(CleanupSql.BatchSize)],
-                SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
-                static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
-                    ? (Read: reader.GetInt64(0), Counted: reader.GetInt64(1),
-                        RunAt: reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)),
-                        Id: reader.IsDBNull(3) ? (Guid?)null : reader.GetGuid(3), Next: reader.IsDBNull(4) ? (short?)null : reader.GetInt16(4))
-                    : throw new InvalidOperationException("A cleanup count returned no row."), cancellationToken).ConfigureAwait(false);
-            counted += batch.Counted;
+                SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan, ReadPageAsync, cancellationToken).ConfigureAwait(false);
+            counted += batch.Taken;
             if (batch.Read == CleanupSql.BatchSize)
             {
                 after = (batch.RunAt, batch.Id);
@@ -178,6 +193,53 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
 
         return counted;
     }
+
+    /// <summary>
+    /// Removes or puts back (<paramref name="sql"/>: <see cref="CleanupSql.Remove"/> or <see cref="CleanupSql.Rerun"/> of a
+    /// runnable state) the queue's jobs in <paramref name="state"/> in one walk of its runnable index, priority by priority,
+    /// a page of <see cref="CleanupSql.BatchSize"/> rows of either runnable state per batch, each batch from where the
+    /// previous one ended; <paramref name="third"/> gives each batch its $3 (the age, or the pass's start). Returns how many
+    /// rows the batches changed. Rows that enter the index behind the walk (pushed meanwhile) are left to the next pass;
+    /// rows a rerun puts back are due now, and a page that reads them again does not take them (their <c>updated_at</c>).
+    /// </summary>
+    private async Task<long> WalkRunnableAsync(string sql, JobState state, Func<NpgsqlParameter> third, bool putBack, CancellationToken cancellationToken)
+    {
+        long changed = 0;
+        short? priority = short.MaxValue; // above every priority: the first batch reads nothing and names the highest
+        (DateTimeOffset? RunAt, Guid? Id) after = (null, null);
+        while (priority is { } p)
+        {
+            var from = after;
+            Task<(long Read, long Taken, DateTimeOffset? RunAt, Guid? Id, short? Next)> Page() => context.Commands.QueryAsync(sql,
+                [Text(context.Queue), Smallint((short)state), third(), Integer(CleanupSql.BatchSize), Smallint(p), Timestamp(from.RunAt), Uuid(from.Id)],
+                SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan, ReadPageAsync, cancellationToken);
+
+            // A finished unique job given back its key may lose it to a push the batch could not see: run again (UniqueKeyRace).
+            var batch = putBack ? await UniqueKeyRace.RunAsync(Page).ConfigureAwait(false) : await Page().ConfigureAwait(false);
+            changed += batch.Taken;
+            if (batch.Read == CleanupSql.BatchSize)
+            {
+                after = (batch.RunAt, batch.Id);
+            }
+            else
+            {
+                (priority, after) = (batch.Next, (null, null));
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// Reads the row of one page of a runnable walk: the rows it read, the rows it took (counted, deleted or put back),
+    /// where it ended and the next lower priority (null: the walk's end).
+    /// </summary>
+    private static async Task<(long Read, long Taken, DateTimeOffset? RunAt, Guid? Id, short? Next)> ReadPageAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+        => await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? (reader.GetInt64(0), reader.GetInt64(1),
+                reader.IsDBNull(2) ? null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)),
+                reader.IsDBNull(3) ? null : reader.GetGuid(3), reader.IsDBNull(4) ? null : reader.GetInt16(4))
+            : throw new InvalidOperationException("A cleanup batch returned no row.");
 
     /// <summary>
     /// Removes the queue's processing jobs (older than <paramref name="maxAge"/> by last change when given) in batches
@@ -210,10 +272,15 @@ internal sealed class PostgresCleanup(PostgresQueueContext context)
         return removed;
     }
 
-    /// <summary>Runs one batch; returns how many rows it picked and how many of them it changed (deleted or put back).</summary>
-    private Task<(long Picked, long Changed)> BatchAsync(string sql, JobState state, NpgsqlParameter third, CancellationToken cancellationToken)
-        => context.Commands.QueryAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize)], SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
+    /// <summary>
+    /// Runs one batch of a settled state from <c>updated_at</c> <paramref name="after"/> on (null: the first); returns how
+    /// many rows it picked, how many of them it changed (deleted or put back) and the last one's <c>updated_at</c> (the next
+    /// batch's <paramref name="after"/>; null when it picked nothing).
+    /// </summary>
+    private Task<(long Picked, long Changed, DateTimeOffset? Last)> BatchAsync(string sql, JobState state, NpgsqlParameter third, DateTimeOffset? after, CancellationToken cancellationToken)
+        => context.Commands.QueryAsync(sql, [Text(context.Queue), Smallint((short)state), third, Integer(CleanupSql.BatchSize), Timestamp(after)],
+            SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
             static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false)
-                ? (reader.GetInt64(0), reader.GetInt64(1))
+                ? (reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? (DateTimeOffset?)null : new DateTimeOffset(reader.GetFieldValue<DateTime>(2)))
                 : throw new InvalidOperationException("A cleanup batch returned no row."), cancellationToken);
 }
