@@ -20,14 +20,15 @@ public sealed partial class InMemoryJobDriver
         }
     }
 
-    /// <summary>Tells the workers of <paramref name="queue"/>'s view (under the lock; handlers run on the thread pool).</summary>
+    /// <summary>Tells the workers of <paramref name="queue"/>'s view (under the lock; handlers run on the thread pool, each on its own).</summary>
     private void RaiseQueuePaused(string queue)
     {
         var root = _root ?? this;
         var view = string.Equals(queue, root.QueueName, StringComparison.Ordinal) ? root : root._views.GetValueOrDefault(queue);
-        if (view?.QueuePaused is { } handler)
+        if (view?.QueuePaused is { } handlers)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static h => h(), handler, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => RunQueuePausedHandlers(state.Handlers, state.Logger, state.Queue),
+                (Handlers: handlers, Logger: ObserverLog, Queue: queue), preferLocal: false);
         }
     }
 }
