@@ -4,6 +4,7 @@ namespace Jobs.Sdk.InMemory;
 public sealed partial class InMemoryJobDriver
 {
     /// <inheritdoc />
+    /// <remarks>Each handler runs on its own, on the thread pool: one that throws is logged (event 1022) and the others still run.</remarks>
     public event Action? QueuePaused;
 
     /// <inheritdoc />
