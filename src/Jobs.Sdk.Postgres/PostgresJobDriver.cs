@@ -191,6 +191,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
     internal string Channel => PostgresNotifier.ChannelName(_options.Schema, _options.QueueName);
 
     /// <inheritdoc />
+    /// <remarks>Raised by the queue's cancel notification (never in poll-only mode: workers then learn of cancels at lease
+    /// renewal). Each handler runs on its own, on the thread pool: one that throws is logged (event 2013) and the others still run.</remarks>
     public event Action<JobLease>? RunningJobCancelled
     {
         add => _notifier.RunningJobCancelled += value;

@@ -21,6 +21,9 @@
 // JOBS_TEST_UNIQUE_PUSH=<keys>: once running, the process also pushes UniqueRecordJob(random key below <keys>, n) with
 // TryPushAsync in a loop until it stops (errors, such as a lost connection, are ignored); each run of one records its span
 // in <runsTable>_unique (run, job_id, key, worker, started_at, ended_at), as the ticks are.
+// JOBS_TEST_POLL_MS=<ms>: the driver's poll interval (default 200 ms). JOBS_TEST_DRIVER=connection-string: the driver is
+// configured with UsePostgres(connectionString) (it builds and owns its data source), as an app may, instead of the
+// process's CreateDataSource data source.
 using System.Text.Json;
 using Jobs.Sdk;
 using Jobs.Sdk.Postgres;
@@ -202,13 +205,16 @@ async Task WaitUntilReleasedAsync(Guid id, string worker)
 
 var hostBuilder = hostShutdown is null ? null : Host.CreateApplicationBuilder();
 IServiceCollection services = hostBuilder?.Services ?? new ServiceCollection();
-services.AddJobs(jobs => jobs
-    .UsePostgres(dataSource, o =>
-    {
-        o.Schema = schema;
-        o.QueueName = queue;
-        o.PollInterval = TimeSpan.FromMilliseconds(200);
-    })
+var pollInterval = TimeSpan.FromMilliseconds(int.TryParse(Environment.GetEnvironmentVariable("JOBS_TEST_POLL_MS"), out var pollMs) ? pollMs : 200);
+void ConfigureDriver(PostgresJobDriverOptions o)
+{
+    o.Schema = schema;
+    o.QueueName = queue;
+    o.PollInterval = pollInterval;
+}
+
+var driverOwnsDataSource = Environment.GetEnvironmentVariable("JOBS_TEST_DRIVER") == "connection-string";
+services.AddJobs(jobs => (driverOwnsDataSource ? jobs.UsePostgres(cs, ConfigureDriver) : jobs.UsePostgres(dataSource, ConfigureDriver))
     // A handler that fails because the server restarted is retried promptly (the fault tests stay short).
     .ConfigureQueue(q => q.DefaultRetryStrategy = JobRetryStrategy.ExponentialJitter(maxAttempts: 10, maxBackoff: TimeSpan.FromMilliseconds(500)))
     .AddQueue(queue, q =>

@@ -77,7 +77,7 @@ public sealed class AotWorkerSampleTests
             $"exit code {process.ExitCode}; output:\n{text}");
     }
 
-    private static string SampleDll()
+    internal static string SampleDll()
     {
         // tests/Jobs.Sdk.Postgres.Tests/bin/<Configuration>/net10.0/ -> samples/Jobs.Sdk.Samples.AotWorker/bin/<Configuration>/net10.0/
         var here = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);

@@ -12,7 +12,7 @@ internal sealed class WorkerProcess : IDisposable
 
     public static async Task<WorkerProcess> StartAsync(string connectionString, string queue, string table, int concurrency, double leaseSeconds, int workMs, int prefetch = 0,
         int globalConcurrency = 0, double ratePerSecond = 0, string? secondQueue = null, bool keyed = false, TimeSpan? hostShutdownTimeout = null,
-        string? recordConnectionString = null, bool ticks = false, int uniquePushKeys = 0)
+        string? recordConnectionString = null, bool ticks = false, int uniquePushKeys = 0, TimeSpan? pollInterval = null, bool driverOwnsDataSource = false)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -29,6 +29,16 @@ internal sealed class WorkerProcess : IDisposable
         if (ticks)
         {
             info.Environment["JOBS_TEST_SCHEDULE"] = "ticks"; // a scheduler of sixty entries, a TickJob every second (Program.cs)
+        }
+
+        if (pollInterval is { } poll)
+        {
+            info.Environment["JOBS_TEST_POLL_MS"] = ((int)poll.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (driverOwnsDataSource)
+        {
+            info.Environment["JOBS_TEST_DRIVER"] = "connection-string"; // UsePostgres(connectionString) (Program.cs)
         }
 
         if (uniquePushKeys > 0)

@@ -51,7 +51,7 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2016, Level = LogLevel.Debug, Message = "Queue '{Queue}' found no job for {Idle}: its claim-and-renewal connection went back to the pool (the claim that finds jobs takes one again)")]
     public static partial void HeldConnectionReleased(ILogger logger, string queue, TimeSpan idle);
 
-    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}")]
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}; the other handlers (the worker's among them) still ran. Handlers of RunningJobCancelled must not throw: catch inside the handler")]
     public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
 
     [LoggerMessage(EventId = 2018, Level = LogLevel.Warning, Message = "A QueuePaused handler of queue '{Queue}' threw when the queue was paused; the other handlers (the worker's among them) still ran. Handlers of QueuePaused must not throw: catch inside the handler")]

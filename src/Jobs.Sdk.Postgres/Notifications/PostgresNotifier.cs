@@ -249,17 +249,21 @@ internal sealed class PostgresNotifier
             return;
         }
 
-        // Handlers cancel tokens, which runs user callbacks: keep them off the listener's connection thread.
+        // Handlers cancel tokens, which runs user callbacks: keep them off the listener's connection thread. Each runs on
+        // its own: an app's handler that throws must not keep the handlers after it, the worker's among them, from hearing.
         ThreadPool.UnsafeQueueUserWorkItem(static state =>
         {
-            var (logger, h, claim) = state;
-            try
+            var (logger, handlers, claim) = state;
+            foreach (var h in handlers.GetInvocationList())
             {
-                h(claim);
-            }
-            catch (Exception ex)
-            {
-                PostgresLog.CancelHandlerFailed(logger, ex, claim.Id);
+                try
+                {
+                    ((Action<JobLease>)h)(claim);
+                }
+                catch (Exception ex)
+                {
+                    PostgresLog.CancelHandlerFailed(logger, ex, claim.Id);
+                }
             }
         }, (_logger, handler, lease), preferLocal: false);
     }

@@ -3,6 +3,8 @@ using Jobs.Sdk.Drivers;
 using Jobs.Sdk.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Jobs.Sdk;
 
@@ -52,7 +54,10 @@ public sealed class JobsBuilder
         var options = new InMemoryJobDriverOptions();
         configure?.Invoke(options);
         options.Validate();
-        return UseDriver(sp => new InMemoryJobDriver(options, sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        return UseDriver(sp => new InMemoryJobDriver(options, sp.GetService<TimeProvider>() ?? TimeProvider.System)
+        {
+            ObserverLog = sp.GetService<ILoggerFactory>()?.CreateLogger<InMemoryJobDriver>() ?? (ILogger)NullLogger.Instance,
+        });
     }
 
     /// <summary>Uses a driver created from the container (driver packages call this). Part of the experimental driver SPI.</summary>

@@ -17,6 +17,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 1021, Level = LogLevel.Debug, Message = "Could not read whether queue '{QueueName}' is paused; the next check retries")]
     public static partial void QueuePauseCheckFailed(ILogger logger, Exception exception, string queueName);
 
+    [LoggerMessage(EventId = 1022, Level = LogLevel.Warning, Message = "A QueuePaused handler of queue '{QueueName}' threw when the queue was paused; the other handlers (the worker's among them) still ran. Handlers of QueuePaused must not throw: catch inside the handler")]
+    public static partial void QueuePausedHandlerFailed(ILogger logger, Exception exception, string queueName);
+
+    [LoggerMessage(EventId = 1023, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}; the cancel was recorded and the other handlers (the worker's among them) still ran. Handlers of RunningJobCancelled must not throw: catch inside the handler")]
+    public static partial void RunningJobCancelledHandlerFailed(ILogger logger, Exception exception, JobId jobId);
+
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Job worker {WorkerId} stopped")]
     public static partial void WorkerStopped(ILogger logger, string workerId);
 

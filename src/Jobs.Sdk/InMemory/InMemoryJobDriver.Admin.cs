@@ -115,7 +115,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
         {
             foreach (var (queue, lease) in cancelRunning)
             {
-                queue.RunningJobCancelled?.Invoke(lease); // the running job's queue: its worker listens there
+                RaiseRunningJobCancelled(queue.RunningJobCancelled, lease, ObserverLog); // the running job's queue: its worker listens there
             }
         }
 

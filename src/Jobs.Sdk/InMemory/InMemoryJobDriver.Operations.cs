@@ -41,7 +41,7 @@ public sealed partial class InMemoryJobDriver
 
         if (raise is { } lease)
         {
-            RunningJobCancelled?.Invoke(lease);
+            RaiseRunningJobCancelled(RunningJobCancelled, lease, ObserverLog);
         }
 
         return Task.FromResult(result);
@@ -220,7 +220,7 @@ public sealed partial class InMemoryJobDriver
 
         foreach (var lease in cancelRunning ?? [])
         {
-            RunningJobCancelled?.Invoke(lease);
+            RaiseRunningJobCancelled(RunningJobCancelled, lease, ObserverLog);
         }
 
         return Task.CompletedTask;

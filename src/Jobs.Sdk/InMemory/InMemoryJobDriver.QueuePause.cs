@@ -4,6 +4,7 @@ namespace Jobs.Sdk.InMemory;
 public sealed partial class InMemoryJobDriver
 {
     /// <inheritdoc />
+    /// <remarks>Each handler runs on its own, on the thread pool: one that throws is logged (event 1022) and the others still run.</remarks>
     public event Action? QueuePaused;
 
     /// <inheritdoc />
@@ -20,14 +21,15 @@ public sealed partial class InMemoryJobDriver
         }
     }
 
-    /// <summary>Tells the workers of <paramref name="queue"/>'s view (under the lock; handlers run on the thread pool).</summary>
+    /// <summary>Tells the workers of <paramref name="queue"/>'s view (under the lock; handlers run on the thread pool, each on its own).</summary>
     private void RaiseQueuePaused(string queue)
     {
         var root = _root ?? this;
         var view = string.Equals(queue, root.QueueName, StringComparison.Ordinal) ? root : root._views.GetValueOrDefault(queue);
-        if (view?.QueuePaused is { } handler)
+        if (view?.QueuePaused is { } handlers)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static h => h(), handler, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => RunQueuePausedHandlers(state.Handlers, state.Logger, state.Queue),
+                (Handlers: handlers, Logger: ObserverLog, Queue: queue), preferLocal: false);
         }
     }
 }

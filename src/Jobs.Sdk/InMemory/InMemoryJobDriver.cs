@@ -35,6 +35,8 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
     public string QueueName => _options.QueueName;
 
     /// <inheritdoc />
+    /// <remarks>Raised by the cancel, on its caller's thread. Each handler runs on its own: one that throws is logged (event
+    /// 1023), the cancel's caller does not see it, and the others still run.</remarks>
     public event Action<JobLease>? RunningJobCancelled;
 
     /// <inheritdoc />
