@@ -36,10 +36,20 @@ internal static class CleanupSql
         => $"updated_at < coalesce(now() - {parameter}::double precision * interval '1 millisecond', 'infinity')";
 
     /// <summary>
-    /// The rows <see cref="Remove"/> deletes: of queue $1 in state $2, last changed more than $3 ms ago. Read by its batches
-    /// and by <see cref="CountRemovable"/>'s (a dry run), so the two agree.
+    /// A row that holds no unique key after it finished: it has no key, has not finished (a paused job: removed as a pending
+    /// one is), or finished <c>unique_for</c> ago or longer. One that still holds its key is kept, as retention keeps it (<see cref="JobSql.Complete"/>): deleted, its
+    /// key was free again and the next push of it ran the work again within <c>UniqueFor</c>. The next push of the key or a
+    /// later cleanup deletes it once its hold is over.
     /// </summary>
-    private static string Removable(bool runnable) => $"queue_name = $1 AND state = $2 AND {(runnable ? Runnable : Settled)} AND {OlderThan("$3")}";
+    private const string HoldsNoKey = "(unique_key IS NULL OR finished_at IS NULL OR finished_at + coalesce(unique_for, interval '0') <= now())";
+
+    /// <summary>
+    /// The rows <see cref="Remove"/> deletes: of queue $1 in state $2, last changed more than $3 ms ago (settled ones: whose
+    /// unique key no longer holds, <see cref="HoldsNoKey"/>). Read by its batches and by <see cref="CountRemovable"/>'s (a
+    /// dry run), so the two agree.
+    /// </summary>
+    private static string Removable(bool runnable)
+        => $"queue_name = $1 AND state = $2 AND {(runnable ? Runnable : Settled + " AND " + HoldsNoKey)} AND {OlderThan("$3")}";
 
     /// <summary>
     /// The rows <see cref="RemoveProcessing"/> deletes or marks: processing jobs of queue $1 last changed more than $2 ms

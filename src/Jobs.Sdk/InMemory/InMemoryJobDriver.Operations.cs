@@ -189,7 +189,8 @@ public sealed partial class InMemoryJobDriver
                         }
 
                         break;
-                    case CleanupActionKind.Remove when oldEnough:
+                    case CleanupActionKind.Remove when oldEnough && (entry.FinishedAt is null || entry.UniqueKey is null || !HoldsKey(entry, now)):
+                        // A finished job whose unique key still holds (UniqueFor) is kept, as retention keeps it.
                         _waiting.Remove(entry);
                         _jobs.Remove(entry.Id);
                         break;

@@ -107,6 +107,31 @@ public abstract partial class JobDriverConformanceTests
     }
 
     [Fact]
+    public async Task A_cleanup_keeps_a_finished_unique_job_for_its_UniqueFor_as_retention_does()
+    {
+        // An operator's or a scheduled cleanup of completed jobs (CleanupAsync, jobs cleanup --completed 0s) deleted the
+        // job holding its key for an hour, so the next push of the key ran the work again within the hour.
+        var d = await DriverAsync(new RetentionPolicy { CompletedJobs = Retain.Yes });
+        var held = await d.PushUniqueAsync(Unique(1, "held", TimeSpan.FromHours(1)), null, default);
+        var released = await d.PushUniqueAsync(Unique(2, "released"), null, default);
+        var plain = Record(3);
+        await d.PushAsync([plain], null, default);
+        var jobs = await ClaimAsync(d, "w", 10);
+        Assert.Equal(3, jobs.Count);
+        await d.CompleteAsync("w", [.. jobs.Select(j => Outcome(j.Id, JobOutcomeKind.Completed, 1))], default);
+
+        await d.CleanupAsync(new CleanupOptions { CompletedJobs = CleanupAction.Remove }, default);
+
+        var kept = await d.GetJobAsync(held.Id, default);
+        Assert.True(kept is { State: JobState.Completed },
+            $"The cleanup deleted the completed unique job that holds its key for an hour (now: {kept?.State.ToString() ?? "gone"}); the next push of the key would run the work again");
+        Assert.Equal(new JobPushResult(held.Id, false), await d.PushUniqueAsync(Unique(4, "held", TimeSpan.FromHours(1)), null, default));
+        // The jobs that hold nothing are deleted as before.
+        Assert.Null(await d.GetJobAsync(released.Id, default));
+        Assert.Null(await d.GetJobAsync(plain.Id, default));
+    }
+
+    [Fact]
     public async Task Concurrent_unique_pushes_of_one_key_store_one_job()
     {
         var d = await DriverAsync();
