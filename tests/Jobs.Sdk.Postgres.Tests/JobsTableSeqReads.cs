@@ -34,7 +34,7 @@ internal static class JobsTableSeqReads
             Assert.True(await reader.ReadAsync());
             (ins, scans, rows) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
             return ins >= inserted;
-        }, seconds: 60, what: $"the statistics of the jobs table count {inserted:N0} inserts (so far {ins:N0})");
+        }, 60, () => $"the statistics of the jobs table count {inserted:N0} inserts (so far {ins:N0})");
         return (scans, rows);
     }
 

@@ -175,14 +175,21 @@ public sealed class Recorder<T>
 public static class TestExtensions
 {
     /// <summary>Polls a condition on the database (for state visible only there) with a timeout.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, int seconds = 30, string? what = null)
+    public static Task EventuallyAsync(Func<Task<bool>> condition, int seconds = 30, string? what = null)
+        => EventuallyAsync(condition, seconds, () => what);
+
+    /// <summary>
+    /// <see cref="EventuallyAsync(Func{Task{bool}}, int, string?)"/>, saying what was awaited as <paramref name="what"/> says it
+    /// when the time is up (the state the last poll saw).
+    /// </summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, int seconds, Func<string?> what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Condition not met within {seconds}s: {what}");
+                throw new TimeoutException($"Condition not met within {seconds}s: {what()}");
             }
 
             await Task.Delay(50);

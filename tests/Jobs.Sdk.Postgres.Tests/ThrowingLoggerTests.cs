@@ -158,10 +158,10 @@ public sealed class ThrowingLoggerTests(PostgresFixture fixture)
     private static async Task WaitForStatesAsync(JobQueue queue, Dictionary<JobId, (int Value, JobState State, int Runs)> expected,
         ConcurrentDictionary<int, int> runs, string throwsFor)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        var states = new List<string>();
+        await TestExtensions.EventuallyAsync(async () =>
         {
-            var states = new List<string>();
+            states.Clear();
             var done = true;
             foreach (var (id, (value, state, _)) in expected)
             {
@@ -170,15 +170,8 @@ public sealed class ThrowingLoggerTests(PostgresFixture fixture)
                 states.Add($"{value}: {actual?.ToString() ?? "gone"} (ran {runs.GetValueOrDefault(value)})");
             }
 
-            if (done)
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline,
-                $"With a logging provider that throws for {throwsFor}, the jobs did not reach their outcomes within 60 s: {string.Join(", ", states)}");
-            await Task.Delay(100);
-        }
+            return done;
+        }, 60, () => $"with a logging provider that throws for {throwsFor}, the jobs reach their outcomes: {string.Join(", ", states)}");
     }
 
     private static IHost BuildHost(NpgsqlDataSource? dataSource, ThrowingLog log, Func<ValueJob, JobContext, CancellationToken, Task> handler,
