@@ -34,7 +34,7 @@ internal sealed class JobProcessTelemetry
     /// <summary>The attempt failed with <paramref name="error"/> (the outcome tells whether it is retried).</summary>
     public void SetError(Exception error) => _error = error;
 
-    /// <summary>The job cannot run here: no handler, or an undecodable payload.</summary>
+    /// <summary>The job cannot run here: no handler, or an undecodable payload (discarded if the attempt fails it for good).</summary>
     public void SetDiscarded(Exception error)
     {
         _error = error;
@@ -57,8 +57,12 @@ internal sealed class JobProcessTelemetry
     private void StopCore(JobOutcome? outcome)
     {
         var kind = outcome?.Kind;
-        var outcomeName = _discardReason is not null ? "discarded" : kind switch
+        var outcomeName = kind switch
         {
+            // A job that cannot run is discarded when it fails for good. Interrupted before that (its pop observers ran into
+            // the worker's stop, a user's cancel, a lost lease), it ends as any attempt does: given back uncounted, for a
+            // worker that can run it; cancelled; or the lease's.
+            JobOutcomeKind.Failed when _discardReason is not null => "discarded",
             JobOutcomeKind.Completed => "completed",
             JobOutcomeKind.Failed => "failed",
             JobOutcomeKind.Retry => "retried",

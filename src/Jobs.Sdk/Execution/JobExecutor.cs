@@ -59,7 +59,10 @@ internal sealed class JobExecutor
         }
         finally
         {
-            run.Telemetry?.Stop(result.Outcome);
+            // An attempt that ends after its worker lost the lease (a handler that ignored its cancelled token returned) is
+            // lease_lost and counts nothing: the rescue that requeued or failed the job counted it, and its outcome, still
+            // reported, is taken only by a store that kept the lease. Counted by its outcome, one attempt counted twice.
+            run.Telemetry?.Stop(run.Reason == CancelReason.LeaseLost ? null : result.Outcome);
         }
     }
 
