@@ -61,7 +61,7 @@ public sealed partial class PostgresJobAdminStore
         var message = ids.Count > 1
             ? $"A bulk {what} of {ids.Count} jobs ran past {setting} for role '{role}' and was cancelled (57014): its transaction was rolled back, " +
                 "none of its jobs changed. JobAdmin tries them again in smaller statements."
-            : $"A bulk {what} ran past {setting} for role '{role}' for a single job ({ids[0]}) and was cancelled (57014): that job was not changed. " +
+            : $"A bulk {what} of a single job ({ids[0]}) ran past {setting} for role '{role}' and was cancelled (57014): that job was not changed. " +
                 $"Raise the timeout for the role that operates the jobs (ALTER ROLE \"{role.Replace("\"", "\"\"", StringComparison.Ordinal)}\" SET statement_timeout = '5min'), " +
                 "or for this tool's connections only (Options=-c statement_timeout=0 in the connection string), and run the action again; the jobs it changed " +
                 "before are counted in the audit log. A job whose row another transaction holds locked waits for it too: see jobs doctor for long transactions.";
