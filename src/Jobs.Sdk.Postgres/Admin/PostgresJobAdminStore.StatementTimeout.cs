@@ -63,7 +63,8 @@ public sealed partial class PostgresJobAdminStore
                 "none of its jobs changed. JobAdmin tries them again in smaller statements."
             : $"A bulk {what} of a single job ({ids[0]}) ran past {setting} for role '{role}' and was cancelled (57014): that job was not changed. " +
                 $"Raise the timeout for the role that operates the jobs (ALTER ROLE \"{role.Replace("\"", "\"\"", StringComparison.Ordinal)}\" SET statement_timeout = '5min'), " +
-                "or for this tool's connections only (Options=-c statement_timeout=0 in the connection string), and run the action again; the jobs it changed " +
+                "or only for the connections of the tool or process that runs the action (Options=-c statement_timeout=0 in its connection string), and run " +
+                "the action again; the jobs it changed " +
                 "before are counted in the audit log. A job whose row another transaction holds locked waits for it too: see jobs doctor for long transactions.";
         return new JobBatchTimeoutException(message, ids.Count, canceled);
     }
