@@ -70,6 +70,13 @@ internal static class CliRunner
             await Console.Error.WriteLineAsync("error: " + DatabaseError.Describe(ex, connection, schema)).ConfigureAwait(false);
             return DatabaseError.ExitCode(ex);
         }
+        catch (JobsException ex) when (ex is JobBatchTimeoutException || ex.InnerException is JobBatchTimeoutException)
+        {
+            // A bulk action's single job ran past the session's statement_timeout (JobAdmin had tried smaller statements
+            // down to one job): the message names the setting, the role and how to raise it. Run as is, it stops there again.
+            await Console.Error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.TryAgain;
+        }
         catch (JobsException ex) when (ex.InnerException is NpgsqlException db)
         {
             // A bulk action that failed part-way (JobAdmin: "... failed after changing N job(s): {the database's message}"):

@@ -119,6 +119,33 @@ public enum RescheduleAttempts
     Increment,
 }
 
+/// <summary>
+/// A store cancelled one batch of a <see cref="JobAdmin"/> bulk action for running past its time limit for one statement
+/// (PostgreSQL's <c>statement_timeout</c> of the role, database or connection). The batch was its own transaction and was
+/// rolled back: none of its jobs changed. <see cref="JobAdmin"/> tries such a batch again in halves, down to one job; a
+/// bulk action fails with this exception only when a single job's change runs past the limit, and its message names the
+/// setting and how to raise it.
+/// </summary>
+public sealed class JobBatchTimeoutException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobBatchTimeoutException() { }
+    /// <summary>Creates the exception.</summary>
+    public JobBatchTimeoutException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public JobBatchTimeoutException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception for a batch of <paramref name="batchSize"/> jobs.</summary>
+    public JobBatchTimeoutException(string message, int batchSize, Exception? innerException) : base(message, innerException)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
+        BatchSize = batchSize;
+    }
+
+    /// <summary>How many jobs the cancelled batch held (none of them changed).</summary>
+    public int BatchSize { get; }
+}
+
 /// <summary>The job queue cannot be used yet or any more (for example migrations failed).</summary>
 public sealed class JobQueueUnavailableException : JobsException
 {

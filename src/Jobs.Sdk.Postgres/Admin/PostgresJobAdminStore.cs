@@ -237,6 +237,30 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     {
         var notifications = new List<(string Channel, string Payload)>();
         int changed;
+        try
+        {
+            changed = await RunActionAsync(connection, action, ids, notifications, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (MayBeStatementTimeout(e, cancellationToken))
+        {
+            // The statement was its own transaction, rolled back: no notification is due (PostgresJobAdminStore.StatementTimeout.cs).
+            if (await StatementTimedOutAsync(connection, action, ids, e).ConfigureAwait(false) is { } timedOut)
+            {
+                throw timedOut;
+            }
+
+            throw;
+        }
+
+        await NotifyAsync(connection, notifications, cancellationToken).ConfigureAwait(false);
+        return changed;
+    }
+
+    /// <summary>Runs <paramref name="action"/>'s statement on <paramref name="ids"/>, adding the notifications it calls for; returns the rows changed.</summary>
+    private async Task<int> RunActionAsync(NpgsqlConnection connection, JobAdminAction action, IReadOnlyList<JobId> ids,
+        List<(string Channel, string Payload)> notifications, CancellationToken cancellationToken)
+    {
+        int changed;
         switch (action.Kind)
         {
             case JobAdminActionKind.Retry:
@@ -280,7 +304,6 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
                 throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action.");
         }
 
-        await NotifyAsync(connection, notifications, cancellationToken).ConfigureAwait(false);
         return changed;
     }
 

@@ -22,6 +22,9 @@ internal sealed class ReadOnlyPoolReset(NpgsqlDataSource dataSource, ILogger log
     private const long QuietBurstMs = 60_000; // a clear after this long without one starts a new burst: logged again
     private long _lastClear = long.MinValue / 2;
 
+    /// <summary>The logger of the process this pool serves (the admin store's warnings go there too).</summary>
+    public ILogger Log => log;
+
     /// <summary>Clears the pool when <paramref name="ex"/> is the server refusing a write, unless it was cleared within a second.</summary>
     public void OnFailure(Exception ex)
     {

@@ -54,6 +54,10 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}; the other handlers (the worker's among them) still ran. Handlers of RunningJobCancelled must not throw: catch inside the handler")]
     public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
 
+    [LoggerMessage(EventId = 2040, Level = LogLevel.Warning, Message = "A bulk {Action} of {Jobs} job(s) ran past statement_timeout {Timeout} (role '{Role}', set by: {Source}) and was rolled back, none of its jobs changed; " +
+        "it is tried again in smaller statements (a single job that runs past it fails the action). Raise the timeout for the role that operates the jobs to keep bulk actions in full batches")]
+    public static partial void BulkStatementTimedOut(ILogger logger, string action, int jobs, string timeout, string role, string source);
+
     [LoggerMessage(EventId = 2018, Level = LogLevel.Warning, Message = "A QueuePaused handler of queue '{Queue}' threw when the queue was paused; the other handlers (the worker's among them) still ran. Handlers of QueuePaused must not throw: catch inside the handler")]
     public static partial void QueuePausedHandlerFailed(ILogger logger, Exception exception, string queue);
 }

@@ -13,13 +13,18 @@ namespace Jobs.Sdk;
 /// optional <see cref="AuditInfo"/>, is logged, and is appended to the audit log with the number of rows it changed (also when
 /// its token is cancelled after the change committed: the call then returns normally). Bulk
 /// actions work in batches of <see cref="BatchSize"/> jobs, each its own transaction: a failure part-way leaves earlier batches
-/// applied (the exception says how many rows were changed). Each bulk action has an overload taking an
+/// applied (the exception says how many rows were changed). A batch the store cancels for running past its time limit for
+/// one statement (PostgreSQL's <c>statement_timeout</c>) changed nothing and is done again in smaller transactions, down to
+/// one job each (<see cref="JobBatchTimeoutException"/> when even one job's change runs past it). Each bulk action has an overload taking an
 /// <see cref="IProgress{T}"/> of <see cref="JobBulkProgress"/>, reported after each batch committed (on the calling flow,
 /// before the next batch starts: a slow <see cref="IProgress{T}.Report"/> slows the action).
 /// </remarks>
 public sealed partial class JobAdmin
 {
-    /// <summary>Jobs per batch (one statement and transaction) of a bulk action.</summary>
+    /// <summary>
+    /// Jobs per batch (one statement and transaction) of a bulk action; fewer per statement while the store's time limit
+    /// cancels batches of this size (<see cref="JobBatchTimeoutException"/>).
+    /// </summary>
     public const int BatchSize = 1000;
 
     private readonly ILogger _logger;
@@ -291,11 +296,12 @@ public sealed partial class JobAdmin
         ArgumentNullException.ThrowIfNull(selection);
         CheckAudit(audit);
         int total = 0, batches = 0, walked = 0;
+        var size = new BulkStatementSize();
         try
         {
             await WalkAsync(selection, action, async (narrowed, batch) =>
             {
-                total += await Store.ApplyAsync(narrowed, batch, cancellationToken).ConfigureAwait(false);
+                await ApplyInStatementsAsync(narrowed, batch, size, changed => total += changed, cancellationToken).ConfigureAwait(false);
                 batches++;
                 walked += batch.Count;
                 progress?.Report(new JobBulkProgress(batches, walked, total));

@@ -2,7 +2,8 @@ namespace Jobs.Sdk;
 
 /// <summary>
 /// How far a bulk action of <see cref="JobAdmin"/> got: reported after each of its batches committed (each batch of at most
-/// <see cref="JobAdmin.BatchSize"/> jobs is its own transaction), to the <see cref="IProgress{T}"/> given to the action.
+/// <see cref="JobAdmin.BatchSize"/> jobs is its own transaction, or several smaller ones while the store's time limit for one
+/// statement cancels a whole batch), to the <see cref="IProgress{T}"/> given to the action.
 /// A value: two reports of the same progress are equal, and it prints its three counts.
 /// </summary>
 /// <param name="BatchesDone">The batches committed so far.</param>

@@ -20,7 +20,11 @@ public interface IJobAdminStore
     /// <summary>One job with everything stored about it, or <see langword="null"/>.</summary>
     Task<JobDetails?> GetJobAsync(JobId id, CancellationToken cancellationToken);
 
-    /// <summary>Applies <paramref name="action"/> to a bounded batch of jobs (one transaction). Returns the rows it changed.</summary>
+    /// <summary>
+    /// Applies <paramref name="action"/> to a bounded batch of jobs (one transaction). Returns the rows it changed. A store
+    /// whose time limit for one statement cancelled the batch (nothing of it changed) throws
+    /// <see cref="JobBatchTimeoutException"/>: <see cref="JobAdmin"/> then tries the jobs in smaller batches.
+    /// </summary>
     Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken);
 
     /// <summary>
