@@ -23,4 +23,39 @@ public abstract partial class AdminConformanceTests
         Assert.Equal(0, await host.Admin.RetryAsync(JobSelection.Ids(unique)));
         Assert.Equal("Cancelled", await StateOfAsync(unique));
     }
+
+    [Fact]
+    public async Task An_operators_cancel_keeps_a_unique_job_with_UniqueFor_after_its_hold_is_over()
+    {
+        // An operator cancelled waiting unique jobs held for UniqueFor after they finish. The cancel keeps them for
+        // inspection (as it keeps every job it cancels) and their keys hold for their UniqueFor, as a completed job's do.
+        // Once the hold was over, the next push of the key and the rescue pass deleted them as holders kept only for
+        // their key, under the default retention (cancelled jobs not kept), on PostgreSQL.
+        await using var host = CreateHost();
+        var hourLong = await host.Queue.PushAsync(new AdminKeyedJob(1, 1), new JobOptions { DelayUntil = Later });
+        var pushedAgain = await host.Queue.PushAsync(new AdminBrieflyHeldJob(1), new JobOptions { DelayUntil = Later });
+        var neverAgain = await host.Queue.PushAsync(new AdminBrieflyHeldJob(2), new JobOptions { DelayUntil = Later });
+        Assert.Equal(3, await host.Admin.CancelAsync(JobSelection.Ids(hourLong, pushedAgain, neverAgain), new AuditInfo("ops", "wrong customer")));
+
+        // The key holds for its UniqueFor after the cancel.
+        Assert.Equal(new JobPushResult(hourLong, false), await host.Queue.TryPushAsync(new AdminKeyedJob(1, 2), new JobOptions { DelayUntil = Later }));
+
+        // A second later the hold is over: the next push of the key stores a job, and a rescue pass runs (its housekeeping
+        // deletes finished unique jobs kept only for their hold).
+        var again = await Eventually.GetAsync(() => host.Queue.TryPushAsync(new AdminBrieflyHeldJob(1), new JobOptions { DelayUntil = Later }),
+            r => r.Inserted, "a push of the key of the job cancelled with a second's hold stores a job once the hold is over");
+        Assert.Equal(0, await host.Driver.RescueExpiredLeasesAsync(default));
+
+        async Task<string> StateOfAsync(JobId id) => (await host.Admin.GetJobAsync(id))?.State.ToString() ?? "deleted";
+        var states = (PushedAgain: await StateOfAsync(pushedAgain), NeverAgain: await StateOfAsync(neverAgain), HourLong: await StateOfAsync(hourLong));
+        Assert.True(states == ("Cancelled", "Cancelled", "Cancelled"),
+            $"The jobs an operator cancelled, kept for inspection, are (pushed again, never pushed again, held an hour) {states} once " +
+            "their hold is over, expected each Cancelled: " +
+            "the next push of the key (PushedAgain) or the rescue pass (NeverAgain) deleted a job the cancel keeps");
+        Assert.NotEqual(pushedAgain, again.Id);
+
+        // Retried once the hold is over, the job whose key no other job holds takes it back.
+        Assert.Equal(1, await host.Admin.RetryAsync(JobSelection.Ids(neverAgain)));
+        Assert.Equal(new JobPushResult(neverAgain, false), await host.Queue.TryPushAsync(new AdminBrieflyHeldJob(2), new JobOptions { DelayUntil = Later }));
+    }
 }

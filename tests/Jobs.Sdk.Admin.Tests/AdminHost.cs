@@ -92,6 +92,32 @@ public sealed record AdminKeyedJob(int Key, int Value) : IJob<AdminKeyedJob>
 }
 
 /// <summary>
+/// A unique job whose whole payload is its key, held one second after it finished: a test waits for its hold to end on
+/// the store's clock (pushing its key again until it is free) instead of moving that clock.
+/// </summary>
+public sealed record AdminBrieflyHeldJob(int Value) : IJob<AdminBrieflyHeldJob>
+{
+    public static string JobName => "admin.briefly-held";
+
+    public static bool Unique => true;
+
+    public static int UniqueForSeconds => 1;
+
+    public static void Serialize(Utf8JsonWriter writer, AdminBrieflyHeldJob job)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("value", job.Value);
+        writer.WriteEndObject();
+    }
+
+    public static AdminBrieflyHeldJob Deserialize(ReadOnlySpan<byte> utf8Json)
+    {
+        using var doc = JsonDocument.Parse(utf8Json.ToArray());
+        return new AdminBrieflyHeldJob(doc.RootElement.GetProperty("value").GetInt32());
+    }
+}
+
+/// <summary>
 /// A job with a concurrency limit of 1 per <see cref="Tenant"/> (its <c>[ConcurrencyKey]</c> member): two payloads of one
 /// tenant share a key; only code that has the type can compute it.
 /// </summary>

@@ -15,10 +15,10 @@ public sealed class MigrateLockTimeoutTests(PostgresFixture fixture)
     {
         await using var db = new CliSchema(fixture);
         await db.MigrateAsync();
-        // Back to the level before 0017_delete_requested (which adds one column to jobs), with a job in every state.
+        // Back to the level before 0018_operator_cancels (which adds one column to jobs), with a job in every state.
         await db.ExecuteAsync($"""
-            ALTER TABLE "{db.Name}".jobs DROP COLUMN delete_requested;
-            DELETE FROM "{db.Name}".schema_migrations WHERE name = '0017_delete_requested';
+            ALTER TABLE "{db.Name}".jobs DROP COLUMN operator_cancelled_at;
+            DELETE FROM "{db.Name}".schema_migrations WHERE name = '0018_operator_cancels';
             INSERT INTO "{db.Name}".jobs (id, queue_name, name, payload, state) SELECT gen_random_uuid(), 'q', 'n', jsonb_build_object(), s FROM generate_series(0, 6) s;
             """);
 
@@ -35,15 +35,15 @@ public sealed class MigrateLockTimeoutTests(PostgresFixture fixture)
 
         var pid = report.ProcessID;
         Assert.True(blocked.ExitCode == 75
-            && blocked.Error.Contains("0017_delete_requested", StringComparison.Ordinal)
+            && blocked.Error.Contains("0018_operator_cancels", StringComparison.Ordinal)
             && blocked.Error.Contains($"pid {pid} (application 'nightly-report', idle in transaction", StringComparison.Ordinal)
             && blocked.Error.Contains("AccessShareLock on jobs", StringComparison.Ordinal)
             && blocked.Error.Contains("pg_terminate_backend", StringComparison.Ordinal),
             $"jobs migrate, blocked by pid {pid} ('nightly-report'): {blocked}");
-        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM \"{db.Name}\".schema_migrations WHERE name = '0017_delete_requested'"));
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM \"{db.Name}\".schema_migrations WHERE name = '0018_operator_cancels'"));
 
         await transaction.CommitAsync();
         var again = await db.RunAsync(1, ["migrate"]);
-        Assert.True(again.ExitCode == 0 && again.Out.Contains("applied: 0017_delete_requested", StringComparison.Ordinal), again.ToString());
+        Assert.True(again.ExitCode == 0 && again.Out.Contains("applied: 0018_operator_cancels", StringComparison.Ordinal), again.ToString());
     }
 }

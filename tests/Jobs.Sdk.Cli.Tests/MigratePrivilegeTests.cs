@@ -16,11 +16,11 @@ public sealed class MigratePrivilegeTests(PostgresFixture fixture)
     {
         await using var db = new CliSchema(fixture);
         await db.MigrateAsync();
-        // Back to the level before 0017_delete_requested (which adds one column to jobs).
+        // Back to the level before 0018_operator_cancels (which adds one column to jobs).
         var role = "app_" + Guid.NewGuid().ToString("N")[..8];
         await db.ExecuteAsync($"""
-            ALTER TABLE "{db.Name}".jobs DROP COLUMN delete_requested;
-            DELETE FROM "{db.Name}".schema_migrations WHERE name = '0017_delete_requested';
+            ALTER TABLE "{db.Name}".jobs DROP COLUMN operator_cancelled_at;
+            DELETE FROM "{db.Name}".schema_migrations WHERE name = '0018_operator_cancels';
             CREATE ROLE {role} LOGIN PASSWORD 'app-pass';
             GRANT USAGE, CREATE ON SCHEMA "{db.Name}" TO {role};
             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{db.Name}" TO {role};
@@ -31,9 +31,9 @@ public sealed class MigratePrivilegeTests(PostgresFixture fixture)
 
         var owner = new NpgsqlConnectionStringBuilder(fixture.ConnectionString).Username;
         Assert.True(result.ExitCode == 77
-            && result.Error.Contains($"Role '{role}' may not apply job queue migration 0017_delete_requested", StringComparison.Ordinal)
+            && result.Error.Contains($"Role '{role}' may not apply job queue migration 0018_operator_cancels", StringComparison.Ordinal)
             && result.Error.Contains($"role '{owner}'", StringComparison.Ordinal),
             $"jobs migrate as '{role}' (the tables' owner: '{owner}'): {result}");
-        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM \"{db.Name}\".schema_migrations WHERE name = '0017_delete_requested'"));
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM \"{db.Name}\".schema_migrations WHERE name = '0018_operator_cancels'"));
     }
 }

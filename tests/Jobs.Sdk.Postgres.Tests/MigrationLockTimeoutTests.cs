@@ -14,7 +14,7 @@ public sealed class MigrationLockTimeoutTests(PostgresFixture fixture)
     [Fact]
     public async Task A_host_whose_migration_waits_for_a_table_lock_logs_the_session_that_holds_it()
     {
-        // A schema one migration behind (0017 adds a column to jobs), with jobs in every state.
+        // A schema one migration behind (0018 adds a column to jobs), with jobs in every state.
         var schema = "mlt_" + Guid.NewGuid().ToString("N")[..10];
         await using var dataSource = fixture.CreateDataSource();
         var all = PostgresJobMigrations.GetMigrations(schema);
@@ -52,7 +52,7 @@ public sealed class MigrationLockTimeoutTests(PostgresFixture fixture)
             $"A host whose migration waited for the lock on jobs that a report's transaction holds (pid {pid}, 'nightly-report') logged no warning naming it " +
             $"within 45 s (started: {start.IsCompleted}); warnings: {string.Join(" | ", log.Warnings.Select(w => w.Entry).Distinct())}");
         var entry = log.Warnings.First(w => w.Entry.Contains($"pid {pid} (", StringComparison.Ordinal)).Entry;
-        Assert.Contains("0017_delete_requested", entry, StringComparison.Ordinal);
+        Assert.Contains("0018_operator_cancels", entry, StringComparison.Ordinal);
         Assert.Contains("application 'nightly-report', idle in transaction", entry, StringComparison.Ordinal);
         Assert.Contains("AccessShareLock on jobs", entry, StringComparison.Ordinal);
         Assert.Contains("pg_terminate_backend", entry, StringComparison.Ordinal);

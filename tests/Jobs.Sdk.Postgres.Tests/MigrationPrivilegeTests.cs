@@ -41,13 +41,13 @@ public sealed class MigrationPrivilegeTests(PostgresFixture fixture)
         var ex = await Assert.ThrowsAsync<JobQueueUnavailableException>(() => host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
         var owner = new NpgsqlConnectionStringBuilder(fixture.ConnectionString).Username;
-        Assert.True(ex.Message.Contains($"Role '{role}' may not apply job queue migration 0017_delete_requested", StringComparison.Ordinal)
+        Assert.True(ex.Message.Contains($"Role '{role}' may not apply job queue migration 0018_operator_cancels", StringComparison.Ordinal)
             && ex.Message.Contains($"role '{owner}'", StringComparison.Ordinal)
             && ex.Message.Contains("jobs migrate", StringComparison.Ordinal)
             && ex.Message.Contains("MigrateOnStartup = false", StringComparison.Ordinal),
             $"A host of role '{role}' on a schema whose tables '{owner}' owns, one migration behind, failed to start with: {ex.Message}");
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, Assert.IsType<PostgresException>(Assert.IsType<PostgresMigrationException>(ex.InnerException).InnerException).SqlState);
-        Assert.Equal(["0017_delete_requested"], await PostgresJobMigrations.GetPendingAsync(admin, schema));
+        Assert.Equal(["0018_operator_cancels"], await PostgresJobMigrations.GetPendingAsync(admin, schema));
         Assert.Contains(log.Errors, e => e.Contains("[2002]", StringComparison.Ordinal) && e.Contains("may not apply", StringComparison.Ordinal));
         await admin.ExecAsync($"DROP SCHEMA \"{schema}\" CASCADE");
     }

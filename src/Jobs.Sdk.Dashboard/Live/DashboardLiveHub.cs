@@ -14,7 +14,7 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
     private readonly DashboardSnapshotSource _source;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
-    private readonly ILogger<DashboardLiveHub> _logger;
+    private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly HashSet<Subscription> _subscribers = [];
     private readonly CancellationTokenSource _disposed = new();
@@ -27,7 +27,9 @@ internal sealed partial class DashboardLiveHub : IAsyncDisposable
         _source = source;
         _time = time;
         _interval = options.Value.LiveInterval;
-        _logger = logger;
+        // Guarded (GuardedLogger): an app's provider that throws (a bug, a sink that is down) would end the poll loop that
+        // every browser shares at its first failed read, and the live view stayed frozen until the app restarted.
+        _logger = GuardedLogger.For(logger);
     }
 
     /// <summary>How many snapshots this hub has read from the store since it was created.</summary>

@@ -81,7 +81,8 @@ internal static class AdminSql
     /// <see cref="UniqueJobSql.Release"/> releases the key of a job kept (remembered in <c>released_unique_key</c>, for a
     /// retry): an operator's cancel keeps the job for inspection, and with its key it was a holder whose hold is over,
     /// which the next push of the key and the rescue pass delete when retention drops cancelled jobs (a unique job
-    /// disappeared within a rescue pass, a plain one stayed).
+    /// disappeared within a rescue pass, a plain one stayed). One with <c>unique_for</c> keeps its key for that long and is
+    /// marked kept (<see cref="OperatorCancelSql"/>), so the release of its key once the hold is over keeps it too.
     /// </summary>
     public static readonly string Cancel = $$"""
         WITH target AS MATERIALIZED (
@@ -96,6 +97,7 @@ internal static class AdminSql
             finished_at = CASE WHEN t.state = 1 THEN j.finished_at ELSE now() END,
             released_unique_key = CASE WHEN {{ReleasedAtCancel}} THEN j.unique_key ELSE j.released_unique_key END,
             unique_key = CASE WHEN {{ReleasedAtCancel}} THEN NULL ELSE j.unique_key END,
+            {{OperatorCancelSql.Mark("j", "t")}},
             updated_at = now()
         FROM target t
         WHERE j.id = t.id

@@ -4,8 +4,9 @@ namespace Jobs.Sdk.Postgres;
 
 /// <summary>
 /// Retention for finished unique jobs kept only while their key holds (<c>UniqueFor</c>): run with each worker's rescue pass,
-/// it deletes those whose hold is over in the states retention drops (<see cref="UniqueJobSql.DropExpiredHolders"/>), so a
-/// queue whose keys never come back (one per order, say) does not keep every job it ever finished.
+/// it deletes those whose hold is over in the states retention drops (<see cref="UniqueJobSql.DropExpiredHolders"/>; a job
+/// an operator's cancel kept for inspection is kept, its key released), so a queue whose keys never come back (one per
+/// order, say) does not keep every job it ever finished.
 /// </summary>
 internal sealed class PostgresExpiredHolds(PostgresQueueContext context, RetentionPolicy retention)
 {
@@ -25,14 +26,15 @@ internal sealed class PostgresExpiredHolds(PostgresQueueContext context, Retenti
             for (var batch = 0; batch < MaxBatchesPerPass; batch++)
             {
                 // Without sequential scans: a plan its session built on a young queue's table read the whole table at every batch.
-                var (seen, deleted) = await context.Commands.QueryAsync(_dropSql,
+                var (seen, deleted, released) = await context.Commands.QueryAsync(_dropSql,
                     [Text(context.Queue), Smallint((short)state), Integer(UniqueJobSql.ExpiredHoldersBatch)], SqlRun.Prepare | SqlRun.Maintenance | SqlRun.NoSeqScan,
-                    static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0L, 0L),
+                    static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : (0L, 0L, 0L),
                     cancellationToken).ConfigureAwait(false);
                 dropped += deleted;
 
-                // Go on only while a whole batch was over its hold: the oldest rows are where holds end first.
-                if (seen < UniqueJobSql.ExpiredHoldersBatch || deleted < seen)
+                // Go on only while a whole batch was over its hold (deleted, or released when an operator's cancel kept
+                // the job): the oldest rows are where holds end first.
+                if (seen < UniqueJobSql.ExpiredHoldersBatch || deleted + released < seen)
                 {
                     break;
                 }

@@ -25,6 +25,7 @@ internal static class MigrationScripts
         (ScheduleConcurrencyKeyMigration.Name, ScheduleConcurrencyKeyMigration.Sql),
         (RetentionMigration.Name, RetentionMigration.Sql),
         (DeleteRequestedMigration.Name, DeleteRequestedMigration.Sql),
+        (OperatorCancelSql.Name, OperatorCancelSql.Migration),
     ];
 
     // State codes match Jobs.Sdk.JobState: 0 pending, 1 processing, 2 retrying, 3 completed, 4 failed, 5 cancelled, 6 paused.

@@ -29,26 +29,38 @@ public static class PostgresJobMigrations
 
     /// <summary>
     /// A SQL script a DBA can run (with <c>psql -1 -f</c> or any client) to bring <paramref name="schema"/> up to date.
-    /// It is idempotent: migrations already recorded are skipped, and it takes the same advisory lock as the driver.
+    /// It is idempotent: migrations already recorded are skipped, and it takes the same advisory lock as the driver. Run
+    /// again after a <c>CREATE INDEX CONCURRENTLY</c> step failed part-way, it drops the invalid index the build left
+    /// (without locking the table) and builds it again, as the driver does.
     /// </summary>
-    public static string GetScript(string schema = "jobs")
+    public static string GetScript(string schema = "jobs") => BuildScript(schema, GetMigrations(schema));
+
+    /// <summary><see cref="GetScript(string)"/> of <paramref name="migrations"/> (tests add steps of their own).</summary>
+    internal static string BuildScript(string schema, IReadOnlyList<PostgresMigration> migrations)
     {
         var quoted = PostgresIdentifier.Quote(schema);
         var sb = new StringBuilder();
-        sb.Append("-- Jobs.Sdk.Postgres schema for ").Append(quoted).Append(" (").Append(MigrationScripts.All.Length).AppendLine(" migrations).");
+        sb.Append("-- Jobs.Sdk.Postgres schema for ").Append(quoted).Append(" (").Append(migrations.Count).AppendLine(" migrations).");
         sb.AppendLine("BEGIN;");
         sb.Append("SELECT pg_advisory_xact_lock(").Append(LockKey(schema)).AppendLine(");");
         sb.AppendLine(Sub(MigrationSql.CreateSchemaAndTable, quoted));
-        foreach (var migration in GetMigrations(schema))
+        foreach (var migration in migrations)
         {
             sb.Append("-- ").Append(migration.Version).Append(": ").AppendLine(migration.Name);
             var record = $"INSERT INTO {quoted}.schema_migrations (version, name, compatible_from) VALUES ({migration.Version}, '{migration.Name}', {migration.CompatibleFrom}) ON CONFLICT (version) DO NOTHING;";
             if (!migration.RunsInTransaction)
             {
-                // Outside a transaction (CREATE INDEX CONCURRENTLY); its statements are idempotent.
+                // Outside a transaction (CREATE INDEX CONCURRENTLY); its statements are idempotent. A concurrent build that
+                // failed part-way left its index invalid, which IF NOT EXISTS would take for built: it is dropped first.
                 sb.AppendLine("COMMIT;");
+                var builds = 0;
                 foreach (var statement in MigrationMarkers.Statements(migration.Sql))
                 {
+                    if (MigrationMarkers.ConcurrentIndexName(statement) is { } index)
+                    {
+                        ScriptInvalidIndex.AppendDrop(sb, quoted, index, migration.Version, ++builds);
+                    }
+
                     sb.Append(statement);
                 }
 

@@ -12,13 +12,15 @@ internal static class UniqueJobSql
 {
     /// <summary>
     /// Releases key $2 of queue $1 when its holder finished at least its <c>unique_for</c> ago: deletes the holder when
-    /// retention removes jobs of its state ($3 completed, $4 failed, $5 cancelled; kept only for the hold), else clears its key
-    /// (remembered in <c>released_unique_key</c>, for a retry: <see cref="UniqueRetrySql"/>).
+    /// retention removes jobs of its state ($3 completed, $4 failed, $5 cancelled; kept only for the hold) and no operator's
+    /// cancel kept it for inspection (<see cref="OperatorCancelSql.KeptForInspection"/>), else clears its key (remembered in
+    /// <c>released_unique_key</c>, for a retry: <see cref="UniqueRetrySql"/>).
     /// </summary>
     public static readonly string Release = $$"""
         WITH expired AS MATERIALIZED (
-            SELECT id, state, ((state = {{Completed}} AND $3) OR (state = {{Failed}} AND $4) OR (state = {{Cancelled}} AND $5)) AS remove
-            FROM {s}.jobs
+            SELECT id, state, ((state = {{Completed}} AND $3) OR (state = {{Failed}} AND $4) OR (state = {{Cancelled}} AND $5))
+                AND NOT {{OperatorCancelSql.KeptForInspection("h")}} AS remove
+            FROM {s}.jobs h
             WHERE queue_name = $1 AND unique_key = $2 AND state IN ({{Completed}}, {{Failed}}, {{Cancelled}})
                 AND coalesce(finished_at, updated_at) + coalesce(unique_for, interval '0') <= now()
             FOR UPDATE
@@ -37,7 +39,10 @@ internal static class UniqueJobSql
     /// of the key): deletes, among the <see cref="ExpiredHoldersBatch"/> ($3) oldest keyed rows of queue $1 in state $2 (one
     /// that retention drops), those whose hold is over. The rows are read in <c>jobs_queue_state_idx</c> order (oldest change
     /// first, where holds end first) and locked <c>SKIP LOCKED</c>, so a pass never waits for a push, an operator's action or
-    /// another worker's pass (a row skipped is deleted by a later pass). Returns (rows looked at, rows deleted).
+    /// another worker's pass (a row skipped is deleted by a later pass). A job an operator's cancel kept for inspection
+    /// (<see cref="OperatorCancelSql.KeptForInspection"/>) is kept: its key is released as <see cref="Release"/> releases
+    /// it, so it leaves the keyed rows (kept ones left keyed among the oldest would stop every later pass short of the rows
+    /// behind them). Returns (rows looked at, rows deleted, rows released).
     /// </summary>
     public static readonly string DropExpiredHolders = $$"""
         WITH oldest AS MATERIALIZED (
@@ -47,7 +52,7 @@ internal static class UniqueJobSql
             LIMIT $3
         ),
         expired AS MATERIALIZED (
-            SELECT j.id FROM {s}.jobs j
+            SELECT j.id, {{OperatorCancelSql.KeptForInspection("j")}} AS kept FROM {s}.jobs j
             WHERE j.id = ANY (ARRAY(SELECT id FROM oldest)) -- by primary key (IS TRUE keeps the rechecks out of the index choice)
                 AND (j.queue_name = $1 AND j.state = $2 AND j.state IN ({{Completed}}, {{Failed}}, {{Cancelled}}) AND j.unique_key IS NOT NULL
                     AND coalesce(j.finished_at, j.updated_at) + coalesce(j.unique_for, interval '0') <= now()) IS TRUE
@@ -55,9 +60,12 @@ internal static class UniqueJobSql
             FOR UPDATE SKIP LOCKED
         ),
         removed AS (
-            DELETE FROM {s}.jobs j USING expired e WHERE j.id = e.id RETURNING 1
+            DELETE FROM {s}.jobs j USING expired e WHERE j.id = e.id AND NOT e.kept RETURNING 1
+        ),
+        released AS (
+            UPDATE {s}.jobs j SET released_unique_key = j.unique_key, unique_key = NULL FROM expired e WHERE j.id = e.id AND e.kept RETURNING 1
         )
-        SELECT (SELECT count(*) FROM oldest), (SELECT count(*) FROM removed)
+        SELECT (SELECT count(*) FROM oldest), (SELECT count(*) FROM removed), (SELECT count(*) FROM released)
         """;
 
     /// <summary>
