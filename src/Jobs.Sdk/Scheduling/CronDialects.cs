@@ -71,6 +71,28 @@ internal static class CronDialects
             $"the expression is '{withoutSeconds}'; {SecondAdvice}.";
     }
 
+    /// <summary>
+    /// For a nickname Cronos knows followed by more (<c>@daily 03:00</c>, <c>@weekly mon</c>, <c>@hourly Europe/London</c>):
+    /// the message saying that a nickname stands alone and how to write a time or a zone; otherwise <see langword="null"/>
+    /// (an unknown nickname, which the caller names).
+    /// </summary>
+    public static string? NicknameWithMore(string text)
+    {
+        var parts = text.Split(' ', 2);
+        if (parts.Length < 2 || !Nicknames.Contains(parts[0], StringComparer.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return $"Schedule.Cron: '{text}' is not a valid cron expression: '{parts[0]}' stands alone, with nothing after it. For another time or " +
+            "day, write five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *' for 03:00 every day or '0 3 * * mon' for " +
+            "03:00 on Mondays; pass a zone as the timeZone argument.";
+    }
+
+    /// <summary>The nicknames Cronos takes (its <c>@every_minute</c> and <c>@every_second</c> too).</summary>
+    private static readonly string[] Nicknames =
+        ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@every_minute", "@every_second"];
+
     private const string SecondAdvice = "to fire at a second past the minute, use Schedule.EveryMinute(second) or Schedule.OnMinutes(minutes, second)";
 
     /// <summary>Whether <paramref name="field"/> names years: four-digit numbers in a list, range or step (a day-of-week never has one).</summary>

@@ -200,6 +200,10 @@ public sealed class Schedule
             {
                 return Create(text, timeZone, $"cron {text}", nameof(Cron));
             }
+            catch (ArgumentException ex) when (CronDialects.NicknameWithMore(text) is { } withMore)
+            {
+                throw new ArgumentException(withMore, nameof(expression), ex.InnerException ?? ex);
+            }
             catch (ArgumentException ex)
             {
                 // Nicknames of other dialects (robfig's "@every 5m", "@reboot"): say which ones exist and how to write an interval.

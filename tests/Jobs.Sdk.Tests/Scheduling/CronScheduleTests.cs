@@ -142,6 +142,22 @@ public sealed class CronScheduleTests
         Assert.Equal("expression", ex.ParamName);
     }
 
+    /// <summary>
+    /// A supported nickname with something after it (a time, a day, a zone) is not an unknown nickname: the message must not
+    /// reject '@daily' while listing it as supported, but say that a nickname stands alone and how to write the time.
+    /// </summary>
+    [Theory]
+    [InlineData("@daily 03:00", "'@daily' stands alone")]
+    [InlineData("@weekly mon", "'@weekly' stands alone")]
+    [InlineData("@hourly Europe/London", "'@hourly' stands alone")]
+    public void A_supported_nickname_with_more_after_it_is_not_called_unsupported(string expression, string expected)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Schedule.Cron(expression));
+        Assert.True(ex.Message.Contains(expected, StringComparison.Ordinal) && !ex.Message.Contains("not a supported nickname", StringComparison.Ordinal)
+            && ex.Message.Contains("timeZone", StringComparison.Ordinal), $"Schedule.Cron(\"{expression}\") threw: {ex.Message}");
+        Assert.Equal("expression", ex.ParamName);
+    }
+
     /// <summary>Six fields that fit both readings (no '?' to tell) give both: seconds first, and a year last.</summary>
     [Fact]
     public void Six_fields_that_fit_both_readings_give_both()
