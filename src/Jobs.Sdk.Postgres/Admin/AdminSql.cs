@@ -321,7 +321,8 @@ internal static class AdminSql
     /// entry's fires (job id <see cref="ScheduleSql.ResumeRecord"/>), so a scheduler that starts later goes on from there, as
     /// from a fire: the fire times that fell while the entry was paused and no scheduler ran (none recorded them) are not
     /// pushed as its catch-up. A running scheduler recorded those without a job and goes on with its next fire. The record is
-    /// dated as the entry's last publication (or now), so an entry resumed to let it go is forgotten with its other fires.
+    /// dated as the entry's last publication (or now), so an entry resumed to let it go is forgotten with its other fires. Its
+    /// time is the half second of the resume's second: fire times are whole seconds, so it never takes the key of a fire.
     /// </summary>
     public static readonly string SetSchedulePaused = $$"""
         WITH changed AS (
@@ -330,7 +331,7 @@ internal static class AdminSql
         ),
         resumed AS (
             INSERT INTO {s}.schedule_fires (queue_name, entry_key, fire_time, job_id, created_at)
-            SELECT c.queue_name, c.entry_key, now(), {{ScheduleSql.ResumeRecord}}, least(now(), c.seen_at)
+            SELECT c.queue_name, c.entry_key, date_trunc('second', now()) + interval '0.5 second', {{ScheduleSql.ResumeRecord}}, least(now(), c.seen_at)
             FROM changed c WHERE NOT $2
             ON CONFLICT DO NOTHING
         )
