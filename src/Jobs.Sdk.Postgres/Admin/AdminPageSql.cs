@@ -63,7 +63,8 @@ internal static class AdminPageSql
     /// </summary>
     public static readonly string SchedulePage = $$"""
         SELECT s.queue_name, s.entry_key, s.job_name, s.description,
-               (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = s.queue_name AND f.entry_key = s.entry_key),
+               (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = s.queue_name AND f.entry_key = s.entry_key
+                AND f.job_id <> {{ScheduleSql.ResumeRecord}}),
                s.next_fire, s.paused, s.seen_at, {{ScheduleRetentionSql.IsStale("s")}}
         FROM (
             SELECT * FROM {s}.schedules

@@ -279,7 +279,8 @@ internal static class AdminSql
     /// </summary>
     public static readonly string GetSchedules = $$"""
         SELECT s.queue_name, s.entry_key, s.job_name, s.description,
-               (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = s.queue_name AND f.entry_key = s.entry_key),
+               (SELECT max(f.fire_time) FROM {s}.schedule_fires f WHERE f.queue_name = s.queue_name AND f.entry_key = s.entry_key
+                AND f.job_id <> {{ScheduleSql.ResumeRecord}}),
                s.next_fire, s.paused, s.seen_at, {{ScheduleRetentionSql.IsStale("s")}}
         FROM {s}.schedules s
         ORDER BY s.queue_name COLLATE "C", s.entry_key COLLATE "C"
@@ -317,8 +318,27 @@ internal static class AdminSql
     /// <summary>The queues that have entry $1, and the unique key of its job in each (null: not unique).</summary>
     public const string ScheduleQueues = "SELECT queue_name, unique_key FROM {s}.schedules WHERE entry_key = $1 ORDER BY queue_name";
 
-    /// <summary>Pause ($2 true) or resume entry $1 in every queue.</summary>
-    public const string SetSchedulePaused = "UPDATE {s}.schedules SET paused = $2 WHERE entry_key = $1 AND paused <> $2";
+    /// <summary>
+    /// Pause ($2 true) or resume entry $1 in every queue; returns the entries changed. A resume records the instant in the
+    /// entry's fires (job id <see cref="ScheduleSql.ResumeRecord"/>), so a scheduler that starts later goes on from there, as
+    /// from a fire: the fire times that fell while the entry was paused and no scheduler ran (none recorded them) are not
+    /// pushed as its catch-up. A running scheduler recorded those without a job and goes on with its next fire. The record is
+    /// dated as the entry's last publication (or now), so an entry resumed to let it go is forgotten with its other fires. Its
+    /// time is the half second of the resume's second: fire times are whole seconds, so it never takes the key of a fire.
+    /// </summary>
+    public static readonly string SetSchedulePaused = $$"""
+        WITH changed AS (
+            UPDATE {s}.schedules SET paused = $2 WHERE entry_key = $1 AND paused <> $2
+            RETURNING queue_name, entry_key, seen_at
+        ),
+        resumed AS (
+            INSERT INTO {s}.schedule_fires (queue_name, entry_key, fire_time, job_id, created_at)
+            SELECT c.queue_name, c.entry_key, date_trunc('second', now()) + interval '0.5 second', {{ScheduleSql.ResumeRecord}}, least(now(), c.seen_at)
+            FROM changed c WHERE NOT $2
+            ON CONFLICT DO NOTHING
+        )
+        SELECT count(*)::int FROM changed
+        """;
 
     /// <summary>Upsert worker $1 (host $2, pid $3, started $4, ttl ms $5, queues $6, names $7, running $8, concurrency $9).</summary>
     public const string ReportWorker = """

@@ -189,6 +189,6 @@ public sealed partial class PostgresJobAdminStore
         await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(JobQuerySql.Text(entryKey));
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = paused, NpgsqlDbType = NpgsqlDbType.Boolean });
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 }

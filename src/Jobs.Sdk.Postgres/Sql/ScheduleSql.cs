@@ -6,6 +6,12 @@ internal static class ScheduleSql
     /// <summary>How far back fires are kept per entry (the latest fire is always kept).</summary>
     public const string PruneWindow = "1 day";
 
+    /// <summary>
+    /// The job id of a resume's record (a SQL uuid literal): resumed, an entry goes on from that instant for a scheduler
+    /// that starts later, as from a fire (<see cref="AdminSql.SetSchedulePaused"/>); the admin lists do not show it as a fire.
+    /// </summary>
+    public const string ResumeRecord = "'00000000-0000-0000-0000-000000000000'::uuid";
+
     /// <summary>$1 queue, $2 entry key.</summary>
     public const string GetLastFireTime = "SELECT max(fire_time) FROM {s}.schedule_fires WHERE queue_name = $1 AND entry_key = $2";
 

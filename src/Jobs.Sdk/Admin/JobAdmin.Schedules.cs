@@ -64,7 +64,12 @@ public sealed partial class JobAdmin
         return changed;
     }
 
-    /// <summary>Resumes a paused entry from its next fire time (fires skipped while paused are not pushed).</summary>
+    /// <summary>
+    /// Resumes a paused entry from its next fire time (fires skipped while paused are not pushed). The resume is recorded with
+    /// the entry's fires: a scheduler that starts after it goes on from the resume, so the fire times that fell while the
+    /// entry was paused and no scheduler ran are not pushed as its catch-up either (<see cref="ScheduleAccuracy"/> applies to
+    /// the fire times missed after the resume).
+    /// </summary>
     /// <returns>The entries changed.</returns>
     public async Task<int> ResumeScheduleAsync(string entryKey, AuditInfo? audit = null, CancellationToken cancellationToken = default)
     {

@@ -55,7 +55,12 @@ public interface IJobAdminStore
     /// </summary>
     Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken);
 
-    /// <summary>Pauses (or resumes) entry <paramref name="entryKey"/>: while paused, its fires are recorded but push nothing. Returns the entries changed.</summary>
+    /// <summary>
+    /// Pauses (or resumes) entry <paramref name="entryKey"/>: while paused, its fires are recorded but push nothing. A resume
+    /// is recorded too: the schedule store's <c>GetLastFireTimeAsync</c> returns it while it is later than the entry's
+    /// latest fire, so a scheduler that starts after it does not push the fire times that fell while the entry was paused.
+    /// Returns the entries changed.
+    /// </summary>
     Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken);
 
     /// <summary>The workers whose last report has not expired.</summary>

@@ -153,6 +153,12 @@ public sealed partial class InMemoryJobDriver
             }
 
             _scheduleEntries[entryKey] = e with { Paused = paused };
+            if (!paused)
+            {
+                // The fires that fell while it was paused and no scheduler ran are not caught up later (AdminSql.SetSchedulePaused).
+                FiresOf(e.Registration.QueueName)?.RecordResumeLocked(entryKey, _time.GetUtcNow());
+            }
+
             return Task.FromResult(1);
         }
     }

@@ -19,7 +19,7 @@ public sealed partial class InMemoryJobDriver
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            return Task.FromResult(_schedules.TryGetValue(entryKey, out var records) ? records.Last : (DateTimeOffset?)null);
+            return Task.FromResult(_schedules.TryGetValue(entryKey, out var records) ? records.ResumeFrom : null);
         }
     }
 
@@ -60,7 +60,7 @@ public sealed partial class InMemoryJobDriver
                     _schedules.Add(entryKey, records);
                 }
 
-                if (records.Fires.Contains(fireTime) || (records.Last is { } latest && fireTime < latest - ScheduleRecordWindow))
+                if (records.Fires.Contains(fireTime) || (records.ResumeFrom is { } latest && fireTime < latest - ScheduleRecordWindow))
                 {
                     return new ScheduledFireResult(ScheduledFireOutcome.AlreadyRecorded, null);
                 }
@@ -111,9 +111,29 @@ public sealed partial class InMemoryJobDriver
         return result;
     }
 
+    /// <summary>The entry's resume: from now, a scheduler that starts later goes on as from a fire (as the PostgreSQL store records it).</summary>
+    private void RecordResumeLocked(string entryKey, DateTimeOffset now)
+    {
+        if (!_schedules.TryGetValue(entryKey, out var records))
+        {
+            records = new ScheduleRecords();
+            _schedules.Add(entryKey, records);
+        }
+
+        records.ResumedAt = Stored(now);
+    }
+
     private sealed class ScheduleRecords
     {
         public HashSet<DateTimeOffset> Fires { get; } = [];
+
+        /// <summary>The latest fire (the admin lists show it).</summary>
         public DateTimeOffset? Last { get; set; }
+
+        /// <summary>When an operator last resumed the entry.</summary>
+        public DateTimeOffset? ResumedAt { get; set; }
+
+        /// <summary>Where a scheduler that starts goes on from: the latest fire, or the resume after it.</summary>
+        public DateTimeOffset? ResumeFrom => ResumedAt is { } resumed && (Last is not { } last || resumed > last) ? resumed : Last;
     }
 }

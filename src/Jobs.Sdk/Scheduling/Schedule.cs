@@ -142,7 +142,9 @@ public sealed class Schedule
     /// Restricting both day-of-month and day-of-week is rejected: classic cron fires when <em>either</em> matches while Cronos
     /// requires both, so the expression would not mean what it says to everyone. Use one of them (Cronos extensions such
     /// as <c>L</c>, <c>W</c> and <c>5#3</c> for "third Friday" are accepted). The <c>H</c> (hash jitter) character is rejected
-    /// because every node must compute the same fire times.
+    /// because every node must compute the same fire times. Expressions of other dialects (seconds first, a year last as AWS
+    /// EventBridge writes it, a <c>CRON_TZ=</c> or <c>TZ=</c> zone in front) are rejected with the five fields (and the
+    /// <paramref name="timeZone"/>) to write instead.
     /// </remarks>
     /// <param name="expression">The expression, e.g. <c>*/5 * * * *</c>.</param>
     /// <param name="timeZone">The zone it is evaluated in; UTC when <see langword="null"/>.</param>
@@ -153,6 +155,11 @@ public sealed class Schedule
         if (text.Length == 0)
         {
             throw new ArgumentException("Schedule.Cron: the cron expression is empty. Expected five fields, e.g. \"*/5 * * * *\".", nameof(expression));
+        }
+
+        if (CronDialects.ZonePrefix(text) is { } zonePrefix)
+        {
+            throw new ArgumentException(zonePrefix, nameof(expression));
         }
 
         if (text.Contains('H', StringComparison.OrdinalIgnoreCase) && !text.StartsWith('@'))
@@ -175,7 +182,7 @@ public sealed class Schedule
             {
                 throw new ArgumentException(
                     $"Schedule.Cron: '{text}' has {fields.Length} fields; expected five (minute hour day-of-month month day-of-week), e.g. \"*/5 * * * *\"." +
-                    WithSeconds(fields), nameof(expression));
+                    CronDialects.ExtraFields(fields), nameof(expression));
             }
 
             if (fields[2] is not ("*" or "?") && fields[4] is not ("*" or "?"))
@@ -193,6 +200,10 @@ public sealed class Schedule
             {
                 return Create(text, timeZone, $"cron {text}", nameof(Cron));
             }
+            catch (ArgumentException ex) when (CronDialects.NicknameWithMore(text) is { } withMore)
+            {
+                throw new ArgumentException(withMore, nameof(expression), ex.InnerException ?? ex);
+            }
             catch (ArgumentException ex)
             {
                 // Nicknames of other dialects (robfig's "@every 5m", "@reboot"): say which ones exist and how to write an interval.
@@ -204,23 +215,6 @@ public sealed class Schedule
         }
 
         return Create(text, timeZone, $"cron {text}", nameof(Cron));
-    }
-
-    /// <summary>
-    /// For six or seven fields (seconds first, as Quartz, Spring and Hangfire write them; Quartz's seventh is a year): what
-    /// the expression is without its seconds, and how to fire at a second past the minute. Empty for other counts.
-    /// </summary>
-    private static string WithSeconds(string[] fields)
-    {
-        if (fields.Length is not (6 or 7))
-        {
-            return "";
-        }
-
-        var year = fields.Length == 7 && fields[6] is not ("*" or "?") ? $" and a year ('{fields[6]}': not supported either)" : "";
-        return $" {(fields.Length == 6 ? "Six" : "Seven")} fields look like a format with seconds first{year}: this scheduler does not take " +
-            $"seconds in cron expressions. Without them the expression is '{string.Join(' ', fields[1..6])}'; to fire at a second past the " +
-            "minute, use Schedule.EveryMinute(second) or Schedule.OnMinutes(minutes, second).";
     }
 
     /// <summary>The first fire time strictly after <paramref name="after"/>, or <see langword="null"/> when there is none (before year 2500).</summary>

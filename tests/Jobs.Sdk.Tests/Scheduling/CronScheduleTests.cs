@@ -120,6 +120,53 @@ public sealed class CronScheduleTests
         Assert.Equal("expression", ex.ParamName);
     }
 
+    /// <summary>
+    /// Six fields are not always seconds first: AWS EventBridge writes a year last (<c>minute hour day-of-month month
+    /// day-of-week year</c>), and robfig/cron and Kubernetes put a zone in front (<c>CRON_TZ=</c>, <c>TZ=</c>). The message
+    /// must not tell the user to drop the first field: <c>'0 3 * * ? *'</c> (daily at 03:00) without it is
+    /// <c>'3 * * ? *'</c> (every hour at :03), and a zone prefix dropped runs the job in UTC.
+    /// </summary>
+    [Theory]
+    [InlineData("0 3 * * ? *", "year", "'0 3 * * ?'", "'3 * * ? *'")]
+    [InlineData("15 10 ? * MON-FRI *", "year", "'15 10 ? * MON-FRI'", "'10 ? * MON-FRI *'")]
+    [InlineData("0 12 1 * ? 2027", "year", "'0 12 1 * ?'", "'12 1 * ? 2027'")]
+    [InlineData("CRON_TZ=Europe/London 0 3 * * *", "timeZone", "'0 3 * * *'", "seconds")]
+    [InlineData("TZ=America/New_York 30 2 * * 1-5", "timeZone", "'30 2 * * 1-5'", "seconds")]
+    [InlineData("CRON_TZ=Asia/Tokyo @daily", "timeZone", "'@daily'", "nickname")]
+    public void Six_fields_or_a_zone_prefix_of_other_dialects_are_not_read_as_seconds_first(string expression, string names, string suggests, string misleads)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Schedule.Cron(expression));
+        Assert.True(ex.Message.Contains(names, StringComparison.Ordinal) && ex.Message.Contains(suggests, StringComparison.Ordinal)
+            && !ex.Message.Contains(misleads, StringComparison.Ordinal),
+            $"Schedule.Cron(\"{expression}\") threw: {ex.Message}");
+        Assert.Equal("expression", ex.ParamName);
+    }
+
+    /// <summary>
+    /// A supported nickname with something after it (a time, a day, a zone) is not an unknown nickname: the message must not
+    /// reject '@daily' while listing it as supported, but say that a nickname stands alone and how to write the time.
+    /// </summary>
+    [Theory]
+    [InlineData("@daily 03:00", "'@daily' stands alone")]
+    [InlineData("@weekly mon", "'@weekly' stands alone")]
+    [InlineData("@hourly Europe/London", "'@hourly' stands alone")]
+    public void A_supported_nickname_with_more_after_it_is_not_called_unsupported(string expression, string expected)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Schedule.Cron(expression));
+        Assert.True(ex.Message.Contains(expected, StringComparison.Ordinal) && !ex.Message.Contains("not a supported nickname", StringComparison.Ordinal)
+            && ex.Message.Contains("timeZone", StringComparison.Ordinal), $"Schedule.Cron(\"{expression}\") threw: {ex.Message}");
+        Assert.Equal("expression", ex.ParamName);
+    }
+
+    /// <summary>Six fields that fit both readings (no '?' to tell) give both: seconds first, and a year last.</summary>
+    [Fact]
+    public void Six_fields_that_fit_both_readings_give_both()
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Schedule.Cron("0 3 * * * *"));
+        Assert.True(ex.Message.Contains("'3 * * * *'", StringComparison.Ordinal) && ex.Message.Contains("'0 3 * * *'", StringComparison.Ordinal)
+            && ex.Message.Contains("year", StringComparison.Ordinal), $"Schedule.Cron(\"0 3 * * * *\") threw: {ex.Message}");
+    }
+
     [Theory]
     [InlineData("@every_minute")]
     [InlineData("@every_second")]
