@@ -18,6 +18,7 @@ namespace Jobs.Sdk.Cli
             Interruption.Reset();
             CommandTimeout.Reset();
             TerminalText.Install();
+            PasswordMask.Install();
             // ConsoleAppFramework prints its own errors (an option it cannot parse or does not know) with Console.WriteLine:
             // on stdout, where a script reading --json output expects the document or nothing. Errors go to stderr.
             ConsoleApp.LogError = static message => Console.Error.WriteLine("error: " + message);
