@@ -17,6 +17,7 @@ namespace Jobs.Sdk.Cli
             MissingArguments.Reset();
             Interruption.Reset();
             CommandTimeout.Reset();
+            Login.Reset();
             TerminalText.Install();
             PasswordMask.Install();
             // ConsoleAppFramework prints its own errors (an option it cannot parse or does not know) with Console.WriteLine:
