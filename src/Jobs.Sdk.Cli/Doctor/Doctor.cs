@@ -7,16 +7,13 @@ namespace Jobs.Sdk.Cli;
 /// <summary>The checks of <c>jobs doctor</c>, each turned into a plain verdict and what to do about it.</summary>
 internal static class Doctor
 {
-    /// <summary>The indexes the driver creates and needs.</summary>
-    private static readonly string[] ExpectedIndexes = ["jobs_pkey", "jobs_runnable_idx", "jobs_queue_state_idx", "jobs_admin_list_idx", "jobs_unique_key_idx", "jobs_concurrency_key_idx"];
-
     public static async Task<List<DoctorFinding>> RunAsync(CliContext ctx, TimeSpan longTransaction, CancellationToken ct)
     {
         var findings = new List<DoctorFinding>();
         var schemaOk = await DoctorCheck.RunAsync(ctx, findings, (c, f) => SchemaAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
         if (schemaOk)
         {
-            await DoctorCheck.RunAsync(ctx, findings, (c, f) => IndexesAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => IndexCheck.RunAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
             await DoctorCheck.RunAsync(ctx, findings, (c, f) => BloatAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
         }
 
@@ -101,40 +98,6 @@ internal static class Doctor
 
         findings.Add(new(check, Verdict.Ok, $"version {applied.Count} ({applied[^1].Name}), up to date with this tool."));
         return true;
-    }
-
-    private static async Task IndexesAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
-    {
-        const string check = "indexes";
-        var present = new Dictionary<string, bool>(StringComparer.Ordinal);
-        await using (var cmd = new NpgsqlCommand(DoctorSql.Indexes, connection))
-        {
-            cmd.Parameters.AddWithValue(ctx.Schema);
-            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                present[reader.GetString(0)] = reader.GetBoolean(1);
-            }
-        }
-
-        var missing = ExpectedIndexes.Where(i => !present.ContainsKey(i)).ToArray();
-        var invalid = present.Where(p => !p.Value).Select(p => p.Key).ToArray();
-        if (missing.Length > 0)
-        {
-            findings.Add(new(check, Verdict.Problem, $"missing on {ctx.QuotedSchema}.jobs: {string.Join(", ", missing)}.",
-                "Recreate them from `jobs migrate --script` (the CREATE INDEX statements; use CREATE INDEX CONCURRENTLY on a busy table)."));
-        }
-
-        if (invalid.Length > 0)
-        {
-            findings.Add(new(check, Verdict.Problem, $"invalid (a failed concurrent build): {string.Join(", ", invalid)}.",
-                $"Rebuild each: REINDEX INDEX CONCURRENTLY {ctx.QuotedSchema}.<name>;"));
-        }
-
-        if (missing.Length == 0 && invalid.Length == 0)
-        {
-            findings.Add(new(check, Verdict.Ok, $"all {ExpectedIndexes.Length} expected indexes present and valid ({present.Count} in total)."));
-        }
     }
 
     private static async Task BloatAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)

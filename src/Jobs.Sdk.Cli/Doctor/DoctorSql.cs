@@ -8,9 +8,12 @@ internal static class DoctorSql
     // compatible_from came with 0005_rolling_deploys: read through to_jsonb so that older schemas answer NULL.
     public const string Applied = "SELECT version, name, (to_jsonb(m) ->> 'compatible_from')::integer FROM {s}.schema_migrations m ORDER BY version";
 
-    /// <summary>Indexes of the jobs table: name and whether it is valid (a failed CREATE INDEX CONCURRENTLY leaves it invalid).</summary>
+    /// <summary>
+    /// Indexes of the jobs table: name, whether it is valid (a failed CREATE INDEX CONCURRENTLY leaves it invalid), and its
+    /// definition without its name (two indexes with the same one are copies).
+    /// </summary>
     public const string Indexes = """
-        SELECT c.relname, i.indisvalid
+        SELECT c.relname, i.indisvalid, substring(pg_get_indexdef(i.indexrelid) FROM ' ON .*$') || CASE WHEN i.indisunique THEN ' unique' ELSE '' END
         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         WHERE i.indrelid = to_regclass(quote_ident($1) || '.jobs')
         """;
