@@ -14,7 +14,7 @@ internal static class Doctor
         if (schemaOk)
         {
             await DoctorCheck.RunAsync(ctx, findings, (c, f) => IndexCheck.RunAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
-            await DoctorCheck.RunAsync(ctx, findings, (c, f) => BloatAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => BloatCheck.RunAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
         }
 
         await DoctorCheck.RunAsync(ctx, findings, (c, f) => OldestTransactionAsync(c, longTransaction, f, ct), ct).ConfigureAwait(false);
@@ -98,31 +98,6 @@ internal static class Doctor
 
         findings.Add(new(check, Verdict.Ok, $"version {applied.Count} ({applied[^1].Name}), up to date with this tool."));
         return true;
-    }
-
-    private static async Task BloatAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
-    {
-        const string check = "table bloat";
-        await using var cmd = new NpgsqlCommand(DoctorSql.TableStats, connection);
-        cmd.Parameters.AddWithValue(ctx.Schema);
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var live = reader.GetInt64(0);
-        var dead = reader.GetInt64(1);
-        var tableBytes = reader.GetInt64(2);
-        var indexBytes = reader.GetInt64(3);
-        var vacuumed = reader.IsDBNull(4) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(4);
-        var ratio = live + dead == 0 ? 0 : (double)dead / (live + dead);
-        var detail = string.Create(CultureInfo.InvariantCulture,
-            $"{live} live and {dead} dead rows ({ratio:P0} dead, estimate from statistics); table {Mb(tableBytes)}, indexes {Mb(indexBytes)}; last vacuum {Table.Time(vacuumed)}.");
-        var verdict = dead > 100_000 && ratio > 0.5 ? Verdict.Problem : dead > 10_000 && ratio > 0.2 ? Verdict.Warning : Verdict.Ok;
-        findings.Add(new(check, verdict, detail, verdict == Verdict.Ok ? null :
-            $"Run VACUUM (ANALYZE) {ctx.QuotedSchema}.jobs; if it keeps coming back, lower autovacuum_vacuum_scale_factor for the table and look for long transactions (below). "
-            + "Index bloat after a backlog: REINDEX TABLE CONCURRENTLY."));
     }
 
     private static async Task OldestTransactionAsync(NpgsqlConnection connection, TimeSpan threshold, List<DoctorFinding> findings, CancellationToken ct)
@@ -224,6 +199,4 @@ internal static class Doctor
     }
 
     private static string Sub(string sql, CliContext ctx) => sql.Replace("{s}", ctx.QuotedSchema, StringComparison.Ordinal);
-
-    private static string Mb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MB");
 }

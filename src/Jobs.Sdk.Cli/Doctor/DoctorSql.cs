@@ -18,12 +18,13 @@ internal static class DoctorSql
         WHERE i.indrelid = to_regclass(quote_ident($1) || '.jobs')
         """;
 
-    /// <summary>Table statistics: live and dead tuples, sizes, last (auto)vacuum.</summary>
+    /// <summary>Statistics of the schema's tables: name, live and dead tuples, sizes, last (auto)vacuum.</summary>
     public const string TableStats = """
-        SELECT coalesce(s.n_live_tup, 0), coalesce(s.n_dead_tup, 0), pg_table_size(c.oid), pg_indexes_size(c.oid),
+        SELECT c.relname::text, coalesce(s.n_live_tup, 0), coalesce(s.n_dead_tup, 0), pg_table_size(c.oid), pg_indexes_size(c.oid),
                greatest(s.last_vacuum, s.last_autovacuum)
         FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-        WHERE c.oid = to_regclass(quote_ident($1) || '.jobs')
+        WHERE c.relnamespace = to_regnamespace(quote_ident($1)) AND c.relkind IN ('r', 'p')
+        ORDER BY c.relname
         """;
 
     /// <summary>The oldest transaction that holds back vacuum's horizon (other than this session).</summary>
