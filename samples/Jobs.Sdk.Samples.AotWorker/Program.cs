@@ -73,21 +73,34 @@ catch (OperationCanceledException) when (host.Services.GetRequiredService<IHostA
 if (push > 0)
 {
     var queue = host.Services.GetRequiredService<JobQueue>();
+    // A stop (SIGTERM, Ctrl+C) ends the pushing: the host stops its workers only once this code reaches WaitForShutdownAsync.
+    var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
     var now = DateTimeOffset.UtcNow;
-    for (var i = 0; i < push; i++)
+    var pushed = 0;
+    try
     {
-        await queue.PushPingAsync(i, new JobOptions { Priority = i % 10 == 0 ? JobPriority.Highest : JobPriority.Normal });
-        await queue.PushProcessOrderAsync(Guid.NewGuid(), new Customer($"customer-{i}", $"c{i}@example.com"),
-            [new OrderLine("SKU-1", 1 + (i % 3), 9.99m), new OrderLine("SKU-2", 2, 0.5m)],
-            new JobOptions { DelayUntil = now.AddMilliseconds(200 + (i % 5) * 100), Priority = JobPriority.Higher });
-        if (i % 10 == 0)
+        for (; pushed < push; pushed++)
         {
-            await queue.PushDeliverWebhookAsync(new Uri($"https://hooks.example.com/{i}"), "order.created",
-                new JobOptions { Priority = JobPriority.Lower });
+            var i = pushed;
+            await queue.PushPingAsync(i, new JobOptions { Priority = i % 10 == 0 ? JobPriority.Highest : JobPriority.Normal }, stopping);
+            await queue.PushProcessOrderAsync(Guid.NewGuid(), new Customer($"customer-{i}", $"c{i}@example.com"),
+                [new OrderLine("SKU-1", 1 + (i % 3), 9.99m), new OrderLine("SKU-2", 2, 0.5m)],
+                new JobOptions { DelayUntil = now.AddMilliseconds(200 + (i % 5) * 100), Priority = JobPriority.Higher }, stopping);
+            if (i % 10 == 0)
+            {
+                await queue.PushDeliverWebhookAsync(new Uri($"https://hooks.example.com/{i}"), "order.created",
+                    new JobOptions { Priority = JobPriority.Lower }, stopping);
+            }
         }
     }
+    catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+    {
+        // Stopped part-way: what was pushed stays queued for the next start.
+    }
 
-    Console.WriteLine($"pushed {push} ping, {push} process-order and {(push + 9) / 10} deliver-webhook jobs to queue '{queueName}'");
+    Console.WriteLine(pushed == push
+        ? $"pushed {push} ping, {push} process-order and {(push + 9) / 10} deliver-webhook jobs to queue '{queueName}'"
+        : $"stopped while pushing: {pushed} of {push} ping jobs (and their process-order and deliver-webhook jobs) pushed to queue '{queueName}'");
 }
 
 await host.WaitForShutdownAsync();

@@ -70,7 +70,7 @@ internal sealed class CliContext : IAsyncDisposable
         NpgsqlDataSource dataSource;
         try
         {
-            dataSource = PostgresJobsBuilderExtensions.CreateDataSource(CommandTimeout.Apply(connection));
+            dataSource = PostgresJobsBuilderExtensions.BuildDataSource(CommandTimeout.Apply(connection), loggerFactory: null, Login.Watch);
         }
         catch (ArgumentException ex)
         {

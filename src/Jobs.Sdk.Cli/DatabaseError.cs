@@ -16,6 +16,10 @@ internal static class DatabaseError
         _ when NoPasswordGiven(ex) =>
             $"PostgreSQL at {Server(connection)} asks for a password for role '{Builder(connection)?.Username ?? Environment.UserName}' and none was given. " +
             "Add Password=... to --connection or JOBS_CONNECTION, or set PGPASSWORD, or give the password in ~/.pgpass (Passfile=PATH in the connection string for another file).",
+        _ when NoLoginAnswer(ex, connection) is { } reason =>
+            $"PostgreSQL at {Server(connection)} took the connection but {reason}: no statement ran. Check Host and Port in --connection " +
+            "or JOBS_CONNECTION (a PostgreSQL server, not another service or a proxy or tunnel whose far end is down), its SSL Mode, " +
+            "and that the server runs and accepts connections from this machine.",
         { InnerException: TimeoutException } when !ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) =>
             $"the database did not answer within the command timeout ({CommandTimeout.GivenSeconds ?? Builder(connection)?.CommandTimeout ?? 30} s): a lock another session holds, " +
             $"or an overloaded server. Its statement was cancelled; see jobs doctor for long transactions, or raise it with {CommandTimeout.Option} SECONDS (0: no limit)" +
@@ -48,6 +52,7 @@ internal static class DatabaseError
             _ => ExitCodes.Failed,
         },
         _ when NoPasswordGiven(ex) => ExitCodes.NoPermission,
+        _ when NoLoginAnswer(ex, connection: null) is not null => ExitCodes.Unavailable,
         { InnerException: TimeoutException } when !ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => ExitCodes.TryAgain,
         _ when ex.InnerException is SocketException or TimeoutException || ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal) => ExitCodes.Unavailable,
         { InnerException: IOException } => ExitCodes.TryAgain,
@@ -70,6 +75,27 @@ internal static class DatabaseError
     /// </summary>
     private static bool NoPasswordGiven(NpgsqlException ex)
         => ex is not PostgresException && ex.Message.StartsWith("No password has been provided", StringComparison.Ordinal);
+
+    /// <summary>
+    /// What ended a login that never completed (no connection of this run logged in: <see cref="Login"/>) after the TCP
+    /// connection was made: the server did not answer within the connection's <c>Timeout</c>, or closed the connection.
+    /// Npgsql says so in the words of a statement ("Exception while reading from stream"), which told the operator to raise
+    /// the command timeout, or that a statement may have run. <see langword="null"/> for any other failure.
+    /// </summary>
+    private static string? NoLoginAnswer(NpgsqlException ex, string? connection)
+    {
+        if (ex is PostgresException || Login.Completed || ex.Message.StartsWith("Failed to connect", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return ex.InnerException switch
+        {
+            TimeoutException => $"did not answer its login within the connection's Timeout ({Builder(connection)?.Timeout ?? 15} s; raise Timeout=SECONDS for a server slow to start sessions)",
+            IOException => $"closed it during the login ({Innermost(ex).Message.TrimEnd('.')})",
+            _ => null,
+        };
+    }
 
     private static string Server(string? connection) => Builder(connection) is { } b ? $"{b.Host}:{b.Port}" : "the configured host";
 

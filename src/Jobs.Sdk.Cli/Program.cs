@@ -17,7 +17,9 @@ namespace Jobs.Sdk.Cli
             MissingArguments.Reset();
             Interruption.Reset();
             CommandTimeout.Reset();
+            Login.Reset();
             TerminalText.Install();
+            PasswordMask.Install();
             // ConsoleAppFramework prints its own errors (an option it cannot parse or does not know) with Console.WriteLine:
             // on stdout, where a script reading --json output expects the document or nothing. Errors go to stderr.
             ConsoleApp.LogError = static message => Console.Error.WriteLine("error: " + message);

@@ -64,6 +64,13 @@ public static class PostgresJobsBuilderExtensions
     /// instead of failing the command that logged it (Npgsql logs each completed command after it ran).
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggerFactory = null)
+        => BuildDataSource(connectionString, loggerFactory, configure: null);
+
+    /// <summary>
+    /// <see cref="CreateDataSource"/>'s data source, with <paramref name="configure"/> applied to its builder last (the
+    /// jobs tool watches whether a login completed, to tell an unreachable server from a statement that failed).
+    /// </summary>
+    internal static NpgsqlDataSource BuildDataSource(string connectionString, ILoggerFactory? loggerFactory, Action<NpgsqlSlimDataSourceBuilder>? configure)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         var builder = new NpgsqlSlimDataSourceBuilder(connectionString);
@@ -75,6 +82,7 @@ public static class PostgresJobsBuilderExtensions
             builder.UseLoggerFactory(new GuardedLoggerFactory(loggerFactory));
         }
 
+        configure?.Invoke(builder);
         return builder.Build();
     }
 

@@ -7,17 +7,14 @@ namespace Jobs.Sdk.Cli;
 /// <summary>The checks of <c>jobs doctor</c>, each turned into a plain verdict and what to do about it.</summary>
 internal static class Doctor
 {
-    /// <summary>The indexes the driver creates and needs.</summary>
-    private static readonly string[] ExpectedIndexes = ["jobs_pkey", "jobs_runnable_idx", "jobs_queue_state_idx", "jobs_admin_list_idx", "jobs_unique_key_idx", "jobs_concurrency_key_idx"];
-
     public static async Task<List<DoctorFinding>> RunAsync(CliContext ctx, TimeSpan longTransaction, CancellationToken ct)
     {
         var findings = new List<DoctorFinding>();
         var schemaOk = await DoctorCheck.RunAsync(ctx, findings, (c, f) => SchemaAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
         if (schemaOk)
         {
-            await DoctorCheck.RunAsync(ctx, findings, (c, f) => IndexesAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
-            await DoctorCheck.RunAsync(ctx, findings, (c, f) => BloatAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => IndexCheck.RunAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
+            await DoctorCheck.RunAsync(ctx, findings, (c, f) => BloatCheck.RunAsync(c, ctx, f, ct), ct).ConfigureAwait(false);
         }
 
         await DoctorCheck.RunAsync(ctx, findings, (c, f) => OldestTransactionAsync(c, longTransaction, f, ct), ct).ConfigureAwait(false);
@@ -101,65 +98,6 @@ internal static class Doctor
 
         findings.Add(new(check, Verdict.Ok, $"version {applied.Count} ({applied[^1].Name}), up to date with this tool."));
         return true;
-    }
-
-    private static async Task IndexesAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
-    {
-        const string check = "indexes";
-        var present = new Dictionary<string, bool>(StringComparer.Ordinal);
-        await using (var cmd = new NpgsqlCommand(DoctorSql.Indexes, connection))
-        {
-            cmd.Parameters.AddWithValue(ctx.Schema);
-            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                present[reader.GetString(0)] = reader.GetBoolean(1);
-            }
-        }
-
-        var missing = ExpectedIndexes.Where(i => !present.ContainsKey(i)).ToArray();
-        var invalid = present.Where(p => !p.Value).Select(p => p.Key).ToArray();
-        if (missing.Length > 0)
-        {
-            findings.Add(new(check, Verdict.Problem, $"missing on {ctx.QuotedSchema}.jobs: {string.Join(", ", missing)}.",
-                "Recreate them from `jobs migrate --script` (the CREATE INDEX statements; use CREATE INDEX CONCURRENTLY on a busy table)."));
-        }
-
-        if (invalid.Length > 0)
-        {
-            findings.Add(new(check, Verdict.Problem, $"invalid (a failed concurrent build): {string.Join(", ", invalid)}.",
-                $"Rebuild each: REINDEX INDEX CONCURRENTLY {ctx.QuotedSchema}.<name>;"));
-        }
-
-        if (missing.Length == 0 && invalid.Length == 0)
-        {
-            findings.Add(new(check, Verdict.Ok, $"all {ExpectedIndexes.Length} expected indexes present and valid ({present.Count} in total)."));
-        }
-    }
-
-    private static async Task BloatAsync(NpgsqlConnection connection, CliContext ctx, List<DoctorFinding> findings, CancellationToken ct)
-    {
-        const string check = "table bloat";
-        await using var cmd = new NpgsqlCommand(DoctorSql.TableStats, connection);
-        cmd.Parameters.AddWithValue(ctx.Schema);
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
-        {
-            return;
-        }
-
-        var live = reader.GetInt64(0);
-        var dead = reader.GetInt64(1);
-        var tableBytes = reader.GetInt64(2);
-        var indexBytes = reader.GetInt64(3);
-        var vacuumed = reader.IsDBNull(4) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(4);
-        var ratio = live + dead == 0 ? 0 : (double)dead / (live + dead);
-        var detail = string.Create(CultureInfo.InvariantCulture,
-            $"{live} live and {dead} dead rows ({ratio:P0} dead, estimate from statistics); table {Mb(tableBytes)}, indexes {Mb(indexBytes)}; last vacuum {Table.Time(vacuumed)}.");
-        var verdict = dead > 100_000 && ratio > 0.5 ? Verdict.Problem : dead > 10_000 && ratio > 0.2 ? Verdict.Warning : Verdict.Ok;
-        findings.Add(new(check, verdict, detail, verdict == Verdict.Ok ? null :
-            $"Run VACUUM (ANALYZE) {ctx.QuotedSchema}.jobs; if it keeps coming back, lower autovacuum_vacuum_scale_factor for the table and look for long transactions (below). "
-            + "Index bloat after a backlog: REINDEX TABLE CONCURRENTLY."));
     }
 
     private static async Task OldestTransactionAsync(NpgsqlConnection connection, TimeSpan threshold, List<DoctorFinding> findings, CancellationToken ct)
@@ -261,6 +199,4 @@ internal static class Doctor
     }
 
     private static string Sub(string sql, CliContext ctx) => sql.Replace("{s}", ctx.QuotedSchema, StringComparison.Ordinal);
-
-    private static string Mb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MB");
 }

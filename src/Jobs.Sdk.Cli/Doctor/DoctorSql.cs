@@ -8,19 +8,23 @@ internal static class DoctorSql
     // compatible_from came with 0005_rolling_deploys: read through to_jsonb so that older schemas answer NULL.
     public const string Applied = "SELECT version, name, (to_jsonb(m) ->> 'compatible_from')::integer FROM {s}.schema_migrations m ORDER BY version";
 
-    /// <summary>Indexes of the jobs table: name and whether it is valid (a failed CREATE INDEX CONCURRENTLY leaves it invalid).</summary>
+    /// <summary>
+    /// Indexes of the jobs table: name, whether it is valid (a failed CREATE INDEX CONCURRENTLY leaves it invalid), and its
+    /// definition without its name (two indexes with the same one are copies).
+    /// </summary>
     public const string Indexes = """
-        SELECT c.relname, i.indisvalid
+        SELECT c.relname, i.indisvalid, substring(pg_get_indexdef(i.indexrelid) FROM ' ON .*$') || CASE WHEN i.indisunique THEN ' unique' ELSE '' END
         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         WHERE i.indrelid = to_regclass(quote_ident($1) || '.jobs')
         """;
 
-    /// <summary>Table statistics: live and dead tuples, sizes, last (auto)vacuum.</summary>
+    /// <summary>Statistics of the schema's tables: name, live and dead tuples, sizes, last (auto)vacuum.</summary>
     public const string TableStats = """
-        SELECT coalesce(s.n_live_tup, 0), coalesce(s.n_dead_tup, 0), pg_table_size(c.oid), pg_indexes_size(c.oid),
+        SELECT c.relname::text, coalesce(s.n_live_tup, 0), coalesce(s.n_dead_tup, 0), pg_table_size(c.oid), pg_indexes_size(c.oid),
                greatest(s.last_vacuum, s.last_autovacuum)
         FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-        WHERE c.oid = to_regclass(quote_ident($1) || '.jobs')
+        WHERE c.relnamespace = to_regnamespace(quote_ident($1)) AND c.relkind IN ('r', 'p')
+        ORDER BY c.relname
         """;
 
     /// <summary>The oldest transaction that holds back vacuum's horizon (other than this session).</summary>
