@@ -108,10 +108,12 @@ internal sealed class WakeSignal(TimeSpan pollInterval, TimeProvider time)
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-        var delay = Task.Delay(wait, time, cts.Token);
-        var ended = await Task.WhenAny(signal, delay).ConfigureAwait(false);
-        await cts.CancelAsync().ConfigureAwait(false);
-        _polled = ended == delay && wait == pollInterval && !cancellationToken.IsCancellationRequested;
+        // One timer beside the signal, removed by WaitAsync itself when the signal comes first. (A Task.Delay raced with
+        // the signal had to be cancelled after a wake-up: CancelAsync ran the timer's cancellation as a thread-pool work
+        // item and the wait awaited it, one more thread-pool hop between every notification and its claim.)
+        Task signalled = signal;
+        await signalled.WaitAsync(wait, time, cts.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _polled = !signal.IsCompleted && wait == pollInterval && !cancellationToken.IsCancellationRequested;
         lock (_lock)
         {
             if (signal.IsCompletedSuccessfully && signal.Result > _consumed)

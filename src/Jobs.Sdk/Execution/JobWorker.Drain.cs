@@ -51,8 +51,10 @@ public sealed partial class JobWorker
         List<JobRun>? late = null;
         foreach (var run in runs)
         {
+            _handedOver++; // first: a runner may end the run before TryWrite returns
             if (!_ready.Writer.TryWrite(run))
             {
+                _handedOver--;
                 (late ??= []).Add(run);
             }
         }
@@ -110,6 +112,7 @@ public sealed partial class JobWorker
         {
             buffered.Cancel(CancelReason.Shutdown);
             Finish(buffered, buffered.NotStartedOutcome());
+            Interlocked.Increment(ref _runsEnded);
         }
 
         var runners = Task.WhenAll(_runners);

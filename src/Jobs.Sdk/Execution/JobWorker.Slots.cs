@@ -15,9 +15,10 @@ public sealed partial class JobWorker
             return null;
         }
 
-        // Runners count as busy from before they read a job until before its slot is released, and only the claim loop
-        // adds to the buffer, so this never overstates the runners idle when the claimed jobs are handed over.
-        var idle = _options.Concurrency - Volatile.Read(ref _busyRunners) - _ready.Reader.Count;
+        // Every run handed over and not ended holds a runner (running) or waits for one (in the buffer, or on its way to a
+        // runner that waited for it). Only the claim loop hands over, and runs count as ended only before their slots are
+        // released, so this never overstates the runners idle when the claimed jobs are handed over.
+        var idle = _options.Concurrency - (int)(_handedOver - Interlocked.Read(ref _runsEnded));
         return Math.Clamp(idle, 0, free);
     }
 }

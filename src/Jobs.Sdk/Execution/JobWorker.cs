@@ -56,7 +56,8 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private Task? _unhandledLoop;
     private int _started;
     private int _disposed;
-    private int _busyRunners;
+    private long _handedOver; // runs written to _ready (by the claim loop only)
+    private long _runsEnded; // runs a runner ended (RunJobAsync), or the stop gave back from the buffer
 
     internal JobWorker(JobsRuntime runtime, IServiceScopeFactory scopeFactory, IOptions<JobWorkerOptions> options, ILogger<JobWorker>? logger = null,
         IReadOnlyList<QueueOptions>? queues = null)
@@ -279,13 +280,18 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
     private async Task RunnerLoopAsync()
     {
         var reader = _ready.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            Interlocked.Increment(ref _busyRunners); // RunJobAsync decrements it, before the job's slot is released
-            if (!reader.TryRead(out var run))
+            JobRun run;
+            try
             {
-                Interlocked.Decrement(ref _busyRunners);
-                continue;
+                // Each job goes to one waiting runner. (Runners waiting in WaitToReadAsync were all woken by every job, and
+                // all but one found nothing: an idle worker of Concurrency 16 queued 16 thread-pool work items per job.)
+                run = await reader.ReadAsync().ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                return; // the stop completed the channel and its buffered jobs were given back
             }
 
             try
@@ -332,7 +338,7 @@ public sealed partial class JobWorker : IHostedService, IAsyncDisposable
         {
             Finish(run, result.Outcome, result.OnRecorded);
             run.Dispose();
-            Interlocked.Decrement(ref _busyRunners);
+            Interlocked.Increment(ref _runsEnded);
             _slots!.Release();
         }
     }
