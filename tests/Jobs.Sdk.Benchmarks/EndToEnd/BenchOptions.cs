@@ -21,6 +21,9 @@ internal sealed class BenchOptions
     public int Seconds { get; private set; } = 10;
     public bool NoWorker { get; private set; }
     public bool PollOnly { get; private set; }
+
+    /// <summary><c>latency</c>: warm up with one round of 50 spaced jobs only (the method before the twenty-seventh stop), not until the JIT is quiet.</summary>
+    public bool ColdLatency { get; private set; }
     public bool ReportRss { get; private set; }
     public bool Explain { get; private set; }
     public bool FastWorkerCommits { get; private set; }
@@ -69,6 +72,7 @@ internal sealed class BenchOptions
                 case "--no-worker": o.NoWorker = true; break;
                 case "--poll-interval-ms": o.PollIntervalMs = NextInt(); break;
                 case "--poll-only": o.PollOnly = true; break;
+                case "--cold-latency": o.ColdLatency = true; break;
                 case "--report-rss": o.ReportRss = true; break;
                 case "--explain": o.Explain = true; break;
                 case "--fast-worker-commits": o.FastWorkerCommits = true; break;

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Jobs.Sdk.Benchmarks.EndToEnd;
 
 /// <content>
-/// The warm-up before a measured drain: the JIT must be done before the clock starts. Tiered compilation promotes a
+/// The warm-ups before a measured drain and a latency window: the JIT must be done before the clock starts. Tiered compilation promotes a
 /// method after 30 calls (and again after 30 more with dynamic PGO), counting only once no new method has been compiled
 /// for 100 ms. The code a worker runs once per claim or completion batch (the driver's claim and outcome paths, Npgsql's
 /// round trip) is called a few hundred times in a 20,000-job drain: with a warm-up of one batch of 200 jobs, ~3,000
@@ -52,6 +52,43 @@ internal static partial class EndToEndBenchmark
 
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
         Log($"warm-up: {rounds} rounds of {o.WarmUp} jobs, {JitInfo.GetCompiledMethodCount() - compiled0} methods compiled");
+    }
+
+    /// <summary>Most rounds of <see cref="LatencyWarmUpJobs"/> spaced pushes before a latency window.</summary>
+    private const int MaxLatencyWarmUpRounds = 20;
+
+    /// <summary>
+    /// The warm-up before the <c>latency</c> window: rounds of <see cref="LatencyWarmUpJobs"/> single pushes
+    /// <see cref="LatencySpacing"/> apart (the measured path: a push, an idle worker's wake-up, a claim of one job) until
+    /// two rounds in a row compile no method (at most <see cref="MaxLatencyWarmUpRounds"/>), so the window measures a
+    /// worker at steady state and not the tier-ups of its path (the twenty-seventh stop: 1,400–3,400 methods compiled
+    /// during the 300 measured jobs after the one round used before, a background compile competing with the wake-up for
+    /// the cores). <paramref name="cold"/> (<c>--cold-latency</c>): one round, as before. Returns the warm-up jobs run.
+    /// </summary>
+    private static async Task<int> WarmUpLatencyAsync(JobQueue queue, Recorder recorder, bool cold)
+    {
+        var compiled0 = JitInfo.GetCompiledMethodCount();
+        var rounds = 0;
+        var quietRounds = 0;
+        while (rounds < (cold ? 1 : MaxLatencyWarmUpRounds) && quietRounds < 2)
+        {
+            var before = JitInfo.GetCompiledMethodCount();
+            for (var i = 0; i < LatencyWarmUpJobs; i++)
+            {
+                await queue.PushAsync(new BenchJob(-1, 0)).ConfigureAwait(false);
+                await Task.Delay(LatencySpacing).ConfigureAwait(false);
+            }
+
+            rounds++;
+            await recorder.ReachAsync((long)rounds * LatencyWarmUpJobs, Timeout).ConfigureAwait(false);
+            await Task.Delay(JitQuiet).ConfigureAwait(false);
+            quietRounds = JitInfo.GetCompiledMethodCount() == before ? quietRounds + 1 : 0;
+        }
+
+        await Task.Delay(500).ConfigureAwait(false);
+        _ = recorder.TakeLatencies();
+        Log($"latency warm-up: {rounds} rounds of {LatencyWarmUpJobs} jobs, {JitInfo.GetCompiledMethodCount() - compiled0} methods compiled");
+        return rounds * LatencyWarmUpJobs;
     }
 
     /// <summary>Waits (at most 5 s) until the JIT has compiled nothing for <see cref="JitQuiet"/> (after the measured jobs' pushes).</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -313,15 +314,8 @@ internal static partial class EndToEndBenchmark
         var queue = producer.GetRequiredService<JobQueue>();
         var worker = workers.HostedWorkerOf();
         await worker.StartAsync(CancellationToken.None).ConfigureAwait(false);
-        for (var i = 0; i < LatencyWarmUpJobs; i++)
-        {
-            await queue.PushAsync(new BenchJob(-1, 0)).ConfigureAwait(false);
-            await Task.Delay(LatencySpacing).ConfigureAwait(false);
-        }
-
-        await recorder.ReachAsync(LatencyWarmUpJobs, Timeout).ConfigureAwait(false);
-        await Task.Delay(500).ConfigureAwait(false);
-        _ = recorder.TakeLatencies();
+        var warmUpJobs = await WarmUpLatencyAsync(queue, recorder, o.ColdLatency).ConfigureAwait(false);
+        var compiled0 = JitInfo.GetCompiledMethodCount();
 
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < LatencyJobs; i++)
@@ -335,14 +329,15 @@ internal static partial class EndToEndBenchmark
             await queue.PushAsync(new BenchJob(i, Stopwatch.GetTimestamp())).ConfigureAwait(false);
         }
 
-        await recorder.ReachAsync(LatencyWarmUpJobs + LatencyJobs, Timeout).ConfigureAwait(false);
+        await recorder.ReachAsync(warmUpJobs + LatencyJobs, Timeout).ConfigureAwait(false);
         sw.Stop();
+        var compiledInWindow = JitInfo.GetCompiledMethodCount() - compiled0;
         await worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
         var latencies = recorder.TakeLatencies();
         var error = recorder.Verify() ?? (latencies.Length == LatencyJobs ? null : $"{latencies.Length} latencies recorded, expected {LatencyJobs}");
-        var extra = o.PollOnly
+        var extra = (o.PollOnly
             ? $",\"poll_only\":true,\"poll_interval_ms\":{(int)PollInterval(o).TotalMilliseconds}"
-            : "";
+            : "") + $",\"warmup_jobs\":{warmUpJobs},\"jit_methods_in_window\":{compiledInWindow}";
         return new Result(Line(o.Workload, LatencyJobs, sw.Elapsed, null,
             Recorder.Percentile(latencies, 50), Recorder.Percentile(latencies, 99), extra), error);
     }
