@@ -22,7 +22,8 @@ public sealed class QueueOptions
     /// At most this many jobs of the queue run at once across every process and machine (each claim takes no more than
     /// what is left, counting jobs processing anywhere; a crashed worker's jobs count until their leases are rescued).
     /// <see langword="null"/> (the default): no cluster-wide limit, and claims cost nothing extra. Set the same value on
-    /// every process serving the queue.
+    /// every process serving the queue. Jobs claimed into a prefetch buffer count as running, so a limited queue takes no
+    /// adaptive buffer (<see cref="JobWorkerOptions.AdaptivePrefetch"/>); keep <see cref="JobWorkerOptions.Prefetch"/> at 0.
     /// </summary>
     public int? GlobalConcurrency { get; set; }
 

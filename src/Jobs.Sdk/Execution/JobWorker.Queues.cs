@@ -45,7 +45,7 @@ public sealed partial class JobWorker
 
     /// <summary>
     /// The options of the lane of <paramref name="queue"/>: its declared concurrency, the worker's otherwise; no prefetch
-    /// buffer when the queue is rate-limited.
+    /// buffer when the queue is rate-limited, and no adaptive one when it has a global concurrency limit.
     /// </summary>
     private static JobWorkerOptions ForQueue(JobWorkerOptions options, string queue, IReadOnlyList<QueueOptions> queues)
     {
@@ -54,13 +54,17 @@ public sealed partial class JobWorker
         // A rate-limited queue claims only jobs it starts at once: a token spent on a buffered job would let it start
         // later than its token allowed, bunched with others.
         var rateLimited = declared?.RateLimit is not null;
-        return concurrency == options.Concurrency && !rateLimited
+        // A globally limited queue counts buffered jobs as running: an adaptive buffer (on by default, with Prefetch 0)
+        // held the cluster's slots in one process while the others had free runners and nothing to run. A Prefetch
+        // asked for is kept (the README says it counts against the limit).
+        var adaptive = options.AdaptivePrefetch && !rateLimited && declared?.GlobalConcurrency is null;
+        return concurrency == options.Concurrency && !rateLimited && adaptive == options.AdaptivePrefetch
             ? options
             : new JobWorkerOptions
             {
                 Concurrency = concurrency,
                 Prefetch = rateLimited ? 0 : options.Prefetch,
-                AdaptivePrefetch = !rateLimited && options.AdaptivePrefetch,
+                AdaptivePrefetch = adaptive,
                 PrefetchMaxBytes = options.PrefetchMaxBytes,
                 ShutdownTimeout = options.ShutdownTimeout,
                 LeaseDuration = options.LeaseDuration,

@@ -36,7 +36,9 @@ public sealed class JobWorkerOptions
     /// so short jobs are claimed hundreds at a time (one commit for many) while jobs that take longer than a claim are
     /// not buffered at all. A buffered job therefore waits about one claim round trip at most behind a higher-priority
     /// job pushed after it, and at most <see cref="PrefetchMaxBytes"/> of payload is buffered. <see langword="false"/>:
-    /// claim only free slots.
+    /// claim only free slots. Queues declared with a <see cref="QueueOptions.RateLimit"/> or a
+    /// <see cref="QueueOptions.GlobalConcurrency"/> never buffer adaptively (buffered jobs would spend their tokens, or hold
+    /// the cluster's slots, before they start).
     /// </summary>
     public bool AdaptivePrefetch { get; set; } = true;
 
