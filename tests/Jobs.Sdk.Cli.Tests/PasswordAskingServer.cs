@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 
 namespace Jobs.Sdk.Cli.Tests;
@@ -9,44 +8,18 @@ namespace Jobs.Sdk.Cli.Tests;
 /// declines SSL and GSS encryption, then answers every start-up message with AuthenticationCleartextPassword, and a
 /// password with error 28P01 (the test server trusts every login, so it cannot be asked to want one).
 /// </summary>
-internal sealed class PasswordAskingServer : IAsyncDisposable
+internal sealed class PasswordAskingServer : LoopbackServer
 {
     private const int SslRequest = 80877103;
     private const int GssEncRequest = 80877104;
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
 
     public PasswordAskingServer()
     {
-        _listener.Start();
-        _accepting = AcceptAsync();
+        Start();
     }
 
-    /// <summary>The port to connect to on 127.0.0.1.</summary>
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
-    private async Task AcceptAsync()
+    protected override async Task ServeAsync(TcpClient client)
     {
-        var clients = new List<Task>();
-        try
-        {
-            while (true)
-            {
-                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                clients.Add(ServeAsync(client));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await Task.WhenAll(clients);
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using var owned = client;
         var stream = client.GetStream();
         try
         {
@@ -54,27 +27,27 @@ internal sealed class PasswordAskingServer : IAsyncDisposable
             {
                 // Start-up packets: length, then a code; later messages: a type byte first (a password: 'p').
                 var first = new byte[1];
-                await stream.ReadExactlyAsync(first, _stop.Token);
+                await stream.ReadExactlyAsync(first, Stopping);
                 if (first[0] == (byte)'p')
                 {
                     await ReadAsync(stream, 4, lengthIncluded: true);
-                    await stream.WriteAsync(Error("28P01", "password authentication failed"), _stop.Token);
+                    await stream.WriteAsync(Error("28P01", "password authentication failed"), Stopping);
                     return;
                 }
 
                 var rest = await ReadAsync(stream, 3, lengthIncluded: false);
                 var length = BinaryPrimitives.ReadInt32BigEndian([first[0], .. rest]);
                 var body = new byte[length - 4];
-                await stream.ReadExactlyAsync(body, _stop.Token);
+                await stream.ReadExactlyAsync(body, Stopping);
                 var code = BinaryPrimitives.ReadInt32BigEndian(body);
                 if (code is SslRequest or GssEncRequest)
                 {
-                    await stream.WriteAsync("N"u8.ToArray(), _stop.Token);
+                    await stream.WriteAsync("N"u8.ToArray(), Stopping);
                     continue;
                 }
 
                 // AuthenticationCleartextPassword: 'R', length 8, code 3.
-                await stream.WriteAsync(new byte[] { (byte)'R', 0, 0, 0, 8, 0, 0, 0, 3 }, _stop.Token);
+                await stream.WriteAsync(new byte[] { (byte)'R', 0, 0, 0, 8, 0, 0, 0, 3 }, Stopping);
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or EndOfStreamException or SocketException)
@@ -86,11 +59,11 @@ internal sealed class PasswordAskingServer : IAsyncDisposable
     private async Task<byte[]> ReadAsync(NetworkStream stream, int count, bool lengthIncluded)
     {
         var bytes = new byte[count];
-        await stream.ReadExactlyAsync(bytes, _stop.Token);
+        await stream.ReadExactlyAsync(bytes, Stopping);
         if (lengthIncluded)
         {
             var skip = new byte[BinaryPrimitives.ReadInt32BigEndian(bytes) - 4];
-            await stream.ReadExactlyAsync(skip, _stop.Token);
+            await stream.ReadExactlyAsync(skip, Stopping);
         }
 
         return bytes;
@@ -112,13 +85,5 @@ internal sealed class PasswordAskingServer : IAsyncDisposable
         BinaryPrimitives.WriteInt32BigEndian(error.AsSpan(1), 4 + fields.Count);
         fields.CopyTo(error, 5);
         return error;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _accepting;
-        _stop.Dispose();
     }
 }
