@@ -7,6 +7,7 @@ internal sealed class WorkerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly System.Text.StringBuilder _stderr = new();
+    private bool _disposed;
 
     private WorkerProcess(Process process) => _process = process;
 
@@ -90,7 +91,15 @@ internal sealed class WorkerProcess : IDisposable
     {
         await _process.StandardInput.WriteLineAsync("stop");
         await _process.StandardInput.FlushAsync();
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"The test worker (pid {_process.Id}) did not exit within 60 s of 'stop'; its stderr: {StandardError}");
+        }
+
         return _process.ExitCode;
     }
 
@@ -125,8 +134,15 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>Waits (up to a minute) until the process has exited.</summary>
     public Task WaitForExitAsync() => _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
+    /// <summary>Kills the process if it still runs; a second call does nothing (a test's finally may dispose a worker its body already disposed, and must not hide the body's failure).</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
