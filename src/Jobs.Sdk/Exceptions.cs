@@ -193,3 +193,58 @@ public sealed class JobPushOutcomeUnknownException : JobsException
             "Look the job up with JobQueue.GetJobAsync before pushing it again.";
     }
 }
+
+/// <summary>
+/// A <see cref="JobAdmin"/> action named a schedule entry that is not there: no entry of the store has the key (in the queue
+/// named, when one was), or, for a trigger, no running scheduler publishes it any more (a deploy removed it). Nothing was
+/// done. The message names the key and the entries there are.
+/// </summary>
+public sealed class ScheduleEntryNotFoundException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public ScheduleEntryNotFoundException() { }
+    /// <summary>Creates the exception.</summary>
+    public ScheduleEntryNotFoundException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public ScheduleEntryNotFoundException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception for entry <paramref name="entryKey"/> of queue <paramref name="queueName"/> (null: none named).</summary>
+    public ScheduleEntryNotFoundException(string message, string entryKey, string? queueName) : base(message)
+    {
+        EntryKey = entryKey;
+        QueueName = queueName;
+    }
+
+    /// <summary>The entry key the action named.</summary>
+    public string EntryKey { get; } = "";
+
+    /// <summary>The queue the action named, or <see langword="null"/> when it named the key alone.</summary>
+    public string? QueueName { get; }
+}
+
+/// <summary>
+/// <see cref="JobAdmin.TriggerScheduleAsync(string, AuditInfo?, CancellationToken)"/> named a paused schedule entry: a pause
+/// stops the entry's fires and its triggers alike, so nothing was pushed. Resume the entry first.
+/// </summary>
+public sealed class ScheduleEntryPausedException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public ScheduleEntryPausedException() { }
+    /// <summary>Creates the exception.</summary>
+    public ScheduleEntryPausedException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public ScheduleEntryPausedException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception for entry <paramref name="entryKey"/> of queue <paramref name="queueName"/>.</summary>
+    public ScheduleEntryPausedException(string message, string entryKey, string queueName) : base(message)
+    {
+        EntryKey = entryKey;
+        QueueName = queueName;
+    }
+
+    /// <summary>The paused entry's key.</summary>
+    public string EntryKey { get; } = "";
+
+    /// <summary>The paused entry's queue.</summary>
+    public string QueueName { get; } = "";
+}

@@ -544,7 +544,7 @@ public abstract partial class AdminConformanceTests
         Assert.False(entry.IsPaused);
 
         Assert.Equal(1, await admin.TriggerScheduleAsync("yearly-report", new AuditInfo("ops")));
-        Assert.Equal(0, await admin.TriggerScheduleAsync("no-such-entry"));
+        await Assert.ThrowsAsync<ScheduleEntryNotFoundException>(() => admin.TriggerScheduleAsync("no-such-entry"));
         var pushed = (await admin.ListJobsAsync(new JobQuery { Names = [AdminJob.JobName] })).Items.Single();
         var details = await admin.GetJobAsync(pushed.Id);
         Assert.Equal("yearly-report", details!.ScheduleEntry);
@@ -626,7 +626,7 @@ public abstract partial class AdminConformanceTests
         Assert.Equal(0, await admin.TriggerScheduleAsync("keyed-report", new AuditInfo("ops")));
         Assert.Equal([holder.Id], (await JobsNamedAsync(admin, AdminKeyedJob.JobName)).Select(j => j.Id));
         var audit = (await admin.GetAuditLogAsync(1)).Single();
-        Assert.Equal(("schedule.trigger", "keyed-report", 0), (audit.Action, audit.Target, audit.RowsChanged));
+        Assert.Equal(("schedule.trigger", $"keyed-report (queue {host.Queue.QueueName})", 0), (audit.Action, audit.Target, audit.RowsChanged));
 
         // The key is free once its holder is gone: the triggered job is pushed and holds the key against later pushes.
         Assert.Equal(1, await admin.DeleteAsync(JobSelection.Ids(holder.Id)));

@@ -139,7 +139,7 @@ public sealed class OperatorActionTests(PostgresFixture fixture) : IAsyncLifetim
         Assert.Equal(["run-now", "set-priority:Higher", "schedule.pause"], entries.Select(e => e.GetProperty("action").GetString()));
         Assert.Equal(["carol", "bob", "alice"], entries.Select(e => e.GetProperty("actor").GetString()));
         Assert.Equal(["cannot wait", "vip customer", "db migration"], entries.Select(e => e.GetProperty("reason").GetString()));
-        Assert.Equal("nightly-digest", entries[2].GetProperty("target").GetString());
+        Assert.Equal("nightly-digest (queue default)", entries[2].GetProperty("target").GetString());
         Assert.Equal([1, 1, 1], entries.Select(e => e.GetProperty("rowsChanged").GetInt32()));
         Assert.True(entries[0].GetProperty("at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddHours(-1));
 

@@ -107,7 +107,7 @@ public sealed class DashboardActionTests
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
 
         var audit = await app.Admin.GetAuditLogAsync();
-        Assert.Equal([(".", "dot"), ("_", "underscore")], audit.Select(e => (e.Target, e.Reason)).OrderBy(e => e.Target, StringComparer.Ordinal));
+        Assert.Equal([(". (queue emails)", "dot"), ("_ (queue emails)", "underscore")], audit.Select(e => (e.Target, e.Reason)).OrderBy(e => e.Target, StringComparer.Ordinal));
     }
 
     private static async Task<string[]> PausedAsync(DashboardTestApp app)

@@ -94,45 +94,45 @@ internal sealed class ScheduleCommands
             return ExitCodes.Ok;
         });
 
-    /// <summary>Pause a schedule entry: its fire times pass (and are recorded) without pushing a job, until resumed.</summary>
+    /// <summary>Pause a schedule entry: its fire times pass (and are recorded) without pushing a job, and it is not triggered, until resumed.</summary>
     /// <param name="entry">The entry key (see `jobs schedules`).</param>
+    /// <param name="queue">The entry's queue: needed when the key is published in several queues (see `jobs schedules`).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>
     [Command("schedules pause")]
-    public Task<int> Pause([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
-        => SetPaused(entry, paused: true, actor, reason, connection, schema, json);
+    public Task<int> Pause([Argument] string entry, string? queue = null, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs",
+        bool json = false)
+        => SetPaused(entry, queue, paused: true, actor, reason, connection, schema, json);
 
     /// <summary>Resume a paused schedule entry from its next fire time (fires skipped while paused are not pushed).</summary>
     /// <param name="entry">The entry key (see `jobs schedules`).</param>
+    /// <param name="queue">The entry's queue: needed when the key is published in several queues (see `jobs schedules`).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>
     [Command("schedules resume")]
-    public Task<int> Resume([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
-        => SetPaused(entry, paused: false, actor, reason, connection, schema, json);
+    public Task<int> Resume([Argument] string entry, string? queue = null, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs",
+        bool json = false)
+        => SetPaused(entry, queue, paused: false, actor, reason, connection, schema, json);
 
-    private static Task<int> SetPaused(string entry, bool paused, string? actor, string? reason, string? connection, string schema, bool json)
+    private static Task<int> SetPaused(string entry, string? queue, bool paused, string? actor, string? reason, string? connection, string schema, bool json)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var audit = CliContext.Audit(actor, reason);
-            var changed = paused
-                ? await ctx.Admin.PauseScheduleAsync(entry, audit, ctx.Cancellation).ConfigureAwait(false)
-                : await ctx.Admin.ResumeScheduleAsync(entry, audit, ctx.Cancellation).ConfigureAwait(false);
             var action = paused ? "pause" : "resume";
 
-            // 0 changed: no such entry (an error a script must see, as for trigger), or it already was in that state (fine).
-            if (changed == 0 && await NotPublishedAsync(ctx, "schedules " + action, entry).ConfigureAwait(false) is { } notPublished)
-            {
-                await Console.Error.WriteLineAsync(notPublished).ConfigureAwait(false);
-                return ExitCodes.Failed;
-            }
-
+            // One entry: the key's, in the queue named (or the one queue that publishes the key); no such entry is an error a
+            // script must see. 0 changed: it already was in that state (fine).
+            var target = await ScheduleEntryArgument.FindAsync(ctx, "schedules " + action, entry, queue).ConfigureAwait(false);
+            var changed = paused
+                ? await ctx.Admin.PauseScheduleAsync(target.QueueName, entry, audit, ctx.Cancellation).ConfigureAwait(false)
+                : await ctx.Admin.ResumeScheduleAsync(target.QueueName, entry, audit, ctx.Cancellation).ConfigureAwait(false);
             if (ctx.Json)
             {
                 JsonOut.Write(w =>
@@ -140,40 +140,57 @@ internal sealed class ScheduleCommands
                     w.WriteStartObject();
                     w.WriteString("action", action);
                     w.WriteString("entry", entry);
+                    w.WriteString("queue", target.QueueName);
                     w.WriteBoolean("changed", changed > 0);
                     w.WriteEndObject();
                 });
             }
             else
             {
-                Console.WriteLine(changed > 0 ? $"schedule entry '{entry}' {action}d."
-                    : paused ? $"schedule entry '{entry}' was already paused." : $"schedule entry '{entry}' was not paused.");
+                var named = $"schedule entry '{entry}' of queue '{target.QueueName}'";
+                Console.WriteLine(changed > 0 ? $"{named} {action}d." : paused ? $"{named} was already paused." : $"{named} was not paused.");
             }
 
             return ExitCodes.Ok;
         });
 
     /// <summary>
-    /// Push a schedule entry's job now (its regular fires are unaffected). A unique job is pushed only while no job of its
-    /// queue holds its key (exit code 1 otherwise).
+    /// Push a schedule entry's job now (its regular fires are unaffected). A paused entry, or one no running scheduler publishes
+    /// any more, is not triggered (exit code 1); a unique job is pushed only while no job of its queue holds its key (exit code 1
+    /// otherwise).
     /// </summary>
     /// <param name="entry">The entry key (see `jobs schedules`).</param>
+    /// <param name="queue">The entry's queue: needed when the key is published in several queues (see `jobs schedules`).</param>
     /// <param name="actor">Who acts (audit log).</param>
     /// <param name="reason">Why (audit log).</param>
     /// <param name="connection">PostgreSQL connection string (default: JOBS_CONNECTION).</param>
     /// <param name="schema">The job schema.</param>
     /// <param name="json">Machine-readable output.</param>
     [Command("trigger")]
-    public Task<int> Trigger([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
+    public Task<int> Trigger([Argument] string entry, string? queue = null, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs",
+        bool json = false)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
-            var pushed = await ctx.Admin.TriggerScheduleAsync(entry, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
+            var target = await ScheduleEntryArgument.FindAsync(ctx, "trigger", entry, queue).ConfigureAwait(false);
+            int pushed;
+            try
+            {
+                pushed = await ctx.Admin.TriggerScheduleAsync(target.QueueName, entry, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
+            }
+            catch (ScheduleEntryPausedException)
+            {
+                // A pause stops the entry's triggers as it stops its fires: say how to resume it, as the operator types it here.
+                throw new CliException($"schedule entry '{entry}' of queue '{target.QueueName}' is paused: nothing was triggered (a pause stops its " +
+                    $"triggers as it stops its fires). Resume it first: {ScheduleEntryArgument.Command("schedules resume", target)}; its fires come on " +
+                    "schedule again; then trigger it.") { ExitCode = ExitCodes.Failed };
+            }
+
             if (pushed == 0)
             {
-                // Nothing pushed: no such entry, or its job is unique and a job of its queue holds the key (the promise holds).
-                await Console.Error.WriteLineAsync(await NotPublishedAsync(ctx, "trigger", entry).ConfigureAwait(false)
-                    ?? $"error: pushed no job for '{entry}': its job is unique and a job of its queue holds its key (waiting, running, or finished within its UniqueFor).").ConfigureAwait(false);
+                // Nothing pushed: its job is unique and a job of its queue holds the key (the promise holds).
+                await Console.Error.WriteLineAsync($"error: pushed no job for '{entry}' of queue '{target.QueueName}': its job is unique and a job of its " +
+                    "queue holds its key (waiting, running, or finished within its UniqueFor).").ConfigureAwait(false);
                 return ExitCodes.Failed;
             }
 
@@ -183,13 +200,14 @@ internal sealed class ScheduleCommands
                 {
                     w.WriteStartObject();
                     w.WriteString("entry", entry);
+                    w.WriteString("queue", target.QueueName);
                     w.WriteNumber("pushed", pushed);
                     w.WriteEndObject();
                 });
             }
             else
             {
-                Console.WriteLine($"trigger: pushed {pushed} job(s) for '{entry}'.");
+                Console.WriteLine($"trigger: pushed {pushed} job(s) for '{entry}' in queue '{target.QueueName}'.");
             }
 
             return ExitCodes.Ok;
@@ -204,26 +222,5 @@ internal sealed class ScheduleCommands
         }
 
         w.WriteEndArray();
-    }
-
-    /// <summary>
-    /// The error for an entry no scheduler published, or <see langword="null"/> when it is published. An operator often types
-    /// the job's name (<c>nightly-digest</c>) where the key is <c>"{job name}@{schedule}"</c>: the tool does not guess (another
-    /// entry's key may be that word), but names the keys of that job's entries as the command to type.
-    /// </summary>
-    private static async Task<string?> NotPublishedAsync(CliContext ctx, string command, string entry)
-    {
-        var schedules = await ctx.Admin.GetSchedulesAsync(ctx.Cancellation).ConfigureAwait(false);
-        if (schedules.Any(s => s.EntryKey == entry))
-        {
-            return null;
-        }
-
-        var error = $"error: no schedule entry '{entry}' was published (see `jobs schedules`; entries appear once a process running the schedule started).";
-        var ofJob = schedules.Where(s => s.JobName == entry).Select(s => s.EntryKey).ToArray();
-        return ofJob.Length == 0
-            ? error
-            : error + $" '{entry}' is the job of {(ofJob.Length == 1 ? "entry" : "entries")} (give the key, quoted): "
-                + string.Join("; ", ofJob.Select(k => $"jobs {command} \"{k}\""));
     }
 }

@@ -10,5 +10,6 @@ internal static class PausesLeftBehind
     public static string Describe(SchedulePauseLeftBehind left)
         => $"'{left.Paused.EntryKey}' is paused but stale, and job '{left.Paused.JobName}' is scheduled by '{left.Live.EntryKey}', which is not paused "
             + "(an edited schedule gives an entry a new key; the pause stays on the old one). If the job must stay paused: "
-            + $"jobs schedules pause \"{left.Live.EntryKey}\"; then resume the old key to let it go.";
+            + $"{ScheduleEntryArgument.Command("schedules pause", left.Live)}; then resume the old key to let it go "
+            + $"({ScheduleEntryArgument.Command("schedules resume", left.Paused)}).";
 }

@@ -53,28 +53,54 @@ internal static class CatalogEndpoints
             : context.RequestServices.GetRequiredService<IOptions<JobsDashboardOptions>>().Value.PageSize;
 
     /// <summary>
-    /// <c>POST api/schedules/{key}/trigger</c>, <c>/pause</c> and <c>/resume</c>, body <c>{ reason }</c>; 404 when no entry
-    /// has the key (<see cref="MissingEntryAsync"/>).
+    /// <c>POST api/schedules/{key}/trigger</c>, <c>/pause</c> and <c>/resume</c>, body <c>{ reason }</c>, with <c>?queue=</c> the
+    /// entry's queue (the page sends its row's: a key may be published in several queues, one entry each). 400 when no queue is
+    /// given and the key is published in several; 404 when no entry has the key in that queue, or a trigger's entry is no
+    /// running scheduler's any more (<see cref="ScheduleEntryNotFoundException"/>); 409 for a trigger of a paused entry.
     /// </summary>
-    public static Task ScheduleActAsync(HttpContext context) => ActAsync(context, "key", "use trigger, pause or resume", (admin, key, action, _, audit, ct) => action switch
+    public static async Task ScheduleActAsync(HttpContext context)
     {
-        "trigger" => admin.TriggerScheduleAsync(key, audit, ct),
-        "pause" => admin.PauseScheduleAsync(key, audit, ct),
-        "resume" => admin.ResumeScheduleAsync(key, audit, ct),
-        _ => null,
-    }, MissingEntryAsync);
+        var queues = context.Request.Query["queue"];
+        if (queues.Count > 1 || (queues.Count == 1 && string.IsNullOrEmpty(queues[0])))
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status400BadRequest,
+                "The query's 'queue' names the schedule entry's queue once, not empty: nothing was done. Reload the schedules page.");
+            return;
+        }
+
+        var queue = queues.Count == 1 ? queues[0] : null;
+        try
+        {
+            await ActAsync(context, "key", "use trigger, pause or resume", (admin, key, action, _, audit, ct) => action switch
+            {
+                "trigger" => admin.TriggerScheduleAsync(queue, key, audit, ct),
+                "pause" => admin.PauseScheduleAsync(queue, key, audit, ct),
+                "resume" => admin.ResumeScheduleAsync(queue, key, audit, ct),
+                _ => null,
+            });
+        }
+        catch (ScheduleEntryNotFoundException e)
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, await MissingEntryAsync(JobEndpoints.Admin(context), e, context.RequestAborted));
+        }
+        catch (ScheduleEntryPausedException e)
+        {
+            await HttpJson.ErrorAsync(context, StatusCodes.Status409Conflict, e.Message);
+        }
+    }
 
     /// <summary>
-    /// Why a schedule action changed nothing, when it is that no entry has the key: the page showed an entry removed since
-    /// (retention deletes one that is not paused 7 days after a scheduler last published it, and an edited schedule publishes
-    /// a new key), whose trigger the page would otherwise report as held by a unique job, and whose pause as done.
+    /// Why a schedule action did nothing when the entry is not there: the page showed an entry removed since (retention deletes
+    /// one that is not paused 7 days after a scheduler last published it, and an edited schedule publishes a new key), or, for
+    /// a trigger, an entry no running scheduler publishes any more (the store's message, which names the entries there are).
     /// </summary>
-    private static async Task<string?> MissingEntryAsync(JobAdmin admin, string key, CancellationToken cancellationToken)
-        => (await admin.GetSchedulesAsync(cancellationToken)).Any(s => s.EntryKey == key)
-            ? null
-            : $"Schedule entry '{key}' is not stored: nothing was triggered, paused or resumed. It was removed since the page showed it " +
-              "(an entry no scheduler publishes any more is deleted 7 days after it was last published, unless paused; an edited " +
-              "schedule publishes a new key), or never existed. Reload the schedules page to see the entries there are.";
+    private static async Task<string> MissingEntryAsync(JobAdmin admin, ScheduleEntryNotFoundException missing, CancellationToken cancellationToken)
+        => (await admin.GetSchedulesAsync(cancellationToken)).Any(s => s.EntryKey == missing.EntryKey && (missing.QueueName is null || s.QueueName == missing.QueueName))
+            ? missing.Message + " Reload the schedules page to see the entries there are."
+            : $"Schedule entry '{missing.EntryKey}' is not stored{(missing.QueueName is null ? "" : $" in queue '{missing.QueueName}'")}: nothing was triggered, " +
+              "paused or resumed. It was removed since the page showed it (an entry no scheduler publishes any more is deleted 7 days after it " +
+              "was last published, unless paused; an edited schedule publishes a new key), or never existed. Reload the schedules page to see " +
+              "the entries there are.";
 
     /// <summary><c>GET api/workers</c></summary>
     public static async Task WorkersAsync(HttpContext context)
@@ -96,12 +122,10 @@ internal static class CatalogEndpoints
     /// <summary>
     /// One operator action on the item named by route value <paramref name="routeKey"/>: reads the <c>{ reason }</c> body,
     /// runs the action the route names (<paramref name="act"/> returns null for an unknown one: 404) with the caller's
-    /// audit information, and answers how many items changed — or, when none did and <paramref name="missing"/> says the
-    /// item is not stored, 404 with its message.
+    /// audit information, and answers how many items changed.
     /// </summary>
     private static async Task ActAsync(HttpContext context, string routeKey, string knownActions,
-        Func<JobAdmin, string, string?, ReasonRequest, AuditInfo, CancellationToken, Task<int>?> act,
-        Func<JobAdmin, string, CancellationToken, Task<string?>>? missing = null)
+        Func<JobAdmin, string, string?, ReasonRequest, AuditInfo, CancellationToken, Task<int>?> act)
     {
         var action = context.Request.RouteValues["action"] as string;
         if (Target(context, routeKey) is not { } target)
@@ -125,12 +149,6 @@ internal static class CatalogEndpoints
         }
 
         var changed = await acting;
-        if (changed == 0 && missing is not null && await missing(JobEndpoints.Admin(context), target, context.RequestAborted) is { } notStored)
-        {
-            await HttpJson.ErrorAsync(context, StatusCodes.Status404NotFound, notStored);
-            return;
-        }
-
         await HttpJson.WriteAsync(context, new ActionResponse(changed), DashboardJsonContext.Default.ActionResponse);
     }
 

@@ -135,9 +135,11 @@ export function schedules(main, _params, ctx) {
       const reason = await confirmAction(title, text, title.replace(/\?$/, '').replace(/ “.*”/, ''));
       if (reason === null) return;
       try {
-        const r = await post(itemPath('schedules', 'key', s.entryKey, action), { reason });
-        toast(action !== 'trigger' ? `Schedule ${s.entryKey} ${action}d`
-          : r.changed > 0 ? `Pushed ${r.changed} job(s) for ${s.entryKey}`
+        // The row's entry: its key in its queue (a key may be published in several queues, one entry each).
+        const path = itemPath('schedules', 'key', s.entryKey, action);
+        const r = await post(path + (path.includes('?') ? '&' : '?') + 'queue=' + encodeURIComponent(s.queue), { reason });
+        toast(action !== 'trigger' ? `Schedule ${s.entryKey} ${action}d (queue ${s.queue})`
+          : r.changed > 0 ? `Pushed ${r.changed} job(s) for ${s.entryKey} (queue ${s.queue})`
           : `Pushed no job for ${s.entryKey}: its job is unique and a job holding its key is waiting, running or within its UniqueFor`, r.changed === 0);
         load();
       } catch (e) { toast(e.message, true); }

@@ -309,14 +309,27 @@ internal static class AdminSql
             s.concurrency_key, CASE WHEN s.concurrency_key IS NOT NULL THEN greatest(coalesce(s.concurrency_limit, 1), 1) END,
             {{ConcurrencyKeySql.Place("s.concurrency_key")}}
         FROM unnest($2::text[], $3::uuid[], $5::text[]) AS t(queue_name, id, unique_key)
-        JOIN {s}.schedules s ON s.queue_name = t.queue_name AND s.entry_key = $1
+        JOIN {s}.schedules s ON s.queue_name = t.queue_name AND s.entry_key = $1 AND {{Triggerable("s")}}
         CROSS JOIN (SELECT count(*) FROM key_locks) l
         ON CONFLICT (queue_name, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
         RETURNING queue_name
         """;
 
-    /// <summary>The queues that have entry $1, and the unique key of its job in each (null: not unique).</summary>
-    public const string ScheduleQueues = "SELECT queue_name, unique_key FROM {s}.schedules WHERE entry_key = $1 ORDER BY queue_name";
+    /// <summary>
+    /// Whether the entry of <c>schedules</c> row <paramref name="s"/> may be triggered (a SQL expression): not paused (a pause
+    /// stops its triggers as its fires) and published by a running scheduler (not stale: a deploy removed it).
+    /// </summary>
+    private static string Triggerable(string s) => $"NOT {s}.paused AND NOT ({ScheduleRetentionSql.IsStale(s)})";
+
+    /// <summary>The queues that have entry $1 to trigger (<see cref="Triggerable"/>), and the unique key of its job in each (null: not unique).</summary>
+    public static readonly string ScheduleQueues = $$"""
+        SELECT s.queue_name, s.unique_key FROM {s}.schedules s WHERE s.entry_key = $1 AND {{Triggerable("s")}} ORDER BY s.queue_name
+        """;
+
+    /// <summary>Queue $2 when its entry $1 may be triggered (<see cref="Triggerable"/>), and the unique key of its job (null: not unique).</summary>
+    public static readonly string ScheduleQueue = $$"""
+        SELECT s.queue_name, s.unique_key FROM {s}.schedules s WHERE s.queue_name = $2 AND s.entry_key = $1 AND {{Triggerable("s")}}
+        """;
 
     /// <summary>
     /// Pause ($2 true) or resume entry $1 in every queue; returns the entries changed. A resume records the instant in the
@@ -326,9 +339,14 @@ internal static class AdminSql
     /// dated as the entry's last publication (or now), so an entry resumed to let it go is forgotten with its other fires. Its
     /// time is the half second of the resume's second: fire times are whole seconds, so it never takes the key of a fire.
     /// </summary>
-    public static readonly string SetSchedulePaused = $$"""
+    public static readonly string SetSchedulePaused = SetPaused("entry_key = $1");
+
+    /// <summary><see cref="SetSchedulePaused"/> of the entry $1 of queue $3 alone (a key may be published in several queues).</summary>
+    public static readonly string SetQueueSchedulePaused = SetPaused("queue_name = $3 AND entry_key = $1");
+
+    private static string SetPaused(string entries) => $$"""
         WITH changed AS (
-            UPDATE {s}.schedules SET paused = $2 WHERE entry_key = $1 AND paused <> $2
+            UPDATE {s}.schedules SET paused = $2 WHERE {{entries}} AND paused <> $2
             RETURNING queue_name, entry_key, seen_at
         ),
         resumed AS (

@@ -84,17 +84,35 @@ public sealed partial class PostgresJobAdminStore
     public async Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
-        return await WriteAsync(connection => TriggerScheduleOnAsync(connection, entryKey, id, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(connection => TriggerScheduleOnAsync(connection, null, entryKey, id, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<int> TriggerScheduleOnAsync(NpgsqlConnection connection, string entryKey, JobId id, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    /// <remarks>
+    /// As <see cref="TriggerScheduleAsync(string, JobId, CancellationToken)"/>, in queue <paramref name="queue"/> alone; the
+    /// insert pushes nothing when the entry was paused, or went stale, after it was read.
+    /// </remarks>
+    public async Task<int> TriggerScheduleAsync(string queue, string entryKey, JobId id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(entryKey);
+        return await WriteAsync(connection => TriggerScheduleOnAsync(connection, queue, entryKey, id, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Triggers entry <paramref name="entryKey"/> in queue <paramref name="queue"/>, or in every queue that has it (null).</summary>
+    private async Task<int> TriggerScheduleOnAsync(NpgsqlConnection connection, string? queue, string entryKey, JobId id, CancellationToken cancellationToken)
     {
         var queues = new List<string>();
         var keys = new List<string?>();
-        var find = new NpgsqlCommand(Sub(AdminSql.ScheduleQueues), connection);
+        var find = new NpgsqlCommand(Sub(queue is null ? AdminSql.ScheduleQueues : AdminSql.ScheduleQueue), connection);
         await using (find.ConfigureAwait(false))
         {
             find.Parameters.Add(JobQuerySql.Text(entryKey));
+            if (queue is not null)
+            {
+                find.Parameters.Add(JobQuerySql.Text(queue));
+            }
+
             var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using var readerDisposal = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -180,15 +198,29 @@ public sealed partial class PostgresJobAdminStore
     public async Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
-        return await WriteAsync(connection => SetSchedulePausedOnAsync(connection, entryKey, paused, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(connection => SetSchedulePausedOnAsync(connection, null, entryKey, paused, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<int> SetSchedulePausedOnAsync(NpgsqlConnection connection, string entryKey, bool paused, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task<int> SetSchedulePausedAsync(string queue, string entryKey, bool paused, CancellationToken cancellationToken)
     {
-        var command = new NpgsqlCommand(Sub(AdminSql.SetSchedulePaused), connection);
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(entryKey);
+        return await WriteAsync(connection => SetSchedulePausedOnAsync(connection, queue, entryKey, paused, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Pauses or resumes entry <paramref name="entryKey"/> of queue <paramref name="queue"/>, or of every queue that has it (null).</summary>
+    private async Task<int> SetSchedulePausedOnAsync(NpgsqlConnection connection, string? queue, string entryKey, bool paused, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand(Sub(queue is null ? AdminSql.SetSchedulePaused : AdminSql.SetQueueSchedulePaused), connection);
         await using var commandDisposal = command.ConfigureAwait(false);
         command.Parameters.Add(JobQuerySql.Text(entryKey));
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = paused, NpgsqlDbType = NpgsqlDbType.Boolean });
+        if (queue is not null)
+        {
+            command.Parameters.Add(JobQuerySql.Text(queue));
+        }
+
         return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 }

@@ -27,7 +27,7 @@ public sealed record AuditEntry
     public string? Actor { get; init; }
     /// <summary>What was done: <c>retry</c>, <c>cancel</c>, <c>delete</c>, <c>set-priority</c>, <c>run-now</c>, <c>queue.pause</c>, ...</summary>
     public required string Action { get; init; }
-    /// <summary>What it was done to (a job list, a query, a queue or schedule entry name).</summary>
+    /// <summary>What it was done to (a job list, a query, a queue name, or a schedule entry as <c>{key} (queue {queue name})</c>).</summary>
     public required string Target { get; init; }
     /// <summary>Why (<see cref="AuditInfo.Reason"/>).</summary>
     public string? Reason { get; init; }

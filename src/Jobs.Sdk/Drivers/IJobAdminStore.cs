@@ -49,19 +49,41 @@ public interface IJobAdminStore
     Task PublishSchedulesAsync(IReadOnlyList<ScheduleRegistration> entries, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Pushes the job of entry <paramref name="entryKey"/> now (in every queue that has that entry). Returns how many jobs were
+    /// Pushes the job of entry <paramref name="entryKey"/> now (in every queue that has that entry and where it is published and
+    /// not paused). Returns how many jobs were
     /// pushed. A unique entry (<see cref="ScheduleRegistration.UniqueKey"/>) is pushed as a unique push is: only where no job of
     /// the queue holds its key (a holder whose hold is over is released first), and the pushed job holds the key.
     /// </summary>
     Task<int> TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Pauses (or resumes) entry <paramref name="entryKey"/>: while paused, its fires are recorded but push nothing. A resume
+    /// Pauses (or resumes) entry <paramref name="entryKey"/> in every queue that has it: while paused, its fires are recorded but push nothing. A resume
     /// is recorded too: the schedule store's <c>GetLastFireTimeAsync</c> returns it while it is later than the entry's
     /// latest fire, so a scheduler that starts after it does not push the fire times that fell while the entry was paused.
     /// Returns the entries changed.
     /// </summary>
     Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Pushes the job of the entry <paramref name="entryKey"/> of queue <paramref name="queue"/> now, as
+    /// <see cref="TriggerScheduleAsync(string, JobId, CancellationToken)"/> does in that queue alone, and only while the entry is
+    /// published and not paused (a store refuses it in the same unit of work as the push): an entry of another queue with the
+    /// same key is not touched. Returns the jobs pushed (0 or 1). <see cref="JobAdmin"/> calls this one. The default refuses:
+    /// a store that cannot scope a trigger to one queue does not push in every queue.
+    /// </summary>
+    Task<int> TriggerScheduleAsync(string queue, string entryKey, JobId id, CancellationToken cancellationToken)
+        => Task.FromException<int>(new NotSupportedException(
+            $"The admin store {GetType().Name} cannot trigger the schedule entry of one queue; update the driver package."));
+
+    /// <summary>
+    /// Pauses (or resumes) the entry <paramref name="entryKey"/> of queue <paramref name="queue"/> alone, as
+    /// <see cref="SetSchedulePausedAsync(string, bool, CancellationToken)"/> does (a resume is recorded with the entry's fires).
+    /// Returns the entries changed (0 or 1). <see cref="JobAdmin"/> calls this one. The default refuses: a store that cannot
+    /// scope a pause to one queue does not pause every queue's entry.
+    /// </summary>
+    Task<int> SetSchedulePausedAsync(string queue, string entryKey, bool paused, CancellationToken cancellationToken)
+        => Task.FromException<int>(new NotSupportedException(
+            $"The admin store {GetType().Name} cannot pause or resume the schedule entry of one queue; update the driver package."));
 
     /// <summary>The workers whose last report has not expired.</summary>
     Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken);

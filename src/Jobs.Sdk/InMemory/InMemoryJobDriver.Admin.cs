@@ -15,7 +15,8 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
     private readonly Dictionary<string, QueuePause> _pausedQueues;
     private readonly Dictionary<string, WorkerPresence> _workers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PublishedEntry> _scheduleEntries;
+    /// <summary>The published entries by queue and key, as the PostgreSQL store keys them: a key may be published in several queues.</summary>
+    private readonly Dictionary<(string Queue, string Key), PublishedEntry> _scheduleEntries;
     private readonly LinkedList<AuditEntry> _audit = new();
     private long _auditSequence;
 
@@ -23,7 +24,7 @@ public sealed partial class InMemoryJobDriver : IJobAdminStore
 
     /// <summary>Whether this queue's entry <paramref name="entryKey"/> is paused (as the PostgreSQL store reads it: per queue and entry).</summary>
     private bool IsSchedulePaused(string entryKey)
-        => _scheduleEntries.TryGetValue(entryKey, out var e) && e.Paused && string.Equals(e.Registration.QueueName, QueueName, StringComparison.Ordinal);
+        => _scheduleEntries.TryGetValue((QueueName, entryKey), out var e) && e.Paused;
 
     /// <inheritdoc />
     Task<JobPage> IJobAdminStore.ListJobsAsync(JobQuery query, CancellationToken cancellationToken)

@@ -13,7 +13,8 @@ public sealed partial class InMemoryJobDriver
         lock (_gate)
         {
             IReadOnlyList<ScheduleInfo> list = _scheduleEntries.Values
-                .OrderBy(e => e.Registration.EntryKey, StringComparer.Ordinal)
+                .OrderBy(e => e.Registration.QueueName, StringComparer.Ordinal)
+                .ThenBy(e => e.Registration.EntryKey, StringComparer.Ordinal)
                 .Select(e => ScheduleInfoOf(e, now))
                 .ToArray();
             return Task.FromResult(list);
@@ -44,10 +45,10 @@ public sealed partial class InMemoryJobDriver
         {
             foreach (var entry in entries)
             {
-                var paused = _scheduleEntries.TryGetValue(entry.EntryKey, out var existing) && existing.Paused;
+                var paused = _scheduleEntries.TryGetValue((entry.QueueName, entry.EntryKey), out var existing) && existing.Paused;
                 // A publisher that does not say how long its publication holds keeps the previous one's time to live.
                 var registration = entry.TimeToLive <= TimeSpan.Zero && existing is not null ? entry with { TimeToLive = existing.Registration.TimeToLive } : entry;
-                _scheduleEntries[entry.EntryKey] = new PublishedEntry(registration, paused, now);
+                _scheduleEntries[(entry.QueueName, entry.EntryKey)] = new PublishedEntry(registration, paused, now);
             }
 
             // Entries no scheduler published for a week (and not paused: a pause must outlive its publishers' absence) go,
@@ -55,7 +56,7 @@ public sealed partial class InMemoryJobDriver
             foreach (var (key, forgotten) in _scheduleEntries.Where(e => !e.Value.Paused && e.Value.SeenAt < now - ForgetScheduleEntriesAfter).ToArray())
             {
                 _scheduleEntries.Remove(key);
-                FiresOf(forgotten.Registration.QueueName)?._schedules.Remove(key);
+                FiresOf(key.Queue)?._schedules.Remove(key.Key);
             }
         }
 
@@ -70,14 +71,42 @@ public sealed partial class InMemoryJobDriver
     }
 
     /// <inheritdoc />
-    Task<int> IJobAdminStore.TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
+    async Task<int> IJobAdminStore.TriggerScheduleAsync(string entryKey, JobId id, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entryKey);
         cancellationToken.ThrowIfCancellationRequested();
+        string[] queues;
+        lock (_gate)
+        {
+            queues = [.. _scheduleEntries.Keys.Where(k => string.Equals(k.Key, entryKey, StringComparison.Ordinal)).Select(k => k.Queue).Order(StringComparer.Ordinal)];
+        }
+
+        var pushed = 0;
+        for (var i = 0; i < queues.Length; i++)
+        {
+            pushed += await TriggerInQueueAsync(queues[i], entryKey, i == 0 ? id : JobId.New(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return pushed;
+    }
+
+    /// <inheritdoc />
+    Task<int> IJobAdminStore.TriggerScheduleAsync(string queue, string entryKey, JobId id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
+        return TriggerInQueueAsync(queue, entryKey, id, cancellationToken);
+    }
+
+    /// <summary>Pushes the job of entry <paramref name="entryKey"/> of <paramref name="queue"/>, while it is published and not paused.</summary>
+    private Task<int> TriggerInQueueAsync(string queue, string entryKey, JobId id, CancellationToken cancellationToken)
+    {
         ScheduleRegistration? registration;
         lock (_gate)
         {
-            registration = _scheduleEntries.TryGetValue(entryKey, out var e) ? e.Registration : null;
+            // A paused entry is not triggered, nor one no running scheduler publishes (as the PostgreSQL store's AdminSql.Triggerable).
+            registration = IsTriggerableLocked(queue, entryKey) ? _scheduleEntries[(queue, entryKey)].Registration : null;
         }
 
         if (registration is null)
@@ -106,22 +135,31 @@ public sealed partial class InMemoryJobDriver
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return target.RunScheduleAsync(record, cancellationToken);
+        return target.RunScheduleAsync(record, (queue, entryKey), cancellationToken);
     }
+
+    /// <summary>Whether entry <paramref name="entryKey"/> of <paramref name="queue"/> is published, not stale and not paused. Under the lock.</summary>
+    private bool IsTriggerableLocked(string queue, string entryKey)
+        => _scheduleEntries.TryGetValue((queue, entryKey), out var e) && !e.Paused && !e.IsStale(_time.GetUtcNow());
 
     /// <summary>
     /// An operator's run of a schedule entry, <paramref name="record"/>: as a unique push (and a scheduled fire), under the
     /// lock, only while no job of the queue holds its unique key; after an open ambient transaction that pushed its unique or
     /// concurrency key ended, as on PostgreSQL (an operator's run joins no ambient transaction: only pushes do). Returns the
-    /// jobs stored (0 or 1).
+    /// jobs stored (0 or 1): none when <paramref name="entry"/> was paused (or went stale) meanwhile.
     /// </summary>
-    private async Task<int> RunScheduleAsync(JobPushRecord record, CancellationToken cancellationToken)
+    private async Task<int> RunScheduleAsync(JobPushRecord record, (string Queue, string Key) entry, CancellationToken cancellationToken)
     {
         while (true)
         {
             Blocker blocker;
             lock (_gate)
             {
+                if (!IsTriggerableLocked(entry.Queue, entry.Key))
+                {
+                    return 0;
+                }
+
                 if (UncommittedBlocker([record], null, keys: true) is not { } found)
                 {
                     if (record.UniqueKey is { } key)
@@ -147,20 +185,39 @@ public sealed partial class InMemoryJobDriver
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            if (!_scheduleEntries.TryGetValue(entryKey, out var e) || e.Paused == paused)
-            {
-                return Task.FromResult(0);
-            }
-
-            _scheduleEntries[entryKey] = e with { Paused = paused };
-            if (!paused)
-            {
-                // The fires that fell while it was paused and no scheduler ran are not caught up later (AdminSql.SetSchedulePaused).
-                FiresOf(e.Registration.QueueName)?.RecordResumeLocked(entryKey, _time.GetUtcNow());
-            }
-
-            return Task.FromResult(1);
+            var queues = _scheduleEntries.Keys.Where(k => string.Equals(k.Key, entryKey, StringComparison.Ordinal)).Select(k => k.Queue).ToArray();
+            return Task.FromResult(queues.Sum(queue => SetSchedulePausedLocked(queue, entryKey, paused)));
         }
+    }
+
+    /// <inheritdoc />
+    Task<int> IJobAdminStore.SetSchedulePausedAsync(string queue, string entryKey, bool paused, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(entryKey);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return Task.FromResult(SetSchedulePausedLocked(queue, entryKey, paused));
+        }
+    }
+
+    /// <summary>Pauses or resumes entry <paramref name="entryKey"/> of <paramref name="queue"/>; returns 1 when it changed. Under the lock.</summary>
+    private int SetSchedulePausedLocked(string queue, string entryKey, bool paused)
+    {
+        if (!_scheduleEntries.TryGetValue((queue, entryKey), out var e) || e.Paused == paused)
+        {
+            return 0;
+        }
+
+        _scheduleEntries[(queue, entryKey)] = e with { Paused = paused };
+        if (!paused)
+        {
+            // The fires that fell while it was paused and no scheduler ran are not caught up later (AdminSql.SetSchedulePaused).
+            FiresOf(queue)?.RecordResumeLocked(entryKey, _time.GetUtcNow());
+        }
+
+        return 1;
     }
 
     /// <inheritdoc />

@@ -28,7 +28,7 @@ public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
         _time = timeProvider ?? TimeProvider.System;
         _gate = new object();
         _pausedQueues = new(StringComparer.Ordinal);
-        _scheduleEntries = new(StringComparer.Ordinal);
+        _scheduleEntries = [];
     }
 
     /// <inheritdoc />

@@ -26,6 +26,10 @@ public abstract class DelegatingAdminStore(IJobAdminStore inner) : IJobAdminStor
         => inner.TriggerScheduleAsync(entryKey, id, cancellationToken);
     public virtual Task<int> SetSchedulePausedAsync(string entryKey, bool paused, CancellationToken cancellationToken)
         => inner.SetSchedulePausedAsync(entryKey, paused, cancellationToken);
+    public virtual Task<int> TriggerScheduleAsync(string queue, string entryKey, JobId id, CancellationToken cancellationToken)
+        => inner.TriggerScheduleAsync(queue, entryKey, id, cancellationToken);
+    public virtual Task<int> SetSchedulePausedAsync(string queue, string entryKey, bool paused, CancellationToken cancellationToken)
+        => inner.SetSchedulePausedAsync(queue, entryKey, paused, cancellationToken);
     public virtual Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancellationToken) => inner.GetWorkersAsync(cancellationToken);
     public virtual Task ReportWorkerAsync(WorkerHeartbeat heartbeat, CancellationToken cancellationToken) => inner.ReportWorkerAsync(heartbeat, cancellationToken);
     public virtual Task RemoveWorkerAsync(string workerId, CancellationToken cancellationToken) => inner.RemoveWorkerAsync(workerId, cancellationToken);

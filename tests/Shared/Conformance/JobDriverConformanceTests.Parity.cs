@@ -125,6 +125,41 @@ public abstract partial class JobDriverConformanceTests
     }
 
     [Fact]
+    public async Task An_entry_key_of_two_queues_is_paused_and_triggered_per_queue_and_a_paused_entry_is_not_triggered()
+    {
+        // Two applications of one store (or two queues' scheduled cleanups) publish the same key, one entry each.
+        var d = await DriverAsync();
+        var other = d.ForQueue(d.QueueName + "-other");
+        var admin = AdminStore(d);
+        var key = "scoped-" + Guid.NewGuid().ToString("N");
+        await admin.PublishSchedulesAsync([.. new[] { d, other }.Select(q => new ScheduleRegistration
+        {
+            QueueName = q.QueueName, EntryKey = key, JobName = ValueJob.JobName, Description = "hourly", Payload = "{\"value\":1}"u8.ToArray(),
+            TimeToLive = TimeSpan.FromMinutes(10),
+        })], default);
+        Assert.Equal(2, (await admin.GetSchedulesAsync(default)).Count(s => s.EntryKey == key));
+
+        Assert.Equal(1, await admin.SetSchedulePausedAsync(other.QueueName, key, true, default));
+        Assert.Equal(0, await admin.SetSchedulePausedAsync(other.QueueName, key, true, default));
+        Assert.Equal([other.QueueName], (await admin.GetSchedulesAsync(default)).Where(s => s.EntryKey == key && s.IsPaused).Select(s => s.QueueName));
+        Assert.Equal(ScheduledFireOutcome.Paused, (await Store(other).PushScheduledAsync(key, Fire(1), Record(1), default)).Outcome);
+        var fired = Record(2);
+        Assert.Equal(ScheduledFireOutcome.Pushed, (await Store(d).PushScheduledAsync(key, Fire(1), fired, default)).Outcome);
+
+        // A trigger of the paused entry pushes nothing; of the other queue's, one job there.
+        Assert.Equal(0, await admin.TriggerScheduleAsync(other.QueueName, key, JobId.New(), default));
+        Assert.Equal(new JobCounts(), await other.GetCountsAsync(default));
+        var triggered = JobId.New();
+        Assert.Equal(1, await admin.TriggerScheduleAsync(d.QueueName, key, triggered, default));
+        Assert.Equal(d.QueueName, (await d.GetJobAsync(triggered, default))?.QueueName);
+        Assert.Equal(new JobCounts(), await other.GetCountsAsync(default));
+        Assert.Equal(0, await admin.TriggerScheduleAsync("no-such-queue", key, JobId.New(), default));
+
+        Assert.Equal(1, await admin.SetSchedulePausedAsync(other.QueueName, key, false, default));
+        Assert.DoesNotContain(await admin.GetSchedulesAsync(default), s => s.EntryKey == key && s.IsPaused);
+    }
+
+    [Fact]
     public async Task A_batch_that_repeats_an_id_is_refused_whole()
     {
         var d = await DriverAsync();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -149,10 +150,20 @@ public static class BlockingCallerCalls
         Assert.True(caller.Wait("JobAdmin.ResumeQueueAsync", () => admin.ResumeQueueAsync(queueName, audit)));
         var schedules = caller.Wait("JobAdmin.GetSchedulesAsync", () => admin.GetSchedulesAsync());
         caller.Wait("JobAdmin.GetSchedulesAsync (a page)", () => admin.GetSchedulesAsync(JobQuery.MaxLimit, null));
-        var key = schedules.FirstOrDefault()?.EntryKey ?? "sync-context:no-such-entry";
-        caller.Wait("JobAdmin.PauseScheduleAsync", () => admin.PauseScheduleAsync(key, audit));
-        caller.Wait("JobAdmin.ResumeScheduleAsync", () => admin.ResumeScheduleAsync(key, audit));
-        caller.Wait("JobAdmin.TriggerScheduleAsync", () => admin.TriggerScheduleAsync(key, audit));
+        // An entry of its own (a queue no worker serves): an action on a key no entry has fails (ScheduleEntryNotFoundException).
+        var entry = schedules.FirstOrDefault() ?? new ScheduleInfo { QueueName = "sync-context-schedules", EntryKey = "sync-context:entry", JobName = ValueJob.JobName, Schedule = "hourly" };
+        if (schedules.Count == 0)
+        {
+            caller.Wait("IJobAdminStore.PublishSchedulesAsync", () => admin.Store.PublishSchedulesAsync([new ScheduleRegistration
+            {
+                QueueName = entry.QueueName, EntryKey = entry.EntryKey, JobName = entry.JobName, Description = entry.Schedule,
+                Payload = "{\"value\":1}"u8.ToArray(), TimeToLive = TimeSpan.FromMinutes(10),
+            }], CancellationToken.None));
+        }
+
+        caller.Wait("JobAdmin.PauseScheduleAsync", () => admin.PauseScheduleAsync(entry.QueueName, entry.EntryKey, audit));
+        caller.Wait("JobAdmin.ResumeScheduleAsync", () => admin.ResumeScheduleAsync(entry.QueueName, entry.EntryKey, audit));
+        caller.Wait("JobAdmin.TriggerScheduleAsync", () => admin.TriggerScheduleAsync(entry.QueueName, entry.EntryKey, audit));
         caller.Wait("JobAdmin.GetWorkersAsync", () => admin.GetWorkersAsync());
         Assert.NotEmpty(caller.Wait("JobAdmin.GetAuditLogAsync", () => admin.GetAuditLogAsync()));
         var now = caller.Wait("JobAdmin.GetStoreTimeAsync", () => admin.GetStoreTimeAsync());
