@@ -19,7 +19,7 @@ namespace Jobs.Sdk.Postgres;
 /// the pusher, the worker commands (claim, complete, leases, rescue), the job control (cancel, pause, resume, queries,
 /// cleanup) and the schedule store.</para>
 /// </remarks>
-public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IHeldDisposal, IJobStoreClock
+public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IHeldDisposal, IJobStoreClock, IAmbientTransactionPushes
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -339,6 +339,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
 
     /// <inheritdoc />
     Task<DateTimeOffset> IJobStoreClock.GetStoreTimeAsync(CancellationToken cancellationToken) => _schedules.GetStoreTimeAsync(cancellationToken);
+
+    /// <inheritdoc />
+    bool IAmbientTransactionPushes.JoinsAmbientTransaction => _pusher.JoinsAmbientTransaction;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -30,6 +30,14 @@ internal static class JobsInstrumentation
     internal const string DiscardReasonTag = "jobs.discard.reason";
     internal const string ErrorTypeTag = "error.type";
 
+    /// <summary>
+    /// On <c>jobs.pushed</c>: the push was made in the caller's <see cref="System.Data.Common.DbTransaction"/>, counted before
+    /// the caller's commit (value <see cref="CallerTransaction"/>); absent on pushes known to be stored.
+    /// </summary>
+    internal const string PushTransactionTag = "jobs.push.transaction";
+
+    internal const string CallerTransaction = "caller";
+
     /// <summary>False when the <see cref="DisableSwitch"/> AppContext switch is set: no span, no measurement.</summary>
     internal static readonly bool Enabled = !(AppContext.TryGetSwitch(DisableSwitch, out var disabled) && disabled);
 
@@ -47,7 +55,9 @@ internal static class JobsInstrumentation
     internal static readonly Meter Meter = new(JobsDiagnostics.MeterName, Version);
 
     internal static readonly Counter<long> Pushed = Meter.CreateCounter<long>(
-        JobsDiagnostics.PushedInstrument, "{job}", "Jobs stored by a push.");
+        JobsDiagnostics.PushedInstrument, "{job}", "Jobs stored by a push. A push in the caller's ambient transaction (TransactionScope) "
+        + "counts at its commit, never after a rollback; one in the caller's DbTransaction counts when the push returns, tagged "
+        + "jobs.push.transaction=caller: its commit is the caller's, and a rollback does not take the count back.");
 
     internal static readonly Counter<long> Completed = Meter.CreateCounter<long>(
         JobsDiagnostics.CompletedInstrument, "{job}", "Jobs whose attempt completed them.");
