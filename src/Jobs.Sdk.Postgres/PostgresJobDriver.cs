@@ -248,7 +248,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
     /// than <see cref="RetentionPolicy.AuditLog"/> (bounded batches).</remarks>
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {
-        var rescued = await _worker.RescueExpiredLeasesAsync(_metricTags, cancellationToken).ConfigureAwait(false);
+        var rescued = await _worker.RescueExpiredLeasesAsync(this, _metricTags, cancellationToken).ConfigureAwait(false);
         await _expiredHolds.DropAsync(cancellationToken).ConfigureAwait(false);
         await _counts.CompactAsync(cancellationToken).ConfigureAwait(false);
         await _auditRetention.PruneAsync(cancellationToken).ConfigureAwait(false);

@@ -12,14 +12,16 @@ internal readonly struct PushTelemetry : IDisposable
     private readonly Activity? _activity;
     private readonly string _queueName;
     private readonly IReadOnlyList<KeyValuePair<string, object?>>? _storeTags;
+    private readonly JobsMetrics _metrics;
 
     internal PushTelemetry(Activity? activity, IReadOnlyList<JobPushRecord> records, string queueName,
-        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags, JobsMetrics metrics)
     {
         _activity = activity;
         Records = records;
         _queueName = queueName;
         _storeTags = storeTags;
+        _metrics = metrics;
     }
 
     /// <summary>The records to hand to the driver (carrying the trace context when a sampled span was started).</summary>
@@ -34,7 +36,7 @@ internal readonly struct PushTelemetry : IDisposable
     /// </summary>
     public void Stored(Func<int, JobPushResult>? results = null, bool callerTransaction = false, Transaction? ambient = null)
     {
-        if (!JobsInstrumentation.Enabled || !JobsInstrumentation.Pushed.Enabled)
+        if (!JobsInstrumentation.Enabled || !_metrics.Pushed.Enabled)
         {
             return;
         }
@@ -111,7 +113,7 @@ internal readonly struct PushTelemetry : IDisposable
             tags.Add(JobsInstrumentation.PushTransactionTag, JobsInstrumentation.CallerTransaction);
         }
 
-        JobsInstrumentation.Pushed.Add(count, tags);
+        _metrics.Pushed.Add(count, tags);
     }
 
     /// <summary>

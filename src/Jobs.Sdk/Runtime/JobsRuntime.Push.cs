@@ -157,7 +157,7 @@ internal sealed partial class JobsRuntime
         Func<int, JobPushResult>? results = null, DbTransaction? transaction = null)
         where TJob : IJob<TJob>
     {
-        using var telemetry = JobsInstrumentation.StartPush(QueueName, records, Driver.MetricTags);
+        using var telemetry = JobsInstrumentation.StartPush(QueueName, records, Driver.MetricTags, Metrics);
         records = telemetry.Records;
         // Read before the write, as the driver reads it: the ambient transaction the push joins, whose commit stores it.
         var ambient = transaction is null && Driver is IAmbientTransactionPushes { JoinsAmbientTransaction: true } ? Transaction.Current : null;
