@@ -19,7 +19,7 @@ namespace Jobs.Sdk.Postgres;
 /// the pusher, the worker commands (claim, complete, leases, rescue), the job control (cancel, pause, resume, queries,
 /// cleanup) and the schedule store.</para>
 /// </remarks>
-public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IHeldDisposal, IJobStoreClock
+public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueueStateCounts, IHeldDisposal, IJobStoreClock, IAmbientTransactionPushes
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -248,7 +248,7 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
     /// than <see cref="RetentionPolicy.AuditLog"/> (bounded batches).</remarks>
     public async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
     {
-        var rescued = await _worker.RescueExpiredLeasesAsync(_metricTags, cancellationToken).ConfigureAwait(false);
+        var rescued = await _worker.RescueExpiredLeasesAsync(this, _metricTags, cancellationToken).ConfigureAwait(false);
         await _expiredHolds.DropAsync(cancellationToken).ConfigureAwait(false);
         await _counts.CompactAsync(cancellationToken).ConfigureAwait(false);
         await _auditRetention.PruneAsync(cancellationToken).ConfigureAwait(false);
@@ -339,6 +339,9 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
 
     /// <inheritdoc />
     Task<DateTimeOffset> IJobStoreClock.GetStoreTimeAsync(CancellationToken cancellationToken) => _schedules.GetStoreTimeAsync(cancellationToken);
+
+    /// <inheritdoc />
+    bool IAmbientTransactionPushes.JoinsAmbientTransaction => _pusher.JoinsAmbientTransaction;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

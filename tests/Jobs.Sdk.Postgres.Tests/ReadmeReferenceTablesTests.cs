@@ -29,12 +29,12 @@ public sealed class ReadmeReferenceTablesTests
         {
             listener.InstrumentPublished = (instrument, _) =>
             {
-                if (ReferenceEquals(instrument.Meter, JobsInstrumentation.Meter))
+                if (ReferenceEquals(instrument.Meter, JobsMetrics.Shared.Meter))
                 {
                     published.Add(instrument);
                 }
             };
-            _ = JobsInstrumentation.Pushed; // the instruments are created with the class
+            _ = JobsMetrics.Shared; // the instruments are created with it
             listener.Start();
         }
 

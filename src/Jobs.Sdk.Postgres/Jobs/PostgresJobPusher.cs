@@ -52,6 +52,9 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
         return _unique.PushManyAsync(jobs, Join(transaction), cancellationToken);
     }
 
+    /// <summary>Whether a push given no transaction now joins the caller's ambient transaction (<c>Enlist=true</c>, a scope open).</summary>
+    public bool JoinsAmbientTransaction => context.Commands.JoinsAmbientTransaction;
+
     public async Task PushAsync(IReadOnlyList<JobPushRecord> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);

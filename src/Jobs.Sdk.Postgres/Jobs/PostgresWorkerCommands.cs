@@ -310,9 +310,11 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
     /// <summary>
     /// Rescues the queue's jobs whose lease expired and counts the started attempts it decided in the outcome metrics
-    /// (<see cref="RescueTelemetry"/>, with <paramref name="metricTags"/>); returns how many jobs it rescued.
+    /// (<see cref="RescueTelemetry"/>, those of <paramref name="driver"/>'s runtime, with <paramref name="metricTags"/>); returns how
+    /// many jobs it rescued.
     /// </summary>
-    public async Task<int> RescueExpiredLeasesAsync(IReadOnlyList<KeyValuePair<string, object?>> metricTags, CancellationToken cancellationToken)
+    public async Task<int> RescueExpiredLeasesAsync(IJobDriver driver, IReadOnlyList<KeyValuePair<string, object?>> metricTags,
+        CancellationToken cancellationToken)
     {
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var queue = context.Queue;
@@ -334,7 +336,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
 
         for (var i = 0; i < pass.Names.Length; i++)
         {
-            RescueTelemetry.Count(queue, pass.Names[i], (JobState)pass.States[i], pass.Counts[i], metricTags);
+            RescueTelemetry.Count(driver, queue, pass.Names[i], (JobState)pass.States[i], pass.Counts[i], metricTags);
         }
 
         return pass.Rescued;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Jobs.Sdk;
 using Jobs.Sdk.Drivers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,7 +49,9 @@ public static class JobsServiceCollectionExtensions
             sp.GetRequiredService<JobQueueOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetServices<IJobMiddleware>(),
-            sp.GetService<ILoggerFactory>()));
+            sp.GetService<ILoggerFactory>(),
+            // The host's meter factory (the Generic Host registers one): the meter is this host's and ends with it.
+            JobsMetrics.For(sp.GetService<IMeterFactory>())));
         services.TryAddSingleton(sp =>
         {
             var runtime = sp.GetRequiredService<JobsRuntime>();

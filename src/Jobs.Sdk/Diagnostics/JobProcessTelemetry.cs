@@ -13,18 +13,20 @@ internal sealed class JobProcessTelemetry
     private readonly string _queueName;
     private readonly TimeProvider _time;
     private readonly IReadOnlyList<KeyValuePair<string, object?>>? _storeTags;
+    private readonly JobsMetrics _metrics;
     private readonly long _started;
     private Exception? _error;
     private string? _discardReason;
 
     internal JobProcessTelemetry(Activity? activity, ClaimedJob job, string queueName, TimeProvider time,
-        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null, JobsMetrics? metrics = null)
     {
         _activity = activity;
         _job = job;
         _queueName = queueName;
         _time = time;
         _storeTags = storeTags;
+        _metrics = metrics ?? JobsMetrics.Shared;
         _started = time.GetTimestamp();
     }
 
@@ -81,29 +83,29 @@ internal sealed class JobProcessTelemetry
         switch (outcomeName)
         {
             case "completed":
-                JobsInstrumentation.Completed.Add(1, tags);
+                _metrics.Completed.Add(1, tags);
                 break;
             case "failed":
-                JobsInstrumentation.Failed.Add(1, WithError(tags));
+                _metrics.Failed.Add(1, WithError(tags));
                 break;
             case "retried":
-                JobsInstrumentation.Retried.Add(1, WithError(tags));
+                _metrics.Retried.Add(1, WithError(tags));
                 break;
             case "cancelled":
-                JobsInstrumentation.Cancelled.Add(1, tags);
+                _metrics.Cancelled.Add(1, tags);
                 break;
             case "discarded":
                 var discardTags = tags;
                 discardTags.Add(JobsInstrumentation.DiscardReasonTag, _discardReason);
-                JobsInstrumentation.Discarded.Add(1, discardTags);
+                _metrics.Discarded.Add(1, discardTags);
                 break;
         }
 
-        if (JobsInstrumentation.ExecutionDuration.Enabled)
+        if (_metrics.ExecutionDuration.Enabled)
         {
             var durationTags = tags;
             durationTags.Add(JobsInstrumentation.OutcomeTag, outcomeName);
-            JobsInstrumentation.ExecutionDuration.Record(_time.GetElapsedTime(_started).TotalSeconds, durationTags);
+            _metrics.ExecutionDuration.Record(_time.GetElapsedTime(_started).TotalSeconds, durationTags);
         }
 
         if (_activity is null)

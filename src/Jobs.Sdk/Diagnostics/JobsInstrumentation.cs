@@ -7,9 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Sdk;
 
 /// <summary>
-/// The runtime's tracing and metrics: one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
-/// <see cref="JobsDiagnostics.MeterName"/>. Every entry point checks for listeners first, so nothing is allocated or
-/// measured when nobody listens. The queue and the worker call these helpers at a few fixed points.
+/// The runtime's tracing and metrics: one <see cref="ActivitySource"/> named <see cref="JobsDiagnostics.ActivitySourceName"/>,
+/// and the <see cref="Meter"/> named <see cref="JobsDiagnostics.MeterName"/> of each runtime's host (<see cref="JobsMetrics"/>).
+/// Every entry point checks for listeners first, so nothing is allocated or measured when nobody listens. The queue and the
+/// worker call these helpers at a few fixed points.
 /// </summary>
 internal static class JobsInstrumentation
 {
@@ -30,71 +31,52 @@ internal static class JobsInstrumentation
     internal const string DiscardReasonTag = "jobs.discard.reason";
     internal const string ErrorTypeTag = "error.type";
 
+    /// <summary>
+    /// On <c>jobs.pushed</c>: the push was made in the caller's <see cref="System.Data.Common.DbTransaction"/>, counted before
+    /// the caller's commit (value <see cref="CallerTransaction"/>); absent on pushes known to be stored.
+    /// </summary>
+    internal const string PushTransactionTag = "jobs.push.transaction";
+
+    internal const string CallerTransaction = "caller";
+
     /// <summary>False when the <see cref="DisableSwitch"/> AppContext switch is set: no span, no measurement.</summary>
     internal static readonly bool Enabled = !(AppContext.TryGetSwitch(DisableSwitch, out var disabled) && disabled);
 
-    private static readonly string? Version = typeof(JobsInstrumentation).Assembly.GetName().Version?.ToString(3);
+    /// <summary>The assembly's version, the meter's and the activity source's.</summary>
+    internal static readonly string? Version = typeof(JobsInstrumentation).Assembly.GetName().Version?.ToString(3);
 
     private static readonly ConditionalWeakTable<IJobDriver, JobStateCountSampler> Samplers = new();
 
-    private static readonly string[] StateNames = ["pending", "processing", "retrying", "completed", "failed", "cancelled", "paused"];
+    /// <summary>The metrics of the runtime that tracks each driver (its host's meter), for what the driver counts itself.</summary>
+    private static readonly ConditionalWeakTable<IJobDriver, JobsMetrics> Owners = new();
 
-    private static readonly double[] SecondsBuckets =
-        [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+    private static readonly string[] StateNames = ["pending", "processing", "retrying", "completed", "failed", "cancelled", "paused"];
 
     internal static readonly ActivitySource Source = new(JobsDiagnostics.ActivitySourceName, Version);
 
-    internal static readonly Meter Meter = new(JobsDiagnostics.MeterName, Version);
-
-    internal static readonly Counter<long> Pushed = Meter.CreateCounter<long>(
-        JobsDiagnostics.PushedInstrument, "{job}", "Jobs stored by a push.");
-
-    internal static readonly Counter<long> Completed = Meter.CreateCounter<long>(
-        JobsDiagnostics.CompletedInstrument, "{job}", "Jobs whose attempt completed them.");
-
-    internal static readonly Counter<long> Failed = Meter.CreateCounter<long>(
-        JobsDiagnostics.FailedInstrument, "{job}", "Jobs failed for good (attempts used up or error not retryable).");
-
-    internal static readonly Counter<long> Retried = Meter.CreateCounter<long>(
-        JobsDiagnostics.RetriedInstrument, "{attempt}", "Failed attempts queued again for a later attempt.");
-
-    internal static readonly Counter<long> Cancelled = Meter.CreateCounter<long>(
-        JobsDiagnostics.CancelledInstrument, "{job}", "Running jobs cancelled by a user.");
-
-    internal static readonly Counter<long> Discarded = Meter.CreateCounter<long>(
-        JobsDiagnostics.DiscardedInstrument, "{job}", "Jobs failed without running: no handler registered, or payload not decodable.");
-
-    internal static readonly Histogram<double> ExecutionDuration = Meter.CreateHistogram(
-        JobsDiagnostics.ExecutionDurationInstrument, "s", "Duration of one attempt, from when a runner takes the job (its handler pipeline starts) to its outcome; "
-        + "time in a worker's prefetch buffer is in jobs.queue.wait.",
-        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
-
-    internal static readonly Histogram<double> QueueWait = Meter.CreateHistogram(
-        JobsDiagnostics.QueueWaitInstrument, "s", "Time a due job waited for a worker, from the later of push and due time to start.",
-        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
-
-    internal static readonly ObservableGauge<long> StateCount = Meter.CreateObservableGauge(
-        JobsDiagnostics.StateCountInstrument, ObserveStateCounts, "{job}", "Stored jobs per state and queue (sampled every few seconds).");
-
-    /// <summary>Whether any outcome instrument of an attempt is listened to.</summary>
-    private static bool ProcessMetricsEnabled
-        => Completed.Enabled || Failed.Enabled || Retried.Enabled || Cancelled.Enabled || Discarded.Enabled
-            || ExecutionDuration.Enabled || QueueWait.Enabled;
-
     /// <summary>
-    /// Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held), its samples' age
-    /// measured on <paramref name="time"/>, its failed reads logged to <paramref name="logger"/>.
+    /// Makes the queue's driver report <see cref="JobsDiagnostics.StateCountInstrument"/> (weakly held) on
+    /// <paramref name="metrics"/>' meter, its samples' age measured on <paramref name="time"/>, its failed reads logged to
+    /// <paramref name="logger"/>; what the driver counts itself (its lease rescue) goes to <paramref name="metrics"/> too.
     /// </summary>
-    internal static void TrackQueue(IJobDriver driver, TimeProvider time, ILogger logger)
+    internal static void TrackQueue(IJobDriver driver, TimeProvider time, ILogger logger, JobsMetrics metrics)
     {
         if (Enabled)
         {
+            Owners.TryAdd(driver, metrics);
             Samplers.GetValue(driver, d => new JobStateCountSampler(d, time, logger));
         }
     }
 
     /// <summary>Stops reporting <paramref name="driver"/> (it was disposed).</summary>
-    internal static void ForgetQueue(IJobDriver driver) => Samplers.Remove(driver);
+    internal static void ForgetQueue(IJobDriver driver)
+    {
+        Samplers.Remove(driver);
+        Owners.Remove(driver);
+    }
+
+    /// <summary>The metrics <paramref name="driver"/> counts into: its runtime's (<see cref="TrackQueue"/>), else the shared ones.</summary>
+    internal static JobsMetrics MetricsOf(IJobDriver driver) => Owners.TryGetValue(driver, out var metrics) ? metrics : JobsMetrics.Shared;
 
     /// <summary>The state-count sampler of <paramref name="driver"/>, when tracked.</summary>
     internal static JobStateCountSampler? GetSampler(IJobDriver driver)
@@ -105,32 +87,33 @@ internal static class JobsInstrumentation
     /// trace context in their headers when the span is sampled (<see cref="Activity.Recorded"/>), else the same records.
     /// </summary>
     internal static PushTelemetry StartPush(string queueName, IReadOnlyList<JobPushRecord> records,
-        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null, JobsMetrics? metrics = null)
     {
+        metrics ??= JobsMetrics.Shared;
         if (!Enabled || records.Count == 0 || !Source.HasListeners())
         {
-            return new PushTelemetry(null, records, queueName, storeTags);
+            return new PushTelemetry(null, records, queueName, storeTags, metrics);
         }
 
         try
         {
-            return StartPushSpan(queueName, records, storeTags);
+            return StartPushSpan(queueName, records, storeTags, metrics);
         }
         catch (Exception ex) when (IsListenerFault(ex))
         {
             // A throwing listener must not stop the push.
-            return new PushTelemetry(null, records, queueName, storeTags);
+            return new PushTelemetry(null, records, queueName, storeTags, metrics);
         }
     }
 
     private static PushTelemetry StartPushSpan(string queueName, IReadOnlyList<JobPushRecord> records,
-        IReadOnlyList<KeyValuePair<string, object?>>? storeTags)
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags, JobsMetrics metrics)
     {
         var first = records[0];
         var activity = Source.StartActivity(string.Concat("send ", first.Name), ActivityKind.Producer);
         if (activity is null)
         {
-            return new PushTelemetry(null, records, queueName, storeTags);
+            return new PushTelemetry(null, records, queueName, storeTags, metrics);
         }
 
         if (activity.IsAllDataRequested)
@@ -152,7 +135,7 @@ internal static class JobsInstrumentation
 
         // Only a sampled span's context is stored. An unsampled one (OpenTelemetry's SDK makes one, unrecorded, to propagate
         // its sampler's "no") names a span no backend receives: the attempts would link to it and JobAdmin show its trace.
-        return new PushTelemetry(activity, activity.Recorded ? WithTraceContext(records, activity) : records, queueName, storeTags);
+        return new PushTelemetry(activity, activity.Recorded ? WithTraceContext(records, activity) : records, queueName, storeTags, metrics);
     }
 
     /// <summary>
@@ -160,9 +143,10 @@ internal static class JobsInstrumentation
     /// wait. Returns <see langword="null"/> when nobody listens. <paramref name="claimed"/>: when the claim returned (a
     /// <paramref name="time"/> timestamp, 0 when unknown), from which the wait since the store's <see cref="ClaimedJob.DueFor"/> is measured.
     /// <paramref name="storeTags"/>: the driver's <see cref="IJobDriver.MetricTags"/>, added to every measurement.
+    /// <paramref name="metrics"/>: the runtime's instruments (its host's meter; the shared ones when null).
     /// </summary>
     internal static JobProcessTelemetry? StartProcess(string queueName, ClaimedJob job, TimeProvider time, long claimed = 0,
-        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null, JobsMetrics? metrics = null)
     {
         if (!Enabled)
         {
@@ -171,7 +155,7 @@ internal static class JobsInstrumentation
 
         try
         {
-            return StartProcessCore(queueName, job, time, claimed, storeTags);
+            return StartProcessCore(queueName, job, time, claimed, storeTags, metrics ?? JobsMetrics.Shared);
         }
         catch (Exception ex) when (IsListenerFault(ex))
         {
@@ -181,11 +165,10 @@ internal static class JobsInstrumentation
     }
 
     private static JobProcessTelemetry? StartProcessCore(string queueName, ClaimedJob job, TimeProvider time, long claimed,
-        IReadOnlyList<KeyValuePair<string, object?>>? storeTags)
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags, JobsMetrics metrics)
     {
         var tracing = Source.HasListeners();
-        var metrics = ProcessMetricsEnabled;
-        if (!tracing && !metrics)
+        if (!tracing && !metrics.ProcessMetricsEnabled)
         {
             return null;
         }
@@ -215,7 +198,7 @@ internal static class JobsInstrumentation
             }
         }
 
-        if (QueueWait.Enabled)
+        if (metrics.QueueWait.Enabled)
         {
             // On the store's clock when it says (a worker whose clock is off would add or hide its skew), plus the time the
             // job then spent in this worker's buffer (a duration on this machine); else this machine's clock.
@@ -227,10 +210,10 @@ internal static class JobsInstrumentation
                 { DestinationTag, queueName },
             };
             AddStoreTags(ref tags, storeTags);
-            QueueWait.Record(wait > TimeSpan.Zero ? wait.TotalSeconds : 0, tags);
+            metrics.QueueWait.Record(wait > TimeSpan.Zero ? wait.TotalSeconds : 0, tags);
         }
 
-        return new JobProcessTelemetry(activity, job, queueName, time, storeTags);
+        return new JobProcessTelemetry(activity, job, queueName, time, storeTags, metrics);
     }
 
     private static IReadOnlyList<JobPushRecord> WithTraceContext(IReadOnlyList<JobPushRecord> records, Activity activity)
@@ -297,7 +280,8 @@ internal static class JobsInstrumentation
         return headers;
     }
 
-    private static IEnumerable<Measurement<long>> ObserveStateCounts()
+    /// <summary>The <see cref="JobsDiagnostics.StateCountInstrument"/> of the queues whose runtime counts into <paramref name="owner"/>.</summary>
+    internal static IEnumerable<Measurement<long>> ObserveStateCounts(JobsMetrics owner)
     {
         if (!Enabled)
         {
@@ -307,7 +291,7 @@ internal static class JobsInstrumentation
         List<Measurement<long>>? measurements = null;
         foreach (var (driver, sampler) in Samplers)
         {
-            if (sampler.GetCounts() is not { } counts)
+            if (MetricsOf(driver) != owner || sampler.GetCounts() is not { } counts)
             {
                 continue;
             }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using System.Transactions;
 using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk;
@@ -11,14 +12,16 @@ internal readonly struct PushTelemetry : IDisposable
     private readonly Activity? _activity;
     private readonly string _queueName;
     private readonly IReadOnlyList<KeyValuePair<string, object?>>? _storeTags;
+    private readonly JobsMetrics _metrics;
 
     internal PushTelemetry(Activity? activity, IReadOnlyList<JobPushRecord> records, string queueName,
-        IReadOnlyList<KeyValuePair<string, object?>>? storeTags = null)
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags, JobsMetrics metrics)
     {
         _activity = activity;
         Records = records;
         _queueName = queueName;
         _storeTags = storeTags;
+        _metrics = metrics;
     }
 
     /// <summary>The records to hand to the driver (carrying the trace context when a sampled span was started).</summary>
@@ -26,25 +29,51 @@ internal readonly struct PushTelemetry : IDisposable
 
     /// <summary>
     /// The records are stored: counts those <paramref name="results"/> says were inserted (all when null; a unique push whose
-    /// key a job holds stores nothing).
+    /// key a job holds stores nothing). In the caller's <see cref="System.Data.Common.DbTransaction"/>
+    /// (<paramref name="callerTransaction"/>) they are counted now, tagged <see cref="JobsInstrumentation.PushTransactionTag"/>:
+    /// nothing tells the SDK whether the caller commits. In the <paramref name="ambient"/> transaction the push joined, they
+    /// are counted when it commits, and never when it rolls back.
     /// </summary>
-    public void Stored(Func<int, JobPushResult>? results = null)
+    public void Stored(Func<int, JobPushResult>? results = null, bool callerTransaction = false, Transaction? ambient = null)
     {
-        if (!JobsInstrumentation.Enabled || !JobsInstrumentation.Pushed.Enabled)
+        if (!JobsInstrumentation.Enabled || !_metrics.Pushed.Enabled)
         {
             return;
         }
 
         try
         {
-            CountStored(results);
+            if (ambient is null)
+            {
+                CountStored(results, callerTransaction);
+                return;
+            }
+
+            // The records and results are final: the push has returned.
+            var self = this;
+            ambient.TransactionCompleted += (_, e) => self.CountCommitted(e.Transaction, results);
         }
         catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
         {
         }
     }
 
-    private void CountStored(Func<int, JobPushResult>? results)
+    private void CountCommitted(Transaction? transaction, Func<int, JobPushResult>? results)
+    {
+        try
+        {
+            if (transaction?.TransactionInformation.Status == TransactionStatus.Committed)
+            {
+                CountStored(results, callerTransaction: false);
+            }
+        }
+        catch (Exception ex) when (JobsInstrumentation.IsListenerFault(ex))
+        {
+            // Raised on the thread that ends the caller's transaction: a throwing listener must not reach it.
+        }
+    }
+
+    private void CountStored(Func<int, JobPushResult>? results, bool callerTransaction)
     {
         // Batches hold one job type; count runs of equal names so mixed batches stay exact.
         var records = Records;
@@ -54,7 +83,7 @@ internal readonly struct PushTelemetry : IDisposable
         {
             if (i == records.Count || !string.Equals(records[i].Name, records[start].Name, StringComparison.Ordinal))
             {
-                Count(records[start].Name, count);
+                Count(records[start].Name, count, callerTransaction);
                 start = i;
                 count = 0;
             }
@@ -66,7 +95,7 @@ internal readonly struct PushTelemetry : IDisposable
         }
     }
 
-    private void Count(string name, int count)
+    private void Count(string name, int count, bool callerTransaction)
     {
         if (count == 0)
         {
@@ -79,7 +108,12 @@ internal readonly struct PushTelemetry : IDisposable
             { JobsInstrumentation.DestinationTag, _queueName },
         };
         JobsInstrumentation.AddStoreTags(ref tags, _storeTags);
-        JobsInstrumentation.Pushed.Add(count, tags);
+        if (callerTransaction)
+        {
+            tags.Add(JobsInstrumentation.PushTransactionTag, JobsInstrumentation.CallerTransaction);
+        }
+
+        _metrics.Pushed.Add(count, tags);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk;
 
@@ -15,15 +16,18 @@ internal static class RescueTelemetry
 
     /// <summary>
     /// <paramref name="count"/> started attempts of <paramref name="jobName"/> that a rescue moved to <paramref name="next"/>
-    /// (<see cref="JobState.Failed"/>, <see cref="JobState.Retrying"/> or <see cref="JobState.Cancelled"/>; others count nothing).
+    /// (<see cref="JobState.Failed"/>, <see cref="JobState.Retrying"/> or <see cref="JobState.Cancelled"/>; others count nothing),
+    /// in the metrics of <paramref name="driver"/>'s runtime (<see cref="JobsInstrumentation.MetricsOf"/>).
     /// </summary>
-    public static void Count(string queueName, string jobName, JobState next, long count, IReadOnlyList<KeyValuePair<string, object?>>? storeTags)
+    public static void Count(IJobDriver driver, string queueName, string jobName, JobState next, long count,
+        IReadOnlyList<KeyValuePair<string, object?>>? storeTags)
     {
+        var metrics = JobsInstrumentation.MetricsOf(driver);
         var counter = next switch
         {
-            JobState.Failed => JobsInstrumentation.Failed,
-            JobState.Retrying => JobsInstrumentation.Retried,
-            JobState.Cancelled => JobsInstrumentation.Cancelled,
+            JobState.Failed => metrics.Failed,
+            JobState.Retrying => metrics.Retried,
+            JobState.Cancelled => metrics.Cancelled,
             _ => null,
         };
         if (!JobsInstrumentation.Enabled || count <= 0 || counter is not { Enabled: true })

@@ -39,7 +39,8 @@ internal sealed class JobExecutor
     public async Task<JobRunResult> ExecuteAsync(JobRun run)
     {
         var job = run.Job;
-        run.Telemetry = JobsInstrumentation.StartProcess(QueueName, job, _runtime.TimeProvider, run.ClaimedTimestamp, _runtime.Driver.MetricTags);
+        run.Telemetry = JobsInstrumentation.StartProcess(QueueName, job, _runtime.TimeProvider, run.ClaimedTimestamp, _runtime.Driver.MetricTags,
+            _runtime.Metrics);
         JobRunResult result = default;
         try
         {

@@ -23,6 +23,9 @@ public sealed partial class InMemoryJobDriver
     /// <summary>Unique keys of this queue taken by a push in a transaction that has not ended, and the job that took each (under the lock).</summary>
     private readonly Dictionary<string, (AmbientPush Push, JobId Id)> _uncommittedKeys = new(StringComparer.Ordinal);
 
+    /// <inheritdoc />
+    bool IAmbientTransactionPushes.JoinsAmbientTransaction => Transaction.Current is not null;
+
     /// <summary>
     /// The pushes of <paramref name="ambient"/> on this store: the existing ones, or new ones enlisted in it. Throws the
     /// transaction's own <see cref="TransactionException"/> when it can no longer be joined (it aborted: a nested scope

@@ -133,7 +133,7 @@ public sealed partial class InMemoryJobDriver
 
         foreach (var (name, next) in decided ?? [])
         {
-            RescueTelemetry.Count(QueueName, name, next, 1, ((IJobDriver)this).MetricTags);
+            RescueTelemetry.Count(this, QueueName, name, next, 1, ((IJobDriver)this).MetricTags);
         }
 
         return Task.FromResult(rescued);

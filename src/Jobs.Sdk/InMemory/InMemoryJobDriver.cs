@@ -9,7 +9,7 @@ namespace Jobs.Sdk.InMemory;
 /// The embedded driver: full queue semantics (delay, priority, cancel, pause, resume, retries, leases, retention)
 /// in process memory. Thread-safe. Nothing survives the process.
 /// </summary>
-public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore
+public sealed partial class InMemoryJobDriver : IJobDriver, IJobScheduleStore, IAmbientTransactionPushes
 {
     private readonly object _gate;
     private readonly Dictionary<JobId, Entry> _jobs = [];

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Transactions;
 using Jobs.Sdk.Drivers;
 
 namespace Jobs.Sdk;
@@ -80,7 +81,7 @@ internal sealed partial class JobsRuntime
             }
 
             return true;
-        }, cancellationToken, i => results![i]).ConfigureAwait(false);
+        }, cancellationToken, i => results![i], transaction).ConfigureAwait(false);
         return results ?? [];
     }
 
@@ -153,11 +154,13 @@ internal sealed partial class JobsRuntime
 
     private async Task<IReadOnlyList<JobPushRecord>> StoreAsync<TJob>(IReadOnlyList<JobPushRecord> records, IReadOnlyList<TJob> jobs, JobOptions options,
         Func<IReadOnlyList<JobPushRecord>, CancellationToken, Task<bool>> write, CancellationToken cancellationToken,
-        Func<int, JobPushResult>? results = null)
+        Func<int, JobPushResult>? results = null, DbTransaction? transaction = null)
         where TJob : IJob<TJob>
     {
-        using var telemetry = JobsInstrumentation.StartPush(QueueName, records, Driver.MetricTags);
+        using var telemetry = JobsInstrumentation.StartPush(QueueName, records, Driver.MetricTags, Metrics);
         records = telemetry.Records;
+        // Read before the write, as the driver reads it: the ambient transaction the push joins, whose commit stores it.
+        var ambient = transaction is null && Driver is IAmbientTransactionPushes { JoinsAmbientTransaction: true } ? Transaction.Current : null;
         bool stored;
         try
         {
@@ -174,7 +177,7 @@ internal sealed partial class JobsRuntime
             return [];
         }
 
-        telemetry.Stored(results);
+        telemetry.Stored(results, callerTransaction: transaction is not null, ambient);
         if (records.Count == 1 && results?.Invoke(0) is { Inserted: false } held)
         {
             // The caller got the job that holds the key: the span names it, not the record that was never stored.

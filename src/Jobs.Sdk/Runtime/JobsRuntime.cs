@@ -13,7 +13,7 @@ namespace Jobs.Sdk;
 internal sealed partial class JobsRuntime
 {
     public JobsRuntime(IJobDriver driver, JobRegistry registry, JobQueueOptions options, TimeProvider timeProvider,
-        IEnumerable<IJobMiddleware> middleware, ILoggerFactory? loggerFactory = null)
+        IEnumerable<IJobMiddleware> middleware, ILoggerFactory? loggerFactory = null, JobsMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(driver);
         ArgumentNullException.ThrowIfNull(registry);
@@ -27,7 +27,8 @@ internal sealed partial class JobsRuntime
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Pipeline = new MiddlewarePipeline(middleware, GuardedLogger.For(LoggerFactory.CreateLogger<MiddlewarePipeline>()));
         RetryPolicy = new JobRetryPolicy(registry, options);
-        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()));
+        Metrics = metrics ?? JobsMetrics.Shared;
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()), Metrics);
     }
 
     /// <summary>The runtime of another queue of the same store: everything shared but the (view of the) driver.</summary>
@@ -41,7 +42,8 @@ internal sealed partial class JobsRuntime
         LoggerFactory = root.LoggerFactory;
         Pipeline = root.Pipeline;
         RetryPolicy = root.RetryPolicy;
-        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()));
+        Metrics = root.Metrics;
+        JobsInstrumentation.TrackQueue(driver, TimeProvider, GuardedLogger.For(LoggerFactory.CreateLogger<JobStateCountSampler>()), Metrics);
     }
 
     public IJobDriver Driver { get; }
@@ -57,6 +59,9 @@ internal sealed partial class JobsRuntime
     public MiddlewarePipeline Pipeline { get; }
 
     public JobRetryPolicy RetryPolicy { get; }
+
+    /// <summary>The instruments this runtime counts into: its host's meter (<c>IMeterFactory</c>), else the process's shared one.</summary>
+    public JobsMetrics Metrics { get; }
 
     public string QueueName => Driver.QueueName;
 

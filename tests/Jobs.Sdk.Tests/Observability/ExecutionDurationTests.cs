@@ -34,6 +34,6 @@ public sealed class ExecutionDurationTests
         Assert.Equal(11, wait.Value, 3);
         Assert.Equal(2, duration.Value, 3);
         Assert.Equal("Duration of one attempt, from when a runner takes the job (its handler pipeline starts) to its outcome; "
-            + "time in a worker's prefetch buffer is in jobs.queue.wait.", JobsInstrumentation.ExecutionDuration.Description);
+            + "time in a worker's prefetch buffer is in jobs.queue.wait.", JobsMetrics.Shared.ExecutionDuration.Description);
     }
 }
