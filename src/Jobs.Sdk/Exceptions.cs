@@ -146,6 +146,51 @@ public sealed class JobBatchTimeoutException : JobsException
     public int BatchSize { get; }
 }
 
+/// <summary>
+/// A <see cref="JobAdmin"/> action found jobs whose rows other transactions held locked for longer than it waits for a row
+/// lock (PostgreSQL: half the role's <c>statement_timeout</c>, at most 5 s, through <c>lock_timeout</c>): a user's open
+/// transaction that updated a job row, or a <c>SELECT … FOR UPDATE</c>. The action changed every other job it could
+/// (<see cref="Changed"/>, committed and counted in the audit log) and left <see cref="LockedJobs"/> as they were; the
+/// message names the sessions that held them (<see cref="Holders"/>) and what to do: end or wait for those transactions,
+/// then run the action again on the jobs left. A store throws it for one batch (the rest of the batch changed); JobAdmin
+/// goes on with the next batches and throws it once at the end for the whole action.
+/// </summary>
+public sealed class JobsLockedException : JobsException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobsLockedException() { }
+    /// <summary>Creates the exception.</summary>
+    public JobsLockedException(string message) : base(message) { }
+    /// <summary>Creates the exception.</summary>
+    public JobsLockedException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception for an action that changed <paramref name="changed"/> jobs and left <paramref name="lockedJobs"/>.</summary>
+    /// <param name="message">What happened, who held the locks and what to do.</param>
+    /// <param name="changed">The jobs the action (or the store's batch) changed, committed.</param>
+    /// <param name="lockedJobs">The jobs it left unchanged because other transactions held their rows locked.</param>
+    /// <param name="holders">The sessions that held them, as the store describes them (for PostgreSQL: pid, application, state, how long its transaction has been open).</param>
+    /// <param name="innerException">The store's error for the lock wait (PostgreSQL: 55P03), if any.</param>
+    public JobsLockedException(string message, int changed, IReadOnlyList<JobId> lockedJobs, IReadOnlyList<string> holders, Exception? innerException)
+        : base(message, innerException)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(changed);
+        ArgumentNullException.ThrowIfNull(lockedJobs);
+        ArgumentNullException.ThrowIfNull(holders);
+        Changed = changed;
+        LockedJobs = lockedJobs;
+        Holders = holders;
+    }
+
+    /// <summary>The jobs changed (committed) in spite of the locked ones.</summary>
+    public int Changed { get; }
+
+    /// <summary>The jobs left unchanged because another transaction held their rows locked.</summary>
+    public IReadOnlyList<JobId> LockedJobs { get; } = [];
+
+    /// <summary>The sessions that held the rows locked, one line each; empty when they had ended before the store could tell.</summary>
+    public IReadOnlyList<string> Holders { get; } = [];
+}
+
 /// <summary>The job queue cannot be used yet or any more (for example migrations failed).</summary>
 public sealed class JobQueueUnavailableException : JobsException
 {

@@ -70,6 +70,7 @@ internal static class BulkCommand
         var admin = ctx.Admin;
         var progress = new BulkProgressLine(verb);
         int changed;
+        JobsLockedException? locked = null;
         try
         {
             changed = await (action.Kind switch
@@ -81,6 +82,11 @@ internal static class BulkCommand
                 JobAdminActionKind.SetPriority => admin.SetPriorityAsync(selection, action.Priority, audit, progress, ctx.Cancellation),
                 _ => throw new ArgumentOutOfRangeException(nameof(action), action.Kind, "Unknown admin action."),
             }).ConfigureAwait(false);
+        }
+        catch (JobsLockedException ex) when (!ctx.Cancellation.IsCancellationRequested)
+        {
+            // Every job it could was changed (and audited); the ones other transactions held locked are listed below.
+            (changed, locked) = (ex.Changed, ex);
         }
         catch (Exception ex) when (ctx.Cancellation.IsCancellationRequested)
         {
@@ -103,12 +109,30 @@ internal static class BulkCommand
                     w.WriteNumber("requested", requested);
                 }
 
+                if (locked is not null)
+                {
+                    w.WriteStartArray("locked");
+                    foreach (var id in locked.LockedJobs)
+                    {
+                        w.WriteStringValue(id.ToString());
+                    }
+
+                    w.WriteEndArray();
+                }
+
                 w.WriteEndObject();
             });
         }
         else
         {
             Console.WriteLine($"{verb}: {changed} job(s) changed.");
+        }
+
+        // Jobs other transactions held locked: the message names the sessions and what to do; running again later may pass.
+        if (locked is not null)
+        {
+            await Console.Error.WriteLineAsync("error: " + locked.Message).ConfigureAwait(false);
+            return (ExitCodes.TryAgain, changed);
         }
 
         // Named jobs that were not changed are an error a script must see (filters may match nothing: that is fine).

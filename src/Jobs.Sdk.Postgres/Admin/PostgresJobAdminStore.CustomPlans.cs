@@ -33,13 +33,33 @@ public sealed partial class PostgresJobAdminStore
         return batch;
     }
 
-    /// <summary>Runs a <see cref="JobsStatement"/>; the reader is at its statement's result (past the setting's).</summary>
+    /// <summary>
+    /// A <see cref="JobsStatement"/> of a bulk action: behind <see cref="LockWait"/> (its transaction waits for a row lock
+    /// at most half the statement_timeout, <see cref="PostgresJobAdminStore"/>'s LockWaits), in the same round trip.
+    /// </summary>
+    private NpgsqlBatch ActionStatement(NpgsqlConnection connection, string sql, params ReadOnlySpan<NpgsqlParameter> parameters)
+    {
+        var batch = JobsStatement(connection, sql, parameters);
+        batch.BatchCommands.Insert(0, new NpgsqlBatchCommand(LockWait));
+        return batch;
+    }
+
+    /// <summary>Runs a <see cref="JobsStatement"/>; the reader is at its statement's result (past the settings').</summary>
     private static async Task<NpgsqlDataReader> ReadJobsAsync(NpgsqlBatch batch, CancellationToken cancellationToken)
     {
         var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (batch.BatchCommands.Count > 1)
+        try
         {
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            for (var setting = 1; setting < batch.BatchCommands.Count; setting++)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // The statement failed (a lock wait, a timeout): the reader lets the connection go for what the store runs next.
+            await reader.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
 
         return reader;

@@ -14,24 +14,29 @@ namespace Jobs.Sdk.Postgres;
 /// </content>
 public sealed partial class PostgresJobAdminStore
 {
-    /// <summary>The timeout in effect, the connected role, and where the setting comes from (<c>pg_settings.source</c>).</summary>
+    /// <summary>The timeout in effect, the connected role, where the setting comes from (<c>pg_settings.source</c>), and the timeout in milliseconds.</summary>
     private const string StatementTimeoutSetting =
-        "SELECT current_setting('statement_timeout'), current_user::text, source FROM pg_settings WHERE name = 'statement_timeout'";
+        "SELECT current_setting('statement_timeout'), current_user::text, source, setting::bigint FROM pg_settings WHERE name = 'statement_timeout'";
 
-    /// <summary>Whether <paramref name="e"/> may be the session's statement_timeout cancelling a statement (not the caller's token).</summary>
+    /// <summary>
+    /// Whether <paramref name="e"/> may be the session's statement_timeout cancelling a statement (not the caller's token).
+    /// A cancel of another session (<c>pg_cancel_backend</c>) has the same code; <see cref="StatementTimedOutAsync"/> tells
+    /// them apart by the time the statement ran, not by the server's message, which is in its <c>lc_messages</c> language.
+    /// </summary>
     private static bool MayBeStatementTimeout(PostgresException e, CancellationToken cancellationToken)
-        => e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested
-            && !e.MessageText.Contains("user request", StringComparison.OrdinalIgnoreCase);
+        => e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested;
 
     /// <summary>
     /// The <see cref="JobBatchTimeoutException"/> of <paramref name="action"/> on <paramref name="ids"/> cancelled with
-    /// <paramref name="canceled"/>, logged; <see langword="null"/> when the session has no statement_timeout (another
-    /// session cancelled the statement) or the setting cannot be read (the connection broke).
+    /// <paramref name="canceled"/> after <paramref name="ran"/>, logged; <see langword="null"/> when the session has no
+    /// statement_timeout or the statement was cancelled before it had run that long (another session cancelled it), or the
+    /// setting cannot be read (the connection broke).
     /// </summary>
     private async Task<JobBatchTimeoutException?> StatementTimedOutAsync(NpgsqlConnection connection, JobAdminAction action, IReadOnlyList<JobId> ids,
-        PostgresException canceled)
+        PostgresException canceled, TimeSpan ran)
     {
         string timeout, role, source;
+        long milliseconds;
         try
         {
             var command = new NpgsqlCommand(StatementTimeoutSetting, connection);
@@ -43,14 +48,16 @@ public sealed partial class PostgresJobAdminStore
                 return null;
             }
 
-            (timeout, role, source) = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+            (timeout, role, source, milliseconds) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3));
         }
         catch (NpgsqlException)
         {
             return null;
         }
 
-        if (timeout == "0")
+        // Measured here, the statement ran at least as long as the server counted: a statement cancelled sooner than the
+        // timeout was cancelled by someone else (whatever language the server's message is in).
+        if (milliseconds == 0 || ran < TimeSpan.FromMilliseconds(milliseconds))
         {
             return null;
         }

@@ -235,23 +235,36 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
     private async Task<int> ApplyOnAsync(NpgsqlConnection connection, JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
     {
-        var notifications = new List<(string Channel, string Payload)>();
-        int changed;
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            changed = await RunActionAsync(connection, action, ids, notifications, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await ApplyStatementAsync(connection, action, ids, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException locked) when (locked.SqlState == PostgresErrorCodes.LockNotAvailable && !cancellationToken.IsCancellationRequested)
+            {
+                // A row of the batch stayed locked past the batch's lock wait (PostgresJobAdminStore.LockWaits.cs).
+                return await ApplyAroundLockedRowsAsync(connection, action, ids, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (PostgresException e) when (MayBeStatementTimeout(e, cancellationToken))
         {
             // The statement was its own transaction, rolled back: no notification is due (PostgresJobAdminStore.StatementTimeout.cs).
-            if (await StatementTimedOutAsync(connection, action, ids, e).ConfigureAwait(false) is { } timedOut)
+            if (await StatementTimedOutAsync(connection, action, ids, e, Stopwatch.GetElapsedTime(started)).ConfigureAwait(false) is { } timedOut)
             {
                 throw timedOut;
             }
 
             throw;
         }
+    }
 
+    /// <summary>Runs <paramref name="action"/>'s statement on <paramref name="ids"/> (its own transaction) and sends the notifications it calls for; returns the rows changed.</summary>
+    private async Task<int> ApplyStatementAsync(NpgsqlConnection connection, JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
+    {
+        var notifications = new List<(string Channel, string Payload)>();
+        var changed = await RunActionAsync(connection, action, ids, notifications, cancellationToken).ConfigureAwait(false);
         await NotifyAsync(connection, notifications, cancellationToken).ConfigureAwait(false);
         return changed;
     }
@@ -276,7 +289,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
             case JobAdminActionKind.Cancel:
             {
-                var command = JobsStatement(connection, _cancel, Parameters(action, ids));
+                var command = ActionStatement(connection, _cancel, Parameters(action, ids));
                 await using var commandDisposal = command.ConfigureAwait(false);
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
@@ -286,7 +299,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
             {
                 // A running job is cancelled and removed when its attempt ends (it keeps its slots until then): its
                 // handler is told at once, as a cancel tells it.
-                var command = JobsStatement(connection, _delete, Parameters(action, ids));
+                var command = ActionStatement(connection, _delete, Parameters(action, ids));
                 await using var commandDisposal = command.ConfigureAwait(false);
                 changed = await ReadCancelsAsync(command, notifications, cancellationToken).ConfigureAwait(false);
                 break;
@@ -294,7 +307,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
 
             case JobAdminActionKind.SetPriority:
             {
-                var command = JobsStatement(connection, _setPriority, Parameters(action, ids));
+                var command = ActionStatement(connection, _setPriority, Parameters(action, ids));
                 await using var commandDisposal = command.ConfigureAwait(false);
                 changed = await JobsRowsAsync(command, cancellationToken).ConfigureAwait(false);
                 break;
@@ -311,7 +324,7 @@ public sealed partial class PostgresJobAdminStore : IJobAdminStore
     private async Task<(int Rows, HashSet<string> Queues)> ReadQueuesAsync(NpgsqlConnection connection, string sql, JobAdminAction action,
         IReadOnlyList<JobId> ids, CancellationToken cancellationToken)
     {
-        var command = JobsStatement(connection, sql, Parameters(action, ids));
+        var command = ActionStatement(connection, sql, Parameters(action, ids));
         await using var commandDisposal = command.ConfigureAwait(false);
         var queues = new HashSet<string>(StringComparer.Ordinal);
         var rows = 0;

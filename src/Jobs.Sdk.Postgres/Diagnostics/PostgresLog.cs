@@ -58,6 +58,10 @@ internal static partial class PostgresLog
         "it is tried again in smaller statements (a single job that runs past it fails the action). Raise the timeout for the role that operates the jobs to keep bulk actions in full batches")]
     public static partial void BulkStatementTimedOut(ILogger logger, string action, int jobs, string timeout, string role, string source);
 
+    [LoggerMessage(EventId = 2046, Level = LogLevel.Warning, Message = "A bulk {Action} of {Jobs} job(s) changed {Changed} and left {Left} unchanged: other transactions hold their rows locked past the action's lock wait " +
+        "(lock_timeout: half the statement_timeout, at most 5 s). Held by: {Holders}. End that transaction (pg_terminate_backend) or wait for it, then run the action again on the jobs left")]
+    public static partial void BulkRowsLocked(ILogger logger, string action, int jobs, int changed, int left, string holders);
+
     [LoggerMessage(EventId = 2018, Level = LogLevel.Warning, Message = "A QueuePaused handler of queue '{Queue}' threw when the queue was paused; the other handlers (the worker's among them) still ran. Handlers of QueuePaused must not throw: catch inside the handler")]
     public static partial void QueuePausedHandlerFailed(ILogger logger, Exception exception, string queue);
 }

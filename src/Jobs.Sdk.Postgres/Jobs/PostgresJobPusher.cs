@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using Jobs.Sdk.Drivers;
 using Npgsql;
 using static Jobs.Sdk.Postgres.SqlParameters;
@@ -11,7 +12,8 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     /// <summary>
     /// The jobs of a batch one statement stores. A larger batch takes several, sent in one round trip (one transaction):
     /// <c>statement_timeout</c> applies to each statement of it, so a role's short timeout (managed PostgreSQL) that lets a
-    /// push of this many jobs pass lets any batch pass. One statement of 10,000 rows ran past a 150 ms timeout (57014).
+    /// push of this many jobs pass lets any batch pass. One statement of 10,000 rows ran past a 150 ms timeout (57014). A
+    /// statement of this many that still runs past it (a loaded server, a slow trigger) is halved (<see cref="PushOnAsync"/>).
     /// </summary>
     private const int RowsPerStatement = 1_000;
 
@@ -169,7 +171,9 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
     /// follow count their lines on snapshots taken under the locks and admit the jobs that find room
     /// (<see cref="KeyAdmissionSql"/>). All of them in one round trip and one transaction (the caller's, or an implicit one).
     /// <paramref name="own"/>: the transaction is the statements' implicit one on a connection of the driver's own (it ends
-    /// with them).
+    /// with them). A statement that runs past the session's statement_timeout rolls the push back whole: in its own
+    /// transaction it is sent again in statements of half the rows, down to one (<see cref="PushStatementTimeout"/>); in
+    /// the caller's, the push throws that exception's message (the transaction is aborted).
     /// </summary>
     private async Task PushOnAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs, string? channel,
         bool own, CancellationToken cancellationToken)
@@ -190,18 +194,57 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             return;
         }
 
+        var keyedBatch = jobs.Any(j => j.ConcurrencyKey is not null);
+        var rows = keyedBatch ? KeyedRowsPerStatement : RowsPerStatement;
+        // A keyed batch's statements are not prepared: planned for each execution on the table's size then. Prepared,
+        // PostgreSQL switched the keyed statement to a generic plan after five runs, planned on a table still small: a
+        // sequential scan per key (admission), kept by the session until the table is analyzed again (1,300 against 30,000
+        // jobs/s). The same when Npgsql prepares it on its own (Max Auto Prepare): SqlRun.CustomPlan.
+        var run = keyedBatch ? SqlRun.Arrays | SqlRun.CustomPlan : SqlRun.Prepare | SqlRun.Arrays;
+        for (;;)
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await PushInStatementsAsync(connection, transaction, jobs, channel, keyedBatch, rows, run, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested && connection is not null)
+            {
+                // A statement ran past statement_timeout (PushStatementTimeout): in the driver's own transaction all of it
+                // was rolled back, and it is pushed again whole in statements of half the rows; the caller's is aborted.
+                var timeout = await PushStatementTimeout.ReadAsync(connection, own, commands.DataSource, Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
+                if (timeout is null)
+                {
+                    throw;
+                }
+
+                if (!own)
+                {
+                    throw PushStatementTimeout.InCallersTransaction(jobs.Count, rows, timeout, e);
+                }
+
+                if (rows == 1)
+                {
+                    throw PushStatementTimeout.EvenOneRow(jobs.Count, timeout, e);
+                }
+
+                rows /= 2;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="jobs"/> in statements of <paramref name="rows"/> rows, in one round trip (one transaction: the
+    /// caller's, or an implicit one), after a statement that locks their keys when <paramref name="keyedBatch"/>.
+    /// </summary>
+    private async Task PushInStatementsAsync(NpgsqlConnection? connection, NpgsqlTransaction? transaction, IReadOnlyList<JobPushRecord> jobs, string? channel,
+        bool keyedBatch, int rows, SqlRun run, CancellationToken cancellationToken)
+    {
         var before = new List<NpgsqlBatchCommand>();
-        var rows = RowsPerStatement;
-        var run = SqlRun.Prepare | SqlRun.Arrays;
-        if (jobs.Any(j => j.ConcurrencyKey is not null))
+        if (keyedBatch)
         {
             before.Add(LockKeys([.. jobs.Select(j => j.ConcurrencyKey)]));
-            rows = KeyedRowsPerStatement;
-            // Not prepared: planned for each execution on the table's size then. Prepared, PostgreSQL switched the keyed
-            // statement to a generic plan after five runs, planned on a table still small: a sequential scan per key
-            // (admission), kept by the session until the table is analyzed again (1,300 against 30,000 jobs/s). The same
-            // when Npgsql prepares it on its own (Max Auto Prepare): SqlRun.CustomPlan.
-            run = SqlRun.Arrays | SqlRun.CustomPlan;
         }
 
         for (var start = 0; ; start += rows)
@@ -212,7 +255,7 @@ internal sealed class PostgresJobPusher(PostgresQueueContext context, RetentionP
             NpgsqlParameter[] parameters = [Text(context.Queue), .. JobRows.PushMany(jobs, start, count), Text(channel), .. keys];
             if (start + count == jobs.Count)
             {
-                await commands.ExecuteOnAsync(connection, transaction, before, keyed ? _pushManyKeyedSql : _pushManySql, parameters,
+                await context.Commands.ExecuteOnAsync(connection, transaction, before, keyed ? _pushManyKeyedSql : _pushManySql, parameters,
                     run, cancellationToken).ConfigureAwait(false);
                 return;
             }

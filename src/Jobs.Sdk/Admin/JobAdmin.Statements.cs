@@ -12,10 +12,11 @@ public sealed partial class JobAdmin
     /// back, nothing of it changed: its jobs are tried again, half of them at a time (<see cref="BulkStatementSize"/>), so
     /// none is skipped and none changed twice. A single job's statement that runs past the limit ends the action with that
     /// exception (its message says how to raise the limit), as does a cancellation of <paramref name="cancellationToken"/>
-    /// with its own exception: neither is tried again.
+    /// with its own exception: neither is tried again. A statement that changed its jobs but those other transactions held
+    /// locked (<see cref="JobsLockedException"/>) counts its changes, and its jobs left go to <paramref name="locked"/>.
     /// </summary>
     private async Task ApplyInStatementsAsync(JobAdminAction action, IReadOnlyList<JobId> batch, BulkStatementSize size, Action<int> committed,
-        CancellationToken cancellationToken)
+        BulkLockedJobs locked, CancellationToken cancellationToken)
     {
         for (var start = 0; start < batch.Count;)
         {
@@ -30,6 +31,12 @@ public sealed partial class JobAdmin
             {
                 size.TimedOut(count);
                 continue;
+            }
+            catch (JobsLockedException left) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The statement committed its other jobs and left those other transactions hold: the action goes on.
+                changed = left.Changed;
+                locked.Add(left);
             }
 
             committed(changed);

@@ -297,11 +297,12 @@ public sealed partial class JobAdmin
         CheckAudit(audit);
         int total = 0, batches = 0, walked = 0;
         var size = new BulkStatementSize();
+        var locked = new BulkLockedJobs();
         try
         {
             await WalkAsync(selection, action, async (narrowed, batch) =>
             {
-                await ApplyInStatementsAsync(narrowed, batch, size, changed => total += changed, cancellationToken).ConfigureAwait(false);
+                await ApplyInStatementsAsync(narrowed, batch, size, changed => total += changed, locked, cancellationToken).ConfigureAwait(false);
                 batches++;
                 walked += batch.Count;
                 progress?.Report(new JobBulkProgress(batches, walked, total));
@@ -312,6 +313,14 @@ public sealed partial class JobAdmin
             AdminLog.BulkActionFailed(_logger, ex, name, selection.ToString(), total);
             await AuditAsync(name + " (failed part-way)", selection.ToString(), audit, total).ConfigureAwait(false);
             throw new JobsException($"The bulk action '{name}' failed after changing {total} job(s): {ex.Message}", ex);
+        }
+
+        if (locked.Count > 0)
+        {
+            // Every job it could was changed; the ones other transactions held are listed, with who held them.
+            AdminLog.BulkActionLeftLocked(_logger, name, selection.ToString(), total, locked.Count, locked.Holders);
+            await AuditAsync($"{name} ({locked.Count} locked job(s) left)", selection.ToString(), audit, total).ConfigureAwait(false);
+            throw locked.Exception(name, total);
         }
 
         await AuditAsync(name, selection.ToString(), audit, total).ConfigureAwait(false);

@@ -23,7 +23,10 @@ public interface IJobAdminStore
     /// <summary>
     /// Applies <paramref name="action"/> to a bounded batch of jobs (one transaction). Returns the rows it changed. A store
     /// whose time limit for one statement cancelled the batch (nothing of it changed) throws
-    /// <see cref="JobBatchTimeoutException"/>: <see cref="JobAdmin"/> then tries the jobs in smaller batches.
+    /// <see cref="JobBatchTimeoutException"/>: <see cref="JobAdmin"/> then tries the jobs in smaller batches. A store that
+    /// changed the batch's jobs but those other transactions held locked past its lock wait throws
+    /// <see cref="JobsLockedException"/> with the rows it changed (committed), the jobs left and their holders:
+    /// <see cref="JobAdmin"/> counts the changes, goes on, and ends the action with that exception for all the jobs left.
     /// </summary>
     Task<int> ApplyAsync(JobAdminAction action, IReadOnlyList<JobId> ids, CancellationToken cancellationToken);
 
