@@ -103,7 +103,7 @@ internal sealed class ScheduleCommands
     /// <param name="json">Machine-readable output.</param>
     [Command("schedules pause")]
     public Task<int> Pause([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
-        => SetPaused(entry, paused: true, actor, reason, connection, schema, json);
+        => EmptyArgument.RefuseEntry("schedules pause", entry) ?? SetPaused(entry, paused: true, actor, reason, connection, schema, json);
 
     /// <summary>Resume a paused schedule entry from its next fire time (fires skipped while paused are not pushed).</summary>
     /// <param name="entry">The entry key (see `jobs schedules`).</param>
@@ -114,7 +114,7 @@ internal sealed class ScheduleCommands
     /// <param name="json">Machine-readable output.</param>
     [Command("schedules resume")]
     public Task<int> Resume([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
-        => SetPaused(entry, paused: false, actor, reason, connection, schema, json);
+        => EmptyArgument.RefuseEntry("schedules resume", entry) ?? SetPaused(entry, paused: false, actor, reason, connection, schema, json);
 
     private static Task<int> SetPaused(string entry, bool paused, string? actor, string? reason, string? connection, string schema, bool json)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
@@ -165,7 +165,7 @@ internal sealed class ScheduleCommands
     /// <param name="json">Machine-readable output.</param>
     [Command("trigger")]
     public Task<int> Trigger([Argument] string entry, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
-        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        => EmptyArgument.RefuseEntry("trigger", entry) ?? CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var pushed = await ctx.Admin.TriggerScheduleAsync(entry, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
