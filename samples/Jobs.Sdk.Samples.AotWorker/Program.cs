@@ -16,6 +16,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
+// A --push the sample cannot use is a usage error (exit 64, as sysexits' EX_USAGE), said before anything starts.
+if (ParsePush(args) is not { } push)
+{
+    return 64;
+}
+
 // Settings next to the binary (not in the working directory), read once: no file watcher to set up at start-up.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {
@@ -30,7 +36,6 @@ var queueName = config["Jobs:QueueName"] ?? "aot-worker";
 var schema = config["Jobs:Schema"] ?? "jobs";
 var concurrency = int.Parse(config["Jobs:Concurrency"] ?? "16", CultureInfo.InvariantCulture);
 var pollInterval = TimeSpan.FromMilliseconds(int.Parse(config["Jobs:PollIntervalMs"] ?? "1000", CultureInfo.InvariantCulture));
-var push = ParsePush(args);
 
 // The slim builder keeps the native binary small: only the type mappings the driver needs.
 // The job tables use built-in types only, so the start-up query of the server's type catalog can be skipped.
@@ -106,7 +111,8 @@ if (push > 0)
 await host.WaitForShutdownAsync();
 return 0;
 
-static int ParsePush(string[] args)
+// The count after --push (0 without one), or null after saying on stderr why it cannot be used.
+static int? ParsePush(string[] args)
 {
     var i = Array.IndexOf(args, "--push");
     if (i < 0)
@@ -114,10 +120,13 @@ static int ParsePush(string[] args)
         return 0;
     }
 
-    if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+    if (i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n))
     {
-        throw new ArgumentException("--push takes a job count, e.g. --push 100");
+        return n;
     }
 
-    return n;
+    var got = i + 1 < args.Length ? $"got '{args[i + 1]}'" : "got nothing after it";
+    Console.Error.WriteLine($"error: --push takes the number of jobs to push, a whole number from 0 to 2147483647 (e.g. --push 100); {got}. " +
+        "Nothing was pushed and the worker did not start.");
+    return null;
 }

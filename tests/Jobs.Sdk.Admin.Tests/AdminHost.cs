@@ -48,18 +48,9 @@ public sealed record AdminUniqueJob(int Value) : IJob<AdminUniqueJob>
 
     public static bool Unique => true;
 
-    public static void Serialize(Utf8JsonWriter writer, AdminUniqueJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("value", job.Value);
-        writer.WriteEndObject();
-    }
+    public static void Serialize(Utf8JsonWriter writer, AdminUniqueJob job) => IntMemberJson.Write(writer, "value", job.Value);
 
-    public static AdminUniqueJob Deserialize(ReadOnlySpan<byte> utf8Json)
-    {
-        using var doc = JsonDocument.Parse(utf8Json.ToArray());
-        return new AdminUniqueJob(doc.RootElement.GetProperty("value").GetInt32());
-    }
+    public static AdminUniqueJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
 }
 
 /// <summary>
@@ -103,18 +94,9 @@ public sealed record AdminBrieflyHeldJob(int Value) : IJob<AdminBrieflyHeldJob>
 
     public static int UniqueForSeconds => 1;
 
-    public static void Serialize(Utf8JsonWriter writer, AdminBrieflyHeldJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("value", job.Value);
-        writer.WriteEndObject();
-    }
+    public static void Serialize(Utf8JsonWriter writer, AdminBrieflyHeldJob job) => IntMemberJson.Write(writer, "value", job.Value);
 
-    public static AdminBrieflyHeldJob Deserialize(ReadOnlySpan<byte> utf8Json)
-    {
-        using var doc = JsonDocument.Parse(utf8Json.ToArray());
-        return new AdminBrieflyHeldJob(doc.RootElement.GetProperty("value").GetInt32());
-    }
+    public static AdminBrieflyHeldJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
 }
 
 /// <summary>
@@ -153,18 +135,9 @@ public sealed record AdminReportJob(int Value) : IJob<AdminReportJob>
 
     public static string? Queue => QueueName;
 
-    public static void Serialize(Utf8JsonWriter writer, AdminReportJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("value", job.Value);
-        writer.WriteEndObject();
-    }
+    public static void Serialize(Utf8JsonWriter writer, AdminReportJob job) => IntMemberJson.Write(writer, "value", job.Value);
 
-    public static AdminReportJob Deserialize(ReadOnlySpan<byte> utf8Json)
-    {
-        using var doc = JsonDocument.Parse(utf8Json.ToArray());
-        return new AdminReportJob(doc.RootElement.GetProperty("value").GetInt32());
-    }
+    public static AdminReportJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "value", nameof(Value)));
 }
 
 /// <summary>A host with AddJobs on one driver; workers and schedules optional.</summary>

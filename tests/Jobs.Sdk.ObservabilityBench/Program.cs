@@ -10,6 +10,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using Jobs.Sdk;
+using Jobs.Sdk.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 if (args.Length >= 2 && args[0] == "--child")
@@ -206,24 +207,7 @@ internal sealed record NoopJob(int Value) : IJob<NoopJob>
 {
     public static string JobName => "bench.noop";
 
-    public static void Serialize(Utf8JsonWriter writer, NoopJob job)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("v", job.Value);
-        writer.WriteEndObject();
-    }
+    public static void Serialize(Utf8JsonWriter writer, NoopJob job) => IntMemberJson.Write(writer, "v", job.Value);
 
-    public static NoopJob Deserialize(ReadOnlySpan<byte> utf8Json)
-    {
-        var reader = new Utf8JsonReader(utf8Json);
-        while (reader.Read())
-        {
-            if (reader.TokenType == JsonTokenType.Number)
-            {
-                return new NoopJob(reader.GetInt32());
-            }
-        }
-
-        throw new JobDecodeException(JobName, "Value", "$.v", "missing");
-    }
+    public static NoopJob Deserialize(ReadOnlySpan<byte> utf8Json) => new(IntMemberJson.Read(utf8Json, JobName, "v", nameof(Value)));
 }

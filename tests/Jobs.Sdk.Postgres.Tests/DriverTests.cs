@@ -140,7 +140,7 @@ public sealed class DriverTests(PostgresFixture fixture)
         await q.StartAsync();
         // Another driver instance (another node) pushes: only the notification can wake the idle worker in time.
         await using var pusher = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: q.Queue.QueueName);
-        await q.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // listener is up (first call starts it)
+        await q.ListeningAsync();
         await pusher.Queue.PushAsync(new ValueJob(1));
         await ran.Task.WaitAsync(TimeSpan.FromSeconds(15));
     }

@@ -32,7 +32,7 @@ public sealed class IdleSessionAnnounceTests(PostgresFixture fixture) : IAsyncLi
         await using var pusher = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: q.Queue.QueueName,
             driver: o => o.PollInterval = TimeSpan.FromHours(1), dataSource: _database.CreateDataSource());
         await q.StartAsync();
-        await q.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // the listener is up
+        await q.ListeningAsync();
 
         for (var round = 1; round <= 3; round++)
         {

@@ -22,7 +22,7 @@ public sealed class NotificationTests(PostgresFixture fixture)
         await using var pusher = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: q.Queue.QueueName,
             driver: o => o.PollInterval = Hour);
         await q.StartAsync();
-        await q.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // the listener is up
+        await q.ListeningAsync();
 
         // Bursts of concurrent pushes (announcements coalesce while one is in flight), then single ones: none is missed.
         for (var round = 0; round < 5; round++)
@@ -45,7 +45,7 @@ public sealed class NotificationTests(PostgresFixture fixture)
         await using var pusher = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => Task.CompletedTask), queueName: q.Queue.QueueName,
             driver: o => o.PollInterval = Hour);
         await q.StartAsync();
-        await q.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token);
+        await q.ListeningAsync();
 
         await pusher.Queue.PushAsync(new ValueJob(1), new JobOptions { DelayUntil = DateTimeOffset.UtcNow.AddSeconds(1) });
         await ran.Task.WaitAsync(TimeSpan.FromSeconds(15));
@@ -58,7 +58,7 @@ public sealed class NotificationTests(PostgresFixture fixture)
         await using var q = await TestQueue.CreateAsync(fixture, b => b.AddJob<ValueJob>((_, _, _) => { ran.TrySetResult(); return Task.CompletedTask; }),
             driver: o => o.PollInterval = Hour);
         await q.StartAsync();
-        await q.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token);
+        await q.ListeningAsync();
 
         await using var dataSource = fixture.CreateDataSource();
         await using var connection = await dataSource.OpenConnectionAsync();

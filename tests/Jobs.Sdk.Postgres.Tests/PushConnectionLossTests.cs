@@ -44,7 +44,7 @@ public sealed class PushConnectionLossTests(PostgresFixture fixture)
                 o.Retention = new RetentionPolicy { CompletedJobs = Retain.Yes };
             });
         await worker.StartAsync();
-        await worker.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // the listener is up
+        await worker.ListeningAsync();
         await using var rig = await RigAsync(worker.Queue.QueueName);
         var (proxy, q, direct) = rig;
         var marker = Guid.NewGuid().ToString("N");

@@ -35,7 +35,7 @@ public sealed class ScheduledFireWakeTests(PostgresFixture fixture)
         var scheduler = scheduling.Services.GetRequiredService<JobScheduler>();
 
         await workers.StartAsync();
-        await workers.Driver.WaitForWorkAsync(new CancellationTokenSource(TimeSpan.FromSeconds(1)).Token); // the listener is up
+        await workers.ListeningAsync();
         // Everything is up: the entry's first fire comes a few seconds after the scheduler starts.
         var schedule = Schedule.EveryMinute(second: clock.GetUtcNow().AddSeconds(6).Second);
         var fire = schedule.GetNextOccurrence(clock.GetUtcNow())!.Value;

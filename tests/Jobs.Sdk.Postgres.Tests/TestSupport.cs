@@ -112,6 +112,20 @@ public sealed class TestQueue : IAsyncDisposable
         await Worker.StartAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// Starts the driver's listener (its first idle wait does; this one returns at once) and waits until the server ran
+    /// its LISTEN on this queue's channel (pg_stat_activity: a session idle after it), so a NOTIFY from now on reaches it.
+    /// Fails after 30 s.
+    /// </summary>
+    public async Task ListeningAsync()
+    {
+        await Driver.WaitForWorkAsync(new CancellationToken(canceled: true));
+        var listen = "LISTEN \"" + PostgresNotifier.ChannelName(Driver.Schema, Driver.QueueName).Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        await TestExtensions.EventuallyAsync(
+            async () => await DataSource.ScalarAsync($"SELECT count(*) FROM pg_stat_activity WHERE state = 'idle' AND query = '{listen.Replace("'", "''", StringComparison.Ordinal)}'") > 0,
+            30, $"the listener's {listen} (queue '{Driver.QueueName}')");
+    }
+
     public async Task StopAsync()
     {
         if (_started)

@@ -14,7 +14,7 @@ internal sealed class QueueCommands
     /// <param name="json">Machine-readable output.</param>
     [Command("pause")]
     public Task<int> Pause([Argument] string name, string? reason = null, string? actor = null, string? connection = null, string schema = "jobs", bool json = false)
-        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        => EmptyArgument.RefuseQueue("queue pause", name) ?? CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var changed = await ctx.Admin.PauseQueueAsync(name, reason, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
@@ -32,7 +32,7 @@ internal sealed class QueueCommands
     /// <param name="json">Machine-readable output.</param>
     [Command("resume")]
     public Task<int> Resume([Argument] string name, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs", bool json = false)
-        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        => EmptyArgument.RefuseQueue("queue resume", name) ?? CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var changed = await ctx.Admin.ResumeQueueAsync(name, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);

@@ -105,7 +105,7 @@ internal sealed class ScheduleCommands
     [Command("schedules pause")]
     public Task<int> Pause([Argument] string entry, string? queue = null, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs",
         bool json = false)
-        => SetPaused(entry, queue, paused: true, actor, reason, connection, schema, json);
+        => EmptyArgument.RefuseEntry("schedules pause", entry) ?? SetPaused(entry, queue, paused: true, actor, reason, connection, schema, json);
 
     /// <summary>Resume a paused schedule entry from its next fire time (fires skipped while paused are not pushed).</summary>
     /// <param name="entry">The entry key (see `jobs schedules`).</param>
@@ -118,7 +118,7 @@ internal sealed class ScheduleCommands
     [Command("schedules resume")]
     public Task<int> Resume([Argument] string entry, string? queue = null, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs",
         bool json = false)
-        => SetPaused(entry, queue, paused: false, actor, reason, connection, schema, json);
+        => EmptyArgument.RefuseEntry("schedules resume", entry) ?? SetPaused(entry, queue, paused: false, actor, reason, connection, schema, json);
 
     private static Task<int> SetPaused(string entry, string? queue, bool paused, string? actor, string? reason, string? connection, string schema, bool json)
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
@@ -169,7 +169,7 @@ internal sealed class ScheduleCommands
     [Command("trigger")]
     public Task<int> Trigger([Argument] string entry, string? queue = null, string? actor = null, string? reason = null, string? connection = null, string schema = "jobs",
         bool json = false)
-        => CliRunner.RunAsync(connection, schema, json, async ctx =>
+        => EmptyArgument.RefuseEntry("trigger", entry) ?? CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
             var target = await ScheduleEntryArgument.FindAsync(ctx, "trigger", entry, queue).ConfigureAwait(false);
