@@ -12,12 +12,25 @@ internal static class JobSerializer
     public static byte[] Serialize<TJob>(TJob job) where TJob : IJob<TJob>
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false });
+        // StrictJsonEncoder: the default encoder's bytes, but an unpaired surrogate (which it would write as U+FFFD) is refused,
+        // also in what a job's JsonSerializerContext writes.
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false, Encoder = StrictJsonEncoder.Instance });
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         try
         {
-            TJob.Serialize(writer, job);
+            try
+            {
+                TJob.Serialize(writer, job);
+            }
+            catch (StrictJsonEncoder.UnpairedSurrogateException e)
+            {
+                throw new ArgumentException(
+                    $"Job '{TJob.JobName}' ({typeof(TJob).Name}) has a string containing an unpaired surrogate (U+{(int)e.Surrogate:X4}), which JSON cannot carry: "
+                    + "it would be written as U+FFFD and the worker would get a different string. Remove it (text cut in the middle of a character, for example) before pushing.",
+                    nameof(job), e);
+            }
+
             writer.Flush();
             if (ContainsNul(buffer.WrittenSpan))
             {
