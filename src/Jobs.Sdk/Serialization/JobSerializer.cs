@@ -6,6 +6,12 @@ namespace Jobs.Sdk;
 /// <summary>Serializes job objects to UTF-8 JSON through their static <see cref="IJob{TSelf}"/> members.</summary>
 internal static class JobSerializer
 {
+    /// <summary>
+    /// How many levels of objects and arrays a payload may nest: what workers read (<c>JobJsonServices</c>' reader, at
+    /// System.Text.Json's default), so the writer refuses at push what no worker could decode.
+    /// </summary>
+    internal const int MaxDepth = 64;
+
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
@@ -14,7 +20,7 @@ internal static class JobSerializer
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
         // StrictJsonEncoder: the default encoder's bytes, but an unpaired surrogate (which it would write as U+FFFD) is refused,
         // also in what a job's JsonSerializerContext writes.
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false, Encoder = StrictJsonEncoder.Instance });
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false, Encoder = StrictJsonEncoder.Instance, MaxDepth = MaxDepth });
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         try
@@ -28,6 +34,16 @@ internal static class JobSerializer
                 throw new ArgumentException(
                     $"Job '{TJob.JobName}' ({typeof(TJob).Name}) has a string containing an unpaired surrogate (U+{(int)e.Surrogate:X4}), which JSON cannot carry: "
                     + "it would be written as U+FFFD and the worker would get a different string. Remove it (text cut in the middle of a character, for example) before pushing.",
+                    nameof(job), e);
+            }
+            catch (Exception e) when (e is InvalidOperationException or JsonException && writer.CurrentDepth >= MaxDepth)
+            {
+                // Utf8JsonWriter's InvalidOperationException, which System.Text.Json wraps in a JsonException when a
+                // JsonSerializerContext was writing.
+                throw new ArgumentException(
+                    $"Job '{TJob.JobName}' ({typeof(TJob).Name}) is nested more than {MaxDepth} levels deep (objects and arrays, the payload's own object included), "
+                    + $"which no worker reads: a job's JSON reader stops at {MaxDepth} levels, so the job could never run. "
+                    + "Flatten the data (a list of nodes with parent ids instead of a chain of nested objects) before pushing.",
                     nameof(job), e);
             }
 
