@@ -139,6 +139,13 @@ internal static class Descriptors
         DiagnosticSeverity.Warning,
         "The generated serializer writes public properties that a worker can set again: constructor parameters and properties with a public set or init accessor. A property with a non-public setter or getter, a get-only auto-property no constructor parameter sets, a public field, or non-public state (a private field or auto-property) would silently come back with its default.");
 
+    public static readonly DiagnosticDescriptor ContextRoundTrip = Create(
+        DiagnosticIds.ContextRoundTrip,
+        "A member serialized through the JsonContext would not reach the handler as pushed",
+        "Job '{0}': {1} goes through the JsonSerializerContext, but {2}",
+        DiagnosticSeverity.Error,
+        "Members of types the generated serializer does not handle go through the JsonSerializerContext named with [Job(..., JsonContext = typeof(...))]. For some of them System.Text.Json writes something it cannot read back as the pushed value: an 'object' comes back as a JsonElement, an interface or abstract class without [JsonPolymorphic]/[JsonDerivedType] is written with the declared type's properties only and cannot be created when reading (every such job fails to decode on the worker), and a BigInteger (no built-in converter) comes back as 0. The generator emits nothing for the job.");
+
     public static readonly DiagnosticDescriptor UnsupportedJsonAttribute = Create(
         DiagnosticIds.UnsupportedJsonAttribute,
         "System.Text.Json attribute is not honoured by the generated serializer",

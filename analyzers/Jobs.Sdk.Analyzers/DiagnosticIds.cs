@@ -24,4 +24,5 @@ internal static class DiagnosticIds
     public const string ConcurrencyKeyWithoutLimit = "JOBS023";
     public const string UnorderedUniquePayload = "JOBS024";
     public const string UncalledLibraryRegistration = "JOBS025";
+    public const string ContextRoundTrip = "JOBS026";
 }

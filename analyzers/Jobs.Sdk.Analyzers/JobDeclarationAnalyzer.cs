@@ -37,6 +37,7 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
         Descriptors.InvalidConcurrencyLimit,
         Descriptors.ConcurrencyKeyWithoutLimit,
         Descriptors.UnsupportedMemberType,
+        Descriptors.ContextRoundTrip,
         Descriptors.DuplicateJsonName,
         Descriptors.UnserializedMember,
         Descriptors.UnsupportedJsonAttribute,
@@ -169,13 +170,14 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
     /// <summary>JOBS010: the generator's own classification (linked from Shared/) decides what it can serialize.</summary>
     private static void ReportSerializationProblem(SymbolAnalysisContext context, INamedTypeSymbol type, AttributeData attribute, string typeName, Location identifier)
     {
-        var hasJsonContext = false;
+        ITypeSymbol? jsonContext = null;
         foreach (var named in attribute.NamedArguments)
         {
-            hasJsonContext |= named.Key == KnownNames.JobAttributeJsonContext && named.Value.Value is ITypeSymbol;
+            jsonContext ??= named.Key == KnownNames.JobAttributeJsonContext ? named.Value.Value as ITypeSymbol : null;
         }
 
-        if (JobTypeSupport.FindProblem(type, hasJsonContext) is not { Kind: not JobTypeProblemKind.GenericJobType } problem)
+        var hasJsonContext = jsonContext is not null;
+        if (JobTypeSupport.FindProblem(type, hasJsonContext, jsonContext) is not { Kind: not JobTypeProblemKind.GenericJobType } problem)
         {
             ReportUnserializedMembers(context, type, hasJsonContext, typeName);
             return;
@@ -206,7 +208,9 @@ public sealed partial class JobDeclarationAnalyzer : DiagnosticAnalyzer
         var subject = problem.MemberPath.Length == 0
             ? "type '" + typeName + "'"
             : "member '" + problem.MemberPath + "'" + (problem.Type is null ? "" : " (type '" + problem.Type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat) + "')");
-        context.ReportDiagnostic(Diagnostic.Create(Descriptors.UnsupportedMemberType, location, typeName, subject, problem.Reason));
+        context.ReportDiagnostic(problem.Kind == JobTypeProblemKind.ContextRoundTrip
+            ? Diagnostic.Create(Descriptors.ContextRoundTrip, location, typeName, subject, problem.Reason)
+            : Diagnostic.Create(Descriptors.UnsupportedMemberType, location, typeName, subject, problem.Reason));
     }
 
     /// <summary>JOBS013: members holding data the payload does not carry (in this compilation's source only).</summary>

@@ -70,7 +70,7 @@ public sealed partial class JobGenerator
                 }
             }
 
-            if (JobTypeSupport.FindProblem(type, jsonContext is not null) is not null)
+            if (JobTypeSupport.FindProblem(type, jsonContext is not null, jsonContext) is not null)
             {
                 return null;
             }

@@ -13,7 +13,6 @@ public class GeneratedCodeContractTests
         using System;
         using System.Collections.Generic;
         using System.Collections.Immutable;
-        using System.Numerics;
         using System.Text.Json.Serialization;
         using System.Threading;
         using System.Threading.Tasks;
@@ -44,7 +43,7 @@ public class GeneratedCodeContractTests
         [Job("whole", Unique = true)]
         public partial record Whole(Dictionary<string, int> Counts, List<string> Items);
         [Job("big", JsonContext = typeof(BigContext))]
-        public partial record Big(BigInteger Value);
+        public partial record Big(Int128 Value);
         // Written by hand: the System.Text.Json generator does not run in this harness.
         public sealed class BigContext() : JsonSerializerContext(null)
         {

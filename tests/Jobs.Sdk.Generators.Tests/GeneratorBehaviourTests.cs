@@ -66,6 +66,33 @@ public class GeneratorBehaviourTests
     }
 
     [Fact]
+    public void A_member_the_JsonContext_cannot_give_back_as_pushed_emits_nothing_for_that_job()
+    {
+        // object reads back as a JsonElement, an interface cannot be created when reading: JOBS026, no serializer.
+        var output = GeneratorHarness.Run("""
+            using System;
+            using System.Text.Json.Serialization;
+            using Jobs.Sdk;
+            namespace App;
+            public interface IShape { double Area { get; } }
+            [Job("anything", JsonContext = typeof(Ctx))] public partial record AnythingJob(object Value);
+            [Job("shape", JsonContext = typeof(Ctx))] public partial record ShapeJob(IShape Shape);
+            [Job("fine", JsonContext = typeof(Ctx))] public partial record FineJob(System.Text.Json.JsonElement Value);
+            public partial class Ctx : JsonSerializerContext
+            {
+                public Ctx() : base(null) { }
+                public static Ctx Default { get; } = new();
+                protected override System.Text.Json.JsonSerializerOptions? GeneratedSerializerOptions => null;
+                public override System.Text.Json.Serialization.Metadata.JsonTypeInfo? GetTypeInfo(Type type) => null;
+            }
+            """).AssertClean();
+
+        Assert.False(output.Files.ContainsKey("App.AnythingJob.g.cs"), "a job with an object member through the JsonContext got a serializer");
+        Assert.False(output.Files.ContainsKey("App.ShapeJob.g.cs"), "a job with an interface member through the JsonContext got a serializer");
+        Assert.True(output.Files.ContainsKey("App.FineJob.g.cs"));
+    }
+
+    [Fact]
     public void File_local_and_ref_struct_jobs_emit_nothing()
     {
         // Both used to get code that does not compile (CS1729/CS1061 for the file type, CS9244 for the ref struct); JOBS006 reports them.

@@ -84,16 +84,16 @@ public class GeneratorSnapshotTests
     public void JobWithJsonContextForOtherTypes()
     {
         var output = GeneratorHarness.Run("""
-            using System.Numerics;
+            using System;
             using System.Text.Json.Serialization;
             using Jobs.Sdk;
 
             namespace Maths;
 
             [Job("big", JsonContext = typeof(MathsJsonContext))]
-            public partial record BigJob(BigInteger Value, int Scale);
+            public partial record BigJob(Int128 Value, int Scale);
 
-            [JsonSerializable(typeof(BigInteger))]
+            [JsonSerializable(typeof(Int128))]
             public partial class MathsJsonContext : JsonSerializerContext;
             """);
 

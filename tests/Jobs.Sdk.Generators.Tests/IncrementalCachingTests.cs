@@ -194,8 +194,8 @@ public class IncrementalCachingTests
             using Jobs.Sdk;
             namespace App;
             public enum Kind { A, B }
-            [Job("other", JsonContext = typeof(OtherContext))] public partial record OtherJob(Kind Kind, System.Numerics.BigInteger Big);
-            [System.Text.Json.Serialization.JsonSerializable(typeof(System.Numerics.BigInteger))]
+            [Job("other", JsonContext = typeof(OtherContext))] public partial record OtherJob(Kind Kind, System.Int128 Big);
+            [System.Text.Json.Serialization.JsonSerializable(typeof(System.Int128))]
             internal sealed partial class OtherContext : System.Text.Json.Serialization.JsonSerializerContext;
             """);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);

@@ -16,6 +16,8 @@ internal enum JobTypeProblemKind
     DuplicateJsonName,
     /// <summary>A member carries a System.Text.Json attribute the generated serializer does not honour.</summary>
     UnsupportedAttribute,
+    /// <summary>A member goes through the JsonContext, but System.Text.Json cannot read back what it writes for its type.</summary>
+    ContextRoundTrip,
 }
 
 /// <summary>Why the generated serializer cannot handle a job type.</summary>

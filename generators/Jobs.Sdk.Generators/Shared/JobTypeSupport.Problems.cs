@@ -11,7 +11,10 @@ internal static partial class JobTypeSupport
     /// Walks the job type and every type reachable through its members; returns the first problem that stops the
     /// generator from emitting a serializer, or <see langword="null"/> when the whole graph is supported.
     /// </summary>
-    public static JobTypeProblem? FindProblem(INamedTypeSymbol jobType, bool hasJsonContext)
+    /// <param name="jobType">The job type.</param>
+    /// <param name="hasJsonContext">Whether the job names a JsonSerializerContext (unsupported types then go through it).</param>
+    /// <param name="jsonContext">The context named, whose options say what System.Text.Json writes (JOBS026).</param>
+    public static JobTypeProblem? FindProblem(INamedTypeSymbol jobType, bool hasJsonContext, ITypeSymbol? jsonContext = null)
     {
         if (jobType.IsGenericType)
         {
@@ -36,11 +39,11 @@ internal static partial class JobTypeSupport
         }
 
         var stack = new List<INamedTypeSymbol> { jobType };
-        return CheckMembers(shape, jobType, hasJsonContext, stack, null, "");
+        return CheckMembers(shape, jobType, hasJsonContext, JsonContextOptions.Of(jsonContext), stack, null, "");
     }
 
-    private static JobTypeProblem? CheckMembers(JobObjectShape shape, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
-        ISymbol? rootMember, string path)
+    private static JobTypeProblem? CheckMembers(JobObjectShape shape, INamedTypeSymbol job, bool hasJsonContext, JsonContextOptions context,
+        List<INamedTypeSymbol> stack, ISymbol? rootMember, string path)
     {
         if (shape.FindDuplicateJsonName() is { } duplicate)
         {
@@ -72,7 +75,7 @@ internal static partial class JobTypeSupport
                     + "error: true while queued jobs drain, then remove it");
             }
 
-            var problem = CheckType(member.Type, job, hasJsonContext, stack, root, memberSymbol, memberPath);
+            var problem = CheckType(member.Type, job, hasJsonContext, context, stack, root, memberSymbol, memberPath);
             if (problem is not null)
             {
                 return problem;
@@ -103,8 +106,8 @@ internal static partial class JobTypeSupport
         return false;
     }
 
-    private static JobTypeProblem? CheckType(ITypeSymbol type, INamedTypeSymbol job, bool hasJsonContext, List<INamedTypeSymbol> stack,
-        ISymbol root, ISymbol member, string path)
+    private static JobTypeProblem? CheckType(ITypeSymbol type, INamedTypeSymbol job, bool hasJsonContext, JsonContextOptions context,
+        List<INamedTypeSymbol> stack, ISymbol root, ISymbol member, string path)
     {
         if (type is INamedTypeSymbol namedType && ObsoleteErrorReason(namedType) is { } obsoleteReason)
         {
@@ -118,7 +121,11 @@ internal static partial class JobTypeSupport
                 return new JobTypeProblem(JobTypeProblemKind.UnsupportedType, root, member, path, type,
                     shape.Reason + "; use a supported type or name a JsonSerializerContext with [Job(..., JsonContext = typeof(...))]");
             case JsonTypeKind.Nullable:
-                return CheckType(shape.Element!, job, hasJsonContext, stack, root, member, path);
+                return CheckType(shape.Element!, job, hasJsonContext, context, stack, root, member, path);
+            case JsonTypeKind.JsonContext:
+                return ContextRoundTripProblem(type, context) is { } reason
+                    ? new JobTypeProblem(JobTypeProblemKind.ContextRoundTrip, root, member, path, type, reason)
+                    : null;
             case JsonTypeKind.Object:
                 var named = (INamedTypeSymbol)type;
                 if (stack.Any(s => SymbolEqualityComparer.Default.Equals(s, named)))
@@ -134,13 +141,13 @@ internal static partial class JobTypeSupport
                 }
 
                 stack.Add(named);
-                var problem = CheckMembers(objectShape, job, hasJsonContext, stack, root, path);
+                var problem = CheckMembers(objectShape, job, hasJsonContext, context, stack, root, path);
                 stack.RemoveAt(stack.Count - 1);
                 return problem;
             default:
                 if (shape.Element is not null)
                 {
-                    return CheckType(shape.Element, job, hasJsonContext, stack, root, member, path + (shape.IsDictionary ? "{}" : "[]"));
+                    return CheckType(shape.Element, job, hasJsonContext, context, stack, root, member, path + (shape.IsDictionary ? "{}" : "[]"));
                 }
 
                 return null;

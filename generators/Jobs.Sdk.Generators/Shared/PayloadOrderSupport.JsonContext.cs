@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 
@@ -18,8 +17,6 @@ internal static partial class PayloadOrderSupport
     internal const int MaxContextDepth = 32;
 
     private const string ContextOrder = "and the job's JsonSerializerContext writes dictionaries and sets in the order they were filled in";
-
-    private const string JsonSourceGenerationOptionsAttribute = "System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute";
 
     private static (string Path, string Reason)? FindInContext(ITypeSymbol type, string path, Walk walk, int depth)
     {
@@ -230,19 +227,9 @@ internal static partial class PayloadOrderSupport
         {
             Job = job;
             HasJsonContext = jsonContext is not null;
-            foreach (var attribute in jsonContext is null ? ImmutableArray<AttributeData>.Empty : jsonContext.GetAttributes())
-            {
-                if (attribute.AttributeClass?.ToDisplayString() != JsonSourceGenerationOptionsAttribute)
-                {
-                    continue;
-                }
-
-                foreach (var named in attribute.NamedArguments)
-                {
-                    ContextIncludesFields |= named.Key == "IncludeFields" && named.Value.Value is true;
-                    ContextHasConverters |= named.Key == "Converters" && named.Value is { Kind: TypedConstantKind.Array, IsNull: false } converters && converters.Values.Length > 0;
-                }
-            }
+            var options = JobTypeSupport.JsonContextOptions.Of(jsonContext);
+            ContextIncludesFields = options.IncludesFields;
+            ContextHasConverters = options.ConvertsAnything || options.Converted.Count > 0;
         }
 
         public INamedTypeSymbol Job { get; }

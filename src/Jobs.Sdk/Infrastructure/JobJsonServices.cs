@@ -19,6 +19,7 @@ public static partial class JobJsonServices
     {
         CommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        MaxDepth = JobSerializer.MaxDepth, // the writer's limit: what is pushed can be read
     };
 
     /// <summary>Decodes a job payload with the generated root reader, turning failures into <see cref="JobDecodeException"/>.</summary>

@@ -6,18 +6,47 @@ namespace Jobs.Sdk;
 /// <summary>Serializes job objects to UTF-8 JSON through their static <see cref="IJob{TSelf}"/> members.</summary>
 internal static class JobSerializer
 {
+    /// <summary>
+    /// How many levels of objects and arrays a payload may nest: what workers read (<c>JobJsonServices</c>' reader, at
+    /// System.Text.Json's default), so the writer refuses at push what no worker could decode.
+    /// </summary>
+    internal const int MaxDepth = 64;
+
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     public static byte[] Serialize<TJob>(TJob job) where TJob : IJob<TJob>
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false });
+        // StrictJsonEncoder: the default encoder's bytes, but an unpaired surrogate (which it would write as U+FFFD) is refused,
+        // also in what a job's JsonSerializerContext writes.
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false, Encoder = StrictJsonEncoder.Instance, MaxDepth = MaxDepth });
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
         try
         {
-            TJob.Serialize(writer, job);
+            try
+            {
+                TJob.Serialize(writer, job);
+            }
+            catch (StrictJsonEncoder.UnpairedSurrogateException e)
+            {
+                throw new ArgumentException(
+                    $"Job '{TJob.JobName}' ({typeof(TJob).Name}) has a string containing an unpaired surrogate (U+{(int)e.Surrogate:X4}), which JSON cannot carry: "
+                    + "it would be written as U+FFFD and the worker would get a different string. Remove it (text cut in the middle of a character, for example) before pushing.",
+                    nameof(job), e);
+            }
+            catch (Exception e) when (e is InvalidOperationException or JsonException && writer.CurrentDepth >= MaxDepth)
+            {
+                // Utf8JsonWriter's InvalidOperationException, which System.Text.Json wraps in a JsonException when a
+                // JsonSerializerContext was writing.
+                throw new ArgumentException(
+                    $"Job '{TJob.JobName}' ({typeof(TJob).Name}) is nested more than {MaxDepth} levels deep (objects and arrays, the payload's own object included), "
+                    + $"which no worker reads: a job's JSON reader stops at {MaxDepth} levels, so the job could never run. "
+                    + "Flatten the data (a list of nodes with parent ids instead of a chain of nested objects) before pushing.",
+                    nameof(job), e);
+            }
+
             writer.Flush();
             if (ContainsNul(buffer.WrittenSpan))
             {

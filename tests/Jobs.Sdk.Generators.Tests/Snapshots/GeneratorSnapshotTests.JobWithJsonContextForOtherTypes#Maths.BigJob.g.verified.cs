@@ -27,7 +27,7 @@ namespace Maths
                 writer.WriteEndObject();
             }
 
-            private struct State0 { internal global::System.Numerics.BigInteger v0; internal int v1; }
+            private struct State0 { internal global::System.Int128 v0; internal int v1; }
             internal static global::Maths.BigJob Read0(ref global::System.Text.Json.Utf8JsonReader reader)
             {
                 var s = new State0();
@@ -47,10 +47,10 @@ namespace Maths
                 }
             }
 
-            private static global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::System.Numerics.BigInteger>? s_typeInfo0;
-            private static global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::System.Numerics.BigInteger> TypeInfo0 => s_typeInfo0 ??=
-                (global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::System.Numerics.BigInteger>?)global::Maths.MathsJsonContext.Default.GetTypeInfo(typeof(global::System.Numerics.BigInteger))
-                ?? throw new global::System.InvalidOperationException("The JsonSerializerContext 'Maths.MathsJsonContext' has no metadata for 'System.Numerics.BigInteger' (job 'big'). Add [JsonSerializable(typeof(System.Numerics.BigInteger))] to the context.");
+            private static global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::System.Int128>? s_typeInfo0;
+            private static global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::System.Int128> TypeInfo0 => s_typeInfo0 ??=
+                (global::System.Text.Json.Serialization.Metadata.JsonTypeInfo<global::System.Int128>?)global::Maths.MathsJsonContext.Default.GetTypeInfo(typeof(global::System.Int128))
+                ?? throw new global::System.InvalidOperationException("The JsonSerializerContext 'Maths.MathsJsonContext' has no metadata for 'System.Int128' (job 'big'). Add [JsonSerializable(typeof(System.Int128))] to the context.");
         }
     }
 
@@ -87,7 +87,7 @@ namespace Maths
         /// <param name="cancellationToken">Cancels the push.</param>
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
-        public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Numerics.BigInteger Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Int128 Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::Jobs.Sdk.Infrastructure.JobPushServices.Push<global::Maths.BigJob>(queue, new global::Maths.BigJob(Value, Scale), options, cancellationToken);
 
         /// <summary>Pushes a <c>big</c> job (<see cref="global::Maths.BigJob"/>) inside the caller's database transaction (it exists only if the transaction commits).</summary>
@@ -99,7 +99,7 @@ namespace Maths
         /// <param name="cancellationToken">Cancels the push.</param>
         /// <returns>The new job's id.</returns>
         [global::Jobs.Sdk.Infrastructure.JobPushMethod(typeof(global::Maths.BigJob))]
-        public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, global::System.Numerics.BigInteger Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        public static global::System.Threading.Tasks.Task<global::Jobs.Sdk.JobId> PushBigJobAsync(this global::Jobs.Sdk.JobQueue queue, global::System.Data.Common.DbTransaction transaction, global::System.Int128 Value, int Scale, global::Jobs.Sdk.JobOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::Jobs.Sdk.Infrastructure.JobPushServices.PushInTransaction<global::Maths.BigJob>(queue, new global::Maths.BigJob(Value, Scale), transaction, options, cancellationToken);
 
         /// <summary>Registers <typeparamref name="THandler"/> (resolved from a new scope per job) for the <c>big</c> job (<see cref="global::Maths.BigJob"/>).</summary>
