@@ -216,6 +216,14 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
     /// </summary>
     public Task<T> QueryOnAsync<T>(NpgsqlConnection? connection, NpgsqlTransaction? transaction, NpgsqlBatchCommand? before, string sql,
         NpgsqlParameter[] parameters, SqlRun run, Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+        => QueryOnAfterAsync(connection, transaction, Before(before), sql, parameters, run, read, cancellationToken);
+
+    /// <summary>
+    /// <see cref="QueryOnAsync{T}(NpgsqlConnection?, NpgsqlTransaction?, NpgsqlBatchCommand?, string, NpgsqlParameter[], SqlRun, Func{NpgsqlDataReader, CancellationToken, Task{T}}, CancellationToken)"/>
+    /// with several statements in front of <paramref name="sql"/> (in the same round trip).
+    /// </summary>
+    public Task<T> QueryOnAfterAsync<T>(NpgsqlConnection? connection, NpgsqlTransaction? transaction, IReadOnlyList<NpgsqlBatchCommand>? before, string sql,
+        NpgsqlParameter[] parameters, SqlRun run, Func<NpgsqlDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
         => RunAsync(sql, parameters, run, connection, transaction, async (batch, ct) =>
         {
             var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -235,7 +243,7 @@ internal sealed class PostgresCommands(NpgsqlDataSource dataSource, bool fastWor
 
                 return await read(reader, ct).ConfigureAwait(false);
             }
-        }, cancellationToken, Before(before));
+        }, cancellationToken, before);
 
     /// <summary>Runs several statements in one round trip, as one implicit transaction (all or nothing).</summary>
     public Task ExecuteBatchAsync(IReadOnlyList<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)

@@ -17,7 +17,12 @@ namespace Jobs.Sdk.Postgres;
 /// driver used on its own) claims and renewals take a pooled connection, as every other statement does.</para>
 /// <para>The claim loop and the heartbeat take turns on it: a renewal every third of a lease waits at most for one claim,
 /// and a claim for one renewal. A claim costs what it did (a held connection instead of one rented from the pool). A
-/// connection that broke is opened again by its next user, from the pool.</para>
+/// connection that broke is opened again by its next user, from the pool. A claim of a limited queue waits for its lock
+/// (the queue's claim lock, its token bucket row) at most <see cref="ClaimLockWait.For"/> its lease, then finds nothing
+/// (<see cref="ClaimLockWait"/>): waiting until its command timed out while another session held the lock, it kept the
+/// renewals from their turn, and the leases of the queue's running jobs ended. A renewal locks only the rows of its own
+/// running jobs, which other sessions lock for a moment (an outcome write, an operator's action); outcome writes do not
+/// use this connection.</para>
 /// <para>An idle queue gives it back (<see cref="PostgresJobDriverOptions.HeldConnectionIdleTimeout"/>): a host serving
 /// many queues held one server connection per queue even when none had work. Idle means that no claim found a job and no
 /// renewal ran for the idle timeout and for a whole lease: while a job of the queue runs or waits in the buffer, the
@@ -31,7 +36,7 @@ namespace Jobs.Sdk.Postgres;
 /// queues started together poll at the same instants, and each renting a pooled connection at once made the pool keep (or
 /// reopen after each pruning) one server connection per queue, which is what giving the held connections back is for. In
 /// turns, one pooled connection serves every idle queue's polls; a poll waits at most for the other idle queues' polls,
-/// each a round trip that finds nothing. A claim woken by a push or a due time does not take the turn: it has work, and
+/// each a round trip that finds nothing (a limited queue's poll that waits for its lock gives up within the same bound). A claim woken by a push or a due time does not take the turn: it has work, and
 /// must not wait behind a round of polls.</para>
 /// </remarks>
 internal sealed class WorkerConnection(NpgsqlDataSource dataSource, ReadOnlyPoolReset readOnlyReset, TimeSpan idleTimeout, TimeProvider time,

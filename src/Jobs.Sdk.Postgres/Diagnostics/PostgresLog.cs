@@ -51,6 +51,13 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2016, Level = LogLevel.Debug, Message = "Queue '{Queue}' found no job for {Idle}: its claim-and-renewal connection went back to the pool (the claim that finds jobs takes one again)")]
     public static partial void HeldConnectionReleased(ILogger logger, string queue, TimeSpan idle);
 
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "Queue '{Queue}': a claim gave up after waiting {Waited} for {LockName}, which another session holds (a claimer cut off in the middle of its claim keeps it until the server notices the dead connection; a session that locked it by hand keeps it until it ends). " +
+        "The queue claims again at its next wake-up or poll, and its running jobs' leases are still renewed; no job of it starts while the lock is held. Logged once until a claim gets the lock again. If it lasts, find the session in pg_locks and pg_stat_activity and end it (pg_terminate_backend), or shorten how long a dead client's session lives (tcp_keepalives_idle, idle_in_transaction_session_timeout)")]
+    public static partial void ClaimLockBusy(ILogger logger, Exception exception, string queue, string lockName, TimeSpan waited);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "Queue '{Queue}': a claim got the lock again after {Busy} ({GaveUp} claim(s) gave up on it meanwhile)")]
+    public static partial void ClaimLockFree(ILogger logger, string queue, TimeSpan busy, int gaveUp);
+
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}; the other handlers (the worker's among them) still ran. Handlers of RunningJobCancelled must not throw: catch inside the handler")]
     public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
 

@@ -10,7 +10,9 @@ namespace Jobs.Sdk.Postgres;
 /// unchanged), and spend one token per job claimed. Nothing claimed: the transaction rolls back (the refill is recomputed
 /// from the same time next time, so nothing is lost). A failure anywhere rolls everything back: no token is spent on a
 /// job that was not claimed. On the worker host's <see cref="WorkerConnection"/>, as every claim (a pooled connection when none is reserved).
-/// A COMMIT whose reply was lost gives its jobs and their tokens back (<see cref="LostClaims"/>).
+/// A COMMIT whose reply was lost gives its jobs and their tokens back (<see cref="LostClaims"/>). The transaction waits for
+/// the bucket's row (and a globally limited queue's claim lock) at most <see cref="ClaimLockWait.For"/> the lease: a claim
+/// that gives up rolls back and found nothing (<see cref="ClaimLockWait"/>).
 /// </summary>
 internal sealed class PostgresRateLimiter(PostgresQueueContext context, PostgresWorkerCommands worker, WorkerConnection workerConnection)
 {
@@ -55,13 +57,38 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
         var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
-            var available = await context.Commands.QueryOnAsync(connection, transaction, null, _refillSql,
-                [Text(context.Queue), Double(rate.TokensPerSecond), Double(rate.Burst)], SqlRun.Prepare,
-                static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetDouble(0) : 0, cancellationToken).ConfigureAwait(false);
+            double available;
+            try
+            {
+                // The transaction's lock_timeout in the refill's round trip: another session holding the bucket's row (or
+                // the queue's claim lock, for the claim below) makes the claim give up soon, not wait for its command timeout.
+                available = await context.Commands.QueryOnAsync(connection, transaction, ClaimLockWait.Command(request.LeaseDuration), _refillSql,
+                    [Text(context.Queue), Double(rate.TokensPerSecond), Double(rate.Burst)], SqlRun.Prepare,
+                    static async (reader, ct) => await reader.ReadAsync(ct).ConfigureAwait(false) ? reader.GetDouble(0) : 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ClaimLockWait.GaveUp(ex))
+            {
+                return await GaveUpAsync(transaction, ex, request, ClaimLockWait.BucketRow, cancellationToken).ConfigureAwait(false);
+            }
+
             var granted = TokenBucket.Grant(available, request.MaxJobs);
-            IReadOnlyList<ClaimedJob> claimed = granted == 0
-                ? []
-                : await worker.ClaimAsync(request with { MaxJobs = granted }, cancellationToken, connection, transaction).ConfigureAwait(false);
+            IReadOnlyList<ClaimedJob> claimed;
+            try
+            {
+                claimed = granted == 0
+                    ? []
+                    : await worker.ClaimAsync(request with { MaxJobs = granted }, cancellationToken, connection, transaction).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ClaimLockWait.GaveUp(ex))
+            {
+                return await GaveUpAsync(transaction, ex, request, ClaimLockWait.ClaimLock, cancellationToken).ConfigureAwait(false); // GlobalConcurrency too
+            }
+
+            if (granted > 0 || request.GlobalConcurrency is null)
+            {
+                worker.LockWait.OnGotLock(); // the bucket's row, and the claim lock of a globally limited queue: a stretch of claims that gave up ends
+            }
+
             if (claimed.Count == 0)
             {
                 await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
@@ -77,6 +104,15 @@ internal sealed class PostgresRateLimiter(PostgresQueueContext context, Postgres
 
             return new RateLimitedClaim(claimed, TokenBucket.DueIn(rate, request.MaxJobs, granted, claimed.Count, available - claimed.Count));
         }
+    }
+
+    /// <summary>The claim gave up on a lock (<see cref="ClaimLockWait"/>): rolls back (nothing was taken or spent), and found nothing.</summary>
+    private async Task<RateLimitedClaim> GaveUpAsync(NpgsqlTransaction transaction, PostgresException ex, JobClaimRequest request, string lockName,
+        CancellationToken cancellationToken)
+    {
+        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+        worker.LockWait.OnGaveUp(ex, request.LeaseDuration, lockName);
+        return new RateLimitedClaim([], null);
     }
 
     /// <summary>The jobs a claim's COMMIT is taking while it runs (null before and after it).</summary>

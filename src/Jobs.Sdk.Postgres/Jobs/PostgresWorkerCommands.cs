@@ -7,7 +7,7 @@ namespace Jobs.Sdk.Postgres;
 
 /// <summary>What workers do to the table: claim due jobs, record outcomes, renew leases, rescue expired leases.</summary>
 /// <remarks>Claims and lease renewals run on the worker host's <see cref="WorkerConnection"/> (a pooled connection when none is reserved).</remarks>
-internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention, WorkerConnection workerConnection)
+internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention, WorkerConnection workerConnection, ClaimLockWait lockWait)
 {
     private readonly string _claimSql = context.Sql(JobSql.Claim);
     private readonly string _claimWithinLimitSql = context.Sql(JobSql.ClaimWithinLimit);
@@ -20,6 +20,9 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
     private readonly bool _removeFailed = retention.FailedJobs == Retain.No;
     private readonly bool _removeCancelled = retention.CancelledJobs == Retain.No;
     private readonly LostClaims _lostClaims = new(context);
+
+    /// <summary>The limited claims' wait for their lock (the rate-limited claim gives up on its bucket's row through it too).</summary>
+    public ClaimLockWait LockWait => lockWait;
 
     /// <summary>Whether retention deletes cancelled jobs instead of keeping them.</summary>
     public bool RemoveCancelled => _removeCancelled;
@@ -57,7 +60,9 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
         {
             claimed = connection is not null
                 ? await ClaimRowsAsync(request, connection, transaction, parameters, limited, cancellationToken).ConfigureAwait(false)
-                : await workerConnection.ClaimAsync((own, ct) => ClaimRowsAsync(request, own, null, parameters, limited, ct), static rows => rows is not null,
+                : await workerConnection.ClaimAsync<List<(long Place, ClaimedJob Job)>?>(limited
+                        ? (own, ct) => ClaimWithinLimitAsync(request, own, parameters, ct)
+                        : (own, ct) => ClaimRowsAsync(request, own, null, parameters, limited: false, ct), static rows => rows is not null,
                     request.LeaseDuration, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (transaction is null && LostClaims.MayHaveCommitted(ex))
@@ -101,10 +106,32 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
     private static TimeSpan ReleaseTimeout(JobClaimRequest request)
         => TimeSpan.FromTicks(Math.Min(request.LeaseDuration.Ticks / 4, TimeSpan.FromSeconds(5).Ticks));
 
+    /// <summary>
+    /// A globally limited claim in a transaction of its own: one that gave up on the queue's claim lock (held by another
+    /// session longer than <see cref="ClaimLockWait.For"/> the lease) found nothing, and gave the turn on the queue's
+    /// connection back to the renewals (<see cref="ClaimLockWait"/>).
+    /// </summary>
+    private async Task<List<(long Place, ClaimedJob Job)>?> ClaimWithinLimitAsync(JobClaimRequest request, NpgsqlConnection? connection,
+        NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var rows = await ClaimRowsAsync(request, connection, null, parameters, limited: true, cancellationToken).ConfigureAwait(false);
+            lockWait.OnGotLock();
+            return rows;
+        }
+        catch (PostgresException ex) when (ClaimLockWait.GaveUp(ex))
+        {
+            lockWait.OnGaveUp(ex, request.LeaseDuration, ClaimLockWait.ClaimLock);
+            return null;
+        }
+    }
+
     private Task<List<(long Place, ClaimedJob Job)>?> ClaimRowsAsync(JobClaimRequest request, NpgsqlConnection? connection, NpgsqlTransaction? transaction,
         NpgsqlParameter[] parameters, bool limited, CancellationToken cancellationToken)
-        => context.Commands.QueryOnAsync(connection, transaction,
-            limited ? PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey)) : null,
+        => context.Commands.QueryOnAfterAsync(connection, transaction,
+            // A limited claim gives up on the queue's claim lock after a bounded wait (ClaimLockWait), in the same round trip.
+            limited ? [ClaimLockWait.Command(request.LeaseDuration), PostgresCommands.Command(JobSql.LockQueueClaims, Text(_lockKey))] : null,
             limited ? _claimWithinLimitSql : _claimSql, parameters,
             // Its generic plan is built at the session's first claim and kept until the next ANALYZE: built on a young queue's
             // table it found the claimed rows (and a key's jobs ahead) by sequential scans, on every claim once the table had
