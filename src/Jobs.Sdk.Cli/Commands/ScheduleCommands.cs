@@ -124,7 +124,7 @@ internal sealed class ScheduleCommands
         => CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
-            var audit = CliContext.Audit(actor, reason);
+            var audit = CheckedAudit(actor, reason);
             var action = paused ? "pause" : "resume";
 
             // One entry: the key's, in the queue named (or the one queue that publishes the key); no such entry is an error a
@@ -172,11 +172,12 @@ internal sealed class ScheduleCommands
         => EmptyArgument.RefuseEntry("trigger", entry) ?? CliRunner.RunAsync(connection, schema, json, async ctx =>
         {
             await ctx.CheckSchemaBeforeChangeAsync().ConfigureAwait(false);
+            var audit = CheckedAudit(actor, reason);
             var target = await ScheduleEntryArgument.FindAsync(ctx, "trigger", entry, queue).ConfigureAwait(false);
             int pushed;
             try
             {
-                pushed = await ctx.Admin.TriggerScheduleAsync(target.QueueName, entry, CliContext.Audit(actor, reason), ctx.Cancellation).ConfigureAwait(false);
+                pushed = await ctx.Admin.TriggerScheduleAsync(target.QueueName, entry, audit, ctx.Cancellation).ConfigureAwait(false);
             }
             catch (ScheduleEntryPausedException)
             {
@@ -222,5 +223,17 @@ internal sealed class ScheduleCommands
         }
 
         w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// The command's audit information, checked as <see cref="JobAdmin"/> checks it (storable, within its caps) before the
+    /// entry is looked up: an over-long or unstorable <c>--actor</c>/<c>--reason</c> is a command line the tool cannot use
+    /// (exit 64), whether or not the entry exists.
+    /// </summary>
+    private static AuditInfo CheckedAudit(string? actor, string? reason)
+    {
+        var audit = CliContext.Audit(actor, reason);
+        JobTextLimits.CheckAudit(audit, "audit");
+        return audit;
     }
 }
