@@ -94,6 +94,13 @@ internal sealed record ReasonRequest(string? Reason);
 
 internal sealed record ActionResponse(int Changed);
 
+/// <summary>
+/// A bulk action JobAdmin ended part-way (409): <c>Error</c> its message, <c>Changed</c> the jobs it changed (committed),
+/// <c>Locked</c> the ids of the jobs left because other transactions held their rows locked, <c>Holders</c> those sessions
+/// (both empty when a job ran past the statement time limit).
+/// </summary>
+internal sealed record ActionConflictResponse(string Error, int Changed, IReadOnlyList<string> Locked, IReadOnlyList<string> Holders);
+
 /// <param name="Selected">The jobs the selection holds: the ids sent, or the jobs matching the filter.</param>
 /// <param name="WouldChange">How many of them the action would change now (what it would report as changed).</param>
 /// <param name="Sample">The first few of those (ids ascending).</param>

@@ -18,5 +18,6 @@ namespace Jobs.Sdk.Dashboard;
 [JsonSerializable(typeof(JobActionRequest))]
 [JsonSerializable(typeof(ReasonRequest))]
 [JsonSerializable(typeof(ActionResponse))]
+[JsonSerializable(typeof(ActionConflictResponse))]
 [JsonSerializable(typeof(ActionPreviewResponse))]
 internal sealed partial class DashboardJsonContext : JsonSerializerContext;

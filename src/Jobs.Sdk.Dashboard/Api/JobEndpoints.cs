@@ -42,7 +42,10 @@ internal static class JobEndpoints
         await HttpJson.WriteAsync(context, DashboardMapping.ToDto(job), DashboardJsonContext.Default.JobDetailsDto);
     }
 
-    /// <summary><c>POST api/jobs/{action}</c> with <c>{ ids: [...] }</c> or <c>{ filter: {...} }</c>, <c>reason</c>, and <c>priority</c> for <c>priority</c>.</summary>
+    /// <summary>
+/// <c>POST api/jobs/{action}</c> with <c>{ ids: [...] }</c> or <c>{ filter: {...} }</c>, <c>reason</c>, and <c>priority</c> for <c>priority</c>.
+/// 409 (<see cref="BulkActionConflict"/>) when JobAdmin ended it part-way: jobs other transactions held locked, or a job past statement_timeout.
+/// </summary>
     public static async Task ActAsync(HttpContext context)
     {
         if (await ReadAsync(context) is not { } read)
@@ -54,14 +57,24 @@ internal static class JobEndpoints
         var admin = Admin(context);
         var ct = context.RequestAborted;
         var audit = new AuditInfo(DashboardAccess.Actor(context), string.IsNullOrWhiteSpace(request.Reason) ? null : request.Reason);
-        var changed = action.Kind switch
+        int changed;
+        try
         {
-            JobAdminActionKind.Retry => await admin.RetryAsync(selection, action.FromFirstAttempt, audit, ct),
-            JobAdminActionKind.Cancel => await admin.CancelAsync(selection, audit, ct),
-            JobAdminActionKind.Delete => await admin.DeleteAsync(selection, audit, ct),
-            JobAdminActionKind.RunNow => await admin.RunNowAsync(selection, audit, ct),
-            _ => await admin.SetPriorityAsync(selection, action.Priority, audit, ct),
-        };
+            changed = action.Kind switch
+            {
+                JobAdminActionKind.Retry => await admin.RetryAsync(selection, action.FromFirstAttempt, audit, ct),
+                JobAdminActionKind.Cancel => await admin.CancelAsync(selection, audit, ct),
+                JobAdminActionKind.Delete => await admin.DeleteAsync(selection, audit, ct),
+                JobAdminActionKind.RunNow => await admin.RunNowAsync(selection, audit, ct),
+                _ => await admin.SetPriorityAsync(selection, action.Priority, audit, ct),
+            };
+        }
+        catch (JobsException ex) when (!ct.IsCancellationRequested && !context.Response.HasStarted && BulkActionConflict.From(ex) is { } conflict)
+        {
+            // JobAdmin ended it part-way (and audited what changed): locked jobs left, or one job past statement_timeout.
+            await HttpJson.WriteAsync(context, conflict, DashboardJsonContext.Default.ActionConflictResponse, StatusCodes.Status409Conflict);
+            return;
+        }
 
         await HttpJson.WriteAsync(context, new ActionResponse(changed), DashboardJsonContext.Default.ActionResponse);
     }

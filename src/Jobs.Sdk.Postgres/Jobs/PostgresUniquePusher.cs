@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using Jobs.Sdk.Drivers;
 using Npgsql;
 using NpgsqlTypes;
@@ -72,16 +73,16 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         await context.Gate.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         var ambient = tx is null && context.Commands.JoinsAmbientTransaction;
         var results = tx is not null
-            ? await PushManyOnAsync(tx.Connection!, tx, jobs, context.Channel, cancellationToken).ConfigureAwait(false)
+            ? await PushManyOnAsync(tx.Connection!, tx, jobs, context.Channel, own: false, cancellationToken).ConfigureAwait(false)
             : ambient
-            ? await context.Commands.OnAmbientTransactionAsync(c => PushManyOnAsync(c, null, jobs, context.Channel, cancellationToken), cancellationToken)
+            ? await context.Commands.OnAmbientTransactionAsync(c => PushManyOnAsync(c, null, jobs, context.Channel, own: false, cancellationToken), cancellationToken)
                 .ConfigureAwait(false)
             : await outcome.RunAsync<JobPushResult[]?>(jobs, async c =>
             {
                 var own = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using (own.ConfigureAwait(false))
                 {
-                    var pushed = await PushManyOnAsync(c, own, jobs, null, cancellationToken).ConfigureAwait(false);
+                    var pushed = await PushManyOnAsync(c, own, jobs, null, own: true, cancellationToken).ConfigureAwait(false);
                     await own.CommitAsync(cancellationToken).ConfigureAwait(false);
                     return pushed;
                 }
@@ -105,7 +106,35 @@ internal sealed class PostgresUniquePusher(PostgresQueueContext context, Retenti
         return results;
     }
 
+    /// <summary>
+    /// Pushes <paramref name="jobs"/> in <paramref name="tx"/> (<paramref name="own"/>: a transaction of the driver's own).
+    /// Each job has a statement of its own (one row), so a statement that ran past the session's statement_timeout has no
+    /// smaller statements to be tried in, as a plain batch's (<see cref="PostgresJobPusher"/>): the push, rolled back whole
+    /// in its own transaction and aborting the caller's, throws <see cref="PushStatementTimeout"/>'s exception for it.
+    /// </summary>
     private async Task<JobPushResult[]> PushManyOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyList<JobPushRecord> jobs, string? channel,
+        bool own, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await PushManyInOrderOnAsync(connection, tx, jobs, channel, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested)
+        {
+            // The transaction is aborted (the driver's own too, until its rollback): the setting is read on another connection.
+            var timeout = await PushStatementTimeout.ReadAsync(connection, usable: false, context.Commands.DataSource, Stopwatch.GetElapsedTime(started))
+                .ConfigureAwait(false);
+            if (timeout is null)
+            {
+                throw;
+            }
+
+            throw own ? PushStatementTimeout.EvenOneRow(jobs.Count, timeout, e) : PushStatementTimeout.InCallersTransaction(jobs.Count, 1, timeout, e);
+        }
+    }
+
+    private async Task<JobPushResult[]> PushManyInOrderOnAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyList<JobPushRecord> jobs, string? channel,
         CancellationToken cancellationToken)
     {
         var concurrencyKeys = new string?[jobs.Count];

@@ -44,7 +44,7 @@ internal static class PushStatementTimeout
 
     /// <summary>The exception of a push of <paramref name="jobs"/> jobs in the caller's transaction whose statement of <paramref name="rows"/> rows ran past <paramref name="timeout"/>.</summary>
     public static JobsException InCallersTransaction(int jobs, int rows, string timeout, PostgresException canceled) => new(
-        $"A push of {jobs} jobs in the caller's transaction ran past PostgreSQL's statement_timeout of {timeout}: one of its statements of {rows} rows " +
+        $"A push of {jobs} jobs in the caller's transaction ran past PostgreSQL's statement_timeout of {timeout}: one of its statements of {rows} row{(rows == 1 ? "" : "s")} " +
         "was cancelled (57014), and the transaction is aborted: roll it back, nothing of it is stored. Push the batch outside a transaction " +
         "(the driver then stores it all or nothing, in smaller statements while they run past the timeout), raise the timeout for this " +
         "transaction (SET LOCAL statement_timeout = '5min' before the push) or for the role (ALTER ROLE ... SET statement_timeout), " +

@@ -312,7 +312,7 @@ public sealed partial class JobAdmin
         {
             AdminLog.BulkActionFailed(_logger, ex, name, selection.ToString(), total);
             await AuditAsync(name + " (failed part-way)", selection.ToString(), audit, total).ConfigureAwait(false);
-            throw new JobsException($"The bulk action '{name}' failed after changing {total} job(s): {ex.Message}", ex);
+            throw new BulkActionFailedException($"The bulk action '{name}' failed after changing {total} job(s): {ex.Message}", total, ex);
         }
 
         if (locked.Count > 0)

@@ -46,6 +46,17 @@ internal static class JobSerializer
                     + "Flatten the data (a list of nodes with parent ids instead of a chain of nested objects) before pushing.",
                     nameof(job), e);
             }
+            catch (JsonException e)
+            {
+                // A value System.Text.Json wrote and then found to be no JSON, in a member the job's JsonSerializerContext
+                // writes: a Half NaN or infinity (written raw, as NaN or Infinity) fails its own validation.
+                throw new ArgumentException(
+                    $"Job '{TJob.JobName}' ({typeof(TJob).Name}) member '{MemberAtFailure(writer, buffer)}' cannot be written as JSON by its JsonSerializerContext: {e.Message} "
+                    + "A Half NaN or infinity, for example, is written by System.Text.Json as a bare NaN or Infinity, which is no JSON. "
+                    + "Push a finite value (or null) instead, or let the context write such values as strings and read them back "
+                    + "([JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)] on it).",
+                    nameof(job), e);
+            }
 
             writer.Flush();
             if (ContainsNul(buffer.WrittenSpan))
@@ -66,6 +77,21 @@ internal static class JobSerializer
                 t_buffer = null;
             }
         }
+    }
+
+    /// <summary>The member the payload was writing when <paramref name="writer"/> stopped (<see cref="PayloadMember"/>), or "(unknown)".</summary>
+    private static string MemberAtFailure(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    {
+        try
+        {
+            writer.Flush();
+        }
+        catch (InvalidOperationException)
+        {
+            // Nothing more to flush; what was written is read as is.
+        }
+
+        return PayloadMember.LastWritten(buffer.WrittenSpan) ?? "(unknown)";
     }
 
     /// <summary>
