@@ -89,7 +89,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
         _idleClaims = new SemaphoreSlim(1, 1);
         _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims,
             () => _notifier.LastWaitWasPoll);
-        _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection, new ClaimLockWait(_log, _options.QueueName, _time));
+        _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection, new ClaimLockWait(_log, _options.QueueName, _time),
+            new HeldLeaseRows(_log, _options.QueueName, _time));
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);
@@ -126,7 +127,8 @@ public sealed class PostgresJobDriver : IJobDriver, IJobScheduleStore, IAllQueue
         _idleClaims = root._idleClaims;
         _workerConnection = new WorkerConnection(_dataSource, _readOnlyReset, _options.HeldConnectionIdleTimeout, _time, _log, _options.QueueName, _idleClaims,
             () => _notifier.LastWaitWasPoll);
-        _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection, new ClaimLockWait(_log, _options.QueueName, _time));
+        _worker = new PostgresWorkerCommands(context, _options.Retention, _workerConnection, new ClaimLockWait(_log, _options.QueueName, _time),
+            new HeldLeaseRows(_log, _options.QueueName, _time));
         _rateLimiter = new PostgresRateLimiter(context, _worker, _workerConnection);
         _queueState = new PostgresQueueState(context);
         _control = new PostgresJobControl(context, _worker.RemoveCancelled);

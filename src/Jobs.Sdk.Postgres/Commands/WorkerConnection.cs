@@ -21,8 +21,9 @@ namespace Jobs.Sdk.Postgres;
 /// (the queue's claim lock, its token bucket row) at most <see cref="ClaimLockWait.For"/> its lease, then finds nothing
 /// (<see cref="ClaimLockWait"/>): waiting until its command timed out while another session held the lock, it kept the
 /// renewals from their turn, and the leases of the queue's running jobs ended. A renewal locks only the rows of its own
-/// running jobs, which other sessions lock for a moment (an outcome write, an operator's action); outcome writes do not
-/// use this connection.</para>
+/// running jobs, which other sessions lock for a moment (an outcome write, an operator's action), and waits for one at
+/// most as long: a row held longer (an operator's open transaction that updated it) is skipped, the other rows renewed,
+/// on the same turn (<see cref="HeldLeaseRows"/>). Outcome writes do not use this connection.</para>
 /// <para>An idle queue gives it back (<see cref="PostgresJobDriverOptions.HeldConnectionIdleTimeout"/>): a host serving
 /// many queues held one server connection per queue even when none had work. Idle means that no claim found a job and no
 /// renewal ran for the idle timeout and for a whole lease: while a job of the queue runs or waits in the buffer, the

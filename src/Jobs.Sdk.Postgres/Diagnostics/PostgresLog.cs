@@ -58,6 +58,14 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 1017, Level = LogLevel.Information, Message = "Queue '{Queue}': a claim got the lock again after {Busy} ({GaveUp} claim(s) gave up on it meanwhile)")]
     public static partial void ClaimLockFree(ILogger logger, string queue, TimeSpan busy, int gaveUp);
 
+    [LoggerMessage(EventId = 1018, Level = LogLevel.Warning, Message = "Queue '{Queue}': the lease of running job {JobId} was not renewed: another session holds its row ({Holder}), longer than the renewal waits for it. " +
+        "The queue's other running jobs were renewed; this one is tried again at every renewal, and its handler goes on until its lease ({Lease}) ends unrenewed, then it is cancelled and the job rescued. " +
+        "Logged once per claim. An open transaction that updated or locked the job (BEGIN; UPDATE ... left idle in transaction) holds it: commit or roll it back, or end the session (pg_terminate_backend); find it in pg_stat_activity by its pid")]
+    public static partial void LeaseRowHeld(ILogger logger, string queue, JobId jobId, string holder, TimeSpan lease);
+
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Information, Message = "Queue '{Queue}': the lease of running job {JobId} was renewed again after {Held} (another session held its row)")]
+    public static partial void LeaseRowFree(ILogger logger, string queue, JobId jobId, TimeSpan held);
+
     [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "A RunningJobCancelled handler threw for job {JobId}; the other handlers (the worker's among them) still ran. Handlers of RunningJobCancelled must not throw: catch inside the handler")]
     public static partial void CancelHandlerFailed(ILogger logger, Exception exception, JobId jobId);
 

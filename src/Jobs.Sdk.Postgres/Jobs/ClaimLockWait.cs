@@ -16,7 +16,9 @@ namespace Jobs.Sdk.Postgres;
 /// of the host's other idle queues' polls. A limited claim now gives up on the lock after <see cref="For"/> (a
 /// transaction-local <c>lock_timeout</c>, in the claim's own round trip): it found nothing, and the queue claims again at
 /// its next wake-up or poll, the renewals having had their turn. Logged once per stretch of such claims
-/// (<see cref="PostgresLog.ClaimLockBusy"/>), and once when a claim gets the lock again.
+/// (<see cref="PostgresLog.ClaimLockBusy"/>), and once when a claim gets the lock again. A lease renewal waits the same
+/// bound (<see cref="Command"/>) for a running job's row another session holds, then renews the free rows
+/// (<see cref="JobSql.RenewLeasesSkippingHeld"/>, <see cref="HeldLeaseRows"/>).
 /// </summary>
 internal sealed class ClaimLockWait(ILogger log, string queue, TimeProvider time)
 {

@@ -7,7 +7,8 @@ namespace Jobs.Sdk.Postgres;
 
 /// <summary>What workers do to the table: claim due jobs, record outcomes, renew leases, rescue expired leases.</summary>
 /// <remarks>Claims and lease renewals run on the worker host's <see cref="WorkerConnection"/> (a pooled connection when none is reserved).</remarks>
-internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention, WorkerConnection workerConnection, ClaimLockWait lockWait)
+internal sealed class PostgresWorkerCommands(PostgresQueueContext context, RetentionPolicy retention, WorkerConnection workerConnection, ClaimLockWait lockWait,
+    HeldLeaseRows heldRows)
 {
     private readonly string _claimSql = context.Sql(JobSql.Claim);
     private readonly string _claimWithinLimitSql = context.Sql(JobSql.ClaimWithinLimit);
@@ -15,6 +16,7 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
     private readonly string _completeSql = context.Sql(JobSql.Complete);
     private readonly string _completeRemovingSql = context.Sql(JobSql.CompleteRemoving);
     private readonly string _renewSql = context.Sql(JobSql.RenewLeases);
+    private readonly string _renewSkippingHeldSql = context.Sql(JobSql.RenewLeasesSkippingHeld);
     private readonly string _rescueSql = context.Sql(JobSql.RescueExpired);
     private readonly bool _removeCompleted = retention.CompletedJobs == Retain.No;
     private readonly bool _removeFailed = retention.FailedJobs == Retain.No;
@@ -305,19 +307,41 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
             running[i] = leases[i].RunningFor?.TotalMilliseconds;
         }
 
-        NpgsqlParameter[] parameters =
+        // New parameters for each statement: the one that gave up on a held row keeps its own.
+        NpgsqlParameter[] Parameters() =>
         [
             Text(context.Queue), Array(ids, NpgsqlDbType.Uuid), Text(workerId), Double(leaseDuration.TotalMilliseconds), Array(tokens, NpgsqlDbType.Uuid),
             Array(running, NpgsqlDbType.Double),
         ];
         // Prepared, and planned without sequential scans, as the outcomes are: its session's generic plan, built on a young
         // queue's table, found the leases' rows by sequential scans, at every renewal once the table had grown. On the worker's
-        // own connection, in the batch's implicit transaction (no caller's transaction goes on after it).
-        return await workerConnection.RunAsync((connection, token) => context.Commands.QueryOnAsync(connection, null, null, _renewSql, parameters,
-            SqlRun.Prepare | SqlRun.Arrays | SqlRun.NoSeqScan,
-            static async (reader, ct) =>
+        // own connection, in the batch's implicit transaction (no caller's transaction goes on after it). A row another session
+        // holds is waited for at most ClaimLockWait.For the lease (the setting in the same round trip); then the renewal renews
+        // the rows that are free and leaves the held ones for the next renewal (HeldLeaseRows), on the same turn.
+        heldRows.Forget(leases);
+        var result = await workerConnection.RunAsync(async (connection, token) =>
+        {
+            try
             {
-                List<JobLease>? lost = null, cancel = null;
+                return await RenewAsync(connection, _renewSql, Parameters(), leaseDuration, token).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ClaimLockWait.GaveUp(ex))
+            {
+                return await RenewAsync(connection, _renewSkippingHeldSql, Parameters(), leaseDuration, token).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        heldRows.Renewed(leases, result.NotRenewed, result.Lost);
+        return result;
+    }
+
+    /// <summary>Runs renewal statement <paramref name="sql"/> behind a bounded lock wait and reads its lost, cancelled and held claims.</summary>
+    private Task<LeaseRenewalResult> RenewAsync(NpgsqlConnection? connection, string sql, NpgsqlParameter[] parameters, TimeSpan leaseDuration,
+        CancellationToken cancellationToken)
+        => context.Commands.QueryOnAsync(connection, null, ClaimLockWait.Command(leaseDuration), sql, parameters,
+            SqlRun.Prepare | SqlRun.Arrays | SqlRun.NoSeqScan,
+            async (reader, ct) =>
+            {
+                List<JobLease>? lost = null, cancel = null, held = null;
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     var lease = new JobLease(new JobId(reader.GetGuid(0)), reader.GetGuid(1));
@@ -325,15 +349,21 @@ internal sealed class PostgresWorkerCommands(PostgresQueueContext context, Reten
                     {
                         (lost ??= []).Add(lease);
                     }
+                    else if (reader.GetBoolean(3))
+                    {
+                        (held ??= []).Add(lease);
+                        heldRows.Held(lease, reader.IsDBNull(4) ? null : reader.GetInt32(4), leaseDuration);
+                    }
                     else
                     {
                         (cancel ??= []).Add(lease);
                     }
                 }
 
-                return lost is null && cancel is null ? LeaseRenewalResult.None : new LeaseRenewalResult(lost ?? [], cancel ?? []);
-            }, token), cancellationToken).ConfigureAwait(false);
-    }
+                return lost is null && cancel is null && held is null
+                    ? LeaseRenewalResult.None
+                    : new LeaseRenewalResult(lost ?? [], cancel ?? []) { NotRenewed = held ?? [] };
+            }, cancellationToken);
 
     /// <summary>
     /// Rescues the queue's jobs whose lease expired and counts the started attempts it decided in the outcome metrics

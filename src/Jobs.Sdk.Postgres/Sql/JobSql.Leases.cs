@@ -14,13 +14,28 @@ internal static partial class JobSql
     /// Extends by $4 ms the leases of worker $3's claims in queue $1: arrays $2 id, $5 lease token and $6 running-for ms
     /// (null, or how long the handler of a claim taken not started has run: records its start). Rows are found and
     /// locked like <see cref="Complete"/>'s (<see cref="LockClaimed"/>); the result is grouped, not joined, so its cost stays
-    /// linear in the batch. Returns the (id, token) pairs it no
-    /// longer owns (lost = true) and those whose job a user asked to cancel (lost = false).
+    /// linear in the batch. Returns (id, token, lost, held, holder) for the pairs it no longer owns (lost), those whose job
+    /// a user asked to cancel, and none else. Sent behind a bounded <c>lock_timeout</c> (<see cref="ClaimLockWait.For"/>
+    /// the lease): a row another session holds longer makes it give up (55P03), and the worker sends
+    /// <see cref="RenewLeasesSkippingHeld"/> instead.
     /// </summary>
-    public static readonly string RenewLeases = $$"""
+    public static readonly string RenewLeases = Renew(skipHeld: false);
+
+    /// <summary>
+    /// <see cref="RenewLeases"/> after it gave up on a row another session holds (an operator's open transaction that
+    /// updated a running job, an admin action stuck in its transaction): renews the rows that are free (<c>SKIP
+    /// LOCKED</c>), and returns the rows it skipped whose committed version the worker still owns as held (not lost: not
+    /// renewed, tried again at the next renewal), with the process id of the session that holds them (null when
+    /// PostgreSQL does not say: several transactions share the row's lock). Waiting for the row, the renewal kept every
+    /// other running job of the queue from its renewal (and the queue's claims from their turn on its connection) until
+    /// the leases ended.
+    /// </summary>
+    public static readonly string RenewLeasesSkippingHeld = Renew(skipHeld: true);
+
+    private static string Renew(bool skipHeld) => $$"""
         WITH l AS (SELECT * FROM unnest($2::uuid[], $5::uuid[], $6::double precision[]) AS l(id, lease_token, running_ms) ORDER BY id),
         locked AS MATERIALIZED (
-            SELECT l.id, l.running_ms FROM {{LockClaimed("l", "$1", "$3")}}
+            SELECT l.id, l.running_ms FROM {{LockClaimed("l", "$1", "$3", skipLocked: skipHeld)}}
         ),
         renewed AS (
             UPDATE {s}.jobs j SET lease_expires_at = now() + $4 * interval '1 millisecond',
@@ -28,15 +43,35 @@ internal static partial class JobSql
             FROM locked
             WHERE j.id = locked.id
             RETURNING j.id, j.lease_token, j.cancel_requested
-        )
-        SELECT id, lease_token, bool_and(lost) AS lost
+        ){{(skipHeld ? ",\n" + HeldRows : "")}}
+        SELECT id, lease_token, bool_and(lost) AS lost, bool_or(held) AS held, max(holder) AS holder
         FROM (
-            SELECT id, lease_token, true AS lost, false AS cancel FROM l
+            SELECT id, lease_token, true AS lost, false AS cancel, false AS held, NULL::integer AS holder FROM l
             UNION ALL
-            SELECT id, lease_token, false, cancel_requested FROM renewed
+            SELECT id, lease_token, false, cancel_requested, false, NULL FROM renewed{{(skipHeld ? HeldUnion : "")}}
         ) pairs
         GROUP BY id, lease_token
-        HAVING bool_and(lost) OR bool_or(cancel)
+        HAVING bool_and(lost) OR bool_or(cancel) OR bool_or(held)
+        """;
+
+    /// <summary>
+    /// The argument rows <see cref="RenewLeasesSkippingHeld"/> skipped whose row version of the statement's snapshot the
+    /// worker still owns (read, not locked), and the session holding the row: the transaction in its <c>xmax</c>.
+    /// </summary>
+    private static string HeldRows => $$"""
+        held AS (
+            SELECT l.id, l.lease_token,
+                   (SELECT min(k.pid) FROM pg_locks k WHERE k.locktype = 'transactionid' AND k.transactionid = j.xmax AND k.granted AND k.pid <> pg_backend_pid()) AS holder
+            FROM l CROSS JOIN LATERAL (SELECT x.queue_name, x.state, x.worker_id, x.lease_token, x.xmax FROM {s}.jobs x WHERE x.id = l.id LIMIT 1) j
+            WHERE NOT EXISTS (SELECT 1 FROM locked WHERE locked.id = l.id)
+                AND j.queue_name = $1 AND j.state = {{Processing}} AND j.worker_id = $3 AND j.lease_token = l.lease_token
+        )
+        """;
+
+    private const string HeldUnion = """
+
+            UNION ALL
+            SELECT id, lease_token, false, false, true, holder FROM held
         """;
 
     /// <summary>

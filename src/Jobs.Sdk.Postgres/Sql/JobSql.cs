@@ -30,11 +30,12 @@ internal static partial class JobSql
     /// keeps the ownership test out of it (no qual is pushed down to tempt another index), and that test runs on the
     /// locked row version. Any plan that scanned the processing rows (the planner's choice
     /// whenever the statistics predate the claims) or re-read the argument arrays per row cost seconds per batch once the
-    /// statement was prepared.
+    /// statement was prepared. <paramref name="skipLocked"/>: rows another transaction holds are skipped (<c>SKIP LOCKED</c>),
+    /// not waited for (<see cref="RenewLeasesSkippingHeld"/>).
     /// </summary>
-    private static string LockClaimed(string args, string queue, string worker) => $$"""
+    private static string LockClaimed(string args, string queue, string worker, bool skipLocked = false) => $$"""
         {{args}} CROSS JOIN LATERAL (
-                SELECT j.queue_name, j.state, j.worker_id, j.lease_token, j.cancel_requested, j.delete_requested, j.unique_key, j.unique_for FROM {s}.jobs j WHERE j.id = {{args}}.id LIMIT 1 FOR UPDATE
+                SELECT j.queue_name, j.state, j.worker_id, j.lease_token, j.cancel_requested, j.delete_requested, j.unique_key, j.unique_for FROM {s}.jobs j WHERE j.id = {{args}}.id LIMIT 1 FOR UPDATE{{(skipLocked ? " SKIP LOCKED" : "")}}
             ) j
             WHERE j.queue_name = {{queue}} AND j.state = {{Processing}} AND j.worker_id = {{worker}} AND j.lease_token = {{args}}.lease_token
         """;

@@ -138,4 +138,11 @@ public sealed record LeaseRenewalResult(IReadOnlyList<JobLease> Lost, IReadOnlyL
 {
     /// <summary>Nothing lost, nothing cancelled.</summary>
     public static LeaseRenewalResult None { get; } = new([], []);
+
+    /// <summary>
+    /// Claims this worker still owns whose leases the store could not extend this time (another session held the job's
+    /// row): their handlers go on until their leases end (the lease watchdog cancels them then), and the next renewal
+    /// tries them again. Empty by default.
+    /// </summary>
+    public IReadOnlyList<JobLease> NotRenewed { get; init; } = [];
 }

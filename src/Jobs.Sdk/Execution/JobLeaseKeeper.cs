@@ -189,6 +189,8 @@ internal sealed class JobLeaseKeeper
     private void Renewed(JobLease[] renewed, LeaseRenewalResult result, long leaseEnd)
     {
         var lost = result.Lost.Count == 0 ? null : result.Lost.Select(static l => l.LeaseToken).ToHashSet();
+        // Still owned but not renewed (another session held the row): the lease keeps its end, the next renewal tries again.
+        var notRenewed = result.NotRenewed.Count == 0 ? null : result.NotRenewed.Select(static l => l.LeaseToken).ToHashSet();
         foreach (var lease in renewed)
         {
             if (!_running.TryGetValue(lease.LeaseToken, out var run))
@@ -201,7 +203,7 @@ internal sealed class JobLeaseKeeper
                 Log.LeaseLost(_logger, lease.Id);
                 run.Cancel(CancelReason.LeaseLost);
             }
-            else
+            else if (notRenewed is null || !notRenewed.Contains(lease.LeaseToken))
             {
                 run.ExtendLease(leaseEnd);
                 if (lease.RunningFor is not null)
