@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Jobs.Sdk.Drivers;
 using Jobs.Sdk.Postgres;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,14 @@ public sealed class DashboardRemovedScheduleEntryBrowserTests(BrowserFixture fix
 
         var page = await fixture.NewPageAsync();
         await page.GotoAsync(fixture.BaseUrl + "#/schedules");
+        await Expect(page.Locator($"tr[data-entry='{triggered}']")).ToBeVisibleAsync();
+        await Expect(page.Locator($"tr[data-entry='{paused}']")).ToBeVisibleAsync();
+
+        // The page keeps what it showed, as one not reloaded since: its list reloads are refused from here on. The page reloads
+        // the list on every live change (the sample's workers run jobs), and a reload between the removal and the click took
+        // the row away, so the click waited for a row that was gone (the clean-clone CI of 2ef7319: "Timeout 30000ms exceeded
+        // ... element was detached from the DOM").
+        await page.RouteAsync(new Regex("/api/schedules(\\?|$)"), route => route.AbortAsync());
         var wrong = new List<string>();
         foreach (var (key, button, title) in new[] { (triggered, "Trigger now", $"Trigger “{triggered}” now?"), (paused, "Pause", $"Pause “{paused}”?") })
         {
